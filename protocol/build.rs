@@ -1,0 +1,20 @@
+//! Compiles `proto/` with protox (pure Rust), so no `protoc` is needed on the machine.
+
+use std::{env, path::PathBuf};
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let files = [
+        "proto/alliance/v1/envelope.proto",
+        "proto/alliance/v1/membership.proto",
+        "proto/alliance/v1/rpc.proto",
+    ];
+    for file in &files {
+        println!("cargo:rerun-if-changed={file}");
+    }
+    let descriptors = protox::compile(files, ["proto"])?;
+    let out_dir = PathBuf::from(env::var("OUT_DIR")?);
+    prost_build::Config::new()
+        .out_dir(out_dir)
+        .compile_fds(descriptors)?;
+    Ok(())
+}

@@ -1,0 +1,38 @@
+//! Wire protocol of the instrument sharing alliance.
+//!
+//! This crate is pure: no async runtime, no I/O. Another implementation can be
+//! written from `proto/` and the golden vectors in `tests/vectors/` alone.
+//!
+//! Layout:
+//! - [`keys`]: ed25519 key types shared by node identities and the province root.
+//! - [`envelope`]: the signed envelope with domain separation; every signed thing uses it.
+//! - [`ids`]: validated identifiers.
+//! - [`certificate`] and [`roster`]: alliance membership, verified against the root key.
+//! - [`rpc`]: node-to-node request-response messages.
+//! - [`armor`]: a text form for certificates and keys that survives e-mail and copy-paste.
+//! - [`limits`]: size limits every decoder enforces.
+//!
+//! Generated protobuf types are private (`proto`); the public API is domain types
+//! built from them with `TryFrom`, checking sizes and invariants.
+
+pub mod armor;
+pub mod certificate;
+pub mod envelope;
+pub mod ids;
+pub mod keys;
+pub mod limits;
+pub mod roster;
+pub mod rpc;
+pub mod time;
+
+mod proto {
+    #![allow(clippy::all, missing_debug_implementations)]
+    include!(concat!(env!("OUT_DIR"), "/alliance.v1.rs"));
+}
+
+pub use certificate::{CertificateError, MembershipCertificate, Role, SignedCertificate};
+pub use envelope::{Domain, EnvelopeError, SignedEnvelope};
+pub use ids::{IdError, InstitutionId};
+pub use keys::{KeyError, PublicKey, SecretKey};
+pub use roster::{Roster, RosterError, SignedRoster};
+pub use time::UnixTime;

@@ -1,0 +1,21 @@
+//! Size limits enforced by every decoder, so a peer cannot make a node allocate
+//! or work without bound. Limits are on encoded bytes.
+
+/// Largest encoded envelope accepted from anyone.
+pub const MAX_ENVELOPE_BYTES: usize = 1024 * 1024;
+/// Largest domain string in an envelope.
+pub const MAX_DOMAIN_BYTES: usize = 64;
+/// Largest encoded membership certificate.
+pub const MAX_CERTIFICATE_BYTES: usize = 4 * 1024;
+/// Largest human-readable text field (names, region).
+pub const MAX_NAME_BYTES: usize = 256;
+/// Most certificates a roster may carry.
+pub const MAX_ROSTER_MEMBERS: usize = 2_000;
+/// Most revoked serials a roster may carry.
+pub const MAX_ROSTER_REVOKED: usize = 100_000;
+/// Largest request frame on the rpc protocol.
+pub const MAX_RPC_REQUEST_BYTES: usize = 1024 * 1024;
+/// Largest response frame on the rpc protocol.
+pub const MAX_RPC_RESPONSE_BYTES: usize = 8 * 1024 * 1024;
+/// Largest gossip message (gossipsub's own transmit limit is set to this).
+pub const MAX_GOSSIP_BYTES: usize = 64 * 1024;
