@@ -1,1 +1,3 @@
-//! Web UI of an alliance node.
+//! Web UI and JSON API of an alliance node.
+
+pub mod backend;

@@ -1,0 +1,207 @@
+//! The narrow handle the web layer needs from a node. The node implements [`Backend`];
+//! this crate never touches the swarm or the store directly.
+
+use std::future::Future;
+
+use serde::{Deserialize, Serialize};
+
+/// A user's role at their home node. Checked on every page and API call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AccountRole {
+    /// A researcher of this institution.
+    Researcher,
+    /// An outside user (firm, individual, other organisation) registered at this node.
+    ExternalUser,
+    /// Manages and operates instruments of this institution.
+    InstrumentManager,
+    /// Administers this institution's node: accounts, catalogue.
+    InstitutionAdmin,
+    /// The province's administrator (on the province node).
+    ProvinceAdmin,
+}
+
+impl AccountRole {
+    /// Every role, in display order.
+    pub const ALL: [AccountRole; 5] = [
+        AccountRole::Researcher,
+        AccountRole::ExternalUser,
+        AccountRole::InstrumentManager,
+        AccountRole::InstitutionAdmin,
+        AccountRole::ProvinceAdmin,
+    ];
+
+    /// Stable snake_case name, as in JSON and on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccountRole::Researcher => "researcher",
+            AccountRole::ExternalUser => "external_user",
+            AccountRole::InstrumentManager => "instrument_manager",
+            AccountRole::InstitutionAdmin => "institution_admin",
+            AccountRole::ProvinceAdmin => "province_admin",
+        }
+    }
+
+    /// Whether this role may administer accounts at its node.
+    pub fn is_admin(self) -> bool {
+        matches!(self, AccountRole::InstitutionAdmin | AccountRole::ProvinceAdmin)
+    }
+}
+
+impl std::str::FromStr for AccountRole {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        AccountRole::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| {
+                let names: Vec<_> = AccountRole::ALL.iter().map(|r| r.as_str()).collect();
+                format!("unknown role {s:?}; one of: {}", names.join(", "))
+            })
+    }
+}
+
+/// Whether an account may sign in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AccountState {
+    Active,
+    /// Self-registered, waiting for an institution admin's approval.
+    Pending,
+    Disabled,
+}
+
+/// An account as the web layer sees it (never with its password hash).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Account {
+    pub username: String,
+    pub display_name: String,
+    pub role: AccountRole,
+    pub state: AccountState,
+    /// Employer or organisation; for outside users, the firm or "individual".
+    pub organization: String,
+    pub email: String,
+    pub phone: String,
+    /// Unix seconds, UTC.
+    pub created_at: i64,
+}
+
+/// A signed-in session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Session {
+    /// Secret bearer token carried in the session cookie.
+    pub token: String,
+    /// Per-session CSRF token every state-changing request must echo.
+    pub csrf_token: String,
+    pub account: Account,
+    /// Unix seconds, UTC.
+    pub expires_at: i64,
+}
+
+/// A self-registration by an outside user; the account starts pending.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Registration {
+    pub username: String,
+    pub password: String,
+    pub display_name: String,
+    pub organization: String,
+    pub email: String,
+    pub phone: String,
+}
+
+/// An account created by an administrator (active at once).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewAccount {
+    pub username: String,
+    pub password: String,
+    pub display_name: String,
+    pub role: AccountRole,
+    pub organization: String,
+    pub email: String,
+    pub phone: String,
+}
+
+/// Why an account operation failed. The web layer maps each to a status and message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AccountError {
+    #[error("wrong username or password")]
+    InvalidCredentials,
+    #[error("the account is waiting for approval")]
+    Pending,
+    #[error("the account is disabled")]
+    Disabled,
+    #[error("the username is taken")]
+    UsernameTaken,
+    #[error("no such account")]
+    NotFound,
+    #[error("{field}: {message}")]
+    Invalid { field: String, message: String },
+    #[error("internal error")]
+    Internal(String),
+}
+
+/// A member peer this node is connected to and has verified.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnectedMember {
+    pub peer_id: String,
+    pub institution_id: String,
+    pub name_zh: String,
+    pub name_en: String,
+    /// `member` or `aggregator`.
+    pub role: String,
+}
+
+/// What the status page and `/api/v1/status` show.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeStatus {
+    pub peer_id: String,
+    pub institution_id: String,
+    pub name_zh: String,
+    pub name_en: String,
+    /// `member` or `aggregator`.
+    pub role: String,
+    /// Version of the newest roster held; 0 when none.
+    pub roster_version: u64,
+    /// Number of connected peers whose membership was verified.
+    pub members_connected: usize,
+    pub members: Vec<ConnectedMember>,
+    /// Addresses the p2p layer listens on.
+    pub listen_addrs: Vec<String>,
+    /// Unix seconds, UTC.
+    pub started_at: i64,
+}
+
+/// Everything the web layer asks of the node.
+pub trait Backend: Clone + Send + Sync + 'static {
+    /// The node's current status.
+    fn status(&self) -> impl Future<Output = NodeStatus> + Send;
+    /// Checks credentials and opens a session.
+    fn login(
+        &self,
+        username: &str,
+        password: &str,
+    ) -> impl Future<Output = Result<Session, AccountError>> + Send;
+    /// The live session for a token, if any (expired sessions are `None`).
+    fn session(&self, token: &str) -> impl Future<Output = Option<Session>> + Send;
+    /// Ends a session.
+    fn logout(&self, token: &str) -> impl Future<Output = ()> + Send;
+    /// Registers an outside user; the account is pending until approved.
+    fn register(
+        &self,
+        registration: Registration,
+    ) -> impl Future<Output = Result<Account, AccountError>> + Send;
+    /// Creates an active account (administrators only; the caller checks the role).
+    fn create_account(
+        &self,
+        account: NewAccount,
+    ) -> impl Future<Output = Result<Account, AccountError>> + Send;
+    /// All accounts at this node, pending first.
+    fn accounts(&self) -> impl Future<Output = Result<Vec<Account>, AccountError>> + Send;
+    /// Approves, disables or re-enables an account.
+    fn set_account_state(
+        &self,
+        username: &str,
+        state: AccountState,
+    ) -> impl Future<Output = Result<Account, AccountError>> + Send;
+}
