@@ -15,6 +15,7 @@
 //! Generated protobuf types are private (`proto`); the public API is domain types
 //! built from them with `TryFrom`, checking sizes and invariants.
 
+pub mod announce;
 pub mod armor;
 pub mod certificate;
 pub mod envelope;
@@ -30,6 +31,7 @@ mod proto {
     include!(concat!(env!("OUT_DIR"), "/alliance.v1.rs"));
 }
 
+pub use announce::{AnnounceError, NodeAnnouncement};
 pub use certificate::{CertificateError, MembershipCertificate, Role, SignedCertificate};
 pub use envelope::{Domain, EnvelopeError, SignedEnvelope};
 pub use ids::{IdError, InstitutionId};
