@@ -81,7 +81,7 @@ impl NodeAnnouncement {
             listen_addrs: raw.listen_addrs,
             agent: raw.agent,
         };
-        Ok((envelope.signer(), announcement))
+        Ok((envelope.signer()?, announcement))
     }
 }
 

@@ -59,6 +59,9 @@ mod tests {
         let bytes: Vec<u8> = (0..=255).collect();
         let text = format!("note\n{}trailer", encode(CERTIFICATE_LABEL, &bytes));
         assert_eq!(decode(CERTIFICATE_LABEL, &text).unwrap(), bytes);
-        assert!(matches!(decode("OTHER", &text), Err(ArmorError::MissingBegin(_))));
+        assert!(matches!(
+            decode("OTHER", &text),
+            Err(ArmorError::MissingBegin(_))
+        ));
     }
 }

@@ -66,10 +66,7 @@ pub enum CertificateError {
     #[error("certificate has role {found}, {expected} was required")]
     WrongRole { expected: Role, found: Role },
     #[error("certificate is for node key {certified}, but the peer's key is {actual}")]
-    KeyMismatch {
-        certified: PublicKey,
-        actual: PublicKey,
-    },
+    KeyMismatch { certified: String, actual: String },
 }
 
 /// The content of a membership certificate.
@@ -166,8 +163,8 @@ impl SignedCertificate {
     pub fn check_node_key(&self, actual: &PublicKey) -> Result<(), CertificateError> {
         if &self.certificate.node_public_key != actual {
             return Err(CertificateError::KeyMismatch {
-                certified: self.certificate.node_public_key,
-                actual: *actual,
+                certified: self.certificate.node_public_key.to_string(),
+                actual: actual.to_string(),
             });
         }
         Ok(())
@@ -262,7 +259,9 @@ mod tests {
     fn valid_certificate_verifies() {
         let (root, node) = (SecretKey::generate(), SecretKey::generate());
         let bytes = sample(&node, Role::Member).sign(&root).encode();
-        let cert = SignedCertificate::verify(&bytes, &root.public(), UnixTime(1_500), Some(Role::Member)).unwrap();
+        let cert =
+            SignedCertificate::verify(&bytes, &root.public(), UnixTime(1_500), Some(Role::Member))
+                .unwrap();
         assert_eq!(cert.certificate().institution_id.as_str(), "dlut");
         assert!(cert.check_node_key(&node.public()).is_ok());
     }
@@ -274,7 +273,9 @@ mod tests {
         let other_root = SecretKey::generate().public();
         assert!(matches!(
             SignedCertificate::verify(&bytes, &other_root, UnixTime(1_500), None),
-            Err(CertificateError::Envelope(EnvelopeError::WrongSigner { .. }))
+            Err(CertificateError::Envelope(
+                EnvelopeError::WrongSigner { .. }
+            ))
         ));
         assert!(matches!(
             SignedCertificate::verify(&bytes, &root.public(), UnixTime(999), None),
@@ -285,7 +286,12 @@ mod tests {
             Err(CertificateError::Expired { serial: 7, .. })
         ));
         assert!(matches!(
-            SignedCertificate::verify(&bytes, &root.public(), UnixTime(1_500), Some(Role::Aggregator)),
+            SignedCertificate::verify(
+                &bytes,
+                &root.public(),
+                UnixTime(1_500),
+                Some(Role::Aggregator)
+            ),
             Err(CertificateError::WrongRole { .. })
         ));
         let cert = SignedCertificate::decode(&bytes, &root.public()).unwrap();
@@ -298,11 +304,14 @@ mod tests {
     #[test]
     fn a_certificate_is_not_accepted_as_another_domain() {
         let root = SecretKey::generate();
-        let payload = proto::MembershipCertificate::from(&sample(&root, Role::Member)).encode_to_vec();
+        let payload =
+            proto::MembershipCertificate::from(&sample(&root, Role::Member)).encode_to_vec();
         let forged = SignedEnvelope::seal(&root, Domain::ROSTER, payload).encode();
         assert!(matches!(
             SignedCertificate::decode(&forged, &root.public()),
-            Err(CertificateError::Envelope(EnvelopeError::WrongDomain { .. }))
+            Err(CertificateError::Envelope(
+                EnvelopeError::WrongDomain { .. }
+            ))
         ));
     }
 

@@ -36,7 +36,7 @@ pub enum EnvelopeError {
     #[error("envelope domain is longer than {MAX_DOMAIN_BYTES} bytes")]
     DomainTooLong,
     #[error("envelope signed by {found}, not by the expected {expected}")]
-    WrongSigner { expected: PublicKey, found: PublicKey },
+    WrongSigner { expected: String, found: String },
     #[error("envelope signer: {0}")]
     Signer(KeyError),
     #[error("envelope signature: {0}")]
@@ -49,7 +49,9 @@ pub enum EnvelopeError {
 pub struct SignedEnvelope {
     domain: String,
     payload: Vec<u8>,
-    signer: PublicKey,
+    /// Kept compressed: decompressing a key costs a tenth of a verification, and the
+    /// usual check is against a key the verifier already holds ([`SignedEnvelope::open_from`]).
+    signer: [u8; 32],
     signature: [u8; 64],
 }
 
@@ -70,7 +72,7 @@ impl SignedEnvelope {
         SignedEnvelope {
             domain: domain.0.to_owned(),
             payload,
-            signer: key.public(),
+            signer: key.public().to_bytes(),
             signature,
         }
     }
@@ -90,9 +92,9 @@ impl SignedEnvelope {
         proto::SignedEnvelope::from(self.clone()).encode_to_vec()
     }
 
-    /// Who signed it (not yet verified unless [`SignedEnvelope::open`] succeeded).
-    pub fn signer(&self) -> PublicKey {
-        self.signer
+    /// Who claims to have signed it (verified only once [`SignedEnvelope::open`] succeeded).
+    pub fn signer(&self) -> Result<PublicKey, EnvelopeError> {
+        PublicKey::from_bytes(&self.signer).map_err(EnvelopeError::Signer)
     }
 
     /// The domain as sent.
@@ -102,13 +104,23 @@ impl SignedEnvelope {
 
     /// Verifies domain and signature and returns the payload bytes.
     pub fn open(&self, expected: Domain) -> Result<&[u8], EnvelopeError> {
+        self.check_domain(expected)?;
+        let signer = self.signer()?;
+        self.verify_with(&signer)
+    }
+
+    fn check_domain(&self, expected: Domain) -> Result<(), EnvelopeError> {
         if self.domain != expected.0 {
             return Err(EnvelopeError::WrongDomain {
                 expected: expected.0.to_owned(),
                 found: self.domain.clone(),
             });
         }
-        self.signer
+        Ok(())
+    }
+
+    fn verify_with(&self, signer: &PublicKey) -> Result<&[u8], EnvelopeError> {
+        signer
             .verify(&signing_input(&self.domain, &self.payload), &self.signature)
             .map_err(EnvelopeError::Signature)?;
         Ok(&self.payload)
@@ -116,13 +128,14 @@ impl SignedEnvelope {
 
     /// Like [`SignedEnvelope::open`], and also requires a particular signer.
     pub fn open_from(&self, expected: Domain, signer: &PublicKey) -> Result<&[u8], EnvelopeError> {
-        if &self.signer != signer {
+        if self.signer != signer.to_bytes() {
             return Err(EnvelopeError::WrongSigner {
-                expected: *signer,
-                found: self.signer,
+                expected: signer.to_string(),
+                found: hex::encode(self.signer),
             });
         }
-        self.open(expected)
+        self.check_domain(expected)?;
+        self.verify_with(signer)
     }
 
     /// The signature bytes.
@@ -138,12 +151,14 @@ impl TryFrom<proto::SignedEnvelope> for SignedEnvelope {
         if raw.domain.len() > MAX_DOMAIN_BYTES {
             return Err(EnvelopeError::DomainTooLong);
         }
-        let signer = PublicKey::from_bytes(&raw.signer).map_err(EnvelopeError::Signer)?;
-        let signature: [u8; 64] = raw
-            .signature
+        let signer: [u8; 32] = raw
+            .signer
             .as_slice()
             .try_into()
-            .map_err(|_| EnvelopeError::Signature(KeyError::SignatureLength(raw.signature.len())))?;
+            .map_err(|_| EnvelopeError::Signer(KeyError::PublicKeyLength(raw.signer.len())))?;
+        let signature: [u8; 64] = raw.signature.as_slice().try_into().map_err(|_| {
+            EnvelopeError::Signature(KeyError::SignatureLength(raw.signature.len()))
+        })?;
         Ok(SignedEnvelope {
             domain: raw.domain,
             payload: raw.payload,
@@ -158,7 +173,7 @@ impl From<SignedEnvelope> for proto::SignedEnvelope {
         proto::SignedEnvelope {
             domain: env.domain,
             payload: env.payload,
-            signer: env.signer.to_bytes().to_vec(),
+            signer: env.signer.to_vec(),
             signature: env.signature.to_vec(),
         }
     }
@@ -179,20 +194,25 @@ mod tests {
         let env = SignedEnvelope::seal(&key(), TEST, b"payload".to_vec());
         let decoded = SignedEnvelope::decode(&env.encode()).unwrap();
         assert_eq!(decoded.open(TEST).unwrap(), b"payload");
-        assert_eq!(decoded.signer(), key().public());
+        assert_eq!(decoded.signer().unwrap(), key().public());
     }
 
     #[test]
     fn tampered_payload_is_rejected() {
-        let mut raw = proto::SignedEnvelope::from(SignedEnvelope::seal(&key(), TEST, b"a".to_vec()));
+        let mut raw =
+            proto::SignedEnvelope::from(SignedEnvelope::seal(&key(), TEST, b"a".to_vec()));
         raw.payload = b"b".to_vec();
         let env = SignedEnvelope::try_from(raw).unwrap();
-        assert_eq!(env.open(TEST), Err(EnvelopeError::Signature(KeyError::BadSignature)));
+        assert_eq!(
+            env.open(TEST),
+            Err(EnvelopeError::Signature(KeyError::BadSignature))
+        );
     }
 
     #[test]
     fn tampered_signature_is_rejected() {
-        let mut raw = proto::SignedEnvelope::from(SignedEnvelope::seal(&key(), TEST, b"a".to_vec()));
+        let mut raw =
+            proto::SignedEnvelope::from(SignedEnvelope::seal(&key(), TEST, b"a".to_vec()));
         raw.signature[0] ^= 1;
         let env = SignedEnvelope::try_from(raw).unwrap();
         assert!(matches!(env.open(TEST), Err(EnvelopeError::Signature(_))));
@@ -200,17 +220,25 @@ mod tests {
 
     #[test]
     fn changed_domain_is_rejected_even_when_expected() {
-        let mut raw = proto::SignedEnvelope::from(SignedEnvelope::seal(&key(), TEST, b"a".to_vec()));
+        let mut raw =
+            proto::SignedEnvelope::from(SignedEnvelope::seal(&key(), TEST, b"a".to_vec()));
         raw.domain = "alliance/roster/v1".into();
         let env = SignedEnvelope::try_from(raw).unwrap();
-        assert!(matches!(env.open(TEST), Err(EnvelopeError::WrongDomain { .. })));
-        assert!(matches!(env.open(Domain::ROSTER), Err(EnvelopeError::Signature(_))));
+        assert!(matches!(
+            env.open(TEST),
+            Err(EnvelopeError::WrongDomain { .. })
+        ));
+        assert!(matches!(
+            env.open(Domain::ROSTER),
+            Err(EnvelopeError::Signature(_))
+        ));
     }
 
     #[test]
     fn swapped_signer_is_rejected() {
         let other = SecretKey::from_seed(&[2u8; 32]).unwrap();
-        let mut raw = proto::SignedEnvelope::from(SignedEnvelope::seal(&key(), TEST, b"a".to_vec()));
+        let mut raw =
+            proto::SignedEnvelope::from(SignedEnvelope::seal(&key(), TEST, b"a".to_vec()));
         raw.signer = other.public().to_bytes().to_vec();
         let env = SignedEnvelope::try_from(raw).unwrap();
         assert!(matches!(env.open(TEST), Err(EnvelopeError::Signature(_))));
@@ -224,8 +252,17 @@ mod tests {
     #[test]
     fn oversized_and_garbage_input_is_refused_without_panic() {
         let big = vec![0u8; MAX_ENVELOPE_BYTES + 1];
-        assert_eq!(SignedEnvelope::decode(&big), Err(EnvelopeError::TooLarge(big.len())));
-        assert!(matches!(SignedEnvelope::decode(&[0xff, 0xff, 0xff]), Err(EnvelopeError::Malformed(_))));
-        assert!(matches!(SignedEnvelope::decode(&[]), Err(EnvelopeError::Signer(_))));
+        assert_eq!(
+            SignedEnvelope::decode(&big),
+            Err(EnvelopeError::TooLarge(big.len()))
+        );
+        assert!(matches!(
+            SignedEnvelope::decode(&[0xff, 0xff, 0xff]),
+            Err(EnvelopeError::Malformed(_))
+        ));
+        assert!(matches!(
+            SignedEnvelope::decode(&[]),
+            Err(EnvelopeError::Signer(_))
+        ));
     }
 }

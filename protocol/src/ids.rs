@@ -4,14 +4,18 @@ use std::{fmt, str::FromStr};
 
 /// Error for an identifier that does not have the required form.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid institution id {0:?}: use 2 to 32 lowercase ASCII letters, digits or '-', starting with a letter")]
+#[error(
+    "invalid institution id {0:?}: use 2 to 32 lowercase ASCII letters, digits or '-', starting with a letter"
+)]
 pub struct IdError(pub String);
 
 /// An institution's short stable id, e.g. `dlut` or `imr-cas`.
 ///
 /// Lowercase ASCII letters, digits and '-', 2 to 32 bytes, starting with a letter:
 /// it appears in URLs, file names and logs, so it must be plain.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[serde(try_from = "String", into = "String")]
 pub struct InstitutionId(String);
 

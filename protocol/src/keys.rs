@@ -128,7 +128,11 @@ impl SecretKey {
 
 impl fmt::Debug for SecretKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "SecretKey(public: {}, secret: <redacted>)", self.public())
+        write!(
+            f,
+            "SecretKey(public: {}, secret: <redacted>)",
+            self.public()
+        )
     }
 }
 
@@ -160,7 +164,10 @@ mod tests {
         let key = SecretKey::generate();
         let sig = key.sign(b"hello");
         assert!(key.public().verify(b"hello", &sig).is_ok());
-        assert_eq!(key.public().verify(b"hellO", &sig), Err(KeyError::BadSignature));
+        assert_eq!(
+            key.public().verify(b"hellO", &sig),
+            Err(KeyError::BadSignature)
+        );
         assert_eq!(
             key.public().verify(b"hello", &sig[..10]),
             Err(KeyError::SignatureLength(10))

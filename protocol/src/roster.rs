@@ -102,7 +102,8 @@ impl SignedRoster {
         }
         let envelope = SignedEnvelope::decode(bytes)?;
         let payload = envelope.open_from(Domain::ROSTER, root)?;
-        let raw = proto::Roster::decode(payload).map_err(|e| RosterError::Malformed(e.to_string()))?;
+        let raw =
+            proto::Roster::decode(payload).map_err(|e| RosterError::Malformed(e.to_string()))?;
         if raw.certificates.len() > MAX_ROSTER_MEMBERS {
             return Err(RosterError::TooMany(raw.certificates.len()));
         }

@@ -176,6 +176,9 @@ mod tests {
     fn empty_and_oversized_frames_are_refused() {
         assert_eq!(Request::decode(&[]), Err(RpcDecodeError::Empty));
         let big = vec![0u8; MAX_RPC_REQUEST_BYTES + 1];
-        assert!(matches!(Request::decode(&big), Err(RpcDecodeError::TooLarge { .. })));
+        assert!(matches!(
+            Request::decode(&big),
+            Err(RpcDecodeError::TooLarge { .. })
+        ));
     }
 }

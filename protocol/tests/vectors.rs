@@ -49,7 +49,10 @@ fn vectors() -> BTreeMap<&'static str, BTreeMap<&'static str, String>> {
             ("public_key", node.public().to_string()),
             ("domain_text", "alliance/test/v1".to_owned()),
             ("payload", hex::encode(&payload)),
-            ("signing_input", hex::encode(signing_input("alliance/test/v1", &payload))),
+            (
+                "signing_input",
+                hex::encode(signing_input("alliance/test/v1", &payload)),
+            ),
             ("signature", hex::encode(env.signature())),
             ("envelope", hex::encode(env.encode())),
         ]),
@@ -85,7 +88,10 @@ fn vectors() -> BTreeMap<&'static str, BTreeMap<&'static str, String>> {
         certificate: cert.encode(),
         roster_version: 3,
     });
-    all.insert("rpc_hello_request", BTreeMap::from([("frame_body", hex::encode(hello.encode()))]));
+    all.insert(
+        "rpc_hello_request",
+        BTreeMap::from([("frame_body", hex::encode(hello.encode()))]),
+    );
 
     let announcement = NodeAnnouncement {
         institution_id: "dlut".parse().unwrap(),
@@ -124,7 +130,11 @@ fn encodings_and_signatures_match_the_committed_vectors() {
     for (name, fields) in computed {
         let committed = load(name);
         for (field, value) in fields {
-            assert_eq!(committed.get(field), Some(&value), "vector {name}, field {field}");
+            assert_eq!(
+                committed.get(field),
+                Some(&value),
+                "vector {name}, field {field}"
+            );
         }
     }
 }
@@ -146,16 +156,21 @@ fn committed_vectors_decode_and_verify() {
         Some(Role::Member),
     )
     .unwrap();
-    assert_eq!(signed.certificate().node_public_key.to_string(), cert["node_public_key"]);
+    assert_eq!(
+        signed.certificate().node_public_key.to_string(),
+        cert["node_public_key"]
+    );
 
     let roster = load("roster");
-    let decoded = SignedRoster::decode(&hex::decode(&roster["signed_roster"]).unwrap(), &root).unwrap();
+    let decoded =
+        SignedRoster::decode(&hex::decode(&roster["signed_roster"]).unwrap(), &root).unwrap();
     assert_eq!(decoded.roster().version, 3);
     assert!(decoded.roster().is_revoked(9));
 
     let announcement = load("announcement");
     let (signer, a) =
-        NodeAnnouncement::open(&hex::decode(&announcement["signed_announcement"]).unwrap()).unwrap();
+        NodeAnnouncement::open(&hex::decode(&announcement["signed_announcement"]).unwrap())
+            .unwrap();
     assert_eq!(signer.to_string(), env["public_key"]);
     assert_eq!(a.institution_id.as_str(), "dlut");
 }
