@@ -44,7 +44,10 @@ impl AccountRole {
 
     /// Whether this role may administer accounts at its node.
     pub fn is_admin(self) -> bool {
-        matches!(self, AccountRole::InstitutionAdmin | AccountRole::ProvinceAdmin)
+        matches!(
+            self,
+            AccountRole::InstitutionAdmin | AccountRole::ProvinceAdmin
+        )
     }
 }
 

@@ -1,3 +1,108 @@
-//! Web UI and JSON API of an alliance node.
+//! Web UI and JSON API of an alliance node: every HTTP route a node serves to people and
+//! programs, generic over the [`Backend`] the node implements.
+//!
+//! ```text
+//! let app: axum::Router = alliance_admin_ui::router(backend, WebOptions { secure_cookies: true });
+//! ```
+//!
+//! # Routes
+//!
+//! | Route | Who | What |
+//! |---|---|---|
+//! | `GET /healthz` | anyone | `ok` |
+//! | `GET /` | anyone | node status page |
+//! | `GET, POST /login` | anyone | sign-in form (`?next=/path` returns there) |
+//! | `POST /logout` | signed in | sign out |
+//! | `GET, POST /register` | anyone | self-registration of outside users (pending) |
+//! | `GET /me` | signed in | own account |
+//! | `GET, POST /admin/accounts` | admins | account list, create an account |
+//! | `POST /admin/accounts/{username}/state` | admins | approve / disable / enable |
+//! | `GET /api/v1/status` | anyone | [`NodeStatus`](backend::NodeStatus) as JSON |
+//! | `POST, DELETE /api/v1/session` | anyone / signed in | sign in (`{csrf_token, account, expires_at}`), sign out |
+//! | `GET /api/v1/me` | signed in | own [`Account`](backend::Account) |
+//! | `POST /api/v1/register` | anyone | register; `201` with the pending account |
+//! | `GET, POST /api/v1/accounts` | admins | list, create |
+//! | `POST /api/v1/accounts/{username}/state` | admins | `{"state": "active"}` etc. |
+//! | `GET /static/…`, `/manifest.webmanifest`, `/sw.js` | anyone | embedded assets |
+//!
+//! API errors are `{"error": {"code", "message", "field"?}}` with 400 / 401 / 403 / 404 /
+//! 409 / 500. A POST, PUT or DELETE made with a live session needs the session's CSRF token
+//! (`X-CSRF-Token` header for the API, a hidden `csrf` field in forms); the anonymous
+//! sign-in and registration forms use a double-submit `csrf` cookie. State-changing requests
+//! whose `Origin` is another site are refused. Every response carries a strict
+//! Content-Security-Policy and the usual security headers.
+//!
+//! # Layout
+//!
+//! - `backend.rs` — the [`Backend`] trait and the view types it speaks in.
+//! - `i18n/` — [`Lang`](i18n::Lang) (zh-CN default, en), every UI string, the `lang` choice.
+//! - `auth.rs` — session lookup per request, CSRF tokens, who may manage which role.
+//! - `cookies.rs` — reading `Cookie`, building `Set-Cookie`.
+//! - `security.rs` — security headers, same-origin check.
+//! - `validate.rs` — field checks of registrations and new accounts.
+//! - `actions.rs` — account actions shared by the API and the pages.
+//! - `time.rs` — times shown in Asia/Shanghai.
+//! - `render.rs` — the one `IntoResponse` wrapper for templates.
+//! - `api/` — the `/api/v1` JSON routes and their error mapping.
+//! - `pages/` — the server-rendered pages, one file per page.
+//! - `assets.rs` — embedded static files; `templates/` (askama) and `static/` beside `src/`.
 
+mod actions;
+mod api;
+mod assets;
+mod auth;
 pub mod backend;
+mod cookies;
+mod i18n;
+mod pages;
+mod render;
+mod security;
+mod time;
+mod validate;
+
+use axum::{Router, middleware, routing::get};
+
+pub use crate::backend::Backend;
+
+/// How the node serves the web layer.
+#[derive(Debug, Clone, Default)]
+pub struct WebOptions {
+    /// Mark cookies `Secure` and send `Strict-Transport-Security`. Set it whenever the UI is
+    /// reached over HTTPS; leave it off only for plain-HTTP loopback use.
+    pub secure_cookies: bool,
+}
+
+/// What every handler shares.
+#[derive(Clone)]
+pub(crate) struct AppState<B> {
+    pub backend: B,
+    pub options: WebOptions,
+}
+
+/// Every HTTP route of a node: pages, JSON API, static assets. Serve it with
+/// `axum::serve`; merge other routers (without their own fallback) into it if needed.
+pub fn router<B: Backend>(backend: B, options: WebOptions) -> Router {
+    let state = AppState { backend, options };
+    let dynamic = Router::new()
+        .merge(api::routes::<B>())
+        .merge(pages::routes::<B>())
+        .fallback(pages::not_found)
+        .layer(middleware::from_fn(security::same_origin))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::resolve_session::<B>,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            i18n::negotiate::<B>,
+        ));
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .merge(assets::routes())
+        .merge(dynamic)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            security::headers::<B>,
+        ))
+        .with_state(state)
+}

@@ -1,1 +1,31 @@
-//! The alliance node.
+//! The alliance node: a member institution's or the province's daemon.
+//!
+//! Layout:
+//! - [`config`]: the config file (one serde tree, unknown fields refused).
+//! - [`keyfile`]: secret key files (mode 0600, never logged).
+//! - [`identity`]: alliance keys as libp2p identities.
+//! - [`membership`]: who belongs — certificate and roster checks for peers.
+//! - [`province`]: the province's certificate authority (aggregator node only).
+//! - [`net`]: the libp2p swarm task and its client.
+//! - [`store`]: durable storage over fjall with group commit; nothing else names the engine.
+//! - [`accounts`]: users, argon2 password hashes, sessions.
+//! - [`web`] and [`control`]: the admin UI's backend and the local control API.
+//! - [`node`]: [`Node::start`] and [`NodeHandle`].
+//! - [`init`] and [`demo`]: setting up a node's files, and the four-node demo.
+
+pub mod accounts;
+pub mod config;
+pub mod control;
+pub mod demo;
+pub mod identity;
+pub mod init;
+pub mod keyfile;
+pub mod membership;
+pub mod net;
+pub mod node;
+pub mod province;
+pub mod store;
+pub mod web;
+
+pub use config::Config;
+pub use node::{Node, NodeHandle, StartError};

@@ -1,1 +1,160 @@
-//! Shared helpers for the alliance integration tests.
+//! Helpers for the alliance's multi-node tests: a province and members started in one
+//! process on loopback port 0, and waits on state changes and events with deadlines —
+//! never fixed ports, never sleeps.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+pub mod browser;
+
+use std::{path::Path, time::Duration};
+
+use alliance_node::{
+    Node, NodeHandle,
+    init::{self, InitOptions},
+    net::{MeshState, NetEvent},
+};
+use alliance_protocol::{PublicKey, Role, armor};
+use tokio::sync::{broadcast, watch};
+
+/// Default deadline for anything a test waits for.
+pub const DEADLINE: Duration = Duration::from_secs(30);
+
+/// The password of every test account.
+pub const PASSWORD: &str = "test-password-123";
+
+/// Logs to the test output when `RUST_LOG` is set.
+pub fn trace() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_test_writer()
+        .try_init();
+}
+
+fn options(
+    dir: &Path,
+    id: &str,
+    role: Role,
+    root: Option<PublicKey>,
+    bootstrap: Vec<String>,
+) -> InitOptions {
+    InitOptions {
+        role,
+        institution_id: id.parse().unwrap(),
+        name_zh: format!("{id} 测试单位"),
+        name_en: format!("{id} test institution"),
+        region: "辽宁省".into(),
+        data_dir: dir.join(id),
+        root_public_key: root,
+        p2p_listen: vec!["/ip4/127.0.0.1/tcp/0".into()],
+        bootstrap,
+        http_listen: ([127, 0, 0, 1], 0).into(),
+        admin_username: "admin".into(),
+        admin_password: PASSWORD.into(),
+    }
+}
+
+/// Sets up and starts a province node in `dir/<id>`.
+pub async fn start_province(dir: &Path, id: &str) -> NodeHandle {
+    let done = init::init(options(dir, id, Role::Aggregator, None, vec![]))
+        .await
+        .unwrap();
+    let mut config = done.config;
+    config.alliance.handshake_grace = Duration::from_secs(2);
+    Node::start(config).await.unwrap()
+}
+
+/// The TCP addresses of a node, for bootstrapping others.
+pub fn bootstrap_of(node: &NodeHandle) -> Vec<String> {
+    node.p2p_addrs()
+        .into_iter()
+        .map(|a| a.to_string())
+        .filter(|a| a.contains("/tcp/"))
+        .collect()
+}
+
+/// Sets up a member in `dir/<id>`, has `province` certify it (publishing the new roster),
+/// and returns its config, not yet started.
+pub async fn certified_member(
+    dir: &Path,
+    province: &NodeHandle,
+    id: &str,
+    bootstrap: Vec<String>,
+) -> alliance_node::Config {
+    let root = province.config().alliance.root_public_key;
+    let done = init::init(options(dir, id, Role::Member, Some(root), bootstrap))
+        .await
+        .unwrap();
+    let authority = province.province().expect("province node");
+    let (cert, roster) = authority
+        .issue(alliance_node::province::IssueRequest {
+            institution_id: id.parse().unwrap(),
+            name_zh: format!("{id} 测试单位"),
+            name_en: format!("{id} test institution"),
+            region: "辽宁省".into(),
+            node_public_key: done.node_public_key,
+            role: Role::Member,
+            valid_days: 30,
+        })
+        .await
+        .unwrap();
+    std::fs::write(
+        done.config.certificate_path(),
+        armor::encode(armor::CERTIFICATE_LABEL, &cert.encode()),
+    )
+    .unwrap();
+    province.net().offer_roster(roster.encode()).await.unwrap();
+    let mut config = done.config;
+    config.alliance.handshake_grace = Duration::from_secs(2);
+    config
+}
+
+/// Sets up, certifies and starts a member bootstrapped from the province.
+pub async fn start_member(dir: &Path, province: &NodeHandle, id: &str) -> NodeHandle {
+    let config = certified_member(dir, province, id, bootstrap_of(province)).await;
+    Node::start(config).await.unwrap()
+}
+
+/// Waits until the node's mesh state satisfies `predicate`.
+pub async fn wait_state(
+    node: &NodeHandle,
+    what: &str,
+    predicate: impl FnMut(&MeshState) -> bool,
+) -> MeshState {
+    let mut rx: watch::Receiver<MeshState> = node.net().watch();
+    match tokio::time::timeout(DEADLINE, rx.wait_for(predicate)).await {
+        Ok(Ok(state)) => state.clone(),
+        Ok(Err(_)) => panic!("{what}: network task ended"),
+        Err(_) => panic!(
+            "{what}: not reached within {DEADLINE:?}; state: {:#?}",
+            node.net().state()
+        ),
+    }
+}
+
+/// Waits for an event matching `predicate` on a receiver subscribed earlier.
+pub async fn wait_event(
+    rx: &mut broadcast::Receiver<NetEvent>,
+    what: &str,
+    mut predicate: impl FnMut(&NetEvent) -> bool,
+) -> NetEvent {
+    let found = tokio::time::timeout(DEADLINE, async {
+        loop {
+            match rx.recv().await {
+                Ok(event) if predicate(&event) => return event,
+                Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
+                Err(broadcast::error::RecvError::Closed) => panic!("{what}: events closed"),
+            }
+        }
+    })
+    .await;
+    found.unwrap_or_else(|_| panic!("{what}: no such event within {DEADLINE:?}"))
+}
+
+/// The institutions a node is connected to, sorted.
+pub fn connected_institutions(state: &MeshState) -> Vec<String> {
+    state
+        .members
+        .iter()
+        .map(|m| m.certificate.institution_id.to_string())
+        .collect()
+}

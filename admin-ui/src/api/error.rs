@@ -1,0 +1,182 @@
+//! How the JSON API reports a failure: a status code and
+//! `{"error": {"code": "...", "message": "...", "field": "..."}}`.
+//!
+//! Messages are English and never carry internal detail; backend failures are logged here
+//! and answered with a generic `internal` error.
+
+use axum::{
+    Json,
+    http::StatusCode,
+    response::{IntoResponse, Response},
+};
+use serde::Serialize;
+
+use crate::{
+    actions::ActionError,
+    backend::AccountError,
+    i18n::Lang,
+    validate::{FieldError, Problem},
+};
+
+/// A failed API call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum ApiError {
+    /// The request body could not be read (malformed JSON, wrong content type).
+    BadRequest { status: StatusCode, message: String },
+    /// Fields with problems (`400 invalid`, or `409 username_taken`).
+    Invalid(Vec<FieldError>),
+    /// Not signed in.
+    Unauthorized,
+    /// Wrong username or password.
+    InvalidCredentials,
+    /// The account waits for approval.
+    AccountPending,
+    /// The account is disabled.
+    AccountDisabled,
+    /// Signed in, but the role does not allow this.
+    Forbidden,
+    /// The role may not manage accounts of the target's role.
+    RoleNotAllowed,
+    /// An administrator tried to change the state of their own account.
+    OwnAccount,
+    /// Missing or wrong `X-CSRF-Token`.
+    Csrf,
+    /// A state-changing request from a page of another origin.
+    CrossOrigin,
+    /// No such resource.
+    NotFound,
+    /// The backend failed; detail logged.
+    Internal,
+}
+
+#[derive(Serialize)]
+struct Body<'a> {
+    error: Detail<'a>,
+}
+
+#[derive(Serialize)]
+struct Detail<'a> {
+    code: &'a str,
+    message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<&'a str>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    fields: Vec<FieldDetail<'a>>,
+}
+
+#[derive(Serialize)]
+struct FieldDetail<'a> {
+    field: &'a str,
+    message: String,
+}
+
+impl ApiError {
+    fn status_and_code(&self) -> (StatusCode, &'static str) {
+        match self {
+            ApiError::BadRequest { status, .. } => (*status, "bad_request"),
+            ApiError::Invalid(errors) if is_taken(errors) => {
+                (StatusCode::CONFLICT, "username_taken")
+            }
+            ApiError::Invalid(_) => (StatusCode::BAD_REQUEST, "invalid"),
+            ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            ApiError::InvalidCredentials => (StatusCode::UNAUTHORIZED, "invalid_credentials"),
+            ApiError::AccountPending => (StatusCode::FORBIDDEN, "account_pending"),
+            ApiError::AccountDisabled => (StatusCode::FORBIDDEN, "account_disabled"),
+            ApiError::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
+            ApiError::RoleNotAllowed => (StatusCode::FORBIDDEN, "role_not_allowed"),
+            ApiError::OwnAccount => (StatusCode::CONFLICT, "own_account"),
+            ApiError::Csrf => (StatusCode::FORBIDDEN, "csrf"),
+            ApiError::CrossOrigin => (StatusCode::FORBIDDEN, "cross_origin"),
+            ApiError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
+            ApiError::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        }
+    }
+
+    fn message(&self) -> String {
+        let t = Lang::En.strings();
+        match self {
+            ApiError::BadRequest { message, .. } => message.clone(),
+            ApiError::Invalid(errors) => errors
+                .first()
+                .map_or_else(|| t.form_has_errors.to_owned(), |e| t.problem(&e.problem)),
+            ApiError::Unauthorized => "sign in first".to_owned(),
+            ApiError::InvalidCredentials => t.login_failed.to_owned(),
+            ApiError::AccountPending => t.login_pending.to_owned(),
+            ApiError::AccountDisabled => t.login_disabled.to_owned(),
+            ApiError::Forbidden => t.error_forbidden.to_owned(),
+            ApiError::RoleNotAllowed => t.err_role_not_allowed.to_owned(),
+            ApiError::OwnAccount => t.err_own_account.to_owned(),
+            ApiError::Csrf => {
+                "missing or wrong X-CSRF-Token header (use the csrf_token of the session)"
+                    .to_owned()
+            }
+            ApiError::CrossOrigin => "cross-origin request refused".to_owned(),
+            ApiError::NotFound => "not found".to_owned(),
+            ApiError::Internal => "internal error; please try again later".to_owned(),
+        }
+    }
+
+    /// The error for a failed sign-in.
+    pub(crate) fn from_login(e: AccountError) -> Self {
+        match e {
+            AccountError::InvalidCredentials
+            | AccountError::NotFound
+            | AccountError::Invalid { .. } => ApiError::InvalidCredentials,
+            AccountError::Pending => ApiError::AccountPending,
+            AccountError::Disabled => ApiError::AccountDisabled,
+            AccountError::Internal(detail) => {
+                tracing::error!(%detail, "sign-in failed in the backend");
+                ApiError::Internal
+            }
+            AccountError::UsernameTaken => {
+                tracing::error!("unexpected answer to a sign-in: username taken");
+                ApiError::Internal
+            }
+        }
+    }
+}
+
+fn is_taken(errors: &[FieldError]) -> bool {
+    errors.iter().any(|e| e.problem == Problem::UsernameTaken)
+}
+
+impl From<ActionError> for ApiError {
+    fn from(e: ActionError) -> Self {
+        match e {
+            ActionError::Fields(errors) => ApiError::Invalid(errors),
+            ActionError::RoleNotAllowed => ApiError::RoleNotAllowed,
+            ActionError::OwnAccount => ApiError::OwnAccount,
+            ActionError::NotFound => ApiError::NotFound,
+            ActionError::Internal => ApiError::Internal,
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code) = self.status_and_code();
+        let t = Lang::En.strings();
+        let (field, fields) = match &self {
+            ApiError::Invalid(errors) => (
+                errors.first().map(|e| e.field.as_str()),
+                errors
+                    .iter()
+                    .map(|e| FieldDetail {
+                        field: &e.field,
+                        message: t.problem(&e.problem),
+                    })
+                    .collect(),
+            ),
+            _ => (None, Vec::new()),
+        };
+        let body = Body {
+            error: Detail {
+                code,
+                message: self.message(),
+                field,
+                fields,
+            },
+        };
+        (status, Json(body)).into_response()
+    }
+}

@@ -1,0 +1,131 @@
+//! The JSON API under `/api/v1`, for the pages' dynamic parts, mobile apps and scripts.
+//!
+//! Sign in with `POST /api/v1/session`; the answer sets the session cookie and carries the
+//! session's `csrf_token`, which every later POST/PUT/DELETE must send back in the
+//! `X-CSRF-Token` header. Errors are JSON (see [`ApiError`]).
+
+mod accounts;
+mod error;
+mod session;
+
+use axum::{
+    Json, Router,
+    extract::{FromRequest, FromRequestParts, Request, State},
+    http::request::Parts,
+    middleware::{self, Next},
+    response::{IntoResponse, Response},
+    routing::{get, post},
+};
+use serde::de::DeserializeOwned;
+
+pub(crate) use self::error::ApiError;
+use crate::{
+    AppState,
+    auth::{self, Visitor},
+    backend::{Backend, NodeStatus, Session},
+};
+
+/// Header that carries the session's CSRF token.
+pub(crate) const CSRF_HEADER: &str = "x-csrf-token";
+
+/// The `/api/v1` routes.
+pub(crate) fn routes<B: Backend>() -> Router<AppState<B>> {
+    Router::new()
+        .route("/api/v1/status", get(status::<B>))
+        .route(
+            "/api/v1/session",
+            post(session::login::<B>).delete(session::logout::<B>),
+        )
+        .route("/api/v1/me", get(session::me))
+        .route("/api/v1/register", post(accounts::register::<B>))
+        .route(
+            "/api/v1/accounts",
+            get(accounts::list::<B>).post(accounts::create::<B>),
+        )
+        .route(
+            "/api/v1/accounts/{username}/state",
+            post(accounts::set_state::<B>),
+        )
+        .route_layer(middleware::from_fn(require_csrf))
+}
+
+/// `GET /api/v1/status`: who this node is and whom it is connected to (public).
+async fn status<B: Backend>(State(state): State<AppState<B>>) -> Json<NodeStatus> {
+    Json(state.backend.status().await)
+}
+
+/// A state-changing request made with a live session must echo its CSRF token in
+/// `X-CSRF-Token`; without a session there is nothing to forge.
+async fn require_csrf(visitor: Visitor, request: Request, next: Next) -> Response {
+    if let Some(session) = &visitor.session
+        && auth::is_unsafe(request.method())
+    {
+        let given = request
+            .headers()
+            .get(CSRF_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        if !auth::session_csrf_ok(session, given) {
+            tracing::warn!(
+                username = %session.account.username,
+                path = %request.uri().path(),
+                "API request without a valid CSRF token refused"
+            );
+            return ApiError::Csrf.into_response();
+        }
+    }
+    next.run(request).await
+}
+
+/// The signed-in session of an API call; `401` otherwise.
+#[derive(Debug)]
+pub(crate) struct ApiUser(pub Session);
+
+impl<S: Send + Sync> FromRequestParts<S> for ApiUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Ok(visitor) = Visitor::from_request_parts(parts, state).await;
+        visitor.session.map(ApiUser).ok_or(ApiError::Unauthorized)
+    }
+}
+
+/// The signed-in session of an administrator; `401` when not signed in, `403` for other
+/// roles.
+#[derive(Debug)]
+pub(crate) struct ApiAdmin(pub Session);
+
+impl<S: Send + Sync> FromRequestParts<S> for ApiAdmin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let ApiUser(session) = ApiUser::from_request_parts(parts, state).await?;
+        if session.account.role.is_admin() {
+            Ok(ApiAdmin(session))
+        } else {
+            Err(ApiError::Forbidden)
+        }
+    }
+}
+
+/// A JSON body whose rejection is an [`ApiError`].
+#[derive(Debug)]
+pub(crate) struct ApiJson<T>(pub T);
+
+impl<S, T> FromRequest<S> for ApiJson<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Json::<T>::from_request(request, state).await {
+            Ok(Json(value)) => Ok(ApiJson(value)),
+            Err(rejection) => Err(ApiError::BadRequest {
+                status: rejection.status(),
+                message: rejection.body_text(),
+            }),
+        }
+    }
+}

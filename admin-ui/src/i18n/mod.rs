@@ -1,0 +1,318 @@
+//! Languages of the UI: Chinese (zh-CN) by default, English on request.
+//!
+//! Every string the pages show lives in [`Strings`], filled once per language in
+//! `zh.rs` and `en.rs`; a missing translation is a compile error. The language of a
+//! request is chosen by [`negotiate`]: `?lang=en|zh` wins and is remembered in the `lang`
+//! cookie; otherwise the cookie; otherwise Chinese.
+
+mod en;
+mod zh;
+
+use std::convert::Infallible;
+
+use axum::{
+    extract::{FromRequestParts, Request, State},
+    http::{header::SET_COOKIE, request::Parts},
+    middleware::Next,
+    response::Response,
+};
+
+use crate::{
+    AppState,
+    backend::{AccountRole, AccountState, Backend},
+    cookies,
+    validate::Problem,
+};
+
+/// A language of the UI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum Lang {
+    /// Simplified Chinese, the default.
+    #[default]
+    Zh,
+    /// English.
+    En,
+}
+
+impl Lang {
+    /// The BCP 47 tag for `<html lang>`.
+    pub(crate) fn tag(self) -> &'static str {
+        match self {
+            Lang::Zh => "zh-CN",
+            Lang::En => "en",
+        }
+    }
+
+    /// The short code used in `?lang=` and the `lang` cookie.
+    pub(crate) fn code(self) -> &'static str {
+        match self {
+            Lang::Zh => "zh",
+            Lang::En => "en",
+        }
+    }
+
+    /// Parses a `?lang=` value or cookie.
+    pub(crate) fn parse(value: &str) -> Option<Lang> {
+        match value.to_ascii_lowercase().as_str() {
+            "zh" | "zh-cn" | "zh-hans" => Some(Lang::Zh),
+            "en" | "en-us" | "en-gb" => Some(Lang::En),
+            _ => None,
+        }
+    }
+
+    /// The language the switch link offers.
+    pub(crate) fn other(self) -> Lang {
+        match self {
+            Lang::Zh => Lang::En,
+            Lang::En => Lang::Zh,
+        }
+    }
+
+    /// The UI strings of this language.
+    pub(crate) fn strings(self) -> &'static Strings {
+        match self {
+            Lang::Zh => &zh::STRINGS,
+            Lang::En => &en::STRINGS,
+        }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Lang {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(parts.extensions.get::<Lang>().copied().unwrap_or_default())
+    }
+}
+
+/// Picks the language of a request (query, then cookie, then Chinese), stores it in the
+/// request's extensions and remembers an explicit choice in the `lang` cookie.
+pub(crate) async fn negotiate<B: Backend>(
+    State(state): State<AppState<B>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let chosen = request.uri().query().and_then(query_lang);
+    let lang = chosen
+        .or_else(|| cookies::get(request.headers(), cookies::LANG).and_then(|v| Lang::parse(&v)))
+        .unwrap_or_default();
+    request.extensions_mut().insert(lang);
+    let mut response = next.run(request).await;
+    if let Some(lang) = chosen {
+        response.headers_mut().append(
+            SET_COOKIE,
+            cookies::lang(lang.code(), state.options.secure_cookies),
+        );
+    }
+    response
+}
+
+/// The language asked for in a query string, if any.
+fn query_lang(query: &str) -> Option<Lang> {
+    query
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .find(|(key, _)| *key == "lang")
+        .and_then(|(_, value)| Lang::parse(value))
+}
+
+/// Every string the UI shows, in one language.
+#[derive(Debug)]
+pub(crate) struct Strings {
+    // Layout.
+    pub product_name: &'static str,
+    pub skip_to_content: &'static str,
+    pub nav_label: &'static str,
+    pub menu: &'static str,
+    pub nav_status: &'static str,
+    pub nav_accounts: &'static str,
+    pub nav_me: &'static str,
+    pub nav_login: &'static str,
+    pub nav_logout: &'static str,
+    pub nav_register: &'static str,
+    /// Name of the *other* language, shown on the switch link.
+    pub switch_language: &'static str,
+    pub switch_language_label: &'static str,
+    pub footer_policy: &'static str,
+    pub footer_times: &'static str,
+    pub beijing_time: &'static str,
+    pub none: &'static str,
+    pub optional: &'static str,
+
+    // Status page.
+    pub status_title: &'static str,
+    pub status_this_node: &'static str,
+    pub institution: &'static str,
+    pub institution_id: &'static str,
+    pub peer_id: &'static str,
+    pub node_role: &'static str,
+    pub node_role_member: &'static str,
+    pub node_role_aggregator: &'static str,
+    pub roster_version: &'static str,
+    pub roster_none: &'static str,
+    pub started_at: &'static str,
+    pub listen_addrs: &'static str,
+    pub members_title: &'static str,
+    pub members_connected: &'static str,
+    pub members_empty: &'static str,
+
+    // Accounts' fields.
+    pub username: &'static str,
+    pub username_hint: &'static str,
+    pub password: &'static str,
+    pub password_hint: &'static str,
+    pub display_name: &'static str,
+    pub organization: &'static str,
+    pub organization_hint: &'static str,
+    pub email: &'static str,
+    pub phone: &'static str,
+    /// E-mail and phone together, as a table column.
+    pub contact: &'static str,
+    pub role: &'static str,
+    pub state: &'static str,
+    pub created_at: &'static str,
+    pub role_researcher: &'static str,
+    pub role_external_user: &'static str,
+    pub role_instrument_manager: &'static str,
+    pub role_institution_admin: &'static str,
+    pub role_province_admin: &'static str,
+    pub state_active: &'static str,
+    pub state_pending: &'static str,
+    pub state_disabled: &'static str,
+
+    // Sign-in.
+    pub login_title: &'static str,
+    pub login_intro: &'static str,
+    pub login_submit: &'static str,
+    pub login_failed: &'static str,
+    pub login_pending: &'static str,
+    pub login_disabled: &'static str,
+    pub login_signed_in_as: &'static str,
+    pub login_no_account: &'static str,
+
+    // Registration.
+    pub register_title: &'static str,
+    pub register_intro: &'static str,
+    pub register_submit: &'static str,
+    pub register_done_title: &'static str,
+    pub register_done_body: &'static str,
+    pub register_have_account: &'static str,
+
+    // Account administration.
+    pub accounts_title: &'static str,
+    pub accounts_intro: &'static str,
+    pub accounts_pending: &'static str,
+    pub accounts_empty: &'static str,
+    pub actions: &'static str,
+    pub you: &'static str,
+    pub approve: &'static str,
+    pub reject: &'static str,
+    pub disable: &'static str,
+    pub enable: &'static str,
+    pub confirm_disable: &'static str,
+    pub create_title: &'static str,
+    pub create_submit: &'static str,
+    pub notice_created: &'static str,
+    pub notice_state: &'static str,
+
+    // My account.
+    pub me_title: &'static str,
+    pub session_expires: &'static str,
+
+    // Form errors.
+    pub form_has_errors: &'static str,
+    pub err_username: &'static str,
+    pub err_username_taken: &'static str,
+    pub err_password_short: &'static str,
+    pub err_password_long: &'static str,
+    pub err_display_name: &'static str,
+    pub err_organization: &'static str,
+    pub err_email: &'static str,
+    pub err_phone: &'static str,
+    pub err_role: &'static str,
+    pub err_state: &'static str,
+    pub err_role_not_allowed: &'static str,
+    pub err_own_account: &'static str,
+
+    // Error pages.
+    pub error_bad_request_title: &'static str,
+    pub error_bad_request: &'static str,
+    pub error_csrf_title: &'static str,
+    pub error_csrf: &'static str,
+    pub error_forbidden_title: &'static str,
+    pub error_forbidden: &'static str,
+    pub error_not_found_title: &'static str,
+    pub error_not_found: &'static str,
+    pub error_account_not_found: &'static str,
+    pub error_internal_title: &'static str,
+    pub error_internal: &'static str,
+    pub back_home: &'static str,
+}
+
+impl Strings {
+    /// The name of an account role.
+    pub(crate) fn role_name(&self, role: AccountRole) -> &'static str {
+        match role {
+            AccountRole::Researcher => self.role_researcher,
+            AccountRole::ExternalUser => self.role_external_user,
+            AccountRole::InstrumentManager => self.role_instrument_manager,
+            AccountRole::InstitutionAdmin => self.role_institution_admin,
+            AccountRole::ProvinceAdmin => self.role_province_admin,
+        }
+    }
+
+    /// The name of an account state.
+    pub(crate) fn state_name(&self, state: AccountState) -> &'static str {
+        match state {
+            AccountState::Active => self.state_active,
+            AccountState::Pending => self.state_pending,
+            AccountState::Disabled => self.state_disabled,
+        }
+    }
+
+    /// The name of a node role as the status reports it (`member` or `aggregator`).
+    pub(crate) fn node_role_name<'a>(&self, role: &'a str) -> &'a str {
+        match role {
+            "member" => self.node_role_member,
+            "aggregator" => self.node_role_aggregator,
+            other => other,
+        }
+    }
+
+    /// The message for a problem with a form field.
+    pub(crate) fn problem(&self, problem: &Problem) -> String {
+        let text = match problem {
+            Problem::Username => self.err_username,
+            Problem::UsernameTaken => self.err_username_taken,
+            Problem::PasswordShort => self.err_password_short,
+            Problem::PasswordLong => self.err_password_long,
+            Problem::DisplayName => self.err_display_name,
+            Problem::Organization => self.err_organization,
+            Problem::Email => self.err_email,
+            Problem::Phone => self.err_phone,
+            Problem::Role => self.err_role,
+            Problem::State => self.err_state,
+            Problem::Other(message) => return message.clone(),
+        };
+        text.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_picks_the_lang_parameter_only() {
+        assert_eq!(query_lang("lang=en"), Some(Lang::En));
+        assert_eq!(query_lang("next=/me&lang=zh"), Some(Lang::Zh));
+        assert_eq!(query_lang("language=en"), None);
+        assert_eq!(query_lang("lang=fr"), None);
+    }
+
+    #[test]
+    fn chinese_is_the_default() {
+        assert_eq!(Lang::default(), Lang::Zh);
+        assert_eq!(Lang::default().tag(), "zh-CN");
+    }
+}

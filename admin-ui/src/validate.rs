@@ -1,0 +1,206 @@
+//! Field checks for registrations and new accounts, shared by the API and the forms.
+//!
+//! The node checks again before it stores anything; checking here first lets a form show
+//! every problem at once, next to its field, in the visitor's language. The rules match the
+//! node's: usernames of 3–32 lowercase ASCII letters, digits, `_`, `-` or `.`; passwords of
+//! 10–256 characters.
+
+use crate::backend::{AccountState, NewAccount, Registration};
+
+/// Shortest password accepted.
+pub(crate) const MIN_PASSWORD_CHARS: usize = 10;
+/// Longest password accepted.
+pub(crate) const MAX_PASSWORD_CHARS: usize = 256;
+
+/// What is wrong with a field. The UI turns it into a sentence in the visitor's language.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Problem {
+    Username,
+    UsernameTaken,
+    PasswordShort,
+    PasswordLong,
+    DisplayName,
+    Organization,
+    Email,
+    Phone,
+    Role,
+    State,
+    /// A problem the node reported, in its own words.
+    Other(String),
+}
+
+/// A problem with one named field (`username`, `password`, `email`, …).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct FieldError {
+    pub field: String,
+    pub problem: Problem,
+}
+
+impl FieldError {
+    pub(crate) fn new(field: &str, problem: Problem) -> Self {
+        FieldError {
+            field: field.to_owned(),
+            problem,
+        }
+    }
+}
+
+/// Trims what a person typed; usernames are lowercase.
+pub(crate) fn normalize_registration(mut r: Registration) -> Registration {
+    r.username = r.username.trim().to_lowercase();
+    r.display_name = r.display_name.trim().to_owned();
+    r.organization = r.organization.trim().to_owned();
+    r.email = r.email.trim().to_owned();
+    r.phone = r.phone.trim().to_owned();
+    r
+}
+
+/// Trims what an administrator typed; usernames are lowercase.
+pub(crate) fn normalize_new_account(mut a: NewAccount) -> NewAccount {
+    a.username = a.username.trim().to_lowercase();
+    a.display_name = a.display_name.trim().to_owned();
+    a.organization = a.organization.trim().to_owned();
+    a.email = a.email.trim().to_owned();
+    a.phone = a.phone.trim().to_owned();
+    a
+}
+
+/// Every problem of a self-registration (an e-mail address is required, so the
+/// administrator can reach the applicant).
+pub(crate) fn registration(r: &Registration) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    check_username(&r.username, &mut errors);
+    check_password(&r.password, &mut errors);
+    check_profile(&r.display_name, &r.organization, &r.phone, &mut errors);
+    if !email_ok(&r.email) {
+        errors.push(FieldError::new("email", Problem::Email));
+    }
+    errors
+}
+
+/// Every problem of an account an administrator creates (e-mail optional).
+pub(crate) fn new_account(a: &NewAccount) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    check_username(&a.username, &mut errors);
+    check_password(&a.password, &mut errors);
+    check_profile(&a.display_name, &a.organization, &a.phone, &mut errors);
+    if !a.email.is_empty() && !email_ok(&a.email) {
+        errors.push(FieldError::new("email", Problem::Email));
+    }
+    errors
+}
+
+/// An account state by its snake_case name (`active`, `pending`, `disabled`).
+pub(crate) fn parse_state(name: &str) -> Option<AccountState> {
+    match name {
+        "active" => Some(AccountState::Active),
+        "pending" => Some(AccountState::Pending),
+        "disabled" => Some(AccountState::Disabled),
+        _ => None,
+    }
+}
+
+fn check_username(username: &str, errors: &mut Vec<FieldError>) {
+    let ok = (3..=32).contains(&username.len())
+        && username.bytes().all(|b| {
+            b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'_' | b'-' | b'.')
+        });
+    if !ok {
+        errors.push(FieldError::new("username", Problem::Username));
+    }
+}
+
+fn check_password(password: &str, errors: &mut Vec<FieldError>) {
+    let chars = password.chars().count();
+    if chars < MIN_PASSWORD_CHARS {
+        errors.push(FieldError::new("password", Problem::PasswordShort));
+    } else if chars > MAX_PASSWORD_CHARS {
+        errors.push(FieldError::new("password", Problem::PasswordLong));
+    }
+}
+
+fn check_profile(
+    display_name: &str,
+    organization: &str,
+    phone: &str,
+    errors: &mut Vec<FieldError>,
+) {
+    if display_name.is_empty() || display_name.chars().count() > 64 {
+        errors.push(FieldError::new("display_name", Problem::DisplayName));
+    }
+    if organization.chars().count() > 128 {
+        errors.push(FieldError::new("organization", Problem::Organization));
+    }
+    let phone_ok = phone.chars().count() <= 32
+        && phone
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '+' | '-' | '(' | ')'));
+    if !phone_ok {
+        errors.push(FieldError::new("phone", Problem::Phone));
+    }
+}
+
+fn email_ok(email: &str) -> bool {
+    email.len() <= 254
+        && !email.contains(char::is_whitespace)
+        && email.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty()
+                && !domain.contains('@')
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn registration_with(username: &str, password: &str, email: &str) -> Registration {
+        Registration {
+            username: username.to_owned(),
+            password: password.to_owned(),
+            display_name: "张三".to_owned(),
+            organization: "个人".to_owned(),
+            email: email.to_owned(),
+            phone: "+86 411-8470 0000".to_owned(),
+        }
+    }
+
+    fn fields(errors: &[FieldError]) -> Vec<&str> {
+        errors.iter().map(|e| e.field.as_str()).collect()
+    }
+
+    #[test]
+    fn a_good_registration_passes() {
+        let r = registration_with("zhang.san", "correct horse", "zs@example.cn");
+        assert!(registration(&r).is_empty());
+    }
+
+    #[test]
+    fn every_bad_field_is_reported() {
+        let r = registration_with("", "short", "not-an-address");
+        assert_eq!(fields(&registration(&r)), ["username", "password", "email"]);
+        let r = registration_with("Zhang San", "0123456789", "a@b.cn");
+        assert_eq!(fields(&registration(&r)), ["username"]);
+        assert_eq!(
+            fields(&registration(&registration_with("abc", "0123456789", ""))),
+            ["email"]
+        );
+    }
+
+    #[test]
+    fn passwords_count_characters_not_bytes() {
+        let r = registration_with("abc", "密码密码密码密码密码", "a@b.cn");
+        assert!(registration(&r).is_empty());
+        let r = registration_with("abc", "密码密码密码密码密", "a@b.cn");
+        assert_eq!(registration(&r)[0].problem, Problem::PasswordShort);
+    }
+
+    #[test]
+    fn normalizing_trims_and_lowercases_the_username() {
+        let r = normalize_registration(registration_with("  ZhangSan ", "x", " a@b.cn "));
+        assert_eq!(r.username, "zhangsan");
+        assert_eq!(r.email, "a@b.cn");
+    }
+}

@@ -1,0 +1,291 @@
+//! The node's configuration file: one serde tree, every field documented, unknown fields
+//! refused so a typo never silently falls back to a default.
+//!
+//! Relative paths are resolved against the directory of the config file.
+
+use std::{
+    net::SocketAddr,
+    path::{Path, PathBuf},
+    time::Duration,
+};
+
+use alliance_protocol::{InstitutionId, PublicKey, Role};
+use serde::{Deserialize, Serialize};
+
+/// Why a config could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("config {path} is invalid: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("config {path}: {message}")]
+    Invalid { path: PathBuf, message: String },
+}
+
+/// The whole config file.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Who this node is.
+    pub node: NodeSection,
+    /// The alliance this node belongs to.
+    pub alliance: AllianceSection,
+    /// Peer-to-peer networking.
+    #[serde(default)]
+    pub network: NetworkSection,
+    /// The web UI and JSON API.
+    #[serde(default)]
+    pub http: HttpSection,
+    /// Only on the province's node: the root key that signs certificates and rosters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub province: Option<ProvinceSection>,
+}
+
+/// Who this node is.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeSection {
+    /// The institution's short id, e.g. `dlut` (lowercase letters, digits, '-').
+    pub institution_id: InstitutionId,
+    /// The institution's name in Chinese, e.g. `大连理工大学`.
+    pub name_zh: String,
+    /// The institution's name in English.
+    pub name_en: String,
+    /// Administrative region, e.g. `辽宁省大连市`.
+    #[serde(default)]
+    pub region: String,
+    /// `member` for an institution, `aggregator` for the province.
+    pub role: Role,
+    /// Where keys, the certificate and the database live.
+    pub data_dir: PathBuf,
+}
+
+/// The alliance this node belongs to.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AllianceSection {
+    /// The province root public key (64 hex digits): the alliance's trust anchor.
+    pub root_public_key: PublicKey,
+    /// This node's membership certificate file (armored), issued by the province.
+    /// Relative to `data_dir`.
+    #[serde(default = "default_certificate")]
+    pub certificate: PathBuf,
+    /// How long a newly connected peer has to prove membership before it is disconnected.
+    #[serde(default = "default_grace", with = "humantime_serde")]
+    pub handshake_grace: Duration,
+}
+
+/// Peer-to-peer networking.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkSection {
+    /// Multiaddresses to listen on, e.g. `/ip4/0.0.0.0/tcp/4100` and
+    /// `/ip4/0.0.0.0/udp/4100/quic-v1`. Port 0 picks a free port.
+    #[serde(default = "default_listen")]
+    pub listen: Vec<String>,
+    /// Peers to contact at start, with their `/p2p/<peer id>` suffix (usually the province).
+    #[serde(default)]
+    pub bootstrap: Vec<String>,
+    /// Addresses other peers should use to reach this node (e.g. behind NAT).
+    #[serde(default)]
+    pub external_addresses: Vec<String>,
+    /// Close a connection after this long without any protocol using it.
+    #[serde(default = "default_idle", with = "humantime_serde")]
+    pub idle_connection_timeout: Duration,
+    /// How often to re-dial bootstrap peers that are not connected.
+    #[serde(default = "default_redial", with = "humantime_serde")]
+    pub redial_interval: Duration,
+}
+
+impl Default for NetworkSection {
+    fn default() -> Self {
+        NetworkSection {
+            listen: default_listen(),
+            bootstrap: Vec::new(),
+            external_addresses: Vec::new(),
+            idle_connection_timeout: default_idle(),
+            redial_interval: default_redial(),
+        }
+    }
+}
+
+/// The web UI and JSON API.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpSection {
+    /// Socket address to serve on. Loopback by default; put a TLS-terminating reverse proxy
+    /// in front before exposing it.
+    #[serde(default = "default_http_listen")]
+    pub listen: SocketAddr,
+    /// Mark cookies `Secure` (set this when users reach the node over HTTPS).
+    #[serde(default)]
+    pub secure_cookies: bool,
+}
+
+impl Default for HttpSection {
+    fn default() -> Self {
+        HttpSection {
+            listen: default_http_listen(),
+            secure_cookies: false,
+        }
+    }
+}
+
+/// Only on the province's node.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProvinceSection {
+    /// The province root secret key file (mode 0600). Relative to `data_dir`.
+    #[serde(default = "default_root_key")]
+    pub root_key: PathBuf,
+    /// Validity of certificates issued when no other is asked for.
+    #[serde(default = "default_valid_days")]
+    pub default_valid_days: u32,
+}
+
+fn default_certificate() -> PathBuf {
+    PathBuf::from("node.cert")
+}
+fn default_grace() -> Duration {
+    Duration::from_secs(5)
+}
+fn default_listen() -> Vec<String> {
+    vec![
+        "/ip4/0.0.0.0/tcp/4100".to_owned(),
+        "/ip4/0.0.0.0/udp/4100/quic-v1".to_owned(),
+    ]
+}
+fn default_idle() -> Duration {
+    Duration::from_secs(300)
+}
+fn default_redial() -> Duration {
+    Duration::from_secs(15)
+}
+fn default_http_listen() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 8080))
+}
+fn default_root_key() -> PathBuf {
+    PathBuf::from("root.key")
+}
+fn default_valid_days() -> u32 {
+    730
+}
+
+/// The node's own key file, inside the data dir.
+pub const NODE_KEY_FILE: &str = "node.key";
+
+impl Config {
+    /// Reads, parses and checks a config file; relative paths become absolute.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        let mut config = Config::parse(&text).map_err(|message| ConfigError::Parse {
+            path: path.to_owned(),
+            message,
+        })?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        config.node.data_dir = base.join(&config.node.data_dir);
+        config.check().map_err(|message| ConfigError::Invalid {
+            path: path.to_owned(),
+            message,
+        })?;
+        Ok(config)
+    }
+
+    /// Parses config text (paths left as written).
+    pub fn parse(text: &str) -> Result<Config, String> {
+        toml::from_str(text).map_err(|e| e.to_string())
+    }
+
+    /// Consistency checks that serde cannot express.
+    pub fn check(&self) -> Result<(), String> {
+        match (self.node.role, &self.province) {
+            (Role::Aggregator, None) => {
+                return Err(
+                    "role = \"aggregator\" needs a [province] section with the root key".into(),
+                );
+            }
+            (Role::Member, Some(_)) => {
+                return Err("a member node must not have a [province] section".into());
+            }
+            _ => {}
+        }
+        if self.network.listen.is_empty() {
+            return Err("network.listen needs at least one address".into());
+        }
+        Ok(())
+    }
+
+    /// The config as TOML text.
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).unwrap_or_default()
+    }
+
+    /// Path of the node key.
+    pub fn node_key_path(&self) -> PathBuf {
+        self.node.data_dir.join(NODE_KEY_FILE)
+    }
+
+    /// Path of the certificate.
+    pub fn certificate_path(&self) -> PathBuf {
+        self.node.data_dir.join(&self.alliance.certificate)
+    }
+
+    /// Path of the province root key, on the province node.
+    pub fn root_key_path(&self) -> Option<PathBuf> {
+        self.province
+            .as_ref()
+            .map(|p| self.node.data_dir.join(&p.root_key))
+    }
+
+    /// Path of the database directory.
+    pub fn store_path(&self) -> PathBuf {
+        self.node.data_dir.join("db")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    const MEMBER: &str = r#"
+[node]
+institution_id = "dlut"
+name_zh = "大连理工大学"
+name_en = "Dalian University of Technology"
+role = "member"
+data_dir = "data"
+
+[alliance]
+root_public_key = "8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c"
+"#;
+
+    #[test]
+    fn minimal_member_config_gets_safe_defaults() {
+        let config = Config::parse(MEMBER).unwrap();
+        assert!(config.http.listen.ip().is_loopback());
+        assert_eq!(config.alliance.handshake_grace, Duration::from_secs(5));
+        assert!(config.check().is_ok());
+    }
+
+    #[test]
+    fn unknown_fields_are_refused_with_their_name() {
+        let text = MEMBER.replace("role = \"member\"", "role = \"member\"\ncolour = \"blue\"");
+        let err = Config::parse(&text).unwrap_err();
+        assert!(err.contains("colour"), "{err}");
+    }
+
+    #[test]
+    fn aggregator_needs_its_root_key_section() {
+        let text = MEMBER.replace("role = \"member\"", "role = \"aggregator\"");
+        let config = Config::parse(&text).unwrap();
+        assert!(config.check().unwrap_err().contains("[province]"));
+    }
+}

@@ -1,0 +1,308 @@
+//! `alliance demo`: a province node and three member institutions of Liaoning on loopback,
+//! with certificates, demo accounts for every role, and the UI addresses printed.
+//!
+//! The data dir is kept: running the demo again with the same `--data-dir` restarts the
+//! same alliance with its keys, accounts and roster.
+
+use std::path::{Path, PathBuf};
+
+use alliance_admin_ui::backend::{AccountError, AccountRole, NewAccount};
+use alliance_protocol::{InstitutionId, Role, armor};
+
+use crate::{
+    config::Config,
+    init::{self, CONFIG_FILE, InitError, InitOptions},
+    node::{Node, NodeHandle, StartError},
+    province::{IssueRequest, ProvinceError},
+};
+
+/// The password of every demo account. The demo binds to loopback only.
+pub const DEMO_PASSWORD: &str = "alliance-demo-2026";
+
+/// An institution of the demo.
+#[derive(Debug, Clone, Copy)]
+pub struct DemoInstitution {
+    pub id: &'static str,
+    pub name_zh: &'static str,
+    pub name_en: &'static str,
+    pub region: &'static str,
+    pub role: Role,
+}
+
+/// The province and three members.
+pub const INSTITUTIONS: [DemoInstitution; 4] = [
+    DemoInstitution {
+        id: "lnsti",
+        name_zh: "辽宁省科学技术厅",
+        name_en: "Liaoning Provincial Department of Science and Technology",
+        region: "辽宁省沈阳市",
+        role: Role::Aggregator,
+    },
+    DemoInstitution {
+        id: "dlut",
+        name_zh: "大连理工大学",
+        name_en: "Dalian University of Technology",
+        region: "辽宁省大连市",
+        role: Role::Member,
+    },
+    DemoInstitution {
+        id: "neu",
+        name_zh: "东北大学",
+        name_en: "Northeastern University",
+        region: "辽宁省沈阳市",
+        role: Role::Member,
+    },
+    DemoInstitution {
+        id: "imr",
+        name_zh: "中国科学院金属研究所",
+        name_en: "Institute of Metal Research, Chinese Academy of Sciences",
+        region: "辽宁省沈阳市",
+        role: Role::Member,
+    },
+];
+
+/// A demo account.
+#[derive(Debug, Clone)]
+pub struct DemoLogin {
+    pub institution: &'static str,
+    pub username: String,
+    pub role: AccountRole,
+}
+
+/// Why the demo could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    #[error(transparent)]
+    Init(#[from] InitError),
+    #[error(transparent)]
+    Start(#[from] StartError),
+    #[error(transparent)]
+    Province(#[from] ProvinceError),
+    #[error("config: {0}")]
+    Config(#[from] crate::config::ConfigError),
+    #[error("demo account: {0}")]
+    Account(AccountError),
+    #[error("cannot write {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Id(#[from] alliance_protocol::IdError),
+    #[error("the province node has no listen address")]
+    NoProvinceAddress,
+}
+
+/// The running demo.
+#[derive(Debug)]
+pub struct Demo {
+    pub data_dir: PathBuf,
+    pub nodes: Vec<NodeHandle>,
+    pub logins: Vec<DemoLogin>,
+}
+
+fn options(
+    inst: &DemoInstitution,
+    dir: &Path,
+    bootstrap: Vec<String>,
+) -> Result<InitOptions, DemoError> {
+    Ok(InitOptions {
+        role: inst.role,
+        institution_id: parse_id(inst.id)?,
+        name_zh: inst.name_zh.into(),
+        name_en: inst.name_en.into(),
+        region: inst.region.into(),
+        data_dir: dir.to_owned(),
+        root_public_key: None,
+        p2p_listen: vec![
+            "/ip4/127.0.0.1/tcp/0".into(),
+            "/ip4/127.0.0.1/udp/0/quic-v1".into(),
+        ],
+        bootstrap,
+        http_listen: ([127, 0, 0, 1], 0).into(),
+        admin_username: "admin".into(),
+        admin_password: DEMO_PASSWORD.into(),
+    })
+}
+
+fn parse_id(id: &str) -> Result<InstitutionId, DemoError> {
+    Ok(id.parse()?)
+}
+
+/// The accounts each demo institution gets besides `admin`.
+fn demo_accounts(inst: &DemoInstitution) -> Vec<(String, AccountRole, String)> {
+    match inst.role {
+        Role::Aggregator => vec![],
+        Role::Member => vec![
+            (
+                format!("{}-manager", inst.id),
+                AccountRole::InstrumentManager,
+                "仪器管理员".into(),
+            ),
+            (
+                format!("{}-researcher", inst.id),
+                AccountRole::Researcher,
+                "科研人员".into(),
+            ),
+            (
+                format!("{}-firm", inst.id),
+                AccountRole::ExternalUser,
+                "企业用户".into(),
+            ),
+        ],
+    }
+}
+
+/// Loads the config of an already set-up node, or sets it up.
+async fn config_for(
+    inst: &DemoInstitution,
+    dir: &Path,
+    bootstrap: Vec<String>,
+    root: Option<alliance_protocol::PublicKey>,
+) -> Result<(Config, bool), DemoError> {
+    let path = dir.join(CONFIG_FILE);
+    if path.exists() {
+        let mut config = Config::load(&path)?;
+        config.network.bootstrap = bootstrap;
+        return Ok((config, false));
+    }
+    let mut opts = options(inst, dir, bootstrap)?;
+    opts.root_public_key = root;
+    Ok((init::init(opts).await?.config, true))
+}
+
+/// Starts the demo alliance in `data_dir`.
+pub async fn start(data_dir: &Path) -> Result<Demo, DemoError> {
+    let mut nodes = Vec::new();
+    let mut logins = Vec::new();
+    let province_inst = &INSTITUTIONS[0];
+    let (config, _) = config_for(
+        province_inst,
+        &data_dir.join(province_inst.id),
+        vec![],
+        None,
+    )
+    .await?;
+    let root = config.alliance.root_public_key;
+    let province = Node::start(config).await?;
+    logins.push(DemoLogin {
+        institution: province_inst.id,
+        username: "admin".into(),
+        role: AccountRole::ProvinceAdmin,
+    });
+    let bootstrap: Vec<String> = province
+        .p2p_addrs()
+        .into_iter()
+        .filter(|a| a.to_string().contains("/tcp/"))
+        .map(|a| a.to_string())
+        .collect();
+    if bootstrap.is_empty() {
+        return Err(DemoError::NoProvinceAddress);
+    }
+    for inst in &INSTITUTIONS[1..] {
+        let dir = data_dir.join(inst.id);
+        let (config, fresh) = config_for(inst, &dir, bootstrap.clone(), Some(root)).await?;
+        if !config.certificate_path().exists() {
+            let node_key = crate::keyfile::read(&config.node_key_path())
+                .map_err(|e| DemoError::Start(e.into()))?;
+            let authority = province.province().ok_or(DemoError::NoProvinceAddress)?;
+            let (cert, roster) = authority
+                .issue(IssueRequest {
+                    institution_id: parse_id(inst.id)?,
+                    name_zh: inst.name_zh.into(),
+                    name_en: inst.name_en.into(),
+                    region: inst.region.into(),
+                    node_public_key: node_key.public(),
+                    role: Role::Member,
+                    valid_days: 365,
+                })
+                .await?;
+            let path = config.certificate_path();
+            std::fs::write(
+                &path,
+                armor::encode(armor::CERTIFICATE_LABEL, &cert.encode()),
+            )
+            .map_err(|source| DemoError::Io { path, source })?;
+            if let Err(e) = province.net().offer_roster(roster.encode()).await {
+                tracing::warn!(error = %e, "roster not published");
+            }
+        }
+        let node = Node::start(config).await?;
+        logins.push(DemoLogin {
+            institution: inst.id,
+            username: "admin".into(),
+            role: AccountRole::InstitutionAdmin,
+        });
+        for (username, role, label) in demo_accounts(inst) {
+            if fresh {
+                node.accounts()
+                    .create(NewAccount {
+                        username: username.clone(),
+                        password: DEMO_PASSWORD.into(),
+                        display_name: format!("{}{}", inst.name_zh, label),
+                        role,
+                        organization: if role == AccountRole::ExternalUser {
+                            "大连华信新材料有限公司".into()
+                        } else {
+                            inst.name_zh.into()
+                        },
+                        email: String::new(),
+                        phone: String::new(),
+                    })
+                    .await
+                    .map_err(DemoError::Account)?;
+            }
+            logins.push(DemoLogin {
+                institution: inst.id,
+                username,
+                role,
+            });
+        }
+        nodes.push(node);
+    }
+    nodes.insert(0, province);
+    Ok(Demo {
+        data_dir: data_dir.to_owned(),
+        nodes,
+        logins,
+    })
+}
+
+impl Demo {
+    /// The text printed for the person who started the demo.
+    pub fn banner(&self) -> String {
+        let mut out = String::from("辽宁省大型科研仪器开放共享联盟 — demo alliance is running\n\n");
+        for (node, inst) in self.nodes.iter().zip(INSTITUTIONS.iter()) {
+            out.push_str(&format!(
+                "  {:<6} {} ({})\n         UI: {}\n",
+                inst.id,
+                inst.name_zh,
+                inst.role,
+                node.url()
+            ));
+        }
+        out.push_str(&format!(
+            "\nDemo logins (password for all: {DEMO_PASSWORD}):\n"
+        ));
+        for login in &self.logins {
+            out.push_str(&format!(
+                "  {:<6} {:<18} {}\n",
+                login.institution,
+                login.username,
+                login.role.as_str()
+            ));
+        }
+        out.push_str(&format!(
+            "\nData: {}\nPress Ctrl-C to stop.\n",
+            self.data_dir.display()
+        ));
+        out
+    }
+
+    /// Stops every node.
+    pub async fn shutdown(self) {
+        for node in self.nodes.into_iter().rev() {
+            node.shutdown().await;
+        }
+    }
+}

@@ -1,0 +1,282 @@
+//! Who belongs: this node's view of alliance membership.
+//!
+//! A peer is admitted when it presents a certificate signed by the root key, inside its
+//! validity window, not revoked by the newest roster held, and naming the very key the
+//! transport authenticated. Pure state, no I/O: the network task drives it.
+
+use std::collections::HashMap;
+
+use alliance_protocol::{
+    CertificateError, InstitutionId, MembershipCertificate, PublicKey, Roster, RosterError,
+    SignedCertificate, SignedRoster, UnixTime, rpc::Hello,
+};
+use libp2p::PeerId;
+
+use crate::identity;
+
+/// Why a peer was not admitted.
+#[derive(Debug, thiserror::Error)]
+pub enum AdmissionError {
+    #[error(transparent)]
+    Certificate(#[from] CertificateError),
+    #[error("certificate is for {certified}, not for the connected peer")]
+    NotThisPeer { certified: String },
+}
+
+/// What a roster offer changed.
+#[derive(Debug, PartialEq, Eq)]
+pub enum RosterOutcome {
+    /// A newer roster was installed; these connected peers are now revoked.
+    Installed { version: u64, revoked: Vec<PeerId> },
+    /// The offer was not newer than the held roster.
+    NotNewer,
+}
+
+/// This node's membership state.
+#[derive(Debug)]
+pub struct Membership {
+    root: PublicKey,
+    own: SignedCertificate,
+    roster: Option<SignedRoster>,
+    verified: HashMap<PeerId, MembershipCertificate>,
+}
+
+impl Membership {
+    /// Starts with this node's own certificate and the roster last stored, if any.
+    pub fn new(root: PublicKey, own: SignedCertificate, roster: Option<SignedRoster>) -> Self {
+        Membership {
+            root,
+            own,
+            roster,
+            verified: HashMap::new(),
+        }
+    }
+
+    /// The root public key.
+    pub fn root(&self) -> &PublicKey {
+        &self.root
+    }
+
+    /// This node's certificate.
+    pub fn own(&self) -> &MembershipCertificate {
+        self.own.certificate()
+    }
+
+    /// Our side of the handshake.
+    pub fn hello(&self) -> Hello {
+        Hello {
+            certificate: self.own.encode(),
+            roster_version: self.roster_version(),
+        }
+    }
+
+    /// Version of the roster held; 0 when none.
+    pub fn roster_version(&self) -> u64 {
+        self.roster.as_ref().map_or(0, |r| r.roster().version)
+    }
+
+    /// The held roster's signed bytes.
+    pub fn roster_bytes(&self) -> Option<Vec<u8>> {
+        self.roster.as_ref().map(SignedRoster::encode)
+    }
+
+    /// Checks a peer's hello without admitting it.
+    pub fn check(
+        &self,
+        peer: &PeerId,
+        hello: &Hello,
+        now: UnixTime,
+    ) -> Result<MembershipCertificate, AdmissionError> {
+        let cert = SignedCertificate::decode(&hello.certificate, &self.root)?;
+        Roster::check(self.roster.as_ref().map(|r| r.roster()), &cert, now, None)?;
+        let certified = cert.certificate().node_public_key;
+        if identity::peer_id(&certified).as_ref() != Some(peer) {
+            return Err(AdmissionError::NotThisPeer {
+                certified: certified.to_string(),
+            });
+        }
+        Ok(cert.certificate().clone())
+    }
+
+    /// Records a peer as a verified member.
+    pub fn admit(&mut self, peer: PeerId, cert: MembershipCertificate) {
+        self.verified.insert(peer, cert);
+    }
+
+    /// Forgets a peer (disconnected or refused).
+    pub fn remove(&mut self, peer: &PeerId) -> Option<MembershipCertificate> {
+        self.verified.remove(peer)
+    }
+
+    /// The verified certificate of a connected peer.
+    pub fn verified(&self, peer: &PeerId) -> Option<&MembershipCertificate> {
+        self.verified.get(peer)
+    }
+
+    /// All verified connected peers.
+    pub fn verified_peers(&self) -> impl Iterator<Item = (&PeerId, &MembershipCertificate)> {
+        self.verified.iter()
+    }
+
+    /// The certificate of a current member, connected or not: verified here, or listed in
+    /// the held roster with a live, unrevoked certificate. Used for gossip authors, who may
+    /// be several hops away.
+    pub fn certificate_of(&self, peer: &PeerId, now: UnixTime) -> Option<&MembershipCertificate> {
+        if let Some(cert) = self.verified.get(peer) {
+            return Some(cert);
+        }
+        let roster = self.roster.as_ref()?.roster();
+        roster
+            .certificates
+            .iter()
+            .find(|cert| {
+                identity::peer_id(&cert.certificate().node_public_key).as_ref() == Some(peer)
+                    && Roster::check(Some(roster), cert, now, None).is_ok()
+            })
+            .map(SignedCertificate::certificate)
+    }
+
+    /// Whether `peer` is a current member (see [`Membership::certificate_of`]).
+    pub fn is_member(&self, peer: &PeerId, now: UnixTime) -> bool {
+        self.certificate_of(peer, now).is_some()
+    }
+
+    /// The institution a current member speaks for.
+    pub fn institution_of(&self, peer: &PeerId, now: UnixTime) -> Option<InstitutionId> {
+        self.certificate_of(peer, now)
+            .map(|c| c.institution_id.clone())
+    }
+
+    /// Offers a roster (from gossip, a peer or the province itself). Installs it if it is
+    /// signed by the root and newer than the held one, and returns the connected peers it
+    /// revokes, who are dropped from the verified set.
+    pub fn offer_roster(&mut self, bytes: &[u8]) -> Result<RosterOutcome, RosterError> {
+        let signed = SignedRoster::decode(bytes, &self.root)?;
+        let version = signed.roster().version;
+        if version <= self.roster_version() {
+            return Ok(RosterOutcome::NotNewer);
+        }
+        let revoked: Vec<PeerId> = self
+            .verified
+            .iter()
+            .filter(|(_, cert)| signed.roster().is_revoked(cert.serial))
+            .map(|(peer, _)| *peer)
+            .collect();
+        for peer in &revoked {
+            self.verified.remove(peer);
+        }
+        if signed.roster().is_revoked(self.own().serial) {
+            tracing::error!(
+                serial = self.own().serial,
+                "this node's own certificate has been revoked by the province; peers will refuse it"
+            );
+        }
+        self.roster = Some(signed);
+        Ok(RosterOutcome::Installed { version, revoked })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use alliance_protocol::{Role, SecretKey};
+    use std::collections::BTreeSet;
+
+    fn cert(root: &SecretKey, node: &SecretKey, serial: u64) -> SignedCertificate {
+        MembershipCertificate {
+            institution_id: "imr".parse().unwrap(),
+            name_zh: "中国科学院金属研究所".into(),
+            name_en: "Institute of Metal Research, CAS".into(),
+            region: "辽宁省沈阳市".into(),
+            node_public_key: node.public(),
+            role: Role::Member,
+            serial,
+            not_before: UnixTime(0),
+            not_after: UnixTime::now().plus_days(1),
+        }
+        .sign(root)
+    }
+
+    fn peer(key: &SecretKey) -> PeerId {
+        identity::peer_id(&key.public()).unwrap()
+    }
+
+    #[test]
+    fn a_certified_peer_is_admitted_and_a_stolen_certificate_is_not() {
+        let (root, me, them, thief) = (
+            SecretKey::generate(),
+            SecretKey::generate(),
+            SecretKey::generate(),
+            SecretKey::generate(),
+        );
+        let state = Membership::new(root.public(), cert(&root, &me, 1), None);
+        let hello = Hello {
+            certificate: cert(&root, &them, 2).encode(),
+            roster_version: 0,
+        };
+        assert!(state.check(&peer(&them), &hello, UnixTime::now()).is_ok());
+        assert!(matches!(
+            state.check(&peer(&thief), &hello, UnixTime::now()),
+            Err(AdmissionError::NotThisPeer { .. })
+        ));
+    }
+
+    #[test]
+    fn a_newer_roster_revokes_connected_peers_and_older_ones_are_ignored() {
+        let (root, me, them) = (
+            SecretKey::generate(),
+            SecretKey::generate(),
+            SecretKey::generate(),
+        );
+        let mut state = Membership::new(root.public(), cert(&root, &me, 1), None);
+        let theirs = cert(&root, &them, 2);
+        state.admit(peer(&them), theirs.certificate().clone());
+        let roster = |version, revoked: BTreeSet<u64>| {
+            Roster {
+                version,
+                issued_at: UnixTime::now(),
+                certificates: vec![theirs.clone()],
+                revoked_serials: revoked,
+            }
+            .sign(&root)
+            .encode()
+        };
+        assert_eq!(
+            state.offer_roster(&roster(2, [2].into())).unwrap(),
+            RosterOutcome::Installed {
+                version: 2,
+                revoked: vec![peer(&them)]
+            }
+        );
+        assert!(!state.is_member(&peer(&them), UnixTime::now()));
+        assert_eq!(
+            state.offer_roster(&roster(1, BTreeSet::new())).unwrap(),
+            RosterOutcome::NotNewer
+        );
+        let hello = Hello {
+            certificate: theirs.encode(),
+            roster_version: 0,
+        };
+        assert!(matches!(
+            state.check(&peer(&them), &hello, UnixTime::now()),
+            Err(AdmissionError::Certificate(CertificateError::Revoked(2)))
+        ));
+    }
+
+    #[test]
+    fn a_roster_from_another_root_is_refused() {
+        let (root, me) = (SecretKey::generate(), SecretKey::generate());
+        let mut state = Membership::new(root.public(), cert(&root, &me, 1), None);
+        let forged = Roster {
+            version: 9,
+            issued_at: UnixTime::now(),
+            certificates: vec![],
+            revoked_serials: BTreeSet::new(),
+        }
+        .sign(&SecretKey::generate())
+        .encode();
+        assert!(state.offer_roster(&forged).is_err());
+        assert_eq!(state.roster_version(), 0);
+    }
+}

@@ -1,0 +1,691 @@
+//! The task that owns the swarm.
+//!
+//! Membership gating: when a peer connects, both sides send a `Hello` with their
+//! root-signed certificate. A peer whose certificate does not verify is refused at once; one
+//! that shows nothing is disconnected when its grace period ends. Only verified peers enter
+//! the DHT routing table, are served rosters, or have their gossip forwarded.
+
+use std::{
+    collections::{HashMap, HashSet},
+    time::Duration,
+};
+
+use alliance_protocol::{
+    NodeAnnouncement, UnixTime,
+    rpc::{Hello, Request, Response},
+};
+use futures::StreamExt;
+use libp2p::{
+    Multiaddr, PeerId, Swarm, SwarmBuilder, gossipsub, identify, kad, noise,
+    request_response::{self, OutboundRequestId},
+    swarm::SwarmEvent,
+    tcp, yamux,
+};
+use tokio::{
+    sync::{broadcast, mpsc, watch},
+    time::Instant,
+};
+use tokio_util::sync::CancellationToken;
+
+use super::{
+    Command, MeshState, NetClient, NetConfig, NetEvent, Network, SeenNode, VerifiedPeer,
+    behaviour::{Behaviour, BehaviourEvent},
+    topics,
+};
+use crate::{
+    identity,
+    membership::{Membership, RosterOutcome},
+    store::{Batch, Space, Store},
+};
+
+/// Store key of the newest roster held.
+pub const ROSTER_KEY: &[u8] = b"current";
+
+/// Errors of the network layer.
+#[derive(Debug, thiserror::Error)]
+pub enum NetError {
+    #[error("cannot build the p2p transport: {0}")]
+    Transport(String),
+    #[error("cannot listen on {addr}: {reason}")]
+    Listen { addr: Multiaddr, reason: String },
+    #[error("no listen address came up within {0:?}")]
+    ListenTimeout(Duration),
+    #[error("cannot dial {addr}: {reason}")]
+    Dial { addr: Multiaddr, reason: String },
+    #[error("roster refused: {0}")]
+    Roster(String),
+    #[error("storage: {0}")]
+    Store(String),
+    #[error("the network task has stopped")]
+    Stopped,
+}
+
+const COMMAND_QUEUE: usize = 64;
+const EVENT_QUEUE: usize = 256;
+const TICK: Duration = Duration::from_millis(250);
+
+pub(super) async fn start(
+    config: NetConfig,
+    membership: Membership,
+    store: Store,
+    cancel: CancellationToken,
+) -> Result<Network, NetError> {
+    let keypair = identity::keypair(&config.key);
+    let peer_id = keypair.public().to_peer_id();
+    let agent = config.agent.clone();
+    let mut swarm = SwarmBuilder::with_existing_identity(keypair)
+        .with_tokio()
+        .with_tcp(
+            tcp::Config::default().nodelay(true),
+            noise::Config::new,
+            yamux::Config::default,
+        )
+        .map_err(|e| NetError::Transport(e.to_string()))?
+        .with_quic()
+        .with_behaviour(|key| {
+            Behaviour::new(key, agent)
+                .map_err(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync>)
+        })
+        .map_err(|e| NetError::Transport(e.to_string()))?
+        .with_swarm_config(|c| c.with_idle_connection_timeout(config.idle_timeout))
+        .build();
+
+    for topic in [topics::roster(), topics::announce()] {
+        swarm
+            .behaviour_mut()
+            .gossipsub
+            .subscribe(&topic)
+            .map_err(|e| NetError::Transport(e.to_string()))?;
+    }
+    for addr in &config.external {
+        swarm.add_external_address(addr.clone());
+    }
+    let mut listeners = HashSet::new();
+    for addr in &config.listen {
+        let id = swarm
+            .listen_on(addr.clone())
+            .map_err(|e| NetError::Listen {
+                addr: addr.clone(),
+                reason: e.to_string(),
+            })?;
+        listeners.insert(id);
+    }
+    let mut listen_addrs = Vec::new();
+    let deadline = Duration::from_secs(10);
+    tokio::time::timeout(deadline, async {
+        while !listeners.is_empty() {
+            match swarm.select_next_some().await {
+                SwarmEvent::NewListenAddr {
+                    listener_id,
+                    address,
+                } => {
+                    listeners.remove(&listener_id);
+                    listen_addrs.push(address);
+                }
+                SwarmEvent::ListenerError { error, .. } => {
+                    tracing::warn!(%error, "listener error while starting");
+                }
+                _ => {}
+            }
+        }
+    })
+    .await
+    .map_err(|_| NetError::ListenTimeout(deadline))?;
+    for addr in &config.bootstrap {
+        if let Err(e) = swarm.dial(addr.clone()) {
+            tracing::warn!(%addr, error = %e, "cannot dial bootstrap peer");
+        }
+    }
+
+    let (commands_tx, commands) = mpsc::channel(COMMAND_QUEUE);
+    let initial = MeshState {
+        roster_version: membership.roster_version(),
+        listen_addrs: listen_addrs.clone(),
+        ..MeshState::default()
+    };
+    let (state_tx, state_rx) = watch::channel(initial);
+    let (events, _) = broadcast::channel(EVENT_QUEUE);
+    let client = NetClient {
+        commands: commands_tx,
+        state: state_rx,
+        events: events.clone(),
+        peer_id,
+    };
+    let event_loop = EventLoop {
+        swarm,
+        commands,
+        membership,
+        store,
+        config,
+        pending: HashMap::new(),
+        hello_requests: HashSet::new(),
+        identify_addrs: HashMap::new(),
+        seen: Default::default(),
+        listen_addrs,
+        state: state_tx,
+        events,
+        discovery_running: false,
+    };
+    let span = tracing::info_span!("net", peer = %peer_id);
+    let task = tokio::spawn(tracing::Instrument::instrument(
+        event_loop.run(cancel),
+        span,
+    ));
+    Ok(Network { client, task })
+}
+
+struct EventLoop {
+    swarm: Swarm<Behaviour>,
+    commands: mpsc::Receiver<Command>,
+    membership: Membership,
+    store: Store,
+    config: NetConfig,
+    /// Connected peers that have not proved membership yet, with their deadline.
+    pending: HashMap<PeerId, Instant>,
+    /// Our outstanding Hello requests.
+    hello_requests: HashSet<OutboundRequestId>,
+    /// Listen addresses peers told us through identify.
+    identify_addrs: HashMap<PeerId, Vec<Multiaddr>>,
+    seen: std::collections::BTreeMap<alliance_protocol::InstitutionId, SeenNode>,
+    listen_addrs: Vec<Multiaddr>,
+    state: watch::Sender<MeshState>,
+    events: broadcast::Sender<NetEvent>,
+    discovery_running: bool,
+}
+
+impl EventLoop {
+    async fn run(mut self, cancel: CancellationToken) {
+        let mut tick = tokio::time::interval(TICK);
+        let mut announce = tokio::time::interval(self.config.announce_interval);
+        let mut redial = tokio::time::interval(self.config.redial_interval);
+        redial.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                () = cancel.cancelled() => break,
+                event = self.swarm.select_next_some() => self.on_swarm_event(event).await,
+                command = self.commands.recv() => match command {
+                    Some(command) => self.on_command(command).await,
+                    None => break,
+                },
+                _ = tick.tick() => self.on_tick(),
+                _ = announce.tick() => self.announce(),
+                _ = redial.tick() => self.redial(),
+            }
+        }
+        tracing::debug!("network task stopped");
+    }
+
+    fn emit(&self, event: NetEvent) {
+        // No receiver is fine: events are informational.
+        let _ = self.events.send(event);
+    }
+
+    fn publish_state(&self) {
+        let mut members: Vec<VerifiedPeer> = self
+            .membership
+            .verified_peers()
+            .map(|(peer, cert)| VerifiedPeer {
+                peer_id: *peer,
+                certificate: cert.clone(),
+            })
+            .collect();
+        members.sort_by(|a, b| {
+            a.certificate
+                .institution_id
+                .cmp(&b.certificate.institution_id)
+                .then(a.peer_id.cmp(&b.peer_id))
+        });
+        let state = MeshState {
+            roster_version: self.membership.roster_version(),
+            members,
+            seen: self.seen.clone(),
+            listen_addrs: self.listen_addrs.clone(),
+        };
+        self.state.send_if_modified(|current| {
+            let changed = *current != state;
+            *current = state;
+            changed
+        });
+    }
+
+    async fn on_command(&mut self, command: Command) {
+        match command {
+            Command::OfferRoster { bytes, reply } => {
+                let result = self.offer_roster(bytes, None).await;
+                let _ = reply.send(result);
+            }
+            Command::Dial { addr, reply } => {
+                let result = self.swarm.dial(addr.clone()).map_err(|e| NetError::Dial {
+                    addr,
+                    reason: e.to_string(),
+                });
+                let _ = reply.send(result);
+            }
+        }
+    }
+
+    fn on_tick(&mut self) {
+        let now = Instant::now();
+        let expired: Vec<PeerId> = self
+            .pending
+            .iter()
+            .filter(|(_, deadline)| **deadline <= now)
+            .map(|(peer, _)| *peer)
+            .collect();
+        for peer in expired {
+            self.pending.remove(&peer);
+            self.refuse(
+                peer,
+                "no valid membership certificate within the grace period".into(),
+            );
+        }
+        // Certificates expire while connected, too.
+        let wall = UnixTime::now();
+        let lapsed: Vec<PeerId> = self
+            .membership
+            .verified_peers()
+            .filter(|(_, cert)| cert.check_window(wall).is_err())
+            .map(|(peer, _)| *peer)
+            .collect();
+        for peer in lapsed {
+            self.membership.remove(&peer);
+            self.refuse(peer, "membership certificate expired".into());
+        }
+    }
+
+    /// Reconnects to bootstrap peers that went away (a restarted province, a healed
+    /// network) and looks for members we are not connected to.
+    fn redial(&mut self) {
+        for addr in self.config.bootstrap.clone() {
+            let peer = addr.iter().find_map(|p| match p {
+                libp2p::multiaddr::Protocol::P2p(peer) => Some(peer),
+                _ => None,
+            });
+            if peer.is_some_and(|p| self.swarm.is_connected(&p)) {
+                continue;
+            }
+            if let Err(e) = self.swarm.dial(addr.clone()) {
+                tracing::debug!(%addr, error = %e, "cannot re-dial bootstrap peer");
+            }
+        }
+        if self.membership.verified_peers().next().is_some() {
+            self.discover();
+        }
+    }
+
+    fn announce(&mut self) {
+        if self.membership.verified_peers().next().is_none() {
+            return;
+        }
+        let announcement = NodeAnnouncement {
+            institution_id: self.membership.own().institution_id.clone(),
+            sent_at: UnixTime::now(),
+            roster_version: self.membership.roster_version(),
+            listen_addrs: self
+                .listen_addrs
+                .iter()
+                .take(alliance_protocol::announce::MAX_ANNOUNCED_ADDRS)
+                .map(ToString::to_string)
+                .collect(),
+            agent: self.config.agent.clone(),
+        };
+        let bytes = announcement.seal(&self.config.key);
+        if let Err(e) = self
+            .swarm
+            .behaviour_mut()
+            .gossipsub
+            .publish(topics::announce(), bytes)
+        {
+            tracing::debug!(error = %e, "announcement not published");
+        }
+    }
+
+    /// Disconnects a peer that is not (or no longer) a member.
+    fn refuse(&mut self, peer: PeerId, reason: String) {
+        tracing::warn!(%peer, %reason, "refusing peer");
+        self.pending.remove(&peer);
+        self.membership.remove(&peer);
+        self.swarm.behaviour_mut().kad.remove_peer(&peer);
+        let _ = self.swarm.disconnect_peer_id(peer);
+        self.emit(NetEvent::PeerRefused { peer, reason });
+        self.publish_state();
+    }
+
+    fn admit(&mut self, peer: PeerId, hello: &Hello) -> Result<(), String> {
+        if self.membership.verified(&peer).is_some() {
+            return Ok(());
+        }
+        let cert = self
+            .membership
+            .check(&peer, hello, UnixTime::now())
+            .map_err(|e| e.to_string())?;
+        tracing::info!(%peer, institution = %cert.institution_id, role = %cert.role, "member verified");
+        let institution = cert.institution_id.clone();
+        self.pending.remove(&peer);
+        self.membership.admit(peer, cert);
+        if let Some(addrs) = self.identify_addrs.get(&peer).cloned() {
+            for addr in addrs {
+                self.swarm.behaviour_mut().kad.add_address(&peer, addr);
+            }
+            self.discover();
+        }
+        self.emit(NetEvent::MemberVerified { peer, institution });
+        self.publish_state();
+        if hello.roster_version > self.membership.roster_version() {
+            self.swarm
+                .behaviour_mut()
+                .rpc
+                .send_request(&peer, Request::Roster);
+        }
+        Ok(())
+    }
+
+    fn discover(&mut self) {
+        if !self.discovery_running {
+            let me = *self.swarm.local_peer_id();
+            self.swarm.behaviour_mut().kad.get_closest_peers(me);
+            self.discovery_running = true;
+        }
+    }
+
+    async fn offer_roster(
+        &mut self,
+        bytes: Vec<u8>,
+        from: Option<PeerId>,
+    ) -> Result<bool, NetError> {
+        let outcome = self
+            .membership
+            .offer_roster(&bytes)
+            .map_err(|e| NetError::Roster(e.to_string()))?;
+        let RosterOutcome::Installed { version, revoked } = outcome else {
+            return Ok(false);
+        };
+        let mut batch = Batch::new();
+        batch.put(Space::Roster, ROSTER_KEY, bytes.clone());
+        if let Err(e) = self.store.commit(batch).await {
+            tracing::error!(error = %e, "cannot persist the new roster");
+        }
+        tracing::info!(version, ?from, revoked = revoked.len(), "roster installed");
+        for peer in revoked {
+            self.swarm.behaviour_mut().blocked.block_peer(peer);
+            self.swarm.behaviour_mut().gossipsub.blacklist_peer(&peer);
+            self.refuse(peer, "membership revoked by the roster".into());
+        }
+        // Forward only what we originated; gossip re-propagates what we validated.
+        if from.is_none()
+            && let Err(e) = self
+                .swarm
+                .behaviour_mut()
+                .gossipsub
+                .publish(topics::roster(), bytes)
+        {
+            tracing::debug!(error = %e, "roster not gossiped now; peers fetch it on hello");
+        }
+        self.emit(NetEvent::RosterInstalled { version });
+        self.publish_state();
+        Ok(true)
+    }
+
+    async fn on_swarm_event(&mut self, event: SwarmEvent<BehaviourEvent>) {
+        match event {
+            SwarmEvent::ConnectionEstablished {
+                peer_id,
+                num_established,
+                ..
+            } if num_established.get() == 1 => {
+                tracing::debug!(peer = %peer_id, "connected; starting membership handshake");
+                self.pending
+                    .insert(peer_id, Instant::now() + self.config.handshake_grace);
+                let hello = self.membership.hello();
+                let id = self
+                    .swarm
+                    .behaviour_mut()
+                    .rpc
+                    .send_request(&peer_id, Request::Hello(hello));
+                self.hello_requests.insert(id);
+            }
+            SwarmEvent::ConnectionClosed {
+                peer_id,
+                num_established: 0,
+                ..
+            } => {
+                self.pending.remove(&peer_id);
+                self.identify_addrs.remove(&peer_id);
+                if self.membership.remove(&peer_id).is_some() {
+                    tracing::info!(peer = %peer_id, "member disconnected");
+                    self.emit(NetEvent::MemberLeft { peer: peer_id });
+                    self.publish_state();
+                }
+            }
+            SwarmEvent::NewListenAddr { address, .. } => {
+                self.listen_addrs.push(address);
+                self.publish_state();
+            }
+            SwarmEvent::Behaviour(event) => self.on_behaviour_event(event).await,
+            _ => {}
+        }
+    }
+
+    async fn on_behaviour_event(&mut self, event: BehaviourEvent) {
+        match event {
+            BehaviourEvent::Rpc(event) => self.on_rpc(event).await,
+            BehaviourEvent::Gossipsub(gossipsub::Event::Message {
+                propagation_source,
+                message_id,
+                message,
+            }) => {
+                self.on_gossip(propagation_source, message_id, message)
+                    .await
+            }
+            BehaviourEvent::Identify(identify::Event::Received { peer_id, info, .. }) => {
+                if self.membership.verified(&peer_id).is_some() {
+                    for addr in &info.listen_addrs {
+                        self.swarm
+                            .behaviour_mut()
+                            .kad
+                            .add_address(&peer_id, addr.clone());
+                    }
+                    self.discover();
+                }
+                self.identify_addrs.insert(peer_id, info.listen_addrs);
+            }
+            BehaviourEvent::Kad(kad::Event::OutboundQueryProgressed {
+                result: kad::QueryResult::GetClosestPeers(result),
+                step,
+                ..
+            }) => {
+                if step.last {
+                    self.discovery_running = false;
+                }
+                let peers = match result {
+                    Ok(ok) => ok.peers,
+                    Err(kad::GetClosestPeersError::Timeout { peers, .. }) => peers,
+                };
+                for info in peers {
+                    let connected = self.swarm.is_connected(&info.peer_id);
+                    if !connected && info.peer_id != *self.swarm.local_peer_id() {
+                        let opts = libp2p::swarm::dial_opts::DialOpts::peer_id(info.peer_id)
+                            .addresses(info.addrs)
+                            .build();
+                        if let Err(e) = self.swarm.dial(opts) {
+                            tracing::debug!(peer = %info.peer_id, error = %e, "cannot dial discovered peer");
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    async fn on_rpc(&mut self, event: request_response::Event<Request, Response>) {
+        use request_response::{Event, Message};
+        match event {
+            Event::Message {
+                peer,
+                message:
+                    Message::Request {
+                        request, channel, ..
+                    },
+                ..
+            } => {
+                let response = self.answer(peer, request);
+                let refused = matches!(response, Response::Error(_))
+                    && self.membership.verified(&peer).is_none();
+                if self
+                    .swarm
+                    .behaviour_mut()
+                    .rpc
+                    .send_response(channel, response)
+                    .is_err()
+                {
+                    tracing::debug!(%peer, "response not sent: connection gone");
+                }
+                if refused {
+                    // Let the refusal reach the peer, then cut it off at the next tick.
+                    self.pending.insert(peer, Instant::now());
+                }
+            }
+            Event::Message {
+                peer,
+                message:
+                    Message::Response {
+                        request_id,
+                        response,
+                    },
+                ..
+            } => {
+                self.hello_requests.remove(&request_id);
+                match response {
+                    Response::Hello(hello) => {
+                        if let Err(reason) = self.admit(peer, &hello) {
+                            self.refuse(peer, reason);
+                        }
+                    }
+                    Response::Roster(Some(bytes)) => {
+                        if let Err(e) = self.offer_roster(bytes, Some(peer)).await {
+                            tracing::warn!(%peer, error = %e, "peer sent a bad roster");
+                        }
+                    }
+                    Response::Roster(None) => {}
+                    Response::Error(e) => {
+                        tracing::warn!(%peer, code = %e.code, message = %e.message, "peer refused our request");
+                    }
+                }
+            }
+            Event::OutboundFailure {
+                peer,
+                request_id,
+                error,
+                ..
+            } => {
+                if self.hello_requests.remove(&request_id) {
+                    tracing::debug!(%peer, %error, "hello not answered");
+                }
+            }
+            Event::InboundFailure { peer, error, .. } => {
+                tracing::debug!(%peer, %error, "inbound request failed");
+            }
+            Event::ResponseSent { .. } => {}
+        }
+    }
+
+    fn answer(&mut self, peer: PeerId, request: Request) -> Response {
+        match request {
+            Request::Hello(hello) => match self.admit(peer, &hello) {
+                Ok(()) => Response::Hello(self.membership.hello()),
+                Err(reason) => {
+                    self.emit(NetEvent::PeerRefused {
+                        peer,
+                        reason: reason.clone(),
+                    });
+                    Response::error("not_a_member", reason)
+                }
+            },
+            _ if self.membership.verified(&peer).is_none() => {
+                Response::error("not_a_member", "prove membership with a hello first")
+            }
+            Request::Roster => Response::Roster(self.membership.roster_bytes()),
+        }
+    }
+
+    async fn on_gossip(
+        &mut self,
+        source: PeerId,
+        id: gossipsub::MessageId,
+        message: gossipsub::Message,
+    ) {
+        let verdict = self.validate_gossip(source, &message).await;
+        let acceptance = match &verdict {
+            Ok(true) => gossipsub::MessageAcceptance::Accept,
+            Ok(false) => gossipsub::MessageAcceptance::Ignore,
+            Err(reason) => {
+                tracing::warn!(%source, %reason, "gossip rejected");
+                self.emit(NetEvent::GossipRejected {
+                    source,
+                    reason: reason.clone(),
+                });
+                gossipsub::MessageAcceptance::Reject
+            }
+        };
+        self.swarm
+            .behaviour_mut()
+            .gossipsub
+            .report_message_validation_result(&id, &source, acceptance);
+    }
+
+    /// `Ok(true)` accept and forward, `Ok(false)` ignore (stale), `Err` reject (penalise).
+    async fn validate_gossip(
+        &mut self,
+        source: PeerId,
+        message: &gossipsub::Message,
+    ) -> Result<bool, String> {
+        if self.membership.verified(&source).is_none() {
+            return Err("forwarded by a peer that has not proved membership".into());
+        }
+        let author = message
+            .source
+            .ok_or_else(|| "gossip without an author".to_owned())?;
+        let now = UnixTime::now();
+        if !self.membership.is_member(&author, now) {
+            return Err(format!("author {author} is not a current member"));
+        }
+        if message.topic == topics::roster().hash() {
+            return match self.offer_roster(message.data.clone(), Some(source)).await {
+                Ok(installed) => Ok(installed),
+                Err(e) => Err(e.to_string()),
+            };
+        }
+        if message.topic == topics::announce().hash() {
+            let (signer, announcement) =
+                NodeAnnouncement::open(&message.data).map_err(|e| e.to_string())?;
+            if identity::peer_id(&signer) != Some(author) {
+                return Err("announcement signed by someone other than its author".into());
+            }
+            let certified = self.membership.institution_of(&author, now);
+            if certified.as_ref() != Some(&announcement.institution_id) {
+                return Err(format!(
+                    "announcement speaks for {}, which its author does not own",
+                    announcement.institution_id
+                ));
+            }
+            let newer = self
+                .seen
+                .get(&announcement.institution_id)
+                .is_none_or(|s| s.sent_at < announcement.sent_at);
+            if newer {
+                self.seen.insert(
+                    announcement.institution_id.clone(),
+                    SeenNode {
+                        peer_id: author,
+                        sent_at: announcement.sent_at,
+                        roster_version: announcement.roster_version,
+                        agent: announcement.agent,
+                    },
+                );
+                self.publish_state();
+            }
+            return Ok(newer);
+        }
+        Err(format!("unknown topic {}", message.topic))
+    }
+}

@@ -1,0 +1,182 @@
+//! The peer-to-peer layer.
+//!
+//! One task ([`event_loop`]) owns the libp2p swarm. The rest of the node talks to it through
+//! a cloneable [`NetClient`] (commands on a bounded channel, answers on oneshots), reads the
+//! current [`MeshState`] from a watch channel, and may subscribe to [`NetEvent`]s.
+//!
+//! - [`behaviour`]: the composed libp2p behaviours and their parameters.
+//! - [`codec`]: the length-prefixed protobuf codec of `/alliance/rpc/1`.
+//! - [`event_loop`]: connection gating (membership handshake), gossip validation, roster
+//!   distribution, discovery.
+//! - [`topics`]: gossip topics.
+
+pub mod behaviour;
+pub mod codec;
+mod event_loop;
+pub mod topics;
+
+use std::{collections::BTreeMap, time::Duration};
+
+use alliance_protocol::{InstitutionId, MembershipCertificate, SecretKey, UnixTime};
+use libp2p::{Multiaddr, PeerId};
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
+use tokio_util::sync::CancellationToken;
+
+use crate::{membership::Membership, store::Store};
+
+pub use event_loop::{NetError, ROSTER_KEY};
+
+/// What the network layer needs to start.
+#[derive(Debug, Clone)]
+pub struct NetConfig {
+    /// The node key; also its libp2p identity.
+    pub key: SecretKey,
+    /// Addresses to listen on (port 0 allowed).
+    pub listen: Vec<Multiaddr>,
+    /// Peers to dial at start (with `/p2p/<peer id>`).
+    pub bootstrap: Vec<Multiaddr>,
+    /// Addresses to advertise as reachable from outside.
+    pub external: Vec<Multiaddr>,
+    /// How long a connection may sit unused.
+    pub idle_timeout: Duration,
+    /// How long a new peer has to show a valid certificate.
+    pub handshake_grace: Duration,
+    /// How often this node gossips its announcement.
+    pub announce_interval: Duration,
+    /// How often to re-dial bootstrap peers that are not connected and look for members.
+    pub redial_interval: Duration,
+    /// Software name and version, for identify and announcements.
+    pub agent: String,
+}
+
+/// A connected peer whose membership was verified.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedPeer {
+    pub peer_id: PeerId,
+    pub certificate: MembershipCertificate,
+}
+
+/// The last announcement seen from an institution's node (directly or through gossip).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeenNode {
+    pub peer_id: PeerId,
+    pub sent_at: UnixTime,
+    pub roster_version: u64,
+    pub agent: String,
+}
+
+/// The network's current state, published on every change.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MeshState {
+    /// Version of the newest roster held; 0 when none.
+    pub roster_version: u64,
+    /// Connected, verified members, sorted by institution id.
+    pub members: Vec<VerifiedPeer>,
+    /// Announcements seen, by institution.
+    pub seen: BTreeMap<InstitutionId, SeenNode>,
+    /// Addresses the swarm listens on.
+    pub listen_addrs: Vec<Multiaddr>,
+}
+
+/// Things that happened, for whoever listens (tests, the UI's activity feed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NetEvent {
+    /// A peer proved its membership.
+    MemberVerified {
+        peer: PeerId,
+        institution: InstitutionId,
+    },
+    /// A peer failed the membership handshake and was disconnected.
+    PeerRefused { peer: PeerId, reason: String },
+    /// A verified member's last connection closed.
+    MemberLeft { peer: PeerId },
+    /// A newer roster was installed.
+    RosterInstalled { version: u64 },
+    /// A gossip message was rejected.
+    GossipRejected { source: PeerId, reason: String },
+}
+
+/// Requests to the swarm task.
+#[derive(Debug)]
+pub(crate) enum Command {
+    /// Install (if newer), persist and gossip a signed roster.
+    OfferRoster {
+        bytes: Vec<u8>,
+        reply: oneshot::Sender<Result<bool, NetError>>,
+    },
+    /// Dial an address.
+    Dial {
+        addr: Multiaddr,
+        reply: oneshot::Sender<Result<(), NetError>>,
+    },
+}
+
+/// A cloneable handle to the swarm task.
+#[derive(Debug, Clone)]
+pub struct NetClient {
+    commands: mpsc::Sender<Command>,
+    state: watch::Receiver<MeshState>,
+    events: broadcast::Sender<NetEvent>,
+    peer_id: PeerId,
+}
+
+impl NetClient {
+    /// This node's PeerId.
+    pub fn peer_id(&self) -> PeerId {
+        self.peer_id
+    }
+
+    /// The current mesh state.
+    pub fn state(&self) -> MeshState {
+        self.state.borrow().clone()
+    }
+
+    /// A receiver that sees every state change.
+    pub fn watch(&self) -> watch::Receiver<MeshState> {
+        self.state.clone()
+    }
+
+    /// Subscribes to events from now on.
+    pub fn events(&self) -> broadcast::Receiver<NetEvent> {
+        self.events.subscribe()
+    }
+
+    /// Offers a signed roster; `Ok(true)` if it was newer and installed.
+    pub async fn offer_roster(&self, bytes: Vec<u8>) -> Result<bool, NetError> {
+        let (reply, rx) = oneshot::channel();
+        self.send(Command::OfferRoster { bytes, reply }).await?;
+        rx.await.map_err(|_| NetError::Stopped)?
+    }
+
+    /// Dials a peer address.
+    pub async fn dial(&self, addr: Multiaddr) -> Result<(), NetError> {
+        let (reply, rx) = oneshot::channel();
+        self.send(Command::Dial { addr, reply }).await?;
+        rx.await.map_err(|_| NetError::Stopped)?
+    }
+
+    async fn send(&self, command: Command) -> Result<(), NetError> {
+        self.commands
+            .send(command)
+            .await
+            .map_err(|_| NetError::Stopped)
+    }
+}
+
+/// The running network layer.
+#[derive(Debug)]
+pub struct Network {
+    pub client: NetClient,
+    pub task: tokio::task::JoinHandle<()>,
+}
+
+/// Builds the swarm, starts listening, dials the bootstrap peers and spawns the swarm task.
+/// Returns once every listener has an address.
+pub async fn start(
+    config: NetConfig,
+    membership: Membership,
+    store: Store,
+    cancel: CancellationToken,
+) -> Result<Network, NetError> {
+    event_loop::start(config, membership, store, cancel).await
+}

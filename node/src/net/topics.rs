@@ -1,0 +1,13 @@
+//! Gossip topics. A topic name carries its version: a new message format gets a new topic.
+
+use libp2p::gossipsub::IdentTopic;
+
+/// Signed rosters from the province.
+pub fn roster() -> IdentTopic {
+    IdentTopic::new("alliance/roster/v1")
+}
+
+/// Node announcements.
+pub fn announce() -> IdentTopic {
+    IdentTopic::new("alliance/announce/v1")
+}

@@ -1,0 +1,309 @@
+//! Starting and stopping a node: [`Node::start`] turns a [`Config`] into a running
+//! [`NodeHandle`] with bound addresses; [`NodeHandle::shutdown`] stops every task.
+
+use std::{net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
+
+use alliance_protocol::{MembershipCertificate, SignedCertificate, SignedRoster, UnixTime, armor};
+use libp2p::{Multiaddr, PeerId, multiaddr::Protocol};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::{
+    accounts::Accounts,
+    config::Config,
+    control,
+    keyfile::{self, KeyFileError},
+    membership::Membership,
+    net::{self, NetClient, NetConfig, NetError, ROSTER_KEY},
+    province::ProvinceAuthority,
+    store::{Space, Store, StoreError},
+    web::WebBackend,
+};
+
+/// The software name and version peers see.
+pub fn agent() -> String {
+    format!("alliance/{}", env!("CARGO_PKG_VERSION"))
+}
+
+/// Why a node could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Key(#[from] KeyFileError),
+    #[error(
+        "no membership certificate at {path}.\nSend this node's public key {public_key} to the province; place the certificate it issues at that path"
+    )]
+    NoCertificate { path: PathBuf, public_key: String },
+    #[error("membership certificate {path} is not usable: {reason}")]
+    Certificate { path: PathBuf, reason: String },
+    #[error("the root key in {path} does not match alliance.root_public_key in the config")]
+    RootKeyMismatch { path: PathBuf },
+    #[error("cannot open the database: {0}")]
+    Store(#[from] StoreError),
+    #[error("stored roster is unreadable: {0}")]
+    Roster(String),
+    #[error("bad network address {addr:?}: {reason}")]
+    Address { addr: String, reason: String },
+    #[error(transparent)]
+    Net(#[from] NetError),
+    #[error("cannot serve HTTP on {addr}: {source}")]
+    Http {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("cannot write {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// A running node.
+#[derive(Debug)]
+pub struct NodeHandle {
+    config: Config,
+    certificate: MembershipCertificate,
+    http_addr: SocketAddr,
+    net: NetClient,
+    accounts: Accounts,
+    province: Option<Arc<ProvinceAuthority>>,
+    cancel: CancellationToken,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+/// Entry point.
+#[derive(Debug)]
+pub struct Node;
+
+fn parse_addrs(addrs: &[String]) -> Result<Vec<Multiaddr>, StartError> {
+    addrs
+        .iter()
+        .map(|a| {
+            a.parse()
+                .map_err(|e: libp2p::multiaddr::Error| StartError::Address {
+                    addr: a.clone(),
+                    reason: e.to_string(),
+                })
+        })
+        .collect()
+}
+
+/// Reads and verifies this node's own certificate.
+pub fn load_certificate(
+    config: &Config,
+    public_key: &alliance_protocol::PublicKey,
+) -> Result<SignedCertificate, StartError> {
+    let path = config.certificate_path();
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(StartError::NoCertificate {
+                path,
+                public_key: public_key.to_string(),
+            });
+        }
+        Err(e) => {
+            return Err(StartError::Certificate {
+                path,
+                reason: e.to_string(),
+            });
+        }
+    };
+    let bad = |reason: String| StartError::Certificate {
+        path: path.clone(),
+        reason,
+    };
+    let bytes = armor::decode(armor::CERTIFICATE_LABEL, &text).map_err(|e| bad(e.to_string()))?;
+    let cert = SignedCertificate::verify(
+        &bytes,
+        &config.alliance.root_public_key,
+        UnixTime::now(),
+        Some(config.node.role),
+    )
+    .map_err(|e| bad(e.to_string()))?;
+    cert.check_node_key(public_key)
+        .map_err(|e| bad(e.to_string()))?;
+    if cert.certificate().institution_id != config.node.institution_id {
+        return Err(bad(format!(
+            "it certifies institution {}, the config says {}",
+            cert.certificate().institution_id,
+            config.node.institution_id
+        )));
+    }
+    Ok(cert)
+}
+
+impl Node {
+    /// Starts every part of the node and returns once its addresses are bound.
+    pub async fn start(config: Config) -> Result<NodeHandle, StartError> {
+        let key = keyfile::read(&config.node_key_path())?;
+        let own = load_certificate(&config, &key.public())?;
+        let store = Store::open(&config.store_path())?;
+        let province = match config.root_key_path() {
+            Some(path) => {
+                let root = keyfile::read(&path)?;
+                if root.public() != config.alliance.root_public_key {
+                    return Err(StartError::RootKeyMismatch { path });
+                }
+                Some(Arc::new(ProvinceAuthority::new(root, store.clone())))
+            }
+            None => None,
+        };
+        let roster = match store.get(Space::Roster, ROSTER_KEY)? {
+            Some(bytes) => Some(
+                SignedRoster::decode(&bytes, &config.alliance.root_public_key)
+                    .map_err(|e| StartError::Roster(e.to_string()))?,
+            ),
+            None => None,
+        };
+        let certificate = own.certificate().clone();
+        let membership = Membership::new(config.alliance.root_public_key, own, roster);
+        let cancel = CancellationToken::new();
+        let network = net::start(
+            NetConfig {
+                key,
+                listen: parse_addrs(&config.network.listen)?,
+                bootstrap: parse_addrs(&config.network.bootstrap)?,
+                external: parse_addrs(&config.network.external_addresses)?,
+                idle_timeout: config.network.idle_connection_timeout,
+                handshake_grace: config.alliance.handshake_grace,
+                announce_interval: Duration::from_secs(30),
+                redial_interval: config.network.redial_interval,
+                agent: agent(),
+            },
+            membership,
+            store.clone(),
+            cancel.clone(),
+        )
+        .await?;
+        let accounts = Accounts::new(store.clone());
+
+        let listener = tokio::net::TcpListener::bind(config.http.listen)
+            .await
+            .map_err(|source| StartError::Http {
+                addr: config.http.listen,
+                source,
+            })?;
+        let http_addr = listener.local_addr().map_err(|source| StartError::Http {
+            addr: config.http.listen,
+            source,
+        })?;
+        let control_token =
+            control::write_token(&config.node.data_dir).map_err(|source| StartError::Io {
+                path: control::token_path(&config.node.data_dir),
+                source,
+            })?;
+        let backend = WebBackend::new(
+            network.client.clone(),
+            accounts.clone(),
+            certificate.clone(),
+        );
+        let app = alliance_admin_ui::router(
+            backend,
+            alliance_admin_ui::WebOptions {
+                secure_cookies: config.http.secure_cookies,
+            },
+        )
+        .merge(control::router(control::ControlState {
+            token: control_token,
+            accounts: accounts.clone(),
+            province: province.clone(),
+            net: network.client.clone(),
+        }));
+        let shutdown = cancel.clone();
+        let http = tokio::spawn(async move {
+            let served = axum::serve(listener, app)
+                .with_graceful_shutdown(shutdown.cancelled_owned())
+                .await;
+            if let Err(e) = served {
+                tracing::error!(error = %e, "HTTP server failed");
+            }
+        });
+        tracing::info!(
+            institution = %config.node.institution_id,
+            role = %config.node.role,
+            peer = %network.client.peer_id(),
+            http = %http_addr,
+            "node started"
+        );
+        Ok(NodeHandle {
+            config,
+            certificate,
+            http_addr,
+            net: network.client,
+            accounts,
+            province,
+            cancel,
+            tasks: vec![network.task, http],
+        })
+    }
+}
+
+impl NodeHandle {
+    /// Where the web UI and API are served.
+    pub fn http_addr(&self) -> SocketAddr {
+        self.http_addr
+    }
+
+    /// The UI's address as a URL.
+    pub fn url(&self) -> String {
+        format!("http://{}/", self.http_addr)
+    }
+
+    /// This node's PeerId.
+    pub fn peer_id(&self) -> PeerId {
+        self.net.peer_id()
+    }
+
+    /// Addresses others can dial, each ending in `/p2p/<peer id>`.
+    pub fn p2p_addrs(&self) -> Vec<Multiaddr> {
+        let peer = self.peer_id();
+        self.net
+            .state()
+            .listen_addrs
+            .into_iter()
+            .map(|a| a.with(Protocol::P2p(peer)))
+            .collect()
+    }
+
+    /// The network client.
+    pub fn net(&self) -> &NetClient {
+        &self.net
+    }
+
+    /// This node's accounts.
+    pub fn accounts(&self) -> &Accounts {
+        &self.accounts
+    }
+
+    /// The certificate authority, on the province node.
+    pub fn province(&self) -> Option<&ProvinceAuthority> {
+        self.province.as_deref()
+    }
+
+    /// This node's certificate.
+    pub fn certificate(&self) -> &MembershipCertificate {
+        &self.certificate
+    }
+
+    /// The config it runs with.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// A token that is cancelled when the node shuts down.
+    pub fn cancellation(&self) -> CancellationToken {
+        self.cancel.clone()
+    }
+
+    /// Stops every task and waits for them.
+    pub async fn shutdown(self) {
+        self.cancel.cancel();
+        for task in self.tasks {
+            if let Err(e) = task.await {
+                tracing::warn!(error = %e, "task ended abnormally");
+            }
+        }
+        tracing::info!(institution = %self.config.node.institution_id, "node stopped");
+    }
+}

@@ -1,0 +1,266 @@
+//! Durable storage for the node, over the fjall LSM engine. Nothing outside this module
+//! names the engine.
+//!
+//! - [`Space`]: typed keyspaces, one engine keyspace each.
+//! - [`Store`]: reads go straight to the engine; writes take one path only,
+//!   [`Store::commit`] (or [`Store::commit_blocking`]), which returns after the batch is
+//!   written atomically *and* fsynced. There is no non-durable write.
+//! - [`Batch`] (`batch.rs`): the writes of one commit.
+//! - `committer.rs`: the thread that owns every write and does group commit — batches
+//!   that queue up while one fsync runs are written together and share the next fsync,
+//!   so durability does not cap the throughput of concurrent writers.
+//! - [`StoreError`] (`error.rs`).
+//! - Tests: `tests.rs` against the engine, `committer_tests.rs` for grouping and errors.
+//!
+//! A group becomes visible to readers only after its fsync returned: a reader never sees
+//! a write that a crash could still take back.
+
+mod batch;
+mod committer;
+#[cfg(test)]
+mod committer_tests;
+mod error;
+#[cfg(test)]
+mod tests;
+
+use std::{
+    path::Path,
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+    thread::JoinHandle,
+};
+
+use fjall::{Database, Keyspace, KeyspaceCreateOptions};
+use serde::de::DeserializeOwned;
+use tokio::sync::{mpsc, oneshot};
+
+pub use batch::Batch;
+pub use error::StoreError;
+
+use committer::Job;
+
+/// Declares [`Space`]: each line is a variant and its keyspace name on disk.
+macro_rules! spaces {
+    ($($(#[$doc:meta])* $variant:ident => $name:literal,)+) => {
+        /// The node's keyspaces, one engine keyspace each. Adding one is one line.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Space {
+            $($(#[$doc])* $variant,)+
+        }
+
+        impl Space {
+            /// Every space, in declaration order.
+            pub const ALL: &'static [Space] = &[$(Space::$variant,)+];
+
+            /// The keyspace's name on disk.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Space::$variant => $name,)+
+                }
+            }
+        }
+    };
+}
+
+spaces! {
+    /// Small node-level facts.
+    Meta => "meta",
+    /// The newest roster held.
+    Roster => "roster",
+    /// The province's issued certificates and authority state.
+    Certificates => "certificates",
+    /// User accounts.
+    Accounts => "accounts",
+    /// Sessions, keyed by token hash.
+    Sessions => "sessions",
+    /// Scratch space for benchmarks and tests.
+    Bench => "bench",
+}
+
+impl Space {
+    /// Position in [`Space::ALL`], which is also the declaration order.
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// A key and its value, as returned by [`Store::scan_prefix`].
+pub type KeyValue = (Vec<u8>, Vec<u8>);
+
+/// Counters for tests and benchmarks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct StoreStats {
+    /// Successful fsync rounds (one `persist(SyncAll)` per group) since the store opened.
+    pub sync_rounds: u64,
+    /// Batches made durable since the store opened.
+    pub batches_committed: u64,
+}
+
+#[derive(Debug, Default)]
+struct Counters {
+    sync_rounds: AtomicU64,
+    batches_committed: AtomicU64,
+}
+
+/// Most batches waiting for the committer; further writers wait to enqueue.
+const QUEUE_DEPTH: usize = 1024;
+
+struct Inner {
+    /// Indexed by [`Space::index`].
+    spaces: Vec<Keyspace>,
+    /// `None` only while dropping.
+    jobs: Option<mpsc::Sender<Job>>,
+    committer: Option<JoinHandle<()>>,
+    counters: Arc<Counters>,
+}
+
+impl std::fmt::Debug for Inner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("spaces", &Space::ALL)
+            .field("stats", &self.counters)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        // Closing the queue ends the committer once it has answered everything queued;
+        // joining it releases the engine, so the same directory can be opened again at once.
+        drop(self.jobs.take());
+        if let Some(handle) = self.committer.take()
+            && handle.join().is_err()
+        {
+            tracing::error!("the store's committer thread panicked");
+        }
+    }
+}
+
+/// The node's store. Cheap to clone; every clone shares one engine and one committer.
+/// The committer stops when the last clone is dropped.
+#[derive(Debug, Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+impl Store {
+    /// Opens the store in `dir`, creating it if missing, and starts its committer thread.
+    ///
+    /// Fails with [`StoreError::Locked`] if the directory is already open, in this process
+    /// or another.
+    pub fn open(dir: &Path) -> Result<Store, StoreError> {
+        std::fs::create_dir_all(dir).map_err(|e| StoreError::open(dir, &e))?;
+        // Write batches are persisted explicitly, never flushed on the engine's own terms.
+        let db = Database::builder(dir)
+            .manual_journal_persist(true)
+            .open()
+            .map_err(|e| StoreError::from_open(dir, e))?;
+        let spaces = Space::ALL
+            .iter()
+            .map(|space| db.keyspace(space.name(), KeyspaceCreateOptions::default))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| StoreError::from_open(dir, e))?;
+        let counters = Arc::new(Counters::default());
+        let (jobs, queue) = mpsc::channel(QUEUE_DEPTH);
+        let writer = committer::EngineWriter::new(db, spaces.clone());
+        let committer = committer::spawn(writer, queue, counters.clone())
+            .map_err(|e| StoreError::open(dir, &e))?;
+        tracing::debug!(dir = %dir.display(), "store opened");
+        Ok(Store {
+            inner: Arc::new(Inner {
+                spaces,
+                jobs: Some(jobs),
+                committer: Some(committer),
+                counters,
+            }),
+        })
+    }
+
+    fn keyspace(&self, space: Space) -> Result<&Keyspace, StoreError> {
+        self.inner
+            .spaces
+            .get(space.index())
+            .ok_or_else(|| StoreError::Engine(format!("keyspace {} is not open", space.name())))
+    }
+
+    /// The value at `key` in `space`.
+    pub fn get(&self, space: Space, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        let value = self.keyspace(space)?.get(key).map_err(StoreError::engine)?;
+        Ok(value.map(|v| v.to_vec()))
+    }
+
+    /// The value at `key` in `space`, decoded from JSON.
+    pub fn get_json<T: DeserializeOwned>(
+        &self,
+        space: Space,
+        key: &[u8],
+    ) -> Result<Option<T>, StoreError> {
+        match self.get(space, key)? {
+            Some(bytes) => Ok(Some(serde_json::from_slice(&bytes)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Every pair in `space` whose key starts with `prefix`, in key order.
+    pub fn scan_prefix(&self, space: Space, prefix: &[u8]) -> Result<Vec<KeyValue>, StoreError> {
+        self.keyspace(space)?
+            .prefix(prefix)
+            .map(|guard| {
+                let (key, value) = guard.into_inner().map_err(StoreError::engine)?;
+                Ok((key.to_vec(), value.to_vec()))
+            })
+            .collect()
+    }
+
+    /// Like [`Store::scan_prefix`], with values decoded from JSON.
+    pub fn scan_prefix_json<T: DeserializeOwned>(
+        &self,
+        space: Space,
+        prefix: &[u8],
+    ) -> Result<Vec<(Vec<u8>, T)>, StoreError> {
+        self.scan_prefix(space, prefix)?
+            .into_iter()
+            .map(|(key, value)| Ok((key, serde_json::from_slice(&value)?)))
+            .collect()
+    }
+
+    /// Writes `batch` atomically and durably: returns only after it is fsynced
+    /// (`PersistMode::SyncAll`). Batches of concurrent callers that queue up while one
+    /// fsync runs are written together and share the next fsync.
+    ///
+    /// On error nothing of the batch is acknowledged; after an engine error the store
+    /// refuses further writes until it is reopened. If the future is dropped before it
+    /// completes, the batch may still be committed: only `Ok` says that it was.
+    pub async fn commit(&self, batch: Batch) -> Result<(), StoreError> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let (reply, done) = oneshot::channel();
+        let jobs = self.inner.jobs.as_ref().ok_or(StoreError::Closed)?;
+        jobs.send(Job { batch, reply })
+            .await
+            .map_err(|_| StoreError::Closed)?;
+        done.await.map_err(|_| StoreError::Closed)?
+    }
+
+    /// [`Store::commit`] for synchronous callers (CLI, benchmark threads): blocks the
+    /// calling thread until the batch is durable. Do not call it from inside an async task;
+    /// it would stall that task's runtime thread for the length of an fsync.
+    pub fn commit_blocking(&self, batch: Batch) -> Result<(), StoreError> {
+        futures::executor::block_on(self.commit(batch))
+    }
+
+    /// Counters since the store was opened.
+    pub fn stats(&self) -> StoreStats {
+        StoreStats {
+            sync_rounds: self.inner.counters.sync_rounds.load(Ordering::Acquire),
+            batches_committed: self
+                .inner
+                .counters
+                .batches_committed
+                .load(Ordering::Acquire),
+        }
+    }
+}

@@ -1,0 +1,97 @@
+//! The node's side of the web layer: implements the admin UI's [`Backend`] over the
+//! network client and the accounts.
+
+use alliance_admin_ui::backend::{
+    Account, AccountError, AccountState, Backend, ConnectedMember, NewAccount, NodeStatus,
+    Registration, Session,
+};
+use alliance_protocol::{MembershipCertificate, UnixTime};
+
+use crate::{accounts::Accounts, net::NetClient};
+
+/// What the web layer may ask of this node.
+#[derive(Debug, Clone)]
+pub struct WebBackend {
+    net: NetClient,
+    accounts: Accounts,
+    certificate: MembershipCertificate,
+    started_at: UnixTime,
+}
+
+impl WebBackend {
+    /// A backend over a running node's parts.
+    pub fn new(net: NetClient, accounts: Accounts, certificate: MembershipCertificate) -> Self {
+        WebBackend {
+            net,
+            accounts,
+            certificate,
+            started_at: UnixTime::now(),
+        }
+    }
+
+    /// The status as the API reports it.
+    pub fn node_status(&self) -> NodeStatus {
+        let state = self.net.state();
+        let members: Vec<ConnectedMember> = state
+            .members
+            .iter()
+            .map(|m| ConnectedMember {
+                peer_id: m.peer_id.to_string(),
+                institution_id: m.certificate.institution_id.to_string(),
+                name_zh: m.certificate.name_zh.clone(),
+                name_en: m.certificate.name_en.clone(),
+                role: m.certificate.role.to_string(),
+            })
+            .collect();
+        NodeStatus {
+            peer_id: self.net.peer_id().to_string(),
+            institution_id: self.certificate.institution_id.to_string(),
+            name_zh: self.certificate.name_zh.clone(),
+            name_en: self.certificate.name_en.clone(),
+            role: self.certificate.role.to_string(),
+            roster_version: state.roster_version,
+            members_connected: members.len(),
+            members,
+            listen_addrs: state.listen_addrs.iter().map(ToString::to_string).collect(),
+            started_at: self.started_at.0,
+        }
+    }
+}
+
+impl Backend for WebBackend {
+    async fn status(&self) -> NodeStatus {
+        self.node_status()
+    }
+
+    async fn login(&self, username: &str, password: &str) -> Result<Session, AccountError> {
+        self.accounts.login(username, password).await
+    }
+
+    async fn session(&self, token: &str) -> Option<Session> {
+        self.accounts.session(token).await
+    }
+
+    async fn logout(&self, token: &str) {
+        self.accounts.logout(token).await;
+    }
+
+    async fn register(&self, registration: Registration) -> Result<Account, AccountError> {
+        self.accounts.register(registration).await
+    }
+
+    async fn create_account(&self, account: NewAccount) -> Result<Account, AccountError> {
+        self.accounts.create(account).await
+    }
+
+    async fn accounts(&self) -> Result<Vec<Account>, AccountError> {
+        self.accounts.list()
+    }
+
+    async fn set_account_state(
+        &self,
+        username: &str,
+        state: AccountState,
+    ) -> Result<Account, AccountError> {
+        self.accounts.set_state(username, state).await
+    }
+}

@@ -1,0 +1,203 @@
+//! The membership-gated mesh: real libp2p nodes on loopback in one process.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::Duration;
+
+use alliance_node::{
+    identity,
+    net::{NetEvent, behaviour::Behaviour, topics},
+};
+use alliance_protocol::{
+    MembershipCertificate, NodeAnnouncement, Role, SecretKey, UnixTime,
+    rpc::{Hello, Request},
+};
+use alliance_tests::*;
+use futures::StreamExt;
+use libp2p::{Multiaddr, SwarmBuilder, gossipsub, noise, swarm::SwarmEvent, tcp, yamux};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn four_nodes_form_a_verified_mesh_and_a_revoked_member_is_cut_off() {
+    trace();
+    let dir = tempfile::tempdir().unwrap();
+    let province = start_province(dir.path(), "lnsti").await;
+    let a = start_member(dir.path(), &province, "dlut").await;
+    let b = start_member(dir.path(), &province, "neu").await;
+    let c = start_member(dir.path(), &province, "imr").await;
+    let nodes = [&province, &a, &b, &c];
+
+    // Members find each other through the province's DHT, not only the province.
+    for node in nodes {
+        let state = wait_state(node, "full mesh", |s| {
+            s.members.len() == 3 && s.roster_version >= 4
+        })
+        .await;
+        let mut expected: Vec<String> = ["dlut", "imr", "lnsti", "neu"]
+            .into_iter()
+            .filter(|id| *id != node.certificate().institution_id.as_str())
+            .map(String::from)
+            .collect();
+        expected.sort();
+        assert_eq!(connected_institutions(&state), expected);
+    }
+
+    // Revoke imr: every other node drops it.
+    let serial = c.certificate().serial;
+    let roster = province.province().unwrap().revoke(serial).await.unwrap();
+    province.net().offer_roster(roster.encode()).await.unwrap();
+    for node in [&province, &a, &b] {
+        let state = wait_state(node, "imr dropped", |s| {
+            s.members.iter().all(|m| m.certificate.serial != serial)
+                && s.roster_version == roster.roster().version
+        })
+        .await;
+        assert_eq!(state.members.len(), 2);
+    }
+    wait_state(&c, "imr isolated", |s| s.members.is_empty()).await;
+
+    for node in [province, a, b, c] {
+        node.shutdown().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_certified_by_another_root_is_refused() {
+    trace();
+    let dir = tempfile::tempdir().unwrap();
+    let province = start_province(dir.path(), "lnsti").await;
+    let mut events = province.net().events();
+    // An impostor alliance: its own root, its own certificate, pointed at our province.
+    let impostor_dir = dir.path().join("impostor");
+    let other = start_province(&impostor_dir, "fake").await;
+    other
+        .net()
+        .dial(bootstrap_of(&province)[0].parse().unwrap())
+        .await
+        .unwrap();
+    let impostor = other.peer_id();
+    wait_event(
+        &mut events,
+        "impostor refused",
+        |e| matches!(e, NetEvent::PeerRefused { peer, .. } if *peer == impostor),
+    )
+    .await;
+    wait_state(&other, "impostor disconnected", |s| s.members.is_empty()).await;
+    assert!(province.net().state().members.is_empty());
+    province.shutdown().await;
+    other.shutdown().await;
+}
+
+/// A raw libp2p peer that speaks the alliance protocols but holds a certificate from
+/// another root: it is disconnected, and the gossip it sends in the meantime is rejected.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gossip_from_a_non_member_is_rejected_and_it_is_disconnected() {
+    trace();
+    let dir = tempfile::tempdir().unwrap();
+    let province = start_province(dir.path(), "lnsti").await;
+    let member = start_member(dir.path(), &province, "dlut").await;
+    wait_state(&member, "member joined", |s| s.members.len() == 1).await;
+    let mut events = member.net().events();
+
+    let rogue_key = SecretKey::generate();
+    let fake_root = SecretKey::generate();
+    let forged_cert = MembershipCertificate {
+        institution_id: "dlut".parse().unwrap(),
+        name_zh: "冒充".into(),
+        name_en: "impersonator".into(),
+        region: String::new(),
+        node_public_key: rogue_key.public(),
+        role: Role::Member,
+        serial: 1,
+        not_before: UnixTime(0),
+        not_after: UnixTime::now().plus_days(1),
+    }
+    .sign(&fake_root);
+    let mut swarm = SwarmBuilder::with_existing_identity(identity::keypair(&rogue_key))
+        .with_tokio()
+        .with_tcp(
+            tcp::Config::default(),
+            noise::Config::new,
+            yamux::Config::default,
+        )
+        .unwrap()
+        .with_behaviour(|key| Behaviour::new(key, "rogue/1".into()).unwrap())
+        .unwrap()
+        .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(60)))
+        .build();
+    swarm
+        .behaviour_mut()
+        .gossipsub
+        .subscribe(&topics::announce())
+        .unwrap();
+    let target: Multiaddr = bootstrap_of(&member)[0].parse().unwrap();
+    swarm.dial(target).unwrap();
+    let rogue_peer = *swarm.local_peer_id();
+    let member_peer = member.peer_id();
+
+    let mut published = false;
+    let rogue = tokio::time::timeout(DEADLINE, async {
+        loop {
+            match swarm.select_next_some().await {
+                SwarmEvent::Behaviour(
+                    alliance_node::net::behaviour::BehaviourEvent::Gossipsub(
+                        gossipsub::Event::Subscribed { peer_id, topic },
+                    ),
+                ) if peer_id == member_peer && topic == topics::announce().hash() && !published => {
+                    let announcement = NodeAnnouncement {
+                        institution_id: "dlut".parse().unwrap(),
+                        sent_at: UnixTime::now(),
+                        roster_version: 99,
+                        listen_addrs: vec![],
+                        agent: "rogue/1".into(),
+                    };
+                    swarm
+                        .behaviour_mut()
+                        .gossipsub
+                        .publish(topics::announce(), announcement.seal(&rogue_key))
+                        .unwrap();
+                    published = true;
+                    // Only now show the forged certificate, so the gossip above arrives
+                    // while the member is still waiting for proof of membership.
+                    swarm.behaviour_mut().rpc.send_request(
+                        &peer_id,
+                        Request::Hello(Hello {
+                            certificate: forged_cert.encode(),
+                            roster_version: 0,
+                        }),
+                    );
+                }
+                SwarmEvent::ConnectionClosed {
+                    peer_id,
+                    num_established: 0,
+                    ..
+                } if peer_id == member_peer => {
+                    return published;
+                }
+                _ => {}
+            }
+        }
+    })
+    .await
+    .expect("the member never disconnected the rogue peer");
+    assert!(rogue, "the rogue peer never got to publish");
+
+    let (mut gossip_rejected, mut refused) = (false, false);
+    while !(gossip_rejected && refused) {
+        match wait_event(&mut events, "rogue rejected and refused", |_| true).await {
+            NetEvent::GossipRejected { source, .. } if source == rogue_peer => {
+                gossip_rejected = true
+            }
+            NetEvent::PeerRefused { peer, .. } if peer == rogue_peer => refused = true,
+            _ => {}
+        }
+    }
+    let state = member.net().state();
+    assert!(state.members.iter().all(|m| m.peer_id != rogue_peer));
+    assert!(
+        state.seen.values().all(|s| s.peer_id != rogue_peer),
+        "the rogue's announcement was accepted: {:?}",
+        state.seen
+    );
+    member.shutdown().await;
+    province.shutdown().await;
+}

@@ -1,0 +1,161 @@
+//! Accounts and roles over a real node's HTTP API.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use alliance_admin_ui::backend::{AccountRole, NewAccount};
+use alliance_tests::*;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap()
+}
+
+async fn login(
+    client: &reqwest::Client,
+    base: &str,
+    user: &str,
+    password: &str,
+) -> reqwest::Response {
+    client
+        .post(format!("{base}api/v1/session"))
+        .json(&json!({ "username": user, "password": password }))
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn passwords_csrf_and_roles_are_enforced_over_http() {
+    trace();
+    let dir = tempfile::tempdir().unwrap();
+    let province = start_province(dir.path(), "lnsti").await;
+    let member = start_member(dir.path(), &province, "dlut").await;
+    member
+        .accounts()
+        .create(NewAccount {
+            username: "zhang".into(),
+            password: PASSWORD.into(),
+            display_name: "张研究员".into(),
+            role: AccountRole::Researcher,
+            organization: "大连理工大学".into(),
+            email: String::new(),
+            phone: String::new(),
+        })
+        .await
+        .unwrap();
+    let base = member.url();
+
+    let status: Value = reqwest::get(format!("{base}api/v1/status"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for field in [
+        "peer_id",
+        "institution_id",
+        "role",
+        "roster_version",
+        "members_connected",
+    ] {
+        assert!(
+            status.get(field).is_some(),
+            "status lacks {field}: {status}"
+        );
+    }
+    assert_eq!(status["institution_id"], "dlut");
+
+    // Wrong password.
+    let anonymous = client();
+    assert_eq!(
+        login(&anonymous, &base, "admin", "wrong password")
+            .await
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        anonymous
+            .get(format!("{base}api/v1/accounts"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+
+    // A researcher may not call an admin endpoint.
+    let researcher = client();
+    assert_eq!(
+        login(&researcher, &base, "zhang", PASSWORD).await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        researcher
+            .get(format!("{base}api/v1/accounts"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+
+    // The admin may, but a state change without the CSRF token is refused and changes nothing.
+    let admin = client();
+    let session: Value = login(&admin, &base, "admin", PASSWORD)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let csrf = session["csrf_token"].as_str().unwrap().to_owned();
+    let disable = json!({ "state": "disabled" });
+    let refused = admin
+        .post(format!("{base}api/v1/accounts/zhang/state"))
+        .json(&disable)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    let wrong = admin
+        .post(format!("{base}api/v1/accounts/zhang/state"))
+        .header("X-CSRF-Token", "0".repeat(64))
+        .json(&disable)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        researcher
+            .get(format!("{base}api/v1/me"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK,
+        "the refused requests must not have disabled the researcher"
+    );
+    let accepted = admin
+        .post(format!("{base}api/v1/accounts/zhang/state"))
+        .header("X-CSRF-Token", &csrf)
+        .json(&disable)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(accepted.status(), StatusCode::OK);
+    assert_eq!(
+        researcher
+            .get(format!("{base}api/v1/me"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::UNAUTHORIZED,
+        "disabling an account ends its sessions"
+    );
+
+    member.shutdown().await;
+    province.shutdown().await;
+}
