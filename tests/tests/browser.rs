@@ -1,0 +1,169 @@
+//! The web UI in a real headless Chromium against real nodes: an outside user registers,
+//! the institution's admin approves, the user signs in; roles, language and phone layout.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use alliance_tests::{browser::Browser, *};
+use fantoccini::{Client, Locator};
+
+async fn fill(client: &Client, field: &str, value: &str) {
+    let input = client.find(Locator::Id(field)).await.unwrap();
+    input.clear().await.unwrap();
+    input.send_keys(value).await.unwrap();
+}
+
+async fn submit(client: &Client, form_action: &str) {
+    let selector = format!("form[action='{form_action}'] button[type=submit]");
+    client
+        .find(Locator::Css(&selector))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
+async fn sign_in(client: &Client, base: &str, user: &str, password: &str) {
+    client.goto(&format!("{base}login")).await.unwrap();
+    fill(client, "username", user).await;
+    fill(client, "password", password).await;
+    submit(client, "/login").await;
+}
+
+async fn html_lang(client: &Client) -> String {
+    client
+        .find(Locator::Css("html"))
+        .await
+        .unwrap()
+        .attr("lang")
+        .await
+        .unwrap()
+        .unwrap_or_default()
+}
+
+async fn body_text(client: &Client) -> String {
+    client
+        .find(Locator::Css("body"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_outside_user_registers_is_approved_and_signs_in() {
+    trace();
+    let dir = tempfile::tempdir().unwrap();
+    let province = start_province(dir.path(), "lnsti").await;
+    let member = start_member(dir.path(), &province, "dlut").await;
+    wait_state(&member, "joined", |s| s.members.len() == 1).await;
+    let base = member.url();
+    let browser = Browser::start(false).await;
+    let c = &browser.client;
+
+    // Chinese by default; the status page names the connected province.
+    c.goto(&base).await.unwrap();
+    assert_eq!(html_lang(c).await, "zh-CN");
+    assert!(
+        body_text(c).await.contains("lnsti"),
+        "status page lacks the connected province"
+    );
+
+    // An outside user registers and must wait for approval.
+    c.goto(&format!("{base}register")).await.unwrap();
+    fill(c, "username", "firm-wang").await;
+    fill(c, "password", "a-strong-passphrase").await;
+    fill(c, "display_name", "王经理").await;
+    fill(c, "organization", "大连华信新材料有限公司").await;
+    fill(c, "email", "wang@firm.example.cn").await;
+    submit(c, "/register").await;
+    assert!(body_text(c).await.contains("firm-wang"));
+    sign_in(c, &base, "firm-wang", "a-strong-passphrase").await;
+    c.find(Locator::Id("login-error"))
+        .await
+        .expect("a pending account cannot sign in");
+
+    // The institution admin approves.
+    sign_in(c, &base, "admin", PASSWORD).await;
+    c.goto(&format!("{base}admin/accounts")).await.unwrap();
+    let approve = "form[action='/admin/accounts/firm-wang/state'] input[name=state][value=active]";
+    c.find(Locator::Css(approve))
+        .await
+        .expect("no approve button for the registration");
+    submit(c, "/admin/accounts/firm-wang/state").await;
+    submit(c, "/logout").await;
+
+    // Now the user signs in, sees their name, and may not administer accounts.
+    sign_in(c, &base, "firm-wang", "a-strong-passphrase").await;
+    assert!(
+        c.find(Locator::Id("login-error")).await.is_err(),
+        "{}",
+        body_text(c).await
+    );
+    assert!(body_text(c).await.contains("王经理"));
+    c.goto(&format!("{base}admin/accounts")).await.unwrap();
+    assert!(
+        c.find(Locator::Css("form[action='/admin/accounts']"))
+            .await
+            .is_err(),
+        "an external user reached account administration"
+    );
+
+    // English on request, kept across pages.
+    c.find(Locator::Css("a.lang-switch"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert_eq!(html_lang(c).await, "en");
+    c.goto(&base).await.unwrap();
+    assert_eq!(html_lang(c).await, "en");
+
+    browser.close().await;
+    member.shutdown().await;
+    province.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_fit_a_phone_screen() {
+    trace();
+    let dir = tempfile::tempdir().unwrap();
+    let province = start_province(dir.path(), "lnsti").await;
+    let browser = Browser::start(true).await;
+    let c = &browser.client;
+    for path in ["", "login", "register"] {
+        c.goto(&format!("{}{path}", province.url())).await.unwrap();
+        let fits = c
+            .execute(
+                "return document.documentElement.scrollWidth <= window.innerWidth;",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            fits,
+            serde_json::Value::Bool(true),
+            "/{path} scrolls sideways on a phone"
+        );
+    }
+    sign_in(c, &province.url(), "admin", PASSWORD).await;
+    c.goto(&format!("{}admin/accounts", province.url()))
+        .await
+        .unwrap();
+    let fits = c
+        .execute(
+            "return document.documentElement.scrollWidth <= window.innerWidth;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        fits,
+        serde_json::Value::Bool(true),
+        "account table scrolls sideways on a phone"
+    );
+    browser.close().await;
+    province.shutdown().await;
+}
