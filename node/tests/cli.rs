@@ -28,7 +28,7 @@ fn value_after(out: &Output, label: &str) -> String {
         .unwrap_or_else(|| panic!("no {label} in {}", text(out)))
 }
 
-fn init_province(dir: &Path) -> Output {
+fn init_province(dir: &Path, http_listen: &str) -> Output {
     let d = dir.join("province");
     alliance(
         &[
@@ -46,7 +46,7 @@ fn init_province(dir: &Path) -> Output {
             "--listen",
             "/ip4/127.0.0.1/tcp/0",
             "--http-listen",
-            "127.0.0.1:0",
+            http_listen,
         ],
         &[("ALLIANCE_ADMIN_PASSWORD", "province-admin-pass")],
     )
@@ -55,7 +55,7 @@ fn init_province(dir: &Path) -> Output {
 #[test]
 fn init_issue_and_revoke_from_the_command_line() {
     let dir = tempfile::tempdir().unwrap();
-    let out = init_province(dir.path());
+    let out = init_province(dir.path(), "127.0.0.1:0");
     assert!(out.status.success(), "{}", text(&out));
     let root = value_after(&out, "root public key:");
     let province_config = dir.path().join("province/alliance.toml");
@@ -149,7 +149,7 @@ fn init_issue_and_revoke_from_the_command_line() {
 #[test]
 fn broken_files_give_clear_errors() {
     let dir = tempfile::tempdir().unwrap();
-    assert!(init_province(dir.path()).status.success());
+    assert!(init_province(dir.path(), "127.0.0.1:0").status.success());
     let root = dir.path().join("province");
     let config = root.join("alliance.toml");
     let config_arg = config.to_str().unwrap();
@@ -191,4 +191,98 @@ fn broken_files_give_clear_errors() {
     fs::set_permissions(&key, fs::Permissions::from_mode(0o644)).unwrap();
     let out = alliance(&["run", "--config", config_arg], &[]);
     assert!(text(&out).contains("chmod 600"), "{}", text(&out));
+}
+
+/// With the province node running, `issue-cert` and `revoke` go through its control API and
+/// the node publishes each new roster at once.
+#[test]
+fn province_commands_reach_the_running_node() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let out = init_province(dir.path(), &format!("127.0.0.1:{port}"));
+    let d = dir.path().join("province");
+    assert!(out.status.success(), "{}", text(&out));
+    let config = d.join("alliance.toml");
+    let config = config.to_str().unwrap();
+    let mut node = std::process::Command::new(env!("CARGO_BIN_EXE_alliance"))
+        .args(["run", "--config", config])
+        .env("RUST_LOG", "error")
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let roster_version = || -> Option<u64> {
+        let out = alliance(&["status", "--config", config], &[]);
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).ok()?;
+        json["roster_version"].as_u64()
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while roster_version().is_none() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the node never answered"
+        );
+        // Polling another process: there is no event to wait on.
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let before = roster_version().unwrap();
+
+    let member_key = alliance_protocol::SecretKey::generate()
+        .public()
+        .to_string();
+    let out = alliance(
+        &[
+            "province",
+            "issue-cert",
+            "--config",
+            config,
+            "--node-public-key",
+            &member_key,
+            "--institution-id",
+            "neu",
+            "--name-zh",
+            "东北大学",
+            "--name-en",
+            "NEU",
+        ],
+        &[],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("BEGIN ALLIANCE CERTIFICATE"));
+    assert_eq!(
+        roster_version(),
+        Some(before + 1),
+        "the running node did not publish the roster"
+    );
+    let out = alliance(&["province", "revoke", "--config", config, "2"], &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(roster_version(), Some(before + 2));
+
+    let out = alliance(
+        &[
+            "user",
+            "add",
+            "--config",
+            config,
+            "--username",
+            "reviewer",
+            "--role",
+            "province_admin",
+            "--display-name",
+            "审核员",
+        ],
+        &[("ALLIANCE_PASSWORD", "reviewer-password")],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+
+    let _ = std::process::Command::new("kill")
+        .args(["-INT", &node.id().to_string()])
+        .status();
+    assert!(
+        node.wait().unwrap().success(),
+        "the node did not stop cleanly"
+    );
 }

@@ -41,6 +41,17 @@ async fn html_lang(client: &Client) -> String {
         .unwrap_or_default()
 }
 
+async fn fits_the_screen(client: &Client) -> bool {
+    let fits = client
+        .execute(
+            "return document.documentElement.scrollWidth <= window.innerWidth;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    fits == serde_json::Value::Bool(true)
+}
+
 async fn body_text(client: &Client) -> String {
     client
         .find(Locator::Css("body"))
@@ -135,16 +146,8 @@ async fn pages_fit_a_phone_screen() {
     let c = &browser.client;
     for path in ["", "login", "register"] {
         c.goto(&format!("{}{path}", province.url())).await.unwrap();
-        let fits = c
-            .execute(
-                "return document.documentElement.scrollWidth <= window.innerWidth;",
-                vec![],
-            )
-            .await
-            .unwrap();
-        assert_eq!(
-            fits,
-            serde_json::Value::Bool(true),
+        assert!(
+            fits_the_screen(c).await,
             "/{path} scrolls sideways on a phone"
         );
     }
@@ -152,17 +155,9 @@ async fn pages_fit_a_phone_screen() {
     c.goto(&format!("{}admin/accounts", province.url()))
         .await
         .unwrap();
-    let fits = c
-        .execute(
-            "return document.documentElement.scrollWidth <= window.innerWidth;",
-            vec![],
-        )
-        .await
-        .unwrap();
-    assert_eq!(
-        fits,
-        serde_json::Value::Bool(true),
-        "account table scrolls sideways on a phone"
+    assert!(
+        fits_the_screen(c).await,
+        "the account table scrolls sideways on a phone"
     );
     browser.close().await;
     province.shutdown().await;

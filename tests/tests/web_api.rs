@@ -111,47 +111,33 @@ async fn passwords_csrf_and_roles_are_enforced_over_http() {
         .await
         .unwrap();
     let csrf = session["csrf_token"].as_str().unwrap().to_owned();
-    let disable = json!({ "state": "disabled" });
-    let refused = admin
-        .post(format!("{base}api/v1/accounts/zhang/state"))
-        .json(&disable)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
-    let wrong = admin
-        .post(format!("{base}api/v1/accounts/zhang/state"))
-        .header("X-CSRF-Token", "0".repeat(64))
-        .json(&disable)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(wrong.status(), StatusCode::FORBIDDEN);
-    assert_eq!(
+    let disable = |token: Option<String>| {
+        let mut request = admin
+            .post(format!("{base}api/v1/accounts/zhang/state"))
+            .json(&json!({ "state": "disabled" }));
+        if let Some(token) = token {
+            request = request.header("X-CSRF-Token", token);
+        }
+        async move { request.send().await.unwrap().status() }
+    };
+    let me = || async {
         researcher
             .get(format!("{base}api/v1/me"))
             .send()
             .await
             .unwrap()
-            .status(),
+            .status()
+    };
+    assert_eq!(disable(None).await, StatusCode::FORBIDDEN);
+    assert_eq!(disable(Some("0".repeat(64))).await, StatusCode::FORBIDDEN);
+    assert_eq!(
+        me().await,
         StatusCode::OK,
         "the refused requests must not have disabled the researcher"
     );
-    let accepted = admin
-        .post(format!("{base}api/v1/accounts/zhang/state"))
-        .header("X-CSRF-Token", &csrf)
-        .json(&disable)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(accepted.status(), StatusCode::OK);
+    assert_eq!(disable(Some(csrf)).await, StatusCode::OK);
     assert_eq!(
-        researcher
-            .get(format!("{base}api/v1/me"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
+        me().await,
         StatusCode::UNAUTHORIZED,
         "disabling an account ends its sessions"
     );
