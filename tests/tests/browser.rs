@@ -4,6 +4,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use alliance_tests::{browser::Browser, *};
+use std::time::{Duration, Instant};
+
 use fantoccini::{Client, Locator};
 
 async fn fill(client: &Client, field: &str, value: &str) {
@@ -12,15 +14,35 @@ async fn fill(client: &Client, field: &str, value: &str) {
     input.send_keys(value).await.unwrap();
 }
 
-async fn submit(client: &Client, form_action: &str) {
-    let selector = format!("form[action='{form_action}'] button[type=submit]");
+/// Clicks and waits until the browser has left the page it was on.
+async fn click_and_wait(client: &Client, selector: &str) {
+    let page = client.find(Locator::Css("html")).await.unwrap();
     client
-        .find(Locator::Css(&selector))
+        .find(Locator::Css(selector))
         .await
         .unwrap()
         .click()
         .await
         .unwrap();
+    let deadline = Instant::now() + DEADLINE;
+    // WebDriver has no navigation event: the old page's root goes stale when the new
+    // page replaces it.
+    while page.tag_name().await.is_ok() {
+        assert!(
+            Instant::now() < deadline,
+            "clicking {selector} never navigated"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Submits the form with this action.
+async fn submit(client: &Client, form_action: &str) {
+    click_and_wait(
+        client,
+        &format!("form[action='{form_action}'] button[type=submit]"),
+    )
+    .await;
 }
 
 async fn sign_in(client: &Client, base: &str, user: &str, password: &str) {
@@ -122,12 +144,7 @@ async fn an_outside_user_registers_is_approved_and_signs_in() {
     );
 
     // English on request, kept across pages.
-    c.find(Locator::Css("a.lang-switch"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click_and_wait(c, "a.lang-switch").await;
     assert_eq!(html_lang(c).await, "en");
     c.goto(&base).await.unwrap();
     assert_eq!(html_lang(c).await, "en");
