@@ -24,59 +24,71 @@ fn per_second(iterations: u32, f: impl FnMut()) -> f64 {
     f64::from(iterations) / start.elapsed().as_secs_f64()
 }
 
+/// Median of per-round rates: the rounds interleave every operation, so a change in the
+/// machine's speed during the run affects all of them alike.
+fn median(mut rates: Vec<f64>) -> f64 {
+    rates.sort_by(f64::total_cmp);
+    rates[rates.len() / 2]
+}
+
 fn main() {
     let mut args = std::env::args().skip(1);
     let iterations: u32 = args.next().map_or(20_000, |a| a.parse().unwrap());
     let size: usize = args.next().map_or(256, |a| a.parse().unwrap());
+    let rounds = 7;
     let key = SecretKey::generate();
     let public = key.public();
     let dalek = SigningKey::from_bytes(&key.seed());
     let dalek_public = dalek.verifying_key();
     let payload = vec![0x5a; size];
-
-    let raw_sign = per_second(iterations, || {
-        black_box(dalek.sign(black_box(&payload)));
-    });
-    let env_seal = per_second(iterations, || {
-        black_box(SignedEnvelope::seal(&key, DOMAIN, black_box(payload.clone())).encode());
-    });
     let signature = dalek.sign(&payload);
-    // The envelope verifies strictly (rejects weak keys and malleable signatures), so the
-    // baseline is the same ed25519-dalek call; the lax `verify` is shown for reference.
-    let raw_verify = per_second(iterations, || {
-        dalek_public
-            .verify_strict(black_box(&payload), &signature)
-            .unwrap();
-    });
-    let raw_verify_lax = per_second(iterations, || {
-        dalek_public
-            .verify(black_box(&payload), &signature)
-            .unwrap();
-    });
     let bytes = SignedEnvelope::seal(&key, DOMAIN, payload.clone()).encode();
-    let env_open = per_second(iterations, || {
-        let env = SignedEnvelope::decode(black_box(&bytes)).unwrap();
-        black_box(env.open_from(DOMAIN, &public).unwrap());
-    });
-    let env_open_unknown = per_second(iterations, || {
-        let env = SignedEnvelope::decode(black_box(&bytes)).unwrap();
-        black_box(env.open(DOMAIN).unwrap());
-    });
 
-    println!("payload {size} bytes, {iterations} iterations");
-    println!("raw ed25519 sign        {raw_sign:>10.0} /s");
+    let mut results: [Vec<f64>; 6] = Default::default();
+    for _ in 0..rounds {
+        results[0].push(per_second(iterations, || {
+            black_box(dalek.sign(black_box(&payload)));
+        }));
+        results[1].push(per_second(iterations, || {
+            black_box(SignedEnvelope::seal(&key, DOMAIN, black_box(payload.clone())).encode());
+        }));
+        // The envelope verifies strictly (rejects weak keys and malleable signatures), so
+        // the baseline is the same ed25519-dalek call; the lax `verify` is for reference.
+        results[2].push(per_second(iterations, || {
+            dalek_public
+                .verify_strict(black_box(&payload), &signature)
+                .unwrap();
+        }));
+        results[3].push(per_second(iterations, || {
+            dalek_public
+                .verify(black_box(&payload), &signature)
+                .unwrap();
+        }));
+        results[4].push(per_second(iterations, || {
+            let env = SignedEnvelope::decode(black_box(&bytes)).unwrap();
+            black_box(env.open_from(DOMAIN, &public).unwrap());
+        }));
+        results[5].push(per_second(iterations, || {
+            let env = SignedEnvelope::decode(black_box(&bytes)).unwrap();
+            black_box(env.open(DOMAIN).unwrap());
+        }));
+    }
+    let [sign, seal, strict, lax, open_from, open] = results.map(median);
+    let extra = |raw: f64, env: f64| (raw / env - 1.0) * 100.0;
+    println!("payload {size} bytes, {iterations} operations a round, median of {rounds} rounds");
+    println!("raw ed25519-dalek sign              {sign:>8.0} /s");
     println!(
-        "envelope seal + encode  {env_seal:>10.0} /s  ({:+.1} % time per op)",
-        (raw_sign / env_seal - 1.0) * 100.0
+        "envelope seal + encode              {seal:>8.0} /s  {:+.1} % time per op",
+        extra(sign, seal)
     );
-    println!("raw ed25519 verify      {raw_verify_lax:>10.0} /s  (lax, reference)");
-    println!("raw ed25519 verify_strict {raw_verify:>8.0} /s");
+    println!("raw ed25519-dalek verify_strict     {strict:>8.0} /s");
+    println!("raw ed25519-dalek verify (lax)      {lax:>8.0} /s  (reference)");
     println!(
-        "envelope decode + open_from (known signer) {env_open:>10.0} /s  ({:+.1} % time per op)",
-        (raw_verify / env_open - 1.0) * 100.0
+        "envelope decode + open_from         {open_from:>8.0} /s  {:+.1} % time per op (signer key held)",
+        extra(strict, open_from)
     );
     println!(
-        "envelope decode + open (key decompressed)  {env_open_unknown:>10.0} /s  ({:+.1} % time per op)",
-        (raw_verify / env_open_unknown - 1.0) * 100.0
+        "envelope decode + open              {open:>8.0} /s  {:+.1} % time per op (signer key decompressed)",
+        extra(strict, open)
     );
 }

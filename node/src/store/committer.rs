@@ -55,7 +55,9 @@ impl GroupWriter for EngineWriter {
     fn write_durably(&mut self, group: &mut [Job]) -> Result<(), String> {
         // The engine fsyncs its journal under the journal lock, before the writes reach the
         // memtables: readers see the group only once it is durable.
-        let mut batch = self.db.batch().durability(Some(PersistMode::SyncAll));
+        let ops = group.iter().map(|job| job.batch.len()).sum();
+        let mut batch = fjall::OwnedWriteBatch::with_capacity(self.db.clone(), ops)
+            .durability(Some(PersistMode::SyncAll));
         for job in group.iter_mut() {
             for Op { space, key, value } in job.batch.take_ops() {
                 let keyspace = self
