@@ -99,6 +99,9 @@ pub struct NetworkSection {
     /// How often to re-dial bootstrap peers that are not connected.
     #[serde(default = "default_redial", with = "humantime_serde")]
     pub redial_interval: Duration,
+    /// How often to gossip this node's signed "I am here".
+    #[serde(default = "default_announce", with = "humantime_serde")]
+    pub announce_interval: Duration,
 }
 
 impl Default for NetworkSection {
@@ -109,6 +112,7 @@ impl Default for NetworkSection {
             external_addresses: Vec::new(),
             idle_connection_timeout: default_idle(),
             redial_interval: default_redial(),
+            announce_interval: default_announce(),
         }
     }
 }
@@ -164,6 +168,9 @@ fn default_idle() -> Duration {
 }
 fn default_redial() -> Duration {
     Duration::from_secs(15)
+}
+fn default_announce() -> Duration {
+    Duration::from_secs(30)
 }
 fn default_http_listen() -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], 8080))

@@ -130,6 +130,8 @@ external_addresses = []
 idle_connection_timeout = "5m"
 # How often to re-dial bootstrap peers that are not connected.
 redial_interval = "15s"
+# How often to gossip this node's signed "I am here" (shown on other nodes' status pages).
+announce_interval = "30s"
 
 [http]
 # The web UI and API. Loopback by default: put an HTTPS reverse proxy in front to publish it.

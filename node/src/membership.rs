@@ -7,8 +7,8 @@
 use std::collections::HashMap;
 
 use alliance_protocol::{
-    CertificateError, InstitutionId, MembershipCertificate, PublicKey, Roster, RosterError,
-    SignedCertificate, SignedRoster, UnixTime, rpc::Hello,
+    CertificateError, MembershipCertificate, PublicKey, Roster, RosterError, SignedCertificate,
+    SignedRoster, UnixTime, rpc::Hello,
 };
 use libp2p::PeerId;
 
@@ -139,12 +139,6 @@ impl Membership {
     /// Whether `peer` is a current member (see [`Membership::certificate_of`]).
     pub fn is_member(&self, peer: &PeerId, now: UnixTime) -> bool {
         self.certificate_of(peer, now).is_some()
-    }
-
-    /// The institution a current member speaks for.
-    pub fn institution_of(&self, peer: &PeerId, now: UnixTime) -> Option<InstitutionId> {
-        self.certificate_of(peer, now)
-            .map(|c| c.institution_id.clone())
     }
 
     /// Offers a roster (from gossip, a peer or the province itself). Installs it if it is

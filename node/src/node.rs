@@ -167,7 +167,7 @@ impl Node {
                 external: parse_addrs(&config.network.external_addresses)?,
                 idle_timeout: config.network.idle_connection_timeout,
                 handshake_grace: config.alliance.handshake_grace,
-                announce_interval: Duration::from_secs(30),
+                announce_interval: config.network.announce_interval,
                 redial_interval: config.network.redial_interval,
                 agent: agent(),
             },

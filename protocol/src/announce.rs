@@ -60,29 +60,42 @@ impl NodeAnnouncement {
     /// Verifies the envelope and decodes; returns the signer too, which the caller must
     /// match against the gossip author and its certificate.
     pub fn open(bytes: &[u8]) -> Result<(PublicKey, NodeAnnouncement), AnnounceError> {
-        if bytes.len() > MAX_GOSSIP_BYTES {
-            return Err(AnnounceError::TooLarge(bytes.len()));
-        }
-        let envelope = SignedEnvelope::decode(bytes)?;
-        let payload = envelope.open(Domain::ANNOUNCE)?;
-        let raw = proto::NodeAnnouncement::decode(payload)
-            .map_err(|e| AnnounceError::Malformed(e.to_string()))?;
-        let too_long = |s: &String| s.len() > MAX_NAME_BYTES;
-        if raw.listen_addrs.len() > MAX_ANNOUNCED_ADDRS
-            || raw.listen_addrs.iter().any(too_long)
-            || too_long(&raw.agent)
-        {
-            return Err(AnnounceError::Oversized);
-        }
-        let announcement = NodeAnnouncement {
-            institution_id: InstitutionId::try_from(raw.institution_id)?,
-            sent_at: UnixTime(raw.sent_at),
-            roster_version: raw.roster_version,
-            listen_addrs: raw.listen_addrs,
-            agent: raw.agent,
-        };
+        let envelope = decode_envelope(bytes)?;
+        let announcement = decode_payload(envelope.open(Domain::ANNOUNCE)?)?;
         Ok((envelope.signer()?, announcement))
     }
+
+    /// Verifies that `signer` (a key the caller already holds, e.g. from the author's
+    /// certificate) signed the announcement, and decodes it.
+    pub fn open_from(bytes: &[u8], signer: &PublicKey) -> Result<NodeAnnouncement, AnnounceError> {
+        decode_payload(decode_envelope(bytes)?.open_from(Domain::ANNOUNCE, signer)?)
+    }
+}
+
+fn decode_envelope(bytes: &[u8]) -> Result<SignedEnvelope, AnnounceError> {
+    if bytes.len() > MAX_GOSSIP_BYTES {
+        return Err(AnnounceError::TooLarge(bytes.len()));
+    }
+    Ok(SignedEnvelope::decode(bytes)?)
+}
+
+fn decode_payload(payload: &[u8]) -> Result<NodeAnnouncement, AnnounceError> {
+    let raw = proto::NodeAnnouncement::decode(payload)
+        .map_err(|e| AnnounceError::Malformed(e.to_string()))?;
+    let too_long = |s: &String| s.len() > MAX_NAME_BYTES;
+    if raw.listen_addrs.len() > MAX_ANNOUNCED_ADDRS
+        || raw.listen_addrs.iter().any(too_long)
+        || too_long(&raw.agent)
+    {
+        return Err(AnnounceError::Oversized);
+    }
+    Ok(NodeAnnouncement {
+        institution_id: InstitutionId::try_from(raw.institution_id)?,
+        sent_at: UnixTime(raw.sent_at),
+        roster_version: raw.roster_version,
+        listen_addrs: raw.listen_addrs,
+        agent: raw.agent,
+    })
 }
 
 #[cfg(test)]
@@ -100,7 +113,16 @@ mod tests {
             agent: "alliance/0.1.0".into(),
         };
         let (signer, back) = NodeAnnouncement::open(&a.seal(&key)).unwrap();
-        assert_eq!((signer, back), (key.public(), a));
+        assert_eq!((signer, back), (key.public(), a.clone()));
+        assert_eq!(
+            NodeAnnouncement::open_from(&a.seal(&key), &key.public()).unwrap(),
+            a
+        );
+        let other = SecretKey::generate().public();
+        assert!(matches!(
+            NodeAnnouncement::open_from(&a.seal(&key), &other),
+            Err(AnnounceError::Envelope(EnvelopeError::WrongSigner { .. }))
+        ));
     }
 
     #[test]

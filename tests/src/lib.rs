@@ -59,7 +59,7 @@ pub async fn start_province(dir: &Path, id: &str) -> NodeHandle {
         .await
         .unwrap();
     let mut config = done.config;
-    config.alliance.handshake_grace = Duration::from_secs(2);
+    fast_timers(&mut config);
     Node::start(config).await.unwrap()
 }
 
@@ -104,8 +104,14 @@ pub async fn certified_member(
     .unwrap();
     province.net().offer_roster(roster.encode()).await.unwrap();
     let mut config = done.config;
-    config.alliance.handshake_grace = Duration::from_secs(2);
+    fast_timers(&mut config);
     config
+}
+
+/// Shorter handshake grace and announcement interval, so tests see them happen quickly.
+fn fast_timers(config: &mut alliance_node::Config) {
+    config.alliance.handshake_grace = Duration::from_secs(2);
+    config.network.announce_interval = Duration::from_millis(500);
 }
 
 /// Sets up, certifies and starts a member bootstrapped from the province.

@@ -39,6 +39,10 @@ async fn four_nodes_form_a_verified_mesh_and_a_revoked_member_is_cut_off() {
             .collect();
         expected.sort();
         assert_eq!(connected_institutions(&state), expected);
+        // Every other member's signed announcement is accepted, through gossip.
+        let seen = wait_state(node, "announcements", |s| s.seen.len() == 3).await;
+        let announced: Vec<String> = seen.seen.keys().map(ToString::to_string).collect();
+        assert_eq!(announced, expected);
     }
 
     // Revoke imr: every other node drops it.

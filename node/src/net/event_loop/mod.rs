@@ -4,22 +4,20 @@
 //! root-signed certificate. A peer whose certificate does not verify is refused at once; one
 //! that shows nothing is disconnected when its grace period ends. Only verified peers enter
 //! the DHT routing table, are served rosters, or have their gossip forwarded.
+//!
+//! - `handshake.rs`: admission, refusal, the rpc protocol, roster installation.
+//! - `gossip.rs`: announcements and the validation of every gossip message.
 
 use std::{
     collections::{HashMap, HashSet},
     time::Duration,
 };
 
-use alliance_protocol::{
-    NodeAnnouncement, UnixTime,
-    rpc::{Hello, Request, Response},
-};
+use alliance_protocol::{UnixTime, rpc::Request};
 use futures::StreamExt;
 use libp2p::{
     Multiaddr, PeerId, Swarm, SwarmBuilder, gossipsub, identify, kad, noise,
-    request_response::{self, OutboundRequestId},
-    swarm::SwarmEvent,
-    tcp, yamux,
+    request_response::OutboundRequestId, swarm::SwarmEvent, tcp, yamux,
 };
 use tokio::{
     sync::{broadcast, mpsc, watch},
@@ -27,16 +25,15 @@ use tokio::{
 };
 use tokio_util::sync::CancellationToken;
 
+mod gossip;
+mod handshake;
+
 use super::{
     Command, MeshState, NetClient, NetConfig, NetEvent, Network, SeenNode, VerifiedPeer,
     behaviour::{Behaviour, BehaviourEvent},
     topics,
 };
-use crate::{
-    identity,
-    membership::{Membership, RosterOutcome},
-    store::{Batch, Space, Store},
-};
+use crate::{identity, membership::Membership, store::Store};
 
 /// Store key of the newest roster held.
 pub const ROSTER_KEY: &[u8] = b"current";
@@ -313,117 +310,12 @@ impl EventLoop {
         }
     }
 
-    fn announce(&mut self) {
-        if self.membership.verified_peers().next().is_none() {
-            return;
-        }
-        let announcement = NodeAnnouncement {
-            institution_id: self.membership.own().institution_id.clone(),
-            sent_at: UnixTime::now(),
-            roster_version: self.membership.roster_version(),
-            listen_addrs: self
-                .listen_addrs
-                .iter()
-                .take(alliance_protocol::announce::MAX_ANNOUNCED_ADDRS)
-                .map(ToString::to_string)
-                .collect(),
-            agent: self.config.agent.clone(),
-        };
-        let bytes = announcement.seal(&self.config.key);
-        if let Err(e) = self
-            .swarm
-            .behaviour_mut()
-            .gossipsub
-            .publish(topics::announce(), bytes)
-        {
-            tracing::debug!(error = %e, "announcement not published");
-        }
-    }
-
-    /// Disconnects a peer that is not (or no longer) a member.
-    fn refuse(&mut self, peer: PeerId, reason: String) {
-        tracing::warn!(%peer, %reason, "refusing peer");
-        self.pending.remove(&peer);
-        self.membership.remove(&peer);
-        self.swarm.behaviour_mut().kad.remove_peer(&peer);
-        let _ = self.swarm.disconnect_peer_id(peer);
-        self.emit(NetEvent::PeerRefused { peer, reason });
-        self.publish_state();
-    }
-
-    fn admit(&mut self, peer: PeerId, hello: &Hello) -> Result<(), String> {
-        if self.membership.verified(&peer).is_some() {
-            return Ok(());
-        }
-        let cert = self
-            .membership
-            .check(&peer, hello, UnixTime::now())
-            .map_err(|e| e.to_string())?;
-        tracing::info!(%peer, institution = %cert.institution_id, role = %cert.role, "member verified");
-        let institution = cert.institution_id.clone();
-        self.pending.remove(&peer);
-        self.membership.admit(peer, cert);
-        if let Some(addrs) = self.identify_addrs.get(&peer).cloned() {
-            for addr in addrs {
-                self.swarm.behaviour_mut().kad.add_address(&peer, addr);
-            }
-            self.discover();
-        }
-        self.emit(NetEvent::MemberVerified { peer, institution });
-        self.publish_state();
-        if hello.roster_version > self.membership.roster_version() {
-            self.swarm
-                .behaviour_mut()
-                .rpc
-                .send_request(&peer, Request::Roster);
-        }
-        Ok(())
-    }
-
     fn discover(&mut self) {
         if !self.discovery_running {
             let me = *self.swarm.local_peer_id();
             self.swarm.behaviour_mut().kad.get_closest_peers(me);
             self.discovery_running = true;
         }
-    }
-
-    async fn offer_roster(
-        &mut self,
-        bytes: Vec<u8>,
-        from: Option<PeerId>,
-    ) -> Result<bool, NetError> {
-        let outcome = self
-            .membership
-            .offer_roster(&bytes)
-            .map_err(|e| NetError::Roster(e.to_string()))?;
-        let RosterOutcome::Installed { version, revoked } = outcome else {
-            return Ok(false);
-        };
-        let mut batch = Batch::new();
-        batch.put(Space::Roster, ROSTER_KEY, bytes.clone());
-        if let Err(e) = self.store.commit(batch).await {
-            tracing::error!(error = %e, "cannot persist the new roster");
-        }
-        tracing::info!(version, ?from, revoked = revoked.len(), "roster installed");
-        for peer in revoked {
-            self.swarm.behaviour_mut().blocked.block_peer(peer);
-            self.swarm.behaviour_mut().gossipsub.blacklist_peer(&peer);
-            self.refuse(peer, "membership revoked by the roster".into());
-        }
-        // Forward only what we originated; gossip re-propagates what we validated.
-        if from.is_none()
-            && let Err(e) = self
-                .swarm
-                .behaviour_mut()
-                .gossipsub
-                .publish(topics::roster(), bytes)
-        {
-            tracing::debug!(error = %e, "roster not gossiped now; peers fetch it on hello");
-        }
-        self.emit(NetEvent::RosterInstalled { version });
-        self.publish_state();
-        Ok(true)
     }
 
     async fn on_swarm_event(&mut self, event: SwarmEvent<BehaviourEvent>) {
@@ -515,177 +407,5 @@ impl EventLoop {
             }
             _ => {}
         }
-    }
-
-    async fn on_rpc(&mut self, event: request_response::Event<Request, Response>) {
-        use request_response::{Event, Message};
-        match event {
-            Event::Message {
-                peer,
-                message:
-                    Message::Request {
-                        request, channel, ..
-                    },
-                ..
-            } => {
-                let response = self.answer(peer, request);
-                let refused = matches!(response, Response::Error(_))
-                    && self.membership.verified(&peer).is_none();
-                if self
-                    .swarm
-                    .behaviour_mut()
-                    .rpc
-                    .send_response(channel, response)
-                    .is_err()
-                {
-                    tracing::debug!(%peer, "response not sent: connection gone");
-                }
-                if refused {
-                    // Let the refusal reach the peer, then cut it off at the next tick.
-                    self.pending.insert(peer, Instant::now());
-                }
-            }
-            Event::Message {
-                peer,
-                message:
-                    Message::Response {
-                        request_id,
-                        response,
-                    },
-                ..
-            } => {
-                self.hello_requests.remove(&request_id);
-                match response {
-                    Response::Hello(hello) => {
-                        if let Err(reason) = self.admit(peer, &hello) {
-                            self.refuse(peer, reason);
-                        }
-                    }
-                    Response::Roster(Some(bytes)) => {
-                        if let Err(e) = self.offer_roster(bytes, Some(peer)).await {
-                            tracing::warn!(%peer, error = %e, "peer sent a bad roster");
-                        }
-                    }
-                    Response::Roster(None) => {}
-                    Response::Error(e) => {
-                        tracing::warn!(%peer, code = %e.code, message = %e.message, "peer refused our request");
-                    }
-                }
-            }
-            Event::OutboundFailure {
-                peer,
-                request_id,
-                error,
-                ..
-            } => {
-                if self.hello_requests.remove(&request_id) {
-                    tracing::debug!(%peer, %error, "hello not answered");
-                }
-            }
-            Event::InboundFailure { peer, error, .. } => {
-                tracing::debug!(%peer, %error, "inbound request failed");
-            }
-            Event::ResponseSent { .. } => {}
-        }
-    }
-
-    fn answer(&mut self, peer: PeerId, request: Request) -> Response {
-        match request {
-            Request::Hello(hello) => match self.admit(peer, &hello) {
-                Ok(()) => Response::Hello(self.membership.hello()),
-                Err(reason) => {
-                    self.emit(NetEvent::PeerRefused {
-                        peer,
-                        reason: reason.clone(),
-                    });
-                    Response::error("not_a_member", reason)
-                }
-            },
-            _ if self.membership.verified(&peer).is_none() => {
-                Response::error("not_a_member", "prove membership with a hello first")
-            }
-            Request::Roster => Response::Roster(self.membership.roster_bytes()),
-        }
-    }
-
-    async fn on_gossip(
-        &mut self,
-        source: PeerId,
-        id: gossipsub::MessageId,
-        message: gossipsub::Message,
-    ) {
-        let verdict = self.validate_gossip(source, &message).await;
-        let acceptance = match &verdict {
-            Ok(true) => gossipsub::MessageAcceptance::Accept,
-            Ok(false) => gossipsub::MessageAcceptance::Ignore,
-            Err(reason) => {
-                tracing::warn!(%source, %reason, "gossip rejected");
-                self.emit(NetEvent::GossipRejected {
-                    source,
-                    reason: reason.clone(),
-                });
-                gossipsub::MessageAcceptance::Reject
-            }
-        };
-        self.swarm
-            .behaviour_mut()
-            .gossipsub
-            .report_message_validation_result(&id, &source, acceptance);
-    }
-
-    /// `Ok(true)` accept and forward, `Ok(false)` ignore (stale), `Err` reject (penalise).
-    async fn validate_gossip(
-        &mut self,
-        source: PeerId,
-        message: &gossipsub::Message,
-    ) -> Result<bool, String> {
-        if self.membership.verified(&source).is_none() {
-            return Err("forwarded by a peer that has not proved membership".into());
-        }
-        let author = message
-            .source
-            .ok_or_else(|| "gossip without an author".to_owned())?;
-        let now = UnixTime::now();
-        if !self.membership.is_member(&author, now) {
-            return Err(format!("author {author} is not a current member"));
-        }
-        if message.topic == topics::roster().hash() {
-            return match self.offer_roster(message.data.clone(), Some(source)).await {
-                Ok(installed) => Ok(installed),
-                Err(e) => Err(e.to_string()),
-            };
-        }
-        if message.topic == topics::announce().hash() {
-            let (signer, announcement) =
-                NodeAnnouncement::open(&message.data).map_err(|e| e.to_string())?;
-            if identity::peer_id(&signer) != Some(author) {
-                return Err("announcement signed by someone other than its author".into());
-            }
-            let certified = self.membership.institution_of(&author, now);
-            if certified.as_ref() != Some(&announcement.institution_id) {
-                return Err(format!(
-                    "announcement speaks for {}, which its author does not own",
-                    announcement.institution_id
-                ));
-            }
-            let newer = self
-                .seen
-                .get(&announcement.institution_id)
-                .is_none_or(|s| s.sent_at < announcement.sent_at);
-            if newer {
-                self.seen.insert(
-                    announcement.institution_id.clone(),
-                    SeenNode {
-                        peer_id: author,
-                        sent_at: announcement.sent_at,
-                        roster_version: announcement.roster_version,
-                        agent: announcement.agent,
-                    },
-                );
-                self.publish_state();
-            }
-            return Ok(newer);
-        }
-        Err(format!("unknown topic {}", message.topic))
     }
 }

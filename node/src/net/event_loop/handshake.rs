@@ -1,0 +1,187 @@
+//! The membership handshake and roster distribution: who is admitted, who is refused,
+//! and how a newer roster is installed and passed on.
+
+use alliance_protocol::{
+    UnixTime,
+    rpc::{Hello, Request, Response},
+};
+use libp2p::{PeerId, request_response};
+use tokio::time::Instant;
+
+use super::{EventLoop, NetError, ROSTER_KEY};
+use crate::{
+    membership::RosterOutcome,
+    net::{NetEvent, topics},
+    store::{Batch, Space},
+};
+
+impl EventLoop {
+    /// Disconnects a peer that is not (or no longer) a member.
+    pub(super) fn refuse(&mut self, peer: PeerId, reason: String) {
+        tracing::warn!(%peer, %reason, "refusing peer");
+        self.pending.remove(&peer);
+        self.membership.remove(&peer);
+        self.swarm.behaviour_mut().kad.remove_peer(&peer);
+        let _ = self.swarm.disconnect_peer_id(peer);
+        self.emit(NetEvent::PeerRefused { peer, reason });
+        self.publish_state();
+    }
+
+    pub(super) fn admit(&mut self, peer: PeerId, hello: &Hello) -> Result<(), String> {
+        if self.membership.verified(&peer).is_some() {
+            return Ok(());
+        }
+        let cert = self
+            .membership
+            .check(&peer, hello, UnixTime::now())
+            .map_err(|e| e.to_string())?;
+        tracing::info!(%peer, institution = %cert.institution_id, role = %cert.role, "member verified");
+        let institution = cert.institution_id.clone();
+        self.pending.remove(&peer);
+        self.membership.admit(peer, cert);
+        if let Some(addrs) = self.identify_addrs.get(&peer).cloned() {
+            for addr in addrs {
+                self.swarm.behaviour_mut().kad.add_address(&peer, addr);
+            }
+            self.discover();
+        }
+        self.emit(NetEvent::MemberVerified { peer, institution });
+        self.publish_state();
+        if hello.roster_version > self.membership.roster_version() {
+            self.swarm
+                .behaviour_mut()
+                .rpc
+                .send_request(&peer, Request::Roster);
+        }
+        Ok(())
+    }
+
+    pub(super) async fn offer_roster(
+        &mut self,
+        bytes: Vec<u8>,
+        from: Option<PeerId>,
+    ) -> Result<bool, NetError> {
+        let outcome = self
+            .membership
+            .offer_roster(&bytes)
+            .map_err(|e| NetError::Roster(e.to_string()))?;
+        let RosterOutcome::Installed { version, revoked } = outcome else {
+            return Ok(false);
+        };
+        let mut batch = Batch::new();
+        batch.put(Space::Roster, ROSTER_KEY, bytes.clone());
+        if let Err(e) = self.store.commit(batch).await {
+            tracing::error!(error = %e, "cannot persist the new roster");
+        }
+        tracing::info!(version, ?from, revoked = revoked.len(), "roster installed");
+        for peer in revoked {
+            self.swarm.behaviour_mut().blocked.block_peer(peer);
+            self.swarm.behaviour_mut().gossipsub.blacklist_peer(&peer);
+            self.refuse(peer, "membership revoked by the roster".into());
+        }
+        // Forward only what we originated; gossip re-propagates what we validated.
+        if from.is_none()
+            && let Err(e) = self
+                .swarm
+                .behaviour_mut()
+                .gossipsub
+                .publish(topics::roster(), bytes)
+        {
+            tracing::debug!(error = %e, "roster not gossiped now; peers fetch it on hello");
+        }
+        self.emit(NetEvent::RosterInstalled { version });
+        self.publish_state();
+        Ok(true)
+    }
+
+    pub(super) async fn on_rpc(&mut self, event: request_response::Event<Request, Response>) {
+        use request_response::{Event, Message};
+        match event {
+            Event::Message {
+                peer,
+                message:
+                    Message::Request {
+                        request, channel, ..
+                    },
+                ..
+            } => {
+                let response = self.answer(peer, request);
+                let refused = matches!(response, Response::Error(_))
+                    && self.membership.verified(&peer).is_none();
+                if self
+                    .swarm
+                    .behaviour_mut()
+                    .rpc
+                    .send_response(channel, response)
+                    .is_err()
+                {
+                    tracing::debug!(%peer, "response not sent: connection gone");
+                }
+                if refused {
+                    // Let the refusal reach the peer, then cut it off at the next tick.
+                    self.pending.insert(peer, Instant::now());
+                }
+            }
+            Event::Message {
+                peer,
+                message:
+                    Message::Response {
+                        request_id,
+                        response,
+                    },
+                ..
+            } => {
+                self.hello_requests.remove(&request_id);
+                match response {
+                    Response::Hello(hello) => {
+                        if let Err(reason) = self.admit(peer, &hello) {
+                            self.refuse(peer, reason);
+                        }
+                    }
+                    Response::Roster(Some(bytes)) => {
+                        if let Err(e) = self.offer_roster(bytes, Some(peer)).await {
+                            tracing::warn!(%peer, error = %e, "peer sent a bad roster");
+                        }
+                    }
+                    Response::Roster(None) => {}
+                    Response::Error(e) => {
+                        tracing::warn!(%peer, code = %e.code, message = %e.message, "peer refused our request");
+                    }
+                }
+            }
+            Event::OutboundFailure {
+                peer,
+                request_id,
+                error,
+                ..
+            } => {
+                if self.hello_requests.remove(&request_id) {
+                    tracing::debug!(%peer, %error, "hello not answered");
+                }
+            }
+            Event::InboundFailure { peer, error, .. } => {
+                tracing::debug!(%peer, %error, "inbound request failed");
+            }
+            Event::ResponseSent { .. } => {}
+        }
+    }
+
+    pub(super) fn answer(&mut self, peer: PeerId, request: Request) -> Response {
+        match request {
+            Request::Hello(hello) => match self.admit(peer, &hello) {
+                Ok(()) => Response::Hello(self.membership.hello()),
+                Err(reason) => {
+                    self.emit(NetEvent::PeerRefused {
+                        peer,
+                        reason: reason.clone(),
+                    });
+                    Response::error("not_a_member", reason)
+                }
+            },
+            _ if self.membership.verified(&peer).is_none() => {
+                Response::error("not_a_member", "prove membership with a hello first")
+            }
+            Request::Roster => Response::Roster(self.membership.roster_bytes()),
+        }
+    }
+}
