@@ -1,7 +1,7 @@
 //! Starting and stopping a node: [`Node::start`] turns a [`Config`] into a running
 //! [`NodeHandle`] with bound addresses; [`NodeHandle::shutdown`] stops every task.
 
-use std::{net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
+use std::{net::SocketAddr, path::PathBuf, sync::Arc};
 
 use alliance_protocol::{MembershipCertificate, SignedCertificate, SignedRoster, UnixTime, armor};
 use libp2p::{Multiaddr, PeerId, multiaddr::Protocol};
