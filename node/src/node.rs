@@ -209,7 +209,9 @@ impl Node {
             accounts: accounts.clone(),
             province: province.clone(),
             net: network.client.clone(),
-        }));
+        }))
+        // A span per request (method, path, status, latency) in the node's log.
+        .layer(tower_http::trace::TraceLayer::new_for_http());
         let shutdown = cancel.clone();
         let http = tokio::spawn(async move {
             let served = axum::serve(listener, app)
