@@ -14,6 +14,7 @@
 //! - [`init`] and [`demo`]: setting up a node's files, and the four-node demo.
 
 pub mod accounts;
+pub mod catalogue;
 pub mod config;
 pub mod control;
 pub mod demo;

@@ -33,9 +33,13 @@ fn every_config_file_parses() {
                         .unwrap_or_else(|e| panic!("{}: {addr}: {e}", path.display()));
                 }
             }
+            Some("categories.toml") => {
+                alliance_node::catalogue::classification::Classification::parse(&text)
+                    .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            }
             _ => panic!("{} has no parse test: add it here", path.display()),
         }
         checked += 1;
     }
-    assert!(checked >= 2, "the example configs are missing");
+    assert!(checked >= 3, "the example configs are missing");
 }
