@@ -22,6 +22,7 @@ pub mod envelope;
 pub mod ids;
 pub mod keys;
 pub mod limits;
+pub mod record;
 pub mod roster;
 pub mod rpc;
 pub mod time;
@@ -36,5 +37,6 @@ pub use certificate::{CertificateError, MembershipCertificate, Role, SignedCerti
 pub use envelope::{Domain, EnvelopeError, SignedEnvelope};
 pub use ids::{IdError, InstitutionId};
 pub use keys::{KeyError, PublicKey, SecretKey};
+pub use record::{InstrumentRecord, RecordError};
 pub use roster::{Roster, RosterError, SignedRoster};
 pub use time::UnixTime;
