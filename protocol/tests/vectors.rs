@@ -12,6 +12,10 @@ use alliance_protocol::{
     MembershipCertificate, NodeAnnouncement, Role, Roster, SecretKey, SignedCertificate,
     SignedEnvelope, SignedRoster, UnixTime,
     envelope::{Domain, signing_input},
+    record::{
+        Contact, FeeComponents, FeeItem, FeeUnit, InstrumentRecord, InstrumentStatus, Location,
+        ServiceMode, SharingScope,
+    },
     rpc::{Hello, Request},
 };
 
@@ -100,11 +104,76 @@ fn vectors() -> BTreeMap<&'static str, BTreeMap<&'static str, String>> {
         listen_addrs: vec!["/ip4/10.0.0.1/tcp/4100".into()],
         agent: "alliance/0.1.0".into(),
     };
+    let record = InstrumentRecord {
+        institution_id: "dlut".parse().unwrap(),
+        local_id: "NMR-600".into(),
+        revision: 7,
+        deleted: false,
+        name_zh: "核磁共振波谱仪".into(),
+        name_en: "NMR spectrometer".into(),
+        model: "AVANCE NEO 600".into(),
+        specification: "600 MHz".into(),
+        original_value_fen: 650_000_000,
+        country_of_origin: "瑞士".into(),
+        manufacturer: "Bruker".into(),
+        manufacture_date: "2021-06-01".into(),
+        purchase_date: "2021-07-15".into(),
+        acceptance_date: "2021-11-30".into(),
+        networked_date: "2021-12-20".into(),
+        asset_number: "DUT2021NMR".into(),
+        classification_code: "0106".into(),
+        location: Location {
+            city: "大连".into(),
+            campus: "凌工路校区".into(),
+            building: "西部校区分析测试中心".into(),
+            room: "101".into(),
+        },
+        main_specifications: "1H 600 MHz".into(),
+        main_functions: "结构鉴定".into(),
+        accessories: "低温探头".into(),
+        contact: Contact {
+            person_in_charge: "张教授".into(),
+            contact_name: "刘工".into(),
+            phone: "0411-84700001".into(),
+            email: "nmr@dlut.example.cn".into(),
+        },
+        fees: vec![FeeItem {
+            item_zh: "一维氢谱".into(),
+            item_en: "1D proton".into(),
+            unit: FeeUnit::Sample,
+            own_institution: fee(1_000, 2_000, 3_000),
+            alliance_member: fee(1_000, 2_000, 5_000),
+            outside_academic: fee(1_000, 3_000, 8_000),
+            enterprise: fee(2_000, 4_000, 14_000),
+        }],
+        opening_hours: "周一至周五 8:00–20:00".into(),
+        service_modes: vec![ServiceMode::StaffRun],
+        required_training: String::new(),
+        certification: "CNAS".into(),
+        status: InstrumentStatus::InService,
+        sharing_scope: SharingScope::OpenToSociety,
+    };
+    all.insert(
+        "instrument_record",
+        BTreeMap::from([
+            ("owner_public_key", node.public().to_string()),
+            ("signed_record", hex::encode(record.seal(&node))),
+        ]),
+    );
+
     all.insert(
         "announcement",
         BTreeMap::from([("signed_announcement", hex::encode(announcement.seal(&node)))]),
     );
     all
+}
+
+fn fee(materials_fen: i64, operating_fen: i64, labour_fen: i64) -> FeeComponents {
+    FeeComponents {
+        materials_fen,
+        operating_fen,
+        labour_fen,
+    }
 }
 
 fn dir() -> PathBuf {
@@ -166,6 +235,13 @@ fn committed_vectors_decode_and_verify() {
         SignedRoster::decode(&hex::decode(&roster["signed_roster"]).unwrap(), &root).unwrap();
     assert_eq!(decoded.roster().version, 3);
     assert!(decoded.roster().is_revoked(9));
+
+    let record = load("instrument_record");
+    let owner: alliance_protocol::PublicKey = record["owner_public_key"].parse().unwrap();
+    let decoded =
+        InstrumentRecord::open(&hex::decode(&record["signed_record"]).unwrap(), &owner).unwrap();
+    assert_eq!(decoded.id(), "dlut/NMR-600");
+    assert_eq!(decoded.fees[0].enterprise.total_fen(), 20_000);
 
     let announcement = load("announcement");
     let (signer, a) =
