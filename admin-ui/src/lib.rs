@@ -58,7 +58,7 @@ mod pages;
 mod render;
 mod security;
 mod time;
-mod validate;
+pub mod validate;
 
 use axum::{Router, middleware, routing::get};
 

@@ -1,20 +1,21 @@
 //! Field checks for registrations and new accounts, shared by the API and the forms.
 //!
-//! The node checks again before it stores anything; checking here first lets a form show
-//! every problem at once, next to its field, in the visitor's language. The rules match the
-//! node's: usernames of 3–32 lowercase ASCII letters, digits, `_`, `-` or `.`; passwords of
-//! 10–256 characters.
+//! These are the only account rules: the node applies the same functions before it stores
+//! anything (also for accounts made on the command line), and the web layer applies them
+//! first so a form can show every problem at once, next to its field, in the visitor's
+//! language. Usernames are 3–32 lowercase ASCII letters, digits, `_`, `-` or `.`;
+//! passwords 10–256 characters.
 
 use crate::backend::{AccountState, NewAccount, Registration};
 
 /// Shortest password accepted.
-pub(crate) const MIN_PASSWORD_CHARS: usize = 10;
+pub const MIN_PASSWORD_CHARS: usize = 10;
 /// Longest password accepted.
-pub(crate) const MAX_PASSWORD_CHARS: usize = 256;
+pub const MAX_PASSWORD_CHARS: usize = 256;
 
 /// What is wrong with a field. The UI turns it into a sentence in the visitor's language.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Problem {
+pub enum Problem {
     Username,
     UsernameTaken,
     PasswordShort,
@@ -31,13 +32,34 @@ pub(crate) enum Problem {
 
 /// A problem with one named field (`username`, `password`, `email`, …).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct FieldError {
+pub struct FieldError {
     pub field: String,
     pub problem: Problem,
 }
 
 impl FieldError {
-    pub(crate) fn new(field: &str, problem: Problem) -> Self {
+    /// The node's error for this problem, with an English message.
+    pub fn into_account_error(self) -> crate::backend::AccountError {
+        let message = match &self.problem {
+            Problem::Username => "3 to 32 lowercase letters, digits, '_', '-' or '.'".to_owned(),
+            Problem::UsernameTaken => "the username is taken".to_owned(),
+            Problem::PasswordShort => format!("at least {MIN_PASSWORD_CHARS} characters"),
+            Problem::PasswordLong => format!("at most {MAX_PASSWORD_CHARS} characters"),
+            Problem::DisplayName => "1 to 64 characters".to_owned(),
+            Problem::Organization => "at most 128 characters".to_owned(),
+            Problem::Email => "not a valid e-mail address".to_owned(),
+            Problem::Phone => "at most 32 digits, spaces or + - ( )".to_owned(),
+            Problem::Role => "not a role that may be given here".to_owned(),
+            Problem::State => "not an account state".to_owned(),
+            Problem::Other(text) => text.clone(),
+        };
+        crate::backend::AccountError::Invalid {
+            field: self.field,
+            message,
+        }
+    }
+
+    pub fn new(field: &str, problem: Problem) -> Self {
         FieldError {
             field: field.to_owned(),
             problem,
@@ -67,7 +89,7 @@ pub(crate) fn normalize_new_account(mut a: NewAccount) -> NewAccount {
 
 /// Every problem of a self-registration (an e-mail address is required, so the
 /// administrator can reach the applicant).
-pub(crate) fn registration(r: &Registration) -> Vec<FieldError> {
+pub fn registration(r: &Registration) -> Vec<FieldError> {
     let mut errors = Vec::new();
     check_username(&r.username, &mut errors);
     check_password(&r.password, &mut errors);
@@ -79,7 +101,7 @@ pub(crate) fn registration(r: &Registration) -> Vec<FieldError> {
 }
 
 /// Every problem of an account an administrator creates (e-mail optional).
-pub(crate) fn new_account(a: &NewAccount) -> Vec<FieldError> {
+pub fn new_account(a: &NewAccount) -> Vec<FieldError> {
     let mut errors = Vec::new();
     check_username(&a.username, &mut errors);
     check_password(&a.password, &mut errors);

@@ -4,10 +4,12 @@
 //! hand out live sessions. Hashing runs on the blocking pool: argon2 is deliberately slow.
 
 mod password;
-mod validate;
 
-use alliance_admin_ui::backend::{
-    Account, AccountError, AccountRole, AccountState, NewAccount, Registration, Session,
+use alliance_admin_ui::{
+    backend::{
+        Account, AccountError, AccountRole, AccountState, NewAccount, Registration, Session,
+    },
+    validate::{self, FieldError},
 };
 use alliance_protocol::UnixTime;
 use serde::{Deserialize, Serialize};
@@ -41,6 +43,14 @@ fn internal(e: impl std::fmt::Display) -> AccountError {
     AccountError::Internal(e.to_string())
 }
 
+/// The account rules are the web layer's; the node enforces them on every path.
+fn first_problem(problems: Vec<FieldError>) -> Result<(), AccountError> {
+    match problems.into_iter().next() {
+        Some(problem) => Err(problem.into_account_error()),
+        None => Ok(()),
+    }
+}
+
 fn random_token() -> String {
     let mut bytes = [0u8; 32];
     rand::fill(&mut bytes);
@@ -72,8 +82,6 @@ impl Accounts {
     }
 
     async fn insert(&self, mut account: Account, password: &str) -> Result<Account, AccountError> {
-        validate::account(&account)?;
-        validate::password(password)?;
         account.created_at = UnixTime::now().0;
         if self.load(&account.username)?.is_some() {
             return Err(AccountError::UsernameTaken);
@@ -90,6 +98,7 @@ impl Accounts {
 
     /// Creates an active account with a role (administrators, `alliance user add`, the demo).
     pub async fn create(&self, new: NewAccount) -> Result<Account, AccountError> {
+        first_problem(validate::new_account(&new))?;
         let account = Account {
             username: new.username,
             display_name: new.display_name,
@@ -105,6 +114,7 @@ impl Accounts {
 
     /// Registers an outside user, pending until an administrator approves.
     pub async fn register(&self, reg: Registration) -> Result<Account, AccountError> {
+        first_problem(validate::registration(&reg))?;
         let account = Account {
             username: reg.username,
             display_name: reg.display_name,

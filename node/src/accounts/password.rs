@@ -39,3 +39,18 @@ pub fn dummy_hash() -> String {
     // Parameters match the real hashes so the verification cost is the same.
     "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$2mr0D0AHkSPPZGjPuT5x0wvVN/SLXsR1DsAyJaJJrrA".to_owned()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_dummy_hash_is_a_real_argon2id_hash() {
+        // If it did not parse, unknown usernames would be answered without the argon2 work
+        // and timing would tell which usernames exist.
+        let dummy = dummy_hash();
+        let parsed = PasswordHash::new(&dummy).unwrap();
+        assert_eq!(parsed.algorithm.as_str(), "argon2id");
+        assert!(parsed.hash.is_some());
+    }
+}
