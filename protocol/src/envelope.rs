@@ -97,6 +97,11 @@ impl SignedEnvelope {
         PublicKey::from_bytes(&self.signer).map_err(EnvelopeError::Signer)
     }
 
+    /// The claimed signer's key bytes, unverified: for looking up a held key.
+    pub fn signer_bytes(&self) -> [u8; 32] {
+        self.signer
+    }
+
     /// The domain as sent.
     pub fn domain(&self) -> &str {
         &self.domain

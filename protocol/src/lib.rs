@@ -8,7 +8,9 @@
 //! - [`envelope`]: the signed envelope with domain separation; every signed thing uses it.
 //! - [`ids`]: validated identifiers.
 //! - [`certificate`] and [`roster`]: alliance membership, verified against the root key.
-//! - [`rpc`]: node-to-node request-response messages.
+//! - [`record`], [`review`], [`availability`]: what the catalogue replicates, and
+//!   [`entry`], which opens any of them.
+//! - [`rpc`]: node-to-node request-response messages, including catalogue sync.
 //! - [`armor`]: a text form for certificates and keys that survives e-mail and copy-paste.
 //! - [`limits`]: size limits every decoder enforces.
 //!
@@ -17,12 +19,15 @@
 
 pub mod announce;
 pub mod armor;
+pub mod availability;
 pub mod certificate;
+pub mod entry;
 pub mod envelope;
 pub mod ids;
 pub mod keys;
 pub mod limits;
 pub mod record;
+pub mod review;
 pub mod roster;
 pub mod rpc;
 pub mod time;
@@ -33,10 +38,13 @@ mod proto {
 }
 
 pub use announce::{AnnounceError, NodeAnnouncement};
+pub use availability::{AvailabilityDigest, HourState};
 pub use certificate::{CertificateError, MembershipCertificate, Role, SignedCertificate};
+pub use entry::{Entry, EntryBody, UnverifiedEntry};
 pub use envelope::{Domain, EnvelopeError, SignedEnvelope};
 pub use ids::{IdError, InstitutionId};
 pub use keys::{KeyError, PublicKey, SecretKey};
 pub use record::{InstrumentRecord, RecordError};
+pub use review::{ReviewAttestation, ReviewVerdict};
 pub use roster::{Roster, RosterError, SignedRoster};
 pub use time::UnixTime;

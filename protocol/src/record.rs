@@ -44,7 +44,7 @@ pub enum RecordError {
     },
 }
 
-fn field(field: &'static str, message: impl Into<String>) -> RecordError {
+pub(crate) fn field(field: &'static str, message: impl Into<String>) -> RecordError {
     RecordError::Field {
         field,
         message: message.into(),
@@ -157,6 +157,53 @@ pub fn is_valid_date(date: &str) -> bool {
 }
 
 impl InstrumentRecord {
+    /// A record with only the required fields set: in service, open to society.
+    pub fn new(institution_id: InstitutionId, local_id: String, name_zh: String) -> Self {
+        InstrumentRecord {
+            institution_id,
+            local_id,
+            revision: 0,
+            deleted: false,
+            name_zh,
+            name_en: String::new(),
+            model: String::new(),
+            specification: String::new(),
+            original_value_fen: 0,
+            country_of_origin: String::new(),
+            manufacturer: String::new(),
+            manufacture_date: String::new(),
+            purchase_date: String::new(),
+            acceptance_date: String::new(),
+            networked_date: String::new(),
+            asset_number: String::new(),
+            classification_code: String::new(),
+            location: Location::default(),
+            main_specifications: String::new(),
+            main_functions: String::new(),
+            accessories: String::new(),
+            contact: Contact::default(),
+            fees: Vec::new(),
+            opening_hours: String::new(),
+            service_modes: Vec::new(),
+            required_training: String::new(),
+            certification: String::new(),
+            status: InstrumentStatus::InService,
+            sharing_scope: SharingScope::OpenToSociety,
+        }
+    }
+
+    /// The tombstone that deletes this instrument at `revision`.
+    pub fn tombstone(&self, revision: u64) -> Self {
+        let mut dead = InstrumentRecord::new(
+            self.institution_id.clone(),
+            self.local_id.clone(),
+            String::new(),
+        );
+        dead.revision = revision;
+        dead.deleted = true;
+        dead
+    }
+
     /// The instrument's alliance-wide id, `institution/local_id`.
     pub fn id(&self) -> String {
         format!("{}/{}", self.institution_id, self.local_id)
@@ -269,28 +316,46 @@ impl From<&InstrumentRecord> for proto::InstrumentRecord {
     }
 }
 
-fn short(name: &'static str, value: String) -> Result<String, RecordError> {
+pub(crate) fn short(name: &'static str, value: String) -> Result<String, RecordError> {
     if value.len() > MAX_SHORT_TEXT {
         return Err(field(name, format!("at most {MAX_SHORT_TEXT} bytes")));
     }
     Ok(value)
 }
 
-fn long(name: &'static str, value: String) -> Result<String, RecordError> {
+pub(crate) fn long(name: &'static str, value: String) -> Result<String, RecordError> {
     if value.len() > MAX_LONG_TEXT {
         return Err(field(name, format!("at most {MAX_LONG_TEXT} bytes")));
     }
     Ok(value)
 }
 
-fn date(name: &'static str, value: String) -> Result<String, RecordError> {
+pub(crate) fn date(name: &'static str, value: String) -> Result<String, RecordError> {
     if !is_valid_date(&value) {
         return Err(field(name, "a date written YYYY-MM-DD"));
     }
     Ok(value)
 }
 
-fn known<T>(
+/// Whether `local_id` has the form of an institution's instrument id.
+pub fn is_valid_local_id(local_id: &str) -> bool {
+    (1..=64).contains(&local_id.len())
+        && local_id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+}
+
+pub(crate) fn check_local_id(local_id: String) -> Result<String, RecordError> {
+    if !is_valid_local_id(&local_id) {
+        return Err(field(
+            "local_id",
+            "1 to 64 letters, digits, '-', '_' or '.'",
+        ));
+    }
+    Ok(local_id)
+}
+
+pub(crate) fn known<T>(
     name: &'static str,
     value: Result<T, prost::UnknownEnumValue>,
     unspecified: T,
@@ -308,17 +373,7 @@ impl TryFrom<proto::InstrumentRecord> for InstrumentRecord {
     type Error = RecordError;
 
     fn try_from(raw: proto::InstrumentRecord) -> Result<Self, Self::Error> {
-        let local_ok = (1..=64).contains(&raw.local_id.len())
-            && raw
-                .local_id
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
-        if !local_ok {
-            return Err(field(
-                "local_id",
-                "1 to 64 letters, digits, '-', '_' or '.'",
-            ));
-        }
+        let local_id = check_local_id(raw.local_id)?;
         if raw.fees.len() > MAX_FEE_ITEMS {
             return Err(field("fees", format!("at most {MAX_FEE_ITEMS} items")));
         }
@@ -378,7 +433,7 @@ impl TryFrom<proto::InstrumentRecord> for InstrumentRecord {
         let contact = raw.contact.unwrap_or_default();
         Ok(InstrumentRecord {
             institution_id: InstitutionId::try_from(raw.institution_id)?,
-            local_id: raw.local_id,
+            local_id,
             revision: raw.revision,
             deleted,
             name_zh: short("name_zh", raw.name_zh)?,
@@ -421,4 +476,4 @@ impl TryFrom<proto::InstrumentRecord> for InstrumentRecord {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -6,7 +6,8 @@
 use prost::Message;
 
 use crate::{
-    limits::{MAX_RPC_REQUEST_BYTES, MAX_RPC_RESPONSE_BYTES},
+    ids::InstitutionId,
+    limits::{MAX_ROSTER_MEMBERS, MAX_RPC_REQUEST_BYTES, MAX_RPC_RESPONSE_BYTES},
     proto,
 };
 
@@ -33,12 +34,42 @@ pub struct Hello {
     pub roster_version: u64,
 }
 
+/// A revision of one origin institution's catalogue entries.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct OriginRevision {
+    pub origin: InstitutionId,
+    pub revision: u64,
+}
+
+/// Catalogue anti-entropy: "send me the entries you hold above these revisions".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncRequest {
+    /// The requester's complete-up-to revision per origin; absent origins from 0.
+    pub have: Vec<OriginRevision>,
+    /// Resume after this (origin, revision) of the previous page.
+    pub after: Option<OriginRevision>,
+    /// Most entries wanted.
+    pub limit: u32,
+}
+
+/// One page of a sync answer.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SyncResponse {
+    /// Encoded signed entries, ordered by (origin, revision).
+    pub entries: Vec<Vec<u8>>,
+    /// Origins this page finished, with the responder's complete-up-to revision.
+    pub complete: Vec<OriginRevision>,
+    /// Where the next page starts; `None` on the last page.
+    pub next: Option<OriginRevision>,
+}
+
 /// A request from one node to another.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Request {
     Hello(Hello),
     /// "Send me your roster."
     Roster,
+    Sync(SyncRequest),
 }
 
 /// An error answer.
@@ -54,6 +85,7 @@ pub enum Response {
     Hello(Hello),
     /// An encoded signed roster, or `None` if the peer holds none.
     Roster(Option<Vec<u8>>),
+    Sync(SyncResponse),
     Error(RpcError),
 }
 
@@ -64,6 +96,11 @@ impl Request {
         let body = match self {
             Request::Hello(h) => Body::Hello(hello_to_proto(h)),
             Request::Roster => Body::Roster(proto::RosterRequest {}),
+            Request::Sync(s) => Body::Sync(proto::SyncRequest {
+                have: s.have.iter().map(origin_to_proto).collect(),
+                after: s.after.as_ref().map(origin_to_proto),
+                limit: s.limit,
+            }),
         };
         proto::RpcRequest { body: Some(body) }.encode_to_vec()
     }
@@ -76,6 +113,23 @@ impl Request {
         match raw.body.ok_or(RpcDecodeError::Empty)? {
             Body::Hello(h) => Ok(Request::Hello(hello_from_proto(h))),
             Body::Roster(_) => Ok(Request::Roster),
+            Body::Sync(s) => {
+                if s.have.len() > MAX_ROSTER_MEMBERS {
+                    return Err(RpcDecodeError::Malformed(format!(
+                        "sync request names {} origins",
+                        s.have.len()
+                    )));
+                }
+                Ok(Request::Sync(SyncRequest {
+                    have: s
+                        .have
+                        .into_iter()
+                        .map(origin_from_proto)
+                        .collect::<Result<_, _>>()?,
+                    after: s.after.map(origin_from_proto).transpose()?,
+                    limit: s.limit,
+                }))
+            }
         }
     }
 }
@@ -88,6 +142,11 @@ impl Response {
             Response::Hello(h) => Body::Hello(hello_to_proto(h)),
             Response::Roster(r) => Body::Roster(proto::RosterResponse {
                 roster: r.clone().unwrap_or_default(),
+            }),
+            Response::Sync(s) => Body::Sync(proto::SyncResponse {
+                entries: s.entries.clone(),
+                complete: s.complete.iter().map(origin_to_proto).collect(),
+                next: s.next.as_ref().map(origin_to_proto),
             }),
             Response::Error(e) => Body::Error(proto::RpcError {
                 code: e.code.clone(),
@@ -105,6 +164,15 @@ impl Response {
         match raw.body.ok_or(RpcDecodeError::Empty)? {
             Body::Hello(h) => Ok(Response::Hello(hello_from_proto(h))),
             Body::Roster(r) => Ok(Response::Roster((!r.roster.is_empty()).then_some(r.roster))),
+            Body::Sync(s) => Ok(Response::Sync(SyncResponse {
+                entries: s.entries,
+                complete: s
+                    .complete
+                    .into_iter()
+                    .map(origin_from_proto)
+                    .collect::<Result<_, _>>()?,
+                next: s.next.map(origin_from_proto).transpose()?,
+            })),
             Body::Error(e) => Ok(Response::Error(RpcError {
                 code: e.code,
                 message: e.message,
@@ -135,6 +203,21 @@ fn malformed(e: prost::DecodeError) -> RpcDecodeError {
     RpcDecodeError::Malformed(e.to_string())
 }
 
+fn origin_to_proto(o: &OriginRevision) -> proto::OriginRevision {
+    proto::OriginRevision {
+        origin: o.origin.to_string(),
+        revision: o.revision,
+    }
+}
+
+fn origin_from_proto(o: proto::OriginRevision) -> Result<OriginRevision, RpcDecodeError> {
+    Ok(OriginRevision {
+        origin: InstitutionId::try_from(o.origin)
+            .map_err(|e| RpcDecodeError::Malformed(e.to_string()))?,
+        revision: o.revision,
+    })
+}
+
 fn hello_to_proto(h: &Hello) -> proto::Hello {
     proto::Hello {
         certificate: h.certificate.clone(),
@@ -159,13 +242,28 @@ mod tests {
             certificate: vec![1, 2, 3],
             roster_version: 4,
         };
-        for req in [Request::Hello(hello.clone()), Request::Roster] {
+        let origin = OriginRevision {
+            origin: "dlut".parse().unwrap(),
+            revision: 7,
+        };
+        let sync = Request::Sync(SyncRequest {
+            have: vec![origin.clone()],
+            after: Some(origin.clone()),
+            limit: 500,
+        });
+        for req in [Request::Hello(hello.clone()), Request::Roster, sync] {
             assert_eq!(Request::decode(&req.encode()).unwrap(), req);
         }
         for resp in [
             Response::Hello(hello),
             Response::Roster(None),
             Response::Roster(Some(vec![9])),
+            Response::Sync(SyncResponse {
+                entries: vec![vec![1], vec![2, 3]],
+                complete: vec![origin.clone()],
+                next: Some(origin),
+            }),
+            Response::Sync(SyncResponse::default()),
             Response::error("not_a_member", "no certificate"),
         ] {
             assert_eq!(Response::decode(&resp.encode()).unwrap(), resp);

@@ -8,7 +8,7 @@ fn tier(materials: i64, operating: i64, labour: i64) -> FeeComponents {
     }
 }
 
-fn sample() -> InstrumentRecord {
+pub(crate) fn sample() -> InstrumentRecord {
     InstrumentRecord {
         institution_id: "dlut".parse().unwrap(),
         local_id: "LCMS-2019-003".into(),
