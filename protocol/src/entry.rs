@@ -25,7 +25,7 @@ use crate::{
 /// The content of an entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EntryBody {
-    Instrument(InstrumentRecord),
+    Instrument(Box<InstrumentRecord>),
     Review(ReviewAttestation),
     Availability(AvailabilityDigest),
 }
@@ -115,11 +115,11 @@ impl UnverifiedEntry {
         let payload = self.envelope.open_from(self.domain, signer)?;
         let malformed = |e: prost::DecodeError| RecordError::Malformed(e.to_string());
         let body = if self.domain == Domain::INSTRUMENT {
-            EntryBody::Instrument(
+            EntryBody::Instrument(Box::new(
                 proto::InstrumentRecord::decode(payload)
                     .map_err(malformed)?
                     .try_into()?,
-            )
+            ))
         } else if self.domain == Domain::REVIEW {
             EntryBody::Review(
                 proto::ReviewAttestation::decode(payload)

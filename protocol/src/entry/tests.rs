@@ -20,7 +20,7 @@ fn an_instrument_record_opens_with_its_signer_and_names_its_slot() {
     assert_eq!(unverified.signer_bytes(), owner.public().to_bytes());
     let entry = unverified.verify(&owner.public()).unwrap();
     assert_eq!(entry.bytes, bytes);
-    assert_eq!(entry.body, EntryBody::Instrument(record.clone()));
+    assert_eq!(entry.body, EntryBody::Instrument(Box::new(record.clone())));
     assert_eq!(entry.body.origin().as_str(), "dlut");
     assert_eq!(entry.body.revision(), 12);
     assert_eq!(entry.body.slot(), "i/LCMS-2019-003");
