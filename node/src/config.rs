@@ -40,6 +40,9 @@ pub struct Config {
     /// The web UI and JSON API.
     #[serde(default)]
     pub http: HttpSection,
+    /// Catalogue replication.
+    #[serde(default)]
+    pub catalogue: CatalogueSection,
     /// Only on the province's node: the root key that signs certificates and rosters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub province: Option<ProvinceSection>,
@@ -137,6 +140,37 @@ impl Default for HttpSection {
             secure_cookies: false,
         }
     }
+}
+
+/// Catalogue replication.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CatalogueSection {
+    /// How often to run anti-entropy with a random connected member (also run on every
+    /// new connection).
+    #[serde(default = "default_sync_interval", with = "humantime_serde")]
+    pub sync_interval: Duration,
+    /// How long an edit waits, after a start, for a peer to confirm this institution's
+    /// highest revision (so a node restored from an old backup never reuses a revision).
+    /// After that the edit goes ahead with the local counter.
+    #[serde(default = "default_revision_wait", with = "humantime_serde")]
+    pub revision_wait: Duration,
+}
+
+impl Default for CatalogueSection {
+    fn default() -> Self {
+        CatalogueSection {
+            sync_interval: default_sync_interval(),
+            revision_wait: default_revision_wait(),
+        }
+    }
+}
+
+fn default_sync_interval() -> Duration {
+    Duration::from_secs(60)
+}
+fn default_revision_wait() -> Duration {
+    Duration::from_secs(10)
 }
 
 /// Only on the province's node.

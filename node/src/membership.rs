@@ -136,6 +136,24 @@ impl Membership {
             .map(SignedCertificate::certificate)
     }
 
+    /// The certified keys of every current member known here: the held roster's live,
+    /// unrevoked certificates, verified peers, and this node.
+    pub fn key_directory(&self, now: UnixTime) -> crate::catalogue::admission::KeyDirectory {
+        let mut certs: Vec<&MembershipCertificate> = vec![self.own()];
+        certs.extend(self.verified.values());
+        if let Some(signed) = &self.roster {
+            let roster = signed.roster();
+            certs.extend(
+                roster
+                    .certificates
+                    .iter()
+                    .filter(|c| Roster::check(Some(roster), c, now, None).is_ok())
+                    .map(SignedCertificate::certificate),
+            );
+        }
+        crate::catalogue::admission::KeyDirectory::new(certs)
+    }
+
     /// Whether `peer` is a current member (see [`Membership::certificate_of`]).
     pub fn is_member(&self, peer: &PeerId, now: UnixTime) -> bool {
         self.certificate_of(peer, now).is_some()

@@ -10,6 +10,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::{
     accounts::Accounts,
+    catalogue::{self, Catalogue, CatalogueError, CatalogueOptions},
     config::Config,
     control,
     keyfile::{self, KeyFileError},
@@ -40,6 +41,8 @@ pub enum StartError {
     RootKeyMismatch { path: PathBuf },
     #[error("cannot open the database: {0}")]
     Store(#[from] StoreError),
+    #[error("cannot load the catalogue: {0}")]
+    Catalogue(#[from] CatalogueError),
     #[error("stored roster is unreadable: {0}")]
     Roster(String),
     #[error("bad network address {addr:?}: {reason}")]
@@ -66,6 +69,7 @@ pub struct NodeHandle {
     http_addr: SocketAddr,
     net: NetClient,
     accounts: Accounts,
+    catalogue: Catalogue,
     province: Option<Arc<ProvinceAuthority>>,
     cancel: CancellationToken,
     tasks: Vec<JoinHandle<()>>,
@@ -159,6 +163,17 @@ impl Node {
         let certificate = own.certificate().clone();
         let membership = Membership::new(config.alliance.root_public_key, own, roster);
         let cancel = CancellationToken::new();
+        let (outgoing_tx, outgoing) = tokio::sync::mpsc::channel(catalogue::OUTGOING_QUEUE);
+        let catalogue = Catalogue::open(
+            store.clone(),
+            certificate.clone(),
+            key.clone(),
+            outgoing_tx,
+            CatalogueOptions {
+                confirm_revision: !config.network.bootstrap.is_empty(),
+                revision_wait: config.catalogue.revision_wait,
+            },
+        )?;
         let network = net::start(
             NetConfig {
                 key,
@@ -169,10 +184,13 @@ impl Node {
                 handshake_grace: config.alliance.handshake_grace,
                 announce_interval: config.network.announce_interval,
                 redial_interval: config.network.redial_interval,
+                sync_interval: config.catalogue.sync_interval,
                 agent: agent(),
             },
             membership,
             store.clone(),
+            catalogue.clone(),
+            outgoing,
             cancel.clone(),
         )
         .await?;
@@ -234,6 +252,7 @@ impl Node {
             http_addr,
             net: network.client,
             accounts,
+            catalogue,
             province,
             cancel,
             tasks: vec![network.task, http],
@@ -276,6 +295,11 @@ impl NodeHandle {
     /// This node's accounts.
     pub fn accounts(&self) -> &Accounts {
         &self.accounts
+    }
+
+    /// The replicated catalogue.
+    pub fn catalogue(&self) -> &Catalogue {
+        &self.catalogue
     }
 
     /// The certificate authority, on the province node.

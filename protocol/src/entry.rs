@@ -109,10 +109,14 @@ impl UnverifiedEntry {
         self.envelope.signer_bytes()
     }
 
-    /// Checks that `signer` signed the entry, then decodes and checks its fields. The caller
-    /// still checks that `signer` is certified for the entry's [`EntryBody::origin`].
-    pub fn verify(self, signer: &PublicKey) -> Result<Entry, RecordError> {
-        let payload = self.envelope.open_from(self.domain, signer)?;
+    /// Decodes an entry this node verified before it stored it, without checking the
+    /// signature again (a restart re-reads every stored entry).
+    pub fn decode_stored(bytes: &[u8]) -> Result<EntryBody, RecordError> {
+        let unverified = UnverifiedEntry::decode(bytes)?;
+        unverified.body(unverified.envelope.payload_unverified())
+    }
+
+    fn body(&self, payload: &[u8]) -> Result<EntryBody, RecordError> {
         let malformed = |e: prost::DecodeError| RecordError::Malformed(e.to_string());
         let body = if self.domain == Domain::INSTRUMENT {
             EntryBody::Instrument(Box::new(
@@ -136,6 +140,14 @@ impl UnverifiedEntry {
         if body.revision() == 0 {
             return Err(field("revision", "revisions start at 1"));
         }
+        Ok(body)
+    }
+
+    /// Checks that `signer` signed the entry, then decodes and checks its fields. The caller
+    /// still checks that `signer` is certified for the entry's [`EntryBody::origin`].
+    pub fn verify(self, signer: &PublicKey) -> Result<Entry, RecordError> {
+        let payload = self.envelope.open_from(self.domain, signer)?;
+        let body = self.body(payload)?;
         Ok(Entry {
             bytes: self.envelope.encode(),
             body,

@@ -44,7 +44,10 @@ pub use entry::{Entry, EntryBody, UnverifiedEntry};
 pub use envelope::{Domain, EnvelopeError, SignedEnvelope};
 pub use ids::{IdError, InstitutionId};
 pub use keys::{KeyError, PublicKey, SecretKey};
-pub use record::{InstrumentRecord, RecordError};
+pub use record::{
+    FeeComponents, FeeItem, FeeUnit, InstrumentRecord, InstrumentStatus, RecordError, ServiceMode,
+    SharingScope, UserTier,
+};
 pub use review::{ReviewAttestation, ReviewVerdict};
 pub use roster::{Roster, RosterError, SignedRoster};
 pub use time::UnixTime;

@@ -78,6 +78,71 @@ pub struct FeeItem {
     pub enterprise: FeeComponents,
 }
 
+/// Who is asking, for prices and sharing scope (R11).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UserTier {
+    /// A user of the institution that owns the instrument.
+    OwnInstitution,
+    /// A user of another alliance member.
+    AllianceMember,
+    /// A university or research institute outside the alliance, or an individual.
+    OutsideAcademic,
+    /// A firm.
+    Enterprise,
+}
+
+impl UserTier {
+    /// Every tier, cheapest first.
+    pub const ALL: [UserTier; 4] = [
+        UserTier::OwnInstitution,
+        UserTier::AllianceMember,
+        UserTier::OutsideAcademic,
+        UserTier::Enterprise,
+    ];
+
+    /// The snake_case name used in APIs and URLs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UserTier::OwnInstitution => "own_institution",
+            UserTier::AllianceMember => "alliance_member",
+            UserTier::OutsideAcademic => "outside_academic",
+            UserTier::Enterprise => "enterprise",
+        }
+    }
+
+    /// Parses [`UserTier::as_str`].
+    pub fn parse(s: &str) -> Option<UserTier> {
+        UserTier::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+}
+
+impl FeeItem {
+    /// The price of this item for `tier`.
+    pub fn price(&self, tier: UserTier) -> &FeeComponents {
+        match tier {
+            UserTier::OwnInstitution => &self.own_institution,
+            UserTier::AllianceMember => &self.alliance_member,
+            UserTier::OutsideAcademic => &self.outside_academic,
+            UserTier::Enterprise => &self.enterprise,
+        }
+    }
+}
+
+impl SharingScope {
+    /// Whether users of `tier` may use an instrument shared this way.
+    pub fn admits(self, tier: UserTier) -> bool {
+        match self {
+            SharingScope::OpenToSociety => true,
+            SharingScope::AllianceOnly => {
+                matches!(tier, UserTier::OwnInstitution | UserTier::AllianceMember)
+            }
+            SharingScope::Internal => tier == UserTier::OwnInstitution,
+            SharingScope::Unspecified => false,
+        }
+    }
+}
+
 /// Where the instrument stands.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Location {

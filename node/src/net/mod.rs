@@ -9,6 +9,7 @@
 //! - [`event_loop`]: connection gating (membership handshake), gossip validation, roster
 //!   distribution, discovery.
 //! - [`topics`]: gossip topics.
+//! - catalogue replication (gossip of entries, anti-entropy sync) runs in the same task.
 
 pub mod behaviour;
 pub mod codec;
@@ -22,7 +23,7 @@ use libp2p::{Multiaddr, PeerId};
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use tokio_util::sync::CancellationToken;
 
-use crate::{membership::Membership, store::Store};
+use crate::{catalogue::Catalogue, membership::Membership, store::Store};
 
 pub use event_loop::{NetError, ROSTER_KEY};
 
@@ -45,6 +46,8 @@ pub struct NetConfig {
     pub announce_interval: Duration,
     /// How often to re-dial bootstrap peers that are not connected and look for members.
     pub redial_interval: Duration,
+    /// How often to run catalogue anti-entropy with a random member.
+    pub sync_interval: Duration,
     /// Software name and version, for identify and announcements.
     pub agent: String,
 }
@@ -94,6 +97,8 @@ pub enum NetEvent {
     RosterInstalled { version: u64 },
     /// A gossip message was rejected.
     GossipRejected { source: PeerId, reason: String },
+    /// A catalogue sync with a peer finished; `fresh` entries were news.
+    CatalogueSynced { peer: PeerId, fresh: usize },
 }
 
 /// Requests to the swarm task.
@@ -109,6 +114,15 @@ pub(crate) enum Command {
         addr: Multiaddr,
         reply: oneshot::Sender<Result<(), NetError>>,
     },
+    /// A sync page was verified and stored (sent by the network task to itself).
+    SyncPageDone {
+        peer: PeerId,
+        next: Option<alliance_protocol::rpc::OriginRevision>,
+        fresh: usize,
+        failed: bool,
+    },
+    /// Start a catalogue sync with every connected member now.
+    SyncNow,
 }
 
 /// A cloneable handle to the swarm task.
@@ -148,6 +162,11 @@ impl NetClient {
         rx.await.map_err(|_| NetError::Stopped)?
     }
 
+    /// Starts a catalogue sync with every connected member.
+    pub async fn sync_now(&self) -> Result<(), NetError> {
+        self.send(Command::SyncNow).await
+    }
+
     /// Dials a peer address.
     pub async fn dial(&self, addr: Multiaddr) -> Result<(), NetError> {
         let (reply, rx) = oneshot::channel();
@@ -176,7 +195,9 @@ pub async fn start(
     config: NetConfig,
     membership: Membership,
     store: Store,
+    catalogue: Catalogue,
+    outgoing: mpsc::Receiver<Vec<u8>>,
     cancel: CancellationToken,
 ) -> Result<Network, NetError> {
-    event_loop::start(config, membership, store, cancel).await
+    event_loop::start(config, membership, store, catalogue, outgoing, cancel).await
 }

@@ -11,3 +11,8 @@ pub fn roster() -> IdentTopic {
 pub fn announce() -> IdentTopic {
     IdentTopic::new("alliance/announce/v1")
 }
+
+/// Catalogue entries (records, reviews, availability), each published by its origin.
+pub fn catalogue() -> IdentTopic {
+    IdentTopic::new("alliance/catalogue/v1")
+}

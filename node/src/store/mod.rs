@@ -75,6 +75,14 @@ spaces! {
     Accounts => "accounts",
     /// Sessions, keyed by token hash.
     Sessions => "sessions",
+    /// Catalogue entries (records, reviews, availability), keyed `origin \0 slot`, valued
+    /// `revision (u64 BE) ‖ signed entry`.
+    Entries => "entries",
+    /// The same entries by revision, keyed `origin \0 revision (u64 BE)`, valued by slot:
+    /// what anti-entropy pages through.
+    EntryLog => "entry_log",
+    /// Per origin, the revision up to which this node holds everything (u64 BE).
+    Watermarks => "watermarks",
     /// Scratch space for benchmarks and tests.
     Bench => "bench",
 }
@@ -207,6 +215,24 @@ impl Store {
     pub fn scan_prefix(&self, space: Space, prefix: &[u8]) -> Result<Vec<KeyValue>, StoreError> {
         self.keyspace(space)?
             .prefix(prefix)
+            .map(|guard| {
+                let (key, value) = guard.into_inner().map_err(StoreError::engine)?;
+                Ok((key.to_vec(), value.to_vec()))
+            })
+            .collect()
+    }
+
+    /// At most `limit` pairs of `space` with `start <= key < end`, in key order.
+    pub fn scan_range(
+        &self,
+        space: Space,
+        start: &[u8],
+        end: &[u8],
+        limit: usize,
+    ) -> Result<Vec<KeyValue>, StoreError> {
+        self.keyspace(space)?
+            .range(start.to_vec()..end.to_vec())
+            .take(limit)
             .map(|guard| {
                 let (key, value) = guard.into_inner().map_err(StoreError::engine)?;
                 Ok((key.to_vec(), value.to_vec()))

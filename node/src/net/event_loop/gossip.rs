@@ -74,6 +74,10 @@ impl EventLoop {
             .ok_or_else(|| "gossip without an author".to_owned())?;
         let now = UnixTime::now();
         if !self.membership.is_member(&author, now) {
+            if message.topic == topics::catalogue().hash() {
+                self.catalogue
+                    .count_rejection(crate::catalogue::admission::RejectionKind::NotMember);
+            }
             return Err(format!("author {author} is not a current member"));
         }
         if message.topic == topics::roster().hash() {
@@ -114,6 +118,14 @@ impl EventLoop {
                 self.publish_state();
             }
             return Ok(newer);
+        }
+        if message.topic == topics::catalogue().hash() {
+            let institution = self
+                .membership
+                .certificate_of(&author, now)
+                .map(|c| c.institution_id.clone())
+                .ok_or_else(|| format!("author {author} is not a current member"))?;
+            return self.validate_catalogue_gossip(&institution, &message.data);
         }
         Err(format!("unknown topic {}", message.topic))
     }

@@ -47,6 +47,7 @@ impl EventLoop {
         }
         self.emit(NetEvent::MemberVerified { peer, institution });
         self.publish_state();
+        self.start_sync(peer);
         if hello.roster_version > self.membership.roster_version() {
             self.swarm
                 .behaviour_mut()
@@ -144,7 +145,9 @@ impl EventLoop {
                         }
                     }
                     Response::Roster(None) => {}
+                    Response::Sync(page) => self.on_sync_page(peer, request_id, page),
                     Response::Error(e) => {
+                        self.sync_failed(&request_id);
                         tracing::warn!(%peer, code = %e.code, message = %e.message, "peer refused our request");
                     }
                 }
@@ -158,6 +161,7 @@ impl EventLoop {
                 if self.hello_requests.remove(&request_id) {
                     tracing::debug!(%peer, %error, "hello not answered");
                 }
+                self.sync_failed(&request_id);
             }
             Event::InboundFailure { peer, error, .. } => {
                 tracing::debug!(%peer, %error, "inbound request failed");
@@ -182,6 +186,7 @@ impl EventLoop {
                 Response::error("not_a_member", "prove membership with a hello first")
             }
             Request::Roster => Response::Roster(self.membership.roster_bytes()),
+            Request::Sync(request) => self.serve_sync(&request),
         }
     }
 }

@@ -7,6 +7,7 @@
 //!
 //! - `handshake.rs`: admission, refusal, the rpc protocol, roster installation.
 //! - `gossip.rs`: announcements and the validation of every gossip message.
+//! - `catalogue.rs`: catalogue gossip and anti-entropy sync.
 
 use std::{
     collections::{HashMap, HashSet},
@@ -25,6 +26,7 @@ use tokio::{
 };
 use tokio_util::sync::CancellationToken;
 
+mod catalogue;
 mod gossip;
 mod handshake;
 
@@ -33,7 +35,7 @@ use super::{
     behaviour::{Behaviour, BehaviourEvent},
     topics,
 };
-use crate::{identity, membership::Membership, store::Store};
+use crate::{catalogue::Catalogue, identity, membership::Membership, store::Store};
 
 /// Store key of the newest roster held.
 pub const ROSTER_KEY: &[u8] = b"current";
@@ -65,6 +67,8 @@ pub(super) async fn start(
     config: NetConfig,
     membership: Membership,
     store: Store,
+    catalogue: Catalogue,
+    outgoing: mpsc::Receiver<Vec<u8>>,
     cancel: CancellationToken,
 ) -> Result<Network, NetError> {
     let keypair = identity::keypair(&config.key);
@@ -87,7 +91,7 @@ pub(super) async fn start(
         .with_swarm_config(|c| c.with_idle_connection_timeout(config.idle_timeout))
         .build();
 
-    for topic in [topics::roster(), topics::announce()] {
+    for topic in [topics::roster(), topics::announce(), topics::catalogue()] {
         swarm
             .behaviour_mut()
             .gossipsub
@@ -143,7 +147,7 @@ pub(super) async fn start(
     let (state_tx, state_rx) = watch::channel(initial);
     let (events, _) = broadcast::channel(EVENT_QUEUE);
     let client = NetClient {
-        commands: commands_tx,
+        commands: commands_tx.clone(),
         state: state_rx,
         events: events.clone(),
         peer_id,
@@ -162,7 +166,14 @@ pub(super) async fn start(
         state: state_tx,
         events,
         discovery_running: false,
+        catalogue,
+        outgoing,
+        own_commands: commands_tx,
+        syncing: HashSet::new(),
+        sync_requests: HashMap::new(),
+        sync_fresh: HashMap::new(),
     };
+    event_loop.refresh_directory();
     let span = tracing::info_span!("net", peer = %peer_id);
     let task = tokio::spawn(tracing::Instrument::instrument(
         event_loop.run(cancel),
@@ -188,6 +199,16 @@ struct EventLoop {
     state: watch::Sender<MeshState>,
     events: broadcast::Sender<NetEvent>,
     discovery_running: bool,
+    catalogue: Catalogue,
+    /// Own catalogue entries waiting to be gossiped.
+    outgoing: mpsc::Receiver<Vec<u8>>,
+    /// For tasks this loop spawns to report back.
+    own_commands: mpsc::Sender<Command>,
+    /// Peers a catalogue sync is running with.
+    syncing: HashSet<PeerId>,
+    sync_requests: HashMap<OutboundRequestId, PeerId>,
+    /// Fresh entries so far in each running sync.
+    sync_fresh: HashMap<PeerId, usize>,
 }
 
 impl EventLoop {
@@ -196,6 +217,8 @@ impl EventLoop {
         let mut announce = tokio::time::interval(self.config.announce_interval);
         let mut redial = tokio::time::interval(self.config.redial_interval);
         redial.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut anti_entropy = tokio::time::interval(self.config.sync_interval);
+        anti_entropy.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
                 () = cancel.cancelled() => break,
@@ -207,6 +230,8 @@ impl EventLoop {
                 _ = tick.tick() => self.on_tick(),
                 _ = announce.tick() => self.announce(),
                 _ = redial.tick() => self.redial(),
+                _ = anti_entropy.tick() => self.sync_with_random_member(),
+                Some(bytes) = self.outgoing.recv() => self.publish_entry(bytes),
             }
         }
         tracing::debug!("network task stopped");
@@ -218,6 +243,7 @@ impl EventLoop {
     }
 
     fn publish_state(&self) {
+        self.refresh_directory();
         let mut members: Vec<VerifiedPeer> = self
             .membership
             .verified_peers()
@@ -250,6 +276,19 @@ impl EventLoop {
             Command::OfferRoster { bytes, reply } => {
                 let result = self.offer_roster(bytes, None).await;
                 let _ = reply.send(result);
+            }
+            Command::SyncPageDone {
+                peer,
+                next,
+                fresh,
+                failed,
+            } => self.on_sync_page_done(peer, next, fresh, failed),
+            Command::SyncNow => {
+                let peers: Vec<PeerId> =
+                    self.membership.verified_peers().map(|(p, _)| *p).collect();
+                for peer in peers {
+                    self.start_sync(peer);
+                }
             }
             Command::Dial { addr, reply } => {
                 let result = self.swarm.dial(addr.clone()).map_err(|e| NetError::Dial {
@@ -343,6 +382,9 @@ impl EventLoop {
             } => {
                 self.pending.remove(&peer_id);
                 self.identify_addrs.remove(&peer_id);
+                self.syncing.remove(&peer_id);
+                self.sync_fresh.remove(&peer_id);
+                self.sync_requests.retain(|_, peer| *peer != peer_id);
                 if self.membership.remove(&peer_id).is_some() {
                     tracing::info!(peer = %peer_id, "member disconnected");
                     self.emit(NetEvent::MemberLeft { peer: peer_id });

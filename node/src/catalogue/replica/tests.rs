@@ -1,0 +1,197 @@
+#![allow(clippy::unwrap_used)]
+
+use alliance_protocol::{InstrumentRecord, SecretKey};
+
+use super::*;
+
+fn entry(key: &SecretKey, origin: &str, local_id: &str, revision: u64) -> Entry {
+    let mut record = InstrumentRecord::new(
+        origin.parse().unwrap(),
+        local_id.into(),
+        format!("仪器 {local_id}"),
+    );
+    record.revision = revision;
+    let bytes = record.seal(key);
+    Entry {
+        body: EntryBody::Instrument(Box::new(record)),
+        bytes,
+    }
+}
+
+fn id(s: &str) -> InstitutionId {
+    s.parse().unwrap()
+}
+
+fn open(dir: &std::path::Path) -> Replica {
+    Replica::open(Store::open(dir).unwrap()).unwrap()
+}
+
+#[tokio::test]
+async fn newer_revisions_replace_older_and_stale_ones_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let replica = open(dir.path());
+    let key = SecretKey::generate();
+    let outcome = replica
+        .apply(vec![
+            entry(&key, "dlut", "A", 1),
+            entry(&key, "dlut", "A", 2),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(
+        outcome,
+        vec![
+            Applied::Fresh { replaced: None },
+            Applied::Fresh { replaced: Some(1) }
+        ]
+    );
+    let again = replica
+        .apply(vec![entry(&key, "dlut", "A", 1)])
+        .await
+        .unwrap();
+    assert_eq!(again, vec![Applied::Stale { held: 2 }]);
+    assert_eq!(replica.held(&id("dlut"), "i/A"), Some(2));
+    assert_eq!(replica.highest(&id("dlut")), 2);
+    assert_eq!(replica.watermarks().get(&id("dlut")), Some(&2));
+}
+
+#[tokio::test]
+async fn a_gap_holds_the_watermark_until_it_is_filled() {
+    let dir = tempfile::tempdir().unwrap();
+    let replica = open(dir.path());
+    let key = SecretKey::generate();
+    replica
+        .apply(vec![entry(&key, "neu", "A", 1)])
+        .await
+        .unwrap();
+    replica
+        .apply(vec![entry(&key, "neu", "C", 3)])
+        .await
+        .unwrap();
+    assert_eq!(replica.watermarks().get(&id("neu")), Some(&1));
+    assert_eq!(replica.highest(&id("neu")), 3);
+    replica
+        .apply(vec![entry(&key, "neu", "B", 2)])
+        .await
+        .unwrap();
+    assert_eq!(replica.watermarks().get(&id("neu")), Some(&3));
+}
+
+#[tokio::test]
+async fn a_vouched_watermark_is_raised_and_survives_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = SecretKey::generate();
+    {
+        let replica = open(dir.path());
+        // Revision 2 was superseded at the origin by 3 (same slot): it will never come.
+        replica
+            .apply(vec![entry(&key, "imr", "A", 1), entry(&key, "imr", "B", 3)])
+            .await
+            .unwrap();
+        assert_eq!(replica.watermarks().get(&id("imr")), Some(&1));
+        replica
+            .raise_watermarks(&[OriginRevision {
+                origin: id("imr"),
+                revision: 3,
+            }])
+            .await
+            .unwrap();
+        assert_eq!(replica.watermarks().get(&id("imr")), Some(&3));
+    }
+    let reopened = open(dir.path());
+    assert_eq!(reopened.watermarks().get(&id("imr")), Some(&3));
+    assert_eq!(reopened.highest(&id("imr")), 3);
+    assert_eq!(reopened.held(&id("imr"), "i/B"), Some(3));
+    assert_eq!(reopened.load_all().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn own_entries_take_the_next_revision_one_at_a_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let replica = open(dir.path());
+    let key = SecretKey::generate();
+    let origin = id("dlut");
+    let mut tasks = Vec::new();
+    for i in 0..10 {
+        let replica = replica.clone();
+        let key = key.clone();
+        let origin = origin.clone();
+        tasks.push(tokio::spawn(async move {
+            replica
+                .apply_own(&origin, |revision| {
+                    entry(&key, "dlut", &format!("I{i}"), revision)
+                })
+                .await
+                .unwrap()
+                .body
+                .revision()
+        }));
+    }
+    let mut revisions = Vec::new();
+    for task in tasks {
+        revisions.push(task.await.unwrap());
+    }
+    revisions.sort_unstable();
+    assert_eq!(revisions, (1..=10).collect::<Vec<_>>());
+    assert_eq!(replica.watermarks().get(&origin), Some(&10));
+}
+
+#[tokio::test]
+async fn pages_deliver_everything_above_the_requesters_watermarks() {
+    let dir = tempfile::tempdir().unwrap();
+    let replica = open(dir.path());
+    let key = SecretKey::generate();
+    let mut entries = Vec::new();
+    for origin in ["aa", "bb", "cc"] {
+        for rev in 1..=7 {
+            entries.push(entry(&key, origin, &format!("R{rev}"), rev));
+        }
+    }
+    replica.apply(entries).await.unwrap();
+
+    // The requester holds bb up to 5; it wants everything else, 4 entries per page.
+    let have = vec![OriginRevision {
+        origin: id("bb"),
+        revision: 5,
+    }];
+    let mut after = None;
+    let mut got = Vec::new();
+    let mut complete = Vec::new();
+    for _ in 0..10 {
+        let page = replica
+            .page(&SyncRequest {
+                have: have.clone(),
+                after: after.clone(),
+                limit: 4,
+            })
+            .unwrap();
+        assert!(page.entries.len() <= 4);
+        for bytes in &page.entries {
+            let body = UnverifiedEntry::decode_stored(bytes).unwrap();
+            got.push((body.origin().to_string(), body.revision()));
+        }
+        complete.extend(page.complete);
+        after = page.next;
+        if after.is_none() {
+            break;
+        }
+    }
+    assert!(after.is_none(), "paging did not finish");
+    let mut expected: Vec<(String, u64)> = Vec::new();
+    for rev in 1..=7 {
+        expected.push(("aa".into(), rev));
+    }
+    expected.extend([("bb".into(), 6), ("bb".into(), 7)]);
+    for rev in 1..=7 {
+        expected.push(("cc".into(), rev));
+    }
+    assert_eq!(got, expected);
+    let marks: BTreeMap<String, u64> = complete
+        .into_iter()
+        .map(|c| (c.origin.to_string(), c.revision))
+        .collect();
+    assert_eq!(
+        marks,
+        BTreeMap::from([("aa".into(), 7), ("bb".into(), 7), ("cc".into(), 7)])
+    );
+}

@@ -1,0 +1,525 @@
+//! [`Catalogue`]: the node's catalogue as the rest of the node uses it — what peers send
+//! goes in through [`Catalogue::receive`], this institution's edits through
+//! [`Catalogue::save_record`], and the web reads [`Catalogue::search`] and
+//! [`Catalogue::instrument`].
+//!
+//! The replica on disk is the truth; the view (records, reviews and digests by instrument)
+//! and the search index are rebuilt from it at start and updated after every commit.
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, RwLock},
+    time::Duration,
+};
+
+use alliance_protocol::{
+    AvailabilityDigest, Entry, EntryBody, InstitutionId, InstrumentRecord, MembershipCertificate,
+    ReviewAttestation, SecretKey,
+    rpc::{OriginRevision, SyncRequest, SyncResponse},
+};
+use tokio::sync::{mpsc, watch};
+
+use super::{
+    admission::{KeyDirectory, RejectionKind},
+    classification::Classification,
+    replica::{Applied, Replica},
+    search::{IndexExtras, IndexQuery, SearchError, SearchIndex},
+    stats::{CatalogueStats, Counters},
+};
+use crate::store::{Store, StoreError};
+
+/// What can go wrong in the catalogue.
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogueError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Search(#[from] SearchError),
+    #[error("classification: {0}")]
+    Classification(String),
+    #[error("{field}: {message}")]
+    Invalid {
+        field: &'static str,
+        message: String,
+    },
+    #[error("no instrument {0}")]
+    NotFound(String),
+}
+
+fn invalid(field: &'static str, message: impl Into<String>) -> CatalogueError {
+    CatalogueError::Invalid {
+        field,
+        message: message.into(),
+    }
+}
+
+/// Everything known about one instrument.
+#[derive(Debug, Clone)]
+pub struct InstrumentView {
+    pub record: Arc<InstrumentRecord>,
+    /// The province's latest review of any revision of it.
+    pub review: Option<ReviewAttestation>,
+    pub availability: Option<AvailabilityDigest>,
+}
+
+#[derive(Debug, Default)]
+struct View {
+    records: HashMap<String, Arc<InstrumentRecord>>,
+    reviews: HashMap<String, ReviewAttestation>,
+    digests: HashMap<String, AvailabilityDigest>,
+}
+
+/// A search request as the web asks it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SearchRequest {
+    pub query: IndexQuery,
+    /// Only instruments with a free hour between these days (`YYYY-MM-DD`, inclusive).
+    pub free_between: Option<(String, String)>,
+    pub offset: usize,
+    pub limit: usize,
+}
+
+/// One page of results.
+#[derive(Debug, Clone)]
+pub struct SearchResults {
+    pub total: usize,
+    pub items: Vec<InstrumentView>,
+}
+
+struct Inner {
+    own: MembershipCertificate,
+    key: SecretKey,
+    replica: Replica,
+    index: SearchIndex,
+    view: RwLock<View>,
+    classification: Classification,
+    counters: Counters,
+    directory: RwLock<Arc<KeyDirectory>>,
+    outgoing: mpsc::Sender<Vec<u8>>,
+    /// Whether a peer has confirmed this institution's highest revision since start.
+    confirmed: watch::Sender<bool>,
+    revision_wait: Duration,
+    /// Bumped after every change to the view, for whoever waits on one.
+    generation: watch::Sender<u64>,
+}
+
+impl std::fmt::Debug for Inner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Catalogue")
+            .field("own", &self.own.institution_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The node's catalogue. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Catalogue {
+    inner: Arc<Inner>,
+}
+
+/// How the catalogue is set up.
+#[derive(Debug, Clone)]
+pub struct CatalogueOptions {
+    /// Whether edits must wait for a peer to confirm this institution's revision (true
+    /// whenever the node has peers to ask).
+    pub confirm_revision: bool,
+    pub revision_wait: Duration,
+}
+
+/// Gossip queue of own entries; the network task drains it.
+pub const OUTGOING_QUEUE: usize = 1024;
+
+impl Catalogue {
+    /// Loads the replica from `store` and builds the view and the index. Own entries to
+    /// gossip are sent on `outgoing`.
+    pub fn open(
+        store: Store,
+        own: MembershipCertificate,
+        key: SecretKey,
+        outgoing: mpsc::Sender<Vec<u8>>,
+        options: CatalogueOptions,
+    ) -> Result<Catalogue, CatalogueError> {
+        let replica = Replica::open(store)?;
+        let classification = Classification::default_set()
+            .map_err(|e| CatalogueError::Classification(e.to_string()))?;
+        let directory = KeyDirectory::new([&own]);
+        let catalogue = Catalogue {
+            inner: Arc::new(Inner {
+                own,
+                key,
+                index: SearchIndex::new()?,
+                view: RwLock::new(View::default()),
+                classification,
+                counters: Counters::default(),
+                directory: RwLock::new(Arc::new(directory)),
+                outgoing,
+                confirmed: watch::Sender::new(!options.confirm_revision),
+                revision_wait: options.revision_wait,
+                generation: watch::Sender::new(0),
+                replica,
+            }),
+        };
+        let bodies = catalogue.inner.replica.load_all()?;
+        catalogue.absorb(bodies.iter())?;
+        Ok(catalogue)
+    }
+
+    fn view(&self) -> std::sync::RwLockReadGuard<'_, View> {
+        // Updates are single inserts, so a poisoned lock still holds a consistent view.
+        self.inner
+            .view
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn directory(&self) -> Arc<KeyDirectory> {
+        self.inner
+            .directory
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// This node's institution.
+    pub fn own_institution(&self) -> &InstitutionId {
+        &self.inner.own.institution_id
+    }
+
+    /// The classification records are checked against.
+    pub fn classification(&self) -> &Classification {
+        &self.inner.classification
+    }
+
+    fn extras(&self, record: &InstrumentRecord, directory: &KeyDirectory) -> IndexExtras {
+        let classification = &self.inner.classification;
+        let mut extras = IndexExtras::default();
+        let mut text = Vec::new();
+        if let Some(category) = classification.get(&record.classification_code) {
+            extras.categories.push(category.code.clone());
+            text.push(category.name_zh.clone());
+            text.push(category.name_en.clone());
+        }
+        if let Some(top) = classification.top_of(&record.classification_code)
+            && top.code != record.classification_code
+        {
+            extras.categories.push(top.code.clone());
+            text.push(top.name_zh.clone());
+            text.push(top.name_en.clone());
+        }
+        if let Some(cert) = directory.institutions().get(&record.institution_id) {
+            text.push(cert.name_zh.clone());
+            text.push(cert.name_en.clone());
+        }
+        extras.text = text.join(" ");
+        extras
+    }
+
+    /// Puts fresh bodies into the view and the index, then commits the index.
+    fn absorb<'a>(
+        &self,
+        bodies: impl Iterator<Item = &'a EntryBody>,
+    ) -> Result<(), CatalogueError> {
+        let directory = self.directory();
+        {
+            let mut view = self
+                .inner
+                .view
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            for body in bodies {
+                match body {
+                    EntryBody::Instrument(record) => {
+                        self.inner
+                            .index
+                            .upsert(record, &self.extras(record, &directory))?;
+                        if record.deleted {
+                            view.records.remove(&record.id());
+                        } else {
+                            view.records
+                                .insert(record.id(), Arc::new((**record).clone()));
+                        }
+                    }
+                    EntryBody::Review(review) => {
+                        let id = review.instrument_id();
+                        let newer = view
+                            .reviews
+                            .get(&id)
+                            .is_none_or(|old| old.revision < review.revision);
+                        if newer {
+                            view.reviews.insert(id, review.clone());
+                        }
+                    }
+                    EntryBody::Availability(digest) => {
+                        view.digests.insert(digest.instrument_id(), digest.clone());
+                    }
+                }
+            }
+        }
+        self.inner.index.commit()?;
+        self.inner.generation.send_modify(|g| *g += 1);
+        Ok(())
+    }
+
+    /// Stores what is news among entries already admitted (see
+    /// [`super::admission::admit`]); returns how many were.
+    pub async fn receive(&self, entries: Vec<Entry>) -> Result<usize, CatalogueError> {
+        if entries.is_empty() {
+            return Ok(0);
+        }
+        let outcomes = self.inner.replica.apply(entries.clone()).await?;
+        let fresh: Vec<&EntryBody> = entries
+            .iter()
+            .zip(&outcomes)
+            .filter(|(_, o)| matches!(o, Applied::Fresh { .. }))
+            .map(|(e, _)| &e.body)
+            .collect();
+        let stale = outcomes.len() - fresh.len();
+        self.inner.counters.accepted(fresh.len() as u64);
+        self.inner.counters.stale(stale as u64);
+        if !fresh.is_empty() {
+            self.absorb(fresh.iter().copied())?;
+        }
+        Ok(fresh.len())
+    }
+
+    /// Counts an entry refused by admission.
+    pub fn count_rejection(&self, kind: RejectionKind) {
+        self.inner.counters.rejected(kind);
+    }
+
+    /// Counts an entry that was not news (seen before it reached [`Catalogue::receive`]).
+    pub fn count_stale(&self) {
+        self.inner.counters.stale(1);
+    }
+
+    /// What was accepted and refused since start.
+    pub fn stats(&self) -> CatalogueStats {
+        self.inner.counters.snapshot()
+    }
+
+    /// Whether an entry would be news here.
+    pub fn is_fresh(&self, body: &EntryBody) -> bool {
+        self.inner.replica.is_fresh(body).is_ok()
+    }
+
+    /// The version vector to send in a sync request.
+    pub fn sync_request(&self, after: Option<OriginRevision>, limit: u32) -> SyncRequest {
+        SyncRequest {
+            have: self
+                .inner
+                .replica
+                .watermarks()
+                .into_iter()
+                .map(|(origin, revision)| OriginRevision { origin, revision })
+                .collect(),
+            after,
+            limit,
+        }
+    }
+
+    /// Serves one page of a peer's sync request.
+    pub fn page(&self, request: &SyncRequest) -> Result<SyncResponse, CatalogueError> {
+        Ok(self.inner.replica.page(request)?)
+    }
+
+    /// Records what a finished sync page vouched for.
+    pub async fn finish_page(&self, complete: &[OriginRevision]) -> Result<(), CatalogueError> {
+        self.inner.replica.raise_watermarks(complete).await?;
+        Ok(())
+    }
+
+    /// A sync with a peer completed: this institution's revision is now confirmed.
+    pub fn mark_synced(&self) {
+        self.inner.confirmed.send_replace(true);
+    }
+
+    /// Installs the current members' keys (after a roster or connection change).
+    pub fn set_directory(&self, directory: KeyDirectory) {
+        let mut current = self
+            .inner
+            .directory
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if **current != directory {
+            *current = Arc::new(directory);
+        }
+    }
+
+    /// The current members' keys.
+    pub fn key_directory(&self) -> Arc<KeyDirectory> {
+        self.directory()
+    }
+
+    /// A receiver bumped after every change to the catalogue.
+    pub fn changes(&self) -> watch::Receiver<u64> {
+        self.inner.generation.subscribe()
+    }
+
+    /// Checks a record of this institution before it is signed.
+    pub fn check_record(&self, record: &InstrumentRecord) -> Result<(), CatalogueError> {
+        if record.institution_id != self.inner.own.institution_id {
+            return Err(invalid(
+                "institution_id",
+                "a node only writes its own institution's records",
+            ));
+        }
+        if !record.deleted {
+            if record.name_zh.trim().is_empty() {
+                return Err(invalid("name_zh", "required"));
+            }
+            if self
+                .inner
+                .classification
+                .get(&record.classification_code)
+                .is_none()
+            {
+                return Err(invalid(
+                    "classification_code",
+                    format!("unknown category {:?}", record.classification_code),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    async fn wait_confirmed(&self) {
+        let mut confirmed = self.inner.confirmed.subscribe();
+        let waited =
+            tokio::time::timeout(self.inner.revision_wait, confirmed.wait_for(|c| *c)).await;
+        if waited.is_err() {
+            tracing::warn!(
+                "no peer confirmed this institution's revision in time; continuing with the local counter"
+            );
+            self.inner.confirmed.send_replace(true);
+        }
+    }
+
+    /// Signs and stores a new version of one of this institution's records (its revision
+    /// is set here), and queues it for gossip. Returns the record as stored.
+    pub async fn save_record(
+        &self,
+        mut record: InstrumentRecord,
+    ) -> Result<InstrumentRecord, CatalogueError> {
+        self.check_record(&record)?;
+        self.wait_confirmed().await;
+        let key = self.inner.key.clone();
+        let origin = self.inner.own.institution_id.clone();
+        let entry = self
+            .inner
+            .replica
+            .apply_own(&origin, |revision| {
+                record.revision = revision;
+                let bytes = record.seal(&key);
+                Entry {
+                    body: EntryBody::Instrument(Box::new(record.clone())),
+                    bytes,
+                }
+            })
+            .await?;
+        self.absorb(std::iter::once(&entry.body))?;
+        self.gossip(entry.bytes);
+        Ok(record)
+    }
+
+    /// Deletes one of this institution's records with a signed tombstone.
+    pub async fn delete_record(&self, local_id: &str) -> Result<(), CatalogueError> {
+        let id = format!("{}/{local_id}", self.inner.own.institution_id);
+        let record = self
+            .view()
+            .records
+            .get(&id)
+            .cloned()
+            .ok_or(CatalogueError::NotFound(id))?;
+        self.save_record(record.tombstone(0)).await?;
+        Ok(())
+    }
+
+    fn gossip(&self, bytes: Vec<u8>) {
+        if self.inner.outgoing.try_send(bytes).is_err() {
+            // Anti-entropy delivers it anyway; gossip only makes it faster.
+            tracing::debug!("gossip queue full; the entry will spread by sync");
+        }
+    }
+
+    /// Everything known about an instrument, if it exists and is visible here.
+    pub fn instrument(&self, id: &str) -> Option<InstrumentView> {
+        let view = self.view();
+        let record = view.records.get(id)?.clone();
+        if !self.visible(&record) {
+            return None;
+        }
+        Some(InstrumentView {
+            review: view.reviews.get(id).cloned(),
+            availability: view.digests.get(id).cloned(),
+            record,
+        })
+    }
+
+    fn visible(&self, record: &InstrumentRecord) -> bool {
+        let own = &self.inner.own.institution_id;
+        let current =
+            record.institution_id == *own || self.directory().is_current(&record.institution_id);
+        let scope_ok = record.sharing_scope != alliance_protocol::SharingScope::Internal
+            || record.institution_id == *own;
+        current && scope_ok
+    }
+
+    /// Institutions that hold records here but are no longer members.
+    fn hidden_institutions(&self) -> Vec<InstitutionId> {
+        let directory = self.directory();
+        let own = &self.inner.own.institution_id;
+        let mut hidden: Vec<InstitutionId> = self
+            .view()
+            .records
+            .values()
+            .map(|r| r.institution_id.clone())
+            .filter(|i| i != own && !directory.is_current(i))
+            .collect();
+        hidden.sort();
+        hidden.dedup();
+        hidden
+    }
+
+    /// Searches the catalogue.
+    pub fn search(&self, request: &SearchRequest) -> Result<SearchResults, CatalogueError> {
+        let mut query = request.query.clone();
+        query.viewer = Some(self.inner.own.institution_id.clone());
+        query.hidden = self.hidden_institutions();
+        let free = request.free_between.clone();
+        let keep = |id: &str| -> bool {
+            let Some((from, to)) = &free else {
+                return true;
+            };
+            self.view()
+                .digests
+                .get(id)
+                .is_some_and(|d| super::availability::has_free_hour(d, from, to))
+        };
+        let (total, ids) = self.inner.index.search(
+            &query,
+            request.offset,
+            request.limit.clamp(1, 100),
+            free.is_some().then_some(&keep as &dyn Fn(&str) -> bool),
+        )?;
+        let items = ids.iter().filter_map(|id| self.instrument(id)).collect();
+        Ok(SearchResults { total, items })
+    }
+
+    /// Every visible instrument of one institution, by local id.
+    pub fn institution_records(&self, institution: &InstitutionId) -> Vec<Arc<InstrumentRecord>> {
+        let mut records: Vec<Arc<InstrumentRecord>> = self
+            .view()
+            .records
+            .values()
+            .filter(|r| &r.institution_id == institution && self.visible(r))
+            .cloned()
+            .collect();
+        records.sort_by(|a, b| a.local_id.cmp(&b.local_id));
+        records
+    }
+
+    /// Number of records (not tombstones) held, visible or not.
+    pub fn record_count(&self) -> usize {
+        self.view().records.len()
+    }
+}

@@ -1,0 +1,75 @@
+//! Counters of what the catalogue accepted and refused, for the status API and tests.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use serde::Serialize;
+
+use super::admission::RejectionKind;
+
+#[derive(Debug, Default)]
+pub(super) struct Counters {
+    accepted: AtomicU64,
+    stale: AtomicU64,
+    oversized: AtomicU64,
+    malformed: AtomicU64,
+    not_member: AtomicU64,
+    bad_signature: AtomicU64,
+    wrong_owner: AtomicU64,
+}
+
+/// A snapshot of the counters since the node started.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct CatalogueStats {
+    /// Entries from peers that were news and were stored.
+    pub accepted: u64,
+    /// Entries at or below the revision already held (replays, duplicates).
+    pub stale: u64,
+    pub oversized: u64,
+    pub malformed: u64,
+    /// Signed by a key that is not a current member's.
+    pub not_member: u64,
+    pub bad_signature: u64,
+    /// Signed by a member about another institution's entries.
+    pub wrong_owner: u64,
+}
+
+impl CatalogueStats {
+    /// Every refused entry, whatever the reason (stale ones are not refusals).
+    pub fn rejected(&self) -> u64 {
+        self.oversized + self.malformed + self.not_member + self.bad_signature + self.wrong_owner
+    }
+}
+
+impl Counters {
+    pub(super) fn accepted(&self, n: u64) {
+        self.accepted.fetch_add(n, Ordering::Relaxed);
+    }
+
+    pub(super) fn stale(&self, n: u64) {
+        self.stale.fetch_add(n, Ordering::Relaxed);
+    }
+
+    pub(super) fn rejected(&self, kind: RejectionKind) {
+        let counter = match kind {
+            RejectionKind::Oversized => &self.oversized,
+            RejectionKind::Malformed => &self.malformed,
+            RejectionKind::NotMember => &self.not_member,
+            RejectionKind::BadSignature => &self.bad_signature,
+            RejectionKind::WrongOwner => &self.wrong_owner,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(super) fn snapshot(&self) -> CatalogueStats {
+        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        CatalogueStats {
+            accepted: get(&self.accepted),
+            stale: get(&self.stale),
+            oversized: get(&self.oversized),
+            malformed: get(&self.malformed),
+            not_member: get(&self.not_member),
+            bad_signature: get(&self.bad_signature),
+            wrong_owner: get(&self.wrong_owner),
+        }
+    }
+}
