@@ -10,10 +10,11 @@ use std::{path::Path, time::Duration};
 
 use alliance_node::{
     Node, NodeHandle,
+    catalogue::Catalogue,
     init::{self, InitOptions},
     net::{MeshState, NetEvent},
 };
-use alliance_protocol::{PublicKey, Role, armor};
+use alliance_protocol::{InstrumentRecord, PublicKey, Role, armor};
 use tokio::sync::{broadcast, watch};
 
 /// Default deadline for anything a test waits for.
@@ -112,6 +113,59 @@ pub async fn certified_member(
 fn fast_timers(config: &mut alliance_node::Config) {
     config.alliance.handshake_grace = Duration::from_secs(2);
     config.network.announce_interval = Duration::from_millis(500);
+    config.network.redial_interval = Duration::from_secs(1);
+    config.catalogue.sync_interval = Duration::from_secs(2);
+    config.catalogue.revision_wait = Duration::from_secs(3);
+}
+
+/// A valid record of `institution` (category 0102, mass spectrometers).
+pub fn sample_record(institution: &str, local_id: &str, name_zh: &str) -> InstrumentRecord {
+    let mut record = InstrumentRecord::new(
+        institution.parse().unwrap(),
+        local_id.into(),
+        name_zh.into(),
+    );
+    record.name_en = format!("Instrument {local_id}");
+    record.classification_code = "0102".into();
+    record.location.city = "沈阳市".into();
+    record.original_value_fen = 50_000_000;
+    record
+}
+
+/// What a node's catalogue shows: (id, revision) of every visible record, sorted.
+pub fn catalogue_of(node: &NodeHandle) -> Vec<(String, u64)> {
+    node.catalogue()
+        .records()
+        .iter()
+        .map(|r| (r.id(), r.revision))
+        .collect()
+}
+
+/// Waits until `predicate` holds for the node's catalogue.
+pub async fn wait_catalogue(
+    node: &NodeHandle,
+    what: &str,
+    mut predicate: impl FnMut(&Catalogue) -> bool,
+) {
+    let catalogue = node.catalogue().clone();
+    let mut changes = catalogue.changes();
+    let reached = tokio::time::timeout(DEADLINE, async {
+        loop {
+            if predicate(&catalogue) {
+                return;
+            }
+            if changes.changed().await.is_err() {
+                panic!("{what}: catalogue closed");
+            }
+        }
+    })
+    .await;
+    if reached.is_err() {
+        panic!(
+            "{what}: not reached within {DEADLINE:?}; catalogue: {:?}",
+            catalogue_of(node)
+        );
+    }
 }
 
 /// Sets up, certifies and starts a member bootstrapped from the province.

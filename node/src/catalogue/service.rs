@@ -507,14 +507,22 @@ impl Catalogue {
 
     /// Every visible instrument of one institution, by local id.
     pub fn institution_records(&self, institution: &InstitutionId) -> Vec<Arc<InstrumentRecord>> {
+        self.records()
+            .into_iter()
+            .filter(|r| &r.institution_id == institution)
+            .collect()
+    }
+
+    /// Every visible instrument, by id.
+    pub fn records(&self) -> Vec<Arc<InstrumentRecord>> {
         let mut records: Vec<Arc<InstrumentRecord>> = self
             .view()
             .records
             .values()
-            .filter(|r| &r.institution_id == institution && self.visible(r))
+            .filter(|r| self.visible(r))
             .cloned()
             .collect();
-        records.sort_by(|a, b| a.local_id.cmp(&b.local_id));
+        records.sort_by_key(|r| r.id());
         records
     }
 

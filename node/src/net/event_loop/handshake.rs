@@ -47,12 +47,16 @@ impl EventLoop {
         }
         self.emit(NetEvent::MemberVerified { peer, institution });
         self.publish_state();
-        self.start_sync(peer);
         if hello.roster_version > self.membership.roster_version() {
+            // Sync once the newer roster is in: it may certify the signers of what the
+            // peer will send.
+            self.sync_after_roster.insert(peer);
             self.swarm
                 .behaviour_mut()
                 .rpc
                 .send_request(&peer, Request::Roster);
+        } else {
+            self.start_sync(peer);
         }
         Ok(())
     }
@@ -139,12 +143,16 @@ impl EventLoop {
                             self.refuse(peer, reason);
                         }
                     }
-                    Response::Roster(Some(bytes)) => {
-                        if let Err(e) = self.offer_roster(bytes, Some(peer)).await {
+                    Response::Roster(roster) => {
+                        if let Some(bytes) = roster
+                            && let Err(e) = self.offer_roster(bytes, Some(peer)).await
+                        {
                             tracing::warn!(%peer, error = %e, "peer sent a bad roster");
                         }
+                        if self.sync_after_roster.remove(&peer) {
+                            self.start_sync(peer);
+                        }
                     }
-                    Response::Roster(None) => {}
                     Response::Sync(page) => self.on_sync_page(peer, request_id, page),
                     Response::Error(e) => {
                         self.sync_failed(&request_id);

@@ -172,6 +172,7 @@ pub(super) async fn start(
         syncing: HashSet::new(),
         sync_requests: HashMap::new(),
         sync_fresh: HashMap::new(),
+        sync_after_roster: HashSet::new(),
     };
     event_loop.refresh_directory();
     let span = tracing::info_span!("net", peer = %peer_id);
@@ -209,6 +210,8 @@ struct EventLoop {
     sync_requests: HashMap<OutboundRequestId, PeerId>,
     /// Fresh entries so far in each running sync.
     sync_fresh: HashMap<PeerId, usize>,
+    /// Peers to sync with once the roster they announced has arrived.
+    sync_after_roster: HashSet<PeerId>,
 }
 
 impl EventLoop {
@@ -384,6 +387,7 @@ impl EventLoop {
                 self.identify_addrs.remove(&peer_id);
                 self.syncing.remove(&peer_id);
                 self.sync_fresh.remove(&peer_id);
+                self.sync_after_roster.remove(&peer_id);
                 self.sync_requests.retain(|_, peer| *peer != peer_id);
                 if self.membership.remove(&peer_id).is_some() {
                     tracing::info!(peer = %peer_id, "member disconnected");

@@ -1,0 +1,208 @@
+//! Catalogue replication between real nodes on loopback: gossip, anti-entropy from any
+//! peer, partitions, and the revision counter after a restore from backup.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use alliance_node::{Node, NodeHandle};
+use alliance_tests::*;
+
+async fn save(node: &NodeHandle, local_id: &str, name: &str) -> u64 {
+    let institution = node.config().node.institution_id.to_string();
+    node.catalogue()
+        .save_record(sample_record(&institution, local_id, name))
+        .await
+        .unwrap()
+        .revision
+}
+
+async fn wait_same(nodes: &[&NodeHandle], want: &[(String, u64)], what: &str) {
+    for node in nodes {
+        let label = format!("{what} on {}", node.config().node.institution_id);
+        wait_catalogue(node, &label, |_| catalogue_of(node) == want).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn five_nodes_converge_after_edits_on_three_of_them() {
+    trace();
+    let dir = tempfile::tempdir().unwrap();
+    let province = start_province(dir.path(), "lnsti").await;
+    let mut members = Vec::new();
+    for id in ["dlut", "neu", "imr", "lnu"] {
+        members.push(start_member(dir.path(), &province, id).await);
+    }
+    for member in &members {
+        wait_state(member, "mesh", |s| s.members.len() == 4).await;
+    }
+
+    for (i, member) in members.iter().take(3).enumerate() {
+        for n in 0..5 {
+            save(
+                member,
+                &format!("I{i}-{n}"),
+                &format!("液相色谱-质谱联用仪 {n}"),
+            )
+            .await;
+        }
+    }
+    // An update and a deletion, too.
+    save(&members[0], "I0-1", "气相色谱-质谱联用仪").await;
+    members[1].catalogue().delete_record("I1-4").await.unwrap();
+
+    // What the three editors hold of their own institutions is the truth.
+    let mut want = Vec::new();
+    for member in members.iter().take(3) {
+        let own = format!("{}/", member.config().node.institution_id);
+        want.extend(
+            catalogue_of(member)
+                .into_iter()
+                .filter(|(id, _)| id.starts_with(&own)),
+        );
+    }
+    want.sort();
+    assert_eq!(want.len(), 14, "15 records, one deleted: {want:?}");
+    let mut all: Vec<&NodeHandle> = members.iter().collect();
+    all.push(&province);
+    wait_same(&all, &want, "all five converge").await;
+    let updated = members[3].catalogue().instrument("dlut/I0-1").unwrap();
+    assert_eq!(updated.record.name_zh, "气相色谱-质谱联用仪");
+    assert!(members[3].catalogue().instrument("neu/I1-4").is_none());
+
+    for member in members {
+        member.shutdown().await;
+    }
+    province.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_late_joiner_catches_up_from_a_peer_while_the_origin_is_offline() {
+    trace();
+    let dir = tempfile::tempdir().unwrap();
+    let province = start_province(dir.path(), "lnsti").await;
+    let origin = start_member(dir.path(), &province, "dlut").await;
+    let relay = start_member(dir.path(), &province, "neu").await;
+    for n in 0..12 {
+        save(&origin, &format!("R{n}"), "电感耦合等离子体质谱仪").await;
+    }
+    let want = catalogue_of(&origin);
+    wait_same(
+        &[&relay, &province],
+        &want,
+        "replicated before the origin leaves",
+    )
+    .await;
+    origin.shutdown().await;
+
+    // The late joiner knows only the relay.
+    let config = certified_member(dir.path(), &province, "imr", bootstrap_of(&relay)).await;
+    let late = Node::start(config).await.unwrap();
+    wait_same(&[&late], &want, "late joiner caught up").await;
+    assert!(
+        late.net()
+            .state()
+            .members
+            .iter()
+            .all(|m| m.certificate.institution_id.as_str() != "dlut"),
+        "the origin was offline"
+    );
+    late.shutdown().await;
+    relay.shutdown().await;
+    province.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn both_sides_of_a_healed_partition_converge() {
+    trace();
+    let dir = tempfile::tempdir().unwrap();
+    let province = start_province(dir.path(), "lnsti").await;
+    let west = start_member(dir.path(), &province, "dlut").await;
+    // The other side: two members that know only each other.
+    let east1 = Node::start(certified_member(dir.path(), &province, "neu", vec![]).await)
+        .await
+        .unwrap();
+    let east2 =
+        Node::start(certified_member(dir.path(), &province, "imr", bootstrap_of(&east1)).await)
+            .await
+            .unwrap();
+    wait_state(&east2, "east side joined", |s| s.members.len() == 1).await;
+
+    for n in 0..4 {
+        save(&west, &format!("W{n}"), "扫描电子显微镜").await;
+        save(&east1, &format!("E{n}"), "透射电子显微镜").await;
+    }
+    save(&east2, "E-imr", "X射线衍射仪").await;
+    wait_catalogue(&east2, "east side shares", |c| c.records().len() == 5).await;
+    assert!(
+        catalogue_of(&east2)
+            .iter()
+            .all(|(id, _)| !id.starts_with("dlut/")),
+        "the partition leaked"
+    );
+
+    // Heal: one east node reaches the province.
+    let province_addr = bootstrap_of(&province)[0].parse().unwrap();
+    east1.net().dial(province_addr).await.unwrap();
+    let mut want = catalogue_of(&west);
+    want.extend(catalogue_of(&east2));
+    want.sort();
+    assert_eq!(want.len(), 9);
+    wait_same(&[&province, &west, &east1, &east2], &want, "healed").await;
+
+    for node in [west, east1, east2, province] {
+        node.shutdown().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_restored_from_an_old_backup_never_reuses_a_revision() {
+    trace();
+    let dir = tempfile::tempdir().unwrap();
+    let province = start_province(dir.path(), "lnsti").await;
+    let config = certified_member(dir.path(), &province, "dlut", bootstrap_of(&province)).await;
+    let data = config.store_path();
+    let backup = dir.path().join("dlut-backup");
+
+    let member = Node::start(config.clone()).await.unwrap();
+    save(&member, "A", "核磁共振波谱仪").await;
+    member.shutdown().await;
+    copy_dir(&data, &backup);
+
+    let member = Node::start(config.clone()).await.unwrap();
+    for n in 0..3 {
+        save(&member, &format!("B{n}"), "核磁共振波谱仪").await;
+    }
+    let newest = catalogue_of(&member).iter().map(|(_, r)| *r).max().unwrap();
+    assert_eq!(newest, 4);
+    wait_catalogue(&province, "province holds revision 4", |c| {
+        c.records().len() == 4
+    })
+    .await;
+    member.shutdown().await;
+
+    // Restore the old backup (it knows only revision 1) and edit again.
+    std::fs::rename(&data, dir.path().join("dlut-newer")).unwrap();
+    copy_dir(&backup, &data);
+    let restored = Node::start(config).await.unwrap();
+    let revision = save(&restored, "C", "核磁共振波谱仪").await;
+    assert_eq!(revision, 5, "the revision went backwards after a restore");
+    assert_eq!(
+        catalogue_of(&restored).len(),
+        5,
+        "own records came back from the peer"
+    );
+    restored.shutdown().await;
+    province.shutdown().await;
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
