@@ -14,8 +14,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let descriptors = protox::compile(files, ["proto"])?;
     let out_dir = PathBuf::from(env::var("OUT_DIR")?);
-    prost_build::Config::new()
-        .out_dir(out_dir)
-        .compile_fds(descriptors)?;
+    let mut config = prost_build::Config::new();
+    // The catalogue's enums appear in the node's JSON API under their snake_case names.
+    for name in [
+        "ServiceMode",
+        "InstrumentStatus",
+        "SharingScope",
+        "FeeUnit",
+        "ReviewVerdict",
+    ] {
+        config.type_attribute(
+            format!(".alliance.v1.{name}"),
+            "#[derive(serde::Serialize, serde::Deserialize)] #[serde(rename_all = \"snake_case\")]",
+        );
+    }
+    config.out_dir(out_dir).compile_fds(descriptors)?;
     Ok(())
 }

@@ -54,10 +54,13 @@ mod auth;
 pub mod backend;
 mod cookies;
 mod i18n;
+pub mod instrument_input;
 mod pages;
 mod render;
+mod search_query;
 mod security;
 mod time;
+mod uploads;
 pub mod validate;
 
 use axum::{Router, middleware, routing::get};
@@ -77,12 +80,18 @@ pub struct WebOptions {
 pub(crate) struct AppState<B> {
     pub backend: B,
     pub options: WebOptions,
+    /// Spreadsheets checked and waiting for the user to confirm the import.
+    pub uploads: uploads::Uploads,
 }
 
 /// Every HTTP route of a node: pages, JSON API, static assets. Serve it with
 /// `axum::serve`; merge other routers (without their own fallback) into it if needed.
 pub fn router<B: Backend>(backend: B, options: WebOptions) -> Router {
-    let state = AppState { backend, options };
+    let state = AppState {
+        backend,
+        options,
+        uploads: uploads::Uploads::default(),
+    };
     let dynamic = Router::new()
         .merge(api::routes::<B>())
         .merge(pages::routes::<B>())

@@ -26,6 +26,20 @@ pub enum Problem {
     Phone,
     Role,
     State,
+    /// An instrument id: 1–64 letters, digits, `-`, `_`, `.`.
+    LocalId,
+    Required,
+    TooLong,
+    /// Not a date written `YYYY-MM-DD`.
+    Date,
+    /// Not an amount in yuan (the reason in English).
+    Money(String),
+    /// Not one of the offered choices.
+    Choice,
+    /// Not a category of the classification.
+    Category,
+    /// A fee row without a name.
+    FeeName,
     /// A problem the node reported, in its own words.
     Other(String),
 }
@@ -51,6 +65,14 @@ impl FieldError {
             Problem::Phone => "at most 32 digits, spaces or + - ( )".to_owned(),
             Problem::Role => "not a role that may be given here".to_owned(),
             Problem::State => "not an account state".to_owned(),
+            Problem::LocalId => "1 to 64 letters, digits, '-', '_' or '.'".to_owned(),
+            Problem::Required => "required".to_owned(),
+            Problem::TooLong => "too long".to_owned(),
+            Problem::Date => "a date written YYYY-MM-DD".to_owned(),
+            Problem::Money(reason) => format!("an amount in yuan: {reason}"),
+            Problem::Choice => "not one of the allowed values".to_owned(),
+            Problem::Category => "not a category of the classification".to_owned(),
+            Problem::FeeName => "a fee item needs a name".to_owned(),
             Problem::Other(text) => text.clone(),
         };
         crate::backend::AccountError::Invalid {
@@ -94,7 +116,7 @@ pub fn registration(r: &Registration) -> Vec<FieldError> {
     check_username(&r.username, &mut errors);
     check_password(&r.password, &mut errors);
     check_profile(&r.display_name, &r.organization, &r.phone, &mut errors);
-    if !email_ok(&r.email) {
+    if !is_email(&r.email) {
         errors.push(FieldError::new("email", Problem::Email));
     }
     errors
@@ -106,7 +128,7 @@ pub fn new_account(a: &NewAccount) -> Vec<FieldError> {
     check_username(&a.username, &mut errors);
     check_password(&a.password, &mut errors);
     check_profile(&a.display_name, &a.organization, &a.phone, &mut errors);
-    if !a.email.is_empty() && !email_ok(&a.email) {
+    if !a.email.is_empty() && !is_email(&a.email) {
         errors.push(FieldError::new("email", Problem::Email));
     }
     errors
@@ -162,7 +184,8 @@ fn check_profile(
     }
 }
 
-fn email_ok(email: &str) -> bool {
+/// Whether `email` looks like an e-mail address.
+pub(crate) fn is_email(email: &str) -> bool {
     email.len() <= 254
         && !email.contains(char::is_whitespace)
         && email.split_once('@').is_some_and(|(local, domain)| {

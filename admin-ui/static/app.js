@@ -26,6 +26,29 @@
     }
   });
 
+  // Long operations (checking or importing a spreadsheet, saving a record): show that
+  // the work is under way and keep the form from being sent twice.
+  document.addEventListener('submit', function (event) {
+    var form = event.target;
+    var message = form.getAttribute && form.getAttribute('data-progress');
+    if (!message || event.defaultPrevented) {
+      return;
+    }
+    form.setAttribute('aria-busy', 'true');
+    Array.prototype.forEach.call(form.querySelectorAll('button[type="submit"]'), function (b) {
+      window.setTimeout(function () { b.disabled = true; }, 0);
+    });
+    var status = form.querySelector('.progress');
+    if (!status) {
+      status = document.createElement('p');
+      status.className = 'progress';
+      status.setAttribute('role', 'status');
+      form.appendChild(status);
+    }
+    status.hidden = false;
+    status.textContent = message;
+  });
+
   // Installable app (PWA).
   if ('serviceWorker' in navigator) {
     window.addEventListener('load', function () {

@@ -1,8 +1,13 @@
 //! `alliance demo`: a province node and three member institutions of Liaoning on loopback,
 //! with certificates, demo accounts for every role, and the UI addresses printed.
 //!
+//! Each member starts with 30–60 real instruments of its field (`demo/seed.rs`, data in
+//! `demo/instruments.toml`); those under 300,000 RMB wait in the province's review queue.
+//!
 //! The data dir is kept: running the demo again with the same `--data-dir` restarts the
-//! same alliance with its keys, accounts and roster.
+//! same alliance with its keys, accounts, roster and catalogue.
+
+mod seed;
 
 use std::path::{Path, PathBuf};
 
@@ -91,6 +96,10 @@ pub enum DemoError {
     Id(#[from] alliance_protocol::IdError),
     #[error("the province node has no listen address")]
     NoProvinceAddress,
+    #[error(transparent)]
+    Seed(#[from] seed::SeedError),
+    #[error("demo instrument: {0}")]
+    Catalogue(#[from] crate::catalogue::CatalogueError),
 }
 
 /// The running demo.
@@ -228,6 +237,11 @@ pub async fn start(data_dir: &Path) -> Result<Demo, DemoError> {
             }
         }
         let node = Node::start(config).await?;
+        if fresh {
+            for record in seed::instruments_of(inst.id)? {
+                node.catalogue().save_record(record).await?;
+            }
+        }
         logins.push(DemoLogin {
             institution: inst.id,
             username: "admin".into(),

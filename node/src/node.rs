@@ -214,6 +214,7 @@ impl Node {
         let backend = WebBackend::new(
             network.client.clone(),
             accounts.clone(),
+            catalogue.clone(),
             certificate.clone(),
         );
         let app = alliance_admin_ui::router(
@@ -239,6 +240,7 @@ impl Node {
                 tracing::error!(error = %e, "HTTP server failed");
             }
         });
+        let digests = tokio::spawn(refresh_digests(catalogue.clone(), cancel.clone()));
         tracing::info!(
             institution = %config.node.institution_id,
             role = %config.node.role,
@@ -255,8 +257,26 @@ impl Node {
             catalogue,
             province,
             cancel,
-            tasks: vec![network.task, http],
+            tasks: vec![network.task, http, digests],
         })
+    }
+}
+
+/// Keeps this institution's availability digests current: at start, then every hour (a
+/// new week starts on Monday in Asia/Shanghai).
+async fn refresh_digests(catalogue: Catalogue, cancel: CancellationToken) {
+    let mut every_hour = tokio::time::interval(std::time::Duration::from_secs(3600));
+    loop {
+        tokio::select! {
+            () = cancel.cancelled() => break,
+            _ = every_hour.tick() => {
+                match catalogue.refresh_digests(chrono::Utc::now()).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(digests = n, "availability digests republished"),
+                    Err(e) => tracing::warn!(error = %e, "cannot refresh availability digests"),
+                }
+            }
+        }
     }
 }
 

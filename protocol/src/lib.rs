@@ -26,6 +26,7 @@ pub mod envelope;
 pub mod ids;
 pub mod keys;
 pub mod limits;
+pub mod money;
 pub mod record;
 pub mod review;
 pub mod roster;

@@ -52,7 +52,7 @@ pub(crate) fn field(field: &'static str, message: impl Into<String>) -> RecordEr
 }
 
 /// A price split into its three components, in fen (0.01 RMB).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct FeeComponents {
     pub materials_fen: i64,
     pub operating_fen: i64,
@@ -67,7 +67,7 @@ impl FeeComponents {
 }
 
 /// A priced service, by user tier.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct FeeItem {
     pub item_zh: String,
     pub item_en: String,
@@ -144,7 +144,7 @@ impl SharingScope {
 }
 
 /// Where the instrument stands.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Location {
     pub city: String,
     pub campus: String,
@@ -153,7 +153,7 @@ pub struct Location {
 }
 
 /// Who answers for it.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Contact {
     pub person_in_charge: String,
     pub contact_name: String,
@@ -162,7 +162,7 @@ pub struct Contact {
 }
 
 /// One version of an instrument's record, or its tombstone.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct InstrumentRecord {
     pub institution_id: InstitutionId,
     pub local_id: String,

@@ -21,7 +21,7 @@ impl Domain {
 pub use proto::ReviewVerdict;
 
 /// The province's verdict on one version of a record.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ReviewAttestation {
     /// The province's institution id (the entry's origin).
     pub province_id: InstitutionId,

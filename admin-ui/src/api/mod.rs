@@ -6,6 +6,7 @@
 
 mod accounts;
 mod error;
+pub(crate) mod instruments;
 mod session;
 
 use axum::{
@@ -45,6 +46,43 @@ pub(crate) fn routes<B: Backend>() -> Router<AppState<B>> {
         .route(
             "/api/v1/accounts/{username}/state",
             post(accounts::set_state::<B>),
+        )
+        .route("/api/v1/instruments", get(instruments::search::<B>))
+        .route(
+            "/api/v1/instruments/{id}",
+            get(instruments::detail_by_id::<B>),
+        )
+        .route(
+            "/api/v1/instruments/{institution}/{local_id}",
+            get(instruments::detail::<B>),
+        )
+        .route("/api/v1/catalogue/facets", get(instruments::facets::<B>))
+        .route(
+            "/api/v1/catalogue/overview",
+            get(instruments::overview::<B>),
+        )
+        .route(
+            "/api/v1/catalogue/template",
+            get(instruments::template::<B>),
+        )
+        .route("/api/v1/own/instruments", get(instruments::own_list::<B>))
+        .route(
+            "/api/v1/own/instruments/import",
+            post(instruments::own_import::<B>).layer(axum::extract::DefaultBodyLimit::max(
+                crate::pages::MAX_UPLOAD_BYTES + 64 * 1024,
+            )),
+        )
+        .route(
+            "/api/v1/own/instruments/export",
+            get(instruments::own_export::<B>),
+        )
+        .route(
+            "/api/v1/own/instruments/{local_id}",
+            axum::routing::put(instruments::own_put::<B>).delete(instruments::own_delete::<B>),
+        )
+        .route(
+            "/api/v1/reviews",
+            get(instruments::review_queue::<B>).post(instruments::review::<B>),
         )
         .route_layer(middleware::from_fn(require_csrf))
 }

@@ -5,6 +5,7 @@
 //! request is chosen by [`negotiate`]: `?lang=en|zh` wins and is remembered in the `lang`
 //! cookie; otherwise the cookie; otherwise Chinese.
 
+pub(crate) mod catalogue;
 mod en;
 mod zh;
 
@@ -119,6 +120,8 @@ fn query_lang(query: &str) -> Option<Lang> {
 /// Every string the UI shows, in one language.
 #[derive(Debug)]
 pub(crate) struct Strings {
+    /// Strings of the catalogue pages.
+    pub cat: &'static catalogue::CatalogueStrings,
     // Layout.
     pub product_name: &'static str,
     pub skip_to_content: &'static str,
@@ -292,6 +295,14 @@ impl Strings {
             Problem::Phone => self.err_phone,
             Problem::Role => self.err_role,
             Problem::State => self.err_state,
+            Problem::LocalId => self.cat.err_local_id,
+            Problem::Required => self.cat.err_required,
+            Problem::TooLong => self.cat.err_too_long,
+            Problem::Date => self.cat.err_date,
+            Problem::Money(_) => self.cat.err_money,
+            Problem::Choice => self.cat.err_choice,
+            Problem::Category => self.cat.err_category,
+            Problem::FeeName => self.cat.err_fee_name,
             Problem::Other(message) => return message.clone(),
         };
         text.to_owned()

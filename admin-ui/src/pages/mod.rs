@@ -7,12 +7,20 @@
 //! users, the anonymous double-submit token for sign-in and registration.
 
 mod accounts;
+mod import;
+mod instruments;
+mod labels;
 mod login;
 mod me;
+mod overview;
+mod own;
 mod register;
+mod reviews;
 mod status;
 
 use std::convert::Infallible;
+
+pub(crate) use import::MAX_UPLOAD_BYTES;
 
 use askama::Template;
 use axum::{
@@ -27,7 +35,7 @@ use serde::de::DeserializeOwned;
 use crate::{
     AppState,
     auth::{self, Visitor},
-    backend::{Backend, Session},
+    backend::{AccountRole, Backend, Session},
     cookies,
     i18n::{Lang, Strings},
     render::Page,
@@ -45,6 +53,41 @@ pub(crate) fn routes<B: Backend>() -> Router<AppState<B>> {
             get(register::form::<B>).post(register::submit::<B>),
         )
         .route("/me", get(me::page))
+        .route("/instruments", get(instruments::search::<B>))
+        .route(
+            "/instruments/{institution}/{local_id}",
+            get(instruments::detail::<B>),
+        )
+        .route("/overview", get(overview::page::<B>))
+        .route(
+            "/admin/instruments",
+            get(own::list::<B>).post(own::create::<B>),
+        )
+        .route("/admin/instruments/new", get(own::new::<B>))
+        .route(
+            "/admin/instruments/import",
+            get(import::form)
+                .post(import::check::<B>)
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    import::MAX_UPLOAD_BYTES + 64 * 1024,
+                )),
+        )
+        .route(
+            "/admin/instruments/import/confirm",
+            post(import::confirm::<B>),
+        )
+        .route("/admin/instruments/template", get(import::template::<B>))
+        .route(
+            "/province/reviews",
+            get(reviews::page::<B>).post(reviews::submit::<B>),
+        )
+        .route("/admin/instruments/export", get(own::export::<B>))
+        .route("/admin/instruments/{local_id}", post(own::update::<B>))
+        .route("/admin/instruments/{local_id}/edit", get(own::edit::<B>))
+        .route(
+            "/admin/instruments/{local_id}/delete",
+            post(own::delete::<B>),
+        )
         .route(
             "/admin/accounts",
             get(accounts::page::<B>).post(accounts::create::<B>),
@@ -103,6 +146,10 @@ pub(crate) struct Layout {
 pub(crate) struct NavUser {
     pub display_name: String,
     pub is_admin: bool,
+    /// Manages this institution's catalogue.
+    pub is_institution_admin: bool,
+    /// Reviews records (province node).
+    pub is_province_admin: bool,
     /// For the sign-out form.
     pub csrf: String,
 }
@@ -143,6 +190,8 @@ impl Ctx {
                     s.account.display_name.clone()
                 },
                 is_admin: s.account.role.is_admin(),
+                is_institution_admin: s.account.role == AccountRole::InstitutionAdmin,
+                is_province_admin: s.account.role == AccountRole::ProvinceAdmin,
                 csrf: s.csrf_token.clone(),
             }),
             current,
@@ -161,6 +210,16 @@ impl Ctx {
     pub(crate) fn admin(&self) -> Result<&Session, Refusal> {
         let session = self.signed_in()?;
         if session.account.role.is_admin() {
+            Ok(session)
+        } else {
+            Err(self.refuse(ErrorKind::Forbidden))
+        }
+    }
+
+    /// The session of a signed-in user with `role`; a redirect or a 403 page otherwise.
+    pub(crate) fn with_role(&self, role: AccountRole) -> Result<&Session, Refusal> {
+        let session = self.signed_in()?;
+        if session.account.role == role {
             Ok(session)
         } else {
             Err(self.refuse(ErrorKind::Forbidden))
@@ -355,7 +414,7 @@ pub(crate) fn safe_next(next: &str) -> Option<&str> {
 }
 
 /// Percent-encodes everything but unreserved characters and `/`.
-fn encode_component(value: &str) -> String {
+pub(crate) fn encode_component(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     for byte in value.bytes() {
         if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~' | b'/') {

@@ -3,6 +3,8 @@
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+mod catalogue;
+
 use std::{
     collections::HashMap,
     sync::{Arc, Mutex, MutexGuard},
@@ -34,6 +36,9 @@ struct Inner {
     sessions: HashMap<String, Session>,
     issued: u64,
     fail: bool,
+    records: HashMap<String, alliance_protocol::InstrumentRecord>,
+    reviews: Vec<(String, alliance_protocol::ReviewVerdict, String)>,
+    imports: usize,
 }
 
 /// Accounts and sessions in a `Mutex<HashMap>`. No field validation: the web layer's own

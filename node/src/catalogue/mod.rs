@@ -5,20 +5,25 @@
 //! - [`admission`]: whether an entry from a peer may enter (signer, owner, size).
 //! - [`replica`]: every origin's signed entries on disk, and the version vector.
 //! - [`search`]: the full-text index (Chinese and English).
-//! - [`availability`]: reading availability digests.
+//! - [`availability`], [`digest`], [`schedule`]: availability digests — reading them,
+//!   and building this institution's from its published opening hours.
+//! - [`import`]: CSV/XLSX import, export and templates.
 //! - [`service`]: [`Catalogue`], what the rest of the node uses.
 //! - [`stats`]: counters of accepted and refused entries.
 
 pub mod admission;
 pub mod availability;
 pub mod classification;
+pub mod digest;
+pub mod import;
 pub mod replica;
+pub mod schedule;
 pub mod search;
 pub mod service;
 pub mod stats;
 
 pub use service::{
-    Catalogue, CatalogueError, CatalogueOptions, InstrumentView, OUTGOING_QUEUE, SearchRequest,
-    SearchResults,
+    Catalogue, CatalogueError, CatalogueOptions, InstrumentView, OUTGOING_QUEUE, ReviewStatus,
+    SearchRequest, SearchResults, VOLUNTARY_BELOW_FEN, review_status,
 };
 pub use stats::CatalogueStats;

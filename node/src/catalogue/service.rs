@@ -53,6 +53,24 @@ fn invalid(field: &'static str, message: impl Into<String>) -> CatalogueError {
     }
 }
 
+/// Instruments below this original value (300,000 RMB) are not in scope by rule (R8): an
+/// institution may enter them voluntarily, and they are shown to others only once the
+/// province has approved them.
+pub const VOLUNTARY_BELOW_FEN: i64 = 30_000_000;
+
+/// Where a record stands with the province.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReviewStatus {
+    /// Not reviewed yet; in scope by rule, so shown.
+    Unreviewed,
+    /// Below the threshold and not approved yet: shown only to its institution.
+    AwaitingApproval,
+    Approved,
+    /// The province asked for a correction of the current (or an earlier) version.
+    NeedsCorrection,
+}
+
 /// Everything known about one instrument.
 #[derive(Debug, Clone)]
 pub struct InstrumentView {
@@ -60,6 +78,28 @@ pub struct InstrumentView {
     /// The province's latest review of any revision of it.
     pub review: Option<ReviewAttestation>,
     pub availability: Option<AvailabilityDigest>,
+    pub status: ReviewStatus,
+}
+
+/// The review state of `record` given the latest review of the instrument.
+pub fn review_status(
+    record: &InstrumentRecord,
+    review: Option<&ReviewAttestation>,
+) -> ReviewStatus {
+    use alliance_protocol::ReviewVerdict;
+    match review.map(|r| r.verdict) {
+        Some(ReviewVerdict::NeedsCorrection) => ReviewStatus::NeedsCorrection,
+        Some(ReviewVerdict::Approved) => ReviewStatus::Approved,
+        _ if record.original_value_fen < VOLUNTARY_BELOW_FEN => ReviewStatus::AwaitingApproval,
+        _ => ReviewStatus::Unreviewed,
+    }
+}
+
+/// Whether only the owner may see a record: internal ones, and voluntary ones the
+/// province has not approved.
+fn restricted(record: &InstrumentRecord, status: ReviewStatus) -> bool {
+    record.sharing_scope == alliance_protocol::SharingScope::Internal
+        || (record.original_value_fen < VOLUNTARY_BELOW_FEN && status != ReviewStatus::Approved)
 }
 
 #[derive(Debug, Default)]
@@ -190,9 +230,17 @@ impl Catalogue {
         &self.inner.classification
     }
 
-    fn extras(&self, record: &InstrumentRecord, directory: &KeyDirectory) -> IndexExtras {
+    fn extras(
+        &self,
+        record: &InstrumentRecord,
+        review: Option<&ReviewAttestation>,
+        directory: &KeyDirectory,
+    ) -> IndexExtras {
         let classification = &self.inner.classification;
         let mut extras = IndexExtras::default();
+        if restricted(record, review_status(record, review)) {
+            extras.visible_only_to = Some(record.institution_id.clone());
+        }
         let mut text = Vec::new();
         if let Some(category) = classification.get(&record.classification_code) {
             extras.categories.push(category.code.clone());
@@ -229,9 +277,9 @@ impl Catalogue {
             for body in bodies {
                 match body {
                     EntryBody::Instrument(record) => {
-                        self.inner
-                            .index
-                            .upsert(record, &self.extras(record, &directory))?;
+                        let extras =
+                            self.extras(record, view.reviews.get(&record.id()), &directory);
+                        self.inner.index.upsert(record, &extras)?;
                         if record.deleted {
                             view.records.remove(&record.id());
                         } else {
@@ -246,7 +294,12 @@ impl Catalogue {
                             .get(&id)
                             .is_none_or(|old| old.revision < review.revision);
                         if newer {
-                            view.reviews.insert(id, review.clone());
+                            view.reviews.insert(id.clone(), review.clone());
+                            // Approval can change who may find the record.
+                            if let Some(record) = view.records.get(&id) {
+                                let extras = self.extras(record, Some(review), &directory);
+                                self.inner.index.upsert(record, &extras)?;
+                            }
                         }
                     }
                     EntryBody::Availability(digest) => {
@@ -401,6 +454,14 @@ impl Catalogue {
         mut record: InstrumentRecord,
     ) -> Result<InstrumentRecord, CatalogueError> {
         self.check_record(&record)?;
+        if let Some(current) = self.view().records.get(&record.id()) {
+            let mut same = record.clone();
+            same.revision = current.revision;
+            if same == **current {
+                // Nothing changed: no new revision (re-importing a file is a no-op).
+                return Ok(same);
+            }
+        }
         self.wait_confirmed().await;
         let key = self.inner.key.clone();
         let origin = self.inner.own.institution_id.clone();
@@ -418,7 +479,142 @@ impl Catalogue {
             .await?;
         self.absorb(std::iter::once(&entry.body))?;
         self.gossip(entry.bytes);
+        if !record.deleted {
+            self.publish_digest(&record, super::digest::this_monday(chrono::Utc::now()))
+                .await?;
+        }
         Ok(record)
+    }
+
+    /// Signs and publishes the availability digest of one of this institution's records.
+    async fn publish_digest(
+        &self,
+        record: &InstrumentRecord,
+        monday: chrono::NaiveDate,
+    ) -> Result<(), CatalogueError> {
+        let key = self.inner.key.clone();
+        let origin = self.inner.own.institution_id.clone();
+        let mut digest = AvailabilityDigest {
+            institution_id: origin.clone(),
+            local_id: record.local_id.clone(),
+            revision: 0,
+            first_day: monday.format("%Y-%m-%d").to_string(),
+            hours: super::digest::hours(record),
+        };
+        let entry = self
+            .inner
+            .replica
+            .apply_own(&origin, |revision| {
+                digest.revision = revision;
+                Entry {
+                    bytes: digest.seal(&key),
+                    body: EntryBody::Availability(digest.clone()),
+                }
+            })
+            .await?;
+        self.absorb(std::iter::once(&entry.body))?;
+        self.gossip(entry.bytes);
+        Ok(())
+    }
+
+    /// Republishes the digests of this institution's records that are missing, start on
+    /// another week than `now`'s, or no longer match their record. Returns how many.
+    pub async fn refresh_digests(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<usize, CatalogueError> {
+        self.wait_confirmed().await;
+        let monday = super::digest::this_monday(now);
+        let first_day = monday.format("%Y-%m-%d").to_string();
+        let own = self.inner.own.institution_id.clone();
+        let stale: Vec<Arc<InstrumentRecord>> = self
+            .all_views()
+            .into_iter()
+            .filter(|v| v.record.institution_id == own)
+            .filter(|v| {
+                v.availability.as_ref().is_none_or(|d| {
+                    d.first_day != first_day || d.hours != super::digest::hours(&v.record)
+                })
+            })
+            .map(|v| v.record)
+            .collect();
+        for record in &stale {
+            self.publish_digest(record, monday).await?;
+        }
+        Ok(stale.len())
+    }
+
+    /// Signs and publishes the province's review of the current version of an instrument
+    /// (province node only: peers refuse reviews from anyone else).
+    pub async fn review(
+        &self,
+        instrument_id: &str,
+        verdict: alliance_protocol::ReviewVerdict,
+        comment: String,
+        reviewer: String,
+    ) -> Result<ReviewAttestation, CatalogueError> {
+        if self.inner.own.role != alliance_protocol::Role::Aggregator {
+            return Err(invalid("verdict", "only the province reviews records"));
+        }
+        if verdict == alliance_protocol::ReviewVerdict::NeedsCorrection && comment.trim().is_empty()
+        {
+            return Err(invalid("comment", "say what needs correcting"));
+        }
+        if comment.len() > alliance_protocol::record::MAX_LONG_TEXT {
+            return Err(invalid("comment", "too long"));
+        }
+        let found = self
+            .instrument_unfiltered(instrument_id)
+            .ok_or_else(|| CatalogueError::NotFound(instrument_id.to_owned()))?;
+        let key = self.inner.key.clone();
+        let origin = self.inner.own.institution_id.clone();
+        let mut review = ReviewAttestation {
+            province_id: origin.clone(),
+            revision: 0,
+            institution_id: found.record.institution_id.clone(),
+            local_id: found.record.local_id.clone(),
+            record_revision: found.record.revision,
+            verdict,
+            comment,
+            reviewer,
+            reviewed_at: alliance_protocol::UnixTime::now(),
+        };
+        let entry = self
+            .inner
+            .replica
+            .apply_own(&origin, |revision| {
+                review.revision = revision;
+                Entry {
+                    bytes: review.seal(&key),
+                    body: EntryBody::Review(review.clone()),
+                }
+            })
+            .await?;
+        self.absorb(std::iter::once(&entry.body))?;
+        self.gossip(entry.bytes);
+        Ok(review)
+    }
+
+    /// Records the province has not reviewed in their current version, voluntary ones
+    /// first, then by id.
+    pub fn review_queue(&self) -> Vec<InstrumentView> {
+        let mut queue: Vec<InstrumentView> = self
+            .all_views()
+            .into_iter()
+            .filter(|v| {
+                v.review
+                    .as_ref()
+                    .is_none_or(|r| r.record_revision < v.record.revision)
+                    && self.directory().is_current(&v.record.institution_id)
+            })
+            .collect();
+        queue.sort_by_key(|v| {
+            (
+                v.record.original_value_fen >= VOLUNTARY_BELOW_FEN,
+                v.record.id(),
+            )
+        });
+        queue
     }
 
     /// Deletes one of this institution's records with a signed tombstone.
@@ -443,25 +639,30 @@ impl Catalogue {
 
     /// Everything known about an instrument, if it exists and is visible here.
     pub fn instrument(&self, id: &str) -> Option<InstrumentView> {
+        let found = self.instrument_unfiltered(id)?;
+        self.visible(&found.record, found.status).then_some(found)
+    }
+
+    /// Everything known about an instrument, whoever may see it (for its owner's admin
+    /// pages and the province's review).
+    pub fn instrument_unfiltered(&self, id: &str) -> Option<InstrumentView> {
         let view = self.view();
         let record = view.records.get(id)?.clone();
-        if !self.visible(&record) {
-            return None;
-        }
+        let review = view.reviews.get(id).cloned();
         Some(InstrumentView {
-            review: view.reviews.get(id).cloned(),
+            status: review_status(&record, review.as_ref()),
+            review,
             availability: view.digests.get(id).cloned(),
             record,
         })
     }
 
-    fn visible(&self, record: &InstrumentRecord) -> bool {
+    fn visible(&self, record: &InstrumentRecord, status: ReviewStatus) -> bool {
         let own = &self.inner.own.institution_id;
-        let current =
-            record.institution_id == *own || self.directory().is_current(&record.institution_id);
-        let scope_ok = record.sharing_scope != alliance_protocol::SharingScope::Internal
-            || record.institution_id == *own;
-        current && scope_ok
+        if record.institution_id == *own {
+            return true;
+        }
+        self.directory().is_current(&record.institution_id) && !restricted(record, status)
     }
 
     /// Institutions that hold records here but are no longer members.
@@ -516,14 +717,43 @@ impl Catalogue {
     /// Every visible instrument, by id.
     pub fn records(&self) -> Vec<Arc<InstrumentRecord>> {
         let mut records: Vec<Arc<InstrumentRecord>> = self
-            .view()
-            .records
-            .values()
-            .filter(|r| self.visible(r))
-            .cloned()
+            .all_views()
+            .into_iter()
+            .filter(|v| self.visible(&v.record, v.status))
+            .map(|v| v.record)
             .collect();
         records.sort_by_key(|r| r.id());
         records
+    }
+
+    /// Every instrument held, visible or not, with its review state.
+    pub fn all_views(&self) -> Vec<InstrumentView> {
+        let view = self.view();
+        let mut all: Vec<InstrumentView> = view
+            .records
+            .iter()
+            .map(|(id, record)| {
+                let review = view.reviews.get(id).cloned();
+                InstrumentView {
+                    status: review_status(record, review.as_ref()),
+                    review,
+                    availability: view.digests.get(id).cloned(),
+                    record: record.clone(),
+                }
+            })
+            .collect();
+        all.sort_by_key(|v| v.record.id());
+        all
+    }
+
+    /// The highest revision of `origin` held here.
+    pub fn revision_of(&self, origin: &InstitutionId) -> u64 {
+        self.inner.replica.highest(origin)
+    }
+
+    /// The highest revision this institution has issued, as far as this node knows.
+    pub fn own_revision(&self) -> u64 {
+        self.inner.replica.highest(&self.inner.own.institution_id)
     }
 
     /// Number of records (not tombstones) held, visible or not.

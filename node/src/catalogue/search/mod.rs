@@ -13,7 +13,7 @@ mod tokenizer;
 
 use std::{ops::Bound, sync::Mutex};
 
-use alliance_protocol::{InstitutionId, InstrumentRecord, ServiceMode, SharingScope, UserTier};
+use alliance_protocol::{InstitutionId, InstrumentRecord, ServiceMode, UserTier};
 use tantivy::{
     Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term,
     collector::{Count, TopDocs},
@@ -78,6 +78,8 @@ pub struct IndexExtras {
     pub categories: Vec<String>,
     /// Words to find the record by that are not in it: category and institution names.
     pub text: String,
+    /// Only this institution's users may find it (internal, or waiting for approval).
+    pub visible_only_to: Option<InstitutionId>,
 }
 
 /// The search index.
@@ -177,10 +179,9 @@ impl SearchIndex {
                 doc.add_text(f.tier, tier.as_str());
             }
         }
-        let visible = if record.sharing_scope == SharingScope::Internal {
-            format!("only:{}", record.institution_id)
-        } else {
-            "all".to_owned()
+        let visible = match &extras.visible_only_to {
+            Some(institution) => format!("only:{institution}"),
+            None => "all".to_owned(),
         };
         doc.add_text(f.visible, &visible);
         doc.add_i64(f.value, record.original_value_fen);

@@ -21,7 +21,7 @@ fn record(
 fn extras(code: &str) -> IndexExtras {
     IndexExtras {
         categories: vec![code.to_owned(), code[..2].to_owned()],
-        text: String::new(),
+        ..IndexExtras::default()
     }
 }
 
@@ -55,7 +55,7 @@ fn index() -> SearchIndex {
         1_180,
     );
     index.upsert(&tem, &extras("0101")).unwrap();
-    let mut internal = record(
+    let internal = record(
         "imr",
         "XRD",
         "X射线衍射仪",
@@ -63,8 +63,11 @@ fn index() -> SearchIndex {
         "沈阳市",
         85,
     );
-    internal.sharing_scope = SharingScope::Internal;
-    index.upsert(&internal, &extras("0103")).unwrap();
+    let restricted = IndexExtras {
+        visible_only_to: Some("imr".parse().unwrap()),
+        ..extras("0103")
+    };
+    index.upsert(&internal, &restricted).unwrap();
     let mut alliance = record(
         "dlut",
         "NMR",
@@ -73,7 +76,7 @@ fn index() -> SearchIndex {
         "大连市",
         640,
     );
-    alliance.sharing_scope = SharingScope::AllianceOnly;
+    alliance.sharing_scope = alliance_protocol::SharingScope::AllianceOnly;
     index.upsert(&alliance, &extras("0106")).unwrap();
     index.commit().unwrap();
     index

@@ -1,5 +1,5 @@
 //! The node's side of the web layer: implements the admin UI's [`Backend`] over the
-//! network client and the accounts.
+//! network client, the accounts and the catalogue (`catalogue.rs`, `import.rs`).
 
 use alliance_admin_ui::backend::{
     Account, AccountError, AccountState, Backend, ConnectedMember, NewAccount, NodeStatus,
@@ -7,23 +7,33 @@ use alliance_admin_ui::backend::{
 };
 use alliance_protocol::{MembershipCertificate, UnixTime};
 
-use crate::{accounts::Accounts, net::NetClient};
+use crate::{accounts::Accounts, catalogue::Catalogue, net::NetClient};
+
+mod catalogue;
+mod import;
 
 /// What the web layer may ask of this node.
 #[derive(Debug, Clone)]
 pub struct WebBackend {
     net: NetClient,
     accounts: Accounts,
+    catalogue: Catalogue,
     certificate: MembershipCertificate,
     started_at: UnixTime,
 }
 
 impl WebBackend {
     /// A backend over a running node's parts.
-    pub fn new(net: NetClient, accounts: Accounts, certificate: MembershipCertificate) -> Self {
+    pub fn new(
+        net: NetClient,
+        accounts: Accounts,
+        catalogue: Catalogue,
+        certificate: MembershipCertificate,
+    ) -> Self {
         WebBackend {
             net,
             accounts,
+            catalogue,
             certificate,
             started_at: UnixTime::now(),
         }

@@ -1,0 +1,267 @@
+//! The catalogue side of [`Backend`](super::Backend): search, instrument pages, the
+//! institution's own records, import and export, and the province's review.
+
+use std::future::Future;
+
+use alliance_protocol::{
+    HourState, InstrumentRecord, ReviewAttestation, ReviewVerdict, ServiceMode, UserTier,
+};
+use serde::Serialize;
+
+/// A parsed search: what `GET /api/v1/instruments` and the search page ask.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SearchParams {
+    pub q: String,
+    pub category: Option<String>,
+    pub institution: Option<String>,
+    pub city: Option<String>,
+    /// Original value bounds in fen, inclusive.
+    pub min_value_fen: Option<i64>,
+    pub max_value_fen: Option<i64>,
+    pub mode: Option<ServiceMode>,
+    pub tier: Option<UserTier>,
+    /// A free hour on some day in this range (`YYYY-MM-DD`, inclusive).
+    pub free_between: Option<(String, String)>,
+    /// 1-based.
+    pub page: usize,
+    pub per_page: usize,
+}
+
+/// Where a record stands with the province.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReviewState {
+    /// In scope by rule and not reviewed yet.
+    Unreviewed,
+    /// Below 300,000 RMB and not approved yet: only its institution sees it.
+    AwaitingApproval,
+    Approved,
+    NeedsCorrection,
+}
+
+/// An instrument in a result list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct InstrumentSummary {
+    /// `institution/local_id`.
+    pub id: String,
+    pub institution_id: String,
+    pub institution_name_zh: String,
+    pub institution_name_en: String,
+    pub local_id: String,
+    pub revision: u64,
+    pub name_zh: String,
+    pub name_en: String,
+    pub model: String,
+    pub manufacturer: String,
+    /// The classification code.
+    pub category: String,
+    pub category_name_zh: String,
+    pub category_name_en: String,
+    pub city: String,
+    pub original_value_fen: i64,
+    pub service_modes: Vec<ServiceMode>,
+    pub status: alliance_protocol::InstrumentStatus,
+    pub sharing_scope: alliance_protocol::SharingScope,
+    pub review_state: ReviewState,
+}
+
+/// One page of search results.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct InstrumentPage {
+    pub total: usize,
+    pub page: usize,
+    pub per_page: usize,
+    pub items: Vec<InstrumentSummary>,
+}
+
+/// One day of an availability digest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AvailabilityDay {
+    /// `YYYY-MM-DD`, Asia/Shanghai.
+    pub date: String,
+    /// 24 hour states from 00:00.
+    pub hours: Vec<HourState>,
+}
+
+/// Everything about one instrument.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct InstrumentDetail {
+    #[serde(flatten)]
+    pub summary: InstrumentSummary,
+    /// The signed record as published.
+    pub record: InstrumentRecord,
+    /// The province's latest review, if any.
+    pub review: Option<ReviewAttestation>,
+    /// The owner's free/busy digest, day by day.
+    pub availability: Vec<AvailabilityDay>,
+}
+
+/// A category for filters and grouping.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CategoryOption {
+    pub code: String,
+    pub name_zh: String,
+    pub name_en: String,
+    /// 1 for top-level categories, 2 for subcategories.
+    pub level: u8,
+}
+
+/// A member institution, for filters and the overview.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct InstitutionOption {
+    pub id: String,
+    pub name_zh: String,
+    pub name_en: String,
+    pub region: String,
+}
+
+/// Values the search filters offer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Facets {
+    pub categories: Vec<CategoryOption>,
+    pub institutions: Vec<InstitutionOption>,
+    pub cities: Vec<String>,
+}
+
+/// A count under a label.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Tally {
+    pub key: String,
+    pub name_zh: String,
+    pub name_en: String,
+    pub instruments: usize,
+    pub value_fen: i64,
+}
+
+/// The alliance at a glance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Overview {
+    pub instruments: usize,
+    pub value_fen: i64,
+    pub by_institution: Vec<Tally>,
+    /// By top-level category.
+    pub by_category: Vec<Tally>,
+    pub by_city: Vec<Tally>,
+}
+
+/// One row of an import preview.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ImportRow {
+    /// The spreadsheet row number (the header is row 1).
+    pub row: usize,
+    pub local_id: String,
+    pub name_zh: String,
+    /// Empty for a good row.
+    pub errors: Vec<ImportCellError>,
+    /// For a good row: `new`, `changed` or `unchanged`.
+    pub change: String,
+}
+
+/// A problem in one cell.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ImportCellError {
+    pub column: String,
+    pub message: String,
+}
+
+/// The result of checking (and, unless a dry run, importing) a file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ImportSummary {
+    pub dry_run: bool,
+    pub rows: Vec<ImportRow>,
+    pub good: usize,
+    pub bad: usize,
+    /// Records written (new or changed); 0 on a dry run.
+    pub imported: usize,
+}
+
+/// A file to download.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Download {
+    pub file_name: String,
+    pub content_type: &'static str,
+    pub bytes: Vec<u8>,
+}
+
+/// Spreadsheet formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SheetFormat {
+    Xlsx,
+    Csv,
+}
+
+/// Why a catalogue operation failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CatalogueFailure {
+    #[error("{field}: {message}")]
+    Invalid { field: String, message: String },
+    /// The whole file was refused (not a spreadsheet, wrong layout…).
+    #[error("{0}")]
+    BadFile(String),
+    #[error("no such instrument")]
+    NotFound,
+    #[error("not allowed")]
+    Forbidden,
+    #[error("internal error")]
+    Internal(String),
+}
+
+/// The catalogue operations the web layer asks of the node. Callers check roles; the
+/// node checks that an institution only writes its own records.
+pub trait CatalogueBackend: Clone + Send + Sync + 'static {
+    /// Searches the catalogue as this node shows it.
+    fn search_instruments(
+        &self,
+        params: SearchParams,
+    ) -> impl Future<Output = Result<InstrumentPage, CatalogueFailure>> + Send;
+    /// One instrument, if it exists and is visible here.
+    fn instrument(&self, id: &str) -> impl Future<Output = Option<InstrumentDetail>> + Send;
+    /// The values the search filters offer.
+    fn facets(&self) -> impl Future<Output = Facets> + Send;
+    /// Institutions, categories and cities with their counts and values.
+    fn overview(&self) -> impl Future<Output = Overview> + Send;
+    /// This institution's records, including those others cannot see yet.
+    fn own_instruments(&self) -> impl Future<Output = Vec<InstrumentDetail>> + Send;
+    /// One of this institution's records, visible or not.
+    fn own_instrument(
+        &self,
+        local_id: &str,
+    ) -> impl Future<Output = Option<InstrumentDetail>> + Send;
+    /// Signs and publishes a new version of one of this institution's records.
+    fn save_instrument(
+        &self,
+        record: InstrumentRecord,
+    ) -> impl Future<Output = Result<InstrumentRecord, CatalogueFailure>> + Send;
+    /// Deletes one of this institution's records.
+    fn delete_instrument(
+        &self,
+        local_id: &str,
+    ) -> impl Future<Output = Result<(), CatalogueFailure>> + Send;
+    /// Checks a spreadsheet and, unless `dry_run`, imports its good rows.
+    fn import_instruments(
+        &self,
+        file_name: &str,
+        bytes: Vec<u8>,
+        dry_run: bool,
+    ) -> impl Future<Output = Result<ImportSummary, CatalogueFailure>> + Send;
+    /// This institution's catalogue in the import template's layout.
+    fn export_instruments(
+        &self,
+        format: SheetFormat,
+    ) -> impl Future<Output = Result<Download, CatalogueFailure>> + Send;
+    /// The empty import template.
+    fn import_template(
+        &self,
+        format: SheetFormat,
+    ) -> impl Future<Output = Result<Download, CatalogueFailure>> + Send;
+    /// Records waiting for the province's review (province node).
+    fn review_queue(&self) -> impl Future<Output = Vec<InstrumentDetail>> + Send;
+    /// The province's verdict on the current version of a record (province node).
+    fn review_instrument(
+        &self,
+        id: &str,
+        verdict: ReviewVerdict,
+        comment: String,
+        reviewer: String,
+    ) -> impl Future<Output = Result<(), CatalogueFailure>> + Send;
+}

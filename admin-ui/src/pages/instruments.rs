@@ -1,0 +1,493 @@
+//! `/instruments`: search the alliance's catalogue (public), and
+//! `/instruments/{institution}/{local_id}`: one instrument with its fee table and its
+//! availability calendar.
+
+use alliance_protocol::{ServiceMode, UserTier};
+use askama::Template;
+use axum::{
+    extract::{Path, Query, State},
+    response::{IntoResponse, Response},
+};
+use serde::Deserialize;
+
+use super::{Ctx, ErrorKind, FormErrors, Layout, labels};
+use crate::{
+    AppState,
+    backend::{Backend, Facets, InstrumentDetail, InstrumentSummary},
+    i18n::{Lang, Strings},
+    render::Page,
+    search_query::SearchQuery,
+    time,
+};
+
+/// A value offered by a filter.
+pub(crate) struct Choice {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+fn choice(value: &str, label: &str, current: &str) -> Choice {
+    Choice {
+        value: value.to_owned(),
+        label: label.to_owned(),
+        selected: value == current,
+    }
+}
+
+/// The name in the page's language, falling back to the other.
+pub(crate) fn pick(lang: Lang, zh: &str, en: &str) -> String {
+    match lang {
+        Lang::Zh if !zh.is_empty() => zh.to_owned(),
+        Lang::En if !en.is_empty() => en.to_owned(),
+        _ if zh.is_empty() => en.to_owned(),
+        _ => zh.to_owned(),
+    }
+}
+
+/// A result as the list shows it.
+pub(crate) struct Card {
+    pub href: String,
+    pub name: String,
+    pub other_name: String,
+    pub model: String,
+    pub institution: String,
+    pub city: String,
+    pub category: String,
+    pub value_wan: String,
+    pub modes: String,
+    pub status: &'static str,
+}
+
+pub(crate) fn card(ctx: &Ctx, s: &InstrumentSummary) -> Card {
+    let name = pick(ctx.lang, &s.name_zh, &s.name_en);
+    let other = match ctx.lang {
+        Lang::Zh => &s.name_en,
+        Lang::En => &s.name_zh,
+    };
+    Card {
+        href: format!("/instruments/{}", s.id),
+        other_name: if *other == name {
+            String::new()
+        } else {
+            other.clone()
+        },
+        name,
+        model: [s.manufacturer.as_str(), s.model.as_str()]
+            .iter()
+            .filter(|p| !p.is_empty())
+            .copied()
+            .collect::<Vec<_>>()
+            .join(" "),
+        institution: pick(ctx.lang, &s.institution_name_zh, &s.institution_name_en),
+        city: s.city.clone(),
+        category: pick(ctx.lang, &s.category_name_zh, &s.category_name_en),
+        value_wan: labels::wan(s.original_value_fen),
+        modes: labels::modes(ctx.t.cat, &s.service_modes),
+        status: labels::status(ctx.t.cat, s.status),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "instruments.html")]
+struct SearchPage {
+    layout: Layout,
+    t: &'static Strings,
+    query: SearchQuery,
+    categories: Vec<Choice>,
+    institutions: Vec<Choice>,
+    cities: Vec<Choice>,
+    modes: Vec<Choice>,
+    tiers: Vec<Choice>,
+    errors: FormErrors,
+    total: Option<usize>,
+    cards: Vec<Card>,
+    page: usize,
+    pages: usize,
+    prev_href: Option<String>,
+    next_href: Option<String>,
+}
+
+fn filters(ctx: &Ctx, facets: &Facets, q: &SearchQuery) -> [Vec<Choice>; 5] {
+    let categories = facets
+        .categories
+        .iter()
+        .map(|c| {
+            let indent = if c.level == 2 { "　" } else { "" };
+            choice(
+                &c.code,
+                &format!("{indent}{}", pick(ctx.lang, &c.name_zh, &c.name_en)),
+                &q.category,
+            )
+        })
+        .collect();
+    let institutions = facets
+        .institutions
+        .iter()
+        .map(|i| {
+            choice(
+                &i.id,
+                &pick(ctx.lang, &i.name_zh, &i.name_en),
+                &q.institution,
+            )
+        })
+        .collect();
+    let cities = facets
+        .cities
+        .iter()
+        .map(|c| choice(c, c, &q.city))
+        .collect();
+    let modes = [ServiceMode::SelfOperated, ServiceMode::StaffRun]
+        .into_iter()
+        .map(|m| {
+            let value = serde_json::to_value(m)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default();
+            choice(&value, labels::mode(ctx.t.cat, m), &q.mode)
+        })
+        .collect();
+    let tiers = UserTier::ALL
+        .into_iter()
+        .map(|tier| choice(tier.as_str(), labels::tier(ctx.t.cat, tier), &q.tier))
+        .collect();
+    [categories, institutions, cities, modes, tiers]
+}
+
+/// `GET /instruments`.
+pub(super) async fn search<B: Backend>(
+    State(state): State<AppState<B>>,
+    ctx: Ctx,
+    Query(query): Query<SearchQuery>,
+) -> Response {
+    let facets = state.backend.facets().await;
+    let [categories, institutions, cities, modes, tiers] = filters(&ctx, &facets, &query);
+    let mut page = SearchPage {
+        layout: ctx.layout("search"),
+        t: ctx.t,
+        categories,
+        institutions,
+        cities,
+        modes,
+        tiers,
+        errors: FormErrors::none(ctx.t),
+        total: None,
+        cards: Vec::new(),
+        page: 1,
+        pages: 1,
+        prev_href: None,
+        next_href: None,
+        query: query.clone(),
+    };
+    match query.params() {
+        Err(errors) => page.errors = FormErrors::new(ctx.t, errors),
+        Ok(params) => match state.backend.search_instruments(params).await {
+            Ok(results) => {
+                let pages = results.total.div_ceil(results.per_page).max(1);
+                page.total = Some(results.total);
+                page.cards = results.items.iter().map(|s| card(&ctx, s)).collect();
+                page.page = results.page;
+                page.pages = pages;
+                page.prev_href = (results.page > 1)
+                    .then(|| format!("/instruments?{}", query.with_page(results.page - 1)));
+                page.next_href = (results.page < pages)
+                    .then(|| format!("/instruments?{}", query.with_page(results.page + 1)));
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "search failed");
+                return ctx.error(ErrorKind::Internal);
+            }
+        },
+    }
+    Page::ok(page).into_response()
+}
+
+/// One row of the fee table: a service and its price per tier.
+pub(crate) struct FeeRow {
+    pub item: String,
+    pub unit: &'static str,
+    pub tiers: Vec<FeeCell>,
+}
+
+pub(crate) struct FeeCell {
+    pub tier: &'static str,
+    pub total: String,
+    pub materials: String,
+    pub operating: String,
+    pub labour: String,
+}
+
+/// A fact of the detail page.
+pub(crate) struct Fact {
+    pub label: &'static str,
+    pub value: String,
+}
+
+/// One week of the calendar.
+pub(crate) struct Week {
+    pub days: Vec<String>,
+    pub rows: Vec<HourRow>,
+}
+
+pub(crate) struct HourRow {
+    pub label: String,
+    pub cells: Vec<HourCell>,
+}
+
+pub(crate) struct HourCell {
+    pub class: &'static str,
+    pub title: String,
+}
+
+#[derive(Template)]
+#[template(path = "instrument.html")]
+struct DetailPage {
+    layout: Layout,
+    t: &'static Strings,
+    card: Card,
+    id: String,
+    basic: Vec<Fact>,
+    tech: Vec<Fact>,
+    contact: Vec<Fact>,
+    tier_names: Vec<&'static str>,
+    fees: Vec<FeeRow>,
+    review_label: &'static str,
+    review_class: &'static str,
+    review_comment: String,
+    reviewed_at: String,
+    reviewer: String,
+    week: Option<Week>,
+    week_index: usize,
+    weeks: usize,
+    prev_week: Option<String>,
+    next_week: Option<String>,
+}
+
+pub(crate) fn fee_rows(ctx: &Ctx, d: &InstrumentDetail) -> Vec<FeeRow> {
+    d.record
+        .fees
+        .iter()
+        .map(|f| FeeRow {
+            item: pick(ctx.lang, &f.item_zh, &f.item_en),
+            unit: labels::unit(ctx.t.cat, f.unit),
+            tiers: UserTier::ALL
+                .into_iter()
+                .map(|tier| {
+                    let p = f.price(tier);
+                    FeeCell {
+                        tier: labels::tier_short(ctx.t.cat, tier),
+                        total: labels::yuan(p.total_fen()),
+                        materials: labels::yuan(p.materials_fen),
+                        operating: labels::yuan(p.operating_fen),
+                        labour: labels::yuan(p.labour_fen),
+                    }
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+fn fact(label: &'static str, value: &str) -> Fact {
+    Fact {
+        label,
+        value: value.to_owned(),
+    }
+}
+
+/// The hours shown: from the earliest to the latest hour that is ever open, or office
+/// hours if nothing is.
+fn shown_hours(d: &InstrumentDetail) -> std::ops::Range<usize> {
+    let open: Vec<usize> = (0..24)
+        .filter(|h| {
+            d.availability.iter().any(|day| {
+                day.hours
+                    .get(*h)
+                    .is_some_and(|s| *s != alliance_protocol::HourState::Closed)
+            })
+        })
+        .collect();
+    match (open.first(), open.last()) {
+        (Some(first), Some(last)) => *first..last + 1,
+        _ => 8..18,
+    }
+}
+
+fn week(ctx: &Ctx, d: &InstrumentDetail, index: usize) -> Option<Week> {
+    let days = d
+        .availability
+        .get(index * 7..(index * 7 + 7).min(d.availability.len()))?;
+    if days.is_empty() {
+        return None;
+    }
+    let names: Vec<&str> = ctx.t.cat.weekdays.split(' ').collect();
+    let rows = shown_hours(d)
+        .map(|h| HourRow {
+            label: format!("{h:02}:00"),
+            cells: days
+                .iter()
+                .map(|day| {
+                    let state = day
+                        .hours
+                        .get(h)
+                        .copied()
+                        .unwrap_or(alliance_protocol::HourState::Closed);
+                    HourCell {
+                        class: labels::hour_class(state),
+                        title: format!("{} {h:02}:00 {}", day.date, labels::hour(ctx.t.cat, state)),
+                    }
+                })
+                .collect(),
+        })
+        .collect();
+    Some(Week {
+        days: days
+            .iter()
+            .enumerate()
+            .map(|(i, day)| {
+                let short = day.date.get(5..).unwrap_or(&day.date);
+                format!("{} {short}", names.get(i).copied().unwrap_or(""))
+            })
+            .collect(),
+        rows,
+    })
+}
+
+/// `?week=` of the detail page.
+#[derive(Debug, Default, Deserialize)]
+pub(super) struct WeekQuery {
+    #[serde(default)]
+    week: usize,
+}
+
+pub(crate) fn detail_page(ctx: &Ctx, d: &InstrumentDetail, week_index: usize) -> Response {
+    let c = ctx.t.cat;
+    let r = &d.record;
+    let location = [&r.location.campus, &r.location.building, &r.location.room]
+        .iter()
+        .filter(|p| !p.is_empty())
+        .map(|p| p.as_str())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let basic = vec![
+        fact(
+            c.f_institution,
+            &pick(
+                ctx.lang,
+                &d.summary.institution_name_zh,
+                &d.summary.institution_name_en,
+            ),
+        ),
+        fact(
+            c.f_category,
+            &format!(
+                "{} ({})",
+                pick(
+                    ctx.lang,
+                    &d.summary.category_name_zh,
+                    &d.summary.category_name_en
+                ),
+                r.classification_code
+            ),
+        ),
+        fact(c.f_model, &r.model),
+        fact(c.f_manufacturer, &r.manufacturer),
+        fact(c.f_country, &r.country_of_origin),
+        fact(c.f_specification, &r.specification),
+        fact(
+            c.f_original_value,
+            &format!("{} {}", labels::wan(r.original_value_fen), c.wan_yuan),
+        ),
+        fact(c.f_city, &r.location.city),
+        fact(c.f_location, &location),
+        fact(c.f_status, labels::status(c, r.status)),
+        fact(c.f_sharing_scope, labels::scope(c, r.sharing_scope)),
+        fact(c.f_service_modes, &labels::modes(c, &r.service_modes)),
+        fact(c.f_opening_hours, &r.opening_hours),
+        fact(c.f_required_training, &r.required_training),
+        fact(c.f_certification, &r.certification),
+        fact(c.f_manufacture_date, &r.manufacture_date),
+        fact(c.f_purchase_date, &r.purchase_date),
+        fact(c.f_acceptance_date, &r.acceptance_date),
+        fact(c.f_networked_date, &r.networked_date),
+        fact(c.f_asset_number, &r.asset_number),
+        fact(c.f_local_id, &r.local_id),
+        fact(c.f_revision, &r.revision.to_string()),
+    ];
+    let tech = vec![
+        fact(c.f_main_specifications, &r.main_specifications),
+        fact(c.f_main_functions, &r.main_functions),
+        fact(c.f_accessories, &r.accessories),
+    ];
+    let contact = vec![
+        fact(c.f_person_in_charge, &r.contact.person_in_charge),
+        fact(c.f_contact_name, &r.contact.contact_name),
+        fact(c.f_phone, &r.contact.phone),
+        fact(c.f_email, &r.contact.email),
+    ];
+    let weeks = d.availability.len().div_ceil(7);
+    let week_index = week_index.min(weeks.saturating_sub(1));
+    let href = |w: usize| format!("/instruments/{}?week={w}#availability", d.summary.id);
+    let page = DetailPage {
+        layout: ctx.layout("search"),
+        t: ctx.t,
+        card: card(ctx, &d.summary),
+        id: d.summary.id.clone(),
+        basic: basic
+            .into_iter()
+            .filter(|f| !f.value.trim().is_empty())
+            .collect(),
+        tech: tech
+            .into_iter()
+            .filter(|f| !f.value.trim().is_empty())
+            .collect(),
+        contact: contact
+            .into_iter()
+            .filter(|f| !f.value.trim().is_empty())
+            .collect(),
+        tier_names: UserTier::ALL
+            .into_iter()
+            .map(|t| labels::tier_short(c, t))
+            .collect(),
+        fees: fee_rows(ctx, d),
+        review_label: labels::review(c, d.summary.review_state),
+        review_class: labels::review_class(d.summary.review_state),
+        review_comment: d
+            .review
+            .as_ref()
+            .map(|r| r.comment.clone())
+            .unwrap_or_default(),
+        reviewer: d
+            .review
+            .as_ref()
+            .map(|r| r.reviewer.clone())
+            .unwrap_or_default(),
+        reviewed_at: d
+            .review
+            .as_ref()
+            .map(|r| time::format_unix(r.reviewed_at.0, ctx.lang))
+            .unwrap_or_default(),
+        week: week(ctx, d, week_index),
+        week_index,
+        weeks,
+        prev_week: (week_index > 0).then(|| href(week_index - 1)),
+        next_week: (week_index + 1 < weeks).then(|| href(week_index + 1)),
+    };
+    Page::ok(page).into_response()
+}
+
+/// `GET /instruments/{institution}/{local_id}`.
+pub(super) async fn detail<B: Backend>(
+    State(state): State<AppState<B>>,
+    ctx: Ctx,
+    Path((institution, local_id)): Path<(String, String)>,
+    Query(week): Query<WeekQuery>,
+) -> Response {
+    match state
+        .backend
+        .instrument(&format!("{institution}/{local_id}"))
+        .await
+    {
+        Some(d) => detail_page(&ctx, &d, week.week),
+        None => ctx.error(ErrorKind::NotFound),
+    }
+}

@@ -1,0 +1,369 @@
+//! The catalogue's web layer: search page and API, the instrument form with its field
+//! errors, roles, CSRF, the import preview and confirmation, and the province's review.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use alliance_admin_ui::backend::{AccountRole, AccountState};
+use alliance_protocol::ReviewVerdict;
+use axum::{
+    body::Body,
+    http::{Method, StatusCode, header},
+};
+use common::{MemoryBackend, PASSWORD, anonymous_form, app, form, get, request, send};
+
+async fn page_login(app: &axum::Router, username: &str) -> String {
+    let (cookie, csrf) = anonymous_form(app, "/login").await;
+    let reply = form(
+        app,
+        "/login",
+        &cookie,
+        &[
+            ("csrf", &csrf),
+            ("username", username),
+            ("password", PASSWORD),
+        ],
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    format!(
+        "alliance_session={}",
+        reply.cookie("alliance_session").unwrap()
+    )
+}
+
+async fn session_csrf(app: &axum::Router, cookie: &str) -> String {
+    get(app, "/me", cookie).await.hidden("csrf").unwrap()
+}
+
+fn instrument_form<'a>(
+    csrf: &'a str,
+    local_id: &'a str,
+    category: &'a str,
+) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("csrf", csrf),
+        ("local_id", local_id),
+        ("name_zh", "液相色谱-质谱联用仪"),
+        ("name_en", "LC-MS"),
+        ("original_value", "3,680,000"),
+        ("classification_code", category),
+        ("status", "in_service"),
+        ("sharing_scope", "open_to_society"),
+        ("mode", "staff_run"),
+        ("fee0_item_zh", "样品测试"),
+        ("fee0_unit", "sample"),
+        ("fee0_p20", "20"),
+        ("fee0_p21", "20"),
+        ("fee0_p22", "120.50"),
+    ]
+}
+
+#[tokio::test]
+async fn an_institution_admin_adds_an_instrument_through_the_form() {
+    let backend = MemoryBackend::seeded();
+    let app = app(&backend);
+    let cookie = page_login(&app, "admin").await;
+    let new = get(&app, "/admin/instruments/new", &cookie).await;
+    assert_eq!(new.status, StatusCode::OK);
+    assert!(new.body.contains("新增仪器"), "{}", new.body);
+    let csrf = session_csrf(&app, &cookie).await;
+
+    let saved = form(
+        &app,
+        "/admin/instruments",
+        &cookie,
+        &instrument_form(&csrf, "LCMS-1", "0102"),
+    )
+    .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let records = backend.records();
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0].original_value_fen, 368_000_000);
+    assert_eq!(records[0].fees[0].outside_academic.labour_fen, 12_050);
+
+    let list = get(&app, "/admin/instruments?notice=saved", &cookie).await;
+    assert!(
+        list.body.contains("LCMS-1") && list.body.contains("已保存"),
+        "{}",
+        list.body
+    );
+    let edit = get(&app, "/admin/instruments/LCMS-1/edit", &cookie).await;
+    assert!(edit.body.contains("value=\"3680000.00\""), "{}", edit.body);
+}
+
+#[tokio::test]
+async fn the_form_shows_every_bad_field_and_keeps_what_was_typed() {
+    let backend = MemoryBackend::seeded();
+    let app = app(&backend);
+    let cookie = page_login(&app, "admin").await;
+    let csrf = session_csrf(&app, &cookie).await;
+    let mut fields = instrument_form(&csrf, "bad id", "0102");
+    fields.push(("purchase_date", "2023-02-30"));
+    fields.push(("email", "not-an-email"));
+    fields.retain(|(k, _)| *k != "name_zh");
+    let reply = form(&app, "/admin/instruments", &cookie, &fields).await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    for message in [
+        "仪器编号为 1–64 个字母",
+        "此项必填",
+        "请按 2024-05-20 的格式",
+        "请填写有效的电子邮箱",
+    ] {
+        assert!(
+            reply.body.contains(message),
+            "missing {message}: {}",
+            reply.body
+        );
+    }
+    assert!(reply.body.contains("value=\"not-an-email\""));
+    assert!(backend.records().is_empty());
+
+    // The node refuses an unknown category: shown next to the category field.
+    let reply = form(
+        &app,
+        "/admin/instruments",
+        &cookie,
+        &instrument_form(&csrf, "X1", "9999"),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        reply.body.contains("不是分类表中的分类代码"),
+        "{}",
+        reply.body
+    );
+}
+
+#[tokio::test]
+async fn only_institution_admins_edit_and_every_form_needs_its_csrf_token() {
+    let backend = MemoryBackend::seeded();
+    let app = app(&backend);
+    let researcher = page_login(&app, "li").await;
+    assert_eq!(
+        get(&app, "/admin/instruments", &researcher).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let anonymous = get(&app, "/admin/instruments/new", "").await;
+    assert_eq!(anonymous.status, StatusCode::SEE_OTHER);
+
+    let admin = page_login(&app, "admin").await;
+    let reply = form(
+        &app,
+        "/admin/instruments",
+        &admin,
+        &instrument_form("forged", "A1", "0102"),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+    assert!(backend.records().is_empty());
+
+    let api = send(
+        &app,
+        request(Method::GET, "/api/v1/own/instruments", &researcher)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(api.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn the_search_api_answers_json_and_names_bad_parameters() {
+    let backend = MemoryBackend::seeded();
+    let app = app(&backend);
+    let cookie = page_login(&app, "admin").await;
+    let csrf = session_csrf(&app, &cookie).await;
+    form(
+        &app,
+        "/admin/instruments",
+        &cookie,
+        &instrument_form(&csrf, "LCMS-1", "0102"),
+    )
+    .await;
+
+    let reply = get(&app, "/api/v1/instruments?q=%E8%B4%A8%E8%B0%B1", "").await;
+    assert_eq!(reply.status, StatusCode::OK);
+    let json = reply.json();
+    assert_eq!(json["total"], 1);
+    let item = &json["items"][0];
+    for key in ["id", "institution_id", "name_zh", "name_en", "category"] {
+        assert!(item.get(key).is_some(), "missing {key}: {item}");
+    }
+    assert_eq!(item["id"], "dlut/LCMS-1");
+
+    let bad = get(&app, "/api/v1/instruments?min_wan=lots&mode=teleport", "").await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    let bad = bad.json();
+    let fields: Vec<&str> = bad["error"]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["min_wan", "mode"]);
+
+    let detail = get(&app, "/api/v1/instruments/dlut/LCMS-1", "").await;
+    assert_eq!(detail.json()["record"]["fees"][0]["unit"], "sample");
+    let encoded = get(&app, "/api/v1/instruments/dlut%2FLCMS-1", "").await;
+    assert_eq!(encoded.status, StatusCode::OK);
+    assert_eq!(
+        get(&app, "/api/v1/instruments/dlut/NOPE", "").await.status,
+        StatusCode::NOT_FOUND
+    );
+
+    let page = get(&app, "/instruments?q=%E8%B4%A8%E8%B0%B1", "").await;
+    assert!(page.body.contains("data-total=\"1\""), "{}", page.body);
+    let detail_page = get(&app, "/instruments/dlut/LCMS-1", "").await;
+    assert!(detail_page.body.contains("id=\"fee-table\""));
+    assert!(
+        detail_page.body.contains("160.50"),
+        "total of the outside academic tier: 20 + 20 + 120.50"
+    );
+}
+
+fn multipart(csrf: &str, file_name: &str, content: &str) -> (String, Vec<u8>) {
+    let boundary = "XBOUNDARYX";
+    let body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\n\
+         Content-Type: text/csv\r\n\r\n{content}\r\n--{boundary}--\r\n"
+    );
+    (
+        format!("multipart/form-data; boundary={boundary}"),
+        body.into_bytes(),
+    )
+}
+
+#[tokio::test]
+async fn an_import_is_previewed_then_confirmed_once_by_its_uploader() {
+    let backend = MemoryBackend::seeded().with(
+        "admin2",
+        AccountRole::InstitutionAdmin,
+        AccountState::Active,
+    );
+    let app = app(&backend);
+    let cookie = page_login(&app, "admin").await;
+    let csrf = session_csrf(&app, &cookie).await;
+    let (content_type, body) = multipart(&csrf, "list.csv", "A\nB");
+    let preview = send(
+        &app,
+        request(Method::POST, "/admin/instruments/import", &cookie)
+            .header(header::CONTENT_TYPE, content_type)
+            .body(Body::from(body))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(preview.status, StatusCode::OK, "{}", preview.body);
+    assert!(
+        preview.body.contains("id=\"good-count\">2<"),
+        "{}",
+        preview.body
+    );
+    let token = preview.hidden("token").unwrap();
+
+    // Another admin cannot claim the upload.
+    let other = page_login(&app, "admin2").await;
+    let other_csrf = session_csrf(&app, &other).await;
+    let stolen = form(
+        &app,
+        "/admin/instruments/import/confirm",
+        &other,
+        &[("csrf", &other_csrf), ("token", &token)],
+    )
+    .await;
+    assert!(stolen.body.contains("已过期"), "{}", stolen.body);
+
+    let done = form(
+        &app,
+        "/admin/instruments/import/confirm",
+        &cookie,
+        &[("csrf", &csrf), ("token", &token)],
+    )
+    .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        done.location(),
+        Some("/admin/instruments?notice=imported&count=2")
+    );
+    let again = form(
+        &app,
+        "/admin/instruments/import/confirm",
+        &cookie,
+        &[("csrf", &csrf), ("token", &token)],
+    )
+    .await;
+    assert!(again.body.contains("已过期"), "a token imports once");
+
+    let (content_type, body) = multipart(&csrf, "photo.jpg", "xx");
+    let refused = send(
+        &app,
+        request(Method::POST, "/admin/instruments/import", &cookie)
+            .header(header::CONTENT_TYPE, content_type)
+            .body(Body::from(body))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.body.contains("无法读取该文件"), "{}", refused.body);
+}
+
+#[tokio::test]
+async fn the_province_reviews_and_a_correction_needs_a_comment() {
+    let backend =
+        MemoryBackend::seeded().with("province", AccountRole::ProvinceAdmin, AccountState::Active);
+    let app = app(&backend);
+    let admin = page_login(&app, "admin").await;
+    let csrf = session_csrf(&app, &admin).await;
+    form(
+        &app,
+        "/admin/instruments",
+        &admin,
+        &instrument_form(&csrf, "LCMS-1", "0102"),
+    )
+    .await;
+    assert_eq!(
+        get(&app, "/province/reviews", &admin).await.status,
+        StatusCode::FORBIDDEN
+    );
+
+    let province = page_login(&app, "province").await;
+    let queue = get(&app, "/province/reviews", &province).await;
+    assert!(queue.body.contains("dlut/LCMS-1"), "{}", queue.body);
+    let csrf = session_csrf(&app, &province).await;
+    let refused = form(
+        &app,
+        "/province/reviews",
+        &province,
+        &[
+            ("csrf", &csrf),
+            ("id", "dlut/LCMS-1"),
+            ("verdict", "needs_correction"),
+            ("comment", ""),
+        ],
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let done = form(
+        &app,
+        "/province/reviews",
+        &province,
+        &[
+            ("csrf", &csrf),
+            ("id", "dlut/LCMS-1"),
+            ("verdict", "needs_correction"),
+            ("comment", "请补充验收日期"),
+        ],
+    )
+    .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        backend.reviews(),
+        vec![(
+            "dlut/LCMS-1".to_owned(),
+            ReviewVerdict::NeedsCorrection,
+            "请补充验收日期".to_owned()
+        )]
+    );
+}

@@ -1,0 +1,209 @@
+//! The catalogue half of [`MemoryBackend`]: this institution's records in a map, a plain
+//! substring "search" and a recorded review. Real search and signing are tested in the
+//! node; these tests exercise the web layer's routes, roles, forms and errors.
+
+use alliance_admin_ui::backend::{
+    CatalogueBackend, CatalogueFailure, CategoryOption, Download, Facets, ImportRow, ImportSummary,
+    InstitutionOption, InstrumentDetail, InstrumentPage, InstrumentSummary, Overview, ReviewState,
+    SearchParams, SheetFormat,
+};
+use alliance_protocol::{InstrumentRecord, ReviewVerdict};
+
+use super::MemoryBackend;
+
+fn detail(r: &InstrumentRecord) -> InstrumentDetail {
+    InstrumentDetail {
+        summary: InstrumentSummary {
+            id: r.id(),
+            institution_id: r.institution_id.to_string(),
+            institution_name_zh: "大连理工大学".into(),
+            institution_name_en: "Dalian University of Technology".into(),
+            local_id: r.local_id.clone(),
+            revision: r.revision,
+            name_zh: r.name_zh.clone(),
+            name_en: r.name_en.clone(),
+            model: r.model.clone(),
+            manufacturer: r.manufacturer.clone(),
+            category: r.classification_code.clone(),
+            category_name_zh: "质谱仪器".into(),
+            category_name_en: "Mass spectrometers".into(),
+            city: r.location.city.clone(),
+            original_value_fen: r.original_value_fen,
+            service_modes: r.service_modes.clone(),
+            status: r.status,
+            sharing_scope: r.sharing_scope,
+            review_state: ReviewState::Unreviewed,
+        },
+        record: r.clone(),
+        review: None,
+        availability: Vec::new(),
+    }
+}
+
+impl MemoryBackend {
+    /// The records saved so far, by local id.
+    pub fn records(&self) -> Vec<InstrumentRecord> {
+        let mut records: Vec<InstrumentRecord> = self.lock().records.values().cloned().collect();
+        records.sort_by(|a, b| a.local_id.cmp(&b.local_id));
+        records
+    }
+
+    /// Reviews recorded so far: (id, verdict, comment).
+    pub fn reviews(&self) -> Vec<(String, ReviewVerdict, String)> {
+        self.lock().reviews.clone()
+    }
+}
+
+impl CatalogueBackend for MemoryBackend {
+    async fn search_instruments(
+        &self,
+        params: SearchParams,
+    ) -> Result<InstrumentPage, CatalogueFailure> {
+        let items: Vec<InstrumentSummary> = self
+            .records()
+            .iter()
+            .filter(|r| r.name_zh.contains(&params.q) || r.name_en.contains(&params.q))
+            .map(|r| detail(r).summary)
+            .collect();
+        Ok(InstrumentPage {
+            total: items.len(),
+            page: params.page,
+            per_page: params.per_page,
+            items,
+        })
+    }
+
+    async fn instrument(&self, id: &str) -> Option<InstrumentDetail> {
+        self.records().iter().find(|r| r.id() == id).map(detail)
+    }
+
+    async fn facets(&self) -> Facets {
+        Facets {
+            categories: vec![CategoryOption {
+                code: "0102".into(),
+                name_zh: "质谱仪器".into(),
+                name_en: "Mass spectrometers".into(),
+                level: 2,
+            }],
+            institutions: vec![InstitutionOption {
+                id: "dlut".into(),
+                name_zh: "大连理工大学".into(),
+                name_en: "Dalian University of Technology".into(),
+                region: "辽宁省大连市".into(),
+            }],
+            cities: vec!["大连市".into()],
+        }
+    }
+
+    async fn overview(&self) -> Overview {
+        let records = self.records();
+        Overview {
+            instruments: records.len(),
+            value_fen: records.iter().map(|r| r.original_value_fen).sum(),
+            by_institution: Vec::new(),
+            by_category: Vec::new(),
+            by_city: Vec::new(),
+        }
+    }
+
+    async fn own_instruments(&self) -> Vec<InstrumentDetail> {
+        self.records().iter().map(detail).collect()
+    }
+
+    async fn own_instrument(&self, local_id: &str) -> Option<InstrumentDetail> {
+        self.lock().records.get(local_id).map(detail)
+    }
+
+    async fn save_instrument(
+        &self,
+        mut record: InstrumentRecord,
+    ) -> Result<InstrumentRecord, CatalogueFailure> {
+        if record.classification_code != "0102" {
+            return Err(CatalogueFailure::Invalid {
+                field: "classification_code".into(),
+                message: "unknown category".into(),
+            });
+        }
+        let mut inner = self.lock();
+        inner.issued += 1;
+        record.revision = inner.issued;
+        inner
+            .records
+            .insert(record.local_id.clone(), record.clone());
+        Ok(record)
+    }
+
+    async fn delete_instrument(&self, local_id: &str) -> Result<(), CatalogueFailure> {
+        self.lock()
+            .records
+            .remove(local_id)
+            .map(|_| ())
+            .ok_or(CatalogueFailure::NotFound)
+    }
+
+    async fn import_instruments(
+        &self,
+        file_name: &str,
+        bytes: Vec<u8>,
+        dry_run: bool,
+    ) -> Result<ImportSummary, CatalogueFailure> {
+        if !file_name.ends_with(".csv") {
+            return Err(CatalogueFailure::BadFile("not a spreadsheet".into()));
+        }
+        let rows = String::from_utf8_lossy(&bytes)
+            .lines()
+            .enumerate()
+            .map(|(i, line)| ImportRow {
+                row: i + 1,
+                local_id: line.to_owned(),
+                name_zh: line.to_owned(),
+                errors: Vec::new(),
+                change: "new".into(),
+            })
+            .collect::<Vec<_>>();
+        let good = rows.len();
+        if !dry_run {
+            self.lock().imports += 1;
+        }
+        Ok(ImportSummary {
+            dry_run,
+            rows,
+            good,
+            bad: 0,
+            imported: if dry_run { 0 } else { good },
+        })
+    }
+
+    async fn export_instruments(&self, _format: SheetFormat) -> Result<Download, CatalogueFailure> {
+        Ok(Download {
+            file_name: "dlut-instruments.csv".into(),
+            content_type: "text/csv; charset=utf-8",
+            bytes: b"local_id\n".to_vec(),
+        })
+    }
+
+    async fn import_template(&self, _format: SheetFormat) -> Result<Download, CatalogueFailure> {
+        self.export_instruments(SheetFormat::Csv).await
+    }
+
+    async fn review_queue(&self) -> Vec<InstrumentDetail> {
+        self.own_instruments().await
+    }
+
+    async fn review_instrument(
+        &self,
+        id: &str,
+        verdict: ReviewVerdict,
+        comment: String,
+        _reviewer: String,
+    ) -> Result<(), CatalogueFailure> {
+        if verdict == ReviewVerdict::NeedsCorrection && comment.is_empty() {
+            return Err(CatalogueFailure::Invalid {
+                field: "comment".into(),
+                message: "say what needs correcting".into(),
+            });
+        }
+        self.lock().reviews.push((id.to_owned(), verdict, comment));
+        Ok(())
+    }
+}
