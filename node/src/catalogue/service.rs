@@ -329,7 +329,9 @@ impl Catalogue {
         let stale = outcomes.len() - fresh.len();
         self.inner.counters.accepted(fresh.len() as u64);
         self.inner.counters.stale(stale as u64);
-        if !fresh.is_empty() {
+        if fresh.is_empty() {
+            self.inner.generation.send_modify(|g| *g += 1);
+        } else {
             self.absorb(fresh.iter().copied())?;
         }
         Ok(fresh.len())
@@ -338,11 +340,13 @@ impl Catalogue {
     /// Counts an entry refused by admission.
     pub fn count_rejection(&self, kind: RejectionKind) {
         self.inner.counters.rejected(kind);
+        self.inner.generation.send_modify(|g| *g += 1);
     }
 
     /// Counts an entry that was not news (seen before it reached [`Catalogue::receive`]).
     pub fn count_stale(&self) {
         self.inner.counters.stale(1);
+        self.inner.generation.send_modify(|g| *g += 1);
     }
 
     /// What was accepted and refused since start.
@@ -403,7 +407,7 @@ impl Catalogue {
         self.directory()
     }
 
-    /// A receiver bumped after every change to the catalogue.
+    /// A receiver bumped after every change to the catalogue and to its counters.
     pub fn changes(&self) -> watch::Receiver<u64> {
         self.inner.generation.subscribe()
     }

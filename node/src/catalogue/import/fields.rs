@@ -214,18 +214,20 @@ impl<'a> RowReader<'a> {
     /// The 分类代码, which must be in `classification`. A code typed as a number loses
     /// its leading zero in Excel (0102 → 102), so one- and three-digit codes get it back.
     pub fn classification(&mut self, classification: &Classification) -> String {
-        let Some(code) = self.required_text(Field::ClassificationCode, SHORT) else {
+        let Some(written) = self.required_text(Field::ClassificationCode, SHORT) else {
             return String::new();
         };
-        let code = if matches!(code.len(), 1 | 3) && code.bytes().all(|b| b.is_ascii_digit()) {
-            format!("0{code}")
+        let lost_zero =
+            matches!(written.len(), 1 | 3) && written.bytes().all(|b| b.is_ascii_digit());
+        let code = if lost_zero {
+            format!("0{written}")
         } else {
-            code
+            written.clone()
         };
         if classification.get(&code).is_none() {
             self.error(
                 Field::ClassificationCode,
-                format!("分类代码“{code}”不在仪器分类表中：请按“说明”工作表中的分类代码表填写"),
+                format!("分类代码“{written}”不在仪器分类表中：请按“说明”工作表中的分类代码表填写"),
             );
         }
         code

@@ -37,10 +37,9 @@ pub(super) fn build_report(
         .map(|row| read_instrument(&layout, row, main.date_1904, institution, classification))
         .collect();
     refuse_repeated_ids(&mut drafts);
-    let mut orphans = Vec::new();
-    if let Some((sheet, layout)) = fee_layout {
-        orphans = attach_fees(sheet, &layout, &mut drafts);
-    }
+    let orphans = fee_layout
+        .map(|(sheet, layout)| attach_fees(sheet, &layout, &mut drafts))
+        .unwrap_or_default();
     let rows = drafts
         .into_iter()
         .map(Draft::finish)

@@ -850,10 +850,39 @@ fn a_zip_declaring_more_than_it_may_unpack_is_refused_before_unpacking() {
 
 #[test]
 fn a_full_5000_row_catalogue_round_trips() {
-    let records: Vec<InstrumentRecord> =
-        (0..MAX_ROWS).map(|i| full_record(&format!("I-{i}"), 2)).collect();
+    let records: Vec<InstrumentRecord> = (0..MAX_ROWS)
+        .map(|i| full_record(&format!("I-{i}"), 2))
+        .collect();
     let bytes = export_xlsx(&records).unwrap();
     assert!(bytes.len() <= MAX_FILE_BYTES, "{} bytes", bytes.len());
     let report = import_xlsx(&bytes).unwrap();
     assert_eq!(good_records(&report), records);
+}
+
+#[test]
+fn damaged_files_are_refused_without_panicking() {
+    let workbook = export_xlsx(&[full_record("SEM-01", 3), minimal_record("M-1")]).unwrap();
+    // A cheap deterministic generator, so a failure can be replayed.
+    let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    for _ in 0..300 {
+        let mut damaged = workbook.clone();
+        let at = next() as usize % damaged.len();
+        match next() % 3 {
+            0 => damaged.truncate(at),
+            1 => damaged[at] ^= 1 << (next() % 8),
+            _ => damaged[at..].rotate_left(1),
+        }
+        let _ = import_xlsx(&damaged);
+        let _ = import_csv(&damaged);
+    }
+    let text = export_csv(&[full_record("SEM-01", 1)]);
+    for cut in 0..text.len() {
+        let _ = import_csv(&text[..cut]);
+    }
 }
