@@ -161,7 +161,7 @@ async fn pages_fit_a_phone_screen() {
     let province = start_province(dir.path(), "lnsti").await;
     let browser = Browser::start(true).await;
     let c = &browser.client;
-    for path in ["", "login", "register"] {
+    for path in ["", "login", "register", "instruments", "overview"] {
         c.goto(&format!("{}{path}", province.url())).await.unwrap();
         assert!(
             fits_the_screen(c).await,
@@ -178,4 +178,84 @@ async fn pages_fit_a_phone_screen() {
     );
     browser.close().await;
     province.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_researcher_finds_another_institutions_instrument_with_its_fees_and_calendar() {
+    trace();
+    let dir = tempfile::tempdir().unwrap();
+    let province = start_province(dir.path(), "lnsti").await;
+    let owner = start_member(dir.path(), &province, "dlut").await;
+    let home = start_member(dir.path(), &province, "neu").await;
+    let mut record = sample_record("dlut", "LCMS-1", "液相色谱-质谱联用仪");
+    record.opening_hours = "周一至周五 8:30–11:30，13:30–17:30".into();
+    record.fees = vec![alliance_protocol::FeeItem {
+        item_zh: "样品测试".into(),
+        item_en: "Sample test".into(),
+        unit: alliance_protocol::FeeUnit::Sample,
+        own_institution: fee(20, 10, 50),
+        alliance_member: fee(20, 15, 80),
+        outside_academic: fee(20, 20, 120),
+        enterprise: fee(30, 30, 200),
+    }];
+    owner.catalogue().save_record(record).await.unwrap();
+    wait_catalogue(&home, "record and digest reach neu", |c| {
+        c.instrument("dlut/LCMS-1")
+            .is_some_and(|v| v.availability.is_some())
+    })
+    .await;
+
+    let browser = Browser::start(false).await;
+    let c = &browser.client;
+    c.goto(&format!("{}instruments", home.url())).await.unwrap();
+    fill(c, "q", "质谱").await;
+    click_and_wait(c, "form[action='/instruments'] button[type=submit]").await;
+    let count = c
+        .find(Locator::Css("#result-count strong"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(count, "1", "{}", body_text(c).await);
+    click_and_wait(c, "a[href='/instruments/dlut/LCMS-1']").await;
+
+    let fees = c
+        .find(Locator::Id("fee-table"))
+        .await
+        .expect("the instrument page shows its fee table")
+        .text()
+        .await
+        .unwrap();
+    // Outside academic: 20 + 20 + 120 = 160 RMB per sample; enterprise 260.
+    assert!(
+        fees.contains("样品测试") && fees.contains("160.00") && fees.contains("260.00"),
+        "{fees}"
+    );
+    let free_slots = c
+        .find_all(Locator::Css("#calendar td.slot.free"))
+        .await
+        .unwrap()
+        .len();
+    assert!(
+        free_slots >= 5 * 8,
+        "a week of opening hours is free: {free_slots}"
+    );
+    assert!(
+        body_text(c).await.contains("dlut test institution")
+            || body_text(c).await.contains("dlut 测试单位")
+    );
+
+    browser.close().await;
+    for node in [home, owner, province] {
+        node.shutdown().await;
+    }
+}
+
+fn fee(materials: i64, operating: i64, labour: i64) -> alliance_protocol::FeeComponents {
+    alliance_protocol::FeeComponents {
+        materials_fen: materials * 100,
+        operating_fen: operating * 100,
+        labour_fen: labour * 100,
+    }
 }
