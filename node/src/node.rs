@@ -172,6 +172,7 @@ impl Node {
             CatalogueOptions {
                 confirm_revision: !config.network.bootstrap.is_empty(),
                 revision_wait: config.catalogue.revision_wait,
+                index_dir: Some(config.node.data_dir.join("search-index")),
             },
         )?;
         let network = net::start(

@@ -209,3 +209,43 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoked_members_records_disappear_from_search() {
+    trace();
+    let dir = tempfile::tempdir().unwrap();
+    let province = start_province(dir.path(), "lnsti").await;
+    let dlut = start_member(dir.path(), &province, "dlut").await;
+    let neu = start_member(dir.path(), &province, "neu").await;
+    save(&dlut, "MS-1", "液相色谱-质谱联用仪").await;
+    save(&neu, "MS-2", "气相色谱-质谱联用仪").await;
+    wait_catalogue(&neu, "both records on neu", |c| c.records().len() == 2).await;
+    let query = alliance_node::catalogue::SearchRequest {
+        query: alliance_node::catalogue::search::IndexQuery {
+            text: "质谱".into(),
+            ..Default::default()
+        },
+        free_between: None,
+        offset: 0,
+        limit: 10,
+    };
+    assert_eq!(neu.catalogue().search(&query).unwrap().total, 2);
+
+    let serial = dlut.certificate().serial;
+    let roster = province.province().unwrap().revoke(serial).await.unwrap();
+    province.net().offer_roster(roster.encode()).await.unwrap();
+    let version = roster.roster().version;
+    wait_state(&neu, "revocation reaches neu", |s| {
+        s.roster_version >= version
+    })
+    .await;
+    wait_catalogue(&neu, "dlut's record hidden", |c| c.records().len() == 1).await;
+    let results = neu.catalogue().search(&query).unwrap();
+    assert_eq!(results.total, 1);
+    assert_eq!(results.items[0].record.id(), "neu/MS-2");
+    assert!(neu.catalogue().instrument("dlut/MS-1").is_none());
+
+    for node in [neu, dlut, province] {
+        node.shutdown().await;
+    }
+}

@@ -12,16 +12,24 @@ use alliance_protocol::{
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct KeyDirectory {
     by_key: HashMap<[u8; 32], MembershipCertificate>,
+    /// The same certificates by institution (asked per record, so kept ready).
+    institutions: BTreeMap<InstitutionId, MembershipCertificate>,
 }
 
 impl KeyDirectory {
     /// A directory of these current certificates.
     pub fn new<'a>(certificates: impl IntoIterator<Item = &'a MembershipCertificate>) -> Self {
+        let by_key: HashMap<[u8; 32], MembershipCertificate> = certificates
+            .into_iter()
+            .map(|c| (c.node_public_key.to_bytes(), c.clone()))
+            .collect();
+        let institutions = by_key
+            .values()
+            .map(|c| (c.institution_id.clone(), c.clone()))
+            .collect();
         KeyDirectory {
-            by_key: certificates
-                .into_iter()
-                .map(|c| (c.node_public_key.to_bytes(), c.clone()))
-                .collect(),
+            by_key,
+            institutions,
         }
     }
 

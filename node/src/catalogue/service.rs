@@ -105,6 +105,8 @@ fn restricted(record: &InstrumentRecord, status: ReviewStatus) -> bool {
 #[derive(Debug, Default)]
 struct View {
     records: HashMap<String, Arc<InstrumentRecord>>,
+    /// Records held per institution (to know whose records to hide, without a scan).
+    per_institution: HashMap<InstitutionId, usize>,
     reviews: HashMap<String, ReviewAttestation>,
     digests: HashMap<String, AvailabilityDigest>,
 }
@@ -164,6 +166,8 @@ pub struct CatalogueOptions {
     /// whenever the node has peers to ask).
     pub confirm_revision: bool,
     pub revision_wait: Duration,
+    /// Where to keep the search index (rebuilt at every start); in memory if `None`.
+    pub index_dir: Option<std::path::PathBuf>,
 }
 
 /// Gossip queue of own entries; the network task drains it.
@@ -187,7 +191,10 @@ impl Catalogue {
             inner: Arc::new(Inner {
                 own,
                 key,
-                index: SearchIndex::new()?,
+                index: match &options.index_dir {
+                    Some(dir) => SearchIndex::in_dir(dir)?,
+                    None => SearchIndex::new()?,
+                },
                 view: RwLock::new(View::default()),
                 classification,
                 counters: Counters::default(),
@@ -277,14 +284,26 @@ impl Catalogue {
             for body in bodies {
                 match body {
                     EntryBody::Instrument(record) => {
-                        let extras =
-                            self.extras(record, view.reviews.get(&record.id()), &directory);
-                        self.inner.index.upsert(record, &extras)?;
-                        if record.deleted {
-                            view.records.remove(&record.id());
+                        let id = record.id();
+                        let extras = self.extras(record, view.reviews.get(&id), &directory);
+                        if view.records.contains_key(&id) || record.deleted {
+                            self.inner.index.upsert(record, &extras)?;
                         } else {
-                            view.records
-                                .insert(record.id(), Arc::new((**record).clone()));
+                            self.inner.index.insert(record, &extras)?;
+                        }
+                        let previous = if record.deleted {
+                            view.records.remove(&id)
+                        } else {
+                            view.records.insert(id, Arc::new((**record).clone()))
+                        };
+                        let count = view
+                            .per_institution
+                            .entry(record.institution_id.clone())
+                            .or_default();
+                        match (previous.is_some(), record.deleted) {
+                            (false, false) => *count += 1,
+                            (true, true) => *count = count.saturating_sub(1),
+                            _ => {}
                         }
                     }
                     EntryBody::Review(review) => {
@@ -308,7 +327,6 @@ impl Catalogue {
                 }
             }
         }
-        self.inner.index.commit()?;
         self.inner.generation.send_modify(|g| *g += 1);
         Ok(())
     }
@@ -335,6 +353,11 @@ impl Catalogue {
             self.absorb(fresh.iter().copied())?;
         }
         Ok(fresh.len())
+    }
+
+    /// Counts a sync page received and the bytes of its entries.
+    pub fn count_sync_page(&self, bytes: usize) {
+        self.inner.counters.sync_page(bytes as u64);
     }
 
     /// Counts an entry refused by admission.
@@ -399,6 +422,9 @@ impl Catalogue {
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         if **current != directory {
             *current = Arc::new(directory);
+            drop(current);
+            // Who is a member decides what is visible.
+            self.inner.generation.send_modify(|g| *g += 1);
         }
     }
 
@@ -675,13 +701,12 @@ impl Catalogue {
         let own = &self.inner.own.institution_id;
         let mut hidden: Vec<InstitutionId> = self
             .view()
-            .records
-            .values()
-            .map(|r| r.institution_id.clone())
-            .filter(|i| i != own && !directory.is_current(i))
+            .per_institution
+            .iter()
+            .filter(|(i, count)| **count > 0 && *i != own && !directory.is_current(i))
+            .map(|(i, _)| i.clone())
             .collect();
         hidden.sort();
-        hidden.dedup();
         hidden
     }
 

@@ -15,6 +15,8 @@ pub(super) struct Counters {
     not_member: AtomicU64,
     bad_signature: AtomicU64,
     wrong_owner: AtomicU64,
+    sync_pages: AtomicU64,
+    sync_bytes: AtomicU64,
 }
 
 /// A snapshot of the counters since the node started.
@@ -31,6 +33,9 @@ pub struct CatalogueStats {
     pub bad_signature: u64,
     /// Signed by a member about another institution's entries.
     pub wrong_owner: u64,
+    /// Anti-entropy pages received, and the bytes of the entries in them.
+    pub sync_pages: u64,
+    pub sync_bytes: u64,
 }
 
 impl CatalogueStats {
@@ -47,6 +52,11 @@ impl Counters {
 
     pub(super) fn stale(&self, n: u64) {
         self.stale.fetch_add(n, Ordering::Relaxed);
+    }
+
+    pub(super) fn sync_page(&self, bytes: u64) {
+        self.sync_pages.fetch_add(1, Ordering::Relaxed);
+        self.sync_bytes.fetch_add(bytes, Ordering::Relaxed);
     }
 
     pub(super) fn rejected(&self, kind: RejectionKind) {
@@ -70,6 +80,8 @@ impl Counters {
             not_member: get(&self.not_member),
             bad_signature: get(&self.bad_signature),
             wrong_owner: get(&self.wrong_owner),
+            sync_pages: get(&self.sync_pages),
+            sync_bytes: get(&self.sync_bytes),
         }
     }
 }

@@ -65,8 +65,13 @@ impl WebBackend {
             .catalogue
             .key_directory()
             .institutions()
-            .into_iter()
-            .map(|(id, c)| (id, (c.name_zh, c.name_en, c.region)))
+            .iter()
+            .map(|(id, c)| {
+                (
+                    id.clone(),
+                    (c.name_zh.clone(), c.name_en.clone(), c.region.clone()),
+                )
+            })
             .collect();
         names.insert(
             self.certificate.institution_id.clone(),

@@ -87,6 +87,8 @@ pub struct SearchIndex {
     writer: Mutex<IndexWriter>,
     reader: IndexReader,
     fields: Fields,
+    /// Changes were made since the last commit.
+    dirty: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for SearchIndex {
@@ -107,8 +109,20 @@ fn mode_term(mode: ServiceMode) -> &'static str {
 }
 
 impl SearchIndex {
-    /// An empty index.
+    /// An empty index in memory.
     pub fn new() -> Result<SearchIndex, SearchError> {
+        SearchIndex::create(None)
+    }
+
+    /// An empty index in `dir` (emptied first): the index is rebuilt from the store at
+    /// every start, so nothing in `dir` is kept. On disk, a large catalogue's segments
+    /// live in the page cache instead of the heap, and merging them does not copy them
+    /// around in memory.
+    pub fn in_dir(dir: &std::path::Path) -> Result<SearchIndex, SearchError> {
+        SearchIndex::create(Some(dir))
+    }
+
+    fn create(dir: Option<&std::path::Path>) -> Result<SearchIndex, SearchError> {
         let mut schema = Schema::builder();
         let text = TextOptions::default().set_indexing_options(
             TextFieldIndexing::default()
@@ -127,7 +141,17 @@ impl SearchIndex {
             names: schema.add_text_field("names", text.clone()),
             all: schema.add_text_field("all", text),
         };
-        let index = Index::create_in_ram(schema.build());
+        let index = match dir {
+            None => Index::create_in_ram(schema.build()),
+            Some(dir) => {
+                let io = |e: std::io::Error| SearchError(format!("{}: {e}", dir.display()));
+                if dir.exists() {
+                    std::fs::remove_dir_all(dir).map_err(io)?;
+                }
+                std::fs::create_dir_all(dir).map_err(io)?;
+                Index::create_in_dir(dir, schema.build())?
+            }
+        };
         index.tokenizers().register(
             tokenizer::INDEX_ANALYZER,
             tokenizer::analyzer(CjkTokenizer::index()),
@@ -141,6 +165,7 @@ impl SearchIndex {
             writer: Mutex::new(writer),
             reader,
             fields,
+            dirty: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
@@ -157,10 +182,32 @@ impl SearchIndex {
         record: &InstrumentRecord,
         extras: &IndexExtras,
     ) -> Result<(), SearchError> {
+        self.put(record, extras, true)
+    }
+
+    /// Adds a record the index does not hold yet: with no delete to apply, a bulk load
+    /// stays linear.
+    pub fn insert(
+        &self,
+        record: &InstrumentRecord,
+        extras: &IndexExtras,
+    ) -> Result<(), SearchError> {
+        self.put(record, extras, false)
+    }
+
+    fn put(
+        &self,
+        record: &InstrumentRecord,
+        extras: &IndexExtras,
+        replace: bool,
+    ) -> Result<(), SearchError> {
         let f = self.fields;
         let id = record.id();
         let writer = self.writer();
-        writer.delete_term(Term::from_field_text(f.id, &id));
+        self.dirty.store(true, std::sync::atomic::Ordering::Release);
+        if replace {
+            writer.delete_term(Term::from_field_text(f.id, &id));
+        }
         if record.deleted {
             return Ok(());
         }
@@ -210,10 +257,19 @@ impl SearchIndex {
         Ok(())
     }
 
-    /// Makes every change since the last commit searchable.
+    /// Makes every change since the last commit searchable. Searches call it, so a burst
+    /// of changes (a sync of thousands of records) costs one commit, paid by the next
+    /// search, instead of one per change.
     pub fn commit(&self) -> Result<(), SearchError> {
-        self.writer().commit()?;
-        self.reader.reload()?;
+        use std::sync::atomic::Ordering;
+        let mut writer = self.writer();
+        if self.dirty.swap(false, Ordering::AcqRel) {
+            if let Err(e) = writer.commit() {
+                self.dirty.store(true, Ordering::Release);
+                return Err(e.into());
+            }
+            self.reader.reload()?;
+        }
         Ok(())
     }
 
@@ -300,6 +356,7 @@ impl SearchIndex {
         limit: usize,
         keep: Option<&dyn Fn(&str) -> bool>,
     ) -> Result<(usize, Vec<String>), SearchError> {
+        self.commit()?;
         let searcher = self.reader.searcher();
         let query = self.build(q);
         let ids = |hits: Vec<(f32, tantivy::DocAddress)>| -> Result<Vec<String>, SearchError> {
@@ -341,6 +398,9 @@ impl SearchIndex {
 
     /// Documents in the index (for tests and status).
     pub fn len(&self) -> u64 {
+        if let Err(e) = self.commit() {
+            tracing::warn!(error = %e, "search index commit failed");
+        }
         self.reader.searcher().num_docs()
     }
 

@@ -43,96 +43,107 @@ impl CjkTokenizer {
         CjkTokenizer { for_query: true }
     }
 
-    /// The tokens of `text`, in order.
-    pub fn tokens(&self, text: &str) -> Vec<Token> {
-        let mut tokens = Vec::new();
-        let mut push = |from: usize, to: usize| {
-            tokens.push(Token {
-                offset_from: from,
-                offset_to: to,
-                position: tokens.len(),
-                text: text[from..to].to_owned(),
-                position_length: 1,
-            });
-        };
-        let chars: Vec<(usize, char)> = text.char_indices().collect();
-        let end_of = |i: usize| chars.get(i + 1).map_or(text.len(), |(o, _)| *o);
-        let mut i = 0;
-        while i < chars.len() {
-            let (start, c) = chars[i];
+    /// The byte spans of the tokens of `text`, in order.
+    pub fn spans(&self, text: &str) -> Vec<(usize, usize)> {
+        let mut spans = Vec::new();
+        let mut chars = text.char_indices().peekable();
+        // The previous character of the current CJK run, for bigrams.
+        let mut previous: Option<usize> = None;
+        let mut run_length = 0usize;
+        while let Some((at, c)) = chars.next() {
+            let end = at + c.len_utf8();
             if is_cjk(c) {
-                let mut j = i;
-                while j < chars.len() && is_cjk(chars[j].1) {
-                    j += 1;
+                if let Some(start) = previous {
+                    spans.push((start, end));
                 }
-                let run = j - i;
-                for (k, (offset, _)) in chars.iter().enumerate().take(j).skip(i) {
-                    if !self.for_query || run == 1 {
-                        push(*offset, end_of(k));
-                    }
-                    if k + 1 < j {
-                        push(*offset, end_of(k + 1));
-                    }
+                if !self.for_query {
+                    spans.push((at, end));
                 }
-                i = j;
+                previous = Some(at);
+                run_length += 1;
+                let run_ends = chars.peek().is_none_or(|(_, next)| !is_cjk(*next));
+                if run_ends && self.for_query && run_length == 1 {
+                    spans.push((at, end));
+                }
+                if run_ends {
+                    previous = None;
+                    run_length = 0;
+                }
             } else if c.is_alphanumeric() {
-                let mut j = i;
-                while j < chars.len() && chars[j].1.is_alphanumeric() && !is_cjk(chars[j].1) {
-                    j += 1;
+                let mut word_end = end;
+                while let Some((next_at, next)) = chars.peek().copied() {
+                    if !next.is_alphanumeric() || is_cjk(next) {
+                        break;
+                    }
+                    word_end = next_at + next.len_utf8();
+                    chars.next();
                 }
-                push(start, end_of(j - 1));
-                i = j;
-            } else {
-                i += 1;
+                spans.push((at, word_end));
             }
         }
-        tokens
+        spans
+    }
+
+    /// The tokens of `text`, in order.
+    pub fn tokens(&self, text: &str) -> Vec<Token> {
+        self.spans(text)
+            .into_iter()
+            .enumerate()
+            .map(|(position, (from, to))| Token {
+                offset_from: from,
+                offset_to: to,
+                position,
+                text: text[from..to].to_owned(),
+                position_length: 1,
+            })
+            .collect()
     }
 }
 
-/// A stream over precomputed tokens.
+/// A stream over precomputed spans; one token buffer is reused for every token, so
+/// indexing allocates per document, not per token.
 #[derive(Debug)]
-pub struct VecTokenStream {
-    tokens: Vec<Token>,
-    /// One past the current token; 0 before the first `advance`.
+pub struct SpanTokenStream<'a> {
+    text: &'a str,
+    spans: Vec<(usize, usize)>,
     next: usize,
-    /// Returned if `token` is called before `advance` or on an empty stream.
-    none: Token,
+    token: Token,
 }
 
-impl TokenStream for VecTokenStream {
+impl TokenStream for SpanTokenStream<'_> {
     fn advance(&mut self) -> bool {
-        if self.next < self.tokens.len() {
-            self.next += 1;
-            true
-        } else {
-            false
-        }
+        let Some(&(from, to)) = self.spans.get(self.next) else {
+            return false;
+        };
+        self.token.offset_from = from;
+        self.token.offset_to = to;
+        self.token.position = self.next;
+        self.token.text.clear();
+        self.token
+            .text
+            .push_str(self.text.get(from..to).unwrap_or_default());
+        self.next += 1;
+        true
     }
 
     fn token(&self) -> &Token {
-        self.next
-            .checked_sub(1)
-            .and_then(|i| self.tokens.get(i))
-            .unwrap_or(&self.none)
+        &self.token
     }
 
     fn token_mut(&mut self) -> &mut Token {
-        match self.next.checked_sub(1) {
-            Some(i) if i < self.tokens.len() => &mut self.tokens[i],
-            _ => &mut self.none,
-        }
+        &mut self.token
     }
 }
 
 impl Tokenizer for CjkTokenizer {
-    type TokenStream<'a> = VecTokenStream;
+    type TokenStream<'a> = SpanTokenStream<'a>;
 
-    fn token_stream<'a>(&'a mut self, text: &'a str) -> VecTokenStream {
-        VecTokenStream {
-            tokens: self.tokens(text),
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> SpanTokenStream<'a> {
+        SpanTokenStream {
+            spans: self.spans(text),
+            text,
             next: 0,
-            none: Token::default(),
+            token: Token::default(),
         }
     }
 }

@@ -90,6 +90,7 @@ impl EventLoop {
             return;
         }
         let catalogue = self.catalogue.clone();
+        catalogue.count_sync_page(page.entries.iter().map(Vec::len).sum());
         let directory = catalogue.key_directory();
         let commands = self.own_commands.clone();
         tokio::spawn(async move {
@@ -212,21 +213,41 @@ async fn apply_page(
     } = page;
     let checker = catalogue.clone();
     let directory = directory.clone();
-    // Signature checks are CPU work: keep them off the async threads.
+    // Signature checks are CPU work: keep them off the async threads, and spread a page
+    // over the cores.
     let (admitted, refused) = tokio::task::spawn_blocking(move || {
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let chunk = entries.len().div_ceil(threads).max(1);
+        let results: Vec<Vec<Result<alliance_protocol::Entry, admission::Rejection>>> =
+            std::thread::scope(|scope| {
+                let workers: Vec<_> = entries
+                    .chunks(chunk)
+                    .map(|part| {
+                        let directory = &directory;
+                        scope.spawn(move || {
+                            part.iter()
+                                .map(|bytes| admission::admit(bytes, directory))
+                                .collect::<Vec<_>>()
+                        })
+                    })
+                    .collect();
+                workers
+                    .into_iter()
+                    .map(|w| w.join().unwrap_or_default())
+                    .collect()
+            });
         let mut refused = 0usize;
-        let admitted: Vec<_> = entries
-            .iter()
-            .filter_map(|bytes| match admission::admit(bytes, &directory) {
-                Ok(entry) => Some(entry),
+        let mut admitted = Vec::with_capacity(entries.len());
+        for result in results.into_iter().flatten() {
+            match result {
+                Ok(entry) => admitted.push(entry),
                 Err(rejection) => {
                     tracing::warn!(reason = %rejection, "sync page entry refused");
                     checker.count_rejection(rejection.kind());
                     refused += 1;
-                    None
                 }
-            })
-            .collect();
+            }
+        }
         (admitted, refused)
     })
     .await
