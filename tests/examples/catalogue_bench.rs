@@ -387,7 +387,7 @@ async fn memory(dir: &Path, args: &Args, province: &NodeHandle) -> anyhow::Resul
         .context("no target dir")?;
     anyhow::ensure!(
         binary.exists(),
-        "{} is missing: cargo build --release -p alliance-node first",
+        "{} is missing: cargo build --release -p alliance-node --bin alliance first",
         binary.display()
     );
     let config = certified_member(dir, province, "solo", bootstrap_of(province)).await;
