@@ -14,37 +14,59 @@ pub enum MoneyError {
     TooLarge,
 }
 
-/// Parses yuan written like `1234`, `1,234.5` or `12.30` (thousands commas and a leading
-/// `¥` allowed) into fen.
+/// Parses yuan written like `1234`, `1,234.5`, `.5` or `12.30` (a leading `¥`, and
+/// thousands commas between proper groups of three, allowed) into fen. Trailing zeros
+/// carry no precision: `12.300` is 12.30 yuan.
 pub fn parse_yuan(text: &str) -> Result<i64, MoneyError> {
-    let text = text.trim().trim_start_matches(['¥', '￥']).trim();
-    let (negative, text) = match text.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, text),
-    };
-    let cleaned: String = text.chars().filter(|c| *c != ',').collect();
-    let (whole, fraction) = match cleaned.split_once('.') {
-        Some((w, f)) => (w, f),
-        None => (cleaned.as_str(), ""),
-    };
-    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    if !digits(whole) || !(fraction.is_empty() || digits(fraction)) {
+    let text = text.trim();
+    let text = text.strip_prefix(['¥', '￥']).map_or(text, str::trim_start);
+    if let Some(rest) = text.strip_prefix('-') {
+        // Only call it negative if it is a number at all; "-0" is zero.
+        return match parse_yuan(rest) {
+            Ok(0) => Ok(0),
+            Ok(_) | Err(MoneyError::TooPrecise | MoneyError::TooLarge) => Err(MoneyError::Negative),
+            Err(e) => Err(e),
+        };
+    }
+    let (whole, decimals) = text.split_once('.').unwrap_or((text, ""));
+    let whole = plain_digits(whole)?;
+    if !decimals.bytes().all(|b| b.is_ascii_digit()) || (whole.is_empty() && decimals.is_empty()) {
         return Err(MoneyError::NotANumber);
     }
-    let fraction = fraction.trim_end_matches('0');
-    if fraction.len() > 2 {
+    let decimals = decimals.trim_end_matches('0');
+    if decimals.len() > 2 {
         return Err(MoneyError::TooPrecise);
     }
-    if negative && (whole.bytes().any(|b| b != b'0') || !fraction.is_empty()) {
-        return Err(MoneyError::Negative);
+    let mut fen: i64 = 0;
+    for b in whole.bytes().chain(format!("{decimals:0<2}").bytes()) {
+        fen = fen
+            .checked_mul(10)
+            .and_then(|f| f.checked_add(i64::from(b - b'0')))
+            .ok_or(MoneyError::TooLarge)?;
     }
-    let yuan: i64 = whole.parse().map_err(|_| MoneyError::TooLarge)?;
-    let cents: i64 = format!("{fraction:0<2}")
-        .parse()
-        .map_err(|_| MoneyError::NotANumber)?;
-    yuan.checked_mul(100)
-        .and_then(|f| f.checked_add(cents))
-        .ok_or(MoneyError::TooLarge)
+    Ok(fen)
+}
+
+/// The digits of the whole part without thousands commas; "" stays "" (for ".5").
+fn plain_digits(whole: &str) -> Result<String, MoneyError> {
+    if !whole.contains(',') {
+        return if whole.bytes().all(|b| b.is_ascii_digit()) {
+            Ok(whole.to_owned())
+        } else {
+            Err(MoneyError::NotANumber)
+        };
+    }
+    // Commas only between proper groups of three: "1,234" but not "12,34".
+    let groups: Vec<&str> = whole.split(',').collect();
+    let well_grouped = groups.iter().enumerate().all(|(i, g)| {
+        let sizes = if i == 0 { 1..=3 } else { 3..=3 };
+        sizes.contains(&g.len()) && g.bytes().all(|b| b.is_ascii_digit())
+    });
+    if well_grouped {
+        Ok(groups.concat())
+    } else {
+        Err(MoneyError::NotANumber)
+    }
 }
 
 /// Writes fen as yuan with two decimals, e.g. `1234.50`.
@@ -66,6 +88,8 @@ mod tests {
         assert_eq!(parse_yuan("0.10"), Ok(10));
         assert_eq!(parse_yuan("7"), Ok(700));
         assert_eq!(parse_yuan("-0"), Ok(0));
+        assert_eq!(parse_yuan(".5"), Ok(50));
+        assert_eq!(parse_yuan("12.300"), Ok(1230));
     }
 
     #[test]
@@ -75,6 +99,7 @@ mod tests {
         assert_eq!(parse_yuan("abc"), Err(MoneyError::NotANumber));
         assert_eq!(parse_yuan(""), Err(MoneyError::NotANumber));
         assert_eq!(parse_yuan("1e5"), Err(MoneyError::NotANumber));
+        assert_eq!(parse_yuan("12,34"), Err(MoneyError::NotANumber));
         assert_eq!(
             parse_yuan("99999999999999999999"),
             Err(MoneyError::TooLarge)

@@ -34,9 +34,12 @@ impl Out {
         Out::Text(s.to_owned())
     }
 
-    /// The cell as CSV text.
+    /// The cell as CSV text. Text that a spreadsheet would run as a formula (`=`, `+`,
+    /// `-`, `@`, tab or carriage return first) gets a leading `'`, which spreadsheets show
+    /// as plain text and the importer removes again.
     fn csv(&self) -> String {
         match self {
+            Out::Text(s) if super::csv::looks_like_formula(s) => format!("'{s}"),
             Out::Text(s) | Out::Date(s) => s.clone(),
             Out::Money(fen) => money::format_yuan(*fen),
         }

@@ -1,6 +1,7 @@
 //! Amounts in yuan, read exactly into fen (0.01 yuan) and written back.
 //!
-//! Text is parsed digit by digit, never through a float. XLSX numbers are floats: the
+//! Text is parsed digit by digit, never through a float (the protocol's `parse_yuan`,
+//! shared with the web forms). XLSX numbers are floats: the
 //! nearest fen is taken only if the float is that amount up to rounding noise, so a
 //! third decimal is refused rather than rounded away.
 
@@ -32,63 +33,17 @@ impl MoneyError {
     }
 }
 
-/// Parses yuan written as text: digits with an optional point and at most two
-/// significant decimals; thousands commas and a leading ¥ are allowed.
+/// Parses yuan written as text (see [`alliance_protocol::money::parse_yuan`]), up to
+/// `max_fen`.
 pub(super) fn parse_text(text: &str, max_fen: i64) -> Result<i64, MoneyError> {
-    let text = text.trim();
-    let text = text.strip_prefix(['¥', '￥']).map_or(text, str::trim_start);
-    if let Some(rest) = text.strip_prefix('-') {
-        // Only call it negative if it is a number at all.
-        return match parse_text(rest, i64::MAX) {
-            Ok(0) => Ok(0),
-            Ok(_) | Err(MoneyError::TooPrecise | MoneyError::TooLarge { .. }) => {
-                Err(MoneyError::Negative)
-            }
-            Err(e) => Err(e),
-        };
-    }
-    let (whole, decimals) = text.split_once('.').unwrap_or((text, ""));
-    let whole = plain_digits(whole)?;
-    if !decimals.bytes().all(|b| b.is_ascii_digit()) || (whole.is_empty() && decimals.is_empty()) {
-        return Err(MoneyError::NotANumber);
-    }
-    // Trailing zeros carry no precision: "12.300" is 12.30 yuan.
-    let decimals = decimals.trim_end_matches('0');
-    if decimals.len() > 2 {
-        return Err(MoneyError::TooPrecise);
-    }
-    let mut fen: i64 = 0;
-    for b in whole.bytes().chain(format!("{decimals:0<2}").bytes()) {
-        fen = fen
-            .checked_mul(10)
-            .and_then(|f| f.checked_add(i64::from(b - b'0')))
-            .ok_or(MoneyError::TooLarge { max_fen })?;
-    }
-    if fen > max_fen {
-        return Err(MoneyError::TooLarge { max_fen });
-    }
-    Ok(fen)
-}
-
-/// The digits of the whole part, without thousands commas; "" stays "" (for ".5").
-fn plain_digits(whole: &str) -> Result<String, MoneyError> {
-    if !whole.contains(',') {
-        return if whole.bytes().all(|b| b.is_ascii_digit()) {
-            Ok(whole.to_owned())
-        } else {
-            Err(MoneyError::NotANumber)
-        };
-    }
-    // Commas only between proper groups of three: "1,234" but not "12,34".
-    let groups: Vec<&str> = whole.split(',').collect();
-    let well_grouped = groups.iter().enumerate().all(|(i, g)| {
-        let sizes = if i == 0 { 1..=3 } else { 3..=3 };
-        sizes.contains(&g.len()) && g.bytes().all(|b| b.is_ascii_digit())
-    });
-    if well_grouped {
-        Ok(groups.concat())
-    } else {
-        Err(MoneyError::NotANumber)
+    use alliance_protocol::money::{MoneyError as Parse, parse_yuan};
+    match parse_yuan(text) {
+        Ok(fen) if fen > max_fen => Err(MoneyError::TooLarge { max_fen }),
+        Ok(fen) => Ok(fen),
+        Err(Parse::NotANumber) => Err(MoneyError::NotANumber),
+        Err(Parse::Negative) => Err(MoneyError::Negative),
+        Err(Parse::TooPrecise) => Err(MoneyError::TooPrecise),
+        Err(Parse::TooLarge) => Err(MoneyError::TooLarge { max_fen }),
     }
 }
 
@@ -116,12 +71,7 @@ pub(super) fn from_number(yuan: f64, max_fen: i64) -> Result<i64, MoneyError> {
     Ok(fen)
 }
 
-/// Fen as yuan with two decimals, e.g. `1234.50`.
-pub(super) fn format_yuan(fen: i64) -> String {
-    let sign = if fen < 0 { "-" } else { "" };
-    let fen = fen.unsigned_abs();
-    format!("{sign}{}.{:02}", fen / 100, fen % 100)
-}
+pub(super) use alliance_protocol::money::format_yuan;
 
 /// Fen as yuan for an XLSX number cell.
 pub(super) fn to_number(fen: i64) -> f64 {

@@ -221,6 +221,21 @@ fn a_csv_export_imports_back_to_the_same_records() {
 }
 
 #[test]
+fn formula_like_text_is_exported_inert_and_imports_back_unchanged() {
+    let mut record = full_record("SEM-01", 1);
+    record.contact.phone = "+86 411 8470 6213".into();
+    record.accessories = "=HYPERLINK(\"http://evil.example\",\"点击\")".into();
+    record.main_functions = "-20 ℃ 低温样品台".into();
+    let csv = export_csv(std::slice::from_ref(&record));
+    let text = String::from_utf8_lossy(&csv);
+    assert!(text.contains("'+86 411"), "{text}");
+    assert!(text.contains("'=HYPERLINK"), "{text}");
+    assert!(!text.contains(",=HYPERLINK") && !text.contains("\"=HYPERLINK"));
+    let report = import_csv(&csv).unwrap();
+    assert_eq!(good_records(&report), vec![record]);
+}
+
+#[test]
 fn a_csv_export_has_room_for_the_first_fee_item_only() {
     let report = import_csv(&export_csv(&[full_record("SEM-01", 3)])).unwrap();
     let back = good_records(&report);
