@@ -72,7 +72,8 @@ pub struct InstrumentInput {
     pub fees: Vec<FeeInput>,
 }
 
-fn snake<T: Serialize>(value: T) -> String {
+/// An enum's snake_case name, as forms and JSON write it.
+pub(crate) fn snake<T: Serialize>(value: T) -> String {
     serde_json::to_value(value)
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned))

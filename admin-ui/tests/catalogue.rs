@@ -11,31 +11,7 @@ use axum::{
     body::Body,
     http::{Method, StatusCode, header},
 };
-use common::{MemoryBackend, PASSWORD, anonymous_form, app, form, get, request, send};
-
-async fn page_login(app: &axum::Router, username: &str) -> String {
-    let (cookie, csrf) = anonymous_form(app, "/login").await;
-    let reply = form(
-        app,
-        "/login",
-        &cookie,
-        &[
-            ("csrf", &csrf),
-            ("username", username),
-            ("password", PASSWORD),
-        ],
-    )
-    .await;
-    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
-    format!(
-        "alliance_session={}",
-        reply.cookie("alliance_session").unwrap()
-    )
-}
-
-async fn session_csrf(app: &axum::Router, cookie: &str) -> String {
-    get(app, "/me", cookie).await.hidden("csrf").unwrap()
-}
+use common::{MemoryBackend, app, form, get, page_login, request, send, session_csrf};
 
 fn instrument_form<'a>(
     csrf: &'a str,

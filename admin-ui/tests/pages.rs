@@ -6,33 +6,9 @@ mod common;
 
 use alliance_admin_ui::backend::AccountState;
 use axum::http::StatusCode;
-use common::{MemoryBackend, PASSWORD, Reply, anonymous_form, app, form, get};
-
-/// Signs in through the sign-in form; returns the `Cookie` header of the session.
-async fn page_login(app: &axum::Router, username: &str) -> String {
-    let (cookie, csrf) = anonymous_form(app, "/login").await;
-    let reply = form(
-        app,
-        "/login",
-        &cookie,
-        &[
-            ("csrf", &csrf),
-            ("username", username),
-            ("password", PASSWORD),
-        ],
-    )
-    .await;
-    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
-    format!(
-        "alliance_session={}",
-        reply.cookie("alliance_session").unwrap()
-    )
-}
-
-/// The session CSRF token of a signed-in page (from its sign-out form).
-async fn session_csrf(app: &axum::Router, cookie: &str) -> String {
-    get(app, "/me", cookie).await.hidden("csrf").unwrap()
-}
+use common::{
+    MemoryBackend, PASSWORD, Reply, anonymous_form, app, form, get, page_login, session_csrf,
+};
 
 fn assert_redirects_to_login(reply: &Reply, next: &str) {
     assert_eq!(reply.status, StatusCode::SEE_OTHER);

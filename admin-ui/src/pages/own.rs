@@ -9,7 +9,7 @@ use axum::{
     extract::{Path, Query, State},
     response::{IntoResponse, Redirect, Response},
 };
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use super::{
     Ctx, ErrorKind, FormErrors, Layout, PageForm, Refusal, encode_component,
@@ -21,7 +21,7 @@ use crate::{
     api::instruments::{download, sheet_format},
     backend::{AccountRole, Backend, CatalogueFailure, ReviewState},
     i18n::Strings,
-    instrument_input::{FORM_FEE_ROWS, FeeInput, InstrumentInput},
+    instrument_input::{FORM_FEE_ROWS, FeeInput, InstrumentInput, snake},
     render::Page,
     validate::{FieldError, Problem},
 };
@@ -152,13 +152,6 @@ struct FormPage {
     part_names: [&'static str; 3],
     errors: FormErrors,
     other_errors: Vec<String>,
-}
-
-fn snake<T: Serialize>(value: T) -> String {
-    serde_json::to_value(value)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
 }
 
 /// Fields the form shows an error beside.

@@ -398,3 +398,29 @@ pub async fn anonymous_form(app: &Router, uri: &str) -> (String, String) {
     let field = page.hidden("csrf").expect("a csrf field");
     (format!("csrf={cookie}"), field)
 }
+
+/// Signs in through the sign-in form; returns the `Cookie` header of the session.
+pub async fn page_login(app: &Router, username: &str) -> String {
+    let (cookie, csrf) = anonymous_form(app, "/login").await;
+    let reply = form(
+        app,
+        "/login",
+        &cookie,
+        &[
+            ("csrf", &csrf),
+            ("username", username),
+            ("password", PASSWORD),
+        ],
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    format!(
+        "alliance_session={}",
+        reply.cookie("alliance_session").unwrap()
+    )
+}
+
+/// The session CSRF token of a signed-in page (from its sign-out form).
+pub async fn session_csrf(app: &Router, cookie: &str) -> String {
+    get(app, "/me", cookie).await.hidden("csrf").unwrap()
+}
