@@ -6,7 +6,8 @@
 //!
 //! Modes:
 //! - `sync`: a province node holds `--instruments` signed records of `--institutions`
-//!   certified institutions; a fresh member bootstraps from it. Prints the time until the
+//!   certified institutions, each with its availability digest (unless
+//!   `--without-digests`); a fresh member bootstraps from it. Prints the time until the
 //!   member holds every record and the bytes of entries it received.
 //! - `search`: on that fresh member, a set of Chinese and English queries (some with
 //!   filters), each `--repeat` times: p50 and p99 latency of the catalogue's search.
@@ -28,8 +29,8 @@ use alliance_node::{
     province::IssueRequest,
 };
 use alliance_protocol::{
-    Entry, EntryBody, FeeComponents, FeeItem, FeeUnit, InstrumentRecord, Role, SecretKey,
-    ServiceMode,
+    AvailabilityDigest, Entry, EntryBody, FeeComponents, FeeItem, FeeUnit, InstrumentRecord, Role,
+    SecretKey, ServiceMode,
 };
 use alliance_tests::{bootstrap_of, certified_member, sample_record, start_member, start_province};
 use anyhow::Context;
@@ -58,6 +59,9 @@ struct Args {
     /// Repetitions of each search query.
     #[arg(long, default_value_t = 50)]
     repeat: usize,
+    /// Leave out the availability digests (one per record otherwise, as owners publish).
+    #[arg(long)]
+    without_digests: bool,
     /// Nodes in the propagation run (a province and members).
     #[arg(long, default_value_t = 20)]
     nodes: usize,
@@ -238,6 +242,9 @@ async fn synthetic_province(dir: &Path, args: &Args) -> anyhow::Result<NodeHandl
         province.net().offer_roster(roster.encode()).await?;
     }
     let started = Instant::now();
+    let monday = alliance_node::catalogue::digest::this_monday(chrono::Utc::now())
+        .format("%Y-%m-%d")
+        .to_string();
     let per_institution = args.instruments.div_ceil(args.institutions);
     let mut batch = Vec::new();
     let mut loaded = 0;
@@ -246,15 +253,29 @@ async fn synthetic_province(dir: &Path, args: &Args) -> anyhow::Result<NodeHandl
             if loaded == args.instruments {
                 break;
             }
-            let record = synthetic(&format!("inst{n:03}"), n * per_institution + j);
-            let mut record = record;
-            record.revision = j as u64 + 1;
+            let mut record = synthetic(&format!("inst{n:03}"), n * per_institution + j);
+            // Each digest comes just before its record: once a member holds every record
+            // (what the runs wait for), it holds every digest too.
+            record.revision = 2 * j as u64 + 2;
+            if !args.without_digests {
+                let digest = AvailabilityDigest {
+                    institution_id: record.institution_id.clone(),
+                    local_id: record.local_id.clone(),
+                    revision: record.revision - 1,
+                    first_day: monday.clone(),
+                    hours: alliance_node::catalogue::digest::hours(&record),
+                };
+                batch.push(Entry {
+                    bytes: digest.seal(key),
+                    body: EntryBody::Availability(digest),
+                });
+            }
             batch.push(Entry {
                 bytes: record.seal(key),
                 body: EntryBody::Instrument(Box::new(record)),
             });
             loaded += 1;
-            if batch.len() == 2_000 {
+            if batch.len() >= 2_000 {
                 province
                     .catalogue()
                     .receive(std::mem::take(&mut batch))
@@ -264,9 +285,14 @@ async fn synthetic_province(dir: &Path, args: &Args) -> anyhow::Result<NodeHandl
     }
     province.catalogue().receive(batch).await?;
     println!(
-        "loaded {} signed records of {} institutions into the province in {:.1} s",
+        "loaded {} signed records of {} institutions{} into the province in {:.1} s",
         province.catalogue().record_count(),
         args.institutions,
+        if args.without_digests {
+            ""
+        } else {
+            " with their digests"
+        },
         started.elapsed().as_secs_f64()
     );
     Ok(province)
@@ -436,9 +462,11 @@ async fn memory(dir: &Path, args: &Args, province: &NodeHandle) -> anyhow::Resul
             .unwrap_or_default()
     };
     println!(
-        "memory: a node process holding {} records: VmRSS {}, VmHWM {} (caught up in {:.1} s)",
+        "memory: a node process holding {} records: VmRSS {} (anonymous {}, file-backed {}), VmHWM {} (caught up in {:.1} s)",
         args.instruments,
         field("VmRSS:"),
+        field("RssAnon:"),
+        field("RssFile:"),
         field("VmHWM:"),
         started.elapsed().as_secs_f64()
     );

@@ -137,7 +137,7 @@ pub fn catalogue_of(node: &NodeHandle) -> Vec<(String, u64)> {
     node.catalogue()
         .records()
         .iter()
-        .map(|r| (r.id(), r.revision))
+        .map(|r| (r.id.clone(), r.revision))
         .collect()
 }
 

@@ -40,17 +40,12 @@ impl KeyDirectory {
 
     /// Whether `institution` is a current member.
     pub fn is_current(&self, institution: &InstitutionId) -> bool {
-        self.by_key
-            .values()
-            .any(|c| &c.institution_id == institution)
+        self.institutions.contains_key(institution)
     }
 
     /// Current institutions and their certificate, by id.
-    pub fn institutions(&self) -> BTreeMap<InstitutionId, MembershipCertificate> {
-        self.by_key
-            .values()
-            .map(|c| (c.institution_id.clone(), c.clone()))
-            .collect()
+    pub fn institutions(&self) -> &BTreeMap<InstitutionId, MembershipCertificate> {
+        &self.institutions
     }
 }
 

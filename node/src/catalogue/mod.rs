@@ -10,6 +10,7 @@
 //! - [`import`]: CSV/XLSX import, export and templates.
 //! - [`service`]: [`Catalogue`], what the rest of the node uses.
 //! - [`stats`]: counters of accepted and refused entries.
+//! - [`summary`]: what is kept in memory per record, and the visibility rules.
 
 pub mod admission;
 pub mod availability;
@@ -21,9 +22,11 @@ pub mod schedule;
 pub mod search;
 pub mod service;
 pub mod stats;
+pub mod summary;
 
 pub use service::{
-    Catalogue, CatalogueError, CatalogueOptions, InstrumentView, OUTGOING_QUEUE, ReviewStatus,
-    SearchRequest, SearchResults, VOLUNTARY_BELOW_FEN, review_status,
+    Catalogue, CatalogueError, CatalogueOptions, InstrumentView, OUTGOING_QUEUE, SearchRequest,
+    SearchResults,
 };
 pub use stats::CatalogueStats;
+pub use summary::{RecordSummary, ReviewStatus, VOLUNTARY_BELOW_FEN, review_status};

@@ -20,7 +20,7 @@ use std::{
 };
 
 use alliance_protocol::{
-    Entry, EntryBody, InstitutionId, UnverifiedEntry,
+    AvailabilityDigest, Entry, EntryBody, InstitutionId, InstrumentRecord, UnverifiedEntry,
     rpc::{OriginRevision, SyncRequest, SyncResponse},
 };
 
@@ -70,6 +70,26 @@ fn log_key(origin: &InstitutionId, revision: u64) -> Vec<u8> {
     key.push(0);
     key.extend_from_slice(&revision.to_be_bytes());
     key
+}
+
+/// Slots of instrument records start with this (see [`EntryBody::slot`]).
+const INSTRUMENT_SLOT: &str = "i/";
+/// Slots of availability digests start with this.
+const AVAILABILITY_SLOT: &str = "a/";
+
+/// Decodes stored (already verified) bytes that should hold an instrument record.
+fn instrument_of(bytes: &[u8]) -> Option<InstrumentRecord> {
+    match UnverifiedEntry::decode_stored(bytes) {
+        Ok(EntryBody::Instrument(record)) => Some(*record),
+        Ok(_) => {
+            tracing::error!("stored instrument slot holds another kind of entry");
+            None
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "stored instrument record is unreadable");
+            None
+        }
+    }
 }
 
 fn be_u64(bytes: &[u8]) -> Option<u64> {
@@ -148,6 +168,51 @@ impl Replica {
             .store
             .get(Space::Entries, &entry_key(origin, slot))?
             .map(|v| v.get(8..).unwrap_or_default().to_vec()))
+    }
+
+    /// The stored instrument record `local_id` of `origin` (its newest version, or its
+    /// tombstone), decoded.
+    pub fn instrument(
+        &self,
+        origin: &InstitutionId,
+        local_id: &str,
+    ) -> Result<Option<InstrumentRecord>, StoreError> {
+        let Some(bytes) = self.get(origin, &format!("{INSTRUMENT_SLOT}{local_id}"))? else {
+            return Ok(None);
+        };
+        Ok(instrument_of(&bytes))
+    }
+
+    /// The stored availability digest of instrument `local_id` of `origin`, decoded.
+    pub fn availability(
+        &self,
+        origin: &InstitutionId,
+        local_id: &str,
+    ) -> Result<Option<AvailabilityDigest>, StoreError> {
+        let Some(bytes) = self.get(origin, &format!("{AVAILABILITY_SLOT}{local_id}"))? else {
+            return Ok(None);
+        };
+        Ok(match UnverifiedEntry::decode_stored(&bytes) {
+            Ok(EntryBody::Availability(digest)) => Some(digest),
+            _ => {
+                tracing::error!(%origin, local_id, "stored availability digest is unreadable");
+                None
+            }
+        })
+    }
+
+    /// Every stored instrument record of `origin` (tombstones included), in slot order.
+    pub fn instruments_of(
+        &self,
+        origin: &InstitutionId,
+    ) -> Result<Vec<InstrumentRecord>, StoreError> {
+        let prefix = entry_key(origin, INSTRUMENT_SLOT);
+        Ok(self
+            .store
+            .scan_prefix(Space::Entries, &prefix)?
+            .iter()
+            .filter_map(|(_, value)| instrument_of(value.get(8..).unwrap_or_default()))
+            .collect())
     }
 
     /// Every stored entry, decoded (for building the search index at start).

@@ -21,10 +21,12 @@ use tokio::sync::{mpsc, watch};
 
 use super::{
     admission::{KeyDirectory, RejectionKind},
+    availability::FreeDays,
     classification::Classification,
     replica::{Applied, Replica},
     search::{IndexExtras, IndexQuery, SearchError, SearchIndex},
     stats::{CatalogueStats, Counters},
+    summary::{RecordSummary, ReviewStatus, VOLUNTARY_BELOW_FEN, restricted, review_status},
 };
 use crate::store::{Store, StoreError};
 
@@ -53,24 +55,6 @@ fn invalid(field: &'static str, message: impl Into<String>) -> CatalogueError {
     }
 }
 
-/// Instruments below this original value (300,000 RMB) are not in scope by rule (R8): an
-/// institution may enter them voluntarily, and they are shown to others only once the
-/// province has approved them.
-pub const VOLUNTARY_BELOW_FEN: i64 = 30_000_000;
-
-/// Where a record stands with the province.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ReviewStatus {
-    /// Not reviewed yet; in scope by rule, so shown.
-    Unreviewed,
-    /// Below the threshold and not approved yet: shown only to its institution.
-    AwaitingApproval,
-    Approved,
-    /// The province asked for a correction of the current (or an earlier) version.
-    NeedsCorrection,
-}
-
 /// Everything known about one instrument.
 #[derive(Debug, Clone)]
 pub struct InstrumentView {
@@ -81,34 +65,15 @@ pub struct InstrumentView {
     pub status: ReviewStatus,
 }
 
-/// The review state of `record` given the latest review of the instrument.
-pub fn review_status(
-    record: &InstrumentRecord,
-    review: Option<&ReviewAttestation>,
-) -> ReviewStatus {
-    use alliance_protocol::ReviewVerdict;
-    match review.map(|r| r.verdict) {
-        Some(ReviewVerdict::NeedsCorrection) => ReviewStatus::NeedsCorrection,
-        Some(ReviewVerdict::Approved) => ReviewStatus::Approved,
-        _ if record.original_value_fen < VOLUNTARY_BELOW_FEN => ReviewStatus::AwaitingApproval,
-        _ => ReviewStatus::Unreviewed,
-    }
-}
-
-/// Whether only the owner may see a record: internal ones, and voluntary ones the
-/// province has not approved.
-fn restricted(record: &InstrumentRecord, status: ReviewStatus) -> bool {
-    record.sharing_scope == alliance_protocol::SharingScope::Internal
-        || (record.original_value_fen < VOLUNTARY_BELOW_FEN && status != ReviewStatus::Approved)
-}
-
 #[derive(Debug, Default)]
 struct View {
-    records: HashMap<String, Arc<InstrumentRecord>>,
+    /// Summaries of the records held (not tombstones); full records are in the replica.
+    records: HashMap<String, RecordSummary>,
     /// Records held per institution (to know whose records to hide, without a scan).
     per_institution: HashMap<InstitutionId, usize>,
     reviews: HashMap<String, ReviewAttestation>,
-    digests: HashMap<String, AvailabilityDigest>,
+    /// Free days per instrument, from its digest (the digest itself is in the replica).
+    digests: HashMap<String, FreeDays>,
 }
 
 /// A search request as the web asks it.
@@ -245,7 +210,8 @@ impl Catalogue {
     ) -> IndexExtras {
         let classification = &self.inner.classification;
         let mut extras = IndexExtras::default();
-        if restricted(record, review_status(record, review)) {
+        let status = review_status(record.original_value_fen, review);
+        if restricted(record.sharing_scope, record.original_value_fen, status) {
             extras.visible_only_to = Some(record.institution_id.clone());
         }
         let mut text = Vec::new();
@@ -294,7 +260,7 @@ impl Catalogue {
                         let previous = if record.deleted {
                             view.records.remove(&id)
                         } else {
-                            view.records.insert(id, Arc::new((**record).clone()))
+                            view.records.insert(id, RecordSummary::of(record))
                         };
                         let count = view
                             .per_institution
@@ -315,14 +281,18 @@ impl Catalogue {
                         if newer {
                             view.reviews.insert(id.clone(), review.clone());
                             // Approval can change who may find the record.
-                            if let Some(record) = view.records.get(&id) {
-                                let extras = self.extras(record, Some(review), &directory);
-                                self.inner.index.upsert(record, &extras)?;
+                            if view.records.contains_key(&id)
+                                && let Some(record) = self.stored_record(&id)
+                            {
+                                let extras = self.extras(&record, Some(review), &directory);
+                                self.inner.index.upsert(&record, &extras)?;
                             }
                         }
                     }
                     EntryBody::Availability(digest) => {
-                        view.digests.insert(digest.instrument_id(), digest.clone());
+                        if let Some(free) = FreeDays::of(digest) {
+                            view.digests.insert(digest.instrument_id(), free);
+                        }
                     }
                 }
             }
@@ -484,10 +454,11 @@ impl Catalogue {
         mut record: InstrumentRecord,
     ) -> Result<InstrumentRecord, CatalogueError> {
         self.check_record(&record)?;
-        if let Some(current) = self.view().records.get(&record.id()) {
+        let held = self.view().records.contains_key(&record.id());
+        if held && let Some(current) = self.stored_record(&record.id()) {
             let mut same = record.clone();
             same.revision = current.revision;
-            if same == **current {
+            if same == current {
                 // Nothing changed: no new revision (re-importing a file is a no-op).
                 return Ok(same);
             }
@@ -558,9 +529,8 @@ impl Catalogue {
         let first_day = monday.format("%Y-%m-%d").to_string();
         let own = self.inner.own.institution_id.clone();
         let stale: Vec<Arc<InstrumentRecord>> = self
-            .all_views()
+            .institution_views(&own)
             .into_iter()
-            .filter(|v| v.record.institution_id == own)
             .filter(|v| {
                 v.availability.as_ref().is_none_or(|d| {
                     d.first_day != first_day || d.hours != super::digest::hours(&v.record)
@@ -628,15 +598,23 @@ impl Catalogue {
     /// Records the province has not reviewed in their current version, voluntary ones
     /// first, then by id.
     pub fn review_queue(&self) -> Vec<InstrumentView> {
-        let mut queue: Vec<InstrumentView> = self
-            .all_views()
-            .into_iter()
-            .filter(|v| {
-                v.review
-                    .as_ref()
-                    .is_none_or(|r| r.record_revision < v.record.revision)
-                    && self.directory().is_current(&v.record.institution_id)
-            })
+        let directory = self.directory();
+        let pending: Vec<String> = {
+            let view = self.view();
+            view.records
+                .values()
+                .filter(|s| {
+                    view.reviews
+                        .get(&s.id)
+                        .is_none_or(|r| r.record_revision < s.revision)
+                        && directory.is_current(&s.institution_id)
+                })
+                .map(|s| s.id.clone())
+                .collect()
+        };
+        let mut queue: Vec<InstrumentView> = pending
+            .iter()
+            .filter_map(|id| self.instrument_unfiltered(id))
             .collect();
         queue.sort_by_key(|v| {
             (
@@ -650,11 +628,10 @@ impl Catalogue {
     /// Deletes one of this institution's records with a signed tombstone.
     pub async fn delete_record(&self, local_id: &str) -> Result<(), CatalogueError> {
         let id = format!("{}/{local_id}", self.inner.own.institution_id);
-        let record = self
-            .view()
-            .records
-            .get(&id)
-            .cloned()
+        let held = self.view().records.contains_key(&id);
+        let record = held
+            .then(|| self.stored_record(&id))
+            .flatten()
             .ok_or(CatalogueError::NotFound(id))?;
         self.save_record(record.tombstone(0)).await?;
         Ok(())
@@ -669,30 +646,73 @@ impl Catalogue {
 
     /// Everything known about an instrument, if it exists and is visible here.
     pub fn instrument(&self, id: &str) -> Option<InstrumentView> {
-        let found = self.instrument_unfiltered(id)?;
-        self.visible(&found.record, found.status).then_some(found)
+        let visible = {
+            let view = self.view();
+            let summary = view.records.get(id)?;
+            let status = review_status(summary.original_value_fen, view.reviews.get(id));
+            self.visible(summary, status)
+        };
+        visible.then(|| self.instrument_unfiltered(id)).flatten()
     }
 
     /// Everything known about an instrument, whoever may see it (for its owner's admin
     /// pages and the province's review).
     pub fn instrument_unfiltered(&self, id: &str) -> Option<InstrumentView> {
-        let view = self.view();
-        let record = view.records.get(id)?.clone();
-        let review = view.reviews.get(id).cloned();
-        Some(InstrumentView {
-            status: review_status(&record, review.as_ref()),
-            review,
-            availability: view.digests.get(id).cloned(),
-            record,
-        })
+        let review = {
+            let view = self.view();
+            view.records.get(id)?;
+            view.reviews.get(id).cloned()
+        };
+        let record = self.stored_record(id)?;
+        let availability = self.stored_digest(&record);
+        Some(self.view_of(record, review, availability))
     }
 
-    fn visible(&self, record: &InstrumentRecord, status: ReviewStatus) -> bool {
+    fn view_of(
+        &self,
+        record: InstrumentRecord,
+        review: Option<ReviewAttestation>,
+        availability: Option<AvailabilityDigest>,
+    ) -> InstrumentView {
+        InstrumentView {
+            status: review_status(record.original_value_fen, review.as_ref()),
+            review,
+            availability,
+            record: Arc::new(record),
+        }
+    }
+
+    /// The availability digest of a record, read from the replica.
+    fn stored_digest(&self, record: &InstrumentRecord) -> Option<AvailabilityDigest> {
+        self.inner
+            .replica
+            .availability(&record.institution_id, &record.local_id)
+            .unwrap_or_else(|e| {
+                tracing::error!(id = record.id(), error = %e, "cannot read a digest");
+                None
+            })
+    }
+
+    /// The full record behind a summary, read from the replica.
+    fn stored_record(&self, id: &str) -> Option<InstrumentRecord> {
+        let (origin, local_id) = id.split_once('/')?;
+        let origin: InstitutionId = origin.parse().ok()?;
+        match self.inner.replica.instrument(&origin, local_id) {
+            Ok(record) => record.filter(|r| !r.deleted),
+            Err(e) => {
+                tracing::error!(id, error = %e, "cannot read an instrument record");
+                None
+            }
+        }
+    }
+
+    fn visible(&self, summary: &RecordSummary, status: ReviewStatus) -> bool {
         let own = &self.inner.own.institution_id;
-        if record.institution_id == *own {
+        if summary.institution_id == *own {
             return true;
         }
-        self.directory().is_current(&record.institution_id) && !restricted(record, status)
+        self.directory().is_current(&summary.institution_id)
+            && !restricted(summary.sharing_scope, summary.original_value_fen, status)
     }
 
     /// Institutions that hold records here but are no longer members.
@@ -723,7 +743,7 @@ impl Catalogue {
             self.view()
                 .digests
                 .get(id)
-                .is_some_and(|d| super::availability::has_free_hour(d, from, to))
+                .is_some_and(|d| d.any_between(from, to))
         };
         let (total, ids) = self.inner.index.search(
             &query,
@@ -735,44 +755,43 @@ impl Catalogue {
         Ok(SearchResults { total, items })
     }
 
-    /// Every visible instrument of one institution, by local id.
-    pub fn institution_records(&self, institution: &InstitutionId) -> Vec<Arc<InstrumentRecord>> {
-        self.records()
-            .into_iter()
-            .filter(|r| &r.institution_id == institution)
-            .collect()
-    }
-
-    /// Every visible instrument, by id.
-    pub fn records(&self) -> Vec<Arc<InstrumentRecord>> {
-        let mut records: Vec<Arc<InstrumentRecord>> = self
-            .all_views()
-            .into_iter()
-            .filter(|v| self.visible(&v.record, v.status))
-            .map(|v| v.record)
+    /// Every visible instrument, summarised, by id.
+    pub fn records(&self) -> Vec<RecordSummary> {
+        let view = self.view();
+        let mut records: Vec<RecordSummary> = view
+            .records
+            .values()
+            .filter(|s| {
+                let status = review_status(s.original_value_fen, view.reviews.get(&s.id));
+                self.visible(s, status)
+            })
+            .cloned()
             .collect();
-        records.sort_by_key(|r| r.id());
+        records.sort_by(|a, b| a.id.cmp(&b.id));
         records
     }
 
-    /// Every instrument held, visible or not, with its review state.
-    pub fn all_views(&self) -> Vec<InstrumentView> {
+    /// Every instrument of one institution held here, visible or not, with its review
+    /// state, by local id (read from the replica).
+    pub fn institution_views(&self, institution: &InstitutionId) -> Vec<InstrumentView> {
+        let records = match self.inner.replica.instruments_of(institution) {
+            Ok(records) => records,
+            Err(e) => {
+                tracing::error!(%institution, error = %e, "cannot read the institution's records");
+                return Vec::new();
+            }
+        };
         let view = self.view();
-        let mut all: Vec<InstrumentView> = view
-            .records
-            .iter()
-            .map(|(id, record)| {
-                let review = view.reviews.get(id).cloned();
-                InstrumentView {
-                    status: review_status(record, review.as_ref()),
-                    review,
-                    availability: view.digests.get(id).cloned(),
-                    record: record.clone(),
-                }
+        records
+            .into_iter()
+            .filter(|r| !r.deleted)
+            .map(|record| {
+                let id = record.id();
+                let review = view.reviews.get(&id).cloned();
+                let availability = self.stored_digest(&record);
+                self.view_of(record, review, availability)
             })
-            .collect();
-        all.sort_by_key(|v| v.record.id());
-        all
+            .collect()
     }
 
     /// The highest revision of `origin` held here.

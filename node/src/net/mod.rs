@@ -114,10 +114,11 @@ pub(crate) enum Command {
         addr: Multiaddr,
         reply: oneshot::Sender<Result<(), NetError>>,
     },
-    /// A sync page was verified and stored (sent by the network task to itself).
+    /// A sync page was verified and stored (sent to the network task by a sync's applier).
     SyncPageDone {
         peer: PeerId,
-        next: Option<alliance_protocol::rpc::OriginRevision>,
+        /// Which sync with that peer.
+        run: u64,
         fresh: usize,
         failed: bool,
     },

@@ -146,6 +146,10 @@ impl Drop for Inner {
     }
 }
 
+/// Writes a keyspace holds in memory before flushing them to disk. The engine's default
+/// (64 MiB) kept a whole synced catalogue in memory, twice over with the journal.
+const MEMTABLE_BYTES: u64 = 16 * 1024 * 1024;
+
 /// The node's store. Cheap to clone; every clone shares one engine and one committer.
 /// The committer stops when the last clone is dropped.
 #[derive(Debug, Clone)]
@@ -167,7 +171,11 @@ impl Store {
             .map_err(|e| StoreError::from_open(dir, e))?;
         let spaces = Space::ALL
             .iter()
-            .map(|space| db.keyspace(space.name(), KeyspaceCreateOptions::default))
+            .map(|space| {
+                db.keyspace(space.name(), || {
+                    KeyspaceCreateOptions::default().max_memtable_size(MEMTABLE_BYTES)
+                })
+            })
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| StoreError::from_open(dir, e))?;
         let counters = Arc::new(Counters::default());

@@ -13,7 +13,7 @@ use chrono::{Duration, NaiveDate};
 
 use super::WebBackend;
 use crate::catalogue::{
-    CatalogueError, InstrumentView, ReviewStatus, SearchRequest, search::IndexQuery,
+    CatalogueError, InstrumentView, RecordSummary, ReviewStatus, SearchRequest, search::IndexQuery,
 };
 
 impl From<CatalogueError> for CatalogueFailure {
@@ -223,7 +223,7 @@ impl CatalogueBackend for WebBackend {
             .catalogue
             .records()
             .iter()
-            .map(|r| r.location.city.clone())
+            .map(|r| r.city.clone())
             .filter(|c| !c.is_empty())
             .collect();
         cities.sort();
@@ -246,7 +246,7 @@ impl CatalogueBackend for WebBackend {
                    key: &str,
                    zh: &str,
                    en: &str,
-                   r: &InstrumentRecord| {
+                   r: &RecordSummary| {
             let tally = map.entry(key.to_owned()).or_insert_with(|| Tally {
                 key: key.to_owned(),
                 name_zh: zh.to_owned(),
@@ -268,13 +268,7 @@ impl CatalogueBackend for WebBackend {
                 .map(|c| (c.code.as_str(), c.name_zh.as_str(), c.name_en.as_str()))
                 .unwrap_or(("", "", ""));
             add(&mut by_category, code, zh, en, r);
-            add(
-                &mut by_city,
-                &r.location.city,
-                &r.location.city,
-                &r.location.city,
-                r,
-            );
+            add(&mut by_city, &r.city, &r.city, &r.city, r);
         }
         let sorted = |map: BTreeMap<String, Tally>| {
             let mut list: Vec<Tally> = map.into_values().collect();
@@ -296,9 +290,8 @@ impl CatalogueBackend for WebBackend {
         let names = self.institution_names();
         let own = &self.certificate.institution_id;
         self.catalogue
-            .all_views()
+            .institution_views(own)
             .iter()
-            .filter(|v| &v.record.institution_id == own)
             .map(|v| self.detail(v, &names))
             .collect()
     }

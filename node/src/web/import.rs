@@ -115,9 +115,8 @@ pub(super) fn export(
     let own = backend.catalogue.own_institution().clone();
     let records: Vec<InstrumentRecord> = backend
         .catalogue
-        .all_views()
+        .institution_views(&own)
         .into_iter()
-        .filter(|v| v.record.institution_id == own)
         .map(|v| (*v.record).clone())
         .collect();
     let base = format!("{own}-instruments-{}", stamp());

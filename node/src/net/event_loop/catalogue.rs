@@ -2,8 +2,8 @@
 //! validation, and anti-entropy — a sync with every newly verified member and with a
 //! random one periodically, page by page, served from and applied to the replica.
 //!
-//! Verifying and storing a page happens in a spawned task so the swarm keeps running; the
-//! task reports back with [`Command::SyncPageDone`], which asks for the next page.
+//! Pages are pipelined (see `sync_pipeline.rs`): verifying and storing happen off the
+//! swarm task, which hears back through `Command::SyncPageDone`.
 
 use alliance_protocol::{
     UnixTime,
@@ -11,13 +11,10 @@ use alliance_protocol::{
 };
 use libp2p::{PeerId, request_response::OutboundRequestId};
 
-use super::EventLoop;
+use super::{EventLoop, sync_pipeline::SyncRun};
 use crate::{
-    catalogue::{
-        Catalogue,
-        admission::{self, KeyDirectory},
-    },
-    net::{Command, NetEvent, topics},
+    catalogue::admission,
+    net::{NetEvent, topics},
 };
 
 /// Entries asked for per sync page.
@@ -32,13 +29,25 @@ impl EventLoop {
 
     /// Starts a sync with `peer` unless one is running.
     pub(super) fn start_sync(&mut self, peer: PeerId) {
-        if !self.syncing.insert(peer) {
+        if self.syncs.contains_key(&peer) {
             return;
         }
+        self.sync_runs += 1;
+        let run = SyncRun::start(
+            self.sync_runs,
+            peer,
+            self.catalogue.clone(),
+            self.own_commands.clone(),
+        );
+        self.syncs.insert(peer, run);
         self.request_page(peer, None);
     }
 
     fn request_page(&mut self, peer: PeerId, after: Option<OriginRevision>) {
+        let Some(run) = self.syncs.get_mut(&peer) else {
+            return;
+        };
+        run.unstored += 1;
         let request = self.catalogue.sync_request(after, SYNC_PAGE);
         let id = self
             .swarm
@@ -54,7 +63,7 @@ impl EventLoop {
             .membership
             .verified_peers()
             .map(|(peer, _)| *peer)
-            .filter(|peer| !self.syncing.contains(peer))
+            .filter(|peer| !self.syncs.contains_key(peer))
             .collect();
         if peers.is_empty() {
             return;
@@ -73,10 +82,11 @@ impl EventLoop {
         }
     }
 
-    /// A sync request failed or was refused: the sync with that peer is over.
+    /// A sync request failed or was refused: the sync with that peer is over (pages
+    /// already received are still stored).
     pub(super) fn sync_failed(&mut self, request_id: &OutboundRequestId) {
         if let Some(peer) = self.sync_requests.remove(request_id) {
-            self.syncing.remove(&peer);
+            self.syncs.remove(&peer);
         }
     }
 
@@ -89,62 +99,51 @@ impl EventLoop {
         if self.sync_requests.remove(&request_id).is_none() {
             return;
         }
-        let catalogue = self.catalogue.clone();
-        catalogue.count_sync_page(page.entries.iter().map(Vec::len).sum());
-        let directory = catalogue.key_directory();
-        let commands = self.own_commands.clone();
-        tokio::spawn(async move {
-            let next = page.next.clone();
-            let fresh = match apply_page(&catalogue, &directory, page).await {
-                Ok(fresh) => fresh,
-                Err(e) => {
-                    tracing::error!(%peer, error = %e, "cannot store a sync page");
-                    let _ = commands
-                        .send(Command::SyncPageDone {
-                            peer,
-                            next: None,
-                            fresh: 0,
-                            failed: true,
-                        })
-                        .await;
-                    return;
-                }
-            };
-            let _ = commands
-                .send(Command::SyncPageDone {
-                    peer,
-                    next,
-                    fresh,
-                    failed: false,
-                })
-                .await;
-        });
+        if self.membership.verified(&peer).is_none() {
+            self.syncs.remove(&peer);
+            return;
+        }
+        self.catalogue
+            .count_sync_page(page.entries.iter().map(Vec::len).sum());
+        let next = page.next.clone();
+        let directory = self.catalogue.key_directory();
+        let Some(run) = self.syncs.get_mut(&peer) else {
+            return;
+        };
+        run.received(page, directory);
+        if let Some(after) = next {
+            if run.has_room() {
+                self.request_page(peer, Some(after));
+            } else {
+                run.deferred = Some(after);
+            }
+        }
     }
 
     pub(super) fn on_sync_page_done(
         &mut self,
         peer: PeerId,
-        next: Option<OriginRevision>,
+        run_id: u64,
         fresh: usize,
         failed: bool,
     ) {
-        match next {
-            Some(after) if !failed && self.membership.verified(&peer).is_some() => {
-                self.sync_fresh
-                    .entry(peer)
-                    .and_modify(|n| *n += fresh)
-                    .or_insert(fresh);
-                self.request_page(peer, Some(after));
-            }
-            _ => {
-                self.syncing.remove(&peer);
-                let total = self.sync_fresh.remove(&peer).unwrap_or(0) + fresh;
-                if !failed {
-                    self.catalogue.mark_synced();
-                    tracing::debug!(%peer, fresh = total, "catalogue sync finished");
-                    self.emit(NetEvent::CatalogueSynced { peer, fresh: total });
-                }
-            }
+        let Some(run) = self.syncs.get_mut(&peer).filter(|r| r.id == run_id) else {
+            return;
+        };
+        run.unstored = run.unstored.saturating_sub(1);
+        run.fresh += fresh;
+        if failed {
+            self.syncs.remove(&peer);
+            return;
+        }
+        if let Some(after) = run.deferred.take() {
+            self.request_page(peer, Some(after));
+        } else if run.finished() {
+            let total = run.fresh;
+            self.syncs.remove(&peer);
+            self.catalogue.mark_synced();
+            tracing::debug!(%peer, fresh = total, "catalogue sync finished");
+            self.emit(NetEvent::CatalogueSynced { peer, fresh: total });
         }
     }
 
@@ -198,66 +197,4 @@ impl EventLoop {
         });
         Ok(true)
     }
-}
-
-/// Admits and stores one page; returns how many entries were news. The page's "complete"
-/// watermarks are taken only if every entry in it was admitted: a page with a refused
-/// entry vouches for nothing.
-async fn apply_page(
-    catalogue: &Catalogue,
-    directory: &KeyDirectory,
-    page: SyncResponse,
-) -> Result<usize, crate::catalogue::CatalogueError> {
-    let SyncResponse {
-        entries, complete, ..
-    } = page;
-    let checker = catalogue.clone();
-    let directory = directory.clone();
-    // Signature checks are CPU work: keep them off the async threads, and spread a page
-    // over the cores.
-    let (admitted, refused) = tokio::task::spawn_blocking(move || {
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let chunk = entries.len().div_ceil(threads).max(1);
-        let results: Vec<Vec<Result<alliance_protocol::Entry, admission::Rejection>>> =
-            std::thread::scope(|scope| {
-                let workers: Vec<_> = entries
-                    .chunks(chunk)
-                    .map(|part| {
-                        let directory = &directory;
-                        scope.spawn(move || {
-                            part.iter()
-                                .map(|bytes| admission::admit(bytes, directory))
-                                .collect::<Vec<_>>()
-                        })
-                    })
-                    .collect();
-                workers
-                    .into_iter()
-                    .map(|w| w.join().unwrap_or_default())
-                    .collect()
-            });
-        let mut refused = 0usize;
-        let mut admitted = Vec::with_capacity(entries.len());
-        for result in results.into_iter().flatten() {
-            match result {
-                Ok(entry) => admitted.push(entry),
-                Err(rejection) => {
-                    tracing::warn!(reason = %rejection, "sync page entry refused");
-                    checker.count_rejection(rejection.kind());
-                    refused += 1;
-                }
-            }
-        }
-        (admitted, refused)
-    })
-    .await
-    .map_err(|e| crate::catalogue::CatalogueError::Invalid {
-        field: "sync",
-        message: e.to_string(),
-    })?;
-    let fresh = catalogue.receive(admitted).await?;
-    if refused == 0 {
-        catalogue.finish_page(&complete).await?;
-    }
-    Ok(fresh)
 }

@@ -8,6 +8,7 @@
 //! - `handshake.rs`: admission, refusal, the rpc protocol, roster installation.
 //! - `gossip.rs`: announcements and the validation of every gossip message.
 //! - `catalogue.rs`: catalogue gossip and anti-entropy sync.
+//! - `sync_pipeline.rs`: one sync's pages, verified and stored in order.
 
 use std::{
     collections::{HashMap, HashSet},
@@ -29,6 +30,7 @@ use tokio_util::sync::CancellationToken;
 mod catalogue;
 mod gossip;
 mod handshake;
+mod sync_pipeline;
 
 use super::{
     Command, MeshState, NetClient, NetConfig, NetEvent, Network, SeenNode, VerifiedPeer,
@@ -169,9 +171,9 @@ pub(super) async fn start(
         catalogue,
         outgoing,
         own_commands: commands_tx,
-        syncing: HashSet::new(),
+        syncs: HashMap::new(),
+        sync_runs: 0,
         sync_requests: HashMap::new(),
-        sync_fresh: HashMap::new(),
         sync_after_roster: HashSet::new(),
     };
     event_loop.refresh_directory();
@@ -205,11 +207,11 @@ struct EventLoop {
     outgoing: mpsc::Receiver<Vec<u8>>,
     /// For tasks this loop spawns to report back.
     own_commands: mpsc::Sender<Command>,
-    /// Peers a catalogue sync is running with.
-    syncing: HashSet<PeerId>,
+    /// The catalogue sync running with each peer.
+    syncs: HashMap<PeerId, sync_pipeline::SyncRun>,
+    /// Syncs started so far (numbers the runs).
+    sync_runs: u64,
     sync_requests: HashMap<OutboundRequestId, PeerId>,
-    /// Fresh entries so far in each running sync.
-    sync_fresh: HashMap<PeerId, usize>,
     /// Peers to sync with once the roster they announced has arrived.
     sync_after_roster: HashSet<PeerId>,
 }
@@ -282,10 +284,10 @@ impl EventLoop {
             }
             Command::SyncPageDone {
                 peer,
-                next,
+                run,
                 fresh,
                 failed,
-            } => self.on_sync_page_done(peer, next, fresh, failed),
+            } => self.on_sync_page_done(peer, run, fresh, failed),
             Command::SyncNow => {
                 let peers: Vec<PeerId> =
                     self.membership.verified_peers().map(|(p, _)| *p).collect();
@@ -385,8 +387,7 @@ impl EventLoop {
             } => {
                 self.pending.remove(&peer_id);
                 self.identify_addrs.remove(&peer_id);
-                self.syncing.remove(&peer_id);
-                self.sync_fresh.remove(&peer_id);
+                self.syncs.remove(&peer_id);
                 self.sync_after_roster.remove(&peer_id);
                 self.sync_requests.retain(|_, peer| *peer != peer_id);
                 if self.membership.remove(&peer_id).is_some() {
