@@ -10,6 +10,8 @@
 //! - [`certificate`] and [`roster`]: alliance membership, verified against the root key.
 //! - [`record`], [`review`], [`availability`]: what the catalogue replicates, and
 //!   [`entry`], which opens any of them.
+//! - [`quote`]: fee quotes by user tier, broken down into materials, operating costs and
+//!   labour (R11).
 //! - [`rpc`]: node-to-node request-response messages, including catalogue sync.
 //! - [`armor`]: a text form for certificates and keys that survives e-mail and copy-paste.
 //! - [`limits`]: size limits every decoder enforces.
@@ -27,6 +29,7 @@ pub mod ids;
 pub mod keys;
 pub mod limits;
 pub mod money;
+pub mod quote;
 pub mod record;
 pub mod review;
 pub mod roster;
