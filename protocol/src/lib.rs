@@ -10,6 +10,7 @@
 //! - [`certificate`] and [`roster`]: alliance membership, verified against the root key.
 //! - [`record`], [`review`], [`availability`]: what the catalogue replicates, and
 //!   [`entry`], which opens any of them.
+//! - [`booking`]: what a user's home node and an instrument's owner say to each other.
 //! - [`quote`]: fee quotes by user tier, broken down into materials, operating costs and
 //!   labour (R11).
 //! - [`rpc`]: node-to-node request-response messages, including catalogue sync.
@@ -22,6 +23,7 @@
 pub mod announce;
 pub mod armor;
 pub mod availability;
+pub mod booking;
 pub mod certificate;
 pub mod entry;
 pub mod envelope;

@@ -298,7 +298,7 @@ impl InstrumentRecord {
     }
 }
 
-fn fee_to_proto(c: &FeeComponents) -> Option<proto::FeeComponents> {
+pub(crate) fn fee_to_proto(c: &FeeComponents) -> Option<proto::FeeComponents> {
     Some(proto::FeeComponents {
         materials_fen: c.materials_fen,
         operating_fen: c.operating_fen,
@@ -306,7 +306,9 @@ fn fee_to_proto(c: &FeeComponents) -> Option<proto::FeeComponents> {
     })
 }
 
-fn fee_from_proto(c: Option<proto::FeeComponents>) -> Result<FeeComponents, RecordError> {
+pub(crate) fn fee_from_proto(
+    c: Option<proto::FeeComponents>,
+) -> Result<FeeComponents, RecordError> {
     let c = c.unwrap_or_default();
     let parts = [c.materials_fen, c.operating_fen, c.labour_fen];
     // Cap each part at 10 million RMB so sums can never overflow.
