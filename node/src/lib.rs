@@ -9,11 +9,14 @@
 //! - [`net`]: the libp2p swarm task and its client.
 //! - [`store`]: durable storage over fjall with group commit; nothing else names the engine.
 //! - [`accounts`]: users, argon2 password hashes, sessions.
+//! - [`catalogue`]: the replicated instrument catalogue and its search.
+//! - [`booking`]: booking rules, the owner's calendar authority, calendar feeds.
 //! - [`web`] and [`control`]: the admin UI's backend and the local control API.
 //! - [`node`]: [`Node::start`] and [`NodeHandle`].
 //! - [`init`] and [`demo`]: setting up a node's files, and the four-node demo.
 
 pub mod accounts;
+pub mod booking;
 pub mod catalogue;
 pub mod config;
 pub mod control;

@@ -83,6 +83,12 @@ spaces! {
     EntryLog => "entry_log",
     /// Per origin, the revision up to which this node holds everything (u64 BE).
     Watermarks => "watermarks",
+    /// Bookings of this node's instruments, keyed `home \0 booking id`, valued JSON.
+    Bookings => "bookings",
+    /// Slots those bookings take, keyed `local id \0 start`, valued `end ‖ booking key`.
+    BookingSlots => "booking_slots",
+    /// Cancels that arrived before their request, by booking key.
+    BookingCancels => "booking_cancels",
     /// Scratch space for benchmarks and tests.
     Bench => "bench",
 }

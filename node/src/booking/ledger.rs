@@ -1,0 +1,546 @@
+//! The owner's calendar authority (R3): every request for one of this node's instruments
+//! is checked and, if it may, takes its slot in one serialised, durable step.
+//!
+//! Per instrument, a lock orders requests; under it the ledger checks idempotency, the
+//! rules and overlaps against the in-memory calendar, commits the booking and its answer
+//! (fsynced), and only then updates the calendar and lets the answer leave. Requests for
+//! different instruments run side by side and share the store's group commits.
+//!
+//! Keys: bookings by `home \0 booking_id` (the id is the home node's, so two homes
+//! cannot collide); the slots taken, by `local_id \0 start` (valued `end ‖ booking key`),
+//! are what is loaded at start; cancels that arrived before their request, by booking key.
+
+use std::{
+    collections::{BTreeMap, HashMap},
+    sync::{Arc, Mutex},
+};
+
+use alliance_protocol::{
+    FeeItem, InstitutionId, SecretKey, UnixTime,
+    booking::{BookingAnswer, BookingRequest, Outcome, Slot},
+    quote::{Usage, quote},
+};
+
+use super::{
+    rules::{BookingRules, InstrumentFacts, Proposal},
+    state::{Booking, BookingState},
+};
+use crate::store::{Batch, Space, Store, StoreError};
+
+/// Alternatives a conflict answer offers.
+const ALTERNATIVES: usize = 3;
+/// How far from the asked start alternatives are looked for.
+const ALTERNATIVE_SEARCH_SECONDS: i64 = 14 * 86_400;
+
+/// What can go wrong in the ledger.
+#[derive(Debug, thiserror::Error)]
+pub enum LedgerError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("booking id {0} was already used for another request")]
+    IdReused(String),
+    #[error("no booking {0}")]
+    NotFound(String),
+    #[error("a booking that is {from:?} cannot be {decision:?}")]
+    InvalidTransition {
+        from: BookingState,
+        decision: Decision,
+    },
+    #[error("the cancellation deadline has passed")]
+    TooLate,
+}
+
+/// What the owner knows when a request arrives, besides its calendar.
+#[derive(Debug, Clone)]
+pub struct RequestContext<'a> {
+    pub rules: &'a BookingRules,
+    pub facts: InstrumentFacts<'a>,
+    pub fees: &'a [FeeItem],
+    /// Whether the user holds a valid training certification for the instrument.
+    pub trained: bool,
+    pub now: UnixTime,
+}
+
+/// A signed answer and what it says.
+#[derive(Debug, Clone)]
+pub struct Answered {
+    pub answer: BookingAnswer,
+    pub signed: Vec<u8>,
+}
+
+/// What a manager (or the clock) decides about a booking.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Decision {
+    Approve,
+    Reject,
+    CancelByOwner,
+    Start,
+    NoShow,
+    Complete,
+}
+
+impl Decision {
+    /// The state a booking in `from` moves to, if this decision applies to it.
+    fn apply(self, from: BookingState) -> Option<BookingState> {
+        use BookingState as S;
+        match (self, from) {
+            (Decision::Approve, S::Held) => Some(S::Confirmed),
+            (Decision::Reject, S::Held) => Some(S::Rejected),
+            (Decision::CancelByOwner, S::Held | S::Confirmed) => Some(S::Cancelled),
+            (Decision::Start, S::Confirmed) => Some(S::InUse),
+            (Decision::NoShow, S::Confirmed) => Some(S::NoShow),
+            (Decision::Complete, S::Confirmed | S::InUse) => Some(S::Completed),
+            _ => None,
+        }
+    }
+}
+
+/// What a user's cancel did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CancelOutcome {
+    Cancelled(Box<Booking>),
+    /// No request yet: the cancel is remembered and the request will be refused.
+    Remembered,
+    /// Already over (rejected, cancelled, completed…): nothing changed.
+    AlreadyFinal(Box<Booking>),
+}
+
+/// Slots taken on one instrument: start → (end, booking key).
+#[derive(Debug, Default)]
+struct Calendar {
+    taken: BTreeMap<i64, (i64, Vec<u8>)>,
+}
+
+impl Calendar {
+    fn overlaps(&self, slot: &Slot) -> bool {
+        // Taken slots never overlap each other, so only the last one starting before
+        // the asked end can reach into it.
+        self.taken
+            .range(..slot.end.0)
+            .next_back()
+            .is_some_and(|(_, (end, _))| *end > slot.start.0)
+    }
+}
+
+fn booking_key(home: &InstitutionId, booking_id: &str) -> Vec<u8> {
+    let mut key = home.as_str().as_bytes().to_vec();
+    key.push(0);
+    key.extend_from_slice(booking_id.as_bytes());
+    key
+}
+
+fn slot_key(local_id: &str, start: i64) -> Vec<u8> {
+    let mut key = local_id.as_bytes().to_vec();
+    key.push(0);
+    // Offset so that the big-endian bytes sort like the (possibly negative) number.
+    key.extend_from_slice(&(start as u64 ^ (1 << 63)).to_be_bytes());
+    key
+}
+
+fn corrupt(what: &str) -> StoreError {
+    StoreError::Engine(format!("booking store holds a malformed {what}"))
+}
+
+struct Inner {
+    store: Store,
+    key: SecretKey,
+    calendars: Mutex<HashMap<String, Arc<tokio::sync::Mutex<Calendar>>>>,
+    /// Held bookings by when their hold lapses: (until, booking key) → local id.
+    holds: Mutex<BTreeMap<(i64, Vec<u8>), String>>,
+}
+
+/// The ledger. Cheap to clone.
+#[derive(Clone)]
+pub struct Ledger {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Ledger {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ledger").finish_non_exhaustive()
+    }
+}
+
+impl Ledger {
+    /// Loads the slots taken and the holds pending from `store`; answers are signed
+    /// with `key` (the node's).
+    pub fn open(store: Store, key: SecretKey) -> Result<Ledger, StoreError> {
+        let mut calendars: HashMap<String, Calendar> = HashMap::new();
+        let mut holds = BTreeMap::new();
+        for (slot, value) in store.scan_prefix(Space::BookingSlots, b"")? {
+            let local_id = slot
+                .split(|b| *b == 0)
+                .next()
+                .and_then(|l| std::str::from_utf8(l).ok())
+                .ok_or_else(|| corrupt("slot key"))?
+                .to_owned();
+            let end = value
+                .get(..8)
+                .and_then(|b| b.try_into().ok())
+                .map(i64::from_be_bytes)
+                .ok_or_else(|| corrupt("slot"))?;
+            let key = value.get(8..).unwrap_or_default().to_vec();
+            let booking: Booking = store
+                .get_json(Space::Bookings, &key)?
+                .ok_or_else(|| corrupt("slot without its booking"))?;
+            if let Some(until) = booking.hold_until
+                && booking.state == BookingState::Held
+            {
+                holds.insert((until.0, key.clone()), local_id.clone());
+            }
+            calendars
+                .entry(local_id)
+                .or_default()
+                .taken
+                .insert(booking.start.0, (end, key));
+        }
+        Ok(Ledger {
+            inner: Arc::new(Inner {
+                store,
+                key,
+                calendars: Mutex::new(
+                    calendars
+                        .into_iter()
+                        .map(|(id, c)| (id, Arc::new(tokio::sync::Mutex::new(c))))
+                        .collect(),
+                ),
+                holds: Mutex::new(holds),
+            }),
+        })
+    }
+
+    fn calendar(&self, local_id: &str) -> Arc<tokio::sync::Mutex<Calendar>> {
+        // Nothing is left half-done under this lock, so a poisoned one is still sound.
+        let mut calendars = self
+            .inner
+            .calendars
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        calendars.entry(local_id.to_owned()).or_default().clone()
+    }
+
+    fn holds(&self) -> std::sync::MutexGuard<'_, BTreeMap<(i64, Vec<u8>), String>> {
+        self.inner
+            .holds
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// A booking of this node's instruments.
+    pub fn booking(
+        &self,
+        home: &InstitutionId,
+        booking_id: &str,
+    ) -> Result<Option<Booking>, StoreError> {
+        self.inner
+            .store
+            .get_json(Space::Bookings, &booking_key(home, booking_id))
+    }
+
+    /// Answers a request: the same answer for the same booking id, whatever happens in
+    /// between; otherwise the first rule it breaks, a conflict, a hold or a confirmation.
+    pub async fn request(
+        &self,
+        request: &BookingRequest,
+        context: &RequestContext<'_>,
+    ) -> Result<Answered, LedgerError> {
+        let key = booking_key(&request.user.home_institution, &request.booking_id);
+        let calendar = self.calendar(&request.local_id);
+        let mut calendar = calendar.lock().await;
+        let store = &self.inner.store;
+        if let Some(existing) = store.get_json::<Booking>(Space::Bookings, &key)? {
+            if existing.local_id != request.local_id
+                || existing.start != request.start
+                || existing.end != request.end
+            {
+                return Err(LedgerError::IdReused(request.booking_id.clone()));
+            }
+            let answer = BookingAnswer::open(&existing.answer, &self.inner.key.public())
+                .map_err(|e| corrupt(&format!("answer ({e})")))?;
+            return Ok(Answered {
+                answer,
+                signed: existing.answer,
+            });
+        }
+        let cancelled_first = store.get(Space::BookingCancels, &key)?.is_some();
+        let outcome = self.decide_request(request, context, &calendar, cancelled_first);
+        let state = match outcome {
+            Outcome::Held { .. } => BookingState::Held,
+            Outcome::Confirmed => BookingState::Confirmed,
+            Outcome::Rejected { .. } | Outcome::Conflict { .. } => BookingState::Rejected,
+        };
+        let usage = Usage {
+            mode: request.mode,
+            minutes: u32::try_from((request.end.0 - request.start.0) / 60).unwrap_or(u32::MAX),
+            samples: request.samples,
+        };
+        let answer = BookingAnswer {
+            booking_id: request.booking_id.clone(),
+            outcome,
+            quote: quote(context.fees, request.user.tier, &usage),
+            answered_at: context.now,
+        };
+        let signed = answer.seal(&self.inner.key);
+        let mut booking = Booking::from_request(request, state, context.now);
+        if let Outcome::Held { until } = &answer.outcome {
+            booking.hold_until = Some(*until);
+        }
+        booking.answer = signed.clone();
+        let mut batch = Batch::new();
+        batch.put_json(Space::Bookings, key.clone(), &booking)?;
+        if cancelled_first {
+            batch.delete(Space::BookingCancels, key.clone());
+        }
+        if state.occupies_slot() {
+            let mut value = request.end.0.to_be_bytes().to_vec();
+            value.extend_from_slice(&key);
+            batch.put(
+                Space::BookingSlots,
+                slot_key(&request.local_id, request.start.0),
+                value,
+            );
+        }
+        store.commit(batch).await?;
+        if state.occupies_slot() {
+            calendar
+                .taken
+                .insert(request.start.0, (request.end.0, key.clone()));
+        }
+        if let Some(until) = booking.hold_until {
+            self.holds()
+                .insert((until.0, key), request.local_id.clone());
+        }
+        Ok(Answered { answer, signed })
+    }
+
+    fn decide_request(
+        &self,
+        request: &BookingRequest,
+        context: &RequestContext<'_>,
+        calendar: &Calendar,
+        cancelled_first: bool,
+    ) -> Outcome {
+        if cancelled_first {
+            return Outcome::Rejected {
+                code: "cancelled".into(),
+                reason: "该预约在到达前已被取消".into(),
+            };
+        }
+        let proposal = Proposal {
+            slot: request.slot(),
+            tier: request.user.tier,
+            mode: request.mode,
+            trained: context.trained,
+            now: context.now,
+        };
+        if let Err(refusal) = context.rules.check(&context.facts, &proposal) {
+            return Outcome::Rejected {
+                code: refusal.code.into(),
+                reason: refusal.reason,
+            };
+        }
+        if calendar.overlaps(&proposal.slot) {
+            return Outcome::Conflict {
+                nearest_free: nearest_free(context, calendar, &proposal),
+            };
+        }
+        if context.rules.needs_approval(request.user.tier) {
+            Outcome::Held {
+                until: context.rules.hold_until(context.now),
+            }
+        } else {
+            Outcome::Confirmed
+        }
+    }
+
+    /// A user's cancel (through the home node). A confirmed booking can be cancelled
+    /// only until the rules' deadline; a held one at any time.
+    pub async fn cancel(
+        &self,
+        home: &InstitutionId,
+        booking_id: &str,
+        local_id: &str,
+        rules: &BookingRules,
+        by: &str,
+        now: UnixTime,
+    ) -> Result<CancelOutcome, LedgerError> {
+        let key = booking_key(home, booking_id);
+        let calendar = self.calendar(local_id);
+        let mut calendar = calendar.lock().await;
+        let store = &self.inner.store;
+        let Some(mut booking) = store.get_json::<Booking>(Space::Bookings, &key)? else {
+            let mut batch = Batch::new();
+            batch.put_json(Space::BookingCancels, key, &now)?;
+            store.commit(batch).await?;
+            return Ok(CancelOutcome::Remembered);
+        };
+        if booking.state.is_final() {
+            return Ok(CancelOutcome::AlreadyFinal(Box::new(booking)));
+        }
+        if booking.state != BookingState::Held && !rules.may_cancel(booking.start, now) {
+            return Err(LedgerError::TooLate);
+        }
+        booking.transition(BookingState::Cancelled, by, "", now);
+        self.store_change(&key, &booking, &mut calendar).await?;
+        Ok(CancelOutcome::Cancelled(Box::new(booking)))
+    }
+
+    /// A manager's decision about a booking.
+    pub async fn decide(
+        &self,
+        home: &InstitutionId,
+        booking_id: &str,
+        decision: Decision,
+        by: &str,
+        note: &str,
+        now: UnixTime,
+    ) -> Result<Booking, LedgerError> {
+        let key = booking_key(home, booking_id);
+        let Some(found) = self
+            .inner
+            .store
+            .get_json::<Booking>(Space::Bookings, &key)?
+        else {
+            return Err(LedgerError::NotFound(booking_id.to_owned()));
+        };
+        let calendar = self.calendar(&found.local_id);
+        let mut calendar = calendar.lock().await;
+        // Read again under the instrument's lock: it may have changed meanwhile.
+        let mut booking = self
+            .inner
+            .store
+            .get_json::<Booking>(Space::Bookings, &key)?
+            .ok_or_else(|| LedgerError::NotFound(booking_id.to_owned()))?;
+        let to = decision
+            .apply(booking.state)
+            .ok_or(LedgerError::InvalidTransition {
+                from: booking.state,
+                decision,
+            })?;
+        booking.transition(to, by, note, now);
+        self.store_change(&key, &booking, &mut calendar).await?;
+        Ok(booking)
+    }
+
+    /// Writes a changed booking; frees its slot if it no longer takes one.
+    async fn store_change(
+        &self,
+        key: &[u8],
+        booking: &Booking,
+        calendar: &mut Calendar,
+    ) -> Result<(), StoreError> {
+        let mut batch = Batch::new();
+        batch.put_json(Space::Bookings, key.to_vec(), booking)?;
+        let frees = !booking.state.occupies_slot();
+        if frees {
+            batch.delete(
+                Space::BookingSlots,
+                slot_key(&booking.local_id, booking.start.0),
+            );
+        }
+        self.inner.store.commit(batch).await?;
+        if frees
+            && calendar
+                .taken
+                .get(&booking.start.0)
+                .is_some_and(|(_, k)| k == key)
+        {
+            calendar.taken.remove(&booking.start.0);
+        }
+        if booking.state != BookingState::Held {
+            self.holds().retain(|(_, k), _| k != key);
+        }
+        Ok(())
+    }
+
+    /// When the next hold lapses, if any is pending.
+    pub fn next_hold_expiry(&self) -> Option<UnixTime> {
+        self.holds()
+            .keys()
+            .next()
+            .map(|(until, _)| UnixTime(*until))
+    }
+
+    /// Lapses every hold due by `now`, freeing its slot; returns the bookings changed.
+    pub async fn expire_holds(&self, now: UnixTime) -> Result<Vec<Booking>, LedgerError> {
+        let due: Vec<(Vec<u8>, String)> = self
+            .holds()
+            .iter()
+            .take_while(|((until, _), _)| *until <= now.0)
+            .map(|((_, key), local_id)| (key.clone(), local_id.clone()))
+            .collect();
+        let mut expired = Vec::new();
+        for (key, local_id) in due {
+            let calendar = self.calendar(&local_id);
+            let mut calendar = calendar.lock().await;
+            let Some(mut booking) = self
+                .inner
+                .store
+                .get_json::<Booking>(Space::Bookings, &key)?
+            else {
+                continue;
+            };
+            if booking.state != BookingState::Held
+                || booking.hold_until.is_none_or(|until| until.0 > now.0)
+            {
+                continue;
+            }
+            booking.transition(BookingState::Cancelled, "system", "hold expired", now);
+            self.store_change(&key, &booking, &mut calendar).await?;
+            expired.push(booking);
+        }
+        Ok(expired)
+    }
+
+    /// Every booking of one instrument that takes a slot, by start.
+    pub async fn taken(&self, local_id: &str) -> Result<Vec<Booking>, StoreError> {
+        let calendar = self.calendar(local_id);
+        let keys: Vec<Vec<u8>> = calendar
+            .lock()
+            .await
+            .taken
+            .values()
+            .map(|(_, key)| key.clone())
+            .collect();
+        let mut bookings = Vec::with_capacity(keys.len());
+        for key in keys {
+            if let Some(b) = self.inner.store.get_json(Space::Bookings, &key)? {
+                bookings.push(b);
+            }
+        }
+        Ok(bookings)
+    }
+}
+
+/// Free slots of the asked length nearest the asked start that the rules allow, nearest
+/// first, at most [`ALTERNATIVES`].
+fn nearest_free(context: &RequestContext<'_>, calendar: &Calendar, asked: &Proposal) -> Vec<Slot> {
+    let step = i64::from(context.rules.granularity_minutes.max(1)) * 60;
+    let length = asked.slot.end.0 - asked.slot.start.0;
+    let fits = |start: i64| {
+        let slot = Slot {
+            start: UnixTime(start),
+            end: UnixTime(start + length),
+        };
+        let proposal = Proposal { slot, ..*asked };
+        (!calendar.overlaps(&slot) && context.rules.check(&context.facts, &proposal).is_ok())
+            .then_some(slot)
+    };
+    let mut found = Vec::new();
+    let mut offset = step;
+    while found.len() < ALTERNATIVES && offset <= ALTERNATIVE_SEARCH_SECONDS {
+        for start in [asked.slot.start.0 - offset, asked.slot.start.0 + offset] {
+            if found.len() < ALTERNATIVES
+                && let Some(slot) = fits(start)
+            {
+                found.push(slot);
+            }
+        }
+        offset += step;
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,415 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use alliance_protocol::{
+    FeeComponents, FeeUnit, InstrumentStatus, ServiceMode, SharingScope, UserTier,
+    booking::BookingUser,
+};
+
+use super::*;
+use crate::catalogue::schedule::{self, Week};
+
+/// 2026-12-01 00:00 in Shanghai.
+const DAY: i64 = 1_796_054_400;
+const HOUR: i64 = 3600;
+
+fn at(hours: i64) -> UnixTime {
+    UnixTime(DAY + hours * HOUR)
+}
+
+fn fees() -> Vec<FeeItem> {
+    vec![FeeItem {
+        item_zh: "上机测试".into(),
+        item_en: "Machine time".into(),
+        unit: FeeUnit::Hour,
+        own_institution: FeeComponents::default(),
+        alliance_member: FeeComponents {
+            materials_fen: 0,
+            operating_fen: 6_000,
+            labour_fen: 4_000,
+        },
+        outside_academic: FeeComponents::default(),
+        enterprise: FeeComponents {
+            materials_fen: 2_000,
+            operating_fen: 12_000,
+            labour_fen: 10_000,
+        },
+    }]
+}
+
+struct Fixture {
+    rules: BookingRules,
+    open: Week,
+    fees: Vec<FeeItem>,
+    now: UnixTime,
+}
+
+impl Fixture {
+    fn new() -> Fixture {
+        Fixture {
+            rules: BookingRules::default(),
+            open: schedule::parse("每天 全天"),
+            fees: fees(),
+            // The day before.
+            now: UnixTime(DAY - 12 * HOUR),
+        }
+    }
+
+    fn context(&self) -> RequestContext<'_> {
+        RequestContext {
+            rules: &self.rules,
+            facts: InstrumentFacts {
+                status: InstrumentStatus::InService,
+                scope: SharingScope::OpenToSociety,
+                modes: &[ServiceMode::SelfOperated, ServiceMode::StaffRun],
+                open: &self.open,
+            },
+            fees: &self.fees,
+            trained: true,
+            now: self.now,
+        }
+    }
+}
+
+fn request(id: &str, start: UnixTime, end: UnixTime, tier: UserTier) -> BookingRequest {
+    BookingRequest {
+        booking_id: id.into(),
+        institution_id: "dlut".parse().unwrap(),
+        local_id: "XPS-1".into(),
+        start,
+        end,
+        user: BookingUser {
+            user_id: format!("user-{id}"),
+            display_name: "王小明".into(),
+            home_institution: "neu".parse().unwrap(),
+            tier,
+            email: String::new(),
+        },
+        mode: ServiceMode::StaffRun,
+        samples: 2,
+        purpose: String::new(),
+        sent_at: UnixTime(DAY - 12 * HOUR),
+    }
+}
+
+fn open_ledger(dir: &std::path::Path) -> (Ledger, SecretKey) {
+    let key = SecretKey::generate();
+    (
+        Ledger::open(Store::open(dir).unwrap(), key.clone()).unwrap(),
+        key,
+    )
+}
+
+fn neu() -> InstitutionId {
+    "neu".parse().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_overlapping_requests_never_share_a_slot_and_all_get_an_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ledger, key) = open_ledger(dir.path());
+    let fixture = Arc::new(Fixture::new());
+    // 50 requests of 1 to 3 hours, starting on the half hour between 08:00 and 14:00:
+    // many overlap.
+    let mut tasks = Vec::new();
+    for n in 0..50i64 {
+        let ledger = ledger.clone();
+        let fixture = fixture.clone();
+        let tier = if n % 3 == 0 {
+            UserTier::Enterprise
+        } else {
+            UserTier::AllianceMember
+        };
+        tasks.push(tokio::spawn(async move {
+            let start = UnixTime(at(8).0 + (n * 7 % 13) * 1800);
+            let end = UnixTime(start.0 + (1 + n % 3) * HOUR);
+            let r = request(&format!("b{n}"), start, end, tier);
+            ledger.request(&r, &fixture.context()).await.map(|a| (r, a))
+        }));
+    }
+    let mut taken: Vec<Slot> = Vec::new();
+    let mut answered = 0;
+    for task in tasks {
+        let (request, answered_now) = task.await.unwrap().unwrap();
+        answered += 1;
+        // Every answer is signed by the owner and is about its request.
+        let read = BookingAnswer::open(&answered_now.signed, &key.public()).unwrap();
+        assert_eq!(read.booking_id, request.booking_id);
+        if matches!(read.outcome, Outcome::Held { .. } | Outcome::Confirmed) {
+            taken.push(request.slot());
+        }
+    }
+    assert_eq!(answered, 50);
+    assert!(taken.len() >= 3, "some requests must succeed: {taken:?}");
+    for (i, a) in taken.iter().enumerate() {
+        for b in &taken[i + 1..] {
+            assert!(
+                a.end.0 <= b.start.0 || b.end.0 <= a.start.0,
+                "{a:?} overlaps {b:?}"
+            );
+        }
+    }
+    // The calendar on disk says the same after a restart.
+    drop(ledger);
+    let (reopened, _) = open_ledger(dir.path());
+    assert_eq!(reopened.taken("XPS-1").await.unwrap().len(), taken.len());
+}
+
+#[tokio::test]
+async fn a_retried_request_gets_the_same_answer_and_creates_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ledger, _) = open_ledger(dir.path());
+    let fixture = Fixture::new();
+    let r = request("same", at(9), at(10), UserTier::AllianceMember);
+    let first = ledger.request(&r, &fixture.context()).await.unwrap();
+    assert_eq!(first.answer.outcome, Outcome::Confirmed);
+    // 60 + 40 yuan for one hour at the member price.
+    assert_eq!(first.answer.quote.total.total_fen(), 10_000);
+    let mut later = Fixture::new();
+    later.now = UnixTime(later.now.0 + 600);
+    let again = ledger.request(&r, &later.context()).await.unwrap();
+    assert_eq!(again.signed, first.signed);
+    assert_eq!(ledger.taken("XPS-1").await.unwrap().len(), 1);
+    // The same id for a different slot is a client bug, not a new booking.
+    let other = request("same", at(11), at(12), UserTier::AllianceMember);
+    assert!(matches!(
+        ledger.request(&other, &fixture.context()).await,
+        Err(LedgerError::IdReused(_))
+    ));
+}
+
+#[tokio::test]
+async fn a_conflict_offers_the_nearest_free_slots() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ledger, _) = open_ledger(dir.path());
+    let fixture = Fixture::new();
+    let first = request("a", at(9), at(11), UserTier::AllianceMember);
+    ledger.request(&first, &fixture.context()).await.unwrap();
+    let clash = request("b", at(10), at(11), UserTier::AllianceMember);
+    let answer = ledger
+        .request(&clash, &fixture.context())
+        .await
+        .unwrap()
+        .answer;
+    let Outcome::Conflict { nearest_free } = answer.outcome else {
+        panic!("expected a conflict, got {:?}", answer.outcome);
+    };
+    // One hour each, nearest the asked 10:00 first, none touching 09:00–11:00.
+    let starts: Vec<UnixTime> = nearest_free.iter().map(|s| s.start).collect();
+    assert_eq!(starts, [at(11), UnixTime(at(11).0 + 1800), at(8)]);
+    assert!(nearest_free.iter().all(|s| s.end.0 - s.start.0 == HOUR));
+    // Each is free: the first is taken at once when asked for.
+    let r = request(
+        "alt",
+        nearest_free[0].start,
+        nearest_free[0].end,
+        UserTier::AllianceMember,
+    );
+    assert_eq!(
+        ledger
+            .request(&r, &fixture.context())
+            .await
+            .unwrap()
+            .answer
+            .outcome,
+        Outcome::Confirmed
+    );
+}
+
+#[tokio::test]
+async fn a_cancel_that_arrives_first_refuses_the_late_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ledger, _) = open_ledger(dir.path());
+    let fixture = Fixture::new();
+    let outcome = ledger
+        .cancel(
+            &neu(),
+            "early",
+            "XPS-1",
+            &fixture.rules,
+            "user-early@neu",
+            fixture.now,
+        )
+        .await
+        .unwrap();
+    assert_eq!(outcome, CancelOutcome::Remembered);
+    let late = request("early", at(9), at(10), UserTier::AllianceMember);
+    let answer = ledger
+        .request(&late, &fixture.context())
+        .await
+        .unwrap()
+        .answer;
+    assert!(matches!(answer.outcome, Outcome::Rejected { ref code, .. } if code == "cancelled"));
+    assert!(ledger.taken("XPS-1").await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_confirmed_booking_cannot_be_cancelled_after_the_deadline() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ledger, _) = open_ledger(dir.path());
+    let fixture = Fixture::new();
+    let r = request("c", at(9), at(10), UserTier::AllianceMember);
+    ledger.request(&r, &fixture.context()).await.unwrap();
+    // 12 hours before the start; the deadline is 24.
+    let late = ledger
+        .cancel(
+            &neu(),
+            "c",
+            "XPS-1",
+            &fixture.rules,
+            "user-c@neu",
+            fixture.now,
+        )
+        .await;
+    assert!(matches!(late, Err(LedgerError::TooLate)));
+    let lenient = BookingRules {
+        cancel_deadline_hours: 2,
+        ..BookingRules::default()
+    };
+    let done = ledger
+        .cancel(&neu(), "c", "XPS-1", &lenient, "user-c@neu", fixture.now)
+        .await
+        .unwrap();
+    let CancelOutcome::Cancelled(booking) = done else {
+        panic!("expected a cancellation");
+    };
+    assert_eq!(booking.state, BookingState::Cancelled);
+    assert_eq!(booking.history.len(), 2);
+    assert_eq!(booking.history[1].by, "user-c@neu");
+    // The slot is free again.
+    let next = request("d", at(9), at(10), UserTier::AllianceMember);
+    assert_eq!(
+        ledger
+            .request(&next, &fixture.context())
+            .await
+            .unwrap()
+            .answer
+            .outcome,
+        Outcome::Confirmed
+    );
+}
+
+#[tokio::test]
+async fn a_hold_survives_a_restart_and_lapses_on_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = Fixture::new();
+    let until = {
+        let (ledger, _) = open_ledger(dir.path());
+        let r = request("firm", at(9), at(10), UserTier::Enterprise);
+        let answer = ledger.request(&r, &fixture.context()).await.unwrap().answer;
+        let Outcome::Held { until } = answer.outcome else {
+            panic!("a firm's request waits for approval");
+        };
+        until
+    };
+    let (ledger, _) = open_ledger(dir.path());
+    assert_eq!(ledger.next_hold_expiry(), Some(until));
+    // Still held just before it lapses: the slot is taken.
+    assert!(
+        ledger
+            .expire_holds(UnixTime(until.0 - 1))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let clash = request("member", at(9), at(10), UserTier::AllianceMember);
+    assert!(matches!(
+        ledger
+            .request(&clash, &fixture.context())
+            .await
+            .unwrap()
+            .answer
+            .outcome,
+        Outcome::Conflict { .. }
+    ));
+    let expired = ledger.expire_holds(until).await.unwrap();
+    assert_eq!(expired.len(), 1);
+    assert_eq!(expired[0].state, BookingState::Cancelled);
+    assert_eq!(expired[0].history.last().unwrap().note, "hold expired");
+    assert_eq!(ledger.next_hold_expiry(), None);
+    assert!(ledger.taken("XPS-1").await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn managers_decide_only_what_a_state_allows() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ledger, _) = open_ledger(dir.path());
+    let fixture = Fixture::new();
+    let r = request("h", at(9), at(10), UserTier::Enterprise);
+    ledger.request(&r, &fixture.context()).await.unwrap();
+    let approved = ledger
+        .decide(
+            &neu(),
+            "h",
+            Decision::Approve,
+            "manager@dlut",
+            "",
+            fixture.now,
+        )
+        .await
+        .unwrap();
+    assert_eq!(approved.state, BookingState::Confirmed);
+    assert_eq!(approved.hold_until, None);
+    assert_eq!(ledger.next_hold_expiry(), None);
+    let again = ledger
+        .decide(
+            &neu(),
+            "h",
+            Decision::Approve,
+            "manager@dlut",
+            "",
+            fixture.now,
+        )
+        .await;
+    assert!(matches!(
+        again,
+        Err(LedgerError::InvalidTransition {
+            from: BookingState::Confirmed,
+            ..
+        })
+    ));
+    let done = ledger
+        .decide(
+            &neu(),
+            "h",
+            Decision::NoShow,
+            "manager@dlut",
+            "未到",
+            fixture.now,
+        )
+        .await
+        .unwrap();
+    assert_eq!(done.state, BookingState::NoShow);
+    let states: Vec<BookingState> = done.history.iter().map(|e| e.to).collect();
+    assert_eq!(
+        states,
+        [
+            BookingState::Held,
+            BookingState::Confirmed,
+            BookingState::NoShow
+        ]
+    );
+    assert!(matches!(
+        ledger
+            .decide(&neu(), "nope", Decision::Approve, "m", "", fixture.now)
+            .await,
+        Err(LedgerError::NotFound(_))
+    ));
+}
+
+#[tokio::test]
+async fn a_request_that_breaks_a_rule_is_refused_with_its_reason_and_remembered() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ledger, _) = open_ledger(dir.path());
+    let mut fixture = Fixture::new();
+    fixture.open = schedule::parse("周一至周五 8:00-17:00");
+    let night = request("n", at(20), at(21), UserTier::AllianceMember);
+    let first = ledger.request(&night, &fixture.context()).await.unwrap();
+    assert!(matches!(
+        first.answer.outcome,
+        Outcome::Rejected { ref code, .. } if code == "outside_opening_hours"
+    ));
+    // Asked again once the hours changed: still the first answer (idempotency).
+    fixture.open = schedule::parse("每天 全天");
+    let again = ledger.request(&night, &fixture.context()).await.unwrap();
+    assert_eq!(again.signed, first.signed);
+}

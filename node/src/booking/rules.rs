@@ -1,0 +1,248 @@
+//! An instrument's booking rules, set by its manager, and the check every request passes
+//! at the owner before it may take a slot (R3, R20).
+//!
+//! Opening hours are not repeated here: they are the instrument's published 开放机时
+//! (its catalogue record), read hour by hour in Asia/Shanghai. Everything else — lead
+//! time, longest booking, slot granularity, blackouts, which tiers need a manager's
+//! approval, the cancellation deadline, how long a hold lasts — is kept by the owner's
+//! node and enforced there.
+
+use alliance_protocol::{
+    InstrumentStatus, ServiceMode, SharingScope, UnixTime, UserTier, booking::Slot,
+};
+use chrono::{DateTime, Datelike, Timelike, Utc};
+use chrono_tz::Asia::Shanghai;
+
+use crate::catalogue::schedule::Week;
+
+/// Why a blackout closes the instrument.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BlackoutKind {
+    Maintenance,
+    Holiday,
+}
+
+/// A span in which the instrument cannot be booked.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Blackout {
+    pub start: UnixTime,
+    pub end: UnixTime,
+    pub kind: BlackoutKind,
+    pub reason: String,
+}
+
+/// One instrument's rules.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct BookingRules {
+    /// A slot must start at least this long after the request.
+    pub min_lead_minutes: u32,
+    pub max_duration_minutes: u32,
+    /// Slots start and end on multiples of this, counted from midnight in Shanghai.
+    pub granularity_minutes: u32,
+    /// Tiers whose requests wait for the manager; the others are confirmed at once.
+    pub approval_tiers: Vec<UserTier>,
+    /// Users may cancel until this long before the start.
+    pub cancel_deadline_hours: u32,
+    /// How long a slot is held for a request that waits for approval.
+    pub hold_hours: u32,
+    pub blackouts: Vec<Blackout>,
+}
+
+impl Default for BookingRules {
+    /// What most shared-instrument platforms start with: book an hour ahead, at most a
+    /// working day, on the half hour; outside users wait for approval; cancel a day ahead.
+    fn default() -> Self {
+        BookingRules {
+            min_lead_minutes: 60,
+            max_duration_minutes: 8 * 60,
+            granularity_minutes: 30,
+            approval_tiers: vec![UserTier::OutsideAcademic, UserTier::Enterprise],
+            cancel_deadline_hours: 24,
+            hold_hours: 48,
+            blackouts: Vec::new(),
+        }
+    }
+}
+
+/// A refusal: a stable code for programs and a reason for people.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Refusal {
+    pub code: &'static str,
+    pub reason: String,
+}
+
+fn refuse(code: &'static str, reason: impl Into<String>) -> Refusal {
+    Refusal {
+        code,
+        reason: reason.into(),
+    }
+}
+
+/// What the owner knows about the instrument when a request arrives.
+#[derive(Debug, Clone)]
+pub struct InstrumentFacts<'a> {
+    pub status: InstrumentStatus,
+    pub scope: SharingScope,
+    pub modes: &'a [ServiceMode],
+    pub open: &'a Week,
+}
+
+/// A request as the rules see it.
+#[derive(Debug, Clone, Copy)]
+pub struct Proposal {
+    pub slot: Slot,
+    pub tier: UserTier,
+    pub mode: ServiceMode,
+    /// Whether the user holds a valid training certification for this instrument.
+    pub trained: bool,
+    pub now: UnixTime,
+}
+
+fn shanghai(t: UnixTime) -> Option<DateTime<chrono_tz::Tz>> {
+    DateTime::<Utc>::from_timestamp(t.0, 0).map(|t| t.with_timezone(&Shanghai))
+}
+
+/// Shown to people: `2026-12-01 08:30` in Shanghai time.
+fn local(t: UnixTime) -> String {
+    shanghai(t).map_or_else(
+        || t.0.to_string(),
+        |t| t.format("%Y-%m-%d %H:%M").to_string(),
+    )
+}
+
+/// Whether every hour the slot touches is open, in Shanghai time.
+fn within_opening_hours(slot: &Slot, open: &Week) -> bool {
+    let mut hour_start = slot.start.0 - slot.start.0.rem_euclid(3600);
+    while hour_start < slot.end.0 {
+        let Some(t) = shanghai(UnixTime(hour_start)) else {
+            return false;
+        };
+        let day = t.weekday().num_days_from_monday() as usize;
+        if !open[day][t.hour() as usize] {
+            return false;
+        }
+        hour_start += 3600;
+    }
+    true
+}
+
+fn aligned(t: UnixTime, granularity_minutes: u32) -> bool {
+    let step = i64::from(granularity_minutes.max(1)) * 60;
+    // Shanghai has no daylight saving: local midnight is always 16:00 UTC.
+    (t.0 + 8 * 3600).rem_euclid(step) == 0
+}
+
+impl BookingRules {
+    /// Checks a request against the rules and the instrument; the first rule it breaks
+    /// is the answer.
+    pub fn check(&self, facts: &InstrumentFacts<'_>, p: &Proposal) -> Result<(), Refusal> {
+        if facts.status != InstrumentStatus::InService {
+            return Err(refuse("not_in_service", "仪器当前不在服役状态，暂停预约"));
+        }
+        if !facts.scope.admits(p.tier) {
+            return Err(refuse("not_shared", "该仪器不向此类用户开放"));
+        }
+        if !facts.modes.contains(&p.mode) {
+            return Err(refuse("mode_not_offered", "该仪器不提供所选服务方式"));
+        }
+        if p.mode == ServiceMode::SelfOperated && !p.trained {
+            return Err(refuse(
+                "training_required",
+                "自主上机须先参加该仪器的培训并取得上机资格",
+            ));
+        }
+        let minutes = (p.slot.end.0 - p.slot.start.0) / 60;
+        if minutes > i64::from(self.max_duration_minutes) {
+            return Err(refuse(
+                "too_long",
+                format!("单次预约最长 {} 分钟", self.max_duration_minutes),
+            ));
+        }
+        if !aligned(p.slot.start, self.granularity_minutes)
+            || !aligned(p.slot.end, self.granularity_minutes)
+        {
+            return Err(refuse(
+                "not_aligned",
+                format!("预约须以 {} 分钟为单位", self.granularity_minutes),
+            ));
+        }
+        let earliest = p.now.0 + i64::from(self.min_lead_minutes) * 60;
+        if p.slot.start.0 < earliest {
+            return Err(refuse(
+                "too_soon",
+                format!(
+                    "须至少提前 {} 分钟预约（最早 {}）",
+                    self.min_lead_minutes,
+                    local(UnixTime(earliest))
+                ),
+            ));
+        }
+        if !within_opening_hours(&p.slot, facts.open) {
+            return Err(refuse("outside_opening_hours", "所选时段不在开放机时内"));
+        }
+        if let Some(b) = self
+            .blackouts
+            .iter()
+            .find(|b| b.start.0 < p.slot.end.0 && p.slot.start.0 < b.end.0)
+        {
+            let what = match b.kind {
+                BlackoutKind::Maintenance => "维护",
+                BlackoutKind::Holiday => "节假日",
+            };
+            return Err(refuse(
+                "blackout",
+                format!(
+                    "{} {} 至 {} 停止预约：{}",
+                    what,
+                    local(b.start),
+                    local(b.end),
+                    b.reason
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Whether a request of `tier` waits for the manager.
+    pub fn needs_approval(&self, tier: UserTier) -> bool {
+        self.approval_tiers.contains(&tier)
+    }
+
+    /// Whether a booking starting at `start` may still be cancelled by its user at `now`.
+    pub fn may_cancel(&self, start: UnixTime, now: UnixTime) -> bool {
+        now.0 + i64::from(self.cancel_deadline_hours) * 3600 <= start.0
+    }
+
+    /// When a hold made at `now` lapses.
+    pub fn hold_until(&self, now: UnixTime) -> UnixTime {
+        UnixTime(now.0 + i64::from(self.hold_hours.max(1)) * 3600)
+    }
+
+    /// Checks what a manager entered.
+    pub fn validate(&self) -> Result<(), Refusal> {
+        if !(1..=24 * 60).contains(&self.granularity_minutes) {
+            return Err(refuse("granularity_minutes", "1 to 1440 minutes"));
+        }
+        if self.max_duration_minutes < self.granularity_minutes {
+            return Err(refuse(
+                "max_duration_minutes",
+                "at least one slot of the granularity",
+            ));
+        }
+        if self.blackouts.len() > 500 {
+            return Err(refuse("blackouts", "at most 500"));
+        }
+        if let Some(b) = self.blackouts.iter().find(|b| b.end.0 <= b.start.0) {
+            return Err(refuse(
+                "blackouts",
+                format!("{}: must end after it starts", b.reason),
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests;

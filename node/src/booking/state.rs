@@ -1,0 +1,138 @@
+//! A booking as the owner keeps it: its state, and who changed what when.
+
+use alliance_protocol::{InstitutionId, ServiceMode, UnixTime, UserTier, booking::BookingRequest};
+
+/// Where a booking stands (R3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BookingState {
+    /// Sent by the home node, no answer yet (only ever seen there).
+    Requested,
+    /// The slot is kept until the manager decides or the hold lapses.
+    Held,
+    Confirmed,
+    Rejected,
+    Cancelled,
+    NoShow,
+    InUse,
+    Completed,
+}
+
+impl BookingState {
+    /// Whether a booking in this state keeps its slot from others.
+    pub fn occupies_slot(self) -> bool {
+        matches!(
+            self,
+            BookingState::Held | BookingState::Confirmed | BookingState::InUse
+        )
+    }
+
+    /// Whether nothing can change it any more.
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            BookingState::Rejected
+                | BookingState::Cancelled
+                | BookingState::NoShow
+                | BookingState::Completed
+        )
+    }
+}
+
+/// One change of state.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct AuditEvent {
+    pub at: UnixTime,
+    /// `user@institution`, a manager's account, or `system` (a hold lapsing).
+    pub by: String,
+    pub from: Option<BookingState>,
+    pub to: BookingState,
+    pub note: String,
+}
+
+/// A booking of one of this node's instruments.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Booking {
+    pub booking_id: String,
+    pub home: InstitutionId,
+    pub local_id: String,
+    pub start: UnixTime,
+    pub end: UnixTime,
+    pub user_id: String,
+    pub user_name: String,
+    pub user_email: String,
+    pub tier: UserTier,
+    pub mode: ServiceMode,
+    pub samples: u32,
+    pub purpose: String,
+    pub state: BookingState,
+    /// Bumped on every change (the home node keeps the highest it has seen).
+    pub version: u64,
+    pub hold_until: Option<UnixTime>,
+    /// The signed answer given to the request, returned again for a retry.
+    #[serde(with = "base64_bytes")]
+    pub answer: Vec<u8>,
+    pub history: Vec<AuditEvent>,
+}
+
+impl Booking {
+    /// A booking for `request`, in `state`, as first answered.
+    pub fn from_request(request: &BookingRequest, state: BookingState, now: UnixTime) -> Booking {
+        Booking {
+            booking_id: request.booking_id.clone(),
+            home: request.user.home_institution.clone(),
+            local_id: request.local_id.clone(),
+            start: request.start,
+            end: request.end,
+            user_id: request.user.user_id.clone(),
+            user_name: request.user.display_name.clone(),
+            user_email: request.user.email.clone(),
+            tier: request.user.tier,
+            mode: request.mode,
+            samples: request.samples,
+            purpose: request.purpose.clone(),
+            state,
+            version: 1,
+            hold_until: None,
+            answer: Vec::new(),
+            history: vec![AuditEvent {
+                at: now,
+                by: format!("{}@{}", request.user.user_id, request.user.home_institution),
+                from: None,
+                to: state,
+                note: String::new(),
+            }],
+        }
+    }
+
+    /// Moves to `to`, recording who did it and why.
+    pub fn transition(&mut self, to: BookingState, by: &str, note: &str, at: UnixTime) {
+        self.history.push(AuditEvent {
+            at,
+            by: by.to_owned(),
+            from: Some(self.state),
+            to,
+            note: note.to_owned(),
+        });
+        self.state = to;
+        self.version += 1;
+        if to != BookingState::Held {
+            self.hold_until = None;
+        }
+    }
+}
+
+/// Binary fields as base64 in the stored JSON.
+mod base64_bytes {
+    use base64::{Engine, engine::general_purpose::STANDARD};
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&STANDARD.encode(bytes))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let text = String::deserialize(d)?;
+        STANDARD.decode(text).map_err(serde::de::Error::custom)
+    }
+}
