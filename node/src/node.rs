@@ -10,6 +10,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::{
     accounts::Accounts,
+    booking::service::Bookings,
     catalogue::{self, Catalogue, CatalogueError, CatalogueOptions},
     config::Config,
     control,
@@ -70,6 +71,7 @@ pub struct NodeHandle {
     net: NetClient,
     accounts: Accounts,
     catalogue: Catalogue,
+    bookings: Bookings,
     province: Option<Arc<ProvinceAuthority>>,
     cancel: CancellationToken,
     tasks: Vec<JoinHandle<()>>,
@@ -175,9 +177,10 @@ impl Node {
                 index_dir: Some(config.node.data_dir.join("search-index")),
             },
         )?;
+        let (bookings_tx, bookings_rx) = tokio::sync::mpsc::channel(net::BOOKING_QUEUE);
         let network = net::start(
             NetConfig {
-                key,
+                key: key.clone(),
                 listen: parse_addrs(&config.network.listen)?,
                 bootstrap: parse_addrs(&config.network.bootstrap)?,
                 external: parse_addrs(&config.network.external_addresses)?,
@@ -192,9 +195,21 @@ impl Node {
             store.clone(),
             catalogue.clone(),
             outgoing,
+            bookings_tx,
             cancel.clone(),
         )
         .await?;
+        let bookings = Bookings::open(
+            store.clone(),
+            certificate.clone(),
+            key,
+            catalogue.clone(),
+            network.client.clone(),
+        )?;
+        let booking_tasks = [
+            tokio::spawn(bookings.clone().serve(bookings_rx)),
+            tokio::spawn(bookings.clone().expire_holds(cancel.clone())),
+        ];
         let accounts = Accounts::new(store.clone());
 
         let listener = tokio::net::TcpListener::bind(config.http.listen)
@@ -256,9 +271,13 @@ impl Node {
             net: network.client,
             accounts,
             catalogue,
+            bookings,
             province,
             cancel,
-            tasks: vec![network.task, http, digests],
+            tasks: [network.task, http, digests]
+                .into_iter()
+                .chain(booking_tasks)
+                .collect(),
         })
     }
 }
@@ -316,6 +335,11 @@ impl NodeHandle {
     /// This node's accounts.
     pub fn accounts(&self) -> &Accounts {
         &self.accounts
+    }
+
+    /// Booking: the owner's ledger and requests to other owners.
+    pub fn bookings(&self) -> &Bookings {
+        &self.bookings
     }
 
     /// The replicated catalogue.

@@ -70,6 +70,8 @@ pub enum Request {
     /// "Send me your roster."
     Roster,
     Sync(SyncRequest),
+    /// An encoded, home-signed booking request (see [`crate::booking`]).
+    Booking(Vec<u8>),
 }
 
 /// An error answer.
@@ -86,6 +88,8 @@ pub enum Response {
     /// An encoded signed roster, or `None` if the peer holds none.
     Roster(Option<Vec<u8>>),
     Sync(SyncResponse),
+    /// An encoded, owner-signed booking answer.
+    Booking(Vec<u8>),
     Error(RpcError),
 }
 
@@ -101,6 +105,7 @@ impl Request {
                 after: s.after.as_ref().map(origin_to_proto),
                 limit: s.limit,
             }),
+            Request::Booking(b) => Body::Booking(b.clone()),
         };
         proto::RpcRequest { body: Some(body) }.encode_to_vec()
     }
@@ -130,6 +135,7 @@ impl Request {
                     limit: s.limit,
                 }))
             }
+            Body::Booking(b) => Ok(Request::Booking(b)),
         }
     }
 }
@@ -148,6 +154,7 @@ impl Response {
                 complete: s.complete.iter().map(origin_to_proto).collect(),
                 next: s.next.as_ref().map(origin_to_proto),
             }),
+            Response::Booking(b) => Body::Booking(b.clone()),
             Response::Error(e) => Body::Error(proto::RpcError {
                 code: e.code.clone(),
                 message: e.message.clone(),
@@ -173,6 +180,7 @@ impl Response {
                     .collect::<Result<_, _>>()?,
                 next: s.next.map(origin_from_proto).transpose()?,
             })),
+            Body::Booking(b) => Ok(Response::Booking(b)),
             Body::Error(e) => Ok(Response::Error(RpcError {
                 code: e.code,
                 message: e.message,

@@ -256,7 +256,11 @@ async fn synthetic_province(dir: &Path, args: &Args) -> anyhow::Result<NodeHandl
             let mut record = synthetic(&format!("inst{n:03}"), n * per_institution + j);
             // Each digest comes just before its record: once a member holds every record
             // (what the runs wait for), it holds every digest too.
-            record.revision = 2 * j as u64 + 2;
+            record.revision = if args.without_digests {
+                j as u64 + 1
+            } else {
+                2 * j as u64 + 2
+            };
             if !args.without_digests {
                 let digest = AvailabilityDigest {
                     institution_id: record.institution_id.clone(),

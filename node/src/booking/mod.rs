@@ -6,9 +6,12 @@
 //! - [`ledger`]: the owner's calendar — one serialised, durable check-and-insert per
 //!   instrument, idempotent answers, holds that lapse, cancels that arrive first.
 //! - [`state`]: a booking's states and its audit trail.
+//! - [`service`]: [`service::Bookings`], the owner's answers to members and the home
+//!   side's requests to owners; rules and training certifications.
 //! - [`ics`]: iCalendar feeds that show bookings in people's calendars.
 
 pub mod ics;
 pub mod ledger;
 pub mod rules;
+pub mod service;
 pub mod state;

@@ -124,7 +124,30 @@ pub(crate) enum Command {
     },
     /// Start a catalogue sync with every connected member now.
     SyncNow,
+    /// Send a signed booking request to a node of `owner`.
+    RequestBooking {
+        owner: InstitutionId,
+        bytes: Vec<u8>,
+        reply: oneshot::Sender<Result<Vec<u8>, NetError>>,
+    },
+    /// Answer an inbound request (sent to the network task by whoever computed it).
+    Respond {
+        channel: libp2p::request_response::ResponseChannel<alliance_protocol::rpc::Response>,
+        response: alliance_protocol::rpc::Response,
+    },
 }
+
+/// A booking request from a verified member, for this node's booking service: the
+/// signed request and where its signed answer (or a refusal code and message) goes.
+#[derive(Debug)]
+pub struct InboundBooking {
+    pub from: MembershipCertificate,
+    pub request: Vec<u8>,
+    pub reply: oneshot::Sender<Result<Vec<u8>, (String, String)>>,
+}
+
+/// Booking requests waiting for the booking service; more are refused as busy.
+pub const BOOKING_QUEUE: usize = 1024;
 
 /// A cloneable handle to the swarm task.
 #[derive(Debug, Clone)]
@@ -175,6 +198,24 @@ impl NetClient {
         rx.await.map_err(|_| NetError::Stopped)?
     }
 
+    /// Sends a signed booking request to a connected node of `owner` and returns its
+    /// signed answer. [`NetError::Unreachable`] if no node of the owner is connected or
+    /// it did not answer in time.
+    pub async fn request_booking(
+        &self,
+        owner: &InstitutionId,
+        bytes: Vec<u8>,
+    ) -> Result<Vec<u8>, NetError> {
+        let (reply, answer) = oneshot::channel();
+        self.send(Command::RequestBooking {
+            owner: owner.clone(),
+            bytes,
+            reply,
+        })
+        .await?;
+        answer.await.map_err(|_| NetError::Stopped)?
+    }
+
     async fn send(&self, command: Command) -> Result<(), NetError> {
         self.commands
             .send(command)
@@ -198,7 +239,11 @@ pub async fn start(
     store: Store,
     catalogue: Catalogue,
     outgoing: mpsc::Receiver<Vec<u8>>,
+    bookings: mpsc::Sender<InboundBooking>,
     cancel: CancellationToken,
 ) -> Result<Network, NetError> {
-    event_loop::start(config, membership, store, catalogue, outgoing, cancel).await
+    event_loop::start(
+        config, membership, store, catalogue, outgoing, bookings, cancel,
+    )
+    .await
 }

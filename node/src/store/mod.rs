@@ -89,6 +89,10 @@ spaces! {
     BookingSlots => "booking_slots",
     /// Cancels that arrived before their request, by booking key.
     BookingCancels => "booking_cancels",
+    /// Booking rules of this institution's instruments, by local id (JSON).
+    BookingRules => "booking_rules",
+    /// Training certifications, keyed `local id \0 home \0 user id` (JSON).
+    Trainings => "trainings",
     /// Scratch space for benchmarks and tests.
     Bench => "bench",
 }

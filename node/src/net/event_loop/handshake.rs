@@ -110,6 +110,10 @@ impl EventLoop {
                     },
                 ..
             } => {
+                if let Request::Booking(bytes) = request {
+                    self.serve_booking(peer, bytes, channel);
+                    return;
+                }
                 let response = self.answer(peer, request);
                 let refused = matches!(response, Response::Error(_))
                     && self.membership.verified(&peer).is_none();
@@ -154,6 +158,12 @@ impl EventLoop {
                         }
                     }
                     Response::Sync(page) => self.on_sync_page(peer, request_id, page),
+                    response @ Response::Booking(_) => {
+                        self.on_booking_response(&request_id, response);
+                    }
+                    Response::Error(e) if self.booking_requests.contains_key(&request_id) => {
+                        self.on_booking_response(&request_id, Response::Error(e));
+                    }
                     Response::Error(e) => {
                         self.sync_failed(&request_id);
                         tracing::warn!(%peer, code = %e.code, message = %e.message, "peer refused our request");
@@ -170,6 +180,7 @@ impl EventLoop {
                     tracing::debug!(%peer, %error, "hello not answered");
                 }
                 self.sync_failed(&request_id);
+                self.booking_failed(&request_id);
             }
             Event::InboundFailure { peer, error, .. } => {
                 tracing::debug!(%peer, %error, "inbound request failed");
@@ -195,6 +206,8 @@ impl EventLoop {
             }
             Request::Roster => Response::Roster(self.membership.roster_bytes()),
             Request::Sync(request) => self.serve_sync(&request),
+            // Answered asynchronously (see `serve_booking`); never reaches here.
+            Request::Booking(_) => Response::error("bad_request", "booking out of band"),
         }
     }
 }

@@ -8,6 +8,7 @@
 //! - `handshake.rs`: admission, refusal, the rpc protocol, roster installation.
 //! - `gossip.rs`: announcements and the validation of every gossip message.
 //! - `catalogue.rs`: catalogue gossip and anti-entropy sync.
+//! - `booking.rs`: booking requests out to owners and in to the booking service.
 //! - `sync_pipeline.rs`: one sync's pages, verified and stored in order.
 
 use std::{
@@ -27,6 +28,7 @@ use tokio::{
 };
 use tokio_util::sync::CancellationToken;
 
+mod booking;
 mod catalogue;
 mod gossip;
 mod handshake;
@@ -59,6 +61,10 @@ pub enum NetError {
     Store(String),
     #[error("the network task has stopped")]
     Stopped,
+    #[error("no node of {0} is reachable")]
+    Unreachable(alliance_protocol::InstitutionId),
+    #[error("refused ({code}): {message}")]
+    Refused { code: String, message: String },
 }
 
 const COMMAND_QUEUE: usize = 64;
@@ -71,6 +77,7 @@ pub(super) async fn start(
     store: Store,
     catalogue: Catalogue,
     outgoing: mpsc::Receiver<Vec<u8>>,
+    bookings: mpsc::Sender<super::InboundBooking>,
     cancel: CancellationToken,
 ) -> Result<Network, NetError> {
     let keypair = identity::keypair(&config.key);
@@ -175,6 +182,8 @@ pub(super) async fn start(
         sync_runs: 0,
         sync_requests: HashMap::new(),
         sync_after_roster: HashSet::new(),
+        bookings,
+        booking_requests: HashMap::new(),
     };
     event_loop.refresh_directory();
     let span = tracing::info_span!("net", peer = %peer_id);
@@ -214,6 +223,10 @@ struct EventLoop {
     sync_requests: HashMap<OutboundRequestId, PeerId>,
     /// Peers to sync with once the roster they announced has arrived.
     sync_after_roster: HashSet<PeerId>,
+    /// Where booking requests from members go (the booking service).
+    bookings: mpsc::Sender<super::InboundBooking>,
+    /// Booking requests of ours waiting for the owner's answer.
+    booking_requests: HashMap<OutboundRequestId, booking::PendingBooking>,
 }
 
 impl EventLoop {
@@ -288,6 +301,14 @@ impl EventLoop {
                 fresh,
                 failed,
             } => self.on_sync_page_done(peer, run, fresh, failed),
+            Command::RequestBooking {
+                owner,
+                bytes,
+                reply,
+            } => {
+                self.request_booking(&owner, bytes, reply);
+            }
+            Command::Respond { channel, response } => self.respond(channel, response),
             Command::SyncNow => {
                 let peers: Vec<PeerId> =
                     self.membership.verified_peers().map(|(p, _)| *p).collect();

@@ -1,0 +1,373 @@
+//! [`Bookings`]: booking as the rest of the node uses it. As the owner, it answers
+//! members' requests for this institution's instruments through the [`Ledger`]; as the
+//! home of users, it sends their requests to the owner's node and checks the signed answer.
+//!
+//! Rules and training certifications are the owner's, kept in its store.
+
+use std::sync::Arc;
+
+use alliance_protocol::{
+    InstitutionId, MembershipCertificate, SecretKey, ServiceMode, UnixTime, UserTier,
+    booking::{BookingAnswer, BookingRequest, BookingUser},
+};
+use tokio::sync::mpsc;
+
+use super::{
+    ledger::{Ledger, LedgerError, RequestContext},
+    rules::{BookingRules, InstrumentFacts},
+};
+use crate::{
+    catalogue::{Catalogue, schedule},
+    net::{InboundBooking, NetClient, NetError},
+    store::{Batch, Space, Store, StoreError},
+};
+
+/// What can go wrong when booking.
+#[derive(Debug, thiserror::Error)]
+pub enum BookError {
+    #[error("the owner's node ({0}) is unreachable; nothing was booked")]
+    Unreachable(InstitutionId),
+    #[error("the owner refused the request ({code}): {message}")]
+    Refused { code: String, message: String },
+    #[error("no instrument {0}")]
+    UnknownInstrument(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("the owner's answer does not verify: {0}")]
+    BadAnswer(String),
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A user of this node, as it vouches for them to owners.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HomeUser {
+    pub user_id: String,
+    pub display_name: String,
+    pub email: String,
+    /// The user's own category; a user of the owning institution is priced as its own.
+    pub tier: UserTier,
+}
+
+/// What a user asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BookingAsk {
+    /// `institution/local_id`.
+    pub instrument_id: String,
+    pub start: UnixTime,
+    pub end: UnixTime,
+    pub mode: ServiceMode,
+    pub samples: u32,
+    pub purpose: String,
+}
+
+/// A training certification (R20): who may operate an instrument themselves, until when.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Training {
+    pub local_id: String,
+    pub home: InstitutionId,
+    pub user_id: String,
+    pub trained_at: UnixTime,
+    pub valid_until: UnixTime,
+    pub recorded_by: String,
+}
+
+fn training_key(local_id: &str, home: &InstitutionId, user_id: &str) -> Vec<u8> {
+    format!("{local_id}\0{home}\0{user_id}").into_bytes()
+}
+
+struct Inner {
+    own: MembershipCertificate,
+    key: SecretKey,
+    store: Store,
+    catalogue: Catalogue,
+    ledger: Ledger,
+    net: NetClient,
+}
+
+/// The node's booking service. Cheap to clone.
+#[derive(Clone)]
+pub struct Bookings {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Bookings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Bookings")
+            .field("own", &self.inner.own.institution_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Bookings {
+    /// Opens the owner's ledger in `store`.
+    pub fn open(
+        store: Store,
+        own: MembershipCertificate,
+        key: SecretKey,
+        catalogue: Catalogue,
+        net: NetClient,
+    ) -> Result<Bookings, StoreError> {
+        let ledger = Ledger::open(store.clone(), key.clone())?;
+        Ok(Bookings {
+            inner: Arc::new(Inner {
+                own,
+                key,
+                store,
+                catalogue,
+                ledger,
+                net,
+            }),
+        })
+    }
+
+    /// The owner's ledger.
+    pub fn ledger(&self) -> &Ledger {
+        &self.inner.ledger
+    }
+
+    /// Answers members' requests until the network stops; requests for different
+    /// instruments are answered side by side.
+    pub async fn serve(self, mut inbox: mpsc::Receiver<InboundBooking>) {
+        while let Some(inbound) = inbox.recv().await {
+            let this = self.clone();
+            tokio::spawn(async move {
+                let answer = this.answer(&inbound.from, &inbound.request).await;
+                let _ = inbound.reply.send(answer);
+            });
+        }
+    }
+
+    /// Lapses holds when they are due, until `cancel`.
+    pub async fn expire_holds(self, cancel: tokio_util::sync::CancellationToken) {
+        // Checked at least every minute, so holds made meanwhile are not missed.
+        const LONGEST_NAP: i64 = 60;
+        loop {
+            let now = UnixTime::now();
+            let wait = self
+                .inner
+                .ledger
+                .next_hold_expiry()
+                .map_or(LONGEST_NAP, |until| (until.0 - now.0).clamp(0, LONGEST_NAP));
+            tokio::select! {
+                () = cancel.cancelled() => return,
+                () = tokio::time::sleep(std::time::Duration::from_secs(wait.unsigned_abs())) => {}
+            }
+            match self.inner.ledger.expire_holds(UnixTime::now()).await {
+                Ok(expired) if !expired.is_empty() => {
+                    tracing::info!(count = expired.len(), "holds lapsed");
+                }
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = %e, "cannot lapse holds"),
+            }
+        }
+    }
+
+    /// The owner's answer to a member's signed request, or a refusal code and message.
+    async fn answer(
+        &self,
+        from: &MembershipCertificate,
+        bytes: &[u8],
+    ) -> Result<Vec<u8>, (String, String)> {
+        let refuse = |code: &str, message: String| (code.to_owned(), message);
+        let request = BookingRequest::open(bytes, &from.node_public_key)
+            .map_err(|e| refuse("bad_request", e.to_string()))?;
+        if request.user.home_institution != from.institution_id {
+            return Err(refuse(
+                "not_your_user",
+                format!(
+                    "{} vouched for a user of {}",
+                    from.institution_id, request.user.home_institution
+                ),
+            ));
+        }
+        let tier_allowed = match request.user.tier {
+            UserTier::OwnInstitution => from.institution_id == self.inner.own.institution_id,
+            _ => true,
+        };
+        if !tier_allowed {
+            return Err(refuse(
+                "wrong_tier",
+                "only the owner's own users pay the own-institution price".into(),
+            ));
+        }
+        match self.answer_request(&request).await {
+            Ok(answer) => Ok(answer),
+            Err(BookError::UnknownInstrument(id)) => {
+                Err(refuse("unknown_instrument", format!("no instrument {id}")))
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot answer a booking request");
+                Err(refuse("internal", "the owner could not answer".into()))
+            }
+        }
+    }
+
+    /// Runs a request (already vouched for) through the ledger.
+    async fn answer_request(&self, request: &BookingRequest) -> Result<Vec<u8>, BookError> {
+        if request.institution_id != self.inner.own.institution_id {
+            return Err(BookError::UnknownInstrument(request.instrument_id()));
+        }
+        let view = self
+            .inner
+            .catalogue
+            .instrument_unfiltered(&request.instrument_id())
+            .ok_or_else(|| BookError::UnknownInstrument(request.instrument_id()))?;
+        let record = &view.record;
+        let rules = self.rules(&request.local_id)?;
+        let open = schedule::parse(&record.opening_hours);
+        let trained = self.is_trained(
+            &request.local_id,
+            &request.user.home_institution,
+            &request.user.user_id,
+            request.end,
+        )?;
+        let context = RequestContext {
+            rules: &rules,
+            facts: InstrumentFacts {
+                status: record.status,
+                scope: record.sharing_scope,
+                modes: &record.service_modes,
+                open: &open,
+            },
+            fees: &record.fees,
+            trained,
+            now: UnixTime::now(),
+        };
+        Ok(self.inner.ledger.request(request, &context).await?.signed)
+    }
+
+    /// The booking rules of one of this institution's instruments (the defaults until
+    /// its manager sets them).
+    pub fn rules(&self, local_id: &str) -> Result<BookingRules, StoreError> {
+        Ok(self
+            .inner
+            .store
+            .get_json(Space::BookingRules, local_id.as_bytes())?
+            .unwrap_or_default())
+    }
+
+    /// Sets the booking rules of one of this institution's instruments.
+    pub async fn set_rules(&self, local_id: &str, rules: &BookingRules) -> Result<(), BookError> {
+        rules
+            .validate()
+            .map_err(|r| BookError::Invalid(format!("{}: {}", r.code, r.reason)))?;
+        let mut batch = Batch::new();
+        batch.put_json(Space::BookingRules, local_id.as_bytes().to_vec(), rules)?;
+        self.inner.store.commit(batch).await?;
+        Ok(())
+    }
+
+    /// Records that a user was trained on one of this institution's instruments.
+    pub async fn record_training(&self, training: &Training) -> Result<(), BookError> {
+        if training.valid_until <= training.trained_at {
+            return Err(BookError::Invalid(
+                "valid_until: must be after the training".into(),
+            ));
+        }
+        let mut batch = Batch::new();
+        batch.put_json(
+            Space::Trainings,
+            training_key(&training.local_id, &training.home, &training.user_id),
+            training,
+        )?;
+        self.inner.store.commit(batch).await?;
+        Ok(())
+    }
+
+    /// Whether a user holds a training certification for the instrument valid at `at`.
+    pub fn is_trained(
+        &self,
+        local_id: &str,
+        home: &InstitutionId,
+        user_id: &str,
+        at: UnixTime,
+    ) -> Result<bool, StoreError> {
+        let training: Option<Training> = self
+            .inner
+            .store
+            .get_json(Space::Trainings, &training_key(local_id, home, user_id))?;
+        Ok(training.is_some_and(|t| t.trained_at <= at && at <= t.valid_until))
+    }
+
+    /// Books an instrument of any institution for a user of this node: the request goes
+    /// to the owner's node (or the ledger here, for this institution's own instruments)
+    /// and the owner's signed answer comes back checked.
+    pub async fn book(
+        &self,
+        user: &HomeUser,
+        ask: &BookingAsk,
+        booking_id: String,
+    ) -> Result<BookingAnswer, BookError> {
+        let (owner, local_id) = ask
+            .instrument_id
+            .split_once('/')
+            .ok_or_else(|| BookError::UnknownInstrument(ask.instrument_id.clone()))?;
+        let owner: InstitutionId = owner
+            .parse()
+            .map_err(|_| BookError::UnknownInstrument(ask.instrument_id.clone()))?;
+        let own = &self.inner.own.institution_id;
+        let tier = if &owner == own {
+            UserTier::OwnInstitution
+        } else if user.tier == UserTier::OwnInstitution {
+            UserTier::AllianceMember
+        } else {
+            user.tier
+        };
+        let request = BookingRequest {
+            booking_id,
+            institution_id: owner.clone(),
+            local_id: local_id.to_owned(),
+            start: ask.start,
+            end: ask.end,
+            user: BookingUser {
+                user_id: user.user_id.clone(),
+                display_name: user.display_name.clone(),
+                home_institution: own.clone(),
+                tier,
+                email: user.email.clone(),
+            },
+            mode: ask.mode,
+            samples: ask.samples,
+            purpose: ask.purpose.clone(),
+            sent_at: UnixTime::now(),
+        };
+        let sealed = request.seal(&self.inner.key);
+        // What the owner will read: refuse here what it would refuse anyway.
+        BookingRequest::open(&sealed, &self.inner.key.public())
+            .map_err(|e| BookError::Invalid(e.to_string()))?;
+        let (signed, owner_key) = if &owner == own {
+            let signed = self.answer_request(&request).await?;
+            (signed, self.inner.key.public())
+        } else {
+            let owner_key = self
+                .inner
+                .catalogue
+                .key_directory()
+                .institutions()
+                .get(&owner)
+                .map(|c| c.node_public_key)
+                .ok_or_else(|| BookError::UnknownInstrument(ask.instrument_id.clone()))?;
+            let signed = self
+                .inner
+                .net
+                .request_booking(&owner, sealed)
+                .await
+                .map_err(|e| match e {
+                    NetError::Refused { code, message } => BookError::Refused { code, message },
+                    _ => BookError::Unreachable(owner.clone()),
+                })?;
+            (signed, owner_key)
+        };
+        let answer = BookingAnswer::open(&signed, &owner_key)
+            .map_err(|e| BookError::BadAnswer(e.to_string()))?;
+        if answer.booking_id != request.booking_id {
+            return Err(BookError::BadAnswer(
+                "the answer is about another booking".into(),
+            ));
+        }
+        Ok(answer)
+    }
+}

@@ -1,0 +1,180 @@
+//! Booking between real nodes on loopback: the owner's node is the only authority for
+//! its calendar, whatever arrives concurrently from other members.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use alliance_node::{
+    NodeHandle,
+    booking::service::{BookError, BookingAsk, HomeUser},
+};
+use alliance_protocol::{
+    ServiceMode, UnixTime, UserTier,
+    booking::{Outcome, Slot},
+};
+use alliance_tests::*;
+
+/// The owner's instrument: open around the clock, staff-run testing, shared with all.
+async fn owner_instrument(owner: &NodeHandle) {
+    let mut record = sample_record("dlut", "XPS-1", "X射线光电子能谱仪");
+    record.opening_hours = "每天 全天".into();
+    record.service_modes = vec![ServiceMode::StaffRun];
+    owner.catalogue().save_record(record).await.unwrap();
+}
+
+fn researcher(n: usize) -> HomeUser {
+    HomeUser {
+        user_id: format!("r{n}"),
+        display_name: format!("研究员{n}"),
+        email: String::new(),
+        tier: UserTier::AllianceMember,
+    }
+}
+
+/// Midnight (Shanghai) two days from now: far enough for every lead time.
+fn day_after_tomorrow() -> i64 {
+    let now = UnixTime::now().0;
+    let local_midnight = now - (now + 8 * 3600).rem_euclid(86_400);
+    local_midnight + 2 * 86_400
+}
+
+fn ask(start: i64, hours: i64) -> BookingAsk {
+    BookingAsk {
+        instrument_id: "dlut/XPS-1".into(),
+        start: UnixTime(start),
+        end: UnixTime(start + hours * 3600),
+        mode: ServiceMode::StaffRun,
+        samples: 1,
+        purpose: "表面分析".into(),
+    }
+}
+
+async fn wait_connected(node: &NodeHandle, to: &str) {
+    let label = format!("{} sees {to}", node.config().node.institution_id);
+    wait_state(node, &label, |s| {
+        connected_institutions(s).iter().any(|i| i == to)
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn fifty_concurrent_requests_from_two_nodes_never_share_a_slot() {
+    trace();
+    let dir = tempfile::tempdir().unwrap();
+    let province = start_province(dir.path(), "lnsti").await;
+    let owner = start_member(dir.path(), &province, "dlut").await;
+    let neu = start_member(dir.path(), &province, "neu").await;
+    let imr = start_member(dir.path(), &province, "imr").await;
+    owner_instrument(&owner).await;
+    wait_connected(&neu, "dlut").await;
+    wait_connected(&imr, "dlut").await;
+
+    let base = day_after_tomorrow() + 8 * 3600;
+    let mut requests = Vec::new();
+    for n in 0..50usize {
+        let home = if n % 2 == 0 { &neu } else { &imr }.bookings().clone();
+        // 1 to 3 hours from 08:00 + n half hours mod 13: many overlap.
+        let start = base + (n as i64 * 7 % 13) * 1800;
+        let hours = 1 + n as i64 % 3;
+        requests.push(tokio::spawn(async move {
+            let ask = ask(start, hours);
+            let answer = home.book(&researcher(n), &ask, format!("req-{n}")).await;
+            (ask, answer)
+        }));
+    }
+    let mut taken: Vec<Slot> = Vec::new();
+    for request in requests {
+        let (ask, answer) = request.await.unwrap();
+        let answer = answer.expect("every request gets an answer");
+        match answer.outcome {
+            Outcome::Confirmed | Outcome::Held { .. } => taken.push(Slot {
+                start: ask.start,
+                end: ask.end,
+            }),
+            Outcome::Conflict { .. } => {}
+            Outcome::Rejected { code, reason } => panic!("unexpected refusal {code}: {reason}"),
+        }
+    }
+    assert!(taken.len() >= 3, "some requests succeed: {taken:?}");
+    for (i, a) in taken.iter().enumerate() {
+        for b in &taken[i + 1..] {
+            assert!(
+                a.end.0 <= b.start.0 || b.end.0 <= a.start.0,
+                "{a:?} overlaps {b:?}"
+            );
+        }
+    }
+    // The owner's calendar holds exactly what was granted.
+    let mut held: Vec<(i64, i64)> = owner
+        .bookings()
+        .ledger()
+        .taken("XPS-1")
+        .await
+        .unwrap()
+        .iter()
+        .map(|b| (b.start.0, b.end.0))
+        .collect();
+    let mut granted: Vec<(i64, i64)> = taken.iter().map(|s| (s.start.0, s.end.0)).collect();
+    held.sort();
+    granted.sort();
+    assert_eq!(held, granted);
+
+    // A retry of a granted request through the network gets the same answer.
+    let first = neu
+        .bookings()
+        .book(&researcher(0), &ask(base, 1), "req-0".into())
+        .await
+        .unwrap();
+    let again = neu
+        .bookings()
+        .book(&researcher(0), &ask(base, 1), "req-0".into())
+        .await
+        .unwrap();
+    assert_eq!(first.outcome, again.outcome);
+    assert_eq!(first.answered_at, again.answered_at);
+    assert_eq!(
+        owner
+            .bookings()
+            .ledger()
+            .taken("XPS-1")
+            .await
+            .unwrap()
+            .len(),
+        held.len()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_offline_owner_is_reported_unreachable_and_nothing_is_booked() {
+    trace();
+    let dir = tempfile::tempdir().unwrap();
+    let province = start_province(dir.path(), "lnsti").await;
+    let owner = start_member(dir.path(), &province, "dlut").await;
+    let neu = start_member(dir.path(), &province, "neu").await;
+    owner_instrument(&owner).await;
+    wait_connected(&neu, "dlut").await;
+    let owner_config = owner.config().clone();
+    owner.shutdown().await;
+    wait_state(&neu, "dlut gone", |s| {
+        !connected_institutions(s).iter().any(|i| i == "dlut")
+    })
+    .await;
+    let start = day_after_tomorrow() + 9 * 3600;
+    let result = neu
+        .bookings()
+        .book(&researcher(1), &ask(start, 1), "offline-1".into())
+        .await;
+    assert!(
+        matches!(result, Err(BookError::Unreachable(ref i)) if i.as_str() == "dlut"),
+        "{result:?}"
+    );
+    // Back online, the owner holds nothing for that request.
+    let owner = alliance_node::Node::start(owner_config).await.unwrap();
+    assert!(
+        owner
+            .bookings()
+            .ledger()
+            .booking(&"neu".parse().unwrap(), "offline-1")
+            .unwrap()
+            .is_none()
+    );
+}
