@@ -8,7 +8,7 @@ use alliance_node::{
     booking::service::{BookError, BookingAsk, HomeUser},
 };
 use alliance_protocol::{
-    ServiceMode, UnixTime, UserTier,
+    AvailabilityDigest, HourState, ServiceMode, UnixTime, UserTier,
     booking::{Outcome, Slot},
 };
 use alliance_tests::*;
@@ -46,6 +46,15 @@ fn ask(start: i64, hours: i64) -> BookingAsk {
         samples: 1,
         purpose: "表面分析".into(),
     }
+}
+
+/// The digest's state of the hour starting at `t`.
+fn state_at(digest: &AvailabilityDigest, t: i64) -> Option<HourState> {
+    let first = chrono::NaiveDate::parse_from_str(&digest.first_day, "%Y-%m-%d").ok()?;
+    // Shanghai midnight of the first day: 16:00 UTC the day before.
+    let midnight = first.and_hms_opt(0, 0, 0)?.and_utc().timestamp() - 8 * 3600;
+    let hour = usize::try_from((t - midnight) / 3600).ok()?;
+    digest.hours.get(hour).copied()
 }
 
 async fn wait_connected(node: &NodeHandle, to: &str) {
@@ -117,6 +126,17 @@ async fn fifty_concurrent_requests_from_two_nodes_never_share_a_slot() {
     held.sort();
     granted.sort();
     assert_eq!(held, granted);
+
+    // Every node's calendar shows the granted hours as booked.
+    wait_catalogue(&imr, "booked hours on imr's calendar", |c| {
+        let Some(digest) = c.instrument("dlut/XPS-1").and_then(|v| v.availability) else {
+            return false;
+        };
+        granted
+            .iter()
+            .all(|(start, _)| state_at(&digest, *start) == Some(HourState::Booked))
+    })
+    .await;
 
     // A retry of a granted request through the network gets the same answer.
     let first = neu

@@ -493,6 +493,28 @@ impl Ledger {
         Ok(expired)
     }
 
+    /// The slots taken on one instrument, as (start, end), read from the store.
+    pub fn taken_spans(&self, local_id: &str) -> Result<Vec<(UnixTime, UnixTime)>, StoreError> {
+        let mut prefix = local_id.as_bytes().to_vec();
+        prefix.push(0);
+        self.inner
+            .store
+            .scan_prefix(Space::BookingSlots, &prefix)?
+            .into_iter()
+            .map(|(key, value)| {
+                let read = |bytes: Option<&[u8]>| {
+                    bytes
+                        .and_then(|b| <[u8; 8]>::try_from(b).ok())
+                        .map(u64::from_be_bytes)
+                        .ok_or_else(|| corrupt("slot"))
+                };
+                let start = read(key.get(prefix.len()..prefix.len() + 8))? ^ (1 << 63);
+                let end = read(value.get(..8))?;
+                Ok((UnixTime(start as i64), UnixTime(end as i64)))
+            })
+            .collect()
+    }
+
     /// Every booking of one instrument that takes a slot, by start.
     pub async fn taken(&self, local_id: &str) -> Result<Vec<Booking>, StoreError> {
         let calendar = self.calendar(local_id);

@@ -7,17 +7,22 @@
 use std::sync::Arc;
 
 use alliance_protocol::{
-    InstitutionId, MembershipCertificate, SecretKey, ServiceMode, UnixTime, UserTier,
-    booking::{BookingAnswer, BookingRequest, BookingUser},
+    HourState, InstitutionId, MembershipCertificate, SecretKey, ServiceMode, UnixTime, UserTier,
+    booking::{BookingAnswer, BookingRequest, BookingUser, Outcome},
 };
 use tokio::sync::mpsc;
 
 use super::{
-    ledger::{Ledger, LedgerError, RequestContext},
-    rules::{BookingRules, InstrumentFacts},
+    ledger::{Decision, Ledger, LedgerError, RequestContext},
+    rules::{BlackoutKind, BookingRules, InstrumentFacts},
+    state::Booking,
 };
 use crate::{
-    catalogue::{Catalogue, schedule},
+    catalogue::{
+        Catalogue,
+        digest::{BusySource, BusySpan},
+        schedule,
+    },
     net::{InboundBooking, NetClient, NetError},
     store::{Batch, Space, Store, StoreError},
 };
@@ -78,6 +83,44 @@ fn training_key(local_id: &str, home: &InstitutionId, user_id: &str) -> Vec<u8> 
     format!("{local_id}\0{home}\0{user_id}").into_bytes()
 }
 
+/// The owner's busy spans for the catalogue's digests: slots taken and blackouts.
+#[derive(Debug)]
+struct BusyTimes {
+    store: Store,
+    ledger: Ledger,
+}
+
+impl BusySource for BusyTimes {
+    fn busy(&self, local_id: &str) -> Vec<BusySpan> {
+        let taken = self.ledger.taken_spans(local_id).unwrap_or_else(|e| {
+            tracing::error!(local_id, error = %e, "cannot read the slots taken");
+            Vec::new()
+        });
+        let rules: BookingRules = self
+            .store
+            .get_json(Space::BookingRules, local_id.as_bytes())
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        taken
+            .into_iter()
+            .map(|(start, end)| BusySpan {
+                start,
+                end,
+                state: HourState::Booked,
+            })
+            .chain(rules.blackouts.iter().map(|b| BusySpan {
+                start: b.start,
+                end: b.end,
+                state: match b.kind {
+                    BlackoutKind::Maintenance => HourState::Maintenance,
+                    BlackoutKind::Holiday => HourState::Closed,
+                },
+            }))
+            .collect()
+    }
+}
+
 struct Inner {
     own: MembershipCertificate,
     key: SecretKey,
@@ -111,6 +154,10 @@ impl Bookings {
         net: NetClient,
     ) -> Result<Bookings, StoreError> {
         let ledger = Ledger::open(store.clone(), key.clone())?;
+        catalogue.set_busy_source(Arc::new(BusyTimes {
+            store: store.clone(),
+            ledger: ledger.clone(),
+        }));
         Ok(Bookings {
             inner: Arc::new(Inner {
                 own,
@@ -158,6 +205,9 @@ impl Bookings {
             match self.inner.ledger.expire_holds(UnixTime::now()).await {
                 Ok(expired) if !expired.is_empty() => {
                     tracing::info!(count = expired.len(), "holds lapsed");
+                    for booking in &expired {
+                        self.show_in_calendars(&booking.local_id);
+                    }
                 }
                 Ok(_) => {}
                 Err(e) => tracing::error!(error = %e, "cannot lapse holds"),
@@ -236,7 +286,44 @@ impl Bookings {
             trained,
             now: UnixTime::now(),
         };
-        Ok(self.inner.ledger.request(request, &context).await?.signed)
+        let answered = self.inner.ledger.request(request, &context).await?;
+        if matches!(
+            answered.answer.outcome,
+            Outcome::Held { .. } | Outcome::Confirmed
+        ) {
+            self.show_in_calendars(&request.local_id);
+        }
+        Ok(answered.signed)
+    }
+
+    /// Republishes an instrument's availability digest after its calendar changed, without
+    /// holding up whoever changed it.
+    fn show_in_calendars(&self, local_id: &str) {
+        let catalogue = self.inner.catalogue.clone();
+        let local_id = local_id.to_owned();
+        tokio::spawn(async move {
+            if let Err(e) = catalogue.republish_digest(&local_id).await {
+                tracing::warn!(local_id, error = %e, "cannot republish an availability digest");
+            }
+        });
+    }
+
+    /// A manager's decision about a booking of one of this institution's instruments.
+    pub async fn decide(
+        &self,
+        home: &InstitutionId,
+        booking_id: &str,
+        decision: Decision,
+        by: &str,
+        note: &str,
+    ) -> Result<Booking, BookError> {
+        let booking = self
+            .inner
+            .ledger
+            .decide(home, booking_id, decision, by, note, UnixTime::now())
+            .await?;
+        self.show_in_calendars(&booking.local_id);
+        Ok(booking)
     }
 
     /// The booking rules of one of this institution's instruments (the defaults until
@@ -257,6 +344,8 @@ impl Bookings {
         let mut batch = Batch::new();
         batch.put_json(Space::BookingRules, local_id.as_bytes().to_vec(), rules)?;
         self.inner.store.commit(batch).await?;
+        // Blackouts show in every node's calendar.
+        self.show_in_calendars(local_id);
         Ok(())
     }
 

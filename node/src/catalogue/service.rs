@@ -23,6 +23,7 @@ use super::{
     admission::{KeyDirectory, RejectionKind},
     availability::FreeDays,
     classification::Classification,
+    digest::BusySource,
     replica::{Applied, Replica},
     search::{IndexExtras, IndexQuery, SearchError, SearchIndex},
     stats::{CatalogueStats, Counters},
@@ -108,6 +109,8 @@ struct Inner {
     revision_wait: Duration,
     /// Bumped after every change to the view, for whoever waits on one.
     generation: watch::Sender<u64>,
+    /// The owner's busy spans for this institution's digests (the booking service).
+    busy: RwLock<Option<Arc<dyn BusySource>>>,
 }
 
 impl std::fmt::Debug for Inner {
@@ -168,6 +171,7 @@ impl Catalogue {
                 confirmed: watch::Sender::new(!options.confirm_revision),
                 revision_wait: options.revision_wait,
                 generation: watch::Sender::new(0),
+                busy: RwLock::new(None),
                 replica,
             }),
         };
@@ -500,7 +504,7 @@ impl Catalogue {
             local_id: record.local_id.clone(),
             revision: 0,
             first_day: monday.format("%Y-%m-%d").to_string(),
-            hours: super::digest::hours(record),
+            hours: self.digest_hours(record, monday),
         };
         let entry = self
             .inner
@@ -518,6 +522,53 @@ impl Catalogue {
         Ok(())
     }
 
+    /// The hours of a digest of `record` from `monday`, with the owner's busy spans.
+    fn digest_hours(
+        &self,
+        record: &InstrumentRecord,
+        monday: chrono::NaiveDate,
+    ) -> Vec<alliance_protocol::HourState> {
+        let busy = self
+            .inner
+            .busy
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .as_ref()
+            .map(|source| source.busy(&record.local_id))
+            .unwrap_or_default();
+        super::digest::hours_with(record, monday, &busy)
+    }
+
+    /// Takes busy spans (bookings, blackouts) for this institution's digests from `source`.
+    pub fn set_busy_source(&self, source: Arc<dyn BusySource>) {
+        *self
+            .inner
+            .busy
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(source);
+    }
+
+    /// Republishes one of this institution's digests if its hours changed (a booking
+    /// took or freed a slot, a blackout was set), so every node's calendar shows it.
+    pub async fn republish_digest(&self, local_id: &str) -> Result<bool, CatalogueError> {
+        let id = format!("{}/{local_id}", self.inner.own.institution_id);
+        let Some(view) = self.instrument_unfiltered(&id) else {
+            return Ok(false);
+        };
+        let monday = super::digest::this_monday(chrono::Utc::now());
+        let first_day = monday.format("%Y-%m-%d").to_string();
+        let hours = self.digest_hours(&view.record, monday);
+        let unchanged = view
+            .availability
+            .as_ref()
+            .is_some_and(|d| d.first_day == first_day && d.hours == hours);
+        if unchanged {
+            return Ok(false);
+        }
+        self.publish_digest(&view.record, monday).await?;
+        Ok(true)
+    }
+
     /// Republishes the digests of this institution's records that are missing, start on
     /// another week than `now`'s, or no longer match their record. Returns how many.
     pub async fn refresh_digests(
@@ -533,7 +584,7 @@ impl Catalogue {
             .into_iter()
             .filter(|v| {
                 v.availability.as_ref().is_none_or(|d| {
-                    d.first_day != first_day || d.hours != super::digest::hours(&v.record)
+                    d.first_day != first_day || d.hours != self.digest_hours(&v.record, monday)
                 })
             })
             .map(|v| v.record)
