@@ -23,6 +23,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "SharingScope",
         "FeeUnit",
         "ReviewVerdict",
+        "BookingStatus",
     ] {
         config.type_attribute(
             format!(".alliance.v1.{name}"),

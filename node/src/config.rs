@@ -43,6 +43,9 @@ pub struct Config {
     /// Catalogue replication.
     #[serde(default)]
     pub catalogue: CatalogueSection,
+    /// Booking between institutions.
+    #[serde(default)]
+    pub booking: BookingSection,
     /// Only on the province's node: the root key that signs certificates and rosters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub province: Option<ProvinceSection>,
@@ -140,6 +143,28 @@ impl Default for HttpSection {
             secure_cookies: false,
         }
     }
+}
+
+/// Booking between institutions.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BookingSection {
+    /// How often messages not yet acknowledged (decisions to homes, cancels to owners)
+    /// and requests not yet answered are tried again; also on every new outbox entry.
+    #[serde(default = "default_retry_interval", with = "humantime_serde")]
+    pub retry_interval: Duration,
+}
+
+impl Default for BookingSection {
+    fn default() -> Self {
+        BookingSection {
+            retry_interval: default_retry_interval(),
+        }
+    }
+}
+
+fn default_retry_interval() -> Duration {
+    Duration::from_secs(10)
 }
 
 /// Catalogue replication.

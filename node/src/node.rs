@@ -205,10 +205,12 @@ impl Node {
             key,
             catalogue.clone(),
             network.client.clone(),
+            config.booking.retry_interval,
         )?;
         let booking_tasks = [
             tokio::spawn(bookings.clone().serve(bookings_rx)),
             tokio::spawn(bookings.clone().expire_holds(cancel.clone())),
+            tokio::spawn(bookings.clone().deliver(cancel.clone())),
         ];
         let accounts = Accounts::new(store.clone());
 

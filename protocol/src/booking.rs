@@ -438,5 +438,8 @@ impl TryFrom<proto::BookingAnswer> for BookingAnswer {
     }
 }
 
+mod updates;
+pub use updates::{BookingCancel, BookingMessageKind, BookingStatus, BookingUpdate, message_kind};
+
 #[cfg(test)]
 mod tests;

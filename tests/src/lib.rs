@@ -116,6 +116,7 @@ fn fast_timers(config: &mut alliance_node::Config) {
     config.network.redial_interval = Duration::from_secs(1);
     config.catalogue.sync_interval = Duration::from_secs(2);
     config.catalogue.revision_wait = Duration::from_secs(3);
+    config.booking.retry_interval = Duration::from_millis(500);
 }
 
 /// A valid record of `institution` (category 0102, mass spectrometers).

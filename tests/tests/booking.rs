@@ -5,7 +5,11 @@
 
 use alliance_node::{
     NodeHandle,
-    booking::service::{BookError, BookingAsk, HomeUser},
+    booking::{
+        ledger::Decision,
+        service::{BookError, BookingAsk, HomeUser},
+        state::BookingState,
+    },
 };
 use alliance_protocol::{
     AvailabilityDigest, HourState, ServiceMode, UnixTime, UserTier,
@@ -196,5 +200,119 @@ async fn an_offline_owner_is_reported_unreachable_and_nothing_is_booked() {
             .booking(&"neu".parse().unwrap(), "offline-1")
             .unwrap()
             .is_none()
+    );
+}
+
+fn firm(n: usize) -> HomeUser {
+    HomeUser {
+        tier: UserTier::Enterprise,
+        ..researcher(n)
+    }
+}
+
+/// Waits until `node`'s copy of `booking_id` is in `state`.
+async fn wait_home_state(node: &NodeHandle, booking_id: &str, state: BookingState) {
+    let home = node.bookings().home().clone();
+    let mut changes = home.changes();
+    let reached = async {
+        while home.get(booking_id).unwrap().map(|b| b.state) != Some(state) {
+            changes.changed().await.unwrap();
+        }
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(20), reached)
+        .await
+        .unwrap_or_else(|_| panic!("{booking_id} never reached {state:?}"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_decision_made_while_the_home_node_is_down_reaches_it_after_it_restarts() {
+    trace();
+    let dir = tempfile::tempdir().unwrap();
+    let province = start_province(dir.path(), "lnsti").await;
+    let owner = start_member(dir.path(), &province, "dlut").await;
+    let neu = start_member(dir.path(), &province, "neu").await;
+    owner_instrument(&owner).await;
+    wait_connected(&neu, "dlut").await;
+
+    let start = day_after_tomorrow() + 10 * 3600;
+    let answer = neu
+        .bookings()
+        .book(&firm(7), &ask(start, 2), "firm-7".into())
+        .await
+        .unwrap();
+    assert!(matches!(answer.outcome, Outcome::Held { .. }), "{answer:?}");
+    wait_home_state(&neu, "firm-7", BookingState::Held).await;
+
+    let neu_config = neu.config().clone();
+    neu.shutdown().await;
+    let approved = owner
+        .bookings()
+        .decide(
+            &"neu".parse().unwrap(),
+            "firm-7",
+            Decision::Approve,
+            "manager@dlut",
+            "样品要求已确认",
+        )
+        .await
+        .unwrap();
+    assert_eq!(approved.state, BookingState::Confirmed);
+
+    let neu = alliance_node::Node::start(neu_config).await.unwrap();
+    wait_home_state(&neu, "firm-7", BookingState::Confirmed).await;
+    let inbox = neu.bookings().home().notifications("r7").unwrap();
+    assert_eq!(inbox[0].state, BookingState::Confirmed);
+    assert_eq!(inbox[0].note, "样品要求已确认");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_users_cancel_reaches_the_owner_and_frees_the_slot() {
+    trace();
+    let dir = tempfile::tempdir().unwrap();
+    let province = start_province(dir.path(), "lnsti").await;
+    let owner = start_member(dir.path(), &province, "dlut").await;
+    let neu = start_member(dir.path(), &province, "neu").await;
+    owner_instrument(&owner).await;
+    wait_connected(&neu, "dlut").await;
+
+    let start = day_after_tomorrow() + 9 * 3600;
+    neu.bookings()
+        .book(&firm(3), &ask(start, 1), "hold-3".into())
+        .await
+        .unwrap();
+    assert_eq!(
+        owner
+            .bookings()
+            .ledger()
+            .taken("XPS-1")
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    // Someone else's user cannot cancel it.
+    assert!(neu.bookings().cancel("r4", "hold-3", "").await.is_err());
+    let cancelled = neu
+        .bookings()
+        .cancel("r3", "hold-3", "课题调整")
+        .await
+        .unwrap();
+    assert_eq!(cancelled.state, BookingState::Cancelled);
+    let at_owner = owner
+        .bookings()
+        .ledger()
+        .booking(&"neu".parse().unwrap(), "hold-3")
+        .unwrap()
+        .unwrap();
+    assert_eq!(at_owner.state, BookingState::Cancelled);
+    assert_eq!(at_owner.history.last().unwrap().by, "r3@neu");
+    assert!(
+        owner
+            .bookings()
+            .ledger()
+            .taken("XPS-1")
+            .await
+            .unwrap()
+            .is_empty()
     );
 }

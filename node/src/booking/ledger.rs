@@ -17,11 +17,12 @@ use std::{
 
 use alliance_protocol::{
     FeeItem, InstitutionId, SecretKey, UnixTime,
-    booking::{BookingAnswer, BookingRequest, Outcome, Slot},
+    booking::{BookingAnswer, BookingRequest, BookingUpdate, Outcome, Slot},
     quote::{Usage, quote},
 };
 
 use super::{
+    outbox,
     rules::{BookingRules, InstrumentFacts, Proposal},
     state::{Booking, BookingState},
 };
@@ -145,6 +146,7 @@ fn corrupt(what: &str) -> StoreError {
 struct Inner {
     store: Store,
     key: SecretKey,
+    own: InstitutionId,
     calendars: Mutex<HashMap<String, Arc<tokio::sync::Mutex<Calendar>>>>,
     /// Held bookings by when their hold lapses: (until, booking key) → local id.
     holds: Mutex<BTreeMap<(i64, Vec<u8>), String>>,
@@ -165,7 +167,7 @@ impl std::fmt::Debug for Ledger {
 impl Ledger {
     /// Loads the slots taken and the holds pending from `store`; answers are signed
     /// with `key` (the node's).
-    pub fn open(store: Store, key: SecretKey) -> Result<Ledger, StoreError> {
+    pub fn open(store: Store, key: SecretKey, own: InstitutionId) -> Result<Ledger, StoreError> {
         let mut calendars: HashMap<String, Calendar> = HashMap::new();
         let mut holds = BTreeMap::new();
         for (slot, value) in store.scan_prefix(Space::BookingSlots, b"")? {
@@ -199,6 +201,7 @@ impl Ledger {
             inner: Arc::new(Inner {
                 store,
                 key,
+                own,
                 calendars: Mutex::new(
                     calendars
                         .into_iter()
@@ -432,6 +435,12 @@ impl Ledger {
     ) -> Result<(), StoreError> {
         let mut batch = Batch::new();
         batch.put_json(Space::Bookings, key.to_vec(), booking)?;
+        // The home hears of every change, from the outbox, in the same commit.
+        outbox::enqueue(
+            &mut batch,
+            outbox::key(&booking.home, &booking.booking_id, booking.version),
+            self.update_of(booking).seal(&self.inner.key),
+        );
         let frees = !booking.state.occupies_slot();
         if frees {
             batch.delete(
@@ -452,6 +461,22 @@ impl Ledger {
             self.holds().retain(|(_, k), _| k != key);
         }
         Ok(())
+    }
+
+    /// The owner's word on `booking`, as sent to its home.
+    pub fn update_of(&self, booking: &Booking) -> BookingUpdate {
+        let last = booking.history.last();
+        BookingUpdate {
+            booking_id: booking.booking_id.clone(),
+            home_institution: booking.home.clone(),
+            institution_id: self.inner.own.clone(),
+            local_id: booking.local_id.clone(),
+            status: booking.state.status(),
+            version: booking.version,
+            by: last.map(|e| e.by.clone()).unwrap_or_default(),
+            note: last.map(|e| e.note.clone()).unwrap_or_default(),
+            at: last.map_or(UnixTime(0), |e| e.at),
+        }
     }
 
     /// When the next hold lapses, if any is pending.

@@ -8,14 +8,19 @@ use std::sync::Arc;
 
 use alliance_protocol::{
     HourState, InstitutionId, MembershipCertificate, SecretKey, ServiceMode, UnixTime, UserTier,
-    booking::{BookingAnswer, BookingRequest, BookingUser, Outcome},
+    booking::{
+        BookingAnswer, BookingCancel, BookingMessageKind, BookingRequest, BookingStatus,
+        BookingUpdate, BookingUser, Outcome, message_kind,
+    },
 };
 use tokio::sync::mpsc;
 
 use super::{
-    ledger::{Decision, Ledger, LedgerError, RequestContext},
+    home::{HomeBooking, HomeLedger},
+    ledger::{CancelOutcome, Decision, Ledger, LedgerError, RequestContext},
+    outbox,
     rules::{BlackoutKind, BookingRules, InstrumentFacts},
-    state::Booking,
+    state::{Booking, BookingState},
 };
 use crate::{
     catalogue::{
@@ -36,6 +41,8 @@ pub enum BookError {
     Refused { code: String, message: String },
     #[error("no instrument {0}")]
     UnknownInstrument(String),
+    #[error("no booking {0} of this user")]
+    NoBooking(String),
     #[error("{0}")]
     Invalid(String),
     #[error("the owner's answer does not verify: {0}")]
@@ -122,6 +129,9 @@ impl BusySource for BusyTimes {
 }
 
 struct Inner {
+    home: HomeLedger,
+    /// How often undelivered messages and unanswered requests are tried again.
+    retry_interval: std::time::Duration,
     own: MembershipCertificate,
     key: SecretKey,
     store: Store,
@@ -134,6 +144,8 @@ struct Inner {
 #[derive(Clone)]
 pub struct Bookings {
     inner: Arc<Inner>,
+    /// Poked when something lands in the outbox.
+    wake: Arc<tokio::sync::Notify>,
 }
 
 impl std::fmt::Debug for Bookings {
@@ -152,14 +164,18 @@ impl Bookings {
         key: SecretKey,
         catalogue: Catalogue,
         net: NetClient,
+        retry_interval: std::time::Duration,
     ) -> Result<Bookings, StoreError> {
-        let ledger = Ledger::open(store.clone(), key.clone())?;
+        let ledger = Ledger::open(store.clone(), key.clone(), own.institution_id.clone())?;
         catalogue.set_busy_source(Arc::new(BusyTimes {
             store: store.clone(),
             ledger: ledger.clone(),
         }));
         Ok(Bookings {
+            wake: Arc::new(tokio::sync::Notify::new()),
             inner: Arc::new(Inner {
+                home: HomeLedger::new(store.clone()),
+                retry_interval,
                 own,
                 key,
                 store,
@@ -222,6 +238,21 @@ impl Bookings {
         bytes: &[u8],
     ) -> Result<Vec<u8>, (String, String)> {
         let refuse = |code: &str, message: String| (code.to_owned(), message);
+        match message_kind(bytes).map_err(|e| refuse("bad_request", e.to_string()))? {
+            BookingMessageKind::Request => {}
+            BookingMessageKind::Cancel => {
+                let cancel = BookingCancel::open(bytes, &from.node_public_key)
+                    .map_err(|e| refuse("bad_request", e.to_string()))?;
+                if cancel.institution_id != self.inner.own.institution_id {
+                    return Err(refuse(
+                        "unknown_instrument",
+                        "not an instrument of ours".into(),
+                    ));
+                }
+                return self.owner_cancel(&from.institution_id, &cancel).await;
+            }
+            BookingMessageKind::Update => return self.home_update(from, bytes).await,
+        }
         let request = BookingRequest::open(bytes, &from.node_public_key)
             .map_err(|e| refuse("bad_request", e.to_string()))?;
         if request.user.home_institution != from.institution_id {
@@ -427,36 +458,307 @@ impl Bookings {
         // What the owner will read: refuse here what it would refuse anyway.
         BookingRequest::open(&sealed, &self.inner.key.public())
             .map_err(|e| BookError::Invalid(e.to_string()))?;
-        let (signed, owner_key) = if &owner == own {
-            let signed = self.answer_request(&request).await?;
-            (signed, self.inner.key.public())
-        } else {
-            let owner_key = self
-                .inner
-                .catalogue
-                .key_directory()
-                .institutions()
-                .get(&owner)
-                .map(|c| c.node_public_key)
-                .ok_or_else(|| BookError::UnknownInstrument(ask.instrument_id.clone()))?;
-            let signed = self
-                .inner
-                .net
-                .request_booking(&owner, sealed)
-                .await
-                .map_err(|e| match e {
-                    NetError::Refused { code, message } => BookError::Refused { code, message },
-                    _ => BookError::Unreachable(owner.clone()),
-                })?;
-            (signed, owner_key)
-        };
-        let answer = BookingAnswer::open(&signed, &owner_key)
-            .map_err(|e| BookError::BadAnswer(e.to_string()))?;
+        if self.inner.home.get(&request.booking_id)?.is_none() {
+            self.inner
+                .home
+                .requested(&HomeBooking {
+                    booking_id: request.booking_id.clone(),
+                    owner: owner.clone(),
+                    local_id: request.local_id.clone(),
+                    start: request.start,
+                    end: request.end,
+                    user_id: user.user_id.clone(),
+                    mode: request.mode,
+                    samples: request.samples,
+                    purpose: request.purpose.clone(),
+                    state: BookingState::Requested,
+                    version: 0,
+                    quote_fen: 0,
+                    hold_until: None,
+                    note: String::new(),
+                    request: sealed.clone(),
+                    updated_at: request.sent_at,
+                })
+                .await?;
+        }
+        let answer = self.send_request(&owner, sealed).await?;
         if answer.booking_id != request.booking_id {
             return Err(BookError::BadAnswer(
                 "the answer is about another booking".into(),
             ));
         }
+        self.inner.home.answered(&answer).await?;
         Ok(answer)
+    }
+
+    /// The owner's checked answer to a sealed request of ours.
+    async fn send_request(
+        &self,
+        owner: &InstitutionId,
+        sealed: Vec<u8>,
+    ) -> Result<BookingAnswer, BookError> {
+        let request = BookingRequest::open(&sealed, &self.inner.key.public())
+            .map_err(|e| BookError::Invalid(e.to_string()))?;
+        if owner == &self.inner.own.institution_id {
+            let signed = self.answer_request(&request).await?;
+            return BookingAnswer::open(&signed, &self.inner.key.public())
+                .map_err(|e| BookError::BadAnswer(e.to_string()));
+        }
+        let owner_key = self.node_key_of(owner)?;
+        let signed = match self.inner.net.request_booking(owner, sealed).await {
+            Ok(signed) => signed,
+            Err(NetError::Unreachable(_)) => {
+                // Nothing left this node: nothing may stay half-booked.
+                self.inner.home.forget(&request.booking_id).await?;
+                return Err(BookError::Unreachable(owner.clone()));
+            }
+            Err(NetError::Refused { code, message }) => {
+                self.inner.home.forget(&request.booking_id).await?;
+                return Err(BookError::Refused { code, message });
+            }
+            // It may have arrived: the request stays and is asked again until answered.
+            Err(_) => return Err(BookError::Unreachable(owner.clone())),
+        };
+        BookingAnswer::open(&signed, &owner_key).map_err(|e| BookError::BadAnswer(e.to_string()))
+    }
+
+    fn node_key_of(
+        &self,
+        institution: &InstitutionId,
+    ) -> Result<alliance_protocol::PublicKey, BookError> {
+        self.inner
+            .catalogue
+            .key_directory()
+            .institutions()
+            .get(institution)
+            .map(|c| c.node_public_key)
+            .ok_or_else(|| BookError::Refused {
+                code: "not_a_member".into(),
+                message: format!("{institution} is not a current member"),
+            })
+    }
+
+    /// This node's copy of its users' bookings.
+    pub fn home(&self) -> &HomeLedger {
+        &self.inner.home
+    }
+
+    /// A user's cancel of one of their bookings. The owner decides; if it cannot be
+    /// reached, the cancel waits in the outbox and the booking shows the owner's word once
+    /// it arrives.
+    pub async fn cancel(
+        &self,
+        user_id: &str,
+        booking_id: &str,
+        reason: &str,
+    ) -> Result<HomeBooking, BookError> {
+        let booking = self
+            .inner
+            .home
+            .get(booking_id)?
+            .filter(|b| b.user_id == user_id)
+            .ok_or_else(|| BookError::NoBooking(booking_id.to_owned()))?;
+        let cancel = BookingCancel {
+            booking_id: booking_id.to_owned(),
+            institution_id: booking.owner.clone(),
+            local_id: booking.local_id.clone(),
+            user_id: user_id.to_owned(),
+            reason: reason.to_owned(),
+            sent_at: UnixTime::now(),
+        };
+        let sealed = cancel.seal(&self.inner.key);
+        let reply = if booking.owner == self.inner.own.institution_id {
+            self.owner_cancel(&self.inner.own.institution_id, &cancel)
+                .await
+                .map_err(|(code, message)| BookError::Refused { code, message })?
+        } else {
+            match self
+                .inner
+                .net
+                .request_booking(&booking.owner, sealed.clone())
+                .await
+            {
+                Ok(reply) => reply,
+                Err(NetError::Refused { code, message }) => {
+                    return Err(BookError::Refused { code, message });
+                }
+                Err(_) => {
+                    let mut batch = Batch::new();
+                    outbox::enqueue(
+                        &mut batch,
+                        outbox::key(&booking.owner, booking_id, u64::MAX),
+                        sealed,
+                    );
+                    self.inner.store.commit(batch).await?;
+                    self.wake.notify_one();
+                    return Ok(booking);
+                }
+            }
+        };
+        let owner_key = self.node_key_of(&booking.owner)?;
+        let update = BookingUpdate::open(&reply, &owner_key)
+            .map_err(|e| BookError::BadAnswer(e.to_string()))?;
+        Ok(self.inner.home.updated(&update).await?.unwrap_or(booking))
+    }
+
+    /// The owner's side of a cancel from `home`: its signed update, or a refusal.
+    async fn owner_cancel(
+        &self,
+        home: &InstitutionId,
+        cancel: &BookingCancel,
+    ) -> Result<Vec<u8>, (String, String)> {
+        let internal = |e: &dyn std::fmt::Display| {
+            tracing::error!(error = %e, "cannot cancel a booking");
+            (
+                "internal".to_owned(),
+                "the owner could not cancel".to_owned(),
+            )
+        };
+        let rules = self.rules(&cancel.local_id).map_err(|e| internal(&e))?;
+        let by = format!("{}@{home}", cancel.user_id);
+        let outcome = self
+            .inner
+            .ledger
+            .cancel(
+                home,
+                &cancel.booking_id,
+                &cancel.local_id,
+                &rules,
+                &by,
+                UnixTime::now(),
+            )
+            .await;
+        let update = match outcome {
+            Ok(CancelOutcome::Cancelled(booking)) => {
+                self.show_in_calendars(&booking.local_id);
+                self.inner.ledger.update_of(&booking)
+            }
+            Ok(CancelOutcome::AlreadyFinal(booking)) => self.inner.ledger.update_of(&booking),
+            Ok(CancelOutcome::Remembered) => BookingUpdate {
+                booking_id: cancel.booking_id.clone(),
+                home_institution: home.clone(),
+                institution_id: self.inner.own.institution_id.clone(),
+                local_id: cancel.local_id.clone(),
+                status: BookingStatus::Cancelled,
+                version: 0,
+                by,
+                note: cancel.reason.clone(),
+                at: UnixTime::now(),
+            },
+            Err(LedgerError::TooLate) => {
+                return Err((
+                    "too_late".into(),
+                    format!(
+                        "开始前 {} 小时内不能取消，请联系仪器管理员",
+                        rules.cancel_deadline_hours
+                    ),
+                ));
+            }
+            Err(e) => return Err(internal(&e)),
+        };
+        Ok(update.seal(&self.inner.key))
+    }
+
+    /// The home's side of an owner's update: applied if newer; acknowledged either way.
+    async fn home_update(
+        &self,
+        from: &MembershipCertificate,
+        bytes: &[u8],
+    ) -> Result<Vec<u8>, (String, String)> {
+        let update = BookingUpdate::open(bytes, &from.node_public_key)
+            .map_err(|e| ("bad_request".to_owned(), e.to_string()))?;
+        if update.institution_id != from.institution_id
+            || update.home_institution != self.inner.own.institution_id
+        {
+            return Err((
+                "not_yours".into(),
+                "an update must come from the owner, for its home".into(),
+            ));
+        }
+        self.inner.home.updated(&update).await.map_err(|e| {
+            tracing::error!(error = %e, "cannot apply a booking update");
+            (
+                "internal".to_owned(),
+                "the update could not be stored".to_owned(),
+            )
+        })?;
+        // An empty answer acknowledges.
+        Ok(Vec::new())
+    }
+
+    /// Delivers the outbox and asks again for answers that never came, until `cancel`.
+    pub async fn deliver(self, cancel: tokio_util::sync::CancellationToken) {
+        let mut tick = tokio::time::interval(self.inner.retry_interval);
+        loop {
+            tokio::select! {
+                () = cancel.cancelled() => return,
+                _ = tick.tick() => {}
+                () = self.wake.notified() => {}
+            }
+            if let Err(e) = self.deliver_once().await {
+                tracing::warn!(error = %e, "booking delivery round failed");
+            }
+        }
+    }
+
+    /// One round: each pending message to a connected institution, in order per
+    /// destination, stopping at the first failure there; then unanswered requests.
+    pub async fn deliver_once(&self) -> Result<(), BookError> {
+        let connected: Vec<InstitutionId> = self
+            .inner
+            .net
+            .state()
+            .members
+            .iter()
+            .map(|m| m.certificate.institution_id.clone())
+            .collect();
+        let mut failed: Vec<InstitutionId> = Vec::new();
+        for pending in outbox::pending(&self.inner.store)? {
+            if !connected.contains(&pending.to) || failed.contains(&pending.to) {
+                continue;
+            }
+            match self
+                .inner
+                .net
+                .request_booking(&pending.to, pending.message.clone())
+                .await
+            {
+                Ok(reply) => {
+                    if !reply.is_empty()
+                        && let Ok(key) = self.node_key_of(&pending.to)
+                        && let Ok(update) = BookingUpdate::open(&reply, &key)
+                    {
+                        self.inner.home.updated(&update).await?;
+                    }
+                    outbox::acknowledged(&self.inner.store, &pending.key).await?;
+                }
+                Err(NetError::Refused { code, message }) => {
+                    // A refusal is an answer too; keeping the message would retry forever.
+                    tracing::warn!(to = %pending.to, code, message, "booking message refused");
+                    outbox::acknowledged(&self.inner.store, &pending.key).await?;
+                }
+                Err(_) => failed.push(pending.to.clone()),
+            }
+        }
+        for booking in self.inner.home.all()? {
+            if booking.state != BookingState::Requested
+                || !connected.contains(&booking.owner)
+                || failed.contains(&booking.owner)
+            {
+                continue;
+            }
+            match self
+                .send_request(&booking.owner, booking.request.clone())
+                .await
+            {
+                Ok(answer) => {
+                    self.inner.home.answered(&answer).await?;
+                }
+                Err(e) => {
+                    tracing::debug!(booking = booking.booking_id, error = %e, "still unanswered");
+                }
+            }
+        }
+        Ok(())
     }
 }

@@ -1,6 +1,9 @@
 //! A booking as the owner keeps it: its state, and who changed what when.
 
-use alliance_protocol::{InstitutionId, ServiceMode, UnixTime, UserTier, booking::BookingRequest};
+use alliance_protocol::{
+    InstitutionId, ServiceMode, UnixTime, UserTier,
+    booking::{BookingRequest, BookingStatus},
+};
 
 /// Where a booking stands (R3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -25,6 +28,32 @@ impl BookingState {
             self,
             BookingState::Held | BookingState::Confirmed | BookingState::InUse
         )
+    }
+
+    /// The state as the protocol names it (a booking only the home knows of is not sent).
+    pub fn status(self) -> BookingStatus {
+        match self {
+            BookingState::Requested | BookingState::Held => BookingStatus::Held,
+            BookingState::Confirmed => BookingStatus::Confirmed,
+            BookingState::Rejected => BookingStatus::Rejected,
+            BookingState::Cancelled => BookingStatus::Cancelled,
+            BookingState::NoShow => BookingStatus::NoShow,
+            BookingState::InUse => BookingStatus::InUse,
+            BookingState::Completed => BookingStatus::Completed,
+        }
+    }
+
+    /// The state an owner's status names.
+    pub fn from_status(status: BookingStatus) -> BookingState {
+        match status {
+            BookingStatus::Held | BookingStatus::Unspecified => BookingState::Held,
+            BookingStatus::Confirmed => BookingState::Confirmed,
+            BookingStatus::Rejected => BookingState::Rejected,
+            BookingStatus::Cancelled => BookingState::Cancelled,
+            BookingStatus::NoShow => BookingState::NoShow,
+            BookingStatus::InUse => BookingState::InUse,
+            BookingStatus::Completed => BookingState::Completed,
+        }
     }
 
     /// Whether nothing can change it any more.
@@ -123,7 +152,7 @@ impl Booking {
 }
 
 /// Binary fields as base64 in the stored JSON.
-mod base64_bytes {
+pub(crate) mod base64_bytes {
     use base64::{Engine, engine::general_purpose::STANDARD};
     use serde::{Deserialize, Deserializer, Serializer};
 

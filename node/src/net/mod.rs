@@ -198,9 +198,9 @@ impl NetClient {
         rx.await.map_err(|_| NetError::Stopped)?
     }
 
-    /// Sends a signed booking request to a connected node of `owner` and returns its
-    /// signed answer. [`NetError::Unreachable`] if no node of the owner is connected or
-    /// it did not answer in time.
+    /// Sends a signed booking message (request, cancel or update) to a connected node of
+    /// `owner` and returns its signed answer. [`NetError::Unreachable`] if no node of the
+    /// owner is connected (nothing was sent), [`NetError::NoAnswer`] if it did not answer.
     pub async fn request_booking(
         &self,
         owner: &InstitutionId,

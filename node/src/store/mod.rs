@@ -93,6 +93,13 @@ spaces! {
     BookingRules => "booking_rules",
     /// Training certifications, keyed `local id \0 home \0 user id` (JSON).
     Trainings => "trainings",
+    /// Booking messages to other institutions until acknowledged, keyed
+    /// `to \0 booking id \0 sequence`.
+    Outbox => "outbox",
+    /// This node's users' bookings at other institutions (and its own), by booking id.
+    HomeBookings => "home_bookings",
+    /// Notifications of booking changes, keyed `user id \0 time \0 booking id`.
+    Inbox => "inbox",
     /// Scratch space for benchmarks and tests.
     Bench => "bench",
 }

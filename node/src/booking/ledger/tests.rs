@@ -94,7 +94,12 @@ fn request(id: &str, start: UnixTime, end: UnixTime, tier: UserTier) -> BookingR
 fn open_ledger(dir: &std::path::Path) -> (Ledger, SecretKey) {
     let key = SecretKey::generate();
     (
-        Ledger::open(Store::open(dir).unwrap(), key.clone()).unwrap(),
+        Ledger::open(
+            Store::open(dir).unwrap(),
+            key.clone(),
+            "dlut".parse().unwrap(),
+        )
+        .unwrap(),
         key,
     )
 }

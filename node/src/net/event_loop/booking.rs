@@ -20,7 +20,7 @@ use crate::net::{Command, InboundBooking};
 pub(super) type PendingBooking = (InstitutionId, oneshot::Sender<Result<Vec<u8>, NetError>>);
 
 impl EventLoop {
-    /// Sends a signed booking request to a connected node of `owner`.
+    /// Sends a signed booking message to a connected node of `owner`.
     pub(super) fn request_booking(
         &mut self,
         owner: &InstitutionId,
@@ -67,11 +67,11 @@ impl EventLoop {
         let _ = reply.send(result);
     }
 
-    /// A booking request of ours got no answer: the owner is unreachable (whether it
-    /// stored the request is unknown; retrying with the same id is safe).
+    /// A booking message of ours got no answer: whether it arrived is unknown (sending
+    /// it again is safe: every booking message is idempotent).
     pub(super) fn booking_failed(&mut self, request_id: &OutboundRequestId) {
         if let Some((owner, reply)) = self.booking_requests.remove(request_id) {
-            let _ = reply.send(Err(NetError::Unreachable(owner)));
+            let _ = reply.send(Err(NetError::NoAnswer(owner)));
         }
     }
 

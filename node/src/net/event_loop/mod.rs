@@ -63,6 +63,8 @@ pub enum NetError {
     Stopped,
     #[error("no node of {0} is reachable")]
     Unreachable(alliance_protocol::InstitutionId),
+    #[error("{0} did not answer (the request may have arrived)")]
+    NoAnswer(alliance_protocol::InstitutionId),
     #[error("refused ({code}): {message}")]
     Refused { code: String, message: String },
 }

@@ -1,0 +1,210 @@
+//! The home side of booking: this node's copy of its users' bookings at any institution
+//! (the owner's word is the truth; the copy keeps the highest version seen), and each
+//! user's notifications of changes.
+
+use alliance_protocol::{
+    InstitutionId, ServiceMode, UnixTime,
+    booking::{BookingAnswer, BookingUpdate, Outcome},
+};
+
+use super::state::{BookingState, base64_bytes};
+use crate::store::{Batch, Space, Store, StoreError};
+
+/// A booking of one of this node's users, as this node knows it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct HomeBooking {
+    pub booking_id: String,
+    pub owner: InstitutionId,
+    pub local_id: String,
+    pub start: UnixTime,
+    pub end: UnixTime,
+    pub user_id: String,
+    pub mode: ServiceMode,
+    pub samples: u32,
+    pub purpose: String,
+    pub state: BookingState,
+    /// The owner's version last applied (0: no answer yet).
+    pub version: u64,
+    /// The quoted total, in fen (0 until answered).
+    pub quote_fen: i64,
+    pub hold_until: Option<UnixTime>,
+    /// The owner's last reason or note.
+    pub note: String,
+    /// The signed request, sent again until the owner answers it.
+    #[serde(with = "base64_bytes")]
+    pub request: Vec<u8>,
+    pub updated_at: UnixTime,
+}
+
+impl HomeBooking {
+    /// The instrument's alliance-wide id.
+    pub fn instrument_id(&self) -> String {
+        format!("{}/{}", self.owner, self.local_id)
+    }
+}
+
+/// One change a user is told about.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Notification {
+    pub at: UnixTime,
+    pub booking_id: String,
+    pub instrument_id: String,
+    pub state: BookingState,
+    pub note: String,
+}
+
+fn inbox_key(user_id: &str, at: UnixTime, booking_id: &str) -> Vec<u8> {
+    let mut key = format!("{user_id}\0").into_bytes();
+    key.extend_from_slice(&(at.0 as u64 ^ (1 << 63)).to_be_bytes());
+    key.push(0);
+    key.extend_from_slice(booking_id.as_bytes());
+    key
+}
+
+/// The home side's store of bookings and notifications.
+#[derive(Debug, Clone)]
+pub struct HomeLedger {
+    store: Store,
+    /// Bumped after every change, for pages and tests that wait on one.
+    changes: std::sync::Arc<tokio::sync::watch::Sender<u64>>,
+}
+
+impl HomeLedger {
+    pub fn new(store: Store) -> HomeLedger {
+        HomeLedger {
+            store,
+            changes: std::sync::Arc::new(tokio::sync::watch::Sender::new(0)),
+        }
+    }
+
+    /// A receiver bumped after every change to a booking held here.
+    pub fn changes(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.changes.subscribe()
+    }
+
+    pub fn get(&self, booking_id: &str) -> Result<Option<HomeBooking>, StoreError> {
+        self.store
+            .get_json(Space::HomeBookings, booking_id.as_bytes())
+    }
+
+    /// Records a request before it is sent, so a lost answer is asked for again.
+    pub async fn requested(&self, booking: &HomeBooking) -> Result<(), StoreError> {
+        let mut batch = Batch::new();
+        batch.put_json(
+            Space::HomeBookings,
+            booking.booking_id.as_bytes().to_vec(),
+            booking,
+        )?;
+        self.store.commit(batch).await
+    }
+
+    /// Forgets a request that never left (no node of the owner was reachable).
+    pub async fn forget(&self, booking_id: &str) -> Result<(), StoreError> {
+        let mut batch = Batch::new();
+        batch.delete(Space::HomeBookings, booking_id.as_bytes().to_vec());
+        self.store.commit(batch).await
+    }
+
+    /// Applies the owner's answer to a request (once: a repeated answer changes nothing).
+    pub async fn answered(
+        &self,
+        answer: &BookingAnswer,
+    ) -> Result<Option<HomeBooking>, StoreError> {
+        let Some(mut booking) = self.get(&answer.booking_id)? else {
+            return Ok(None);
+        };
+        if booking.version > 0 {
+            return Ok(Some(booking));
+        }
+        let (state, note) = match &answer.outcome {
+            Outcome::Held { until } => {
+                booking.hold_until = Some(*until);
+                (BookingState::Held, String::new())
+            }
+            Outcome::Confirmed => (BookingState::Confirmed, String::new()),
+            Outcome::Rejected { reason, .. } => (BookingState::Rejected, reason.clone()),
+            Outcome::Conflict { .. } => (BookingState::Rejected, "所选时段已被预约".into()),
+        };
+        booking.state = state;
+        booking.note = note;
+        booking.version = 1;
+        booking.quote_fen = answer.quote.total.total_fen();
+        booking.updated_at = answer.answered_at;
+        self.save_and_notify(&booking).await?;
+        Ok(Some(booking))
+    }
+
+    /// Applies an owner's update if it is newer than what is held; returns the booking
+    /// if it changed.
+    pub async fn updated(&self, update: &BookingUpdate) -> Result<Option<HomeBooking>, StoreError> {
+        let Some(mut booking) = self.get(&update.booking_id)? else {
+            return Ok(None);
+        };
+        if booking.owner != update.institution_id {
+            return Ok(None);
+        }
+        let state = BookingState::from_status(update.status);
+        // Version 0 is a cancel the owner remembered before any request: it only ever
+        // settles a request that was never answered.
+        let newer = update.version > booking.version
+            || (update.version == 0 && booking.version == 0 && state == BookingState::Cancelled);
+        if !newer {
+            return Ok(None);
+        }
+        booking.state = state;
+        booking.version = update.version;
+        booking.note = update.note.clone();
+        booking.updated_at = update.at;
+        if state != BookingState::Held {
+            booking.hold_until = None;
+        }
+        self.save_and_notify(&booking).await?;
+        Ok(Some(booking))
+    }
+
+    async fn save_and_notify(&self, booking: &HomeBooking) -> Result<(), StoreError> {
+        let mut batch = Batch::new();
+        batch.put_json(
+            Space::HomeBookings,
+            booking.booking_id.as_bytes().to_vec(),
+            booking,
+        )?;
+        batch.put_json(
+            Space::Inbox,
+            inbox_key(&booking.user_id, booking.updated_at, &booking.booking_id),
+            &Notification {
+                at: booking.updated_at,
+                booking_id: booking.booking_id.clone(),
+                instrument_id: booking.instrument_id(),
+                state: booking.state,
+                note: booking.note.clone(),
+            },
+        )?;
+        self.store.commit(batch).await?;
+        self.changes.send_modify(|n| *n += 1);
+        Ok(())
+    }
+
+    /// Every booking held here, by booking id.
+    pub fn all(&self) -> Result<Vec<HomeBooking>, StoreError> {
+        Ok(self
+            .store
+            .scan_prefix_json(Space::HomeBookings, b"")?
+            .into_iter()
+            .map(|(_, b)| b)
+            .collect())
+    }
+
+    /// A user's notifications, newest first.
+    pub fn notifications(&self, user_id: &str) -> Result<Vec<Notification>, StoreError> {
+        let prefix = format!("{user_id}\0").into_bytes();
+        let mut all: Vec<Notification> = self
+            .store
+            .scan_prefix_json(Space::Inbox, &prefix)?
+            .into_iter()
+            .map(|(_, n)| n)
+            .collect();
+        all.reverse();
+        Ok(all)
+    }
+}
