@@ -121,6 +121,17 @@ pub(crate) fn may_manage(actor: AccountRole, target: AccountRole) -> bool {
     }
 }
 
+/// Roles that decide on the bookings of this institution's instruments.
+pub(crate) const BOOKING_MANAGERS: [AccountRole; 2] = [
+    AccountRole::InstrumentManager,
+    AccountRole::InstitutionAdmin,
+];
+
+/// Whether `role` decides on the bookings of this institution's instruments.
+pub(crate) fn decides_bookings(role: AccountRole) -> bool {
+    BOOKING_MANAGERS.contains(&role)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -23,10 +23,22 @@
 //! | `POST /api/v1/register` | anyone | register; `201` with the pending account |
 //! | `GET, POST /api/v1/accounts` | admins | list, create |
 //! | `POST /api/v1/accounts/{username}/state` | admins | `{"state": "active"}` etc. |
+//! | `GET /guide` | anyone | guide for outside users: register, find, book, fees, contacts |
+//! | `GET /instruments/{institution}/{local_id}` | anyone | an instrument; the booking form when signed in (`?start=` prefills it) |
+//! | `GET /bookings`, `POST /bookings` | signed in | my bookings, notifications, calendar feed; book (answer page) |
+//! | `POST /bookings/{booking_id}/cancel` | signed in | cancel one of my bookings |
+//! | `GET /manage/bookings`, `POST /manage/bookings/{home}/{booking_id}` | instrument managers, institution admins | decide on this institution's bookings |
+//! | `GET /feeds/{token}.ics` | holder of the token | the user's bookings as `text/calendar` |
+//! | `GET /feeds/instruments/{local_id}.ics` | anyone | an instrument's bookings as `text/calendar` |
+//! | `GET, POST /api/v1/bookings` | signed in | my bookings; book ([`BookingForm`](backend::BookingForm) → [`BookingOutcome`](backend::BookingOutcome)) |
+//! | `POST /api/v1/bookings/{booking_id}/cancel` | signed in | `{"reason"}` → the cancelled booking |
+//! | `GET /api/v1/notifications` | signed in | newest first |
+//! | `GET /api/v1/manage/bookings`, `POST /api/v1/manage/bookings/{home}/{booking_id}` | instrument managers, institution admins | list; `{"decision", "note"}` |
 //! | `GET /static/…`, `/manifest.webmanifest`, `/sw.js` | anyone | embedded assets |
 //!
 //! API errors are `{"error": {"code", "message", "field"?}}` with 400 / 401 / 403 / 404 /
-//! 409 / 500. A POST, PUT or DELETE made with a live session needs the session's CSRF token
+//! 409 / 500, and 503 `unreachable` when an instrument's owner cannot be reached (a refusal
+//! by the owner is 409 with the owner's code, e.g. `too_late`). A POST, PUT or DELETE made with a live session needs the session's CSRF token
 //! (`X-CSRF-Token` header for the API, a hidden `csrf` field in forms); the anonymous
 //! sign-in and registration forms use a double-submit `csrf` cookie. State-changing requests
 //! whose `Origin` is another site are refused. Every response carries a strict
@@ -40,6 +52,7 @@
 //! - `cookies.rs` — reading `Cookie`, building `Set-Cookie`.
 //! - `security.rs` — security headers, same-origin check.
 //! - `validate.rs` — field checks of registrations and new accounts.
+//! - `booking_input.rs` — the booking form as typed and its checks.
 //! - `actions.rs` — account actions shared by the API and the pages.
 //! - `time.rs` — times shown in Asia/Shanghai.
 //! - `render.rs` — the one `IntoResponse` wrapper for templates.
@@ -52,6 +65,7 @@ mod api;
 mod assets;
 mod auth;
 pub mod backend;
+mod booking_input;
 mod cookies;
 mod i18n;
 pub mod instrument_input;

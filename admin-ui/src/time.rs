@@ -1,6 +1,6 @@
 //! Times as people in Liaoning read them: Asia/Shanghai, minutes, with the zone named.
 
-use chrono::DateTime;
+use chrono::{DateTime, NaiveDateTime, TimeZone};
 use chrono_tz::Asia::Shanghai;
 
 use crate::i18n::Lang;
@@ -14,6 +14,51 @@ pub(crate) fn format_unix(unix_secs: i64, lang: Lang) -> String {
             lang.strings().beijing_time
         ),
         None => "—".to_owned(),
+    }
+}
+
+/// The `YYYY-MM-DDTHH:MM` of a `datetime-local` input for Unix seconds, in Asia/Shanghai.
+pub(crate) fn local_input(unix_secs: i64) -> String {
+    DateTime::from_timestamp(unix_secs, 0)
+        .map(|utc| {
+            utc.with_timezone(&Shanghai)
+                .format("%Y-%m-%dT%H:%M")
+                .to_string()
+        })
+        .unwrap_or_default()
+}
+
+/// Unix seconds of a `datetime-local` value read as Asia/Shanghai time; `None` if it is not
+/// a time written `YYYY-MM-DDTHH:MM` (seconds allowed).
+pub(crate) fn parse_local_input(value: &str) -> Option<i64> {
+    let naive = NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M")
+        .or_else(|_| NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M:%S"))
+        .ok()?;
+    // Shanghai has no daylight saving time, so every local time maps to one instant.
+    Shanghai
+        .from_local_datetime(&naive)
+        .single()
+        .map(|t| t.timestamp())
+}
+
+/// `2026-11-27 09:00–11:30 (北京时间)`; the end's date is written when it is another day.
+pub(crate) fn format_span(start: i64, end: i64, lang: Lang) -> String {
+    let local = |secs| DateTime::from_timestamp(secs, 0).map(|t| t.with_timezone(&Shanghai));
+    match (local(start), local(end)) {
+        (Some(s), Some(e)) => {
+            let end_format = if s.date_naive() == e.date_naive() {
+                "%H:%M"
+            } else {
+                "%Y-%m-%d %H:%M"
+            };
+            format!(
+                "{}–{} ({})",
+                s.format("%Y-%m-%d %H:%M"),
+                e.format(end_format),
+                lang.strings().beijing_time
+            )
+        }
+        _ => "—".to_owned(),
     }
 }
 
@@ -33,5 +78,30 @@ mod tests {
             "2026-11-27 09:05 (Beijing time)"
         );
         assert_eq!(format_unix(i64::MAX, Lang::En), "—");
+    }
+
+    #[test]
+    fn datetime_inputs_are_beijing_time() {
+        assert_eq!(local_input(1_795_741_500), "2026-11-27T09:05");
+        assert_eq!(parse_local_input("2026-11-27T09:05"), Some(1_795_741_500));
+        assert_eq!(
+            parse_local_input("2026-11-27T09:05:00"),
+            Some(1_795_741_500)
+        );
+        assert_eq!(parse_local_input("2026-11-27 09:05"), None);
+        assert_eq!(parse_local_input("2026-02-30T09:00"), None);
+    }
+
+    #[test]
+    fn spans_name_the_end_date_only_when_it_differs() {
+        let start = 1_795_741_500;
+        assert_eq!(
+            format_span(start, start + 3600, Lang::Zh),
+            "2026-11-27 09:05–10:05 (北京时间)"
+        );
+        assert_eq!(
+            format_span(start, start + 86_400, Lang::En),
+            "2026-11-27 09:05–2026-11-28 09:05 (Beijing time)"
+        );
     }
 }

@@ -40,6 +40,10 @@ pub enum Problem {
     Category,
     /// A fee row without a name.
     FeeName,
+    /// Not a date and time written `YYYY-MM-DDTHH:MM`.
+    DateTime,
+    /// A booking length that is not a whole number of 30 minutes up to 8 hours.
+    BookingLength,
     /// A problem the node reported, in its own words.
     Other(String),
 }
@@ -73,6 +77,8 @@ impl FieldError {
             Problem::Choice => "not one of the allowed values".to_owned(),
             Problem::Category => "not a category of the classification".to_owned(),
             Problem::FeeName => "a fee item needs a name".to_owned(),
+            Problem::DateTime => "a date and time written YYYY-MM-DDTHH:MM".to_owned(),
+            Problem::BookingLength => "30-minute steps up to 8 hours".to_owned(),
             Problem::Other(text) => text.clone(),
         };
         crate::backend::AccountError::Invalid {

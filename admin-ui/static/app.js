@@ -49,6 +49,21 @@
     status.textContent = message;
   });
 
+  // A free hour of the calendar fills in the booking form's start; without this script its
+  // link reloads the page with the start filled in.
+  document.addEventListener('click', function (event) {
+    var link = event.target.closest && event.target.closest('a[data-start]');
+    var input = document.getElementById('start');
+    if (!link || !input) {
+      return;
+    }
+    event.preventDefault();
+    input.value = link.getAttribute('data-start');
+    var form = document.getElementById('booking-form') || input;
+    form.scrollIntoView({ block: 'start' });
+    input.focus({ preventScroll: true });
+  });
+
   // Installable app (PWA).
   if ('serviceWorker' in navigator) {
     window.addEventListener('load', function () {

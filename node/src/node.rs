@@ -233,6 +233,7 @@ impl Node {
             network.client.clone(),
             accounts.clone(),
             catalogue.clone(),
+            bookings.clone(),
             certificate.clone(),
         );
         let app = alliance_admin_ui::router(

@@ -439,7 +439,10 @@ impl TryFrom<proto::BookingAnswer> for BookingAnswer {
 }
 
 mod updates;
-pub use updates::{BookingCancel, BookingMessageKind, BookingStatus, BookingUpdate, message_kind};
+pub use updates::{
+    BookingCancel, BookingMessageKind, BookingStatus, BookingStatusQuery, BookingUpdate,
+    MAX_STATUS_QUERY, decode_updates, encode_updates, message_kind,
+};
 
 #[cfg(test)]
 mod tests;

@@ -34,6 +34,12 @@
 //!   answered `Confirmed`, and the store's slot index agrees. Errors, refusals other
 //!   than conflicts, and overlaps fail the run.
 //!
+//! Each run also prints the CPU time the process used while it was timed, per answer:
+//! every node (requesters, owner, province) shares the same cores here, and every
+//! confirmation inside the eight weeks the availability digests show makes the owner
+//! republish that instrument's digest, which every other node verifies and stores.
+//! `--days-ahead 60` puts every slot past those weeks, to see what that costs.
+//!
 //! `--mode all` runs both, each with its own nodes. `RUST_LOG=warn` (or finer) logs to
 //! stderr.
 
@@ -89,6 +95,12 @@ struct Args {
     /// How long the throughput run sends requests.
     #[arg(long, default_value_t = 10)]
     seconds: u64,
+    /// Puts the first slot this many days later than two hours from now. From 57 on,
+    /// every slot lies past the eight weeks the availability digests show, so a
+    /// confirmation republishes no digest: the difference is what keeping every node's
+    /// calendar current costs.
+    #[arg(long, default_value_t = 0)]
+    days_ahead: i64,
 }
 
 const OWNER: &str = "dlut";
@@ -143,10 +155,10 @@ fn ask(instrument: usize, start: i64, end: i64) -> BookingAsk {
 }
 
 /// The first half hour (counted from midnight in Shanghai, which is a whole number of
-/// half hours from the Unix epoch) at least two hours from now: well past the rules'
-/// 60-minute lead time for the whole run.
-fn first_slot() -> i64 {
-    let earliest = UnixTime::now().0 + 2 * HOUR;
+/// half hours from the Unix epoch) at least two hours (and `days_ahead` days) from now:
+/// well past the rules' 60-minute lead time for the whole run.
+fn first_slot(days_ahead: i64) -> i64 {
+    let earliest = UnixTime::now().0 + 2 * HOUR + days_ahead * DAY;
     earliest + (HALF_HOUR - (earliest + 8 * HOUR).rem_euclid(HALF_HOUR)) % HALF_HOUR
 }
 
@@ -159,6 +171,34 @@ async fn wait_connected(node: &NodeHandle, to: &str) -> anyhow::Result<()> {
     .await
     .with_context(|| format!("{} never saw {to}", node.config().node.institution_id))??;
     Ok(())
+}
+
+/// CPU time (user and system) this process has used so far, from `/proc/self/stat`
+/// (in clock ticks of 1/100 s, as Linux reports them).
+fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let mut fields = stat.rsplit_once(')')?.1.split_whitespace();
+    // utime and stime are the 14th and 15th fields; the 3rd is the first after the name.
+    let utime: u64 = fields.nth(11)?.parse().ok()?;
+    let stime: u64 = fields.next()?.parse().ok()?;
+    Some((utime + stime) as f64 / 100.0)
+}
+
+/// What the process's CPU did over a run: seconds, share of the cores, per answer.
+fn cpu_line(cpu_before: Option<f64>, wall: Duration, answers: u64) -> String {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    match (cpu_before, cpu_seconds()) {
+        (Some(before), Some(after)) => {
+            let used = after - before;
+            format!(
+                "CPU {used:.2} s over {:.2} s on {cores} cores ({:.0}% busy), {:.2} ms per answer, all nodes together",
+                wall.as_secs_f64(),
+                100.0 * used / (wall.as_secs_f64() * cores as f64),
+                1000.0 * used / answers.max(1) as f64
+            )
+        }
+        _ => "CPU time unknown".into(),
+    }
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -223,11 +263,15 @@ async fn latency(dir: &Path, args: &Args) -> anyhow::Result<()> {
     publish_instruments(&owner, instruments).await?;
     wait_connected(&neu, OWNER).await?;
 
-    let first = first_slot();
+    let first = first_slot(args.days_ahead);
     let user = researcher("neu", 0);
     let mut tally = Tally::default();
     let mut times = Vec::with_capacity(args.requests);
+    let mut timed = (None, Instant::now());
     for i in 0..total {
+        if i == args.warmup {
+            timed = (cpu_seconds(), Instant::now());
+        }
         let (instrument, start) = latency_slot(first, instruments, i);
         let ask = ask(instrument, start, start + HALF_HOUR);
         let started = Instant::now();
@@ -264,6 +308,10 @@ async fn latency(dir: &Path, args: &Args) -> anyhow::Result<()> {
         ms(times.iter().sum::<Duration>() / times.len() as u32),
     );
     println!("latency: answers: {}", tally.line());
+    println!(
+        "latency: {}",
+        cpu_line(timed.0, timed.1.elapsed(), tally.answers())
+    );
     ensure!(
         tally.confirmed == args.requests as u64,
         "not every answer was Confirmed: {}",
@@ -352,10 +400,11 @@ async fn throughput(dir: &Path, args: &Args) -> anyhow::Result<()> {
     }
 
     let slots = Arc::new(Slots {
-        first: first_slot(),
+        first: first_slot(args.days_ahead),
         instruments,
         issued: AtomicU64::new(0),
     });
+    let cpu_before = cpu_seconds();
     let started = Instant::now();
     let deadline = started + Duration::from_secs(args.seconds);
     let mut tasks = Vec::new();
@@ -416,6 +465,7 @@ async fn throughput(dir: &Path, args: &Args) -> anyhow::Result<()> {
         }
     }
     let elapsed = started.elapsed();
+    let cpu = cpu_line(cpu_before, elapsed, tally.answers());
     times.sort();
     println!(
         "throughput: {} requesters × {} tasks over {instruments} instruments for {} s: {} answers in {:.2} s",
@@ -439,6 +489,7 @@ async fn throughput(dir: &Path, args: &Args) -> anyhow::Result<()> {
             ms(*times.last().context("no requests")?)
         );
     }
+    println!("throughput: {cpu}");
     if let Some(e) = &first_error {
         println!("throughput: first error or refusal: {e}");
     }

@@ -9,7 +9,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use fantoccini::{Client, ClientBuilder};
+use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 
 /// A browser session and the driver process behind it.
@@ -95,4 +95,87 @@ impl Drop for Browser {
     fn drop(&mut self) {
         let _ = self.driver.kill();
     }
+}
+
+// Page helpers shared by the browser tests.
+
+/// Types `value` into the input with id `field`, replacing what it held.
+pub async fn fill(client: &Client, field: &str, value: &str) {
+    let input = client.find(Locator::Id(field)).await.unwrap();
+    input.clear().await.unwrap();
+    input.send_keys(value).await.unwrap();
+}
+
+/// Clicks and waits until the browser has left the page it was on.
+pub async fn click_and_wait(client: &Client, selector: &str) {
+    let page = client.find(Locator::Css("html")).await.unwrap();
+    client
+        .find(Locator::Css(selector))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let deadline = Instant::now() + crate::DEADLINE;
+    // WebDriver has no navigation event: the old page's root goes stale when the new
+    // page replaces it.
+    while page.tag_name().await.is_ok() {
+        assert!(
+            Instant::now() < deadline,
+            "clicking {selector} never navigated"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Submits the form with this action.
+pub async fn submit(client: &Client, form_action: &str) {
+    click_and_wait(
+        client,
+        &format!("form[action='{form_action}'] button[type=submit]"),
+    )
+    .await;
+}
+
+/// Signs in through the login page.
+pub async fn sign_in(client: &Client, base: &str, user: &str, password: &str) {
+    client.goto(&format!("{base}login")).await.unwrap();
+    fill(client, "username", user).await;
+    fill(client, "password", password).await;
+    submit(client, "/login").await;
+}
+
+/// The page's `lang`.
+pub async fn html_lang(client: &Client) -> String {
+    client
+        .find(Locator::Css("html"))
+        .await
+        .unwrap()
+        .attr("lang")
+        .await
+        .unwrap()
+        .unwrap_or_default()
+}
+
+/// Whether the page fits the window's width (no sideways scrolling).
+pub async fn fits_the_screen(client: &Client) -> bool {
+    let fits = client
+        .execute(
+            "return document.documentElement.scrollWidth <= window.innerWidth;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    fits == serde_json::Value::Bool(true)
+}
+
+/// The page's visible text.
+pub async fn body_text(client: &Client) -> String {
+    client
+        .find(Locator::Css("body"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
 }

@@ -316,3 +316,47 @@ async fn a_users_cancel_reaches_the_owner_and_frees_the_slot() {
             .is_empty()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_home_restored_from_a_backup_takes_the_owners_word_when_they_reconnect() {
+    trace();
+    let dir = tempfile::tempdir().unwrap();
+    let province = start_province(dir.path(), "lnsti").await;
+    let owner = start_member(dir.path(), &province, "dlut").await;
+    let neu = start_member(dir.path(), &province, "neu").await;
+    owner_instrument(&owner).await;
+    wait_connected(&neu, "dlut").await;
+    let start = day_after_tomorrow() + 14 * 3600;
+    neu.bookings()
+        .book(&firm(5), &ask(start, 1), "firm-5".into())
+        .await
+        .unwrap();
+    let held = neu.bookings().home().get("firm-5").unwrap().unwrap();
+    assert_eq!(held.state, BookingState::Held);
+    owner
+        .bookings()
+        .decide(
+            &"neu".parse().unwrap(),
+            "firm-5",
+            Decision::Approve,
+            "manager@dlut",
+            "",
+        )
+        .await
+        .unwrap();
+    wait_home_state(&neu, "firm-5", BookingState::Confirmed).await;
+
+    // The home goes back to a backup taken while the booking was held: the owner's
+    // outbox has nothing left to send, so only asking the owner can fix it.
+    let config = neu.config().clone();
+    neu.shutdown().await;
+    {
+        let store = alliance_node::store::Store::open(&config.store_path()).unwrap();
+        alliance_node::booking::home::HomeLedger::new(store)
+            .requested(&held)
+            .await
+            .unwrap();
+    }
+    let neu = alliance_node::Node::start(config).await.unwrap();
+    wait_home_state(&neu, "firm-5", BookingState::Confirmed).await;
+}

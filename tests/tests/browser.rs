@@ -3,86 +3,14 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use alliance_tests::{browser::Browser, *};
-use std::time::{Duration, Instant};
+use alliance_tests::{
+    browser::{
+        Browser, body_text, click_and_wait, fill, fits_the_screen, html_lang, sign_in, submit,
+    },
+    *,
+};
 
-use fantoccini::{Client, Locator};
-
-async fn fill(client: &Client, field: &str, value: &str) {
-    let input = client.find(Locator::Id(field)).await.unwrap();
-    input.clear().await.unwrap();
-    input.send_keys(value).await.unwrap();
-}
-
-/// Clicks and waits until the browser has left the page it was on.
-async fn click_and_wait(client: &Client, selector: &str) {
-    let page = client.find(Locator::Css("html")).await.unwrap();
-    client
-        .find(Locator::Css(selector))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    let deadline = Instant::now() + DEADLINE;
-    // WebDriver has no navigation event: the old page's root goes stale when the new
-    // page replaces it.
-    while page.tag_name().await.is_ok() {
-        assert!(
-            Instant::now() < deadline,
-            "clicking {selector} never navigated"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
-/// Submits the form with this action.
-async fn submit(client: &Client, form_action: &str) {
-    click_and_wait(
-        client,
-        &format!("form[action='{form_action}'] button[type=submit]"),
-    )
-    .await;
-}
-
-async fn sign_in(client: &Client, base: &str, user: &str, password: &str) {
-    client.goto(&format!("{base}login")).await.unwrap();
-    fill(client, "username", user).await;
-    fill(client, "password", password).await;
-    submit(client, "/login").await;
-}
-
-async fn html_lang(client: &Client) -> String {
-    client
-        .find(Locator::Css("html"))
-        .await
-        .unwrap()
-        .attr("lang")
-        .await
-        .unwrap()
-        .unwrap_or_default()
-}
-
-async fn fits_the_screen(client: &Client) -> bool {
-    let fits = client
-        .execute(
-            "return document.documentElement.scrollWidth <= window.innerWidth;",
-            vec![],
-        )
-        .await
-        .unwrap();
-    fits == serde_json::Value::Bool(true)
-}
-
-async fn body_text(client: &Client) -> String {
-    client
-        .find(Locator::Css("body"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
-}
+use fantoccini::Locator;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_outside_user_registers_is_approved_and_signs_in() {

@@ -45,6 +45,10 @@ pub(crate) enum ApiError {
     CrossOrigin,
     /// No such resource.
     NotFound,
+    /// The owner of an instrument could not be reached; nothing was done.
+    Unreachable,
+    /// The owner refused; `code` is its stable reason (e.g. `too_late`).
+    Refused { code: String, message: String },
     /// The backend failed; detail logged.
     Internal,
 }
@@ -71,7 +75,7 @@ struct FieldDetail<'a> {
 }
 
 impl ApiError {
-    fn status_and_code(&self) -> (StatusCode, &'static str) {
+    fn status_and_code(&self) -> (StatusCode, &str) {
         match self {
             ApiError::BadRequest { status, .. } => (*status, "bad_request"),
             ApiError::Invalid(errors) if is_taken(errors) => {
@@ -88,6 +92,8 @@ impl ApiError {
             ApiError::Csrf => (StatusCode::FORBIDDEN, "csrf"),
             ApiError::CrossOrigin => (StatusCode::FORBIDDEN, "cross_origin"),
             ApiError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
+            ApiError::Unreachable => (StatusCode::SERVICE_UNAVAILABLE, "unreachable"),
+            ApiError::Refused { code, .. } => (StatusCode::CONFLICT, code.as_str()),
             ApiError::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
@@ -112,6 +118,10 @@ impl ApiError {
             }
             ApiError::CrossOrigin => "cross-origin request refused".to_owned(),
             ApiError::NotFound => "not found".to_owned(),
+            ApiError::Unreachable => {
+                "the owner's node is unreachable; nothing was done, try again later".to_owned()
+            }
+            ApiError::Refused { message, .. } => message.clone(),
             ApiError::Internal => "internal error; please try again later".to_owned(),
         }
     }

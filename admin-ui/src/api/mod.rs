@@ -5,6 +5,7 @@
 //! `X-CSRF-Token` header. Errors are JSON (see [`ApiError`]).
 
 mod accounts;
+mod bookings;
 mod error;
 pub(crate) mod instruments;
 mod session;
@@ -83,6 +84,20 @@ pub(crate) fn routes<B: Backend>() -> Router<AppState<B>> {
         .route(
             "/api/v1/reviews",
             get(instruments::review_queue::<B>).post(instruments::review::<B>),
+        )
+        .route(
+            "/api/v1/bookings",
+            get(bookings::list::<B>).post(bookings::book::<B>),
+        )
+        .route(
+            "/api/v1/bookings/{booking_id}/cancel",
+            post(bookings::cancel::<B>),
+        )
+        .route("/api/v1/notifications", get(bookings::notifications::<B>))
+        .route("/api/v1/manage/bookings", get(bookings::managed::<B>))
+        .route(
+            "/api/v1/manage/bookings/{home}/{booking_id}",
+            post(bookings::decide::<B>),
         )
         .route_layer(middleware::from_fn(require_csrf))
 }

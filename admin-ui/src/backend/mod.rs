@@ -1,12 +1,14 @@
 //! The narrow handle the web layer needs from a node. The node implements [`Backend`];
 //! this crate never touches the swarm or the store directly.
 
+mod booking;
 mod catalogue;
 
 use std::future::Future;
 
 use serde::{Deserialize, Serialize};
 
+pub use booking::*;
 pub use catalogue::*;
 
 /// A user's role at their home node. Checked on every page and API call.
@@ -180,7 +182,7 @@ pub struct NodeStatus {
 }
 
 /// Everything the web layer asks of the node.
-pub trait Backend: CatalogueBackend + Clone + Send + Sync + 'static {
+pub trait Backend: CatalogueBackend + BookingBackend + Clone + Send + Sync + 'static {
     /// The node's current status.
     fn status(&self) -> impl Future<Output = NodeStatus> + Send;
     /// Checks credentials and opens a session.

@@ -5,6 +5,8 @@ use super::Strings;
 /// English UI text.
 pub(super) static STRINGS: Strings = Strings {
     cat: &super::catalogue::EN,
+    book: &super::booking::EN,
+    guide: &super::guide::EN,
     product_name: "Liaoning Instrument Sharing Alliance",
     skip_to_content: "Skip to main content",
     nav_label: "Main navigation",

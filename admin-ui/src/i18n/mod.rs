@@ -5,8 +5,10 @@
 //! request is chosen by [`negotiate`]: `?lang=en|zh` wins and is remembered in the `lang`
 //! cookie; otherwise the cookie; otherwise Chinese.
 
+pub(crate) mod booking;
 pub(crate) mod catalogue;
 mod en;
+pub(crate) mod guide;
 mod zh;
 
 use std::convert::Infallible;
@@ -122,6 +124,10 @@ fn query_lang(query: &str) -> Option<Lang> {
 pub(crate) struct Strings {
     /// Strings of the catalogue pages.
     pub cat: &'static catalogue::CatalogueStrings,
+    /// Strings of booking: the form, the answer, my bookings, the managers' page.
+    pub book: &'static booking::BookingStrings,
+    /// The guide for outside users.
+    pub guide: &'static guide::GuideStrings,
     // Layout.
     pub product_name: &'static str,
     pub skip_to_content: &'static str,
@@ -303,6 +309,8 @@ impl Strings {
             Problem::Choice => self.cat.err_choice,
             Problem::Category => self.cat.err_category,
             Problem::FeeName => self.cat.err_fee_name,
+            Problem::DateTime => self.book.err_start,
+            Problem::BookingLength => self.book.err_minutes,
             Problem::Other(message) => return message.clone(),
         };
         text.to_owned()

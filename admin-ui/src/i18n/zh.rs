@@ -5,6 +5,8 @@ use super::Strings;
 /// 简体中文界面文字。
 pub(super) static STRINGS: Strings = Strings {
     cat: &super::catalogue::ZH,
+    book: &super::booking::ZH,
+    guide: &super::guide::ZH,
     product_name: "辽宁省大型科研仪器开放共享联盟",
     skip_to_content: "跳到主要内容",
     nav_label: "主导航",

@@ -1,6 +1,6 @@
 //! `/instruments`: search the alliance's catalogue (public), and
-//! `/instruments/{institution}/{local_id}`: one instrument with its fee table and its
-//! availability calendar.
+//! `/instruments/{institution}/{local_id}`: one instrument with its fee table, its
+//! availability calendar and the booking form.
 
 use alliance_protocol::{ServiceMode, UserTier};
 use askama::Template;
@@ -10,14 +10,20 @@ use axum::{
 };
 use serde::Deserialize;
 
-use super::{Ctx, ErrorKind, FormErrors, Layout, labels};
+use super::{
+    Ctx, ErrorKind, FormErrors, Layout,
+    booking_form::{BookingBox, booking_box},
+    labels,
+};
 use crate::{
     AppState,
     backend::{Backend, Facets, InstrumentDetail, InstrumentSummary},
+    booking_input::BookingInput,
     i18n::{Lang, Strings},
     render::Page,
     search_query::SearchQuery,
     time,
+    validate::FieldError,
 };
 
 /// A value offered by a filter.
@@ -237,6 +243,10 @@ pub(crate) struct HourRow {
 pub(crate) struct HourCell {
     pub class: &'static str,
     pub title: String,
+    /// For a free hour when the booking form is shown: the form's start, and a link that
+    /// fills it in without JavaScript.
+    pub start: String,
+    pub book_href: Option<String>,
 }
 
 #[derive(Template)]
@@ -261,6 +271,7 @@ struct DetailPage {
     weeks: usize,
     prev_week: Option<String>,
     next_week: Option<String>,
+    booking: BookingBox,
 }
 
 pub(crate) fn fee_rows(ctx: &Ctx, d: &InstrumentDetail) -> Vec<FeeRow> {
@@ -312,7 +323,8 @@ fn shown_hours(d: &InstrumentDetail) -> std::ops::Range<usize> {
     }
 }
 
-fn week(ctx: &Ctx, d: &InstrumentDetail, index: usize) -> Option<Week> {
+/// Week `index` of the calendar; free hours link to the booking form when `bookable`.
+fn week(ctx: &Ctx, d: &InstrumentDetail, index: usize, bookable: bool) -> Option<Week> {
     let days = d
         .availability
         .get(index * 7..(index * 7 + 7).min(d.availability.len()))?;
@@ -331,9 +343,18 @@ fn week(ctx: &Ctx, d: &InstrumentDetail, index: usize) -> Option<Week> {
                         .get(h)
                         .copied()
                         .unwrap_or(alliance_protocol::HourState::Closed);
+                    let start = format!("{}T{h:02}:00", day.date);
+                    let free = bookable && state == alliance_protocol::HourState::Free;
                     HourCell {
                         class: labels::hour_class(state),
                         title: format!("{} {h:02}:00 {}", day.date, labels::hour(ctx.t.cat, state)),
+                        book_href: free.then(|| {
+                            format!(
+                                "/instruments/{}?week={index}&start={start}#book",
+                                d.summary.id
+                            )
+                        }),
+                        start,
                     }
                 })
                 .collect(),
@@ -352,14 +373,30 @@ fn week(ctx: &Ctx, d: &InstrumentDetail, index: usize) -> Option<Week> {
     })
 }
 
-/// `?week=` of the detail page.
+/// `?week=` of the detail page, and `?start=` when a free hour was picked.
 #[derive(Debug, Default, Deserialize)]
 pub(super) struct WeekQuery {
     #[serde(default)]
     week: usize,
+    #[serde(default)]
+    start: String,
 }
 
-pub(crate) fn detail_page(ctx: &Ctx, d: &InstrumentDetail, week_index: usize) -> Response {
+/// The instrument page; its booking form keeps `input` and shows `errors` (then the page is
+/// answered with 422).
+pub(crate) fn detail_page(
+    ctx: &Ctx,
+    d: &InstrumentDetail,
+    week_index: usize,
+    input: &BookingInput,
+    errors: Vec<FieldError>,
+) -> Response {
+    let status = if errors.is_empty() {
+        axum::http::StatusCode::OK
+    } else {
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let booking = booking_box(ctx, d, input, errors);
     let c = ctx.t.cat;
     let r = &d.record;
     let location = [&r.location.campus, &r.location.building, &r.location.room]
@@ -466,13 +503,14 @@ pub(crate) fn detail_page(ctx: &Ctx, d: &InstrumentDetail, week_index: usize) ->
             .as_ref()
             .map(|r| time::format_unix(r.reviewed_at.0, ctx.lang))
             .unwrap_or_default(),
-        week: week(ctx, d, week_index),
+        week: week(ctx, d, week_index, booking.form.is_some()),
         week_index,
         weeks,
         prev_week: (week_index > 0).then(|| href(week_index - 1)),
         next_week: (week_index + 1 < weeks).then(|| href(week_index + 1)),
+        booking,
     };
-    Page::ok(page).into_response()
+    Page::with_status(status, page).into_response()
 }
 
 /// `GET /instruments/{institution}/{local_id}`.
@@ -487,7 +525,13 @@ pub(super) async fn detail<B: Backend>(
         .instrument(&format!("{institution}/{local_id}"))
         .await
     {
-        Some(d) => detail_page(&ctx, &d, week.week),
+        Some(d) => {
+            let input = BookingInput {
+                start: week.start,
+                ..BookingInput::default()
+            };
+            detail_page(&ctx, &d, week.week, &input, Vec::new())
+        }
         None => ctx.error(ErrorKind::NotFound),
     }
 }

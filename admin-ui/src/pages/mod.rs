@@ -1,5 +1,6 @@
-//! The server-rendered pages: status, sign-in, registration, account administration and
-//! the signed-in user's own page. Plain HTML forms; a little optional JavaScript.
+//! The server-rendered pages: status, sign-in, registration, account administration, the
+//! catalogue, booking and the signed-in user's own pages. Plain HTML forms; a little
+//! optional JavaScript.
 //!
 //! Every page gets a [`Ctx`] (language, strings and session) and builds its template with
 //! [`Ctx::layout`]. Pages that need a signed-in user redirect to `/login?next=…`; a wrong
@@ -7,10 +8,16 @@
 //! users, the anonymous double-submit token for sign-in and registration.
 
 mod accounts;
+mod book;
+mod booking_form;
+mod bookings;
+mod feeds;
+mod guide;
 mod import;
 mod instruments;
 mod labels;
 mod login;
+mod manage;
 mod me;
 mod overview;
 mod own;
@@ -59,6 +66,19 @@ pub(crate) fn routes<B: Backend>() -> Router<AppState<B>> {
             get(instruments::detail::<B>),
         )
         .route("/overview", get(overview::page::<B>))
+        .route(
+            "/bookings",
+            get(bookings::page::<B>).post(book::submit::<B>),
+        )
+        .route("/bookings/{booking_id}/cancel", post(bookings::cancel::<B>))
+        .route("/manage/bookings", get(manage::page::<B>))
+        .route(
+            "/manage/bookings/{home}/{booking_id}",
+            post(manage::decide::<B>),
+        )
+        .route("/feeds/{file}", get(feeds::user::<B>))
+        .route("/feeds/instruments/{file}", get(feeds::instrument::<B>))
+        .route("/guide", get(guide::page::<B>))
         .route(
             "/admin/instruments",
             get(own::list::<B>).post(own::create::<B>),
@@ -135,7 +155,7 @@ pub(crate) struct Layout {
     pub switch_lang_tag: &'static str,
     pub user: Option<NavUser>,
     /// Which navigation entry is the current page (`status`, `accounts`, `me`, `login`,
-    /// `register`, or empty).
+    /// `register`, `search`, `bookings`, `manage`, `guide`…, or empty).
     pub current: &'static str,
     /// Appended to asset URLs so a new release is fetched at once.
     pub version: &'static str,
@@ -150,6 +170,8 @@ pub(crate) struct NavUser {
     pub is_institution_admin: bool,
     /// Reviews records (province node).
     pub is_province_admin: bool,
+    /// Decides on bookings of this institution's instruments.
+    pub manages_bookings: bool,
     /// For the sign-out form.
     pub csrf: String,
 }
@@ -192,6 +214,7 @@ impl Ctx {
                 is_admin: s.account.role.is_admin(),
                 is_institution_admin: s.account.role == AccountRole::InstitutionAdmin,
                 is_province_admin: s.account.role == AccountRole::ProvinceAdmin,
+                manages_bookings: auth::decides_bookings(s.account.role),
                 csrf: s.csrf_token.clone(),
             }),
             current,
@@ -204,6 +227,11 @@ impl Ctx {
         self.session
             .as_ref()
             .ok_or_else(|| Refusal::from(login_redirect(&self.uri)))
+    }
+
+    /// A link to the sign-in page that comes back here.
+    pub(crate) fn login_href(&self) -> String {
+        login_href(&self.uri)
     }
 
     /// The session of a signed-in administrator; a redirect or a 403 page otherwise.
@@ -220,6 +248,17 @@ impl Ctx {
     pub(crate) fn with_role(&self, role: AccountRole) -> Result<&Session, Refusal> {
         let session = self.signed_in()?;
         if session.account.role == role {
+            Ok(session)
+        } else {
+            Err(self.refuse(ErrorKind::Forbidden))
+        }
+    }
+
+    /// The session of a signed-in user with one of `roles`; a redirect or a 403 page
+    /// otherwise.
+    pub(crate) fn with_any_role(&self, roles: &[AccountRole]) -> Result<&Session, Refusal> {
+        let session = self.signed_in()?;
+        if roles.contains(&session.account.role) {
             Ok(session)
         } else {
             Err(self.refuse(ErrorKind::Forbidden))
@@ -400,8 +439,13 @@ impl FormErrors {
 
 /// `303 See Other` to the sign-in page, coming back to `uri` afterwards.
 fn login_redirect(uri: &Uri) -> Response {
+    Redirect::to(&login_href(uri)).into_response()
+}
+
+/// The sign-in page, coming back to `uri` afterwards.
+fn login_href(uri: &Uri) -> String {
     let back = uri.path_and_query().map_or("/", |pq| pq.as_str());
-    Redirect::to(&format!("/login?next={}", encode_component(back))).into_response()
+    format!("/login?next={}", encode_component(back))
 }
 
 /// `next` if it is a path on this site (no scheme, no `//host`), else `None`.

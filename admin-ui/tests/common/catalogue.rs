@@ -74,7 +74,9 @@ impl CatalogueBackend for MemoryBackend {
     }
 
     async fn instrument(&self, id: &str) -> Option<InstrumentDetail> {
-        self.records().iter().find(|r| r.id() == id).map(detail)
+        let mut found = self.records().iter().find(|r| r.id() == id).map(detail)?;
+        found.availability = self.availability(id);
+        Some(found)
     }
 
     async fn facets(&self) -> Facets {

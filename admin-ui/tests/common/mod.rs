@@ -3,6 +3,7 @@
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod booking;
 mod catalogue;
 
 use std::{
@@ -39,6 +40,12 @@ struct Inner {
     records: HashMap<String, alliance_protocol::InstrumentRecord>,
     reviews: Vec<(String, alliance_protocol::ReviewVerdict, String)>,
     imports: usize,
+    bookings: Vec<booking::Stored>,
+    /// (username, notification), oldest first.
+    notifications: Vec<(String, alliance_admin_ui::backend::NotificationView)>,
+    /// username → calendar feed token.
+    feed_tokens: HashMap<String, String>,
+    owner_offline: bool,
 }
 
 /// Accounts and sessions in a `Mutex<HashMap>`. No field validation: the web layer's own

@@ -540,6 +540,17 @@ impl Ledger {
             .collect()
     }
 
+    /// Every booking of this node's instruments, answered or not, in key order.
+    pub fn all(&self) -> Result<Vec<Booking>, StoreError> {
+        Ok(self
+            .inner
+            .store
+            .scan_prefix_json::<Booking>(Space::Bookings, b"")?
+            .into_iter()
+            .map(|(_, b)| b)
+            .collect())
+    }
+
     /// Every booking of one instrument that takes a slot, by start.
     pub async fn taken(&self, local_id: &str) -> Result<Vec<Booking>, StoreError> {
         let calendar = self.calendar(local_id);

@@ -2,33 +2,33 @@
 //! members' requests for this institution's instruments through the [`Ledger`]; as the
 //! home of users, it sends their requests to the owner's node and checks the signed answer.
 //!
-//! Rules and training certifications are the owner's, kept in its store.
+//! Rules and training certifications are the owner's, kept in its store. The owner's
+//! answers are in `owner.rs`, the home's requests and cancels in `home.rs`, and the
+//! outbox and retries in `delivery.rs`.
+
+mod delivery;
+mod home;
+mod owner;
 
 use std::sync::Arc;
 
 use alliance_protocol::{
     HourState, InstitutionId, MembershipCertificate, SecretKey, ServiceMode, UnixTime, UserTier,
-    booking::{
-        BookingAnswer, BookingCancel, BookingMessageKind, BookingRequest, BookingStatus,
-        BookingUpdate, BookingUser, Outcome, message_kind,
-    },
+    booking::{BookingCancel, BookingMessageKind, BookingRequest, message_kind},
 };
 use tokio::sync::mpsc;
 
 use super::{
-    home::{HomeBooking, HomeLedger},
-    ledger::{CancelOutcome, Decision, Ledger, LedgerError, RequestContext},
-    outbox,
-    rules::{BlackoutKind, BookingRules, InstrumentFacts},
-    state::{Booking, BookingState},
+    home::HomeLedger,
+    ledger::{Ledger, LedgerError},
+    rules::{BlackoutKind, BookingRules},
 };
 use crate::{
     catalogue::{
         Catalogue,
         digest::{BusySource, BusySpan},
-        schedule,
     },
-    net::{InboundBooking, NetClient, NetError},
+    net::{InboundBooking, NetClient},
     store::{Batch, Space, Store, StoreError},
 };
 
@@ -252,6 +252,7 @@ impl Bookings {
                 return self.owner_cancel(&from.institution_id, &cancel).await;
             }
             BookingMessageKind::Update => return self.home_update(from, bytes).await,
+            BookingMessageKind::Status => return self.owner_status(from, bytes),
         }
         let request = BookingRequest::open(bytes, &from.node_public_key)
             .map_err(|e| refuse("bad_request", e.to_string()))?;
@@ -286,47 +287,6 @@ impl Bookings {
         }
     }
 
-    /// Runs a request (already vouched for) through the ledger.
-    async fn answer_request(&self, request: &BookingRequest) -> Result<Vec<u8>, BookError> {
-        if request.institution_id != self.inner.own.institution_id {
-            return Err(BookError::UnknownInstrument(request.instrument_id()));
-        }
-        let view = self
-            .inner
-            .catalogue
-            .instrument_unfiltered(&request.instrument_id())
-            .ok_or_else(|| BookError::UnknownInstrument(request.instrument_id()))?;
-        let record = &view.record;
-        let rules = self.rules(&request.local_id)?;
-        let open = schedule::parse(&record.opening_hours);
-        let trained = self.is_trained(
-            &request.local_id,
-            &request.user.home_institution,
-            &request.user.user_id,
-            request.end,
-        )?;
-        let context = RequestContext {
-            rules: &rules,
-            facts: InstrumentFacts {
-                status: record.status,
-                scope: record.sharing_scope,
-                modes: &record.service_modes,
-                open: &open,
-            },
-            fees: &record.fees,
-            trained,
-            now: UnixTime::now(),
-        };
-        let answered = self.inner.ledger.request(request, &context).await?;
-        if matches!(
-            answered.answer.outcome,
-            Outcome::Held { .. } | Outcome::Confirmed
-        ) {
-            self.show_in_calendars(&request.local_id);
-        }
-        Ok(answered.signed)
-    }
-
     /// Republishes an instrument's availability digest after its calendar changed, without
     /// holding up whoever changed it.
     fn show_in_calendars(&self, local_id: &str) {
@@ -337,24 +297,6 @@ impl Bookings {
                 tracing::warn!(local_id, error = %e, "cannot republish an availability digest");
             }
         });
-    }
-
-    /// A manager's decision about a booking of one of this institution's instruments.
-    pub async fn decide(
-        &self,
-        home: &InstitutionId,
-        booking_id: &str,
-        decision: Decision,
-        by: &str,
-        note: &str,
-    ) -> Result<Booking, BookError> {
-        let booking = self
-            .inner
-            .ledger
-            .decide(home, booking_id, decision, by, note, UnixTime::now())
-            .await?;
-        self.show_in_calendars(&booking.local_id);
-        Ok(booking)
     }
 
     /// The booking rules of one of this institution's instruments (the defaults until
@@ -412,116 +354,6 @@ impl Bookings {
         Ok(training.is_some_and(|t| t.trained_at <= at && at <= t.valid_until))
     }
 
-    /// Books an instrument of any institution for a user of this node: the request goes
-    /// to the owner's node (or the ledger here, for this institution's own instruments)
-    /// and the owner's signed answer comes back checked.
-    pub async fn book(
-        &self,
-        user: &HomeUser,
-        ask: &BookingAsk,
-        booking_id: String,
-    ) -> Result<BookingAnswer, BookError> {
-        let (owner, local_id) = ask
-            .instrument_id
-            .split_once('/')
-            .ok_or_else(|| BookError::UnknownInstrument(ask.instrument_id.clone()))?;
-        let owner: InstitutionId = owner
-            .parse()
-            .map_err(|_| BookError::UnknownInstrument(ask.instrument_id.clone()))?;
-        let own = &self.inner.own.institution_id;
-        let tier = if &owner == own {
-            UserTier::OwnInstitution
-        } else if user.tier == UserTier::OwnInstitution {
-            UserTier::AllianceMember
-        } else {
-            user.tier
-        };
-        let request = BookingRequest {
-            booking_id,
-            institution_id: owner.clone(),
-            local_id: local_id.to_owned(),
-            start: ask.start,
-            end: ask.end,
-            user: BookingUser {
-                user_id: user.user_id.clone(),
-                display_name: user.display_name.clone(),
-                home_institution: own.clone(),
-                tier,
-                email: user.email.clone(),
-            },
-            mode: ask.mode,
-            samples: ask.samples,
-            purpose: ask.purpose.clone(),
-            sent_at: UnixTime::now(),
-        };
-        let sealed = request.seal(&self.inner.key);
-        // What the owner will read: refuse here what it would refuse anyway.
-        BookingRequest::open(&sealed, &self.inner.key.public())
-            .map_err(|e| BookError::Invalid(e.to_string()))?;
-        if self.inner.home.get(&request.booking_id)?.is_none() {
-            self.inner
-                .home
-                .requested(&HomeBooking {
-                    booking_id: request.booking_id.clone(),
-                    owner: owner.clone(),
-                    local_id: request.local_id.clone(),
-                    start: request.start,
-                    end: request.end,
-                    user_id: user.user_id.clone(),
-                    mode: request.mode,
-                    samples: request.samples,
-                    purpose: request.purpose.clone(),
-                    state: BookingState::Requested,
-                    version: 0,
-                    quote_fen: 0,
-                    hold_until: None,
-                    note: String::new(),
-                    request: sealed.clone(),
-                    updated_at: request.sent_at,
-                })
-                .await?;
-        }
-        let answer = self.send_request(&owner, sealed).await?;
-        if answer.booking_id != request.booking_id {
-            return Err(BookError::BadAnswer(
-                "the answer is about another booking".into(),
-            ));
-        }
-        self.inner.home.answered(&answer).await?;
-        Ok(answer)
-    }
-
-    /// The owner's checked answer to a sealed request of ours.
-    async fn send_request(
-        &self,
-        owner: &InstitutionId,
-        sealed: Vec<u8>,
-    ) -> Result<BookingAnswer, BookError> {
-        let request = BookingRequest::open(&sealed, &self.inner.key.public())
-            .map_err(|e| BookError::Invalid(e.to_string()))?;
-        if owner == &self.inner.own.institution_id {
-            let signed = self.answer_request(&request).await?;
-            return BookingAnswer::open(&signed, &self.inner.key.public())
-                .map_err(|e| BookError::BadAnswer(e.to_string()));
-        }
-        let owner_key = self.node_key_of(owner)?;
-        let signed = match self.inner.net.request_booking(owner, sealed).await {
-            Ok(signed) => signed,
-            Err(NetError::Unreachable(_)) => {
-                // Nothing left this node: nothing may stay half-booked.
-                self.inner.home.forget(&request.booking_id).await?;
-                return Err(BookError::Unreachable(owner.clone()));
-            }
-            Err(NetError::Refused { code, message }) => {
-                self.inner.home.forget(&request.booking_id).await?;
-                return Err(BookError::Refused { code, message });
-            }
-            // It may have arrived: the request stays and is asked again until answered.
-            Err(_) => return Err(BookError::Unreachable(owner.clone())),
-        };
-        BookingAnswer::open(&signed, &owner_key).map_err(|e| BookError::BadAnswer(e.to_string()))
-    }
-
     fn node_key_of(
         &self,
         institution: &InstitutionId,
@@ -538,227 +370,13 @@ impl Bookings {
             })
     }
 
+    /// The node's store (for the web layer's feed tokens).
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
     /// This node's copy of its users' bookings.
     pub fn home(&self) -> &HomeLedger {
         &self.inner.home
-    }
-
-    /// A user's cancel of one of their bookings. The owner decides; if it cannot be
-    /// reached, the cancel waits in the outbox and the booking shows the owner's word once
-    /// it arrives.
-    pub async fn cancel(
-        &self,
-        user_id: &str,
-        booking_id: &str,
-        reason: &str,
-    ) -> Result<HomeBooking, BookError> {
-        let booking = self
-            .inner
-            .home
-            .get(booking_id)?
-            .filter(|b| b.user_id == user_id)
-            .ok_or_else(|| BookError::NoBooking(booking_id.to_owned()))?;
-        let cancel = BookingCancel {
-            booking_id: booking_id.to_owned(),
-            institution_id: booking.owner.clone(),
-            local_id: booking.local_id.clone(),
-            user_id: user_id.to_owned(),
-            reason: reason.to_owned(),
-            sent_at: UnixTime::now(),
-        };
-        let sealed = cancel.seal(&self.inner.key);
-        let reply = if booking.owner == self.inner.own.institution_id {
-            self.owner_cancel(&self.inner.own.institution_id, &cancel)
-                .await
-                .map_err(|(code, message)| BookError::Refused { code, message })?
-        } else {
-            match self
-                .inner
-                .net
-                .request_booking(&booking.owner, sealed.clone())
-                .await
-            {
-                Ok(reply) => reply,
-                Err(NetError::Refused { code, message }) => {
-                    return Err(BookError::Refused { code, message });
-                }
-                Err(_) => {
-                    let mut batch = Batch::new();
-                    outbox::enqueue(
-                        &mut batch,
-                        outbox::key(&booking.owner, booking_id, u64::MAX),
-                        sealed,
-                    );
-                    self.inner.store.commit(batch).await?;
-                    self.wake.notify_one();
-                    return Ok(booking);
-                }
-            }
-        };
-        let owner_key = self.node_key_of(&booking.owner)?;
-        let update = BookingUpdate::open(&reply, &owner_key)
-            .map_err(|e| BookError::BadAnswer(e.to_string()))?;
-        Ok(self.inner.home.updated(&update).await?.unwrap_or(booking))
-    }
-
-    /// The owner's side of a cancel from `home`: its signed update, or a refusal.
-    async fn owner_cancel(
-        &self,
-        home: &InstitutionId,
-        cancel: &BookingCancel,
-    ) -> Result<Vec<u8>, (String, String)> {
-        let internal = |e: &dyn std::fmt::Display| {
-            tracing::error!(error = %e, "cannot cancel a booking");
-            (
-                "internal".to_owned(),
-                "the owner could not cancel".to_owned(),
-            )
-        };
-        let rules = self.rules(&cancel.local_id).map_err(|e| internal(&e))?;
-        let by = format!("{}@{home}", cancel.user_id);
-        let outcome = self
-            .inner
-            .ledger
-            .cancel(
-                home,
-                &cancel.booking_id,
-                &cancel.local_id,
-                &rules,
-                &by,
-                UnixTime::now(),
-            )
-            .await;
-        let update = match outcome {
-            Ok(CancelOutcome::Cancelled(booking)) => {
-                self.show_in_calendars(&booking.local_id);
-                self.inner.ledger.update_of(&booking)
-            }
-            Ok(CancelOutcome::AlreadyFinal(booking)) => self.inner.ledger.update_of(&booking),
-            Ok(CancelOutcome::Remembered) => BookingUpdate {
-                booking_id: cancel.booking_id.clone(),
-                home_institution: home.clone(),
-                institution_id: self.inner.own.institution_id.clone(),
-                local_id: cancel.local_id.clone(),
-                status: BookingStatus::Cancelled,
-                version: 0,
-                by,
-                note: cancel.reason.clone(),
-                at: UnixTime::now(),
-            },
-            Err(LedgerError::TooLate) => {
-                return Err((
-                    "too_late".into(),
-                    format!(
-                        "开始前 {} 小时内不能取消，请联系仪器管理员",
-                        rules.cancel_deadline_hours
-                    ),
-                ));
-            }
-            Err(e) => return Err(internal(&e)),
-        };
-        Ok(update.seal(&self.inner.key))
-    }
-
-    /// The home's side of an owner's update: applied if newer; acknowledged either way.
-    async fn home_update(
-        &self,
-        from: &MembershipCertificate,
-        bytes: &[u8],
-    ) -> Result<Vec<u8>, (String, String)> {
-        let update = BookingUpdate::open(bytes, &from.node_public_key)
-            .map_err(|e| ("bad_request".to_owned(), e.to_string()))?;
-        if update.institution_id != from.institution_id
-            || update.home_institution != self.inner.own.institution_id
-        {
-            return Err((
-                "not_yours".into(),
-                "an update must come from the owner, for its home".into(),
-            ));
-        }
-        self.inner.home.updated(&update).await.map_err(|e| {
-            tracing::error!(error = %e, "cannot apply a booking update");
-            (
-                "internal".to_owned(),
-                "the update could not be stored".to_owned(),
-            )
-        })?;
-        // An empty answer acknowledges.
-        Ok(Vec::new())
-    }
-
-    /// Delivers the outbox and asks again for answers that never came, until `cancel`.
-    pub async fn deliver(self, cancel: tokio_util::sync::CancellationToken) {
-        let mut tick = tokio::time::interval(self.inner.retry_interval);
-        loop {
-            tokio::select! {
-                () = cancel.cancelled() => return,
-                _ = tick.tick() => {}
-                () = self.wake.notified() => {}
-            }
-            if let Err(e) = self.deliver_once().await {
-                tracing::warn!(error = %e, "booking delivery round failed");
-            }
-        }
-    }
-
-    /// One round: each pending message to a connected institution, in order per
-    /// destination, stopping at the first failure there; then unanswered requests.
-    pub async fn deliver_once(&self) -> Result<(), BookError> {
-        let connected: Vec<InstitutionId> = self
-            .inner
-            .net
-            .state()
-            .members
-            .iter()
-            .map(|m| m.certificate.institution_id.clone())
-            .collect();
-        let mut failed: Vec<InstitutionId> = Vec::new();
-        for pending in outbox::pending(&self.inner.store)? {
-            if !connected.contains(&pending.to) || failed.contains(&pending.to) {
-                continue;
-            }
-            match self
-                .inner
-                .net
-                .request_booking(&pending.to, pending.message.clone())
-                .await
-            {
-                Ok(reply) => {
-                    if !reply.is_empty()
-                        && let Ok(key) = self.node_key_of(&pending.to)
-                        && let Ok(update) = BookingUpdate::open(&reply, &key)
-                    {
-                        self.inner.home.updated(&update).await?;
-                    }
-                    outbox::acknowledged(&self.inner.store, &pending.key).await?;
-                }
-                Err(NetError::Refused { code, message }) => {
-                    // A refusal is an answer too; keeping the message would retry forever.
-                    tracing::warn!(to = %pending.to, code, message, "booking message refused");
-                    outbox::acknowledged(&self.inner.store, &pending.key).await?;
-                }
-                Err(_) => failed.push(pending.to.clone()),
-            }
-        }
-        for booking in self.inner.home.all()? {
-            if booking.state != BookingState::Requested
-                || !connected.contains(&booking.owner)
-                || failed.contains(&booking.owner)
-            {
-                continue;
-            }
-            match self
-                .send_request(&booking.owner, booking.request.clone())
-                .await
-            {
-                Ok(answer) => {
-                    self.inner.home.answered(&answer).await?;
-                }
-                Err(e) => {
-                    tracing::debug!(booking = booking.booking_id, error = %e, "still unanswered");
-                }
-            }
-        }
-        Ok(())
     }
 }

@@ -100,6 +100,8 @@ spaces! {
     HomeBookings => "home_bookings",
     /// Notifications of booking changes, keyed `user id \0 time \0 booking id`.
     Inbox => "inbox",
+    /// Private calendar feed tokens: `user:<name>` → token and `token:<token>` → name.
+    FeedTokens => "feed_tokens",
     /// Scratch space for benchmarks and tests.
     Bench => "bench",
 }

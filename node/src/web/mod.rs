@@ -1,5 +1,6 @@
 //! The node's side of the web layer: implements the admin UI's [`Backend`] over the
-//! network client, the accounts and the catalogue (`catalogue.rs`, `import.rs`).
+//! network client, the accounts, the catalogue (`catalogue.rs`, `import.rs`) and booking
+//! (`booking.rs`).
 
 use alliance_admin_ui::backend::{
     Account, AccountError, AccountState, Backend, ConnectedMember, NewAccount, NodeStatus,
@@ -7,8 +8,9 @@ use alliance_admin_ui::backend::{
 };
 use alliance_protocol::{MembershipCertificate, UnixTime};
 
-use crate::{accounts::Accounts, catalogue::Catalogue, net::NetClient};
+use crate::{accounts::Accounts, booking::service::Bookings, catalogue::Catalogue, net::NetClient};
 
+mod booking;
 mod catalogue;
 mod import;
 
@@ -18,6 +20,7 @@ pub struct WebBackend {
     net: NetClient,
     accounts: Accounts,
     catalogue: Catalogue,
+    bookings: Bookings,
     certificate: MembershipCertificate,
     started_at: UnixTime,
 }
@@ -28,12 +31,14 @@ impl WebBackend {
         net: NetClient,
         accounts: Accounts,
         catalogue: Catalogue,
+        bookings: Bookings,
         certificate: MembershipCertificate,
     ) -> Self {
         WebBackend {
             net,
             accounts,
             catalogue,
+            bookings,
             certificate,
             started_at: UnixTime::now(),
         }

@@ -19,6 +19,68 @@ impl Domain {
     pub const BOOKING_CANCEL: Domain = Domain("alliance/booking-cancel/v1");
     /// The owner's word on a booking's state, signed by the owner's node.
     pub const BOOKING_UPDATE: Domain = Domain("alliance/booking-update/v1");
+    /// A home's question about its users' bookings, signed by the home node.
+    pub const BOOKING_STATUS: Domain = Domain("alliance/booking-status/v1");
+}
+
+/// Most bookings one status query may ask about.
+pub const MAX_STATUS_QUERY: usize = 500;
+
+/// A home node's question: where do these bookings stand?
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BookingStatusQuery {
+    pub home_institution: InstitutionId,
+    pub booking_ids: Vec<String>,
+    pub sent_at: UnixTime,
+}
+
+impl BookingStatusQuery {
+    pub fn seal(&self, home: &SecretKey) -> Vec<u8> {
+        let raw = proto::BookingStatusQuery {
+            home_institution: self.home_institution.to_string(),
+            booking_ids: self.booking_ids.clone(),
+            sent_at: self.sent_at.0,
+        };
+        SignedEnvelope::seal(home, Domain::BOOKING_STATUS, raw.encode_to_vec()).encode()
+    }
+
+    pub fn open(bytes: &[u8], home: &PublicKey) -> Result<BookingStatusQuery, BookingError> {
+        let envelope = SignedEnvelope::decode(bytes)?;
+        let payload = open_payload(&envelope, Domain::BOOKING_STATUS, home)?;
+        let raw = proto::BookingStatusQuery::decode(payload).map_err(malformed)?;
+        if raw.booking_ids.len() > MAX_STATUS_QUERY {
+            return Err(BookingError::Invalid(field(
+                "booking_ids",
+                format!("at most {MAX_STATUS_QUERY}"),
+            )));
+        }
+        Ok(BookingStatusQuery {
+            home_institution: institution("home_institution", &raw.home_institution)?,
+            booking_ids: raw
+                .booking_ids
+                .into_iter()
+                .map(booking_id)
+                .collect::<Result<_, _>>()?,
+            sent_at: UnixTime(raw.sent_at),
+        })
+    }
+}
+
+/// Encodes the owner's signed updates answering a status query.
+pub fn encode_updates(updates: Vec<Vec<u8>>) -> Vec<u8> {
+    proto::BookingUpdates { updates }.encode_to_vec()
+}
+
+/// The signed updates in an answer to a status query (each still to be opened).
+pub fn decode_updates(bytes: &[u8]) -> Result<Vec<Vec<u8>>, BookingError> {
+    if bytes.len() > crate::limits::MAX_RPC_RESPONSE_BYTES {
+        return Err(BookingError::Invalid(field("updates", "too large")));
+    }
+    let raw = proto::BookingUpdates::decode(bytes).map_err(malformed)?;
+    if raw.updates.len() > MAX_STATUS_QUERY {
+        return Err(BookingError::Invalid(field("updates", "too many")));
+    }
+    Ok(raw.updates)
 }
 
 pub use proto::BookingStatus;
@@ -145,6 +207,7 @@ pub enum BookingMessageKind {
     Request,
     Cancel,
     Update,
+    Status,
 }
 
 /// Reads the domain of an encoded booking envelope, to know how to open it.
@@ -154,6 +217,7 @@ pub fn message_kind(bytes: &[u8]) -> Result<BookingMessageKind, BookingError> {
         d if d == Domain::BOOKING.0 => Ok(BookingMessageKind::Request),
         d if d == Domain::BOOKING_CANCEL.0 => Ok(BookingMessageKind::Cancel),
         d if d == Domain::BOOKING_UPDATE.0 => Ok(BookingMessageKind::Update),
+        d if d == Domain::BOOKING_STATUS.0 => Ok(BookingMessageKind::Status),
         other => Err(BookingError::Invalid(field(
             "domain",
             format!("{other} is not a booking message"),
@@ -206,6 +270,33 @@ mod tests {
         );
         // A cancel is not an update, even with the right key.
         assert!(BookingUpdate::open(&sealed, &home.public()).is_err());
+    }
+
+    #[test]
+    fn a_status_query_round_trips_and_is_bounded() {
+        let home = SecretKey::generate();
+        let query = BookingStatusQuery {
+            home_institution: "neu".parse().unwrap(),
+            booking_ids: vec!["b-1".into(), "b-2".into()],
+            sent_at: UnixTime(1_790_000_000),
+        };
+        let sealed = query.seal(&home);
+        assert_eq!(message_kind(&sealed).unwrap(), BookingMessageKind::Status);
+        assert_eq!(
+            BookingStatusQuery::open(&sealed, &home.public()).unwrap(),
+            query
+        );
+        let too_many = BookingStatusQuery {
+            booking_ids: (0..=MAX_STATUS_QUERY).map(|n| format!("b{n}")).collect(),
+            ..query
+        };
+        assert!(BookingStatusQuery::open(&too_many.seal(&home), &home.public()).is_err());
+        let owner = SecretKey::generate();
+        let updates = vec![update().seal(&owner), update().seal(&owner)];
+        assert_eq!(
+            decode_updates(&encode_updates(updates.clone())).unwrap(),
+            updates
+        );
     }
 
     #[test]

@@ -1,0 +1,205 @@
+//! The booking side of [`Backend`](super::Backend): a signed-in user books an instrument of
+//! any institution, follows and cancels their bookings, reads their notifications and
+//! subscribes to a calendar feed; an instrument manager decides on the bookings of their
+//! institution's instruments.
+
+use std::future::Future;
+
+use alliance_protocol::{FeeComponents, ServiceMode, UserTier};
+use serde::{Deserialize, Serialize};
+
+use super::Account;
+
+/// What a user asks for on an instrument page or through `POST /api/v1/bookings`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BookingForm {
+    /// `institution/local_id`.
+    pub instrument_id: String,
+    /// Start, `YYYY-MM-DDTHH:MM` in Asia/Shanghai.
+    pub start: String,
+    /// Length in minutes.
+    pub minutes: u32,
+    pub mode: ServiceMode,
+    #[serde(default)]
+    pub samples: u32,
+    #[serde(default)]
+    pub purpose: String,
+    /// Chosen by the client to make a retry safe; generated when empty.
+    #[serde(default)]
+    pub booking_id: String,
+}
+
+/// Where a booking stands, as pages and the API show it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BookingStatus {
+    /// Sent; the owner has not answered yet.
+    Requested,
+    /// Waiting for the instrument manager's approval; the slot is kept until then.
+    Held,
+    Confirmed,
+    Rejected,
+    Cancelled,
+    NoShow,
+    InUse,
+    Completed,
+}
+
+/// One fee line of a quote.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct QuoteLineView {
+    pub item_zh: String,
+    pub item_en: String,
+    /// `hour` (quantity in minutes), `sample` or `session`.
+    pub unit: String,
+    pub quantity: u32,
+    pub amount: FeeComponents,
+}
+
+/// A fee quote for one user tier.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct QuoteView {
+    pub tier: UserTier,
+    pub lines: Vec<QuoteLineView>,
+    pub total: FeeComponents,
+}
+
+/// A booking of the signed-in user (any institution's instrument).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MyBooking {
+    pub booking_id: String,
+    pub instrument_id: String,
+    pub instrument_name_zh: String,
+    pub instrument_name_en: String,
+    pub institution_name_zh: String,
+    pub institution_name_en: String,
+    /// Unix seconds, UTC.
+    pub start: i64,
+    pub end: i64,
+    pub mode: ServiceMode,
+    pub samples: u32,
+    pub status: BookingStatus,
+    /// Unix seconds, UTC, while held.
+    pub hold_until: Option<i64>,
+    /// Quoted total in fen (0 until answered).
+    pub quote_fen: i64,
+    /// The owner's last reason or note.
+    pub note: String,
+}
+
+/// The answer to a booking as the user sees it at once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BookingOutcome {
+    pub booking: MyBooking,
+    pub quote: Option<QuoteView>,
+    /// For a conflict: the nearest free slots, unix seconds (start, end).
+    pub alternatives: Vec<(i64, i64)>,
+    /// For a refusal: its stable code (e.g. `outside_opening_hours`); `conflict` when the
+    /// slot is taken (then `alternatives` lists the nearest free slots, possibly none).
+    pub code: Option<String>,
+}
+
+/// A booking of one of this institution's instruments, for its managers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ManagedBooking {
+    pub home: String,
+    pub home_name_zh: String,
+    pub home_name_en: String,
+    pub booking_id: String,
+    pub local_id: String,
+    pub instrument_name_zh: String,
+    pub instrument_name_en: String,
+    pub user_name: String,
+    pub user_email: String,
+    pub tier: UserTier,
+    pub start: i64,
+    pub end: i64,
+    pub mode: ServiceMode,
+    pub samples: u32,
+    pub purpose: String,
+    pub status: BookingStatus,
+    pub hold_until: Option<i64>,
+    /// Who changed what and when, oldest first: (unix seconds, by, status, note).
+    pub history: Vec<(i64, String, BookingStatus, String)>,
+}
+
+/// What a manager decides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ManagerDecision {
+    Approve,
+    Reject,
+    CancelByOwner,
+    Start,
+    NoShow,
+    Complete,
+}
+
+/// A change a user is told about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NotificationView {
+    pub at: i64,
+    pub booking_id: String,
+    pub instrument_id: String,
+    pub status: BookingStatus,
+    pub note: String,
+}
+
+/// Why a booking operation failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BookingFailure {
+    #[error("{field}: {message}")]
+    Invalid { field: String, message: String },
+    #[error("the owner's node is unreachable; nothing was booked")]
+    Unreachable,
+    /// The owner refused the operation (e.g. `too_late` for a late cancel).
+    #[error("{code}: {message}")]
+    Refused { code: String, message: String },
+    #[error("not found")]
+    NotFound,
+    #[error("not allowed")]
+    Forbidden,
+    #[error("internal error")]
+    Internal(String),
+}
+
+/// Booking operations. `account` is the signed-in user (roles are checked by the caller).
+pub trait BookingBackend: Clone + Send + Sync + 'static {
+    /// Books for `account`; the owner's answer (confirmed, held, rejected, conflict).
+    fn book(
+        &self,
+        account: &Account,
+        form: BookingForm,
+    ) -> impl Future<Output = Result<BookingOutcome, BookingFailure>> + Send;
+    /// The user's bookings, newest start first.
+    fn my_bookings(&self, account: &Account) -> impl Future<Output = Vec<MyBooking>> + Send;
+    /// Cancels one of the user's bookings.
+    fn cancel_booking(
+        &self,
+        account: &Account,
+        booking_id: &str,
+        reason: &str,
+    ) -> impl Future<Output = Result<MyBooking, BookingFailure>> + Send;
+    /// The user's notifications, newest first.
+    fn notifications(
+        &self,
+        account: &Account,
+    ) -> impl Future<Output = Vec<NotificationView>> + Send;
+    /// Bookings of this institution's instruments: held ones first, then by start.
+    fn managed_bookings(&self) -> impl Future<Output = Vec<ManagedBooking>> + Send;
+    /// A manager's decision on one of them.
+    fn decide_booking(
+        &self,
+        account: &Account,
+        home: &str,
+        booking_id: &str,
+        decision: ManagerDecision,
+        note: &str,
+    ) -> impl Future<Output = Result<ManagedBooking, BookingFailure>> + Send;
+    /// The private calendar feed token of `account` (stable until reset).
+    fn feed_token(&self, account: &Account) -> impl Future<Output = String> + Send;
+    /// The user's bookings as an RFC 5545 calendar, for a feed token.
+    fn user_feed(&self, token: &str) -> impl Future<Output = Option<String>> + Send;
+    /// One of this institution's instruments' bookings as an RFC 5545 calendar.
+    fn instrument_feed(&self, local_id: &str) -> impl Future<Output = Option<String>> + Send;
+}

@@ -1,0 +1,177 @@
+//! A booking as a person types it — in the form of an instrument page or as JSON in
+//! `POST /api/v1/bookings` — and the checks the web layer makes before asking the owner, so
+//! a form can show every problem next to its field. The owner checks the rest (opening
+//! hours, its calendar, who may book).
+
+use alliance_protocol::{ServiceMode, booking::MAX_SAMPLES, record::MAX_LONG_TEXT};
+use serde::Deserialize;
+
+use crate::{
+    backend::{BookingForm, ManagerDecision},
+    instrument_input::snake,
+    time,
+    validate::{FieldError, Problem},
+};
+
+/// Lengths are offered in steps of this many minutes…
+pub(crate) const STEP_MINUTES: u32 = 30;
+/// …up to this many.
+pub(crate) const MAX_MINUTES: u32 = 8 * 60;
+
+/// The lengths the form offers, shortest first.
+pub(crate) fn lengths() -> impl Iterator<Item = u32> {
+    (1..=MAX_MINUTES / STEP_MINUTES).map(|i| i * STEP_MINUTES)
+}
+
+/// A fresh booking id: the page puts one in every form so sending it twice books once.
+pub(crate) fn new_booking_id() -> String {
+    let mut bytes = [0u8; 16];
+    rand::fill(&mut bytes);
+    hex::encode(bytes)
+}
+
+/// The modes an instrument offers, as the form lists them.
+pub(crate) fn offered(modes: &[ServiceMode]) -> Vec<ServiceMode> {
+    modes
+        .iter()
+        .copied()
+        .filter(|m| *m != ServiceMode::Unspecified)
+        .collect()
+}
+
+/// Whether a manager's decision must say why (the user is told): rejecting and cancelling.
+pub(crate) fn needs_note(decision: ManagerDecision) -> bool {
+    matches!(
+        decision,
+        ManagerDecision::Reject | ManagerDecision::CancelByOwner
+    )
+}
+
+/// The booking form of a page, every field as typed.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub(crate) struct BookingInput {
+    pub csrf: String,
+    pub instrument_id: String,
+    pub booking_id: String,
+    /// `YYYY-MM-DDTHH:MM`, Beijing time.
+    pub start: String,
+    pub minutes: String,
+    /// `self_operated` or `staff_run`.
+    pub mode: String,
+    pub samples: String,
+    pub purpose: String,
+}
+
+impl BookingInput {
+    /// The form for the backend, or every problem at once. `modes` are those the instrument
+    /// offers.
+    pub(crate) fn to_form(&self, modes: &[ServiceMode]) -> Result<BookingForm, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let minutes = self.minutes.trim().parse::<u32>().unwrap_or(0);
+        let mode = offered(modes)
+            .into_iter()
+            .find(|m| snake(*m) == self.mode.trim())
+            .unwrap_or(ServiceMode::Unspecified);
+        let samples = match self.samples.trim() {
+            "" => 0,
+            text => text.parse::<u32>().unwrap_or_else(|_| {
+                errors.push(FieldError::new("samples", Problem::Choice));
+                0
+            }),
+        };
+        let form = BookingForm {
+            instrument_id: self.instrument_id.trim().to_owned(),
+            start: self.start.trim().to_owned(),
+            minutes,
+            mode,
+            samples,
+            purpose: self.purpose.trim().to_owned(),
+            booking_id: self.booking_id.trim().to_owned(),
+        };
+        errors.extend(check(&form, modes));
+        if errors.is_empty() {
+            Ok(form)
+        } else {
+            Err(errors)
+        }
+    }
+}
+
+/// Every problem of a booking however it came; `modes` are those the instrument offers.
+pub(crate) fn check(form: &BookingForm, modes: &[ServiceMode]) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    if time::parse_local_input(&form.start).is_none() {
+        errors.push(FieldError::new("start", Problem::DateTime));
+    }
+    if form.minutes == 0 || !form.minutes.is_multiple_of(STEP_MINUTES) || form.minutes > MAX_MINUTES
+    {
+        errors.push(FieldError::new("minutes", Problem::BookingLength));
+    }
+    if !offered(modes).contains(&form.mode) {
+        errors.push(FieldError::new("mode", Problem::Choice));
+    }
+    if form.samples > MAX_SAMPLES {
+        errors.push(FieldError::new("samples", Problem::Choice));
+    }
+    if form.purpose.len() > MAX_LONG_TEXT {
+        errors.push(FieldError::new("purpose", Problem::TooLong));
+    }
+    if !form.booking_id.is_empty()
+        && !alliance_protocol::booking::is_valid_booking_id(&form.booking_id)
+    {
+        errors.push(FieldError::new("booking_id", Problem::Choice));
+    }
+    errors
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input() -> BookingInput {
+        BookingInput {
+            instrument_id: "dlut/LCMS-1".into(),
+            start: "2026-11-30T09:00".into(),
+            minutes: "90".into(),
+            mode: "staff_run".into(),
+            samples: "3".into(),
+            ..BookingInput::default()
+        }
+    }
+
+    #[test]
+    fn a_good_form_becomes_a_booking() {
+        let form = input()
+            .to_form(&[ServiceMode::StaffRun])
+            .unwrap_or_else(|e| {
+                panic!("{e:?}");
+            });
+        assert_eq!(form.minutes, 90);
+        assert_eq!(form.mode, ServiceMode::StaffRun);
+        assert_eq!(form.samples, 3);
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once() {
+        let bad = BookingInput {
+            start: "tomorrow".into(),
+            minutes: "45".into(),
+            samples: "many".into(),
+            ..input()
+        };
+        let Err(errors) = bad.to_form(&[ServiceMode::SelfOperated]) else {
+            panic!("accepted");
+        };
+        let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["samples", "start", "minutes", "mode"]);
+    }
+
+    #[test]
+    fn lengths_go_in_half_hours_up_to_eight_hours() {
+        let all: Vec<u32> = lengths().collect();
+        assert_eq!(all.first(), Some(&30));
+        assert_eq!(all.last(), Some(&480));
+        assert_eq!(all.len(), 16);
+    }
+}

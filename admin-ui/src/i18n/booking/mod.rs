@@ -1,0 +1,167 @@
+//! UI strings of booking — the form on an instrument page, the answer, "my bookings", the
+//! managers' page and the calendar feed — one struct per language (`zh.rs`, `en.rs`).
+
+mod en;
+mod zh;
+
+pub(crate) use en::EN;
+pub(crate) use zh::ZH;
+
+use crate::backend::{BookingStatus, ManagerDecision};
+
+/// Strings of the booking pages.
+#[derive(Debug)]
+pub(crate) struct BookingStrings {
+    pub nav_my: &'static str,
+    pub nav_manage: &'static str,
+    pub nav_guide: &'static str,
+
+    // The form on an instrument page.
+    pub form_title: &'static str,
+    pub form_intro: &'static str,
+    pub sign_in_to_book: &'static str,
+    pub sign_in_hint: &'static str,
+    pub no_modes: &'static str,
+    pub retired: &'static str,
+    pub f_start: &'static str,
+    pub start_hint: &'static str,
+    pub f_minutes: &'static str,
+    pub f_mode: &'static str,
+    pub f_samples: &'static str,
+    pub f_purpose: &'static str,
+    pub purpose_hint: &'static str,
+    pub submit: &'static str,
+    pub submitting: &'static str,
+    pub pick_hour: &'static str,
+    /// Units of a length: `1 小时 30 分钟`, `1 h 30 min`.
+    pub unit_hours: &'static str,
+    pub unit_minutes: &'static str,
+
+    // The answer.
+    pub result_title: &'static str,
+    pub confirmed: &'static str,
+    pub held: &'static str,
+    pub held_until: &'static str,
+    pub requested: &'static str,
+    pub rejected: &'static str,
+    pub reason: &'static str,
+    pub conflict: &'static str,
+    pub conflict_none: &'static str,
+    pub alternatives_title: &'static str,
+    pub book_this: &'static str,
+    pub unreachable: &'static str,
+    pub refused: &'static str,
+    pub quote_title: &'static str,
+    pub quote_tier: &'static str,
+    pub quote_note: &'static str,
+    pub col_item: &'static str,
+    pub col_quantity: &'static str,
+    pub col_total: &'static str,
+    pub total: &'static str,
+    pub to_my_bookings: &'static str,
+    pub back_to_instrument: &'static str,
+    pub booking_id: &'static str,
+
+    // My bookings.
+    pub my_title: &'static str,
+    pub my_intro: &'static str,
+    pub my_empty: &'static str,
+    pub col_instrument: &'static str,
+    pub col_time: &'static str,
+    pub col_status: &'static str,
+    pub col_quote: &'static str,
+    pub col_note: &'static str,
+    pub quote_pending: &'static str,
+    pub cancel: &'static str,
+    pub cancel_reason: &'static str,
+    pub cancel_confirm: &'static str,
+    pub cancelled: &'static str,
+    pub feed_title: &'static str,
+    pub feed_hint: &'static str,
+    pub inbox_title: &'static str,
+    pub inbox_empty: &'static str,
+    pub status_requested: &'static str,
+    pub status_held: &'static str,
+    pub status_confirmed: &'static str,
+    pub status_rejected: &'static str,
+    pub status_cancelled: &'static str,
+    pub status_no_show: &'static str,
+    pub status_in_use: &'static str,
+    pub status_completed: &'static str,
+
+    // The managers' page.
+    pub manage_title: &'static str,
+    pub manage_intro: &'static str,
+    pub manage_held: &'static str,
+    pub manage_active: &'static str,
+    pub manage_closed: &'static str,
+    pub manage_empty: &'static str,
+    pub f_user: &'static str,
+    pub f_home: &'static str,
+    pub f_tier: &'static str,
+    pub history: &'static str,
+    pub note_label: &'static str,
+    pub approve: &'static str,
+    pub reject: &'static str,
+    pub start: &'static str,
+    pub no_show: &'static str,
+    pub complete: &'static str,
+    pub cancel_by_owner: &'static str,
+    pub decided: &'static str,
+
+    // Problems.
+    pub err_start: &'static str,
+    pub err_minutes: &'static str,
+    pub err_note_required: &'static str,
+    pub err_too_late: &'static str,
+}
+
+impl BookingStrings {
+    /// The name of a booking's status.
+    pub(crate) fn status(&self, status: BookingStatus) -> &'static str {
+        match status {
+            BookingStatus::Requested => self.status_requested,
+            BookingStatus::Held => self.status_held,
+            BookingStatus::Confirmed => self.status_confirmed,
+            BookingStatus::Rejected => self.status_rejected,
+            BookingStatus::Cancelled => self.status_cancelled,
+            BookingStatus::NoShow => self.status_no_show,
+            BookingStatus::InUse => self.status_in_use,
+            BookingStatus::Completed => self.status_completed,
+        }
+    }
+
+    /// The button of a manager's decision.
+    pub(crate) fn decision(&self, decision: ManagerDecision) -> &'static str {
+        match decision {
+            ManagerDecision::Approve => self.approve,
+            ManagerDecision::Reject => self.reject,
+            ManagerDecision::CancelByOwner => self.cancel_by_owner,
+            ManagerDecision::Start => self.start,
+            ManagerDecision::NoShow => self.no_show,
+            ManagerDecision::Complete => self.complete,
+        }
+    }
+
+    /// A length of time: `1 小时 30 分钟`, `2 h`, `30 min`.
+    pub(crate) fn length(&self, minutes: u32) -> String {
+        let (h, m) = (minutes / 60, minutes % 60);
+        match (h, m) {
+            (0, m) => format!("{m} {}", self.unit_minutes),
+            (h, 0) => format!("{h} {}", self.unit_hours),
+            (h, m) => format!("{h} {} {m} {}", self.unit_hours, self.unit_minutes),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lengths_read_naturally() {
+        assert_eq!(ZH.length(90), "1 小时 30 分钟");
+        assert_eq!(EN.length(120), "2 h");
+        assert_eq!(EN.length(30), "30 min");
+    }
+}

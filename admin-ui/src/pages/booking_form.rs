@@ -1,0 +1,112 @@
+//! The booking box of an instrument page: the form for a signed-in user, a sign-in link for
+//! a visitor, or why the instrument takes no bookings.
+
+use alliance_protocol::InstrumentStatus;
+
+use super::{Ctx, FormErrors, instruments::Choice, labels};
+use crate::{
+    backend::InstrumentDetail,
+    booking_input::{self, BookingInput},
+    instrument_input::snake,
+    validate::FieldError,
+};
+
+/// Fields the form shows an error beside.
+const SHOWN: [&str; 5] = ["start", "minutes", "mode", "samples", "purpose"];
+
+/// Length chosen when the visitor has not chosen one.
+const DEFAULT_MINUTES: &str = "60";
+
+/// What the instrument page shows under "Book time"; exactly one part is set.
+pub(crate) struct BookingBox {
+    /// Why this instrument takes no bookings.
+    pub closed: Option<&'static str>,
+    /// Not signed in: the sign-in link, coming back here.
+    pub sign_in_href: Option<String>,
+    pub form: Option<BookingFormView>,
+}
+
+/// The form as the template fills it.
+pub(crate) struct BookingFormView {
+    pub csrf: String,
+    pub instrument_id: String,
+    pub booking_id: String,
+    pub start: String,
+    pub lengths: Vec<Choice>,
+    pub modes: Vec<Choice>,
+    pub samples: String,
+    pub purpose: String,
+    pub errors: FormErrors,
+    pub other_errors: Vec<String>,
+}
+
+fn choice(value: String, label: String, current: &str) -> Choice {
+    Choice {
+        selected: value == current,
+        value,
+        label,
+    }
+}
+
+/// The booking box of `d`, keeping what was typed in `input` and showing `errors`.
+pub(crate) fn booking_box(
+    ctx: &Ctx,
+    d: &InstrumentDetail,
+    input: &BookingInput,
+    errors: Vec<FieldError>,
+) -> BookingBox {
+    let modes = booking_input::offered(&d.record.service_modes);
+    let closed = if d.record.status == InstrumentStatus::Retired {
+        Some(ctx.t.book.retired)
+    } else if modes.is_empty() {
+        Some(ctx.t.book.no_modes)
+    } else {
+        None
+    };
+    let session = ctx.session.as_ref();
+    let mut part = BookingBox {
+        closed,
+        sign_in_href: None,
+        form: None,
+    };
+    if part.closed.is_some() {
+        return part;
+    }
+    let Some(session) = session else {
+        part.sign_in_href = Some(format!("{}%23book", ctx.login_href()));
+        return part;
+    };
+    let minutes = if input.minutes.is_empty() {
+        DEFAULT_MINUTES
+    } else {
+        input.minutes.as_str()
+    };
+    // One offered mode needs no choosing.
+    let mode = match modes.as_slice() {
+        [only] if input.mode.is_empty() => snake(*only),
+        _ => input.mode.clone(),
+    };
+    let errors = FormErrors::new(ctx.t, errors);
+    part.form = Some(BookingFormView {
+        csrf: session.csrf_token.clone(),
+        instrument_id: d.summary.id.clone(),
+        booking_id: if input.booking_id.is_empty() {
+            booking_input::new_booking_id()
+        } else {
+            input.booking_id.clone()
+        },
+        start: input.start.clone(),
+        lengths: booking_input::lengths()
+            .map(|m| choice(m.to_string(), ctx.t.book.length(m), minutes))
+            .collect(),
+        modes: modes
+            .iter()
+            .map(|m| choice(snake(*m), labels::mode(ctx.t.cat, *m).to_owned(), &mode))
+            .collect(),
+        samples: input.samples.clone(),
+        purpose: input.purpose.clone(),
+        other_errors: errors.other(&SHOWN),
+        errors,
+    });
+    part
+}

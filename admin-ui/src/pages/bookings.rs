@@ -1,0 +1,238 @@
+//! `/bookings` ("my bookings"): the signed-in user's bookings on any institution's
+//! instruments with their status, time, quote and the owner's note; cancelling one; the
+//! private calendar feed; the notification inbox.
+
+use askama::Template;
+use axum::{
+    extract::{Path, Query, State},
+    http::{HeaderMap, StatusCode, header::HOST},
+    response::{IntoResponse, Redirect, Response},
+};
+use serde::Deserialize;
+
+use super::{
+    Ctx, ErrorKind, Layout, PageForm, Refusal, encode_component, instruments::pick, labels,
+};
+use crate::{
+    AppState,
+    backend::{Backend, BookingFailure, BookingStatus, MyBooking, Session},
+    i18n::Strings,
+    render::Page,
+    time,
+};
+
+/// The CSS modifier of a status badge.
+pub(crate) fn status_class(status: BookingStatus) -> &'static str {
+    match status {
+        BookingStatus::Requested | BookingStatus::Held => "pending",
+        BookingStatus::Confirmed | BookingStatus::InUse | BookingStatus::Completed => "active",
+        BookingStatus::Rejected | BookingStatus::Cancelled | BookingStatus::NoShow => "disabled",
+    }
+}
+
+/// Whether the user may still cancel a booking in `status`.
+pub(crate) fn cancellable(status: BookingStatus) -> bool {
+    matches!(
+        status,
+        BookingStatus::Requested | BookingStatus::Held | BookingStatus::Confirmed
+    )
+}
+
+struct Row {
+    booking_id: String,
+    instrument_href: String,
+    instrument: String,
+    institution: String,
+    time: String,
+    mode: &'static str,
+    samples: u32,
+    status: &'static str,
+    status_class: &'static str,
+    hold_until: String,
+    quote: String,
+    note: String,
+    cancel_href: Option<String>,
+}
+
+struct Notice {
+    at: String,
+    instrument: String,
+    status: &'static str,
+    status_class: &'static str,
+    note: String,
+}
+
+#[derive(Template)]
+#[template(path = "bookings.html")]
+struct BookingsPage {
+    layout: Layout,
+    t: &'static Strings,
+    csrf: String,
+    notice: Option<&'static str>,
+    error: Option<String>,
+    rows: Vec<Row>,
+    feed_url: String,
+    webcal_url: String,
+    inbox: Vec<Notice>,
+}
+
+/// `?notice=` after a redirect.
+#[derive(Debug, Default, Deserialize)]
+pub(super) struct NoticeQuery {
+    #[serde(default)]
+    notice: String,
+}
+
+fn row(ctx: &Ctx, b: &MyBooking) -> Row {
+    let t = ctx.t.book;
+    Row {
+        booking_id: b.booking_id.clone(),
+        instrument_href: format!("/instruments/{}", b.instrument_id),
+        instrument: pick(ctx.lang, &b.instrument_name_zh, &b.instrument_name_en),
+        institution: pick(ctx.lang, &b.institution_name_zh, &b.institution_name_en),
+        time: time::format_span(b.start, b.end, ctx.lang),
+        mode: labels::mode(ctx.t.cat, b.mode),
+        samples: b.samples,
+        status: t.status(b.status),
+        status_class: status_class(b.status),
+        hold_until: b
+            .hold_until
+            .filter(|_| b.status == BookingStatus::Held)
+            .map(|u| time::format_unix(u, ctx.lang))
+            .unwrap_or_default(),
+        quote: if b.quote_fen > 0 {
+            labels::yuan(b.quote_fen)
+        } else {
+            t.quote_pending.to_owned()
+        },
+        note: b.note.clone(),
+        cancel_href: cancellable(b.status)
+            .then(|| format!("/bookings/{}/cancel", encode_component(&b.booking_id))),
+    }
+}
+
+/// The address calendar apps fetch: this site as the visitor reached it, or just the path.
+fn feed_urls(headers: &HeaderMap, secure: bool, token: &str) -> (String, String) {
+    let path = format!("/feeds/{token}.ics");
+    let host = ["x-forwarded-host", HOST.as_str()]
+        .iter()
+        .find_map(|name| headers.get(*name).and_then(|v| v.to_str().ok()))
+        .filter(|h| !h.is_empty() && h.bytes().all(|b| b.is_ascii_graphic() && b != b'/'));
+    match host {
+        Some(host) => {
+            let scheme = if secure { "https" } else { "http" };
+            (
+                format!("{scheme}://{host}{path}"),
+                format!("webcal://{host}{path}"),
+            )
+        }
+        None => (path, String::new()),
+    }
+}
+
+async fn render<B: Backend>(
+    state: &AppState<B>,
+    ctx: &Ctx,
+    headers: &HeaderMap,
+    session: &Session,
+    notice: Option<&'static str>,
+    error: Option<(StatusCode, String)>,
+) -> Response {
+    let account = &session.account;
+    let (bookings, notifications, token) = tokio::join!(
+        state.backend.my_bookings(account),
+        state.backend.notifications(account),
+        state.backend.feed_token(account),
+    );
+    let (feed_url, webcal_url) = feed_urls(headers, state.options.secure_cookies, &token);
+    let inbox = notifications
+        .iter()
+        .map(|n| Notice {
+            at: time::format_unix(n.at, ctx.lang),
+            instrument: bookings
+                .iter()
+                .find(|b| b.booking_id == n.booking_id)
+                .map(|b| pick(ctx.lang, &b.instrument_name_zh, &b.instrument_name_en))
+                .unwrap_or_else(|| n.instrument_id.clone()),
+            status: ctx.t.book.status(n.status),
+            status_class: status_class(n.status),
+            note: n.note.clone(),
+        })
+        .collect();
+    let (status, error) = match error {
+        Some((status, message)) => (status, Some(message)),
+        None => (StatusCode::OK, None),
+    };
+    let page = BookingsPage {
+        layout: ctx.layout("bookings"),
+        t: ctx.t,
+        csrf: session.csrf_token.clone(),
+        notice,
+        error,
+        rows: bookings.iter().map(|b| row(ctx, b)).collect(),
+        feed_url,
+        webcal_url,
+        inbox,
+    };
+    Page::with_status(status, page).into_response()
+}
+
+/// `GET /bookings`.
+pub(super) async fn page<B: Backend>(
+    State(state): State<AppState<B>>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    Query(notice): Query<NoticeQuery>,
+) -> Result<Response, Refusal> {
+    let session = ctx.signed_in()?;
+    let notice = (notice.notice == "cancelled").then_some(ctx.t.book.cancelled);
+    Ok(render(&state, &ctx, &headers, session, notice, None).await)
+}
+
+/// The cancel form of one booking.
+#[derive(Debug, Deserialize)]
+pub(super) struct CancelForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// `POST /bookings/{booking_id}/cancel`.
+pub(super) async fn cancel<B: Backend>(
+    State(state): State<AppState<B>>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    Path(booking_id): Path<String>,
+    PageForm(form): PageForm<CancelForm>,
+) -> Result<Response, Refusal> {
+    let session = ctx.signed_in()?;
+    ctx.check_csrf(session, &form.csrf)?;
+    let t = ctx.t.book;
+    let error = match state
+        .backend
+        .cancel_booking(&session.account, &booking_id, form.reason.trim())
+        .await
+    {
+        Ok(_) => return Ok(Redirect::to("/bookings?notice=cancelled").into_response()),
+        Err(BookingFailure::Refused { code, message }) => {
+            let message = if code == "too_late" {
+                t.err_too_late.to_owned()
+            } else {
+                format!("{}：{message}", t.refused)
+            };
+            (StatusCode::CONFLICT, message)
+        }
+        Err(BookingFailure::Invalid { message, .. }) => (StatusCode::UNPROCESSABLE_ENTITY, message),
+        Err(BookingFailure::Unreachable) => {
+            (StatusCode::SERVICE_UNAVAILABLE, t.unreachable.to_owned())
+        }
+        Err(BookingFailure::NotFound) => return Err(ctx.refuse(ErrorKind::NotFound)),
+        Err(BookingFailure::Forbidden) => return Err(ctx.refuse(ErrorKind::Forbidden)),
+        Err(BookingFailure::Internal(detail)) => {
+            tracing::error!(%detail, "cancelling a booking failed");
+            return Err(ctx.refuse(ErrorKind::Internal));
+        }
+    };
+    Ok(render(&state, &ctx, &headers, session, None, Some(error)).await)
+}

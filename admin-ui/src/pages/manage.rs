@@ -1,0 +1,266 @@
+//! `/manage/bookings`: instrument managers and institution admins decide on the bookings of
+//! this institution's instruments — approve or reject held ones (a reason is required to
+//! reject), then record start, no-show, completion, or cancel one.
+
+use askama::Template;
+use axum::{
+    extract::{Path, Query, State},
+    http::StatusCode,
+    response::{IntoResponse, Redirect, Response},
+};
+use serde::Deserialize;
+
+use super::{
+    Ctx, ErrorKind, Layout, PageForm, Refusal, bookings::status_class, encode_component,
+    instruments::pick, labels,
+};
+use crate::{
+    AppState,
+    auth::BOOKING_MANAGERS,
+    backend::{Backend, BookingFailure, BookingStatus, ManagedBooking, ManagerDecision},
+    booking_input::needs_note,
+    i18n::Strings,
+    instrument_input::snake,
+    render::Page,
+    time,
+};
+
+/// What a manager may decide on a booking in `status`.
+pub(crate) fn decisions(status: BookingStatus) -> &'static [ManagerDecision] {
+    use ManagerDecision::*;
+    match status {
+        BookingStatus::Requested | BookingStatus::Held => &[Approve, Reject],
+        BookingStatus::Confirmed => &[Start, NoShow, Complete, CancelByOwner],
+        BookingStatus::InUse => &[Complete],
+        _ => &[],
+    }
+}
+
+struct Button {
+    value: String,
+    label: &'static str,
+    danger: bool,
+}
+
+struct HistoryLine {
+    at: String,
+    by: String,
+    status: &'static str,
+    note: String,
+}
+
+struct Item {
+    booking_id: String,
+    action: String,
+    instrument: String,
+    instrument_href: String,
+    time: String,
+    status: &'static str,
+    status_class: &'static str,
+    hold_until: String,
+    user: String,
+    email: String,
+    home: String,
+    tier: &'static str,
+    mode: &'static str,
+    samples: u32,
+    purpose: String,
+    history: Vec<HistoryLine>,
+    buttons: Vec<Button>,
+}
+
+#[derive(Template)]
+#[template(path = "manage.html")]
+struct ManagePage {
+    layout: Layout,
+    t: &'static Strings,
+    csrf: String,
+    notice: Option<&'static str>,
+    error: Option<String>,
+    sections: Vec<Section>,
+}
+
+/// Held bookings, confirmed ones, closed ones.
+struct Section {
+    id: &'static str,
+    title: &'static str,
+    items: Vec<Item>,
+}
+
+fn item(ctx: &Ctx, b: &ManagedBooking) -> Item {
+    let t = ctx.t.book;
+    Item {
+        booking_id: b.booking_id.clone(),
+        action: format!(
+            "/manage/bookings/{}/{}",
+            encode_component(&b.home),
+            encode_component(&b.booking_id)
+        ),
+        instrument: pick(ctx.lang, &b.instrument_name_zh, &b.instrument_name_en),
+        instrument_href: String::new(),
+        time: time::format_span(b.start, b.end, ctx.lang),
+        status: t.status(b.status),
+        status_class: status_class(b.status),
+        hold_until: b
+            .hold_until
+            .filter(|_| b.status == BookingStatus::Held)
+            .map(|u| time::format_unix(u, ctx.lang))
+            .unwrap_or_default(),
+        user: b.user_name.clone(),
+        email: b.user_email.clone(),
+        home: pick(ctx.lang, &b.home_name_zh, &b.home_name_en),
+        tier: labels::tier(ctx.t.cat, b.tier),
+        mode: labels::mode(ctx.t.cat, b.mode),
+        samples: b.samples,
+        purpose: b.purpose.clone(),
+        history: b
+            .history
+            .iter()
+            .map(|(at, by, status, note)| HistoryLine {
+                at: time::format_unix(*at, ctx.lang),
+                by: by.clone(),
+                status: t.status(*status),
+                note: note.clone(),
+            })
+            .collect(),
+        buttons: decisions(b.status)
+            .iter()
+            .map(|d| Button {
+                value: snake(*d),
+                label: t.decision(*d),
+                danger: matches!(
+                    d,
+                    ManagerDecision::Reject
+                        | ManagerDecision::CancelByOwner
+                        | ManagerDecision::NoShow
+                ),
+            })
+            .collect(),
+    }
+}
+
+async fn render<B: Backend>(
+    state: &AppState<B>,
+    ctx: &Ctx,
+    csrf: &str,
+    notice: Option<&'static str>,
+    error: Option<(StatusCode, String)>,
+) -> Response {
+    let (bookings, node) = tokio::join!(state.backend.managed_bookings(), state.backend.status());
+    let (mut held, mut active, mut closed) = (Vec::new(), Vec::new(), Vec::new());
+    for b in bookings {
+        let mut it = item(ctx, &b);
+        it.instrument_href = format!("/instruments/{}/{}", node.institution_id, b.local_id);
+        match b.status {
+            BookingStatus::Requested | BookingStatus::Held => held.push(it),
+            BookingStatus::Confirmed | BookingStatus::InUse => active.push(it),
+            _ => closed.push(it),
+        }
+    }
+    let (status, error) = match error {
+        Some((status, message)) => (status, Some(message)),
+        None => (StatusCode::OK, None),
+    };
+    let page = ManagePage {
+        layout: ctx.layout("manage"),
+        t: ctx.t,
+        csrf: csrf.to_owned(),
+        notice,
+        error,
+        sections: vec![
+            Section {
+                id: "held",
+                title: ctx.t.book.manage_held,
+                items: held,
+            },
+            Section {
+                id: "active",
+                title: ctx.t.book.manage_active,
+                items: active,
+            },
+            Section {
+                id: "closed",
+                title: ctx.t.book.manage_closed,
+                items: closed,
+            },
+        ],
+    };
+    Page::with_status(status, page).into_response()
+}
+
+/// `?notice=` after a redirect.
+#[derive(Debug, Default, Deserialize)]
+pub(super) struct NoticeQuery {
+    #[serde(default)]
+    notice: String,
+}
+
+/// `GET /manage/bookings`.
+pub(super) async fn page<B: Backend>(
+    State(state): State<AppState<B>>,
+    ctx: Ctx,
+    Query(notice): Query<NoticeQuery>,
+) -> Result<Response, Refusal> {
+    let session = ctx.with_any_role(&BOOKING_MANAGERS)?;
+    let notice = (notice.notice == "decided").then_some(ctx.t.book.decided);
+    Ok(render(&state, &ctx, &session.csrf_token, notice, None).await)
+}
+
+/// A decision form.
+#[derive(Debug, Deserialize)]
+pub(super) struct DecisionForm {
+    #[serde(default)]
+    csrf: String,
+    /// `approve`, `reject`, `start`, `no_show`, `complete` or `cancel_by_owner`.
+    #[serde(default)]
+    decision: String,
+    #[serde(default)]
+    note: String,
+}
+
+/// `POST /manage/bookings/{home}/{booking_id}`.
+pub(super) async fn decide<B: Backend>(
+    State(state): State<AppState<B>>,
+    ctx: Ctx,
+    Path((home, booking_id)): Path<(String, String)>,
+    PageForm(form): PageForm<DecisionForm>,
+) -> Result<Response, Refusal> {
+    let session = ctx.with_any_role(&BOOKING_MANAGERS)?;
+    ctx.check_csrf(session, &form.csrf)?;
+    let csrf = session.csrf_token.as_str();
+    let Ok(decision) = serde_json::from_value::<ManagerDecision>(serde_json::Value::String(
+        form.decision.trim().to_owned(),
+    )) else {
+        return Err(ctx.refuse(ErrorKind::BadRequest));
+    };
+    let note = form.note.trim();
+    let t = ctx.t.book;
+    if needs_note(decision) && note.is_empty() {
+        let error = (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            t.err_note_required.to_owned(),
+        );
+        return Ok(render(&state, &ctx, csrf, None, Some(error)).await);
+    }
+    let error = match state
+        .backend
+        .decide_booking(&session.account, &home, &booking_id, decision, note)
+        .await
+    {
+        Ok(_) => return Ok(Redirect::to("/manage/bookings?notice=decided").into_response()),
+        Err(BookingFailure::Invalid { message, .. }) => (StatusCode::UNPROCESSABLE_ENTITY, message),
+        Err(BookingFailure::Refused { message, .. }) => {
+            (StatusCode::CONFLICT, format!("{}：{message}", t.refused))
+        }
+        Err(BookingFailure::Unreachable) => {
+            (StatusCode::SERVICE_UNAVAILABLE, t.unreachable.to_owned())
+        }
+        Err(BookingFailure::NotFound) => return Err(ctx.refuse(ErrorKind::NotFound)),
+        Err(BookingFailure::Forbidden) => return Err(ctx.refuse(ErrorKind::Forbidden)),
+        Err(BookingFailure::Internal(detail)) => {
+            tracing::error!(%detail, "a booking decision failed");
+            return Err(ctx.refuse(ErrorKind::Internal));
+        }
+    };
+    Ok(render(&state, &ctx, csrf, None, Some(error)).await)
+}

@@ -1,0 +1,493 @@
+//! The booking half of [`MemoryBackend`]: bookings in a list with real rules — overlaps
+//! on the same instrument are conflicts with the nearest free slots, outside users are held
+//! for approval, cancellations and managers' decisions change the status, and every change
+//! is a notification. Quotes follow the record's fees. The owner's node, signing and the
+//! store are tested in the node.
+
+use alliance_admin_ui::backend::{
+    Account, AccountRole, AvailabilityDay, BookingBackend, BookingFailure, BookingForm,
+    BookingOutcome, BookingStatus, ManagedBooking, ManagerDecision, MyBooking, NotificationView,
+    QuoteLineView, QuoteView,
+};
+use alliance_protocol::{FeeComponents, FeeUnit, HourState, InstrumentRecord, UserTier};
+use chrono::{NaiveDate, NaiveDateTime, TimeZone};
+use chrono_tz::Asia::Shanghai;
+
+use super::MemoryBackend;
+
+/// The home institution of every account of the memory backend.
+pub const HOME: &str = "dlut";
+/// The first day of the availability week the instrument pages show (a Monday).
+pub const WEEK_START: &str = "2030-12-02";
+/// How long an outside user's booking is held for approval.
+const HOLD_SECONDS: i64 = 48 * 3600;
+/// Alternatives offered after a conflict.
+const ALTERNATIVES: usize = 3;
+
+/// A booking as the memory backend keeps it.
+#[derive(Debug, Clone)]
+pub struct Stored {
+    pub username: String,
+    pub user_name: String,
+    pub user_email: String,
+    pub tier: UserTier,
+    pub purpose: String,
+    pub booking: MyBooking,
+    pub history: Vec<(i64, String, BookingStatus, String)>,
+}
+
+fn active(status: BookingStatus) -> bool {
+    matches!(
+        status,
+        BookingStatus::Requested
+            | BookingStatus::Held
+            | BookingStatus::Confirmed
+            | BookingStatus::InUse
+    )
+}
+
+fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+fn parse_start(start: &str) -> Option<i64> {
+    let naive = NaiveDateTime::parse_from_str(start, "%Y-%m-%dT%H:%M").ok()?;
+    Shanghai
+        .from_local_datetime(&naive)
+        .single()
+        .map(|t| t.timestamp())
+}
+
+fn tier_of(account: &Account) -> UserTier {
+    if account.role == AccountRole::ExternalUser {
+        UserTier::Enterprise
+    } else {
+        UserTier::OwnInstitution
+    }
+}
+
+fn name_of(account: &Account) -> String {
+    if account.display_name.is_empty() {
+        account.username.clone()
+    } else {
+        account.display_name.clone()
+    }
+}
+
+/// Prices the record's fees for `tier`: hours by the minute, samples, one session.
+fn quote(record: &InstrumentRecord, tier: UserTier, minutes: u32, samples: u32) -> QuoteView {
+    let mut total = FeeComponents::default();
+    let lines = record
+        .fees
+        .iter()
+        .map(|fee| {
+            let price = fee.price(tier);
+            // Hours are priced by the minute.
+            let (unit, quantity, per) = match fee.unit {
+                FeeUnit::Hour => ("hour", minutes, 60),
+                FeeUnit::Sample => ("sample", samples, 1),
+                _ => ("session", 1, 1),
+            };
+            let scale = |fen: i64| fen * i64::from(quantity) / per;
+            let amount = FeeComponents {
+                materials_fen: scale(price.materials_fen),
+                operating_fen: scale(price.operating_fen),
+                labour_fen: scale(price.labour_fen),
+            };
+            total.materials_fen += amount.materials_fen;
+            total.operating_fen += amount.operating_fen;
+            total.labour_fen += amount.labour_fen;
+            QuoteLineView {
+                item_zh: fee.item_zh.clone(),
+                item_en: fee.item_en.clone(),
+                unit: unit.to_owned(),
+                quantity,
+                amount,
+            }
+        })
+        .collect();
+    QuoteView { tier, lines, total }
+}
+
+fn escape(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace(';', "\\;")
+        .replace(',', "\\,")
+        .replace('\n', "\\n")
+}
+
+fn ics_time(unix: i64) -> String {
+    chrono::DateTime::from_timestamp(unix, 0)
+        .map(|t| t.format("%Y%m%dT%H%M%SZ").to_string())
+        .unwrap_or_default()
+}
+
+fn calendar(name: &str, bookings: &[&Stored]) -> String {
+    let mut out = format!(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//alliance//memory//EN\r\nX-WR-CALNAME:{}\r\n",
+        escape(name)
+    );
+    for s in bookings {
+        let b = &s.booking;
+        out.push_str(&format!(
+            "BEGIN:VEVENT\r\nUID:{}@{HOME}\r\nDTSTAMP:{}\r\nDTSTART:{}\r\nDTEND:{}\r\nSUMMARY:{}\r\nEND:VEVENT\r\n",
+            b.booking_id,
+            ics_time(b.start),
+            ics_time(b.start),
+            ics_time(b.end),
+            escape(&b.instrument_name_zh),
+        ));
+    }
+    out.push_str("END:VCALENDAR\r\n");
+    out
+}
+
+fn managed(s: &Stored) -> ManagedBooking {
+    let b = &s.booking;
+    ManagedBooking {
+        home: HOME.to_owned(),
+        home_name_zh: "大连理工大学".to_owned(),
+        home_name_en: "Dalian University of Technology".to_owned(),
+        booking_id: b.booking_id.clone(),
+        local_id: b
+            .instrument_id
+            .split_once('/')
+            .map_or(b.instrument_id.clone(), |(_, l)| l.to_owned()),
+        instrument_name_zh: b.instrument_name_zh.clone(),
+        instrument_name_en: b.instrument_name_en.clone(),
+        user_name: s.user_name.clone(),
+        user_email: s.user_email.clone(),
+        tier: s.tier,
+        start: b.start,
+        end: b.end,
+        mode: b.mode,
+        samples: b.samples,
+        purpose: s.purpose.clone(),
+        status: b.status,
+        hold_until: b.hold_until,
+        history: s.history.clone(),
+    }
+}
+
+impl MemoryBackend {
+    /// Every booking kept, in the order made.
+    pub fn bookings(&self) -> Vec<Stored> {
+        self.lock().bookings.clone()
+    }
+
+    /// Makes every booking fail as if the owner's node were offline.
+    pub fn owner_offline(&self) {
+        self.lock().owner_offline = true;
+    }
+
+    /// The week of hours an instrument page shows: 08:00–18:00 free on weekdays, closed
+    /// otherwise, booked where an active booking lies.
+    pub fn availability(&self, instrument_id: &str) -> Vec<AvailabilityDay> {
+        let Ok(first) = NaiveDate::parse_from_str(WEEK_START, "%Y-%m-%d") else {
+            return Vec::new();
+        };
+        let bookings = self.bookings();
+        first
+            .iter_days()
+            .take(7)
+            .enumerate()
+            .map(|(i, day)| {
+                let date = day.format("%Y-%m-%d").to_string();
+                let hours = (0..24)
+                    .map(|h| {
+                        let start = parse_start(&format!("{date}T{h:02}:00")).unwrap_or(0);
+                        let booked = bookings.iter().any(|s| {
+                            s.booking.instrument_id == instrument_id
+                                && active(s.booking.status)
+                                && s.booking.start < start + 3600
+                                && start < s.booking.end
+                        });
+                        if booked {
+                            HourState::Booked
+                        } else if i < 5 && (8..18).contains(&h) {
+                            HourState::Free
+                        } else {
+                            HourState::Closed
+                        }
+                    })
+                    .collect();
+                AvailabilityDay { date, hours }
+            })
+            .collect()
+    }
+
+    fn notify(&self, username: &str, b: &MyBooking) {
+        let notification = NotificationView {
+            at: now(),
+            booking_id: b.booking_id.clone(),
+            instrument_id: b.instrument_id.clone(),
+            status: b.status,
+            note: b.note.clone(),
+        };
+        self.lock()
+            .notifications
+            .push((username.to_owned(), notification));
+    }
+
+    /// Whether `[start, end)` on the instrument is free of active bookings.
+    fn is_free(&self, instrument_id: &str, start: i64, end: i64) -> bool {
+        !self.lock().bookings.iter().any(|s| {
+            s.booking.instrument_id == instrument_id
+                && active(s.booking.status)
+                && s.booking.start < end
+                && start < s.booking.end
+        })
+    }
+
+    /// The free slots of the same length nearest to `start`, in half-hour steps.
+    fn nearest_free(&self, instrument_id: &str, start: i64, length: i64) -> Vec<(i64, i64)> {
+        let mut found = Vec::new();
+        for step in 1..=96 {
+            for sign in [1, -1] {
+                let s = start + sign * step * 1800;
+                if self.is_free(instrument_id, s, s + length) && found.len() < ALTERNATIVES {
+                    found.push((s, s + length));
+                }
+            }
+        }
+        found
+    }
+}
+
+impl BookingBackend for MemoryBackend {
+    async fn book(
+        &self,
+        account: &Account,
+        form: BookingForm,
+    ) -> Result<BookingOutcome, BookingFailure> {
+        if self.lock().owner_offline {
+            return Err(BookingFailure::Unreachable);
+        }
+        let existing = self
+            .lock()
+            .bookings
+            .iter()
+            .find(|s| {
+                !form.booking_id.is_empty()
+                    && s.username == account.username
+                    && s.booking.booking_id == form.booking_id
+            })
+            .cloned();
+        let record = self
+            .records()
+            .into_iter()
+            .find(|r| r.id() == form.instrument_id)
+            .ok_or(BookingFailure::NotFound)?;
+        let tier = tier_of(account);
+        let quote = quote(&record, tier, form.minutes, form.samples);
+        if let Some(s) = existing {
+            // The same id always gets the same answer.
+            return Ok(BookingOutcome {
+                booking: s.booking,
+                quote: Some(quote),
+                alternatives: Vec::new(),
+                code: None,
+            });
+        }
+        let start = parse_start(&form.start).ok_or_else(|| BookingFailure::Invalid {
+            field: "start".into(),
+            message: "not a time".into(),
+        })?;
+        let length = i64::from(form.minutes) * 60;
+        let booking_id = if form.booking_id.is_empty() {
+            let mut inner = self.lock();
+            inner.issued += 1;
+            format!("b{}", inner.issued)
+        } else {
+            form.booking_id.clone()
+        };
+        let mut booking = MyBooking {
+            booking_id,
+            instrument_id: record.id(),
+            instrument_name_zh: record.name_zh.clone(),
+            instrument_name_en: record.name_en.clone(),
+            institution_name_zh: "大连理工大学".into(),
+            institution_name_en: "Dalian University of Technology".into(),
+            start,
+            end: start + length,
+            mode: form.mode,
+            samples: form.samples,
+            status: BookingStatus::Rejected,
+            hold_until: None,
+            quote_fen: quote.total.total_fen(),
+            note: String::new(),
+        };
+        if !self.is_free(&booking.instrument_id, start, start + length) {
+            booking.note = "该时段已被预约".into();
+            return Ok(BookingOutcome {
+                alternatives: self.nearest_free(&booking.instrument_id, start, length),
+                booking,
+                quote: Some(quote),
+                code: Some("conflict".into()),
+            });
+        }
+        if tier == UserTier::OwnInstitution {
+            booking.status = BookingStatus::Confirmed;
+        } else {
+            booking.status = BookingStatus::Held;
+            booking.hold_until = Some(now() + HOLD_SECONDS);
+        }
+        let stored = Stored {
+            username: account.username.clone(),
+            user_name: name_of(account),
+            user_email: account.email.clone(),
+            tier,
+            purpose: form.purpose.clone(),
+            booking: booking.clone(),
+            history: vec![(now(), name_of(account), booking.status, String::new())],
+        };
+        self.lock().bookings.push(stored);
+        self.notify(&account.username, &booking);
+        Ok(BookingOutcome {
+            booking,
+            quote: Some(quote),
+            alternatives: Vec::new(),
+            code: None,
+        })
+    }
+
+    async fn my_bookings(&self, account: &Account) -> Vec<MyBooking> {
+        let mut list: Vec<MyBooking> = self
+            .bookings()
+            .into_iter()
+            .filter(|s| s.username == account.username)
+            .map(|s| s.booking)
+            .collect();
+        list.sort_by_key(|b| std::cmp::Reverse(b.start));
+        list
+    }
+
+    async fn cancel_booking(
+        &self,
+        account: &Account,
+        booking_id: &str,
+        reason: &str,
+    ) -> Result<MyBooking, BookingFailure> {
+        let booking = {
+            let mut inner = self.lock();
+            let stored = inner
+                .bookings
+                .iter_mut()
+                .find(|s| s.username == account.username && s.booking.booking_id == booking_id)
+                .ok_or(BookingFailure::NotFound)?;
+            let b = &mut stored.booking;
+            if !matches!(
+                b.status,
+                BookingStatus::Requested | BookingStatus::Held | BookingStatus::Confirmed
+            ) || b.start <= now()
+            {
+                return Err(BookingFailure::Refused {
+                    code: "too_late".into(),
+                    message: "the booking can no longer be cancelled".into(),
+                });
+            }
+            b.status = BookingStatus::Cancelled;
+            b.hold_until = None;
+            b.note = reason.to_owned();
+            stored
+                .history
+                .push((now(), name_of(account), b.status, reason.to_owned()));
+            b.clone()
+        };
+        self.notify(&account.username, &booking);
+        Ok(booking)
+    }
+
+    async fn notifications(&self, account: &Account) -> Vec<NotificationView> {
+        self.lock()
+            .notifications
+            .iter()
+            .rev()
+            .filter(|(user, _)| *user == account.username)
+            .map(|(_, n)| n.clone())
+            .collect()
+    }
+
+    async fn managed_bookings(&self) -> Vec<ManagedBooking> {
+        let mut list: Vec<ManagedBooking> = self.bookings().iter().map(managed).collect();
+        list.sort_by_key(|b| (b.status != BookingStatus::Held, b.start));
+        list
+    }
+
+    async fn decide_booking(
+        &self,
+        account: &Account,
+        home: &str,
+        booking_id: &str,
+        decision: ManagerDecision,
+        note: &str,
+    ) -> Result<ManagedBooking, BookingFailure> {
+        use BookingStatus::*;
+        let (username, decided) = {
+            let mut inner = self.lock();
+            let stored = inner
+                .bookings
+                .iter_mut()
+                .find(|s| home == HOME && s.booking.booking_id == booking_id)
+                .ok_or(BookingFailure::NotFound)?;
+            let b = &mut stored.booking;
+            let next = match (decision, b.status) {
+                (ManagerDecision::Approve, Requested | Held) => Confirmed,
+                (ManagerDecision::Reject, Requested | Held) => Rejected,
+                (ManagerDecision::Start, Confirmed) => InUse,
+                (ManagerDecision::NoShow, Confirmed) => NoShow,
+                (ManagerDecision::Complete, Confirmed | InUse) => Completed,
+                (ManagerDecision::CancelByOwner, Confirmed) => Cancelled,
+                _ => {
+                    return Err(BookingFailure::Refused {
+                        code: "wrong_state".into(),
+                        message: "not possible in the booking's current state".into(),
+                    });
+                }
+            };
+            b.status = next;
+            b.hold_until = None;
+            if !note.is_empty() {
+                b.note = note.to_owned();
+            }
+            stored
+                .history
+                .push((now(), name_of(account), next, note.to_owned()));
+            (stored.username.clone(), stored.clone())
+        };
+        self.notify(&username, &decided.booking);
+        Ok(managed(&decided))
+    }
+
+    async fn feed_token(&self, account: &Account) -> String {
+        let mut inner = self.lock();
+        let next = inner.feed_tokens.len() + 1;
+        inner
+            .feed_tokens
+            .entry(account.username.clone())
+            .or_insert_with(|| format!("{next:032x}"))
+            .clone()
+    }
+
+    async fn user_feed(&self, token: &str) -> Option<String> {
+        let username = self
+            .lock()
+            .feed_tokens
+            .iter()
+            .find(|(_, t)| t.as_str() == token)
+            .map(|(u, _)| u.clone())?;
+        let bookings = self.bookings();
+        let mine: Vec<&Stored> = bookings.iter().filter(|s| s.username == username).collect();
+        Some(calendar(&username, &mine))
+    }
+
+    async fn instrument_feed(&self, local_id: &str) -> Option<String> {
+        let record = self.lock().records.get(local_id).cloned()?;
+        let bookings = self.bookings();
+        let busy: Vec<&Stored> = bookings
+            .iter()
+            .filter(|s| s.booking.instrument_id == record.id() && active(s.booking.status))
+            .collect();
+        Some(calendar(&record.name_zh, &busy))
+    }
+}

@@ -1,0 +1,101 @@
+//! Delivery: the outbox to other institutions, requests that were never answered, and
+//! reconciling with owners as they connect.
+
+use alliance_protocol::{InstitutionId, booking::BookingUpdate};
+
+use super::{BookError, Bookings};
+use crate::{
+    booking::{outbox, state::BookingState},
+    net::NetError,
+};
+
+impl Bookings {
+    /// Delivers the outbox and asks again for answers that never came, until `cancel`;
+    /// reconciles with each owner as it (re)connects.
+    pub async fn deliver(self, cancel: tokio_util::sync::CancellationToken) {
+        let mut tick = tokio::time::interval(self.inner.retry_interval);
+        let mut events = self.inner.net.events();
+        loop {
+            tokio::select! {
+                () = cancel.cancelled() => return,
+                _ = tick.tick() => {}
+                () = self.wake.notified() => {}
+                event = events.recv() => match event {
+                    Ok(crate::net::NetEvent::MemberVerified { institution, .. }) => {
+                        match self.reconcile(&institution).await {
+                            Ok(0) => {}
+                            Ok(n) => tracing::info!(%institution, changed = n, "bookings reconciled"),
+                            Err(e) => tracing::debug!(%institution, error = %e, "reconcile failed"),
+                        }
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+                    _ => {}
+                },
+            }
+            if let Err(e) = self.deliver_once().await {
+                tracing::warn!(error = %e, "booking delivery round failed");
+            }
+        }
+    }
+
+    /// One round: each pending message to a connected institution, in order per
+    /// destination, stopping at the first failure there; then unanswered requests.
+    pub async fn deliver_once(&self) -> Result<(), BookError> {
+        let connected: Vec<InstitutionId> = self
+            .inner
+            .net
+            .state()
+            .members
+            .iter()
+            .map(|m| m.certificate.institution_id.clone())
+            .collect();
+        let mut failed: Vec<InstitutionId> = Vec::new();
+        for pending in outbox::pending(&self.inner.store)? {
+            if !connected.contains(&pending.to) || failed.contains(&pending.to) {
+                continue;
+            }
+            match self
+                .inner
+                .net
+                .request_booking(&pending.to, pending.message.clone())
+                .await
+            {
+                Ok(reply) => {
+                    if !reply.is_empty()
+                        && let Ok(key) = self.node_key_of(&pending.to)
+                        && let Ok(update) = BookingUpdate::open(&reply, &key)
+                    {
+                        self.inner.home.updated(&update).await?;
+                    }
+                    outbox::acknowledged(&self.inner.store, &pending.key).await?;
+                }
+                Err(NetError::Refused { code, message }) => {
+                    // A refusal is an answer too; keeping the message would retry forever.
+                    tracing::warn!(to = %pending.to, code, message, "booking message refused");
+                    outbox::acknowledged(&self.inner.store, &pending.key).await?;
+                }
+                Err(_) => failed.push(pending.to.clone()),
+            }
+        }
+        for booking in self.inner.home.all()? {
+            if booking.state != BookingState::Requested
+                || !connected.contains(&booking.owner)
+                || failed.contains(&booking.owner)
+            {
+                continue;
+            }
+            match self
+                .send_request(&booking.owner, booking.request.clone())
+                .await
+            {
+                Ok(answer) => {
+                    self.inner.home.answered(&answer).await?;
+                }
+                Err(e) => {
+                    tracing::debug!(booking = booking.booking_id, error = %e, "still unanswered");
+                }
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,253 @@
+//! The home side: this node's users' requests and cancels to owners, the owners' updates
+//! coming back, and reconciling with an owner after reconnecting.
+
+use alliance_protocol::{
+    InstitutionId, MembershipCertificate, UnixTime, UserTier,
+    booking::{
+        BookingAnswer, BookingCancel, BookingRequest, BookingStatusQuery, BookingUpdate,
+        BookingUser, MAX_STATUS_QUERY, decode_updates,
+    },
+};
+
+use super::{BookError, BookingAsk, Bookings, HomeUser};
+use crate::{
+    booking::{home::HomeBooking, outbox, state::BookingState},
+    net::NetError,
+    store::Batch,
+};
+
+impl Bookings {
+    /// Books an instrument of any institution for a user of this node: the request goes
+    /// to the owner's node (or the ledger here, for this institution's own instruments)
+    /// and the owner's signed answer comes back checked.
+    pub async fn book(
+        &self,
+        user: &HomeUser,
+        ask: &BookingAsk,
+        booking_id: String,
+    ) -> Result<BookingAnswer, BookError> {
+        let (owner, local_id) = ask
+            .instrument_id
+            .split_once('/')
+            .ok_or_else(|| BookError::UnknownInstrument(ask.instrument_id.clone()))?;
+        let owner: InstitutionId = owner
+            .parse()
+            .map_err(|_| BookError::UnknownInstrument(ask.instrument_id.clone()))?;
+        let own = &self.inner.own.institution_id;
+        let tier = if &owner == own {
+            UserTier::OwnInstitution
+        } else if user.tier == UserTier::OwnInstitution {
+            UserTier::AllianceMember
+        } else {
+            user.tier
+        };
+        let request = BookingRequest {
+            booking_id,
+            institution_id: owner.clone(),
+            local_id: local_id.to_owned(),
+            start: ask.start,
+            end: ask.end,
+            user: BookingUser {
+                user_id: user.user_id.clone(),
+                display_name: user.display_name.clone(),
+                home_institution: own.clone(),
+                tier,
+                email: user.email.clone(),
+            },
+            mode: ask.mode,
+            samples: ask.samples,
+            purpose: ask.purpose.clone(),
+            sent_at: UnixTime::now(),
+        };
+        let sealed = request.seal(&self.inner.key);
+        // What the owner will read: refuse here what it would refuse anyway.
+        BookingRequest::open(&sealed, &self.inner.key.public())
+            .map_err(|e| BookError::Invalid(e.to_string()))?;
+        if self.inner.home.get(&request.booking_id)?.is_none() {
+            self.inner
+                .home
+                .requested(&HomeBooking {
+                    booking_id: request.booking_id.clone(),
+                    owner: owner.clone(),
+                    local_id: request.local_id.clone(),
+                    start: request.start,
+                    end: request.end,
+                    user_id: user.user_id.clone(),
+                    mode: request.mode,
+                    samples: request.samples,
+                    purpose: request.purpose.clone(),
+                    state: BookingState::Requested,
+                    version: 0,
+                    quote_fen: 0,
+                    hold_until: None,
+                    note: String::new(),
+                    request: sealed.clone(),
+                    updated_at: request.sent_at,
+                })
+                .await?;
+        }
+        let answer = self.send_request(&owner, sealed).await?;
+        if answer.booking_id != request.booking_id {
+            return Err(BookError::BadAnswer(
+                "the answer is about another booking".into(),
+            ));
+        }
+        self.inner.home.answered(&answer).await?;
+        Ok(answer)
+    }
+
+    /// The owner's checked answer to a sealed request of ours.
+    pub(super) async fn send_request(
+        &self,
+        owner: &InstitutionId,
+        sealed: Vec<u8>,
+    ) -> Result<BookingAnswer, BookError> {
+        let request = BookingRequest::open(&sealed, &self.inner.key.public())
+            .map_err(|e| BookError::Invalid(e.to_string()))?;
+        if owner == &self.inner.own.institution_id {
+            let signed = self.answer_request(&request).await?;
+            return BookingAnswer::open(&signed, &self.inner.key.public())
+                .map_err(|e| BookError::BadAnswer(e.to_string()));
+        }
+        let owner_key = self.node_key_of(owner)?;
+        let signed = match self.inner.net.request_booking(owner, sealed).await {
+            Ok(signed) => signed,
+            Err(NetError::Unreachable(_)) => {
+                // Nothing left this node: nothing may stay half-booked.
+                self.inner.home.forget(&request.booking_id).await?;
+                return Err(BookError::Unreachable(owner.clone()));
+            }
+            Err(NetError::Refused { code, message }) => {
+                self.inner.home.forget(&request.booking_id).await?;
+                return Err(BookError::Refused { code, message });
+            }
+            // It may have arrived: the request stays and is asked again until answered.
+            Err(_) => return Err(BookError::Unreachable(owner.clone())),
+        };
+        BookingAnswer::open(&signed, &owner_key).map_err(|e| BookError::BadAnswer(e.to_string()))
+    }
+
+    /// A user's cancel of one of their bookings. The owner decides; if it cannot be
+    /// reached, the cancel waits in the outbox and the booking shows the owner's word once
+    /// it arrives.
+    pub async fn cancel(
+        &self,
+        user_id: &str,
+        booking_id: &str,
+        reason: &str,
+    ) -> Result<HomeBooking, BookError> {
+        let booking = self
+            .inner
+            .home
+            .get(booking_id)?
+            .filter(|b| b.user_id == user_id)
+            .ok_or_else(|| BookError::NoBooking(booking_id.to_owned()))?;
+        let cancel = BookingCancel {
+            booking_id: booking_id.to_owned(),
+            institution_id: booking.owner.clone(),
+            local_id: booking.local_id.clone(),
+            user_id: user_id.to_owned(),
+            reason: reason.to_owned(),
+            sent_at: UnixTime::now(),
+        };
+        let sealed = cancel.seal(&self.inner.key);
+        let reply = if booking.owner == self.inner.own.institution_id {
+            self.owner_cancel(&self.inner.own.institution_id, &cancel)
+                .await
+                .map_err(|(code, message)| BookError::Refused { code, message })?
+        } else {
+            match self
+                .inner
+                .net
+                .request_booking(&booking.owner, sealed.clone())
+                .await
+            {
+                Ok(reply) => reply,
+                Err(NetError::Refused { code, message }) => {
+                    return Err(BookError::Refused { code, message });
+                }
+                Err(_) => {
+                    let mut batch = Batch::new();
+                    outbox::enqueue(
+                        &mut batch,
+                        outbox::key(&booking.owner, booking_id, u64::MAX),
+                        sealed,
+                    );
+                    self.inner.store.commit(batch).await?;
+                    self.wake.notify_one();
+                    return Ok(booking);
+                }
+            }
+        };
+        let owner_key = self.node_key_of(&booking.owner)?;
+        let update = BookingUpdate::open(&reply, &owner_key)
+            .map_err(|e| BookError::BadAnswer(e.to_string()))?;
+        Ok(self.inner.home.updated(&update).await?.unwrap_or(booking))
+    }
+
+    /// The home's side of an owner's update: applied if newer; acknowledged either way.
+    pub(super) async fn home_update(
+        &self,
+        from: &MembershipCertificate,
+        bytes: &[u8],
+    ) -> Result<Vec<u8>, (String, String)> {
+        let update = BookingUpdate::open(bytes, &from.node_public_key)
+            .map_err(|e| ("bad_request".to_owned(), e.to_string()))?;
+        if update.institution_id != from.institution_id
+            || update.home_institution != self.inner.own.institution_id
+        {
+            return Err((
+                "not_yours".into(),
+                "an update must come from the owner, for its home".into(),
+            ));
+        }
+        self.inner.home.updated(&update).await.map_err(|e| {
+            tracing::error!(error = %e, "cannot apply a booking update");
+            (
+                "internal".to_owned(),
+                "the update could not be stored".to_owned(),
+            )
+        })?;
+        // An empty answer acknowledges.
+        Ok(Vec::new())
+    }
+
+    /// After reconnecting to `owner`, asks it where this node's open bookings there stand
+    /// and takes its word (a home restored from a backup catches up this way).
+    pub async fn reconcile(&self, owner: &InstitutionId) -> Result<usize, BookError> {
+        if owner == &self.inner.own.institution_id {
+            return Ok(0);
+        }
+        let open: Vec<String> = self
+            .inner
+            .home
+            .all()?
+            .into_iter()
+            .filter(|b| &b.owner == owner && !b.state.is_final())
+            .map(|b| b.booking_id)
+            .collect();
+        let mut changed = 0;
+        for chunk in open.chunks(MAX_STATUS_QUERY) {
+            let query = BookingStatusQuery {
+                home_institution: self.inner.own.institution_id.clone(),
+                booking_ids: chunk.to_vec(),
+                sent_at: UnixTime::now(),
+            };
+            let reply = self
+                .inner
+                .net
+                .request_booking(owner, query.seal(&self.inner.key))
+                .await
+                .map_err(|_| BookError::Unreachable(owner.clone()))?;
+            let owner_key = self.node_key_of(owner)?;
+            for sealed in decode_updates(&reply).map_err(|e| BookError::BadAnswer(e.to_string()))? {
+                let update = BookingUpdate::open(&sealed, &owner_key)
+                    .map_err(|e| BookError::BadAnswer(e.to_string()))?;
+                if self.inner.home.updated(&update).await?.is_some() {
+                    changed += 1;
+                }
+            }
+        }
+        Ok(changed)
+    }
+}

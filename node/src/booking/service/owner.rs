@@ -1,0 +1,169 @@
+//! The owner's side: answering members' requests, cancels and status questions about
+//! this institution's instruments, and managers' decisions.
+
+use alliance_protocol::{
+    InstitutionId, MembershipCertificate, UnixTime,
+    booking::{
+        BookingCancel, BookingRequest, BookingStatus, BookingStatusQuery, BookingUpdate, Outcome,
+        encode_updates,
+    },
+};
+
+use super::{BookError, Bookings};
+use crate::{
+    booking::{
+        ledger::{CancelOutcome, Decision, LedgerError, RequestContext},
+        rules::InstrumentFacts,
+        state::Booking,
+    },
+    catalogue::schedule,
+};
+
+impl Bookings {
+    /// Runs a request (already vouched for) through the ledger.
+    pub(super) async fn answer_request(
+        &self,
+        request: &BookingRequest,
+    ) -> Result<Vec<u8>, BookError> {
+        if request.institution_id != self.inner.own.institution_id {
+            return Err(BookError::UnknownInstrument(request.instrument_id()));
+        }
+        let view = self
+            .inner
+            .catalogue
+            .instrument_unfiltered(&request.instrument_id())
+            .ok_or_else(|| BookError::UnknownInstrument(request.instrument_id()))?;
+        let record = &view.record;
+        let rules = self.rules(&request.local_id)?;
+        let open = schedule::parse(&record.opening_hours);
+        let trained = self.is_trained(
+            &request.local_id,
+            &request.user.home_institution,
+            &request.user.user_id,
+            request.end,
+        )?;
+        let context = RequestContext {
+            rules: &rules,
+            facts: InstrumentFacts {
+                status: record.status,
+                scope: record.sharing_scope,
+                modes: &record.service_modes,
+                open: &open,
+            },
+            fees: &record.fees,
+            trained,
+            now: UnixTime::now(),
+        };
+        let answered = self.inner.ledger.request(request, &context).await?;
+        if matches!(
+            answered.answer.outcome,
+            Outcome::Held { .. } | Outcome::Confirmed
+        ) {
+            self.show_in_calendars(&request.local_id);
+        }
+        Ok(answered.signed)
+    }
+
+    /// A manager's decision about a booking of one of this institution's instruments.
+    pub async fn decide(
+        &self,
+        home: &InstitutionId,
+        booking_id: &str,
+        decision: Decision,
+        by: &str,
+        note: &str,
+    ) -> Result<Booking, BookError> {
+        let booking = self
+            .inner
+            .ledger
+            .decide(home, booking_id, decision, by, note, UnixTime::now())
+            .await?;
+        self.show_in_calendars(&booking.local_id);
+        Ok(booking)
+    }
+
+    /// The owner's side of a cancel from `home`: its signed update, or a refusal.
+    pub(super) async fn owner_cancel(
+        &self,
+        home: &InstitutionId,
+        cancel: &BookingCancel,
+    ) -> Result<Vec<u8>, (String, String)> {
+        let internal = |e: &dyn std::fmt::Display| {
+            tracing::error!(error = %e, "cannot cancel a booking");
+            (
+                "internal".to_owned(),
+                "the owner could not cancel".to_owned(),
+            )
+        };
+        let rules = self.rules(&cancel.local_id).map_err(|e| internal(&e))?;
+        let by = format!("{}@{home}", cancel.user_id);
+        let outcome = self
+            .inner
+            .ledger
+            .cancel(
+                home,
+                &cancel.booking_id,
+                &cancel.local_id,
+                &rules,
+                &by,
+                UnixTime::now(),
+            )
+            .await;
+        let update = match outcome {
+            Ok(CancelOutcome::Cancelled(booking)) => {
+                self.show_in_calendars(&booking.local_id);
+                self.inner.ledger.update_of(&booking)
+            }
+            Ok(CancelOutcome::AlreadyFinal(booking)) => self.inner.ledger.update_of(&booking),
+            Ok(CancelOutcome::Remembered) => BookingUpdate {
+                booking_id: cancel.booking_id.clone(),
+                home_institution: home.clone(),
+                institution_id: self.inner.own.institution_id.clone(),
+                local_id: cancel.local_id.clone(),
+                status: BookingStatus::Cancelled,
+                version: 0,
+                by,
+                note: cancel.reason.clone(),
+                at: UnixTime::now(),
+            },
+            Err(LedgerError::TooLate) => {
+                return Err((
+                    "too_late".into(),
+                    format!(
+                        "开始前 {} 小时内不能取消，请联系仪器管理员",
+                        rules.cancel_deadline_hours
+                    ),
+                ));
+            }
+            Err(e) => return Err(internal(&e)),
+        };
+        Ok(update.seal(&self.inner.key))
+    }
+
+    /// The owner's side of a status query: its signed word on each booking it knows.
+    pub(super) fn owner_status(
+        &self,
+        from: &MembershipCertificate,
+        bytes: &[u8],
+    ) -> Result<Vec<u8>, (String, String)> {
+        let query = BookingStatusQuery::open(bytes, &from.node_public_key)
+            .map_err(|e| ("bad_request".to_owned(), e.to_string()))?;
+        if query.home_institution != from.institution_id {
+            return Err(("not_yours".into(), "ask only about your own users".into()));
+        }
+        let mut updates = Vec::new();
+        for booking_id in &query.booking_ids {
+            match self.inner.ledger.booking(&from.institution_id, booking_id) {
+                Ok(Some(booking)) => {
+                    updates.push(self.inner.ledger.update_of(&booking).seal(&self.inner.key))
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot read a booking");
+                    return Err(("internal".into(), "the owner could not answer".into()));
+                }
+            }
+        }
+        Ok(encode_updates(updates))
+    }
+}

@@ -1,0 +1,500 @@
+//! The booking side of the web backend: users book through this node's [`Bookings`],
+//! managers decide on this institution's bookings, and calendar feeds are rendered.
+
+use alliance_admin_ui::backend::{
+    Account, AccountRole, BookingBackend, BookingFailure, BookingForm, BookingOutcome,
+    BookingStatus, ManagedBooking, ManagerDecision, MyBooking, NotificationView, QuoteLineView,
+    QuoteView,
+};
+use alliance_protocol::{
+    InstitutionId, UnixTime, UserTier,
+    booking::{BookingAnswer, Outcome},
+    quote::{Quantity, Quote},
+};
+use chrono::{NaiveDateTime, TimeZone};
+use chrono_tz::Asia::Shanghai;
+
+use super::WebBackend;
+use crate::{
+    booking::{
+        home::HomeBooking,
+        ics::{self, FeedEvent, FeedStatus},
+        ledger::Decision,
+        service::{BookError, BookingAsk, HomeUser},
+        state::{Booking, BookingState},
+    },
+    store::{Batch, Space},
+};
+
+fn status(state: BookingState) -> BookingStatus {
+    match state {
+        BookingState::Requested => BookingStatus::Requested,
+        BookingState::Held => BookingStatus::Held,
+        BookingState::Confirmed => BookingStatus::Confirmed,
+        BookingState::Rejected => BookingStatus::Rejected,
+        BookingState::Cancelled => BookingStatus::Cancelled,
+        BookingState::NoShow => BookingStatus::NoShow,
+        BookingState::InUse => BookingStatus::InUse,
+        BookingState::Completed => BookingStatus::Completed,
+    }
+}
+
+fn decision(d: ManagerDecision) -> Decision {
+    match d {
+        ManagerDecision::Approve => Decision::Approve,
+        ManagerDecision::Reject => Decision::Reject,
+        ManagerDecision::CancelByOwner => Decision::CancelByOwner,
+        ManagerDecision::Start => Decision::Start,
+        ManagerDecision::NoShow => Decision::NoShow,
+        ManagerDecision::Complete => Decision::Complete,
+    }
+}
+
+fn failure(e: BookError) -> BookingFailure {
+    match e {
+        BookError::Unreachable(_) => BookingFailure::Unreachable,
+        BookError::Refused { code, message } => BookingFailure::Refused { code, message },
+        BookError::UnknownInstrument(_) | BookError::NoBooking(_) => BookingFailure::NotFound,
+        BookError::Invalid(message) => BookingFailure::Invalid {
+            field: "booking".into(),
+            message,
+        },
+        BookError::Ledger(crate::booking::ledger::LedgerError::InvalidTransition {
+            from, ..
+        }) => BookingFailure::Refused {
+            code: "invalid_transition".into(),
+            message: format!("the booking is {from:?}"),
+        },
+        BookError::Ledger(crate::booking::ledger::LedgerError::NotFound(_)) => {
+            BookingFailure::NotFound
+        }
+        other => BookingFailure::Internal(other.to_string()),
+    }
+}
+
+fn invalid(field: &str, message: &str) -> BookingFailure {
+    BookingFailure::Invalid {
+        field: field.into(),
+        message: message.into(),
+    }
+}
+
+/// The price category of a user of this node. Outside users are priced as academics when
+/// their organisation is a university or research institute, otherwise as firms (the
+/// registration names the organisation; individuals pay the enterprise price, as on most
+/// provincial platforms).
+pub(super) fn tier_of(account: &Account) -> UserTier {
+    if account.role != AccountRole::ExternalUser {
+        return UserTier::OwnInstitution;
+    }
+    let org = account.organization.to_lowercase();
+    let academic = [
+        "大学",
+        "学院",
+        "研究所",
+        "研究院",
+        "科学院",
+        "university",
+        "college",
+        "institute",
+    ];
+    if academic.iter().any(|k| org.contains(k)) {
+        UserTier::OutsideAcademic
+    } else {
+        UserTier::Enterprise
+    }
+}
+
+/// `YYYY-MM-DDTHH:MM` in Shanghai time.
+fn parse_start(text: &str) -> Option<UnixTime> {
+    let local = NaiveDateTime::parse_from_str(text.trim(), "%Y-%m-%dT%H:%M").ok()?;
+    Shanghai
+        .from_local_datetime(&local)
+        .single()
+        .map(|t| UnixTime(t.timestamp()))
+}
+
+fn quote_view(quote: &Quote) -> QuoteView {
+    QuoteView {
+        tier: quote.tier,
+        lines: quote
+            .lines
+            .iter()
+            .map(|l| {
+                let (unit, quantity) = match l.quantity {
+                    Quantity::Minutes(n) => ("hour", n),
+                    Quantity::Samples(n) => ("sample", n),
+                    Quantity::Sessions(n) => ("session", n),
+                };
+                QuoteLineView {
+                    item_zh: l.item_zh.clone(),
+                    item_en: l.item_en.clone(),
+                    unit: unit.into(),
+                    quantity,
+                    amount: l.amount,
+                }
+            })
+            .collect(),
+        total: quote.total,
+    }
+}
+
+fn random_id() -> String {
+    let mut bytes = [0u8; 12];
+    rand::fill(&mut bytes);
+    format!("b-{}", hex::encode(bytes))
+}
+
+impl WebBackend {
+    fn names_of(
+        &self,
+        instrument_id: &str,
+        owner: &InstitutionId,
+    ) -> (String, String, String, String) {
+        let (name_zh, name_en) = self
+            .catalogue
+            .instrument_unfiltered(instrument_id)
+            .map(|v| (v.record.name_zh.clone(), v.record.name_en.clone()))
+            .unwrap_or_else(|| (instrument_id.to_owned(), instrument_id.to_owned()));
+        let (inst_zh, inst_en) = if owner == &self.certificate.institution_id {
+            (
+                self.certificate.name_zh.clone(),
+                self.certificate.name_en.clone(),
+            )
+        } else {
+            self.catalogue
+                .key_directory()
+                .institutions()
+                .get(owner)
+                .map(|c| (c.name_zh.clone(), c.name_en.clone()))
+                .unwrap_or_else(|| (owner.to_string(), owner.to_string()))
+        };
+        (name_zh, name_en, inst_zh, inst_en)
+    }
+
+    fn my_booking(&self, b: &HomeBooking) -> MyBooking {
+        let (name_zh, name_en, inst_zh, inst_en) = self.names_of(&b.instrument_id(), &b.owner);
+        MyBooking {
+            booking_id: b.booking_id.clone(),
+            instrument_id: b.instrument_id(),
+            instrument_name_zh: name_zh,
+            instrument_name_en: name_en,
+            institution_name_zh: inst_zh,
+            institution_name_en: inst_en,
+            start: b.start.0,
+            end: b.end.0,
+            mode: b.mode,
+            samples: b.samples,
+            status: status(b.state),
+            hold_until: b.hold_until.map(|t| t.0),
+            quote_fen: b.quote_fen,
+            note: b.note.clone(),
+        }
+    }
+
+    fn managed(&self, b: &Booking) -> ManagedBooking {
+        let id = format!("{}/{}", self.certificate.institution_id, b.local_id);
+        let (name_zh, name_en, _, _) = self.names_of(&id, &self.certificate.institution_id);
+        let (home_zh, home_en) = self
+            .catalogue
+            .key_directory()
+            .institutions()
+            .get(&b.home)
+            .map(|c| (c.name_zh.clone(), c.name_en.clone()))
+            .unwrap_or_else(|| (b.home.to_string(), b.home.to_string()));
+        ManagedBooking {
+            home: b.home.to_string(),
+            home_name_zh: home_zh,
+            home_name_en: home_en,
+            booking_id: b.booking_id.clone(),
+            local_id: b.local_id.clone(),
+            instrument_name_zh: name_zh,
+            instrument_name_en: name_en,
+            user_name: b.user_name.clone(),
+            user_email: b.user_email.clone(),
+            tier: b.tier,
+            start: b.start.0,
+            end: b.end.0,
+            mode: b.mode,
+            samples: b.samples,
+            purpose: b.purpose.clone(),
+            status: status(b.state),
+            hold_until: b.hold_until.map(|t| t.0),
+            history: b
+                .history
+                .iter()
+                .map(|e| (e.at.0, e.by.clone(), status(e.to), e.note.clone()))
+                .collect(),
+        }
+    }
+
+    fn outcome(&self, answer: &BookingAnswer, booking: MyBooking) -> BookingOutcome {
+        let (alternatives, code) = match &answer.outcome {
+            Outcome::Conflict { nearest_free } => (
+                nearest_free.iter().map(|s| (s.start.0, s.end.0)).collect(),
+                Some("conflict".to_owned()),
+            ),
+            Outcome::Rejected { code, .. } => (Vec::new(), Some(code.clone())),
+            _ => (Vec::new(), None),
+        };
+        BookingOutcome {
+            booking,
+            quote: Some(quote_view(&answer.quote)),
+            alternatives,
+            code,
+        }
+    }
+
+    fn feed_event(&self, uid_home: &InstitutionId, booking_id: &str, b: FeedParts) -> FeedEvent {
+        let to_utc = |t: i64| chrono::DateTime::from_timestamp(t, 0).unwrap_or_default();
+        FeedEvent {
+            uid: format!("{booking_id}.{uid_home}@alliance"),
+            sequence: u32::try_from(b.version).unwrap_or(u32::MAX),
+            status: match b.state {
+                BookingState::Requested | BookingState::Held => FeedStatus::Tentative,
+                BookingState::Confirmed | BookingState::InUse | BookingState::Completed => {
+                    FeedStatus::Confirmed
+                }
+                BookingState::Rejected | BookingState::Cancelled | BookingState::NoShow => {
+                    FeedStatus::Cancelled
+                }
+            },
+            start: to_utc(b.start),
+            end: to_utc(b.end),
+            stamp: to_utc(b.stamp),
+            summary: b.summary,
+            description: b.description,
+            location: b.location,
+            url: None,
+        }
+    }
+}
+
+/// What a feed event is made of.
+struct FeedParts {
+    state: BookingState,
+    version: u64,
+    start: i64,
+    end: i64,
+    stamp: i64,
+    summary: String,
+    description: String,
+    location: String,
+}
+
+impl BookingBackend for WebBackend {
+    async fn book(
+        &self,
+        account: &Account,
+        form: BookingForm,
+    ) -> Result<BookingOutcome, BookingFailure> {
+        let start = parse_start(&form.start)
+            .ok_or_else(|| invalid("start", "a time written YYYY-MM-DDTHH:MM"))?;
+        if form.minutes == 0 {
+            return Err(invalid("minutes", "at least one minute"));
+        }
+        let booking_id = if form.booking_id.is_empty() {
+            random_id()
+        } else {
+            form.booking_id.clone()
+        };
+        let user = HomeUser {
+            user_id: account.username.clone(),
+            display_name: account.display_name.clone(),
+            email: account.email.clone(),
+            tier: tier_of(account),
+        };
+        let ask = BookingAsk {
+            instrument_id: form.instrument_id.clone(),
+            start,
+            end: UnixTime(start.0 + i64::from(form.minutes) * 60),
+            mode: form.mode,
+            samples: form.samples,
+            purpose: form.purpose.clone(),
+        };
+        let answer = self
+            .bookings
+            .book(&user, &ask, booking_id.clone())
+            .await
+            .map_err(failure)?;
+        let booking = self
+            .bookings
+            .home()
+            .get(&booking_id)
+            .map_err(|e| BookingFailure::Internal(e.to_string()))?
+            .ok_or(BookingFailure::NotFound)?;
+        Ok(self.outcome(&answer, self.my_booking(&booking)))
+    }
+
+    async fn my_bookings(&self, account: &Account) -> Vec<MyBooking> {
+        let mut mine: Vec<MyBooking> = self
+            .bookings
+            .home()
+            .all()
+            .unwrap_or_default()
+            .iter()
+            .filter(|b| b.user_id == account.username)
+            .map(|b| self.my_booking(b))
+            .collect();
+        mine.sort_by_key(|b| std::cmp::Reverse(b.start));
+        mine
+    }
+
+    async fn cancel_booking(
+        &self,
+        account: &Account,
+        booking_id: &str,
+        reason: &str,
+    ) -> Result<MyBooking, BookingFailure> {
+        let booking = self
+            .bookings
+            .cancel(&account.username, booking_id, reason)
+            .await
+            .map_err(failure)?;
+        Ok(self.my_booking(&booking))
+    }
+
+    async fn notifications(&self, account: &Account) -> Vec<NotificationView> {
+        self.bookings
+            .home()
+            .notifications(&account.username)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|n| NotificationView {
+                at: n.at.0,
+                booking_id: n.booking_id,
+                instrument_id: n.instrument_id,
+                status: status(n.state),
+                note: n.note,
+            })
+            .collect()
+    }
+
+    async fn managed_bookings(&self) -> Vec<ManagedBooking> {
+        let mut all: Vec<ManagedBooking> = self
+            .bookings
+            .ledger()
+            .all()
+            .unwrap_or_default()
+            .iter()
+            .map(|b| self.managed(b))
+            .collect();
+        all.sort_by_key(|b| (b.status != BookingStatus::Held, -b.start));
+        all
+    }
+
+    async fn decide_booking(
+        &self,
+        account: &Account,
+        home: &str,
+        booking_id: &str,
+        choice: ManagerDecision,
+        note: &str,
+    ) -> Result<ManagedBooking, BookingFailure> {
+        if !matches!(
+            account.role,
+            AccountRole::InstrumentManager | AccountRole::InstitutionAdmin
+        ) {
+            return Err(BookingFailure::Forbidden);
+        }
+        if choice == ManagerDecision::Reject && note.trim().is_empty() {
+            return Err(invalid("note", "say why the request is rejected"));
+        }
+        let home: InstitutionId = home.parse().map_err(|_| BookingFailure::NotFound)?;
+        let booking = self
+            .bookings
+            .decide(&home, booking_id, decision(choice), &account.username, note)
+            .await
+            .map_err(failure)?;
+        Ok(self.managed(&booking))
+    }
+
+    async fn feed_token(&self, account: &Account) -> String {
+        let store = self.bookings.store();
+        let user_key = format!("user:{}", account.username).into_bytes();
+        if let Ok(Some(token)) = store.get(Space::FeedTokens, &user_key) {
+            return String::from_utf8_lossy(&token).into_owned();
+        }
+        let mut bytes = [0u8; 24];
+        rand::fill(&mut bytes);
+        let token = hex::encode(bytes);
+        let mut batch = Batch::new();
+        batch.put(Space::FeedTokens, user_key, token.clone().into_bytes());
+        batch.put(
+            Space::FeedTokens,
+            format!("token:{token}").into_bytes(),
+            account.username.clone().into_bytes(),
+        );
+        if let Err(e) = store.commit(batch).await {
+            tracing::error!(error = %e, "cannot store a feed token");
+        }
+        token
+    }
+
+    async fn user_feed(&self, token: &str) -> Option<String> {
+        let store = self.bookings.store();
+        let username = store
+            .get(Space::FeedTokens, format!("token:{token}").as_bytes())
+            .ok()
+            .flatten()
+            .map(|u| String::from_utf8_lossy(&u).into_owned())?;
+        let own = &self.certificate.institution_id;
+        let events: Vec<FeedEvent> = self
+            .bookings
+            .home()
+            .all()
+            .ok()?
+            .iter()
+            .filter(|b| b.user_id == username)
+            .map(|b| {
+                let (name_zh, _, inst_zh, _) = self.names_of(&b.instrument_id(), &b.owner);
+                self.feed_event(
+                    own,
+                    &b.booking_id,
+                    FeedParts {
+                        state: b.state,
+                        version: b.version,
+                        start: b.start.0,
+                        end: b.end.0,
+                        stamp: b.updated_at.0,
+                        summary: name_zh,
+                        description: format!("{}\n{}", b.purpose, b.note),
+                        location: inst_zh,
+                    },
+                )
+            })
+            .collect();
+        Some(ics::calendar("我的仪器预约", &events))
+    }
+
+    async fn instrument_feed(&self, local_id: &str) -> Option<String> {
+        let id = format!("{}/{local_id}", self.certificate.institution_id);
+        let view = self.catalogue.instrument(&id)?;
+        let events: Vec<FeedEvent> = self
+            .bookings
+            .ledger()
+            .taken(local_id)
+            .await
+            .ok()?
+            .iter()
+            .map(|b| {
+                // Who booked stays private: the feed is public like the calendar.
+                self.feed_event(
+                    &b.home,
+                    &b.booking_id,
+                    FeedParts {
+                        state: b.state,
+                        version: b.version,
+                        start: b.start.0,
+                        end: b.end.0,
+                        stamp: b.history.last().map_or(b.start.0, |e| e.at.0),
+                        summary: format!("已预约 · {}", view.record.name_zh),
+                        description: String::new(),
+                        location: view.record.location.building.clone(),
+                    },
+                )
+            })
+            .collect();
+        Some(ics::calendar(&view.record.name_zh, &events))
+    }
+}
