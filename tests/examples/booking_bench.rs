@@ -3,10 +3,9 @@
 //! check-and-insert for every request.
 //!
 //! ```text
-//! export CARGO_TARGET_DIR=/work/target-bench CARGO_INCREMENTAL=0
 //! cargo build --release -p alliance-tests --example booking_bench
-//! $CARGO_TARGET_DIR/release/examples/booking_bench --mode latency
-//! $CARGO_TARGET_DIR/release/examples/booking_bench --mode throughput
+//! target/release/examples/booking_bench --mode latency
+//! target/release/examples/booking_bench --mode throughput
 //! ```
 //!
 //! Every node runs in this one process on a tokio runtime of two worker threads, with
