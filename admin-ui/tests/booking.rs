@@ -746,3 +746,61 @@ async fn the_api_lets_a_manager_decide() {
     assert_eq!(notifications[0]["status"], "confirmed");
     assert_eq!(notifications[0]["booking_id"], "firm-1");
 }
+
+#[tokio::test]
+async fn the_api_lets_a_manager_set_rules_and_record_training() {
+    let (_, app) = setup().await;
+    let (acme, acme_csrf) = api_login(&app, "acme").await;
+    let rules_uri = "/api/v1/manage/instruments/LCMS-1/rules";
+    assert_eq!(
+        get(&app, rules_uri, &acme).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let training = json!({
+        "local_id": "LCMS-1", "home": "neu", "user_id": "wang",
+        "trained_at": 1_900_000_000, "valid_until": 1_931_536_000
+    });
+    let refused = json(
+        &app,
+        Method::POST,
+        "/api/v1/manage/trainings",
+        &acme,
+        Some(&acme_csrf),
+        training.clone(),
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+
+    let (cookie, csrf) = api_login(&app, "manager").await;
+    let mut rules = get(&app, rules_uri, &cookie).await.json();
+    assert_eq!(rules["granularity_minutes"], 30);
+    rules["min_lead_minutes"] = json!(120);
+    rules["blackouts"] = json!([{
+        "start": 1_922_400_000, "end": 1_922_428_800, "kind": "maintenance", "reason": "更换离子源"
+    }]);
+    let saved = json(&app, Method::PUT, rules_uri, &cookie, Some(&csrf), rules).await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
+    let read = get(&app, rules_uri, &cookie).await.json();
+    assert_eq!(read["min_lead_minutes"], 120);
+    assert_eq!(read["blackouts"][0]["reason"], "更换离子源");
+    assert_eq!(
+        get(&app, "/api/v1/manage/instruments/NOPE/rules", &cookie)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+
+    let recorded = json(
+        &app,
+        Method::POST,
+        "/api/v1/manage/trainings",
+        &cookie,
+        Some(&csrf),
+        training,
+    )
+    .await;
+    assert_eq!(recorded.status, StatusCode::OK, "{}", recorded.body);
+    assert_eq!(recorded.json()["recorded_by"], "manager");
+    let list = get(&app, "/api/v1/manage/trainings", &cookie).await.json();
+    assert_eq!(list[0]["user_id"], "wang");
+}

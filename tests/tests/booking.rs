@@ -7,7 +7,7 @@ use alliance_node::{
     NodeHandle,
     booking::{
         ledger::Decision,
-        service::{BookError, BookingAsk, HomeUser},
+        service::{BookError, BookingAsk, HomeUser, Training},
         state::BookingState,
     },
 };
@@ -359,4 +359,56 @@ async fn a_home_restored_from_a_backup_takes_the_owners_word_when_they_reconnect
     }
     let neu = alliance_node::Node::start(config).await.unwrap();
     wait_home_state(&neu, "firm-5", BookingState::Confirmed).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn self_operated_use_needs_the_training_the_owner_recorded() {
+    trace();
+    let dir = tempfile::tempdir().unwrap();
+    let province = start_province(dir.path(), "lnsti").await;
+    let owner = start_member(dir.path(), &province, "dlut").await;
+    let neu = start_member(dir.path(), &province, "neu").await;
+    let mut record = sample_record("dlut", "SEM-1", "场发射扫描电子显微镜");
+    record.opening_hours = "每天 全天".into();
+    record.service_modes = vec![ServiceMode::SelfOperated, ServiceMode::StaffRun];
+    owner.catalogue().save_record(record).await.unwrap();
+    wait_connected(&neu, "dlut").await;
+
+    let start = day_after_tomorrow() + 10 * 3600;
+    let own_hands = BookingAsk {
+        instrument_id: "dlut/SEM-1".into(),
+        mode: ServiceMode::SelfOperated,
+        ..ask(start, 2)
+    };
+    let book = |user: HomeUser, id: &str| {
+        let (bookings, ask, id) = (neu.bookings().clone(), own_hands.clone(), id.to_owned());
+        async move { bookings.book(&user, &ask, id).await.unwrap() }
+    };
+    let answer = book(researcher(9), "self-1").await;
+    assert!(
+        matches!(answer.outcome, Outcome::Rejected { ref code, .. } if code == "training_required"),
+        "{answer:?}"
+    );
+
+    owner
+        .bookings()
+        .record_training(&Training {
+            local_id: "SEM-1".into(),
+            home: "neu".parse().unwrap(),
+            user_id: "r9".into(),
+            trained_at: UnixTime(start - 30 * 86_400),
+            valid_until: UnixTime(start + 365 * 86_400),
+            recorded_by: "manager@dlut".into(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        book(researcher(9), "self-2").await.outcome,
+        Outcome::Confirmed
+    );
+    // Training is personal: another researcher of the same home is still refused.
+    assert!(matches!(
+        book(researcher(8), "self-3").await.outcome,
+        Outcome::Rejected { .. }
+    ));
 }

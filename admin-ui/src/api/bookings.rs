@@ -13,7 +13,7 @@ use crate::{
     AppState, auth,
     backend::{
         Backend, BookingFailure, BookingForm, BookingOutcome, ManagedBooking, ManagerDecision,
-        MyBooking, NotificationView, Session,
+        MyBooking, NotificationView, RulesView, Session, TrainingView,
     },
     booking_input,
     validate::{FieldError, Problem},
@@ -139,4 +139,54 @@ pub(super) async fn decide<B: Backend>(
         .decide_booking(&session.account, &home, &booking_id, request.decision, note)
         .await?;
     Ok(Json(decided))
+}
+
+/// `GET /api/v1/manage/instruments/{local_id}/rules`: the instrument's booking rules.
+pub(super) async fn rules<B: Backend>(
+    State(state): State<AppState<B>>,
+    ApiUser(session): ApiUser,
+    Path(local_id): Path<String>,
+) -> Result<Json<RulesView>, ApiError> {
+    require_manager(&session)?;
+    let rules = state.backend.booking_rules(&local_id).await;
+    Ok(Json(rules.ok_or(ApiError::NotFound)?))
+}
+
+/// `PUT /api/v1/manage/instruments/{local_id}/rules` with a [`RulesView`]: the rules as
+/// stored; blackouts show in every node's calendar.
+pub(super) async fn set_rules<B: Backend>(
+    State(state): State<AppState<B>>,
+    ApiUser(session): ApiUser,
+    Path(local_id): Path<String>,
+    ApiJson(rules): ApiJson<RulesView>,
+) -> Result<Json<RulesView>, ApiError> {
+    require_manager(&session)?;
+    Ok(Json(
+        state.backend.set_booking_rules(&local_id, rules).await?,
+    ))
+}
+
+/// `GET /api/v1/manage/trainings`: the training certifications recorded here.
+pub(super) async fn trainings<B: Backend>(
+    State(state): State<AppState<B>>,
+    ApiUser(session): ApiUser,
+) -> Result<Json<Vec<TrainingView>>, ApiError> {
+    require_manager(&session)?;
+    Ok(Json(state.backend.trainings().await))
+}
+
+/// `POST /api/v1/manage/trainings` with a [`TrainingView`]: records that a user was
+/// trained, so they may book the instrument for self-operated use until `valid_until`.
+pub(super) async fn record_training<B: Backend>(
+    State(state): State<AppState<B>>,
+    ApiUser(session): ApiUser,
+    ApiJson(training): ApiJson<TrainingView>,
+) -> Result<Json<TrainingView>, ApiError> {
+    require_manager(&session)?;
+    Ok(Json(
+        state
+            .backend
+            .record_training(&session.account, training)
+            .await?,
+    ))
 }

@@ -99,6 +99,14 @@ pub(crate) fn routes<B: Backend>() -> Router<AppState<B>> {
             "/api/v1/manage/bookings/{home}/{booking_id}",
             post(bookings::decide::<B>),
         )
+        .route(
+            "/api/v1/manage/instruments/{local_id}/rules",
+            get(bookings::rules::<B>).put(bookings::set_rules::<B>),
+        )
+        .route(
+            "/api/v1/manage/trainings",
+            get(bookings::trainings::<B>).post(bookings::record_training::<B>),
+        )
         .route_layer(middleware::from_fn(require_csrf))
 }
 

@@ -208,31 +208,39 @@ pub(super) async fn cancel<B: Backend>(
 ) -> Result<Response, Refusal> {
     let session = ctx.signed_in()?;
     ctx.check_csrf(session, &form.csrf)?;
-    let t = ctx.t.book;
     let error = match state
         .backend
         .cancel_booking(&session.account, &booking_id, form.reason.trim())
         .await
     {
         Ok(_) => return Ok(Redirect::to("/bookings?notice=cancelled").into_response()),
-        Err(BookingFailure::Refused { code, message }) => {
-            let message = if code == "too_late" {
-                t.err_too_late.to_owned()
-            } else {
-                format!("{}：{message}", t.refused)
-            };
-            (StatusCode::CONFLICT, message)
-        }
-        Err(BookingFailure::Invalid { message, .. }) => (StatusCode::UNPROCESSABLE_ENTITY, message),
-        Err(BookingFailure::Unreachable) => {
-            (StatusCode::SERVICE_UNAVAILABLE, t.unreachable.to_owned())
-        }
-        Err(BookingFailure::NotFound) => return Err(ctx.refuse(ErrorKind::NotFound)),
-        Err(BookingFailure::Forbidden) => return Err(ctx.refuse(ErrorKind::Forbidden)),
-        Err(BookingFailure::Internal(detail)) => {
-            tracing::error!(%detail, "cancelling a booking failed");
-            return Err(ctx.refuse(ErrorKind::Internal));
-        }
+        Err(failure) => failure_message(&ctx, failure, "cancel")?,
     };
     Ok(render(&state, &ctx, &headers, session, None, Some(error)).await)
+}
+
+/// What a failed booking operation shows on its page (a status and a message), or the
+/// refusal page for the failures that have one.
+pub(super) fn failure_message(
+    ctx: &Ctx,
+    failure: BookingFailure,
+    what: &str,
+) -> Result<(StatusCode, String), Refusal> {
+    let t = ctx.t.book;
+    Ok(match failure {
+        BookingFailure::Refused { code, .. } if code == "too_late" => {
+            (StatusCode::CONFLICT, t.err_too_late.to_owned())
+        }
+        BookingFailure::Refused { message, .. } => {
+            (StatusCode::CONFLICT, format!("{}：{message}", t.refused))
+        }
+        BookingFailure::Invalid { message, .. } => (StatusCode::UNPROCESSABLE_ENTITY, message),
+        BookingFailure::Unreachable => (StatusCode::SERVICE_UNAVAILABLE, t.unreachable.to_owned()),
+        BookingFailure::NotFound => return Err(ctx.refuse(ErrorKind::NotFound)),
+        BookingFailure::Forbidden => return Err(ctx.refuse(ErrorKind::Forbidden)),
+        BookingFailure::Internal(detail) => {
+            tracing::error!(%detail, what, "a booking operation failed");
+            return Err(ctx.refuse(ErrorKind::Internal));
+        }
+    })
 }

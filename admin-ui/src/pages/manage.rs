@@ -17,7 +17,7 @@ use super::{
 use crate::{
     AppState,
     auth::BOOKING_MANAGERS,
-    backend::{Backend, BookingFailure, BookingStatus, ManagedBooking, ManagerDecision},
+    backend::{Backend, BookingStatus, ManagedBooking, ManagerDecision},
     booking_input::needs_note,
     i18n::Strings,
     instrument_input::snake,
@@ -248,19 +248,7 @@ pub(super) async fn decide<B: Backend>(
         .await
     {
         Ok(_) => return Ok(Redirect::to("/manage/bookings?notice=decided").into_response()),
-        Err(BookingFailure::Invalid { message, .. }) => (StatusCode::UNPROCESSABLE_ENTITY, message),
-        Err(BookingFailure::Refused { message, .. }) => {
-            (StatusCode::CONFLICT, format!("{}：{message}", t.refused))
-        }
-        Err(BookingFailure::Unreachable) => {
-            (StatusCode::SERVICE_UNAVAILABLE, t.unreachable.to_owned())
-        }
-        Err(BookingFailure::NotFound) => return Err(ctx.refuse(ErrorKind::NotFound)),
-        Err(BookingFailure::Forbidden) => return Err(ctx.refuse(ErrorKind::Forbidden)),
-        Err(BookingFailure::Internal(detail)) => {
-            tracing::error!(%detail, "a booking decision failed");
-            return Err(ctx.refuse(ErrorKind::Internal));
-        }
+        Err(failure) => super::bookings::failure_message(&ctx, failure, "decision")?,
     };
     Ok(render(&state, &ctx, csrf, None, Some(error)).await)
 }

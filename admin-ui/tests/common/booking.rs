@@ -7,7 +7,7 @@
 use alliance_admin_ui::backend::{
     Account, AccountRole, AvailabilityDay, BookingBackend, BookingFailure, BookingForm,
     BookingOutcome, BookingStatus, ManagedBooking, ManagerDecision, MyBooking, NotificationView,
-    QuoteLineView, QuoteView,
+    QuoteLineView, QuoteView, RulesView, TrainingView,
 };
 use alliance_protocol::{FeeComponents, FeeUnit, HourState, InstrumentRecord, UserTier};
 use chrono::{NaiveDate, NaiveDateTime, TimeZone};
@@ -489,5 +489,58 @@ impl BookingBackend for MemoryBackend {
             .filter(|s| s.booking.instrument_id == record.id() && active(s.booking.status))
             .collect();
         Some(calendar(&record.name_zh, &busy))
+    }
+
+    async fn booking_rules(&self, local_id: &str) -> Option<RulesView> {
+        let inner = self.lock();
+        inner.records.get(local_id)?;
+        Some(inner.rules.get(local_id).cloned().unwrap_or(RulesView {
+            min_lead_minutes: 60,
+            max_duration_minutes: 480,
+            granularity_minutes: 30,
+            approval_tiers: vec![UserTier::OutsideAcademic, UserTier::Enterprise],
+            cancel_deadline_hours: 24,
+            hold_hours: 48,
+            blackouts: Vec::new(),
+        }))
+    }
+
+    async fn set_booking_rules(
+        &self,
+        local_id: &str,
+        rules: RulesView,
+    ) -> Result<RulesView, BookingFailure> {
+        let mut inner = self.lock();
+        if !inner.records.contains_key(local_id) {
+            return Err(BookingFailure::NotFound);
+        }
+        if rules.granularity_minutes == 0 {
+            return Err(BookingFailure::Invalid {
+                field: "granularity_minutes".into(),
+                message: "1 to 1440 minutes".into(),
+            });
+        }
+        inner.rules.insert(local_id.to_owned(), rules.clone());
+        Ok(rules)
+    }
+
+    async fn trainings(&self) -> Vec<TrainingView> {
+        self.lock().trainings.clone()
+    }
+
+    async fn record_training(
+        &self,
+        account: &Account,
+        mut training: TrainingView,
+    ) -> Result<TrainingView, BookingFailure> {
+        if training.valid_until <= training.trained_at {
+            return Err(BookingFailure::Invalid {
+                field: "valid_until".into(),
+                message: "must be after the training".into(),
+            });
+        }
+        training.recorded_by = account.username.clone();
+        self.lock().trainings.push(training.clone());
+        Ok(training)
     }
 }

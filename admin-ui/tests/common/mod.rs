@@ -46,6 +46,9 @@ struct Inner {
     /// username → calendar feed token.
     feed_tokens: HashMap<String, String>,
     owner_offline: bool,
+    /// Booking rules set by managers, by local id.
+    rules: HashMap<String, alliance_admin_ui::backend::RulesView>,
+    trainings: Vec<alliance_admin_ui::backend::TrainingView>,
 }
 
 /// Accounts and sessions in a `Mutex<HashMap>`. No field validation: the web layer's own

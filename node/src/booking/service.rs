@@ -339,6 +339,17 @@ impl Bookings {
         Ok(())
     }
 
+    /// Every training certification recorded here, by instrument and user.
+    pub fn trainings(&self) -> Result<Vec<Training>, StoreError> {
+        Ok(self
+            .inner
+            .store
+            .scan_prefix_json::<Training>(Space::Trainings, b"")?
+            .into_iter()
+            .map(|(_, t)| t)
+            .collect())
+    }
+
     /// Whether a user holds a training certification for the instrument valid at `at`.
     pub fn is_trained(
         &self,
