@@ -412,3 +412,37 @@ async fn self_operated_use_needs_the_training_the_owner_recorded() {
         Outcome::Rejected { .. }
     ));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_booking_id_of_another_user_is_refused_without_revealing_its_answer() {
+    trace();
+    let dir = tempfile::tempdir().unwrap();
+    let province = start_province(dir.path(), "lnsti").await;
+    let owner = start_member(dir.path(), &province, "dlut").await;
+    let neu = start_member(dir.path(), &province, "neu").await;
+    owner_instrument(&owner).await;
+    wait_connected(&neu, "dlut").await;
+    let start = day_after_tomorrow() + 15 * 3600;
+    neu.bookings()
+        .book(&researcher(1), &ask(start, 1), "mine-1".into())
+        .await
+        .unwrap();
+    let stolen = neu
+        .bookings()
+        .book(&researcher(2), &ask(start, 1), "mine-1".into())
+        .await;
+    assert!(matches!(stolen, Err(BookError::Invalid(_))), "{stolen:?}");
+    // The same user reusing the id for another slot is refused by the owner, and the
+    // booking the id names stays as it was.
+    let moved = neu
+        .bookings()
+        .book(&researcher(1), &ask(start + 3600, 1), "mine-1".into())
+        .await;
+    assert!(
+        matches!(moved, Err(BookError::Refused { ref code, .. }) if code == "id_reused"),
+        "{moved:?}"
+    );
+    let kept = neu.bookings().home().get("mine-1").unwrap().unwrap();
+    assert_eq!((kept.user_id.as_str(), kept.start.0), ("r1", start));
+    assert_eq!(kept.state, BookingState::Confirmed);
+}

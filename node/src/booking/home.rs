@@ -98,8 +98,15 @@ impl HomeLedger {
         self.store.commit(batch).await
     }
 
-    /// Forgets a request that never left (no node of the owner was reachable).
-    pub async fn forget(&self, booking_id: &str) -> Result<(), StoreError> {
+    /// Forgets a request the owner never answered (none of its nodes was reachable, or it
+    /// refused the message); a booking the owner has answered stays.
+    pub async fn forget_unanswered(&self, booking_id: &str) -> Result<(), StoreError> {
+        let unanswered = self
+            .get(booking_id)?
+            .is_some_and(|b| b.version == 0 && b.state == BookingState::Requested);
+        if !unanswered {
+            return Ok(());
+        }
         let mut batch = Batch::new();
         batch.delete(Space::HomeBookings, booking_id.as_bytes().to_vec());
         self.store.commit(batch).await

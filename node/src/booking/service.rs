@@ -280,6 +280,10 @@ impl Bookings {
             Err(BookError::UnknownInstrument(id)) => {
                 Err(refuse("unknown_instrument", format!("no instrument {id}")))
             }
+            Err(BookError::Ledger(LedgerError::IdReused(id))) => Err(refuse(
+                "id_reused",
+                format!("booking id {id} was already used for another request"),
+            )),
             Err(e) => {
                 tracing::error!(error = %e, "cannot answer a booking request");
                 Err(refuse("internal", "the owner could not answer".into()))

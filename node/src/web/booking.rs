@@ -69,6 +69,12 @@ fn failure(e: BookError) -> BookingFailure {
         BookError::Ledger(crate::booking::ledger::LedgerError::NotFound(_)) => {
             BookingFailure::NotFound
         }
+        BookError::Ledger(crate::booking::ledger::LedgerError::IdReused(id)) => {
+            BookingFailure::Refused {
+                code: "id_reused".into(),
+                message: format!("booking id {id} was already used for another request"),
+            }
+        }
         other => BookingFailure::Internal(other.to_string()),
     }
 }

@@ -63,7 +63,19 @@ impl Bookings {
         // What the owner will read: refuse here what it would refuse anyway.
         BookingRequest::open(&sealed, &self.inner.key.public())
             .map_err(|e| BookError::Invalid(e.to_string()))?;
-        if self.inner.home.get(&request.booking_id)?.is_none() {
+        let existing = self.inner.home.get(&request.booking_id)?;
+        if existing
+            .as_ref()
+            .is_some_and(|b| b.user_id != user.user_id || b.owner != owner)
+        {
+            // Clients choose booking ids (to retry safely); one of someone else's must
+            // not fetch that booking's answer.
+            return Err(BookError::Invalid(format!(
+                "booking id {} is already in use",
+                request.booking_id
+            )));
+        }
+        if existing.is_none() {
             self.inner
                 .home
                 .requested(&HomeBooking {
@@ -114,11 +126,17 @@ impl Bookings {
             Ok(signed) => signed,
             Err(NetError::Unreachable(_)) => {
                 // Nothing left this node: nothing may stay half-booked.
-                self.inner.home.forget(&request.booking_id).await?;
+                self.inner
+                    .home
+                    .forget_unanswered(&request.booking_id)
+                    .await?;
                 return Err(BookError::Unreachable(owner.clone()));
             }
             Err(NetError::Refused { code, message }) => {
-                self.inner.home.forget(&request.booking_id).await?;
+                self.inner
+                    .home
+                    .forget_unanswered(&request.booking_id)
+                    .await?;
                 return Err(BookError::Refused { code, message });
             }
             // It may have arrived: the request stays and is asked again until answered.
