@@ -61,6 +61,16 @@ fn state_at(digest: &AvailabilityDigest, t: i64) -> Option<HourState> {
     digest.hours.get(hour).copied()
 }
 
+/// A province, the owner `dlut` with its instrument, and the home `neu` connected to it.
+async fn owner_and_home(dir: &std::path::Path) -> (NodeHandle, NodeHandle, NodeHandle) {
+    let province = start_province(dir, "lnsti").await;
+    let owner = start_member(dir, &province, "dlut").await;
+    let neu = start_member(dir, &province, "neu").await;
+    owner_instrument(&owner).await;
+    wait_connected(&neu, "dlut").await;
+    (province, owner, neu)
+}
+
 async fn wait_connected(node: &NodeHandle, to: &str) {
     let label = format!("{} sees {to}", node.config().node.institution_id);
     wait_state(node, &label, |s| {
@@ -171,11 +181,7 @@ async fn fifty_concurrent_requests_from_two_nodes_never_share_a_slot() {
 async fn an_offline_owner_is_reported_unreachable_and_nothing_is_booked() {
     trace();
     let dir = tempfile::tempdir().unwrap();
-    let province = start_province(dir.path(), "lnsti").await;
-    let owner = start_member(dir.path(), &province, "dlut").await;
-    let neu = start_member(dir.path(), &province, "neu").await;
-    owner_instrument(&owner).await;
-    wait_connected(&neu, "dlut").await;
+    let (_province, owner, neu) = owner_and_home(dir.path()).await;
     let owner_config = owner.config().clone();
     owner.shutdown().await;
     wait_state(&neu, "dlut gone", |s| {
@@ -228,11 +234,7 @@ async fn wait_home_state(node: &NodeHandle, booking_id: &str, state: BookingStat
 async fn a_decision_made_while_the_home_node_is_down_reaches_it_after_it_restarts() {
     trace();
     let dir = tempfile::tempdir().unwrap();
-    let province = start_province(dir.path(), "lnsti").await;
-    let owner = start_member(dir.path(), &province, "dlut").await;
-    let neu = start_member(dir.path(), &province, "neu").await;
-    owner_instrument(&owner).await;
-    wait_connected(&neu, "dlut").await;
+    let (_province, owner, neu) = owner_and_home(dir.path()).await;
 
     let start = day_after_tomorrow() + 10 * 3600;
     let answer = neu
@@ -269,11 +271,7 @@ async fn a_decision_made_while_the_home_node_is_down_reaches_it_after_it_restart
 async fn a_users_cancel_reaches_the_owner_and_frees_the_slot() {
     trace();
     let dir = tempfile::tempdir().unwrap();
-    let province = start_province(dir.path(), "lnsti").await;
-    let owner = start_member(dir.path(), &province, "dlut").await;
-    let neu = start_member(dir.path(), &province, "neu").await;
-    owner_instrument(&owner).await;
-    wait_connected(&neu, "dlut").await;
+    let (_province, owner, neu) = owner_and_home(dir.path()).await;
 
     let start = day_after_tomorrow() + 9 * 3600;
     neu.bookings()
@@ -321,11 +319,7 @@ async fn a_users_cancel_reaches_the_owner_and_frees_the_slot() {
 async fn a_home_restored_from_a_backup_takes_the_owners_word_when_they_reconnect() {
     trace();
     let dir = tempfile::tempdir().unwrap();
-    let province = start_province(dir.path(), "lnsti").await;
-    let owner = start_member(dir.path(), &province, "dlut").await;
-    let neu = start_member(dir.path(), &province, "neu").await;
-    owner_instrument(&owner).await;
-    wait_connected(&neu, "dlut").await;
+    let (_province, owner, neu) = owner_and_home(dir.path()).await;
     let start = day_after_tomorrow() + 14 * 3600;
     neu.bookings()
         .book(&firm(5), &ask(start, 1), "firm-5".into())
@@ -417,11 +411,7 @@ async fn self_operated_use_needs_the_training_the_owner_recorded() {
 async fn a_booking_id_of_another_user_is_refused_without_revealing_its_answer() {
     trace();
     let dir = tempfile::tempdir().unwrap();
-    let province = start_province(dir.path(), "lnsti").await;
-    let owner = start_member(dir.path(), &province, "dlut").await;
-    let neu = start_member(dir.path(), &province, "neu").await;
-    owner_instrument(&owner).await;
-    wait_connected(&neu, "dlut").await;
+    let (_province, _owner, neu) = owner_and_home(dir.path()).await;
     let start = day_after_tomorrow() + 15 * 3600;
     neu.bookings()
         .book(&researcher(1), &ask(start, 1), "mine-1".into())
