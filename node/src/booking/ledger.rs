@@ -2,9 +2,13 @@
 //! is checked and, if it may, takes its slot in one serialised, durable step.
 //!
 //! Per instrument, a lock orders requests; under it the ledger checks idempotency, the
-//! rules and overlaps against the in-memory calendar, commits the booking and its answer
-//! (fsynced), and only then updates the calendar and lets the answer leave. Requests for
-//! different instruments run side by side and share the store's group commits.
+//! rules and overlaps against the in-memory calendar, queues the booking and its answer
+//! for the store's committer and marks the slot taken. It lets go of the lock then, and
+//! lets the answer leave only once the write is durable (fsynced). The committer writes
+//! in queue order and refuses everything after a failed write, so an answer never rests
+//! on a write that did not happen; a failed write takes its slot back (see `in_flight`).
+//! Other changes of an instrument first wait for its queued writes. Requests for one or
+//! different instruments thus share the store's group commits.
 //!
 //! Keys: bookings by `home \0 booking_id` (the id is the home node's, so two homes
 //! cannot collide); the slots taken, by `local_id \0 start` (valued `end ‖ booking key`),
@@ -20,6 +24,10 @@ use alliance_protocol::{
     booking::{BookingAnswer, BookingRequest, BookingUpdate, Outcome, Slot},
     quote::{Usage, quote},
 };
+
+mod in_flight;
+
+use in_flight::{Asked, InFlight, Reservation, SharedDurable};
 
 use super::{
     outbox,
@@ -108,12 +116,23 @@ pub enum CancelOutcome {
 }
 
 /// Slots taken on one instrument: start → (end, booking key).
-#[derive(Debug, Default)]
+#[derive(Default)]
 struct Calendar {
     taken: BTreeMap<i64, (i64, Vec<u8>)>,
+    /// The instrument's last queued write, which may not be durable yet.
+    last_write: Option<SharedDurable>,
 }
 
 impl Calendar {
+    /// Waits until every write queued for this instrument is durable, so the store holds
+    /// all of its bookings.
+    async fn settle(&mut self) -> Result<(), StoreError> {
+        match self.last_write.take() {
+            Some(write) => in_flight::settled(write).await,
+            None => Ok(()),
+        }
+    }
+
     fn overlaps(&self, slot: &Slot) -> bool {
         // Taken slots never overlap each other, so only the last one starting before
         // the asked end can reach into it.
@@ -150,6 +169,7 @@ struct Inner {
     calendars: Mutex<HashMap<String, Arc<tokio::sync::Mutex<Calendar>>>>,
     /// Held bookings by when their hold lapses: (until, booking key) → local id.
     holds: Mutex<BTreeMap<(i64, Vec<u8>), String>>,
+    in_flight: InFlight,
 }
 
 /// The ledger. Cheap to clone.
@@ -209,6 +229,7 @@ impl Ledger {
                         .collect(),
                 ),
                 holds: Mutex::new(holds),
+                in_flight: InFlight::default(),
             }),
         })
     }
@@ -249,8 +270,22 @@ impl Ledger {
         context: &RequestContext<'_>,
     ) -> Result<Answered, LedgerError> {
         let key = booking_key(&request.user.home_institution, &request.booking_id);
-        let calendar = self.calendar(&request.local_id);
-        let mut calendar = calendar.lock().await;
+        let calendar_lock = self.calendar(&request.local_id);
+        let mut calendar = calendar_lock.lock().await;
+        let asked = Asked {
+            local_id: request.local_id.clone(),
+            start: request.start,
+            end: request.end,
+        };
+        let reserved = match self.inner.in_flight.reserve(&key, asked) {
+            Reservation::Reserved(reserved) => reserved,
+            Reservation::Queued(answered, durable) => {
+                drop(calendar);
+                in_flight::settled(durable).await?;
+                return Ok(answered);
+            }
+            Reservation::Reused => return Err(LedgerError::IdReused(request.booking_id.clone())),
+        };
         let store = &self.inner.store;
         if let Some(existing) = store.get_json::<Booking>(Space::Bookings, &key)? {
             if existing.local_id != request.local_id
@@ -304,7 +339,8 @@ impl Ledger {
                 value,
             );
         }
-        store.commit(batch).await?;
+        let durable = in_flight::share(store.queue(batch).await?);
+        calendar.last_write = Some(durable.clone());
         if state.occupies_slot() {
             calendar
                 .taken
@@ -312,9 +348,22 @@ impl Ledger {
         }
         if let Some(until) = booking.hold_until {
             self.holds()
-                .insert((until.0, key), request.local_id.clone());
+                .insert((until.0, key.clone()), request.local_id.clone());
         }
-        Ok(Answered { answer, signed })
+        drop(calendar);
+        let answered = Answered { answer, signed };
+        reserved.queued(
+            answered.clone(),
+            durable.clone(),
+            take_back(
+                Arc::downgrade(&self.inner),
+                request.local_id.clone(),
+                request.start.0,
+                key,
+            ),
+        );
+        in_flight::settled(durable).await?;
+        Ok(answered)
     }
 
     fn decide_request(
@@ -371,6 +420,7 @@ impl Ledger {
         let key = booking_key(home, booking_id);
         let calendar = self.calendar(local_id);
         let mut calendar = calendar.lock().await;
+        calendar.settle().await?;
         let store = &self.inner.store;
         let Some(mut booking) = store.get_json::<Booking>(Space::Bookings, &key)? else {
             let mut batch = Batch::new();
@@ -409,6 +459,7 @@ impl Ledger {
         };
         let calendar = self.calendar(&found.local_id);
         let mut calendar = calendar.lock().await;
+        calendar.settle().await?;
         // Read again under the instrument's lock: it may have changed meanwhile.
         let mut booking = self
             .inner
@@ -499,6 +550,7 @@ impl Ledger {
         for (key, local_id) in due {
             let calendar = self.calendar(&local_id);
             let mut calendar = calendar.lock().await;
+            calendar.settle().await?;
             let Some(mut booking) = self
                 .inner
                 .store
@@ -569,6 +621,21 @@ impl Ledger {
         }
         Ok(bookings)
     }
+}
+
+/// Takes back the slot of a booking whose write failed, if the ledger is still open (it
+/// holds the ledger weakly, so that a closed ledger releases its store at once).
+async fn take_back(ledger: std::sync::Weak<Inner>, local_id: String, start: i64, key: Vec<u8>) {
+    let Some(inner) = ledger.upgrade() else {
+        return;
+    };
+    let ledger = Ledger { inner };
+    let calendar = ledger.calendar(&local_id);
+    let mut calendar = calendar.lock().await;
+    if calendar.taken.get(&start).is_some_and(|(_, k)| *k == key) {
+        calendar.taken.remove(&start);
+    }
+    ledger.holds().retain(|(_, k), _| *k != key);
 }
 
 /// Free slots of the asked length nearest the asked start that the rules allow, nearest

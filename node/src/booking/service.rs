@@ -6,6 +6,7 @@
 //! answers are in `owner.rs`, the home's requests and cancels in `home.rs`, and the
 //! outbox and retries in `delivery.rs`.
 
+mod calendars;
 mod delivery;
 mod home;
 mod owner;
@@ -136,6 +137,7 @@ struct Inner {
     key: SecretKey,
     store: Store,
     catalogue: Catalogue,
+    calendars: calendars::CalendarRefresh,
     ledger: Ledger,
     net: NetClient,
 }
@@ -179,6 +181,7 @@ impl Bookings {
                 own,
                 key,
                 store,
+                calendars: calendars::CalendarRefresh::new(catalogue.clone()),
                 catalogue,
                 ledger,
                 net,
@@ -291,16 +294,9 @@ impl Bookings {
         }
     }
 
-    /// Republishes an instrument's availability digest after its calendar changed, without
-    /// holding up whoever changed it.
+    /// Shows a change of an instrument's calendar in every node's calendar.
     fn show_in_calendars(&self, local_id: &str) {
-        let catalogue = self.inner.catalogue.clone();
-        let local_id = local_id.to_owned();
-        tokio::spawn(async move {
-            if let Err(e) = catalogue.republish_digest(&local_id).await {
-                tracing::warn!(local_id, error = %e, "cannot republish an availability digest");
-            }
-        });
+        self.inner.calendars.changed(local_id);
     }
 
     /// The booking rules of one of this institution's instruments (the defaults until

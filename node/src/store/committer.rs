@@ -5,7 +5,8 @@
 //! them as one atomic engine batch, fsyncs once (`PersistMode::SyncAll`), and only then
 //! answers every writer of the group. Batches that queue up while one fsync runs thus
 //! share the next one. If the write or the fsync fails, every writer of the group gets
-//! the error: nothing is acknowledged that is not durable.
+//! the error: nothing is acknowledged that is not durable. Every later batch is refused
+//! with it too, so batches are durable in the order they were queued or not at all.
 //!
 //! The thread ends when the queue closes, i.e. when the last `Store` clone is dropped.
 
@@ -87,6 +88,8 @@ pub(super) fn spawn(
 
 fn run(mut writer: impl GroupWriter, mut queue: mpsc::Receiver<Job>, counters: &Counters) {
     let mut group: Vec<Job> = Vec::new();
+    // Set by the first failed group; every later batch gets it (fail-stop).
+    let mut failed: Option<String> = None;
     // A job that would have made the previous group too large; it opens the next one.
     let mut carried: Option<Job> = None;
     loop {
@@ -98,6 +101,10 @@ fn run(mut writer: impl GroupWriter, mut queue: mpsc::Receiver<Job>, counters: &
                 None => break,
             },
         };
+        if let Some(error) = &failed {
+            let _ = first.reply.send(Err(StoreError::Engine(error.clone())));
+            continue;
+        }
         let mut ops = first.batch.len();
         group.push(first);
         while group.len() < MAX_GROUP_BATCHES && ops < MAX_GROUP_OPS {
@@ -109,7 +116,11 @@ fn run(mut writer: impl GroupWriter, mut queue: mpsc::Receiver<Job>, counters: &
             ops += job.batch.len();
             group.push(job);
         }
-        commit_group(&mut writer, &mut group, ops, counters);
+        if let Err(error) = commit_group(&mut writer, &mut group, ops, counters) {
+            failed = Some(format!(
+                "an earlier write failed ({error}); writes are refused until the store is reopened"
+            ));
+        }
     }
     tracing::debug!("store committer stopped");
 }
@@ -120,7 +131,7 @@ fn commit_group(
     group: &mut Vec<Job>,
     ops: usize,
     counters: &Counters,
-) {
+) -> Result<(), String> {
     let result = writer.write_durably(group);
     match &result {
         Ok(()) => {
@@ -141,4 +152,5 @@ fn commit_group(
         // A writer that stopped waiting (its future was dropped) needs no answer.
         let _ = job.reply.send(result.clone().map_err(StoreError::Engine));
     }
+    result
 }

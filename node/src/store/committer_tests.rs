@@ -12,17 +12,20 @@ use super::{
     committer::{self, GroupWriter, Job, MAX_GROUP_BATCHES, MAX_GROUP_OPS},
 };
 
-/// Records the size of every group; fails every write if `fail` is set.
+/// Records the size of every group; fails every write if `fail` is set, or only the
+/// first if `fail_first` is.
 #[derive(Clone, Default)]
 struct Recorder {
     groups: Arc<Mutex<Vec<usize>>>,
     fail: bool,
+    fail_first: bool,
 }
 
 impl GroupWriter for Recorder {
     fn write_durably(&mut self, group: &mut [Job]) -> Result<(), String> {
-        self.groups.lock().unwrap().push(group.len());
-        if self.fail {
+        let mut groups = self.groups.lock().unwrap();
+        groups.push(group.len());
+        if self.fail || (self.fail_first && groups.len() == 1) {
             Err("disk on fire".into())
         } else {
             Ok(())
@@ -103,6 +106,33 @@ fn a_failed_write_fails_every_writer_of_the_group() {
         stats,
         StoreStats::default(),
         "a failed group must not be counted"
+    );
+}
+
+#[test]
+fn after_a_failed_write_every_later_batch_is_refused() {
+    let recorder = Recorder {
+        fail_first: true,
+        ..Recorder::default()
+    };
+    let (answers, _) = run_queued(
+        recorder.clone(),
+        (0..MAX_GROUP_BATCHES + 3).map(|_| batch(1)).collect(),
+    );
+    assert!(
+        answers.iter().all(Result::is_err),
+        "a batch after the failure was acknowledged"
+    );
+    match answers.last() {
+        Some(Err(StoreError::Engine(message))) => {
+            assert!(message.contains("disk on fire"), "{message}")
+        }
+        other => panic!("unexpected answer {other:?}"),
+    }
+    assert_eq!(
+        *recorder.groups.lock().unwrap(),
+        vec![MAX_GROUP_BATCHES],
+        "batches after the failure reached the disk"
     );
 }
 

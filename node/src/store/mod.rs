@@ -19,6 +19,7 @@ mod batch;
 mod committer;
 #[cfg(test)]
 mod committer_tests;
+mod durable;
 mod error;
 #[cfg(test)]
 mod tests;
@@ -37,6 +38,7 @@ use serde::de::DeserializeOwned;
 use tokio::sync::{mpsc, oneshot};
 
 pub use batch::Batch;
+pub use durable::Durable;
 pub use error::StoreError;
 
 use committer::Job;
@@ -287,15 +289,24 @@ impl Store {
     /// refuses further writes until it is reopened. If the future is dropped before it
     /// completes, the batch may still be committed: only `Ok` says that it was.
     pub async fn commit(&self, batch: Batch) -> Result<(), StoreError> {
+        self.queue(batch).await?.await
+    }
+
+    /// Queues `batch` for the committer and returns once it is queued, with a future that
+    /// says when it is durable ([`Store::commit`] in two steps). Batches are written in the
+    /// order they were queued, and after a failed one every later one fails too, so a
+    /// caller that saw an earlier batch queued may rely on this order: when a later batch
+    /// is durable, so is every batch queued before it.
+    pub async fn queue(&self, batch: Batch) -> Result<Durable, StoreError> {
         if batch.is_empty() {
-            return Ok(());
+            return Ok(Durable::new(None));
         }
         let (reply, done) = oneshot::channel();
         let jobs = self.inner.jobs.as_ref().ok_or(StoreError::Closed)?;
         jobs.send(Job { batch, reply })
             .await
             .map_err(|_| StoreError::Closed)?;
-        done.await.map_err(|_| StoreError::Closed)?
+        Ok(Durable::new(Some(done)))
     }
 
     /// [`Store::commit`] for synchronous callers (CLI, benchmark threads): blocks the

@@ -182,6 +182,101 @@ async fn a_retried_request_gets_the_same_answer_and_creates_nothing() {
     ));
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn retries_racing_the_first_write_get_its_answer_and_a_reused_id_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ledger, _) = open_ledger(dir.path());
+    let fixture = Arc::new(Fixture::new());
+    // The same request sent ten times at once, and the same id for other slots of this and
+    // another instrument: whichever comes first, every copy of the request gets one answer
+    // and the other slots are refused, while the first write may still be in flight.
+    let mut copies = Vec::new();
+    let mut reused = Vec::new();
+    for n in 0..10 {
+        let (l, f) = (ledger.clone(), fixture.clone());
+        copies.push(tokio::spawn(async move {
+            let r = request("raced", at(9), at(10), UserTier::AllianceMember);
+            l.request(&r, &f.context()).await
+        }));
+        let (l, f) = (ledger.clone(), fixture.clone());
+        reused.push(tokio::spawn(async move {
+            let mut r = request("raced", at(11), at(12), UserTier::AllianceMember);
+            if n % 2 == 0 {
+                r.local_id = "NMR-2".into();
+            }
+            l.request(&r, &f.context()).await
+        }));
+    }
+    let mut answers = Vec::new();
+    for copy in copies {
+        if let Ok(answered) = copy.await.unwrap() {
+            answers.push(answered.signed);
+        }
+    }
+    let reused_accepted = {
+        let mut accepted = 0;
+        for r in reused {
+            if r.await.unwrap().is_ok() {
+                accepted += 1;
+            }
+        }
+        accepted
+    };
+    // Either the request won the id (all ten copies answered alike) or another slot did
+    // (its copies all succeed and every copy of the request is refused).
+    if answers.is_empty() {
+        assert!(reused_accepted > 0);
+    } else {
+        assert_eq!(answers.len(), 10, "a copy of the request was refused");
+        assert!(
+            answers.iter().all(|a| *a == answers[0]),
+            "copies got different answers"
+        );
+        assert_eq!(reused_accepted, 0, "the id was used for two slots");
+    }
+    let bookings = ledger.all().unwrap();
+    assert_eq!(bookings.len(), 1, "{bookings:?}");
+    let slots =
+        ledger.taken("XPS-1").await.unwrap().len() + ledger.taken("NMR-2").await.unwrap().len();
+    assert_eq!(slots, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_caller_that_stops_waiting_leaves_a_consistent_calendar() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ledger, _) = open_ledger(dir.path());
+    let fixture = Fixture::new();
+    let r = request("dropped", at(9), at(10), UserTier::AllianceMember);
+    // Give up on the first attempt at every point it can stop, then retry: the retry gets
+    // one answer and the slot is taken exactly once.
+    for polls in 0..8 {
+        let context = fixture.context();
+        let attempt = ledger.request(&r, &context);
+        let mut attempt = std::pin::pin!(attempt);
+        for _ in 0..polls {
+            let _ = futures::poll!(attempt.as_mut());
+            tokio::task::yield_now().await;
+        }
+    }
+    let answered = ledger.request(&r, &fixture.context()).await.unwrap();
+    assert_eq!(answered.answer.outcome, Outcome::Confirmed);
+    assert_eq!(
+        ledger.request(&r, &fixture.context()).await.unwrap().signed,
+        answered.signed
+    );
+    assert_eq!(ledger.taken("XPS-1").await.unwrap().len(), 1);
+    let overlapping = request("other", at(9), at(10), UserTier::AllianceMember);
+    assert!(matches!(
+        ledger
+            .request(&overlapping, &fixture.context())
+            .await
+            .unwrap()
+            .answer
+            .outcome,
+        Outcome::Conflict { .. }
+    ));
+}
+
 #[tokio::test]
 async fn a_conflict_offers_the_nearest_free_slots() {
     let dir = tempfile::tempdir().unwrap();
