@@ -194,6 +194,13 @@ impl BookingRequest {
         seal(home, proto::BookingRequest::from(self).encode_to_vec())
     }
 
+    /// Checks what the owner will check when it reads the request (its limits and
+    /// fields), without a signature: the home refuses early what the owner would refuse.
+    pub fn validate(&self) -> Result<(), BookingError> {
+        BookingRequest::try_from(proto::BookingRequest::from(self))?;
+        Ok(())
+    }
+
     /// Reads a request sealed by `home` (checked before anything inside is decoded).
     pub fn open(bytes: &[u8], home: &PublicKey) -> Result<BookingRequest, BookingError> {
         let envelope = SignedEnvelope::decode(bytes)?;

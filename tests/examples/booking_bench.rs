@@ -403,6 +403,14 @@ async fn throughput(dir: &Path, args: &Args) -> anyhow::Result<()> {
         instruments,
         issued: AtomicU64::new(0),
     });
+    let fsyncs = |nodes: &[&NodeHandle]| -> u64 {
+        nodes
+            .iter()
+            .map(|n| n.bookings().store().stats().sync_rounds)
+            .sum()
+    };
+    let requester_nodes: Vec<&NodeHandle> = requesters.iter().collect();
+    let fsyncs_before = (fsyncs(&[&owner]), fsyncs(&requester_nodes));
     let cpu_before = cpu_seconds();
     let started = Instant::now();
     let deadline = started + Duration::from_secs(args.seconds);
@@ -465,6 +473,12 @@ async fn throughput(dir: &Path, args: &Args) -> anyhow::Result<()> {
     }
     let elapsed = started.elapsed();
     let cpu = cpu_line(cpu_before, elapsed, tally.answers());
+    let per_answer = |n: u64| n as f64 / tally.answers().max(1) as f64;
+    let fsync_line = format!(
+        "fsyncs per answer: owner {:.2}, requesters {:.2}",
+        per_answer(fsyncs(&[&owner]) - fsyncs_before.0),
+        per_answer(fsyncs(&requester_nodes) - fsyncs_before.1)
+    );
     times.sort();
     println!(
         "throughput: {} requesters × {} tasks over {instruments} instruments for {} s: {} answers in {:.2} s",
@@ -489,6 +503,7 @@ async fn throughput(dir: &Path, args: &Args) -> anyhow::Result<()> {
         );
     }
     println!("throughput: {cpu}");
+    println!("throughput: {fsync_line}");
     if let Some(e) = &first_error {
         println!("throughput: first error or refusal: {e}");
     }

@@ -61,6 +61,13 @@ fn inbox_key(user_id: &str, at: UnixTime, booking_id: &str) -> Vec<u8> {
     key
 }
 
+/// Whether a change waits for an fsync.
+#[derive(Debug, Clone, Copy)]
+enum Persist {
+    Synced,
+    Unsynced,
+}
+
 /// The home side's store of bookings and notifications.
 #[derive(Debug, Clone)]
 pub struct HomeLedger {
@@ -137,7 +144,9 @@ impl HomeLedger {
         booking.version = 1;
         booking.quote_fen = answer.quote.total.total_fen();
         booking.updated_at = answer.answered_at;
-        self.save_and_notify(&booking).await?;
+        // Not fsynced: if a crash loses it, the booking is back to requested and the
+        // owner, asked again, gives the same signed answer.
+        self.save_and_notify(&booking, Persist::Unsynced).await?;
         Ok(Some(booking))
     }
 
@@ -165,11 +174,15 @@ impl HomeLedger {
         if state != BookingState::Held {
             booking.hold_until = None;
         }
-        self.save_and_notify(&booking).await?;
+        self.save_and_notify(&booking, Persist::Synced).await?;
         Ok(Some(booking))
     }
 
-    async fn save_and_notify(&self, booking: &HomeBooking) -> Result<(), StoreError> {
+    async fn save_and_notify(
+        &self,
+        booking: &HomeBooking,
+        persist: Persist,
+    ) -> Result<(), StoreError> {
         let mut batch = Batch::new();
         batch.put_json(
             Space::HomeBookings,
@@ -187,7 +200,10 @@ impl HomeLedger {
                 note: booking.note.clone(),
             },
         )?;
-        self.store.commit(batch).await?;
+        match persist {
+            Persist::Synced => self.store.commit(batch).await?,
+            Persist::Unsynced => self.store.commit_unsynced(batch).await?,
+        }
         self.changes.send_modify(|n| *n += 1);
         Ok(())
     }

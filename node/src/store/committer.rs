@@ -30,14 +30,18 @@ pub(super) const MAX_GROUP_OPS: usize = 100_000;
 #[derive(Debug)]
 pub(super) struct Job {
     pub batch: Batch,
+    /// Whether the writer waits for an fsync; if not, the batch is handed to the OS and
+    /// becomes durable with the next group that is fsynced.
+    pub sync: bool,
     pub reply: oneshot::Sender<Result<(), StoreError>>,
 }
 
 /// Where groups go: the engine, or a stand-in in tests.
 pub(super) trait GroupWriter: Send + 'static {
-    /// Writes every batch of `group` atomically and makes them durable with one fsync.
-    /// The batches may be emptied. The error is a readable message.
-    fn write_durably(&mut self, group: &mut [Job]) -> Result<(), String>;
+    /// Writes every batch of `group` atomically and, if `sync`, makes them durable with
+    /// one fsync (otherwise hands them to the OS). The batches may be emptied. The error
+    /// is a readable message.
+    fn write_group(&mut self, group: &mut [Job], sync: bool) -> Result<(), String>;
 }
 
 /// Writes groups to fjall.
@@ -53,12 +57,17 @@ impl EngineWriter {
 }
 
 impl GroupWriter for EngineWriter {
-    fn write_durably(&mut self, group: &mut [Job]) -> Result<(), String> {
+    fn write_group(&mut self, group: &mut [Job], sync: bool) -> Result<(), String> {
         // The engine fsyncs its journal under the journal lock, before the writes reach the
-        // memtables: readers see the group only once it is durable.
+        // memtables: readers see a synced group only once it is durable.
         let ops = group.iter().map(|job| job.batch.len()).sum();
-        let mut batch = fjall::OwnedWriteBatch::with_capacity(self.db.clone(), ops)
-            .durability(Some(PersistMode::SyncAll));
+        let persist = if sync {
+            PersistMode::SyncAll
+        } else {
+            PersistMode::Buffer
+        };
+        let mut batch =
+            fjall::OwnedWriteBatch::with_capacity(self.db.clone(), ops).durability(Some(persist));
         for job in group.iter_mut() {
             for Op { space, key, value } in job.batch.take_ops() {
                 let keyspace = self
@@ -132,10 +141,14 @@ fn commit_group(
     ops: usize,
     counters: &Counters,
 ) -> Result<(), String> {
-    let result = writer.write_durably(group);
+    // One writer waiting for an fsync makes the whole group synced.
+    let sync = group.iter().any(|job| job.sync);
+    let result = writer.write_group(group, sync);
     match &result {
         Ok(()) => {
-            counters.sync_rounds.fetch_add(1, Ordering::AcqRel);
+            if sync {
+                counters.sync_rounds.fetch_add(1, Ordering::AcqRel);
+            }
             counters
                 .batches_committed
                 .fetch_add(group.len() as u64, Ordering::AcqRel);

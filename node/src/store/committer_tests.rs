@@ -12,17 +12,19 @@ use super::{
     committer::{self, GroupWriter, Job, MAX_GROUP_BATCHES, MAX_GROUP_OPS},
 };
 
-/// Records the size of every group; fails every write if `fail` is set, or only the
-/// first if `fail_first` is.
+/// Records the size of every group and whether it was synced; fails every write if
+/// `fail` is set, or only the first if `fail_first` is.
 #[derive(Clone, Default)]
 struct Recorder {
     groups: Arc<Mutex<Vec<usize>>>,
+    synced: Arc<Mutex<Vec<bool>>>,
     fail: bool,
     fail_first: bool,
 }
 
 impl GroupWriter for Recorder {
-    fn write_durably(&mut self, group: &mut [Job]) -> Result<(), String> {
+    fn write_group(&mut self, group: &mut [Job], sync: bool) -> Result<(), String> {
+        self.synced.lock().unwrap().push(sync);
         let mut groups = self.groups.lock().unwrap();
         groups.push(group.len());
         if self.fail || (self.fail_first && groups.len() == 1) {
@@ -44,11 +46,19 @@ fn batch(ops: usize) -> Batch {
 /// Queues `batches` before the committer starts, so that they are all waiting at once,
 /// then runs the committer until the queue closes. Returns each writer's answer.
 fn run_queued(writer: Recorder, batches: Vec<Batch>) -> (Vec<Result<(), StoreError>>, StoreStats) {
+    run_queued_jobs(writer, batches.into_iter().map(|b| (b, true)).collect())
+}
+
+/// [`run_queued`] with each batch saying whether its writer waits for an fsync.
+fn run_queued_jobs(
+    writer: Recorder,
+    batches: Vec<(Batch, bool)>,
+) -> (Vec<Result<(), StoreError>>, StoreStats) {
     let (jobs, queue) = mpsc::channel(batches.len().max(1));
     let mut answers = Vec::new();
-    for batch in batches {
+    for (batch, sync) in batches {
         let (reply, answer) = oneshot::channel();
-        jobs.try_send(Job { batch, reply }).unwrap();
+        jobs.try_send(Job { batch, sync, reply }).unwrap();
         answers.push(answer);
     }
     drop(jobs);
@@ -106,6 +116,31 @@ fn a_failed_write_fails_every_writer_of_the_group() {
         stats,
         StoreStats::default(),
         "a failed group must not be counted"
+    );
+}
+
+#[test]
+fn a_group_is_synced_if_one_of_its_writers_waits_for_it() {
+    let recorder = Recorder::default();
+    let (answers, stats) = run_queued_jobs(
+        recorder.clone(),
+        vec![(batch(1), false), (batch(1), false), (batch(1), true)],
+    );
+    assert!(answers.iter().all(Result::is_ok));
+    assert_eq!(*recorder.synced.lock().unwrap(), vec![true]);
+    assert_eq!(stats.sync_rounds, 1);
+
+    let recorder = Recorder::default();
+    let (answers, stats) =
+        run_queued_jobs(recorder.clone(), vec![(batch(1), false), (batch(2), false)]);
+    assert!(answers.iter().all(Result::is_ok));
+    assert_eq!(*recorder.synced.lock().unwrap(), vec![false]);
+    assert_eq!(
+        stats,
+        StoreStats {
+            sync_rounds: 0,
+            batches_committed: 2
+        }
     );
 }
 

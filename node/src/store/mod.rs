@@ -292,18 +292,31 @@ impl Store {
         self.queue(batch).await?.await
     }
 
+    /// Writes `batch` atomically without waiting for an fsync: readers see it at once and
+    /// the OS holds it (it survives the process being killed), but a machine crash before
+    /// the next synced commit may lose it. Only for writes that can be had again from
+    /// elsewhere, such as a copy of another node's signed answer that is asked for again
+    /// if lost.
+    pub async fn commit_unsynced(&self, batch: Batch) -> Result<(), StoreError> {
+        self.send(batch, false).await?.await
+    }
+
     /// Queues `batch` for the committer and returns once it is queued, with a future that
     /// says when it is durable ([`Store::commit`] in two steps). Batches are written in the
     /// order they were queued, and after a failed one every later one fails too, so a
     /// caller that saw an earlier batch queued may rely on this order: when a later batch
     /// is durable, so is every batch queued before it.
     pub async fn queue(&self, batch: Batch) -> Result<Durable, StoreError> {
+        self.send(batch, true).await
+    }
+
+    async fn send(&self, batch: Batch, sync: bool) -> Result<Durable, StoreError> {
         if batch.is_empty() {
             return Ok(Durable::new(None));
         }
         let (reply, done) = oneshot::channel();
         let jobs = self.inner.jobs.as_ref().ok_or(StoreError::Closed)?;
-        jobs.send(Job { batch, reply })
+        jobs.send(Job { batch, sync, reply })
             .await
             .map_err(|_| StoreError::Closed)?;
         Ok(Durable::new(Some(done)))

@@ -218,6 +218,34 @@ fn an_empty_batch_needs_no_fsync() {
     );
 }
 
+#[tokio::test]
+async fn an_unsynced_commit_is_read_at_once_needs_no_fsync_and_survives_reopening() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = Store::open(dir.path()).unwrap();
+        let mut batch = Batch::new();
+        batch.put(Space::Meta, "answer", "confirmed");
+        store.commit_unsynced(batch).await.unwrap();
+        assert_eq!(
+            store.get(Space::Meta, b"answer").unwrap(),
+            Some(b"confirmed".to_vec())
+        );
+        assert_eq!(
+            store.stats(),
+            StoreStats {
+                sync_rounds: 0,
+                batches_committed: 1
+            }
+        );
+    }
+    // Handed to the OS: a process that stops (here, closes) without an fsync keeps it.
+    let store = Store::open(dir.path()).unwrap();
+    assert_eq!(
+        store.get(Space::Meta, b"answer").unwrap(),
+        Some(b"confirmed".to_vec())
+    );
+}
+
 const WRITERS: usize = 16;
 const COMMITS_EACH: usize = 50;
 

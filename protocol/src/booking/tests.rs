@@ -120,6 +120,29 @@ fn bad_requests_are_refused_with_the_field_named() {
 }
 
 #[test]
+fn validate_refuses_what_the_owner_would_refuse() {
+    assert!(request().validate().is_ok());
+    let mut too_long = request();
+    too_long.end = UnixTime(too_long.start.0 + MAX_BOOKING_SECONDS + 1);
+    assert!(
+        too_long
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("31 days")
+    );
+    let mut bad_id = request();
+    bad_id.booking_id = "no spaces".into();
+    assert!(
+        bad_id
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("booking_id")
+    );
+}
+
+#[test]
 fn every_answer_round_trips_with_its_quote() {
     let owner = SecretKey::generate();
     let slot = |start: i64| Slot {

@@ -1,7 +1,10 @@
 //! Delivery: the outbox to other institutions, requests that were never answered, and
 //! reconciling with owners as they connect.
 
-use alliance_protocol::{InstitutionId, booking::BookingUpdate};
+use alliance_protocol::{
+    InstitutionId, UnixTime,
+    booking::{BookingRequest, BookingUpdate},
+};
 
 use super::{BookError, Bookings};
 use crate::{
@@ -29,7 +32,8 @@ impl Bookings {
                         }
                     }
                     Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
-                    _ => {}
+                    // Other events (gossip, catalogue) change nothing to deliver.
+                    _ => continue,
                 },
             }
             if let Err(e) = self.deliver_once().await {
@@ -77,15 +81,25 @@ impl Bookings {
                 Err(_) => failed.push(pending.to.clone()),
             }
         }
+        // A request sent less than a retry interval ago is most likely still on its way.
+        let recent = UnixTime::now().0 - self.inner.retry_interval.as_secs().cast_signed();
         for booking in self.inner.home.all()? {
             if booking.state != BookingState::Requested
+                || booking.updated_at.0 > recent
                 || !connected.contains(&booking.owner)
                 || failed.contains(&booking.owner)
             {
                 continue;
             }
+            let request = match BookingRequest::open(&booking.request, &self.inner.key.public()) {
+                Ok(request) => request,
+                Err(e) => {
+                    tracing::error!(booking = booking.booking_id, error = %e, "a stored request does not read");
+                    continue;
+                }
+            };
             match self
-                .send_request(&booking.owner, booking.request.clone())
+                .send_request(&booking.owner, &request, booking.request.clone())
                 .await
             {
                 Ok(answer) => {

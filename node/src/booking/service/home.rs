@@ -59,10 +59,11 @@ impl Bookings {
             purpose: ask.purpose.clone(),
             sent_at: UnixTime::now(),
         };
-        let sealed = request.seal(&self.inner.key);
-        // What the owner will read: refuse here what it would refuse anyway.
-        BookingRequest::open(&sealed, &self.inner.key.public())
+        // Refuse here what the owner would refuse anyway.
+        request
+            .validate()
             .map_err(|e| BookError::Invalid(e.to_string()))?;
+        let sealed = request.seal(&self.inner.key);
         let existing = self.inner.home.get(&request.booking_id)?;
         if existing
             .as_ref()
@@ -98,7 +99,7 @@ impl Bookings {
                 })
                 .await?;
         }
-        let answer = self.send_request(&owner, sealed).await?;
+        let answer = self.send_request(&owner, &request, sealed).await?;
         if answer.booking_id != request.booking_id {
             return Err(BookError::BadAnswer(
                 "the answer is about another booking".into(),
@@ -108,16 +109,15 @@ impl Bookings {
         Ok(answer)
     }
 
-    /// The owner's checked answer to a sealed request of ours.
+    /// The owner's checked answer to `request` of ours, `sealed`.
     pub(super) async fn send_request(
         &self,
         owner: &InstitutionId,
+        request: &BookingRequest,
         sealed: Vec<u8>,
     ) -> Result<BookingAnswer, BookError> {
-        let request = BookingRequest::open(&sealed, &self.inner.key.public())
-            .map_err(|e| BookError::Invalid(e.to_string()))?;
         if owner == &self.inner.own.institution_id {
-            let signed = self.answer_request(&request).await?;
+            let signed = self.answer_request(request).await?;
             return BookingAnswer::open(&signed, &self.inner.key.public())
                 .map_err(|e| BookError::BadAnswer(e.to_string()));
         }
