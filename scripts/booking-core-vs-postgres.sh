@@ -2,7 +2,8 @@
 # The owner's booking core beside what a central platform would do, on this machine in one
 # run: the same load (CLIENTS concurrent clients asking for random 1–3 h slots on the half
 # hour of 20 instruments over 60 days, for SECS seconds) against
-#   1. the node's ledger (per-instrument serialised check-and-insert, fsynced per answer),
+#   1. the node's ledger (per-instrument serialised check-and-insert, fsynced before each
+#      answer), without signatures as the database, then again signing every answer,
 #   2. PostgreSQL: a table with EXCLUDE USING gist (instrument WITH =, slot WITH &&),
 #      synchronous_commit on, driven by pgbench.
 # Needs Debian's postgresql and postgresql-contrib (btree_gist). Run as root or as a user
@@ -15,6 +16,8 @@ SECS=${SECS:-10}
 echo "== booking core (this node's ledger)"
 cargo build --release -q -p alliance-node --example booking_core_bench
 target/release/examples/booking_core_bench --clients "$CLIENTS" --seconds "$SECS"
+# The same with every answer signed, as a node sends it (the database signs nothing).
+target/release/examples/booking_core_bench --clients "$CLIENTS" --seconds "$SECS" --sign
 
 echo "== PostgreSQL"
 PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)

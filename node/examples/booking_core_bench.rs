@@ -56,6 +56,9 @@ struct Args {
     /// Where to create the store (default: a temporary directory).
     #[arg(long)]
     dir: Option<std::path::PathBuf>,
+    /// Sign every answer, as a node does.
+    #[arg(long)]
+    sign: bool,
 }
 
 #[tokio::main]
@@ -63,11 +66,12 @@ async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let temp = tempfile::tempdir()?;
     let dir = args.dir.clone().unwrap_or_else(|| temp.path().join("core"));
-    let ledger = Ledger::open(
-        Store::open(&dir).context("store")?,
-        SecretKey::generate(),
-        "dlut".parse()?,
-    )?;
+    let store = Store::open(&dir).context("store")?;
+    let ledger = if args.sign {
+        Ledger::open(store, SecretKey::generate(), "dlut".parse()?)?
+    } else {
+        Ledger::open_unsigned_answers(store, SecretKey::generate(), "dlut".parse()?)?
+    };
     let rules = Arc::new(BookingRules {
         min_lead_minutes: 0,
         ..BookingRules::default()
@@ -152,7 +156,8 @@ async fn main() -> anyhow::Result<()> {
         }
     }
     println!(
-        "booking core: {} clients, {:.1} s: {} answers, {:.0} answers/s ({} confirmed, {} slots taken, {} overlaps)",
+        "booking core{}: {} clients, {:.1} s: {} answers, {:.0} answers/s ({} confirmed, {} slots taken, {} overlaps)",
+        if args.sign { ", answers signed" } else { "" },
         args.clients,
         elapsed,
         answered,

@@ -290,6 +290,18 @@ impl BookingAnswer {
         let raw = proto::BookingAnswer::decode(payload).map_err(malformed)?;
         Ok(BookingAnswer::try_from(raw)?)
     }
+
+    /// The answer's encoding without an envelope or signature, for a store that keeps
+    /// answers it need not prove (see [`BookingAnswer::decode_unsigned`]).
+    pub fn encode_unsigned(&self) -> Vec<u8> {
+        proto::BookingAnswer::from(self).encode_to_vec()
+    }
+
+    /// Reads what [`BookingAnswer::encode_unsigned`] wrote.
+    pub fn decode_unsigned(bytes: &[u8]) -> Result<BookingAnswer, BookingError> {
+        let raw = proto::BookingAnswer::decode(bytes).map_err(malformed)?;
+        Ok(BookingAnswer::try_from(raw)?)
+    }
 }
 
 fn quantity_to_proto(q: Quantity) -> (FeeUnit, u32) {

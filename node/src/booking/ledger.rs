@@ -25,7 +25,10 @@ use alliance_protocol::{
     quote::{Usage, quote},
 };
 
+mod alternatives;
 mod in_flight;
+
+use alternatives::nearest_free;
 
 use in_flight::{Asked, InFlight, Reservation, SharedDurable};
 
@@ -35,11 +38,6 @@ use super::{
     state::{Booking, BookingState},
 };
 use crate::store::{Batch, Space, Store, StoreError};
-
-/// Alternatives a conflict answer offers.
-const ALTERNATIVES: usize = 3;
-/// How far from the asked start alternatives are looked for.
-const ALTERNATIVE_SEARCH_SECONDS: i64 = 14 * 86_400;
 
 /// What can go wrong in the ledger.
 #[derive(Debug, thiserror::Error)]
@@ -165,6 +163,8 @@ fn corrupt(what: &str) -> StoreError {
 struct Inner {
     store: Store,
     key: SecretKey,
+    /// Whether answers are signed: always, but for measuring the core alone.
+    sign_answers: bool,
     own: InstitutionId,
     calendars: Mutex<HashMap<String, Arc<tokio::sync::Mutex<Calendar>>>>,
     /// Held bookings by when their hold lapses: (until, booking key) → local id.
@@ -188,6 +188,26 @@ impl Ledger {
     /// Loads the slots taken and the holds pending from `store`; answers are signed
     /// with `key` (the node's).
     pub fn open(store: Store, key: SecretKey, own: InstitutionId) -> Result<Ledger, StoreError> {
+        Ledger::open_with(store, key, own, true)
+    }
+
+    /// [`Ledger::open`] with answers stored and returned unsigned
+    /// ([`BookingAnswer::encode_unsigned`]): the booking core alone, to measure it beside a
+    /// database that signs nothing. A node never opens its ledger this way.
+    pub fn open_unsigned_answers(
+        store: Store,
+        key: SecretKey,
+        own: InstitutionId,
+    ) -> Result<Ledger, StoreError> {
+        Ledger::open_with(store, key, own, false)
+    }
+
+    fn open_with(
+        store: Store,
+        key: SecretKey,
+        own: InstitutionId,
+        sign_answers: bool,
+    ) -> Result<Ledger, StoreError> {
         let mut calendars: HashMap<String, Calendar> = HashMap::new();
         let mut holds = BTreeMap::new();
         for (slot, value) in store.scan_prefix(Space::BookingSlots, b"")? {
@@ -221,6 +241,7 @@ impl Ledger {
             inner: Arc::new(Inner {
                 store,
                 key,
+                sign_answers,
                 own,
                 calendars: Mutex::new(
                     calendars
@@ -294,7 +315,8 @@ impl Ledger {
             {
                 return Err(LedgerError::IdReused(request.booking_id.clone()));
             }
-            let answer = BookingAnswer::open(&existing.answer, &self.inner.key.public())
+            let answer = self
+                .read_answer(&existing.answer)
                 .map_err(|e| corrupt(&format!("answer ({e})")))?;
             return Ok(Answered {
                 answer,
@@ -319,7 +341,11 @@ impl Ledger {
             quote: quote(context.fees, request.user.tier, &usage),
             answered_at: context.now,
         };
-        let signed = answer.seal(&self.inner.key);
+        let signed = if self.inner.sign_answers {
+            answer.seal(&self.inner.key)
+        } else {
+            answer.encode_unsigned()
+        };
         let mut booking = Booking::from_request(request, state, context.now);
         if let Outcome::Held { until } = &answer.outcome {
             booking.hold_until = Some(*until);
@@ -364,6 +390,18 @@ impl Ledger {
         );
         in_flight::settled(durable).await?;
         Ok(answered)
+    }
+
+    /// Reads an answer this ledger stored.
+    fn read_answer(
+        &self,
+        bytes: &[u8],
+    ) -> Result<BookingAnswer, alliance_protocol::booking::BookingError> {
+        if self.inner.sign_answers {
+            BookingAnswer::open(bytes, &self.inner.key.public())
+        } else {
+            BookingAnswer::decode_unsigned(bytes)
+        }
     }
 
     fn decide_request(
@@ -636,35 +674,6 @@ async fn take_back(ledger: std::sync::Weak<Inner>, local_id: String, start: i64,
         calendar.taken.remove(&start);
     }
     ledger.holds().retain(|(_, k), _| *k != key);
-}
-
-/// Free slots of the asked length nearest the asked start that the rules allow, nearest
-/// first, at most [`ALTERNATIVES`].
-fn nearest_free(context: &RequestContext<'_>, calendar: &Calendar, asked: &Proposal) -> Vec<Slot> {
-    let step = i64::from(context.rules.granularity_minutes.max(1)) * 60;
-    let length = asked.slot.end.0 - asked.slot.start.0;
-    let fits = |start: i64| {
-        let slot = Slot {
-            start: UnixTime(start),
-            end: UnixTime(start + length),
-        };
-        let proposal = Proposal { slot, ..*asked };
-        (!calendar.overlaps(&slot) && context.rules.check(&context.facts, &proposal).is_ok())
-            .then_some(slot)
-    };
-    let mut found = Vec::new();
-    let mut offset = step;
-    while found.len() < ALTERNATIVES && offset <= ALTERNATIVE_SEARCH_SECONDS {
-        for start in [asked.slot.start.0 - offset, asked.slot.start.0 + offset] {
-            if found.len() < ALTERNATIVES
-                && let Some(slot) = fits(start)
-            {
-                found.push(slot);
-            }
-        }
-        offset += step;
-    }
-    found
 }
 
 #[cfg(test)]

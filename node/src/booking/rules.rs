@@ -135,6 +135,11 @@ fn aligned(t: UnixTime, granularity_minutes: u32) -> bool {
 }
 
 impl BookingRules {
+    /// The earliest start a booking asked for at `now` may have (the lead time).
+    pub fn earliest_start(&self, now: UnixTime) -> UnixTime {
+        UnixTime(now.0 + i64::from(self.min_lead_minutes) * 60)
+    }
+
     /// Checks a request against the rules and the instrument; the first rule it breaks
     /// is the answer.
     pub fn check(&self, facts: &InstrumentFacts<'_>, p: &Proposal) -> Result<(), Refusal> {
@@ -168,7 +173,7 @@ impl BookingRules {
                 format!("预约须以 {} 分钟为单位", self.granularity_minutes),
             ));
         }
-        let earliest = p.now.0 + i64::from(self.min_lead_minutes) * 60;
+        let earliest = self.earliest_start(p.now).0;
         if p.slot.start.0 < earliest {
             return Err(refuse(
                 "too_soon",

@@ -513,3 +513,78 @@ async fn a_request_that_breaks_a_rule_is_refused_with_its_reason_and_remembered(
     let again = ledger.request(&night, &fixture.context()).await.unwrap();
     assert_eq!(again.signed, first.signed);
 }
+
+/// Every step of the window, nearest first, earlier first on a tie: what the jumping
+/// search must find.
+fn nearest_free_by_every_step(
+    context: &RequestContext<'_>,
+    calendar: &Calendar,
+    asked: &Proposal,
+) -> Vec<Slot> {
+    let step = i64::from(context.rules.granularity_minutes) * 60;
+    let length = asked.slot.end.0 - asked.slot.start.0;
+    let mut found = Vec::new();
+    let mut offset = step;
+    while found.len() < 3 && offset <= 14 * 86_400 {
+        for start in [asked.slot.start.0 - offset, asked.slot.start.0 + offset] {
+            let slot = Slot {
+                start: UnixTime(start),
+                end: UnixTime(start + length),
+            };
+            let proposal = Proposal { slot, ..*asked };
+            if found.len() < 3
+                && !calendar.overlaps(&slot)
+                && context.rules.check(&context.facts, &proposal).is_ok()
+            {
+                found.push(slot);
+            }
+        }
+        offset += step;
+    }
+    found
+}
+
+#[test]
+fn alternatives_jump_over_taken_slots_and_find_what_every_step_would() {
+    let mut fixture = Fixture::new();
+    // Opening hours and lead time make some free steps unusable too.
+    fixture.open = schedule::parse("周一至周五 8:00-18:00");
+    fixture.now = at(20);
+    let mut seed = 0x2545_F491_4F6C_DD1D_u64;
+    let mut random = |below: i64| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % below.unsigned_abs()).cast_signed()
+    };
+    for round in 0..200 {
+        // A calendar from sparse to nearly full over a few days around the asked start.
+        let mut calendar = Calendar::default();
+        let density = 1 + round % 8;
+        let mut t = at(0).0;
+        while t < at(24 * 6).0 {
+            let length = (1 + random(6)) * 1800;
+            if random(8) < density {
+                calendar.taken.insert(t, (t + length, vec![]));
+            }
+            t += length + random(3) * 1800;
+        }
+        let start = at(24 * 2 + random(48)).0;
+        let asked = Proposal {
+            slot: Slot {
+                start: UnixTime(start),
+                end: UnixTime(start + (1 + random(4)) * 1800),
+            },
+            tier: UserTier::AllianceMember,
+            mode: ServiceMode::StaffRun,
+            trained: true,
+            now: fixture.now,
+        };
+        let context = fixture.context();
+        assert_eq!(
+            nearest_free(&context, &calendar, &asked),
+            nearest_free_by_every_step(&context, &calendar, &asked),
+            "round {round}"
+        );
+    }
+}
