@@ -3,10 +3,13 @@
 //!
 //! Each member starts with 30–60 real instruments of its field (`demo/seed.rs`, data in
 //! `demo/instruments.toml`); those under 300,000 RMB wait in the province's review queue.
+//! On first start, each member's researcher and firm book other members' instruments
+//! over the network (`demo/bookings.rs`), some confirmed, some awaiting approval.
 //!
 //! The data dir is kept: running the demo again with the same `--data-dir` restarts the
 //! same alliance with its keys, accounts, roster and catalogue.
 
+mod bookings;
 mod seed;
 
 use std::path::{Path, PathBuf};
@@ -184,6 +187,8 @@ async fn config_for(
 pub async fn start(data_dir: &Path) -> Result<Demo, DemoError> {
     let mut nodes = Vec::new();
     let mut logins = Vec::new();
+    // Members set up by this run, whose users get a few bookings to start with.
+    let mut fresh_members = Vec::new();
     let province_inst = &INSTITUTIONS[0];
     let (config, _) = config_for(
         province_inst,
@@ -241,6 +246,12 @@ pub async fn start(data_dir: &Path) -> Result<Demo, DemoError> {
             for record in seed::instruments_of(inst.id)? {
                 node.catalogue().save_record(record).await?;
             }
+            fresh_members.push(bookings::Member {
+                id: inst.id,
+                name_zh: inst.name_zh,
+                bookings: node.bookings().clone(),
+                catalogue: node.catalogue().clone(),
+            });
         }
         logins.push(DemoLogin {
             institution: inst.id,
@@ -275,6 +286,9 @@ pub async fn start(data_dir: &Path) -> Result<Demo, DemoError> {
         nodes.push(node);
     }
     nodes.insert(0, province);
+    if !fresh_members.is_empty() {
+        tokio::spawn(bookings::seed(fresh_members));
+    }
     Ok(Demo {
         data_dir: data_dir.to_owned(),
         nodes,
