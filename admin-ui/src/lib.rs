@@ -28,6 +28,8 @@
 //! | `GET /bookings`, `POST /bookings` | signed in | my bookings, notifications, calendar feed; book (answer page) |
 //! | `POST /bookings/{booking_id}/cancel` | signed in | cancel one of my bookings |
 //! | `GET /manage/bookings`, `POST /manage/bookings/{home}/{booking_id}` | instrument managers, institution admins | decide on this institution's bookings |
+//! | `GET, POST /manage/instruments/{local_id}/rules` | instrument managers, institution admins | an instrument's booking rules: notice, lengths, approval by user category, blackouts |
+//! | `GET, POST /manage/trainings` | instrument managers, institution admins | training certifications recorded here; record one |
 //! | `GET /feeds/{token}.ics` | holder of the token | the user's bookings as `text/calendar` |
 //! | `GET /feeds/instruments/{local_id}.ics` | anyone | an instrument's bookings as `text/calendar` |
 //! | `GET, POST /api/v1/bookings` | signed in | my bookings; book ([`BookingForm`](backend::BookingForm) → [`BookingOutcome`](backend::BookingOutcome)) |
@@ -53,8 +55,9 @@
 //! - `security.rs` — security headers, same-origin check.
 //! - `validate.rs` — field checks of registrations and new accounts.
 //! - `booking_input.rs` — the booking form as typed and its checks.
+//! - `rules_input.rs` — an instrument's booking rules form as typed and its checks.
 //! - `actions.rs` — account actions shared by the API and the pages.
-//! - `time.rs` — times shown in Asia/Shanghai.
+//! - `time.rs` — times shown in, and read from forms as, Asia/Shanghai.
 //! - `render.rs` — the one `IntoResponse` wrapper for templates.
 //! - `api/` — the `/api/v1` JSON routes and their error mapping.
 //! - `pages/` — the server-rendered pages, one file per page.
@@ -71,6 +74,7 @@ mod i18n;
 pub mod instrument_input;
 mod pages;
 mod render;
+mod rules_input;
 mod search_query;
 mod security;
 mod time;

@@ -1,6 +1,6 @@
 //! Times as people in Liaoning read them: Asia/Shanghai, minutes, with the zone named.
 
-use chrono::{DateTime, NaiveDateTime, TimeZone};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone};
 use chrono_tz::Asia::Shanghai;
 
 use crate::i18n::Lang;
@@ -37,6 +37,24 @@ pub(crate) fn parse_local_input(value: &str) -> Option<i64> {
     // Shanghai has no daylight saving time, so every local time maps to one instant.
     Shanghai
         .from_local_datetime(&naive)
+        .single()
+        .map(|t| t.timestamp())
+}
+
+/// `2026-11-27`, the day of Unix seconds in Asia/Shanghai — for a `date` input or a table
+/// of dates; empty for a time out of range.
+pub(crate) fn date_input(unix_secs: i64) -> String {
+    DateTime::from_timestamp(unix_secs, 0)
+        .map(|utc| utc.with_timezone(&Shanghai).format("%Y-%m-%d").to_string())
+        .unwrap_or_default()
+}
+
+/// Unix seconds of the first moment (00:00) of a `date` input's day in Asia/Shanghai;
+/// `None` if it is not a date written `YYYY-MM-DD`.
+pub(crate) fn parse_date_input(value: &str) -> Option<i64> {
+    let day = NaiveDate::parse_from_str(value, "%Y-%m-%d").ok()?;
+    Shanghai
+        .from_local_datetime(&day.and_hms_opt(0, 0, 0)?)
         .single()
         .map(|t| t.timestamp())
 }
@@ -90,6 +108,17 @@ mod tests {
         );
         assert_eq!(parse_local_input("2026-11-27 09:05"), None);
         assert_eq!(parse_local_input("2026-02-30T09:00"), None);
+    }
+
+    #[test]
+    fn date_inputs_are_beijing_days() {
+        // 2026-11-26 16:00 UTC is already the 27th in Beijing.
+        assert_eq!(date_input(1_795_708_800), "2026-11-27");
+        assert_eq!(parse_date_input("2026-11-27"), Some(1_795_708_800));
+        assert_eq!(date_input(1_795_708_800 - 1), "2026-11-26");
+        assert_eq!(parse_date_input("2026-11-27T00:00"), None);
+        assert_eq!(parse_date_input("2026-02-30"), None);
+        assert_eq!(parse_date_input(""), None);
     }
 
     #[test]

@@ -23,7 +23,9 @@ mod overview;
 mod own;
 mod register;
 mod reviews;
+mod rules;
 mod status;
+mod trainings;
 
 use std::convert::Infallible;
 
@@ -75,6 +77,14 @@ pub(crate) fn routes<B: Backend>() -> Router<AppState<B>> {
         .route(
             "/manage/bookings/{home}/{booking_id}",
             post(manage::decide::<B>),
+        )
+        .route(
+            "/manage/instruments/{local_id}/rules",
+            get(rules::page::<B>).post(rules::save::<B>),
+        )
+        .route(
+            "/manage/trainings",
+            get(trainings::page::<B>).post(trainings::record::<B>),
         )
         .route("/feeds/{file}", get(feeds::user::<B>))
         .route("/feeds/instruments/{file}", get(feeds::instrument::<B>))

@@ -30,6 +30,8 @@ struct Row {
     href: String,
     edit_href: String,
     delete_href: String,
+    /// The booking rules page, for users who manage bookings.
+    rules_href: Option<String>,
     local_id: String,
     name: String,
     category: String,
@@ -68,6 +70,8 @@ pub(super) async fn list<B: Backend>(
 ) -> Result<Response, Refusal> {
     let session = ctx.with_role(AccountRole::InstitutionAdmin)?;
     let c = ctx.t.cat;
+    let layout = ctx.layout("own");
+    let manages_bookings = layout.user.as_ref().is_some_and(|u| u.manages_bookings);
     let rows: Vec<Row> = state
         .backend
         .own_instruments()
@@ -80,6 +84,7 @@ pub(super) async fn list<B: Backend>(
                 href: format!("/instruments/{}", s.id),
                 edit_href: format!("/admin/instruments/{path}/edit"),
                 delete_href: format!("/admin/instruments/{path}/delete"),
+                rules_href: manages_bookings.then(|| format!("/manage/instruments/{path}/rules")),
                 local_id: s.local_id.clone(),
                 name: pick(ctx.lang, &s.name_zh, &s.name_en),
                 category: pick(ctx.lang, &s.category_name_zh, &s.category_name_en),
@@ -102,7 +107,7 @@ pub(super) async fn list<B: Backend>(
         _ => None,
     };
     let page = ListPage {
-        layout: ctx.layout("own"),
+        layout,
         t: ctx.t,
         csrf: session.csrf_token.clone(),
         notice,

@@ -1,5 +1,6 @@
 //! UI strings of booking — the form on an instrument page, the answer, "my bookings", the
-//! managers' page and the calendar feed — one struct per language (`zh.rs`, `en.rs`).
+//! managers' pages (approvals, booking rules, training certifications) and the calendar
+//! feed — one struct per language (`zh.rs`, `en.rs`).
 
 mod en;
 mod zh;
@@ -109,11 +110,60 @@ pub(crate) struct BookingStrings {
     pub cancel_by_owner: &'static str,
     pub decided: &'static str,
 
+    // An instrument's booking rules.
+    pub rules_title: &'static str,
+    pub rules_intro: &'static str,
+    /// The link to the rules page beside an instrument.
+    pub rules_link: &'static str,
+    pub rules_limits: &'static str,
+    pub f_min_lead: &'static str,
+    pub f_max_duration: &'static str,
+    pub f_granularity: &'static str,
+    pub granularity_hint: &'static str,
+    pub f_cancel_deadline: &'static str,
+    pub f_hold_hours: &'static str,
+    pub rules_approval: &'static str,
+    pub approval_hint: &'static str,
+    pub rules_blackouts: &'static str,
+    pub blackouts_empty: &'static str,
+    pub f_kind: &'static str,
+    pub kind_maintenance: &'static str,
+    pub kind_holiday: &'static str,
+    pub remove: &'static str,
+    pub blackout_add: &'static str,
+    pub blackout_add_hint: &'static str,
+    pub f_end: &'static str,
+    pub rules_save: &'static str,
+    pub rules_saved: &'static str,
+
+    // Training certifications.
+    pub trainings_title: &'static str,
+    pub trainings_intro: &'static str,
+    pub trainings_empty: &'static str,
+    pub f_user_home: &'static str,
+    pub home_hint: &'static str,
+    pub f_user_id: &'static str,
+    pub user_id_hint: &'static str,
+    pub f_trained_on: &'static str,
+    pub f_valid_until: &'static str,
+    pub valid_until_hint: &'static str,
+    pub f_recorded_by: &'static str,
+    pub training_add: &'static str,
+    pub training_submit: &'static str,
+    pub training_recorded: &'static str,
+
     // Problems.
     pub err_start: &'static str,
     pub err_minutes: &'static str,
     pub err_note_required: &'static str,
     pub err_too_late: &'static str,
+    pub err_whole_number: &'static str,
+    pub err_granularity: &'static str,
+    pub err_max_duration: &'static str,
+    pub err_blackout_time: &'static str,
+    pub err_blackout_order: &'static str,
+    pub err_home: &'static str,
+    pub err_valid_until: &'static str,
 }
 
 impl BookingStrings {
@@ -140,6 +190,15 @@ impl BookingStrings {
             ManagerDecision::Start => self.start,
             ManagerDecision::NoShow => self.no_show,
             ManagerDecision::Complete => self.complete,
+        }
+    }
+
+    /// The name of a blackout's kind (`maintenance`, `holiday`); an unknown kind as is.
+    pub(crate) fn blackout_kind<'a>(&self, kind: &'a str) -> &'a str {
+        match kind {
+            "maintenance" => self.kind_maintenance,
+            "holiday" => self.kind_holiday,
+            other => other,
         }
     }
 
