@@ -32,7 +32,13 @@ async fn the_demo_starts_with_bookings_across_institutions_some_awaiting_approva
             if members.iter().all(|n| answered(n) == 6) {
                 return;
             }
-            futures::future::select_all(changes.iter_mut().map(|c| Box::pin(c.changed()))).await;
+            let (changed, _, _) =
+                futures::future::select_all(changes.iter_mut().map(|c| Box::pin(c.changed())))
+                    .await;
+            if changed.is_err() {
+                // A member stopped: the counts below say how far it got.
+                return;
+            }
         }
     })
     .await;
