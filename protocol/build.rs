@@ -9,6 +9,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "proto/alliance/v1/rpc.proto",
         "proto/alliance/v1/catalogue.proto",
         "proto/alliance/v1/booking.proto",
+        "proto/alliance/v1/transparency.proto",
     ];
     for file in &files {
         println!("cargo:rerun-if-changed={file}");

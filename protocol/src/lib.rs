@@ -37,6 +37,7 @@ pub mod review;
 pub mod roster;
 pub mod rpc;
 pub mod time;
+pub mod transparency;
 
 mod proto {
     #![allow(clippy::all, missing_debug_implementations)]
