@@ -113,20 +113,20 @@ pub fn is_valid_booking_id(id: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-fn booking_id(value: String) -> Result<String, RecordError> {
+pub(crate) fn booking_id(value: String) -> Result<String, RecordError> {
     if !is_valid_booking_id(&value) {
         return Err(field("booking_id", "1 to 64 of A-Z a-z 0-9 - _"));
     }
     Ok(value)
 }
 
-fn institution(name: &'static str, value: &str) -> Result<InstitutionId, RecordError> {
+pub(crate) fn institution(name: &'static str, value: &str) -> Result<InstitutionId, RecordError> {
     value
         .parse()
         .map_err(|e: crate::ids::IdError| field(name, e.to_string()))
 }
 
-fn tier_to_proto(tier: UserTier) -> proto::UserTier {
+pub(crate) fn tier_to_proto(tier: UserTier) -> proto::UserTier {
     match tier {
         UserTier::OwnInstitution => proto::UserTier::OwnInstitution,
         UserTier::AllianceMember => proto::UserTier::AllianceMember,
@@ -135,7 +135,7 @@ fn tier_to_proto(tier: UserTier) -> proto::UserTier {
     }
 }
 
-fn tier_from_proto(value: i32) -> Result<UserTier, RecordError> {
+pub(crate) fn tier_from_proto(value: i32) -> Result<UserTier, RecordError> {
     match known(
         "tier",
         proto::UserTier::try_from(value),

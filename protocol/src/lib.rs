@@ -32,6 +32,7 @@ pub mod keys;
 pub mod limits;
 pub mod money;
 pub mod quote;
+pub mod receipt;
 pub mod record;
 pub mod review;
 pub mod roster;

@@ -52,7 +52,7 @@ pub(crate) fn field(field: &'static str, message: impl Into<String>) -> RecordEr
 }
 
 /// A price split into its three components, in fen (0.01 RMB).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct FeeComponents {
     pub materials_fen: i64,
     pub operating_fen: i64,
