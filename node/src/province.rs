@@ -4,6 +4,8 @@
 //! Every change produces a new roster version, persisted with the authority's state before
 //! it is handed to the network, so a restart never reuses a serial or a roster version.
 
+pub mod receipt_log;
+
 use std::collections::BTreeSet;
 
 use alliance_protocol::{
@@ -57,6 +59,9 @@ pub struct IssuedCertificate {
     pub node_public_key: PublicKey,
     pub not_after: UnixTime,
     pub revoked: bool,
+    /// When it was revoked (absent in records from before revocation times were kept).
+    #[serde(default)]
+    pub revoked_at: Option<UnixTime>,
     /// The signed certificate, hex-encoded.
     pub signed: String,
 }
@@ -181,6 +186,7 @@ impl ProvinceAuthority {
             node_public_key: cert.node_public_key,
             not_after: cert.not_after,
             revoked: false,
+            revoked_at: None,
             signed: hex::encode(signed.encode()),
         };
         state.next_serial += 1;
@@ -210,6 +216,7 @@ impl ProvinceAuthority {
             return Err(ProvinceError::AlreadyRevoked(serial));
         }
         record.revoked = true;
+        record.revoked_at = Some(UnixTime::now());
         let record = record.clone();
         state.roster_version += 1;
         let roster = self.signed_roster(state.roster_version, &issued)?;

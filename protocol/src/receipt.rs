@@ -218,6 +218,11 @@ impl ReceiptConfirmation {
         SignedEnvelope::seal(home, Domain::RECEIPT_CONFIRMATION, raw.encode_to_vec()).encode()
     }
 
+    /// The key a confirmation claims to be signed with, read before anything is checked.
+    pub fn claimed_signer(bytes: &[u8]) -> Result<PublicKey, ReceiptError> {
+        Ok(SignedEnvelope::decode(bytes)?.signer()?)
+    }
+
     /// Reads a confirmation signed by `home`.
     pub fn open(bytes: &[u8], home: &PublicKey) -> Result<ReceiptConfirmation, ReceiptError> {
         let envelope = SignedEnvelope::decode(bytes)?;

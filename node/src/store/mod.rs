@@ -104,6 +104,10 @@ spaces! {
     Inbox => "inbox",
     /// Private calendar feed tokens: `user:<name>` → token and `token:<token>` → name.
     FeedTokens => "feed_tokens",
+    /// The province's receipt log: submissions by index (u64 BE), in log order.
+    LogEntries => "log_entries",
+    /// The same by receipt, keyed `owner \0 receipt id`, valued `index (u64 BE) ‖ SHA-256`.
+    LogIndex => "log_index",
     /// Scratch space for benchmarks and tests.
     Bench => "bench",
 }

@@ -1,0 +1,328 @@
+//! The province's receipt log (R5, R14): every usage receipt a member submits is checked,
+//! appended once to the transparency log, made durable, and answered with a signed tree
+//! head and a proof of inclusion the member can verify.
+//!
+//! Checks, in order: the submission reads; the receipt is signed by the node of the
+//! institution it names, which was a member when the use began and is still one or was
+//! revoked only after the use ended; that institution owns the instrument; a
+//! confirmation, if any, is signed by the user's home institution's node, a member when
+//! it confirmed, and confirms these very receipt bytes. A receipt id already in the log
+//! answers with its place if the bytes are the same (a replay or a retry) and is refused
+//! otherwise: what is logged is never replaced.
+//!
+//! Entries are stored by index (`Space::LogEntries`) and by receipt (`Space::LogIndex`)
+//! in one fsynced batch before the tree grows; the tree is rebuilt from the entries at
+//! start.
+
+use std::sync::Arc;
+
+use alliance_protocol::{
+    InstitutionId, PublicKey, SecretKey, UnixTime,
+    receipt::{ReceiptConfirmation, ReceiptError, ReceiptSubmission, UsageReceipt},
+    transparency::{MerkleLog, TreeHead, entry_hash},
+};
+
+use crate::store::{Batch, Space, Store, StoreError};
+
+/// Who was a member when: the province's record of the certificates it issued.
+pub trait MemberHistory: Send + Sync {
+    /// The institution whose node held `key` as a member at `at`, if any.
+    fn institution_at(&self, key: &PublicKey, at: UnixTime) -> Option<InstitutionId>;
+}
+
+/// Which institution owns which instrument: the province's copy of the catalogue.
+pub trait InstrumentOwners: Send + Sync {
+    fn owns(&self, institution: &InstitutionId, local_id: &str) -> bool;
+}
+
+/// Why a submission was not logged. The codes are stable; members show the message.
+#[derive(Debug, thiserror::Error)]
+pub enum Refusal {
+    #[error("unreadable submission: {0}")]
+    Unreadable(ReceiptError),
+    #[error("the receipt is not signed by a member's node")]
+    NotAMember,
+    #[error("{signer} signed a receipt of {named}")]
+    NotTheOwner {
+        signer: InstitutionId,
+        named: InstitutionId,
+    },
+    #[error("{institution} was not a member for the whole use")]
+    NotAMemberDuringUse { institution: InstitutionId },
+    #[error("{institution} has no instrument {local_id}")]
+    UnknownInstrument {
+        institution: InstitutionId,
+        local_id: String,
+    },
+    #[error("the confirmation is not signed by {home}, a member when it confirmed")]
+    BadConfirmation { home: InstitutionId },
+    #[error("the receipt or its confirmation does not verify: {0}")]
+    Forged(ReceiptError),
+    #[error("receipt {receipt_id} of {institution} is already logged with other contents")]
+    Conflicting {
+        institution: InstitutionId,
+        receipt_id: String,
+    },
+}
+
+impl Refusal {
+    /// A stable code for the refusal.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Refusal::Unreadable(_) => "unreadable",
+            Refusal::NotAMember => "not_a_member",
+            Refusal::NotTheOwner { .. } => "not_the_owner",
+            Refusal::NotAMemberDuringUse { .. } => "not_a_member_during_use",
+            Refusal::UnknownInstrument { .. } => "unknown_instrument",
+            Refusal::BadConfirmation { .. } => "bad_confirmation",
+            Refusal::Forged(_) => "forged",
+            Refusal::Conflicting { .. } => "conflicting",
+        }
+    }
+}
+
+/// A logged submission: where it is, and the proof of it against a signed tree head.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Included {
+    pub index: u64,
+    /// The tree head the proof is against, signed by the province.
+    pub head: Vec<u8>,
+    pub proof: Vec<u8>,
+    /// Whether it was already in the log (a replay or a retry).
+    pub already: bool,
+}
+
+struct Inner {
+    store: Store,
+    key: SecretKey,
+    tree: tokio::sync::Mutex<MerkleLog>,
+}
+
+/// The receipt log. Cheap to clone.
+#[derive(Clone)]
+pub struct ReceiptLog {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for ReceiptLog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReceiptLog").finish_non_exhaustive()
+    }
+}
+
+fn index_key(owner: &InstitutionId, receipt_id: &str) -> Vec<u8> {
+    format!("{owner}\0{receipt_id}").into_bytes()
+}
+
+fn corrupt(what: &str) -> StoreError {
+    StoreError::Engine(format!("receipt log holds a malformed {what}"))
+}
+
+impl ReceiptLog {
+    /// Opens the log in `store`, rebuilding the tree from its entries; tree heads are
+    /// signed with `key` (the province's).
+    pub fn open(store: Store, key: SecretKey) -> Result<ReceiptLog, StoreError> {
+        let mut tree = MerkleLog::new();
+        for (index, entry) in store.scan_prefix(Space::LogEntries, b"")? {
+            let index = <[u8; 8]>::try_from(index.as_slice())
+                .map(u64::from_be_bytes)
+                .map_err(|_| corrupt("index"))?;
+            if index != tree.len() {
+                return Err(corrupt("sequence of entries"));
+            }
+            tree.push(&entry);
+        }
+        Ok(ReceiptLog {
+            inner: Arc::new(Inner {
+                store,
+                key,
+                tree: tokio::sync::Mutex::new(tree),
+            }),
+        })
+    }
+
+    /// The log's current tree head, signed.
+    pub async fn head(&self) -> Vec<u8> {
+        let tree = self.inner.tree.lock().await;
+        tree.head(UnixTime::now()).seal(&self.inner.key)
+    }
+
+    /// The entry at `index`.
+    pub fn entry(&self, index: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        self.inner
+            .store
+            .get(Space::LogEntries, &index.to_be_bytes())
+    }
+
+    /// The proof that the log now extends its first `old_size` entries, with the signed
+    /// tree head it is against; `None` if the log has fewer.
+    pub async fn consistency(&self, old_size: u64) -> Option<(Vec<u8>, Vec<u8>)> {
+        let tree = self.inner.tree.lock().await;
+        let proof = tree.prove_consistency(old_size)?;
+        Some((tree.head(UnixTime::now()).seal(&self.inner.key), proof))
+    }
+
+    /// Checks and logs submissions, in order; one answer each. The accepted ones are
+    /// durable (one fsync for all of them) before any answer is given.
+    pub async fn submit(
+        &self,
+        submissions: &[Vec<u8>],
+        members: &dyn MemberHistory,
+        owners: &dyn InstrumentOwners,
+    ) -> Result<Vec<Result<Included, Refusal>>, StoreError> {
+        // Signatures and membership are checked before the log is locked.
+        let checked: Vec<Result<(InstitutionId, String), Refusal>> = submissions
+            .iter()
+            .map(|bytes| check(bytes, members, owners))
+            .collect();
+        let mut tree = self.inner.tree.lock().await;
+        let store = &self.inner.store;
+        let mut batch = Batch::new();
+        let mut placed: Vec<Result<(u64, bool), Refusal>> = Vec::with_capacity(checked.len());
+        // Receipts of this call, by index key, for duplicates within one call.
+        let mut this_call: std::collections::HashMap<Vec<u8>, (u64, [u8; 32])> =
+            std::collections::HashMap::new();
+        let mut appended = Vec::new();
+        for (bytes, checked) in submissions.iter().zip(checked) {
+            let (owner, receipt_id) = match checked {
+                Ok(ids) => ids,
+                Err(refusal) => {
+                    placed.push(Err(refusal));
+                    continue;
+                }
+            };
+            let key = index_key(&owner, &receipt_id);
+            let hash = entry_hash(bytes);
+            let known = match this_call.get(&key) {
+                Some(found) => Some(*found),
+                None => store
+                    .get(Space::LogIndex, &key)?
+                    .map(|value| read_index(&value))
+                    .transpose()?,
+            };
+            match known {
+                Some((index, logged)) if logged == hash => placed.push(Ok((index, true))),
+                Some(_) => placed.push(Err(Refusal::Conflicting {
+                    institution: owner,
+                    receipt_id,
+                })),
+                None => {
+                    let index = tree.len() + appended.len() as u64;
+                    batch.put(
+                        Space::LogEntries,
+                        index.to_be_bytes().to_vec(),
+                        bytes.clone(),
+                    );
+                    let mut value = index.to_be_bytes().to_vec();
+                    value.extend_from_slice(&hash);
+                    batch.put(Space::LogIndex, key.clone(), value);
+                    this_call.insert(key, (index, hash));
+                    appended.push(hash);
+                    placed.push(Ok((index, false)));
+                }
+            }
+        }
+        store.commit(batch).await?;
+        for hash in appended {
+            tree.push_hash(hash);
+        }
+        let head = tree.head(UnixTime::now()).seal(&self.inner.key);
+        Ok(placed
+            .into_iter()
+            .map(|placed| {
+                let (index, already) = placed?;
+                Ok(Included {
+                    index,
+                    head: head.clone(),
+                    proof: tree.prove_inclusion(index).unwrap_or_default(),
+                    already,
+                })
+            })
+            .collect())
+    }
+
+    /// Entries in the log.
+    pub async fn len(&self) -> u64 {
+        self.inner.tree.lock().await.len()
+    }
+
+    pub async fn is_empty(&self) -> bool {
+        self.len().await == 0
+    }
+
+    /// The province's public key, against which members check tree heads.
+    pub fn public_key(&self) -> PublicKey {
+        self.inner.key.public()
+    }
+
+    /// The current tree head, unsigned (for the province's own pages).
+    pub async fn tree_head(&self) -> TreeHead {
+        self.inner.tree.lock().await.head(UnixTime::now())
+    }
+}
+
+fn read_index(value: &[u8]) -> Result<(u64, [u8; 32]), StoreError> {
+    let index = value
+        .get(..8)
+        .and_then(|b| <[u8; 8]>::try_from(b).ok())
+        .map(u64::from_be_bytes)
+        .ok_or_else(|| corrupt("receipt index"))?;
+    let hash = value
+        .get(8..)
+        .and_then(|b| <[u8; 32]>::try_from(b).ok())
+        .ok_or_else(|| corrupt("receipt hash"))?;
+    Ok((index, hash))
+}
+
+/// Everything but duplicates: returns the receipt's owner and id.
+fn check(
+    bytes: &[u8],
+    members: &dyn MemberHistory,
+    owners: &dyn InstrumentOwners,
+) -> Result<(InstitutionId, String), Refusal> {
+    let submission = ReceiptSubmission::decode(bytes).map_err(Refusal::Unreadable)?;
+    let signer = UsageReceipt::claimed_signer(&submission.receipt).map_err(Refusal::Unreadable)?;
+    let receipt = UsageReceipt::open(&submission.receipt, &signer).map_err(Refusal::Forged)?;
+    let Some(signer_institution) = members.institution_at(&signer, receipt.start) else {
+        return Err(Refusal::NotAMember);
+    };
+    if signer_institution != receipt.institution_id {
+        return Err(Refusal::NotTheOwner {
+            signer: signer_institution,
+            named: receipt.institution_id,
+        });
+    }
+    // A member for the whole use: at its end too (a revocation during the use counts).
+    if members.institution_at(&signer, receipt.end).as_ref() != Some(&receipt.institution_id) {
+        return Err(Refusal::NotAMemberDuringUse {
+            institution: receipt.institution_id,
+        });
+    }
+    if !owners.owns(&receipt.institution_id, &receipt.local_id) {
+        return Err(Refusal::UnknownInstrument {
+            institution: receipt.institution_id,
+            local_id: receipt.local_id,
+        });
+    }
+    if let Some(confirmation) = &submission.confirmation {
+        let home_key =
+            ReceiptConfirmation::claimed_signer(confirmation).map_err(Refusal::Unreadable)?;
+        let confirmed =
+            ReceiptConfirmation::open(confirmation, &home_key).map_err(Refusal::Forged)?;
+        let home = &receipt.home_institution;
+        if members
+            .institution_at(&home_key, confirmed.confirmed_at)
+            .as_ref()
+            != Some(home)
+        {
+            return Err(Refusal::BadConfirmation { home: home.clone() });
+        }
+        confirmed
+            .check_confirms(&submission.receipt, &receipt)
+            .map_err(Refusal::Forged)?;
+    }
+    Ok((receipt.institution_id, receipt.receipt_id))
+}
+
+#[cfg(test)]
+mod tests;
