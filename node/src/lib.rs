@@ -18,6 +18,7 @@
 pub mod accounts;
 pub mod booking;
 pub mod catalogue;
+pub mod compliance;
 pub mod config;
 pub mod control;
 pub mod demo;
