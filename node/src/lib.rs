@@ -22,6 +22,7 @@ pub mod compliance;
 pub mod config;
 pub mod control;
 pub mod demo;
+pub mod evaluation;
 pub mod identity;
 pub mod init;
 pub mod keyfile;

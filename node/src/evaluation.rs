@@ -1,0 +1,11 @@
+//! Evaluation (R5, R14): what the province measures of every instrument and institution
+//! over a period, from the receipts in its log and what members report, and the scores
+//! and grades that follow from `configs/evaluation.toml`.
+//!
+//! - [`config`]: the indicator tree, rated hours and grade thresholds.
+//! - [`metrics`]: the measured figures of an instrument or an institution.
+//! - [`scoring`]: scores per indicator and group, the total and the grade.
+
+pub mod config;
+pub mod metrics;
+pub mod scoring;

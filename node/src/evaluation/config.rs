@@ -1,0 +1,165 @@
+//! The evaluation's configuration (`configs/evaluation.toml`): checked when read, so a
+//! misweighted tree or an unknown metric is an error at start, not a wrong grade later.
+
+use serde::Deserialize;
+
+/// A metric an indicator scores.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Metric {
+    Utilisation,
+    SharingRate,
+    AverageRating,
+    ResponseHours,
+    RejectionRate,
+    InstitutionsServed,
+    UsersServed,
+    Publications,
+    MonitoringUptime,
+    ReportingOnTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RatedHours {
+    pub general: f64,
+    pub special: f64,
+    /// Classification codes, by prefix, of special instruments.
+    #[serde(default)]
+    pub special_classifications: Vec<String>,
+}
+
+impl RatedHours {
+    /// Rated hours a year of an instrument of this classification.
+    pub fn of(&self, classification_code: &str) -> f64 {
+        let special = self
+            .special_classifications
+            .iter()
+            .any(|prefix| !prefix.is_empty() && classification_code.starts_with(prefix.as_str()));
+        if special { self.special } else { self.general }
+    }
+}
+
+/// The lowest score of each grade.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Grades {
+    pub excellent: f64,
+    pub good: f64,
+    pub pass: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Indicator {
+    pub metric: Metric,
+    pub weight: f64,
+    pub zero_at: f64,
+    pub full_at: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Group {
+    pub name_zh: String,
+    pub name_en: String,
+    #[serde(rename = "indicator")]
+    pub indicators: Vec<Indicator>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EvaluationConfig {
+    pub rated_hours: RatedHours,
+    pub grades: Grades,
+    #[serde(rename = "group")]
+    pub groups: Vec<Group>,
+}
+
+/// What is wrong with an evaluation config.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("evaluation config: {0}")]
+    Toml(#[from] toml::de::Error),
+    #[error("evaluation config: the weights add up to {0}, not 100")]
+    Weights(f64),
+    #[error("evaluation config: indicator {0:?} has zero_at equal to full_at")]
+    FlatIndicator(Metric),
+    #[error("evaluation config: grades must be excellent > good > pass")]
+    Grades,
+    #[error("evaluation config: rated hours must be positive")]
+    RatedHours,
+}
+
+/// The config shipped in the repository, built in: a node needs no file to evaluate.
+pub const DEFAULT: &str = include_str!("../../../configs/evaluation.toml");
+
+impl EvaluationConfig {
+    pub fn parse(text: &str) -> Result<EvaluationConfig, ConfigError> {
+        let config: EvaluationConfig = toml::from_str(text)?;
+        let total: f64 = config
+            .groups
+            .iter()
+            .flat_map(|g| &g.indicators)
+            .map(|i| i.weight)
+            .sum();
+        if (total - 100.0).abs() > 1e-9 {
+            return Err(ConfigError::Weights(total));
+        }
+        if let Some(flat) = config
+            .groups
+            .iter()
+            .flat_map(|g| &g.indicators)
+            .find(|i| i.zero_at == i.full_at || i.weight < 0.0)
+        {
+            return Err(ConfigError::FlatIndicator(flat.metric));
+        }
+        let g = &config.grades;
+        if !(g.excellent > g.good && g.good > g.pass) {
+            return Err(ConfigError::Grades);
+        }
+        if !(config.rated_hours.general > 0.0 && config.rated_hours.special > 0.0) {
+            return Err(ConfigError::RatedHours);
+        }
+        Ok(config)
+    }
+
+    /// The built-in config.
+    pub fn builtin() -> EvaluationConfig {
+        // Checked by a test; an invalid built-in config is a build defect.
+        #[allow(clippy::expect_used)]
+        EvaluationConfig::parse(DEFAULT).expect("the built-in evaluation config is valid")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn the_shipped_config_reads_and_its_weights_add_up() {
+        let config = EvaluationConfig::parse(DEFAULT).unwrap();
+        assert_eq!(config.groups.len(), 3);
+        assert_eq!(config.groups[1].name_zh, "运行使用");
+        assert_eq!(config.rated_hours.of("160301"), 800.0);
+        assert_eq!(config.rated_hours.of("020101"), 1400.0);
+    }
+
+    #[test]
+    fn misweighted_or_unknown_indicators_are_refused() {
+        let heavier = DEFAULT.replace("weight = 30", "weight = 31");
+        assert!(matches!(
+            EvaluationConfig::parse(&heavier),
+            Err(ConfigError::Weights(w)) if (w - 101.0).abs() < 1e-9
+        ));
+        let unknown = DEFAULT.replace("metric = \"utilisation\"", "metric = \"happiness\"");
+        assert!(EvaluationConfig::parse(&unknown).is_err());
+        let grades = DEFAULT.replace("good = 75", "good = 95");
+        assert!(matches!(
+            EvaluationConfig::parse(&grades),
+            Err(ConfigError::Grades)
+        ));
+    }
+}
