@@ -3,6 +3,8 @@
 
 use serde::Deserialize;
 
+use super::scoring::Grade;
+
 /// A metric an indicator scores.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -67,6 +69,21 @@ pub struct Group {
     pub indicators: Vec<Indicator>,
 }
 
+/// Who may receive post-hoc subsidies (R15).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubsidyRule {
+    pub min_grade: Grade,
+}
+
+/// When an institution is named for sanctions (R16), besides a poor grade and late
+/// reporting.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SanctionRule {
+    pub min_utilisation: f64,
+}
+
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EvaluationConfig {
@@ -74,6 +91,8 @@ pub struct EvaluationConfig {
     pub grades: Grades,
     #[serde(rename = "group")]
     pub groups: Vec<Group>,
+    pub subsidy: SubsidyRule,
+    pub sanctions: SanctionRule,
 }
 
 /// What is wrong with an evaluation config.
