@@ -30,6 +30,7 @@ pub mod membership;
 pub mod net;
 pub mod node;
 pub mod province;
+pub mod receipts;
 pub mod store;
 pub mod web;
 

@@ -108,6 +108,9 @@ spaces! {
     LogEntries => "log_entries",
     /// The same by receipt, keyed `owner \0 receipt id`, valued `index (u64 BE) ‖ SHA-256`.
     LogIndex => "log_index",
+    /// A member's view of the province's log: the latest tree head it verified, and the
+    /// evidence if the province ever showed two inconsistent histories (JSON).
+    LogWatch => "log_watch",
     /// Scratch space for benchmarks and tests.
     Bench => "bench",
 }

@@ -1,0 +1,221 @@
+//! Watching the province's log: each signed tree head must be consistent with the
+//! latest one this node has verified (RFC 9162 consistency proof). A province that shows
+//! two histories that cannot both be true — the same size with another root, or a proof
+//! that does not hold — has signed both heads; the node keeps them as evidence, logs an
+//! error and reports the alarm (status API, UI banner) until an operator clears it.
+
+use alliance_protocol::{
+    PublicKey, UnixTime,
+    transparency::{LogError, TreeHead, verify_consistency},
+};
+use serde::{Deserialize, Serialize};
+
+use crate::store::{Batch, Space, Store, StoreError};
+
+const LATEST: &[u8] = b"latest";
+const ALARM: &[u8] = b"alarm";
+
+/// Two signed heads of the province that cannot both be true.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Alarm {
+    /// The head this node had verified, and its signed bytes (hex).
+    pub seen: TreeHead,
+    pub seen_signed: String,
+    /// The head that contradicts it.
+    pub shown: TreeHead,
+    pub shown_signed: String,
+    pub detected_at: UnixTime,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Latest {
+    head: TreeHead,
+    signed: String,
+}
+
+/// What a tree head did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Observed {
+    /// Larger than the latest, and consistent with it: now the latest.
+    Advanced(TreeHead),
+    /// Consistent, but not larger: nothing changes.
+    Known,
+    /// Inconsistent with the latest: the alarm is raised.
+    Alarm(Box<Alarm>),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum WatchError {
+    /// Not signed by the province: says nothing about the province's log.
+    #[error("not a tree head of the province: {0}")]
+    BadHead(LogError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The watch. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct LogWatch {
+    store: Store,
+    province: PublicKey,
+}
+
+impl LogWatch {
+    /// Watches heads signed by `province`, remembering them in `store`.
+    pub fn new(store: Store, province: PublicKey) -> Self {
+        LogWatch { store, province }
+    }
+
+    /// The latest head verified.
+    pub fn latest(&self) -> Result<Option<TreeHead>, StoreError> {
+        Ok(self
+            .store
+            .get_json::<Latest>(Space::LogWatch, LATEST)?
+            .map(|l| l.head))
+    }
+
+    /// The alarm, if raised.
+    pub fn alarm(&self) -> Result<Option<Alarm>, StoreError> {
+        self.store.get_json(Space::LogWatch, ALARM)
+    }
+
+    /// Checks a signed head the province showed, with its proof of consistency with the
+    /// latest head this node verified (empty for the first head, or one of the same size).
+    /// For a head smaller than the latest, the proof is of it to the latest.
+    pub async fn observe(&self, signed: &[u8], proof: &[u8]) -> Result<Observed, WatchError> {
+        let shown = TreeHead::open(signed, &self.province).map_err(WatchError::BadHead)?;
+        let Some(latest) = self.store.get_json::<Latest>(Space::LogWatch, LATEST)? else {
+            self.keep_latest(shown, signed).await?;
+            return Ok(Observed::Advanced(shown));
+        };
+        let seen = latest.head;
+        let consistent = if shown.size >= seen.size {
+            verify_consistency(&seen, &shown, proof)
+        } else {
+            verify_consistency(&shown, &seen, proof)
+        };
+        match consistent {
+            Ok(()) if shown.size > seen.size => {
+                self.keep_latest(shown, signed).await?;
+                Ok(Observed::Advanced(shown))
+            }
+            Ok(()) => Ok(Observed::Known),
+            Err(_) => {
+                let alarm = Alarm {
+                    seen,
+                    seen_signed: latest.signed,
+                    shown,
+                    shown_signed: hex::encode(signed),
+                    detected_at: UnixTime::now(),
+                };
+                tracing::error!(
+                    seen_size = seen.size,
+                    shown_size = shown.size,
+                    "the province showed a log inconsistent with the one this node verified"
+                );
+                let mut batch = Batch::new();
+                batch.put_json(Space::LogWatch, ALARM.to_vec(), &alarm)?;
+                self.store.commit(batch).await?;
+                Ok(Observed::Alarm(Box::new(alarm)))
+            }
+        }
+    }
+
+    async fn keep_latest(&self, head: TreeHead, signed: &[u8]) -> Result<(), StoreError> {
+        let mut batch = Batch::new();
+        batch.put_json(
+            Space::LogWatch,
+            LATEST.to_vec(),
+            &Latest {
+                head,
+                signed: hex::encode(signed),
+            },
+        )?;
+        self.store.commit(batch).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use alliance_protocol::{SecretKey, transparency::MerkleLog};
+
+    use super::*;
+
+    fn log(entries: &[&str]) -> MerkleLog {
+        let mut log = MerkleLog::new();
+        for e in entries {
+            log.push(e.as_bytes());
+        }
+        log
+    }
+
+    #[tokio::test]
+    async fn an_honest_log_advances_and_a_rewritten_one_raises_a_lasting_alarm() {
+        let dir = tempfile::tempdir().unwrap();
+        let province = SecretKey::generate();
+        let watch = LogWatch::new(Store::open(dir.path()).unwrap(), province.public());
+        let t = UnixTime(1_800_000_000);
+
+        let honest = log(&["a", "b", "c"]);
+        let first = watch
+            .observe(&honest.head(t).seal(&province), &[])
+            .await
+            .unwrap();
+        assert!(matches!(first, Observed::Advanced(h) if h.size == 3));
+
+        let grown = log(&["a", "b", "c", "d", "e"]);
+        let proof = grown.prove_consistency(3).unwrap();
+        let next = watch
+            .observe(&grown.head(t).seal(&province), &proof)
+            .await
+            .unwrap();
+        assert!(matches!(next, Observed::Advanced(h) if h.size == 5));
+        // An older head of the same history is known, not an alarm.
+        let older = watch
+            .observe(&honest.head(t).seal(&province), &proof)
+            .await
+            .unwrap();
+        assert_eq!(older, Observed::Known);
+        // A head signed by someone else is refused and changes nothing.
+        assert!(matches!(
+            watch
+                .observe(&grown.head(t).seal(&SecretKey::generate()), &[])
+                .await,
+            Err(WatchError::BadHead(_))
+        ));
+
+        // The province rewrites entry "b" and shows a longer log.
+        let rewritten = log(&["a", "B", "c", "d", "e", "f"]);
+        let proof = rewritten.prove_consistency(5).unwrap();
+        let alarm = watch
+            .observe(&rewritten.head(t).seal(&province), &proof)
+            .await
+            .unwrap();
+        let Observed::Alarm(alarm) = alarm else {
+            panic!("no alarm: {alarm:?}")
+        };
+        assert_eq!((alarm.seen.size, alarm.shown.size), (5, 6));
+        // The evidence is both signed heads, and it survives a restart.
+        drop(watch);
+        let watch = LogWatch::new(Store::open(dir.path()).unwrap(), province.public());
+        let kept = watch.alarm().unwrap().unwrap();
+        let seen = TreeHead::open(&hex::decode(&kept.seen_signed).unwrap(), &province.public());
+        let shown = TreeHead::open(
+            &hex::decode(&kept.shown_signed).unwrap(),
+            &province.public(),
+        );
+        assert_eq!(seen.unwrap().size, 5);
+        assert_eq!(shown.unwrap().size, 6);
+        assert_eq!(watch.latest().unwrap().unwrap().size, 5);
+
+        // Same size, another root: an alarm too.
+        let forked = log(&["a", "b", "c", "d", "X"]);
+        let same_size = watch
+            .observe(&forked.head(t).seal(&province), &[])
+            .await
+            .unwrap();
+        assert!(matches!(same_size, Observed::Alarm(_)));
+    }
+}
