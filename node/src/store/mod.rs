@@ -108,6 +108,11 @@ spaces! {
     LogEntries => "log_entries",
     /// The same by receipt, keyed `owner \0 receipt id`, valued `index (u64 BE) ‖ SHA-256`.
     LogIndex => "log_index",
+    /// Receipts to submit to the province until a verified proof of inclusion is held,
+    /// keyed `owner \0 receipt id` (JSON).
+    ReceiptOutbox => "receipt_outbox",
+    /// The verified proofs of inclusion of this node's receipts, same keys (JSON).
+    ReceiptProofs => "receipt_proofs",
     /// A member's view of the province's log: the latest tree head it verified, and the
     /// evidence if the province ever showed two inconsistent histories (JSON).
     LogWatch => "log_watch",

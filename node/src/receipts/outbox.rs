@@ -1,0 +1,242 @@
+//! The receipt outbox: every receipt submission this node makes is stored durably first
+//! and kept until the province answers with a tree head and an inclusion proof that
+//! verify for those exact bytes; only then, in one write, does it leave the outbox and
+//! its proof stay. Failed attempts back off exponentially, up to an hour.
+
+use std::time::Duration;
+
+use alliance_protocol::{
+    PublicKey, UnixTime,
+    transparency::{LogError, TreeHead, verify_inclusion},
+};
+use serde::{Deserialize, Serialize};
+
+use crate::store::{Batch, Space, Store, StoreError};
+
+/// First wait after a failed attempt; doubled each time, up to [`MAX_BACKOFF`].
+const FIRST_BACKOFF: Duration = Duration::from_secs(5);
+const MAX_BACKOFF: Duration = Duration::from_secs(3_600);
+
+/// A submission waiting for its proof.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pending {
+    /// The encoded `ReceiptSubmission`, hex.
+    pub submission: String,
+    pub queued_at: UnixTime,
+    pub attempts: u32,
+    pub next_attempt: UnixTime,
+}
+
+/// A verified proof that the province logged a submission.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Proven {
+    pub index: u64,
+    pub head: TreeHead,
+    /// The signed tree head and the proof, hex: anyone can check them again.
+    pub signed_head: String,
+    pub proof: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum OutboxError {
+    #[error("the province's answer does not prove the receipt was logged: {0}")]
+    NotProven(LogError),
+    #[error("no receipt {0} waiting")]
+    Unknown(String),
+    #[error("stored outbox entry is malformed: {0}")]
+    Corrupt(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The outbox. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct ReceiptOutbox {
+    store: Store,
+    province: PublicKey,
+}
+
+/// The outbox key of a receipt.
+pub fn key(owner: &str, receipt_id: &str) -> Vec<u8> {
+    format!("{owner}\0{receipt_id}").into_bytes()
+}
+
+fn backoff(attempts: u32) -> Duration {
+    FIRST_BACKOFF
+        .saturating_mul(1u32 << attempts.min(20))
+        .min(MAX_BACKOFF)
+}
+
+impl ReceiptOutbox {
+    /// The outbox in `store`, checking proofs against heads signed by `province`.
+    pub fn new(store: Store, province: PublicKey) -> Self {
+        ReceiptOutbox { store, province }
+    }
+
+    /// Stores a submission (durably) to be sent; a second enqueue of the same key keeps
+    /// the first.
+    pub async fn enqueue(
+        &self,
+        key: &[u8],
+        submission: &[u8],
+        now: UnixTime,
+    ) -> Result<(), StoreError> {
+        if self.store.get(Space::ReceiptOutbox, key)?.is_some()
+            || self.store.get(Space::ReceiptProofs, key)?.is_some()
+        {
+            return Ok(());
+        }
+        let mut batch = Batch::new();
+        batch.put_json(
+            Space::ReceiptOutbox,
+            key.to_vec(),
+            &Pending {
+                submission: hex::encode(submission),
+                queued_at: now,
+                attempts: 0,
+                next_attempt: now,
+            },
+        )?;
+        self.store.commit(batch).await
+    }
+
+    /// Submissions due at `now`, oldest first: (key, submission bytes).
+    pub fn due(&self, now: UnixTime) -> Result<Vec<(Vec<u8>, Vec<u8>)>, OutboxError> {
+        let mut due = Vec::new();
+        for (key, pending) in self
+            .store
+            .scan_prefix_json::<Pending>(Space::ReceiptOutbox, b"")?
+        {
+            if pending.next_attempt <= now {
+                let bytes = hex::decode(&pending.submission)
+                    .map_err(|e| OutboxError::Corrupt(e.to_string()))?;
+                due.push((pending.queued_at, key, bytes));
+            }
+        }
+        due.sort_by_key(|(queued_at, _, _)| *queued_at);
+        Ok(due.into_iter().map(|(_, k, b)| (k, b)).collect())
+    }
+
+    /// Receipts still waiting for a proof.
+    pub fn waiting(&self) -> Result<usize, StoreError> {
+        Ok(self.store.scan_prefix(Space::ReceiptOutbox, b"")?.len())
+    }
+
+    /// The proof held for a receipt, if any.
+    pub fn proof(&self, key: &[u8]) -> Result<Option<Proven>, StoreError> {
+        self.store.get_json(Space::ReceiptProofs, key)
+    }
+
+    /// The province's answer for a submission: kept, and the receipt released, only if
+    /// the signed head and inclusion proof verify for the submission's exact bytes.
+    pub async fn included(
+        &self,
+        key: &[u8],
+        index: u64,
+        signed_head: &[u8],
+        proof: &[u8],
+    ) -> Result<Proven, OutboxError> {
+        let pending: Pending = self
+            .store
+            .get_json(Space::ReceiptOutbox, key)?
+            .ok_or_else(|| OutboxError::Unknown(String::from_utf8_lossy(key).into_owned()))?;
+        let submission =
+            hex::decode(&pending.submission).map_err(|e| OutboxError::Corrupt(e.to_string()))?;
+        let head = TreeHead::open(signed_head, &self.province).map_err(OutboxError::NotProven)?;
+        verify_inclusion(&head, &submission, index, proof).map_err(OutboxError::NotProven)?;
+        let proven = Proven {
+            index,
+            head,
+            signed_head: hex::encode(signed_head),
+            proof: hex::encode(proof),
+        };
+        let mut batch = Batch::new();
+        batch.put_json(Space::ReceiptProofs, key.to_vec(), &proven)?;
+        batch.delete(Space::ReceiptOutbox, key.to_vec());
+        self.store.commit(batch).await?;
+        Ok(proven)
+    }
+
+    /// An attempt failed: try again later, each time waiting twice as long.
+    pub async fn failed(&self, key: &[u8], now: UnixTime) -> Result<(), OutboxError> {
+        let Some(mut pending) = self.store.get_json::<Pending>(Space::ReceiptOutbox, key)? else {
+            return Ok(());
+        };
+        let wait = backoff(pending.attempts);
+        pending.attempts = pending.attempts.saturating_add(1);
+        pending.next_attempt =
+            UnixTime(now.0 + i64::try_from(wait.as_secs()).unwrap_or(i64::MAX / 2));
+        let mut batch = Batch::new();
+        batch.put_json(Space::ReceiptOutbox, key.to_vec(), &pending)?;
+        self.store.commit(batch).await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use alliance_protocol::{SecretKey, transparency::MerkleLog};
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_receipt_stays_until_a_proof_of_its_bytes_verifies_and_survives_restarts() {
+        let dir = tempfile::tempdir().unwrap();
+        let province = SecretKey::generate();
+        let now = UnixTime(1_800_000_000);
+        let k = key("dlut", "r1");
+        {
+            let outbox = ReceiptOutbox::new(Store::open(dir.path()).unwrap(), province.public());
+            outbox.enqueue(&k, b"submission r1", now).await.unwrap();
+            outbox.enqueue(&k, b"something else", now).await.unwrap();
+        }
+        // After a restart it is still there, with the first bytes.
+        let outbox = ReceiptOutbox::new(Store::open(dir.path()).unwrap(), province.public());
+        assert_eq!(
+            outbox.due(now).unwrap(),
+            [(k.clone(), b"submission r1".to_vec())]
+        );
+
+        let mut log = MerkleLog::new();
+        log.push(b"another receipt");
+        let index = log.push(b"submission r1");
+        let head = log.head(now).seal(&province);
+        // A proof of other bytes, or a head signed by someone else, proves nothing.
+        let wrong = log.prove_inclusion(0).unwrap();
+        assert!(outbox.included(&k, 0, &head, &wrong).await.is_err());
+        let right = log.prove_inclusion(index).unwrap();
+        let forged = log.head(now).seal(&SecretKey::generate());
+        assert!(outbox.included(&k, index, &forged, &right).await.is_err());
+        assert_eq!(outbox.waiting().unwrap(), 1);
+
+        let proven = outbox.included(&k, index, &head, &right).await.unwrap();
+        assert_eq!(proven.index, 1);
+        assert_eq!(outbox.waiting().unwrap(), 0);
+        assert_eq!(outbox.proof(&k).unwrap().unwrap(), proven);
+        // Once proven, enqueueing it again does not send it again.
+        outbox.enqueue(&k, b"submission r1", now).await.unwrap();
+        assert_eq!(outbox.waiting().unwrap(), 0);
+    }
+
+    #[tokio::test]
+    async fn failed_attempts_back_off_exponentially_up_to_an_hour() {
+        let dir = tempfile::tempdir().unwrap();
+        let outbox = ReceiptOutbox::new(
+            Store::open(dir.path()).unwrap(),
+            SecretKey::generate().public(),
+        );
+        let now = UnixTime(1_800_000_000);
+        let k = key("dlut", "r2");
+        outbox.enqueue(&k, b"r2", now).await.unwrap();
+        let mut t = now;
+        for wait in [5, 10, 20, 40] {
+            outbox.failed(&k, t).await.unwrap();
+            assert!(outbox.due(UnixTime(t.0 + wait - 1)).unwrap().is_empty());
+            assert_eq!(outbox.due(UnixTime(t.0 + wait)).unwrap().len(), 1);
+            t = UnixTime(t.0 + wait);
+        }
+        assert_eq!(backoff(30), MAX_BACKOFF);
+    }
+}
