@@ -56,6 +56,9 @@ pub struct ReceiptOutbox {
     province: PublicKey,
 }
 
+/// A submission due: its outbox key and bytes.
+pub type Due = (Vec<u8>, Vec<u8>);
+
 /// The outbox key of a receipt.
 pub fn key(owner: &str, receipt_id: &str) -> Vec<u8> {
     format!("{owner}\0{receipt_id}").into_bytes()
@@ -101,7 +104,7 @@ impl ReceiptOutbox {
     }
 
     /// Submissions due at `now`, oldest first: (key, submission bytes).
-    pub fn due(&self, now: UnixTime) -> Result<Vec<(Vec<u8>, Vec<u8>)>, OutboxError> {
+    pub fn due(&self, now: UnixTime) -> Result<Vec<Due>, OutboxError> {
         let mut due = Vec::new();
         for (key, pending) in self
             .store
