@@ -84,12 +84,25 @@ impl ReceiptOutbox {
         submission: &[u8],
         now: UnixTime,
     ) -> Result<(), StoreError> {
+        let mut batch = Batch::new();
+        self.enqueue_in(&mut batch, key, submission, now)?;
+        self.store.commit(batch).await
+    }
+
+    /// [`ReceiptOutbox::enqueue`] as part of a caller's batch, so that the submission is
+    /// queued in the same write as what made it.
+    pub fn enqueue_in(
+        &self,
+        batch: &mut Batch,
+        key: &[u8],
+        submission: &[u8],
+        now: UnixTime,
+    ) -> Result<(), StoreError> {
         if self.store.get(Space::ReceiptOutbox, key)?.is_some()
             || self.store.get(Space::ReceiptProofs, key)?.is_some()
         {
             return Ok(());
         }
-        let mut batch = Batch::new();
         batch.put_json(
             Space::ReceiptOutbox,
             key.to_vec(),
@@ -100,7 +113,7 @@ impl ReceiptOutbox {
                 next_attempt: now,
             },
         )?;
-        self.store.commit(batch).await
+        Ok(())
     }
 
     /// Submissions due at `now`, oldest first: (key, submission bytes).

@@ -108,6 +108,9 @@ spaces! {
     LogEntries => "log_entries",
     /// The same by receipt, keyed `owner \0 receipt id`, valued `index (u64 BE) ‖ SHA-256`.
     LogIndex => "log_index",
+    /// Receipts this node issued as an owner, by receipt id, with their confirmation
+    /// state (JSON).
+    IssuedReceipts => "issued_receipts",
     /// Receipts to submit to the province until a verified proof of inclusion is held,
     /// keyed `owner \0 receipt id` (JSON).
     ReceiptOutbox => "receipt_outbox",

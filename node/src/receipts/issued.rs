@@ -1,0 +1,190 @@
+//! Receipts this node issues as an instrument's owner, from issue to the outbox.
+//!
+//! A manager completes a booking or records a session: the receipt is checked, signed
+//! and stored; its signed bytes go to the user's home for confirmation. A confirmation
+//! that verifies (signed by the home, of these very bytes) puts the countersigned
+//! submission in the outbox, in the same write; a receipt still unconfirmed when its
+//! grace period ends goes in single-signed, and says so. Either way it is submitted once.
+
+use std::time::Duration;
+
+use alliance_protocol::{
+    PublicKey, SecretKey, UnixTime,
+    receipt::{ReceiptConfirmation, ReceiptError, ReceiptSubmission, UsageReceipt},
+};
+use serde::{Deserialize, Serialize};
+
+use super::outbox::{self, ReceiptOutbox};
+use crate::store::{Batch, Space, Store, StoreError};
+
+/// Where an issued receipt stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Standing {
+    /// Waiting for the user's confirmation until then.
+    AwaitingConfirmation { until: UnixTime },
+    /// Confirmed and rated; submitted countersigned.
+    Confirmed { rating: u8 },
+    /// Not confirmed in time; submitted single-signed.
+    SingleSigned,
+}
+
+/// An issued receipt as the owner keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Issued {
+    pub receipt: UsageReceipt,
+    /// The signed receipt, hex.
+    pub signed: String,
+    pub standing: Standing,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum IssueError {
+    #[error("the receipt is not valid: {0}")]
+    Invalid(ReceiptError),
+    #[error("receipt {0} was already issued with other contents")]
+    IdReused(String),
+    #[error("no receipt {0} awaiting confirmation")]
+    NotAwaiting(String),
+    #[error("the confirmation does not hold: {0}")]
+    BadConfirmation(ReceiptError),
+    #[error("stored receipt is malformed: {0}")]
+    Corrupt(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The receipts this node issued. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct ReceiptBook {
+    store: Store,
+    key: SecretKey,
+    outbox: ReceiptOutbox,
+    /// How long a user has to confirm before the receipt goes single-signed.
+    grace: Duration,
+}
+
+impl ReceiptBook {
+    pub fn new(store: Store, key: SecretKey, outbox: ReceiptOutbox, grace: Duration) -> Self {
+        ReceiptBook {
+            store,
+            key,
+            outbox,
+            grace,
+        }
+    }
+
+    /// An issued receipt.
+    pub fn get(&self, receipt_id: &str) -> Result<Option<Issued>, StoreError> {
+        self.store
+            .get_json(Space::IssuedReceipts, receipt_id.as_bytes())
+    }
+
+    /// Issues a receipt: checked, signed and stored before anything is sent. Issuing the
+    /// same receipt again returns the same signed bytes; another receipt under an issued
+    /// id is refused.
+    pub async fn issue(&self, receipt: UsageReceipt, now: UnixTime) -> Result<Vec<u8>, IssueError> {
+        receipt.validate().map_err(IssueError::Invalid)?;
+        if let Some(existing) = self.get(&receipt.receipt_id)? {
+            if existing.receipt != receipt {
+                return Err(IssueError::IdReused(receipt.receipt_id));
+            }
+            return hex::decode(&existing.signed).map_err(|e| IssueError::Corrupt(e.to_string()));
+        }
+        let signed = receipt.seal(&self.key);
+        let until = UnixTime(now.0 + i64::try_from(self.grace.as_secs()).unwrap_or(i64::MAX / 2));
+        let issued = Issued {
+            signed: hex::encode(&signed),
+            standing: Standing::AwaitingConfirmation { until },
+            receipt,
+        };
+        let mut batch = Batch::new();
+        batch.put_json(
+            Space::IssuedReceipts,
+            issued.receipt.receipt_id.as_bytes().to_vec(),
+            &issued,
+        )?;
+        self.store.commit(batch).await?;
+        Ok(signed)
+    }
+
+    /// The user's confirmation, from their home (whose node key is `home`): checked, then
+    /// the countersigned submission queued in the same write.
+    pub async fn confirmed(
+        &self,
+        confirmation: &[u8],
+        home: &PublicKey,
+        now: UnixTime,
+    ) -> Result<u8, IssueError> {
+        let read =
+            ReceiptConfirmation::open(confirmation, home).map_err(IssueError::BadConfirmation)?;
+        let mut issued = self
+            .get(&read.receipt_id)?
+            .filter(|i| matches!(i.standing, Standing::AwaitingConfirmation { .. }))
+            .ok_or_else(|| IssueError::NotAwaiting(read.receipt_id.clone()))?;
+        let signed = hex::decode(&issued.signed).map_err(|e| IssueError::Corrupt(e.to_string()))?;
+        read.check_confirms(&signed, &issued.receipt)
+            .map_err(IssueError::BadConfirmation)?;
+        issued.standing = Standing::Confirmed {
+            rating: read.rating,
+        };
+        let submission = ReceiptSubmission {
+            receipt: signed,
+            confirmation: Some(confirmation.to_vec()),
+        };
+        self.store_and_queue(&issued, &submission, now).await?;
+        Ok(read.rating)
+    }
+
+    /// Sends on, single-signed, every receipt whose grace period ended by `now`; returns
+    /// how many.
+    pub async fn lapse(&self, now: UnixTime) -> Result<usize, IssueError> {
+        let mut lapsed = 0;
+        for (_, mut issued) in self
+            .store
+            .scan_prefix_json::<Issued>(Space::IssuedReceipts, b"")?
+        {
+            let Standing::AwaitingConfirmation { until } = issued.standing else {
+                continue;
+            };
+            if until > now {
+                continue;
+            }
+            let signed =
+                hex::decode(&issued.signed).map_err(|e| IssueError::Corrupt(e.to_string()))?;
+            issued.standing = Standing::SingleSigned;
+            let submission = ReceiptSubmission {
+                receipt: signed,
+                confirmation: None,
+            };
+            self.store_and_queue(&issued, &submission, now).await?;
+            lapsed += 1;
+        }
+        Ok(lapsed)
+    }
+
+    async fn store_and_queue(
+        &self,
+        issued: &Issued,
+        submission: &ReceiptSubmission,
+        now: UnixTime,
+    ) -> Result<(), StoreError> {
+        let r = &issued.receipt;
+        let mut batch = Batch::new();
+        batch.put_json(
+            Space::IssuedReceipts,
+            r.receipt_id.as_bytes().to_vec(),
+            issued,
+        )?;
+        self.outbox.enqueue_in(
+            &mut batch,
+            &outbox::key(r.institution_id.as_str(), &r.receipt_id),
+            &submission.encode(),
+            now,
+        )?;
+        self.store.commit(batch).await
+    }
+}
+
+#[cfg(test)]
+mod tests;

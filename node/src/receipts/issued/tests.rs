@@ -1,0 +1,155 @@
+#![allow(clippy::unwrap_used)]
+
+use alliance_protocol::{FeeComponents, UserTier, receipt::receipt_hash};
+
+use super::*;
+
+const T: i64 = 1_800_000_000;
+const DAY: u64 = 86_400;
+
+fn receipt(id: &str) -> UsageReceipt {
+    UsageReceipt {
+        receipt_id: id.into(),
+        institution_id: "dlut".parse().unwrap(),
+        local_id: "XPS-1".into(),
+        booking_id: "b-1".into(),
+        user_id: "neu-researcher".into(),
+        user_name: "王小明".into(),
+        home_institution: "neu".parse().unwrap(),
+        tier: UserTier::AllianceMember,
+        start: UnixTime(T - 7_200),
+        end: UnixTime(T),
+        preparation_minutes: 10,
+        test_minutes: 100,
+        post_processing_minutes: 10,
+        samples: 2,
+        fees: FeeComponents {
+            materials_fen: 500,
+            operating_fen: 6_000,
+            labour_fen: 4_000,
+        },
+        issued_at: UnixTime(T),
+    }
+}
+
+fn confirmation(signed: &[u8], r: &UsageReceipt, rating: u8) -> ReceiptConfirmation {
+    ReceiptConfirmation {
+        receipt_hash: receipt_hash(signed),
+        receipt_id: r.receipt_id.clone(),
+        institution_id: r.institution_id.clone(),
+        user_id: r.user_id.clone(),
+        rating,
+        comment: String::new(),
+        confirmed_at: UnixTime(T + 3_600),
+    }
+}
+
+fn book(dir: &std::path::Path, owner: &SecretKey) -> (ReceiptBook, ReceiptOutbox) {
+    let store = Store::open(dir).unwrap();
+    let outbox = ReceiptOutbox::new(store.clone(), SecretKey::generate().public());
+    (
+        ReceiptBook::new(
+            store,
+            owner.clone(),
+            outbox.clone(),
+            Duration::from_secs(7 * DAY),
+        ),
+        outbox,
+    )
+}
+
+#[tokio::test]
+async fn a_confirmed_receipt_goes_to_the_outbox_countersigned_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let (owner, home) = (SecretKey::generate(), SecretKey::generate());
+    let (book, outbox) = book(dir.path(), &owner);
+    let r = receipt("r1");
+    let signed = book.issue(r.clone(), UnixTime(T)).await.unwrap();
+    // Issuing again gives the same bytes; another receipt under the id is refused.
+    assert_eq!(book.issue(r.clone(), UnixTime(T)).await.unwrap(), signed);
+    let mut other = receipt("r1");
+    other.samples = 9;
+    assert!(matches!(
+        book.issue(other, UnixTime(T)).await,
+        Err(IssueError::IdReused(_))
+    ));
+    assert_eq!(
+        outbox.waiting().unwrap(),
+        0,
+        "nothing is submitted before confirmation"
+    );
+
+    // A confirmation signed by another node, or of other bytes, does not hold.
+    let by_stranger = confirmation(&signed, &r, 5).seal(&SecretKey::generate());
+    assert!(
+        book.confirmed(&by_stranger, &home.public(), UnixTime(T))
+            .await
+            .is_err()
+    );
+    let of_other_bytes = confirmation(b"other", &r, 5).seal(&home);
+    assert!(matches!(
+        book.confirmed(&of_other_bytes, &home.public(), UnixTime(T))
+            .await,
+        Err(IssueError::BadConfirmation(_))
+    ));
+
+    let good = confirmation(&signed, &r, 4).seal(&home);
+    assert_eq!(
+        book.confirmed(&good, &home.public(), UnixTime(T))
+            .await
+            .unwrap(),
+        4
+    );
+    assert_eq!(
+        book.get("r1").unwrap().unwrap().standing,
+        Standing::Confirmed { rating: 4 }
+    );
+    let due = outbox.due(UnixTime(T)).unwrap();
+    assert_eq!(due.len(), 1);
+    let submission = ReceiptSubmission::decode(&due[0].1).unwrap();
+    let (read, confirmed) = submission.open(&owner.public(), &home.public()).unwrap();
+    assert_eq!(read, r);
+    assert_eq!(confirmed.unwrap().rating, 4);
+    // A second confirmation changes nothing.
+    assert!(matches!(
+        book.confirmed(&good, &home.public(), UnixTime(T)).await,
+        Err(IssueError::NotAwaiting(_))
+    ));
+    assert_eq!(outbox.waiting().unwrap(), 1);
+}
+
+#[tokio::test]
+async fn an_unconfirmed_receipt_goes_single_signed_after_the_grace_period_even_after_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let owner = SecretKey::generate();
+    {
+        let (book, _) = book(dir.path(), &owner);
+        book.issue(receipt("r2"), UnixTime(T)).await.unwrap();
+        assert_eq!(book.lapse(UnixTime(T + 6 * DAY as i64)).await.unwrap(), 0);
+    }
+    let (book, outbox) = book(dir.path(), &owner);
+    assert_eq!(book.lapse(UnixTime(T + 7 * DAY as i64)).await.unwrap(), 1);
+    assert_eq!(
+        book.get("r2").unwrap().unwrap().standing,
+        Standing::SingleSigned
+    );
+    let due = outbox.due(UnixTime(T + 7 * DAY as i64)).unwrap();
+    let submission = ReceiptSubmission::decode(&due[0].1).unwrap();
+    assert!(submission.confirmation.is_none());
+    // Lapsing again does nothing more.
+    assert_eq!(book.lapse(UnixTime(T + 8 * DAY as i64)).await.unwrap(), 0);
+    assert_eq!(outbox.waiting().unwrap(), 1);
+}
+
+#[tokio::test]
+async fn an_invalid_receipt_is_not_issued() {
+    let dir = tempfile::tempdir().unwrap();
+    let (book, _) = book(dir.path(), &SecretKey::generate());
+    let mut bad = receipt("r3");
+    bad.end = bad.start;
+    assert!(matches!(
+        book.issue(bad, UnixTime(T)).await,
+        Err(IssueError::Invalid(_))
+    ));
+    assert!(book.get("r3").unwrap().is_none());
+}
