@@ -424,6 +424,16 @@ impl FormErrors {
         self.list.is_empty()
     }
 
+    /// The status of a form page shown again: a refusal's own status, else 422 if a field
+    /// has a problem, else 200.
+    pub(crate) fn status(&self, refusal: Option<StatusCode>) -> StatusCode {
+        match refusal {
+            Some(status) => status,
+            None if self.is_empty() => StatusCode::OK,
+            None => StatusCode::UNPROCESSABLE_ENTITY,
+        }
+    }
+
     /// Whether `field` has a problem.
     pub(crate) fn has(&self, field: &str) -> bool {
         self.list.iter().any(|e| e.field == field)

@@ -145,12 +145,8 @@ async fn render<B: Backend>(
             selected: kind == input.new_kind,
         })
         .collect();
-    let status = match (&view.error, view.errors.is_empty()) {
-        (Some((status, _)), _) => *status,
-        (None, false) => StatusCode::UNPROCESSABLE_ENTITY,
-        (None, true) => StatusCode::OK,
-    };
     let errors = FormErrors::new(t, view.errors);
+    let status = errors.status(view.error.as_ref().map(|(status, _)| *status));
     let page = RulesPage {
         layout: ctx.layout("manage"),
         t,

@@ -217,12 +217,8 @@ async fn render<B: Backend>(state: &AppState<B>, ctx: &Ctx, csrf: &str, view: Vi
             value: o.local_id,
         })
         .collect();
-    let status = match (&view.error, view.errors.is_empty()) {
-        (Some((status, _)), _) => *status,
-        (None, false) => StatusCode::UNPROCESSABLE_ENTITY,
-        (None, true) => StatusCode::OK,
-    };
     let errors = FormErrors::new(t, view.errors);
+    let status = errors.status(view.error.as_ref().map(|(status, _)| *status));
     let page = TrainingsPage {
         layout: ctx.layout("manage"),
         t,
