@@ -46,6 +46,9 @@ pub struct Config {
     /// Booking between institutions.
     #[serde(default)]
     pub booking: BookingSection,
+    /// Usage receipts and the province's log.
+    #[serde(default)]
+    pub receipts: ReceiptsSection,
     /// Only on the province's node: the root key that signs certificates and rosters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub province: Option<ProvinceSection>,
@@ -165,6 +168,37 @@ impl Default for BookingSection {
 
 fn default_retry_interval() -> Duration {
     Duration::from_secs(10)
+}
+
+/// Usage receipts and the province's log.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReceiptsSection {
+    /// How long a user has to confirm and rate a receipt before it goes to the province
+    /// single-signed, marked so.
+    #[serde(default = "default_confirmation_grace", with = "humantime_serde")]
+    pub confirmation_grace: Duration,
+    /// How often the province's latest tree head is fetched and checked (also on every
+    /// head it gossips).
+    #[serde(default = "default_log_check_interval", with = "humantime_serde")]
+    pub log_check_interval: Duration,
+}
+
+impl Default for ReceiptsSection {
+    fn default() -> Self {
+        ReceiptsSection {
+            confirmation_grace: default_confirmation_grace(),
+            log_check_interval: default_log_check_interval(),
+        }
+    }
+}
+
+fn default_confirmation_grace() -> Duration {
+    Duration::from_secs(7 * 24 * 3600)
+}
+
+fn default_log_check_interval() -> Duration {
+    Duration::from_secs(60)
 }
 
 /// Catalogue replication.

@@ -17,7 +17,8 @@ use crate::{
     keyfile::{self, KeyFileError},
     membership::Membership,
     net::{self, NetClient, NetConfig, NetError, ROSTER_KEY},
-    province::ProvinceAuthority,
+    province::{ProvinceAuthority, log_service::LogService, receipt_log::ReceiptLog},
+    receipts::Receipts,
     store::{Space, Store, StoreError},
     web::WebBackend,
 };
@@ -73,6 +74,9 @@ pub struct NodeHandle {
     catalogue: Catalogue,
     bookings: Bookings,
     province: Option<Arc<ProvinceAuthority>>,
+    receipts: Receipts,
+    /// On the province's node.
+    receipt_log: Option<ReceiptLog>,
     cancel: CancellationToken,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -178,6 +182,7 @@ impl Node {
             },
         )?;
         let (bookings_tx, bookings_rx) = tokio::sync::mpsc::channel(net::BOOKING_QUEUE);
+        let (log_tx, log_rx) = tokio::sync::mpsc::channel(net::LOG_QUEUE);
         let network = net::start(
             NetConfig {
                 key: key.clone(),
@@ -195,16 +200,47 @@ impl Node {
             store.clone(),
             catalogue.clone(),
             outgoing,
-            bookings_tx,
+            net::Inbound {
+                bookings: bookings_tx,
+                log: province.is_some().then_some(log_tx),
+            },
             cancel.clone(),
         )
         .await?;
+        let receipts = Receipts::open(
+            store.clone(),
+            certificate.clone(),
+            key.clone(),
+            config.alliance.root_public_key,
+            network.client.clone(),
+            config.receipts.confirmation_grace,
+            config.receipts.log_check_interval,
+        );
+        let mut receipt_tasks = vec![
+            tokio::spawn(receipts.clone().run_submissions(cancel.clone())),
+            tokio::spawn(receipts.clone().run_log_watch(cancel.clone())),
+        ];
+        let receipt_log = match (&province, config.root_key_path()) {
+            (Some(authority), Some(path)) => {
+                let log = ReceiptLog::open(store.clone(), keyfile::read(&path)?)?;
+                let service = LogService {
+                    log: log.clone(),
+                    authority: authority.clone(),
+                    catalogue: catalogue.clone(),
+                    net: network.client.clone(),
+                };
+                receipt_tasks.push(tokio::spawn(service.serve(log_rx, cancel.clone())));
+                Some(log)
+            }
+            _ => None,
+        };
         let bookings = Bookings::open(
             store.clone(),
             certificate.clone(),
             key,
             catalogue.clone(),
             network.client.clone(),
+            receipts.clone(),
             config.booking.retry_interval,
         )?;
         let booking_tasks = [
@@ -277,9 +313,12 @@ impl Node {
             bookings,
             province,
             cancel,
+            receipts,
+            receipt_log,
             tasks: [network.task, http, digests]
                 .into_iter()
                 .chain(booking_tasks)
+                .chain(receipt_tasks)
                 .collect(),
         })
     }
@@ -348,6 +387,16 @@ impl NodeHandle {
     /// The replicated catalogue.
     pub fn catalogue(&self) -> &Catalogue {
         &self.catalogue
+    }
+
+    /// Usage receipts: issued, received, submitted, and the province's log as watched.
+    pub fn receipts(&self) -> &Receipts {
+        &self.receipts
+    }
+
+    /// The receipt log, on the province node.
+    pub fn receipt_log(&self) -> Option<&ReceiptLog> {
+        self.receipt_log.as_ref()
     }
 
     /// The certificate authority, on the province node.

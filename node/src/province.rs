@@ -4,6 +4,8 @@
 //! Every change produces a new roster version, persisted with the authority's state before
 //! it is handed to the network, so a restart never reuses a serial or a roster version.
 
+pub mod log_service;
+pub mod member_history;
 pub mod receipt_log;
 
 use std::collections::BTreeSet;

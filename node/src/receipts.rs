@@ -2,12 +2,19 @@
 //! this node watches it.
 //!
 //! - [`issued`]: receipts this node issues as an owner, until confirmed or lapsed.
+//! - [`received`]: receipts of this node's users, from owners, to confirm and rate.
 //! - [`outbox`]: receipts are kept, and submitted with backoff, until this node holds a
 //!   verified proof that the province logged those very bytes.
 //! - [`watch`]: every tree head the province shows must extend the last one this node
 //!   verified; if it ever does not, the node keeps both signed heads as evidence and
 //!   raises the alarm.
+//! - `service.rs`: [`Receipts`], the above as the node runs them: receipts and
+//!   confirmations between owner and home, submission to the province, checking its log.
 
 pub mod issued;
 pub mod outbox;
+pub mod received;
+mod service;
 pub mod watch;
+
+pub use service::{ReceiptError as ReceiptsError, Receipts};

@@ -19,3 +19,6 @@ pub const MAX_RPC_REQUEST_BYTES: usize = 1024 * 1024;
 pub const MAX_RPC_RESPONSE_BYTES: usize = 8 * 1024 * 1024;
 /// Largest gossip message (gossipsub's own transmit limit is set to this).
 pub const MAX_GOSSIP_BYTES: usize = 64 * 1024;
+/// Most receipt submissions in one rpc request. A sender also keeps the batch's bytes
+/// under [`MAX_RPC_REQUEST_BYTES`] (a submission is about 600 bytes, at most 16 KiB).
+pub const MAX_RECEIPT_BATCH: usize = 512;

@@ -7,7 +7,9 @@ use prost::Message;
 
 use crate::{
     ids::InstitutionId,
-    limits::{MAX_ROSTER_MEMBERS, MAX_RPC_REQUEST_BYTES, MAX_RPC_RESPONSE_BYTES},
+    limits::{
+        MAX_RECEIPT_BATCH, MAX_ROSTER_MEMBERS, MAX_RPC_REQUEST_BYTES, MAX_RPC_RESPONSE_BYTES,
+    },
     proto,
 };
 
@@ -70,8 +72,34 @@ pub enum Request {
     /// "Send me your roster."
     Roster,
     Sync(SyncRequest),
-    /// An encoded, home-signed booking request (see [`crate::booking`]).
+    /// A signed message about a booking or a use between an owner and a user's home:
+    /// request, cancel, update or status (see [`crate::booking`]), a receipt or its
+    /// confirmation (see [`crate::receipt`]).
     Booking(Vec<u8>),
+    /// Encoded receipt submissions for the province's log.
+    Receipts(Vec<Vec<u8>>),
+    /// "Your latest tree head, and the proof it extends your log of `since` entries."
+    LogHead {
+        since: u64,
+    },
+    /// "Prove that your log of `second` entries extends that of `first` entries."
+    LogConsistency {
+        first: u64,
+        second: u64,
+    },
+}
+
+/// The province's answer to one receipt submission.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LogAnswer {
+    /// Logged at `index`; `proof` proves it against the signed tree head `head`.
+    Logged {
+        index: u64,
+        head: Vec<u8>,
+        proof: Vec<u8>,
+        already: bool,
+    },
+    Refused(RpcError),
 }
 
 /// An error answer.
@@ -88,8 +116,16 @@ pub enum Response {
     /// An encoded signed roster, or `None` if the peer holds none.
     Roster(Option<Vec<u8>>),
     Sync(SyncResponse),
-    /// An encoded, owner-signed booking answer.
+    /// An encoded signed answer to a booking message (empty: acknowledged).
     Booking(Vec<u8>),
+    /// One answer per submission, in order.
+    Receipts(Vec<LogAnswer>),
+    /// A signed tree head, and the consistency proof asked for.
+    LogHead {
+        head: Vec<u8>,
+        consistency: Vec<u8>,
+    },
+    LogConsistency(Vec<u8>),
     Error(RpcError),
 }
 
@@ -106,6 +142,16 @@ impl Request {
                 limit: s.limit,
             }),
             Request::Booking(b) => Body::Booking(b.clone()),
+            Request::Receipts(r) => Body::Receipts(proto::ReceiptBatch {
+                submissions: r.clone(),
+            }),
+            Request::LogHead { since } => Body::LogHead(proto::LogHeadRequest { since: *since }),
+            Request::LogConsistency { first, second } => {
+                Body::LogConsistency(proto::LogConsistencyRequest {
+                    first: *first,
+                    second: *second,
+                })
+            }
         };
         proto::RpcRequest { body: Some(body) }.encode_to_vec()
     }
@@ -136,6 +182,20 @@ impl Request {
                 }))
             }
             Body::Booking(b) => Ok(Request::Booking(b)),
+            Body::Receipts(r) => {
+                if r.submissions.len() > MAX_RECEIPT_BATCH {
+                    return Err(RpcDecodeError::Malformed(format!(
+                        "{} receipts in one batch, more than {MAX_RECEIPT_BATCH}",
+                        r.submissions.len()
+                    )));
+                }
+                Ok(Request::Receipts(r.submissions))
+            }
+            Body::LogHead(h) => Ok(Request::LogHead { since: h.since }),
+            Body::LogConsistency(c) => Ok(Request::LogConsistency {
+                first: c.first,
+                second: c.second,
+            }),
         }
     }
 }
@@ -155,10 +215,19 @@ impl Response {
                 next: s.next.as_ref().map(origin_to_proto),
             }),
             Response::Booking(b) => Body::Booking(b.clone()),
-            Response::Error(e) => Body::Error(proto::RpcError {
-                code: e.code.clone(),
-                message: e.message.clone(),
+            Response::Receipts(answers) => Body::Receipts(proto::ReceiptsLogged {
+                answers: answers.iter().map(log_answer_to_proto).collect(),
             }),
+            Response::LogHead { head, consistency } => Body::LogHead(proto::LogHeadResponse {
+                head: head.clone(),
+                consistency: consistency.clone(),
+            }),
+            Response::LogConsistency(proof) => {
+                Body::LogConsistency(proto::LogConsistencyResponse {
+                    proof: proof.clone(),
+                })
+            }
+            Response::Error(e) => Body::Error(error_to_proto(e)),
         };
         proto::RpcResponse { body: Some(body) }.encode_to_vec()
     }
@@ -181,10 +250,18 @@ impl Response {
                 next: s.next.map(origin_from_proto).transpose()?,
             })),
             Body::Booking(b) => Ok(Response::Booking(b)),
-            Body::Error(e) => Ok(Response::Error(RpcError {
-                code: e.code,
-                message: e.message,
-            })),
+            Body::Receipts(r) => Ok(Response::Receipts(
+                r.answers
+                    .into_iter()
+                    .map(log_answer_from_proto)
+                    .collect::<Result<_, _>>()?,
+            )),
+            Body::LogHead(h) => Ok(Response::LogHead {
+                head: h.head,
+                consistency: h.consistency,
+            }),
+            Body::LogConsistency(c) => Ok(Response::LogConsistency(c.proof)),
+            Body::Error(e) => Ok(Response::Error(error_from_proto(e))),
         }
     }
 
@@ -194,6 +271,54 @@ impl Response {
             code: code.to_owned(),
             message: message.into(),
         })
+    }
+}
+
+fn error_to_proto(e: &RpcError) -> proto::RpcError {
+    proto::RpcError {
+        code: e.code.clone(),
+        message: e.message.clone(),
+    }
+}
+
+fn error_from_proto(e: proto::RpcError) -> RpcError {
+    RpcError {
+        code: e.code,
+        message: e.message,
+    }
+}
+
+fn log_answer_to_proto(answer: &LogAnswer) -> proto::LogAnswer {
+    use proto::log_answer::Outcome;
+    let outcome = match answer {
+        LogAnswer::Logged {
+            index,
+            head,
+            proof,
+            already,
+        } => Outcome::Logged(proto::Logged {
+            index: *index,
+            head: head.clone(),
+            proof: proof.clone(),
+            already: *already,
+        }),
+        LogAnswer::Refused(e) => Outcome::Refused(error_to_proto(e)),
+    };
+    proto::LogAnswer {
+        outcome: Some(outcome),
+    }
+}
+
+fn log_answer_from_proto(answer: proto::LogAnswer) -> Result<LogAnswer, RpcDecodeError> {
+    use proto::log_answer::Outcome;
+    match answer.outcome.ok_or(RpcDecodeError::Empty)? {
+        Outcome::Logged(l) => Ok(LogAnswer::Logged {
+            index: l.index,
+            head: l.head,
+            proof: l.proof,
+            already: l.already,
+        }),
+        Outcome::Refused(e) => Ok(LogAnswer::Refused(error_from_proto(e))),
     }
 }
 
@@ -259,7 +384,17 @@ mod tests {
             after: Some(origin.clone()),
             limit: 500,
         });
-        for req in [Request::Hello(hello.clone()), Request::Roster, sync] {
+        for req in [
+            Request::Hello(hello.clone()),
+            Request::Roster,
+            sync,
+            Request::Receipts(vec![vec![1], vec![2, 3]]),
+            Request::LogHead { since: 9 },
+            Request::LogConsistency {
+                first: 3,
+                second: 8,
+            },
+        ] {
             assert_eq!(Request::decode(&req.encode()).unwrap(), req);
         }
         for resp in [
@@ -273,6 +408,23 @@ mod tests {
             }),
             Response::Sync(SyncResponse::default()),
             Response::error("not_a_member", "no certificate"),
+            Response::Receipts(vec![
+                LogAnswer::Logged {
+                    index: 4,
+                    head: vec![1],
+                    proof: vec![2; 64],
+                    already: true,
+                },
+                LogAnswer::Refused(RpcError {
+                    code: "forged".into(),
+                    message: "bad signature".into(),
+                }),
+            ]),
+            Response::LogHead {
+                head: vec![7],
+                consistency: vec![8; 32],
+            },
+            Response::LogConsistency(vec![5; 32]),
         ] {
             assert_eq!(Response::decode(&resp.encode()).unwrap(), resp);
         }
@@ -285,6 +437,11 @@ mod tests {
         assert!(matches!(
             Request::decode(&big),
             Err(RpcDecodeError::TooLarge { .. })
+        ));
+        let too_many = Request::Receipts(vec![vec![1]; MAX_RECEIPT_BATCH + 1]).encode();
+        assert!(matches!(
+            Request::decode(&too_many),
+            Err(RpcDecodeError::Malformed(_))
         ));
     }
 }

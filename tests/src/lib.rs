@@ -219,3 +219,31 @@ pub fn connected_institutions(state: &MeshState) -> Vec<String> {
         .map(|m| m.certificate.institution_id.to_string())
         .collect()
 }
+
+/// Waits until `predicate` holds for the node's receipts (checked on every change).
+pub async fn wait_receipts(
+    node: &NodeHandle,
+    what: &str,
+    mut predicate: impl FnMut(&alliance_node::receipts::Receipts) -> bool,
+) {
+    let receipts = node.receipts().clone();
+    let mut changes = receipts.changes();
+    let reached = tokio::time::timeout(DEADLINE, async {
+        loop {
+            if predicate(&receipts) {
+                return;
+            }
+            if changes.changed().await.is_err() {
+                panic!("{what}: receipts closed");
+            }
+        }
+    })
+    .await;
+    if reached.is_err() {
+        panic!(
+            "{what}: not reached within {DEADLINE:?}; waiting {:?}, proven {:?}",
+            receipts.waiting(),
+            receipts.proven()
+        );
+    }
+}

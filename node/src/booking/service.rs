@@ -4,9 +4,11 @@
 //!
 //! Rules and training certifications are the owner's, kept in its store. The owner's
 //! answers are in `owner.rs`, the home's requests and cancels in `home.rs`, and the
-//! outbox and retries in `delivery.rs`.
+//! outbox and retries in `delivery.rs`, the end of a use and its receipt in
+//! `completion.rs`.
 
 mod calendars;
+mod completion;
 mod delivery;
 mod home;
 mod owner;
@@ -19,6 +21,8 @@ use alliance_protocol::{
 };
 use tokio::sync::mpsc;
 
+pub use completion::{SessionFacts, WalkIn};
+
 use super::{
     home::HomeLedger,
     ledger::{Ledger, LedgerError},
@@ -30,6 +34,7 @@ use crate::{
         digest::{BusySource, BusySpan},
     },
     net::{InboundBooking, NetClient},
+    receipts::Receipts,
     store::{Batch, Space, Store, StoreError},
 };
 
@@ -140,6 +145,8 @@ struct Inner {
     calendars: calendars::CalendarRefresh,
     ledger: Ledger,
     net: NetClient,
+    /// Receipts and confirmations arrive as booking messages.
+    receipts: Receipts,
 }
 
 /// The node's booking service. Cheap to clone.
@@ -166,6 +173,7 @@ impl Bookings {
         key: SecretKey,
         catalogue: Catalogue,
         net: NetClient,
+        receipts: Receipts,
         retry_interval: std::time::Duration,
     ) -> Result<Bookings, StoreError> {
         let ledger = Ledger::open(store.clone(), key.clone(), own.institution_id.clone())?;
@@ -174,7 +182,8 @@ impl Bookings {
             ledger: ledger.clone(),
         }));
         Ok(Bookings {
-            wake: Arc::new(tokio::sync::Notify::new()),
+            // Receipts queue messages in the same outbox.
+            wake: receipts.delivery_wake(),
             inner: Arc::new(Inner {
                 home: HomeLedger::new(store.clone()),
                 retry_interval,
@@ -185,6 +194,7 @@ impl Bookings {
                 catalogue,
                 ledger,
                 net,
+                receipts,
             }),
         })
     }
@@ -256,6 +266,9 @@ impl Bookings {
             }
             BookingMessageKind::Update => return self.home_update(from, bytes).await,
             BookingMessageKind::Status => return self.owner_status(from, bytes),
+            kind @ (BookingMessageKind::Receipt | BookingMessageKind::ReceiptConfirmation) => {
+                return self.inner.receipts.on_message(from, kind, bytes).await;
+            }
         }
         let request = BookingRequest::open(bytes, &from.node_public_key)
             .map_err(|e| refuse("bad_request", e.to_string()))?;

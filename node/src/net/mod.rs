@@ -9,6 +9,8 @@
 //! - [`event_loop`]: connection gating (membership handshake), gossip validation, roster
 //!   distribution, discovery.
 //! - [`topics`]: gossip topics.
+//! - asking another node (or the province) a question and waiting for the answer, and
+//!   routing the province's inbound log requests, run in the same task.
 //! - catalogue replication (gossip of entries, anti-entropy sync) runs in the same task.
 
 pub mod behaviour;
@@ -99,6 +101,26 @@ pub enum NetEvent {
     GossipRejected { source: PeerId, reason: String },
     /// A catalogue sync with a peer finished; `fresh` entries were news.
     CatalogueSynced { peer: PeerId, fresh: usize },
+    /// The province gossiped a tree head of its receipt log (signature verified).
+    TreeHead { signed: Vec<u8> },
+}
+
+/// Whom to ask.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// A node of this institution.
+    Institution(InstitutionId),
+    /// The province's aggregator node.
+    Province,
+}
+
+impl std::fmt::Display for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Target::Institution(id) => write!(f, "{id}"),
+            Target::Province => f.write_str("the province"),
+        }
+    }
 }
 
 /// Requests to the swarm task.
@@ -130,6 +152,14 @@ pub(crate) enum Command {
         bytes: Vec<u8>,
         reply: oneshot::Sender<Result<Vec<u8>, NetError>>,
     },
+    /// Send a request to a connected node of `target` and pass on its answer.
+    Ask {
+        target: Target,
+        request: alliance_protocol::rpc::Request,
+        reply: oneshot::Sender<Result<alliance_protocol::rpc::Response, NetError>>,
+    },
+    /// Gossip a signed tree head of the province's log.
+    PublishTreeHead { signed: Vec<u8> },
     /// Answer an inbound request (sent to the network task by whoever computed it).
     Respond {
         channel: libp2p::request_response::ResponseChannel<alliance_protocol::rpc::Response>,
@@ -148,6 +178,26 @@ pub struct InboundBooking {
 
 /// Booking requests waiting for the booking service; more are refused as busy.
 pub const BOOKING_QUEUE: usize = 1024;
+
+/// A member's request about the receipt log (receipts, tree heads, proofs), for the
+/// province's log task.
+#[derive(Debug)]
+pub struct InboundLog {
+    pub from: MembershipCertificate,
+    pub request: alliance_protocol::rpc::Request,
+    pub reply: oneshot::Sender<alliance_protocol::rpc::Response>,
+}
+
+/// Log requests waiting for the province's log task; more are refused as busy.
+pub const LOG_QUEUE: usize = 256;
+
+/// Where the network task hands inbound requests that take a service's work.
+#[derive(Debug)]
+pub struct Inbound {
+    pub bookings: mpsc::Sender<InboundBooking>,
+    /// On the province's node only.
+    pub log: Option<mpsc::Sender<InboundLog>>,
+}
 
 /// A cloneable handle to the swarm task.
 #[derive(Debug, Clone)]
@@ -216,6 +266,29 @@ impl NetClient {
         answer.await.map_err(|_| NetError::Stopped)?
     }
 
+    /// Sends a request to a connected node of `target` and returns its answer (an
+    /// error answer too). [`NetError::NotConnected`] if none is connected (nothing was
+    /// sent), [`NetError::NoAnswerFrom`] if it did not answer.
+    pub async fn ask(
+        &self,
+        target: Target,
+        request: alliance_protocol::rpc::Request,
+    ) -> Result<alliance_protocol::rpc::Response, NetError> {
+        let (reply, answer) = oneshot::channel();
+        self.send(Command::Ask {
+            target,
+            request,
+            reply,
+        })
+        .await?;
+        answer.await.map_err(|_| NetError::Stopped)?
+    }
+
+    /// Gossips a signed tree head of the province's log.
+    pub async fn publish_tree_head(&self, signed: Vec<u8>) -> Result<(), NetError> {
+        self.send(Command::PublishTreeHead { signed }).await
+    }
+
     async fn send(&self, command: Command) -> Result<(), NetError> {
         self.commands
             .send(command)
@@ -239,11 +312,11 @@ pub async fn start(
     store: Store,
     catalogue: Catalogue,
     outgoing: mpsc::Receiver<Vec<u8>>,
-    bookings: mpsc::Sender<InboundBooking>,
+    inbound: Inbound,
     cancel: CancellationToken,
 ) -> Result<Network, NetError> {
     event_loop::start(
-        config, membership, store, catalogue, outgoing, bookings, cancel,
+        config, membership, store, catalogue, outgoing, inbound, cancel,
     )
     .await
 }

@@ -16,3 +16,8 @@ pub fn announce() -> IdentTopic {
 pub fn catalogue() -> IdentTopic {
     IdentTopic::new("alliance/catalogue/v1")
 }
+
+/// Signed tree heads of the province's receipt log, published by the province.
+pub fn tree_heads() -> IdentTopic {
+    IdentTopic::new("alliance/tree-head/v1")
+}

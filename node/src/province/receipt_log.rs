@@ -164,6 +164,13 @@ impl ReceiptLog {
         Some((tree.head(UnixTime::now()).seal(&self.inner.key), proof))
     }
 
+    /// The proof that the log of `second` entries extends that of `first`; `None`
+    /// unless `first <= second <= len`.
+    pub async fn consistency_between(&self, first: u64, second: u64) -> Option<Vec<u8>> {
+        let tree = self.inner.tree.lock().await;
+        tree.prove_consistency_between(first, second)
+    }
+
     /// Checks and logs submissions, in order; one answer each. The accepted ones are
     /// durable (one fsync for all of them) before any answer is given.
     pub async fn submit(

@@ -1,7 +1,8 @@
 //! Receipts this node issues as an instrument's owner, from issue to the outbox.
 //!
 //! A manager completes a booking or records a session: the receipt is checked, signed
-//! and stored; its signed bytes go to the user's home for confirmation. A confirmation
+//! and stored, and in the same commit its signed bytes are queued to the user's home for
+//! confirmation (kept straight away when the user is this institution's own). A confirmation
 //! that verifies (signed by the home, of these very bytes) puts the countersigned
 //! submission in the outbox, in the same write; a receipt still unconfirmed when its
 //! grace period ends goes in single-signed, and says so. Either way it is submitted once.
@@ -14,8 +15,14 @@ use alliance_protocol::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::outbox::{self, ReceiptOutbox};
-use crate::store::{Batch, Space, Store, StoreError};
+use super::{
+    outbox::{self, ReceiptOutbox},
+    received::{ReceivedError, ReceivedReceipts},
+};
+use crate::{
+    booking::outbox as messages,
+    store::{Batch, Space, Store, StoreError},
+};
 
 /// Where an issued receipt stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -51,6 +58,8 @@ pub enum IssueError {
     #[error("stored receipt is malformed: {0}")]
     Corrupt(String),
     #[error(transparent)]
+    Home(#[from] ReceivedError),
+    #[error(transparent)]
     Store(#[from] StoreError),
 }
 
@@ -60,16 +69,25 @@ pub struct ReceiptBook {
     store: Store,
     key: SecretKey,
     outbox: ReceiptOutbox,
+    /// This node as the home of its own institution's users.
+    home: ReceivedReceipts,
     /// How long a user has to confirm before the receipt goes single-signed.
     grace: Duration,
 }
 
 impl ReceiptBook {
-    pub fn new(store: Store, key: SecretKey, outbox: ReceiptOutbox, grace: Duration) -> Self {
+    pub fn new(
+        store: Store,
+        key: SecretKey,
+        outbox: ReceiptOutbox,
+        home: ReceivedReceipts,
+        grace: Duration,
+    ) -> Self {
         ReceiptBook {
             store,
             key,
             outbox,
+            home,
             grace,
         }
     }
@@ -80,9 +98,9 @@ impl ReceiptBook {
             .get_json(Space::IssuedReceipts, receipt_id.as_bytes())
     }
 
-    /// Issues a receipt: checked, signed and stored before anything is sent. Issuing the
-    /// same receipt again returns the same signed bytes; another receipt under an issued
-    /// id is refused.
+    /// Issues a receipt: checked, signed and stored, and queued to the user's home, in
+    /// one commit. Issuing the same receipt again returns the same signed bytes; another
+    /// receipt under an issued id is refused.
     pub async fn issue(&self, receipt: UsageReceipt, now: UnixTime) -> Result<Vec<u8>, IssueError> {
         receipt.validate().map_err(IssueError::Invalid)?;
         if let Some(existing) = self.get(&receipt.receipt_id)? {
@@ -98,12 +116,22 @@ impl ReceiptBook {
             standing: Standing::AwaitingConfirmation { until },
             receipt,
         };
+        let r = &issued.receipt;
         let mut batch = Batch::new();
         batch.put_json(
             Space::IssuedReceipts,
-            issued.receipt.receipt_id.as_bytes().to_vec(),
+            r.receipt_id.as_bytes().to_vec(),
             &issued,
         )?;
+        if self.home.is_home_of(r) {
+            self.home.receive_in(&mut batch, r, &signed, now)?;
+        } else {
+            messages::enqueue(
+                &mut batch,
+                messages::key(&r.home_institution, &format!("receipt:{}", r.receipt_id), 0),
+                signed.clone(),
+            );
+        }
         self.store.commit(batch).await?;
         Ok(signed)
     }
@@ -134,6 +162,31 @@ impl ReceiptBook {
         };
         self.store_and_queue(&issued, &submission, now).await?;
         Ok(read.rating)
+    }
+
+    /// Every receipt this node issued, newest first.
+    pub fn all(&self) -> Result<Vec<Issued>, StoreError> {
+        let mut all: Vec<Issued> = self
+            .store
+            .scan_prefix_json::<Issued>(Space::IssuedReceipts, b"")?
+            .into_iter()
+            .map(|(_, i)| i)
+            .collect();
+        all.sort_by_key(|i| std::cmp::Reverse(i.receipt.issued_at));
+        Ok(all)
+    }
+
+    /// The earliest end of a grace period still running.
+    pub fn next_lapse(&self) -> Result<Option<UnixTime>, StoreError> {
+        Ok(self
+            .store
+            .scan_prefix_json::<Issued>(Space::IssuedReceipts, b"")?
+            .into_iter()
+            .filter_map(|(_, i)| match i.standing {
+                Standing::AwaitingConfirmation { until } => Some(until),
+                _ => None,
+            })
+            .min())
     }
 
     /// Sends on, single-signed, every receipt whose grace period ended by `now`; returns

@@ -25,6 +25,9 @@ pub struct Pending {
     pub queued_at: UnixTime,
     pub attempts: u32,
     pub next_attempt: UnixTime,
+    /// Why the last attempt failed (no answer, or the province's refusal).
+    #[serde(default)]
+    pub last_error: Option<String>,
 }
 
 /// A verified proof that the province logged a submission.
@@ -111,6 +114,7 @@ impl ReceiptOutbox {
                 queued_at: now,
                 attempts: 0,
                 next_attempt: now,
+                last_error: None,
             },
         )?;
         Ok(())
@@ -136,6 +140,11 @@ impl ReceiptOutbox {
     /// Receipts still waiting for a proof.
     pub fn waiting(&self) -> Result<usize, StoreError> {
         Ok(self.store.scan_prefix(Space::ReceiptOutbox, b"")?.len())
+    }
+
+    /// Receipts whose inclusion this node verified.
+    pub fn proven(&self) -> Result<usize, StoreError> {
+        Ok(self.store.scan_prefix(Space::ReceiptProofs, b"")?.len())
     }
 
     /// The proof held for a receipt, if any.
@@ -173,13 +182,21 @@ impl ReceiptOutbox {
         Ok(proven)
     }
 
-    /// An attempt failed: try again later, each time waiting twice as long.
-    pub async fn failed(&self, key: &[u8], now: UnixTime) -> Result<(), OutboxError> {
+    /// A submission still waiting, if it is.
+    pub fn pending(&self, key: &[u8]) -> Result<Option<Pending>, StoreError> {
+        self.store.get_json(Space::ReceiptOutbox, key)
+    }
+
+    /// An attempt failed (no answer, a refusal, a proof that does not verify): kept, and
+    /// tried again later, each time waiting twice as long. A refusal may pass (the
+    /// province had not yet seen the instrument in the catalogue), so nothing is dropped.
+    pub async fn failed(&self, key: &[u8], reason: &str, now: UnixTime) -> Result<(), OutboxError> {
         let Some(mut pending) = self.store.get_json::<Pending>(Space::ReceiptOutbox, key)? else {
             return Ok(());
         };
         let wait = backoff(pending.attempts);
         pending.attempts = pending.attempts.saturating_add(1);
+        pending.last_error = Some(reason.chars().take(300).collect());
         pending.next_attempt =
             UnixTime(now.0 + i64::try_from(wait.as_secs()).unwrap_or(i64::MAX / 2));
         let mut batch = Batch::new();
@@ -248,11 +265,16 @@ mod tests {
         outbox.enqueue(&k, b"r2", now).await.unwrap();
         let mut t = now;
         for wait in [5, 10, 20, 40] {
-            outbox.failed(&k, t).await.unwrap();
+            outbox.failed(&k, "no answer", t).await.unwrap();
             assert!(outbox.due(UnixTime(t.0 + wait - 1)).unwrap().is_empty());
             assert_eq!(outbox.due(UnixTime(t.0 + wait)).unwrap().len(), 1);
             t = UnixTime(t.0 + wait);
         }
         assert_eq!(backoff(30), MAX_BACKOFF);
+        let pending = outbox.pending(&k).unwrap().unwrap();
+        assert_eq!(
+            (pending.attempts, pending.last_error.as_deref()),
+            (4, Some("no answer"))
+        );
     }
 }

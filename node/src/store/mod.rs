@@ -119,6 +119,20 @@ spaces! {
     /// A member's view of the province's log: the latest tree head it verified, and the
     /// evidence if the province ever showed two inconsistent histories (JSON).
     LogWatch => "log_watch",
+    /// Receipts of this node's users, from owners, to confirm and rate, keyed
+    /// `user id \0 owner \0 receipt id` (JSON).
+    ReceivedReceipts => "received_receipts",
+    /// SHA-256 of each instrument's monitoring agent token, by local id.
+    AgentTokens => "agent_tokens",
+    /// The latest state each of this node's instrument agents reported, by local id (JSON).
+    InstrumentStates => "instrument_states",
+    /// The province's live board: per instrument (`i \0 institution/local id`) its latest
+    /// state and when it was last seen, and per institution (`s \0 institution`) the
+    /// newest heartbeat's time (JSON).
+    MonitorBoard => "monitor_board",
+    /// Seconds each instrument was online, keyed `institution/local id \0 YYYY-MM-DD`
+    /// (Asia/Shanghai day), valued u64 BE.
+    MonitorUptime => "monitor_uptime",
     /// Scratch space for benchmarks and tests.
     Bench => "bench",
 }

@@ -208,6 +208,10 @@ pub enum BookingMessageKind {
     Cancel,
     Update,
     Status,
+    /// A usage receipt, owner to home, for the user to confirm.
+    Receipt,
+    /// The user's confirmation of a receipt, home to owner.
+    ReceiptConfirmation,
 }
 
 /// Reads the domain of an encoded booking envelope, to know how to open it.
@@ -218,6 +222,8 @@ pub fn message_kind(bytes: &[u8]) -> Result<BookingMessageKind, BookingError> {
         d if d == Domain::BOOKING_CANCEL.0 => Ok(BookingMessageKind::Cancel),
         d if d == Domain::BOOKING_UPDATE.0 => Ok(BookingMessageKind::Update),
         d if d == Domain::BOOKING_STATUS.0 => Ok(BookingMessageKind::Status),
+        d if d == Domain::RECEIPT.0 => Ok(BookingMessageKind::Receipt),
+        d if d == Domain::RECEIPT_CONFIRMATION.0 => Ok(BookingMessageKind::ReceiptConfirmation),
         other => Err(BookingError::Invalid(field(
             "domain",
             format!("{other} is not a booking message"),

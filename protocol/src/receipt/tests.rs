@@ -174,3 +174,16 @@ fn ratings_outside_one_to_five_and_oversized_submissions_are_refused() {
     ));
     assert!(ReceiptSubmission::decode(&[0xff, 0xff, 0xff]).is_err());
 }
+
+#[test]
+fn receipts_and_confirmations_travel_as_messages_between_owner_and_home() {
+    use crate::booking::{BookingMessageKind, message_kind};
+    let r = receipt();
+    let signed = r.seal(&SecretKey::generate());
+    assert_eq!(message_kind(&signed).unwrap(), BookingMessageKind::Receipt);
+    let confirmed = confirmation(&signed, &r).seal(&SecretKey::generate());
+    assert_eq!(
+        message_kind(&confirmed).unwrap(),
+        BookingMessageKind::ReceiptConfirmation
+    );
+}

@@ -76,4 +76,23 @@ impl MerkleLog {
         let additions = usize::try_from(len - old_size).ok()?;
         Some(self.tree.prove_consistency(additions).as_bytes().to_vec())
     }
+
+    /// The proof that the log of its first `second` entries extends that of its first
+    /// `first`, as RFC 9162's get-sth-consistency serves for any two heads; `None` unless
+    /// `first <= second <= len`. For an earlier `second` the tree of that size is rebuilt
+    /// (linear in `second`): members ask for one only to check a head older than the
+    /// newest they verified, which is rare.
+    pub fn prove_consistency_between(&self, first: u64, second: u64) -> Option<Vec<u8>> {
+        if first > second || second > self.len() {
+            return None;
+        }
+        if second == self.len() {
+            return self.prove_consistency(first);
+        }
+        let mut earlier = MerkleLog::new();
+        for hash in self.tree.items().iter().take(usize::try_from(second).ok()?) {
+            earlier.push_hash(*hash);
+        }
+        earlier.prove_consistency(first)
+    }
 }

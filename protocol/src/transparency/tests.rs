@@ -80,6 +80,25 @@ fn every_older_log_is_proven_a_prefix_of_every_newer_one() {
 }
 
 #[test]
+fn any_two_past_heads_are_proven_consistent_from_the_log_as_it_is_now() {
+    let log = log_of(21);
+    let heads: Vec<_> = (0..=21).map(|n| log_of(n).head(UnixTime(0))).collect();
+    for second in &heads {
+        for first in &heads[..=usize::try_from(second.size).unwrap()] {
+            let proof = log
+                .prove_consistency_between(first.size, second.size)
+                .unwrap();
+            verify_consistency(first, second, &proof).unwrap();
+        }
+    }
+    assert!(log.prove_consistency_between(5, 4).is_none());
+    assert!(log.prove_consistency_between(5, 22).is_none());
+    // A proof between two sizes does not prove another pair.
+    let proof = log.prove_consistency_between(6, 13).unwrap();
+    assert!(verify_consistency(&heads[6], &heads[14], &proof).is_err());
+}
+
+#[test]
 fn a_rewritten_history_is_detected() {
     let honest = log_of(10);
     let seen = log_of(5).head(UnixTime(0));

@@ -127,6 +127,21 @@ impl EventLoop {
                 .ok_or_else(|| format!("author {author} is not a current member"))?;
             return self.validate_catalogue_gossip(&institution, &message.data);
         }
+        if message.topic == topics::tree_heads().hash() {
+            let cert = self
+                .membership
+                .certificate_of(&author, now)
+                .ok_or_else(|| format!("author {author} is not a current member"))?;
+            if cert.role != alliance_protocol::Role::Aggregator {
+                return Err(format!("{} is not the province", cert.institution_id));
+            }
+            alliance_protocol::transparency::TreeHead::open(&message.data, self.membership.root())
+                .map_err(|e| format!("tree head: {e}"))?;
+            self.emit(NetEvent::TreeHead {
+                signed: message.data.clone(),
+            });
+            return Ok(true);
+        }
         Err(format!("unknown topic {}", message.topic))
     }
 }

@@ -110,10 +110,19 @@ impl EventLoop {
                     },
                 ..
             } => {
-                if let Request::Booking(bytes) = request {
-                    self.serve_booking(peer, bytes, channel);
-                    return;
-                }
+                let request = match request {
+                    Request::Booking(bytes) => {
+                        self.serve_booking(peer, bytes, channel);
+                        return;
+                    }
+                    log @ (Request::Receipts(_)
+                    | Request::LogHead { .. }
+                    | Request::LogConsistency { .. }) => {
+                        self.serve_log(peer, log, channel);
+                        return;
+                    }
+                    other => other,
+                };
                 let response = self.answer(peer, request);
                 let refused = matches!(response, Response::Error(_))
                     && self.membership.verified(&peer).is_none();
@@ -141,6 +150,9 @@ impl EventLoop {
                 ..
             } => {
                 self.hello_requests.remove(&request_id);
+                let Err(response) = self.on_ask_response(&request_id, response) else {
+                    return;
+                };
                 match response {
                     Response::Hello(hello) => {
                         if let Err(reason) = self.admit(peer, &hello) {
@@ -164,6 +176,11 @@ impl EventLoop {
                     Response::Error(e) if self.booking_requests.contains_key(&request_id) => {
                         self.on_booking_response(&request_id, Response::Error(e));
                     }
+                    Response::Receipts(_)
+                    | Response::LogHead { .. }
+                    | Response::LogConsistency(_) => {
+                        tracing::debug!(%peer, "an answer nobody waits for any more");
+                    }
                     Response::Error(e) => {
                         self.sync_failed(&request_id);
                         tracing::warn!(%peer, code = %e.code, message = %e.message, "peer refused our request");
@@ -181,6 +198,7 @@ impl EventLoop {
                 }
                 self.sync_failed(&request_id);
                 self.booking_failed(&request_id);
+                self.ask_failed(&request_id);
             }
             Event::InboundFailure { peer, error, .. } => {
                 tracing::debug!(%peer, %error, "inbound request failed");
@@ -206,8 +224,13 @@ impl EventLoop {
             }
             Request::Roster => Response::Roster(self.membership.roster_bytes()),
             Request::Sync(request) => self.serve_sync(&request),
-            // Answered asynchronously (see `serve_booking`); never reaches here.
-            Request::Booking(_) => Response::error("bad_request", "booking out of band"),
+            // Answered asynchronously (see `serve_booking`, `serve_log`); never reach here.
+            Request::Booking(_)
+            | Request::Receipts(_)
+            | Request::LogHead { .. }
+            | Request::LogConsistency { .. } => {
+                Response::error("bad_request", "answered out of band")
+            }
         }
     }
 }

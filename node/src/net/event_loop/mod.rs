@@ -28,6 +28,7 @@ use tokio::{
 };
 use tokio_util::sync::CancellationToken;
 
+mod ask;
 mod booking;
 mod catalogue;
 mod gossip;
@@ -67,6 +68,10 @@ pub enum NetError {
     NoAnswer(alliance_protocol::InstitutionId),
     #[error("refused ({code}): {message}")]
     Refused { code: String, message: String },
+    #[error("no node of {0} is connected")]
+    NotConnected(String),
+    #[error("{0} did not answer (the request may have arrived)")]
+    NoAnswerFrom(String),
 }
 
 const COMMAND_QUEUE: usize = 64;
@@ -79,7 +84,7 @@ pub(super) async fn start(
     store: Store,
     catalogue: Catalogue,
     outgoing: mpsc::Receiver<Vec<u8>>,
-    bookings: mpsc::Sender<super::InboundBooking>,
+    inbound: super::Inbound,
     cancel: CancellationToken,
 ) -> Result<Network, NetError> {
     let keypair = identity::keypair(&config.key);
@@ -102,7 +107,12 @@ pub(super) async fn start(
         .with_swarm_config(|c| c.with_idle_connection_timeout(config.idle_timeout))
         .build();
 
-    for topic in [topics::roster(), topics::announce(), topics::catalogue()] {
+    for topic in [
+        topics::roster(),
+        topics::announce(),
+        topics::catalogue(),
+        topics::tree_heads(),
+    ] {
         swarm
             .behaviour_mut()
             .gossipsub
@@ -184,8 +194,10 @@ pub(super) async fn start(
         sync_runs: 0,
         sync_requests: HashMap::new(),
         sync_after_roster: HashSet::new(),
-        bookings,
+        bookings: inbound.bookings,
         booking_requests: HashMap::new(),
+        log_requests: inbound.log,
+        asks: HashMap::new(),
     };
     event_loop.refresh_directory();
     let span = tracing::info_span!("net", peer = %peer_id);
@@ -229,6 +241,10 @@ struct EventLoop {
     bookings: mpsc::Sender<super::InboundBooking>,
     /// Booking requests of ours waiting for the owner's answer.
     booking_requests: HashMap<OutboundRequestId, booking::PendingBooking>,
+    /// Where members' log requests go (the province's log task; none on a member).
+    log_requests: Option<mpsc::Sender<super::InboundLog>>,
+    /// Other questions of ours waiting for an answer.
+    asks: HashMap<OutboundRequestId, ask::PendingAsk>,
 }
 
 impl EventLoop {
@@ -311,6 +327,21 @@ impl EventLoop {
                 self.request_booking(&owner, bytes, reply);
             }
             Command::Respond { channel, response } => self.respond(channel, response),
+            Command::Ask {
+                target,
+                request,
+                reply,
+            } => self.ask(&target, request, reply),
+            Command::PublishTreeHead { signed } => {
+                if let Err(e) = self
+                    .swarm
+                    .behaviour_mut()
+                    .gossipsub
+                    .publish(topics::tree_heads(), signed)
+                {
+                    tracing::debug!(error = %e, "tree head not published");
+                }
+            }
             Command::SyncNow => {
                 let peers: Vec<PeerId> =
                     self.membership.verified_peers().map(|(p, _)| *p).collect();

@@ -47,11 +47,13 @@ fn confirmation(signed: &[u8], r: &UsageReceipt, rating: u8) -> ReceiptConfirmat
 fn book(dir: &std::path::Path, owner: &SecretKey) -> (ReceiptBook, ReceiptOutbox) {
     let store = Store::open(dir).unwrap();
     let outbox = ReceiptOutbox::new(store.clone(), SecretKey::generate().public());
+    let home = ReceivedReceipts::new(store.clone(), owner.clone(), "dlut".parse().unwrap());
     (
         ReceiptBook::new(
             store,
             owner.clone(),
             outbox.clone(),
+            home,
             Duration::from_secs(7 * DAY),
         ),
         outbox,
@@ -78,6 +80,11 @@ async fn a_confirmed_receipt_goes_to_the_outbox_countersigned_once() {
         0,
         "nothing is submitted before confirmation"
     );
+    // The signed receipt waits, durably, for delivery to the user's home.
+    let to_home = messages::pending(&book.store).unwrap();
+    assert_eq!(to_home.len(), 1);
+    assert_eq!(to_home[0].to.as_str(), "neu");
+    assert_eq!(to_home[0].message, signed);
 
     // A confirmation signed by another node, or of other bytes, does not hold.
     let by_stranger = confirmation(&signed, &r, 5).seal(&SecretKey::generate());

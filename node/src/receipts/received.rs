@@ -1,0 +1,302 @@
+//! Receipts of this node's users, as their home keeps them: received from the owner
+//! (verified against its node key), shown to the user, confirmed and rated. The signed
+//! confirmation goes back to the owner through the booking outbox, written in the same
+//! commit as the user's answer, so it survives a restart and is delivered once the owner
+//! is reachable.
+
+use alliance_protocol::{
+    InstitutionId, PublicKey, SecretKey, UnixTime,
+    receipt::{ReceiptConfirmation, ReceiptError, UsageReceipt, receipt_hash},
+};
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    booking::outbox as messages,
+    store::{Batch, Space, Store, StoreError},
+};
+
+/// Longest comment with a rating (the confirmation's own limit).
+pub const MAX_COMMENT_BYTES: usize = 256;
+
+/// The user's answer to a receipt.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Answer {
+    pub rating: u8,
+    pub comment: String,
+    pub confirmed_at: UnixTime,
+}
+
+/// A receipt as the user's home keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Received {
+    pub receipt: UsageReceipt,
+    /// The owner's signed receipt, hex.
+    pub signed: String,
+    pub received_at: UnixTime,
+    /// Set once the user confirmed and rated it.
+    pub answer: Option<Answer>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReceivedError {
+    #[error("the receipt does not verify: {0}")]
+    Invalid(ReceiptError),
+    #[error("the receipt is for a user of {0}, not of this node")]
+    NotOurUser(InstitutionId),
+    #[error("no receipt {0} for this user")]
+    Unknown(String),
+    #[error("receipt {0} is already confirmed")]
+    AlreadyConfirmed(String),
+    #[error("rating: 1 to 5 stars")]
+    Rating,
+    #[error("comment: at most {MAX_COMMENT_BYTES} bytes")]
+    Comment,
+    #[error("stored receipt is malformed: {0}")]
+    Corrupt(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+fn key(user_id: &str, owner: &InstitutionId, receipt_id: &str) -> Vec<u8> {
+    format!("{user_id}\0{owner}\0{receipt_id}").into_bytes()
+}
+
+/// The home's receipts. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct ReceivedReceipts {
+    store: Store,
+    key: SecretKey,
+    own: InstitutionId,
+}
+
+impl ReceivedReceipts {
+    pub fn new(store: Store, key: SecretKey, own: InstitutionId) -> Self {
+        ReceivedReceipts { store, key, own }
+    }
+
+    /// Whether this node is the home of the receipt's user.
+    pub fn is_home_of(&self, receipt: &UsageReceipt) -> bool {
+        receipt.home_institution == self.own
+    }
+
+    /// A receipt signed by `owner_key` (the node key of the owner it names) for one of
+    /// this node's users: verified, then kept. Receiving it again changes nothing.
+    pub async fn receive(
+        &self,
+        signed: &[u8],
+        owner_key: &PublicKey,
+        now: UnixTime,
+    ) -> Result<UsageReceipt, ReceivedError> {
+        let receipt = UsageReceipt::open(signed, owner_key).map_err(ReceivedError::Invalid)?;
+        let mut batch = Batch::new();
+        self.receive_in(&mut batch, &receipt, signed, now)?;
+        self.store.commit(batch).await?;
+        Ok(receipt)
+    }
+
+    /// Keeps a receipt (already verified, or issued by this very node) as part of a
+    /// caller's batch.
+    pub fn receive_in(
+        &self,
+        batch: &mut Batch,
+        receipt: &UsageReceipt,
+        signed: &[u8],
+        now: UnixTime,
+    ) -> Result<(), ReceivedError> {
+        if receipt.home_institution != self.own {
+            return Err(ReceivedError::NotOurUser(receipt.home_institution.clone()));
+        }
+        let k = key(
+            &receipt.user_id,
+            &receipt.institution_id,
+            &receipt.receipt_id,
+        );
+        if self.store.get(Space::ReceivedReceipts, &k)?.is_some() {
+            return Ok(());
+        }
+        batch.put_json(
+            Space::ReceivedReceipts,
+            k,
+            &Received {
+                receipt: receipt.clone(),
+                signed: hex::encode(signed),
+                received_at: now,
+                answer: None,
+            },
+        )?;
+        Ok(())
+    }
+
+    /// A user's receipts, newest use first.
+    pub fn of_user(&self, user_id: &str) -> Result<Vec<Received>, StoreError> {
+        let mut all: Vec<Received> = self
+            .store
+            .scan_prefix_json::<Received>(
+                Space::ReceivedReceipts,
+                format!("{user_id}\0").as_bytes(),
+            )?
+            .into_iter()
+            .map(|(_, r)| r)
+            .collect();
+        all.sort_by_key(|r| std::cmp::Reverse(r.receipt.start));
+        Ok(all)
+    }
+
+    /// The user confirms a receipt and rates the service. Returns the signed
+    /// confirmation; unless the owner is this node, it is queued to the owner in the same
+    /// commit.
+    pub async fn confirm(
+        &self,
+        user_id: &str,
+        owner: &InstitutionId,
+        receipt_id: &str,
+        rating: u8,
+        comment: &str,
+        now: UnixTime,
+    ) -> Result<Vec<u8>, ReceivedError> {
+        if !(1..=5).contains(&rating) {
+            return Err(ReceivedError::Rating);
+        }
+        let comment = comment.trim();
+        if comment.len() > MAX_COMMENT_BYTES {
+            return Err(ReceivedError::Comment);
+        }
+        let k = key(user_id, owner, receipt_id);
+        let mut received: Received = self
+            .store
+            .get_json(Space::ReceivedReceipts, &k)?
+            .ok_or_else(|| ReceivedError::Unknown(receipt_id.to_owned()))?;
+        if received.answer.is_some() {
+            return Err(ReceivedError::AlreadyConfirmed(receipt_id.to_owned()));
+        }
+        let signed =
+            hex::decode(&received.signed).map_err(|e| ReceivedError::Corrupt(e.to_string()))?;
+        let confirmation = ReceiptConfirmation {
+            receipt_hash: receipt_hash(&signed),
+            receipt_id: receipt_id.to_owned(),
+            institution_id: owner.clone(),
+            user_id: user_id.to_owned(),
+            rating,
+            comment: comment.to_owned(),
+            confirmed_at: now,
+        }
+        .seal(&self.key);
+        received.answer = Some(Answer {
+            rating,
+            comment: comment.to_owned(),
+            confirmed_at: now,
+        });
+        let mut batch = Batch::new();
+        batch.put_json(Space::ReceivedReceipts, k, &received)?;
+        if owner != &self.own {
+            messages::enqueue(
+                &mut batch,
+                messages::key(owner, &format!("receipt:{receipt_id}"), 1),
+                confirmation.clone(),
+            );
+        }
+        self.store.commit(batch).await?;
+        Ok(confirmation)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use alliance_protocol::{FeeComponents, UserTier};
+
+    use super::*;
+
+    fn receipt(home: &str) -> UsageReceipt {
+        UsageReceipt {
+            receipt_id: "r-1".into(),
+            institution_id: "dlut".parse().unwrap(),
+            local_id: "XPS-1".into(),
+            booking_id: "b-1".into(),
+            user_id: "wang".into(),
+            user_name: "王小明".into(),
+            home_institution: home.parse().unwrap(),
+            tier: UserTier::AllianceMember,
+            start: UnixTime(1_796_094_000),
+            end: UnixTime(1_796_101_200),
+            preparation_minutes: 10,
+            test_minutes: 100,
+            post_processing_minutes: 10,
+            samples: 2,
+            fees: FeeComponents {
+                materials_fen: 1_000,
+                operating_fen: 20_000,
+                labour_fen: 5_000,
+            },
+            issued_at: UnixTime(1_796_102_000),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_users_confirmation_is_of_the_owners_bytes_and_waits_in_the_outbox_across_restarts() {
+        let dir = tempfile::tempdir().unwrap();
+        let owner = SecretKey::generate();
+        let home = SecretKey::generate();
+        let dlut: InstitutionId = "dlut".parse().unwrap();
+        let now = UnixTime(1_796_200_000);
+        let signed = receipt("neu").seal(&owner);
+        {
+            let received = ReceivedReceipts::new(
+                Store::open(dir.path()).unwrap(),
+                home.clone(),
+                "neu".parse().unwrap(),
+            );
+            // Signed by someone else than the owner: refused, nothing kept.
+            let forged = receipt("neu").seal(&SecretKey::generate());
+            assert!(matches!(
+                received.receive(&forged, &owner.public(), now).await,
+                Err(ReceivedError::Invalid(_))
+            ));
+            // For another home's user: refused.
+            let other = receipt("imr").seal(&owner);
+            assert!(matches!(
+                received.receive(&other, &owner.public(), now).await,
+                Err(ReceivedError::NotOurUser(_))
+            ));
+            received
+                .receive(&signed, &owner.public(), now)
+                .await
+                .unwrap();
+            assert!(matches!(
+                received.confirm("wang", &dlut, "r-1", 6, "", now).await,
+                Err(ReceivedError::Rating)
+            ));
+            assert!(matches!(
+                received
+                    .confirm("wang", &dlut, "r-1", 4, &"长".repeat(100), now)
+                    .await,
+                Err(ReceivedError::Comment)
+            ));
+            assert!(matches!(
+                received.confirm("li", &dlut, "r-1", 4, "", now).await,
+                Err(ReceivedError::Unknown(_))
+            ));
+        }
+        let store = Store::open(dir.path()).unwrap();
+        let received = ReceivedReceipts::new(store.clone(), home.clone(), "neu".parse().unwrap());
+        assert_eq!(received.of_user("wang").unwrap().len(), 1);
+        let confirmation = received
+            .confirm("wang", &dlut, "r-1", 4, " 很好 ", now)
+            .await
+            .unwrap();
+        // The owner can check it confirms its very bytes.
+        let read = ReceiptConfirmation::open(&confirmation, &home.public()).unwrap();
+        read.check_confirms(&signed, &receipt("neu")).unwrap();
+        assert_eq!((read.rating, read.comment.as_str()), (4, "很好"));
+        assert!(matches!(
+            received.confirm("wang", &dlut, "r-1", 5, "", now).await,
+            Err(ReceivedError::AlreadyConfirmed(_))
+        ));
+        // Queued for the owner.
+        let queued = messages::pending(&store).unwrap();
+        assert_eq!(queued.len(), 1);
+        assert_eq!(queued[0].to, dlut);
+        assert_eq!(queued[0].message, confirmation);
+    }
+}
