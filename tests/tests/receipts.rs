@@ -3,17 +3,26 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use std::time::Duration;
+
+use alliance_node::net::Target;
 use alliance_node::{
-    NodeHandle,
-    booking::service::{BookingAsk, HomeUser, SessionFacts},
+    Node, NodeHandle,
+    booking::service::{BookingAsk, HomeUser, SessionFacts, WalkIn},
     receipts::issued::Standing,
 };
 use alliance_protocol::{
     ServiceMode, UnixTime, UserTier,
     receipt::{ReceiptSubmission, UsageReceipt},
+    rpc::{LogAnswer, Request, Response},
     transparency::{TreeHead, verify_inclusion},
 };
 use alliance_tests::*;
+
+/// A node's key, from its key file.
+fn node_key(node: &NodeHandle) -> alliance_protocol::SecretKey {
+    alliance_node::keyfile::read(&node.config().node_key_path()).unwrap()
+}
 
 async fn owner_instrument(owner: &NodeHandle) {
     let mut record = sample_record("dlut", "XPS-1", "X射线光电子能谱仪");
@@ -160,7 +169,151 @@ async fn a_completed_booking_is_confirmed_by_the_home_and_proven_in_the_province
     .await;
     assert!(owner.receipts().alarm().unwrap().is_none());
 
+    // Over the network: a replay gets its place back; an altered receipt, or one signed
+    // by a node that does not own the instrument, is refused; the log does not grow.
+    // The user's name changed from 王小明 to 王大明 under the owner's signature.
+    let mut altered = submission.clone();
+    let (small, big) = ("小".as_bytes(), "大".as_bytes());
+    let at = altered
+        .receipt
+        .windows(small.len())
+        .position(|w| w == small)
+        .unwrap();
+    altered.receipt[at..at + small.len()].copy_from_slice(big);
+    let mut by_other = submission.clone();
+    by_other.receipt = receipt.seal(&node_key(&neu));
+    by_other.confirmation = None;
+    let answer = neu
+        .net()
+        .ask(
+            Target::Province,
+            Request::Receipts(vec![entry.clone(), altered.encode(), by_other.encode()]),
+        )
+        .await
+        .unwrap();
+    let Response::Receipts(answers) = answer else {
+        panic!("not an answer to receipts: {answer:?}")
+    };
+    assert!(matches!(
+        answers[0],
+        LogAnswer::Logged {
+            index: 0,
+            already: true,
+            ..
+        }
+    ));
+    let codes: Vec<&str> = answers[1..]
+        .iter()
+        .map(|a| match a {
+            LogAnswer::Refused(e) => e.code.as_str(),
+            LogAnswer::Logged { .. } => "logged",
+        })
+        .collect();
+    assert_eq!(codes, ["forged", "not_the_owner"]);
+    assert_eq!(log.len().await, 1);
+
     neu.shutdown().await;
+    owner.shutdown().await;
+    province.shutdown().await;
+}
+
+/// A walk-in session of one of dlut's own researchers (no home to wait for: with a grace
+/// period of zero it goes to the province at once, single-signed).
+fn walk_in(n: i64) -> WalkIn {
+    // Within dlut's membership: its certificate dates from an hour before it was issued.
+    let start = UnixTime::now().0 - 3_000 + n * 60;
+    WalkIn {
+        local_id: "XPS-1".into(),
+        user_id: format!("staff{n}"),
+        user_name: format!("职工{n}"),
+        home: "dlut".parse().unwrap(),
+        tier: UserTier::OwnInstitution,
+        mode: ServiceMode::StaffRun,
+        facts: SessionFacts {
+            start: UnixTime(start),
+            end: UnixTime(start + 1_800),
+            preparation_minutes: 5,
+            test_minutes: 20,
+            post_processing_minutes: 5,
+            samples: 1,
+            note: String::new(),
+        },
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn receipts_made_while_the_province_is_down_all_arrive_once_after_it_returns() {
+    trace();
+    let dir = tempfile::tempdir().unwrap();
+    let province = start_province(dir.path(), "lnsti").await;
+    let mut config = certified_member(dir.path(), &province, "dlut", bootstrap_of(&province)).await;
+    config.receipts.confirmation_grace = Duration::ZERO;
+    let owner = Node::start(config).await.unwrap();
+    owner_instrument(&owner).await;
+    province_knows_instrument(&province).await;
+    owner.bookings().record_session(walk_in(0)).await.unwrap();
+    wait_receipts(&owner, "the first receipt is proven", |r| {
+        r.proven().unwrap() == 1
+    })
+    .await;
+
+    // The province goes down; the owner keeps recording sessions.
+    // It comes back on the port it had (the member's bootstrap address).
+    let mut province_config = province.config().clone();
+    province_config.network.listen = province
+        .net()
+        .state()
+        .listen_addrs
+        .iter()
+        .map(ToString::to_string)
+        .filter(|a| a.contains("/tcp/"))
+        .collect();
+    province.shutdown().await;
+    wait_state(&owner, "dlut sees the province gone", |s| {
+        !connected_institutions(s).contains(&"lnsti".to_owned())
+    })
+    .await;
+    for n in 1..=5 {
+        owner.bookings().record_session(walk_in(n)).await.unwrap();
+    }
+    wait_receipts(&owner, "five receipts wait in the outbox", |r| {
+        r.waiting().unwrap() == 5
+    })
+    .await;
+    let issued = owner.receipts().issued().unwrap();
+    assert!(
+        issued
+            .iter()
+            .all(|v| v.issued.standing == Standing::SingleSigned)
+    );
+
+    // Back up at the same address: everything arrives, nothing twice.
+    let province = Node::start(province_config).await.unwrap();
+    wait_receipts(&owner, "all six are proven", |r| {
+        r.proven().unwrap() == 6 && r.waiting().unwrap() == 0
+    })
+    .await;
+    let log = province.receipt_log().unwrap();
+    assert_eq!(log.len().await, 6);
+    let mut ids = Vec::new();
+    for i in 0..6 {
+        let entry = ReceiptSubmission::decode(&log.entry(i).unwrap().unwrap()).unwrap();
+        let receipt = UsageReceipt::claimed_signer(&entry.receipt)
+            .and_then(|k| UsageReceipt::open(&entry.receipt, &k))
+            .unwrap();
+        assert!(entry.confirmation.is_none(), "single-signed, marked so");
+        ids.push(receipt.receipt_id);
+    }
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 6, "no receipt logged twice");
+    // The owner's view of the log grew consistently across the restart.
+    wait_receipts(&owner, "the owner verified the head of six", |r| {
+        r.latest_head().unwrap().is_some_and(|h| h.size == 6)
+    })
+    .await;
+    assert!(owner.receipts().alarm().unwrap().is_none());
+
     owner.shutdown().await;
     province.shutdown().await;
 }
