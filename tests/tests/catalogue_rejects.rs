@@ -76,7 +76,7 @@ async fn run_rogue(
                             Request::Hello(_) => Response::Hello(hello.clone()),
                             Request::Sync(_) => Response::Sync(page.clone()),
                             Request::Roster => Response::Roster(None),
-                            Request::Booking(_) => Response::error("bad_request", "not here"),
+                            _ => Response::error("bad_request", "not here"),
                         };
                         let _ = swarm.behaviour_mut().rpc.send_response(channel, answer);
                     }
