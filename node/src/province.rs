@@ -7,6 +7,7 @@
 pub mod log_service;
 pub mod member_history;
 pub mod receipt_log;
+pub mod results;
 
 use std::collections::BTreeSet;
 

@@ -1,0 +1,195 @@
+//! The province's published results (R14–R16): every instrument and institution
+//! evaluated over a period from the receipts in the log, the catalogue and the facts the
+//! province holds, then the sanctions list. Each instrument's figures name the log
+//! entries they come from, so anyone holding the log can recompute them.
+//!
+//! - `results.rs`: [`compute`], pure.
+//! - `results/logged.rs`: reading the log's entries back as uses.
+//! - `results/export.rs`: CSV and JSON of the results.
+
+mod export;
+mod logged;
+#[cfg(test)]
+mod tests;
+
+use std::collections::BTreeMap;
+
+use alliance_protocol::{InstitutionId, InstrumentRecord};
+use chrono::NaiveDate;
+
+pub use export::{ResultRow, rows, to_csv, to_json};
+pub use logged::{LoggedUse, read_log};
+
+use crate::{
+    compliance::reporting::{Standing, standing},
+    evaluation::{
+        awards::{Evaluated, SanctionReason, sanctions},
+        config::EvaluationConfig,
+        metrics::{InstrumentFacts, Metrics, Period, Use},
+        scoring::{Evaluation, evaluate},
+    },
+};
+
+/// Facts about an instrument that do not come from receipts or the catalogue.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OtherFacts {
+    pub publications: u32,
+    pub uptime: Option<f64>,
+    pub response_hours: Vec<f64>,
+    pub requests: u32,
+    pub rejections: u32,
+}
+
+/// What the results are computed from.
+pub struct ResultsInput<'a> {
+    pub config: &'a EvaluationConfig,
+    pub period: Period,
+    /// The day compliance is judged on (Asia/Shanghai).
+    pub today: NaiveDate,
+    /// Every use in the log (those outside the period are skipped).
+    pub uses: &'a [LoggedUse],
+    /// The catalogue's records, all institutions.
+    pub records: &'a [InstrumentRecord],
+    /// Institution names (Chinese), for the page.
+    pub names: &'a BTreeMap<InstitutionId, String>,
+    pub other: &'a dyn Fn(&str) -> OtherFacts,
+}
+
+impl std::fmt::Debug for ResultsInput<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResultsInput")
+            .field("period", &self.period)
+            .field("uses", &self.uses.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// One instrument's results.
+#[derive(Debug, Clone)]
+pub struct InstrumentResult {
+    pub id: String,
+    pub name_zh: String,
+    pub metrics: Metrics,
+    pub evaluation: Evaluation,
+    pub compliance: Standing,
+    /// The log indices of the receipts counted.
+    pub entries: Vec<u64>,
+}
+
+/// One institution's results: its instruments' figures added up, then scored.
+#[derive(Debug, Clone)]
+pub struct InstitutionResult {
+    pub id: InstitutionId,
+    pub name_zh: String,
+    pub metrics: Metrics,
+    pub evaluation: Evaluation,
+    pub instruments: Vec<InstrumentResult>,
+    /// Instruments reported late, missing, or beyond the known calendar.
+    pub late_or_missing: usize,
+}
+
+/// The results of a period.
+#[derive(Debug, Clone)]
+pub struct Results {
+    pub period: Period,
+    /// How many log entries were read.
+    pub log_size: u64,
+    pub institutions: Vec<InstitutionResult>,
+    pub sanctions: Vec<(InstitutionId, Vec<SanctionReason>)>,
+}
+
+impl Results {
+    /// The institutions as the subsidy allocation and sanctions take them.
+    pub fn evaluated(&self) -> Vec<Evaluated> {
+        self.institutions
+            .iter()
+            .map(|i| Evaluated {
+                institution: i.id.clone(),
+                evaluation: i.evaluation.clone(),
+                metrics: i.metrics.clone(),
+                late_or_missing: i.late_or_missing,
+            })
+            .collect()
+    }
+}
+
+/// Evaluates every instrument in the catalogue, and every institution owning one.
+pub fn compute(input: &ResultsInput<'_>) -> Results {
+    let mut by_instrument: BTreeMap<String, Vec<&LoggedUse>> = BTreeMap::new();
+    for logged in input.uses {
+        if input.period.from <= logged.receipt.start && logged.receipt.start < input.period.to {
+            by_instrument
+                .entry(logged.receipt.instrument_id())
+                .or_default()
+                .push(logged);
+        }
+    }
+    let mut institutions: BTreeMap<InstitutionId, Vec<InstrumentResult>> = BTreeMap::new();
+    for record in input.records {
+        let id = format!("{}/{}", record.institution_id, record.local_id);
+        let other = (input.other)(&id);
+        let compliance = standing(record, input.today);
+        let facts = InstrumentFacts {
+            rated_hours_year: input.config.rated_hours.of(&record.classification_code),
+            publications: other.publications,
+            uptime: other.uptime,
+            response_hours: other.response_hours,
+            requests: other.requests,
+            rejections: other.rejections,
+            reporting_required: compliance != Standing::NotRequired,
+            reported_on_time: matches!(compliance, Standing::OnTime { .. }),
+        };
+        let uses = by_instrument.remove(&id).unwrap_or_default();
+        let metrics = Metrics::of_instrument(
+            &facts,
+            uses.iter().map(|u| Use {
+                receipt: &u.receipt,
+                rating: u.rating,
+            }),
+            &input.period,
+        );
+        institutions
+            .entry(record.institution_id.clone())
+            .or_default()
+            .push(InstrumentResult {
+                evaluation: evaluate(input.config, &metrics),
+                name_zh: record.name_zh.clone(),
+                entries: uses.iter().map(|u| u.index).collect(),
+                id,
+                metrics,
+                compliance,
+            });
+    }
+    let institutions: Vec<InstitutionResult> = institutions
+        .into_iter()
+        .map(|(id, instruments)| {
+            let mut metrics = Metrics::default();
+            for instrument in &instruments {
+                metrics.add(&instrument.metrics);
+            }
+            InstitutionResult {
+                name_zh: input
+                    .names
+                    .get(&id)
+                    .cloned()
+                    .unwrap_or_else(|| id.to_string()),
+                evaluation: evaluate(input.config, &metrics),
+                late_or_missing: instruments
+                    .iter()
+                    .filter(|i| i.compliance.needs_attention())
+                    .count(),
+                id,
+                metrics,
+                instruments,
+            }
+        })
+        .collect();
+    let mut results = Results {
+        period: input.period,
+        log_size: input.uses.len() as u64,
+        institutions,
+        sanctions: Vec::new(),
+    };
+    results.sanctions = sanctions(&input.config.sanctions, &results.evaluated());
+    results
+}

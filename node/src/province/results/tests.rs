@@ -1,0 +1,263 @@
+//! Two institutions over 2026: dlut's XPS-1 (reported on time) with three uses in the
+//! year, one in 2025 and a use of an instrument not in the catalogue; neu's NMR-1,
+//! accepted 2026-03-02 and put on the network 2026-06-01 (late), with one use.
+//!
+//! | log | instrument  | user (home)   | effective min | fees (fen) | rating |
+//! |-----|-------------|---------------|---------------|------------|--------|
+//! | 0   | dlut/XPS-1  | u1 (dlut)     | 600           | 10,000     | —      |
+//! | 1   | dlut/XPS-1  | u2 (neu)      | 1,200         | 50,000     | 4      |
+//! | 2   | dlut/XPS-1  | u3 (imr)      | 1,800         | 90,000     | 5      |
+//! | 3   | dlut/XPS-1  | u4 (neu) 2025 | 6,000         | 1,000      | 1      |
+//! | 4   | dlut/GONE-1 | u5 (neu)      | 60            | 100        | —      |
+//! | 5   | neu/NMR-1   | u2 (neu)      | 120           | 2,000      | —      |
+//!
+//! dlut: 60 h effective, 50 h external, 100 元 internal and 1,400 元 external revenue,
+//! from entries 0, 1, 2. neu: 2 h, internal. neu is named for reporting late.
+
+#![allow(clippy::unwrap_used)]
+
+use alliance_protocol::{
+    FeeComponents, SecretKey, UnixTime, UserTier,
+    receipt::{ReceiptConfirmation, ReceiptSubmission, UsageReceipt, receipt_hash},
+};
+
+use super::*;
+use crate::evaluation::awards::SanctionReason;
+
+/// 2026-01-01 00:00 in Shanghai.
+const YEAR_2026: i64 = 1_767_196_800;
+
+fn use_of(
+    index: u64,
+    instrument: &str,
+    user: &str,
+    home: &str,
+    minutes: u32,
+    fen: i64,
+    rating: Option<u8>,
+    at: i64,
+) -> LoggedUse {
+    let (owner, local_id) = instrument.split_once('/').unwrap();
+    let tier = if home == owner {
+        UserTier::OwnInstitution
+    } else {
+        UserTier::AllianceMember
+    };
+    LoggedUse {
+        index,
+        receipt: UsageReceipt {
+            receipt_id: format!("r{index}"),
+            institution_id: owner.parse().unwrap(),
+            local_id: local_id.into(),
+            booking_id: String::new(),
+            user_id: user.into(),
+            user_name: String::new(),
+            home_institution: home.parse().unwrap(),
+            tier,
+            start: UnixTime(at),
+            end: UnixTime(at + 3_600),
+            preparation_minutes: 0,
+            test_minutes: minutes,
+            post_processing_minutes: 0,
+            samples: 1,
+            fees: FeeComponents {
+                materials_fen: 0,
+                operating_fen: fen,
+                labour_fen: 0,
+            },
+            issued_at: UnixTime(at + 3_600),
+        },
+        rating,
+    }
+}
+
+fn record(institution: &str, local_id: &str, accepted: &str, networked: &str) -> InstrumentRecord {
+    let mut r = InstrumentRecord::new(
+        institution.parse().unwrap(),
+        local_id.into(),
+        format!("{local_id} 仪器"),
+    );
+    r.classification_code = "0102".into();
+    r.original_value_fen = 50_000_000;
+    r.acceptance_date = accepted.into();
+    r.networked_date = networked.into();
+    r
+}
+
+fn results() -> Results {
+    let day = 86_400;
+    let uses = vec![
+        use_of(
+            0,
+            "dlut/XPS-1",
+            "u1",
+            "dlut",
+            600,
+            10_000,
+            None,
+            YEAR_2026 + 10 * day,
+        ),
+        use_of(
+            1,
+            "dlut/XPS-1",
+            "u2",
+            "neu",
+            1_200,
+            50_000,
+            Some(4),
+            YEAR_2026 + 40 * day,
+        ),
+        use_of(
+            2,
+            "dlut/XPS-1",
+            "u3",
+            "imr",
+            1_800,
+            90_000,
+            Some(5),
+            YEAR_2026 + 200 * day,
+        ),
+        use_of(
+            3,
+            "dlut/XPS-1",
+            "u4",
+            "neu",
+            6_000,
+            1_000,
+            Some(1),
+            YEAR_2026 - 20 * day,
+        ),
+        use_of(
+            4,
+            "dlut/GONE-1",
+            "u5",
+            "neu",
+            60,
+            100,
+            None,
+            YEAR_2026 + 50 * day,
+        ),
+        use_of(
+            5,
+            "neu/NMR-1",
+            "u2",
+            "neu",
+            120,
+            2_000,
+            None,
+            YEAR_2026 + 90 * day,
+        ),
+    ];
+    let records = vec![
+        record("dlut", "XPS-1", "2025-03-02", "2025-03-20"),
+        record("neu", "NMR-1", "2026-03-02", "2026-06-01"),
+    ];
+    let names = BTreeMap::from([("dlut".parse().unwrap(), "大连理工大学".to_owned())]);
+    let config = EvaluationConfig::builtin();
+    let other = |_: &str| OtherFacts::default();
+    compute(&ResultsInput {
+        config: &config,
+        period: Period {
+            from: UnixTime(YEAR_2026),
+            to: UnixTime(YEAR_2026 + 365 * day),
+        },
+        today: NaiveDate::from_ymd_opt(2026, 11, 27).unwrap(),
+        uses: &uses,
+        records: &records,
+        names: &names,
+        other: &other,
+    })
+}
+
+#[test]
+fn figures_come_from_the_receipts_of_the_period_and_add_up_per_institution() {
+    let results = results();
+    assert_eq!(results.log_size, 6);
+    let ids: Vec<&str> = results.institutions.iter().map(|i| i.id.as_str()).collect();
+    assert_eq!(ids, ["dlut", "neu"]);
+    let dlut = &results.institutions[0];
+    assert_eq!(dlut.name_zh, "大连理工大学");
+    assert_eq!(dlut.instruments.len(), 1);
+    assert_eq!(dlut.instruments[0].entries, [0, 1, 2]);
+    assert_eq!(dlut.metrics.effective_hours(), 60.0);
+    assert_eq!(dlut.metrics.external_hours(), 50.0);
+    assert_eq!(dlut.metrics.revenue_internal_fen, 10_000);
+    assert_eq!(dlut.metrics.revenue_external_fen, 140_000);
+    assert_eq!(dlut.metrics.ratings, 2);
+    let neu = &results.institutions[1];
+    assert_eq!(neu.name_zh, "neu", "no name known: the id");
+    assert_eq!(neu.metrics.effective_hours(), 2.0);
+    assert_eq!(neu.metrics.external_hours(), 0.0);
+    assert_eq!(neu.late_or_missing, 1);
+    assert!(matches!(
+        neu.instruments[0].compliance,
+        Standing::Late { .. }
+    ));
+    // The sanctions name neu for reporting late (and each graded 较差 by the built-in
+    // indicator tree with these few figures).
+    let neu_reasons = &results
+        .sanctions
+        .iter()
+        .find(|(id, _)| id.as_str() == "neu")
+        .unwrap()
+        .1;
+    assert!(
+        neu_reasons
+            .iter()
+            .any(|r| matches!(r, SanctionReason::ReportingLate { instruments: 1 }))
+    );
+}
+
+#[test]
+fn downloads_have_a_row_per_institution_and_instrument() {
+    let results = results();
+    let csv = to_csv(&results).unwrap();
+    assert!(
+        csv.starts_with(&[0xEF, 0xBB, 0xBF]),
+        "a BOM for spreadsheets"
+    );
+    let text = String::from_utf8(csv[3..].to_vec()).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 1 + 4);
+    assert!(lines[0].starts_with("单位代码,单位名称,仪器编号"));
+    assert!(lines[1].starts_with("dlut,大连理工大学,,,60,50,"));
+    assert!(lines[2].starts_with("dlut,大连理工大学,dlut/XPS-1,XPS-1 仪器,60,50,"));
+    assert!(lines[2].ends_with(",3"), "three receipts: {}", lines[2]);
+    let json = to_json(&results);
+    assert_eq!(json["rows"].as_array().unwrap().len(), 4);
+    assert_eq!(json["rows"][1]["receipts"], 3);
+    assert_eq!(json["log_size"], 6);
+}
+
+#[test]
+fn a_logged_entry_reads_back_with_its_rating() {
+    let owner = SecretKey::generate();
+    let home = SecretKey::generate();
+    let receipt = use_of(0, "dlut/XPS-1", "u2", "neu", 60, 100, None, YEAR_2026).receipt;
+    let signed = receipt.seal(&owner);
+    let confirmation = ReceiptConfirmation {
+        receipt_hash: receipt_hash(&signed),
+        receipt_id: receipt.receipt_id.clone(),
+        institution_id: receipt.institution_id.clone(),
+        user_id: receipt.user_id.clone(),
+        rating: 3,
+        comment: String::new(),
+        confirmed_at: UnixTime(YEAR_2026 + 10),
+    }
+    .seal(&home);
+    let entry = ReceiptSubmission {
+        receipt: signed.clone(),
+        confirmation: Some(confirmation),
+    }
+    .encode();
+    let read = logged::read_entry(7, &entry).unwrap();
+    assert_eq!((read.index, read.rating), (7, Some(3)));
+    assert_eq!(read.receipt, receipt);
+    let single = ReceiptSubmission {
+        receipt: signed,
+        confirmation: None,
+    }
+    .encode();
+    assert_eq!(logged::read_entry(0, &single).unwrap().rating, None);
+    assert!(logged::read_entry(0, b"junk").is_none());
+}
