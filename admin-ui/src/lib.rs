@@ -30,12 +30,21 @@
 //! | `GET /manage/bookings`, `POST /manage/bookings/{home}/{booking_id}` | instrument managers, institution admins | decide on this institution's bookings |
 //! | `GET, POST /manage/instruments/{local_id}/rules` | instrument managers, institution admins | an instrument's booking rules: notice, lengths, approval by user category, blackouts |
 //! | `GET, POST /manage/trainings` | instrument managers, institution admins | training certifications recorded here; record one |
+//! | `GET /receipts`, `POST /receipts/{owner}/{receipt_id}/confirm` | signed in | my usage receipts, unconfirmed first; confirm one with a rating (1–5 stars) and a comment |
+//! | `GET /manage/receipts` | instrument managers, institution admins | the province's log as this node checked it; the receipts issued here, their confirmation and submission |
+//! | `GET, POST /manage/bookings/{home}/{booking_id}/complete` | instrument managers, institution admins | record what happened in a booked use (prefilled from the booking); issues its receipt |
+//! | `GET, POST /manage/sessions/new` | instrument managers, institution admins | record a walk-in or internal session without a booking; issues its receipt |
 //! | `GET /feeds/{token}.ics` | holder of the token | the user's bookings as `text/calendar` |
 //! | `GET /feeds/instruments/{local_id}.ics` | anyone | an instrument's bookings as `text/calendar` |
 //! | `GET, POST /api/v1/bookings` | signed in | my bookings; book ([`BookingForm`](backend::BookingForm) → [`BookingOutcome`](backend::BookingOutcome)) |
 //! | `POST /api/v1/bookings/{booking_id}/cancel` | signed in | `{"reason"}` → the cancelled booking |
 //! | `GET /api/v1/notifications` | signed in | newest first |
 //! | `GET /api/v1/manage/bookings`, `POST /api/v1/manage/bookings/{home}/{booking_id}` | instrument managers, institution admins | list; `{"decision", "note"}` |
+//! | `GET /api/v1/receipts` | signed in | my receipts ([`MyReceipt`](backend::MyReceipt)), newest use first |
+//! | `POST /api/v1/receipts/{owner}/{receipt_id}/confirm` | signed in | `{"rating": 1–5, "comment"}` → the confirmed [`MyReceipt`](backend::MyReceipt) |
+//! | `GET /api/v1/manage/receipts` | instrument managers, institution admins | `{"log": LogWatchView, "issued": [IssuedReceipt]}` ([`LogWatchView`](backend::LogWatchView), [`IssuedReceipt`](backend::IssuedReceipt)) |
+//! | `POST /api/v1/manage/bookings/{home}/{booking_id}/complete` | instrument managers, institution admins | [`SessionFactsForm`](backend::SessionFactsForm) → the completed [`ManagedBooking`](backend::ManagedBooking) |
+//! | `POST /api/v1/manage/sessions` | instrument managers, institution admins | [`WalkInForm`](backend::WalkInForm) → `201` with the issued [`ReceiptView`](backend::ReceiptView) |
 //! | `GET /static/…`, `/manifest.webmanifest`, `/sw.js` | anyone | embedded assets |
 //!
 //! API errors are `{"error": {"code", "message", "field"?}}` with 400 / 401 / 403 / 404 /
@@ -56,6 +65,9 @@
 //! - `validate.rs` — field checks of registrations and new accounts.
 //! - `booking_input.rs` — the booking form as typed and its checks.
 //! - `rules_input.rs` — an instrument's booking rules form as typed and its checks.
+//! - `receipt_input.rs` — the facts of a use, a walk-in session and a receipt's rating as
+//!   typed, and their checks.
+//! - `alarm.rs` — the province's-log alarm every page shows while the node holds evidence.
 //! - `actions.rs` — account actions shared by the API and the pages.
 //! - `time.rs` — times shown in, and read from forms as, Asia/Shanghai.
 //! - `render.rs` — the one `IntoResponse` wrapper for templates.
@@ -64,6 +76,7 @@
 //! - `assets.rs` — embedded static files; `templates/` (askama) and `static/` beside `src/`.
 
 mod actions;
+mod alarm;
 mod api;
 mod assets;
 mod auth;
@@ -73,6 +86,7 @@ mod cookies;
 mod i18n;
 pub mod instrument_input;
 mod pages;
+mod receipt_input;
 mod render;
 mod rules_input;
 mod search_query;
@@ -122,6 +136,10 @@ pub fn router<B: Backend>(backend: B, options: WebOptions) -> Router {
         .layer(middleware::from_fn_with_state(
             state.clone(),
             i18n::negotiate::<B>,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            alarm::watch::<B>,
         ));
     Router::new()
         .route("/healthz", get(|| async { "ok" }))

@@ -242,6 +242,10 @@ pub struct ProvinceSection {
     /// Validity of certificates issued when no other is asked for.
     #[serde(default = "default_valid_days")]
     pub default_valid_days: u32,
+    /// The evaluation's indicator tree, rated hours and thresholds (relative to
+    /// `data_dir`); the built-in `configs/evaluation.toml` when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evaluation: Option<PathBuf>,
 }
 
 fn default_certificate() -> PathBuf {
@@ -342,6 +346,14 @@ impl Config {
         self.province
             .as_ref()
             .map(|p| self.node.data_dir.join(&p.root_key))
+    }
+
+    /// Path of the evaluation config, if one is set (province only).
+    pub fn evaluation_path(&self) -> Option<PathBuf> {
+        self.province
+            .as_ref()
+            .and_then(|p| p.evaluation.as_ref())
+            .map(|e| self.node.data_dir.join(e))
     }
 
     /// Path of the database directory.

@@ -4,10 +4,12 @@
 //!
 //! - [`config`]: the indicator tree, rated hours and grade thresholds.
 //! - [`metrics`]: the measured figures of an instrument or an institution.
+//! - [`period`]: a year or a quarter by name, in Asia/Shanghai time.
 //! - [`scoring`]: scores per indicator and group, the total and the grade.
 //! - [`awards`]: subsidies shared by score (R15) and the sanctions list (R16).
 
 pub mod awards;
 pub mod config;
 pub mod metrics;
+pub mod period;
 pub mod scoring;

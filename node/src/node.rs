@@ -14,10 +14,14 @@ use crate::{
     catalogue::{self, Catalogue, CatalogueError, CatalogueOptions},
     config::Config,
     control,
+    evaluation::config::EvaluationConfig,
     keyfile::{self, KeyFileError},
     membership::Membership,
     net::{self, NetClient, NetConfig, NetError, ROSTER_KEY},
-    province::{ProvinceAuthority, log_service::LogService, receipt_log::ReceiptLog},
+    province::{
+        ProvinceAuthority, log_service::LogService, publication::Publication,
+        receipt_log::ReceiptLog,
+    },
     receipts::Receipts,
     store::{Space, Store, StoreError},
     web::WebBackend,
@@ -56,6 +60,8 @@ pub enum StartError {
         addr: SocketAddr,
         source: std::io::Error,
     },
+    #[error("evaluation config {path}: {reason}")]
+    Evaluation { path: PathBuf, reason: String },
     #[error("cannot write {path}: {source}")]
     Io {
         path: PathBuf,
@@ -77,6 +83,7 @@ pub struct NodeHandle {
     receipts: Receipts,
     /// On the province's node.
     receipt_log: Option<ReceiptLog>,
+    publication: Option<Publication>,
     cancel: CancellationToken,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -234,6 +241,14 @@ impl Node {
             }
             _ => None,
         };
+        let publication = match &receipt_log {
+            Some(log) => Some(Publication::new(
+                log.clone(),
+                catalogue.clone(),
+                evaluation_config(&config)?,
+            )),
+            None => None,
+        };
         let bookings = Bookings::open(
             store.clone(),
             certificate.clone(),
@@ -270,6 +285,7 @@ impl Node {
             accounts.clone(),
             catalogue.clone(),
             bookings.clone(),
+            receipts.clone(),
             certificate.clone(),
         );
         let app = alliance_admin_ui::router(
@@ -315,6 +331,7 @@ impl Node {
             cancel,
             receipts,
             receipt_log,
+            publication,
             tasks: [network.task, http, digests]
                 .into_iter()
                 .chain(booking_tasks)
@@ -322,6 +339,21 @@ impl Node {
                 .collect(),
         })
     }
+}
+
+/// The province's evaluation config: the file the config names, or the built-in one.
+fn evaluation_config(config: &Config) -> Result<EvaluationConfig, StartError> {
+    let Some(path) = config.evaluation_path() else {
+        return Ok(EvaluationConfig::builtin());
+    };
+    let text = std::fs::read_to_string(&path).map_err(|e| StartError::Evaluation {
+        path: path.clone(),
+        reason: e.to_string(),
+    })?;
+    EvaluationConfig::parse(&text).map_err(|e| StartError::Evaluation {
+        path,
+        reason: e.to_string(),
+    })
 }
 
 /// Keeps this institution's availability digests current: at start, then every hour (a
@@ -397,6 +429,11 @@ impl NodeHandle {
     /// The receipt log, on the province node.
     pub fn receipt_log(&self) -> Option<&ReceiptLog> {
         self.receipt_log.as_ref()
+    }
+
+    /// What the province publishes, on the province node.
+    pub fn publication(&self) -> Option<&Publication> {
+        self.publication.as_ref()
     }
 
     /// The certificate authority, on the province node.

@@ -6,6 +6,7 @@
 
 pub mod log_service;
 pub mod member_history;
+pub mod publication;
 pub mod receipt_log;
 pub mod results;
 

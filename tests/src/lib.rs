@@ -110,7 +110,7 @@ pub async fn certified_member(
 }
 
 /// Shorter handshake grace and announcement interval, so tests see them happen quickly.
-fn fast_timers(config: &mut alliance_node::Config) {
+pub fn fast_timers(config: &mut alliance_node::Config) {
     config.alliance.handshake_grace = Duration::from_secs(2);
     config.network.announce_interval = Duration::from_millis(500);
     config.network.redial_interval = Duration::from_secs(1);

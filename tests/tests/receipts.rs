@@ -212,6 +212,29 @@ async fn a_completed_booking_is_confirmed_by_the_home_and_proven_in_the_province
     assert_eq!(codes, ["forged", "not_the_owner"]);
     assert_eq!(log.len().await, 1);
 
+    // The province's published results of the use's year count it, from log entry 0.
+    let year = chrono::DateTime::from_timestamp(start, 0)
+        .unwrap()
+        .with_timezone(&chrono_tz::Asia::Shanghai)
+        .date_naive();
+    let published = province
+        .publication()
+        .unwrap()
+        .results(&year.format("%Y").to_string(), year)
+        .await
+        .unwrap();
+    assert_eq!(published.head.size, 1);
+    let dlut = published
+        .results
+        .institutions
+        .iter()
+        .find(|i| i.id.as_str() == "dlut")
+        .unwrap();
+    assert_eq!(dlut.instruments[0].entries, [0]);
+    assert_eq!(dlut.metrics.effective_hours(), 2.0);
+    assert_eq!(dlut.metrics.external_hours(), 2.0);
+    assert_eq!(dlut.metrics.ratings, 1);
+
     neu.shutdown().await;
     owner.shutdown().await;
     province.shutdown().await;

@@ -8,6 +8,7 @@ mod accounts;
 mod bookings;
 mod error;
 pub(crate) mod instruments;
+mod receipts;
 mod session;
 
 use axum::{
@@ -106,6 +107,20 @@ pub(crate) fn routes<B: Backend>() -> Router<AppState<B>> {
         .route(
             "/api/v1/manage/trainings",
             get(bookings::trainings::<B>).post(bookings::record_training::<B>),
+        )
+        .route("/api/v1/receipts", get(receipts::mine::<B>))
+        .route(
+            "/api/v1/receipts/{owner}/{receipt_id}/confirm",
+            post(receipts::confirm::<B>),
+        )
+        .route("/api/v1/manage/receipts", get(receipts::issued::<B>))
+        .route(
+            "/api/v1/manage/bookings/{home}/{booking_id}/complete",
+            post(receipts::complete::<B>),
+        )
+        .route(
+            "/api/v1/manage/sessions",
+            post(receipts::record_session::<B>),
         )
         .route_layer(middleware::from_fn(require_csrf))
 }

@@ -3,6 +3,8 @@
 
 mod booking;
 mod catalogue;
+mod receipts;
+mod results;
 
 use std::future::Future;
 
@@ -10,6 +12,8 @@ use serde::{Deserialize, Serialize};
 
 pub use booking::*;
 pub use catalogue::*;
+pub use receipts::*;
+pub use results::*;
 
 /// A user's role at their home node. Checked on every page and API call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -182,7 +186,9 @@ pub struct NodeStatus {
 }
 
 /// Everything the web layer asks of the node.
-pub trait Backend: CatalogueBackend + BookingBackend + Clone + Send + Sync + 'static {
+pub trait Backend:
+    CatalogueBackend + BookingBackend + ReceiptBackend + Clone + Send + Sync + 'static
+{
     /// The node's current status.
     fn status(&self) -> impl Future<Output = NodeStatus> + Send;
     /// Checks credentials and opens a session.

@@ -7,6 +7,7 @@ pub(super) static STRINGS: Strings = Strings {
     cat: &super::catalogue::EN,
     book: &super::booking::EN,
     guide: &super::guide::EN,
+    receipts: &super::receipts::EN,
     product_name: "Liaoning Instrument Sharing Alliance",
     skip_to_content: "Skip to main content",
     nav_label: "Main navigation",

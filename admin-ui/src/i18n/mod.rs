@@ -9,6 +9,7 @@ pub(crate) mod booking;
 pub(crate) mod catalogue;
 mod en;
 pub(crate) mod guide;
+pub(crate) mod receipts;
 mod zh;
 
 use std::convert::Infallible;
@@ -128,6 +129,8 @@ pub(crate) struct Strings {
     pub book: &'static booking::BookingStrings,
     /// The guide for outside users.
     pub guide: &'static guide::GuideStrings,
+    /// Usage receipts: confirming and rating them, completing uses, the province's log.
+    pub receipts: &'static receipts::ReceiptStrings,
     // Layout.
     pub product_name: &'static str,
     pub skip_to_content: &'static str,

@@ -7,6 +7,7 @@ pub(super) static STRINGS: Strings = Strings {
     cat: &super::catalogue::ZH,
     book: &super::booking::ZH,
     guide: &super::guide::ZH,
+    receipts: &super::receipts::ZH,
     product_name: "辽宁省大型科研仪器开放共享联盟",
     skip_to_content: "跳到主要内容",
     nav_label: "主导航",

@@ -67,6 +67,8 @@ struct Item {
     purpose: String,
     history: Vec<HistoryLine>,
     buttons: Vec<Button>,
+    /// The form that records what happened in the use (and so completes the booking).
+    complete_href: Option<String>,
 }
 
 #[derive(Template)]
@@ -125,6 +127,8 @@ fn item(ctx: &Ctx, b: &ManagedBooking) -> Item {
             .collect(),
         buttons: decisions(b.status)
             .iter()
+            // Completing records what happened, on a form of its own.
+            .filter(|d| **d != ManagerDecision::Complete)
             .map(|d| Button {
                 value: snake(*d),
                 label: t.decision(*d),
@@ -136,6 +140,15 @@ fn item(ctx: &Ctx, b: &ManagedBooking) -> Item {
                 ),
             })
             .collect(),
+        complete_href: decisions(b.status)
+            .contains(&ManagerDecision::Complete)
+            .then(|| {
+                format!(
+                    "/manage/bookings/{}/{}/complete",
+                    encode_component(&b.home),
+                    encode_component(&b.booking_id)
+                )
+            }),
     }
 }
 
@@ -202,7 +215,11 @@ pub(super) async fn page<B: Backend>(
     Query(notice): Query<NoticeQuery>,
 ) -> Result<Response, Refusal> {
     let session = ctx.with_any_role(&BOOKING_MANAGERS)?;
-    let notice = (notice.notice == "decided").then_some(ctx.t.book.decided);
+    let notice = match notice.notice.as_str() {
+        "decided" => Some(ctx.t.book.decided),
+        "completed" => Some(ctx.t.receipts.completed),
+        _ => None,
+    };
     Ok(render(&state, &ctx, &session.csrf_token, notice, None).await)
 }
 

@@ -11,19 +11,24 @@ mod accounts;
 mod book;
 mod booking_form;
 mod bookings;
+mod complete;
 mod feeds;
 mod guide;
 mod import;
 mod instruments;
+mod issued;
 mod labels;
 mod login;
 mod manage;
 mod me;
 mod overview;
 mod own;
+mod receipt_view;
+mod receipts;
 mod register;
 mod reviews;
 mod rules;
+mod sessions;
 mod status;
 mod trainings;
 
@@ -43,6 +48,7 @@ use serde::de::DeserializeOwned;
 
 use crate::{
     AppState,
+    alarm::LogAlarm,
     auth::{self, Visitor},
     backend::{AccountRole, Backend, Session},
     cookies,
@@ -85,6 +91,20 @@ pub(crate) fn routes<B: Backend>() -> Router<AppState<B>> {
         .route(
             "/manage/trainings",
             get(trainings::page::<B>).post(trainings::record::<B>),
+        )
+        .route(
+            "/manage/bookings/{home}/{booking_id}/complete",
+            get(complete::form::<B>).post(complete::submit::<B>),
+        )
+        .route(
+            "/manage/sessions/new",
+            get(sessions::form::<B>).post(sessions::submit::<B>),
+        )
+        .route("/manage/receipts", get(issued::page::<B>))
+        .route("/receipts", get(receipts::page::<B>))
+        .route(
+            "/receipts/{owner}/{receipt_id}/confirm",
+            post(receipts::confirm::<B>),
         )
         .route("/feeds/{file}", get(feeds::user::<B>))
         .route("/feeds/instruments/{file}", get(feeds::instrument::<B>))
@@ -134,6 +154,8 @@ pub(crate) struct Ctx {
     pub lang: Lang,
     pub t: &'static Strings,
     pub session: Option<Session>,
+    /// Whether the node holds evidence of an inconsistent province log (banner).
+    pub log_alarm: bool,
     /// Path and query of the request, for the language switch and `next=`.
     uri: Uri,
 }
@@ -169,6 +191,8 @@ pub(crate) struct Layout {
     pub current: &'static str,
     /// Appended to asset URLs so a new release is fetched at once.
     pub version: &'static str,
+    /// Show the province's-log alarm banner (to everyone, whatever their role).
+    pub log_alarm: bool,
 }
 
 /// The signed-in user as the navigation shows them.
@@ -200,10 +224,12 @@ impl Ctx {
     pub(crate) fn new(extensions: &Extensions, uri: Uri) -> Self {
         let lang = extensions.get::<Lang>().copied().unwrap_or_default();
         let session = extensions.get::<Visitor>().and_then(|v| v.session.clone());
+        let log_alarm = extensions.get::<LogAlarm>().is_some_and(|a| a.0);
         Ctx {
             lang,
             t: lang.strings(),
             session,
+            log_alarm,
             uri,
         }
     }
@@ -229,6 +255,7 @@ impl Ctx {
             }),
             current,
             version: env!("CARGO_PKG_VERSION"),
+            log_alarm: self.log_alarm,
         }
     }
 

@@ -5,6 +5,7 @@
 
 pub mod booking;
 mod catalogue;
+pub mod receipts;
 
 use std::{
     collections::HashMap,
@@ -49,6 +50,12 @@ struct Inner {
     /// Booking rules set by managers, by local id.
     rules: HashMap<String, alliance_admin_ui::backend::RulesView>,
     trainings: Vec<alliance_admin_ui::backend::TrainingView>,
+    /// Receipts this institution issued, oldest first.
+    issued_receipts: Vec<alliance_admin_ui::backend::IssuedReceipt>,
+    /// (username, receipt) of this node's users, from every owner, oldest first.
+    user_receipts: Vec<(String, alliance_admin_ui::backend::MyReceipt)>,
+    /// What `log_watch` answers.
+    log_watch: alliance_admin_ui::backend::LogWatchView,
 }
 
 /// Accounts and sessions in a `Mutex<HashMap>`. No field validation: the web layer's own

@@ -394,6 +394,11 @@ impl Bookings {
             })
     }
 
+    /// This node's public key (the owner's, on receipts and answers).
+    pub fn public_key(&self) -> alliance_protocol::PublicKey {
+        self.inner.key.public()
+    }
+
     /// The node's store (for the web layer's feed tokens).
     pub fn store(&self) -> &Store {
         &self.inner.store

@@ -51,7 +51,7 @@ fn decision(d: ManagerDecision) -> Decision {
     }
 }
 
-fn failure(e: BookError) -> BookingFailure {
+pub(super) fn failure(e: BookError) -> BookingFailure {
     match e {
         BookError::Unreachable(_) => BookingFailure::Unreachable,
         BookError::Refused { code, message } => BookingFailure::Refused { code, message },
@@ -79,7 +79,7 @@ fn failure(e: BookError) -> BookingFailure {
     }
 }
 
-fn invalid(field: &str, message: &str) -> BookingFailure {
+pub(super) fn invalid(field: &str, message: &str) -> BookingFailure {
     BookingFailure::Invalid {
         field: field.into(),
         message: message.into(),
@@ -113,7 +113,7 @@ pub(super) fn tier_of(account: &Account) -> UserTier {
 }
 
 /// `YYYY-MM-DDTHH:MM` in Shanghai time.
-fn parse_start(text: &str) -> Option<UnixTime> {
+pub(super) fn parse_start(text: &str) -> Option<UnixTime> {
     let local = NaiveDateTime::parse_from_str(text.trim(), "%Y-%m-%dT%H:%M").ok()?;
     Shanghai
         .from_local_datetime(&local)
@@ -217,7 +217,7 @@ fn random_id() -> String {
 }
 
 impl WebBackend {
-    fn names_of(
+    pub(super) fn names_of(
         &self,
         instrument_id: &str,
         owner: &InstitutionId,
@@ -263,7 +263,7 @@ impl WebBackend {
         }
     }
 
-    fn managed(&self, b: &Booking) -> ManagedBooking {
+    pub(super) fn managed(&self, b: &Booking) -> ManagedBooking {
         let id = format!("{}/{}", self.certificate.institution_id, b.local_id);
         let (name_zh, name_en, _, _) = self.names_of(&id, &self.certificate.institution_id);
         let (home_zh, home_en) = self
@@ -472,6 +472,12 @@ impl BookingBackend for WebBackend {
             return Err(invalid("note", "say why the request is rejected"));
         }
         let home: InstitutionId = home.parse().map_err(|_| BookingFailure::NotFound)?;
+        if choice == ManagerDecision::Complete {
+            // A completed use always has its receipt.
+            return self
+                .complete_as_booked(account, &home, booking_id, note)
+                .await;
+        }
         let booking = self
             .bookings
             .decide(&home, booking_id, decision(choice), &account.username, note)

@@ -1,6 +1,6 @@
 //! The node's side of the web layer: implements the admin UI's [`Backend`] over the
 //! network client, the accounts, the catalogue (`catalogue.rs`, `import.rs`) and booking
-//! (`booking.rs`).
+//! (`booking.rs`) and receipts (`receipts.rs`).
 
 use alliance_admin_ui::backend::{
     Account, AccountError, AccountState, Backend, ConnectedMember, NewAccount, NodeStatus,
@@ -8,11 +8,15 @@ use alliance_admin_ui::backend::{
 };
 use alliance_protocol::{MembershipCertificate, UnixTime};
 
-use crate::{accounts::Accounts, booking::service::Bookings, catalogue::Catalogue, net::NetClient};
+use crate::{
+    accounts::Accounts, booking::service::Bookings, catalogue::Catalogue, net::NetClient,
+    receipts::Receipts,
+};
 
 mod booking;
 mod catalogue;
 mod import;
+mod receipts;
 
 /// What the web layer may ask of this node.
 #[derive(Debug, Clone)]
@@ -21,6 +25,7 @@ pub struct WebBackend {
     accounts: Accounts,
     catalogue: Catalogue,
     bookings: Bookings,
+    receipts: Receipts,
     certificate: MembershipCertificate,
     started_at: UnixTime,
 }
@@ -32,6 +37,7 @@ impl WebBackend {
         accounts: Accounts,
         catalogue: Catalogue,
         bookings: Bookings,
+        receipts: Receipts,
         certificate: MembershipCertificate,
     ) -> Self {
         WebBackend {
@@ -39,6 +45,7 @@ impl WebBackend {
             accounts,
             catalogue,
             bookings,
+            receipts,
             certificate,
             started_at: UnixTime::now(),
         }

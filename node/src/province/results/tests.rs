@@ -30,8 +30,7 @@ const YEAR_2026: i64 = 1_767_196_800;
 fn use_of(
     index: u64,
     instrument: &str,
-    user: &str,
-    home: &str,
+    (user, home): (&str, &str),
     minutes: u32,
     fen: i64,
     rating: Option<u8>,
@@ -90,8 +89,7 @@ fn results() -> Results {
         use_of(
             0,
             "dlut/XPS-1",
-            "u1",
-            "dlut",
+            ("u1", "dlut"),
             600,
             10_000,
             None,
@@ -100,8 +98,7 @@ fn results() -> Results {
         use_of(
             1,
             "dlut/XPS-1",
-            "u2",
-            "neu",
+            ("u2", "neu"),
             1_200,
             50_000,
             Some(4),
@@ -110,8 +107,7 @@ fn results() -> Results {
         use_of(
             2,
             "dlut/XPS-1",
-            "u3",
-            "imr",
+            ("u3", "imr"),
             1_800,
             90_000,
             Some(5),
@@ -120,8 +116,7 @@ fn results() -> Results {
         use_of(
             3,
             "dlut/XPS-1",
-            "u4",
-            "neu",
+            ("u4", "neu"),
             6_000,
             1_000,
             Some(1),
@@ -130,8 +125,7 @@ fn results() -> Results {
         use_of(
             4,
             "dlut/GONE-1",
-            "u5",
-            "neu",
+            ("u5", "neu"),
             60,
             100,
             None,
@@ -140,8 +134,7 @@ fn results() -> Results {
         use_of(
             5,
             "neu/NMR-1",
-            "u2",
-            "neu",
+            ("u2", "neu"),
             120,
             2_000,
             None,
@@ -233,7 +226,7 @@ fn downloads_have_a_row_per_institution_and_instrument() {
 fn a_logged_entry_reads_back_with_its_rating() {
     let owner = SecretKey::generate();
     let home = SecretKey::generate();
-    let receipt = use_of(0, "dlut/XPS-1", "u2", "neu", 60, 100, None, YEAR_2026).receipt;
+    let receipt = use_of(0, "dlut/XPS-1", ("u2", "neu"), 60, 100, None, YEAR_2026).receipt;
     let signed = receipt.seal(&owner);
     let confirmation = ReceiptConfirmation {
         receipt_hash: receipt_hash(&signed),

@@ -1,0 +1,135 @@
+//! Usage receipts through the API: the signed-in user's receipts and their confirmation
+//! with a rating (any signed-in user); the receipts issued here with the province's log,
+//! completing a booked use and recording a session without a booking (instrument
+//! managers and institution admins).
+
+use axum::{
+    Json,
+    extract::{Path, State},
+    http::StatusCode,
+};
+use serde::{Deserialize, Serialize};
+
+use super::{ApiError, ApiJson, ApiUser};
+use crate::{
+    AppState, auth,
+    backend::{
+        Backend, IssuedReceipt, LogWatchView, ManagedBooking, MyReceipt, ReceiptView, Session,
+        SessionFactsForm, WalkInForm,
+    },
+    i18n::{Lang, Strings},
+    receipt_input,
+};
+
+/// API messages are English.
+fn english() -> &'static Strings {
+    Lang::En.strings()
+}
+
+fn require_manager(session: &Session) -> Result<(), ApiError> {
+    if auth::decides_bookings(session.account.role) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden)
+    }
+}
+
+/// `GET /api/v1/receipts`: the user's receipts from every owner, newest use first.
+pub(super) async fn mine<B: Backend>(
+    State(state): State<AppState<B>>,
+    ApiUser(session): ApiUser,
+) -> Json<Vec<MyReceipt>> {
+    Json(state.backend.my_receipts(&session.account).await)
+}
+
+/// Body of a confirmation.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(super) struct ConfirmRequest {
+    /// 1 to 5.
+    rating: u32,
+    comment: String,
+}
+
+/// `POST /api/v1/receipts/{owner}/{receipt_id}/confirm` with `{rating, comment}`: the
+/// confirmed receipt.
+pub(super) async fn confirm<B: Backend>(
+    State(state): State<AppState<B>>,
+    ApiUser(session): ApiUser,
+    Path((owner, receipt_id)): Path<(String, String)>,
+    ApiJson(request): ApiJson<ConfirmRequest>,
+) -> Result<Json<MyReceipt>, ApiError> {
+    let comment = request.comment.trim();
+    let errors = receipt_input::check_confirmation(request.rating, comment, english());
+    let rating = u8::try_from(request.rating)
+        .ok()
+        .filter(|_| errors.is_empty());
+    let Some(rating) = rating else {
+        return Err(ApiError::Invalid(errors));
+    };
+    let confirmed = state
+        .backend
+        .confirm_receipt(&session.account, &owner, &receipt_id, rating, comment)
+        .await?;
+    Ok(Json(confirmed))
+}
+
+/// The answer of `GET /api/v1/manage/receipts`.
+#[derive(Debug, Serialize)]
+pub(super) struct IssuedAnswer {
+    log: LogWatchView,
+    issued: Vec<IssuedReceipt>,
+}
+
+/// `GET /api/v1/manage/receipts`: the province's log as this node checked it, and the
+/// receipts issued here, newest first.
+pub(super) async fn issued<B: Backend>(
+    State(state): State<AppState<B>>,
+    ApiUser(session): ApiUser,
+) -> Result<Json<IssuedAnswer>, ApiError> {
+    require_manager(&session)?;
+    let (log, issued) = tokio::join!(state.backend.log_watch(), state.backend.issued_receipts());
+    Ok(Json(IssuedAnswer { log, issued }))
+}
+
+/// `POST /api/v1/manage/bookings/{home}/{booking_id}/complete` with a
+/// [`SessionFactsForm`]: the booking, completed; its receipt is issued.
+pub(super) async fn complete<B: Backend>(
+    State(state): State<AppState<B>>,
+    ApiUser(session): ApiUser,
+    Path((home, booking_id)): Path<(String, String)>,
+    ApiJson(facts): ApiJson<SessionFactsForm>,
+) -> Result<Json<ManagedBooking>, ApiError> {
+    require_manager(&session)?;
+    let facts = receipt_input::normalize_facts(facts);
+    let errors = receipt_input::check_facts(&facts, english());
+    if !errors.is_empty() {
+        return Err(ApiError::Invalid(errors));
+    }
+    let completed = state
+        .backend
+        .complete_booking(&session.account, &home, &booking_id, facts)
+        .await?;
+    Ok(Json(completed))
+}
+
+/// `POST /api/v1/manage/sessions` with a [`WalkInForm`]: `201` with the issued receipt.
+pub(super) async fn record_session<B: Backend>(
+    State(state): State<AppState<B>>,
+    ApiUser(session): ApiUser,
+    ApiJson(walk_in): ApiJson<WalkInForm>,
+) -> Result<(StatusCode, Json<ReceiptView>), ApiError> {
+    require_manager(&session)?;
+    let walk_in = receipt_input::normalize_walk_in(walk_in);
+    let own = state.backend.own_instruments().await;
+    let own: Vec<&str> = own.iter().map(|d| d.summary.local_id.as_str()).collect();
+    let errors = receipt_input::check_walk_in(&walk_in, &own, english());
+    if !errors.is_empty() {
+        return Err(ApiError::Invalid(errors));
+    }
+    let receipt = state
+        .backend
+        .record_session(&session.account, walk_in)
+        .await?;
+    Ok((StatusCode::CREATED, Json(receipt)))
+}

@@ -1,0 +1,172 @@
+//! The receipts side of [`Backend`](super::Backend): after a use, the instrument's
+//! manager completes the booking (or records a walk-in session) with what actually
+//! happened, which issues the owner's signed usage receipt; the user confirms and rates
+//! it at their home node; the institution follows its receipts to the province's log.
+
+use std::future::Future;
+
+use alliance_protocol::{FeeComponents, ServiceMode, UserTier};
+use serde::{Deserialize, Serialize};
+
+use super::{Account, BookingFailure, ManagedBooking};
+
+/// What actually happened in a session, as typed by its manager. Times are
+/// `YYYY-MM-DDTHH:MM` in Asia/Shanghai.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SessionFactsForm {
+    pub start: String,
+    pub end: String,
+    /// 准备 / preparation.
+    pub preparation_minutes: u32,
+    /// 测试 / test.
+    pub test_minutes: u32,
+    /// 后处理 / post-processing.
+    pub post_processing_minutes: u32,
+    pub samples: u32,
+    pub note: String,
+}
+
+/// A session without a booking (walk-in, or the institution's own use).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WalkInForm {
+    /// One of this institution's instruments.
+    pub local_id: String,
+    pub user_id: String,
+    pub user_name: String,
+    /// The user's home institution id (this institution's own for internal use).
+    pub home: String,
+    pub tier: UserTier,
+    pub mode: ServiceMode,
+    pub facts: SessionFactsForm,
+}
+
+/// A usage receipt as pages and the API show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReceiptView {
+    pub receipt_id: String,
+    /// The owner institution's id and names.
+    pub owner: String,
+    pub owner_name_zh: String,
+    pub owner_name_en: String,
+    /// `institution/local_id`.
+    pub instrument_id: String,
+    pub instrument_name_zh: String,
+    pub instrument_name_en: String,
+    /// Empty for a walk-in session.
+    pub booking_id: String,
+    pub user_id: String,
+    pub user_name: String,
+    pub home: String,
+    pub tier: UserTier,
+    /// Unix seconds, UTC.
+    pub start: i64,
+    pub end: i64,
+    pub preparation_minutes: u32,
+    pub test_minutes: u32,
+    pub post_processing_minutes: u32,
+    pub samples: u32,
+    pub fees: FeeComponents,
+    /// Whether the user came from outside the owning institution.
+    pub external: bool,
+    pub issued_at: i64,
+}
+
+/// A receipt of the signed-in user, with their answer once given.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MyReceipt {
+    pub receipt: ReceiptView,
+    /// 1–5, once confirmed.
+    pub rating: Option<u8>,
+    pub comment: String,
+    pub confirmed_at: Option<i64>,
+}
+
+/// Where a receipt this institution issued stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IssuedStanding {
+    /// Waiting for the user's confirmation until `awaiting_until`.
+    AwaitingConfirmation,
+    /// Confirmed and rated by the user; submitted countersigned.
+    Confirmed,
+    /// Not confirmed in time; submitted single-signed.
+    SingleSigned,
+}
+
+/// A receipt this institution issued, and its way to the province's log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct IssuedReceipt {
+    pub receipt: ReceiptView,
+    pub standing: IssuedStanding,
+    pub awaiting_until: Option<i64>,
+    pub rating: Option<u8>,
+    /// Waiting in the outbox for a proof of inclusion.
+    pub in_outbox: bool,
+    /// Failed attempts so far, and why the last one failed.
+    pub attempts: u32,
+    pub last_error: Option<String>,
+    /// Its index in the province's log, once this node verified the proof.
+    pub log_index: Option<u64>,
+}
+
+/// The province's log as this node checked it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct LogWatchView {
+    /// Receipts waiting for a proof of inclusion.
+    pub waiting: usize,
+    /// Receipts whose inclusion this node verified.
+    pub proven: usize,
+    /// Size and time (unix seconds) of the latest tree head verified.
+    pub head_size: Option<u64>,
+    pub head_at: Option<i64>,
+    /// Set if the province ever showed two inconsistent histories.
+    pub alarm: Option<LogAlarmView>,
+}
+
+/// The evidence of an inconsistent log: both signed heads are kept on the node.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LogAlarmView {
+    pub seen_size: u64,
+    pub shown_size: u64,
+    pub detected_at: i64,
+}
+
+/// Receipt operations. `account` is the signed-in user (roles are checked by the caller,
+/// and again by the node where it matters).
+pub trait ReceiptBackend: Clone + Send + Sync + 'static {
+    /// Completes a booking of one of this institution's instruments with what actually
+    /// happened, issuing its receipt; the booking afterwards.
+    fn complete_booking(
+        &self,
+        account: &Account,
+        home: &str,
+        booking_id: &str,
+        facts: SessionFactsForm,
+    ) -> impl Future<Output = Result<ManagedBooking, BookingFailure>> + Send;
+    /// Records a walk-in or internal session and issues its receipt.
+    fn record_session(
+        &self,
+        account: &Account,
+        session: WalkInForm,
+    ) -> impl Future<Output = Result<ReceiptView, BookingFailure>> + Send;
+    /// The signed-in user's receipts from every owner, newest use first.
+    fn my_receipts(&self, account: &Account) -> impl Future<Output = Vec<MyReceipt>> + Send;
+    /// The user confirms one and rates the service (1–5, a comment).
+    fn confirm_receipt(
+        &self,
+        account: &Account,
+        owner: &str,
+        receipt_id: &str,
+        rating: u8,
+        comment: &str,
+    ) -> impl Future<Output = Result<MyReceipt, BookingFailure>> + Send;
+    /// Receipts this institution issued, newest first.
+    fn issued_receipts(&self) -> impl Future<Output = Vec<IssuedReceipt>> + Send;
+    /// The province's log as this node checked it.
+    fn log_watch(&self) -> impl Future<Output = LogWatchView> + Send;
+    /// Only the alarm, for the banner on every page: a node answers it cheaply.
+    fn log_alarm(&self) -> impl Future<Output = Option<LogAlarmView>> + Send {
+        async move { self.log_watch().await.alarm }
+    }
+}

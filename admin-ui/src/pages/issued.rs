@@ -1,0 +1,130 @@
+//! `/manage/receipts`: for instrument managers and institution admins, the province's log
+//! as this node checked it (receipts waiting for a proof of inclusion, those proven, the
+//! latest verified tree head, and the evidence of an inconsistent log if any) and every
+//! receipt issued here with its confirmation and its way to the province's log.
+
+use askama::Template;
+use axum::{
+    extract::{Query, State},
+    response::{IntoResponse, Response},
+};
+use serde::Deserialize;
+
+use super::{
+    Ctx, Layout, Refusal,
+    receipt_view::{self, ReceiptItem, Stars},
+};
+use crate::{
+    AppState,
+    auth::BOOKING_MANAGERS,
+    backend::{Backend, IssuedReceipt, IssuedStanding},
+    i18n::Strings,
+    render::Page,
+    time,
+};
+
+/// The log box.
+struct LogBox {
+    waiting: usize,
+    proven: usize,
+    head_size: Option<u64>,
+    head_at: String,
+    alarm: Option<AlarmBox>,
+}
+
+struct AlarmBox {
+    seen_size: u64,
+    shown_size: u64,
+    detected_at: String,
+}
+
+struct Row {
+    item: ReceiptItem,
+    standing: &'static str,
+    standing_class: &'static str,
+    /// While awaiting confirmation: until when.
+    until: String,
+    rating: Option<Stars>,
+    single: bool,
+    in_outbox: bool,
+    attempts: u32,
+    last_error: String,
+    log_index: Option<u64>,
+}
+
+#[derive(Template)]
+#[template(path = "manage_receipts.html")]
+struct IssuedPage {
+    layout: Layout,
+    t: &'static Strings,
+    notice: Option<&'static str>,
+    log: LogBox,
+    rows: Vec<Row>,
+}
+
+fn row(ctx: &Ctx, r: &IssuedReceipt) -> Row {
+    let t = ctx.t.receipts;
+    let (standing, standing_class) = match r.standing {
+        IssuedStanding::AwaitingConfirmation => (t.standing_awaiting, "pending"),
+        IssuedStanding::Confirmed => (t.standing_confirmed, "active"),
+        IssuedStanding::SingleSigned => (t.standing_single, "disabled"),
+    };
+    Row {
+        item: receipt_view::item(ctx, &r.receipt),
+        standing,
+        standing_class,
+        until: r
+            .awaiting_until
+            .filter(|_| r.standing == IssuedStanding::AwaitingConfirmation)
+            .map(|u| time::format_unix(u, ctx.lang))
+            .unwrap_or_default(),
+        rating: r
+            .rating
+            .filter(|_| r.standing == IssuedStanding::Confirmed)
+            .map(|n| receipt_view::rating(ctx, n)),
+        single: r.standing == IssuedStanding::SingleSigned,
+        in_outbox: r.in_outbox,
+        attempts: r.attempts,
+        last_error: r.last_error.clone().unwrap_or_default(),
+        log_index: r.log_index,
+    }
+}
+
+/// `?notice=` after a redirect.
+#[derive(Debug, Default, Deserialize)]
+pub(super) struct NoticeQuery {
+    #[serde(default)]
+    notice: String,
+}
+
+/// `GET /manage/receipts`.
+pub(super) async fn page<B: Backend>(
+    State(state): State<AppState<B>>,
+    ctx: Ctx,
+    Query(notice): Query<NoticeQuery>,
+) -> Result<Response, Refusal> {
+    ctx.with_any_role(&BOOKING_MANAGERS)?;
+    let (log, issued) = tokio::join!(state.backend.log_watch(), state.backend.issued_receipts());
+    let log = LogBox {
+        waiting: log.waiting,
+        proven: log.proven,
+        head_size: log.head_size,
+        head_at: log
+            .head_at
+            .map(|at| time::format_unix(at, ctx.lang))
+            .unwrap_or_default(),
+        alarm: log.alarm.map(|a| AlarmBox {
+            seen_size: a.seen_size,
+            shown_size: a.shown_size,
+            detected_at: time::format_unix(a.detected_at, ctx.lang),
+        }),
+    };
+    let page = IssuedPage {
+        layout: ctx.layout("manage"),
+        t: ctx.t,
+        notice: (notice.notice == "recorded").then_some(ctx.t.receipts.session_recorded),
+        log,
+        rows: issued.iter().map(|r| row(&ctx, r)).collect(),
+    };
+    Ok(Page::ok(page).into_response())
+}

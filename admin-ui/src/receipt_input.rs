@@ -1,0 +1,414 @@
+//! What a manager types about a use — the facts of a session, a session without a
+//! booking — and what a user answers to a receipt, with the checks the web layer makes
+//! before the node signs anything, so a form can show every problem next to its field.
+//! The pages and the JSON API share them; the node checks again what it signs.
+
+use alliance_protocol::{
+    InstitutionId, ServiceMode, UserTier, booking::MAX_SAMPLES, record::MAX_SHORT_TEXT,
+};
+use serde::Deserialize;
+
+use crate::{
+    backend::{ManagedBooking, SessionFactsForm, WalkInForm},
+    i18n::Strings,
+    instrument_input::snake,
+    time,
+    validate::{FieldError, Problem},
+};
+
+/// Most minutes one part of a session (preparation, test, post-processing) may state:
+/// 31 days, the longest use a receipt may describe.
+pub(crate) const MAX_PART_MINUTES: u32 = 44_640;
+/// Longest note of a session or comment of a confirmation, in bytes.
+pub(crate) const MAX_NOTE_BYTES: usize = MAX_SHORT_TEXT;
+
+/// The facts fields every form shows an error beside.
+pub(crate) const FACTS_FIELDS: [&str; 7] = [
+    "start",
+    "end",
+    "preparation_minutes",
+    "test_minutes",
+    "post_processing_minutes",
+    "samples",
+    "note",
+];
+
+/// The facts of a session as a page form types them.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub(crate) struct FactsInput {
+    /// `YYYY-MM-DDTHH:MM`, Beijing time.
+    pub start: String,
+    pub end: String,
+    pub preparation_minutes: String,
+    pub test_minutes: String,
+    pub post_processing_minutes: String,
+    pub samples: String,
+    pub note: String,
+}
+
+impl FactsInput {
+    /// The facts a booking suggests: its booked times, its whole length as test time, no
+    /// preparation or post-processing, its samples.
+    pub(crate) fn from_booking(b: &ManagedBooking) -> Self {
+        FactsInput {
+            start: time::local_input(b.start),
+            end: time::local_input(b.end),
+            preparation_minutes: "0".to_owned(),
+            test_minutes: ((b.end - b.start).max(0) / 60).to_string(),
+            post_processing_minutes: "0".to_owned(),
+            samples: b.samples.to_string(),
+            note: String::new(),
+        }
+    }
+
+    /// An empty form for a session without a booking.
+    pub(crate) fn blank() -> Self {
+        FactsInput {
+            preparation_minutes: "0".to_owned(),
+            post_processing_minutes: "0".to_owned(),
+            samples: "0".to_owned(),
+            ..FactsInput::default()
+        }
+    }
+
+    /// The facts for the backend, or every problem at once.
+    pub(crate) fn to_facts(&self, t: &Strings) -> Result<SessionFactsForm, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let mut number = |name: &str, value: &str, message: &str| match value.trim() {
+            "" => 0,
+            text => text.parse::<u32>().unwrap_or_else(|_| {
+                errors.push(FieldError::new(name, Problem::Other(message.to_owned())));
+                0
+            }),
+        };
+        let minutes = t.receipts.err_minutes;
+        let facts = SessionFactsForm {
+            start: self.start.trim().to_owned(),
+            end: self.end.trim().to_owned(),
+            preparation_minutes: number("preparation_minutes", &self.preparation_minutes, minutes),
+            test_minutes: number("test_minutes", &self.test_minutes, minutes),
+            post_processing_minutes: number(
+                "post_processing_minutes",
+                &self.post_processing_minutes,
+                minutes,
+            ),
+            samples: number("samples", &self.samples, t.receipts.err_samples),
+            note: self.note.trim().to_owned(),
+        };
+        for error in check_facts(&facts, t) {
+            if !errors.iter().any(|e| e.field == error.field) {
+                errors.push(error);
+            }
+        }
+        if errors.is_empty() {
+            Ok(facts)
+        } else {
+            Err(errors)
+        }
+    }
+}
+
+/// Trims what a person typed.
+pub(crate) fn normalize_facts(mut facts: SessionFactsForm) -> SessionFactsForm {
+    facts.start = facts.start.trim().to_owned();
+    facts.end = facts.end.trim().to_owned();
+    facts.note = facts.note.trim().to_owned();
+    facts
+}
+
+/// Every problem of the facts of a session however they came.
+pub(crate) fn check_facts(facts: &SessionFactsForm, t: &Strings) -> Vec<FieldError> {
+    let other = |name: &str, message: &str| FieldError::new(name, Problem::Other(message.into()));
+    let mut errors = Vec::new();
+    let start = time::parse_local_input(&facts.start);
+    let end = time::parse_local_input(&facts.end);
+    if start.is_none() {
+        errors.push(FieldError::new("start", Problem::DateTime));
+    }
+    match (start, end) {
+        (_, None) => errors.push(other("end", t.receipts.err_end)),
+        (Some(start), Some(end)) if end <= start => {
+            errors.push(other("end", t.receipts.err_end_order));
+        }
+        _ => {}
+    }
+    let parts = [
+        ("preparation_minutes", facts.preparation_minutes),
+        ("test_minutes", facts.test_minutes),
+        ("post_processing_minutes", facts.post_processing_minutes),
+    ];
+    let mut too_long = false;
+    for (name, minutes) in parts {
+        if minutes > MAX_PART_MINUTES {
+            errors.push(other(name, t.receipts.err_minutes));
+            too_long = true;
+        }
+    }
+    if !too_long && parts.iter().all(|(_, minutes)| *minutes == 0) {
+        errors.push(other("test_minutes", t.receipts.err_minutes_zero));
+    }
+    if facts.samples > MAX_SAMPLES {
+        errors.push(other("samples", t.receipts.err_samples));
+    }
+    if facts.note.len() > MAX_NOTE_BYTES {
+        errors.push(other("note", t.receipts.err_note));
+    }
+    errors
+}
+
+/// Every problem of a user's answer to a receipt: a rating of 1 to 5 stars, an optional
+/// comment of at most 256 bytes.
+pub(crate) fn check_confirmation(rating: u32, comment: &str, t: &Strings) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    if !(1..=5).contains(&rating) {
+        let message = t.receipts.err_rating.to_owned();
+        errors.push(FieldError::new("rating", Problem::Other(message)));
+    }
+    if comment.len() > MAX_NOTE_BYTES {
+        let message = t.receipts.err_comment.to_owned();
+        errors.push(FieldError::new("comment", Problem::Other(message)));
+    }
+    errors
+}
+
+/// A session without a booking as the page form types it.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub(crate) struct WalkInInput {
+    pub csrf: String,
+    pub local_id: String,
+    pub user_id: String,
+    pub user_name: String,
+    pub home: String,
+    /// `own_institution`, `alliance_member`, `outside_academic` or `enterprise`.
+    pub tier: String,
+    /// `self_operated` or `staff_run`.
+    pub mode: String,
+    #[serde(flatten)]
+    pub facts: FactsInput,
+}
+
+/// The modes a session may be recorded with.
+pub(crate) const MODES: [ServiceMode; 2] = [ServiceMode::SelfOperated, ServiceMode::StaffRun];
+
+impl WalkInInput {
+    /// The session for the backend, or every problem at once. `own` are the local ids of
+    /// this institution's instruments.
+    pub(crate) fn to_walk_in(
+        &self,
+        own: &[&str],
+        t: &Strings,
+    ) -> Result<WalkInForm, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let tier = UserTier::parse(self.tier.trim()).unwrap_or_else(|| {
+            errors.push(FieldError::new("tier", Problem::Choice));
+            UserTier::OwnInstitution
+        });
+        let mode = MODES
+            .into_iter()
+            .find(|m| snake(*m) == self.mode.trim())
+            .unwrap_or(ServiceMode::Unspecified);
+        let facts = self.facts.to_facts(t);
+        let session = WalkInForm {
+            local_id: self.local_id.trim().to_owned(),
+            user_id: self.user_id.trim().to_owned(),
+            user_name: self.user_name.trim().to_owned(),
+            home: self.home.trim().to_owned(),
+            tier,
+            mode,
+            facts: facts.clone().unwrap_or_default(),
+        };
+        errors.extend(check_who(&session, own, t));
+        if let Err(problems) = facts {
+            errors.extend(problems);
+        }
+        if errors.is_empty() {
+            Ok(session)
+        } else {
+            Err(errors)
+        }
+    }
+}
+
+/// Trims what a person typed.
+pub(crate) fn normalize_walk_in(mut session: WalkInForm) -> WalkInForm {
+    session.local_id = session.local_id.trim().to_owned();
+    session.user_id = session.user_id.trim().to_owned();
+    session.user_name = session.user_name.trim().to_owned();
+    session.home = session.home.trim().to_owned();
+    session.facts = normalize_facts(session.facts);
+    session
+}
+
+/// Every problem of a session without a booking however it came; `own` are the local ids
+/// of this institution's instruments.
+pub(crate) fn check_walk_in(session: &WalkInForm, own: &[&str], t: &Strings) -> Vec<FieldError> {
+    let mut errors = check_who(session, own, t);
+    errors.extend(check_facts(&session.facts, t));
+    errors
+}
+
+/// The problems of the instrument and the user of a session.
+fn check_who(session: &WalkInForm, own: &[&str], t: &Strings) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    if !own.contains(&session.local_id.as_str()) {
+        errors.push(FieldError::new("local_id", Problem::Choice));
+    }
+    for (name, value) in [
+        ("user_id", &session.user_id),
+        ("user_name", &session.user_name),
+    ] {
+        if value.is_empty() {
+            errors.push(FieldError::new(name, Problem::Required));
+        } else if value.len() > MAX_SHORT_TEXT {
+            errors.push(FieldError::new(name, Problem::TooLong));
+        }
+    }
+    if session.home.is_empty() {
+        errors.push(FieldError::new("home", Problem::Required));
+    } else if session.home.parse::<InstitutionId>().is_err() {
+        let message = t.book.err_home.to_owned();
+        errors.push(FieldError::new("home", Problem::Other(message)));
+    }
+    if !MODES.contains(&session.mode) {
+        errors.push(FieldError::new("mode", Problem::Choice));
+    }
+    errors
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::i18n::Lang;
+
+    fn t() -> &'static Strings {
+        Lang::Zh.strings()
+    }
+
+    fn input() -> FactsInput {
+        FactsInput {
+            start: "2030-12-02T09:00".into(),
+            end: "2030-12-02T11:00".into(),
+            preparation_minutes: "10".into(),
+            test_minutes: "100".into(),
+            post_processing_minutes: "".into(),
+            samples: "3".into(),
+            note: " 正常 ".into(),
+        }
+    }
+
+    fn fields(errors: &[FieldError]) -> Vec<&str> {
+        errors.iter().map(|e| e.field.as_str()).collect()
+    }
+
+    #[test]
+    fn good_facts_are_read_and_trimmed() {
+        let facts = input().to_facts(t()).unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(
+            (
+                facts.preparation_minutes,
+                facts.test_minutes,
+                facts.post_processing_minutes
+            ),
+            (10, 100, 0)
+        );
+        assert_eq!((facts.samples, facts.note.as_str()), (3, "正常"));
+    }
+
+    #[test]
+    fn every_problem_of_the_facts_is_reported_at_once() {
+        let bad = FactsInput {
+            start: "tomorrow".into(),
+            end: "".into(),
+            preparation_minutes: "44641".into(),
+            test_minutes: "abc".into(),
+            samples: "10001".into(),
+            note: "长".repeat(86),
+            ..input()
+        };
+        let Err(errors) = bad.to_facts(t()) else {
+            panic!("accepted");
+        };
+        assert_eq!(
+            fields(&errors),
+            [
+                "test_minutes",
+                "start",
+                "end",
+                "preparation_minutes",
+                "samples",
+                "note"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_session_ends_after_it_starts_and_takes_some_time() {
+        let backwards = FactsInput {
+            end: "2030-12-02T08:00".into(),
+            ..input()
+        };
+        let Err(errors) = backwards.to_facts(t()) else {
+            panic!("accepted");
+        };
+        assert_eq!(fields(&errors), ["end"]);
+        let idle = FactsInput {
+            preparation_minutes: "0".into(),
+            test_minutes: "".into(),
+            ..input()
+        };
+        let Err(errors) = idle.to_facts(t()) else {
+            panic!("accepted");
+        };
+        assert_eq!(fields(&errors), ["test_minutes"]);
+        let longest = FactsInput {
+            test_minutes: "44640".into(),
+            ..input()
+        };
+        assert!(longest.to_facts(t()).is_ok());
+    }
+
+    #[test]
+    fn ratings_are_one_to_five_and_comments_short() {
+        assert!(check_confirmation(5, "很好", t()).is_empty());
+        assert_eq!(fields(&check_confirmation(0, "", t())), ["rating"]);
+        assert_eq!(fields(&check_confirmation(6, "", t())), ["rating"]);
+        let long = "a".repeat(MAX_NOTE_BYTES + 1);
+        assert_eq!(fields(&check_confirmation(3, &long, t())), ["comment"]);
+    }
+
+    #[test]
+    fn a_walk_in_names_an_own_instrument_and_a_user() {
+        let good = WalkInInput {
+            local_id: "LCMS-1".into(),
+            user_id: "wang".into(),
+            user_name: "王同学".into(),
+            home: "dlut".into(),
+            tier: "own_institution".into(),
+            mode: "staff_run".into(),
+            facts: input(),
+            ..WalkInInput::default()
+        };
+        let session = good
+            .to_walk_in(&["LCMS-1"], t())
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(session.mode, ServiceMode::StaffRun);
+        assert_eq!(session.facts.test_minutes, 100);
+        let bad = WalkInInput {
+            local_id: "NOPE".into(),
+            user_id: " ".into(),
+            home: "DLUT".into(),
+            tier: "vip".into(),
+            mode: "".into(),
+            ..good
+        };
+        let Err(errors) = bad.to_walk_in(&["LCMS-1"], t()) else {
+            panic!("accepted");
+        };
+        assert_eq!(
+            fields(&errors),
+            ["tier", "local_id", "user_id", "home", "mode"]
+        );
+    }
+}

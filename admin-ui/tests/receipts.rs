@@ -1,0 +1,890 @@
+//! Usage receipts through the web layer: completing a booked use on its own form, recording
+//! a session without a booking, the user's receipts with their confirmation and rating,
+//! the managers' view of issued receipts and the province's log, the log alarm on every
+//! page, and the same through the JSON API — with what each refuses (roles, CSRF, bad
+//! input).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use alliance_admin_ui::{
+    backend::{
+        AccountRole, AccountState, BookingStatus, CatalogueBackend, IssuedStanding, LogAlarmView,
+        LogWatchView,
+    },
+    instrument_input::{FeeInput, InstrumentInput},
+};
+use axum::{
+    Router,
+    http::{Method, StatusCode},
+};
+use common::{
+    MemoryBackend, Reply, STARTED_AT, api_login, app, form, get, json, page_login, session_csrf,
+};
+use serde_json::json;
+
+const MANAGE_RECEIPTS: &str = "/manage/receipts";
+const NEW_SESSION: &str = "/manage/sessions/new";
+const ALARM_ZH: &str = "警告：省级平台出示了与本节点已核验记录不一致的使用记录日志，证据已保存。请联系省级平台管理员。";
+/// 2030-12-02 09:00 in Beijing.
+const NINE: i64 = 1_922_403_600;
+
+fn fee(item_zh: &str, unit: &str, own: [&str; 3], enterprise: [&str; 3]) -> FeeInput {
+    let parts = |p: [&str; 3]| p.map(str::to_owned);
+    FeeInput {
+        item_zh: item_zh.into(),
+        item_en: String::new(),
+        unit: unit.into(),
+        prices: [parts(own), parts(own), parts(enterprise), parts(enterprise)],
+    }
+}
+
+/// The usual cast plus an instrument manager, and one staff-run instrument: 350 yuan an
+/// hour (100 materials, 200 operating, 50 labour) and 20 yuan a sample for its own
+/// institution.
+async fn setup() -> (MemoryBackend, Router) {
+    let backend = MemoryBackend::seeded().with(
+        "manager",
+        AccountRole::InstrumentManager,
+        AccountState::Active,
+    );
+    let input = InstrumentInput {
+        local_id: "LCMS-1".into(),
+        name_zh: "液相色谱-质谱联用仪".into(),
+        name_en: "LC-MS".into(),
+        original_value: "3680000".into(),
+        classification_code: "0102".into(),
+        status: "in_service".into(),
+        sharing_scope: "open_to_society".into(),
+        service_modes: vec!["staff_run".into()],
+        fees: vec![
+            fee("机时", "hour", ["100", "200", "50"], ["100", "400", "100"]),
+            fee("样品测试", "sample", ["20", "0", "0"], ["50", "0", "0"]),
+        ],
+        ..InstrumentInput::default()
+    };
+    let record = input.to_record(&"dlut".parse().unwrap()).unwrap();
+    backend.save_instrument(record).await.unwrap();
+    let app = app(&backend);
+    (backend, app)
+}
+
+/// Li books 2030-12-02 09:00–10:30 with 3 samples (confirmed at once); the booking id.
+async fn booked(app: &Router) -> String {
+    let (cookie, csrf) = api_login(app, "li").await;
+    let reply = json(
+        app,
+        Method::POST,
+        "/api/v1/bookings",
+        &cookie,
+        Some(&csrf),
+        json!({
+            "instrument_id": "dlut/LCMS-1",
+            "start": "2030-12-02T09:00",
+            "minutes": 90,
+            "mode": "staff_run",
+            "samples": 3,
+        }),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert_eq!(reply.json()["booking"]["status"], "confirmed");
+    reply.json()["booking"]["booking_id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+fn complete_url(booking_id: &str) -> String {
+    format!("/manage/bookings/dlut/{booking_id}/complete")
+}
+
+fn facts(csrf: &str) -> Vec<(&str, &str)> {
+    vec![
+        ("csrf", csrf),
+        ("start", "2030-12-02T09:10"),
+        ("end", "2030-12-02T11:00"),
+        ("preparation_minutes", "10"),
+        ("test_minutes", "80"),
+        ("post_processing_minutes", "15"),
+        ("samples", "2"),
+        ("note", "更换色谱柱"),
+    ]
+}
+
+fn walk_in(csrf: &str) -> Vec<(&str, &str)> {
+    let mut fields = vec![
+        ("csrf", csrf),
+        ("local_id", "LCMS-1"),
+        ("user_id", "wang"),
+        ("user_name", "王同学"),
+        ("home", "dlut"),
+        ("tier", "own_institution"),
+        ("mode", "staff_run"),
+    ];
+    fields.extend(facts(csrf).into_iter().skip(1));
+    fields
+}
+
+/// Whether a page holds an input called `name` with `value`.
+fn has_value(page: &Reply, name: &str, value: &str) -> bool {
+    ["number", "text", "datetime-local"].iter().any(|kind| {
+        let input = format!("name=\"{name}\" type=\"{kind}\" value=\"{value}\"");
+        page.body.contains(&input)
+    })
+}
+
+/// The manager completes Li's booking through the form; the booking id.
+async fn completed(app: &Router) -> String {
+    let booking_id = booked(app).await;
+    let manager = page_login(app, "manager").await;
+    let csrf = session_csrf(app, &manager).await;
+    let reply = form(app, &complete_url(&booking_id), &manager, &facts(&csrf)).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    booking_id
+}
+
+fn status_of(backend: &MemoryBackend, booking_id: &str) -> BookingStatus {
+    backend
+        .bookings()
+        .into_iter()
+        .find(|s| s.booking.booking_id == booking_id)
+        .unwrap()
+        .booking
+        .status
+}
+
+#[tokio::test]
+async fn the_completion_form_is_prefilled_from_the_booking() {
+    let (_, app) = setup().await;
+    let booking_id = booked(&app).await;
+    let manager = page_login(&app, "manager").await;
+
+    // The managers' page links the completion to its form instead of posting it.
+    let manage = get(&app, "/manage/bookings", &manager).await;
+    assert!(
+        manage
+            .body
+            .contains(&format!("href=\"{}\"", complete_url(&booking_id))),
+        "{}",
+        manage.body
+    );
+    assert!(!manage.body.contains("value=\"complete\""));
+    assert!(manage.body.contains("value=\"start\""));
+
+    let page = get(&app, &complete_url(&booking_id), &manager).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("登记使用情况"));
+    assert!(page.body.contains("2030-12-02 09:00–10:30 (北京时间)"));
+    for (name, value) in [
+        ("start", "2030-12-02T09:00"),
+        ("end", "2030-12-02T10:30"),
+        ("preparation_minutes", "0"),
+        ("test_minutes", "90"),
+        ("post_processing_minutes", "0"),
+        ("samples", "3"),
+    ] {
+        assert!(has_value(&page, name, value), "{name}: {}", page.body);
+    }
+    assert_eq!(
+        page.hidden("csrf"),
+        Some(session_csrf(&app, &manager).await)
+    );
+
+    let english = get(
+        &app,
+        &format!("{}?lang=en", complete_url(&booking_id)),
+        &manager,
+    )
+    .await;
+    assert_eq!(english.status, StatusCode::OK);
+    assert!(english.body.contains("Record the use"));
+    assert!(!english.body.contains("登记使用情况"), "mixes languages");
+
+    let unknown = get(&app, &complete_url("nope"), &manager).await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn completing_a_booking_issues_its_receipt() {
+    let (backend, app) = setup().await;
+    let booking_id = booked(&app).await;
+    let manager = page_login(&app, "manager").await;
+    let csrf = session_csrf(&app, &manager).await;
+    let reply = form(&app, &complete_url(&booking_id), &manager, &facts(&csrf)).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    assert_eq!(reply.location(), Some("/manage/bookings?notice=completed"));
+    assert_eq!(status_of(&backend, &booking_id), BookingStatus::Completed);
+
+    let issued = backend.issued();
+    assert_eq!(issued.len(), 1);
+    let r = &issued[0].receipt;
+    assert_eq!(r.booking_id, booking_id);
+    assert_eq!((r.start, r.end), (NINE + 600, NINE + 7200), "Beijing time");
+    assert_eq!(
+        (
+            r.preparation_minutes,
+            r.test_minutes,
+            r.post_processing_minutes,
+            r.samples
+        ),
+        (10, 80, 15, 2)
+    );
+    assert_eq!(issued[0].standing, IssuedStanding::AwaitingConfirmation);
+
+    let page = get(&app, reply.location().unwrap(), &manager).await;
+    assert!(page.body.contains("使用情况已登记，使用凭证已签发。"));
+    // A completed booking has nothing left to record.
+    let again = get(&app, &complete_url(&booking_id), &manager).await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+    assert!(!again.body.contains("id=\"complete-form\""));
+}
+
+#[tokio::test]
+async fn invalid_facts_are_shown_again_and_change_nothing() {
+    let (backend, app) = setup().await;
+    let booking_id = booked(&app).await;
+    let manager = page_login(&app, "manager").await;
+    let csrf = session_csrf(&app, &manager).await;
+    let long_note = "备".repeat(86);
+    let bad = [
+        ("csrf", csrf.as_str()),
+        ("start", "2030-12-02T09:00"),
+        ("end", "2030-12-02T08:00"),
+        ("preparation_minutes", "44641"),
+        ("test_minutes", "abc"),
+        ("post_processing_minutes", "0"),
+        ("samples", "10001"),
+        ("note", long_note.as_str()),
+    ];
+    let reply = form(&app, &complete_url(&booking_id), &manager, &bad).await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    for field in [
+        "end",
+        "preparation_minutes",
+        "test_minutes",
+        "samples",
+        "note",
+    ] {
+        assert!(
+            reply.body.contains(&format!("id=\"{field}-error\"")),
+            "{field}: {}",
+            reply.body
+        );
+    }
+    assert!(reply.body.contains("结束时间须晚于开始时间"));
+    assert!(
+        has_value(&reply, "test_minutes", "abc"),
+        "typed values kept"
+    );
+    assert!(has_value(&reply, "end", "2030-12-02T08:00"));
+
+    let mut idle = facts(&csrf);
+    idle[3] = ("preparation_minutes", "0");
+    idle[4] = ("test_minutes", "0");
+    idle[5] = ("post_processing_minutes", "");
+    let reply = form(&app, &complete_url(&booking_id), &manager, &idle).await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(reply.body.contains("id=\"test_minutes-error\""));
+    assert!(reply.body.contains("有效机时不能为 0"));
+
+    let mut no_time = facts(&csrf);
+    no_time[1] = ("start", "tomorrow morning");
+    let reply = form(&app, &complete_url(&booking_id), &manager, &no_time).await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(reply.body.contains("id=\"start-error\""));
+
+    assert_eq!(status_of(&backend, &booking_id), BookingStatus::Confirmed);
+    assert!(backend.issued().is_empty());
+}
+
+#[tokio::test]
+async fn receipt_forms_need_the_session_csrf_token() {
+    let (backend, app) = setup().await;
+    let booking_id = booked(&app).await;
+    let manager = page_login(&app, "manager").await;
+    let wrong = "0".repeat(64);
+    for fields in [facts(""), facts(&wrong)] {
+        let fields: Vec<_> = fields.into_iter().filter(|(_, v)| !v.is_empty()).collect();
+        let reply = form(&app, &complete_url(&booking_id), &manager, &fields).await;
+        assert_eq!(reply.status, StatusCode::FORBIDDEN);
+    }
+    for fields in [walk_in(""), walk_in(&wrong)] {
+        let fields: Vec<_> = fields.into_iter().filter(|(_, v)| !v.is_empty()).collect();
+        let reply = form(&app, NEW_SESSION, &manager, &fields).await;
+        assert_eq!(reply.status, StatusCode::FORBIDDEN);
+    }
+    assert_eq!(status_of(&backend, &booking_id), BookingStatus::Confirmed);
+    assert!(backend.issued().is_empty());
+
+    let (backend, app) = setup().await;
+    completed(&app).await;
+    let li = page_login(&app, "li").await;
+    let url = format!(
+        "/receipts/dlut/{}/confirm",
+        backend.issued()[0].receipt.receipt_id
+    );
+    let missing = form(&app, &url, &li, &[("rating", "5")]).await;
+    assert_eq!(missing.status, StatusCode::FORBIDDEN);
+    let wrong = form(&app, &url, &li, &[("csrf", &wrong), ("rating", "5")]).await;
+    assert_eq!(wrong.status, StatusCode::FORBIDDEN);
+    assert_eq!(backend.user_receipts("li")[0].rating, None);
+}
+
+#[tokio::test]
+async fn only_booking_managers_complete_record_and_see_issued_receipts() {
+    let (backend, app) = setup().await;
+    let booking_id = booked(&app).await;
+    let li = page_login(&app, "li").await;
+    let csrf = session_csrf(&app, &li).await;
+    let complete = complete_url(&booking_id);
+    for uri in [MANAGE_RECEIPTS, NEW_SESSION, complete.as_str()] {
+        assert_eq!(
+            get(&app, uri, &li).await.status,
+            StatusCode::FORBIDDEN,
+            "{uri}"
+        );
+        let anonymous = get(&app, uri, "").await;
+        assert_eq!(anonymous.status, StatusCode::SEE_OTHER, "{uri}");
+        assert!(anonymous.location().unwrap().starts_with("/login?next="));
+    }
+    let post = form(&app, &complete, &li, &facts(&csrf)).await;
+    assert_eq!(post.status, StatusCode::FORBIDDEN);
+    let post = form(&app, NEW_SESSION, &li, &walk_in(&csrf)).await;
+    assert_eq!(post.status, StatusCode::FORBIDDEN);
+    assert_eq!(status_of(&backend, &booking_id), BookingStatus::Confirmed);
+    assert!(backend.issued().is_empty());
+
+    // My receipts need a session, nothing more.
+    let anonymous = get(&app, "/receipts", "").await;
+    assert_eq!(anonymous.status, StatusCode::SEE_OTHER);
+    assert_eq!(anonymous.location(), Some("/login?next=/receipts"));
+    assert_eq!(get(&app, "/receipts", &li).await.status, StatusCode::OK);
+    // Institution admins manage bookings too.
+    let admin = page_login(&app, "admin").await;
+    assert_eq!(
+        get(&app, MANAGE_RECEIPTS, &admin).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(get(&app, NEW_SESSION, &admin).await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_manager_records_a_session_without_a_booking() {
+    let (backend, app) = setup().await;
+    let manager = page_login(&app, "manager").await;
+    let page = get(&app, NEW_SESSION, &manager).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(
+        has_value(&page, "home", "dlut"),
+        "this institution by default"
+    );
+    assert!(
+        page.body
+            .contains("<option value=\"LCMS-1\">液相色谱-质谱联用仪 (LCMS-1)</option>")
+    );
+    assert!(
+        page.body
+            .contains("<option value=\"own_institution\" selected>")
+    );
+
+    let csrf = page.hidden("csrf").unwrap();
+    let reply = form(&app, NEW_SESSION, &manager, &walk_in(&csrf)).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    assert_eq!(reply.location(), Some("/manage/receipts?notice=recorded"));
+    let issued = backend.issued();
+    assert_eq!(issued.len(), 1);
+    let r = &issued[0].receipt;
+    assert_eq!(r.booking_id, "");
+    assert_eq!(
+        (r.user_id.as_str(), r.user_name.as_str(), r.home.as_str()),
+        ("wang", "王同学", "dlut")
+    );
+    assert_eq!((r.test_minutes, r.samples), (80, 2));
+
+    let list = get(&app, reply.location().unwrap(), &manager).await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert!(list.body.contains("使用情况已登记，使用凭证已签发。"));
+    let table = &list.body[list.body.find("id=\"issued-receipts\"").unwrap()..];
+    for shown in [
+        "王同学",
+        "<code>wang</code> @ <code>dlut</code>",
+        "无预约（现场登记）",
+        "2030-12-02 09:10–11:00 (北京时间)",
+        "105 分钟",
+        "准备 10 + 测试 80 + 后处理 15",
+        "待确认",
+        "尚未报送",
+    ] {
+        assert!(table.contains(shown), "{shown}: {table}");
+    }
+}
+
+#[tokio::test]
+async fn an_invalid_session_is_shown_again_and_records_nothing() {
+    let (backend, app) = setup().await;
+    let manager = page_login(&app, "manager").await;
+    let csrf = session_csrf(&app, &manager).await;
+    let mut bad = walk_in(&csrf);
+    bad[1] = ("local_id", "NOPE");
+    bad[2] = ("user_id", "");
+    bad[4] = ("home", "DLUT");
+    bad[5] = ("tier", "vip");
+    bad[6] = ("mode", "");
+    bad[8] = ("end", "");
+    let reply = form(&app, NEW_SESSION, &manager, &bad).await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    for field in ["local_id", "user_id", "home", "tier", "mode", "end"] {
+        assert!(
+            reply.body.contains(&format!("id=\"{field}-error\"")),
+            "{field}: {}",
+            reply.body
+        );
+    }
+    assert!(has_value(&reply, "home", "DLUT"), "typed values kept");
+    assert!(has_value(&reply, "user_name", "王同学"));
+    assert!(backend.issued().is_empty());
+}
+
+#[tokio::test]
+async fn a_user_confirms_a_receipt_with_a_rating() {
+    let (backend, app) = setup().await;
+    let booking_id = completed(&app).await;
+    let receipt_id = backend.issued()[0].receipt.receipt_id.clone();
+    let li = page_login(&app, "li").await;
+
+    let page = get(&app, "/receipts", &li).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let unconfirmed = &page.body[page.body.find("id=\"receipts-unconfirmed\"").unwrap()..];
+    for shown in [
+        "液相色谱-质谱联用仪",
+        "大连理工大学",
+        "2030-12-02 09:10–11:00 (北京时间)",
+        "105 分钟",
+        "准备 10 + 测试 80 + 后处理 15",
+        // 105 minutes at 350 yuan an hour and 2 samples at 20 yuan.
+        "652.50",
+        "材料费 215.00 · 运行费 350.00 · 人工费 87.50",
+        "内部服务",
+        booking_id.as_str(),
+    ] {
+        assert!(unconfirmed.contains(shown), "{shown}: {unconfirmed}");
+    }
+    let action = format!("action=\"/receipts/dlut/{receipt_id}/confirm\"");
+    assert!(unconfirmed.contains(&action));
+    assert!(unconfirmed.contains(
+        "<input type=\"radio\" name=\"rating\" value=\"4\"> <span class=\"stars\" aria-hidden=\"true\">★★★★☆</span><span class=\"visually-hidden\">4 星（满分 5 星）</span>"
+    ));
+
+    let csrf = page.hidden("csrf").unwrap();
+    let url = format!("/receipts/dlut/{receipt_id}/confirm");
+    let reply = form(
+        &app,
+        &url,
+        &li,
+        &[("csrf", &csrf), ("rating", "4"), ("comment", " 服务周到 ")],
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    assert_eq!(reply.location(), Some("/receipts?notice=confirmed"));
+    let mine = &backend.user_receipts("li")[0];
+    assert_eq!(mine.rating, Some(4));
+    assert_eq!(mine.comment, "服务周到");
+    assert!(mine.confirmed_at.is_some());
+
+    let page = get(&app, reply.location().unwrap(), &li).await;
+    assert!(page.body.contains("已确认，评价已记录。"));
+    assert!(page.body.contains("没有待确认的使用凭证。"));
+    let confirmed = &page.body[page.body.find("id=\"receipts-confirmed\"").unwrap()..];
+    assert!(confirmed.contains("★★★★☆") && confirmed.contains("服务周到"));
+
+    let manager = page_login(&app, "manager").await;
+    let issued = get(&app, MANAGE_RECEIPTS, &manager).await;
+    let table = &issued.body[issued.body.find("id=\"issued-receipts\"").unwrap()..];
+    assert!(
+        table.contains("已确认") && table.contains("★★★★☆"),
+        "{table}"
+    );
+
+    // Confirming twice is refused and changes nothing.
+    let again = form(&app, &url, &li, &[("csrf", &csrf), ("rating", "1")]).await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+    assert_eq!(backend.user_receipts("li")[0].rating, Some(4));
+}
+
+#[tokio::test]
+async fn a_bad_rating_is_shown_again_and_changes_nothing() {
+    let (backend, app) = setup().await;
+    completed(&app).await;
+    let receipt_id = backend.issued()[0].receipt.receipt_id.clone();
+    let li = page_login(&app, "li").await;
+    let csrf = session_csrf(&app, &li).await;
+    let url = format!("/receipts/dlut/{receipt_id}/confirm");
+
+    for rating in ["", "0", "6", "five"] {
+        let reply = form(&app, &url, &li, &[("csrf", &csrf), ("rating", rating)]).await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{rating}");
+        assert!(reply.body.contains("id=\"rating-error\""), "{rating}");
+        assert!(reply.body.contains("请选择 1 到 5 星的评分。"));
+    }
+    let long = "好".repeat(86);
+    let reply = form(
+        &app,
+        &url,
+        &li,
+        &[("csrf", &csrf), ("rating", "3"), ("comment", &long)],
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(reply.body.contains("id=\"comment-error\""));
+    assert!(reply.body.contains(&long), "the comment is kept");
+    assert!(
+        reply.body.contains("name=\"rating\" value=\"3\" checked>"),
+        "the rating is kept"
+    );
+    let mine = &backend.user_receipts("li")[0];
+    assert_eq!((mine.rating, mine.confirmed_at), (None, None));
+
+    // Another user's receipt is nobody else's to confirm.
+    let admin = page_login(&app, "admin").await;
+    let csrf = session_csrf(&app, &admin).await;
+    let reply = form(&app, &url, &admin, &[("csrf", &csrf), ("rating", "5")]).await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND);
+    assert_eq!(backend.user_receipts("li")[0].rating, None);
+}
+
+#[tokio::test]
+async fn the_managers_see_the_log_and_each_receipts_way_to_it() {
+    let (backend, app) = setup().await;
+    completed(&app).await;
+    completed(&app).await;
+    completed(&app).await;
+    let ids: Vec<String> = backend
+        .issued()
+        .iter()
+        .map(|r| r.receipt.receipt_id.clone())
+        .collect();
+    backend.edit_issued(&ids[0], |r| {
+        r.standing = IssuedStanding::SingleSigned;
+        r.awaiting_until = None;
+        r.log_index = Some(17);
+    });
+    backend.edit_issued(&ids[1], |r| {
+        r.standing = IssuedStanding::Confirmed;
+        r.rating = Some(2);
+        r.in_outbox = true;
+        r.attempts = 3;
+        r.last_error = Some("province unreachable".into());
+    });
+    backend.set_log_watch(LogWatchView {
+        waiting: 1,
+        proven: 41,
+        head_size: Some(1234),
+        head_at: Some(STARTED_AT),
+        alarm: None,
+    });
+    let manager = page_login(&app, "manager").await;
+    let page = get(&app, MANAGE_RECEIPTS, &manager).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("id=\"log-waiting\">1<"));
+    assert!(page.body.contains("id=\"log-proven\">41<"));
+    assert!(page.body.contains("id=\"log-head\">1234<"));
+    assert!(page.body.contains("核验时间 2026-11-27 09:05 (北京时间)"));
+    assert!(!page.body.contains("id=\"log-alarm\""));
+
+    let row = |id: &str| {
+        let start = page.body.find(&format!("data-receipt=\"{id}\"")).unwrap();
+        let end = page.body[start..].find("</tr>").unwrap() + start;
+        page.body[start..end].to_owned()
+    };
+    let single = row(&ids[0]);
+    assert!(
+        single.contains("单签") && single.contains("已记入省级日志 #17"),
+        "{single}"
+    );
+    let outbox = row(&ids[1]);
+    assert!(
+        outbox.contains("已确认") && outbox.contains("★★☆☆☆"),
+        "{outbox}"
+    );
+    assert!(outbox.contains("待报送") && outbox.contains("已尝试次数 3"));
+    assert!(outbox.contains("province unreachable"));
+    let waiting = row(&ids[2]);
+    assert!(
+        waiting.contains("待确认") && waiting.contains("截至"),
+        "{waiting}"
+    );
+    assert!(waiting.contains("尚未报送"));
+    // Newest first.
+    let at = |id: &str| page.body.find(&format!("data-receipt=\"{id}\"")).unwrap();
+    assert!(at(&ids[2]) < at(&ids[0]));
+
+    let english = get(&app, &format!("{MANAGE_RECEIPTS}?lang=en"), &manager).await;
+    assert!(english.body.contains("Single-signed") && english.body.contains("In the outbox"));
+    assert!(!english.body.contains("单签"), "mixes languages");
+}
+
+#[tokio::test]
+async fn the_log_alarm_shows_on_every_page_for_everyone() {
+    let (backend, app) = setup().await;
+    let li = page_login(&app, "li").await;
+    let manager = page_login(&app, "manager").await;
+    let quiet = get(&app, "/", "").await;
+    assert!(!quiet.body.contains("id=\"log-alarm\""));
+    assert!(!quiet.body.contains(ALARM_ZH));
+
+    backend.set_log_watch(LogWatchView {
+        alarm: Some(LogAlarmView {
+            seen_size: 120,
+            shown_size: 118,
+            detected_at: STARTED_AT,
+        }),
+        ..LogWatchView::default()
+    });
+    for (uri, cookie) in [
+        ("/", ""),
+        ("/instruments", ""),
+        ("/nowhere", ""),
+        ("/bookings", li.as_str()),
+        ("/receipts", li.as_str()),
+        ("/manage/bookings", manager.as_str()),
+        (MANAGE_RECEIPTS, manager.as_str()),
+    ] {
+        let page = get(&app, uri, cookie).await;
+        assert!(
+            page.body.contains("id=\"log-alarm\" role=\"alert\""),
+            "{uri}"
+        );
+        assert!(page.body.contains(ALARM_ZH), "{uri}");
+    }
+    let english = get(&app, "/?lang=en", "").await;
+    assert!(
+        english
+            .body
+            .contains("Warning: the province&#39;s platform presented")
+    );
+    assert!(!english.body.contains(ALARM_ZH));
+
+    // The managers also see the evidence.
+    let page = get(&app, MANAGE_RECEIPTS, &manager).await;
+    let evidence = &page.body[page.body.find("id=\"log-evidence\"").unwrap()..];
+    assert!(evidence.contains("<dd>120</dd>") && evidence.contains("<dd>118</dd>"));
+    assert!(evidence.contains("2026-11-27 09:05 (北京时间)"));
+    // The API carries no banner, only the view.
+    let api = get(&app, "/api/v1/status", "").await;
+    assert!(!api.body.contains(ALARM_ZH));
+}
+
+#[tokio::test]
+async fn receipts_are_reached_from_the_navigation_and_the_managers_page() {
+    let (_, app) = setup().await;
+    let anonymous = get(&app, "/", "").await;
+    assert!(!anonymous.body.contains("href=\"/receipts\""));
+    let li = page_login(&app, "li").await;
+    let page = get(&app, "/receipts", &li).await;
+    assert!(
+        page.body
+            .contains("href=\"/receipts\" aria-current=\"page\">使用凭证<")
+    );
+    assert!(page.body.contains("还没有使用凭证"));
+    let bookings = get(&app, "/bookings", &li).await;
+    assert!(bookings.body.contains("href=\"/receipts\""));
+    let manager = page_login(&app, "manager").await;
+    let manage = get(&app, "/manage/bookings", &manager).await;
+    assert!(manage.body.contains("href=\"/manage/receipts\""));
+    assert!(manage.body.contains("href=\"/manage/sessions/new\""));
+    let english = get(&app, "/receipts?lang=en", &li).await;
+    assert!(english.body.contains("My usage receipts"));
+    assert!(!english.body.contains("我的使用凭证"), "mixes languages");
+}
+
+#[tokio::test]
+async fn receipts_through_the_api() {
+    let (backend, app) = setup().await;
+    let booking_id = booked(&app).await;
+    let (manager, manager_csrf) = api_login(&app, "manager").await;
+    let (li, li_csrf) = api_login(&app, "li").await;
+    let complete = format!("/api/v1/manage/bookings/dlut/{booking_id}/complete");
+    let good_facts = json!({
+        "start": "2030-12-02T09:10",
+        "end": "2030-12-02T11:00",
+        "preparation_minutes": 10,
+        "test_minutes": 80,
+        "post_processing_minutes": 15,
+        "samples": 2,
+        "note": "",
+    });
+
+    // Roles, CSRF and bad facts first: nothing changes.
+    let reply = json(
+        &app,
+        Method::POST,
+        &complete,
+        &li,
+        Some(&li_csrf),
+        good_facts.clone(),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+    let reply = json(
+        &app,
+        Method::POST,
+        &complete,
+        &manager,
+        None,
+        good_facts.clone(),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+    assert_eq!(reply.json()["error"]["code"], "csrf");
+    let mut bad = good_facts.clone();
+    bad["end"] = json!("2030-12-02T09:00");
+    bad["samples"] = json!(20_000);
+    let reply = json(
+        &app,
+        Method::POST,
+        &complete,
+        &manager,
+        Some(&manager_csrf),
+        bad,
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    let body = reply.json();
+    assert_eq!(body["error"]["code"], "invalid");
+    let fields: Vec<&str> = body["error"]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["end", "samples"]);
+    assert_eq!(status_of(&backend, &booking_id), BookingStatus::Confirmed);
+
+    let reply = json(
+        &app,
+        Method::POST,
+        &complete,
+        &manager,
+        Some(&manager_csrf),
+        good_facts,
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert_eq!(reply.json()["status"], "completed");
+
+    // The user's receipts, and the confirmation.
+    let mine = get(&app, "/api/v1/receipts", &li).await;
+    assert_eq!(mine.status, StatusCode::OK);
+    let receipt = &mine.json()[0];
+    assert_eq!(receipt["rating"], serde_json::Value::Null);
+    assert_eq!(receipt["receipt"]["test_minutes"], 80);
+    assert_eq!(receipt["receipt"]["fees"]["materials_fen"], 21_500);
+    let receipt_id = receipt["receipt"]["receipt_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let confirm = format!("/api/v1/receipts/dlut/{receipt_id}/confirm");
+    let reply = json(
+        &app,
+        Method::POST,
+        &confirm,
+        &li,
+        None,
+        json!({"rating": 5}),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+    let reply = json(
+        &app,
+        Method::POST,
+        &confirm,
+        &li,
+        Some(&li_csrf),
+        json!({"rating": 9}),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    assert_eq!(reply.json()["error"]["field"], "rating");
+    assert_eq!(backend.user_receipts("li")[0].rating, None);
+    let reply = json(
+        &app,
+        Method::POST,
+        &confirm,
+        &li,
+        Some(&li_csrf),
+        json!({"rating": 5, "comment": "准时"}),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert_eq!(reply.json()["rating"], 5);
+    assert_eq!(backend.user_receipts("li")[0].comment, "准时");
+
+    // A session without a booking.
+    let session = json!({
+        "local_id": "LCMS-1",
+        "user_id": "wang",
+        "user_name": "王同学",
+        "home": "neu",
+        "tier": "alliance_member",
+        "mode": "staff_run",
+        "facts": {"start": "2030-12-03T14:00", "end": "2030-12-03T15:00", "test_minutes": 60},
+    });
+    let sessions = "/api/v1/manage/sessions";
+    let mut bad = session.clone();
+    bad["local_id"] = json!("NOPE");
+    let reply = json(
+        &app,
+        Method::POST,
+        sessions,
+        &manager,
+        Some(&manager_csrf),
+        bad,
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    assert_eq!(reply.json()["error"]["field"], "local_id");
+    let reply = json(
+        &app,
+        Method::POST,
+        sessions,
+        &li,
+        Some(&li_csrf),
+        session.clone(),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+    assert_eq!(backend.issued().len(), 1);
+    let reply = json(
+        &app,
+        Method::POST,
+        sessions,
+        &manager,
+        Some(&manager_csrf),
+        session,
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+    assert_eq!(reply.json()["booking_id"], "");
+    assert_eq!(reply.json()["external"], true);
+
+    // What the managers follow.
+    let reply = get(&app, "/api/v1/manage/receipts", &manager).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    let body = reply.json();
+    assert_eq!(body["log"]["waiting"], 0);
+    assert_eq!(body["log"]["alarm"], serde_json::Value::Null);
+    let issued = body["issued"].as_array().unwrap();
+    assert_eq!(issued.len(), 2);
+    assert_eq!(issued[0]["receipt"]["user_id"], "wang");
+    assert_eq!(issued[0]["standing"], "awaiting_confirmation");
+    assert_eq!(issued[1]["standing"], "confirmed");
+    assert_eq!(issued[1]["rating"], 5);
+    assert_eq!(
+        get(&app, "/api/v1/manage/receipts", &li).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let anonymous = get(&app, "/api/v1/receipts", "").await;
+    assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
+}

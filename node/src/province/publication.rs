@@ -1,0 +1,171 @@
+//! [`Publication`]: what the province publishes, computed on demand from its log, its
+//! catalogue and `configs/evaluation.toml`. The log's uses are read once and kept in
+//! memory (about 300 bytes each); each request reads only the entries added since.
+
+use std::sync::Arc;
+
+use alliance_protocol::{InstitutionId, InstrumentRecord, transparency::TreeHead};
+use chrono::NaiveDate;
+use tokio::sync::Mutex;
+
+use super::{
+    receipt_log::ReceiptLog,
+    results::{LoggedUse, OtherFacts, Results, ResultsInput, compute, read_log},
+};
+use crate::{
+    catalogue::Catalogue,
+    compliance::reporting::{Standing, standing},
+    evaluation::{config::EvaluationConfig, metrics::Period, period::BadPeriod},
+    store::StoreError,
+};
+
+/// Facts about an instrument (monitoring uptime, publications, booking responses) over a
+/// period, from whoever holds them.
+pub type OtherFactsSource = Arc<dyn Fn(&str, &Period) -> OtherFacts + Send + Sync>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum PublicationError {
+    #[error(transparent)]
+    Period(#[from] BadPeriod),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+struct Inner {
+    log: ReceiptLog,
+    catalogue: Catalogue,
+    config: EvaluationConfig,
+    uses: Mutex<Vec<LoggedUse>>,
+    other: std::sync::RwLock<OtherFactsSource>,
+}
+
+/// The province's publication. Cheap to clone.
+#[derive(Clone)]
+pub struct Publication {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Publication {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Publication").finish_non_exhaustive()
+    }
+}
+
+/// The results of a named period, with the tree head of the log they were computed from.
+#[derive(Debug, Clone)]
+pub struct Published {
+    pub label: String,
+    pub results: Results,
+    pub head: TreeHead,
+    pub config: EvaluationConfig,
+}
+
+impl Publication {
+    pub fn new(log: ReceiptLog, catalogue: Catalogue, config: EvaluationConfig) -> Self {
+        let none: OtherFactsSource = Arc::new(|_: &str, _: &Period| OtherFacts::default());
+        Publication {
+            inner: Arc::new(Inner {
+                log,
+                catalogue,
+                config,
+                uses: Mutex::new(Vec::new()),
+                other: std::sync::RwLock::new(none),
+            }),
+        }
+    }
+
+    /// Where facts other than receipts come from.
+    pub fn set_other_facts(&self, source: OtherFactsSource) {
+        if let Ok(mut other) = self.inner.other.write() {
+            *other = source;
+        }
+    }
+
+    /// The configured indicator tree.
+    pub fn config(&self) -> &EvaluationConfig {
+        &self.inner.config
+    }
+
+    /// Every instrument record the province holds, of every institution.
+    pub fn records(&self) -> Vec<InstrumentRecord> {
+        let directory = self.inner.catalogue.key_directory();
+        directory
+            .institutions()
+            .keys()
+            .flat_map(|id| self.inner.catalogue.institution_views(id))
+            .map(|view| (*view.record).clone())
+            .collect()
+    }
+
+    /// Institution names (Chinese) by id.
+    pub fn names(&self) -> std::collections::BTreeMap<InstitutionId, String> {
+        self.inner
+            .catalogue
+            .key_directory()
+            .institutions()
+            .iter()
+            .map(|(id, cert)| (id.clone(), cert.name_zh.clone()))
+            .collect()
+    }
+
+    /// The results of `period` (`2026`, `2026-Q3`, empty: `today`'s year).
+    pub async fn results(
+        &self,
+        period: &str,
+        today: NaiveDate,
+    ) -> Result<Published, PublicationError> {
+        let (period, label) = Period::parse(period, today)?;
+        let head = self.inner.log.tree_head().await;
+        let mut uses = self.inner.uses.lock().await;
+        let held = uses.len() as u64;
+        if held < head.size {
+            let log = self.inner.log.clone();
+            let fresh = tokio::task::spawn_blocking(move || read_log(&log, held, head.size))
+                .await
+                .map_err(|e| StoreError::Engine(e.to_string()))??;
+            uses.extend(fresh);
+        }
+        let records = self.records();
+        let names = self.names();
+        let other = self
+            .inner
+            .other
+            .read()
+            .map(|o| o.clone())
+            .unwrap_or_else(|p| p.into_inner().clone());
+        let facts = |id: &str| other(id, &period);
+        let mut results = compute(&ResultsInput {
+            config: &self.inner.config,
+            period,
+            today,
+            uses: &uses[..usize::try_from(head.size).unwrap_or(uses.len()).min(uses.len())],
+            records: &records,
+            names: &names,
+            other: &facts,
+        });
+        results.log_size = head.size;
+        Ok(Published {
+            label,
+            results,
+            head,
+            config: self.inner.config.clone(),
+        })
+    }
+
+    /// Instruments needing attention under the reporting rule on `today`.
+    pub fn compliance(&self, today: NaiveDate) -> Vec<(InstrumentRecord, Standing)> {
+        let mut rows: Vec<(InstrumentRecord, Standing)> = self
+            .records()
+            .into_iter()
+            .map(|record| {
+                let standing = standing(&record, today);
+                (record, standing)
+            })
+            .filter(|(_, standing)| standing.needs_attention())
+            .collect();
+        rows.sort_by(|a, b| {
+            (&a.0.institution_id, &a.0.local_id).cmp(&(&b.0.institution_id, &b.0.local_id))
+        });
+        rows
+    }
+}

@@ -1,0 +1,382 @@
+//! The receipts side of the web backend: completing bookings and recording sessions
+//! (which issue receipts), the user's receipts to confirm and rate, the institution's
+//! issued receipts on their way to the province's log, and the log watch.
+
+use alliance_admin_ui::backend::{
+    Account, AccountRole, BookingFailure, IssuedReceipt, IssuedStanding, LogAlarmView,
+    LogWatchView, ManagedBooking, MyReceipt, ReceiptBackend, ReceiptView, SessionFactsForm,
+    WalkInForm,
+};
+use alliance_protocol::{InstitutionId, receipt::UsageReceipt};
+
+use super::{
+    WebBackend,
+    booking::{failure, invalid, parse_start},
+};
+use crate::{
+    booking::service::{BookError, SessionFacts, WalkIn},
+    receipts::issued::Standing,
+};
+
+/// Longest note with a completion.
+const MAX_NOTE_BYTES: usize = 256;
+/// Most minutes one field may state (31 days).
+const MAX_MINUTES: u32 = 31 * 24 * 60;
+
+fn may_manage(account: &Account) -> Result<(), BookingFailure> {
+    if matches!(
+        account.role,
+        AccountRole::InstrumentManager | AccountRole::InstitutionAdmin
+    ) {
+        Ok(())
+    } else {
+        Err(BookingFailure::Forbidden)
+    }
+}
+
+/// The facts as typed, checked.
+fn facts(form: &SessionFactsForm) -> Result<SessionFacts, BookingFailure> {
+    let start = parse_start(&form.start).ok_or_else(|| invalid("start", "YYYY-MM-DDTHH:MM"))?;
+    let end = parse_start(&form.end).ok_or_else(|| invalid("end", "YYYY-MM-DDTHH:MM"))?;
+    if end <= start {
+        return Err(invalid("end", "must be after the start"));
+    }
+    for (field, minutes) in [
+        ("preparation_minutes", form.preparation_minutes),
+        ("test_minutes", form.test_minutes),
+        ("post_processing_minutes", form.post_processing_minutes),
+    ] {
+        if minutes > MAX_MINUTES {
+            return Err(invalid(field, "at most 31 days"));
+        }
+    }
+    if form.preparation_minutes + form.test_minutes + form.post_processing_minutes == 0 {
+        return Err(invalid("test_minutes", "some effective time is required"));
+    }
+    if form.note.len() > MAX_NOTE_BYTES {
+        return Err(invalid("note", "at most 256 bytes"));
+    }
+    Ok(SessionFacts {
+        start,
+        end,
+        preparation_minutes: form.preparation_minutes,
+        test_minutes: form.test_minutes,
+        post_processing_minutes: form.post_processing_minutes,
+        samples: form.samples,
+        note: form.note.trim().to_owned(),
+    })
+}
+
+/// A receipt's own fields problem (e.g. too many samples) names its field.
+fn issue_failure(e: BookError) -> BookingFailure {
+    match e {
+        BookError::Invalid(message) => {
+            let field = ["samples", "end", "test_minutes", "user_id", "user_name"]
+                .into_iter()
+                .find(|f| message.contains(f))
+                .unwrap_or("booking");
+            invalid(field, &message)
+        }
+        other => failure(other),
+    }
+}
+
+impl WebBackend {
+    fn receipt_view(&self, r: &UsageReceipt) -> ReceiptView {
+        let (name_zh, name_en, owner_zh, owner_en) =
+            self.names_of(&r.instrument_id(), &r.institution_id);
+        ReceiptView {
+            receipt_id: r.receipt_id.clone(),
+            owner: r.institution_id.to_string(),
+            owner_name_zh: owner_zh,
+            owner_name_en: owner_en,
+            instrument_id: r.instrument_id(),
+            instrument_name_zh: name_zh,
+            instrument_name_en: name_en,
+            booking_id: r.booking_id.clone(),
+            user_id: r.user_id.clone(),
+            user_name: r.user_name.clone(),
+            home: r.home_institution.to_string(),
+            tier: r.tier,
+            start: r.start.0,
+            end: r.end.0,
+            preparation_minutes: r.preparation_minutes,
+            test_minutes: r.test_minutes,
+            post_processing_minutes: r.post_processing_minutes,
+            samples: r.samples,
+            fees: r.fees,
+            external: r.is_external(),
+            issued_at: r.issued_at.0,
+        }
+    }
+
+    fn my_receipt(&self, r: &crate::receipts::received::Received) -> MyReceipt {
+        MyReceipt {
+            receipt: self.receipt_view(&r.receipt),
+            rating: r.answer.as_ref().map(|a| a.rating),
+            comment: r
+                .answer
+                .as_ref()
+                .map(|a| a.comment.clone())
+                .unwrap_or_default(),
+            confirmed_at: r.answer.as_ref().map(|a| a.confirmed_at.0),
+        }
+    }
+
+    /// Completes with the booked times and length (a decision without the form).
+    pub(super) async fn complete_as_booked(
+        &self,
+        account: &Account,
+        home: &InstitutionId,
+        booking_id: &str,
+        note: &str,
+    ) -> Result<ManagedBooking, BookingFailure> {
+        let booking = self
+            .bookings
+            .ledger()
+            .booking(home, booking_id)
+            .map_err(|e| BookingFailure::Internal(e.to_string()))?
+            .ok_or(BookingFailure::NotFound)?;
+        let minutes = u32::try_from((booking.end.0 - booking.start.0) / 60).unwrap_or(0);
+        let facts = SessionFacts {
+            start: booking.start,
+            end: booking.end,
+            preparation_minutes: 0,
+            test_minutes: minutes,
+            post_processing_minutes: 0,
+            samples: booking.samples,
+            note: note.to_owned(),
+        };
+        let (booking, _) = self
+            .bookings
+            .complete(home, booking_id, facts, &account.username)
+            .await
+            .map_err(issue_failure)?;
+        Ok(self.managed(&booking))
+    }
+}
+
+impl ReceiptBackend for WebBackend {
+    async fn complete_booking(
+        &self,
+        account: &Account,
+        home: &str,
+        booking_id: &str,
+        form: SessionFactsForm,
+    ) -> Result<ManagedBooking, BookingFailure> {
+        may_manage(account)?;
+        let home: InstitutionId = home.parse().map_err(|_| BookingFailure::NotFound)?;
+        let facts = facts(&form)?;
+        let (booking, _) = self
+            .bookings
+            .complete(&home, booking_id, facts, &account.username)
+            .await
+            .map_err(issue_failure)?;
+        Ok(self.managed(&booking))
+    }
+
+    async fn record_session(
+        &self,
+        account: &Account,
+        session: WalkInForm,
+    ) -> Result<ReceiptView, BookingFailure> {
+        may_manage(account)?;
+        let home: InstitutionId = session
+            .home
+            .trim()
+            .parse()
+            .map_err(|_| invalid("home", "an institution id such as dlut"))?;
+        if session.user_id.trim().is_empty() {
+            return Err(invalid("user_id", "required"));
+        }
+        // The own-institution price is for the owner's own users, and only for them.
+        let own = home == self.certificate.institution_id;
+        if own != (session.tier == alliance_protocol::UserTier::OwnInstitution) {
+            return Err(invalid(
+                "tier",
+                "own-institution users, and only they, are in the own-institution category",
+            ));
+        }
+        let walk_in = WalkIn {
+            local_id: session.local_id.trim().to_owned(),
+            user_id: session.user_id.trim().to_owned(),
+            user_name: session.user_name.trim().to_owned(),
+            home,
+            tier: session.tier,
+            mode: session.mode,
+            facts: facts(&session.facts)?,
+        };
+        let signed = self
+            .bookings
+            .record_session(walk_in)
+            .await
+            .map_err(issue_failure)?;
+        let receipt = UsageReceipt::open(&signed, &self.bookings.public_key())
+            .map_err(|e| BookingFailure::Internal(e.to_string()))?;
+        Ok(self.receipt_view(&receipt))
+    }
+
+    async fn my_receipts(&self, account: &Account) -> Vec<MyReceipt> {
+        self.receipts
+            .of_user(&account.username)
+            .unwrap_or_default()
+            .iter()
+            .map(|r| self.my_receipt(r))
+            .collect()
+    }
+
+    async fn confirm_receipt(
+        &self,
+        account: &Account,
+        owner: &str,
+        receipt_id: &str,
+        rating: u8,
+        comment: &str,
+    ) -> Result<MyReceipt, BookingFailure> {
+        use crate::receipts::{ReceiptsError, received::ReceivedError};
+        let owner: InstitutionId = owner.parse().map_err(|_| BookingFailure::NotFound)?;
+        match self
+            .receipts
+            .confirm(&account.username, &owner, receipt_id, rating, comment)
+            .await
+        {
+            Ok(()) => {}
+            Err(ReceiptsError::Home(ReceivedError::Rating)) => {
+                return Err(invalid("rating", "1 to 5"));
+            }
+            Err(ReceiptsError::Home(ReceivedError::Comment)) => {
+                return Err(invalid("comment", "at most 256 bytes"));
+            }
+            Err(ReceiptsError::Home(ReceivedError::Unknown(_))) => {
+                return Err(BookingFailure::NotFound);
+            }
+            Err(ReceiptsError::Home(ReceivedError::AlreadyConfirmed(_))) => {
+                return Err(BookingFailure::Refused {
+                    code: "already_confirmed".into(),
+                    message: "this receipt is already confirmed".into(),
+                });
+            }
+            Err(e) => return Err(BookingFailure::Internal(e.to_string())),
+        }
+        self.receipts
+            .of_user(&account.username)
+            .map_err(|e| BookingFailure::Internal(e.to_string()))?
+            .iter()
+            .find(|r| r.receipt.receipt_id == receipt_id && r.receipt.institution_id == owner)
+            .map(|r| self.my_receipt(r))
+            .ok_or(BookingFailure::NotFound)
+    }
+
+    async fn issued_receipts(&self) -> Vec<IssuedReceipt> {
+        self.receipts
+            .issued()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|view| {
+                let (standing, awaiting_until, rating) = match view.issued.standing {
+                    Standing::AwaitingConfirmation { until } => {
+                        (IssuedStanding::AwaitingConfirmation, Some(until.0), None)
+                    }
+                    Standing::Confirmed { rating } => {
+                        (IssuedStanding::Confirmed, None, Some(rating))
+                    }
+                    Standing::SingleSigned => (IssuedStanding::SingleSigned, None, None),
+                };
+                IssuedReceipt {
+                    receipt: self.receipt_view(&view.issued.receipt),
+                    standing,
+                    awaiting_until,
+                    rating,
+                    in_outbox: view.pending.is_some(),
+                    attempts: view.pending.as_ref().map_or(0, |p| p.attempts),
+                    last_error: view.pending.and_then(|p| p.last_error),
+                    log_index: view.logged_at,
+                }
+            })
+            .collect()
+    }
+
+    async fn log_alarm(&self) -> Option<LogAlarmView> {
+        self.receipts.alarm().ok().flatten().map(|a| LogAlarmView {
+            seen_size: a.seen.size,
+            shown_size: a.shown.size,
+            detected_at: a.detected_at.0,
+        })
+    }
+
+    async fn log_watch(&self) -> LogWatchView {
+        let head = self.receipts.latest_head().ok().flatten();
+        LogWatchView {
+            waiting: self.receipts.waiting().unwrap_or_default(),
+            proven: self.receipts.proven().unwrap_or_default(),
+            head_size: head.map(|h| h.size),
+            head_at: head.map(|h| h.timestamp.0),
+            alarm: self.log_alarm().await,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use alliance_protocol::UnixTime;
+
+    use super::*;
+
+    fn form() -> SessionFactsForm {
+        SessionFactsForm {
+            start: "2026-12-01T09:00".into(),
+            end: "2026-12-01T11:00".into(),
+            preparation_minutes: 10,
+            test_minutes: 90,
+            post_processing_minutes: 20,
+            samples: 3,
+            note: " ok ".into(),
+        }
+    }
+
+    #[test]
+    fn session_facts_are_read_in_shanghai_time_and_checked() {
+        let read = facts(&form()).unwrap();
+        // 09:00 in Shanghai is 01:00 UTC.
+        assert_eq!(read.start, UnixTime(1_796_086_800));
+        assert_eq!(read.end.0 - read.start.0, 7_200);
+        assert_eq!(read.note, "ok");
+        let field_of = |f: SessionFactsForm| match facts(&f) {
+            Err(BookingFailure::Invalid { field, .. }) => field,
+            other => panic!("not refused: {other:?}"),
+        };
+        assert_eq!(
+            field_of(SessionFactsForm {
+                end: "2026-12-01T08:00".into(),
+                ..form()
+            }),
+            "end"
+        );
+        assert_eq!(
+            field_of(SessionFactsForm {
+                start: "tomorrow".into(),
+                ..form()
+            }),
+            "start"
+        );
+        let nothing = SessionFactsForm {
+            preparation_minutes: 0,
+            test_minutes: 0,
+            post_processing_minutes: 0,
+            ..form()
+        };
+        assert_eq!(field_of(nothing), "test_minutes");
+        let long = SessionFactsForm {
+            test_minutes: MAX_MINUTES + 1,
+            ..form()
+        };
+        assert_eq!(field_of(long), "test_minutes");
+        let note = SessionFactsForm {
+            note: "长".repeat(100),
+            ..form()
+        };
+        assert_eq!(field_of(note), "note");
+    }
+}
