@@ -11,6 +11,8 @@
 //! - [`accounts`]: users, argon2 password hashes, sessions.
 //! - [`catalogue`]: the replicated instrument catalogue and its search.
 //! - [`booking`]: booking rules, the owner's calendar authority, calendar feeds.
+//! - [`monitoring`]: remote instrument monitoring — agent tokens and states on a member,
+//!   the live board and uptime at the province (R6).
 //! - [`web`] and [`control`]: the admin UI's backend and the local control API.
 //! - [`node`]: [`Node::start`] and [`NodeHandle`].
 //! - [`init`] and [`demo`]: setting up a node's files, and the four-node demo.
@@ -27,6 +29,7 @@ pub mod identity;
 pub mod init;
 pub mod keyfile;
 pub mod membership;
+pub mod monitoring;
 pub mod net;
 pub mod node;
 pub mod province;

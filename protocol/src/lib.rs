@@ -14,6 +14,7 @@
 //! - [`quote`]: fee quotes by user tier, broken down into materials, operating costs and
 //!   labour (R11).
 //! - [`rpc`]: node-to-node request-response messages, including catalogue sync.
+//! - [`heartbeat`]: a member's signed status heartbeat of its monitored instruments (R6).
 //! - [`armor`]: a text form for certificates and keys that survives e-mail and copy-paste.
 //! - [`limits`]: size limits every decoder enforces.
 //!
@@ -27,6 +28,7 @@ pub mod booking;
 pub mod certificate;
 pub mod entry;
 pub mod envelope;
+pub mod heartbeat;
 pub mod ids;
 pub mod keys;
 pub mod limits;
