@@ -49,6 +49,9 @@ pub struct Config {
     /// Usage receipts and the province's log.
     #[serde(default)]
     pub receipts: ReceiptsSection,
+    /// Remote monitoring of instruments.
+    #[serde(default)]
+    pub monitoring: MonitoringSection,
     /// Only on the province's node: the root key that signs certificates and rosters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub province: Option<ProvinceSection>,
@@ -191,6 +194,36 @@ impl Default for ReceiptsSection {
             log_check_interval: default_log_check_interval(),
         }
     }
+}
+
+/// Remote monitoring of instruments (R6).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MonitoringSection {
+    /// How often the node sends its instruments' states to the province (also at once
+    /// when an agent reports a change).
+    #[serde(default = "default_heartbeat_interval", with = "humantime_serde")]
+    pub heartbeat_interval: Duration,
+    /// On the province: an instrument not heard of for this long is shown as silent.
+    #[serde(default = "default_silent_after", with = "humantime_serde")]
+    pub silent_after: Duration,
+}
+
+impl Default for MonitoringSection {
+    fn default() -> Self {
+        MonitoringSection {
+            heartbeat_interval: default_heartbeat_interval(),
+            silent_after: default_silent_after(),
+        }
+    }
+}
+
+fn default_heartbeat_interval() -> Duration {
+    Duration::from_secs(60)
+}
+
+fn default_silent_after() -> Duration {
+    Duration::from_secs(300)
 }
 
 fn default_confirmation_grace() -> Duration {

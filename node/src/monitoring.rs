@@ -7,12 +7,17 @@
 //! - [`tokens`]: the agent tokens an instrument manager issues, kept only as hashes.
 //! - [`agent`]: the latest state each agent reported, and the heartbeat made of them.
 //! - [`board`]: the province's board: live states, alerts and uptime per Shanghai day.
+//! - `service.rs`: [`Monitoring`], the above as the node runs them: agents' reports,
+//!   heartbeats to the province, and the province recording them.
 //!
 //! [`StatusHeartbeat`]: alliance_protocol::heartbeat::StatusHeartbeat
 
 pub mod agent;
 pub mod board;
+mod service;
 pub mod tokens;
+
+pub use service::{AgentRefusal, Monitoring};
 
 use alliance_protocol::{
     InstitutionId, UnixTime,

@@ -17,9 +17,12 @@ use crate::{
     evaluation::config::EvaluationConfig,
     keyfile::{self, KeyFileError},
     membership::Membership,
+    monitoring::Monitoring,
     net::{self, NetClient, NetConfig, NetError, ROSTER_KEY},
     province::{
-        ProvinceAuthority, log_service::LogService, publication::Publication,
+        ProvinceAuthority,
+        log_service::LogService,
+        publication::{Publication, monitoring_facts},
         receipt_log::ReceiptLog,
     },
     receipts::Receipts,
@@ -84,6 +87,7 @@ pub struct NodeHandle {
     /// On the province's node.
     receipt_log: Option<ReceiptLog>,
     publication: Option<Publication>,
+    monitoring: Monitoring,
     cancel: CancellationToken,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -227,6 +231,17 @@ impl Node {
             tokio::spawn(receipts.clone().run_submissions(cancel.clone())),
             tokio::spawn(receipts.clone().run_log_watch(cancel.clone())),
         ];
+        let monitoring = Monitoring::open(
+            store.clone(),
+            certificate.institution_id.clone(),
+            key.clone(),
+            network.client.clone(),
+            &config.monitoring,
+            province.is_some(),
+        );
+        receipt_tasks.push(tokio::spawn(
+            monitoring.clone().run_heartbeats(cancel.clone()),
+        ));
         let receipt_log = match (&province, config.root_key_path()) {
             (Some(authority), Some(path)) => {
                 let log = ReceiptLog::open(store.clone(), keyfile::read(&path)?)?;
@@ -235,6 +250,7 @@ impl Node {
                     authority: authority.clone(),
                     catalogue: catalogue.clone(),
                     net: network.client.clone(),
+                    monitoring: monitoring.clone(),
                 };
                 receipt_tasks.push(tokio::spawn(service.serve(log_rx, cancel.clone())));
                 Some(log)
@@ -249,6 +265,9 @@ impl Node {
             )),
             None => None,
         };
+        if let (Some(publication), Some(board)) = (&publication, monitoring.board()) {
+            publication.set_other_facts(monitoring_facts(board.clone()));
+        }
         let bookings = Bookings::open(
             store.clone(),
             certificate.clone(),
@@ -286,6 +305,7 @@ impl Node {
             catalogue.clone(),
             bookings.clone(),
             receipts.clone(),
+            publication.clone(),
             certificate.clone(),
         );
         let app = alliance_admin_ui::router(
@@ -332,6 +352,7 @@ impl Node {
             receipts,
             receipt_log,
             publication,
+            monitoring,
             tasks: [network.task, http, digests]
                 .into_iter()
                 .chain(booking_tasks)
@@ -429,6 +450,11 @@ impl NodeHandle {
     /// The receipt log, on the province node.
     pub fn receipt_log(&self) -> Option<&ReceiptLog> {
         self.receipt_log.as_ref()
+    }
+
+    /// Remote monitoring: agents' reports, heartbeats, and the province's board.
+    pub fn monitoring(&self) -> &Monitoring {
+        &self.monitoring
     }
 
     /// What the province publishes, on the province node.

@@ -87,6 +87,8 @@ pub enum Request {
         first: u64,
         second: u64,
     },
+    /// An encoded, node-signed status heartbeat (see [`crate::heartbeat`]).
+    Heartbeat(Vec<u8>),
 }
 
 /// The province's answer to one receipt submission.
@@ -126,6 +128,8 @@ pub enum Response {
         consistency: Vec<u8>,
     },
     LogConsistency(Vec<u8>),
+    /// Received and kept.
+    Ack,
     Error(RpcError),
 }
 
@@ -152,6 +156,7 @@ impl Request {
                     second: *second,
                 })
             }
+            Request::Heartbeat(h) => Body::Heartbeat(h.clone()),
         };
         proto::RpcRequest { body: Some(body) }.encode_to_vec()
     }
@@ -196,6 +201,7 @@ impl Request {
                 first: c.first,
                 second: c.second,
             }),
+            Body::Heartbeat(h) => Ok(Request::Heartbeat(h)),
         }
     }
 }
@@ -227,6 +233,7 @@ impl Response {
                     proof: proof.clone(),
                 })
             }
+            Response::Ack => Body::Ack(proto::Ack {}),
             Response::Error(e) => Body::Error(error_to_proto(e)),
         };
         proto::RpcResponse { body: Some(body) }.encode_to_vec()
@@ -261,6 +268,7 @@ impl Response {
                 consistency: h.consistency,
             }),
             Body::LogConsistency(c) => Ok(Response::LogConsistency(c.proof)),
+            Body::Ack(_) => Ok(Response::Ack),
             Body::Error(e) => Ok(Response::Error(error_from_proto(e))),
         }
     }
@@ -390,6 +398,7 @@ mod tests {
             sync,
             Request::Receipts(vec![vec![1], vec![2, 3]]),
             Request::LogHead { since: 9 },
+            Request::Heartbeat(vec![4, 2]),
             Request::LogConsistency {
                 first: 3,
                 second: 8,
@@ -425,6 +434,7 @@ mod tests {
                 consistency: vec![8; 32],
             },
             Response::LogConsistency(vec![5; 32]),
+            Response::Ack,
         ] {
             assert_eq!(Response::decode(&resp.encode()).unwrap(), resp);
         }

@@ -21,6 +21,24 @@ pub enum Metric {
     ReportingOnTime,
 }
 
+impl Metric {
+    /// Its name in `configs/evaluation.toml`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Metric::Utilisation => "utilisation",
+            Metric::SharingRate => "sharing_rate",
+            Metric::AverageRating => "average_rating",
+            Metric::ResponseHours => "response_hours",
+            Metric::RejectionRate => "rejection_rate",
+            Metric::InstitutionsServed => "institutions_served",
+            Metric::UsersServed => "users_served",
+            Metric::Publications => "publications",
+            Metric::MonitoringUptime => "monitoring_uptime",
+            Metric::ReportingOnTime => "reporting_on_time",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RatedHours {

@@ -179,10 +179,16 @@ impl MonitorBoard {
                 Some(entry) => Some(entry.clone()),
                 None => self.entry(&id)?,
             };
-            if previous
-                .as_ref()
-                .is_some_and(|p| report.reported_at <= p.reported_at)
-            {
+            // Only a newer report is a sighting (a member repeats an agent's last report
+            // until it reports again); one of the same second that says something else is
+            // news too.
+            let stale = previous.as_ref().is_some_and(|p| {
+                report.reported_at < p.reported_at
+                    || (report.reported_at == p.reported_at
+                        && report.state == p.state
+                        && report.note == p.note)
+            });
+            if stale {
                 continue;
             }
             let since = match &previous {
@@ -226,6 +232,11 @@ impl MonitorBoard {
         Ok(self
             .store
             .get_json(Space::MonitorBoard, &instrument_key(instrument_id))?)
+    }
+
+    /// Whether the instrument was ever seen.
+    pub fn is_monitored(&self, instrument_id: &str) -> Result<bool, MonitoringError> {
+        Ok(self.entry(instrument_id)?.is_some())
     }
 
     /// Every instrument ever seen, by id, as of `now`.

@@ -1,10 +1,14 @@
 //! The province's receipt log on the network: members' submissions, and their requests
 //! for tree heads and consistency proofs, answered from the [`ReceiptLog`]; every head
-//! that grew the log is gossiped, and the current one again every minute.
+//! that grew the log is gossiped, and the current one again every minute. Members'
+//! monitoring heartbeats come the same way and go to the board.
 
 use std::{sync::Arc, time::Duration};
 
-use alliance_protocol::rpc::{LogAnswer, Request, Response, RpcError};
+use alliance_protocol::{
+    MembershipCertificate,
+    rpc::{LogAnswer, Request, Response, RpcError},
+};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
@@ -15,6 +19,7 @@ use super::{
 };
 use crate::{
     catalogue::Catalogue,
+    monitoring::Monitoring,
     net::{InboundLog, NetClient},
 };
 
@@ -28,6 +33,8 @@ pub struct LogService {
     pub authority: Arc<ProvinceAuthority>,
     pub catalogue: Catalogue,
     pub net: NetClient,
+    /// Members' heartbeats arrive here too.
+    pub monitoring: Monitoring,
 }
 
 impl LogService {
@@ -43,7 +50,7 @@ impl LogService {
                     let Some(inbound) = inbound else { return };
                     let this = self.clone();
                     tokio::spawn(async move {
-                        let response = this.answer(inbound.request).await;
+                        let response = this.answer(&inbound.from, inbound.request).await;
                         let _ = inbound.reply.send(response);
                     });
                 }
@@ -57,8 +64,9 @@ impl LogService {
         }
     }
 
-    async fn answer(&self, request: Request) -> Response {
+    async fn answer(&self, from: &MembershipCertificate, request: Request) -> Response {
         match request {
+            Request::Heartbeat(bytes) => self.monitoring.on_heartbeat(from, &bytes).await,
             Request::Receipts(submissions) => self.submit(submissions).await,
             Request::LogHead { since } => match self.log.consistency(since).await {
                 Some((head, consistency)) => Response::LogHead { head, consistency },

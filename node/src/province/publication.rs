@@ -16,12 +16,35 @@ use crate::{
     catalogue::Catalogue,
     compliance::reporting::{Standing, standing},
     evaluation::{config::EvaluationConfig, metrics::Period, period::BadPeriod},
+    monitoring::board::MonitorBoard,
     store::StoreError,
 };
 
 /// Facts about an instrument (monitoring uptime, publications, booking responses) over a
 /// period, from whoever holds them.
 pub type OtherFactsSource = Arc<dyn Fn(&str, &Period) -> OtherFacts + Send + Sync>;
+
+/// Facts from the monitoring board: an instrument's uptime over the period so far (none
+/// for one never monitored).
+pub fn monitoring_facts(board: MonitorBoard) -> OtherFactsSource {
+    Arc::new(move |id: &str, period: &Period| {
+        let day = |t: i64| {
+            chrono::DateTime::from_timestamp(t, 0)
+                .map(|t| t.with_timezone(&chrono_tz::Asia::Shanghai).date_naive())
+        };
+        let today = day(alliance_protocol::UnixTime::now().0);
+        let uptime = match (day(period.from.0), day(period.to.0 - 1), today) {
+            (Some(from), Some(last), Some(today)) if board.is_monitored(id).unwrap_or(false) => {
+                board.uptime(id, from, last.min(today)).ok()
+            }
+            _ => None,
+        };
+        OtherFacts {
+            uptime,
+            ..OtherFacts::default()
+        }
+    })
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum PublicationError {
@@ -138,7 +161,9 @@ impl Publication {
             config: &self.inner.config,
             period,
             today,
-            uses: &uses[..usize::try_from(head.size).unwrap_or(uses.len()).min(uses.len())],
+            uses: &uses[..usize::try_from(head.size)
+                .unwrap_or(uses.len())
+                .min(uses.len())],
             records: &records,
             names: &names,
             other: &facts,

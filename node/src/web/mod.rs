@@ -1,6 +1,6 @@
 //! The node's side of the web layer: implements the admin UI's [`Backend`] over the
 //! network client, the accounts, the catalogue (`catalogue.rs`, `import.rs`) and booking
-//! (`booking.rs`) and receipts (`receipts.rs`).
+//! (`booking.rs`), receipts (`receipts.rs`) and the province's results (`results.rs`).
 
 use alliance_admin_ui::backend::{
     Account, AccountError, AccountState, Backend, ConnectedMember, NewAccount, NodeStatus,
@@ -10,13 +10,14 @@ use alliance_protocol::{MembershipCertificate, UnixTime};
 
 use crate::{
     accounts::Accounts, booking::service::Bookings, catalogue::Catalogue, net::NetClient,
-    receipts::Receipts,
+    province::publication::Publication, receipts::Receipts,
 };
 
 mod booking;
 mod catalogue;
 mod import;
 mod receipts;
+mod results;
 
 /// What the web layer may ask of this node.
 #[derive(Debug, Clone)]
@@ -26,6 +27,8 @@ pub struct WebBackend {
     catalogue: Catalogue,
     bookings: Bookings,
     receipts: Receipts,
+    /// On the province's node.
+    publication: Option<Publication>,
     certificate: MembershipCertificate,
     started_at: UnixTime,
 }
@@ -38,6 +41,7 @@ impl WebBackend {
         catalogue: Catalogue,
         bookings: Bookings,
         receipts: Receipts,
+        publication: Option<Publication>,
         certificate: MembershipCertificate,
     ) -> Self {
         WebBackend {
@@ -46,6 +50,7 @@ impl WebBackend {
             catalogue,
             bookings,
             receipts,
+            publication,
             certificate,
             started_at: UnixTime::now(),
         }

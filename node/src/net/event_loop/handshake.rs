@@ -117,7 +117,8 @@ impl EventLoop {
                     }
                     log @ (Request::Receipts(_)
                     | Request::LogHead { .. }
-                    | Request::LogConsistency { .. }) => {
+                    | Request::LogConsistency { .. }
+                    | Request::Heartbeat(_)) => {
                         self.serve_log(peer, log, channel);
                         return;
                     }
@@ -178,7 +179,8 @@ impl EventLoop {
                     }
                     Response::Receipts(_)
                     | Response::LogHead { .. }
-                    | Response::LogConsistency(_) => {
+                    | Response::LogConsistency(_)
+                    | Response::Ack => {
                         tracing::debug!(%peer, "an answer nobody waits for any more");
                     }
                     Response::Error(e) => {
@@ -228,9 +230,8 @@ impl EventLoop {
             Request::Booking(_)
             | Request::Receipts(_)
             | Request::LogHead { .. }
-            | Request::LogConsistency { .. } => {
-                Response::error("bad_request", "answered out of band")
-            }
+            | Request::LogConsistency { .. }
+            | Request::Heartbeat(_) => Response::error("bad_request", "answered out of band"),
         }
     }
 }

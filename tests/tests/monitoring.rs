@@ -1,0 +1,112 @@
+//! Remote monitoring between real nodes: an agent reports to its institution's node with
+//! the instrument's token; the node's signed heartbeat puts it on the province's board
+//! within seconds; silent instruments open for booking are flagged.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::Duration;
+
+use alliance_node::{
+    Node, NodeHandle,
+    monitoring::{AgentRefusal, board::AlertKind},
+};
+use alliance_protocol::{UnixTime, heartbeat::InstrumentState};
+use alliance_tests::*;
+
+/// Waits until the province's board satisfies `predicate` (checked on every heartbeat).
+async fn wait_board(
+    province: &NodeHandle,
+    what: &str,
+    mut predicate: impl FnMut(&alliance_node::monitoring::board::MonitorBoard) -> bool,
+) {
+    let board = province.monitoring().board().unwrap().clone();
+    let mut changes = province.monitoring().board_changes();
+    tokio::time::timeout(DEADLINE, async {
+        while !predicate(&board) {
+            changes.changed().await.unwrap();
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("{what}: not within {DEADLINE:?}"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agents_report_reaches_the_province_board_and_silence_is_flagged() {
+    trace();
+    let dir = tempfile::tempdir().unwrap();
+    let province = start_province(dir.path(), "lnsti").await;
+    let mut config = certified_member(dir.path(), &province, "dlut", bootstrap_of(&province)).await;
+    // Heartbeats rarely on their own: the report must travel at once.
+    config.monitoring.heartbeat_interval = Duration::from_secs(3_600);
+    let member = Node::start(config).await.unwrap();
+    wait_state(&member, "dlut sees the province", |s| {
+        connected_institutions(s).contains(&"lnsti".to_owned())
+    })
+    .await;
+
+    let monitoring = member.monitoring();
+    let token = monitoring.tokens().issue("XPS-1").await.unwrap();
+    // A wrong token is refused and reports nothing.
+    assert!(matches!(
+        monitoring
+            .agent_report("XPS-1", "not-the-token", InstrumentState::Running, "")
+            .await,
+        Err(AgentRefusal::Unauthorized)
+    ));
+    assert!(matches!(
+        monitoring
+            .agent_report("NMR-1", &token, InstrumentState::Running, "")
+            .await,
+        Err(AgentRefusal::Unauthorized)
+    ));
+    monitoring
+        .agent_report("XPS-1", &token, InstrumentState::Running, "样品 3/5")
+        .await
+        .unwrap();
+
+    let silent_after = province.monitoring().silent_after();
+    wait_board(&province, "the board shows dlut/XPS-1 running", |board| {
+        board
+            .live(UnixTime::now(), silent_after)
+            .unwrap()
+            .iter()
+            .any(|row| row.instrument_id == "dlut/XPS-1" && row.state == InstrumentState::Running)
+    })
+    .await;
+    let board = province.monitoring().board().unwrap();
+    let open = ["dlut/XPS-1".to_owned(), "dlut/TEM-2".to_owned()];
+    let now = UnixTime::now();
+    let alerts = board.alerts(now, silent_after, &open).unwrap();
+    // Heard just now: no alert; never heard of: silent.
+    assert_eq!(alerts.len(), 1);
+    assert_eq!(alerts[0].instrument_id, "dlut/TEM-2");
+    assert!(matches!(
+        alerts[0].kind,
+        AlertKind::Silent { last_seen: None }
+    ));
+    // Unheard for longer than the silence allowed: flagged.
+    let later = UnixTime(now.0 + i64::try_from(silent_after.as_secs()).unwrap() + 1);
+    let alerts = board.alerts(later, silent_after, &open).unwrap();
+    assert!(
+        alerts
+            .iter()
+            .any(|a| a.instrument_id == "dlut/XPS-1" && matches!(a.kind, AlertKind::Silent { .. }))
+    );
+
+    // A fault is on the board as soon as the agent says so.
+    monitoring
+        .agent_report("XPS-1", &token, InstrumentState::Fault, "真空泵报警")
+        .await
+        .unwrap();
+    wait_board(&province, "the board shows the fault", |board| {
+        board
+            .alerts(UnixTime::now(), silent_after, &open[..1])
+            .unwrap()
+            .iter()
+            .any(|a| matches!(a.kind, AlertKind::Fault { .. }))
+    })
+    .await;
+
+    member.shutdown().await;
+    province.shutdown().await;
+}
