@@ -45,11 +45,19 @@
 //! | `GET /api/v1/manage/receipts` | instrument managers, institution admins | `{"log": LogWatchView, "issued": [IssuedReceipt]}` ([`LogWatchView`](backend::LogWatchView), [`IssuedReceipt`](backend::IssuedReceipt)) |
 //! | `POST /api/v1/manage/bookings/{home}/{booking_id}/complete` | instrument managers, institution admins | [`SessionFactsForm`](backend::SessionFactsForm) → the completed [`ManagedBooking`](backend::ManagedBooking) |
 //! | `POST /api/v1/manage/sessions` | instrument managers, institution admins | [`WalkInForm`](backend::WalkInForm) → `201` with the issued [`ReceiptView`](backend::ReceiptView) |
+//! | `GET /results?period=` | anyone | the province's evaluation results of a year (`2026`) or quarter (`2026-Q3`; empty: this year): the log they come from, the rule, each institution with its instruments, the sanctions list; a bad period is `400`; a member's node says the province publishes them |
+//! | `GET /results.csv?period=`, `GET /results.json?period=` | anyone | the same to download (`results-2026.csv`, UTF-8 with a byte order mark; the [`ResultsView`](backend::ResultsView) as JSON); `404` on a member's node |
+//! | `GET /province/subsidy?period=&budget=` | province admins | shares a budget in yuan (`1,000,000.50`) out by the results, with the rule; a `GET` form since it only computes (no CSRF token); bad input is `422` and nothing is computed |
+//! | `GET /province/compliance` | province admins | instruments networked late, not networked, or beyond the known official calendar (R7), by institution |
+//! | `GET /api/v1/results?period=` | anyone | [`ResultsView`](backend::ResultsView) |
+//! | `GET /api/v1/province/subsidy?period=&budget_fen=` | province admins | [`AllocationView`](backend::AllocationView)s adding up to the budget |
+//! | `GET /api/v1/province/compliance` | province admins | [`ComplianceRow`](backend::ComplianceRow)s |
 //! | `GET /static/…`, `/manifest.webmanifest`, `/sw.js` | anyone | embedded assets |
 //!
 //! API errors are `{"error": {"code", "message", "field"?}}` with 400 / 401 / 403 / 404 /
 //! 409 / 500, and 503 `unreachable` when an instrument's owner cannot be reached (a refusal
-//! by the owner is 409 with the owner's code, e.g. `too_late`). A POST, PUT or DELETE made with a live session needs the session's CSRF token
+//! by the owner is 409 with the owner's code, e.g. `too_late`; results asked of a member's
+//! node are 404 `not_found`, saying the province's node publishes them). A POST, PUT or DELETE made with a live session needs the session's CSRF token
 //! (`X-CSRF-Token` header for the API, a hidden `csrf` field in forms); the anonymous
 //! sign-in and registration forms use a double-submit `csrf` cookie. State-changing requests
 //! whose `Origin` is another site are refused. Every response carries a strict
@@ -66,6 +74,8 @@
 //! - `booking_input.rs` — the booking form as typed and its checks.
 //! - `rules_input.rs` — an instrument's booking rules form as typed and its checks.
 //! - `receipt_input.rs` — the facts of a use, a walk-in session and a receipt's rating as
+//!   typed, and their checks.
+//! - `results_input.rs` — the period of the province's results and a subsidy budget as
 //!   typed, and their checks.
 //! - `alarm.rs` — the province's-log alarm every page shows while the node holds evidence.
 //! - `actions.rs` — account actions shared by the API and the pages.
@@ -88,6 +98,7 @@ pub mod instrument_input;
 mod pages;
 mod receipt_input;
 mod render;
+mod results_input;
 mod rules_input;
 mod search_query;
 mod security;

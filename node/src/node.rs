@@ -305,6 +305,7 @@ impl Node {
             catalogue.clone(),
             bookings.clone(),
             receipts.clone(),
+            monitoring.clone(),
             publication.clone(),
             certificate.clone(),
         );

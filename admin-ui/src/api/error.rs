@@ -45,6 +45,8 @@ pub(crate) enum ApiError {
     CrossOrigin,
     /// No such resource.
     NotFound,
+    /// Only the province's node publishes results, subsidies and compliance (`404`).
+    NotHere,
     /// The owner of an instrument could not be reached; nothing was done.
     Unreachable,
     /// The owner refused; `code` is its stable reason (e.g. `too_late`).
@@ -91,7 +93,7 @@ impl ApiError {
             ApiError::OwnAccount => (StatusCode::CONFLICT, "own_account"),
             ApiError::Csrf => (StatusCode::FORBIDDEN, "csrf"),
             ApiError::CrossOrigin => (StatusCode::FORBIDDEN, "cross_origin"),
-            ApiError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
+            ApiError::NotFound | ApiError::NotHere => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::Unreachable => (StatusCode::SERVICE_UNAVAILABLE, "unreachable"),
             ApiError::Refused { code, .. } => (StatusCode::CONFLICT, code.as_str()),
             ApiError::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
@@ -118,6 +120,7 @@ impl ApiError {
             }
             ApiError::CrossOrigin => "cross-origin request refused".to_owned(),
             ApiError::NotFound => "not found".to_owned(),
+            ApiError::NotHere => "evaluation results, subsidies and reporting compliance are published by the province's node; this is a member's node".to_owned(),
             ApiError::Unreachable => {
                 "the owner's node is unreachable; nothing was done, try again later".to_owned()
             }

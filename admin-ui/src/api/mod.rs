@@ -9,6 +9,7 @@ mod bookings;
 mod error;
 pub(crate) mod instruments;
 mod receipts;
+mod results;
 mod session;
 
 use axum::{
@@ -122,6 +123,9 @@ pub(crate) fn routes<B: Backend>() -> Router<AppState<B>> {
             "/api/v1/manage/sessions",
             post(receipts::record_session::<B>),
         )
+        .route("/api/v1/results", get(results::results::<B>))
+        .route("/api/v1/province/subsidy", get(results::subsidy::<B>))
+        .route("/api/v1/province/compliance", get(results::compliance::<B>))
         .route_layer(middleware::from_fn(require_csrf))
 }
 

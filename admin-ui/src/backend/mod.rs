@@ -3,6 +3,7 @@
 
 mod booking;
 mod catalogue;
+mod monitoring;
 mod receipts;
 mod results;
 
@@ -12,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 pub use booking::*;
 pub use catalogue::*;
+pub use monitoring::*;
 pub use receipts::*;
 pub use results::*;
 
@@ -187,7 +189,7 @@ pub struct NodeStatus {
 
 /// Everything the web layer asks of the node.
 pub trait Backend:
-    CatalogueBackend + BookingBackend + ReceiptBackend + Clone + Send + Sync + 'static
+    CatalogueBackend + BookingBackend + ReceiptBackend + ResultsBackend + Clone + Send + Sync + 'static
 {
     /// The node's current status.
     fn status(&self) -> impl Future<Output = NodeStatus> + Send;

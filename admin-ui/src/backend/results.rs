@@ -1,7 +1,7 @@
 //! The province's publication side of [`Backend`](super::Backend): evaluation results of
 //! a period (public, with CSV and JSON downloads), the subsidy allocation for a budget,
 //! the sanctions list and reporting compliance. Only the province's node has them; a
-//! member node answers `None`.
+//! member node answers [`ResultsFailure::NotHere`].
 
 use std::future::Future;
 
@@ -130,5 +130,6 @@ pub trait ResultsBackend: Clone + Send + Sync + 'static {
         budget_fen: i64,
     ) -> impl Future<Output = Result<Vec<AllocationView>, ResultsFailure>> + Send;
     /// Instruments reported late, missing, or beyond the known official calendar.
-    fn compliance(&self) -> impl Future<Output = Result<Vec<ComplianceRow>, ResultsFailure>> + Send;
+    fn compliance(&self)
+    -> impl Future<Output = Result<Vec<ComplianceRow>, ResultsFailure>> + Send;
 }

@@ -8,6 +8,7 @@ pub(super) static STRINGS: Strings = Strings {
     book: &super::booking::EN,
     guide: &super::guide::EN,
     receipts: &super::receipts::EN,
+    results: &super::results::EN,
     product_name: "Liaoning Instrument Sharing Alliance",
     skip_to_content: "Skip to main content",
     nav_label: "Main navigation",

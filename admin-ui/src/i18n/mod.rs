@@ -10,6 +10,7 @@ pub(crate) mod catalogue;
 mod en;
 pub(crate) mod guide;
 pub(crate) mod receipts;
+pub(crate) mod results;
 mod zh;
 
 use std::convert::Infallible;
@@ -131,6 +132,8 @@ pub(crate) struct Strings {
     pub guide: &'static guide::GuideStrings,
     /// Usage receipts: confirming and rating them, completing uses, the province's log.
     pub receipts: &'static receipts::ReceiptStrings,
+    /// The province's publications: evaluation results, subsidy allocation, reporting.
+    pub results: &'static results::ResultsStrings,
     // Layout.
     pub product_name: &'static str,
     pub skip_to_content: &'static str,

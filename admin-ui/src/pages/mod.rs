@@ -12,6 +12,7 @@ mod book;
 mod booking_form;
 mod bookings;
 mod complete;
+mod compliance;
 mod feeds;
 mod guide;
 mod import;
@@ -26,10 +27,12 @@ mod own;
 mod receipt_view;
 mod receipts;
 mod register;
+mod results;
 mod reviews;
 mod rules;
 mod sessions;
 mod status;
+mod subsidy;
 mod trainings;
 
 use std::convert::Infallible;
@@ -131,6 +134,11 @@ pub(crate) fn routes<B: Backend>() -> Router<AppState<B>> {
             "/province/reviews",
             get(reviews::page::<B>).post(reviews::submit::<B>),
         )
+        .route("/results", get(results::page::<B>))
+        .route("/results.csv", get(results::csv::<B>))
+        .route("/results.json", get(results::json::<B>))
+        .route("/province/subsidy", get(subsidy::page::<B>))
+        .route("/province/compliance", get(compliance::page::<B>))
         .route("/admin/instruments/export", get(own::export::<B>))
         .route("/admin/instruments/{local_id}", post(own::update::<B>))
         .route("/admin/instruments/{local_id}/edit", get(own::edit::<B>))

@@ -6,6 +6,7 @@
 pub mod booking;
 mod catalogue;
 pub mod receipts;
+pub mod results;
 
 use std::{
     collections::HashMap,
@@ -56,6 +57,8 @@ struct Inner {
     user_receipts: Vec<(String, alliance_admin_ui::backend::MyReceipt)>,
     /// What `log_watch` answers.
     log_watch: alliance_admin_ui::backend::LogWatchView,
+    /// What the province publishes; `None` on a member's node.
+    province: Option<results::Province>,
 }
 
 /// Accounts and sessions in a `Mutex<HashMap>`. No field validation: the web layer's own

@@ -1,6 +1,7 @@
 //! The node's side of the web layer: implements the admin UI's [`Backend`] over the
 //! network client, the accounts, the catalogue (`catalogue.rs`, `import.rs`) and booking
-//! (`booking.rs`), receipts (`receipts.rs`) and the province's results (`results.rs`).
+//! (`booking.rs`), receipts (`receipts.rs`), monitoring (`monitoring.rs`) and the
+//! province's results (`results.rs`).
 
 use alliance_admin_ui::backend::{
     Account, AccountError, AccountState, Backend, ConnectedMember, NewAccount, NodeStatus,
@@ -10,12 +11,14 @@ use alliance_protocol::{MembershipCertificate, UnixTime};
 
 use crate::{
     accounts::Accounts, booking::service::Bookings, catalogue::Catalogue, net::NetClient,
+    monitoring::Monitoring,
     province::publication::Publication, receipts::Receipts,
 };
 
 mod booking;
 mod catalogue;
 mod import;
+mod monitoring;
 mod receipts;
 mod results;
 
@@ -27,6 +30,7 @@ pub struct WebBackend {
     catalogue: Catalogue,
     bookings: Bookings,
     receipts: Receipts,
+    monitoring: Monitoring,
     /// On the province's node.
     publication: Option<Publication>,
     certificate: MembershipCertificate,
@@ -41,6 +45,7 @@ impl WebBackend {
         catalogue: Catalogue,
         bookings: Bookings,
         receipts: Receipts,
+        monitoring: Monitoring,
         publication: Option<Publication>,
         certificate: MembershipCertificate,
     ) -> Self {
@@ -50,6 +55,7 @@ impl WebBackend {
             catalogue,
             bookings,
             receipts,
+            monitoring,
             publication,
             certificate,
             started_at: UnixTime::now(),

@@ -1,0 +1,115 @@
+//! The province's publications through the API: the evaluation results of a period
+//! (public), the subsidy allocation of a budget and reporting compliance (province
+//! admins). A member's node answers `404 not_found`, saying the province publishes them.
+
+use axum::{
+    Json,
+    extract::{Query, State},
+};
+use serde::Deserialize;
+
+use super::{ApiError, ApiUser};
+use crate::{
+    AppState,
+    backend::{
+        AccountRole, AllocationView, Backend, ComplianceRow, ResultsFailure, ResultsView, Session,
+    },
+    i18n::{Lang, Strings},
+    results_input,
+    validate::{FieldError, Problem},
+};
+
+/// API messages are English.
+fn english() -> &'static Strings {
+    Lang::En.strings()
+}
+
+impl From<ResultsFailure> for ApiError {
+    fn from(e: ResultsFailure) -> Self {
+        match e {
+            ResultsFailure::NotHere => ApiError::NotHere,
+            ResultsFailure::BadPeriod(detail) => {
+                ApiError::Invalid(vec![FieldError::new("period", Problem::Other(detail))])
+            }
+            ResultsFailure::Internal(detail) => {
+                tracing::error!(%detail, "results operation failed");
+                ApiError::Internal
+            }
+        }
+    }
+}
+
+fn require_province_admin(session: &Session) -> Result<(), ApiError> {
+    if session.account.role == AccountRole::ProvinceAdmin {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden)
+    }
+}
+
+/// `?period=`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(super) struct PeriodQuery {
+    period: String,
+}
+
+/// `GET /api/v1/results?period=2026-Q3` (public): a [`ResultsView`]; an empty period is
+/// the current year.
+pub(super) async fn results<B: Backend>(
+    State(state): State<AppState<B>>,
+    Query(query): Query<PeriodQuery>,
+) -> Result<Json<ResultsView>, ApiError> {
+    Ok(Json(state.backend.results(query.period.trim()).await?))
+}
+
+/// `?period=&budget_fen=`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(super) struct SubsidyQuery {
+    period: String,
+    /// A whole number of fen, above 0 and at most 10¹⁴ (10¹² yuan).
+    budget_fen: String,
+}
+
+/// `GET /api/v1/province/subsidy?period=&budget_fen=`: each qualifying institution's
+/// [`AllocationView`]; the amounts add up to the budget. Bad input is `400 invalid` and
+/// nothing is computed.
+pub(super) async fn subsidy<B: Backend>(
+    State(state): State<AppState<B>>,
+    ApiUser(session): ApiUser,
+    Query(query): Query<SubsidyQuery>,
+) -> Result<Json<Vec<AllocationView>>, ApiError> {
+    require_province_admin(&session)?;
+    let mut errors = Vec::new();
+    let budget = query
+        .budget_fen
+        .trim()
+        .parse::<i64>()
+        .ok()
+        .filter(|fen| results_input::budget_in_range(*fen));
+    if budget.is_none() {
+        let message = format!(
+            "budget_fen: a whole number of fen above 0 and at most {}",
+            results_input::MAX_BUDGET_FEN
+        );
+        errors.push(FieldError::new("budget_fen", Problem::Other(message)));
+    }
+    errors.extend(results_input::check_period(&query.period, english()));
+    match budget {
+        Some(fen) if errors.is_empty() => {
+            Ok(Json(state.backend.subsidy(query.period.trim(), fen).await?))
+        }
+        _ => Err(ApiError::Invalid(errors)),
+    }
+}
+
+/// `GET /api/v1/province/compliance`: every [`ComplianceRow`] (late, missing, or beyond
+/// the known official calendar).
+pub(super) async fn compliance<B: Backend>(
+    State(state): State<AppState<B>>,
+    ApiUser(session): ApiUser,
+) -> Result<Json<Vec<ComplianceRow>>, ApiError> {
+    require_province_admin(&session)?;
+    Ok(Json(state.backend.compliance().await?))
+}

@@ -1,0 +1,419 @@
+//! `/results` (public, no sign-in): the province's published evaluation results of a
+//! period — the log the figures come from, the rule (indicator groups, weights, grade
+//! thresholds), each institution with its instruments, and the sanctions list — with
+//! `/results.csv` and `/results.json` to download them. On a member's node the page says
+//! that the province's node publishes them, and the downloads are 404.
+
+use askama::Template;
+use axum::{
+    extract::{Query, State},
+    http::StatusCode,
+    response::{IntoResponse, Response},
+};
+use serde::Deserialize;
+
+use super::{Ctx, ErrorKind, Layout, Refusal, encode_component, instruments::pick, labels};
+use crate::{
+    AppState,
+    api::instruments::download,
+    backend::{Backend, Download, ResultRowView, ResultsFailure, ResultsView},
+    i18n::Strings,
+    render::Page,
+    results_input, time,
+};
+
+/// `?period=` of the page and the downloads.
+#[derive(Debug, Default, Deserialize)]
+pub(super) struct PeriodQuery {
+    #[serde(default)]
+    period: String,
+}
+
+/// A link to another period.
+struct Quick {
+    label: String,
+    href: String,
+    current: bool,
+}
+
+/// The figures of an institution or an instrument, as the table shows them.
+pub(super) struct Figures {
+    id: String,
+    name: String,
+    href: String,
+    score: String,
+    grade: String,
+    grade_class: &'static str,
+    effective: String,
+    external: String,
+    sharing: String,
+    utilisation: String,
+    revenue_internal: String,
+    revenue_external: String,
+    users: usize,
+    institutions: usize,
+    rating: String,
+    uptime: String,
+    publications: u32,
+    receipts: usize,
+}
+
+struct Institution {
+    figures: Figures,
+    instruments: Vec<Figures>,
+}
+
+struct Group {
+    name: String,
+    weight: String,
+    /// (indicator, weight).
+    indicators: Vec<(String, String)>,
+}
+
+struct Sanction {
+    id: String,
+    name: String,
+    reasons: Vec<String>,
+}
+
+/// The results of the period shown.
+struct Shown {
+    period: String,
+    span: String,
+    generated_at: String,
+    log_size: u64,
+    log_root: String,
+    csv_href: String,
+    json_href: String,
+    groups: Vec<Group>,
+    excellent: String,
+    good: String,
+    pass: String,
+    institutions: Vec<Institution>,
+    sanctions: Vec<Sanction>,
+}
+
+#[derive(Template)]
+#[template(path = "results.html")]
+struct ResultsPage {
+    layout: Layout,
+    t: &'static Strings,
+    /// The period as typed.
+    period: String,
+    /// Why the period was refused.
+    error: Option<&'static str>,
+    /// This is a member's node: the province publishes results.
+    not_here: bool,
+    quick: Vec<Quick>,
+    shown: Option<Shown>,
+}
+
+/// `1,234.50`: a quantity with two decimals, grouped.
+fn decimal(value: f64) -> String {
+    labels::yuan((value * 100.0).round() as i64)
+}
+
+/// `56.3%` of a ratio (0–1); `—` without data.
+fn percent(value: Option<f64>) -> String {
+    value.map_or_else(|| "—".to_owned(), |v| format!("{:.1}%", v * 100.0))
+}
+
+/// A number as written in the configuration: `20`, `0.5`.
+fn plain(value: f64) -> String {
+    format!("{value}")
+}
+
+/// The badge class of a grade as published.
+pub(super) fn grade_class(grade: &str) -> &'static str {
+    match grade {
+        "优秀" | "良好" => "active",
+        "合格" => "pending",
+        "较差" => "error",
+        _ => "disabled",
+    }
+}
+
+/// The page of an instrument named `institution/local_id`; empty for anything else.
+fn instrument_href(id: &str) -> String {
+    match id.split_once('/') {
+        Some((institution, local_id))
+            if !institution.is_empty() && !local_id.is_empty() && !local_id.contains('/') =>
+        {
+            format!(
+                "/instruments/{}/{}",
+                encode_component(institution),
+                encode_component(local_id)
+            )
+        }
+        _ => String::new(),
+    }
+}
+
+fn figures(t: &Strings, r: &ResultRowView) -> Figures {
+    let (id, name, href) = if r.instrument.is_empty() {
+        (
+            r.institution.clone(),
+            r.institution_name.clone(),
+            String::new(),
+        )
+    } else {
+        (
+            r.instrument.clone(),
+            r.instrument_name.clone(),
+            instrument_href(&r.instrument),
+        )
+    };
+    Figures {
+        id,
+        name,
+        href,
+        score: format!("{:.2}", r.score),
+        grade: t.results.grade(&r.grade).to_owned(),
+        grade_class: grade_class(&r.grade),
+        effective: decimal(r.effective_hours),
+        external: decimal(r.external_hours),
+        sharing: percent(r.sharing_rate),
+        utilisation: percent(r.utilisation),
+        revenue_internal: decimal(r.revenue_internal_yuan),
+        revenue_external: decimal(r.revenue_external_yuan),
+        users: r.users_served,
+        institutions: r.institutions_served,
+        rating: r
+            .average_rating
+            .map_or_else(|| "—".to_owned(), |v| format!("{v:.2}")),
+        uptime: percent(r.monitoring_uptime),
+        publications: r.publications,
+        receipts: r.receipts,
+    }
+}
+
+/// Each institution's own row with the rows of its instruments, in the published order.
+fn institutions(t: &Strings, rows: &[ResultRowView]) -> Vec<Institution> {
+    let mut list: Vec<(String, Option<Figures>, Vec<Figures>)> = Vec::new();
+    for r in rows {
+        let at = match list.iter().position(|(id, _, _)| *id == r.institution) {
+            Some(at) => at,
+            None => {
+                list.push((r.institution.clone(), None, Vec::new()));
+                list.len() - 1
+            }
+        };
+        let entry = &mut list[at];
+        if r.instrument.is_empty() {
+            entry.1 = Some(figures(t, r));
+        } else {
+            entry.2.push(figures(t, r));
+        }
+    }
+    list.into_iter()
+        .filter_map(|(_, own, instruments)| {
+            own.map(|figures| Institution {
+                figures,
+                instruments,
+            })
+        })
+        .collect()
+}
+
+/// The first and last day of `[from, to)` in Beijing.
+fn span(t: &Strings, from: i64, to: i64) -> String {
+    format!(
+        "{} {} {}",
+        time::date_input(from),
+        t.results.to,
+        time::date_input(to - 1)
+    )
+}
+
+fn shown(ctx: &Ctx, view: &ResultsView) -> Shown {
+    let t = ctx.t;
+    let period = encode_component(&view.period);
+    let (excellent, good, pass) = view.grade_thresholds;
+    Shown {
+        period: view.period.clone(),
+        span: span(t, view.from, view.to),
+        generated_at: time::format_unix(view.generated_at, ctx.lang),
+        log_size: view.log_size,
+        log_root: view.log_root.clone(),
+        csv_href: format!("/results.csv?period={period}"),
+        json_href: format!("/results.json?period={period}"),
+        groups: view
+            .groups
+            .iter()
+            .map(|g| Group {
+                name: pick(ctx.lang, &g.name_zh, &g.name_en),
+                weight: plain(g.weight),
+                indicators: g
+                    .indicators
+                    .iter()
+                    .map(|(metric, weight)| (t.results.metric(metric).to_owned(), plain(*weight)))
+                    .collect(),
+            })
+            .collect(),
+        excellent: plain(excellent),
+        good: plain(good),
+        pass: plain(pass),
+        institutions: institutions(t, &view.rows),
+        sanctions: view
+            .sanctions
+            .iter()
+            .map(|s| Sanction {
+                id: s.institution.clone(),
+                name: s.institution_name.clone(),
+                reasons: s.reasons.clone(),
+            })
+            .collect(),
+    }
+}
+
+/// Links to the year before, the year and its quarters of `label` (`2026`, `2026-Q3`).
+fn quick(label: &str) -> Vec<Quick> {
+    let year: i32 = label
+        .get(..4)
+        .and_then(|y| y.parse().ok())
+        .unwrap_or_else(results_input::this_year);
+    let mut labels = vec![(year - 1).to_string(), year.to_string()];
+    labels.extend((1..=4).map(|q| format!("{year}-Q{q}")));
+    labels
+        .into_iter()
+        .map(|l| Quick {
+            href: format!("/results?period={}", encode_component(&l)),
+            current: l == label,
+            label: l,
+        })
+        .collect()
+}
+
+/// `GET /results?period=`.
+pub(super) async fn page<B: Backend>(
+    State(state): State<AppState<B>>,
+    ctx: Ctx,
+    Query(query): Query<PeriodQuery>,
+) -> Result<Response, Refusal> {
+    let typed = query.period.trim().to_owned();
+    let (status, error, not_here, shown) = match state.backend.results(&typed).await {
+        Ok(view) => (StatusCode::OK, None, false, Some(shown(&ctx, &view))),
+        Err(ResultsFailure::NotHere) => (StatusCode::OK, None, true, None),
+        Err(ResultsFailure::BadPeriod(detail)) => {
+            tracing::debug!(%detail, "results of a bad period asked for");
+            let message = ctx.t.results.bad_period;
+            (StatusCode::BAD_REQUEST, Some(message), false, None)
+        }
+        Err(ResultsFailure::Internal(detail)) => {
+            tracing::error!(%detail, "results failed");
+            return Err(ctx.refuse(ErrorKind::Internal));
+        }
+    };
+    let label = shown.as_ref().map_or_else(
+        || results_input::period_label(&typed).unwrap_or_default(),
+        |s| s.period.clone(),
+    );
+    let page = ResultsPage {
+        layout: ctx.layout("results"),
+        t: ctx.t,
+        quick: if not_here { Vec::new() } else { quick(&label) },
+        period: typed,
+        error,
+        not_here,
+        shown,
+    };
+    Ok(Page::with_status(status, page).into_response())
+}
+
+/// Why a download failed, as an error page: 404 on a member's node, 400 for a bad period.
+fn download_failure(ctx: &Ctx, failure: ResultsFailure) -> Refusal {
+    match failure {
+        ResultsFailure::NotHere => ctx.refuse(ErrorKind::NotFound),
+        ResultsFailure::BadPeriod(_) => ctx.refuse(ErrorKind::BadRequest),
+        ResultsFailure::Internal(detail) => {
+            tracing::error!(%detail, "results download failed");
+            ctx.refuse(ErrorKind::Internal)
+        }
+    }
+}
+
+/// The file name of a download: `results-2026.csv`.
+fn file_name(period: &str, extension: &str) -> String {
+    let safe: String = period
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .collect();
+    format!("results-{safe}.{extension}")
+}
+
+/// `GET /results.csv?period=`: the results as CSV (UTF-8 with a byte order mark).
+pub(super) async fn csv<B: Backend>(
+    State(state): State<AppState<B>>,
+    ctx: Ctx,
+    Query(query): Query<PeriodQuery>,
+) -> Result<Response, Refusal> {
+    let bytes = state
+        .backend
+        .results_csv(&query.period)
+        .await
+        .map_err(|e| download_failure(&ctx, e))?;
+    let label = results_input::period_label(&query.period)
+        .unwrap_or_else(|| query.period.trim().to_owned());
+    Ok(download(Download {
+        file_name: file_name(&label, "csv"),
+        content_type: "text/csv; charset=utf-8",
+        bytes,
+    }))
+}
+
+/// `GET /results.json?period=`: the results as JSON (a
+/// [`ResultsView`](crate::backend::ResultsView)).
+pub(super) async fn json<B: Backend>(
+    State(state): State<AppState<B>>,
+    ctx: Ctx,
+    Query(query): Query<PeriodQuery>,
+) -> Result<Response, Refusal> {
+    let view = state
+        .backend
+        .results(&query.period)
+        .await
+        .map_err(|e| download_failure(&ctx, e))?;
+    let bytes = serde_json::to_vec(&view).map_err(|e| {
+        tracing::error!(error = %e, "results could not be written as JSON");
+        ctx.refuse(ErrorKind::Internal)
+    })?;
+    Ok(download(Download {
+        file_name: file_name(&view.period, "json"),
+        content_type: "application/json",
+        bytes,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn instrument_links_need_an_institution_and_a_local_id() {
+        assert_eq!(instrument_href("dlut/LCMS-1"), "/instruments/dlut/LCMS-1");
+        assert_eq!(instrument_href("dlut"), "");
+        assert_eq!(instrument_href("dlut/a/b"), "");
+    }
+
+    #[test]
+    fn figures_read_like_figures() {
+        assert_eq!(decimal(1234.5), "1,234.50");
+        assert_eq!(percent(Some(0.5634)), "56.3%");
+        assert_eq!(percent(None), "—");
+        assert_eq!(plain(20.0), "20");
+        assert_eq!(file_name("2026-Q3", "csv"), "results-2026-Q3.csv");
+        assert_eq!(file_name("../x\"", "csv"), "results-x.csv");
+    }
+
+    #[test]
+    fn quick_links_offer_the_year_around_the_period() {
+        let links = quick("2026-Q3");
+        let labels: Vec<&str> = links.iter().map(|q| q.label.as_str()).collect();
+        assert_eq!(
+            labels,
+            ["2025", "2026", "2026-Q1", "2026-Q2", "2026-Q3", "2026-Q4"]
+        );
+        assert!(links[4].current);
+        assert_eq!(links[4].href, "/results?period=2026-Q3");
+    }
+}
