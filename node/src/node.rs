@@ -27,7 +27,7 @@ use crate::{
     },
     receipts::Receipts,
     store::{Space, Store, StoreError},
-    web::WebBackend,
+    web::{WebBackend, WebParts},
 };
 
 /// The software name and version peers see.
@@ -299,16 +299,16 @@ impl Node {
                 path: control::token_path(&config.node.data_dir),
                 source,
             })?;
-        let backend = WebBackend::new(
-            network.client.clone(),
-            accounts.clone(),
-            catalogue.clone(),
-            bookings.clone(),
-            receipts.clone(),
-            monitoring.clone(),
-            publication.clone(),
-            certificate.clone(),
-        );
+        let backend = WebBackend::new(WebParts {
+            net: network.client.clone(),
+            accounts: accounts.clone(),
+            catalogue: catalogue.clone(),
+            bookings: bookings.clone(),
+            receipts: receipts.clone(),
+            monitoring: monitoring.clone(),
+            publication: publication.clone(),
+            certificate: certificate.clone(),
+        });
         let app = alliance_admin_ui::router(
             backend,
             alliance_admin_ui::WebOptions {

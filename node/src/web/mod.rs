@@ -22,6 +22,20 @@ mod monitoring;
 mod receipts;
 mod results;
 
+/// The running node's parts the web layer uses.
+#[derive(Debug, Clone)]
+pub struct WebParts {
+    pub net: NetClient,
+    pub accounts: Accounts,
+    pub catalogue: Catalogue,
+    pub bookings: Bookings,
+    pub receipts: Receipts,
+    pub monitoring: Monitoring,
+    /// On the province's node.
+    pub publication: Option<Publication>,
+    pub certificate: MembershipCertificate,
+}
+
 /// What the web layer may ask of this node.
 #[derive(Debug, Clone)]
 pub struct WebBackend {
@@ -31,7 +45,6 @@ pub struct WebBackend {
     bookings: Bookings,
     receipts: Receipts,
     monitoring: Monitoring,
-    /// On the province's node.
     publication: Option<Publication>,
     certificate: MembershipCertificate,
     started_at: UnixTime,
@@ -39,16 +52,17 @@ pub struct WebBackend {
 
 impl WebBackend {
     /// A backend over a running node's parts.
-    pub fn new(
-        net: NetClient,
-        accounts: Accounts,
-        catalogue: Catalogue,
-        bookings: Bookings,
-        receipts: Receipts,
-        monitoring: Monitoring,
-        publication: Option<Publication>,
-        certificate: MembershipCertificate,
-    ) -> Self {
+    pub fn new(parts: WebParts) -> Self {
+        let WebParts {
+            net,
+            accounts,
+            catalogue,
+            bookings,
+            receipts,
+            monitoring,
+            publication,
+            certificate,
+        } = parts;
         WebBackend {
             net,
             accounts,
