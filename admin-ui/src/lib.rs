@@ -34,6 +34,8 @@
 //! | `GET /manage/receipts` | instrument managers, institution admins | the province's log as this node checked it; the receipts issued here, their confirmation and submission |
 //! | `GET, POST /manage/bookings/{home}/{booking_id}/complete` | instrument managers, institution admins | record what happened in a booked use (prefilled from the booking); issues its receipt |
 //! | `GET, POST /manage/sessions/new` | instrument managers, institution admins | record a walk-in or internal session without a booking; issues its receipt |
+//! | `GET /manage/monitoring` | instrument managers, institution admins | this institution's instruments with the state their agents last reported (R6) and whether each has an agent token |
+//! | `POST /manage/monitoring/{local_id}/token`, `POST /manage/monitoring/{local_id}/revoke` | instrument managers, institution admins | issue (or replace) an instrument's agent token — shown once, on the answer page, with the command that starts the agent — or revoke it |
 //! | `GET /feeds/{token}.ics` | holder of the token | the user's bookings as `text/calendar` |
 //! | `GET /feeds/instruments/{local_id}.ics` | anyone | an instrument's bookings as `text/calendar` |
 //! | `GET, POST /api/v1/bookings` | signed in | my bookings; book ([`BookingForm`](backend::BookingForm) → [`BookingOutcome`](backend::BookingOutcome)) |
@@ -45,20 +47,24 @@
 //! | `GET /api/v1/manage/receipts` | instrument managers, institution admins | `{"log": LogWatchView, "issued": [IssuedReceipt]}` ([`LogWatchView`](backend::LogWatchView), [`IssuedReceipt`](backend::IssuedReceipt)) |
 //! | `POST /api/v1/manage/bookings/{home}/{booking_id}/complete` | instrument managers, institution admins | [`SessionFactsForm`](backend::SessionFactsForm) → the completed [`ManagedBooking`](backend::ManagedBooking) |
 //! | `POST /api/v1/manage/sessions` | instrument managers, institution admins | [`WalkInForm`](backend::WalkInForm) → `201` with the issued [`ReceiptView`](backend::ReceiptView) |
+//! | `POST /api/v1/agent/instruments/{local_id}/state` | an instrument's agent, `Authorization: Bearer <token>` (no session, no CSRF token) | `{"state": "idle\|running\|maintenance\|fault", "note"}` (at most 4 KiB) → `204`; no or a malformed token, or a wrong or revoked one, is `401` with `WWW-Authenticate: Bearer` |
 //! | `GET /results?period=` | anyone | the province's evaluation results of a year (`2026`) or quarter (`2026-Q3`; empty: this year): the log they come from, the rule, each institution with its instruments, the sanctions list; a bad period is `400`; a member's node says the province publishes them |
 //! | `GET /results.csv?period=`, `GET /results.json?period=` | anyone | the same to download (`results-2026.csv`, UTF-8 with a byte order mark; the [`ResultsView`](backend::ResultsView) as JSON); `404` on a member's node |
 //! | `GET /province/subsidy?period=&budget=` | province admins | shares a budget in yuan (`1,000,000.50`) out by the results, with the rule; a `GET` form since it only computes (no CSRF token); bad input is `422` and nothing is computed |
 //! | `GET /province/compliance` | province admins | instruments networked late, not networked, or beyond the known official calendar (R7), by institution |
+//! | `GET /province/monitoring` | province admins | the live monitoring board: alerts first (instruments open for booking that are silent or faulty), then every monitored instrument; refreshes itself; `404` on a member's node |
 //! | `GET /api/v1/results?period=` | anyone | [`ResultsView`](backend::ResultsView) |
 //! | `GET /api/v1/province/subsidy?period=&budget_fen=` | province admins | [`AllocationView`](backend::AllocationView)s adding up to the budget |
 //! | `GET /api/v1/province/compliance` | province admins | [`ComplianceRow`](backend::ComplianceRow)s |
+//! | `GET /api/v1/province/monitoring` | province admins | [`BoardView`](backend::BoardView); `404` on a member's node |
 //! | `GET /static/…`, `/manifest.webmanifest`, `/sw.js` | anyone | embedded assets |
 //!
 //! API errors are `{"error": {"code", "message", "field"?}}` with 400 / 401 / 403 / 404 /
 //! 409 / 500, and 503 `unreachable` when an instrument's owner cannot be reached (a refusal
 //! by the owner is 409 with the owner's code, e.g. `too_late`; results asked of a member's
 //! node are 404 `not_found`, saying the province's node publishes them). A POST, PUT or DELETE made with a live session needs the session's CSRF token
-//! (`X-CSRF-Token` header for the API, a hidden `csrf` field in forms); the anonymous
+//! (`X-CSRF-Token` header for the API, a hidden `csrf` field in forms; an instrument
+//! agent's report carries its instrument's bearer token instead and needs none); the anonymous
 //! sign-in and registration forms use a double-submit `csrf` cookie. State-changing requests
 //! whose `Origin` is another site are refused. Every response carries a strict
 //! Content-Security-Policy and the usual security headers.

@@ -306,6 +306,7 @@ async fn province(command: ProvinceCommand) -> Result<()> {
                     CertRole::Aggregator => Role::Aggregator,
                 },
                 valid_days,
+                member_since: None,
             };
             let issued: IssuedResponse = if node_is_running(&config).await {
                 control_post(&config, "/control/v1/certificates", &request).await?

@@ -4,12 +4,17 @@
 //! Each member starts with 30–60 real instruments of its field (`demo/seed.rs`, data in
 //! `demo/instruments.toml`); those under 300,000 RMB wait in the province's review queue.
 //! On first start, each member's researcher and firm book other members' instruments
-//! over the network (`demo/bookings.rs`), some confirmed, some awaiting approval.
+//! over the network (`demo/bookings.rs`), some confirmed, some awaiting approval, and a
+//! year of sessions is recorded with their receipts (`demo/history.rs`), so the
+//! province's log and published results have a year to show. Simulated agents report
+//! most instruments' states every 20 seconds (`demo/agents.rs`).
 //!
 //! The data dir is kept: running the demo again with the same `--data-dir` restarts the
 //! same alliance with its keys, accounts, roster and catalogue.
 
+mod agents;
 mod bookings;
+mod history;
 mod seed;
 
 use std::path::{Path, PathBuf};
@@ -189,6 +194,7 @@ pub async fn start(data_dir: &Path) -> Result<Demo, DemoError> {
     let mut logins = Vec::new();
     // Members set up by this run, whose users get a few bookings to start with.
     let mut fresh_members = Vec::new();
+    let mut history_members = Vec::new();
     let province_inst = &INSTITUTIONS[0];
     let (config, _) = config_for(
         province_inst,
@@ -229,6 +235,10 @@ pub async fn start(data_dir: &Path) -> Result<Demo, DemoError> {
                     node_public_key: node_key.public(),
                     role: Role::Member,
                     valid_days: 365,
+                    // Members since before the year of history the demo shows.
+                    member_since: Some(alliance_protocol::UnixTime(
+                        alliance_protocol::UnixTime::now().0 - 400 * 86_400,
+                    )),
                 })
                 .await?;
             let path = config.certificate_path();
@@ -252,7 +262,18 @@ pub async fn start(data_dir: &Path) -> Result<Demo, DemoError> {
                 bookings: node.bookings().clone(),
                 catalogue: node.catalogue().clone(),
             });
+            history_members.push(history::Member {
+                own: node.certificate().institution_id.clone(),
+                bookings: node.bookings().clone(),
+                receipts: node.receipts().clone(),
+                catalogue: node.catalogue().clone(),
+            });
         }
+        tokio::spawn(agents::run(
+            node.monitoring().clone(),
+            node.catalogue().clone(),
+            node.cancellation(),
+        ));
         logins.push(DemoLogin {
             institution: inst.id,
             username: "admin".into(),
@@ -285,15 +306,57 @@ pub async fn start(data_dir: &Path) -> Result<Demo, DemoError> {
         }
         nodes.push(node);
     }
-    nodes.insert(0, province);
     if !fresh_members.is_empty() {
         tokio::spawn(bookings::seed(fresh_members));
+        tokio::spawn(seed_history(province.catalogue().clone(), history_members));
     }
+    nodes.insert(0, province);
     Ok(Demo {
         data_dir: data_dir.to_owned(),
         nodes,
         logins,
     })
+}
+
+/// Seeds a year of history once the province's catalogue holds every member's
+/// instruments (receipts of instruments it does not know yet would be refused for now).
+async fn seed_history(province: crate::catalogue::Catalogue, members: Vec<history::Member>) {
+    let expected: usize = members
+        .iter()
+        .map(|m| m.catalogue.institution_views(&m.own).len())
+        .sum();
+    let mut changes = province.changes();
+    let known = |c: &crate::catalogue::Catalogue| {
+        members
+            .iter()
+            .map(|m| c.institution_views(&m.own).len())
+            .sum::<usize>()
+    };
+    let synced = tokio::time::timeout(std::time::Duration::from_secs(120), async {
+        while known(&province) < expected {
+            if changes.changed().await.is_err() {
+                return;
+            }
+        }
+    })
+    .await;
+    if synced.is_err() {
+        tracing::warn!("the province has not seen every demo instrument; seeding history anyway");
+    }
+    let ids: Vec<String> = members.iter().map(|m| m.own.to_string()).collect();
+    let mut issued = 0;
+    for member in &members {
+        let others: Vec<&str> = ids
+            .iter()
+            .map(String::as_str)
+            .filter(|id| *id != member.own.as_str())
+            .collect();
+        issued += history::seed_member(member, &others).await;
+    }
+    tracing::info!(receipts = issued, "demo history recorded");
+    for member in &members {
+        history::confirm_from_others(member).await;
+    }
 }
 
 impl Demo {

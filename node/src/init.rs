@@ -194,6 +194,7 @@ pub async fn init(opts: InitOptions) -> Result<Initialized, InitError> {
                 node_public_key: node_key.public(),
                 role: Role::Aggregator,
                 valid_days: 3650,
+                member_since: None,
             })
             .await?;
         write_file(

@@ -51,6 +51,11 @@ pub struct IssueRequest {
     pub node_public_key: PublicKey,
     pub role: Role,
     pub valid_days: u32,
+    /// Membership since this time instead of now: for an institution that joins with its
+    /// history from the platform it used before (the province vouches for it), so that
+    /// receipts of its earlier uses count.
+    #[serde(default)]
+    pub member_since: Option<UnixTime>,
 }
 
 /// A certificate as the authority remembers it.
@@ -177,7 +182,10 @@ impl ProvinceAuthority {
             role: request.role,
             serial: state.next_serial,
             // A little slack for clocks that run behind.
-            not_before: UnixTime(now.0 - 3600),
+            not_before: request
+                .member_since
+                .filter(|since| since.0 < now.0)
+                .unwrap_or(UnixTime(now.0 - 3600)),
             not_after: now.plus_days(i64::from(request.valid_days)),
         }
         .sign(&self.root);
@@ -248,6 +256,7 @@ mod tests {
             node_public_key: node.public(),
             role: Role::Member,
             valid_days: 365,
+            member_since: None,
         }
     }
 

@@ -233,6 +233,7 @@ async fn synthetic_province(dir: &Path, args: &Args) -> anyhow::Result<NodeHandl
                 node_public_key: key.public(),
                 role: Role::Member,
                 valid_days: 30,
+                member_since: None,
             })
             .await?;
         roster = Some(r);

@@ -95,6 +95,7 @@ pub async fn certified_member(
             node_public_key: done.node_public_key,
             role: Role::Member,
             valid_days: 30,
+            member_since: None,
         })
         .await
         .unwrap();

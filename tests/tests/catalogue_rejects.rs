@@ -131,6 +131,7 @@ async fn a_misbehaving_member_is_refused_and_every_refusal_is_counted() {
             node_public_key: rogue_key.public(),
             role: Role::Member,
             valid_days: 30,
+            member_since: None,
         })
         .await
         .unwrap();

@@ -340,3 +340,49 @@ async fn receipts_made_while_the_province_is_down_all_arrive_once_after_it_retur
     owner.shutdown().await;
     province.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn heads_checked_side_by_side_while_the_log_grows_raise_no_false_alarm() {
+    trace();
+    let dir = tempfile::tempdir().unwrap();
+    let province = start_province(dir.path(), "lnsti").await;
+    let mut config = certified_member(dir.path(), &province, "dlut", bootstrap_of(&province)).await;
+    config.receipts.confirmation_grace = Duration::ZERO;
+    let owner = Node::start(config).await.unwrap();
+    let watcher = start_member(dir.path(), &province, "neu").await;
+    owner_instrument(&owner).await;
+    province_knows_instrument(&province).await;
+    wait_connected(&watcher, "lnsti").await;
+    // Thirty heads of a growing log, one per receipt.
+    let log = province.receipt_log().unwrap();
+    let mut heads = Vec::new();
+    for n in 0..30 {
+        owner.bookings().record_session(walk_in(n)).await.unwrap();
+        let size = usize::try_from(n + 1).unwrap();
+        wait_receipts(&owner, "proven", |r| r.proven().unwrap() == size).await;
+        heads.push(log.head().await);
+    }
+    // A member that has seen none checks them all at once, in no order: each check asks
+    // for a proof against the latest head it verified, which the others move.
+    heads.reverse();
+    heads.rotate_left(11);
+    let checks: Vec<_> = heads
+        .into_iter()
+        .map(|head| {
+            let receipts = watcher.receipts().clone();
+            tokio::spawn(async move { receipts.check_head(&head).await })
+        })
+        .collect();
+    for check in checks {
+        check.await.unwrap().unwrap();
+    }
+    assert!(
+        watcher.receipts().alarm().unwrap().is_none(),
+        "an honest log raised the alarm"
+    );
+    assert_eq!(watcher.receipts().latest_head().unwrap().unwrap().size, 30);
+
+    watcher.shutdown().await;
+    owner.shutdown().await;
+    province.shutdown().await;
+}

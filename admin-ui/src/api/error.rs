@@ -6,7 +6,7 @@
 
 use axum::{
     Json,
-    http::StatusCode,
+    http::{HeaderValue, StatusCode, header::WWW_AUTHENTICATE},
     response::{IntoResponse, Response},
 };
 use serde::Serialize;
@@ -47,6 +47,11 @@ pub(crate) enum ApiError {
     NotFound,
     /// Only the province's node publishes results, subsidies and compliance (`404`).
     NotHere,
+    /// An instrument agent's report without a well-formed `Authorization: Bearer` token
+    /// (`given: false`), or with a wrong or revoked one: `401` with `WWW-Authenticate`.
+    AgentToken { given: bool },
+    /// Only the province's node keeps the monitoring board (`404`).
+    BoardNotHere,
     /// The owner of an instrument could not be reached; nothing was done.
     Unreachable,
     /// The owner refused; `code` is its stable reason (e.g. `too_late`).
@@ -93,7 +98,10 @@ impl ApiError {
             ApiError::OwnAccount => (StatusCode::CONFLICT, "own_account"),
             ApiError::Csrf => (StatusCode::FORBIDDEN, "csrf"),
             ApiError::CrossOrigin => (StatusCode::FORBIDDEN, "cross_origin"),
-            ApiError::NotFound | ApiError::NotHere => (StatusCode::NOT_FOUND, "not_found"),
+            ApiError::NotFound | ApiError::NotHere | ApiError::BoardNotHere => {
+                (StatusCode::NOT_FOUND, "not_found")
+            }
+            ApiError::AgentToken { .. } => (StatusCode::UNAUTHORIZED, "unauthorized"),
             ApiError::Unreachable => (StatusCode::SERVICE_UNAVAILABLE, "unreachable"),
             ApiError::Refused { code, .. } => (StatusCode::CONFLICT, code.as_str()),
             ApiError::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
@@ -121,6 +129,14 @@ impl ApiError {
             ApiError::CrossOrigin => "cross-origin request refused".to_owned(),
             ApiError::NotFound => "not found".to_owned(),
             ApiError::NotHere => "evaluation results, subsidies and reporting compliance are published by the province's node; this is a member's node".to_owned(),
+            ApiError::AgentToken { given: false } => {
+                "send the instrument's agent token as `Authorization: Bearer <token>`".to_owned()
+            }
+            ApiError::AgentToken { given: true } => {
+                "wrong or revoked agent token for this instrument; ask its manager for a new one"
+                    .to_owned()
+            }
+            ApiError::BoardNotHere => "the monitoring board is kept by the province's node; this is a member's node".to_owned(),
             ApiError::Unreachable => {
                 "the owner's node is unreachable; nothing was done, try again later".to_owned()
             }
@@ -190,6 +206,18 @@ impl IntoResponse for ApiError {
                 fields,
             },
         };
-        (status, Json(body)).into_response()
+        let mut response = (status, Json(body)).into_response();
+        if let ApiError::AgentToken { given } = self {
+            // RFC 6750: a presented but refused token is `invalid_token`.
+            let challenge = if given {
+                "Bearer error=\"invalid_token\""
+            } else {
+                "Bearer"
+            };
+            response
+                .headers_mut()
+                .insert(WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
+        }
+        response
     }
 }

@@ -2,12 +2,15 @@
 //!
 //! Sign in with `POST /api/v1/session`; the answer sets the session cookie and carries the
 //! session's `csrf_token`, which every later POST/PUT/DELETE must send back in the
-//! `X-CSRF-Token` header. Errors are JSON (see [`ApiError`]).
+//! `X-CSRF-Token` header. Errors are JSON (see [`ApiError`]). An instrument agent's
+//! report carries the instrument's token in `Authorization: Bearer` instead of a session,
+//! so it needs no CSRF token.
 
 mod accounts;
 mod bookings;
 mod error;
 pub(crate) mod instruments;
+mod monitoring;
 mod receipts;
 mod results;
 mod session;
@@ -126,7 +129,11 @@ pub(crate) fn routes<B: Backend>() -> Router<AppState<B>> {
         .route("/api/v1/results", get(results::results::<B>))
         .route("/api/v1/province/subsidy", get(results::subsidy::<B>))
         .route("/api/v1/province/compliance", get(results::compliance::<B>))
+        .route("/api/v1/province/monitoring", get(monitoring::board::<B>))
         .route_layer(middleware::from_fn(require_csrf))
+        // Authorized by an instrument's bearer token, not by a cookie: nothing to forge, so
+        // merged after the CSRF layer, which covers only the routes above.
+        .merge(monitoring::agent_routes::<B>())
 }
 
 /// `GET /api/v1/status`: who this node is and whom it is connected to (public).

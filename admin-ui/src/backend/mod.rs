@@ -189,7 +189,15 @@ pub struct NodeStatus {
 
 /// Everything the web layer asks of the node.
 pub trait Backend:
-    CatalogueBackend + BookingBackend + ReceiptBackend + ResultsBackend + Clone + Send + Sync + 'static
+    CatalogueBackend
+    + BookingBackend
+    + ReceiptBackend
+    + ResultsBackend
+    + MonitoringBackend
+    + Clone
+    + Send
+    + Sync
+    + 'static
 {
     /// The node's current status.
     fn status(&self) -> impl Future<Output = NodeStatus> + Send;

@@ -9,6 +9,7 @@ pub(super) static STRINGS: Strings = Strings {
     guide: &super::guide::EN,
     receipts: &super::receipts::EN,
     results: &super::results::EN,
+    monitoring: &super::monitoring::EN,
     product_name: "Liaoning Instrument Sharing Alliance",
     skip_to_content: "Skip to main content",
     nav_label: "Main navigation",

@@ -9,6 +9,7 @@ pub(crate) mod booking;
 pub(crate) mod catalogue;
 mod en;
 pub(crate) mod guide;
+pub(crate) mod monitoring;
 pub(crate) mod receipts;
 pub(crate) mod results;
 mod zh;
@@ -134,6 +135,8 @@ pub(crate) struct Strings {
     pub receipts: &'static receipts::ReceiptStrings,
     /// The province's publications: evaluation results, subsidy allocation, reporting.
     pub results: &'static results::ResultsStrings,
+    /// Instrument monitoring: the managers' agent tokens and states, the province's board.
+    pub monitoring: &'static monitoring::MonitoringStrings,
     // Layout.
     pub product_name: &'static str,
     pub skip_to_content: &'static str,

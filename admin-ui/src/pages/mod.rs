@@ -8,6 +8,7 @@
 //! users, the anonymous double-submit token for sign-in and registration.
 
 mod accounts;
+mod board;
 mod book;
 mod booking_form;
 mod bookings;
@@ -22,6 +23,7 @@ mod labels;
 mod login;
 mod manage;
 mod me;
+mod monitoring;
 mod overview;
 mod own;
 mod receipt_view;
@@ -104,6 +106,15 @@ pub(crate) fn routes<B: Backend>() -> Router<AppState<B>> {
             get(sessions::form::<B>).post(sessions::submit::<B>),
         )
         .route("/manage/receipts", get(issued::page::<B>))
+        .route("/manage/monitoring", get(monitoring::page::<B>))
+        .route(
+            "/manage/monitoring/{local_id}/token",
+            post(monitoring::issue::<B>),
+        )
+        .route(
+            "/manage/monitoring/{local_id}/revoke",
+            post(monitoring::revoke::<B>),
+        )
         .route("/receipts", get(receipts::page::<B>))
         .route(
             "/receipts/{owner}/{receipt_id}/confirm",
@@ -139,6 +150,7 @@ pub(crate) fn routes<B: Backend>() -> Router<AppState<B>> {
         .route("/results.json", get(results::json::<B>))
         .route("/province/subsidy", get(subsidy::page::<B>))
         .route("/province/compliance", get(compliance::page::<B>))
+        .route("/province/monitoring", get(board::page::<B>))
         .route("/admin/instruments/export", get(own::export::<B>))
         .route("/admin/instruments/{local_id}", post(own::update::<B>))
         .route("/admin/instruments/{local_id}/edit", get(own::edit::<B>))

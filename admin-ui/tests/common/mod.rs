@@ -5,6 +5,7 @@
 
 pub mod booking;
 mod catalogue;
+pub mod monitoring;
 pub mod receipts;
 pub mod results;
 
@@ -59,6 +60,8 @@ struct Inner {
     log_watch: alliance_admin_ui::backend::LogWatchView,
     /// What the province publishes; `None` on a member's node.
     province: Option<results::Province>,
+    /// Agent tokens, reports and the province's board.
+    monitoring: monitoring::Monitoring,
 }
 
 /// Accounts and sessions in a `Mutex<HashMap>`. No field validation: the web layer's own

@@ -98,6 +98,7 @@ mod tests {
                 node_public_key: node.public(),
                 role: Role::Member,
                 valid_days: 365,
+                member_since: None,
             })
             .await
             .unwrap();

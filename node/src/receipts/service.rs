@@ -68,6 +68,9 @@ struct Inner {
     root: PublicKey,
     net: NetClient,
     log_check_interval: Duration,
+    /// Held from reading the latest verified head to observing the next: a proof is
+    /// between two sizes, so the latest must not move meanwhile.
+    watching: tokio::sync::Mutex<()>,
     /// Bumped on every change others may wait for (a receipt issued, received,
     /// confirmed or logged; a head verified; an alarm).
     changes: watch::Sender<u64>,
@@ -136,6 +139,7 @@ impl Receipts {
                 net,
                 log_check_interval,
                 changes: watch::channel(0).0,
+                watching: tokio::sync::Mutex::new(()),
             }),
             submit: Arc::new(Notify::new()),
             deliver: Arc::new(Notify::new()),
@@ -460,6 +464,7 @@ impl Receipts {
     /// Fetches the province's latest head with the proof that it extends the latest one
     /// this node verified.
     pub async fn fetch_head(&self) -> Result<(), ReceiptError> {
+        let _watching = self.inner.watching.lock().await;
         let since = self.inner.watch.latest()?.map_or(0, |h| h.size);
         match self
             .inner
@@ -482,6 +487,7 @@ impl Receipts {
     /// asking the province for the consistency proof between the two.
     pub async fn check_head(&self, signed: &[u8]) -> Result<Observed, ReceiptError> {
         let shown = TreeHead::open(signed, &self.inner.root).map_err(WatchError::BadHead)?;
+        let _watching = self.inner.watching.lock().await;
         let proof = match self.inner.watch.latest()? {
             Some(seen) if seen.size != shown.size && seen.size != 0 && shown.size != 0 => {
                 let (first, second) = (seen.size.min(shown.size), seen.size.max(shown.size));

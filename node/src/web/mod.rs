@@ -10,9 +10,8 @@ use alliance_admin_ui::backend::{
 use alliance_protocol::{MembershipCertificate, UnixTime};
 
 use crate::{
-    accounts::Accounts, booking::service::Bookings, catalogue::Catalogue, net::NetClient,
-    monitoring::Monitoring,
-    province::publication::Publication, receipts::Receipts,
+    accounts::Accounts, booking::service::Bookings, catalogue::Catalogue, monitoring::Monitoring,
+    net::NetClient, province::publication::Publication, receipts::Receipts,
 };
 
 mod booking;

@@ -189,12 +189,14 @@ impl ReceiptBackend for WebBackend {
         if session.user_id.trim().is_empty() {
             return Err(invalid("user_id", "required"));
         }
-        // The own-institution price is for the owner's own users, and only for them.
-        let own = home == self.certificate.institution_id;
-        if own != (session.tier == alliance_protocol::UserTier::OwnInstitution) {
+        // The own-institution price is only for the owner's own users (outside users who
+        // registered here have this home too, in their own category).
+        if session.tier == alliance_protocol::UserTier::OwnInstitution
+            && home != self.certificate.institution_id
+        {
             return Err(invalid(
                 "tier",
-                "own-institution users, and only they, are in the own-institution category",
+                "only this institution's own users are in the own-institution category",
             ));
         }
         let walk_in = WalkIn {

@@ -1,0 +1,197 @@
+//! `/province/monitoring` (province admins): the live board of every monitored
+//! instrument — alerts first (instruments open for booking that are silent or faulty),
+//! then each instrument with its state, note, when it was last seen and since when it is
+//! in its state. The page refreshes itself; a member's node says the province keeps it.
+
+use askama::Template;
+use axum::{
+    extract::State,
+    http::StatusCode,
+    response::{IntoResponse, Response},
+};
+
+use super::{Ctx, ErrorKind, Layout, Refusal, encode_component, monitoring::state_class};
+use crate::{
+    AppState,
+    backend::{AccountRole, AlertView, Backend, BoardRowView, BoardView, ResultsFailure},
+    i18n::Strings,
+    render::Page,
+    time,
+};
+
+/// Seconds between the page's own reloads.
+const REFRESH_SECONDS: u32 = 30;
+
+struct Alert {
+    id: String,
+    name: String,
+    institution: String,
+    href: String,
+    fault: bool,
+    kind: &'static str,
+    /// "Never heard from", "Last seen …" or "Faulty since …".
+    detail: String,
+}
+
+struct Row {
+    id: String,
+    name: String,
+    institution: String,
+    href: String,
+    state: String,
+    state_class: &'static str,
+    note: String,
+    last_seen: String,
+    last_seen_ago: String,
+    since: String,
+    silent: bool,
+}
+
+struct Tally {
+    label: String,
+    count: usize,
+    class: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "board.html")]
+struct BoardPage {
+    layout: Layout,
+    t: &'static Strings,
+    /// This is a member's node: the province keeps the board.
+    not_here: bool,
+    refresh: u32,
+    intro: String,
+    as_of: String,
+    tallies: Vec<Tally>,
+    alerts: Vec<Alert>,
+    rows: Vec<Row>,
+}
+
+/// The instrument page of an `institution/local_id`, if the id has that shape.
+fn instrument_href(id: &str) -> String {
+    match id.split_once('/') {
+        Some((institution, local_id)) if !local_id.contains('/') => format!(
+            "/instruments/{}/{}",
+            encode_component(institution),
+            encode_component(local_id)
+        ),
+        _ => String::new(),
+    }
+}
+
+fn alert(ctx: &Ctx, a: &AlertView) -> Alert {
+    let t = ctx.t.monitoring;
+    let at = |secs| time::format_unix(secs, ctx.lang);
+    let fault = a.kind == "fault";
+    let detail = match (fault, a.last_seen, a.since) {
+        (true, _, Some(since)) => format!("{} {}", t.fault_since, at(since)),
+        (true, _, None) => String::new(),
+        (false, Some(seen), _) => format!("{} {}", t.last_seen, at(seen)),
+        (false, None, _) => t.never_heard.to_owned(),
+    };
+    Alert {
+        id: a.instrument_id.clone(),
+        name: a.instrument_name_zh.clone(),
+        institution: a.institution_name_zh.clone(),
+        href: instrument_href(&a.instrument_id),
+        fault,
+        kind: if fault { t.alert_fault } else { t.alert_silent },
+        detail,
+    }
+}
+
+fn row(ctx: &Ctx, now: i64, r: &BoardRowView) -> Row {
+    let t = ctx.t.monitoring;
+    Row {
+        id: r.instrument_id.clone(),
+        name: r.instrument_name_zh.clone(),
+        institution: r.institution_name_zh.clone(),
+        href: instrument_href(&r.instrument_id),
+        state: t.state(&r.state).to_owned(),
+        state_class: state_class(Some(&r.state)),
+        note: r.note.clone(),
+        last_seen: time::format_unix(r.last_seen, ctx.lang),
+        last_seen_ago: t.ago(r.last_seen, now),
+        since: time::format_unix(r.since, ctx.lang),
+        silent: r.silent,
+    }
+}
+
+fn tallies(t: &Strings, board: &BoardView) -> Vec<Tally> {
+    let m = t.monitoring;
+    let mut list = vec![
+        Tally {
+            label: m.stat_monitored.to_owned(),
+            count: board.rows.len(),
+            class: "",
+        },
+        Tally {
+            label: m.stat_alerts.to_owned(),
+            count: board.alerts.len(),
+            class: if board.alerts.is_empty() {
+                ""
+            } else {
+                "alerting"
+            },
+        },
+    ];
+    for code in ["running", "idle", "maintenance", "fault"] {
+        list.push(Tally {
+            label: m.state(code).to_owned(),
+            count: board.rows.iter().filter(|r| r.state == code).count(),
+            class: "",
+        });
+    }
+    list.push(Tally {
+        label: m.stat_silent.to_owned(),
+        count: board.rows.iter().filter(|r| r.silent).count(),
+        class: "",
+    });
+    list
+}
+
+/// `GET /province/monitoring`.
+pub(super) async fn page<B: Backend>(
+    State(state): State<AppState<B>>,
+    ctx: Ctx,
+) -> Result<Response, Refusal> {
+    ctx.with_role(AccountRole::ProvinceAdmin)?;
+    let t = ctx.t;
+    let (status, board) = match state.backend.monitoring_board().await {
+        Ok(board) => (StatusCode::OK, Some(board)),
+        Err(ResultsFailure::NotHere) => (StatusCode::NOT_FOUND, None),
+        Err(ResultsFailure::BadPeriod(detail) | ResultsFailure::Internal(detail)) => {
+            tracing::error!(%detail, "monitoring board failed");
+            return Err(ctx.refuse(ErrorKind::Internal));
+        }
+    };
+    let page = match &board {
+        Some(board) => BoardPage {
+            layout: ctx.layout("monitoring"),
+            t,
+            not_here: false,
+            refresh: REFRESH_SECONDS,
+            intro: t.monitoring.board_intro.replace(
+                "{silent}",
+                &t.monitoring.duration(board.silent_after_seconds),
+            ),
+            as_of: time::format_unix(board.now, ctx.lang),
+            tallies: tallies(t, board),
+            alerts: board.alerts.iter().map(|a| alert(&ctx, a)).collect(),
+            rows: board.rows.iter().map(|r| row(&ctx, board.now, r)).collect(),
+        },
+        None => BoardPage {
+            layout: ctx.layout("monitoring"),
+            t,
+            not_here: true,
+            refresh: 0,
+            intro: String::new(),
+            as_of: String::new(),
+            tallies: Vec::new(),
+            alerts: Vec::new(),
+            rows: Vec::new(),
+        },
+    };
+    Ok(Page::with_status(status, page).into_response())
+}

@@ -1,0 +1,228 @@
+//! A year of plausible use for the demo, recorded the way managers record sessions, so
+//! the province's log, its published results and every receipt page have something to
+//! show: per instrument, 40 to 80 sessions over the past 365 days adding up to 25 % to
+//! 85 % of its rated hours, by the institution's own researchers, by outside users
+//! registered at it, and a few by other members' researchers (whose homes confirm them).
+//! Deterministic per instrument, so every first start shows the same history.
+
+use std::time::Duration;
+
+use alliance_protocol::{InstitutionId, InstrumentStatus, ServiceMode, UnixTime, UserTier};
+use futures::{StreamExt, stream};
+use rand::{RngExt, SeedableRng, rngs::StdRng};
+use sha2::{Digest, Sha256};
+
+use crate::{
+    booking::service::{Bookings, SessionFacts, WalkIn},
+    catalogue::Catalogue,
+    evaluation::config::EvaluationConfig,
+    receipts::Receipts,
+};
+
+/// A member as the history seeding sees it.
+#[derive(Debug, Clone)]
+pub(super) struct Member {
+    pub own: InstitutionId,
+    pub bookings: Bookings,
+    pub receipts: Receipts,
+    pub catalogue: Catalogue,
+}
+
+/// Receipts issued at once per member (they share the store's fsyncs).
+const CONCURRENCY: usize = 32;
+/// The home's users confirm other members' receipts once none has arrived for this long.
+const QUIET: Duration = Duration::from_secs(10);
+
+fn rng_for(key: &str) -> StdRng {
+    let digest = Sha256::digest(key.as_bytes());
+    let mut seed = [0u8; 8];
+    seed.copy_from_slice(&digest[..8]);
+    StdRng::seed_from_u64(u64::from_be_bytes(seed))
+}
+
+/// The sessions of one instrument of `owner` over the year before `now`.
+fn sessions(
+    owner: &str,
+    local_id: &str,
+    rated_hours: f64,
+    modes: &[ServiceMode],
+    others: &[&str],
+    now: UnixTime,
+) -> Vec<WalkIn> {
+    let mut rng = rng_for(&format!("{owner}/{local_id}"));
+    let count = rng.random_range(40..=80u32);
+    let utilisation = rng.random_range(0.25..0.85);
+    let minutes_each = (rated_hours * utilisation * 60.0 / f64::from(count)) as u32;
+    let mode = if modes.contains(&ServiceMode::StaffRun) {
+        ServiceMode::StaffRun
+    } else {
+        ServiceMode::SelfOperated
+    };
+    let Ok(home_of_owner) = owner.parse::<InstitutionId>() else {
+        return Vec::new();
+    };
+    (0..count)
+        .map(|n| {
+            // Spread over the year, starting 08:00–16:00 Shanghai time.
+            let day = i64::from(n) * 360 / i64::from(count) + rng.random_range(0..4i64);
+            let start = now.0 - (365 - day) * 86_400 - (now.0 + 8 * 3600).rem_euclid(86_400)
+                + rng.random_range(8..16i64) * 3600;
+            let minutes = (minutes_each as f64 * rng.random_range(0.7..1.3)) as u32;
+            let (preparation, post) = (minutes / 10, minutes / 10);
+            let test = minutes.saturating_sub(preparation + post).max(1);
+            let span = i64::from(minutes) * 60;
+            let who = rng.random_range(0..100u32);
+            let (user_id, user_name, home, tier) = match who {
+                0..70 => {
+                    let k = rng.random_range(1..=12u32);
+                    (
+                        format!("{owner}-staff{k:02}"),
+                        format!("课题组成员{k:02}"),
+                        home_of_owner.clone(),
+                        UserTier::OwnInstitution,
+                    )
+                }
+                70..90 => {
+                    let k = rng.random_range(1..=5u32);
+                    let (name, tier) = if k <= 2 {
+                        ("校外科研用户", UserTier::OutsideAcademic)
+                    } else {
+                        ("企业用户", UserTier::Enterprise)
+                    };
+                    (
+                        format!("{owner}-guest{k}"),
+                        format!("{name}{k}"),
+                        home_of_owner.clone(),
+                        tier,
+                    )
+                }
+                _ => match others.get(rng.random_range(0..others.len().max(1))) {
+                    Some(other) => (
+                        format!("{other}-researcher"),
+                        "联盟成员科研人员".to_owned(),
+                        other.parse().unwrap_or_else(|_| home_of_owner.clone()),
+                        UserTier::AllianceMember,
+                    ),
+                    None => (
+                        format!("{owner}-staff01"),
+                        "课题组成员01".to_owned(),
+                        home_of_owner.clone(),
+                        UserTier::OwnInstitution,
+                    ),
+                },
+            };
+            WalkIn {
+                local_id: local_id.to_owned(),
+                user_id,
+                user_name,
+                home,
+                tier,
+                mode,
+                facts: SessionFacts {
+                    start: UnixTime(start),
+                    end: UnixTime(start + span.max(600)),
+                    preparation_minutes: preparation,
+                    test_minutes: test,
+                    post_processing_minutes: post,
+                    samples: rng.random_range(1..8u32),
+                    note: String::new(),
+                },
+            }
+        })
+        .collect()
+}
+
+/// Records a year of sessions on every in-service instrument of `member`, and confirms
+/// (with a rating) most receipts of its own users. Returns how many it issued.
+pub(super) async fn seed_member(member: &Member, others: &[&str]) -> usize {
+    let own = member.own.clone();
+    let rated = EvaluationConfig::builtin().rated_hours;
+    let now = UnixTime::now();
+    let walk_ins: Vec<WalkIn> = member
+        .catalogue
+        .institution_views(&own)
+        .iter()
+        .filter(|v| v.record.status == InstrumentStatus::InService)
+        .flat_map(|v| {
+            sessions(
+                own.as_str(),
+                &v.record.local_id,
+                rated.of(&v.record.classification_code),
+                &v.record.service_modes,
+                others,
+                now,
+            )
+        })
+        .collect();
+    let bookings = member.bookings.clone();
+    let issued: Vec<_> = stream::iter(walk_ins)
+        .map(|walk_in| {
+            let bookings = bookings.clone();
+            async move { bookings.record_session(walk_in).await }
+        })
+        .buffer_unordered(CONCURRENCY)
+        .collect()
+        .await;
+    let made = issued.iter().filter(|r| r.is_ok()).count();
+    if let Some(Err(e)) = issued.iter().find(|r| r.is_err()) {
+        tracing::warn!(error = %e, "some demo sessions not recorded");
+    }
+    confirm_own(member).await;
+    made
+}
+
+/// The demo's users confirm four in five receipts of theirs at this node, rating 3–5.
+async fn confirm_own(member: &Member) {
+    let receipts = member.receipts.clone();
+    let Ok(issued) = receipts.issued() else {
+        return;
+    };
+    let own = member.own.clone();
+    let answers: Vec<_> = issued
+        .into_iter()
+        .filter(|v| v.issued.receipt.home_institution == own)
+        .map(|v| v.issued.receipt)
+        .filter_map(|r| {
+            let mut rng = rng_for(&r.receipt_id);
+            (rng.random_range(0..5u32) < 4).then(|| (r, rng.random_range(3..=5u8)))
+        })
+        .collect();
+    stream::iter(answers)
+        .map(|(r, rating)| {
+            let receipts = receipts.clone();
+            async move {
+                let _ = receipts
+                    .confirm(&r.user_id, &r.institution_id, &r.receipt_id, rating, "")
+                    .await;
+            }
+        })
+        .buffer_unordered(CONCURRENCY)
+        .collect::<Vec<()>>()
+        .await;
+}
+
+/// The home's demo researcher confirms two in three receipts other members sent for
+/// them, once the receipts have stopped arriving.
+pub(super) async fn confirm_from_others(home: &Member) {
+    let receipts = home.receipts.clone();
+    let user = format!("{}-researcher", home.own);
+    let mut changes = receipts.changes();
+    // Wait until nothing has changed for a while: the owners have sent what they issued.
+    while let Ok(Ok(())) = tokio::time::timeout(QUIET, changes.changed()).await {}
+    for received in receipts.of_user(&user).unwrap_or_default() {
+        let r = received.receipt;
+        let mut rng = rng_for(&r.receipt_id);
+        if received.answer.is_none() && rng.random_range(0..3u32) < 2 {
+            let rating = rng.random_range(4..=5u8);
+            let _ = receipts
+                .confirm(
+                    &user,
+                    &r.institution_id,
+                    &r.receipt_id,
+                    rating,
+                    "服务专业，数据可靠",
+                )
+                .await;
+        }
+    }
+}
