@@ -42,6 +42,9 @@ struct Seen {
     last_seen: UnixTime,
     /// When the province first saw the instrument in its current state.
     since: UnixTime,
+    /// When the province first saw the instrument at all (absent in older records).
+    #[serde(default)]
+    first_seen: Option<UnixTime>,
 }
 
 /// One instrument on the dashboard.
@@ -217,6 +220,9 @@ impl MonitorBoard {
                 reported_at: report.reported_at,
                 last_seen: received_at,
                 since,
+                first_seen: previous
+                    .as_ref()
+                    .map_or(Some(received_at), |p| p.first_seen.or(Some(p.since))),
             };
             batch.put_json(Space::MonitorBoard, instrument_key(&id), &entry)?;
             seen.insert(id, entry);
@@ -234,9 +240,36 @@ impl MonitorBoard {
             .get_json(Space::MonitorBoard, &instrument_key(instrument_id))?)
     }
 
-    /// Whether the instrument was ever seen.
-    pub fn is_monitored(&self, instrument_id: &str) -> Result<bool, MonitoringError> {
-        Ok(self.entry(instrument_id)?.is_some())
+    /// When the instrument was first seen, if ever.
+    pub fn first_seen(&self, instrument_id: &str) -> Result<Option<UnixTime>, MonitoringError> {
+        Ok(self
+            .entry(instrument_id)?
+            .map(|seen| seen.first_seen.unwrap_or(seen.since)))
+    }
+
+    /// Seconds the instrument was up (monitored and not faulty) in `[from, to)`, counted
+    /// by whole Shanghai days of the uptime record.
+    pub fn online_seconds(
+        &self,
+        instrument_id: &str,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<u64, MonitoringError> {
+        let Some(after) = to.succ_opt() else {
+            return Ok(0);
+        };
+        let days = usize::try_from((after - from).num_days().max(0)).unwrap_or(usize::MAX);
+        Ok(self
+            .store
+            .scan_range(
+                Space::MonitorUptime,
+                &uptime_key(instrument_id, from),
+                &uptime_key(instrument_id, after),
+                days,
+            )?
+            .iter()
+            .map(|(_, v)| u64_from(v))
+            .sum())
     }
 
     /// Every instrument ever seen, by id, as of `now`.

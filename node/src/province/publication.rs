@@ -24,21 +24,27 @@ use crate::{
 /// period, from whoever holds them.
 pub type OtherFactsSource = Arc<dyn Fn(&str, &Period) -> OtherFacts + Send + Sync>;
 
-/// Facts from the monitoring board: an instrument's uptime over the period so far (none
-/// for one never monitored).
+/// Facts from the monitoring board: an instrument's uptime over the part of the period
+/// it has been monitored so far (none for one never monitored): the seconds it was up
+/// over the seconds from its first sighting, or the period's start, until now or the
+/// period's end.
 pub fn monitoring_facts(board: MonitorBoard) -> OtherFactsSource {
     Arc::new(move |id: &str, period: &Period| {
-        let day = |t: i64| {
-            chrono::DateTime::from_timestamp(t, 0)
-                .map(|t| t.with_timezone(&chrono_tz::Asia::Shanghai).date_naive())
-        };
-        let today = day(alliance_protocol::UnixTime::now().0);
-        let uptime = match (day(period.from.0), day(period.to.0 - 1), today) {
-            (Some(from), Some(last), Some(today)) if board.is_monitored(id).unwrap_or(false) => {
-                board.uptime(id, from, last.min(today)).ok()
+        let uptime = (|| {
+            let first_seen = board.first_seen(id).ok()??;
+            let from = first_seen.max(period.from);
+            let to = alliance_protocol::UnixTime::now().min(period.to);
+            let span = to.0 - from.0;
+            if span <= 0 {
+                return None;
             }
-            _ => None,
-        };
+            let day = |t: i64| {
+                chrono::DateTime::from_timestamp(t, 0)
+                    .map(|t| t.with_timezone(&chrono_tz::Asia::Shanghai).date_naive())
+            };
+            let online = board.online_seconds(id, day(from.0)?, day(to.0 - 1)?).ok()?;
+            Some((online as f64 / span as f64).min(1.0))
+        })();
         OtherFacts {
             uptime,
             ..OtherFacts::default()

@@ -113,6 +113,26 @@ impl Results {
     }
 }
 
+/// Whether the reporting rule applied to the instrument in the period: its deadline fell
+/// in it (or, still missing, before its end). An instrument put on the network late in
+/// an earlier year does not count against a later one; one still missing counts every
+/// year until it is reported; one beyond the known calendar is left to a person and
+/// counts.
+fn reporting_due_in(compliance: &Standing, period: &Period) -> bool {
+    let midnight = |day: NaiveDate| {
+        day.and_hms_opt(0, 0, 0)
+            .and_then(|t| t.and_local_timezone(chrono_tz::Asia::Shanghai).single())
+            .map(|t| alliance_protocol::UnixTime(t.timestamp()))
+    };
+    let within = |day: NaiveDate| midnight(day).is_some_and(|t| period.from <= t && t < period.to);
+    match compliance {
+        Standing::OnTime { deadline } | Standing::Late { deadline, .. } => within(*deadline),
+        Standing::Missing { deadline, .. } => midnight(*deadline).is_some_and(|t| t < period.to),
+        Standing::BeyondCalendar { .. } => true,
+        Standing::NotRequired | Standing::NoAcceptanceDate | Standing::Pending { .. } => false,
+    }
+}
+
 /// Evaluates every instrument in the catalogue, and every institution owning one.
 pub fn compute(input: &ResultsInput<'_>) -> Results {
     let mut by_instrument: BTreeMap<String, Vec<&LoggedUse>> = BTreeMap::new();
@@ -129,6 +149,7 @@ pub fn compute(input: &ResultsInput<'_>) -> Results {
         let id = format!("{}/{}", record.institution_id, record.local_id);
         let other = (input.other)(&id);
         let compliance = standing(record, input.today);
+        let due_in_period = reporting_due_in(&compliance, &input.period);
         let facts = InstrumentFacts {
             rated_hours_year: input.config.rated_hours.of(&record.classification_code),
             publications: other.publications,
@@ -136,8 +157,8 @@ pub fn compute(input: &ResultsInput<'_>) -> Results {
             response_hours: other.response_hours,
             requests: other.requests,
             rejections: other.rejections,
-            reporting_required: compliance != Standing::NotRequired,
-            reported_on_time: matches!(compliance, Standing::OnTime { .. }),
+            reporting_required: due_in_period,
+            reported_on_time: due_in_period && matches!(compliance, Standing::OnTime { .. }),
         };
         let uses = by_instrument.remove(&id).unwrap_or_default();
         let metrics = Metrics::of_instrument(
@@ -176,7 +197,10 @@ pub fn compute(input: &ResultsInput<'_>) -> Results {
                 evaluation: evaluate(input.config, &metrics),
                 late_or_missing: instruments
                     .iter()
-                    .filter(|i| i.compliance.needs_attention())
+                    .filter(|i| {
+                        i.compliance.needs_attention()
+                            && reporting_due_in(&i.compliance, &input.period)
+                    })
                     .count(),
                 id,
                 metrics,

@@ -1,5 +1,6 @@
-//! Two institutions over 2026: dlut's XPS-1 (reported on time) with three uses in the
-//! year, one in 2025 and a use of an instrument not in the catalogue; neu's NMR-1,
+//! Two institutions over 2026: dlut's XPS-1 (reported on time in 2025) with three uses in
+//! the year, one in 2025 and a use of an instrument not in the catalogue, and OLD-1
+//! (reported late, in 2024), unused; neu's NMR-1,
 //! accepted 2026-03-02 and put on the network 2026-06-01 (late), with one use.
 //!
 //! | log | instrument  | user (home)   | effective min | fees (fen) | rating |
@@ -143,6 +144,7 @@ fn results() -> Results {
     ];
     let records = vec![
         record("dlut", "XPS-1", "2025-03-02", "2025-03-20"),
+        record("dlut", "OLD-1", "2024-01-02", "2024-06-03"),
         record("neu", "NMR-1", "2026-03-02", "2026-06-01"),
     ];
     let names = BTreeMap::from([("dlut".parse().unwrap(), "大连理工大学".to_owned())]);
@@ -170,7 +172,8 @@ fn figures_come_from_the_receipts_of_the_period_and_add_up_per_institution() {
     assert_eq!(ids, ["dlut", "neu"]);
     let dlut = &results.institutions[0];
     assert_eq!(dlut.name_zh, "大连理工大学");
-    assert_eq!(dlut.instruments.len(), 1);
+    assert_eq!(dlut.instruments.len(), 2);
+    assert!(matches!(dlut.instruments[1].compliance, Standing::Late { .. }));
     assert_eq!(dlut.instruments[0].entries, [0, 1, 2]);
     assert_eq!(dlut.metrics.effective_hours(), 60.0);
     assert_eq!(dlut.metrics.external_hours(), 50.0);
@@ -182,6 +185,12 @@ fn figures_come_from_the_receipts_of_the_period_and_add_up_per_institution() {
     assert_eq!(neu.metrics.effective_hours(), 2.0);
     assert_eq!(neu.metrics.external_hours(), 0.0);
     assert_eq!(neu.late_or_missing, 1);
+    // dlut's instruments were reported in 2024 (late) and 2025 (on time): neither is
+    // 2026's business.
+    assert_eq!(dlut.late_or_missing, 0);
+    assert_eq!(dlut.metrics.reporting_required, 0);
+    assert_eq!(neu.metrics.reporting_required, 1);
+    assert_eq!(neu.metrics.reported_on_time, 0);
     assert!(matches!(
         neu.instruments[0].compliance,
         Standing::Late { .. }
@@ -211,13 +220,13 @@ fn downloads_have_a_row_per_institution_and_instrument() {
     );
     let text = String::from_utf8(csv[3..].to_vec()).unwrap();
     let lines: Vec<&str> = text.lines().collect();
-    assert_eq!(lines.len(), 1 + 4);
+    assert_eq!(lines.len(), 1 + 5);
     assert!(lines[0].starts_with("单位代码,单位名称,仪器编号"));
     assert!(lines[1].starts_with("dlut,大连理工大学,,,60,50,"));
     assert!(lines[2].starts_with("dlut,大连理工大学,dlut/XPS-1,XPS-1 仪器,60,50,"));
     assert!(lines[2].ends_with(",3"), "three receipts: {}", lines[2]);
     let json = to_json(&results);
-    assert_eq!(json["rows"].as_array().unwrap().len(), 4);
+    assert_eq!(json["rows"].as_array().unwrap().len(), 5);
     assert_eq!(json["rows"][1]["receipts"], 3);
     assert_eq!(json["log_size"], 6);
 }
