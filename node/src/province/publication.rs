@@ -42,7 +42,9 @@ pub fn monitoring_facts(board: MonitorBoard) -> OtherFactsSource {
                 chrono::DateTime::from_timestamp(t, 0)
                     .map(|t| t.with_timezone(&chrono_tz::Asia::Shanghai).date_naive())
             };
-            let online = board.online_seconds(id, day(from.0)?, day(to.0 - 1)?).ok()?;
+            let online = board
+                .online_seconds(id, day(from.0)?, day(to.0 - 1)?)
+                .ok()?;
             Some((online as f64 / span as f64).min(1.0))
         })();
         OtherFacts {

@@ -173,7 +173,10 @@ fn figures_come_from_the_receipts_of_the_period_and_add_up_per_institution() {
     let dlut = &results.institutions[0];
     assert_eq!(dlut.name_zh, "大连理工大学");
     assert_eq!(dlut.instruments.len(), 2);
-    assert!(matches!(dlut.instruments[1].compliance, Standing::Late { .. }));
+    assert!(matches!(
+        dlut.instruments[1].compliance,
+        Standing::Late { .. }
+    ));
     assert_eq!(dlut.instruments[0].entries, [0, 1, 2]);
     assert_eq!(dlut.metrics.effective_hours(), 60.0);
     assert_eq!(dlut.metrics.external_hours(), 50.0);
