@@ -49,7 +49,7 @@ pub struct GroupScore {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Evaluation {
     pub groups: Vec<GroupScore>,
-    /// Out of 100.
+    /// Out of 100: the indicators' scores, scaled up to the weights of those with data.
     pub total: f64,
     pub grade: Grade,
 }
@@ -88,7 +88,22 @@ pub fn evaluate(config: &EvaluationConfig, metrics: &Metrics) -> Evaluation {
             }
         })
         .collect();
-    let total = groups.iter().map(|g| g.score).sum();
+    // An indicator without data (no instrument due to report in the period, no booking
+    // requests) is left out: the others count in proportion, so nobody is marked down for
+    // what did not happen.
+    let weights: f64 = groups.iter().map(|g| g.weight).sum();
+    let weighed: f64 = groups
+        .iter()
+        .flat_map(|g| &g.indicators)
+        .filter(|i| i.value.is_some())
+        .map(|i| i.weight)
+        .sum();
+    let raw: f64 = groups.iter().map(|g| g.score).sum();
+    let total = if weighed > 0.0 {
+        raw * weights / weighed
+    } else {
+        0.0
+    };
     let g = &config.grades;
     let grade = if total >= g.excellent {
         Grade::Excellent

@@ -171,16 +171,31 @@ fn scores_and_grade_follow_the_configured_tree() {
     assert!(close(e.total, 54.7222), "{}", e.total);
     assert_eq!(e.grade, Grade::Poor);
     assert_eq!(e.grade.zh(), "较差");
-    // Three times the use lifts utilisation past its floor: (180/1400 − 0.1)/0.9 × 30.
+    // Three times the use lifts utilisation past its floor: (180/1400 − 0.1)/0.7 × 30.
     let mut busier = fixture();
     busier.effective_minutes *= 3;
     busier.external_minutes *= 3;
     let e = evaluate(&config, &busier);
     let utilisation = e.groups[1].indicators[0].score;
     assert!(
-        close(utilisation, (180.0 / 1_400.0 - 0.1) / 0.9 * 30.0),
+        close(utilisation, (180.0 / 1_400.0 - 0.1) / 0.7 * 30.0),
         "{utilisation}"
     );
+}
+
+#[test]
+fn indicators_without_data_are_left_out_and_the_rest_count_in_proportion() {
+    let config = EvaluationConfig::builtin();
+    // No booking requests: response time and refusals have no data. The rest score
+    // 54.7222 − 5 − 4 = 45.7222 of 90 points, that is 50.8025 of 100.
+    let mut quiet = fixture();
+    quiet.requests = 0;
+    quiet.rejections = 0;
+    quiet.responses = 0;
+    quiet.response_hours_sum = 0.0;
+    let e = evaluate(&config, &quiet);
+    assert!(close(e.total, 45.7222 * 100.0 / 90.0), "{}", e.total);
+    assert_eq!(e.grade, Grade::Poor);
 }
 
 #[test]
