@@ -71,3 +71,70 @@ async fn the_demo_starts_with_bookings_across_institutions_some_awaiting_approva
     }
     demo.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_shows_a_year_of_use_the_provinces_results_and_live_monitoring() {
+    trace();
+    let dir = tempfile::tempdir().unwrap();
+    let demo = demo::start(dir.path()).await.unwrap();
+    let province = &demo.nodes[0];
+    let members = &demo.nodes[1..];
+
+    // Every member's year of sessions reaches the province's log, proven.
+    for member in members {
+        let receipts = member.receipts().clone();
+        let mut changes = receipts.changes();
+        let proven = tokio::time::timeout(DEADLINE * 10, async {
+            while receipts.proven().unwrap() < 500 {
+                changes.changed().await.unwrap();
+            }
+        })
+        .await;
+        assert!(
+            proven.is_ok(),
+            "{} proved {:?} receipts",
+            member.certificate().institution_id,
+            receipts.proven()
+        );
+    }
+    let today = chrono::Utc::now()
+        .with_timezone(&chrono_tz::Asia::Shanghai)
+        .date_naive();
+    let published = province
+        .publication()
+        .unwrap()
+        .results("", today)
+        .await
+        .unwrap();
+    assert_eq!(published.results.institutions.len(), 3);
+    for institution in &published.results.institutions {
+        let m = &institution.metrics;
+        assert!(m.effective_hours() > 1_000.0, "{}: {m:?}", institution.id);
+        assert!(
+            m.external_hours() > 0.0 && m.ratings > 0,
+            "{}",
+            institution.id
+        );
+        assert!(institution.evaluation.total > 0.0);
+    }
+
+    // Simulated agents report most instruments; the board shows them live.
+    let board = province.monitoring().board().unwrap().clone();
+    let mut changes = province.monitoring().board_changes();
+    let silent_after = province.monitoring().silent_after();
+    let live = tokio::time::timeout(DEADLINE * 2, async {
+        loop {
+            let rows = board
+                .live(alliance_protocol::UnixTime::now(), silent_after)
+                .unwrap();
+            if rows.len() >= 30 {
+                return rows;
+            }
+            changes.changed().await.unwrap();
+        }
+    })
+    .await
+    .expect("instruments on the board");
+    assert!(live.iter().all(|row| !row.silent));
+    demo.shutdown().await;
+}

@@ -1,7 +1,7 @@
 //! A year of plausible use for the demo, recorded the way managers record sessions, so
 //! the province's log, its published results and every receipt page have something to
-//! show: per instrument, 40 to 80 sessions over the past 365 days adding up to 25 % to
-//! 85 % of its rated hours, by the institution's own researchers, by outside users
+//! show: per instrument, 40 to 80 sessions over the past 365 days adding up to 45 % to
+//! 95 % of its rated hours, by the institution's own researchers, by outside users
 //! registered at it, and a few by other members' researchers (whose homes confirm them).
 //! Deterministic per instrument, so every first start shows the same history.
 
@@ -51,7 +51,7 @@ fn sessions(
 ) -> Vec<WalkIn> {
     let mut rng = rng_for(&format!("{owner}/{local_id}"));
     let count = rng.random_range(40..=80u32);
-    let utilisation = rng.random_range(0.25..0.85);
+    let utilisation = rng.random_range(0.45..0.95);
     let minutes_each = (rated_hours * utilisation * 60.0 / f64::from(count)) as u32;
     let mode = if modes.contains(&ServiceMode::StaffRun) {
         ServiceMode::StaffRun
@@ -73,7 +73,7 @@ fn sessions(
             let span = i64::from(minutes) * 60;
             let who = rng.random_range(0..100u32);
             let (user_id, user_name, home, tier) = match who {
-                0..70 => {
+                0..55 => {
                     let k = rng.random_range(1..=12u32);
                     (
                         format!("{owner}-staff{k:02}"),
@@ -82,7 +82,7 @@ fn sessions(
                         UserTier::OwnInstitution,
                     )
                 }
-                70..90 => {
+                55..88 => {
                     let k = rng.random_range(1..=5u32);
                     let (name, tier) = if k <= 2 {
                         ("校外科研用户", UserTier::OutsideAcademic)
