@@ -31,6 +31,7 @@
 //! | `GET, POST /manage/instruments/{local_id}/rules` | instrument managers, institution admins | an instrument's booking rules: notice, lengths, approval by user category, blackouts |
 //! | `GET, POST /manage/trainings` | instrument managers, institution admins | training certifications recorded here; record one |
 //! | `GET /receipts`, `POST /receipts/{owner}/{receipt_id}/confirm` | signed in | my usage receipts, unconfirmed first; confirm one with a rating (1–5 stars) and a comment |
+//! | `GET /publications`, `POST /publications` | signed in | my publications (papers, patents, reports that used alliance instruments: DOI as a link, the instruments, whether the province has it); register one (answer: back to the page with a notice; bad input is `422` and nothing is registered) |
 //! | `GET /manage/receipts` | instrument managers, institution admins | the province's log as this node checked it; the receipts issued here, their confirmation and submission |
 //! | `GET, POST /manage/bookings/{home}/{booking_id}/complete` | instrument managers, institution admins | record what happened in a booked use (prefilled from the booking); issues its receipt |
 //! | `GET, POST /manage/sessions/new` | instrument managers, institution admins | record a walk-in or internal session without a booking; issues its receipt |
@@ -44,6 +45,7 @@
 //! | `GET /api/v1/manage/bookings`, `POST /api/v1/manage/bookings/{home}/{booking_id}` | instrument managers, institution admins | list; `{"decision", "note"}` |
 //! | `GET /api/v1/receipts` | signed in | my receipts ([`MyReceipt`](backend::MyReceipt)), newest use first |
 //! | `POST /api/v1/receipts/{owner}/{receipt_id}/confirm` | signed in | `{"rating": 1–5, "comment"}` → the confirmed [`MyReceipt`](backend::MyReceipt) |
+//! | `GET, POST /api/v1/publications` | signed in | my publications ([`PublicationView`](backend::PublicationView)), newest first; register one ([`PublicationForm`](backend::PublicationForm) → `201` with the [`PublicationView`](backend::PublicationView); a paper's DOI may be a `https://doi.org/` link and is kept bare, in lowercase) |
 //! | `GET /api/v1/manage/receipts` | instrument managers, institution admins | `{"log": LogWatchView, "issued": [IssuedReceipt]}` ([`LogWatchView`](backend::LogWatchView), [`IssuedReceipt`](backend::IssuedReceipt)) |
 //! | `POST /api/v1/manage/bookings/{home}/{booking_id}/complete` | instrument managers, institution admins | [`SessionFactsForm`](backend::SessionFactsForm) → the completed [`ManagedBooking`](backend::ManagedBooking) |
 //! | `POST /api/v1/manage/sessions` | instrument managers, institution admins | [`WalkInForm`](backend::WalkInForm) → `201` with the issued [`ReceiptView`](backend::ReceiptView) |
@@ -81,6 +83,8 @@
 //! - `rules_input.rs` — an instrument's booking rules form as typed and its checks.
 //! - `receipt_input.rs` — the facts of a use, a walk-in session and a receipt's rating as
 //!   typed, and their checks.
+//! - `publication_input.rs` — a publication as typed (kind, title, authors, DOI or
+//!   number, acknowledgement, instruments, date) and its checks.
 //! - `results_input.rs` — the period of the province's results and a subsidy budget as
 //!   typed, and their checks.
 //! - `alarm.rs` — the province's-log alarm every page shows while the node holds evidence.
@@ -102,6 +106,7 @@ mod cookies;
 mod i18n;
 pub mod instrument_input;
 mod pages;
+mod publication_input;
 mod receipt_input;
 mod render;
 mod results_input;

@@ -59,6 +59,11 @@ pub(crate) fn parse_date_input(value: &str) -> Option<i64> {
         .map(|t| t.timestamp())
 }
 
+/// Today's date in Asia/Shanghai.
+pub(crate) fn today() -> NaiveDate {
+    chrono::Utc::now().with_timezone(&Shanghai).date_naive()
+}
+
 /// `2026-11-27 09:00–11:30 (北京时间)`; the end's date is written when it is another day.
 pub(crate) fn format_span(start: i64, end: i64, lang: Lang) -> String {
     let local = |secs| DateTime::from_timestamp(secs, 0).map(|t| t.with_timezone(&Shanghai));

@@ -64,6 +64,36 @@
     input.focus({ preventScroll: true });
   });
 
+  // The publication form: another instrument input, up to the list's data-max; without
+  // this script the form shows a few inputs and as many as were typed.
+  var addInstrument = document.getElementById('add-instrument');
+  var instrumentRows = document.getElementById('instrument-rows');
+  if (addInstrument && instrumentRows) {
+    var max = parseInt(instrumentRows.getAttribute('data-max'), 10) || 10;
+    var refresh = function () {
+      addInstrument.hidden = instrumentRows.children.length >= max;
+    };
+    addInstrument.addEventListener('click', function () {
+      var last = instrumentRows.lastElementChild;
+      if (!last || instrumentRows.children.length >= max) {
+        return;
+      }
+      var row = last.cloneNode(true);
+      var n = instrumentRows.children.length + 1;
+      var input = row.querySelector('input');
+      var label = row.querySelector('label');
+      input.id = 'instrument-' + n;
+      input.value = '';
+      input.removeAttribute('aria-invalid');
+      label.setAttribute('for', input.id);
+      label.textContent = label.textContent.replace(/\d+\s*$/, String(n));
+      instrumentRows.appendChild(row);
+      refresh();
+      input.focus();
+    });
+    refresh();
+  }
+
   // Installable app (PWA).
   if ('serviceWorker' in navigator) {
     window.addEventListener('load', function () {

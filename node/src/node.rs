@@ -22,7 +22,7 @@ use crate::{
     province::{
         ProvinceAuthority,
         log_service::LogService,
-        publication::{Publication, monitoring_facts},
+        publication::{Publication, province_facts},
         receipt_log::ReceiptLog,
     },
     receipts::Receipts,
@@ -266,7 +266,10 @@ impl Node {
             None => None,
         };
         if let (Some(publication), Some(board)) = (&publication, monitoring.board()) {
-            publication.set_other_facts(monitoring_facts(board.clone()));
+            publication.set_other_facts(province_facts(
+                board.clone(),
+                receipts.publications().clone(),
+            ));
         }
         let bookings = Bookings::open(
             store.clone(),

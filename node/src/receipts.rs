@@ -3,6 +3,8 @@
 //!
 //! - [`issued`]: receipts this node issues as an owner, until confirmed or lapsed.
 //! - [`received`]: receipts of this node's users, from owners, to confirm and rate.
+//! - [`publications`]: papers, patents and reports users register (R13), sent to the
+//!   province, which counts them per instrument.
 //! - [`outbox`]: receipts are kept, and submitted with backoff, until this node holds a
 //!   verified proof that the province logged those very bytes.
 //! - [`watch`]: every tree head the province shows must extend the last one this node
@@ -13,6 +15,7 @@
 
 pub mod issued;
 pub mod outbox;
+pub mod publications;
 pub mod received;
 mod service;
 pub mod watch;

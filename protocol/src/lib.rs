@@ -11,6 +11,7 @@
 //! - [`record`], [`review`], [`availability`]: what the catalogue replicates, and
 //!   [`entry`], which opens any of them.
 //! - [`booking`]: what a user's home node and an instrument's owner say to each other.
+//! - [`publication`]: papers, patents and reports that used alliance instruments (R13).
 //! - [`quote`]: fee quotes by user tier, broken down into materials, operating costs and
 //!   labour (R11).
 //! - [`rpc`]: node-to-node request-response messages, including catalogue sync.
@@ -33,6 +34,7 @@ pub mod ids;
 pub mod keys;
 pub mod limits;
 pub mod money;
+pub mod publication;
 pub mod quote;
 pub mod receipt;
 pub mod record;

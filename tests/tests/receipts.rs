@@ -386,3 +386,94 @@ async fn heads_checked_side_by_side_while_the_log_grows_raise_no_false_alarm() {
     owner.shutdown().await;
     province.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_publication_registered_at_the_home_counts_for_the_instrument_at_the_province() {
+    use alliance_protocol::publication::{Publication, PublicationKind};
+    trace();
+    let dir = tempfile::tempdir().unwrap();
+    let province = start_province(dir.path(), "lnsti").await;
+    let owner = start_member(dir.path(), &province, "dlut").await;
+    let neu = start_member(dir.path(), &province, "neu").await;
+    owner_instrument(&owner).await;
+    wait_connected(&neu, "lnsti").await;
+    wait_state(&neu, "neu holds the roster", |s| s.roster_version > 0).await;
+    province_knows_instrument(&province).await;
+
+    let paper = Publication {
+        publication_id: "p-xps-1".into(),
+        home_institution: "neu".parse().unwrap(),
+        user_id: "wang".into(),
+        kind: PublicationKind::Paper,
+        title: "Surface oxidation of Ti-6Al-4V studied by XPS".into(),
+        authors: "王小明, 李华".into(),
+        identifier: "10.1016/j.apsusc.2026.160001".into(),
+        acknowledgement: "感谢大连理工大学分析测试中心 XPS 测试支持".into(),
+        instruments: vec!["dlut/XPS-1".into()],
+        published_on: "2026-09-01".into(),
+        registered_at: UnixTime::now(),
+    };
+    neu.receipts()
+        .register_publication(paper.clone())
+        .await
+        .unwrap();
+    // Registering it again is the same publication; other contents under its id are not.
+    neu.receipts()
+        .register_publication(paper.clone())
+        .await
+        .unwrap();
+    let mut changed = paper.clone();
+    changed.title = "Another title".into();
+    assert!(neu.receipts().register_publication(changed).await.is_err());
+
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 27).unwrap();
+    let (year, _) = alliance_node::evaluation::metrics::Period::parse("2026", today).unwrap();
+    wait_receipts(&province, "the province counts the paper", |r| {
+        r.publications().count("dlut/XPS-1", &year).unwrap() == 1
+    })
+    .await;
+    let (earlier, _) = alliance_node::evaluation::metrics::Period::parse("2025", today).unwrap();
+    assert_eq!(
+        province
+            .receipts()
+            .publications()
+            .count("dlut/XPS-1", &earlier)
+            .unwrap(),
+        0
+    );
+    // The home shows it delivered once the province acknowledged it.
+    let mut delivered = false;
+    let receipts = neu.receipts().clone();
+    let mut changes = receipts.changes();
+    let _ = tokio::time::timeout(DEADLINE, async {
+        loop {
+            delivered = receipts.publications().of_user("wang").unwrap()[0].1;
+            if delivered {
+                return;
+            }
+            // Delivery acknowledgements are booking-outbox events: look again on the
+            // next change or retry round.
+            let _ = tokio::time::timeout(Duration::from_millis(500), changes.changed()).await;
+        }
+    })
+    .await;
+    assert!(delivered, "the home never saw the province acknowledge it");
+    // The province's results count it for the instrument.
+    let published = province
+        .publication()
+        .unwrap()
+        .results("2026", today)
+        .await
+        .unwrap();
+    let dlut = published
+        .results
+        .institutions
+        .iter()
+        .find(|i| i.id.as_str() == "dlut")
+        .unwrap();
+    assert_eq!(dlut.metrics.publications, 1);
+
+    neu.shutdown().await;
+    owner.shutdown().await;
+    province.shutdown().await;
+}

@@ -11,6 +11,7 @@ mod bookings;
 mod error;
 pub(crate) mod instruments;
 mod monitoring;
+mod publications;
 mod receipts;
 mod results;
 mod session;
@@ -116,6 +117,10 @@ pub(crate) fn routes<B: Backend>() -> Router<AppState<B>> {
         .route(
             "/api/v1/receipts/{owner}/{receipt_id}/confirm",
             post(receipts::confirm::<B>),
+        )
+        .route(
+            "/api/v1/publications",
+            get(publications::mine::<B>).post(publications::register::<B>),
         )
         .route("/api/v1/manage/receipts", get(receipts::issued::<B>))
         .route(

@@ -4,6 +4,7 @@
 mod booking;
 mod catalogue;
 mod monitoring;
+mod publications;
 mod receipts;
 mod results;
 
@@ -14,6 +15,7 @@ use serde::{Deserialize, Serialize};
 pub use booking::*;
 pub use catalogue::*;
 pub use monitoring::*;
+pub use publications::*;
 pub use receipts::*;
 pub use results::*;
 
@@ -194,6 +196,7 @@ pub trait Backend:
     + ReceiptBackend
     + ResultsBackend
     + MonitoringBackend
+    + PublicationBackend
     + Clone
     + Send
     + Sync

@@ -10,6 +10,7 @@ pub(super) static STRINGS: Strings = Strings {
     receipts: &super::receipts::EN,
     results: &super::results::EN,
     monitoring: &super::monitoring::EN,
+    publications: &super::publications::EN,
     product_name: "Liaoning Instrument Sharing Alliance",
     skip_to_content: "Skip to main content",
     nav_label: "Main navigation",

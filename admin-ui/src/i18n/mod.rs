@@ -10,6 +10,7 @@ pub(crate) mod catalogue;
 mod en;
 pub(crate) mod guide;
 pub(crate) mod monitoring;
+pub(crate) mod publications;
 pub(crate) mod receipts;
 pub(crate) mod results;
 mod zh;
@@ -137,6 +138,8 @@ pub(crate) struct Strings {
     pub results: &'static results::ResultsStrings,
     /// Instrument monitoring: the managers' agent tokens and states, the province's board.
     pub monitoring: &'static monitoring::MonitoringStrings,
+    /// Publications users register as having used alliance instruments (R13).
+    pub publications: &'static publications::PublicationStrings,
     // Layout.
     pub product_name: &'static str,
     pub skip_to_content: &'static str,

@@ -26,6 +26,7 @@ mod me;
 mod monitoring;
 mod overview;
 mod own;
+mod publications;
 mod receipt_view;
 mod receipts;
 mod register;
@@ -120,6 +121,10 @@ pub(crate) fn routes<B: Backend>() -> Router<AppState<B>> {
             "/receipts/{owner}/{receipt_id}/confirm",
             post(receipts::confirm::<B>),
         )
+        .route(
+            "/publications",
+            get(publications::page::<B>).post(publications::register::<B>),
+        )
         .route("/feeds/{file}", get(feeds::user::<B>))
         .route("/feeds/instruments/{file}", get(feeds::instrument::<B>))
         .route("/guide", get(guide::page::<B>))
@@ -207,7 +212,8 @@ pub(crate) struct Layout {
     pub switch_lang_tag: &'static str,
     pub user: Option<NavUser>,
     /// Which navigation entry is the current page (`status`, `accounts`, `me`, `login`,
-    /// `register`, `search`, `bookings`, `manage`, `guide`…, or empty).
+    /// `register`, `search`, `bookings`, `receipts`, `publications`, `manage`, `guide`…, or
+    /// empty).
     pub current: &'static str,
     /// Appended to asset URLs so a new release is fetched at once.
     pub version: &'static str,

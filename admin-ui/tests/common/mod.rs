@@ -6,6 +6,7 @@
 pub mod booking;
 mod catalogue;
 pub mod monitoring;
+pub mod publications;
 pub mod receipts;
 pub mod results;
 
@@ -62,6 +63,8 @@ struct Inner {
     province: Option<results::Province>,
     /// Agent tokens, reports and the province's board.
     monitoring: monitoring::Monitoring,
+    /// Publications users registered, and a refusal a test set.
+    publications: publications::Publications,
 }
 
 /// Accounts and sessions in a `Mutex<HashMap>`. No field validation: the web layer's own

@@ -266,7 +266,9 @@ impl Bookings {
             }
             BookingMessageKind::Update => return self.home_update(from, bytes).await,
             BookingMessageKind::Status => return self.owner_status(from, bytes),
-            kind @ (BookingMessageKind::Receipt | BookingMessageKind::ReceiptConfirmation) => {
+            kind @ (BookingMessageKind::Receipt
+            | BookingMessageKind::ReceiptConfirmation
+            | BookingMessageKind::Publication) => {
                 return self.inner.receipts.on_message(from, kind, bytes).await;
             }
         }

@@ -17,6 +17,7 @@ use crate::{
     compliance::reporting::{Standing, standing},
     evaluation::{config::EvaluationConfig, metrics::Period, period::BadPeriod},
     monitoring::board::MonitorBoard,
+    receipts::publications::Publications,
     store::StoreError,
 };
 
@@ -24,11 +25,12 @@ use crate::{
 /// period, from whoever holds them.
 pub type OtherFactsSource = Arc<dyn Fn(&str, &Period) -> OtherFacts + Send + Sync>;
 
-/// Facts from the monitoring board: an instrument's uptime over the part of the period
-/// it has been monitored so far (none for one never monitored): the seconds it was up
-/// over the seconds from its first sighting, or the period's start, until now or the
-/// period's end.
-pub fn monitoring_facts(board: MonitorBoard) -> OtherFactsSource {
+/// Facts the province holds besides receipts: from the monitoring board, an instrument's
+/// uptime over the part of the period it has been monitored so far (none for one never
+/// monitored): the seconds it was up over the seconds from its first sighting, or the
+/// period's start, until now or the period's end; and the publications registered that
+/// name it, published in the period.
+pub fn province_facts(board: MonitorBoard, publications: Publications) -> OtherFactsSource {
     Arc::new(move |id: &str, period: &Period| {
         let uptime = (|| {
             let first_seen = board.first_seen(id).ok()??;
@@ -49,6 +51,10 @@ pub fn monitoring_facts(board: MonitorBoard) -> OtherFactsSource {
         })();
         OtherFacts {
             uptime,
+            publications: publications.count(id, period).unwrap_or_else(|e| {
+                tracing::error!(error = %e, "cannot count publications");
+                0
+            }),
             ..OtherFacts::default()
         }
     })

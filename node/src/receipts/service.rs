@@ -25,6 +25,7 @@ use tokio_util::sync::CancellationToken;
 use super::{
     issued::{IssueError, Issued, ReceiptBook},
     outbox::{OutboxError, Pending, ReceiptOutbox},
+    publications::{Publications, PublicationsError},
     received::{Received, ReceivedError, ReceivedReceipts},
     watch::{Alarm, LogWatch, Observed, WatchError},
 };
@@ -64,6 +65,7 @@ struct Inner {
     book: ReceiptBook,
     outbox: ReceiptOutbox,
     received: ReceivedReceipts,
+    publications: Publications,
     watch: LogWatch,
     root: PublicKey,
     net: NetClient,
@@ -127,8 +129,11 @@ impl Receipts {
             received.clone(),
             grace,
         );
+        let publications =
+            Publications::new(store.clone(), key.clone(), own.institution_id.clone(), root);
         Receipts {
             inner: Arc::new(Inner {
+                publications,
                 own,
                 key,
                 book,
@@ -144,6 +149,22 @@ impl Receipts {
             submit: Arc::new(Notify::new()),
             deliver: Arc::new(Notify::new()),
         }
+    }
+
+    /// Publications: this node's users', and on the province everyone's.
+    pub fn publications(&self) -> &Publications {
+        &self.inner.publications
+    }
+
+    /// Registers a publication of one of this node's users and sends it on.
+    pub async fn register_publication(
+        &self,
+        publication: alliance_protocol::publication::Publication,
+    ) -> Result<super::publications::Registered, PublicationsError> {
+        let registered = self.inner.publications.register(publication).await?;
+        self.deliver.notify_one();
+        self.changed();
+        Ok(registered)
     }
 
     /// A receiver that sees every change (its value only counts them).
@@ -305,6 +326,25 @@ impl Receipts {
                         tracing::error!(error = %e, "cannot take a confirmation");
                         Err(refuse("internal", &"the confirmation could not be stored"))
                     }
+                }
+            }
+            BookingMessageKind::Publication => {
+                if self.inner.own.role != alliance_protocol::Role::Aggregator {
+                    return Err(refuse(
+                        "not_the_province",
+                        &"only the province counts publications",
+                    ));
+                }
+                match self.inner.publications.received(from, bytes).await {
+                    Ok(()) => {
+                        self.changed();
+                        Ok(Vec::new())
+                    }
+                    Err(PublicationsError::Store(e)) => {
+                        tracing::error!(error = %e, "cannot keep a publication");
+                        Err(refuse("internal", &"the publication could not be stored"))
+                    }
+                    Err(e) => Err(refuse("bad_request", &e)),
                 }
             }
             _ => Err(refuse("bad_request", &"not a receipt message")),

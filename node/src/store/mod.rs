@@ -133,6 +133,11 @@ spaces! {
     /// Seconds each instrument was online, keyed `institution/local id \0 YYYY-MM-DD`
     /// (Asia/Shanghai day), valued u64 BE.
     MonitorUptime => "monitor_uptime",
+    /// Publications this node's users registered, keyed `user id \0 publication id`
+    /// (JSON, with the signed bytes).
+    Publications => "publications",
+    /// On the province: publications members sent, keyed `home \0 publication id` (JSON).
+    RegisteredPublications => "registered_publications",
     /// Scratch space for benchmarks and tests.
     Bench => "bench",
 }

@@ -18,6 +18,7 @@ mod booking;
 mod catalogue;
 mod import;
 mod monitoring;
+mod publications;
 mod receipts;
 mod results;
 

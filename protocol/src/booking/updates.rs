@@ -212,6 +212,8 @@ pub enum BookingMessageKind {
     Receipt,
     /// The user's confirmation of a receipt, home to owner.
     ReceiptConfirmation,
+    /// A publication, home to the province.
+    Publication,
 }
 
 /// Reads the domain of an encoded booking envelope, to know how to open it.
@@ -224,6 +226,7 @@ pub fn message_kind(bytes: &[u8]) -> Result<BookingMessageKind, BookingError> {
         d if d == Domain::BOOKING_STATUS.0 => Ok(BookingMessageKind::Status),
         d if d == Domain::RECEIPT.0 => Ok(BookingMessageKind::Receipt),
         d if d == Domain::RECEIPT_CONFIRMATION.0 => Ok(BookingMessageKind::ReceiptConfirmation),
+        d if d == Domain::PUBLICATION.0 => Ok(BookingMessageKind::Publication),
         other => Err(BookingError::Invalid(field(
             "domain",
             format!("{other} is not a booking message"),

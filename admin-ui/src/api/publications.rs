@@ -1,0 +1,47 @@
+//! Publications through the API (R13): the signed-in user's papers, patents and reports
+//! that used alliance instruments, and registering one; the node signs it and sends it to
+//! the province.
+
+use axum::{Json, extract::State, http::StatusCode};
+
+use super::{ApiError, ApiJson, ApiUser};
+use crate::{
+    AppState,
+    backend::{Backend, PublicationForm, PublicationView},
+    i18n::{Lang, Strings},
+    publication_input, time,
+};
+
+/// API messages are English.
+fn english() -> &'static Strings {
+    Lang::En.strings()
+}
+
+/// `GET /api/v1/publications`: the user's publications, newest first.
+pub(super) async fn mine<B: Backend>(
+    State(state): State<AppState<B>>,
+    ApiUser(session): ApiUser,
+) -> Json<Vec<PublicationView>> {
+    Json(state.backend.my_publications(&session.account).await)
+}
+
+/// `POST /api/v1/publications` with a [`PublicationForm`]: `201` with the registered
+/// publication; a paper's DOI may be a `https://doi.org/` link and is stored bare.
+pub(super) async fn register<B: Backend>(
+    State(state): State<AppState<B>>,
+    ApiUser(session): ApiUser,
+    ApiJson(form): ApiJson<PublicationForm>,
+) -> Result<(StatusCode, Json<PublicationView>), ApiError> {
+    let form = publication_input::normalize(form);
+    let known = publication_input::known_instruments(&state.backend, &form).await;
+    let known = |id: &str| known.iter().any(|k| k == id);
+    let errors = publication_input::check(&form, time::today(), known, english());
+    if !errors.is_empty() {
+        return Err(ApiError::Invalid(errors));
+    }
+    let publication = state
+        .backend
+        .register_publication(&session.account, form)
+        .await?;
+    Ok((StatusCode::CREATED, Json(publication)))
+}
