@@ -39,6 +39,13 @@ fn member_config(data_dir: &Path) -> Config {
     config
 }
 
+/// A line to the parent, on stdout (which it reads).
+fn say(line: &str) {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{line}").unwrap();
+    out.flush().unwrap();
+}
+
 /// The child: start the member, publish its instrument, say READY; on `issue`, record a
 /// session and say ISSUED with the receipt id; then wait to be killed.
 async fn run_member(data_dir: &Path) -> ! {
@@ -46,7 +53,7 @@ async fn run_member(data_dir: &Path) -> ! {
     let mut record = sample_record("dlut", "XPS-1", "X射线光电子能谱仪");
     record.service_modes = vec![ServiceMode::StaffRun];
     node.catalogue().save_record(record).await.unwrap();
-    println!("READY");
+    say("READY");
     let line = tokio::task::spawn_blocking(|| {
         let mut line = String::new();
         std::io::stdin().read_line(&mut line).unwrap();
@@ -78,7 +85,7 @@ async fn run_member(data_dir: &Path) -> ! {
         .await
         .unwrap();
     let receipt = UsageReceipt::open(&signed, &node.certificate().node_public_key).unwrap();
-    println!("ISSUED {}", receipt.receipt_id);
+    say(&format!("ISSUED {}", receipt.receipt_id));
     std::future::pending().await
 }
 
