@@ -12,6 +12,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "proto/alliance/v1/transparency.proto",
         "proto/alliance/v1/receipt.proto",
         "proto/alliance/v1/publication.proto",
+        "proto/alliance/v1/stats.proto",
         "proto/alliance/v1/monitoring.proto",
     ];
     for file in &files {

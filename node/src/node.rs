@@ -269,6 +269,7 @@ impl Node {
             publication.set_other_facts(province_facts(
                 board.clone(),
                 receipts.publications().clone(),
+                receipts.statistics().clone(),
             ));
         }
         let bookings = Bookings::open(
@@ -284,6 +285,7 @@ impl Node {
             tokio::spawn(bookings.clone().serve(bookings_rx)),
             tokio::spawn(bookings.clone().expire_holds(cancel.clone())),
             tokio::spawn(bookings.clone().deliver(cancel.clone())),
+            tokio::spawn(bookings.clone().report_statistics(cancel.clone())),
         ];
         let accounts = Accounts::new(store.clone());
 

@@ -5,6 +5,7 @@
 //! - [`received`]: receipts of this node's users, from owners, to confirm and rate.
 //! - [`publications`]: papers, patents and reports users register (R13), sent to the
 //!   province, which counts them per instrument.
+//! - [`statistics`]: on the province, members' booking service statistics (R14).
 //! - [`outbox`]: receipts are kept, and submitted with backoff, until this node holds a
 //!   verified proof that the province logged those very bytes.
 //! - [`watch`]: every tree head the province shows must extend the last one this node
@@ -17,6 +18,7 @@ pub mod issued;
 pub mod outbox;
 pub mod publications;
 pub mod received;
+pub mod statistics;
 mod service;
 pub mod watch;
 

@@ -14,6 +14,7 @@
 //! - [`publication`]: papers, patents and reports that used alliance instruments (R13).
 //! - [`quote`]: fee quotes by user tier, broken down into materials, operating costs and
 //!   labour (R11).
+//! - [`stats`]: a member's booking service statistics per month and instrument (R14).
 //! - [`rpc`]: node-to-node request-response messages, including catalogue sync.
 //! - [`heartbeat`]: a member's signed status heartbeat of its monitored instruments (R6).
 //! - [`armor`]: a text form for certificates and keys that survives e-mail and copy-paste.
@@ -41,6 +42,7 @@ pub mod record;
 pub mod review;
 pub mod roster;
 pub mod rpc;
+pub mod stats;
 pub mod time;
 pub mod transparency;
 

@@ -235,6 +235,49 @@ async fn a_completed_booking_is_confirmed_by_the_home_and_proven_in_the_province
     assert_eq!(dlut.metrics.external_hours(), 2.0);
     assert_eq!(dlut.metrics.ratings, 1);
 
+    // The owner reports its booking statistics; the province's results take them.
+    assert!(
+        owner
+            .bookings()
+            .queue_statistics(UnixTime::now())
+            .await
+            .unwrap()
+    );
+    // Requests count in the month they arrived: today's.
+    let today = chrono::Utc::now()
+        .with_timezone(&chrono_tz::Asia::Shanghai)
+        .date_naive();
+    let (this_year, _) = alliance_node::evaluation::metrics::Period::parse("", today).unwrap();
+    wait_receipts(&province, "the province holds dlut's statistics", |r| {
+        r.statistics()
+            .of_instrument("dlut/XPS-1", &this_year)
+            .unwrap()
+            .requests
+            == 1
+    })
+    .await;
+    let published = province
+        .publication()
+        .unwrap()
+        .results("", today)
+        .await
+        .unwrap();
+    let dlut = published
+        .results
+        .institutions
+        .iter()
+        .find(|i| i.id.as_str() == "dlut")
+        .unwrap();
+    // Confirmed at once: one request, one response, no time taken, no refusal.
+    assert_eq!(
+        (
+            dlut.metrics.requests,
+            dlut.metrics.responses,
+            dlut.metrics.rejections
+        ),
+        (1, 1, 0)
+    );
+
     neu.shutdown().await;
     owner.shutdown().await;
     province.shutdown().await;

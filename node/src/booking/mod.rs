@@ -10,6 +10,7 @@
 //! - [`outbox`]: messages to other institutions, kept until acknowledged.
 //! - [`service`]: [`service::Bookings`], the owner's answers to members and the home
 //!   side's requests to owners; rules and training certifications.
+//! - [`stats`]: the booking service statistics the province evaluates (R14).
 //! - [`ics`]: iCalendar feeds that show bookings in people's calendars.
 
 pub mod home;
@@ -19,3 +20,4 @@ pub mod outbox;
 pub mod rules;
 pub mod service;
 pub mod state;
+pub mod stats;

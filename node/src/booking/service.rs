@@ -12,6 +12,7 @@ mod completion;
 mod delivery;
 mod home;
 mod owner;
+mod statistics;
 
 use std::sync::Arc;
 
@@ -268,7 +269,8 @@ impl Bookings {
             BookingMessageKind::Status => return self.owner_status(from, bytes),
             kind @ (BookingMessageKind::Receipt
             | BookingMessageKind::ReceiptConfirmation
-            | BookingMessageKind::Publication) => {
+            | BookingMessageKind::Publication
+            | BookingMessageKind::ServiceStatistics) => {
                 return self.inner.receipts.on_message(from, kind, bytes).await;
             }
         }

@@ -42,8 +42,9 @@ pub struct InstrumentFacts {
     pub publications: u32,
     /// Share of the period its monitoring saw it up, if monitored.
     pub uptime: Option<f64>,
-    /// Hours from each booking request to the owner's decision.
-    pub response_hours: Vec<f64>,
+    /// Hours from booking requests to the owner's decisions, summed, and how many.
+    pub response_hours_sum: f64,
+    pub responses: u32,
     /// Booking requests answered, and those refused.
     pub requests: u32,
     pub rejections: u32,
@@ -89,8 +90,8 @@ impl Metrics {
         let mut m = Metrics {
             instruments: 1,
             rated_hours: facts.rated_hours_year * period.years(),
-            response_hours_sum: facts.response_hours.iter().sum(),
-            responses: u32::try_from(facts.response_hours.len()).unwrap_or(u32::MAX),
+            response_hours_sum: facts.response_hours_sum,
+            responses: facts.responses,
             requests: facts.requests,
             rejections: facts.rejections,
             uptime_sum: facts.uptime.unwrap_or(0.0),

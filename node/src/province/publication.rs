@@ -17,7 +17,10 @@ use crate::{
     compliance::reporting::{Standing, standing},
     evaluation::{config::EvaluationConfig, metrics::Period, period::BadPeriod},
     monitoring::board::MonitorBoard,
-    receipts::publications::Publications,
+    receipts::{
+        publications::Publications,
+        statistics::{BookingFigures, ServiceStats},
+    },
     store::StoreError,
 };
 
@@ -28,9 +31,13 @@ pub type OtherFactsSource = Arc<dyn Fn(&str, &Period) -> OtherFacts + Send + Syn
 /// Facts the province holds besides receipts: from the monitoring board, an instrument's
 /// uptime over the part of the period it has been monitored so far (none for one never
 /// monitored): the seconds it was up over the seconds from its first sighting, or the
-/// period's start, until now or the period's end; and the publications registered that
-/// name it, published in the period.
-pub fn province_facts(board: MonitorBoard, publications: Publications) -> OtherFactsSource {
+/// period's start, until now or the period's end; the publications registered that
+/// name it, published in the period; and its booking figures as its owner reported them.
+pub fn province_facts(
+    board: MonitorBoard,
+    publications: Publications,
+    statistics: ServiceStats,
+) -> OtherFactsSource {
     Arc::new(move |id: &str, period: &Period| {
         let uptime = (|| {
             let first_seen = board.first_seen(id).ok()??;
@@ -49,13 +56,20 @@ pub fn province_facts(board: MonitorBoard, publications: Publications) -> OtherF
                 .ok()?;
             Some((online as f64 / span as f64).min(1.0))
         })();
+        let bookings = statistics.of_instrument(id, period).unwrap_or_else(|e| {
+            tracing::error!(error = %e, "cannot read booking statistics");
+            BookingFigures::default()
+        });
         OtherFacts {
             uptime,
             publications: publications.count(id, period).unwrap_or_else(|e| {
                 tracing::error!(error = %e, "cannot count publications");
                 0
             }),
-            ..OtherFacts::default()
+            response_hours_sum: bookings.response_seconds as f64 / 3_600.0,
+            responses: bookings.responses,
+            requests: bookings.requests,
+            rejections: bookings.rejections,
         }
     })
 }

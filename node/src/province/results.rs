@@ -35,7 +35,8 @@ use crate::{
 pub struct OtherFacts {
     pub publications: u32,
     pub uptime: Option<f64>,
-    pub response_hours: Vec<f64>,
+    pub response_hours_sum: f64,
+    pub responses: u32,
     pub requests: u32,
     pub rejections: u32,
 }
@@ -154,7 +155,8 @@ pub fn compute(input: &ResultsInput<'_>) -> Results {
             rated_hours_year: input.config.rated_hours.of(&record.classification_code),
             publications: other.publications,
             uptime: other.uptime,
-            response_hours: other.response_hours,
+            response_hours_sum: other.response_hours_sum,
+            responses: other.responses,
             requests: other.requests,
             rejections: other.rejections,
             reporting_required: due_in_period,

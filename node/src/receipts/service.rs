@@ -27,6 +27,7 @@ use super::{
     outbox::{OutboxError, Pending, ReceiptOutbox},
     publications::{Publications, PublicationsError},
     received::{Received, ReceivedError, ReceivedReceipts},
+    statistics::{ServiceStats, StatisticsRefusal},
     watch::{Alarm, LogWatch, Observed, WatchError},
 };
 use crate::{
@@ -66,6 +67,7 @@ struct Inner {
     outbox: ReceiptOutbox,
     received: ReceivedReceipts,
     publications: Publications,
+    statistics: ServiceStats,
     watch: LogWatch,
     root: PublicKey,
     net: NetClient,
@@ -134,6 +136,7 @@ impl Receipts {
         Receipts {
             inner: Arc::new(Inner {
                 publications,
+                statistics: ServiceStats::new(store.clone()),
                 own,
                 key,
                 book,
@@ -154,6 +157,11 @@ impl Receipts {
     /// Publications: this node's users', and on the province everyone's.
     pub fn publications(&self) -> &Publications {
         &self.inner.publications
+    }
+
+    /// On the province: members' booking service statistics.
+    pub fn statistics(&self) -> &ServiceStats {
+        &self.inner.statistics
     }
 
     /// Registers a publication of one of this node's users and sends it on.
@@ -343,6 +351,22 @@ impl Receipts {
                     Err(PublicationsError::Store(e)) => {
                         tracing::error!(error = %e, "cannot keep a publication");
                         Err(refuse("internal", &"the publication could not be stored"))
+                    }
+                    Err(e) => Err(refuse("bad_request", &e)),
+                }
+            }
+            BookingMessageKind::ServiceStatistics => {
+                if self.inner.own.role != alliance_protocol::Role::Aggregator {
+                    return Err(refuse("not_the_province", &"only the province evaluates"));
+                }
+                match self.inner.statistics.received(from, bytes).await {
+                    Ok(()) => {
+                        self.changed();
+                        Ok(Vec::new())
+                    }
+                    Err(StatisticsRefusal::Store(e)) => {
+                        tracing::error!(error = %e, "cannot keep booking statistics");
+                        Err(refuse("internal", &"the statistics could not be stored"))
                     }
                     Err(e) => Err(refuse("bad_request", &e)),
                 }

@@ -138,6 +138,9 @@ spaces! {
     Publications => "publications",
     /// On the province: publications members sent, keyed `home \0 publication id` (JSON).
     RegisteredPublications => "registered_publications",
+    /// On the province: each member's latest booking service statistics, by institution
+    /// (JSON).
+    ServiceStatistics => "service_statistics",
     /// Scratch space for benchmarks and tests.
     Bench => "bench",
 }

@@ -214,6 +214,8 @@ pub enum BookingMessageKind {
     ReceiptConfirmation,
     /// A publication, home to the province.
     Publication,
+    /// A member's booking service statistics, to the province.
+    ServiceStatistics,
 }
 
 /// Reads the domain of an encoded booking envelope, to know how to open it.
@@ -227,6 +229,7 @@ pub fn message_kind(bytes: &[u8]) -> Result<BookingMessageKind, BookingError> {
         d if d == Domain::RECEIPT.0 => Ok(BookingMessageKind::Receipt),
         d if d == Domain::RECEIPT_CONFIRMATION.0 => Ok(BookingMessageKind::ReceiptConfirmation),
         d if d == Domain::PUBLICATION.0 => Ok(BookingMessageKind::Publication),
+        d if d == Domain::SERVICE_STATISTICS.0 => Ok(BookingMessageKind::ServiceStatistics),
         other => Err(BookingError::Invalid(field(
             "domain",
             format!("{other} is not a booking message"),
