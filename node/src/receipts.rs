@@ -18,8 +18,8 @@ pub mod issued;
 pub mod outbox;
 pub mod publications;
 pub mod received;
-pub mod statistics;
 mod service;
+pub mod statistics;
 pub mod watch;
 
 pub use service::{ReceiptError as ReceiptsError, Receipts};
