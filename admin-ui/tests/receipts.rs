@@ -633,6 +633,12 @@ async fn the_log_alarm_shows_on_every_page_for_everyone() {
     let quiet = get(&app, "/", "").await;
     assert!(!quiet.body.contains("id=\"log-alarm\""));
     assert!(!quiet.body.contains(ALARM_ZH));
+    let status = get(&app, "/api/v1/status", "").await;
+    assert!(
+        status.body.contains("\"log_alarm\":null"),
+        "{}",
+        status.body
+    );
 
     backend.set_log_watch(LogWatchView {
         alarm: Some(LogAlarmView {
@@ -658,6 +664,13 @@ async fn the_log_alarm_shows_on_every_page_for_everyone() {
         );
         assert!(page.body.contains(ALARM_ZH), "{uri}");
     }
+    // The status API says so too.
+    let status = get(&app, "/api/v1/status", "").await;
+    assert!(
+        status.body.contains("\"log_alarm\":{\"seen_size\":120"),
+        "{}",
+        status.body
+    );
     let english = get(&app, "/?lang=en", "").await;
     assert!(
         english

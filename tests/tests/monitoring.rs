@@ -110,3 +110,68 @@ async fn an_agents_report_reaches_the_province_board_and_silence_is_flagged() {
     member.shutdown().await;
     province.shutdown().await;
 }
+
+/// The sample agent script, as an instrument PC would run it.
+fn agent_script() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join("scripts")
+        .join("instrument-agent.py")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sample_agent_script_reports_over_http_and_the_province_shows_it() {
+    trace();
+    let dir = tempfile::tempdir().unwrap();
+    let province = start_province(dir.path(), "lnsti").await;
+    let member = start_member(dir.path(), &province, "dlut").await;
+    wait_state(&member, "dlut sees the province", |s| {
+        connected_institutions(s).contains(&"lnsti".to_owned())
+    })
+    .await;
+    let token = member.monitoring().tokens().issue("XPS-1").await.unwrap();
+    let run = |token: &str, state: &str| {
+        let script = agent_script();
+        let node = member.url();
+        let token = token.to_owned();
+        let state = state.to_owned();
+        tokio::task::spawn_blocking(move || {
+            std::process::Command::new("python3")
+                .arg(script)
+                .args(["--node", &node, "--instrument", "XPS-1", "--state", &state])
+                .args(["--note", "样品 2/4", "--once"])
+                .env("ALLIANCE_AGENT_TOKEN", token)
+                .output()
+                .unwrap()
+        })
+    };
+    // A wrong token: the script fails and says so, without printing the token.
+    let refused = run("0123456789abcdef", "running").await.unwrap();
+    assert!(!refused.status.success());
+    let said = String::from_utf8_lossy(&refused.stderr).into_owned()
+        + &String::from_utf8_lossy(&refused.stdout);
+    assert!(!said.contains("0123456789abcdef"), "{said}");
+
+    let posted = run(&token, "running").await.unwrap();
+    assert!(
+        posted.status.success(),
+        "{}",
+        String::from_utf8_lossy(&posted.stderr)
+    );
+    let silent_after = province.monitoring().silent_after();
+    wait_board(&province, "the board shows the script's report", |board| {
+        board
+            .live(UnixTime::now(), silent_after)
+            .unwrap()
+            .iter()
+            .any(|row| {
+                row.instrument_id == "dlut/XPS-1"
+                    && row.state == InstrumentState::Running
+                    && row.note == "样品 2/4"
+            })
+    })
+    .await;
+
+    member.shutdown().await;
+    province.shutdown().await;
+}

@@ -187,6 +187,9 @@ pub struct NodeStatus {
     pub listen_addrs: Vec<String>,
     /// Unix seconds, UTC.
     pub started_at: i64,
+    /// Set if the province ever showed this node two inconsistent histories of its
+    /// receipt log (both signed heads are kept on the node as evidence).
+    pub log_alarm: Option<LogAlarmView>,
 }
 
 /// Everything the web layer asks of the node.

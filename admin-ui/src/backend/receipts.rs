@@ -125,7 +125,7 @@ pub struct LogWatchView {
 }
 
 /// The evidence of an inconsistent log: both signed heads are kept on the node.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LogAlarmView {
     pub seen_size: u64,
     pub shown_size: u64,

@@ -101,6 +101,7 @@ impl WebBackend {
             members,
             listen_addrs: state.listen_addrs.iter().map(ToString::to_string).collect(),
             started_at: self.started_at.0,
+            log_alarm: self.current_alarm(),
         }
     }
 }

@@ -123,6 +123,15 @@ impl WebBackend {
         }
     }
 
+    /// The log alarm, if raised.
+    pub(super) fn current_alarm(&self) -> Option<LogAlarmView> {
+        self.receipts.alarm().ok().flatten().map(|a| LogAlarmView {
+            seen_size: a.seen.size,
+            shown_size: a.shown.size,
+            detected_at: a.detected_at.0,
+        })
+    }
+
     /// Completes with the booked times and length (a decision without the form).
     pub(super) async fn complete_as_booked(
         &self,
@@ -299,11 +308,7 @@ impl ReceiptBackend for WebBackend {
     }
 
     async fn log_alarm(&self) -> Option<LogAlarmView> {
-        self.receipts.alarm().ok().flatten().map(|a| LogAlarmView {
-            seen_size: a.seen.size,
-            shown_size: a.shown.size,
-            detected_at: a.detected_at.0,
-        })
+        self.current_alarm()
     }
 
     async fn log_watch(&self) -> LogWatchView {
