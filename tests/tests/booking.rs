@@ -436,3 +436,59 @@ async fn a_booking_id_of_another_user_is_refused_without_revealing_its_answer() 
     assert_eq!((kept.user_id.as_str(), kept.start.0), ("r1", start));
     assert_eq!(kept.state, BookingState::Confirmed);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_of_bookings_republishes_far_fewer_digests_than_bookings() {
+    trace();
+    let dir = tempfile::tempdir().unwrap();
+    let (province, owner, neu) = owner_and_home(dir.path()).await;
+    // The owner's start-up digest is out before the burst begins.
+    wait_catalogue(&owner, "dlut's first digest", |c| {
+        c.instrument("dlut/XPS-1")
+            .is_some_and(|v| v.availability.is_some())
+    })
+    .await;
+    let before = owner.catalogue().own_revision();
+
+    // Twenty one-hour bookings at once, none overlapping.
+    let began = std::time::Instant::now();
+    let base = day_after_tomorrow() + 8 * 3600;
+    let starts: Vec<i64> = (0..20).map(|n| base + n * 3600).collect();
+    let requests: Vec<_> = starts
+        .iter()
+        .enumerate()
+        .map(|(n, &start)| {
+            let home = neu.bookings().clone();
+            tokio::spawn(async move {
+                home.book(&researcher(n), &ask(start, 1), format!("burst-{n}"))
+                    .await
+            })
+        })
+        .collect();
+    for request in requests {
+        let answer = request.await.unwrap().unwrap();
+        assert_eq!(answer.outcome, Outcome::Confirmed);
+    }
+    // Every booking shows in the owner's calendar...
+    wait_catalogue(&owner, "all twenty booked on dlut's calendar", |c| {
+        let Some(digest) = c.instrument("dlut/XPS-1").and_then(|v| v.availability) else {
+            return false;
+        };
+        starts
+            .iter()
+            .all(|&start| state_at(&digest, start) == Some(HourState::Booked))
+    })
+    .await;
+    // ...through a few republished digests, not one per booking: at most one round per
+    // 200 ms cooldown while the burst lasted, and one more for the last changes.
+    let published = owner.catalogue().own_revision() - before;
+    let rounds = began.elapsed().as_millis() / 200 + 2;
+    assert!(
+        published >= 1 && u128::from(published) <= rounds.min(19),
+        "{published} digests for 20 bookings in {:?}",
+        began.elapsed()
+    );
+    neu.shutdown().await;
+    owner.shutdown().await;
+    province.shutdown().await;
+}

@@ -148,6 +148,8 @@ struct Inner {
     net: NetClient,
     /// Receipts and confirmations arrive as booking messages.
     receipts: Receipts,
+    /// Bumped whenever another institution acknowledges a message of the outbox.
+    delivered: tokio::sync::watch::Sender<u64>,
 }
 
 /// The node's booking service. Cheap to clone.
@@ -196,8 +198,14 @@ impl Bookings {
                 ledger,
                 net,
                 receipts,
+                delivered: tokio::sync::watch::channel(0).0,
             }),
         })
+    }
+
+    /// A receiver that sees every acknowledged outbox message (its value counts them).
+    pub fn deliveries(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.inner.delivered.subscribe()
     }
 
     /// The owner's ledger.

@@ -72,11 +72,13 @@ impl Bookings {
                         self.inner.home.updated(&update).await?;
                     }
                     outbox::acknowledged(&self.inner.store, &pending.key).await?;
+                    self.inner.delivered.send_modify(|n| *n += 1);
                 }
                 Err(NetError::Refused { code, message }) => {
                     // A refusal is an answer too; keeping the message would retry forever.
                     tracing::warn!(to = %pending.to, code, message, "booking message refused");
                     outbox::acknowledged(&self.inner.store, &pending.key).await?;
+                    self.inner.delivered.send_modify(|n| *n += 1);
                 }
                 Err(_) => failed.push(pending.to.clone()),
             }
