@@ -125,6 +125,19 @@ async fn a_completed_booking_is_confirmed_by_the_home_and_proven_in_the_province
     .await;
     let held = neu.receipts().of_user("wang").unwrap();
     assert_eq!(held[0].receipt, receipt);
+    // A member cannot plant a receipt of another's instrument: dlut sends one naming imr.
+    let mut planted = receipt.clone();
+    planted.receipt_id = "planted-1".into();
+    planted.institution_id = "imr".parse().unwrap();
+    let refused = owner
+        .net()
+        .request_booking(&"neu".parse().unwrap(), planted.seal(&node_key(&owner)))
+        .await;
+    assert!(
+        matches!(&refused, Err(alliance_node::net::NetError::Refused { code, .. }) if code == "not_yours"),
+        "{refused:?}"
+    );
+    assert_eq!(neu.receipts().of_user("wang").unwrap().len(), 1);
     neu.receipts()
         .confirm(
             "wang",

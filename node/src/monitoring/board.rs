@@ -177,6 +177,12 @@ impl MonitorBoard {
         let mut seen: HashMap<String, Seen> = HashMap::new();
         let mut uptime: BTreeMap<Vec<u8>, u64> = BTreeMap::new();
         for report in &heartbeat.instruments {
+            // A report cannot be from after the heartbeat that carries it (itself bounded
+            // by the clock skew): a member clock that jumped ahead once must not freeze
+            // the instrument until that date.
+            let mut report = report.clone();
+            report.reported_at = report.reported_at.min(heartbeat.sent_at);
+            let report = &report;
             let id = format!("{institution}/{}", report.local_id);
             let previous = match seen.get(&id) {
                 Some(entry) => Some(entry.clone()),

@@ -86,7 +86,9 @@ struct Inner {
     log: ReceiptLog,
     catalogue: Catalogue,
     config: EvaluationConfig,
-    uses: Mutex<Vec<LoggedUse>>,
+    /// The uses read so far, and the index of the next log entry to read (an entry that
+    /// no longer reads is skipped, so the two can differ).
+    uses: Mutex<(Vec<LoggedUse>, u64)>,
     other: std::sync::RwLock<OtherFactsSource>,
 }
 
@@ -119,7 +121,7 @@ impl Publication {
                 log,
                 catalogue,
                 config,
-                uses: Mutex::new(Vec::new()),
+                uses: Mutex::new((Vec::new(), 0)),
                 other: std::sync::RwLock::new(none),
             }),
         }
@@ -167,15 +169,17 @@ impl Publication {
     ) -> Result<Published, PublicationError> {
         let (period, label) = Period::parse(period, today)?;
         let head = self.inner.log.tree_head().await;
-        let mut uses = self.inner.uses.lock().await;
-        let held = uses.len() as u64;
-        if held < head.size {
+        let mut held = self.inner.uses.lock().await;
+        let next = held.1;
+        if next < head.size {
             let log = self.inner.log.clone();
-            let fresh = tokio::task::spawn_blocking(move || read_log(&log, held, head.size))
+            let fresh = tokio::task::spawn_blocking(move || read_log(&log, next, head.size))
                 .await
                 .map_err(|e| StoreError::Engine(e.to_string()))??;
-            uses.extend(fresh);
+            held.0.extend(fresh);
+            held.1 = head.size;
         }
+        let uses = &held.0;
         let records = self.records();
         let names = self.names();
         let other = self
@@ -189,9 +193,8 @@ impl Publication {
             config: &self.inner.config,
             period,
             today,
-            uses: &uses[..usize::try_from(head.size)
-                .unwrap_or(uses.len())
-                .min(uses.len())],
+            // Up to the head read above (another request may have read further since).
+            uses: &uses[..uses.partition_point(|u| u.index < head.size)],
             records: &records,
             names: &names,
             other: &facts,

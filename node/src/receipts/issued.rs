@@ -73,6 +73,9 @@ pub struct ReceiptBook {
     home: ReceivedReceipts,
     /// How long a user has to confirm before the receipt goes single-signed.
     grace: Duration,
+    /// Held from reading a receipt's standing to committing its change, so that issuing,
+    /// a confirmation and the end of the grace period never interleave.
+    lock: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 impl ReceiptBook {
@@ -89,6 +92,7 @@ impl ReceiptBook {
             outbox,
             home,
             grace,
+            lock: std::sync::Arc::default(),
         }
     }
 
@@ -103,6 +107,7 @@ impl ReceiptBook {
     /// receipt under an issued id is refused.
     pub async fn issue(&self, receipt: UsageReceipt, now: UnixTime) -> Result<Vec<u8>, IssueError> {
         receipt.validate().map_err(IssueError::Invalid)?;
+        let _standing = self.lock.lock().await;
         if let Some(existing) = self.get(&receipt.receipt_id)? {
             if existing.receipt != receipt {
                 return Err(IssueError::IdReused(receipt.receipt_id));
@@ -146,6 +151,7 @@ impl ReceiptBook {
     ) -> Result<u8, IssueError> {
         let read =
             ReceiptConfirmation::open(confirmation, home).map_err(IssueError::BadConfirmation)?;
+        let _standing = self.lock.lock().await;
         let mut issued = self
             .get(&read.receipt_id)?
             .filter(|i| matches!(i.standing, Standing::AwaitingConfirmation { .. }))
@@ -192,6 +198,7 @@ impl ReceiptBook {
     /// Sends on, single-signed, every receipt whose grace period ended by `now`; returns
     /// how many.
     pub async fn lapse(&self, now: UnixTime) -> Result<usize, IssueError> {
+        let _standing = self.lock.lock().await;
         let mut lapsed = 0;
         for (_, mut issued) in self
             .store

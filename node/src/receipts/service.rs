@@ -277,6 +277,14 @@ impl Receipts {
         let refuse = |code: &str, e: &dyn std::fmt::Display| (code.to_owned(), e.to_string());
         match kind {
             BookingMessageKind::Receipt => {
+                // Only the owner it names may send a receipt: checked before anything is
+                // kept, so no member can plant a receipt of another's instrument.
+                let claimed =
+                    alliance_protocol::receipt::UsageReceipt::open(bytes, &from.node_public_key)
+                        .map_err(|e| refuse("bad_request", &e))?;
+                if claimed.institution_id != from.institution_id {
+                    return Err(refuse("not_yours", &"a receipt comes from its owner"));
+                }
                 let receipt = self
                     .inner
                     .received
@@ -289,9 +297,6 @@ impl Receipts {
                         }
                         other => refuse("bad_request", &other),
                     })?;
-                if receipt.institution_id != from.institution_id {
-                    return Err(refuse("not_yours", &"a receipt comes from its owner"));
-                }
                 tracing::info!(receipt = receipt.receipt_id, owner = %receipt.institution_id, "receipt received for a user");
                 self.changed();
                 Ok(Vec::new())

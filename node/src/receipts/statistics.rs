@@ -96,10 +96,12 @@ impl ServiceStats {
                 continue;
             }
             for i in month.instruments.iter().filter(|i| i.local_id == local_id) {
-                figures.requests += i.requests;
-                figures.rejections += i.rejections;
-                figures.responses += i.responses;
-                figures.response_seconds += i.response_seconds;
+                // A member's numbers: added without overflowing, whatever it sent.
+                figures.requests = figures.requests.saturating_add(i.requests);
+                figures.rejections = figures.rejections.saturating_add(i.rejections);
+                figures.responses = figures.responses.saturating_add(i.responses);
+                figures.response_seconds =
+                    figures.response_seconds.saturating_add(i.response_seconds);
             }
         }
         Ok(figures)

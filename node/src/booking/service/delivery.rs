@@ -74,6 +74,14 @@ impl Bookings {
                     outbox::acknowledged(&self.inner.store, &pending.key).await?;
                     self.inner.delivered.send_modify(|n| *n += 1);
                 }
+                Err(NetError::Refused { code, message })
+                    if code == "internal" || code == "busy" =>
+                {
+                    // The other side could not take it now (its store, its load): kept and
+                    // tried again, like no answer.
+                    tracing::warn!(to = %pending.to, code, message, "booking message not taken; will retry");
+                    failed.push(pending.to.clone());
+                }
                 Err(NetError::Refused { code, message }) => {
                     // A refusal is an answer too; keeping the message would retry forever.
                     tracing::warn!(to = %pending.to, code, message, "booking message refused");
