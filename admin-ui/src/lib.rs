@@ -9,7 +9,7 @@
 //!
 //! | Route | Who | What |
 //! |---|---|---|
-//! | `GET /healthz` | anyone | `ok` |
+//! | `GET /healthz` | anyone | `ok`; `503` with one line per problem while the store refuses writes or a background task has stopped |
 //! | `GET /` | anyone | node status page |
 //! | `GET, POST /login` | anyone | sign-in form (`?next=/path` returns there) |
 //! | `POST /logout` | signed in | sign out |
@@ -138,6 +138,20 @@ pub(crate) struct AppState<B> {
     pub uploads: uploads::Uploads,
 }
 
+/// `GET /healthz`: `ok`, or 503 with what is wrong, one line each, for a load balancer or
+/// a supervisor to act on.
+async fn health<B: Backend>(
+    axum::extract::State(state): axum::extract::State<AppState<B>>,
+) -> axum::response::Response {
+    use axum::{http::StatusCode, response::IntoResponse};
+    let problems = state.backend.health_problems().await;
+    if problems.is_empty() {
+        return "ok".into_response();
+    }
+    let text = format!("unhealthy\n{}\n", problems.join("\n"));
+    (StatusCode::SERVICE_UNAVAILABLE, text).into_response()
+}
+
 /// Every HTTP route of a node: pages, JSON API, static assets. Serve it with
 /// `axum::serve`; merge other routers (without their own fallback) into it if needed.
 pub fn router<B: Backend>(backend: B, options: WebOptions) -> Router {
@@ -164,7 +178,7 @@ pub fn router<B: Backend>(backend: B, options: WebOptions) -> Router {
             alarm::watch::<B>,
         ));
     Router::new()
-        .route("/healthz", get(|| async { "ok" }))
+        .route("/healthz", get(health::<B>))
         .merge(assets::routes())
         .merge(dynamic)
         .layer(middleware::from_fn_with_state(

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     backend::SearchParams,
-    validate::{FieldError, Problem},
+    validate::{FieldError, MAX_RESULT_WINDOW, Problem},
 };
 
 /// Results per page unless asked otherwise.
@@ -93,6 +93,11 @@ impl SearchQuery {
         let per_page = number(&self.per_page, DEFAULT_PER_PAGE).filter(|n| *n <= 100);
         if per_page.is_none() {
             errors.push(FieldError::new("per_page", Problem::Choice));
+        }
+        if let (Some(page), Some(per_page)) = (page, per_page)
+            && page.saturating_mul(per_page) > MAX_RESULT_WINDOW
+        {
+            errors.push(FieldError::new("page", Problem::PageTooDeep));
         }
         if !errors.is_empty() {
             return Err(errors);
@@ -203,5 +208,36 @@ mod tests {
             .map(|e| e.field)
             .collect();
         assert_eq!(fields, ["min_wan", "mode", "free_to", "page", "per_page"]);
+    }
+
+    #[test]
+    fn pages_beyond_the_result_window_are_refused_by_name() {
+        let deep = |page: &str, per_page: &str| {
+            SearchQuery {
+                page: page.into(),
+                per_page: per_page.into(),
+                ..SearchQuery::default()
+            }
+            .params()
+        };
+        // The last page inside the window is served.
+        assert_eq!(deep("100", "100").unwrap().page, 100);
+        assert_eq!(deep("500", "").unwrap().page, 500);
+        for (page, per_page) in [
+            ("101", "100"),
+            ("501", ""),
+            ("10000000000000", ""),
+            ("184467440737095516", "100"),
+        ] {
+            let errors = deep(page, per_page).unwrap_err();
+            assert_eq!(errors.len(), 1, "{page} × {per_page}");
+            assert_eq!(errors[0].field, "page");
+            assert_eq!(errors[0].problem, Problem::PageTooDeep);
+        }
+        // A number past usize is not a page at all.
+        assert_eq!(
+            deep("99999999999999999999999", "").unwrap_err()[0].problem,
+            Problem::Choice
+        );
     }
 }

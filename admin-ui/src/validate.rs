@@ -12,6 +12,10 @@ use crate::backend::{AccountState, NewAccount, Registration};
 pub const MIN_PASSWORD_CHARS: usize = 10;
 /// Longest password accepted.
 pub const MAX_PASSWORD_CHARS: usize = 256;
+/// The deepest result a paged list serves: `page × per_page` may not exceed it. Deeper
+/// pages would make the index collect that many hits for one answer, so a caller that
+/// wants more narrows the search instead.
+pub const MAX_RESULT_WINDOW: usize = 10_000;
 
 /// What is wrong with a field. The UI turns it into a sentence in the visitor's language.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,6 +48,8 @@ pub enum Problem {
     DateTime,
     /// A booking length that is not a whole number of 30 minutes up to 8 hours.
     BookingLength,
+    /// A page beyond the deepest one served ([`MAX_RESULT_WINDOW`] results).
+    PageTooDeep,
     /// A problem the node reported, in its own words.
     Other(String),
 }
@@ -79,6 +85,9 @@ impl FieldError {
             Problem::FeeName => "a fee item needs a name".to_owned(),
             Problem::DateTime => "a date and time written YYYY-MM-DDTHH:MM".to_owned(),
             Problem::BookingLength => "30-minute steps up to 8 hours".to_owned(),
+            Problem::PageTooDeep => format!(
+                "page × per_page may be at most {MAX_RESULT_WINDOW}; narrow the search instead"
+            ),
             Problem::Other(text) => text.clone(),
         };
         crate::backend::AccountError::Invalid {

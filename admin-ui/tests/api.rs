@@ -48,6 +48,26 @@ async fn healthz_answers_ok() {
 }
 
 #[tokio::test]
+async fn healthz_is_503_naming_each_problem_while_the_node_has_any() {
+    let backend = MemoryBackend::default();
+    let app = app(&backend);
+    backend.set_unhealthy("store: refusing writes after a failed write");
+    backend.set_unhealthy("task network: stopped");
+    let reply = get(&app, "/healthz", "").await;
+    assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(
+        reply.body.contains("store: refusing writes"),
+        "{}",
+        reply.body
+    );
+    assert!(
+        reply.body.contains("task network: stopped"),
+        "{}",
+        reply.body
+    );
+}
+
+#[tokio::test]
 async fn wrong_password_is_401_with_a_json_error() {
     let backend = MemoryBackend::seeded();
     let app = app(&backend);

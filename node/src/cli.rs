@@ -212,9 +212,22 @@ pub async fn run(cli: Cli) -> Result<()> {
             let config = Config::load(&config)?;
             let node = Node::start(config).await?;
             say(&format!("node running; UI at {}", node.url()));
-            wait_for_signal().await;
+            let stopping = node.cancellation();
+            tokio::select! {
+                () = wait_for_signal() => {}
+                // A background task died: stop, so the service manager restarts the node.
+                () = stopping.cancelled() => {}
+            }
+            let stopped = node.stopped_tasks();
             node.shutdown().await;
-            Ok(())
+            match stopped.first() {
+                None => Ok(()),
+                Some(task) => anyhow::bail!(
+                    "the node stopped because its {} task stopped ({})",
+                    task.name,
+                    task.reason
+                ),
+            }
         }
         Command::Status { config } => {
             let config = Config::load(&config)?;

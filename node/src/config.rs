@@ -4,7 +4,7 @@
 //! Relative paths are resolved against the directory of the config file.
 
 use std::{
-    net::SocketAddr,
+    net::{IpAddr, SocketAddr},
     path::{Path, PathBuf},
     time::Duration,
 };
@@ -140,6 +140,26 @@ pub struct HttpSection {
     /// Mark cookies `Secure` (set this when users reach the node over HTTPS).
     #[serde(default)]
     pub secure_cookies: bool,
+    /// Reverse proxies in front of the node: only for connections from these addresses
+    /// is the client's address taken from `X-Forwarded-For`, and they are not held to
+    /// the per-address connection cap.
+    #[serde(default)]
+    pub trusted_proxies: Vec<IpAddr>,
+    /// A client must send a request's headers within this time.
+    #[serde(default = "default_header_read_timeout", with = "humantime_serde")]
+    pub header_read_timeout: Duration,
+    /// A request must be answered within this time (`408` otherwise).
+    #[serde(default = "default_request_timeout", with = "humantime_serde")]
+    pub request_timeout: Duration,
+    /// A request's body must keep arriving: at most this long between two pieces.
+    #[serde(default = "default_body_timeout", with = "humantime_serde")]
+    pub body_timeout: Duration,
+    /// Open connections in all; more are closed at once.
+    #[serde(default = "default_max_connections")]
+    pub max_connections: usize,
+    /// Open connections from one client address (IPv6 by /64).
+    #[serde(default = "default_max_connections_per_address")]
+    pub max_connections_per_address: usize,
 }
 
 impl Default for HttpSection {
@@ -147,8 +167,30 @@ impl Default for HttpSection {
         HttpSection {
             listen: default_http_listen(),
             secure_cookies: false,
+            trusted_proxies: Vec::new(),
+            header_read_timeout: default_header_read_timeout(),
+            request_timeout: default_request_timeout(),
+            body_timeout: default_body_timeout(),
+            max_connections: default_max_connections(),
+            max_connections_per_address: default_max_connections_per_address(),
         }
     }
+}
+
+fn default_header_read_timeout() -> Duration {
+    Duration::from_secs(10)
+}
+fn default_request_timeout() -> Duration {
+    Duration::from_secs(60)
+}
+fn default_body_timeout() -> Duration {
+    Duration::from_secs(20)
+}
+fn default_max_connections() -> usize {
+    1024
+}
+fn default_max_connections_per_address() -> usize {
+    128
 }
 
 /// Booking between institutions.
@@ -312,6 +354,13 @@ fn default_valid_days() -> u32 {
     730
 }
 
+/// The shortest confirmation grace a config file may set.
+pub const MIN_CONFIRMATION_GRACE: Duration = Duration::from_secs(24 * 3600);
+/// The most HTTP connections a config may allow (each holds a file descriptor).
+pub const MAX_HTTP_CONNECTIONS: usize = 65_536;
+/// The longest certificate validity a province may default to (ten years).
+pub const MAX_VALID_DAYS: u32 = 3650;
+
 /// The node's own key file, inside the data dir.
 pub const NODE_KEY_FILE: &str = "node.key";
 
@@ -340,8 +389,28 @@ impl Config {
         toml::from_str(text).map_err(|e| e.to_string())
     }
 
-    /// Consistency checks that serde cannot express.
+    /// Every check of a config file: what [`Config::check_runnable`] checks, and the
+    /// floors that protect the alliance's rules (a confirmation grace shorter than
+    /// [`MIN_CONFIRMATION_GRACE`] would send receipts single-signed before anyone could
+    /// confirm them). The message names the field.
     pub fn check(&self) -> Result<(), String> {
+        self.check_runnable()?;
+        if self.receipts.confirmation_grace < MIN_CONFIRMATION_GRACE {
+            return Err(format!(
+                "receipts.confirmation_grace must be at least {}: users need time to confirm \
+                 and rate a receipt before it goes to the province single-signed",
+                humantime::format_duration(MIN_CONFIRMATION_GRACE)
+            ));
+        }
+        Ok(())
+    }
+
+    /// What a node cannot run without: the role and its sections, addresses, every
+    /// interval within its bounds (a zero interval would stop a background task, a huge
+    /// one overflow a timer), and cookies marked `Secure` whenever the web UI is served
+    /// beyond loopback. [`Node::start`](crate::Node::start) checks this much of any
+    /// config, including one built in code.
+    pub fn check_runnable(&self) -> Result<(), String> {
         match (self.node.role, &self.province) {
             (Role::Aggregator, None) => {
                 return Err(
@@ -356,7 +425,125 @@ impl Config {
         if self.network.listen.is_empty() {
             return Err("network.listen needs at least one address".into());
         }
+        for (field, value, (min, max)) in self.intervals() {
+            if value < min || value > max {
+                return Err(format!(
+                    "{field} must be between {} and {} (it is {})",
+                    humantime::format_duration(min),
+                    humantime::format_duration(max),
+                    humantime::format_duration(value)
+                ));
+            }
+        }
+        if let Some(province) = &self.province
+            && !(1..=MAX_VALID_DAYS).contains(&province.default_valid_days)
+        {
+            return Err(format!(
+                "province.default_valid_days must be between 1 and {MAX_VALID_DAYS}"
+            ));
+        }
+        for (field, value) in [
+            ("http.max_connections", self.http.max_connections),
+            (
+                "http.max_connections_per_address",
+                self.http.max_connections_per_address,
+            ),
+        ] {
+            if !(1..=MAX_HTTP_CONNECTIONS).contains(&value) {
+                return Err(format!(
+                    "{field} must be between 1 and {MAX_HTTP_CONNECTIONS}"
+                ));
+            }
+        }
+        if !self.http.listen.ip().is_loopback() && !self.http.secure_cookies {
+            return Err(format!(
+                "http.listen {} is not a loopback address, so http.secure_cookies must be true \
+                 (serve the UI over HTTPS, e.g. behind a TLS-terminating reverse proxy)",
+                self.http.listen
+            ));
+        }
         Ok(())
+    }
+
+    /// Every interval of the config with its name and bounds.
+    fn intervals(&self) -> [(&'static str, Duration, (Duration, Duration)); 14] {
+        let ms = Duration::from_millis;
+        let secs = Duration::from_secs;
+        const HOUR: u64 = 3600;
+        const DAY: u64 = 24 * HOUR;
+        [
+            (
+                "alliance.handshake_grace",
+                self.alliance.handshake_grace,
+                (secs(1), secs(300)),
+            ),
+            (
+                "network.idle_connection_timeout",
+                self.network.idle_connection_timeout,
+                (secs(5), secs(DAY)),
+            ),
+            (
+                "network.redial_interval",
+                self.network.redial_interval,
+                (ms(100), secs(DAY)),
+            ),
+            (
+                "network.announce_interval",
+                self.network.announce_interval,
+                (ms(100), secs(HOUR)),
+            ),
+            (
+                "catalogue.sync_interval",
+                self.catalogue.sync_interval,
+                (ms(100), secs(DAY)),
+            ),
+            (
+                "catalogue.revision_wait",
+                self.catalogue.revision_wait,
+                (ms(100), secs(600)),
+            ),
+            (
+                "booking.retry_interval",
+                self.booking.retry_interval,
+                (ms(100), secs(HOUR)),
+            ),
+            // The floor of the grace is a rule of the alliance, checked in `check`.
+            (
+                "receipts.confirmation_grace",
+                self.receipts.confirmation_grace,
+                (Duration::ZERO, secs(90 * DAY)),
+            ),
+            (
+                "receipts.log_check_interval",
+                self.receipts.log_check_interval,
+                (ms(100), secs(DAY)),
+            ),
+            (
+                "monitoring.heartbeat_interval",
+                self.monitoring.heartbeat_interval,
+                (ms(100), secs(DAY)),
+            ),
+            (
+                "monitoring.silent_after",
+                self.monitoring.silent_after,
+                (secs(1), secs(7 * DAY)),
+            ),
+            (
+                "http.header_read_timeout",
+                self.http.header_read_timeout,
+                (ms(100), secs(300)),
+            ),
+            (
+                "http.request_timeout",
+                self.http.request_timeout,
+                (ms(100), secs(HOUR)),
+            ),
+            (
+                "http.body_timeout",
+                self.http.body_timeout,
+                (ms(100), secs(300)),
+            ),
+        ]
     }
 
     /// The config as TOML text.
@@ -425,6 +612,88 @@ root_public_key = "8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6
         let text = MEMBER.replace("role = \"member\"", "role = \"member\"\ncolour = \"blue\"");
         let err = Config::parse(&text).unwrap_err();
         assert!(err.contains("colour"), "{err}");
+    }
+
+    #[test]
+    fn zero_and_absurd_intervals_are_refused_by_name() {
+        for (line, field) in [
+            (
+                "[network]\nannounce_interval = \"0s\"",
+                "network.announce_interval",
+            ),
+            (
+                "[network]\nredial_interval = \"0s\"",
+                "network.redial_interval",
+            ),
+            (
+                "[catalogue]\nsync_interval = \"0s\"",
+                "catalogue.sync_interval",
+            ),
+            (
+                "[booking]\nretry_interval = \"0s\"",
+                "booking.retry_interval",
+            ),
+            (
+                "[receipts]\nlog_check_interval = \"0s\"",
+                "receipts.log_check_interval",
+            ),
+            (
+                "[monitoring]\nheartbeat_interval = \"0s\"",
+                "monitoring.heartbeat_interval",
+            ),
+            (
+                "[network]\nredial_interval = \"100000years\"",
+                "network.redial_interval",
+            ),
+            (
+                "[alliance]\nhandshake_grace = \"0s\"",
+                "alliance.handshake_grace",
+            ),
+        ] {
+            // Sections may appear once: put the line under the section the text has, or add it.
+            let text = if line.starts_with("[alliance]") {
+                MEMBER.replace("[alliance]", line)
+            } else {
+                format!("{MEMBER}\n{line}\n")
+            };
+            let config = Config::parse(&text).unwrap();
+            let err = config.check().unwrap_err();
+            assert!(err.starts_with(field), "{field}: {err}");
+            assert!(config.check_runnable().is_err(), "{field}");
+        }
+    }
+
+    #[test]
+    fn a_confirmation_grace_below_the_floor_is_refused_in_files_only() {
+        let text = format!("{MEMBER}\n[receipts]\nconfirmation_grace = \"0s\"\n");
+        let config = Config::parse(&text).unwrap();
+        let err = config.check().unwrap_err();
+        assert!(err.starts_with("receipts.confirmation_grace"), "{err}");
+        // A node embedded in code (tests, tools) may lapse receipts at once.
+        assert!(config.check_runnable().is_ok());
+    }
+
+    #[test]
+    fn a_public_listener_needs_secure_cookies() {
+        let text = format!("{MEMBER}\n[http]\nlisten = \"0.0.0.0:8080\"\n");
+        let err = Config::parse(&text).unwrap().check().unwrap_err();
+        assert!(err.starts_with("http.listen"), "{err}");
+        assert!(err.contains("http.secure_cookies"), "{err}");
+        let secure = text.replace("[http]", "[http]\nsecure_cookies = true");
+        assert!(Config::parse(&secure).unwrap().check().is_ok());
+    }
+
+    #[test]
+    fn a_config_file_with_a_zero_interval_is_refused_at_load() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("alliance.toml");
+        std::fs::write(
+            &path,
+            format!("{MEMBER}\n[booking]\nretry_interval = \"0s\"\n"),
+        )
+        .unwrap();
+        let err = Config::load(&path).unwrap_err().to_string();
+        assert!(err.contains("booking.retry_interval"), "{err}");
     }
 
     #[test]

@@ -136,8 +136,8 @@ announce_interval = "30s"
 [http]
 # The web UI and API. Loopback by default: put an HTTPS reverse proxy in front to publish it.
 listen = "{http}"
-# Set to true when users reach the node over HTTPS.
-secure_cookies = false
+# Set to true when users reach the node over HTTPS (required when listen is not loopback).
+secure_cookies = {secure}
 {province}"#,
         id = opts.institution_id,
         name_zh = opts.name_zh,
@@ -148,6 +148,8 @@ secure_cookies = false
         listen = toml_list(&opts.p2p_listen),
         bootstrap = toml_list(&opts.bootstrap),
         http = opts.http_listen,
+        // A UI served beyond loopback is reached through HTTPS: cookies must say so.
+        secure = !opts.http_listen.ip().is_loopback(),
     )
 }
 
@@ -161,7 +163,7 @@ pub async fn init(opts: InitOptions) -> Result<Initialized, InitError> {
     if opts.role == Role::Member && opts.root_public_key.is_none() {
         return Err(InitError::NoRootKey);
     }
-    std::fs::create_dir_all(&opts.data_dir).map_err(|source| InitError::Io {
+    crate::private_dir::create(&opts.data_dir).map_err(|source| InitError::Io {
         path: opts.data_dir.clone(),
         source,
     })?;

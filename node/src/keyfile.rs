@@ -40,7 +40,7 @@ pub fn write_new(path: &Path, key: &SecretKey) -> Result<(), KeyFileError> {
         });
     }
     if let Some(dir) = path.parent() {
-        fs::create_dir_all(dir).map_err(io)?;
+        crate::private_dir::create(dir).map_err(io)?;
     }
     let mut file = fs::OpenOptions::new()
         .write(true)

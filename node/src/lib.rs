@@ -2,7 +2,8 @@
 //!
 //! Layout:
 //! - [`config`]: the config file (one serde tree, unknown fields refused).
-//! - [`keyfile`]: secret key files (mode 0600, never logged).
+//! - [`keyfile`]: secret key files (mode 0600, never logged); [`private_dir`]: data
+//!   directories (mode 0700).
 //! - [`identity`]: alliance keys as libp2p identities.
 //! - [`membership`]: who belongs — certificate and roster checks for peers.
 //! - [`province`]: the province's certificate authority (aggregator node only).
@@ -13,8 +14,12 @@
 //! - [`booking`]: booking rules, the owner's calendar authority, calendar feeds.
 //! - [`monitoring`]: remote instrument monitoring — agent tokens and states on a member,
 //!   the live board and uptime at the province (R6).
-//! - [`web`] and [`control`]: the admin UI's backend and the local control API.
-//! - [`node`]: [`Node::start`] and [`NodeHandle`].
+//! - [`web`] and [`control`]: the admin UI's backend and the local control API;
+//!   [`http_server`] serves them with connection caps and timeouts; [`metrics`] for
+//!   Prometheus.
+//! - [`node`]: [`Node::start`] and [`NodeHandle`]; [`supervisor`] watches its tasks;
+//!   [`health`] is what `/healthz` reports.
+//! - [`spreadsheet`]: text written into CSV files so that no spreadsheet runs it.
 //! - [`init`] and [`demo`]: setting up a node's files, and the four-node demo.
 
 pub mod accounts;
@@ -25,16 +30,22 @@ pub mod config;
 pub mod control;
 pub mod demo;
 pub mod evaluation;
+pub mod health;
+pub mod http_server;
 pub mod identity;
 pub mod init;
 pub mod keyfile;
 pub mod membership;
+pub mod metrics;
 pub mod monitoring;
 pub mod net;
 pub mod node;
+pub mod private_dir;
 pub mod province;
 pub mod receipts;
+pub mod spreadsheet;
 pub mod store;
+pub mod supervisor;
 pub mod web;
 
 pub use config::Config;

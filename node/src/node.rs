@@ -15,8 +15,11 @@ use crate::{
     config::Config,
     control,
     evaluation::config::EvaluationConfig,
+    health::Health,
+    http_server,
     keyfile::{self, KeyFileError},
     membership::Membership,
+    metrics::{self, MetricSources, Metrics},
     monitoring::Monitoring,
     net::{self, NetClient, NetConfig, NetError, ROSTER_KEY},
     province::{
@@ -27,6 +30,7 @@ use crate::{
     },
     receipts::Receipts,
     store::{Space, Store, StoreError},
+    supervisor::{StoppedTask, Supervisor},
     web::{WebBackend, WebParts},
 };
 
@@ -38,6 +42,8 @@ pub fn agent() -> String {
 /// Why a node could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
+    #[error("config: {0}")]
+    Config(String),
     #[error(transparent)]
     Key(#[from] KeyFileError),
     #[error(
@@ -89,6 +95,7 @@ pub struct NodeHandle {
     publication: Option<Publication>,
     monitoring: Monitoring,
     cancel: CancellationToken,
+    supervisor: Supervisor,
     tasks: Vec<JoinHandle<()>>,
 }
 
@@ -157,6 +164,7 @@ pub fn load_certificate(
 impl Node {
     /// Starts every part of the node and returns once its addresses are bound.
     pub async fn start(config: Config) -> Result<NodeHandle, StartError> {
+        config.check_runnable().map_err(StartError::Config)?;
         let key = keyfile::read(&config.node_key_path())?;
         let own = load_certificate(&config, &key.public())?;
         let store = Store::open(&config.store_path())?;
@@ -180,6 +188,7 @@ impl Node {
         let certificate = own.certificate().clone();
         let membership = Membership::new(config.alliance.root_public_key, own, roster);
         let cancel = CancellationToken::new();
+        let supervisor = Supervisor::new(cancel.clone());
         let (outgoing_tx, outgoing) = tokio::sync::mpsc::channel(catalogue::OUTGOING_QUEUE);
         let catalogue = Catalogue::open(
             store.clone(),
@@ -228,8 +237,11 @@ impl Node {
             config.receipts.log_check_interval,
         );
         let mut receipt_tasks = vec![
-            tokio::spawn(receipts.clone().run_submissions(cancel.clone())),
-            tokio::spawn(receipts.clone().run_log_watch(cancel.clone())),
+            supervisor.spawn(
+                "receipt submission",
+                receipts.clone().run_submissions(cancel.clone()),
+            ),
+            supervisor.spawn("log watch", receipts.clone().run_log_watch(cancel.clone())),
         ];
         let monitoring = Monitoring::open(
             store.clone(),
@@ -239,7 +251,8 @@ impl Node {
             &config.monitoring,
             province.is_some(),
         );
-        receipt_tasks.push(tokio::spawn(
+        receipt_tasks.push(supervisor.spawn(
+            "heartbeats",
             monitoring.clone().run_heartbeats(cancel.clone()),
         ));
         let receipt_log = match (&province, config.root_key_path()) {
@@ -252,7 +265,8 @@ impl Node {
                     net: network.client.clone(),
                     monitoring: monitoring.clone(),
                 };
-                receipt_tasks.push(tokio::spawn(service.serve(log_rx, cancel.clone())));
+                receipt_tasks
+                    .push(supervisor.spawn("log service", service.serve(log_rx, cancel.clone())));
                 Some(log)
             }
             _ => None,
@@ -282,10 +296,13 @@ impl Node {
             config.booking.retry_interval,
         )?;
         let booking_tasks = [
-            tokio::spawn(bookings.clone().serve(bookings_rx)),
-            tokio::spawn(bookings.clone().expire_holds(cancel.clone())),
-            tokio::spawn(bookings.clone().deliver(cancel.clone())),
-            tokio::spawn(bookings.clone().report_statistics(cancel.clone())),
+            supervisor.spawn("booking service", bookings.clone().serve(bookings_rx)),
+            supervisor.spawn("hold expiry", bookings.clone().expire_holds(cancel.clone())),
+            supervisor.spawn("delivery", bookings.clone().deliver(cancel.clone())),
+            supervisor.spawn(
+                "booking statistics",
+                bookings.clone().report_statistics(cancel.clone()),
+            ),
         ];
         let accounts = Accounts::new(store.clone());
 
@@ -299,6 +316,20 @@ impl Node {
             addr: config.http.listen,
             source,
         })?;
+        let metrics = Metrics::new(MetricSources {
+            net: network.client.clone(),
+            catalogue: catalogue.clone(),
+            bookings: bookings.clone(),
+            receipts: receipts.clone(),
+            store: store.clone(),
+            supervisor: supervisor.clone(),
+            receipt_log: receipt_log.clone(),
+        });
+        let metrics_token =
+            metrics::ensure_token(&config.node.data_dir).map_err(|source| StartError::Io {
+                path: metrics::token_path(&config.node.data_dir),
+                source,
+            })?;
         let control_token =
             control::write_token(&config.node.data_dir).map_err(|source| StartError::Io {
                 path: control::token_path(&config.node.data_dir),
@@ -313,6 +344,7 @@ impl Node {
             monitoring: monitoring.clone(),
             publication: publication.clone(),
             certificate: certificate.clone(),
+            health: Health::new(store.clone(), supervisor.clone()),
         });
         let app = alliance_admin_ui::router(
             backend,
@@ -326,18 +358,22 @@ impl Node {
             province: province.clone(),
             net: network.client.clone(),
         }))
+        .merge(metrics::router(metrics.clone(), metrics_token))
+        .layer(axum::middleware::from_fn_with_state(
+            metrics,
+            Metrics::track,
+        ))
         // A span per request (method, path, status, latency) in the node's log.
         .layer(tower_http::trace::TraceLayer::new_for_http());
-        let shutdown = cancel.clone();
-        let http = tokio::spawn(async move {
-            let served = axum::serve(listener, app)
-                .with_graceful_shutdown(shutdown.cancelled_owned())
-                .await;
-            if let Err(e) = served {
-                tracing::error!(error = %e, "HTTP server failed");
-            }
-        });
-        let digests = tokio::spawn(refresh_digests(catalogue.clone(), cancel.clone()));
+        let http = supervisor.spawn(
+            "http",
+            http_server::serve(listener, app, server_limits(&config), cancel.clone()),
+        );
+        let digests = supervisor.spawn(
+            "digest refresh",
+            refresh_digests(catalogue.clone(), cancel.clone()),
+        );
+        let network_task = supervisor.watch("network", network.task);
         tracing::info!(
             institution = %config.node.institution_id,
             role = %config.node.role,
@@ -355,16 +391,30 @@ impl Node {
             bookings,
             province,
             cancel,
+            supervisor,
             receipts,
             receipt_log,
             publication,
             monitoring,
-            tasks: [network.task, http, digests]
+            tasks: [network_task, http, digests]
                 .into_iter()
                 .chain(booking_tasks)
                 .chain(receipt_tasks)
                 .collect(),
         })
+    }
+}
+
+/// What the HTTP server allows, from the config's `[http]`.
+fn server_limits(config: &Config) -> http_server::ServerLimits {
+    let http = &config.http;
+    http_server::ServerLimits {
+        header_read_timeout: http.header_read_timeout,
+        request_timeout: http.request_timeout,
+        body_timeout: http.body_timeout,
+        max_connections: http.max_connections,
+        max_connections_per_address: http.max_connections_per_address,
+        trusted_proxies: http.trusted_proxies.clone(),
     }
 }
 
@@ -486,6 +536,12 @@ impl NodeHandle {
     /// A token that is cancelled when the node shuts down.
     pub fn cancellation(&self) -> CancellationToken {
         self.cancel.clone()
+    }
+
+    /// Background tasks that stopped while the node ran; any stops the node (its
+    /// [`NodeHandle::cancellation`] fires), and `alliance run` then exits with an error.
+    pub fn stopped_tasks(&self) -> Vec<StoppedTask> {
+        self.supervisor.stopped()
     }
 
     /// Stops every task and waits for them.

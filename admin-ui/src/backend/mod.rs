@@ -207,6 +207,10 @@ pub trait Backend:
 {
     /// The node's current status.
     fn status(&self) -> impl Future<Output = NodeStatus> + Send;
+    /// What keeps the node from doing its work (a store refusing writes, a stopped
+    /// background task), each a short phrase; empty when healthy. `/healthz` answers 503
+    /// while there is any.
+    fn health_problems(&self) -> impl Future<Output = Vec<String>> + Send;
     /// Checks credentials and opens a session.
     fn login(
         &self,

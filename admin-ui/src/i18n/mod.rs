@@ -323,6 +323,7 @@ impl Strings {
             Problem::FeeName => self.cat.err_fee_name,
             Problem::DateTime => self.book.err_start,
             Problem::BookingLength => self.book.err_minutes,
+            Problem::PageTooDeep => self.cat.err_page_too_deep,
             Problem::Other(message) => return message.clone(),
         };
         text.to_owned()

@@ -23,7 +23,7 @@ use crate::{
     render::Page,
     search_query::SearchQuery,
     time,
-    validate::FieldError,
+    validate::{FieldError, MAX_RESULT_WINDOW},
 };
 
 /// A value offered by a filter.
@@ -189,7 +189,12 @@ pub(super) async fn search<B: Backend>(
         Err(errors) => page.errors = FormErrors::new(ctx.t, errors),
         Ok(params) => match state.backend.search_instruments(params).await {
             Ok(results) => {
-                let pages = results.total.div_ceil(results.per_page).max(1);
+                // Pages past the result window are refused, so none is offered.
+                let pages = results
+                    .total
+                    .min(MAX_RESULT_WINDOW)
+                    .div_ceil(results.per_page.max(1))
+                    .max(1);
                 page.total = Some(results.total);
                 page.cards = results.items.iter().map(|s| card(&ctx, s)).collect();
                 page.page = results.page;

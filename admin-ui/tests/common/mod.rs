@@ -65,6 +65,8 @@ struct Inner {
     monitoring: monitoring::Monitoring,
     /// Publications users registered, and a refusal a test set.
     publications: publications::Publications,
+    /// What `health_problems` answers.
+    health_problems: Vec<String>,
 }
 
 /// Accounts and sessions in a `Mutex<HashMap>`. No field validation: the web layer's own
@@ -95,6 +97,11 @@ impl MemoryBackend {
             .accounts
             .insert(username.to_owned(), (account, PASSWORD.to_owned()));
         self
+    }
+
+    /// Makes the node report `problem` on `/healthz`.
+    pub fn set_unhealthy(&self, problem: &str) {
+        self.lock().health_problems.push(problem.to_owned());
     }
 
     /// The usual cast: an institution admin, a researcher, a pending outside user.
@@ -155,6 +162,10 @@ impl Backend for MemoryBackend {
             started_at: STARTED_AT,
             log_alarm: self.lock().log_watch.alarm.clone(),
         }
+    }
+
+    async fn health_problems(&self) -> Vec<String> {
+        self.lock().health_problems.clone()
     }
 
     async fn login(&self, username: &str, password: &str) -> Result<Session, AccountError> {

@@ -7,6 +7,7 @@
 //! outbox and retries in `delivery.rs`, the end of a use and its receipt in
 //! `completion.rs`.
 
+mod answer_counts;
 mod calendars;
 mod completion;
 mod delivery;
@@ -150,6 +151,8 @@ struct Inner {
     receipts: Receipts,
     /// Bumped whenever another institution acknowledges a message of the outbox.
     delivered: tokio::sync::watch::Sender<u64>,
+    /// How requests were answered, for metrics.
+    answers: answer_counts::AnswerCounts,
 }
 
 /// The node's booking service. Cheap to clone.
@@ -199,6 +202,7 @@ impl Bookings {
                 net,
                 receipts,
                 delivered: tokio::sync::watch::channel(0).0,
+                answers: answer_counts::AnswerCounts::default(),
             }),
         })
     }
@@ -303,7 +307,11 @@ impl Bookings {
                 "only the owner's own users pay the own-institution price".into(),
             ));
         }
-        match self.answer_request(&request).await {
+        let answered = self.answer_request(&request).await;
+        if answered.is_err() {
+            self.inner.answers.refused();
+        }
+        match answered {
             Ok(answer) => Ok(answer),
             Err(BookError::UnknownInstrument(id)) => {
                 Err(refuse("unknown_instrument", format!("no instrument {id}")))
@@ -322,6 +330,11 @@ impl Bookings {
     /// Shows a change of an instrument's calendar in every node's calendar.
     fn show_in_calendars(&self, local_id: &str) {
         self.inner.calendars.changed(local_id);
+    }
+
+    /// How this owner answered booking requests since start, by outcome (for metrics).
+    pub fn answer_counts(&self) -> [(&'static str, u64); 5] {
+        self.inner.answers.snapshot()
     }
 
     /// The booking rules of one of this institution's instruments (the defaults until

@@ -82,13 +82,45 @@ pub enum PublicationError {
     Store(#[from] StoreError),
 }
 
+/// How long figures from monitoring, publications and booking statistics may be reused.
+/// Receipts and the catalogue are always current: a new log entry or record starts a new
+/// computation.
+pub const FACTS_REFRESH_SECS: i64 = 60;
+/// Results kept, most recent first (periods asked for are few: this year, its quarters,
+/// last year).
+const CACHED_RESULTS: usize = 16;
+
+/// What a computation of results depends on: the same key, the same figures.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct CacheKey {
+    label: String,
+    today: NaiveDate,
+    log_size: u64,
+    /// The catalogue's change counter.
+    catalogue: u64,
+    /// Time in steps of [`FACTS_REFRESH_SECS`].
+    facts_epoch: i64,
+}
+
+/// Uses read from the log so far, and results computed from them.
+#[derive(Default)]
+struct Computed {
+    /// Shared with a computation in progress, so reading more entries never waits on it.
+    uses: Arc<Vec<LoggedUse>>,
+    /// The index of the next log entry to read (an entry that no longer reads is
+    /// skipped, so this and `uses.len()` can differ).
+    next: u64,
+    /// Newest first.
+    results: Vec<(CacheKey, Arc<Published>)>,
+}
+
 struct Inner {
     log: ReceiptLog,
     catalogue: Catalogue,
     config: EvaluationConfig,
-    /// The uses read so far, and the index of the next log entry to read (an entry that
-    /// no longer reads is skipped, so the two can differ).
-    uses: Mutex<(Vec<LoggedUse>, u64)>,
+    /// One computation at a time: requests for results wait here, and find those a
+    /// request before them computed. A flood therefore costs one core at most.
+    computed: Mutex<Computed>,
     other: std::sync::RwLock<OtherFactsSource>,
 }
 
@@ -111,6 +143,9 @@ pub struct Published {
     pub results: Results,
     pub head: TreeHead,
     pub config: EvaluationConfig,
+    /// When these figures were computed (unix seconds); results served from the cache
+    /// keep it, so it also tells one computation from another.
+    pub computed_at: i64,
 }
 
 impl Publication {
@@ -121,7 +156,7 @@ impl Publication {
                 log,
                 catalogue,
                 config,
-                uses: Mutex::new((Vec::new(), 0)),
+                computed: Mutex::new(Computed::default()),
                 other: std::sync::RwLock::new(none),
             }),
         }
@@ -134,78 +169,90 @@ impl Publication {
         }
     }
 
-    /// The configured indicator tree.
+    /// The evaluation config in force.
     pub fn config(&self) -> &EvaluationConfig {
         &self.inner.config
     }
 
-    /// Every instrument record the province holds, of every institution.
+    /// Every record in the catalogue, all institutions.
     pub fn records(&self) -> Vec<InstrumentRecord> {
-        let directory = self.inner.catalogue.key_directory();
-        directory
-            .institutions()
-            .keys()
-            .flat_map(|id| self.inner.catalogue.institution_views(id))
-            .map(|view| (*view.record).clone())
-            .collect()
+        records_of(&self.inner.catalogue)
     }
 
     /// Institution names (Chinese) by id.
     pub fn names(&self) -> std::collections::BTreeMap<InstitutionId, String> {
-        self.inner
-            .catalogue
-            .key_directory()
-            .institutions()
-            .iter()
-            .map(|(id, cert)| (id.clone(), cert.name_zh.clone()))
-            .collect()
+        names_of(&self.inner.catalogue)
     }
 
-    /// The results of `period` (`2026`, `2026-Q3`, empty: `today`'s year).
+    /// The results of `period` (`2026`, `2026-Q3`, empty: `today`'s year): computed on
+    /// the blocking pool, or the same figures computed earlier for the same log size,
+    /// catalogue and facts (see [`FACTS_REFRESH_SECS`]).
     pub async fn results(
         &self,
         period: &str,
         today: NaiveDate,
-    ) -> Result<Published, PublicationError> {
+    ) -> Result<Arc<Published>, PublicationError> {
         let (period, label) = Period::parse(period, today)?;
         let head = self.inner.log.tree_head().await;
-        let mut held = self.inner.uses.lock().await;
-        let next = held.1;
+        let now = alliance_protocol::UnixTime::now().0;
+        let key = CacheKey {
+            label: label.clone(),
+            today,
+            log_size: head.size,
+            catalogue: *self.inner.catalogue.changes().borrow(),
+            facts_epoch: now.div_euclid(FACTS_REFRESH_SECS),
+        };
+        let mut computed = self.inner.computed.lock().await;
+        if let Some((_, hit)) = computed.results.iter().find(|(k, _)| *k == key) {
+            return Ok(hit.clone());
+        }
+        let next = computed.next;
         if next < head.size {
             let log = self.inner.log.clone();
             let fresh = tokio::task::spawn_blocking(move || read_log(&log, next, head.size))
                 .await
                 .map_err(|e| StoreError::Engine(e.to_string()))??;
-            held.0.extend(fresh);
-            held.1 = head.size;
+            Arc::make_mut(&mut computed.uses).extend(fresh);
+            computed.next = head.size;
         }
-        let uses = &held.0;
-        let records = self.records();
-        let names = self.names();
+        let uses = computed.uses.clone();
+        let catalogue = self.inner.catalogue.clone();
+        let config = self.inner.config.clone();
         let other = self
             .inner
             .other
             .read()
             .map(|o| o.clone())
             .unwrap_or_else(|p| p.into_inner().clone());
-        let facts = |id: &str| other(id, &period);
-        let mut results = compute(&ResultsInput {
-            config: &self.inner.config,
-            period,
-            today,
-            // Up to the head read above (another request may have read further since).
-            uses: &uses[..uses.partition_point(|u| u.index < head.size)],
-            records: &records,
-            names: &names,
-            other: &facts,
-        });
-        results.log_size = head.size;
-        Ok(Published {
-            label,
-            results,
-            head,
-            config: self.inner.config.clone(),
+        let published = tokio::task::spawn_blocking(move || {
+            let records = records_of(&catalogue);
+            let names = names_of(&catalogue);
+            let facts = |id: &str| other(id, &period);
+            let mut results = compute(&ResultsInput {
+                config: &config,
+                period,
+                today,
+                // Up to the head read above (another request may have read further since).
+                uses: &uses[..uses.partition_point(|u| u.index < head.size)],
+                records: &records,
+                names: &names,
+                other: &facts,
+            });
+            results.log_size = head.size;
+            Published {
+                label,
+                results,
+                head,
+                config,
+                computed_at: now,
+            }
         })
+        .await
+        .map_err(|e| StoreError::Engine(e.to_string()))?;
+        let published = Arc::new(published);
+        computed.results.insert(0, (key, published.clone()));
+        computed.results.truncate(CACHED_RESULTS);
+        Ok(published)
     }
 
     /// Instruments needing attention under the reporting rule on `today`.
@@ -224,4 +271,25 @@ impl Publication {
         });
         rows
     }
+}
+
+/// Every instrument record the province holds, of every institution.
+fn records_of(catalogue: &Catalogue) -> Vec<InstrumentRecord> {
+    let directory = catalogue.key_directory();
+    directory
+        .institutions()
+        .keys()
+        .flat_map(|id| catalogue.institution_views(id))
+        .map(|view| (*view.record).clone())
+        .collect()
+}
+
+/// Institution names (Chinese) by id.
+fn names_of(catalogue: &Catalogue) -> std::collections::BTreeMap<InstitutionId, String> {
+    catalogue
+        .key_directory()
+        .institutions()
+        .iter()
+        .map(|(id, cert)| (id.clone(), cert.name_zh.clone()))
+        .collect()
 }

@@ -126,6 +126,7 @@ fn run(mut writer: impl GroupWriter, mut queue: mpsc::Receiver<Job>, counters: &
             group.push(job);
         }
         if let Err(error) = commit_group(&mut writer, &mut group, ops, counters) {
+            counters.refusing_writes.store(true, Ordering::Release);
             failed = Some(format!(
                 "an earlier write failed ({error}); writes are refused until the store is reopened"
             ));

@@ -3,7 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, atomic::Ordering};
 
 use tokio::sync::{mpsc, oneshot};
 
@@ -211,4 +211,38 @@ fn the_committer_stops_when_the_queue_closes() {
     let (answers, stats) = run_queued(Recorder::default(), Vec::new());
     assert!(answers.is_empty());
     assert_eq!(stats, StoreStats::default());
+}
+
+#[test]
+fn a_failed_write_marks_the_store_as_refusing_writes() {
+    let (jobs, queue) = mpsc::channel(2);
+    let mut answers = Vec::new();
+    for _ in 0..2 {
+        let (reply, answer) = oneshot::channel();
+        jobs.try_send(Job {
+            batch: batch(1),
+            sync: true,
+            reply,
+        })
+        .unwrap();
+        answers.push(answer);
+    }
+    drop(jobs);
+    let counters = Arc::new(Counters::default());
+    assert!(!counters.refusing_writes.load(Ordering::Acquire));
+    let recorder = Recorder {
+        fail_first: true,
+        ..Recorder::default()
+    };
+    committer::spawn(recorder, queue, counters.clone())
+        .unwrap()
+        .join()
+        .unwrap();
+    assert!(
+        answers
+            .into_iter()
+            .all(|a| a.blocking_recv().unwrap().is_err())
+    );
+    // What `Store::accepts_writes`, and so `/healthz`, reads.
+    assert!(counters.refusing_writes.load(Ordering::Acquire));
 }

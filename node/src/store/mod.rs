@@ -28,7 +28,7 @@ use std::{
     path::Path,
     sync::{
         Arc,
-        atomic::{AtomicU64, Ordering},
+        atomic::{AtomicBool, AtomicU64, Ordering},
     },
     thread::JoinHandle,
 };
@@ -168,6 +168,8 @@ pub struct StoreStats {
 struct Counters {
     sync_rounds: AtomicU64,
     batches_committed: AtomicU64,
+    /// Set once a write failed: the committer refuses every later one (fail-stop).
+    refusing_writes: AtomicBool,
 }
 
 /// Most batches waiting for the committer; further writers wait to enqueue.
@@ -221,7 +223,7 @@ impl Store {
     /// Fails with [`StoreError::Locked`] if the directory is already open, in this process
     /// or another.
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
-        std::fs::create_dir_all(dir).map_err(|e| StoreError::open(dir, &e))?;
+        crate::private_dir::create(dir).map_err(|e| StoreError::open(dir, &e))?;
         // Write batches are persisted explicitly, never flushed on the engine's own terms.
         let db = Database::builder(dir)
             .manual_journal_persist(true)
@@ -364,6 +366,12 @@ impl Store {
     /// it would stall that task's runtime thread for the length of an fsync.
     pub fn commit_blocking(&self, batch: Batch) -> Result<(), StoreError> {
         futures::executor::block_on(self.commit(batch))
+    }
+
+    /// Whether the store still accepts writes: after a failed write (a full disk, an I/O
+    /// error) it refuses every later one until it is reopened.
+    pub fn accepts_writes(&self) -> bool {
+        !self.inner.counters.refusing_writes.load(Ordering::Acquire)
     }
 
     /// Counters since the store was opened.

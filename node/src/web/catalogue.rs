@@ -8,6 +8,7 @@ use alliance_admin_ui::backend::{
     ImportSummary, InstitutionOption, InstrumentDetail, InstrumentPage, InstrumentSummary,
     Overview, ReviewState, SearchParams, SheetFormat, Tally,
 };
+use alliance_admin_ui::validate::MAX_RESULT_WINDOW;
 use alliance_protocol::{InstitutionId, InstrumentRecord, ReviewVerdict};
 use chrono::{Duration, NaiveDate};
 
@@ -156,6 +157,20 @@ impl CatalogueBackend for WebBackend {
         };
         let per_page = params.per_page.clamp(1, 100);
         let page = params.page.max(1);
+        // The web layer refuses these already; an offset sized by a caller must never
+        // reach the index, which allocates for `offset + limit` hits.
+        if page.saturating_mul(per_page) > MAX_RESULT_WINDOW {
+            return Err(CatalogueFailure::Invalid {
+                field: "page".into(),
+                message: format!("page × per_page may be at most {MAX_RESULT_WINDOW}"),
+            });
+        }
+        let generation = *self.catalogue.changes().borrow();
+        let by_free_time = params.free_between.is_some();
+        if by_free_time && let Some(hit) = self.search_cache.get(&params, generation) {
+            return Ok((*hit).clone());
+        }
+        let cache_key = by_free_time.then(|| params.clone());
         let request = SearchRequest {
             query: IndexQuery {
                 text: params.q,
@@ -172,9 +187,14 @@ impl CatalogueBackend for WebBackend {
             offset: (page - 1).saturating_mul(per_page),
             limit: per_page,
         };
-        let results = self.catalogue.search(&request)?;
+        // Searching is CPU work (and reads every match's availability for free time):
+        // keep it off the async workers.
+        let catalogue = self.catalogue.clone();
+        let results = tokio::task::spawn_blocking(move || catalogue.search(&request))
+            .await
+            .map_err(|e| CatalogueFailure::Internal(e.to_string()))??;
         let names = self.institution_names();
-        Ok(InstrumentPage {
+        let answer = InstrumentPage {
             total: results.total,
             page,
             per_page,
@@ -183,7 +203,12 @@ impl CatalogueBackend for WebBackend {
                 .iter()
                 .map(|v| self.summary(v, &names))
                 .collect(),
-        })
+        };
+        if let Some(params) = cache_key {
+            self.search_cache
+                .put(params, generation, std::sync::Arc::new(answer.clone()));
+        }
+        Ok(answer)
     }
 
     async fn instrument(&self, id: &str) -> Option<InstrumentDetail> {

@@ -39,13 +39,23 @@ pub(super) async fn import(
     dry_run: bool,
 ) -> Result<ImportSummary, CatalogueFailure> {
     let catalogue = &backend.catalogue;
-    let report = import::parse(
-        file_name,
-        &bytes,
-        catalogue.own_institution(),
-        catalogue.classification(),
-    )
-    .map_err(bad_file)?;
+    // Unzipping and reading a workbook is seconds of CPU for a large file: keep it off
+    // the async workers, which serve every other request meanwhile.
+    let report = {
+        let catalogue = catalogue.clone();
+        let file_name = file_name.to_owned();
+        tokio::task::spawn_blocking(move || {
+            import::parse(
+                &file_name,
+                &bytes,
+                catalogue.own_institution(),
+                catalogue.classification(),
+            )
+        })
+        .await
+        .map_err(|e| CatalogueFailure::Internal(e.to_string()))?
+        .map_err(bad_file)?
+    };
     let mut summary = ImportSummary {
         dry_run,
         rows: Vec::new(),

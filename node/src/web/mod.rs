@@ -3,6 +3,8 @@
 //! (`booking.rs`), receipts (`receipts.rs`), monitoring (`monitoring.rs`) and the
 //! province's results (`results.rs`).
 
+use std::sync::Arc;
+
 use alliance_admin_ui::backend::{
     Account, AccountError, AccountState, Backend, ConnectedMember, NewAccount, NodeStatus,
     Registration, Session,
@@ -10,8 +12,8 @@ use alliance_admin_ui::backend::{
 use alliance_protocol::{MembershipCertificate, UnixTime};
 
 use crate::{
-    accounts::Accounts, booking::service::Bookings, catalogue::Catalogue, monitoring::Monitoring,
-    net::NetClient, province::publication::Publication, receipts::Receipts,
+    accounts::Accounts, booking::service::Bookings, catalogue::Catalogue, health::Health,
+    monitoring::Monitoring, net::NetClient, province::publication::Publication, receipts::Receipts,
 };
 
 mod booking;
@@ -21,6 +23,7 @@ mod monitoring;
 mod publications;
 mod receipts;
 mod results;
+mod search_cache;
 
 /// The running node's parts the web layer uses.
 #[derive(Debug, Clone)]
@@ -34,6 +37,7 @@ pub struct WebParts {
     /// On the province's node.
     pub publication: Option<Publication>,
     pub certificate: MembershipCertificate,
+    pub health: Health,
 }
 
 /// What the web layer may ask of this node.
@@ -47,6 +51,9 @@ pub struct WebBackend {
     monitoring: Monitoring,
     publication: Option<Publication>,
     certificate: MembershipCertificate,
+    health: Health,
+    /// Recent searches by free time.
+    search_cache: Arc<search_cache::SearchCache>,
     started_at: UnixTime,
 }
 
@@ -62,6 +69,7 @@ impl WebBackend {
             monitoring,
             publication,
             certificate,
+            health,
         } = parts;
         WebBackend {
             net,
@@ -72,6 +80,8 @@ impl WebBackend {
             monitoring,
             publication,
             certificate,
+            health,
+            search_cache: Arc::default(),
             started_at: UnixTime::now(),
         }
     }
@@ -109,6 +119,10 @@ impl WebBackend {
 impl Backend for WebBackend {
     async fn status(&self) -> NodeStatus {
         self.node_status()
+    }
+
+    async fn health_problems(&self) -> Vec<String> {
+        self.health.problems()
     }
 
     async fn login(&self, username: &str, password: &str) -> Result<Session, AccountError> {

@@ -6,7 +6,8 @@ use alliance_admin_ui::backend::{
     AllocationView, ComplianceRow, IndicatorGroupView, ResultRowView, ResultsBackend,
     ResultsFailure, ResultsView, SanctionView,
 };
-use alliance_protocol::UnixTime;
+use std::sync::Arc;
+
 use chrono::NaiveDate;
 use chrono_tz::Asia::Shanghai;
 
@@ -56,7 +57,7 @@ fn row_view(r: ResultRow) -> ResultRowView {
 }
 
 impl WebBackend {
-    async fn published(&self, period: &str) -> Result<Published, ResultsFailure> {
+    async fn published(&self, period: &str) -> Result<Arc<Published>, ResultsFailure> {
         let publication = self.publication.as_ref().ok_or(ResultsFailure::NotHere)?;
         publication.results(period, today()).await.map_err(failure)
     }
@@ -93,7 +94,7 @@ impl ResultsBackend for WebBackend {
             period: published.label.clone(),
             from: published.results.period.from.0,
             to: published.results.period.to.0,
-            generated_at: UnixTime::now().0,
+            generated_at: published.computed_at,
             log_size: published.head.size,
             log_root: hex::encode(published.head.root),
             rows: rows(&published.results).into_iter().map(row_view).collect(),

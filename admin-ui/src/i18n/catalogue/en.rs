@@ -190,6 +190,7 @@ pub(crate) static EN: CatalogueStrings = CatalogueStrings {
     err_choice: "Choose one of the options.",
     err_category: "Not a category of the classification.",
     err_fee_name: "A service needs a name, a unit (hour, sample or session) and prices that are not negative.",
+    err_page_too_deep: "Only the first 10,000 results can be paged through; narrow the search (keywords, category, institution).",
     err_local_id_taken: "Your institution already has an instrument with this ID.",
     own_intro: "Enter and keep your institution's instruments here. Saved records are signed by this node and reach every node of the alliance; the province's review comments appear here.",
 };

@@ -196,6 +196,7 @@ pub(crate) struct CatalogueStrings {
     pub err_choice: &'static str,
     pub err_category: &'static str,
     pub err_fee_name: &'static str,
+    pub err_page_too_deep: &'static str,
     pub err_local_id_taken: &'static str,
     pub own_intro: &'static str,
 }

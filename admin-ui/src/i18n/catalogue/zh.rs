@@ -190,6 +190,7 @@ pub(crate) static ZH: CatalogueStrings = CatalogueStrings {
     err_choice: "请从列出的选项中选择。",
     err_category: "不是分类表中的分类代码。",
     err_fee_name: "收费项目需要名称，计费单位须为小时、样品或机次，价格为非负金额。",
+    err_page_too_deep: "最多只能翻阅前 10,000 条结果，请缩小搜索范围（关键词、类别、单位）。",
     err_local_id_taken: "本单位已有使用此编号的仪器。",
     own_intro: "在这里录入和维护本单位的仪器信息。保存后，信息由本节点签名并同步到联盟各节点；省级管理部门审核后，审核意见也会显示在这里。",
 };

@@ -55,6 +55,7 @@ impl Bookings {
             now: UnixTime::now(),
         };
         let answered = self.inner.ledger.request(request, &context).await?;
+        self.inner.answers.answered(&answered.answer.outcome);
         if matches!(
             answered.answer.outcome,
             Outcome::Held { .. } | Outcome::Confirmed

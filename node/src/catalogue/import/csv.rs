@@ -4,6 +4,8 @@
 
 use ::csv::{Position, ReaderBuilder, StringRecord};
 
+use crate::spreadsheet::unguard;
+
 use super::{
     ImportError, MAIN_SHEET, MAX_COLUMNS, MAX_ROWS,
     cell::{Cell, Row, Sheet},
@@ -13,19 +15,6 @@ use super::{
 pub(super) const BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// Reads the file as the 仪器 sheet; its first row is the header.
-/// Whether a spreadsheet opening this text from a CSV file would run it as a formula.
-pub(super) fn looks_like_formula(text: &str) -> bool {
-    text.starts_with(['=', '+', '-', '@', '\t', '\r'])
-}
-
-/// Removes the `'` an export puts before formula-like text (see `export.rs`).
-fn unguard(field: &str) -> &str {
-    match field.strip_prefix('\'') {
-        Some(rest) if looks_like_formula(rest) => rest,
-        _ => field,
-    }
-}
-
 pub(super) fn read(bytes: &[u8]) -> Result<Sheet, ImportError> {
     let bytes = bytes.strip_prefix(BOM).unwrap_or(bytes);
     // Excel in China saves plain "CSV" as GBK; say so rather than show garbage.

@@ -39,8 +39,8 @@ impl Out {
     /// as plain text and the importer removes again.
     fn csv(&self) -> String {
         match self {
-            Out::Text(s) if super::csv::looks_like_formula(s) => format!("'{s}"),
-            Out::Text(s) | Out::Date(s) => s.clone(),
+            Out::Text(s) => crate::spreadsheet::guard(s).into_owned(),
+            Out::Date(s) => s.clone(),
             Out::Money(fen) => money::format_yuan(*fen),
         }
     }

@@ -4,7 +4,10 @@
 use serde::Serialize;
 
 use super::{InstitutionResult, Results};
-use crate::evaluation::{config::Metric, metrics::Metrics, scoring::Evaluation};
+use crate::{
+    evaluation::{config::Metric, metrics::Metrics, scoring::Evaluation},
+    spreadsheet::guard,
+};
 
 /// One published row.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -119,11 +122,12 @@ pub fn to_csv(results: &Results) -> Result<Vec<u8>, csv::Error> {
     out.write_record(HEADERS)?;
     let opt = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
     for r in rows(results) {
+        // Names and ids come from members' signed records: never let one run as a formula.
         out.write_record([
-            r.institution,
-            r.institution_name,
-            r.instrument,
-            r.instrument_name,
+            guard(&r.institution).into_owned(),
+            guard(&r.institution_name).into_owned(),
+            guard(&r.instrument).into_owned(),
+            guard(&r.instrument_name).into_owned(),
             r.effective_hours.to_string(),
             r.external_hours.to_string(),
             opt(r.sharing_rate),

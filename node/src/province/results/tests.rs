@@ -235,6 +235,30 @@ fn downloads_have_a_row_per_institution_and_instrument() {
 }
 
 #[test]
+fn member_supplied_text_never_reaches_the_csv_as_a_formula() {
+    let mut results = results();
+    results.institutions[0].instruments[0].name_zh = "=HYPERLINK(\"http://x\",\"XPS\")".into();
+    results.institutions[0].instruments[1].name_zh = "@SUM(1)".into();
+    let csv = to_csv(&results).unwrap();
+    let mut reader = csv::ReaderBuilder::new().from_reader(&csv[3..]);
+    let names: Vec<String> = reader
+        .records()
+        .map(|r| r.unwrap()[3].to_owned())
+        .filter(|name| !name.is_empty())
+        .collect();
+    assert!(
+        names.contains(&"'=HYPERLINK(\"http://x\",\"XPS\")".to_owned()),
+        "{names:?}"
+    );
+    assert!(names.contains(&"'@SUM(1)".to_owned()), "{names:?}");
+    assert!(
+        names
+            .iter()
+            .all(|n| !crate::spreadsheet::looks_like_formula(n))
+    );
+}
+
+#[test]
 fn a_logged_entry_reads_back_with_its_rating() {
     let owner = SecretKey::generate();
     let home = SecretKey::generate();
