@@ -114,6 +114,20 @@ pub struct NetworkSection {
     /// How often to gossip this node's signed "I am here".
     #[serde(default = "default_announce", with = "humantime_serde")]
     pub announce_interval: Duration,
+    /// Most established connections, inbound and outbound; more are refused as they
+    /// are set up. Raise it on a province with more members.
+    #[serde(default = "default_max_connections")]
+    pub max_connections: u32,
+    /// Most inbound connections at once still in their transport handshake, and most
+    /// peers at once connected but not yet proven members; more are refused at once.
+    #[serde(default = "default_max_pending_connections")]
+    pub max_pending_connections: u32,
+    /// Most inbound connections from one IP address.
+    #[serde(default = "default_max_connections_per_ip")]
+    pub max_connections_per_ip: u32,
+    /// Most connections with one peer.
+    #[serde(default = "default_max_connections_per_peer")]
+    pub max_connections_per_peer: u32,
 }
 
 impl Default for NetworkSection {
@@ -125,8 +139,25 @@ impl Default for NetworkSection {
             idle_connection_timeout: default_idle(),
             redial_interval: default_redial(),
             announce_interval: default_announce(),
+            max_connections: default_max_connections(),
+            max_pending_connections: default_max_pending_connections(),
+            max_connections_per_ip: default_max_connections_per_ip(),
+            max_connections_per_peer: default_max_connections_per_peer(),
         }
     }
+}
+
+fn default_max_connections() -> u32 {
+    crate::net::PeerLimits::default().max_connections
+}
+fn default_max_pending_connections() -> u32 {
+    crate::net::PeerLimits::default().max_pending
+}
+fn default_max_connections_per_ip() -> u32 {
+    crate::net::PeerLimits::default().max_per_ip
+}
+fn default_max_connections_per_peer() -> u32 {
+    crate::net::PeerLimits::default().max_per_peer
 }
 
 /// The web UI and JSON API.
@@ -201,14 +232,24 @@ pub struct BookingSection {
     /// and requests not yet answered are tried again; also on every new outbox entry.
     #[serde(default = "default_retry_interval", with = "humantime_serde")]
     pub retry_interval: Duration,
+    /// Cancels of bookings not (yet) requested that are remembered per home institution,
+    /// so a request that arrives after its cancel is refused. Past this, the oldest is
+    /// forgotten: a member cannot make this node store more.
+    #[serde(default = "default_remembered_cancels")]
+    pub remembered_cancels_per_home: u32,
 }
 
 impl Default for BookingSection {
     fn default() -> Self {
         BookingSection {
             retry_interval: default_retry_interval(),
+            remembered_cancels_per_home: default_remembered_cancels(),
         }
     }
+}
+
+fn default_remembered_cancels() -> u32 {
+    256
 }
 
 fn default_retry_interval() -> Duration {
@@ -289,6 +330,15 @@ pub struct CatalogueSection {
     /// After that the edit goes ahead with the local counter.
     #[serde(default = "default_revision_wait", with = "humantime_serde")]
     pub revision_wait: Duration,
+    /// Instrument records and reviews of one institution taken from gossip per sliding
+    /// hour; past it they are refused (and come later through anti-entropy), and a peer
+    /// that pushes its own past it is penalised. A node gossips at most half of this of
+    /// its own, so keep it the same across the alliance.
+    #[serde(default = "default_records_per_hour")]
+    pub gossip_records_per_hour: u32,
+    /// The same for availability digests.
+    #[serde(default = "default_digests_per_hour")]
+    pub gossip_digests_per_hour: u32,
 }
 
 impl Default for CatalogueSection {
@@ -296,8 +346,17 @@ impl Default for CatalogueSection {
         CatalogueSection {
             sync_interval: default_sync_interval(),
             revision_wait: default_revision_wait(),
+            gossip_records_per_hour: default_records_per_hour(),
+            gossip_digests_per_hour: default_digests_per_hour(),
         }
     }
+}
+
+fn default_records_per_hour() -> u32 {
+    crate::net::GossipQuotas::default().records_per_hour
+}
+fn default_digests_per_hour() -> u32 {
+    crate::net::GossipQuotas::default().digests_per_hour
 }
 
 fn default_sync_interval() -> Duration {
@@ -461,6 +520,52 @@ impl Config {
                  (serve the UI over HTTPS, e.g. behind a TLS-terminating reverse proxy)",
                 self.http.listen
             ));
+        }
+        self.check_network_limits()
+    }
+
+    /// The limits against peers: each at least 1 (0 would refuse everything), and the
+    /// per-address and per-peer limits within the total.
+    pub fn check_network_limits(&self) -> Result<(), String> {
+        let n = &self.network;
+        let fields = [
+            ("network.max_connections", n.max_connections),
+            ("network.max_pending_connections", n.max_pending_connections),
+            ("network.max_connections_per_ip", n.max_connections_per_ip),
+            (
+                "network.max_connections_per_peer",
+                n.max_connections_per_peer,
+            ),
+            (
+                "catalogue.gossip_records_per_hour",
+                self.catalogue.gossip_records_per_hour,
+            ),
+            (
+                "catalogue.gossip_digests_per_hour",
+                self.catalogue.gossip_digests_per_hour,
+            ),
+            (
+                "booking.remembered_cancels_per_home",
+                self.booking.remembered_cancels_per_home,
+            ),
+        ];
+        if let Some((field, _)) = fields.iter().find(|(_, value)| *value == 0) {
+            return Err(format!("{field} must be at least 1"));
+        }
+        for (field, value) in [
+            ("network.max_pending_connections", n.max_pending_connections),
+            ("network.max_connections_per_ip", n.max_connections_per_ip),
+            (
+                "network.max_connections_per_peer",
+                n.max_connections_per_peer,
+            ),
+        ] {
+            if value > n.max_connections {
+                return Err(format!(
+                    "{field} ({value}) must not exceed network.max_connections ({})",
+                    n.max_connections
+                ));
+            }
         }
         Ok(())
     }
@@ -694,6 +799,22 @@ root_public_key = "8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6
         .unwrap();
         let err = Config::load(&path).unwrap_err().to_string();
         assert!(err.contains("booking.retry_interval"), "{err}");
+    }
+
+    #[test]
+    fn network_limits_are_checked_by_name() {
+        let mut config = Config::parse(MEMBER).unwrap();
+        assert!(config.check_network_limits().is_ok());
+        config.network.max_connections_per_ip = 0;
+        let err = config.check().unwrap_err();
+        assert!(err.contains("network.max_connections_per_ip"), "{err}");
+        config.network.max_connections_per_ip = 2_000;
+        let err = config.check_network_limits().unwrap_err();
+        assert!(err.contains("network.max_connections_per_ip"), "{err}");
+        config.network.max_connections_per_ip = 8;
+        config.booking.remembered_cancels_per_home = 0;
+        let err = config.check_network_limits().unwrap_err();
+        assert!(err.contains("booking.remembered_cancels_per_home"), "{err}");
     }
 
     #[test]

@@ -161,13 +161,14 @@ impl Membership {
 
     /// Offers a roster (from gossip, a peer or the province itself). Installs it if it is
     /// signed by the root and newer than the held one, and returns the connected peers it
-    /// revokes, who are dropped from the verified set.
+    /// revokes, who are dropped from the verified set. The version is read before any
+    /// signature is checked, so a replay costs no verification.
     pub fn offer_roster(&mut self, bytes: &[u8]) -> Result<RosterOutcome, RosterError> {
-        let signed = SignedRoster::decode(bytes, &self.root)?;
-        let version = signed.roster().version;
-        if version <= self.roster_version() {
+        let Some(signed) = SignedRoster::decode_if_newer(bytes, &self.root, self.roster_version())?
+        else {
             return Ok(RosterOutcome::NotNewer);
-        }
+        };
+        let version = signed.roster().version;
         let revoked: Vec<PeerId> = self
             .verified
             .iter()

@@ -215,6 +215,16 @@ impl Node {
                 redial_interval: config.network.redial_interval,
                 sync_interval: config.catalogue.sync_interval,
                 agent: agent(),
+                limits: net::PeerLimits {
+                    max_connections: config.network.max_connections,
+                    max_pending: config.network.max_pending_connections,
+                    max_per_ip: config.network.max_connections_per_ip,
+                    max_per_peer: config.network.max_connections_per_peer,
+                },
+                quotas: net::GossipQuotas {
+                    records_per_hour: config.catalogue.gossip_records_per_hour,
+                    digests_per_hour: config.catalogue.gossip_digests_per_hour,
+                },
             },
             membership,
             store.clone(),
@@ -293,7 +303,7 @@ impl Node {
             catalogue.clone(),
             network.client.clone(),
             receipts.clone(),
-            config.booking.retry_interval,
+            &config.booking,
         )?;
         let booking_tasks = [
             supervisor.spawn("booking service", bookings.clone().serve(bookings_rx)),

@@ -101,6 +101,41 @@ impl SignedRoster {
             return Err(RosterError::TooLarge(bytes.len()));
         }
         let envelope = SignedEnvelope::decode(bytes)?;
+        Self::verify(envelope, root)
+    }
+
+    /// [`SignedRoster::decode`], but only if the roster claims a version above `held`:
+    /// `Ok(None)` otherwise, found before any signature is checked. A replayed or older
+    /// roster thus costs a decode, not up to [`MAX_ROSTER_MEMBERS`] + 1 verifications;
+    /// a forged one claiming an old version is dropped the same way, which is harmless
+    /// since it would not be installed either.
+    pub fn decode_if_newer(
+        bytes: &[u8],
+        root: &PublicKey,
+        held: u64,
+    ) -> Result<Option<Self>, RosterError> {
+        if bytes.len() > MAX_ENVELOPE_BYTES {
+            return Err(RosterError::TooLarge(bytes.len()));
+        }
+        let envelope = SignedEnvelope::decode(bytes)?;
+        if envelope.domain() != Domain::ROSTER.0 {
+            return Err(EnvelopeError::WrongDomain {
+                expected: Domain::ROSTER.0.to_owned(),
+                found: envelope.domain().to_owned(),
+            }
+            .into());
+        }
+        let claimed = proto::Roster::decode(envelope.payload_unverified())
+            .map_err(|e| RosterError::Malformed(e.to_string()))?
+            .version;
+        if claimed <= held {
+            return Ok(None);
+        }
+        Self::verify(envelope, root).map(Some)
+    }
+
+    /// Checks the root signature of a decoded envelope, then every certificate in it.
+    fn verify(envelope: SignedEnvelope, root: &PublicKey) -> Result<Self, RosterError> {
         let payload = envelope.open_from(Domain::ROSTER, root)?;
         let raw =
             proto::Roster::decode(payload).map_err(|e| RosterError::Malformed(e.to_string()))?;
@@ -194,6 +229,57 @@ mod tests {
             SignedRoster::decode(&signed.encode(), &other),
             Err(RosterError::Envelope(EnvelopeError::WrongSigner { .. }))
         ));
+    }
+
+    #[test]
+    fn a_roster_not_newer_than_the_held_one_is_dropped_before_any_signature_check() {
+        let root = SecretKey::generate();
+        // A certificate of another root: verifying it would fail, so `Ok(None)` proves the
+        // certificates were never verified; and the envelope is not the root's either.
+        let forged = Roster {
+            version: 5,
+            issued_at: UnixTime(0),
+            certificates: vec![cert(&SecretKey::generate(), 9)],
+            revoked_serials: BTreeSet::new(),
+        }
+        .sign(&SecretKey::generate())
+        .encode();
+        assert_eq!(
+            SignedRoster::decode_if_newer(&forged, &root.public(), 5),
+            Ok(None)
+        );
+        assert_eq!(
+            SignedRoster::decode_if_newer(&forged, &root.public(), 7),
+            Ok(None)
+        );
+        assert!(matches!(
+            SignedRoster::decode_if_newer(&forged, &root.public(), 4),
+            Err(RosterError::Envelope(EnvelopeError::WrongSigner { .. }))
+        ));
+        // A newer genuine roster is verified in full: its foreign certificate is refused.
+        let genuine_envelope = Roster {
+            version: 6,
+            issued_at: UnixTime(0),
+            certificates: vec![cert(&SecretKey::generate(), 9)],
+            revoked_serials: BTreeSet::new(),
+        }
+        .sign(&root)
+        .encode();
+        assert!(matches!(
+            SignedRoster::decode_if_newer(&genuine_envelope, &root.public(), 5),
+            Err(RosterError::Certificate(_))
+        ));
+        let good = Roster {
+            version: 6,
+            issued_at: UnixTime(0),
+            certificates: vec![cert(&root, 1)],
+            revoked_serials: BTreeSet::new(),
+        }
+        .sign(&root);
+        let decoded = SignedRoster::decode_if_newer(&good.encode(), &root.public(), 5)
+            .unwrap()
+            .unwrap();
+        assert_eq!(decoded, good);
     }
 
     #[test]

@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod browser;
+pub mod rogue;
 
 use std::{path::Path, time::Duration};
 
@@ -56,11 +57,21 @@ fn options(
 
 /// Sets up and starts a province node in `dir/<id>`.
 pub async fn start_province(dir: &Path, id: &str) -> NodeHandle {
+    start_province_with(dir, id, |_| {}).await
+}
+
+/// [`start_province`], with `tweak` applied to its config before it starts.
+pub async fn start_province_with(
+    dir: &Path,
+    id: &str,
+    tweak: impl FnOnce(&mut alliance_node::Config),
+) -> NodeHandle {
     let done = init::init(options(dir, id, Role::Aggregator, None, vec![]))
         .await
         .unwrap();
     let mut config = done.config;
     fast_timers(&mut config);
+    tweak(&mut config);
     Node::start(config).await.unwrap()
 }
 
@@ -172,7 +183,18 @@ pub async fn wait_catalogue(
 
 /// Sets up, certifies and starts a member bootstrapped from the province.
 pub async fn start_member(dir: &Path, province: &NodeHandle, id: &str) -> NodeHandle {
-    let config = certified_member(dir, province, id, bootstrap_of(province)).await;
+    start_member_with(dir, province, id, |_| {}).await
+}
+
+/// [`start_member`], with `tweak` applied to its config before it starts.
+pub async fn start_member_with(
+    dir: &Path,
+    province: &NodeHandle,
+    id: &str,
+    tweak: impl FnOnce(&mut alliance_node::Config),
+) -> NodeHandle {
+    let mut config = certified_member(dir, province, id, bootstrap_of(province)).await;
+    tweak(&mut config);
     Node::start(config).await.unwrap()
 }
 

@@ -13,6 +13,21 @@ use alliance_node::{
 use alliance_protocol::{UnixTime, heartbeat::InstrumentState};
 use alliance_tests::*;
 
+/// Publishes dlut's record of `local_id` and waits until the province holds it: the
+/// province keeps reports only of instruments its catalogue knows.
+async fn publish_instrument(member: &NodeHandle, province: &NodeHandle, local_id: &str) {
+    member
+        .catalogue()
+        .save_record(sample_record("dlut", local_id, "X射线光电子能谱仪"))
+        .await
+        .unwrap();
+    let id = format!("dlut/{local_id}");
+    wait_catalogue(province, "the province holds the record", |c| {
+        c.has_instrument(&id)
+    })
+    .await;
+}
+
 /// Waits until the province's board satisfies `predicate` (checked on every heartbeat).
 async fn wait_board(
     province: &NodeHandle,
@@ -44,6 +59,7 @@ async fn an_agents_report_reaches_the_province_board_and_silence_is_flagged() {
     })
     .await;
 
+    publish_instrument(&member, &province, "XPS-1").await;
     let monitoring = member.monitoring();
     let token = monitoring.tokens().issue("XPS-1").await.unwrap();
     // A wrong token is refused and reports nothing.
@@ -111,6 +127,59 @@ async fn an_agents_report_reaches_the_province_board_and_silence_is_flagged() {
     province.shutdown().await;
 }
 
+/// A member's heartbeat that names an instrument the province's catalogue does not hold:
+/// that report is dropped unstored, the rest of the heartbeat is recorded.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reports_of_instruments_the_province_does_not_know_do_not_grow_the_board() {
+    trace();
+    let dir = tempfile::tempdir().unwrap();
+    let province = start_province(dir.path(), "lnsti").await;
+    let member = start_member(dir.path(), &province, "dlut").await;
+    wait_state(&member, "dlut sees the province", |s| {
+        connected_institutions(s).contains(&"lnsti".to_owned())
+    })
+    .await;
+    publish_instrument(&member, &province, "XPS-1").await;
+    let monitoring = member.monitoring();
+    for n in 0..20 {
+        let ghost = format!("GHOST-{n}");
+        let token = monitoring.tokens().issue(&ghost).await.unwrap();
+        monitoring
+            .agent_report(&ghost, &token, InstrumentState::Running, "")
+            .await
+            .unwrap();
+    }
+    // The known instrument reports last, so the heartbeat that carries it carries every
+    // ghost too.
+    let token = monitoring.tokens().issue("XPS-1").await.unwrap();
+    monitoring
+        .agent_report("XPS-1", &token, InstrumentState::Idle, "")
+        .await
+        .unwrap();
+    let silent_after = province.monitoring().silent_after();
+    wait_board(&province, "the board shows dlut/XPS-1", |board| {
+        board
+            .live(UnixTime::now(), silent_after)
+            .unwrap()
+            .iter()
+            .any(|row| row.instrument_id == "dlut/XPS-1" && row.state == InstrumentState::Idle)
+    })
+    .await;
+    let rows: Vec<String> = province
+        .monitoring()
+        .board()
+        .unwrap()
+        .live(UnixTime::now(), silent_after)
+        .unwrap()
+        .into_iter()
+        .map(|row| row.instrument_id)
+        .collect();
+    assert_eq!(rows, ["dlut/XPS-1"]);
+
+    member.shutdown().await;
+    province.shutdown().await;
+}
+
 /// The sample agent script, as an instrument PC would run it.
 fn agent_script() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -129,6 +198,7 @@ async fn the_sample_agent_script_reports_over_http_and_the_province_shows_it() {
         connected_institutions(s).contains(&"lnsti".to_owned())
     })
     .await;
+    publish_instrument(&member, &province, "XPS-1").await;
     let token = member.monitoring().tokens().issue("XPS-1").await.unwrap();
     let run = |token: &str, state: &str| {
         let script = agent_script();

@@ -12,7 +12,8 @@
 //!
 //! Keys: bookings by `home \0 booking_id` (the id is the home node's, so two homes
 //! cannot collide); the slots taken, by `local_id \0 start` (valued `end ‖ booking key`),
-//! are what is loaded at start; cancels that arrived before their request, by booking key.
+//! are what is loaded at start; cancels that arrived before their request, by booking key
+//! (at most so many per home, see `remembered.rs`).
 
 use std::{
     collections::{BTreeMap, HashMap},
@@ -27,10 +28,15 @@ use alliance_protocol::{
 
 mod alternatives;
 mod in_flight;
+mod remembered;
 
 use alternatives::nearest_free;
 
 use in_flight::{Asked, InFlight, Reservation, SharedDurable};
+use remembered::Remembered;
+
+/// Cancels of not-yet-requested bookings remembered per home unless configured.
+pub const REMEMBERED_CANCELS_PER_HOME: usize = 256;
 
 use super::{
     outbox,
@@ -170,6 +176,7 @@ struct Inner {
     /// Held bookings by when their hold lapses: (until, booking key) → local id.
     holds: Mutex<BTreeMap<(i64, Vec<u8>), String>>,
     in_flight: InFlight,
+    remembered: Remembered,
 }
 
 /// The ledger. Cheap to clone.
@@ -188,7 +195,18 @@ impl Ledger {
     /// Loads the slots taken and the holds pending from `store`; answers are signed
     /// with `key` (the node's).
     pub fn open(store: Store, key: SecretKey, own: InstitutionId) -> Result<Ledger, StoreError> {
-        Ledger::open_with(store, key, own, true)
+        Ledger::open_with(store, key, own, true, REMEMBERED_CANCELS_PER_HOME)
+    }
+
+    /// [`Ledger::open`], remembering at most `cancels_per_home` cancels of bookings not
+    /// (yet) requested per home institution; past that the oldest is forgotten.
+    pub fn open_with_cancel_cap(
+        store: Store,
+        key: SecretKey,
+        own: InstitutionId,
+        cancels_per_home: usize,
+    ) -> Result<Ledger, StoreError> {
+        Ledger::open_with(store, key, own, true, cancels_per_home)
     }
 
     /// [`Ledger::open`] with answers stored and returned unsigned
@@ -199,7 +217,7 @@ impl Ledger {
         key: SecretKey,
         own: InstitutionId,
     ) -> Result<Ledger, StoreError> {
-        Ledger::open_with(store, key, own, false)
+        Ledger::open_with(store, key, own, false, REMEMBERED_CANCELS_PER_HOME)
     }
 
     fn open_with(
@@ -207,7 +225,9 @@ impl Ledger {
         key: SecretKey,
         own: InstitutionId,
         sign_answers: bool,
+        cancels_per_home: usize,
     ) -> Result<Ledger, StoreError> {
+        let remembered = Remembered::load(&store, cancels_per_home)?;
         let mut calendars: HashMap<String, Calendar> = HashMap::new();
         let mut holds = BTreeMap::new();
         for (slot, value) in store.scan_prefix(Space::BookingSlots, b"")? {
@@ -251,6 +271,7 @@ impl Ledger {
                 ),
                 holds: Mutex::new(holds),
                 in_flight: InFlight::default(),
+                remembered,
             }),
         })
     }
@@ -270,6 +291,11 @@ impl Ledger {
             .holds
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// How many cancels of bookings not (yet) requested are remembered for `home`.
+    pub fn remembered_cancels(&self, home: &InstitutionId) -> usize {
+        self.inner.remembered.count(home)
     }
 
     /// A booking of this node's instruments.
@@ -354,7 +380,9 @@ impl Ledger {
         let mut batch = Batch::new();
         batch.put_json(Space::Bookings, key.clone(), &booking)?;
         if cancelled_first {
-            batch.delete(Space::BookingCancels, key.clone());
+            self.inner
+                .remembered
+                .forget(&request.user.home_institution, &key, &mut batch);
         }
         if state.occupies_slot() {
             let mut value = request.end.0.to_be_bytes().to_vec();
@@ -462,7 +490,7 @@ impl Ledger {
         let store = &self.inner.store;
         let Some(mut booking) = store.get_json::<Booking>(Space::Bookings, &key)? else {
             let mut batch = Batch::new();
-            batch.put_json(Space::BookingCancels, key, &now)?;
+            self.inner.remembered.remember(home, key, now, &mut batch)?;
             store.commit(batch).await?;
             return Ok(CancelOutcome::Remembered);
         };

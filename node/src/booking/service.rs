@@ -180,9 +180,15 @@ impl Bookings {
         catalogue: Catalogue,
         net: NetClient,
         receipts: Receipts,
-        retry_interval: std::time::Duration,
+        config: &crate::config::BookingSection,
     ) -> Result<Bookings, StoreError> {
-        let ledger = Ledger::open(store.clone(), key.clone(), own.institution_id.clone())?;
+        let retry_interval = config.retry_interval;
+        let ledger = Ledger::open_with_cancel_cap(
+            store.clone(),
+            key.clone(),
+            own.institution_id.clone(),
+            usize::try_from(config.remembered_cancels_per_home).unwrap_or(usize::MAX),
+        )?;
         catalogue.set_busy_source(Arc::new(BusyTimes {
             store: store.clone(),
             ledger: ledger.clone(),

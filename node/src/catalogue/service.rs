@@ -340,6 +340,12 @@ impl Catalogue {
         self.inner.generation.send_modify(|g| *g += 1);
     }
 
+    /// Counts a valid entry refused on gossip because its origin was past its quota.
+    pub fn count_over_quota(&self) {
+        self.inner.counters.over_quota();
+        self.inner.generation.send_modify(|g| *g += 1);
+    }
+
     /// Counts an entry that was not news (seen before it reached [`Catalogue::receive`]).
     pub fn count_stale(&self) {
         self.inner.counters.stale(1);
@@ -704,6 +710,12 @@ impl Catalogue {
             self.visible(summary, status)
         };
         visible.then(|| self.instrument_unfiltered(id)).flatten()
+    }
+
+    /// Whether a record of instrument `id` (`institution/local_id`) is held, visible or
+    /// not; a lookup in memory.
+    pub fn has_instrument(&self, id: &str) -> bool {
+        self.view().records.contains_key(id)
     }
 
     /// Everything known about an instrument, whoever may see it (for its owner's admin

@@ -15,6 +15,7 @@ pub(super) struct Counters {
     not_member: AtomicU64,
     bad_signature: AtomicU64,
     wrong_owner: AtomicU64,
+    over_quota: AtomicU64,
     sync_pages: AtomicU64,
     sync_bytes: AtomicU64,
 }
@@ -33,6 +34,9 @@ pub struct CatalogueStats {
     pub bad_signature: u64,
     /// Signed by a member about another institution's entries.
     pub wrong_owner: u64,
+    /// Valid entries refused on gossip because their origin was past its hourly quota
+    /// (they may still arrive through anti-entropy; not counted in [`Self::rejected`]).
+    pub over_quota: u64,
     /// Anti-entropy pages received, and the bytes of the entries in them.
     pub sync_pages: u64,
     pub sync_bytes: u64,
@@ -52,6 +56,10 @@ impl Counters {
 
     pub(super) fn stale(&self, n: u64) {
         self.stale.fetch_add(n, Ordering::Relaxed);
+    }
+
+    pub(super) fn over_quota(&self) {
+        self.over_quota.fetch_add(1, Ordering::Relaxed);
     }
 
     pub(super) fn sync_page(&self, bytes: u64) {
@@ -80,6 +88,7 @@ impl Counters {
             not_member: get(&self.not_member),
             bad_signature: get(&self.bad_signature),
             wrong_owner: get(&self.wrong_owner),
+            over_quota: get(&self.over_quota),
             sync_pages: get(&self.sync_pages),
             sync_bytes: get(&self.sync_bytes),
         }

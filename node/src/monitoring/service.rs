@@ -2,7 +2,8 @@
 //! the instrument's token; the node sends signed heartbeats of the latest states to the
 //! province every `heartbeat_interval`, and at once after a report. On the province's
 //! node, heartbeats from members are checked (signed by the member's node, about its own
-//! institution, newer than the last) and recorded on the board.
+//! institution, newer than the last) and recorded on the board, for instruments the
+//! province's catalogue knows.
 
 use std::{sync::Arc, time::Duration};
 
@@ -184,12 +185,20 @@ impl Monitoring {
         }
     }
 
-    /// The province's side: a member's heartbeat, checked and recorded.
-    pub async fn on_heartbeat(&self, from: &MembershipCertificate, bytes: &[u8]) -> Response {
+    /// The province's side: a member's heartbeat, checked and recorded. Reports of
+    /// instruments for which `known` (given `institution/local_id`) is false — the
+    /// province's catalogue has no record of them — are dropped unstored, so a member
+    /// cannot grow the board with instruments that do not exist.
+    pub async fn on_heartbeat(
+        &self,
+        from: &MembershipCertificate,
+        bytes: &[u8],
+        known: impl Fn(&str) -> bool,
+    ) -> Response {
         let Some(board) = &self.inner.board else {
             return Response::error("not_the_province", "only the province keeps the board");
         };
-        let heartbeat = match StatusHeartbeat::open_from(bytes, &from.node_public_key) {
+        let mut heartbeat = match StatusHeartbeat::open_from(bytes, &from.node_public_key) {
             Ok(heartbeat) => heartbeat,
             Err(e) => return Response::error("bad_request", e.to_string()),
         };
@@ -200,6 +209,18 @@ impl Monitoring {
                     "{} sent a heartbeat of {}",
                     from.institution_id, heartbeat.institution_id
                 ),
+            );
+        }
+        let institution = heartbeat.institution_id.clone();
+        let reported = heartbeat.instruments.len();
+        heartbeat
+            .instruments
+            .retain(|report| known(&format!("{institution}/{}", report.local_id)));
+        if heartbeat.instruments.len() < reported {
+            tracing::debug!(
+                %institution,
+                dropped = reported - heartbeat.instruments.len(),
+                "heartbeat reports of instruments not in the catalogue dropped"
             );
         }
         match board.record(&heartbeat, UnixTime::now()).await {

@@ -2,13 +2,13 @@
 
 use std::time::Duration;
 
-use alliance_protocol::{limits::MAX_GOSSIP_BYTES, rpc::RPC_PROTOCOL};
+use alliance_protocol::rpc::RPC_PROTOCOL;
 use libp2p::{
-    StreamProtocol, allow_block_list, gossipsub, identify, identity::Keypair, kad,
-    request_response, swarm::NetworkBehaviour,
+    StreamProtocol, allow_block_list, connection_limits, gossipsub, identify, identity::Keypair,
+    kad, request_response, swarm::NetworkBehaviour,
 };
 
-use super::codec::RpcCodec;
+use super::{codec::RpcCodec, gossip_params, ip_limit};
 
 /// Kademlia under the alliance's private protocol name, so the alliance's DHT never
 /// merges with any other network's.
@@ -22,10 +22,41 @@ pub const IDENTIFY_PROTOCOL: &str = "/alliance/id/1";
 pub struct Behaviour {
     /// Peers revoked by the roster are refused at the connection level.
     pub blocked: allow_block_list::Behaviour<allow_block_list::BlockedPeers>,
+    /// Connections in total, being set up, and per peer.
+    pub limits: connection_limits::Behaviour,
+    /// Inbound connections per remote IP address.
+    pub per_ip: ip_limit::Behaviour,
     pub identify: identify::Behaviour,
     pub kad: kad::Behaviour<kad::store::MemoryStore>,
-    pub gossipsub: gossipsub::Behaviour,
+    pub gossipsub:
+        gossipsub::Behaviour<gossipsub::IdentityTransform, gossipsub::WhitelistSubscriptionFilter>,
     pub rpc: request_response::Behaviour<RpcCodec>,
+}
+
+/// How many connections a node takes. A connection over a limit is refused when it is
+/// set up, before any protocol runs on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PeerLimits {
+    /// Established connections, inbound and outbound.
+    pub max_connections: u32,
+    /// Inbound connections still in their transport handshake; also the peers at once
+    /// that are connected but have not proved membership yet.
+    pub max_pending: u32,
+    /// Inbound connections (pending or established) from one IP address.
+    pub max_per_ip: u32,
+    /// Established connections with one peer.
+    pub max_per_peer: u32,
+}
+
+impl Default for PeerLimits {
+    fn default() -> Self {
+        PeerLimits {
+            max_connections: 1024,
+            max_pending: 64,
+            max_per_ip: 8,
+            max_per_peer: 4,
+        }
+    }
 }
 
 /// Why the behaviours could not be built.
@@ -35,27 +66,18 @@ pub enum BehaviourError {
     Gossipsub(String),
 }
 
-/// Gossipsub sized so that an alliance of 3 nodes and one of 300 both work: the mesh
-/// targets 6 peers (4..12) as usual, but flood-publishing sends our own messages to every
-/// connected subscriber, so a small alliance does not depend on the mesh filling up.
-fn gossipsub_config() -> Result<gossipsub::Config, BehaviourError> {
-    gossipsub::ConfigBuilder::default()
-        .validation_mode(gossipsub::ValidationMode::Strict)
-        .validate_messages()
-        .max_transmit_size(MAX_GOSSIP_BYTES)
-        .heartbeat_interval(Duration::from_secs(1))
-        .mesh_n(6)
-        .mesh_n_low(4)
-        .mesh_n_high(12)
-        .mesh_outbound_min(2)
-        .flood_publish(true)
-        .build()
-        .map_err(|e| BehaviourError::Gossipsub(e.to_string()))
-}
-
 impl Behaviour {
-    /// Builds the behaviours for `key`.
+    /// Builds the behaviours for `key`, with the default [`PeerLimits`].
     pub fn new(key: &Keypair, agent: String) -> Result<Self, BehaviourError> {
+        Behaviour::with_limits(key, agent, PeerLimits::default())
+    }
+
+    /// Builds the behaviours for `key`.
+    pub fn with_limits(
+        key: &Keypair,
+        agent: String,
+        limits: PeerLimits,
+    ) -> Result<Self, BehaviourError> {
         let peer_id = key.public().to_peer_id();
         let mut kad_config = kad::Config::new(StreamProtocol::new(KAD_PROTOCOL));
         // Only peers whose membership we verified enter the routing table.
@@ -64,11 +86,19 @@ impl Behaviour {
         let mut kad =
             kad::Behaviour::with_config(peer_id, kad::store::MemoryStore::new(peer_id), kad_config);
         kad.set_mode(Some(kad::Mode::Server));
-        let gossipsub = gossipsub::Behaviour::new(
+        let mut gossipsub = gossipsub::Behaviour::new_with_subscription_filter(
             gossipsub::MessageAuthenticity::Signed(key.clone()),
-            gossipsub_config()?,
+            gossip_params::config().map_err(BehaviourError::Gossipsub)?,
+            gossip_params::subscription_filter(),
         )
         .map_err(|e| BehaviourError::Gossipsub(e.to_owned()))?;
+        gossipsub
+            .with_peer_score(gossip_params::score_params(), gossip_params::thresholds())
+            .map_err(BehaviourError::Gossipsub)?;
+        let connection_limits = connection_limits::ConnectionLimits::default()
+            .with_max_established(Some(limits.max_connections))
+            .with_max_pending_incoming(Some(limits.max_pending))
+            .with_max_established_per_peer(Some(limits.max_per_peer));
         let rpc = request_response::Behaviour::new(
             [(
                 StreamProtocol::new(RPC_PROTOCOL),
@@ -78,6 +108,8 @@ impl Behaviour {
         );
         Ok(Behaviour {
             blocked: allow_block_list::Behaviour::default(),
+            limits: connection_limits::Behaviour::new(connection_limits),
+            per_ip: ip_limit::Behaviour::new(limits.max_per_ip),
             identify: identify::Behaviour::new(
                 identify::Config::new(IDENTIFY_PROTOCOL.to_owned(), key.public())
                     .with_agent_version(agent),

@@ -1,6 +1,6 @@
 //! The request-response codec of `/alliance/rpc/1`: an unsigned-varint length, then the
-//! protobuf message. Lengths are checked against the protocol limits before any buffer is
-//! allocated, so an oversized frame costs the sender, not us.
+//! protobuf message. Lengths are checked against the protocol limits, and buffers grow
+//! only with the bytes received, so an oversized or truncated frame costs the sender, not us.
 
 use std::io;
 
@@ -38,8 +38,16 @@ async fn read_frame<T: AsyncRead + Unpin + Send>(io: &mut T, limit: usize) -> io
             format!("frame of {len} bytes exceeds the limit of {limit}"),
         ));
     }
-    let mut buf = vec![0u8; len];
-    io.read_exact(&mut buf).await?;
+    // The buffer grows with the bytes that actually arrive: a length prefix alone
+    // reserves nothing.
+    let mut buf = Vec::new();
+    (&mut *io).take(len as u64).read_to_end(&mut buf).await?;
+    if buf.len() < len {
+        return Err(io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            format!("frame ended after {} of {len} bytes", buf.len()),
+        ));
+    }
     Ok(buf)
 }
 
@@ -129,5 +137,9 @@ mod tests {
         assert_eq!(err.kind(), io::ErrorKind::InvalidData);
         let mut endless = Cursor::new(vec![0xffu8; 20]);
         assert!(read_frame(&mut endless, usize::MAX).await.is_err());
+        // A frame announcing more than it carries is an error, not a hang or a big buffer.
+        let mut short = Cursor::new(vec![0xac, 0x02, 1, 2, 3]);
+        let err = read_frame(&mut short, 1024).await.unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof);
     }
 }

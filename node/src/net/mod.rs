@@ -4,7 +4,10 @@
 //! a cloneable [`NetClient`] (commands on a bounded channel, answers on oneshots), reads the
 //! current [`MeshState`] from a watch channel, and may subscribe to [`NetEvent`]s.
 //!
-//! - [`behaviour`]: the composed libp2p behaviours and their parameters.
+//! - [`behaviour`]: the composed libp2p behaviours and the connection limits.
+//! - [`gossip_params`]: gossipsub's parameters: content ids, peer scoring.
+//! - [`ip_limit`]: the inbound connection limit per IP address.
+//! - [`quota`]: per-origin hourly quotas on catalogue entries taken from gossip.
 //! - [`codec`]: the length-prefixed protobuf codec of `/alliance/rpc/1`.
 //! - [`event_loop`]: connection gating (membership handshake), gossip validation, roster
 //!   distribution, discovery.
@@ -16,6 +19,9 @@
 pub mod behaviour;
 pub mod codec;
 mod event_loop;
+pub mod gossip_params;
+pub mod ip_limit;
+pub mod quota;
 pub mod topics;
 
 use std::{collections::BTreeMap, time::Duration};
@@ -27,7 +33,9 @@ use tokio_util::sync::CancellationToken;
 
 use crate::{catalogue::Catalogue, membership::Membership, store::Store};
 
+pub use behaviour::PeerLimits;
 pub use event_loop::{NetError, ROSTER_KEY};
+pub use quota::GossipQuotas;
 
 /// What the network layer needs to start.
 #[derive(Debug, Clone)]
@@ -52,6 +60,10 @@ pub struct NetConfig {
     pub sync_interval: Duration,
     /// Software name and version, for identify and announcements.
     pub agent: String,
+    /// How many connections the node takes.
+    pub limits: PeerLimits,
+    /// How many catalogue entries of one origin an hour are taken from gossip.
+    pub quotas: GossipQuotas,
 }
 
 /// A connected peer whose membership was verified.
@@ -84,7 +96,7 @@ pub struct MeshState {
 }
 
 /// Things that happened, for whoever listens (tests, the UI's activity feed).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum NetEvent {
     /// A peer proved its membership.
     MemberVerified {
@@ -99,6 +111,9 @@ pub enum NetEvent {
     RosterInstalled { version: u64 },
     /// A gossip message was rejected.
     GossipRejected { source: PeerId, reason: String },
+    /// A connected peer's gossip score fell below the graylist threshold: what it sends
+    /// on gossip is dropped unread.
+    Graylisted { peer: PeerId, score: f64 },
     /// A catalogue sync with a peer finished; `fresh` entries were news.
     CatalogueSynced { peer: PeerId, fresh: usize },
     /// The province gossiped a tree head of its receipt log (signature verified).
@@ -164,6 +179,16 @@ pub(crate) enum Command {
     Respond {
         channel: libp2p::request_response::ResponseChannel<alliance_protocol::rpc::Response>,
         response: alliance_protocol::rpc::Response,
+    },
+    /// A sync page for `peer` was read off the swarm task; answer it.
+    SyncServed {
+        peer: PeerId,
+        channel: libp2p::request_response::ResponseChannel<alliance_protocol::rpc::Response>,
+        response: alliance_protocol::rpc::Response,
+    },
+    /// The gossip score of every connected peer.
+    PeerScores {
+        reply: oneshot::Sender<Vec<(PeerId, f64)>>,
     },
 }
 
@@ -282,6 +307,14 @@ impl NetClient {
         })
         .await?;
         answer.await.map_err(|_| NetError::Stopped)?
+    }
+
+    /// The gossip score of every connected peer (0 for a well-behaved one; below
+    /// [`gossip_params::GRAYLIST_THRESHOLD`] its gossip is dropped unread).
+    pub async fn peer_scores(&self) -> Result<Vec<(PeerId, f64)>, NetError> {
+        let (reply, rx) = oneshot::channel();
+        self.send(Command::PeerScores { reply }).await?;
+        rx.await.map_err(|_| NetError::Stopped)
     }
 
     /// Gossips a signed tree head of the province's log.

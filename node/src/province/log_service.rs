@@ -66,7 +66,12 @@ impl LogService {
 
     async fn answer(&self, from: &MembershipCertificate, request: Request) -> Response {
         match request {
-            Request::Heartbeat(bytes) => self.monitoring.on_heartbeat(from, &bytes).await,
+            Request::Heartbeat(bytes) => {
+                let catalogue = &self.catalogue;
+                self.monitoring
+                    .on_heartbeat(from, &bytes, |id| catalogue.has_instrument(id))
+                    .await
+            }
             Request::Receipts(submissions) => self.submit(submissions).await,
             Request::LogHead { since } => match self.log.consistency(since).await {
                 Some((head, consistency)) => Response::LogHead { head, consistency },

@@ -1,5 +1,6 @@
 //! Delivery: the outbox to other institutions, requests that were never answered, and
-//! reconciling with owners as they connect.
+//! reconciling with owners as they connect. Messages to institutions that are not
+//! members are dropped, so the outbox cannot grow with them.
 
 use alliance_protocol::{
     InstitutionId, UnixTime,
@@ -45,16 +46,22 @@ impl Bookings {
     /// One round: each pending message to a connected institution, in order per
     /// destination, stopping at the first failure there; then unanswered requests.
     pub async fn deliver_once(&self) -> Result<(), BookError> {
-        let connected: Vec<InstitutionId> = self
-            .inner
-            .net
-            .state()
+        let state = self.inner.net.state();
+        let connected: Vec<InstitutionId> = state
             .members
             .iter()
             .map(|m| m.certificate.institution_id.clone())
             .collect();
+        let directory = self.inner.catalogue.key_directory();
         let mut failed: Vec<InstitutionId> = Vec::new();
         for pending in outbox::pending(&self.inner.store)? {
+            // Once a roster is held it lists every member: a message to an institution
+            // it does not (or no longer) lists would wait forever, so it goes.
+            if state.roster_version > 0 && !directory.is_current(&pending.to) {
+                tracing::warn!(to = %pending.to, "booking message to a non-member dropped");
+                outbox::acknowledged(&self.inner.store, &pending.key).await?;
+                continue;
+            }
             if !connected.contains(&pending.to) || failed.contains(&pending.to) {
                 continue;
             }

@@ -96,6 +96,22 @@ impl Bookings {
                 "the owner could not cancel".to_owned(),
             )
         };
+        // A cancel of an unknown booking is remembered; one of an instrument we do not
+        // have would be remembered for nothing (and would grow the calendars kept).
+        let instrument = format!("{}/{}", self.inner.own.institution_id, cancel.local_id);
+        if !self.inner.catalogue.has_instrument(&instrument)
+            && self
+                .inner
+                .ledger
+                .booking(home, &cancel.booking_id)
+                .map_err(|e| internal(&e))?
+                .is_none()
+        {
+            return Err((
+                "unknown_instrument".into(),
+                format!("no instrument {instrument}"),
+            ));
+        }
         let rules = self.rules(&cancel.local_id).map_err(|e| internal(&e))?;
         let by = format!("{}@{home}", cancel.user_id);
         let outcome = self

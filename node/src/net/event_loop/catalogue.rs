@@ -3,19 +3,35 @@
 //! random one periodically, page by page, served from and applied to the replica.
 //!
 //! Pages are pipelined (see `sync_pipeline.rs`): verifying and storing happen off the
-//! swarm task, which hears back through `Command::SyncPageDone`.
+//! swarm task, which hears back through `Command::SyncPageDone`. Pages asked of this node
+//! are read on the blocking pool, one at a time per peer and a few at once in all, and
+//! answered through `Command::SyncServed`.
+//!
+//! Entries from gossip count against their origin's hourly quota (`net::quota`) and are
+//! stored by the entry writer (`entry_writer.rs`), never on this task.
 
 use alliance_protocol::{
-    UnixTime,
-    rpc::{OriginRevision, Request, Response, SyncResponse},
+    InstitutionId, UnixTime,
+    rpc::{OriginRevision, Request, Response, SyncRequest, SyncResponse},
 };
-use libp2p::{PeerId, request_response::OutboundRequestId};
+use libp2p::{
+    PeerId,
+    request_response::{OutboundRequestId, ResponseChannel},
+};
 
-use super::{EventLoop, sync_pipeline::SyncRun};
+use super::{
+    EventLoop,
+    gossip::{Verdict, blame},
+    sync_pipeline::SyncRun,
+};
 use crate::{
     catalogue::admission,
-    net::{NetEvent, topics},
+    net::{Command, NetEvent, quota::QuotaKind, topics},
 };
+
+/// Sync pages being read for peers at once; more requests are answered `busy` (the
+/// asking node tries again at its next anti-entropy round).
+pub const SERVING_AT_ONCE: usize = 4;
 
 /// Entries asked for per sync page.
 pub const SYNC_PAGE: u32 = 1_000;
@@ -72,14 +88,45 @@ impl EventLoop {
         self.start_sync(peers[pick]);
     }
 
-    pub(super) fn serve_sync(&self, request: &alliance_protocol::rpc::SyncRequest) -> Response {
-        match self.catalogue.page(request) {
-            Ok(page) => Response::Sync(page),
-            Err(e) => {
-                tracing::error!(error = %e, "cannot serve a sync page");
-                Response::error("internal", "the catalogue could not be read")
-            }
+    /// Reads a sync page for `peer` on the blocking pool; the answer leaves through
+    /// [`Command::SyncServed`]. One page at a time per peer, [`SERVING_AT_ONCE`] in all.
+    pub(super) fn serve_sync(
+        &mut self,
+        peer: PeerId,
+        request: SyncRequest,
+        channel: ResponseChannel<Response>,
+    ) {
+        if self.serving.contains(&peer) || self.serving.len() >= SERVING_AT_ONCE {
+            self.respond(
+                channel,
+                Response::error("busy", "a sync page is already being read; try again"),
+            );
+            return;
         }
+        self.serving.insert(peer);
+        let catalogue = self.catalogue.clone();
+        let commands = self.own_commands.clone();
+        tokio::spawn(async move {
+            let read = tokio::task::spawn_blocking(move || catalogue.page(&request)).await;
+            let response = match read {
+                Ok(Ok(page)) => Response::Sync(page),
+                Ok(Err(e)) => {
+                    tracing::error!(error = %e, "cannot serve a sync page");
+                    Response::error("internal", "the catalogue could not be read")
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "sync page reader failed");
+                    Response::error("internal", "the catalogue could not be read")
+                }
+            };
+            let _ = commands
+                .send(Command::SyncServed {
+                    peer,
+                    channel,
+                    response,
+                })
+                .await;
+        });
     }
 
     /// A sync request failed or was refused: the sync with that peer is over (pages
@@ -147,8 +194,24 @@ impl EventLoop {
         }
     }
 
-    /// Gossips one of this node's own entries.
+    /// Gossips one of this node's own entries, within half of the hourly quota peers
+    /// apply to it (see `net::quota`); past that, peers get it through anti-entropy.
     pub(super) fn publish_entry(&mut self, bytes: Vec<u8>) {
+        let kind = match alliance_protocol::UnverifiedEntry::decode_stored(&bytes) {
+            Ok(body) => QuotaKind::of(&body),
+            Err(e) => {
+                tracing::error!(error = %e, "an own entry does not read; not gossiped");
+                return;
+            }
+        };
+        let own = self.membership.own().institution_id.clone();
+        if !self.own_quota.take(&own, kind) {
+            tracing::debug!(
+                ?kind,
+                "own gossip budget used up; entry left to anti-entropy"
+            );
+            return;
+        }
         if let Err(e) = self
             .swarm
             .behaviour_mut()
@@ -160,19 +223,25 @@ impl EventLoop {
         }
     }
 
-    /// Validates a catalogue gossip message from `author` (a current member). `Ok(true)`
-    /// accept, `Ok(false)` ignore (not news), `Err` reject.
+    /// Validates a catalogue gossip message from `author` (a current member of
+    /// `author_institution`), relayed by `source`.
     pub(super) fn validate_catalogue_gossip(
         &mut self,
-        author_institution: &alliance_protocol::InstitutionId,
+        source: &PeerId,
+        author: &PeerId,
+        author_institution: &InstitutionId,
         data: &[u8],
-    ) -> Result<bool, String> {
+    ) -> Verdict {
         let directory = self.catalogue.key_directory();
         let entry = match admission::admit(data, &directory) {
             Ok(entry) => entry,
             Err(rejection) => {
                 self.catalogue.count_rejection(rejection.kind());
-                return Err(rejection.to_string());
+                return match rejection {
+                    // Whose keys are current is this node's view of the roster.
+                    admission::Rejection::NotMember => blame(source, author, rejection.to_string()),
+                    _ => Verdict::Reject(rejection.to_string()),
+                };
             }
         };
         if entry.body.origin() != author_institution {
@@ -180,21 +249,30 @@ impl EventLoop {
             // another's (even genuinely signed) entry is replaying it.
             self.catalogue
                 .count_rejection(admission::RejectionKind::WrongOwner);
-            return Err(format!(
+            return Verdict::Reject(format!(
                 "{author_institution} published an entry of {}",
                 entry.body.origin()
             ));
         }
         if !self.catalogue.is_fresh(&entry.body) {
             self.catalogue.count_stale();
-            return Ok(false);
+            return Verdict::Ignore;
         }
-        let catalogue = self.catalogue.clone();
-        tokio::spawn(async move {
-            if let Err(e) = catalogue.receive(vec![entry]).await {
-                tracing::error!(error = %e, "cannot store a gossiped entry");
-            }
-        });
-        Ok(true)
+        if !self
+            .quotas
+            .take(author_institution, QuotaKind::of(&entry.body))
+        {
+            self.catalogue.count_over_quota();
+            return blame(
+                source,
+                author,
+                format!("{author_institution} is past its hourly gossip quota"),
+            );
+        }
+        if self.entries.try_send(entry).is_err() {
+            tracing::warn!("catalogue writer is behind; gossiped entry left to anti-entropy");
+            return Verdict::Ignore;
+        }
+        Verdict::Accept
     }
 }

@@ -1,13 +1,64 @@
 //! Gossip: this node's announcements, and the validation every received message gets
-//! exactly once — accept, ignore (stale) or reject (penalises the sender).
+//! exactly once — accept, ignore (stale, or not the forwarder's fault) or reject (lowers
+//! the forwarder's score; see `net::gossip_params`).
+//!
+//! A forwarder is penalised for what every honest node refuses (a bad signature, an
+//! entry of another owner, a roster not authored by the province). Refusals that depend
+//! on this node's own state — a roster that does not list the author yet, an origin past
+//! its quota here — penalise only a peer that authored the message itself: an honest
+//! relay may see the alliance a moment differently.
 
-use alliance_protocol::{NodeAnnouncement, UnixTime};
+use alliance_protocol::{NodeAnnouncement, Role, UnixTime};
 use libp2p::{PeerId, gossipsub};
 
 use super::EventLoop;
-use crate::net::{NetEvent, SeenNode, topics};
+use crate::net::{NetEvent, SeenNode, gossip_params::GRAYLIST_THRESHOLD, topics};
+
+/// What validation decided about a gossip message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Verdict {
+    /// Valid and news: forward it.
+    Accept,
+    /// Not forwarded, nobody penalised (stale, or refused for a reason of ours).
+    Ignore,
+    /// Invalid: the forwarder's score falls.
+    Reject(String),
+}
+
+/// The verdict on a message refused for a reason that depends on this node's state:
+/// its author pays, an honest relay does not.
+pub(super) fn blame(source: &PeerId, author: &PeerId, reason: String) -> Verdict {
+    if source == author {
+        Verdict::Reject(reason)
+    } else {
+        tracing::debug!(%source, %author, %reason, "gossip relayed by another peer ignored");
+        Verdict::Ignore
+    }
+}
 
 impl EventLoop {
+    /// Logs and announces each peer as its gossip score falls below the graylist
+    /// threshold (once, until it recovers or leaves).
+    pub(super) fn check_scores(&mut self) {
+        let gossipsub = &self.swarm.behaviour().gossipsub;
+        let below: Vec<(PeerId, f64)> = self
+            .swarm
+            .connected_peers()
+            .filter_map(|peer| {
+                let score = gossipsub.peer_score(peer)?;
+                (score < GRAYLIST_THRESHOLD).then_some((*peer, score))
+            })
+            .collect();
+        self.graylisted
+            .retain(|peer| below.iter().any(|(p, _)| p == peer));
+        for (peer, score) in below {
+            if self.graylisted.insert(peer) {
+                tracing::warn!(%peer, score, "peer graylisted: its gossip is dropped unread");
+                self.emit(NetEvent::Graylisted { peer, score });
+            }
+        }
+    }
+
     pub(super) fn announce(&mut self) {
         if self.membership.verified_peers().next().is_none() {
             return;
@@ -41,16 +92,12 @@ impl EventLoop {
         id: gossipsub::MessageId,
         message: gossipsub::Message,
     ) {
-        let verdict = self.validate_gossip(source, &message).await;
-        let acceptance = match &verdict {
-            Ok(true) => gossipsub::MessageAcceptance::Accept,
-            Ok(false) => gossipsub::MessageAcceptance::Ignore,
-            Err(reason) => {
+        let acceptance = match self.validate_gossip(source, &message).await {
+            Verdict::Accept => gossipsub::MessageAcceptance::Accept,
+            Verdict::Ignore => gossipsub::MessageAcceptance::Ignore,
+            Verdict::Reject(reason) => {
                 tracing::warn!(%source, %reason, "gossip rejected");
-                self.emit(NetEvent::GossipRejected {
-                    source,
-                    reason: reason.clone(),
-                });
+                self.emit(NetEvent::GossipRejected { source, reason });
                 gossipsub::MessageAcceptance::Reject
             }
         };
@@ -60,43 +107,54 @@ impl EventLoop {
             .report_message_validation_result(&id, &source, acceptance);
     }
 
-    /// `Ok(true)` accept and forward, `Ok(false)` ignore (stale), `Err` reject (penalise).
     pub(super) async fn validate_gossip(
         &mut self,
         source: PeerId,
         message: &gossipsub::Message,
-    ) -> Result<bool, String> {
+    ) -> Verdict {
         if self.membership.verified(&source).is_none() {
-            return Err("forwarded by a peer that has not proved membership".into());
+            return Verdict::Reject("forwarded by a peer that has not proved membership".into());
         }
-        let author = message
-            .source
-            .ok_or_else(|| "gossip without an author".to_owned())?;
+        let Some(author) = message.source else {
+            return Verdict::Reject("gossip without an author".into());
+        };
         let now = UnixTime::now();
-        if !self.membership.is_member(&author, now) {
+        let Some(cert) = self.membership.certificate_of(&author, now).cloned() else {
             if message.topic == topics::catalogue().hash() {
                 self.catalogue
                     .count_rejection(crate::catalogue::admission::RejectionKind::NotMember);
             }
-            return Err(format!("author {author} is not a current member"));
-        }
+            return blame(
+                &source,
+                &author,
+                format!("author {author} is not a current member"),
+            );
+        };
         if message.topic == topics::roster().hash() {
+            // Only the province issues rosters; anyone else republishing one is replaying
+            // it. Checked before the roster is even decoded.
+            if cert.role != Role::Aggregator {
+                return Verdict::Reject(format!(
+                    "{} is not the province and may not publish rosters",
+                    cert.institution_id
+                ));
+            }
             return match self.offer_roster(message.data.clone(), Some(source)).await {
-                Ok(installed) => Ok(installed),
-                Err(e) => Err(e.to_string()),
+                Ok(true) => Verdict::Accept,
+                Ok(false) => Verdict::Ignore,
+                Err(e) => Verdict::Reject(e.to_string()),
             };
         }
         if message.topic == topics::announce().hash() {
             // The author's certified key must have signed it (the key is already held, so
             // verification skips decompressing it).
-            let cert = self
-                .membership
-                .certificate_of(&author, now)
-                .ok_or_else(|| format!("author {author} is not a current member"))?;
-            let announcement = NodeAnnouncement::open_from(&message.data, &cert.node_public_key)
-                .map_err(|e| e.to_string())?;
+            let announcement =
+                match NodeAnnouncement::open_from(&message.data, &cert.node_public_key) {
+                    Ok(announcement) => announcement,
+                    Err(e) => return Verdict::Reject(e.to_string()),
+                };
             if cert.institution_id != announcement.institution_id {
-                return Err(format!(
+                return Verdict::Reject(format!(
                     "announcement speaks for {}, which its author does not own",
                     announcement.institution_id
                 ));
@@ -105,43 +163,44 @@ impl EventLoop {
                 .seen
                 .get(&announcement.institution_id)
                 .is_none_or(|s| s.sent_at < announcement.sent_at);
-            if newer {
-                self.seen.insert(
-                    announcement.institution_id.clone(),
-                    SeenNode {
-                        peer_id: author,
-                        sent_at: announcement.sent_at,
-                        roster_version: announcement.roster_version,
-                        agent: announcement.agent,
-                    },
-                );
-                self.publish_state();
+            if !newer {
+                return Verdict::Ignore;
             }
-            return Ok(newer);
+            self.seen.insert(
+                announcement.institution_id.clone(),
+                SeenNode {
+                    peer_id: author,
+                    sent_at: announcement.sent_at,
+                    roster_version: announcement.roster_version,
+                    agent: announcement.agent,
+                },
+            );
+            self.publish_state();
+            return Verdict::Accept;
         }
         if message.topic == topics::catalogue().hash() {
-            let institution = self
-                .membership
-                .certificate_of(&author, now)
-                .map(|c| c.institution_id.clone())
-                .ok_or_else(|| format!("author {author} is not a current member"))?;
-            return self.validate_catalogue_gossip(&institution, &message.data);
+            return self.validate_catalogue_gossip(
+                &source,
+                &author,
+                &cert.institution_id,
+                &message.data,
+            );
         }
         if message.topic == topics::tree_heads().hash() {
-            let cert = self
-                .membership
-                .certificate_of(&author, now)
-                .ok_or_else(|| format!("author {author} is not a current member"))?;
-            if cert.role != alliance_protocol::Role::Aggregator {
-                return Err(format!("{} is not the province", cert.institution_id));
+            if cert.role != Role::Aggregator {
+                return Verdict::Reject(format!("{} is not the province", cert.institution_id));
             }
-            alliance_protocol::transparency::TreeHead::open(&message.data, self.membership.root())
-                .map_err(|e| format!("tree head: {e}"))?;
+            if let Err(e) = alliance_protocol::transparency::TreeHead::open(
+                &message.data,
+                self.membership.root(),
+            ) {
+                return Verdict::Reject(format!("tree head: {e}"));
+            }
             self.emit(NetEvent::TreeHead {
                 signed: message.data.clone(),
             });
-            return Ok(true);
+            return Verdict::Accept;
         }
-        Err(format!("unknown topic {}", message.topic))
+        Verdict::Reject(format!("unknown topic {}", message.topic))
     }
 }

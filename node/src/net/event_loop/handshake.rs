@@ -16,14 +16,20 @@ use crate::{
 };
 
 impl EventLoop {
-    /// Disconnects a peer that is not (or no longer) a member.
+    /// Disconnects a peer that is not (or no longer) a member, logging why.
     pub(super) fn refuse(&mut self, peer: PeerId, reason: String) {
         tracing::warn!(%peer, %reason, "refusing peer");
+        self.cut_off(peer);
+        self.emit(NetEvent::PeerRefused { peer, reason });
+    }
+
+    /// Disconnects a peer whose refusal was already logged and announced.
+    pub(super) fn cut_off(&mut self, peer: PeerId) {
         self.pending.remove(&peer);
+        self.refusing.remove(&peer);
         self.membership.remove(&peer);
         self.swarm.behaviour_mut().kad.remove_peer(&peer);
         let _ = self.swarm.disconnect_peer_id(peer);
-        self.emit(NetEvent::PeerRefused { peer, reason });
         self.publish_state();
     }
 
@@ -115,6 +121,10 @@ impl EventLoop {
                         self.serve_booking(peer, bytes, channel);
                         return;
                     }
+                    Request::Sync(request) if self.membership.verified(&peer).is_some() => {
+                        self.serve_sync(peer, request, channel);
+                        return;
+                    }
                     log @ (Request::Receipts(_)
                     | Request::LogHead { .. }
                     | Request::LogConsistency { .. }
@@ -125,8 +135,12 @@ impl EventLoop {
                     other => other,
                 };
                 let response = self.answer(peer, request);
-                let refused = matches!(response, Response::Error(_))
-                    && self.membership.verified(&peer).is_none();
+                let refused = match &response {
+                    Response::Error(e) if self.membership.verified(&peer).is_none() => {
+                        Some(e.message.clone())
+                    }
+                    _ => None,
+                };
                 if self
                     .swarm
                     .behaviour_mut()
@@ -136,9 +150,11 @@ impl EventLoop {
                 {
                     tracing::debug!(%peer, "response not sent: connection gone");
                 }
-                if refused {
-                    // Let the refusal reach the peer, then cut it off at the next tick.
+                if let Some(reason) = refused {
+                    // Let the refusal reach the peer, then cut it off at the next tick
+                    // (the reason was logged as it was decided).
                     self.pending.insert(peer, Instant::now());
+                    self.refusing.insert(peer, reason);
                 }
             }
             Event::Message {
@@ -214,6 +230,7 @@ impl EventLoop {
             Request::Hello(hello) => match self.admit(peer, &hello) {
                 Ok(()) => Response::Hello(self.membership.hello()),
                 Err(reason) => {
+                    tracing::warn!(%peer, %reason, "hello refused");
                     self.emit(NetEvent::PeerRefused {
                         peer,
                         reason: reason.clone(),
@@ -222,12 +239,15 @@ impl EventLoop {
                 }
             },
             _ if self.membership.verified(&peer).is_none() => {
-                Response::error("not_a_member", "prove membership with a hello first")
+                let reason = "sent a request before proving membership";
+                tracing::warn!(%peer, reason, "peer refused");
+                Response::error("not_a_member", reason)
             }
             Request::Roster => Response::Roster(self.membership.roster_bytes()),
-            Request::Sync(request) => self.serve_sync(&request),
-            // Answered asynchronously (see `serve_booking`, `serve_log`); never reach here.
-            Request::Booking(_)
+            // Answered asynchronously (see `serve_booking`, `serve_log`, `serve_sync`);
+            // never reach here.
+            Request::Sync(_)
+            | Request::Booking(_)
             | Request::Receipts(_)
             | Request::LogHead { .. }
             | Request::LogConsistency { .. }

@@ -7,7 +7,8 @@
 //!
 //! - `handshake.rs`: admission, refusal, the rpc protocol, roster installation.
 //! - `gossip.rs`: announcements and the validation of every gossip message.
-//! - `catalogue.rs`: catalogue gossip and anti-entropy sync.
+//! - `catalogue.rs`: catalogue gossip (with per-origin quotas) and anti-entropy sync.
+//! - `entry_writer.rs`: stores entries accepted from gossip, off this task.
 //! - `booking.rs`: booking requests out to owners and in to the booking service.
 //! - `sync_pipeline.rs`: one sync's pages, verified and stored in order.
 
@@ -31,6 +32,7 @@ use tokio_util::sync::CancellationToken;
 mod ask;
 mod booking;
 mod catalogue;
+mod entry_writer;
 mod gossip;
 mod handshake;
 mod sync_pipeline;
@@ -40,7 +42,9 @@ use super::{
     behaviour::{Behaviour, BehaviourEvent},
     topics,
 };
-use crate::{catalogue::Catalogue, identity, membership::Membership, store::Store};
+use crate::{
+    catalogue::Catalogue, identity, membership::Membership, net::quota::OriginQuotas, store::Store,
+};
 
 /// Store key of the newest roster held.
 pub const ROSTER_KEY: &[u8] = b"current";
@@ -77,6 +81,8 @@ pub enum NetError {
 const COMMAND_QUEUE: usize = 64;
 const EVENT_QUEUE: usize = 256;
 const TICK: Duration = Duration::from_millis(250);
+/// How often quotas forget origins that sent nothing for an hour.
+const QUOTA_PRUNE: Duration = Duration::from_secs(600);
 
 pub(super) async fn start(
     config: NetConfig,
@@ -90,6 +96,7 @@ pub(super) async fn start(
     let keypair = identity::keypair(&config.key);
     let peer_id = keypair.public().to_peer_id();
     let agent = config.agent.clone();
+    let limits = config.limits;
     let mut swarm = SwarmBuilder::with_existing_identity(keypair)
         .with_tokio()
         .with_tcp(
@@ -100,7 +107,7 @@ pub(super) async fn start(
         .map_err(|e| NetError::Transport(e.to_string()))?
         .with_quic()
         .with_behaviour(|key| {
-            Behaviour::new(key, agent)
+            Behaviour::with_limits(key, agent, limits)
                 .map_err(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync>)
         })
         .map_err(|e| NetError::Transport(e.to_string()))?
@@ -173,7 +180,16 @@ pub(super) async fn start(
         events: events.clone(),
         peer_id,
     };
+    let (entries, entry_writer) = entry_writer::start(catalogue.clone());
     let event_loop = EventLoop {
+        quotas: OriginQuotas::new(config.quotas),
+        own_quota: OriginQuotas::for_own_entries(config.quotas),
+        quotas_pruned: Instant::now(),
+        entries,
+        entry_writer,
+        serving: HashSet::new(),
+        refusing: HashMap::new(),
+        graylisted: HashSet::new(),
         swarm,
         commands,
         membership,
@@ -216,6 +232,8 @@ struct EventLoop {
     config: NetConfig,
     /// Connected peers that have not proved membership yet, with their deadline.
     pending: HashMap<PeerId, Instant>,
+    /// Peers whose hello was refused (reason logged), to cut off at the next tick.
+    refusing: HashMap<PeerId, String>,
     /// Our outstanding Hello requests.
     hello_requests: HashSet<OutboundRequestId>,
     /// Listen addresses peers told us through identify.
@@ -245,6 +263,18 @@ struct EventLoop {
     log_requests: Option<mpsc::Sender<super::InboundLog>>,
     /// Other questions of ours waiting for an answer.
     asks: HashMap<OutboundRequestId, ask::PendingAsk>,
+    /// What each origin took of its gossip quota here.
+    quotas: OriginQuotas,
+    /// What this node gossiped of its own entries (paced at half the quota).
+    own_quota: OriginQuotas,
+    quotas_pruned: Instant,
+    /// Entries accepted from gossip, on their way to the store.
+    entries: mpsc::Sender<alliance_protocol::Entry>,
+    entry_writer: tokio::task::JoinHandle<()>,
+    /// Peers whose sync page is being read.
+    serving: HashSet<PeerId>,
+    /// Connected peers whose gossip score is below the graylist threshold.
+    graylisted: HashSet<PeerId>,
 }
 
 impl EventLoop {
@@ -269,6 +299,16 @@ impl EventLoop {
                 _ = anti_entropy.tick() => self.sync_with_random_member(),
                 Some(bytes) = self.outgoing.recv() => self.publish_entry(bytes),
             }
+        }
+        let EventLoop {
+            entries,
+            entry_writer,
+            ..
+        } = self;
+        // The writer stores what it was given, then stops.
+        drop(entries);
+        if let Err(e) = entry_writer.await {
+            tracing::error!(error = %e, "catalogue writer failed");
         }
         tracing::debug!("network task stopped");
     }
@@ -327,6 +367,23 @@ impl EventLoop {
                 self.request_booking(&owner, bytes, reply);
             }
             Command::Respond { channel, response } => self.respond(channel, response),
+            Command::SyncServed {
+                peer,
+                channel,
+                response,
+            } => {
+                self.serving.remove(&peer);
+                self.respond(channel, response);
+            }
+            Command::PeerScores { reply } => {
+                let gossipsub = &self.swarm.behaviour().gossipsub;
+                let scores = self
+                    .swarm
+                    .connected_peers()
+                    .filter_map(|peer| gossipsub.peer_score(peer).map(|score| (*peer, score)))
+                    .collect();
+                let _ = reply.send(scores);
+            }
             Command::Ask {
                 target,
                 request,
@@ -368,11 +425,20 @@ impl EventLoop {
             .map(|(peer, _)| *peer)
             .collect();
         for peer in expired {
-            self.pending.remove(&peer);
-            self.refuse(
-                peer,
-                "no valid membership certificate within the grace period".into(),
-            );
+            if self.refusing.contains_key(&peer) {
+                self.cut_off(peer);
+            } else {
+                self.refuse(
+                    peer,
+                    "no valid membership certificate within the grace period".into(),
+                );
+            }
+        }
+        self.check_scores();
+        if now.duration_since(self.quotas_pruned) >= QUOTA_PRUNE {
+            self.quotas_pruned = now;
+            self.quotas.prune();
+            self.own_quota.prune();
         }
         // Certificates expire while connected, too.
         let wall = UnixTime::now();
@@ -423,6 +489,13 @@ impl EventLoop {
                 num_established,
                 ..
             } if num_established.get() == 1 => {
+                if self.pending.len() >= self.config.limits.max_pending as usize {
+                    self.refuse(
+                        peer_id,
+                        "too many peers are proving their membership at once".into(),
+                    );
+                    return;
+                }
                 tracing::debug!(peer = %peer_id, "connected; starting membership handshake");
                 self.pending
                     .insert(peer_id, Instant::now() + self.config.handshake_grace);
@@ -440,6 +513,7 @@ impl EventLoop {
                 ..
             } => {
                 self.pending.remove(&peer_id);
+                self.refusing.remove(&peer_id);
                 self.identify_addrs.remove(&peer_id);
                 self.syncs.remove(&peer_id);
                 self.sync_after_roster.remove(&peer_id);

@@ -1,0 +1,411 @@
+//! A node on a public address against hostile peers, with real nodes on loopback: a
+//! certified member that replays the roster or floods records is graylisted while an
+//! honest edit still reaches every member within a second; records past an origin's
+//! hourly quota are refused; cancels of unknown bookings stay under a fixed cap; and one
+//! address gets no more connections than its limit.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::{Duration, Instant};
+
+use alliance_node::{
+    NodeHandle,
+    net::{NetEvent, gossip_params::GRAYLIST_THRESHOLD, topics},
+    province::IssueRequest,
+};
+use alliance_protocol::{
+    Role, SecretKey, SignedCertificate, SignedRoster, UnixTime,
+    booking::BookingCancel,
+    rpc::{Hello, Request, Response},
+};
+use alliance_tests::{rogue::Rogue, *};
+use futures::StreamExt;
+use libp2p::{Multiaddr, PeerId, SwarmBuilder, noise, swarm::SwarmEvent, tcp, yamux};
+
+/// An honest edit must reach every other member this fast, whatever the rogue does.
+const EDIT_DEADLINE: Duration = Duration::from_secs(1);
+/// The rogue must be graylisted this fast.
+const GRAYLIST_DEADLINE: Duration = Duration::from_secs(10);
+
+/// The province certifies a new member `evil` with `key`; every node in `nodes` holds
+/// the roster that lists it. Returns its certificate and that roster.
+async fn certify_rogue(
+    province: &NodeHandle,
+    key: &SecretKey,
+    nodes: &[&NodeHandle],
+) -> (SignedCertificate, SignedRoster) {
+    let (cert, roster) = province
+        .province()
+        .unwrap()
+        .issue(IssueRequest {
+            institution_id: "evil".parse().unwrap(),
+            name_zh: "捣乱单位".into(),
+            name_en: "Evil institute".into(),
+            region: "辽宁省".into(),
+            node_public_key: key.public(),
+            role: Role::Member,
+            valid_days: 30,
+            member_since: None,
+        })
+        .await
+        .unwrap();
+    province.net().offer_roster(roster.encode()).await.unwrap();
+    let version = roster.roster().version;
+    for node in nodes {
+        wait_state(node, "the roster listing evil", |s| {
+            s.roster_version >= version
+        })
+        .await;
+    }
+    (cert, roster)
+}
+
+fn target(node: &NodeHandle) -> (Multiaddr, PeerId) {
+    (bootstrap_of(node)[0].parse().unwrap(), node.peer_id())
+}
+
+/// The province and two members, each connected to the other two.
+async fn alliance(
+    dir: &std::path::Path,
+    tweak: impl Fn(&mut alliance_node::Config) + Copy,
+) -> [NodeHandle; 3] {
+    let province = start_province_with(dir, "lnsti", tweak).await;
+    let dlut = start_member_with(dir, &province, "dlut", tweak).await;
+    let neu = start_member_with(dir, &province, "neu", tweak).await;
+    for node in [&province, &dlut, &neu] {
+        wait_state(node, "a full mesh", |s| s.members.len() == 2).await;
+    }
+    [province, dlut, neu]
+}
+
+/// `neu` saves a record and it must be on `others` within [`EDIT_DEADLINE`].
+async fn honest_edit_arrives(neu: &NodeHandle, others: &[&NodeHandle], local_id: &str) {
+    neu.catalogue()
+        .save_record(sample_record("neu", local_id, "扫描电子显微镜"))
+        .await
+        .unwrap();
+    let saved = Instant::now();
+    let id = format!("neu/{local_id}");
+    for node in others {
+        let catalogue = node.catalogue().clone();
+        let mut changes = catalogue.changes();
+        let left = EDIT_DEADLINE.saturating_sub(saved.elapsed());
+        let arrived = tokio::time::timeout(left, async {
+            while !catalogue.has_instrument(&id) {
+                changes.changed().await.unwrap();
+            }
+        })
+        .await;
+        assert!(
+            arrived.is_ok(),
+            "the honest edit did not reach {} within {EDIT_DEADLINE:?}",
+            node.certificate().institution_id
+        );
+    }
+}
+
+/// Waits until `node` reports `peer` graylisted, then checks its score and that no
+/// honest peer of `node` fell as low.
+async fn graylisted(
+    node: &NodeHandle,
+    events: &mut tokio::sync::broadcast::Receiver<NetEvent>,
+    peer: PeerId,
+) {
+    let seen = tokio::time::timeout(
+        GRAYLIST_DEADLINE,
+        wait_event(
+            events,
+            "the rogue graylisted",
+            |e| matches!(e, NetEvent::Graylisted { peer: p, .. } if *p == peer),
+        ),
+    )
+    .await;
+    assert!(
+        seen.is_ok(),
+        "{} did not graylist the rogue within {GRAYLIST_DEADLINE:?}; scores {:?}",
+        node.certificate().institution_id,
+        node.net().peer_scores().await.unwrap()
+    );
+    let scores = node.net().peer_scores().await.unwrap();
+    for (p, score) in scores {
+        if p == peer {
+            assert!(score < GRAYLIST_THRESHOLD, "rogue score {score}");
+        } else {
+            assert!(score > GRAYLIST_THRESHOLD, "an honest peer scored {score}");
+        }
+    }
+}
+
+/// A certified member replays the province's roster as fast as it can (padded so that
+/// the copies do not look alike, and also unchanged): only the province may author a
+/// roster, so every copy is refused before it is decoded, the rogue's score falls
+/// through the graylist threshold, and gossip keeps flowing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_replaying_the_roster_is_graylisted_and_honest_edits_still_arrive() {
+    trace();
+    let dir = tempfile::tempdir().unwrap();
+    let [province, dlut, neu] = alliance(dir.path(), |_| {}).await;
+    let rogue_key = SecretKey::generate();
+    let (cert, roster) = certify_rogue(&province, &rogue_key, &[&dlut, &neu]).await;
+    let mut province_events = province.net().events();
+    let mut dlut_events = dlut.net().events();
+    let rogue = Rogue::start(
+        &rogue_key,
+        Hello {
+            certificate: cert.encode(),
+            roster_version: roster.roster().version,
+        },
+        vec![target(&province), target(&dlut)],
+        vec![topics::roster()],
+    )
+    .await;
+    let rogue_peer = rogue.peer_id;
+
+    let signed = roster.encode();
+    let flood = tokio::spawn(async move {
+        let mut pace = tokio::time::interval(Duration::from_millis(10));
+        for n in 0u32..3_000 {
+            pace.tick().await;
+            let mut copy = signed.clone();
+            if n % 2 == 0 {
+                // An unknown protobuf field (number 100, varint n): the envelope still
+                // decodes, but the bytes are new.
+                copy.extend_from_slice(&[0xa0, 0x06]);
+                let mut v = n;
+                while v >= 0x80 {
+                    copy.push((v as u8) | 0x80);
+                    v >>= 7;
+                }
+                copy.push(v as u8);
+            }
+            rogue.publish(topics::roster(), copy).await;
+        }
+        rogue
+    });
+
+    honest_edit_arrives(&neu, &[&province, &dlut], "SEM-1").await;
+    graylisted(&province, &mut province_events, rogue_peer).await;
+    graylisted(&dlut, &mut dlut_events, rogue_peer).await;
+    // Once graylisted the rogue costs nothing, and edits still flow.
+    honest_edit_arrives(&neu, &[&province, &dlut], "SEM-2").await;
+    assert_eq!(
+        dlut.net().state().roster_version,
+        roster.roster().version,
+        "nothing of the replay was installed"
+    );
+
+    flood.abort();
+    for node in [province, dlut, neu] {
+        node.shutdown().await;
+    }
+}
+
+/// A certified member publishes far more of its own, genuinely signed, records than its
+/// hourly quota: the excess is refused and counted, the rogue is graylisted, and an
+/// honest edit still reaches every member within a second.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_flooding_records_past_its_quota_is_refused_and_graylisted() {
+    trace();
+    const QUOTA: u32 = 20;
+    const FLOOD: u64 = 300;
+    let dir = tempfile::tempdir().unwrap();
+    let [province, dlut, neu] = alliance(dir.path(), |c| {
+        c.catalogue.gossip_records_per_hour = QUOTA;
+    })
+    .await;
+    let rogue_key = SecretKey::generate();
+    let (cert, roster) = certify_rogue(&province, &rogue_key, &[&dlut, &neu]).await;
+    let mut province_events = province.net().events();
+    let mut dlut_events = dlut.net().events();
+    let rogue = Rogue::start(
+        &rogue_key,
+        Hello {
+            certificate: cert.encode(),
+            roster_version: roster.roster().version,
+        },
+        vec![target(&province), target(&dlut)],
+        vec![topics::catalogue()],
+    )
+    .await;
+    let rogue_peer = rogue.peer_id;
+
+    let records: Vec<Vec<u8>> = (1..=FLOOD)
+        .map(|n| {
+            let mut record = sample_record("evil", &format!("F{n}"), "液相色谱仪");
+            record.revision = n;
+            record.seal(&rogue_key)
+        })
+        .collect();
+    let flood = tokio::spawn(async move {
+        let mut pace = tokio::time::interval(Duration::from_millis(10));
+        for bytes in records {
+            pace.tick().await;
+            rogue.publish(topics::catalogue(), bytes).await;
+        }
+        rogue
+    });
+
+    honest_edit_arrives(&neu, &[&province, &dlut], "SEM-1").await;
+    graylisted(&province, &mut province_events, rogue_peer).await;
+    graylisted(&dlut, &mut dlut_events, rogue_peer).await;
+    honest_edit_arrives(&neu, &[&province, &dlut], "SEM-2").await;
+
+    for node in [&province, &dlut] {
+        let stats = node.catalogue().stats();
+        assert!(stats.over_quota >= 1, "{stats:?}");
+        let evil = node
+            .catalogue()
+            .records()
+            .iter()
+            .filter(|r| r.id.starts_with("evil/"))
+            .count();
+        // Each node took at most its quota from gossip; anti-entropy between the two
+        // may have brought the other's.
+        assert!(
+            evil <= 2 * QUOTA as usize,
+            "{evil} of the rogue's records held"
+        );
+    }
+
+    flood.abort();
+    for node in [province, dlut, neu] {
+        node.shutdown().await;
+    }
+}
+
+/// A member sends an owner 200 cancels of bookings that do not exist: the owner
+/// remembers at most its cap of them for that member; a cancel naming an instrument the
+/// owner does not have is refused outright.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancels_of_unknown_bookings_stay_under_a_fixed_cap_at_the_owner() {
+    trace();
+    const CAP: u32 = 16;
+    let dir = tempfile::tempdir().unwrap();
+    let province = start_province(dir.path(), "lnsti").await;
+    let owner = start_member_with(dir.path(), &province, "dlut", |c| {
+        c.booking.remembered_cancels_per_home = CAP;
+    })
+    .await;
+    wait_state(&owner, "dlut joined", |s| s.members.len() == 1).await;
+    owner
+        .catalogue()
+        .save_record(sample_record("dlut", "XRD-1", "X射线衍射仪"))
+        .await
+        .unwrap();
+    let rogue_key = SecretKey::generate();
+    let (cert, roster) = certify_rogue(&province, &rogue_key, &[&owner]).await;
+    let rogue = Rogue::start(
+        &rogue_key,
+        Hello {
+            certificate: cert.encode(),
+            roster_version: roster.roster().version,
+        },
+        vec![target(&owner)],
+        vec![],
+    )
+    .await;
+    let cancel = |booking_id: String, local_id: &str| {
+        BookingCancel {
+            booking_id,
+            institution_id: "dlut".parse().unwrap(),
+            local_id: local_id.into(),
+            user_id: "x".into(),
+            reason: String::new(),
+            sent_at: UnixTime::now(),
+        }
+        .seal(&rogue_key)
+    };
+    let evil = "evil".parse().unwrap();
+    let mut remembered = 0;
+    for round in 0..4 {
+        let answers = futures::future::join_all((0..50).map(|n| {
+            rogue.ask(
+                owner.peer_id(),
+                Request::Booking(cancel(format!("ghost-{round}-{n}"), "XRD-1")),
+            )
+        }))
+        .await;
+        remembered += answers
+            .iter()
+            .filter(|a| matches!(a, Some(Response::Booking(_))))
+            .count();
+        assert!(owner.bookings().ledger().remembered_cancels(&evil) <= CAP as usize);
+    }
+    assert!(
+        remembered >= 100,
+        "most cancels were answered: {remembered}"
+    );
+    assert_eq!(
+        owner.bookings().ledger().remembered_cancels(&evil),
+        CAP as usize
+    );
+    let refused = rogue
+        .ask(
+            owner.peer_id(),
+            Request::Booking(cancel("ghost-x".into(), "NO-SUCH-1")),
+        )
+        .await;
+    assert!(
+        matches!(&refused, Some(Response::Error(e)) if e.code == "unknown_instrument"),
+        "{refused:?}"
+    );
+
+    rogue.stop();
+    owner.shutdown().await;
+    province.shutdown().await;
+}
+
+/// Plain hosts dial a node from one address: past `max_connections_per_ip` their
+/// connections are refused as they are set up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_address_gets_no_more_connections_than_its_limit() {
+    trace();
+    let dir = tempfile::tempdir().unwrap();
+    let node = start_province_with(dir.path(), "lnsti", |c| {
+        c.network.max_connections_per_ip = 2;
+        // The hosts never prove membership; keep them connected meanwhile.
+        c.alliance.handshake_grace = Duration::from_secs(120);
+    })
+    .await;
+    let addr: Multiaddr = bootstrap_of(&node)[0].parse().unwrap();
+    let mut hosts = Vec::new();
+    let mut outcomes = Vec::new();
+    for _ in 0..4 {
+        let mut host = SwarmBuilder::with_new_identity()
+            .with_tokio()
+            .with_tcp(
+                tcp::Config::default(),
+                noise::Config::new,
+                yamux::Config::default,
+            )
+            .unwrap()
+            .with_behaviour(|_| libp2p::swarm::dummy::Behaviour)
+            .unwrap()
+            .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(120)))
+            .build();
+        host.dial(addr.clone()).unwrap();
+        let connected = tokio::time::timeout(DEADLINE, async {
+            loop {
+                match host.select_next_some().await {
+                    SwarmEvent::ConnectionEstablished { .. } => return true,
+                    SwarmEvent::OutgoingConnectionError { .. } => return false,
+                    _ => {}
+                }
+            }
+        })
+        .await
+        .expect("the dial neither succeeded nor failed");
+        outcomes.push(connected);
+        // Keep every connection open while the next host dials.
+        hosts.push(tokio::spawn(async move {
+            loop {
+                host.select_next_some().await;
+            }
+        }));
+    }
+    assert_eq!(outcomes, [true, true, false, false]);
+    for host in hosts {
+        host.abort();
+    }
+    node.shutdown().await;
+}
