@@ -4,13 +4,15 @@
 //! Relative paths are resolved against the directory of the config file.
 
 use std::{
-    net::SocketAddr,
+    net::{IpAddr, SocketAddr},
     path::{Path, PathBuf},
     time::Duration,
 };
 
 use alliance_protocol::{InstitutionId, PublicKey, Role};
 use serde::{Deserialize, Serialize};
+
+use crate::accounts::SignInLimits;
 
 /// Why a config could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -40,6 +42,9 @@ pub struct Config {
     /// The web UI and JSON API.
     #[serde(default)]
     pub http: HttpSection,
+    /// Sign-in lock-out, registration limits, session idle timeout.
+    #[serde(default)]
+    pub sign_in: SignInLimits,
     /// Catalogue replication.
     #[serde(default)]
     pub catalogue: CatalogueSection,
@@ -140,6 +145,11 @@ pub struct HttpSection {
     /// Mark cookies `Secure` (set this when users reach the node over HTTPS).
     #[serde(default)]
     pub secure_cookies: bool,
+    /// Addresses of reverse proxies in front of the node. Only for requests from these is
+    /// `X-Forwarded-For` believed (its rightmost address that is not one of them), so
+    /// limits per client count the real client, not the proxy.
+    #[serde(default)]
+    pub trusted_proxies: Vec<IpAddr>,
 }
 
 impl Default for HttpSection {
@@ -147,6 +157,7 @@ impl Default for HttpSection {
         HttpSection {
             listen: default_http_listen(),
             secure_cookies: false,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -356,6 +367,7 @@ impl Config {
         if self.network.listen.is_empty() {
             return Err("network.listen needs at least one address".into());
         }
+        self.sign_in.check()?;
         Ok(())
     }
 
@@ -425,6 +437,18 @@ root_public_key = "8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6
         let text = MEMBER.replace("role = \"member\"", "role = \"member\"\ncolour = \"blue\"");
         let err = Config::parse(&text).unwrap_err();
         assert!(err.contains("colour"), "{err}");
+    }
+
+    #[test]
+    fn sign_in_limits_are_checked() {
+        let text = format!("{MEMBER}\n[sign_in]\nlockout_base = \"0s\"\n");
+        let config = Config::parse(&text).unwrap();
+        assert!(
+            config
+                .check()
+                .unwrap_err()
+                .contains("sign_in.lockout_base must be at least 1s")
+        );
     }
 
     #[test]

@@ -287,7 +287,8 @@ impl Node {
             tokio::spawn(bookings.clone().deliver(cancel.clone())),
             tokio::spawn(bookings.clone().report_statistics(cancel.clone())),
         ];
-        let accounts = Accounts::new(store.clone());
+        let accounts = Accounts::new(store.clone()).with_limits(&config.sign_in);
+        let purge = tokio::spawn(accounts.clone().run_purge(cancel.clone()));
 
         let listener = tokio::net::TcpListener::bind(config.http.listen)
             .await
@@ -318,6 +319,8 @@ impl Node {
             backend,
             alliance_admin_ui::WebOptions {
                 secure_cookies: config.http.secure_cookies,
+                trusted_proxies: config.http.trusted_proxies.clone(),
+                sign_in: config.sign_in.web(),
             },
         )
         .merge(control::router(control::ControlState {
@@ -330,6 +333,8 @@ impl Node {
         .layer(tower_http::trace::TraceLayer::new_for_http());
         let shutdown = cancel.clone();
         let http = tokio::spawn(async move {
+            // With the peer's address, for the limits per client.
+            let app = app.into_make_service_with_connect_info::<SocketAddr>();
             let served = axum::serve(listener, app)
                 .with_graceful_shutdown(shutdown.cancelled_owned())
                 .await;
@@ -359,7 +364,7 @@ impl Node {
             receipt_log,
             publication,
             monitoring,
-            tasks: [network.task, http, digests]
+            tasks: [network.task, http, digests, purge]
                 .into_iter()
                 .chain(booking_tasks)
                 .chain(receipt_tasks)

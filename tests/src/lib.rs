@@ -56,11 +56,21 @@ fn options(
 
 /// Sets up and starts a province node in `dir/<id>`.
 pub async fn start_province(dir: &Path, id: &str) -> NodeHandle {
+    start_province_with(dir, id, |_| {}).await
+}
+
+/// Like [`start_province`], with `adjust` applied to the config first.
+pub async fn start_province_with(
+    dir: &Path,
+    id: &str,
+    adjust: impl FnOnce(&mut alliance_node::Config),
+) -> NodeHandle {
     let done = init::init(options(dir, id, Role::Aggregator, None, vec![]))
         .await
         .unwrap();
     let mut config = done.config;
     fast_timers(&mut config);
+    adjust(&mut config);
     Node::start(config).await.unwrap()
 }
 
