@@ -134,7 +134,7 @@ pub(super) static STRINGS: Strings = Strings {
     err_role: "Choose a valid role.",
     err_state: "Not a valid account state.",
     err_role_not_allowed: "Your role may not manage accounts with this role.",
-    err_own_account: "You cannot change the state of your own account.",
+    err_own_account: "You cannot change the state of your own account or reset its password here; change your own password under My account.",
 
     error_bad_request_title: "Bad request",
     error_bad_request: "The submitted form could not be read. Please go back and try again.",

@@ -134,7 +134,7 @@ pub(super) static STRINGS: Strings = Strings {
     err_role: "请选择有效的角色。",
     err_state: "无效的账户状态。",
     err_role_not_allowed: "您的角色无权管理该角色的账户。",
-    err_own_account: "不能更改您本人账户的状态。",
+    err_own_account: "不能在此更改您本人账户的状态或重置其密码；修改本人密码请到“我的账户”。",
 
     error_bad_request_title: "请求无效",
     error_bad_request: "无法读取提交的内容，请返回后重试。",
