@@ -2,7 +2,10 @@
 //! programs, generic over the [`Backend`] the node implements.
 //!
 //! ```text
-//! let app: axum::Router = alliance_admin_ui::router(backend, WebOptions { secure_cookies: true });
+//! let options = WebOptions { secure_cookies: true, ..WebOptions::default() };
+//! let app: axum::Router = alliance_admin_ui::router(backend, options);
+//! // Serve it with the client's address, for the limits per client:
+//! axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await?;
 //! ```
 //!
 //! # Routes
@@ -11,18 +14,22 @@
 //! |---|---|---|
 //! | `GET /healthz` | anyone | `ok`; `503` with one line per problem while the store refuses writes or a background task has stopped |
 //! | `GET /` | anyone | node status page |
-//! | `GET, POST /login` | anyone | sign-in form (`?next=/path` returns there) |
+//! | `GET, POST /login` | anyone | sign-in form (`?next=/path` returns there); `429` with `Retry-After` while the name or the client's address is locked out |
 //! | `POST /logout` | signed in | sign out |
 //! | `GET, POST /register` | anyone | self-registration of outside users (pending) |
 //! | `GET /me` | signed in | own account |
+//! | `POST /me/password` | signed in | change one's password (current, new, new again); ends one's other sessions |
 //! | `GET, POST /admin/accounts` | admins | account list, create an account |
 //! | `POST /admin/accounts/{username}/state` | admins | approve / disable / enable |
+//! | `POST /admin/accounts/{username}/password` | admins | reset an account's password: a random one, shown once on the answer page; ends the account's sessions |
 //! | `GET /api/v1/status` | anyone | [`NodeStatus`](backend::NodeStatus) as JSON |
-//! | `POST, DELETE /api/v1/session` | anyone / signed in | sign in (`{csrf_token, account, expires_at}`), sign out |
+//! | `POST, DELETE /api/v1/session` | anyone / signed in | sign in (`{csrf_token, account, expires_at}`; `429 too_many_attempts` with `Retry-After` while locked out, even for the right password), sign out |
 //! | `GET /api/v1/me` | signed in | own [`Account`](backend::Account) |
-//! | `POST /api/v1/register` | anyone | register; `201` with the pending account |
+//! | `POST /api/v1/me/password` | signed in | `{"current_password", "new_password"}` → `204`; ends every other session of the account |
+//! | `POST /api/v1/register` | anyone | register; `202` with `{"status": "pending", "username"}`, the same whether or not the name was free (a taken name stores nothing); `429 rate_limited` past the registrations allowed per address, `503 registrations_closed` while the pending queue is full |
 //! | `GET, POST /api/v1/accounts` | admins | list, create |
 //! | `POST /api/v1/accounts/{username}/state` | admins | `{"state": "active"}` etc. |
+//! | `POST /api/v1/accounts/{username}/password` | admins | reset: `{"username", "password"}` with a new random password, shown once; ends the account's sessions |
 //! | `GET /guide` | anyone | guide for outside users: register, find, book, fees, contacts |
 //! | `GET /instruments/{institution}/{local_id}` | anyone | an instrument; the booking form when signed in (`?start=` prefills it) |
 //! | `GET /bookings`, `POST /bookings` | signed in | my bookings, notifications, calendar feed; book (answer page) |
@@ -62,7 +69,8 @@
 //! | `GET /static/…`, `/manifest.webmanifest`, `/sw.js` | anyone | embedded assets |
 //!
 //! API errors are `{"error": {"code", "message", "field"?}}` with 400 / 401 / 403 / 404 /
-//! 409 / 500, and 503 `unreachable` when an instrument's owner cannot be reached (a refusal
+//! 409 / 429 / 500, 503 `busy` (with `Retry-After`) when too many password checks are
+//! already queued, and 503 `unreachable` when an instrument's owner cannot be reached (a refusal
 //! by the owner is 409 with the owner's code, e.g. `too_late`; results asked of a member's
 //! node are 404 `not_found`, saying the province's node publishes them). A POST, PUT or DELETE made with a live session needs the session's CSRF token
 //! (`X-CSRF-Token` header for the API, a hidden `csrf` field in forms; an instrument
@@ -76,6 +84,9 @@
 //! - `backend.rs` — the [`Backend`] trait and the view types it speaks in.
 //! - `i18n/` — [`Lang`](i18n::Lang) (zh-CN default, en), every UI string, the `lang` choice.
 //! - `auth.rs` — session lookup per request, CSRF tokens, who may manage which role.
+//! - `client.rs` — the client's address (`ClientAddr`), behind trusted reverse proxies.
+//! - `throttle.rs` — failed sign-ins counted per account and per address, growing lock-out.
+//! - `rate.rs` — a keyed rate limit (registrations per client address).
 //! - `cookies.rs` — reading `Cookie`, building `Set-Cookie`.
 //! - `security.rs` — security headers, same-origin check.
 //! - `validate.rs` — field checks of registrations and new accounts.
@@ -102,20 +113,26 @@ mod assets;
 mod auth;
 pub mod backend;
 mod booking_input;
+mod client;
 mod cookies;
+mod expensive;
 mod i18n;
 pub mod instrument_input;
 mod pages;
 mod publication_input;
+mod rate;
 mod receipt_input;
 mod render;
 mod results_input;
 mod rules_input;
 mod search_query;
 mod security;
+mod throttle;
 mod time;
 mod uploads;
 pub mod validate;
+
+use std::{net::IpAddr, time::Duration};
 
 use axum::{Router, middleware, routing::get};
 
@@ -127,7 +144,52 @@ pub struct WebOptions {
     /// Mark cookies `Secure` and send `Strict-Transport-Security`. Set it whenever the UI is
     /// reached over HTTPS; leave it off only for plain-HTTP loopback use.
     pub secure_cookies: bool,
+    /// Reverse proxies whose `X-Forwarded-For` names the client. Requests from any other
+    /// peer are counted under the peer's own address.
+    pub trusted_proxies: Vec<IpAddr>,
+    /// Sign-in lock-out and registration limits.
+    pub sign_in: SignInOptions,
+    /// Expensive anonymous answers (results, searches by free time) one client address may
+    /// ask for a minute; `None` takes the default of 60.
+    pub expensive_per_minute: Option<u32>,
 }
+
+/// Expensive answers a client address may ask for a minute unless configured.
+pub const DEFAULT_EXPENSIVE_PER_MINUTE: u32 = 60;
+
+/// Limits on guessing passwords and on anonymous registrations.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignInOptions {
+    /// Failed sign-ins in a row that lock an account name (whether or not it exists).
+    pub account_lockout_after: u32,
+    /// Failed sign-ins that lock a client address (IPv6: its /64), whatever the names.
+    pub address_lockout_after: u32,
+    /// The first lock; each further failure doubles it.
+    pub lockout_base: Duration,
+    /// The longest lock.
+    pub lockout_max: Duration,
+    /// Registrations a client address may send per `registration_period`.
+    pub registrations_per_address: u32,
+    pub registration_period: Duration,
+}
+
+impl Default for SignInOptions {
+    fn default() -> Self {
+        SignInOptions {
+            account_lockout_after: 5,
+            address_lockout_after: 20,
+            lockout_base: Duration::from_secs(60),
+            lockout_max: Duration::from_secs(3600),
+            registrations_per_address: 5,
+            registration_period: Duration::from_secs(3600),
+        }
+    }
+}
+
+/// Failure counts are forgotten after this long without an attempt.
+const THROTTLE_FORGET_AFTER: Duration = Duration::from_secs(24 * 3600);
+/// Most accounts, and most addresses, a limit remembers at once.
+const LIMIT_MAX_KEYS: usize = 100_000;
 
 /// What every handler shares.
 #[derive(Clone)]
@@ -136,6 +198,26 @@ pub(crate) struct AppState<B> {
     pub options: WebOptions,
     /// Spreadsheets checked and waiting for the user to confirm the import.
     pub uploads: uploads::Uploads,
+    /// Failed password checks per account name and per client address.
+    pub sign_in: throttle::SignInThrottle,
+    /// Registrations per client address.
+    pub registrations: rate::RateLimit<IpAddr>,
+    /// Expensive answers per client address.
+    pub expensive: rate::RateLimit<IpAddr>,
+}
+
+fn sign_in_throttle(options: &SignInOptions) -> throttle::SignInThrottle {
+    let policy = |after| throttle::Policy {
+        after,
+        base: options.lockout_base,
+        max: options.lockout_max.max(options.lockout_base),
+        forget_after: THROTTLE_FORGET_AFTER,
+        max_keys: LIMIT_MAX_KEYS,
+    };
+    throttle::SignInThrottle::new(throttle::SignInPolicy {
+        account: policy(options.account_lockout_after),
+        address: policy(options.address_lockout_after),
+    })
 }
 
 /// `GET /healthz`: `ok`, or 503 with what is wrong, one line each, for a load balancer or
@@ -153,10 +235,32 @@ async fn health<B: Backend>(
 }
 
 /// Every HTTP route of a node: pages, JSON API, static assets. Serve it with
-/// `axum::serve`; merge other routers (without their own fallback) into it if needed.
+/// `axum::serve` and `into_make_service_with_connect_info::<SocketAddr>()` (limits per
+/// client need the peer's address); merge other routers (without their own fallback) into
+/// it if needed.
 pub fn router<B: Backend>(backend: B, options: WebOptions) -> Router {
+    let registrations = rate::RateLimit::new(
+        rate::Rate {
+            burst: options.sign_in.registrations_per_address,
+            period: options.sign_in.registration_period,
+        },
+        LIMIT_MAX_KEYS,
+    );
+    let expensive = rate::RateLimit::new(
+        rate::Rate {
+            burst: options
+                .expensive_per_minute
+                .unwrap_or(DEFAULT_EXPENSIVE_PER_MINUTE)
+                .max(1),
+            period: Duration::from_secs(60),
+        },
+        LIMIT_MAX_KEYS,
+    );
     let state = AppState {
         backend,
+        sign_in: sign_in_throttle(&options.sign_in),
+        registrations,
+        expensive,
         options,
         uploads: uploads::Uploads::default(),
     };
@@ -164,6 +268,10 @@ pub fn router<B: Backend>(backend: B, options: WebOptions) -> Router {
         .merge(api::routes::<B>())
         .merge(pages::routes::<B>())
         .fallback(pages::not_found)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            expensive::limit::<B>,
+        ))
         .layer(middleware::from_fn(security::same_origin))
         .layer(middleware::from_fn_with_state(
             state.clone(),

@@ -24,6 +24,10 @@ pub enum Problem {
     UsernameTaken,
     PasswordShort,
     PasswordLong,
+    /// The current password given to change it is wrong.
+    CurrentPassword,
+    /// The new password and its repetition differ.
+    PasswordMismatch,
     DisplayName,
     Organization,
     Email,
@@ -69,6 +73,8 @@ impl FieldError {
             Problem::UsernameTaken => "the username is taken".to_owned(),
             Problem::PasswordShort => format!("at least {MIN_PASSWORD_CHARS} characters"),
             Problem::PasswordLong => format!("at most {MAX_PASSWORD_CHARS} characters"),
+            Problem::CurrentPassword => "the current password is wrong".to_owned(),
+            Problem::PasswordMismatch => "the two new passwords differ".to_owned(),
             Problem::DisplayName => "1 to 64 characters".to_owned(),
             Problem::Organization => "at most 128 characters".to_owned(),
             Problem::Email => "not a valid e-mail address".to_owned(),
@@ -145,6 +151,16 @@ pub fn new_account(a: &NewAccount) -> Vec<FieldError> {
     check_profile(&a.display_name, &a.organization, &a.phone, &mut errors);
     if !a.email.is_empty() && !is_email(&a.email) {
         errors.push(FieldError::new("email", Problem::Email));
+    }
+    errors
+}
+
+/// The problems of a new password (changed or reset), reported under `field`.
+pub fn new_password(field: &str, password: &str) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    check_password(password, &mut errors);
+    for error in &mut errors {
+        error.field = field.to_owned();
     }
     errors
 }

@@ -103,6 +103,7 @@ async fn hsts_only_with_secure_cookies() {
         backend,
         WebOptions {
             secure_cookies: true,
+            ..WebOptions::default()
         },
     );
     let reply = get(&secure, "/", "").await;

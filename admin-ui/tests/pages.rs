@@ -347,7 +347,7 @@ async fn registration_page_reports_errors_then_waits_for_approval() {
         ],
     )
     .await;
-    assert_eq!(good.status, StatusCode::CREATED, "{}", good.body);
+    assert_eq!(good.status, StatusCode::ACCEPTED, "{}", good.body);
     assert!(good.body.contains("等待"), "{}", good.body);
     assert_eq!(
         backend.account("acme").unwrap().state,

@@ -534,3 +534,61 @@ async fn results_subsidy_and_compliance_through_the_api() {
         );
     }
 }
+
+#[tokio::test]
+async fn downloads_carry_an_etag_and_a_client_holding_it_gets_304() {
+    let (_backend, app) = province();
+    let first = get(&app, "/results.csv?period=2026", "").await;
+    assert_eq!(first.status, StatusCode::OK);
+    let etag = first.header("etag").unwrap().to_owned();
+    assert_eq!(first.header("cache-control"), Some("no-cache"));
+    let again = common::send(
+        &app,
+        common::request(axum::http::Method::GET, "/results.csv?period=2026", "")
+            .header("if-none-match", &etag)
+            .body(axum::body::Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(again.status, StatusCode::NOT_MODIFIED);
+    assert!(again.body.is_empty());
+    // Another version is sent whole.
+    let stale = common::send(
+        &app,
+        common::request(axum::http::Method::GET, "/results.csv?period=2026", "")
+            .header("if-none-match", "\"0000\"")
+            .body(axum::body::Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(stale.status, StatusCode::OK);
+    assert_eq!(stale.body, first.body);
+}
+
+#[tokio::test]
+async fn expensive_answers_are_limited_per_client_address() {
+    let backend = MemoryBackend::seeded().province_node();
+    let app = alliance_admin_ui::router(
+        backend.clone(),
+        alliance_admin_ui::WebOptions {
+            expensive_per_minute: Some(3),
+            ..alliance_admin_ui::WebOptions::default()
+        },
+    );
+    for uri in ["/results.csv", "/api/v1/results", "/results?period=2026"] {
+        assert_eq!(get(&app, uri, "").await.status, StatusCode::OK, "{uri}");
+    }
+    let api = get(&app, "/api/v1/results", "").await;
+    assert_eq!(api.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(api.json()["error"]["code"], "rate_limited");
+    assert!(api.header("retry-after").is_some());
+    let page = get(&app, "/instruments?free_from=2026-12-07", "").await;
+    assert_eq!(page.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(page.body.contains("请求过于频繁"), "{}", page.body);
+    // Cheap answers are not counted.
+    assert_eq!(get(&app, "/api/v1/status", "").await.status, StatusCode::OK);
+    assert_eq!(
+        get(&app, "/instruments?q=质谱", "").await.status,
+        StatusCode::OK
+    );
+}

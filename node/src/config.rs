@@ -12,6 +12,8 @@ use std::{
 use alliance_protocol::{InstitutionId, PublicKey, Role};
 use serde::{Deserialize, Serialize};
 
+use crate::accounts::SignInLimits;
+
 /// Why a config could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -40,6 +42,9 @@ pub struct Config {
     /// The web UI and JSON API.
     #[serde(default)]
     pub http: HttpSection,
+    /// Sign-in lock-out, registration limits, session idle timeout.
+    #[serde(default)]
+    pub sign_in: SignInLimits,
     /// Catalogue replication.
     #[serde(default)]
     pub catalogue: CatalogueSection,
@@ -186,11 +191,15 @@ pub struct HttpSection {
     #[serde(default = "default_body_timeout", with = "humantime_serde")]
     pub body_timeout: Duration,
     /// Open connections in all; more are closed at once.
-    #[serde(default = "default_max_connections")]
+    #[serde(default = "default_http_max_connections")]
     pub max_connections: usize,
     /// Open connections from one client address (IPv6 by /64).
     #[serde(default = "default_max_connections_per_address")]
     pub max_connections_per_address: usize,
+    /// Expensive anonymous answers (the province's results, searches by free time) one
+    /// client address may ask for a minute; `429` beyond.
+    #[serde(default = "default_expensive_per_minute")]
+    pub expensive_per_minute: u32,
 }
 
 impl Default for HttpSection {
@@ -202,8 +211,9 @@ impl Default for HttpSection {
             header_read_timeout: default_header_read_timeout(),
             request_timeout: default_request_timeout(),
             body_timeout: default_body_timeout(),
-            max_connections: default_max_connections(),
+            max_connections: default_http_max_connections(),
             max_connections_per_address: default_max_connections_per_address(),
+            expensive_per_minute: default_expensive_per_minute(),
         }
     }
 }
@@ -217,7 +227,10 @@ fn default_request_timeout() -> Duration {
 fn default_body_timeout() -> Duration {
     Duration::from_secs(20)
 }
-fn default_max_connections() -> usize {
+fn default_expensive_per_minute() -> u32 {
+    alliance_admin_ui::DEFAULT_EXPENSIVE_PER_MINUTE
+}
+fn default_http_max_connections() -> usize {
     1024
 }
 fn default_max_connections_per_address() -> usize {
@@ -502,12 +515,17 @@ impl Config {
             ));
         }
         for (field, value) in [
-            ("http.max_connections", self.http.max_connections),
+            ("http.max_connections", self.http.max_connections as u64),
             (
                 "http.max_connections_per_address",
-                self.http.max_connections_per_address,
+                self.http.max_connections_per_address as u64,
+            ),
+            (
+                "http.expensive_per_minute",
+                u64::from(self.http.expensive_per_minute),
             ),
         ] {
+            let value = usize::try_from(value).unwrap_or(usize::MAX);
             if !(1..=MAX_HTTP_CONNECTIONS).contains(&value) {
                 return Err(format!(
                     "{field} must be between 1 and {MAX_HTTP_CONNECTIONS}"
@@ -521,6 +539,7 @@ impl Config {
                 self.http.listen
             ));
         }
+        self.sign_in.check()?;
         self.check_network_limits()
     }
 
@@ -815,6 +834,18 @@ root_public_key = "8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6
         config.booking.remembered_cancels_per_home = 0;
         let err = config.check_network_limits().unwrap_err();
         assert!(err.contains("booking.remembered_cancels_per_home"), "{err}");
+    }
+
+    #[test]
+    fn sign_in_limits_are_checked() {
+        let text = format!("{MEMBER}\n[sign_in]\nlockout_base = \"0s\"\n");
+        let config = Config::parse(&text).unwrap();
+        assert!(
+            config
+                .check()
+                .unwrap_err()
+                .contains("sign_in.lockout_base must be at least 1s")
+        );
     }
 
     #[test]

@@ -314,7 +314,8 @@ impl Node {
                 bookings.clone().report_statistics(cancel.clone()),
             ),
         ];
-        let accounts = Accounts::new(store.clone());
+        let accounts = Accounts::new(store.clone()).with_limits(&config.sign_in);
+        let purge = supervisor.spawn("session purge", accounts.clone().run_purge(cancel.clone()));
 
         let listener = tokio::net::TcpListener::bind(config.http.listen)
             .await
@@ -360,6 +361,9 @@ impl Node {
             backend,
             alliance_admin_ui::WebOptions {
                 secure_cookies: config.http.secure_cookies,
+                trusted_proxies: config.http.trusted_proxies.clone(),
+                sign_in: config.sign_in.web(),
+                expensive_per_minute: Some(config.http.expensive_per_minute),
             },
         )
         .merge(control::router(control::ControlState {
@@ -406,7 +410,7 @@ impl Node {
             receipt_log,
             publication,
             monitoring,
-            tasks: [network_task, http, digests]
+            tasks: [network_task, http, digests, purge]
                 .into_iter()
                 .chain(booking_tasks)
                 .chain(receipt_tasks)

@@ -60,18 +60,18 @@ pub async fn start_province(dir: &Path, id: &str) -> NodeHandle {
     start_province_with(dir, id, |_| {}).await
 }
 
-/// [`start_province`], with `tweak` applied to its config before it starts.
+/// Like [`start_province`], with `adjust` applied to the config first.
 pub async fn start_province_with(
     dir: &Path,
     id: &str,
-    tweak: impl FnOnce(&mut alliance_node::Config),
+    adjust: impl FnOnce(&mut alliance_node::Config),
 ) -> NodeHandle {
     let done = init::init(options(dir, id, Role::Aggregator, None, vec![]))
         .await
         .unwrap();
     let mut config = done.config;
     fast_timers(&mut config);
-    tweak(&mut config);
+    adjust(&mut config);
     Node::start(config).await.unwrap()
 }
 

@@ -5,12 +5,13 @@ use axum::{
     extract::{Path, State},
     http::StatusCode,
 };
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::{ApiAdmin, ApiError, ApiJson};
 use crate::{
     AppState, actions,
     backend::{Account, AccountRole, Backend, NewAccount, Registration},
+    client::ClientAddr,
     validate::{self, FieldError, Problem},
 };
 
@@ -47,11 +48,29 @@ pub(super) struct StateRequest {
     state: String,
 }
 
-/// Registers an outside user: `201` with the pending account.
+/// The answer to a registration: the same whether the name was free or taken.
+#[derive(Debug, Serialize)]
+pub(super) struct Registered {
+    /// Always `pending`: an administrator approves the account.
+    status: &'static str,
+    username: String,
+}
+
+/// A password reset by an administrator, shown once.
+#[derive(Debug, Serialize)]
+pub(super) struct PasswordReset {
+    username: String,
+    password: String,
+}
+
+/// Registers an outside user: `202` with `{"status": "pending", "username"}`. A taken
+/// username gets the same answer, after the same work, and stores nothing, so registering
+/// does not tell which accounts exist.
 pub(super) async fn register<B: Backend>(
     State(state): State<AppState<B>>,
+    client: ClientAddr,
     ApiJson(request): ApiJson<RegisterRequest>,
-) -> Result<(StatusCode, Json<Account>), ApiError> {
+) -> Result<(StatusCode, Json<Registered>), ApiError> {
     let registration = Registration {
         username: request.username,
         password: request.password,
@@ -60,8 +79,13 @@ pub(super) async fn register<B: Backend>(
         email: request.email,
         phone: request.phone,
     };
-    let account = actions::register(&state.backend, registration).await?;
-    Ok((StatusCode::CREATED, Json(account)))
+    let username =
+        actions::register(&state.backend, &state.registrations, client, registration).await?;
+    let answer = Registered {
+        status: "pending",
+        username,
+    };
+    Ok((StatusCode::ACCEPTED, Json(answer)))
 }
 
 /// Every account at this node (administrators).
@@ -106,4 +130,16 @@ pub(super) async fn set_state<B: Backend>(
         .ok_or_else(|| ApiError::Invalid(vec![FieldError::new("state", Problem::State)]))?;
     let account = actions::set_state(&state.backend, &admin.account, &username, new_state).await?;
     Ok(Json(account))
+}
+
+/// Gives an account a new random password (administrators): the password, shown once. The
+/// account's sessions end.
+pub(super) async fn reset_password<B: Backend>(
+    State(state): State<AppState<B>>,
+    ApiAdmin(admin): ApiAdmin,
+    Path(username): Path<String>,
+) -> Result<Json<PasswordReset>, ApiError> {
+    let password =
+        actions::reset_password(&state.backend, &state.sign_in, &admin.account, &username).await?;
+    Ok(Json(PasswordReset { username, password }))
 }

@@ -4,19 +4,28 @@
 //! Messages are English and never carry internal detail; backend failures are logged here
 //! and answered with a generic `internal` error.
 
+use std::time::Duration;
+
 use axum::{
     Json,
-    http::{HeaderValue, StatusCode, header::WWW_AUTHENTICATE},
+    http::{
+        HeaderValue, StatusCode,
+        header::{RETRY_AFTER, WWW_AUTHENTICATE},
+    },
     response::{IntoResponse, Response},
 };
 use serde::Serialize;
 
 use crate::{
-    actions::ActionError,
+    actions::{ActionError, SignInError},
     backend::AccountError,
     i18n::Lang,
+    throttle::retry_after_secs,
     validate::{FieldError, Problem},
 };
+
+/// How long a client should wait after `503 busy`.
+const BUSY_RETRY_AFTER: Duration = Duration::from_secs(1);
 
 /// A failed API call.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,6 +65,16 @@ pub(crate) enum ApiError {
     Unreachable,
     /// The owner refused; `code` is its stable reason (e.g. `too_late`).
     Refused { code: String, message: String },
+    /// Too many failed password checks for the name or the client's address (`429`
+    /// `too_many_attempts` with `Retry-After`); nothing was checked.
+    TooManyAttempts { retry_after: Duration },
+    /// Too many requests of this kind from the client's address (`429` `rate_limited`
+    /// with `Retry-After`).
+    RateLimited { retry_after: Duration },
+    /// Too many password checks are waiting (`503` `busy` with `Retry-After`).
+    Busy,
+    /// The queue of registrations waiting for approval is full (`503`).
+    RegistrationsClosed,
     /// The backend failed; detail logged.
     Internal,
 }
@@ -104,6 +123,14 @@ impl ApiError {
             ApiError::AgentToken { .. } => (StatusCode::UNAUTHORIZED, "unauthorized"),
             ApiError::Unreachable => (StatusCode::SERVICE_UNAVAILABLE, "unreachable"),
             ApiError::Refused { code, .. } => (StatusCode::CONFLICT, code.as_str()),
+            ApiError::TooManyAttempts { .. } => {
+                (StatusCode::TOO_MANY_REQUESTS, "too_many_attempts")
+            }
+            ApiError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+            ApiError::Busy => (StatusCode::SERVICE_UNAVAILABLE, "busy"),
+            ApiError::RegistrationsClosed => {
+                (StatusCode::SERVICE_UNAVAILABLE, "registrations_closed")
+            }
             ApiError::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
@@ -141,11 +168,40 @@ impl ApiError {
                 "the owner's node is unreachable; nothing was done, try again later".to_owned()
             }
             ApiError::Refused { message, .. } => message.clone(),
+            ApiError::TooManyAttempts { retry_after } => format!(
+                "too many failed sign-ins for this name or from this address; try again in {} s (until then even the right password is refused)",
+                retry_after_secs(*retry_after)
+            ),
+            ApiError::RateLimited { retry_after } => format!(
+                "too many requests from this address; try again in {} s",
+                retry_after_secs(*retry_after)
+            ),
+            ApiError::Busy => t.busy.to_owned(),
+            ApiError::RegistrationsClosed => t.register_closed.to_owned(),
             ApiError::Internal => "internal error; please try again later".to_owned(),
         }
     }
 
+    /// When to try again, for the `Retry-After` header.
+    fn retry_after(&self) -> Option<Duration> {
+        match self {
+            ApiError::TooManyAttempts { retry_after } | ApiError::RateLimited { retry_after } => {
+                Some(*retry_after)
+            }
+            ApiError::Busy => Some(BUSY_RETRY_AFTER),
+            _ => None,
+        }
+    }
+
     /// The error for a failed sign-in.
+    pub(crate) fn from_sign_in(e: SignInError) -> Self {
+        match e {
+            SignInError::Locked(retry_after) => ApiError::TooManyAttempts { retry_after },
+            SignInError::Refused(e) => ApiError::from_login(e),
+        }
+    }
+
+    /// The error for a sign-in the backend refused.
     pub(crate) fn from_login(e: AccountError) -> Self {
         match e {
             AccountError::InvalidCredentials
@@ -153,12 +209,13 @@ impl ApiError {
             | AccountError::Invalid { .. } => ApiError::InvalidCredentials,
             AccountError::Pending => ApiError::AccountPending,
             AccountError::Disabled => ApiError::AccountDisabled,
+            AccountError::Busy => ApiError::Busy,
             AccountError::Internal(detail) => {
                 tracing::error!(%detail, "sign-in failed in the backend");
                 ApiError::Internal
             }
-            AccountError::UsernameTaken => {
-                tracing::error!("unexpected answer to a sign-in: username taken");
+            other @ (AccountError::UsernameTaken | AccountError::RegistrationsClosed) => {
+                tracing::error!(error = %other, "unexpected answer to a sign-in");
                 ApiError::Internal
             }
         }
@@ -176,6 +233,10 @@ impl From<ActionError> for ApiError {
             ActionError::RoleNotAllowed => ApiError::RoleNotAllowed,
             ActionError::OwnAccount => ApiError::OwnAccount,
             ActionError::NotFound => ApiError::NotFound,
+            ActionError::Locked(retry_after) => ApiError::TooManyAttempts { retry_after },
+            ActionError::RateLimited(retry_after) => ApiError::RateLimited { retry_after },
+            ActionError::Busy => ApiError::Busy,
+            ActionError::RegistrationsClosed => ApiError::RegistrationsClosed,
             ActionError::Internal => ApiError::Internal,
         }
     }
@@ -207,6 +268,11 @@ impl IntoResponse for ApiError {
             },
         };
         let mut response = (status, Json(body)).into_response();
+        if let Some(wait) = self.retry_after() {
+            response
+                .headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from(retry_after_secs(wait)));
+        }
         if let ApiError::AgentToken { given } = self {
             // RFC 6750: a presented but refused token is `invalid_token`.
             let challenge = if given {

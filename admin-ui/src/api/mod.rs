@@ -45,6 +45,7 @@ pub(crate) fn routes<B: Backend>() -> Router<AppState<B>> {
             post(session::login::<B>).delete(session::logout::<B>),
         )
         .route("/api/v1/me", get(session::me))
+        .route("/api/v1/me/password", post(session::change_password::<B>))
         .route("/api/v1/register", post(accounts::register::<B>))
         .route(
             "/api/v1/accounts",
@@ -53,6 +54,10 @@ pub(crate) fn routes<B: Backend>() -> Router<AppState<B>> {
         .route(
             "/api/v1/accounts/{username}/state",
             post(accounts::set_state::<B>),
+        )
+        .route(
+            "/api/v1/accounts/{username}/password",
+            post(accounts::reset_password::<B>),
         )
         .route("/api/v1/instruments", get(instruments::search::<B>))
         .route(

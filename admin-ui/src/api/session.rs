@@ -10,10 +10,11 @@ use serde::{Deserialize, Serialize};
 
 use super::{ApiError, ApiJson, ApiUser};
 use crate::{
-    AppState,
+    AppState, actions,
     auth::Visitor,
     backend::{Account, Backend},
-    cookies, validate,
+    client::ClientAddr,
+    cookies,
 };
 
 /// `POST /api/v1/session`.
@@ -33,22 +34,35 @@ struct LoginResponse {
     expires_at: i64,
 }
 
+/// `POST /api/v1/me/password`.
+#[derive(Debug, Deserialize)]
+pub(super) struct PasswordRequest {
+    current_password: String,
+    new_password: String,
+}
+
 /// Checks credentials; sets the session cookie and returns the CSRF token. Any earlier
-/// session of this client ends.
+/// session of this client ends. A locked-out name or address is `429` before any check.
 pub(super) async fn login<B: Backend>(
     State(state): State<AppState<B>>,
     visitor: Visitor,
+    client: ClientAddr,
     ApiJson(request): ApiJson<LoginRequest>,
 ) -> Result<Response, ApiError> {
     let username = request.username.trim().to_lowercase();
-    if request.password.chars().count() > validate::MAX_PASSWORD_CHARS {
-        return Err(ApiError::InvalidCredentials);
-    }
-    let session = match state.backend.login(&username, &request.password).await {
+    let signed_in = actions::sign_in(
+        &state.backend,
+        &state.sign_in,
+        client,
+        &username,
+        &request.password,
+    )
+    .await;
+    let session = match signed_in {
         Ok(session) => session,
         Err(e) => {
-            tracing::info!(%username, error = %e, "API sign-in refused");
-            return Err(ApiError::from_login(e));
+            tracing::info!(%username, error = ?e, "API sign-in refused");
+            return Err(ApiError::from_sign_in(e));
         }
     };
     if let Some(old) = visitor.session {
@@ -81,4 +95,25 @@ pub(super) async fn logout<B: Backend>(
 /// `GET /api/v1/me`: the signed-in account.
 pub(super) async fn me(ApiUser(session): ApiUser) -> Json<Account> {
     Json(session.account)
+}
+
+/// `POST /api/v1/me/password`: changes the signed-in user's password (`204`); every other
+/// session of the account ends, this one stays. A wrong current password counts as a failed
+/// sign-in.
+pub(super) async fn change_password<B: Backend>(
+    State(state): State<AppState<B>>,
+    ApiUser(session): ApiUser,
+    client: ClientAddr,
+    ApiJson(request): ApiJson<PasswordRequest>,
+) -> Result<StatusCode, ApiError> {
+    actions::change_password(
+        &state.backend,
+        &state.sign_in,
+        client,
+        &session,
+        &request.current_password,
+        &request.new_password,
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -154,6 +154,12 @@ pub enum AccountError {
     NotFound,
     #[error("{field}: {message}")]
     Invalid { field: String, message: String },
+    /// Too many password checks are already waiting; nothing was done, try again shortly.
+    #[error("too many password checks are waiting; try again shortly")]
+    Busy,
+    /// The queue of registrations waiting for approval is full.
+    #[error("the queue of registrations waiting for approval is full")]
+    RegistrationsClosed,
     #[error("internal error")]
     Internal(String),
 }
@@ -221,7 +227,9 @@ pub trait Backend:
     fn session(&self, token: &str) -> impl Future<Output = Option<Session>> + Send;
     /// Ends a session.
     fn logout(&self, token: &str) -> impl Future<Output = ()> + Send;
-    /// Registers an outside user; the account is pending until approved.
+    /// Registers an outside user; the account is pending until approved. A taken username
+    /// is [`AccountError::UsernameTaken`] only after the same password hashing as a new
+    /// one, so the time taken does not tell the two apart.
     fn register(
         &self,
         registration: Registration,
@@ -239,4 +247,20 @@ pub trait Backend:
         username: &str,
         state: AccountState,
     ) -> impl Future<Output = Result<Account, AccountError>> + Send;
+    /// Changes the password of the session's account if `current` is its password
+    /// ([`AccountError::InvalidCredentials`] otherwise), and ends every other session of
+    /// the account; the session `token` stays.
+    fn change_password(
+        &self,
+        token: &str,
+        current: &str,
+        new: &str,
+    ) -> impl Future<Output = Result<(), AccountError>> + Send;
+    /// Gives an account a new password and ends all its sessions (administrators; the
+    /// caller checks the role).
+    fn reset_password(
+        &self,
+        username: &str,
+        new: &str,
+    ) -> impl Future<Output = Result<(), AccountError>> + Send;
 }

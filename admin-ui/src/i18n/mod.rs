@@ -210,6 +210,13 @@ pub(crate) struct Strings {
     pub login_disabled: &'static str,
     pub login_signed_in_as: &'static str,
     pub login_no_account: &'static str,
+    /// Too many failed attempts; `{}` is replaced by the wait ("3 分钟").
+    pub login_locked: &'static str,
+    /// Too many password checks waiting (503).
+    pub busy: &'static str,
+    /// Units of a wait, after the number.
+    pub wait_seconds: &'static str,
+    pub wait_minutes: &'static str,
 
     // Registration.
     pub register_title: &'static str,
@@ -217,7 +224,13 @@ pub(crate) struct Strings {
     pub register_submit: &'static str,
     pub register_done_title: &'static str,
     pub register_done_body: &'static str,
+    /// Under the username: if it cannot sign in after approval, the name was taken.
+    pub register_done_taken_hint: &'static str,
     pub register_have_account: &'static str,
+    /// Too many registrations from this address; `{}` is replaced by the wait.
+    pub register_rate_limited: &'static str,
+    /// The queue of registrations waiting for approval is full.
+    pub register_closed: &'static str,
 
     // Account administration.
     pub accounts_title: &'static str,
@@ -235,10 +248,22 @@ pub(crate) struct Strings {
     pub create_submit: &'static str,
     pub notice_created: &'static str,
     pub notice_state: &'static str,
+    pub reset_password: &'static str,
+    pub confirm_reset: &'static str,
+    /// Before the account's name and its new password, shown once.
+    pub reset_done: &'static str,
+    pub reset_done_hint: &'static str,
 
     // My account.
     pub me_title: &'static str,
     pub session_expires: &'static str,
+    pub change_password_title: &'static str,
+    pub change_password_intro: &'static str,
+    pub current_password: &'static str,
+    pub new_password: &'static str,
+    pub new_password_again: &'static str,
+    pub change_password_submit: &'static str,
+    pub notice_password_changed: &'static str,
 
     // Form errors.
     pub form_has_errors: &'static str,
@@ -246,6 +271,8 @@ pub(crate) struct Strings {
     pub err_username_taken: &'static str,
     pub err_password_short: &'static str,
     pub err_password_long: &'static str,
+    pub err_current_password: &'static str,
+    pub err_password_mismatch: &'static str,
     pub err_display_name: &'static str,
     pub err_organization: &'static str,
     pub err_email: &'static str,
@@ -291,6 +318,17 @@ impl Strings {
         }
     }
 
+    /// `message` with its `{}` replaced by how long to wait ("3 分钟", "45 seconds").
+    pub(crate) fn with_wait(&self, message: &str, wait: std::time::Duration) -> String {
+        let secs = crate::throttle::retry_after_secs(wait);
+        let amount = if secs < 90 {
+            format!("{secs} {}", self.wait_seconds)
+        } else {
+            format!("{} {}", secs.div_ceil(60), self.wait_minutes)
+        };
+        message.replace("{}", &amount)
+    }
+
     /// The name of a node role as the status reports it (`member` or `aggregator`).
     pub(crate) fn node_role_name<'a>(&self, role: &'a str) -> &'a str {
         match role {
@@ -307,6 +345,8 @@ impl Strings {
             Problem::UsernameTaken => self.err_username_taken,
             Problem::PasswordShort => self.err_password_short,
             Problem::PasswordLong => self.err_password_long,
+            Problem::CurrentPassword => self.err_current_password,
+            Problem::PasswordMismatch => self.err_password_mismatch,
             Problem::DisplayName => self.err_display_name,
             Problem::Organization => self.err_organization,
             Problem::Email => self.err_email,

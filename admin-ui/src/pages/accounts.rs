@@ -1,5 +1,5 @@
 //! `/admin/accounts`: administrators approve registrations, disable and enable accounts,
-//! and create accounts with a role.
+//! reset passwords, and create accounts with a role.
 
 use askama::Template;
 use axum::{
@@ -9,7 +9,7 @@ use axum::{
 };
 use serde::Deserialize;
 
-use super::{Ctx, ErrorKind, FormErrors, Layout, PageForm, Refusal, state_url};
+use super::{Ctx, ErrorKind, FormErrors, Layout, PageForm, Refusal, password_url, state_url};
 use crate::{
     AppState,
     actions::{self, ActionError},
@@ -40,6 +40,8 @@ struct AccountsPage {
     csrf: String,
     notice: Option<&'static str>,
     error: Option<&'static str>,
+    /// A password just reset: (username, new password), shown this once.
+    reset: Option<(String, String)>,
     pending: usize,
     rows: Vec<Row>,
     roles: Vec<RoleOption>,
@@ -62,6 +64,8 @@ struct Row {
     is_self: bool,
     state_url: String,
     actions: Vec<StateAction>,
+    /// Where the reset-password button posts, when the admin may reset this account.
+    password_url: Option<String>,
 }
 
 struct StateAction {
@@ -101,6 +105,12 @@ pub(super) struct StateForm {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
+pub(super) struct ResetForm {
+    csrf: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 pub(super) struct NoticeQuery {
     notice: String,
 }
@@ -110,6 +120,7 @@ struct View {
     status: StatusCode,
     notice: Option<&'static str>,
     error: Option<&'static str>,
+    reset: Option<(String, String)>,
     form: CreateForm,
     errors: Vec<FieldError>,
 }
@@ -120,6 +131,7 @@ impl View {
             status: StatusCode::OK,
             notice,
             error: None,
+            reset: None,
             form: CreateForm {
                 role: AccountRole::Researcher.as_str().to_owned(),
                 ..CreateForm::default()
@@ -140,7 +152,8 @@ impl View {
 fn row(ctx: &Ctx, admin: &Account, account: Account) -> Row {
     let t = ctx.t;
     let is_self = account.username == admin.username;
-    let actions = if is_self || !auth::may_manage(admin.role, account.role) {
+    let manageable = !is_self && auth::may_manage(admin.role, account.role);
+    let actions = if !manageable {
         Vec::new()
     } else {
         let action = |state, label, confirm| StateAction {
@@ -159,6 +172,7 @@ fn row(ctx: &Ctx, admin: &Account, account: Account) -> Row {
     };
     Row {
         state_url: state_url(&account.username),
+        password_url: manageable.then(|| password_url(&account.username)),
         role: t.role_name(account.role),
         state: t.state_name(account.state),
         state_class: match account.state {
@@ -209,6 +223,7 @@ async fn render<B: Backend>(backend: &B, ctx: &Ctx, admin: &Session, mut view: V
         csrf: admin.csrf_token.clone(),
         notice: view.notice,
         error: view.error,
+        reset: view.reset,
         pending,
         rows,
         roles,
@@ -245,10 +260,10 @@ pub(super) async fn create<B: Backend>(
     let t = ctx.t;
     let invalid = |errors| View {
         status: StatusCode::BAD_REQUEST,
-        notice: None,
         error: Some(t.form_has_errors),
         form: form.clone(),
         errors,
+        ..View::plain(None)
     };
     let Ok(role) = form.role.parse::<AccountRole>() else {
         let view = invalid(vec![FieldError::new("role", Problem::Role)]);
@@ -270,7 +285,18 @@ pub(super) async fn create<B: Backend>(
             form: form.clone(),
             ..View::refused(StatusCode::FORBIDDEN, t.err_role_not_allowed)
         },
-        Err(ActionError::Internal | ActionError::NotFound | ActionError::OwnAccount) => {
+        Err(ActionError::Busy) => View {
+            form: form.clone(),
+            ..View::refused(StatusCode::SERVICE_UNAVAILABLE, t.busy)
+        },
+        Err(
+            ActionError::Internal
+            | ActionError::NotFound
+            | ActionError::OwnAccount
+            | ActionError::Locked(_)
+            | ActionError::RateLimited(_)
+            | ActionError::RegistrationsClosed,
+        ) => {
             return Err(ctx.refuse(ErrorKind::Internal));
         }
     };
@@ -297,9 +323,36 @@ pub(super) async fn set_state<B: Backend>(
             View::refused(StatusCode::FORBIDDEN, t.err_role_not_allowed)
         }
         Err(ActionError::OwnAccount) => View::refused(StatusCode::CONFLICT, t.err_own_account),
-        Err(ActionError::Fields(_) | ActionError::Internal) => {
-            return Err(ctx.refuse(ErrorKind::Internal));
+        Err(_) => return Err(ctx.refuse(ErrorKind::Internal)),
+    };
+    Ok(render(&state.backend, &ctx, admin, view).await)
+}
+
+/// `POST /admin/accounts/{username}/password`: gives the account a new random password and
+/// shows it on the answer page, this once (never in a URL); the account's sessions end.
+pub(super) async fn reset_password<B: Backend>(
+    State(state): State<AppState<B>>,
+    ctx: Ctx,
+    Path(username): Path<String>,
+    PageForm(form): PageForm<ResetForm>,
+) -> Result<Response, Refusal> {
+    let admin = ctx.admin()?;
+    ctx.check_csrf(admin, &form.csrf)?;
+    let t = ctx.t;
+    let reset =
+        actions::reset_password(&state.backend, &state.sign_in, &admin.account, &username).await;
+    let view = match reset {
+        Ok(password) => View {
+            reset: Some((username, password)),
+            ..View::plain(None)
+        },
+        Err(ActionError::NotFound) => return Err(ctx.refuse(ErrorKind::AccountNotFound)),
+        Err(ActionError::RoleNotAllowed) => {
+            View::refused(StatusCode::FORBIDDEN, t.err_role_not_allowed)
         }
+        Err(ActionError::OwnAccount) => View::refused(StatusCode::CONFLICT, t.err_own_account),
+        Err(ActionError::Busy) => View::refused(StatusCode::SERVICE_UNAVAILABLE, t.busy),
+        Err(_) => return Err(ctx.refuse(ErrorKind::Internal)),
     };
     Ok(render(&state.backend, &ctx, admin, view).await)
 }

@@ -3,19 +3,25 @@
 use askama::Template;
 use axum::{
     extract::{Query, State},
-    http::{HeaderMap, StatusCode, header::SET_COOKIE},
+    http::{
+        HeaderMap, HeaderValue, StatusCode,
+        header::{RETRY_AFTER, SET_COOKIE},
+    },
     response::{IntoResponse, Redirect, Response},
 };
 use serde::Deserialize;
 
 use super::{Ctx, ErrorKind, Layout, PageForm, Refusal, safe_next, with_anonymous_token};
 use crate::{
-    AppState, auth,
+    AppState,
+    actions::{self, SignInError},
+    auth,
     backend::{AccountError, Backend},
+    client::ClientAddr,
     cookies,
     i18n::Strings,
     render::Page,
-    validate,
+    throttle::retry_after_secs,
 };
 
 #[derive(Template)]
@@ -26,7 +32,7 @@ struct LoginPage {
     csrf: String,
     next: String,
     username: String,
-    error: Option<&'static str>,
+    error: Option<String>,
     signed_in_as: Option<String>,
 }
 
@@ -56,7 +62,7 @@ struct View<'a> {
     status: StatusCode,
     next: &'a str,
     username: String,
-    error: Option<&'static str>,
+    error: Option<String>,
 }
 
 /// Renders the sign-in form with the anonymous CSRF token.
@@ -92,11 +98,12 @@ pub(super) async fn form<B: Backend>(
 }
 
 /// `POST /login`: signs in and goes to `next` (or the start page); shows the form again
-/// with the reason otherwise.
+/// with the reason otherwise (`429` with `Retry-After` while locked out).
 pub(super) async fn submit<B: Backend>(
     State(state): State<AppState<B>>,
     ctx: Ctx,
     headers: HeaderMap,
+    client: ClientAddr,
     PageForm(form): PageForm<LoginForm>,
 ) -> Response {
     if !auth::anonymous_csrf_ok(&headers, &form.csrf) {
@@ -105,13 +112,16 @@ pub(super) async fn submit<B: Backend>(
     }
     let secure = state.options.secure_cookies;
     let username = form.username.trim().to_lowercase();
-    let result = if form.password.chars().count() > validate::MAX_PASSWORD_CHARS {
-        Err(AccountError::InvalidCredentials)
-    } else {
-        state.backend.login(&username, &form.password).await
-    };
+    let result = actions::sign_in(
+        &state.backend,
+        &state.sign_in,
+        client,
+        &username,
+        &form.password,
+    )
+    .await;
     let t = ctx.t;
-    let refused = |status, message| {
+    let refused = |status, message: String| {
         let view = View {
             status,
             next: &form.next,
@@ -123,10 +133,26 @@ pub(super) async fn submit<B: Backend>(
     let session = match result {
         Ok(session) => session,
         Err(e) => {
-            tracing::info!(%username, error = %e, "sign-in refused");
+            tracing::info!(%username, error = ?e, "sign-in refused");
+            let e = match e {
+                SignInError::Locked(wait) => {
+                    let message = t.with_wait(t.login_locked, wait);
+                    let mut page = refused(StatusCode::TOO_MANY_REQUESTS, message);
+                    page.headers_mut()
+                        .insert(RETRY_AFTER, HeaderValue::from(retry_after_secs(wait)));
+                    return page;
+                }
+                SignInError::Refused(e) => e,
+            };
             return match e {
-                AccountError::Pending => refused(StatusCode::FORBIDDEN, t.login_pending),
-                AccountError::Disabled => refused(StatusCode::FORBIDDEN, t.login_disabled),
+                AccountError::Pending => refused(StatusCode::FORBIDDEN, t.login_pending.into()),
+                AccountError::Disabled => refused(StatusCode::FORBIDDEN, t.login_disabled.into()),
+                AccountError::Busy => {
+                    let mut page = refused(StatusCode::SERVICE_UNAVAILABLE, t.busy.into());
+                    page.headers_mut()
+                        .insert(RETRY_AFTER, HeaderValue::from(1u64));
+                    page
+                }
                 AccountError::Internal(detail) => {
                     tracing::error!(%detail, "sign-in failed in the backend");
                     ctx.error(ErrorKind::Internal)
@@ -134,7 +160,10 @@ pub(super) async fn submit<B: Backend>(
                 AccountError::InvalidCredentials
                 | AccountError::NotFound
                 | AccountError::Invalid { .. }
-                | AccountError::UsernameTaken => refused(StatusCode::UNAUTHORIZED, t.login_failed),
+                | AccountError::UsernameTaken
+                | AccountError::RegistrationsClosed => {
+                    refused(StatusCode::UNAUTHORIZED, t.login_failed.into())
+                }
             };
         }
     };

@@ -74,6 +74,7 @@ pub(crate) fn routes<B: Backend>() -> Router<AppState<B>> {
             get(register::form::<B>).post(register::submit::<B>),
         )
         .route("/me", get(me::page))
+        .route("/me/password", post(me::change_password::<B>))
         .route("/instruments", get(instruments::search::<B>))
         .route(
             "/instruments/{institution}/{local_id}",
@@ -170,6 +171,10 @@ pub(crate) fn routes<B: Backend>() -> Router<AppState<B>> {
         .route(
             "/admin/accounts/{username}/state",
             post(accounts::set_state::<B>),
+        )
+        .route(
+            "/admin/accounts/{username}/password",
+            post(accounts::reset_password::<B>),
         )
 }
 
@@ -559,6 +564,11 @@ fn switch_href(uri: &Uri, to: Lang) -> String {
 /// The URL of the state form of an account.
 pub(crate) fn state_url(username: &str) -> String {
     format!("/admin/accounts/{}/state", encode_component(username))
+}
+
+/// The URL of the password reset form of an account.
+pub(crate) fn password_url(username: &str) -> String {
+    format!("/admin/accounts/{}/password", encode_component(username))
 }
 
 #[cfg(test)]

@@ -1,10 +1,12 @@
 //! `/register`: self-registration of outside users (firms, individuals, other
 //! organisations). The account waits for an administrator's approval.
 
+use std::time::Duration;
+
 use askama::Template;
 use axum::{
     extract::State,
-    http::{HeaderMap, StatusCode},
+    http::{HeaderMap, HeaderValue, StatusCode, header::RETRY_AFTER},
     response::{IntoResponse, Response},
 };
 use serde::Deserialize;
@@ -15,8 +17,10 @@ use crate::{
     actions::{self, ActionError},
     auth,
     backend::{Backend, Registration},
+    client::ClientAddr,
     i18n::Strings,
     render::Page,
+    throttle::retry_after_secs,
 };
 
 /// Fields the registration form shows.
@@ -38,6 +42,8 @@ struct RegisterPage {
     form: RegisterForm,
     errors: FormErrors,
     other_errors: Vec<String>,
+    /// Why nothing was registered, when it is not the fields (limits).
+    refusal: Option<String>,
 }
 
 #[derive(Template)]
@@ -61,16 +67,26 @@ pub(super) struct RegisterForm {
     phone: String,
 }
 
-fn render(
-    ctx: &Ctx,
-    headers: &HeaderMap,
-    secure: bool,
+/// The form shown again, with what went wrong.
+struct Shown {
     status: StatusCode,
-    mut form: RegisterForm,
+    form: RegisterForm,
     errors: FormErrors,
-) -> Response {
+    refusal: Option<String>,
+    /// For `Retry-After`.
+    retry_after: Option<Duration>,
+}
+
+fn render(ctx: &Ctx, headers: &HeaderMap, secure: bool, shown: Shown) -> Response {
+    let Shown {
+        status,
+        mut form,
+        errors,
+        refusal,
+        retry_after,
+    } = shown;
     form.password.clear();
-    with_anonymous_token(headers, secure, |csrf| {
+    let mut response = with_anonymous_token(headers, secure, |csrf| {
         let page = RegisterPage {
             layout: ctx.layout("register"),
             t: ctx.t,
@@ -78,9 +94,16 @@ fn render(
             form,
             other_errors: errors.other(&SHOWN),
             errors,
+            refusal,
         };
         Page::with_status(status, page).into_response()
-    })
+    });
+    if let Some(wait) = retry_after {
+        response
+            .headers_mut()
+            .insert(RETRY_AFTER, HeaderValue::from(retry_after_secs(wait)));
+    }
+    response
 }
 
 /// `GET /register`.
@@ -90,23 +113,24 @@ pub(super) async fn form<B: Backend>(
     headers: HeaderMap,
 ) -> Response {
     let secure = state.options.secure_cookies;
-    let errors = FormErrors::none(ctx.t);
-    render(
-        &ctx,
-        &headers,
-        secure,
-        StatusCode::OK,
-        RegisterForm::default(),
-        errors,
-    )
+    let shown = Shown {
+        status: StatusCode::OK,
+        form: RegisterForm::default(),
+        errors: FormErrors::none(ctx.t),
+        refusal: None,
+        retry_after: None,
+    };
+    render(&ctx, &headers, secure, shown)
 }
 
-/// `POST /register`: creates the pending account and says it waits for approval; shows
-/// the form again with every problem otherwise.
+/// `POST /register`: creates the pending account and says it waits for approval (`202`,
+/// the same page when the name was taken and nothing was stored); shows the form again
+/// with every problem otherwise.
 pub(super) async fn submit<B: Backend>(
     State(state): State<AppState<B>>,
     ctx: Ctx,
     headers: HeaderMap,
+    client: ClientAddr,
     PageForm(form): PageForm<RegisterForm>,
 ) -> Response {
     if !auth::anonymous_csrf_ok(&headers, &form.csrf) {
@@ -122,30 +146,55 @@ pub(super) async fn submit<B: Backend>(
         phone: form.phone.clone(),
     };
     let secure = state.options.secure_cookies;
-    match actions::register(&state.backend, registration).await {
-        Ok(account) => {
+    let t = ctx.t;
+    let registered =
+        actions::register(&state.backend, &state.registrations, client, registration).await;
+    let shown = |status, errors, refusal: &str, retry_after| Shown {
+        status,
+        form: form.clone(),
+        errors,
+        refusal: (!refusal.is_empty()).then(|| refusal.to_owned()),
+        retry_after,
+    };
+    let none = || FormErrors::none(t);
+    let shown = match registered {
+        Ok(username) => {
             let page = DonePage {
                 layout: ctx.layout("register"),
-                t: ctx.t,
-                username: account.username,
+                t,
+                username,
             };
-            Page::with_status(StatusCode::CREATED, page).into_response()
+            return Page::with_status(StatusCode::ACCEPTED, page).into_response();
         }
-        Err(ActionError::Fields(errors)) => {
-            let errors = FormErrors::new(ctx.t, errors);
-            render(
-                &ctx,
-                &headers,
-                secure,
-                StatusCode::BAD_REQUEST,
-                form,
-                errors,
-            )
-        }
-        Err(ActionError::Internal) => ctx.error(ErrorKind::Internal),
+        Err(ActionError::Fields(errors)) => shown(
+            StatusCode::BAD_REQUEST,
+            FormErrors::new(t, errors),
+            "",
+            None,
+        ),
+        Err(ActionError::RateLimited(wait)) => shown(
+            StatusCode::TOO_MANY_REQUESTS,
+            none(),
+            &t.with_wait(t.register_rate_limited, wait),
+            Some(wait),
+        ),
+        Err(ActionError::RegistrationsClosed) => shown(
+            StatusCode::SERVICE_UNAVAILABLE,
+            none(),
+            t.register_closed,
+            None,
+        ),
+        Err(ActionError::Busy) => shown(
+            StatusCode::SERVICE_UNAVAILABLE,
+            none(),
+            t.busy,
+            Some(Duration::from_secs(1)),
+        ),
+        Err(ActionError::Internal) => return ctx.error(ErrorKind::Internal),
         Err(other) => {
             tracing::error!(error = ?other, "unexpected registration failure");
-            ctx.error(ErrorKind::Internal)
+            return ctx.error(ErrorKind::Internal);
         }
-    }
+    };
+    render(&ctx, &headers, secure, shown)
 }

@@ -264,6 +264,45 @@ impl Backend for MemoryBackend {
         account.state = state;
         Ok(account.clone())
     }
+
+    async fn change_password(
+        &self,
+        token: &str,
+        current: &str,
+        new: &str,
+    ) -> Result<(), AccountError> {
+        self.check_failure()?;
+        let mut inner = self.lock();
+        let username = inner
+            .sessions
+            .get(token)
+            .map(|s| s.account.username.clone())
+            .ok_or(AccountError::NotFound)?;
+        let (_, password) = inner
+            .accounts
+            .get_mut(&username)
+            .ok_or(AccountError::NotFound)?;
+        if password != current {
+            return Err(AccountError::InvalidCredentials);
+        }
+        *password = new.to_owned();
+        inner
+            .sessions
+            .retain(|t, s| t == token || s.account.username != username);
+        Ok(())
+    }
+
+    async fn reset_password(&self, username: &str, new: &str) -> Result<(), AccountError> {
+        self.check_failure()?;
+        let mut inner = self.lock();
+        let (_, password) = inner
+            .accounts
+            .get_mut(username)
+            .ok_or(AccountError::NotFound)?;
+        *password = new.to_owned();
+        inner.sessions.retain(|_, s| s.account.username != username);
+        Ok(())
+    }
 }
 
 fn insert(inner: &mut Inner, account: Account, password: String) -> Result<Account, AccountError> {

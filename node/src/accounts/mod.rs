@@ -1,9 +1,21 @@
 //! Accounts at their home node: argon2id password hashes, server-side sessions, roles.
 //!
 //! Session tokens are stored only as SHA-256 hashes, so a copy of the database does not
-//! hand out live sessions. Hashing runs on the blocking pool: argon2 is deliberately slow.
+//! hand out live sessions. Hashing runs on the blocking pool behind a process-wide limit:
+//! argon2 is deliberately slow and memory-hungry.
+//!
+//! - `password.rs` — argon2id hashing and its limit.
+//! - `sessions.rs` — opening, resolving and ending sessions; idle timeout; purging.
+//! - `limits.rs` — the `[sign_in]` config section ([`SignInLimits`]).
+//!
+//! A registration whose username is taken costs the same hashing as a new one and stores
+//! nothing; the web layer answers both alike, so registering does not reveal accounts.
 
+mod limits;
 mod password;
+mod sessions;
+
+use std::sync::Arc;
 
 use alliance_admin_ui::{
     backend::{
@@ -13,11 +25,11 @@ use alliance_admin_ui::{
 };
 use alliance_protocol::UnixTime;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
+pub use self::limits::SignInLimits;
 use crate::store::{Batch, Space, Store};
 
-/// How long a session lasts.
+/// How long a session lasts at most, used or not.
 pub const SESSION_LIFETIME_SECS: i64 = 12 * 3600;
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -26,17 +38,18 @@ struct StoredAccount {
     password_hash: String,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
-struct StoredSession {
-    username: String,
-    csrf_token: String,
-    expires_at: i64,
-}
-
 /// The accounts of this node.
 #[derive(Debug, Clone)]
 pub struct Accounts {
     store: Store,
+    /// A session unused for longer ends.
+    idle_timeout_secs: i64,
+    /// Registrations waiting for approval at most.
+    max_pending: usize,
+    /// Held across each read-modify-write of account records (a name checked free and
+    /// taken, the pending queue counted and added to, a password replaced), never across
+    /// hashing.
+    writes: Arc<tokio::sync::Mutex<()>>,
 }
 
 fn internal(e: impl std::fmt::Display) -> AccountError {
@@ -51,20 +64,25 @@ fn first_problem(problems: Vec<FieldError>) -> Result<(), AccountError> {
     }
 }
 
-fn random_token() -> String {
-    let mut bytes = [0u8; 32];
-    rand::fill(&mut bytes);
-    hex::encode(bytes)
-}
-
-fn token_key(token: &str) -> Vec<u8> {
-    Sha256::digest(token.as_bytes()).to_vec()
-}
-
 impl Accounts {
-    /// Accounts kept in `store`.
+    /// Accounts kept in `store`, with the default limits.
     pub fn new(store: Store) -> Self {
-        Accounts { store }
+        Accounts {
+            store,
+            idle_timeout_secs: 0,
+            max_pending: 0,
+            writes: Arc::default(),
+        }
+        .with_limits(&SignInLimits::default())
+    }
+
+    /// The same accounts with `limits`' idle timeout and pending queue cap.
+    pub fn with_limits(mut self, limits: &SignInLimits) -> Self {
+        self.idle_timeout_secs = i64::try_from(limits.idle_timeout.as_secs())
+            .unwrap_or(i64::MAX)
+            .max(1);
+        self.max_pending = limits.max_pending_registrations.max(1);
+        self
     }
 
     fn load(&self, username: &str) -> Result<Option<StoredAccount>, AccountError> {
@@ -73,25 +91,52 @@ impl Accounts {
             .map_err(internal)
     }
 
-    async fn save(&self, stored: &StoredAccount) -> Result<(), AccountError> {
-        let mut batch = Batch::new();
+    fn all(&self) -> Result<Vec<StoredAccount>, AccountError> {
+        Ok(self
+            .store
+            .scan_prefix_json::<StoredAccount>(Space::Accounts, b"")
+            .map_err(internal)?
+            .into_iter()
+            .map(|(_, s)| s)
+            .collect())
+    }
+
+    fn put(batch: &mut Batch, stored: &StoredAccount) -> Result<(), AccountError> {
         batch
             .put_json(Space::Accounts, stored.account.username.as_bytes(), stored)
             .map_err(internal)?;
-        self.store.commit(batch).await.map_err(internal)
+        Ok(())
     }
 
-    async fn insert(&self, mut account: Account, password: &str) -> Result<Account, AccountError> {
-        account.created_at = UnixTime::now().0;
+    fn pending(&self) -> Result<usize, AccountError> {
+        Ok(self
+            .all()?
+            .iter()
+            .filter(|s| s.account.state == AccountState::Pending)
+            .count())
+    }
+
+    /// Stores a new account under a password already hashed; refuses a taken name.
+    async fn insert(
+        &self,
+        mut account: Account,
+        password_hash: String,
+    ) -> Result<Account, AccountError> {
+        let _writing = self.writes.lock().await;
+        if account.state == AccountState::Pending && self.pending()? >= self.max_pending {
+            return Err(AccountError::RegistrationsClosed);
+        }
         if self.load(&account.username)?.is_some() {
             return Err(AccountError::UsernameTaken);
         }
-        let password_hash = password::hash(password.to_owned()).await?;
+        account.created_at = UnixTime::now().0;
         let stored = StoredAccount {
             account,
             password_hash,
         };
-        self.save(&stored).await?;
+        let mut batch = Batch::new();
+        Self::put(&mut batch, &stored)?;
+        self.store.commit(batch).await.map_err(internal)?;
         tracing::info!(username = %stored.account.username, role = stored.account.role.as_str(), state = ?stored.account.state, "account created");
         Ok(stored.account)
     }
@@ -109,12 +154,21 @@ impl Accounts {
             phone: new.phone,
             created_at: 0,
         };
-        self.insert(account, &new.password).await
+        let hash = password::hash(new.password).await?;
+        self.insert(account, hash).await
     }
 
     /// Registers an outside user, pending until an administrator approves.
+    ///
+    /// Refused with [`AccountError::RegistrationsClosed`] while the pending queue is full.
+    /// A taken username is [`AccountError::UsernameTaken`] only after the password has been
+    /// hashed like a new one's, so the time taken does not tell it apart.
     pub async fn register(&self, reg: Registration) -> Result<Account, AccountError> {
         first_problem(validate::registration(&reg))?;
+        // Checked before hashing too, so a full queue costs no argon2 work.
+        if self.pending()? >= self.max_pending {
+            return Err(AccountError::RegistrationsClosed);
+        }
         let account = Account {
             username: reg.username,
             display_name: reg.display_name,
@@ -125,7 +179,8 @@ impl Accounts {
             phone: reg.phone,
             created_at: 0,
         };
-        self.insert(account, &reg.password).await
+        let hash = password::hash(reg.password).await?;
+        self.insert(account, hash).await
     }
 
     /// Checks a password and opens a session.
@@ -146,78 +201,82 @@ impl Accounts {
             AccountState::Pending => return Err(AccountError::Pending),
             AccountState::Disabled => return Err(AccountError::Disabled),
         }
-        let token = random_token();
-        let session = StoredSession {
-            username: stored.account.username.clone(),
-            csrf_token: random_token(),
-            expires_at: UnixTime::now().0 + SESSION_LIFETIME_SECS,
-        };
-        let mut batch = Batch::new();
-        batch
-            .put_json(Space::Sessions, token_key(&token), &session)
-            .map_err(internal)?;
-        self.store.commit(batch).await.map_err(internal)?;
-        Ok(Session {
-            token,
-            csrf_token: session.csrf_token,
-            account: stored.account,
-            expires_at: session.expires_at,
-        })
+        self.open_session(stored.account).await
     }
 
-    /// The live session for a token.
-    pub async fn session(&self, token: &str) -> Option<Session> {
-        let stored: StoredSession = self
-            .store
-            .get_json(Space::Sessions, &token_key(token))
-            .ok()??;
-        if stored.expires_at <= UnixTime::now().0 {
-            return None;
+    /// Changes the password of the account signed in with `token`, if `current` is right,
+    /// and ends the account's other sessions; `token`'s stays.
+    pub async fn change_password(
+        &self,
+        token: &str,
+        current: &str,
+        new: &str,
+    ) -> Result<(), AccountError> {
+        first_problem(validate::new_password("new_password", new))?;
+        let session = self.session(token).await.ok_or(AccountError::NotFound)?;
+        let username = session.account.username;
+        let stored = self.load(&username)?.ok_or(AccountError::NotFound)?;
+        if !password::verify(current.to_owned(), stored.password_hash).await? {
+            return Err(AccountError::InvalidCredentials);
         }
-        let account = self.load(&stored.username).ok()??.account;
-        // A disabled account loses its sessions at once.
-        if account.state != AccountState::Active {
-            return None;
-        }
-        Some(Session {
-            token: token.to_owned(),
-            csrf_token: stored.csrf_token,
-            account,
-            expires_at: stored.expires_at,
-        })
+        let hash = password::hash(new.to_owned()).await?;
+        self.replace_password(&username, hash, Some(token)).await?;
+        tracing::info!(%username, "password changed; the account's other sessions ended");
+        Ok(())
     }
 
-    /// Ends a session.
-    pub async fn logout(&self, token: &str) {
-        let mut batch = Batch::new();
-        batch.delete(Space::Sessions, token_key(token));
-        if let Err(e) = self.store.commit(batch).await {
-            tracing::warn!(error = %e, "cannot delete session");
+    /// Gives `username` a new password and ends all its sessions (an administrator's reset).
+    pub async fn reset_password(&self, username: &str, new: &str) -> Result<(), AccountError> {
+        first_problem(validate::new_password("password", new))?;
+        if self.load(username)?.is_none() {
+            return Err(AccountError::NotFound);
         }
+        let hash = password::hash(new.to_owned()).await?;
+        self.replace_password(username, hash, None).await?;
+        tracing::info!(%username, "password reset; the account's sessions ended");
+        Ok(())
+    }
+
+    /// Stores a new password hash and, in the same commit, ends every session of the
+    /// account but `keep`.
+    async fn replace_password(
+        &self,
+        username: &str,
+        hash: String,
+        keep: Option<&str>,
+    ) -> Result<(), AccountError> {
+        let _writing = self.writes.lock().await;
+        let mut stored = self.load(username)?.ok_or(AccountError::NotFound)?;
+        stored.password_hash = hash;
+        let mut batch = Batch::new();
+        Self::put(&mut batch, &stored)?;
+        self.end_sessions(&mut batch, username, keep)?;
+        self.store.commit(batch).await.map_err(internal)
     }
 
     /// All accounts, pending first, then by username.
     pub fn list(&self) -> Result<Vec<Account>, AccountError> {
-        let mut accounts: Vec<Account> = self
-            .store
-            .scan_prefix_json::<StoredAccount>(Space::Accounts, b"")
-            .map_err(internal)?
-            .into_iter()
-            .map(|(_, s)| s.account)
-            .collect();
+        let mut accounts: Vec<Account> = self.all()?.into_iter().map(|s| s.account).collect();
         accounts.sort_by_key(|a| (a.state != AccountState::Pending, a.username.clone()));
         Ok(accounts)
     }
 
-    /// Approves, disables or re-enables an account.
+    /// Approves, disables or re-enables an account. Disabling ends its sessions for good
+    /// (enabling it again does not bring them back).
     pub async fn set_state(
         &self,
         username: &str,
         state: AccountState,
     ) -> Result<Account, AccountError> {
+        let _writing = self.writes.lock().await;
         let mut stored = self.load(username)?.ok_or(AccountError::NotFound)?;
         stored.account.state = state;
-        self.save(&stored).await?;
+        let mut batch = Batch::new();
+        Self::put(&mut batch, &stored)?;
+        if state != AccountState::Active {
+            self.end_sessions(&mut batch, username, None)?;
+        }
+        self.store.commit(batch).await.map_err(internal)?;
         tracing::info!(%username, ?state, "account state changed");
         Ok(stored.account)
     }

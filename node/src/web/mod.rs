@@ -156,4 +156,17 @@ impl Backend for WebBackend {
     ) -> Result<Account, AccountError> {
         self.accounts.set_state(username, state).await
     }
+
+    async fn change_password(
+        &self,
+        token: &str,
+        current: &str,
+        new: &str,
+    ) -> Result<(), AccountError> {
+        self.accounts.change_password(token, current, new).await
+    }
+
+    async fn reset_password(&self, username: &str, new: &str) -> Result<(), AccountError> {
+        self.accounts.reset_password(username, new).await
+    }
 }
