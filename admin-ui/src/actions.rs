@@ -197,17 +197,7 @@ pub(crate) async fn reset_password<B: Backend>(
     actor: &Account,
     username: &str,
 ) -> Result<String, ActionError> {
-    let accounts = backend.accounts().await?;
-    let target = accounts
-        .iter()
-        .find(|a| a.username == username)
-        .ok_or(ActionError::NotFound)?;
-    if target.username == actor.username {
-        return Err(ActionError::OwnAccount);
-    }
-    if !auth::may_manage(actor.role, target.role) {
-        return Err(ActionError::RoleNotAllowed);
-    }
+    check_may_manage(backend, actor, username).await?;
     let password = random_password();
     backend.reset_password(username, &password).await?;
     throttle.forget_account(username);
@@ -270,6 +260,24 @@ pub(crate) async fn set_state<B: Backend>(
     username: &str,
     state: AccountState,
 ) -> Result<Account, ActionError> {
+    check_may_manage(backend, actor, username).await?;
+    let changed = backend.set_account_state(username, state).await?;
+    tracing::info!(
+        actor = %actor.username,
+        username = %changed.username,
+        state = ?changed.state,
+        "account state changed"
+    );
+    Ok(changed)
+}
+
+/// Whether `actor` may change the account `username`: it exists, is not the actor's own,
+/// and has a role the actor manages.
+async fn check_may_manage<B: Backend>(
+    backend: &B,
+    actor: &Account,
+    username: &str,
+) -> Result<(), ActionError> {
     let accounts = backend.accounts().await?;
     let target = accounts
         .iter()
@@ -281,14 +289,7 @@ pub(crate) async fn set_state<B: Backend>(
     if !auth::may_manage(actor.role, target.role) {
         return Err(ActionError::RoleNotAllowed);
     }
-    let changed = backend.set_account_state(username, state).await?;
-    tracing::info!(
-        actor = %actor.username,
-        username = %changed.username,
-        state = ?changed.state,
-        "account state changed"
-    );
-    Ok(changed)
+    Ok(())
 }
 
 #[cfg(test)]

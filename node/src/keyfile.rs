@@ -28,6 +28,21 @@ pub enum KeyFileError {
     NotAKey { path: PathBuf, reason: String },
 }
 
+/// Writes `text` to `path` with mode 0600, replacing the file at once (written beside it,
+/// synced, then renamed), so a reader never sees half a secret.
+pub fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    let tmp = path.with_extension("tmp");
+    let _ = fs::remove_file(&tmp);
+    let mut file = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&tmp)?;
+    file.write_all(text.as_bytes())?;
+    file.sync_all()?;
+    fs::rename(&tmp, path)
+}
+
 /// Writes a new key file with mode 0600. Never overwrites.
 pub fn write_new(path: &Path, key: &SecretKey) -> Result<(), KeyFileError> {
     let io = |source| KeyFileError::Io {

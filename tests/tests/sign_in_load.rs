@@ -23,6 +23,8 @@ async fn status_answers_promptly_while_200_wrong_sign_ins_run() {
         // Let every attempt reach the password check: the lock-out is not under test here.
         config.sign_in.account_lockout_after = 1_000_000;
         config.sign_in.address_lockout_after = 1_000_000;
+        // All 200 come from one address; the connection cap per address is not under test.
+        config.http.max_connections_per_address = 1_024;
     })
     .await;
     let base = node.url();
