@@ -1,7 +1,8 @@
 //! The search query string, shared by `GET /api/v1/instruments` and the search page:
 //! `q`, `category`, `institution`, `city`, `min_wan` / `max_wan` (original value in
-//! 10,000 RMB), `mode`, `tier`, `free_from` / `free_to` (`YYYY-MM-DD`), `page`,
-//! `per_page`. Empty parameters are ignored, so a form can send every field.
+//! 10,000 RMB), `mode`, `tier`, `free_from` / `free_to` (`YYYY-MM-DD`), `page` (1 to
+//! [`MAX_PAGE`]), `per_page` (1 to 100). Empty parameters are ignored, so a form can send
+//! every field.
 
 use alliance_protocol::{ServiceMode, UserTier, money::parse_yuan, record::is_valid_date};
 use serde::{Deserialize, Serialize};
@@ -13,11 +14,14 @@ use crate::{
 
 /// Results per page unless asked otherwise.
 pub const DEFAULT_PER_PAGE: usize = 20;
+/// The deepest page served (100,000 results at 100 a page): deeper means narrowing the
+/// search, and a page number must not size the work of a search.
+pub const MAX_PAGE: usize = 1_000;
 
 /// The raw query, as typed.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(default)]
-pub(crate) struct SearchQuery {
+pub struct SearchQuery {
     pub q: String,
     pub category: String,
     pub institution: String,
@@ -46,7 +50,7 @@ fn wan_to_fen(text: &str) -> Option<i64> {
 
 impl SearchQuery {
     /// Checks the query; every bad parameter is reported by name.
-    pub(crate) fn params(&self) -> Result<SearchParams, Vec<FieldError>> {
+    pub fn params(&self) -> Result<SearchParams, Vec<FieldError>> {
         let mut errors = Vec::new();
         let mut bad = |field: &str, problem: Problem| errors.push(FieldError::new(field, problem));
         let mut value = |field: &str, text: &str| match some(text) {
@@ -86,7 +90,7 @@ impl SearchQuery {
                 Some(t) => t.parse::<usize>().ok().filter(|n| *n >= 1),
             }
         };
-        let page = number(&self.page, 1);
+        let page = number(&self.page, 1).filter(|n| *n <= MAX_PAGE);
         if page.is_none() {
             errors.push(FieldError::new("page", Problem::Choice));
         }
@@ -119,7 +123,7 @@ impl SearchQuery {
     }
 
     /// The query string of this search on another page.
-    pub(crate) fn with_page(&self, page: usize) -> String {
+    pub fn with_page(&self, page: usize) -> String {
         let mut query = self.clone();
         query.page = page.to_string();
         serde_urlencoded_pairs(&query)
@@ -203,5 +207,23 @@ mod tests {
             .map(|e| e.field)
             .collect();
         assert_eq!(fields, ["min_wan", "mode", "free_to", "page", "per_page"]);
+    }
+
+    #[test]
+    fn pages_beyond_the_deepest_are_refused() {
+        let page = |page: &str| SearchQuery {
+            page: page.into(),
+            ..SearchQuery::default()
+        };
+        assert_eq!(page("1000").params().unwrap().page, MAX_PAGE);
+        for deep in ["1001", "1000000000", "18446744073709551615"] {
+            let fields: Vec<String> = page(deep)
+                .params()
+                .unwrap_err()
+                .into_iter()
+                .map(|e| e.field)
+                .collect();
+            assert_eq!(fields, ["page"], "page {deep}");
+        }
     }
 }
