@@ -117,6 +117,14 @@ mod time;
 mod uploads;
 pub mod validate;
 
+/// The form and query parsers, for the fuzz targets in `fuzz/` (see `scripts/fuzz.sh`)
+/// and nothing else: not an API, and free to change with them.
+#[doc(hidden)]
+pub mod fuzzing {
+    pub use crate::booking_input::{BookingInput, MAX_MINUTES, STEP_MINUTES, check};
+    pub use crate::search_query::{MAX_PAGE, SearchQuery};
+}
+
 use axum::{Router, middleware, routing::get};
 
 pub use crate::backend::Backend;
