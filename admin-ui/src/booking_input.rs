@@ -14,9 +14,9 @@ use crate::{
 };
 
 /// Lengths are offered in steps of this many minutes…
-pub(crate) const STEP_MINUTES: u32 = 30;
+pub const STEP_MINUTES: u32 = 30;
 /// …up to this many.
-pub(crate) const MAX_MINUTES: u32 = 8 * 60;
+pub const MAX_MINUTES: u32 = 8 * 60;
 
 /// The lengths the form offers, shortest first.
 pub(crate) fn lengths() -> impl Iterator<Item = u32> {
@@ -50,7 +50,7 @@ pub(crate) fn needs_note(decision: ManagerDecision) -> bool {
 /// The booking form of a page, every field as typed.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
-pub(crate) struct BookingInput {
+pub struct BookingInput {
     pub csrf: String,
     pub instrument_id: String,
     pub booking_id: String,
@@ -66,7 +66,7 @@ pub(crate) struct BookingInput {
 impl BookingInput {
     /// The form for the backend, or every problem at once. `modes` are those the instrument
     /// offers.
-    pub(crate) fn to_form(&self, modes: &[ServiceMode]) -> Result<BookingForm, Vec<FieldError>> {
+    pub fn to_form(&self, modes: &[ServiceMode]) -> Result<BookingForm, Vec<FieldError>> {
         let mut errors = Vec::new();
         let minutes = self.minutes.trim().parse::<u32>().unwrap_or(0);
         let mode = offered(modes)
@@ -99,7 +99,7 @@ impl BookingInput {
 }
 
 /// Every problem of a booking however it came; `modes` are those the instrument offers.
-pub(crate) fn check(form: &BookingForm, modes: &[ServiceMode]) -> Vec<FieldError> {
+pub fn check(form: &BookingForm, modes: &[ServiceMode]) -> Vec<FieldError> {
     let mut errors = Vec::new();
     if time::parse_local_input(&form.start).is_none() {
         errors.push(FieldError::new("start", Problem::DateTime));

@@ -138,6 +138,14 @@ use axum::{Router, middleware, routing::get};
 
 pub use crate::backend::Backend;
 
+/// The form and query parsers, for the fuzz targets in `fuzz/` (see `scripts/fuzz.sh`)
+/// and nothing else: not an API, and free to change with them.
+#[doc(hidden)]
+pub mod fuzzing {
+    pub use crate::booking_input::{BookingInput, MAX_MINUTES, STEP_MINUTES, check};
+    pub use crate::search_query::{MAX_PAGE, SearchQuery};
+}
+
 /// How the node serves the web layer.
 #[derive(Debug, Clone, Default)]
 pub struct WebOptions {

@@ -1,7 +1,8 @@
 //! The search query string, shared by `GET /api/v1/instruments` and the search page:
 //! `q`, `category`, `institution`, `city`, `min_wan` / `max_wan` (original value in
-//! 10,000 RMB), `mode`, `tier`, `free_from` / `free_to` (`YYYY-MM-DD`), `page`,
-//! `per_page`. Empty parameters are ignored, so a form can send every field.
+//! 10,000 RMB), `mode`, `tier`, `free_from` / `free_to` (`YYYY-MM-DD`), `page` and
+//! `per_page` (1 to 100; `page × per_page` at most [`MAX_RESULT_WINDOW`]). Empty
+//! parameters are ignored, so a form can send every field.
 
 use alliance_protocol::{ServiceMode, UserTier, money::parse_yuan, record::is_valid_date};
 use serde::{Deserialize, Serialize};
@@ -13,11 +14,15 @@ use crate::{
 
 /// Results per page unless asked otherwise.
 pub const DEFAULT_PER_PAGE: usize = 20;
+/// The deepest page number served (at one result a page): `page × per_page` may not pass
+/// [`MAX_RESULT_WINDOW`]; deeper means narrowing the search, and a page number must not
+/// size the work of a search.
+pub const MAX_PAGE: usize = MAX_RESULT_WINDOW;
 
 /// The raw query, as typed.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(default)]
-pub(crate) struct SearchQuery {
+pub struct SearchQuery {
     pub q: String,
     pub category: String,
     pub institution: String,
@@ -46,7 +51,7 @@ fn wan_to_fen(text: &str) -> Option<i64> {
 
 impl SearchQuery {
     /// Checks the query; every bad parameter is reported by name.
-    pub(crate) fn params(&self) -> Result<SearchParams, Vec<FieldError>> {
+    pub fn params(&self) -> Result<SearchParams, Vec<FieldError>> {
         let mut errors = Vec::new();
         let mut bad = |field: &str, problem: Problem| errors.push(FieldError::new(field, problem));
         let mut value = |field: &str, text: &str| match some(text) {
@@ -124,7 +129,7 @@ impl SearchQuery {
     }
 
     /// The query string of this search on another page.
-    pub(crate) fn with_page(&self, page: usize) -> String {
+    pub fn with_page(&self, page: usize) -> String {
         let mut query = self.clone();
         query.page = page.to_string();
         serde_urlencoded_pairs(&query)

@@ -33,6 +33,10 @@ impl Domain {
 /// Hashes in the longest proof: a tree of 2⁶⁴ leaves needs at most 2 × 64.
 const MAX_PROOF_HASHES: usize = 128;
 
+/// Most entries a log can have (2⁶³): the Merkle tree arithmetic overflows past it. A
+/// tree head claiming more is refused.
+pub const MAX_LOG_SIZE: u64 = 1 << 63;
+
 /// Why a tree head or proof was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum LogError {
@@ -42,6 +46,8 @@ pub enum LogError {
     Malformed(String),
     #[error("tree head root is {0} bytes, not 32")]
     BadRoot(usize),
+    #[error("tree head claims {0} entries, more than a log can have")]
+    TooLarge(u64),
     #[error("proof is malformed")]
     MalformedProof,
     #[error("entry {index} is not in a log of {size} entries")]
@@ -80,6 +86,9 @@ impl TreeHead {
             proto::TreeHead::decode(payload).map_err(|e| LogError::Malformed(e.to_string()))?;
         let root = <[u8; 32]>::try_from(raw.root.as_slice())
             .map_err(|_| LogError::BadRoot(raw.root.len()))?;
+        if raw.size > MAX_LOG_SIZE {
+            return Err(LogError::TooLarge(raw.size));
+        }
         Ok(TreeHead {
             size: raw.size,
             root,
@@ -112,6 +121,9 @@ pub fn verify_inclusion(
     index: u64,
     proof: &[u8],
 ) -> Result<(), LogError> {
+    if head.size > MAX_LOG_SIZE {
+        return Err(LogError::TooLarge(head.size));
+    }
     if index >= head.size {
         return Err(LogError::IndexOutOfRange {
             index,
@@ -133,6 +145,9 @@ pub fn verify_consistency(old: &TreeHead, new: &TreeHead, proof: &[u8]) -> Resul
         old: old.size,
         new: new.size,
     };
+    if new.size > MAX_LOG_SIZE {
+        return Err(LogError::TooLarge(new.size));
+    }
     if old.size > new.size {
         return Err(inconsistent);
     }

@@ -169,3 +169,39 @@ fn tree_heads_are_signed_by_the_province_only() {
     let json = serde_json::to_string(&head).unwrap();
     assert_eq!(serde_json::from_str::<TreeHead>(&json).unwrap(), head);
 }
+
+#[test]
+fn tree_heads_too_large_for_a_log_are_refused_without_panicking() {
+    // Found by fuzzing (fuzz/corpus/messages/crash-log-proofs-size-overflow): the Merkle
+    // arithmetic of an inclusion proof overflowed for a head of more than 2⁶³ entries.
+    let log = log_of(9);
+    let proof = log.prove_inclusion(4).unwrap();
+    for size in [MAX_LOG_SIZE + 1, u64::MAX] {
+        let head = TreeHead {
+            size,
+            ..log.head(UnixTime(0))
+        };
+        assert!(matches!(
+            verify_inclusion(&head, &entry(4), 4, &proof),
+            Err(LogError::TooLarge(s)) if s == size
+        ));
+        let old = log_of(4).head(UnixTime(0));
+        assert!(matches!(
+            verify_consistency(&old, &head, &proof),
+            Err(LogError::TooLarge(_))
+        ));
+        let province = SecretKey::generate();
+        assert!(matches!(
+            TreeHead::open(&head.seal(&province), &province.public()),
+            Err(LogError::TooLarge(_))
+        ));
+    }
+    let largest = TreeHead {
+        size: MAX_LOG_SIZE,
+        ..log.head(UnixTime(0))
+    };
+    assert!(matches!(
+        verify_inclusion(&largest, &entry(4), MAX_LOG_SIZE - 1, &proof),
+        Err(LogError::MalformedProof | LogError::NotIncluded)
+    ));
+}

@@ -863,6 +863,70 @@ fn a_zip_declaring_more_than_it_may_unpack_is_refused_before_unpacking() {
     assert!(zip_limit::check(&template_xlsx().unwrap()).is_ok());
 }
 
+/// `bytes` repacked (stored, uncompressed) with `edit` applied to each part's content.
+fn repack(bytes: &[u8], edit: impl Fn(&str, String) -> String) -> Vec<u8> {
+    use std::io::{Read, Write};
+    let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).unwrap();
+    let mut out = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    let options =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    for i in 0..archive.len() {
+        let mut part = archive.by_index(i).unwrap();
+        let name = part.name().unwrap().into_owned();
+        let mut content = String::new();
+        part.read_to_string(&mut content).unwrap();
+        out.start_file(name.as_str(), options).unwrap();
+        out.write_all(edit(&name, content).as_bytes()).unwrap();
+    }
+    out.finish().unwrap().into_inner()
+}
+
+#[test]
+fn a_cell_reference_the_reader_cannot_count_is_refused_not_panicking() {
+    // Found by fuzzing (fuzz/corpus/import_xlsx/crash-cell-reference-overflow): the XLSX
+    // reader's column arithmetic overflowed on a reference of seven letters or more.
+    let book = xlsx(&[(MAIN_SHEET, vec![headers(&["仪器编号", "仪器名称"])])]);
+    let bad = repack(&book, |name, xml| {
+        if name.ends_with("sheet1.xml") {
+            xml.replacen(r#"r="A1""#, r#"r="ABCDEFGHIJ1""#, 1)
+        } else {
+            xml
+        }
+    });
+    assert_ne!(bad, book);
+    assert!(matches!(
+        import_xlsx(&bad),
+        Err(ImportError::NotXlsx { .. })
+    ));
+}
+
+#[test]
+fn a_workbook_declaring_more_shared_strings_than_it_may_is_refused_before_reading() {
+    // The XLSX reader reserves room for the declared count first: ten billion strings
+    // would be 240 GB, and a failed allocation aborts the process.
+    let book = template_xlsx().unwrap();
+    let declaring = |count: u64| {
+        repack(&book, move |name, xml| {
+            if name.ends_with("sharedStrings.xml") {
+                // uniqueCount="2" → uniqueCount = '<count>'
+                let at = xml.find("uniqueCount=\"").unwrap();
+                let value = at + "uniqueCount=\"".len();
+                let end = value + xml[value..].find('"').unwrap();
+                format!("{}uniqueCount = '{count}'{}", &xml[..at], &xml[end + 1..])
+            } else {
+                xml
+            }
+        })
+    };
+    let err = import_xlsx(&declaring(10_000_000_000)).unwrap_err();
+    assert!(
+        matches!(&err, ImportError::NotXlsx { detail } if detail.contains("shared strings")),
+        "{err:?}"
+    );
+    let report = import_xlsx(&declaring(xlsx::MAX_SHARED_STRINGS)).unwrap();
+    assert_eq!(report.good().count(), 1);
+}
+
 #[test]
 fn a_full_5000_row_catalogue_round_trips() {
     let records: Vec<InstrumentRecord> = (0..MAX_ROWS)

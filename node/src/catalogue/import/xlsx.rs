@@ -3,7 +3,10 @@
 //! a long sheet nor one far-away cell (XFD1048576) makes us build a huge grid; the
 //! archive's unpacked size is checked first (see `zip_limit`).
 
-use std::{collections::BTreeMap, io::Cursor};
+use std::{
+    collections::BTreeMap,
+    io::{Cursor, Read},
+};
 
 use calamine::{Reader, SheetType, Xlsx, XlsxError};
 
@@ -26,8 +29,24 @@ fn not_xlsx(e: XlsxError) -> ImportError {
     }
 }
 
+/// Most shared strings a workbook may declare; a full import has far fewer distinct texts.
+pub(super) const MAX_SHARED_STRINGS: u64 = 1_000_000;
+
 pub(super) fn read(bytes: &[u8]) -> Result<Workbook, ImportError> {
     zip_limit::check(bytes)?;
+    check_shared_strings(bytes)?;
+    // The XLSX reader's own arithmetic can panic on crafted files (a cell reference of
+    // seven letters or more overflows its column number in builds with overflow checks;
+    // found by fuzzing, see fuzz/corpus/import_xlsx/crash-*). A file it cannot read is
+    // refused like any other unreadable workbook.
+    std::panic::catch_unwind(|| read_unguarded(bytes)).unwrap_or_else(|_| {
+        Err(ImportError::NotXlsx {
+            detail: "the workbook could not be read".to_owned(),
+        })
+    })
+}
+
+fn read_unguarded(bytes: &[u8]) -> Result<Workbook, ImportError> {
     let mut book: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).map_err(not_xlsx)?;
     let date_1904 = book.has_1904_epoch();
     let worksheets: Vec<String> = book
@@ -105,4 +124,63 @@ fn read_sheet(
         rows,
         date_1904,
     })
+}
+
+/// Refuses a workbook whose shared-strings part declares more strings than
+/// [`MAX_SHARED_STRINGS`]. The XLSX reader reserves room for the declared count
+/// (`<sst uniqueCount="…">`) before it reads a single string, so a few hundred bytes
+/// declaring billions would make it allocate without bound and abort the process. Every
+/// `uniqueCount` in every part named like the shared strings is checked, wherever it sits.
+fn check_shared_strings(bytes: &[u8]) -> Result<(), ImportError> {
+    // An archive that does not open here does not open for the XLSX reader either.
+    let Ok(mut archive) = zip::ZipArchive::new(Cursor::new(bytes)) else {
+        return Ok(());
+    };
+    for i in 0..archive.len() {
+        let Ok(mut part) = archive.by_index(i) else {
+            continue;
+        };
+        let named_like_it = part
+            .name()
+            .is_ok_and(|name| name.to_ascii_lowercase().ends_with("sharedstrings.xml"));
+        if !named_like_it {
+            continue;
+        }
+        // Bounded: `zip_limit` checked the declared sizes, and the zip reader stops at them.
+        let mut xml = Vec::new();
+        if part.read_to_end(&mut xml).is_err() {
+            continue;
+        }
+        if let Some(count) = declared_counts(&xml).find(|n| *n > MAX_SHARED_STRINGS) {
+            return Err(ImportError::NotXlsx {
+                detail: format!(
+                    "the workbook declares {count} shared strings, more than {MAX_SHARED_STRINGS}"
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The values of every `uniqueCount="digits"` attribute in `xml` (saturating at `u64::MAX`).
+fn declared_counts(xml: &[u8]) -> impl Iterator<Item = u64> + '_ {
+    const NAME: &[u8] = b"uniqueCount";
+    xml.windows(NAME.len())
+        .enumerate()
+        .filter(|(_, w)| *w == NAME)
+        .filter_map(|(at, _)| {
+            let rest = xml.get(at + NAME.len()..)?.trim_ascii_start();
+            let rest = rest.strip_prefix(b"=")?.trim_ascii_start();
+            let (&quote, rest) = rest.split_first()?;
+            if quote != b'"' && quote != b'\'' {
+                return None;
+            }
+            let value = &rest[..rest.iter().position(|&b| b == quote)?];
+            if value.is_empty() || !value.iter().all(u8::is_ascii_digit) {
+                return None;
+            }
+            Some(value.iter().fold(0u64, |n, &d| {
+                n.saturating_mul(10).saturating_add(u64::from(d - b'0'))
+            }))
+        })
 }

@@ -383,6 +383,12 @@ impl SearchIndex {
         };
         let limit = limit.max(1);
         match keep {
+            // Past the last document there is nothing to rank: count only. The collector
+            // below holds `offset + limit` hits, so an offset from a query string (a page
+            // number) must not size it.
+            None if offset >= usize::try_from(searcher.num_docs()).unwrap_or(usize::MAX) => {
+                Ok((searcher.search(&query, &Count)?, Vec::new()))
+            }
             None => {
                 let (total, hits) = searcher.search(
                     &query,

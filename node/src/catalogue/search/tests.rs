@@ -244,6 +244,24 @@ fn pages_cover_every_match_once_and_keep_filters_count() {
 }
 
 #[test]
+fn an_offset_past_every_document_returns_the_count_and_no_hits() {
+    let index = index();
+    let all = ids(&index, IndexQuery::default()).len();
+    // Far past the end: the collector must not be sized by the offset (it overflowed, or
+    // asked for terabytes, before).
+    for offset in [all, 1_000_000_000_000, usize::MAX / 4, usize::MAX] {
+        let (total, hits) = index
+            .search(&IndexQuery::default(), offset, 100, None)
+            .unwrap();
+        assert_eq!((total, hits.len()), (all, 0), "offset {offset}");
+    }
+    let (total, hits) = index
+        .search(&IndexQuery::default(), all - 1, 100, None)
+        .unwrap();
+    assert_eq!((total, hits.len()), (all, 1));
+}
+
+#[test]
 fn replacing_and_deleting_update_the_index() {
     let index = index();
     let mut renamed = record(
