@@ -32,7 +32,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     ] {
         config.type_attribute(
             format!(".alliance.v1.{name}"),
-            "#[derive(serde::Serialize, serde::Deserialize)] #[serde(rename_all = \"snake_case\")]",
+            "#[derive(serde::Serialize, serde::Deserialize)] #[serde(rename_all = \"snake_case\")] \
+             #[cfg_attr(feature = \"openapi\", derive(utoipa::ToSchema))]",
         );
     }
     config.out_dir(out_dir).compile_fds(descriptors)?;

@@ -18,7 +18,7 @@ use crate::validate::{FieldError, Problem};
 pub const FORM_FEE_ROWS: usize = 3;
 
 /// One fee item as typed: prices in yuan.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default)]
 pub struct FeeInput {
     pub item_zh: String,
@@ -31,7 +31,7 @@ pub struct FeeInput {
 }
 
 /// An instrument as typed.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default)]
 pub struct InstrumentInput {
     pub local_id: String,

@@ -132,7 +132,7 @@ mod time;
 mod uploads;
 pub mod validate;
 
-use std::{net::IpAddr, time::Duration};
+use std::{net::IpAddr, sync::Arc, time::Duration};
 
 use axum::{Router, middleware, routing::get};
 
@@ -212,6 +212,8 @@ pub(crate) struct AppState<B> {
     pub registrations: rate::RateLimit<IpAddr>,
     /// Expensive answers per client address.
     pub expensive: rate::RateLimit<IpAddr>,
+    /// The OpenAPI document of `/api/v1`.
+    pub api_doc: Arc<api::openapi::ApiDocument>,
 }
 
 fn sign_in_throttle(options: &SignInOptions) -> throttle::SignInThrottle {
@@ -264,8 +266,10 @@ pub fn router<B: Backend>(backend: B, options: WebOptions) -> Router {
         },
         LIMIT_MAX_KEYS,
     );
+    let (api_routes, api_doc) = api::routes::<B>();
     let state = AppState {
         backend,
+        api_doc: Arc::new(api::openapi::ApiDocument::new(api_doc)),
         sign_in: sign_in_throttle(&options.sign_in),
         registrations,
         expensive,
@@ -273,7 +277,7 @@ pub fn router<B: Backend>(backend: B, options: WebOptions) -> Router {
         uploads: uploads::Uploads::default(),
     };
     let dynamic = Router::new()
-        .merge(api::routes::<B>())
+        .merge(api_routes)
         .merge(pages::routes::<B>())
         .fallback(pages::not_found)
         .layer(middleware::from_fn_with_state(

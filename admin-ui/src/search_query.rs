@@ -20,19 +20,31 @@ pub const DEFAULT_PER_PAGE: usize = 20;
 pub const MAX_PAGE: usize = MAX_RESULT_WINDOW;
 
 /// The raw query, as typed.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::IntoParams)]
 #[serde(default)]
+#[into_params(parameter_in = Query)]
 pub struct SearchQuery {
+    /// Free text: names, model, manufacturer, specifications.
     pub q: String,
+    /// A classification code (a top-level code covers its subcategories).
     pub category: String,
+    /// An institution id.
     pub institution: String,
     pub city: String,
+    /// Least original value, in 10,000 RMB.
     pub min_wan: String,
+    /// Greatest original value, in 10,000 RMB.
     pub max_wan: String,
+    /// A service mode (`sample_submission`, `self_operated`…).
     pub mode: String,
+    /// The asking user's tier, for prices and sharing scope.
     pub tier: String,
+    /// With `free_to`: a free hour on some day from this date (`YYYY-MM-DD`); such searches
+    /// are limited per client address.
     pub free_from: String,
+    /// With `free_from`: the last day (`YYYY-MM-DD`).
     pub free_to: String,
+    /// 1-based.
     pub page: String,
     pub per_page: String,
 }

@@ -25,6 +25,7 @@ const PACKED_BYTES: usize = DIGEST_HOURS / 4;
 
 /// The state of one hour.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum HourState {
     /// Outside opening hours.

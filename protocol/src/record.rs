@@ -53,6 +53,7 @@ pub(crate) fn field(field: &'static str, message: impl Into<String>) -> RecordEr
 
 /// A price split into its three components, in fen (0.01 RMB).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FeeComponents {
     pub materials_fen: i64,
     pub operating_fen: i64,
@@ -80,6 +81,7 @@ pub struct FeeItem {
 
 /// Who is asking, for prices and sharing scope (R11).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum UserTier {
     /// A user of the institution that owns the instrument.

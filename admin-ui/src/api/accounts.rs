@@ -1,13 +1,9 @@
 //! Registration and account administration through the API.
 
-use axum::{
-    Json,
-    extract::{Path, State},
-    http::StatusCode,
-};
+use axum::{Json, extract::State, http::StatusCode};
 use serde::{Deserialize, Serialize};
 
-use super::{ApiAdmin, ApiError, ApiJson};
+use super::{ApiAdmin, ApiError, ApiJson, ApiPath, error::ErrorBody};
 use crate::{
     AppState, actions,
     backend::{Account, AccountRole, Backend, NewAccount, Registration},
@@ -16,7 +12,7 @@ use crate::{
 };
 
 /// `POST /api/v1/register`. Missing fields count as empty, so they are reported by name.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(default)]
 pub(super) struct RegisterRequest {
     username: String,
@@ -28,7 +24,7 @@ pub(super) struct RegisterRequest {
 }
 
 /// `POST /api/v1/accounts`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(default)]
 pub(super) struct CreateRequest {
     username: String,
@@ -42,22 +38,23 @@ pub(super) struct CreateRequest {
 }
 
 /// `POST /api/v1/accounts/{username}/state`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub(super) struct StateRequest {
     /// `active`, `pending` or `disabled`.
     state: String,
 }
 
 /// The answer to a registration: the same whether the name was free or taken.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(super) struct Registered {
     /// Always `pending`: an administrator approves the account.
+    #[schema(value_type = String, example = "pending")]
     status: &'static str,
     username: String,
 }
 
 /// A password reset by an administrator, shown once.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(super) struct PasswordReset {
     username: String,
     password: String,
@@ -66,6 +63,18 @@ pub(super) struct PasswordReset {
 /// Registers an outside user: `202` with `{"status": "pending", "username"}`. A taken
 /// username gets the same answer, after the same work, and stores nothing, so registering
 /// does not tell which accounts exist.
+#[utoipa::path(
+    post,
+    path = "/api/v1/register",
+    tag = "accounts",
+    request_body = RegisterRequest,
+    responses(
+        (status = 202, description = "Registered, waiting for approval (the same answer for a taken name).", body = Registered),
+        (status = 429, description = "`rate_limited`: too many registrations from this address.", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait."))),
+        (status = 503, description = "`registrations_closed`: the queue of registrations is full; or `busy`.", body = ErrorBody),
+    )
+)]
 pub(super) async fn register<B: Backend>(
     State(state): State<AppState<B>>,
     client: ClientAddr,
@@ -89,6 +98,16 @@ pub(super) async fn register<B: Backend>(
 }
 
 /// Every account at this node (administrators).
+#[utoipa::path(
+    get,
+    path = "/api/v1/accounts",
+    tag = "accounts",
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "Every account at this node.", body = Vec<Account>),
+        (status = 403, description = "`forbidden`: not an administrator.", body = ErrorBody),
+    )
+)]
 pub(super) async fn list<B: Backend>(
     State(state): State<AppState<B>>,
     ApiAdmin(_admin): ApiAdmin,
@@ -97,6 +116,19 @@ pub(super) async fn list<B: Backend>(
 }
 
 /// Creates an active account (administrators): `201` with the account.
+#[utoipa::path(
+    post,
+    path = "/api/v1/accounts",
+    tag = "accounts",
+    security(("session" = [], "csrf" = [])),
+    request_body = CreateRequest,
+    responses(
+        (status = 201, description = "The account, active.", body = Account),
+        (status = 403, description = "`forbidden`: not an administrator; `role_not_allowed`: the role may not create accounts of that role; or `csrf`, `cross_origin`.", body = ErrorBody),
+        (status = 409, description = "`username_taken`.", body = ErrorBody),
+        (status = 503, description = "`busy`: too many password hashes are waiting.", body = ErrorBody),
+    )
+)]
 pub(super) async fn create<B: Backend>(
     State(state): State<AppState<B>>,
     ApiAdmin(admin): ApiAdmin,
@@ -120,10 +152,24 @@ pub(super) async fn create<B: Backend>(
 }
 
 /// Approves, disables or re-enables an account (administrators).
+#[utoipa::path(
+    post,
+    path = "/api/v1/accounts/{username}/state",
+    tag = "accounts",
+    security(("session" = [], "csrf" = [])),
+    params(("username" = String, Path, description = "The account's username.")),
+    request_body = StateRequest,
+    responses(
+        (status = 200, description = "The account in its new state.", body = Account),
+        (status = 403, description = "`forbidden`, `role_not_allowed`, `csrf` or `cross_origin`.", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such account.", body = ErrorBody),
+        (status = 409, description = "`own_account`: administrators do not change their own account's state.", body = ErrorBody),
+    )
+)]
 pub(super) async fn set_state<B: Backend>(
     State(state): State<AppState<B>>,
     ApiAdmin(admin): ApiAdmin,
-    Path(username): Path<String>,
+    ApiPath(username): ApiPath<String>,
     ApiJson(request): ApiJson<StateRequest>,
 ) -> Result<Json<Account>, ApiError> {
     let new_state = validate::parse_state(&request.state)
@@ -134,10 +180,24 @@ pub(super) async fn set_state<B: Backend>(
 
 /// Gives an account a new random password (administrators): the password, shown once. The
 /// account's sessions end.
+#[utoipa::path(
+    post,
+    path = "/api/v1/accounts/{username}/password",
+    tag = "accounts",
+    security(("session" = [], "csrf" = [])),
+    params(("username" = String, Path, description = "The account's username.")),
+    responses(
+        (status = 200, description = "The new password, shown once.", body = PasswordReset),
+        (status = 403, description = "`forbidden`, `role_not_allowed`, `csrf` or `cross_origin`.", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such account.", body = ErrorBody),
+        (status = 409, description = "`own_account`: change your own password with `POST /api/v1/me/password`.", body = ErrorBody),
+        (status = 503, description = "`busy`: too many password hashes are waiting.", body = ErrorBody),
+    )
+)]
 pub(super) async fn reset_password<B: Backend>(
     State(state): State<AppState<B>>,
     ApiAdmin(admin): ApiAdmin,
-    Path(username): Path<String>,
+    ApiPath(username): ApiPath<String>,
 ) -> Result<Json<PasswordReset>, ApiError> {
     let password =
         actions::reset_password(&state.backend, &state.sign_in, &admin.account, &username).await?;

@@ -2,13 +2,10 @@
 //! (any signed-in user), and decide on this institution's bookings (instrument managers and
 //! institution admins).
 
-use axum::{
-    Json,
-    extract::{Path, State},
-};
+use axum::{Json, extract::State};
 use serde::Deserialize;
 
-use super::{ApiError, ApiJson, ApiUser};
+use super::{ApiError, ApiJson, ApiPath, ApiUser, error::ErrorBody};
 use crate::{
     AppState, auth,
     backend::{
@@ -47,6 +44,19 @@ fn require_manager(session: &Session) -> Result<(), ApiError> {
 
 /// `POST /api/v1/bookings` with a [`BookingForm`]: the owner's answer (confirmed, held,
 /// rejected, or a conflict with `alternatives`), always `200`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/bookings",
+    tag = "bookings",
+    security(("session" = [], "csrf" = [])),
+    request_body = BookingForm,
+    responses(
+        (status = 200, description = "The owner's answer: confirmed, held for approval, rejected, or a conflict with alternatives.", body = BookingOutcome),
+        (status = 404, description = "`not_found`: no such instrument.", body = ErrorBody),
+        (status = 409, description = "The owner refused; `code` says why (e.g. `too_late`, `not_cancellable`).", body = ErrorBody),
+        (status = 503, description = "`unreachable`: the owner's node could not be reached; nothing was done.", body = ErrorBody),
+    )
+)]
 pub(super) async fn book<B: Backend>(
     State(state): State<AppState<B>>,
     ApiUser(session): ApiUser,
@@ -65,6 +75,13 @@ pub(super) async fn book<B: Backend>(
 }
 
 /// `GET /api/v1/bookings`: the user's bookings, newest start first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/bookings",
+    tag = "bookings",
+    security(("session" = [])),
+    responses((status = 200, description = "The user's bookings, newest start first.", body = Vec<MyBooking>))
+)]
 pub(super) async fn list<B: Backend>(
     State(state): State<AppState<B>>,
     ApiUser(session): ApiUser,
@@ -73,17 +90,31 @@ pub(super) async fn list<B: Backend>(
 }
 
 /// Body of a cancellation.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 pub(super) struct CancelRequest {
     #[serde(default)]
     reason: String,
 }
 
 /// `POST /api/v1/bookings/{booking_id}/cancel` with `{reason}`: the cancelled booking.
+#[utoipa::path(
+    post,
+    path = "/api/v1/bookings/{booking_id}/cancel",
+    tag = "bookings",
+    security(("session" = [], "csrf" = [])),
+    params(("booking_id" = String, Path, description = "The booking's id.")),
+    request_body = CancelRequest,
+    responses(
+        (status = 200, description = "The cancelled booking.", body = MyBooking),
+        (status = 404, description = "`not_found`: no such booking of this user.", body = ErrorBody),
+        (status = 409, description = "The owner refused; `code` says why (e.g. `too_late`, `not_cancellable`).", body = ErrorBody),
+        (status = 503, description = "`unreachable`: the owner's node could not be reached; nothing was done.", body = ErrorBody),
+    )
+)]
 pub(super) async fn cancel<B: Backend>(
     State(state): State<AppState<B>>,
     ApiUser(session): ApiUser,
-    Path(booking_id): Path<String>,
+    ApiPath(booking_id): ApiPath<String>,
     ApiJson(request): ApiJson<CancelRequest>,
 ) -> Result<Json<MyBooking>, ApiError> {
     let cancelled = state
@@ -94,6 +125,13 @@ pub(super) async fn cancel<B: Backend>(
 }
 
 /// `GET /api/v1/notifications`: newest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/notifications",
+    tag = "bookings",
+    security(("session" = [])),
+    responses((status = 200, description = "The user's notifications, newest first.", body = Vec<NotificationView>))
+)]
 pub(super) async fn notifications<B: Backend>(
     State(state): State<AppState<B>>,
     ApiUser(session): ApiUser,
@@ -102,6 +140,16 @@ pub(super) async fn notifications<B: Backend>(
 }
 
 /// `GET /api/v1/manage/bookings`: this institution's bookings, held ones first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/manage/bookings",
+    tag = "manage",
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "This institution's bookings, held ones first.", body = Vec<ManagedBooking>),
+        (status = 403, description = "`forbidden`: not an instrument manager or institution admin.", body = ErrorBody),
+    )
+)]
 pub(super) async fn managed<B: Backend>(
     State(state): State<AppState<B>>,
     ApiUser(session): ApiUser,
@@ -111,7 +159,7 @@ pub(super) async fn managed<B: Backend>(
 }
 
 /// Body of a decision.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub(super) struct DecisionRequest {
     decision: ManagerDecision,
     #[serde(default)]
@@ -120,10 +168,28 @@ pub(super) struct DecisionRequest {
 
 /// `POST /api/v1/manage/bookings/{home}/{booking_id}` with `{decision, note}`: the booking
 /// after the decision. Rejecting or cancelling needs a note.
+#[utoipa::path(
+    post,
+    path = "/api/v1/manage/bookings/{home}/{booking_id}",
+    tag = "manage",
+    security(("session" = [], "csrf" = [])),
+    params(
+        ("home" = String, Path, description = "Institution id of the node that holds the booking (the booker's)."),
+        ("booking_id" = String, Path, description = "The booking's id at its home node."),
+    ),
+    request_body = DecisionRequest,
+    responses(
+        (status = 200, description = "The booking after the decision.", body = ManagedBooking),
+        (status = 403, description = "`forbidden`: not an instrument manager or institution admin; or `csrf`, `cross_origin`.", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such booking of this institution.", body = ErrorBody),
+        (status = 409, description = "The owner refused; `code` says why (e.g. `too_late`, `not_cancellable`).", body = ErrorBody),
+        (status = 503, description = "`unreachable`: the owner's node could not be reached; nothing was done.", body = ErrorBody),
+    )
+)]
 pub(super) async fn decide<B: Backend>(
     State(state): State<AppState<B>>,
     ApiUser(session): ApiUser,
-    Path((home, booking_id)): Path<(String, String)>,
+    ApiPath((home, booking_id)): ApiPath<(String, String)>,
     ApiJson(request): ApiJson<DecisionRequest>,
 ) -> Result<Json<ManagedBooking>, ApiError> {
     require_manager(&session)?;
@@ -142,10 +208,22 @@ pub(super) async fn decide<B: Backend>(
 }
 
 /// `GET /api/v1/manage/instruments/{local_id}/rules`: the instrument's booking rules.
+#[utoipa::path(
+    get,
+    path = "/api/v1/manage/instruments/{local_id}/rules",
+    tag = "manage",
+    security(("session" = [])),
+    params(("local_id" = String, Path, description = "The instrument's id within this institution.")),
+    responses(
+        (status = 200, description = "The instrument's booking rules.", body = RulesView),
+        (status = 403, description = "`forbidden`: not an instrument manager or institution admin.", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such instrument here.", body = ErrorBody),
+    )
+)]
 pub(super) async fn rules<B: Backend>(
     State(state): State<AppState<B>>,
     ApiUser(session): ApiUser,
-    Path(local_id): Path<String>,
+    ApiPath(local_id): ApiPath<String>,
 ) -> Result<Json<RulesView>, ApiError> {
     require_manager(&session)?;
     let rules = state.backend.booking_rules(&local_id).await;
@@ -154,10 +232,23 @@ pub(super) async fn rules<B: Backend>(
 
 /// `PUT /api/v1/manage/instruments/{local_id}/rules` with a [`RulesView`]: the rules as
 /// stored; blackouts show in every node's calendar.
+#[utoipa::path(
+    put,
+    path = "/api/v1/manage/instruments/{local_id}/rules",
+    tag = "manage",
+    security(("session" = [], "csrf" = [])),
+    params(("local_id" = String, Path, description = "The instrument's id within this institution.")),
+    request_body = RulesView,
+    responses(
+        (status = 200, description = "The rules as stored.", body = RulesView),
+        (status = 403, description = "`forbidden`: not an instrument manager or institution admin; or `csrf`, `cross_origin`.", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such instrument here.", body = ErrorBody),
+    )
+)]
 pub(super) async fn set_rules<B: Backend>(
     State(state): State<AppState<B>>,
     ApiUser(session): ApiUser,
-    Path(local_id): Path<String>,
+    ApiPath(local_id): ApiPath<String>,
     ApiJson(rules): ApiJson<RulesView>,
 ) -> Result<Json<RulesView>, ApiError> {
     require_manager(&session)?;
@@ -167,6 +258,16 @@ pub(super) async fn set_rules<B: Backend>(
 }
 
 /// `GET /api/v1/manage/trainings`: the training certifications recorded here.
+#[utoipa::path(
+    get,
+    path = "/api/v1/manage/trainings",
+    tag = "manage",
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "The training certifications recorded here.", body = Vec<TrainingView>),
+        (status = 403, description = "`forbidden`: not an instrument manager or institution admin.", body = ErrorBody),
+    )
+)]
 pub(super) async fn trainings<B: Backend>(
     State(state): State<AppState<B>>,
     ApiUser(session): ApiUser,
@@ -177,6 +278,18 @@ pub(super) async fn trainings<B: Backend>(
 
 /// `POST /api/v1/manage/trainings` with a [`TrainingView`]: records that a user was
 /// trained, so they may book the instrument for self-operated use until `valid_until`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/manage/trainings",
+    tag = "manage",
+    security(("session" = [], "csrf" = [])),
+    request_body = TrainingView,
+    responses(
+        (status = 200, description = "The training as recorded.", body = TrainingView),
+        (status = 403, description = "`forbidden`: not an instrument manager or institution admin; or `csrf`, `cross_origin`.", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such instrument or user.", body = ErrorBody),
+    )
+)]
 pub(super) async fn record_training<B: Backend>(
     State(state): State<AppState<B>>,
     ApiUser(session): ApiUser,

@@ -1,5 +1,5 @@
 //! How the JSON API reports a failure: a status code and
-//! `{"error": {"code": "...", "message": "...", "field": "..."}}`.
+//! `{"error": {"code": "...", "message": "...", "field": "...", "fields": [...]}}`.
 //!
 //! Messages are English and never carry internal detail; backend failures are logged here
 //! and answered with a generic `internal` error.
@@ -79,23 +79,31 @@ pub(crate) enum ApiError {
     Internal,
 }
 
-#[derive(Serialize)]
-struct Body<'a> {
-    error: Detail<'a>,
+/// The body of every error answer.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct ErrorBody<'a> {
+    error: ErrorDetail<'a>,
 }
 
-#[derive(Serialize)]
-struct Detail<'a> {
+/// What went wrong.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct ErrorDetail<'a> {
+    /// Stable, snake_case: `invalid`, `unauthorized`, `forbidden`, `csrf`, `not_found`,
+    /// `rate_limited`, an owner's refusal such as `too_late`…
     code: &'a str,
+    /// English, for people.
     message: String,
+    /// The first field with a problem (`invalid`, `username_taken`).
     #[serde(skip_serializing_if = "Option::is_none")]
     field: Option<&'a str>,
+    /// Every field with a problem (`invalid`, `username_taken`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     fields: Vec<FieldDetail<'a>>,
 }
 
-#[derive(Serialize)]
-struct FieldDetail<'a> {
+/// A field with a problem.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct FieldDetail<'a> {
     field: &'a str,
     message: String,
 }
@@ -259,8 +267,8 @@ impl IntoResponse for ApiError {
             ),
             _ => (None, Vec::new()),
         };
-        let body = Body {
-            error: Detail {
+        let body = ErrorBody {
+            error: ErrorDetail {
                 code,
                 message: self.message(),
                 field,

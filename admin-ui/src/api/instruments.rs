@@ -5,13 +5,13 @@
 use axum::{
     Json,
     body::Bytes,
-    extract::{Path, Query, State},
+    extract::State,
     http::{StatusCode, header},
     response::{IntoResponse, Response},
 };
 use serde::Deserialize;
 
-use super::{ApiError, ApiJson, ApiUser};
+use super::{ApiError, ApiJson, ApiPath, ApiQuery, ApiUser, error::ErrorBody};
 use crate::{
     AppState,
     backend::{
@@ -57,18 +57,43 @@ fn require(session: &Session, role: AccountRole) -> Result<(), ApiError> {
 }
 
 /// `GET /api/v1/instruments?q=…`: `{total, page, per_page, items}`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/instruments",
+    tag = "catalogue",
+    params(SearchQuery),
+    responses(
+        (status = 200, description = "One page of the instruments found.", body = InstrumentPage),
+        (status = 400, description = "`invalid`: a bad parameter (`fields` names each).", body = ErrorBody),
+        (status = 429, description = "`rate_limited`: too many searches by free time from this address.", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait."))),
+    )
+)]
 pub(super) async fn search<B: Backend>(
     State(state): State<AppState<B>>,
-    Query(query): Query<SearchQuery>,
+    ApiQuery(query): ApiQuery<SearchQuery>,
 ) -> Result<Json<InstrumentPage>, ApiError> {
     let params = query.params().map_err(ApiError::Invalid)?;
     Ok(Json(state.backend.search_instruments(params).await?))
 }
 
 /// `GET /api/v1/instruments/{institution}/{local_id}`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/instruments/{institution}/{local_id}",
+    tag = "catalogue",
+    params(
+        ("institution" = String, Path, description = "The owner's institution id."),
+        ("local_id" = String, Path, description = "The instrument's id within its institution."),
+    ),
+    responses(
+        (status = 200, description = "Everything about the instrument.", body = InstrumentDetail),
+        (status = 404, description = "`not_found`.", body = ErrorBody),
+    )
+)]
 pub(super) async fn detail<B: Backend>(
     State(state): State<AppState<B>>,
-    Path((institution, local_id)): Path<(String, String)>,
+    ApiPath((institution, local_id)): ApiPath<(String, String)>,
 ) -> Result<Json<InstrumentDetail>, ApiError> {
     let id = format!("{institution}/{local_id}");
     state
@@ -80,9 +105,19 @@ pub(super) async fn detail<B: Backend>(
 }
 
 /// `GET /api/v1/instruments/{id}` with the id's slash encoded as `%2F`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/instruments/{id}",
+    tag = "catalogue",
+    params(("id" = String, Path, description = "`institution/local_id`, the slash encoded as `%2F`.")),
+    responses(
+        (status = 200, description = "Everything about the instrument.", body = InstrumentDetail),
+        (status = 404, description = "`not_found`.", body = ErrorBody),
+    )
+)]
 pub(super) async fn detail_by_id<B: Backend>(
     State(state): State<AppState<B>>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<InstrumentDetail>, ApiError> {
     state
         .backend
@@ -93,16 +128,38 @@ pub(super) async fn detail_by_id<B: Backend>(
 }
 
 /// `GET /api/v1/catalogue/facets`: categories, institutions and cities to filter by.
+#[utoipa::path(
+    get,
+    path = "/api/v1/catalogue/facets",
+    tag = "catalogue",
+    responses((status = 200, description = "Categories, institutions and cities to filter by.", body = Facets))
+)]
 pub(super) async fn facets<B: Backend>(State(state): State<AppState<B>>) -> Json<Facets> {
     Json(state.backend.facets().await)
 }
 
 /// `GET /api/v1/catalogue/overview`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/catalogue/overview",
+    tag = "catalogue",
+    responses((status = 200, description = "The alliance's instruments counted by institution, category and city.", body = Overview))
+)]
 pub(super) async fn overview<B: Backend>(State(state): State<AppState<B>>) -> Json<Overview> {
     Json(state.backend.overview().await)
 }
 
 /// `GET /api/v1/own/instruments`: every record of this institution, with review state.
+#[utoipa::path(
+    get,
+    path = "/api/v1/own/instruments",
+    tag = "own",
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "Every record of this institution, with its review state.", body = Vec<InstrumentDetail>),
+        (status = 403, description = "`forbidden`: not an institution admin.", body = ErrorBody),
+    )
+)]
 pub(super) async fn own_list<B: Backend>(
     State(state): State<AppState<B>>,
     ApiUser(session): ApiUser,
@@ -113,10 +170,22 @@ pub(super) async fn own_list<B: Backend>(
 
 /// `PUT /api/v1/own/instruments/{local_id}` with an instrument as JSON: signs and
 /// publishes it; answers with the stored record.
+#[utoipa::path(
+    put,
+    path = "/api/v1/own/instruments/{local_id}",
+    tag = "own",
+    security(("session" = [], "csrf" = [])),
+    params(("local_id" = String, Path, description = "The instrument's id within this institution.")),
+    request_body = InstrumentInput,
+    responses(
+        (status = 200, description = "The signed record as stored.", body = Object),
+        (status = 403, description = "`forbidden`: not an institution admin; or `csrf`, `cross_origin`.", body = ErrorBody),
+    )
+)]
 pub(super) async fn own_put<B: Backend>(
     State(state): State<AppState<B>>,
     ApiUser(session): ApiUser,
-    Path(local_id): Path<String>,
+    ApiPath(local_id): ApiPath<String>,
     ApiJson(mut input): ApiJson<InstrumentInput>,
 ) -> Result<Response, ApiError> {
     require(&session, AccountRole::InstitutionAdmin)?;
@@ -134,10 +203,22 @@ pub(super) async fn own_put<B: Backend>(
 }
 
 /// `DELETE /api/v1/own/instruments/{local_id}`: `204`.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/own/instruments/{local_id}",
+    tag = "own",
+    security(("session" = [], "csrf" = [])),
+    params(("local_id" = String, Path, description = "The instrument's id within this institution.")),
+    responses(
+        (status = 204, description = "Withdrawn: a tombstone is published."),
+        (status = 403, description = "`forbidden`: not an institution admin; or `csrf`, `cross_origin`.", body = ErrorBody),
+        (status = 404, description = "`not_found`.", body = ErrorBody),
+    )
+)]
 pub(super) async fn own_delete<B: Backend>(
     State(state): State<AppState<B>>,
     ApiUser(session): ApiUser,
-    Path(local_id): Path<String>,
+    ApiPath(local_id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
     require(&session, AccountRole::InstitutionAdmin)?;
     state.backend.delete_instrument(&local_id).await?;
@@ -145,7 +226,8 @@ pub(super) async fn own_delete<B: Backend>(
 }
 
 /// Query of an import.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(super) struct ImportQuery {
     /// The file's name; its extension (`.xlsx` or `.csv`) says how to read it.
     file_name: String,
@@ -159,10 +241,24 @@ fn yes() -> bool {
 }
 
 /// `POST /api/v1/own/instruments/import?file_name=…&dry_run=…` with the file as the body.
+#[utoipa::path(
+    post,
+    path = "/api/v1/own/instruments/import",
+    tag = "own",
+    security(("session" = [], "csrf" = [])),
+    params(ImportQuery),
+    request_body(description = "The spreadsheet, as it is.", content(("application/octet-stream"))),
+    responses(
+        (status = 200, description = "Each row checked; unless a dry run, the good rows imported.", body = ImportSummary),
+        (status = 400, description = "`bad_request`: the file is not a spreadsheet of the template's layout; or `invalid`.", body = ErrorBody),
+        (status = 403, description = "`forbidden`: not an institution admin; or `csrf`, `cross_origin`.", body = ErrorBody),
+        (status = 413, description = "`bad_request`: the file is too large.", body = ErrorBody),
+    )
+)]
 pub(super) async fn own_import<B: Backend>(
     State(state): State<AppState<B>>,
     ApiUser(session): ApiUser,
-    Query(query): Query<ImportQuery>,
+    ApiQuery(query): ApiQuery<ImportQuery>,
     body: Bytes,
 ) -> Result<Json<ImportSummary>, ApiError> {
     require(&session, AccountRole::InstitutionAdmin)?;
@@ -174,7 +270,8 @@ pub(super) async fn own_import<B: Backend>(
 }
 
 /// Query of a download.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(super) struct FormatQuery {
     /// `xlsx` (default) or `csv`.
     #[serde(default)]
@@ -208,10 +305,25 @@ pub(crate) fn download(file: Download) -> Response {
 }
 
 /// `GET /api/v1/own/instruments/export?format=xlsx|csv`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/own/instruments/export",
+    tag = "own",
+    security(("session" = [])),
+    params(FormatQuery),
+    responses(
+        (status = 200, description = "Every record of this institution, as an attachment.", content(
+            ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            ("text/csv; charset=utf-8"),
+        )),
+        (status = 400, description = "`invalid`: an unknown format.", body = ErrorBody),
+        (status = 403, description = "`forbidden`: not an institution admin.", body = ErrorBody),
+    )
+)]
 pub(super) async fn own_export<B: Backend>(
     State(state): State<AppState<B>>,
     ApiUser(session): ApiUser,
-    Query(query): Query<FormatQuery>,
+    ApiQuery(query): ApiQuery<FormatQuery>,
 ) -> Result<Response, ApiError> {
     require(&session, AccountRole::InstitutionAdmin)?;
     let format = sheet_format(&query.format)?;
@@ -219,15 +331,38 @@ pub(super) async fn own_export<B: Backend>(
 }
 
 /// `GET /api/v1/catalogue/template?format=xlsx|csv`: the empty import template (public).
+#[utoipa::path(
+    get,
+    path = "/api/v1/catalogue/template",
+    tag = "catalogue",
+    params(FormatQuery),
+    responses(
+        (status = 200, description = "The empty import template, as an attachment.", content(
+            ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            ("text/csv; charset=utf-8"),
+        )),
+        (status = 400, description = "`invalid`: an unknown format.", body = ErrorBody),
+    )
+)]
 pub(super) async fn template<B: Backend>(
     State(state): State<AppState<B>>,
-    Query(query): Query<FormatQuery>,
+    ApiQuery(query): ApiQuery<FormatQuery>,
 ) -> Result<Response, ApiError> {
     let format = sheet_format(&query.format)?;
     Ok(download(state.backend.import_template(format).await?))
 }
 
 /// `GET /api/v1/reviews`: records waiting for the province.
+#[utoipa::path(
+    get,
+    path = "/api/v1/reviews",
+    tag = "province",
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "Records waiting for the province's review.", body = Vec<InstrumentDetail>),
+        (status = 403, description = "`forbidden`: not a province admin.", body = ErrorBody),
+    )
+)]
 pub(super) async fn review_queue<B: Backend>(
     State(state): State<AppState<B>>,
     ApiUser(session): ApiUser,
@@ -237,7 +372,7 @@ pub(super) async fn review_queue<B: Backend>(
 }
 
 /// `POST /api/v1/reviews`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub(super) struct ReviewRequest {
     /// `institution/local_id`.
     id: String,
@@ -248,6 +383,18 @@ pub(super) struct ReviewRequest {
 }
 
 /// `POST /api/v1/reviews`: signs the province's verdict on the current version; `204`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/reviews",
+    tag = "province",
+    security(("session" = [], "csrf" = [])),
+    request_body = ReviewRequest,
+    responses(
+        (status = 204, description = "The verdict is signed and published."),
+        (status = 403, description = "`forbidden`: not a province admin; or `csrf`, `cross_origin`.", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such record.", body = ErrorBody),
+    )
+)]
 pub(super) async fn review<B: Backend>(
     State(state): State<AppState<B>>,
     ApiUser(session): ApiUser,

@@ -11,6 +11,7 @@ mod bookings;
 mod error;
 pub(crate) mod instruments;
 mod monitoring;
+pub(crate) mod openapi;
 mod publications;
 mod receipts;
 mod results;
@@ -18,15 +19,16 @@ mod session;
 
 use axum::{
     Json, Router,
-    extract::{FromRequest, FromRequestParts, Request, State},
+    extract::{FromRequest, FromRequestParts, Path, Query, Request, State},
     http::request::Parts,
     middleware::{self, Next},
     response::{IntoResponse, Response},
-    routing::{get, post},
 };
 use serde::de::DeserializeOwned;
+use utoipa_axum::router::UtoipaMethodRouterExt;
 
 pub(crate) use self::error::ApiError;
+use self::openapi::documented;
 use crate::{
     AppState,
     auth::{self, Visitor},
@@ -36,117 +38,71 @@ use crate::{
 /// Header that carries the session's CSRF token.
 pub(crate) const CSRF_HEADER: &str = "x-csrf-token";
 
-/// The `/api/v1` routes.
-pub(crate) fn routes<B: Backend>() -> Router<AppState<B>> {
-    Router::new()
-        .route("/api/v1/status", get(status::<B>))
-        .route(
-            "/api/v1/session",
-            post(session::login::<B>).delete(session::logout::<B>),
-        )
-        .route("/api/v1/me", get(session::me))
-        .route("/api/v1/me/password", post(session::change_password::<B>))
-        .route("/api/v1/register", post(accounts::register::<B>))
-        .route(
-            "/api/v1/accounts",
-            get(accounts::list::<B>).post(accounts::create::<B>),
-        )
-        .route(
-            "/api/v1/accounts/{username}/state",
-            post(accounts::set_state::<B>),
-        )
-        .route(
-            "/api/v1/accounts/{username}/password",
-            post(accounts::reset_password::<B>),
-        )
-        .route("/api/v1/instruments", get(instruments::search::<B>))
-        .route(
-            "/api/v1/instruments/{id}",
-            get(instruments::detail_by_id::<B>),
-        )
-        .route(
-            "/api/v1/instruments/{institution}/{local_id}",
-            get(instruments::detail::<B>),
-        )
-        .route("/api/v1/catalogue/facets", get(instruments::facets::<B>))
-        .route(
-            "/api/v1/catalogue/overview",
-            get(instruments::overview::<B>),
-        )
-        .route(
-            "/api/v1/catalogue/template",
-            get(instruments::template::<B>),
-        )
-        .route("/api/v1/own/instruments", get(instruments::own_list::<B>))
-        .route(
-            "/api/v1/own/instruments/import",
-            post(instruments::own_import::<B>).layer(axum::extract::DefaultBodyLimit::max(
-                crate::pages::MAX_UPLOAD_BYTES + 64 * 1024,
-            )),
-        )
-        .route(
-            "/api/v1/own/instruments/export",
-            get(instruments::own_export::<B>),
-        )
-        .route(
-            "/api/v1/own/instruments/{local_id}",
-            axum::routing::put(instruments::own_put::<B>).delete(instruments::own_delete::<B>),
-        )
-        .route(
-            "/api/v1/reviews",
-            get(instruments::review_queue::<B>).post(instruments::review::<B>),
-        )
-        .route(
-            "/api/v1/bookings",
-            get(bookings::list::<B>).post(bookings::book::<B>),
-        )
-        .route(
-            "/api/v1/bookings/{booking_id}/cancel",
-            post(bookings::cancel::<B>),
-        )
-        .route("/api/v1/notifications", get(bookings::notifications::<B>))
-        .route("/api/v1/manage/bookings", get(bookings::managed::<B>))
-        .route(
-            "/api/v1/manage/bookings/{home}/{booking_id}",
-            post(bookings::decide::<B>),
-        )
-        .route(
-            "/api/v1/manage/instruments/{local_id}/rules",
-            get(bookings::rules::<B>).put(bookings::set_rules::<B>),
-        )
-        .route(
-            "/api/v1/manage/trainings",
-            get(bookings::trainings::<B>).post(bookings::record_training::<B>),
-        )
-        .route("/api/v1/receipts", get(receipts::mine::<B>))
-        .route(
-            "/api/v1/receipts/{owner}/{receipt_id}/confirm",
-            post(receipts::confirm::<B>),
-        )
-        .route(
-            "/api/v1/publications",
-            get(publications::mine::<B>).post(publications::register::<B>),
-        )
-        .route("/api/v1/manage/receipts", get(receipts::issued::<B>))
-        .route(
-            "/api/v1/manage/bookings/{home}/{booking_id}/complete",
-            post(receipts::complete::<B>),
-        )
-        .route(
-            "/api/v1/manage/sessions",
-            post(receipts::record_session::<B>),
-        )
-        .route("/api/v1/results", get(results::results::<B>))
-        .route("/api/v1/province/subsidy", get(results::subsidy::<B>))
-        .route("/api/v1/province/compliance", get(results::compliance::<B>))
-        .route("/api/v1/province/monitoring", get(monitoring::board::<B>))
+/// The `/api/v1` routes and their OpenAPI document. Each route comes with its handler's
+/// `#[utoipa::path]`, so a route cannot be added without being documented.
+pub(crate) fn routes<B: Backend>() -> (Router<AppState<B>>, utoipa::openapi::OpenApi) {
+    openapi::router()
+        .routes(documented!(B, status))
+        .routes(documented!(B, openapi::document))
+        .routes(documented!(B, session::login))
+        .routes(documented!(B, session::logout))
+        .routes(documented!(session::me))
+        .routes(documented!(B, session::change_password))
+        .routes(documented!(B, accounts::register))
+        .routes(documented!(B, accounts::list))
+        .routes(documented!(B, accounts::create))
+        .routes(documented!(B, accounts::set_state))
+        .routes(documented!(B, accounts::reset_password))
+        .routes(documented!(B, instruments::search))
+        .routes(documented!(B, instruments::detail_by_id))
+        .routes(documented!(B, instruments::detail))
+        .routes(documented!(B, instruments::facets))
+        .routes(documented!(B, instruments::overview))
+        .routes(documented!(B, instruments::template))
+        .routes(documented!(B, instruments::own_list))
+        .routes(documented!(B, instruments::own_import).layer(
+            axum::extract::DefaultBodyLimit::max(crate::pages::MAX_UPLOAD_BYTES + 64 * 1024),
+        ))
+        .routes(documented!(B, instruments::own_export))
+        .routes(documented!(B, instruments::own_put))
+        .routes(documented!(B, instruments::own_delete))
+        .routes(documented!(B, instruments::review_queue))
+        .routes(documented!(B, instruments::review))
+        .routes(documented!(B, bookings::list))
+        .routes(documented!(B, bookings::book))
+        .routes(documented!(B, bookings::cancel))
+        .routes(documented!(B, bookings::notifications))
+        .routes(documented!(B, bookings::managed))
+        .routes(documented!(B, bookings::decide))
+        .routes(documented!(B, bookings::rules))
+        .routes(documented!(B, bookings::set_rules))
+        .routes(documented!(B, bookings::trainings))
+        .routes(documented!(B, bookings::record_training))
+        .routes(documented!(B, receipts::mine))
+        .routes(documented!(B, receipts::confirm))
+        .routes(documented!(B, publications::mine))
+        .routes(documented!(B, publications::register))
+        .routes(documented!(B, receipts::issued))
+        .routes(documented!(B, receipts::complete))
+        .routes(documented!(B, receipts::record_session))
+        .routes(documented!(B, results::results))
+        .routes(documented!(B, results::subsidy))
+        .routes(documented!(B, results::compliance))
+        .routes(documented!(B, monitoring::board))
         .route_layer(middleware::from_fn(require_csrf))
         // Authorized by an instrument's bearer token, not by a cookie: nothing to forge, so
         // merged after the CSRF layer, which covers only the routes above.
         .merge(monitoring::agent_routes::<B>())
+        .split_for_parts()
 }
 
 /// `GET /api/v1/status`: who this node is and whom it is connected to (public).
+#[utoipa::path(
+    get,
+    path = "/api/v1/status",
+    tag = "node",
+    responses((status = 200, description = "This node and the verified members it is connected to.", body = NodeStatus))
+)]
 async fn status<B: Backend>(State(state): State<AppState<B>>) -> Json<NodeStatus> {
     Json(state.backend.status().await)
 }
@@ -201,6 +157,51 @@ impl<S: Send + Sync> FromRequestParts<S> for ApiAdmin {
             Ok(ApiAdmin(session))
         } else {
             Err(ApiError::Forbidden)
+        }
+    }
+}
+
+/// Path parameters whose rejection (such as a percent-encoded byte that is not UTF-8) is an
+/// [`ApiError`], not axum's plain text.
+#[derive(Debug)]
+pub(crate) struct ApiPath<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for ApiPath<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned + Send,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match Path::<T>::from_request_parts(parts, state).await {
+            Ok(Path(value)) => Ok(ApiPath(value)),
+            Err(rejection) => Err(ApiError::BadRequest {
+                status: rejection.status(),
+                message: rejection.body_text(),
+            }),
+        }
+    }
+}
+
+/// A query string whose rejection (such as a repeated parameter) is an [`ApiError`].
+#[derive(Debug)]
+pub(crate) struct ApiQuery<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for ApiQuery<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match Query::<T>::from_request_parts(parts, state).await {
+            Ok(Query(value)) => Ok(ApiQuery(value)),
+            Err(rejection) => Err(ApiError::BadRequest {
+                status: rejection.status(),
+                message: rejection.body_text(),
+            }),
         }
     }
 }

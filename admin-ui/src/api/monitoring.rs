@@ -4,14 +4,14 @@
 
 use alliance_protocol::heartbeat::{MAX_NOTE_CHARS, is_valid_note};
 use axum::{
-    Json, Router,
-    extract::{DefaultBodyLimit, FromRequestParts, Path, State},
+    Json,
+    extract::{DefaultBodyLimit, FromRequestParts, State},
     http::{StatusCode, header::AUTHORIZATION, request::Parts},
-    routing::post,
 };
 use serde::Deserialize;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
 
-use super::{ApiError, ApiJson, ApiUser};
+use super::{ApiError, ApiJson, ApiPath, ApiUser, documented, error::ErrorBody};
 use crate::{
     AppState,
     backend::{AccountRole, AgentFailure, Backend, BoardView, ResultsFailure},
@@ -30,11 +30,8 @@ const AGENT_STATES: [&str; 4] = ["idle", "running", "maintenance", "fault"];
 
 /// The routes of instrument agents, which carry no session: they must stay outside the
 /// CSRF layer of the session routes.
-pub(super) fn agent_routes<B: Backend>() -> Router<AppState<B>> {
-    Router::new().route(
-        "/api/v1/agent/instruments/{local_id}/state",
-        post(report::<B>).layer(DefaultBodyLimit::max(MAX_AGENT_BODY)),
-    )
+pub(super) fn agent_routes<B: Backend>() -> OpenApiRouter<AppState<B>> {
+    OpenApiRouter::new().routes(documented!(B, report).layer(DefaultBodyLimit::max(MAX_AGENT_BODY)))
 }
 
 /// The token of `Authorization: Bearer <token>`; `401` when it is missing or malformed.
@@ -69,7 +66,7 @@ fn bearer(value: &str) -> Option<&str> {
 }
 
 /// Body of an agent's report.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(default)]
 pub(super) struct AgentReport {
     /// `idle`, `running`, `maintenance` or `fault`.
@@ -94,9 +91,22 @@ fn check_report(state: &str, note: &str) -> Vec<FieldError> {
 
 /// `POST /api/v1/agent/instruments/{local_id}/state` with `Authorization: Bearer <token>`
 /// and `{"state", "note"}`: `204` once the state is recorded.
+#[utoipa::path(
+    post,
+    path = "/api/v1/agent/instruments/{local_id}/state",
+    tag = "monitoring",
+    security(("agent_token" = [])),
+    params(("local_id" = String, Path, description = "The instrument's id within this institution.")),
+    request_body = AgentReport,
+    responses(
+        (status = 204, description = "The state is recorded."),
+        (status = 401, description = "`unauthorized`: no well-formed bearer token, or a wrong or revoked one.", body = ErrorBody,
+            headers(("WWW-Authenticate" = String, description = "`Bearer`, with `error=\"invalid_token\"` for a refused token."))),
+    )
+)]
 pub(super) async fn report<B: Backend>(
     State(state): State<AppState<B>>,
-    Path(local_id): Path<String>,
+    ApiPath(local_id): ApiPath<String>,
     BearerToken(token): BearerToken,
     ApiJson(report): ApiJson<AgentReport>,
 ) -> Result<StatusCode, ApiError> {
@@ -130,6 +140,17 @@ pub(super) async fn report<B: Backend>(
 
 /// `GET /api/v1/province/monitoring` (province admins): the [`BoardView`], alerts first;
 /// `404` on a member's node.
+#[utoipa::path(
+    get,
+    path = "/api/v1/province/monitoring",
+    tag = "province",
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "The live board of the alliance's instruments, alerts first.", body = BoardView),
+        (status = 403, description = "`forbidden`: not a province admin.", body = ErrorBody),
+        (status = 404, description = "`not_found`: this is a member's node; the province's node keeps the board.", body = ErrorBody),
+    )
+)]
 pub(super) async fn board<B: Backend>(
     State(state): State<AppState<B>>,
     ApiUser(session): ApiUser,

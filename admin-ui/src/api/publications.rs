@@ -4,7 +4,7 @@
 
 use axum::{Json, extract::State, http::StatusCode};
 
-use super::{ApiError, ApiJson, ApiUser};
+use super::{ApiError, ApiJson, ApiUser, error::ErrorBody};
 use crate::{
     AppState,
     backend::{Backend, PublicationForm, PublicationView},
@@ -18,6 +18,13 @@ fn english() -> &'static Strings {
 }
 
 /// `GET /api/v1/publications`: the user's publications, newest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/publications",
+    tag = "publications",
+    security(("session" = [])),
+    responses((status = 200, description = "The user's publications, newest first.", body = Vec<PublicationView>))
+)]
 pub(super) async fn mine<B: Backend>(
     State(state): State<AppState<B>>,
     ApiUser(session): ApiUser,
@@ -27,6 +34,18 @@ pub(super) async fn mine<B: Backend>(
 
 /// `POST /api/v1/publications` with a [`PublicationForm`]: `201` with the registered
 /// publication; a paper's DOI may be a `https://doi.org/` link and is stored bare.
+#[utoipa::path(
+    post,
+    path = "/api/v1/publications",
+    tag = "publications",
+    security(("session" = [], "csrf" = [])),
+    request_body = PublicationForm,
+    responses(
+        (status = 201, description = "The registered publication, signed and sent to the province.", body = PublicationView),
+        (status = 409, description = "The owner refused; `code` says why.", body = ErrorBody),
+        (status = 503, description = "`unreachable`: the owner's node could not be reached; nothing was done.", body = ErrorBody),
+    )
+)]
 pub(super) async fn register<B: Backend>(
     State(state): State<AppState<B>>,
     ApiUser(session): ApiUser,

@@ -3,14 +3,10 @@
 //! completing a booked use and recording a session without a booking (instrument
 //! managers and institution admins).
 
-use axum::{
-    Json,
-    extract::{Path, State},
-    http::StatusCode,
-};
+use axum::{Json, extract::State, http::StatusCode};
 use serde::{Deserialize, Serialize};
 
-use super::{ApiError, ApiJson, ApiUser};
+use super::{ApiError, ApiJson, ApiPath, ApiUser, error::ErrorBody};
 use crate::{
     AppState, auth,
     backend::{
@@ -35,6 +31,13 @@ fn require_manager(session: &Session) -> Result<(), ApiError> {
 }
 
 /// `GET /api/v1/receipts`: the user's receipts from every owner, newest use first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/receipts",
+    tag = "receipts",
+    security(("session" = [])),
+    responses((status = 200, description = "The user's receipts from every owner, newest use first.", body = Vec<MyReceipt>))
+)]
 pub(super) async fn mine<B: Backend>(
     State(state): State<AppState<B>>,
     ApiUser(session): ApiUser,
@@ -43,7 +46,7 @@ pub(super) async fn mine<B: Backend>(
 }
 
 /// Body of a confirmation.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(default)]
 pub(super) struct ConfirmRequest {
     /// 1 to 5.
@@ -53,10 +56,27 @@ pub(super) struct ConfirmRequest {
 
 /// `POST /api/v1/receipts/{owner}/{receipt_id}/confirm` with `{rating, comment}`: the
 /// confirmed receipt.
+#[utoipa::path(
+    post,
+    path = "/api/v1/receipts/{owner}/{receipt_id}/confirm",
+    tag = "receipts",
+    security(("session" = [], "csrf" = [])),
+    params(
+        ("owner" = String, Path, description = "Institution id of the instrument's owner, which issued the receipt."),
+        ("receipt_id" = String, Path, description = "The receipt's id."),
+    ),
+    request_body = ConfirmRequest,
+    responses(
+        (status = 200, description = "The confirmed receipt.", body = MyReceipt),
+        (status = 404, description = "`not_found`: no such receipt of this user.", body = ErrorBody),
+        (status = 409, description = "The owner refused; `code` says why.", body = ErrorBody),
+        (status = 503, description = "`unreachable`: the owner's node could not be reached; nothing was done.", body = ErrorBody),
+    )
+)]
 pub(super) async fn confirm<B: Backend>(
     State(state): State<AppState<B>>,
     ApiUser(session): ApiUser,
-    Path((owner, receipt_id)): Path<(String, String)>,
+    ApiPath((owner, receipt_id)): ApiPath<(String, String)>,
     ApiJson(request): ApiJson<ConfirmRequest>,
 ) -> Result<Json<MyReceipt>, ApiError> {
     let comment = request.comment.trim();
@@ -75,7 +95,7 @@ pub(super) async fn confirm<B: Backend>(
 }
 
 /// The answer of `GET /api/v1/manage/receipts`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(super) struct IssuedAnswer {
     log: LogWatchView,
     issued: Vec<IssuedReceipt>,
@@ -83,6 +103,16 @@ pub(super) struct IssuedAnswer {
 
 /// `GET /api/v1/manage/receipts`: the province's log as this node checked it, and the
 /// receipts issued here, newest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/manage/receipts",
+    tag = "manage",
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "The province's log as this node checked it, and the receipts issued here.", body = IssuedAnswer),
+        (status = 403, description = "`forbidden`: not an instrument manager or institution admin.", body = ErrorBody),
+    )
+)]
 pub(super) async fn issued<B: Backend>(
     State(state): State<AppState<B>>,
     ApiUser(session): ApiUser,
@@ -94,10 +124,28 @@ pub(super) async fn issued<B: Backend>(
 
 /// `POST /api/v1/manage/bookings/{home}/{booking_id}/complete` with a
 /// [`SessionFactsForm`]: the booking, completed; its receipt is issued.
+#[utoipa::path(
+    post,
+    path = "/api/v1/manage/bookings/{home}/{booking_id}/complete",
+    tag = "manage",
+    security(("session" = [], "csrf" = [])),
+    params(
+        ("home" = String, Path, description = "Institution id of the node that holds the booking (the booker's)."),
+        ("booking_id" = String, Path, description = "The booking's id at its home node."),
+    ),
+    request_body = SessionFactsForm,
+    responses(
+        (status = 200, description = "The booking, completed; its receipt is issued.", body = ManagedBooking),
+        (status = 403, description = "`forbidden`: not an instrument manager or institution admin; or `csrf`, `cross_origin`.", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such booking of this institution.", body = ErrorBody),
+        (status = 409, description = "The owner refused; `code` says why.", body = ErrorBody),
+        (status = 503, description = "`unreachable`: the owner's node could not be reached; nothing was done.", body = ErrorBody),
+    )
+)]
 pub(super) async fn complete<B: Backend>(
     State(state): State<AppState<B>>,
     ApiUser(session): ApiUser,
-    Path((home, booking_id)): Path<(String, String)>,
+    ApiPath((home, booking_id)): ApiPath<(String, String)>,
     ApiJson(facts): ApiJson<SessionFactsForm>,
 ) -> Result<Json<ManagedBooking>, ApiError> {
     require_manager(&session)?;
@@ -114,6 +162,17 @@ pub(super) async fn complete<B: Backend>(
 }
 
 /// `POST /api/v1/manage/sessions` with a [`WalkInForm`]: `201` with the issued receipt.
+#[utoipa::path(
+    post,
+    path = "/api/v1/manage/sessions",
+    tag = "manage",
+    security(("session" = [], "csrf" = [])),
+    request_body = WalkInForm,
+    responses(
+        (status = 201, description = "The issued receipt.", body = ReceiptView),
+        (status = 403, description = "`forbidden`: not an instrument manager or institution admin; or `csrf`, `cross_origin`.", body = ErrorBody),
+    )
+)]
 pub(super) async fn record_session<B: Backend>(
     State(state): State<AppState<B>>,
     ApiUser(session): ApiUser,

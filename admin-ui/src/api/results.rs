@@ -2,13 +2,10 @@
 //! (public), the subsidy allocation of a budget and reporting compliance (province
 //! admins). A member's node answers `404 not_found`, saying the province publishes them.
 
-use axum::{
-    Json,
-    extract::{Query, State},
-};
+use axum::{Json, extract::State};
 use serde::Deserialize;
 
-use super::{ApiError, ApiUser};
+use super::{ApiError, ApiQuery, ApiUser, error::ErrorBody};
 use crate::{
     AppState,
     backend::{
@@ -48,25 +45,44 @@ fn require_province_admin(session: &Session) -> Result<(), ApiError> {
 }
 
 /// `?period=`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[serde(default)]
+#[into_params(parameter_in = Query)]
 pub(super) struct PeriodQuery {
+    /// `2026`, `2026-H1` or `2026-Q3`; empty for the current year.
     period: String,
 }
 
 /// `GET /api/v1/results?period=2026-Q3` (public): a [`ResultsView`]; an empty period is
 /// the current year.
+#[utoipa::path(
+    get,
+    path = "/api/v1/results",
+    tag = "province",
+    params(PeriodQuery),
+    responses(
+        (status = 200, description = "The evaluation results of the period.", body = ResultsView,
+            headers(("ETag" = String, description = "Of the content; send it in `If-None-Match`."))),
+        (status = 304, description = "Unchanged since the `ETag` given in `If-None-Match`."),
+        (status = 400, description = "`invalid`: a bad period.", body = ErrorBody),
+        (status = 404, description = "`not_found`: this is a member's node; the province's node publishes these.", body = ErrorBody),
+        (status = 429, description = "`rate_limited`: too many requests for results from this address.", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait."))),
+    )
+)]
 pub(super) async fn results<B: Backend>(
     State(state): State<AppState<B>>,
-    Query(query): Query<PeriodQuery>,
+    ApiQuery(query): ApiQuery<PeriodQuery>,
 ) -> Result<Json<ResultsView>, ApiError> {
     Ok(Json(state.backend.results(query.period.trim()).await?))
 }
 
 /// `?period=&budget_fen=`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[serde(default)]
+#[into_params(parameter_in = Query)]
 pub(super) struct SubsidyQuery {
+    /// `2026`, `2026-H1` or `2026-Q3`.
     period: String,
     /// A whole number of fen, above 0 and at most 10¹⁴ (10¹² yuan).
     budget_fen: String,
@@ -75,10 +91,23 @@ pub(super) struct SubsidyQuery {
 /// `GET /api/v1/province/subsidy?period=&budget_fen=`: each qualifying institution's
 /// [`AllocationView`]; the amounts add up to the budget. Bad input is `400 invalid` and
 /// nothing is computed.
+#[utoipa::path(
+    get,
+    path = "/api/v1/province/subsidy",
+    tag = "province",
+    security(("session" = [])),
+    params(SubsidyQuery),
+    responses(
+        (status = 200, description = "Each qualifying institution's share; the amounts add up to the budget.", body = Vec<AllocationView>),
+        (status = 400, description = "`invalid`: a bad budget or period.", body = ErrorBody),
+        (status = 403, description = "`forbidden`: not a province admin.", body = ErrorBody),
+        (status = 404, description = "`not_found`: this is a member's node; the province's node publishes these.", body = ErrorBody),
+    )
+)]
 pub(super) async fn subsidy<B: Backend>(
     State(state): State<AppState<B>>,
     ApiUser(session): ApiUser,
-    Query(query): Query<SubsidyQuery>,
+    ApiQuery(query): ApiQuery<SubsidyQuery>,
 ) -> Result<Json<Vec<AllocationView>>, ApiError> {
     require_province_admin(&session)?;
     let mut errors = Vec::new();
@@ -106,6 +135,17 @@ pub(super) async fn subsidy<B: Backend>(
 
 /// `GET /api/v1/province/compliance`: every [`ComplianceRow`] (late, missing, or beyond
 /// the known official calendar).
+#[utoipa::path(
+    get,
+    path = "/api/v1/province/compliance",
+    tag = "province",
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "Every late or missing report, and those beyond the known official calendar.", body = Vec<ComplianceRow>),
+        (status = 403, description = "`forbidden`: not a province admin.", body = ErrorBody),
+        (status = 404, description = "`not_found`: this is a member's node; the province's node publishes these.", body = ErrorBody),
+    )
+)]
 pub(super) async fn compliance<B: Backend>(
     State(state): State<AppState<B>>,
     ApiUser(session): ApiUser,

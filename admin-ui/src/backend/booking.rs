@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::Account;
 
 /// What a user asks for on an instrument page or through `POST /api/v1/bookings`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct BookingForm {
     /// `institution/local_id`.
     pub instrument_id: String,
@@ -30,7 +30,7 @@ pub struct BookingForm {
 }
 
 /// Where a booking stands, as pages and the API show it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum BookingStatus {
     /// Sent; the owner has not answered yet.
@@ -46,7 +46,7 @@ pub enum BookingStatus {
 }
 
 /// One fee line of a quote.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct QuoteLineView {
     pub item_zh: String,
     pub item_en: String,
@@ -57,7 +57,7 @@ pub struct QuoteLineView {
 }
 
 /// A fee quote for one user tier.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct QuoteView {
     pub tier: UserTier,
     pub lines: Vec<QuoteLineView>,
@@ -65,7 +65,7 @@ pub struct QuoteView {
 }
 
 /// A booking of the signed-in user (any institution's instrument).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct MyBooking {
     pub booking_id: String,
     pub instrument_id: String,
@@ -88,7 +88,7 @@ pub struct MyBooking {
 }
 
 /// The answer to a booking as the user sees it at once.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct BookingOutcome {
     pub booking: MyBooking,
     pub quote: Option<QuoteView>,
@@ -100,7 +100,7 @@ pub struct BookingOutcome {
 }
 
 /// A booking of one of this institution's instruments, for its managers.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ManagedBooking {
     pub home: String,
     pub home_name_zh: String,
@@ -124,7 +124,7 @@ pub struct ManagedBooking {
 }
 
 /// What a manager decides.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ManagerDecision {
     Approve,
@@ -136,7 +136,7 @@ pub enum ManagerDecision {
 }
 
 /// A change a user is told about.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct NotificationView {
     pub at: i64,
     pub booking_id: String,
@@ -164,7 +164,7 @@ pub enum BookingFailure {
 }
 
 /// A span in which an instrument cannot be booked.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct BlackoutView {
     /// Unix seconds, UTC.
     pub start: i64,
@@ -175,7 +175,7 @@ pub struct BlackoutView {
 }
 
 /// An instrument's booking rules, as its managers set them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RulesView {
     pub min_lead_minutes: u32,
     pub max_duration_minutes: u32,
@@ -188,7 +188,7 @@ pub struct RulesView {
 }
 
 /// A training certification (R20): who may operate an instrument themselves, until when.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TrainingView {
     pub local_id: String,
     /// The user's home institution.

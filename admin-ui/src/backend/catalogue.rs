@@ -28,7 +28,7 @@ pub struct SearchParams {
 }
 
 /// Where a record stands with the province.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ReviewState {
     /// In scope by rule and not reviewed yet.
@@ -40,7 +40,7 @@ pub enum ReviewState {
 }
 
 /// An instrument in a result list.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct InstrumentSummary {
     /// `institution/local_id`.
     pub id: String,
@@ -66,7 +66,7 @@ pub struct InstrumentSummary {
 }
 
 /// One page of search results.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct InstrumentPage {
     pub total: usize,
     pub page: usize,
@@ -75,7 +75,7 @@ pub struct InstrumentPage {
 }
 
 /// One day of an availability digest.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct AvailabilityDay {
     /// `YYYY-MM-DD`, Asia/Shanghai.
     pub date: String,
@@ -84,20 +84,22 @@ pub struct AvailabilityDay {
 }
 
 /// Everything about one instrument.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct InstrumentDetail {
     #[serde(flatten)]
     pub summary: InstrumentSummary,
     /// The signed record as published.
+    #[schema(value_type = Object)]
     pub record: InstrumentRecord,
     /// The province's latest review, if any.
+    #[schema(value_type = Option<Object>)]
     pub review: Option<ReviewAttestation>,
     /// The owner's free/busy digest, day by day.
     pub availability: Vec<AvailabilityDay>,
 }
 
 /// A category for filters and grouping.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct CategoryOption {
     pub code: String,
     pub name_zh: String,
@@ -107,7 +109,7 @@ pub struct CategoryOption {
 }
 
 /// A member institution, for filters and the overview.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct InstitutionOption {
     pub id: String,
     pub name_zh: String,
@@ -116,7 +118,7 @@ pub struct InstitutionOption {
 }
 
 /// Values the search filters offer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Facets {
     pub categories: Vec<CategoryOption>,
     pub institutions: Vec<InstitutionOption>,
@@ -124,7 +126,7 @@ pub struct Facets {
 }
 
 /// A count under a label.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Tally {
     pub key: String,
     pub name_zh: String,
@@ -134,7 +136,7 @@ pub struct Tally {
 }
 
 /// The alliance at a glance.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Overview {
     pub instruments: usize,
     pub value_fen: i64,
@@ -145,7 +147,7 @@ pub struct Overview {
 }
 
 /// One row of an import preview.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ImportRow {
     /// The spreadsheet row number (the header is row 1).
     pub row: usize,
@@ -158,14 +160,14 @@ pub struct ImportRow {
 }
 
 /// A problem in one cell.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ImportCellError {
     pub column: String,
     pub message: String,
 }
 
 /// The result of checking (and, unless a dry run, importing) a file.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ImportSummary {
     pub dry_run: bool,
     pub rows: Vec<ImportRow>,

@@ -20,7 +20,7 @@ pub use receipts::*;
 pub use results::*;
 
 /// A user's role at their home node. Checked on every page and API call.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum AccountRole {
     /// A researcher of this institution.
@@ -80,7 +80,7 @@ impl std::str::FromStr for AccountRole {
 }
 
 /// Whether an account may sign in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum AccountState {
     Active,
@@ -90,7 +90,7 @@ pub enum AccountState {
 }
 
 /// An account as the web layer sees it (never with its password hash).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Account {
     pub username: String,
     pub display_name: String,
@@ -165,7 +165,7 @@ pub enum AccountError {
 }
 
 /// A member peer this node is connected to and has verified.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ConnectedMember {
     pub peer_id: String,
     pub institution_id: String,
@@ -176,7 +176,7 @@ pub struct ConnectedMember {
 }
 
 /// What the status page and `/api/v1/status` show.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct NodeStatus {
     pub peer_id: String,
     pub institution_id: String,

@@ -10,7 +10,7 @@ use serde::Serialize;
 use super::{Account, BookingFailure, ResultsFailure};
 
 /// One of this institution's instruments as its managers see its monitoring.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct AgentStateView {
     pub local_id: String,
     pub instrument_name_zh: String,
@@ -25,7 +25,7 @@ pub struct AgentStateView {
 }
 
 /// An instrument on the province's board.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct BoardRowView {
     /// `institution/local_id`.
     pub instrument_id: String,
@@ -44,7 +44,7 @@ pub struct BoardRowView {
 
 /// An alert: an instrument open for booking that is silent (never heard of, or not for
 /// too long) or faulty.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct AlertView {
     pub instrument_id: String,
     pub instrument_name_zh: String,
@@ -56,7 +56,7 @@ pub struct AlertView {
 }
 
 /// The province's monitoring board.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct BoardView {
     pub rows: Vec<BoardRowView>,
     pub alerts: Vec<AlertView>,

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::{Account, BookingFailure};
 
 /// A publication as typed.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default)]
 pub struct PublicationForm {
     /// `paper`, `patent` or `report`.
@@ -28,7 +28,7 @@ pub struct PublicationForm {
 }
 
 /// A registered publication.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct PublicationView {
     pub publication_id: String,
     pub kind: String,

@@ -12,7 +12,7 @@ use super::{Account, BookingFailure, ManagedBooking};
 
 /// What actually happened in a session, as typed by its manager. Times are
 /// `YYYY-MM-DDTHH:MM` in Asia/Shanghai.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default)]
 pub struct SessionFactsForm {
     pub start: String,
@@ -28,7 +28,7 @@ pub struct SessionFactsForm {
 }
 
 /// A session without a booking (walk-in, or the institution's own use).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct WalkInForm {
     /// One of this institution's instruments.
     pub local_id: String,
@@ -42,7 +42,7 @@ pub struct WalkInForm {
 }
 
 /// A usage receipt as pages and the API show it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ReceiptView {
     pub receipt_id: String,
     /// The owner institution's id and names.
@@ -73,7 +73,7 @@ pub struct ReceiptView {
 }
 
 /// A receipt of the signed-in user, with their answer once given.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct MyReceipt {
     pub receipt: ReceiptView,
     /// 1–5, once confirmed.
@@ -83,7 +83,7 @@ pub struct MyReceipt {
 }
 
 /// Where a receipt this institution issued stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum IssuedStanding {
     /// Waiting for the user's confirmation until `awaiting_until`.
@@ -95,7 +95,7 @@ pub enum IssuedStanding {
 }
 
 /// A receipt this institution issued, and its way to the province's log.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct IssuedReceipt {
     pub receipt: ReceiptView,
     pub standing: IssuedStanding,
@@ -111,7 +111,7 @@ pub struct IssuedReceipt {
 }
 
 /// The province's log as this node checked it.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct LogWatchView {
     /// Receipts waiting for a proof of inclusion.
     pub waiting: usize,
@@ -125,7 +125,7 @@ pub struct LogWatchView {
 }
 
 /// The evidence of an inconsistent log: both signed heads are kept on the node.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct LogAlarmView {
     pub seen_size: u64,
     pub shown_size: u64,

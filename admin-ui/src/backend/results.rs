@@ -8,7 +8,7 @@ use std::future::Future;
 use serde::Serialize;
 
 /// One published row: an institution (empty `instrument`) or one of its instruments.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ResultRowView {
     pub institution: String,
     pub institution_name: String,
@@ -35,7 +35,7 @@ pub struct ResultRowView {
 }
 
 /// An institution on the sanctions list, with every reason (Chinese).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct SanctionView {
     pub institution: String,
     pub institution_name: String,
@@ -43,7 +43,7 @@ pub struct SanctionView {
 }
 
 /// One group of the indicator tree as configured, for the page to state the rule.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct IndicatorGroupView {
     pub name_zh: String,
     pub name_en: String,
@@ -53,7 +53,7 @@ pub struct IndicatorGroupView {
 }
 
 /// The results of a period.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ResultsView {
     /// `2026` or `2026-Q3`.
     pub period: String,
@@ -74,7 +74,7 @@ pub struct ResultsView {
 }
 
 /// One institution's share of a subsidy budget.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct AllocationView {
     pub institution: String,
     pub institution_name: String,
@@ -84,7 +84,7 @@ pub struct AllocationView {
 }
 
 /// An instrument that needs the province's attention under the reporting rule (R7).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ComplianceRow {
     pub institution: String,
     pub institution_name: String,

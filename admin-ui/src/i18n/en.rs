@@ -7,6 +7,7 @@ pub(super) static STRINGS: Strings = Strings {
     cat: &super::catalogue::EN,
     book: &super::booking::EN,
     guide: &super::guide::EN,
+    api_docs: &super::api_docs::EN,
     receipts: &super::receipts::EN,
     results: &super::results::EN,
     monitoring: &super::monitoring::EN,

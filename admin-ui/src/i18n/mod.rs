@@ -5,6 +5,7 @@
 //! request is chosen by [`negotiate`]: `?lang=en|zh` wins and is remembered in the `lang`
 //! cookie; otherwise the cookie; otherwise Chinese.
 
+pub(crate) mod api_docs;
 pub(crate) mod booking;
 pub(crate) mod catalogue;
 mod en;
@@ -132,6 +133,8 @@ pub(crate) struct Strings {
     pub book: &'static booking::BookingStrings,
     /// The guide for outside users.
     pub guide: &'static guide::GuideStrings,
+    /// The API documentation page.
+    pub api_docs: &'static api_docs::ApiDocsStrings,
     /// Usage receipts: confirming and rating them, completing uses, the province's log.
     pub receipts: &'static receipts::ReceiptStrings,
     /// The province's publications: evaluation results, subsidy allocation, reporting.

@@ -7,6 +7,7 @@ pub(super) static STRINGS: Strings = Strings {
     cat: &super::catalogue::ZH,
     book: &super::booking::ZH,
     guide: &super::guide::ZH,
+    api_docs: &super::api_docs::ZH,
     receipts: &super::receipts::ZH,
     results: &super::results::ZH,
     monitoring: &super::monitoring::ZH,

@@ -8,6 +8,7 @@
 //! users, the anonymous double-submit token for sign-in and registration.
 
 mod accounts;
+mod api_docs;
 mod board;
 mod book;
 mod booking_form;
@@ -129,6 +130,7 @@ pub(crate) fn routes<B: Backend>() -> Router<AppState<B>> {
         .route("/feeds/{file}", get(feeds::user::<B>))
         .route("/feeds/instruments/{file}", get(feeds::instrument::<B>))
         .route("/guide", get(guide::page::<B>))
+        .route("/api/docs", get(api_docs::page::<B>))
         .route(
             "/admin/instruments",
             get(own::list::<B>).post(own::create::<B>),
