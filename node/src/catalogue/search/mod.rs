@@ -25,9 +25,6 @@ use tantivy::{
 
 pub use tokenizer::{CjkTokenizer, query_terms};
 
-/// The deepest result a search serves (`offset + limit`).
-pub const MAX_WINDOW: usize = 10_000;
-
 /// Why the index failed.
 #[derive(Debug, thiserror::Error)]
 #[error("search index: {0}")]
@@ -359,13 +356,6 @@ impl SearchIndex {
         limit: usize,
         keep: Option<&dyn Fn(&str) -> bool>,
     ) -> Result<(usize, Vec<String>), SearchError> {
-        // tantivy sizes its top-k buffers by `offset + limit`: a window from outside must
-        // be bounded before it gets there, or one request can ask for petabytes.
-        if offset.saturating_add(limit) > MAX_WINDOW {
-            return Err(SearchError(format!(
-                "results beyond the first {MAX_WINDOW} are not served"
-            )));
-        }
         self.commit()?;
         let searcher = self.reader.searcher();
         let query = self.build(q);

@@ -284,14 +284,3 @@ fn replacing_and_deleting_update_the_index() {
     assert!(ids(&index, text("原子吸收")).is_empty());
     assert_eq!(index.len(), 4);
 }
-
-#[test]
-fn a_window_past_the_deepest_result_is_refused_without_allocating() {
-    let index = index();
-    let query = IndexQuery::default();
-    assert!(index.search(&query, MAX_WINDOW - 10, 10, None).is_ok());
-    // These would size tantivy's buffers at petabytes, or overflow.
-    for offset in [MAX_WINDOW, 10_000_000_000_000, usize::MAX] {
-        assert!(index.search(&query, offset, 20, None).is_err(), "{offset}");
-    }
-}
