@@ -61,7 +61,17 @@ echo "fuzzing $base for ${budget}s"
 login="$(curl -sS -D "$work/login.headers" -H 'content-type: application/json' \
   -d "{\"username\":\"admin\",\"password\":\"$password\"}" "$base/api/v1/session")"
 csrf="$(printf '%s' "$login" | python3 -c 'import json,sys; print(json.load(sys.stdin)["csrf_token"])')"
-cookie="$(grep -i '^set-cookie: alliance_session=' "$work/login.headers" | sed 's/^[^:]*: //; s/;.*//' | tr -d '\r')"
+cookie_value="$(grep -i '^set-cookie: alliance_session=' "$work/login.headers" | sed 's/^[^=]*=//; s/;.*//' | tr -d '\r')"
+
+# The session as the document's security schemes, so that schemathesis itself sends it and
+# can leave it out to check that the calls needing it refuse without it.
+cat >"$work/schemathesis.toml" <<TOML
+[auth.openapi.session]
+api_key = "$cookie_value"
+
+[auth.openapi.csrf]
+api_key = "$csrf"
+TOML
 
 # Excluded:
 # - DELETE /api/v1/session (`logout`) would end the fuzzer's own session, and POST /api/v1/me/password
@@ -69,14 +79,12 @@ cookie="$(grep -i '^set-cookie: alliance_session=' "$work/login.headers" | sed '
 # - positive_data_acceptance: values the schemas allow are not all acceptable (dates,
 #   periods, role names, known instruments are checked by the node and refused with
 #   `400 invalid`, as documented).
-"${st[@]}" run "$base/api/v1/openapi.json" \
+"${st[@]}" --config-file "$work/schemathesis.toml" run "$base/api/v1/openapi.json" \
   --url "$base" \
   --checks all \
   --exclude-checks positive_data_acceptance \
   --exclude-operation-id logout \
   --exclude-operation-id change_password \
-  -H "Cookie: $cookie" \
-  -H "X-CSRF-Token: $csrf" \
   --max-time "$budget" \
   --request-timeout 30 \
   --report junit --report-dir "$target_dir/api-fuzz-report" \

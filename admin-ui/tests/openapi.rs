@@ -150,3 +150,18 @@ async fn the_docs_page_lists_the_operations_in_both_languages() {
     assert!(english.body.contains("API documentation"));
     assert!(english.body.contains("X-CSRF-Token"));
 }
+
+#[tokio::test]
+async fn unreadable_parameters_are_json_errors_as_documented() {
+    let app = app(&MemoryBackend::seeded());
+    // A repeated query parameter, and a path segment that is not UTF-8 once decoded, were
+    // answered by axum in plain text, which the document does not allow.
+    for uri in [
+        "/api/v1/instruments?page=1&page=2",
+        "/api/v1/instruments/%FF",
+    ] {
+        let reply = get(&app, uri, "").await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{uri}");
+        assert_eq!(reply.json()["error"]["code"], "bad_request", "{uri}");
+    }
+}

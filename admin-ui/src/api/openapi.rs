@@ -14,7 +14,7 @@ use utoipa::{
     Modify, OpenApi,
     openapi::{
         self, RefOr,
-        path::{Operation, Paths},
+        path::{Operation, ParameterIn, Paths},
         response::{Response as DocResponse, ResponseBuilder},
         security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme},
     },
@@ -188,18 +188,35 @@ fn add_common_errors(doc: &mut openapi::OpenApi) {
 }
 
 fn add_errors(operation: &mut Operation, unsafe_method: bool) {
-    let schemes: Vec<String> = operation
+    // The schemes of each alternative way to authorize; an empty one means "or none".
+    let alternatives: Vec<Vec<String>> = operation
         .security
         .iter()
         .flatten()
-        .flat_map(|requirement| {
+        .map(|requirement| {
             serde_json::to_value(requirement)
                 .ok()
-                .and_then(|v| v.as_object().map(|m| m.keys().cloned().collect::<Vec<_>>()))
+                .and_then(|v| v.as_object().map(|m| m.keys().cloned().collect()))
                 .unwrap_or_default()
         })
         .collect();
-    let with_session = schemes.iter().any(|s| s == SESSION_AUTH);
+    let uses = |scheme: &str| alternatives.iter().flatten().any(|s| s == scheme);
+    let public = alternatives.is_empty() || alternatives.iter().any(Vec::is_empty);
+    let (with_session, with_agent) = (uses(SESSION_AUTH), uses(AGENT_AUTH));
+    let parameters: Vec<&openapi::path::Parameter> = operation
+        .parameters
+        .iter()
+        .flatten()
+        .filter_map(|p| match p {
+            RefOr::T(parameter) => Some(parameter),
+            RefOr::Ref(_) => None,
+        })
+        .collect();
+    let in_path = parameters
+        .iter()
+        .any(|p| matches!(p.parameter_in, ParameterIn::Path));
+    let json_body = matches!(&operation.request_body, Some(RefOr::T(body))
+        if body.content.contains_key("application/json"));
     let mut add = |status: &str, description: &str| {
         operation
             .responses
@@ -207,12 +224,11 @@ fn add_errors(operation: &mut Operation, unsafe_method: bool) {
             .entry(status.to_owned())
             .or_insert_with(|| RefOr::T(error_response(description)));
     };
-    if let Some(RefOr::T(body)) = &operation.request_body
-        && body.content.contains_key("application/json")
-    {
+    if json_body {
         add(
             "400",
-            "`bad_request`: the body is not JSON of the documented shape; or `invalid`: fields with problems (`fields` lists each).",
+            "`bad_request`: the body is not JSON; or `invalid`: fields with problems \
+             (`fields` lists each).",
         );
         add("413", "`bad_request`: the body is too large.");
         add("415", "`bad_request`: the body is not `application/json`.");
@@ -221,28 +237,30 @@ fn add_errors(operation: &mut Operation, unsafe_method: bool) {
             "`bad_request`: the JSON does not have the documented shape.",
         );
     }
-    if operation.parameters.as_ref().is_some_and(|p| !p.is_empty()) {
+    if !parameters.is_empty() {
         add(
             "400",
             "`bad_request`: a path or query parameter could not be read; or `invalid`.",
         );
     }
-    if with_session {
+    if in_path {
+        // An empty path segment matches no route.
+        add("404", "`not_found`.");
+    }
+    if with_session && !public {
         add(
             "401",
             "`unauthorized`: not signed in, or the session expired.",
         );
     }
     if unsafe_method {
-        let csrf = if with_session {
-            "`csrf`: missing or wrong `X-CSRF-Token`; or "
+        let description = if with_agent {
+            "`cross_origin`: sent by a page of another origin."
         } else {
-            ""
+            "`csrf`: sent with a session but without its `X-CSRF-Token`; or `cross_origin`: \
+             sent by a page of another origin."
         };
-        add(
-            "403",
-            &format!("{csrf}`cross_origin`: sent by a page of another origin."),
-        );
+        add("403", description);
     }
 }
 

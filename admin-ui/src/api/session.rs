@@ -52,7 +52,7 @@ pub(super) struct PasswordRequest {
         (status = 200, description = "Signed in: the session cookie is set; send `csrf_token` back in `X-CSRF-Token`.", body = LoginResponse,
             headers(("Set-Cookie" = String, description = "The session cookie (`HttpOnly`, `SameSite=Strict`)."))),
         (status = 401, description = "`invalid_credentials`: wrong username or password.", body = ErrorBody),
-        (status = 403, description = "`account_pending` or `account_disabled`; or `cross_origin`.", body = ErrorBody),
+        (status = 403, description = "`account_pending` or `account_disabled`; `csrf` when sent with a live session but without its `X-CSRF-Token`; or `cross_origin`.", body = ErrorBody),
         (status = 429, description = "`too_many_attempts`: too many failed sign-ins for the name or from this address.", body = ErrorBody,
             headers(("Retry-After" = u64, description = "Seconds to wait."))),
         (status = 503, description = "`busy`: too many password checks are waiting.", body = ErrorBody,
