@@ -194,6 +194,8 @@ impl Metrics {
             ("rejected", "not_member", stats.not_member),
             ("rejected", "bad_signature", stats.bad_signature),
             ("rejected", "wrong_owner", stats.wrong_owner),
+            ("refused", "over_quota", stats.over_quota),
+            ("refused", "full", stats.full),
         ] {
             gossip
                 .get_or_create(&GossipLabels { result, reason })

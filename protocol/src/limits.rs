@@ -22,3 +22,10 @@ pub const MAX_GOSSIP_BYTES: usize = 64 * 1024;
 /// Most receipt submissions in one rpc request. A sender also keeps the batch's bytes
 /// under [`MAX_RPC_REQUEST_BYTES`] (a submission is about 600 bytes, at most 16 KiB).
 pub const MAX_RECEIPT_BATCH: usize = 512;
+
+/// Instrument records one institution may list. Every node holds at most twice this many
+/// catalogue entries of a member (a record and its availability digest each), whoever
+/// relays them; the province's reviews are not bounded by it.
+pub const MAX_INSTRUMENTS_PER_INSTITUTION: usize = 10_000;
+/// Catalogue slots (records, digests) of one member that any node fills.
+pub const MAX_SLOTS_PER_MEMBER: usize = 2 * MAX_INSTRUMENTS_PER_INSTITUTION;

@@ -15,6 +15,8 @@
 //!   next to this example); its resident memory once it holds every record.
 //! - `propagation`: `--nodes` nodes (a province and members); one member updates a record
 //!   `--updates` times; for each update, the time until every other node holds it.
+//!   With `--flood-every-ms N`, a further certified member floods every node meanwhile
+//!   (new records of its own past its quota and padded roster replays, alternating).
 
 #![allow(clippy::print_stdout, clippy::unwrap_used, clippy::expect_used)]
 
@@ -26,13 +28,16 @@ use std::{
 use alliance_node::{
     NodeHandle,
     catalogue::{SearchRequest, search::IndexQuery},
+    net::gossip_params::GRAYLIST_THRESHOLD,
     province::IssueRequest,
 };
 use alliance_protocol::{
     AvailabilityDigest, Entry, EntryBody, FeeComponents, FeeItem, FeeUnit, InstrumentRecord, Role,
     SecretKey, ServiceMode,
 };
-use alliance_tests::{bootstrap_of, certified_member, sample_record, start_member, start_province};
+use alliance_tests::{
+    bootstrap_of, certified_member, rogue::Flood, sample_record, start_member, start_province,
+};
 use anyhow::Context;
 use clap::{Parser, ValueEnum};
 
@@ -68,6 +73,11 @@ struct Args {
     /// Updates timed in the propagation run.
     #[arg(long, default_value_t = 200)]
     updates: usize,
+    /// In the propagation run, one more certified member floods gossip on every node,
+    /// a message every this many milliseconds, from just before the first update to
+    /// the last.
+    #[arg(long)]
+    flood_every_ms: Option<u64>,
 }
 
 /// Instrument names as Chinese platforms list them, with English names and makers.
@@ -498,6 +508,10 @@ async fn propagation(dir: &Path, args: &Args) -> anyhow::Result<()> {
         .await
         .context("mesh did not form")??;
     }
+    let flood = match args.flood_every_ms {
+        Some(every) => Some(Flood::start(&province, &all, Duration::from_millis(every)).await),
+        None => None,
+    };
     let mut times = Vec::new();
     for u in 0..args.updates {
         let mut record = sample_record("m01", "PROP", &format!("更新 {u}"));
@@ -529,10 +543,37 @@ async fn propagation(dir: &Path, args: &Args) -> anyhow::Result<()> {
         ms(*times.last().unwrap()),
         times.len()
     );
+    if let Some(flood) = flood {
+        report_flood(&flood, &all).await?;
+        flood.stop();
+    }
     for node in members {
         node.shutdown().await;
     }
     province.shutdown().await;
+    Ok(())
+}
+
+/// What the flood cost the nodes: messages sent, refused, and where the flooder stands.
+async fn report_flood(flood: &Flood, nodes: &[&NodeHandle]) -> anyhow::Result<()> {
+    let (mut over_quota, mut rejected, mut graylisted) = (0, 0, 0);
+    for node in nodes {
+        let stats = node.catalogue().stats();
+        over_quota += stats.over_quota;
+        rejected += stats.rejected();
+        let scores = node.net().peer_scores().await?;
+        if scores
+            .iter()
+            .any(|(peer, score)| *peer == flood.peer_id && *score < GRAYLIST_THRESHOLD)
+        {
+            graylisted += 1;
+        }
+    }
+    println!(
+        "flood: {} messages published; records refused over quota {over_quota}, entries rejected {rejected} (all nodes); flooder graylisted by {graylisted} of {} nodes",
+        flood.published(),
+        nodes.len()
+    );
     Ok(())
 }
 

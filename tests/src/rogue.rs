@@ -3,11 +3,21 @@
 //! messages by author and sequence, as any client may, so it can publish the same bytes
 //! again and again; it answers sync requests with an empty page.
 
-use std::time::Duration;
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::Duration,
+};
 
-use alliance_node::{identity, net::codec::RpcCodec};
+use alliance_node::{
+    NodeHandle, identity,
+    net::{codec::RpcCodec, topics},
+    province::IssueRequest,
+};
 use alliance_protocol::{
-    SecretKey,
+    Role, SecretKey, SignedCertificate, SignedRoster,
     limits::MAX_GOSSIP_BYTES,
     rpc::{Hello, RPC_PROTOCOL, Request, Response, SyncResponse},
 };
@@ -19,7 +29,7 @@ use libp2p::{
 };
 use tokio::sync::{mpsc, oneshot};
 
-use crate::DEADLINE;
+use crate::{DEADLINE, wait_state};
 
 #[derive(NetworkBehaviour)]
 #[allow(missing_debug_implementations)]
@@ -225,5 +235,120 @@ async fn drive(
         if all_in && let Some(ready) = ready.take() {
             let _ = ready.send(());
         }
+    }
+}
+
+/// The province certifies a new member `evil` with `key`; every node in `nodes` holds
+/// the roster that lists it. Returns its certificate and that roster.
+pub async fn certify(
+    province: &NodeHandle,
+    key: &SecretKey,
+    nodes: &[&NodeHandle],
+) -> (SignedCertificate, SignedRoster) {
+    let (cert, roster) = province
+        .province()
+        .expect("a province node")
+        .issue(IssueRequest {
+            institution_id: "evil".parse().unwrap(),
+            name_zh: "捣乱单位".into(),
+            name_en: "Evil institute".into(),
+            region: "辽宁省".into(),
+            node_public_key: key.public(),
+            role: Role::Member,
+            valid_days: 30,
+            member_since: None,
+        })
+        .await
+        .unwrap();
+    province.net().offer_roster(roster.encode()).await.unwrap();
+    let version = roster.roster().version;
+    for node in nodes {
+        wait_state(node, "the roster listing evil", |s| {
+            s.roster_version >= version
+        })
+        .await;
+    }
+    (cert, roster)
+}
+
+/// `signed` with an unknown protobuf field (number 100, varint `n`) appended: it still
+/// decodes as the same message, but its bytes — and so its gossip id — are new.
+pub fn padded(signed: &[u8], n: u32) -> Vec<u8> {
+    let mut copy = signed.to_vec();
+    copy.extend_from_slice(&[0xa0, 0x06]);
+    let mut v = n;
+    while v >= 0x80 {
+        copy.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    copy.push(v as u8);
+    copy
+}
+
+/// A certified member flooding gossip as fast as `every` allows, alternating records of
+/// its own — genuinely signed, each one new, far past its hourly quota — and padded
+/// replays of the province's roster, on every node it is given.
+#[derive(Debug)]
+pub struct Flood {
+    pub peer_id: PeerId,
+    published: Arc<AtomicU64>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Flood {
+    /// Certifies the flooder through `province`, connects it to every node in `nodes`
+    /// (which should include the province) and starts the flood.
+    pub async fn start(province: &NodeHandle, nodes: &[&NodeHandle], every: Duration) -> Flood {
+        let key = SecretKey::generate();
+        let (cert, roster) = certify(province, &key, nodes).await;
+        let targets = nodes
+            .iter()
+            .map(|n| (crate::bootstrap_of(n)[0].parse().unwrap(), n.peer_id()))
+            .collect();
+        let rogue = Rogue::start(
+            &key,
+            Hello {
+                certificate: cert.encode(),
+                roster_version: roster.roster().version,
+            },
+            targets,
+            vec![topics::catalogue(), topics::roster()],
+        )
+        .await;
+        let peer_id = rogue.peer_id;
+        let published = Arc::new(AtomicU64::new(0));
+        let count = published.clone();
+        let signed_roster = roster.encode();
+        let task = tokio::spawn(async move {
+            let mut pace = tokio::time::interval(every);
+            pace.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+            for n in 1u32.. {
+                pace.tick().await;
+                let (topic, bytes) = if n % 2 == 0 {
+                    let mut record = crate::sample_record("evil", &format!("F{n}"), "液相色谱仪");
+                    record.revision = u64::from(n);
+                    (topics::catalogue(), record.seal(&key))
+                } else {
+                    (topics::roster(), padded(&signed_roster, n))
+                };
+                if rogue.publish(topic, bytes).await {
+                    count.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        });
+        Flood {
+            peer_id,
+            published,
+            task,
+        }
+    }
+
+    /// Messages gossipsub accepted to send so far.
+    pub fn published(&self) -> u64 {
+        self.published.load(Ordering::Relaxed)
+    }
+
+    pub fn stop(self) {
+        self.task.abort();
     }
 }

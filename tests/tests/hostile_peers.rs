@@ -11,14 +11,16 @@ use std::time::{Duration, Instant};
 use alliance_node::{
     NodeHandle,
     net::{NetEvent, gossip_params::GRAYLIST_THRESHOLD, topics},
-    province::IssueRequest,
 };
 use alliance_protocol::{
-    Role, SecretKey, SignedCertificate, SignedRoster, UnixTime,
+    SecretKey, UnixTime,
     booking::BookingCancel,
     rpc::{Hello, Request, Response},
 };
-use alliance_tests::{rogue::Rogue, *};
+use alliance_tests::{
+    rogue::{Rogue, certify, padded},
+    *,
+};
 use futures::StreamExt;
 use libp2p::{Multiaddr, PeerId, SwarmBuilder, noise, swarm::SwarmEvent, tcp, yamux};
 
@@ -26,39 +28,6 @@ use libp2p::{Multiaddr, PeerId, SwarmBuilder, noise, swarm::SwarmEvent, tcp, yam
 const EDIT_DEADLINE: Duration = Duration::from_secs(1);
 /// The rogue must be graylisted this fast.
 const GRAYLIST_DEADLINE: Duration = Duration::from_secs(10);
-
-/// The province certifies a new member `evil` with `key`; every node in `nodes` holds
-/// the roster that lists it. Returns its certificate and that roster.
-async fn certify_rogue(
-    province: &NodeHandle,
-    key: &SecretKey,
-    nodes: &[&NodeHandle],
-) -> (SignedCertificate, SignedRoster) {
-    let (cert, roster) = province
-        .province()
-        .unwrap()
-        .issue(IssueRequest {
-            institution_id: "evil".parse().unwrap(),
-            name_zh: "捣乱单位".into(),
-            name_en: "Evil institute".into(),
-            region: "辽宁省".into(),
-            node_public_key: key.public(),
-            role: Role::Member,
-            valid_days: 30,
-            member_since: None,
-        })
-        .await
-        .unwrap();
-    province.net().offer_roster(roster.encode()).await.unwrap();
-    let version = roster.roster().version;
-    for node in nodes {
-        wait_state(node, "the roster listing evil", |s| {
-            s.roster_version >= version
-        })
-        .await;
-    }
-    (cert, roster)
-}
 
 fn target(node: &NodeHandle) -> (Multiaddr, PeerId) {
     (bootstrap_of(node)[0].parse().unwrap(), node.peer_id())
@@ -146,7 +115,7 @@ async fn a_member_replaying_the_roster_is_graylisted_and_honest_edits_still_arri
     let dir = tempfile::tempdir().unwrap();
     let [province, dlut, neu] = alliance(dir.path(), |_| {}).await;
     let rogue_key = SecretKey::generate();
-    let (cert, roster) = certify_rogue(&province, &rogue_key, &[&dlut, &neu]).await;
+    let (cert, roster) = certify(&province, &rogue_key, &[&dlut, &neu]).await;
     let mut province_events = province.net().events();
     let mut dlut_events = dlut.net().events();
     let rogue = Rogue::start(
@@ -166,18 +135,12 @@ async fn a_member_replaying_the_roster_is_graylisted_and_honest_edits_still_arri
         let mut pace = tokio::time::interval(Duration::from_millis(10));
         for n in 0u32..3_000 {
             pace.tick().await;
-            let mut copy = signed.clone();
-            if n % 2 == 0 {
-                // An unknown protobuf field (number 100, varint n): the envelope still
-                // decodes, but the bytes are new.
-                copy.extend_from_slice(&[0xa0, 0x06]);
-                let mut v = n;
-                while v >= 0x80 {
-                    copy.push((v as u8) | 0x80);
-                    v >>= 7;
-                }
-                copy.push(v as u8);
-            }
+            // Half the copies padded with an unknown field so their bytes are new.
+            let copy = if n % 2 == 0 {
+                padded(&signed, n)
+            } else {
+                signed.clone()
+            };
             rogue.publish(topics::roster(), copy).await;
         }
         rogue
@@ -214,7 +177,7 @@ async fn a_member_flooding_records_past_its_quota_is_refused_and_graylisted() {
     })
     .await;
     let rogue_key = SecretKey::generate();
-    let (cert, roster) = certify_rogue(&province, &rogue_key, &[&dlut, &neu]).await;
+    let (cert, roster) = certify(&province, &rogue_key, &[&dlut, &neu]).await;
     let mut province_events = province.net().events();
     let mut dlut_events = dlut.net().events();
     let rogue = Rogue::start(
@@ -293,7 +256,7 @@ async fn cancels_of_unknown_bookings_stay_under_a_fixed_cap_at_the_owner() {
         .await
         .unwrap();
     let rogue_key = SecretKey::generate();
-    let (cert, roster) = certify_rogue(&province, &rogue_key, &[&owner]).await;
+    let (cert, roster) = certify(&province, &rogue_key, &[&owner]).await;
     let rogue = Rogue::start(
         &rogue_key,
         Hello {

@@ -21,6 +21,7 @@ use std::{
 
 use alliance_protocol::{
     AvailabilityDigest, Entry, EntryBody, InstitutionId, InstrumentRecord, UnverifiedEntry,
+    limits::MAX_SLOTS_PER_MEMBER,
     rpc::{OriginRevision, SyncRequest, SyncResponse},
 };
 
@@ -33,6 +34,10 @@ pub enum Applied {
     Fresh { replaced: Option<u64> },
     /// The slot already holds this revision or a newer one.
     Stale { held: u64 },
+    /// A new slot of an origin that already fills as many as it may
+    /// ([`MAX_SLOTS_PER_MEMBER`]): not stored. The origin's watermark stops below it, so
+    /// only that origin's own entries are asked for again.
+    Full,
 }
 
 #[derive(Debug, Default)]
@@ -41,6 +46,8 @@ struct Versions {
     held: HashMap<Vec<u8>, u64>,
     watermarks: BTreeMap<InstitutionId, u64>,
     highest: BTreeMap<InstitutionId, u64>,
+    /// Slots held per origin.
+    slots: HashMap<InstitutionId, usize>,
 }
 
 /// The replica. Cheap to clone.
@@ -112,6 +119,7 @@ impl Replica {
                 .and_then(|o| std::str::from_utf8(o).ok())
                 .and_then(|o| o.parse::<InstitutionId>().ok())
                 .ok_or_else(|| corrupt("entry key"))?;
+            *versions.slots.entry(origin.clone()).or_default() += 1;
             let highest = versions.highest.entry(origin).or_default();
             *highest = (*highest).max(revision);
             versions.held.insert(key, revision);
@@ -231,34 +239,50 @@ impl Replica {
         Ok(bodies)
     }
 
-    /// Stores the entries that are news, durably, in one commit. `made_here` entries get
-    /// their revision from the caller, under this same lock (see [`Replica::next_own`]).
-    pub async fn apply(&self, entries: Vec<Entry>) -> Result<Vec<Applied>, StoreError> {
+    /// Stores the entries that are news, durably, in one commit. New slots of an origin
+    /// for which `capped` holds are refused past [`MAX_SLOTS_PER_MEMBER`].
+    pub async fn apply(
+        &self,
+        entries: Vec<Entry>,
+        capped: impl Fn(&InstitutionId) -> bool,
+    ) -> Result<Vec<Applied>, StoreError> {
         let _writer = self.writer.lock().await;
-        self.apply_locked(entries).await
+        self.apply_locked(entries, capped).await
     }
 
     /// Makes an entry of this node's own origin with the next revision and stores it, in
-    /// one step so that two local edits never share a revision.
+    /// one step so that two local edits never share a revision. `None`: the origin is
+    /// `capped` and has no room for a new slot.
     pub async fn apply_own(
         &self,
         origin: &InstitutionId,
+        capped: bool,
         make: impl FnOnce(u64) -> Entry,
-    ) -> Result<Entry, StoreError> {
+    ) -> Result<Option<Entry>, StoreError> {
         let _writer = self.writer.lock().await;
         let revision = self.highest(origin) + 1;
         let entry = make(revision);
-        self.apply_locked(vec![entry.clone()]).await?;
-        Ok(entry)
+        let outcome = self.apply_locked(vec![entry.clone()], |_| capped).await?;
+        Ok((outcome.first() != Some(&Applied::Full)).then_some(entry))
     }
 
-    async fn apply_locked(&self, entries: Vec<Entry>) -> Result<Vec<Applied>, StoreError> {
+    /// Slots held of `origin`.
+    pub fn slots(&self, origin: &InstitutionId) -> usize {
+        self.versions().slots.get(origin).copied().unwrap_or(0)
+    }
+
+    async fn apply_locked(
+        &self,
+        entries: Vec<Entry>,
+        capped: impl Fn(&InstitutionId) -> bool,
+    ) -> Result<Vec<Applied>, StoreError> {
         let mut batch = Batch::new();
         let mut outcomes = Vec::with_capacity(entries.len());
         // Slot revisions decided in this batch, over the ones already held.
         let mut pending: HashMap<Vec<u8>, u64> = HashMap::new();
         let mut new_revisions: BTreeMap<InstitutionId, BTreeSet<u64>> = BTreeMap::new();
         let mut freed: Vec<(InstitutionId, u64)> = Vec::new();
+        let mut new_slots: HashMap<InstitutionId, usize> = HashMap::new();
         {
             let versions = self.versions();
             for entry in &entries {
@@ -274,6 +298,15 @@ impl Replica {
                 {
                     outcomes.push(Applied::Stale { held });
                     continue;
+                }
+                if held.is_none() {
+                    let added = new_slots.entry(origin.clone()).or_default();
+                    let filled = versions.slots.get(origin).copied().unwrap_or(0) + *added;
+                    if filled >= MAX_SLOTS_PER_MEMBER && capped(origin) {
+                        outcomes.push(Applied::Full);
+                        continue;
+                    }
+                    *added += 1;
                 }
                 let mut value = revision.to_be_bytes().to_vec();
                 value.extend_from_slice(&entry.bytes);
@@ -310,6 +343,9 @@ impl Replica {
             *highest = (*highest).max(top);
         }
         versions.watermarks.extend(marks);
+        for (origin, added) in new_slots {
+            *versions.slots.entry(origin).or_default() += added;
+        }
         Ok(outcomes)
     }
 

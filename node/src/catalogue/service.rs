@@ -14,7 +14,8 @@ use std::{
 
 use alliance_protocol::{
     AvailabilityDigest, Entry, EntryBody, InstitutionId, InstrumentRecord, MembershipCertificate,
-    ReviewAttestation, SecretKey,
+    ReviewAttestation, Role, SecretKey,
+    limits::MAX_INSTRUMENTS_PER_INSTITUTION,
     rpc::{OriginRevision, SyncRequest, SyncResponse},
 };
 use tokio::sync::{mpsc, watch};
@@ -47,6 +48,26 @@ pub enum CatalogueError {
     },
     #[error("no instrument {0}")]
     NotFound(String),
+}
+
+/// Whether `origin`'s entries are bounded by
+/// [`alliance_protocol::limits::MAX_SLOTS_PER_MEMBER`]: every member's are; the
+/// province's (reviews of every record) are not.
+fn capped(directory: &KeyDirectory, origin: &InstitutionId) -> bool {
+    directory
+        .institutions()
+        .get(origin)
+        .is_none_or(|c| c.role != Role::Aggregator)
+}
+
+/// The refusal of an own entry with no room left.
+fn full() -> CatalogueError {
+    invalid(
+        "local_id",
+        format!(
+            "this institution already lists the most instruments a member may ({MAX_INSTRUMENTS_PER_INSTITUTION})"
+        ),
+    )
 }
 
 fn invalid(field: &'static str, message: impl Into<String>) -> CatalogueError {
@@ -311,19 +332,26 @@ impl Catalogue {
         if entries.is_empty() {
             return Ok(0);
         }
-        let outcomes = self.inner.replica.apply(entries.clone()).await?;
+        let directory = self.directory();
+        let outcomes = self
+            .inner
+            .replica
+            .apply(entries.clone(), |origin| capped(&directory, origin))
+            .await?;
         let fresh: Vec<&EntryBody> = entries
             .iter()
             .zip(&outcomes)
             .filter(|(_, o)| matches!(o, Applied::Fresh { .. }))
             .map(|(e, _)| &e.body)
             .collect();
-        let stale = outcomes.len() - fresh.len();
+        let full = outcomes.iter().filter(|o| **o == Applied::Full).count();
         self.inner.counters.accepted(fresh.len() as u64);
-        self.inner.counters.stale(stale as u64);
-        if fresh.is_empty() {
-            self.inner.generation.send_modify(|g| *g += 1);
-        } else {
+        self.inner
+            .counters
+            .stale((outcomes.len() - fresh.len() - full) as u64);
+        self.inner.counters.full(full as u64);
+        // Nothing new changes nothing a page or a cached search shows.
+        if !fresh.is_empty() {
             self.absorb(fresh.iter().copied())?;
         }
         Ok(fresh.len())
@@ -479,7 +507,7 @@ impl Catalogue {
         let entry = self
             .inner
             .replica
-            .apply_own(&origin, |revision| {
+            .apply_own(&origin, capped(&self.directory(), &origin), |revision| {
                 record.revision = revision;
                 let bytes = record.seal(&key);
                 Entry {
@@ -487,7 +515,8 @@ impl Catalogue {
                     bytes,
                 }
             })
-            .await?;
+            .await?
+            .ok_or_else(full)?;
         self.absorb(std::iter::once(&entry.body))?;
         self.gossip(entry.bytes);
         if !record.deleted {
@@ -515,14 +544,15 @@ impl Catalogue {
         let entry = self
             .inner
             .replica
-            .apply_own(&origin, |revision| {
+            .apply_own(&origin, capped(&self.directory(), &origin), |revision| {
                 digest.revision = revision;
                 Entry {
                     bytes: digest.seal(&key),
                     body: EntryBody::Availability(digest.clone()),
                 }
             })
-            .await?;
+            .await?
+            .ok_or_else(full)?;
         self.absorb(std::iter::once(&entry.body))?;
         self.gossip(entry.bytes);
         Ok(())
@@ -639,14 +669,15 @@ impl Catalogue {
         let entry = self
             .inner
             .replica
-            .apply_own(&origin, |revision| {
+            .apply_own(&origin, capped(&self.directory(), &origin), |revision| {
                 review.revision = revision;
                 Entry {
                     bytes: review.seal(&key),
                     body: EntryBody::Review(review.clone()),
                 }
             })
-            .await?;
+            .await?
+            .ok_or_else(full)?;
         self.absorb(std::iter::once(&entry.body))?;
         self.gossip(entry.bytes);
         Ok(review)

@@ -16,6 +16,7 @@ pub(super) struct Counters {
     bad_signature: AtomicU64,
     wrong_owner: AtomicU64,
     over_quota: AtomicU64,
+    full: AtomicU64,
     sync_pages: AtomicU64,
     sync_bytes: AtomicU64,
 }
@@ -37,6 +38,9 @@ pub struct CatalogueStats {
     /// Valid entries refused on gossip because their origin was past its hourly quota
     /// (they may still arrive through anti-entropy; not counted in [`Self::rejected`]).
     pub over_quota: u64,
+    /// Valid entries of a member that already fills every catalogue slot it may
+    /// ([`alliance_protocol::limits::MAX_SLOTS_PER_MEMBER`]): not stored.
+    pub full: u64,
     /// Anti-entropy pages received, and the bytes of the entries in them.
     pub sync_pages: u64,
     pub sync_bytes: u64,
@@ -60,6 +64,10 @@ impl Counters {
 
     pub(super) fn over_quota(&self) {
         self.over_quota.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(super) fn full(&self, n: u64) {
+        self.full.fetch_add(n, Ordering::Relaxed);
     }
 
     pub(super) fn sync_page(&self, bytes: u64) {
@@ -89,6 +97,7 @@ impl Counters {
             bad_signature: get(&self.bad_signature),
             wrong_owner: get(&self.wrong_owner),
             over_quota: get(&self.over_quota),
+            full: get(&self.full),
             sync_pages: get(&self.sync_pages),
             sync_bytes: get(&self.sync_bytes),
         }

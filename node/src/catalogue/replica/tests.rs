@@ -32,10 +32,10 @@ async fn newer_revisions_replace_older_and_stale_ones_are_refused() {
     let replica = open(dir.path());
     let key = SecretKey::generate();
     let outcome = replica
-        .apply(vec![
-            entry(&key, "dlut", "A", 1),
-            entry(&key, "dlut", "A", 2),
-        ])
+        .apply(
+            vec![entry(&key, "dlut", "A", 1), entry(&key, "dlut", "A", 2)],
+            |_| true,
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -46,7 +46,7 @@ async fn newer_revisions_replace_older_and_stale_ones_are_refused() {
         ]
     );
     let again = replica
-        .apply(vec![entry(&key, "dlut", "A", 1)])
+        .apply(vec![entry(&key, "dlut", "A", 1)], |_| true)
         .await
         .unwrap();
     assert_eq!(again, vec![Applied::Stale { held: 2 }]);
@@ -61,20 +61,71 @@ async fn a_gap_holds_the_watermark_until_it_is_filled() {
     let replica = open(dir.path());
     let key = SecretKey::generate();
     replica
-        .apply(vec![entry(&key, "neu", "A", 1)])
+        .apply(vec![entry(&key, "neu", "A", 1)], |_| true)
         .await
         .unwrap();
     replica
-        .apply(vec![entry(&key, "neu", "C", 3)])
+        .apply(vec![entry(&key, "neu", "C", 3)], |_| true)
         .await
         .unwrap();
     assert_eq!(replica.watermarks().get(&id("neu")), Some(&1));
     assert_eq!(replica.highest(&id("neu")), 3);
     replica
-        .apply(vec![entry(&key, "neu", "B", 2)])
+        .apply(vec![entry(&key, "neu", "B", 2)], |_| true)
         .await
         .unwrap();
     assert_eq!(replica.watermarks().get(&id("neu")), Some(&3));
+}
+
+#[tokio::test]
+async fn a_capped_origin_fills_no_more_slots_than_a_member_may_but_updates_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = SecretKey::generate();
+    let capped = |origin: &InstitutionId| origin.as_str() != "lnsti";
+    let full: Vec<Entry> = (1..=MAX_SLOTS_PER_MEMBER as u64)
+        .map(|n| entry(&key, "evil", &format!("E{n}"), n))
+        .collect();
+    let last = MAX_SLOTS_PER_MEMBER as u64;
+    {
+        let replica = open(dir.path());
+        replica.apply(full, capped).await.unwrap();
+        assert_eq!(replica.slots(&id("evil")), MAX_SLOTS_PER_MEMBER);
+        let more = replica
+            .apply(
+                vec![
+                    entry(&key, "evil", "ONE-TOO-MANY", last + 1),
+                    entry(&key, "evil", "E1", last + 2),
+                ],
+                capped,
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            more,
+            vec![Applied::Full, Applied::Fresh { replaced: Some(1) }]
+        );
+        // Only the origin's watermark stops, below the refused revision.
+        assert_eq!(replica.watermarks().get(&id("evil")), Some(&last));
+        // The own path reports it rather than storing half an edit.
+        let own = replica
+            .apply_own(&id("evil"), true, |r| entry(&key, "evil", "NEW", r))
+            .await
+            .unwrap();
+        assert!(own.is_none());
+        // An uncapped origin (the province's reviews) is not bounded.
+        replica
+            .apply(vec![entry(&key, "lnsti", "A", 1)], capped)
+            .await
+            .unwrap();
+    }
+    // The count is rebuilt from the store.
+    let reopened = open(dir.path());
+    assert_eq!(reopened.slots(&id("evil")), MAX_SLOTS_PER_MEMBER);
+    let again = reopened
+        .apply(vec![entry(&key, "evil", "ONE-TOO-MANY", last + 3)], capped)
+        .await
+        .unwrap();
+    assert_eq!(again, vec![Applied::Full]);
 }
 
 #[tokio::test]
@@ -85,7 +136,10 @@ async fn a_vouched_watermark_is_raised_and_survives_a_restart() {
         let replica = open(dir.path());
         // Revision 2 was superseded at the origin by 3 (same slot): it will never come.
         replica
-            .apply(vec![entry(&key, "imr", "A", 1), entry(&key, "imr", "B", 3)])
+            .apply(
+                vec![entry(&key, "imr", "A", 1), entry(&key, "imr", "B", 3)],
+                |_| true,
+            )
             .await
             .unwrap();
         assert_eq!(replica.watermarks().get(&id("imr")), Some(&1));
@@ -118,10 +172,11 @@ async fn own_entries_take_the_next_revision_one_at_a_time() {
         let origin = origin.clone();
         tasks.push(tokio::spawn(async move {
             replica
-                .apply_own(&origin, |revision| {
+                .apply_own(&origin, true, |revision| {
                     entry(&key, "dlut", &format!("I{i}"), revision)
                 })
                 .await
+                .unwrap()
                 .unwrap()
                 .body
                 .revision()
@@ -147,7 +202,7 @@ async fn pages_deliver_everything_above_the_requesters_watermarks() {
             entries.push(entry(&key, origin, &format!("R{rev}"), rev));
         }
     }
-    replica.apply(entries).await.unwrap();
+    replica.apply(entries, |_| true).await.unwrap();
 
     // The requester holds bb up to 5; it wants everything else, 4 entries per page.
     let have = vec![OriginRevision {
