@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use alliance_node::{
     NodeHandle,
-    net::{NetEvent, gossip_params::GRAYLIST_THRESHOLD, topics},
+    net::{NetEvent, behaviour::KAD_PROTOCOL, gossip_params::GRAYLIST_THRESHOLD, topics},
 };
 use alliance_protocol::{
     SecretKey, UnixTime,
@@ -370,5 +370,103 @@ async fn one_address_gets_no_more_connections_than_its_limit() {
     for host in hosts {
         host.abort();
     }
+    node.shutdown().await;
+}
+
+/// What the stranger below runs: the DHT, and the rpc protocol only so that the node's
+/// handshake waits for an answer instead of dropping it at once.
+#[derive(libp2p::swarm::NetworkBehaviour)]
+#[allow(missing_debug_implementations)]
+struct Stranger {
+    kad: libp2p::kad::Behaviour<libp2p::kad::store::MemoryStore>,
+    rpc: libp2p::request_response::Behaviour<alliance_node::net::codec::RpcCodec>,
+}
+
+/// A stranger, during the handshake's grace (it holds the node's hello unanswered),
+/// stores a record in the node's DHT and asks for it back: the node keeps no
+/// records from peers, so the lookup finds nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stranger_cannot_store_records_in_a_nodes_dht() {
+    use libp2p::{StreamProtocol, kad, request_response};
+    trace();
+    let dir = tempfile::tempdir().unwrap();
+    let node = start_province(dir.path(), "lnsti").await;
+    let (addr, peer) = target(&node);
+    let mut stranger = SwarmBuilder::with_new_identity()
+        .with_tokio()
+        .with_tcp(
+            tcp::Config::default(),
+            noise::Config::new,
+            yamux::Config::default,
+        )
+        .unwrap()
+        .with_behaviour(|k| {
+            let me = k.public().to_peer_id();
+            let config = kad::Config::new(StreamProtocol::new(KAD_PROTOCOL));
+            Stranger {
+                kad: kad::Behaviour::with_config(me, kad::store::MemoryStore::new(me), config),
+                rpc: request_response::Behaviour::new(
+                    [(
+                        StreamProtocol::new(alliance_protocol::rpc::RPC_PROTOCOL),
+                        request_response::ProtocolSupport::Full,
+                    )],
+                    request_response::Config::default(),
+                ),
+            }
+        })
+        .unwrap()
+        .build();
+    stranger
+        .behaviour_mut()
+        .kad
+        .set_mode(Some(kad::Mode::Client));
+    stranger.behaviour_mut().kad.add_address(&peer, addr);
+    let key = kad::RecordKey::new(&"evil");
+    stranger
+        .behaviour_mut()
+        .kad
+        .put_record(
+            kad::Record::new(key.clone(), vec![7; 8_000]),
+            kad::Quorum::One,
+        )
+        .unwrap();
+
+    let mut held_hellos = Vec::new();
+    let found = tokio::time::timeout(DEADLINE, async {
+        let mut asked = false;
+        loop {
+            let event = match stranger.select_next_some().await {
+                SwarmEvent::Behaviour(StrangerEvent::Rpc(request_response::Event::Message {
+                    message: request_response::Message::Request { channel, .. },
+                    ..
+                })) => {
+                    held_hellos.push(channel);
+                    continue;
+                }
+                SwarmEvent::Behaviour(StrangerEvent::Kad(event)) => event,
+                _ => continue,
+            };
+            let kad::Event::OutboundQueryProgressed { result, step, .. } = event else {
+                continue;
+            };
+            match result {
+                kad::QueryResult::PutRecord(put) => {
+                    assert!(put.is_ok(), "the node did not answer the put: {put:?}");
+                    // Forget the local copy, so the lookup can only be answered remotely.
+                    stranger.behaviour_mut().kad.remove_record(&key);
+                    stranger.behaviour_mut().kad.get_record(key.clone());
+                    asked = true;
+                }
+                kad::QueryResult::GetRecord(Ok(kad::GetRecordOk::FoundRecord(_))) => {
+                    return true;
+                }
+                kad::QueryResult::GetRecord(_) if asked && step.last => return false,
+                _ => {}
+            }
+        }
+    })
+    .await
+    .expect("the lookup did not finish");
+    assert!(!found, "the node kept and served the stranger's record");
     node.shutdown().await;
 }

@@ -13,6 +13,11 @@ use super::{codec::RpcCodec, gossip_params, ip_limit};
 /// Kademlia under the alliance's private protocol name, so the alliance's DHT never
 /// merges with any other network's.
 pub const KAD_PROTOCOL: &str = "/alliance/kad/1";
+/// RPC streams open at once on one connection, both ways (libp2p's default is 100): a
+/// peer's requests beyond it are dropped unread, so what it can make this node buffer
+/// is this many requests of at most `MAX_RPC_REQUEST_BYTES` each. Twice the most any
+/// honest node asks at once (a home's booking burst).
+pub const RPC_STREAMS_PER_CONNECTION: usize = 32;
 /// Identify protocol version string.
 pub const IDENTIFY_PROTOCOL: &str = "/alliance/id/1";
 
@@ -82,6 +87,10 @@ impl Behaviour {
         let mut kad_config = kad::Config::new(StreamProtocol::new(KAD_PROTOCOL));
         // Only peers whose membership we verified enter the routing table.
         kad_config.set_kbucket_inserts(kad::BucketInserts::Manual);
+        // The alliance keeps no records in the DHT: records and provider announcements
+        // from peers (strangers included, before they prove membership) are only
+        // reported, never stored, so no peer can fill this node's memory through them.
+        kad_config.set_record_filtering(kad::StoreInserts::FilterBoth);
         kad_config.set_periodic_bootstrap_interval(Some(Duration::from_secs(60)));
         let mut kad =
             kad::Behaviour::with_config(peer_id, kad::store::MemoryStore::new(peer_id), kad_config);
@@ -104,7 +113,9 @@ impl Behaviour {
                 StreamProtocol::new(RPC_PROTOCOL),
                 request_response::ProtocolSupport::Full,
             )],
-            request_response::Config::default().with_request_timeout(Duration::from_secs(10)),
+            request_response::Config::default()
+                .with_request_timeout(Duration::from_secs(10))
+                .with_max_concurrent_streams(RPC_STREAMS_PER_CONNECTION),
         );
         Ok(Behaviour {
             blocked: allow_block_list::Behaviour::default(),

@@ -83,6 +83,8 @@ const EVENT_QUEUE: usize = 256;
 const TICK: Duration = Duration::from_millis(250);
 /// How often quotas forget origins that sent nothing for an hour.
 const QUOTA_PRUNE: Duration = Duration::from_secs(600);
+/// Addresses dialled per peer found through the DHT.
+const MAX_DISCOVERED_ADDRS: usize = 4;
 
 pub(super) async fn start(
     config: NetConfig,
@@ -568,19 +570,69 @@ impl EventLoop {
                     Ok(ok) => ok.peers,
                     Err(kad::GetClosestPeersError::Timeout { peers, .. }) => peers,
                 };
-                for info in peers {
-                    let connected = self.swarm.is_connected(&info.peer_id);
-                    if !connected && info.peer_id != *self.swarm.local_peer_id() {
-                        let opts = libp2p::swarm::dial_opts::DialOpts::peer_id(info.peer_id)
-                            .addresses(info.addrs)
-                            .build();
-                        if let Err(e) = self.swarm.dial(opts) {
-                            tracing::debug!(peer = %info.peer_id, error = %e, "cannot dial discovered peer");
-                        }
+                let now = UnixTime::now();
+                let local = *self.swarm.local_peer_id();
+                let wanted = |peer: &PeerId| {
+                    *peer != local
+                        && !self.swarm.is_connected(peer)
+                        && self.membership.is_member(peer, now)
+                };
+                for (peer, addrs) in worth_dialling(peers, wanted) {
+                    let opts = libp2p::swarm::dial_opts::DialOpts::peer_id(peer)
+                        .addresses(addrs)
+                        .build();
+                    if let Err(e) = self.swarm.dial(opts) {
+                        tracing::debug!(%peer, error = %e, "cannot dial discovered peer");
                     }
                 }
             }
             _ => {}
         }
+    }
+}
+
+/// The peers of a DHT lookup to dial: those `wanted` (members the roster lists, not
+/// connected yet), at no more than [`MAX_DISCOVERED_ADDRS`] addresses each — a member
+/// answering a lookup could otherwise make this node dial any host, or many.
+fn worth_dialling(
+    peers: Vec<kad::PeerInfo>,
+    wanted: impl Fn(&PeerId) -> bool,
+) -> Vec<(PeerId, Vec<Multiaddr>)> {
+    peers
+        .into_iter()
+        .filter(|info| wanted(&info.peer_id))
+        .map(|info| {
+            let addrs = info.addrs.into_iter().take(MAX_DISCOVERED_ADDRS).collect();
+            (info.peer_id, addrs)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lookup_dials_only_wanted_peers_at_a_few_addresses() {
+        let member = PeerId::random();
+        let stranger = PeerId::random();
+        let addrs: Vec<Multiaddr> = (1..=20)
+            .map(|n| format!("/ip4/10.0.0.{n}/tcp/4001").parse().unwrap())
+            .collect();
+        let peers = vec![
+            kad::PeerInfo {
+                peer_id: stranger,
+                addrs: addrs.clone(),
+            },
+            kad::PeerInfo {
+                peer_id: member,
+                addrs: addrs.clone(),
+            },
+        ];
+        let dials = worth_dialling(peers, |p| *p == member);
+        assert_eq!(
+            dials,
+            vec![(member, addrs[..MAX_DISCOVERED_ADDRS].to_vec())]
+        );
     }
 }
