@@ -101,7 +101,9 @@ impl BookingInput {
 /// Every problem of a booking however it came; `modes` are those the instrument offers.
 pub fn check(form: &BookingForm, modes: &[ServiceMode]) -> Vec<FieldError> {
     let mut errors = Vec::new();
-    if time::parse_local_input(&form.start).is_none() {
+    // Whole minutes: a browser may send `:00` seconds, but any other second would only be
+    // refused by the owner as not on its booking grid.
+    if time::parse_local_input(&form.start).is_none_or(|start| start % 60 != 0) {
         errors.push(FieldError::new("start", Problem::DateTime));
     }
     if form.minutes == 0 || !form.minutes.is_multiple_of(STEP_MINUTES) || form.minutes > MAX_MINUTES
@@ -165,6 +167,24 @@ mod tests {
         };
         let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["samples", "start", "minutes", "mode"]);
+    }
+
+    #[test]
+    fn a_start_is_in_whole_minutes() {
+        let modes = [ServiceMode::StaffRun];
+        let with_zero_seconds = BookingInput {
+            start: "2026-11-30T09:00:00".into(),
+            ..input()
+        };
+        assert!(with_zero_seconds.to_form(&modes).is_ok());
+        let with_seconds = BookingInput {
+            start: "2026-11-30T09:00:30".into(),
+            ..input()
+        };
+        let Err(errors) = with_seconds.to_form(&modes) else {
+            panic!("accepted a start at 30 seconds past the minute");
+        };
+        assert_eq!(errors[0].field, "start");
     }
 
     #[test]

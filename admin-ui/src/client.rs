@@ -31,17 +31,26 @@ const FORWARDED_FOR: &str = "x-forwarded-for";
 pub(crate) struct ClientAddr(pub IpAddr);
 
 impl ClientAddr {
-    /// The key a limit per client counts under: an IPv4 address, or the /64 network of an
-    /// IPv6 address (one subscriber usually holds a whole /64, so counting single IPv6
-    /// addresses would let one client appear as billions).
+    /// The key a limit per client counts under (see [`client_bucket`]).
     pub(crate) fn bucket(self) -> IpAddr {
-        match self.0 {
-            IpAddr::V4(v4) => IpAddr::V4(v4),
-            IpAddr::V6(v6) => {
+        client_bucket(self.0)
+    }
+}
+
+/// The key a limit per client counts under, for the web layer and the HTTP server alike:
+/// an IPv4 address (also when written as IPv4-mapped IPv6), or the /64 network of an IPv6
+/// address (one subscriber usually holds a whole /64, so counting single IPv6 addresses
+/// would let one client appear as billions).
+pub fn client_bucket(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(v4) => IpAddr::V4(v4),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
                 let bits = u128::from(v6) & !((1u128 << 64) - 1);
                 IpAddr::V6(Ipv6Addr::from(bits))
             }
-        }
+        },
     }
 }
 
@@ -167,5 +176,6 @@ mod tests {
         assert_eq!(a, ip("2001:db8:1:2::"));
         assert_ne!(a, c);
         assert_eq!(ClientAddr(ip("192.0.2.1")).bucket(), ip("192.0.2.1"));
+        assert_eq!(client_bucket(ip("::ffff:192.0.2.7")), ip("192.0.2.7"));
     }
 }

@@ -136,7 +136,7 @@ use std::{net::IpAddr, sync::Arc, time::Duration};
 
 use axum::{Router, middleware, routing::get};
 
-pub use crate::backend::Backend;
+pub use crate::{backend::Backend, client::client_bucket};
 
 /// The form and query parsers, for the fuzz targets in `fuzz/` (see `scripts/fuzz.sh`)
 /// and nothing else: not an API, and free to change with them.

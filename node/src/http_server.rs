@@ -81,28 +81,14 @@ impl Drop for Slot {
     }
 }
 
-/// The key an address is counted under: IPv6 clients usually hold a whole /64.
-pub fn address_key(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V4(_) => ip,
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => IpAddr::V4(v4),
-            None => {
-                let mut segments = v6.segments();
-                segments[4..].fill(0);
-                IpAddr::V6(segments.into())
-            }
-        },
-    }
-}
-
 /// Takes a slot for a new connection from `peer`, or `None` when a cap is reached.
 fn admit(tally: &Arc<Mutex<Tally>>, limits: &ServerLimits, peer: IpAddr) -> Option<Slot> {
     let mut counts = tally.lock().unwrap_or_else(|e| e.into_inner());
     if counts.total >= limits.max_connections {
         return None;
     }
-    let address = (!limits.trusted_proxies.contains(&peer)).then(|| address_key(peer));
+    let address =
+        (!limits.trusted_proxies.contains(&peer)).then(|| alliance_admin_ui::client_bucket(peer));
     if let Some(address) = address {
         let open = counts.by_address.entry(address).or_default();
         if *open >= limits.max_connections_per_address {
@@ -239,16 +225,5 @@ mod tests {
             admit(&tally, &limits, a).is_some(),
             "a closed slot is free again"
         );
-    }
-
-    #[test]
-    fn ipv6_clients_are_counted_by_their_64() {
-        let one = address_key("2001:db8:1:2:aaaa::1".parse().unwrap());
-        let two = address_key("2001:db8:1:2:bbbb::2".parse().unwrap());
-        let other = address_key("2001:db8:1:3::1".parse().unwrap());
-        assert_eq!(one, two);
-        assert_ne!(one, other);
-        let mapped = address_key("::ffff:192.0.2.7".parse().unwrap());
-        assert_eq!(mapped, "192.0.2.7".parse::<IpAddr>().unwrap());
     }
 }

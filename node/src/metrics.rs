@@ -166,7 +166,7 @@ impl Metrics {
         );
 
         let outboxes = Family::<OutboxLabels, Gauge>::default();
-        let booking_depth = crate::booking::outbox::pending(&sources.store).map(|p| p.len());
+        let booking_depth = crate::booking::outbox::depth(&sources.store);
         let receipt_depth = sources.receipts.waiting();
         for (outbox, depth) in [("booking", booking_depth), ("receipts", receipt_depth)] {
             match depth {

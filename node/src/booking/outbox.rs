@@ -46,6 +46,11 @@ pub fn pending(store: &Store) -> Result<Vec<Pending>, StoreError> {
         .collect()
 }
 
+/// How many messages wait.
+pub fn depth(store: &Store) -> Result<usize, StoreError> {
+    store.count_prefix(Space::Outbox, b"")
+}
+
 /// Removes an acknowledged message.
 pub async fn acknowledged(store: &Store, key: &[u8]) -> Result<(), StoreError> {
     let mut batch = Batch::new();

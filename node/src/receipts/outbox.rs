@@ -139,12 +139,12 @@ impl ReceiptOutbox {
 
     /// Receipts still waiting for a proof.
     pub fn waiting(&self) -> Result<usize, StoreError> {
-        Ok(self.store.scan_prefix(Space::ReceiptOutbox, b"")?.len())
+        self.store.count_prefix(Space::ReceiptOutbox, b"")
     }
 
     /// Receipts whose inclusion this node verified.
     pub fn proven(&self) -> Result<usize, StoreError> {
-        Ok(self.store.scan_prefix(Space::ReceiptProofs, b"")?.len())
+        self.store.count_prefix(Space::ReceiptProofs, b"")
     }
 
     /// The proof held for a receipt, if any.

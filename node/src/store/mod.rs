@@ -290,6 +290,17 @@ impl Store {
             .collect()
     }
 
+    /// How many keys of `space` start with `prefix`, without copying their values (for
+    /// gauges read on every metrics scrape).
+    pub fn count_prefix(&self, space: Space, prefix: &[u8]) -> Result<usize, StoreError> {
+        let mut count = 0;
+        for guard in self.keyspace(space)?.prefix(prefix) {
+            guard.key().map_err(StoreError::engine)?;
+            count += 1;
+        }
+        Ok(count)
+    }
+
     /// At most `limit` pairs of `space` with `start <= key < end`, in key order.
     pub fn scan_range(
         &self,

@@ -64,12 +64,16 @@ async fn put_get_delete_and_scan_prefix_in_every_space() {
         );
         assert_eq!(store.scan_prefix(space, b"").unwrap().len(), 3);
         assert!(store.scan_prefix(space, b"c").unwrap().is_empty());
+        assert_eq!(store.count_prefix(space, b"a/").unwrap(), 2);
+        assert_eq!(store.count_prefix(space, b"").unwrap(), 3);
+        assert_eq!(store.count_prefix(space, b"c").unwrap(), 0);
 
         let mut batch = Batch::new();
         batch.delete(space, "a/1").delete(space, "never-written");
         store.commit(batch).await.unwrap();
         assert_eq!(store.get(space, b"a/1").unwrap(), None);
         assert_eq!(store.scan_prefix(space, b"a/").unwrap().len(), 1);
+        assert_eq!(store.count_prefix(space, b"a/").unwrap(), 1);
     }
 }
 
