@@ -55,6 +55,28 @@ fn options(
     }
 }
 
+/// A swarm over TCP (noise, yamux) with `key`, whose behaviour `make` builds from the
+/// key, closing connections idle for `idle`: how every hand-driven peer of the tests is
+/// made.
+pub fn tcp_swarm<B: libp2p::swarm::NetworkBehaviour>(
+    key: libp2p::identity::Keypair,
+    idle: Duration,
+    make: impl FnOnce(&libp2p::identity::Keypair) -> B,
+) -> libp2p::Swarm<B> {
+    libp2p::SwarmBuilder::with_existing_identity(key)
+        .with_tokio()
+        .with_tcp(
+            libp2p::tcp::Config::default().nodelay(true),
+            libp2p::noise::Config::new,
+            libp2p::yamux::Config::default,
+        )
+        .expect("a TCP transport")
+        .with_behaviour(make)
+        .expect("the behaviour")
+        .with_swarm_config(|c| c.with_idle_connection_timeout(idle))
+        .build()
+}
+
 /// Sets up and starts a province node in `dir/<id>`.
 pub async fn start_province(dir: &Path, id: &str) -> NodeHandle {
     start_province_with(dir, id, |_| {}).await

@@ -23,13 +23,12 @@ use alliance_protocol::{
 };
 use futures::StreamExt;
 use libp2p::{
-    Multiaddr, PeerId, StreamProtocol, SwarmBuilder, gossipsub, noise, request_response,
+    Multiaddr, PeerId, StreamProtocol, gossipsub, request_response,
     swarm::{NetworkBehaviour, SwarmEvent},
-    tcp, yamux,
 };
 use tokio::sync::{mpsc, oneshot};
 
-use crate::{DEADLINE, wait_state};
+use crate::{DEADLINE, tcp_swarm, wait_state};
 
 #[derive(NetworkBehaviour)]
 #[allow(missing_debug_implementations)]
@@ -75,15 +74,8 @@ impl Rogue {
             .flood_publish(true)
             .build()
             .unwrap();
-        let mut swarm = SwarmBuilder::with_existing_identity(identity::keypair(key))
-            .with_tokio()
-            .with_tcp(
-                tcp::Config::default().nodelay(true),
-                noise::Config::new,
-                yamux::Config::default,
-            )
-            .unwrap()
-            .with_behaviour(|k| RogueBehaviour {
+        let mut swarm = tcp_swarm(identity::keypair(key), Duration::from_secs(120), |k| {
+            RogueBehaviour {
                 gossipsub: gossipsub::Behaviour::new(
                     gossipsub::MessageAuthenticity::Signed(k.clone()),
                     gossip_config,
@@ -97,10 +89,8 @@ impl Rogue {
                     request_response::Config::default()
                         .with_request_timeout(Duration::from_secs(20)),
                 ),
-            })
-            .unwrap()
-            .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(120)))
-            .build();
+            }
+        });
         for topic in &topics {
             swarm.behaviour_mut().gossipsub.subscribe(topic).unwrap();
         }

@@ -10,18 +10,14 @@ use std::time::Duration;
 use alliance_node::{
     identity,
     net::{behaviour::Behaviour, behaviour::BehaviourEvent, topics},
-    province::IssueRequest,
 };
 use alliance_protocol::{
-    Role, SecretKey,
+    SecretKey,
     rpc::{Hello, OriginRevision, Request, Response, SyncResponse},
 };
 use alliance_tests::*;
 use futures::StreamExt;
-use libp2p::{
-    Multiaddr, PeerId, SwarmBuilder, gossipsub, noise, request_response, swarm::SwarmEvent, tcp,
-    yamux,
-};
+use libp2p::{Multiaddr, PeerId, gossipsub, request_response, swarm::SwarmEvent};
 use tokio::sync::mpsc;
 
 /// What the test asks the rogue to do.
@@ -40,18 +36,9 @@ async fn run_rogue(
     mut orders: mpsc::Receiver<Order>,
     ready: mpsc::Sender<()>,
 ) {
-    let mut swarm = SwarmBuilder::with_existing_identity(identity::keypair(&key))
-        .with_tokio()
-        .with_tcp(
-            tcp::Config::default(),
-            noise::Config::new,
-            yamux::Config::default,
-        )
-        .unwrap()
-        .with_behaviour(|k| Behaviour::new(k, "rogue/1".into()).unwrap())
-        .unwrap()
-        .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(60)))
-        .build();
+    let mut swarm = tcp_swarm(identity::keypair(&key), Duration::from_secs(60), |k| {
+        Behaviour::new(k, "rogue/1".into()).unwrap()
+    });
     swarm
         .behaviour_mut()
         .gossipsub
@@ -120,24 +107,7 @@ async fn a_misbehaving_member_is_refused_and_every_refusal_is_counted() {
 
     // The rogue is a real, certified member: "evil".
     let rogue_key = SecretKey::generate();
-    let (cert, roster) = province
-        .province()
-        .unwrap()
-        .issue(IssueRequest {
-            institution_id: "evil".parse().unwrap(),
-            name_zh: "捣乱单位".into(),
-            name_en: "Evil institute".into(),
-            region: "辽宁省".into(),
-            node_public_key: rogue_key.public(),
-            role: Role::Member,
-            valid_days: 30,
-            member_since: None,
-        })
-        .await
-        .unwrap();
-    province.net().offer_roster(roster.encode()).await.unwrap();
-    let version = roster.roster().version;
-    wait_state(&member, "new roster", |s| s.roster_version >= version).await;
+    let (cert, _) = rogue::certify(&province, &rogue_key, &[&member]).await;
 
     let stranger = SecretKey::generate();
     let evil = |local: &str, revision: u64| {

@@ -22,7 +22,7 @@ use alliance_tests::{
     *,
 };
 use futures::StreamExt;
-use libp2p::{Multiaddr, PeerId, SwarmBuilder, noise, swarm::SwarmEvent, tcp, yamux};
+use libp2p::{Multiaddr, PeerId, swarm::SwarmEvent};
 
 /// An honest edit must reach every other member this fast, whatever the rogue does.
 const EDIT_DEADLINE: Duration = Duration::from_secs(1);
@@ -334,18 +334,11 @@ async fn one_address_gets_no_more_connections_than_its_limit() {
     let mut hosts = Vec::new();
     let mut outcomes = Vec::new();
     for _ in 0..4 {
-        let mut host = SwarmBuilder::with_new_identity()
-            .with_tokio()
-            .with_tcp(
-                tcp::Config::default(),
-                noise::Config::new,
-                yamux::Config::default,
-            )
-            .unwrap()
-            .with_behaviour(|_| libp2p::swarm::dummy::Behaviour)
-            .unwrap()
-            .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(120)))
-            .build();
+        let mut host = tcp_swarm(
+            libp2p::identity::Keypair::generate_ed25519(),
+            Duration::from_secs(120),
+            |_| libp2p::swarm::dummy::Behaviour,
+        );
         host.dial(addr.clone()).unwrap();
         let connected = tokio::time::timeout(DEADLINE, async {
             loop {
@@ -392,15 +385,10 @@ async fn a_stranger_cannot_store_records_in_a_nodes_dht() {
     let dir = tempfile::tempdir().unwrap();
     let node = start_province(dir.path(), "lnsti").await;
     let (addr, peer) = target(&node);
-    let mut stranger = SwarmBuilder::with_new_identity()
-        .with_tokio()
-        .with_tcp(
-            tcp::Config::default(),
-            noise::Config::new,
-            yamux::Config::default,
-        )
-        .unwrap()
-        .with_behaviour(|k| {
+    let mut stranger = tcp_swarm(
+        libp2p::identity::Keypair::generate_ed25519(),
+        Duration::from_secs(10),
+        |k| {
             let me = k.public().to_peer_id();
             let config = kad::Config::new(StreamProtocol::new(KAD_PROTOCOL));
             Stranger {
@@ -413,9 +401,8 @@ async fn a_stranger_cannot_store_records_in_a_nodes_dht() {
                     request_response::Config::default(),
                 ),
             }
-        })
-        .unwrap()
-        .build();
+        },
+    );
     stranger
         .behaviour_mut()
         .kad

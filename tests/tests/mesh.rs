@@ -14,7 +14,7 @@ use alliance_protocol::{
 };
 use alliance_tests::*;
 use futures::StreamExt;
-use libp2p::{Multiaddr, SwarmBuilder, gossipsub, noise, swarm::SwarmEvent, tcp, yamux};
+use libp2p::{Multiaddr, gossipsub, swarm::SwarmEvent};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn four_nodes_form_a_verified_mesh_and_a_revoked_member_is_cut_off() {
@@ -116,18 +116,11 @@ async fn gossip_from_a_non_member_is_rejected_and_it_is_disconnected() {
         not_after: UnixTime::now().plus_days(1),
     }
     .sign(&fake_root);
-    let mut swarm = SwarmBuilder::with_existing_identity(identity::keypair(&rogue_key))
-        .with_tokio()
-        .with_tcp(
-            tcp::Config::default(),
-            noise::Config::new,
-            yamux::Config::default,
-        )
-        .unwrap()
-        .with_behaviour(|key| Behaviour::new(key, "rogue/1".into()).unwrap())
-        .unwrap()
-        .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(60)))
-        .build();
+    let mut swarm = tcp_swarm(
+        identity::keypair(&rogue_key),
+        Duration::from_secs(60),
+        |key| Behaviour::new(key, "rogue/1".into()).unwrap(),
+    );
     swarm
         .behaviour_mut()
         .gossipsub
