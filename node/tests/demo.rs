@@ -1,4 +1,5 @@
-//! The demo binary: four nodes come up, find each other, and stop cleanly on Ctrl-C.
+//! The demo binary: four nodes come up, find each other, and stop cleanly on Ctrl-C;
+//! without `RUST_LOG` it logs only the alliance's own events.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -20,12 +21,20 @@ async fn demo_starts_four_connected_nodes_and_exits_cleanly_on_sigint() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_alliance"))
         .args(["demo", "--data-dir"])
         .arg(dir.path())
-        .env("RUST_LOG", "warn")
+        .env_remove("RUST_LOG")
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
+        .stderr(Stdio::piped())
         .kill_on_drop(true)
         .spawn()
         .unwrap();
+    let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let mut log_lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let kept = log.clone();
+    tokio::spawn(async move {
+        while let Ok(Some(line)) = log_lines.next_line().await {
+            kept.lock().unwrap().push(without_colour(&line));
+        }
+    });
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let mut urls = Vec::new();
     let started = Instant::now();
@@ -40,6 +49,20 @@ async fn demo_starts_four_connected_nodes_and_exits_cleanly_on_sigint() {
             urls.push(url.trim_end_matches('/').to_owned());
         }
     }
+    // Quiet by default: only the alliance's own events at INFO, no library chatter.
+    let log = log.lock().unwrap().clone();
+    assert!(
+        log.iter().any(|l| l.contains("node started")),
+        "the nodes' own events are missing: {log:#?}"
+    );
+    let chatter: Vec<&String> = log
+        .iter()
+        .filter(|l| {
+            l.split_once(" INFO ")
+                .is_some_and(|(_, rest)| !is_ours(rest))
+        })
+        .collect();
+    assert!(chatter.is_empty(), "library INFO lines: {chatter:#?}");
     // Keep draining stdout so the demo never blocks on a full pipe.
     tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
 
@@ -76,4 +99,29 @@ async fn demo_starts_four_connected_nodes_and_exits_cleanly_on_sigint() {
         .expect("demo did not stop")
         .unwrap();
     assert_eq!(status.code(), Some(0), "demo exit status {status:?}");
+}
+
+/// Whether a log line's text after its level comes from the alliance's own code: its
+/// target (after any spans, which end with `: `) is one of our crates.
+fn is_ours(after_level: &str) -> bool {
+    after_level.starts_with("alliance") || after_level.contains(": alliance")
+}
+
+/// `line` without the ANSI colour codes of the log format.
+fn without_colour(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            // Skip to the end of the escape sequence (`ESC [ … m`).
+            for c in chars.by_ref() {
+                if c == 'm' {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
