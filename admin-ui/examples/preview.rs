@@ -5,7 +5,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "../tests/common/mod.rs"]
+#[path = "../tests/ui/common/mod.rs"]
 mod common;
 
 #[tokio::main(flavor = "current_thread")]

@@ -6,8 +6,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
+use crate::common::{MemoryBackend, api_login, app, form, get, json, page_login, session_csrf};
 use alliance_admin_ui::{
     backend::{AccountRole, AccountState, BookingFailure, CatalogueBackend},
     instrument_input::InstrumentInput,
@@ -17,7 +16,6 @@ use axum::{
     http::{Method, StatusCode},
 };
 use chrono_tz::Asia::Shanghai;
-use common::{MemoryBackend, api_login, app, form, get, json, page_login, session_csrf};
 use serde_json::json;
 
 const PAGE: &str = "/publications";
@@ -93,7 +91,7 @@ fn with(fields: &[(String, String)], name: &str, values: &[&str]) -> Fields {
     out
 }
 
-async fn post(app: &Router, cookie: &str, fields: &[(String, String)]) -> common::Reply {
+async fn post(app: &Router, cookie: &str, fields: &[(String, String)]) -> crate::common::Reply {
     let fields: Vec<(&str, &str)> = fields
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))

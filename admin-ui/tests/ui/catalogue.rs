@@ -3,15 +3,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
+use crate::common::{MemoryBackend, app, form, get, page_login, request, send, session_csrf};
 use alliance_admin_ui::backend::{AccountRole, AccountState};
 use alliance_protocol::ReviewVerdict;
 use axum::{
     body::Body,
     http::{Method, StatusCode, header},
 };
-use common::{MemoryBackend, app, form, get, page_login, request, send, session_csrf};
 
 fn instrument_form<'a>(
     csrf: &'a str,

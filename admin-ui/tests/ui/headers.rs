@@ -3,11 +3,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
+use crate::common::{MemoryBackend, Reply, api_login, app, get, json};
 use alliance_admin_ui::{WebOptions, router};
 use axum::http::{Method, StatusCode};
-use common::{MemoryBackend, Reply, api_login, app, get, json};
 
 fn assert_security_headers(reply: &Reply, what: &str) {
     assert_eq!(

@@ -2,13 +2,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use alliance_admin_ui::backend::AccountState;
-use axum::http::StatusCode;
-use common::{
+use crate::common::{
     MemoryBackend, PASSWORD, Reply, anonymous_form, app, form, get, page_login, session_csrf,
 };
+use alliance_admin_ui::backend::AccountState;
+use axum::http::StatusCode;
 
 fn assert_redirects_to_login(reply: &Reply, next: &str) {
     assert_eq!(reply.status, StatusCode::SEE_OTHER);

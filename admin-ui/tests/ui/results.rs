@@ -6,14 +6,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use alliance_admin_ui::backend::{AccountRole, AccountState};
-use axum::{Router, http::StatusCode};
-use common::{
+use crate::common::{
     MemoryBackend, api_login, app, get, page_login,
     results::{LOG_ROOT, SUBSIDY_RULE},
 };
+use alliance_admin_ui::backend::{AccountRole, AccountState};
+use axum::{Router, http::StatusCode};
 
 const RESULTS: &str = "/results?period=2026";
 const SUBSIDY: &str = "/province/subsidy";
@@ -542,9 +540,9 @@ async fn downloads_carry_an_etag_and_a_client_holding_it_gets_304() {
     assert_eq!(first.status, StatusCode::OK);
     let etag = first.header("etag").unwrap().to_owned();
     assert_eq!(first.header("cache-control"), Some("no-cache"));
-    let again = common::send(
+    let again = crate::common::send(
         &app,
-        common::request(axum::http::Method::GET, "/results.csv?period=2026", "")
+        crate::common::request(axum::http::Method::GET, "/results.csv?period=2026", "")
             .header("if-none-match", &etag)
             .body(axum::body::Body::empty())
             .unwrap(),
@@ -553,9 +551,9 @@ async fn downloads_carry_an_etag_and_a_client_holding_it_gets_304() {
     assert_eq!(again.status, StatusCode::NOT_MODIFIED);
     assert!(again.body.is_empty());
     // Another version is sent whole.
-    let stale = common::send(
+    let stale = crate::common::send(
         &app,
-        common::request(axum::http::Method::GET, "/results.csv?period=2026", "")
+        crate::common::request(axum::http::Method::GET, "/results.csv?period=2026", "")
             .header("if-none-match", "\"0000\"")
             .body(axum::body::Body::empty())
             .unwrap(),

@@ -20,7 +20,7 @@ use std::{
 
 use alliance_node::store::{Batch, Space, Store};
 
-const TEST_NAME: &str = "store_commits_survive_sigkill";
+const TEST_NAME: &str = "store_crash::store_commits_survive_sigkill";
 const WRITER_DIR_ENV: &str = "ALLIANCE_STORE_CRASH_WRITER_DIR";
 const WRITER_THREADS: usize = 4;
 const RECORDS_BEFORE_KILL: usize = 200;

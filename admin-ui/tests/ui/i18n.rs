@@ -2,10 +2,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
+use crate::common::{MemoryBackend, app, get};
 use axum::http::StatusCode;
-use common::{MemoryBackend, app, get};
 
 #[tokio::test]
 async fn chinese_is_the_default_language() {

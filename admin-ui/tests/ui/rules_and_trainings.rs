@@ -4,15 +4,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
+use crate::common::{MemoryBackend, Reply, app, form, get, page_login, session_csrf};
 use alliance_admin_ui::{
     backend::{AccountRole, AccountState, BookingBackend, CatalogueBackend, RulesView},
     instrument_input::InstrumentInput,
 };
 use alliance_protocol::UserTier;
 use axum::{Router, http::StatusCode};
-use common::{MemoryBackend, Reply, app, form, get, page_login, session_csrf};
 
 const RULES: &str = "/manage/instruments/LCMS-1/rules";
 const TRAININGS: &str = "/manage/trainings";

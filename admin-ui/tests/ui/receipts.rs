@@ -6,8 +6,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
+use crate::common::{
+    MemoryBackend, Reply, STARTED_AT, api_login, app, form, get, json, page_login, session_csrf,
+};
 use alliance_admin_ui::{
     backend::{
         AccountRole, AccountState, BookingStatus, CatalogueBackend, IssuedStanding, LogAlarmView,
@@ -18,9 +19,6 @@ use alliance_admin_ui::{
 use axum::{
     Router,
     http::{Method, StatusCode},
-};
-use common::{
-    MemoryBackend, Reply, STARTED_AT, api_login, app, form, get, json, page_login, session_csrf,
 };
 use serde_json::json;
 

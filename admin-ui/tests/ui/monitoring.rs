@@ -6,8 +6,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
+use crate::common::{
+    MemoryBackend, Reply, api_login, app, get, json, monitoring::sample_board, page_login, request,
+    send, session_csrf,
+};
 use alliance_admin_ui::{
     backend::{AccountRole, AccountState, CatalogueBackend, MonitoringBackend},
     instrument_input::InstrumentInput,
@@ -16,10 +18,6 @@ use axum::{
     Router,
     body::Body,
     http::{Method, StatusCode, header},
-};
-use common::{
-    MemoryBackend, Reply, api_login, app, get, json, monitoring::sample_board, page_login, request,
-    send, session_csrf,
 };
 use serde_json::{Value, json};
 

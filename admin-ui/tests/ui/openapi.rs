@@ -3,15 +3,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::collections::BTreeSet;
 
+use crate::common::{MemoryBackend, app, get, request, send};
 use axum::{
     body::Body,
     http::{Method, StatusCode},
 };
-use common::{MemoryBackend, app, get, request, send};
 
 /// Every path under `/api/v1` the router knows, read from its `Debug` text (which lists
 /// the routes' paths as axum registered them, `{param}` as OpenAPI writes them).

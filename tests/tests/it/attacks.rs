@@ -156,7 +156,7 @@ fn province_options(dir: &Path) -> alliance_node::init::InitOptions {
 }
 
 const FULL_DISK_CHILD: &str = "ALLIANCE_FULL_DISK_CHILD_DIR";
-const FULL_DISK_TEST: &str = "a_store_that_stops_accepting_writes_turns_healthz_to_503";
+const FULL_DISK_TEST: &str = "attacks::a_store_that_stops_accepting_writes_turns_healthz_to_503";
 
 /// The parent runs this very test again in a private mount namespace (where the child
 /// may mount a small tmpfs as its data dir) and reads its verdict.

@@ -4,14 +4,14 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
+use crate::common::{
+    MemoryBackend, Reply, api_login, app, form, get, json, page_login, session_csrf,
+};
 use alliance_admin_ui::{
     backend::{AccountRole, AccountState, BookingStatus, CatalogueBackend},
     instrument_input::{FeeInput, InstrumentInput},
 };
 use axum::{Router, http::Method, http::StatusCode};
-use common::{MemoryBackend, Reply, api_login, app, form, get, json, page_login, session_csrf};
 use serde_json::json;
 
 const INSTRUMENT: &str = "/instruments/dlut/LCMS-1";

@@ -3,19 +3,17 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::{net::SocketAddr, time::Duration};
 
+use crate::common::{
+    MemoryBackend, PASSWORD, Reply, anonymous_form, api_login, app, form, get, json, page_login,
+    send, session_csrf,
+};
 use alliance_admin_ui::{SignInOptions, WebOptions, router};
 use axum::{
     body::Body,
     extract::ConnectInfo,
     http::{Method, StatusCode, header},
-};
-use common::{
-    MemoryBackend, PASSWORD, Reply, anonymous_form, api_login, app, form, get, json, page_login,
-    send, session_csrf,
 };
 use serde_json::json;
 
@@ -109,7 +107,7 @@ async fn sign_in_from(
     forwarded_for: Option<&str>,
     username: &str,
 ) -> StatusCode {
-    let mut builder = common::request(Method::POST, "/api/v1/session", "")
+    let mut builder = crate::common::request(Method::POST, "/api/v1/session", "")
         .header(header::CONTENT_TYPE, "application/json");
     if let Some(value) = forwarded_for {
         builder = builder.header("x-forwarded-for", value);

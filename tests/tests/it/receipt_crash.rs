@@ -28,7 +28,8 @@ use alliance_protocol::{
 };
 use alliance_tests::*;
 
-const TEST_NAME: &str = "a_member_killed_before_submitting_a_receipt_delivers_it_after_restart";
+const TEST_NAME: &str =
+    "receipt_crash::a_member_killed_before_submitting_a_receipt_delivers_it_after_restart";
 const MEMBER_DIR_ENV: &str = "ALLIANCE_RECEIPT_CRASH_MEMBER_DIR";
 
 /// The member's config as every run of it uses it: fast timers, no grace period.

@@ -2,15 +2,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
+use crate::common::{MemoryBackend, PASSWORD, api_login, app, get, json};
 use alliance_admin_ui::{
     WebOptions,
     backend::{AccountRole, AccountState},
     router,
 };
 use axum::http::{Method, StatusCode};
-use common::{MemoryBackend, PASSWORD, api_login, app, get, json};
 use serde_json::json;
 
 #[tokio::test]
@@ -243,7 +241,7 @@ async fn state_changes_with_a_session_need_the_csrf_header() {
 async fn cross_origin_state_changes_are_refused() {
     let backend = MemoryBackend::seeded();
     let app = app(&backend);
-    let request = common::request(Method::POST, "/api/v1/register", "")
+    let request = crate::common::request(Method::POST, "/api/v1/register", "")
         .header("host", "node.example.cn")
         .header("origin", "https://evil.example")
         .header("content-type", "application/json")
@@ -255,7 +253,7 @@ async fn cross_origin_state_changes_are_refused() {
             .to_string(),
         ))
         .unwrap();
-    let reply = common::send(&app, request).await;
+    let reply = crate::common::send(&app, request).await;
     assert_eq!(reply.status, StatusCode::FORBIDDEN);
     assert_eq!(reply.json()["error"]["code"], "cross_origin");
     assert!(backend.account("mallory").is_none());
@@ -441,7 +439,7 @@ async fn a_taken_username_gets_the_same_answer_as_a_free_one() {
     assert_eq!(taken.status, StatusCode::ACCEPTED, "{}", taken.body);
     assert_eq!(taken.status, free.status);
     assert_eq!(taken.body.replace("admin", "fresh"), free.body);
-    let headers = |reply: &common::Reply| {
+    let headers = |reply: &crate::common::Reply| {
         let mut names: Vec<String> = reply
             .headers
             .keys()
@@ -557,11 +555,11 @@ async fn backend_failures_do_not_leak_their_detail() {
 #[tokio::test]
 async fn malformed_json_and_unknown_paths_get_json_errors() {
     let app = app(&MemoryBackend::seeded());
-    let request = common::request(Method::POST, "/api/v1/session", "")
+    let request = crate::common::request(Method::POST, "/api/v1/session", "")
         .header("content-type", "application/json")
         .body(axum::body::Body::from("{not json"))
         .unwrap();
-    let reply = common::send(&app, request).await;
+    let reply = crate::common::send(&app, request).await;
     assert_eq!(reply.status, StatusCode::BAD_REQUEST);
     assert_eq!(reply.json()["error"]["code"], "bad_request");
 

@@ -1,0 +1,21 @@
+//! The alliance's multi-node tests: real nodes on loopback, real browsers. One module per
+//! subject, all in one test binary so the node is linked once, not once per subject.
+
+mod attacks;
+mod booking;
+mod browser;
+mod browser_booking;
+mod catalogue;
+mod catalogue_http;
+mod catalogue_rejects;
+mod configs;
+mod demo;
+mod hostile_peers;
+mod mesh;
+mod monitoring;
+mod receipt_crash;
+mod receipts;
+mod restart;
+mod sign_in;
+mod sign_in_load;
+mod web_api;
