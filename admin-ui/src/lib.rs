@@ -82,7 +82,7 @@
 //! # Layout
 //!
 //! - `backend.rs` — the [`Backend`] trait and the view types it speaks in.
-//! - `i18n/` — [`Lang`](i18n::Lang) (zh-CN default, en), every UI string, the `lang` choice.
+//! - `i18n/` — `Lang` (zh-CN default, en), every UI string, the `lang` choice.
 //! - `auth.rs` — session lookup per request, CSRF tokens, who may manage which role.
 //! - `client.rs` — the client's address (`ClientAddr`), behind trusted reverse proxies.
 //! - `throttle.rs` — failed sign-ins counted per account and per address, growing lock-out.

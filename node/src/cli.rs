@@ -53,7 +53,7 @@ enum Command {
         /// P2P listen addresses.
         #[arg(long, default_values_t = ["/ip4/0.0.0.0/tcp/4100".to_owned(), "/ip4/0.0.0.0/udp/4100/quic-v1".to_owned()])]
         listen: Vec<String>,
-        /// Peers to contact at start (usually the province), with /p2p/<peer id>.
+        /// Peers to contact at start (usually the province), with `/p2p/<peer id>`.
         #[arg(long)]
         bootstrap: Vec<String>,
         /// Where the web UI listens.

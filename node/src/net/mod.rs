@@ -1,6 +1,6 @@
 //! The peer-to-peer layer.
 //!
-//! One task ([`event_loop`]) owns the libp2p swarm. The rest of the node talks to it through
+//! One task (`event_loop`) owns the libp2p swarm. The rest of the node talks to it through
 //! a cloneable [`NetClient`] (commands on a bounded channel, answers on oneshots), reads the
 //! current [`MeshState`] from a watch channel, and may subscribe to [`NetEvent`]s.
 //!
@@ -9,7 +9,7 @@
 //! - [`ip_limit`]: the inbound connection limit per IP address.
 //! - [`quota`]: per-origin hourly quotas on catalogue entries taken from gossip.
 //! - [`codec`]: the length-prefixed protobuf codec of `/alliance/rpc/1`.
-//! - [`event_loop`]: connection gating (membership handshake), gossip validation, roster
+//! - `event_loop`: connection gating (membership handshake), gossip validation, roster
 //!   distribution, discovery.
 //! - [`topics`]: gossip topics.
 //! - asking another node (or the province) a question and waiting for the answer, and
