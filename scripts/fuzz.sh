@@ -2,10 +2,12 @@
 # Fuzzing with cargo-fuzz (libFuzzer) over the targets in fuzz/fuzz_targets/.
 #
 #   scripts/fuzz.sh [MINUTES] [TARGET...]   fuzz each target for MINUTES (default 30)
-#   scripts/fuzz.sh --replay [TARGET...]    run each target over its committed corpus only
-#                                           (what CI does); fails on any crash. Builds
-#                                           unoptimised and without AddressSanitizer, which
-#                                           halves the build (overflow checks stay on)
+#   scripts/fuzz.sh --replay [TARGET...]    run each target over its committed corpus only;
+#                                           fails on any crash. Builds unoptimised and
+#                                           without AddressSanitizer (overflow checks stay
+#                                           on). CI needs no fuzzing build: the test suite
+#                                           runs the same properties over the same corpus
+#                                           (tests/tests/it/fuzz_corpus.rs)
 #   scripts/fuzz.sh --merge [TARGET...]     fold what fuzzing found into the committed
 #                                           corpus: a smallest set of inputs that covers
 #                                           the edges the committed ones miss

@@ -1,44 +1,14 @@
-//! The catalogue's XLSX import as a node runs it on an uploaded file
-//! (`alliance_node::catalogue::import::parse` with an `.xlsx` name), zip-bomb guard first.
-//!
-//! Input, by the first byte:
-//! - even: the rest is the file as uploaded;
-//! - odd: the rest is the archive's members, `name NUL content NUL name NUL content …`,
-//!   which the target packs into a zip (stored, no compression) before the import — so the
-//!   fuzzer mutates the workbook's XML, not compressed bytes and checksums.
-//!
-//! Properties: never panics and allocates within libFuzzer's limit; rows stay within the
-//! import limits; every row it reports good is a record that peers accept as it is.
+//! Fuzzes the catalogue's XLSX import.
+//! Input and properties: `alliance_node::fuzzing::import_xlsx`,
+//! which the test suite also runs over the committed corpus.
 //!
 //! The import catches panics of the XLSX reader (calamine) and refuses such a file, so
-//! those panics are let unwind to it (see `let_reader_panics_unwind`); any other panic,
-//! and one the import does not catch, aborts as a crash.
+//! those panics are let unwind to it; any other panic aborts as a crash.
 #![no_main]
 
-#[path = "common/import.rs"]
-mod common;
+use std::sync::Once;
 
-use std::{
-    io::{Cursor, Write},
-    sync::Once,
-};
-
-use alliance_node::catalogue::import;
 use libfuzzer_sys::fuzz_target;
-use zip::{CompressionMethod, ZipWriter, write::SimpleFileOptions};
-
-fn pack(members: &[u8]) -> Option<Vec<u8>> {
-    let mut zip = ZipWriter::new(Cursor::new(Vec::new()));
-    let options = SimpleFileOptions::default().compression_method(CompressionMethod::Stored);
-    let mut parts = members.split(|&b| b == 0);
-    while let Some(name) = parts.next() {
-        let content = parts.next().unwrap_or_default();
-        let name = std::str::from_utf8(name).ok()?;
-        zip.start_file(name, options).ok()?;
-        zip.write_all(content).ok()?;
-    }
-    Some(zip.finish().ok()?.into_inner())
-}
 
 /// libFuzzer's panic hook aborts at once, before a panic can unwind to a `catch_unwind`;
 /// keep that for every panic but the XLSX reader's.
@@ -59,25 +29,5 @@ fn let_reader_panics_unwind() {
 
 fuzz_target!(|data: &[u8]| {
     let_reader_panics_unwind();
-    let Some((&mode, rest)) = data.split_first() else {
-        return;
-    };
-    let packed;
-    let file = if mode % 2 == 0 {
-        rest
-    } else {
-        let Some(bytes) = pack(rest) else {
-            return;
-        };
-        packed = bytes;
-        &packed
-    };
-    if let Ok(report) = import::parse(
-        "instruments.xlsx",
-        file,
-        &common::INSTITUTION,
-        &common::CLASSIFICATION,
-    ) {
-        common::check(&report);
-    }
+    alliance_node::fuzzing::import_xlsx::test_one_input(data);
 });

@@ -20,6 +20,7 @@ use alliance_protocol::{
         BookingUpdate, BookingUser, Outcome, Slot, encode_updates,
     },
     certificate::MembershipCertificate,
+    fuzzing::MESSAGE_KINDS,
     heartbeat::{InstrumentState, InstrumentStatusReport, StatusHeartbeat},
     keys::SecretKey,
     publication::{Publication, PublicationKind},
@@ -31,36 +32,6 @@ use alliance_protocol::{
     transparency::MerkleLog,
 };
 use anyhow::Context;
-
-/// The `messages` target's kinds, in the order of its selector byte (`KINDS` there).
-const KINDS: [&str; 26] = [
-    "instrument",
-    "entry-instrument",
-    "entry-review",
-    "entry-availability",
-    "certificate",
-    "roster",
-    "announce",
-    "heartbeat",
-    "statistics",
-    "booking-request",
-    "booking-answer",
-    "booking-cancel",
-    "booking-update",
-    "booking-status",
-    "receipt",
-    "receipt-confirmation",
-    "publication",
-    "tree-head",
-    "rpc-request",
-    "rpc-response",
-    "receipt-submission",
-    "booking-updates",
-    "booking-answer-unsigned",
-    "booking-message-kind",
-    "armor",
-    "log-proofs",
-];
 
 struct Seeds<'a> {
     dir: &'a Path,
@@ -75,7 +46,7 @@ impl Seeds<'_> {
 
     /// A `messages` seed: the kind's selector byte, then `body`.
     fn message(&self, kind: &str, n: usize, body: &[u8]) -> anyhow::Result<()> {
-        let selector = KINDS
+        let selector = MESSAGE_KINDS
             .iter()
             .position(|k| *k == kind)
             .with_context(|| format!("no kind {kind}"))?;

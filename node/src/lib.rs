@@ -21,6 +21,7 @@
 //!   [`health`] is what `/healthz` reports.
 //! - [`spreadsheet`]: text written into CSV files so that no spreadsheet runs it.
 //! - [`init`] and [`demo`]: setting up a node's files, and the four-node demo.
+//! - `fuzzing`: the properties the import fuzz targets check (testing support).
 
 pub mod accounts;
 pub mod booking;
@@ -30,6 +31,8 @@ pub mod config;
 pub mod control;
 pub mod demo;
 pub mod evaluation;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod health;
 pub mod http_server;
 pub mod identity;

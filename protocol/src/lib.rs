@@ -19,6 +19,8 @@
 //! - [`heartbeat`]: a member's signed status heartbeat of its monitored instruments (R6).
 //! - [`armor`]: a text form for certificates and keys that survives e-mail and copy-paste.
 //! - [`limits`]: size limits every decoder enforces.
+//! - `fuzzing`: the properties the fuzz targets check of the wire formats (testing
+//!   support).
 //!
 //! Generated protobuf types are private (`proto`); the public API is domain types
 //! built from them with `TryFrom`, checking sizes and invariants.
@@ -30,6 +32,8 @@ pub mod booking;
 pub mod certificate;
 pub mod entry;
 pub mod envelope;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod heartbeat;
 pub mod ids;
 pub mod keys;

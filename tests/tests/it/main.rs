@@ -10,6 +10,7 @@ mod catalogue_http;
 mod catalogue_rejects;
 mod configs;
 mod demo;
+mod fuzz_corpus;
 mod hostile_peers;
 mod mesh;
 mod monitoring;
