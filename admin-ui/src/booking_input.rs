@@ -14,9 +14,9 @@ use crate::{
 };
 
 /// Lengths are offered in steps of this many minutes…
-pub const STEP_MINUTES: u32 = 30;
+pub(crate) const STEP_MINUTES: u32 = 30;
 /// …up to this many.
-pub const MAX_MINUTES: u32 = 8 * 60;
+pub(crate) const MAX_MINUTES: u32 = 8 * 60;
 
 /// The lengths the form offers, shortest first.
 pub(crate) fn lengths() -> impl Iterator<Item = u32> {
@@ -50,7 +50,7 @@ pub(crate) fn needs_note(decision: ManagerDecision) -> bool {
 /// The booking form of a page, every field as typed.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
-pub struct BookingInput {
+pub(crate) struct BookingInput {
     pub csrf: String,
     pub instrument_id: String,
     pub booking_id: String,
@@ -66,7 +66,7 @@ pub struct BookingInput {
 impl BookingInput {
     /// The form for the backend, or every problem at once. `modes` are those the instrument
     /// offers.
-    pub fn to_form(&self, modes: &[ServiceMode]) -> Result<BookingForm, Vec<FieldError>> {
+    pub(crate) fn to_form(&self, modes: &[ServiceMode]) -> Result<BookingForm, Vec<FieldError>> {
         let mut errors = Vec::new();
         let minutes = self.minutes.trim().parse::<u32>().unwrap_or(0);
         let mode = offered(modes)
@@ -99,7 +99,7 @@ impl BookingInput {
 }
 
 /// Every problem of a booking however it came; `modes` are those the instrument offers.
-pub fn check(form: &BookingForm, modes: &[ServiceMode]) -> Vec<FieldError> {
+pub(crate) fn check(form: &BookingForm, modes: &[ServiceMode]) -> Vec<FieldError> {
     let mut errors = Vec::new();
     // Whole minutes: a browser may send `:00` seconds, but any other second would only be
     // refused by the owner as not on its booking grid.

@@ -13,17 +13,17 @@ use crate::{
 };
 
 /// Results per page unless asked otherwise.
-pub const DEFAULT_PER_PAGE: usize = 20;
+pub(crate) const DEFAULT_PER_PAGE: usize = 20;
 /// The deepest page number served (at one result a page): `page × per_page` may not pass
 /// [`MAX_RESULT_WINDOW`]; deeper means narrowing the search, and a page number must not
 /// size the work of a search.
-pub const MAX_PAGE: usize = MAX_RESULT_WINDOW;
+pub(crate) const MAX_PAGE: usize = MAX_RESULT_WINDOW;
 
 /// The raw query, as typed.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::IntoParams)]
 #[serde(default)]
 #[into_params(parameter_in = Query)]
-pub struct SearchQuery {
+pub(crate) struct SearchQuery {
     /// Free text: names, model, manufacturer, specifications.
     pub q: String,
     /// A classification code (a top-level code covers its subcategories).
@@ -63,7 +63,7 @@ fn wan_to_fen(text: &str) -> Option<i64> {
 
 impl SearchQuery {
     /// Checks the query; every bad parameter is reported by name.
-    pub fn params(&self) -> Result<SearchParams, Vec<FieldError>> {
+    pub(crate) fn params(&self) -> Result<SearchParams, Vec<FieldError>> {
         let mut errors = Vec::new();
         let mut bad = |field: &str, problem: Problem| errors.push(FieldError::new(field, problem));
         let mut value = |field: &str, text: &str| match some(text) {
@@ -141,7 +141,7 @@ impl SearchQuery {
     }
 
     /// The query string of this search on another page.
-    pub fn with_page(&self, page: usize) -> String {
+    pub(crate) fn with_page(&self, page: usize) -> String {
         let mut query = self.clone();
         query.page = page.to_string();
         serde_urlencoded_pairs(&query)

@@ -18,7 +18,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 /// 辽宁省大型科研仪器开放共享联盟 — a node of the instrument sharing alliance.
 #[derive(Debug, Parser)]
 #[command(name = "alliance", version, about)]
-pub struct Cli {
+pub(crate) struct Cli {
     #[command(subcommand)]
     command: Command,
 }
@@ -158,7 +158,7 @@ enum UserCommand {
 }
 
 /// Runs one command.
-pub async fn run(cli: Cli) -> Result<()> {
+pub(crate) async fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Init {
             role,

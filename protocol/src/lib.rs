@@ -51,7 +51,7 @@ pub mod time;
 pub mod transparency;
 
 mod proto {
-    #![allow(clippy::all, missing_debug_implementations)]
+    #![allow(clippy::all, missing_debug_implementations, unreachable_pub)]
     include!(concat!(env!("OUT_DIR"), "/alliance.v1.rs"));
 }
 

@@ -20,7 +20,7 @@ use argon2::{
 use tokio::sync::Semaphore;
 
 /// Hashings that may wait for a turn; more fail fast as busy.
-pub const MAX_WAITING: usize = 64;
+pub(super) const MAX_WAITING: usize = 64;
 
 /// The limit every hash and verification of this process goes through.
 static LIMIT: LazyLock<Limiter> = LazyLock::new(|| Limiter::new(running_at_once(), MAX_WAITING));
@@ -93,7 +93,7 @@ impl Limiter {
 }
 
 /// Hashes a password (PHC string format, argon2id, default parameters).
-pub async fn hash(password: String) -> Result<String, AccountError> {
+pub(super) async fn hash(password: String) -> Result<String, AccountError> {
     LIMIT
         .run(move || {
             let salt = SaltString::generate(&mut OsRng);
@@ -106,7 +106,7 @@ pub async fn hash(password: String) -> Result<String, AccountError> {
 }
 
 /// Whether `password` matches `hash`. A malformed hash never matches.
-pub async fn verify(password: String, hash: String) -> Result<bool, AccountError> {
+pub(super) async fn verify(password: String, hash: String) -> Result<bool, AccountError> {
     LIMIT
         .run(move || {
             PasswordHash::new(&hash)
@@ -121,7 +121,7 @@ pub async fn verify(password: String, hash: String) -> Result<bool, AccountError
 }
 
 /// A valid hash of a random password, to spend the same time on unknown usernames.
-pub fn dummy_hash() -> String {
+pub(super) fn dummy_hash() -> String {
     // Parameters match the real hashes so the verification cost is the same.
     "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$2mr0D0AHkSPPZGjPuT5x0wvVN/SLXsR1DsAyJaJJrrA".to_owned()
 }

@@ -138,7 +138,7 @@ fn record(entry: Entry) -> Result<InstrumentRecord, SeedError> {
 }
 
 /// Every demo instrument of `institution`.
-pub fn instruments_of(institution: &str) -> Result<Vec<InstrumentRecord>, SeedError> {
+pub(super) fn instruments_of(institution: &str) -> Result<Vec<InstrumentRecord>, SeedError> {
     let file: File = toml::from_str(CATALOGUE).map_err(|e| SeedError(e.to_string()))?;
     file.instrument
         .into_iter()

@@ -16,9 +16,9 @@ use chrono_tz::Asia::Shanghai;
 use super::MemoryBackend;
 
 /// The home institution of every account of the memory backend.
-pub const HOME: &str = "dlut";
+pub(crate) const HOME: &str = "dlut";
 /// The first day of the availability week the instrument pages show (a Monday).
-pub const WEEK_START: &str = "2030-12-02";
+pub(crate) const WEEK_START: &str = "2030-12-02";
 /// How long an outside user's booking is held for approval.
 const HOLD_SECONDS: i64 = 48 * 3600;
 /// Alternatives offered after a conflict.
@@ -26,7 +26,7 @@ const ALTERNATIVES: usize = 3;
 
 /// A booking as the memory backend keeps it.
 #[derive(Debug, Clone)]
-pub struct Stored {
+pub(crate) struct Stored {
     pub username: String,
     pub user_name: String,
     pub user_email: String,
@@ -171,18 +171,18 @@ fn managed(s: &Stored) -> ManagedBooking {
 
 impl MemoryBackend {
     /// Every booking kept, in the order made.
-    pub fn bookings(&self) -> Vec<Stored> {
+    pub(crate) fn bookings(&self) -> Vec<Stored> {
         self.lock().bookings.clone()
     }
 
     /// Makes every booking fail as if the owner's node were offline.
-    pub fn owner_offline(&self) {
+    pub(crate) fn owner_offline(&self) {
         self.lock().owner_offline = true;
     }
 
     /// The week of hours an instrument page shows: 08:00–18:00 free on weekdays, closed
     /// otherwise, booked where an active booking lies.
-    pub fn availability(&self, instrument_id: &str) -> Vec<AvailabilityDay> {
+    pub(crate) fn availability(&self, instrument_id: &str) -> Vec<AvailabilityDay> {
         let Ok(first) = NaiveDate::parse_from_str(WEEK_START, "%Y-%m-%d") else {
             return Vec::new();
         };

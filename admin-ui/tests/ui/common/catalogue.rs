@@ -42,14 +42,14 @@ fn detail(r: &InstrumentRecord) -> InstrumentDetail {
 
 impl MemoryBackend {
     /// The records saved so far, by local id.
-    pub fn records(&self) -> Vec<InstrumentRecord> {
+    pub(crate) fn records(&self) -> Vec<InstrumentRecord> {
         let mut records: Vec<InstrumentRecord> = self.lock().records.values().cloned().collect();
         records.sort_by(|a, b| a.local_id.cmp(&b.local_id));
         records
     }
 
     /// Reviews recorded so far: (id, verdict, comment).
-    pub fn reviews(&self) -> Vec<(String, ReviewVerdict, String)> {
+    pub(crate) fn reviews(&self) -> Vec<(String, ReviewVerdict, String)> {
         self.lock().reviews.clone()
     }
 }

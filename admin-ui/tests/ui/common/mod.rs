@@ -3,12 +3,12 @@
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
-pub mod booking;
+pub(crate) mod booking;
 mod catalogue;
-pub mod monitoring;
-pub mod publications;
-pub mod receipts;
-pub mod results;
+pub(crate) mod monitoring;
+pub(crate) mod publications;
+pub(crate) mod receipts;
+pub(crate) mod results;
 
 use std::{
     collections::HashMap,
@@ -31,9 +31,9 @@ use axum::{
 use tower::ServiceExt;
 
 /// 2026-11-27 01:05:00 UTC, 09:05 in Beijing.
-pub const STARTED_AT: i64 = 1_795_741_500;
+pub(crate) const STARTED_AT: i64 = 1_795_741_500;
 /// Password of every account the helpers create.
-pub const PASSWORD: &str = "correct horse battery";
+pub(crate) const PASSWORD: &str = "correct horse battery";
 
 #[derive(Debug, Default)]
 struct Inner {
@@ -72,7 +72,7 @@ struct Inner {
 /// Accounts and sessions in a `Mutex<HashMap>`. No field validation: the web layer's own
 /// checks are what the tests exercise.
 #[derive(Debug, Clone, Default)]
-pub struct MemoryBackend {
+pub(crate) struct MemoryBackend {
     inner: Arc<Mutex<Inner>>,
 }
 
@@ -82,7 +82,7 @@ impl MemoryBackend {
     }
 
     /// Adds an account with [`PASSWORD`].
-    pub fn with(self, username: &str, role: AccountRole, state: AccountState) -> Self {
+    pub(crate) fn with(self, username: &str, role: AccountRole, state: AccountState) -> Self {
         let account = Account {
             username: username.to_owned(),
             display_name: format!("{username} 的名字"),
@@ -100,12 +100,12 @@ impl MemoryBackend {
     }
 
     /// Makes the node report `problem` on `/healthz`.
-    pub fn set_unhealthy(&self, problem: &str) {
+    pub(crate) fn set_unhealthy(&self, problem: &str) {
         self.lock().health_problems.push(problem.to_owned());
     }
 
     /// The usual cast: an institution admin, a researcher, a pending outside user.
-    pub fn seeded() -> Self {
+    pub(crate) fn seeded() -> Self {
         MemoryBackend::default()
             .with("admin", AccountRole::InstitutionAdmin, AccountState::Active)
             .with("li", AccountRole::Researcher, AccountState::Active)
@@ -114,19 +114,19 @@ impl MemoryBackend {
     }
 
     /// Makes every account operation fail with an internal error carrying a secret detail.
-    pub fn fail_internally(&self) {
+    pub(crate) fn fail_internally(&self) {
         self.lock().fail = true;
     }
 
-    pub fn account(&self, username: &str) -> Option<Account> {
+    pub(crate) fn account(&self, username: &str) -> Option<Account> {
         self.lock().accounts.get(username).map(|(a, _)| a.clone())
     }
 
-    pub fn account_count(&self) -> usize {
+    pub(crate) fn account_count(&self) -> usize {
         self.lock().accounts.len()
     }
 
-    pub fn session_count(&self) -> usize {
+    pub(crate) fn session_count(&self) -> usize {
         self.lock().sessions.len()
     }
 
@@ -320,25 +320,25 @@ fn chrono_now() -> i64 {
 }
 
 /// The router over `backend`, plain-HTTP cookies.
-pub fn app(backend: &MemoryBackend) -> Router {
+pub(crate) fn app(backend: &MemoryBackend) -> Router {
     router(backend.clone(), WebOptions::default())
 }
 
 /// A response, read to the end.
 #[derive(Debug)]
-pub struct Reply {
+pub(crate) struct Reply {
     pub status: StatusCode,
     pub headers: HeaderMap,
     pub body: String,
 }
 
 impl Reply {
-    pub fn json(&self) -> serde_json::Value {
+    pub(crate) fn json(&self) -> serde_json::Value {
         serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))
     }
 
     /// The full `Set-Cookie` header for `name`, if the response sets it.
-    pub fn set_cookie(&self, name: &str) -> Option<String> {
+    pub(crate) fn set_cookie(&self, name: &str) -> Option<String> {
         self.headers
             .get_all(header::SET_COOKIE)
             .iter()
@@ -347,22 +347,22 @@ impl Reply {
     }
 
     /// The value the response sets for cookie `name`.
-    pub fn cookie(&self, name: &str) -> Option<String> {
+    pub(crate) fn cookie(&self, name: &str) -> Option<String> {
         let set = self.set_cookie(name)?;
         let pair = set.split(';').next()?;
         Some(pair.split_once('=')?.1.to_owned())
     }
 
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).map(|v| v.to_str().unwrap())
     }
 
-    pub fn location(&self) -> Option<&str> {
+    pub(crate) fn location(&self) -> Option<&str> {
         self.header("location")
     }
 
     /// The `value` of the hidden input called `name` in an HTML body.
-    pub fn hidden(&self, name: &str) -> Option<String> {
+    pub(crate) fn hidden(&self, name: &str) -> Option<String> {
         let marker = format!("name=\"{name}\" value=\"");
         let start = self.body.find(&marker)? + marker.len();
         let end = self.body[start..].find('"')? + start;
@@ -371,7 +371,7 @@ impl Reply {
 }
 
 /// Sends one request through a fresh clone of `app`.
-pub async fn send(app: &Router, request: Request<Body>) -> Reply {
+pub(crate) async fn send(app: &Router, request: Request<Body>) -> Reply {
     let response = app.clone().oneshot(request).await.unwrap();
     let status = response.status();
     let headers = response.headers().clone();
@@ -386,7 +386,7 @@ pub async fn send(app: &Router, request: Request<Body>) -> Reply {
 }
 
 /// A request with optional cookies.
-pub fn request(method: Method, uri: &str, cookies: &str) -> axum::http::request::Builder {
+pub(crate) fn request(method: Method, uri: &str, cookies: &str) -> axum::http::request::Builder {
     let builder = Request::builder().method(method).uri(uri);
     if cookies.is_empty() {
         builder
@@ -395,7 +395,7 @@ pub fn request(method: Method, uri: &str, cookies: &str) -> axum::http::request:
     }
 }
 
-pub async fn get(app: &Router, uri: &str, cookies: &str) -> Reply {
+pub(crate) async fn get(app: &Router, uri: &str, cookies: &str) -> Reply {
     send(
         app,
         request(Method::GET, uri, cookies)
@@ -406,7 +406,7 @@ pub async fn get(app: &Router, uri: &str, cookies: &str) -> Reply {
 }
 
 /// A JSON request; `csrf` goes into `X-CSRF-Token` when given.
-pub async fn json(
+pub(crate) async fn json(
     app: &Router,
     method: Method,
     uri: &str,
@@ -423,7 +423,7 @@ pub async fn json(
 }
 
 /// An URL-encoded form POST.
-pub async fn form(app: &Router, uri: &str, cookies: &str, fields: &[(&str, &str)]) -> Reply {
+pub(crate) async fn form(app: &Router, uri: &str, cookies: &str, fields: &[(&str, &str)]) -> Reply {
     let body = fields
         .iter()
         .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
@@ -450,7 +450,7 @@ fn encode(value: &str) -> String {
 }
 
 /// Signs in through the API: the `Cookie` header to send and the session's CSRF token.
-pub async fn api_login(app: &Router, username: &str) -> (String, String) {
+pub(crate) async fn api_login(app: &Router, username: &str) -> (String, String) {
     let reply = json(
         app,
         Method::POST,
@@ -468,7 +468,7 @@ pub async fn api_login(app: &Router, username: &str) -> (String, String) {
 
 /// The anonymous form token of a page (`/login` or `/register`): the `Cookie` header to
 /// send back and the hidden field's value.
-pub async fn anonymous_form(app: &Router, uri: &str) -> (String, String) {
+pub(crate) async fn anonymous_form(app: &Router, uri: &str) -> (String, String) {
     let page = get(app, uri, "").await;
     assert_eq!(page.status, StatusCode::OK);
     let cookie = page.cookie("csrf").expect("a csrf cookie");
@@ -477,7 +477,7 @@ pub async fn anonymous_form(app: &Router, uri: &str) -> (String, String) {
 }
 
 /// Signs in through the sign-in form; returns the `Cookie` header of the session.
-pub async fn page_login(app: &Router, username: &str) -> String {
+pub(crate) async fn page_login(app: &Router, username: &str) -> String {
     let (cookie, csrf) = anonymous_form(app, "/login").await;
     let reply = form(
         app,
@@ -498,6 +498,6 @@ pub async fn page_login(app: &Router, username: &str) -> String {
 }
 
 /// The session CSRF token of a signed-in page (from its sign-out form).
-pub async fn session_csrf(app: &Router, cookie: &str) -> String {
+pub(crate) async fn session_csrf(app: &Router, cookie: &str) -> String {
     get(app, "/me", cookie).await.hidden("csrf").unwrap()
 }

@@ -13,20 +13,20 @@ use alliance_admin_ui::backend::{
 use super::MemoryBackend;
 
 /// The states an agent may report.
-pub const STATES: [&str; 4] = ["idle", "running", "maintenance", "fault"];
+pub(crate) const STATES: [&str; 4] = ["idle", "running", "maintenance", "fault"];
 /// How long an instrument may stay unheard before the sample board calls it silent.
-pub const SILENT_AFTER: u64 = 600;
+pub(crate) const SILENT_AFTER: u64 = 600;
 
 /// A stored report.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Report {
+pub(crate) struct Report {
     pub state: String,
     pub note: String,
     pub reported_at: i64,
 }
 
 #[derive(Debug, Default)]
-pub struct Monitoring {
+pub(crate) struct Monitoring {
     /// local id → token.
     tokens: HashMap<String, String>,
     /// local id → the latest report.
@@ -48,17 +48,17 @@ fn agent_invalid(field: &str, message: &str) -> AgentFailure {
 
 impl MemoryBackend {
     /// The latest report of an instrument's agent.
-    pub fn agent_report_of(&self, local_id: &str) -> Option<Report> {
+    pub(crate) fn agent_report_of(&self, local_id: &str) -> Option<Report> {
         self.lock().monitoring.reports.get(local_id).cloned()
     }
 
     /// The instrument's current agent token.
-    pub fn agent_token_of(&self, local_id: &str) -> Option<String> {
+    pub(crate) fn agent_token_of(&self, local_id: &str) -> Option<String> {
         self.lock().monitoring.tokens.get(local_id).cloned()
     }
 
     /// Sets an instrument's token directly.
-    pub fn set_agent_token(&self, local_id: &str, token: &str) {
+    pub(crate) fn set_agent_token(&self, local_id: &str, token: &str) {
         self.lock()
             .monitoring
             .tokens
@@ -66,14 +66,14 @@ impl MemoryBackend {
     }
 
     /// Makes this the province's node, keeping `board`.
-    pub fn set_board(&self, board: BoardView) {
+    pub(crate) fn set_board(&self, board: BoardView) {
         self.lock().monitoring.board = Some(board);
     }
 }
 
 /// A board at `now`: an LC-MS running, an XRD silent for an hour, an NMR faulty for ten
 /// minutes, and an alert for a TEM open for booking that never reported.
-pub fn sample_board(now: i64) -> BoardView {
+pub(crate) fn sample_board(now: i64) -> BoardView {
     let row =
         |id: &str, name: &str, institution: &str, state: &str, note: &str, ago: i64| BoardRowView {
             instrument_id: id.to_owned(),

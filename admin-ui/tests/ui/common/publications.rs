@@ -11,7 +11,7 @@ use alliance_admin_ui::backend::{
 use super::MemoryBackend;
 
 #[derive(Debug, Default)]
-pub struct Publications {
+pub(crate) struct Publications {
     /// (username, publication), oldest first.
     list: Vec<(String, PublicationView)>,
     /// What the node answers to the next registration, if it refuses.
@@ -20,7 +20,7 @@ pub struct Publications {
 
 impl MemoryBackend {
     /// The publications of `username`, oldest first.
-    pub fn publications(&self, username: &str) -> Vec<PublicationView> {
+    pub(crate) fn publications(&self, username: &str) -> Vec<PublicationView> {
         self.lock()
             .publications
             .list
@@ -31,14 +31,14 @@ impl MemoryBackend {
     }
 
     /// Marks every publication as acknowledged by the province.
-    pub fn deliver_publications(&self) {
+    pub(crate) fn deliver_publications(&self) {
         for (_, p) in &mut self.lock().publications.list {
             p.delivered = true;
         }
     }
 
     /// Makes the node refuse the next registration with `failure`.
-    pub fn refuse_publication(&self, failure: BookingFailure) {
+    pub(crate) fn refuse_publication(&self, failure: BookingFailure) {
         self.lock().publications.refusal = Some(failure);
     }
 

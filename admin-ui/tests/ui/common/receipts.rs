@@ -16,7 +16,7 @@ use chrono_tz::Asia::Shanghai;
 use super::{MemoryBackend, booking::HOME};
 
 /// How long a user has to confirm a receipt before it goes single-signed.
-pub const CONFIRM_SECONDS: i64 = 7 * 24 * 3600;
+pub(crate) const CONFIRM_SECONDS: i64 = 7 * 24 * 3600;
 
 fn now() -> i64 {
     chrono::Utc::now().timestamp()
@@ -117,12 +117,12 @@ fn receipt(
 
 impl MemoryBackend {
     /// Receipts issued here, oldest first.
-    pub fn issued(&self) -> Vec<IssuedReceipt> {
+    pub(crate) fn issued(&self) -> Vec<IssuedReceipt> {
         self.lock().issued_receipts.clone()
     }
 
     /// The receipts of one of this node's users, oldest first.
-    pub fn user_receipts(&self, username: &str) -> Vec<MyReceipt> {
+    pub(crate) fn user_receipts(&self, username: &str) -> Vec<MyReceipt> {
         self.lock()
             .user_receipts
             .iter()
@@ -132,7 +132,7 @@ impl MemoryBackend {
     }
 
     /// A receipt another owner issued for `username`, as their node would receive it.
-    pub fn receive_receipt(&self, username: &str, receipt: ReceiptView) {
+    pub(crate) fn receive_receipt(&self, username: &str, receipt: ReceiptView) {
         let mine = MyReceipt {
             receipt,
             rating: None,
@@ -143,12 +143,12 @@ impl MemoryBackend {
     }
 
     /// Sets what `log_watch` answers (e.g. with an alarm).
-    pub fn set_log_watch(&self, view: LogWatchView) {
+    pub(crate) fn set_log_watch(&self, view: LogWatchView) {
         self.lock().log_watch = view;
     }
 
     /// Changes an issued receipt, as the outbox and the log would.
-    pub fn edit_issued(&self, receipt_id: &str, edit: impl FnOnce(&mut IssuedReceipt)) {
+    pub(crate) fn edit_issued(&self, receipt_id: &str, edit: impl FnOnce(&mut IssuedReceipt)) {
         let mut inner = self.lock();
         if let Some(issued) = inner
             .issued_receipts

@@ -15,16 +15,16 @@ use chrono_tz::Asia::Shanghai;
 use super::MemoryBackend;
 
 /// The size of the province's log the sample results come from.
-pub const LOG_SIZE: u64 = 4242;
+pub(crate) const LOG_SIZE: u64 = 4242;
 /// Its root (hex).
-pub const LOG_ROOT: &str = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+pub(crate) const LOG_ROOT: &str = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
 /// The subsidy rule the province states.
-pub const SUBSIDY_RULE: &str =
+pub(crate) const SUBSIDY_RULE: &str =
     "预算按综合得分比例分配给评价等级为合格及以上的单位；分以下尾差按最大余数法分配。";
 
 /// What the province's node publishes.
 #[derive(Debug, Clone)]
-pub struct Province {
+pub(crate) struct Province {
     /// Institutions, each followed by its instruments.
     pub rows: Vec<ResultRowView>,
     pub sanctions: Vec<SanctionView>,
@@ -94,7 +94,7 @@ fn compliance_row(
 
 impl Province {
     /// Three institutions: 东北大学 (优秀), 大连理工大学 (良好), 辽宁大学 (较差, sanctioned).
-    pub fn sample() -> Self {
+    pub(crate) fn sample() -> Self {
         let dlut = ("dlut", "大连理工大学");
         let neu = ("neu", "东北大学");
         let lnu = ("lnu", "辽宁大学");
@@ -214,20 +214,20 @@ impl Province {
 
 impl MemoryBackend {
     /// Makes this the province's node, publishing [`Province::sample`].
-    pub fn province_node(self) -> Self {
+    pub(crate) fn province_node(self) -> Self {
         self.lock().province = Some(Province::sample());
         self
     }
 
     /// Changes what the province's node publishes.
-    pub fn edit_province(&self, edit: impl FnOnce(&mut Province)) {
+    pub(crate) fn edit_province(&self, edit: impl FnOnce(&mut Province)) {
         if let Some(province) = self.lock().province.as_mut() {
             edit(province);
         }
     }
 
     /// How many subsidy allocations the province's node computed.
-    pub fn allocations_computed(&self) -> usize {
+    pub(crate) fn allocations_computed(&self) -> usize {
         self.lock()
             .province
             .as_ref()

@@ -8,7 +8,7 @@ use alliance_protocol::booking::Outcome;
 /// Answers by outcome; `refused` counts requests that could not go through the ledger
 /// (an unknown instrument, a reused booking id, an internal error).
 #[derive(Debug, Default)]
-pub struct AnswerCounts {
+pub(super) struct AnswerCounts {
     confirmed: AtomicU64,
     held: AtomicU64,
     rejected: AtomicU64,
@@ -32,7 +32,7 @@ impl AnswerCounts {
     }
 
     /// `(outcome, count)` for every outcome.
-    pub fn snapshot(&self) -> [(&'static str, u64); 5] {
+    pub(super) fn snapshot(&self) -> [(&'static str, u64); 5] {
         let read = |c: &AtomicU64| c.load(Ordering::Relaxed);
         [
             ("confirmed", read(&self.confirmed)),

@@ -18,13 +18,13 @@ pub(super) enum Cell {
 
 impl Cell {
     /// Trimmed text, or `None` if nothing is left.
-    pub fn from_text(text: &str) -> Option<Cell> {
+    pub(super) fn from_text(text: &str) -> Option<Cell> {
         let text = text.trim();
         (!text.is_empty()).then(|| Cell::Text(text.to_owned()))
     }
 
     /// A cell of an XLSX sheet, or `None` if it is empty.
-    pub fn from_xlsx(value: &DataRef<'_>) -> Option<Cell> {
+    pub(super) fn from_xlsx(value: &DataRef<'_>) -> Option<Cell> {
         match value {
             DataRef::Int(i) => Some(Cell::Number(*i as f64)),
             DataRef::Float(f) => Some(Cell::Number(*f)),
@@ -42,7 +42,7 @@ impl Cell {
 
     /// The cell as text, as the user sees it: whole numbers without a decimal point
     /// (ids and phone numbers typed as numbers), dates as `YYYY-MM-DD`.
-    pub fn text(&self) -> Result<String, String> {
+    pub(super) fn text(&self) -> Result<String, String> {
         match self {
             Cell::Text(s) => Ok(s.clone()),
             Cell::Number(v) => Ok(number_text(*v)),
@@ -55,7 +55,7 @@ impl Cell {
     }
 
     /// The text of a header cell; never fails, an error value is its own name.
-    pub fn header_text(&self) -> String {
+    pub(super) fn header_text(&self) -> String {
         match self {
             Cell::Error(e) => e.clone(),
             other => other.text().unwrap_or_default(),

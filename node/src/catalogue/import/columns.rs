@@ -238,7 +238,7 @@ pub(super) struct Layout {
 impl Layout {
     /// Matches the sheet's headers against `table`. Refuses unknown, repeated and
     /// missing required headers, and content in a column without a header.
-    pub fn new(sheet: &Sheet, table: &'static [Column]) -> Result<Layout, ImportError> {
+    pub(super) fn new(sheet: &Sheet, table: &'static [Column]) -> Result<Layout, ImportError> {
         let mut slots: Vec<(usize, usize)> = Vec::new();
         let (mut unknown, mut repeated) = (Vec::new(), Vec::new());
         for (column, text) in &sheet.headers {
@@ -279,7 +279,7 @@ impl Layout {
     }
 
     /// The index into `table` of the sheet's `column`, if it has a known header.
-    pub fn slot(&self, column: usize) -> Option<usize> {
+    pub(super) fn slot(&self, column: usize) -> Option<usize> {
         self.slots
             .iter()
             .find(|&&(c, _)| c == column)

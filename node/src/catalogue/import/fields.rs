@@ -37,7 +37,7 @@ pub(super) struct RowReader<'a> {
 
 impl<'a> RowReader<'a> {
     /// A reader for a row of the 仪器 sheet.
-    pub fn main(layout: &'a Layout, row: &'a Row, date_1904: bool) -> Self {
+    pub(super) fn main(layout: &'a Layout, row: &'a Row, date_1904: bool) -> Self {
         let mut cells = vec![None; layout.table.len()];
         for (column, cell) in &row.cells {
             if let Some(slot) = layout.slot(*column).and_then(|i| cells.get_mut(i)) {
@@ -55,7 +55,7 @@ impl<'a> RowReader<'a> {
     }
 
     /// A reader for a row of the 收费标准 sheet.
-    pub fn fee(layout: &'a Layout, row: &'a Row, date_1904: bool) -> Self {
+    pub(super) fn fee(layout: &'a Layout, row: &'a Row, date_1904: bool) -> Self {
         RowReader {
             fee_sheet: true,
             ..RowReader::main(layout, row, date_1904)
@@ -68,7 +68,7 @@ impl<'a> RowReader<'a> {
     }
 
     /// Records an error for `field`'s column.
-    pub fn error(&mut self, field: Field, message: impl Into<String>) {
+    pub(super) fn error(&mut self, field: Field, message: impl Into<String>) {
         let header = header_of(self.layout.table, field);
         let message = message.into();
         self.errors.push(if self.fee_sheet {
@@ -82,7 +82,7 @@ impl<'a> RowReader<'a> {
     }
 
     /// The cell's text ("" if empty), or `None` after recording why it is unusable.
-    pub fn text(&mut self, field: Field, max: usize) -> Option<String> {
+    pub(super) fn text(&mut self, field: Field, max: usize) -> Option<String> {
         let Some(cell) = self.cell(field) else {
             return Some(String::new());
         };
@@ -103,7 +103,7 @@ impl<'a> RowReader<'a> {
     }
 
     /// Like [`RowReader::text`], and an error if the cell is empty.
-    pub fn required_text(&mut self, field: Field, max: usize) -> Option<String> {
+    pub(super) fn required_text(&mut self, field: Field, max: usize) -> Option<String> {
         let text = self.text(field, max)?;
         if text.is_empty() {
             self.error(field, "必须填写");
@@ -113,7 +113,7 @@ impl<'a> RowReader<'a> {
     }
 
     /// The 仪器编号 as written ("" if empty), checked for the allowed characters.
-    pub fn local_id(&mut self) -> String {
+    pub(super) fn local_id(&mut self) -> String {
         let written = self
             .cell(Field::LocalId)
             .map_or(Ok(String::new()), Cell::text);
@@ -140,7 +140,7 @@ impl<'a> RowReader<'a> {
     }
 
     /// An amount in fen (0 if empty and not required).
-    pub fn money(&mut self, field: Field, max_fen: i64, required: bool) -> i64 {
+    pub(super) fn money(&mut self, field: Field, max_fen: i64, required: bool) -> i64 {
         let parsed = match self.cell(field) {
             None if required => Err("必须填写".to_owned()),
             None => Ok(0),
@@ -156,7 +156,7 @@ impl<'a> RowReader<'a> {
     }
 
     /// A date as `YYYY-MM-DD` ("" if empty).
-    pub fn date(&mut self, field: Field) -> String {
+    pub(super) fn date(&mut self, field: Field) -> String {
         let parsed = match self.cell(field) {
             None => Ok(String::new()),
             Some(Cell::Text(text)) => dates::from_text(text, self.date_1904),
@@ -172,7 +172,7 @@ impl<'a> RowReader<'a> {
 
     /// One of the words of `table`; `None` if empty or wrong (wrong is an error, and so
     /// is empty when `required`).
-    pub fn choice<T: Copy>(
+    pub(super) fn choice<T: Copy>(
         &mut self,
         field: Field,
         table: &[(T, &str)],
@@ -196,7 +196,7 @@ impl<'a> RowReader<'a> {
     }
 
     /// The service modes, possibly none.
-    pub fn service_modes(&mut self) -> Vec<ServiceMode> {
+    pub(super) fn service_modes(&mut self) -> Vec<ServiceMode> {
         let text = self.text(Field::ServiceModes, SHORT).unwrap_or_default();
         labels::parse_service_modes(&text).unwrap_or_else(|unknown| {
             let unknown = unknown.join("”“");
@@ -213,7 +213,7 @@ impl<'a> RowReader<'a> {
 
     /// The 分类代码, which must be in `classification`. A code typed as a number loses
     /// its leading zero in Excel (0102 → 102), so one- and three-digit codes get it back.
-    pub fn classification(&mut self, classification: &Classification) -> String {
+    pub(super) fn classification(&mut self, classification: &Classification) -> String {
         let Some(written) = self.required_text(Field::ClassificationCode, SHORT) else {
             return String::new();
         };
@@ -234,7 +234,7 @@ impl<'a> RowReader<'a> {
     }
 
     /// The e-mail address ("" if empty); it must look like one.
-    pub fn email(&mut self) -> String {
+    pub(super) fn email(&mut self) -> String {
         let email = self.text(Field::Email, SHORT).unwrap_or_default();
         if !email.is_empty() && !looks_like_email(&email) {
             self.error(
@@ -248,7 +248,7 @@ impl<'a> RowReader<'a> {
     /// The fee item of the row. In the 仪器 sheet it is optional: with no 收费项目 the
     /// row has none, and then its unit and prices must be empty too. In the 收费标准
     /// sheet every row is one.
-    pub fn fee_item(&mut self) -> Option<FeeItem> {
+    pub(super) fn fee_item(&mut self) -> Option<FeeItem> {
         let item_zh = if self.fee_sheet {
             self.required_text(Field::FeeItemZh, SHORT)
         } else {

@@ -21,7 +21,7 @@ pub(super) enum MoneyError {
 
 impl MoneyError {
     /// The message for the user.
-    pub fn message(self) -> String {
+    pub(super) fn message(self) -> String {
         match self {
             MoneyError::NotANumber => "应填写以元为单位的金额，如 1234.50 或 1,234.50".to_owned(),
             MoneyError::Negative => "金额不能为负数".to_owned(),

@@ -12,7 +12,7 @@ use tantivy::tokenizer::{
 };
 
 /// Name of the indexing analyzer in the index's tokenizer manager.
-pub const INDEX_ANALYZER: &str = "alliance_cjk_index";
+pub(super) const INDEX_ANALYZER: &str = "alliance_cjk_index";
 
 /// Whether `c` is written without spaces between words (Han, kana, Hangul).
 fn is_cjk(c: char) -> bool {
@@ -149,7 +149,7 @@ impl Tokenizer for CjkTokenizer {
 }
 
 /// The analyzer of `tokenizer`: lowercased, English-stemmed.
-pub fn analyzer(tokenizer: CjkTokenizer) -> TextAnalyzer {
+pub(super) fn analyzer(tokenizer: CjkTokenizer) -> TextAnalyzer {
     TextAnalyzer::builder(tokenizer)
         .filter(LowerCaser)
         .filter(Stemmer::new(Language::English))

@@ -31,10 +31,10 @@ use crate::{
 
 /// Sync pages being read for peers at once; more requests are answered `busy` (the
 /// asking node tries again at its next anti-entropy round).
-pub const SERVING_AT_ONCE: usize = 4;
+pub(super) const SERVING_AT_ONCE: usize = 4;
 
 /// Entries asked for per sync page.
-pub const SYNC_PAGE: u32 = 1_000;
+pub(super) const SYNC_PAGE: u32 = 1_000;
 
 impl EventLoop {
     /// Refreshes the catalogue's view of who may sign (after any membership change).

@@ -9,12 +9,12 @@ use tokio::{sync::mpsc, task::JoinHandle};
 use crate::catalogue::Catalogue;
 
 /// Entries accepted from gossip and not yet stored.
-pub const ENTRY_QUEUE: usize = 1024;
+pub(super) const ENTRY_QUEUE: usize = 1024;
 /// Most entries stored in one commit.
 const BATCH: usize = 256;
 
 /// Starts the writer; it stops when every sender is dropped.
-pub fn start(catalogue: Catalogue) -> (mpsc::Sender<Entry>, JoinHandle<()>) {
+pub(super) fn start(catalogue: Catalogue) -> (mpsc::Sender<Entry>, JoinHandle<()>) {
     let (entries, queue) = mpsc::channel(ENTRY_QUEUE);
     (entries, tokio::spawn(write(catalogue, queue)))
 }

@@ -19,7 +19,7 @@ use crate::{
 
 /// Pages of one sync requested or received but not stored yet. Three keep the wire, the
 /// verifying threads and the writer busy at once, with at most 3 × 6 MiB of pages held.
-pub const PIPELINE_DEPTH: usize = 3;
+pub(super) const PIPELINE_DEPTH: usize = 3;
 
 /// A page on its way to the store: its signatures are being checked on the blocking pool.
 struct PendingPage {
@@ -35,7 +35,7 @@ struct VerifiedPage {
 
 /// The event loop's record of a running sync.
 #[derive(Debug)]
-pub struct SyncRun {
+pub(super) struct SyncRun {
     /// Tells this run's reports from those of an earlier run with the same peer.
     pub id: u64,
     pages: mpsc::Sender<PendingPage>,
@@ -58,7 +58,7 @@ impl std::fmt::Debug for PendingPage {
 impl SyncRun {
     /// Starts the applier task of a new sync with `peer`; it reports every stored page
     /// with [`Command::SyncPageDone`] on `commands`.
-    pub fn start(
+    pub(super) fn start(
         id: u64,
         peer: PeerId,
         catalogue: Catalogue,
@@ -78,7 +78,7 @@ impl SyncRun {
 
     /// Hands a received page over: its verification starts now, its storing after the
     /// pages before it.
-    pub fn received(&mut self, page: SyncResponse, directory: std::sync::Arc<KeyDirectory>) {
+    pub(super) fn received(&mut self, page: SyncResponse, directory: std::sync::Arc<KeyDirectory>) {
         let SyncResponse {
             entries,
             complete,
@@ -98,12 +98,12 @@ impl SyncRun {
     }
 
     /// Whether another page may be requested now.
-    pub fn has_room(&self) -> bool {
+    pub(super) fn has_room(&self) -> bool {
         self.unstored < PIPELINE_DEPTH
     }
 
     /// Whether every page of the sync is stored.
-    pub fn finished(&self) -> bool {
+    pub(super) fn finished(&self) -> bool {
         self.last_received && self.unstored == 0
     }
 }

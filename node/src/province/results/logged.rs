@@ -16,7 +16,7 @@ pub struct LoggedUse {
 }
 
 /// Reads one entry.
-pub fn read_entry(index: u64, bytes: &[u8]) -> Option<LoggedUse> {
+pub(super) fn read_entry(index: u64, bytes: &[u8]) -> Option<LoggedUse> {
     let submission = ReceiptSubmission::decode(bytes).ok()?;
     let signer = UsageReceipt::claimed_signer(&submission.receipt).ok()?;
     let receipt = UsageReceipt::open(&submission.receipt, &signer).ok()?;
