@@ -14,11 +14,6 @@ use crate::{
 
 /// Results per page unless asked otherwise.
 pub(crate) const DEFAULT_PER_PAGE: usize = 20;
-/// The deepest page number served (at one result a page): `page × per_page` may not pass
-/// [`MAX_RESULT_WINDOW`]; deeper means narrowing the search, and a page number must not
-/// size the work of a search.
-pub(crate) const MAX_PAGE: usize = MAX_RESULT_WINDOW;
-
 /// The raw query, as typed.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::IntoParams)]
 #[serde(default)]

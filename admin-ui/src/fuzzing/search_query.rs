@@ -5,11 +5,13 @@
 //! (`application/x-www-form-urlencoded`).
 //!
 //! Properties: never panics; accepted parameters are within their documented bounds
-//! (1 ≤ per_page ≤ 100, 1 ≤ page ≤ MAX_PAGE, money not negative, dates valid); the link to
-//! another page of the same search reads back as the same search on that page.
+//! (1 ≤ per_page ≤ 100, 1 ≤ page, page × per_page ≤ MAX_RESULT_WINDOW, money not
+//! negative, dates valid); the link to another page of the same search within the window
+//! reads back as the same search on that page.
 
-use crate::search_query::{MAX_PAGE, SearchQuery};
 use alliance_protocol::record::is_valid_date;
+
+use crate::{search_query::SearchQuery, validate::MAX_RESULT_WINDOW};
 
 /// One input, as the fuzz target gets it: panics where a property fails.
 pub fn test_one_input(data: &[u8]) {
@@ -20,7 +22,11 @@ pub fn test_one_input(data: &[u8]) {
         return;
     };
     assert!((1..=100).contains(&params.per_page), "{params:?}");
-    assert!((1..=MAX_PAGE).contains(&params.page), "{params:?}");
+    assert!(params.page >= 1, "{params:?}");
+    assert!(
+        params.page * params.per_page <= MAX_RESULT_WINDOW,
+        "{params:?}"
+    );
     assert!(
         params.min_value_fen.is_none_or(|fen| fen >= 0),
         "{params:?}"
@@ -34,7 +40,9 @@ pub fn test_one_input(data: &[u8]) {
     }
     assert_eq!(params.q, params.q.trim());
 
-    let page = params.page % MAX_PAGE + 1;
+    // Pages the pager may link to: those inside the result window.
+    let last = MAX_RESULT_WINDOW / params.per_page;
+    let page = params.page % last + 1;
     let link = query.with_page(page);
     let again: SearchQuery = serde_urlencoded::from_str(&link).expect("a link reads back");
     let mut expected = params;

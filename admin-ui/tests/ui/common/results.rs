@@ -17,7 +17,8 @@ use super::MemoryBackend;
 /// The size of the province's log the sample results come from.
 pub(crate) const LOG_SIZE: u64 = 4242;
 /// Its root (hex).
-pub(crate) const LOG_ROOT: &str = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+pub(crate) const LOG_ROOT: &str =
+    "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
 /// The subsidy rule the province states.
 pub(crate) const SUBSIDY_RULE: &str =
     "预算按综合得分比例分配给评价等级为合格及以上的单位；分以下尾差按最大余数法分配。";
