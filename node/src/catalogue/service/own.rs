@@ -1,0 +1,292 @@
+//! This institution's own entries: records checked, signed and gossiped, their
+//! availability digests, deletions, and (at the province) reviews of members' records.
+
+use super::*;
+
+impl Catalogue {
+    /// Checks a record of this institution before it is signed.
+    pub fn check_record(&self, record: &InstrumentRecord) -> Result<(), CatalogueError> {
+        if record.institution_id != self.inner.own.institution_id {
+            return Err(invalid(
+                "institution_id",
+                "a node only writes its own institution's records",
+            ));
+        }
+        if !record.deleted {
+            if record.name_zh.trim().is_empty() {
+                return Err(invalid("name_zh", "required"));
+            }
+            if self
+                .inner
+                .classification
+                .get(&record.classification_code)
+                .is_none()
+            {
+                return Err(invalid(
+                    "classification_code",
+                    format!("unknown category {:?}", record.classification_code),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    pub(super) async fn wait_confirmed(&self) {
+        let mut confirmed = self.inner.confirmed.subscribe();
+        let waited =
+            tokio::time::timeout(self.inner.revision_wait, confirmed.wait_for(|c| *c)).await;
+        if waited.is_err() {
+            tracing::warn!(
+                "no peer confirmed this institution's revision in time; continuing with the local counter"
+            );
+            self.inner.confirmed.send_replace(true);
+        }
+    }
+
+    /// Signs and stores a new version of one of this institution's records (its revision
+    /// is set here), and queues it for gossip. Returns the record as stored.
+    pub async fn save_record(
+        &self,
+        mut record: InstrumentRecord,
+    ) -> Result<InstrumentRecord, CatalogueError> {
+        self.check_record(&record)?;
+        let held = self.view().records.contains_key(&record.id());
+        if held && let Some(current) = self.stored_record(&record.id()) {
+            let mut same = record.clone();
+            same.revision = current.revision;
+            if same == current {
+                // Nothing changed: no new revision (re-importing a file is a no-op).
+                return Ok(same);
+            }
+        }
+        self.wait_confirmed().await;
+        let key = self.inner.key.clone();
+        let origin = self.inner.own.institution_id.clone();
+        let entry = self
+            .inner
+            .replica
+            .apply_own(&origin, capped(&self.directory(), &origin), |revision| {
+                record.revision = revision;
+                let bytes = record.seal(&key);
+                Entry {
+                    body: EntryBody::Instrument(Box::new(record.clone())),
+                    bytes,
+                }
+            })
+            .await?
+            .ok_or_else(full)?;
+        self.absorb(std::iter::once(&entry.body))?;
+        self.gossip(entry.bytes);
+        if !record.deleted {
+            self.publish_digest(&record, crate::catalogue::digest::this_monday(chrono::Utc::now()))
+                .await?;
+        }
+        Ok(record)
+    }
+
+    /// Signs and publishes the availability digest of one of this institution's records.
+    pub(super) async fn publish_digest(
+        &self,
+        record: &InstrumentRecord,
+        monday: chrono::NaiveDate,
+    ) -> Result<(), CatalogueError> {
+        let key = self.inner.key.clone();
+        let origin = self.inner.own.institution_id.clone();
+        let mut digest = AvailabilityDigest {
+            institution_id: origin.clone(),
+            local_id: record.local_id.clone(),
+            revision: 0,
+            first_day: monday.format("%Y-%m-%d").to_string(),
+            hours: self.digest_hours(record, monday),
+        };
+        let entry = self
+            .inner
+            .replica
+            .apply_own(&origin, capped(&self.directory(), &origin), |revision| {
+                digest.revision = revision;
+                Entry {
+                    bytes: digest.seal(&key),
+                    body: EntryBody::Availability(digest.clone()),
+                }
+            })
+            .await?
+            .ok_or_else(full)?;
+        self.absorb(std::iter::once(&entry.body))?;
+        self.gossip(entry.bytes);
+        Ok(())
+    }
+
+    /// The hours of a digest of `record` from `monday`, with the owner's busy spans.
+    pub(super) fn digest_hours(
+        &self,
+        record: &InstrumentRecord,
+        monday: chrono::NaiveDate,
+    ) -> Vec<alliance_protocol::HourState> {
+        let busy = self
+            .inner
+            .busy
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .as_ref()
+            .map(|source| source.busy(&record.local_id))
+            .unwrap_or_default();
+        crate::catalogue::digest::hours_with(record, monday, &busy)
+    }
+
+    /// Takes busy spans (bookings, blackouts) for this institution's digests from `source`.
+    pub fn set_busy_source(&self, source: Arc<dyn BusySource>) {
+        *self
+            .inner
+            .busy
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(source);
+    }
+
+    /// Republishes one of this institution's digests if its hours changed (a booking
+    /// took or freed a slot, a blackout was set), so every node's calendar shows it.
+    pub async fn republish_digest(&self, local_id: &str) -> Result<bool, CatalogueError> {
+        let id = format!("{}/{local_id}", self.inner.own.institution_id);
+        let Some(view) = self.instrument_unfiltered(&id) else {
+            return Ok(false);
+        };
+        let monday = crate::catalogue::digest::this_monday(chrono::Utc::now());
+        let first_day = monday.format("%Y-%m-%d").to_string();
+        let hours = self.digest_hours(&view.record, monday);
+        let unchanged = view
+            .availability
+            .as_ref()
+            .is_some_and(|d| d.first_day == first_day && d.hours == hours);
+        if unchanged {
+            return Ok(false);
+        }
+        self.publish_digest(&view.record, monday).await?;
+        Ok(true)
+    }
+
+    /// Republishes the digests of this institution's records that are missing, start on
+    /// another week than `now`'s, or no longer match their record. Returns how many.
+    pub async fn refresh_digests(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<usize, CatalogueError> {
+        self.wait_confirmed().await;
+        let monday = crate::catalogue::digest::this_monday(now);
+        let first_day = monday.format("%Y-%m-%d").to_string();
+        let own = self.inner.own.institution_id.clone();
+        let stale: Vec<Arc<InstrumentRecord>> = self
+            .institution_views(&own)
+            .into_iter()
+            .filter(|v| {
+                v.availability.as_ref().is_none_or(|d| {
+                    d.first_day != first_day || d.hours != self.digest_hours(&v.record, monday)
+                })
+            })
+            .map(|v| v.record)
+            .collect();
+        for record in &stale {
+            self.publish_digest(record, monday).await?;
+        }
+        Ok(stale.len())
+    }
+
+    /// Signs and publishes the province's review of the current version of an instrument
+    /// (province node only: peers refuse reviews from anyone else).
+    pub async fn review(
+        &self,
+        instrument_id: &str,
+        verdict: alliance_protocol::ReviewVerdict,
+        comment: String,
+        reviewer: String,
+    ) -> Result<ReviewAttestation, CatalogueError> {
+        if self.inner.own.role != alliance_protocol::Role::Aggregator {
+            return Err(invalid("verdict", "only the province reviews records"));
+        }
+        if verdict == alliance_protocol::ReviewVerdict::NeedsCorrection && comment.trim().is_empty()
+        {
+            return Err(invalid("comment", "say what needs correcting"));
+        }
+        if comment.len() > alliance_protocol::record::MAX_LONG_TEXT {
+            return Err(invalid("comment", "too long"));
+        }
+        let found = self
+            .instrument_unfiltered(instrument_id)
+            .ok_or_else(|| CatalogueError::NotFound(instrument_id.to_owned()))?;
+        let key = self.inner.key.clone();
+        let origin = self.inner.own.institution_id.clone();
+        let mut review = ReviewAttestation {
+            province_id: origin.clone(),
+            revision: 0,
+            institution_id: found.record.institution_id.clone(),
+            local_id: found.record.local_id.clone(),
+            record_revision: found.record.revision,
+            verdict,
+            comment,
+            reviewer,
+            reviewed_at: alliance_protocol::UnixTime::now(),
+        };
+        let entry = self
+            .inner
+            .replica
+            .apply_own(&origin, capped(&self.directory(), &origin), |revision| {
+                review.revision = revision;
+                Entry {
+                    bytes: review.seal(&key),
+                    body: EntryBody::Review(review.clone()),
+                }
+            })
+            .await?
+            .ok_or_else(full)?;
+        self.absorb(std::iter::once(&entry.body))?;
+        self.gossip(entry.bytes);
+        Ok(review)
+    }
+
+    /// Records the province has not reviewed in their current version, voluntary ones
+    /// first, then by id.
+    pub fn review_queue(&self) -> Vec<InstrumentView> {
+        let directory = self.directory();
+        let pending: Vec<String> = {
+            let view = self.view();
+            view.records
+                .values()
+                .filter(|s| {
+                    view.reviews
+                        .get(&s.id)
+                        .is_none_or(|r| r.record_revision < s.revision)
+                        && directory.is_current(&s.institution_id)
+                })
+                .map(|s| s.id.clone())
+                .collect()
+        };
+        let mut queue: Vec<InstrumentView> = pending
+            .iter()
+            .filter_map(|id| self.instrument_unfiltered(id))
+            .collect();
+        queue.sort_by_key(|v| {
+            (
+                v.record.original_value_fen >= VOLUNTARY_BELOW_FEN,
+                v.record.id(),
+            )
+        });
+        queue
+    }
+
+    /// Deletes one of this institution's records with a signed tombstone.
+    pub async fn delete_record(&self, local_id: &str) -> Result<(), CatalogueError> {
+        let id = format!("{}/{local_id}", self.inner.own.institution_id);
+        let held = self.view().records.contains_key(&id);
+        let record = held
+            .then(|| self.stored_record(&id))
+            .flatten()
+            .ok_or(CatalogueError::NotFound(id))?;
+        self.save_record(record.tombstone(0)).await?;
+        Ok(())
+    }
+
+    pub(super) fn gossip(&self, bytes: Vec<u8>) {
+        if self.inner.outgoing.try_send(bytes).is_err() {
+            // Anti-entropy delivers it anyway; gossip only makes it faster.
+            tracing::debug!("gossip queue full; the entry will spread by sync");
+        }
+    }
+}
