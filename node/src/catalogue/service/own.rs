@@ -78,8 +78,11 @@ impl Catalogue {
         self.absorb(std::iter::once(&entry.body))?;
         self.gossip(entry.bytes);
         if !record.deleted {
-            self.publish_digest(&record, crate::catalogue::digest::this_monday(chrono::Utc::now()))
-                .await?;
+            self.publish_digest(
+                &record,
+                crate::catalogue::digest::this_monday(chrono::Utc::now()),
+            )
+            .await?;
         }
         Ok(record)
     }
