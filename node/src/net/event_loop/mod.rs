@@ -11,6 +11,7 @@
 //! - `entry_writer.rs`: stores entries accepted from gossip, off this task.
 //! - `booking.rs`: booking requests out to owners and in to the booking service.
 //! - `sync_pipeline.rs`: one sync's pages, verified and stored in order.
+//! - `discovery.rs`: re-dialling bootstrap peers, DHT lookups, what a lookup may dial.
 
 use std::{
     collections::{HashMap, HashSet},
@@ -32,6 +33,7 @@ use tokio_util::sync::CancellationToken;
 mod ask;
 mod booking;
 mod catalogue;
+mod discovery;
 mod entry_writer;
 mod gossip;
 mod handshake;
@@ -83,8 +85,6 @@ const EVENT_QUEUE: usize = 256;
 const TICK: Duration = Duration::from_millis(250);
 /// How often quotas forget origins that sent nothing for an hour.
 const QUOTA_PRUNE: Duration = Duration::from_secs(600);
-/// Addresses dialled per peer found through the DHT.
-const MAX_DISCOVERED_ADDRS: usize = 4;
 
 pub(super) async fn start(
     config: NetConfig,
@@ -456,34 +456,6 @@ impl EventLoop {
         }
     }
 
-    /// Reconnects to bootstrap peers that went away (a restarted province, a healed
-    /// network) and looks for members we are not connected to.
-    fn redial(&mut self) {
-        for addr in self.config.bootstrap.clone() {
-            let peer = addr.iter().find_map(|p| match p {
-                libp2p::multiaddr::Protocol::P2p(peer) => Some(peer),
-                _ => None,
-            });
-            if peer.is_some_and(|p| self.swarm.is_connected(&p)) {
-                continue;
-            }
-            if let Err(e) = self.swarm.dial(addr.clone()) {
-                tracing::debug!(%addr, error = %e, "cannot re-dial bootstrap peer");
-            }
-        }
-        if self.membership.verified_peers().next().is_some() {
-            self.discover();
-        }
-    }
-
-    fn discover(&mut self) {
-        if !self.discovery_running {
-            let me = *self.swarm.local_peer_id();
-            self.swarm.behaviour_mut().kad.get_closest_peers(me);
-            self.discovery_running = true;
-        }
-    }
-
     async fn on_swarm_event(&mut self, event: SwarmEvent<BehaviourEvent>) {
         match event {
             SwarmEvent::ConnectionEstablished {
@@ -547,92 +519,14 @@ impl EventLoop {
                     .await
             }
             BehaviourEvent::Identify(identify::Event::Received { peer_id, info, .. }) => {
-                if self.membership.verified(&peer_id).is_some() {
-                    for addr in &info.listen_addrs {
-                        self.swarm
-                            .behaviour_mut()
-                            .kad
-                            .add_address(&peer_id, addr.clone());
-                    }
-                    self.discover();
-                }
-                self.identify_addrs.insert(peer_id, info.listen_addrs);
+                self.on_identified(peer_id, info.listen_addrs);
             }
             BehaviourEvent::Kad(kad::Event::OutboundQueryProgressed {
                 result: kad::QueryResult::GetClosestPeers(result),
                 step,
                 ..
-            }) => {
-                if step.last {
-                    self.discovery_running = false;
-                }
-                let peers = match result {
-                    Ok(ok) => ok.peers,
-                    Err(kad::GetClosestPeersError::Timeout { peers, .. }) => peers,
-                };
-                let now = UnixTime::now();
-                let local = *self.swarm.local_peer_id();
-                let wanted = |peer: &PeerId| {
-                    *peer != local
-                        && !self.swarm.is_connected(peer)
-                        && self.membership.is_member(peer, now)
-                };
-                for (peer, addrs) in worth_dialling(peers, wanted) {
-                    let opts = libp2p::swarm::dial_opts::DialOpts::peer_id(peer)
-                        .addresses(addrs)
-                        .build();
-                    if let Err(e) = self.swarm.dial(opts) {
-                        tracing::debug!(%peer, error = %e, "cannot dial discovered peer");
-                    }
-                }
-            }
+            }) => self.on_closest_peers(result, step.last),
             _ => {}
         }
-    }
-}
-
-/// The peers of a DHT lookup to dial: those `wanted` (members the roster lists, not
-/// connected yet), at no more than [`MAX_DISCOVERED_ADDRS`] addresses each — a member
-/// answering a lookup could otherwise make this node dial any host, or many.
-fn worth_dialling(
-    peers: Vec<kad::PeerInfo>,
-    wanted: impl Fn(&PeerId) -> bool,
-) -> Vec<(PeerId, Vec<Multiaddr>)> {
-    peers
-        .into_iter()
-        .filter(|info| wanted(&info.peer_id))
-        .map(|info| {
-            let addrs = info.addrs.into_iter().take(MAX_DISCOVERED_ADDRS).collect();
-            (info.peer_id, addrs)
-        })
-        .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_lookup_dials_only_wanted_peers_at_a_few_addresses() {
-        let member = PeerId::random();
-        let stranger = PeerId::random();
-        let addrs: Vec<Multiaddr> = (1..=20)
-            .map(|n| format!("/ip4/10.0.0.{n}/tcp/4001").parse().unwrap())
-            .collect();
-        let peers = vec![
-            kad::PeerInfo {
-                peer_id: stranger,
-                addrs: addrs.clone(),
-            },
-            kad::PeerInfo {
-                peer_id: member,
-                addrs: addrs.clone(),
-            },
-        ];
-        let dials = worth_dialling(peers, |p| *p == member);
-        assert_eq!(
-            dials,
-            vec![(member, addrs[..MAX_DISCOVERED_ADDRS].to_vec())]
-        );
     }
 }
