@@ -104,7 +104,7 @@ async fn main() {
     let args = Args::parse();
     let dir = tempfile::tempdir().unwrap();
     let province = start_province_with(dir.path(), "lnsti", |config| {
-        config.http.expensive_per_minute = 1_000_000;
+        config.http.expensive_per_minute = 65_536;
         config.http.max_connections_per_address = 4096;
         config.http.max_connections = 8192;
     })
