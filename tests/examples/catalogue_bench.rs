@@ -36,7 +36,8 @@ use alliance_protocol::{
     SecretKey, ServiceMode,
 };
 use alliance_tests::{
-    bootstrap_of, certified_member, rogue::Flood, sample_record, start_member, start_province,
+    bootstrap_of, certified_member, rogue::Flood, sample_record, start_member, start_member_with,
+    start_province, start_province_with,
 };
 use anyhow::Context;
 use clap::{Parser, ValueEnum};
@@ -490,10 +491,12 @@ async fn memory(dir: &Path, args: &Args, province: &NodeHandle) -> anyhow::Resul
 }
 
 async fn propagation(dir: &Path, args: &Args) -> anyhow::Result<()> {
-    let province = start_province(dir, "lnsti").await;
+    // Every node is on 127.0.0.1: lift the inbound connections one address may hold.
+    let one_host = |c: &mut alliance_node::Config| c.network.max_connections_per_ip = 256;
+    let province = start_province_with(dir, "lnsti", one_host).await;
     let mut members = Vec::new();
     for n in 1..args.nodes {
-        members.push(start_member(dir, &province, &format!("m{n:02}")).await);
+        members.push(start_member_with(dir, &province, &format!("m{n:02}"), one_host).await);
     }
     let mut all: Vec<&NodeHandle> = members.iter().collect();
     all.push(&province);
