@@ -199,7 +199,7 @@ impl Publication {
             label: label.clone(),
             today,
             log_size: head.size,
-            catalogue: *self.inner.catalogue.changes().borrow(),
+            catalogue: self.inner.catalogue.content_generation(),
             facts_epoch: now.div_euclid(FACTS_REFRESH_SECS),
         };
         let mut computed = self.inner.computed.lock().await;

@@ -165,7 +165,7 @@ impl CatalogueBackend for WebBackend {
                 message: format!("page × per_page may be at most {MAX_RESULT_WINDOW}"),
             });
         }
-        let generation = *self.catalogue.changes().borrow();
+        let generation = self.catalogue.content_generation();
         let by_free_time = params.free_between.is_some();
         if by_free_time && let Some(hit) = self.search_cache.get(&params, generation) {
             return Ok((*hit).clone());

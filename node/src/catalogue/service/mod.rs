@@ -135,8 +135,11 @@ struct Inner {
     /// Whether a peer has confirmed this institution's highest revision since start.
     confirmed: watch::Sender<bool>,
     revision_wait: Duration,
-    /// Bumped after every change to the view, for whoever waits on one.
+    /// Bumped after every change to the view and to the counters, for whoever waits on one.
     generation: watch::Sender<u64>,
+    /// Bumped only when what the catalogue holds or shows changes: what caches of answers
+    /// key on, so that refused or stale gossip (a flood included) never empties them.
+    content: std::sync::atomic::AtomicU64,
     /// The owner's busy spans for this institution's digests (the booking service).
     busy: RwLock<Option<Arc<dyn BusySource>>>,
 }
@@ -199,6 +202,7 @@ impl Catalogue {
                 confirmed: watch::Sender::new(!options.confirm_revision),
                 revision_wait: options.revision_wait,
                 generation: watch::Sender::new(0),
+                content: std::sync::atomic::AtomicU64::new(0),
                 busy: RwLock::new(None),
                 replica,
             }),
@@ -250,7 +254,7 @@ impl Catalogue {
             *current = Arc::new(directory);
             drop(current);
             // Who is a member decides what is visible.
-            self.inner.generation.send_modify(|g| *g += 1);
+            self.content_changed();
         }
     }
 
@@ -262,6 +266,22 @@ impl Catalogue {
     /// A receiver bumped after every change to the catalogue and to its counters.
     pub fn changes(&self) -> watch::Receiver<u64> {
         self.inner.generation.subscribe()
+    }
+
+    /// A number that changes exactly when what the catalogue holds or shows changes (not
+    /// with its counters): the key for caches of answers computed from it.
+    pub fn content_generation(&self) -> u64 {
+        self.inner
+            .content
+            .load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// Records a change of content and wakes whoever waits on [`Catalogue::changes`].
+    fn content_changed(&self) {
+        self.inner
+            .content
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        self.inner.generation.send_modify(|g| *g += 1);
     }
 
     /// The highest revision of `origin` held here.

@@ -99,7 +99,7 @@ impl Catalogue {
                 }
             }
         }
-        self.inner.generation.send_modify(|g| *g += 1);
+        self.content_changed();
         Ok(())
     }
 
