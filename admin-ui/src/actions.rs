@@ -84,9 +84,13 @@ pub(crate) async fn sign_in<B: Backend>(
     username: &str,
     password: &str,
 ) -> Result<Session, SignInError> {
-    let attempt = throttle
-        .begin(username, client)
-        .map_err(SignInError::Locked)?;
+    let attempt = match throttle.begin(username, client) {
+        Ok(attempt) => attempt,
+        Err(wait) => {
+            throttle.hold_refusal(wait).await;
+            return Err(SignInError::Locked(wait));
+        }
+    };
     if password.chars().count() > validate::MAX_PASSWORD_CHARS {
         attempt.failed();
         return Err(SignInError::Refused(AccountError::InvalidCredentials));
@@ -161,9 +165,13 @@ pub(crate) async fn change_password<B: Backend>(
         return Err(ActionError::Fields(errors));
     }
     let username = &session.account.username;
-    let attempt = throttle
-        .begin(username, client)
-        .map_err(ActionError::Locked)?;
+    let attempt = match throttle.begin(username, client) {
+        Ok(attempt) => attempt,
+        Err(wait) => {
+            throttle.hold_refusal(wait).await;
+            return Err(ActionError::Locked(wait));
+        }
+    };
     let wrong = || {
         ActionError::Fields(vec![FieldError::new(
             "current_password",

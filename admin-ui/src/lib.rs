@@ -176,6 +176,10 @@ pub struct SignInOptions {
     /// Registrations a client address may send per `registration_period`.
     pub registrations_per_address: u32,
     pub registration_period: Duration,
+    /// How long a locked-out attempt is held before its `429` leaves (never longer than
+    /// the lock itself): a guesser looping on the cheap refusal then costs the node a
+    /// sleeping task instead of a turn of the runtime per answer.
+    pub locked_answer_delay: Duration,
 }
 
 impl Default for SignInOptions {
@@ -187,6 +191,7 @@ impl Default for SignInOptions {
             lockout_max: Duration::from_secs(3600),
             registrations_per_address: 5,
             registration_period: Duration::from_secs(3600),
+            locked_answer_delay: Duration::from_secs(1),
         }
     }
 }
@@ -224,6 +229,7 @@ fn sign_in_throttle(options: &SignInOptions) -> throttle::SignInThrottle {
     throttle::SignInThrottle::new(throttle::SignInPolicy {
         account: policy(options.account_lockout_after),
         address: policy(options.address_lockout_after),
+        locked_answer_delay: options.locked_answer_delay,
     })
 }
 

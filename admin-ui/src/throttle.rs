@@ -221,6 +221,8 @@ fn evict<K: Hash + Eq + Clone>(entries: &mut HashMap<K, Entry>, now: Instant, po
 pub(crate) struct SignInPolicy {
     pub account: Policy,
     pub address: Policy,
+    /// How long a refusal is held (see [`SignInThrottle::hold_refusal`]).
+    pub locked_answer_delay: Duration,
 }
 
 /// Sign-in attempts counted per account and per client address. Cheap to clone.
@@ -233,6 +235,7 @@ pub(crate) struct SignInThrottle {
 struct Pair {
     accounts: Throttle<String>,
     addresses: Throttle<IpAddr>,
+    locked_answer_delay: Duration,
 }
 
 /// Longest account key kept: usernames are at most 32 characters, so longer typed names
@@ -255,6 +258,7 @@ impl SignInThrottle {
             inner: Arc::new(Pair {
                 accounts: Throttle::new(policy.account),
                 addresses: Throttle::new(policy.address),
+                locked_answer_delay: policy.locked_answer_delay,
             }),
         }
     }
@@ -276,6 +280,13 @@ impl SignInThrottle {
             address,
             done: false,
         })
+    }
+
+    /// Waits before a locked-out attempt is answered, at most as long as the lock still
+    /// runs. The task sleeps, so the cost is a held connection, and connections per
+    /// address are capped by the server.
+    pub(crate) async fn hold_refusal(&self, wait: Duration) {
+        tokio::time::sleep(self.inner.locked_answer_delay.min(wait)).await;
     }
 
     /// Lifts any lock on `username` (its password was just reset by an administrator).

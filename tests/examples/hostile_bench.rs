@@ -9,13 +9,15 @@
 //!    search back to back for `--seconds`; answers per second are printed.
 //! 2. The same while `--attackers` tasks, each from its own loopback address
 //!    (127.0.1.x–127.0.2.x), send wrong passwords to `POST /api/v1/session` as fast as
-//!    they are answered. Prints the honest throughput kept (percent of step 1), the
-//!    attackers' answers by status, and the process's resident memory before and after.
+//!    they are answered. The attackers run in a second process (this program again, with
+//!    `--attack URL`), so their client work is not counted as the node's. Prints the
+//!    honest throughput kept (percent of step 1), the attackers' answers by status, and
+//!    the node process's resident memory before and during the attack.
 //! 3. `GET /results.csv` of a province with `--instruments` instruments, `--requests`
 //!    times one after the other, after one uncounted request fills the cache: p50, p99
 //!    and max.
 //!
-//! Every node runs in this one process, on two tokio worker threads.
+//! The node and the honest clients share this process's two tokio worker threads.
 
 #![allow(clippy::print_stdout, clippy::unwrap_used, clippy::expect_used)]
 
@@ -45,6 +47,10 @@ struct Args {
     instruments: u32,
     #[arg(long, default_value_t = 1000)]
     requests: u32,
+    /// Run only the attackers against this node URL for `--seconds`, then print their
+    /// answers by status as JSON.
+    #[arg(long)]
+    attack: Option<String>,
 }
 
 fn resident_mib() -> f64 {
@@ -98,10 +104,51 @@ async fn honest_rate(base: &str, clients: u32, seconds: u64) -> f64 {
     answered.load(Ordering::Relaxed) as f64 / elapsed
 }
 
+/// Sends wrong passwords from `attackers` addresses for `seconds`; answers by status.
+async fn attack(base: &str, attackers: u32, seconds: u64) -> BTreeMap<u16, u64> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let outcomes = Arc::new(std::sync::Mutex::new(BTreeMap::<u16, u64>::new()));
+    let mut tasks = Vec::new();
+    for i in 0..attackers {
+        let ip = IpAddr::from([127, 0, 1 + (i / 200) as u8, 1 + (i % 200) as u8]);
+        let client = client_from(ip);
+        let (stop, outcomes, base) = (stop.clone(), outcomes.clone(), base.to_owned());
+        tasks.push(tokio::spawn(async move {
+            let mut n = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                n += 1;
+                let body =
+                    json!({ "username": format!("user{}", n % 7), "password": "not-the-password" });
+                let status = match client
+                    .post(format!("{base}api/v1/session"))
+                    .json(&body)
+                    .send()
+                    .await
+                {
+                    Ok(r) => r.status().as_u16(),
+                    Err(_) => 0,
+                };
+                *outcomes.lock().unwrap().entry(status).or_default() += 1;
+            }
+        }));
+    }
+    tokio::time::sleep(Duration::from_secs(seconds)).await;
+    stop.store(true, Ordering::Relaxed);
+    for t in tasks {
+        t.await.unwrap();
+    }
+    outcomes.lock().unwrap().clone()
+}
+
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
-    trace();
     let args = Args::parse();
+    if let Some(base) = &args.attack {
+        let outcomes = attack(base, args.attackers, args.seconds).await;
+        println!("{}", serde_json::to_string(&outcomes).unwrap());
+        return;
+    }
+    trace();
     let dir = tempfile::tempdir().unwrap();
     let province = start_province_with(dir.path(), "lnsti", |config| {
         config.http.expensive_per_minute = 65_536;
@@ -119,52 +166,26 @@ async fn main() {
     println!("honest answers/s, quiet: {quiet:.0}");
 
     let rss_before = resident_mib();
-    let stop = Arc::new(AtomicBool::new(false));
-    let outcomes = Arc::new(std::sync::Mutex::new(BTreeMap::<u16, u64>::new()));
-    let mut attackers = Vec::new();
-    for i in 0..args.attackers {
-        let ip = IpAddr::from([127, 0, 1 + (i / 200) as u8, 1 + (i % 200) as u8]);
-        let client = client_from(ip);
-        let (stop, outcomes, base) = (stop.clone(), outcomes.clone(), base.clone());
-        attackers.push(tokio::spawn(async move {
-            let mut n = 0u64;
-            while !stop.load(Ordering::Relaxed) {
-                n += 1;
-                let body =
-                    json!({ "username": format!("user{}", n % 7), "password": "not-the-password" });
-                match client
-                    .post(format!("{base}api/v1/session"))
-                    .json(&body)
-                    .send()
-                    .await
-                {
-                    Ok(r) => {
-                        *outcomes
-                            .lock()
-                            .unwrap()
-                            .entry(r.status().as_u16())
-                            .or_default() += 1
-                    }
-                    Err(_) => *outcomes.lock().unwrap().entry(0).or_default() += 1,
-                }
-            }
-        }));
-    }
+    let attack = tokio::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--attack", &base])
+        .args(["--attackers", &args.attackers.to_string()])
+        .args(["--seconds", &(args.seconds + 2).to_string()])
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    // Let the attack reach full speed before the honest clients are counted.
+    tokio::time::sleep(Duration::from_secs(1)).await;
     let attacked = honest_rate(&base, args.clients, args.seconds).await;
     let rss_during = resident_mib();
-    stop.store(true, Ordering::Relaxed);
-    for a in attackers {
-        a.await.unwrap();
-    }
+    let output = attack.wait_with_output().await.unwrap();
+    let outcomes: BTreeMap<u16, u64> = serde_json::from_slice(&output.stdout).unwrap();
     println!(
         "honest answers/s under {} attackers: {attacked:.0} ({:.0} % of quiet)",
         args.attackers,
         100.0 * attacked / quiet.max(1.0)
     );
-    println!(
-        "attackers' answers by status: {:?}",
-        outcomes.lock().unwrap()
-    );
+    println!("attackers' answers by status: {outcomes:?}");
     println!(
         "resident memory: {rss_before:.0} MiB before the attack, {rss_during:.0} MiB during (+{:.0} MiB)",
         rss_during - rss_before

@@ -33,6 +33,11 @@ pub struct SignInLimits {
     /// A session not used for this long ends (besides its 12-hour lifetime).
     #[serde(with = "humantime_serde")]
     pub idle_timeout: Duration,
+    /// How long a locked-out attempt is held before its `429` is sent (at most as long as
+    /// the lock runs; `0s` answers at once). Slows a guesser's loop to one refusal per
+    /// held connection, and connections per address are capped.
+    #[serde(with = "humantime_serde")]
+    pub locked_answer_delay: Duration,
 }
 
 impl Default for SignInLimits {
@@ -47,12 +52,15 @@ impl Default for SignInLimits {
             registration_period: web.registration_period,
             max_pending_registrations: 1000,
             idle_timeout: Duration::from_secs(3600),
+            locked_answer_delay: web.locked_answer_delay,
         }
     }
 }
 
 /// Longest lock or period accepted: beyond a day a limit only locks people out.
 const MAX_LIMIT: Duration = Duration::from_secs(24 * 3600);
+/// Longest hold of a locked-out answer: longer only keeps honest users who mistyped waiting.
+const MAX_LOCKED_ANSWER_DELAY: Duration = Duration::from_secs(10);
 /// Shortest lock, period or timeout accepted.
 const MIN_LIMIT: Duration = Duration::from_secs(1);
 
@@ -86,6 +94,9 @@ impl SignInLimits {
                 return Err(format!("sign_in.{field} must be at most 24h"));
             }
         }
+        if self.locked_answer_delay > MAX_LOCKED_ANSWER_DELAY {
+            return Err("sign_in.locked_answer_delay must be at most 10s".into());
+        }
         if self.lockout_max < self.lockout_base {
             return Err("sign_in.lockout_max must be at least sign_in.lockout_base".into());
         }
@@ -101,6 +112,7 @@ impl SignInLimits {
             lockout_max: self.lockout_max,
             registrations_per_address: self.registrations_per_address,
             registration_period: self.registration_period,
+            locked_answer_delay: self.locked_answer_delay,
         }
     }
 }
@@ -128,7 +140,7 @@ mod tests {
 
     #[test]
     fn zero_and_absurd_values_are_refused_by_name() {
-        let cases: [Case; 5] = [
+        let cases: [Case; 6] = [
             (
                 |l| l.lockout_base = Duration::ZERO,
                 "sign_in.lockout_base must be at least 1s",
@@ -148,6 +160,10 @@ mod tests {
             (
                 |l| l.lockout_max = Duration::from_secs(30),
                 "sign_in.lockout_max must be at least",
+            ),
+            (
+                |l| l.locked_answer_delay = Duration::from_secs(60),
+                "sign_in.locked_answer_delay must be at most 10s",
             ),
         ];
         for (change, expected) in cases {

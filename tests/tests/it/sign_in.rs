@@ -104,6 +104,8 @@ async fn thirty_wrong_passwords_lock_the_account_and_the_right_one_waits_for_the
     let node = start_province_with(dir.path(), "lnsti", |config| {
         config.sign_in.lockout_base = Duration::from_secs(2);
         config.sign_in.lockout_max = Duration::from_secs(4);
+        // Held refusals are tested below; here 30 guesses should fit in the lock.
+        config.sign_in.locked_answer_delay = Duration::from_millis(20);
     })
     .await;
     add_researcher(&node, "zhang").await;
@@ -157,6 +159,35 @@ async fn thirty_wrong_passwords_lock_the_account_and_the_right_one_waits_for_the
     );
     assert!(started.elapsed() <= Duration::from_secs(wait + 5));
     assert_eq!(me(&owner, &node).await, StatusCode::OK);
+    node.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_locked_out_guess_is_held_before_its_refusal_leaves() {
+    trace();
+    let dir = tempfile::tempdir().unwrap();
+    let hold = Duration::from_millis(800);
+    let node = start_province_with(dir.path(), "lnsti", |config| {
+        config.sign_in.locked_answer_delay = hold;
+    })
+    .await;
+    let guesser = client();
+    for _ in 0..5 {
+        let reply = sign_in(&guesser, &node, "admin", "wrong password").await;
+        assert_eq!(reply.status(), StatusCode::UNAUTHORIZED);
+    }
+    // Locked now: each further guess waits out the hold, so a loop of guesses cannot
+    // spin on cheap refusals.
+    for _ in 0..2 {
+        let started = Instant::now();
+        let reply = sign_in(&guesser, &node, "admin", "wrong password").await;
+        assert_eq!(reply.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert!(
+            started.elapsed() >= hold,
+            "answered after {:?}",
+            started.elapsed()
+        );
+    }
     node.shutdown().await;
 }
 
