@@ -1,8 +1,9 @@
 //! A node on a public address against hostile peers, with real nodes on loopback: a
 //! certified member that replays the roster or floods records is graylisted while an
 //! honest edit still reaches every member within a second; records past an origin's
-//! hourly quota are refused; cancels of unknown bookings stay under a fixed cap; and one
-//! address gets no more connections than its limit.
+//! hourly quota are refused; cancels of unknown bookings stay under a fixed cap; one
+//! address gets no more connections than its limit, and one connection no more open
+//! request streams than its limit.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -455,5 +456,174 @@ async fn a_stranger_cannot_store_records_in_a_nodes_dht() {
     .await
     .expect("the lookup did not finish");
     assert!(!found, "the node kept and served the stranger's record");
+    node.shutdown().await;
+}
+
+/// A request of the peer below: one that stalls after the first byte of its length (the
+/// node waits for the rest), or a real one.
+#[derive(Debug, Clone)]
+enum Probe {
+    Stall,
+    Real(Request),
+}
+
+/// The codec of a peer that holds streams open on the node: [`Probe::Stall`] sends one
+/// byte of a two-byte length and then nothing; everything else is the real codec.
+#[derive(Debug, Clone, Default)]
+struct StallingCodec;
+
+impl libp2p::request_response::Codec for StallingCodec {
+    type Protocol = libp2p::StreamProtocol;
+    type Request = Probe;
+    type Response = Response;
+
+    async fn read_request<T>(&mut self, p: &Self::Protocol, io: &mut T) -> std::io::Result<Probe>
+    where
+        T: futures::AsyncRead + Unpin + Send,
+    {
+        let mut real = alliance_node::net::codec::RpcCodec;
+        libp2p::request_response::Codec::read_request(&mut real, p, io)
+            .await
+            .map(Probe::Real)
+    }
+
+    async fn read_response<T>(
+        &mut self,
+        p: &Self::Protocol,
+        io: &mut T,
+    ) -> std::io::Result<Response>
+    where
+        T: futures::AsyncRead + Unpin + Send,
+    {
+        let mut real = alliance_node::net::codec::RpcCodec;
+        libp2p::request_response::Codec::read_response(&mut real, p, io).await
+    }
+
+    async fn write_request<T>(
+        &mut self,
+        p: &Self::Protocol,
+        io: &mut T,
+        request: Probe,
+    ) -> std::io::Result<()>
+    where
+        T: futures::AsyncWrite + Unpin + Send,
+    {
+        use futures::AsyncWriteExt;
+        match request {
+            Probe::Stall => {
+                io.write_all(&[0x80]).await?;
+                io.flush().await?;
+                futures::future::pending().await
+            }
+            Probe::Real(request) => {
+                let mut real = alliance_node::net::codec::RpcCodec;
+                libp2p::request_response::Codec::write_request(&mut real, p, io, request).await
+            }
+        }
+    }
+
+    async fn write_response<T>(
+        &mut self,
+        p: &Self::Protocol,
+        io: &mut T,
+        response: Response,
+    ) -> std::io::Result<()>
+    where
+        T: futures::AsyncWrite + Unpin + Send,
+    {
+        let mut real = alliance_node::net::codec::RpcCodec;
+        libp2p::request_response::Codec::write_response(&mut real, p, io, response).await
+    }
+}
+
+/// A peer holding 40 streams open on one connection, each stalled mid-request: the node
+/// keeps at most [`RPC_STREAMS_PER_CONNECTION`] and drops further ones unread, so what one
+/// connection can make it buffer is bounded (libp2p's default would take 100). Its next
+/// real request is dropped too, while an honest connection is answered as usual.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_holding_streams_open_gets_no_more_than_the_limit_per_connection() {
+    use alliance_node::net::behaviour::RPC_STREAMS_PER_CONNECTION;
+    use libp2p::{StreamProtocol, request_response};
+    trace();
+    let dir = tempfile::tempdir().unwrap();
+    let node = start_province_with(dir.path(), "lnsti", |c| {
+        // The peer never proves membership; keep it connected meanwhile.
+        c.alliance.handshake_grace = Duration::from_secs(120);
+    })
+    .await;
+    let (addr, peer) = target(&node);
+    let mut holder = tcp_swarm(
+        libp2p::identity::Keypair::generate_ed25519(),
+        Duration::from_secs(120),
+        |_| {
+            request_response::Behaviour::with_codec(
+                StallingCodec,
+                [(
+                    StreamProtocol::new(alliance_protocol::rpc::RPC_PROTOCOL),
+                    request_response::ProtocolSupport::Full,
+                )],
+                request_response::Config::default()
+                    .with_request_timeout(Duration::from_secs(120))
+                    .with_max_concurrent_streams(1_000),
+            )
+        },
+    );
+    holder.add_peer_address(peer, addr);
+    let stalls = RPC_STREAMS_PER_CONNECTION + 8;
+    for _ in 0..stalls {
+        holder.behaviour_mut().send_request(&peer, Probe::Stall);
+    }
+
+    // A real request on the same connection, asked again whenever it is answered (the
+    // node may not have taken every stalled stream yet), until one is dropped unread.
+    let mut held_hellos = Vec::new();
+    let mut answered = 0;
+    let mut real = holder
+        .behaviour_mut()
+        .send_request(&peer, Probe::Real(Request::Roster));
+    let failure = tokio::time::timeout(DEADLINE, async {
+        loop {
+            let request_response::Event::<Probe, Response>::Message { message, .. } =
+                (match holder.select_next_some().await {
+                    SwarmEvent::Behaviour(request_response::Event::OutboundFailure {
+                        request_id,
+                        error,
+                        ..
+                    }) if request_id == real => return error,
+                    SwarmEvent::Behaviour(event) => event,
+                    _ => continue,
+                })
+            else {
+                continue;
+            };
+            match message {
+                // The node's own hello: held unanswered, as a stranger would.
+                request_response::Message::Request { channel, .. } => held_hellos.push(channel),
+                request_response::Message::Response { request_id, .. } if request_id == real => {
+                    answered += 1;
+                    real = holder
+                        .behaviour_mut()
+                        .send_request(&peer, Probe::Real(Request::Roster));
+                }
+                request_response::Message::Response { .. } => {}
+            }
+        }
+    })
+    .await
+    .expect("the node kept answering on a connection holding more streams than its limit");
+    tracing::info!(answered, %failure, "real request dropped");
+    assert!(
+        matches!(
+            failure,
+            request_response::OutboundFailure::Io(_)
+                | request_response::OutboundFailure::UnsupportedProtocols
+        ),
+        "{failure}"
+    );
+
+    // An honest connection is untouched: another member's node is still answered.
+    let dlut = start_member(dir.path(), &node, "dlut").await;
+    wait_state(&dlut, "connected to the province", |s| s.members.len() == 1).await;
+    dlut.shutdown().await;
     node.shutdown().await;
 }
