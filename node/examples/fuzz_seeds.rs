@@ -400,7 +400,7 @@ fn main() -> anyhow::Result<()> {
             after: Some(origin(1)?),
             limit: 100,
         }),
-        Request::Booking(sealed_request.clone()),
+        Request::Mail(sealed_request.clone()),
         Request::Receipts(vec![submission.encode()]),
         Request::LogHead { since: 3 },
         Request::LogConsistency {
@@ -423,7 +423,7 @@ fn main() -> anyhow::Result<()> {
             complete: vec![origin(3)?],
             next: Some(origin(3)?),
         }),
-        Response::Booking(sealed_receipt),
+        Response::Mail(sealed_receipt),
         Response::Receipts(vec![
             LogAnswer::Logged {
                 index: 1,

@@ -11,6 +11,8 @@
 //! - [`store`]: durable storage over fjall with group commit; nothing else names the engine.
 //! - [`accounts`]: users, argon2 password hashes, sessions.
 //! - [`catalogue`]: the replicated instrument catalogue and its search.
+//! - [`mail`]: node-to-node messages — the durable outbox, delivery, dispatch to the
+//!   capability that owns each kind, dead letters.
 //! - [`booking`]: booking rules, the owner's calendar authority, calendar feeds.
 //! - [`monitoring`]: remote instrument monitoring — agent tokens and states on a member,
 //!   the live board and uptime at the province (R6).
@@ -38,6 +40,7 @@ pub mod http_server;
 pub mod identity;
 pub mod init;
 pub mod keyfile;
+pub mod mail;
 pub mod membership;
 pub mod metrics;
 pub mod monitoring;

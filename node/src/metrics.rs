@@ -166,9 +166,14 @@ impl Metrics {
         );
 
         let outboxes = Family::<OutboxLabels, Gauge>::default();
-        let booking_depth = crate::booking::outbox::depth(&sources.store);
+        let mail_depth = crate::mail::outbox::depth(&sources.store);
+        let dead_letters = crate::mail::dead_letters::count(&sources.store);
         let receipt_depth = sources.receipts.waiting();
-        for (outbox, depth) in [("booking", booking_depth), ("receipts", receipt_depth)] {
+        for (outbox, depth) in [
+            ("mail", mail_depth),
+            ("dead_letters", dead_letters),
+            ("receipts", receipt_depth),
+        ] {
             match depth {
                 Ok(depth) => {
                     outboxes
@@ -180,7 +185,7 @@ impl Metrics {
         }
         registry.register(
             "outbox_depth",
-            "Messages waiting for another node (booking) or for the province's proof (receipts)",
+            "Messages waiting for another node (mail), given up with their reason (dead_letters), or waiting for the province's proof (receipts)",
             outboxes,
         );
 

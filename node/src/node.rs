@@ -18,6 +18,7 @@ use crate::{
     health::Health,
     http_server,
     keyfile::{self, KeyFileError},
+    mail::{self, Mail},
     membership::Membership,
     metrics::{self, MetricSources, Metrics},
     monitoring::Monitoring,
@@ -88,6 +89,7 @@ pub struct NodeHandle {
     accounts: Accounts,
     catalogue: Catalogue,
     bookings: Bookings,
+    mail: Mail,
     province: Option<Arc<ProvinceAuthority>>,
     receipts: Receipts,
     /// On the province's node.
@@ -201,7 +203,7 @@ impl Node {
                 index_dir: Some(config.node.data_dir.join("search-index")),
             },
         )?;
-        let (bookings_tx, bookings_rx) = tokio::sync::mpsc::channel(net::BOOKING_QUEUE);
+        let (mail_tx, mail_rx) = tokio::sync::mpsc::channel(net::MAIL_QUEUE);
         let (log_tx, log_rx) = tokio::sync::mpsc::channel(net::LOG_QUEUE);
         let network = net::start(
             NetConfig {
@@ -231,20 +233,26 @@ impl Node {
             catalogue.clone(),
             outgoing,
             net::Inbound {
-                bookings: bookings_tx,
+                mail: mail_tx,
                 log: province.is_some().then_some(log_tx),
             },
             cancel.clone(),
         )
         .await?;
+        let mail = Mail::new(
+            store.clone(),
+            network.client.clone(),
+            catalogue.clone(),
+            config.booking.retry_interval,
+        );
         let receipts = Receipts::open(
             store.clone(),
             certificate.clone(),
             key.clone(),
             config.alliance.root_public_key,
             network.client.clone(),
-            config.receipts.confirmation_grace,
-            config.receipts.log_check_interval,
+            mail.clone(),
+            &config.receipts,
         );
         let mut receipt_tasks = vec![
             supervisor.spawn(
@@ -302,13 +310,30 @@ impl Node {
             key,
             catalogue.clone(),
             network.client.clone(),
+            mail.clone(),
             receipts.clone(),
             &config.booking,
+            supervisor.short_tasks(),
         )?;
+        let mail_handlers = mail::Handlers::new(vec![
+            Arc::new(bookings.clone()) as Arc<dyn mail::Handler>,
+            Arc::new(receipts.clone()),
+        ]);
         let booking_tasks = [
-            supervisor.spawn("booking service", bookings.clone().serve(bookings_rx)),
+            supervisor.spawn(
+                "mail service",
+                mail.clone()
+                    .serve(mail_handlers.clone(), mail_rx, supervisor.short_tasks()),
+            ),
+            supervisor.spawn(
+                "mail delivery",
+                mail.clone().deliver(mail_handlers, cancel.clone()),
+            ),
             supervisor.spawn("hold expiry", bookings.clone().expire_holds(cancel.clone())),
-            supervisor.spawn("delivery", bookings.clone().deliver(cancel.clone())),
+            supervisor.spawn(
+                "booking follow-up",
+                bookings.clone().follow_up(cancel.clone()),
+            ),
             supervisor.spawn(
                 "booking statistics",
                 bookings.clone().report_statistics(cancel.clone()),
@@ -403,6 +428,7 @@ impl Node {
             accounts,
             catalogue,
             bookings,
+            mail,
             province,
             cancel,
             supervisor,
@@ -507,6 +533,11 @@ impl NodeHandle {
         &self.bookings
     }
 
+    /// Mail to and from other members' nodes: the outbox, deliveries and dead letters.
+    pub fn mail(&self) -> &Mail {
+        &self.mail
+    }
+
     /// The replicated catalogue.
     pub fn catalogue(&self) -> &Catalogue {
         &self.catalogue
@@ -566,6 +597,7 @@ impl NodeHandle {
                 tracing::warn!(error = %e, "task ended abnormally");
             }
         }
+        self.supervisor.finish_short_tasks().await;
         tracing::info!(institution = %self.config.node.institution_id, "node stopped");
     }
 }

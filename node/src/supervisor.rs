@@ -10,13 +10,16 @@ use std::{
 
 use futures::FutureExt;
 use tokio::task::JoinHandle;
-use tokio_util::sync::CancellationToken;
+use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
 /// Spawns and watches the node's tasks.
 #[derive(Debug, Clone)]
 pub struct Supervisor {
     cancel: CancellationToken,
     stopped: Arc<Mutex<Vec<StoppedTask>>>,
+    /// Short tasks (one message answered, one round of work): not watched, but the node
+    /// waits for them when it stops, so none still holds its store afterwards.
+    short: TaskTracker,
 }
 
 /// A task that stopped while the node ran.
@@ -33,7 +36,19 @@ impl Supervisor {
         Supervisor {
             cancel,
             stopped: Arc::default(),
+            short: TaskTracker::new(),
         }
+    }
+
+    /// Where short tasks are spawned (see [`Supervisor::finish_short_tasks`]).
+    pub fn short_tasks(&self) -> TaskTracker {
+        self.short.clone()
+    }
+
+    /// Waits for the short tasks still running; none can start afterwards.
+    pub async fn finish_short_tasks(&self) {
+        self.short.close();
+        self.short.wait().await;
     }
 
     /// Spawns `task`; if it ends or panics before the node is stopped, the node stops.

@@ -459,8 +459,8 @@ impl TryFrom<proto::BookingAnswer> for BookingAnswer {
 
 mod updates;
 pub use updates::{
-    BookingCancel, BookingMessageKind, BookingStatus, BookingStatusQuery, BookingUpdate,
-    MAX_STATUS_QUERY, decode_updates, encode_updates, message_kind,
+    BookingCancel, BookingStatus, BookingStatusQuery, BookingUpdate, MAX_STATUS_QUERY,
+    decode_updates, encode_updates,
 };
 
 #[cfg(test)]

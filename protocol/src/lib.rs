@@ -11,12 +11,18 @@
 //! - [`record`], [`review`], [`availability`]: what the catalogue replicates, and
 //!   [`entry`], which opens any of them.
 //! - [`booking`]: what a user's home node and an instrument's owner say to each other.
+//! - [`receipt`]: the owner's signed usage receipt and the home's confirmation (R6, R12);
+//!   [`transparency`]: the province's log of them, its signed tree heads and proofs.
+//! - [`mail`]: how those and other node-to-node messages travel, their kind being their
+//!   signing domain.
 //! - [`publication`]: papers, patents and reports that used alliance instruments (R13).
 //! - [`quote`]: fee quotes by user tier, broken down into materials, operating costs and
 //!   labour (R11).
 //! - [`stats`]: a member's booking service statistics per month and instrument (R14).
 //! - [`rpc`]: node-to-node request-response messages, including catalogue sync.
 //! - [`heartbeat`]: a member's signed status heartbeat of its monitored instruments (R6).
+//! - [`announce`]: a node's signed announcement of its addresses.
+//! - [`money`] and [`time`]: amounts in fen and instants in Unix seconds, as the wire has them.
 //! - [`armor`]: a text form for certificates and keys that survives e-mail and copy-paste.
 //! - [`limits`]: size limits every decoder enforces.
 //! - `fuzzing`: the properties the fuzz targets check of the wire formats (testing
@@ -38,6 +44,7 @@ pub mod heartbeat;
 pub mod ids;
 pub mod keys;
 pub mod limits;
+pub mod mail;
 pub mod money;
 pub mod publication;
 pub mod quote;

@@ -245,8 +245,8 @@ mod tests {
         let sealed = paper().seal(&home);
         assert_eq!(Publication::open(&sealed, &home.public()).unwrap(), paper());
         assert!(Publication::open(&sealed, &SecretKey::generate().public()).is_err());
-        let kind = crate::booking::message_kind(&sealed).unwrap();
-        assert_eq!(kind, crate::booking::BookingMessageKind::Publication);
+        let kind = crate::mail::kind_of(&sealed).unwrap();
+        assert_eq!(kind, Domain::PUBLICATION.0);
     }
 
     #[test]

@@ -72,10 +72,9 @@ pub enum Request {
     /// "Send me your roster."
     Roster,
     Sync(SyncRequest),
-    /// A signed message about a booking or a use between an owner and a user's home:
-    /// request, cancel, update or status (see [`crate::booking`]), a receipt or its
-    /// confirmation (see [`crate::receipt`]).
-    Booking(Vec<u8>),
+    /// A signed node-to-node message (see [`crate::mail`]): its kind is its signing
+    /// domain, owned by the part of the node that handles it.
+    Mail(Vec<u8>),
     /// Encoded receipt submissions for the province's log.
     Receipts(Vec<Vec<u8>>),
     /// "Your latest tree head, and the proof it extends your log of `since` entries."
@@ -118,8 +117,8 @@ pub enum Response {
     /// An encoded signed roster, or `None` if the peer holds none.
     Roster(Option<Vec<u8>>),
     Sync(SyncResponse),
-    /// An encoded signed answer to a booking message (empty: acknowledged).
-    Booking(Vec<u8>),
+    /// The recipient's encoded signed answer to a mail message (empty: received and kept).
+    Mail(Vec<u8>),
     /// One answer per submission, in order.
     Receipts(Vec<LogAnswer>),
     /// A signed tree head, and the consistency proof asked for.
@@ -145,7 +144,7 @@ impl Request {
                 after: s.after.as_ref().map(origin_to_proto),
                 limit: s.limit,
             }),
-            Request::Booking(b) => Body::Booking(b.clone()),
+            Request::Mail(b) => Body::Mail(b.clone()),
             Request::Receipts(r) => Body::Receipts(proto::ReceiptBatch {
                 submissions: r.clone(),
             }),
@@ -186,7 +185,7 @@ impl Request {
                     limit: s.limit,
                 }))
             }
-            Body::Booking(b) => Ok(Request::Booking(b)),
+            Body::Mail(b) => Ok(Request::Mail(b)),
             Body::Receipts(r) => {
                 if r.submissions.len() > MAX_RECEIPT_BATCH {
                     return Err(RpcDecodeError::Malformed(format!(
@@ -220,7 +219,7 @@ impl Response {
                 complete: s.complete.iter().map(origin_to_proto).collect(),
                 next: s.next.as_ref().map(origin_to_proto),
             }),
-            Response::Booking(b) => Body::Booking(b.clone()),
+            Response::Mail(b) => Body::Mail(b.clone()),
             Response::Receipts(answers) => Body::Receipts(proto::ReceiptsLogged {
                 answers: answers.iter().map(log_answer_to_proto).collect(),
             }),
@@ -256,7 +255,7 @@ impl Response {
                     .collect::<Result<_, _>>()?,
                 next: s.next.map(origin_from_proto).transpose()?,
             })),
-            Body::Booking(b) => Ok(Response::Booking(b)),
+            Body::Mail(b) => Ok(Response::Mail(b)),
             Body::Receipts(r) => Ok(Response::Receipts(
                 r.answers
                     .into_iter()

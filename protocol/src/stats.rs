@@ -182,8 +182,8 @@ mod tests {
         );
         assert!(ServiceStatistics::open(&sealed, &SecretKey::generate().public()).is_err());
         assert_eq!(
-            crate::booking::message_kind(&sealed).unwrap(),
-            crate::booking::BookingMessageKind::ServiceStatistics
+            crate::mail::kind_of(&sealed).unwrap(),
+            Domain::SERVICE_STATISTICS.0
         );
         let node = SecretKey::generate();
         let mut bad = report();

@@ -11,6 +11,7 @@ use std::{collections::BTreeMap, path::PathBuf};
 use alliance_protocol::{
     MembershipCertificate, NodeAnnouncement, Role, Roster, SecretKey, SignedCertificate,
     SignedEnvelope, SignedRoster, UnixTime,
+    booking::BookingCancel,
     envelope::{Domain, signing_input},
     record::{
         Contact, FeeComponents, FeeItem, FeeUnit, InstrumentRecord, InstrumentStatus, Location,
@@ -95,6 +96,25 @@ fn vectors() -> BTreeMap<&'static str, BTreeMap<&'static str, String>> {
     all.insert(
         "rpc_hello_request",
         BTreeMap::from([("frame_body", hex::encode(hello.encode()))]),
+    );
+
+    // Mail: a home's cancel to the owner, its kind being its signing domain.
+    let cancel = BookingCancel {
+        booking_id: "b-20260105-0001".into(),
+        institution_id: "dlut".parse().unwrap(),
+        local_id: "NMR-600".into(),
+        user_id: "wang".into(),
+        reason: "计划有变".into(),
+        sent_at: UnixTime(1_767_312_400),
+    }
+    .seal(&node);
+    all.insert(
+        "rpc_mail_request",
+        BTreeMap::from([
+            ("kind_text", Domain::BOOKING_CANCEL.0.to_owned()),
+            ("message", hex::encode(&cancel)),
+            ("frame_body", hex::encode(Request::Mail(cancel).encode())),
+        ]),
     );
 
     let announcement = NodeAnnouncement {
@@ -242,6 +262,18 @@ fn committed_vectors_decode_and_verify() {
         InstrumentRecord::open(&hex::decode(&record["signed_record"]).unwrap(), &owner).unwrap();
     assert_eq!(decoded.id(), "dlut/NMR-600");
     assert_eq!(decoded.fees[0].enterprise.total_fen(), 20_000);
+
+    let mail = load("rpc_mail_request");
+    let Ok(Request::Mail(message)) = Request::decode(&hex::decode(&mail["frame_body"]).unwrap())
+    else {
+        panic!("the mail vector is not mail");
+    };
+    assert_eq!(
+        alliance_protocol::mail::kind_of(&message).unwrap(),
+        mail["kind_text"]
+    );
+    let cancel = BookingCancel::open(&message, &seed(0x22).public()).unwrap();
+    assert_eq!(cancel.booking_id, "b-20260105-0001");
 
     let announcement = load("announcement");
     let (signer, a) =

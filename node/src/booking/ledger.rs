@@ -39,11 +39,13 @@ use remembered::Remembered;
 pub const REMEMBERED_CANCELS_PER_HOME: usize = 256;
 
 use super::{
-    outbox,
     rules::{BookingRules, InstrumentFacts, Proposal},
     state::{Booking, BookingState},
 };
-use crate::store::{Batch, Space, Store, StoreError};
+use crate::{
+    mail::outbox,
+    store::{Batch, Space, Store, StoreError},
+};
 
 /// What can go wrong in the ledger.
 #[derive(Debug, thiserror::Error)]

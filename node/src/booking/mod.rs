@@ -7,7 +7,6 @@
 //! - [`ledger`]: the owner's calendar — one serialised, durable check-and-insert per
 //!   instrument, idempotent answers, holds that lapse, cancels that arrive first.
 //! - [`state`]: a booking's states and its audit trail.
-//! - [`outbox`]: messages to other institutions, kept until acknowledged.
 //! - [`service`]: [`service::Bookings`], the owner's answers to members and the home
 //!   side's requests to owners; rules and training certifications.
 //! - [`stats`]: the booking service statistics the province evaluates (R14).
@@ -16,7 +15,6 @@
 pub mod home;
 pub mod ics;
 pub mod ledger;
-pub mod outbox;
 pub mod rules;
 pub mod service;
 pub mod state;

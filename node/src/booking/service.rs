@@ -3,14 +3,15 @@
 //! home of users, it sends their requests to the owner's node and checks the signed answer.
 //!
 //! Rules and training certifications are the owner's, kept in its store. The owner's
-//! answers are in `owner.rs`, the home's requests and cancels in `home.rs`, and the
-//! outbox and retries in `delivery.rs`, the end of a use and its receipt in
-//! `completion.rs`.
+//! answers are in `owner.rs`, the home's requests and cancels in `home.rs`, asking again
+//! and reconciling in `follow_up.rs`, the end of a use and its receipt in
+//! `completion.rs`. Booking's messages between nodes are mail (see [`crate::mail`]):
+//! [`Bookings`] owns the booking kinds and answers them.
 
 mod answer_counts;
 mod calendars;
 mod completion;
-mod delivery;
+mod follow_up;
 mod home;
 mod owner;
 mod statistics;
@@ -18,10 +19,11 @@ mod statistics;
 use std::sync::Arc;
 
 use alliance_protocol::{
-    HourState, InstitutionId, MembershipCertificate, SecretKey, ServiceMode, UnixTime, UserTier,
-    booking::{BookingCancel, BookingMessageKind, BookingRequest, message_kind},
+    Domain, HourState, InstitutionId, MembershipCertificate, SecretKey, ServiceMode, UnixTime,
+    UserTier,
+    booking::{BookingCancel, BookingRequest, BookingUpdate},
 };
-use tokio::sync::mpsc;
+use futures::future::BoxFuture;
 
 pub use completion::{SessionFacts, WalkIn};
 
@@ -35,7 +37,8 @@ use crate::{
         Catalogue,
         digest::{BusySource, BusySpan},
     },
-    net::{InboundBooking, NetClient},
+    mail::{self, Mail},
+    net::{NetClient, Refusal},
     receipts::Receipts,
     store::{Batch, Space, Store, StoreError},
 };
@@ -45,8 +48,8 @@ use crate::{
 pub enum BookError {
     #[error("the owner's node ({0}) is unreachable; nothing was booked")]
     Unreachable(InstitutionId),
-    #[error("the owner refused the request ({code}): {message}")]
-    Refused { code: String, message: String },
+    #[error("the owner refused the request: {0}")]
+    Refused(Refusal),
     #[error("no instrument {0}")]
     UnknownInstrument(String),
     #[error("no booking {0} of this user")]
@@ -147,10 +150,10 @@ struct Inner {
     calendars: calendars::CalendarRefresh,
     ledger: Ledger,
     net: NetClient,
-    /// Receipts and confirmations arrive as booking messages.
+    /// The end of a use issues its receipt.
     receipts: Receipts,
-    /// Bumped whenever another institution acknowledges a message of the outbox.
-    delivered: tokio::sync::watch::Sender<u64>,
+    /// Cancels wait in its outbox while the owner is away.
+    mail: Mail,
     /// How requests were answered, for metrics.
     answers: answer_counts::AnswerCounts,
 }
@@ -159,8 +162,6 @@ struct Inner {
 #[derive(Clone)]
 pub struct Bookings {
     inner: Arc<Inner>,
-    /// Poked when something lands in the outbox.
-    wake: Arc<tokio::sync::Notify>,
 }
 
 impl std::fmt::Debug for Bookings {
@@ -173,14 +174,17 @@ impl std::fmt::Debug for Bookings {
 
 impl Bookings {
     /// Opens the owner's ledger in `store`.
+    #[allow(clippy::too_many_arguments)] // each part it works with, wired once in Node::start
     pub fn open(
         store: Store,
         own: MembershipCertificate,
         key: SecretKey,
         catalogue: Catalogue,
         net: NetClient,
+        mail: Mail,
         receipts: Receipts,
         config: &crate::config::BookingSection,
+        tasks: tokio_util::task::TaskTracker,
     ) -> Result<Bookings, StoreError> {
         let retry_interval = config.retry_interval;
         let ledger = Ledger::open_with_cancel_cap(
@@ -194,45 +198,26 @@ impl Bookings {
             ledger: ledger.clone(),
         }));
         Ok(Bookings {
-            // Receipts queue messages in the same outbox.
-            wake: receipts.delivery_wake(),
             inner: Arc::new(Inner {
                 home: HomeLedger::new(store.clone()),
                 retry_interval,
                 own,
                 key,
                 store,
-                calendars: calendars::CalendarRefresh::new(catalogue.clone()),
+                calendars: calendars::CalendarRefresh::new(catalogue.clone(), tasks),
                 catalogue,
                 ledger,
                 net,
                 receipts,
-                delivered: tokio::sync::watch::channel(0).0,
+                mail,
                 answers: answer_counts::AnswerCounts::default(),
             }),
         })
     }
 
-    /// A receiver that sees every acknowledged outbox message (its value counts them).
-    pub fn deliveries(&self) -> tokio::sync::watch::Receiver<u64> {
-        self.inner.delivered.subscribe()
-    }
-
     /// The owner's ledger.
     pub fn ledger(&self) -> &Ledger {
         &self.inner.ledger
-    }
-
-    /// Answers members' requests until the network stops; requests for different
-    /// instruments are answered side by side.
-    pub async fn serve(self, mut inbox: mpsc::Receiver<InboundBooking>) {
-        while let Some(inbound) = inbox.recv().await {
-            let this = self.clone();
-            tokio::spawn(async move {
-                let answer = this.answer(&inbound.from, &inbound.request).await;
-                let _ = inbound.reply.send(answer);
-            });
-        }
     }
 
     /// Lapses holds when they are due, until `cancel`.
@@ -253,6 +238,7 @@ impl Bookings {
             match self.inner.ledger.expire_holds(UnixTime::now()).await {
                 Ok(expired) if !expired.is_empty() => {
                     tracing::info!(count = expired.len(), "holds lapsed");
+                    self.inner.mail.poke();
                     for booking in &expired {
                         self.show_in_calendars(&booking.local_id);
                     }
@@ -263,53 +249,43 @@ impl Bookings {
         }
     }
 
-    /// The owner's answer to a member's signed request, or a refusal code and message.
+    /// The answer to a member's booking message of `kind`, or why it is refused.
     async fn answer(
         &self,
         from: &MembershipCertificate,
+        kind: &str,
         bytes: &[u8],
-    ) -> Result<Vec<u8>, (String, String)> {
-        let refuse = |code: &str, message: String| (code.to_owned(), message);
-        match message_kind(bytes).map_err(|e| refuse("bad_request", e.to_string()))? {
-            BookingMessageKind::Request => {}
-            BookingMessageKind::Cancel => {
+    ) -> Result<Vec<u8>, Refusal> {
+        match kind {
+            k if k == Domain::BOOKING.0 => {}
+            k if k == Domain::BOOKING_CANCEL.0 => {
                 let cancel = BookingCancel::open(bytes, &from.node_public_key)
-                    .map_err(|e| refuse("bad_request", e.to_string()))?;
+                    .map_err(|e| Refusal::BadRequest(e.to_string()))?;
                 if cancel.institution_id != self.inner.own.institution_id {
-                    return Err(refuse(
-                        "unknown_instrument",
+                    return Err(Refusal::UnknownInstrument(
                         "not an instrument of ours".into(),
                     ));
                 }
                 return self.owner_cancel(&from.institution_id, &cancel).await;
             }
-            BookingMessageKind::Update => return self.home_update(from, bytes).await,
-            BookingMessageKind::Status => return self.owner_status(from, bytes),
-            kind @ (BookingMessageKind::Receipt
-            | BookingMessageKind::ReceiptConfirmation
-            | BookingMessageKind::Publication
-            | BookingMessageKind::ServiceStatistics) => {
-                return self.inner.receipts.on_message(from, kind, bytes).await;
-            }
+            k if k == Domain::BOOKING_UPDATE.0 => return self.home_update(from, bytes).await,
+            k if k == Domain::BOOKING_STATUS.0 => return self.owner_status(from, bytes),
+            other => return Err(Refusal::BadRequest(format!("{other} is not booking mail"))),
         }
         let request = BookingRequest::open(bytes, &from.node_public_key)
-            .map_err(|e| refuse("bad_request", e.to_string()))?;
+            .map_err(|e| Refusal::BadRequest(e.to_string()))?;
         if request.user.home_institution != from.institution_id {
-            return Err(refuse(
-                "not_your_user",
-                format!(
-                    "{} vouched for a user of {}",
-                    from.institution_id, request.user.home_institution
-                ),
-            ));
+            return Err(Refusal::NotYourUser(format!(
+                "{} vouched for a user of {}",
+                from.institution_id, request.user.home_institution
+            )));
         }
         let tier_allowed = match request.user.tier {
             UserTier::OwnInstitution => from.institution_id == self.inner.own.institution_id,
             _ => true,
         };
         if !tier_allowed {
-            return Err(refuse(
-                "wrong_tier",
+            return Err(Refusal::WrongTier(
                 "only the owner's own users pay the own-institution price".into(),
             ));
         }
@@ -320,15 +296,14 @@ impl Bookings {
         match answered {
             Ok(answer) => Ok(answer),
             Err(BookError::UnknownInstrument(id)) => {
-                Err(refuse("unknown_instrument", format!("no instrument {id}")))
+                Err(Refusal::UnknownInstrument(format!("no instrument {id}")))
             }
-            Err(BookError::Ledger(LedgerError::IdReused(id))) => Err(refuse(
-                "id_reused",
-                format!("booking id {id} was already used for another request"),
-            )),
+            Err(BookError::Ledger(LedgerError::IdReused(id))) => Err(Refusal::IdReused(format!(
+                "booking id {id} was already used for another request"
+            ))),
             Err(e) => {
                 tracing::error!(error = %e, "cannot answer a booking request");
-                Err(refuse("internal", "the owner could not answer".into()))
+                Err(Refusal::Internal("the owner could not answer".into()))
             }
         }
     }
@@ -419,9 +394,10 @@ impl Bookings {
             .institutions()
             .get(institution)
             .map(|c| c.node_public_key)
-            .ok_or_else(|| BookError::Refused {
-                code: "not_a_member".into(),
-                message: format!("{institution} is not a current member"),
+            .ok_or_else(|| {
+                BookError::Refused(Refusal::NotAMember(format!(
+                    "{institution} is not a current member"
+                )))
             })
     }
 
@@ -438,5 +414,51 @@ impl Bookings {
     /// This node's copy of its users' bookings.
     pub fn home(&self) -> &HomeLedger {
         &self.inner.home
+    }
+}
+
+/// Booking's kinds of mail: requests, cancels and status queries to owners, updates to
+/// homes.
+const BOOKING_MAIL: &[Domain] = &[
+    Domain::BOOKING,
+    Domain::BOOKING_CANCEL,
+    Domain::BOOKING_UPDATE,
+    Domain::BOOKING_STATUS,
+];
+
+impl mail::Handler for Bookings {
+    fn kinds(&self) -> &'static [Domain] {
+        BOOKING_MAIL
+    }
+
+    fn receive<'a>(
+        &'a self,
+        from: &'a MembershipCertificate,
+        kind: &'a str,
+        message: &'a [u8],
+    ) -> BoxFuture<'a, Result<Vec<u8>, Refusal>> {
+        Box::pin(self.answer(from, kind, message))
+    }
+
+    /// A cancel from the outbox is answered with the owner's signed update.
+    fn answered<'a>(
+        &'a self,
+        to: &'a InstitutionId,
+        _kind: &'a str,
+        answer: &'a [u8],
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move {
+            match self
+                .node_key_of(to)
+                .ok()
+                .and_then(|key| BookingUpdate::open(answer, &key).ok())
+            {
+                Some(update) => self.inner.home.updated(&update).await.map(drop),
+                None => {
+                    tracing::warn!(%to, "an owner's answer to a cancel does not verify");
+                    Ok(())
+                }
+            }
+        })
     }
 }

@@ -167,7 +167,7 @@ async fn book(
 fn still_starting(e: &BookError) -> bool {
     match e {
         BookError::Unreachable(_) => true,
-        BookError::Refused { code, .. } => code == "not_a_member",
+        BookError::Refused(refusal) => matches!(refusal, crate::net::Refusal::NotAMember(_)),
         _ => false,
     }
 }

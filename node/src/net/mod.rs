@@ -22,6 +22,7 @@ mod event_loop;
 pub mod gossip_params;
 pub mod ip_limit;
 pub mod quota;
+pub mod refusal;
 pub mod topics;
 
 use std::{collections::BTreeMap, time::Duration};
@@ -36,6 +37,7 @@ use crate::{catalogue::Catalogue, membership::Membership, store::Store};
 pub use behaviour::PeerLimits;
 pub use event_loop::{NetError, ROSTER_KEY};
 pub use quota::GossipQuotas;
+pub use refusal::Refusal;
 
 /// What the network layer needs to start.
 #[derive(Debug, Clone)]
@@ -161,9 +163,9 @@ pub(crate) enum Command {
     },
     /// Start a catalogue sync with every connected member now.
     SyncNow,
-    /// Send a signed booking request to a node of `owner`.
-    RequestBooking {
-        owner: InstitutionId,
+    /// Send a signed mail message to a node of `to`.
+    SendMail {
+        to: InstitutionId,
         bytes: Vec<u8>,
         reply: oneshot::Sender<Result<Vec<u8>, NetError>>,
     },
@@ -192,17 +194,17 @@ pub(crate) enum Command {
     },
 }
 
-/// A booking request from a verified member, for this node's booking service: the
-/// signed request and where its signed answer (or a refusal code and message) goes.
+/// A mail message from a verified member, for this node's mail service: the signed
+/// message and where its answer (or refusal) goes.
 #[derive(Debug)]
-pub struct InboundBooking {
+pub struct InboundMail {
     pub from: MembershipCertificate,
-    pub request: Vec<u8>,
-    pub reply: oneshot::Sender<Result<Vec<u8>, (String, String)>>,
+    pub message: Vec<u8>,
+    pub reply: oneshot::Sender<Result<Vec<u8>, Refusal>>,
 }
 
-/// Booking requests waiting for the booking service; more are refused as busy.
-pub const BOOKING_QUEUE: usize = 1024;
+/// Mail messages waiting for the mail service; more are refused as busy.
+pub const MAIL_QUEUE: usize = 1024;
 
 /// A member's request about the receipt log (receipts, tree heads, proofs), for the
 /// province's log task.
@@ -219,7 +221,7 @@ pub const LOG_QUEUE: usize = 256;
 /// Where the network task hands inbound requests that take a service's work.
 #[derive(Debug)]
 pub struct Inbound {
-    pub bookings: mpsc::Sender<InboundBooking>,
+    pub mail: mpsc::Sender<InboundMail>,
     /// On the province's node only.
     pub log: Option<mpsc::Sender<InboundLog>>,
 }
@@ -273,17 +275,13 @@ impl NetClient {
         rx.await.map_err(|_| NetError::Stopped)?
     }
 
-    /// Sends a signed booking message (request, cancel or update) to a connected node of
-    /// `owner` and returns its signed answer. [`NetError::Unreachable`] if no node of the
-    /// owner is connected (nothing was sent), [`NetError::NoAnswer`] if it did not answer.
-    pub async fn request_booking(
-        &self,
-        owner: &InstitutionId,
-        bytes: Vec<u8>,
-    ) -> Result<Vec<u8>, NetError> {
+    /// Sends a signed mail message to a connected node of `to` and returns its answer.
+    /// [`NetError::Unreachable`] if no node of `to` is connected (nothing was sent),
+    /// [`NetError::NoAnswer`] if it did not answer, [`NetError::Refused`] if it refused.
+    pub async fn send_mail(&self, to: &InstitutionId, bytes: Vec<u8>) -> Result<Vec<u8>, NetError> {
         let (reply, answer) = oneshot::channel();
-        self.send(Command::RequestBooking {
-            owner: owner.clone(),
+        self.send(Command::SendMail {
+            to: to.clone(),
             bytes,
             reply,
         })

@@ -20,7 +20,7 @@ use super::{
     received::{ReceivedError, ReceivedReceipts},
 };
 use crate::{
-    booking::outbox as messages,
+    mail::outbox as messages,
     store::{Batch, Space, Store, StoreError},
 };
 

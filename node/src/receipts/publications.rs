@@ -11,8 +11,8 @@ use alliance_protocol::{
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    booking::outbox as messages,
     evaluation::metrics::Period,
+    mail::outbox as messages,
     net::ROSTER_KEY,
     store::{Batch, Space, Store, StoreError},
 };
@@ -133,14 +133,14 @@ impl Publications {
             .scan_prefix_json::<Registered>(Space::Publications, format!("{user_id}\0").as_bytes())?
             .into_iter()
             .map(|(_, r)| {
+                // Taken by the province: neither waiting nor given up.
                 let delivered = match &province {
-                    Some(p) => self
-                        .store
-                        .get(
-                            Space::Outbox,
-                            &Self::outbox_key(p, &r.publication.publication_id),
-                        )
-                        .is_ok_and(|v| v.is_none()),
+                    Some(p) => {
+                        let key = Self::outbox_key(p, &r.publication.publication_id);
+                        messages::waiting(&self.store, &key).is_ok_and(|w| !w)
+                            && crate::mail::dead_letters::is_dead(&self.store, &key)
+                                .is_ok_and(|d| !d)
+                    }
                     None => false,
                 };
                 (r, delivered)

@@ -11,7 +11,7 @@ use alliance_protocol::{
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    booking::outbox as messages,
+    mail::outbox as messages,
     store::{Batch, Space, Store, StoreError},
 };
 

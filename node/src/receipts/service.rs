@@ -8,17 +8,18 @@
 //! - As a watcher of the province's log: every tree head seen (answers, gossip, a
 //!   periodic fetch) must be consistent with the latest one verified.
 //!
-//! Messages between owner and home travel as booking messages (`/alliance/rpc/1`
-//! `booking`), delivered by the booking service's outbox.
+//! Messages between owner and home, and to the province, are mail (see
+//! [`crate::mail`]): [`Receipts`] owns receipts, confirmations, publications and service
+//! statistics, queues them in the mail outbox and answers them when they arrive.
 
 use std::{sync::Arc, time::Duration};
 
 use alliance_protocol::{
-    InstitutionId, MembershipCertificate, PublicKey, SecretKey, UnixTime,
-    booking::BookingMessageKind,
+    Domain, InstitutionId, MembershipCertificate, PublicKey, SecretKey, UnixTime,
     rpc::{LogAnswer, Request, Response},
     transparency::TreeHead,
 };
+use futures::future::BoxFuture;
 use tokio::sync::{Notify, watch};
 use tokio_util::sync::CancellationToken;
 
@@ -31,7 +32,8 @@ use super::{
     watch::{Alarm, LogWatch, Observed, WatchError},
 };
 use crate::{
-    net::{NetClient, NetError, NetEvent, Target},
+    mail::{self, Mail},
+    net::{NetClient, NetError, NetEvent, Refusal, Target},
     store::{Store, StoreError},
 };
 
@@ -86,9 +88,8 @@ pub struct Receipts {
     inner: Arc<Inner>,
     /// Poked when the outbox has something new.
     submit: Arc<Notify>,
-    /// Poked when a message for another institution is queued (the booking service's
-    /// delivery waits on it).
-    deliver: Arc<Notify>,
+    /// Receipts, confirmations and publications go to other institutions by mail.
+    mail: Mail,
 }
 
 impl std::fmt::Debug for Receipts {
@@ -118,9 +119,10 @@ impl Receipts {
         key: SecretKey,
         root: PublicKey,
         net: NetClient,
-        grace: Duration,
-        log_check_interval: Duration,
+        mail: Mail,
+        config: &crate::config::ReceiptsSection,
     ) -> Receipts {
+        let (grace, log_check_interval) = (config.confirmation_grace, config.log_check_interval);
         let outbox = ReceiptOutbox::new(store.clone(), root);
         let received =
             ReceivedReceipts::new(store.clone(), key.clone(), own.institution_id.clone());
@@ -150,7 +152,7 @@ impl Receipts {
                 watching: tokio::sync::Mutex::new(()),
             }),
             submit: Arc::new(Notify::new()),
-            deliver: Arc::new(Notify::new()),
+            mail,
         }
     }
 
@@ -170,7 +172,7 @@ impl Receipts {
         publication: alliance_protocol::publication::Publication,
     ) -> Result<super::publications::Registered, PublicationsError> {
         let registered = self.inner.publications.register(publication).await?;
-        self.deliver.notify_one();
+        self.mail.poke();
         self.changed();
         Ok(registered)
     }
@@ -184,11 +186,6 @@ impl Receipts {
         self.inner.changes.send_modify(|n| *n += 1);
     }
 
-    /// What the booking service's delivery waits on besides its own timer.
-    pub fn delivery_wake(&self) -> Arc<Notify> {
-        self.deliver.clone()
-    }
-
     /// Issues a receipt for a use of one of this institution's instruments; returns the
     /// signed receipt.
     pub async fn issue(
@@ -196,7 +193,7 @@ impl Receipts {
         receipt: alliance_protocol::receipt::UsageReceipt,
     ) -> Result<Vec<u8>, ReceiptError> {
         let signed = self.inner.book.issue(receipt, UnixTime::now()).await?;
-        self.deliver.notify_one();
+        self.mail.poke();
         // A grace period of zero lapses at once.
         self.submit.notify_one();
         self.changed();
@@ -259,31 +256,31 @@ impl Receipts {
             }
             self.submit.notify_one();
         } else {
-            self.deliver.notify_one();
+            self.mail.poke();
         }
         self.changed();
         Ok(())
     }
 
-    /// A receipt or a confirmation from another member, as the booking service received
-    /// it: an empty answer acknowledges, or a refusal code and message.
-    pub async fn on_message(
+    /// A receipt, confirmation, publication or statistics report from another member:
+    /// an empty answer acknowledges.
+    async fn on_message(
         &self,
         from: &MembershipCertificate,
-        kind: BookingMessageKind,
+        kind: &str,
         bytes: &[u8],
-    ) -> Result<Vec<u8>, (String, String)> {
+    ) -> Result<Vec<u8>, Refusal> {
         let now = UnixTime::now();
-        let refuse = |code: &str, e: &dyn std::fmt::Display| (code.to_owned(), e.to_string());
+        let bad = |e: &dyn std::fmt::Display| Refusal::BadRequest(e.to_string());
         match kind {
-            BookingMessageKind::Receipt => {
+            k if k == Domain::RECEIPT.0 => {
                 // Only the owner it names may send a receipt: checked before anything is
                 // kept, so no member can plant a receipt of another's instrument.
                 let claimed =
                     alliance_protocol::receipt::UsageReceipt::open(bytes, &from.node_public_key)
-                        .map_err(|e| refuse("bad_request", &e))?;
+                        .map_err(|e| bad(&e))?;
                 if claimed.institution_id != from.institution_id {
-                    return Err(refuse("not_yours", &"a receipt comes from its owner"));
+                    return Err(Refusal::NotYours("a receipt comes from its owner".into()));
                 }
                 let receipt = self
                     .inner
@@ -293,30 +290,32 @@ impl Receipts {
                     .map_err(|e| match e {
                         ReceivedError::Store(e) => {
                             tracing::error!(error = %e, "cannot keep a receipt");
-                            refuse("internal", &"the receipt could not be stored")
+                            Refusal::Internal("the receipt could not be stored".into())
                         }
-                        other => refuse("bad_request", &other),
+                        other => bad(&other),
                     })?;
                 tracing::info!(receipt = receipt.receipt_id, owner = %receipt.institution_id, "receipt received for a user");
                 self.changed();
                 Ok(Vec::new())
             }
-            BookingMessageKind::ReceiptConfirmation => {
+            k if k == Domain::RECEIPT_CONFIRMATION.0 => {
                 let confirmation = alliance_protocol::receipt::ReceiptConfirmation::open(
                     bytes,
                     &from.node_public_key,
                 )
-                .map_err(|e| refuse("bad_request", &e))?;
+                .map_err(|e| bad(&e))?;
                 let home_of_user = self
                     .inner
                     .book
                     .get(&confirmation.receipt_id)
-                    .map_err(|e| refuse("internal", &e))?
+                    .map_err(|e| {
+                        tracing::error!(error = %e, "cannot read an issued receipt");
+                        Refusal::Internal("the receipt could not be read".into())
+                    })?
                     .map(|i| i.receipt.home_institution);
                 if home_of_user.as_ref() != Some(&from.institution_id) {
-                    return Err(refuse(
-                        "not_yours",
-                        &"only the user's home confirms a receipt",
+                    return Err(Refusal::NotYours(
+                        "only the user's home confirms a receipt".into(),
                     ));
                 }
                 match self
@@ -330,22 +329,22 @@ impl Receipts {
                         self.changed();
                         Ok(Vec::new())
                     }
-                    Err(IssueError::NotAwaiting(id)) => Err(refuse(
-                        "not_awaiting",
-                        &format!("receipt {id} is no longer awaiting confirmation"),
-                    )),
-                    Err(IssueError::BadConfirmation(e)) => Err(refuse("bad_request", &e)),
+                    Err(IssueError::NotAwaiting(id)) => Err(Refusal::NotAwaiting(format!(
+                        "receipt {id} is no longer awaiting confirmation"
+                    ))),
+                    Err(IssueError::BadConfirmation(e)) => Err(bad(&e)),
                     Err(e) => {
                         tracing::error!(error = %e, "cannot take a confirmation");
-                        Err(refuse("internal", &"the confirmation could not be stored"))
+                        Err(Refusal::Internal(
+                            "the confirmation could not be stored".into(),
+                        ))
                     }
                 }
             }
-            BookingMessageKind::Publication => {
+            k if k == Domain::PUBLICATION.0 => {
                 if self.inner.own.role != alliance_protocol::Role::Aggregator {
-                    return Err(refuse(
-                        "not_the_province",
-                        &"only the province counts publications",
+                    return Err(Refusal::NotTheProvince(
+                        "only the province counts publications".into(),
                     ));
                 }
                 match self.inner.publications.received(from, bytes).await {
@@ -355,14 +354,18 @@ impl Receipts {
                     }
                     Err(PublicationsError::Store(e)) => {
                         tracing::error!(error = %e, "cannot keep a publication");
-                        Err(refuse("internal", &"the publication could not be stored"))
+                        Err(Refusal::Internal(
+                            "the publication could not be stored".into(),
+                        ))
                     }
-                    Err(e) => Err(refuse("bad_request", &e)),
+                    Err(e) => Err(bad(&e)),
                 }
             }
-            BookingMessageKind::ServiceStatistics => {
+            k if k == Domain::SERVICE_STATISTICS.0 => {
                 if self.inner.own.role != alliance_protocol::Role::Aggregator {
-                    return Err(refuse("not_the_province", &"only the province evaluates"));
+                    return Err(Refusal::NotTheProvince(
+                        "only the province evaluates".into(),
+                    ));
                 }
                 match self.inner.statistics.received(from, bytes).await {
                     Ok(()) => {
@@ -371,12 +374,14 @@ impl Receipts {
                     }
                     Err(StatisticsRefusal::Store(e)) => {
                         tracing::error!(error = %e, "cannot keep booking statistics");
-                        Err(refuse("internal", &"the statistics could not be stored"))
+                        Err(Refusal::Internal(
+                            "the statistics could not be stored".into(),
+                        ))
                     }
-                    Err(e) => Err(refuse("bad_request", &e)),
+                    Err(e) => Err(bad(&e)),
                 }
             }
-            _ => Err(refuse("bad_request", &"not a receipt message")),
+            other => Err(Refusal::BadRequest(format!("{other} is not receipt mail"))),
         }
     }
 
@@ -606,5 +611,28 @@ fn short_debug(response: &Response) -> String {
         Response::Error(e) => format!("an error ({}): {}", e.code, e.message),
         Response::Receipts(a) => format!("{} answers", a.len()),
         _ => "something unexpected".into(),
+    }
+}
+
+/// The kinds of mail [`Receipts`] owns.
+const RECEIPT_MAIL: &[Domain] = &[
+    Domain::RECEIPT,
+    Domain::RECEIPT_CONFIRMATION,
+    Domain::PUBLICATION,
+    Domain::SERVICE_STATISTICS,
+];
+
+impl mail::Handler for Receipts {
+    fn kinds(&self) -> &'static [Domain] {
+        RECEIPT_MAIL
+    }
+
+    fn receive<'a>(
+        &'a self,
+        from: &'a MembershipCertificate,
+        kind: &'a str,
+        message: &'a [u8],
+    ) -> BoxFuture<'a, Result<Vec<u8>, Refusal>> {
+        Box::pin(self.on_message(from, kind, message))
     }
 }

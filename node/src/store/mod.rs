@@ -95,9 +95,10 @@ spaces! {
     BookingRules => "booking_rules",
     /// Training certifications, keyed `local id \0 home \0 user id` (JSON).
     Trainings => "trainings",
-    /// Booking messages to other institutions until acknowledged, keyed
-    /// `to \0 booking id \0 sequence`.
+    /// Mail to other institutions until taken, keyed `to \0 thread \0 sequence`.
     Outbox => "outbox",
+    /// Mail refused for good, by its outbox key, with the reason (JSON).
+    DeadLetters => "dead_letters",
     /// This node's users' bookings at other institutions (and its own), by booking id.
     HomeBookings => "home_bookings",
     /// Notifications of booking changes, keyed `user id \0 time \0 booking id`.

@@ -54,7 +54,10 @@ fn decision(d: ManagerDecision) -> Decision {
 pub(super) fn failure(e: BookError) -> BookingFailure {
     match e {
         BookError::Unreachable(_) => BookingFailure::Unreachable,
-        BookError::Refused { code, message } => BookingFailure::Refused { code, message },
+        BookError::Refused(refusal) => BookingFailure::Refused {
+            code: refusal.code().to_owned(),
+            message: refusal.reason().to_owned(),
+        },
         BookError::UnknownInstrument(_) | BookError::NoBooking(_) => BookingFailure::NotFound,
         BookError::Invalid(message) => BookingFailure::Invalid {
             field: "booking".into(),

@@ -201,42 +201,6 @@ impl BookingUpdate {
     }
 }
 
-/// Which booking message `bytes` hold, by their signing domain (nothing is verified).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BookingMessageKind {
-    Request,
-    Cancel,
-    Update,
-    Status,
-    /// A usage receipt, owner to home, for the user to confirm.
-    Receipt,
-    /// The user's confirmation of a receipt, home to owner.
-    ReceiptConfirmation,
-    /// A publication, home to the province.
-    Publication,
-    /// A member's booking service statistics, to the province.
-    ServiceStatistics,
-}
-
-/// Reads the domain of an encoded booking envelope, to know how to open it.
-pub fn message_kind(bytes: &[u8]) -> Result<BookingMessageKind, BookingError> {
-    let envelope = SignedEnvelope::decode(bytes)?;
-    match envelope.domain() {
-        d if d == Domain::BOOKING.0 => Ok(BookingMessageKind::Request),
-        d if d == Domain::BOOKING_CANCEL.0 => Ok(BookingMessageKind::Cancel),
-        d if d == Domain::BOOKING_UPDATE.0 => Ok(BookingMessageKind::Update),
-        d if d == Domain::BOOKING_STATUS.0 => Ok(BookingMessageKind::Status),
-        d if d == Domain::RECEIPT.0 => Ok(BookingMessageKind::Receipt),
-        d if d == Domain::RECEIPT_CONFIRMATION.0 => Ok(BookingMessageKind::ReceiptConfirmation),
-        d if d == Domain::PUBLICATION.0 => Ok(BookingMessageKind::Publication),
-        d if d == Domain::SERVICE_STATISTICS.0 => Ok(BookingMessageKind::ServiceStatistics),
-        other => Err(BookingError::Invalid(field(
-            "domain",
-            format!("{other} is not a booking message"),
-        ))),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -260,7 +224,10 @@ mod tests {
     fn updates_and_cancels_round_trip_and_say_what_they_are() {
         let owner = SecretKey::generate();
         let sealed = update().seal(&owner);
-        assert_eq!(message_kind(&sealed).unwrap(), BookingMessageKind::Update);
+        assert_eq!(
+            crate::mail::kind_of(&sealed).unwrap(),
+            Domain::BOOKING_UPDATE.0
+        );
         assert_eq!(
             BookingUpdate::open(&sealed, &owner.public()).unwrap(),
             update()
@@ -275,7 +242,10 @@ mod tests {
             sent_at: UnixTime(1_790_000_000),
         };
         let sealed = cancel.seal(&home);
-        assert_eq!(message_kind(&sealed).unwrap(), BookingMessageKind::Cancel);
+        assert_eq!(
+            crate::mail::kind_of(&sealed).unwrap(),
+            Domain::BOOKING_CANCEL.0
+        );
         assert_eq!(
             BookingCancel::open(&sealed, &home.public()).unwrap(),
             cancel
@@ -293,7 +263,10 @@ mod tests {
             sent_at: UnixTime(1_790_000_000),
         };
         let sealed = query.seal(&home);
-        assert_eq!(message_kind(&sealed).unwrap(), BookingMessageKind::Status);
+        assert_eq!(
+            crate::mail::kind_of(&sealed).unwrap(),
+            Domain::BOOKING_STATUS.0
+        );
         assert_eq!(
             BookingStatusQuery::open(&sealed, &home.public()).unwrap(),
             query

@@ -21,7 +21,7 @@ use crate::{
     UnixTime, UnverifiedEntry, armor,
     booking::{
         BookingAnswer, BookingCancel, BookingRequest, BookingStatusQuery, BookingUpdate,
-        decode_updates, encode_updates, message_kind,
+        decode_updates, encode_updates,
     },
     entry::EntryBody,
     heartbeat::StatusHeartbeat,
@@ -228,8 +228,9 @@ pub fn test_one_input(data: &[u8]) {
                 assert_eq!(again.ok(), Some(answer));
             }
         }
+        // The selector keeps its old name, so the saved corpus still reaches it.
         "booking-message-kind" => {
-            let _ = message_kind(body);
+            let _ = crate::mail::kind_of(body);
         }
         "armor" => {
             if let Ok(text) = std::str::from_utf8(body)

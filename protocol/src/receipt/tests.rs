@@ -177,13 +177,10 @@ fn ratings_outside_one_to_five_and_oversized_submissions_are_refused() {
 
 #[test]
 fn receipts_and_confirmations_travel_as_messages_between_owner_and_home() {
-    use crate::booking::{BookingMessageKind, message_kind};
+    use crate::mail::kind_of;
     let r = receipt();
     let signed = r.seal(&SecretKey::generate());
-    assert_eq!(message_kind(&signed).unwrap(), BookingMessageKind::Receipt);
+    assert_eq!(kind_of(&signed).unwrap(), Domain::RECEIPT.0);
     let confirmed = confirmation(&signed, &r).seal(&SecretKey::generate());
-    assert_eq!(
-        message_kind(&confirmed).unwrap(),
-        BookingMessageKind::ReceiptConfirmation
-    );
+    assert_eq!(kind_of(&confirmed).unwrap(), Domain::RECEIPT_CONFIRMATION.0);
 }

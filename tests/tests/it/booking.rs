@@ -429,7 +429,10 @@ async fn a_booking_id_of_another_user_is_refused_without_revealing_its_answer() 
         .book(&researcher(1), &ask(start + 3600, 1), "mine-1".into())
         .await;
     assert!(
-        matches!(moved, Err(BookError::Refused { ref code, .. }) if code == "id_reused"),
+        matches!(
+            moved,
+            Err(BookError::Refused(alliance_node::net::Refusal::IdReused(_)))
+        ),
         "{moved:?}"
     );
     let kept = neu.bookings().home().get("mine-1").unwrap().unwrap();

@@ -285,13 +285,13 @@ async fn cancels_of_unknown_bookings_stay_under_a_fixed_cap_at_the_owner() {
         let answers = futures::future::join_all((0..50).map(|n| {
             rogue.ask(
                 owner.peer_id(),
-                Request::Booking(cancel(format!("ghost-{round}-{n}"), "XRD-1")),
+                Request::Mail(cancel(format!("ghost-{round}-{n}"), "XRD-1")),
             )
         }))
         .await;
         remembered += answers
             .iter()
-            .filter(|a| matches!(a, Some(Response::Booking(_))))
+            .filter(|a| matches!(a, Some(Response::Mail(_))))
             .count();
         assert!(owner.bookings().ledger().remembered_cancels(&evil) <= CAP as usize);
     }
@@ -306,7 +306,7 @@ async fn cancels_of_unknown_bookings_stay_under_a_fixed_cap_at_the_owner() {
     let refused = rogue
         .ask(
             owner.peer_id(),
-            Request::Booking(cancel("ghost-x".into(), "NO-SUCH-1")),
+            Request::Mail(cancel("ghost-x".into(), "NO-SUCH-1")),
         )
         .await;
     assert!(

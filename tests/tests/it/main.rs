@@ -12,6 +12,7 @@ mod configs;
 mod demo;
 mod fuzz_corpus;
 mod hostile_peers;
+mod mail;
 mod mesh;
 mod monitoring;
 mod receipt_crash;

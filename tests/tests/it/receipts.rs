@@ -131,10 +131,15 @@ async fn a_completed_booking_is_confirmed_by_the_home_and_proven_in_the_province
     planted.institution_id = "imr".parse().unwrap();
     let refused = owner
         .net()
-        .request_booking(&"neu".parse().unwrap(), planted.seal(&node_key(&owner)))
+        .send_mail(&"neu".parse().unwrap(), planted.seal(&node_key(&owner)))
         .await;
     assert!(
-        matches!(&refused, Err(alliance_node::net::NetError::Refused { code, .. }) if code == "not_yours"),
+        matches!(
+            &refused,
+            Err(alliance_node::net::NetError::Refused(
+                alliance_node::net::Refusal::NotYours(_)
+            ))
+        ),
         "{refused:?}"
     );
     assert_eq!(neu.receipts().of_user("wang").unwrap().len(), 1);
@@ -498,7 +503,7 @@ async fn a_publication_registered_at_the_home_counts_for_the_instrument_at_the_p
         0
     );
     // The home shows it delivered once the province acknowledged it.
-    let mut deliveries = neu.bookings().deliveries();
+    let mut deliveries = neu.mail().deliveries();
     let delivered = tokio::time::timeout(DEADLINE, async {
         while !neu.receipts().publications().of_user("wang").unwrap()[0].1 {
             deliveries.changed().await.unwrap();

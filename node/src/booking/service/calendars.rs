@@ -13,6 +13,8 @@ use std::{
     time::Duration,
 };
 
+use tokio_util::task::TaskTracker;
+
 use crate::catalogue::Catalogue;
 
 /// Shortest time between two rounds of republishing.
@@ -30,13 +32,16 @@ struct Due {
 pub(super) struct CalendarRefresh {
     catalogue: Catalogue,
     due: Arc<Mutex<Due>>,
+    /// Where workers run (the node waits for them when it stops).
+    tasks: TaskTracker,
 }
 
 impl CalendarRefresh {
-    pub(super) fn new(catalogue: Catalogue) -> Self {
+    pub(super) fn new(catalogue: Catalogue, tasks: TaskTracker) -> Self {
         CalendarRefresh {
             catalogue,
             due: Arc::default(),
+            tasks,
         }
     }
 
@@ -56,7 +61,7 @@ impl CalendarRefresh {
             !std::mem::replace(&mut due.working, true)
         };
         if start_worker {
-            tokio::spawn(self.clone().work());
+            self.tasks.spawn(self.clone().work());
         }
     }
 

@@ -11,8 +11,9 @@ use alliance_protocol::{
 
 use super::{BookError, BookingAsk, Bookings, HomeUser};
 use crate::{
-    booking::{home::HomeBooking, outbox, state::BookingState},
-    net::NetError,
+    booking::{home::HomeBooking, state::BookingState},
+    mail::outbox,
+    net::{NetError, Refusal},
     store::Batch,
 };
 
@@ -122,7 +123,7 @@ impl Bookings {
                 .map_err(|e| BookError::BadAnswer(e.to_string()));
         }
         let owner_key = self.node_key_of(owner)?;
-        let signed = match self.inner.net.request_booking(owner, sealed).await {
+        let signed = match self.inner.net.send_mail(owner, sealed).await {
             Ok(signed) => signed,
             Err(NetError::Unreachable(_)) => {
                 // Nothing left this node: nothing may stay half-booked.
@@ -132,12 +133,12 @@ impl Bookings {
                     .await?;
                 return Err(BookError::Unreachable(owner.clone()));
             }
-            Err(NetError::Refused { code, message }) => {
+            Err(NetError::Refused(refusal)) => {
                 self.inner
                     .home
                     .forget_unanswered(&request.booking_id)
                     .await?;
-                return Err(BookError::Refused { code, message });
+                return Err(BookError::Refused(refusal));
             }
             // It may have arrived: the request stays and is asked again until answered.
             Err(_) => return Err(BookError::Unreachable(owner.clone())),
@@ -172,18 +173,16 @@ impl Bookings {
         let reply = if booking.owner == self.inner.own.institution_id {
             self.owner_cancel(&self.inner.own.institution_id, &cancel)
                 .await
-                .map_err(|(code, message)| BookError::Refused { code, message })?
+                .map_err(BookError::Refused)?
         } else {
             match self
                 .inner
                 .net
-                .request_booking(&booking.owner, sealed.clone())
+                .send_mail(&booking.owner, sealed.clone())
                 .await
             {
                 Ok(reply) => reply,
-                Err(NetError::Refused { code, message }) => {
-                    return Err(BookError::Refused { code, message });
-                }
+                Err(NetError::Refused(refusal)) => return Err(BookError::Refused(refusal)),
                 Err(_) => {
                     let mut batch = Batch::new();
                     outbox::enqueue(
@@ -192,7 +191,7 @@ impl Bookings {
                         sealed,
                     );
                     self.inner.store.commit(batch).await?;
-                    self.wake.notify_one();
+                    self.inner.mail.poke();
                     return Ok(booking);
                 }
             }
@@ -208,23 +207,19 @@ impl Bookings {
         &self,
         from: &MembershipCertificate,
         bytes: &[u8],
-    ) -> Result<Vec<u8>, (String, String)> {
+    ) -> Result<Vec<u8>, Refusal> {
         let update = BookingUpdate::open(bytes, &from.node_public_key)
-            .map_err(|e| ("bad_request".to_owned(), e.to_string()))?;
+            .map_err(|e| Refusal::BadRequest(e.to_string()))?;
         if update.institution_id != from.institution_id
             || update.home_institution != self.inner.own.institution_id
         {
-            return Err((
-                "not_yours".into(),
+            return Err(Refusal::NotYours(
                 "an update must come from the owner, for its home".into(),
             ));
         }
         self.inner.home.updated(&update).await.map_err(|e| {
             tracing::error!(error = %e, "cannot apply a booking update");
-            (
-                "internal".to_owned(),
-                "the update could not be stored".to_owned(),
-            )
+            Refusal::Internal("the update could not be stored".to_owned())
         })?;
         // An empty answer acknowledges.
         Ok(Vec::new())
@@ -254,7 +249,7 @@ impl Bookings {
             let reply = self
                 .inner
                 .net
-                .request_booking(owner, query.seal(&self.inner.key))
+                .send_mail(owner, query.seal(&self.inner.key))
                 .await
                 .map_err(|_| BookError::Unreachable(owner.clone()))?;
             let owner_key = self.node_key_of(owner)?;

@@ -17,6 +17,7 @@ use crate::{
         state::Booking,
     },
     catalogue::schedule,
+    net::Refusal,
 };
 
 impl Bookings {
@@ -79,6 +80,8 @@ impl Bookings {
             .ledger
             .decide(home, booking_id, decision, by, note, UnixTime::now())
             .await?;
+        // The home hears of it from the outbox.
+        self.inner.mail.poke();
         self.show_in_calendars(&booking.local_id);
         Ok(booking)
     }
@@ -88,13 +91,10 @@ impl Bookings {
         &self,
         home: &InstitutionId,
         cancel: &BookingCancel,
-    ) -> Result<Vec<u8>, (String, String)> {
+    ) -> Result<Vec<u8>, Refusal> {
         let internal = |e: &dyn std::fmt::Display| {
             tracing::error!(error = %e, "cannot cancel a booking");
-            (
-                "internal".to_owned(),
-                "the owner could not cancel".to_owned(),
-            )
+            Refusal::Internal("the owner could not cancel".to_owned())
         };
         // A cancel of an unknown booking is remembered; one of an instrument we do not
         // have would be remembered for nothing (and would grow the calendars kept).
@@ -107,10 +107,9 @@ impl Bookings {
                 .map_err(|e| internal(&e))?
                 .is_none()
         {
-            return Err((
-                "unknown_instrument".into(),
-                format!("no instrument {instrument}"),
-            ));
+            return Err(Refusal::UnknownInstrument(format!(
+                "no instrument {instrument}"
+            )));
         }
         let rules = self.rules(&cancel.local_id).map_err(|e| internal(&e))?;
         let by = format!("{}@{home}", cancel.user_id);
@@ -144,13 +143,10 @@ impl Bookings {
                 at: UnixTime::now(),
             },
             Err(LedgerError::TooLate) => {
-                return Err((
-                    "too_late".into(),
-                    format!(
-                        "开始前 {} 小时内不能取消，请联系仪器管理员",
-                        rules.cancel_deadline_hours
-                    ),
-                ));
+                return Err(Refusal::TooLate(format!(
+                    "开始前 {} 小时内不能取消，请联系仪器管理员",
+                    rules.cancel_deadline_hours
+                )));
             }
             Err(e) => return Err(internal(&e)),
         };
@@ -162,11 +158,11 @@ impl Bookings {
         &self,
         from: &MembershipCertificate,
         bytes: &[u8],
-    ) -> Result<Vec<u8>, (String, String)> {
+    ) -> Result<Vec<u8>, Refusal> {
         let query = BookingStatusQuery::open(bytes, &from.node_public_key)
-            .map_err(|e| ("bad_request".to_owned(), e.to_string()))?;
+            .map_err(|e| Refusal::BadRequest(e.to_string()))?;
         if query.home_institution != from.institution_id {
-            return Err(("not_yours".into(), "ask only about your own users".into()));
+            return Err(Refusal::NotYours("ask only about your own users".into()));
         }
         let mut updates = Vec::new();
         for booking_id in &query.booking_ids {
@@ -177,7 +173,7 @@ impl Bookings {
                 Ok(None) => {}
                 Err(e) => {
                     tracing::error!(error = %e, "cannot read a booking");
-                    return Err(("internal".into(), "the owner could not answer".into()));
+                    return Err(Refusal::Internal("the owner could not answer".into()));
                 }
             }
         }

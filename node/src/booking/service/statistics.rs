@@ -1,16 +1,13 @@
 //! Reporting this institution's booking service statistics to the province (R14): a
 //! minute after start, then every hour, the last 13 months from the owner's ledger, signed
-//! and queued in the booking outbox (a newer report replaces one not yet delivered).
+//! and queued as mail (a newer report replaces one not yet delivered).
 
 use std::time::Duration;
 
 use alliance_protocol::{Role, UnixTime};
 
 use super::{BookError, Bookings};
-use crate::{
-    booking::{outbox, stats::monthly},
-    store::Batch,
-};
+use crate::booking::stats::monthly;
 
 /// Months a report covers: this one and the twelve before.
 const MONTHS: u32 = 13;
@@ -47,14 +44,15 @@ impl Bookings {
             return Ok(false);
         };
         let report = monthly(&self.inner.ledger.all()?, own, now, MONTHS);
-        let mut batch = Batch::new();
-        outbox::enqueue(
-            &mut batch,
-            outbox::key(&province, "service-statistics", 0),
-            report.seal(&self.inner.key),
-        );
-        self.inner.store.commit(batch).await?;
-        self.wake.notify_one();
+        self.inner
+            .mail
+            .queue(
+                &province,
+                "service-statistics",
+                0,
+                report.seal(&self.inner.key),
+            )
+            .await?;
         Ok(true)
     }
 }

@@ -117,8 +117,8 @@ impl EventLoop {
                 ..
             } => {
                 let request = match request {
-                    Request::Booking(bytes) => {
-                        self.serve_booking(peer, bytes, channel);
+                    Request::Mail(bytes) => {
+                        self.serve_mail(peer, bytes, channel);
                         return;
                     }
                     Request::Sync(request) if self.membership.verified(&peer).is_some() => {
@@ -187,11 +187,11 @@ impl EventLoop {
                         }
                     }
                     Response::Sync(page) => self.on_sync_page(peer, request_id, page),
-                    response @ Response::Booking(_) => {
-                        self.on_booking_response(&request_id, response);
+                    response @ Response::Mail(_) => {
+                        self.on_mail_response(&request_id, response);
                     }
-                    Response::Error(e) if self.booking_requests.contains_key(&request_id) => {
-                        self.on_booking_response(&request_id, Response::Error(e));
+                    Response::Error(e) if self.mail_requests.contains_key(&request_id) => {
+                        self.on_mail_response(&request_id, Response::Error(e));
                     }
                     Response::Receipts(_)
                     | Response::LogHead { .. }
@@ -215,7 +215,7 @@ impl EventLoop {
                     tracing::debug!(%peer, %error, "hello not answered");
                 }
                 self.sync_failed(&request_id);
-                self.booking_failed(&request_id);
+                self.mail_failed(&request_id);
                 self.ask_failed(&request_id);
             }
             Event::InboundFailure { peer, error, .. } => {
@@ -244,10 +244,10 @@ impl EventLoop {
                 Response::error("not_a_member", reason)
             }
             Request::Roster => Response::Roster(self.membership.roster_bytes()),
-            // Answered asynchronously (see `serve_booking`, `serve_log`, `serve_sync`);
+            // Answered asynchronously (see `serve_mail`, `serve_log`, `serve_sync`);
             // never reach here.
             Request::Sync(_)
-            | Request::Booking(_)
+            | Request::Mail(_)
             | Request::Receipts(_)
             | Request::LogHead { .. }
             | Request::LogConsistency { .. }

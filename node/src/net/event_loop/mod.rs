@@ -9,7 +9,7 @@
 //! - `gossip.rs`: announcements and the validation of every gossip message.
 //! - `catalogue.rs`: catalogue gossip (with per-origin quotas) and anti-entropy sync.
 //! - `entry_writer.rs`: stores entries accepted from gossip, off this task.
-//! - `booking.rs`: booking requests out to owners and in to the booking service.
+//! - `mail.rs`: mail out to other members' nodes and in to the mail service.
 //! - `sync_pipeline.rs`: one sync's pages, verified and stored in order.
 //! - `discovery.rs`: re-dialling bootstrap peers, DHT lookups, what a lookup may dial.
 
@@ -31,12 +31,12 @@ use tokio::{
 use tokio_util::sync::CancellationToken;
 
 mod ask;
-mod booking;
 mod catalogue;
 mod discovery;
 mod entry_writer;
 mod gossip;
 mod handshake;
+mod mail;
 mod sync_pipeline;
 
 use super::{
@@ -72,8 +72,8 @@ pub enum NetError {
     Unreachable(alliance_protocol::InstitutionId),
     #[error("{0} did not answer (the request may have arrived)")]
     NoAnswer(alliance_protocol::InstitutionId),
-    #[error("refused ({code}): {message}")]
-    Refused { code: String, message: String },
+    #[error("refused: {0}")]
+    Refused(super::Refusal),
     #[error("no node of {0} is connected")]
     NotConnected(String),
     #[error("{0} did not answer (the request may have arrived)")]
@@ -212,8 +212,8 @@ pub(super) async fn start(
         sync_runs: 0,
         sync_requests: HashMap::new(),
         sync_after_roster: HashSet::new(),
-        bookings: inbound.bookings,
-        booking_requests: HashMap::new(),
+        mail: inbound.mail,
+        mail_requests: HashMap::new(),
         log_requests: inbound.log,
         asks: HashMap::new(),
     };
@@ -257,10 +257,10 @@ struct EventLoop {
     sync_requests: HashMap<OutboundRequestId, PeerId>,
     /// Peers to sync with once the roster they announced has arrived.
     sync_after_roster: HashSet<PeerId>,
-    /// Where booking requests from members go (the booking service).
-    bookings: mpsc::Sender<super::InboundBooking>,
-    /// Booking requests of ours waiting for the owner's answer.
-    booking_requests: HashMap<OutboundRequestId, booking::PendingBooking>,
+    /// Where mail from members goes (the mail service).
+    mail: mpsc::Sender<super::InboundMail>,
+    /// Mail of ours waiting for the recipient's answer.
+    mail_requests: HashMap<OutboundRequestId, mail::PendingMail>,
     /// Where members' log requests go (the province's log task; none on a member).
     log_requests: Option<mpsc::Sender<super::InboundLog>>,
     /// Other questions of ours waiting for an answer.
@@ -361,13 +361,7 @@ impl EventLoop {
                 fresh,
                 failed,
             } => self.on_sync_page_done(peer, run, fresh, failed),
-            Command::RequestBooking {
-                owner,
-                bytes,
-                reply,
-            } => {
-                self.request_booking(&owner, bytes, reply);
-            }
+            Command::SendMail { to, bytes, reply } => self.send_mail(&to, bytes, reply),
             Command::Respond { channel, response } => self.respond(channel, response),
             Command::SyncServed {
                 peer,

@@ -1,5 +1,5 @@
-//! Booking requests between nodes: out to the owner's node, in to this node's booking
-//! service. Answering takes a durable write, so inbound requests are handed to the
+//! Mail between nodes: out to a node of the recipient institution, in to this node's
+//! mail service. Answering takes a durable write, so inbound messages are handed to the
 //! service's task and their answers come back as [`Command::Respond`]; the swarm keeps
 //! running meanwhile.
 
@@ -14,14 +14,14 @@ use libp2p::{
 use tokio::sync::oneshot;
 
 use super::{EventLoop, NetError};
-use crate::net::{Command, InboundBooking};
+use crate::net::{Command, InboundMail, Refusal};
 
-/// A booking request of ours on the wire: whose instrument, and who waits for the answer.
-pub(super) type PendingBooking = (InstitutionId, oneshot::Sender<Result<Vec<u8>, NetError>>);
+/// A mail message of ours on the wire: to whom, and who waits for the answer.
+pub(super) type PendingMail = (InstitutionId, oneshot::Sender<Result<Vec<u8>, NetError>>);
 
 impl EventLoop {
-    /// Sends a signed booking message to a connected node of `owner`.
-    pub(super) fn request_booking(
+    /// Sends a signed mail message to a connected node of `owner`.
+    pub(super) fn send_mail(
         &mut self,
         owner: &InstitutionId,
         bytes: Vec<u8>,
@@ -40,44 +40,36 @@ impl EventLoop {
             .swarm
             .behaviour_mut()
             .rpc
-            .send_request(&peer, Request::Booking(bytes));
-        self.booking_requests.insert(id, (owner.clone(), reply));
+            .send_request(&peer, Request::Mail(bytes));
+        self.mail_requests.insert(id, (owner.clone(), reply));
     }
 
-    /// The owner answered (or refused) a booking request of ours.
-    pub(super) fn on_booking_response(
-        &mut self,
-        request_id: &OutboundRequestId,
-        response: Response,
-    ) {
-        let Some((owner, reply)) = self.booking_requests.remove(request_id) else {
+    /// The recipient answered (or refused) a mail message of ours.
+    pub(super) fn on_mail_response(&mut self, request_id: &OutboundRequestId, response: Response) {
+        let Some((owner, reply)) = self.mail_requests.remove(request_id) else {
             return;
         };
         let result = match response {
-            Response::Booking(bytes) => Ok(bytes),
-            Response::Error(e) => Err(NetError::Refused {
-                code: e.code,
-                message: e.message,
-            }),
-            _ => Err(NetError::Refused {
-                code: "unexpected".into(),
-                message: format!("{owner} answered a booking with something else"),
-            }),
+            Response::Mail(bytes) => Ok(bytes),
+            Response::Error(e) => Err(NetError::Refused(Refusal::from(e))),
+            _ => Err(NetError::Refused(Refusal::BadRequest(format!(
+                "{owner} answered mail with something else"
+            )))),
         };
         let _ = reply.send(result);
     }
 
-    /// A booking message of ours got no answer: whether it arrived is unknown (sending
-    /// it again is safe: every booking message is idempotent).
-    pub(super) fn booking_failed(&mut self, request_id: &OutboundRequestId) {
-        if let Some((owner, reply)) = self.booking_requests.remove(request_id) {
+    /// A mail message of ours got no answer: whether it arrived is unknown (sending it
+    /// again is safe: every kind of mail is idempotent).
+    pub(super) fn mail_failed(&mut self, request_id: &OutboundRequestId) {
+        if let Some((owner, reply)) = self.mail_requests.remove(request_id) {
             let _ = reply.send(Err(NetError::NoAnswer(owner)));
         }
     }
 
-    /// Hands a verified member's booking request to the booking service; its answer is
-    /// sent when the service replies.
-    pub(super) fn serve_booking(
+    /// Hands a verified member's mail to the mail service; its answer is sent when the
+    /// service replies.
+    pub(super) fn serve_mail(
         &mut self,
         peer: PeerId,
         bytes: Vec<u8>,
@@ -91,24 +83,24 @@ impl EventLoop {
             return;
         };
         let (reply, answer) = oneshot::channel();
-        let inbound = InboundBooking {
+        let inbound = InboundMail {
             from,
-            request: bytes,
+            message: bytes,
             reply,
         };
-        if self.bookings.try_send(inbound).is_err() {
+        if self.mail.try_send(inbound).is_err() {
             self.respond(
                 channel,
-                Response::error("busy", "the owner's node is busy; try again"),
+                Response::error("busy", "the node is busy; try again"),
             );
             return;
         }
         let commands = self.own_commands.clone();
         tokio::spawn(async move {
             let response = match answer.await {
-                Ok(Ok(bytes)) => Response::Booking(bytes),
-                Ok(Err((code, message))) => Response::error(&code, message),
-                Err(_) => Response::error("internal", "the booking service stopped"),
+                Ok(Ok(bytes)) => Response::Mail(bytes),
+                Ok(Err(refusal)) => refusal.to_response(),
+                Err(_) => Response::error("internal", "the mail service stopped"),
             };
             let _ = commands.send(Command::Respond { channel, response }).await;
         });
