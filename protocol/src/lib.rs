@@ -25,6 +25,7 @@
 //! - [`money`] and [`time`]: amounts in fen and instants in Unix seconds, as the wire has them.
 //! - [`armor`]: a text form for certificates and keys that survives e-mail and copy-paste.
 //! - [`limits`]: size limits every decoder enforces.
+//! - `fixtures` (feature `fixtures`): example values for tests and benchmarks.
 //! - `fuzzing`: the properties the fuzz targets check of the wire formats (testing
 //!   support).
 //!
@@ -38,6 +39,8 @@ pub mod booking;
 pub mod certificate;
 pub mod entry;
 pub mod envelope;
+#[cfg(any(test, feature = "fixtures"))]
+pub mod fixtures;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod heartbeat;

@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod browser;
+pub mod fixtures;
 pub mod rogue;
 
 use std::{path::Path, time::Duration};

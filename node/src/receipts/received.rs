@@ -204,32 +204,20 @@ impl ReceivedReceipts {
 mod tests {
     #![allow(clippy::unwrap_used)]
 
-    use alliance_protocol::{FeeComponents, UserTier};
+    use alliance_protocol::FeeComponents;
 
     use super::*;
 
     fn receipt(home: &str) -> UsageReceipt {
         UsageReceipt {
-            receipt_id: "r-1".into(),
-            institution_id: "dlut".parse().unwrap(),
-            local_id: "XPS-1".into(),
-            booking_id: "b-1".into(),
             user_id: "wang".into(),
-            user_name: "王小明".into(),
             home_institution: home.parse().unwrap(),
-            tier: UserTier::AllianceMember,
-            start: UnixTime(1_796_094_000),
-            end: UnixTime(1_796_101_200),
-            preparation_minutes: 10,
-            test_minutes: 100,
-            post_processing_minutes: 10,
-            samples: 2,
             fees: FeeComponents {
                 materials_fen: 1_000,
                 operating_fen: 20_000,
                 labour_fen: 5_000,
             },
-            issued_at: UnixTime(1_796_102_000),
+            ..alliance_protocol::fixtures::receipt()
         }
     }
 

@@ -15,41 +15,15 @@ use alliance_protocol::{
     AvailabilityDigest, HourState, ServiceMode, UnixTime, UserTier,
     booking::{Outcome, Slot},
 };
-use alliance_tests::*;
-
-/// The owner's instrument: open around the clock, staff-run testing, shared with all.
-async fn owner_instrument(owner: &NodeHandle) {
-    let mut record = sample_record("dlut", "XPS-1", "X射线光电子能谱仪");
-    record.opening_hours = "每天 全天".into();
-    record.service_modes = vec![ServiceMode::StaffRun];
-    owner.catalogue().save_record(record).await.unwrap();
-}
-
-fn researcher(n: usize) -> HomeUser {
-    HomeUser {
-        user_id: format!("r{n}"),
-        display_name: format!("研究员{n}"),
-        email: String::new(),
-        tier: UserTier::AllianceMember,
-    }
-}
+use alliance_tests::{fixtures::*, *};
 
 /// Midnight (Shanghai) two days from now: far enough for every lead time.
 fn day_after_tomorrow() -> i64 {
-    let now = UnixTime::now().0;
-    let local_midnight = now - (now + 8 * 3600).rem_euclid(86_400);
-    local_midnight + 2 * 86_400
+    midnight_in(2)
 }
 
 fn ask(start: i64, hours: i64) -> BookingAsk {
-    BookingAsk {
-        instrument_id: "dlut/XPS-1".into(),
-        start: UnixTime(start),
-        end: UnixTime(start + hours * 3600),
-        mode: ServiceMode::StaffRun,
-        samples: 1,
-        purpose: "表面分析".into(),
-    }
+    xps_ask(start, hours)
 }
 
 /// The digest's state of the hour starting at `t`.
@@ -69,14 +43,6 @@ async fn owner_and_home(dir: &std::path::Path) -> (NodeHandle, NodeHandle, NodeH
     owner_instrument(&owner).await;
     wait_connected(&neu, "dlut").await;
     (province, owner, neu)
-}
-
-async fn wait_connected(node: &NodeHandle, to: &str) {
-    let label = format!("{} sees {to}", node.config().node.institution_id);
-    wait_state(node, &label, |s| {
-        connected_institutions(s).iter().any(|i| i == to)
-    })
-    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -9,16 +9,16 @@
 use alliance_node::{
     Node, NodeHandle,
     booking::{
-        service::{BookingAsk, HomeUser, SessionFacts},
+        service::{HomeUser, SessionFacts},
         state::BookingState,
     },
     receipts::issued::Standing,
 };
 use alliance_protocol::{
-    Domain, ServiceMode, UnixTime, UserTier,
+    Domain, UnixTime,
     publication::{Publication, PublicationKind},
 };
-use alliance_tests::*;
+use alliance_tests::{fixtures::*, *};
 
 /// Stops `node`, returning what starts it again on the same addresses (so the others'
 /// bootstrap and redial find it).
@@ -56,28 +56,13 @@ async fn outbox_drained(node: &NodeHandle, what: &str) {
 fn user() -> HomeUser {
     HomeUser {
         user_id: "wang".into(),
-        display_name: "王小明".into(),
-        email: String::new(),
-        tier: UserTier::AllianceMember,
+        ..researcher(1)
     }
 }
 
 /// 09:00 (Shanghai) `days` from now.
 fn nine_oclock_in(days: i64) -> i64 {
-    let now = UnixTime::now().0;
-    let local_midnight = now - (now + 8 * 3600).rem_euclid(86_400);
-    local_midnight + days * 86_400 + 9 * 3600
-}
-
-fn ask(start: i64) -> BookingAsk {
-    BookingAsk {
-        instrument_id: "dlut/XPS-1".into(),
-        start: UnixTime(start),
-        end: UnixTime(start + 3_600),
-        mode: ServiceMode::StaffRun,
-        samples: 1,
-        purpose: "表面分析".into(),
-    }
+    midnight_in(days) + 9 * 3600
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -87,21 +72,15 @@ async fn every_kind_waits_out_a_restart_and_a_refused_one_is_a_dead_letter() {
     let province = start_province(dir.path(), "lnsti").await;
     let dlut = start_member(dir.path(), &province, "dlut").await;
     let neu = start_member(dir.path(), &province, "neu").await;
-    let mut record = sample_record("dlut", "XPS-1", "X射线光电子能谱仪");
-    record.opening_hours = "每天 全天".into();
-    record.service_modes = vec![ServiceMode::StaffRun];
-    dlut.catalogue().save_record(record).await.unwrap();
+    owner_instrument(&dlut).await;
     wait_catalogue(&neu, "neu sees dlut/XPS-1", |c| {
         c.instrument_unfiltered("dlut/XPS-1").is_some()
     })
     .await;
-    wait_state(&neu, "neu sees dlut", |s| {
-        connected_institutions(s).iter().any(|i| i == "dlut")
-    })
-    .await;
+    wait_connected(&neu, "dlut").await;
     for (id, day) in [("b-done", 3), ("b-cancel", 4)] {
         neu.bookings()
-            .book(&user(), &ask(nine_oclock_in(day)), id.into())
+            .book(&user(), &xps_ask(nine_oclock_in(day), 1), id.into())
             .await
             .unwrap();
     }
@@ -141,9 +120,8 @@ async fn every_kind_waits_out_a_restart_and_a_refused_one_is_a_dead_letter() {
     let mut planted = receipt.clone();
     planted.receipt_id = "planted-1".into();
     planted.institution_id = "imr".parse().unwrap();
-    let key = alliance_node::keyfile::read(&dlut.config().node_key_path()).unwrap();
     dlut.mail()
-        .queue(&neu_id, "planted", 0, planted.seal(&key))
+        .queue(&neu_id, "planted", 0, planted.seal(&node_key(&dlut)))
         .await
         .unwrap();
     assert_eq!(

@@ -17,19 +17,7 @@ use alliance_protocol::{
     rpc::{LogAnswer, Request, Response},
     transparency::{TreeHead, verify_inclusion},
 };
-use alliance_tests::*;
-
-/// A node's key, from its key file.
-fn node_key(node: &NodeHandle) -> alliance_protocol::SecretKey {
-    alliance_node::keyfile::read(&node.config().node_key_path()).unwrap()
-}
-
-async fn owner_instrument(owner: &NodeHandle) {
-    let mut record = sample_record("dlut", "XPS-1", "X射线光电子能谱仪");
-    record.opening_hours = "每天 全天".into();
-    record.service_modes = vec![ServiceMode::StaffRun];
-    owner.catalogue().save_record(record).await.unwrap();
-}
+use alliance_tests::{fixtures::*, *};
 
 async fn province_knows_instrument(province: &NodeHandle) {
     wait_catalogue(province, "the province sees dlut/XPS-1", |c| {
@@ -38,19 +26,9 @@ async fn province_knows_instrument(province: &NodeHandle) {
     .await;
 }
 
-async fn wait_connected(node: &NodeHandle, to: &str) {
-    let label = format!("{} sees {to}", node.config().node.institution_id);
-    wait_state(node, &label, |s| {
-        connected_institutions(s).iter().any(|i| i == to)
-    })
-    .await;
-}
-
 /// 09:00 (Shanghai) three days from now: a slot every rule allows.
 fn hour_in_three_days() -> i64 {
-    let now = UnixTime::now().0;
-    let local_midnight = now - (now + 8 * 3600).rem_euclid(86_400);
-    local_midnight + 3 * 86_400 + 9 * 3600
+    midnight_in(3) + 9 * 3600
 }
 
 fn facts(start: i64) -> SessionFacts {

@@ -39,8 +39,6 @@ fn receipt(
 ) -> UsageReceipt {
     UsageReceipt {
         receipt_id: format!("r{n}"),
-        institution_id: "dlut".parse().unwrap(),
-        local_id: "XPS-1".into(),
         booking_id: String::new(),
         user_id: user.into(),
         user_name: String::new(),
@@ -58,6 +56,7 @@ fn receipt(
             labour_fen: 0,
         },
         issued_at: UnixTime(at + 3_600),
+        ..alliance_protocol::fixtures::receipt()
     }
 }
 

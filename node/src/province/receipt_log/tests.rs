@@ -3,7 +3,6 @@
 use std::collections::HashSet;
 
 use alliance_protocol::{
-    FeeComponents, UserTier,
     receipt::{ReceiptConfirmation, UsageReceipt, receipt_hash},
     transparency::{TreeHead, verify_consistency, verify_inclusion},
 };
@@ -80,22 +79,10 @@ fn receipt(n: u32, owner: &str, local_id: &str, day: i64) -> UsageReceipt {
         institution_id: id(owner),
         local_id: local_id.into(),
         booking_id: String::new(),
-        user_id: "neu-researcher".into(),
-        user_name: "王小明".into(),
-        home_institution: id("neu"),
-        tier: UserTier::AllianceMember,
         start: UnixTime(T0 + day * DAY),
         end: UnixTime(T0 + day * DAY + 7_200),
-        preparation_minutes: 10,
-        test_minutes: 100,
-        post_processing_minutes: 10,
-        samples: 2,
-        fees: FeeComponents {
-            materials_fen: 1_000,
-            operating_fen: 6_000,
-            labour_fen: 4_000,
-        },
         issued_at: UnixTime(T0 + day * DAY + 8_000),
+        ..alliance_protocol::fixtures::receipt()
     }
 }
 

@@ -1,6 +1,6 @@
 #![allow(clippy::unwrap_used)]
 
-use alliance_protocol::{FeeComponents, UserTier, receipt::receipt_hash};
+use alliance_protocol::{FeeComponents, receipt::receipt_hash};
 
 use super::*;
 
@@ -10,25 +10,15 @@ const DAY: u64 = 86_400;
 fn receipt(id: &str) -> UsageReceipt {
     UsageReceipt {
         receipt_id: id.into(),
-        institution_id: "dlut".parse().unwrap(),
-        local_id: "XPS-1".into(),
-        booking_id: "b-1".into(),
-        user_id: "neu-researcher".into(),
-        user_name: "王小明".into(),
-        home_institution: "neu".parse().unwrap(),
-        tier: UserTier::AllianceMember,
         start: UnixTime(T - 7_200),
         end: UnixTime(T),
-        preparation_minutes: 10,
-        test_minutes: 100,
-        post_processing_minutes: 10,
-        samples: 2,
         fees: FeeComponents {
             materials_fen: 500,
             operating_fen: 6_000,
             labour_fen: 4_000,
         },
         issued_at: UnixTime(T),
+        ..alliance_protocol::fixtures::receipt()
     }
 }
 

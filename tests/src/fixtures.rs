@@ -1,0 +1,62 @@
+//! Setups that multi-node tests share: the owner's instrument, a researcher, times every
+//! booking rule allows, a node's key, and waiting for two nodes to see each other.
+
+use alliance_node::{
+    NodeHandle,
+    booking::service::{BookingAsk, HomeUser},
+};
+use alliance_protocol::{SecretKey, ServiceMode, UnixTime, UserTier};
+
+use crate::{connected_institutions, sample_record, wait_state};
+
+/// The owner's instrument `dlut/XPS-1`: open around the clock, staff-run testing, shared
+/// with all.
+pub async fn owner_instrument(owner: &NodeHandle) {
+    let mut record = sample_record("dlut", "XPS-1", "X射线光电子能谱仪");
+    record.opening_hours = "每天 全天".into();
+    record.service_modes = vec![ServiceMode::StaffRun];
+    owner.catalogue().save_record(record).await.unwrap();
+}
+
+/// Researcher `r<n>` of a member, priced as an alliance member.
+pub fn researcher(n: usize) -> HomeUser {
+    HomeUser {
+        user_id: format!("r{n}"),
+        display_name: format!("研究员{n}"),
+        email: String::new(),
+        tier: UserTier::AllianceMember,
+    }
+}
+
+/// Midnight (Shanghai) `days` from today.
+pub fn midnight_in(days: i64) -> i64 {
+    let now = UnixTime::now().0;
+    let local_midnight = now - (now + 8 * 3600).rem_euclid(86_400);
+    local_midnight + days * 86_400
+}
+
+/// Staff-run testing of `dlut/XPS-1` for `hours` from `start`.
+pub fn xps_ask(start: i64, hours: i64) -> BookingAsk {
+    BookingAsk {
+        instrument_id: "dlut/XPS-1".into(),
+        start: UnixTime(start),
+        end: UnixTime(start + hours * 3600),
+        mode: ServiceMode::StaffRun,
+        samples: 1,
+        purpose: "表面分析".into(),
+    }
+}
+
+/// A node's secret key, from its key file.
+pub fn node_key(node: &NodeHandle) -> SecretKey {
+    alliance_node::keyfile::read(&node.config().node_key_path()).unwrap()
+}
+
+/// Waits until `node` is connected to a node of `to`.
+pub async fn wait_connected(node: &NodeHandle, to: &str) {
+    let label = format!("{} sees {to}", node.config().node.institution_id);
+    wait_state(node, &label, |s| {
+        connected_institutions(s).iter().any(|i| i == to)
+    })
+    .await;
+}
