@@ -14,6 +14,9 @@
 //! cannot collide); the slots taken, by `local_id \0 start` (valued `end ‖ booking key`),
 //! are what is loaded at start; cancels that arrived before their request, by booking key
 //! (at most so many per home, see `remembered.rs`).
+//!
+//! Requests are answered here; the changes after the answer (cancels, managers'
+//! decisions, lapsing holds) are in `changes.rs`, reads of the calendar in `reads.rs`.
 
 use std::{
     collections::{BTreeMap, HashMap},
@@ -22,12 +25,14 @@ use std::{
 
 use alliance_protocol::{
     FeeItem, InstitutionId, SecretKey, UnixTime,
-    booking::{BookingAnswer, BookingRequest, BookingUpdate, Outcome, Slot},
+    booking::{BookingAnswer, BookingRequest, Outcome, Slot},
     quote::{Usage, quote},
 };
 
 mod alternatives;
+mod changes;
 mod in_flight;
+mod reads;
 mod remembered;
 
 use alternatives::nearest_free;
@@ -472,222 +477,6 @@ impl Ledger {
         } else {
             Outcome::Confirmed
         }
-    }
-
-    /// A user's cancel (through the home node). A confirmed booking can be cancelled
-    /// only until the rules' deadline; a held one at any time.
-    pub async fn cancel(
-        &self,
-        home: &InstitutionId,
-        booking_id: &str,
-        local_id: &str,
-        rules: &BookingRules,
-        by: &str,
-        now: UnixTime,
-    ) -> Result<CancelOutcome, LedgerError> {
-        let key = booking_key(home, booking_id);
-        let calendar = self.calendar(local_id);
-        let mut calendar = calendar.lock().await;
-        calendar.settle().await?;
-        let store = &self.inner.store;
-        let Some(mut booking) = store.get_json::<Booking>(Space::Bookings, &key)? else {
-            let mut batch = Batch::new();
-            self.inner.remembered.remember(home, key, now, &mut batch)?;
-            store.commit(batch).await?;
-            return Ok(CancelOutcome::Remembered);
-        };
-        if booking.state.is_final() {
-            return Ok(CancelOutcome::AlreadyFinal(Box::new(booking)));
-        }
-        if booking.state != BookingState::Held && !rules.may_cancel(booking.start, now) {
-            return Err(LedgerError::TooLate);
-        }
-        booking.transition(BookingState::Cancelled, by, "", now);
-        self.store_change(&key, &booking, &mut calendar).await?;
-        Ok(CancelOutcome::Cancelled(Box::new(booking)))
-    }
-
-    /// A manager's decision about a booking.
-    pub async fn decide(
-        &self,
-        home: &InstitutionId,
-        booking_id: &str,
-        decision: Decision,
-        by: &str,
-        note: &str,
-        now: UnixTime,
-    ) -> Result<Booking, LedgerError> {
-        let key = booking_key(home, booking_id);
-        let Some(found) = self
-            .inner
-            .store
-            .get_json::<Booking>(Space::Bookings, &key)?
-        else {
-            return Err(LedgerError::NotFound(booking_id.to_owned()));
-        };
-        let calendar = self.calendar(&found.local_id);
-        let mut calendar = calendar.lock().await;
-        calendar.settle().await?;
-        // Read again under the instrument's lock: it may have changed meanwhile.
-        let mut booking = self
-            .inner
-            .store
-            .get_json::<Booking>(Space::Bookings, &key)?
-            .ok_or_else(|| LedgerError::NotFound(booking_id.to_owned()))?;
-        let to = decision
-            .apply(booking.state)
-            .ok_or(LedgerError::InvalidTransition {
-                from: booking.state,
-                decision,
-            })?;
-        booking.transition(to, by, note, now);
-        self.store_change(&key, &booking, &mut calendar).await?;
-        Ok(booking)
-    }
-
-    /// Writes a changed booking; frees its slot if it no longer takes one.
-    async fn store_change(
-        &self,
-        key: &[u8],
-        booking: &Booking,
-        calendar: &mut Calendar,
-    ) -> Result<(), StoreError> {
-        let mut batch = Batch::new();
-        batch.put_json(Space::Bookings, key.to_vec(), booking)?;
-        // The home hears of every change, from the outbox, in the same commit.
-        outbox::enqueue(
-            &mut batch,
-            outbox::key(&booking.home, &booking.booking_id, booking.version),
-            self.update_of(booking).seal(&self.inner.key),
-        );
-        let frees = !booking.state.occupies_slot();
-        if frees {
-            batch.delete(
-                Space::BookingSlots,
-                slot_key(&booking.local_id, booking.start.0),
-            );
-        }
-        self.inner.store.commit(batch).await?;
-        if frees
-            && calendar
-                .taken
-                .get(&booking.start.0)
-                .is_some_and(|(_, k)| k == key)
-        {
-            calendar.taken.remove(&booking.start.0);
-        }
-        if booking.state != BookingState::Held {
-            self.holds().retain(|(_, k), _| k != key);
-        }
-        Ok(())
-    }
-
-    /// The owner's word on `booking`, as sent to its home.
-    pub fn update_of(&self, booking: &Booking) -> BookingUpdate {
-        let last = booking.history.last();
-        BookingUpdate {
-            booking_id: booking.booking_id.clone(),
-            home_institution: booking.home.clone(),
-            institution_id: self.inner.own.clone(),
-            local_id: booking.local_id.clone(),
-            status: booking.state.status(),
-            version: booking.version,
-            by: last.map(|e| e.by.clone()).unwrap_or_default(),
-            note: last.map(|e| e.note.clone()).unwrap_or_default(),
-            at: last.map_or(UnixTime(0), |e| e.at),
-        }
-    }
-
-    /// When the next hold lapses, if any is pending.
-    pub fn next_hold_expiry(&self) -> Option<UnixTime> {
-        self.holds()
-            .keys()
-            .next()
-            .map(|(until, _)| UnixTime(*until))
-    }
-
-    /// Lapses every hold due by `now`, freeing its slot; returns the bookings changed.
-    pub async fn expire_holds(&self, now: UnixTime) -> Result<Vec<Booking>, LedgerError> {
-        let due: Vec<(Vec<u8>, String)> = self
-            .holds()
-            .iter()
-            .take_while(|((until, _), _)| *until <= now.0)
-            .map(|((_, key), local_id)| (key.clone(), local_id.clone()))
-            .collect();
-        let mut expired = Vec::new();
-        for (key, local_id) in due {
-            let calendar = self.calendar(&local_id);
-            let mut calendar = calendar.lock().await;
-            calendar.settle().await?;
-            let Some(mut booking) = self
-                .inner
-                .store
-                .get_json::<Booking>(Space::Bookings, &key)?
-            else {
-                continue;
-            };
-            if booking.state != BookingState::Held
-                || booking.hold_until.is_none_or(|until| until.0 > now.0)
-            {
-                continue;
-            }
-            booking.transition(BookingState::Cancelled, "system", "hold expired", now);
-            self.store_change(&key, &booking, &mut calendar).await?;
-            expired.push(booking);
-        }
-        Ok(expired)
-    }
-
-    /// The slots taken on one instrument, as (start, end), read from the store.
-    pub fn taken_spans(&self, local_id: &str) -> Result<Vec<(UnixTime, UnixTime)>, StoreError> {
-        let mut prefix = local_id.as_bytes().to_vec();
-        prefix.push(0);
-        self.inner
-            .store
-            .scan_prefix(Space::BookingSlots, &prefix)?
-            .into_iter()
-            .map(|(key, value)| {
-                let read = |bytes: Option<&[u8]>| {
-                    bytes
-                        .and_then(|b| <[u8; 8]>::try_from(b).ok())
-                        .map(u64::from_be_bytes)
-                        .ok_or_else(|| corrupt("slot"))
-                };
-                let start = read(key.get(prefix.len()..prefix.len() + 8))? ^ (1 << 63);
-                let end = read(value.get(..8))?;
-                Ok((UnixTime(start as i64), UnixTime(end as i64)))
-            })
-            .collect()
-    }
-
-    /// Every booking of this node's instruments, answered or not, in key order.
-    pub fn all(&self) -> Result<Vec<Booking>, StoreError> {
-        Ok(self
-            .inner
-            .store
-            .scan_prefix_json::<Booking>(Space::Bookings, b"")?
-            .into_iter()
-            .map(|(_, b)| b)
-            .collect())
-    }
-
-    /// Every booking of one instrument that takes a slot, by start.
-    pub async fn taken(&self, local_id: &str) -> Result<Vec<Booking>, StoreError> {
-        let calendar = self.calendar(local_id);
-        let keys: Vec<Vec<u8>> = calendar
-            .lock()
-            .await
-            .taken
-            .values()
-            .map(|(_, key)| key.clone())
-            .collect();
-        let mut bookings = Vec::with_capacity(keys.len());
-        for key in keys {
-            if let Some(b) = self.inner.store.get_json(Space::Bookings, &key)? {
-                bookings.push(b);
-            }
-        }
-        Ok(bookings)
     }
 }
 

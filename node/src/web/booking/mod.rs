@@ -1,10 +1,14 @@
 //! The booking side of the web backend: users book through this node's [`Bookings`],
-//! managers decide on this institution's bookings, and calendar feeds are rendered.
+//! managers decide on this institution's bookings; their rules and trainings are in
+//! `rules.rs`, calendar feeds in `feeds.rs`.
+
+mod feeds;
+mod rules;
 
 use alliance_admin_ui::backend::{
-    Account, AccountRole, BlackoutView, BookingBackend, BookingFailure, BookingForm,
-    BookingOutcome, BookingStatus, ManagedBooking, ManagerDecision, MyBooking, NotificationView,
-    QuoteLineView, QuoteView, RulesView, TrainingView,
+    Account, AccountRole, BookingBackend, BookingFailure, BookingForm, BookingOutcome,
+    BookingStatus, ManagedBooking, ManagerDecision, MyBooking, NotificationView, QuoteLineView,
+    QuoteView, RulesView, TrainingView,
 };
 use alliance_protocol::{
     InstitutionId, UnixTime, UserTier,
@@ -15,16 +19,11 @@ use chrono::{NaiveDateTime, TimeZone};
 use chrono_tz::Asia::Shanghai;
 
 use super::WebBackend;
-use crate::{
-    booking::{
-        home::HomeBooking,
-        ics::{self, FeedEvent, FeedStatus},
-        ledger::Decision,
-        rules::{Blackout, BlackoutKind, BookingRules},
-        service::{BookError, BookingAsk, HomeUser, Training},
-        state::{Booking, BookingState},
-    },
-    store::{Batch, Space},
+use crate::booking::{
+    home::HomeBooking,
+    ledger::Decision,
+    service::{BookError, BookingAsk, HomeUser},
+    state::{Booking, BookingState},
 };
 
 fn status(state: BookingState) -> BookingStatus {
@@ -149,70 +148,6 @@ fn quote_view(quote: &Quote) -> QuoteView {
     }
 }
 
-fn rules_view(r: &BookingRules) -> RulesView {
-    RulesView {
-        min_lead_minutes: r.min_lead_minutes,
-        max_duration_minutes: r.max_duration_minutes,
-        granularity_minutes: r.granularity_minutes,
-        approval_tiers: r.approval_tiers.clone(),
-        cancel_deadline_hours: r.cancel_deadline_hours,
-        hold_hours: r.hold_hours,
-        blackouts: r
-            .blackouts
-            .iter()
-            .map(|b| BlackoutView {
-                start: b.start.0,
-                end: b.end.0,
-                kind: match b.kind {
-                    BlackoutKind::Maintenance => "maintenance".into(),
-                    BlackoutKind::Holiday => "holiday".into(),
-                },
-                reason: b.reason.clone(),
-            })
-            .collect(),
-    }
-}
-
-fn rules_of(v: RulesView) -> Result<BookingRules, BookingFailure> {
-    let blackouts = v
-        .blackouts
-        .into_iter()
-        .map(|b| {
-            let kind = match b.kind.as_str() {
-                "maintenance" => BlackoutKind::Maintenance,
-                "holiday" => BlackoutKind::Holiday,
-                _ => return Err(invalid("blackouts", "kind is maintenance or holiday")),
-            };
-            Ok(Blackout {
-                start: UnixTime(b.start),
-                end: UnixTime(b.end),
-                kind,
-                reason: b.reason,
-            })
-        })
-        .collect::<Result<_, _>>()?;
-    Ok(BookingRules {
-        min_lead_minutes: v.min_lead_minutes,
-        max_duration_minutes: v.max_duration_minutes,
-        granularity_minutes: v.granularity_minutes,
-        approval_tiers: v.approval_tiers,
-        cancel_deadline_hours: v.cancel_deadline_hours,
-        hold_hours: v.hold_hours,
-        blackouts,
-    })
-}
-
-fn training_view(t: Training) -> TrainingView {
-    TrainingView {
-        local_id: t.local_id,
-        home: t.home.to_string(),
-        user_id: t.user_id,
-        trained_at: t.trained_at.0,
-        valid_until: t.valid_until.0,
-        recorded_by: t.recorded_by,
-    }
-}
-
 fn random_id() -> String {
     let mut bytes = [0u8; 12];
     rand::fill(&mut bytes);
@@ -318,42 +253,6 @@ impl WebBackend {
             code,
         }
     }
-
-    fn feed_event(&self, uid_home: &InstitutionId, booking_id: &str, b: FeedParts) -> FeedEvent {
-        let to_utc = |t: i64| chrono::DateTime::from_timestamp(t, 0).unwrap_or_default();
-        FeedEvent {
-            uid: format!("{booking_id}.{uid_home}@alliance"),
-            sequence: u32::try_from(b.version).unwrap_or(u32::MAX),
-            status: match b.state {
-                BookingState::Requested | BookingState::Held => FeedStatus::Tentative,
-                BookingState::Confirmed | BookingState::InUse | BookingState::Completed => {
-                    FeedStatus::Confirmed
-                }
-                BookingState::Rejected | BookingState::Cancelled | BookingState::NoShow => {
-                    FeedStatus::Cancelled
-                }
-            },
-            start: to_utc(b.start),
-            end: to_utc(b.end),
-            stamp: to_utc(b.stamp),
-            summary: b.summary,
-            description: b.description,
-            location: b.location,
-            url: None,
-        }
-    }
-}
-
-/// What a feed event is made of.
-struct FeedParts {
-    state: BookingState,
-    version: u64,
-    start: i64,
-    end: i64,
-    stamp: i64,
-    summary: String,
-    description: String,
-    location: String,
 }
 
 impl BookingBackend for WebBackend {
@@ -490,98 +389,19 @@ impl BookingBackend for WebBackend {
     }
 
     async fn feed_token(&self, account: &Account) -> String {
-        let store = self.bookings.store();
-        let user_key = format!("user:{}", account.username).into_bytes();
-        if let Ok(Some(token)) = store.get(Space::FeedTokens, &user_key) {
-            return String::from_utf8_lossy(&token).into_owned();
-        }
-        let mut bytes = [0u8; 24];
-        rand::fill(&mut bytes);
-        let token = hex::encode(bytes);
-        let mut batch = Batch::new();
-        batch.put(Space::FeedTokens, user_key, token.clone().into_bytes());
-        batch.put(
-            Space::FeedTokens,
-            format!("token:{token}").into_bytes(),
-            account.username.clone().into_bytes(),
-        );
-        if let Err(e) = store.commit(batch).await {
-            tracing::error!(error = %e, "cannot store a feed token");
-        }
-        token
+        self.feed_token_of(account).await
     }
 
     async fn user_feed(&self, token: &str) -> Option<String> {
-        let store = self.bookings.store();
-        let username = store
-            .get(Space::FeedTokens, format!("token:{token}").as_bytes())
-            .ok()
-            .flatten()
-            .map(|u| String::from_utf8_lossy(&u).into_owned())?;
-        let own = &self.certificate.institution_id;
-        let events: Vec<FeedEvent> = self
-            .bookings
-            .home()
-            .all()
-            .ok()?
-            .iter()
-            .filter(|b| b.user_id == username)
-            .map(|b| {
-                let (name_zh, _, inst_zh, _) = self.names_of(&b.instrument_id(), &b.owner);
-                self.feed_event(
-                    own,
-                    &b.booking_id,
-                    FeedParts {
-                        state: b.state,
-                        version: b.version,
-                        start: b.start.0,
-                        end: b.end.0,
-                        stamp: b.updated_at.0,
-                        summary: name_zh,
-                        description: format!("{}\n{}", b.purpose, b.note),
-                        location: inst_zh,
-                    },
-                )
-            })
-            .collect();
-        Some(ics::calendar("我的仪器预约", &events))
+        self.user_feed_of(token).await
     }
 
     async fn instrument_feed(&self, local_id: &str) -> Option<String> {
-        let id = format!("{}/{local_id}", self.certificate.institution_id);
-        let view = self.catalogue.instrument(&id)?;
-        let events: Vec<FeedEvent> = self
-            .bookings
-            .ledger()
-            .taken(local_id)
-            .await
-            .ok()?
-            .iter()
-            .map(|b| {
-                // Who booked stays private: the feed is public like the calendar.
-                self.feed_event(
-                    &b.home,
-                    &b.booking_id,
-                    FeedParts {
-                        state: b.state,
-                        version: b.version,
-                        start: b.start.0,
-                        end: b.end.0,
-                        stamp: b.history.last().map_or(b.start.0, |e| e.at.0),
-                        summary: format!("已预约 · {}", view.record.name_zh),
-                        description: String::new(),
-                        location: view.record.location.building.clone(),
-                    },
-                )
-            })
-            .collect();
-        Some(ics::calendar(&view.record.name_zh, &events))
+        self.instrument_feed_of(local_id).await
     }
 
     async fn booking_rules(&self, local_id: &str) -> Option<RulesView> {
-        let id = format!("{}/{local_id}", self.certificate.institution_id);
-        self.catalogue.instrument_unfiltered(&id)?;
-        self.bookings.rules(local_id).ok().map(|r| rules_view(&r))
+        self.rules_of_instrument(local_id)
     }
 
     async fn set_booking_rules(
@@ -589,25 +409,11 @@ impl BookingBackend for WebBackend {
         local_id: &str,
         rules: RulesView,
     ) -> Result<RulesView, BookingFailure> {
-        let id = format!("{}/{local_id}", self.certificate.institution_id);
-        if self.catalogue.instrument_unfiltered(&id).is_none() {
-            return Err(BookingFailure::NotFound);
-        }
-        let rules = rules_of(rules)?;
-        self.bookings
-            .set_rules(local_id, &rules)
-            .await
-            .map_err(failure)?;
-        Ok(rules_view(&rules))
+        self.set_rules_of_instrument(local_id, rules).await
     }
 
     async fn trainings(&self) -> Vec<TrainingView> {
-        self.bookings
-            .trainings()
-            .unwrap_or_default()
-            .into_iter()
-            .map(training_view)
-            .collect()
+        self.all_trainings()
     }
 
     async fn record_training(
@@ -615,30 +421,7 @@ impl BookingBackend for WebBackend {
         account: &Account,
         training: TrainingView,
     ) -> Result<TrainingView, BookingFailure> {
-        let id = format!("{}/{}", self.certificate.institution_id, training.local_id);
-        if self.catalogue.instrument_unfiltered(&id).is_none() {
-            return Err(BookingFailure::NotFound);
-        }
-        let home: InstitutionId = training
-            .home
-            .parse()
-            .map_err(|_| invalid("home", "an institution id"))?;
-        if training.user_id.trim().is_empty() {
-            return Err(invalid("user_id", "required"));
-        }
-        let record = Training {
-            local_id: training.local_id,
-            home,
-            user_id: training.user_id.trim().to_owned(),
-            trained_at: UnixTime(training.trained_at),
-            valid_until: UnixTime(training.valid_until),
-            recorded_by: account.username.clone(),
-        };
-        self.bookings
-            .record_training(&record)
-            .await
-            .map_err(failure)?;
-        Ok(training_view(record))
+        self.record_training_of(account, training).await
     }
 }
 
@@ -646,27 +429,6 @@ impl BookingBackend for WebBackend {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-
-    #[test]
-    fn rules_round_trip_through_the_web_form_and_refuse_an_unknown_blackout() {
-        let rules = BookingRules {
-            min_lead_minutes: 120,
-            blackouts: vec![Blackout {
-                start: UnixTime(1_922_400_000),
-                end: UnixTime(1_922_428_800),
-                kind: BlackoutKind::Holiday,
-                reason: "元旦".into(),
-            }],
-            ..BookingRules::default()
-        };
-        assert_eq!(rules_of(rules_view(&rules)).unwrap(), rules);
-        let mut view = rules_view(&rules);
-        view.blackouts[0].kind = "party".into();
-        assert!(matches!(
-            rules_of(view),
-            Err(BookingFailure::Invalid { field, .. }) if field == "blackouts"
-        ));
-    }
 
     #[test]
     fn outside_users_are_priced_by_their_organisation() {

@@ -1,0 +1,288 @@
+//! [`Receipts`]: usage receipts as the node runs them.
+//!
+//! - As an owner: issue a receipt (queued to the user's home in the same commit), take
+//!   the home's confirmation, lapse unconfirmed receipts after the grace period, and
+//!   submit every receipt to the province until a verified proof of inclusion is held.
+//! - As a home: keep receipts from owners for the user to confirm and rate; the signed
+//!   confirmation goes back as mail.
+//! - As a watcher of the province's log: every tree head seen (answers, gossip, a
+//!   periodic fetch) must be consistent with the latest one verified.
+//!
+//! Messages between owner and home, and to the province, are mail (see
+//! [`crate::mail`]): [`Receipts`] owns receipts, confirmations, publications and service
+//! statistics, queues them in the mail outbox and answers them when they arrive
+//! (`inbound.rs`). Submission to the province is in `submission.rs`, the check of its log
+//! in `log_check.rs`.
+
+mod inbound;
+mod log_check;
+mod submission;
+
+use std::{sync::Arc, time::Duration};
+
+use alliance_protocol::{
+    InstitutionId, MembershipCertificate, PublicKey, SecretKey, UnixTime, rpc::Response,
+    transparency::TreeHead,
+};
+use tokio::sync::{Notify, watch};
+
+use super::{
+    issued::{IssueError, Issued, ReceiptBook},
+    outbox::{OutboxError, Pending, ReceiptOutbox},
+    publications::{Publications, PublicationsError},
+    received::{Received, ReceivedError, ReceivedReceipts},
+    statistics::ServiceStats,
+    watch::{Alarm, LogWatch, WatchError},
+};
+use crate::{
+    mail::Mail,
+    net::{NetClient, NetError},
+    store::{Store, StoreError},
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReceiptError {
+    #[error(transparent)]
+    Issue(#[from] IssueError),
+    #[error(transparent)]
+    Home(#[from] ReceivedError),
+    #[error(transparent)]
+    Outbox(#[from] OutboxError),
+    #[error(transparent)]
+    Watch(#[from] WatchError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("the province: {0}")]
+    Net(#[from] NetError),
+    #[error("the province answered {0}")]
+    Unexpected(String),
+}
+
+struct Inner {
+    own: MembershipCertificate,
+    key: SecretKey,
+    book: ReceiptBook,
+    outbox: ReceiptOutbox,
+    received: ReceivedReceipts,
+    publications: Publications,
+    statistics: ServiceStats,
+    watch: LogWatch,
+    root: PublicKey,
+    net: NetClient,
+    log_check_interval: Duration,
+    /// Held from reading the latest verified head to observing the next: a proof is
+    /// between two sizes, so the latest must not move meanwhile.
+    watching: tokio::sync::Mutex<()>,
+    /// Bumped on every change others may wait for (a receipt issued, received,
+    /// confirmed or logged; a head verified; an alarm).
+    changes: watch::Sender<u64>,
+}
+
+/// The node's receipts. Cheap to clone.
+#[derive(Clone)]
+pub struct Receipts {
+    inner: Arc<Inner>,
+    /// Poked when the outbox has something new.
+    submit: Arc<Notify>,
+    /// Receipts, confirmations and publications go to other institutions by mail.
+    mail: Mail,
+}
+
+impl std::fmt::Debug for Receipts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Receipts")
+            .field("own", &self.inner.own.institution_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// An issued receipt with where its submission stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssuedView {
+    pub issued: Issued,
+    /// Waiting in the outbox (with attempts and the last refusal), if it is.
+    pub pending: Option<Pending>,
+    /// The verified proof of inclusion, once held.
+    pub logged_at: Option<u64>,
+}
+
+impl Receipts {
+    /// The receipts of the node `own` (signing with `key`), checking tree heads against
+    /// the province's `root` key.
+    pub fn open(
+        store: Store,
+        own: MembershipCertificate,
+        key: SecretKey,
+        root: PublicKey,
+        net: NetClient,
+        mail: Mail,
+        config: &crate::config::ReceiptsSection,
+    ) -> Receipts {
+        let (grace, log_check_interval) = (config.confirmation_grace, config.log_check_interval);
+        let outbox = ReceiptOutbox::new(store.clone(), root);
+        let received =
+            ReceivedReceipts::new(store.clone(), key.clone(), own.institution_id.clone());
+        let book = ReceiptBook::new(
+            store.clone(),
+            key.clone(),
+            outbox.clone(),
+            received.clone(),
+            grace,
+        );
+        let publications =
+            Publications::new(store.clone(), key.clone(), own.institution_id.clone(), root);
+        Receipts {
+            inner: Arc::new(Inner {
+                publications,
+                statistics: ServiceStats::new(store.clone()),
+                own,
+                key,
+                book,
+                outbox,
+                received,
+                watch: LogWatch::new(store, root),
+                root,
+                net,
+                log_check_interval,
+                changes: watch::channel(0).0,
+                watching: tokio::sync::Mutex::new(()),
+            }),
+            submit: Arc::new(Notify::new()),
+            mail,
+        }
+    }
+
+    /// Publications: this node's users', and on the province everyone's.
+    pub fn publications(&self) -> &Publications {
+        &self.inner.publications
+    }
+
+    /// On the province: members' booking service statistics.
+    pub fn statistics(&self) -> &ServiceStats {
+        &self.inner.statistics
+    }
+
+    /// Registers a publication of one of this node's users and sends it on.
+    pub async fn register_publication(
+        &self,
+        publication: alliance_protocol::publication::Publication,
+    ) -> Result<super::publications::Registered, PublicationsError> {
+        let registered = self.inner.publications.register(publication).await?;
+        self.mail.poke();
+        self.changed();
+        Ok(registered)
+    }
+
+    /// A receiver that sees every change (its value only counts them).
+    pub fn changes(&self) -> watch::Receiver<u64> {
+        self.inner.changes.subscribe()
+    }
+
+    fn changed(&self) {
+        self.inner.changes.send_modify(|n| *n += 1);
+    }
+
+    /// Issues a receipt for a use of one of this institution's instruments; returns the
+    /// signed receipt.
+    pub async fn issue(
+        &self,
+        receipt: alliance_protocol::receipt::UsageReceipt,
+    ) -> Result<Vec<u8>, ReceiptError> {
+        let signed = self.inner.book.issue(receipt, UnixTime::now()).await?;
+        self.mail.poke();
+        // A grace period of zero lapses at once.
+        self.submit.notify_one();
+        self.changed();
+        Ok(signed)
+    }
+
+    /// Receipts this node issued, with where each stands.
+    pub fn issued(&self) -> Result<Vec<IssuedView>, ReceiptError> {
+        let mut views = Vec::new();
+        for issued in self.inner.book.all()? {
+            let key = super::outbox::key(
+                issued.receipt.institution_id.as_str(),
+                &issued.receipt.receipt_id,
+            );
+            views.push(IssuedView {
+                pending: self.inner.outbox.pending(&key)?,
+                logged_at: self.inner.outbox.proof(&key)?.map(|p| p.index),
+                issued,
+            });
+        }
+        Ok(views)
+    }
+
+    /// One issued receipt.
+    pub fn issued_receipt(&self, receipt_id: &str) -> Result<Option<Issued>, StoreError> {
+        self.inner.book.get(receipt_id)
+    }
+
+    /// A user's receipts from owners, newest use first.
+    pub fn of_user(&self, user_id: &str) -> Result<Vec<Received>, StoreError> {
+        self.inner.received.of_user(user_id)
+    }
+
+    /// A user confirms a receipt and rates the service; the confirmation goes to the
+    /// owner (straight to this node's own book when it is the owner).
+    pub async fn confirm(
+        &self,
+        user_id: &str,
+        owner: &InstitutionId,
+        receipt_id: &str,
+        rating: u8,
+        comment: &str,
+    ) -> Result<(), ReceiptError> {
+        let now = UnixTime::now();
+        let confirmation = self
+            .inner
+            .received
+            .confirm(user_id, owner, receipt_id, rating, comment, now)
+            .await?;
+        if owner == &self.inner.own.institution_id {
+            match self
+                .inner
+                .book
+                .confirmed(&confirmation, &self.inner.key.public(), now)
+                .await
+            {
+                // Too late: it went single-signed; the rating stays with the user.
+                Ok(_) | Err(IssueError::NotAwaiting(_)) => {}
+                Err(e) => return Err(e.into()),
+            }
+            self.submit.notify_one();
+        } else {
+            self.mail.poke();
+        }
+        self.changed();
+        Ok(())
+    }
+
+    pub fn alarm(&self) -> Result<Option<Alarm>, StoreError> {
+        self.inner.watch.alarm()
+    }
+
+    /// The latest tree head this node verified.
+    pub fn latest_head(&self) -> Result<Option<TreeHead>, StoreError> {
+        self.inner.watch.latest()
+    }
+
+    /// Receipts waiting for a proof of inclusion.
+    pub fn waiting(&self) -> Result<usize, StoreError> {
+        self.inner.outbox.waiting()
+    }
+
+    /// Receipts whose inclusion in the province's log this node has verified.
+    pub fn proven(&self) -> Result<usize, StoreError> {
+        self.inner.outbox.proven()
+    }
+}
+
+/// A response's kind, for an error message (not its possibly large contents).
+fn short_debug(response: &Response) -> String {
+    match response {
+        Response::Error(e) => format!("an error ({}): {}", e.code, e.message),
+        Response::Receipts(a) => format!("{} answers", a.len()),
+        _ => "something unexpected".into(),
+    }
+}
