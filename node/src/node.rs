@@ -3,7 +3,9 @@
 
 use std::{net::SocketAddr, path::PathBuf, sync::Arc};
 
-use alliance_protocol::{MembershipCertificate, SignedCertificate, SignedRoster, UnixTime, armor};
+use alliance_protocol::{
+    MembershipCertificate, SecretKey, SignedCertificate, SignedRoster, UnixTime, armor,
+};
 use libp2p::{Multiaddr, PeerId, multiaddr::Protocol};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -25,9 +27,9 @@ use crate::{
     net::{self, NetClient, NetConfig, NetError, ROSTER_KEY},
     province::{
         ProvinceAuthority,
-        log_service::LogService,
-        publication::{Publication, province_facts},
+        publication::Publication,
         receipt_log::ReceiptLog,
+        role::{ProvinceInputs, ProvinceRole},
     },
     receipts::Receipts,
     store::{Space, Store, StoreError},
@@ -90,11 +92,9 @@ pub struct NodeHandle {
     catalogue: Catalogue,
     bookings: Bookings,
     mail: Mail,
-    province: Option<Arc<ProvinceAuthority>>,
+    /// What only the province's node runs.
+    province: Option<ProvinceRole>,
     receipts: Receipts,
-    /// On the province's node.
-    receipt_log: Option<ReceiptLog>,
-    publication: Option<Publication>,
     monitoring: Monitoring,
     cancel: CancellationToken,
     supervisor: Supervisor,
@@ -169,28 +169,18 @@ impl Node {
         config.check_runnable().map_err(StartError::Config)?;
         let key = keyfile::read(&config.node_key_path())?;
         let own = load_certificate(&config, &key.public())?;
+        let root = read_root_key(&config)?;
         let store = Store::open(&config.store_path())?;
-        let province = match config.root_key_path() {
-            Some(path) => {
-                let root = keyfile::read(&path)?;
-                if root.public() != config.alliance.root_public_key {
-                    return Err(StartError::RootKeyMismatch { path });
-                }
-                Some(Arc::new(ProvinceAuthority::new(root, store.clone())))
-            }
-            None => None,
-        };
-        let roster = match store.get(Space::Roster, ROSTER_KEY)? {
-            Some(bytes) => Some(
-                SignedRoster::decode(&bytes, &config.alliance.root_public_key)
-                    .map_err(|e| StartError::Roster(e.to_string()))?,
-            ),
-            None => None,
-        };
+        let membership = Membership::new(
+            config.alliance.root_public_key,
+            own.clone(),
+            stored_roster(&config, &store)?,
+        );
         let certificate = own.certificate().clone();
-        let membership = Membership::new(config.alliance.root_public_key, own, roster);
         let cancel = CancellationToken::new();
         let supervisor = Supervisor::new(cancel.clone());
+
+        // The parts, each opened over the store.
         let (outgoing_tx, outgoing) = tokio::sync::mpsc::channel(catalogue::OUTGOING_QUEUE);
         let catalogue = Catalogue::open(
             store.clone(),
@@ -203,31 +193,19 @@ impl Node {
                 index_dir: Some(config.node.data_dir.join("search-index")),
             },
         )?;
+        let province = match root {
+            Some(root) => Some(ProvinceRole::open(
+                root,
+                &store,
+                &catalogue,
+                evaluation_config(&config)?,
+            )?),
+            None => None,
+        };
         let (mail_tx, mail_rx) = tokio::sync::mpsc::channel(net::MAIL_QUEUE);
         let (log_tx, log_rx) = tokio::sync::mpsc::channel(net::LOG_QUEUE);
         let network = net::start(
-            NetConfig {
-                key: key.clone(),
-                listen: parse_addrs(&config.network.listen)?,
-                bootstrap: parse_addrs(&config.network.bootstrap)?,
-                external: parse_addrs(&config.network.external_addresses)?,
-                idle_timeout: config.network.idle_connection_timeout,
-                handshake_grace: config.alliance.handshake_grace,
-                announce_interval: config.network.announce_interval,
-                redial_interval: config.network.redial_interval,
-                sync_interval: config.catalogue.sync_interval,
-                agent: agent(),
-                limits: net::PeerLimits {
-                    max_connections: config.network.max_connections,
-                    max_pending: config.network.max_pending_connections,
-                    max_per_ip: config.network.max_connections_per_ip,
-                    max_per_peer: config.network.max_connections_per_peer,
-                },
-                quotas: net::GossipQuotas {
-                    records_per_hour: config.catalogue.gossip_records_per_hour,
-                    digests_per_hour: config.catalogue.gossip_digests_per_hour,
-                },
-            },
+            net_config(&config, &key)?,
             membership,
             store.clone(),
             catalogue.clone(),
@@ -239,9 +217,10 @@ impl Node {
             cancel.clone(),
         )
         .await?;
+        let net = network.client.clone();
         let mail = Mail::new(
             store.clone(),
-            network.client.clone(),
+            net.clone(),
             catalogue.clone(),
             config.booking.retry_interval,
         );
@@ -250,173 +229,85 @@ impl Node {
             certificate.clone(),
             key.clone(),
             config.alliance.root_public_key,
-            network.client.clone(),
+            net.clone(),
             mail.clone(),
             &config.receipts,
         );
-        let mut receipt_tasks = vec![
-            supervisor.spawn(
-                "receipt submission",
-                receipts.clone().run_submissions(cancel.clone()),
-            ),
-            supervisor.spawn("log watch", receipts.clone().run_log_watch(cancel.clone())),
-        ];
         let monitoring = Monitoring::open(
             store.clone(),
             certificate.institution_id.clone(),
             key.clone(),
-            network.client.clone(),
+            net.clone(),
             &config.monitoring,
             province.is_some(),
         );
-        receipt_tasks.push(supervisor.spawn(
-            "heartbeats",
-            monitoring.clone().run_heartbeats(cancel.clone()),
-        ));
-        let receipt_log = match (&province, config.root_key_path()) {
-            (Some(authority), Some(path)) => {
-                let log = ReceiptLog::open(store.clone(), keyfile::read(&path)?)?;
-                let service = LogService {
-                    log: log.clone(),
-                    authority: authority.clone(),
-                    catalogue: catalogue.clone(),
-                    net: network.client.clone(),
-                    monitoring: monitoring.clone(),
-                };
-                receipt_tasks
-                    .push(supervisor.spawn("log service", service.serve(log_rx, cancel.clone())));
-                Some(log)
-            }
-            _ => None,
-        };
-        let publication = match &receipt_log {
-            Some(log) => Some(Publication::new(
-                log.clone(),
-                catalogue.clone(),
-                evaluation_config(&config)?,
-            )),
-            None => None,
-        };
-        if let (Some(publication), Some(board)) = (&publication, monitoring.board()) {
-            publication.set_other_facts(province_facts(
-                board.clone(),
-                receipts.publications().clone(),
-                receipts.statistics().clone(),
-            ));
-        }
         let bookings = Bookings::open(
             store.clone(),
             certificate.clone(),
             key,
             catalogue.clone(),
-            network.client.clone(),
+            net.clone(),
             mail.clone(),
             receipts.clone(),
             &config.booking,
             supervisor.short_tasks(),
         )?;
-        let mail_handlers = mail::Handlers::new(vec![
+        let accounts = Accounts::new(store.clone()).with_limits(&config.sign_in);
+
+        // Their work, watched by the supervisor.
+        let mut tasks = vec![supervisor.watch("network", network.task)];
+        let handlers = mail::Handlers::new(vec![
             Arc::new(bookings.clone()) as Arc<dyn mail::Handler>,
             Arc::new(receipts.clone()),
         ]);
-        let booking_tasks = [
-            supervisor.spawn(
-                "mail service",
-                mail.clone()
-                    .serve(mail_handlers.clone(), mail_rx, supervisor.short_tasks()),
-            ),
-            supervisor.spawn(
-                "mail delivery",
-                mail.clone().deliver(mail_handlers, cancel.clone()),
-            ),
-            supervisor.spawn("hold expiry", bookings.clone().expire_holds(cancel.clone())),
-            supervisor.spawn(
-                "booking follow-up",
-                bookings.clone().follow_up(cancel.clone()),
-            ),
-            supervisor.spawn(
-                "booking statistics",
-                bookings.clone().report_statistics(cancel.clone()),
-            ),
-        ];
-        let accounts = Accounts::new(store.clone()).with_limits(&config.sign_in);
-        let purge = supervisor.spawn("session purge", accounts.clone().run_purge(cancel.clone()));
+        tasks.extend(mail.start(handlers, mail_rx, &supervisor, &cancel));
+        tasks.extend(bookings.start(&supervisor, &cancel));
+        tasks.extend(receipts.start(&supervisor, &cancel));
+        tasks.push(supervisor.spawn(
+            "heartbeats",
+            monitoring.clone().run_heartbeats(cancel.clone()),
+        ));
+        tasks.push(supervisor.spawn("session purge", accounts.clone().run_purge(cancel.clone())));
+        tasks.push(supervisor.spawn(
+            "digest refresh",
+            refresh_digests(catalogue.clone(), cancel.clone()),
+        ));
+        if let Some(role) = &province {
+            let inputs = ProvinceInputs {
+                net: net.clone(),
+                monitoring: monitoring.clone(),
+                receipts: receipts.clone(),
+                inbox: log_rx,
+            };
+            tasks.extend(role.start(&supervisor, &catalogue, inputs, cancel.clone()));
+        }
 
-        let listener = tokio::net::TcpListener::bind(config.http.listen)
-            .await
-            .map_err(|source| StartError::Http {
-                addr: config.http.listen,
-                source,
-            })?;
-        let http_addr = listener.local_addr().map_err(|source| StartError::Http {
-            addr: config.http.listen,
-            source,
-        })?;
-        let metrics = Metrics::new(MetricSources {
-            net: network.client.clone(),
-            catalogue: catalogue.clone(),
-            bookings: bookings.clone(),
-            receipts: receipts.clone(),
-            store: store.clone(),
-            supervisor: supervisor.clone(),
-            receipt_log: receipt_log.clone(),
-        });
-        let metrics_token =
-            metrics::ensure_token(&config.node.data_dir).map_err(|source| StartError::Io {
-                path: metrics::token_path(&config.node.data_dir),
-                source,
-            })?;
-        let control_token =
-            control::write_token(&config.node.data_dir).map_err(|source| StartError::Io {
-                path: control::token_path(&config.node.data_dir),
-                source,
-            })?;
-        let backend = WebBackend::new(WebParts {
-            net: network.client.clone(),
+        // The pages, the API, the control API and the metrics.
+        let parts = WebParts {
+            net: net.clone(),
             accounts: accounts.clone(),
             catalogue: catalogue.clone(),
             bookings: bookings.clone(),
             receipts: receipts.clone(),
             monitoring: monitoring.clone(),
-            publication: publication.clone(),
+            publication: province.as_ref().map(|p| p.publication.clone()),
             certificate: certificate.clone(),
             health: Health::new(store.clone(), supervisor.clone()),
-        });
-        let app = alliance_admin_ui::router(
-            backend,
-            alliance_admin_ui::WebOptions {
-                secure_cookies: config.http.secure_cookies,
-                trusted_proxies: config.http.trusted_proxies.clone(),
-                sign_in: config.sign_in.web(),
-                expensive_per_minute: Some(config.http.expensive_per_minute),
-            },
+        };
+        let (http_addr, http) = serve_http(
+            &config,
+            parts,
+            province.as_ref(),
+            &store,
+            &supervisor,
+            &cancel,
         )
-        .merge(control::router(control::ControlState {
-            token: control_token,
-            accounts: accounts.clone(),
-            province: province.clone(),
-            net: network.client.clone(),
-        }))
-        .merge(metrics::router(metrics.clone(), metrics_token))
-        .layer(axum::middleware::from_fn_with_state(
-            metrics,
-            Metrics::track,
-        ))
-        // A span per request (method, path, status, latency) in the node's log.
-        .layer(tower_http::trace::TraceLayer::new_for_http());
-        let http = supervisor.spawn(
-            "http",
-            http_server::serve(listener, app, server_limits(&config), cancel.clone()),
-        );
-        let digests = supervisor.spawn(
-            "digest refresh",
-            refresh_digests(catalogue.clone(), cancel.clone()),
-        );
-        let network_task = supervisor.watch("network", network.task);
+        .await?;
+        tasks.push(http);
         tracing::info!(
             institution = %config.node.institution_id,
             role = %config.node.role,
-            peer = %network.client.peer_id(),
+            peer = %net.peer_id(),
             http = %http_addr,
             "node started"
         );
@@ -424,7 +315,7 @@ impl Node {
             config,
             certificate,
             http_addr,
-            net: network.client,
+            net,
             accounts,
             catalogue,
             bookings,
@@ -433,16 +324,129 @@ impl Node {
             cancel,
             supervisor,
             receipts,
-            receipt_log,
-            publication,
             monitoring,
-            tasks: [network_task, http, digests, purge]
-                .into_iter()
-                .chain(booking_tasks)
-                .chain(receipt_tasks)
-                .collect(),
+            tasks,
         })
     }
+}
+
+/// The root key on the province's node (checked against the alliance's); `None` on a
+/// member's.
+fn read_root_key(config: &Config) -> Result<Option<SecretKey>, StartError> {
+    let Some(path) = config.root_key_path() else {
+        return Ok(None);
+    };
+    let root = keyfile::read(&path)?;
+    if root.public() != config.alliance.root_public_key {
+        return Err(StartError::RootKeyMismatch { path });
+    }
+    Ok(Some(root))
+}
+
+/// The newest roster this node held when it stopped.
+fn stored_roster(config: &Config, store: &Store) -> Result<Option<SignedRoster>, StartError> {
+    store
+        .get(Space::Roster, ROSTER_KEY)?
+        .map(|bytes| {
+            SignedRoster::decode(&bytes, &config.alliance.root_public_key)
+                .map_err(|e| StartError::Roster(e.to_string()))
+        })
+        .transpose()
+}
+
+/// The network task's settings, from the config.
+fn net_config(config: &Config, key: &SecretKey) -> Result<NetConfig, StartError> {
+    Ok(NetConfig {
+        key: key.clone(),
+        listen: parse_addrs(&config.network.listen)?,
+        bootstrap: parse_addrs(&config.network.bootstrap)?,
+        external: parse_addrs(&config.network.external_addresses)?,
+        idle_timeout: config.network.idle_connection_timeout,
+        handshake_grace: config.alliance.handshake_grace,
+        announce_interval: config.network.announce_interval,
+        redial_interval: config.network.redial_interval,
+        sync_interval: config.catalogue.sync_interval,
+        agent: agent(),
+        limits: net::PeerLimits {
+            max_connections: config.network.max_connections,
+            max_pending: config.network.max_pending_connections,
+            max_per_ip: config.network.max_connections_per_ip,
+            max_per_peer: config.network.max_connections_per_peer,
+        },
+        quotas: net::GossipQuotas {
+            records_per_hour: config.catalogue.gossip_records_per_hour,
+            digests_per_hour: config.catalogue.gossip_digests_per_hour,
+        },
+    })
+}
+
+/// Binds the HTTP listener and serves the pages and JSON API, the local control API and
+/// the metrics on it; returns its address and task.
+async fn serve_http(
+    config: &Config,
+    parts: WebParts,
+    province: Option<&ProvinceRole>,
+    store: &Store,
+    supervisor: &Supervisor,
+    cancel: &CancellationToken,
+) -> Result<(SocketAddr, JoinHandle<()>), StartError> {
+    let listener = tokio::net::TcpListener::bind(config.http.listen)
+        .await
+        .map_err(|source| StartError::Http {
+            addr: config.http.listen,
+            source,
+        })?;
+    let http_addr = listener.local_addr().map_err(|source| StartError::Http {
+        addr: config.http.listen,
+        source,
+    })?;
+    let metrics = Metrics::new(MetricSources {
+        net: parts.net.clone(),
+        catalogue: parts.catalogue.clone(),
+        bookings: parts.bookings.clone(),
+        receipts: parts.receipts.clone(),
+        store: store.clone(),
+        supervisor: supervisor.clone(),
+        receipt_log: province.map(|p| p.log.clone()),
+    });
+    let metrics_token =
+        metrics::ensure_token(&config.node.data_dir).map_err(|source| StartError::Io {
+            path: metrics::token_path(&config.node.data_dir),
+            source,
+        })?;
+    let control_token =
+        control::write_token(&config.node.data_dir).map_err(|source| StartError::Io {
+            path: control::token_path(&config.node.data_dir),
+            source,
+        })?;
+    let control = control::ControlState {
+        token: control_token,
+        accounts: parts.accounts.clone(),
+        province: province.map(|p| p.authority.clone()),
+        net: parts.net.clone(),
+    };
+    let app = alliance_admin_ui::router(
+        WebBackend::new(parts),
+        alliance_admin_ui::WebOptions {
+            secure_cookies: config.http.secure_cookies,
+            trusted_proxies: config.http.trusted_proxies.clone(),
+            sign_in: config.sign_in.web(),
+            expensive_per_minute: Some(config.http.expensive_per_minute),
+        },
+    )
+    .merge(control::router(control))
+    .merge(metrics::router(metrics.clone(), metrics_token))
+    .layer(axum::middleware::from_fn_with_state(
+        metrics,
+        Metrics::track,
+    ))
+    // A span per request (method, path, status, latency) in the node's log.
+    .layer(tower_http::trace::TraceLayer::new_for_http());
+    let http = supervisor.spawn(
+        "http",
+        http_server::serve(listener, app, server_limits(config), cancel.clone()),
+    );
+    Ok((http_addr, http))
 }
 
 /// What the HTTP server allows, from the config's `[http]`.
@@ -550,7 +554,7 @@ impl NodeHandle {
 
     /// The receipt log, on the province node.
     pub fn receipt_log(&self) -> Option<&ReceiptLog> {
-        self.receipt_log.as_ref()
+        self.province.as_ref().map(|p| &p.log)
     }
 
     /// Remote monitoring: agents' reports, heartbeats, and the province's board.
@@ -560,12 +564,12 @@ impl NodeHandle {
 
     /// What the province publishes, on the province node.
     pub fn publication(&self) -> Option<&Publication> {
-        self.publication.as_ref()
+        self.province.as_ref().map(|p| &p.publication)
     }
 
     /// The certificate authority, on the province node.
     pub fn province(&self) -> Option<&ProvinceAuthority> {
-        self.province.as_deref()
+        self.province.as_ref().map(|p| p.authority.as_ref())
     }
 
     /// This node's certificate.

@@ -140,6 +140,28 @@ impl Mail {
         }
     }
 
+    /// Starts mail: answering members' mail from `inbox` and delivering the outbox, both
+    /// with `handlers`.
+    pub fn start(
+        &self,
+        handlers: Handlers,
+        inbox: tokio::sync::mpsc::Receiver<crate::net::InboundMail>,
+        supervisor: &crate::supervisor::Supervisor,
+        cancel: &tokio_util::sync::CancellationToken,
+    ) -> Vec<tokio::task::JoinHandle<()>> {
+        vec![
+            supervisor.spawn(
+                "mail service",
+                self.clone()
+                    .serve(handlers.clone(), inbox, supervisor.short_tasks()),
+            ),
+            supervisor.spawn(
+                "mail delivery",
+                self.clone().deliver(handlers, cancel.clone()),
+            ),
+        ]
+    }
+
     /// Queues `message` to `to`, in `thread` at `sequence` (see [`outbox::key`]), in a
     /// commit of its own, for a message that reports no other change; then pokes.
     pub async fn queue(

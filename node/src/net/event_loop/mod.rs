@@ -5,7 +5,8 @@
 //! that shows nothing is disconnected when its grace period ends. Only verified peers enter
 //! the DHT routing table, are served rosters, or have their gossip forwarded.
 //!
-//! - `handshake.rs`: admission, refusal, the rpc protocol, roster installation.
+//! - `handshake.rs`: admission, refusal, roster installation; `rpc.rs`: routing every
+//!   request and answer of the rpc protocol.
 //! - `gossip.rs`: announcements and the validation of every gossip message.
 //! - `catalogue.rs`: catalogue gossip (with per-origin quotas) and anti-entropy sync.
 //! - `entry_writer.rs`: stores entries accepted from gossip, off this task.
@@ -37,6 +38,7 @@ mod entry_writer;
 mod gossip;
 mod handshake;
 mod mail;
+mod rpc;
 mod sync_pipeline;
 
 use super::{

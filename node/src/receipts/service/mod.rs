@@ -152,6 +152,21 @@ impl Receipts {
         }
     }
 
+    /// Starts receipts' background work: submission to the province and the log check.
+    pub fn start(
+        &self,
+        supervisor: &crate::supervisor::Supervisor,
+        cancel: &tokio_util::sync::CancellationToken,
+    ) -> Vec<tokio::task::JoinHandle<()>> {
+        vec![
+            supervisor.spawn(
+                "receipt submission",
+                self.clone().run_submissions(cancel.clone()),
+            ),
+            supervisor.spawn("log watch", self.clone().run_log_watch(cancel.clone())),
+        ]
+    }
+
     /// Publications: this node's users', and on the province everyone's.
     pub fn publications(&self) -> &Publications {
         &self.inner.publications

@@ -3,12 +3,16 @@
 //!
 //! Every change produces a new roster version, persisted with the authority's state before
 //! it is handed to the network, so a restart never reuses a serial or a roster version.
+//!
+//! Everything else only the province runs (the receipt log and its service, the published
+//! results) is assembled with the authority in [`role::ProvinceRole`].
 
 pub mod log_service;
 pub mod member_history;
 pub mod publication;
 pub mod receipt_log;
 pub mod results;
+pub mod role;
 
 use std::collections::BTreeSet;
 

@@ -220,6 +220,23 @@ impl Bookings {
         &self.inner.ledger
     }
 
+    /// Starts booking's background work: lapsing holds, following up unanswered
+    /// requests, reporting statistics to the province.
+    pub fn start(
+        &self,
+        supervisor: &crate::supervisor::Supervisor,
+        cancel: &tokio_util::sync::CancellationToken,
+    ) -> Vec<tokio::task::JoinHandle<()>> {
+        vec![
+            supervisor.spawn("hold expiry", self.clone().expire_holds(cancel.clone())),
+            supervisor.spawn("booking follow-up", self.clone().follow_up(cancel.clone())),
+            supervisor.spawn(
+                "booking statistics",
+                self.clone().report_statistics(cancel.clone()),
+            ),
+        ]
+    }
+
     /// Lapses holds when they are due, until `cancel`.
     pub async fn expire_holds(self, cancel: tokio_util::sync::CancellationToken) {
         // Checked at least every minute, so holds made meanwhile are not missed.
