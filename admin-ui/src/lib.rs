@@ -81,16 +81,23 @@
 //!
 //! # Layout
 //!
-//! - `backend.rs` — the [`Backend`] trait and the view types it speaks in.
+//! - `backend/` — the [`Backend`] trait and the view types it speaks in.
 //! - `i18n/` — `Lang` (zh-CN default, en), every UI string, the `lang` choice.
 //! - `auth.rs` — session lookup per request, CSRF tokens, who may manage which role.
 //! - `client.rs` — the client's address (`ClientAddr`), behind trusted reverse proxies.
 //! - `throttle.rs` — failed sign-ins counted per account and per address, growing lock-out.
 //! - `rate.rs` — a keyed rate limit (registrations per client address).
+//! - `expensive.rs` — answers that cost real work (results, searches by free time): a
+//!   limit per client address, and an `ETag` on the downloads.
 //! - `cookies.rs` — reading `Cookie`, building `Set-Cookie`.
 //! - `security.rs` — security headers, same-origin check.
 //! - `validate.rs` — field checks of registrations and new accounts.
 //! - `booking_input.rs` — the booking form as typed and its checks.
+//! - `instrument_input.rs` — an instrument record as typed (entry form and import rows)
+//!   and its checks.
+//! - `search_query.rs` — the catalogue search as typed in the query string (API and page).
+//! - `uploads.rs` — spreadsheets kept in memory between an import's preview and its
+//!   confirmation.
 //! - `rules_input.rs` — an instrument's booking rules form as typed and its checks.
 //! - `receipt_input.rs` — the facts of a use, a walk-in session and a receipt's rating as
 //!   typed, and their checks.
@@ -105,6 +112,7 @@
 //! - `api/` — the `/api/v1` JSON routes and their error mapping.
 //! - `pages/` — the server-rendered pages, one file per page.
 //! - `assets.rs` — embedded static files; `templates/` (askama) and `static/` beside `src/`.
+//! - `fuzzing` — the properties the form and query fuzz targets check (testing support).
 
 mod actions;
 mod alarm;
