@@ -108,6 +108,8 @@
 //! - `alarm.rs` — the province's-log alarm every page shows while the node holds evidence.
 //! - `actions.rs` — account actions shared by the API and the pages.
 //! - `time.rs` — times shown in, and read from forms as, Asia/Shanghai.
+//! - `links.rs`, `downloads.rs` — percent-encoded links and attachments, shared by pages
+//!   and the API.
 //! - `render.rs` — the one `IntoResponse` wrapper for templates.
 //! - `api/` — the `/api/v1` JSON routes and their error mapping.
 //! - `pages/` — the server-rendered pages, one file per page.
@@ -123,9 +125,11 @@ pub mod backend;
 mod booking_input;
 mod client;
 mod cookies;
+mod downloads;
 mod expensive;
 mod i18n;
 pub mod instrument_input;
+mod links;
 mod pages;
 mod publication_input;
 mod rate;

@@ -162,7 +162,7 @@ fn serde_urlencoded_pairs(query: &SearchQuery) -> String {
     pairs
         .iter()
         .filter(|(_, v)| !v.trim().is_empty())
-        .map(|(k, v)| format!("{k}={}", crate::pages::encode_component(v)))
+        .map(|(k, v)| format!("{k}={}", crate::links::encode_component(v)))
         .collect::<Vec<_>>()
         .join("&")
 }

@@ -1,6 +1,10 @@
 //! Uploaded spreadsheets kept between the preview and the confirmation of an import, so
 //! the user does not pick the file twice. Held in memory for a short while, per user.
 
+/// Largest file accepted (the body limit of the upload routes, pages and API, is set
+/// from it).
+pub(crate) const MAX_UPLOAD_BYTES: usize = 10 * 1024 * 1024;
+
 use std::{
     collections::HashMap,
     sync::{Arc, Mutex},

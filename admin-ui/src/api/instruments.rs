@@ -6,7 +6,7 @@ use axum::{
     Json,
     body::Bytes,
     extract::State,
-    http::{StatusCode, header},
+    http::StatusCode,
     response::{IntoResponse, Response},
 };
 use serde::Deserialize;
@@ -15,9 +15,10 @@ use super::{ApiError, ApiJson, ApiPath, ApiQuery, ApiUser, error::ErrorBody};
 use crate::{
     AppState,
     backend::{
-        AccountRole, Backend, CatalogueFailure, Download, Facets, ImportSummary, InstrumentDetail,
-        InstrumentPage, Overview, Session, SheetFormat,
+        AccountRole, Backend, CatalogueFailure, Facets, ImportSummary, InstrumentDetail,
+        InstrumentPage, Overview, Session,
     },
+    downloads::{download, sheet_format},
     instrument_input::InstrumentInput,
     search_query::SearchQuery,
     validate::{FieldError, Problem},
@@ -278,32 +279,6 @@ pub(super) struct FormatQuery {
     format: String,
 }
 
-pub(crate) fn sheet_format(format: &str) -> Result<SheetFormat, ApiError> {
-    match format {
-        "" | "xlsx" => Ok(SheetFormat::Xlsx),
-        "csv" => Ok(SheetFormat::Csv),
-        _ => Err(ApiError::Invalid(vec![FieldError::new(
-            "format",
-            Problem::Choice,
-        )])),
-    }
-}
-
-/// A file as an attachment.
-pub(crate) fn download(file: Download) -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, file.content_type.to_owned()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{}\"", file.file_name),
-            ),
-        ],
-        file.bytes,
-    )
-        .into_response()
-}
-
 /// `GET /api/v1/own/instruments/export?format=xlsx|csv`.
 #[utoipa::path(
     get,
@@ -326,7 +301,7 @@ pub(super) async fn own_export<B: Backend>(
     ApiQuery(query): ApiQuery<FormatQuery>,
 ) -> Result<Response, ApiError> {
     require(&session, AccountRole::InstitutionAdmin)?;
-    let format = sheet_format(&query.format)?;
+    let format = sheet_format(&query.format).map_err(|e| ApiError::Invalid(vec![e]))?;
     Ok(download(state.backend.export_instruments(format).await?))
 }
 
@@ -348,7 +323,7 @@ pub(super) async fn template<B: Backend>(
     State(state): State<AppState<B>>,
     ApiQuery(query): ApiQuery<FormatQuery>,
 ) -> Result<Response, ApiError> {
-    let format = sheet_format(&query.format)?;
+    let format = sheet_format(&query.format).map_err(|e| ApiError::Invalid(vec![e]))?;
     Ok(download(state.backend.import_template(format).await?))
 }
 

@@ -61,7 +61,7 @@ pub(crate) fn routes<B: Backend>() -> (Router<AppState<B>>, utoipa::openapi::Ope
         .routes(documented!(B, instruments::template))
         .routes(documented!(B, instruments::own_list))
         .routes(documented!(B, instruments::own_import).layer(
-            axum::extract::DefaultBodyLimit::max(crate::pages::MAX_UPLOAD_BYTES + 64 * 1024),
+            axum::extract::DefaultBodyLimit::max(crate::uploads::MAX_UPLOAD_BYTES + 64 * 1024),
         ))
         .routes(documented!(B, instruments::own_export))
         .routes(documented!(B, instruments::own_put))

@@ -12,14 +12,11 @@ use serde::Deserialize;
 use super::{Ctx, ErrorKind, Layout, PageForm, Refusal, own::FormatQuery};
 use crate::{
     AppState,
-    api::instruments::{download, sheet_format},
     backend::{AccountRole, Backend, CatalogueFailure, ImportSummary},
+    downloads::{download, sheet_format},
     i18n::Strings,
     render::Page,
 };
-
-/// Largest file accepted (the body limit of the upload routes is set from it).
-pub(crate) const MAX_UPLOAD_BYTES: usize = 10 * 1024 * 1024;
 
 struct RowView {
     row: usize,

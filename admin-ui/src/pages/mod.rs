@@ -42,10 +42,10 @@ mod subsidy;
 mod toolkit;
 mod trainings;
 
+pub(crate) use crate::links::encode_component;
 pub(crate) use ctx::{Ctx, ErrorKind, Layout};
-pub(crate) use import::MAX_UPLOAD_BYTES;
 pub(crate) use toolkit::{
-    FormErrors, PageForm, Refusal, encode_component, not_found, password_url, safe_next, state_url,
+    FormErrors, PageForm, Refusal, not_found, password_url, safe_next, state_url,
     with_anonymous_token,
 };
 
@@ -133,7 +133,7 @@ pub(crate) fn routes<B: Backend>() -> Router<AppState<B>> {
             get(import::form)
                 .post(import::check::<B>)
                 .layer(axum::extract::DefaultBodyLimit::max(
-                    import::MAX_UPLOAD_BYTES + 64 * 1024,
+                    crate::uploads::MAX_UPLOAD_BYTES + 64 * 1024,
                 )),
         )
         .route(

@@ -18,8 +18,8 @@ use super::{
 };
 use crate::{
     AppState,
-    api::instruments::{download, sheet_format},
     backend::{AccountRole, Backend, CatalogueFailure, ReviewState},
+    downloads::{download, sheet_format},
     i18n::Strings,
     instrument_input::{FORM_FEE_ROWS, FeeInput, InstrumentInput, snake},
     render::Page,

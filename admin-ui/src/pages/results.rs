@@ -15,8 +15,8 @@ use serde::Deserialize;
 use super::{Ctx, ErrorKind, Layout, Refusal, encode_component, instruments::pick, labels};
 use crate::{
     AppState,
-    api::instruments::download,
     backend::{Backend, Download, ResultRowView, ResultsFailure, ResultsView},
+    downloads::download,
     i18n::Strings,
     render::Page,
     results_input, time,

@@ -18,6 +18,7 @@ use crate::{
 };
 
 use super::ctx::{Ctx, ErrorKind};
+use crate::links::encode_component;
 
 /// An answer that ends a page handler early: a redirect to the sign-in page or an error
 /// page. Handlers return `Result<Response, Refusal>` and use `?`.
@@ -159,19 +160,6 @@ pub(crate) fn safe_next(next: &str) -> Option<&str> {
         && !next.starts_with("/\\")
         && !next.chars().any(|c| c.is_control() || c == '\\');
     ok.then_some(next)
-}
-
-/// Percent-encodes everything but unreserved characters and `/`.
-pub(crate) fn encode_component(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for byte in value.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~' | b'/') {
-            out.push(char::from(byte));
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
 }
 
 /// The current path with its query, `lang` replaced by `to`.

@@ -1,0 +1,36 @@
+//! Files the API and the pages hand out the same way: spreadsheets in the format asked
+//! for, as attachments.
+
+use axum::{
+    http::header,
+    response::{IntoResponse, Response},
+};
+
+use crate::{
+    backend::{Download, SheetFormat},
+    validate::{FieldError, Problem},
+};
+
+/// The spreadsheet format a `format` parameter names (`xlsx`, the default, or `csv`).
+pub(crate) fn sheet_format(format: &str) -> Result<SheetFormat, FieldError> {
+    match format {
+        "" | "xlsx" => Ok(SheetFormat::Xlsx),
+        "csv" => Ok(SheetFormat::Csv),
+        _ => Err(FieldError::new("format", Problem::Choice)),
+    }
+}
+
+/// A file as an attachment.
+pub(crate) fn download(file: Download) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, file.content_type.to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{}\"", file.file_name),
+            ),
+        ],
+        file.bytes,
+    )
+        .into_response()
+}
