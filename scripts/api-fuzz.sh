@@ -7,7 +7,9 @@
 #
 #   scripts/api-fuzz.sh [SECONDS]    (default 120)
 #
-# Uses `schemathesis` from PATH, else installs it from PyPI into target/schemathesis-venv.
+# Uses `schemathesis` from PATH, else installs it from PyPI into a virtualenv kept in the
+# user's cache (~/.cache/alliance/schemathesis-venv; the install takes minutes, so it is
+# kept across checkouts like cargo's own downloads).
 # ALLIANCE_BIN names a built `alliance` binary; otherwise it is built here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,9 +30,10 @@ trap cleanup EXIT
 if command -v schemathesis >/dev/null 2>&1; then
   st=(schemathesis)
 else
-  venv="$target_dir/schemathesis-venv"
+  venv="${XDG_CACHE_HOME:-$HOME/.cache}/alliance/schemathesis-venv"
   if [ ! -x "$venv/bin/schemathesis" ]; then
     echo "installing schemathesis into $venv"
+    mkdir -p "$(dirname "$venv")"
     python3 -m venv "$venv"
     "$venv/bin/python" -m pip install --quiet schemathesis
   fi
