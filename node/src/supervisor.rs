@@ -12,6 +12,10 @@ use futures::FutureExt;
 use tokio::task::JoinHandle;
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
+/// How long a stopping node waits for its short tasks (each answers one message or runs
+/// one round of work, so seconds are plenty).
+pub const SHORT_TASKS_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Spawns and watches the node's tasks.
 #[derive(Debug, Clone)]
 pub struct Supervisor {
@@ -45,10 +49,24 @@ impl Supervisor {
         self.short.clone()
     }
 
-    /// Waits for the short tasks still running; none can start afterwards.
+    /// Waits for the short tasks still running, at most [`SHORT_TASKS_GRACE`]; none can
+    /// start afterwards. A task stuck past it is left (and logged) rather than holding up
+    /// the node's stop.
     pub async fn finish_short_tasks(&self) {
+        self.finish_short_tasks_within(SHORT_TASKS_GRACE).await;
+    }
+
+    async fn finish_short_tasks_within(&self, grace: std::time::Duration) {
         self.short.close();
-        self.short.wait().await;
+        if tokio::time::timeout(grace, self.short.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                left = self.short.len(),
+                "short tasks still running when the node stopped"
+            );
+        }
     }
 
     /// Spawns `task`; if it ends or panics before the node is stopped, the node stops.
@@ -116,6 +134,41 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
+
+    #[tokio::test]
+    async fn stopping_waits_for_short_tasks_but_not_for_a_stuck_one() {
+        let supervisor = Supervisor::new(CancellationToken::new());
+        let (release, released) = tokio::sync::oneshot::channel::<()>();
+        let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        supervisor.short_tasks().spawn({
+            let done = done.clone();
+            async move {
+                let _ = released.await;
+                done.store(true, std::sync::atomic::Ordering::SeqCst);
+            }
+        });
+        let finishing = tokio::spawn({
+            let supervisor = supervisor.clone();
+            async move { supervisor.finish_short_tasks().await }
+        });
+        // Given every chance to run, the stop still waits for the task.
+        for _ in 0..10 {
+            tokio::task::yield_now().await;
+        }
+        assert!(!finishing.is_finished(), "the stop did not wait");
+        release.send(()).unwrap();
+        finishing.await.unwrap();
+        assert!(done.load(std::sync::atomic::Ordering::SeqCst));
+
+        let stuck = Supervisor::new(CancellationToken::new());
+        stuck.short_tasks().spawn(std::future::pending::<()>());
+        tokio::time::timeout(
+            Duration::from_secs(30),
+            stuck.finish_short_tasks_within(Duration::from_millis(50)),
+        )
+        .await
+        .expect("a stuck short task does not hold up the stop");
+    }
 
     #[tokio::test]
     async fn a_task_that_dies_is_named_and_stops_the_node() {

@@ -47,17 +47,17 @@ impl Mail {
         let directory = self.inner.catalogue.key_directory();
         let mut failed: Vec<InstitutionId> = Vec::new();
         for pending in outbox::pending(&self.inner.store)? {
-            let kind = kind_of(&pending.message).unwrap_or_default();
             // Once a roster is held it lists every member: a message to an institution
             // it does not (or no longer) list would wait forever.
             if state.roster_version > 0 && !directory.is_current(&pending.to) {
                 let reason = format!("{} is not a member of the alliance", pending.to);
-                self.bury(&pending, &kind, "not_a_member", &reason).await?;
+                self.bury(&pending, "not_a_member", &reason).await?;
                 continue;
             }
             if !connected.contains(&pending.to) || failed.contains(&pending.to) {
                 continue;
             }
+            let kind = kind_of(&pending.message).unwrap_or_default();
             match self
                 .inner
                 .net
@@ -84,7 +84,7 @@ impl Mail {
                 Err(NetError::Refused(refusal)) => {
                     // A refusal for good is an answer too; keeping the message would
                     // send it forever.
-                    self.bury(&pending, &kind, refusal.code(), refusal.reason())
+                    self.bury(&pending, refusal.code(), refusal.reason())
                         .await?;
                 }
                 Err(_) => failed.push(pending.to.clone()),
@@ -96,14 +96,14 @@ impl Mail {
     async fn bury(
         &self,
         pending: &outbox::Pending,
-        kind: &str,
         code: &str,
         reason: &str,
     ) -> Result<(), StoreError> {
+        let kind = kind_of(&pending.message).unwrap_or_default();
         tracing::warn!(to = %pending.to, kind, code, reason, "mail given up; kept as a dead letter");
         let letter = dead_letters::DeadLetter {
             to: pending.to.clone(),
-            kind: kind.to_owned(),
+            kind,
             code: code.to_owned(),
             reason: reason.to_owned(),
             at: UnixTime::now(),

@@ -33,6 +33,12 @@ use crate::{
 };
 pub use dead_letters::DeadLetter;
 
+/// Whether the message queued under the outbox key `key` was taken by its recipient:
+/// neither still waiting nor given up as a dead letter.
+pub fn was_taken(store: &Store, key: &[u8]) -> Result<bool, StoreError> {
+    Ok(!outbox::waiting(store, key)? && !dead_letters::is_dead(store, key)?)
+}
+
 /// A capability that owns some kinds of mail.
 pub trait Handler: Send + Sync {
     /// The kinds (signing domains) it owns.
@@ -196,17 +202,5 @@ impl Mail {
     /// Dead letters, newest first.
     pub fn dead_letters(&self, offset: usize, limit: usize) -> Result<Vec<DeadLetter>, StoreError> {
         dead_letters::list(&self.inner.store, offset, limit)
-    }
-
-    /// How many dead letters are kept.
-    pub fn dead_letter_count(&self) -> Result<usize, StoreError> {
-        dead_letters::count(&self.inner.store)
-    }
-
-    /// Whether the message under the outbox key `key` has been taken by its recipient
-    /// (neither waiting nor given up).
-    pub fn was_taken(&self, key: &[u8]) -> Result<bool, StoreError> {
-        Ok(!outbox::waiting(&self.inner.store, key)?
-            && !dead_letters::is_dead(&self.inner.store, key)?)
     }
 }

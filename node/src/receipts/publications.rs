@@ -134,15 +134,10 @@ impl Publications {
             .into_iter()
             .map(|(_, r)| {
                 // Taken by the province: neither waiting nor given up.
-                let delivered = match &province {
-                    Some(p) => {
-                        let key = Self::outbox_key(p, &r.publication.publication_id);
-                        messages::waiting(&self.store, &key).is_ok_and(|w| !w)
-                            && crate::mail::dead_letters::is_dead(&self.store, &key)
-                                .is_ok_and(|d| !d)
-                    }
-                    None => false,
-                };
+                let delivered = province.as_ref().is_some_and(|p| {
+                    let key = Self::outbox_key(p, &r.publication.publication_id);
+                    crate::mail::was_taken(&self.store, &key).unwrap_or(false)
+                });
                 (r, delivered)
             })
             .collect();
