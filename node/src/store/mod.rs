@@ -177,6 +177,8 @@ struct Counters {
 const QUEUE_DEPTH: usize = 1024;
 
 struct Inner {
+    /// The directory, to wait for the engine's lock at drop.
+    dir: std::path::PathBuf,
     /// Indexed by [`Space::index`].
     spaces: Vec<Keyspace>,
     /// `None` only while dropping.
@@ -203,6 +205,40 @@ impl Drop for Inner {
             && handle.join().is_err()
         {
             tracing::error!("the store's committer thread panicked");
+        }
+        // The engine's background threads may let go of its lock a moment after its last
+        // handle: wait for that (bounded), so a reopen in this process never finds it held.
+        drop(std::mem::take(&mut self.spaces));
+        wait_for_lock_release(&self.dir.join(ENGINE_LOCK_FILE), LOCK_RELEASE_WAIT);
+    }
+}
+
+/// The engine's lock file inside the store's directory.
+const ENGINE_LOCK_FILE: &str = "lock";
+
+/// Longest a dropped store waits for the engine to release its lock.
+const LOCK_RELEASE_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Returns once nobody holds the lock on `path` (or it cannot be read), or after `limit`.
+fn wait_for_lock_release(path: &Path, limit: std::time::Duration) {
+    let Ok(file) = std::fs::File::open(path) else {
+        return;
+    };
+    let deadline = std::time::Instant::now() + limit;
+    loop {
+        match file.try_lock_shared() {
+            Ok(()) => {
+                let _ = file.unlock();
+                return;
+            }
+            Err(std::fs::TryLockError::WouldBlock) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(2));
+            }
+            Err(std::fs::TryLockError::WouldBlock) => {
+                tracing::warn!(path = %path.display(), "the storage engine still holds its lock");
+                return;
+            }
+            Err(std::fs::TryLockError::Error(_)) => return,
         }
     }
 }
@@ -247,6 +283,7 @@ impl Store {
         tracing::debug!(dir = %dir.display(), "store opened");
         Ok(Store {
             inner: Arc::new(Inner {
+                dir: dir.to_path_buf(),
                 spaces,
                 jobs: Some(jobs),
                 committer: Some(committer),

@@ -95,11 +95,11 @@ fn open_ledger(dir: &std::path::Path) -> (Ledger, SecretKey) {
     let key = SecretKey::generate();
     (
         Ledger::open(
-            Store::open(dir).unwrap(),
+            Store::open(dir).expect("the store opens"),
             key.clone(),
             "dlut".parse().unwrap(),
         )
-        .unwrap(),
+        .expect("the ledger opens"),
         key,
     )
 }
@@ -134,7 +134,10 @@ async fn concurrent_overlapping_requests_never_share_a_slot_and_all_get_an_answe
     let mut taken: Vec<Slot> = Vec::new();
     let mut answered = 0;
     for task in tasks {
-        let (request, answered_now) = task.await.unwrap().unwrap();
+        let (request, answered_now) = task
+            .await
+            .expect("the request task ends")
+            .expect("every request gets an answer");
         answered += 1;
         // Every answer is signed by the owner and is about its request.
         let read = BookingAnswer::open(&answered_now.signed, &key.public()).unwrap();
