@@ -5,7 +5,7 @@
 
 use std::future::Future;
 
-use alliance_protocol::{FeeComponents, ServiceMode, UserTier};
+use alliance_protocol::{FeeComponents, ServiceMode, UserTier, booking::BookingState};
 use serde::{Deserialize, Serialize};
 
 use super::Account;
@@ -27,22 +27,6 @@ pub struct BookingForm {
     /// Chosen by the client to make a retry safe; generated when empty.
     #[serde(default)]
     pub booking_id: String,
-}
-
-/// Where a booking stands, as pages and the API show it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum BookingStatus {
-    /// Sent; the owner has not answered yet.
-    Requested,
-    /// Waiting for the instrument manager's approval; the slot is kept until then.
-    Held,
-    Confirmed,
-    Rejected,
-    Cancelled,
-    NoShow,
-    InUse,
-    Completed,
 }
 
 /// One fee line of a quote.
@@ -78,7 +62,7 @@ pub struct MyBooking {
     pub end: i64,
     pub mode: ServiceMode,
     pub samples: u32,
-    pub status: BookingStatus,
+    pub status: BookingState,
     /// Unix seconds, UTC, while held.
     pub hold_until: Option<i64>,
     /// Quoted total in fen (0 until answered).
@@ -117,10 +101,10 @@ pub struct ManagedBooking {
     pub mode: ServiceMode,
     pub samples: u32,
     pub purpose: String,
-    pub status: BookingStatus,
+    pub status: BookingState,
     pub hold_until: Option<i64>,
     /// Who changed what and when, oldest first: (unix seconds, by, status, note).
-    pub history: Vec<(i64, String, BookingStatus, String)>,
+    pub history: Vec<(i64, String, BookingState, String)>,
 }
 
 /// What a manager decides.
@@ -141,7 +125,7 @@ pub struct NotificationView {
     pub at: i64,
     pub booking_id: String,
     pub instrument_id: String,
-    pub status: BookingStatus,
+    pub status: BookingState,
     pub note: String,
 }
 

@@ -2,6 +2,7 @@
 //! confirmed, held until a time, rejected with the reason, or a conflict with the nearest
 //! free slots, each bookable in one click — with the fee quote.
 
+use alliance_protocol::booking::BookingState;
 use askama::Template;
 use axum::{
     extract::State,
@@ -16,10 +17,7 @@ use super::{
 };
 use crate::{
     AppState,
-    backend::{
-        Backend, BookingFailure, BookingForm, BookingOutcome, BookingStatus, InstrumentDetail,
-        QuoteView,
-    },
+    backend::{Backend, BookingFailure, BookingForm, BookingOutcome, InstrumentDetail, QuoteView},
     booking_input::{self, BookingInput},
     i18n::Strings,
     instrument_input::snake,
@@ -117,7 +115,7 @@ pub(crate) fn is_conflict(outcome: &BookingOutcome) -> bool {
         || (!outcome.alternatives.is_empty()
             && !matches!(
                 outcome.booking.status,
-                BookingStatus::Confirmed | BookingStatus::Held
+                BookingState::Confirmed | BookingState::Held
             ))
 }
 
@@ -156,10 +154,10 @@ fn answer(
         ("error", t.conflict)
     } else {
         match b.status {
-            BookingStatus::Confirmed => ("success", t.confirmed),
-            BookingStatus::Held => ("info", t.held),
-            BookingStatus::Requested => ("info", t.requested),
-            BookingStatus::Rejected => ("error", t.rejected),
+            BookingState::Confirmed => ("success", t.confirmed),
+            BookingState::Held => ("info", t.held),
+            BookingState::Requested => ("info", t.requested),
+            BookingState::Rejected => ("error", t.rejected),
             other => ("info", t.status(other)),
         }
     };
@@ -168,7 +166,7 @@ fn answer(
     page.reason = b.note.clone();
     page.hold_until = b
         .hold_until
-        .filter(|_| b.status == BookingStatus::Held)
+        .filter(|_| b.status == BookingState::Held)
         .map(|u| time::format_unix(u, ctx.lang))
         .unwrap_or_default();
     if !page.is_conflict {

@@ -2,6 +2,7 @@
 //! instruments with their status, time, quote and the owner's note; cancelling one; the
 //! private calendar feed; the notification inbox.
 
+use alliance_protocol::booking::BookingState;
 use askama::Template;
 use axum::{
     extract::{Path, Query, State},
@@ -15,26 +16,26 @@ use super::{
 };
 use crate::{
     AppState,
-    backend::{Backend, BookingFailure, BookingStatus, MyBooking, Session},
+    backend::{Backend, BookingFailure, MyBooking, Session},
     i18n::Strings,
     render::Page,
     time,
 };
 
 /// The CSS modifier of a status badge.
-pub(crate) fn status_class(status: BookingStatus) -> &'static str {
+pub(crate) fn status_class(status: BookingState) -> &'static str {
     match status {
-        BookingStatus::Requested | BookingStatus::Held => "pending",
-        BookingStatus::Confirmed | BookingStatus::InUse | BookingStatus::Completed => "active",
-        BookingStatus::Rejected | BookingStatus::Cancelled | BookingStatus::NoShow => "disabled",
+        BookingState::Requested | BookingState::Held => "pending",
+        BookingState::Confirmed | BookingState::InUse | BookingState::Completed => "active",
+        BookingState::Rejected | BookingState::Cancelled | BookingState::NoShow => "disabled",
     }
 }
 
 /// Whether the user may still cancel a booking in `status`.
-pub(crate) fn cancellable(status: BookingStatus) -> bool {
+pub(crate) fn cancellable(status: BookingState) -> bool {
     matches!(
         status,
-        BookingStatus::Requested | BookingStatus::Held | BookingStatus::Confirmed
+        BookingState::Requested | BookingState::Held | BookingState::Confirmed
     )
 }
 
@@ -97,7 +98,7 @@ fn row(ctx: &Ctx, b: &MyBooking) -> Row {
         status_class: status_class(b.status),
         hold_until: b
             .hold_until
-            .filter(|_| b.status == BookingStatus::Held)
+            .filter(|_| b.status == BookingState::Held)
             .map(|u| time::format_unix(u, ctx.lang))
             .unwrap_or_default(),
         quote: if b.quote_fen > 0 {

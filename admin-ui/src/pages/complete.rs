@@ -3,6 +3,7 @@
 //! minutes, samples, a note — prefilled from the booking; the node completes the booking
 //! and issues its usage receipt.
 
+use alliance_protocol::booking::BookingState;
 use askama::Template;
 use axum::{
     extract::{Path, State},
@@ -18,7 +19,7 @@ use super::{
 use crate::{
     AppState,
     auth::BOOKING_MANAGERS,
-    backend::{Backend, BookingStatus, ManagedBooking},
+    backend::{Backend, ManagedBooking},
     i18n::Strings,
     receipt_input::{FACTS_FIELDS, FactsInput},
     render::Page,
@@ -57,8 +58,8 @@ struct CompletePage {
 }
 
 /// Whether the use of a booking in `status` may be recorded.
-fn completable(status: BookingStatus) -> bool {
-    matches!(status, BookingStatus::Confirmed | BookingStatus::InUse)
+fn completable(status: BookingState) -> bool {
+    matches!(status, BookingState::Confirmed | BookingState::InUse)
 }
 
 /// The booking `{home}/{booking_id}` of one of this institution's instruments, or the

@@ -2,6 +2,7 @@
 //! this institution's instruments — approve or reject held ones (a reason is required to
 //! reject), then record start, no-show, completion, or cancel one.
 
+use alliance_protocol::booking::BookingState;
 use askama::Template;
 use axum::{
     extract::{Path, Query, State},
@@ -17,7 +18,7 @@ use super::{
 use crate::{
     AppState,
     auth::BOOKING_MANAGERS,
-    backend::{Backend, BookingStatus, ManagedBooking, ManagerDecision},
+    backend::{Backend, ManagedBooking, ManagerDecision},
     booking_input::needs_note,
     i18n::Strings,
     instrument_input::snake,
@@ -26,12 +27,12 @@ use crate::{
 };
 
 /// What a manager may decide on a booking in `status`.
-pub(crate) fn decisions(status: BookingStatus) -> &'static [ManagerDecision] {
+pub(crate) fn decisions(status: BookingState) -> &'static [ManagerDecision] {
     use ManagerDecision::*;
     match status {
-        BookingStatus::Requested | BookingStatus::Held => &[Approve, Reject],
-        BookingStatus::Confirmed => &[Start, NoShow, Complete, CancelByOwner],
-        BookingStatus::InUse => &[Complete],
+        BookingState::Requested | BookingState::Held => &[Approve, Reject],
+        BookingState::Confirmed => &[Start, NoShow, Complete, CancelByOwner],
+        BookingState::InUse => &[Complete],
         _ => &[],
     }
 }
@@ -105,7 +106,7 @@ fn item(ctx: &Ctx, b: &ManagedBooking) -> Item {
         status_class: status_class(b.status),
         hold_until: b
             .hold_until
-            .filter(|_| b.status == BookingStatus::Held)
+            .filter(|_| b.status == BookingState::Held)
             .map(|u| time::format_unix(u, ctx.lang))
             .unwrap_or_default(),
         user: b.user_name.clone(),
@@ -165,8 +166,8 @@ async fn render<B: Backend>(
         let mut it = item(ctx, &b);
         it.instrument_href = format!("/instruments/{}/{}", node.institution_id, b.local_id);
         match b.status {
-            BookingStatus::Requested | BookingStatus::Held => held.push(it),
-            BookingStatus::Confirmed | BookingStatus::InUse => active.push(it),
+            BookingState::Requested | BookingState::Held => held.push(it),
+            BookingState::Confirmed | BookingState::InUse => active.push(it),
             _ => closed.push(it),
         }
     }

@@ -8,9 +8,10 @@ use crate::common::{
     MemoryBackend, Reply, api_login, app, form, get, json, page_login, session_csrf,
 };
 use alliance_admin_ui::{
-    backend::{AccountRole, AccountState, BookingStatus, CatalogueBackend},
+    backend::{AccountRole, AccountState, CatalogueBackend},
     instrument_input::{FeeInput, InstrumentInput},
 };
+use alliance_protocol::booking::BookingState;
 use axum::{Router, http::Method, http::StatusCode};
 use serde_json::json;
 
@@ -332,7 +333,7 @@ async fn a_user_cancels_a_booking_with_a_reason() {
     assert_eq!(reply.location(), Some("/bookings?notice=cancelled"));
     assert_eq!(
         backend.bookings()[0].booking.status,
-        BookingStatus::Cancelled
+        BookingState::Cancelled
     );
 
     let mine = get(&app, "/bookings?notice=cancelled", &cookie).await;
@@ -434,7 +435,7 @@ async fn a_manager_approves_a_held_booking_and_the_user_is_told() {
     assert!(no_reason.body.contains("驳回或取消预约时请填写原因"));
     let no_csrf = form(&app, &action, &manager, &[("decision", "approve")]).await;
     assert_eq!(no_csrf.status, StatusCode::FORBIDDEN);
-    assert_eq!(backend.bookings()[0].booking.status, BookingStatus::Held);
+    assert_eq!(backend.bookings()[0].booking.status, BookingState::Held);
 
     let approved = form(
         &app,
@@ -451,7 +452,7 @@ async fn a_manager_approves_a_held_booking_and_the_user_is_told() {
     assert_eq!(approved.location(), Some("/manage/bookings?notice=decided"));
     assert_eq!(
         backend.bookings()[0].booking.status,
-        BookingStatus::Confirmed
+        BookingState::Confirmed
     );
     let after = get(&app, "/manage/bookings?notice=decided", &manager).await;
     let active = &after.body[after.body.find("id=\"bookings-active\"").unwrap()..];

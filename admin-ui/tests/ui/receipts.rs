@@ -11,11 +11,11 @@ use crate::common::{
 };
 use alliance_admin_ui::{
     backend::{
-        AccountRole, AccountState, BookingStatus, CatalogueBackend, IssuedStanding, LogAlarmView,
-        LogWatchView,
+        AccountRole, AccountState, CatalogueBackend, IssuedStanding, LogAlarmView, LogWatchView,
     },
     instrument_input::{FeeInput, InstrumentInput},
 };
+use alliance_protocol::booking::BookingState;
 use axum::{
     Router,
     http::{Method, StatusCode},
@@ -143,7 +143,7 @@ async fn completed(app: &Router) -> String {
     booking_id
 }
 
-fn status_of(backend: &MemoryBackend, booking_id: &str) -> BookingStatus {
+fn status_of(backend: &MemoryBackend, booking_id: &str) -> BookingState {
     backend
         .bookings()
         .into_iter()
@@ -213,7 +213,7 @@ async fn completing_a_booking_issues_its_receipt() {
     let reply = form(&app, &complete_url(&booking_id), &manager, &facts(&csrf)).await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
     assert_eq!(reply.location(), Some("/manage/bookings?notice=completed"));
-    assert_eq!(status_of(&backend, &booking_id), BookingStatus::Completed);
+    assert_eq!(status_of(&backend, &booking_id), BookingState::Completed);
 
     let issued = backend.issued();
     assert_eq!(issued.len(), 1);
@@ -293,7 +293,7 @@ async fn invalid_facts_are_shown_again_and_change_nothing() {
     assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(reply.body.contains("id=\"start-error\""));
 
-    assert_eq!(status_of(&backend, &booking_id), BookingStatus::Confirmed);
+    assert_eq!(status_of(&backend, &booking_id), BookingState::Confirmed);
     assert!(backend.issued().is_empty());
 }
 
@@ -313,7 +313,7 @@ async fn receipt_forms_need_the_session_csrf_token() {
         let reply = form(&app, NEW_SESSION, &manager, &fields).await;
         assert_eq!(reply.status, StatusCode::FORBIDDEN);
     }
-    assert_eq!(status_of(&backend, &booking_id), BookingStatus::Confirmed);
+    assert_eq!(status_of(&backend, &booking_id), BookingState::Confirmed);
     assert!(backend.issued().is_empty());
 
     let (backend, app) = setup().await;
@@ -351,7 +351,7 @@ async fn only_booking_managers_complete_record_and_see_issued_receipts() {
     assert_eq!(post.status, StatusCode::FORBIDDEN);
     let post = form(&app, NEW_SESSION, &li, &walk_in(&csrf)).await;
     assert_eq!(post.status, StatusCode::FORBIDDEN);
-    assert_eq!(status_of(&backend, &booking_id), BookingStatus::Confirmed);
+    assert_eq!(status_of(&backend, &booking_id), BookingState::Confirmed);
     assert!(backend.issued().is_empty());
 
     // My receipts need a session, nothing more.
@@ -771,7 +771,7 @@ async fn receipts_through_the_api() {
         .map(|f| f["field"].as_str().unwrap())
         .collect();
     assert_eq!(fields, ["end", "samples"]);
-    assert_eq!(status_of(&backend, &booking_id), BookingStatus::Confirmed);
+    assert_eq!(status_of(&backend, &booking_id), BookingState::Confirmed);
 
     let reply = json(
         &app,

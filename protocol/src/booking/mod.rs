@@ -457,6 +457,8 @@ impl TryFrom<proto::BookingAnswer> for BookingAnswer {
     }
 }
 
+mod state;
+pub use state::BookingState;
 mod updates;
 pub use updates::{
     BookingCancel, BookingStatus, BookingStatusQuery, BookingUpdate, MAX_STATUS_QUERY,

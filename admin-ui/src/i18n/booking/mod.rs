@@ -2,13 +2,14 @@
 //! managers' pages (approvals, booking rules, training certifications) and the calendar
 //! feed — one struct per language (`zh.rs`, `en.rs`).
 
+use alliance_protocol::booking::BookingState;
 mod en;
 mod zh;
 
 pub(crate) use en::EN;
 pub(crate) use zh::ZH;
 
-use crate::backend::{BookingStatus, ManagerDecision};
+use crate::backend::ManagerDecision;
 
 /// Strings of the booking pages.
 #[derive(Debug)]
@@ -168,16 +169,16 @@ pub(crate) struct BookingStrings {
 
 impl BookingStrings {
     /// The name of a booking's status.
-    pub(crate) fn status(&self, status: BookingStatus) -> &'static str {
+    pub(crate) fn status(&self, status: BookingState) -> &'static str {
         match status {
-            BookingStatus::Requested => self.status_requested,
-            BookingStatus::Held => self.status_held,
-            BookingStatus::Confirmed => self.status_confirmed,
-            BookingStatus::Rejected => self.status_rejected,
-            BookingStatus::Cancelled => self.status_cancelled,
-            BookingStatus::NoShow => self.status_no_show,
-            BookingStatus::InUse => self.status_in_use,
-            BookingStatus::Completed => self.status_completed,
+            BookingState::Requested => self.status_requested,
+            BookingState::Held => self.status_held,
+            BookingState::Confirmed => self.status_confirmed,
+            BookingState::Rejected => self.status_rejected,
+            BookingState::Cancelled => self.status_cancelled,
+            BookingState::NoShow => self.status_no_show,
+            BookingState::InUse => self.status_in_use,
+            BookingState::Completed => self.status_completed,
         }
     }
 

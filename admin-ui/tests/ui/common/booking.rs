@@ -6,9 +6,10 @@
 
 use alliance_admin_ui::backend::{
     Account, AccountRole, AvailabilityDay, BookingBackend, BookingFailure, BookingForm,
-    BookingOutcome, BookingStatus, ManagedBooking, ManagerDecision, MyBooking, NotificationView,
-    QuoteLineView, QuoteView, RulesView, TrainingView,
+    BookingOutcome, ManagedBooking, ManagerDecision, MyBooking, NotificationView, QuoteLineView,
+    QuoteView, RulesView, TrainingView,
 };
+use alliance_protocol::booking::BookingState;
 use alliance_protocol::{FeeComponents, FeeUnit, HourState, InstrumentRecord, UserTier};
 use chrono::{NaiveDate, NaiveDateTime, TimeZone};
 use chrono_tz::Asia::Shanghai;
@@ -33,16 +34,16 @@ pub(crate) struct Stored {
     pub tier: UserTier,
     pub purpose: String,
     pub booking: MyBooking,
-    pub history: Vec<(i64, String, BookingStatus, String)>,
+    pub history: Vec<(i64, String, BookingState, String)>,
 }
 
-fn active(status: BookingStatus) -> bool {
+fn active(status: BookingState) -> bool {
     matches!(
         status,
-        BookingStatus::Requested
-            | BookingStatus::Held
-            | BookingStatus::Confirmed
-            | BookingStatus::InUse
+        BookingState::Requested
+            | BookingState::Held
+            | BookingState::Confirmed
+            | BookingState::InUse
     )
 }
 
@@ -312,7 +313,7 @@ impl BookingBackend for MemoryBackend {
             end: start + length,
             mode: form.mode,
             samples: form.samples,
-            status: BookingStatus::Rejected,
+            status: BookingState::Rejected,
             hold_until: None,
             quote_fen: quote.total.total_fen(),
             note: String::new(),
@@ -327,9 +328,9 @@ impl BookingBackend for MemoryBackend {
             });
         }
         if tier == UserTier::OwnInstitution {
-            booking.status = BookingStatus::Confirmed;
+            booking.status = BookingState::Confirmed;
         } else {
-            booking.status = BookingStatus::Held;
+            booking.status = BookingState::Held;
             booking.hold_until = Some(now() + HOLD_SECONDS);
         }
         let stored = Stored {
@@ -378,7 +379,7 @@ impl BookingBackend for MemoryBackend {
             let b = &mut stored.booking;
             if !matches!(
                 b.status,
-                BookingStatus::Requested | BookingStatus::Held | BookingStatus::Confirmed
+                BookingState::Requested | BookingState::Held | BookingState::Confirmed
             ) || b.start <= now()
             {
                 return Err(BookingFailure::Refused {
@@ -386,7 +387,7 @@ impl BookingBackend for MemoryBackend {
                     message: "the booking can no longer be cancelled".into(),
                 });
             }
-            b.status = BookingStatus::Cancelled;
+            b.status = BookingState::Cancelled;
             b.hold_until = None;
             b.note = reason.to_owned();
             stored
@@ -410,7 +411,7 @@ impl BookingBackend for MemoryBackend {
 
     async fn managed_bookings(&self) -> Vec<ManagedBooking> {
         let mut list: Vec<ManagedBooking> = self.bookings().iter().map(managed).collect();
-        list.sort_by_key(|b| (b.status != BookingStatus::Held, b.start));
+        list.sort_by_key(|b| (b.status != BookingState::Held, b.start));
         list
     }
 
@@ -422,7 +423,7 @@ impl BookingBackend for MemoryBackend {
         decision: ManagerDecision,
         note: &str,
     ) -> Result<ManagedBooking, BookingFailure> {
-        use BookingStatus::*;
+        use BookingState::*;
         let (username, decided) = {
             let mut inner = self.lock();
             let stored = inner

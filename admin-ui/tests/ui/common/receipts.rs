@@ -5,10 +5,10 @@
 //! Signing, the outbox and the province's log are tested in the node.
 
 use alliance_admin_ui::backend::{
-    Account, BookingBackend, BookingFailure, BookingStatus, IssuedReceipt, IssuedStanding,
-    LogWatchView, ManagedBooking, MyReceipt, ReceiptBackend, ReceiptView, SessionFactsForm,
-    WalkInForm,
+    Account, BookingBackend, BookingFailure, IssuedReceipt, IssuedStanding, LogWatchView,
+    ManagedBooking, MyReceipt, ReceiptBackend, ReceiptView, SessionFactsForm, WalkInForm,
 };
+use alliance_protocol::booking::BookingState;
 use alliance_protocol::{FeeComponents, FeeUnit, InstrumentRecord, ServiceMode, UserTier};
 use chrono::{NaiveDateTime, TimeZone};
 use chrono_tz::Asia::Shanghai;
@@ -203,7 +203,7 @@ impl ReceiptBackend for MemoryBackend {
             .ok_or(BookingFailure::NotFound)?;
         if !matches!(
             stored.booking.status,
-            BookingStatus::Confirmed | BookingStatus::InUse
+            BookingState::Confirmed | BookingState::InUse
         ) {
             return Err(BookingFailure::Refused {
                 code: "wrong_state".into(),
@@ -237,12 +237,12 @@ impl ReceiptBackend for MemoryBackend {
             else {
                 return Err(BookingFailure::NotFound);
             };
-            s.booking.status = BookingStatus::Completed;
+            s.booking.status = BookingState::Completed;
             s.booking.hold_until = None;
             s.history.push((
                 now(),
                 name_of(account),
-                BookingStatus::Completed,
+                BookingState::Completed,
                 facts.note.clone(),
             ));
         }

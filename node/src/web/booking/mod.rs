@@ -7,8 +7,8 @@ mod rules;
 
 use alliance_admin_ui::backend::{
     Account, AccountRole, BookingBackend, BookingFailure, BookingForm, BookingOutcome,
-    BookingStatus, ManagedBooking, ManagerDecision, MyBooking, NotificationView, QuoteLineView,
-    QuoteView, RulesView, TrainingView,
+    ManagedBooking, ManagerDecision, MyBooking, NotificationView, QuoteLineView, QuoteView,
+    RulesView, TrainingView,
 };
 use alliance_protocol::{
     InstitutionId, UnixTime, UserTier,
@@ -25,19 +25,6 @@ use crate::booking::{
     service::{BookError, BookingAsk, HomeUser},
     state::{Booking, BookingState},
 };
-
-fn status(state: BookingState) -> BookingStatus {
-    match state {
-        BookingState::Requested => BookingStatus::Requested,
-        BookingState::Held => BookingStatus::Held,
-        BookingState::Confirmed => BookingStatus::Confirmed,
-        BookingState::Rejected => BookingStatus::Rejected,
-        BookingState::Cancelled => BookingStatus::Cancelled,
-        BookingState::NoShow => BookingStatus::NoShow,
-        BookingState::InUse => BookingStatus::InUse,
-        BookingState::Completed => BookingStatus::Completed,
-    }
-}
 
 fn decision(d: ManagerDecision) -> Decision {
     match d {
@@ -194,7 +181,7 @@ impl WebBackend {
             end: b.end.0,
             mode: b.mode,
             samples: b.samples,
-            status: status(b.state),
+            status: b.state,
             hold_until: b.hold_until.map(|t| t.0),
             quote_fen: b.quote_fen,
             note: b.note.clone(),
@@ -227,12 +214,12 @@ impl WebBackend {
             mode: b.mode,
             samples: b.samples,
             purpose: b.purpose.clone(),
-            status: status(b.state),
+            status: b.state,
             hold_until: b.hold_until.map(|t| t.0),
             history: b
                 .history
                 .iter()
-                .map(|e| (e.at.0, e.by.clone(), status(e.to), e.note.clone()))
+                .map(|e| (e.at.0, e.by.clone(), e.to, e.note.clone()))
                 .collect(),
         }
     }
@@ -337,7 +324,7 @@ impl BookingBackend for WebBackend {
                 at: n.at.0,
                 booking_id: n.booking_id,
                 instrument_id: n.instrument_id,
-                status: status(n.state),
+                status: n.state,
                 note: n.note,
             })
             .collect()
@@ -352,7 +339,7 @@ impl BookingBackend for WebBackend {
             .iter()
             .map(|b| self.managed(b))
             .collect();
-        all.sort_by_key(|b| (b.status != BookingStatus::Held, -b.start));
+        all.sort_by_key(|b| (b.status != BookingState::Held, -b.start));
         all
     }
 
