@@ -2,17 +2,17 @@
 //! the page makes before the node does, so every problem shows next to its field in the
 //! manager's language. The node checks them again when it stores them.
 
-use alliance_protocol::{UserTier, record::MAX_SHORT_TEXT};
+use alliance_protocol::{
+    UnixTime, UserTier,
+    booking::{Blackout, BlackoutKind, BookingRules},
+    record::MAX_SHORT_TEXT,
+};
 
 use crate::{
-    backend::{BlackoutView, RulesView},
     i18n::booking::BookingStrings,
     time,
     validate::{FieldError, Problem},
 };
-
-/// The kinds of blackout the node knows, as forms write them.
-pub(crate) const BLACKOUT_KINDS: [&str; 2] = ["maintenance", "holiday"];
 
 /// The largest time step the node accepts (one day).
 const MAX_GRANULARITY_MINUTES: u32 = 24 * 60;
@@ -39,13 +39,13 @@ pub(crate) struct RulesInput {
 
 /// Names a stored blackout in the form. Its span rather than its position, so a removal
 /// still hits the right one if another manager changed the list meanwhile.
-pub(crate) fn blackout_key(b: &BlackoutView) -> String {
-    format!("{}_{}", b.start, b.end)
+pub(crate) fn blackout_key(b: &Blackout) -> String {
+    format!("{}_{}", b.start.0, b.end.0)
 }
 
 impl RulesInput {
     /// The form filled with stored rules; the "add" row empty.
-    pub(crate) fn from_rules(rules: &RulesView) -> Self {
+    pub(crate) fn from_rules(rules: &BookingRules) -> Self {
         RulesInput {
             min_lead_minutes: rules.min_lead_minutes.to_string(),
             max_duration_minutes: rules.max_duration_minutes.to_string(),
@@ -58,7 +58,7 @@ impl RulesInput {
                 .map(|t| t.as_str().to_owned())
                 .collect(),
             remove: Vec::new(),
-            new_kind: BLACKOUT_KINDS[0].to_owned(),
+            new_kind: BlackoutKind::Maintenance.as_str().to_owned(),
             ..RulesInput::default()
         }
     }
@@ -90,9 +90,9 @@ impl RulesInput {
     /// blackouts removed and the new one added — or every problem at once.
     pub(crate) fn to_rules(
         &self,
-        current: &RulesView,
+        current: &BookingRules,
         t: &BookingStrings,
-    ) -> Result<RulesView, Vec<FieldError>> {
+    ) -> Result<BookingRules, Vec<FieldError>> {
         let mut errors = Vec::new();
         let mut number = |field: &str, value: &str| {
             value.parse::<u32>().unwrap_or_else(|_| {
@@ -127,7 +127,7 @@ impl RulesInput {
             .into_iter()
             .filter(|tier| self.approval_tiers.iter().any(|v| v == tier.as_str()))
             .collect();
-        let mut blackouts: Vec<BlackoutView> = current
+        let mut blackouts: Vec<Blackout> = current
             .blackouts
             .iter()
             .filter(|b| !self.remove.contains(&blackout_key(b)))
@@ -142,7 +142,7 @@ impl RulesInput {
         if !errors.is_empty() {
             return Err(errors);
         }
-        Ok(RulesView {
+        Ok(BookingRules {
             min_lead_minutes,
             max_duration_minutes,
             granularity_minutes,
@@ -154,7 +154,7 @@ impl RulesInput {
     }
 
     /// The blackout of the "add" row, `None` when the row was left empty.
-    fn new_blackout(&self, t: &BookingStrings) -> Result<Option<BlackoutView>, Vec<FieldError>> {
+    fn new_blackout(&self, t: &BookingStrings) -> Result<Option<Blackout>, Vec<FieldError>> {
         if self.new_start.is_empty() && self.new_end.is_empty() && self.new_reason.is_empty() {
             return Ok(None);
         }
@@ -167,21 +167,22 @@ impl RulesInput {
         if end.is_none() {
             errors.push(other("blackout_end", t.err_blackout_time));
         }
-        if !BLACKOUT_KINDS.contains(&self.new_kind.as_str()) {
+        let kind = BlackoutKind::parse(&self.new_kind);
+        if kind.is_none() {
             errors.push(FieldError::new("blackout_kind", Problem::Choice));
         }
         if self.new_reason.len() > MAX_SHORT_TEXT {
             errors.push(FieldError::new("blackout_reason", Problem::TooLong));
         }
-        match (start, end) {
-            (Some(start), Some(end)) if errors.is_empty() => {
+        match (start, end, kind) {
+            (Some(start), Some(end), Some(kind)) if errors.is_empty() => {
                 if end <= start {
                     return Err(vec![other("blackout_end", t.err_blackout_order)]);
                 }
-                Ok(Some(BlackoutView {
-                    start,
-                    end,
-                    kind: self.new_kind.clone(),
+                Ok(Some(Blackout {
+                    start: UnixTime(start),
+                    end: UnixTime(end),
+                    kind,
                     reason: self.new_reason.clone(),
                 }))
             }
@@ -203,18 +204,18 @@ mod tests {
     use super::*;
     use crate::i18n::booking::ZH;
 
-    fn current() -> RulesView {
-        RulesView {
+    fn current() -> BookingRules {
+        BookingRules {
             min_lead_minutes: 60,
             max_duration_minutes: 480,
             granularity_minutes: 30,
             approval_tiers: vec![UserTier::Enterprise],
             cancel_deadline_hours: 24,
             hold_hours: 48,
-            blackouts: vec![BlackoutView {
-                start: 1_922_400_000,
-                end: 1_922_428_800,
-                kind: "holiday".into(),
+            blackouts: vec![Blackout {
+                start: UnixTime(1_922_400_000),
+                end: UnixTime(1_922_428_800),
+                kind: BlackoutKind::Holiday,
                 reason: "元旦".into(),
             }],
         }
@@ -261,7 +262,7 @@ mod tests {
         assert_eq!(rules.blackouts.len(), 1);
         assert_eq!(rules.blackouts[0].reason, "更换离子源");
         assert_eq!(
-            rules.blackouts[0].end - rules.blackouts[0].start,
+            rules.blackouts[0].end.0 - rules.blackouts[0].start.0,
             4 * 3600,
             "Beijing time, both ends"
         );

@@ -6,6 +6,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
 )]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UnixTime(pub i64);
 
 impl UnixTime {

@@ -2,6 +2,7 @@
 //! (any signed-in user), and decide on this institution's bookings (instrument managers and
 //! institution admins).
 
+use alliance_protocol::booking::{BookingRules, Training};
 use axum::{Json, extract::State};
 use serde::Deserialize;
 
@@ -10,7 +11,7 @@ use crate::{
     AppState, auth,
     backend::{
         Backend, BookingFailure, BookingForm, BookingOutcome, ManagedBooking, ManagerDecision,
-        MyBooking, NotificationView, RulesView, Session, TrainingView,
+        MyBooking, NotificationView, Session,
     },
     booking_input,
     validate::{FieldError, Problem},
@@ -215,7 +216,7 @@ pub(super) async fn decide<B: Backend>(
     security(("session" = [])),
     params(("local_id" = String, Path, description = "The instrument's id within this institution.")),
     responses(
-        (status = 200, description = "The instrument's booking rules.", body = RulesView),
+        (status = 200, description = "The instrument's booking rules.", body = BookingRules),
         (status = 403, description = "`forbidden`: not an instrument manager or institution admin.", body = ErrorBody),
         (status = 404, description = "`not_found`: no such instrument here.", body = ErrorBody),
     )
@@ -224,13 +225,13 @@ pub(super) async fn rules<B: Backend>(
     State(state): State<AppState<B>>,
     ApiUser(session): ApiUser,
     ApiPath(local_id): ApiPath<String>,
-) -> Result<Json<RulesView>, ApiError> {
+) -> Result<Json<BookingRules>, ApiError> {
     require_manager(&session)?;
     let rules = state.backend.booking_rules(&local_id).await;
     Ok(Json(rules.ok_or(ApiError::NotFound)?))
 }
 
-/// `PUT /api/v1/manage/instruments/{local_id}/rules` with a [`RulesView`]: the rules as
+/// `PUT /api/v1/manage/instruments/{local_id}/rules` with a [`BookingRules`]: the rules as
 /// stored; blackouts show in every node's calendar.
 #[utoipa::path(
     put,
@@ -238,9 +239,9 @@ pub(super) async fn rules<B: Backend>(
     tag = "manage",
     security(("session" = [], "csrf" = [])),
     params(("local_id" = String, Path, description = "The instrument's id within this institution.")),
-    request_body = RulesView,
+    request_body = BookingRules,
     responses(
-        (status = 200, description = "The rules as stored.", body = RulesView),
+        (status = 200, description = "The rules as stored.", body = BookingRules),
         (status = 403, description = "`forbidden`: not an instrument manager or institution admin; or `csrf`, `cross_origin`.", body = ErrorBody),
         (status = 404, description = "`not_found`: no such instrument here.", body = ErrorBody),
     )
@@ -249,8 +250,8 @@ pub(super) async fn set_rules<B: Backend>(
     State(state): State<AppState<B>>,
     ApiUser(session): ApiUser,
     ApiPath(local_id): ApiPath<String>,
-    ApiJson(rules): ApiJson<RulesView>,
-) -> Result<Json<RulesView>, ApiError> {
+    ApiJson(rules): ApiJson<BookingRules>,
+) -> Result<Json<BookingRules>, ApiError> {
     require_manager(&session)?;
     Ok(Json(
         state.backend.set_booking_rules(&local_id, rules).await?,
@@ -264,28 +265,28 @@ pub(super) async fn set_rules<B: Backend>(
     tag = "manage",
     security(("session" = [])),
     responses(
-        (status = 200, description = "The training certifications recorded here.", body = Vec<TrainingView>),
+        (status = 200, description = "The training certifications recorded here.", body = Vec<Training>),
         (status = 403, description = "`forbidden`: not an instrument manager or institution admin.", body = ErrorBody),
     )
 )]
 pub(super) async fn trainings<B: Backend>(
     State(state): State<AppState<B>>,
     ApiUser(session): ApiUser,
-) -> Result<Json<Vec<TrainingView>>, ApiError> {
+) -> Result<Json<Vec<Training>>, ApiError> {
     require_manager(&session)?;
     Ok(Json(state.backend.trainings().await))
 }
 
-/// `POST /api/v1/manage/trainings` with a [`TrainingView`]: records that a user was
+/// `POST /api/v1/manage/trainings` with a [`Training`]: records that a user was
 /// trained, so they may book the instrument for self-operated use until `valid_until`.
 #[utoipa::path(
     post,
     path = "/api/v1/manage/trainings",
     tag = "manage",
     security(("session" = [], "csrf" = [])),
-    request_body = TrainingView,
+    request_body = Training,
     responses(
-        (status = 200, description = "The training as recorded.", body = TrainingView),
+        (status = 200, description = "The training as recorded.", body = Training),
         (status = 403, description = "`forbidden`: not an instrument manager or institution admin; or `csrf`, `cross_origin`.", body = ErrorBody),
         (status = 404, description = "`not_found`: no such instrument or user.", body = ErrorBody),
     )
@@ -293,8 +294,8 @@ pub(super) async fn trainings<B: Backend>(
 pub(super) async fn record_training<B: Backend>(
     State(state): State<AppState<B>>,
     ApiUser(session): ApiUser,
-    ApiJson(training): ApiJson<TrainingView>,
-) -> Result<Json<TrainingView>, ApiError> {
+    ApiJson(training): ApiJson<Training>,
+) -> Result<Json<Training>, ApiError> {
     require_manager(&session)?;
     Ok(Json(
         state

@@ -5,7 +5,10 @@
 
 use std::future::Future;
 
-use alliance_protocol::{FeeComponents, ServiceMode, UserTier, booking::BookingState};
+use alliance_protocol::{
+    FeeComponents, ServiceMode, UserTier,
+    booking::{BookingRules, BookingState, Training},
+};
 use serde::{Deserialize, Serialize};
 
 use super::Account;
@@ -147,45 +150,6 @@ pub enum BookingFailure {
     Internal(String),
 }
 
-/// A span in which an instrument cannot be booked.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct BlackoutView {
-    /// Unix seconds, UTC.
-    pub start: i64,
-    pub end: i64,
-    /// `maintenance` or `holiday`.
-    pub kind: String,
-    pub reason: String,
-}
-
-/// An instrument's booking rules, as its managers set them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct RulesView {
-    pub min_lead_minutes: u32,
-    pub max_duration_minutes: u32,
-    pub granularity_minutes: u32,
-    /// Tiers whose requests wait for a manager's approval.
-    pub approval_tiers: Vec<UserTier>,
-    pub cancel_deadline_hours: u32,
-    pub hold_hours: u32,
-    pub blackouts: Vec<BlackoutView>,
-}
-
-/// A training certification (R20): who may operate an instrument themselves, until when.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct TrainingView {
-    pub local_id: String,
-    /// The user's home institution.
-    pub home: String,
-    pub user_id: String,
-    /// Unix seconds, UTC.
-    pub trained_at: i64,
-    pub valid_until: i64,
-    /// Set by the node from the signed-in manager.
-    #[serde(default)]
-    pub recorded_by: String,
-}
-
 /// Booking operations. `account` is the signed-in user (roles are checked by the caller).
 pub trait BookingBackend: Clone + Send + Sync + 'static {
     /// Books for `account`; the owner's answer (confirmed, held, rejected, conflict).
@@ -226,19 +190,19 @@ pub trait BookingBackend: Clone + Send + Sync + 'static {
     /// One of this institution's instruments' bookings as an RFC 5545 calendar.
     fn instrument_feed(&self, local_id: &str) -> impl Future<Output = Option<String>> + Send;
     /// The booking rules of one of this institution's instruments (`None`: not one).
-    fn booking_rules(&self, local_id: &str) -> impl Future<Output = Option<RulesView>> + Send;
+    fn booking_rules(&self, local_id: &str) -> impl Future<Output = Option<BookingRules>> + Send;
     /// Sets them (managers; the caller checks the role).
     fn set_booking_rules(
         &self,
         local_id: &str,
-        rules: RulesView,
-    ) -> impl Future<Output = Result<RulesView, BookingFailure>> + Send;
+        rules: BookingRules,
+    ) -> impl Future<Output = Result<BookingRules, BookingFailure>> + Send;
     /// The training certifications recorded for this institution's instruments.
-    fn trainings(&self) -> impl Future<Output = Vec<TrainingView>> + Send;
+    fn trainings(&self) -> impl Future<Output = Vec<Training>> + Send;
     /// Records one (managers; the caller checks the role).
     fn record_training(
         &self,
         account: &Account,
-        training: TrainingView,
-    ) -> impl Future<Output = Result<TrainingView, BookingFailure>> + Send;
+        training: Training,
+    ) -> impl Future<Output = Result<Training, BookingFailure>> + Send;
 }

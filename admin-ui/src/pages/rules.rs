@@ -3,6 +3,7 @@
 //! and its blackouts (maintenance, holidays), which every node's calendar shows.
 
 use alliance_protocol::UserTier;
+use alliance_protocol::booking::{BlackoutKind, BookingRules};
 use askama::Template;
 use axum::{
     extract::{Path, Query, State},
@@ -19,10 +20,10 @@ use super::{
 use crate::{
     AppState,
     auth::BOOKING_MANAGERS,
-    backend::{Backend, RulesView},
+    backend::Backend,
     i18n::Strings,
     render::Page,
-    rules_input::{BLACKOUT_KINDS, RulesInput, blackout_key},
+    rules_input::{RulesInput, blackout_key},
     time,
     validate::FieldError,
 };
@@ -103,7 +104,7 @@ async fn render<B: Backend>(
     ctx: &Ctx,
     csrf: &str,
     local_id: &str,
-    current: &RulesView,
+    current: &BookingRules,
     view: View,
 ) -> Response {
     let t = ctx.t;
@@ -131,18 +132,18 @@ async fn render<B: Backend>(
             BlackoutRow {
                 removing: input.remove.contains(&key),
                 key,
-                time: time::format_span(b.start, b.end, ctx.lang),
-                kind: t.book.blackout_kind(&b.kind).to_owned(),
+                time: time::format_span(b.start.0, b.end.0, ctx.lang),
+                kind: t.book.blackout_kind(b.kind.as_str()).to_owned(),
                 reason: b.reason.clone(),
             }
         })
         .collect();
-    let kinds = BLACKOUT_KINDS
+    let kinds = BlackoutKind::ALL
         .into_iter()
         .map(|kind| Choice {
-            value: kind.to_owned(),
-            label: t.book.blackout_kind(kind).to_owned(),
-            selected: kind == input.new_kind,
+            value: kind.as_str().to_owned(),
+            label: t.book.blackout_kind(kind.as_str()).to_owned(),
+            selected: kind.as_str() == input.new_kind,
         })
         .collect();
     let errors = FormErrors::new(t, view.errors);

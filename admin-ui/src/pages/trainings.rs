@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use alliance_protocol::{InstitutionId, record::MAX_SHORT_TEXT};
+use alliance_protocol::{InstitutionId, UnixTime, booking::Training, record::MAX_SHORT_TEXT};
 use askama::Template;
 use axum::{
     extract::{Query, State},
@@ -20,7 +20,7 @@ use super::{
 use crate::{
     AppState,
     auth::BOOKING_MANAGERS,
-    backend::{Backend, TrainingView},
+    backend::Backend,
     i18n::Strings,
     render::Page,
     time,
@@ -79,7 +79,7 @@ pub(super) struct TrainingForm {
 impl TrainingForm {
     /// The certification to record, or every problem at once. `own` are the local ids of
     /// this institution's instruments.
-    fn to_training(&self, own: &[&str], t: &Strings) -> Result<TrainingView, Vec<FieldError>> {
+    fn to_training(&self, own: &[&str], t: &Strings) -> Result<Training, Vec<FieldError>> {
         let mut errors = Vec::new();
         let field = |name: &str, problem| FieldError::new(name, problem);
         let local_id = self.local_id.trim();
@@ -87,9 +87,10 @@ impl TrainingForm {
             errors.push(field("local_id", Problem::Choice));
         }
         let home = self.home.trim();
+        let home_id = home.parse::<InstitutionId>().ok();
         if home.is_empty() {
             errors.push(field("home", Problem::Required));
-        } else if home.parse::<InstitutionId>().is_err() {
+        } else if home_id.is_none() {
             errors.push(field("home", Problem::Other(t.book.err_home.to_owned())));
         }
         let user_id = self.user_id.trim();
@@ -118,14 +119,14 @@ impl TrainingForm {
             let message = t.book.err_valid_until.to_owned();
             errors.push(field("valid_until", Problem::Other(message)));
         }
-        match (trained_at, last_day) {
-            (Some(trained_at), Some(last_day)) if errors.is_empty() => Ok(TrainingView {
+        match (home_id, trained_at, last_day) {
+            (Some(home), Some(trained_at), Some(last_day)) if errors.is_empty() => Ok(Training {
                 local_id: local_id.to_owned(),
-                home: home.to_owned(),
+                home,
                 user_id: user_id.to_owned(),
-                trained_at,
+                trained_at: UnixTime(trained_at),
                 // The certification holds through its last day.
-                valid_until: last_day + DAY_SECONDS - 1,
+                valid_until: UnixTime(last_day + DAY_SECONDS - 1),
                 recorded_by: String::new(),
             }),
             _ => Err(errors),
@@ -186,10 +187,10 @@ async fn render<B: Backend>(state: &AppState<B>, ctx: &Ctx, csrf: &str, view: Vi
                 instrument: known.map_or_else(String::new, |o| o.name.clone()),
                 instrument_href: known.map_or_else(String::new, |o| o.href.clone()),
                 local_id: tr.local_id.clone(),
-                home: tr.home.clone(),
+                home: tr.home.to_string(),
                 user_id: tr.user_id.clone(),
-                trained_at: time::date_input(tr.trained_at),
-                valid_until: time::date_input(tr.valid_until),
+                trained_at: time::date_input(tr.trained_at.0),
+                valid_until: time::date_input(tr.valid_until.0),
                 recorded_by: tr.recorded_by.clone(),
             }
         })

@@ -779,11 +779,27 @@ async fn the_api_lets_a_manager_set_rules_and_record_training() {
     rules["blackouts"] = json!([{
         "start": 1_922_400_000, "end": 1_922_428_800, "kind": "maintenance", "reason": "更换离子源"
     }]);
-    let saved = json(&app, Method::PUT, rules_uri, &cookie, Some(&csrf), rules).await;
+    let saved = json(
+        &app,
+        Method::PUT,
+        rules_uri,
+        &cookie,
+        Some(&csrf),
+        rules.clone(),
+    )
+    .await;
     assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
     let read = get(&app, rules_uri, &cookie).await.json();
     assert_eq!(read["min_lead_minutes"], 120);
     assert_eq!(read["blackouts"][0]["reason"], "更换离子源");
+    // A blackout of a kind the node does not know is refused, naming it; nothing changes.
+    let mut party = rules;
+    party["min_lead_minutes"] = json!(30);
+    party["blackouts"][0]["kind"] = json!("party");
+    let refused = json(&app, Method::PUT, rules_uri, &cookie, Some(&csrf), party).await;
+    assert!(refused.status.is_client_error(), "{}", refused.status);
+    assert!(refused.body.contains("party"), "{}", refused.body);
+    assert_eq!(get(&app, rules_uri, &cookie).await.json(), read);
     assert_eq!(
         get(&app, "/api/v1/manage/instruments/NOPE/rules", &cookie)
             .await

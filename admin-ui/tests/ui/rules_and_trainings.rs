@@ -6,10 +6,11 @@
 
 use crate::common::{MemoryBackend, Reply, app, form, get, page_login, session_csrf};
 use alliance_admin_ui::{
-    backend::{AccountRole, AccountState, BookingBackend, CatalogueBackend, RulesView},
+    backend::{AccountRole, AccountState, BookingBackend, CatalogueBackend},
     instrument_input::InstrumentInput,
 };
 use alliance_protocol::UserTier;
+use alliance_protocol::booking::BookingRules;
 use axum::{Router, http::StatusCode};
 
 const RULES: &str = "/manage/instruments/LCMS-1/rules";
@@ -44,7 +45,7 @@ async fn setup() -> (MemoryBackend, Router) {
     (backend, app)
 }
 
-async fn rules(backend: &MemoryBackend) -> RulesView {
+async fn rules(backend: &MemoryBackend) -> BookingRules {
     backend.booking_rules("LCMS-1").await.unwrap()
 }
 
@@ -147,7 +148,7 @@ async fn a_manager_changes_the_rules_and_removes_a_blackout() {
     );
     assert_eq!(stored.blackouts.len(), 1);
     let b = &stored.blackouts[0];
-    assert_eq!((b.start, b.end), BLACKOUT, "read as Beijing time");
+    assert_eq!((b.start.0, b.end.0), BLACKOUT, "read as Beijing time");
     assert_eq!(
         (b.kind.as_str(), b.reason.as_str()),
         ("maintenance", "更换离子源")
@@ -268,8 +269,8 @@ async fn a_manager_records_a_training() {
         (t.user_id.as_str(), t.recorded_by.as_str()),
         ("wang", "manager")
     );
-    assert_eq!(t.trained_at, TRAINED_AT, "the day's start in Beijing");
-    assert_eq!(t.valid_until, NEXT_YEAR - 1, "through its last day");
+    assert_eq!(t.trained_at.0, TRAINED_AT, "the day's start in Beijing");
+    assert_eq!(t.valid_until.0, NEXT_YEAR - 1, "through its last day");
 
     let page = get(&app, recorded.location().unwrap(), &manager).await;
     assert!(page.body.contains("培训认证已记录"));

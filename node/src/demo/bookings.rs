@@ -13,7 +13,7 @@ use alliance_protocol::{
 
 use crate::{
     booking::{
-        rules::{InstrumentFacts, Proposal},
+        rules::{InstrumentFacts, Proposal, RulesCheck},
         service::{BookError, BookingAsk, Bookings, HomeUser},
     },
     catalogue::{Catalogue, schedule},

@@ -457,8 +457,12 @@ impl TryFrom<proto::BookingAnswer> for BookingAnswer {
     }
 }
 
+mod rules;
+pub use rules::{Blackout, BlackoutKind, BookingRules};
 mod state;
 pub use state::BookingState;
+mod training;
+pub use training::Training;
 mod updates;
 pub use updates::{
     BookingCancel, BookingStatus, BookingStatusQuery, BookingUpdate, MAX_STATUS_QUERY,

@@ -7,9 +7,9 @@
 use alliance_admin_ui::backend::{
     Account, AccountRole, AvailabilityDay, BookingBackend, BookingFailure, BookingForm,
     BookingOutcome, ManagedBooking, ManagerDecision, MyBooking, NotificationView, QuoteLineView,
-    QuoteView, RulesView, TrainingView,
+    QuoteView,
 };
-use alliance_protocol::booking::BookingState;
+use alliance_protocol::booking::{BookingRules, BookingState, Training};
 use alliance_protocol::{FeeComponents, FeeUnit, HourState, InstrumentRecord, UserTier};
 use chrono::{NaiveDate, NaiveDateTime, TimeZone};
 use chrono_tz::Asia::Shanghai;
@@ -492,25 +492,17 @@ impl BookingBackend for MemoryBackend {
         Some(calendar(&record.name_zh, &busy))
     }
 
-    async fn booking_rules(&self, local_id: &str) -> Option<RulesView> {
+    async fn booking_rules(&self, local_id: &str) -> Option<BookingRules> {
         let inner = self.lock();
         inner.records.get(local_id)?;
-        Some(inner.rules.get(local_id).cloned().unwrap_or(RulesView {
-            min_lead_minutes: 60,
-            max_duration_minutes: 480,
-            granularity_minutes: 30,
-            approval_tiers: vec![UserTier::OutsideAcademic, UserTier::Enterprise],
-            cancel_deadline_hours: 24,
-            hold_hours: 48,
-            blackouts: Vec::new(),
-        }))
+        Some(inner.rules.get(local_id).cloned().unwrap_or_default())
     }
 
     async fn set_booking_rules(
         &self,
         local_id: &str,
-        rules: RulesView,
-    ) -> Result<RulesView, BookingFailure> {
+        rules: BookingRules,
+    ) -> Result<BookingRules, BookingFailure> {
         let mut inner = self.lock();
         if !inner.records.contains_key(local_id) {
             return Err(BookingFailure::NotFound);
@@ -525,15 +517,15 @@ impl BookingBackend for MemoryBackend {
         Ok(rules)
     }
 
-    async fn trainings(&self) -> Vec<TrainingView> {
+    async fn trainings(&self) -> Vec<Training> {
         self.lock().trainings.clone()
     }
 
     async fn record_training(
         &self,
         account: &Account,
-        mut training: TrainingView,
-    ) -> Result<TrainingView, BookingFailure> {
+        mut training: Training,
+    ) -> Result<Training, BookingFailure> {
         if training.valid_until <= training.trained_at {
             return Err(BookingFailure::Invalid {
                 field: "valid_until".into(),

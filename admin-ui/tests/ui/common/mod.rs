@@ -51,8 +51,8 @@ struct Inner {
     feed_tokens: HashMap<String, String>,
     owner_offline: bool,
     /// Booking rules set by managers, by local id.
-    rules: HashMap<String, alliance_admin_ui::backend::RulesView>,
-    trainings: Vec<alliance_admin_ui::backend::TrainingView>,
+    rules: HashMap<String, alliance_protocol::booking::BookingRules>,
+    trainings: Vec<alliance_protocol::booking::Training>,
     /// Receipts this institution issued, oldest first.
     issued_receipts: Vec<alliance_admin_ui::backend::IssuedReceipt>,
     /// (username, receipt) of this node's users, from every owner, oldest first.

@@ -8,7 +8,7 @@
 use alliance_protocol::{UnixTime, booking::Slot};
 
 use super::{Calendar, RequestContext};
-use crate::booking::rules::Proposal;
+use crate::booking::rules::{Proposal, RulesCheck};
 
 /// Alternatives a conflict answer offers.
 const ALTERNATIVES: usize = 3;

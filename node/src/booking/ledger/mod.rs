@@ -44,7 +44,7 @@ use remembered::Remembered;
 pub const REMEMBERED_CANCELS_PER_HOME: usize = 256;
 
 use super::{
-    rules::{BookingRules, InstrumentFacts, Proposal},
+    rules::{BookingRules, InstrumentFacts, Proposal, RulesCheck},
     state::{Booking, BookingState},
 };
 use crate::{

@@ -6,6 +6,7 @@ use alliance_protocol::{
 };
 
 use super::*;
+use crate::booking::rules::RulesCheck;
 use crate::catalogue::schedule::{self, Week};
 
 /// 2026-12-01 00:00 in Shanghai.

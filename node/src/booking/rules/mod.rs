@@ -7,6 +7,7 @@
 //! approval, the cancellation deadline, how long a hold lasts — is kept by the owner's
 //! node and enforced there.
 
+pub use alliance_protocol::booking::{Blackout, BlackoutKind, BookingRules};
 use alliance_protocol::{
     InstrumentStatus, ServiceMode, SharingScope, UnixTime, UserTier, booking::Slot,
 };
@@ -14,57 +15,6 @@ use chrono::{DateTime, Datelike, Timelike, Utc};
 use chrono_tz::Asia::Shanghai;
 
 use crate::catalogue::schedule::Week;
-
-/// Why a blackout closes the instrument.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum BlackoutKind {
-    Maintenance,
-    Holiday,
-}
-
-/// A span in which the instrument cannot be booked.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Blackout {
-    pub start: UnixTime,
-    pub end: UnixTime,
-    pub kind: BlackoutKind,
-    pub reason: String,
-}
-
-/// One instrument's rules.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(default)]
-pub struct BookingRules {
-    /// A slot must start at least this long after the request.
-    pub min_lead_minutes: u32,
-    pub max_duration_minutes: u32,
-    /// Slots start and end on multiples of this, counted from midnight in Shanghai.
-    pub granularity_minutes: u32,
-    /// Tiers whose requests wait for the manager; the others are confirmed at once.
-    pub approval_tiers: Vec<UserTier>,
-    /// Users may cancel until this long before the start.
-    pub cancel_deadline_hours: u32,
-    /// How long a slot is held for a request that waits for approval.
-    pub hold_hours: u32,
-    pub blackouts: Vec<Blackout>,
-}
-
-impl Default for BookingRules {
-    /// What most shared-instrument platforms start with: book an hour ahead, at most a
-    /// working day, on the half hour; outside users wait for approval; cancel a day ahead.
-    fn default() -> Self {
-        BookingRules {
-            min_lead_minutes: 60,
-            max_duration_minutes: 8 * 60,
-            granularity_minutes: 30,
-            approval_tiers: vec![UserTier::OutsideAcademic, UserTier::Enterprise],
-            cancel_deadline_hours: 24,
-            hold_hours: 48,
-            blackouts: Vec::new(),
-        }
-    }
-}
 
 /// A refusal: a stable code for programs and a reason for people.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -134,15 +84,18 @@ fn aligned(t: UnixTime, granularity_minutes: u32) -> bool {
     (t.0 + 8 * 3600).rem_euclid(step) == 0
 }
 
-impl BookingRules {
-    /// The earliest start a booking asked for at `now` may have (the lead time).
-    pub fn earliest_start(&self, now: UnixTime) -> UnixTime {
-        UnixTime(now.0 + i64::from(self.min_lead_minutes) * 60)
-    }
-
+/// The owner's enforcement of [`BookingRules`]: the data is the alliance's vocabulary
+/// (`alliance_protocol::booking`), the checks need the node's calendar and clock.
+pub trait RulesCheck {
     /// Checks a request against the rules and the instrument; the first rule it breaks
     /// is the answer.
-    pub fn check(&self, facts: &InstrumentFacts<'_>, p: &Proposal) -> Result<(), Refusal> {
+    fn check(&self, facts: &InstrumentFacts<'_>, p: &Proposal) -> Result<(), Refusal>;
+    /// Checks what a manager entered.
+    fn validate(&self) -> Result<(), Refusal>;
+}
+
+impl RulesCheck for BookingRules {
+    fn check(&self, facts: &InstrumentFacts<'_>, p: &Proposal) -> Result<(), Refusal> {
         if facts.status != InstrumentStatus::InService {
             return Err(refuse("not_in_service", "仪器当前不在服役状态，暂停预约"));
         }
@@ -210,23 +163,7 @@ impl BookingRules {
         Ok(())
     }
 
-    /// Whether a request of `tier` waits for the manager.
-    pub fn needs_approval(&self, tier: UserTier) -> bool {
-        self.approval_tiers.contains(&tier)
-    }
-
-    /// Whether a booking starting at `start` may still be cancelled by its user at `now`.
-    pub fn may_cancel(&self, start: UnixTime, now: UnixTime) -> bool {
-        now.0 + i64::from(self.cancel_deadline_hours) * 3600 <= start.0
-    }
-
-    /// When a hold made at `now` lapses.
-    pub fn hold_until(&self, now: UnixTime) -> UnixTime {
-        UnixTime(now.0 + i64::from(self.hold_hours.max(1)) * 3600)
-    }
-
-    /// Checks what a manager entered.
-    pub fn validate(&self) -> Result<(), Refusal> {
+    fn validate(&self) -> Result<(), Refusal> {
         if !(1..=24 * 60).contains(&self.granularity_minutes) {
             return Err(refuse("granularity_minutes", "1 to 1440 minutes"));
         }

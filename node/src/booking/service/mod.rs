@@ -25,12 +25,13 @@ use alliance_protocol::{
 };
 use futures::future::BoxFuture;
 
+pub use alliance_protocol::booking::Training;
 pub use completion::{SessionFacts, WalkIn};
 
 use super::{
     home::HomeLedger,
     ledger::{Ledger, LedgerError},
-    rules::{BlackoutKind, BookingRules},
+    rules::{BlackoutKind, BookingRules, RulesCheck},
 };
 use crate::{
     catalogue::{
@@ -84,17 +85,6 @@ pub struct BookingAsk {
     pub mode: ServiceMode,
     pub samples: u32,
     pub purpose: String,
-}
-
-/// A training certification (R20): who may operate an instrument themselves, until when.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Training {
-    pub local_id: String,
-    pub home: InstitutionId,
-    pub user_id: String,
-    pub trained_at: UnixTime,
-    pub valid_until: UnixTime,
-    pub recorded_by: String,
 }
 
 fn training_key(local_id: &str, home: &InstitutionId, user_id: &str) -> Vec<u8> {

@@ -8,11 +8,10 @@ mod rules;
 use alliance_admin_ui::backend::{
     Account, AccountRole, BookingBackend, BookingFailure, BookingForm, BookingOutcome,
     ManagedBooking, ManagerDecision, MyBooking, NotificationView, QuoteLineView, QuoteView,
-    RulesView, TrainingView,
 };
 use alliance_protocol::{
     InstitutionId, UnixTime, UserTier,
-    booking::{BookingAnswer, Outcome},
+    booking::{BookingAnswer, BookingRules, Outcome, Training},
     quote::{Quantity, Quote},
 };
 use chrono::{NaiveDateTime, TimeZone};
@@ -387,27 +386,27 @@ impl BookingBackend for WebBackend {
         self.instrument_feed_of(local_id).await
     }
 
-    async fn booking_rules(&self, local_id: &str) -> Option<RulesView> {
+    async fn booking_rules(&self, local_id: &str) -> Option<BookingRules> {
         self.rules_of_instrument(local_id)
     }
 
     async fn set_booking_rules(
         &self,
         local_id: &str,
-        rules: RulesView,
-    ) -> Result<RulesView, BookingFailure> {
+        rules: BookingRules,
+    ) -> Result<BookingRules, BookingFailure> {
         self.set_rules_of_instrument(local_id, rules).await
     }
 
-    async fn trainings(&self) -> Vec<TrainingView> {
+    async fn trainings(&self) -> Vec<Training> {
         self.all_trainings()
     }
 
     async fn record_training(
         &self,
         account: &Account,
-        training: TrainingView,
-    ) -> Result<TrainingView, BookingFailure> {
+        training: Training,
+    ) -> Result<Training, BookingFailure> {
         self.record_training_of(account, training).await
     }
 }
