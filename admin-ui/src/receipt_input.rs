@@ -4,12 +4,15 @@
 //! The pages and the JSON API share them; the node checks again what it signs.
 
 use alliance_protocol::{
-    InstitutionId, ServiceMode, UserTier, booking::MAX_SAMPLES, record::MAX_SHORT_TEXT,
+    InstitutionId, ServiceMode, UnixTime, UserTier,
+    booking::MAX_SAMPLES,
+    receipt::{SessionFacts, WalkIn},
+    record::MAX_SHORT_TEXT,
 };
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::{
-    backend::{ManagedBooking, SessionFactsForm, WalkInForm},
+    backend::ManagedBooking,
     i18n::Strings,
     instrument_input::snake,
     time,
@@ -32,6 +35,37 @@ pub(crate) const FACTS_FIELDS: [&str; 7] = [
     "samples",
     "note",
 ];
+
+/// What actually happened in a session, as typed by its manager. Times are
+/// `YYYY-MM-DDTHH:MM` in Asia/Shanghai.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub(crate) struct SessionFactsForm {
+    pub start: String,
+    pub end: String,
+    /// 准备 / preparation.
+    pub preparation_minutes: u32,
+    /// 测试 / test.
+    pub test_minutes: u32,
+    /// 后处理 / post-processing.
+    pub post_processing_minutes: u32,
+    pub samples: u32,
+    pub note: String,
+}
+
+/// A session without a booking (walk-in, or the institution's own use).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub(crate) struct WalkInForm {
+    /// One of this institution's instruments.
+    pub local_id: String,
+    pub user_id: String,
+    pub user_name: String,
+    /// The user's home institution id (this institution's own for internal use).
+    pub home: String,
+    pub tier: UserTier,
+    pub mode: ServiceMode,
+    pub facts: SessionFactsForm,
+}
 
 /// The facts of a session as a page form types them.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -73,7 +107,14 @@ impl FactsInput {
     }
 
     /// The facts for the backend, or every problem at once.
-    pub(crate) fn to_facts(&self, t: &Strings) -> Result<SessionFactsForm, Vec<FieldError>> {
+    pub(crate) fn to_facts(&self, t: &Strings) -> Result<SessionFacts, Vec<FieldError>> {
+        let (form, errors) = self.to_form(t);
+        along(errors, parse_facts(&form, t))
+    }
+
+    /// The facts as the JSON API takes them, and the problems of fields that are not
+    /// numbers.
+    fn to_form(&self, t: &Strings) -> (SessionFactsForm, Vec<FieldError>) {
         let mut errors = Vec::new();
         let mut number = |name: &str, value: &str, message: &str| match value.trim() {
             "" => 0,
@@ -83,7 +124,7 @@ impl FactsInput {
             }),
         };
         let minutes = t.receipts.err_minutes;
-        let facts = SessionFactsForm {
+        let form = SessionFactsForm {
             start: self.start.trim().to_owned(),
             end: self.end.trim().to_owned(),
             preparation_minutes: number("preparation_minutes", &self.preparation_minutes, minutes),
@@ -96,25 +137,50 @@ impl FactsInput {
             samples: number("samples", &self.samples, t.receipts.err_samples),
             note: self.note.trim().to_owned(),
         };
-        for error in check_facts(&facts, t) {
-            if !errors.iter().any(|e| e.field == error.field) {
-                errors.push(error);
-            }
-        }
-        if errors.is_empty() {
-            Ok(facts)
-        } else {
-            Err(errors)
-        }
+        (form, errors)
     }
 }
 
-/// Trims what a person typed.
-pub(crate) fn normalize_facts(mut facts: SessionFactsForm) -> SessionFactsForm {
-    facts.start = facts.start.trim().to_owned();
-    facts.end = facts.end.trim().to_owned();
-    facts.note = facts.note.trim().to_owned();
-    facts
+/// `parsed` if nothing went wrong before it; else every problem, one per field (the
+/// earlier ones win).
+fn along<T>(
+    mut errors: Vec<FieldError>,
+    parsed: Result<T, Vec<FieldError>>,
+) -> Result<T, Vec<FieldError>> {
+    match parsed {
+        Ok(value) if errors.is_empty() => return Ok(value),
+        Ok(_) => {}
+        Err(problems) => {
+            for problem in problems {
+                if !errors.iter().any(|e| e.field == problem.field) {
+                    errors.push(problem);
+                }
+            }
+        }
+    }
+    Err(errors)
+}
+
+/// The facts of a session, read once: every problem, or the typed facts.
+pub(crate) fn parse_facts(
+    form: &SessionFactsForm,
+    t: &Strings,
+) -> Result<SessionFacts, Vec<FieldError>> {
+    let errors = check_facts(form, t);
+    let start = time::parse_local_input(form.start.trim());
+    let end = time::parse_local_input(form.end.trim());
+    match (start, end) {
+        (Some(start), Some(end)) if errors.is_empty() => Ok(SessionFacts {
+            start: UnixTime(start),
+            end: UnixTime(end),
+            preparation_minutes: form.preparation_minutes,
+            test_minutes: form.test_minutes,
+            post_processing_minutes: form.post_processing_minutes,
+            samples: form.samples,
+            note: form.note.trim().to_owned(),
+        }),
+        _ => Err(errors),
+    }
 }
 
 /// Every problem of the facts of a session however they came.
@@ -195,11 +261,7 @@ pub(crate) const MODES: [ServiceMode; 2] = [ServiceMode::SelfOperated, ServiceMo
 impl WalkInInput {
     /// The session for the backend, or every problem at once. `own` are the local ids of
     /// this institution's instruments.
-    pub(crate) fn to_walk_in(
-        &self,
-        own: &[&str],
-        t: &Strings,
-    ) -> Result<WalkInForm, Vec<FieldError>> {
+    pub(crate) fn to_walk_in(&self, own: &[&str], t: &Strings) -> Result<WalkIn, Vec<FieldError>> {
         let mut errors = Vec::new();
         let tier = UserTier::parse(self.tier.trim()).unwrap_or_else(|| {
             errors.push(FieldError::new("tier", Problem::Choice));
@@ -209,7 +271,8 @@ impl WalkInInput {
             .into_iter()
             .find(|m| snake(*m) == self.mode.trim())
             .unwrap_or(ServiceMode::Unspecified);
-        let facts = self.facts.to_facts(t);
+        let (facts, number_errors) = self.facts.to_form(t);
+        errors.extend(number_errors);
         let session = WalkInForm {
             local_id: self.local_id.trim().to_owned(),
             user_id: self.user_id.trim().to_owned(),
@@ -217,36 +280,35 @@ impl WalkInInput {
             home: self.home.trim().to_owned(),
             tier,
             mode,
-            facts: facts.clone().unwrap_or_default(),
+            facts,
         };
-        errors.extend(check_who(&session, own, t));
-        if let Err(problems) = facts {
-            errors.extend(problems);
-        }
-        if errors.is_empty() {
-            Ok(session)
-        } else {
-            Err(errors)
-        }
+        along(errors, parse_walk_in(&session, own, t))
     }
 }
 
-/// Trims what a person typed.
-pub(crate) fn normalize_walk_in(mut session: WalkInForm) -> WalkInForm {
-    session.local_id = session.local_id.trim().to_owned();
-    session.user_id = session.user_id.trim().to_owned();
-    session.user_name = session.user_name.trim().to_owned();
-    session.home = session.home.trim().to_owned();
-    session.facts = normalize_facts(session.facts);
-    session
-}
-
-/// Every problem of a session without a booking however it came; `own` are the local ids
-/// of this institution's instruments.
-pub(crate) fn check_walk_in(session: &WalkInForm, own: &[&str], t: &Strings) -> Vec<FieldError> {
-    let mut errors = check_who(session, own, t);
-    errors.extend(check_facts(&session.facts, t));
-    errors
+/// A session without a booking however it came, read once: every problem, or the typed
+/// session. `own` are the local ids of this institution's instruments.
+pub(crate) fn parse_walk_in(
+    session: &WalkInForm,
+    own: &[&str],
+    t: &Strings,
+) -> Result<WalkIn, Vec<FieldError>> {
+    let errors = check_who(session, own, t);
+    let home = session.home.trim().parse::<InstitutionId>();
+    match (along(errors, parse_facts(&session.facts, t)), home) {
+        (Ok(facts), Ok(home)) => Ok(WalkIn {
+            local_id: session.local_id.trim().to_owned(),
+            user_id: session.user_id.trim().to_owned(),
+            user_name: session.user_name.trim().to_owned(),
+            home,
+            tier: session.tier,
+            mode: session.mode,
+            facts,
+        }),
+        (Err(errors), _) => Err(errors),
+        // check_who has named the home already; kept for the types.
+        (Ok(_), Err(_)) => Err(vec![FieldError::new("home", Problem::Required)]),
+    }
 }
 
 /// The problems of the instrument and the user of a session.

@@ -11,7 +11,6 @@ use crate::{
     AppState, auth,
     backend::{
         Backend, IssuedReceipt, LogWatchView, ManagedBooking, MyReceipt, ReceiptView, Session,
-        SessionFactsForm, WalkInForm,
     },
     i18n::{Lang, Strings},
     receipt_input,
@@ -133,7 +132,7 @@ pub(super) async fn issued<B: Backend>(
         ("home" = String, Path, description = "Institution id of the node that holds the booking (the booker's)."),
         ("booking_id" = String, Path, description = "The booking's id at its home node."),
     ),
-    request_body = SessionFactsForm,
+    request_body = receipt_input::SessionFactsForm,
     responses(
         (status = 200, description = "The booking, completed; its receipt is issued.", body = ManagedBooking),
         (status = 403, description = "`forbidden`: not an instrument manager or institution admin; or `csrf`, `cross_origin`.", body = ErrorBody),
@@ -146,14 +145,10 @@ pub(super) async fn complete<B: Backend>(
     State(state): State<AppState<B>>,
     ApiUser(session): ApiUser,
     ApiPath((home, booking_id)): ApiPath<(String, String)>,
-    ApiJson(facts): ApiJson<SessionFactsForm>,
+    ApiJson(facts): ApiJson<receipt_input::SessionFactsForm>,
 ) -> Result<Json<ManagedBooking>, ApiError> {
     require_manager(&session)?;
-    let facts = receipt_input::normalize_facts(facts);
-    let errors = receipt_input::check_facts(&facts, english());
-    if !errors.is_empty() {
-        return Err(ApiError::Invalid(errors));
-    }
+    let facts = receipt_input::parse_facts(&facts, english()).map_err(ApiError::Invalid)?;
     let completed = state
         .backend
         .complete_booking(&session.account, &home, &booking_id, facts)
@@ -167,7 +162,7 @@ pub(super) async fn complete<B: Backend>(
     path = "/api/v1/manage/sessions",
     tag = "manage",
     security(("session" = [], "csrf" = [])),
-    request_body = WalkInForm,
+    request_body = receipt_input::WalkInForm,
     responses(
         (status = 201, description = "The issued receipt.", body = ReceiptView),
         (status = 403, description = "`forbidden`: not an instrument manager or institution admin; or `csrf`, `cross_origin`.", body = ErrorBody),
@@ -176,16 +171,13 @@ pub(super) async fn complete<B: Backend>(
 pub(super) async fn record_session<B: Backend>(
     State(state): State<AppState<B>>,
     ApiUser(session): ApiUser,
-    ApiJson(walk_in): ApiJson<WalkInForm>,
+    ApiJson(walk_in): ApiJson<receipt_input::WalkInForm>,
 ) -> Result<(StatusCode, Json<ReceiptView>), ApiError> {
     require_manager(&session)?;
-    let walk_in = receipt_input::normalize_walk_in(walk_in);
     let own = state.backend.own_instruments().await;
     let own: Vec<&str> = own.iter().map(|d| d.summary.local_id.as_str()).collect();
-    let errors = receipt_input::check_walk_in(&walk_in, &own, english());
-    if !errors.is_empty() {
-        return Err(ApiError::Invalid(errors));
-    }
+    let walk_in =
+        receipt_input::parse_walk_in(&walk_in, &own, english()).map_err(ApiError::Invalid)?;
     let receipt = state
         .backend
         .record_session(&session.account, walk_in)

@@ -5,41 +5,13 @@
 
 use std::future::Future;
 
-use alliance_protocol::{FeeComponents, ServiceMode, UserTier};
+use alliance_protocol::{
+    FeeComponents, UserTier,
+    receipt::{SessionFacts, WalkIn},
+};
 use serde::{Deserialize, Serialize};
 
 use super::{Account, BookingFailure, ManagedBooking};
-
-/// What actually happened in a session, as typed by its manager. Times are
-/// `YYYY-MM-DDTHH:MM` in Asia/Shanghai.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(default)]
-pub struct SessionFactsForm {
-    pub start: String,
-    pub end: String,
-    /// 准备 / preparation.
-    pub preparation_minutes: u32,
-    /// 测试 / test.
-    pub test_minutes: u32,
-    /// 后处理 / post-processing.
-    pub post_processing_minutes: u32,
-    pub samples: u32,
-    pub note: String,
-}
-
-/// A session without a booking (walk-in, or the institution's own use).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct WalkInForm {
-    /// One of this institution's instruments.
-    pub local_id: String,
-    pub user_id: String,
-    pub user_name: String,
-    /// The user's home institution id (this institution's own for internal use).
-    pub home: String,
-    pub tier: UserTier,
-    pub mode: ServiceMode,
-    pub facts: SessionFactsForm,
-}
 
 /// A usage receipt as pages and the API show it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -142,13 +114,13 @@ pub trait ReceiptBackend: Clone + Send + Sync + 'static {
         account: &Account,
         home: &str,
         booking_id: &str,
-        facts: SessionFactsForm,
+        facts: SessionFacts,
     ) -> impl Future<Output = Result<ManagedBooking, BookingFailure>> + Send;
     /// Records a walk-in or internal session and issues its receipt.
     fn record_session(
         &self,
         account: &Account,
-        session: WalkInForm,
+        session: WalkIn,
     ) -> impl Future<Output = Result<ReceiptView, BookingFailure>> + Send;
     /// The signed-in user's receipts from every owner, newest use first.
     fn my_receipts(&self, account: &Account) -> impl Future<Output = Vec<MyReceipt>> + Send;

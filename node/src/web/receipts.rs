@@ -4,24 +4,18 @@
 
 use alliance_admin_ui::backend::{
     Account, AccountRole, BookingFailure, IssuedReceipt, IssuedStanding, LogAlarmView,
-    LogWatchView, ManagedBooking, MyReceipt, ReceiptBackend, ReceiptView, SessionFactsForm,
-    WalkInForm,
+    LogWatchView, ManagedBooking, MyReceipt, ReceiptBackend, ReceiptView,
 };
 use alliance_protocol::{InstitutionId, receipt::UsageReceipt};
 
 use super::{
     WebBackend,
-    booking::{failure, invalid, parse_start},
+    booking::{failure, invalid},
 };
 use crate::{
     booking::service::{BookError, SessionFacts, WalkIn},
     receipts::issued::Standing,
 };
-
-/// Longest note with a completion.
-const MAX_NOTE_BYTES: usize = 256;
-/// Most minutes one field may state (31 days).
-const MAX_MINUTES: u32 = 31 * 24 * 60;
 
 fn may_manage(account: &Account) -> Result<(), BookingFailure> {
     if matches!(
@@ -34,47 +28,22 @@ fn may_manage(account: &Account) -> Result<(), BookingFailure> {
     }
 }
 
-/// The facts as typed, checked.
-fn facts(form: &SessionFactsForm) -> Result<SessionFacts, BookingFailure> {
-    let start = parse_start(&form.start).ok_or_else(|| invalid("start", "YYYY-MM-DDTHH:MM"))?;
-    let end = parse_start(&form.end).ok_or_else(|| invalid("end", "YYYY-MM-DDTHH:MM"))?;
-    if end <= start {
-        return Err(invalid("end", "must be after the start"));
-    }
-    for (field, minutes) in [
-        ("preparation_minutes", form.preparation_minutes),
-        ("test_minutes", form.test_minutes),
-        ("post_processing_minutes", form.post_processing_minutes),
-    ] {
-        if minutes > MAX_MINUTES {
-            return Err(invalid(field, "at most 31 days"));
-        }
-    }
-    if form.preparation_minutes + form.test_minutes + form.post_processing_minutes == 0 {
-        return Err(invalid("test_minutes", "some effective time is required"));
-    }
-    if form.note.len() > MAX_NOTE_BYTES {
-        return Err(invalid("note", "at most 256 bytes"));
-    }
-    Ok(SessionFacts {
-        start,
-        end,
-        preparation_minutes: form.preparation_minutes,
-        test_minutes: form.test_minutes,
-        post_processing_minutes: form.post_processing_minutes,
-        samples: form.samples,
-        note: form.note.trim().to_owned(),
-    })
-}
-
 /// A receipt's own fields problem (e.g. too many samples) names its field.
 fn issue_failure(e: BookError) -> BookingFailure {
     match e {
         BookError::Invalid(message) => {
-            let field = ["samples", "end", "test_minutes", "user_id", "user_name"]
-                .into_iter()
-                .find(|f| message.contains(f))
-                .unwrap_or("booking");
+            let field = [
+                "samples",
+                "end",
+                "test_minutes",
+                "user_id",
+                "user_name",
+                "note",
+                "tier",
+            ]
+            .into_iter()
+            .find(|f| message.contains(f))
+            .unwrap_or("booking");
             invalid(field, &message)
         }
         other => failure(other),
@@ -171,11 +140,10 @@ impl ReceiptBackend for WebBackend {
         account: &Account,
         home: &str,
         booking_id: &str,
-        form: SessionFactsForm,
+        facts: SessionFacts,
     ) -> Result<ManagedBooking, BookingFailure> {
         may_manage(account)?;
         let home: InstitutionId = home.parse().map_err(|_| BookingFailure::NotFound)?;
-        let facts = facts(&form)?;
         let (booking, _) = self
             .bookings
             .complete(&home, booking_id, facts, &account.username)
@@ -187,36 +155,9 @@ impl ReceiptBackend for WebBackend {
     async fn record_session(
         &self,
         account: &Account,
-        session: WalkInForm,
+        walk_in: WalkIn,
     ) -> Result<ReceiptView, BookingFailure> {
         may_manage(account)?;
-        let home: InstitutionId = session
-            .home
-            .trim()
-            .parse()
-            .map_err(|_| invalid("home", "an institution id such as dlut"))?;
-        if session.user_id.trim().is_empty() {
-            return Err(invalid("user_id", "required"));
-        }
-        // The own-institution price is only for the owner's own users (outside users who
-        // registered here have this home too, in their own category).
-        if session.tier == alliance_protocol::UserTier::OwnInstitution
-            && home != self.certificate.institution_id
-        {
-            return Err(invalid(
-                "tier",
-                "only this institution's own users are in the own-institution category",
-            ));
-        }
-        let walk_in = WalkIn {
-            local_id: session.local_id.trim().to_owned(),
-            user_id: session.user_id.trim().to_owned(),
-            user_name: session.user_name.trim().to_owned(),
-            home,
-            tier: session.tier,
-            mode: session.mode,
-            facts: facts(&session.facts)?,
-        };
         let signed = self
             .bookings
             .record_session(walk_in)
@@ -320,70 +261,5 @@ impl ReceiptBackend for WebBackend {
             head_at: head.map(|h| h.timestamp.0),
             alarm: self.log_alarm().await,
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used)]
-
-    use alliance_protocol::UnixTime;
-
-    use super::*;
-
-    fn form() -> SessionFactsForm {
-        SessionFactsForm {
-            start: "2026-12-01T09:00".into(),
-            end: "2026-12-01T11:00".into(),
-            preparation_minutes: 10,
-            test_minutes: 90,
-            post_processing_minutes: 20,
-            samples: 3,
-            note: " ok ".into(),
-        }
-    }
-
-    #[test]
-    fn session_facts_are_read_in_shanghai_time_and_checked() {
-        let read = facts(&form()).unwrap();
-        // 09:00 in Shanghai is 01:00 UTC.
-        assert_eq!(read.start, UnixTime(1_796_086_800));
-        assert_eq!(read.end.0 - read.start.0, 7_200);
-        assert_eq!(read.note, "ok");
-        let field_of = |f: SessionFactsForm| match facts(&f) {
-            Err(BookingFailure::Invalid { field, .. }) => field,
-            other => panic!("not refused: {other:?}"),
-        };
-        assert_eq!(
-            field_of(SessionFactsForm {
-                end: "2026-12-01T08:00".into(),
-                ..form()
-            }),
-            "end"
-        );
-        assert_eq!(
-            field_of(SessionFactsForm {
-                start: "tomorrow".into(),
-                ..form()
-            }),
-            "start"
-        );
-        let nothing = SessionFactsForm {
-            preparation_minutes: 0,
-            test_minutes: 0,
-            post_processing_minutes: 0,
-            ..form()
-        };
-        assert_eq!(field_of(nothing), "test_minutes");
-        let long = SessionFactsForm {
-            test_minutes: MAX_MINUTES + 1,
-            ..form()
-        };
-        assert_eq!(field_of(long), "test_minutes");
-        let note = SessionFactsForm {
-            note: "长".repeat(100),
-            ..form()
-        };
-        assert_eq!(field_of(note), "note");
     }
 }

@@ -313,5 +313,8 @@ impl ReceiptSubmission {
     }
 }
 
+mod session;
+pub use session::{SessionFacts, WalkIn};
+
 #[cfg(test)]
 mod tests;

@@ -6,12 +6,11 @@
 
 use alliance_admin_ui::backend::{
     Account, BookingBackend, BookingFailure, IssuedReceipt, IssuedStanding, LogWatchView,
-    ManagedBooking, MyReceipt, ReceiptBackend, ReceiptView, SessionFactsForm, WalkInForm,
+    ManagedBooking, MyReceipt, ReceiptBackend, ReceiptView,
 };
 use alliance_protocol::booking::BookingState;
+use alliance_protocol::receipt::{SessionFacts, WalkIn};
 use alliance_protocol::{FeeComponents, FeeUnit, InstrumentRecord, ServiceMode, UserTier};
-use chrono::{NaiveDateTime, TimeZone};
-use chrono_tz::Asia::Shanghai;
 
 use super::{MemoryBackend, booking::HOME};
 
@@ -37,23 +36,15 @@ fn name_of(account: &Account) -> String {
     }
 }
 
-/// Start and end of the facts, read as Beijing time.
-fn span(facts: &SessionFactsForm) -> Result<(i64, i64), BookingFailure> {
-    let read = |value: &str| {
-        NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M")
-            .ok()
-            .and_then(|naive| Shanghai.from_local_datetime(&naive).single())
-            .map(|t| t.timestamp())
-    };
-    let start = read(&facts.start).ok_or_else(|| invalid("start", "not a time"))?;
-    let end = read(&facts.end).ok_or_else(|| invalid("end", "not a time"))?;
-    if end <= start {
+/// Start and end of the facts, which the node checks again before it signs.
+fn span(facts: &SessionFacts) -> Result<(i64, i64), BookingFailure> {
+    if facts.end <= facts.start {
         return Err(invalid("end", "must end after it starts"));
     }
     if facts.preparation_minutes + facts.test_minutes + facts.post_processing_minutes == 0 {
         return Err(invalid("test_minutes", "no effective time"));
     }
-    Ok((start, end))
+    Ok((facts.start.0, facts.end.0))
 }
 
 /// The record's fees for `tier`: hours by the effective minute, samples, one session.
@@ -86,7 +77,7 @@ fn receipt(
     record: &InstrumentRecord,
     booking_id: &str,
     who: Who,
-    facts: &SessionFactsForm,
+    facts: &SessionFacts,
     (start, end): (i64, i64),
 ) -> ReceiptView {
     let minutes = facts.preparation_minutes + facts.test_minutes + facts.post_processing_minutes;
@@ -194,7 +185,7 @@ impl ReceiptBackend for MemoryBackend {
         account: &Account,
         home: &str,
         booking_id: &str,
-        facts: SessionFactsForm,
+        facts: SessionFacts,
     ) -> Result<ManagedBooking, BookingFailure> {
         let stored = self
             .bookings()
@@ -257,7 +248,7 @@ impl ReceiptBackend for MemoryBackend {
     async fn record_session(
         &self,
         _account: &Account,
-        session: WalkInForm,
+        session: WalkIn,
     ) -> Result<ReceiptView, BookingFailure> {
         let record = self
             .record(&format!("{HOME}/{}", session.local_id))
@@ -266,11 +257,11 @@ impl ReceiptBackend for MemoryBackend {
             return Err(invalid("mode", "required"));
         }
         let times = span(&session.facts)?;
-        let local_user = (session.home == HOME).then(|| session.user_id.clone());
+        let local_user = (session.home.as_str() == HOME).then(|| session.user_id.clone());
         let who = Who {
             user_id: session.user_id,
             user_name: session.user_name,
-            home: session.home,
+            home: session.home.to_string(),
             tier: session.tier,
         };
         let issued = receipt(

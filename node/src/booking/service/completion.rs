@@ -6,6 +6,7 @@
 //! booking. Fees are priced from the instrument's fee schedule for the effective time
 //! and samples actually used.
 
+pub use alliance_protocol::receipt::{SessionFacts, WalkIn};
 use alliance_protocol::{
     FeeComponents, InstitutionId, ServiceMode, UnixTime, UserTier,
     quote::{Usage, quote},
@@ -16,28 +17,26 @@ use sha2::{Digest, Sha256};
 use super::{BookError, Bookings};
 use crate::booking::{ledger::Decision, state::Booking, state::BookingState};
 
-/// What actually happened in a session, as its manager records it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SessionFacts {
-    pub start: UnixTime,
-    pub end: UnixTime,
-    pub preparation_minutes: u32,
-    pub test_minutes: u32,
-    pub post_processing_minutes: u32,
-    pub samples: u32,
-    pub note: String,
-}
+/// Longest note a manager may add to a session, in bytes.
+const MAX_NOTE_BYTES: usize = 256;
 
-/// A session without a booking (walk-in, or the institution's own use).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WalkIn {
-    pub local_id: String,
-    pub user_id: String,
-    pub user_name: String,
-    pub home: InstitutionId,
-    pub tier: UserTier,
-    pub mode: ServiceMode,
-    pub facts: SessionFacts,
+/// What the receipt itself does not check: a session states some effective time, and
+/// its note is short. (Times, their order and the samples are checked by the receipt.)
+fn check_facts(facts: &SessionFacts) -> Result<(), BookError> {
+    let effective = [
+        facts.preparation_minutes,
+        facts.test_minutes,
+        facts.post_processing_minutes,
+    ];
+    if effective.iter().all(|m| *m == 0) {
+        return Err(BookError::Invalid(
+            "test_minutes: some effective time is required".into(),
+        ));
+    }
+    if facts.note.len() > MAX_NOTE_BYTES {
+        return Err(BookError::Invalid("note: at most 256 bytes".into()));
+    }
+    Ok(())
 }
 
 /// A receipt id derived from the booking, so completing twice never makes two receipts.
@@ -95,6 +94,15 @@ impl Bookings {
 
     /// Records a session without a booking and issues its receipt.
     pub async fn record_session(&self, walk_in: WalkIn) -> Result<Vec<u8>, BookError> {
+        // The own-institution price is only for the owner's own users (outside users who
+        // registered here have this home too, in their own category).
+        if walk_in.tier == UserTier::OwnInstitution && walk_in.home != self.inner.own.institution_id
+        {
+            return Err(BookError::Invalid(
+                "tier: only this institution's own users are in the own-institution category"
+                    .into(),
+            ));
+        }
         let mut id = [0u8; 16];
         rand::fill(&mut id);
         let receipt = self.receipt(
@@ -126,6 +134,7 @@ impl Bookings {
         mode: ServiceMode,
         facts: &SessionFacts,
     ) -> Result<UsageReceipt, BookError> {
+        check_facts(facts)?;
         let own = &self.inner.own.institution_id;
         let view = self
             .inner
@@ -168,5 +177,48 @@ impl Bookings {
             .validate()
             .map_err(|e| BookError::Invalid(e.to_string()))?;
         Ok(receipt)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    fn facts() -> SessionFacts {
+        SessionFacts {
+            start: UnixTime(1_796_086_800),
+            end: UnixTime(1_796_094_000),
+            preparation_minutes: 10,
+            test_minutes: 90,
+            post_processing_minutes: 20,
+            samples: 3,
+            note: "ok".into(),
+        }
+    }
+
+    fn refused(facts: SessionFacts) -> String {
+        match check_facts(&facts) {
+            Err(BookError::Invalid(message)) => message,
+            other => panic!("not refused: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_session_states_some_effective_time_and_a_short_note() {
+        assert!(check_facts(&facts()).is_ok());
+        let idle = SessionFacts {
+            preparation_minutes: 0,
+            test_minutes: 0,
+            post_processing_minutes: 0,
+            ..facts()
+        };
+        assert!(refused(idle).starts_with("test_minutes"));
+        let long = SessionFacts {
+            note: "长".repeat(100),
+            ..facts()
+        };
+        assert!(refused(long).starts_with("note"));
     }
 }
