@@ -3,11 +3,15 @@
 //! a form can show every problem next to its field. The owner checks the rest (opening
 //! hours, its calendar, who may book).
 
-use alliance_protocol::{ServiceMode, booking::MAX_SAMPLES, record::MAX_LONG_TEXT};
-use serde::Deserialize;
+use alliance_protocol::{
+    ServiceMode, UnixTime,
+    booking::{BookingAsk, MAX_SAMPLES},
+    record::MAX_LONG_TEXT,
+};
+use serde::{Deserialize, Serialize};
 
 use crate::{
-    backend::{BookingForm, ManagerDecision},
+    backend::ManagerDecision,
     instrument_input::snake,
     time,
     validate::{FieldError, Problem},
@@ -47,6 +51,33 @@ pub(crate) fn needs_note(decision: ManagerDecision) -> bool {
     )
 }
 
+/// What a user asks for on an instrument page or through `POST /api/v1/bookings`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub(crate) struct BookingForm {
+    /// `institution/local_id`.
+    pub instrument_id: String,
+    /// Start, `YYYY-MM-DDTHH:MM` in Asia/Shanghai.
+    pub start: String,
+    /// Length in minutes.
+    pub minutes: u32,
+    pub mode: ServiceMode,
+    #[serde(default)]
+    pub samples: u32,
+    #[serde(default)]
+    pub purpose: String,
+    /// Chosen by the client to make a retry safe; generated when empty.
+    #[serde(default)]
+    pub booking_id: String,
+}
+
+/// A booking read once from a form or the API: what to ask the owner, under which id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Asked {
+    pub ask: BookingAsk,
+    /// The client's, or a fresh one when it sent none.
+    pub booking_id: String,
+}
+
 /// The booking form of a page, every field as typed.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
@@ -64,9 +95,12 @@ pub(crate) struct BookingInput {
 }
 
 impl BookingInput {
-    /// The form for the backend, or every problem at once. `modes` are those the instrument
-    /// offers.
-    pub(crate) fn to_form(&self, modes: &[ServiceMode]) -> Result<BookingForm, Vec<FieldError>> {
+    /// The form as the API would take it and the booking read from it, or every problem
+    /// at once. `modes` are those the instrument offers.
+    pub(crate) fn to_form(
+        &self,
+        modes: &[ServiceMode],
+    ) -> Result<(BookingForm, Asked), Vec<FieldError>> {
         let mut errors = Vec::new();
         let minutes = self.minutes.trim().parse::<u32>().unwrap_or(0);
         let mode = offered(modes)
@@ -89,17 +123,42 @@ impl BookingInput {
             purpose: self.purpose.trim().to_owned(),
             booking_id: self.booking_id.trim().to_owned(),
         };
-        errors.extend(check(&form, modes));
-        if errors.is_empty() {
-            Ok(form)
-        } else {
-            Err(errors)
+        match parse(&form, modes) {
+            Ok(asked) if errors.is_empty() => Ok((form, asked)),
+            Ok(_) => Err(errors),
+            Err(problems) => {
+                errors.extend(problems);
+                Err(errors)
+            }
         }
     }
 }
 
+/// A booking however it came, read once: every problem, or what to ask the owner.
+/// `modes` are those the instrument offers.
+pub(crate) fn parse(form: &BookingForm, modes: &[ServiceMode]) -> Result<Asked, Vec<FieldError>> {
+    let errors = check(form, modes);
+    match time::parse_local_input(form.start.trim()) {
+        Some(start) if errors.is_empty() => Ok(Asked {
+            ask: BookingAsk {
+                instrument_id: form.instrument_id.trim().to_owned(),
+                start: UnixTime(start),
+                end: UnixTime(start + i64::from(form.minutes) * 60),
+                mode: form.mode,
+                samples: form.samples,
+                purpose: form.purpose.trim().to_owned(),
+            },
+            booking_id: match form.booking_id.trim() {
+                "" => new_booking_id(),
+                id => id.to_owned(),
+            },
+        }),
+        _ => Err(errors),
+    }
+}
+
 /// Every problem of a booking however it came; `modes` are those the instrument offers.
-pub(crate) fn check(form: &BookingForm, modes: &[ServiceMode]) -> Vec<FieldError> {
+fn check(form: &BookingForm, modes: &[ServiceMode]) -> Vec<FieldError> {
     let mut errors = Vec::new();
     // Whole minutes: a browser may send `:00` seconds, but any other second would only be
     // refused by the owner as not on its booking grid.
@@ -144,14 +203,21 @@ mod tests {
 
     #[test]
     fn a_good_form_becomes_a_booking() {
-        let form = input()
+        let (form, asked) = input()
             .to_form(&[ServiceMode::StaffRun])
             .unwrap_or_else(|e| {
                 panic!("{e:?}");
             });
         assert_eq!(form.minutes, 90);
-        assert_eq!(form.mode, ServiceMode::StaffRun);
-        assert_eq!(form.samples, 3);
+        // 09:00 in Beijing is 01:00 UTC; 90 minutes later.
+        assert_eq!(asked.ask.start, UnixTime(1_796_000_400));
+        assert_eq!(asked.ask.end.0 - asked.ask.start.0, 90 * 60);
+        assert_eq!(asked.ask.mode, ServiceMode::StaffRun);
+        assert_eq!(asked.ask.samples, 3);
+        // A form without an id gets a fresh one, valid as a booking id.
+        assert!(alliance_protocol::booking::is_valid_booking_id(
+            &asked.booking_id
+        ));
     }
 
     #[test]

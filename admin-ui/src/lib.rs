@@ -46,7 +46,7 @@
 //! | `POST /manage/monitoring/{local_id}/token`, `POST /manage/monitoring/{local_id}/revoke` | instrument managers, institution admins | issue (or replace) an instrument's agent token — shown once, on the answer page, with the command that starts the agent — or revoke it |
 //! | `GET /feeds/{token}.ics` | holder of the token | the user's bookings as `text/calendar` |
 //! | `GET /feeds/instruments/{local_id}.ics` | anyone | an instrument's bookings as `text/calendar` |
-//! | `GET, POST /api/v1/bookings` | signed in | my bookings; book ([`BookingForm`](backend::BookingForm) → [`BookingOutcome`](backend::BookingOutcome)) |
+//! | `GET, POST /api/v1/bookings` | signed in | my bookings; book (instrument, start `YYYY-MM-DDTHH:MM` Beijing, minutes, mode → [`BookingOutcome`](backend::BookingOutcome)) |
 //! | `POST /api/v1/bookings/{booking_id}/cancel` | signed in | `{"reason"}` → the cancelled booking |
 //! | `GET /api/v1/notifications` | signed in | newest first |
 //! | `GET /api/v1/manage/bookings`, `POST /api/v1/manage/bookings/{home}/{booking_id}` | instrument managers, institution admins | list; `{"decision", "note"}` |

@@ -1,4 +1,5 @@
-//! Wire protocol of the instrument sharing alliance.
+//! Wire protocol of the instrument sharing alliance, and the vocabulary of its domain that
+//! a node and its web layer share (docs/DESIGN.md, "One vocabulary across the web seam").
 //!
 //! This crate is pure: no async runtime, no I/O. Another implementation can be
 //! written from `proto/` and the golden vectors in `tests/vectors/` alone.
@@ -10,8 +11,11 @@
 //! - [`certificate`] and [`roster`]: alliance membership, verified against the root key.
 //! - [`record`], [`review`], [`availability`]: what the catalogue replicates, and
 //!   [`entry`], which opens any of them.
-//! - [`booking`]: what a user's home node and an instrument's owner say to each other.
-//! - [`receipt`]: the owner's signed usage receipt and the home's confirmation (R6, R12);
+//! - [`booking`]: what a user's home node and an instrument's owner say to each other,
+//!   and what both keep: a booking's state, an instrument's booking rules, trainings,
+//!   what a user asks for.
+//! - [`receipt`]: the owner's signed usage receipt and the home's confirmation (R6, R12),
+//!   and the facts of a session it is issued from;
 //!   [`transparency`]: the province's log of them, its signed tree heads and proofs.
 //! - [`mail`]: how those and other node-to-node messages travel, their kind being their
 //!   signing domain.
@@ -19,6 +23,7 @@
 //! - [`quote`]: fee quotes by user tier, broken down into materials, operating costs and
 //!   labour (R11).
 //! - [`stats`]: a member's booking service statistics per month and instrument (R14).
+//! - [`results`]: the province's published evaluation rows (R14–R16).
 //! - [`rpc`]: node-to-node request-response messages, including catalogue sync.
 //! - [`heartbeat`]: a member's signed status heartbeat of its monitored instruments (R6).
 //! - [`announce`]: a node's signed announcement of its addresses.
@@ -53,6 +58,7 @@ pub mod publication;
 pub mod quote;
 pub mod receipt;
 pub mod record;
+pub mod results;
 pub mod review;
 pub mod roster;
 pub mod rpc;

@@ -10,8 +10,8 @@ use super::{ApiError, ApiJson, ApiPath, ApiUser, error::ErrorBody};
 use crate::{
     AppState, auth,
     backend::{
-        Backend, BookingFailure, BookingForm, BookingOutcome, ManagedBooking, ManagerDecision,
-        MyBooking, NotificationView, Session,
+        Backend, BookingFailure, BookingOutcome, ManagedBooking, ManagerDecision, MyBooking,
+        NotificationView, Session,
     },
     booking_input,
     validate::{FieldError, Problem},
@@ -50,7 +50,7 @@ fn require_manager(session: &Session) -> Result<(), ApiError> {
     path = "/api/v1/bookings",
     tag = "bookings",
     security(("session" = [], "csrf" = [])),
-    request_body = BookingForm,
+    request_body = booking_input::BookingForm,
     responses(
         (status = 200, description = "The owner's answer: confirmed, held for approval, rejected, or a conflict with alternatives.", body = BookingOutcome),
         (status = 404, description = "`not_found`: no such instrument.", body = ErrorBody),
@@ -61,18 +61,20 @@ fn require_manager(session: &Session) -> Result<(), ApiError> {
 pub(super) async fn book<B: Backend>(
     State(state): State<AppState<B>>,
     ApiUser(session): ApiUser,
-    ApiJson(form): ApiJson<BookingForm>,
+    ApiJson(form): ApiJson<booking_input::BookingForm>,
 ) -> Result<Json<BookingOutcome>, ApiError> {
     let detail = state
         .backend
         .instrument(&form.instrument_id)
         .await
         .ok_or(ApiError::NotFound)?;
-    let errors = booking_input::check(&form, &detail.record.service_modes);
-    if !errors.is_empty() {
-        return Err(ApiError::Invalid(errors));
-    }
-    Ok(Json(state.backend.book(&session.account, form).await?))
+    let asked =
+        booking_input::parse(&form, &detail.record.service_modes).map_err(ApiError::Invalid)?;
+    let outcome = state
+        .backend
+        .book(&session.account, asked.ask, asked.booking_id)
+        .await?;
+    Ok(Json(outcome))
 }
 
 /// `GET /api/v1/bookings`: the user's bookings, newest start first.

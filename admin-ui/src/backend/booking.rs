@@ -7,30 +7,11 @@ use std::future::Future;
 
 use alliance_protocol::{
     FeeComponents, ServiceMode, UserTier,
-    booking::{BookingRules, BookingState, Training},
+    booking::{BookingAsk, BookingRules, BookingState, Training},
 };
 use serde::{Deserialize, Serialize};
 
 use super::Account;
-
-/// What a user asks for on an instrument page or through `POST /api/v1/bookings`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct BookingForm {
-    /// `institution/local_id`.
-    pub instrument_id: String,
-    /// Start, `YYYY-MM-DDTHH:MM` in Asia/Shanghai.
-    pub start: String,
-    /// Length in minutes.
-    pub minutes: u32,
-    pub mode: ServiceMode,
-    #[serde(default)]
-    pub samples: u32,
-    #[serde(default)]
-    pub purpose: String,
-    /// Chosen by the client to make a retry safe; generated when empty.
-    #[serde(default)]
-    pub booking_id: String,
-}
 
 /// One fee line of a quote.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -152,11 +133,13 @@ pub enum BookingFailure {
 
 /// Booking operations. `account` is the signed-in user (roles are checked by the caller).
 pub trait BookingBackend: Clone + Send + Sync + 'static {
-    /// Books for `account`; the owner's answer (confirmed, held, rejected, conflict).
+    /// Books for `account` under `booking_id` (the same id always gets the same answer);
+    /// the owner's answer (confirmed, held, rejected, conflict).
     fn book(
         &self,
         account: &Account,
-        form: BookingForm,
+        ask: BookingAsk,
+        booking_id: String,
     ) -> impl Future<Output = Result<BookingOutcome, BookingFailure>> + Send;
     /// The user's bookings, newest start first.
     fn my_bookings(&self, account: &Account) -> impl Future<Output = Vec<MyBooking>> + Send;

@@ -5,34 +5,8 @@
 
 use std::future::Future;
 
+use alliance_protocol::results::ResultRow;
 use serde::Serialize;
-
-/// One published row: an institution (empty `instrument`) or one of its instruments.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
-pub struct ResultRowView {
-    pub institution: String,
-    pub institution_name: String,
-    pub instrument: String,
-    pub instrument_name: String,
-    pub effective_hours: f64,
-    pub external_hours: f64,
-    /// 0–1, `None` without data.
-    pub sharing_rate: Option<f64>,
-    pub utilisation: Option<f64>,
-    pub revenue_internal_yuan: f64,
-    pub revenue_external_yuan: f64,
-    pub users_served: usize,
-    pub institutions_served: usize,
-    pub average_rating: Option<f64>,
-    pub monitoring_uptime: Option<f64>,
-    pub publications: u32,
-    /// Out of 100.
-    pub score: f64,
-    /// 优秀 / 良好 / 合格 / 较差.
-    pub grade: String,
-    /// How many receipts in the province's log the figures come from.
-    pub receipts: usize,
-}
 
 /// An institution on the sanctions list, with every reason (Chinese).
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
@@ -64,7 +38,7 @@ pub struct ResultsView {
     /// The log the figures come from: its size and root (hex), as in its signed head.
     pub log_size: u64,
     pub log_root: String,
-    pub rows: Vec<ResultRowView>,
+    pub rows: Vec<ResultRow>,
     pub sanctions: Vec<SanctionView>,
     pub groups: Vec<IndicatorGroupView>,
     /// Grade thresholds (优秀, 良好, 合格).

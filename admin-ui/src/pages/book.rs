@@ -17,7 +17,8 @@ use super::{
 };
 use crate::{
     AppState,
-    backend::{Backend, BookingFailure, BookingForm, BookingOutcome, InstrumentDetail, QuoteView},
+    backend::{Backend, BookingFailure, BookingOutcome, InstrumentDetail, QuoteView},
+    booking_input::BookingForm,
     booking_input::{self, BookingInput},
     i18n::Strings,
     instrument_input::snake,
@@ -239,12 +240,16 @@ pub(super) async fn submit<B: Backend>(
     let Some(detail) = state.backend.instrument(input.instrument_id.trim()).await else {
         return Err(ctx.refuse(ErrorKind::NotFound));
     };
-    let form = match input.to_form(&detail.record.service_modes) {
-        Ok(form) => form,
+    let (form, asked) = match input.to_form(&detail.record.service_modes) {
+        Ok(read) => read,
         Err(errors) => return Ok(detail_page(&ctx, &detail, 0, &input, errors)),
     };
     let csrf = session.csrf_token.as_str();
-    match state.backend.book(&session.account, form.clone()).await {
+    let booked = state
+        .backend
+        .book(&session.account, asked.ask, asked.booking_id)
+        .await;
+    match booked {
         Ok(outcome) => Ok(answer(&ctx, &detail, form, csrf, &outcome)),
         Err(BookingFailure::Invalid { field, message }) => {
             // Nothing was booked: a new id keeps the owner from repeating its answer.

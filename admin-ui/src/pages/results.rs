@@ -4,6 +4,7 @@
 //! `/results.csv` and `/results.json` to download them. On a member's node the page says
 //! that the province's node publishes them, and the downloads are 404.
 
+use alliance_protocol::results::ResultRow;
 use askama::Template;
 use axum::{
     extract::{Query, State},
@@ -15,7 +16,7 @@ use serde::Deserialize;
 use super::{Ctx, ErrorKind, Layout, Refusal, encode_component, instruments::pick, labels};
 use crate::{
     AppState,
-    backend::{Backend, Download, ResultRowView, ResultsFailure, ResultsView},
+    backend::{Backend, Download, ResultsFailure, ResultsView},
     downloads::download,
     i18n::Strings,
     render::Page,
@@ -149,7 +150,7 @@ fn instrument_href(id: &str) -> String {
     }
 }
 
-fn figures(t: &Strings, r: &ResultRowView) -> Figures {
+fn figures(t: &Strings, r: &ResultRow) -> Figures {
     let (id, name, href) = if r.instrument.is_empty() {
         (
             r.institution.clone(),
@@ -188,7 +189,7 @@ fn figures(t: &Strings, r: &ResultRowView) -> Figures {
 }
 
 /// Each institution's own row with the rows of its instruments, in the published order.
-fn institutions(t: &Strings, rows: &[ResultRowView]) -> Vec<Institution> {
+fn institutions(t: &Strings, rows: &[ResultRow]) -> Vec<Institution> {
     let mut list: Vec<(String, Option<Figures>, Vec<Figures>)> = Vec::new();
     for r in rows {
         let at = match list.iter().position(|(id, _, _)| *id == r.institution) {

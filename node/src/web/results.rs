@@ -3,8 +3,8 @@
 //! compliance. Member nodes answer that only the province publishes.
 
 use alliance_admin_ui::backend::{
-    AllocationView, ComplianceRow, IndicatorGroupView, ResultRowView, ResultsBackend,
-    ResultsFailure, ResultsView, SanctionView,
+    AllocationView, ComplianceRow, IndicatorGroupView, ResultsBackend, ResultsFailure, ResultsView,
+    SanctionView,
 };
 use std::sync::Arc;
 
@@ -17,7 +17,7 @@ use crate::{
     evaluation::awards::{allocate, subsidy_rule_zh},
     province::{
         publication::{PublicationError, Published},
-        results::{ResultRow, rows, to_csv},
+        results::{rows, to_csv},
     },
 };
 
@@ -30,29 +30,6 @@ fn failure(e: PublicationError) -> ResultsFailure {
     match e {
         PublicationError::Period(e) => ResultsFailure::BadPeriod(e.to_string()),
         PublicationError::Store(e) => ResultsFailure::Internal(e.to_string()),
-    }
-}
-
-fn row_view(r: ResultRow) -> ResultRowView {
-    ResultRowView {
-        institution: r.institution,
-        institution_name: r.institution_name,
-        instrument: r.instrument,
-        instrument_name: r.instrument_name,
-        effective_hours: r.effective_hours,
-        external_hours: r.external_hours,
-        sharing_rate: r.sharing_rate,
-        utilisation: r.utilisation,
-        revenue_internal_yuan: r.revenue_internal_yuan,
-        revenue_external_yuan: r.revenue_external_yuan,
-        users_served: r.users_served,
-        institutions_served: r.institutions_served,
-        average_rating: r.average_rating,
-        monitoring_uptime: r.monitoring_uptime,
-        publications: r.publications,
-        score: r.score,
-        grade: r.grade,
-        receipts: r.receipts,
     }
 }
 
@@ -97,7 +74,7 @@ impl ResultsBackend for WebBackend {
             generated_at: published.computed_at,
             log_size: published.head.size,
             log_root: hex::encode(published.head.root),
-            rows: rows(&published.results).into_iter().map(row_view).collect(),
+            rows: rows(&published.results),
             sanctions,
             groups: config
                 .groups

@@ -457,6 +457,8 @@ impl TryFrom<proto::BookingAnswer> for BookingAnswer {
     }
 }
 
+mod ask;
+pub use ask::BookingAsk;
 mod rules;
 pub use rules::{Blackout, BlackoutKind, BookingRules};
 mod state;

@@ -5,11 +5,10 @@
 //! store are tested in the node.
 
 use alliance_admin_ui::backend::{
-    Account, AccountRole, AvailabilityDay, BookingBackend, BookingFailure, BookingForm,
-    BookingOutcome, ManagedBooking, ManagerDecision, MyBooking, NotificationView, QuoteLineView,
-    QuoteView,
+    Account, AccountRole, AvailabilityDay, BookingBackend, BookingFailure, BookingOutcome,
+    ManagedBooking, ManagerDecision, MyBooking, NotificationView, QuoteLineView, QuoteView,
 };
-use alliance_protocol::booking::{BookingRules, BookingState, Training};
+use alliance_protocol::booking::{BookingAsk, BookingRules, BookingState, Training};
 use alliance_protocol::{FeeComponents, FeeUnit, HourState, InstrumentRecord, UserTier};
 use chrono::{NaiveDate, NaiveDateTime, TimeZone};
 use chrono_tz::Asia::Shanghai;
@@ -60,11 +59,10 @@ fn parse_start(start: &str) -> Option<i64> {
 }
 
 fn tier_of(account: &Account) -> UserTier {
-    if account.role == AccountRole::ExternalUser {
-        UserTier::Enterprise
-    } else {
-        UserTier::OwnInstitution
-    }
+    UserTier::of_registered_user(
+        account.role == AccountRole::ExternalUser,
+        &account.organization,
+    )
 }
 
 fn name_of(account: &Account) -> String {
@@ -259,7 +257,8 @@ impl BookingBackend for MemoryBackend {
     async fn book(
         &self,
         account: &Account,
-        form: BookingForm,
+        ask: BookingAsk,
+        booking_id: String,
     ) -> Result<BookingOutcome, BookingFailure> {
         if self.lock().owner_offline {
             return Err(BookingFailure::Unreachable);
@@ -268,19 +267,17 @@ impl BookingBackend for MemoryBackend {
             .lock()
             .bookings
             .iter()
-            .find(|s| {
-                !form.booking_id.is_empty()
-                    && s.username == account.username
-                    && s.booking.booking_id == form.booking_id
-            })
+            .find(|s| s.username == account.username && s.booking.booking_id == booking_id)
             .cloned();
         let record = self
             .records()
             .into_iter()
-            .find(|r| r.id() == form.instrument_id)
+            .find(|r| r.id() == ask.instrument_id)
             .ok_or(BookingFailure::NotFound)?;
         let tier = tier_of(account);
-        let quote = quote(&record, tier, form.minutes, form.samples);
+        let length = ask.end.0 - ask.start.0;
+        let minutes = u32::try_from(length / 60).unwrap_or(u32::MAX);
+        let quote = quote(&record, tier, minutes, ask.samples);
         if let Some(s) = existing {
             // The same id always gets the same answer.
             return Ok(BookingOutcome {
@@ -290,18 +287,7 @@ impl BookingBackend for MemoryBackend {
                 code: None,
             });
         }
-        let start = parse_start(&form.start).ok_or_else(|| BookingFailure::Invalid {
-            field: "start".into(),
-            message: "not a time".into(),
-        })?;
-        let length = i64::from(form.minutes) * 60;
-        let booking_id = if form.booking_id.is_empty() {
-            let mut inner = self.lock();
-            inner.issued += 1;
-            format!("b{}", inner.issued)
-        } else {
-            form.booking_id.clone()
-        };
+        let start = ask.start.0;
         let mut booking = MyBooking {
             booking_id,
             instrument_id: record.id(),
@@ -311,8 +297,8 @@ impl BookingBackend for MemoryBackend {
             institution_name_en: "Dalian University of Technology".into(),
             start,
             end: start + length,
-            mode: form.mode,
-            samples: form.samples,
+            mode: ask.mode,
+            samples: ask.samples,
             status: BookingState::Rejected,
             hold_until: None,
             quote_fen: quote.total.total_fen(),
@@ -338,7 +324,7 @@ impl BookingBackend for MemoryBackend {
             user_name: name_of(account),
             user_email: account.email.clone(),
             tier,
-            purpose: form.purpose.clone(),
+            purpose: ask.purpose.clone(),
             booking: booking.clone(),
             history: vec![(now(), name_of(account), booking.status, String::new())],
         };

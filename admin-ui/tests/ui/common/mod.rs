@@ -88,7 +88,12 @@ impl MemoryBackend {
             display_name: format!("{username} 的名字"),
             role,
             state,
-            organization: "大连理工大学".to_owned(),
+            // Outside users of the usual cast are firms; the rest belong to the institution.
+            organization: if role == AccountRole::ExternalUser {
+                format!("{username} 科技有限公司")
+            } else {
+                "大连理工大学".to_owned()
+            },
             email: format!("{username}@example.cn"),
             phone: String::new(),
             created_at: STARTED_AT,

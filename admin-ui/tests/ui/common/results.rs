@@ -6,9 +6,10 @@
 //! and beyond the known calendar. How the province computes all this is tested in the node.
 
 use alliance_admin_ui::backend::{
-    AllocationView, ComplianceRow, IndicatorGroupView, ResultRowView, ResultsBackend,
-    ResultsFailure, ResultsView, SanctionView,
+    AllocationView, ComplianceRow, IndicatorGroupView, ResultsBackend, ResultsFailure, ResultsView,
+    SanctionView,
 };
+use alliance_protocol::results::ResultRow;
 use chrono::{Datelike, NaiveDate, TimeZone};
 use chrono_tz::Asia::Shanghai;
 
@@ -27,7 +28,7 @@ pub(crate) const SUBSIDY_RULE: &str =
 #[derive(Debug, Clone)]
 pub(crate) struct Province {
     /// Institutions, each followed by its instruments.
-    pub rows: Vec<ResultRowView>,
+    pub rows: Vec<ResultRow>,
     pub sanctions: Vec<SanctionView>,
     pub compliance: Vec<ComplianceRow>,
     /// How many subsidy allocations were computed.
@@ -45,8 +46,8 @@ fn row(
     score: f64,
     grade: &str,
     receipts: usize,
-) -> ResultRowView {
-    ResultRowView {
+) -> ResultRow {
+    ResultRow {
         institution: institution.0.to_owned(),
         institution_name: institution.1.to_owned(),
         instrument: instrument.0.to_owned(),
@@ -383,7 +384,7 @@ impl ResultsBackend for MemoryBackend {
     ) -> Result<Vec<AllocationView>, ResultsFailure> {
         let view = self.results(name).await?;
         self.edit_province(|p| p.allocations_computed += 1);
-        let qualifying: Vec<&ResultRowView> = view
+        let qualifying: Vec<&ResultRow> = view
             .rows
             .iter()
             .filter(|r| r.instrument.is_empty() && r.grade != "较差" && r.score > 0.0)

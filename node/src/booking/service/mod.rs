@@ -19,13 +19,12 @@ mod statistics;
 use std::sync::Arc;
 
 use alliance_protocol::{
-    Domain, HourState, InstitutionId, MembershipCertificate, SecretKey, ServiceMode, UnixTime,
-    UserTier,
+    Domain, HourState, InstitutionId, MembershipCertificate, SecretKey, UnixTime, UserTier,
     booking::{BookingCancel, BookingRequest, BookingUpdate},
 };
 use futures::future::BoxFuture;
 
-pub use alliance_protocol::booking::Training;
+pub use alliance_protocol::booking::{BookingAsk, Training};
 pub use completion::{SessionFacts, WalkIn};
 
 use super::{
@@ -73,18 +72,6 @@ pub struct HomeUser {
     pub email: String,
     /// The user's own category; a user of the owning institution is priced as its own.
     pub tier: UserTier,
-}
-
-/// What a user asks for.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BookingAsk {
-    /// `institution/local_id`.
-    pub instrument_id: String,
-    pub start: UnixTime,
-    pub end: UnixTime,
-    pub mode: ServiceMode,
-    pub samples: u32,
-    pub purpose: String,
 }
 
 fn training_key(local_id: &str, home: &InstitutionId, user_id: &str) -> Vec<u8> {

@@ -1,38 +1,13 @@
 //! The results as the public downloads give them: one row per institution and per
 //! instrument, in CSV (Chinese headers, for spreadsheets) and JSON (English keys).
 
-use serde::Serialize;
+pub use alliance_protocol::results::ResultRow;
 
 use super::{InstitutionResult, Results};
 use crate::{
     evaluation::{config::Metric, metrics::Metrics, scoring::Evaluation},
     spreadsheet::guard,
 };
-
-/// One published row.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ResultRow {
-    pub institution: String,
-    pub institution_name: String,
-    /// Empty on an institution's own row.
-    pub instrument: String,
-    pub instrument_name: String,
-    pub effective_hours: f64,
-    pub external_hours: f64,
-    pub sharing_rate: Option<f64>,
-    pub utilisation: Option<f64>,
-    pub revenue_internal_yuan: f64,
-    pub revenue_external_yuan: f64,
-    pub users_served: usize,
-    pub institutions_served: usize,
-    pub average_rating: Option<f64>,
-    pub monitoring_uptime: Option<f64>,
-    pub publications: u32,
-    pub score: f64,
-    pub grade: String,
-    /// How many receipts in the log the figures come from.
-    pub receipts: usize,
-}
 
 fn row(
     institution: &InstitutionResult,

@@ -6,16 +6,14 @@ mod feeds;
 mod rules;
 
 use alliance_admin_ui::backend::{
-    Account, AccountRole, BookingBackend, BookingFailure, BookingForm, BookingOutcome,
-    ManagedBooking, ManagerDecision, MyBooking, NotificationView, QuoteLineView, QuoteView,
+    Account, AccountRole, BookingBackend, BookingFailure, BookingOutcome, ManagedBooking,
+    ManagerDecision, MyBooking, NotificationView, QuoteLineView, QuoteView,
 };
 use alliance_protocol::{
-    InstitutionId, UnixTime, UserTier,
+    InstitutionId, UserTier,
     booking::{BookingAnswer, BookingRules, Outcome, Training},
     quote::{Quantity, Quote},
 };
-use chrono::{NaiveDateTime, TimeZone};
-use chrono_tz::Asia::Shanghai;
 
 use super::WebBackend;
 use crate::booking::{
@@ -74,41 +72,6 @@ pub(super) fn invalid(field: &str, message: &str) -> BookingFailure {
     }
 }
 
-/// The price category of a user of this node. Outside users are priced as academics when
-/// their organisation is a university or research institute, otherwise as firms (the
-/// registration names the organisation; individuals pay the enterprise price, as on most
-/// provincial platforms).
-pub(super) fn tier_of(account: &Account) -> UserTier {
-    if account.role != AccountRole::ExternalUser {
-        return UserTier::OwnInstitution;
-    }
-    let org = account.organization.to_lowercase();
-    let academic = [
-        "大学",
-        "学院",
-        "研究所",
-        "研究院",
-        "科学院",
-        "university",
-        "college",
-        "institute",
-    ];
-    if academic.iter().any(|k| org.contains(k)) {
-        UserTier::OutsideAcademic
-    } else {
-        UserTier::Enterprise
-    }
-}
-
-/// `YYYY-MM-DDTHH:MM` in Shanghai time.
-pub(super) fn parse_start(text: &str) -> Option<UnixTime> {
-    let local = NaiveDateTime::parse_from_str(text.trim(), "%Y-%m-%dT%H:%M").ok()?;
-    Shanghai
-        .from_local_datetime(&local)
-        .single()
-        .map(|t| UnixTime(t.timestamp()))
-}
-
 fn quote_view(quote: &Quote) -> QuoteView {
     QuoteView {
         tier: quote.tier,
@@ -132,12 +95,6 @@ fn quote_view(quote: &Quote) -> QuoteView {
             .collect(),
         total: quote.total,
     }
-}
-
-fn random_id() -> String {
-    let mut bytes = [0u8; 12];
-    rand::fill(&mut bytes);
-    format!("b-{}", hex::encode(bytes))
 }
 
 impl WebBackend {
@@ -245,31 +202,17 @@ impl BookingBackend for WebBackend {
     async fn book(
         &self,
         account: &Account,
-        form: BookingForm,
+        ask: BookingAsk,
+        booking_id: String,
     ) -> Result<BookingOutcome, BookingFailure> {
-        let start = parse_start(&form.start)
-            .ok_or_else(|| invalid("start", "a time written YYYY-MM-DDTHH:MM"))?;
-        if form.minutes == 0 {
-            return Err(invalid("minutes", "at least one minute"));
-        }
-        let booking_id = if form.booking_id.is_empty() {
-            random_id()
-        } else {
-            form.booking_id.clone()
-        };
         let user = HomeUser {
             user_id: account.username.clone(),
             display_name: account.display_name.clone(),
             email: account.email.clone(),
-            tier: tier_of(account),
-        };
-        let ask = BookingAsk {
-            instrument_id: form.instrument_id.clone(),
-            start,
-            end: UnixTime(start.0 + i64::from(form.minutes) * 60),
-            mode: form.mode,
-            samples: form.samples,
-            purpose: form.purpose.clone(),
+            tier: UserTier::of_registered_user(
+                account.role == AccountRole::ExternalUser,
+                &account.organization,
+            ),
         };
         let answer = self
             .bookings
@@ -408,57 +351,5 @@ impl BookingBackend for WebBackend {
         training: Training,
     ) -> Result<Training, BookingFailure> {
         self.record_training_of(account, training).await
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used)]
-    use super::*;
-
-    #[test]
-    fn outside_users_are_priced_by_their_organisation() {
-        let account = |role, organization: &str| Account {
-            username: "u1".into(),
-            display_name: String::new(),
-            role,
-            state: alliance_admin_ui::backend::AccountState::Active,
-            organization: organization.into(),
-            email: String::new(),
-            phone: String::new(),
-            created_at: 0,
-        };
-        assert_eq!(
-            tier_of(&account(AccountRole::ExternalUser, "沈阳工业大学")),
-            UserTier::OutsideAcademic
-        );
-        assert_eq!(
-            tier_of(&account(
-                AccountRole::ExternalUser,
-                "Shenyang Institute of Automation"
-            )),
-            UserTier::OutsideAcademic
-        );
-        assert_eq!(
-            tier_of(&account(
-                AccountRole::ExternalUser,
-                "大连华信新材料有限公司"
-            )),
-            UserTier::Enterprise
-        );
-        assert_eq!(
-            tier_of(&account(AccountRole::Researcher, "东北大学")),
-            UserTier::OwnInstitution
-        );
-    }
-
-    #[test]
-    fn a_start_is_read_in_shanghai_time() {
-        // 2026-12-01 09:00 in Shanghai is 01:00 UTC.
-        assert_eq!(
-            parse_start("2026-12-01T09:00"),
-            Some(UnixTime(1_796_086_800))
-        );
-        assert_eq!(parse_start("2026-12-01 09:00"), None);
     }
 }
