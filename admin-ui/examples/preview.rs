@@ -1,5 +1,5 @@
 //! Serves the web UI over the in-memory test backend, for working on pages and styles
-//! without a node: `cargo run -p alliance-admin-ui --example preview [PORT]`, then open the
+//! without a node: `cargo run -p alliance-web --example preview [PORT]`, then open the
 //! printed address. Accounts: `admin` (institution admin), `li` (researcher), `firm`
 //! (pending), `gone` (disabled); all with the password the address line shows.
 

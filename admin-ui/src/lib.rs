@@ -1,9 +1,17 @@
 //! Web UI and JSON API of an alliance node: every HTTP route a node serves to people and
-//! programs, generic over the [`Backend`] the node implements.
+//! programs, generic over the [`Backend`] the node implements. (The crate lives in the
+//! repository's `admin-ui/` directory; it is named `alliance-web` because it is the whole
+//! of a node's HTTP face — public pages, researchers' and managers' pages, the JSON API —
+//! not only its administration.)
+//!
+//! Accounts and sessions (who may sign in to this node's pages and API, with which role)
+//! are this crate's own vocabulary: they never leave the node, so they are not in
+//! `alliance_protocol`; the node's `accounts` module is their durable store behind
+//! [`Backend`].
 //!
 //! ```text
 //! let options = WebOptions { secure_cookies: true, ..WebOptions::default() };
-//! let app: axum::Router = alliance_admin_ui::router(backend, options);
+//! let app: axum::Router = alliance_web::router(backend, options);
 //! // Serve it with the client's address, for the limits per client:
 //! axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await?;
 //! ```

@@ -2,7 +2,7 @@
 
 use std::{io::IsTerminal, net::SocketAddr, path::PathBuf};
 
-use alliance_admin_ui::backend::{AccountRole, NewAccount};
+use alliance_web::backend::{AccountRole, NewAccount};
 use alliance_node::{
     Config, Node,
     accounts::Accounts,

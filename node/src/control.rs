@@ -9,7 +9,7 @@ use std::{
     sync::Arc,
 };
 
-use alliance_admin_ui::backend::{AccountError, NewAccount};
+use alliance_web::backend::{AccountError, NewAccount};
 use alliance_protocol::armor;
 use axum::{
     Json, Router,

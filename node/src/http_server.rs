@@ -88,7 +88,7 @@ fn admit(tally: &Arc<Mutex<Tally>>, limits: &ServerLimits, peer: IpAddr) -> Opti
         return None;
     }
     let address =
-        (!limits.trusted_proxies.contains(&peer)).then(|| alliance_admin_ui::client_bucket(peer));
+        (!limits.trusted_proxies.contains(&peer)).then(|| alliance_web::client_bucket(peer));
     if let Some(address) = address {
         let open = counts.by_address.entry(address).or_default();
         if *open >= limits.max_connections_per_address {

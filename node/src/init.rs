@@ -7,7 +7,7 @@ use std::{
     path::{Path, PathBuf},
 };
 
-use alliance_admin_ui::backend::{AccountError, AccountRole, NewAccount};
+use alliance_web::backend::{AccountError, AccountRole, NewAccount};
 use alliance_protocol::{InstitutionId, PublicKey, Role, SecretKey, armor};
 
 use crate::{

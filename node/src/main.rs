@@ -7,7 +7,7 @@ use tracing_subscriber::EnvFilter;
 
 /// Without `RUST_LOG`: this node's own events, and only warnings and errors of the
 /// libraries under it (the storage engine alone logs hundreds of lines at start).
-const QUIET_BY_DEFAULT: &str = "warn,alliance=info,alliance_node=info,alliance_admin_ui=info";
+const QUIET_BY_DEFAULT: &str = "warn,alliance=info,alliance_node=info,alliance_web=info";
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {

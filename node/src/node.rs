@@ -425,9 +425,9 @@ async fn serve_http(
         province: province.map(|p| p.authority.clone()),
         net: parts.net.clone(),
     };
-    let app = alliance_admin_ui::router(
+    let app = alliance_web::router(
         WebBackend::new(parts),
-        alliance_admin_ui::WebOptions {
+        alliance_web::WebOptions {
             secure_cookies: config.http.secure_cookies,
             trusted_proxies: config.http.trusted_proxies.clone(),
             sign_in: config.sign_in.web(),

@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use crate::common::{MemoryBackend, PASSWORD, api_login, app, get, json};
-use alliance_admin_ui::{
+use alliance_web::{
     WebOptions,
     backend::{AccountRole, AccountState},
     router,

@@ -7,7 +7,7 @@
 use crate::common::{
     MemoryBackend, Reply, api_login, app, form, get, json, page_login, session_csrf,
 };
-use alliance_admin_ui::{
+use alliance_web::{
     backend::{AccountRole, AccountState, CatalogueBackend},
     instrument_input::{FeeInput, InstrumentInput},
 };

@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use crate::common::{MemoryBackend, app, form, get, page_login, request, send, session_csrf};
-use alliance_admin_ui::backend::{AccountRole, AccountState};
+use alliance_web::backend::{AccountRole, AccountState};
 use alliance_protocol::ReviewVerdict;
 use axum::{
     body::Body,

@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use crate::common::{MemoryBackend, Reply, api_login, app, get, json};
-use alliance_admin_ui::{WebOptions, router};
+use alliance_web::{WebOptions, router};
 use axum::http::{Method, StatusCode};
 
 fn assert_security_headers(reply: &Reply, what: &str) {

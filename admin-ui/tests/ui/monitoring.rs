@@ -10,7 +10,7 @@ use crate::common::{
     MemoryBackend, Reply, api_login, app, get, json, monitoring::sample_board, page_login, request,
     send, session_csrf,
 };
-use alliance_admin_ui::{
+use alliance_web::{
     backend::{AccountRole, AccountState, CatalogueBackend, MonitoringBackend},
     instrument_input::InstrumentInput,
 };

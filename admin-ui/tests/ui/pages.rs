@@ -5,7 +5,7 @@
 use crate::common::{
     MemoryBackend, PASSWORD, Reply, anonymous_form, app, form, get, page_login, session_csrf,
 };
-use alliance_admin_ui::backend::AccountState;
+use alliance_web::backend::AccountState;
 use axum::http::StatusCode;
 
 fn assert_redirects_to_login(reply: &Reply, next: &str) {

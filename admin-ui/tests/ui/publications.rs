@@ -7,7 +7,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use crate::common::{MemoryBackend, api_login, app, form, get, json, page_login, session_csrf};
-use alliance_admin_ui::{
+use alliance_web::{
     backend::{AccountRole, AccountState, BookingFailure, CatalogueBackend},
     instrument_input::InstrumentInput,
 };

@@ -9,7 +9,7 @@
 use crate::common::{
     MemoryBackend, Reply, STARTED_AT, api_login, app, form, get, json, page_login, session_csrf,
 };
-use alliance_admin_ui::{
+use alliance_web::{
     backend::{
         AccountRole, AccountState, CatalogueBackend, IssuedStanding, LogAlarmView, LogWatchView,
     },

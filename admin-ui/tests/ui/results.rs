@@ -10,7 +10,7 @@ use crate::common::{
     MemoryBackend, api_login, app, get, page_login,
     results::{LOG_ROOT, SUBSIDY_RULE},
 };
-use alliance_admin_ui::backend::{AccountRole, AccountState};
+use alliance_web::backend::{AccountRole, AccountState};
 use axum::{Router, http::StatusCode};
 
 const RESULTS: &str = "/results?period=2026";
@@ -566,11 +566,11 @@ async fn downloads_carry_an_etag_and_a_client_holding_it_gets_304() {
 #[tokio::test]
 async fn expensive_answers_are_limited_per_client_address() {
     let backend = MemoryBackend::seeded().province_node();
-    let app = alliance_admin_ui::router(
+    let app = alliance_web::router(
         backend.clone(),
-        alliance_admin_ui::WebOptions {
+        alliance_web::WebOptions {
             expensive_per_minute: Some(3),
-            ..alliance_admin_ui::WebOptions::default()
+            ..alliance_web::WebOptions::default()
         },
     );
     for uri in ["/results.csv", "/api/v1/results", "/results?period=2026"] {

@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use crate::common::{MemoryBackend, Reply, app, form, get, page_login, session_csrf};
-use alliance_admin_ui::{
+use alliance_web::{
     backend::{AccountRole, AccountState, BookingBackend, CatalogueBackend},
     instrument_input::InstrumentInput,
 };

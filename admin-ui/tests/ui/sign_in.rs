@@ -9,7 +9,7 @@ use crate::common::{
     MemoryBackend, PASSWORD, Reply, anonymous_form, api_login, app, form, get, json, page_login,
     send, session_csrf,
 };
-use alliance_admin_ui::{SignInOptions, WebOptions, router};
+use alliance_web::{SignInOptions, WebOptions, router};
 use axum::{
     body::Body,
     extract::ConnectInfo,

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use alliance_admin_ui::SignInOptions;
+use alliance_web::SignInOptions;
 use serde::{Deserialize, Serialize};
 
 /// Sign-in lock-out, registration limits and the session idle timeout.

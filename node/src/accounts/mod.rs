@@ -17,7 +17,7 @@ mod sessions;
 
 use std::sync::Arc;
 
-use alliance_admin_ui::{
+use alliance_web::{
     backend::{
         Account, AccountError, AccountRole, AccountState, NewAccount, Registration, Session,
     },

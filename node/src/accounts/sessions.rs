@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use alliance_admin_ui::backend::{Account, AccountError, AccountState, Session};
+use alliance_web::backend::{Account, AccountError, AccountState, Session};
 use alliance_protocol::UnixTime;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};

@@ -230,7 +230,7 @@ fn default_body_timeout() -> Duration {
     Duration::from_secs(20)
 }
 fn default_expensive_per_minute() -> u32 {
-    alliance_admin_ui::DEFAULT_EXPENSIVE_PER_MINUTE
+    alliance_web::DEFAULT_EXPENSIVE_PER_MINUTE
 }
 fn default_http_max_connections() -> usize {
     1024

@@ -19,7 +19,7 @@ mod seed;
 
 use std::path::{Path, PathBuf};
 
-use alliance_admin_ui::backend::{AccountError, AccountRole, NewAccount};
+use alliance_web::backend::{AccountError, AccountRole, NewAccount};
 use alliance_protocol::{InstitutionId, Role, armor};
 
 use crate::{

@@ -3,12 +3,12 @@
 
 use std::collections::BTreeMap;
 
-use alliance_admin_ui::backend::{
+use alliance_web::backend::{
     AvailabilityDay, CatalogueBackend, CatalogueFailure, CategoryOption, Download, Facets,
     ImportSummary, InstitutionOption, InstrumentDetail, InstrumentPage, InstrumentSummary,
     Overview, ReviewState, SearchParams, SheetFormat, Tally,
 };
-use alliance_admin_ui::validate::MAX_RESULT_WINDOW;
+use alliance_web::validate::MAX_RESULT_WINDOW;
 use alliance_protocol::{InstitutionId, InstrumentRecord, ReviewVerdict};
 use chrono::{Duration, NaiveDate};
 

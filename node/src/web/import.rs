@@ -1,7 +1,7 @@
 //! Spreadsheet import and export for the web backend: checks a file, previews every row
 //! (new, changed, unchanged, or what is wrong), and writes the good ones.
 
-use alliance_admin_ui::backend::{
+use alliance_web::backend::{
     CatalogueFailure, Download, ImportCellError, ImportRow, ImportSummary, SheetFormat,
 };
 use alliance_protocol::InstrumentRecord;

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use alliance_admin_ui::backend::{
+use alliance_web::backend::{
     Account, AccountError, AccountState, Backend, ConnectedMember, NewAccount, NodeStatus,
     Registration, Session,
 };

@@ -1,7 +1,7 @@
 //! The monitoring side of the web backend: agents' reports (checked against the
 //! instrument's token), managers' tokens and states, and the province's board.
 
-use alliance_admin_ui::backend::{
+use alliance_web::backend::{
     Account, AgentFailure, AgentStateView, AlertView, BoardRowView, BoardView, BookingFailure,
     MonitoringBackend, ResultsFailure,
 };
@@ -11,7 +11,7 @@ use super::{WebBackend, booking::invalid};
 use crate::monitoring::{AgentRefusal, MonitoringError, board::AlertKind};
 
 fn may_manage(account: &Account) -> Result<(), BookingFailure> {
-    use alliance_admin_ui::backend::AccountRole;
+    use alliance_web::backend::AccountRole;
     if matches!(
         account.role,
         AccountRole::InstrumentManager | AccountRole::InstitutionAdmin

@@ -1,7 +1,7 @@
 //! The publications side of the web backend (R13): a user's registered papers, patents
 //! and reports, and registering one (signed here and sent to the province).
 
-use alliance_admin_ui::backend::{
+use alliance_web::backend::{
     Account, BookingFailure, PublicationBackend, PublicationForm, PublicationView,
 };
 use alliance_protocol::{

@@ -2,7 +2,7 @@
 //! (which issue receipts), the user's receipts to confirm and rate, the institution's
 //! issued receipts on their way to the province's log, and the log watch.
 
-use alliance_admin_ui::backend::{
+use alliance_web::backend::{
     Account, AccountRole, BookingFailure, IssuedReceipt, IssuedStanding, LogAlarmView,
     LogWatchView, ManagedBooking, MyReceipt, ReceiptBackend, ReceiptView,
 };

@@ -2,7 +2,7 @@
 //! period, as a page, CSV and JSON; the subsidy allocation for a budget; reporting
 //! compliance. Member nodes answer that only the province publishes.
 
-use alliance_admin_ui::backend::{
+use alliance_web::backend::{
     AllocationView, ComplianceRow, IndicatorGroupView, ResultsBackend, ResultsFailure, ResultsView,
     SanctionView,
 };

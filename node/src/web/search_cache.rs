@@ -4,7 +4,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use alliance_admin_ui::backend::{InstrumentPage, SearchParams};
+use alliance_web::backend::{InstrumentPage, SearchParams};
 
 /// Answers kept; the oldest is dropped first.
 const ENTRIES: usize = 64;

@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use alliance_admin_ui::backend::{AccountRole, NewAccount};
+use alliance_web::backend::{AccountRole, NewAccount};
 use alliance_node::{NodeHandle, booking::rules::BookingRules};
 use alliance_protocol::{ServiceMode, UnixTime, UserTier};
 use alliance_tests::{

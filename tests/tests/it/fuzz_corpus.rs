@@ -29,11 +29,11 @@ const TARGETS: [(&str, TestOneInput); 6] = [
     ),
     (
         "search_query",
-        alliance_admin_ui::fuzzing::search_query::test_one_input,
+        alliance_web::fuzzing::search_query::test_one_input,
     ),
     (
         "booking_form",
-        alliance_admin_ui::fuzzing::booking_form::test_one_input,
+        alliance_web::fuzzing::booking_form::test_one_input,
     ),
 ];
 

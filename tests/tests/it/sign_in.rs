@@ -7,7 +7,7 @@
 
 use std::time::{Duration, Instant};
 
-use alliance_admin_ui::backend::{AccountRole, NewAccount};
+use alliance_web::backend::{AccountRole, NewAccount};
 use alliance_node::NodeHandle;
 use alliance_tests::*;
 use reqwest::StatusCode;

@@ -2,7 +2,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use alliance_admin_ui::backend::{AccountRole, NewAccount};
+use alliance_web::backend::{AccountRole, NewAccount};
 use alliance_tests::*;
 use reqwest::StatusCode;
 use serde_json::{Value, json};

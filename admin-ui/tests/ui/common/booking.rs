@@ -4,7 +4,7 @@
 //! is a notification. Quotes follow the record's fees. The owner's node, signing and the
 //! store are tested in the node.
 
-use alliance_admin_ui::backend::{
+use alliance_web::backend::{
     Account, AccountRole, AvailabilityDay, BookingBackend, BookingFailure, BookingOutcome,
     ManagedBooking, ManagerDecision, MyBooking, NotificationView, QuoteLineView, QuoteView,
 };

@@ -2,7 +2,7 @@
 //! substring "search" and a recorded review. Real search and signing are tested in the
 //! node; these tests exercise the web layer's routes, roles, forms and errors.
 
-use alliance_admin_ui::backend::{
+use alliance_web::backend::{
     CatalogueBackend, CatalogueFailure, CategoryOption, Download, Facets, ImportRow, ImportSummary,
     InstitutionOption, InstrumentDetail, InstrumentPage, InstrumentSummary, Overview, ReviewState,
     SearchParams, SheetFormat,

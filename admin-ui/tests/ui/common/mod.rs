@@ -15,7 +15,7 @@ use std::{
     sync::{Arc, Mutex, MutexGuard},
 };
 
-use alliance_admin_ui::{
+use alliance_web::{
     WebOptions,
     backend::{
         Account, AccountError, AccountRole, AccountState, Backend, ConnectedMember, NewAccount,
@@ -46,7 +46,7 @@ struct Inner {
     imports: usize,
     bookings: Vec<booking::Stored>,
     /// (username, notification), oldest first.
-    notifications: Vec<(String, alliance_admin_ui::backend::NotificationView)>,
+    notifications: Vec<(String, alliance_web::backend::NotificationView)>,
     /// username → calendar feed token.
     feed_tokens: HashMap<String, String>,
     owner_offline: bool,
@@ -54,11 +54,11 @@ struct Inner {
     rules: HashMap<String, alliance_protocol::booking::BookingRules>,
     trainings: Vec<alliance_protocol::booking::Training>,
     /// Receipts this institution issued, oldest first.
-    issued_receipts: Vec<alliance_admin_ui::backend::IssuedReceipt>,
+    issued_receipts: Vec<alliance_web::backend::IssuedReceipt>,
     /// (username, receipt) of this node's users, from every owner, oldest first.
-    user_receipts: Vec<(String, alliance_admin_ui::backend::MyReceipt)>,
+    user_receipts: Vec<(String, alliance_web::backend::MyReceipt)>,
     /// What `log_watch` answers.
-    log_watch: alliance_admin_ui::backend::LogWatchView,
+    log_watch: alliance_web::backend::LogWatchView,
     /// What the province publishes; `None` on a member's node.
     province: Option<results::Province>,
     /// Agent tokens, reports and the province's board.

@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use alliance_admin_ui::backend::{
+use alliance_web::backend::{
     Account, AccountRole, AgentFailure, AgentStateView, AlertView, BoardRowView, BoardView,
     BookingFailure, MonitoringBackend, ResultsFailure,
 };

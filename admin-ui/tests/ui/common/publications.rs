@@ -4,7 +4,7 @@
 //! layer's own checks are what the tests exercise; signing and the province's counting
 //! are tested in the node.
 
-use alliance_admin_ui::backend::{
+use alliance_web::backend::{
     Account, BookingFailure, PublicationBackend, PublicationForm, PublicationView,
 };
 

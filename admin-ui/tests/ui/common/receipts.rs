@@ -4,7 +4,7 @@
 //! rating (and confirms the issued receipt); the log view is whatever a test sets.
 //! Signing, the outbox and the province's log are tested in the node.
 
-use alliance_admin_ui::backend::{
+use alliance_web::backend::{
     Account, BookingBackend, BookingFailure, IssuedReceipt, IssuedStanding, LogWatchView,
     ManagedBooking, MyReceipt, ReceiptBackend, ReceiptView,
 };

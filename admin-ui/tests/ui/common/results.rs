@@ -5,7 +5,7 @@
 //! largest remainders get the odd fen), and lists three instruments reported late, missing
 //! and beyond the known calendar. How the province computes all this is tested in the node.
 
-use alliance_admin_ui::backend::{
+use alliance_web::backend::{
     AllocationView, ComplianceRow, IndicatorGroupView, ResultsBackend, ResultsFailure, ResultsView,
     SanctionView,
 };

@@ -1,7 +1,7 @@
 //! Calendar feeds: a private token per user for their bookings, and a public feed per
 //! instrument of this institution (who booked stays private), both iCalendar.
 
-use alliance_admin_ui::backend::Account;
+use alliance_web::backend::Account;
 use alliance_protocol::InstitutionId;
 
 use crate::{

@@ -5,7 +5,7 @@
 mod feeds;
 mod rules;
 
-use alliance_admin_ui::backend::{
+use alliance_web::backend::{
     Account, AccountRole, BookingBackend, BookingFailure, BookingOutcome, ManagedBooking,
     ManagerDecision, MyBooking, NotificationView, QuoteLineView, QuoteView,
 };

@@ -1,7 +1,7 @@
 //! Booking rules and training certifications of this institution's instruments, as the
 //! manager's pages show and change them.
 
-use alliance_admin_ui::backend::{Account, BookingFailure};
+use alliance_web::backend::{Account, BookingFailure};
 
 use super::{failure, invalid};
 use crate::{
