@@ -3,6 +3,7 @@
 //! a form can show every problem next to its field. The owner checks the rest (opening
 //! hours, its calendar, who may book).
 
+use alliance_protocol::booking::ManagerDecision;
 use alliance_protocol::{
     ServiceMode, UnixTime,
     booking::{BookingAsk, MAX_SAMPLES},
@@ -11,7 +12,6 @@ use alliance_protocol::{
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    backend::ManagerDecision,
     instrument_input::snake,
     time,
     validate::{FieldError, Problem},

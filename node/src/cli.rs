@@ -2,7 +2,6 @@
 
 use std::{io::IsTerminal, net::SocketAddr, path::PathBuf};
 
-use alliance_web::backend::{AccountRole, NewAccount};
 use alliance_node::{
     Config, Node,
     accounts::Accounts,
@@ -12,6 +11,7 @@ use alliance_node::{
     store::Store,
 };
 use alliance_protocol::{InstitutionId, PublicKey, Role, armor};
+use alliance_web::backend::{AccountRole, NewAccount};
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};
 

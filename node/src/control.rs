@@ -9,8 +9,8 @@ use std::{
     sync::Arc,
 };
 
-use alliance_web::backend::{AccountError, NewAccount};
 use alliance_protocol::armor;
+use alliance_web::backend::{AccountError, NewAccount};
 use axum::{
     Json, Router,
     extract::{Request, State},

@@ -7,8 +7,8 @@ use std::{
     path::{Path, PathBuf},
 };
 
-use alliance_web::backend::{AccountError, AccountRole, NewAccount};
 use alliance_protocol::{InstitutionId, PublicKey, Role, SecretKey, armor};
+use alliance_web::backend::{AccountError, AccountRole, NewAccount};
 
 use crate::{
     accounts::Accounts,

@@ -2,6 +2,7 @@
 //! (any signed-in user), and decide on this institution's bookings (instrument managers and
 //! institution admins).
 
+use alliance_protocol::booking::ManagerDecision;
 use alliance_protocol::booking::{BookingRules, Training};
 use axum::{Json, extract::State};
 use serde::Deserialize;
@@ -10,8 +11,8 @@ use super::{ApiError, ApiJson, ApiPath, ApiUser, error::ErrorBody};
 use crate::{
     AppState, auth,
     backend::{
-        Backend, BookingFailure, BookingOutcome, ManagedBooking, ManagerDecision, MyBooking,
-        NotificationView, Session,
+        Backend, BookingFailure, BookingOutcome, ManagedBooking, MyBooking, NotificationView,
+        Session,
     },
     booking_input,
     validate::{FieldError, Problem},

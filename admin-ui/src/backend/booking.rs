@@ -7,9 +7,9 @@ use std::future::Future;
 
 use alliance_protocol::{
     FeeComponents, ServiceMode, UserTier,
-    booking::{BookingAsk, BookingRules, BookingState, Training},
+    booking::{BookingAsk, BookingRules, BookingState, ManagerDecision, Training},
 };
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::Account;
 
@@ -89,18 +89,6 @@ pub struct ManagedBooking {
     pub hold_until: Option<i64>,
     /// Who changed what and when, oldest first: (unix seconds, by, status, note).
     pub history: Vec<(i64, String, BookingState, String)>,
-}
-
-/// What a manager decides.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ManagerDecision {
-    Approve,
-    Reject,
-    CancelByOwner,
-    Start,
-    NoShow,
-    Complete,
 }
 
 /// A change a user is told about.

@@ -3,6 +3,7 @@
 //! reject), then record start, no-show, completion, or cancel one.
 
 use alliance_protocol::booking::BookingState;
+use alliance_protocol::booking::ManagerDecision;
 use askama::Template;
 use axum::{
     extract::{Path, Query, State},
@@ -18,7 +19,7 @@ use super::{
 use crate::{
     AppState,
     auth::BOOKING_MANAGERS,
-    backend::{Backend, ManagedBooking, ManagerDecision},
+    backend::{Backend, ManagedBooking},
     booking_input::needs_note,
     i18n::Strings,
     instrument_input::snake,

@@ -7,11 +7,11 @@
 use crate::common::{
     MemoryBackend, Reply, api_login, app, form, get, json, page_login, session_csrf,
 };
+use alliance_protocol::booking::BookingState;
 use alliance_web::{
     backend::{AccountRole, AccountState, CatalogueBackend},
     instrument_input::{FeeInput, InstrumentInput},
 };
-use alliance_protocol::booking::BookingState;
 use axum::{Router, http::Method, http::StatusCode};
 use serde_json::json;
 

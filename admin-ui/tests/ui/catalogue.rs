@@ -4,8 +4,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use crate::common::{MemoryBackend, app, form, get, page_login, request, send, session_csrf};
-use alliance_web::backend::{AccountRole, AccountState};
 use alliance_protocol::ReviewVerdict;
+use alliance_web::backend::{AccountRole, AccountState};
 use axum::{
     body::Body,
     http::{Method, StatusCode, header},

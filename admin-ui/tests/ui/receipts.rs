@@ -9,13 +9,13 @@
 use crate::common::{
     MemoryBackend, Reply, STARTED_AT, api_login, app, form, get, json, page_login, session_csrf,
 };
+use alliance_protocol::booking::BookingState;
 use alliance_web::{
     backend::{
         AccountRole, AccountState, CatalogueBackend, IssuedStanding, LogAlarmView, LogWatchView,
     },
     instrument_input::{FeeInput, InstrumentInput},
 };
-use alliance_protocol::booking::BookingState;
 use axum::{
     Router,
     http::{Method, StatusCode},

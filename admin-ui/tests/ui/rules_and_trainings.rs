@@ -5,12 +5,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use crate::common::{MemoryBackend, Reply, app, form, get, page_login, session_csrf};
+use alliance_protocol::UserTier;
+use alliance_protocol::booking::BookingRules;
 use alliance_web::{
     backend::{AccountRole, AccountState, BookingBackend, CatalogueBackend},
     instrument_input::InstrumentInput,
 };
-use alliance_protocol::UserTier;
-use alliance_protocol::booking::BookingRules;
 use axum::{Router, http::StatusCode};
 
 const RULES: &str = "/manage/instruments/LCMS-1/rules";

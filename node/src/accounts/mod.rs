@@ -17,13 +17,13 @@ mod sessions;
 
 use std::sync::Arc;
 
+use alliance_protocol::UnixTime;
 use alliance_web::{
     backend::{
         Account, AccountError, AccountRole, AccountState, NewAccount, Registration, Session,
     },
     validate::{self, FieldError},
 };
-use alliance_protocol::UnixTime;
 use serde::{Deserialize, Serialize};
 
 pub use self::limits::SignInLimits;

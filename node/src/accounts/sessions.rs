@@ -5,8 +5,8 @@
 
 use std::time::Duration;
 
-use alliance_web::backend::{Account, AccountError, AccountState, Session};
 use alliance_protocol::UnixTime;
+use alliance_web::backend::{Account, AccountError, AccountState, Session};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use tokio_util::sync::CancellationToken;

@@ -19,8 +19,8 @@ mod seed;
 
 use std::path::{Path, PathBuf};
 
-use alliance_web::backend::{AccountError, AccountRole, NewAccount};
 use alliance_protocol::{InstitutionId, Role, armor};
+use alliance_web::backend::{AccountError, AccountRole, NewAccount};
 
 use crate::{
     config::Config,

@@ -3,13 +3,13 @@
 
 use std::collections::BTreeMap;
 
+use alliance_protocol::{InstitutionId, InstrumentRecord, ReviewVerdict};
 use alliance_web::backend::{
     AvailabilityDay, CatalogueBackend, CatalogueFailure, CategoryOption, Download, Facets,
     ImportSummary, InstitutionOption, InstrumentDetail, InstrumentPage, InstrumentSummary,
     Overview, ReviewState, SearchParams, SheetFormat, Tally,
 };
 use alliance_web::validate::MAX_RESULT_WINDOW;
-use alliance_protocol::{InstitutionId, InstrumentRecord, ReviewVerdict};
 use chrono::{Duration, NaiveDate};
 
 use super::WebBackend;

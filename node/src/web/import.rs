@@ -1,10 +1,10 @@
 //! Spreadsheet import and export for the web backend: checks a file, previews every row
 //! (new, changed, unchanged, or what is wrong), and writes the good ones.
 
+use alliance_protocol::InstrumentRecord;
 use alliance_web::backend::{
     CatalogueFailure, Download, ImportCellError, ImportRow, ImportSummary, SheetFormat,
 };
-use alliance_protocol::InstrumentRecord;
 
 use super::WebBackend;
 use crate::catalogue::import::{self, RowOutcome};

@@ -5,11 +5,11 @@
 
 use std::sync::Arc;
 
+use alliance_protocol::{MembershipCertificate, UnixTime};
 use alliance_web::backend::{
     Account, AccountError, AccountState, Backend, ConnectedMember, NewAccount, NodeStatus,
     Registration, Session,
 };
-use alliance_protocol::{MembershipCertificate, UnixTime};
 
 use crate::{
     accounts::Accounts, booking::service::Bookings, catalogue::Catalogue, health::Health,

@@ -1,11 +1,11 @@
 //! The monitoring side of the web backend: agents' reports (checked against the
 //! instrument's token), managers' tokens and states, and the province's board.
 
+use alliance_protocol::{InstrumentStatus, SharingScope, UnixTime, heartbeat::InstrumentState};
 use alliance_web::backend::{
     Account, AgentFailure, AgentStateView, AlertView, BoardRowView, BoardView, BookingFailure,
     MonitoringBackend, ResultsFailure,
 };
-use alliance_protocol::{InstrumentStatus, SharingScope, UnixTime, heartbeat::InstrumentState};
 
 use super::{WebBackend, booking::invalid};
 use crate::monitoring::{AgentRefusal, MonitoringError, board::AlertKind};

@@ -1,13 +1,13 @@
 //! The publications side of the web backend (R13): a user's registered papers, patents
 //! and reports, and registering one (signed here and sent to the province).
 
-use alliance_web::backend::{
-    Account, BookingFailure, PublicationBackend, PublicationForm, PublicationView,
-};
 use alliance_protocol::{
     UnixTime,
     publication::{Publication, PublicationError, PublicationKind},
     record::RecordError,
+};
+use alliance_web::backend::{
+    Account, BookingFailure, PublicationBackend, PublicationForm, PublicationView,
 };
 
 use super::{WebBackend, booking::invalid};

@@ -2,11 +2,11 @@
 //! (which issue receipts), the user's receipts to confirm and rate, the institution's
 //! issued receipts on their way to the province's log, and the log watch.
 
+use alliance_protocol::{InstitutionId, receipt::UsageReceipt};
 use alliance_web::backend::{
     Account, AccountRole, BookingFailure, IssuedReceipt, IssuedStanding, LogAlarmView,
     LogWatchView, ManagedBooking, MyReceipt, ReceiptBackend, ReceiptView,
 };
-use alliance_protocol::{InstitutionId, receipt::UsageReceipt};
 
 use super::{
     WebBackend,

@@ -462,7 +462,7 @@ pub use ask::BookingAsk;
 mod rules;
 pub use rules::{Blackout, BlackoutKind, BookingRules};
 mod state;
-pub use state::BookingState;
+pub use state::{BookingState, ManagerDecision};
 mod training;
 pub use training::Training;
 mod updates;

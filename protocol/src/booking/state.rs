@@ -67,3 +67,32 @@ impl BookingState {
         )
     }
 }
+
+/// What a manager (or the clock) decides about a booking.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ManagerDecision {
+    Approve,
+    Reject,
+    CancelByOwner,
+    Start,
+    NoShow,
+    Complete,
+}
+
+impl ManagerDecision {
+    /// The state a booking in `from` moves to, if this decision applies to it.
+    pub fn apply(self, from: BookingState) -> Option<BookingState> {
+        use BookingState as S;
+        match (self, from) {
+            (ManagerDecision::Approve, S::Held) => Some(S::Confirmed),
+            (ManagerDecision::Reject, S::Held) => Some(S::Rejected),
+            (ManagerDecision::CancelByOwner, S::Held | S::Confirmed) => Some(S::Cancelled),
+            (ManagerDecision::Start, S::Confirmed) => Some(S::InUse),
+            (ManagerDecision::NoShow, S::Confirmed) => Some(S::NoShow),
+            (ManagerDecision::Complete, S::Confirmed | S::InUse) => Some(S::Completed),
+            _ => None,
+        }
+    }
+}

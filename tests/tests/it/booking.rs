@@ -5,15 +5,11 @@
 
 use alliance_node::{
     NodeHandle,
-    booking::{
-        ledger::Decision,
-        service::{BookError, BookingAsk, HomeUser, Training},
-        state::BookingState,
-    },
+    booking::service::{BookError, HomeUser},
 };
 use alliance_protocol::{
     AvailabilityDigest, HourState, ServiceMode, UnixTime, UserTier,
-    booking::{Outcome, Slot},
+    booking::{BookingAsk, BookingState, ManagerDecision, Outcome, Slot, Training},
 };
 use alliance_tests::{fixtures::*, *};
 
@@ -218,7 +214,7 @@ async fn a_decision_made_while_the_home_node_is_down_reaches_it_after_it_restart
         .decide(
             &"neu".parse().unwrap(),
             "firm-7",
-            Decision::Approve,
+            ManagerDecision::Approve,
             "manager@dlut",
             "样品要求已确认",
         )
@@ -298,7 +294,7 @@ async fn a_home_restored_from_a_backup_takes_the_owners_word_when_they_reconnect
         .decide(
             &"neu".parse().unwrap(),
             "firm-5",
-            Decision::Approve,
+            ManagerDecision::Approve,
             "manager@dlut",
             "",
         )

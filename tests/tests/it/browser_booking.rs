@@ -6,13 +6,13 @@
 
 use std::time::Duration;
 
-use alliance_web::backend::{AccountRole, NewAccount};
 use alliance_node::{NodeHandle, booking::rules::BookingRules};
 use alliance_protocol::{ServiceMode, UnixTime, UserTier};
 use alliance_tests::{
     browser::{Browser, body_text, click_and_wait, sign_in, submit},
     *,
 };
+use alliance_web::backend::{AccountRole, NewAccount};
 use fantoccini::{Client, Locator};
 
 async fn account(node: &NodeHandle, username: &str, name: &str, role: AccountRole) {

@@ -7,9 +7,9 @@
 
 use std::time::{Duration, Instant};
 
-use alliance_web::backend::{AccountRole, NewAccount};
 use alliance_node::NodeHandle;
 use alliance_tests::*;
+use alliance_web::backend::{AccountRole, NewAccount};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 

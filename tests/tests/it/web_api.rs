@@ -2,8 +2,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use alliance_web::backend::{AccountRole, NewAccount};
 use alliance_tests::*;
+use alliance_web::backend::{AccountRole, NewAccount};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 

@@ -3,13 +3,12 @@
 //! feed — one struct per language (`zh.rs`, `en.rs`).
 
 use alliance_protocol::booking::BookingState;
+use alliance_protocol::booking::ManagerDecision;
 mod en;
 mod zh;
 
 pub(crate) use en::EN;
 pub(crate) use zh::ZH;
-
-use crate::backend::ManagerDecision;
 
 /// Strings of the booking pages.
 #[derive(Debug)]

@@ -4,12 +4,13 @@
 //! is a notification. Quotes follow the record's fees. The owner's node, signing and the
 //! store are tested in the node.
 
-use alliance_web::backend::{
-    Account, AccountRole, AvailabilityDay, BookingBackend, BookingFailure, BookingOutcome,
-    ManagedBooking, ManagerDecision, MyBooking, NotificationView, QuoteLineView, QuoteView,
-};
+use alliance_protocol::booking::ManagerDecision;
 use alliance_protocol::booking::{BookingAsk, BookingRules, BookingState, Training};
 use alliance_protocol::{FeeComponents, FeeUnit, HourState, InstrumentRecord, UserTier};
+use alliance_web::backend::{
+    Account, AccountRole, AvailabilityDay, BookingBackend, BookingFailure, BookingOutcome,
+    ManagedBooking, MyBooking, NotificationView, QuoteLineView, QuoteView,
+};
 use chrono::{NaiveDate, NaiveDateTime, TimeZone};
 use chrono_tz::Asia::Shanghai;
 

@@ -2,12 +2,12 @@
 //! substring "search" and a recorded review. Real search and signing are tested in the
 //! node; these tests exercise the web layer's routes, roles, forms and errors.
 
+use alliance_protocol::{InstrumentRecord, ReviewVerdict};
 use alliance_web::backend::{
     CatalogueBackend, CatalogueFailure, CategoryOption, Download, Facets, ImportRow, ImportSummary,
     InstitutionOption, InstrumentDetail, InstrumentPage, InstrumentSummary, Overview, ReviewState,
     SearchParams, SheetFormat,
 };
-use alliance_protocol::{InstrumentRecord, ReviewVerdict};
 
 use super::MemoryBackend;
 

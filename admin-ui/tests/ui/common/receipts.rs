@@ -4,13 +4,13 @@
 //! rating (and confirms the issued receipt); the log view is whatever a test sets.
 //! Signing, the outbox and the province's log are tested in the node.
 
+use alliance_protocol::booking::BookingState;
+use alliance_protocol::receipt::{SessionFacts, WalkIn};
+use alliance_protocol::{FeeComponents, FeeUnit, InstrumentRecord, ServiceMode, UserTier};
 use alliance_web::backend::{
     Account, BookingBackend, BookingFailure, IssuedReceipt, IssuedStanding, LogWatchView,
     ManagedBooking, MyReceipt, ReceiptBackend, ReceiptView,
 };
-use alliance_protocol::booking::BookingState;
-use alliance_protocol::receipt::{SessionFacts, WalkIn};
-use alliance_protocol::{FeeComponents, FeeUnit, InstrumentRecord, ServiceMode, UserTier};
 
 use super::{MemoryBackend, booking::HOME};
 

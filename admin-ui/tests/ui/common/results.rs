@@ -5,11 +5,11 @@
 //! largest remainders get the odd fen), and lists three instruments reported late, missing
 //! and beyond the known calendar. How the province computes all this is tested in the node.
 
+use alliance_protocol::results::ResultRow;
 use alliance_web::backend::{
     AllocationView, ComplianceRow, IndicatorGroupView, ResultsBackend, ResultsFailure, ResultsView,
     SanctionView,
 };
-use alliance_protocol::results::ResultRow;
 use chrono::{Datelike, NaiveDate, TimeZone};
 use chrono_tz::Asia::Shanghai;
 

@@ -45,7 +45,7 @@ impl Ledger {
         &self,
         home: &InstitutionId,
         booking_id: &str,
-        decision: Decision,
+        decision: ManagerDecision,
         by: &str,
         note: &str,
         now: UnixTime,

@@ -25,7 +25,7 @@ use std::{
 
 use alliance_protocol::{
     FeeItem, InstitutionId, SecretKey, UnixTime,
-    booking::{BookingAnswer, BookingRequest, Outcome, Slot},
+    booking::{BookingAnswer, BookingRequest, ManagerDecision, Outcome, Slot},
     quote::{Usage, quote},
 };
 
@@ -64,7 +64,7 @@ pub enum LedgerError {
     #[error("a booking that is {from:?} cannot be {decision:?}")]
     InvalidTransition {
         from: BookingState,
-        decision: Decision,
+        decision: ManagerDecision,
     },
     #[error("the cancellation deadline has passed")]
     TooLate,
@@ -86,34 +86,6 @@ pub struct RequestContext<'a> {
 pub struct Answered {
     pub answer: BookingAnswer,
     pub signed: Vec<u8>,
-}
-
-/// What a manager (or the clock) decides about a booking.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Decision {
-    Approve,
-    Reject,
-    CancelByOwner,
-    Start,
-    NoShow,
-    Complete,
-}
-
-impl Decision {
-    /// The state a booking in `from` moves to, if this decision applies to it.
-    fn apply(self, from: BookingState) -> Option<BookingState> {
-        use BookingState as S;
-        match (self, from) {
-            (Decision::Approve, S::Held) => Some(S::Confirmed),
-            (Decision::Reject, S::Held) => Some(S::Rejected),
-            (Decision::CancelByOwner, S::Held | S::Confirmed) => Some(S::Cancelled),
-            (Decision::Start, S::Confirmed) => Some(S::InUse),
-            (Decision::NoShow, S::Confirmed) => Some(S::NoShow),
-            (Decision::Complete, S::Confirmed | S::InUse) => Some(S::Completed),
-            _ => None,
-        }
-    }
 }
 
 /// What a user's cancel did.

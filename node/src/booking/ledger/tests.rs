@@ -448,7 +448,7 @@ async fn managers_decide_only_what_a_state_allows() {
         .decide(
             &neu(),
             "h",
-            Decision::Approve,
+            ManagerDecision::Approve,
             "manager@dlut",
             "",
             fixture.now,
@@ -462,7 +462,7 @@ async fn managers_decide_only_what_a_state_allows() {
         .decide(
             &neu(),
             "h",
-            Decision::Approve,
+            ManagerDecision::Approve,
             "manager@dlut",
             "",
             fixture.now,
@@ -479,7 +479,7 @@ async fn managers_decide_only_what_a_state_allows() {
         .decide(
             &neu(),
             "h",
-            Decision::NoShow,
+            ManagerDecision::NoShow,
             "manager@dlut",
             "未到",
             fixture.now,
@@ -498,7 +498,14 @@ async fn managers_decide_only_what_a_state_allows() {
     );
     assert!(matches!(
         ledger
-            .decide(&neu(), "nope", Decision::Approve, "m", "", fixture.now)
+            .decide(
+                &neu(),
+                "nope",
+                ManagerDecision::Approve,
+                "m",
+                "",
+                fixture.now
+            )
             .await,
         Err(LedgerError::NotFound(_))
     ));

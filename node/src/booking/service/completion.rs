@@ -6,6 +6,7 @@
 //! booking. Fees are priced from the instrument's fee schedule for the effective time
 //! and samples actually used.
 
+use alliance_protocol::booking::ManagerDecision;
 pub use alliance_protocol::receipt::{SessionFacts, WalkIn};
 use alliance_protocol::{
     FeeComponents, InstitutionId, ServiceMode, UnixTime, UserTier,
@@ -15,7 +16,7 @@ use alliance_protocol::{
 use sha2::{Digest, Sha256};
 
 use super::{BookError, Bookings};
-use crate::booking::{ledger::Decision, state::Booking, state::BookingState};
+use crate::booking::{state::Booking, state::BookingState};
 
 /// Longest note a manager may add to a session, in bytes.
 const MAX_NOTE_BYTES: usize = 256;
@@ -87,7 +88,7 @@ impl Bookings {
             }
         };
         let booking = self
-            .decide(home, booking_id, Decision::Complete, by, &facts.note)
+            .decide(home, booking_id, ManagerDecision::Complete, by, &facts.note)
             .await?;
         Ok((booking, signed))
     }

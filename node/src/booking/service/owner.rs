@@ -1,6 +1,7 @@
 //! The owner's side: answering members' requests, cancels and status questions about
 //! this institution's instruments, and managers' decisions.
 
+use alliance_protocol::booking::ManagerDecision;
 use alliance_protocol::{
     InstitutionId, MembershipCertificate, UnixTime,
     booking::{
@@ -12,7 +13,7 @@ use alliance_protocol::{
 use super::{BookError, Bookings};
 use crate::{
     booking::{
-        ledger::{CancelOutcome, Decision, LedgerError, RequestContext},
+        ledger::{CancelOutcome, LedgerError, RequestContext},
         rules::InstrumentFacts,
         state::Booking,
     },
@@ -71,7 +72,7 @@ impl Bookings {
         &self,
         home: &InstitutionId,
         booking_id: &str,
-        decision: Decision,
+        decision: ManagerDecision,
         by: &str,
         note: &str,
     ) -> Result<Booking, BookError> {

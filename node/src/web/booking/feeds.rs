@@ -1,8 +1,8 @@
 //! Calendar feeds: a private token per user for their bookings, and a public feed per
 //! instrument of this institution (who booked stays private), both iCalendar.
 
-use alliance_web::backend::Account;
 use alliance_protocol::InstitutionId;
+use alliance_web::backend::Account;
 
 use crate::{
     booking::{

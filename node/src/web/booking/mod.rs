@@ -2,37 +2,26 @@
 //! managers decide on this institution's bookings; their rules and trainings are in
 //! `rules.rs`, calendar feeds in `feeds.rs`.
 
+use alliance_protocol::booking::ManagerDecision;
 mod feeds;
 mod rules;
 
-use alliance_web::backend::{
-    Account, AccountRole, BookingBackend, BookingFailure, BookingOutcome, ManagedBooking,
-    ManagerDecision, MyBooking, NotificationView, QuoteLineView, QuoteView,
-};
 use alliance_protocol::{
     InstitutionId, UserTier,
     booking::{BookingAnswer, BookingRules, Outcome, Training},
     quote::{Quantity, Quote},
 };
+use alliance_web::backend::{
+    Account, AccountRole, BookingBackend, BookingFailure, BookingOutcome, ManagedBooking,
+    MyBooking, NotificationView, QuoteLineView, QuoteView,
+};
 
 use super::WebBackend;
 use crate::booking::{
     home::HomeBooking,
-    ledger::Decision,
     service::{BookError, BookingAsk, HomeUser},
     state::{Booking, BookingState},
 };
-
-fn decision(d: ManagerDecision) -> Decision {
-    match d {
-        ManagerDecision::Approve => Decision::Approve,
-        ManagerDecision::Reject => Decision::Reject,
-        ManagerDecision::CancelByOwner => Decision::CancelByOwner,
-        ManagerDecision::Start => Decision::Start,
-        ManagerDecision::NoShow => Decision::NoShow,
-        ManagerDecision::Complete => Decision::Complete,
-    }
-}
 
 pub(super) fn failure(e: BookError) -> BookingFailure {
     match e {
@@ -311,7 +300,7 @@ impl BookingBackend for WebBackend {
         }
         let booking = self
             .bookings
-            .decide(&home, booking_id, decision(choice), &account.username, note)
+            .decide(&home, booking_id, choice, &account.username, note)
             .await
             .map_err(failure)?;
         Ok(self.managed(&booking))
