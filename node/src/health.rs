@@ -6,19 +6,19 @@ use crate::{store::Store, supervisor::Supervisor};
 
 /// The node's health, read on demand.
 #[derive(Debug, Clone)]
-pub struct Health {
+pub(crate) struct Health {
     store: Store,
     supervisor: Supervisor,
 }
 
 impl Health {
     /// Health of the node with this store and these tasks.
-    pub fn new(store: Store, supervisor: Supervisor) -> Self {
+    pub(crate) fn new(store: Store, supervisor: Supervisor) -> Self {
         Health { store, supervisor }
     }
 
     /// What is wrong, or nothing.
-    pub fn problems(&self) -> Vec<String> {
+    pub(crate) fn problems(&self) -> Vec<String> {
         let mut problems = Vec::new();
         if !self.store.accepts_writes() {
             problems.push("store: refusing writes after a failed write".to_owned());

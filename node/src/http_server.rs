@@ -37,7 +37,7 @@ const DRAIN: Duration = Duration::from_secs(5);
 
 /// What the server allows one client, and all of them.
 #[derive(Debug, Clone)]
-pub struct ServerLimits {
+pub(crate) struct ServerLimits {
     /// A client must send a request's headers within this time of starting it.
     pub header_read_timeout: Duration,
     /// A request must be answered within this time (408 otherwise).
@@ -105,7 +105,7 @@ fn admit(tally: &Arc<Mutex<Tally>>, limits: &ServerLimits, peer: IpAddr) -> Opti
 
 /// Serves `app` on `listener` until `shutdown` is cancelled, then lets open requests
 /// finish for a few seconds.
-pub async fn serve(
+pub(crate) async fn serve(
     listener: TcpListener,
     app: Router,
     limits: ServerLimits,

@@ -38,7 +38,7 @@ use crate::{
 };
 
 /// The software name and version peers see.
-pub fn agent() -> String {
+pub(crate) fn agent() -> String {
     format!("alliance/{}", env!("CARGO_PKG_VERSION"))
 }
 
@@ -119,7 +119,7 @@ fn parse_addrs(addrs: &[String]) -> Result<Vec<Multiaddr>, StartError> {
 }
 
 /// Reads and verifies this node's own certificate.
-pub fn load_certificate(
+pub(crate) fn load_certificate(
     config: &Config,
     public_key: &alliance_protocol::PublicKey,
 ) -> Result<SignedCertificate, StartError> {

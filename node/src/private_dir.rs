@@ -5,7 +5,7 @@ use std::{fs::DirBuilder, io, os::unix::fs::DirBuilderExt, path::Path};
 
 /// Creates `dir` and any missing parents with mode 0700. An existing directory is left as
 /// it is (its owner may have chosen its mode).
-pub fn create(dir: &Path) -> io::Result<()> {
+pub(crate) fn create(dir: &Path) -> io::Result<()> {
     DirBuilder::new().recursive(true).mode(0o700).create(dir)
 }
 

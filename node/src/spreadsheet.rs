@@ -6,12 +6,12 @@
 use std::borrow::Cow;
 
 /// Whether a spreadsheet opening this text from a CSV file would run it as a formula.
-pub fn looks_like_formula(text: &str) -> bool {
+pub(crate) fn looks_like_formula(text: &str) -> bool {
     text.starts_with(['=', '+', '-', '@', '\t', '\r'])
 }
 
 /// The text as a CSV cell that no spreadsheet runs.
-pub fn guard(text: &str) -> Cow<'_, str> {
+pub(crate) fn guard(text: &str) -> Cow<'_, str> {
     if looks_like_formula(text) {
         Cow::Owned(format!("'{text}"))
     } else {
@@ -20,7 +20,7 @@ pub fn guard(text: &str) -> Cow<'_, str> {
 }
 
 /// Removes the `'` that [`guard`] put before formula-like text.
-pub fn unguard(field: &str) -> &str {
+pub(crate) fn unguard(field: &str) -> &str {
     match field.strip_prefix('\'') {
         Some(rest) if looks_like_formula(rest) => rest,
         _ => field,

@@ -14,7 +14,7 @@ use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
 /// How long a stopping node waits for its short tasks (each answers one message or runs
 /// one round of work, so seconds are plenty).
-pub const SHORT_TASKS_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
+pub(crate) const SHORT_TASKS_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Spawns and watches the node's tasks.
 #[derive(Debug, Clone)]

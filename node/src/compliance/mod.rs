@@ -6,5 +6,5 @@
 //!   error, never a guess.
 //! - [`reporting`]: each instrument's standing against the rule.
 
-pub mod reporting;
-pub mod workdays;
+pub(crate) mod reporting;
+pub(crate) mod workdays;

@@ -2,17 +2,15 @@
 //! on the network within 30 working days of installation acceptance. An instrument with
 //! an acceptance date but no networked date is not on the network yet.
 
-use std::collections::BTreeMap;
-
-use alliance_protocol::{InstitutionId, InstrumentRecord};
+use alliance_protocol::InstrumentRecord;
 use chrono::NaiveDate;
 
 use super::workdays::{BeyondCalendar, add_working_days, working_days_between};
 
 /// The value from which reporting is required: 300,000 RMB (the national rule is 500,000).
-pub const REQUIRED_FROM_FEN: i64 = 30_000_000;
+pub(crate) const REQUIRED_FROM_FEN: i64 = 30_000_000;
 /// Working days from acceptance to being on the network.
-pub const WORKING_DAYS_ALLOWED: u32 = 30;
+pub(crate) const WORKING_DAYS_ALLOWED: u32 = 30;
 
 /// Where an instrument stands.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,7 +58,7 @@ fn date(text: &str) -> Option<NaiveDate> {
 }
 
 /// An instrument's standing on `today`.
-pub fn standing(record: &InstrumentRecord, today: NaiveDate) -> Standing {
+pub(crate) fn standing(record: &InstrumentRecord, today: NaiveDate) -> Standing {
     if record.original_value_fen < REQUIRED_FROM_FEN {
         return Standing::NotRequired;
     }
@@ -89,24 +87,6 @@ fn decide(
             working_days_late: working_days_between(deadline, today)?,
         },
     })
-}
-
-/// The instruments needing attention, by institution, with their standing.
-pub fn needing_attention<'a>(
-    records: impl IntoIterator<Item = &'a InstrumentRecord>,
-    today: NaiveDate,
-) -> BTreeMap<InstitutionId, Vec<(String, Standing)>> {
-    let mut listed: BTreeMap<InstitutionId, Vec<(String, Standing)>> = BTreeMap::new();
-    for record in records {
-        let standing = standing(record, today);
-        if standing.needs_attention() {
-            listed
-                .entry(record.institution_id.clone())
-                .or_default()
-                .push((record.local_id.clone(), standing));
-        }
-    }
-    listed
 }
 
 #[cfg(test)]
@@ -191,9 +171,7 @@ mod tests {
             matches!(standing, Standing::BeyondCalendar { .. }),
             "{standing:?}"
         );
-        let listed = needing_attention([&recent, &record("H", 100, "2020-01-01", "")], today);
-        let dlut: InstitutionId = "dlut".parse().unwrap();
-        assert_eq!(listed[&dlut].len(), 1);
-        assert_eq!(listed[&dlut][0].0, "G");
+        assert!(standing.needs_attention());
+        assert!(!super::standing(&record("H", 100, "2020-01-01", ""), today).needs_attention());
     }
 }

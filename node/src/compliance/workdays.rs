@@ -14,7 +14,7 @@ const KNOWN_UNTIL: (i32, u32, u32) = (2026, 12, 25);
 /// A date the official calendar does not cover yet (or any more).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("{date} is outside the official holiday calendar known here ({from} to {until})")]
-pub struct BeyondCalendar {
+pub(crate) struct BeyondCalendar {
     pub date: NaiveDate,
     pub from: NaiveDate,
     pub until: NaiveDate,
@@ -25,12 +25,13 @@ fn bound((y, m, d): (i32, u32, u32)) -> NaiveDate {
 }
 
 /// The last date the calendar covers.
-pub fn known_until() -> NaiveDate {
+#[cfg(test)]
+fn known_until() -> NaiveDate {
     bound(KNOWN_UNTIL)
 }
 
 /// Whether `date` is a working day.
-pub fn is_working_day(date: NaiveDate) -> Result<bool, BeyondCalendar> {
+pub(crate) fn is_working_day(date: NaiveDate) -> Result<bool, BeyondCalendar> {
     let (from, until) = (bound(KNOWN_FROM), bound(KNOWN_UNTIL));
     if date < from || date > until {
         return Err(BeyondCalendar { date, from, until });
@@ -45,7 +46,7 @@ pub fn is_working_day(date: NaiveDate) -> Result<bool, BeyondCalendar> {
 }
 
 /// The `n`th working day after `start` (`start` itself not counted).
-pub fn add_working_days(start: NaiveDate, n: u32) -> Result<NaiveDate, BeyondCalendar> {
+pub(crate) fn add_working_days(start: NaiveDate, n: u32) -> Result<NaiveDate, BeyondCalendar> {
     let mut date = start;
     let mut left = n;
     while left > 0 {
@@ -62,7 +63,7 @@ pub fn add_working_days(start: NaiveDate, n: u32) -> Result<NaiveDate, BeyondCal
 }
 
 /// Working days after `from` up to and including `to` (0 if `to` is not after `from`).
-pub fn working_days_between(from: NaiveDate, to: NaiveDate) -> Result<u32, BeyondCalendar> {
+pub(crate) fn working_days_between(from: NaiveDate, to: NaiveDate) -> Result<u32, BeyondCalendar> {
     let mut count = 0;
     let mut date = from;
     while date < to {

@@ -6,7 +6,7 @@ use super::*;
 impl Config {
     /// Every check of a config file: what [`Config::check_runnable`] checks, and the
     /// floors that protect the alliance's rules (a confirmation grace shorter than
-    /// [`MIN_CONFIRMATION_GRACE`] would send receipts single-signed before anyone could
+    /// `MIN_CONFIRMATION_GRACE` would send receipts single-signed before anyone could
     /// confirm them). The message names the field.
     pub fn check(&self) -> Result<(), String> {
         self.check_runnable()?;

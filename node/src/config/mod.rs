@@ -429,14 +429,14 @@ fn default_valid_days() -> u32 {
 }
 
 /// The shortest confirmation grace a config file may set.
-pub const MIN_CONFIRMATION_GRACE: Duration = Duration::from_secs(24 * 3600);
+pub(crate) const MIN_CONFIRMATION_GRACE: Duration = Duration::from_secs(24 * 3600);
 /// The most HTTP connections a config may allow (each holds a file descriptor).
-pub const MAX_HTTP_CONNECTIONS: usize = 65_536;
+pub(crate) const MAX_HTTP_CONNECTIONS: usize = 65_536;
 /// The longest certificate validity a province may default to (ten years).
-pub const MAX_VALID_DAYS: u32 = 3650;
+pub(crate) const MAX_VALID_DAYS: u32 = 3650;
 
 /// The node's own key file, inside the data dir.
-pub const NODE_KEY_FILE: &str = "node.key";
+pub(crate) const NODE_KEY_FILE: &str = "node.key";
 
 impl Config {
     /// Reads, parses and checks a config file; relative paths become absolute.

@@ -12,7 +12,7 @@ use crate::store::{Batch, Space, Store, StoreError};
 
 /// Most dead letters kept: they are for people to read, and a peer refusing everything
 /// must not grow this node's disk.
-pub const MAX_DEAD_LETTERS: usize = 10_000;
+pub(crate) const MAX_DEAD_LETTERS: usize = 10_000;
 
 /// A message that will never be delivered.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -50,12 +50,16 @@ pub(super) fn bury(
 }
 
 /// Whether the message under the outbox key `key` was given up.
-pub fn is_dead(store: &Store, key: &[u8]) -> Result<bool, StoreError> {
+pub(crate) fn is_dead(store: &Store, key: &[u8]) -> Result<bool, StoreError> {
     Ok(store.get(Space::DeadLetters, key)?.is_some())
 }
 
 /// Dead letters, newest first: `limit` of them after skipping `offset`.
-pub fn list(store: &Store, offset: usize, limit: usize) -> Result<Vec<DeadLetter>, StoreError> {
+pub(crate) fn list(
+    store: &Store,
+    offset: usize,
+    limit: usize,
+) -> Result<Vec<DeadLetter>, StoreError> {
     let mut all: Vec<DeadLetter> = store
         .scan_prefix_json::<DeadLetter>(Space::DeadLetters, b"")?
         .into_iter()
@@ -66,6 +70,6 @@ pub fn list(store: &Store, offset: usize, limit: usize) -> Result<Vec<DeadLetter
 }
 
 /// How many dead letters are kept.
-pub fn count(store: &Store) -> Result<usize, StoreError> {
+pub(crate) fn count(store: &Store) -> Result<usize, StoreError> {
     store.count_prefix(Space::DeadLetters, b"")
 }

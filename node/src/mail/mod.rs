@@ -15,27 +15,27 @@
 //! Handlers are given to the serving and delivering tasks, not kept here, so nothing
 //! holds a capability alive beyond the tasks that run it.
 
-pub mod dead_letters;
+pub(crate) mod dead_letters;
 mod delivery;
 mod inbound;
-pub mod outbox;
+pub(crate) mod outbox;
 
 use std::{sync::Arc, time::Duration};
 
 use alliance_protocol::{Domain, InstitutionId, MembershipCertificate};
 use futures::future::BoxFuture;
 
-pub use crate::net::Refusal;
+pub(crate) use crate::net::Refusal;
 use crate::{
     catalogue::Catalogue,
     net::NetClient,
     store::{Store, StoreError},
 };
-pub use dead_letters::DeadLetter;
+pub(crate) use dead_letters::DeadLetter;
 
 /// Whether the message queued under the outbox key `key` was taken by its recipient:
 /// neither still waiting nor given up as a dead letter.
-pub fn was_taken(store: &Store, key: &[u8]) -> Result<bool, StoreError> {
+pub(crate) fn was_taken(store: &Store, key: &[u8]) -> Result<bool, StoreError> {
     Ok(!outbox::waiting(store, key)? && !dead_letters::is_dead(store, key)?)
 }
 

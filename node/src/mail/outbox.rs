@@ -12,14 +12,14 @@ use crate::store::{Batch, Space, Store, StoreError};
 
 /// One message waiting to be taken.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Pending {
+pub(crate) struct Pending {
     pub key: Vec<u8>,
     pub to: InstitutionId,
     pub message: Vec<u8>,
 }
 
 /// The key of a message to `to` in `thread`, `sequence` (e.g. a version) in its order.
-pub fn key(to: &InstitutionId, thread: &str, sequence: u64) -> Vec<u8> {
+pub(crate) fn key(to: &InstitutionId, thread: &str, sequence: u64) -> Vec<u8> {
     let mut key = format!("{to}\0{thread}\0").into_bytes();
     key.extend_from_slice(&sequence.to_be_bytes());
     key
@@ -36,12 +36,12 @@ pub(super) fn recipient(key: &[u8]) -> Result<InstitutionId, StoreError> {
 
 /// Adds a message to `batch` (committed with the change it reports). Poke the mail
 /// service ([`super::Mail::poke`]) once the batch is committed.
-pub fn enqueue(batch: &mut Batch, key: Vec<u8>, message: Vec<u8>) {
+pub(crate) fn enqueue(batch: &mut Batch, key: Vec<u8>, message: Vec<u8>) {
     batch.put(Space::Outbox, key, message);
 }
 
 /// Everything waiting, oldest first per recipient and thread.
-pub fn pending(store: &Store) -> Result<Vec<Pending>, StoreError> {
+pub(crate) fn pending(store: &Store) -> Result<Vec<Pending>, StoreError> {
     store
         .scan_prefix(Space::Outbox, b"")?
         .into_iter()
@@ -56,11 +56,11 @@ pub fn pending(store: &Store) -> Result<Vec<Pending>, StoreError> {
 }
 
 /// Whether the message under `key` still waits to be taken.
-pub fn waiting(store: &Store, key: &[u8]) -> Result<bool, StoreError> {
+pub(crate) fn waiting(store: &Store, key: &[u8]) -> Result<bool, StoreError> {
     Ok(store.get(Space::Outbox, key)?.is_some())
 }
 
 /// How many messages wait.
-pub fn depth(store: &Store) -> Result<usize, StoreError> {
+pub(crate) fn depth(store: &Store) -> Result<usize, StoreError> {
     store.count_prefix(Space::Outbox, b"")
 }

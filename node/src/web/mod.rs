@@ -27,7 +27,7 @@ mod search_cache;
 
 /// The running node's parts the web layer uses.
 #[derive(Debug, Clone)]
-pub struct WebParts {
+pub(crate) struct WebParts {
     pub net: NetClient,
     pub accounts: Accounts,
     pub catalogue: Catalogue,
@@ -42,7 +42,7 @@ pub struct WebParts {
 
 /// What the web layer may ask of this node.
 #[derive(Debug, Clone)]
-pub struct WebBackend {
+pub(crate) struct WebBackend {
     net: NetClient,
     accounts: Accounts,
     catalogue: Catalogue,
@@ -59,7 +59,7 @@ pub struct WebBackend {
 
 impl WebBackend {
     /// A backend over a running node's parts.
-    pub fn new(parts: WebParts) -> Self {
+    pub(crate) fn new(parts: WebParts) -> Self {
         let WebParts {
             net,
             accounts,
@@ -87,7 +87,7 @@ impl WebBackend {
     }
 
     /// The status as the API reports it.
-    pub fn node_status(&self) -> NodeStatus {
+    pub(crate) fn node_status(&self) -> NodeStatus {
         let state = self.net.state();
         let members: Vec<ConnectedMember> = state
             .members

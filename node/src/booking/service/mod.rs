@@ -5,7 +5,7 @@
 //! Rules and training certifications are the owner's, kept in its store. The owner's
 //! answers are in `owner.rs`, the home's requests and cancels in `home.rs`, asking again
 //! and reconciling in `follow_up.rs`, the end of a use and its receipt in
-//! `completion.rs`. Booking's messages between nodes are mail (see [`crate::mail`]):
+//! `completion.rs`. Booking's messages between nodes are mail (see `crate::mail`):
 //! [`Bookings`] owns the booking kinds and answers them.
 
 mod answer_counts;
