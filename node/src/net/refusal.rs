@@ -4,90 +4,87 @@
 
 use alliance_protocol::rpc::{Response, RpcError};
 
-/// Why a message was not taken. The reason is for logs and people; decisions are taken
-/// on the variant.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum Refusal {
-    /// It does not decode, verify or make sense.
-    #[error("bad_request: {0}")]
-    BadRequest(String),
-    /// The sender is not (or no longer) a member, or has not proved it.
-    #[error("not_a_member: {0}")]
-    NotAMember(String),
-    /// The sender may not say this about something that is another member's.
-    #[error("not_yours: {0}")]
-    NotYours(String),
-    /// Only the province takes this.
-    #[error("not_the_province: {0}")]
-    NotTheProvince(String),
-    /// No such instrument of the recipient's.
-    #[error("unknown_instrument: {0}")]
-    UnknownInstrument(String),
-    /// A booking id already used for another request.
-    #[error("id_reused: {0}")]
-    IdReused(String),
-    /// The home vouched for a user that is not its own.
-    #[error("not_your_user: {0}")]
-    NotYourUser(String),
-    /// A price tier the sender may not claim.
-    #[error("wrong_tier: {0}")]
-    WrongTier(String),
-    /// Too close to the start to cancel; the owner's manager must be asked.
-    #[error("too_late: {0}")]
-    TooLate(String),
-    /// The receipt no longer waits for a confirmation.
-    #[error("not_awaiting: {0}")]
-    NotAwaiting(String),
-    /// The recipient is too loaded now; try again later.
-    #[error("busy: {0}")]
-    Busy(String),
-    /// The recipient failed (its store); try again later.
-    #[error("internal: {0}")]
-    Internal(String),
-    /// A code this node does not know (a newer peer's).
-    #[error("{code}: {message}")]
-    Other { code: String, message: String },
+/// Declares [`Refusal`] from one table: each line is a variant, its wire code and what it
+/// means, so the code is written once.
+macro_rules! refusals {
+    ($($(#[$doc:meta])* $variant:ident => $code:literal,)+) => {
+        /// Why a message was not taken. The reason is for logs and people; decisions are
+        /// taken on the variant.
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        pub enum Refusal {
+            $($(#[$doc])* $variant(String),)+
+            /// A code this node does not know (a newer peer's).
+            Other { code: String, message: String },
+        }
+
+        impl Refusal {
+            /// The code on the wire.
+            pub fn code(&self) -> &str {
+                match self {
+                    $(Refusal::$variant(_) => $code,)+
+                    Refusal::Other { code, .. } => code,
+                }
+            }
+
+            /// The reason, for people.
+            pub fn reason(&self) -> &str {
+                match self {
+                    $(Refusal::$variant(m))|+ => m,
+                    Refusal::Other { message, .. } => message,
+                }
+            }
+        }
+
+        impl From<RpcError> for Refusal {
+            fn from(e: RpcError) -> Self {
+                match e.code.as_str() {
+                    $($code => Refusal::$variant(e.message),)+
+                    _ => Refusal::Other {
+                        code: e.code,
+                        message: e.message,
+                    },
+                }
+            }
+        }
+    };
 }
 
+refusals! {
+    /// It does not decode, verify or make sense.
+    BadRequest => "bad_request",
+    /// The sender is not (or no longer) a member, or has not proved it.
+    NotAMember => "not_a_member",
+    /// The sender may not say this about something that is another member's.
+    NotYours => "not_yours",
+    /// Only the province takes this.
+    NotTheProvince => "not_the_province",
+    /// No such instrument of the recipient's.
+    UnknownInstrument => "unknown_instrument",
+    /// A booking id already used for another request.
+    IdReused => "id_reused",
+    /// The home vouched for a user that is not its own.
+    NotYourUser => "not_your_user",
+    /// A price tier the sender may not claim.
+    WrongTier => "wrong_tier",
+    /// Too close to the start to cancel; the owner's manager must be asked.
+    TooLate => "too_late",
+    /// The receipt no longer waits for a confirmation.
+    NotAwaiting => "not_awaiting",
+    /// The recipient is too loaded now; try again later.
+    Busy => "busy",
+    /// The recipient failed (its store); try again later.
+    Internal => "internal",
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.code(), self.reason())
+    }
+}
+
+impl std::error::Error for Refusal {}
+
 impl Refusal {
-    /// The code on the wire.
-    pub fn code(&self) -> &str {
-        match self {
-            Refusal::BadRequest(_) => "bad_request",
-            Refusal::NotAMember(_) => "not_a_member",
-            Refusal::NotYours(_) => "not_yours",
-            Refusal::NotTheProvince(_) => "not_the_province",
-            Refusal::UnknownInstrument(_) => "unknown_instrument",
-            Refusal::IdReused(_) => "id_reused",
-            Refusal::NotYourUser(_) => "not_your_user",
-            Refusal::WrongTier(_) => "wrong_tier",
-            Refusal::TooLate(_) => "too_late",
-            Refusal::NotAwaiting(_) => "not_awaiting",
-            Refusal::Busy(_) => "busy",
-            Refusal::Internal(_) => "internal",
-            Refusal::Other { code, .. } => code,
-        }
-    }
-
-    /// The reason, for people.
-    pub fn reason(&self) -> &str {
-        match self {
-            Refusal::BadRequest(m)
-            | Refusal::NotAMember(m)
-            | Refusal::NotYours(m)
-            | Refusal::NotTheProvince(m)
-            | Refusal::UnknownInstrument(m)
-            | Refusal::IdReused(m)
-            | Refusal::NotYourUser(m)
-            | Refusal::WrongTier(m)
-            | Refusal::TooLate(m)
-            | Refusal::NotAwaiting(m)
-            | Refusal::Busy(m)
-            | Refusal::Internal(m) => m,
-            Refusal::Other { message, .. } => message,
-        }
-    }
-
     /// Whether the same message may be taken later (the recipient's load or store), so
     /// it is kept and sent again rather than given up.
     pub fn is_transient(&self) -> bool {
@@ -97,30 +94,6 @@ impl Refusal {
     /// A refusal as a wire answer.
     pub fn to_response(&self) -> Response {
         Response::error(self.code(), self.reason().to_owned())
-    }
-}
-
-impl From<RpcError> for Refusal {
-    fn from(e: RpcError) -> Self {
-        let m = e.message;
-        match e.code.as_str() {
-            "bad_request" => Refusal::BadRequest(m),
-            "not_a_member" => Refusal::NotAMember(m),
-            "not_yours" => Refusal::NotYours(m),
-            "not_the_province" => Refusal::NotTheProvince(m),
-            "unknown_instrument" => Refusal::UnknownInstrument(m),
-            "id_reused" => Refusal::IdReused(m),
-            "not_your_user" => Refusal::NotYourUser(m),
-            "wrong_tier" => Refusal::WrongTier(m),
-            "too_late" => Refusal::TooLate(m),
-            "not_awaiting" => Refusal::NotAwaiting(m),
-            "busy" => Refusal::Busy(m),
-            "internal" => Refusal::Internal(m),
-            _ => Refusal::Other {
-                code: e.code,
-                message: m,
-            },
-        }
     }
 }
 
