@@ -47,7 +47,7 @@
 //! | `GET, POST /manage/trainings` | instrument managers, institution admins | training certifications recorded here; record one |
 //! | `GET /receipts`, `POST /receipts/{owner}/{receipt_id}/confirm` | signed in | my usage receipts, unconfirmed first; confirm one with a rating (1–5 stars) and a comment |
 //! | `GET /publications`, `POST /publications` | signed in | my publications (papers, patents, reports that used alliance instruments: DOI as a link, the instruments, whether the province has it); register one (answer: back to the page with a notice; bad input is `422` and nothing is registered) |
-//! | `GET /manage/receipts` | instrument managers, institution admins | the province's log as this node checked it; the receipts issued here, their confirmation and submission |
+//! | `GET /manage/receipts` | instrument managers, institution admins | the province's log as this node checked it; the receipts issued here, their confirmation and submission; the mail this node gave up (dead letters), 20 a page (`?dead=` skips the newest) |
 //! | `GET, POST /manage/bookings/{home}/{booking_id}/complete` | instrument managers, institution admins | record what happened in a booked use (prefilled from the booking); issues its receipt |
 //! | `GET, POST /manage/sessions/new` | instrument managers, institution admins | record a walk-in or internal session without a booking; issues its receipt |
 //! | `GET /manage/monitoring` | instrument managers, institution admins | this institution's instruments with the state their agents last reported (R6) and whether each has an agent token |
@@ -61,6 +61,7 @@
 //! | `GET /api/v1/receipts` | signed in | my receipts ([`MyReceipt`](backend::MyReceipt)), newest use first |
 //! | `POST /api/v1/receipts/{owner}/{receipt_id}/confirm` | signed in | `{"rating": 1–5, "comment"}` → the confirmed [`MyReceipt`](backend::MyReceipt) |
 //! | `GET, POST /api/v1/publications` | signed in | my publications ([`PublicationView`](backend::PublicationView)), newest first; register one ([`PublicationForm`](backend::PublicationForm) → `201` with the [`PublicationView`](backend::PublicationView); a paper's DOI may be a `https://doi.org/` link and is kept bare, in lowercase) |
+//! | `GET /api/v1/manage/dead-letters?offset=&limit=` | instrument managers, institution admins | [`DeadLetterPage`](backend::DeadLetterPage): the mail this node gave up, newest first (`limit` 1–100, default 50) |
 //! | `GET /api/v1/manage/receipts` | instrument managers, institution admins | `{"log": LogWatchView, "issued": [IssuedReceipt]}` ([`LogWatchView`](backend::LogWatchView), [`IssuedReceipt`](backend::IssuedReceipt)) |
 //! | `POST /api/v1/manage/bookings/{home}/{booking_id}/complete` | instrument managers, institution admins | the facts of the session (times as `YYYY-MM-DDTHH:MM`, Beijing) → the completed [`ManagedBooking`](backend::ManagedBooking) |
 //! | `POST /api/v1/manage/sessions` | instrument managers, institution admins | the session (instrument, user, tier, mode, facts) → `201` with the issued [`ReceiptView`](backend::ReceiptView) |

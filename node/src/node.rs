@@ -290,6 +290,7 @@ impl Node {
             bookings: bookings.clone(),
             receipts: receipts.clone(),
             monitoring: monitoring.clone(),
+            mail: mail.clone(),
             publication: province.as_ref().map(|p| p.publication.clone()),
             certificate: certificate.clone(),
             health: Health::new(store.clone(), supervisor.clone()),

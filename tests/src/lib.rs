@@ -6,6 +6,7 @@
 
 pub mod browser;
 pub mod fixtures;
+pub mod http;
 pub mod rogue;
 
 use std::{path::Path, time::Duration};

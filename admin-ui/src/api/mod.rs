@@ -83,6 +83,7 @@ pub(crate) fn routes<B: Backend>() -> (Router<AppState<B>>, utoipa::openapi::Ope
         .routes(documented!(B, publications::mine))
         .routes(documented!(B, publications::register))
         .routes(documented!(B, receipts::issued))
+        .routes(documented!(B, receipts::dead_letters))
         .routes(documented!(B, receipts::complete))
         .routes(documented!(B, receipts::record_session))
         .routes(documented!(B, results::results))

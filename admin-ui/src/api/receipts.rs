@@ -6,14 +6,16 @@
 use axum::{Json, extract::State, http::StatusCode};
 use serde::{Deserialize, Serialize};
 
-use super::{ApiError, ApiJson, ApiPath, ApiUser, error::ErrorBody};
+use super::{ApiError, ApiJson, ApiPath, ApiQuery, ApiUser, error::ErrorBody};
 use crate::{
     AppState, auth,
     backend::{
-        Backend, IssuedReceipt, LogWatchView, ManagedBooking, MyReceipt, ReceiptView, Session,
+        Backend, DeadLetterPage, IssuedReceipt, LogWatchView, ManagedBooking, MyReceipt,
+        ReceiptView, Session,
     },
     i18n::{Lang, Strings},
     receipt_input,
+    validate::{FieldError, Problem},
 };
 
 /// API messages are English.
@@ -119,6 +121,59 @@ pub(super) async fn issued<B: Backend>(
     require_manager(&session)?;
     let (log, issued) = tokio::join!(state.backend.log_watch(), state.backend.issued_receipts());
     Ok(Json(IssuedAnswer { log, issued }))
+}
+
+/// Query of `GET /api/v1/manage/dead-letters`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(super) struct DeadLetterQuery {
+    /// How many of the newest to skip (default 0).
+    #[serde(default)]
+    offset: usize,
+    /// How many to give, 1 to 100 (default 50).
+    #[serde(default = "fifty")]
+    limit: usize,
+}
+
+fn fifty() -> usize {
+    50
+}
+
+/// Most dead letters one answer gives.
+pub(crate) const MAX_DEAD_LETTERS_PER_PAGE: usize = 100;
+
+/// `GET /api/v1/manage/dead-letters?offset=&limit=`: the messages this node gave up
+/// delivering (a receipt its user's home refused for good, statistics for a province that
+/// refused them, mail to an institution that left), newest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/manage/dead-letters",
+    tag = "manage",
+    security(("session" = [])),
+    params(DeadLetterQuery),
+    responses(
+        (status = 200, description = "One page of dead letters, newest first, and how many are kept.", body = DeadLetterPage),
+        (status = 400, description = "`invalid`: a limit outside 1 to 100.", body = ErrorBody),
+        (status = 403, description = "`forbidden`: not an instrument manager or institution admin.", body = ErrorBody),
+    )
+)]
+pub(super) async fn dead_letters<B: Backend>(
+    State(state): State<AppState<B>>,
+    ApiUser(session): ApiUser,
+    ApiQuery(query): ApiQuery<DeadLetterQuery>,
+) -> Result<Json<DeadLetterPage>, ApiError> {
+    require_manager(&session)?;
+    if !(1..=MAX_DEAD_LETTERS_PER_PAGE).contains(&query.limit) {
+        return Err(ApiError::Invalid(vec![FieldError::new(
+            "limit",
+            Problem::Other("1 to 100".into()),
+        )]));
+    }
+    let page = state
+        .backend
+        .dead_letters(query.offset, query.limit)
+        .await?;
+    Ok(Json(page))
 }
 
 /// `POST /api/v1/manage/bookings/{home}/{booking_id}/complete` with a

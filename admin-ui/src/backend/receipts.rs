@@ -13,6 +13,30 @@ use serde::{Deserialize, Serialize};
 
 use super::{Account, BookingFailure, ManagedBooking};
 
+/// A message this node gave up delivering: refused for good by its recipient, or
+/// addressed to an institution that is no longer a member.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct DeadLetterView {
+    /// The recipient institution's id.
+    pub to: String,
+    /// The message's kind: its signing domain, e.g. `alliance/receipt/v1`.
+    pub kind: String,
+    /// The recipient's refusal code (`not_a_member` for one that left the alliance).
+    pub code: String,
+    pub reason: String,
+    /// When it was given up, Unix seconds.
+    pub at: i64,
+}
+
+/// One page of dead letters, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct DeadLetterPage {
+    /// How many this node keeps in all (at most 10,000, the oldest going first).
+    pub total: usize,
+    pub offset: usize,
+    pub letters: Vec<DeadLetterView>,
+}
+
 /// A usage receipt as pages and the API show it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ReceiptView {
@@ -141,4 +165,11 @@ pub trait ReceiptBackend: Clone + Send + Sync + 'static {
     fn log_alarm(&self) -> impl Future<Output = Option<LogAlarmView>> + Send {
         async move { self.log_watch().await.alarm }
     }
+    /// Up to `limit` of the messages this node gave up delivering (receipts, statistics,
+    /// booking messages), newest first, after skipping `offset`.
+    fn dead_letters(
+        &self,
+        offset: usize,
+        limit: usize,
+    ) -> impl Future<Output = Result<DeadLetterPage, BookingFailure>> + Send;
 }

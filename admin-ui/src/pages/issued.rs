@@ -17,7 +17,7 @@ use super::{
 use crate::{
     AppState,
     auth::BOOKING_MANAGERS,
-    backend::{Backend, IssuedReceipt, IssuedStanding},
+    backend::{Backend, DeadLetterPage, IssuedReceipt, IssuedStanding},
     i18n::Strings,
     render::Page,
     time,
@@ -37,6 +37,25 @@ struct AlarmBox {
     shown_size: u64,
     detected_at: String,
 }
+
+/// One page of dead letters.
+struct DeadBox {
+    total: usize,
+    rows: Vec<DeadRow>,
+    newer: Option<String>,
+    older: Option<String>,
+}
+
+struct DeadRow {
+    at: String,
+    to: String,
+    kind: String,
+    code: String,
+    reason: String,
+}
+
+/// Dead letters one page shows.
+const DEAD_PER_PAGE: usize = 20;
 
 struct Row {
     item: ReceiptItem,
@@ -60,6 +79,7 @@ struct IssuedPage {
     notice: Option<&'static str>,
     log: LogBox,
     rows: Vec<Row>,
+    dead: DeadBox,
 }
 
 fn row(ctx: &Ctx, r: &IssuedReceipt) -> Row {
@@ -90,11 +110,42 @@ fn row(ctx: &Ctx, r: &IssuedReceipt) -> Row {
     }
 }
 
-/// `?notice=` after a redirect.
+/// `?notice=` after a redirect; `?dead=` skips that many of the newest dead letters.
 #[derive(Debug, Default, Deserialize)]
 pub(super) struct NoticeQuery {
     #[serde(default)]
     notice: String,
+    #[serde(default)]
+    dead: usize,
+}
+
+fn dead_box(ctx: &Ctx, page: Option<DeadLetterPage>) -> DeadBox {
+    let Some(page) = page else {
+        return DeadBox {
+            total: 0,
+            rows: Vec::new(),
+            newer: None,
+            older: None,
+        };
+    };
+    let href = |offset: usize| format!("/manage/receipts?dead={offset}#dead-letters");
+    DeadBox {
+        total: page.total,
+        newer: (page.offset > 0).then(|| href(page.offset.saturating_sub(DEAD_PER_PAGE))),
+        older: (page.offset + page.letters.len() < page.total)
+            .then(|| href(page.offset + page.letters.len())),
+        rows: page
+            .letters
+            .into_iter()
+            .map(|d| DeadRow {
+                at: time::format_unix(d.at, ctx.lang),
+                to: d.to,
+                kind: d.kind,
+                code: d.code,
+                reason: d.reason,
+            })
+            .collect(),
+    }
 }
 
 /// `GET /manage/receipts`.
@@ -104,7 +155,14 @@ pub(super) async fn page<B: Backend>(
     Query(notice): Query<NoticeQuery>,
 ) -> Result<Response, Refusal> {
     ctx.with_any_role(&BOOKING_MANAGERS)?;
-    let (log, issued) = tokio::join!(state.backend.log_watch(), state.backend.issued_receipts());
+    let (log, issued, dead) = tokio::join!(
+        state.backend.log_watch(),
+        state.backend.issued_receipts(),
+        state.backend.dead_letters(notice.dead, DEAD_PER_PAGE)
+    );
+    if let Err(e) = &dead {
+        tracing::warn!(error = %e, "dead letters could not be read");
+    }
     let log = LogBox {
         waiting: log.waiting,
         proven: log.proven,
@@ -125,6 +183,7 @@ pub(super) async fn page<B: Backend>(
         notice: (notice.notice == "recorded").then_some(ctx.t.receipts.session_recorded),
         log,
         rows: issued.iter().map(|r| row(&ctx, r)).collect(),
+        dead: dead_box(&ctx, dead.ok()),
     };
     Ok(Page::ok(page).into_response())
 }

@@ -899,3 +899,56 @@ async fn receipts_through_the_api() {
     let anonymous = get(&app, "/api/v1/receipts", "").await;
     assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test]
+async fn managers_see_the_mail_their_node_gave_up_a_page_at_a_time() {
+    let (backend, app) = setup().await;
+    let manager = page_login(&app, "manager").await;
+    let none = get(&app, MANAGE_RECEIPTS, &manager).await;
+    assert!(none.body.contains("没有无法送达的消息"), "{}", none.body);
+
+    backend.give_up("neu", 25);
+    let first = get(&app, MANAGE_RECEIPTS, &manager).await;
+    assert_eq!(first.status, StatusCode::OK);
+    let dead = &first.body[first.body.find("id=\"dead-letters\"").unwrap()..];
+    // The newest 20 of 25, with the refusal and a way to the older ones.
+    assert!(dead.contains("<span class=\"count\">25</span>"), "{dead}");
+    assert_eq!(dead.matches("<tr>").count(), 1 + 20, "{dead}");
+    assert!(dead.contains("receipt 24: only a receipt from its owner is taken"));
+    assert!(!dead.contains("receipt 4:"));
+    assert!(dead.contains("href=\"/manage/receipts?dead=20#dead-letters\""));
+    let older = get(&app, "/manage/receipts?dead=20", &manager).await;
+    let dead = &older.body[older.body.find("id=\"dead-letters\"").unwrap()..];
+    assert_eq!(dead.matches("<tr>").count(), 1 + 5, "{dead}");
+    assert!(dead.contains("receipt 0:"));
+    assert!(dead.contains("href=\"/manage/receipts?dead=0#dead-letters\""));
+
+    // The API pages them too, for managers only.
+    let (cookie, _) = api_login(&app, "manager").await;
+    let page = get(
+        &app,
+        "/api/v1/manage/dead-letters?offset=3&limit=2",
+        &cookie,
+    )
+    .await
+    .json();
+    assert_eq!(page["total"], 25);
+    assert_eq!(page["offset"], 3);
+    assert_eq!(page["letters"].as_array().unwrap().len(), 2);
+    assert_eq!(page["letters"][0]["to"], "neu");
+    assert_eq!(page["letters"][0]["code"], "not_yours");
+    for limit in ["0", "101"] {
+        let refused = get(
+            &app,
+            &format!("/api/v1/manage/dead-letters?limit={limit}"),
+            &cookie,
+        )
+        .await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST, "limit {limit}");
+    }
+    let (li, _) = api_login(&app, "li").await;
+    assert_eq!(
+        get(&app, "/api/v1/manage/dead-letters", &li).await.status,
+        StatusCode::FORBIDDEN
+    );
+}

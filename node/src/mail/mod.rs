@@ -199,6 +199,11 @@ impl Mail {
         outbox::depth(&self.inner.store)
     }
 
+    /// How many dead letters are kept.
+    pub fn dead_letter_count(&self) -> Result<usize, StoreError> {
+        dead_letters::count(&self.inner.store)
+    }
+
     /// Dead letters, newest first.
     pub fn dead_letters(&self, offset: usize, limit: usize) -> Result<Vec<DeadLetter>, StoreError> {
         dead_letters::list(&self.inner.store, offset, limit)

@@ -13,7 +13,8 @@ use alliance_web::backend::{
 
 use crate::{
     accounts::Accounts, booking::service::Bookings, catalogue::Catalogue, health::Health,
-    monitoring::Monitoring, net::NetClient, province::publication::Publication, receipts::Receipts,
+    mail::Mail, monitoring::Monitoring, net::NetClient, province::publication::Publication,
+    receipts::Receipts,
 };
 
 mod booking;
@@ -34,6 +35,7 @@ pub(crate) struct WebParts {
     pub bookings: Bookings,
     pub receipts: Receipts,
     pub monitoring: Monitoring,
+    pub mail: Mail,
     /// On the province's node.
     pub publication: Option<Publication>,
     pub certificate: MembershipCertificate,
@@ -49,6 +51,7 @@ pub(crate) struct WebBackend {
     bookings: Bookings,
     receipts: Receipts,
     monitoring: Monitoring,
+    mail: Mail,
     publication: Option<Publication>,
     certificate: MembershipCertificate,
     health: Health,
@@ -67,6 +70,7 @@ impl WebBackend {
             bookings,
             receipts,
             monitoring,
+            mail,
             publication,
             certificate,
             health,
@@ -78,6 +82,7 @@ impl WebBackend {
             bookings,
             receipts,
             monitoring,
+            mail,
             publication,
             certificate,
             health,

@@ -4,8 +4,9 @@
 
 use alliance_protocol::{InstitutionId, receipt::UsageReceipt};
 use alliance_web::backend::{
-    Account, AccountRole, BookingFailure, IssuedReceipt, IssuedStanding, LogAlarmView,
-    LogWatchView, ManagedBooking, MyReceipt, ReceiptBackend, ReceiptView,
+    Account, AccountRole, BookingFailure, DeadLetterPage, DeadLetterView, IssuedReceipt,
+    IssuedStanding, LogAlarmView, LogWatchView, ManagedBooking, MyReceipt, ReceiptBackend,
+    ReceiptView,
 };
 
 use super::{
@@ -250,6 +251,33 @@ impl ReceiptBackend for WebBackend {
 
     async fn log_alarm(&self) -> Option<LogAlarmView> {
         self.current_alarm()
+    }
+
+    async fn dead_letters(
+        &self,
+        offset: usize,
+        limit: usize,
+    ) -> Result<DeadLetterPage, BookingFailure> {
+        let internal = |e: crate::store::StoreError| BookingFailure::Internal(e.to_string());
+        let total = self.mail.dead_letter_count().map_err(internal)?;
+        let letters = self
+            .mail
+            .dead_letters(offset, limit)
+            .map_err(internal)?
+            .into_iter()
+            .map(|l| DeadLetterView {
+                to: l.to.to_string(),
+                kind: l.kind,
+                code: l.code,
+                reason: l.reason,
+                at: l.at.0,
+            })
+            .collect();
+        Ok(DeadLetterPage {
+            total,
+            offset,
+            letters,
+        })
     }
 
     async fn log_watch(&self) -> LogWatchView {

@@ -18,7 +18,8 @@ use alliance_protocol::{
     Domain, UnixTime,
     publication::{Publication, PublicationKind},
 };
-use alliance_tests::{fixtures::*, *};
+use alliance_tests::{fixtures::*, http, *};
+use alliance_web::backend::{AccountRole, NewAccount};
 
 /// Stops `node`, returning what starts it again on the same addresses (so the others'
 /// bootstrap and redial find it).
@@ -171,6 +172,33 @@ async fn every_kind_waits_out_a_restart_and_a_refused_one_is_a_dead_letter() {
         "{}",
         dead[0].reason
     );
+    // Its managers see it through the API, as the page does.
+    dlut.accounts()
+        .create(NewAccount {
+            username: "manager".into(),
+            password: PASSWORD.into(),
+            display_name: "仪器管理员".into(),
+            role: AccountRole::InstrumentManager,
+            organization: "大连理工大学".into(),
+            email: String::new(),
+            phone: String::new(),
+        })
+        .await
+        .unwrap();
+    let manager = http::client();
+    let signed = http::sign_in(&manager, &dlut, "manager", PASSWORD).await;
+    assert!(signed.status().is_success(), "{}", signed.status());
+    let page: serde_json::Value = manager
+        .get(format!("{}api/v1/manage/dead-letters", dlut.url()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(page["total"], 1, "{page}");
+    assert_eq!(page["letters"][0]["to"], neu_id.as_str());
+    assert_eq!(page["letters"][0]["code"], "not_yours");
 
     // The home's side, with the owner and the province down: a confirmation, a cancel
     // and a publication.

@@ -8,31 +8,10 @@
 use std::time::{Duration, Instant};
 
 use alliance_node::NodeHandle;
-use alliance_tests::*;
+use alliance_tests::{http::*, *};
 use alliance_web::backend::{AccountRole, NewAccount};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .cookie_store(true)
-        .build()
-        .unwrap()
-}
-
-async fn sign_in(
-    client: &reqwest::Client,
-    node: &NodeHandle,
-    user: &str,
-    password: &str,
-) -> reqwest::Response {
-    client
-        .post(format!("{}api/v1/session", node.url()))
-        .json(&json!({ "username": user, "password": password }))
-        .send()
-        .await
-        .unwrap()
-}
 
 /// Signs in and returns the session's CSRF token.
 async fn signed_in(

@@ -2,31 +2,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use alliance_tests::*;
+use alliance_tests::{http::*, *};
 use alliance_web::backend::{AccountRole, NewAccount};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .cookie_store(true)
-        .build()
-        .unwrap()
-}
-
-async fn login(
-    client: &reqwest::Client,
-    base: &str,
-    user: &str,
-    password: &str,
-) -> reqwest::Response {
-    client
-        .post(format!("{base}api/v1/session"))
-        .json(&json!({ "username": user, "password": password }))
-        .send()
-        .await
-        .unwrap()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn passwords_csrf_and_roles_are_enforced_over_http() {
@@ -72,7 +51,7 @@ async fn passwords_csrf_and_roles_are_enforced_over_http() {
     // Wrong password.
     let anonymous = client();
     assert_eq!(
-        login(&anonymous, &base, "admin", "wrong password")
+        sign_in(&anonymous, &member, "admin", "wrong password")
             .await
             .status(),
         StatusCode::UNAUTHORIZED
@@ -90,7 +69,9 @@ async fn passwords_csrf_and_roles_are_enforced_over_http() {
     // A researcher may not call an admin endpoint.
     let researcher = client();
     assert_eq!(
-        login(&researcher, &base, "zhang", PASSWORD).await.status(),
+        sign_in(&researcher, &member, "zhang", PASSWORD)
+            .await
+            .status(),
         StatusCode::OK
     );
     assert_eq!(
@@ -105,7 +86,7 @@ async fn passwords_csrf_and_roles_are_enforced_over_http() {
 
     // The admin may, but a state change without the CSRF token is refused and changes nothing.
     let admin = client();
-    let session: Value = login(&admin, &base, "admin", PASSWORD)
+    let session: Value = sign_in(&admin, &member, "admin", PASSWORD)
         .await
         .json()
         .await

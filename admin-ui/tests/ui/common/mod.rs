@@ -55,6 +55,8 @@ struct Inner {
     trainings: Vec<alliance_protocol::booking::Training>,
     /// Receipts this institution issued, oldest first.
     issued_receipts: Vec<alliance_web::backend::IssuedReceipt>,
+    /// Mail given up, newest first.
+    dead_letters: Vec<alliance_web::backend::DeadLetterView>,
     /// (username, receipt) of this node's users, from every owner, oldest first.
     user_receipts: Vec<(String, alliance_web::backend::MyReceipt)>,
     /// What `log_watch` answers.

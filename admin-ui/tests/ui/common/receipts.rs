@@ -8,8 +8,8 @@ use alliance_protocol::booking::BookingState;
 use alliance_protocol::receipt::{SessionFacts, WalkIn};
 use alliance_protocol::{FeeComponents, FeeUnit, InstrumentRecord, ServiceMode, UserTier};
 use alliance_web::backend::{
-    Account, BookingBackend, BookingFailure, IssuedReceipt, IssuedStanding, LogWatchView,
-    ManagedBooking, MyReceipt, ReceiptBackend, ReceiptView,
+    Account, BookingBackend, BookingFailure, DeadLetterPage, DeadLetterView, IssuedReceipt,
+    IssuedStanding, LogWatchView, ManagedBooking, MyReceipt, ReceiptBackend, ReceiptView,
 };
 
 use super::{MemoryBackend, booking::HOME};
@@ -107,6 +107,23 @@ fn receipt(
 }
 
 impl MemoryBackend {
+    /// Gives up `n` messages to `to`, the newest first in the list.
+    pub(crate) fn give_up(&self, to: &str, n: usize) {
+        let mut inner = self.lock();
+        for i in 0..n {
+            inner.dead_letters.insert(
+                0,
+                DeadLetterView {
+                    to: to.to_owned(),
+                    kind: "alliance/receipt/v1".into(),
+                    code: "not_yours".into(),
+                    reason: format!("receipt {i}: only a receipt from its owner is taken"),
+                    at: now() - 60 * (n - i) as i64,
+                },
+            );
+        }
+    }
+
     /// Receipts issued here, oldest first.
     pub(crate) fn issued(&self) -> Vec<IssuedReceipt> {
         self.lock().issued_receipts.clone()
@@ -336,5 +353,24 @@ impl ReceiptBackend for MemoryBackend {
 
     async fn log_watch(&self) -> LogWatchView {
         self.lock().log_watch.clone()
+    }
+
+    async fn dead_letters(
+        &self,
+        offset: usize,
+        limit: usize,
+    ) -> Result<DeadLetterPage, BookingFailure> {
+        let inner = self.lock();
+        Ok(DeadLetterPage {
+            total: inner.dead_letters.len(),
+            offset,
+            letters: inner
+                .dead_letters
+                .iter()
+                .skip(offset)
+                .take(limit)
+                .cloned()
+                .collect(),
+        })
     }
 }
