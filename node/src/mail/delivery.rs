@@ -6,6 +6,9 @@
 use alliance_protocol::{InstitutionId, UnixTime, mail::kind_of};
 
 use super::{Handlers, Mail, dead_letters, outbox};
+
+/// Outbox messages read at a time in a delivery round.
+const OUTBOX_PAGE: usize = 256;
 use crate::{
     net::{NetError, NetEvent},
     store::{Batch, StoreError},
@@ -46,49 +49,69 @@ impl Mail {
             .collect();
         let directory = self.inner.catalogue.key_directory();
         let mut failed: Vec<InstitutionId> = Vec::new();
-        for pending in outbox::pending(&self.inner.store)? {
-            // Once a roster is held it lists every member: a message to an institution
-            // it does not (or no longer) list would wait forever.
-            if state.roster_version > 0 && !directory.is_current(&pending.to) {
-                let reason = format!("{} is not a member of the alliance", pending.to);
-                self.bury(&pending, "not_a_member", &reason).await?;
-                continue;
-            }
-            if !connected.contains(&pending.to) || failed.contains(&pending.to) {
-                continue;
-            }
-            let kind = kind_of(&pending.message).unwrap_or_default();
-            match self
-                .inner
-                .net
-                .send_mail(&pending.to, pending.message.clone())
-                .await
-            {
-                Ok(answer) => {
-                    if !answer.is_empty()
-                        && let Some(handler) = handlers.owner_of(&kind)
-                    {
-                        handler.answered(&pending.to, &kind, &answer).await?;
-                    }
-                    let mut batch = Batch::new();
-                    batch.delete(crate::store::Space::Outbox, pending.key.clone());
-                    self.inner.store.commit(batch).await?;
-                    self.left_outbox();
+        // The outbox is read a page at a time, and the messages to a recipient that is
+        // not reachable this round are jumped over, not read.
+        let mut start = Vec::new();
+        'pages: loop {
+            let page = outbox::pending_from(&self.inner.store, &start, OUTBOX_PAGE)?;
+            let Some(last) = page.last() else {
+                return Ok(());
+            };
+            start = outbox::after(&last.key);
+            for pending in page {
+                // Once a roster is held it lists every member: a message to an institution
+                // it does not (or no longer) list would wait forever.
+                if state.roster_version > 0 && !directory.is_current(&pending.to) {
+                    let reason = format!("{} is not a member of the alliance", pending.to);
+                    self.bury(&pending, "not_a_member", &reason).await?;
+                    continue;
                 }
-                Err(NetError::Refused(refusal)) if refusal.is_transient() => {
-                    // The recipient could not take it now (its store, its load): kept
-                    // and tried again, like no answer.
-                    tracing::warn!(to = %pending.to, kind, %refusal, "mail not taken; will retry");
-                    failed.push(pending.to.clone());
+                if !connected.contains(&pending.to) || failed.contains(&pending.to) {
+                    start = outbox::after_recipient(&pending.to);
+                    continue 'pages;
                 }
-                Err(NetError::Refused(refusal)) => {
-                    // A refusal for good is an answer too; keeping the message would
-                    // send it forever.
-                    self.bury(&pending, refusal.code(), refusal.reason())
-                        .await?;
-                }
-                Err(_) => failed.push(pending.to.clone()),
+                self.send(handlers, &pending, &mut failed).await?;
             }
+        }
+    }
+
+    /// Sends one message; a recipient that did not take it for now goes on `failed`.
+    async fn send(
+        &self,
+        handlers: &Handlers,
+        pending: &outbox::Pending,
+        failed: &mut Vec<InstitutionId>,
+    ) -> Result<(), StoreError> {
+        let kind = kind_of(&pending.message).unwrap_or_default();
+        match self
+            .inner
+            .net
+            .send_mail(&pending.to, pending.message.clone())
+            .await
+        {
+            Ok(answer) => {
+                if !answer.is_empty()
+                    && let Some(handler) = handlers.owner_of(&kind)
+                {
+                    handler.answered(&pending.to, &kind, &answer).await?;
+                }
+                let mut batch = Batch::new();
+                batch.delete(crate::store::Space::Outbox, pending.key.clone());
+                self.inner.store.commit(batch).await?;
+                self.left_outbox();
+            }
+            Err(NetError::Refused(refusal)) if refusal.is_transient() => {
+                // The recipient could not take it now (its store, its load): kept and
+                // tried again, like no answer.
+                tracing::warn!(to = %pending.to, kind, %refusal, "mail not taken; will retry");
+                failed.push(pending.to.clone());
+            }
+            Err(NetError::Refused(refusal)) => {
+                // A refusal for good is an answer too; keeping the message would send
+                // it forever.
+                self.bury(pending, refusal.code(), refusal.reason()).await?;
+            }
+            Err(_) => failed.push(pending.to.clone()),
         }
         Ok(())
     }
