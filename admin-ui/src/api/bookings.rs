@@ -11,24 +11,24 @@ use super::{ApiError, ApiJson, ApiPath, ApiUser, error::ErrorBody};
 use crate::{
     AppState, auth,
     backend::{
-        Backend, BookingFailure, BookingOutcome, ManagedBooking, MyBooking, NotificationView,
+        ActionFailure, Backend, BookingOutcome, ManagedBooking, MyBooking, NotificationView,
         Session,
     },
     booking_input,
     validate::{FieldError, Problem},
 };
 
-impl From<BookingFailure> for ApiError {
-    fn from(e: BookingFailure) -> Self {
+impl From<ActionFailure> for ApiError {
+    fn from(e: ActionFailure) -> Self {
         match e {
-            BookingFailure::Invalid { field, message } => {
+            ActionFailure::Invalid { field, message } => {
                 ApiError::Invalid(vec![FieldError::new(&field, Problem::Other(message))])
             }
-            BookingFailure::Unreachable => ApiError::Unreachable,
-            BookingFailure::Refused { code, message } => ApiError::Refused { code, message },
-            BookingFailure::NotFound => ApiError::NotFound,
-            BookingFailure::Forbidden => ApiError::Forbidden,
-            BookingFailure::Internal(detail) => {
+            ActionFailure::Unreachable => ApiError::Unreachable,
+            ActionFailure::Refused { code, message } => ApiError::Refused { code, message },
+            ActionFailure::NotFound => ApiError::NotFound,
+            ActionFailure::Forbidden => ApiError::Forbidden,
+            ActionFailure::Internal(detail) => {
                 tracing::error!(%detail, "booking operation failed");
                 ApiError::Internal
             }

@@ -11,7 +11,7 @@ use alliance_protocol::{
 };
 use serde::Serialize;
 
-use super::Account;
+use super::{Account, ActionFailure};
 
 /// One fee line of a quote.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -101,24 +101,6 @@ pub struct NotificationView {
     pub note: String,
 }
 
-/// Why a booking operation failed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum BookingFailure {
-    #[error("{field}: {message}")]
-    Invalid { field: String, message: String },
-    #[error("the owner's node is unreachable; nothing was booked")]
-    Unreachable,
-    /// The owner refused the operation (e.g. `too_late` for a late cancel).
-    #[error("{code}: {message}")]
-    Refused { code: String, message: String },
-    #[error("not found")]
-    NotFound,
-    #[error("not allowed")]
-    Forbidden,
-    #[error("internal error")]
-    Internal(String),
-}
-
 /// Booking operations. `account` is the signed-in user (roles are checked by the caller).
 pub trait BookingBackend: Clone + Send + Sync + 'static {
     /// Books for `account` under `booking_id` (the same id always gets the same answer);
@@ -128,7 +110,7 @@ pub trait BookingBackend: Clone + Send + Sync + 'static {
         account: &Account,
         ask: BookingAsk,
         booking_id: String,
-    ) -> impl Future<Output = Result<BookingOutcome, BookingFailure>> + Send;
+    ) -> impl Future<Output = Result<BookingOutcome, ActionFailure>> + Send;
     /// The user's bookings, newest start first.
     fn my_bookings(&self, account: &Account) -> impl Future<Output = Vec<MyBooking>> + Send;
     /// Cancels one of the user's bookings.
@@ -137,7 +119,7 @@ pub trait BookingBackend: Clone + Send + Sync + 'static {
         account: &Account,
         booking_id: &str,
         reason: &str,
-    ) -> impl Future<Output = Result<MyBooking, BookingFailure>> + Send;
+    ) -> impl Future<Output = Result<MyBooking, ActionFailure>> + Send;
     /// The user's notifications, newest first.
     fn notifications(
         &self,
@@ -153,7 +135,7 @@ pub trait BookingBackend: Clone + Send + Sync + 'static {
         booking_id: &str,
         decision: ManagerDecision,
         note: &str,
-    ) -> impl Future<Output = Result<ManagedBooking, BookingFailure>> + Send;
+    ) -> impl Future<Output = Result<ManagedBooking, ActionFailure>> + Send;
     /// The private calendar feed token of `account` (stable until reset).
     fn feed_token(&self, account: &Account) -> impl Future<Output = String> + Send;
     /// The user's bookings as an RFC 5545 calendar, for a feed token.
@@ -167,7 +149,7 @@ pub trait BookingBackend: Clone + Send + Sync + 'static {
         &self,
         local_id: &str,
         rules: BookingRules,
-    ) -> impl Future<Output = Result<BookingRules, BookingFailure>> + Send;
+    ) -> impl Future<Output = Result<BookingRules, ActionFailure>> + Send;
     /// The training certifications recorded for this institution's instruments.
     fn trainings(&self) -> impl Future<Output = Vec<Training>> + Send;
     /// Records one (managers; the caller checks the role).
@@ -175,5 +157,5 @@ pub trait BookingBackend: Clone + Send + Sync + 'static {
         &self,
         account: &Account,
         training: Training,
-    ) -> impl Future<Output = Result<Training, BookingFailure>> + Send;
+    ) -> impl Future<Output = Result<Training, ActionFailure>> + Send;
 }

@@ -264,3 +264,23 @@ pub trait Backend:
         new: &str,
     ) -> impl Future<Output = Result<(), AccountError>> + Send;
 }
+
+/// Why an action a person asked of this node failed — booking, completing a use,
+/// confirming a receipt, registering a publication, managing an agent — whether here or
+/// at the other node it needed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ActionFailure {
+    #[error("{field}: {message}")]
+    Invalid { field: String, message: String },
+    #[error("the other node is unreachable; nothing was done")]
+    Unreachable,
+    /// The owner refused the operation (e.g. `too_late` for a late cancel).
+    #[error("{code}: {message}")]
+    Refused { code: String, message: String },
+    #[error("not found")]
+    NotFound,
+    #[error("not allowed")]
+    Forbidden,
+    #[error("internal error")]
+    Internal(String),
+}

@@ -7,7 +7,7 @@ use std::future::Future;
 
 use serde::Serialize;
 
-use super::{Account, BookingFailure, ResultsFailure};
+use super::{Account, ActionFailure, ResultsFailure};
 
 /// One of this institution's instruments as its managers see its monitoring.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -96,13 +96,13 @@ pub trait MonitoringBackend: Clone + Send + Sync + 'static {
         &self,
         account: &Account,
         local_id: &str,
-    ) -> impl Future<Output = Result<String, BookingFailure>> + Send;
+    ) -> impl Future<Output = Result<String, ActionFailure>> + Send;
     /// Revokes an instrument's agent token.
     fn revoke_agent_token(
         &self,
         account: &Account,
         local_id: &str,
-    ) -> impl Future<Output = Result<(), BookingFailure>> + Send;
+    ) -> impl Future<Output = Result<(), ActionFailure>> + Send;
     /// The province's board (`NotHere` on a member node).
     fn monitoring_board(&self) -> impl Future<Output = Result<BoardView, ResultsFailure>> + Send;
 }

@@ -7,7 +7,7 @@ use std::future::Future;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Account, BookingFailure};
+use super::{Account, ActionFailure};
 
 /// A publication as typed.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -58,5 +58,5 @@ pub trait PublicationBackend: Clone + Send + Sync + 'static {
         &self,
         account: &Account,
         form: PublicationForm,
-    ) -> impl Future<Output = Result<PublicationView, BookingFailure>> + Send;
+    ) -> impl Future<Output = Result<PublicationView, ActionFailure>> + Send;
 }

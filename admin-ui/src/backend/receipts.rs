@@ -11,7 +11,7 @@ use alliance_protocol::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::{Account, BookingFailure, ManagedBooking};
+use super::{Account, ActionFailure, ManagedBooking};
 
 /// A message this node gave up delivering: refused for good by its recipient, or
 /// addressed to an institution that is no longer a member.
@@ -139,13 +139,13 @@ pub trait ReceiptBackend: Clone + Send + Sync + 'static {
         home: &str,
         booking_id: &str,
         facts: SessionFacts,
-    ) -> impl Future<Output = Result<ManagedBooking, BookingFailure>> + Send;
+    ) -> impl Future<Output = Result<ManagedBooking, ActionFailure>> + Send;
     /// Records a walk-in or internal session and issues its receipt.
     fn record_session(
         &self,
         account: &Account,
         session: WalkIn,
-    ) -> impl Future<Output = Result<ReceiptView, BookingFailure>> + Send;
+    ) -> impl Future<Output = Result<ReceiptView, ActionFailure>> + Send;
     /// The signed-in user's receipts from every owner, newest use first.
     fn my_receipts(&self, account: &Account) -> impl Future<Output = Vec<MyReceipt>> + Send;
     /// The user confirms one and rates the service (1–5, a comment).
@@ -156,7 +156,7 @@ pub trait ReceiptBackend: Clone + Send + Sync + 'static {
         receipt_id: &str,
         rating: u8,
         comment: &str,
-    ) -> impl Future<Output = Result<MyReceipt, BookingFailure>> + Send;
+    ) -> impl Future<Output = Result<MyReceipt, ActionFailure>> + Send;
     /// Receipts this institution issued, newest first.
     fn issued_receipts(&self) -> impl Future<Output = Vec<IssuedReceipt>> + Send;
     /// The province's log as this node checked it.
@@ -171,5 +171,5 @@ pub trait ReceiptBackend: Clone + Send + Sync + 'static {
         &self,
         offset: usize,
         limit: usize,
-    ) -> impl Future<Output = Result<DeadLetterPage, BookingFailure>> + Send;
+    ) -> impl Future<Output = Result<DeadLetterPage, ActionFailure>> + Send;
 }

@@ -17,7 +17,7 @@ use super::{
 };
 use crate::{
     AppState,
-    backend::{Backend, BookingFailure, BookingOutcome, InstrumentDetail, QuoteView},
+    backend::{ActionFailure, Backend, BookingOutcome, InstrumentDetail, QuoteView},
     booking_input::BookingForm,
     booking_input::{self, BookingInput},
     i18n::Strings,
@@ -251,13 +251,13 @@ pub(super) async fn submit<B: Backend>(
         .await;
     match booked {
         Ok(outcome) => Ok(answer(&ctx, &detail, form, csrf, &outcome)),
-        Err(BookingFailure::Invalid { field, message }) => {
+        Err(ActionFailure::Invalid { field, message }) => {
             // Nothing was booked: a new id keeps the owner from repeating its answer.
             input.booking_id.clear();
             let error = FieldError::new(&field, Problem::Other(message));
             Ok(detail_page(&ctx, &detail, 0, &input, vec![error]))
         }
-        Err(BookingFailure::Unreachable) => Ok(failure_page(
+        Err(ActionFailure::Unreachable) => Ok(failure_page(
             &ctx,
             &detail,
             form,
@@ -266,7 +266,7 @@ pub(super) async fn submit<B: Backend>(
             ctx.t.book.unreachable,
             String::new(),
         )),
-        Err(BookingFailure::Refused { message, .. }) => Ok(failure_page(
+        Err(ActionFailure::Refused { message, .. }) => Ok(failure_page(
             &ctx,
             &detail,
             form,
@@ -275,9 +275,9 @@ pub(super) async fn submit<B: Backend>(
             ctx.t.book.refused,
             message,
         )),
-        Err(BookingFailure::NotFound) => Err(ctx.refuse(ErrorKind::NotFound)),
-        Err(BookingFailure::Forbidden) => Err(ctx.refuse(ErrorKind::Forbidden)),
-        Err(BookingFailure::Internal(detail)) => {
+        Err(ActionFailure::NotFound) => Err(ctx.refuse(ErrorKind::NotFound)),
+        Err(ActionFailure::Forbidden) => Err(ctx.refuse(ErrorKind::Forbidden)),
+        Err(ActionFailure::Internal(detail)) => {
             tracing::error!(%detail, "booking failed");
             Err(ctx.refuse(ErrorKind::Internal))
         }

@@ -16,7 +16,7 @@ use super::{
 };
 use crate::{
     AppState,
-    backend::{Backend, BookingFailure, MyBooking, Session},
+    backend::{ActionFailure, Backend, MyBooking, Session},
     i18n::Strings,
     render::Page,
     time,
@@ -224,22 +224,22 @@ pub(super) async fn cancel<B: Backend>(
 /// refusal page for the failures that have one.
 pub(super) fn failure_message(
     ctx: &Ctx,
-    failure: BookingFailure,
+    failure: ActionFailure,
     what: &str,
 ) -> Result<(StatusCode, String), Refusal> {
     let t = ctx.t.book;
     Ok(match failure {
-        BookingFailure::Refused { code, .. } if code == "too_late" => {
+        ActionFailure::Refused { code, .. } if code == "too_late" => {
             (StatusCode::CONFLICT, t.err_too_late.to_owned())
         }
-        BookingFailure::Refused { message, .. } => {
+        ActionFailure::Refused { message, .. } => {
             (StatusCode::CONFLICT, format!("{}：{message}", t.refused))
         }
-        BookingFailure::Invalid { message, .. } => (StatusCode::UNPROCESSABLE_ENTITY, message),
-        BookingFailure::Unreachable => (StatusCode::SERVICE_UNAVAILABLE, t.unreachable.to_owned()),
-        BookingFailure::NotFound => return Err(ctx.refuse(ErrorKind::NotFound)),
-        BookingFailure::Forbidden => return Err(ctx.refuse(ErrorKind::Forbidden)),
-        BookingFailure::Internal(detail) => {
+        ActionFailure::Invalid { message, .. } => (StatusCode::UNPROCESSABLE_ENTITY, message),
+        ActionFailure::Unreachable => (StatusCode::SERVICE_UNAVAILABLE, t.unreachable.to_owned()),
+        ActionFailure::NotFound => return Err(ctx.refuse(ErrorKind::NotFound)),
+        ActionFailure::Forbidden => return Err(ctx.refuse(ErrorKind::Forbidden)),
+        ActionFailure::Internal(detail) => {
             tracing::error!(%detail, what, "a booking operation failed");
             return Err(ctx.refuse(ErrorKind::Internal));
         }

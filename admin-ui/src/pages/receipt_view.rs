@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 
 use super::{Ctx, Refusal, encode_component, instruments::pick, labels};
 use crate::{
-    backend::{BookingFailure, ReceiptView},
+    backend::{ActionFailure, ReceiptView},
     i18n::receipts::stars,
     time,
     validate::{FieldError, Problem},
@@ -109,12 +109,12 @@ pub(super) type Shown = (Vec<FieldError>, Option<(StatusCode, String)>);
 /// its status; the failures that have a page of their own end the handler.
 pub(super) fn failure(
     ctx: &Ctx,
-    failure: BookingFailure,
+    failure: ActionFailure,
     shown: &[&str],
     what: &str,
 ) -> Result<Shown, Refusal> {
     match failure {
-        BookingFailure::Invalid { field, message } => {
+        ActionFailure::Invalid { field, message } => {
             let field = field.strip_prefix("facts.").unwrap_or(&field);
             if shown.contains(&field) {
                 let error = FieldError::new(field, Problem::Other(message));

@@ -8,7 +8,7 @@
 
 use crate::common::{MemoryBackend, api_login, app, form, get, json, page_login, session_csrf};
 use alliance_web::{
-    backend::{AccountRole, AccountState, BookingFailure, CatalogueBackend},
+    backend::{AccountRole, AccountState, ActionFailure, CatalogueBackend},
     instrument_input::InstrumentInput,
 };
 use axum::{
@@ -422,7 +422,7 @@ async fn a_refusal_by_the_node_shows_beside_its_field() {
     let (backend, app) = setup().await;
     let li = page_login(&app, "li").await;
     let csrf = session_csrf(&app, &li).await;
-    backend.refuse_publication(BookingFailure::Invalid {
+    backend.refuse_publication(ActionFailure::Invalid {
         field: "acknowledgement".into(),
         message: "does not name the alliance".into(),
     });
@@ -435,13 +435,13 @@ async fn a_refusal_by_the_node_shows_beside_its_field() {
         "{}",
         reply.body
     );
-    backend.refuse_publication(BookingFailure::Unreachable);
+    backend.refuse_publication(ActionFailure::Unreachable);
     let reply = post(&app, &li, &paper(&csrf)).await;
     assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE);
     assert!(backend.publications("li").is_empty());
 
     let (cookie, api_csrf) = api_login(&app, "li").await;
-    backend.refuse_publication(BookingFailure::Invalid {
+    backend.refuse_publication(ActionFailure::Invalid {
         field: "instruments".into(),
         message: "not an instrument of the alliance".into(),
     });

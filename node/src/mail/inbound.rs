@@ -161,4 +161,3 @@ mod tests {
         assert_eq!(held.most.load(Ordering::SeqCst), 4);
     }
 }
-

@@ -3,14 +3,14 @@
 
 use alliance_protocol::{InstrumentStatus, SharingScope, UnixTime, heartbeat::InstrumentState};
 use alliance_web::backend::{
-    Account, AgentFailure, AgentStateView, AlertView, BoardRowView, BoardView, BookingFailure,
+    Account, ActionFailure, AgentFailure, AgentStateView, AlertView, BoardRowView, BoardView,
     MonitoringBackend, ResultsFailure,
 };
 
 use super::{WebBackend, booking::invalid};
 use crate::monitoring::{AgentRefusal, MonitoringError, board::AlertKind};
 
-fn may_manage(account: &Account) -> Result<(), BookingFailure> {
+fn may_manage(account: &Account) -> Result<(), ActionFailure> {
     use alliance_web::backend::AccountRole;
     if matches!(
         account.role,
@@ -18,7 +18,7 @@ fn may_manage(account: &Account) -> Result<(), BookingFailure> {
     ) {
         Ok(())
     } else {
-        Err(BookingFailure::Forbidden)
+        Err(ActionFailure::Forbidden)
     }
 }
 
@@ -31,12 +31,12 @@ fn agent_invalid(field: &str, e: &dyn std::fmt::Display) -> AgentFailure {
 
 impl WebBackend {
     /// One of this institution's instruments, or not found.
-    fn own_local_id(&self, local_id: &str) -> Result<(), BookingFailure> {
+    fn own_local_id(&self, local_id: &str) -> Result<(), ActionFailure> {
         let id = format!("{}/{local_id}", self.certificate.institution_id);
         self.catalogue
             .instrument_unfiltered(&id)
             .map(drop)
-            .ok_or(BookingFailure::NotFound)
+            .ok_or(ActionFailure::NotFound)
     }
 
     /// `(instrument name, institution name)` of an alliance-wide instrument id.
@@ -106,7 +106,7 @@ impl MonitoringBackend for WebBackend {
         &self,
         account: &Account,
         local_id: &str,
-    ) -> Result<String, BookingFailure> {
+    ) -> Result<String, ActionFailure> {
         may_manage(account)?;
         self.own_local_id(local_id)?;
         let token = self
@@ -123,14 +123,14 @@ impl MonitoringBackend for WebBackend {
         &self,
         account: &Account,
         local_id: &str,
-    ) -> Result<(), BookingFailure> {
+    ) -> Result<(), ActionFailure> {
         may_manage(account)?;
         self.own_local_id(local_id)?;
         self.monitoring
             .tokens()
             .revoke(local_id)
             .await
-            .map_err(|e| BookingFailure::Internal(e.to_string()))?;
+            .map_err(|e| ActionFailure::Internal(e.to_string()))?;
         tracing::info!(local_id, by = %account.username, "agent token revoked");
         Ok(())
     }

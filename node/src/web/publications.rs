@@ -7,7 +7,7 @@ use alliance_protocol::{
     record::RecordError,
 };
 use alliance_web::backend::{
-    Account, BookingFailure, PublicationBackend, PublicationForm, PublicationView,
+    Account, ActionFailure, PublicationBackend, PublicationForm, PublicationView,
 };
 
 use super::{WebBackend, booking::invalid};
@@ -42,21 +42,19 @@ impl WebBackend {
     }
 }
 
-fn refusal(e: PublicationsError) -> BookingFailure {
+fn refusal(e: PublicationsError) -> ActionFailure {
     match e {
         PublicationsError::Invalid(PublicationError::Invalid(RecordError::Field {
             field,
             message,
         })) => invalid(field, &message),
         PublicationsError::Invalid(e) => invalid("publication", &e.to_string()),
-        PublicationsError::IdReused(_) | PublicationsError::NotYours(_) => {
-            BookingFailure::Refused {
-                code: "conflict".into(),
-                message: e.to_string(),
-            }
-        }
-        PublicationsError::NoProvince => BookingFailure::Unreachable,
-        PublicationsError::Store(e) => BookingFailure::Internal(e.to_string()),
+        PublicationsError::IdReused(_) | PublicationsError::NotYours(_) => ActionFailure::Refused {
+            code: "conflict".into(),
+            message: e.to_string(),
+        },
+        PublicationsError::NoProvince => ActionFailure::Unreachable,
+        PublicationsError::Store(e) => ActionFailure::Internal(e.to_string()),
     }
 }
 
@@ -75,7 +73,7 @@ impl PublicationBackend for WebBackend {
         &self,
         account: &Account,
         form: PublicationForm,
-    ) -> Result<PublicationView, BookingFailure> {
+    ) -> Result<PublicationView, ActionFailure> {
         let kind: PublicationKind = form
             .kind
             .parse()

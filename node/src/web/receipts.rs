@@ -4,7 +4,7 @@
 
 use alliance_protocol::{InstitutionId, receipt::UsageReceipt};
 use alliance_web::backend::{
-    Account, AccountRole, BookingFailure, DeadLetterPage, DeadLetterView, IssuedReceipt,
+    Account, AccountRole, ActionFailure, DeadLetterPage, DeadLetterView, IssuedReceipt,
     IssuedStanding, LogAlarmView, LogWatchView, ManagedBooking, MyReceipt, ReceiptBackend,
     ReceiptView,
 };
@@ -18,19 +18,19 @@ use crate::{
     receipts::issued::Standing,
 };
 
-fn may_manage(account: &Account) -> Result<(), BookingFailure> {
+fn may_manage(account: &Account) -> Result<(), ActionFailure> {
     if matches!(
         account.role,
         AccountRole::InstrumentManager | AccountRole::InstitutionAdmin
     ) {
         Ok(())
     } else {
-        Err(BookingFailure::Forbidden)
+        Err(ActionFailure::Forbidden)
     }
 }
 
 /// A receipt's own fields problem (e.g. too many samples) names its field.
-fn issue_failure(e: BookError) -> BookingFailure {
+fn issue_failure(e: BookError) -> ActionFailure {
     match e {
         BookError::Invalid(message) => {
             let field = [
@@ -109,13 +109,13 @@ impl WebBackend {
         home: &InstitutionId,
         booking_id: &str,
         note: &str,
-    ) -> Result<ManagedBooking, BookingFailure> {
+    ) -> Result<ManagedBooking, ActionFailure> {
         let booking = self
             .bookings
             .ledger()
             .booking(home, booking_id)
-            .map_err(|e| BookingFailure::Internal(e.to_string()))?
-            .ok_or(BookingFailure::NotFound)?;
+            .map_err(|e| ActionFailure::Internal(e.to_string()))?
+            .ok_or(ActionFailure::NotFound)?;
         let minutes = u32::try_from((booking.end.0 - booking.start.0) / 60).unwrap_or(0);
         let facts = SessionFacts {
             start: booking.start,
@@ -142,9 +142,9 @@ impl ReceiptBackend for WebBackend {
         home: &str,
         booking_id: &str,
         facts: SessionFacts,
-    ) -> Result<ManagedBooking, BookingFailure> {
+    ) -> Result<ManagedBooking, ActionFailure> {
         may_manage(account)?;
-        let home: InstitutionId = home.parse().map_err(|_| BookingFailure::NotFound)?;
+        let home: InstitutionId = home.parse().map_err(|_| ActionFailure::NotFound)?;
         let (booking, _) = self
             .bookings
             .complete(&home, booking_id, facts, &account.username)
@@ -157,7 +157,7 @@ impl ReceiptBackend for WebBackend {
         &self,
         account: &Account,
         walk_in: WalkIn,
-    ) -> Result<ReceiptView, BookingFailure> {
+    ) -> Result<ReceiptView, ActionFailure> {
         may_manage(account)?;
         let signed = self
             .bookings
@@ -165,7 +165,7 @@ impl ReceiptBackend for WebBackend {
             .await
             .map_err(issue_failure)?;
         let receipt = UsageReceipt::open(&signed, &self.bookings.public_key())
-            .map_err(|e| BookingFailure::Internal(e.to_string()))?;
+            .map_err(|e| ActionFailure::Internal(e.to_string()))?;
         Ok(self.receipt_view(&receipt))
     }
 
@@ -185,9 +185,9 @@ impl ReceiptBackend for WebBackend {
         receipt_id: &str,
         rating: u8,
         comment: &str,
-    ) -> Result<MyReceipt, BookingFailure> {
+    ) -> Result<MyReceipt, ActionFailure> {
         use crate::receipts::{ReceiptsError, received::ReceivedError};
-        let owner: InstitutionId = owner.parse().map_err(|_| BookingFailure::NotFound)?;
+        let owner: InstitutionId = owner.parse().map_err(|_| ActionFailure::NotFound)?;
         match self
             .receipts
             .confirm(&account.username, &owner, receipt_id, rating, comment)
@@ -201,23 +201,23 @@ impl ReceiptBackend for WebBackend {
                 return Err(invalid("comment", "at most 256 bytes"));
             }
             Err(ReceiptsError::Home(ReceivedError::Unknown(_))) => {
-                return Err(BookingFailure::NotFound);
+                return Err(ActionFailure::NotFound);
             }
             Err(ReceiptsError::Home(ReceivedError::AlreadyConfirmed(_))) => {
-                return Err(BookingFailure::Refused {
+                return Err(ActionFailure::Refused {
                     code: "already_confirmed".into(),
                     message: "this receipt is already confirmed".into(),
                 });
             }
-            Err(e) => return Err(BookingFailure::Internal(e.to_string())),
+            Err(e) => return Err(ActionFailure::Internal(e.to_string())),
         }
         self.receipts
             .of_user(&account.username)
-            .map_err(|e| BookingFailure::Internal(e.to_string()))?
+            .map_err(|e| ActionFailure::Internal(e.to_string()))?
             .iter()
             .find(|r| r.receipt.receipt_id == receipt_id && r.receipt.institution_id == owner)
             .map(|r| self.my_receipt(r))
-            .ok_or(BookingFailure::NotFound)
+            .ok_or(ActionFailure::NotFound)
     }
 
     async fn issued_receipts(&self) -> Vec<IssuedReceipt> {
@@ -257,8 +257,8 @@ impl ReceiptBackend for WebBackend {
         &self,
         offset: usize,
         limit: usize,
-    ) -> Result<DeadLetterPage, BookingFailure> {
-        let internal = |e: crate::store::StoreError| BookingFailure::Internal(e.to_string());
+    ) -> Result<DeadLetterPage, ActionFailure> {
+        let internal = |e: crate::store::StoreError| ActionFailure::Internal(e.to_string());
         let total = self.mail.dead_letter_count().map_err(internal)?;
         let letters = self
             .mail

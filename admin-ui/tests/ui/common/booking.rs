@@ -8,7 +8,7 @@ use alliance_protocol::booking::ManagerDecision;
 use alliance_protocol::booking::{BookingAsk, BookingRules, BookingState, Training};
 use alliance_protocol::{FeeComponents, FeeUnit, HourState, InstrumentRecord, UserTier};
 use alliance_web::backend::{
-    Account, AccountRole, AvailabilityDay, BookingBackend, BookingFailure, BookingOutcome,
+    Account, AccountRole, ActionFailure, AvailabilityDay, BookingBackend, BookingOutcome,
     ManagedBooking, MyBooking, NotificationView, QuoteLineView, QuoteView,
 };
 use chrono::{NaiveDate, NaiveDateTime, TimeZone};
@@ -260,9 +260,9 @@ impl BookingBackend for MemoryBackend {
         account: &Account,
         ask: BookingAsk,
         booking_id: String,
-    ) -> Result<BookingOutcome, BookingFailure> {
+    ) -> Result<BookingOutcome, ActionFailure> {
         if self.lock().owner_offline {
-            return Err(BookingFailure::Unreachable);
+            return Err(ActionFailure::Unreachable);
         }
         let existing = self
             .lock()
@@ -274,7 +274,7 @@ impl BookingBackend for MemoryBackend {
             .records()
             .into_iter()
             .find(|r| r.id() == ask.instrument_id)
-            .ok_or(BookingFailure::NotFound)?;
+            .ok_or(ActionFailure::NotFound)?;
         let tier = tier_of(account);
         let length = ask.end.0 - ask.start.0;
         let minutes = u32::try_from(length / 60).unwrap_or(u32::MAX);
@@ -355,21 +355,21 @@ impl BookingBackend for MemoryBackend {
         account: &Account,
         booking_id: &str,
         reason: &str,
-    ) -> Result<MyBooking, BookingFailure> {
+    ) -> Result<MyBooking, ActionFailure> {
         let booking = {
             let mut inner = self.lock();
             let stored = inner
                 .bookings
                 .iter_mut()
                 .find(|s| s.username == account.username && s.booking.booking_id == booking_id)
-                .ok_or(BookingFailure::NotFound)?;
+                .ok_or(ActionFailure::NotFound)?;
             let b = &mut stored.booking;
             if !matches!(
                 b.status,
                 BookingState::Requested | BookingState::Held | BookingState::Confirmed
             ) || b.start <= now()
             {
-                return Err(BookingFailure::Refused {
+                return Err(ActionFailure::Refused {
                     code: "too_late".into(),
                     message: "the booking can no longer be cancelled".into(),
                 });
@@ -409,7 +409,7 @@ impl BookingBackend for MemoryBackend {
         booking_id: &str,
         decision: ManagerDecision,
         note: &str,
-    ) -> Result<ManagedBooking, BookingFailure> {
+    ) -> Result<ManagedBooking, ActionFailure> {
         use BookingState::*;
         let (username, decided) = {
             let mut inner = self.lock();
@@ -417,7 +417,7 @@ impl BookingBackend for MemoryBackend {
                 .bookings
                 .iter_mut()
                 .find(|s| home == HOME && s.booking.booking_id == booking_id)
-                .ok_or(BookingFailure::NotFound)?;
+                .ok_or(ActionFailure::NotFound)?;
             let b = &mut stored.booking;
             let next = match (decision, b.status) {
                 (ManagerDecision::Approve, Requested | Held) => Confirmed,
@@ -427,7 +427,7 @@ impl BookingBackend for MemoryBackend {
                 (ManagerDecision::Complete, Confirmed | InUse) => Completed,
                 (ManagerDecision::CancelByOwner, Confirmed) => Cancelled,
                 _ => {
-                    return Err(BookingFailure::Refused {
+                    return Err(ActionFailure::Refused {
                         code: "wrong_state".into(),
                         message: "not possible in the booking's current state".into(),
                     });
@@ -489,13 +489,13 @@ impl BookingBackend for MemoryBackend {
         &self,
         local_id: &str,
         rules: BookingRules,
-    ) -> Result<BookingRules, BookingFailure> {
+    ) -> Result<BookingRules, ActionFailure> {
         let mut inner = self.lock();
         if !inner.records.contains_key(local_id) {
-            return Err(BookingFailure::NotFound);
+            return Err(ActionFailure::NotFound);
         }
         if rules.granularity_minutes == 0 {
-            return Err(BookingFailure::Invalid {
+            return Err(ActionFailure::Invalid {
                 field: "granularity_minutes".into(),
                 message: "1 to 1440 minutes".into(),
             });
@@ -512,9 +512,9 @@ impl BookingBackend for MemoryBackend {
         &self,
         account: &Account,
         mut training: Training,
-    ) -> Result<Training, BookingFailure> {
+    ) -> Result<Training, ActionFailure> {
         if training.valid_until <= training.trained_at {
-            return Err(BookingFailure::Invalid {
+            return Err(ActionFailure::Invalid {
                 field: "valid_until".into(),
                 message: "must be after the training".into(),
             });

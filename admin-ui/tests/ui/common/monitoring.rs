@@ -6,8 +6,8 @@
 use std::collections::HashMap;
 
 use alliance_web::backend::{
-    Account, AccountRole, AgentFailure, AgentStateView, AlertView, BoardRowView, BoardView,
-    BookingFailure, MonitoringBackend, ResultsFailure,
+    Account, AccountRole, ActionFailure, AgentFailure, AgentStateView, AlertView, BoardRowView,
+    BoardView, MonitoringBackend, ResultsFailure,
 };
 
 use super::MemoryBackend;
@@ -145,14 +145,14 @@ pub(crate) fn sample_board(now: i64) -> BoardView {
     }
 }
 
-fn may_manage(account: &Account) -> Result<(), BookingFailure> {
+fn may_manage(account: &Account) -> Result<(), ActionFailure> {
     if matches!(
         account.role,
         AccountRole::InstrumentManager | AccountRole::InstitutionAdmin
     ) {
         Ok(())
     } else {
-        Err(BookingFailure::Forbidden)
+        Err(ActionFailure::Forbidden)
     }
 }
 
@@ -210,11 +210,11 @@ impl MonitoringBackend for MemoryBackend {
         &self,
         account: &Account,
         local_id: &str,
-    ) -> Result<String, BookingFailure> {
+    ) -> Result<String, ActionFailure> {
         may_manage(account)?;
         let mut inner = self.lock();
         if !inner.records.contains_key(local_id) {
-            return Err(BookingFailure::NotFound);
+            return Err(ActionFailure::NotFound);
         }
         inner.monitoring.issued += 1;
         let token = format!("{:032x}{:032x}", inner.monitoring.issued, 0xa6e47_u64);
@@ -229,11 +229,11 @@ impl MonitoringBackend for MemoryBackend {
         &self,
         account: &Account,
         local_id: &str,
-    ) -> Result<(), BookingFailure> {
+    ) -> Result<(), ActionFailure> {
         may_manage(account)?;
         let mut inner = self.lock();
         if !inner.records.contains_key(local_id) {
-            return Err(BookingFailure::NotFound);
+            return Err(ActionFailure::NotFound);
         }
         inner.monitoring.tokens.remove(local_id);
         Ok(())

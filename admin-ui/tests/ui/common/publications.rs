@@ -5,7 +5,7 @@
 //! are tested in the node.
 
 use alliance_web::backend::{
-    Account, BookingFailure, PublicationBackend, PublicationForm, PublicationView,
+    Account, ActionFailure, PublicationBackend, PublicationForm, PublicationView,
 };
 
 use super::MemoryBackend;
@@ -15,7 +15,7 @@ pub(crate) struct Publications {
     /// (username, publication), oldest first.
     list: Vec<(String, PublicationView)>,
     /// What the node answers to the next registration, if it refuses.
-    refusal: Option<BookingFailure>,
+    refusal: Option<ActionFailure>,
 }
 
 impl MemoryBackend {
@@ -38,7 +38,7 @@ impl MemoryBackend {
     }
 
     /// Makes the node refuse the next registration with `failure`.
-    pub(crate) fn refuse_publication(&self, failure: BookingFailure) {
+    pub(crate) fn refuse_publication(&self, failure: ActionFailure) {
         self.lock().publications.refusal = Some(failure);
     }
 
@@ -63,7 +63,7 @@ impl PublicationBackend for MemoryBackend {
         &self,
         account: &Account,
         form: PublicationForm,
-    ) -> Result<PublicationView, BookingFailure> {
+    ) -> Result<PublicationView, ActionFailure> {
         if let Some(failure) = self.lock().publications.refusal.take() {
             return Err(failure);
         }

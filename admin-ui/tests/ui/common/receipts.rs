@@ -8,7 +8,7 @@ use alliance_protocol::booking::BookingState;
 use alliance_protocol::receipt::{SessionFacts, WalkIn};
 use alliance_protocol::{FeeComponents, FeeUnit, InstrumentRecord, ServiceMode, UserTier};
 use alliance_web::backend::{
-    Account, BookingBackend, BookingFailure, DeadLetterPage, DeadLetterView, IssuedReceipt,
+    Account, ActionFailure, BookingBackend, DeadLetterPage, DeadLetterView, IssuedReceipt,
     IssuedStanding, LogWatchView, ManagedBooking, MyReceipt, ReceiptBackend, ReceiptView,
 };
 
@@ -21,8 +21,8 @@ fn now() -> i64 {
     chrono::Utc::now().timestamp()
 }
 
-fn invalid(field: &str, message: &str) -> BookingFailure {
-    BookingFailure::Invalid {
+fn invalid(field: &str, message: &str) -> ActionFailure {
+    ActionFailure::Invalid {
         field: field.to_owned(),
         message: message.to_owned(),
     }
@@ -37,7 +37,7 @@ fn name_of(account: &Account) -> String {
 }
 
 /// Start and end of the facts, which the node checks again before it signs.
-fn span(facts: &SessionFacts) -> Result<(i64, i64), BookingFailure> {
+fn span(facts: &SessionFacts) -> Result<(i64, i64), ActionFailure> {
     if facts.end <= facts.start {
         return Err(invalid("end", "must end after it starts"));
     }
@@ -203,17 +203,17 @@ impl ReceiptBackend for MemoryBackend {
         home: &str,
         booking_id: &str,
         facts: SessionFacts,
-    ) -> Result<ManagedBooking, BookingFailure> {
+    ) -> Result<ManagedBooking, ActionFailure> {
         let stored = self
             .bookings()
             .into_iter()
             .find(|s| home == HOME && s.booking.booking_id == booking_id)
-            .ok_or(BookingFailure::NotFound)?;
+            .ok_or(ActionFailure::NotFound)?;
         if !matches!(
             stored.booking.status,
             BookingState::Confirmed | BookingState::InUse
         ) {
-            return Err(BookingFailure::Refused {
+            return Err(ActionFailure::Refused {
                 code: "wrong_state".into(),
                 message: "not possible in the booking's current state".into(),
             });
@@ -221,7 +221,7 @@ impl ReceiptBackend for MemoryBackend {
         let times = span(&facts)?;
         let record = self
             .record(&stored.booking.instrument_id)
-            .ok_or(BookingFailure::NotFound)?;
+            .ok_or(ActionFailure::NotFound)?;
         let who = Who {
             user_id: stored.username.clone(),
             user_name: stored.user_name.clone(),
@@ -243,7 +243,7 @@ impl ReceiptBackend for MemoryBackend {
                 .iter_mut()
                 .find(|s| s.booking.booking_id == booking_id)
             else {
-                return Err(BookingFailure::NotFound);
+                return Err(ActionFailure::NotFound);
             };
             s.booking.status = BookingState::Completed;
             s.booking.hold_until = None;
@@ -259,14 +259,14 @@ impl ReceiptBackend for MemoryBackend {
             .await
             .into_iter()
             .find(|b| b.booking_id == booking_id)
-            .ok_or_else(|| BookingFailure::Internal("the booking vanished".into()))
+            .ok_or_else(|| ActionFailure::Internal("the booking vanished".into()))
     }
 
     async fn record_session(
         &self,
         _account: &Account,
         session: WalkIn,
-    ) -> Result<ReceiptView, BookingFailure> {
+    ) -> Result<ReceiptView, ActionFailure> {
         let record = self
             .record(&format!("{HOME}/{}", session.local_id))
             .ok_or_else(|| invalid("local_id", "not one of this institution's instruments"))?;
@@ -306,7 +306,7 @@ impl ReceiptBackend for MemoryBackend {
         receipt_id: &str,
         rating: u8,
         comment: &str,
-    ) -> Result<MyReceipt, BookingFailure> {
+    ) -> Result<MyReceipt, ActionFailure> {
         if !(1..=5).contains(&rating) {
             return Err(invalid("rating", "1 to 5"));
         }
@@ -322,9 +322,9 @@ impl ReceiptBackend for MemoryBackend {
                     && r.receipt.owner == owner
                     && r.receipt.receipt_id == receipt_id
             })
-            .ok_or(BookingFailure::NotFound)?;
+            .ok_or(ActionFailure::NotFound)?;
         if mine.confirmed_at.is_some() {
-            return Err(BookingFailure::Refused {
+            return Err(ActionFailure::Refused {
                 code: "already_confirmed".into(),
                 message: "the receipt is already confirmed".into(),
             });
@@ -359,7 +359,7 @@ impl ReceiptBackend for MemoryBackend {
         &self,
         offset: usize,
         limit: usize,
-    ) -> Result<DeadLetterPage, BookingFailure> {
+    ) -> Result<DeadLetterPage, ActionFailure> {
         let inner = self.lock();
         Ok(DeadLetterPage {
             total: inner.dead_letters.len(),

@@ -12,8 +12,8 @@ use alliance_protocol::{
     quote::{Quantity, Quote},
 };
 use alliance_web::backend::{
-    Account, AccountRole, BookingBackend, BookingFailure, BookingOutcome, ManagedBooking,
-    MyBooking, NotificationView, QuoteLineView, QuoteView,
+    Account, AccountRole, ActionFailure, BookingBackend, BookingOutcome, ManagedBooking, MyBooking,
+    NotificationView, QuoteLineView, QuoteView,
 };
 
 use super::WebBackend;
@@ -23,39 +23,39 @@ use crate::booking::{
     state::{Booking, BookingState},
 };
 
-pub(super) fn failure(e: BookError) -> BookingFailure {
+pub(super) fn failure(e: BookError) -> ActionFailure {
     match e {
-        BookError::Unreachable(_) => BookingFailure::Unreachable,
-        BookError::Refused(refusal) => BookingFailure::Refused {
+        BookError::Unreachable(_) => ActionFailure::Unreachable,
+        BookError::Refused(refusal) => ActionFailure::Refused {
             code: refusal.code().to_owned(),
             message: refusal.reason().to_owned(),
         },
-        BookError::UnknownInstrument(_) | BookError::NoBooking(_) => BookingFailure::NotFound,
-        BookError::Invalid(message) => BookingFailure::Invalid {
+        BookError::UnknownInstrument(_) | BookError::NoBooking(_) => ActionFailure::NotFound,
+        BookError::Invalid(message) => ActionFailure::Invalid {
             field: "booking".into(),
             message,
         },
         BookError::Ledger(crate::booking::ledger::LedgerError::InvalidTransition {
             from, ..
-        }) => BookingFailure::Refused {
+        }) => ActionFailure::Refused {
             code: "invalid_transition".into(),
             message: format!("the booking is {from:?}"),
         },
         BookError::Ledger(crate::booking::ledger::LedgerError::NotFound(_)) => {
-            BookingFailure::NotFound
+            ActionFailure::NotFound
         }
         BookError::Ledger(crate::booking::ledger::LedgerError::IdReused(id)) => {
-            BookingFailure::Refused {
+            ActionFailure::Refused {
                 code: "id_reused".into(),
                 message: format!("booking id {id} was already used for another request"),
             }
         }
-        other => BookingFailure::Internal(other.to_string()),
+        other => ActionFailure::Internal(other.to_string()),
     }
 }
 
-pub(super) fn invalid(field: &str, message: &str) -> BookingFailure {
-    BookingFailure::Invalid {
+pub(super) fn invalid(field: &str, message: &str) -> ActionFailure {
+    ActionFailure::Invalid {
         field: field.into(),
         message: message.into(),
     }
@@ -193,7 +193,7 @@ impl BookingBackend for WebBackend {
         account: &Account,
         ask: BookingAsk,
         booking_id: String,
-    ) -> Result<BookingOutcome, BookingFailure> {
+    ) -> Result<BookingOutcome, ActionFailure> {
         let user = HomeUser {
             user_id: account.username.clone(),
             display_name: account.display_name.clone(),
@@ -212,8 +212,8 @@ impl BookingBackend for WebBackend {
             .bookings
             .home()
             .get(&booking_id)
-            .map_err(|e| BookingFailure::Internal(e.to_string()))?
-            .ok_or(BookingFailure::NotFound)?;
+            .map_err(|e| ActionFailure::Internal(e.to_string()))?
+            .ok_or(ActionFailure::NotFound)?;
         Ok(self.outcome(&answer, self.my_booking(&booking)))
     }
 
@@ -236,7 +236,7 @@ impl BookingBackend for WebBackend {
         account: &Account,
         booking_id: &str,
         reason: &str,
-    ) -> Result<MyBooking, BookingFailure> {
+    ) -> Result<MyBooking, ActionFailure> {
         let booking = self
             .bookings
             .cancel(&account.username, booking_id, reason)
@@ -281,17 +281,17 @@ impl BookingBackend for WebBackend {
         booking_id: &str,
         choice: ManagerDecision,
         note: &str,
-    ) -> Result<ManagedBooking, BookingFailure> {
+    ) -> Result<ManagedBooking, ActionFailure> {
         if !matches!(
             account.role,
             AccountRole::InstrumentManager | AccountRole::InstitutionAdmin
         ) {
-            return Err(BookingFailure::Forbidden);
+            return Err(ActionFailure::Forbidden);
         }
         if choice == ManagerDecision::Reject && note.trim().is_empty() {
             return Err(invalid("note", "say why the request is rejected"));
         }
-        let home: InstitutionId = home.parse().map_err(|_| BookingFailure::NotFound)?;
+        let home: InstitutionId = home.parse().map_err(|_| ActionFailure::NotFound)?;
         if choice == ManagerDecision::Complete {
             // A completed use always has its receipt.
             return self
@@ -326,7 +326,7 @@ impl BookingBackend for WebBackend {
         &self,
         local_id: &str,
         rules: BookingRules,
-    ) -> Result<BookingRules, BookingFailure> {
+    ) -> Result<BookingRules, ActionFailure> {
         self.set_rules_of_instrument(local_id, rules).await
     }
 
@@ -338,7 +338,7 @@ impl BookingBackend for WebBackend {
         &self,
         account: &Account,
         training: Training,
-    ) -> Result<Training, BookingFailure> {
+    ) -> Result<Training, ActionFailure> {
         self.record_training_of(account, training).await
     }
 }

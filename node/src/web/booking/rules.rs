@@ -1,7 +1,7 @@
 //! Booking rules and training certifications of this institution's instruments, as the
 //! manager's pages show and change them.
 
-use alliance_web::backend::{Account, BookingFailure};
+use alliance_web::backend::{Account, ActionFailure};
 
 use super::{failure, invalid};
 use crate::{
@@ -20,10 +20,10 @@ impl WebBackend {
         &self,
         local_id: &str,
         rules: BookingRules,
-    ) -> Result<BookingRules, BookingFailure> {
+    ) -> Result<BookingRules, ActionFailure> {
         let id = format!("{}/{local_id}", self.certificate.institution_id);
         if self.catalogue.instrument_unfiltered(&id).is_none() {
-            return Err(BookingFailure::NotFound);
+            return Err(ActionFailure::NotFound);
         }
         self.bookings
             .set_rules(local_id, &rules)
@@ -40,10 +40,10 @@ impl WebBackend {
         &self,
         account: &Account,
         training: Training,
-    ) -> Result<Training, BookingFailure> {
+    ) -> Result<Training, ActionFailure> {
         let id = format!("{}/{}", self.certificate.institution_id, training.local_id);
         if self.catalogue.instrument_unfiltered(&id).is_none() {
-            return Err(BookingFailure::NotFound);
+            return Err(ActionFailure::NotFound);
         }
         if training.user_id.trim().is_empty() {
             return Err(invalid("user_id", "required"));
