@@ -129,7 +129,7 @@ pub(crate) const BOOKING_MANAGERS: [AccountRole; 2] = [
 
 /// Whether `role` decides on the bookings of this institution's instruments.
 pub(crate) fn decides_bookings(role: AccountRole) -> bool {
-    BOOKING_MANAGERS.contains(&role)
+    role.manages_instruments()
 }
 
 #[cfg(test)]

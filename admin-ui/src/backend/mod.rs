@@ -36,6 +36,16 @@ pub enum AccountRole {
 }
 
 impl AccountRole {
+    /// Whether this role decides on the bookings of its institution's instruments, records
+    /// their use and manages their monitoring agents: instrument managers and institution
+    /// admins.
+    pub fn manages_instruments(self) -> bool {
+        matches!(
+            self,
+            AccountRole::InstrumentManager | AccountRole::InstitutionAdmin
+        )
+    }
+
     /// Every role, in display order.
     pub const ALL: [AccountRole; 5] = [
         AccountRole::Researcher,

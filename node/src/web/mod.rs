@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use alliance_protocol::{MembershipCertificate, UnixTime};
 use alliance_web::backend::{
-    Account, AccountError, AccountState, Backend, ConnectedMember, NewAccount, NodeStatus,
-    Registration, Session,
+    Account, AccountError, AccountState, ActionFailure, Backend, ConnectedMember, NewAccount,
+    NodeStatus, Registration, Session,
 };
 
 use crate::{
@@ -58,6 +58,16 @@ pub(crate) struct WebBackend {
     /// Recent searches by free time.
     search_cache: Arc<search_cache::SearchCache>,
     started_at: UnixTime,
+}
+
+/// Only instrument managers and institution admins manage this institution's instruments'
+/// bookings, receipts and agents (the web layer checks first; this is the second check).
+fn may_manage(account: &Account) -> Result<(), ActionFailure> {
+    if account.role.manages_instruments() {
+        Ok(())
+    } else {
+        Err(ActionFailure::Forbidden)
+    }
 }
 
 impl WebBackend {

@@ -7,20 +7,8 @@ use alliance_web::backend::{
     MonitoringBackend, ResultsFailure,
 };
 
-use super::{WebBackend, booking::invalid};
+use super::{WebBackend, booking::invalid, may_manage};
 use crate::monitoring::{AgentRefusal, MonitoringError, board::AlertKind};
-
-fn may_manage(account: &Account) -> Result<(), ActionFailure> {
-    use alliance_web::backend::AccountRole;
-    if matches!(
-        account.role,
-        AccountRole::InstrumentManager | AccountRole::InstitutionAdmin
-    ) {
-        Ok(())
-    } else {
-        Err(ActionFailure::Forbidden)
-    }
-}
 
 fn agent_invalid(field: &str, e: &dyn std::fmt::Display) -> AgentFailure {
     AgentFailure::Invalid {

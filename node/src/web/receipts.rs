@@ -4,30 +4,19 @@
 
 use alliance_protocol::{InstitutionId, receipt::UsageReceipt};
 use alliance_web::backend::{
-    Account, AccountRole, ActionFailure, DeadLetterPage, DeadLetterView, IssuedReceipt,
-    IssuedStanding, LogAlarmView, LogWatchView, ManagedBooking, MyReceipt, ReceiptBackend,
-    ReceiptView,
+    Account, ActionFailure, DeadLetterPage, DeadLetterView, IssuedReceipt, IssuedStanding,
+    LogAlarmView, LogWatchView, ManagedBooking, MyReceipt, ReceiptBackend, ReceiptView,
 };
 
 use super::{
     WebBackend,
     booking::{failure, invalid},
+    may_manage,
 };
 use crate::{
     booking::service::{BookError, SessionFacts, WalkIn},
     receipts::issued::Standing,
 };
-
-fn may_manage(account: &Account) -> Result<(), ActionFailure> {
-    if matches!(
-        account.role,
-        AccountRole::InstrumentManager | AccountRole::InstitutionAdmin
-    ) {
-        Ok(())
-    } else {
-        Err(ActionFailure::Forbidden)
-    }
-}
 
 /// A receipt's own fields problem (e.g. too many samples) names its field.
 fn issue_failure(e: BookError) -> ActionFailure {

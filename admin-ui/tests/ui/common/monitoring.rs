@@ -6,8 +6,8 @@
 use std::collections::HashMap;
 
 use alliance_web::backend::{
-    Account, AccountRole, ActionFailure, AgentFailure, AgentStateView, AlertView, BoardRowView,
-    BoardView, MonitoringBackend, ResultsFailure,
+    Account, ActionFailure, AgentFailure, AgentStateView, AlertView, BoardRowView, BoardView,
+    MonitoringBackend, ResultsFailure,
 };
 
 use super::MemoryBackend;
@@ -146,10 +146,7 @@ pub(crate) fn sample_board(now: i64) -> BoardView {
 }
 
 fn may_manage(account: &Account) -> Result<(), ActionFailure> {
-    if matches!(
-        account.role,
-        AccountRole::InstrumentManager | AccountRole::InstitutionAdmin
-    ) {
+    if account.role.manages_instruments() {
         Ok(())
     } else {
         Err(ActionFailure::Forbidden)
