@@ -49,9 +49,18 @@ pub fn hours_with(
     else {
         return hours;
     };
+    // Only the hours of the window are walked, however long a span (a blackout may be
+    // set years ahead) and whatever its ends.
+    let window = i64::try_from(hours.len()).unwrap_or(i64::MAX);
     for span in busy {
-        let from = (span.start.0 - first).div_euclid(3600).max(0);
-        let to = (span.end.0 - first + 3599).div_euclid(3600);
+        let from = span.start.0.saturating_sub(first).div_euclid(3600).max(0);
+        let to = span
+            .end
+            .0
+            .saturating_sub(first)
+            .saturating_add(3599)
+            .div_euclid(3600)
+            .min(window);
         for hour in from..to {
             let Some(state) = usize::try_from(hour).ok().and_then(|h| hours.get_mut(h)) else {
                 continue;
@@ -151,5 +160,20 @@ mod tests {
         assert_eq!(h[24 + 8], HourState::Maintenance);
         assert_eq!(h[24 + 9], HourState::Free);
         assert_eq!(h.len(), DIGEST_HOURS);
+    }
+
+    #[test]
+    fn a_span_of_any_length_costs_only_the_window() {
+        let record = InstrumentRecord::new("dlut".parse().unwrap(), "X".into(), "仪器".into());
+        let monday = NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
+        // Ends at the far edges of time: neither overflows nor walks a billion years.
+        let forever = BusySpan {
+            start: UnixTime(i64::MIN),
+            end: UnixTime(i64::MAX),
+            state: HourState::Closed,
+        };
+        let h = hours_with(&record, monday, &[forever]);
+        assert_eq!(h.len(), DIGEST_HOURS);
+        assert!(h.iter().all(|s| *s == HourState::Closed));
     }
 }

@@ -460,7 +460,7 @@ impl TryFrom<proto::BookingAnswer> for BookingAnswer {
 mod ask;
 pub use ask::BookingAsk;
 mod rules;
-pub use rules::{Blackout, BlackoutKind, BookingRules};
+pub use rules::{Blackout, BlackoutKind, BookingRules, rule_limits};
 mod state;
 pub use state::{BookingState, ManagerDecision};
 mod training;

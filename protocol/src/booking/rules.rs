@@ -38,6 +38,8 @@ pub struct Blackout {
     pub start: UnixTime,
     pub end: UnixTime,
     pub kind: BlackoutKind,
+    /// At most 256 bytes.
+    #[cfg_attr(feature = "openapi", schema(max_length = 256))]
     pub reason: String,
 }
 
@@ -46,18 +48,45 @@ pub struct Blackout {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct BookingRules {
-    /// A slot must start at least this long after the request.
+    /// A slot must start at least this long after the request (at most a year).
+    #[cfg_attr(feature = "openapi", schema(maximum = 525_600))]
     pub min_lead_minutes: u32,
+    /// At most 31 days, the longest booking a request may ask for.
+    #[cfg_attr(feature = "openapi", schema(maximum = 44_640))]
     pub max_duration_minutes: u32,
-    /// Slots start and end on multiples of this, counted from midnight in Shanghai.
+    /// Slots start and end on multiples of this, counted from midnight in Shanghai
+    /// (1 minute to a day).
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 1440))]
     pub granularity_minutes: u32,
     /// Tiers whose requests wait for the manager; the others are confirmed at once.
+    #[cfg_attr(feature = "openapi", schema(max_items = 4))]
     pub approval_tiers: Vec<UserTier>,
-    /// Users may cancel until this long before the start.
+    /// Users may cancel until this long before the start (at most a year).
+    #[cfg_attr(feature = "openapi", schema(maximum = 8760))]
     pub cancel_deadline_hours: u32,
-    /// How long a slot is held for a request that waits for approval.
+    /// How long a slot is held for a request that waits for approval (at most a year).
+    #[cfg_attr(feature = "openapi", schema(maximum = 8760))]
     pub hold_hours: u32,
+    #[cfg_attr(feature = "openapi", schema(max_items = 500))]
     pub blackouts: Vec<Blackout>,
+}
+
+/// Bounds a manager's rules must keep (the API's schema states the same).
+pub mod rule_limits {
+    /// A year, in minutes.
+    pub const MAX_LEAD_MINUTES: u32 = 525_600;
+    /// 31 days, in minutes.
+    pub const MAX_DURATION_MINUTES: u32 = 44_640;
+    /// A day, in minutes.
+    pub const MAX_GRANULARITY_MINUTES: u32 = 1440;
+    /// A year, in hours.
+    pub const MAX_HOURS: u32 = 8760;
+    /// Every tier once.
+    pub const MAX_APPROVAL_TIERS: usize = 4;
+    /// Blackouts one instrument may have.
+    pub const MAX_BLACKOUTS: usize = 500;
+    /// Blackouts lie between 1970 and 2100 (Unix seconds).
+    pub const BLACKOUT_TIMES: std::ops::RangeInclusive<i64> = 0..=4_102_444_800;
 }
 
 impl Default for BookingRules {

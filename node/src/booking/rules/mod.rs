@@ -164,7 +164,8 @@ impl RulesCheck for BookingRules {
     }
 
     fn validate(&self) -> Result<(), Refusal> {
-        if !(1..=24 * 60).contains(&self.granularity_minutes) {
+        use alliance_protocol::{booking::rule_limits::*, record::MAX_SHORT_TEXT};
+        if !(1..=MAX_GRANULARITY_MINUTES).contains(&self.granularity_minutes) {
             return Err(refuse("granularity_minutes", "1 to 1440 minutes"));
         }
         if self.max_duration_minutes < self.granularity_minutes {
@@ -173,8 +174,48 @@ impl RulesCheck for BookingRules {
                 "at least one slot of the granularity",
             ));
         }
-        if self.blackouts.len() > 500 {
+        if self.max_duration_minutes > MAX_DURATION_MINUTES {
+            return Err(refuse("max_duration_minutes", "at most 31 days"));
+        }
+        if self.min_lead_minutes > MAX_LEAD_MINUTES {
+            return Err(refuse("min_lead_minutes", "at most a year"));
+        }
+        for (field, hours) in [
+            ("cancel_deadline_hours", self.cancel_deadline_hours),
+            ("hold_hours", self.hold_hours),
+        ] {
+            if hours > MAX_HOURS {
+                return Err(refuse(field, "at most a year (8760 hours)"));
+            }
+        }
+        if self.approval_tiers.len() > MAX_APPROVAL_TIERS {
+            return Err(refuse("approval_tiers", "each tier at most once"));
+        }
+        if self.blackouts.len() > MAX_BLACKOUTS {
             return Err(refuse("blackouts", "at most 500"));
+        }
+        if let Some(b) = self
+            .blackouts
+            .iter()
+            .find(|b| b.reason.len() > MAX_SHORT_TEXT)
+        {
+            return Err(refuse(
+                "blackouts",
+                format!(
+                    "{}…: a reason of at most 256 bytes",
+                    b.reason.chars().take(20).collect::<String>()
+                ),
+            ));
+        }
+        if let Some(b) = self
+            .blackouts
+            .iter()
+            .find(|b| !BLACKOUT_TIMES.contains(&b.start.0) || !BLACKOUT_TIMES.contains(&b.end.0))
+        {
+            return Err(refuse(
+                "blackouts",
+                format!("{}: between 1970 and 2100", b.reason),
+            ));
         }
         if let Some(b) = self.blackouts.iter().find(|b| b.end.0 <= b.start.0) {
             return Err(refuse(

@@ -196,4 +196,73 @@ fn a_manager_cannot_save_rules_that_make_no_sense() {
     };
     assert_eq!(backwards.validate().unwrap_err().code, "blackouts");
     assert!(BookingRules::default().validate().is_ok());
+    // Nothing beyond a year (or 31 days for one booking), however the API is asked.
+    let code = |rules: BookingRules| rules.validate().unwrap_err().code;
+    let d = BookingRules::default;
+    assert_eq!(
+        code(BookingRules {
+            cancel_deadline_hours: 2_147_483_648,
+            ..d()
+        }),
+        "cancel_deadline_hours"
+    );
+    assert_eq!(
+        code(BookingRules {
+            hold_hours: 8761,
+            ..d()
+        }),
+        "hold_hours"
+    );
+    assert_eq!(
+        code(BookingRules {
+            min_lead_minutes: 525_601,
+            ..d()
+        }),
+        "min_lead_minutes"
+    );
+    assert_eq!(
+        code(BookingRules {
+            max_duration_minutes: 44_641,
+            ..d()
+        }),
+        "max_duration_minutes"
+    );
+    assert_eq!(
+        code(BookingRules {
+            approval_tiers: vec![UserTier::Enterprise; 5],
+            ..d()
+        }),
+        "approval_tiers"
+    );
+    let long_reason = BookingRules {
+        blackouts: vec![Blackout {
+            start: tue(9, 0),
+            end: tue(10, 0),
+            kind: BlackoutKind::Holiday,
+            reason: "长".repeat(100),
+        }],
+        ..d()
+    };
+    assert_eq!(code(long_reason), "blackouts");
+    let forever = BookingRules {
+        blackouts: vec![Blackout {
+            start: UnixTime(i64::MIN),
+            end: UnixTime(i64::MAX),
+            kind: BlackoutKind::Maintenance,
+            reason: "永远".into(),
+        }],
+        ..d()
+    };
+    assert_eq!(code(forever), "blackouts");
+    assert!(
+        BookingRules {
+            cancel_deadline_hours: 8760,
+            hold_hours: 8760,
+            min_lead_minutes: 525_600,
+            max_duration_minutes: 44_640,
+            ..d()
+        }
+        .validate()
+        .is_ok()
+    );
 }
