@@ -235,7 +235,8 @@ pub(super) async fn rules<B: Backend>(
 }
 
 /// `PUT /api/v1/manage/instruments/{local_id}/rules` with a [`BookingRules`]: the rules as
-/// stored; blackouts show in every node's calendar.
+/// stored; blackouts show in every node's calendar. The rules are replaced as a whole: a field
+/// left out takes its default (as `GET` shows for an instrument without rules).
 #[utoipa::path(
     put,
     path = "/api/v1/manage/instruments/{local_id}/rules",
