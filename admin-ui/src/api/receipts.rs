@@ -132,6 +132,7 @@ pub(super) struct DeadLetterQuery {
     offset: usize,
     /// How many to give, 1 to 100 (default 50).
     #[serde(default = "fifty")]
+    #[param(minimum = 1, maximum = 100)]
     limit: usize,
 }
 
