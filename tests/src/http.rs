@@ -25,3 +25,8 @@ pub async fn sign_in(
         .await
         .unwrap()
 }
+
+/// `GET url` with `client`'s session, as JSON.
+pub async fn get_json(client: &reqwest::Client, url: &str) -> serde_json::Value {
+    client.get(url).send().await.unwrap().json().await.unwrap()
+}

@@ -8,16 +8,9 @@
 use std::collections::HashMap;
 
 use alliance_node::NodeHandle;
-use alliance_tests::*;
+use alliance_tests::{http::client, *};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .cookie_store(true)
-        .build()
-        .unwrap()
-}
 
 /// Signs in; returns the client (with the session cookie) and the CSRF token.
 async fn sign_in(base: &str, user: &str) -> (reqwest::Client, String) {

@@ -188,14 +188,11 @@ async fn every_kind_waits_out_a_restart_and_a_refused_one_is_a_dead_letter() {
     let manager = http::client();
     let signed = http::sign_in(&manager, &dlut, "manager", PASSWORD).await;
     assert!(signed.status().is_success(), "{}", signed.status());
-    let page: serde_json::Value = manager
-        .get(format!("{}api/v1/manage/dead-letters", dlut.url()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let page = http::get_json(
+        &manager,
+        &format!("{}api/v1/manage/dead-letters", dlut.url()),
+    )
+    .await;
     assert_eq!(page["total"], 1, "{page}");
     assert_eq!(page["letters"][0]["to"], neu_id.as_str());
     assert_eq!(page["letters"][0]["code"], "not_yours");
