@@ -323,10 +323,6 @@ fn field(value: String) -> String {
     }
 }
 
-fn opt(value: Option<f64>) -> String {
-    value.map(|v| v.to_string()).unwrap_or_default()
-}
-
 impl ResultsBackend for MemoryBackend {
     async fn results(&self, name: &str) -> Result<ResultsView, ResultsFailure> {
         let province = self.province()?;
@@ -348,29 +344,9 @@ impl ResultsBackend for MemoryBackend {
 
     async fn results_csv(&self, name: &str) -> Result<Vec<u8>, ResultsFailure> {
         let view = self.results(name).await?;
-        let mut out = "\u{feff}单位代码,单位名称,仪器编号,仪器名称,有效机时(小时),对外服务机时(小时),共享率,使用率,校内收入(元),对外收入(元),服务用户数,服务单位数,平均评分,监控在线率,成果数,综合得分,评价等级,使用记录数\n".to_owned();
+        let mut out = format!("\u{feff}{}\n", ResultRow::CSV_HEADERS.join(","));
         for r in view.rows {
-            let fields = [
-                r.institution,
-                r.institution_name,
-                r.instrument,
-                r.instrument_name,
-                r.effective_hours.to_string(),
-                r.external_hours.to_string(),
-                opt(r.sharing_rate),
-                opt(r.utilisation),
-                format!("{:.2}", r.revenue_internal_yuan),
-                format!("{:.2}", r.revenue_external_yuan),
-                r.users_served.to_string(),
-                r.institutions_served.to_string(),
-                opt(r.average_rating),
-                opt(r.monitoring_uptime),
-                r.publications.to_string(),
-                r.score.to_string(),
-                r.grade,
-                r.receipts.to_string(),
-            ];
-            let line: Vec<String> = fields.into_iter().map(field).collect();
+            let line: Vec<String> = r.csv_cells().into_iter().map(field).collect();
             out.push_str(&line.join(","));
             out.push('\n');
         }

@@ -69,55 +69,18 @@ pub fn rows(results: &Results) -> Vec<ResultRow> {
     rows
 }
 
-const HEADERS: [&str; 18] = [
-    "单位代码",
-    "单位名称",
-    "仪器编号",
-    "仪器名称",
-    "有效机时(小时)",
-    "对外服务机时(小时)",
-    "共享率",
-    "使用率",
-    "校内收入(元)",
-    "对外收入(元)",
-    "服务用户数",
-    "服务单位数",
-    "平均评分",
-    "监控在线率",
-    "成果数",
-    "综合得分",
-    "评价等级",
-    "使用记录数",
-];
-
 /// The rows as CSV with Chinese headers (UTF-8 with a byte order mark, which spreadsheet
 /// programs need to read Chinese).
 pub fn to_csv(results: &Results) -> Result<Vec<u8>, csv::Error> {
     let mut out = csv::Writer::from_writer(vec![0xEF, 0xBB, 0xBF]);
-    out.write_record(HEADERS)?;
-    let opt = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
+    out.write_record(ResultRow::CSV_HEADERS)?;
     for r in rows(results) {
+        let mut cells = r.csv_cells();
         // Names and ids come from members' signed records: never let one run as a formula.
-        out.write_record([
-            guard(&r.institution).into_owned(),
-            guard(&r.institution_name).into_owned(),
-            guard(&r.instrument).into_owned(),
-            guard(&r.instrument_name).into_owned(),
-            r.effective_hours.to_string(),
-            r.external_hours.to_string(),
-            opt(r.sharing_rate),
-            opt(r.utilisation),
-            format!("{:.2}", r.revenue_internal_yuan),
-            format!("{:.2}", r.revenue_external_yuan),
-            r.users_served.to_string(),
-            r.institutions_served.to_string(),
-            opt(r.average_rating),
-            opt(r.monitoring_uptime),
-            r.publications.to_string(),
-            r.score.to_string(),
-            r.grade,
-            r.receipts.to_string(),
-        ])?;
+        for text in cells.iter_mut().take(4) {
+            *text = guard(text).into_owned();
+        }
+        out.write_record(cells)?;
     }
     out.into_inner().map_err(|e| e.into_error().into())
 }
