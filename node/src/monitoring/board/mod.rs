@@ -253,8 +253,8 @@ impl MonitorBoard {
             .map(|seen| seen.first_seen.unwrap_or(seen.since)))
     }
 
-    /// Seconds the instrument was up (monitored and not faulty) in `[from, to)`, counted
-    /// by whole Shanghai days of the uptime record.
+    /// Seconds the instrument was up (monitored and not faulty) in the Shanghai days
+    /// `from..=to`, as the uptime record counts them day by day.
     pub fn online_seconds(
         &self,
         instrument_id: &str,
@@ -355,18 +355,7 @@ impl MonitorBoard {
         if end <= start {
             return Ok(0.0);
         }
-        let days = usize::try_from((end - start) / 86_400 + 1).unwrap_or(usize::MAX);
-        let online: u64 = self
-            .store
-            .scan_range(
-                Space::MonitorUptime,
-                &uptime_key(instrument_id, from),
-                &uptime_key(instrument_id, after),
-                days,
-            )?
-            .iter()
-            .map(|(_, v)| u64_from(v))
-            .sum();
+        let online = self.online_seconds(instrument_id, from, to)?;
         Ok((online as f64 / (end - start) as f64).min(1.0))
     }
 }
