@@ -137,9 +137,8 @@ impl BookingInput {
 /// A booking however it came, read once: every problem, or what to ask the owner.
 /// `modes` are those the instrument offers.
 pub(crate) fn parse(form: &BookingForm, modes: &[ServiceMode]) -> Result<Asked, Vec<FieldError>> {
-    let errors = check(form, modes);
-    match time::parse_local_input(form.start.trim()) {
-        Some(start) if errors.is_empty() => Ok(Asked {
+    match check(form, modes) {
+        (errors, Some(start)) if errors.is_empty() => Ok(Asked {
             ask: BookingAsk {
                 instrument_id: form.instrument_id.trim().to_owned(),
                 start: UnixTime(start),
@@ -153,16 +152,18 @@ pub(crate) fn parse(form: &BookingForm, modes: &[ServiceMode]) -> Result<Asked, 
                 id => id.to_owned(),
             },
         }),
-        _ => Err(errors),
+        (errors, _) => Err(errors),
     }
 }
 
-/// Every problem of a booking however it came; `modes` are those the instrument offers.
-fn check(form: &BookingForm, modes: &[ServiceMode]) -> Vec<FieldError> {
+/// Every problem of a booking however it came, and its start when that reads;
+/// `modes` are those the instrument offers.
+fn check(form: &BookingForm, modes: &[ServiceMode]) -> (Vec<FieldError>, Option<i64>) {
     let mut errors = Vec::new();
     // Whole minutes: a browser may send `:00` seconds, but any other second would only be
     // refused by the owner as not on its booking grid.
-    if time::parse_local_input(&form.start).is_none_or(|start| start % 60 != 0) {
+    let start = time::parse_local_input(&form.start).filter(|start| start % 60 == 0);
+    if start.is_none() {
         errors.push(FieldError::new("start", Problem::DateTime));
     }
     if form.minutes == 0 || !form.minutes.is_multiple_of(STEP_MINUTES) || form.minutes > MAX_MINUTES
@@ -183,7 +184,7 @@ fn check(form: &BookingForm, modes: &[ServiceMode]) -> Vec<FieldError> {
     {
         errors.push(FieldError::new("booking_id", Problem::Choice));
     }
-    errors
+    (errors, start)
 }
 
 #[cfg(test)]

@@ -161,14 +161,16 @@ fn along<T>(
     Err(errors)
 }
 
-/// The facts of a session, read once: every problem, or the typed facts.
+/// The facts of a session however they came (spaces around what was typed are dropped),
+/// read once: every problem, or the typed facts.
 pub(crate) fn parse_facts(
     form: &SessionFactsForm,
     t: &Strings,
 ) -> Result<SessionFacts, Vec<FieldError>> {
-    let errors = check_facts(form, t);
     let start = time::parse_local_input(form.start.trim());
     let end = time::parse_local_input(form.end.trim());
+    let note = form.note.trim();
+    let errors = check_facts(form, (start, end), note, t);
     match (start, end) {
         (Some(start), Some(end)) if errors.is_empty() => Ok(SessionFacts {
             start: UnixTime(start),
@@ -177,18 +179,21 @@ pub(crate) fn parse_facts(
             test_minutes: form.test_minutes,
             post_processing_minutes: form.post_processing_minutes,
             samples: form.samples,
-            note: form.note.trim().to_owned(),
+            note: note.to_owned(),
         }),
         _ => Err(errors),
     }
 }
 
-/// Every problem of the facts of a session however they came.
-pub(crate) fn check_facts(facts: &SessionFactsForm, t: &Strings) -> Vec<FieldError> {
+/// Every problem of the facts of a session, given its times as read and its note trimmed.
+fn check_facts(
+    facts: &SessionFactsForm,
+    (start, end): (Option<i64>, Option<i64>),
+    note: &str,
+    t: &Strings,
+) -> Vec<FieldError> {
     let other = |name: &str, message: &str| FieldError::new(name, Problem::Other(message.into()));
     let mut errors = Vec::new();
-    let start = time::parse_local_input(&facts.start);
-    let end = time::parse_local_input(&facts.end);
     if start.is_none() {
         errors.push(FieldError::new("start", Problem::DateTime));
     }
@@ -217,7 +222,7 @@ pub(crate) fn check_facts(facts: &SessionFactsForm, t: &Strings) -> Vec<FieldErr
     if facts.samples > MAX_SAMPLES {
         errors.push(other("samples", t.receipts.err_samples));
     }
-    if facts.note.len() > MAX_NOTE_BYTES {
+    if note.len() > MAX_NOTE_BYTES {
         errors.push(other("note", t.receipts.err_note));
     }
     errors
@@ -286,57 +291,72 @@ impl WalkInInput {
     }
 }
 
-/// A session without a booking however it came, read once: every problem, or the typed
-/// session. `own` are the local ids of this institution's instruments.
+/// A session without a booking however it came (spaces around what was typed are
+/// dropped), read once: every problem, or the typed session. `own` are the local ids of
+/// this institution's instruments.
 pub(crate) fn parse_walk_in(
     session: &WalkInForm,
     own: &[&str],
     t: &Strings,
 ) -> Result<WalkIn, Vec<FieldError>> {
-    let errors = check_who(session, own, t);
-    let home = session.home.trim().parse::<InstitutionId>();
+    let who = Who {
+        local_id: session.local_id.trim(),
+        user_id: session.user_id.trim(),
+        user_name: session.user_name.trim(),
+        home: session.home.trim(),
+        mode: session.mode,
+    };
+    let (errors, home) = check_who(&who, own, t);
     match (along(errors, parse_facts(&session.facts, t)), home) {
-        (Ok(facts), Ok(home)) => Ok(WalkIn {
-            local_id: session.local_id.trim().to_owned(),
-            user_id: session.user_id.trim().to_owned(),
-            user_name: session.user_name.trim().to_owned(),
+        (Ok(facts), Some(home)) => Ok(WalkIn {
+            local_id: who.local_id.to_owned(),
+            user_id: who.user_id.to_owned(),
+            user_name: who.user_name.to_owned(),
             home,
             tier: session.tier,
             mode: session.mode,
             facts,
         }),
         (Err(errors), _) => Err(errors),
-        // check_who has named the home already; kept for the types.
-        (Ok(_), Err(_)) => Err(vec![FieldError::new("home", Problem::Required)]),
+        // Without a home, check_who has said why.
+        (Ok(_), None) => Err(vec![FieldError::new("home", Problem::Required)]),
     }
 }
 
-/// The problems of the instrument and the user of a session.
-fn check_who(session: &WalkInForm, own: &[&str], t: &Strings) -> Vec<FieldError> {
+/// The instrument and the user of a session, as typed and trimmed.
+struct Who<'a> {
+    local_id: &'a str,
+    user_id: &'a str,
+    user_name: &'a str,
+    home: &'a str,
+    mode: ServiceMode,
+}
+
+/// The problems of the instrument and the user of a session, and the user's home when
+/// it reads.
+fn check_who(who: &Who<'_>, own: &[&str], t: &Strings) -> (Vec<FieldError>, Option<InstitutionId>) {
     let mut errors = Vec::new();
-    if !own.contains(&session.local_id.as_str()) {
+    if !own.contains(&who.local_id) {
         errors.push(FieldError::new("local_id", Problem::Choice));
     }
-    for (name, value) in [
-        ("user_id", &session.user_id),
-        ("user_name", &session.user_name),
-    ] {
+    for (name, value) in [("user_id", who.user_id), ("user_name", who.user_name)] {
         if value.is_empty() {
             errors.push(FieldError::new(name, Problem::Required));
         } else if value.len() > MAX_SHORT_TEXT {
             errors.push(FieldError::new(name, Problem::TooLong));
         }
     }
-    if session.home.is_empty() {
+    let home = who.home.parse::<InstitutionId>().ok();
+    if who.home.is_empty() {
         errors.push(FieldError::new("home", Problem::Required));
-    } else if session.home.parse::<InstitutionId>().is_err() {
+    } else if home.is_none() {
         let message = t.book.err_home.to_owned();
         errors.push(FieldError::new("home", Problem::Other(message)));
     }
-    if !MODES.contains(&session.mode) {
+    if !MODES.contains(&who.mode) {
         errors.push(FieldError::new("mode", Problem::Choice));
     }
-    errors
+    (errors, home)
 }
 
 #[cfg(test)]
@@ -438,6 +458,43 @@ mod tests {
         assert_eq!(fields(&check_confirmation(6, "", t())), ["rating"]);
         let long = "a".repeat(MAX_NOTE_BYTES + 1);
         assert_eq!(fields(&check_confirmation(3, &long, t())), ["comment"]);
+    }
+
+    #[test]
+    fn the_api_form_is_read_with_the_spaces_around_it_dropped() {
+        let form = WalkInForm {
+            local_id: " LCMS-1 ".into(),
+            user_id: " wang ".into(),
+            user_name: "王同学 ".into(),
+            home: " neu".into(),
+            tier: UserTier::AllianceMember,
+            mode: ServiceMode::StaffRun,
+            facts: SessionFactsForm {
+                start: " 2030-12-02T09:00".into(),
+                end: "2030-12-02T11:00 ".into(),
+                test_minutes: 100,
+                note: " 正常 ".into(),
+                ..SessionFactsForm::default()
+            },
+        };
+        let walk_in = parse_walk_in(&form, &["LCMS-1"], t()).unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(
+            (walk_in.local_id.as_str(), walk_in.user_id.as_str()),
+            ("LCMS-1", "wang")
+        );
+        assert_eq!(walk_in.user_name, "王同学");
+        assert_eq!(walk_in.home.as_str(), "neu");
+        assert_eq!(walk_in.facts.end.0 - walk_in.facts.start.0, 2 * 3600);
+        assert_eq!(walk_in.facts.note, "正常");
+        // Only spaces is nothing.
+        let blank = WalkInForm {
+            user_id: "  ".into(),
+            ..form
+        };
+        let Err(errors) = parse_walk_in(&blank, &["LCMS-1"], t()) else {
+            panic!("accepted");
+        };
+        assert_eq!(fields(&errors), ["user_id"]);
     }
 
     #[test]
