@@ -243,6 +243,21 @@ pub(crate) fn check_confirmation(rating: u32, comment: &str, t: &Strings) -> Vec
     errors
 }
 
+/// Longest reason of a dispute, in characters (at most 256 bytes, the signed limit).
+pub(crate) const MAX_REASON_CHARS: usize = 64;
+
+/// Every problem of a user's dispute of a receipt: a reason, of at most 64 characters.
+pub(crate) fn check_dispute(reason: &str, t: &Strings) -> Vec<FieldError> {
+    if reason.is_empty() {
+        vec![FieldError::new("reason", Problem::Required)]
+    } else if reason.chars().count() > MAX_REASON_CHARS {
+        let message = t.receipts.err_reason.to_owned();
+        vec![FieldError::new("reason", Problem::Other(message))]
+    } else {
+        Vec::new()
+    }
+}
+
 /// A session without a booking as the page form types it.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]

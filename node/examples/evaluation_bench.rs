@@ -15,7 +15,7 @@ use std::{collections::HashMap, time::Instant};
 
 use alliance_node::evaluation::{
     config::EvaluationConfig,
-    metrics::{InstrumentFacts, Metrics, Period, Use},
+    metrics::{Countersign, InstrumentFacts, Metrics, Period, Use},
     scoring::evaluate,
 };
 use alliance_protocol::{FeeComponents, InstitutionId, UnixTime, UserTier, receipt::UsageReceipt};
@@ -94,7 +94,9 @@ fn main() -> anyhow::Result<()> {
             .or_default()
             .push(Use {
                 receipt,
-                rating: *rating,
+                countersign: rating.map_or(Countersign::Missing, |rating| Countersign::Confirmed {
+                    rating,
+                }),
             });
     }
     let mut per_institution: HashMap<&InstitutionId, Metrics> = HashMap::new();

@@ -337,8 +337,10 @@ fn main() -> anyhow::Result<()> {
         receipt_id: receipt.receipt_id.clone(),
         institution_id: receipt.institution_id.clone(),
         user_id: receipt.user_id.clone(),
-        rating: 5,
-        comment: "数据质量很好".into(),
+        verdict: alliance_protocol::receipt::Verdict::Confirmed {
+            rating: 5,
+            comment: "数据质量很好".into(),
+        },
         confirmed_at: at(1_796_200_000),
     };
     let sealed_confirmation = confirmation.seal(&key);

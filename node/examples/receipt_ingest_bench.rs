@@ -98,8 +98,10 @@ async fn main() -> anyhow::Result<()> {
                 receipt_id: receipt.receipt_id.clone(),
                 institution_id: owner.clone(),
                 user_id: receipt.user_id.clone(),
-                rating: 4,
-                comment: "服务及时".into(),
+                verdict: alliance_protocol::receipt::Verdict::Confirmed {
+                    rating: 4,
+                    comment: "服务及时".into(),
+                },
                 confirmed_at: now,
             };
             ReceiptSubmission {

@@ -22,17 +22,28 @@ pub struct ResultRow {
     pub average_rating: Option<f64>,
     pub monitoring_uptime: Option<f64>,
     pub publications: u32,
+    /// Mean hours from a booking request to the owner's decision.
+    pub response_hours: Option<f64>,
+    /// Share of answered requests the owner refused, 0–1.
+    pub rejection_rate: Option<f64>,
+    /// Share of instruments due to be reported that were reported on time, 0–1.
+    pub reporting_on_time: Option<f64>,
     /// Out of 100.
     pub score: f64,
     /// 优秀 / 良好 / 合格 / 较差.
     pub grade: String,
-    /// How many receipts in the province's log the figures come from.
-    pub receipts: usize,
+    /// How many receipts in the province's log the figures come from: those the user's
+    /// home confirmed.
+    pub receipts: u32,
+    /// Receipts in the period that count for nothing: signed by the owner alone, and
+    /// disputed by the user's home.
+    pub unconfirmed_receipts: u32,
+    pub disputed_receipts: u32,
 }
 
 impl ResultRow {
     /// The columns of the results' CSV download, in Chinese for spreadsheets.
-    pub const CSV_HEADERS: [&'static str; 18] = [
+    pub const CSV_HEADERS: [&'static str; 23] = [
         "单位代码",
         "单位名称",
         "仪器编号",
@@ -48,15 +59,20 @@ impl ResultRow {
         "平均评分",
         "监控在线率",
         "成果数",
+        "平均响应时间(小时)",
+        "拒绝率",
+        "按时上报率",
         "综合得分",
         "评价等级",
         "使用记录数",
+        "未确认记录数",
+        "有异议记录数",
     ];
 
     /// The row's cells under [`ResultRow::CSV_HEADERS`], as written (an empty cell for a
     /// figure without data; money to the fen). Text cells are as given: a writer must
     /// still keep them from running as spreadsheet formulas.
-    pub fn csv_cells(&self) -> [String; 18] {
+    pub fn csv_cells(&self) -> [String; 23] {
         let opt = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
         [
             self.institution.clone(),
@@ -74,9 +90,14 @@ impl ResultRow {
             opt(self.average_rating),
             opt(self.monitoring_uptime),
             self.publications.to_string(),
+            opt(self.response_hours),
+            opt(self.rejection_rate),
+            opt(self.reporting_on_time),
             self.score.to_string(),
             self.grade.clone(),
             self.receipts.to_string(),
+            self.unconfirmed_receipts.to_string(),
+            self.disputed_receipts.to_string(),
         ]
     }
 }

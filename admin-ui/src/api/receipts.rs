@@ -3,6 +3,7 @@
 //! completing a booked use and recording a session without a booking (instrument
 //! managers and institution admins).
 
+use alliance_protocol::receipt::Verdict;
 use axum::{Json, extract::State, http::StatusCode};
 use serde::{Deserialize, Serialize};
 
@@ -88,11 +89,64 @@ pub(super) async fn confirm<B: Backend>(
     let Some(rating) = rating else {
         return Err(ApiError::Invalid(errors));
     };
+    let verdict = Verdict::Confirmed {
+        rating,
+        comment: comment.to_owned(),
+    };
     let confirmed = state
         .backend
-        .confirm_receipt(&session.account, &owner, &receipt_id, rating, comment)
+        .confirm_receipt(&session.account, &owner, &receipt_id, verdict)
         .await?;
     Ok(Json(confirmed))
+}
+
+/// Body of a dispute.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub(super) struct DisputeRequest {
+    /// Why the use was not as the receipt states: 1 to 64 characters.
+    #[schema(min_length = 1, max_length = 64)]
+    reason: String,
+}
+
+/// `POST /api/v1/receipts/{owner}/{receipt_id}/dispute` with `{reason}`: the disputed
+/// receipt. The user's home signs the dispute; the receipt then counts for nothing and
+/// the province shows the dispute beside the owner's figures.
+#[utoipa::path(
+    post,
+    path = "/api/v1/receipts/{owner}/{receipt_id}/dispute",
+    tag = "receipts",
+    security(("session" = [], "csrf" = [])),
+    params(
+        ("owner" = String, Path, description = "Institution id of the instrument's owner, which issued the receipt."),
+        ("receipt_id" = String, Path, description = "The receipt's id."),
+    ),
+    request_body = DisputeRequest,
+    responses(
+        (status = 200, description = "The disputed receipt.", body = MyReceipt),
+        (status = 404, description = "`not_found`: no such receipt of this user.", body = ErrorBody),
+        (status = 409, description = "`already_confirmed`: the receipt was already answered.", body = ErrorBody),
+    )
+)]
+pub(super) async fn dispute<B: Backend>(
+    State(state): State<AppState<B>>,
+    ApiUser(session): ApiUser,
+    ApiPath((owner, receipt_id)): ApiPath<(String, String)>,
+    ApiJson(request): ApiJson<DisputeRequest>,
+) -> Result<Json<MyReceipt>, ApiError> {
+    let reason = request.reason.trim();
+    let errors = receipt_input::check_dispute(reason, english());
+    if !errors.is_empty() {
+        return Err(ApiError::Invalid(errors));
+    }
+    let verdict = Verdict::Disputed {
+        reason: reason.to_owned(),
+    };
+    let disputed = state
+        .backend
+        .confirm_receipt(&session.account, &owner, &receipt_id, verdict)
+        .await?;
+    Ok(Json(disputed))
 }
 
 /// The answer of `GET /api/v1/manage/receipts`.

@@ -7,7 +7,7 @@ use std::future::Future;
 
 use alliance_protocol::{
     FeeComponents, UserTier,
-    receipt::{SessionFacts, WalkIn},
+    receipt::{SessionFacts, Verdict, WalkIn},
 };
 use serde::{Deserialize, Serialize};
 
@@ -75,7 +75,10 @@ pub struct MyReceipt {
     /// 1–5, once confirmed.
     pub rating: Option<u8>,
     pub comment: String,
+    /// When the user answered: confirmed, or disputed.
     pub confirmed_at: Option<i64>,
+    /// The reason, if the user disputed the receipt instead (it then counts for nothing).
+    pub dispute: Option<String>,
 }
 
 /// Where a receipt this institution issued stands.
@@ -86,8 +89,10 @@ pub enum IssuedStanding {
     AwaitingConfirmation,
     /// Confirmed and rated by the user; submitted countersigned.
     Confirmed,
-    /// Not confirmed in time; submitted single-signed.
+    /// Not confirmed in time; submitted single-signed (counts for nothing).
     SingleSigned,
+    /// Disputed by the user's home; submitted with the dispute (counts for nothing).
+    Disputed,
 }
 
 /// A receipt this institution issued, and its way to the province's log.
@@ -97,6 +102,8 @@ pub struct IssuedReceipt {
     pub standing: IssuedStanding,
     pub awaiting_until: Option<i64>,
     pub rating: Option<u8>,
+    /// The home's reason, if it disputed the receipt.
+    pub dispute: Option<String>,
     /// Waiting in the outbox for a proof of inclusion.
     pub in_outbox: bool,
     /// Failed attempts so far, and why the last one failed.
@@ -148,14 +155,14 @@ pub trait ReceiptBackend: Clone + Send + Sync + 'static {
     ) -> impl Future<Output = Result<ReceiptView, ActionFailure>> + Send;
     /// The signed-in user's receipts from every owner, newest use first.
     fn my_receipts(&self, account: &Account) -> impl Future<Output = Vec<MyReceipt>> + Send;
-    /// The user confirms one and rates the service (1–5, a comment).
+    /// The user confirms one and rates the service (1–5, a comment), or disputes it
+    /// with a reason; either answer is final.
     fn confirm_receipt(
         &self,
         account: &Account,
         owner: &str,
         receipt_id: &str,
-        rating: u8,
-        comment: &str,
+        verdict: Verdict,
     ) -> impl Future<Output = Result<MyReceipt, ActionFailure>> + Send;
     /// Receipts this institution issued, newest first.
     fn issued_receipts(&self) -> impl Future<Output = Vec<IssuedReceipt>> + Send;

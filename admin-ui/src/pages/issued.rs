@@ -65,6 +65,8 @@ struct Row {
     until: String,
     rating: Option<Stars>,
     single: bool,
+    /// The home's reason, if it disputed the receipt.
+    dispute: String,
     in_outbox: bool,
     attempts: u32,
     last_error: String,
@@ -88,6 +90,7 @@ fn row(ctx: &Ctx, r: &IssuedReceipt) -> Row {
         IssuedStanding::AwaitingConfirmation => (t.standing_awaiting, "pending"),
         IssuedStanding::Confirmed => (t.standing_confirmed, "active"),
         IssuedStanding::SingleSigned => (t.standing_single, "disabled"),
+        IssuedStanding::Disputed => (t.standing_disputed, "error"),
     };
     Row {
         item: receipt_view::item(ctx, &r.receipt),
@@ -103,6 +106,7 @@ fn row(ctx: &Ctx, r: &IssuedReceipt) -> Row {
             .filter(|_| r.standing == IssuedStanding::Confirmed)
             .map(|n| receipt_view::rating(ctx, n)),
         single: r.standing == IssuedStanding::SingleSigned,
+        dispute: r.dispute.clone().unwrap_or_default(),
         in_outbox: r.in_outbox,
         attempts: r.attempts,
         last_error: r.last_error.clone().unwrap_or_default(),

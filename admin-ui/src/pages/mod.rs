@@ -116,6 +116,10 @@ pub(crate) fn routes<B: Backend>() -> Router<AppState<B>> {
             post(receipts::confirm::<B>),
         )
         .route(
+            "/receipts/{owner}/{receipt_id}/dispute",
+            post(receipts::dispute::<B>),
+        )
+        .route(
             "/publications",
             get(publications::page::<B>).post(publications::register::<B>),
         )

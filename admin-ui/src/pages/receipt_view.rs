@@ -92,10 +92,10 @@ pub(super) fn rating(ctx: &Ctx, rating: u8) -> Stars {
     }
 }
 
-/// The confirm form's address of a receipt.
-pub(super) fn confirm_url(owner: &str, receipt_id: &str) -> String {
+/// The address of a receipt's answer form: `confirm` or `dispute`.
+pub(super) fn answer_url(owner: &str, receipt_id: &str, answer: &str) -> String {
     format!(
-        "/receipts/{}/{}/confirm",
+        "/receipts/{}/{}/{answer}",
         encode_component(owner),
         encode_component(receipt_id)
     )

@@ -1,7 +1,9 @@
 //! `/receipts` ("my usage receipts"): the receipts owners issued for the signed-in user's
 //! uses, those still to confirm first, each with a form to confirm it and rate the service
-//! (1–5 stars, an optional comment); the confirmed ones with the answer given.
+//! (1–5 stars, an optional comment) or dispute it (a reason); the answered ones with the
+//! answer given.
 
+use alliance_protocol::receipt::Verdict;
 use askama::Template;
 use axum::{
     extract::{Path, Query, State},
@@ -18,14 +20,14 @@ use crate::{
     AppState,
     backend::{Backend, MyReceipt, Session},
     i18n::Strings,
-    receipt_input::check_confirmation,
+    receipt_input::{check_confirmation, check_dispute},
     render::Page,
     time,
     validate::FieldError,
 };
 
-/// Fields the confirm form shows an error beside.
-const SHOWN: [&str; 2] = ["rating", "comment"];
+/// Fields the answer forms show an error beside.
+const SHOWN: [&str; 3] = ["rating", "comment", "reason"];
 
 /// One choice of the rating.
 struct Choice {
@@ -37,13 +39,19 @@ struct Choice {
 struct Mine {
     item: ReceiptItem,
     action: String,
+    dispute_action: String,
     /// The answer given, once confirmed.
     rating: Option<Stars>,
+    /// The reason given, once disputed.
+    disputed: String,
     comment: String,
     confirmed_at: String,
     /// The confirm form: the rating choices, the comment as typed, its problems.
     choices: Vec<Choice>,
     typed_comment: String,
+    /// The dispute form: the reason as typed; open when it is shown again.
+    typed_reason: String,
+    dispute_open: bool,
     errors: FormErrors,
 }
 
@@ -77,8 +85,14 @@ fn mine(ctx: &Ctx, r: &MyReceipt, retry: Option<&Retry>) -> Mine {
     let chosen = retry.map_or(0, |r| rating_of(&r.form.rating));
     Mine {
         item: receipt_view::item(ctx, &r.receipt),
-        action: receipt_view::confirm_url(&r.receipt.owner, &r.receipt.receipt_id),
+        action: receipt_view::answer_url(&r.receipt.owner, &r.receipt.receipt_id, "confirm"),
+        dispute_action: receipt_view::answer_url(
+            &r.receipt.owner,
+            &r.receipt.receipt_id,
+            "dispute",
+        ),
         rating: r.rating.map(|n| receipt_view::rating(ctx, n)),
+        disputed: r.dispute.clone().unwrap_or_default(),
         comment: r.comment.clone(),
         confirmed_at: r
             .confirmed_at
@@ -92,6 +106,10 @@ fn mine(ctx: &Ctx, r: &MyReceipt, retry: Option<&Retry>) -> Mine {
             })
             .collect(),
         typed_comment: retry.map(|r| r.form.comment.clone()).unwrap_or_default(),
+        typed_reason: retry.map(|r| r.form.reason.clone()).unwrap_or_default(),
+        dispute_open: retry.is_some_and(|r| {
+            !r.form.reason.is_empty() || r.errors.iter().any(|e| e.field == "reason")
+        }),
         errors: FormErrors::new(ctx.t, retry.map(|r| r.errors.clone()).unwrap_or_default()),
     }
 }
@@ -159,11 +177,15 @@ pub(super) async fn page<B: Backend>(
     Query(notice): Query<NoticeQuery>,
 ) -> Result<Response, Refusal> {
     let session = ctx.signed_in()?;
-    let notice = (notice.notice == "confirmed").then_some(ctx.t.receipts.confirmed_notice);
+    let notice = match notice.notice.as_str() {
+        "confirmed" => Some(ctx.t.receipts.confirmed_notice),
+        "disputed" => Some(ctx.t.receipts.disputed_notice),
+        _ => None,
+    };
     Ok(render(&state, &ctx, session, notice, None).await)
 }
 
-/// The confirm form of one receipt.
+/// The confirm or dispute form of one receipt.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub(super) struct ConfirmForm {
@@ -171,6 +193,8 @@ pub(super) struct ConfirmForm {
     /// `1` to `5`.
     rating: String,
     comment: String,
+    /// Why the user disputes the receipt (the dispute form).
+    reason: String,
 }
 
 /// The rating typed, `0` when none or not a number.
@@ -190,20 +214,80 @@ pub(super) async fn confirm<B: Backend>(
     let rating = rating_of(&form.rating);
     let comment = form.comment.trim();
     let errors = check_confirmation(rating, comment, ctx.t);
-    let (errors, error) = match u8::try_from(rating) {
-        Ok(rating) if errors.is_empty() => {
+    let verdict = u8::try_from(rating)
+        .ok()
+        .filter(|_| errors.is_empty())
+        .map(|rating| Verdict::Confirmed {
+            rating,
+            comment: comment.to_owned(),
+        });
+    answer(
+        &state,
+        &ctx,
+        session,
+        (owner, receipt_id),
+        form,
+        verdict,
+        errors,
+    )
+    .await
+}
+
+/// `POST /receipts/{owner}/{receipt_id}/dispute`.
+pub(super) async fn dispute<B: Backend>(
+    State(state): State<AppState<B>>,
+    ctx: Ctx,
+    Path((owner, receipt_id)): Path<(String, String)>,
+    PageForm(form): PageForm<ConfirmForm>,
+) -> Result<Response, Refusal> {
+    let session = ctx.signed_in()?;
+    ctx.check_csrf(session, &form.csrf)?;
+    let reason = form.reason.trim();
+    let errors = check_dispute(reason, ctx.t);
+    let verdict = errors.is_empty().then(|| Verdict::Disputed {
+        reason: reason.to_owned(),
+    });
+    answer(
+        &state,
+        &ctx,
+        session,
+        (owner, receipt_id),
+        form,
+        verdict,
+        errors,
+    )
+    .await
+}
+
+/// Gives the user's answer, if the form was sound, and returns to the list; shows the
+/// form again with its problems otherwise.
+async fn answer<B: Backend>(
+    state: &AppState<B>,
+    ctx: &Ctx,
+    session: &Session,
+    (owner, receipt_id): (String, String),
+    form: ConfirmForm,
+    verdict: Option<Verdict>,
+    errors: Vec<FieldError>,
+) -> Result<Response, Refusal> {
+    let (errors, error) = match verdict {
+        Some(verdict) => {
+            let notice = match verdict {
+                Verdict::Confirmed { .. } => "confirmed",
+                Verdict::Disputed { .. } => "disputed",
+            };
             match state
                 .backend
-                .confirm_receipt(&session.account, &owner, &receipt_id, rating, comment)
+                .confirm_receipt(&session.account, &owner, &receipt_id, verdict)
                 .await
             {
                 Ok(_) => {
-                    return Ok(Redirect::to("/receipts?notice=confirmed").into_response());
+                    return Ok(Redirect::to(&format!("/receipts?notice={notice}")).into_response());
                 }
-                Err(failure) => receipt_view::failure(&ctx, failure, &SHOWN, "confirm")?,
+                Err(failure) => receipt_view::failure(ctx, failure, &SHOWN, "confirm")?,
             }
         }
-        _ => (errors, None),
+        None => (errors, None),
     };
     let retry = Retry {
         owner,
@@ -212,5 +296,5 @@ pub(super) async fn confirm<B: Backend>(
         errors,
         error,
     };
-    Ok(render(&state, &ctx, session, None, Some(retry)).await)
+    Ok(render(state, ctx, session, None, Some(retry)).await)
 }

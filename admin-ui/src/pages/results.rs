@@ -56,7 +56,12 @@ pub(super) struct Figures {
     rating: String,
     uptime: String,
     publications: u32,
-    receipts: usize,
+    response: String,
+    rejection: String,
+    reporting: String,
+    receipts: u32,
+    unconfirmed: u32,
+    disputed: u32,
 }
 
 struct Institution {
@@ -184,7 +189,14 @@ fn figures(t: &Strings, r: &ResultRow) -> Figures {
             .map_or_else(|| "—".to_owned(), |v| format!("{v:.2}")),
         uptime: percent(r.monitoring_uptime),
         publications: r.publications,
+        response: r
+            .response_hours
+            .map_or_else(|| "—".to_owned(), |v| format!("{v:.1}")),
+        rejection: percent(r.rejection_rate),
+        reporting: percent(r.reporting_on_time),
         receipts: r.receipts,
+        unconfirmed: r.unconfirmed_receipts,
+        disputed: r.disputed_receipts,
     }
 }
 

@@ -512,6 +512,77 @@ async fn a_user_confirms_a_receipt_with_a_rating() {
 }
 
 #[tokio::test]
+async fn a_user_disputes_a_receipt_with_a_reason_and_cannot_confirm_it_after() {
+    let (backend, app) = setup().await;
+    completed(&app).await;
+    let receipt_id = backend.issued()[0].receipt.receipt_id.clone();
+    let li = page_login(&app, "li").await;
+    let page = get(&app, "/receipts", &li).await;
+    let url = format!("/receipts/dlut/{receipt_id}/dispute");
+    assert!(page.body.contains(&format!("action=\"{url}\"")));
+    assert!(page.body.contains("凭证与实际不符？提出异议"));
+    let csrf = page.hidden("csrf").unwrap();
+
+    // No reason: shown again, the dispute form open, nothing given.
+    let reply = form(&app, &url, &li, &[("csrf", &csrf), ("reason", "  ")]).await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(reply.body.contains("id=\"reason-error\""));
+    assert!(reply.body.contains("<details class=\"dispute\" open>"));
+    let long = "长".repeat(65);
+    let reply = form(&app, &url, &li, &[("csrf", &csrf), ("reason", &long)]).await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(reply.body.contains("异议原因最多 64 个字。"));
+    assert!(reply.body.contains(&long), "the reason is kept");
+    assert_eq!(backend.user_receipts("li")[0].confirmed_at, None);
+
+    let reply = form(
+        &app,
+        &url,
+        &li,
+        &[("csrf", &csrf), ("reason", " 实际只用了 60 分钟 ")],
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    assert_eq!(reply.location(), Some("/receipts?notice=disputed"));
+    let mine = &backend.user_receipts("li")[0];
+    assert_eq!(mine.dispute.as_deref(), Some("实际只用了 60 分钟"));
+    assert_eq!(mine.rating, None);
+    let page = get(&app, reply.location().unwrap(), &li).await;
+    assert!(page.body.contains("异议已提交"));
+    let answered = &page.body[page.body.find("id=\"receipts-confirmed\"").unwrap()..];
+    assert!(answered.contains("有异议") && answered.contains("实际只用了 60 分钟"));
+
+    // The owner's managers see the dispute and its reason.
+    let manager = page_login(&app, "manager").await;
+    let issued = get(&app, MANAGE_RECEIPTS, &manager).await;
+    let table = &issued.body[issued.body.find("id=\"issued-receipts\"").unwrap()..];
+    assert!(table.contains("有异议") && table.contains("实际只用了 60 分钟"), "{table}");
+
+    // A dispute is final: no confirmation (and rating) afterwards.
+    let confirm = format!("/receipts/dlut/{receipt_id}/confirm");
+    let again = form(&app, &confirm, &li, &[("csrf", &csrf), ("rating", "5")]).await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+    assert_eq!(backend.user_receipts("li")[0].rating, None);
+
+    // Through the API: a reason is required, and the answer is final there too.
+    let api = format!("/api/v1/receipts/dlut/{receipt_id}/dispute");
+    let li_csrf = session_csrf(&app, &li).await;
+    let reply = json(&app, Method::POST, &api, &li, Some(&li_csrf), json!({})).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    assert_eq!(reply.json()["error"]["field"], "reason");
+    let reply = json(
+        &app,
+        Method::POST,
+        &api,
+        &li,
+        Some(&li_csrf),
+        json!({"reason": "again"}),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::CONFLICT);
+}
+
+#[tokio::test]
 async fn a_bad_rating_is_shown_again_and_changes_nothing() {
     let (backend, app) = setup().await;
     completed(&app).await;

@@ -7,7 +7,9 @@
 
 use std::time::Duration;
 
-use alliance_protocol::{InstitutionId, InstrumentStatus, ServiceMode, UnixTime, UserTier};
+use alliance_protocol::{
+    InstitutionId, InstrumentStatus, ServiceMode, UnixTime, UserTier, receipt::Verdict,
+};
 use futures::{StreamExt, stream};
 use rand::{RngExt, SeedableRng, rngs::StdRng};
 use sha2::{Digest, Sha256};
@@ -191,8 +193,12 @@ async fn confirm_own(member: &Member) {
         .map(|(r, rating)| {
             let receipts = receipts.clone();
             async move {
+                let verdict = Verdict::Confirmed {
+                    rating,
+                    comment: String::new(),
+                };
                 let _ = receipts
-                    .confirm(&r.user_id, &r.institution_id, &r.receipt_id, rating, "")
+                    .confirm(&r.user_id, &r.institution_id, &r.receipt_id, verdict)
                     .await;
             }
         })
@@ -201,8 +207,8 @@ async fn confirm_own(member: &Member) {
         .await;
 }
 
-/// The home's demo researcher confirms two in three receipts other members sent for
-/// them, once the receipts have stopped arriving.
+/// The home's demo researcher confirms about two in three receipts other members sent
+/// for them and disputes one in twelve, once the receipts have stopped arriving.
 pub(super) async fn confirm_from_others(home: &Member) {
     let receipts = home.receipts.clone();
     let user = format!("{}-researcher", home.own);
@@ -212,17 +218,21 @@ pub(super) async fn confirm_from_others(home: &Member) {
     for received in receipts.of_user(&user).unwrap_or_default() {
         let r = received.receipt;
         let mut rng = rng_for(&r.receipt_id);
-        if received.answer.is_none() && rng.random_range(0..3u32) < 2 {
-            let rating = rng.random_range(4..=5u8);
-            let _ = receipts
-                .confirm(
-                    &user,
-                    &r.institution_id,
-                    &r.receipt_id,
-                    rating,
-                    "服务专业，数据可靠",
-                )
-                .await;
+        if received.answer.is_some() {
+            continue;
         }
+        let verdict = match rng.random_range(0..12u32) {
+            0 => Verdict::Disputed {
+                reason: "凭证所列机时多于实际使用".into(),
+            },
+            1..8 => Verdict::Confirmed {
+                rating: rng.random_range(4..=5u8),
+                comment: "服务专业，数据可靠".into(),
+            },
+            _ => continue,
+        };
+        let _ = receipts
+            .confirm(&user, &r.institution_id, &r.receipt_id, verdict)
+            .await;
     }
 }

@@ -4,6 +4,7 @@
 use serde::Deserialize;
 
 use super::scoring::Grade;
+use crate::catalogue::classification::Classification;
 
 /// A metric an indicator scores.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
@@ -76,6 +77,10 @@ pub struct Indicator {
     pub weight: f64,
     pub zero_at: f64,
     pub full_at: f64,
+    /// The share of the weight (0–1) an indicator without data earns: nothing unless
+    /// configured, so that withholding data never pays.
+    #[serde(default)]
+    pub without_data: f64,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -126,6 +131,10 @@ pub enum ConfigError {
     Grades,
     #[error("evaluation config: rated hours must be positive")]
     RatedHours,
+    #[error("evaluation config: indicator {0:?} has without_data outside 0 to 1")]
+    WithoutData(Metric),
+    #[error("evaluation config: special classification {0:?} is not in the classification")]
+    UnknownClassification(String),
 }
 
 /// The config shipped in the repository, built in: a node needs no file to evaluate.
@@ -150,6 +159,26 @@ impl EvaluationConfig {
             .find(|i| i.zero_at == i.full_at || i.weight < 0.0)
         {
             return Err(ConfigError::FlatIndicator(flat.metric));
+        }
+        if let Some(odd) = config
+            .groups
+            .iter()
+            .flat_map(|g| &g.indicators)
+            .find(|i| !(0.0..=1.0).contains(&i.without_data))
+        {
+            return Err(ConfigError::WithoutData(odd.metric));
+        }
+        // Every node classifies by the same embedded list, so a special code outside it
+        // would match no instrument and its rated hours would silently never apply.
+        let known = Classification::default_set()
+            .map_err(|e| ConfigError::UnknownClassification(e.to_string()))?;
+        if let Some(unknown) = config
+            .rated_hours
+            .special_classifications
+            .iter()
+            .find(|code| known.get(code).is_none())
+        {
+            return Err(ConfigError::UnknownClassification(unknown.clone()));
         }
         let g = &config.grades;
         if !(g.excellent > g.good && g.good > g.pass) {
@@ -180,8 +209,32 @@ mod tests {
         let config = EvaluationConfig::parse(DEFAULT).unwrap();
         assert_eq!(config.groups.len(), 3);
         assert_eq!(config.groups[1].name_zh, "运行使用");
-        assert_eq!(config.rated_hours.of("160301"), 800.0);
-        assert_eq!(config.rated_hours.of("020101"), 1400.0);
+        assert_eq!(config.rated_hours.of("1101"), 800.0);
+        assert_eq!(config.rated_hours.of("0101"), 1400.0);
+    }
+
+    #[test]
+    fn every_code_the_evaluation_names_is_in_the_classification() {
+        let config = EvaluationConfig::builtin();
+        let known = Classification::default_set().unwrap();
+        assert!(!config.rated_hours.special_classifications.is_empty());
+        for code in &config.rated_hours.special_classifications {
+            assert!(known.get(code).is_some(), "{code} is in no category");
+        }
+        // A code outside the classification is refused at start.
+        let stray = DEFAULT.replace(
+            r#"special_classifications = ["#,
+            r#"special_classifications = ["1603", "#,
+        );
+        assert!(matches!(
+            EvaluationConfig::parse(&stray),
+            Err(ConfigError::UnknownClassification(code)) if code == "1603"
+        ));
+        let generous = DEFAULT.replace("full_at = 0.95", "full_at = 0.95\nwithout_data = 1.5");
+        assert!(matches!(
+            EvaluationConfig::parse(&generous),
+            Err(ConfigError::WithoutData(Metric::MonitoringUptime))
+        ));
     }
 
     #[test]

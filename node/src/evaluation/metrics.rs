@@ -26,11 +26,22 @@ impl Period {
     }
 }
 
-/// A logged use: the receipt, and the user's rating if they confirmed it.
+/// What the user's home said of a receipt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Countersign {
+    /// Confirmed, with the user's rating (1–5).
+    Confirmed { rating: u8 },
+    /// Disputed: the home says the use was not as stated.
+    Disputed,
+    /// No answer from the home (the owner's word alone).
+    Missing,
+}
+
+/// A logged use: the receipt, and its home's answer.
 #[derive(Debug, Clone, Copy)]
 pub struct Use<'a> {
     pub receipt: &'a UsageReceipt,
-    pub rating: Option<u8>,
+    pub countersign: Countersign,
 }
 
 /// What is known of an instrument over the period besides its receipts.
@@ -77,11 +88,19 @@ pub struct Metrics {
     pub publications: u32,
     pub reporting_required: u32,
     pub reported_on_time: u32,
+    /// Confirmed receipts in the period: those the figures come from.
+    pub receipts: u32,
+    /// Receipts in the period that count for nothing: the owner's word alone, and those
+    /// the user's home disputed. Shown beside the figures, never scored.
+    pub unconfirmed: u32,
+    pub disputed: u32,
 }
 
 impl Metrics {
     /// One instrument's figures: its receipts of uses that began in the period, and the
-    /// other facts.
+    /// other facts. Only receipts the user's home confirmed count: the owner alone
+    /// signs what it likes, so a receipt without its home's signature, or disputed by
+    /// it, is counted apart and moves no figure.
     pub fn of_instrument<'a>(
         facts: &InstrumentFacts,
         uses: impl IntoIterator<Item = Use<'a>>,
@@ -101,10 +120,25 @@ impl Metrics {
             reported_on_time: u32::from(facts.reporting_required && facts.reported_on_time),
             ..Metrics::default()
         };
-        for Use { receipt: r, rating } in uses {
+        for Use {
+            receipt: r,
+            countersign,
+        } in uses
+        {
             if !period.contains(r.start) {
                 continue;
             }
+            let rating = match countersign {
+                Countersign::Confirmed { rating } => rating,
+                Countersign::Disputed => {
+                    m.disputed += 1;
+                    continue;
+                }
+                Countersign::Missing => {
+                    m.unconfirmed += 1;
+                    continue;
+                }
+            };
             let minutes = r.effective_minutes();
             m.effective_minutes += minutes;
             if r.is_external() {
@@ -118,10 +152,9 @@ impl Metrics {
             if r.home_institution != r.institution_id {
                 m.institutions.insert(r.home_institution.clone());
             }
-            if let Some(rating) = rating {
-                m.rating_sum += u64::from(rating);
-                m.ratings += 1;
-            }
+            m.receipts += 1;
+            m.rating_sum += u64::from(rating);
+            m.ratings += 1;
         }
         m
     }
@@ -147,6 +180,9 @@ impl Metrics {
         self.publications += other.publications;
         self.reporting_required += other.reporting_required;
         self.reported_on_time += other.reported_on_time;
+        self.receipts += other.receipts;
+        self.unconfirmed += other.unconfirmed;
+        self.disputed += other.disputed;
     }
 
     pub fn effective_hours(&self) -> f64 {

@@ -6,7 +6,7 @@
 
 use alliance_protocol::{
     InstitutionId, PublicKey, SecretKey, UnixTime,
-    receipt::{ReceiptConfirmation, ReceiptError, UsageReceipt, receipt_hash},
+    receipt::{ReceiptConfirmation, ReceiptError, UsageReceipt, Verdict, receipt_hash},
 };
 use serde::{Deserialize, Serialize};
 
@@ -18,12 +18,16 @@ use crate::{
 /// Longest comment with a rating (the confirmation's own limit).
 pub const MAX_COMMENT_BYTES: usize = 256;
 
-/// The user's answer to a receipt.
+/// The user's answer to a receipt: a rating (1–5) and comment, or a dispute.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Answer {
+    /// 0 for a dispute.
     pub rating: u8,
     pub comment: String,
     pub confirmed_at: UnixTime,
+    /// The reason the user disputes the receipt (then it counts for nothing).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dispute: Option<String>,
 }
 
 /// A receipt as the user's home keeps it.
@@ -49,6 +53,8 @@ pub enum ReceivedError {
     AlreadyConfirmed(String),
     #[error("rating: 1 to 5 stars")]
     Rating,
+    #[error("reason: say why, in at most {MAX_COMMENT_BYTES} bytes")]
+    Reason,
     #[error("comment: at most {MAX_COMMENT_BYTES} bytes")]
     Comment,
     #[error("stored receipt is malformed: {0}")]
@@ -142,25 +148,41 @@ impl ReceivedReceipts {
         Ok(all)
     }
 
-    /// The user confirms a receipt and rates the service. Returns the signed
-    /// confirmation; unless the owner is this node, it is queued to the owner in the same
-    /// commit.
+    /// The user confirms a receipt and rates the service, or disputes it. Returns the
+    /// signed answer; unless the owner is this node, it is queued to the owner in the
+    /// same commit. Either answer is final.
     pub async fn confirm(
         &self,
         user_id: &str,
         owner: &InstitutionId,
         receipt_id: &str,
-        rating: u8,
-        comment: &str,
+        verdict: Verdict,
         now: UnixTime,
     ) -> Result<Vec<u8>, ReceivedError> {
-        if !(1..=5).contains(&rating) {
-            return Err(ReceivedError::Rating);
-        }
-        let comment = comment.trim();
-        if comment.len() > MAX_COMMENT_BYTES {
-            return Err(ReceivedError::Comment);
-        }
+        let verdict = match verdict {
+            Verdict::Confirmed { rating, comment } => {
+                if !(1..=5).contains(&rating) {
+                    return Err(ReceivedError::Rating);
+                }
+                let comment = comment.trim();
+                if comment.len() > MAX_COMMENT_BYTES {
+                    return Err(ReceivedError::Comment);
+                }
+                Verdict::Confirmed {
+                    rating,
+                    comment: comment.to_owned(),
+                }
+            }
+            Verdict::Disputed { reason } => {
+                let reason = reason.trim();
+                if reason.is_empty() || reason.len() > MAX_COMMENT_BYTES {
+                    return Err(ReceivedError::Reason);
+                }
+                Verdict::Disputed {
+                    reason: reason.to_owned(),
+                }
+            }
+        };
         let k = key(user_id, owner, receipt_id);
         let mut received: Received = self
             .store
@@ -176,15 +198,23 @@ impl ReceivedReceipts {
             receipt_id: receipt_id.to_owned(),
             institution_id: owner.clone(),
             user_id: user_id.to_owned(),
-            rating,
-            comment: comment.to_owned(),
+            verdict: verdict.clone(),
             confirmed_at: now,
         }
         .seal(&self.key);
-        received.answer = Some(Answer {
-            rating,
-            comment: comment.to_owned(),
-            confirmed_at: now,
+        received.answer = Some(match verdict {
+            Verdict::Confirmed { rating, comment } => Answer {
+                rating,
+                comment,
+                confirmed_at: now,
+                dispute: None,
+            },
+            Verdict::Disputed { reason } => Answer {
+                rating: 0,
+                comment: String::new(),
+                confirmed_at: now,
+                dispute: Some(reason),
+            },
         });
         let mut batch = Batch::new();
         batch.put_json(Space::ReceivedReceipts, k, &received)?;
@@ -221,6 +251,56 @@ mod tests {
         }
     }
 
+    fn rate(rating: u8, comment: &str) -> Verdict {
+        Verdict::Confirmed {
+            rating,
+            comment: comment.into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_user_disputes_a_receipt_with_a_reason_and_the_dispute_is_final() {
+        let dir = tempfile::tempdir().unwrap();
+        let (owner, home) = (SecretKey::generate(), SecretKey::generate());
+        let dlut: InstitutionId = "dlut".parse().unwrap();
+        let now = UnixTime(1_796_200_000);
+        let received = ReceivedReceipts::new(
+            Store::open(dir.path()).unwrap(),
+            home.clone(),
+            "neu".parse().unwrap(),
+        );
+        let signed = receipt("neu").seal(&owner);
+        received
+            .receive(&signed, &owner.public(), now)
+            .await
+            .unwrap();
+        let blank = Verdict::Disputed {
+            reason: "  ".into(),
+        };
+        assert!(matches!(
+            received.confirm("wang", &dlut, "r-1", blank, now).await,
+            Err(ReceivedError::Reason)
+        ));
+        let dispute = Verdict::Disputed {
+            reason: "当天未使用该仪器".into(),
+        };
+        let sealed = received
+            .confirm("wang", &dlut, "r-1", dispute.clone(), now)
+            .await
+            .unwrap();
+        let read = ReceiptConfirmation::open(&sealed, &home.public()).unwrap();
+        assert_eq!(read.verdict, dispute);
+        let kept = received.of_user("wang").unwrap().remove(0).answer.unwrap();
+        assert_eq!(kept.dispute.as_deref(), Some("当天未使用该仪器"));
+        // Disputed is answered: it cannot be confirmed (and rated) afterwards.
+        assert!(matches!(
+            received
+                .confirm("wang", &dlut, "r-1", rate(5, ""), now)
+                .await,
+            Err(ReceivedError::AlreadyConfirmed(_))
+        ));
+    }
+
     #[tokio::test]
     async fn a_users_confirmation_is_of_the_owners_bytes_and_waits_in_the_outbox_across_restarts() {
         let dir = tempfile::tempdir().unwrap();
@@ -252,17 +332,19 @@ mod tests {
                 .await
                 .unwrap();
             assert!(matches!(
-                received.confirm("wang", &dlut, "r-1", 6, "", now).await,
+                received
+                    .confirm("wang", &dlut, "r-1", rate(6, ""), now)
+                    .await,
                 Err(ReceivedError::Rating)
             ));
             assert!(matches!(
                 received
-                    .confirm("wang", &dlut, "r-1", 4, &"长".repeat(100), now)
+                    .confirm("wang", &dlut, "r-1", rate(4, &"长".repeat(100)), now)
                     .await,
                 Err(ReceivedError::Comment)
             ));
             assert!(matches!(
-                received.confirm("li", &dlut, "r-1", 4, "", now).await,
+                received.confirm("li", &dlut, "r-1", rate(4, ""), now).await,
                 Err(ReceivedError::Unknown(_))
             ));
         }
@@ -270,15 +352,17 @@ mod tests {
         let received = ReceivedReceipts::new(store.clone(), home.clone(), "neu".parse().unwrap());
         assert_eq!(received.of_user("wang").unwrap().len(), 1);
         let confirmation = received
-            .confirm("wang", &dlut, "r-1", 4, " 很好 ", now)
+            .confirm("wang", &dlut, "r-1", rate(4, " 很好 "), now)
             .await
             .unwrap();
         // The owner can check it confirms its very bytes.
         let read = ReceiptConfirmation::open(&confirmation, &home.public()).unwrap();
         read.check_confirms(&signed, &receipt("neu")).unwrap();
-        assert_eq!((read.rating, read.comment.as_str()), (4, "很好"));
+        assert_eq!(read.verdict, rate(4, "很好"));
         assert!(matches!(
-            received.confirm("wang", &dlut, "r-1", 5, "", now).await,
+            received
+                .confirm("wang", &dlut, "r-1", rate(5, ""), now)
+                .await,
             Err(ReceivedError::AlreadyConfirmed(_))
         ));
         // Queued for the owner.

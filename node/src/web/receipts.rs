@@ -2,7 +2,10 @@
 //! (which issue receipts), the user's receipts to confirm and rate, the institution's
 //! issued receipts on their way to the province's log, and the log watch.
 
-use alliance_protocol::{InstitutionId, receipt::UsageReceipt};
+use alliance_protocol::{
+    InstitutionId,
+    receipt::{UsageReceipt, Verdict},
+};
 use alliance_web::backend::{
     Account, ActionFailure, DeadLetterPage, DeadLetterView, IssuedReceipt, IssuedStanding,
     LogAlarmView, LogWatchView, ManagedBooking, MyReceipt, ReceiptBackend, ReceiptView,
@@ -72,13 +75,18 @@ impl WebBackend {
     fn my_receipt(&self, r: &crate::receipts::received::Received) -> MyReceipt {
         MyReceipt {
             receipt: self.receipt_view(&r.receipt),
-            rating: r.answer.as_ref().map(|a| a.rating),
+            rating: r
+                .answer
+                .as_ref()
+                .filter(|a| a.dispute.is_none())
+                .map(|a| a.rating),
             comment: r
                 .answer
                 .as_ref()
                 .map(|a| a.comment.clone())
                 .unwrap_or_default(),
             confirmed_at: r.answer.as_ref().map(|a| a.confirmed_at.0),
+            dispute: r.answer.as_ref().and_then(|a| a.dispute.clone()),
         }
     }
 
@@ -172,14 +180,13 @@ impl ReceiptBackend for WebBackend {
         account: &Account,
         owner: &str,
         receipt_id: &str,
-        rating: u8,
-        comment: &str,
+        verdict: Verdict,
     ) -> Result<MyReceipt, ActionFailure> {
         use crate::receipts::{ReceiptsError, received::ReceivedError};
         let owner: InstitutionId = owner.parse().map_err(|_| ActionFailure::NotFound)?;
         match self
             .receipts
-            .confirm(&account.username, &owner, receipt_id, rating, comment)
+            .confirm(&account.username, &owner, receipt_id, verdict)
             .await
         {
             Ok(()) => {}
@@ -188,6 +195,9 @@ impl ReceiptBackend for WebBackend {
             }
             Err(ReceiptsError::Home(ReceivedError::Comment)) => {
                 return Err(invalid("comment", "at most 256 bytes"));
+            }
+            Err(ReceiptsError::Home(ReceivedError::Reason)) => {
+                return Err(invalid("reason", "required, at most 256 bytes"));
             }
             Err(ReceiptsError::Home(ReceivedError::Unknown(_))) => {
                 return Err(ActionFailure::NotFound);
@@ -215,20 +225,27 @@ impl ReceiptBackend for WebBackend {
             .unwrap_or_default()
             .into_iter()
             .map(|view| {
-                let (standing, awaiting_until, rating) = match view.issued.standing {
-                    Standing::AwaitingConfirmation { until } => {
-                        (IssuedStanding::AwaitingConfirmation, Some(until.0), None)
-                    }
+                let (standing, awaiting_until, rating, dispute) = match view.issued.standing {
+                    Standing::AwaitingConfirmation { until } => (
+                        IssuedStanding::AwaitingConfirmation,
+                        Some(until.0),
+                        None,
+                        None,
+                    ),
                     Standing::Confirmed { rating } => {
-                        (IssuedStanding::Confirmed, None, Some(rating))
+                        (IssuedStanding::Confirmed, None, Some(rating), None)
                     }
-                    Standing::SingleSigned => (IssuedStanding::SingleSigned, None, None),
+                    Standing::SingleSigned => (IssuedStanding::SingleSigned, None, None, None),
+                    Standing::Disputed { reason } => {
+                        (IssuedStanding::Disputed, None, None, Some(reason))
+                    }
                 };
                 IssuedReceipt {
                     receipt: self.receipt_view(&view.issued.receipt),
                     standing,
                     awaiting_until,
                     rating,
+                    dispute,
                     in_outbox: view.pending.is_some(),
                     attempts: view.pending.as_ref().map_or(0, |p| p.attempts),
                     last_error: view.pending.and_then(|p| p.last_error),

@@ -190,30 +190,53 @@ pub fn receipt_hash(signed_receipt: &[u8]) -> [u8; 32] {
     Sha256::digest(signed_receipt).into()
 }
 
-/// The user's confirmation and rating of a receipt, as their home node countersigns it.
+/// What the user's home says of a receipt.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Verdict {
+    /// The use was as stated: the user's rating (1 to 5) and comment.
+    Confirmed { rating: u8, comment: String },
+    /// It was not: the home's reason, which the province shows beside the figures.
+    Disputed { reason: String },
+}
+
+impl Verdict {
+    /// The rating of a confirmation.
+    pub fn rating(&self) -> Option<u8> {
+        match self {
+            Verdict::Confirmed { rating, .. } => Some(*rating),
+            Verdict::Disputed { .. } => None,
+        }
+    }
+}
+
+/// The user's home's countersignature of a receipt: its confirmation and the user's
+/// rating, or its dispute. Only a confirmed receipt counts toward figures and money.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ReceiptConfirmation {
     pub receipt_hash: [u8; 32],
     pub receipt_id: String,
     pub institution_id: InstitutionId,
     pub user_id: String,
-    /// 1 to 5.
-    pub rating: u8,
-    pub comment: String,
+    pub verdict: Verdict,
     pub confirmed_at: UnixTime,
 }
 
 impl ReceiptConfirmation {
     /// Signs with the home node's key; returns the encoded envelope.
     pub fn seal(&self, home: &SecretKey) -> Vec<u8> {
+        let (rating, comment, dispute) = match &self.verdict {
+            Verdict::Confirmed { rating, comment } => (u32::from(*rating), comment.clone(), ""),
+            Verdict::Disputed { reason } => (0, String::new(), reason.as_str()),
+        };
         let raw = proto::ReceiptConfirmation {
             receipt_hash: self.receipt_hash.to_vec(),
             receipt_id: self.receipt_id.clone(),
             institution_id: self.institution_id.to_string(),
             user_id: self.user_id.clone(),
-            rating: u32::from(self.rating),
-            comment: self.comment.clone(),
+            rating,
+            comment,
             confirmed_at: self.confirmed_at.0,
+            dispute: dispute.to_owned(),
         };
         SignedEnvelope::seal(home, Domain::RECEIPT_CONFIRMATION, raw.encode_to_vec()).encode()
     }
@@ -230,17 +253,29 @@ impl ReceiptConfirmation {
         let raw = proto::ReceiptConfirmation::decode(payload).map_err(malformed)?;
         let receipt_hash = <[u8; 32]>::try_from(raw.receipt_hash.as_slice())
             .map_err(|_| field("receipt_hash", "32 bytes"))?;
-        let rating = u8::try_from(raw.rating)
-            .ok()
-            .filter(|r| (1..=5).contains(r))
-            .ok_or_else(|| field("rating", "1 to 5"))?;
+        let verdict = if raw.dispute.is_empty() {
+            let rating = u8::try_from(raw.rating)
+                .ok()
+                .filter(|r| (1..=5).contains(r))
+                .ok_or_else(|| field("rating", "1 to 5"))?;
+            Verdict::Confirmed {
+                rating,
+                comment: short("comment", raw.comment)?,
+            }
+        } else {
+            if raw.rating != 0 || !raw.comment.is_empty() {
+                return Err(field("dispute", "a dispute carries no rating or comment").into());
+            }
+            Verdict::Disputed {
+                reason: short("dispute", raw.dispute)?,
+            }
+        };
         Ok(ReceiptConfirmation {
             receipt_hash,
             receipt_id: raw.receipt_id,
             institution_id: institution("institution_id", &raw.institution_id)?,
             user_id: raw.user_id,
-            rating,
-            comment: short("comment", raw.comment)?,
+            verdict,
             confirmed_at: UnixTime(raw.confirmed_at),
         })
     }

@@ -33,8 +33,10 @@ fn confirmation(signed_receipt: &[u8], r: &UsageReceipt) -> ReceiptConfirmation 
         receipt_id: r.receipt_id.clone(),
         institution_id: r.institution_id.clone(),
         user_id: r.user_id.clone(),
-        rating: 5,
-        comment: "数据质量很好".into(),
+        verdict: Verdict::Confirmed {
+            rating: 5,
+            comment: "数据质量很好".into(),
+        },
         confirmed_at: UnixTime(1_796_200_000),
     }
 }
@@ -113,7 +115,7 @@ fn a_submission_opens_only_with_a_confirmation_of_that_very_receipt() {
     assert_eq!(decoded, confirmed);
     let (read, c) = decoded.open(&owner.public(), &home.public()).unwrap();
     assert_eq!(read, r);
-    assert_eq!(c.unwrap().rating, 5);
+    assert_eq!(c.unwrap().verdict.rating(), Some(5));
 
     // Single-signed after the grace period.
     let single = ReceiptSubmission {
@@ -163,7 +165,10 @@ fn ratings_outside_one_to_five_and_oversized_submissions_are_refused() {
     let sealed = receipt().seal(&owner);
     for rating in [0, 6] {
         let mut c = confirmation(&sealed, &receipt());
-        c.rating = rating;
+        c.verdict = Verdict::Confirmed {
+            rating,
+            comment: String::new(),
+        };
         let err = ReceiptConfirmation::open(&c.seal(&home), &home.public()).unwrap_err();
         assert!(err.to_string().contains("rating"), "{err}");
     }
@@ -173,6 +178,35 @@ fn ratings_outside_one_to_five_and_oversized_submissions_are_refused() {
         Err(ReceiptError::TooLarge(_))
     ));
     assert!(ReceiptSubmission::decode(&[0xff, 0xff, 0xff]).is_err());
+}
+
+#[test]
+fn a_dispute_is_signed_with_its_reason_and_carries_no_rating() {
+    let (owner, home) = (SecretKey::generate(), SecretKey::generate());
+    let r = receipt();
+    let sealed = r.seal(&owner);
+    let mut c = confirmation(&sealed, &r);
+    c.verdict = Verdict::Disputed {
+        reason: "该时段本人未使用仪器".into(),
+    };
+    let read = ReceiptConfirmation::open(&c.seal(&home), &home.public()).unwrap();
+    assert_eq!(read, c);
+    assert_eq!(read.verdict.rating(), None);
+    // A dispute that also rates is malformed: a home cannot both confirm and dispute.
+    let raw = proto::ReceiptConfirmation {
+        receipt_hash: receipt_hash(&sealed).to_vec(),
+        receipt_id: r.receipt_id.clone(),
+        institution_id: r.institution_id.to_string(),
+        user_id: r.user_id.clone(),
+        rating: 5,
+        comment: String::new(),
+        confirmed_at: 1_796_200_000,
+        dispute: "not me".into(),
+    };
+    let both =
+        SignedEnvelope::seal(&home, Domain::RECEIPT_CONFIRMATION, raw.encode_to_vec()).encode();
+    let err = ReceiptConfirmation::open(&both, &home.public()).unwrap_err();
+    assert!(err.to_string().contains("dispute"), "{err}");
 }
 
 #[test]

@@ -118,6 +118,33 @@ async fn the_demo_shows_a_year_of_use_the_provinces_results_and_live_monitoring(
         assert!(institution.evaluation.total > 0.0);
     }
 
+    // Some of the year's receipts were disputed by the user's home: they reach the log
+    // and are shown beside the figures, counted for nothing.
+    let mut changes: Vec<_> = members.iter().map(|m| m.receipts().changes()).collect();
+    let disputed = tokio::time::timeout(DEADLINE * 5, async {
+        loop {
+            let published = province
+                .publication()
+                .unwrap()
+                .results("", today)
+                .await
+                .unwrap();
+            let disputed: u32 = published
+                .results
+                .institutions
+                .iter()
+                .map(|i| i.metrics.disputed)
+                .sum();
+            if disputed > 0 {
+                return disputed;
+            }
+            let waits = changes.iter_mut().map(|c| Box::pin(c.changed()));
+            let _ = futures::future::select_all(waits).await;
+        }
+    })
+    .await;
+    assert!(disputed.is_ok(), "no dispute reached the province's results");
+
     // Simulated agents report most instruments; the board shows them live.
     let board = province.monitoring().board().unwrap().clone();
     let mut changes = province.monitoring().board_changes();

@@ -17,6 +17,7 @@ use alliance_node::{
 use alliance_protocol::{
     Domain, UnixTime,
     publication::{Publication, PublicationKind},
+    receipt::Verdict,
 };
 use alliance_tests::{fixtures::*, http, *};
 use alliance_web::backend::{AccountRole, NewAccount};
@@ -207,8 +208,10 @@ async fn every_kind_waits_out_a_restart_and_a_refused_one_is_a_dead_letter() {
             "wang",
             &"dlut".parse().unwrap(),
             &receipt.receipt_id,
-            5,
-            "很好",
+            Verdict::Confirmed {
+                rating: 5,
+                comment: "很好".into(),
+            },
         )
         .await
         .unwrap();

@@ -13,7 +13,7 @@ use alliance_node::{
 };
 use alliance_protocol::{
     ServiceMode, UnixTime, UserTier,
-    receipt::{ReceiptSubmission, UsageReceipt},
+    receipt::{ReceiptSubmission, UsageReceipt, Verdict},
     rpc::{LogAnswer, Request, Response},
     transparency::{TreeHead, verify_inclusion},
 };
@@ -126,8 +126,10 @@ async fn a_completed_booking_is_confirmed_by_the_home_and_proven_in_the_province
             "wang",
             &"dlut".parse().unwrap(),
             &receipt.receipt_id,
-            5,
-            "数据很好",
+            Verdict::Confirmed {
+                rating: 5,
+                comment: "数据很好".into(),
+            },
         )
         .await
         .unwrap();

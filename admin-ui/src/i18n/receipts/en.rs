@@ -38,6 +38,12 @@ pub(crate) static EN: ReceiptStrings = ReceiptStrings {
     comment_hint: "At most 256 bytes.",
     confirm_submit: "Confirm and rate",
     confirmed_notice: "Confirmed; your rating is recorded.",
+    dispute_summary: "Not what happened? Dispute it",
+    dispute_hint: "A disputed receipt counts for none of the owner's hours, revenue or ratings; the province lists disputes beside its results. You cannot confirm it afterwards.",
+    dispute_reason: "Reason",
+    dispute_submit: "Dispute",
+    disputed: "Disputed",
+    disputed_notice: "Dispute sent: this node signed it for the owner, and it goes to the province with the receipt.",
 
     manage_title: "Usage receipts and the province's log",
     manage_intro: "Receipts this institution issued: once the user confirms (or the time to confirm runs out, single-signed) they go to the province's platform, and this node verifies the log's proof that it holds them.",
@@ -68,7 +74,8 @@ pub(crate) static EN: ReceiptStrings = ReceiptStrings {
     awaiting_until: "until",
     standing_confirmed: "Confirmed",
     standing_single: "Single-signed",
-    standing_single_hint: "The user did not confirm in time; submitted signed by this institution alone.",
+    standing_single_hint: "The user did not confirm in time; submitted signed by this institution alone, so it counts toward no score or subsidy.",
+    standing_disputed: "Disputed",
     in_outbox: "In the outbox",
     attempts: "Attempts",
     last_error: "Last error",
@@ -109,4 +116,5 @@ pub(crate) static EN: ReceiptStrings = ReceiptStrings {
     err_note: "The note is at most 256 bytes.",
     err_rating: "Choose a rating from 1 to 5 stars.",
     err_comment: "The comment is at most 256 bytes.",
+    err_reason: "The reason is at most 64 characters.",
 };

@@ -50,6 +50,13 @@ pub(crate) struct ReceiptStrings {
     pub comment_hint: &'static str,
     pub confirm_submit: &'static str,
     pub confirmed_notice: &'static str,
+    /// The dispute form, folded under each receipt to confirm.
+    pub dispute_summary: &'static str,
+    pub dispute_hint: &'static str,
+    pub dispute_reason: &'static str,
+    pub dispute_submit: &'static str,
+    pub disputed: &'static str,
+    pub disputed_notice: &'static str,
 
     // Issued receipts and the province's log.
     pub manage_title: &'static str,
@@ -82,6 +89,7 @@ pub(crate) struct ReceiptStrings {
     pub standing_confirmed: &'static str,
     pub standing_single: &'static str,
     pub standing_single_hint: &'static str,
+    pub standing_disputed: &'static str,
     pub in_outbox: &'static str,
     pub attempts: &'static str,
     pub last_error: &'static str,
@@ -125,6 +133,7 @@ pub(crate) struct ReceiptStrings {
     pub err_note: &'static str,
     pub err_rating: &'static str,
     pub err_comment: &'static str,
+    pub err_reason: &'static str,
 }
 
 impl ReceiptStrings {

@@ -38,6 +38,12 @@ pub(crate) static ZH: ReceiptStrings = ReceiptStrings {
     comment_hint: "最多 256 字节（约 85 个汉字）。",
     confirm_submit: "确认并评价",
     confirmed_notice: "已确认，评价已记录。",
+    dispute_summary: "凭证与实际不符？提出异议",
+    dispute_hint: "有异议的凭证不计入仪器所属单位的机时、收入和评价，省级平台会在评价结果旁列出异议。提交后不能再确认。",
+    dispute_reason: "异议原因",
+    dispute_submit: "提交异议",
+    disputed: "有异议",
+    disputed_notice: "异议已提交：本节点签名后发给仪器所属单位，并随凭证报送省级平台。",
 
     manage_title: "使用凭证与省级日志",
     manage_intro: "本单位签发的使用凭证：用户确认（或确认期满后单签）后报送省级平台，本节点核验省级日志的收录证明。",
@@ -68,7 +74,8 @@ pub(crate) static ZH: ReceiptStrings = ReceiptStrings {
     awaiting_until: "截至",
     standing_confirmed: "已确认",
     standing_single: "单签",
-    standing_single_hint: "用户未在期限内确认，已由本单位单方签名报送。",
+    standing_single_hint: "用户未在期限内确认，已由本单位单方签名报送；单签凭证不计入评价和补助。",
+    standing_disputed: "有异议",
     in_outbox: "待报送",
     attempts: "已尝试次数",
     last_error: "最近一次错误",
@@ -109,4 +116,5 @@ pub(crate) static ZH: ReceiptStrings = ReceiptStrings {
     err_note: "备注最多 256 字节（约 85 个汉字）。",
     err_rating: "请选择 1 到 5 星的评分。",
     err_comment: "评价意见最多 256 字节（约 85 个汉字）。",
+    err_reason: "异议原因最多 64 个字。",
 };

@@ -5,7 +5,7 @@
 //! Signing, the outbox and the province's log are tested in the node.
 
 use alliance_protocol::booking::BookingState;
-use alliance_protocol::receipt::{SessionFacts, WalkIn};
+use alliance_protocol::receipt::{SessionFacts, Verdict, WalkIn};
 use alliance_protocol::{FeeComponents, FeeUnit, InstrumentRecord, ServiceMode, UserTier};
 use alliance_web::backend::{
     Account, ActionFailure, BookingBackend, DeadLetterPage, DeadLetterView, IssuedReceipt,
@@ -146,6 +146,7 @@ impl MemoryBackend {
             rating: None,
             comment: String::new(),
             confirmed_at: None,
+            dispute: None,
         };
         self.lock().user_receipts.push((username.to_owned(), mine));
     }
@@ -180,6 +181,7 @@ impl MemoryBackend {
             receipt: receipt.clone(),
             standing: IssuedStanding::AwaitingConfirmation,
             rating: None,
+            dispute: None,
             in_outbox: false,
             attempts: 0,
             last_error: None,
@@ -304,14 +306,19 @@ impl ReceiptBackend for MemoryBackend {
         account: &Account,
         owner: &str,
         receipt_id: &str,
-        rating: u8,
-        comment: &str,
+        verdict: Verdict,
     ) -> Result<MyReceipt, ActionFailure> {
-        if !(1..=5).contains(&rating) {
-            return Err(invalid("rating", "1 to 5"));
-        }
-        if comment.len() > 256 {
-            return Err(invalid("comment", "at most 256 bytes"));
+        match &verdict {
+            Verdict::Confirmed { rating, .. } if !(1..=5).contains(rating) => {
+                return Err(invalid("rating", "1 to 5"));
+            }
+            Verdict::Confirmed { comment, .. } if comment.len() > 256 => {
+                return Err(invalid("comment", "at most 256 bytes"));
+            }
+            Verdict::Disputed { reason } if reason.trim().is_empty() || reason.len() > 256 => {
+                return Err(invalid("reason", "required, at most 256 bytes"));
+            }
+            _ => {}
         }
         let mut inner = self.lock();
         let (_, mine) = inner
@@ -329,8 +336,13 @@ impl ReceiptBackend for MemoryBackend {
                 message: "the receipt is already confirmed".into(),
             });
         }
-        mine.rating = Some(rating);
-        mine.comment = comment.to_owned();
+        match &verdict {
+            Verdict::Confirmed { rating, comment } => {
+                mine.rating = Some(*rating);
+                mine.comment = comment.clone();
+            }
+            Verdict::Disputed { reason } => mine.dispute = Some(reason.clone()),
+        }
         mine.confirmed_at = Some(now());
         let confirmed = mine.clone();
         if owner == HOME
@@ -339,8 +351,16 @@ impl ReceiptBackend for MemoryBackend {
                 .iter_mut()
                 .find(|r| r.receipt.receipt_id == receipt_id)
         {
-            issued.standing = IssuedStanding::Confirmed;
-            issued.rating = Some(rating);
+            match verdict {
+                Verdict::Confirmed { rating, .. } => {
+                    issued.standing = IssuedStanding::Confirmed;
+                    issued.rating = Some(rating);
+                }
+                Verdict::Disputed { reason } => {
+                    issued.standing = IssuedStanding::Disputed;
+                    issued.dispute = Some(reason);
+                }
+            }
             issued.awaiting_until = None;
             issued.in_outbox = true;
         }

@@ -45,7 +45,7 @@ fn row(
     rating: Option<f64>,
     score: f64,
     grade: &str,
-    receipts: usize,
+    receipts: u32,
 ) -> ResultRow {
     ResultRow {
         institution: institution.0.to_owned(),
@@ -63,9 +63,14 @@ fn row(
         average_rating: rating,
         monitoring_uptime: Some(0.97),
         publications: 2,
+        response_hours: Some(3.5),
+        rejection_rate: Some(0.05),
+        reporting_on_time: Some(1.0),
         score,
         grade: grade.to_owned(),
         receipts,
+        unconfirmed_receipts: 1,
+        disputed_receipts: 0,
     }
 }
 

@@ -31,7 +31,7 @@ impl Grade {
 #[derive(Debug, Clone, PartialEq)]
 pub struct IndicatorScore {
     pub metric: Metric,
-    /// `None`: no data, scored nothing.
+    /// `None`: no data, scored by the indicator's `without_data`.
     pub value: Option<f64>,
     pub weight: f64,
     pub score: f64,
@@ -49,7 +49,7 @@ pub struct GroupScore {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Evaluation {
     pub groups: Vec<GroupScore>,
-    /// Out of 100: the indicators' scores, scaled up to the weights of those with data.
+    /// Out of 100: the indicators' scores added up.
     pub total: f64,
     pub grade: Grade,
 }
@@ -75,7 +75,8 @@ pub fn evaluate(config: &EvaluationConfig, metrics: &Metrics) -> Evaluation {
                         metric: i.metric,
                         value,
                         weight: i.weight,
-                        score: value.map_or(0.0, |v| i.weight * fraction(v, i.zero_at, i.full_at)),
+                        score: i.weight
+                            * value.map_or(i.without_data, |v| fraction(v, i.zero_at, i.full_at)),
                     }
                 })
                 .collect();
@@ -88,22 +89,10 @@ pub fn evaluate(config: &EvaluationConfig, metrics: &Metrics) -> Evaluation {
             }
         })
         .collect();
-    // An indicator without data (no instrument due to report in the period, no booking
-    // requests) is left out: the others count in proportion, so nobody is marked down for
-    // what did not happen.
-    let weights: f64 = groups.iter().map(|g| g.weight).sum();
-    let weighed: f64 = groups
-        .iter()
-        .flat_map(|g| &g.indicators)
-        .filter(|i| i.value.is_some())
-        .map(|i| i.weight)
-        .sum();
-    let raw: f64 = groups.iter().map(|g| g.score).sum();
-    let total = if weighed > 0.0 {
-        raw * weights / weighed
-    } else {
-        0.0
-    };
+    // Never rescaled to the indicators with data: leaving an indicator out would let a
+    // member with bad ratings or poor uptime score better by sending none. What an
+    // indicator without data earns is the configuration's `without_data`.
+    let total: f64 = groups.iter().map(|g| g.score).sum();
     let g = &config.grades;
     let grade = if total >= g.excellent {
         Grade::Excellent

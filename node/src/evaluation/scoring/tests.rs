@@ -1,29 +1,33 @@
 //! A hand-computed fixture: one instrument of dlut (general, 1,400 rated hours a year)
-//! over 2026, three uses in the year and one before it.
+//! over 2026, three confirmed uses in the year, one before it, and two that count for
+//! nothing: one its home never confirmed and one it disputed.
 //!
-//! | use | user (home, tier)        | effective min | fees (fen) | rating |
-//! |-----|--------------------------|---------------|------------|--------|
-//! | 1   | u1 (dlut, own)           | 600           | 10,000     | —      |
-//! | 2   | u2 (neu, member)         | 1,200         | 50,000     | 4      |
-//! | 3   | u3 (imr, enterprise)     | 1,800         | 90,000     | 5      |
-//! | 4   | u4 (neu), December 2025  | 6,000         | 1,000      | 1      |
+//! | use | user (home, tier)        | effective min | fees (fen) | home's answer |
+//! |-----|--------------------------|---------------|------------|---------------|
+//! | 1   | u1 (dlut, own)           | 600           | 10,000     | 3 stars       |
+//! | 2   | u2 (neu, member)         | 1,200         | 50,000     | 4 stars       |
+//! | 3   | u3 (imr, enterprise)     | 1,800         | 90,000     | 5 stars       |
+//! | 4   | u4 (neu), December 2025  | 6,000         | 1,000      | 1 star        |
+//! | 5   | u5 (sy, enterprise)      | 6,000         | 500,000    | none          |
+//! | 6   | u6 (neu, member)         | 6,000         | 500,000    | disputed      |
 //!
 //! Effective 3,600 min = 60 h; external 3,000 min = 50 h; sharing 50/60; utilisation
 //! 60/1,400; revenue 10,000 internal, 140,000 external; 3 users; 2 other institutions;
-//! rating 4.5. Facts: 1 publication, uptime 0.9, responses 2 + 4 + 6 h (mean 4),
+//! rating 4. Facts: 1 publication, uptime 0.9, responses 2 + 4 + 6 h (mean 4),
 //! 1 refusal in 10 requests, reported on time.
 //!
 //! Scores: reporting 10 × 1 = 10; uptime 10 × (0.9 − 0.5)/0.45 = 8.8889; utilisation
 //! 30 × 0 (below 0.1) = 0; publications 10 × 1/3 = 3.3333; sharing 15 × 1 (above 0.5) =
-//! 15; rating 10 × 1.5/2 = 7.5; response 5 × 1 (at 4 h) = 5; refusals 5 × 0.4/0.5 = 4;
-//! institutions 5 × 2/10 = 1. Groups 18.8889, 3.3333, 32.5; total 54.7222: 较差.
+//! 15; rating 10 × 1/2 = 5; response 5 × 1 (at 4 h) = 5; refusals 5 × 0.4/0.5 = 4;
+//! institutions 5 × 2/10 = 1. Groups 18.8889, 3.3333, 30; total 52.2222: 较差.
 
 #![allow(clippy::unwrap_used)]
 
 use alliance_protocol::{FeeComponents, UnixTime, UserTier, receipt::UsageReceipt};
 
 use super::*;
-use crate::evaluation::metrics::{InstrumentFacts, Period, Use};
+use crate::evaluation::config::DEFAULT;
+use crate::evaluation::metrics::{Countersign, InstrumentFacts, Period, Use};
 
 /// 2026-01-01 00:00 in Shanghai.
 const YEAR_2026: i64 = 1_767_196_800;
@@ -73,7 +77,7 @@ fn fixture() -> Metrics {
                 10_000,
                 YEAR_2026 + 10 * day,
             ),
-            None,
+            Countersign::Confirmed { rating: 3 },
         ),
         (
             receipt(
@@ -85,7 +89,7 @@ fn fixture() -> Metrics {
                 50_000,
                 YEAR_2026 + 100 * day,
             ),
-            Some(4),
+            Countersign::Confirmed { rating: 4 },
         ),
         (
             receipt(
@@ -97,7 +101,7 @@ fn fixture() -> Metrics {
                 90_000,
                 YEAR_2026 + 200 * day,
             ),
-            Some(5),
+            Countersign::Confirmed { rating: 5 },
         ),
         (
             receipt(
@@ -109,7 +113,31 @@ fn fixture() -> Metrics {
                 1_000,
                 YEAR_2026 - 20 * day,
             ),
-            Some(1),
+            Countersign::Confirmed { rating: 1 },
+        ),
+        (
+            receipt(
+                5,
+                "u5",
+                "sy",
+                UserTier::Enterprise,
+                6_000,
+                500_000,
+                YEAR_2026 + 30 * day,
+            ),
+            Countersign::Missing,
+        ),
+        (
+            receipt(
+                6,
+                "u6",
+                "neu",
+                UserTier::AllianceMember,
+                6_000,
+                500_000,
+                YEAR_2026 + 40 * day,
+            ),
+            Countersign::Disputed,
         ),
     ];
     let facts = InstrumentFacts {
@@ -129,9 +157,9 @@ fn fixture() -> Metrics {
     };
     Metrics::of_instrument(
         &facts,
-        receipts.iter().map(|(r, rating)| Use {
+        receipts.iter().map(|(r, countersign)| Use {
             receipt: r,
-            rating: *rating,
+            countersign: *countersign,
         }),
         &year,
     )
@@ -154,7 +182,9 @@ fn metrics_equal_the_hand_computed_fixture() {
     );
     assert_eq!(m.value(Metric::UsersServed), Some(3.0));
     assert_eq!(m.value(Metric::InstitutionsServed), Some(2.0));
-    assert_eq!(m.value(Metric::AverageRating), Some(4.5));
+    assert_eq!(m.value(Metric::AverageRating), Some(4.0));
+    // The unconfirmed and the disputed receipt are counted apart and move nothing.
+    assert_eq!((m.unconfirmed, m.disputed), (1, 1));
     assert_eq!(m.value(Metric::ResponseHours), Some(4.0));
     assert_eq!(m.value(Metric::RejectionRate), Some(0.1));
     assert_eq!(m.value(Metric::ReportingOnTime), Some(1.0));
@@ -167,8 +197,8 @@ fn scores_and_grade_follow_the_configured_tree() {
     let groups: Vec<f64> = e.groups.iter().map(|g| g.score).collect();
     assert!(close(groups[0], 18.8889), "{groups:?}");
     assert!(close(groups[1], 3.3333), "{groups:?}");
-    assert!(close(groups[2], 32.5), "{groups:?}");
-    assert!(close(e.total, 54.7222), "{}", e.total);
+    assert!(close(groups[2], 30.0), "{groups:?}");
+    assert!(close(e.total, 52.2222), "{}", e.total);
     assert_eq!(e.grade, Grade::Poor);
     assert_eq!(e.grade.zh(), "较差");
     // Three times the use lifts utilisation past its floor: (180/1400 − 0.1)/0.7 × 30.
@@ -184,18 +214,37 @@ fn scores_and_grade_follow_the_configured_tree() {
 }
 
 #[test]
-fn indicators_without_data_are_left_out_and_the_rest_count_in_proportion() {
+fn an_indicator_without_data_scores_nothing_and_withholding_never_pays() {
     let config = EvaluationConfig::builtin();
-    // No booking requests: response time and refusals have no data. The rest score
-    // 54.7222 − 5 − 4 = 45.7222 of 90 points, that is 50.8025 of 100.
+    // No booking requests: response time and refusals score nothing, and the rest is
+    // not scaled up: 52.2222 − 5 − 4.
     let mut quiet = fixture();
     quiet.requests = 0;
     quiet.rejections = 0;
     quiet.responses = 0;
     quiet.response_hours_sum = 0.0;
     let e = evaluate(&config, &quiet);
-    assert!(close(e.total, 45.7222 * 100.0 / 90.0), "{}", e.total);
-    assert_eq!(e.grade, Grade::Poor);
+    assert!(close(e.total, 43.2222), "{}", e.total);
+    // A member with the worst ratings and uptime is not better off sending none.
+    let mut bad = fixture();
+    bad.rating_sum = u64::from(bad.ratings);
+    bad.uptime_sum = 0.1;
+    let mut withheld = bad.clone();
+    withheld.rating_sum = 0;
+    withheld.ratings = 0;
+    withheld.uptime_sum = 0.0;
+    withheld.monitored = 0;
+    let (bad, withheld) = (evaluate(&config, &bad), evaluate(&config, &withheld));
+    assert!(
+        withheld.total <= bad.total,
+        "{} > {}",
+        withheld.total,
+        bad.total
+    );
+    // Only by configuration does an indicator without data earn anything.
+    let lenient = DEFAULT.replace("full_at = 4\n", "full_at = 4\nwithout_data = 1.0\n");
+    let lenient = EvaluationConfig::parse(&lenient).unwrap();
+    assert!(close(evaluate(&lenient, &quiet).total, 43.2222 + 5.0));
 }
 
 #[test]

@@ -95,8 +95,10 @@ fn confirmed(w: &World, n: u32) -> Vec<u8> {
         receipt_id: r.receipt_id.clone(),
         institution_id: r.institution_id.clone(),
         user_id: r.user_id.clone(),
-        rating: 4,
-        comment: String::new(),
+        verdict: alliance_protocol::receipt::Verdict::Confirmed {
+            rating: 4,
+            comment: String::new(),
+        },
         confirmed_at: UnixTime(T0 + 2 * DAY),
     };
     ReceiptSubmission {
@@ -215,8 +217,10 @@ async fn forged_foreign_altered_and_revoked_receipts_are_refused() {
         receipt_id: r.receipt_id.clone(),
         institution_id: r.institution_id.clone(),
         user_id: r.user_id.clone(),
-        rating: 5,
-        comment: String::new(),
+        verdict: alliance_protocol::receipt::Verdict::Confirmed {
+            rating: 5,
+            comment: String::new(),
+        },
         confirmed_at: UnixTime(T0 + 2 * DAY),
     }
     .seal(&w.dlut);

@@ -14,7 +14,6 @@ fn row(
     instrument: Option<(&str, &str)>,
     metrics: &Metrics,
     evaluation: &Evaluation,
-    receipts: usize,
 ) -> ResultRow {
     let round = |v: f64, places: i32| (v * 10f64.powi(places)).round() / 10f64.powi(places);
     let ratio = |m: Metric| metrics.value(m).map(|v| round(v, 4));
@@ -34,9 +33,14 @@ fn row(
         average_rating: ratio(Metric::AverageRating).map(|v| round(v, 2)),
         monitoring_uptime: ratio(Metric::MonitoringUptime),
         publications: metrics.publications,
+        response_hours: ratio(Metric::ResponseHours).map(|v| round(v, 2)),
+        rejection_rate: ratio(Metric::RejectionRate),
+        reporting_on_time: ratio(Metric::ReportingOnTime),
         score: round(evaluation.total, 2),
         grade: evaluation.grade.zh().to_owned(),
-        receipts,
+        receipts: metrics.receipts,
+        unconfirmed_receipts: metrics.unconfirmed,
+        disputed_receipts: metrics.disputed,
     }
 }
 
@@ -44,17 +48,11 @@ fn row(
 pub fn rows(results: &Results) -> Vec<ResultRow> {
     let mut rows = Vec::new();
     for institution in &results.institutions {
-        let receipts = institution
-            .instruments
-            .iter()
-            .map(|i| i.entries.len())
-            .sum();
         rows.push(row(
             institution,
             None,
             &institution.metrics,
             &institution.evaluation,
-            receipts,
         ));
         for instrument in &institution.instruments {
             rows.push(row(
@@ -62,7 +60,6 @@ pub fn rows(results: &Results) -> Vec<ResultRow> {
                 Some((&instrument.id, &instrument.name_zh)),
                 &instrument.metrics,
                 &instrument.evaluation,
-                instrument.entries.len(),
             ));
         }
     }

@@ -1,10 +1,12 @@
-//! The log's entries read back as uses: the receipt and, if countersigned, the user's
-//! rating. Entries were verified when they were logged; reading them again needs no
+//! The log's entries read back as uses: the receipt and its home's answer (a
+//! confirmation with the user's rating, a dispute, or none). Entries were verified when they were logged; reading them again needs no
 //! membership history, only their own signatures.
 
-use alliance_protocol::receipt::{ReceiptConfirmation, ReceiptSubmission, UsageReceipt};
+use alliance_protocol::receipt::{ReceiptConfirmation, ReceiptSubmission, UsageReceipt, Verdict};
 
-use crate::{province::receipt_log::ReceiptLog, store::StoreError};
+use crate::{
+    evaluation::metrics::Countersign, province::receipt_log::ReceiptLog, store::StoreError,
+};
 
 /// A use as the log holds it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -12,7 +14,9 @@ pub struct LoggedUse {
     /// Its index in the log.
     pub index: u64,
     pub receipt: UsageReceipt,
-    pub rating: Option<u8>,
+    pub countersign: Countersign,
+    /// The home's reason, if it disputed the receipt.
+    pub dispute: Option<String>,
 }
 
 /// Reads one entry.
@@ -20,14 +24,20 @@ pub(super) fn read_entry(index: u64, bytes: &[u8]) -> Option<LoggedUse> {
     let submission = ReceiptSubmission::decode(bytes).ok()?;
     let signer = UsageReceipt::claimed_signer(&submission.receipt).ok()?;
     let receipt = UsageReceipt::open(&submission.receipt, &signer).ok()?;
-    let rating = submission.confirmation.as_deref().and_then(|c| {
+    let verdict = submission.confirmation.as_deref().and_then(|c| {
         let home = ReceiptConfirmation::claimed_signer(c).ok()?;
-        ReceiptConfirmation::open(c, &home).ok().map(|c| c.rating)
+        ReceiptConfirmation::open(c, &home).ok().map(|c| c.verdict)
     });
+    let (countersign, dispute) = match verdict {
+        Some(Verdict::Confirmed { rating, .. }) => (Countersign::Confirmed { rating }, None),
+        Some(Verdict::Disputed { reason }) => (Countersign::Disputed, Some(reason)),
+        None => (Countersign::Missing, None),
+    };
     Some(LoggedUse {
         index,
         receipt,
-        rating,
+        countersign,
+        dispute,
     })
 }
 

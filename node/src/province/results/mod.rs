@@ -167,7 +167,7 @@ pub fn compute(input: &ResultsInput<'_>) -> Results {
             &facts,
             uses.iter().map(|u| Use {
                 receipt: &u.receipt,
-                rating: u.rating,
+                countersign: u.countersign,
             }),
             &input.period,
         );

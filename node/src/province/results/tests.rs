@@ -23,7 +23,7 @@ use alliance_protocol::{
 };
 
 use super::*;
-use crate::evaluation::awards::SanctionReason;
+use crate::evaluation::{awards::SanctionReason, metrics::Countersign};
 
 /// 2026-01-01 00:00 in Shanghai.
 const YEAR_2026: i64 = 1_767_196_800;
@@ -67,7 +67,10 @@ fn use_of(
             },
             issued_at: UnixTime(at + 3_600),
         },
-        rating,
+        countersign: rating.map_or(Countersign::Missing, |rating| Countersign::Confirmed {
+            rating,
+        }),
+        dispute: None,
     }
 }
 
@@ -93,7 +96,7 @@ fn results() -> Results {
             ("u1", "dlut"),
             600,
             10_000,
-            None,
+            Some(3),
             YEAR_2026 + 10 * day,
         ),
         use_of(
@@ -138,8 +141,18 @@ fn results() -> Results {
             ("u2", "neu"),
             120,
             2_000,
-            None,
+            Some(4),
             YEAR_2026 + 90 * day,
+        ),
+        // Never confirmed by its home: shown, counted apart, moves no figure.
+        use_of(
+            6,
+            "dlut/XPS-1",
+            ("u6", "sy"),
+            9_000,
+            900_000,
+            None,
+            YEAR_2026 + 60 * day,
         ),
     ];
     let records = vec![
@@ -167,7 +180,7 @@ fn results() -> Results {
 #[test]
 fn figures_come_from_the_receipts_of_the_period_and_add_up_per_institution() {
     let results = results();
-    assert_eq!(results.log_size, 6);
+    assert_eq!(results.log_size, 7);
     let ids: Vec<&str> = results.institutions.iter().map(|i| i.id.as_str()).collect();
     assert_eq!(ids, ["dlut", "neu"]);
     let dlut = &results.institutions[0];
@@ -177,12 +190,20 @@ fn figures_come_from_the_receipts_of_the_period_and_add_up_per_institution() {
         dlut.instruments[1].compliance,
         Standing::Late { .. }
     ));
-    assert_eq!(dlut.instruments[0].entries, [0, 1, 2]);
+    assert_eq!(dlut.instruments[0].entries, [0, 1, 2, 6]);
+    assert_eq!(
+        (
+            dlut.metrics.receipts,
+            dlut.metrics.unconfirmed,
+            dlut.metrics.disputed
+        ),
+        (3, 1, 0)
+    );
     assert_eq!(dlut.metrics.effective_hours(), 60.0);
     assert_eq!(dlut.metrics.external_hours(), 50.0);
     assert_eq!(dlut.metrics.revenue_internal_fen, 10_000);
     assert_eq!(dlut.metrics.revenue_external_fen, 140_000);
-    assert_eq!(dlut.metrics.ratings, 2);
+    assert_eq!(dlut.metrics.ratings, 3);
     let neu = &results.institutions[1];
     assert_eq!(neu.name_zh, "neu", "no name known: the id");
     assert_eq!(neu.metrics.effective_hours(), 2.0);
@@ -227,11 +248,16 @@ fn downloads_have_a_row_per_institution_and_instrument() {
     assert!(lines[0].starts_with("单位代码,单位名称,仪器编号"));
     assert!(lines[1].starts_with("dlut,大连理工大学,,,60,50,"));
     assert!(lines[2].starts_with("dlut,大连理工大学,dlut/XPS-1,XPS-1 仪器,60,50,"));
-    assert!(lines[2].ends_with(",3"), "three receipts: {}", lines[2]);
+    assert!(
+        lines[2].ends_with(",3,1,0"),
+        "three receipts counted, one unconfirmed: {}",
+        lines[2]
+    );
     let json = to_json(&results);
     assert_eq!(json["rows"].as_array().unwrap().len(), 5);
     assert_eq!(json["rows"][1]["receipts"], 3);
-    assert_eq!(json["log_size"], 6);
+    assert_eq!(json["rows"][1]["unconfirmed_receipts"], 1);
+    assert_eq!(json["log_size"], 7);
 }
 
 #[test]
@@ -259,7 +285,7 @@ fn member_supplied_text_never_reaches_the_csv_as_a_formula() {
 }
 
 #[test]
-fn a_logged_entry_reads_back_with_its_rating() {
+fn a_logged_entry_reads_back_with_its_homes_answer() {
     let owner = SecretKey::generate();
     let home = SecretKey::generate();
     let receipt = use_of(0, "dlut/XPS-1", ("u2", "neu"), 60, 100, None, YEAR_2026).receipt;
@@ -269,8 +295,10 @@ fn a_logged_entry_reads_back_with_its_rating() {
         receipt_id: receipt.receipt_id.clone(),
         institution_id: receipt.institution_id.clone(),
         user_id: receipt.user_id.clone(),
-        rating: 3,
-        comment: String::new(),
+        verdict: alliance_protocol::receipt::Verdict::Confirmed {
+            rating: 3,
+            comment: String::new(),
+        },
         confirmed_at: UnixTime(YEAR_2026 + 10),
     }
     .seal(&home);
@@ -280,13 +308,39 @@ fn a_logged_entry_reads_back_with_its_rating() {
     }
     .encode();
     let read = logged::read_entry(7, &entry).unwrap();
-    assert_eq!((read.index, read.rating), (7, Some(3)));
+    assert_eq!(
+        (read.index, read.countersign),
+        (7, Countersign::Confirmed { rating: 3 })
+    );
     assert_eq!(read.receipt, receipt);
     let single = ReceiptSubmission {
-        receipt: signed,
+        receipt: signed.clone(),
         confirmation: None,
     }
     .encode();
-    assert_eq!(logged::read_entry(0, &single).unwrap().rating, None);
+    assert_eq!(
+        logged::read_entry(0, &single).unwrap().countersign,
+        Countersign::Missing
+    );
+    // A dispute reads back with its reason, and counts for nothing.
+    let disputed = ReceiptConfirmation {
+        receipt_hash: receipt_hash(&signed),
+        receipt_id: receipt.receipt_id.clone(),
+        institution_id: receipt.institution_id.clone(),
+        user_id: receipt.user_id.clone(),
+        verdict: alliance_protocol::receipt::Verdict::Disputed {
+            reason: "未使用".into(),
+        },
+        confirmed_at: UnixTime(YEAR_2026 + 10),
+    }
+    .seal(&home);
+    let entry = ReceiptSubmission {
+        receipt: signed,
+        confirmation: Some(disputed),
+    }
+    .encode();
+    let read = logged::read_entry(8, &entry).unwrap();
+    assert_eq!(read.countersign, Countersign::Disputed);
+    assert_eq!(read.dispute.as_deref(), Some("未使用"));
     assert!(logged::read_entry(0, b"junk").is_none());
 }

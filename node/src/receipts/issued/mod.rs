@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use alliance_protocol::{
     PublicKey, SecretKey, UnixTime,
-    receipt::{ReceiptConfirmation, ReceiptError, ReceiptSubmission, UsageReceipt},
+    receipt::{ReceiptConfirmation, ReceiptError, ReceiptSubmission, UsageReceipt, Verdict},
 };
 use serde::{Deserialize, Serialize};
 
@@ -25,13 +25,16 @@ use crate::{
 };
 
 /// Where an issued receipt stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Standing {
     /// Waiting for the user's confirmation until then.
     AwaitingConfirmation { until: UnixTime },
     /// Confirmed and rated; submitted countersigned.
     Confirmed { rating: u8 },
+    /// Disputed by the user's home, for this reason; submitted with the dispute, and
+    /// counts for nothing.
+    Disputed { reason: String },
     /// Not confirmed in time; submitted single-signed.
     SingleSigned,
 }
@@ -141,14 +144,14 @@ impl ReceiptBook {
         Ok(signed)
     }
 
-    /// The user's confirmation, from their home (whose node key is `home`): checked, then
+    /// The user's confirmation or dispute, from their home (whose node key is `home`): checked, then
     /// the countersigned submission queued in the same write.
     pub async fn confirmed(
         &self,
         confirmation: &[u8],
         home: &PublicKey,
         now: UnixTime,
-    ) -> Result<u8, IssueError> {
+    ) -> Result<Verdict, IssueError> {
         let read =
             ReceiptConfirmation::open(confirmation, home).map_err(IssueError::BadConfirmation)?;
         let _standing = self.lock.lock().await;
@@ -159,15 +162,18 @@ impl ReceiptBook {
         let signed = hex::decode(&issued.signed).map_err(|e| IssueError::Corrupt(e.to_string()))?;
         read.check_confirms(&signed, &issued.receipt)
             .map_err(IssueError::BadConfirmation)?;
-        issued.standing = Standing::Confirmed {
-            rating: read.rating,
+        issued.standing = match &read.verdict {
+            Verdict::Confirmed { rating, .. } => Standing::Confirmed { rating: *rating },
+            Verdict::Disputed { reason } => Standing::Disputed {
+                reason: reason.clone(),
+            },
         };
         let submission = ReceiptSubmission {
             receipt: signed,
             confirmation: Some(confirmation.to_vec()),
         };
         self.store_and_queue(&issued, &submission, now).await?;
-        Ok(read.rating)
+        Ok(read.verdict)
     }
 
     /// Every receipt this node issued, newest first.

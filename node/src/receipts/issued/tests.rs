@@ -28,8 +28,10 @@ fn confirmation(signed: &[u8], r: &UsageReceipt, rating: u8) -> ReceiptConfirmat
         receipt_id: r.receipt_id.clone(),
         institution_id: r.institution_id.clone(),
         user_id: r.user_id.clone(),
-        rating,
-        comment: String::new(),
+        verdict: Verdict::Confirmed {
+            rating,
+            comment: String::new(),
+        },
         confirmed_at: UnixTime(T + 3_600),
     }
 }
@@ -94,8 +96,9 @@ async fn a_confirmed_receipt_goes_to_the_outbox_countersigned_once() {
     assert_eq!(
         book.confirmed(&good, &home.public(), UnixTime(T))
             .await
-            .unwrap(),
-        4
+            .unwrap()
+            .rating(),
+        Some(4)
     );
     assert_eq!(
         book.get("r1").unwrap().unwrap().standing,
@@ -106,7 +109,7 @@ async fn a_confirmed_receipt_goes_to_the_outbox_countersigned_once() {
     let submission = ReceiptSubmission::decode(&due[0].1).unwrap();
     let (read, confirmed) = submission.open(&owner.public(), &home.public()).unwrap();
     assert_eq!(read, r);
-    assert_eq!(confirmed.unwrap().rating, 4);
+    assert_eq!(confirmed.unwrap().verdict.rating(), Some(4));
     // A second confirmation changes nothing.
     assert!(matches!(
         book.confirmed(&good, &home.public(), UnixTime(T)).await,

@@ -21,8 +21,8 @@ mod submission;
 use std::{sync::Arc, time::Duration};
 
 use alliance_protocol::{
-    InstitutionId, MembershipCertificate, PublicKey, SecretKey, UnixTime, rpc::Response,
-    transparency::TreeHead,
+    InstitutionId, MembershipCertificate, PublicKey, SecretKey, UnixTime, receipt::Verdict,
+    rpc::Response, transparency::TreeHead,
 };
 use tokio::sync::{Notify, watch};
 
@@ -238,21 +238,20 @@ impl Receipts {
         self.inner.received.of_user(user_id)
     }
 
-    /// A user confirms a receipt and rates the service; the confirmation goes to the
-    /// owner (straight to this node's own book when it is the owner).
+    /// A user confirms a receipt and rates the service, or disputes it; the answer goes
+    /// to the owner (straight to this node's own book when it is the owner).
     pub async fn confirm(
         &self,
         user_id: &str,
         owner: &InstitutionId,
         receipt_id: &str,
-        rating: u8,
-        comment: &str,
+        verdict: Verdict,
     ) -> Result<(), ReceiptError> {
         let now = UnixTime::now();
         let confirmation = self
             .inner
             .received
-            .confirm(user_id, owner, receipt_id, rating, comment, now)
+            .confirm(user_id, owner, receipt_id, verdict, now)
             .await?;
         if owner == &self.inner.own.institution_id {
             match self
