@@ -15,7 +15,7 @@
 use std::{collections::HashMap, time::Instant};
 
 use alliance_node::{
-    province::receipt_log::{InstrumentOwners, MemberHistory, ReceiptLog},
+    province::receipt_log::{InstrumentOwners, LogRules, MemberHistory, ReceiptLog},
     store::Store,
 };
 use alliance_protocol::{
@@ -43,6 +43,10 @@ impl MemberHistory for Members {
     fn institution_at(&self, key: &PublicKey, _at: UnixTime) -> Option<InstitutionId> {
         self.0.get(&key.to_bytes()).cloned()
     }
+
+    fn was_member(&self, institution: &InstitutionId, _at: UnixTime) -> bool {
+        self.0.values().any(|i| i == institution)
+    }
 }
 
 struct AnyInstrument;
@@ -65,11 +69,15 @@ async fn main() -> anyhow::Result<()> {
             .collect(),
     );
     let now = UnixTime::now();
+    let first = now.0 - (i64::from(args.receipts / 100) + 1) * 4 * 3_600 - 86_400;
     let submissions: Vec<Vec<u8>> = (0..args.receipts)
         .into_par_iter()
         .map(|n| {
             let (owner, owner_key) = &keys[(n % 20) as usize];
             let (home, home_key) = &keys[20 + (n / 20 % 20) as usize];
+            // Receipt n is of owner n % 20's instrument n % 50: 100 instruments, each
+            // used two hours in every four from `first` on, so no two uses overlap.
+            let start = first + i64::from(n / 100) * 4 * 3_600;
             let receipt = UsageReceipt {
                 receipt_id: format!("r{n}"),
                 institution_id: owner.clone(),
@@ -79,8 +87,8 @@ async fn main() -> anyhow::Result<()> {
                 user_name: "王小明".into(),
                 home_institution: home.clone(),
                 tier: UserTier::AllianceMember,
-                start: UnixTime(now.0 - 86_400),
-                end: UnixTime(now.0 - 79_200),
+                start: UnixTime(start),
+                end: UnixTime(start + 7_200),
                 preparation_minutes: 15,
                 test_minutes: 90,
                 post_processing_minutes: 15,
@@ -90,7 +98,7 @@ async fn main() -> anyhow::Result<()> {
                     operating_fen: 9_000,
                     labour_fen: 6_000,
                 },
-                issued_at: now,
+                issued_at: UnixTime(start + 7_200),
             };
             let sealed = receipt.seal(owner_key);
             let confirmation = ReceiptConfirmation {
@@ -145,11 +153,15 @@ async fn main() -> anyhow::Result<()> {
     );
 
     let dir = tempfile::tempdir()?;
-    let log = ReceiptLog::open(Store::open(dir.path())?, SecretKey::generate())?;
+    let rules = LogRules {
+        effective_allowance_minutes: 30,
+        late_window_seconds: now.0 - first + 86_400,
+    };
+    let log = ReceiptLog::open(Store::open(dir.path())?, SecretKey::generate(), rules)?;
     let started = Instant::now();
     let mut accepted = 0usize;
     for chunk in submissions.chunks(args.batch.max(1)) {
-        let answers = log.submit(chunk, &members, &AnyInstrument).await?;
+        let answers = log.submit(chunk, &members, &AnyInstrument, now).await?;
         accepted += answers.iter().filter(|a| a.is_ok()).count();
     }
     let elapsed = started.elapsed().as_secs_f64();

@@ -1,7 +1,7 @@
 //! Starting and stopping a node: [`Node::start`] turns a [`Config`] into a running
 //! [`NodeHandle`] with bound addresses; [`NodeHandle::shutdown`] stops every task.
 
-use std::{net::SocketAddr, path::PathBuf, sync::Arc};
+use std::{net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
 
 use alliance_protocol::{
     MembershipCertificate, SecretKey, SignedCertificate, SignedRoster, UnixTime, armor,
@@ -28,7 +28,7 @@ use crate::{
     province::{
         ProvinceAuthority,
         publication::Publication,
-        receipt_log::ReceiptLog,
+        receipt_log::{LogRules, ReceiptLog},
         role::{ProvinceInputs, ProvinceRole},
     },
     receipts::Receipts,
@@ -199,6 +199,7 @@ impl Node {
                 &store,
                 &catalogue,
                 evaluation_config(&config)?,
+                log_rules(&config),
             )?),
             None => None,
         };
@@ -460,6 +461,18 @@ fn server_limits(config: &Config) -> http_server::ServerLimits {
         max_connections: http.max_connections,
         max_connections_per_address: http.max_connections_per_address,
         trusted_proxies: http.trusted_proxies.clone(),
+    }
+}
+
+/// The time rules the province's log holds receipts to.
+fn log_rules(config: &Config) -> LogRules {
+    let window = config
+        .province
+        .as_ref()
+        .map_or(Duration::from_secs(45 * 86_400), |p| p.late_receipt_window);
+    LogRules {
+        effective_allowance_minutes: config.receipts.effective_allowance_minutes(),
+        late_window_seconds: i64::try_from(window.as_secs()).unwrap_or(i64::MAX),
     }
 }
 

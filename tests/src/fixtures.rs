@@ -60,3 +60,27 @@ pub async fn wait_connected(node: &NodeHandle, to: &str) {
     })
     .await;
 }
+
+/// Lets `dlut/XPS-1` be booked from the next minute on (no lead time, one-minute slots),
+/// so a test can book a session, wait for it to begin and complete it.
+pub async fn bookable_now(owner: &NodeHandle) {
+    let rules = alliance_protocol::booking::BookingRules {
+        min_lead_minutes: 0,
+        granularity_minutes: 1,
+        ..Default::default()
+    };
+    owner.bookings().set_rules("XPS-1", &rules).await.unwrap();
+}
+
+/// The next whole minute at least ten seconds away (a slot start under
+/// [`bookable_now`]).
+pub fn next_minute() -> i64 {
+    let soon = UnixTime::now().0 + 10;
+    soon + (60 - soon.rem_euclid(60)) % 60
+}
+
+/// Waits until the wall clock reaches `at`: a session is completed once it has begun.
+pub async fn until(at: i64) {
+    let wait = (at - UnixTime::now().0).max(0) as u64 + 1;
+    tokio::time::sleep(std::time::Duration::from_secs(wait)).await;
+}

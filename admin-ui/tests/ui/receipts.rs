@@ -556,7 +556,10 @@ async fn a_user_disputes_a_receipt_with_a_reason_and_cannot_confirm_it_after() {
     let manager = page_login(&app, "manager").await;
     let issued = get(&app, MANAGE_RECEIPTS, &manager).await;
     let table = &issued.body[issued.body.find("id=\"issued-receipts\"").unwrap()..];
-    assert!(table.contains("有异议") && table.contains("实际只用了 60 分钟"), "{table}");
+    assert!(
+        table.contains("有异议") && table.contains("实际只用了 60 分钟"),
+        "{table}"
+    );
 
     // A dispute is final: no confirmation (and rating) afterwards.
     let confirm = format!("/receipts/dlut/{receipt_id}/confirm");

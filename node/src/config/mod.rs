@@ -283,6 +283,11 @@ pub struct ReceiptsSection {
     /// head it gossips).
     #[serde(default = "default_log_check_interval", with = "humantime_serde")]
     pub log_check_interval: Duration,
+    /// Effective time a receipt may state beyond the session's wall time (preparation
+    /// before its start, data handling after its end). Owners refuse to issue, and the
+    /// province to log, a receipt beyond it.
+    #[serde(default = "default_effective_allowance", with = "humantime_serde")]
+    pub effective_allowance: Duration,
 }
 
 impl Default for ReceiptsSection {
@@ -290,7 +295,15 @@ impl Default for ReceiptsSection {
         ReceiptsSection {
             confirmation_grace: default_confirmation_grace(),
             log_check_interval: default_log_check_interval(),
+            effective_allowance: default_effective_allowance(),
         }
+    }
+}
+
+impl ReceiptsSection {
+    /// The effective allowance in whole minutes.
+    pub fn effective_allowance_minutes(&self) -> u32 {
+        u32::try_from(self.effective_allowance.as_secs() / 60).unwrap_or(u32::MAX)
     }
 }
 
@@ -330,6 +343,14 @@ fn default_confirmation_grace() -> Duration {
 
 fn default_log_check_interval() -> Duration {
     Duration::from_secs(60)
+}
+
+fn default_effective_allowance() -> Duration {
+    Duration::from_secs(30 * 60)
+}
+
+fn default_late_receipt_window() -> Duration {
+    Duration::from_secs(45 * 86_400)
 }
 
 /// Catalogue replication.
@@ -395,6 +416,11 @@ pub struct ProvinceSection {
     /// `data_dir`); the built-in `configs/evaluation.toml` when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub evaluation: Option<PathBuf>,
+    /// Latest a receipt may reach the log after its use ended: a week to issue it, a
+    /// week to confirm it and time to deliver it, but no evidence long after the figures
+    /// it would change.
+    #[serde(default = "default_late_receipt_window", with = "humantime_serde")]
+    pub late_receipt_window: Duration,
 }
 
 fn default_certificate() -> PathBuf {

@@ -3,7 +3,9 @@
 //! show: per instrument, 40 to 80 sessions over the past 365 days adding up to 45 % to
 //! 95 % of its rated hours, by the institution's own researchers, by outside users
 //! registered at it, and a few by other members' researchers (whose homes confirm them).
-//! Deterministic per instrument, so every first start shows the same history.
+//! Deterministic per instrument, so every first start shows the same history. Sessions
+//! of one instrument never overlap, and each receipt is issued an hour after its session
+//! ended, as a manager would have recorded it then.
 
 use std::time::Duration;
 
@@ -63,12 +65,15 @@ fn sessions(
     let Ok(home_of_owner) = owner.parse::<InstitutionId>() else {
         return Vec::new();
     };
+    // The end of the previous session: the next starts at least an hour later.
+    let mut free_from = i64::MIN;
     (0..count)
-        .map(|n| {
+        .filter_map(|n| {
             // Spread over the year, starting 08:00–16:00 Shanghai time.
             let day = i64::from(n) * 360 / i64::from(count) + rng.random_range(0..4i64);
-            let start = now.0 - (365 - day) * 86_400 - (now.0 + 8 * 3600).rem_euclid(86_400)
+            let planned = now.0 - (365 - day) * 86_400 - (now.0 + 8 * 3600).rem_euclid(86_400)
                 + rng.random_range(8..16i64) * 3600;
+            let start = planned.max(free_from);
             let minutes = (minutes_each as f64 * rng.random_range(0.7..1.3)) as u32;
             let (preparation, post) = (minutes / 10, minutes / 10);
             let test = minutes.saturating_sub(preparation + post).max(1);
@@ -113,7 +118,13 @@ fn sessions(
                     ),
                 },
             };
-            WalkIn {
+            let end = start + span.max(600);
+            free_from = end + 3_600;
+            // Only sessions over (and recorded) before now.
+            if end + 3_600 > now.0 {
+                return None;
+            }
+            Some(WalkIn {
                 local_id: local_id.to_owned(),
                 user_id,
                 user_name,
@@ -122,14 +133,14 @@ fn sessions(
                 mode,
                 facts: SessionFacts {
                     start: UnixTime(start),
-                    end: UnixTime(start + span.max(600)),
+                    end: UnixTime(end),
                     preparation_minutes: preparation,
                     test_minutes: test,
                     post_processing_minutes: post,
                     samples: rng.random_range(1..8u32),
                     note: String::new(),
                 },
-            }
+            })
         })
         .collect()
 }
@@ -160,7 +171,9 @@ pub(super) async fn seed_member(member: &Member, others: &[&str]) -> usize {
     let issued: Vec<_> = stream::iter(walk_ins)
         .map(|walk_in| {
             let bookings = bookings.clone();
-            async move { bookings.record_session(walk_in).await }
+            // Recorded an hour after the session, as its manager would have.
+            let issued_at = UnixTime(walk_in.facts.end.0 + 3_600);
+            async move { bookings.record_session_issued_at(walk_in, issued_at).await }
         })
         .buffer_unordered(CONCURRENCY)
         .collect()

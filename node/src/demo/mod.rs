@@ -196,13 +196,18 @@ pub async fn start(data_dir: &Path) -> Result<Demo, DemoError> {
     let mut fresh_members = Vec::new();
     let mut history_members = Vec::new();
     let province_inst = &INSTITUTIONS[0];
-    let (config, _) = config_for(
+    let (mut config, _) = config_for(
         province_inst,
         &data_dir.join(province_inst.id),
         vec![],
         None,
     )
     .await?;
+    // The demo records a year of use at its first start, so its province takes receipts
+    // of uses up to that long ago (a real one refuses them after 45 days).
+    if let Some(province) = config.province.as_mut() {
+        province.late_receipt_window = std::time::Duration::from_secs(400 * 86_400);
+    }
     let root = config.alliance.root_public_key;
     let province = Node::start(config).await?;
     logins.push(DemoLogin {

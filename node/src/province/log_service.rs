@@ -6,7 +6,7 @@
 use std::{sync::Arc, time::Duration};
 
 use alliance_protocol::{
-    MembershipCertificate,
+    MembershipCertificate, UnixTime,
     rpc::{LogAnswer, Request, Response, RpcError},
 };
 use tokio::sync::mpsc;
@@ -101,7 +101,7 @@ impl LogService {
         let log = self.log.clone();
         let runtime = tokio::runtime::Handle::current();
         let submitted = tokio::task::spawn_blocking(move || {
-            runtime.block_on(log.submit(&submissions, &members, &owners))
+            runtime.block_on(log.submit(&submissions, &members, &owners, UnixTime::now()))
         })
         .await;
         let answers = match submitted {

@@ -31,6 +31,12 @@ impl MemberHistory for CertificateEras {
             .find(|era| &era.key == key && era.from <= at && at < era.until)
             .map(|era| era.institution.clone())
     }
+
+    fn was_member(&self, institution: &InstitutionId, at: UnixTime) -> bool {
+        self.0
+            .iter()
+            .any(|era| &era.institution == institution && era.from <= at && at < era.until)
+    }
 }
 
 impl ProvinceAuthority {

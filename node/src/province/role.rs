@@ -14,7 +14,7 @@ use super::{
     ProvinceAuthority,
     log_service::LogService,
     publication::{Publication, province_facts},
-    receipt_log::ReceiptLog,
+    receipt_log::{LogRules, ReceiptLog},
 };
 use crate::{
     catalogue::Catalogue,
@@ -57,8 +57,9 @@ impl ProvinceRole {
         store: &Store,
         catalogue: &Catalogue,
         evaluation: EvaluationConfig,
+        rules: LogRules,
     ) -> Result<ProvinceRole, StoreError> {
-        let log = ReceiptLog::open(store.clone(), root.clone())?;
+        let log = ReceiptLog::open(store.clone(), root.clone(), rules)?;
         Ok(ProvinceRole {
             authority: Arc::new(ProvinceAuthority::new(root, store.clone())),
             publication: Publication::new(log.clone(), catalogue.clone(), evaluation),

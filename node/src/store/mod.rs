@@ -21,6 +21,7 @@ mod committer;
 mod committer_tests;
 mod durable;
 mod error;
+pub mod intervals;
 #[cfg(test)]
 mod tests;
 
@@ -109,6 +110,11 @@ spaces! {
     LogEntries => "log_entries",
     /// The same by receipt, keyed `owner \0 receipt id`, valued `index (u64 BE) ‖ SHA-256`.
     LogIndex => "log_index",
+    /// The logged receipts' times of use per instrument, which may not overlap (see
+    /// `store::intervals`).
+    LogUses => "log_uses",
+    /// The same for the receipts this node issued as an owner.
+    IssuedUses => "issued_uses",
     /// Receipts this node issued as an owner, by receipt id, with their confirmation
     /// state (JSON).
     IssuedReceipts => "issued_receipts",
@@ -355,6 +361,23 @@ impl Store {
                 Ok((key.to_vec(), value.to_vec()))
             })
             .collect()
+    }
+
+    /// The last pair of `space` with `start <= key < end`, if any.
+    pub fn last_in_range(
+        &self,
+        space: Space,
+        start: &[u8],
+        end: &[u8],
+    ) -> Result<Option<KeyValue>, StoreError> {
+        self.keyspace(space)?
+            .range(start.to_vec()..end.to_vec())
+            .next_back()
+            .map(|guard| {
+                let (key, value) = guard.into_inner().map_err(StoreError::engine)?;
+                Ok((key.to_vec(), value.to_vec()))
+            })
+            .transpose()
     }
 
     /// Like [`Store::scan_prefix`], with values decoded from JSON.

@@ -25,7 +25,11 @@ use crate::{
 fn issue_failure(e: BookError) -> ActionFailure {
     match e {
         BookError::Invalid(message) => {
+            // The field a message names first, as `field:`.
             let field = [
+                "home",
+                "start",
+                "issued_at",
                 "samples",
                 "end",
                 "test_minutes",
@@ -35,8 +39,9 @@ fn issue_failure(e: BookError) -> ActionFailure {
                 "tier",
             ]
             .into_iter()
-            .find(|f| message.contains(f))
-            .unwrap_or("booking");
+            .filter_map(|f| message.find(&format!("{f}:")).map(|at| (at, f)))
+            .min()
+            .map_or("booking", |(_, f)| f);
             invalid(field, &message)
         }
         other => failure(other),

@@ -87,6 +87,14 @@ impl UsageReceipt {
         self.tier != UserTier::OwnInstitution
     }
 
+    /// Whether the effective time stated exceeds the session's wall time by more than
+    /// `allowance_minutes` (preparation before the start or data handling after the
+    /// end, as the alliance allows).
+    pub fn exceeds_wall_time(&self, allowance_minutes: u32) -> bool {
+        let wall_minutes = (self.end.0 - self.start.0).max(0) as u64 / 60;
+        self.effective_minutes() > wall_minutes + u64::from(allowance_minutes)
+    }
+
     /// The instrument's alliance-wide id.
     pub fn instrument_id(&self) -> String {
         format!("{}/{}", self.institution_id, self.local_id)
@@ -140,6 +148,10 @@ impl UsageReceipt {
 /// Longest stretch of use, and of effective time, one receipt may state.
 const MAX_USE_MINUTES: u32 = (MAX_BOOKING_SECONDS / 60) as u32;
 
+/// Latest a receipt may be issued after the use ended: a week, for the manager to record
+/// it. (None may be issued before the use began.)
+pub const MAX_ISSUE_DELAY_SECONDS: i64 = 7 * 86_400;
+
 fn read_receipt(payload: &[u8]) -> Result<UsageReceipt, ReceiptError> {
     let raw = proto::UsageReceipt::decode(payload).map_err(malformed)?;
     if !is_valid_booking_id(&raw.receipt_id) {
@@ -164,6 +176,13 @@ fn read_receipt(payload: &[u8]) -> Result<UsageReceipt, ReceiptError> {
     }
     if raw.samples > MAX_SAMPLES {
         return Err(field("samples", format!("at most {MAX_SAMPLES}")).into());
+    }
+    if raw.issued_at < raw.start || raw.issued_at > raw.end + MAX_ISSUE_DELAY_SECONDS {
+        return Err(field(
+            "issued_at",
+            "issued after the use began and within 7 days of its end",
+        )
+        .into());
     }
     Ok(UsageReceipt {
         receipt_id: raw.receipt_id,

@@ -99,7 +99,38 @@ fn bad_receipts_are_refused_with_the_field_named() {
     assert!(refused(|r| r.samples = MAX_SAMPLES + 1).contains("samples"));
     assert!(refused(|r| r.fees.labour_fen = -1).contains("fees"));
     assert!(refused(|r| r.local_id = String::new()).contains("local_id"));
+    // Issued before the use began (a completion ahead of time), or back-dated use
+    // issued more than a week after it ended.
+    assert!(refused(|r| r.issued_at = UnixTime(r.start.0 - 1)).contains("issued_at"));
+    assert!(
+        refused(|r| r.issued_at = UnixTime(r.end.0 + MAX_ISSUE_DELAY_SECONDS + 1))
+            .contains("issued_at")
+    );
+    let mut late_but_allowed = receipt();
+    late_but_allowed.issued_at = UnixTime(late_but_allowed.end.0 + MAX_ISSUE_DELAY_SECONDS);
+    assert!(late_but_allowed.validate().is_ok());
     assert!(receipt().validate().is_ok());
+}
+
+#[test]
+fn effective_time_is_held_to_the_sessions_wall_time_and_the_allowance() {
+    // Two hours of use stating 120 minutes: within any allowance.
+    let r = receipt();
+    assert!(!r.exceeds_wall_time(0));
+    // 44,640 minutes in a 30-minute session.
+    let inflated = UsageReceipt {
+        end: UnixTime(r.start.0 + 1_800),
+        test_minutes: 44_640 - 30,
+        ..receipt()
+    };
+    assert!(inflated.exceeds_wall_time(60));
+    // 150 minutes in two hours: only with an allowance of at least 30.
+    let over = UsageReceipt {
+        test_minutes: 120,
+        ..receipt()
+    };
+    assert!(over.exceeds_wall_time(29));
+    assert!(!over.exceeds_wall_time(30));
 }
 
 #[test]

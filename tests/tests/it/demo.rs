@@ -143,7 +143,10 @@ async fn the_demo_shows_a_year_of_use_the_provinces_results_and_live_monitoring(
         }
     })
     .await;
-    assert!(disputed.is_ok(), "no dispute reached the province's results");
+    assert!(
+        disputed.is_ok(),
+        "no dispute reached the province's results"
+    );
 
     // Simulated agents report most instruments; the board shows them live.
     let board = province.monitoring().board().unwrap().clone();

@@ -75,17 +75,21 @@ async fn every_kind_waits_out_a_restart_and_a_refused_one_is_a_dead_letter() {
     let dlut = start_member(dir.path(), &province, "dlut").await;
     let neu = start_member(dir.path(), &province, "neu").await;
     owner_instrument(&dlut).await;
+    bookable_now(&dlut).await;
     wait_catalogue(&neu, "neu sees dlut/XPS-1", |c| {
         c.instrument_unfiltered("dlut/XPS-1").is_some()
     })
     .await;
     wait_connected(&neu, "dlut").await;
-    for (id, day) in [("b-done", 3), ("b-cancel", 4)] {
+    // b-done begins within a minute (it is completed once begun), b-cancel in 4 days.
+    let start = next_minute();
+    for (id, at) in [("b-done", start), ("b-cancel", nine_oclock_in(4))] {
         neu.bookings()
-            .book(&user(), &xps_ask(nine_oclock_in(day), 1), id.into())
+            .book(&user(), &xps_ask(at, 1), id.into())
             .await
             .unwrap();
     }
+    until(start).await;
     let neu_id = "neu".parse().unwrap();
 
     // The owner's side, with the home and the province down: a completion (its update
@@ -93,7 +97,6 @@ async fn every_kind_waits_out_a_restart_and_a_refused_one_is_a_dead_letter() {
     // institution's instrument, which neu will refuse.
     let neu = stop(neu).await;
     let province = stop(province).await;
-    let start = nine_oclock_in(3);
     let facts = SessionFacts {
         start: UnixTime(start),
         end: UnixTime(start + 3_600),

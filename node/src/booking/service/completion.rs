@@ -67,18 +67,26 @@ impl Bookings {
                 booking.state
             )));
         }
+        // A use is recorded once it has begun: completing ahead of time would sign a
+        // receipt (and charge) for a session that may never happen.
+        if UnixTime::now() < booking.start {
+            return Err(BookError::Invalid(
+                "start: the booking has not started yet; complete it once the session has begun"
+                    .into(),
+            ));
+        }
         let receipt_id = receipt_id_of(home, booking_id);
         let signed = match self.inner.receipts.issued_receipt(&receipt_id)? {
             Some(issued) => hex::decode(&issued.signed)
                 .map_err(|e| BookError::Invalid(format!("stored receipt: {e}")))?,
             None => {
                 let receipt = self.receipt(
-                    receipt_id,
-                    booking_id.to_owned(),
+                    (receipt_id, booking_id.to_owned()),
                     &booking.local_id,
                     (&booking.user_id, &booking.user_name, home, booking.tier),
                     booking.mode,
                     &facts,
+                    UnixTime::now(),
                 )?;
                 self.inner
                     .receipts
@@ -95,6 +103,34 @@ impl Bookings {
 
     /// Records a session without a booking and issues its receipt.
     pub async fn record_session(&self, walk_in: WalkIn) -> Result<Vec<u8>, BookError> {
+        self.record_session_issued_at(walk_in, UnixTime::now())
+            .await
+    }
+
+    /// [`Bookings::record_session`] as if recorded at `issued_at` (the demo's year of
+    /// history, recorded as its managers would have recorded it then).
+    pub(crate) async fn record_session_issued_at(
+        &self,
+        walk_in: WalkIn,
+        issued_at: UnixTime,
+    ) -> Result<Vec<u8>, BookError> {
+        // The user's home confirms the receipt, so it must be a member that can: this
+        // institution, or another in the roster (an outside user registered at a member
+        // node has that member as home). An invented home would confirm nothing.
+        let own = &self.inner.own.institution_id;
+        if &walk_in.home != own
+            && !self
+                .inner
+                .catalogue
+                .key_directory()
+                .is_current(&walk_in.home)
+        {
+            return Err(BookError::Invalid(format!(
+                "home: {} is not a member of the alliance; a walk-in user's home must be a \
+                 member institution, or this one for outside users registered here",
+                walk_in.home
+            )));
+        }
         // The own-institution price is only for the owner's own users (outside users who
         // registered here have this home too, in their own category).
         if walk_in.tier == UserTier::OwnInstitution && walk_in.home != self.inner.own.institution_id
@@ -107,8 +143,7 @@ impl Bookings {
         let mut id = [0u8; 16];
         rand::fill(&mut id);
         let receipt = self.receipt(
-            format!("w_{}", hex::encode(id)),
-            String::new(),
+            (format!("w_{}", hex::encode(id)), String::new()),
             &walk_in.local_id,
             (
                 &walk_in.user_id,
@@ -118,6 +153,7 @@ impl Bookings {
             ),
             walk_in.mode,
             &walk_in.facts,
+            issued_at,
         )?;
         self.inner
             .receipts
@@ -128,12 +164,12 @@ impl Bookings {
 
     fn receipt(
         &self,
-        receipt_id: String,
-        booking_id: String,
+        (receipt_id, booking_id): (String, String),
         local_id: &str,
         (user_id, user_name, home, tier): (&str, &str, &InstitutionId, UserTier),
         mode: ServiceMode,
         facts: &SessionFacts,
+        issued_at: UnixTime,
     ) -> Result<UsageReceipt, BookError> {
         check_facts(facts)?;
         let own = &self.inner.own.institution_id;
@@ -172,7 +208,7 @@ impl Bookings {
             post_processing_minutes: facts.post_processing_minutes,
             samples: facts.samples,
             fees,
-            issued_at: UnixTime::now(),
+            issued_at,
         };
         receipt
             .validate()

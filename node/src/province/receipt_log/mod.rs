@@ -4,15 +4,19 @@
 //!
 //! Checks, in order: the submission reads; the receipt is signed by the node of the
 //! institution it names, which was a member when the use began and is still one or was
-//! revoked only after the use ended; that institution owns the instrument; a
-//! confirmation, if any, is signed by the user's home institution's node, a member when
-//! it confirmed, and confirms these very receipt bytes. A receipt id already in the log
-//! answers with its place if the bytes are the same (a replay or a retry) and is refused
-//! otherwise: what is logged is never replaced.
+//! revoked only after the use ended; that institution owns the instrument; the user's
+//! home was a member when the use began (a walk-in cannot name an invented home); the
+//! effective time is within the wall time plus the configured allowance; the use ended
+//! no longer ago than the configured window; a confirmation, if any, is signed by the
+//! user's home institution's node, a member when it confirmed, and confirms these very
+//! receipt bytes. A receipt id already in the log answers with its place if the bytes
+//! are the same (a replay or a retry) and is refused otherwise: what is logged is never
+//! replaced. A new receipt whose time of use overlaps one logged for the same
+//! instrument is refused: an instrument is used by one session at a time.
 //!
-//! Entries are stored by index (`Space::LogEntries`) and by receipt (`Space::LogIndex`)
-//! in one fsynced batch before the tree grows; the tree is rebuilt from the entries at
-//! start.
+//! Entries are stored by index (`Space::LogEntries`), by receipt (`Space::LogIndex`) and
+//! by instrument and time of use (`Space::LogUses`) in one fsynced batch before the tree
+//! grows; the tree is rebuilt from the entries at start.
 
 use std::sync::Arc;
 
@@ -24,12 +28,25 @@ use alliance_protocol::{
     transparency::{MerkleLog, TreeHead, entry_hash},
 };
 
-use crate::store::{Batch, Space, Store, StoreError};
+use crate::store::{Batch, Space, Store, StoreError, intervals};
 
 /// Who was a member when: the province's record of the certificates it issued.
 pub trait MemberHistory: Send + Sync {
     /// The institution whose node held `key` as a member at `at`, if any.
     fn institution_at(&self, key: &PublicKey, at: UnixTime) -> Option<InstitutionId>;
+    /// Whether `institution` was a member at `at`.
+    fn was_member(&self, institution: &InstitutionId, at: UnixTime) -> bool;
+}
+
+/// The time rules receipts are held to, from the province's config.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LogRules {
+    /// Effective time a receipt may state beyond its wall time (`[receipts]
+    /// effective_allowance`).
+    pub effective_allowance_minutes: u32,
+    /// Latest a receipt may be logged after its use ended (`[province]
+    /// late_receipt_window`): evidence cannot arrive long after the figures it changes.
+    pub late_window_seconds: i64,
 }
 
 /// Which institution owns which instrument: the province's copy of the catalogue.
@@ -60,6 +77,18 @@ pub enum Refusal {
     BadConfirmation { home: InstitutionId },
     #[error("the receipt or its confirmation does not verify: {0}")]
     Forged(ReceiptError),
+    #[error("the receipt is not valid: {0}")]
+    Invalid(ReceiptError),
+    #[error("the user's home {home} was not a member when the use began")]
+    UnknownHome { home: InstitutionId },
+    #[error(
+        "the receipt states more effective time than the session lasted, beyond the {allowance} minutes allowed"
+    )]
+    EffectiveExceedsUse { allowance: u32 },
+    #[error("the use ended more than {days} days ago: too late to be logged")]
+    TooLate { days: i64 },
+    #[error("the use overlaps receipt {other} of the same instrument, already logged")]
+    Overlapping { other: String },
     #[error("receipt {receipt_id} of {institution} is already logged with other contents")]
     Conflicting {
         institution: InstitutionId,
@@ -78,6 +107,11 @@ impl Refusal {
             Refusal::UnknownInstrument { .. } => "unknown_instrument",
             Refusal::BadConfirmation { .. } => "bad_confirmation",
             Refusal::Forged(_) => "forged",
+            Refusal::Invalid(_) => "invalid",
+            Refusal::UnknownHome { .. } => "unknown_home",
+            Refusal::EffectiveExceedsUse { .. } => "effective_exceeds_use",
+            Refusal::TooLate { .. } => "too_late",
+            Refusal::Overlapping { .. } => "overlapping",
             Refusal::Conflicting { .. } => "conflicting",
         }
     }
@@ -97,6 +131,7 @@ pub struct Included {
 struct Inner {
     store: Store,
     key: SecretKey,
+    rules: LogRules,
     tree: tokio::sync::Mutex<MerkleLog>,
 }
 
@@ -122,9 +157,12 @@ fn corrupt(what: &str) -> StoreError {
 
 impl ReceiptLog {
     /// Opens the log in `store`, rebuilding the tree from its entries; tree heads are
-    /// signed with `key` (the province's).
-    pub fn open(store: Store, key: SecretKey) -> Result<ReceiptLog, StoreError> {
+    /// signed with `key` (the province's); new receipts are held to `rules`.
+    pub fn open(store: Store, key: SecretKey, rules: LogRules) -> Result<ReceiptLog, StoreError> {
         let mut tree = MerkleLog::new();
+        // A log written before uses were indexed by time gets its index once.
+        let index_uses = store.get(Space::Meta, USES_INDEXED)?.is_none();
+        let mut batch = Batch::new();
         for (index, entry) in store.scan_prefix(Space::LogEntries, b"")? {
             let index = <[u8; 8]>::try_from(index.as_slice())
                 .map(u64::from_be_bytes)
@@ -132,12 +170,26 @@ impl ReceiptLog {
             if index != tree.len() {
                 return Err(corrupt("sequence of entries"));
             }
+            if index_uses && let Some(receipt) = logged_receipt(&entry) {
+                intervals::put(
+                    &mut batch,
+                    Space::LogUses,
+                    &receipt.instrument_id(),
+                    &receipt.receipt_id,
+                    (receipt.start.0, receipt.end.0),
+                );
+            }
             tree.push(&entry);
+        }
+        if index_uses {
+            batch.put(Space::Meta, USES_INDEXED.to_vec(), Vec::new());
+            store.commit_blocking(batch)?;
         }
         Ok(ReceiptLog {
             inner: Arc::new(Inner {
                 store,
                 key,
+                rules,
                 tree: tokio::sync::Mutex::new(tree),
             }),
         })
@@ -171,19 +223,21 @@ impl ReceiptLog {
         tree.prove_consistency_between(first, second)
     }
 
-    /// Checks and logs submissions, in order; one answer each. The accepted ones are
-    /// durable (one fsync for all of them) before any answer is given.
+    /// Checks and logs submissions, in order, as of `now`; one answer each. The accepted
+    /// ones are durable (one fsync for all of them) before any answer is given.
     pub async fn submit(
         &self,
         submissions: &[Vec<u8>],
         members: &dyn MemberHistory,
         owners: &dyn InstrumentOwners,
+        now: UnixTime,
     ) -> Result<Vec<Result<Included, Refusal>>, StoreError> {
         // Signatures and membership are checked before the log is locked, on every core
         // (rayon's pool): verification is most of the work of ingesting a batch.
-        let checked: Vec<Result<(InstitutionId, String), Refusal>> = submissions
+        let rules = self.inner.rules;
+        let checked: Vec<Result<Checked, Refusal>> = submissions
             .par_iter()
-            .map(|bytes| check(bytes, members, owners))
+            .map(|bytes| check(bytes, members, owners, &rules, now))
             .collect();
         let mut tree = self.inner.tree.lock().await;
         let store = &self.inner.store;
@@ -192,10 +246,18 @@ impl ReceiptLog {
         // Receipts of this call, by index key, for duplicates within one call.
         let mut this_call: std::collections::HashMap<Vec<u8>, (u64, [u8; 32])> =
             std::collections::HashMap::new();
+        // Times of use of this call, per instrument, for overlaps within one call.
+        let mut uses_of_call: std::collections::HashMap<String, Vec<(String, i64, i64)>> =
+            std::collections::HashMap::new();
         let mut appended = Vec::new();
         for (bytes, checked) in submissions.iter().zip(checked) {
-            let (owner, receipt_id) = match checked {
-                Ok(ids) => ids,
+            let Checked {
+                owner,
+                receipt_id,
+                instrument,
+                span,
+            } = match checked {
+                Ok(checked) => checked,
                 Err(refusal) => {
                     placed.push(Err(refusal));
                     continue;
@@ -217,6 +279,26 @@ impl ReceiptLog {
                     receipt_id,
                 })),
                 None => {
+                    let in_call = uses_of_call.get(&instrument).and_then(|uses| {
+                        uses.iter()
+                            .find(|(_, start, end)| *start < span.1 && span.0 < *end)
+                            .map(|(id, _, _)| id.clone())
+                    });
+                    let other = match in_call {
+                        Some(other) => Some(other),
+                        None => intervals::overlapping(store, Space::LogUses, &instrument, span)?
+                            .map(|u| u.receipt_id),
+                    };
+                    if let Some(other) = other {
+                        placed.push(Err(Refusal::Overlapping { other }));
+                        continue;
+                    }
+                    intervals::put(&mut batch, Space::LogUses, &instrument, &receipt_id, span);
+                    uses_of_call.entry(instrument).or_default().push((
+                        receipt_id.clone(),
+                        span.0,
+                        span.1,
+                    ));
                     let index = tree.len() + appended.len() as u64;
                     batch.put(
                         Space::LogEntries,
@@ -284,15 +366,39 @@ fn read_index(value: &[u8]) -> Result<(u64, [u8; 32]), StoreError> {
     Ok((index, hash))
 }
 
-/// Everything but duplicates: returns the receipt's owner and id.
+/// Meta key set once the log's uses are indexed by time.
+const USES_INDEXED: &[u8] = b"log_uses_indexed";
+
+/// The receipt of a stored entry (checked when it was logged).
+fn logged_receipt(entry: &[u8]) -> Option<UsageReceipt> {
+    let submission = ReceiptSubmission::decode(entry).ok()?;
+    let signer = UsageReceipt::claimed_signer(&submission.receipt).ok()?;
+    UsageReceipt::open(&submission.receipt, &signer).ok()
+}
+
+/// A submission that passed every check but those against the log itself.
+struct Checked {
+    owner: InstitutionId,
+    receipt_id: String,
+    instrument: String,
+    /// The time of use, `[start, end)`.
+    span: (i64, i64),
+}
+
+/// Everything but duplicates and overlaps.
 fn check(
     bytes: &[u8],
     members: &dyn MemberHistory,
     owners: &dyn InstrumentOwners,
-) -> Result<(InstitutionId, String), Refusal> {
+    rules: &LogRules,
+    now: UnixTime,
+) -> Result<Checked, Refusal> {
     let submission = ReceiptSubmission::decode(bytes).map_err(Refusal::Unreadable)?;
     let signer = UsageReceipt::claimed_signer(&submission.receipt).map_err(Refusal::Unreadable)?;
-    let receipt = UsageReceipt::open(&submission.receipt, &signer).map_err(Refusal::Forged)?;
+    let receipt = UsageReceipt::open(&submission.receipt, &signer).map_err(|e| match e {
+        ReceiptError::Invalid(_) => Refusal::Invalid(e),
+        e => Refusal::Forged(e),
+    })?;
     let Some(signer_institution) = members.institution_at(&signer, receipt.start) else {
         return Err(Refusal::NotAMember);
     };
@@ -314,6 +420,21 @@ fn check(
             local_id: receipt.local_id,
         });
     }
+    if !members.was_member(&receipt.home_institution, receipt.start) {
+        return Err(Refusal::UnknownHome {
+            home: receipt.home_institution,
+        });
+    }
+    if receipt.exceeds_wall_time(rules.effective_allowance_minutes) {
+        return Err(Refusal::EffectiveExceedsUse {
+            allowance: rules.effective_allowance_minutes,
+        });
+    }
+    if now.0 > receipt.end.0.saturating_add(rules.late_window_seconds) {
+        return Err(Refusal::TooLate {
+            days: rules.late_window_seconds / 86_400,
+        });
+    }
     if let Some(confirmation) = &submission.confirmation {
         let home_key =
             ReceiptConfirmation::claimed_signer(confirmation).map_err(Refusal::Unreadable)?;
@@ -331,7 +452,12 @@ fn check(
             .check_confirms(&submission.receipt, &receipt)
             .map_err(Refusal::Forged)?;
     }
-    Ok((receipt.institution_id, receipt.receipt_id))
+    Ok(Checked {
+        instrument: receipt.instrument_id(),
+        span: (receipt.start.0, receipt.end.0),
+        owner: receipt.institution_id,
+        receipt_id: receipt.receipt_id,
+    })
 }
 
 #[cfg(test)]

@@ -12,6 +12,13 @@ use super::*;
 const DAY: i64 = 86_400;
 /// 2026-12-01 00:00 UTC.
 const T0: i64 = 1_796_083_200;
+/// When the tests submit: a month later.
+const NOW: UnixTime = UnixTime(T0 + 30 * DAY);
+/// The rules of the default config: 30 minutes' allowance, 45 days to be logged.
+const RULES: LogRules = LogRules {
+    effective_allowance_minutes: 30,
+    late_window_seconds: 45 * DAY,
+};
 
 /// Certificates as the province issued them: (node key, institution, from, until).
 struct Eras(Vec<(PublicKey, InstitutionId, i64, i64)>);
@@ -22,6 +29,12 @@ impl MemberHistory for Eras {
             .iter()
             .find(|(k, _, from, until)| k == key && *from <= at.0 && at.0 < *until)
             .map(|(_, institution, _, _)| institution.clone())
+    }
+
+    fn was_member(&self, institution: &InstitutionId, at: UnixTime) -> bool {
+        self.0
+            .iter()
+            .any(|(_, i, from, until)| i == institution && *from <= at.0 && at.0 < *until)
     }
 }
 
@@ -73,15 +86,18 @@ fn world() -> World {
     }
 }
 
+/// Receipt `r<n>`: two hours on `day`, starting `n` × 3 hours into it, so that no two
+/// receipts of different numbers overlap.
 fn receipt(n: u32, owner: &str, local_id: &str, day: i64) -> UsageReceipt {
+    let start = T0 + day * DAY + i64::from(n) * 3 * 3_600;
     UsageReceipt {
         receipt_id: format!("r{n}"),
         institution_id: id(owner),
         local_id: local_id.into(),
         booking_id: String::new(),
-        start: UnixTime(T0 + day * DAY),
-        end: UnixTime(T0 + day * DAY + 7_200),
-        issued_at: UnixTime(T0 + day * DAY + 8_000),
+        start: UnixTime(start),
+        end: UnixTime(start + 7_200),
+        issued_at: UnixTime(start + 8_000),
         ..alliance_protocol::fixtures::receipt()
     }
 }
@@ -117,7 +133,7 @@ fn single(r: &UsageReceipt, key: &SecretKey) -> Vec<u8> {
 }
 
 fn open_log(dir: &std::path::Path, province: &SecretKey) -> ReceiptLog {
-    ReceiptLog::open(Store::open(dir).unwrap(), province.clone()).unwrap()
+    ReceiptLog::open(Store::open(dir).unwrap(), province.clone(), RULES).unwrap()
 }
 
 #[tokio::test]
@@ -127,7 +143,10 @@ async fn accepted_receipts_come_back_with_a_proof_the_member_verifies() {
     let w = world();
     let log = open_log(dir.path(), &province);
     let submissions: Vec<Vec<u8>> = (0..5).map(|n| confirmed(&w, n)).collect();
-    let answers = log.submit(&submissions, &w.eras, &w.owners).await.unwrap();
+    let answers = log
+        .submit(&submissions, &w.eras, &w.owners, NOW)
+        .await
+        .unwrap();
     for (n, (answer, bytes)) in answers.iter().zip(&submissions).enumerate() {
         let included = answer.as_ref().unwrap();
         assert_eq!(included.index, n as u64);
@@ -145,12 +164,12 @@ async fn a_replay_gets_its_place_and_is_not_logged_twice_but_other_contents_are_
     let w = world();
     let log = open_log(dir.path(), &province);
     let first = confirmed(&w, 1);
-    log.submit(std::slice::from_ref(&first), &w.eras, &w.owners)
+    log.submit(std::slice::from_ref(&first), &w.eras, &w.owners, NOW)
         .await
         .unwrap();
     // The same bytes twice in one call and again later.
     let again = log
-        .submit(&[first.clone(), first.clone()], &w.eras, &w.owners)
+        .submit(&[first.clone(), first.clone()], &w.eras, &w.owners, NOW)
         .await
         .unwrap();
     for answer in again {
@@ -161,7 +180,7 @@ async fn a_replay_gets_its_place_and_is_not_logged_twice_but_other_contents_are_
     assert_eq!(log.len().await, 1);
     // The same receipt id with other contents (here: single-signed) is refused.
     let other = single(&receipt(1, "dlut", "XPS-1", 1), &w.dlut);
-    let answer = log.submit(&[other], &w.eras, &w.owners).await.unwrap();
+    let answer = log.submit(&[other], &w.eras, &w.owners, NOW).await.unwrap();
     assert_eq!(answer[0].as_ref().unwrap_err().code(), "conflicting");
     assert_eq!(log.len().await, 1);
 }
@@ -202,12 +221,15 @@ async fn forged_foreign_altered_and_revoked_receipts_are_refused() {
     ];
     for (bytes, code) in &cases {
         let answer = log
-            .submit(std::slice::from_ref(bytes), &w.eras, &w.owners)
+            .submit(std::slice::from_ref(bytes), &w.eras, &w.owners, NOW)
             .await
             .unwrap();
         assert_eq!(answer[0].as_ref().unwrap_err().code(), *code);
     }
-    let answer = log.submit(&[altered], &w.eras, &w.owners).await.unwrap();
+    let answer = log
+        .submit(&[altered], &w.eras, &w.owners, NOW)
+        .await
+        .unwrap();
     assert!(answer[0].is_err());
     // A confirmation signed by a node other than the user's home.
     let r = receipt(6, "dlut", "XPS-1", 1);
@@ -229,12 +251,18 @@ async fn forged_foreign_altered_and_revoked_receipts_are_refused() {
         confirmation: Some(by_owner),
     }
     .encode();
-    let answer = log.submit(&[self_rated], &w.eras, &w.owners).await.unwrap();
+    let answer = log
+        .submit(&[self_rated], &w.eras, &w.owners, NOW)
+        .await
+        .unwrap();
     assert_eq!(answer[0].as_ref().unwrap_err().code(), "bad_confirmation");
     assert_eq!(log.len().await, 0);
     // imr's receipt for use before its revocation is logged.
     let before = single(&receipt(7, "imr", "TEM-2", 2), &w.revoked);
-    let answer = log.submit(&[before], &w.eras, &w.owners).await.unwrap();
+    let answer = log
+        .submit(&[before], &w.eras, &w.owners, NOW)
+        .await
+        .unwrap();
     assert!(answer[0].is_ok());
 }
 
@@ -246,7 +274,9 @@ async fn the_log_survives_a_restart_and_only_grows() {
     let seen = {
         let log = open_log(dir.path(), &province);
         let submissions: Vec<Vec<u8>> = (0..7).map(|n| confirmed(&w, n)).collect();
-        log.submit(&submissions, &w.eras, &w.owners).await.unwrap();
+        log.submit(&submissions, &w.eras, &w.owners, NOW)
+            .await
+            .unwrap();
         TreeHead::open(&log.head().await, &province.public()).unwrap()
     };
     let log = open_log(dir.path(), &province);
@@ -255,10 +285,109 @@ async fn the_log_survives_a_restart_and_only_grows() {
     assert_eq!((again.size, again.root), (seen.size, seen.root));
     assert_eq!(log.entry(3).unwrap().unwrap(), confirmed(&w, 3));
     let more: Vec<Vec<u8>> = (7..12).map(|n| confirmed(&w, n)).collect();
-    log.submit(&more, &w.eras, &w.owners).await.unwrap();
+    log.submit(&more, &w.eras, &w.owners, NOW).await.unwrap();
     let (head, proof) = log.consistency(seen.size).await.unwrap();
     let head = TreeHead::open(&head, &province.public()).unwrap();
     assert_eq!(head.size, 12);
     verify_consistency(&seen, &head, &proof).unwrap();
     assert!(log.consistency(13).await.is_none());
+}
+
+#[tokio::test]
+async fn inflated_late_overlapping_and_homeless_receipts_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let province = SecretKey::generate();
+    let w = world();
+    let log = open_log(dir.path(), &province);
+    let code = |answer: &[Result<Included, Refusal>]| {
+        answer[0]
+            .as_ref()
+            .map(|_| "logged")
+            .unwrap_or_else(|r| r.code())
+    };
+    // 44,640 minutes stated for a 30-minute session.
+    let thirty = receipt(1, "dlut", "XPS-1", 1);
+    let inflated = UsageReceipt {
+        end: UnixTime(thirty.start.0 + 1_800),
+        preparation_minutes: 0,
+        test_minutes: 44_640,
+        post_processing_minutes: 0,
+        ..thirty
+    };
+    // The first 30 minutes of the allowance pass, a minute more does not.
+    let within = UsageReceipt {
+        test_minutes: 130,
+        ..receipt(2, "dlut", "XPS-1", 1)
+    };
+    let beyond = UsageReceipt {
+        test_minutes: 131,
+        ..receipt(3, "dlut", "XPS-1", 1)
+    };
+    // A walk-in naming a home that never was a member.
+    let homeless = UsageReceipt {
+        home_institution: id("nowhere"),
+        ..receipt(4, "dlut", "XPS-1", 1)
+    };
+    // A use that ended 46 days before the log sees it.
+    let late = receipt(5, "dlut", "XPS-1", -17);
+    for (r, expected) in [
+        (&inflated, "effective_exceeds_use"),
+        (&within, "logged"),
+        (&beyond, "effective_exceeds_use"),
+        (&homeless, "unknown_home"),
+        (&late, "too_late"),
+    ] {
+        let answer = log
+            .submit(&[single(r, &w.dlut)], &w.eras, &w.owners, NOW)
+            .await
+            .unwrap();
+        assert_eq!(code(&answer), expected, "{}", r.receipt_id);
+    }
+    // Overlapping r2 (logged above): refused with the one it overlaps named, in a later
+    // call and within one call alike; the adjacent slot is free.
+    let overlapping = UsageReceipt {
+        receipt_id: "r2-again".into(),
+        start: UnixTime(within.start.0 + 3_600),
+        end: UnixTime(within.end.0 + 3_600),
+        issued_at: UnixTime(within.end.0 + 4_000),
+        ..within.clone()
+    };
+    let answer = log
+        .submit(&[single(&overlapping, &w.dlut)], &w.eras, &w.owners, NOW)
+        .await
+        .unwrap();
+    assert_eq!(code(&answer), "overlapping");
+    assert!(answer[0].as_ref().unwrap_err().to_string().contains("r2"));
+    let adjacent = UsageReceipt {
+        receipt_id: "r2-next".into(),
+        start: within.end,
+        end: UnixTime(within.end.0 + 3_600),
+        issued_at: UnixTime(within.end.0 + 3_700),
+        test_minutes: 40,
+        ..within.clone()
+    };
+    let twin = UsageReceipt {
+        receipt_id: "r2-twin".into(),
+        ..adjacent.clone()
+    };
+    let answer = log
+        .submit(
+            &[single(&adjacent, &w.dlut), single(&twin, &w.dlut)],
+            &w.eras,
+            &w.owners,
+            NOW,
+        )
+        .await
+        .unwrap();
+    assert!(answer[0].is_ok());
+    assert_eq!(answer[1].as_ref().unwrap_err().code(), "overlapping");
+    assert_eq!(log.len().await, 2);
+    // The index of uses survives a restart.
+    drop(log);
+    let log = open_log(dir.path(), &province);
+    let answer = log
+        .submit(&[single(&overlapping, &w.dlut)], &w.eras, &w.owners, NOW)
+        .await
+        .unwrap();
+    assert_eq!(code(&answer), "overlapping");
 }

@@ -21,7 +21,7 @@ use super::{
 };
 use crate::{
     mail::outbox as messages,
-    store::{Batch, Space, Store, StoreError},
+    store::{Batch, Space, Store, StoreError, intervals},
 };
 
 /// Where an issued receipt stands.
@@ -54,6 +54,12 @@ pub enum IssueError {
     Invalid(ReceiptError),
     #[error("receipt {0} was already issued with other contents")]
     IdReused(String),
+    #[error(
+        "test_minutes: the effective time exceeds the session's length by more than the {0} minutes allowed"
+    )]
+    ExceedsWallTime(u32),
+    #[error("start: the session overlaps receipt {0} of the same instrument")]
+    Overlapping(String),
     #[error("no receipt {0} awaiting confirmation")]
     NotAwaiting(String),
     #[error("the confirmation does not hold: {0}")]
@@ -76,6 +82,8 @@ pub struct ReceiptBook {
     home: ReceivedReceipts,
     /// How long a user has to confirm before the receipt goes single-signed.
     grace: Duration,
+    /// Effective time a receipt may state beyond its wall time, in minutes.
+    allowance_minutes: u32,
     /// Held from reading a receipt's standing to committing its change, so that issuing,
     /// a confirmation and the end of the grace period never interleave.
     lock: std::sync::Arc<tokio::sync::Mutex<()>>,
@@ -88,6 +96,7 @@ impl ReceiptBook {
         outbox: ReceiptOutbox,
         home: ReceivedReceipts,
         grace: Duration,
+        allowance_minutes: u32,
     ) -> Self {
         ReceiptBook {
             store,
@@ -95,6 +104,7 @@ impl ReceiptBook {
             outbox,
             home,
             grace,
+            allowance_minutes,
             lock: std::sync::Arc::default(),
         }
     }
@@ -107,7 +117,9 @@ impl ReceiptBook {
 
     /// Issues a receipt: checked, signed and stored, and queued to the user's home, in
     /// one commit. Issuing the same receipt again returns the same signed bytes; another
-    /// receipt under an issued id is refused.
+    /// receipt under an issued id is refused, as is one stating more effective time than
+    /// the session's length allows or overlapping another use of the instrument (the
+    /// province would refuse to log either).
     pub async fn issue(&self, receipt: UsageReceipt, now: UnixTime) -> Result<Vec<u8>, IssueError> {
         receipt.validate().map_err(IssueError::Invalid)?;
         let _standing = self.lock.lock().await;
@@ -116,6 +128,16 @@ impl ReceiptBook {
                 return Err(IssueError::IdReused(receipt.receipt_id));
             }
             return hex::decode(&existing.signed).map_err(|e| IssueError::Corrupt(e.to_string()));
+        }
+        if receipt.exceeds_wall_time(self.allowance_minutes) {
+            return Err(IssueError::ExceedsWallTime(self.allowance_minutes));
+        }
+        let instrument = receipt.local_id.clone();
+        let span = (receipt.start.0, receipt.end.0);
+        if let Some(other) =
+            intervals::overlapping(&self.store, Space::IssuedUses, &instrument, span)?
+        {
+            return Err(IssueError::Overlapping(other.receipt_id));
         }
         let signed = receipt.seal(&self.key);
         let until = UnixTime(now.0 + i64::try_from(self.grace.as_secs()).unwrap_or(i64::MAX / 2));
@@ -131,6 +153,13 @@ impl ReceiptBook {
             r.receipt_id.as_bytes().to_vec(),
             &issued,
         )?;
+        intervals::put(
+            &mut batch,
+            Space::IssuedUses,
+            &instrument,
+            &r.receipt_id,
+            span,
+        );
         if self.home.is_home_of(r) {
             self.home.receive_in(&mut batch, r, &signed, now)?;
         } else {

@@ -47,6 +47,7 @@ fn book(dir: &std::path::Path, owner: &SecretKey) -> (ReceiptBook, ReceiptOutbox
             outbox.clone(),
             home,
             Duration::from_secs(7 * DAY),
+            30,
         ),
         outbox,
     )
@@ -152,4 +153,40 @@ async fn an_invalid_receipt_is_not_issued() {
         Err(IssueError::Invalid(_))
     ));
     assert!(book.get("r3").unwrap().is_none());
+}
+
+#[tokio::test]
+async fn an_owner_issues_no_inflated_or_overlapping_receipt() {
+    let dir = tempfile::tempdir().unwrap();
+    let owner = SecretKey::generate();
+    let (book, _) = book(dir.path(), &owner);
+    // 44,640 minutes stated for a 30-minute session.
+    let inflated = UsageReceipt {
+        start: UnixTime(T - 1_800),
+        test_minutes: 44_640 - 20,
+        ..receipt("inflated")
+    };
+    assert!(matches!(
+        book.issue(inflated, UnixTime(T)).await,
+        Err(IssueError::ExceedsWallTime(30))
+    ));
+    book.issue(receipt("r1"), UnixTime(T)).await.unwrap();
+    // The same session recorded again under another id.
+    let again = book.issue(receipt("r1-again"), UnixTime(T)).await;
+    assert!(
+        matches!(&again, Err(IssueError::Overlapping(other)) if other == "r1"),
+        "{again:?}"
+    );
+    // The hour after it is free.
+    let next = UsageReceipt {
+        start: UnixTime(T),
+        end: UnixTime(T + 3_600),
+        preparation_minutes: 0,
+        test_minutes: 60,
+        post_processing_minutes: 0,
+        issued_at: UnixTime(T + 3_600),
+        ..receipt("r2")
+    };
+    book.issue(next, UnixTime(T + 3_600)).await.unwrap();
+    assert_eq!(book.all().unwrap().len(), 2);
 }

@@ -128,6 +128,7 @@ impl Receipts {
             outbox.clone(),
             received.clone(),
             grace,
+            config.effective_allowance_minutes(),
         );
         let publications =
             Publications::new(store.clone(), key.clone(), own.institution_id.clone(), root);
