@@ -86,6 +86,27 @@ pub struct Publication {
     pub registered_at: UnixTime,
 }
 
+impl Publication {
+    /// What makes two registrations the same work: its kind and identifier (DOI, patent
+    /// or report number), compared without case, spaces or a DOI's resolver prefix, so
+    /// `https://doi.org/10.1/X` and `10.1/x` are one paper however many register it.
+    pub fn work_key(&self) -> String {
+        let id = self.identifier.trim().to_lowercase();
+        let id = [
+            "https://doi.org/",
+            "http://doi.org/",
+            "https://dx.doi.org/",
+            "http://dx.doi.org/",
+            "doi:",
+        ]
+        .iter()
+        .find_map(|prefix| id.strip_prefix(prefix))
+        .unwrap_or(&id);
+        let id: String = id.chars().filter(|c| !c.is_whitespace()).collect();
+        format!("{}:{id}", self.kind.as_str())
+    }
+}
+
 fn kind_to_proto(kind: PublicationKind) -> proto::PublicationKind {
     match kind {
         PublicationKind::Paper => proto::PublicationKind::Paper,
@@ -247,6 +268,32 @@ mod tests {
         assert!(Publication::open(&sealed, &SecretKey::generate().public()).is_err());
         let kind = crate::mail::kind_of(&sealed).unwrap();
         assert_eq!(kind, Domain::PUBLICATION.0);
+    }
+
+    #[test]
+    fn one_work_has_one_key_however_its_identifier_is_written() {
+        let key = paper().work_key();
+        for written in [
+            "https://doi.org/10.1016/J.APSUSC.2026.160001",
+            " doi:10.1016/j.apsusc.2026.160001 ",
+            "10.1016/j.apsusc. 2026.160001",
+        ] {
+            let p = Publication {
+                identifier: written.into(),
+                ..paper()
+            };
+            assert_eq!(p.work_key(), key, "{written}");
+        }
+        let other = Publication {
+            identifier: "10.1016/j.apsusc.2026.160002".into(),
+            ..paper()
+        };
+        assert_ne!(other.work_key(), key);
+        let patent = Publication {
+            kind: PublicationKind::Patent,
+            ..paper()
+        };
+        assert_ne!(patent.work_key(), key);
     }
 
     #[test]

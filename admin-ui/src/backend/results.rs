@@ -68,7 +68,7 @@ pub struct ComplianceRow {
     pub networked_date: String,
     /// `YYYY-MM-DD`, when known.
     pub deadline: Option<String>,
-    /// `late`, `missing` or `beyond_calendar`.
+    /// `late`, `missing`, `beyond_calendar` or `no_acceptance_date`.
     pub standing: String,
     pub working_days_late: Option<u32>,
 }

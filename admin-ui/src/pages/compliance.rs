@@ -115,7 +115,7 @@ fn groups(t: &Strings, rows: &[ComplianceRow]) -> Vec<Group> {
 }
 
 fn tallies(t: &Strings, rows: &[ComplianceRow]) -> Vec<Tally> {
-    ["late", "missing", "beyond_calendar"]
+    ["late", "missing", "beyond_calendar", "no_acceptance_date"]
         .into_iter()
         .map(|code| Tally {
             label: t.results.standing(code).to_owned(),

@@ -48,7 +48,10 @@ impl Standing {
     pub fn needs_attention(&self) -> bool {
         matches!(
             self,
-            Standing::Late { .. } | Standing::Missing { .. } | Standing::BeyondCalendar { .. }
+            Standing::Late { .. }
+                | Standing::Missing { .. }
+                | Standing::BeyondCalendar { .. }
+                | Standing::NoAcceptanceDate
         )
     }
 }

@@ -4,7 +4,10 @@
 
 use std::sync::Arc;
 
-use alliance_protocol::{InstitutionId, InstrumentRecord, transparency::TreeHead};
+use alliance_protocol::{
+    InstitutionId, InstrumentRecord, publication::Publication as PublicationRecord,
+    transparency::TreeHead,
+};
 use chrono::NaiveDate;
 use tokio::sync::Mutex;
 
@@ -24,20 +27,19 @@ use crate::{
     store::StoreError,
 };
 
-/// Facts about an instrument (monitoring uptime, publications, booking responses) over a
-/// period, from whoever holds them.
+/// Facts about an instrument (monitoring uptime, booking responses) over a period, from
+/// whoever holds them.
 pub type OtherFactsSource = Arc<dyn Fn(&str, &Period) -> OtherFacts + Send + Sync>;
+
+/// The publications registered with a publication date in a period.
+pub type PublicationsSource = Arc<dyn Fn(&Period) -> Vec<PublicationRecord> + Send + Sync>;
 
 /// Facts the province holds besides receipts: from the monitoring board, an instrument's
 /// uptime over the part of the period it has been monitored so far (none for one never
 /// monitored): the seconds it was up over the seconds from its first sighting, or the
 /// period's start, until now or the period's end; the publications registered that
-/// name it, published in the period; and its booking figures as its owner reported them.
-pub fn province_facts(
-    board: MonitorBoard,
-    publications: Publications,
-    statistics: ServiceStats,
-) -> OtherFactsSource {
+/// and its booking figures as its owner reported them.
+pub fn province_facts(board: MonitorBoard, statistics: ServiceStats) -> OtherFactsSource {
     Arc::new(move |id: &str, period: &Period| {
         let uptime = (|| {
             let first_seen = board.first_seen(id).ok()??;
@@ -62,15 +64,21 @@ pub fn province_facts(
         });
         OtherFacts {
             uptime,
-            publications: publications.count(id, period).unwrap_or_else(|e| {
-                tracing::error!(error = %e, "cannot count publications");
-                0
-            }),
             response_hours_sum: bookings.response_seconds as f64 / 3_600.0,
             responses: bookings.responses,
             requests: bookings.requests,
             rejections: bookings.rejections,
         }
+    })
+}
+
+/// The publications members registered, as the province holds them.
+pub fn province_publications(publications: Publications) -> PublicationsSource {
+    Arc::new(move |period: &Period| {
+        publications.in_period(period).unwrap_or_else(|e| {
+            tracing::error!(error = %e, "cannot read publications");
+            Vec::new()
+        })
     })
 }
 
@@ -122,6 +130,7 @@ struct Inner {
     /// request before them computed. A flood therefore costs one core at most.
     computed: Mutex<Computed>,
     other: std::sync::RwLock<OtherFactsSource>,
+    publications: std::sync::RwLock<PublicationsSource>,
 }
 
 /// The province's publication. Cheap to clone.
@@ -151,6 +160,7 @@ pub struct Published {
 impl Publication {
     pub fn new(log: ReceiptLog, catalogue: Catalogue, config: EvaluationConfig) -> Self {
         let none: OtherFactsSource = Arc::new(|_: &str, _: &Period| OtherFacts::default());
+        let no_publications: PublicationsSource = Arc::new(|_: &Period| Vec::new());
         Publication {
             inner: Arc::new(Inner {
                 log,
@@ -158,14 +168,18 @@ impl Publication {
                 config,
                 computed: Mutex::new(Computed::default()),
                 other: std::sync::RwLock::new(none),
+                publications: std::sync::RwLock::new(no_publications),
             }),
         }
     }
 
-    /// Where facts other than receipts come from.
-    pub fn set_other_facts(&self, source: OtherFactsSource) {
+    /// Where facts other than receipts come from: per instrument, and publications.
+    pub fn set_other_facts(&self, source: OtherFactsSource, publications: PublicationsSource) {
         if let Ok(mut other) = self.inner.other.write() {
             *other = source;
+        }
+        if let Ok(mut held) = self.inner.publications.write() {
+            *held = publications;
         }
     }
 
@@ -224,9 +238,16 @@ impl Publication {
             .read()
             .map(|o| o.clone())
             .unwrap_or_else(|p| p.into_inner().clone());
+        let publications = self
+            .inner
+            .publications
+            .read()
+            .map(|o| o.clone())
+            .unwrap_or_else(|p| p.into_inner().clone());
         let published = tokio::task::spawn_blocking(move || {
             let records = records_of(&catalogue);
             let names = names_of(&catalogue);
+            let publications = publications(&period);
             let facts = |id: &str| other(id, &period);
             let mut results = compute(&ResultsInput {
                 config: &config,
@@ -236,6 +257,7 @@ impl Publication {
                 uses: &uses[..uses.partition_point(|u| u.index < head.size)],
                 records: &records,
                 names: &names,
+                publications: &publications,
                 other: &facts,
             });
             results.log_size = head.size;
@@ -273,14 +295,28 @@ impl Publication {
     }
 }
 
-/// Every instrument record the province holds, of every institution.
+/// Every instrument record the province holds, of every institution, with its networked
+/// date the province's own first sighting of the record (Asia/Shanghai): a member's typed
+/// date is its word, and the reporting rule needs the province's.
 fn records_of(catalogue: &Catalogue) -> Vec<InstrumentRecord> {
     let directory = catalogue.key_directory();
     directory
         .institutions()
         .keys()
         .flat_map(|id| catalogue.institution_views(id))
-        .map(|view| (*view.record).clone())
+        .map(|view| {
+            let mut record = (*view.record).clone();
+            record.networked_date = catalogue
+                .first_seen(&record.id())
+                .and_then(|t| chrono::DateTime::from_timestamp(t.0, 0))
+                .map(|t| {
+                    t.with_timezone(&chrono_tz::Asia::Shanghai)
+                        .format("%Y-%m-%d")
+                        .to_string()
+                })
+                .unwrap_or_default();
+            record
+        })
         .collect()
 }
 

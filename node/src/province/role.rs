@@ -13,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 use super::{
     ProvinceAuthority,
     log_service::LogService,
-    publication::{Publication, province_facts},
+    publication::{Publication, province_facts, province_publications},
     receipt_log::{LogRules, ReceiptLog},
 };
 use crate::{
@@ -77,11 +77,10 @@ impl ProvinceRole {
         cancel: CancellationToken,
     ) -> Vec<JoinHandle<()>> {
         if let Some(board) = inputs.monitoring.board() {
-            self.publication.set_other_facts(province_facts(
-                board.clone(),
-                inputs.receipts.publications().clone(),
-                inputs.receipts.statistics().clone(),
-            ));
+            self.publication.set_other_facts(
+                province_facts(board.clone(), inputs.receipts.statistics().clone()),
+                province_publications(inputs.receipts.publications().clone()),
+            );
         }
         let service = LogService {
             log: self.log.clone(),

@@ -185,25 +185,37 @@ impl Publications {
         }
     }
 
-    /// On the province: publications published in `period` that name `instrument_id`.
-    pub fn count(&self, instrument_id: &str, period: &Period) -> Result<u32, StoreError> {
-        let in_period = |date: &str| {
-            chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d")
-                .ok()
-                .and_then(|d| d.and_hms_opt(0, 0, 0))
-                .and_then(|t| t.and_local_timezone(chrono_tz::Asia::Shanghai).single())
-                .is_some_and(|t| {
-                    let t = UnixTime(t.timestamp());
-                    period.from <= t && t < period.to
-                })
-        };
+    /// On the province: every publication registered with a publication date in
+    /// `period` (the results count them by their rules).
+    pub fn in_period(&self, period: &Period) -> Result<Vec<Publication>, StoreError> {
         Ok(self
             .store
             .scan_prefix_json::<Publication>(Space::RegisteredPublications, b"")?
+            .into_iter()
+            .map(|(_, p)| p)
+            .filter(|p| published_in(&p.published_on, period))
+            .collect())
+    }
+
+    /// On the province: publications registered with a publication date in `period`
+    /// that name `instrument_id`, as registered (before the results' rules).
+    pub fn count(&self, instrument_id: &str, period: &Period) -> Result<u32, StoreError> {
+        Ok(self
+            .in_period(period)?
             .iter()
-            .filter(|(_, p)| {
-                p.instruments.iter().any(|i| i == instrument_id) && in_period(&p.published_on)
-            })
+            .filter(|p| p.instruments.iter().any(|i| i == instrument_id))
             .count() as u32)
     }
+}
+
+/// Whether a publication date (`YYYY-MM-DD`, Asia/Shanghai) falls in `period`.
+fn published_in(date: &str, period: &Period) -> bool {
+    chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .and_then(|t| t.and_local_timezone(chrono_tz::Asia::Shanghai).single())
+        .is_some_and(|t| {
+            let t = UnixTime(t.timestamp());
+            period.from <= t && t < period.to
+        })
 }

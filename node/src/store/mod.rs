@@ -110,6 +110,10 @@ spaces! {
     LogEntries => "log_entries",
     /// The same by receipt, keyed `owner \0 receipt id`, valued `index (u64 BE) ‖ SHA-256`.
     LogIndex => "log_index",
+    /// When this node first stored each instrument's record, keyed like `Entries`
+    /// (`origin \0 i/local id`), valued Unix seconds (u64 BE): on the province, the
+    /// instrument's networked date.
+    FirstSeen => "first_seen",
     /// The logged receipts' times of use per instrument, which may not overlap (see
     /// `store::intervals`).
     LogUses => "log_uses",

@@ -146,6 +146,7 @@ impl ResultsBackend for WebBackend {
                         working_days_late,
                     } => ("missing", Some(deadline), Some(working_days_late)),
                     Standing::BeyondCalendar { .. } => ("beyond_calendar", None, None),
+                    Standing::NoAcceptanceDate => ("no_acceptance_date", None, None),
                     _ => ("other", None, None),
                 };
                 ComplianceRow {

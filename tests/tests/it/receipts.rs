@@ -444,6 +444,31 @@ async fn a_publication_registered_at_the_home_counts_for_the_instrument_at_the_p
     wait_state(&neu, "neu holds the roster", |s| s.roster_version > 0).await;
     province_knows_instrument(&province).await;
 
+    // An instrument's networked date is the province's first sighting of its record:
+    // dlut typed an acceptance and a networked date in 2020, but the province first saw
+    // the record today, so it counts as put on the network late.
+    let mut typed = sample_record("dlut", "XPS-2", "第二台 XPS");
+    typed.acceptance_date = "2020-03-02".into();
+    typed.networked_date = "2020-03-20".into();
+    owner.catalogue().save_record(typed).await.unwrap();
+    wait_catalogue(&province, "the province sees dlut/XPS-2", |c| {
+        c.instrument_unfiltered("dlut/XPS-2").is_some()
+    })
+    .await;
+    let shanghai_today = chrono::Utc::now()
+        .with_timezone(&chrono_tz::Asia::Shanghai)
+        .date_naive();
+    let flagged = province.publication().unwrap().compliance(shanghai_today);
+    let (record, standing) = flagged
+        .iter()
+        .find(|(r, _)| r.local_id == "XPS-2")
+        .expect("XPS-2 is listed");
+    assert_eq!(
+        record.networked_date,
+        shanghai_today.format("%Y-%m-%d").to_string()
+    );
+    assert!(format!("{standing:?}").starts_with("Late"), "{standing:?}");
+
     let paper = Publication {
         publication_id: "p-xps-1".into(),
         home_institution: "neu".parse().unwrap(),
@@ -497,7 +522,8 @@ async fn a_publication_registered_at_the_home_counts_for_the_instrument_at_the_p
         delivered.is_ok(),
         "the home never saw the province acknowledge it"
     );
-    // The province's results count it for the instrument.
+    // The province keeps it, but its results count it for no instrument: wang never used
+    // dlut/XPS-1 (no receipt his home confirmed), so the paper is not the instrument's.
     let published = province
         .publication()
         .unwrap()
@@ -510,7 +536,7 @@ async fn a_publication_registered_at_the_home_counts_for_the_instrument_at_the_p
         .iter()
         .find(|i| i.id.as_str() == "dlut")
         .unwrap();
-    assert_eq!(dlut.metrics.publications, 1);
+    assert_eq!(dlut.metrics.publications, 0);
 
     neu.shutdown().await;
     owner.shutdown().await;

@@ -102,4 +102,5 @@ pub(crate) static EN: ResultsStrings = ResultsStrings {
     standing_late: "Networked late",
     standing_missing: "Not on the network",
     standing_beyond: "Beyond the known official calendar; needs a manual decision",
+    standing_no_acceptance: "300,000 yuan or more with no acceptance date; must be given",
 };

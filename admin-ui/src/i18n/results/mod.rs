@@ -118,6 +118,7 @@ pub(crate) struct ResultsStrings {
     pub standing_late: &'static str,
     pub standing_missing: &'static str,
     pub standing_beyond: &'static str,
+    pub standing_no_acceptance: &'static str,
 }
 
 impl ResultsStrings {
@@ -149,12 +150,14 @@ impl ResultsStrings {
         }
     }
 
-    /// The standing of a compliance row (`late`, `missing`, `beyond_calendar`) in words.
+    /// The standing of a compliance row (`late`, `missing`, `beyond_calendar`,
+    /// `no_acceptance_date`) in words.
     pub(crate) fn standing<'a>(&self, code: &'a str) -> &'a str {
         match code {
             "late" => self.standing_late,
             "missing" => self.standing_missing,
             "beyond_calendar" => self.standing_beyond,
+            "no_acceptance_date" => self.standing_no_acceptance,
             other => other,
         }
     }

@@ -102,4 +102,5 @@ pub(crate) static ZH: ResultsStrings = ResultsStrings {
     standing_late: "逾期入网",
     standing_missing: "未入网",
     standing_beyond: "超出已知法定节假日日历，需人工核定",
+    standing_no_acceptance: "30 万元以上仪器未填验收日期，需补填",
 };

@@ -170,6 +170,20 @@ impl Replica {
         self.versions().watermarks.clone()
     }
 
+    /// When this node first stored instrument `local_id` of `origin`.
+    pub fn first_seen(
+        &self,
+        origin: &InstitutionId,
+        local_id: &str,
+    ) -> Result<Option<alliance_protocol::UnixTime>, StoreError> {
+        let key = entry_key(origin, &format!("{INSTRUMENT_SLOT}{local_id}"));
+        Ok(self
+            .store
+            .get(Space::FirstSeen, &key)?
+            .and_then(|v| be_u64(&v))
+            .map(|t| alliance_protocol::UnixTime(t as i64)))
+    }
+
     /// The stored signed bytes of a slot.
     pub fn get(&self, origin: &InstitutionId, slot: &str) -> Result<Option<Vec<u8>>, StoreError> {
         Ok(self
@@ -300,6 +314,14 @@ impl Replica {
                     continue;
                 }
                 if held.is_none() {
+                    // The first sighting of an instrument is kept for good (a record
+                    // deleted and put back is not put on the network anew).
+                    if key.starts_with(&entry_key(origin, INSTRUMENT_SLOT))
+                        && self.store.get(Space::FirstSeen, &key)?.is_none()
+                    {
+                        let now = alliance_protocol::UnixTime::now().0.max(0) as u64;
+                        batch.put(Space::FirstSeen, key.clone(), now.to_be_bytes().to_vec());
+                    }
                     let added = new_slots.entry(origin.clone()).or_default();
                     let filled = versions.slots.get(origin).copied().unwrap_or(0) + *added;
                     if filled >= MAX_SLOTS_PER_MEMBER && capped(origin) {

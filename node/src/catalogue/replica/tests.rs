@@ -250,3 +250,28 @@ async fn pages_deliver_everything_above_the_requesters_watermarks() {
         BTreeMap::from([("aa".into(), 7), ("bb".into(), 7), ("cc".into(), 7)])
     );
 }
+
+#[tokio::test]
+async fn an_instruments_first_sighting_is_kept_through_later_revisions() {
+    let dir = tempfile::tempdir().unwrap();
+    let replica = open(dir.path());
+    let key = SecretKey::generate();
+    assert_eq!(replica.first_seen(&id("dlut"), "A").unwrap(), None);
+    let before = alliance_protocol::UnixTime::now();
+    replica
+        .apply(vec![entry(&key, "dlut", "A", 1)], |_| true)
+        .await
+        .unwrap();
+    let first = replica.first_seen(&id("dlut"), "A").unwrap().unwrap();
+    assert!(before <= first && first <= alliance_protocol::UnixTime::now());
+    // A later revision (say, with a typed networked date moved earlier) changes nothing,
+    // nor does a restart.
+    replica
+        .apply(vec![entry(&key, "dlut", "A", 2)], |_| true)
+        .await
+        .unwrap();
+    drop(replica);
+    let replica = open(dir.path());
+    assert_eq!(replica.first_seen(&id("dlut"), "A").unwrap(), Some(first));
+    assert_eq!(replica.first_seen(&id("dlut"), "B").unwrap(), None);
+}

@@ -21,6 +21,18 @@ impl Catalogue {
         self.view().records.contains_key(id)
     }
 
+    /// When this node first held the record of instrument `id` (`institution/local id`):
+    /// on the province, the date it was put on the network.
+    pub fn first_seen(&self, id: &str) -> Option<alliance_protocol::UnixTime> {
+        let (origin, local_id) = id.split_once('/')?;
+        let origin: InstitutionId = origin.parse().ok()?;
+        self.inner
+            .replica
+            .first_seen(&origin, local_id)
+            .ok()
+            .flatten()
+    }
+
     /// Everything known about an instrument, whoever may see it (for its owner's admin
     /// pages and the province's review).
     pub fn instrument_unfiltered(&self, id: &str) -> Option<InstrumentView> {

@@ -12,9 +12,9 @@ mod logged;
 #[cfg(test)]
 mod tests;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
-use alliance_protocol::{InstitutionId, InstrumentRecord};
+use alliance_protocol::{InstitutionId, InstrumentRecord, publication::Publication};
 use chrono::NaiveDate;
 
 pub use export::{ResultRow, rows, to_csv, to_json};
@@ -25,7 +25,7 @@ use crate::{
     evaluation::{
         awards::{Evaluated, SanctionReason, sanctions},
         config::EvaluationConfig,
-        metrics::{InstrumentFacts, Metrics, Period, Use},
+        metrics::{Countersign, InstrumentFacts, Metrics, Period, Use},
         scoring::{Evaluation, evaluate},
     },
 };
@@ -33,7 +33,6 @@ use crate::{
 /// Facts about an instrument that do not come from receipts or the catalogue.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct OtherFacts {
-    pub publications: u32,
     pub uptime: Option<f64>,
     pub response_hours_sum: f64,
     pub responses: u32,
@@ -53,6 +52,8 @@ pub struct ResultsInput<'a> {
     pub records: &'a [InstrumentRecord],
     /// Institution names (Chinese), for the page.
     pub names: &'a BTreeMap<InstitutionId, String>,
+    /// Publications registered with a publication date in the period.
+    pub publications: &'a [Publication],
     pub other: &'a dyn Fn(&str) -> OtherFacts,
 }
 
@@ -129,13 +130,51 @@ fn reporting_due_in(compliance: &Standing, period: &Period) -> bool {
     match compliance {
         Standing::OnTime { deadline } | Standing::Late { deadline, .. } => within(*deadline),
         Standing::Missing { deadline, .. } => midnight(*deadline).is_some_and(|t| t < period.to),
-        Standing::BeyondCalendar { .. } => true,
-        Standing::NotRequired | Standing::NoAcceptanceDate | Standing::Pending { .. } => false,
+        // Undecidable: left to a person, and counted until decided. An instrument of
+        // 300,000 yuan or more without an acceptance date is flagged every period, not
+        // exempt (leaving the date out would otherwise escape the rule).
+        Standing::BeyondCalendar { .. } | Standing::NoAcceptanceDate => true,
+        Standing::NotRequired | Standing::Pending { .. } => false,
     }
+}
+
+/// Publications that count, per instrument: each work (DOI, patent or report number)
+/// once, however many register it, and only from a user who used the instrument by a
+/// receipt their home confirmed — a registration is the user's home's word, and a member
+/// cannot raise an instrument's figure by naming it in papers of people who never used it.
+fn publications_per_instrument(
+    publications: &[Publication],
+    uses: &[LoggedUse],
+) -> BTreeMap<String, usize> {
+    let used: HashSet<(String, &InstitutionId, &str)> = uses
+        .iter()
+        .filter(|u| matches!(u.countersign, Countersign::Confirmed { .. }))
+        .map(|u| {
+            let r = &u.receipt;
+            (r.instrument_id(), &r.home_institution, r.user_id.as_str())
+        })
+        .collect();
+    let mut works: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for p in publications {
+        let key = p.work_key();
+        for instrument in &p.instruments {
+            if used.contains(&(instrument.clone(), &p.home_institution, p.user_id.as_str())) {
+                works
+                    .entry(instrument.clone())
+                    .or_default()
+                    .insert(key.clone());
+            }
+        }
+    }
+    works
+        .into_iter()
+        .map(|(id, keys)| (id, keys.len()))
+        .collect()
 }
 
 /// Evaluates every instrument in the catalogue, and every institution owning one.
 pub fn compute(input: &ResultsInput<'_>) -> Results {
+    let publications = publications_per_instrument(input.publications, input.uses);
     let mut by_instrument: BTreeMap<String, Vec<&LoggedUse>> = BTreeMap::new();
     for logged in input.uses {
         if input.period.from <= logged.receipt.start && logged.receipt.start < input.period.to {
@@ -153,7 +192,9 @@ pub fn compute(input: &ResultsInput<'_>) -> Results {
         let due_in_period = reporting_due_in(&compliance, &input.period);
         let facts = InstrumentFacts {
             rated_hours_year: input.config.rated_hours.of(&record.classification_code),
-            publications: other.publications,
+            publications: publications
+                .get(&id)
+                .map_or(0, |n| u32::try_from(*n).unwrap_or(u32::MAX)),
             uptime: other.uptime,
             response_hours_sum: other.response_hours_sum,
             responses: other.responses,

@@ -23,6 +23,8 @@ use alliance_protocol::{
 };
 
 use super::*;
+use alliance_protocol::publication::Publication;
+
 use crate::evaluation::{awards::SanctionReason, metrics::Countersign};
 
 /// 2026-01-01 00:00 in Shanghai.
@@ -88,6 +90,10 @@ fn record(institution: &str, local_id: &str, accepted: &str, networked: &str) ->
 }
 
 fn results() -> Results {
+    results_with(&[])
+}
+
+fn results_with(publications: &[Publication]) -> Results {
     let day = 86_400;
     let uses = vec![
         use_of(
@@ -159,6 +165,8 @@ fn results() -> Results {
         record("dlut", "XPS-1", "2025-03-02", "2025-03-20"),
         record("dlut", "OLD-1", "2024-01-02", "2024-06-03"),
         record("neu", "NMR-1", "2026-03-02", "2026-06-01"),
+        // 500,000 yuan, no acceptance date: flagged, not exempt.
+        record("neu", "NOACC-1", "", "2026-05-01"),
     ];
     let names = BTreeMap::from([("dlut".parse().unwrap(), "大连理工大学".to_owned())]);
     let config = EvaluationConfig::builtin();
@@ -173,8 +181,72 @@ fn results() -> Results {
         uses: &uses,
         records: &records,
         names: &names,
+        publications,
         other: &other,
     })
+}
+
+/// A paper naming `instruments`, registered by `user` of `home`.
+fn paper(id: &str, (user, home): (&str, &str), doi: &str, instruments: &[&str]) -> Publication {
+    Publication {
+        publication_id: id.into(),
+        home_institution: home.parse().unwrap(),
+        user_id: user.into(),
+        kind: alliance_protocol::publication::PublicationKind::Paper,
+        title: "XPS study".into(),
+        authors: "王小明".into(),
+        identifier: doi.into(),
+        acknowledgement: "感谢".into(),
+        instruments: instruments.iter().map(|i| (*i).to_owned()).collect(),
+        published_on: "2026-09-01".into(),
+        registered_at: UnixTime(YEAR_2026 + 250 * 86_400),
+    }
+}
+
+#[test]
+fn a_work_counts_once_per_instrument_and_only_from_a_user_who_used_it() {
+    // u2 of neu used XPS-1 (log entry 1, confirmed) and registers one DOI twenty times,
+    // however written, naming OLD-1 too, which nobody used; u1 (dlut, confirmed)
+    // registers another; u6 (sy) only has a receipt its home never confirmed; u9 never
+    // used XPS-1. u2 also used neu's NMR-1 and registers a paper of it.
+    let mut papers: Vec<Publication> = (0..20)
+        .map(|n| {
+            let doi = if n % 2 == 0 {
+                "10.1000/xps.1"
+            } else {
+                "https://doi.org/10.1000/XPS.1"
+            };
+            paper(
+                &format!("p{n}"),
+                ("u2", "neu"),
+                doi,
+                &["dlut/XPS-1", "dlut/OLD-1"],
+            )
+        })
+        .collect();
+    papers.push(paper(
+        "q1",
+        ("u1", "dlut"),
+        "10.1000/xps.2",
+        &["dlut/XPS-1"],
+    ));
+    papers.push(paper("q2", ("u6", "sy"), "10.1000/xps.3", &["dlut/XPS-1"]));
+    papers.push(paper("q3", ("u9", "neu"), "10.1000/xps.4", &["dlut/XPS-1"]));
+    papers.push(paper("q4", ("u2", "neu"), "10.1000/nmr.1", &["neu/NMR-1"]));
+    let results = results_with(&papers);
+    let figure = |id: &str| {
+        results
+            .institutions
+            .iter()
+            .flat_map(|i| &i.instruments)
+            .find(|i| i.id == id)
+            .unwrap()
+            .metrics
+            .publications
+    };
+    assert_eq!(figure("dlut/XPS-1"), 2);
+    assert_eq!(figure("dlut/OLD-1"), 0, "named, never used");
+    assert_eq!(figure("neu/NMR-1"), 1);
 }
 
 #[test]
@@ -208,18 +280,24 @@ fn figures_come_from_the_receipts_of_the_period_and_add_up_per_institution() {
     assert_eq!(neu.name_zh, "neu", "no name known: the id");
     assert_eq!(neu.metrics.effective_hours(), 2.0);
     assert_eq!(neu.metrics.external_hours(), 0.0);
-    assert_eq!(neu.late_or_missing, 1);
+    // NMR-1 reported late, and NOACC-1 (no acceptance date) flagged.
+    assert_eq!(neu.late_or_missing, 2);
+    assert!(matches!(
+        neu.instruments[1].compliance,
+        Standing::NoAcceptanceDate
+    ));
+    assert!(neu.instruments[1].compliance.needs_attention());
     // dlut's instruments were reported in 2024 (late) and 2025 (on time): neither is
     // 2026's business.
     assert_eq!(dlut.late_or_missing, 0);
     assert_eq!(dlut.metrics.reporting_required, 0);
-    assert_eq!(neu.metrics.reporting_required, 1);
+    assert_eq!(neu.metrics.reporting_required, 2);
     assert_eq!(neu.metrics.reported_on_time, 0);
     assert!(matches!(
         neu.instruments[0].compliance,
         Standing::Late { .. }
     ));
-    // The sanctions name neu for reporting late (and each graded 较差 by the built-in
+    // The sanctions name neu for two instruments late or flagged (and each graded 较差 by the built-in
     // indicator tree with these few figures).
     let neu_reasons = &results
         .sanctions
@@ -230,7 +308,7 @@ fn figures_come_from_the_receipts_of_the_period_and_add_up_per_institution() {
     assert!(
         neu_reasons
             .iter()
-            .any(|r| matches!(r, SanctionReason::ReportingLate { instruments: 1 }))
+            .any(|r| matches!(r, SanctionReason::ReportingLate { instruments: 2 }))
     );
 }
 
@@ -244,7 +322,7 @@ fn downloads_have_a_row_per_institution_and_instrument() {
     );
     let text = String::from_utf8(csv[3..].to_vec()).unwrap();
     let lines: Vec<&str> = text.lines().collect();
-    assert_eq!(lines.len(), 1 + 5);
+    assert_eq!(lines.len(), 1 + 6);
     assert!(lines[0].starts_with("单位代码,单位名称,仪器编号"));
     assert!(lines[1].starts_with("dlut,大连理工大学,,,60,50,"));
     assert!(lines[2].starts_with("dlut,大连理工大学,dlut/XPS-1,XPS-1 仪器,60,50,"));
@@ -254,7 +332,7 @@ fn downloads_have_a_row_per_institution_and_instrument() {
         lines[2]
     );
     let json = to_json(&results);
-    assert_eq!(json["rows"].as_array().unwrap().len(), 5);
+    assert_eq!(json["rows"].as_array().unwrap().len(), 6);
     assert_eq!(json["rows"][1]["receipts"], 3);
     assert_eq!(json["rows"][1]["unconfirmed_receipts"], 1);
     assert_eq!(json["log_size"], 7);
