@@ -17,6 +17,44 @@ use crate::{
 /// The largest time step the node accepts (one day).
 const MAX_GRANULARITY_MINUTES: u32 = 24 * 60;
 
+/// The fair-use fields: name and the range the node accepts.
+pub(crate) const FAIRNESS: [(&str, std::ops::RangeInclusive<u32>); 7] = {
+    use alliance_protocol::booking::rule_limits::{MAX_DAYS, MAX_HOURS, MAX_QUOTA, MAX_STRIKES};
+    [
+        ("horizon_days", 1..=MAX_DAYS),
+        ("max_active_per_user", 1..=MAX_QUOTA),
+        ("max_active_per_home", 1..=MAX_QUOTA),
+        ("max_holds_per_home", 1..=MAX_QUOTA),
+        ("late_cancel_hours", 0..=MAX_HOURS),
+        ("strikes_before_approval", 0..=MAX_STRIKES),
+        ("strike_period_days", 1..=MAX_DAYS),
+    ]
+};
+
+fn fairness_of(rules: &BookingRules, field: &str) -> u32 {
+    match field {
+        "horizon_days" => rules.horizon_days,
+        "max_active_per_user" => rules.max_active_per_user,
+        "max_active_per_home" => rules.max_active_per_home,
+        "max_holds_per_home" => rules.max_holds_per_home,
+        "late_cancel_hours" => rules.late_cancel_hours,
+        "strikes_before_approval" => rules.strikes_before_approval,
+        _ => rules.strike_period_days,
+    }
+}
+
+fn set_fairness(rules: &mut BookingRules, field: &str, value: u32) {
+    match field {
+        "horizon_days" => rules.horizon_days = value,
+        "max_active_per_user" => rules.max_active_per_user = value,
+        "max_active_per_home" => rules.max_active_per_home = value,
+        "max_holds_per_home" => rules.max_holds_per_home = value,
+        "late_cancel_hours" => rules.late_cancel_hours = value,
+        "strikes_before_approval" => rules.strikes_before_approval = value,
+        _ => rules.strike_period_days = value,
+    }
+}
+
 /// The rules form, every field as typed.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct RulesInput {
@@ -25,6 +63,8 @@ pub(crate) struct RulesInput {
     pub granularity_minutes: String,
     pub cancel_deadline_hours: String,
     pub hold_hours: String,
+    /// The fair-use numbers, by field name (see [`FAIRNESS`]).
+    pub fairness: Vec<(&'static str, String)>,
     /// [`UserTier::as_str`] of the ticked tiers.
     pub approval_tiers: Vec<String>,
     /// [`blackout_key`]s of the existing blackouts ticked for removal.
@@ -52,6 +92,10 @@ impl RulesInput {
             granularity_minutes: rules.granularity_minutes.to_string(),
             cancel_deadline_hours: rules.cancel_deadline_hours.to_string(),
             hold_hours: rules.hold_hours.to_string(),
+            fairness: FAIRNESS
+                .iter()
+                .map(|(field, _)| (*field, fairness_of(rules, field).to_string()))
+                .collect(),
             approval_tiers: rules
                 .approval_tiers
                 .iter()
@@ -61,6 +105,14 @@ impl RulesInput {
             new_kind: BlackoutKind::Maintenance.as_str().to_owned(),
             ..RulesInput::default()
         }
+    }
+
+    /// A fair-use field as typed (empty if the form had none).
+    pub(crate) fn fair(&self, field: &str) -> &str {
+        self.fairness
+            .iter()
+            .find(|(f, _)| *f == field)
+            .map_or("", |(_, v)| v.as_str())
     }
 
     /// The form as posted. Pairs, not a struct, because checkboxes repeat their name.
@@ -74,6 +126,12 @@ impl RulesInput {
                 "granularity_minutes" => input.granularity_minutes = value,
                 "cancel_deadline_hours" => input.cancel_deadline_hours = value,
                 "hold_hours" => input.hold_hours = value,
+                field if FAIRNESS.iter().any(|(f, _)| *f == field) => {
+                    if let Some((name, _)) = FAIRNESS.iter().find(|(f, _)| *f == field) {
+                        input.fairness.retain(|(f, _)| f != name);
+                        input.fairness.push((name, value));
+                    }
+                }
                 "approval_tier" => input.approval_tiers.push(value),
                 "remove_blackout" => input.remove.push(value),
                 "blackout_start" => input.new_start = value,
@@ -105,6 +163,20 @@ impl RulesInput {
         let granularity_minutes = number("granularity_minutes", &self.granularity_minutes);
         let cancel_deadline_hours = number("cancel_deadline_hours", &self.cancel_deadline_hours);
         let hold_hours = number("hold_hours", &self.hold_hours);
+        // A fair-use field left out of the form keeps its stored value.
+        let mut fair = current.clone();
+        let mut out_of_range = Vec::new();
+        for (field, range) in FAIRNESS {
+            let Some((_, typed)) = self.fairness.iter().find(|(f, _)| *f == field) else {
+                continue;
+            };
+            let value = number(field, typed);
+            set_fairness(&mut fair, field, value);
+            if typed.parse::<u32>().is_ok() && !range.contains(&value) {
+                out_of_range.push(other(field, t.err_fairness_range));
+            }
+        }
+        errors.append(&mut out_of_range);
         // The node's own limits, checked here to say so in the manager's language.
         let granularity_ok = (1..=MAX_GRANULARITY_MINUTES).contains(&granularity_minutes);
         if !granularity_ok && !has(&errors, "granularity_minutes") {
@@ -150,6 +222,7 @@ impl RulesInput {
             cancel_deadline_hours,
             hold_hours,
             blackouts,
+            ..fair
         })
     }
 
@@ -218,6 +291,7 @@ mod tests {
                 kind: BlackoutKind::Holiday,
                 reason: "元旦".into(),
             }],
+            ..BookingRules::default()
         }
     }
 
@@ -232,6 +306,43 @@ mod tests {
         let rules = current();
         let input = RulesInput::from_rules(&rules);
         assert_eq!(input.to_rules(&rules, &ZH), Ok(rules));
+    }
+
+    #[test]
+    fn fair_use_numbers_are_read_checked_and_kept_when_left_out() {
+        let input = RulesInput::from_form(&pairs(&[
+            ("min_lead_minutes", "60"),
+            ("max_duration_minutes", "480"),
+            ("granularity_minutes", "30"),
+            ("cancel_deadline_hours", "24"),
+            ("hold_hours", "48"),
+            ("horizon_days", "30"),
+            ("max_active_per_user", " 2 "),
+            ("strikes_before_approval", "0"),
+        ]));
+        let rules = input.to_rules(&current(), &ZH).unwrap();
+        assert_eq!(
+            (
+                rules.horizon_days,
+                rules.max_active_per_user,
+                rules.strikes_before_approval
+            ),
+            (30, 2, 0)
+        );
+        // Not on the form: as stored.
+        assert_eq!(rules.max_active_per_home, current().max_active_per_home);
+        // Out of range, or not a number: named, with the ranges.
+        let odd = RulesInput::from_form(&pairs(&[
+            ("granularity_minutes", "30"),
+            ("max_duration_minutes", "480"),
+            ("horizon_days", "0"),
+            ("max_holds_per_home", "many"),
+            ("strike_period_days", "731"),
+        ]));
+        let errors = odd.to_rules(&current(), &ZH).unwrap_err();
+        for field in ["horizon_days", "max_holds_per_home", "strike_period_days"] {
+            assert!(has(&errors, field), "{field}: {errors:?}");
+        }
     }
 
     #[test]

@@ -72,8 +72,13 @@ async fn main() -> anyhow::Result<()> {
     } else {
         Ledger::open_unsigned_answers(store, SecretKey::generate(), "dlut".parse()?)?
     };
+    // The core's cost, not the fair-use quotas: one client books like many users.
     let rules = Arc::new(BookingRules {
         min_lead_minutes: 0,
+        horizon_days: 730,
+        max_active_per_user: 10_000,
+        max_active_per_home: 10_000,
+        max_holds_per_home: 10_000,
         ..BookingRules::default()
     });
     let open = Arc::new(schedule::parse("每天 全天"));
@@ -127,6 +132,7 @@ async fn main() -> anyhow::Result<()> {
                     },
                     fees: &[],
                     trained: false,
+                    strikes: 0,
                     now: UnixTime::now(),
                 };
                 let answer = ledger.request(&request, &context).await?;

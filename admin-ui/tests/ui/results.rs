@@ -190,7 +190,7 @@ async fn the_csv_download_has_its_headers_and_rows() {
     let lines: Vec<&str> = reply.body.lines().collect();
     assert_eq!(lines.len(), 8, "a header and seven rows");
     assert!(lines[1].starts_with("neu,东北大学,,,1250.5,700.25,"));
-    assert!(lines[1].ends_with(",92.25,优秀,310"));
+    assert!(lines[1].ends_with(",92.25,优秀,310,1,0"), "{}", lines[1]);
     assert!(lines[3].starts_with("dlut,大连理工大学,,,"));
     assert!(lines[4].starts_with("dlut,大连理工大学,dlut/LCMS-1,液相色谱-质谱联用仪,"));
 

@@ -106,9 +106,18 @@ async fn a_manager_sees_the_rules_form_with_the_current_values() {
         ("granularity_minutes", "30"),
         ("cancel_deadline_hours", "24"),
         ("hold_hours", "48"),
+        // Fair use, as the defaults say.
+        ("horizon_days", "90"),
+        ("max_active_per_user", "4"),
+        ("max_active_per_home", "40"),
+        ("max_holds_per_home", "10"),
+        ("late_cancel_hours", "48"),
+        ("strikes_before_approval", "3"),
+        ("strike_period_days", "90"),
     ] {
         assert!(has_value(&page, name, value), "{name}: {}", page.body);
     }
+    assert!(page.body.contains("公平使用") && page.body.contains("最多提前预约（天）"));
     assert!(ticked(&page, "outside_academic") && ticked(&page, "enterprise"));
     assert!(!ticked(&page, "own_institution") && !ticked(&page, "alliance_member"));
     assert!(page.body.contains("企业用户"));

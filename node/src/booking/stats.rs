@@ -46,6 +46,13 @@ pub fn monthly(
         if y * 12 + i32::try_from(m).unwrap_or(1) - 1 < oldest {
             continue;
         }
+        // Refused at once (a rule, a quota, a taken slot): the user was told what to
+        // change, and nothing was asked of the owner. Not counted at all, so that a
+        // flood of such requests (a friend's, say) cannot water down the owner's
+        // refusal rate or response time.
+        if first.to == BookingState::Rejected {
+            continue;
+        }
         let entry = table
             .entry((y, m))
             .or_default()
@@ -142,7 +149,8 @@ mod tests {
                 "XPS-1",
                 &[(NOV + 20, None, Held), (NOV + 14_420, Some(Held), Rejected)],
             ),
-            // Refused by the rules at once: answered, not a refusal of service.
+            // Refused at once (rules, quota, a taken slot): not a request of service,
+            // neither counted nor a refusal.
             booking("XPS-1", &[(NOV + 30, None, Rejected)]),
             // Held and still waiting: no response yet.
             booking("XPS-1", &[(NOV + 40, None, Held)]),
@@ -163,9 +171,9 @@ mod tests {
             stats.months[1].instruments,
             [InstrumentStatistics {
                 local_id: "XPS-1".into(),
-                requests: 5,
+                requests: 4,
                 rejections: 1,
-                responses: 4,
+                responses: 3,
                 response_seconds: 7_200 + 14_400,
             }]
         );

@@ -252,6 +252,14 @@ pub struct BookingSection {
     /// forgotten: a member cannot make this node store more.
     #[serde(default = "default_remembered_cancels")]
     pub remembered_cancels_per_home: u32,
+    /// Booking requests of one home institution this node answers at once; more are
+    /// answered `busy` (and sent again by the home), so no member fills the owner's
+    /// attention and every member's requests are answered in turn.
+    #[serde(default = "default_concurrent_per_home")]
+    pub concurrent_requests_per_home: u32,
+    /// Booking requests one home institution may send a minute; more are answered `busy`.
+    #[serde(default = "default_requests_per_minute")]
+    pub requests_per_home_per_minute: u32,
 }
 
 impl Default for BookingSection {
@@ -259,8 +267,18 @@ impl Default for BookingSection {
         BookingSection {
             retry_interval: default_retry_interval(),
             remembered_cancels_per_home: default_remembered_cancels(),
+            concurrent_requests_per_home: default_concurrent_per_home(),
+            requests_per_home_per_minute: default_requests_per_minute(),
         }
     }
+}
+
+fn default_concurrent_per_home() -> u32 {
+    4
+}
+
+fn default_requests_per_minute() -> u32 {
+    120
 }
 
 fn default_remembered_cancels() -> u32 {

@@ -110,6 +110,9 @@ spaces! {
     LogEntries => "log_entries",
     /// The same by receipt, keyed `owner \0 receipt id`, valued `index (u64 BE) ‖ SHA-256`.
     LogIndex => "log_index",
+    /// No-shows and late cancels per user at this owner, keyed `home \0 user \0 when (u64
+    /// BE) booking id`, valued the kind.
+    BookingStrikes => "booking_strikes",
     /// When this node first stored each instrument's record, keyed like `Entries`
     /// (`origin \0 i/local id`), valued Unix seconds (u64 BE): on the province, the
     /// instrument's networked date.

@@ -69,6 +69,27 @@ pub struct BookingRules {
     pub hold_hours: u32,
     #[cfg_attr(feature = "openapi", schema(max_items = 500))]
     pub blackouts: Vec<Blackout>,
+    /// How far ahead a slot may be booked, in days (1 to 730).
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 730))]
+    pub horizon_days: u32,
+    /// Bookings one user may hold at once (held, confirmed or in use, not yet ended).
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 10_000))]
+    pub max_active_per_user: u32,
+    /// The same for all users of one home institution together.
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 10_000))]
+    pub max_active_per_home: u32,
+    /// Requests of one home institution waiting for approval at once.
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 10_000))]
+    pub max_holds_per_home: u32,
+    /// A user's cancel this close to the start is late: allowed, but counted.
+    #[cfg_attr(feature = "openapi", schema(maximum = 8760))]
+    pub late_cancel_hours: u32,
+    /// After this many no-shows and late cancels within `strike_period_days`, the user's
+    /// requests wait for a manager's approval (0: never).
+    #[cfg_attr(feature = "openapi", schema(maximum = 1000))]
+    pub strikes_before_approval: u32,
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 730))]
+    pub strike_period_days: u32,
 }
 
 /// Bounds a manager's rules must keep (the API's schema states the same).
@@ -87,11 +108,21 @@ pub mod rule_limits {
     pub const MAX_BLACKOUTS: usize = 500;
     /// Blackouts lie between 1970 and 2100 (Unix seconds).
     pub const BLACKOUT_TIMES: std::ops::RangeInclusive<i64> = 0..=4_102_444_800;
+    /// Two years, in days: the longest booking horizon and strike period.
+    pub const MAX_DAYS: u32 = 730;
+    /// The largest quota.
+    pub const MAX_QUOTA: u32 = 10_000;
+    /// The most strikes before approval that may be asked for.
+    pub const MAX_STRIKES: u32 = 1_000;
 }
 
 impl Default for BookingRules {
-    /// What most shared-instrument platforms start with: book an hour ahead, at most a
-    /// working day, on the half hour; outside users wait for approval; cancel a day ahead.
+    /// What most shared-instrument platforms start with: book an hour ahead and at most
+    /// 90 days ahead, at most a working day, on the half hour; outside users wait for
+    /// approval; cancel a day ahead (within two days counts as late). Fair shares: four
+    /// bookings per user and forty per home institution at a time, ten waiting for
+    /// approval per home; three no-shows or late cancels in 90 days and a user's requests
+    /// wait for approval.
     fn default() -> Self {
         BookingRules {
             min_lead_minutes: 60,
@@ -101,6 +132,13 @@ impl Default for BookingRules {
             cancel_deadline_hours: 24,
             hold_hours: 48,
             blackouts: Vec::new(),
+            horizon_days: 90,
+            max_active_per_user: 4,
+            max_active_per_home: 40,
+            max_holds_per_home: 10,
+            late_cancel_hours: 48,
+            strikes_before_approval: 3,
+            strike_period_days: 90,
         }
     }
 }
@@ -109,6 +147,16 @@ impl BookingRules {
     /// The earliest start a booking asked for at `now` may have (the lead time).
     pub fn earliest_start(&self, now: UnixTime) -> UnixTime {
         UnixTime(now.0 + i64::from(self.min_lead_minutes) * 60)
+    }
+
+    /// The latest start a booking asked for at `now` may have (the horizon).
+    pub fn latest_start(&self, now: UnixTime) -> UnixTime {
+        UnixTime(now.0.saturating_add(i64::from(self.horizon_days) * 86_400))
+    }
+
+    /// Whether a user's cancel at `now` of a booking starting at `start` is late.
+    pub fn is_late_cancel(&self, start: UnixTime, now: UnixTime) -> bool {
+        now.0 + i64::from(self.late_cancel_hours) * 3600 > start.0
     }
 
     /// Whether a request of `tier` waits for the manager.

@@ -457,3 +457,62 @@ async fn a_burst_of_bookings_republishes_far_fewer_digests_than_bookings() {
     owner.shutdown().await;
     province.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_home_flooding_requests_cannot_starve_another_home() {
+    trace();
+    let dir = tempfile::tempdir().unwrap();
+    let province = start_province(dir.path(), "lnsti").await;
+    // The owner answers each home ten requests a minute, two at a time.
+    let mut config = certified_member(dir.path(), &province, "dlut", bootstrap_of(&province)).await;
+    config.booking.requests_per_home_per_minute = 10;
+    config.booking.concurrent_requests_per_home = 2;
+    let owner = alliance_node::Node::start(config).await.unwrap();
+    let neu = start_member(dir.path(), &province, "neu").await;
+    let imr = start_member(dir.path(), &province, "imr").await;
+    owner_instrument(&owner).await;
+    wait_connected(&neu, "dlut").await;
+    wait_connected(&imr, "dlut").await;
+
+    // neu floods thirty requests at once; imr asks for five meanwhile. Slots never
+    // overlap, users differ: only the fair shares can turn a request away.
+    let base = day_after_tomorrow() + 8 * 3600;
+    let send = |home: &NodeHandle, n: usize, hour: i64, tag: &'static str| {
+        let bookings = home.bookings().clone();
+        tokio::spawn(async move {
+            bookings
+                .book(
+                    &researcher(n),
+                    &ask(base + hour * 3600, 1),
+                    format!("{tag}-{n}"),
+                )
+                .await
+        })
+    };
+    let flood: Vec<_> = (0..30).map(|n| send(&neu, n, n as i64, "flood")).collect();
+    let fair: Vec<_> = (0..5)
+        .map(|n| send(&imr, n, 40 + n as i64, "fair"))
+        .collect();
+    for request in fair {
+        let answer = request.await.unwrap().expect("imr is answered");
+        assert_eq!(answer.outcome, Outcome::Confirmed);
+    }
+    let mut answered = 0;
+    let mut busy = 0;
+    for request in flood {
+        match request.await.unwrap() {
+            Ok(answer) => {
+                assert_eq!(answer.outcome, Outcome::Confirmed);
+                answered += 1;
+            }
+            Err(BookError::Refused(refusal)) => {
+                assert_eq!(refusal.code(), "busy", "{refusal}");
+                busy += 1;
+            }
+            Err(e) => panic!("unexpected: {e}"),
+        }
+    }
+    // neu had its minute's share answered, no more; the rest was told to come back.
+    assert_eq!(answered, 10, "{answered} answered, {busy} busy");
+    assert_eq!(busy, 20);
+}

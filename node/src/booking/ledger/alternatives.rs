@@ -103,8 +103,8 @@ impl Iterator for Walk<'_, '_> {
                 .taken
                 .range(..slot.end.0)
                 .next_back()
-                .filter(|(_, (end, _))| *end > slot.start.0)
-                .map(|(taken_start, (taken_end, _))| (*taken_start, *taken_end));
+                .filter(|(_, taken)| taken.end > slot.start.0)
+                .map(|(taken_start, taken)| (*taken_start, taken.end));
             if let Some((taken_start, taken_end)) = blocking {
                 // Jump to the first candidate that clears it.
                 let clear = match self.direction {

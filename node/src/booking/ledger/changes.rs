@@ -6,6 +6,37 @@ use alliance_protocol::{UnixTime, booking::BookingUpdate};
 
 use super::*;
 
+/// What counts against a user at an owner.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Strike {
+    NoShow,
+    LateCancel,
+}
+
+impl Strike {
+    fn as_str(self) -> &'static str {
+        match self {
+            Strike::NoShow => "no_show",
+            Strike::LateCancel => "late_cancel",
+        }
+    }
+}
+
+/// Strikes read at most (far more than any rule asks for).
+const MAX_STRIKES_READ: usize = 10_000;
+
+fn strike_prefix(home: &InstitutionId, user_id: &str) -> Vec<u8> {
+    format!("{home}\0{user_id}\0").into_bytes()
+}
+
+/// `home \0 user \0 when (u64 BE) booking id`: a user's strikes in time order.
+fn strike_key(home: &InstitutionId, user_id: &str, at: UnixTime, booking_id: &str) -> Vec<u8> {
+    let mut key = strike_prefix(home, user_id);
+    key.extend_from_slice(&(at.0.max(0) as u64).to_be_bytes());
+    key.extend_from_slice(booking_id.as_bytes());
+    key
+}
+
 impl Ledger {
     /// A user's cancel (through the home node). A confirmed booking can be cancelled
     /// only until the rules' deadline; a held one at any time.
@@ -35,8 +66,12 @@ impl Ledger {
         if booking.state != BookingState::Held && !rules.may_cancel(booking.start, now) {
             return Err(LedgerError::TooLate);
         }
+        // A confirmed slot given back close to its start is a strike against the user.
+        let late = booking.state != BookingState::Held && rules.is_late_cancel(booking.start, now);
         booking.transition(BookingState::Cancelled, by, "", now);
-        self.store_change(&key, &booking, &mut calendar).await?;
+        let strike = late.then_some(Strike::LateCancel);
+        self.store_change(&key, &booking, &mut calendar, strike)
+            .await?;
         Ok(CancelOutcome::Cancelled(Box::new(booking)))
     }
 
@@ -74,19 +109,35 @@ impl Ledger {
                 decision,
             })?;
         booking.transition(to, by, note, now);
-        self.store_change(&key, &booking, &mut calendar).await?;
+        let strike = (to == BookingState::NoShow).then_some(Strike::NoShow);
+        self.store_change(&key, &booking, &mut calendar, strike)
+            .await?;
         Ok(booking)
     }
 
-    /// Writes a changed booking; frees its slot if it no longer takes one.
+    /// Writes a changed booking, and the strike against its user if any; frees its slot
+    /// if it no longer takes one.
     async fn store_change(
         &self,
         key: &[u8],
         booking: &Booking,
         calendar: &mut Calendar,
+        strike: Option<Strike>,
     ) -> Result<(), StoreError> {
         let mut batch = Batch::new();
         batch.put_json(Space::Bookings, key.to_vec(), booking)?;
+        if let Some(strike) = strike {
+            batch.put(
+                Space::BookingStrikes,
+                strike_key(
+                    &booking.home,
+                    &booking.user_id,
+                    booking.history.last().map_or(UnixTime(0), |e| e.at),
+                    &booking.booking_id,
+                ),
+                strike.as_str().as_bytes().to_vec(),
+            );
+        }
         // The home hears of every change, from the outbox, in the same commit.
         outbox::enqueue(
             &mut batch,
@@ -101,13 +152,15 @@ impl Ledger {
             );
         }
         self.inner.store.commit(batch).await?;
-        if frees
-            && calendar
-                .taken
-                .get(&booking.start.0)
-                .is_some_and(|(_, k)| k == key)
-        {
-            calendar.taken.remove(&booking.start.0);
+        let mine = calendar
+            .taken
+            .get_mut(&booking.start.0)
+            .filter(|t| t.key == key);
+        if let Some(taken) = mine {
+            taken.held = booking.state == BookingState::Held;
+            if frees {
+                calendar.taken.remove(&booking.start.0);
+            }
         }
         if booking.state != BookingState::Held {
             self.holds().retain(|(_, k), _| k != key);
@@ -129,6 +182,28 @@ impl Ledger {
             note: last.map(|e| e.note.clone()).unwrap_or_default(),
             at: last.map_or(UnixTime(0), |e| e.at),
         }
+    }
+
+    /// A user's no-shows and late cancels at this owner since `since`.
+    pub fn strikes(
+        &self,
+        home: &InstitutionId,
+        user_id: &str,
+        since: UnixTime,
+    ) -> Result<u32, StoreError> {
+        let prefix = strike_prefix(home, user_id);
+        let from = {
+            let mut key = prefix.clone();
+            key.extend_from_slice(&(since.0.max(0) as u64).to_be_bytes());
+            key
+        };
+        let mut to = prefix;
+        to.extend_from_slice(&[0xff; 9]);
+        let found =
+            self.inner
+                .store
+                .scan_range(Space::BookingStrikes, &from, &to, MAX_STRIKES_READ)?;
+        Ok(u32::try_from(found.len()).unwrap_or(u32::MAX))
     }
 
     /// When the next hold lapses, if any is pending.
@@ -165,7 +240,8 @@ impl Ledger {
                 continue;
             }
             booking.transition(BookingState::Cancelled, "system", "hold expired", now);
-            self.store_change(&key, &booking, &mut calendar).await?;
+            self.store_change(&key, &booking, &mut calendar, None)
+                .await?;
             expired.push(booking);
         }
         Ok(expired)

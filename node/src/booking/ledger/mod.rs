@@ -78,6 +78,8 @@ pub struct RequestContext<'a> {
     pub fees: &'a [FeeItem],
     /// Whether the user holds a valid training certification for the instrument.
     pub trained: bool,
+    /// The user's no-shows and late cancels at this owner within the rules' period.
+    pub strikes: u32,
     pub now: UnixTime,
 }
 
@@ -98,10 +100,27 @@ pub enum CancelOutcome {
     AlreadyFinal(Box<Booking>),
 }
 
-/// Slots taken on one instrument: start → (end, booking key).
+/// A slot taken, and by whom: what the quotas count.
+#[derive(Debug, Clone)]
+struct Taken {
+    end: i64,
+    /// The booking's key, `home \0 booking id`.
+    key: Vec<u8>,
+    user: String,
+    /// Waiting for a manager's approval.
+    held: bool,
+}
+
+impl Taken {
+    fn home(&self) -> &[u8] {
+        self.key.split(|b| *b == 0).next().unwrap_or_default()
+    }
+}
+
+/// Slots taken on one instrument, by start.
 #[derive(Default)]
 struct Calendar {
-    taken: BTreeMap<i64, (i64, Vec<u8>)>,
+    taken: BTreeMap<i64, Taken>,
     /// The instrument's last queued write, which may not be durable yet.
     last_write: Option<SharedDurable>,
 }
@@ -122,7 +141,31 @@ impl Calendar {
         self.taken
             .range(..slot.end.0)
             .next_back()
-            .is_some_and(|(_, (end, _))| *end > slot.start.0)
+            .is_some_and(|(_, taken)| taken.end > slot.start.0)
+    }
+
+    /// Bookings not yet ended at `now` of `user` of `home`, and of `home`, and those of
+    /// `home` waiting for approval.
+    fn active(&self, home: &InstitutionId, user: &str, now: UnixTime) -> (u32, u32, u32) {
+        let (mut of_user, mut of_home, mut held) = (0, 0, 0);
+        // Only a booking starting less than the longest booking ago can still be running.
+        let running_from = now
+            .0
+            .saturating_sub(alliance_protocol::booking::MAX_BOOKING_SECONDS);
+        for taken in self
+            .taken
+            .range(running_from..)
+            .map(|(_, t)| t)
+            .filter(|t| t.end > now.0)
+        {
+            if taken.home() != home.as_str().as_bytes() {
+                continue;
+            }
+            of_home += 1;
+            held += u32::from(taken.held);
+            of_user += u32::from(taken.user == user);
+        }
+        (of_user, of_home, held)
     }
 }
 
@@ -230,11 +273,15 @@ impl Ledger {
             {
                 holds.insert((until.0, key.clone()), local_id.clone());
             }
-            calendars
-                .entry(local_id)
-                .or_default()
-                .taken
-                .insert(booking.start.0, (end, key));
+            calendars.entry(local_id).or_default().taken.insert(
+                booking.start.0,
+                Taken {
+                    end,
+                    key,
+                    user: booking.user_id.clone(),
+                    held: booking.state == BookingState::Held,
+                },
+            );
         }
         Ok(Ledger {
             inner: Arc::new(Inner {
@@ -375,9 +422,15 @@ impl Ledger {
         let durable = in_flight::share(store.queue(batch).await?);
         calendar.last_write = Some(durable.clone());
         if state.occupies_slot() {
-            calendar
-                .taken
-                .insert(request.start.0, (request.end.0, key.clone()));
+            calendar.taken.insert(
+                request.start.0,
+                Taken {
+                    end: request.end.0,
+                    key: key.clone(),
+                    user: request.user.user_id.clone(),
+                    held: state == BookingState::Held,
+                },
+            );
         }
         if let Some(until) = booking.hold_until {
             self.holds()
@@ -437,12 +490,48 @@ impl Ledger {
                 reason: refusal.reason,
             };
         }
+        // Fair shares, before the calendar: a user or an institution past its quota is
+        // told so whatever the slot (these refusals are not the owner's refusals).
+        let rules = context.rules;
+        let home = &request.user.home_institution;
+        let (of_user, of_home, held) = calendar.active(home, &request.user.user_id, context.now);
+        if of_user >= rules.max_active_per_user {
+            return Outcome::Rejected {
+                code: "user_quota".into(),
+                reason: format!(
+                    "每位用户最多同时有 {} 个未结束的预约，请在已有预约结束或取消后再预约",
+                    rules.max_active_per_user
+                ),
+            };
+        }
+        if of_home >= rules.max_active_per_home {
+            return Outcome::Rejected {
+                code: "home_quota".into(),
+                reason: format!(
+                    "贵单位用户在该仪器上已有 {} 个未结束的预约，已达上限",
+                    rules.max_active_per_home
+                ),
+            };
+        }
+        // A user past the strikes allowed waits for a manager, whatever the tier.
+        let struck =
+            rules.strikes_before_approval > 0 && context.strikes >= rules.strikes_before_approval;
+        let needs_approval = struck || rules.needs_approval(request.user.tier);
+        if needs_approval && held >= rules.max_holds_per_home {
+            return Outcome::Rejected {
+                code: "home_holds".into(),
+                reason: format!(
+                    "贵单位在该仪器上已有 {} 个待审批的预约，请待审批后再提交",
+                    rules.max_holds_per_home
+                ),
+            };
+        }
         if calendar.overlaps(&proposal.slot) {
             return Outcome::Conflict {
                 nearest_free: nearest_free(context, calendar, &proposal),
             };
         }
-        if context.rules.needs_approval(request.user.tier) {
+        if needs_approval {
             Outcome::Held {
                 until: context.rules.hold_until(context.now),
             }
@@ -461,7 +550,7 @@ async fn take_back(ledger: std::sync::Weak<Inner>, local_id: String, start: i64,
     let ledger = Ledger { inner };
     let calendar = ledger.calendar(&local_id);
     let mut calendar = calendar.lock().await;
-    if calendar.taken.get(&start).is_some_and(|(_, k)| *k == key) {
+    if calendar.taken.get(&start).is_some_and(|t| t.key == key) {
         calendar.taken.remove(&start);
     }
     ledger.holds().retain(|(_, k), _| *k != key);

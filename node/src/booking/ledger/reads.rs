@@ -47,7 +47,7 @@ impl Ledger {
             .await
             .taken
             .values()
-            .map(|(_, key)| key.clone())
+            .map(|taken| taken.key.clone())
             .collect();
         let mut bookings = Vec::with_capacity(keys.len());
         for key in keys {

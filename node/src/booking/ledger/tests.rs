@@ -41,13 +41,21 @@ struct Fixture {
     rules: BookingRules,
     open: Week,
     fees: Vec<FeeItem>,
+    strikes: u32,
     now: UnixTime,
 }
 
 impl Fixture {
+    /// The default rules but for quotas no test here reaches unless it sets them.
     fn new() -> Fixture {
         Fixture {
-            rules: BookingRules::default(),
+            rules: BookingRules {
+                max_active_per_user: 10_000,
+                max_active_per_home: 10_000,
+                max_holds_per_home: 10_000,
+                ..BookingRules::default()
+            },
+            strikes: 0,
             open: schedule::parse("每天 全天"),
             fees: fees(),
             // The day before.
@@ -66,6 +74,7 @@ impl Fixture {
             },
             fees: &self.fees,
             trained: true,
+            strikes: self.strikes,
             now: self.now,
         }
     }
@@ -580,7 +589,15 @@ fn alternatives_jump_over_taken_slots_and_find_what_every_step_would() {
         while t < at(24 * 6).0 {
             let length = (1 + random(6)) * 1800;
             if random(8) < density {
-                calendar.taken.insert(t, (t + length, vec![]));
+                calendar.taken.insert(
+                    t,
+                    Taken {
+                        end: t + length,
+                        key: vec![],
+                        user: String::new(),
+                        held: false,
+                    },
+                );
             }
             t += length + random(3) * 1800;
         }
@@ -602,4 +619,98 @@ fn alternatives_jump_over_taken_slots_and_find_what_every_step_would() {
             "round {round}"
         );
     }
+}
+
+/// A request of `user` of `home` for `hours` from `start`.
+fn request_of(id: &str, (user, home): (&str, &str), start: i64, tier: UserTier) -> BookingRequest {
+    let mut r = request(id, at(start), at(start + 1), tier);
+    r.user.user_id = user.into();
+    r.user.home_institution = home.parse().unwrap();
+    r
+}
+
+fn code_of(outcome: &Outcome) -> &str {
+    match outcome {
+        Outcome::Rejected { code, .. } => code,
+        Outcome::Confirmed => "confirmed",
+        Outcome::Held { .. } => "held",
+        Outcome::Conflict { .. } => "conflict",
+    }
+}
+
+#[tokio::test]
+async fn users_and_homes_past_their_quotas_are_refused_with_their_own_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ledger, _) = open_ledger(dir.path());
+    let mut fixture = Fixture::new();
+    fixture.rules.max_active_per_user = 2;
+    fixture.rules.max_active_per_home = 3;
+    fixture.rules.max_holds_per_home = 1;
+    let ask = async |id: &str, who: (&str, &str), start: i64, tier: UserTier| {
+        let r = request_of(id, who, start, tier);
+        let answer = ledger.request(&r, &fixture.context()).await.unwrap();
+        code_of(&answer.answer.outcome).to_owned()
+    };
+    let member = UserTier::AllianceMember;
+    assert_eq!(ask("a1", ("wang", "neu"), 8, member).await, "confirmed");
+    assert_eq!(ask("a2", ("wang", "neu"), 9, member).await, "confirmed");
+    // A third of wang's at once: refused for the user's quota, with its reason.
+    assert_eq!(ask("a3", ("wang", "neu"), 10, member).await, "user_quota");
+    // Another user of neu may; then neu is at its quota for everyone.
+    assert_eq!(ask("b1", ("li", "neu"), 10, member).await, "confirmed");
+    assert_eq!(ask("c1", ("zhao", "neu"), 11, member).await, "home_quota");
+    // Another home is not held back by neu.
+    assert_eq!(ask("d1", ("chen", "imr"), 11, member).await, "confirmed");
+    // Requests waiting for approval: one per home at a time.
+    let firm = UserTier::Enterprise;
+    assert_eq!(ask("e1", ("firm1", "imr"), 12, firm).await, "held");
+    assert_eq!(ask("e2", ("firm2", "imr"), 13, firm).await, "home_holds");
+    // Quota refusals take no slot: 13:00 is still free for another home.
+    assert_eq!(ask("f1", ("sun", "sy"), 13, member).await, "confirmed");
+}
+
+#[tokio::test]
+async fn a_user_with_strikes_waits_for_approval_and_strikes_are_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ledger, _) = open_ledger(dir.path());
+    let mut fixture = Fixture::new();
+    fixture.rules.strikes_before_approval = 2;
+    let member = UserTier::AllianceMember;
+    // wang books twice and does not come; the manager marks both no-shows.
+    for (id, start) in [("n1", 8), ("n2", 10)] {
+        let r = request_of(id, ("wang", "neu"), start, member);
+        ledger.request(&r, &fixture.context()).await.unwrap();
+        ledger
+            .decide(
+                &neu(),
+                id,
+                ManagerDecision::NoShow,
+                "manager",
+                "",
+                at(start + 1),
+            )
+            .await
+            .unwrap();
+    }
+    // A late cancel counts too; an early one does not.
+    let late = request_of("c1", ("wang", "neu"), 40, member);
+    ledger.request(&late, &fixture.context()).await.unwrap();
+    let early = request_of("c2", ("wang", "neu"), 100, member);
+    ledger.request(&early, &fixture.context()).await.unwrap();
+    for (id, local_id) in [("c1", "XPS-1"), ("c2", "XPS-1")] {
+        ledger
+            .cancel(&neu(), id, local_id, &fixture.rules, "wang", at(12))
+            .await
+            .unwrap();
+    }
+    let strikes = ledger.strikes(&neu(), "wang", at(0)).unwrap();
+    assert_eq!(strikes, 3, "two no-shows and one late cancel");
+    assert_eq!(ledger.strikes(&neu(), "li", at(0)).unwrap(), 0);
+    // Outside the period they no longer count.
+    assert_eq!(ledger.strikes(&neu(), "wang", at(12)).unwrap(), 1);
+    // Past the limit, a member's request (confirmed at once otherwise) waits for a manager.
+    fixture.strikes = strikes;
+    let r = request_of("next", ("wang", "neu"), 60, member);
+    let answer = ledger.request(&r, &fixture.context()).await.unwrap();
+    assert_eq!(code_of(&answer.answer.outcome), "held");
 }

@@ -137,6 +137,17 @@ impl RulesCheck for BookingRules {
                 ),
             ));
         }
+        let latest = self.latest_start(p.now);
+        if p.slot.start.0 > latest.0 {
+            return Err(refuse(
+                "beyond_horizon",
+                format!(
+                    "最多提前 {} 天预约（最晚 {} 开始）",
+                    self.horizon_days,
+                    local(latest)
+                ),
+            ));
+        }
         if !within_opening_hours(&p.slot, facts.open) {
             return Err(refuse("outside_opening_hours", "所选时段不在开放机时内"));
         }
@@ -186,6 +197,34 @@ impl RulesCheck for BookingRules {
         ] {
             if hours > MAX_HOURS {
                 return Err(refuse(field, "at most a year (8760 hours)"));
+            }
+        }
+        for (field, value, range) in [
+            ("horizon_days", self.horizon_days, 1..=MAX_DAYS),
+            (
+                "max_active_per_user",
+                self.max_active_per_user,
+                1..=MAX_QUOTA,
+            ),
+            (
+                "max_active_per_home",
+                self.max_active_per_home,
+                1..=MAX_QUOTA,
+            ),
+            ("max_holds_per_home", self.max_holds_per_home, 1..=MAX_QUOTA),
+            ("late_cancel_hours", self.late_cancel_hours, 0..=MAX_HOURS),
+            (
+                "strikes_before_approval",
+                self.strikes_before_approval,
+                0..=MAX_STRIKES,
+            ),
+            ("strike_period_days", self.strike_period_days, 1..=MAX_DAYS),
+        ] {
+            if !range.contains(&value) {
+                return Err(refuse(
+                    field,
+                    format!("{} to {}", range.start(), range.end()),
+                ));
             }
         }
         if self.approval_tiers.len() > MAX_APPROVAL_TIERS {

@@ -266,3 +266,41 @@ fn a_manager_cannot_save_rules_that_make_no_sense() {
         .is_ok()
     );
 }
+
+#[test]
+fn requests_beyond_the_horizon_are_refused() {
+    let rules = BookingRules::default();
+    let now = UnixTime(1_796_054_400);
+    let open = crate::catalogue::schedule::parse("每天 全天");
+    let facts = InstrumentFacts {
+        status: InstrumentStatus::InService,
+        scope: alliance_protocol::SharingScope::OpenToSociety,
+        modes: &[ServiceMode::StaffRun],
+        open: &open,
+    };
+    let ask = |start: i64| Proposal {
+        slot: Slot {
+            start: UnixTime(start),
+            end: UnixTime(start + 3_600),
+        },
+        tier: UserTier::AllianceMember,
+        mode: ServiceMode::StaffRun,
+        trained: false,
+        now,
+    };
+    // 90 days ahead is fine; a day more, or the year 9999, is not.
+    assert!(rules.check(&facts, &ask(now.0 + 90 * 86_400)).is_ok());
+    for start in [now.0 + 91 * 86_400, 253_402_300_800 - 7_200] {
+        let refusal = rules.check(&facts, &ask(start)).unwrap_err();
+        assert_eq!(refusal.code, "beyond_horizon");
+        assert!(refusal.reason.contains("90 天"), "{}", refusal.reason);
+    }
+    // A manager cannot set a horizon of none or beyond two years.
+    for horizon_days in [0, 731] {
+        let odd = BookingRules {
+            horizon_days,
+            ..BookingRules::default()
+        };
+        assert_eq!(odd.validate().unwrap_err().code, "horizon_days");
+    }
+}

@@ -17,6 +17,9 @@ use crate::{
     store::Batch,
 };
 
+/// Pauses before asking a busy owner again: about ten seconds in all.
+const BUSY_PAUSES_MS: [u64; 6] = [100, 200, 400, 800, 1_600, 3_200];
+
 impl Bookings {
     /// Books an instrument of any institution for a user of this node: the request goes
     /// to the owner's node (or the ledger here, for this institution's own instruments)
@@ -123,7 +126,21 @@ impl Bookings {
                 .map_err(|e| BookError::BadAnswer(e.to_string()));
         }
         let owner_key = self.node_key_of(owner)?;
-        let signed = match self.inner.net.send_mail(owner, sealed).await {
+        let mut sent = self.inner.net.send_mail(owner, sealed.clone()).await;
+        // An owner answers each member's requests a few at a time (its fair share): a
+        // `busy` answer means wait a moment and ask again, which a user waiting on the
+        // page is better served by than an error.
+        for pause_ms in BUSY_PAUSES_MS {
+            match &sent {
+                Err(NetError::Refused(refusal)) if refusal.is_transient() => {
+                    let jitter = rand::random_range(0..=pause_ms / 2);
+                    tokio::time::sleep(std::time::Duration::from_millis(pause_ms + jitter)).await;
+                    sent = self.inner.net.send_mail(owner, sealed.clone()).await;
+                }
+                _ => break,
+            }
+        }
+        let signed = match sent {
             Ok(signed) => signed,
             Err(NetError::Unreachable(_)) => {
                 // Nothing left this node: nothing may stay half-booked.

@@ -11,6 +11,7 @@
 mod answer_counts;
 mod calendars;
 mod completion;
+mod fair_share;
 mod follow_up;
 mod home;
 mod owner;
@@ -133,6 +134,8 @@ struct Inner {
     mail: Mail,
     /// How requests were answered, for metrics.
     answers: answer_counts::AnswerCounts,
+    /// Each home's share of this owner's attention.
+    fair: fair_share::FairShare,
 }
 
 /// The node's booking service. Cheap to clone.
@@ -188,6 +191,10 @@ impl Bookings {
                 receipts,
                 mail,
                 answers: answer_counts::AnswerCounts::default(),
+                fair: fair_share::FairShare::new(
+                    usize::try_from(config.concurrent_requests_per_home).unwrap_or(usize::MAX),
+                    config.requests_per_home_per_minute,
+                ),
             }),
         })
     }
@@ -283,6 +290,10 @@ impl Bookings {
                 "only the owner's own users pay the own-institution price".into(),
             ));
         }
+        let _turn = self
+            .inner
+            .fair
+            .enter(&from.institution_id, std::time::Instant::now())?;
         let answered = self.answer_request(&request).await;
         if answered.is_err() {
             self.inner.answers.refused();

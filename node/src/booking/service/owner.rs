@@ -44,6 +44,12 @@ impl Bookings {
             &request.user.user_id,
             request.end,
         )?;
+        let now = UnixTime::now();
+        let strikes = self.inner.ledger.strikes(
+            &request.user.home_institution,
+            &request.user.user_id,
+            UnixTime(now.0 - i64::from(rules.strike_period_days) * 86_400),
+        )?;
         let context = RequestContext {
             rules: &rules,
             facts: InstrumentFacts {
@@ -54,7 +60,8 @@ impl Bookings {
             },
             fees: &record.fees,
             trained,
-            now: UnixTime::now(),
+            strikes,
+            now,
         };
         let answered = self.inner.ledger.request(request, &context).await?;
         self.inner.answers.answered(&answered.answer.outcome);
