@@ -37,6 +37,13 @@ pub struct HomeBooking {
 }
 
 impl HomeBooking {
+    /// Whether the owner refused the request at once (a rule, a quota, a taken slot):
+    /// an attempt, kept as history, never shown or fed as a booking. (A request held
+    /// and then rejected by a manager was a booking, and stays one.)
+    pub fn refused_at_once(&self) -> bool {
+        self.state == BookingState::Rejected && self.version == 1
+    }
+
     /// The instrument's alliance-wide id.
     pub fn instrument_id(&self) -> String {
         format!("{}/{}", self.owner, self.local_id)

@@ -40,6 +40,14 @@ pub struct Booking {
 }
 
 impl Booking {
+    /// Whether the request was refused at once (a rule, a quota, a taken slot): an
+    /// attempt, kept as history, never listed or fed as a booking.
+    pub fn refused_at_once(&self) -> bool {
+        self.history
+            .first()
+            .is_some_and(|e| e.to == BookingState::Rejected)
+    }
+
     /// A booking for `request`, in `state`, as first answered.
     pub fn from_request(request: &BookingRequest, state: BookingState, now: UnixTime) -> Booking {
         Booking {

@@ -516,3 +516,106 @@ async fn a_home_flooding_requests_cannot_starve_another_home() {
     assert_eq!(answered, 10, "{answered} answered, {busy} busy");
     assert_eq!(busy, 20);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_attempts_are_kept_but_never_listed_or_fed_as_bookings() {
+    use alliance_tests::http::{client, get_json, sign_in};
+    use alliance_web::backend::{AccountRole, NewAccount};
+    trace();
+    let dir = tempfile::tempdir().unwrap();
+    let (_province, owner, neu) = owner_and_home(dir.path()).await;
+    neu.accounts()
+        .create(NewAccount {
+            username: "wang1".into(),
+            password: PASSWORD.into(),
+            display_name: "研究员1".into(),
+            role: AccountRole::Researcher,
+            organization: "东北大学".into(),
+            email: String::new(),
+            phone: String::new(),
+        })
+        .await
+        .unwrap();
+    let wang = HomeUser {
+        user_id: "wang1".into(),
+        ..researcher(1)
+    };
+    let start = day_after_tomorrow() + 9 * 3600;
+    let booked = neu
+        .bookings()
+        .book(&wang, &ask(start, 2), "kept-1".into())
+        .await
+        .unwrap();
+    assert_eq!(booked.outcome, Outcome::Confirmed);
+    // A taken slot, and a year 9999 start: refused at once.
+    let clash = neu
+        .bookings()
+        .book(&wang, &ask(start + 3600, 1), "clash-1".into())
+        .await
+        .unwrap();
+    assert!(matches!(clash.outcome, Outcome::Conflict { .. }));
+    let far = neu
+        .bookings()
+        .book(&wang, &ask(253_402_214_400, 1), "far-1".into())
+        .await
+        .unwrap();
+    assert!(matches!(&far.outcome, Outcome::Rejected { code, .. } if code == "beyond_horizon"));
+    // Kept as history on both sides...
+    assert!(neu.bookings().home().get("clash-1").unwrap().is_some());
+    assert!(
+        owner
+            .bookings()
+            .ledger()
+            .booking(&"neu".parse().unwrap(), "far-1")
+            .unwrap()
+            .is_some()
+    );
+
+    // ...but the user's list, the managers' list and the user's feed show one booking.
+    let user = client();
+    assert!(
+        sign_in(&user, &neu, "wang1", PASSWORD)
+            .await
+            .status()
+            .is_success()
+    );
+    let mine = get_json(&user, &format!("{}api/v1/bookings", neu.url())).await;
+    let ids: Vec<&str> = mine
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|b| b["booking_id"].as_str())
+        .collect();
+    assert_eq!(ids, ["kept-1"], "{mine}");
+    let page = user
+        .get(format!("{}bookings", neu.url()))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let at = page.find("/feeds/").expect("the page gives the feed");
+    let feed_path: String = page[at..].chars().take_while(|c| *c != '"').collect();
+    let feed = reqwest::get(format!("{}{}", neu.url(), &feed_path[1..]))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(feed.matches("BEGIN:VEVENT").count(), 1, "{feed}");
+    let admin = client();
+    assert!(
+        sign_in(&admin, &owner, "admin", PASSWORD)
+            .await
+            .status()
+            .is_success()
+    );
+    let managed = get_json(&admin, &format!("{}api/v1/manage/bookings", owner.url())).await;
+    let text = managed.to_string();
+    assert!(text.contains("kept-1"), "{text}");
+    assert!(
+        !text.contains("clash-1") && !text.contains("far-1"),
+        "{text}"
+    );
+}

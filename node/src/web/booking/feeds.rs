@@ -50,7 +50,7 @@ impl WebBackend {
             .all()
             .ok()?
             .iter()
-            .filter(|b| b.user_id == username)
+            .filter(|b| b.user_id == username && !b.refused_at_once())
             .map(|b| {
                 let (name_zh, _, inst_zh, _) = self.names_of(&b.instrument_id(), &b.owner);
                 self.feed_event(

@@ -224,7 +224,7 @@ impl BookingBackend for WebBackend {
             .all()
             .unwrap_or_default()
             .iter()
-            .filter(|b| b.user_id == account.username)
+            .filter(|b| b.user_id == account.username && !b.refused_at_once())
             .map(|b| self.my_booking(b))
             .collect();
         mine.sort_by_key(|b| std::cmp::Reverse(b.start));
@@ -268,6 +268,7 @@ impl BookingBackend for WebBackend {
             .all()
             .unwrap_or_default()
             .iter()
+            .filter(|b| !b.refused_at_once())
             .map(|b| self.managed(b))
             .collect();
         all.sort_by_key(|b| (b.status != BookingState::Held, -b.start));
