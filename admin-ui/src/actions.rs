@@ -10,7 +10,10 @@ use std::{net::IpAddr, time::Duration};
 
 use crate::{
     auth,
-    backend::{Account, AccountError, AccountState, Backend, NewAccount, Registration, Session},
+    backend::{
+        Account, AccountError, AccountRole, AccountState, Backend, NewAccount, PriceCategory,
+        Registration, Session,
+    },
     client::ClientAddr,
     rate::RateLimit,
     throttle::SignInThrottle,
@@ -267,8 +270,24 @@ pub(crate) async fn set_state<B: Backend>(
     actor: &Account,
     username: &str,
     state: AccountState,
+    price: Option<PriceCategory>,
 ) -> Result<Account, ActionError> {
-    check_may_manage(backend, actor, username).await?;
+    let target = check_may_manage(backend, actor, username).await?;
+    // An outside user pays what the approving administrator decides, never a guess: no
+    // active outside account without a price category.
+    if state == AccountState::Active
+        && target.role == AccountRole::ExternalUser
+        && target.price_category.is_none()
+        && price.is_none()
+    {
+        return Err(ActionError::Fields(vec![FieldError::new(
+            "price_category",
+            Problem::Required,
+        )]));
+    }
+    if let Some(price) = price {
+        backend.set_price_category(username, price).await?;
+    }
     let changed = backend.set_account_state(username, state).await?;
     tracing::info!(
         actor = %actor.username,
@@ -285,10 +304,10 @@ async fn check_may_manage<B: Backend>(
     backend: &B,
     actor: &Account,
     username: &str,
-) -> Result<(), ActionError> {
+) -> Result<Account, ActionError> {
     let accounts = backend.accounts().await?;
     let target = accounts
-        .iter()
+        .into_iter()
         .find(|a| a.username == username)
         .ok_or(ActionError::NotFound)?;
     if target.username == actor.username {
@@ -297,7 +316,7 @@ async fn check_may_manage<B: Backend>(
     if !auth::may_manage(actor.role, target.role) {
         return Err(ActionError::RoleNotAllowed);
     }
-    Ok(())
+    Ok(target)
 }
 
 #[cfg(test)]

@@ -6,7 +6,9 @@ use serde::{Deserialize, Serialize};
 use super::{ApiAdmin, ApiError, ApiJson, ApiPath, error::ErrorBody};
 use crate::{
     AppState, actions,
-    backend::{Account, AccountRole, Backend, NewAccount, Registration},
+    backend::{
+        Account, AccountRole, Backend, NewAccount, PriceCategory, PriceCategoryError, Registration,
+    },
     client::ClientAddr,
     validate::{self, FieldError, Problem},
 };
@@ -42,6 +44,15 @@ pub(super) struct CreateRequest {
 pub(super) struct StateRequest {
     /// `active`, `pending` or `disabled`.
     state: String,
+    /// An outside user's price category: `outside_academic`, `enterprise` (with
+    /// `credit_code`) or `individual`. Required to approve an outside user who has none.
+    #[serde(default)]
+    #[schema(max_length = 32)]
+    price_category: Option<String>,
+    /// A firm's 18-character unified social credit code.
+    #[serde(default)]
+    #[schema(max_length = 32)]
+    credit_code: String,
 }
 
 /// The answer to a registration: the same whether the name was free or taken.
@@ -174,7 +185,15 @@ pub(super) async fn set_state<B: Backend>(
 ) -> Result<Json<Account>, ApiError> {
     let new_state = validate::parse_state(&request.state)
         .ok_or_else(|| ApiError::Invalid(vec![FieldError::new("state", Problem::State)]))?;
-    let account = actions::set_state(&state.backend, &admin.account, &username, new_state).await?;
+    let price = match &request.price_category {
+        Some(name) => Some(
+            PriceCategory::parse(name, &request.credit_code)
+                .map_err(|e| ApiError::Invalid(vec![price_problem(e)]))?,
+        ),
+        None => None,
+    };
+    let account =
+        actions::set_state(&state.backend, &admin.account, &username, new_state, price).await?;
     Ok(Json(account))
 }
 
@@ -202,4 +221,14 @@ pub(super) async fn reset_password<B: Backend>(
     let password =
         actions::reset_password(&state.backend, &state.sign_in, &admin.account, &username).await?;
     Ok(Json(PasswordReset { username, password }))
+}
+
+/// A price category's problem beside its field.
+pub(crate) fn price_problem(e: PriceCategoryError) -> FieldError {
+    match e {
+        PriceCategoryError::Unknown => FieldError::new("price_category", Problem::Choice),
+        PriceCategoryError::CreditCode => {
+            FieldError::new("credit_code", Problem::Other(e.to_string()))
+        }
+    }
 }

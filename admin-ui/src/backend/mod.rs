@@ -4,6 +4,7 @@
 mod booking;
 mod catalogue;
 mod monitoring;
+mod price_category;
 mod publications;
 mod receipts;
 mod results;
@@ -15,6 +16,7 @@ use serde::{Deserialize, Serialize};
 pub use booking::*;
 pub use catalogue::*;
 pub use monitoring::*;
+pub use price_category::*;
 pub use publications::*;
 pub use receipts::*;
 pub use results::*;
@@ -112,6 +114,23 @@ pub struct Account {
     pub phone: String,
     /// Unix seconds, UTC.
     pub created_at: i64,
+    /// What an outside user pays, as the administrator who approved the account set it
+    /// (none for the institution's own people, and before approval).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price_category: Option<PriceCategory>,
+}
+
+impl Account {
+    /// The tier this account's bookings are priced at: the institution's own, or what the
+    /// approving administrator set for an outside user; `None` for an outside user
+    /// without one (who may not book until an administrator sets it).
+    pub fn price_tier(&self) -> Option<alliance_protocol::UserTier> {
+        if self.role == AccountRole::ExternalUser {
+            self.price_category.as_ref().map(PriceCategory::tier)
+        } else {
+            Some(alliance_protocol::UserTier::OwnInstitution)
+        }
+    }
 }
 
 /// A signed-in session.
@@ -251,6 +270,12 @@ pub trait Backend:
     ) -> impl Future<Output = Result<Account, AccountError>> + Send;
     /// All accounts at this node, pending first.
     fn accounts(&self) -> impl Future<Output = Result<Vec<Account>, AccountError>> + Send;
+    /// Sets an outside user's price category (administrators; the caller checks).
+    fn set_price_category(
+        &self,
+        username: &str,
+        category: PriceCategory,
+    ) -> impl Future<Output = Result<Account, AccountError>> + Send;
     /// Approves, disables or re-enables an account.
     fn set_account_state(
         &self,

@@ -247,6 +247,14 @@ pub(crate) struct Strings {
     pub disable: &'static str,
     pub enable: &'static str,
     pub confirm_disable: &'static str,
+    /// An outside user's price category, set on approval.
+    pub price_category: &'static str,
+    pub price_outside_academic: &'static str,
+    pub price_enterprise: &'static str,
+    pub price_individual: &'static str,
+    pub credit_code: &'static str,
+    pub price_hint: &'static str,
+    pub err_price_category: &'static str,
     pub create_title: &'static str,
     pub create_submit: &'static str,
     pub notice_created: &'static str,
@@ -309,6 +317,18 @@ impl Strings {
             AccountRole::InstrumentManager => self.role_instrument_manager,
             AccountRole::InstitutionAdmin => self.role_institution_admin,
             AccountRole::ProvinceAdmin => self.role_province_admin,
+        }
+    }
+
+    /// The words of an outside user's price category.
+    pub(crate) fn price_name(&self, category: &crate::backend::PriceCategory) -> String {
+        use crate::backend::PriceCategory;
+        match category {
+            PriceCategory::OutsideAcademic => self.price_outside_academic.to_owned(),
+            PriceCategory::Enterprise { credit_code } => {
+                format!("{}（{credit_code}）", self.price_enterprise)
+            }
+            PriceCategory::Individual => self.price_individual.to_owned(),
         }
     }
 

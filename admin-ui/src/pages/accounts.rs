@@ -14,7 +14,7 @@ use crate::{
     AppState,
     actions::{self, ActionError},
     auth,
-    backend::{Account, AccountRole, AccountState, Backend, NewAccount, Session},
+    backend::{Account, AccountRole, AccountState, Backend, NewAccount, PriceCategory, Session},
     i18n::Strings,
     render::Page,
     time,
@@ -66,6 +66,10 @@ struct Row {
     actions: Vec<StateAction>,
     /// Where the reset-password button posts, when the admin may reset this account.
     password_url: Option<String>,
+    /// An outside user's price category in words (empty: none set).
+    price: String,
+    /// Whether approving asks for a price category (an outside user without one).
+    asks_price: bool,
 }
 
 struct StateAction {
@@ -101,6 +105,9 @@ pub(super) struct CreateForm {
 pub(super) struct StateForm {
     csrf: String,
     state: String,
+    /// On approving an outside user: `outside_academic`, `enterprise` or `individual`.
+    price_category: String,
+    credit_code: String,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -188,6 +195,12 @@ fn row(ctx: &Ctx, admin: &Account, account: Account) -> Row {
         phone: account.phone,
         is_self,
         actions,
+        price: account
+            .price_category
+            .as_ref()
+            .map(|c| t.price_name(c))
+            .unwrap_or_default(),
+        asks_price: account.role == AccountRole::ExternalUser && account.price_category.is_none(),
     }
 }
 
@@ -315,9 +328,24 @@ pub(super) async fn set_state<B: Backend>(
     let new_state =
         validate::parse_state(&form.state).ok_or_else(|| ctx.refuse(ErrorKind::BadRequest))?;
     let t = ctx.t;
-    let view = match actions::set_state(&state.backend, &admin.account, &username, new_state).await
-    {
+    let price = if form.price_category.is_empty() {
+        None
+    } else {
+        match PriceCategory::parse(&form.price_category, &form.credit_code) {
+            Ok(price) => Some(price),
+            Err(_) => {
+                let view = View::refused(StatusCode::UNPROCESSABLE_ENTITY, t.err_price_category);
+                return Ok(render(&state.backend, &ctx, admin, view).await);
+            }
+        }
+    };
+    let changed =
+        actions::set_state(&state.backend, &admin.account, &username, new_state, price).await;
+    let view = match changed {
         Ok(_) => return Ok(Redirect::to("/admin/accounts?notice=state").into_response()),
+        Err(ActionError::Fields(_)) => {
+            View::refused(StatusCode::UNPROCESSABLE_ENTITY, t.err_price_category)
+        }
         Err(ActionError::NotFound) => return Err(ctx.refuse(ErrorKind::AccountNotFound)),
         Err(ActionError::RoleNotAllowed) => {
             View::refused(StatusCode::FORBIDDEN, t.err_role_not_allowed)

@@ -188,7 +188,7 @@ async fn state_changes_with_a_session_need_the_csrf_header() {
     let backend = MemoryBackend::seeded();
     let app = app(&backend);
     let (cookie, csrf) = api_login(&app, "admin").await;
-    let approve = json!({ "state": "active" });
+    let approve = json!({ "state": "active", "price_category": "individual" });
     let uri = "/api/v1/accounts/firm/state";
 
     let missing = json(&app, Method::POST, uri, &cookie, None, approve.clone()).await;
@@ -354,17 +354,43 @@ async fn admin_approves_a_registration_and_the_user_can_sign_in() {
 
     let (cookie, csrf) = api_login(&app, "admin").await;
     let uri = "/api/v1/accounts/acme-lab/state";
+    // An outside user is approved with a price category, never without: a firm with its
+    // valid unified social credit code.
+    for (body, field) in [
+        (json!({ "state": "active" }), "price_category"),
+        (
+            json!({ "state": "active", "price_category": "enterprise", "credit_code": "91350100M000100Y44" }),
+            "credit_code",
+        ),
+        (
+            json!({ "state": "active", "price_category": "university" }),
+            "price_category",
+        ),
+    ] {
+        let refused = json(&app, Method::POST, uri, &cookie, Some(&csrf), body).await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
+        assert_eq!(refused.json()["error"]["field"], field);
+    }
+    assert_eq!(
+        backend.account("acme-lab").unwrap().state,
+        AccountState::Pending
+    );
     let approved = json(
         &app,
         Method::POST,
         uri,
         &cookie,
         Some(&csrf),
-        json!({ "state": "active" }),
+        json!({ "state": "active", "price_category": "enterprise", "credit_code": "91350100M000100Y43" }),
     )
     .await;
     assert_eq!(approved.status, StatusCode::OK, "{}", approved.body);
     assert_eq!(approved.json()["state"], "active");
+    assert_eq!(approved.json()["price_category"]["category"], "enterprise");
+    assert_eq!(
+        approved.json()["price_category"]["credit_code"],
+        "91350100M000100Y43"
+    );
     assert_eq!(
         backend.account("acme-lab").unwrap().state,
         AccountState::Active

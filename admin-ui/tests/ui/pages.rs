@@ -208,16 +208,51 @@ async fn admin_approves_a_pending_registration_with_the_form() {
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("action=\"/admin/accounts/firm/state\""));
     assert!(page.body.contains("批准"));
+    assert!(
+        page.body.contains("name=\"price_category\"") && page.body.contains("统一社会信用代码")
+    );
     let csrf = page.hidden("csrf").unwrap();
 
+    // Without a price category, or a firm without a valid code: refused, still pending.
+    for fields in [
+        vec![("state", "active")],
+        vec![
+            ("state", "active"),
+            ("price_category", "enterprise"),
+            ("credit_code", "123"),
+        ],
+    ] {
+        let mut sent = vec![("csrf", csrf.as_str())];
+        sent.extend(fields);
+        let reply = form(&app, "/admin/accounts/firm/state", &cookie, &sent).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{}",
+            reply.body
+        );
+        assert!(reply.body.contains("批准校外用户须选择收费类别"));
+        assert_eq!(
+            backend.account("firm").unwrap().state,
+            AccountState::Pending
+        );
+    }
     let reply = form(
         &app,
         "/admin/accounts/firm/state",
         &cookie,
-        &[("csrf", &csrf), ("state", "active")],
+        &[
+            ("csrf", &csrf),
+            ("state", "active"),
+            ("price_category", "outside_academic"),
+        ],
     )
     .await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    assert_eq!(
+        backend.account("firm").unwrap().price_tier(),
+        Some(alliance_protocol::UserTier::OutsideAcademic)
+    );
     assert_eq!(reply.location(), Some("/admin/accounts?notice=state"));
     assert_eq!(backend.account("firm").unwrap().state, AccountState::Active);
 

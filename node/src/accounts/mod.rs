@@ -20,7 +20,8 @@ use std::sync::Arc;
 use alliance_protocol::UnixTime;
 use alliance_web::{
     backend::{
-        Account, AccountError, AccountRole, AccountState, NewAccount, Registration, Session,
+        Account, AccountError, AccountRole, AccountState, NewAccount, PriceCategory, Registration,
+        Session,
     },
     validate::{self, FieldError},
 };
@@ -153,6 +154,7 @@ impl Accounts {
             email: new.email,
             phone: new.phone,
             created_at: 0,
+            price_category: None,
         };
         let hash = password::hash(new.password).await?;
         self.insert(account, hash).await
@@ -178,6 +180,7 @@ impl Accounts {
             email: reg.email,
             phone: reg.phone,
             created_at: 0,
+            price_category: None,
         };
         let hash = password::hash(reg.password).await?;
         self.insert(account, hash).await
@@ -259,6 +262,28 @@ impl Accounts {
         let mut accounts: Vec<Account> = self.all()?.into_iter().map(|s| s.account).collect();
         accounts.sort_by_key(|a| (a.state != AccountState::Pending, a.username.clone()));
         Ok(accounts)
+    }
+
+    /// Sets an outside user's price category, as the approving administrator decided.
+    pub async fn set_price_category(
+        &self,
+        username: &str,
+        category: PriceCategory,
+    ) -> Result<Account, AccountError> {
+        let _writing = self.writes.lock().await;
+        let mut stored = self.load(username)?.ok_or(AccountError::NotFound)?;
+        if stored.account.role != AccountRole::ExternalUser {
+            return Err(AccountError::Invalid {
+                field: "price_category".into(),
+                message: "only outside users have a price category".into(),
+            });
+        }
+        stored.account.price_category = Some(category);
+        let mut batch = Batch::new();
+        Self::put(&mut batch, &stored)?;
+        self.store.commit(batch).await.map_err(internal)?;
+        tracing::info!(%username, "price category set");
+        Ok(stored.account)
     }
 
     /// Approves, disables or re-enables an account. Disabling ends its sessions for good

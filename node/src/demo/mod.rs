@@ -302,6 +302,19 @@ pub async fn start(data_dir: &Path) -> Result<Demo, DemoError> {
                     })
                     .await
                     .map_err(DemoError::Account)?;
+                // The demo's firm, as its approving administrator set it: a firm, with
+                // its unified social credit code.
+                if role == AccountRole::ExternalUser {
+                    node.accounts()
+                        .set_price_category(
+                            &username,
+                            alliance_web::backend::PriceCategory::Enterprise {
+                                credit_code: "91210200MA0QC8XK1J".into(),
+                            },
+                        )
+                        .await
+                        .map_err(DemoError::Account)?;
+                }
             }
             logins.push(DemoLogin {
                 institution: inst.id,

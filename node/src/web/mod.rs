@@ -8,7 +8,7 @@ use std::sync::Arc;
 use alliance_protocol::{MembershipCertificate, UnixTime};
 use alliance_web::backend::{
     Account, AccountError, AccountState, ActionFailure, Backend, ConnectedMember, NewAccount,
-    NodeStatus, Registration, Session,
+    NodeStatus, PriceCategory, Registration, Session,
 };
 
 use crate::{
@@ -162,6 +162,14 @@ impl Backend for WebBackend {
 
     async fn accounts(&self) -> Result<Vec<Account>, AccountError> {
         self.accounts.list()
+    }
+
+    async fn set_price_category(
+        &self,
+        username: &str,
+        category: PriceCategory,
+    ) -> Result<Account, AccountError> {
+        self.accounts.set_price_category(username, category).await
     }
 
     async fn set_account_state(

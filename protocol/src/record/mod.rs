@@ -117,33 +117,6 @@ impl UserTier {
     pub fn parse(s: &str) -> Option<UserTier> {
         UserTier::ALL.into_iter().find(|t| t.as_str() == s)
     }
-
-    /// The tier of a user registered at a node, as that node sends it with a booking:
-    /// the institution's own people book as its own users (an owner elsewhere prices
-    /// them as alliance members); an outside user pays as academic when their
-    /// organisation names a university, college or institute, and as a firm otherwise
-    /// (individuals pay the enterprise price, as on most provincial platforms).
-    pub fn of_registered_user(outside: bool, organisation: &str) -> UserTier {
-        if !outside {
-            return UserTier::OwnInstitution;
-        }
-        let organisation = organisation.to_lowercase();
-        let academic = [
-            "大学",
-            "学院",
-            "研究所",
-            "研究院",
-            "科学院",
-            "university",
-            "college",
-            "institute",
-        ];
-        if academic.iter().any(|word| organisation.contains(word)) {
-            UserTier::OutsideAcademic
-        } else {
-            UserTier::Enterprise
-        }
-    }
 }
 
 impl FeeItem {

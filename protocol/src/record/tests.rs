@@ -136,17 +136,3 @@ fn dates_are_real_calendar_dates() {
         assert!(!is_valid_date(bad), "{bad}");
     }
 }
-
-#[test]
-fn a_registered_users_tier_follows_where_they_come_from() {
-    let of = UserTier::of_registered_user;
-    assert_eq!(of(false, "某公司"), UserTier::OwnInstitution);
-    assert_eq!(of(true, "大连海事大学"), UserTier::OutsideAcademic);
-    assert_eq!(
-        of(true, "Dalian Institute of Chemical Physics"),
-        UserTier::OutsideAcademic
-    );
-    assert_eq!(of(true, "中国科学院金属研究所"), UserTier::OutsideAcademic);
-    assert_eq!(of(true, "大连某科技有限公司"), UserTier::Enterprise);
-    assert_eq!(of(true, ""), UserTier::Enterprise);
-}

@@ -52,6 +52,14 @@ async fn an_outside_user_registers_is_approved_and_signs_in() {
     c.find(Locator::Css(approve))
         .await
         .expect("no approve button for the registration");
+    // Approving an outside user sets what they pay: a firm, with its credit code.
+    c.find(Locator::Id("price-firm-wang"))
+        .await
+        .unwrap()
+        .select_by_value("enterprise")
+        .await
+        .unwrap();
+    fill(c, "credit-firm-wang", "91350100M000100Y43").await;
     submit(c, "/admin/accounts/firm-wang/state").await;
     submit(c, "/logout").await;
 

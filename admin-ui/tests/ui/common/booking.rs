@@ -8,8 +8,8 @@ use alliance_protocol::booking::ManagerDecision;
 use alliance_protocol::booking::{BookingAsk, BookingRules, BookingState, Training};
 use alliance_protocol::{FeeComponents, FeeUnit, HourState, InstrumentRecord, UserTier};
 use alliance_web::backend::{
-    Account, AccountRole, ActionFailure, AvailabilityDay, BookingBackend, BookingOutcome,
-    ManagedBooking, MyBooking, NotificationView, QuoteLineView, QuoteView,
+    Account, ActionFailure, AvailabilityDay, BookingBackend, BookingOutcome, ManagedBooking,
+    MyBooking, NotificationView, QuoteLineView, QuoteView,
 };
 use chrono::{NaiveDate, NaiveDateTime, TimeZone};
 use chrono_tz::Asia::Shanghai;
@@ -60,10 +60,7 @@ fn parse_start(start: &str) -> Option<i64> {
 }
 
 fn tier_of(account: &Account) -> UserTier {
-    UserTier::of_registered_user(
-        account.role == AccountRole::ExternalUser,
-        &account.organization,
-    )
+    account.price_tier().unwrap_or(UserTier::Enterprise)
 }
 
 fn name_of(account: &Account) -> String {

@@ -19,7 +19,7 @@ use alliance_web::{
     WebOptions,
     backend::{
         Account, AccountError, AccountRole, AccountState, Backend, ConnectedMember, NewAccount,
-        NodeStatus, Registration, Session,
+        NodeStatus, PriceCategory, Registration, Session,
     },
     router,
 };
@@ -98,6 +98,11 @@ impl MemoryBackend {
             },
             email: format!("{username}@example.cn"),
             phone: String::new(),
+            // An active outside user was approved as a firm; a pending one awaits that.
+            price_category: (role == AccountRole::ExternalUser && state == AccountState::Active)
+                .then(|| PriceCategory::Enterprise {
+                    credit_code: "91350100M000100Y43".into(),
+                }),
             created_at: STARTED_AT,
         };
         self.lock()
@@ -226,6 +231,7 @@ impl Backend for MemoryBackend {
             email: r.email,
             phone: r.phone,
             created_at: STARTED_AT,
+            price_category: None,
         };
         insert(&mut self.lock(), account, r.password)
     }
@@ -241,6 +247,7 @@ impl Backend for MemoryBackend {
             email: a.email,
             phone: a.phone,
             created_at: STARTED_AT,
+            price_category: None,
         };
         insert(&mut self.lock(), account, a.password)
     }
@@ -255,6 +262,21 @@ impl Backend for MemoryBackend {
             .collect();
         list.sort_by_key(|a| (a.state != AccountState::Pending, a.username.clone()));
         Ok(list)
+    }
+
+    async fn set_price_category(
+        &self,
+        username: &str,
+        category: PriceCategory,
+    ) -> Result<Account, AccountError> {
+        self.check_failure()?;
+        let mut inner = self.lock();
+        let (account, _) = inner
+            .accounts
+            .get_mut(username)
+            .ok_or(AccountError::NotFound)?;
+        account.price_category = Some(category);
+        Ok(account.clone())
     }
 
     async fn set_account_state(

@@ -7,7 +7,7 @@ mod feeds;
 mod rules;
 
 use alliance_protocol::{
-    InstitutionId, UserTier,
+    InstitutionId,
     booking::{BookingAnswer, BookingRules, Outcome, Training},
     quote::{Quantity, Quote},
 };
@@ -194,14 +194,18 @@ impl BookingBackend for WebBackend {
         ask: BookingAsk,
         booking_id: String,
     ) -> Result<BookingOutcome, ActionFailure> {
+        // What the user pays is what the approving administrator set, never a guess.
+        let tier = account.price_tier().ok_or_else(|| ActionFailure::Refused {
+            code: "price_category_missing".into(),
+            message: "an administrator has not yet set this account's price category; \
+                      ask your institution's administrator"
+                .into(),
+        })?;
         let user = HomeUser {
             user_id: account.username.clone(),
             display_name: account.display_name.clone(),
             email: account.email.clone(),
-            tier: UserTier::of_registered_user(
-                account.role == AccountRole::ExternalUser,
-                &account.organization,
-            ),
+            tier,
         };
         let answer = self
             .bookings
