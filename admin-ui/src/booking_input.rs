@@ -68,6 +68,11 @@ pub(crate) struct BookingForm {
     /// Chosen by the client to make a retry safe; generated when empty.
     #[serde(default)]
     pub booking_id: String,
+    /// The service item (a fee item's Chinese name, as the instrument lists it); the quote
+    /// covers it only. Required where the instrument offers several for the mode.
+    #[serde(default)]
+    #[schema(max_length = 64)]
+    pub service_item: String,
 }
 
 /// A booking read once from a form or the API: what to ask the owner, under which id.
@@ -92,6 +97,8 @@ pub(crate) struct BookingInput {
     pub mode: String,
     pub samples: String,
     pub purpose: String,
+    /// A fee item's Chinese name.
+    pub service_item: String,
 }
 
 impl BookingInput {
@@ -122,6 +129,7 @@ impl BookingInput {
             samples,
             purpose: self.purpose.trim().to_owned(),
             booking_id: self.booking_id.trim().to_owned(),
+            service_item: self.service_item.trim().to_owned(),
         };
         match parse(&form, modes) {
             Ok(asked) if errors.is_empty() => Ok((form, asked)),
@@ -146,6 +154,7 @@ pub(crate) fn parse(form: &BookingForm, modes: &[ServiceMode]) -> Result<Asked, 
                 mode: form.mode,
                 samples: form.samples,
                 purpose: form.purpose.trim().to_owned(),
+                service_item: form.service_item.trim().to_owned(),
             },
             booking_id: match form.booking_id.trim() {
                 "" => new_booking_id(),
@@ -178,6 +187,9 @@ fn check(form: &BookingForm, modes: &[ServiceMode]) -> (Vec<FieldError>, Option<
     }
     if form.purpose.len() > MAX_LONG_TEXT {
         errors.push(FieldError::new("purpose", Problem::TooLong));
+    }
+    if form.service_item.chars().count() > 64 {
+        errors.push(FieldError::new("service_item", Problem::TooLong));
     }
     if !form.booking_id.is_empty()
         && !alliance_protocol::booking::is_valid_booking_id(&form.booking_id)

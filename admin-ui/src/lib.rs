@@ -28,7 +28,7 @@
 //! | `GET /me` | signed in | own account |
 //! | `POST /me/password` | signed in | change one's password (current, new, new again); ends one's other sessions |
 //! | `GET, POST /admin/accounts` | admins | account list, create an account |
-//! | `POST /admin/accounts/{username}/state` | admins | approve / disable / enable |
+//! | `POST /admin/accounts/{username}/state` | admins | approve (an outside user with a price category) / disable / enable |
 //! | `POST /admin/accounts/{username}/password` | admins | reset an account's password: a random one, shown once on the answer page; ends the account's sessions |
 //! | `GET /api/v1/status` | anyone | [`NodeStatus`](backend::NodeStatus) as JSON |
 //! | `POST, DELETE /api/v1/session` | anyone / signed in | sign in (`{csrf_token, account, expires_at}`; `429 too_many_attempts` with `Retry-After` while locked out, even for the right password), sign out |
@@ -36,7 +36,7 @@
 //! | `POST /api/v1/me/password` | signed in | `{"current_password", "new_password"}` → `204`; ends every other session of the account |
 //! | `POST /api/v1/register` | anyone | register; `202` with `{"status": "pending", "username"}`, the same whether or not the name was free (a taken name stores nothing); `429 rate_limited` past the registrations allowed per address, `503 registrations_closed` while the pending queue is full |
 //! | `GET, POST /api/v1/accounts` | admins | list, create |
-//! | `POST /api/v1/accounts/{username}/state` | admins | `{"state": "active"}` etc. |
+//! | `POST /api/v1/accounts/{username}/state` | admins | `{"state": "active"}` etc.; approving an outside user adds `"price_category"` (`outside_academic`, `enterprise` with `"credit_code"`, `individual`) |
 //! | `POST /api/v1/accounts/{username}/password` | admins | reset: `{"username", "password"}` with a new random password, shown once; ends the account's sessions |
 //! | `GET /guide` | anyone | guide for outside users: register, find, book, fees, contacts |
 //! | `GET /instruments/{institution}/{local_id}` | anyone | an instrument; the booking form when signed in (`?start=` prefills it) |
@@ -54,7 +54,7 @@
 //! | `POST /manage/monitoring/{local_id}/token`, `POST /manage/monitoring/{local_id}/revoke` | instrument managers, institution admins | issue (or replace) an instrument's agent token — shown once, on the answer page, with the command that starts the agent — or revoke it |
 //! | `GET /feeds/{token}.ics` | holder of the token | the user's bookings as `text/calendar` |
 //! | `GET /feeds/instruments/{local_id}.ics` | anyone | an instrument's bookings as `text/calendar` |
-//! | `GET, POST /api/v1/bookings` | signed in | my bookings; book (instrument, start `YYYY-MM-DDTHH:MM` Beijing, minutes, mode → [`BookingOutcome`](backend::BookingOutcome)) |
+//! | `GET, POST /api/v1/bookings` | signed in | my bookings; book (instrument, start `YYYY-MM-DDTHH:MM` Beijing, minutes, mode, `service_item` where the instrument offers several → [`BookingOutcome`](backend::BookingOutcome)) |
 //! | `POST /api/v1/bookings/{booking_id}/cancel` | signed in | `{"reason"}` → the cancelled booking |
 //! | `GET /api/v1/notifications` | signed in | newest first |
 //! | `GET /api/v1/manage/bookings`, `POST /api/v1/manage/bookings/{home}/{booking_id}` | instrument managers, institution admins | list; `{"decision", "note"}` |

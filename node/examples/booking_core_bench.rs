@@ -120,6 +120,7 @@ async fn main() -> anyhow::Result<()> {
                     mode: ServiceMode::StaffRun,
                     samples: 1,
                     purpose: String::new(),
+                    service_item: String::new(),
                     sent_at: UnixTime::now(),
                 };
                 let context = RequestContext {

@@ -237,6 +237,7 @@ fn main() -> anyhow::Result<()> {
         mode: ServiceMode::SelfOperated,
         samples: 2,
         purpose: "催化剂表面元素价态分析".into(),
+        service_item: String::new(),
         sent_at: at(1_789_990_000),
     };
     let sealed_request = request.seal(&key);

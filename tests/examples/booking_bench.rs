@@ -150,6 +150,7 @@ fn ask(instrument: usize, start: i64, end: i64) -> BookingAsk {
         mode: ServiceMode::StaffRun,
         samples: 1,
         purpose: "表面元素与化学态分析".into(),
+        service_item: String::new(),
     }
 }
 

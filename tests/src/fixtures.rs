@@ -44,6 +44,7 @@ pub fn xps_ask(start: i64, hours: i64) -> BookingAsk {
         mode: ServiceMode::StaffRun,
         samples: 1,
         purpose: "表面分析".into(),
+        service_item: String::new(),
     }
 }
 

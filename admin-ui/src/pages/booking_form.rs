@@ -1,7 +1,7 @@
 //! The booking box of an instrument page: the form for a signed-in user, a sign-in link for
 //! a visitor, or why the instrument takes no bookings.
 
-use alliance_protocol::InstrumentStatus;
+use alliance_protocol::{FeeUnit, InstrumentStatus};
 
 use super::{Ctx, FormErrors, instruments::Choice, labels};
 use crate::{
@@ -12,7 +12,14 @@ use crate::{
 };
 
 /// Fields the form shows an error beside.
-const SHOWN: [&str; 5] = ["start", "minutes", "mode", "samples", "purpose"];
+const SHOWN: [&str; 6] = [
+    "start",
+    "minutes",
+    "mode",
+    "samples",
+    "purpose",
+    "service_item",
+];
 
 /// Length chosen when the visitor has not chosen one.
 const DEFAULT_MINUTES: &str = "60";
@@ -34,6 +41,8 @@ pub(crate) struct BookingFormView {
     pub start: String,
     pub lengths: Vec<Choice>,
     pub modes: Vec<Choice>,
+    /// The instrument's service items (priced by the hour or the sample), to choose one.
+    pub items: Vec<Choice>,
     pub samples: String,
     pub purpose: String,
     pub errors: FormErrors,
@@ -103,10 +112,40 @@ pub(crate) fn booking_box(
             .iter()
             .map(|m| choice(snake(*m), labels::mode(ctx.t.cat, *m).to_owned(), &mode))
             .collect(),
+        items: service_items(ctx, d, &input.service_item),
         samples: input.samples.clone(),
         purpose: input.purpose.clone(),
         other_errors: errors.other(&SHOWN),
         errors,
     });
     part
+}
+
+/// The service items to choose between: every fee item priced by the hour or the sample,
+/// with its unit (the owner checks that it fits the mode chosen). One needs no choosing.
+fn service_items(ctx: &Ctx, d: &InstrumentDetail, current: &str) -> Vec<Choice> {
+    let items: Vec<_> = d
+        .record
+        .fees
+        .iter()
+        .filter(|f| f.unit != FeeUnit::Session)
+        .collect();
+    let current = match items.as_slice() {
+        [only] if current.is_empty() => only.item_zh.as_str(),
+        _ => current,
+    };
+    items
+        .iter()
+        .map(|f| {
+            let label = match ctx.lang {
+                crate::i18n::Lang::En if !f.item_en.is_empty() => f.item_en.clone(),
+                _ => f.item_zh.clone(),
+            };
+            choice(
+                f.item_zh.clone(),
+                format!("{label}（{}）", labels::unit(ctx.t.cat, f.unit)),
+                current,
+            )
+        })
+        .collect()
 }

@@ -29,6 +29,9 @@ pub struct Booking {
     pub mode: ServiceMode,
     pub samples: u32,
     pub purpose: String,
+    /// The service item the user chose (a fee item's Chinese name; empty: the only one).
+    #[serde(default)]
+    pub service_item: String,
     pub state: BookingState,
     /// Bumped on every change (the home node keeps the highest it has seen).
     pub version: u64,
@@ -63,6 +66,7 @@ impl Booking {
             mode: request.mode,
             samples: request.samples,
             purpose: request.purpose.clone(),
+            service_item: request.service_item.clone(),
             state,
             version: 1,
             hold_until: None,

@@ -116,6 +116,7 @@ mod tests {
             mode: ServiceMode::StaffRun,
             samples: 1,
             purpose: String::new(),
+            service_item: String::new(),
             state: events.last().unwrap().2,
             version: 1,
             hold_until: None,

@@ -144,6 +144,11 @@ async fn book(
         mode: ServiceMode::StaffRun,
         samples: 3,
         purpose: "样品表征（演示预约）".into(),
+        // The instrument's first service item for staff-run testing.
+        service_item: alliance_protocol::quote::service_items(&record.fees, ServiceMode::StaffRun)
+            .first()
+            .map(|f| f.item_zh.clone())
+            .unwrap_or_default(),
     };
     let deadline = tokio::time::Instant::now() + REACH_TIMEOUT;
     loop {

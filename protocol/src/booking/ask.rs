@@ -13,4 +13,6 @@ pub struct BookingAsk {
     pub mode: ServiceMode,
     pub samples: u32,
     pub purpose: String,
+    /// The service item chosen (a fee item's Chinese name); empty when there is one.
+    pub service_item: String,
 }

@@ -67,6 +67,8 @@ pub struct BookingRequest {
     pub mode: ServiceMode,
     pub samples: u32,
     pub purpose: String,
+    /// The service item chosen (a fee item's Chinese name); the quote covers it only.
+    pub service_item: String,
     pub sent_at: UnixTime,
 }
 
@@ -229,6 +231,7 @@ impl From<&BookingRequest> for proto::BookingRequest {
             samples: r.samples,
             purpose: r.purpose.clone(),
             sent_at: r.sent_at.0,
+            service_item: r.service_item.clone(),
         }
     }
 }
@@ -272,6 +275,7 @@ impl TryFrom<proto::BookingRequest> for BookingRequest {
             mode,
             samples: raw.samples,
             purpose: long("purpose", raw.purpose)?,
+            service_item: short("service_item", raw.service_item)?,
             sent_at: UnixTime(raw.sent_at),
         })
     }

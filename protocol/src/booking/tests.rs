@@ -23,6 +23,7 @@ fn request() -> BookingRequest {
         mode: ServiceMode::SelfOperated,
         samples: 0,
         purpose: "催化剂表面元素价态分析".into(),
+        service_item: String::new(),
         sent_at: UnixTime(1_789_990_000),
     }
 }

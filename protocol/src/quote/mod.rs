@@ -94,7 +94,65 @@ fn quantity(item: &FeeItem, usage: &Usage, has_sample_items: bool) -> Option<Qua
     }
 }
 
-/// Prices `usage` for a user of `tier` from an instrument's fee schedule.
+/// The fee items a user must choose between for `mode`: those priced by the hour or the
+/// sample that apply to it (per-session items come with any of them).
+pub fn service_items(fees: &[FeeItem], mode: ServiceMode) -> Vec<&FeeItem> {
+    let usage = Usage {
+        mode,
+        minutes: 0,
+        samples: 0,
+    };
+    let has_sample_items = fees.iter().any(|f| f.unit == FeeUnit::Sample);
+    fees.iter()
+        .filter(|item| item.unit != FeeUnit::Session)
+        .filter(|item| quantity(item, &usage, has_sample_items).is_some())
+        .collect()
+}
+
+/// Why a chosen service item cannot be priced.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ItemError {
+    #[error("no fee item {0:?} for this service mode")]
+    Unknown(String),
+    #[error("choose one of the service items: {0}")]
+    Required(String),
+}
+
+/// Prices `usage` of the service item named `item` (a fee item's Chinese name) for a user
+/// of `tier`: that item and the per-session items, nothing else. With no item named, an
+/// instrument with one service item for the mode is priced by it, and one with several
+/// asks the user to choose.
+pub fn quote_item(
+    fees: &[FeeItem],
+    tier: UserTier,
+    usage: &Usage,
+    item: &str,
+) -> Result<Quote, ItemError> {
+    let choices = service_items(fees, usage.mode);
+    let chosen = if item.is_empty() {
+        match choices.as_slice() {
+            [] | [_] => return Ok(quote(fees, tier, usage)),
+            many => {
+                let names: Vec<&str> = many.iter().map(|i| i.item_zh.as_str()).collect();
+                return Err(ItemError::Required(names.join("、")));
+            }
+        }
+    } else {
+        choices
+            .iter()
+            .find(|i| i.item_zh == item)
+            .ok_or_else(|| ItemError::Unknown(item.to_owned()))?
+    };
+    let kept: Vec<FeeItem> = fees
+        .iter()
+        .filter(|i| i.unit == FeeUnit::Session || std::ptr::eq(*i, *chosen))
+        .cloned()
+        .collect();
+    Ok(quote(&kept, tier, usage))
+}
+
+/// Prices `usage` for a user of `tier` from an instrument's fee schedule: every item that
+/// applies to the mode (see [`quote_item`] for a chosen service item).
 pub fn quote(fees: &[FeeItem], tier: UserTier, usage: &Usage) -> Quote {
     let has_sample_items = fees.iter().any(|f| f.unit == FeeUnit::Sample);
     let lines: Vec<QuoteLine> = fees

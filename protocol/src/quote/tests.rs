@@ -142,3 +142,62 @@ fn no_fee_items_cost_nothing() {
     assert!(q.lines.is_empty());
     assert_eq!(q.total.total_fen(), 0);
 }
+
+/// A firm's quote covers the service item it chose, not every item of the instrument.
+///
+/// | item            | unit    | enterprise price (yuan)      |
+/// |-----------------|---------|------------------------------|
+/// | XPS 全谱        | sample  | 300 (100 + 50 + 150)         |
+/// | XPS 深度剖析    | sample  | 600 (200 + 100 + 300)        |
+/// | 角分辨 XPS      | sample  | 1,284 (400 + 284 + 600)      |
+///
+/// One sample of 深度剖析: 600 yuan, where every item added up is 2,184.
+#[test]
+fn a_quote_covers_the_chosen_service_item_only() {
+    let item = |zh: &str, fen: (i64, i64, i64)| FeeItem {
+        item_zh: zh.into(),
+        item_en: String::new(),
+        unit: FeeUnit::Sample,
+        own_institution: components(0, 0, 0),
+        alliance_member: components(0, 0, 0),
+        outside_academic: components(0, 0, 0),
+        enterprise: components(fen.0, fen.1, fen.2),
+    };
+    let fees = vec![
+        item("XPS 全谱", (10_000, 5_000, 15_000)),
+        item("XPS 深度剖析", (20_000, 10_000, 30_000)),
+        item("角分辨 XPS", (40_000, 28_400, 60_000)),
+    ];
+    let usage = Usage {
+        mode: ServiceMode::StaffRun,
+        minutes: 60,
+        samples: 1,
+    };
+    assert_eq!(
+        quote(&fees, UserTier::Enterprise, &usage).total.total_fen(),
+        218_400,
+        "all items added up"
+    );
+    let chosen = quote_item(&fees, UserTier::Enterprise, &usage, "XPS 深度剖析").unwrap();
+    assert_eq!(chosen.total, components(20_000, 10_000, 30_000));
+    assert_eq!(chosen.lines.len(), 1);
+    assert_eq!(chosen.lines[0].item_zh, "XPS 深度剖析");
+    // Several service items and none chosen: the user is asked to choose, by name.
+    let required = quote_item(&fees, UserTier::Enterprise, &usage, "").unwrap_err();
+    assert!(
+        required
+            .to_string()
+            .contains("XPS 全谱、XPS 深度剖析、角分辨 XPS")
+    );
+    assert_eq!(
+        quote_item(&fees, UserTier::Enterprise, &usage, "拉曼").unwrap_err(),
+        ItemError::Unknown("拉曼".into())
+    );
+    // With the schedule above (one sample item, one hourly, a start-up fee), staff-run
+    // testing needs no choice, and a chosen item keeps the per-session fee.
+    let xps = schedule();
+    let one = quote_item(&xps, UserTier::AllianceMember, &usage, "").unwrap();
+    assert_eq!(one, quote(&xps, UserTier::AllianceMember, &usage));
+    let named = quote_item(&xps, UserTier::AllianceMember, &usage, "样品测试").unwrap();
+    assert_eq!(named, one);
+}

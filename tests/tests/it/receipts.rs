@@ -66,6 +66,7 @@ async fn a_completed_booking_is_confirmed_by_the_home_and_proven_in_the_province
         mode: ServiceMode::StaffRun,
         samples: 2,
         purpose: "表面分析".into(),
+        service_item: String::new(),
     };
     neu.bookings()
         .book(&user, &ask, "b-receipt-1".to_owned())

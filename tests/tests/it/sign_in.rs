@@ -241,7 +241,7 @@ async fn a_full_pending_queue_refuses_registrations_with_a_clear_error() {
     let approved = admin
         .post(format!("{}api/v1/accounts/firm-a/state", node.url()))
         .header("X-CSRF-Token", csrf)
-        .json(&json!({ "state": "active" }))
+        .json(&json!({ "state": "active", "price_category": "individual" }))
         .send()
         .await
         .unwrap();

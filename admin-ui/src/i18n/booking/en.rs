@@ -19,6 +19,7 @@ pub(crate) static EN: BookingStrings = BookingStrings {
     f_mode: "Service mode",
     f_samples: "Number of samples",
     f_purpose: "Purpose",
+    f_service_item: "Service (the fee covers this item)",
     purpose_hint: "What you will measure, the nature of the samples and any special needs, so the manager can prepare.",
     submit: "Book",
     submitting: "Sending the booking to the owning institution…",

@@ -30,6 +30,7 @@ pub(crate) struct BookingStrings {
     pub f_mode: &'static str,
     pub f_samples: &'static str,
     pub f_purpose: &'static str,
+    pub f_service_item: &'static str,
     pub purpose_hint: &'static str,
     pub submit: &'static str,
     pub submitting: &'static str,

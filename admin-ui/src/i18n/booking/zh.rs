@@ -19,6 +19,7 @@ pub(crate) static ZH: BookingStrings = BookingStrings {
     f_mode: "服务方式",
     f_samples: "样品数量",
     f_purpose: "用途说明",
+    f_service_item: "服务项目（按所选项目计费）",
     purpose_hint: "简要说明实验内容、样品性质和特殊要求，便于管理员安排。",
     submit: "提交预约",
     submitting: "正在向仪器所属单位提交预约…",

@@ -26,7 +26,7 @@ use std::{
 use alliance_protocol::{
     FeeItem, InstitutionId, SecretKey, UnixTime,
     booking::{BookingAnswer, BookingRequest, ManagerDecision, Outcome, Slot},
-    quote::{Usage, quote},
+    quote::{ItemError, Usage, quote, quote_item},
 };
 
 mod alternatives;
@@ -387,10 +387,19 @@ impl Ledger {
             minutes: u32::try_from((request.end.0 - request.start.0) / 60).unwrap_or(u32::MAX),
             samples: request.samples,
         };
+        // The chosen service item only; a refused request still says what the whole
+        // schedule would have cost, for the record.
+        let quote = quote_item(
+            context.fees,
+            request.user.tier,
+            &usage,
+            &request.service_item,
+        )
+        .unwrap_or_else(|_| quote(context.fees, request.user.tier, &usage));
         let answer = BookingAnswer {
             booking_id: request.booking_id.clone(),
             outcome,
-            quote: quote(context.fees, request.user.tier, &usage),
+            quote,
             answered_at: context.now,
         };
         let signed = if self.inner.sign_answers {
@@ -489,6 +498,33 @@ impl Ledger {
                 code: refusal.code.into(),
                 reason: refusal.reason,
             };
+        }
+        // The quote covers the service item the user chose: one must be chosen where
+        // there are several, and it must be one the instrument offers.
+        let usage = Usage {
+            mode: request.mode,
+            minutes: 0,
+            samples: 0,
+        };
+        match quote_item(
+            context.fees,
+            request.user.tier,
+            &usage,
+            &request.service_item,
+        ) {
+            Ok(_) => {}
+            Err(ItemError::Required(names)) => {
+                return Outcome::Rejected {
+                    code: "service_item_required".into(),
+                    reason: format!("请选择服务项目：{names}"),
+                };
+            }
+            Err(ItemError::Unknown(name)) => {
+                return Outcome::Rejected {
+                    code: "unknown_service_item".into(),
+                    reason: format!("该仪器没有服务项目「{name}」"),
+                };
+            }
         }
         // Fair shares, before the calendar: a user or an institution past its quota is
         // told so whatever the slot (these refusals are not the owner's refusals).

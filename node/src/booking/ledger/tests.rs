@@ -97,6 +97,7 @@ fn request(id: &str, start: UnixTime, end: UnixTime, tier: UserTier) -> BookingR
         mode: ServiceMode::StaffRun,
         samples: 2,
         purpose: String::new(),
+        service_item: String::new(),
         sent_at: UnixTime(DAY - 12 * HOUR),
     }
 }
@@ -713,4 +714,56 @@ async fn a_user_with_strikes_waits_for_approval_and_strikes_are_counted() {
     let r = request_of("next", ("wang", "neu"), 60, member);
     let answer = ledger.request(&r, &fixture.context()).await.unwrap();
     assert_eq!(code_of(&answer.answer.outcome), "held");
+}
+
+#[tokio::test]
+async fn a_request_names_its_service_item_and_is_quoted_for_it_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ledger, _) = open_ledger(dir.path());
+    let mut fixture = Fixture::new();
+    let sample = |zh: &str, fen: i64| FeeItem {
+        item_zh: zh.into(),
+        item_en: String::new(),
+        unit: FeeUnit::Sample,
+        own_institution: FeeComponents::default(),
+        alliance_member: FeeComponents {
+            materials_fen: 0,
+            operating_fen: fen,
+            labour_fen: 0,
+        },
+        outside_academic: FeeComponents::default(),
+        enterprise: FeeComponents::default(),
+    };
+    fixture.fees = vec![sample("XPS 全谱", 30_000), sample("XPS 深度剖析", 60_000)];
+    let member = UserTier::AllianceMember;
+    let ask = |id: &str, item: &str, start: i64| {
+        let mut r = request(id, at(start), at(start + 1), member);
+        r.service_item = item.into();
+        r
+    };
+    let none = ask("a", "", 8);
+    let answer = ledger
+        .request(&none, &fixture.context())
+        .await
+        .unwrap()
+        .answer;
+    assert_eq!(code_of(&answer.outcome), "service_item_required");
+    let Outcome::Rejected { reason, .. } = &answer.outcome else {
+        unreachable!()
+    };
+    assert!(reason.contains("XPS 全谱、XPS 深度剖析"), "{reason}");
+    let unknown = ask("b", "拉曼", 8);
+    let answer = ledger
+        .request(&unknown, &fixture.context())
+        .await
+        .unwrap()
+        .answer;
+    assert_eq!(code_of(&answer.outcome), "unknown_service_item");
+    // Two samples of 深度剖析: 1,200 yuan, not the 1,800 of both items.
+    let chosen = ask("c", "XPS 深度剖析", 8);
+    let answered = ledger.request(&chosen, &fixture.context()).await.unwrap();
+    assert_eq!(code_of(&answered.answer.outcome), "confirmed");
+    assert_eq!(answered.answer.quote.total.total_fen(), 120_000);
+    let kept = ledger.booking(&neu(), "c").unwrap().unwrap();
+    assert_eq!(kept.service_item, "XPS 深度剖析");
 }

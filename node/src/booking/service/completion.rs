@@ -10,7 +10,7 @@ use alliance_protocol::booking::ManagerDecision;
 pub use alliance_protocol::receipt::{SessionFacts, WalkIn};
 use alliance_protocol::{
     FeeComponents, InstitutionId, ServiceMode, UnixTime, UserTier,
-    quote::{Usage, quote},
+    quote::{Usage, quote, quote_item},
     receipt::UsageReceipt,
 };
 use sha2::{Digest, Sha256};
@@ -84,7 +84,7 @@ impl Bookings {
                     (receipt_id, booking_id.to_owned()),
                     &booking.local_id,
                     (&booking.user_id, &booking.user_name, home, booking.tier),
-                    booking.mode,
+                    (booking.mode, booking.service_item.as_str()),
                     &facts,
                     UnixTime::now(),
                 )?;
@@ -151,7 +151,7 @@ impl Bookings {
                 &walk_in.home,
                 walk_in.tier,
             ),
-            walk_in.mode,
+            (walk_in.mode, ""),
             &walk_in.facts,
             issued_at,
         )?;
@@ -167,7 +167,7 @@ impl Bookings {
         (receipt_id, booking_id): (String, String),
         local_id: &str,
         (user_id, user_name, home, tier): (&str, &str, &InstitutionId, UserTier),
-        mode: ServiceMode,
+        (mode, service_item): (ServiceMode, &str),
         facts: &SessionFacts,
         issued_at: UnixTime,
     ) -> Result<UsageReceipt, BookError> {
@@ -182,16 +182,20 @@ impl Bookings {
             .preparation_minutes
             .saturating_add(facts.test_minutes)
             .saturating_add(facts.post_processing_minutes);
-        let fees: FeeComponents = quote(
-            &view.record.fees,
-            tier,
-            &Usage {
-                mode,
-                minutes: effective,
-                samples: facts.samples,
-            },
-        )
-        .total;
+        let usage = Usage {
+            mode,
+            minutes: effective,
+            samples: facts.samples,
+        };
+        // A booking is charged for the service item its user chose. (A walk-in names
+        // none yet: it is priced by every item that applies to its mode.)
+        let fees: FeeComponents = if service_item.is_empty() {
+            quote(&view.record.fees, tier, &usage).total
+        } else {
+            quote_item(&view.record.fees, tier, &usage, service_item)
+                .map_err(|e| BookError::Invalid(format!("service_item: {e}")))?
+                .total
+        };
         let receipt = UsageReceipt {
             receipt_id,
             institution_id: own.clone(),

@@ -61,6 +61,7 @@ impl Bookings {
             mode: ask.mode,
             samples: ask.samples,
             purpose: ask.purpose.clone(),
+            service_item: ask.service_item.clone(),
             sent_at: UnixTime::now(),
         };
         // Refuse here what the owner would refuse anyway.
