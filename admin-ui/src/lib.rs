@@ -72,6 +72,7 @@
 //! | `GET /province/compliance` | province admins | instruments networked late, not networked, or beyond the known official calendar (R7), by institution |
 //! | `GET /province/monitoring` | province admins | the live monitoring board: alerts first (instruments open for booking that are silent or faulty), then every monitored instrument; refreshes itself; `404` on a member's node |
 //! | `GET /api/v1/results?period=` | anyone | [`ResultsView`](backend::ResultsView) |
+//! | `GET /api/v1/log/entries?from=&limit=` | anyone | a page of the province's receipt log with its signed tree head ([`LogPage`](backend::LogPage)) |
 //! | `GET /api/v1/province/subsidy?period=&budget_fen=` | province admins | [`AllocationView`](backend::AllocationView)s adding up to the budget |
 //! | `GET /api/v1/province/compliance` | province admins | [`ComplianceRow`](backend::ComplianceRow)s |
 //! | `GET /api/v1/province/monitoring` | province admins | [`BoardView`](backend::BoardView); `404` on a member's node |

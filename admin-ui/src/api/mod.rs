@@ -81,6 +81,7 @@ pub(crate) fn routes<B: Backend>() -> (Router<AppState<B>>, utoipa::openapi::Ope
         .routes(documented!(B, receipts::mine))
         .routes(documented!(B, receipts::confirm))
         .routes(documented!(B, receipts::dispute))
+        .routes(documented!(B, results::log_entries))
         .routes(documented!(B, publications::mine))
         .routes(documented!(B, publications::register))
         .routes(documented!(B, receipts::issued))

@@ -9,7 +9,8 @@ use super::{ApiError, ApiQuery, ApiUser, error::ErrorBody};
 use crate::{
     AppState,
     backend::{
-        AccountRole, AllocationView, Backend, ComplianceRow, ResultsFailure, ResultsView, Session,
+        AccountRole, AllocationView, Backend, ComplianceRow, LogPage, ResultsFailure, ResultsView,
+        Session,
     },
     i18n::{Lang, Strings},
     results_input,
@@ -75,6 +76,52 @@ pub(super) async fn results<B: Backend>(
     ApiQuery(query): ApiQuery<PeriodQuery>,
 ) -> Result<Json<ResultsView>, ApiError> {
     Ok(Json(state.backend.results(query.period.trim()).await?))
+}
+
+/// `?from=&limit=` of the log.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(super) struct LogQuery {
+    /// The first entry's index (default 0).
+    #[serde(default)]
+    from: u64,
+    /// How many entries, 1 to 1,000 (default 1,000).
+    #[serde(default = "thousand")]
+    #[param(minimum = 1, maximum = 1000)]
+    limit: usize,
+}
+
+fn thousand() -> usize {
+    1_000
+}
+
+/// `GET /api/v1/log/entries?from=&limit=` (public): a page of the province's receipt log
+/// with its current signed tree head, so that anyone can verify every entry's
+/// signatures, rebuild the tree and recompute the results.
+#[utoipa::path(
+    get,
+    path = "/api/v1/log/entries",
+    tag = "province",
+    params(LogQuery),
+    responses(
+        (status = 200, description = "A page of the log and its signed tree head.", body = LogPage),
+        (status = 400, description = "`invalid`: a limit outside 1 to 1,000.", body = ErrorBody),
+        (status = 404, description = "`not_found`: this is a member's node; the province's node keeps the log.", body = ErrorBody),
+    )
+)]
+pub(super) async fn log_entries<B: Backend>(
+    State(state): State<AppState<B>>,
+    ApiQuery(query): ApiQuery<LogQuery>,
+) -> Result<Json<LogPage>, ApiError> {
+    if !(1..=1_000).contains(&query.limit) {
+        return Err(ApiError::Invalid(vec![FieldError::new(
+            "limit",
+            Problem::Other("1 to 1000".into()),
+        )]));
+    }
+    Ok(Json(
+        state.backend.log_entries(query.from, query.limit).await?,
+    ))
 }
 
 /// `?period=&budget_fen=`.

@@ -26,6 +26,30 @@ pub struct IndicatorGroupView {
     pub indicators: Vec<(String, f64)>,
 }
 
+/// A page of the province's receipt log, with the signed tree head it is part of: anyone
+/// can check each entry's signatures, rebuild the tree from all entries and compare its
+/// root with the head the province signed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct LogPage {
+    /// Entries in the log now.
+    pub size: u64,
+    /// The current tree head, signed by the province (hex of the signed envelope).
+    pub signed_head: String,
+    /// The entries from `from`, in order.
+    pub entries: Vec<LogEntryView>,
+    /// Where the next page starts, if there is one.
+    pub next: Option<u64>,
+}
+
+/// One entry of the log: a member's submission exactly as logged (hex).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct LogEntryView {
+    pub index: u64,
+    /// The owner's signed receipt and the home's signed answer, as one protobuf
+    /// `ReceiptSubmission` (hex).
+    pub submission: String,
+}
+
 /// The results of a period.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ResultsView {
@@ -106,4 +130,10 @@ pub trait ResultsBackend: Clone + Send + Sync + 'static {
     /// Instruments reported late, missing, or beyond the known official calendar.
     fn compliance(&self)
     -> impl Future<Output = Result<Vec<ComplianceRow>, ResultsFailure>> + Send;
+    /// Up to `limit` entries of the province's receipt log from `from` (public).
+    fn log_entries(
+        &self,
+        from: u64,
+        limit: usize,
+    ) -> impl Future<Output = Result<LogPage, ResultsFailure>> + Send;
 }

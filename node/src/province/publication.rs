@@ -183,6 +183,11 @@ impl Publication {
         }
     }
 
+    /// The receipt log the results are computed from.
+    pub fn log(&self) -> &ReceiptLog {
+        &self.inner.log
+    }
+
     /// The evaluation config in force.
     pub fn config(&self) -> &EvaluationConfig {
         &self.inner.config

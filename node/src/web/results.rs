@@ -3,8 +3,8 @@
 //! compliance. Member nodes answer that only the province publishes.
 
 use alliance_web::backend::{
-    AllocationView, ComplianceRow, IndicatorGroupView, ResultsBackend, ResultsFailure, ResultsView,
-    SanctionView,
+    AllocationView, ComplianceRow, IndicatorGroupView, LogEntryView, LogPage, ResultsBackend,
+    ResultsFailure, ResultsView, SanctionView,
 };
 use std::sync::Arc;
 
@@ -54,6 +54,34 @@ impl WebBackend {
 }
 
 impl ResultsBackend for WebBackend {
+    async fn log_entries(&self, from: u64, limit: usize) -> Result<LogPage, ResultsFailure> {
+        let publication = self.publication.as_ref().ok_or(ResultsFailure::NotHere)?;
+        let log = publication.log();
+        // The head first: every entry listed is under it (the log only grows).
+        let signed_head = log.head().await;
+        let size = alliance_protocol::transparency::TreeHead::open(&signed_head, &log.public_key())
+            .map_err(|e| ResultsFailure::Internal(e.to_string()))?
+            .size;
+        let to = from.saturating_add(limit as u64).min(size);
+        let mut entries = Vec::with_capacity(usize::try_from(to.saturating_sub(from)).unwrap_or(0));
+        for index in from..to {
+            let bytes = log
+                .entry(index)
+                .map_err(|e| ResultsFailure::Internal(e.to_string()))?
+                .ok_or_else(|| ResultsFailure::Internal(format!("log entry {index} missing")))?;
+            entries.push(LogEntryView {
+                index,
+                submission: hex::encode(bytes),
+            });
+        }
+        Ok(LogPage {
+            size,
+            signed_head: hex::encode(signed_head),
+            entries,
+            next: (to < size).then_some(to),
+        })
+    }
+
     async fn results(&self, period: &str) -> Result<ResultsView, ResultsFailure> {
         let published = self.published(period).await?;
         let config = &published.config;

@@ -543,3 +543,73 @@ async fn a_publication_registered_at_the_home_counts_for_the_instrument_at_the_p
     owner.shutdown().await;
     province.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn anyone_can_read_the_log_in_pages_and_check_it_against_the_signed_head() {
+    use alliance_protocol::transparency::MerkleLog;
+    trace();
+    let dir = tempfile::tempdir().unwrap();
+    let province = start_province(dir.path(), "lnsti").await;
+    let mut config = certified_member(dir.path(), &province, "dlut", bootstrap_of(&province)).await;
+    config.receipts.confirmation_grace = Duration::ZERO;
+    let owner = Node::start(config).await.unwrap();
+    owner_instrument(&owner).await;
+    province_knows_instrument(&province).await;
+    for n in 0..5 {
+        owner.bookings().record_session(walk_in(n)).await.unwrap();
+    }
+    wait_receipts(&owner, "five receipts proven", |r| r.proven().unwrap() == 5).await;
+
+    // No session: the log is public. Pages of two, until there is no next.
+    let http = reqwest::Client::new();
+    let mut from = Some(0u64);
+    let mut entries: Vec<Vec<u8>> = Vec::new();
+    let mut last_head = String::new();
+    while let Some(at) = from {
+        let page: serde_json::Value = http
+            .get(format!(
+                "{}api/v1/log/entries?from={at}&limit=2",
+                province.url()
+            ))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        for entry in page["entries"].as_array().unwrap() {
+            assert_eq!(entry["index"].as_u64().unwrap(), entries.len() as u64);
+            entries.push(hex::decode(entry["submission"].as_str().unwrap()).unwrap());
+        }
+        last_head = page["signed_head"].as_str().unwrap().to_owned();
+        from = page["next"].as_u64();
+    }
+    assert_eq!(entries.len(), 5);
+    // The head is the province's; the entries rebuild its root; each entry is signed.
+    let root_key = province.config().alliance.root_public_key;
+    let head = TreeHead::open(&hex::decode(&last_head).unwrap(), &root_key).unwrap();
+    let mut tree = MerkleLog::new();
+    for entry in &entries {
+        tree.push(entry);
+        let submission = ReceiptSubmission::decode(entry).unwrap();
+        let signer = UsageReceipt::claimed_signer(&submission.receipt).unwrap();
+        assert_eq!(signer, owner.certificate().node_public_key);
+        UsageReceipt::open(&submission.receipt, &signer).unwrap();
+    }
+    assert_eq!((tree.len(), tree.root()), (head.size, head.root));
+    // Out of bounds: a clear refusal; a member's node keeps no log.
+    let bad = http
+        .get(format!("{}api/v1/log/entries?limit=5000", province.url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), reqwest::StatusCode::BAD_REQUEST);
+    let member = http
+        .get(format!("{}api/v1/log/entries", owner.url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(member.status(), reqwest::StatusCode::NOT_FOUND);
+    owner.shutdown().await;
+    province.shutdown().await;
+}

@@ -7,8 +7,8 @@
 
 use alliance_protocol::results::ResultRow;
 use alliance_web::backend::{
-    AllocationView, ComplianceRow, IndicatorGroupView, ResultsBackend, ResultsFailure, ResultsView,
-    SanctionView,
+    AllocationView, ComplianceRow, IndicatorGroupView, LogEntryView, LogPage, ResultsBackend,
+    ResultsFailure, ResultsView, SanctionView,
 };
 use chrono::{Datelike, NaiveDate, TimeZone};
 use chrono_tz::Asia::Shanghai;
@@ -329,6 +329,24 @@ fn field(value: String) -> String {
 }
 
 impl ResultsBackend for MemoryBackend {
+    /// Three stand-in entries (the node's log, with real signatures, is tested there).
+    async fn log_entries(&self, from: u64, limit: usize) -> Result<LogPage, ResultsFailure> {
+        self.province()?;
+        let size = 3u64;
+        let to = from.saturating_add(limit as u64).min(size);
+        Ok(LogPage {
+            size,
+            signed_head: "00".into(),
+            entries: (from..to)
+                .map(|index| LogEntryView {
+                    index,
+                    submission: format!("{index:02x}"),
+                })
+                .collect(),
+            next: (to < size).then_some(to),
+        })
+    }
+
     async fn results(&self, name: &str) -> Result<ResultsView, ResultsFailure> {
         let province = self.province()?;
         let (label, from, to) = period(name)?;
