@@ -64,6 +64,11 @@ pub(crate) struct WalkInForm {
     pub home: String,
     pub tier: UserTier,
     pub mode: ServiceMode,
+    /// The service item used (a fee item's Chinese name); needed where the instrument has
+    /// several for the mode.
+    #[serde(default)]
+    #[schema(max_length = 64)]
+    pub service_item: String,
     pub facts: SessionFactsForm,
 }
 
@@ -271,6 +276,8 @@ pub(crate) struct WalkInInput {
     pub tier: String,
     /// `self_operated` or `staff_run`.
     pub mode: String,
+    /// A fee item's Chinese name.
+    pub service_item: String,
     #[serde(flatten)]
     pub facts: FactsInput,
 }
@@ -300,6 +307,7 @@ impl WalkInInput {
             home: self.home.trim().to_owned(),
             tier,
             mode,
+            service_item: self.service_item.trim().to_owned(),
             facts,
         };
         along(errors, parse_walk_in(&session, own, t))
@@ -321,7 +329,10 @@ pub(crate) fn parse_walk_in(
         home: session.home.trim(),
         mode: session.mode,
     };
-    let (errors, home) = check_who(&who, own, t);
+    let (mut errors, home) = check_who(&who, own, t);
+    if session.service_item.trim().chars().count() > 64 {
+        errors.push(FieldError::new("service_item", Problem::TooLong));
+    }
     match (along(errors, parse_facts(&session.facts, t)), home) {
         (Ok(facts), Some(home)) => Ok(WalkIn {
             local_id: who.local_id.to_owned(),
@@ -330,6 +341,7 @@ pub(crate) fn parse_walk_in(
             home,
             tier: session.tier,
             mode: session.mode,
+            service_item: session.service_item.trim().to_owned(),
             facts,
         }),
         (Err(errors), _) => Err(errors),
@@ -484,6 +496,7 @@ mod tests {
             home: " neu".into(),
             tier: UserTier::AllianceMember,
             mode: ServiceMode::StaffRun,
+            service_item: String::new(),
             facts: SessionFactsForm {
                 start: " 2030-12-02T09:00".into(),
                 end: "2030-12-02T11:00 ".into(),
@@ -521,6 +534,7 @@ mod tests {
             home: "dlut".into(),
             tier: "own_institution".into(),
             mode: "staff_run".into(),
+            service_item: String::new(),
             facts: input(),
             ..WalkInInput::default()
         };

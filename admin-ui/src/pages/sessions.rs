@@ -28,7 +28,15 @@ use crate::{
 use alliance_protocol::UserTier;
 
 /// Fields of the session's user and instrument the form shows an error beside.
-const WHO_FIELDS: [&str; 6] = ["local_id", "user_id", "user_name", "home", "tier", "mode"];
+const WHO_FIELDS: [&str; 7] = [
+    "local_id",
+    "user_id",
+    "user_name",
+    "home",
+    "tier",
+    "mode",
+    "service_item",
+];
 
 #[derive(Template)]
 #[template(path = "session.html")]

@@ -49,7 +49,7 @@ fn sessions(
     owner: &str,
     local_id: &str,
     rated_hours: f64,
-    modes: &[ServiceMode],
+    (modes, fees): (&[ServiceMode], &[alliance_protocol::FeeItem]),
     others: &[&str],
     now: UnixTime,
 ) -> Vec<WalkIn> {
@@ -62,6 +62,11 @@ fn sessions(
     } else {
         ServiceMode::SelfOperated
     };
+    // The instrument's first service item for the mode.
+    let item = alliance_protocol::quote::service_items(fees, mode)
+        .first()
+        .map(|f| f.item_zh.clone())
+        .unwrap_or_default();
     let Ok(home_of_owner) = owner.parse::<InstitutionId>() else {
         return Vec::new();
     };
@@ -131,6 +136,7 @@ fn sessions(
                 home,
                 tier,
                 mode,
+                service_item: item.clone(),
                 facts: SessionFacts {
                     start: UnixTime(start),
                     end: UnixTime(end),
@@ -161,7 +167,7 @@ pub(super) async fn seed_member(member: &Member, others: &[&str]) -> usize {
                 own.as_str(),
                 &v.record.local_id,
                 rated.of(&v.record.classification_code),
-                &v.record.service_modes,
+                (&v.record.service_modes, &v.record.fees),
                 others,
                 now,
             )

@@ -28,6 +28,7 @@ fn issue_failure(e: BookError) -> ActionFailure {
             // The field a message names first, as `field:`.
             let field = [
                 "home",
+                "service_item",
                 "start",
                 "issued_at",
                 "samples",

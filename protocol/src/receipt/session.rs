@@ -34,5 +34,8 @@ pub struct WalkIn {
     pub home: InstitutionId,
     pub tier: UserTier,
     pub mode: ServiceMode,
+    /// The service item used (a fee item's Chinese name); empty where the instrument has
+    /// one for the mode. The receipt charges that item only.
+    pub service_item: String,
     pub facts: SessionFacts,
 }

@@ -73,6 +73,7 @@ async fn run_member(data_dir: &Path) -> ! {
             home: "dlut".parse().unwrap(),
             tier: UserTier::OwnInstitution,
             mode: ServiceMode::StaffRun,
+            service_item: String::new(),
             facts: SessionFacts {
                 start: UnixTime(start),
                 end: UnixTime(start + 1_200),

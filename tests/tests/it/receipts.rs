@@ -297,6 +297,7 @@ fn walk_in(n: i64) -> WalkIn {
         home: "dlut".parse().unwrap(),
         tier: UserTier::OwnInstitution,
         mode: ServiceMode::StaffRun,
+        service_item: String::new(),
         facts: SessionFacts {
             start: UnixTime(start),
             end: UnixTime(start + 60),
@@ -610,6 +611,48 @@ async fn anyone_can_read_the_log_in_pages_and_check_it_against_the_signed_head()
         .await
         .unwrap();
     assert_eq!(member.status(), reqwest::StatusCode::NOT_FOUND);
+    owner.shutdown().await;
+    province.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_walk_in_is_charged_for_the_service_item_used_only() {
+    use alliance_protocol::{FeeComponents, FeeItem, FeeUnit};
+    trace();
+    let dir = tempfile::tempdir().unwrap();
+    let province = start_province(dir.path(), "lnsti").await;
+    let owner = start_member(dir.path(), &province, "dlut").await;
+    let item = |zh: &str, operating_fen: i64| FeeItem {
+        item_zh: zh.into(),
+        item_en: String::new(),
+        unit: FeeUnit::Sample,
+        own_institution: FeeComponents {
+            materials_fen: 0,
+            operating_fen,
+            labour_fen: 0,
+        },
+        alliance_member: FeeComponents::default(),
+        outside_academic: FeeComponents::default(),
+        enterprise: FeeComponents::default(),
+    };
+    let mut record = sample_record("dlut", "XPS-1", "X射线光电子能谱仪");
+    record.service_modes = vec![ServiceMode::StaffRun];
+    record.fees = vec![item("XPS 全谱", 30_000), item("XPS 深度剖析", 60_000)];
+    owner.catalogue().save_record(record).await.unwrap();
+    // Which of the two was used must be said.
+    let unnamed = owner.bookings().record_session(walk_in(0)).await;
+    assert!(
+        matches!(&unnamed, Err(e) if e.to_string().contains("service_item")),
+        "{unnamed:?}"
+    );
+    let named = WalkIn {
+        service_item: "XPS 深度剖析".into(),
+        ..walk_in(1)
+    };
+    let signed = owner.bookings().record_session(named).await.unwrap();
+    let receipt = UsageReceipt::open(&signed, &owner.certificate().node_public_key).unwrap();
+    // One sample of 深度剖析 (600 yuan), not both items (900).
+    assert_eq!(receipt.fees.total_fen(), 60_000);
     owner.shutdown().await;
     province.shutdown().await;
 }

@@ -38,6 +38,7 @@ pub(crate) static EN: ReceiptStrings = ReceiptStrings {
     comment_hint: "At most 256 bytes.",
     confirm_submit: "Confirm and rate",
     confirmed_notice: "Confirmed; your rating is recorded.",
+    service_item_hint: "The fee item's name as the instrument lists it; only that item is charged. Leave empty when the instrument has one.",
     dispute_summary: "Not what happened? Dispute it",
     dispute_hint: "A disputed receipt counts for none of the owner's hours, revenue or ratings; the province lists disputes beside its results. You cannot confirm it afterwards.",
     dispute_reason: "Reason",

@@ -50,6 +50,8 @@ pub(crate) struct ReceiptStrings {
     pub comment_hint: &'static str,
     pub confirm_submit: &'static str,
     pub confirmed_notice: &'static str,
+    /// Under the walk-in form's service item.
+    pub service_item_hint: &'static str,
     /// The dispute form, folded under each receipt to confirm.
     pub dispute_summary: &'static str,
     pub dispute_hint: &'static str,

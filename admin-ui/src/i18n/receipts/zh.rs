@@ -38,6 +38,7 @@ pub(crate) static ZH: ReceiptStrings = ReceiptStrings {
     comment_hint: "最多 256 字节（约 85 个汉字）。",
     confirm_submit: "确认并评价",
     confirmed_notice: "已确认，评价已记录。",
+    service_item_hint: "按仪器收费标准中的项目名称填写，只按该项目计费；仪器只有一个项目时可不填。",
     dispute_summary: "凭证与实际不符？提出异议",
     dispute_hint: "有异议的凭证不计入仪器所属单位的机时、收入和评价，省级平台会在评价结果旁列出异议。提交后不能再确认。",
     dispute_reason: "异议原因",

@@ -151,7 +151,7 @@ impl Bookings {
                 &walk_in.home,
                 walk_in.tier,
             ),
-            (walk_in.mode, ""),
+            (walk_in.mode, walk_in.service_item.as_str()),
             &walk_in.facts,
             issued_at,
         )?;
@@ -187,9 +187,10 @@ impl Bookings {
             minutes: effective,
             samples: facts.samples,
         };
-        // A booking is charged for the service item its user chose. (A walk-in names
-        // none yet: it is priced by every item that applies to its mode.)
-        let fees: FeeComponents = if service_item.is_empty() {
+        // A session is charged for the service item used, which must be named where the
+        // instrument has several for the mode. (A booking made before items were chosen
+        // names none: priced as it was quoted then, by every item of its mode.)
+        let fees: FeeComponents = if service_item.is_empty() && !booking_id.is_empty() {
             quote(&view.record.fees, tier, &usage).total
         } else {
             quote_item(&view.record.fees, tier, &usage, service_item)
