@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use alliance_protocol::{
     InstitutionId, InstrumentRecord, InstrumentStatus, ServiceMode, UnixTime, UserTier,
-    booking::{Outcome, Slot},
+    booking::{BookingRules, Outcome, Slot},
 };
 
 use crate::{
@@ -114,6 +114,19 @@ async fn seed_pair(home: &Member, owner: &Member, h: usize) -> usize {
     let mut made = 0;
     let member_instruments = bookable(owner, UserTier::AllianceMember);
     for (n, record) in member_instruments.iter().take(2).enumerate() {
+        // Fair use shows on the first: one active booking per user there, so the demo's
+        // researcher, who holds it, sees the quota refusal on booking it again.
+        if n == 0
+            && let Ok(rules) = owner.bookings.rules(&record.local_id)
+        {
+            let strict = BookingRules {
+                max_active_per_user: 1,
+                ..rules
+            };
+            if let Err(e) = owner.bookings.set_rules(&record.local_id, &strict).await {
+                tracing::warn!(error = %e, "demo fair-use rule not set");
+            }
+        }
         let id = format!("demo-{}-{}-{n}", home.id, owner.id);
         if let Some(slot) = free_slot(owner, record, UserTier::AllianceMember, spread) {
             made += usize::from(book(home, &researcher, record, slot, &id).await);
