@@ -391,3 +391,37 @@ async fn inflated_late_overlapping_and_homeless_receipts_are_refused() {
         .unwrap();
     assert_eq!(code(&answer), "overlapping");
 }
+
+#[tokio::test]
+async fn a_log_written_before_uses_were_indexed_gets_its_index_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let province = SecretKey::generate();
+    let w = world();
+    let first = receipt(1, "dlut", "XPS-1", 1);
+    {
+        let log = open_log(dir.path(), &province);
+        log.submit(&[single(&first, &w.dlut)], &w.eras, &w.owners, NOW)
+            .await
+            .unwrap();
+    }
+    // As an older version left it: the entry, but no index of uses and no mark.
+    {
+        let store = Store::open(dir.path()).unwrap();
+        let mut batch = Batch::new();
+        for (key, _) in store.scan_prefix(Space::LogUses, b"").unwrap() {
+            batch.delete(Space::LogUses, key);
+        }
+        batch.delete(Space::Meta, USES_INDEXED.to_vec());
+        store.commit(batch).await.unwrap();
+    }
+    let log = open_log(dir.path(), &province);
+    let again = UsageReceipt {
+        receipt_id: "r1-again".into(),
+        ..first
+    };
+    let answer = log
+        .submit(&[single(&again, &w.dlut)], &w.eras, &w.owners, NOW)
+        .await
+        .unwrap();
+    assert_eq!(answer[0].as_ref().unwrap_err().code(), "overlapping");
+}

@@ -85,9 +85,14 @@ pub struct ReceiptBook {
     /// Effective time a receipt may state beyond its wall time, in minutes.
     allowance_minutes: u32,
     /// Held from reading a receipt's standing to committing its change, so that issuing,
-    /// a confirmation and the end of the grace period never interleave.
-    lock: std::sync::Arc<tokio::sync::Mutex<()>>,
+    /// a confirmation and the end of the grace period never interleave. Holds whether
+    /// the issued uses are indexed by instrument and time (receipts issued by an older
+    /// version are indexed at the first issue after start).
+    lock: std::sync::Arc<tokio::sync::Mutex<bool>>,
 }
+
+/// Meta key set once the issued receipts' uses are indexed.
+const USES_INDEXED: &[u8] = b"issued_uses_indexed";
 
 impl ReceiptBook {
     pub fn new(
@@ -122,7 +127,7 @@ impl ReceiptBook {
     /// province would refuse to log either).
     pub async fn issue(&self, receipt: UsageReceipt, now: UnixTime) -> Result<Vec<u8>, IssueError> {
         receipt.validate().map_err(IssueError::Invalid)?;
-        let _standing = self.lock.lock().await;
+        let mut indexed = self.lock.lock().await;
         if let Some(existing) = self.get(&receipt.receipt_id)? {
             if existing.receipt != receipt {
                 return Err(IssueError::IdReused(receipt.receipt_id));
@@ -131,6 +136,10 @@ impl ReceiptBook {
         }
         if receipt.exceeds_wall_time(self.allowance_minutes) {
             return Err(IssueError::ExceedsWallTime(self.allowance_minutes));
+        }
+        if !*indexed {
+            self.index_uses().await?;
+            *indexed = true;
         }
         let instrument = receipt.local_id.clone();
         let span = (receipt.start.0, receipt.end.0);
@@ -171,6 +180,29 @@ impl ReceiptBook {
         }
         self.store.commit(batch).await?;
         Ok(signed)
+    }
+
+    /// Indexes the uses of receipts issued before uses were indexed (once).
+    async fn index_uses(&self) -> Result<(), StoreError> {
+        if self.store.get(Space::Meta, USES_INDEXED)?.is_some() {
+            return Ok(());
+        }
+        let mut batch = Batch::new();
+        for (_, issued) in self
+            .store
+            .scan_prefix_json::<Issued>(Space::IssuedReceipts, b"")?
+        {
+            let r = &issued.receipt;
+            intervals::put(
+                &mut batch,
+                Space::IssuedUses,
+                &r.local_id,
+                &r.receipt_id,
+                (r.start.0, r.end.0),
+            );
+        }
+        batch.put(Space::Meta, USES_INDEXED.to_vec(), Vec::new());
+        self.store.commit(batch).await
     }
 
     /// The user's confirmation or dispute, from their home (whose node key is `home`): checked, then

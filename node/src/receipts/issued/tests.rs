@@ -190,3 +190,26 @@ async fn an_owner_issues_no_inflated_or_overlapping_receipt() {
     book.issue(next, UnixTime(T + 3_600)).await.unwrap();
     assert_eq!(book.all().unwrap().len(), 2);
 }
+
+#[tokio::test]
+async fn receipts_issued_before_uses_were_indexed_are_indexed_at_the_next_issue() {
+    let dir = tempfile::tempdir().unwrap();
+    let owner = SecretKey::generate();
+    {
+        let (book, _) = book(dir.path(), &owner);
+        book.issue(receipt("r1"), UnixTime(T)).await.unwrap();
+        // As an older version left it: the receipt, but no index of uses and no mark.
+        let mut batch = Batch::new();
+        for (key, _) in book.store.scan_prefix(Space::IssuedUses, b"").unwrap() {
+            batch.delete(Space::IssuedUses, key);
+        }
+        batch.delete(Space::Meta, USES_INDEXED.to_vec());
+        book.store.commit(batch).await.unwrap();
+    }
+    let (book, _) = book(dir.path(), &owner);
+    let again = book.issue(receipt("r1-again"), UnixTime(T)).await;
+    assert!(
+        matches!(&again, Err(IssueError::Overlapping(other)) if other == "r1"),
+        "{again:?}"
+    );
+}
