@@ -85,3 +85,24 @@ pub async fn until(at: i64) {
     let wait = (at - UnixTime::now().0).max(0) as u64 + 1;
     tokio::time::sleep(std::time::Duration::from_secs(wait)).await;
 }
+
+/// Creates an active account at `node` with [`crate::PASSWORD`].
+pub async fn account(
+    node: &NodeHandle,
+    username: &str,
+    role: alliance_web::backend::AccountRole,
+    organization: &str,
+) {
+    node.accounts()
+        .create(alliance_web::backend::NewAccount {
+            username: username.into(),
+            password: crate::PASSWORD.into(),
+            display_name: format!("{username} 的名字"),
+            role,
+            organization: organization.into(),
+            email: String::new(),
+            phone: String::new(),
+        })
+        .await
+        .unwrap();
+}

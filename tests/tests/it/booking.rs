@@ -524,22 +524,11 @@ async fn a_home_flooding_requests_cannot_starve_another_home() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refused_attempts_are_kept_but_never_listed_or_fed_as_bookings() {
     use alliance_tests::http::{client, get_json, sign_in};
-    use alliance_web::backend::{AccountRole, NewAccount};
+    use alliance_web::backend::AccountRole;
     trace();
     let dir = tempfile::tempdir().unwrap();
     let (_province, owner, neu) = owner_and_home(dir.path()).await;
-    neu.accounts()
-        .create(NewAccount {
-            username: "wang1".into(),
-            password: PASSWORD.into(),
-            display_name: "研究员1".into(),
-            role: AccountRole::Researcher,
-            organization: "东北大学".into(),
-            email: String::new(),
-            phone: String::new(),
-        })
-        .await
-        .unwrap();
+    account(&neu, "wang1", AccountRole::Researcher, "东北大学").await;
     let wang = HomeUser {
         user_id: "wang1".into(),
         ..researcher(1)
@@ -627,23 +616,12 @@ async fn refused_attempts_are_kept_but_never_listed_or_fed_as_bookings() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_outside_user_books_only_at_the_price_category_an_administrator_set() {
     use alliance_tests::http::{client, sign_in};
-    use alliance_web::backend::{AccountRole, NewAccount, PriceCategory};
+    use alliance_web::backend::{AccountRole, PriceCategory};
     trace();
     let dir = tempfile::tempdir().unwrap();
     let (_province, _owner, neu) = owner_and_home(dir.path()).await;
-    neu.accounts()
-        .create(NewAccount {
-            username: "acme".into(),
-            password: PASSWORD.into(),
-            display_name: "某大学测试中心".into(),
-            role: AccountRole::ExternalUser,
-            // A name that reads like a university: nothing is guessed from it.
-            organization: "某某大学".into(),
-            email: String::new(),
-            phone: String::new(),
-        })
-        .await
-        .unwrap();
+    // A name that reads like a university: nothing is guessed from it.
+    account(&neu, "acme", AccountRole::ExternalUser, "某某大学").await;
     let user = client();
     let session: serde_json::Value = sign_in(&user, &neu, "acme", PASSWORD)
         .await

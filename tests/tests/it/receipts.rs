@@ -284,6 +284,15 @@ async fn a_completed_booking_is_confirmed_by_the_home_and_proven_in_the_province
     province.shutdown().await;
 }
 
+/// A province and the owner `dlut`, whose receipts go to the province at once (a grace
+/// period of zero: no home to wait for).
+async fn province_and_owner_without_grace(dir: &std::path::Path) -> (NodeHandle, NodeHandle) {
+    let province = start_province(dir, "lnsti").await;
+    let mut config = certified_member(dir, &province, "dlut", bootstrap_of(&province)).await;
+    config.receipts.confirmation_grace = Duration::ZERO;
+    (province, Node::start(config).await.unwrap())
+}
+
 /// A walk-in session of one of dlut's own researchers (no home to wait for: with a grace
 /// period of zero it goes to the province at once, single-signed): a minute of use, 100
 /// seconds after the previous number's, so that no two overlap.
@@ -314,10 +323,7 @@ fn walk_in(n: i64) -> WalkIn {
 async fn receipts_made_while_the_province_is_down_all_arrive_once_after_it_returns() {
     trace();
     let dir = tempfile::tempdir().unwrap();
-    let province = start_province(dir.path(), "lnsti").await;
-    let mut config = certified_member(dir.path(), &province, "dlut", bootstrap_of(&province)).await;
-    config.receipts.confirmation_grace = Duration::ZERO;
-    let owner = Node::start(config).await.unwrap();
+    let (province, owner) = province_and_owner_without_grace(dir.path()).await;
     owner_instrument(&owner).await;
     province_knows_instrument(&province).await;
     owner.bookings().record_session(walk_in(0)).await.unwrap();
@@ -391,10 +397,7 @@ async fn receipts_made_while_the_province_is_down_all_arrive_once_after_it_retur
 async fn heads_checked_side_by_side_while_the_log_grows_raise_no_false_alarm() {
     trace();
     let dir = tempfile::tempdir().unwrap();
-    let province = start_province(dir.path(), "lnsti").await;
-    let mut config = certified_member(dir.path(), &province, "dlut", bootstrap_of(&province)).await;
-    config.receipts.confirmation_grace = Duration::ZERO;
-    let owner = Node::start(config).await.unwrap();
+    let (province, owner) = province_and_owner_without_grace(dir.path()).await;
     let watcher = start_member(dir.path(), &province, "neu").await;
     owner_instrument(&owner).await;
     province_knows_instrument(&province).await;
@@ -550,10 +553,7 @@ async fn anyone_can_read_the_log_in_pages_and_check_it_against_the_signed_head()
     use alliance_protocol::transparency::MerkleLog;
     trace();
     let dir = tempfile::tempdir().unwrap();
-    let province = start_province(dir.path(), "lnsti").await;
-    let mut config = certified_member(dir.path(), &province, "dlut", bootstrap_of(&province)).await;
-    config.receipts.confirmation_grace = Duration::ZERO;
-    let owner = Node::start(config).await.unwrap();
+    let (province, owner) = province_and_owner_without_grace(dir.path()).await;
     owner_instrument(&owner).await;
     province_knows_instrument(&province).await;
     for n in 0..5 {
