@@ -221,12 +221,28 @@ where
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match Json::<T>::from_request(request, state).await {
-            Ok(Json(value)) => Ok(ApiJson(value)),
-            Err(rejection) => Err(ApiError::BadRequest {
-                status: rejection.status(),
-                message: rejection.body_text(),
-            }),
+        let value = match Json::<serde_json::Value>::from_request(request, state).await {
+            Ok(Json(value)) => value,
+            Err(rejection) => {
+                return Err(ApiError::BadRequest {
+                    status: rejection.status(),
+                    message: rejection.body_text(),
+                });
+            }
+        };
+        // Every body is an object: serde would also read a struct from an array of its
+        // fields (`[]` being every field's default), which no client means.
+        if !value.is_object() {
+            return Err(ApiError::BadRequest {
+                status: axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                message: "the body must be a JSON object".into(),
+            });
         }
+        serde_json::from_value(value)
+            .map(ApiJson)
+            .map_err(|e| ApiError::BadRequest {
+                status: axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                message: format!("Failed to deserialize the JSON body into the target type: {e}"),
+            })
     }
 }

@@ -792,6 +792,26 @@ async fn the_api_lets_a_manager_set_rules_and_record_training() {
     let read = get(&app, rules_uri, &cookie).await.json();
     assert_eq!(read["min_lead_minutes"], 120);
     assert_eq!(read["blackouts"][0]["reason"], "更换离子源");
+    // A body that is not an object (serde would read `[]` as every default) is refused.
+    let array = json(
+        &app,
+        Method::PUT,
+        rules_uri,
+        &cookie,
+        Some(&csrf),
+        json!([]),
+    )
+    .await;
+    assert_eq!(
+        array.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        array.body
+    );
+    assert_eq!(
+        get(&app, rules_uri, &cookie).await.json()["min_lead_minutes"],
+        120
+    );
     // A blackout of a kind the node does not know is refused, naming it; nothing changes.
     let mut party = rules;
     party["min_lead_minutes"] = json!(30);
