@@ -50,7 +50,7 @@ pub fn monthly(
         // change, and nothing was asked of the owner. Not counted at all, so that a
         // flood of such requests (a friend's, say) cannot water down the owner's
         // refusal rate or response time.
-        if first.to == BookingState::Rejected {
+        if booking.refused_at_once() {
             continue;
         }
         let entry = table
