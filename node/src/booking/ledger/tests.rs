@@ -158,7 +158,9 @@ async fn concurrent_overlapping_requests_never_share_a_slot_and_all_get_an_answe
         }
     }
     assert_eq!(answered, 50);
-    assert!(taken.len() >= 3, "some requests must succeed: {taken:?}");
+    // Which requests win depends on their order: two 3-hour slots can fill the span, so
+    // at least two fit, not necessarily three.
+    assert!(taken.len() >= 2, "some requests must succeed: {taken:?}");
     for (i, a) in taken.iter().enumerate() {
         for b in &taken[i + 1..] {
             assert!(
