@@ -23,7 +23,8 @@
 //! - [`quote`]: fee quotes by user tier, broken down into materials, operating costs and
 //!   labour (R11).
 //! - [`stats`]: a member's booking service statistics per month and instrument (R14).
-//! - [`results`]: the province's published evaluation rows (R14–R16).
+//! - [`results`]: the province's published evaluation rows (R14–R16), and
+//!   [`statement`]: its signed statement of a period's results, bound to its log.
 //! - [`rpc`]: node-to-node request-response messages, including catalogue sync.
 //! - [`heartbeat`]: a member's signed status heartbeat of its monitored instruments (R6).
 //! - [`announce`]: a node's signed announcement of its addresses.
@@ -62,6 +63,7 @@ pub mod results;
 pub mod review;
 pub mod roster;
 pub mod rpc;
+pub mod statement;
 pub mod stats;
 pub mod time;
 pub mod transparency;

@@ -2,7 +2,7 @@
 //! instrument, as the public results page, its CSV and JSON downloads and the API give them.
 
 /// One published row.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ResultRow {
     pub institution: String,

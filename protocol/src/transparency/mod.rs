@@ -168,14 +168,14 @@ pub fn verify_consistency(old: &TreeHead, new: &TreeHead, proof: &[u8]) -> Resul
         .map_err(|_| inconsistent)
 }
 
-mod hex_root {
+pub(crate) mod hex_root {
     use serde::{Deserialize, Deserializer, Serializer, de::Error};
 
-    pub(super) fn serialize<S: Serializer>(root: &[u8; 32], s: S) -> Result<S::Ok, S::Error> {
+    pub(crate) fn serialize<S: Serializer>(root: &[u8; 32], s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&hex::encode(root))
     }
 
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<[u8; 32], D::Error> {
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<[u8; 32], D::Error> {
         let text = String::deserialize(d)?;
         let bytes = hex::decode(&text).map_err(D::Error::custom)?;
         <[u8; 32]>::try_from(bytes.as_slice()).map_err(|_| D::Error::custom("a root is 32 bytes"))
