@@ -52,6 +52,7 @@ pub mod receipts;
 pub(crate) mod spreadsheet;
 pub mod store;
 pub(crate) mod supervisor;
+pub mod verify;
 pub(crate) mod web;
 
 pub use config::Config;

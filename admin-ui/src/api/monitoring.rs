@@ -161,7 +161,8 @@ pub(super) async fn board<B: Backend>(
     match state.backend.monitoring_board().await {
         Ok(board) => Ok(Json(board)),
         Err(ResultsFailure::NotHere) => Err(ApiError::BoardNotHere),
-        Err(ResultsFailure::BadPeriod(detail) | ResultsFailure::Internal(detail)) => {
+        Err(other) => {
+            let detail = other.to_string();
             tracing::error!(%detail, "monitoring board failed");
             Err(ApiError::Internal)
         }

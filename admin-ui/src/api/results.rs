@@ -5,12 +5,12 @@
 use axum::{Json, extract::State};
 use serde::Deserialize;
 
-use super::{ApiError, ApiQuery, ApiUser, error::ErrorBody};
+use super::{ApiError, ApiJson, ApiQuery, ApiUser, error::ErrorBody};
 use crate::{
     AppState,
     backend::{
-        AccountRole, AllocationView, Backend, ComplianceRow, LogPage, ResultsFailure, ResultsView,
-        Session,
+        AccountRole, AllocationView, Backend, ComplianceRow, EvidencePage, LogPage, ResultsFailure,
+        ResultsView, Session, StatementView,
     },
     i18n::{Lang, Strings},
     results_input,
@@ -29,6 +29,15 @@ impl From<ResultsFailure> for ApiError {
             ResultsFailure::BadPeriod(detail) => {
                 ApiError::Invalid(vec![FieldError::new("period", Problem::Other(detail))])
             }
+            ResultsFailure::AlreadyPublished => ApiError::Refused {
+                code: "already_published".into(),
+                message: e.to_string(),
+            },
+            ResultsFailure::NotEnded => ApiError::Refused {
+                code: "not_ended".into(),
+                message: e.to_string(),
+            },
+            ResultsFailure::NoSuchStatement => ApiError::NotFound,
             ResultsFailure::Internal(detail) => {
                 tracing::error!(%detail, "results operation failed");
                 ApiError::Internal
@@ -76,6 +85,139 @@ pub(super) async fn results<B: Backend>(
     ApiQuery(query): ApiQuery<PeriodQuery>,
 ) -> Result<Json<ResultsView>, ApiError> {
     Ok(Json(state.backend.results(query.period.trim()).await?))
+}
+
+/// Body of a publication.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct PublishRequest {
+    /// `2026`, `2026-H1` or `2026-Q3`: a period that has ended.
+    #[schema(min_length = 4, max_length = 16)]
+    period: String,
+}
+
+/// What a publication answers.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub(super) struct PublishedPeriod {
+    period: String,
+}
+
+/// `POST /api/v1/results/publish` with `{period}` (province admins): freezes the
+/// period's results as a signed statement. Later evidence shows as corrections beside
+/// them, never as a change.
+#[utoipa::path(
+    post,
+    path = "/api/v1/results/publish",
+    tag = "province",
+    security(("session" = [], "csrf" = [])),
+    request_body = PublishRequest,
+    responses(
+        (status = 200, description = "The period published.", body = PublishedPeriod),
+        (status = 400, description = "`invalid`: a bad period.", body = ErrorBody),
+        (status = 403, description = "`forbidden`: not a province admin.", body = ErrorBody),
+        (status = 404, description = "`not_found`: this is a member's node; the province's node publishes results.", body = ErrorBody),
+        (status = 409, description = "`already_published`, or `not_ended`: the period has not ended.", body = ErrorBody),
+    )
+)]
+pub(super) async fn publish<B: Backend>(
+    State(state): State<AppState<B>>,
+    ApiUser(session): ApiUser,
+    ApiJson(request): ApiJson<PublishRequest>,
+) -> Result<Json<PublishedPeriod>, ApiError> {
+    require_province_admin(&session)?;
+    let bad = results_input::check_period(&request.period, english());
+    if bad.is_some() || request.period.trim().is_empty() {
+        return Err(ApiError::Invalid(vec![FieldError::new(
+            "period",
+            Problem::Other("a year (2026), half (2026-H1) or quarter (2026-Q3)".into()),
+        )]));
+    }
+    let period = state.backend.publish(request.period.trim()).await?;
+    tracing::info!(account = %session.account.username, %period, "results published");
+    Ok(Json(PublishedPeriod { period }))
+}
+
+/// `GET /api/v1/results/statement?period=` (public): the province's signed statement of
+/// the period's results — the published one, or a provisional one signed now — with the
+/// figures it states. `alliance verify-results` starts here.
+#[utoipa::path(
+    get,
+    path = "/api/v1/results/statement",
+    tag = "province",
+    params(PeriodQuery),
+    responses(
+        (status = 200, description = "The statement and its figures.", body = StatementView),
+        (status = 400, description = "`invalid`: a bad period.", body = ErrorBody),
+        (status = 404, description = "`not_found`: this is a member's node; the province's node publishes results.", body = ErrorBody),
+        (status = 429, description = "`rate_limited`: too many requests for results from this address.", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait."))),
+    )
+)]
+pub(super) async fn statement<B: Backend>(
+    State(state): State<AppState<B>>,
+    ApiQuery(query): ApiQuery<PeriodQuery>,
+) -> Result<Json<StatementView>, ApiError> {
+    Ok(Json(state.backend.statement(query.period.trim()).await?))
+}
+
+/// `?period=&digest=&from=&limit=` of a statement's evidence.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(super) struct EvidenceQuery {
+    /// The statement's period.
+    #[serde(default)]
+    period: String,
+    /// The statement's `evidence_digest` (64 hex digits).
+    #[param(min_length = 64, max_length = 64)]
+    digest: String,
+    /// The first item's index (default 0).
+    #[serde(default)]
+    from: u64,
+    /// How many items, 1 to 1,000 (default 1,000).
+    #[serde(default = "thousand")]
+    #[param(minimum = 1, maximum = 1000)]
+    limit: usize,
+}
+
+/// `GET /api/v1/results/evidence?period=&digest=&from=&limit=` (public): a page of the
+/// evidence a statement names, each item exactly as its digest covers it.
+#[utoipa::path(
+    get,
+    path = "/api/v1/results/evidence",
+    tag = "province",
+    params(EvidenceQuery),
+    responses(
+        (status = 200, description = "A page of the statement's evidence.", body = EvidencePage),
+        (status = 400, description = "`invalid`: a bad period, digest or limit.", body = ErrorBody),
+        (status = 404, description = "`not_found`: no statement of the period has that evidence (a provisional one was superseded: ask for the statement again), or this is a member's node.", body = ErrorBody),
+    )
+)]
+pub(super) async fn evidence<B: Backend>(
+    State(state): State<AppState<B>>,
+    ApiQuery(query): ApiQuery<EvidenceQuery>,
+) -> Result<Json<EvidencePage>, ApiError> {
+    let mut errors = Vec::new();
+    let digest = hex::decode(query.digest.trim())
+        .ok()
+        .and_then(|bytes| <[u8; 32]>::try_from(bytes.as_slice()).ok());
+    if digest.is_none() {
+        errors.push(FieldError::new(
+            "digest",
+            Problem::Other("64 hex digits".into()),
+        ));
+    }
+    if !(1..=1_000).contains(&query.limit) {
+        errors.push(FieldError::new("limit", Problem::Other("1 to 1000".into())));
+    }
+    match digest {
+        Some(digest) if errors.is_empty() => Ok(Json(
+            state
+                .backend
+                .evidence(query.period.trim(), digest, query.from, query.limit)
+                .await?,
+        )),
+        _ => Err(ApiError::Invalid(errors)),
+    }
 }
 
 /// `?from=&limit=` of the log.

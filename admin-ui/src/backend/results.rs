@@ -5,7 +5,7 @@
 
 use std::future::Future;
 
-use alliance_protocol::results::ResultRow;
+use alliance_protocol::results::{FigureDifference, ResultRow};
 use serde::Serialize;
 
 /// An institution on the sanctions list, with every reason (Chinese).
@@ -69,6 +69,40 @@ pub struct ResultsView {
     pub grade_thresholds: (f64, f64, f64),
     /// The subsidy rule, in Chinese.
     pub subsidy_rule: String,
+    /// When the province published the period (unix seconds): the figures above are then
+    /// frozen as its signed statement states them.
+    pub published_at: Option<i64>,
+    /// Figures of a published period that later evidence changed: `first` as published,
+    /// `second` as the evidence held now gives them.
+    pub corrections: Vec<FigureDifference>,
+}
+
+/// The province's signed statement of a period's results, with what it names: anyone
+/// holding the root key checks it, then the log's entries and the evidence against it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct StatementView {
+    pub period: String,
+    /// Frozen by publication, or provisional (signed on demand from the figures now).
+    pub published: bool,
+    /// The province's root public key (hex): compare it with the one you hold.
+    pub root_public_key: String,
+    /// The signed statement (hex of the envelope; its payload is JSON).
+    pub signed_statement: String,
+    /// The figures document, exactly the text whose SHA-256 the statement gives.
+    pub figures: String,
+    pub evidence_items: u64,
+    /// Hex; name it when reading the evidence.
+    pub evidence_digest: String,
+}
+
+/// A page of a statement's evidence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct EvidencePage {
+    pub total: u64,
+    /// Each item exactly as the statement's digest covers it (JSON text).
+    pub items: Vec<String>,
+    /// Where the next page starts, if there is one.
+    pub next: Option<u64>,
 }
 
 /// One institution's share of a subsidy budget.
@@ -104,6 +138,13 @@ pub enum ResultsFailure {
     NotHere,
     #[error("period: {0}")]
     BadPeriod(String),
+    #[error("the period is already published")]
+    AlreadyPublished,
+    #[error("the period has not ended yet")]
+    NotEnded,
+    /// No statement with that evidence is held (a provisional one was superseded).
+    #[error("no statement of the period has that evidence; ask for the statement again")]
+    NoSuchStatement,
     #[error("internal error")]
     Internal(String),
 }
@@ -130,6 +171,23 @@ pub trait ResultsBackend: Clone + Send + Sync + 'static {
     /// Instruments reported late, missing, or beyond the known official calendar.
     fn compliance(&self)
     -> impl Future<Output = Result<Vec<ComplianceRow>, ResultsFailure>> + Send;
+    /// Publishes `period` (province admins): its results frozen as a signed statement.
+    /// Returns the period's name.
+    fn publish(&self, period: &str) -> impl Future<Output = Result<String, ResultsFailure>> + Send;
+    /// The statement of `period`: the published one, or a provisional one (public).
+    fn statement(
+        &self,
+        period: &str,
+    ) -> impl Future<Output = Result<StatementView, ResultsFailure>> + Send;
+    /// Up to `limit` evidence items from `from` of the statement of `period` whose
+    /// evidence digest is `digest` (public).
+    fn evidence(
+        &self,
+        period: &str,
+        digest: [u8; 32],
+        from: u64,
+        limit: usize,
+    ) -> impl Future<Output = Result<EvidencePage, ResultsFailure>> + Send;
     /// Up to `limit` entries of the province's receipt log from `from` (public).
     fn log_entries(
         &self,

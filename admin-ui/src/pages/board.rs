@@ -161,7 +161,8 @@ pub(super) async fn page<B: Backend>(
     let (status, board) = match state.backend.monitoring_board().await {
         Ok(board) => (StatusCode::OK, Some(board)),
         Err(ResultsFailure::NotHere) => (StatusCode::NOT_FOUND, None),
-        Err(ResultsFailure::BadPeriod(detail) | ResultsFailure::Internal(detail)) => {
+        Err(other) => {
+            let detail = other.to_string();
             tracing::error!(%detail, "monitoring board failed");
             return Err(ctx.refuse(ErrorKind::Internal));
         }

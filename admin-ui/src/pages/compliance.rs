@@ -134,7 +134,8 @@ pub(super) async fn page<B: Backend>(
     let (status, not_here, rows) = match state.backend.compliance().await {
         Ok(rows) => (StatusCode::OK, false, rows),
         Err(ResultsFailure::NotHere) => (StatusCode::NOT_FOUND, true, Vec::new()),
-        Err(ResultsFailure::BadPeriod(detail) | ResultsFailure::Internal(detail)) => {
+        Err(other) => {
+            let detail = other.to_string();
             tracing::error!(%detail, "compliance failed");
             return Err(ctx.refuse(ErrorKind::Internal));
         }

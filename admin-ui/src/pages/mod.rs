@@ -150,6 +150,7 @@ pub(crate) fn routes<B: Backend>() -> Router<AppState<B>> {
             get(reviews::page::<B>).post(reviews::submit::<B>),
         )
         .route("/results", get(results::page::<B>))
+        .route("/results/publish", post(results::publish::<B>))
         .route("/results.csv", get(results::csv::<B>))
         .route("/results.json", get(results::json::<B>))
         .route("/province/subsidy", get(subsidy::page::<B>))

@@ -4,19 +4,21 @@
 //! `/results.csv` and `/results.json` to download them. On a member's node the page says
 //! that the province's node publishes them, and the downloads are 404.
 
-use alliance_protocol::results::ResultRow;
+use alliance_protocol::results::{FigureDifference, ResultRow};
 use askama::Template;
 use axum::{
     extract::{Query, State},
     http::StatusCode,
-    response::{IntoResponse, Response},
+    response::{IntoResponse, Redirect, Response},
 };
 use serde::Deserialize;
 
-use super::{Ctx, ErrorKind, Layout, Refusal, encode_component, instruments::pick, labels};
+use super::{
+    Ctx, ErrorKind, Layout, PageForm, Refusal, encode_component, instruments::pick, labels,
+};
 use crate::{
     AppState,
-    backend::{Backend, Download, ResultsFailure, ResultsView},
+    backend::{AccountRole, Backend, Download, ResultsFailure, ResultsView},
     downloads::download,
     i18n::Strings,
     render::Page,
@@ -27,6 +29,16 @@ use crate::{
 #[derive(Debug, Default, Deserialize)]
 pub(super) struct PeriodQuery {
     #[serde(default)]
+    period: String,
+    /// `published` after a publication.
+    #[serde(default)]
+    notice: String,
+}
+
+/// The form that publishes a period.
+#[derive(Debug, Deserialize)]
+pub(super) struct PublishForm {
+    csrf: String,
     period: String,
 }
 
@@ -82,8 +94,20 @@ struct Sanction {
     reasons: Vec<String>,
 }
 
+/// A figure of a published period that later evidence changed.
+struct Correction {
+    id: String,
+    figure: String,
+    published: String,
+    now: String,
+}
+
 /// The results of the period shown.
 struct Shown {
+    /// When the period was published (Beijing time), if it was: the figures are frozen.
+    published_at: Option<String>,
+    statement_href: String,
+    corrections: Vec<Correction>,
     period: String,
     span: String,
     generated_at: String,
@@ -112,6 +136,12 @@ struct ResultsPage {
     not_here: bool,
     quick: Vec<Quick>,
     shown: Option<Shown>,
+    /// The form to publish the period shown, for a province admin (its CSRF token).
+    publish_csrf: Option<String>,
+    /// Why publishing was refused.
+    publish_error: Option<&'static str>,
+    /// The period was just published.
+    published_notice: bool,
 }
 
 /// `1,234.50`: a quantity with two decimals, grouped.
@@ -243,6 +273,9 @@ fn shown(ctx: &Ctx, view: &ResultsView) -> Shown {
     let period = encode_component(&view.period);
     let (excellent, good, pass) = view.grade_thresholds;
     Shown {
+        published_at: view.published_at.map(|at| time::format_unix(at, ctx.lang)),
+        statement_href: format!("/api/v1/results/statement?period={period}"),
+        corrections: view.corrections.iter().map(|c| correction(t, c)).collect(),
         period: view.period.clone(),
         span: span(t, view.from, view.to),
         generated_at: time::format_unix(view.generated_at, ctx.lang),
@@ -279,6 +312,25 @@ fn shown(ctx: &Ctx, view: &ResultsView) -> Shown {
     }
 }
 
+fn correction(t: &Strings, c: &FigureDifference) -> Correction {
+    let id = if c.instrument.is_empty() {
+        c.institution.clone()
+    } else {
+        c.instrument.clone()
+    };
+    let shown = |v: &str| match v {
+        "" | "null" => "—".to_owned(),
+        "present" => t.results.row_present.to_owned(),
+        v => v.trim_matches('"').to_owned(),
+    };
+    Correction {
+        id,
+        figure: t.results.figure(&c.figure).to_owned(),
+        published: shown(&c.first),
+        now: shown(&c.second),
+    }
+}
+
 /// Links to the year before, the year and its quarters of `label` (`2026`, `2026-Q3`).
 fn quick(label: &str) -> Vec<Quick> {
     let year: i32 = label
@@ -312,15 +364,46 @@ pub(super) async fn page<B: Backend>(
             let message = ctx.t.results.bad_period;
             (StatusCode::BAD_REQUEST, Some(message), false, None)
         }
-        Err(ResultsFailure::Internal(detail)) => {
-            tracing::error!(%detail, "results failed");
+        Err(other) => {
+            tracing::error!(detail = %other, "results failed");
             return Err(ctx.refuse(ErrorKind::Internal));
         }
     };
+    render_page(
+        &ctx,
+        typed,
+        status,
+        error,
+        not_here,
+        shown,
+        None,
+        query.notice == "published",
+    )
+}
+
+/// The page around what was computed.
+#[allow(clippy::too_many_arguments)]
+fn render_page(
+    ctx: &Ctx,
+    typed: String,
+    status: StatusCode,
+    error: Option<&'static str>,
+    not_here: bool,
+    shown: Option<Shown>,
+    publish_error: Option<&'static str>,
+    published_notice: bool,
+) -> Result<Response, Refusal> {
     let label = shown.as_ref().map_or_else(
         || results_input::period_label(&typed).unwrap_or_default(),
         |s| s.period.clone(),
     );
+    // A province admin may publish a period shown that is not published yet.
+    let publish_csrf = ctx
+        .session
+        .as_ref()
+        .filter(|s| s.account.role == AccountRole::ProvinceAdmin)
+        .filter(|_| shown.as_ref().is_some_and(|s| s.published_at.is_none()))
+        .map(|s| s.csrf_token.clone());
     let page = ResultsPage {
         layout: ctx.layout("results"),
         t: ctx.t,
@@ -329,8 +412,57 @@ pub(super) async fn page<B: Backend>(
         error,
         not_here,
         shown,
+        publish_csrf,
+        publish_error,
+        published_notice,
     };
     Ok(Page::with_status(status, page).into_response())
+}
+
+/// `POST /results/publish` (province admins): freezes the period's results as a signed
+/// statement, then shows them.
+pub(super) async fn publish<B: Backend>(
+    State(state): State<AppState<B>>,
+    ctx: Ctx,
+    PageForm(form): PageForm<PublishForm>,
+) -> Result<Response, Refusal> {
+    let admin = ctx.with_role(AccountRole::ProvinceAdmin)?;
+    ctx.check_csrf(admin, &form.csrf)?;
+    let period = form.period.trim().to_owned();
+    if results_input::period_label(&period).is_none() || period.is_empty() {
+        return Err(ctx.refuse(ErrorKind::BadRequest));
+    }
+    let refused = match state.backend.publish(&period).await {
+        Ok(label) => {
+            tracing::info!(account = %admin.account.username, period = %label, "results published");
+            let to = format!(
+                "/results?period={}&notice=published",
+                encode_component(&label)
+            );
+            return Ok(Redirect::to(&to).into_response());
+        }
+        Err(ResultsFailure::NotEnded) => ctx.t.results.publish_not_ended,
+        Err(ResultsFailure::AlreadyPublished) => ctx.t.results.publish_already,
+        Err(ResultsFailure::NotHere) => return Err(ctx.refuse(ErrorKind::NotFound)),
+        Err(other) => {
+            tracing::error!(detail = %other, "publishing failed");
+            return Err(ctx.refuse(ErrorKind::Internal));
+        }
+    };
+    let shown = match state.backend.results(&period).await {
+        Ok(view) => Some(shown(&ctx, &view)),
+        Err(_) => None,
+    };
+    render_page(
+        &ctx,
+        period,
+        StatusCode::CONFLICT,
+        None,
+        false,
+        shown,
+        Some(refused),
+        false,
+    )
 }
 
 /// Why a download failed, as an error page: 404 on a member's node, 400 for a bad period.
@@ -338,8 +470,8 @@ fn download_failure(ctx: &Ctx, failure: ResultsFailure) -> Refusal {
     match failure {
         ResultsFailure::NotHere => ctx.refuse(ErrorKind::NotFound),
         ResultsFailure::BadPeriod(_) => ctx.refuse(ErrorKind::BadRequest),
-        ResultsFailure::Internal(detail) => {
-            tracing::error!(%detail, "results download failed");
+        other => {
+            tracing::error!(detail = %other, "results download failed");
             ctx.refuse(ErrorKind::Internal)
         }
     }

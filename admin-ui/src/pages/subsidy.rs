@@ -117,7 +117,8 @@ pub(super) async fn page<B: Backend>(
                     Err(ResultsFailure::BadPeriod(_)) => {
                         errors.push(FieldError::new("period", results_input::bad_period(t)));
                     }
-                    Err(ResultsFailure::Internal(detail)) => {
+                    Err(other) => {
+                        let detail = other.to_string();
                         tracing::error!(%detail, "subsidy allocation failed");
                         return Err(ctx.refuse(ErrorKind::Internal));
                     }

@@ -1,13 +1,13 @@
 //! The evaluation's configuration (`configs/evaluation.toml`): checked when read, so a
 //! misweighted tree or an unknown metric is an error at start, not a wrong grade later.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::scoring::Grade;
 use crate::catalogue::classification::Classification;
 
 /// A metric an indicator scores.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Metric {
     Utilisation,
@@ -40,7 +40,7 @@ impl Metric {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RatedHours {
     pub general: f64,
@@ -62,7 +62,7 @@ impl RatedHours {
 }
 
 /// The lowest score of each grade.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Grades {
     pub excellent: f64,
@@ -70,7 +70,7 @@ pub struct Grades {
     pub pass: f64,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Indicator {
     pub metric: Metric,
@@ -83,7 +83,7 @@ pub struct Indicator {
     pub without_data: f64,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Group {
     pub name_zh: String,
@@ -93,7 +93,7 @@ pub struct Group {
 }
 
 /// Who may receive post-hoc subsidies (R15).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct SubsidyRule {
     pub min_grade: Grade,
@@ -101,13 +101,13 @@ pub struct SubsidyRule {
 
 /// When an institution is named for sanctions (R16), besides a poor grade and late
 /// reporting.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct SanctionRule {
     pub min_utilisation: f64,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct EvaluationConfig {
     pub rated_hours: RatedHours,
@@ -123,6 +123,8 @@ pub struct EvaluationConfig {
 pub enum ConfigError {
     #[error("evaluation config: {0}")]
     Toml(#[from] toml::de::Error),
+    #[error("evaluation config: {0}")]
+    Json(String),
     #[error("evaluation config: the weights add up to {0}, not 100")]
     Weights(f64),
     #[error("evaluation config: indicator {0:?} has zero_at equal to full_at")]
@@ -142,7 +144,21 @@ pub const DEFAULT: &str = include_str!("../../../configs/evaluation.toml");
 
 impl EvaluationConfig {
     pub fn parse(text: &str) -> Result<EvaluationConfig, ConfigError> {
-        let config: EvaluationConfig = toml::from_str(text)?;
+        Self::checked(toml::from_str(text)?)
+    }
+
+    /// Reads the rules as a results statement states them (JSON), checked the same way.
+    pub fn from_json(value: serde_json::Value) -> Result<EvaluationConfig, ConfigError> {
+        Self::checked(serde_json::from_value(value).map_err(|e| ConfigError::Json(e.to_string()))?)
+    }
+
+    /// The rules as JSON, for a results statement.
+    pub fn to_json(&self) -> serde_json::Value {
+        // Plain fields only: serialising cannot fail.
+        serde_json::to_value(self).unwrap_or_default()
+    }
+
+    fn checked(config: EvaluationConfig) -> Result<EvaluationConfig, ConfigError> {
         let total: f64 = config
             .groups
             .iter()
@@ -211,6 +227,21 @@ mod tests {
         assert_eq!(config.groups[1].name_zh, "运行使用");
         assert_eq!(config.rated_hours.of("1101"), 800.0);
         assert_eq!(config.rated_hours.of("0101"), 1400.0);
+    }
+
+    #[test]
+    fn the_rules_read_back_from_json_as_a_statement_states_them() {
+        let config = EvaluationConfig::builtin();
+        assert_eq!(
+            EvaluationConfig::from_json(config.to_json()).unwrap(),
+            config
+        );
+        let mut skewed = config.to_json();
+        skewed["group"][0]["indicator"][0]["weight"] = serde_json::json!(99.0);
+        assert!(matches!(
+            EvaluationConfig::from_json(skewed),
+            Err(ConfigError::Weights(_))
+        ));
     }
 
     #[test]

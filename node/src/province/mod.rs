@@ -7,12 +7,15 @@
 //! Everything else only the province runs (the receipt log and its service, the published
 //! results) is assembled with the authority in [`role::ProvinceRole`].
 
+pub mod evidence;
 pub mod log_service;
 pub mod member_history;
 pub mod publication;
+mod publish;
 pub mod receipt_log;
 pub mod results;
 pub mod role;
+pub mod statement;
 
 use std::collections::BTreeSet;
 
@@ -113,6 +116,16 @@ impl ProvinceAuthority {
     /// The root public key.
     pub fn root_public_key(&self) -> PublicKey {
         self.root.public()
+    }
+
+    /// The root key, to sign the province's statements.
+    pub(crate) fn root_key(&self) -> &SecretKey {
+        &self.root
+    }
+
+    /// The store the authority keeps its certificates in (the province's).
+    pub(crate) fn store(&self) -> &Store {
+        &self.store
     }
 
     fn state(&self) -> Result<AuthorityState, ProvinceError> {

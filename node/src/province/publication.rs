@@ -12,8 +12,11 @@ use chrono::NaiveDate;
 use tokio::sync::Mutex;
 
 use super::{
+    ProvinceAuthority,
+    evidence::{EvidenceItem, networked_date},
     receipt_log::ReceiptLog,
     results::{LoggedUse, OtherFacts, Results, ResultsInput, compute, read_log},
+    statement::Stated,
 };
 use crate::{
     catalogue::Catalogue,
@@ -33,6 +36,11 @@ pub type OtherFactsSource = Arc<dyn Fn(&str, &Period) -> OtherFacts + Send + Syn
 
 /// The publications registered with a publication date in a period.
 pub type PublicationsSource = Arc<dyn Fn(&Period) -> Vec<PublicationRecord> + Send + Sync>;
+
+/// The signed evidence of a period's results that members sent the province: their
+/// statistics and publications (see [`super::evidence`]).
+pub type EvidenceSource =
+    Arc<dyn Fn(&Period) -> Result<Vec<EvidenceItem>, StoreError> + Send + Sync>;
 
 /// Facts the province holds besides receipts: from the monitoring board, an instrument's
 /// uptime over the part of the period it has been monitored so far (none for one never
@@ -82,12 +90,44 @@ pub fn province_publications(publications: Publications) -> PublicationsSource {
     })
 }
 
+/// What members signed that the results count: each one's latest booking statistics and
+/// the publications registered with a date in the period.
+pub fn members_evidence(receipts: crate::receipts::Receipts) -> EvidenceSource {
+    Arc::new(move |period: &Period| {
+        let mut items: Vec<EvidenceItem> = receipts
+            .statistics()
+            .signed_reports()?
+            .into_iter()
+            .map(|signed| EvidenceItem::Statistics {
+                signed: hex::encode(signed),
+            })
+            .collect();
+        items.extend(
+            receipts
+                .publications()
+                .signed_in_period(period)?
+                .into_iter()
+                .map(|signed| EvidenceItem::Publication {
+                    signed: hex::encode(signed),
+                }),
+        );
+        Ok(items)
+    })
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum PublicationError {
     #[error(transparent)]
     Period(#[from] BadPeriod),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error("{0} is already published")]
+    AlreadyPublished(String),
+    #[error("{0} has not ended yet")]
+    NotEnded(String),
+    /// The province's own evidence does not check: a defect or a damaged store.
+    #[error("the evidence does not check: {0}")]
+    Evidence(String),
 }
 
 /// How long figures from monitoring, publications and booking statistics may be reused.
@@ -100,7 +140,7 @@ const CACHED_RESULTS: usize = 16;
 
 /// What a computation of results depends on: the same key, the same figures.
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct CacheKey {
+pub(super) struct CacheKey {
     label: String,
     today: NaiveDate,
     log_size: u64,
@@ -112,31 +152,40 @@ struct CacheKey {
 
 /// Uses read from the log so far, and results computed from them.
 #[derive(Default)]
-struct Computed {
+pub(super) struct Computed {
     /// Shared with a computation in progress, so reading more entries never waits on it.
-    uses: Arc<Vec<LoggedUse>>,
+    pub(super) uses: Arc<Vec<LoggedUse>>,
     /// The index of the next log entry to read (an entry that no longer reads is
     /// skipped, so this and `uses.len()` can differ).
     next: u64,
     /// Newest first.
     results: Vec<(CacheKey, Arc<Published>)>,
+    /// Provisional statements, newest first.
+    pub(super) provisional: Vec<(CacheKey, Arc<Stated>)>,
+    /// Published periods read back, by period.
+    pub(super) frozen: std::collections::BTreeMap<String, Arc<Published>>,
 }
 
-struct Inner {
-    log: ReceiptLog,
-    catalogue: Catalogue,
-    config: EvaluationConfig,
+pub(super) struct Inner {
+    pub(super) log: ReceiptLog,
+    pub(super) catalogue: Catalogue,
+    pub(super) config: EvaluationConfig,
+    /// Signs statements, and its certificates are their evidence.
+    pub(super) authority: Arc<ProvinceAuthority>,
     /// One computation at a time: requests for results wait here, and find those a
     /// request before them computed. A flood therefore costs one core at most.
-    computed: Mutex<Computed>,
+    pub(super) computed: Mutex<Computed>,
     other: std::sync::RwLock<OtherFactsSource>,
     publications: std::sync::RwLock<PublicationsSource>,
+    evidence: std::sync::RwLock<EvidenceSource>,
+    /// One publication at a time.
+    pub(super) publishing: Mutex<()>,
 }
 
 /// The province's publication. Cheap to clone.
 #[derive(Clone)]
 pub struct Publication {
-    inner: Arc<Inner>,
+    pub(super) inner: Arc<Inner>,
 }
 
 impl std::fmt::Debug for Publication {
@@ -155,32 +204,68 @@ pub struct Published {
     /// When these figures were computed (unix seconds); results served from the cache
     /// keep it, so it also tells one computation from another.
     pub computed_at: i64,
+    /// The signed statement, if the period is published: these figures are then frozen.
+    pub statement: Option<Arc<Stated>>,
 }
 
 impl Publication {
-    pub fn new(log: ReceiptLog, catalogue: Catalogue, config: EvaluationConfig) -> Self {
+    pub fn new(
+        log: ReceiptLog,
+        catalogue: Catalogue,
+        config: EvaluationConfig,
+        authority: Arc<ProvinceAuthority>,
+    ) -> Self {
         let none: OtherFactsSource = Arc::new(|_: &str, _: &Period| OtherFacts::default());
         let no_publications: PublicationsSource = Arc::new(|_: &Period| Vec::new());
+        let no_evidence: EvidenceSource = Arc::new(|_: &Period| Ok(Vec::new()));
         Publication {
             inner: Arc::new(Inner {
                 log,
                 catalogue,
                 config,
+                authority,
                 computed: Mutex::new(Computed::default()),
                 other: std::sync::RwLock::new(none),
                 publications: std::sync::RwLock::new(no_publications),
+                evidence: std::sync::RwLock::new(no_evidence),
+                publishing: Mutex::new(()),
             }),
         }
     }
 
-    /// Where facts other than receipts come from: per instrument, and publications.
-    pub fn set_other_facts(&self, source: OtherFactsSource, publications: PublicationsSource) {
+    /// Where facts other than receipts come from: per instrument, publications, and the
+    /// members' signed statistics and publications for statements.
+    pub fn set_other_facts(
+        &self,
+        source: OtherFactsSource,
+        publications: PublicationsSource,
+        evidence: EvidenceSource,
+    ) {
         if let Ok(mut other) = self.inner.other.write() {
             *other = source;
         }
         if let Ok(mut held) = self.inner.publications.write() {
             *held = publications;
         }
+        if let Ok(mut held) = self.inner.evidence.write() {
+            *held = evidence;
+        }
+    }
+
+    pub(super) fn other_facts(&self) -> OtherFactsSource {
+        self.inner
+            .other
+            .read()
+            .map(|o| o.clone())
+            .unwrap_or_else(|p| p.into_inner().clone())
+    }
+
+    pub(super) fn evidence_source(&self) -> EvidenceSource {
+        self.inner
+            .evidence
+            .read()
+            .map(|o| o.clone())
+            .unwrap_or_else(|p| p.into_inner().clone())
     }
 
     /// The receipt log the results are computed from.
@@ -203,10 +288,24 @@ impl Publication {
         names_of(&self.inner.catalogue)
     }
 
-    /// The results of `period` (`2026`, `2026-Q3`, empty: `today`'s year): computed on
-    /// the blocking pool, or the same figures computed earlier for the same log size,
-    /// catalogue and facts (see [`FACTS_REFRESH_SECS`]).
+    /// The results of `period` (`2026`, `2026-Q3`, empty: `today`'s year): as published
+    /// if it is, else [`Self::live_results`].
     pub async fn results(
+        &self,
+        period: &str,
+        today: NaiveDate,
+    ) -> Result<Arc<Published>, PublicationError> {
+        let (_, label) = Period::parse(period, today)?;
+        match self.frozen(&label).await? {
+            Some(frozen) => Ok(frozen),
+            None => self.live_results(&label, today).await,
+        }
+    }
+
+    /// The results of `period` from everything the province holds now: computed on the
+    /// blocking pool, or the same figures computed earlier for the same log size,
+    /// catalogue and facts (see [`FACTS_REFRESH_SECS`]).
+    pub async fn live_results(
         &self,
         period: &str,
         today: NaiveDate,
@@ -214,35 +313,15 @@ impl Publication {
         let (period, label) = Period::parse(period, today)?;
         let head = self.inner.log.tree_head().await;
         let now = alliance_protocol::UnixTime::now().0;
-        let key = CacheKey {
-            label: label.clone(),
-            today,
-            log_size: head.size,
-            catalogue: self.inner.catalogue.content_generation(),
-            facts_epoch: now.div_euclid(FACTS_REFRESH_SECS),
-        };
+        let key = self.cache_key(&label, today, head.size, now);
         let mut computed = self.inner.computed.lock().await;
         if let Some((_, hit)) = computed.results.iter().find(|(k, _)| *k == key) {
             return Ok(hit.clone());
         }
-        let next = computed.next;
-        if next < head.size {
-            let log = self.inner.log.clone();
-            let fresh = tokio::task::spawn_blocking(move || read_log(&log, next, head.size))
-                .await
-                .map_err(|e| StoreError::Engine(e.to_string()))??;
-            Arc::make_mut(&mut computed.uses).extend(fresh);
-            computed.next = head.size;
-        }
-        let uses = computed.uses.clone();
+        let uses = self.read_up_to(&mut computed, head.size).await?;
         let catalogue = self.inner.catalogue.clone();
         let config = self.inner.config.clone();
-        let other = self
-            .inner
-            .other
-            .read()
-            .map(|o| o.clone())
-            .unwrap_or_else(|p| p.into_inner().clone());
+        let other = self.other_facts();
         let publications = self
             .inner
             .publications
@@ -272,6 +351,7 @@ impl Publication {
                 head,
                 config,
                 computed_at: now,
+                statement: None,
             }
         })
         .await
@@ -280,6 +360,41 @@ impl Publication {
         computed.results.insert(0, (key, published.clone()));
         computed.results.truncate(CACHED_RESULTS);
         Ok(published)
+    }
+
+    /// The uses of the log's entries below `size`, reading those not read yet.
+    pub(super) async fn read_up_to(
+        &self,
+        computed: &mut Computed,
+        size: u64,
+    ) -> Result<Arc<Vec<LoggedUse>>, StoreError> {
+        let next = computed.next;
+        if next < size {
+            let log = self.inner.log.clone();
+            let fresh = tokio::task::spawn_blocking(move || read_log(&log, next, size))
+                .await
+                .map_err(|e| StoreError::Engine(e.to_string()))??;
+            Arc::make_mut(&mut computed.uses).extend(fresh);
+            computed.next = size;
+        }
+        Ok(computed.uses.clone())
+    }
+
+    /// The key of a computation of `label` on `today` over a log of `log_size`.
+    pub(super) fn cache_key(
+        &self,
+        label: &str,
+        today: NaiveDate,
+        log_size: u64,
+        now: i64,
+    ) -> CacheKey {
+        CacheKey {
+            label: label.to_owned(),
+            today,
+            log_size,
+            catalogue: self.inner.catalogue.content_generation(),
+            facts_epoch: now.div_euclid(FACTS_REFRESH_SECS),
+        }
     }
 
     /// Instruments needing attention under the reporting rule on `today`.
@@ -313,12 +428,7 @@ fn records_of(catalogue: &Catalogue) -> Vec<InstrumentRecord> {
             let mut record = (*view.record).clone();
             record.networked_date = catalogue
                 .first_seen(&record.id())
-                .and_then(|t| chrono::DateTime::from_timestamp(t.0, 0))
-                .map(|t| {
-                    t.with_timezone(&chrono_tz::Asia::Shanghai)
-                        .format("%Y-%m-%d")
-                        .to_string()
-                })
+                .map(networked_date)
                 .unwrap_or_default();
             record
         })
@@ -326,7 +436,7 @@ fn records_of(catalogue: &Catalogue) -> Vec<InstrumentRecord> {
 }
 
 /// Institution names (Chinese) by id.
-fn names_of(catalogue: &Catalogue) -> std::collections::BTreeMap<InstitutionId, String> {
+pub(super) fn names_of(catalogue: &Catalogue) -> std::collections::BTreeMap<InstitutionId, String> {
     catalogue
         .key_directory()
         .institutions()

@@ -13,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 use super::{
     ProvinceAuthority,
     log_service::LogService,
-    publication::{Publication, province_facts, province_publications},
+    publication::{Publication, members_evidence, province_facts, province_publications},
     receipt_log::{LogRules, ReceiptLog},
 };
 use crate::{
@@ -60,9 +60,15 @@ impl ProvinceRole {
         rules: LogRules,
     ) -> Result<ProvinceRole, StoreError> {
         let log = ReceiptLog::open(store.clone(), root.clone(), rules)?;
+        let authority = Arc::new(ProvinceAuthority::new(root, store.clone()));
         Ok(ProvinceRole {
-            authority: Arc::new(ProvinceAuthority::new(root, store.clone())),
-            publication: Publication::new(log.clone(), catalogue.clone(), evaluation),
+            publication: Publication::new(
+                log.clone(),
+                catalogue.clone(),
+                evaluation,
+                authority.clone(),
+            ),
+            authority,
             log,
         })
     }
@@ -80,6 +86,7 @@ impl ProvinceRole {
             self.publication.set_other_facts(
                 province_facts(board.clone(), inputs.receipts.statistics().clone()),
                 province_publications(inputs.receipts.publications().clone()),
+                members_evidence(inputs.receipts.clone()),
             );
         }
         let service = LogService {

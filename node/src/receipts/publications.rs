@@ -112,7 +112,7 @@ impl Publications {
         let mut batch = Batch::new();
         batch.put_json(Space::Publications, k, &registered)?;
         if province == self.own {
-            self.keep_in(&mut batch, &registered.publication)?;
+            self.keep_in(&mut batch, &registered.publication, &signed)?;
         } else {
             messages::enqueue(
                 &mut batch,
@@ -156,15 +156,18 @@ impl Publications {
             return Err(PublicationsError::NotYours(publication.home_institution));
         }
         let mut batch = Batch::new();
-        self.keep_in(&mut batch, &publication)?;
+        self.keep_in(&mut batch, &publication, bytes)?;
         self.store.commit(batch).await?;
         Ok(())
     }
 
+    /// Keeps a publication on the province, with its signed bytes: the evidence of the
+    /// results is what the member signed, not the province's word.
     fn keep_in(
         &self,
         batch: &mut Batch,
         publication: &Publication,
+        signed: &[u8],
     ) -> Result<(), PublicationsError> {
         let k = key(
             publication.home_institution.as_str(),
@@ -179,6 +182,7 @@ impl Publications {
                 publication.publication_id.clone(),
             )),
             None => {
+                batch.put(Space::SignedPublications, k.clone(), signed.to_vec());
                 batch.put_json(Space::RegisteredPublications, k, publication)?;
                 Ok(())
             }
@@ -197,6 +201,25 @@ impl Publications {
             .collect())
     }
 
+    /// On the province: the signed bytes of every publication registered with a
+    /// publication date in `period`, in key order (those kept before signed bytes were
+    /// are left out: they cannot be shown to be the member's word).
+    pub fn signed_in_period(&self, period: &Period) -> Result<Vec<Vec<u8>>, StoreError> {
+        let mut signed = Vec::new();
+        for (k, publication) in self
+            .store
+            .scan_prefix_json::<Publication>(Space::RegisteredPublications, b"")?
+        {
+            if !published_in(&publication.published_on, period) {
+                continue;
+            }
+            if let Some(bytes) = self.store.get(Space::SignedPublications, &k)? {
+                signed.push(bytes);
+            }
+        }
+        Ok(signed)
+    }
+
     /// On the province: publications registered with a publication date in `period`
     /// that name `instrument_id`, as registered (before the results' rules).
     pub fn count(&self, instrument_id: &str, period: &Period) -> Result<u32, StoreError> {
@@ -209,7 +232,7 @@ impl Publications {
 }
 
 /// Whether a publication date (`YYYY-MM-DD`, Asia/Shanghai) falls in `period`.
-fn published_in(date: &str, period: &Period) -> bool {
+pub(crate) fn published_in(date: &str, period: &Period) -> bool {
     chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d")
         .ok()
         .and_then(|d| d.and_hms_opt(0, 0, 0))

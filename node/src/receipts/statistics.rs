@@ -66,6 +66,7 @@ impl ServiceStats {
             return Ok(());
         }
         let mut batch = Batch::new();
+        batch.put(Space::SignedStatistics, key.clone(), bytes.to_vec());
         batch.put_json(Space::ServiceStatistics, key, &report)?;
         self.store.commit(batch).await?;
         Ok(())
@@ -87,23 +88,39 @@ impl ServiceStats {
         else {
             return Ok(BookingFigures::default());
         };
-        let mut figures = BookingFigures::default();
-        for month in &report.months {
-            let Some(start) = month_start(&month.month) else {
-                continue;
-            };
-            if start < period.from || start >= period.to {
-                continue;
-            }
-            for i in month.instruments.iter().filter(|i| i.local_id == local_id) {
-                // A member's numbers: added without overflowing, whatever it sent.
-                figures.requests = figures.requests.saturating_add(i.requests);
-                figures.rejections = figures.rejections.saturating_add(i.rejections);
-                figures.responses = figures.responses.saturating_add(i.responses);
-                figures.response_seconds =
-                    figures.response_seconds.saturating_add(i.response_seconds);
-            }
-        }
-        Ok(figures)
+        Ok(figures_of(&report, local_id, period))
     }
+
+    /// The signed bytes of every member's latest report, by institution (reports kept
+    /// before signed bytes were are left out: they cannot be shown to be the member's
+    /// word, and the member's next report replaces them).
+    pub fn signed_reports(&self) -> Result<Vec<Vec<u8>>, StoreError> {
+        Ok(self
+            .store
+            .scan_prefix(Space::SignedStatistics, b"")?
+            .into_iter()
+            .map(|(_, bytes)| bytes)
+            .collect())
+    }
+}
+
+/// One instrument's figures in a member's report, over the months that begin in `period`.
+pub fn figures_of(report: &ServiceStatistics, local_id: &str, period: &Period) -> BookingFigures {
+    let mut figures = BookingFigures::default();
+    for month in &report.months {
+        let Some(start) = month_start(&month.month) else {
+            continue;
+        };
+        if start < period.from || start >= period.to {
+            continue;
+        }
+        for i in month.instruments.iter().filter(|i| i.local_id == local_id) {
+            // A member's numbers: added without overflowing, whatever it sent.
+            figures.requests = figures.requests.saturating_add(i.requests);
+            figures.rejections = figures.rejections.saturating_add(i.rejections);
+            figures.responses = figures.responses.saturating_add(i.responses);
+            figures.response_seconds = figures.response_seconds.saturating_add(i.response_seconds);
+        }
+    }
+    figures
 }

@@ -155,6 +155,15 @@ spaces! {
     /// On the province: each member's latest booking service statistics, by institution
     /// (JSON).
     ServiceStatistics => "service_statistics",
+    /// On the province: the signed bytes of each of those publications and statistics,
+    /// same keys, for the evidence of a results statement.
+    SignedPublications => "signed_publications",
+    SignedStatistics => "signed_statistics",
+    /// On the province: each published period's signed results statement and figures,
+    /// keyed by period (JSON).
+    PublishedStatements => "published_statements",
+    /// The evidence items of those statements, keyed `period \0 index (u64 BE)`.
+    PublishedEvidence => "published_evidence",
     /// Scratch space for benchmarks and tests.
     Bench => "bench",
 }

@@ -2,9 +2,10 @@
 //! period, as a page, CSV and JSON; the subsidy allocation for a budget; reporting
 //! compliance. Member nodes answer that only the province publishes.
 
+use alliance_protocol::results::differences;
 use alliance_web::backend::{
-    AllocationView, ComplianceRow, IndicatorGroupView, LogEntryView, LogPage, ResultsBackend,
-    ResultsFailure, ResultsView, SanctionView,
+    AllocationView, ComplianceRow, EvidencePage, IndicatorGroupView, LogEntryView, LogPage,
+    ResultsBackend, ResultsFailure, ResultsView, SanctionView, StatementView,
 };
 use std::sync::Arc;
 
@@ -30,6 +31,9 @@ fn failure(e: PublicationError) -> ResultsFailure {
     match e {
         PublicationError::Period(e) => ResultsFailure::BadPeriod(e.to_string()),
         PublicationError::Store(e) => ResultsFailure::Internal(e.to_string()),
+        PublicationError::AlreadyPublished(_) => ResultsFailure::AlreadyPublished,
+        PublicationError::NotEnded(_) => ResultsFailure::NotEnded,
+        PublicationError::Evidence(e) => ResultsFailure::Internal(e),
     }
 }
 
@@ -82,19 +86,104 @@ impl ResultsBackend for WebBackend {
         })
     }
 
+    async fn publish(&self, period: &str) -> Result<String, ResultsFailure> {
+        let publication = self.publication.as_ref().ok_or(ResultsFailure::NotHere)?;
+        let published = publication
+            .publish(period, today())
+            .await
+            .map_err(failure)?;
+        Ok(published.label.clone())
+    }
+
+    async fn statement(&self, period: &str) -> Result<StatementView, ResultsFailure> {
+        let publication = self.publication.as_ref().ok_or(ResultsFailure::NotHere)?;
+        let stated = publication
+            .statement(period, today())
+            .await
+            .map_err(failure)?;
+        Ok(StatementView {
+            period: stated.statement.period.clone(),
+            published: stated.statement.published,
+            root_public_key: hex::encode(publication.log().public_key().to_bytes()),
+            signed_statement: hex::encode(&stated.signed),
+            figures: stated.figures.clone(),
+            evidence_items: stated.statement.evidence_items,
+            evidence_digest: hex::encode(stated.statement.evidence_digest),
+        })
+    }
+
+    async fn evidence(
+        &self,
+        period: &str,
+        digest: [u8; 32],
+        from: u64,
+        limit: usize,
+    ) -> Result<EvidencePage, ResultsFailure> {
+        let publication = self.publication.as_ref().ok_or(ResultsFailure::NotHere)?;
+        let (total, items) = publication
+            .evidence_page(period, today(), &digest, from, limit)
+            .await
+            .map_err(failure)?
+            .ok_or(ResultsFailure::NoSuchStatement)?;
+        let next = from.saturating_add(items.len() as u64);
+        Ok(EvidencePage {
+            total,
+            items: items
+                .into_iter()
+                .map(|item| String::from_utf8_lossy(&item).into_owned())
+                .collect(),
+            next: (next < total).then_some(next),
+        })
+    }
+
     async fn results(&self, period: &str) -> Result<ResultsView, ResultsFailure> {
         let published = self.published(period).await?;
         let config = &published.config;
-        let sanctions = published
-            .results
-            .sanctions
-            .iter()
-            .map(|(id, reasons)| SanctionView {
-                institution: id.to_string(),
-                institution_name: self.name_of(id.as_str()),
-                reasons: reasons.iter().map(|r| r.zh()).collect(),
-            })
-            .collect();
+        // A published period shows the figures its statement states, with what later
+        // evidence would change listed beside them.
+        let (rows, sanctions, published_at, corrections) = match &published.statement {
+            Some(stated) => {
+                let figures = stated.figures();
+                let judged =
+                    crate::province::statement::judged_on(&stated.statement).unwrap_or_else(today);
+                let publication = self.publication.as_ref().ok_or(ResultsFailure::NotHere)?;
+                let live = publication
+                    .live_results(&published.label, judged)
+                    .await
+                    .map_err(failure)?;
+                let corrections = differences(&figures.rows, &rows(&live.results));
+                let sanctions = figures
+                    .sanctions
+                    .into_iter()
+                    .map(|s| SanctionView {
+                        institution_name: self.name_of(&s.institution),
+                        institution: s.institution,
+                        reasons: s.reasons,
+                    })
+                    .collect();
+                (
+                    figures.rows,
+                    sanctions,
+                    Some(stated.statement.issued_at.0),
+                    corrections,
+                )
+            }
+            None => (
+                rows(&published.results),
+                published
+                    .results
+                    .sanctions
+                    .iter()
+                    .map(|(id, reasons)| SanctionView {
+                        institution: id.to_string(),
+                        institution_name: self.name_of(id.as_str()),
+                        reasons: reasons.iter().map(|r| r.zh()).collect(),
+                    })
+                    .collect(),
+                None,
+                Vec::new(),
+            ),
+        };
         Ok(ResultsView {
             period: published.label.clone(),
             from: published.results.period.from.0,
@@ -102,8 +191,10 @@ impl ResultsBackend for WebBackend {
             generated_at: published.computed_at,
             log_size: published.head.size,
             log_root: hex::encode(published.head.root),
-            rows: rows(&published.results),
+            rows,
             sanctions,
+            published_at,
+            corrections,
             groups: config
                 .groups
                 .iter()
@@ -129,7 +220,11 @@ impl ResultsBackend for WebBackend {
 
     async fn results_csv(&self, period: &str) -> Result<Vec<u8>, ResultsFailure> {
         let published = self.published(period).await?;
-        to_csv(&published.results).map_err(|e| ResultsFailure::Internal(e.to_string()))
+        let rows = match &published.statement {
+            Some(stated) => stated.figures().rows,
+            None => rows(&published.results),
+        };
+        to_csv(&rows).map_err(|e| ResultsFailure::Internal(e.to_string()))
     }
 
     async fn subsidy(

@@ -119,6 +119,30 @@ pub(crate) struct ResultsStrings {
     pub standing_missing: &'static str,
     pub standing_beyond: &'static str,
     pub standing_no_acceptance: &'static str,
+
+    // Publication and corrections.
+    pub published_title: &'static str,
+    pub published_before: &'static str,
+    pub published_after: &'static str,
+    pub published_notice: &'static str,
+    pub statement_link: &'static str,
+    pub verify_hint: &'static str,
+    pub publish_title: &'static str,
+    pub publish_intro: &'static str,
+    pub publish_submit: &'static str,
+    pub publish_not_ended: &'static str,
+    pub publish_already: &'static str,
+    pub corrections_title: &'static str,
+    pub corrections_intro: &'static str,
+    pub corrections_empty: &'static str,
+    pub col_figure: &'static str,
+    pub col_published: &'static str,
+    pub col_now: &'static str,
+    /// A row the published figures lack (an instrument added since).
+    pub row_present: &'static str,
+    pub row_figure: &'static str,
+    /// Figure names are the CSV's Chinese headers (else the JSON keys, in words).
+    pub figures_in_chinese: bool,
 }
 
 impl ResultsStrings {
@@ -147,6 +171,17 @@ impl ResultsStrings {
             "monitoring_uptime" => self.m_monitoring_uptime,
             "reporting_on_time" => self.m_reporting_on_time,
             other => other,
+        }
+    }
+
+    /// A figure of the results by its JSON key, as a correction names it.
+    pub(crate) fn figure(&self, key: &str) -> String {
+        if key == "row" {
+            return self.row_figure.to_owned();
+        }
+        match alliance_protocol::results::ResultRow::header_of(key) {
+            Some(header) if self.figures_in_chinese => header.to_owned(),
+            _ => key.replace('_', " "),
         }
     }
 

@@ -7,8 +7,8 @@
 
 use alliance_protocol::results::ResultRow;
 use alliance_web::backend::{
-    AllocationView, ComplianceRow, IndicatorGroupView, LogEntryView, LogPage, ResultsBackend,
-    ResultsFailure, ResultsView, SanctionView,
+    AllocationView, ComplianceRow, EvidencePage, IndicatorGroupView, LogEntryView, LogPage,
+    ResultsBackend, ResultsFailure, ResultsView, SanctionView, StatementView,
 };
 use chrono::{Datelike, NaiveDate, TimeZone};
 use chrono_tz::Asia::Shanghai;
@@ -329,6 +329,38 @@ fn field(value: String) -> String {
 }
 
 impl ResultsBackend for MemoryBackend {
+    /// Keeps nothing (publication, statements and evidence are tested on the node):
+    /// refuses the current year as the node does, and takes any other period.
+    async fn publish(&self, period: &str) -> Result<String, ResultsFailure> {
+        self.province()?;
+        let label = period.trim().to_owned();
+        if label
+            == chrono::Utc::now()
+                .with_timezone(&Shanghai)
+                .year()
+                .to_string()
+        {
+            return Err(ResultsFailure::NotEnded);
+        }
+        Ok(label)
+    }
+
+    async fn statement(&self, _period: &str) -> Result<StatementView, ResultsFailure> {
+        self.province()?;
+        Err(ResultsFailure::NoSuchStatement)
+    }
+
+    async fn evidence(
+        &self,
+        _period: &str,
+        _digest: [u8; 32],
+        _from: u64,
+        _limit: usize,
+    ) -> Result<EvidencePage, ResultsFailure> {
+        self.province()?;
+        Err(ResultsFailure::NoSuchStatement)
+    }
+
     /// Three stand-in entries (the node's log, with real signatures, is tested there).
     async fn log_entries(&self, from: u64, limit: usize) -> Result<LogPage, ResultsFailure> {
         self.province()?;
@@ -362,6 +394,8 @@ impl ResultsBackend for MemoryBackend {
             groups: groups(),
             grade_thresholds: (90.0, 75.0, 60.0),
             subsidy_rule: SUBSIDY_RULE.to_owned(),
+            published_at: None,
+            corrections: Vec::new(),
         })
     }
 

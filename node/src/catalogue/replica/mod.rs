@@ -192,6 +192,15 @@ impl Replica {
             .map(|v| v.get(8..).unwrap_or_default().to_vec()))
     }
 
+    /// The stored signed bytes of instrument record `local_id` of `origin`.
+    pub fn signed_instrument(
+        &self,
+        origin: &InstitutionId,
+        local_id: &str,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        self.get(origin, &format!("{INSTRUMENT_SLOT}{local_id}"))
+    }
+
     /// The stored instrument record `local_id` of `origin` (its newest version, or its
     /// tombstone), decoded.
     pub fn instrument(

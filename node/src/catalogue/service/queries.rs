@@ -171,4 +171,23 @@ impl Catalogue {
             })
             .collect()
     }
+
+    /// The signed bytes of every instrument record of `institution` held here and not
+    /// deleted, in the order of [`Self::institution_views`]: the evidence of the results.
+    pub fn signed_records(&self, institution: &InstitutionId) -> Result<Vec<Vec<u8>>, StoreError> {
+        let mut signed = Vec::new();
+        for record in self.inner.replica.instruments_of(institution)? {
+            if record.deleted {
+                continue;
+            }
+            if let Some(bytes) = self
+                .inner
+                .replica
+                .signed_instrument(institution, &record.local_id)?
+            {
+                signed.push(bytes);
+            }
+        }
+        Ok(signed)
+    }
 }
