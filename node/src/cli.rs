@@ -84,6 +84,21 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Check a period's published results from public data: download the province's
+    /// signed statement, its evidence and the log's entries, verify every signature and
+    /// the log's root, recompute every score and grade, and print any difference.
+    VerifyResults {
+        /// The province node's web address, e.g. `http://127.0.0.1:8080`.
+        #[arg(long)]
+        from: String,
+        /// `2026` or `2026-Q3`; empty: the current year (provisional until published).
+        #[arg(long, default_value = "")]
+        period: String,
+        /// The province's root public key (64 hex digits) as you hold it; without it the
+        /// key the server gives is used, and the output says so.
+        #[arg(long)]
+        root_public_key: Option<PublicKey>,
+    },
     /// Start a province node and three member institutions on loopback.
     Demo {
         /// Where the demo keeps its data (kept between runs); default: a new temp dir.
@@ -276,6 +291,11 @@ pub(crate) async fn run(cli: Cli) -> Result<()> {
             }
             Ok(())
         }
+        Command::VerifyResults {
+            from,
+            period,
+            root_public_key,
+        } => verify_results(&from, &period, root_public_key).await,
         Command::Demo { data_dir } => {
             let data_dir = match data_dir {
                 Some(dir) => dir,
@@ -291,6 +311,75 @@ pub(crate) async fn run(cli: Cli) -> Result<()> {
             running.shutdown().await;
             Ok(())
         }
+    }
+}
+
+/// `alliance verify-results`: prints what was checked and every figure that differs;
+/// fails if anything does not check or differs.
+async fn verify_results(from: &str, period: &str, root: Option<PublicKey>) -> Result<()> {
+    let started = std::time::Instant::now();
+    let progress = |line: &str| eprintln!("{line}");
+    let fetched = alliance_node::verify::fetch(from, period, root, &progress).await?;
+    if fetched.root_from_server {
+        say(&format!(
+            "note: using the root key the server gave ({}); pass --root-public-key with the one you hold to check it",
+            fetched.root
+        ));
+    }
+    let report = tokio::task::spawn_blocking(move || {
+        alliance_node::verify::check(
+            &fetched.root,
+            &fetched.signed_statement,
+            &fetched.figures,
+            &fetched.evidence,
+            &fetched.entries,
+        )
+    })
+    .await??;
+    let s = &report.statement;
+    say(&format!(
+        "{} {}: statement signed by the province at {} ({}), {} log entries (root {}), {} evidence items: every signature checks",
+        if s.published {
+            "published"
+        } else {
+            "provisional"
+        },
+        s.period,
+        s.issued_at.0,
+        s.judged_on,
+        report.entries,
+        hex::encode(s.log_root),
+        report.evidence_items,
+    ));
+    for d in &report.differences {
+        let at = if d.instrument.is_empty() {
+            &d.institution
+        } else {
+            &d.instrument
+        };
+        say(&format!(
+            "DIFFERS {at} {}: stated {} recomputed {}",
+            d.figure, d.first, d.second
+        ));
+    }
+    for (institution, stated, recomputed) in &report.sanctions {
+        say(&format!(
+            "DIFFERS {institution} sanctions: stated {stated:?} recomputed {recomputed:?}"
+        ));
+    }
+    say(&format!(
+        "checked in {:.1} s",
+        started.elapsed().as_secs_f64()
+    ));
+    if report.agrees() {
+        say("every figure agrees");
+        Ok(())
+    } else {
+        anyhow::bail!(
+            "{} figures and {} sanctions differ",
+            report.differences.len(),
+            report.sanctions.len()
+        )
     }
 }
 

@@ -656,3 +656,132 @@ async fn a_walk_in_is_charged_for_the_service_item_used_only() {
     owner.shutdown().await;
     province.shutdown().await;
 }
+
+/// Publishes `period` at the province through the API as its administrator.
+async fn publish(province: &NodeHandle, period: &str) -> reqwest::Response {
+    let admin = alliance_tests::http::client();
+    let session: serde_json::Value =
+        alliance_tests::http::sign_in(&admin, province, "admin", PASSWORD)
+            .await
+            .json()
+            .await
+            .unwrap();
+    admin
+        .post(format!("{}api/v1/results/publish", province.url()))
+        .header("X-CSRF-Token", session["csrf_token"].as_str().unwrap())
+        .json(&serde_json::json!({ "period": period }))
+        .send()
+        .await
+        .unwrap()
+}
+
+/// `alliance verify-results` as a library: fetch from the province, check, recompute.
+async fn verify(province: &NodeHandle, period: &str) -> alliance_node::verify::Report {
+    let root = province.config().alliance.root_public_key;
+    let base = province.url().trim_end_matches('/').to_owned();
+    let fetched = alliance_node::verify::fetch(&base, period, Some(root), &|_| {})
+        .await
+        .unwrap();
+    alliance_node::verify::check(
+        &fetched.root,
+        &fetched.signed_statement,
+        &fetched.figures,
+        &fetched.evidence,
+        &fetched.entries,
+    )
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn published_results_are_frozen_corrected_in_the_open_and_recomputed_by_anyone() {
+    use chrono::Datelike;
+    trace();
+    let dir = tempfile::tempdir().unwrap();
+    let (province, owner) = province_and_owner_without_grace(dir.path()).await;
+    owner_instrument(&owner).await;
+    province_knows_instrument(&province).await;
+    for n in 0..3 {
+        owner.bookings().record_session(walk_in(n)).await.unwrap();
+    }
+    wait_receipts(&owner, "three receipts proven", |r| {
+        r.proven().unwrap() == 3
+    })
+    .await;
+
+    // This year, not published: a provisional statement anyone recomputes alike.
+    let report = verify(&province, "").await;
+    assert!(report.agrees(), "{:?}", report.differences);
+    assert!(!report.statement.published);
+    assert_eq!(report.entries, 3);
+    // It has not ended: it cannot be published.
+    let year = chrono::Utc::now()
+        .with_timezone(&chrono_tz::Asia::Shanghai)
+        .year();
+    let this_year = year.to_string();
+    let refused = publish(&province, &this_year).await;
+    assert_eq!(refused.status(), reqwest::StatusCode::CONFLICT);
+    let body: serde_json::Value = refused.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "not_ended");
+
+    // Last year is published once: frozen, signed, and it verifies.
+    let last_year = (year - 1).to_string();
+    assert_eq!(
+        publish(&province, &last_year).await.status(),
+        reqwest::StatusCode::OK
+    );
+    let again = publish(&province, &last_year).await;
+    assert_eq!(again.status(), reqwest::StatusCode::CONFLICT);
+    let report = verify(&province, &last_year).await;
+    assert!(report.agrees(), "{:?}", report.differences);
+    assert!(report.statement.published);
+    let http = reqwest::Client::new();
+    let results_of = |period: String| {
+        let http = http.clone();
+        let url = format!("{}api/v1/results?period={period}", province.url());
+        async move {
+            http.get(url)
+                .send()
+                .await
+                .unwrap()
+                .json::<serde_json::Value>()
+                .await
+                .unwrap()
+        }
+    };
+    let published = results_of(last_year.clone()).await;
+    assert!(published["published_at"].is_i64());
+    assert_eq!(published["corrections"].as_array().unwrap().len(), 0);
+
+    // Later evidence for the period — an instrument put on the network since — changes
+    // no published figure: it shows as a correction beside them.
+    let mut record = sample_record("dlut", "NMR-2", "核磁共振波谱仪");
+    record.service_modes = vec![ServiceMode::StaffRun];
+    owner.catalogue().save_record(record).await.unwrap();
+    wait_catalogue(&province, "the province sees dlut/NMR-2", |c| {
+        c.instrument_unfiltered("dlut/NMR-2").is_some()
+    })
+    .await;
+    let corrected = results_of(last_year.clone()).await;
+    let rows = corrected["rows"].as_array().unwrap();
+    assert!(rows.iter().all(|r| r["instrument"] != "dlut/NMR-2"));
+    let corrections = corrected["corrections"].as_array().unwrap();
+    assert!(
+        corrections
+            .iter()
+            .any(|c| c["instrument"] == "dlut/NMR-2" && c["figure"] == "row"),
+        "{corrections:?}"
+    );
+    // The published statement still verifies, unchanged.
+    let after = verify(&province, &last_year).await;
+    assert!(after.agrees());
+    assert_eq!(after.statement, report.statement);
+    // A member's node publishes nothing.
+    let member = http
+        .get(format!("{}api/v1/results/statement", owner.url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(member.status(), reqwest::StatusCode::NOT_FOUND);
+    owner.shutdown().await;
+    province.shutdown().await;
+}
