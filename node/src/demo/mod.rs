@@ -15,6 +15,7 @@
 mod agents;
 mod bookings;
 mod history;
+mod publish;
 mod seed;
 
 use std::path::{Path, PathBuf};
@@ -326,7 +327,11 @@ pub async fn start(data_dir: &Path) -> Result<Demo, DemoError> {
     }
     if !fresh_members.is_empty() {
         tokio::spawn(bookings::seed(fresh_members));
-        tokio::spawn(seed_history(province.catalogue().clone(), history_members));
+        tokio::spawn(seed_history(
+            province.catalogue().clone(),
+            province.publication().cloned(),
+            history_members,
+        ));
     }
     nodes.insert(0, province);
     Ok(Demo {
@@ -338,7 +343,11 @@ pub async fn start(data_dir: &Path) -> Result<Demo, DemoError> {
 
 /// Seeds a year of history once the province's catalogue holds every member's
 /// instruments (receipts of instruments it does not know yet would be refused for now).
-async fn seed_history(province: crate::catalogue::Catalogue, members: Vec<history::Member>) {
+async fn seed_history(
+    province: crate::catalogue::Catalogue,
+    publication: Option<crate::province::publication::Publication>,
+    members: Vec<history::Member>,
+) {
     let expected: usize = members
         .iter()
         .map(|m| m.catalogue.institution_views(&m.own).len())
@@ -374,6 +383,9 @@ async fn seed_history(province: crate::catalogue::Catalogue, members: Vec<histor
     tracing::info!(receipts = issued, "demo history recorded");
     for member in &members {
         history::confirm_from_others(member).await;
+    }
+    if let Some(publication) = publication {
+        publish::publish_then_correct(publication, &members).await;
     }
 }
 

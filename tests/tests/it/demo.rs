@@ -2,6 +2,8 @@
 //! instruments, accounts and, on first start, bookings made over the network.
 
 use alliance_node::{booking::state::BookingState, demo};
+use std::time::Duration;
+
 use alliance_tests::{DEADLINE, trace};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -166,5 +168,64 @@ async fn the_demo_shows_a_year_of_use_the_provinces_results_and_live_monitoring(
     .await
     .expect("instruments on the board");
     assert!(live.iter().all(|row| !row.silent));
+
+    // Anyone recomputes the demo's year from public data, and it agrees.
+    let root = province.config().alliance.root_public_key;
+    let base = province.url().trim_end_matches('/').to_owned();
+    let fetched = alliance_node::verify::fetch(&base, "", Some(root), &|_| {})
+        .await
+        .unwrap();
+    let report = alliance_node::verify::check(
+        &fetched.root,
+        &fetched.signed_statement,
+        &fetched.figures,
+        &fetched.evidence,
+        &fetched.entries,
+    )
+    .unwrap();
+    assert!(report.agrees(), "{:?}", report.differences);
+    assert!(report.entries > 1_000);
+
+    // The province published the last quarter that ended; a paper registered after
+    // that shows as a correction beside the frozen figures.
+    let http = reqwest::Client::new();
+    let corrected = tokio::time::timeout(DEADLINE * 20, async {
+        let mut ticks = tokio::time::interval(Duration::from_secs(1));
+        loop {
+            ticks.tick().await;
+            let view: serde_json::Value = http
+                .get(format!(
+                    "{}api/v1/results?period={}",
+                    province.url(),
+                    last_ended_quarter()
+                ))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            let corrections = view["corrections"].as_array().cloned().unwrap_or_default();
+            if view["published_at"].is_i64()
+                && corrections.iter().any(|c| c["figure"] == "publications")
+            {
+                return corrections;
+            }
+        }
+    })
+    .await;
+    assert!(corrected.is_ok(), "no correction after publication");
     demo.shutdown().await;
+}
+
+/// The quarter before today's (Asia/Shanghai).
+fn last_ended_quarter() -> String {
+    use chrono::Datelike;
+    let today = chrono::Utc::now()
+        .with_timezone(&chrono_tz::Asia::Shanghai)
+        .date_naive();
+    match today.month0() / 3 {
+        0 => format!("{}-Q4", today.year() - 1),
+        q => format!("{}-Q{q}", today.year()),
+    }
 }
