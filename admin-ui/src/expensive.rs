@@ -24,8 +24,9 @@ use crate::{
 
 /// Downloads whose content is the same for everyone, so an `ETag` may stand for it.
 const SHARED_DOWNLOADS: [&str; 3] = ["/results.csv", "/results.json", "/api/v1/results"];
-/// Statements are signed on demand for a period not published: as costly as results.
-const STATEMENTS: &str = "/api/v1/results/statement";
+/// Statements are signed on demand for a period not published, and disputes come with
+/// the results they are part of: as costly as results.
+const STATEMENTS: [&str; 2] = ["/api/v1/results/statement", "/api/v1/results/disputes"];
 /// The most bytes an answer may have to get an `ETag` (the results of a province are far
 /// smaller); larger ones are passed on as they are.
 const MAX_TAGGED_BYTES: usize = 64 * 1024 * 1024;
@@ -33,7 +34,7 @@ const MAX_TAGGED_BYTES: usize = 64 * 1024 * 1024;
 /// Whether answering `uri` costs real work.
 fn is_expensive(uri: &Uri) -> bool {
     let path = uri.path();
-    if path == "/results" || path == STATEMENTS || SHARED_DOWNLOADS.contains(&path) {
+    if path == "/results" || STATEMENTS.contains(&path) || SHARED_DOWNLOADS.contains(&path) {
         return true;
     }
     let searches = path == "/instruments" || path == "/api/v1/instruments";

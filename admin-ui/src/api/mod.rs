@@ -92,6 +92,7 @@ pub(crate) fn routes<B: Backend>() -> (Router<AppState<B>>, utoipa::openapi::Ope
         .routes(documented!(B, results::publish))
         .routes(documented!(B, results::statement))
         .routes(documented!(B, results::evidence))
+        .routes(documented!(B, results::disputes))
         .routes(documented!(B, results::subsidy))
         .routes(documented!(B, results::compliance))
         .routes(documented!(B, monitoring::board))

@@ -9,8 +9,8 @@ use super::{ApiError, ApiJson, ApiQuery, ApiUser, error::ErrorBody};
 use crate::{
     AppState,
     backend::{
-        AccountRole, AllocationView, Backend, ComplianceRow, EvidencePage, LogPage, ResultsFailure,
-        ResultsView, Session, StatementView,
+        AccountRole, AllocationView, Backend, ComplianceRow, DisputePage, EvidencePage, LogPage,
+        ResultsFailure, ResultsView, Session, StatementView,
     },
     i18n::{Lang, Strings},
     results_input,
@@ -218,6 +218,56 @@ pub(super) async fn evidence<B: Backend>(
         )),
         _ => Err(ApiError::Invalid(errors)),
     }
+}
+
+/// `?period=&from=&limit=` of the disputes.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(super) struct DisputesQuery {
+    /// `2026` or `2026-Q3`; empty for the current year.
+    #[serde(default)]
+    period: String,
+    /// The first dispute's place in the list (default 0).
+    #[serde(default)]
+    from: u64,
+    /// How many, 1 to 1,000 (default 1,000).
+    #[serde(default = "thousand")]
+    #[param(minimum = 1, maximum = 1000)]
+    limit: usize,
+}
+
+/// `GET /api/v1/results/disputes?period=&from=&limit=` (public): the period's receipts
+/// their users' homes disputed, with each home's reason, beside the figures they would
+/// have changed.
+#[utoipa::path(
+    get,
+    path = "/api/v1/results/disputes",
+    tag = "province",
+    params(DisputesQuery),
+    responses(
+        (status = 200, description = "A page of the period's disputed receipts.", body = DisputePage),
+        (status = 400, description = "`invalid`: a bad period or limit.", body = ErrorBody),
+        (status = 404, description = "`not_found`: this is a member's node; the province's node publishes results.", body = ErrorBody),
+        (status = 429, description = "`rate_limited`: too many requests for results from this address.", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait."))),
+    )
+)]
+pub(super) async fn disputes<B: Backend>(
+    State(state): State<AppState<B>>,
+    ApiQuery(query): ApiQuery<DisputesQuery>,
+) -> Result<Json<DisputePage>, ApiError> {
+    if !(1..=1_000).contains(&query.limit) {
+        return Err(ApiError::Invalid(vec![FieldError::new(
+            "limit",
+            Problem::Other("1 to 1000".into()),
+        )]));
+    }
+    Ok(Json(
+        state
+            .backend
+            .disputes(query.period.trim(), query.from, query.limit)
+            .await?,
+    ))
 }
 
 /// `?from=&limit=` of the log.

@@ -95,6 +95,28 @@ pub struct StatementView {
     pub evidence_digest: String,
 }
 
+/// A receipt its user's home disputed, with the home's reason.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct DisputeView {
+    /// Its index in the province's log.
+    pub index: u64,
+    /// `institution/local_id`.
+    pub instrument: String,
+    pub receipt_id: String,
+    pub home: String,
+    pub home_name: String,
+    pub reason: String,
+}
+
+/// A page of the disputed receipts of a period, in log order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct DisputePage {
+    pub total: u64,
+    pub disputes: Vec<DisputeView>,
+    /// Where the next page starts, if there is one.
+    pub next: Option<u64>,
+}
+
 /// A page of a statement's evidence.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct EvidencePage {
@@ -188,6 +210,13 @@ pub trait ResultsBackend: Clone + Send + Sync + 'static {
         from: u64,
         limit: usize,
     ) -> impl Future<Output = Result<EvidencePage, ResultsFailure>> + Send;
+    /// Up to `limit` of the period's disputed receipts from the `from`th (public).
+    fn disputes(
+        &self,
+        period: &str,
+        from: u64,
+        limit: usize,
+    ) -> impl Future<Output = Result<DisputePage, ResultsFailure>> + Send;
     /// Up to `limit` entries of the province's receipt log from `from` (public).
     fn log_entries(
         &self,

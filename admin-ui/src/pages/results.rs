@@ -18,7 +18,7 @@ use super::{
 };
 use crate::{
     AppState,
-    backend::{AccountRole, Backend, Download, ResultsFailure, ResultsView},
+    backend::{AccountRole, Backend, DisputePage, Download, ResultsFailure, ResultsView},
     downloads::download,
     i18n::Strings,
     render::Page,
@@ -33,6 +33,29 @@ pub(super) struct PeriodQuery {
     /// `published` after a publication.
     #[serde(default)]
     notice: String,
+    /// The first disputed receipt listed.
+    #[serde(default)]
+    disputes_from: u64,
+}
+
+/// Disputed receipts listed per page.
+const DISPUTES_PER_PAGE: usize = 50;
+
+/// A disputed receipt as listed.
+struct DisputeRow {
+    instrument: String,
+    receipt_id: String,
+    home: String,
+    reason: String,
+}
+
+/// A page of the period's disputed receipts.
+struct Disputes {
+    total: u64,
+    rows: Vec<DisputeRow>,
+    /// Links to the page before and after, if any.
+    previous: Option<String>,
+    next: Option<String>,
 }
 
 /// The form that publishes a period.
@@ -108,6 +131,7 @@ struct Shown {
     published_at: Option<String>,
     statement_href: String,
     corrections: Vec<Correction>,
+    disputes: Disputes,
     period: String,
     span: String,
     generated_at: String,
@@ -268,7 +292,27 @@ fn span(t: &Strings, from: i64, to: i64) -> String {
     )
 }
 
-fn shown(ctx: &Ctx, view: &ResultsView) -> Shown {
+fn disputes(view: &ResultsView, from: u64, page: &DisputePage) -> Disputes {
+    let period = encode_component(&view.period);
+    let href = |at: u64| format!("/results?period={period}&disputes_from={at}#disputes");
+    Disputes {
+        total: page.total,
+        rows: page
+            .disputes
+            .iter()
+            .map(|d| DisputeRow {
+                instrument: d.instrument.clone(),
+                receipt_id: d.receipt_id.clone(),
+                home: d.home_name.clone(),
+                reason: d.reason.clone(),
+            })
+            .collect(),
+        previous: (from > 0).then(|| href(from.saturating_sub(DISPUTES_PER_PAGE as u64))),
+        next: page.next.map(href),
+    }
+}
+
+fn shown(ctx: &Ctx, view: &ResultsView, disputes: Disputes) -> Shown {
     let t = ctx.t;
     let period = encode_component(&view.period);
     let (excellent, good, pass) = view.grade_thresholds;
@@ -276,6 +320,7 @@ fn shown(ctx: &Ctx, view: &ResultsView) -> Shown {
         published_at: view.published_at.map(|at| time::format_unix(at, ctx.lang)),
         statement_href: format!("/api/v1/results/statement?period={period}"),
         corrections: view.corrections.iter().map(|c| correction(t, c)).collect(),
+        disputes,
         period: view.period.clone(),
         span: span(t, view.from, view.to),
         generated_at: time::format_unix(view.generated_at, ctx.lang),
@@ -357,7 +402,23 @@ pub(super) async fn page<B: Backend>(
 ) -> Result<Response, Refusal> {
     let typed = query.period.trim().to_owned();
     let (status, error, not_here, shown) = match state.backend.results(&typed).await {
-        Ok(view) => (StatusCode::OK, None, false, Some(shown(&ctx, &view))),
+        Ok(view) => {
+            let page = state
+                .backend
+                .disputes(&view.period, query.disputes_from, DISPUTES_PER_PAGE)
+                .await
+                .map_err(|e| {
+                    tracing::error!(detail = %e, "disputes failed");
+                    ctx.refuse(ErrorKind::Internal)
+                })?;
+            let listed = disputes(&view, query.disputes_from, &page);
+            (
+                StatusCode::OK,
+                None,
+                false,
+                Some(shown(&ctx, &view, listed)),
+            )
+        }
         Err(ResultsFailure::NotHere) => (StatusCode::OK, None, true, None),
         Err(ResultsFailure::BadPeriod(detail)) => {
             tracing::debug!(%detail, "results of a bad period asked for");
@@ -450,7 +511,15 @@ pub(super) async fn publish<B: Backend>(
         }
     };
     let shown = match state.backend.results(&period).await {
-        Ok(view) => Some(shown(&ctx, &view)),
+        Ok(view) => {
+            let none = DisputePage {
+                total: 0,
+                disputes: Vec::new(),
+                next: None,
+            };
+            let listed = disputes(&view, 0, &none);
+            Some(shown(&ctx, &view, listed))
+        }
         Err(_) => None,
     };
     render_page(

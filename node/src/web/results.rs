@@ -4,8 +4,9 @@
 
 use alliance_protocol::results::differences;
 use alliance_web::backend::{
-    AllocationView, ComplianceRow, EvidencePage, IndicatorGroupView, LogEntryView, LogPage,
-    ResultsBackend, ResultsFailure, ResultsView, SanctionView, StatementView,
+    AllocationView, ComplianceRow, DisputePage, DisputeView, EvidencePage, IndicatorGroupView,
+    LogEntryView, LogPage, ResultsBackend, ResultsFailure, ResultsView, SanctionView,
+    StatementView,
 };
 use std::sync::Arc;
 
@@ -132,6 +133,36 @@ impl ResultsBackend for WebBackend {
                 .into_iter()
                 .map(|item| String::from_utf8_lossy(&item).into_owned())
                 .collect(),
+            next: (next < total).then_some(next),
+        })
+    }
+
+    async fn disputes(
+        &self,
+        period: &str,
+        from: u64,
+        limit: usize,
+    ) -> Result<DisputePage, ResultsFailure> {
+        let published = self.published(period).await?;
+        let all = &published.results.disputes;
+        let total = all.len() as u64;
+        let start = usize::try_from(from).unwrap_or(usize::MAX).min(all.len());
+        let disputes: Vec<DisputeView> = all[start..]
+            .iter()
+            .take(limit)
+            .map(|d| DisputeView {
+                index: d.index,
+                instrument: d.instrument.clone(),
+                receipt_id: d.receipt_id.clone(),
+                home_name: self.name_of(d.home.as_str()),
+                home: d.home.to_string(),
+                reason: d.reason.clone(),
+            })
+            .collect();
+        let next = (start + disputes.len()) as u64;
+        Ok(DisputePage {
+            total,
+            disputes,
             next: (next < total).then_some(next),
         })
     }

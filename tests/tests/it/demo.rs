@@ -149,6 +149,17 @@ async fn the_demo_shows_a_year_of_use_the_provinces_results_and_live_monitoring(
         disputed.is_ok(),
         "no dispute reached the province's results"
     );
+    // Each with its home's reason, listed in pages beside the figures.
+    let page: serde_json::Value =
+        reqwest::get(format!("{}api/v1/results/disputes?limit=1", province.url()))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    assert!(page["total"].as_u64().unwrap() > 0, "{page}");
+    assert_eq!(page["disputes"].as_array().unwrap().len(), 1);
+    assert!(!page["disputes"][0]["reason"].as_str().unwrap().is_empty());
 
     // Simulated agents report most instruments; the board shows them live.
     let board = province.monitoring().board().unwrap().clone();

@@ -122,5 +122,13 @@ pub(crate) static EN: ResultsStrings = ResultsStrings {
     col_now: "With the evidence now",
     row_present: "present",
     row_figure: "Whole row (an instrument added or removed since)",
+    disputes_title: "Disputed receipts",
+    disputes_intro: "The user's home disputed these receipts: they count toward no figure, score or subsidy. Each reason is signed by the home.",
+    disputes_empty: "No receipt of this period was disputed.",
+    col_receipt: "Receipt",
+    col_home: "Disputed by",
+    col_reason: "Reason",
+    previous_page: "Previous page",
+    next_page: "Next page",
     figures_in_chinese: false,
 };

@@ -141,6 +141,14 @@ pub(crate) struct ResultsStrings {
     /// A row the published figures lack (an instrument added since).
     pub row_present: &'static str,
     pub row_figure: &'static str,
+    pub disputes_title: &'static str,
+    pub disputes_intro: &'static str,
+    pub disputes_empty: &'static str,
+    pub col_receipt: &'static str,
+    pub col_home: &'static str,
+    pub col_reason: &'static str,
+    pub previous_page: &'static str,
+    pub next_page: &'static str,
     /// Figure names are the CSV's Chinese headers (else the JSON keys, in words).
     pub figures_in_chinese: bool,
 }

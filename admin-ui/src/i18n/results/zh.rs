@@ -122,5 +122,13 @@ pub(crate) static ZH: ResultsStrings = ResultsStrings {
     col_now: "按现有证据",
     row_present: "有",
     row_figure: "整行（发布后新增或删除的仪器）",
+    disputes_title: "异议记录",
+    disputes_intro: "以下使用凭证被用户所在单位提出异议，不计入任何数字、得分或补贴；异议理由由用户所在单位签名。",
+    disputes_empty: "本期没有被提出异议的使用凭证。",
+    col_receipt: "凭证编号",
+    col_home: "提出异议的单位",
+    col_reason: "异议理由",
+    previous_page: "上一页",
+    next_page: "下一页",
     figures_in_chinese: true,
 };

@@ -7,8 +7,8 @@
 
 use alliance_protocol::results::ResultRow;
 use alliance_web::backend::{
-    AllocationView, ComplianceRow, EvidencePage, IndicatorGroupView, LogEntryView, LogPage,
-    ResultsBackend, ResultsFailure, ResultsView, SanctionView, StatementView,
+    AllocationView, ComplianceRow, DisputePage, EvidencePage, IndicatorGroupView, LogEntryView,
+    LogPage, ResultsBackend, ResultsFailure, ResultsView, SanctionView, StatementView,
 };
 use chrono::{Datelike, NaiveDate, TimeZone};
 use chrono_tz::Asia::Shanghai;
@@ -343,6 +343,21 @@ impl ResultsBackend for MemoryBackend {
             return Err(ResultsFailure::NotEnded);
         }
         Ok(label)
+    }
+
+    /// No disputes in the stand-in results.
+    async fn disputes(
+        &self,
+        _period: &str,
+        _from: u64,
+        _limit: usize,
+    ) -> Result<DisputePage, ResultsFailure> {
+        self.province()?;
+        Ok(DisputePage {
+            total: 0,
+            disputes: Vec::new(),
+            next: None,
+        })
     }
 
     async fn statement(&self, _period: &str) -> Result<StatementView, ResultsFailure> {

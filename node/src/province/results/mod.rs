@@ -90,6 +90,18 @@ pub struct InstitutionResult {
     pub late_or_missing: usize,
 }
 
+/// A receipt of the period its user's home disputed, with the home's reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dispute {
+    /// Its index in the log.
+    pub index: u64,
+    /// `institution/local_id`.
+    pub instrument: String,
+    pub receipt_id: String,
+    pub home: InstitutionId,
+    pub reason: String,
+}
+
 /// The results of a period.
 #[derive(Debug, Clone)]
 pub struct Results {
@@ -98,6 +110,8 @@ pub struct Results {
     pub log_size: u64,
     pub institutions: Vec<InstitutionResult>,
     pub sanctions: Vec<(InstitutionId, Vec<SanctionReason>)>,
+    /// Disputed receipts of the period, in log order.
+    pub disputes: Vec<Dispute>,
 }
 
 impl Results {
@@ -176,8 +190,18 @@ fn publications_per_instrument(
 pub fn compute(input: &ResultsInput<'_>) -> Results {
     let publications = publications_per_instrument(input.publications, input.uses);
     let mut by_instrument: BTreeMap<String, Vec<&LoggedUse>> = BTreeMap::new();
+    let mut disputes = Vec::new();
     for logged in input.uses {
         if input.period.from <= logged.receipt.start && logged.receipt.start < input.period.to {
+            if let Some(reason) = &logged.dispute {
+                disputes.push(Dispute {
+                    index: logged.index,
+                    instrument: logged.receipt.instrument_id(),
+                    receipt_id: logged.receipt.receipt_id.clone(),
+                    home: logged.receipt.home_institution.clone(),
+                    reason: reason.clone(),
+                });
+            }
             by_instrument
                 .entry(logged.receipt.instrument_id())
                 .or_default()
@@ -256,6 +280,7 @@ pub fn compute(input: &ResultsInput<'_>) -> Results {
         log_size: input.uses.len() as u64,
         institutions,
         sanctions: Vec::new(),
+        disputes,
     };
     results.sanctions = sanctions(&input.config.sanctions, &results.evaluated());
     results

@@ -422,3 +422,54 @@ fn a_logged_entry_reads_back_with_its_homes_answer() {
     assert_eq!(read.dispute.as_deref(), Some("未使用"));
     assert!(logged::read_entry(0, b"junk").is_none());
 }
+
+#[test]
+fn the_periods_disputed_receipts_are_listed_with_their_reasons() {
+    let day = 86_400;
+    let disputed = |index, at, reason: &str| LoggedUse {
+        countersign: Countersign::Disputed,
+        dispute: Some(reason.into()),
+        ..use_of(index, "dlut/XPS-1", ("u2", "neu"), 60, 100, None, at)
+    };
+    let uses = vec![
+        use_of(
+            0,
+            "dlut/XPS-1",
+            ("u1", "neu"),
+            60,
+            100,
+            Some(5),
+            YEAR_2026 + day,
+        ),
+        disputed(1, YEAR_2026 + 2 * day, "未使用"),
+        // Before the period: not listed.
+        disputed(2, YEAR_2026 - 2 * day, "时间不符"),
+    ];
+    let records = vec![record("dlut", "XPS-1", "2025-03-02", "2025-03-20")];
+    let config = EvaluationConfig::builtin();
+    let other = |_: &str| OtherFacts::default();
+    let results = compute(&ResultsInput {
+        config: &config,
+        period: Period {
+            from: UnixTime(YEAR_2026),
+            to: UnixTime(YEAR_2026 + 365 * day),
+        },
+        today: NaiveDate::from_ymd_opt(2026, 11, 27).unwrap(),
+        uses: &uses,
+        records: &records,
+        names: &BTreeMap::new(),
+        publications: &[],
+        other: &other,
+    });
+    assert_eq!(
+        results.disputes,
+        vec![Dispute {
+            index: 1,
+            instrument: "dlut/XPS-1".into(),
+            receipt_id: "r1".into(),
+            home: "neu".parse().unwrap(),
+            reason: "未使用".into(),
+        }]
+    );
+    assert_eq!(results.institutions[0].metrics.disputed, 1);
+}
