@@ -7,8 +7,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use crate::common::{
-    MemoryBackend, api_login, app, get, page_login,
+    MemoryBackend, api_login, app, form, get, page_login,
     results::{LOG_ROOT, SUBSIDY_RULE},
+    session_csrf,
 };
 use alliance_web::backend::{AccountRole, AccountState};
 use axum::{Router, http::StatusCode};
@@ -588,5 +589,67 @@ async fn expensive_answers_are_limited_per_client_address() {
     assert_eq!(
         get(&app, "/instruments?q=质谱", "").await.status,
         StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn only_a_province_admin_is_offered_publishing_and_the_form_checks_its_token() {
+    let (_, app) = province();
+    // Visitors and other roles see the results, not the form.
+    assert!(!get(&app, RESULTS, "").await.body.contains("publish-form"));
+    let li = page_login(&app, "li").await;
+    assert!(!get(&app, RESULTS, &li).await.body.contains("publish-form"));
+    let prov = page_login(&app, "prov").await;
+    let page = get(&app, RESULTS, &prov).await;
+    assert!(page.body.contains("publish-form"), "{}", page.body);
+    let csrf = page.hidden("csrf").unwrap();
+    // Without the token, or as another role: refused, nothing published.
+    let forged = form(
+        &app,
+        "/results/publish",
+        &prov,
+        &[("csrf", "0"), ("period", "2025")],
+    )
+    .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    let li_csrf = session_csrf(&app, &li).await;
+    let not_admin = form(
+        &app,
+        "/results/publish",
+        &li,
+        &[("csrf", &li_csrf), ("period", "2025")],
+    )
+    .await;
+    assert_eq!(not_admin.status, StatusCode::FORBIDDEN);
+    // A period that has ended: published, and the page says so.
+    let done = form(
+        &app,
+        "/results/publish",
+        &prov,
+        &[("csrf", &csrf), ("period", "2025")],
+    )
+    .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        done.location().unwrap(),
+        "/results?period=2025&notice=published"
+    );
+    // This year has not ended: refused with the reason, in Chinese.
+    let this_year = chrono::Utc::now()
+        .with_timezone(&chrono_tz::Asia::Shanghai)
+        .format("%Y")
+        .to_string();
+    let early = form(
+        &app,
+        "/results/publish",
+        &prov,
+        &[("csrf", &csrf), ("period", &this_year)],
+    )
+    .await;
+    assert_eq!(early.status, StatusCode::CONFLICT);
+    assert!(
+        early.body.contains("本期尚未结束，不能发布。"),
+        "{}",
+        early.body
     );
 }
