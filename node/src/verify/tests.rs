@@ -316,3 +316,57 @@ fn a_receipt_signed_by_a_key_not_certified_for_its_owner_is_refused() {
     let statement: ResultsStatement = stated.statement;
     assert_eq!(statement.log_size, 1);
 }
+
+#[test]
+fn a_receipt_logged_after_publication_moves_no_published_figure_and_shows_as_a_correction() {
+    // Published when the log held two receipts of the period; a third, back-dated into
+    // it, is logged later.
+    let world = world(3);
+    let today = NaiveDate::from_ymd_opt(2027, 1, 5).unwrap();
+    let (period, label) = Period::parse("2026-Q4", today).unwrap();
+    let inputs = evidence::open(&world.evidence, &world.root.public(), &period).unwrap();
+    let uses: Vec<LoggedUse> = world
+        .entries
+        .iter()
+        .enumerate()
+        .map(|(i, e)| verify_entry(i as u64, e, &inputs).unwrap())
+        .collect();
+    let mut first_two = MerkleLog::new();
+    for entry in &world.entries[..2] {
+        first_two.push(entry);
+    }
+    let config = EvaluationConfig::builtin();
+    let (stated, _) = state(
+        &world.root,
+        Statement {
+            label,
+            period,
+            judged_on: today,
+            published: true,
+            head: TreeHead {
+                size: 2,
+                root: first_two.root(),
+                timestamp: UnixTime(1_798_000_000),
+            },
+            uses: &uses,
+            evidence: world.evidence.clone(),
+            config: &config,
+            issued_at: UnixTime(1_798_000_000),
+        },
+    )
+    .unwrap();
+    // The whole log now: the statement still checks and agrees, on its two entries.
+    let report = check_stated(&world, &stated).unwrap();
+    assert!(report.agrees(), "{:?}", report.differences);
+    assert_eq!(report.entries, 2);
+    // The live figures count the third: the difference is the correction listed.
+    let live = stated_figures(&compute_stated(&config, period, today, &uses, &inputs, 3));
+    let corrections = differences(&stated.figures().rows, &live.rows);
+    assert!(
+        corrections.iter().any(|c| c.instrument == "dlut/XPS-1"
+            && c.figure == "receipts"
+            && c.first == "2"
+            && c.second == "3"),
+        "{corrections:?}"
+    );
+}
