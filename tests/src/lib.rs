@@ -6,7 +6,9 @@
 
 pub mod browser;
 pub mod fixtures;
+pub mod hosts;
 pub mod http;
+pub mod multihost;
 pub mod rogue;
 
 use std::{path::Path, time::Duration};

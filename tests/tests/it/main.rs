@@ -12,6 +12,7 @@ mod configs;
 mod demo;
 mod fuzz_corpus;
 mod hostile_peers;
+mod hosts;
 mod mail;
 mod mesh;
 mod monitoring;

@@ -1,0 +1,161 @@
+//! An alliance across real hosts ([`crate::hosts`]): a province and members, each an
+//! `alliance` process in its own namespace, set up the way an institution sets one up —
+//! `alliance init`, the province's `alliance province issue-cert`, `alliance run` — with the
+//! tests' fast timers written into each config.
+
+use std::path::{Path, PathBuf};
+
+use alliance_protocol::PublicKey;
+
+use crate::{
+    PASSWORD, fast_timers,
+    hosts::{Hosts, NodeProcess, alliance_binary, run},
+};
+
+/// Member institutions, in host order after the province.
+pub const MEMBERS: [&str; 8] = ["dlut", "neu", "imr", "sut", "lnu", "dlmu", "syu", "lnpu"];
+
+/// A province (host 0) and members (hosts 1…), set up and running.
+#[derive(Debug)]
+pub struct Alliance {
+    pub province: NodeProcess,
+    pub members: Vec<NodeProcess>,
+    pub root_public_key: PublicKey,
+    /// Dropped after the processes (fields drop in order), before the directory.
+    pub hosts: Hosts,
+    pub dir: tempfile::TempDir,
+}
+
+fn init(hosts: &Hosts, host: usize, dir: &Path, id: &str, extra: &[String]) -> (PathBuf, String) {
+    let data_dir = dir.join(id);
+    let addr = hosts.hosts[host].addr;
+    let mut args: Vec<String> = [
+        "init",
+        "--institution-id",
+        id,
+        "--name-zh",
+        &format!("{id} 单位"),
+        "--name-en",
+        &format!("Institution {id}"),
+        "--data-dir",
+        &data_dir.display().to_string(),
+        "--listen",
+        &format!("/ip4/{addr}/tcp/4100"),
+        "--http-listen",
+        &format!("{addr}:8080"),
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .collect();
+    args.extend_from_slice(extra);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let output = std::process::Command::new(alliance_binary())
+        .args(&args)
+        .env("ALLIANCE_ADMIN_PASSWORD", PASSWORD)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "init {id}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // The tests' fast timers, written into the config `alliance run` reads.
+    let config_path = data_dir.join(alliance_node::init::CONFIG_FILE);
+    let mut config = alliance_node::Config::load(&config_path).unwrap();
+    fast_timers(&mut config);
+    std::fs::write(&config_path, config.to_toml()).unwrap();
+    (
+        data_dir,
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+    )
+}
+
+fn line_value(output: &str, label: &str) -> String {
+    output
+        .lines()
+        .find_map(|l| l.strip_prefix(label))
+        .map(|v| v.trim().to_owned())
+        .unwrap_or_else(|| panic!("no {label:?} in:\n{output}"))
+}
+
+impl Alliance {
+    /// A province and `members` members (at most [`MEMBERS`]), started and answering.
+    pub async fn start(members: usize) -> Alliance {
+        assert!(members <= MEMBERS.len());
+        let hosts = Hosts::new(members + 1);
+        let dir = tempfile::tempdir().unwrap();
+        let (province_dir, out) = init(
+            &hosts,
+            0,
+            dir.path(),
+            "lnsti",
+            &["--role".into(), "province".into()],
+        );
+        let root: PublicKey = line_value(&out, "root public key:").parse().unwrap();
+        let province_key: PublicKey = line_value(&out, "node public key:").parse().unwrap();
+        let peer = alliance_node::identity::peer_id(&province_key).unwrap();
+        let bootstrap = format!("/ip4/{}/tcp/4100/p2p/{peer}", hosts.hosts[0].addr);
+        let province_config = province_dir.join(alliance_node::init::CONFIG_FILE);
+        let mut nodes = Vec::new();
+        for (n, id) in MEMBERS.iter().take(members).enumerate() {
+            let (data_dir, out) = init(
+                &hosts,
+                n + 1,
+                dir.path(),
+                id,
+                &[
+                    "--role".into(),
+                    "member".into(),
+                    "--root-public-key".into(),
+                    root.to_string(),
+                    "--bootstrap".into(),
+                    bootstrap.clone(),
+                ],
+            );
+            let key = line_value(&out, "node public key:");
+            let cert = data_dir.join("node.cert");
+            let binary = alliance_binary();
+            run(
+                &binary.display().to_string(),
+                &[
+                    "province",
+                    "issue-cert",
+                    "--config",
+                    &province_config.display().to_string(),
+                    "--node-public-key",
+                    &key,
+                    "--institution-id",
+                    id,
+                    "--name-zh",
+                    &format!("{id} 单位"),
+                    "--name-en",
+                    &format!("Institution {id}"),
+                    "--out",
+                    &cert.display().to_string(),
+                ],
+            );
+            nodes.push(NodeProcess::new(
+                id,
+                n + 1,
+                hosts.hosts[n + 1].addr,
+                data_dir,
+            ));
+        }
+        let mut province = NodeProcess::new("lnsti", 0, hosts.hosts[0].addr, province_dir);
+        province.start(&hosts);
+        province.wait_ready().await;
+        for node in &mut nodes {
+            node.start(&hosts);
+        }
+        for node in &nodes {
+            node.wait_ready().await;
+        }
+        Alliance {
+            province,
+            members: nodes,
+            root_public_key: root,
+            hosts,
+            dir,
+        }
+    }
+}

@@ -1,0 +1,174 @@
+//! Faults across real hosts: `alliance` processes in network namespaces joined by veth
+//! links (tests/src/hosts.rs), which the scenarios cut, partition and heal.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::Duration;
+
+use alliance_tests::{
+    DEADLINE, PASSWORD, hosts::NodeProcess, multihost::Alliance, sample_record, trace,
+};
+
+/// The node's administrator's session: its `Cookie` header and CSRF token. (A node on
+/// a non-loopback address marks its cookie `Secure`, which a client keeping cookies
+/// would not send back over plain HTTP; the harness has no TLS, so it sends it itself.)
+async fn admin(node: &NodeProcess) -> (String, String) {
+    let answer = reqwest::Client::new()
+        .post(format!("{}api/v1/session", node.url))
+        .json(&serde_json::json!({ "username": "admin", "password": PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+    let cookie = answer
+        .headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("alliance_session="))
+        .and_then(|v| v.split(';').next())
+        .unwrap()
+        .to_owned();
+    let session: serde_json::Value = answer.json().await.unwrap();
+    (cookie, session["csrf_token"].as_str().unwrap().to_owned())
+}
+
+/// Publishes (or revises) `local_id` at its owner, named `name_zh`, through the API.
+async fn publish(node: &NodeProcess, local_id: &str, name_zh: &str) {
+    let (cookie, csrf) = admin(node).await;
+    let mut record = sample_record(&node.name, local_id, name_zh);
+    record.opening_hours = "每天 全天".into();
+    let input = alliance_web::instrument_input::InstrumentInput::from_record(&record);
+    let answer = reqwest::Client::new()
+        .put(format!("{}api/v1/own/instruments/{local_id}", node.url))
+        .header(reqwest::header::COOKIE, cookie)
+        .header("X-CSRF-Token", csrf)
+        .json(&input)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        answer.status().is_success(),
+        "{}: {}",
+        answer.status(),
+        answer.text().await.unwrap_or_default()
+    );
+}
+
+/// The name `node` shows for instrument `id`, if it holds it.
+async fn name_at(client: &reqwest::Client, node: &NodeProcess, id: &str) -> Option<String> {
+    let answer = client
+        .get(format!("{}api/v1/instruments/{id}", node.url))
+        .send()
+        .await
+        .ok()?;
+    if !answer.status().is_success() {
+        return None;
+    }
+    let detail: serde_json::Value = answer.json().await.ok()?;
+    detail["record"]["name_zh"].as_str().map(str::to_owned)
+}
+
+/// Waits until every node in `nodes` shows every `(id, name)` of `expected`.
+async fn converge(nodes: &[&NodeProcess], expected: &[(String, String)], within: Duration) {
+    let client = reqwest::Client::new();
+    let reached = tokio::time::timeout(within, async {
+        let mut ticks = tokio::time::interval(Duration::from_millis(500));
+        loop {
+            ticks.tick().await;
+            let mut all = true;
+            'nodes: for node in nodes {
+                for (id, name) in expected {
+                    if name_at(&client, node, id).await.as_deref() != Some(name.as_str()) {
+                        all = false;
+                        break 'nodes;
+                    }
+                }
+            }
+            if all {
+                return;
+            }
+        }
+    })
+    .await;
+    if reached.is_err() {
+        let mut seen = String::new();
+        for node in nodes {
+            for (id, name) in expected {
+                let at = name_at(&client, node, id).await;
+                if at.as_deref() != Some(name.as_str()) {
+                    seen.push_str(&format!("{} shows {id} as {at:?}, not {name}\n", node.name));
+                }
+            }
+        }
+        panic!("not converged within {within:?}:\n{seen}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_partition_heals_every_catalogue_converges() {
+    trace();
+    let alliance = Alliance::start(6).await;
+    let members = &alliance.members;
+    let mut expected: Vec<(String, String)> = Vec::new();
+    for node in members {
+        publish(node, "XPS-1", &format!("{} 能谱仪", node.name)).await;
+        expected.push((
+            format!("{}/XPS-1", node.name),
+            format!("{} 能谱仪", node.name),
+        ));
+    }
+    let everyone: Vec<&NodeProcess> = std::iter::once(&alliance.province).chain(members).collect();
+    converge(&everyone, &expected, DEADLINE * 2).await;
+
+    // Province and three members on one side, three members on the other.
+    let (a, b) = ([0, 1, 2, 3], [4, 5, 6]);
+    alliance.hosts.partition(&a, &b);
+    for node in members {
+        let renamed = format!("{} 能谱仪（分区中修订）", node.name);
+        publish(node, "XPS-1", &renamed).await;
+        for entry in &mut expected {
+            if entry.0 == format!("{}/XPS-1", node.name) {
+                entry.1 = renamed.clone();
+            }
+        }
+    }
+    for node in &members[3..] {
+        publish(node, "NMR-2", &format!("{} 核磁", node.name)).await;
+        expected.push((
+            format!("{}/NMR-2", node.name),
+            format!("{} 核磁", node.name),
+        ));
+    }
+    // Each side sees its own side's edits while cut off from the other.
+    let side_a: Vec<&NodeProcess> = everyone[..4].to_vec();
+    let own_a: Vec<(String, String)> = expected
+        .iter()
+        .filter(|(id, _)| {
+            members[..3]
+                .iter()
+                .any(|m| id.starts_with(&format!("{}/", m.name)))
+        })
+        .cloned()
+        .collect();
+    converge(&side_a, &own_a, DEADLINE * 2).await;
+    let side_b: Vec<&NodeProcess> = everyone[4..].to_vec();
+    let own_b: Vec<(String, String)> = expected
+        .iter()
+        .filter(|entry| !own_a.contains(entry))
+        .cloned()
+        .collect();
+    converge(&side_b, &own_b, DEADLINE * 2).await;
+    // ...and not the other side's: the partition is real.
+    let client = reqwest::Client::new();
+    for node in &side_b {
+        for (id, name) in &own_a {
+            assert_ne!(
+                name_at(&client, node, id).await.as_deref(),
+                Some(name.as_str())
+            );
+        }
+    }
+
+    alliance.hosts.heal_partition(&a, &b);
+    converge(&everyone, &expected, DEADLINE * 4).await;
+}
