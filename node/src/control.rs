@@ -138,19 +138,65 @@ fn authority(state: &ControlState) -> Result<&ProvinceAuthority, ControlError> {
     })
 }
 
-async fn publish(state: &ControlState, roster: Vec<u8>) {
-    if let Err(e) = state.net.offer_roster(roster).await {
-        tracing::error!(error = %e, "cannot publish the new roster");
+/// Publishes a new roster on the network; an error if the network keeps an older one
+/// (it holds one at least as new, so members would ignore this one).
+async fn publish(state: &ControlState, roster: Vec<u8>, version: u64) -> Result<(), ControlError> {
+    match state.net.offer_roster(roster).await {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(ControlError(
+            StatusCode::CONFLICT,
+            format!(
+                "roster version {version} was signed, but the network holds version {} already: members would ignore it",
+                state.net.state().roster_version
+            ),
+        )),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot publish the new roster");
+            Err(ControlError(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("cannot publish the new roster: {e}"),
+            ))
+        }
     }
+}
+
+/// A province that has certified members issues and revokes only once it has heard
+/// from one since it started, and holds the newest roster any member announced: after a
+/// restore from a backup, the members hold the rosters issued since, and the authority
+/// catches up from them (see `province::catch_up`) before it allocates a serial.
+fn heard_from_members(
+    state: &ControlState,
+    authority: &ProvinceAuthority,
+) -> Result<(), ControlError> {
+    let members_exist = authority
+        .issued()?
+        .iter()
+        .any(|c| c.role == alliance_protocol::Role::Member);
+    let mesh = state.net.state();
+    let newest_seen = mesh
+        .seen
+        .values()
+        .map(|s| s.roster_version)
+        .max()
+        .unwrap_or(0);
+    if members_exist && (mesh.members.is_empty() || mesh.roster_version < newest_seen) {
+        return Err(ControlError(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "no member has been heard from since this node started, or a newer roster is still arriving: a province restored from a backup learns the certificates issued since from its members first; try again once members are connected".into(),
+        ));
+    }
+    Ok(())
 }
 
 async fn issue(
     State(state): State<ControlState>,
     Json(request): Json<IssueRequest>,
 ) -> Result<Json<IssuedResponse>, ControlError> {
-    let (cert, roster) = authority(&state)?.issue(request).await?;
+    let authority = authority(&state)?;
+    heard_from_members(&state, authority)?;
+    let (cert, roster) = authority.issue(request).await?;
     let roster_version = roster.roster().version;
-    publish(&state, roster.encode()).await;
+    publish(&state, roster.encode(), roster_version).await?;
     Ok(Json(IssuedResponse {
         serial: cert.certificate().serial,
         certificate: armor::encode(armor::CERTIFICATE_LABEL, &cert.encode()),
@@ -162,9 +208,11 @@ async fn revoke(
     State(state): State<ControlState>,
     Json(request): Json<RevokeRequest>,
 ) -> Result<Json<RevokedResponse>, ControlError> {
-    let roster = authority(&state)?.revoke(request.serial).await?;
+    let authority = authority(&state)?;
+    heard_from_members(&state, authority)?;
+    let roster = authority.revoke(request.serial).await?;
     let roster_version = roster.roster().version;
-    publish(&state, roster.encode()).await;
+    publish(&state, roster.encode(), roster_version).await?;
     Ok(Json(RevokedResponse { roster_version }))
 }
 

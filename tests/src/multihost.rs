@@ -15,11 +15,15 @@ use crate::{
 /// Member institutions, in host order after the province.
 pub const MEMBERS: [&str; 8] = ["dlut", "neu", "imr", "sut", "lnu", "dlmu", "syu", "lnpu"];
 
-/// A province (host 0) and members (hosts 1…), set up and running.
+/// A province (host 0) and members (hosts 1…), set up and running; spare institutions
+/// (the hosts after) are set up but neither certified nor started.
 #[derive(Debug)]
 pub struct Alliance {
     pub province: NodeProcess,
     pub members: Vec<NodeProcess>,
+    pub spares: Vec<NodeProcess>,
+    /// Node public keys (hex) of members, then spares.
+    keys: Vec<String>,
     pub root_public_key: PublicKey,
     /// Dropped after the processes (fields drop in order), before the directory.
     pub hosts: Hosts,
@@ -78,11 +82,30 @@ fn line_value(output: &str, label: &str) -> String {
         .unwrap_or_else(|| panic!("no {label:?} in:\n{output}"))
 }
 
+/// `alliance …` with `args`: its output, or its error output.
+fn alliance(args: &[&str]) -> Result<String, String> {
+    let output = std::process::Command::new(alliance_binary())
+        .args(args)
+        .output()
+        .map_err(|e| e.to_string())?;
+    if output.status.success() {
+        Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+    } else {
+        Err(String::from_utf8_lossy(&output.stderr).into_owned())
+    }
+}
+
 impl Alliance {
-    /// A province and `members` members (at most [`MEMBERS`]), started and answering.
+    /// A province and `members` members, started and answering.
     pub async fn start(members: usize) -> Alliance {
-        assert!(members <= MEMBERS.len());
-        let hosts = Hosts::new(members + 1);
+        Self::start_with(members, 0).await
+    }
+
+    /// A province, `members` members started and answering, and `spares` set up only
+    /// (members and spares together at most [`MEMBERS`]).
+    pub async fn start_with(members: usize, spares: usize) -> Alliance {
+        assert!(members + spares <= MEMBERS.len());
+        let hosts = Hosts::new(members + spares + 1);
         let dir = tempfile::tempdir().unwrap();
         let (province_dir, out) = init(
             &hosts,
@@ -97,7 +120,8 @@ impl Alliance {
         let bootstrap = format!("/ip4/{}/tcp/4100/p2p/{peer}", hosts.hosts[0].addr);
         let province_config = province_dir.join(alliance_node::init::CONFIG_FILE);
         let mut nodes = Vec::new();
-        for (n, id) in MEMBERS.iter().take(members).enumerate() {
+        let mut keys = Vec::new();
+        for (n, id) in MEMBERS.iter().take(members + spares).enumerate() {
             let (data_dir, out) = init(
                 &hosts,
                 n + 1,
@@ -113,6 +137,16 @@ impl Alliance {
                 ],
             );
             let key = line_value(&out, "node public key:");
+            keys.push(key.clone());
+            nodes.push(NodeProcess::new(
+                id,
+                n + 1,
+                hosts.hosts[n + 1].addr,
+                data_dir.clone(),
+            ));
+            if n >= members {
+                continue;
+            }
             let cert = data_dir.join("node.cert");
             let binary = alliance_binary();
             run(
@@ -134,13 +168,8 @@ impl Alliance {
                     &cert.display().to_string(),
                 ],
             );
-            nodes.push(NodeProcess::new(
-                id,
-                n + 1,
-                hosts.hosts[n + 1].addr,
-                data_dir,
-            ));
         }
+        let spare_nodes = nodes.split_off(members);
         let mut province = NodeProcess::new("lnsti", 0, hosts.hosts[0].addr, province_dir);
         province.start(&hosts);
         province.wait_ready().await;
@@ -153,9 +182,58 @@ impl Alliance {
         Alliance {
             province,
             members: nodes,
+            spares: spare_nodes,
+            keys,
             root_public_key: root,
             hosts,
             dir,
         }
+    }
+
+    fn province_config(&self) -> String {
+        self.province
+            .data_dir
+            .join(alliance_node::init::CONFIG_FILE)
+            .display()
+            .to_string()
+    }
+
+    /// Has the province certify spare `n` (`alliance province issue-cert`, through the
+    /// running node's control API, or its files when stopped): the serial, or why not.
+    pub fn certify_spare(&self, n: usize) -> Result<u64, String> {
+        let spare = &self.spares[n];
+        let cert = spare.data_dir.join("node.cert");
+        let out = alliance(&[
+            "province",
+            "issue-cert",
+            "--config",
+            &self.province_config(),
+            "--node-public-key",
+            &self.keys[self.members.len() + n],
+            "--institution-id",
+            &spare.name,
+            "--name-zh",
+            &format!("{} 单位", spare.name),
+            "--name-en",
+            &format!("Institution {}", spare.name),
+            "--out",
+            &cert.display().to_string(),
+        ])?;
+        // "certificate serial N written to …"
+        out.split_whitespace()
+            .nth(2)
+            .and_then(|n| n.parse().ok())
+            .ok_or_else(|| format!("no serial in {out:?}"))
+    }
+
+    /// Has the province revoke `serial` (`alliance province revoke`): its output, or why not.
+    pub fn revoke(&self, serial: u64) -> Result<String, String> {
+        alliance(&[
+            "province",
+            "revoke",
+            "--config",
+            &self.province_config(),
+            &serial.to_string(),
+        ])
     }
 }

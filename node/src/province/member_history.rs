@@ -44,7 +44,12 @@ impl ProvinceAuthority {
     /// revocation times were kept counts as never valid.
     pub fn member_history(&self) -> Result<CertificateEras, ProvinceError> {
         let mut eras = Vec::new();
-        for issued in self.issued()? {
+        // With the certificates a newer roster held shows (issued after a backup this
+        // province was restored from), recorded or not yet.
+        let mut state = self.state()?;
+        let mut all = self.issued()?;
+        self.catch_up(&mut state, &mut all, &mut crate::store::Batch::new())?;
+        for issued in all {
             if issued.revoked && issued.revoked_at.is_none() {
                 continue;
             }

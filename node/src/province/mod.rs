@@ -7,6 +7,7 @@
 //! Everything else only the province runs (the receipt log and its service, the published
 //! results) is assembled with the authority in [`role::ProvinceRole`].
 
+mod catch_up;
 pub mod evidence;
 pub mod log_service;
 pub mod member_history;
@@ -189,6 +190,15 @@ impl ProvinceAuthority {
         }
         let _guard = self.lock.lock().await;
         let mut state = self.state()?;
+        let mut issued = self.issued()?;
+        let mut batch = Batch::new();
+        if self.catch_up(&mut state, &mut issued, &mut batch)? {
+            tracing::warn!(
+                roster_version = state.roster_version,
+                next_serial = state.next_serial,
+                "the members hold a newer roster than the authority's records (restored from a backup?): caught up"
+            );
+        }
         let now = UnixTime::now();
         let signed = MembershipCertificate {
             institution_id: request.institution_id,
@@ -220,10 +230,8 @@ impl ProvinceAuthority {
         };
         state.next_serial += 1;
         state.roster_version += 1;
-        let mut issued = self.issued()?;
         issued.push(record.clone());
         let roster = self.signed_roster(state.roster_version, &issued)?;
-        let mut batch = Batch::new();
         batch.put_json(Space::Certificates, serial_key(record.serial), &record)?;
         batch.put_json(Space::Certificates, STATE_KEY, &state)?;
         batch.put(Space::Roster, ROSTER_KEY, roster.encode());
@@ -237,6 +245,14 @@ impl ProvinceAuthority {
         let _guard = self.lock.lock().await;
         let mut state = self.state()?;
         let mut issued = self.issued()?;
+        let mut batch = Batch::new();
+        if self.catch_up(&mut state, &mut issued, &mut batch)? {
+            tracing::warn!(
+                roster_version = state.roster_version,
+                next_serial = state.next_serial,
+                "the members hold a newer roster than the authority's records (restored from a backup?): caught up"
+            );
+        }
         let record = issued
             .iter_mut()
             .find(|c| c.serial == serial)
@@ -249,7 +265,6 @@ impl ProvinceAuthority {
         let record = record.clone();
         state.roster_version += 1;
         let roster = self.signed_roster(state.roster_version, &issued)?;
-        let mut batch = Batch::new();
         batch.put_json(Space::Certificates, serial_key(serial), &record)?;
         batch.put_json(Space::Certificates, STATE_KEY, &state)?;
         batch.put(Space::Roster, ROSTER_KEY, roster.encode());
@@ -263,6 +278,7 @@ impl ProvinceAuthority {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+    use crate::province::receipt_log::MemberHistory;
 
     fn request(node: &SecretKey) -> IssueRequest {
         IssueRequest {
@@ -275,6 +291,70 @@ mod tests {
             valid_days: 365,
             member_since: None,
         }
+    }
+
+    fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+        std::fs::create_dir_all(to).unwrap();
+        for entry in std::fs::read_dir(from).unwrap() {
+            let entry = entry.unwrap();
+            let target = to.join(entry.file_name());
+            if entry.file_type().unwrap().is_dir() {
+                copy_dir(&entry.path(), &target);
+            } else {
+                std::fs::copy(entry.path(), target).unwrap();
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn a_province_restored_from_a_backup_reuses_no_serial_and_its_rosters_stay_newer() {
+        let dir = tempfile::tempdir().unwrap();
+        let (live, backup) = (dir.path().join("live"), dir.path().join("backup"));
+        let root = SecretKey::generate();
+        let late_key = SecretKey::generate();
+        let newest = {
+            let authority = ProvinceAuthority::new(root.clone(), Store::open(&live).unwrap());
+            for _ in 0..2 {
+                authority
+                    .issue(request(&SecretKey::generate()))
+                    .await
+                    .unwrap();
+            }
+            drop(authority);
+            copy_dir(&live, &backup);
+            let authority = ProvinceAuthority::new(root.clone(), Store::open(&live).unwrap());
+            authority
+                .issue(request(&SecretKey::generate()))
+                .await
+                .unwrap();
+            let (_, roster) = authority.issue(request(&late_key)).await.unwrap();
+            roster
+        };
+        assert_eq!(newest.roster().version, 4);
+        // Restored: the backup knows serials 1 and 2 and roster version 2. The members
+        // hand back the newest roster, which the network installs.
+        let authority = ProvinceAuthority::new(root.clone(), Store::open(&backup).unwrap());
+        let mut batch = Batch::new();
+        batch.put(Space::Roster, ROSTER_KEY, newest.encode());
+        authority.store.commit(batch).await.unwrap();
+        // Receipts of a member certified after the backup still find it a member.
+        let history = authority.member_history().unwrap();
+        assert_eq!(
+            history.institution_at(&late_key.public(), UnixTime::now()),
+            Some("dlut".parse().unwrap())
+        );
+        let (cert, roster) = authority
+            .issue(request(&SecretKey::generate()))
+            .await
+            .unwrap();
+        assert_eq!(cert.certificate().serial, 5, "no serial reused");
+        assert_eq!(roster.roster().version, 5, "newer than what members hold");
+        assert_eq!(roster.roster().certificates.len(), 5);
+        // A certificate learned from the roster can be revoked by its serial.
+        let revoked = authority.revoke(4).await.unwrap();
+        assert!(revoked.roster().is_revoked(4));
+        assert_eq!(revoked.roster().version, 6);
+        assert_eq!(authority.issued().unwrap().len(), 5);
     }
 
     #[tokio::test]
