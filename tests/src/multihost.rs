@@ -30,7 +30,14 @@ pub struct Alliance {
     pub dir: tempfile::TempDir,
 }
 
-fn init(hosts: &Hosts, host: usize, dir: &Path, id: &str, extra: &[String]) -> (PathBuf, String) {
+fn init(
+    hosts: &Hosts,
+    host: usize,
+    dir: &Path,
+    id: &str,
+    extra: &[String],
+    tweak: &dyn Fn(&mut alliance_node::Config),
+) -> (PathBuf, String) {
     let data_dir = dir.join(id);
     let addr = hosts.hosts[host].addr;
     let mut args: Vec<String> = [
@@ -67,6 +74,7 @@ fn init(hosts: &Hosts, host: usize, dir: &Path, id: &str, extra: &[String]) -> (
     let config_path = data_dir.join(alliance_node::init::CONFIG_FILE);
     let mut config = alliance_node::Config::load(&config_path).unwrap();
     fast_timers(&mut config);
+    tweak(&mut config);
     std::fs::write(&config_path, config.to_toml()).unwrap();
     (
         data_dir,
@@ -104,6 +112,15 @@ impl Alliance {
     /// A province, `members` members started and answering, and `spares` set up only
     /// (members and spares together at most [`MEMBERS`]).
     pub async fn start_with(members: usize, spares: usize) -> Alliance {
+        Self::start_tweaked(members, spares, |_| {}).await
+    }
+
+    /// [`Alliance::start_with`], with `tweak` applied to each member's config.
+    pub async fn start_tweaked(
+        members: usize,
+        spares: usize,
+        tweak: impl Fn(&mut alliance_node::Config),
+    ) -> Alliance {
         assert!(members + spares <= MEMBERS.len());
         let hosts = Hosts::new(members + spares + 1);
         let dir = tempfile::tempdir().unwrap();
@@ -113,6 +130,7 @@ impl Alliance {
             dir.path(),
             "lnsti",
             &["--role".into(), "province".into()],
+            &|_| {},
         );
         let root: PublicKey = line_value(&out, "root public key:").parse().unwrap();
         let province_key: PublicKey = line_value(&out, "node public key:").parse().unwrap();
@@ -135,6 +153,7 @@ impl Alliance {
                     "--bootstrap".into(),
                     bootstrap.clone(),
                 ],
+                &tweak,
             );
             let key = line_value(&out, "node public key:");
             keys.push(key.clone());
@@ -224,6 +243,33 @@ impl Alliance {
             .nth(2)
             .and_then(|n| n.parse().ok())
             .ok_or_else(|| format!("no serial in {out:?}"))
+    }
+
+    /// Adds an active account with [`PASSWORD`] at `node` (`alliance user add`).
+    pub fn add_user(&self, node: &NodeProcess, username: &str, role: &str) {
+        let config = node.data_dir.join(alliance_node::init::CONFIG_FILE);
+        let output = std::process::Command::new(alliance_binary())
+            .args([
+                "user",
+                "add",
+                "--config",
+                &config.display().to_string(),
+                "--username",
+                username,
+                "--role",
+                role,
+                "--display-name",
+                username,
+            ])
+            .env("ALLIANCE_PASSWORD", PASSWORD)
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "user add at {}: {}",
+            node.name,
+            String::from_utf8_lossy(&output.stderr)
+        );
     }
 
     /// Has the province revoke `serial` (`alliance province revoke`): its output, or why not.

@@ -133,6 +133,8 @@ pub struct LogAlarmView {
     pub seen_size: u64,
     pub shown_size: u64,
     pub detected_at: i64,
+    /// Receipts submitted again because the province's log was reset below their places.
+    pub resubmitted: u64,
 }
 
 /// Receipt operations. `account` is the signed-in user (roles are checked by the caller,

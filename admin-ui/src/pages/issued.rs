@@ -36,6 +36,7 @@ struct AlarmBox {
     seen_size: u64,
     shown_size: u64,
     detected_at: String,
+    resubmitted: u64,
 }
 
 /// One page of dead letters.
@@ -179,6 +180,7 @@ pub(super) async fn page<B: Backend>(
             seen_size: a.seen_size,
             shown_size: a.shown_size,
             detected_at: time::format_unix(a.detected_at, ctx.lang),
+            resubmitted: a.resubmitted,
         }),
     };
     let page = IssuedPage {

@@ -717,6 +717,7 @@ async fn the_log_alarm_shows_on_every_page_for_everyone() {
             seen_size: 120,
             shown_size: 118,
             detected_at: STARTED_AT,
+            resubmitted: 2,
         }),
         ..LogWatchView::default()
     });
@@ -756,6 +757,8 @@ async fn the_log_alarm_shows_on_every_page_for_everyone() {
     let evidence = &page.body[page.body.find("id=\"log-evidence\"").unwrap()..];
     assert!(evidence.contains("<dd>120</dd>") && evidence.contains("<dd>118</dd>"));
     assert!(evidence.contains("2026-11-27 09:05 (北京时间)"));
+    assert!(evidence.contains("因省级日志回退而重新提交的使用凭证"));
+    assert!(evidence.contains("<dd id=\"alarm-resubmitted\">2</dd>"));
     // The API carries no banner, only the view.
     let api = get(&app, "/api/v1/status", "").await;
     assert!(!api.body.contains(ALARM_ZH));

@@ -38,6 +38,11 @@ pub struct Proven {
     /// The signed tree head and the proof, hex: anyone can check them again.
     pub signed_head: String,
     pub proof: String,
+    /// The submission proven (hex), kept to submit it again if the province's log is
+    /// ever reset below its place (a province restored from a backup). Empty in proofs
+    /// kept before it was.
+    #[serde(default)]
+    pub submission: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -174,12 +179,56 @@ impl ReceiptOutbox {
             head,
             signed_head: hex::encode(signed_head),
             proof: hex::encode(proof),
+            submission: pending.submission,
         };
         let mut batch = Batch::new();
         batch.put_json(Space::ReceiptProofs, key.to_vec(), &proven)?;
         batch.delete(Space::ReceiptOutbox, key.to_vec());
         self.store.commit(batch).await?;
         Ok(proven)
+    }
+
+    /// The province signed a head of `size` entries at `reset_at`, fewer than it had
+    /// proven to hold before (restored from a backup): every submission proven, under a
+    /// head signed before then, at a place at or beyond `size` is lost from it, and goes
+    /// back into the outbox to be submitted again. (Proofs from the log as it is now,
+    /// signed later, stay.) Returns how many did.
+    pub async fn resubmit_from(
+        &self,
+        size: u64,
+        reset_at: UnixTime,
+        now: UnixTime,
+    ) -> Result<usize, StoreError> {
+        let mut batch = Batch::new();
+        let mut count = 0;
+        for (key, proven) in self
+            .store
+            .scan_prefix_json::<Proven>(Space::ReceiptProofs, b"")?
+        {
+            if proven.index < size
+                || proven.head.timestamp >= reset_at
+                || proven.submission.is_empty()
+            {
+                continue;
+            }
+            let pending = Pending {
+                submission: proven.submission,
+                queued_at: now,
+                attempts: 0,
+                next_attempt: now,
+                last_error: Some(format!(
+                    "the province's log was reset to {size} entries, below this receipt's place {}: submitted again",
+                    proven.index
+                )),
+            };
+            batch.put_json(Space::ReceiptOutbox, key.clone(), &pending)?;
+            batch.delete(Space::ReceiptProofs, key);
+            count += 1;
+        }
+        if count > 0 {
+            self.store.commit(batch).await?;
+        }
+        Ok(count)
     }
 
     /// A submission still waiting, if it is.
@@ -251,6 +300,62 @@ mod tests {
         // Once proven, enqueueing it again does not send it again.
         outbox.enqueue(&k, b"submission r1", now).await.unwrap();
         assert_eq!(outbox.waiting().unwrap(), 0);
+    }
+
+    #[tokio::test]
+    async fn receipts_proven_beyond_a_reset_log_go_back_into_the_outbox_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let province = SecretKey::generate();
+        let now = UnixTime(1_800_000_000);
+        let outbox = ReceiptOutbox::new(Store::open(dir.path()).unwrap(), province.public());
+        let mut log = MerkleLog::new();
+        let keys: Vec<Vec<u8>> = (0..3).map(|n| key("dlut", &format!("r{n}"))).collect();
+        for (n, k) in keys.iter().enumerate() {
+            let bytes = format!("submission r{n}").into_bytes();
+            outbox.enqueue(k, &bytes, now).await.unwrap();
+            log.push(&bytes);
+        }
+        let head = log.head(now).seal(&province);
+        for (n, k) in keys.iter().enumerate() {
+            let proof = log.prove_inclusion(n as u64).unwrap();
+            outbox.included(k, n as u64, &head, &proof).await.unwrap();
+        }
+        assert_eq!(
+            (outbox.waiting().unwrap(), outbox.proven().unwrap()),
+            (0, 3)
+        );
+        // The province comes back with one entry: the two beyond it are submitted again,
+        // with their exact bytes; the first keeps its proof.
+        let reset_at = UnixTime(now.0 + 60);
+        // A head signed before the proofs says nothing of them.
+        assert_eq!(outbox.resubmit_from(1, now, now).await.unwrap(), 0);
+        assert_eq!(outbox.resubmit_from(1, reset_at, now).await.unwrap(), 2);
+        assert_eq!(
+            (outbox.waiting().unwrap(), outbox.proven().unwrap()),
+            (2, 1)
+        );
+        let due = outbox.due(now).unwrap();
+        assert_eq!(
+            due,
+            [
+                (keys[1].clone(), b"submission r1".to_vec()),
+                (keys[2].clone(), b"submission r2".to_vec())
+            ]
+        );
+        assert!(outbox.proof(&keys[0]).unwrap().is_some());
+        // Seeing the same reset again sends nothing twice, nor does a proof from the log
+        // as it is now.
+        assert_eq!(outbox.resubmit_from(1, reset_at, now).await.unwrap(), 0);
+        let mut now_log = MerkleLog::new();
+        now_log.push(b"submission r0");
+        let index = now_log.push(b"submission r1");
+        let later = now_log.head(UnixTime(reset_at.0 + 5)).seal(&province);
+        let proof = now_log.prove_inclusion(index).unwrap();
+        outbox
+            .included(&keys[1], index, &later, &proof)
+            .await
+            .unwrap();
+        assert_eq!(outbox.resubmit_from(1, reset_at, now).await.unwrap(), 0);
     }
 
     #[tokio::test]

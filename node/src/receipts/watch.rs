@@ -25,6 +25,10 @@ pub struct Alarm {
     pub shown: TreeHead,
     pub shown_signed: String,
     pub detected_at: UnixTime,
+    /// Receipts this node submitted again because the province's log was reset below
+    /// their places (a head smaller than one it had verified).
+    #[serde(default)]
+    pub resubmitted: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -91,6 +95,13 @@ impl LogWatch {
         let seen = latest.head;
         let consistent = if shown.size >= seen.size {
             verify_consistency(&seen, &shown, proof)
+        } else if shown.timestamp > seen.timestamp {
+            // Heads only grow: a smaller one signed after a larger one is a log rolled
+            // back (a province restored from a backup), whatever proof comes with it.
+            Err(LogError::Inconsistent {
+                old: shown.size,
+                new: seen.size,
+            })
         } else {
             verify_consistency(&shown, &seen, proof)
         };
@@ -101,12 +112,14 @@ impl LogWatch {
             }
             Ok(()) => Ok(Observed::Known),
             Err(_) => {
+                let resubmitted = self.alarm()?.map_or(0, |a| a.resubmitted);
                 let alarm = Alarm {
                     seen,
                     seen_signed: latest.signed,
                     shown,
                     shown_signed: hex::encode(signed),
                     detected_at: UnixTime::now(),
+                    resubmitted,
                 };
                 tracing::error!(
                     seen_size = seen.size,
@@ -119,6 +132,17 @@ impl LogWatch {
                 Ok(Observed::Alarm(Box::new(alarm)))
             }
         }
+    }
+
+    /// Counts receipts submitted again into the alarm raised.
+    pub async fn count_resubmitted(&self, count: u64) -> Result<(), StoreError> {
+        let Some(mut alarm) = self.alarm()? else {
+            return Ok(());
+        };
+        alarm.resubmitted = alarm.resubmitted.saturating_add(count);
+        let mut batch = Batch::new();
+        batch.put_json(Space::LogWatch, ALARM.to_vec(), &alarm)?;
+        self.store.commit(batch).await
     }
 
     async fn keep_latest(&self, head: TreeHead, signed: &[u8]) -> Result<(), StoreError> {
@@ -149,6 +173,45 @@ mod tests {
             log.push(e.as_bytes());
         }
         log
+    }
+
+    #[tokio::test]
+    async fn a_smaller_head_signed_later_is_a_rollback_even_with_a_valid_proof() {
+        let dir = tempfile::tempdir().unwrap();
+        let province = SecretKey::generate();
+        let watch = LogWatch::new(Store::open(dir.path()).unwrap(), province.public());
+        let t = UnixTime(1_800_000_000);
+        let full = log(&["a", "b", "c", "d"]);
+        watch
+            .observe(&full.head(t).seal(&province), &[])
+            .await
+            .unwrap();
+        // The same prefix signed earlier is an old head; signed later, the log went back
+        // (a province restored from a backup) — the prefix proof does not excuse it.
+        let prefix = log(&["a", "b"]);
+        let proof = full.prove_consistency(2).unwrap();
+        let old = watch
+            .observe(&prefix.head(UnixTime(t.0 - 60)).seal(&province), &proof)
+            .await
+            .unwrap();
+        assert_eq!(old, Observed::Known);
+        let later = watch
+            .observe(&prefix.head(UnixTime(t.0 + 60)).seal(&province), &proof)
+            .await
+            .unwrap();
+        let Observed::Alarm(alarm) = later else {
+            panic!("no alarm: {later:?}")
+        };
+        assert_eq!((alarm.seen.size, alarm.shown.size), (4, 2));
+        // An empty log after a non-empty one, too.
+        let empty = MerkleLog::new();
+        let reset = watch
+            .observe(&empty.head(UnixTime(t.0 + 120)).seal(&province), &[])
+            .await
+            .unwrap();
+        assert!(matches!(reset, Observed::Alarm(_)));
+        watch.count_resubmitted(3).await.unwrap();
+        assert_eq!(watch.alarm().unwrap().unwrap().resubmitted, 3);
     }
 
     #[tokio::test]

@@ -102,6 +102,7 @@ impl WebBackend {
             seen_size: a.seen.size,
             shown_size: a.shown.size,
             detected_at: a.detected_at.0,
+            resubmitted: a.resubmitted,
         })
     }
 

@@ -13,9 +13,14 @@ use alliance_tests::{
 /// a non-loopback address marks its cookie `Secure`, which a client keeping cookies
 /// would not send back over plain HTTP; the harness has no TLS, so it sends it itself.)
 async fn admin(node: &NodeProcess) -> (String, String) {
+    session_of(node, "admin").await
+}
+
+/// `username`'s session at `node`: its `Cookie` header and CSRF token.
+async fn session_of(node: &NodeProcess, username: &str) -> (String, String) {
     let answer = reqwest::Client::new()
         .post(format!("{}api/v1/session", node.url))
-        .json(&serde_json::json!({ "username": "admin", "password": PASSWORD }))
+        .json(&serde_json::json!({ "username": username, "password": PASSWORD }))
         .send()
         .await
         .unwrap();
@@ -173,6 +178,130 @@ async fn after_a_partition_heals_every_catalogue_converges() {
     converge(&everyone, &expected, DEADLINE * 4).await;
 }
 
+/// Records walk-in session `n` (one minute, `n` × 2 minutes after 50 minutes ago) of one
+/// of `node`'s own staff on its XPS-1, through the API: the owner issues its receipt.
+async fn walk_in(node: &NodeProcess, n: i64) {
+    let (cookie, csrf) = admin(node).await;
+    let minute = |offset: i64| {
+        (chrono::Utc::now() + chrono::Duration::minutes(offset))
+            .with_timezone(&chrono_tz::Asia::Shanghai)
+            .format("%Y-%m-%dT%H:%M")
+            .to_string()
+    };
+    let answer = reqwest::Client::new()
+        .post(format!("{}api/v1/manage/sessions", node.url))
+        .header(reqwest::header::COOKIE, cookie)
+        .header("X-CSRF-Token", csrf)
+        .json(&serde_json::json!({
+            "local_id": "XPS-1",
+            "user_id": "staff",
+            "user_name": "职工",
+            "home": node.name,
+            "tier": "own_institution",
+            "mode": "staff_run",
+            "facts": {
+                "start": minute(-50 + 2 * n),
+                "end": minute(-49 + 2 * n),
+                "preparation_minutes": 0,
+                "test_minutes": 1,
+                "post_processing_minutes": 0,
+                "samples": 1,
+                "note": "",
+            },
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        answer.status().is_success(),
+        "{}: {}",
+        answer.status(),
+        answer.text().await.unwrap_or_default()
+    );
+}
+
+/// `staff` at `node` confirms and rates every receipt waiting for it.
+async fn confirm_all(node: &NodeProcess) {
+    let (cookie, csrf) = session_of(node, "staff").await;
+    let client = reqwest::Client::new();
+    let mine: serde_json::Value = client
+        .get(format!("{}api/v1/receipts", node.url))
+        .header(reqwest::header::COOKIE, &cookie)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let items = mine
+        .as_array()
+        .or_else(|| mine["items"].as_array())
+        .cloned()
+        .unwrap_or_default();
+    for item in items {
+        if !item["confirmed_at"].is_null() {
+            continue;
+        }
+        let receipt = &item["receipt"];
+        let answer = client
+            .post(format!(
+                "{}api/v1/receipts/{}/{}/confirm",
+                node.url,
+                receipt["owner"].as_str().unwrap(),
+                receipt["receipt_id"].as_str().unwrap()
+            ))
+            .header(reqwest::header::COOKIE, &cookie)
+            .header("X-CSRF-Token", &csrf)
+            .json(&serde_json::json!({ "rating": 5, "comment": "" }))
+            .send()
+            .await
+            .unwrap();
+        assert!(answer.status().is_success(), "confirm: {}", answer.status());
+    }
+}
+
+/// How many of `node`'s receipts it holds a verified proof of inclusion for.
+async fn proven(node: &NodeProcess) -> u64 {
+    let (cookie, _) = admin(node).await;
+    let view: serde_json::Value = reqwest::Client::new()
+        .get(format!("{}api/v1/manage/receipts", node.url))
+        .header(reqwest::header::COOKIE, cookie)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    view["log"]["proven"].as_u64().unwrap_or(0)
+}
+
+/// Every receipt in the province's log, as `owner/receipt id`, in log order.
+async fn logged(province: &NodeProcess) -> Vec<String> {
+    use alliance_protocol::receipt::{ReceiptSubmission, UsageReceipt};
+    let client = reqwest::Client::new();
+    let mut ids = Vec::new();
+    let mut from = Some(0u64);
+    while let Some(at) = from {
+        let Ok(answer) = client
+            .get(format!("{}api/v1/log/entries?from={at}", province.url))
+            .send()
+            .await
+        else {
+            return ids;
+        };
+        let page: serde_json::Value = answer.json().await.unwrap_or_default();
+        for entry in page["entries"].as_array().cloned().unwrap_or_default() {
+            let bytes = hex::decode(entry["submission"].as_str().unwrap()).unwrap();
+            let submission = ReceiptSubmission::decode(&bytes).unwrap();
+            let signer = UsageReceipt::claimed_signer(&submission.receipt).unwrap();
+            let receipt = UsageReceipt::open(&submission.receipt, &signer).unwrap();
+            ids.push(format!("{}/{}", receipt.institution_id, receipt.receipt_id));
+        }
+        from = page["next"].as_u64();
+    }
+    ids
+}
+
 /// The institutions `node` is connected to (verified members), from its status.
 async fn connected(client: &reqwest::Client, node: &NodeProcess) -> Option<Vec<String>> {
     let status: serde_json::Value = client
@@ -232,7 +361,14 @@ async fn retried<T>(what: &str, mut action: impl FnMut() -> Result<T, String>) -
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_province_restored_from_a_backup_reuses_no_serial_and_its_revocations_reach_everyone() {
     trace();
-    let mut alliance = Alliance::start_with(4, 2).await;
+    // The log is checked every two seconds.
+    let mut alliance = Alliance::start_tweaked(4, 2, |config| {
+        config.receipts.log_check_interval = Duration::from_secs(2);
+    })
+    .await;
+    for node in &alliance.members {
+        alliance.add_user(node, "staff", "researcher");
+    }
     let client = reqwest::Client::new();
     let names: Vec<String> = alliance.members.iter().map(|m| m.name.clone()).collect();
     for node in &alliance.members {
@@ -245,6 +381,28 @@ async fn a_province_restored_from_a_backup_reuses_no_serial_and_its_revocations_
                     .await
                     .is_some_and(|c| c.len() > others)
             },
+        )
+        .await;
+    }
+    // Each member's instrument reaches the province, and one receipt each is logged.
+    for node in &alliance.members {
+        publish(node, "XPS-1", &format!("{} 能谱仪", node.name)).await;
+    }
+    let ids: Vec<(String, String)> = alliance
+        .members
+        .iter()
+        .map(|m| (format!("{}/XPS-1", m.name), format!("{} 能谱仪", m.name)))
+        .collect();
+    converge(&[&alliance.province], &ids, DEADLINE * 2).await;
+    for node in &alliance.members {
+        walk_in(node, 0).await;
+        confirm_all(node).await;
+    }
+    for node in &alliance.members {
+        until(
+            &format!("{}'s first receipt is logged", node.name),
+            DEADLINE * 2,
+            || async { proven(node).await == 1 },
         )
         .await;
     }
@@ -272,11 +430,58 @@ async fn a_province_restored_from_a_backup_reuses_no_serial_and_its_revocations_
     })
     .await;
 
-    // The province is restored from the backup, which knows serials 1 to 5 only.
+    // A second receipt each, logged after the backup.
+    for node in &alliance.members {
+        walk_in(node, 1).await;
+        confirm_all(node).await;
+    }
+    for node in &alliance.members {
+        until(
+            &format!("{}'s second receipt is logged", node.name),
+            DEADLINE * 2,
+            || async { proven(node).await == 2 },
+        )
+        .await;
+    }
+
+    // The province is restored from the backup, which knows serials 1 to 5 and the
+    // first four receipts only.
     alliance.province.kill();
     alliance.province.restore(&backup);
     alliance.province.start(&alliance.hosts);
     alliance.province.wait_ready().await;
+    // The members see the log went back, raise the alarm, and submit what it lost
+    // again: every receipt issued is in the log exactly once.
+    let province = &alliance.province;
+    until(
+        "every receipt is logged again, once",
+        DEADLINE * 3,
+        || async {
+            let mut ids = logged(province).await;
+            let count = ids.len();
+            ids.sort();
+            ids.dedup();
+            count == 8 && ids.len() == 8
+        },
+    )
+    .await;
+    for node in &alliance.members {
+        let (cookie, _) = admin(node).await;
+        let status: serde_json::Value = client
+            .get(format!("{}api/v1/manage/receipts", node.url))
+            .header(reqwest::header::COOKIE, cookie)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            status["log"]["alarm"]["resubmitted"], 1,
+            "{}: {status}",
+            node.name
+        );
+    }
     // Revoking dlut is accepted once the members are heard from, and every
     // member, newcomers included, cuts dlut off.
     retried("revoke dlut", || alliance.revoke(dlut_serial)).await;

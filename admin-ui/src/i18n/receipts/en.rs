@@ -57,6 +57,7 @@ pub(crate) static EN: ReceiptStrings = ReceiptStrings {
     log_head_none: "The province's log has not been verified yet.",
     alarm_seen: "Log size this node verified",
     alarm_shown: "Log size the province presented",
+    alarm_resubmitted: "Receipts submitted again because the province's log went back",
     alarm_detected: "Detected",
     issued_title: "Issued receipts",
     issued_empty: "No receipts issued yet.",

@@ -72,6 +72,8 @@ pub(crate) struct ReceiptStrings {
     pub log_head_none: &'static str,
     pub alarm_seen: &'static str,
     pub alarm_shown: &'static str,
+    /// Receipts submitted again after the province's log was reset below them.
+    pub alarm_resubmitted: &'static str,
     pub alarm_detected: &'static str,
     pub issued_title: &'static str,
     pub issued_empty: &'static str,

@@ -57,6 +57,7 @@ pub(crate) static ZH: ReceiptStrings = ReceiptStrings {
     log_head_none: "尚未核验过省级日志。",
     alarm_seen: "本节点已核验的日志规模",
     alarm_shown: "省级平台出示的日志规模",
+    alarm_resubmitted: "因省级日志回退而重新提交的使用凭证",
     alarm_detected: "发现时间",
     issued_title: "已签发的使用凭证",
     issued_empty: "尚未签发使用凭证。",

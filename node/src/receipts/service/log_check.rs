@@ -13,6 +13,9 @@ use crate::{
     receipts::watch::{Observed, WatchError},
 };
 
+/// The province's refusal of a size beyond its log.
+const BEYOND_THE_LOG: &str = "beyond_the_log";
+
 impl Receipts {
     /// Checks the province's log until `cancel`: every gossiped head, and the latest
     /// head fetched every `log_check_interval`.
@@ -42,17 +45,26 @@ impl Receipts {
     pub async fn fetch_head(&self) -> Result<(), ReceiptError> {
         let _watching = self.inner.watching.lock().await;
         let since = self.inner.watch.latest()?.map_or(0, |h| h.size);
-        match self
+        let mut answer = self
             .inner
             .net
             .ask(Target::Province, Request::LogHead { since })
-            .await?
+            .await?;
+        if let Response::Error(e) = &answer
+            && e.code == BEYOND_THE_LOG
         {
+            // The province holds fewer entries than a head it signed before: take its
+            // current head as it signs it, which the watch then judges.
+            answer = self
+                .inner
+                .net
+                .ask(Target::Province, Request::LogHead { since: 0 })
+                .await?;
+        }
+        match answer {
             Response::LogHead { head, consistency } => {
                 let observed = self.inner.watch.observe(&head, &consistency).await?;
-                if observed != Observed::Known {
-                    self.changed();
-                }
+                self.after(&observed).await?;
                 Ok(())
             }
             other => Err(ReceiptError::Unexpected(short_debug(&other))),
@@ -74,15 +86,47 @@ impl Receipts {
                     .await?
                 {
                     Response::LogConsistency(proof) => proof,
+                    // It no longer holds the larger log: the watch judges the head
+                    // without a proof (a smaller head signed later is a reset).
+                    Response::Error(e) if e.code == BEYOND_THE_LOG => Vec::new(),
                     other => return Err(ReceiptError::Unexpected(short_debug(&other))),
                 }
             }
             _ => Vec::new(),
         };
         let observed = self.inner.watch.observe(signed, &proof).await?;
-        if observed != Observed::Known {
+        self.after(&observed).await?;
+        Ok(observed)
+    }
+
+    /// After a head was checked: a log smaller than one verified was reset (a province
+    /// restored from a backup), so this node's receipts proven beyond its end are
+    /// submitted again — the alarm stays, counting them.
+    async fn after(&self, observed: &Observed) -> Result<(), ReceiptError> {
+        if let Observed::Alarm(alarm) = observed
+            && alarm.shown.size < alarm.seen.size
+        {
+            let again = self
+                .inner
+                .outbox
+                .resubmit_from(
+                    alarm.shown.size,
+                    alarm.shown.timestamp,
+                    alliance_protocol::UnixTime::now(),
+                )
+                .await?;
+            if again > 0 {
+                tracing::warn!(
+                    count = again,
+                    size = alarm.shown.size,
+                    "the province's log was reset below receipts it had proven: submitting them again"
+                );
+                self.inner.watch.count_resubmitted(again as u64).await?;
+            }
+        }
+        if *observed != Observed::Known {
             self.changed();
         }
-        Ok(observed)
+        Ok(())
     }
 }
