@@ -785,3 +785,52 @@ async fn published_results_are_frozen_corrected_in_the_open_and_recomputed_by_an
     owner.shutdown().await;
     province.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_member_checks_the_provinces_log_as_soon_as_it_is_connected() {
+    trace();
+    let dir = tempfile::tempdir().unwrap();
+    let (province, owner) = province_and_owner_without_grace(dir.path()).await;
+    owner_instrument(&owner).await;
+    province_knows_instrument(&province).await;
+    owner.bookings().record_session(walk_in(0)).await.unwrap();
+    wait_receipts(&owner, "dlut's receipt is proven", |r| {
+        r.proven().unwrap() == 1
+    })
+    .await;
+    let config = owner.config().clone();
+    owner.shutdown().await;
+
+    // While dlut is down the log grows by another member's receipt.
+    let mut neu_config =
+        certified_member(dir.path(), &province, "neu", bootstrap_of(&province)).await;
+    neu_config.receipts.confirmation_grace = Duration::ZERO;
+    let neu = Node::start(neu_config).await.unwrap();
+    let mut record = sample_record("neu", "NMR-1", "核磁共振波谱仪");
+    record.service_modes = vec![ServiceMode::StaffRun];
+    neu.catalogue().save_record(record).await.unwrap();
+    wait_catalogue(&province, "the province sees neu/NMR-1", |c| {
+        c.instrument_unfiltered("neu/NMR-1").is_some()
+    })
+    .await;
+    let mut session = walk_in(1);
+    session.local_id = "NMR-1".into();
+    session.home = "neu".parse().unwrap();
+    neu.bookings().record_session(session).await.unwrap();
+    wait_receipts(&neu, "neu's receipt is proven", |r| {
+        r.proven().unwrap() == 1
+    })
+    .await;
+
+    // Restarted, dlut verifies the grown log as soon as the province is connected — not
+    // a log check interval (a minute) later.
+    assert_eq!(config.receipts.log_check_interval, Duration::from_secs(60));
+    let owner = Node::start(config).await.unwrap();
+    wait_receipts(&owner, "dlut verifies the grown log", |r| {
+        r.latest_head().unwrap().is_some_and(|h| h.size == 2)
+    })
+    .await;
+    neu.shutdown().await;
+    owner.shutdown().await;
+    province.shutdown().await;
+}

@@ -18,7 +18,9 @@ const BEYOND_THE_LOG: &str = "beyond_the_log";
 
 impl Receipts {
     /// Checks the province's log until `cancel`: every gossiped head, and the latest
-    /// head fetched every `log_check_interval`.
+    /// head fetched every `log_check_interval` — and at once when a peer is verified
+    /// until one fetch succeeded, so a node that starts before the province is
+    /// connected catches up as soon as it is, not an interval later.
     pub async fn run_log_watch(self, cancel: CancellationToken) {
         let mut events = self.inner.net.events();
         let mut every = tokio::time::interval(self.inner.log_check_interval);
@@ -29,6 +31,11 @@ impl Receipts {
                 _ = every.tick() => self.fetch_head().await,
                 event = events.recv() => match event {
                     Ok(NetEvent::TreeHead { signed }) => self.check_head(&signed).await.map(drop),
+                    Ok(NetEvent::MemberVerified { .. })
+                        if !self.inner.head_fetched.load(std::sync::atomic::Ordering::Relaxed) =>
+                    {
+                        self.fetch_head().await
+                    }
                     Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
                     _ => continue,
                 },
@@ -65,6 +72,9 @@ impl Receipts {
             Response::LogHead { head, consistency } => {
                 let observed = self.inner.watch.observe(&head, &consistency).await?;
                 self.after(&observed).await?;
+                self.inner
+                    .head_fetched
+                    .store(true, std::sync::atomic::Ordering::Relaxed);
                 Ok(())
             }
             other => Err(ReceiptError::Unexpected(short_debug(&other))),

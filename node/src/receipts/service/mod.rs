@@ -73,6 +73,9 @@ struct Inner {
     /// Held from reading the latest verified head to observing the next: a proof is
     /// between two sizes, so the latest must not move meanwhile.
     watching: tokio::sync::Mutex<()>,
+    /// Whether the province's latest head was fetched since this node started: until it
+    /// was, every newly verified peer (the province among them) triggers a fetch.
+    head_fetched: std::sync::atomic::AtomicBool,
     /// Bumped on every change others may wait for (a receipt issued, received,
     /// confirmed or logged; a head verified; an alarm).
     changes: watch::Sender<u64>,
@@ -147,6 +150,7 @@ impl Receipts {
                 log_check_interval,
                 changes: watch::channel(0).0,
                 watching: tokio::sync::Mutex::new(()),
+                head_fetched: std::sync::atomic::AtomicBool::new(false),
             }),
             submit: Arc::new(Notify::new()),
             mail,
