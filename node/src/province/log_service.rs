@@ -15,6 +15,7 @@ use tokio_util::sync::CancellationToken;
 use super::{
     ProvinceAuthority,
     member_history::CatalogueOwners,
+    read_limit::ReadLimit,
     receipt_log::{Included, ReceiptLog, Refusal},
 };
 use crate::{
@@ -35,6 +36,8 @@ pub struct LogService {
     pub net: NetClient,
     /// Members' heartbeats arrive here too.
     pub monitoring: Monitoring,
+    /// Heads and proofs each member may ask for.
+    pub reads: Arc<ReadLimit>,
 }
 
 impl LogService {
@@ -73,6 +76,14 @@ impl LogService {
                     .await
             }
             Request::Receipts(submissions) => self.submit(submissions).await,
+            Request::LogHead { .. } | Request::LogConsistency { .. }
+                if !self.reads.allow(&from.institution_id, UnixTime::now()) =>
+            {
+                Response::error(
+                    "busy",
+                    "too many log reads from this member this second: ask again later",
+                )
+            }
             Request::LogHead { since } => match self.log.consistency(since).await {
                 Some((head, consistency)) => Response::LogHead { head, consistency },
                 None => beyond_the_log(since, self.log.len().await),

@@ -13,6 +13,7 @@ pub mod log_service;
 pub mod member_history;
 pub mod publication;
 mod publish;
+pub mod read_limit;
 pub mod receipt_log;
 pub mod results;
 pub mod role;

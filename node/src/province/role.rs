@@ -95,6 +95,7 @@ impl ProvinceRole {
             catalogue: catalogue.clone(),
             net: inputs.net,
             monitoring: inputs.monitoring,
+            reads: Arc::default(),
         };
         vec![supervisor.spawn("log service", service.serve(inputs.inbox, cancel))]
     }

@@ -205,3 +205,58 @@ fn tree_heads_too_large_for_a_log_are_refused_without_panicking() {
         Err(LogError::MalformedProof | LogError::NotIncluded)
     ));
 }
+
+/// The same tree in the `ct-merkle` crate, which verifies the proofs.
+fn reference_of(size: u64) -> ct_merkle::mem_backed_tree::MemoryBackedTree<Sha256, [u8; 32]> {
+    let mut tree = ct_merkle::mem_backed_tree::MemoryBackedTree::new();
+    for n in 0..size {
+        tree.push(entry_hash(&entry(n)));
+    }
+    tree
+}
+
+#[test]
+fn roots_and_proofs_from_stored_subtrees_are_those_of_the_reference_tree() {
+    for size in 0..=70u64 {
+        let log = log_of(size);
+        let reference = reference_of(size);
+        let reference_root: [u8; 32] = (*reference.root().as_bytes()).into();
+        assert_eq!(log.root(), reference_root, "root of {size}");
+        for index in 0..size {
+            assert_eq!(
+                log.prove_inclusion(index).unwrap(),
+                reference
+                    .prove_inclusion(index as usize)
+                    .as_bytes()
+                    .to_vec(),
+                "inclusion of {index} in {size}"
+            );
+        }
+        for old in 1..size {
+            assert_eq!(
+                log.prove_consistency(old).unwrap(),
+                reference
+                    .prove_consistency((size - old) as usize)
+                    .as_bytes()
+                    .to_vec(),
+                "consistency of {old} with {size}"
+            );
+        }
+    }
+}
+
+#[test]
+fn consistency_between_any_two_earlier_sizes_verifies_against_their_heads() {
+    let log = log_of(100);
+    for second in 1..=100u64 {
+        let newer = log_of(second).head(UnixTime(2));
+        for first in 0..=second {
+            let older = log_of(first).head(UnixTime(1));
+            let proof = log.prove_consistency_between(first, second).unwrap();
+            verify_consistency(&older, &newer, &proof)
+                .unwrap_or_else(|e| panic!("{first} → {second}: {e}"));
+        }
+    }
+    assert!(log.prove_consistency_between(5, 101).is_none());
+    assert!(log.prove_consistency_between(6, 5).is_none());
+}

@@ -834,3 +834,72 @@ async fn a_restarted_member_checks_the_provinces_log_as_soon_as_it_is_connected(
     owner.shutdown().await;
     province.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_flooding_the_log_with_reads_gets_busy_while_others_still_log() {
+    trace();
+    let dir = tempfile::tempdir().unwrap();
+    let (province, owner) = province_and_owner_without_grace(dir.path()).await;
+    owner_instrument(&owner).await;
+    province_knows_instrument(&province).await;
+    owner.bookings().record_session(walk_in(0)).await.unwrap();
+    wait_receipts(&owner, "the first receipt is proven", |r| {
+        r.proven().unwrap() == 1
+    })
+    .await;
+    let flooder = start_member(dir.path(), &province, "neu").await;
+    wait_state(&flooder, "neu meets the province", |s| {
+        !s.members.is_empty()
+    })
+    .await;
+
+    // Two hundred proofs asked for at once: the province answers its share and says
+    // busy to the rest.
+    let net = flooder.net().clone();
+    let ask = move || {
+        let net = net.clone();
+        async move {
+            net.ask(
+                Target::Province,
+                Request::LogConsistency {
+                    first: 1,
+                    second: 1,
+                },
+            )
+            .await
+        }
+    };
+    let answers = futures::future::join_all((0..200).map(|_| ask())).await;
+    let busy = answers
+        .iter()
+        .filter(|a| matches!(a, Ok(Response::Error(e)) if e.code == "busy"))
+        .count();
+    let proven = answers
+        .iter()
+        .filter(|a| matches!(a, Ok(Response::LogConsistency(_))))
+        .count();
+    assert!(busy > 0 && proven > 0, "busy {busy}, proven {proven}");
+
+    // Kept up while another member's receipt goes to the log: it is logged within 10 s.
+    let flooding = tokio::spawn(async move {
+        loop {
+            futures::future::join_all((0..200).map(|_| ask())).await;
+        }
+    });
+    owner.bookings().record_session(walk_in(1)).await.unwrap();
+    let logged = tokio::time::timeout(Duration::from_secs(10), async {
+        let receipts = owner.receipts().clone();
+        let mut changes = receipts.changes();
+        while receipts.proven().unwrap() < 2 {
+            changes.changed().await.unwrap();
+        }
+    })
+    .await;
+    flooding.abort();
+    assert!(
+        logged.is_ok(),
+        "a receipt waited more than 10 s behind the flood"
+    );
+    owner.shutdown().await;
+    province.shutdown().await;
+}
