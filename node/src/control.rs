@@ -160,18 +160,13 @@ async fn publish(state: &ControlState, roster: Vec<u8>, version: u64) -> Result<
     }
 }
 
-/// A province that has certified members issues and revokes only once it has heard
-/// from one since it started, and holds the newest roster any member announced: after a
-/// restore from a backup, the members hold the rosters issued since, and the authority
-/// catches up from them (see `province::catch_up`) before it allocates a serial.
-fn heard_from_members(
-    state: &ControlState,
-    authority: &ProvinceAuthority,
-) -> Result<(), ControlError> {
-    let members_exist = authority
-        .issued()?
-        .iter()
-        .any(|c| c.role == alliance_protocol::Role::Member);
+/// The province issues and revokes only while no member has announced a roster newer
+/// than the one it holds: after a restore from a backup, members hand back the rosters
+/// issued since, the network installs the newest, and the authority catches up from it
+/// (see `province::catch_up`) before it allocates a serial. (With no member connected
+/// nothing can be learned, and nothing issued would reach anyone before one connects:
+/// after a restore, wait until members are connected — `alliance status` lists them.)
+fn not_behind_members(state: &ControlState) -> Result<(), ControlError> {
     let mesh = state.net.state();
     let newest_seen = mesh
         .seen
@@ -179,10 +174,13 @@ fn heard_from_members(
         .map(|s| s.roster_version)
         .max()
         .unwrap_or(0);
-    if members_exist && (mesh.members.is_empty() || mesh.roster_version < newest_seen) {
+    if mesh.roster_version < newest_seen {
         return Err(ControlError(
             StatusCode::SERVICE_UNAVAILABLE,
-            "no member has been heard from since this node started, or a newer roster is still arriving: a province restored from a backup learns the certificates issued since from its members first; try again once members are connected".into(),
+            format!(
+                "a member announced roster version {newest_seen}, newer than the {} this node holds, which is still arriving (restored from a backup?): try again in a moment",
+                mesh.roster_version
+            ),
         ));
     }
     Ok(())
@@ -193,7 +191,7 @@ async fn issue(
     Json(request): Json<IssueRequest>,
 ) -> Result<Json<IssuedResponse>, ControlError> {
     let authority = authority(&state)?;
-    heard_from_members(&state, authority)?;
+    not_behind_members(&state)?;
     let (cert, roster) = authority.issue(request).await?;
     let roster_version = roster.roster().version;
     publish(&state, roster.encode(), roster_version).await?;
@@ -209,7 +207,7 @@ async fn revoke(
     Json(request): Json<RevokeRequest>,
 ) -> Result<Json<RevokedResponse>, ControlError> {
     let authority = authority(&state)?;
-    heard_from_members(&state, authority)?;
+    not_behind_members(&state)?;
     let roster = authority.revoke(request.serial).await?;
     let roster_version = roster.roster().version;
     publish(&state, roster.encode(), roster_version).await?;

@@ -302,6 +302,18 @@ async fn logged(province: &NodeProcess) -> Vec<String> {
     ids
 }
 
+/// `node`'s status (`GET /api/v1/status`); null if it does not answer.
+async fn status_of(client: &reqwest::Client, node: &NodeProcess) -> serde_json::Value {
+    match client
+        .get(format!("{}api/v1/status", node.url))
+        .send()
+        .await
+    {
+        Ok(answer) => answer.json().await.unwrap_or_default(),
+        Err(_) => serde_json::Value::Null,
+    }
+}
+
 /// The institutions `node` is connected to (verified members), from its status.
 async fn connected(client: &reqwest::Client, node: &NodeProcess) -> Option<Vec<String>> {
     let status: serde_json::Value = client
@@ -482,8 +494,18 @@ async fn a_province_restored_from_a_backup_reuses_no_serial_and_its_revocations_
             node.name
         );
     }
-    // Revoking dlut is accepted once the members are heard from, and every
-    // member, newcomers included, cuts dlut off.
+    // As an operator would, wait until the restored province is connected again and
+    // holds the members' roster (which names the two newcomers its backup never knew).
+    let newest: u64 = status_of(&client, &alliance.members[1]).await["roster_version"]
+        .as_u64()
+        .unwrap();
+    until(
+        "the restored province learns the members' roster",
+        DEADLINE * 2,
+        || async { status_of(&client, province).await["roster_version"].as_u64() == Some(newest) },
+    )
+    .await;
+    // Revoking dlut: every member, newcomers included, cuts dlut off.
     retried("revoke dlut", || alliance.revoke(dlut_serial)).await;
     let others: Vec<&NodeProcess> = alliance.members[1..]
         .iter()
