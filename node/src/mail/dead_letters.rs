@@ -36,7 +36,18 @@ pub(super) fn bury(
     letter: &DeadLetter,
 ) -> Result<(), StoreError> {
     batch.delete(Space::Outbox, key.to_vec());
-    batch.put_json(Space::DeadLetters, key.to_vec(), letter)?;
+    keep(store, batch, key.to_vec(), letter)
+}
+
+/// Keeps `letter` under `key`, in `batch` (whatever outbox it left: the caller takes it
+/// out of that one in the same batch).
+pub(crate) fn keep(
+    store: &Store,
+    batch: &mut Batch,
+    key: Vec<u8>,
+    letter: &DeadLetter,
+) -> Result<(), StoreError> {
+    batch.put_json(Space::DeadLetters, key, letter)?;
     // Room for this one: drop the oldest beyond the cap.
     let held = store.count_prefix(Space::DeadLetters, b"")?;
     if held >= MAX_DEAD_LETTERS {

@@ -78,6 +78,34 @@ fn backoff(attempts: u32) -> Duration {
         .min(MAX_BACKOFF)
 }
 
+/// `wait` and up to a fifth more, at random: members that failed together (the province
+/// was down) do not all come back in the same second.
+fn jittered(wait: Duration) -> Duration {
+    let extra = rand::random_range(0..=wait.as_millis() as u64 / 5);
+    wait + Duration::from_millis(extra)
+}
+
+/// Refusals no retry can change: the receipt itself is wrong for the log. (Others —
+/// `unknown_instrument`, `not_a_member`, `not_the_owner` — may pass once the province's
+/// catalogue or roster catches up.)
+pub const PERMANENT_REFUSALS: [&str; 10] = [
+    "unreadable",
+    "forged",
+    "invalid",
+    "bad_confirmation",
+    "not_a_member_during_use",
+    "unknown_home",
+    "effective_exceeds_use",
+    "too_late",
+    "overlapping",
+    "conflicting",
+];
+
+/// Where a receipt refused for good is kept among the dead letters.
+fn dead_key(key: &[u8]) -> Vec<u8> {
+    [b"receipt/".as_slice(), key].concat()
+}
+
 impl ReceiptOutbox {
     /// The outbox in `store`, checking proofs against heads signed by `province`.
     pub fn new(store: Store, province: PublicKey) -> Self {
@@ -231,6 +259,34 @@ impl ReceiptOutbox {
         Ok(count)
     }
 
+    /// The province refused a submission for good (one of [`PERMANENT_REFUSALS`]): it
+    /// leaves the outbox for the dead letters, with the refusal, in one commit, and is
+    /// never sent again; the institution's administrators see it there.
+    pub async fn dead(
+        &self,
+        key: &[u8],
+        province: &alliance_protocol::InstitutionId,
+        code: &str,
+        reason: &str,
+        now: UnixTime,
+    ) -> Result<(), StoreError> {
+        let Some(pending) = self.store.get_json::<Pending>(Space::ReceiptOutbox, key)? else {
+            return Ok(());
+        };
+        let letter = crate::mail::dead_letters::DeadLetter {
+            to: province.clone(),
+            kind: "receipt submission".into(),
+            code: code.to_owned(),
+            reason: reason.chars().take(300).collect(),
+            at: now,
+            message: pending.submission,
+        };
+        let mut batch = Batch::new();
+        batch.delete(Space::ReceiptOutbox, key.to_vec());
+        crate::mail::dead_letters::keep(&self.store, &mut batch, dead_key(key), &letter)?;
+        self.store.commit(batch).await
+    }
+
     /// A submission still waiting, if it is.
     pub fn pending(&self, key: &[u8]) -> Result<Option<Pending>, StoreError> {
         self.store.get_json(Space::ReceiptOutbox, key)
@@ -243,7 +299,7 @@ impl ReceiptOutbox {
         let Some(mut pending) = self.store.get_json::<Pending>(Space::ReceiptOutbox, key)? else {
             return Ok(());
         };
-        let wait = backoff(pending.attempts);
+        let wait = jittered(backoff(pending.attempts));
         pending.attempts = pending.attempts.saturating_add(1);
         pending.last_error = Some(reason.chars().take(300).collect());
         pending.next_attempt =
@@ -359,6 +415,30 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_receipt_refused_for_good_becomes_a_dead_letter_and_is_never_sent_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let outbox = ReceiptOutbox::new(store.clone(), SecretKey::generate().public());
+        let now = UnixTime(1_800_000_000);
+        let k = key("dlut", "r3");
+        outbox.enqueue(&k, b"r3", now).await.unwrap();
+        let province = "lnsti".parse().unwrap();
+        outbox
+            .dead(&k, &province, "overlapping", "overlaps r2", now)
+            .await
+            .unwrap();
+        assert_eq!(outbox.waiting().unwrap(), 0);
+        assert!(outbox.due(UnixTime(now.0 + 86_400)).unwrap().is_empty());
+        let letters = crate::mail::dead_letters::list(&store, 0, 10).unwrap();
+        assert_eq!(letters.len(), 1);
+        assert_eq!(
+            (letters[0].code.as_str(), letters[0].reason.as_str()),
+            ("overlapping", "overlaps r2")
+        );
+        assert_eq!(letters[0].message, hex::encode(b"r3"));
+    }
+
+    #[tokio::test]
     async fn failed_attempts_back_off_exponentially_up_to_an_hour() {
         let dir = tempfile::tempdir().unwrap();
         let outbox = ReceiptOutbox::new(
@@ -371,9 +451,13 @@ mod tests {
         let mut t = now;
         for wait in [5, 10, 20, 40] {
             outbox.failed(&k, "no answer", t).await.unwrap();
+            // Never before the wait, and at most a fifth later (jitter).
             assert!(outbox.due(UnixTime(t.0 + wait - 1)).unwrap().is_empty());
-            assert_eq!(outbox.due(UnixTime(t.0 + wait)).unwrap().len(), 1);
-            t = UnixTime(t.0 + wait);
+            assert_eq!(
+                outbox.due(UnixTime(t.0 + wait + wait / 5)).unwrap().len(),
+                1
+            );
+            t = outbox.pending(&k).unwrap().unwrap().next_attempt;
         }
         assert_eq!(backoff(30), MAX_BACKOFF);
         let pending = outbox.pending(&k).unwrap().unwrap();

@@ -10,7 +10,10 @@ use alliance_protocol::{
 use tokio_util::sync::CancellationToken;
 
 use super::{ReceiptError, Receipts, short_debug};
-use crate::net::{NetError, NetEvent, Target};
+use crate::{
+    net::{NetError, NetEvent, Target},
+    receipts::outbox::PERMANENT_REFUSALS,
+};
 
 /// Most submissions sent to the province in one request.
 const BATCH: usize = 256;
@@ -117,6 +120,18 @@ impl Receipts {
                         self.inner.outbox.failed(key, &e.to_string(), now).await?;
                     }
                 },
+                LogAnswer::Refused(e) if PERMANENT_REFUSALS.contains(&e.code.as_str()) => {
+                    tracing::error!(
+                        code = e.code,
+                        message = e.message,
+                        "the province refused a receipt for good: kept as a dead letter"
+                    );
+                    let province = self.province_id();
+                    self.inner
+                        .outbox
+                        .dead(key, &province, &e.code, &e.message, now)
+                        .await?;
+                }
                 LogAnswer::Refused(e) => {
                     tracing::warn!(
                         code = e.code,
@@ -147,5 +162,20 @@ impl Receipts {
             self.inner.outbox.failed(key, reason, now).await?;
         }
         Ok(())
+    }
+
+    /// The province's institution, as the mesh knows its node (it has just answered, so
+    /// it is connected; this node's own id otherwise).
+    fn province_id(&self) -> alliance_protocol::InstitutionId {
+        self.inner
+            .net
+            .state()
+            .members
+            .iter()
+            .find(|m| m.certificate.role == alliance_protocol::Role::Aggregator)
+            .map_or_else(
+                || self.inner.own.institution_id.clone(),
+                |m| m.certificate.institution_id.clone(),
+            )
     }
 }
