@@ -67,17 +67,35 @@ fn key(user_id: &str, owner: &InstitutionId, receipt_id: &str) -> Vec<u8> {
     format!("{user_id}\0{owner}\0{receipt_id}").into_bytes()
 }
 
-/// The home's receipts. Cheap to clone.
+/// The home's receipts. Cheap to clone (clones share the lock).
 #[derive(Debug, Clone)]
 pub struct ReceivedReceipts {
     store: Store,
     key: SecretKey,
     own: InstitutionId,
+    /// Held from reading a receipt's answer to committing the new one: two answers to
+    /// one receipt never both pass the check.
+    answering: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 impl ReceivedReceipts {
     pub fn new(store: Store, key: SecretKey, own: InstitutionId) -> Self {
-        ReceivedReceipts { store, key, own }
+        ReceivedReceipts {
+            store,
+            key,
+            own,
+            answering: std::sync::Arc::default(),
+        }
+    }
+
+    /// The lock answers are given under (see [`Self::answer_in`]).
+    pub(crate) async fn answering(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.answering.lock().await
+    }
+
+    /// This node's institution.
+    pub(crate) fn own(&self) -> &InstitutionId {
+        &self.own
     }
 
     /// Whether this node is the home of the receipt's user.
@@ -159,6 +177,24 @@ impl ReceivedReceipts {
         verdict: Verdict,
         now: UnixTime,
     ) -> Result<Vec<u8>, ReceivedError> {
+        let _answering = self.answering().await;
+        let mut batch = Batch::new();
+        let confirmation = self.answer_in(&mut batch, user_id, owner, receipt_id, verdict, now)?;
+        self.store.commit(batch).await?;
+        Ok(confirmation)
+    }
+
+    /// [`Self::confirm`], written into `batch` for the caller to commit while it holds
+    /// [`Self::answering`] (with whatever else must land in the same commit).
+    pub(crate) fn answer_in(
+        &self,
+        batch: &mut Batch,
+        user_id: &str,
+        owner: &InstitutionId,
+        receipt_id: &str,
+        verdict: Verdict,
+        now: UnixTime,
+    ) -> Result<Vec<u8>, ReceivedError> {
         let verdict = match verdict {
             Verdict::Confirmed { rating, comment } => {
                 if !(1..=5).contains(&rating) {
@@ -216,16 +252,14 @@ impl ReceivedReceipts {
                 dispute: Some(reason),
             },
         });
-        let mut batch = Batch::new();
         batch.put_json(Space::ReceivedReceipts, k, &received)?;
         if owner != &self.own {
             messages::enqueue(
-                &mut batch,
+                batch,
                 messages::key(owner, &format!("receipt:{receipt_id}"), 1),
                 confirmation.clone(),
             );
         }
-        self.store.commit(batch).await?;
         Ok(confirmation)
     }
 }

@@ -213,9 +213,51 @@ impl ReceiptBook {
         home: &PublicKey,
         now: UnixTime,
     ) -> Result<Verdict, IssueError> {
+        let _standing = self.lock.lock().await;
+        let mut batch = Batch::new();
+        let verdict = self.confirmed_in(&mut batch, confirmation, home, now)?;
+        self.store.commit(batch).await?;
+        Ok(verdict)
+    }
+
+    /// This node's own user answers a receipt this node issued: the user's answer, the
+    /// receipt's new standing and its submission to the province land in one commit, so
+    /// a crash can lose all of them (the user answers again) but never the rating alone.
+    /// A receipt that no longer awaits confirmation (it went single-signed) keeps the
+    /// user's answer only.
+    pub async fn confirm_own(
+        &self,
+        user_id: &str,
+        receipt_id: &str,
+        verdict: Verdict,
+        now: UnixTime,
+    ) -> Result<(), IssueError> {
+        let _standing = self.lock.lock().await;
+        let _answering = self.home.answering().await;
+        let mut batch = Batch::new();
+        let own = self.home.own().clone();
+        let confirmation = self
+            .home
+            .answer_in(&mut batch, user_id, &own, receipt_id, verdict, now)?;
+        match self.confirmed_in(&mut batch, &confirmation, &self.key.public(), now) {
+            Ok(_) | Err(IssueError::NotAwaiting(_)) => {}
+            Err(e) => return Err(e),
+        }
+        self.store.commit(batch).await?;
+        Ok(())
+    }
+
+    /// A confirmation's effect on the receipt it answers, written into `batch`; the
+    /// caller holds the standing lock until it commits.
+    fn confirmed_in(
+        &self,
+        batch: &mut Batch,
+        confirmation: &[u8],
+        home: &PublicKey,
+        now: UnixTime,
+    ) -> Result<Verdict, IssueError> {
         let read =
             ReceiptConfirmation::open(confirmation, home).map_err(IssueError::BadConfirmation)?;
-        let _standing = self.lock.lock().await;
         let mut issued = self
             .get(&read.receipt_id)?
             .filter(|i| matches!(i.standing, Standing::AwaitingConfirmation { .. }))
@@ -233,7 +275,7 @@ impl ReceiptBook {
             receipt: signed,
             confirmation: Some(confirmation.to_vec()),
         };
-        self.store_and_queue(&issued, &submission, now).await?;
+        self.store_and_queue_in(batch, &issued, &submission, now)?;
         Ok(read.verdict)
     }
 
@@ -296,20 +338,30 @@ impl ReceiptBook {
         submission: &ReceiptSubmission,
         now: UnixTime,
     ) -> Result<(), StoreError> {
-        let r = &issued.receipt;
         let mut batch = Batch::new();
+        self.store_and_queue_in(&mut batch, issued, submission, now)?;
+        self.store.commit(batch).await
+    }
+
+    fn store_and_queue_in(
+        &self,
+        batch: &mut Batch,
+        issued: &Issued,
+        submission: &ReceiptSubmission,
+        now: UnixTime,
+    ) -> Result<(), StoreError> {
+        let r = &issued.receipt;
         batch.put_json(
             Space::IssuedReceipts,
             r.receipt_id.as_bytes().to_vec(),
             issued,
         )?;
         self.outbox.enqueue_in(
-            &mut batch,
+            batch,
             &outbox::key(r.institution_id.as_str(), &r.receipt_id),
             &submission.encode(),
             now,
-        )?;
-        self.store.commit(batch).await
+        )
     }
 }
 

@@ -213,3 +213,43 @@ async fn receipts_issued_before_uses_were_indexed_are_indexed_at_the_next_issue(
         "{again:?}"
     );
 }
+
+#[tokio::test]
+async fn an_own_users_answer_and_the_receipts_standing_land_together_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let owner = SecretKey::generate();
+    let (book, outbox) = book(dir.path(), &owner);
+    let mut r = receipt("r9");
+    r.home_institution = "dlut".parse().unwrap();
+    r.tier = alliance_protocol::UserTier::OwnInstitution;
+    book.issue(r.clone(), UnixTime(T)).await.unwrap();
+    let answer = |rating: u8| {
+        book.confirm_own(
+            &r.user_id,
+            "r9",
+            Verdict::Confirmed {
+                rating,
+                comment: String::new(),
+            },
+            UnixTime(T + 60),
+        )
+    };
+    // Two answers at once: one is taken, the other refused as already given.
+    let (five, one) = tokio::join!(answer(5), answer(1));
+    let taken = match (&five, &one) {
+        (Ok(()), Err(IssueError::Home(ReceivedError::AlreadyConfirmed(_)))) => 5,
+        (Err(IssueError::Home(ReceivedError::AlreadyConfirmed(_))), Ok(())) => 1,
+        other => panic!("{other:?}"),
+    };
+    // The user's answer, the receipt's standing and its countersigned submission agree.
+    let received = book.home.of_user(&r.user_id).unwrap();
+    assert_eq!(received[0].answer.as_ref().unwrap().rating, taken);
+    let issued = book.get("r9").unwrap().unwrap();
+    assert_eq!(issued.standing, Standing::Confirmed { rating: taken });
+    let due = outbox.due(UnixTime(T + 60)).unwrap();
+    assert_eq!(due.len(), 1);
+    let submission = ReceiptSubmission::decode(&due[0].1).unwrap();
+    let confirmation =
+        ReceiptConfirmation::open(&submission.confirmation.unwrap(), &owner.public()).unwrap();
+    assert_eq!(confirmation.verdict.rating(), Some(taken));
+}

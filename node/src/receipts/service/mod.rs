@@ -60,7 +60,6 @@ pub enum ReceiptError {
 
 struct Inner {
     own: MembershipCertificate,
-    key: SecretKey,
     book: ReceiptBook,
     outbox: ReceiptOutbox,
     received: ReceivedReceipts,
@@ -140,7 +139,6 @@ impl Receipts {
                 publications,
                 statistics: ServiceStats::new(store.clone()),
                 own,
-                key,
                 book,
                 outbox,
                 received,
@@ -253,24 +251,23 @@ impl Receipts {
         verdict: Verdict,
     ) -> Result<(), ReceiptError> {
         let now = UnixTime::now();
-        let confirmation = self
-            .inner
-            .received
-            .confirm(user_id, owner, receipt_id, verdict, now)
-            .await?;
         if owner == &self.inner.own.institution_id {
-            match self
-                .inner
+            // The answer and the receipt's new standing in one commit.
+            self.inner
                 .book
-                .confirmed(&confirmation, &self.inner.key.public(), now)
+                .confirm_own(user_id, receipt_id, verdict, now)
                 .await
-            {
-                // Too late: it went single-signed; the rating stays with the user.
-                Ok(_) | Err(IssueError::NotAwaiting(_)) => {}
-                Err(e) => return Err(e.into()),
-            }
+                .map_err(|e| match e {
+                    // The user's own mistakes read the same whoever the owner is.
+                    IssueError::Home(e) => ReceiptError::Home(e),
+                    e => e.into(),
+                })?;
             self.submit.notify_one();
         } else {
+            self.inner
+                .received
+                .confirm(user_id, owner, receipt_id, verdict, now)
+                .await?;
             self.mail.poke();
         }
         self.changed();
