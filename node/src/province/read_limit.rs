@@ -8,7 +8,7 @@ use std::{collections::HashMap, sync::Mutex};
 use alliance_protocol::{InstitutionId, UnixTime};
 
 /// Log reads (heads, consistency proofs) one member may make per second.
-pub const READS_PER_SECOND: u32 = 20;
+pub const READS_PER_SECOND: u32 = 50;
 
 /// Reads counted per member in the current second. Cheap to share behind an `Arc`.
 #[derive(Debug, Default)]

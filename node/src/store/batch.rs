@@ -63,6 +63,12 @@ impl Batch {
     }
 
     /// Whether the batch holds no writes.
+    /// Adds `other`'s operations after this one's.
+    pub fn append(&mut self, other: Batch) -> &mut Self {
+        self.ops.extend(other.ops);
+        self
+    }
+
     pub fn is_empty(&self) -> bool {
         self.ops.is_empty()
     }

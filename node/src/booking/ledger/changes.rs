@@ -115,6 +115,54 @@ impl Ledger {
         Ok(booking)
     }
 
+    /// Completes a booking under its instrument's lock, with `issue` writing the
+    /// booking's change (given as a batch) together with its receipt in one commit: a
+    /// cancel, a no-show or a crash can come before or after, never between, so no
+    /// receipt exists for a booking that was not completed. Returns the booking and what
+    /// `issue` returned (the signed receipt).
+    pub async fn complete_with<F, Fut, T>(
+        &self,
+        home: &InstitutionId,
+        booking_id: &str,
+        by: &str,
+        note: &str,
+        now: UnixTime,
+        issue: F,
+    ) -> Result<(Booking, T), LedgerError>
+    where
+        F: FnOnce(Booking, Batch) -> Fut,
+        Fut: std::future::Future<Output = Result<T, LedgerError>>,
+    {
+        let key = booking_key(home, booking_id);
+        let Some(found) = self
+            .inner
+            .store
+            .get_json::<Booking>(Space::Bookings, &key)?
+        else {
+            return Err(LedgerError::NotFound(booking_id.to_owned()));
+        };
+        let calendar = self.calendar(&found.local_id);
+        let mut calendar = calendar.lock().await;
+        calendar.settle().await?;
+        let mut booking = self
+            .inner
+            .store
+            .get_json::<Booking>(Space::Bookings, &key)?
+            .ok_or_else(|| LedgerError::NotFound(booking_id.to_owned()))?;
+        let decision = ManagerDecision::Complete;
+        let to = decision
+            .apply(booking.state)
+            .ok_or(LedgerError::InvalidTransition {
+                from: booking.state,
+                decision,
+            })?;
+        booking.transition(to, by, note, now);
+        let batch = self.change_batch(&key, &booking, None)?;
+        let issued = issue(booking.clone(), batch).await?;
+        self.changed_in_memory(&key, &booking, &mut calendar);
+        Ok((booking, issued))
+    }
+
     /// Writes a changed booking, and the strike against its user if any; frees its slot
     /// if it no longer takes one.
     async fn store_change(
@@ -124,6 +172,20 @@ impl Ledger {
         calendar: &mut Calendar,
         strike: Option<Strike>,
     ) -> Result<(), StoreError> {
+        let batch = self.change_batch(key, booking, strike)?;
+        self.inner.store.commit(batch).await?;
+        self.changed_in_memory(key, booking, calendar);
+        Ok(())
+    }
+
+    /// A booking's change as written: the booking, the strike, its update to the home
+    /// in the outbox, and its slot freed if it no longer takes one.
+    fn change_batch(
+        &self,
+        key: &[u8],
+        booking: &Booking,
+        strike: Option<Strike>,
+    ) -> Result<Batch, StoreError> {
         let mut batch = Batch::new();
         batch.put_json(Space::Bookings, key.to_vec(), booking)?;
         if let Some(strike) = strike {
@@ -144,14 +206,18 @@ impl Ledger {
             outbox::key(&booking.home, &booking.booking_id, booking.version),
             self.update_of(booking).seal(&self.inner.key),
         );
-        let frees = !booking.state.occupies_slot();
-        if frees {
+        if !booking.state.occupies_slot() {
             batch.delete(
                 Space::BookingSlots,
                 slot_key(&booking.local_id, booking.start.0),
             );
         }
-        self.inner.store.commit(batch).await?;
+        Ok(batch)
+    }
+
+    /// The instrument's calendar in memory once a change is durable.
+    fn changed_in_memory(&self, key: &[u8], booking: &Booking, calendar: &mut Calendar) {
+        let frees = !booking.state.occupies_slot();
         let mine = calendar
             .taken
             .get_mut(&booking.start.0)
@@ -165,7 +231,6 @@ impl Ledger {
         if booking.state != BookingState::Held {
             self.holds().retain(|(_, k), _| k != key);
         }
-        Ok(())
     }
 
     /// The owner's word on `booking`, as sent to its home.

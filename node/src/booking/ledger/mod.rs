@@ -68,6 +68,9 @@ pub enum LedgerError {
     },
     #[error("the cancellation deadline has passed")]
     TooLate,
+    /// The receipt of a completion could not be issued: nothing was written.
+    #[error("{0}")]
+    Receipt(String),
 }
 
 /// What the owner knows when a request arrives, besides its calendar.

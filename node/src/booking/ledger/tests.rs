@@ -769,3 +769,69 @@ async fn a_request_names_its_service_item_and_is_quoted_for_it_only() {
     let kept = ledger.booking(&neu(), "c").unwrap().unwrap();
     assert_eq!(kept.service_item, "XPS 深度剖析");
 }
+
+#[tokio::test]
+async fn a_completion_and_its_receipt_land_together_or_not_at_all() {
+    use std::sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (ledger, _) = open_ledger(dir.path());
+    let fixture = Fixture::new();
+    let confirmed = |id: &'static str, hour: i64| {
+        let ledger = ledger.clone();
+        let fixture = &fixture;
+        async move {
+            let r = request(id, at(hour), at(hour + 1), UserTier::Enterprise);
+            ledger.request(&r, &fixture.context()).await.unwrap();
+            ledger
+                .decide(&neu(), id, ManagerDecision::Approve, "m", "", fixture.now)
+                .await
+                .unwrap();
+        }
+    };
+    // The receipt cannot be issued: nothing is written, the booking stays confirmed.
+    confirmed("refused", 9).await;
+    let refused = ledger
+        .complete_with(&neu(), "refused", "m", "", fixture.now, |_, _batch| async {
+            Err::<(), _>(LedgerError::Receipt("overlapping".into()))
+        })
+        .await;
+    assert!(matches!(refused, Err(LedgerError::Receipt(_))));
+    let kept = ledger.booking(&neu(), "refused").unwrap().unwrap();
+    assert_eq!(kept.state, BookingState::Confirmed);
+
+    // A cancel racing a completion: whichever comes first under the instrument's lock,
+    // a receipt is written exactly when the booking ends completed.
+    for (n, hour) in (11..19).enumerate() {
+        let id: &'static str = Box::leak(format!("race{n}").into_boxed_str());
+        confirmed(id, hour).await;
+        let issued = Arc::new(AtomicBool::new(false));
+        let store = ledger.inner.store.clone();
+        let flag = issued.clone();
+        let home = neu();
+        let (cancel, complete) = tokio::join!(
+            ledger.decide(
+                &home,
+                id,
+                ManagerDecision::CancelByOwner,
+                "m",
+                "",
+                fixture.now
+            ),
+            ledger.complete_with(&home, id, "m", "", fixture.now, |_, batch| async move {
+                store.commit(batch).await?;
+                flag.store(true, Ordering::SeqCst);
+                Ok(())
+            }),
+        );
+        let state = ledger.booking(&neu(), id).unwrap().unwrap().state;
+        assert_eq!(
+            state == BookingState::Completed,
+            issued.load(Ordering::SeqCst),
+            "{id}: {state:?}, cancel {cancel:?}, complete {complete:?}"
+        );
+        assert_eq!(cancel.is_ok(), complete.is_err(), "{id}: exactly one wins");
+    }
+}

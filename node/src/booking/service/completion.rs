@@ -1,12 +1,11 @@
 //! The end of a use: a manager completes a booking, or records a walk-in or internal
 //! session, with what actually happened; the owner's usage receipt is issued from it.
 //!
-//! The receipt is issued before the booking is marked completed: if the node stops in
-//! between, completing again finds the receipt already issued and only finishes the
-//! booking. Fees are priced from the instrument's fee schedule for the effective time
+//! The booking's completion and its receipt are written in one commit under the
+//! instrument's lock: a cancel, a no-show or a crash comes before or after, never
+//! between, so no receipt exists for a booking that was not completed. Fees are priced from the instrument's fee schedule for the effective time
 //! and samples actually used.
 
-use alliance_protocol::booking::ManagerDecision;
 pub use alliance_protocol::receipt::{SessionFacts, WalkIn};
 use alliance_protocol::{
     FeeComponents, InstitutionId, ServiceMode, UnixTime, UserTier,
@@ -16,7 +15,7 @@ use alliance_protocol::{
 use sha2::{Digest, Sha256};
 
 use super::{BookError, Bookings};
-use crate::booking::{state::Booking, state::BookingState};
+use crate::booking::{ledger::LedgerError, state::Booking, state::BookingState};
 
 /// Longest note a manager may add to a session, in bytes.
 const MAX_NOTE_BYTES: usize = 256;
@@ -76,28 +75,45 @@ impl Bookings {
             ));
         }
         let receipt_id = receipt_id_of(home, booking_id);
-        let signed = match self.inner.receipts.issued_receipt(&receipt_id)? {
-            Some(issued) => hex::decode(&issued.signed)
-                .map_err(|e| BookError::Invalid(format!("stored receipt: {e}")))?,
-            None => {
-                let receipt = self.receipt(
-                    (receipt_id, booking_id.to_owned()),
-                    &booking.local_id,
-                    (&booking.user_id, &booking.user_name, home, booking.tier),
-                    (booking.mode, booking.service_item.as_str()),
-                    &facts,
-                    UnixTime::now(),
-                )?;
-                self.inner
-                    .receipts
-                    .issue(receipt)
-                    .await
-                    .map_err(|e| BookError::Invalid(e.to_string()))?
-            }
+        let receipt = match self.inner.receipts.issued_receipt(&receipt_id)? {
+            // Issued before the booking was completed, by a version that wrote them
+            // apart and stopped in between: completing now only finishes the booking.
+            Some(issued) => issued.receipt,
+            None => self.receipt(
+                (receipt_id, booking_id.to_owned()),
+                &booking.local_id,
+                (&booking.user_id, &booking.user_name, home, booking.tier),
+                (booking.mode, booking.service_item.as_str()),
+                &facts,
+                UnixTime::now(),
+            )?,
         };
-        let booking = self
-            .decide(home, booking_id, ManagerDecision::Complete, by, &facts.note)
-            .await?;
+        let receipts = self.inner.receipts.clone();
+        // The completion and its receipt in one commit, under the instrument's lock.
+        let (booking, signed) = self
+            .inner
+            .ledger
+            .complete_with(
+                home,
+                booking_id,
+                by,
+                &facts.note,
+                UnixTime::now(),
+                |_, batch| async move {
+                    receipts
+                        .issue_with(receipt, batch)
+                        .await
+                        .map_err(|e| LedgerError::Receipt(e.to_string()))
+                },
+            )
+            .await
+            .map_err(|e| match e {
+                LedgerError::Receipt(message) => BookError::Invalid(message),
+                e => e.into(),
+            })?;
+        // The home hears of it from the outbox.
+        self.inner.mail.poke();
+        self.show_in_calendars(&booking.local_id);
         Ok((booking, signed))
     }
 

@@ -126,11 +126,26 @@ impl ReceiptBook {
     /// the session's length allows or overlapping another use of the instrument (the
     /// province would refuse to log either).
     pub async fn issue(&self, receipt: UsageReceipt, now: UnixTime) -> Result<Vec<u8>, IssueError> {
+        self.issue_with(receipt, now, Batch::new()).await
+    }
+
+    /// [`Self::issue`], committing `with` in the same batch (a booking's completion: the
+    /// receipt and the state it records land together or not at all). A receipt issued
+    /// before with the same contents is not issued again, and `with` is committed alone.
+    pub async fn issue_with(
+        &self,
+        receipt: UsageReceipt,
+        now: UnixTime,
+        with: Batch,
+    ) -> Result<Vec<u8>, IssueError> {
         receipt.validate().map_err(IssueError::Invalid)?;
         let mut indexed = self.lock.lock().await;
         if let Some(existing) = self.get(&receipt.receipt_id)? {
             if existing.receipt != receipt {
                 return Err(IssueError::IdReused(receipt.receipt_id));
+            }
+            if !with.is_empty() {
+                self.store.commit(with).await?;
             }
             return hex::decode(&existing.signed).map_err(|e| IssueError::Corrupt(e.to_string()));
         }
@@ -178,6 +193,7 @@ impl ReceiptBook {
                 signed.clone(),
             );
         }
+        batch.append(with);
         self.store.commit(batch).await?;
         Ok(signed)
     }

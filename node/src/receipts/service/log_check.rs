@@ -15,6 +15,10 @@ use crate::{
 
 /// The province's refusal of a size beyond its log.
 const BEYOND_THE_LOG: &str = "beyond_the_log";
+/// The province's answer to a member asking more than its share of log reads.
+const BUSY: &str = "busy";
+/// Tries of a log read the province answers busy, a second apart.
+const BUSY_TRIES: u32 = 5;
 
 impl Receipts {
     /// Checks the province's log until `cancel`: every gossiped head, and the latest
@@ -52,21 +56,13 @@ impl Receipts {
     pub async fn fetch_head(&self) -> Result<(), ReceiptError> {
         let _watching = self.inner.watching.lock().await;
         let since = self.inner.watch.latest()?.map_or(0, |h| h.size);
-        let mut answer = self
-            .inner
-            .net
-            .ask(Target::Province, Request::LogHead { since })
-            .await?;
+        let mut answer = self.ask_log(Request::LogHead { since }).await?;
         if let Response::Error(e) = &answer
             && e.code == BEYOND_THE_LOG
         {
             // The province holds fewer entries than a head it signed before: take its
             // current head as it signs it, which the watch then judges.
-            answer = self
-                .inner
-                .net
-                .ask(Target::Province, Request::LogHead { since: 0 })
-                .await?;
+            answer = self.ask_log(Request::LogHead { since: 0 }).await?;
         }
         match answer {
             Response::LogHead { head, consistency } => {
@@ -90,9 +86,7 @@ impl Receipts {
             Some(seen) if seen.size != shown.size && seen.size != 0 && shown.size != 0 => {
                 let (first, second) = (seen.size.min(shown.size), seen.size.max(shown.size));
                 match self
-                    .inner
-                    .net
-                    .ask(Target::Province, Request::LogConsistency { first, second })
+                    .ask_log(Request::LogConsistency { first, second })
                     .await?
                 {
                     Response::LogConsistency(proof) => proof,
@@ -138,5 +132,25 @@ impl Receipts {
             self.changed();
         }
         Ok(())
+    }
+
+    /// Asks the province's log, trying again a second later while it says busy (many
+    /// heads met at once, after a partition say, can pass its share of reads).
+    async fn ask_log(&self, request: Request) -> Result<Response, ReceiptError> {
+        let mut tries = 0;
+        loop {
+            let answer = self
+                .inner
+                .net
+                .ask(Target::Province, request.clone())
+                .await?;
+            tries += 1;
+            match answer {
+                Response::Error(e) if e.code == BUSY && tries < BUSY_TRIES => {
+                    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                }
+                answer => return Ok(answer),
+            }
+        }
     }
 }

@@ -206,7 +206,20 @@ impl Receipts {
         &self,
         receipt: alliance_protocol::receipt::UsageReceipt,
     ) -> Result<Vec<u8>, ReceiptError> {
-        let signed = self.inner.book.issue(receipt, UnixTime::now()).await?;
+        self.issue_with(receipt, crate::store::Batch::new()).await
+    }
+
+    /// [`Self::issue`], committing `with` in the same batch.
+    pub async fn issue_with(
+        &self,
+        receipt: alliance_protocol::receipt::UsageReceipt,
+        with: crate::store::Batch,
+    ) -> Result<Vec<u8>, ReceiptError> {
+        let signed = self
+            .inner
+            .book
+            .issue_with(receipt, UnixTime::now(), with)
+            .await?;
         self.mail.poke();
         // A grace period of zero lapses at once.
         self.submit.notify_one();
