@@ -64,7 +64,12 @@ impl Bookings {
                 }
             };
             match self
-                .send_request(&booking.owner, &request, booking.request.clone())
+                .send_request(
+                    &booking.owner,
+                    &request,
+                    booking.request.clone(),
+                    super::home::Attempt::Again,
+                )
                 .await
             {
                 Ok(answer) => {

@@ -20,6 +20,17 @@ use crate::{
 /// Pauses before asking a busy owner again: about ten seconds in all.
 const BUSY_PAUSES_MS: [u64; 6] = [100, 200, 400, 800, 1_600, 3_200];
 
+/// Which time a request is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Attempt {
+    /// From the user, who waits for the answer: a request that cannot be delivered is
+    /// forgotten, and the user told.
+    First,
+    /// Asked again for an answer that never came: nothing is forgotten for a refusal that
+    /// may pass or an owner out of reach.
+    Again,
+}
+
 impl Bookings {
     /// Books an instrument of any institution for a user of this node: the request goes
     /// to the owner's node (or the ledger here, for this institution's own instruments)
@@ -104,7 +115,9 @@ impl Bookings {
                 })
                 .await?;
         }
-        let answer = self.send_request(&owner, &request, sealed).await?;
+        let answer = self
+            .send_request(&owner, &request, sealed, Attempt::First)
+            .await?;
         if answer.booking_id != request.booking_id {
             return Err(BookError::BadAnswer(
                 "the answer is about another booking".into(),
@@ -120,6 +133,7 @@ impl Bookings {
         owner: &InstitutionId,
         request: &BookingRequest,
         sealed: Vec<u8>,
+        attempt: Attempt,
     ) -> Result<BookingAnswer, BookError> {
         if owner == &self.inner.own.institution_id {
             let signed = self.answer_request(request).await?;
@@ -143,6 +157,17 @@ impl Bookings {
         }
         let signed = match sent {
             Ok(signed) => signed,
+            // Asked again, the owner may have answered an earlier attempt whose answer was
+            // lost: a booking it confirmed must not vanish here. It stays, and is asked
+            // again until the owner's (remembered) answer arrives.
+            Err(NetError::Unreachable(_)) if attempt == Attempt::Again => {
+                return Err(BookError::Unreachable(owner.clone()));
+            }
+            Err(NetError::Refused(refusal))
+                if refusal.is_transient() && attempt == Attempt::Again =>
+            {
+                return Err(BookError::Refused(refusal));
+            }
             Err(NetError::Unreachable(_)) => {
                 // Nothing left this node: nothing may stay half-booked.
                 self.inner
