@@ -62,6 +62,31 @@ impl Membership {
         self.own.certificate()
     }
 
+    /// Certificates naming this node's institution with a node key that is not this
+    /// node's, in the roster held or shown by a peer: whoever holds their keys can answer
+    /// bookings and issue receipts as this institution. Unless the institution moved to a
+    /// new node itself, the root key has been misused — the institution must be told.
+    pub fn impostors(&self) -> Vec<MembershipCertificate> {
+        let own = self.own();
+        let mut found: Vec<MembershipCertificate> = self
+            .roster
+            .iter()
+            .flat_map(|r| {
+                r.roster()
+                    .certificates
+                    .iter()
+                    .map(|c| c.certificate().clone())
+            })
+            .chain(self.verified.values().cloned())
+            .filter(|c| {
+                c.institution_id == own.institution_id && c.node_public_key != own.node_public_key
+            })
+            .collect();
+        found.sort_by_key(|c| c.serial);
+        found.dedup_by_key(|c| c.serial);
+        found
+    }
+
     /// Our side of the handshake.
     pub fn hello(&self) -> Hello {
         Hello {

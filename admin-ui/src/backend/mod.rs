@@ -225,6 +225,21 @@ pub struct NodeStatus {
     /// Set if the province ever showed this node two inconsistent histories of its
     /// receipt log (both signed heads are kept on the node as evidence).
     pub log_alarm: Option<LogAlarmView>,
+    /// Certificates naming this node's institution with another node's key, in the
+    /// roster or shown by a peer: unless the institution moved to a new node itself, the
+    /// province's root key has been misused.
+    #[serde(default)]
+    pub impostors: Vec<ImpostorView>,
+}
+
+/// A certificate of this node's institution for a key this node does not hold.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ImpostorView {
+    pub serial: u64,
+    /// Hex.
+    pub node_public_key: String,
+    /// Unix seconds.
+    pub not_before: i64,
 }
 
 /// Everything the web layer asks of the node.

@@ -95,6 +95,9 @@ pub struct MeshState {
     pub seen: BTreeMap<InstitutionId, SeenNode>,
     /// Addresses the swarm listens on.
     pub listen_addrs: Vec<Multiaddr>,
+    /// Certificates of this node's institution with another node's key (see
+    /// `Membership::impostors`).
+    pub impostors: Vec<MembershipCertificate>,
 }
 
 /// Things that happened, for whoever listens (tests, the UI's activity feed).

@@ -127,6 +127,15 @@ impl WebBackend {
             listen_addrs: state.listen_addrs.iter().map(ToString::to_string).collect(),
             started_at: self.started_at.0,
             log_alarm: self.current_alarm(),
+            impostors: state
+                .impostors
+                .iter()
+                .map(|c| alliance_web::backend::ImpostorView {
+                    serial: c.serial,
+                    node_public_key: c.node_public_key.to_string(),
+                    not_before: c.not_before.0,
+                })
+                .collect(),
         }
     }
 }

@@ -198,3 +198,53 @@ async fn gossip_from_a_non_member_is_rejected_and_it_is_disconnected() {
     member.shutdown().await;
     province.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_certificate_of_ones_own_institution_for_another_key_raises_an_alarm_there() {
+    trace();
+    let dir = tempfile::tempdir().unwrap();
+    let province = start_province(dir.path(), "lnsti").await;
+    let dlut = start_member(dir.path(), &province, "dlut").await;
+    let neu = start_member(dir.path(), &province, "neu").await;
+    wait_state(&dlut, "dlut meets neu", |s| s.members.len() == 2).await;
+    assert!(dlut.net().state().impostors.is_empty());
+
+    // The root key misused: a second "dlut" certificate, for a key dlut does not hold.
+    let (forged, roster) = province
+        .province()
+        .unwrap()
+        .issue(alliance_node::province::IssueRequest {
+            institution_id: "dlut".parse().unwrap(),
+            name_zh: "大连理工大学".into(),
+            name_en: "Dalian University of Technology".into(),
+            region: String::new(),
+            node_public_key: SecretKey::generate().public(),
+            role: Role::Member,
+            valid_days: 30,
+            member_since: None,
+        })
+        .await
+        .unwrap();
+    province.net().offer_roster(roster.encode()).await.unwrap();
+    let state = wait_state(&dlut, "dlut sees the impostor", |s| !s.impostors.is_empty()).await;
+    assert_eq!(state.impostors[0].serial, forged.certificate().serial);
+    // It is dlut's alarm, on its status; neu has nothing to say about it.
+    let status: serde_json::Value = reqwest::get(format!("{}api/v1/status", dlut.url()))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        status["impostors"][0]["serial"],
+        forged.certificate().serial
+    );
+    wait_state(&neu, "neu installs the roster", |s| {
+        s.roster_version == roster.roster().version
+    })
+    .await;
+    assert!(neu.net().state().impostors.is_empty());
+    neu.shutdown().await;
+    dlut.shutdown().await;
+    province.shutdown().await;
+}

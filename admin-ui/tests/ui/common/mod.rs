@@ -173,6 +173,7 @@ impl Backend for MemoryBackend {
             listen_addrs: vec!["/ip4/127.0.0.1/tcp/4100".to_owned()],
             started_at: STARTED_AT,
             log_alarm: self.lock().log_watch.alarm.clone(),
+            impostors: Vec::new(),
         }
     }
 

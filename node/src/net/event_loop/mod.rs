@@ -338,11 +338,19 @@ impl EventLoop {
                 .cmp(&b.certificate.institution_id)
                 .then(a.peer_id.cmp(&b.peer_id))
         });
+        let impostors = self.membership.impostors();
+        if !impostors.is_empty() && impostors != self.state.borrow().impostors {
+            tracing::error!(
+                serials = ?impostors.iter().map(|c| c.serial).collect::<Vec<_>>(),
+                "a certificate names this institution with another node's key: unless this institution moved to a new node, the root key has been misused"
+            );
+        }
         let state = MeshState {
             roster_version: self.membership.roster_version(),
             members,
             seen: self.seen.clone(),
             listen_addrs: self.listen_addrs.clone(),
+            impostors,
         };
         self.state.send_if_modified(|current| {
             let changed = *current != state;
