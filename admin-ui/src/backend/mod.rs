@@ -230,6 +230,11 @@ pub struct NodeStatus {
     /// province's root key has been misused.
     #[serde(default)]
     pub impostors: Vec<ImpostorView>,
+    /// Seconds since the newest head of the province's log this node verified was
+    /// signed, when longer than its `receipts.max_head_age`: the province stopped
+    /// answering it, or shows it nothing new while it may show others a log.
+    #[serde(default)]
+    pub log_stale_seconds: Option<u64>,
 }
 
 /// A certificate of this node's institution for a key this node does not hold.

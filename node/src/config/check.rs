@@ -133,7 +133,7 @@ impl Config {
     }
 
     /// Every interval of the config with its name and bounds.
-    fn intervals(&self) -> [(&'static str, Duration, (Duration, Duration)); 14] {
+    fn intervals(&self) -> [(&'static str, Duration, (Duration, Duration)); 15] {
         let ms = Duration::from_millis;
         let secs = Duration::from_secs;
         const HOUR: u64 = 3600;
@@ -184,6 +184,11 @@ impl Config {
                 "receipts.log_check_interval",
                 self.receipts.log_check_interval,
                 (ms(100), secs(DAY)),
+            ),
+            (
+                "receipts.max_head_age",
+                self.receipts.max_head_age,
+                (secs(1), secs(DAY)),
             ),
             (
                 "monitoring.heartbeat_interval",

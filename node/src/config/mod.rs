@@ -306,6 +306,11 @@ pub struct ReceiptsSection {
     /// province to log, a receipt beyond it.
     #[serde(default = "default_effective_allowance", with = "humantime_serde")]
     pub effective_allowance: Duration,
+    /// The province signs a fresh head at least every minute; when none newer than this
+    /// has been verified, the node says the log is stale (a province that stopped
+    /// answering, or shows this node nothing while it shows others a log).
+    #[serde(default = "default_max_head_age", with = "humantime_serde")]
+    pub max_head_age: Duration,
 }
 
 impl Default for ReceiptsSection {
@@ -314,6 +319,7 @@ impl Default for ReceiptsSection {
             confirmation_grace: default_confirmation_grace(),
             log_check_interval: default_log_check_interval(),
             effective_allowance: default_effective_allowance(),
+            max_head_age: default_max_head_age(),
         }
     }
 }
@@ -361,6 +367,10 @@ fn default_confirmation_grace() -> Duration {
 
 fn default_log_check_interval() -> Duration {
     Duration::from_secs(60)
+}
+
+fn default_max_head_age() -> Duration {
+    Duration::from_secs(10 * 60)
 }
 
 fn default_effective_allowance() -> Duration {

@@ -62,12 +62,33 @@ pub enum WatchError {
 pub struct LogWatch {
     store: Store,
     province: PublicKey,
+    /// The newest timestamp of a head verified consistent since start (0: none yet).
+    freshest: std::sync::Arc<std::sync::atomic::AtomicI64>,
 }
 
 impl LogWatch {
     /// Watches heads signed by `province`, remembering them in `store`.
     pub fn new(store: Store, province: PublicKey) -> Self {
-        LogWatch { store, province }
+        LogWatch {
+            store,
+            province,
+            freshest: std::sync::Arc::default(),
+        }
+    }
+
+    /// When the newest head verified consistent was signed: since start, or the latest
+    /// kept from before.
+    pub fn freshest(&self) -> Result<Option<UnixTime>, StoreError> {
+        let seen = self.freshest.load(std::sync::atomic::Ordering::Relaxed);
+        if seen > 0 {
+            return Ok(Some(UnixTime(seen)));
+        }
+        Ok(self.latest()?.map(|h| h.timestamp))
+    }
+
+    fn saw(&self, head: &TreeHead) {
+        self.freshest
+            .fetch_max(head.timestamp.0, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// The latest head verified.
@@ -90,6 +111,7 @@ impl LogWatch {
         let shown = TreeHead::open(signed, &self.province).map_err(WatchError::BadHead)?;
         let Some(latest) = self.store.get_json::<Latest>(Space::LogWatch, LATEST)? else {
             self.keep_latest(shown, signed).await?;
+            self.saw(&shown);
             return Ok(Observed::Advanced(shown));
         };
         let seen = latest.head;
@@ -108,9 +130,13 @@ impl LogWatch {
         match consistent {
             Ok(()) if shown.size > seen.size => {
                 self.keep_latest(shown, signed).await?;
+                self.saw(&shown);
                 Ok(Observed::Advanced(shown))
             }
-            Ok(()) => Ok(Observed::Known),
+            Ok(()) => {
+                self.saw(&shown);
+                Ok(Observed::Known)
+            }
             Err(_) => {
                 let resubmitted = self.alarm()?.map_or(0, |a| a.resubmitted);
                 let alarm = Alarm {

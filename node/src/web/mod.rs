@@ -127,6 +127,10 @@ impl WebBackend {
             listen_addrs: state.listen_addrs.iter().map(ToString::to_string).collect(),
             started_at: self.started_at.0,
             log_alarm: self.current_alarm(),
+            log_stale_seconds: self
+                .receipts
+                .log_staleness(alliance_protocol::UnixTime::now())
+                .unwrap_or(None),
             impostors: state
                 .impostors
                 .iter()

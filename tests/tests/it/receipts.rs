@@ -903,3 +903,45 @@ async fn a_member_flooding_the_log_with_reads_gets_busy_while_others_still_log()
     owner.shutdown().await;
     province.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_that_hears_no_fresh_head_says_the_log_is_stale() {
+    trace();
+    let dir = tempfile::tempdir().unwrap();
+    let province = start_province(dir.path(), "lnsti").await;
+    let mut config = certified_member(dir.path(), &province, "dlut", bootstrap_of(&province)).await;
+    config.receipts.max_head_age = Duration::from_secs(2);
+    let member = Node::start(config).await.unwrap();
+    wait_connected(&member, "lnsti").await;
+    // Just checked: fresh.
+    member.receipts().fetch_head().await.unwrap();
+    assert_eq!(
+        member.receipts().log_staleness(UnixTime::now()).unwrap(),
+        None
+    );
+    // The province goes quiet: after the configured age the member says so.
+    province.shutdown().await;
+    let stale = tokio::time::timeout(DEADLINE, async {
+        let mut ticks = tokio::time::interval(Duration::from_millis(250));
+        loop {
+            ticks.tick().await;
+            if let Some(age) = member.receipts().log_staleness(UnixTime::now()).unwrap() {
+                return age;
+            }
+        }
+    })
+    .await
+    .expect("the log never reported stale");
+    assert!(stale > 2);
+    let status: serde_json::Value = reqwest::get(format!("{}api/v1/status", member.url()))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        status["log_stale_seconds"].as_u64().unwrap() > 2,
+        "{status}"
+    );
+    member.shutdown().await;
+}

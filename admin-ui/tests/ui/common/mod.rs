@@ -174,6 +174,7 @@ impl Backend for MemoryBackend {
             started_at: STARTED_AT,
             log_alarm: self.lock().log_watch.alarm.clone(),
             impostors: Vec::new(),
+            log_stale_seconds: None,
         }
     }
 

@@ -69,6 +69,8 @@ struct Inner {
     root: PublicKey,
     net: NetClient,
     log_check_interval: Duration,
+    /// See `receipts.max_head_age`.
+    max_head_age: Duration,
     /// Held from reading the latest verified head to observing the next: a proof is
     /// between two sizes, so the latest must not move meanwhile.
     watching: tokio::sync::Mutex<()>,
@@ -146,6 +148,7 @@ impl Receipts {
                 root,
                 net,
                 log_check_interval,
+                max_head_age: config.max_head_age,
                 changes: watch::channel(0).0,
                 watching: tokio::sync::Mutex::new(()),
                 head_fetched: std::sync::atomic::AtomicBool::new(false),
@@ -289,6 +292,17 @@ impl Receipts {
 
     pub fn alarm(&self) -> Result<Option<Alarm>, StoreError> {
         self.inner.watch.alarm()
+    }
+
+    /// How long ago (seconds) the newest head verified was signed, if that is longer
+    /// than `receipts.max_head_age`: the province's log is stale to this node. `None`
+    /// while fresh, and before any head was ever verified.
+    pub fn log_staleness(&self, now: UnixTime) -> Result<Option<u64>, StoreError> {
+        let Some(freshest) = self.inner.watch.freshest()? else {
+            return Ok(None);
+        };
+        let age = u64::try_from(now.0.saturating_sub(freshest.0)).unwrap_or(0);
+        Ok((age > self.inner.max_head_age.as_secs()).then_some(age))
     }
 
     /// The latest tree head this node verified.
