@@ -945,3 +945,38 @@ async fn a_member_that_hears_no_fresh_head_says_the_log_is_stale() {
     );
     member.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_head_relayed_by_a_member_is_checked_by_the_others_and_a_fork_is_caught() {
+    use alliance_protocol::transparency::MerkleLog;
+    trace();
+    let dir = tempfile::tempdir().unwrap();
+    let (province, owner) = province_and_owner_without_grace(dir.path()).await;
+    let neu = start_member(dir.path(), &province, "neu").await;
+    owner_instrument(&owner).await;
+    province_knows_instrument(&province).await;
+    wait_connected(&neu, "dlut").await;
+    for n in 0..2 {
+        owner.bookings().record_session(walk_in(n)).await.unwrap();
+    }
+    wait_receipts(&owner, "two receipts proven", |r| r.proven().unwrap() == 2).await;
+    neu.receipts().fetch_head().await.unwrap();
+    assert_eq!(neu.receipts().latest_head().unwrap().unwrap().size, 2);
+
+    // The province's key signs another history of the same size, shown to dlut alone;
+    // dlut relays the head it was shown, as every member relays the heads it verifies.
+    let root = alliance_node::keyfile::read(&province.config().root_key_path().unwrap()).unwrap();
+    let mut fork = MerkleLog::new();
+    fork.push(b"a forged receipt");
+    fork.push(b"another forged receipt");
+    let forked = fork.head(UnixTime::now()).seal(&root);
+    owner.net().publish_tree_head(forked).await.unwrap();
+    // neu checks every head it hears, whoever relays it: two roots for one size.
+    wait_receipts(&neu, "neu catches the fork", |r| {
+        r.alarm().unwrap().is_some()
+    })
+    .await;
+    neu.shutdown().await;
+    owner.shutdown().await;
+    province.shutdown().await;
+}

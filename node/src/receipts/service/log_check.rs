@@ -67,7 +67,7 @@ impl Receipts {
         match answer {
             Response::LogHead { head, consistency } => {
                 let observed = self.inner.watch.observe(&head, &consistency).await?;
-                self.after(&observed).await?;
+                self.after(&observed, &head).await?;
                 self.inner
                     .head_fetched
                     .store(true, std::sync::atomic::Ordering::Relaxed);
@@ -99,14 +99,20 @@ impl Receipts {
             _ => Vec::new(),
         };
         let observed = self.inner.watch.observe(signed, &proof).await?;
-        self.after(&observed).await?;
+        self.after(&observed, signed).await?;
         Ok(observed)
     }
 
     /// After a head was checked: a log smaller than one verified was reset (a province
     /// restored from a backup), so this node's receipts proven beyond its end are
     /// submitted again — the alarm stays, counting them.
-    async fn after(&self, observed: &Observed) -> Result<(), ReceiptError> {
+    async fn after(&self, observed: &Observed, signed: &[u8]) -> Result<(), ReceiptError> {
+        if let Observed::Advanced(_) = observed
+            && let Err(e) = self.inner.net.publish_tree_head(signed.to_vec()).await
+        {
+            // Witnessing is best effort: the next head verified is published too.
+            tracing::debug!(error = %e, "verified head not published");
+        }
         if let Observed::Alarm(alarm) = observed
             && alarm.shown.size < alarm.seen.size
         {
