@@ -14,9 +14,9 @@ use axum::{
 
 use crate::{AppState, backend::Backend};
 
-/// Whether the page of this request shows the log alarm.
+/// Whether the page of this request shows the log alarm, and the other warnings.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub(crate) struct LogAlarm(pub bool);
+pub(crate) struct LogAlarm(pub bool, pub crate::backend::TrustWarnings);
 
 /// Looks the alarm up for every page (not for the JSON API, which has no chrome).
 pub(crate) async fn watch<B: Backend>(
@@ -26,7 +26,8 @@ pub(crate) async fn watch<B: Backend>(
 ) -> Response {
     if !request.uri().path().starts_with("/api/") {
         let raised = state.backend.log_alarm().await.is_some();
-        request.extensions_mut().insert(LogAlarm(raised));
+        let warnings = state.backend.trust_warnings().await;
+        request.extensions_mut().insert(LogAlarm(raised, warnings));
     }
     next.run(request).await
 }

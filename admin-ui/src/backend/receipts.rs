@@ -137,6 +137,16 @@ pub struct LogAlarmView {
     pub resubmitted: u64,
 }
 
+/// What a node warns everyone about besides the log alarm.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TrustWarnings {
+    /// Minutes since the newest verified head of the province's log was signed, when
+    /// longer than the node's `receipts.max_head_age`.
+    pub log_stale_minutes: Option<u64>,
+    /// Certificates naming this node's institution with another node's key.
+    pub impostors: usize,
+}
+
 /// Receipt operations. `account` is the signed-in user (roles are checked by the caller,
 /// and again by the node where it matters).
 pub trait ReceiptBackend: Clone + Send + Sync + 'static {
@@ -173,6 +183,11 @@ pub trait ReceiptBackend: Clone + Send + Sync + 'static {
     /// Only the alarm, for the banner on every page: a node answers it cheaply.
     fn log_alarm(&self) -> impl Future<Output = Option<LogAlarmView>> + Send {
         async move { self.log_watch().await.alarm }
+    }
+    /// Warnings about the alliance's trust this node holds besides the log alarm, for a
+    /// banner on every page: a node answers them cheaply.
+    fn trust_warnings(&self) -> impl Future<Output = TrustWarnings> + Send {
+        async { TrustWarnings::default() }
     }
     /// Up to `limit` of the messages this node gave up delivering (receipts, statistics,
     /// booking messages), newest first, after skipping `offset`.

@@ -28,6 +28,8 @@ pub(crate) struct Ctx {
     pub session: Option<Session>,
     /// Whether the node holds evidence of an inconsistent province log (banner).
     pub log_alarm: bool,
+    /// A stale log, or certificates of this institution for other keys (banners).
+    pub warnings: crate::backend::TrustWarnings,
     /// Path and query of the request, for the language switch and `next=`.
     pub(super) uri: Uri,
 }
@@ -66,6 +68,10 @@ pub(crate) struct Layout {
     pub version: &'static str,
     /// Show the province's-log alarm banner (to everyone, whatever their role).
     pub log_alarm: bool,
+    /// Minutes the province's log has been stale, if it is (banner).
+    pub log_stale_minutes: Option<u64>,
+    /// Show the banner of certificates of this institution for other keys.
+    pub impostors: bool,
 }
 
 /// The signed-in user as the navigation shows them.
@@ -97,12 +103,13 @@ impl Ctx {
     pub(crate) fn new(extensions: &Extensions, uri: Uri) -> Self {
         let lang = extensions.get::<Lang>().copied().unwrap_or_default();
         let session = extensions.get::<Visitor>().and_then(|v| v.session.clone());
-        let log_alarm = extensions.get::<LogAlarm>().is_some_and(|a| a.0);
+        let alarm = extensions.get::<LogAlarm>().copied().unwrap_or_default();
         Ctx {
             lang,
             t: lang.strings(),
             session,
-            log_alarm,
+            log_alarm: alarm.0,
+            warnings: alarm.1,
             uri,
         }
     }
@@ -129,6 +136,8 @@ impl Ctx {
             current,
             version: env!("CARGO_PKG_VERSION"),
             log_alarm: self.log_alarm,
+            log_stale_minutes: self.warnings.log_stale_minutes,
+            impostors: self.warnings.impostors > 0,
         }
     }
 

@@ -698,6 +698,29 @@ async fn the_managers_see_the_log_and_each_receipts_way_to_it() {
 }
 
 #[tokio::test]
+async fn a_stale_log_and_a_certificate_for_another_key_show_on_every_page() {
+    let (backend, app) = setup().await;
+    let quiet = get(&app, "/", "").await;
+    assert!(!quiet.body.contains("id=\"log-stale\""));
+    assert!(!quiet.body.contains("id=\"impostor-alarm\""));
+    backend.set_trust_warnings(alliance_web::backend::TrustWarnings {
+        log_stale_minutes: Some(42),
+        impostors: 1,
+    });
+    let li = page_login(&app, "li").await;
+    for (uri, cookie) in [("/", ""), ("/receipts", li.as_str())] {
+        let page = get(&app, uri, cookie).await;
+        assert!(
+            page.body.contains("id=\"impostor-alarm\" role=\"alert\""),
+            "{uri}"
+        );
+        assert!(page.body.contains("本节点已有 42 分钟没有核验到"), "{uri}");
+    }
+    let english = get(&app, "/?lang=en", "").await;
+    assert!(english.body.contains("province&#39;s log for 42 minutes"));
+}
+
+#[tokio::test]
 async fn the_log_alarm_shows_on_every_page_for_everyone() {
     let (backend, app) = setup().await;
     let li = page_login(&app, "li").await;

@@ -266,6 +266,17 @@ impl ReceiptBackend for WebBackend {
         self.current_alarm()
     }
 
+    async fn trust_warnings(&self) -> alliance_web::backend::TrustWarnings {
+        alliance_web::backend::TrustWarnings {
+            log_stale_minutes: self
+                .receipts
+                .log_staleness(alliance_protocol::UnixTime::now())
+                .unwrap_or(None)
+                .map(|seconds| seconds / 60),
+            impostors: self.net.state().impostors.len(),
+        }
+    }
+
     async fn dead_letters(
         &self,
         offset: usize,

@@ -72,6 +72,11 @@ pub(crate) struct ReceiptStrings {
     pub log_head_none: &'static str,
     pub alarm_seen: &'static str,
     pub alarm_shown: &'static str,
+    /// A certificate of this institution for another node's key.
+    pub impostor_alarm: &'static str,
+    /// "The province's log has not been confirmed for N minutes", in two pieces.
+    pub log_stale_before: &'static str,
+    pub log_stale_after: &'static str,
     /// Receipts submitted again after the province's log was reset below them.
     pub alarm_resubmitted: &'static str,
     pub alarm_detected: &'static str,

@@ -61,6 +61,8 @@ struct Inner {
     user_receipts: Vec<(String, alliance_web::backend::MyReceipt)>,
     /// What `log_watch` answers.
     log_watch: alliance_web::backend::LogWatchView,
+    /// What `trust_warnings` answers.
+    trust_warnings: alliance_web::backend::TrustWarnings,
     /// What the province publishes; `None` on a member's node.
     province: Option<results::Province>,
     /// Agent tokens, reports and the province's board.

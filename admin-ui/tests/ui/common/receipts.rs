@@ -156,6 +156,10 @@ impl MemoryBackend {
         self.lock().log_watch = view;
     }
 
+    pub(crate) fn set_trust_warnings(&self, warnings: alliance_web::backend::TrustWarnings) {
+        self.lock().trust_warnings = warnings;
+    }
+
     /// Changes an issued receipt, as the outbox and the log would.
     pub(crate) fn edit_issued(&self, receipt_id: &str, edit: impl FnOnce(&mut IssuedReceipt)) {
         let mut inner = self.lock();
@@ -373,6 +377,10 @@ impl ReceiptBackend for MemoryBackend {
 
     async fn log_watch(&self) -> LogWatchView {
         self.lock().log_watch.clone()
+    }
+
+    async fn trust_warnings(&self) -> alliance_web::backend::TrustWarnings {
+        self.lock().trust_warnings
     }
 
     async fn dead_letters(
