@@ -298,6 +298,11 @@ impl Receipts {
     /// than `receipts.max_head_age`: the province's log is stale to this node. `None`
     /// while fresh, and before any head was ever verified.
     pub fn log_staleness(&self, now: UnixTime) -> Result<Option<u64>, StoreError> {
+        // The province's node keeps the log: it is never stale to itself (the heads it
+        // hears are the ones members relay, which only come when the log grows).
+        if self.inner.own.role == alliance_protocol::Role::Aggregator {
+            return Ok(None);
+        }
         let Some(freshest) = self.inner.watch.freshest()? else {
             return Ok(None);
         };
