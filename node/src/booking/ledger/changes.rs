@@ -85,6 +85,26 @@ impl Ledger {
         note: &str,
         now: UnixTime,
     ) -> Result<Booking, LedgerError> {
+        let (key, booking, mut calendar) =
+            self.transition(home, booking_id, decision, by, note, now).await?;
+        let strike = (booking.state == BookingState::NoShow).then_some(Strike::NoShow);
+        self.store_change(&key, &booking, &mut calendar, strike)
+            .await?;
+        Ok(booking)
+    }
+
+    /// A manager's decision applied to the booking as it is under its instrument's
+    /// lock (read again there: it may have changed meanwhile), not yet written. Returns
+    /// its key, the changed booking and the lock, held until the change is written.
+    async fn transition(
+        &self,
+        home: &InstitutionId,
+        booking_id: &str,
+        decision: ManagerDecision,
+        by: &str,
+        note: &str,
+        now: UnixTime,
+    ) -> Result<(Vec<u8>, Booking, tokio::sync::OwnedMutexGuard<Calendar>), LedgerError> {
         let key = booking_key(home, booking_id);
         let Some(found) = self
             .inner
@@ -93,10 +113,8 @@ impl Ledger {
         else {
             return Err(LedgerError::NotFound(booking_id.to_owned()));
         };
-        let calendar = self.calendar(&found.local_id);
-        let mut calendar = calendar.lock().await;
+        let mut calendar = self.calendar(&found.local_id).lock_owned().await;
         calendar.settle().await?;
-        // Read again under the instrument's lock: it may have changed meanwhile.
         let mut booking = self
             .inner
             .store
@@ -109,10 +127,7 @@ impl Ledger {
                 decision,
             })?;
         booking.transition(to, by, note, now);
-        let strike = (to == BookingState::NoShow).then_some(Strike::NoShow);
-        self.store_change(&key, &booking, &mut calendar, strike)
-            .await?;
-        Ok(booking)
+        Ok((key, booking, calendar))
     }
 
     /// Completes a booking under its instrument's lock, with `issue` writing the
@@ -133,30 +148,9 @@ impl Ledger {
         F: FnOnce(Booking, Batch) -> Fut,
         Fut: std::future::Future<Output = Result<T, LedgerError>>,
     {
-        let key = booking_key(home, booking_id);
-        let Some(found) = self
-            .inner
-            .store
-            .get_json::<Booking>(Space::Bookings, &key)?
-        else {
-            return Err(LedgerError::NotFound(booking_id.to_owned()));
-        };
-        let calendar = self.calendar(&found.local_id);
-        let mut calendar = calendar.lock().await;
-        calendar.settle().await?;
-        let mut booking = self
-            .inner
-            .store
-            .get_json::<Booking>(Space::Bookings, &key)?
-            .ok_or_else(|| LedgerError::NotFound(booking_id.to_owned()))?;
-        let decision = ManagerDecision::Complete;
-        let to = decision
-            .apply(booking.state)
-            .ok_or(LedgerError::InvalidTransition {
-                from: booking.state,
-                decision,
-            })?;
-        booking.transition(to, by, note, now);
+        let (key, booking, mut calendar) = self
+            .transition(home, booking_id, ManagerDecision::Complete, by, note, now)
+            .await?;
         let batch = self.change_batch(&key, &booking, None)?;
         let issued = issue(booking.clone(), batch).await?;
         self.changed_in_memory(&key, &booking, &mut calendar);
