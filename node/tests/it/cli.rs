@@ -208,12 +208,14 @@ fn province_commands_reach_the_running_node() {
     assert!(out.status.success(), "{}", text(&out));
     let config = d.join("alliance.toml");
     let config = config.to_str().unwrap();
-    let mut node = std::process::Command::new(env!("CARGO_BIN_EXE_alliance"))
-        .args(["run", "--config", config])
-        .env("RUST_LOG", "error")
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut node = Running(
+        std::process::Command::new(env!("CARGO_BIN_EXE_alliance"))
+            .args(["run", "--config", config])
+            .env("RUST_LOG", "error")
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
     let roster_version = || -> Option<u64> {
         let out = alliance(&["status", "--config", config], &[]);
         let json: serde_json::Value = serde_json::from_slice(&out.stdout).ok()?;
@@ -279,10 +281,21 @@ fn province_commands_reach_the_running_node() {
     assert!(out.status.success(), "{}", text(&out));
 
     let _ = std::process::Command::new("kill")
-        .args(["-INT", &node.id().to_string()])
+        .args(["-INT", &node.0.id().to_string()])
         .status();
     assert!(
-        node.wait().unwrap().success(),
+        node.0.wait().unwrap().success(),
         "the node did not stop cleanly"
     );
+}
+
+/// A node process, killed when the test ends however it ends (a failed assertion must
+/// not leave it running).
+struct Running(std::process::Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }

@@ -85,8 +85,9 @@ impl Ledger {
         note: &str,
         now: UnixTime,
     ) -> Result<Booking, LedgerError> {
-        let (key, booking, mut calendar) =
-            self.transition(home, booking_id, decision, by, note, now).await?;
+        let (key, booking, mut calendar) = self
+            .transition(home, booking_id, decision, by, note, now)
+            .await?;
         let strike = (booking.state == BookingState::NoShow).then_some(Strike::NoShow);
         self.store_change(&key, &booking, &mut calendar, strike)
             .await?;
