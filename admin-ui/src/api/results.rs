@@ -59,7 +59,7 @@ fn require_province_admin(session: &Session) -> Result<(), ApiError> {
 #[serde(default)]
 #[into_params(parameter_in = Query)]
 pub(super) struct PeriodQuery {
-    /// `2026`, `2026-H1` or `2026-Q3`; empty for the current year.
+    /// `2026` or `2026-Q3`; empty for the current year.
     period: String,
 }
 
@@ -91,7 +91,7 @@ pub(super) async fn results<B: Backend>(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct PublishRequest {
-    /// `2026`, `2026-H1` or `2026-Q3`: a period that has ended.
+    /// `2026` or `2026-Q3`: a period that has ended.
     #[schema(min_length = 4, max_length = 16)]
     period: String,
 }
@@ -129,7 +129,7 @@ pub(super) async fn publish<B: Backend>(
     if bad.is_some() || request.period.trim().is_empty() {
         return Err(ApiError::Invalid(vec![FieldError::new(
             "period",
-            Problem::Other("a year (2026), half (2026-H1) or quarter (2026-Q3)".into()),
+            Problem::Other("a year (2026) or a quarter (2026-Q3)".into()),
         )]));
     }
     let period = state.backend.publish(request.period.trim()).await?;
@@ -206,9 +206,7 @@ pub(super) async fn evidence<B: Backend>(
             Problem::Other("64 hex digits".into()),
         ));
     }
-    if !(1..=1_000).contains(&query.limit) {
-        errors.push(FieldError::new("limit", Problem::Other("1 to 1000".into())));
-    }
+    errors.extend(bad_limit(query.limit));
     match digest {
         Some(digest) if errors.is_empty() => Ok(Json(
             state
@@ -256,11 +254,8 @@ pub(super) async fn disputes<B: Backend>(
     State(state): State<AppState<B>>,
     ApiQuery(query): ApiQuery<DisputesQuery>,
 ) -> Result<Json<DisputePage>, ApiError> {
-    if !(1..=1_000).contains(&query.limit) {
-        return Err(ApiError::Invalid(vec![FieldError::new(
-            "limit",
-            Problem::Other("1 to 1000".into()),
-        )]));
+    if let Some(bad) = bad_limit(query.limit) {
+        return Err(ApiError::Invalid(vec![bad]));
     }
     Ok(Json(
         state
@@ -287,6 +282,12 @@ fn thousand() -> usize {
     1_000
 }
 
+/// The problem of a page's `limit` outside 1 to 1,000, if it is.
+fn bad_limit(limit: usize) -> Option<FieldError> {
+    (!(1..=1_000).contains(&limit))
+        .then(|| FieldError::new("limit", Problem::Other("1 to 1000".into())))
+}
+
 /// `GET /api/v1/log/entries?from=&limit=` (public): a page of the province's receipt log
 /// with its current signed tree head, so that anyone can verify every entry's
 /// signatures, rebuild the tree and recompute the results.
@@ -305,11 +306,8 @@ pub(super) async fn log_entries<B: Backend>(
     State(state): State<AppState<B>>,
     ApiQuery(query): ApiQuery<LogQuery>,
 ) -> Result<Json<LogPage>, ApiError> {
-    if !(1..=1_000).contains(&query.limit) {
-        return Err(ApiError::Invalid(vec![FieldError::new(
-            "limit",
-            Problem::Other("1 to 1000".into()),
-        )]));
+    if let Some(bad) = bad_limit(query.limit) {
+        return Err(ApiError::Invalid(vec![bad]));
     }
     Ok(Json(
         state.backend.log_entries(query.from, query.limit).await?,
@@ -321,7 +319,7 @@ pub(super) async fn log_entries<B: Backend>(
 #[serde(default)]
 #[into_params(parameter_in = Query)]
 pub(super) struct SubsidyQuery {
-    /// `2026`, `2026-H1` or `2026-Q3`.
+    /// `2026` or `2026-Q3`.
     period: String,
     /// A whole number of fen, above 0 and at most 10¹⁴ (10¹² yuan).
     budget_fen: String,

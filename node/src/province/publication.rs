@@ -178,7 +178,7 @@ pub(super) struct Inner {
     other: std::sync::RwLock<OtherFactsSource>,
     publications: std::sync::RwLock<PublicationsSource>,
     evidence: std::sync::RwLock<EvidenceSource>,
-    /// One publication at a time.
+    /// One publication or provisional statement computed at a time.
     pub(super) publishing: Mutex<()>,
 }
 

@@ -89,6 +89,9 @@ impl Publication {
         {
             return Ok(stated.clone());
         }
+        // One statement computed at a time (as results are): requests for the same one
+        // wait here and find it in the cache, so a flood costs one core at most.
+        let _one = self.inner.publishing.lock().await;
         let size = self.inner.log.tree_head().await.size;
         let key = self.cache_key(&label, today, size, UnixTime::now().0);
         {
