@@ -396,6 +396,7 @@ fn main() -> anyhow::Result<()> {
         Request::Hello(Hello {
             certificate: cert.encode(),
             roster_version: 3,
+            head: Vec::new(),
         }),
         Request::Roster,
         Request::Sync(SyncRequest {
@@ -419,12 +420,21 @@ fn main() -> anyhow::Result<()> {
         Response::Hello(Hello {
             certificate: cert.encode(),
             roster_version: 3,
+            head: Vec::new(),
         }),
         Response::Roster(Some(roster.encode())),
         Response::Sync(alliance_protocol::rpc::SyncResponse {
             entries: vec![record.seal(&key), digest.seal(&key)],
-            complete: vec![origin(3)?],
             next: Some(origin(3)?),
+            checkpoints: vec![
+                alliance_protocol::checkpoint::Checkpoint {
+                    origin: origin(3)?.origin,
+                    revision: 3,
+                    slots: 2,
+                    digest: [7; 32],
+                }
+                .seal(&key),
+            ],
         }),
         Response::Mail(sealed_receipt),
         Response::Receipts(vec![

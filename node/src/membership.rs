@@ -92,6 +92,7 @@ impl Membership {
         Hello {
             certificate: self.own.encode(),
             roster_version: self.roster_version(),
+            head: Vec::new(),
         }
     }
 
@@ -252,6 +253,7 @@ mod tests {
         let hello = Hello {
             certificate: cert(&root, &them, 2).encode(),
             roster_version: 0,
+            head: Vec::new(),
         };
         assert!(state.check(&peer(&them), &hello, UnixTime::now()).is_ok());
         assert!(matches!(
@@ -295,6 +297,7 @@ mod tests {
         let hello = Hello {
             certificate: theirs.encode(),
             roster_version: 0,
+            head: Vec::new(),
         };
         assert!(matches!(
             state.check(&peer(&them), &hello, UnixTime::now()),

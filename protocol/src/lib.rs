@@ -43,6 +43,7 @@ pub mod armor;
 pub mod availability;
 pub mod booking;
 pub mod certificate;
+pub mod checkpoint;
 pub mod entry;
 pub mod envelope;
 #[cfg(any(test, feature = "fixtures"))]

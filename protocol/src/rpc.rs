@@ -34,6 +34,9 @@ pub struct Hello {
     pub certificate: Vec<u8>,
     /// Highest roster version the sender holds (0 when none).
     pub roster_version: u64,
+    /// The newest province-signed tree head the sender verified or published (empty
+    /// when none).
+    pub head: Vec<u8>,
 }
 
 /// A revision of one origin institution's catalogue entries.
@@ -59,10 +62,10 @@ pub struct SyncRequest {
 pub struct SyncResponse {
     /// Encoded signed entries, ordered by (origin, revision).
     pub entries: Vec<Vec<u8>>,
-    /// Origins this page finished, with the responder's complete-up-to revision.
-    pub complete: Vec<OriginRevision>,
     /// Where the next page starts; `None` on the last page.
     pub next: Option<OriginRevision>,
+    /// Encoded signed checkpoints ([`crate::checkpoint`]) of origins this page finished.
+    pub checkpoints: Vec<Vec<u8>>,
 }
 
 /// A request from one node to another.
@@ -216,8 +219,8 @@ impl Response {
             }),
             Response::Sync(s) => Body::Sync(proto::SyncResponse {
                 entries: s.entries.clone(),
-                complete: s.complete.iter().map(origin_to_proto).collect(),
                 next: s.next.as_ref().map(origin_to_proto),
+                checkpoints: s.checkpoints.clone(),
             }),
             Response::Mail(b) => Body::Mail(b.clone()),
             Response::Receipts(answers) => Body::Receipts(proto::ReceiptsLogged {
@@ -248,12 +251,8 @@ impl Response {
             Body::Roster(r) => Ok(Response::Roster((!r.roster.is_empty()).then_some(r.roster))),
             Body::Sync(s) => Ok(Response::Sync(SyncResponse {
                 entries: s.entries,
-                complete: s
-                    .complete
-                    .into_iter()
-                    .map(origin_from_proto)
-                    .collect::<Result<_, _>>()?,
                 next: s.next.map(origin_from_proto).transpose()?,
+                checkpoints: s.checkpoints,
             })),
             Body::Mail(b) => Ok(Response::Mail(b)),
             Body::Receipts(r) => Ok(Response::Receipts(
@@ -362,6 +361,7 @@ fn hello_to_proto(h: &Hello) -> proto::Hello {
     proto::Hello {
         certificate: h.certificate.clone(),
         roster_version: h.roster_version,
+        head: h.head.clone(),
     }
 }
 
@@ -369,6 +369,7 @@ fn hello_from_proto(h: proto::Hello) -> Hello {
     Hello {
         certificate: h.certificate,
         roster_version: h.roster_version,
+        head: h.head,
     }
 }
 
@@ -381,6 +382,7 @@ mod tests {
         let hello = Hello {
             certificate: vec![1, 2, 3],
             roster_version: 4,
+            head: vec![5, 6],
         };
         let origin = OriginRevision {
             origin: "dlut".parse().unwrap(),
@@ -411,8 +413,8 @@ mod tests {
             Response::Roster(Some(vec![9])),
             Response::Sync(SyncResponse {
                 entries: vec![vec![1], vec![2, 3]],
-                complete: vec![origin.clone()],
                 next: Some(origin),
+                checkpoints: vec![vec![7, 7]],
             }),
             Response::Sync(SyncResponse::default()),
             Response::error("not_a_member", "no certificate"),

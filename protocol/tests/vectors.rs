@@ -92,6 +92,7 @@ fn vectors() -> BTreeMap<&'static str, BTreeMap<&'static str, String>> {
     let hello = Request::Hello(Hello {
         certificate: cert.encode(),
         roster_version: 3,
+        head: Vec::new(),
     });
     all.insert(
         "rpc_hello_request",

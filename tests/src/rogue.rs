@@ -174,8 +174,8 @@ async fn drive(
                                 Request::Hello(_) => Response::Hello(hello.clone()),
                                 Request::Sync(_) => Response::Sync(SyncResponse {
                                     entries: vec![],
-                                    complete: vec![],
                                     next: None,
+                                    checkpoints: vec![],
                                 }),
                                 Request::Roster => Response::Roster(None),
                                 _ => Response::error("bad_request", "not here"),
@@ -300,6 +300,7 @@ impl Flood {
             Hello {
                 certificate: cert.encode(),
                 roster_version: roster.roster().version,
+                head: Vec::new(),
             },
             targets,
             vec![topics::catalogue(), topics::roster()],

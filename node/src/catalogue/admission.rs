@@ -5,7 +5,9 @@
 use std::collections::{BTreeMap, HashMap};
 
 use alliance_protocol::{
-    Entry, EntryBody, InstitutionId, MembershipCertificate, RecordError, Role, UnverifiedEntry,
+    Entry, EntryBody, EnvelopeError, InstitutionId, MembershipCertificate, RecordError, Role,
+    UnverifiedEntry,
+    checkpoint::{Checkpoint, CheckpointError, UnverifiedCheckpoint},
 };
 
 /// The certified node keys of current members: who may sign what.
@@ -126,4 +128,30 @@ pub fn admit(bytes: &[u8], directory: &KeyDirectory) -> Result<Entry, Rejection>
         )));
     }
     Ok(entry)
+}
+
+/// Checks a checkpoint the same way: a current member's key, its signature, and that
+/// the signer is the checkpoint's origin.
+pub fn admit_checkpoint(bytes: &[u8], directory: &KeyDirectory) -> Result<Checkpoint, Rejection> {
+    let refused = |e: CheckpointError| match e {
+        CheckpointError::TooLarge(_) | CheckpointError::Envelope(EnvelopeError::TooLarge(_)) => {
+            Rejection::Oversized(e.to_string())
+        }
+        CheckpointError::Envelope(
+            EnvelopeError::Signature(_) | EnvelopeError::WrongSigner { .. },
+        ) => Rejection::BadSignature(e.to_string()),
+        other => Rejection::Malformed(other.to_string()),
+    };
+    let unverified = UnverifiedCheckpoint::decode(bytes).map_err(refused)?;
+    let cert = directory
+        .by_key(&unverified.signer_bytes())
+        .ok_or(Rejection::NotMember)?;
+    let checkpoint = unverified.verify(&cert.node_public_key).map_err(refused)?;
+    if checkpoint.origin != cert.institution_id {
+        return Err(Rejection::WrongOwner(format!(
+            "{} signed a checkpoint of {}",
+            cert.institution_id, checkpoint.origin
+        )));
+    }
+    Ok(checkpoint)
 }

@@ -86,6 +86,9 @@ spaces! {
     EntryLog => "entry_log",
     /// Per origin, the revision up to which this node holds everything (u64 BE).
     Watermarks => "watermarks",
+    /// Per origin, the newest checkpoint it signed that this node holds (the signed
+    /// bytes): relayed while the origin is away.
+    Checkpoints => "checkpoints",
     /// Bookings of this node's instruments, keyed `home \0 booking id`, valued JSON.
     Bookings => "bookings",
     /// Slots those bookings take, keyed `local id \0 start`, valued `end ‖ booking key`.

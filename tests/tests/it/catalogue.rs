@@ -197,6 +197,74 @@ async fn a_node_restored_from_an_old_backup_never_reuses_a_revision() {
     province.shutdown().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_restored_while_its_peers_are_away_never_reuses_a_revision() {
+    trace();
+    let dir = tempfile::tempdir().unwrap();
+    let province = start_province(dir.path(), "lnsti").await;
+    let province_config = province.config().clone();
+    let province_addr = bootstrap_of(&province)[0].clone();
+    let mut config = certified_member(dir.path(), &province, "dlut", bootstrap_of(&province)).await;
+    config.network.redial_interval = std::time::Duration::from_millis(500);
+    let data = config.store_path();
+    let backup = dir.path().join("dlut-backup");
+
+    let member = Node::start(config.clone()).await.unwrap();
+    save(&member, "A", "核磁共振波谱仪").await;
+    member.shutdown().await;
+    copy_dir(&data, &backup);
+    let member = Node::start(config.clone()).await.unwrap();
+    for n in 0..3 {
+        save(&member, &format!("B{n}"), "核磁共振波谱仪").await;
+    }
+    let issued = member.catalogue().own_revision();
+    let dlut: alliance_protocol::InstitutionId = "dlut".parse().unwrap();
+    wait_catalogue(&province, "province holds every revision", |c| {
+        c.records().len() == 4 && c.revision_of(&dlut) == issued
+    })
+    .await;
+    member.shutdown().await;
+    province.shutdown().await;
+
+    // Restored with no peer to hand its newer entries back: the edit waits for one, then
+    // goes on past the clock instead of reissuing revision 2.
+    std::fs::rename(&data, dir.path().join("dlut-newer")).unwrap();
+    copy_dir(&backup, &data);
+    let restored = Node::start(config).await.unwrap();
+    let revision = save(&restored, "C", "核磁共振波谱仪").await;
+    assert!(
+        revision > issued,
+        "revision {revision} reused after a restore (issued up to {issued})"
+    );
+
+    // The province comes back: each side gets what it lacks, no revision names two
+    // entries, and the province's watermark crosses the skipped revisions through the
+    // origin's checkpoint.
+    let mut again = province_config;
+    again.network.listen = vec![province_addr.split("/p2p/").next().unwrap().to_owned()];
+    let province = Node::start(again).await.unwrap();
+    wait_catalogue(&restored, "own records handed back", |_| {
+        catalogue_of(&restored).len() == 5
+    })
+    .await;
+    wait_catalogue(&province, "the new record reaches the province", |_| {
+        catalogue_of(&province) == catalogue_of(&restored)
+    })
+    .await;
+    let revisions: std::collections::BTreeSet<u64> =
+        catalogue_of(&province).iter().map(|(_, r)| *r).collect();
+    assert_eq!(revisions.len(), 5, "{:?}", catalogue_of(&province));
+    wait_catalogue(&province, "the watermark crosses the gap", |c| {
+        c.sync_request(None, 1)
+            .have
+            .iter()
+            .any(|h| h.origin == dlut && h.revision >= revision)
+    })
+    .await;
+    restored.shutdown().await;
+    province.shutdown().await;
+}
+
 fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap() {

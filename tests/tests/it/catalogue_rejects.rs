@@ -13,7 +13,7 @@ use alliance_node::{
 };
 use alliance_protocol::{
     SecretKey,
-    rpc::{Hello, OriginRevision, Request, Response, SyncResponse},
+    rpc::{Hello, Request, Response, SyncResponse},
 };
 use alliance_tests::*;
 use futures::StreamExt;
@@ -128,14 +128,18 @@ async fn a_misbehaving_member_is_refused_and_every_refusal_is_counted() {
     let older = evil("REPLAY", 1).seal(&rogue_key);
     let mut oversized = evil("BIG", 4).seal(&rogue_key);
     oversized.resize(alliance_protocol::limits::MAX_GOSSIP_BYTES + 1, 0);
-    // Its sync page carries the oversized entry.
+    // Its sync page carries the oversized entry, and a checkpoint of another origin.
+    let forged_checkpoint = alliance_protocol::checkpoint::Checkpoint {
+        origin: "dlut".parse().unwrap(),
+        revision: 1_000,
+        slots: 0,
+        digest: [0; 32],
+    }
+    .seal(&rogue_key);
     let page = SyncResponse {
         entries: vec![oversized],
-        complete: vec![OriginRevision {
-            origin: "evil".parse().unwrap(),
-            revision: 1_000,
-        }],
         next: None,
+        checkpoints: vec![forged_checkpoint],
     };
 
     let (orders, orders_rx) = mpsc::channel(16);
@@ -146,6 +150,7 @@ async fn a_misbehaving_member_is_refused_and_every_refusal_is_counted() {
         Hello {
             certificate: cert.encode(),
             roster_version: 0,
+            head: Vec::new(),
         },
         target,
         member.peer_id(),

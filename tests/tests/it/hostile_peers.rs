@@ -124,6 +124,7 @@ async fn a_member_replaying_the_roster_is_graylisted_and_honest_edits_still_arri
         Hello {
             certificate: cert.encode(),
             roster_version: roster.roster().version,
+            head: Vec::new(),
         },
         vec![target(&province), target(&dlut)],
         vec![topics::roster()],
@@ -186,6 +187,7 @@ async fn a_member_flooding_records_past_its_quota_is_refused_and_graylisted() {
         Hello {
             certificate: cert.encode(),
             roster_version: roster.roster().version,
+            head: Vec::new(),
         },
         vec![target(&province), target(&dlut)],
         vec![topics::catalogue()],
@@ -263,6 +265,7 @@ async fn cancels_of_unknown_bookings_stay_under_a_fixed_cap_at_the_owner() {
         Hello {
             certificate: cert.encode(),
             roster_version: roster.roster().version,
+            head: Vec::new(),
         },
         vec![target(&owner)],
         vec![],

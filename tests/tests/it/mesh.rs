@@ -160,6 +160,7 @@ async fn gossip_from_a_non_member_is_rejected_and_it_is_disconnected() {
                         Request::Hello(Hello {
                             certificate: forged_cert.encode(),
                             roster_version: 0,
+                            head: Vec::new(),
                         }),
                     );
                 }

@@ -980,3 +980,36 @@ async fn a_head_relayed_by_a_member_is_checked_by_the_others_and_a_fork_is_caugh
     owner.shutdown().await;
     province.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_that_joins_later_hears_the_heads_others_witnessed_in_their_hello() {
+    use alliance_protocol::transparency::MerkleLog;
+    trace();
+    let dir = tempfile::tempdir().unwrap();
+    let (province, owner) = province_and_owner_without_grace(dir.path()).await;
+    owner_instrument(&owner).await;
+    province_knows_instrument(&province).await;
+    for n in 0..2 {
+        owner.bookings().record_session(walk_in(n)).await.unwrap();
+    }
+    wait_receipts(&owner, "two receipts proven", |r| r.proven().unwrap() == 2).await;
+
+    // dlut was shown another history of the same size, and relayed it long before neu
+    // joined: gossip is not replayed, so only dlut's hello can tell neu.
+    let root = alliance_node::keyfile::read(&province.config().root_key_path().unwrap()).unwrap();
+    let mut fork = MerkleLog::new();
+    fork.push(b"a forged receipt");
+    fork.push(b"another forged receipt");
+    let forked = fork.head(UnixTime::now()).seal(&root);
+    owner.net().publish_tree_head(forked).await.unwrap();
+
+    let neu = start_member(dir.path(), &province, "neu").await;
+    wait_connected(&neu, "dlut").await;
+    wait_receipts(&neu, "neu catches the fork from dlut's hello", |r| {
+        r.alarm().unwrap().is_some()
+    })
+    .await;
+    neu.shutdown().await;
+    owner.shutdown().await;
+    province.shutdown().await;
+}

@@ -4,9 +4,9 @@
 //! Per origin the replica keeps two numbers:
 //! - the **watermark**: every change of that origin up to this revision is held (or was
 //!   superseded by a newer entry held for the same slot). It only moves when that is
-//!   certain — a contiguous revision arrived, or a peer's sync page finished the origin up
-//!   to the peer's own watermark. Sync requests send watermarks, so a gap left by a lost
-//!   gossip message is always fetched again.
+//!   certain — a contiguous revision arrived, or what is held matches a checkpoint the
+//!   origin signed ([`checkpoints`]); never on a peer's word. Sync requests send
+//!   watermarks, so a gap left by a lost gossip message is always fetched again.
 //! - the **highest revision seen**, which may run ahead of the watermark; for this node's
 //!   own institution it is the revision counter, restored from peers after a restore from
 //!   backup (they hand back our own signed entries).
@@ -42,12 +42,14 @@ pub enum Applied {
 
 #[derive(Debug, Default)]
 struct Versions {
-    /// Revision held per `origin \0 slot` key.
-    held: HashMap<Vec<u8>, u64>,
+    /// Revision held per `origin \0 slot` key, ordered so one origin's slots are a range.
+    held: BTreeMap<Vec<u8>, u64>,
     watermarks: BTreeMap<InstitutionId, u64>,
     highest: BTreeMap<InstitutionId, u64>,
     /// Slots held per origin.
     slots: HashMap<InstitutionId, usize>,
+    /// The newest checkpoint held per origin.
+    checkpoints: BTreeMap<InstitutionId, checkpoints::HeldCheckpoint>,
 }
 
 /// The replica. Cheap to clone.
@@ -132,6 +134,7 @@ impl Replica {
             let mark = be_u64(&value).ok_or_else(|| corrupt("watermark"))?;
             versions.watermarks.insert(origin, mark);
         }
+        Replica::load_checkpoints(&store, &mut versions)?;
         Ok(Replica {
             store,
             versions: Arc::new(Mutex::new(versions)),
@@ -273,17 +276,18 @@ impl Replica {
         self.apply_locked(entries, capped).await
     }
 
-    /// Makes an entry of this node's own origin with the next revision and stores it, in
-    /// one step so that two local edits never share a revision. `None`: the origin is
-    /// `capped` and has no room for a new slot.
+    /// Makes an entry of this node's own origin with the next revision, at least
+    /// `floor`, and stores it, in one step so that two local edits never share a
+    /// revision. `None`: the origin is `capped` and has no room for a new slot.
     pub async fn apply_own(
         &self,
         origin: &InstitutionId,
         capped: bool,
+        floor: u64,
         make: impl FnOnce(u64) -> Entry,
     ) -> Result<Option<Entry>, StoreError> {
         let _writer = self.writer.lock().await;
-        let revision = self.highest(origin) + 1;
+        let revision = (self.highest(origin) + 1).max(floor);
         let entry = make(revision);
         let outcome = self.apply_locked(vec![entry.clone()], |_| capped).await?;
         Ok((outcome.first() != Some(&Applied::Full)).then_some(entry))
@@ -380,27 +384,7 @@ impl Replica {
         Ok(outcomes)
     }
 
-    /// Raises watermarks that a finished sync page vouches for, then extends them over
-    /// any contiguous revisions already held.
-    pub async fn raise_watermarks(&self, complete: &[OriginRevision]) -> Result<(), StoreError> {
-        let _writer = self.writer.lock().await;
-        let mut batch = Batch::new();
-        // A peer cannot vouch beyond what it actually handed over: whatever revision it
-        // claims, its own entries up to there (or their successors) are held here by now.
-        let raised: BTreeMap<InstitutionId, u64> = complete
-            .iter()
-            .map(|c| (c.origin.clone(), c.revision.min(self.highest(&c.origin))))
-            .collect();
-        let marks = self.extend_watermarks(&BTreeMap::new(), &[], &mut batch, Some(&raised))?;
-        if marks.is_empty() {
-            return Ok(());
-        }
-        self.store.commit(batch).await?;
-        self.versions().watermarks.extend(marks);
-        Ok(())
-    }
-
-    /// Computes new watermarks: the old one (or a vouched-for higher one), moved forward
+    /// Computes new watermarks: the old one (or one a checkpoint vouches for), moved forward
     /// over every revision that is held, in this batch, or just superseded by it.
     fn extend_watermarks(
         &self,
@@ -454,9 +438,9 @@ impl Replica {
             .map(|h| (&h.origin, h.revision))
             .collect();
         let limit = (request.limit as usize).clamp(1, MAX_PAGE_ENTRIES);
-        let (origins, watermarks) = {
+        let (origins, checkpoints) = {
             let versions = self.versions();
-            (versions.highest.clone(), versions.watermarks.clone())
+            (versions.highest.clone(), versions.checkpoints.clone())
         };
         let mut response = SyncResponse::default();
         let mut bytes = 0;
@@ -507,24 +491,24 @@ impl Replica {
                     return Ok(response);
                 }
             }
-            response.complete.push(OriginRevision {
-                revision: watermarks.get(&origin).copied().unwrap_or(0),
-                origin,
-            });
+            if let Some(held) = checkpoints.get(&origin) {
+                response.checkpoints.push(held.bytes.clone());
+            }
             if response.entries.len() >= limit || bytes >= MAX_PAGE_BYTES {
                 // The page is full exactly at an origin's end: resume after it.
-                if let Some(done) = response.complete.last() {
-                    response.next = Some(OriginRevision {
-                        origin: done.origin.clone(),
-                        revision: u64::MAX,
-                    });
-                }
+                response.next = Some(OriginRevision {
+                    origin,
+                    revision: u64::MAX,
+                });
                 return Ok(response);
             }
         }
         Ok(response)
     }
 }
+
+mod checkpoints;
+pub use checkpoints::CheckpointOutcome;
 
 #[cfg(test)]
 mod tests;

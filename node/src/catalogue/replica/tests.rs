@@ -108,7 +108,7 @@ async fn a_capped_origin_fills_no_more_slots_than_a_member_may_but_updates_them(
         assert_eq!(replica.watermarks().get(&id("evil")), Some(&last));
         // The own path reports it rather than storing half an edit.
         let own = replica
-            .apply_own(&id("evil"), true, |r| entry(&key, "evil", "NEW", r))
+            .apply_own(&id("evil"), true, 0, |r| entry(&key, "evil", "NEW", r))
             .await
             .unwrap();
         assert!(own.is_none());
@@ -128,35 +128,111 @@ async fn a_capped_origin_fills_no_more_slots_than_a_member_may_but_updates_them(
     assert_eq!(again, vec![Applied::Full]);
 }
 
+/// The origin's checkpoint of what `replica` holds of it, signed with `key`.
+fn signed_checkpoint(
+    replica: &Replica,
+    key: &SecretKey,
+    origin: &str,
+) -> (alliance_protocol::checkpoint::Checkpoint, Vec<u8>) {
+    let checkpoint = replica.current_checkpoint(&id(origin));
+    let bytes = checkpoint.seal(key);
+    (checkpoint, bytes)
+}
+
 #[tokio::test]
-async fn a_vouched_watermark_is_raised_and_survives_a_restart() {
+async fn a_checkpoint_raises_the_watermark_only_over_what_is_held_and_survives_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let key = SecretKey::generate();
+    // The origin: A and B each edited twice; revisions 1 and 2 were superseded by 3 and 4.
+    let origin_dir = tempfile::tempdir().unwrap();
+    let origin = open(origin_dir.path());
+    let edits: Vec<Entry> = [("A", 1), ("B", 2), ("A", 3), ("B", 4)]
+        .into_iter()
+        .map(|(slot, revision)| entry(&key, "imr", slot, revision))
+        .collect();
+    origin.apply(edits.clone(), |_| true).await.unwrap();
+    let (checkpoint, bytes) = signed_checkpoint(&origin, &key, "imr");
+    assert_eq!((checkpoint.revision, checkpoint.slots), (4, 2));
     {
         let replica = open(dir.path());
-        // Revision 2 was superseded at the origin by 3 (same slot): it will never come.
+        // A rogue hands over A's newest and B's old version, with the genuine checkpoint.
         replica
-            .apply(
-                vec![entry(&key, "imr", "A", 1), entry(&key, "imr", "B", 3)],
-                |_| true,
-            )
+            .apply(vec![edits[1].clone(), edits[2].clone()], |_| true)
             .await
             .unwrap();
-        assert_eq!(replica.watermarks().get(&id("imr")), Some(&1));
+        assert_eq!(
+            replica.take_checkpoint(&checkpoint, &bytes).await.unwrap(),
+            CheckpointOutcome::Differs
+        );
+        assert_eq!(replica.watermarks().get(&id("imr")), None);
+        // The node relays the checkpoint all the same: it is the origin's word.
+        assert_eq!(replica.checkpoint(&id("imr")).unwrap().1, bytes);
+        // An honest peer's page brings B's newest: now it matches.
         replica
-            .raise_watermarks(&[OriginRevision {
-                origin: id("imr"),
-                revision: 3,
-            }])
+            .apply(vec![edits[3].clone()], |_| true)
             .await
             .unwrap();
-        assert_eq!(replica.watermarks().get(&id("imr")), Some(&3));
+        assert_eq!(
+            replica.take_checkpoint(&checkpoint, &bytes).await.unwrap(),
+            CheckpointOutcome::Raised
+        );
+        assert_eq!(replica.watermarks().get(&id("imr")), Some(&4));
+        assert_eq!(
+            replica.take_checkpoint(&checkpoint, &bytes).await.unwrap(),
+            CheckpointOutcome::Behind
+        );
     }
     let reopened = open(dir.path());
-    assert_eq!(reopened.watermarks().get(&id("imr")), Some(&3));
-    assert_eq!(reopened.highest(&id("imr")), 3);
-    assert_eq!(reopened.held(&id("imr"), "i/B"), Some(3));
-    assert_eq!(reopened.load_all().unwrap().len(), 2);
+    assert_eq!(reopened.watermarks().get(&id("imr")), Some(&4));
+    assert_eq!(reopened.held(&id("imr"), "i/B"), Some(4));
+    assert_eq!(reopened.checkpoint(&id("imr")).unwrap().0, checkpoint);
+    // Pages finishing the origin carry its checkpoint onward.
+    let page = reopened
+        .page(&SyncRequest {
+            have: vec![],
+            after: None,
+            limit: 10,
+        })
+        .unwrap();
+    assert_eq!(page.checkpoints, vec![bytes]);
+}
+
+#[tokio::test]
+async fn entries_newer_than_a_checkpoint_do_not_hide_it_unless_they_supersede_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = SecretKey::generate();
+    let replica = open(dir.path());
+    let superseded = [("A", 1), ("B", 2), ("A", 3)];
+    replica
+        .apply(
+            superseded
+                .iter()
+                .map(|(slot, revision)| entry(&key, "imr", slot, *revision))
+                .collect(),
+            |_| true,
+        )
+        .await
+        .unwrap();
+    let (at_three, bytes) = signed_checkpoint(&replica, &key, "imr");
+    let other_dir = tempfile::tempdir().unwrap();
+    let other = open(other_dir.path());
+    // It holds revision 5 (a new slot) beyond the checkpoint: still a match up to 3.
+    other
+        .apply(
+            vec![
+                entry(&key, "imr", "B", 2),
+                entry(&key, "imr", "A", 3),
+                entry(&key, "imr", "C", 5),
+            ],
+            |_| true,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        other.take_checkpoint(&at_three, &bytes).await.unwrap(),
+        CheckpointOutcome::Raised
+    );
+    assert_eq!(other.watermarks().get(&id("imr")), Some(&3));
 }
 
 #[tokio::test]
@@ -172,7 +248,7 @@ async fn own_entries_take_the_next_revision_one_at_a_time() {
         let origin = origin.clone();
         tasks.push(tokio::spawn(async move {
             replica
-                .apply_own(&origin, true, |revision| {
+                .apply_own(&origin, true, 0, |revision| {
                     entry(&key, "dlut", &format!("I{i}"), revision)
                 })
                 .await
@@ -189,6 +265,17 @@ async fn own_entries_take_the_next_revision_one_at_a_time() {
     revisions.sort_unstable();
     assert_eq!(revisions, (1..=10).collect::<Vec<_>>());
     assert_eq!(replica.watermarks().get(&origin), Some(&10));
+    // A floor lifts the counter once; it goes on by one from there.
+    for expected in [1_000, 1_001] {
+        let made = replica
+            .apply_own(&origin, true, 1_000, |revision| {
+                entry(&key, "dlut", "AGAIN", revision)
+            })
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(made.body.revision(), expected);
+    }
 }
 
 #[tokio::test]
@@ -211,7 +298,6 @@ async fn pages_deliver_everything_above_the_requesters_watermarks() {
     }];
     let mut after = None;
     let mut got = Vec::new();
-    let mut complete = Vec::new();
     for _ in 0..10 {
         let page = replica
             .page(&SyncRequest {
@@ -225,7 +311,6 @@ async fn pages_deliver_everything_above_the_requesters_watermarks() {
             let body = UnverifiedEntry::decode_stored(bytes).unwrap();
             got.push((body.origin().to_string(), body.revision()));
         }
-        complete.extend(page.complete);
         after = page.next;
         if after.is_none() {
             break;
@@ -241,14 +326,6 @@ async fn pages_deliver_everything_above_the_requesters_watermarks() {
         expected.push(("cc".into(), rev));
     }
     assert_eq!(got, expected);
-    let marks: BTreeMap<String, u64> = complete
-        .into_iter()
-        .map(|c| (c.origin.to_string(), c.revision))
-        .collect();
-    assert_eq!(
-        marks,
-        BTreeMap::from([("aa".into(), 7), ("bb".into(), 7), ("cc".into(), 7)])
-    );
 }
 
 #[tokio::test]

@@ -18,6 +18,7 @@ use std::{
 use alliance_protocol::{
     AvailabilityDigest, Entry, EntryBody, InstitutionId, InstrumentRecord, MembershipCertificate,
     ReviewAttestation, Role, SecretKey,
+    checkpoint::Checkpoint,
     limits::MAX_INSTRUMENTS_PER_INSTITUTION,
     rpc::{OriginRevision, SyncRequest, SyncResponse},
 };
@@ -28,7 +29,7 @@ use super::{
     availability::FreeDays,
     classification::Classification,
     digest::BusySource,
-    replica::{Applied, Replica},
+    replica::{Applied, CheckpointOutcome, Replica},
     search::{IndexExtras, IndexQuery, SearchError, SearchIndex},
     stats::{CatalogueStats, Counters},
     summary::{RecordSummary, ReviewStatus, VOLUNTARY_BELOW_FEN, restricted, review_status},
@@ -135,6 +136,8 @@ struct Inner {
     /// Whether a peer has confirmed this institution's highest revision since start.
     confirmed: watch::Sender<bool>,
     revision_wait: Duration,
+    /// The least revision of the next own entry (see `jump_revisions`).
+    revision_floor: std::sync::atomic::AtomicU64,
     /// Bumped after every change to the view and to the counters, for whoever waits on one.
     generation: watch::Sender<u64>,
     /// Bumped only when what the catalogue holds or shows changes: what caches of answers
@@ -201,12 +204,17 @@ impl Catalogue {
                 outgoing,
                 confirmed: watch::Sender::new(!options.confirm_revision),
                 revision_wait: options.revision_wait,
+                revision_floor: std::sync::atomic::AtomicU64::new(0),
                 generation: watch::Sender::new(0),
                 content: std::sync::atomic::AtomicU64::new(0),
                 busy: RwLock::new(None),
                 replica,
             }),
         };
+        if !options.confirm_revision {
+            // No peer to confirm the counter: it may have been restored from a backup.
+            catalogue.jump_revisions();
+        }
         let bodies = catalogue.inner.replica.load_all()?;
         catalogue.absorb(bodies.iter())?;
         Ok(catalogue)

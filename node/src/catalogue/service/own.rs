@@ -37,10 +37,64 @@ impl Catalogue {
             tokio::time::timeout(self.inner.revision_wait, confirmed.wait_for(|c| *c)).await;
         if waited.is_err() {
             tracing::warn!(
-                "no peer confirmed this institution's revision in time; continuing with the local counter"
+                "no peer confirmed this institution's revision in time; continuing past the clock"
             );
+            self.jump_revisions();
             self.inner.confirmed.send_replace(true);
         }
+    }
+
+    /// Lifts the revision counter to the clock in microseconds. A node restored from a
+    /// backup without a peer to hand back its newer entries would otherwise reissue
+    /// revisions it already used for other content; no edit rate comes near one
+    /// revision per microsecond, so the clock is past every revision issued before.
+    pub(super) fn jump_revisions(&self) {
+        let micros = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_micros() as u64);
+        self.inner
+            .revision_floor
+            .fetch_max(micros, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    fn revision_floor(&self) -> u64 {
+        self.inner
+            .revision_floor
+            .load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// This institution's checkpoint, signed anew when what it holds of its own moved:
+    /// `None` until its revision is confirmed (before that it may lack its own entries).
+    pub(super) fn own_checkpoint(&self) -> Option<(Checkpoint, Vec<u8>)> {
+        if !*self.inner.confirmed.borrow() {
+            return None;
+        }
+        let origin = &self.inner.own.institution_id;
+        let replica = &self.inner.replica;
+        let current = replica.current_checkpoint(origin);
+        if current.revision == 0 {
+            return None;
+        }
+        if let Some((held, bytes)) = replica.checkpoint(origin)
+            && held == current
+        {
+            return Some((held, bytes));
+        }
+        let bytes = current.seal(&self.inner.key);
+        replica.keep_own_checkpoint(current.clone(), bytes.clone());
+        Some((current, bytes))
+    }
+
+    /// Signs this institution's checkpoint if it moved and takes it, which raises its
+    /// own watermark over revisions the clock skipped.
+    pub async fn checkpoint_own(&self) -> Result<(), CatalogueError> {
+        if let Some((checkpoint, bytes)) = self.own_checkpoint() {
+            self.inner
+                .replica
+                .take_checkpoint(&checkpoint, &bytes)
+                .await?;
+        }
+        Ok(())
     }
 
     /// Signs and stores a new version of one of this institution's records (its revision
@@ -65,14 +119,19 @@ impl Catalogue {
         let entry = self
             .inner
             .replica
-            .apply_own(&origin, capped(&self.directory(), &origin), |revision| {
-                record.revision = revision;
-                let bytes = record.seal(&key);
-                Entry {
-                    body: EntryBody::Instrument(Box::new(record.clone())),
-                    bytes,
-                }
-            })
+            .apply_own(
+                &origin,
+                capped(&self.directory(), &origin),
+                self.revision_floor(),
+                |revision| {
+                    record.revision = revision;
+                    let bytes = record.seal(&key);
+                    Entry {
+                        body: EntryBody::Instrument(Box::new(record.clone())),
+                        bytes,
+                    }
+                },
+            )
             .await?
             .ok_or_else(full)?;
         self.absorb(std::iter::once(&entry.body))?;
@@ -105,13 +164,18 @@ impl Catalogue {
         let entry = self
             .inner
             .replica
-            .apply_own(&origin, capped(&self.directory(), &origin), |revision| {
-                digest.revision = revision;
-                Entry {
-                    bytes: digest.seal(&key),
-                    body: EntryBody::Availability(digest.clone()),
-                }
-            })
+            .apply_own(
+                &origin,
+                capped(&self.directory(), &origin),
+                self.revision_floor(),
+                |revision| {
+                    digest.revision = revision;
+                    Entry {
+                        bytes: digest.seal(&key),
+                        body: EntryBody::Availability(digest.clone()),
+                    }
+                },
+            )
             .await?
             .ok_or_else(full)?;
         self.absorb(std::iter::once(&entry.body))?;
@@ -230,13 +294,18 @@ impl Catalogue {
         let entry = self
             .inner
             .replica
-            .apply_own(&origin, capped(&self.directory(), &origin), |revision| {
-                review.revision = revision;
-                Entry {
-                    bytes: review.seal(&key),
-                    body: EntryBody::Review(review.clone()),
-                }
-            })
+            .apply_own(
+                &origin,
+                capped(&self.directory(), &origin),
+                self.revision_floor(),
+                |revision| {
+                    review.revision = revision;
+                    Entry {
+                        bytes: review.seal(&key),
+                        body: EntryBody::Review(review.clone()),
+                    }
+                },
+            )
             .await?
             .ok_or_else(full)?;
         self.absorb(std::iter::once(&entry.body))?;

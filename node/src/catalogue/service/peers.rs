@@ -177,19 +177,46 @@ impl Catalogue {
         }
     }
 
-    /// Serves one page of a peer's sync request.
+    /// Serves one page of a peer's sync request, with this institution's checkpoint
+    /// signed anew if it moved.
     pub fn page(&self, request: &SyncRequest) -> Result<SyncResponse, CatalogueError> {
+        self.own_checkpoint();
         Ok(self.inner.replica.page(request)?)
     }
 
-    /// Records what a finished sync page vouched for.
-    pub async fn finish_page(&self, complete: &[OriginRevision]) -> Result<(), CatalogueError> {
-        self.inner.replica.raise_watermarks(complete).await?;
+    /// Takes the checkpoints of a stored sync page (verified by
+    /// [`crate::catalogue::admission::admit_checkpoint`]): watermarks rise where what this
+    /// node holds matches its origin's word.
+    pub async fn take_checkpoints(
+        &self,
+        checkpoints: &[(Checkpoint, Vec<u8>)],
+    ) -> Result<(), CatalogueError> {
+        let mut raised = false;
+        for (checkpoint, bytes) in checkpoints {
+            let outcome = self
+                .inner
+                .replica
+                .take_checkpoint(checkpoint, bytes)
+                .await?;
+            tracing::trace!(origin = %checkpoint.origin, revision = checkpoint.revision, ?outcome, "checkpoint taken");
+            raised |= outcome == CheckpointOutcome::Raised;
+        }
+        if raised {
+            // Sync state, not content: waiters see it, caches of answers stay.
+            self.inner.generation.send_modify(|g| *g += 1);
+        }
         Ok(())
     }
 
-    /// A sync with a peer completed: this institution's revision is now confirmed.
+    /// A sync with a peer completed: this institution's revision is now confirmed, and
+    /// its own checkpoint is signed and taken.
     pub fn mark_synced(&self) {
         self.inner.confirmed.send_replace(true);
+        let catalogue = self.clone();
+        tokio::spawn(async move {
+            if let Err(e) = catalogue.checkpoint_own().await {
+                tracing::error!(error = %e, "cannot keep this institution's checkpoint");
+            }
+        });
     }
 }

@@ -52,6 +52,7 @@ impl EventLoop {
         }
         self.emit(NetEvent::MemberVerified { peer, institution });
         self.publish_state();
+        self.witness_hello_head(peer, &hello.head);
         if hello.roster_version > self.membership.roster_version() {
             // Sync once the newer roster is in: it may certify the signers of what the
             // peer will send.
@@ -64,6 +65,27 @@ impl EventLoop {
             self.start_sync(peer);
         }
         Ok(())
+    }
+
+    /// Our side of the handshake, with the newest head this node published.
+    pub(super) fn hello(&self) -> Hello {
+        Hello {
+            head: self.witnessed_head.clone(),
+            ..self.membership.hello()
+        }
+    }
+
+    /// A verified member's hello carried a tree head: checked like one heard on gossip.
+    fn witness_hello_head(&mut self, peer: PeerId, head: &[u8]) {
+        if head.is_empty() {
+            return;
+        }
+        match alliance_protocol::transparency::TreeHead::open(head, self.membership.root()) {
+            Ok(_) => self.emit(NetEvent::TreeHead {
+                signed: head.to_vec(),
+            }),
+            Err(e) => tracing::warn!(%peer, error = %e, "hello carried a bad tree head"),
+        }
     }
 
     pub(super) async fn offer_roster(

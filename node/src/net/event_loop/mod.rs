@@ -214,6 +214,7 @@ pub(super) async fn start(
         sync_runs: 0,
         sync_requests: HashMap::new(),
         sync_after_roster: HashSet::new(),
+        witnessed_head: Vec::new(),
         mail: inbound.mail,
         mail_requests: HashMap::new(),
         log_requests: inbound.log,
@@ -259,6 +260,9 @@ struct EventLoop {
     sync_requests: HashMap<OutboundRequestId, PeerId>,
     /// Peers to sync with once the roster they announced has arrived.
     sync_after_roster: HashSet<PeerId>,
+    /// The newest tree head this node published (the province's own, or one a member
+    /// verified): shown in every hello, so a node that joins later cross-checks it.
+    witnessed_head: Vec<u8>,
     /// Where mail from members goes (the mail service).
     mail: mpsc::Sender<super::InboundMail>,
     /// Mail of ours waiting for the recipient's answer.
@@ -396,6 +400,7 @@ impl EventLoop {
                 reply,
             } => self.ask(&target, request, reply),
             Command::PublishTreeHead { signed } => {
+                self.witnessed_head = signed.clone();
                 if let Err(e) = self
                     .swarm
                     .behaviour_mut()
@@ -477,7 +482,7 @@ impl EventLoop {
                 tracing::debug!(peer = %peer_id, "connected; starting membership handshake");
                 self.pending
                     .insert(peer_id, Instant::now() + self.config.handshake_grace);
-                let hello = self.membership.hello();
+                let hello = self.hello();
                 let id = self
                     .swarm
                     .behaviour_mut()

@@ -133,7 +133,7 @@ impl EventLoop {
     pub(super) fn answer(&mut self, peer: PeerId, request: Request) -> Response {
         match request {
             Request::Hello(hello) => match self.admit(peer, &hello) {
-                Ok(()) => Response::Hello(self.membership.hello()),
+                Ok(()) => Response::Hello(self.hello()),
                 Err(reason) => {
                     tracing::warn!(%peer, %reason, "hello refused");
                     self.emit(NetEvent::PeerRefused {

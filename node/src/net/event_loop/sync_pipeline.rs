@@ -2,10 +2,14 @@
 //! pages before it are verified and stored, so the peer's reading, the wire, signature
 //! checks and this node's writes overlap instead of taking turns.
 //!
-//! Pages are still *stored* strictly in order, by one applier task per sync: a page's
-//! "complete" watermarks vouch for everything the peer sent before it.
+//! Pages are still *stored* strictly in order, by one applier task per sync, and a page's
+//! checkpoints are taken after its entries.
 
-use alliance_protocol::rpc::{OriginRevision, SyncResponse};
+use alliance_protocol::{
+    checkpoint::Checkpoint,
+    limits::MAX_ROSTER_MEMBERS,
+    rpc::{OriginRevision, SyncResponse},
+};
 use libp2p::PeerId;
 use tokio::{sync::mpsc, task::JoinHandle};
 
@@ -24,12 +28,12 @@ pub(super) const PIPELINE_DEPTH: usize = 3;
 /// A page on its way to the store: its signatures are being checked on the blocking pool.
 struct PendingPage {
     verified: JoinHandle<VerifiedPage>,
-    complete: Vec<OriginRevision>,
 }
 
-/// The admitted entries of a page and why others were refused.
+/// The admitted entries and checkpoints of a page and why others were refused.
 struct VerifiedPage {
     admitted: Vec<alliance_protocol::Entry>,
+    checkpoints: Vec<(Checkpoint, Vec<u8>)>,
     refused: Vec<admission::RejectionKind>,
 }
 
@@ -81,18 +85,28 @@ impl SyncRun {
     pub(super) fn received(&mut self, page: SyncResponse, directory: std::sync::Arc<KeyDirectory>) {
         let SyncResponse {
             entries,
-            complete,
             next,
+            mut checkpoints,
         } = page;
         self.last_received = next.is_none();
-        let verified = tokio::task::spawn_blocking(move || verify_page(&entries, &directory));
+        // One per origin at most; a page cannot make this node check more.
+        checkpoints.truncate(MAX_ROSTER_MEMBERS);
+        let verified = tokio::task::spawn_blocking(move || {
+            let mut page = verify_page(&entries, &directory);
+            for bytes in checkpoints {
+                match admission::admit_checkpoint(&bytes, &directory) {
+                    Ok(checkpoint) => page.checkpoints.push((checkpoint, bytes)),
+                    Err(rejection) => {
+                        tracing::warn!(reason = %rejection, "sync page checkpoint refused");
+                        page.refused.push(rejection.kind());
+                    }
+                }
+            }
+            page
+        });
         // The channel holds PIPELINE_DEPTH pages and no more are ever unstored, so this
         // only fails if the applier is gone (the sync is being dropped anyway).
-        if self
-            .pages
-            .try_send(PendingPage { verified, complete })
-            .is_err()
-        {
+        if self.pages.try_send(PendingPage { verified }).is_err() {
             tracing::debug!("sync applier gone; page dropped");
         }
     }
@@ -131,6 +145,7 @@ fn verify_page(entries: &[Vec<u8>], directory: &KeyDirectory) -> VerifiedPage {
         });
     let mut page = VerifiedPage {
         admitted: Vec::with_capacity(entries.len()),
+        checkpoints: Vec::new(),
         refused: Vec::new(),
     };
     for result in results.into_iter().flatten() {
@@ -171,9 +186,9 @@ async fn apply_in_order(
     }
 }
 
-/// Stores a verified page; returns how many entries were news. The page's "complete"
-/// watermarks are taken only if every entry in it was admitted: a page with a refused
-/// entry vouches for nothing.
+/// Stores a verified page, then takes its checkpoints (each is the origin's own word,
+/// checked against what is held, so a refused entry beside it changes nothing); returns
+/// how many entries were news.
 async fn store_page(catalogue: &Catalogue, page: PendingPage) -> Result<usize, CatalogueError> {
     let verified = page.verified.await.map_err(|e| CatalogueError::Invalid {
         field: "sync",
@@ -183,8 +198,6 @@ async fn store_page(catalogue: &Catalogue, page: PendingPage) -> Result<usize, C
         catalogue.count_rejection(*kind);
     }
     let fresh = catalogue.receive(verified.admitted).await?;
-    if verified.refused.is_empty() {
-        catalogue.finish_page(&page.complete).await?;
-    }
+    catalogue.take_checkpoints(&verified.checkpoints).await?;
     Ok(fresh)
 }
