@@ -283,6 +283,22 @@ impl NodeProcess {
         }
     }
 
+    /// Its node key, certificate (encoded) and where it listens for peers: what a
+    /// hand-driven peer ([`crate::rogue::Rogue`]) needs to act as it, or to reach it.
+    pub fn identity(&self) -> (alliance_protocol::SecretKey, Vec<u8>, libp2p::Multiaddr, libp2p::PeerId) {
+        let config = alliance_node::Config::load(&self.config()).unwrap();
+        let key = alliance_node::keyfile::read(&config.node_key_path()).unwrap();
+        let armored = fs::read_to_string(config.certificate_path()).unwrap_or_default();
+        let certificate = alliance_protocol::armor::decode(
+            alliance_protocol::armor::CERTIFICATE_LABEL,
+            &armored,
+        )
+        .unwrap_or_default();
+        let addr = config.network.listen[0].parse().unwrap();
+        let peer = alliance_node::identity::peer_id(&key.public()).unwrap();
+        (key, certificate, addr, peer)
+    }
+
     /// Its log so far.
     pub fn log(&self) -> String {
         fs::read_to_string(self.data_dir.join("node.log")).unwrap_or_default()

@@ -9,6 +9,7 @@ pub mod fixtures;
 pub mod hosts;
 pub mod http;
 pub mod multihost;
+pub mod node_api;
 pub mod rogue;
 
 use std::{path::Path, time::Duration};
