@@ -167,6 +167,15 @@ impl Hosts {
         ));
     }
 
+    /// Host `i` stops dropping packets.
+    pub fn heal_loss(&self, i: usize) {
+        let ns = &self.hosts[i].namespace;
+        run(
+            "ip",
+            &["netns", "exec", ns, "nft", "delete table inet harness"],
+        );
+    }
+
     /// A command run inside host `i`.
     pub fn command(&self, i: usize, program: &Path) -> Command {
         let mut command = Command::new("ip");
@@ -285,15 +294,20 @@ impl NodeProcess {
 
     /// Its node key, certificate (encoded) and where it listens for peers: what a
     /// hand-driven peer ([`crate::rogue::Rogue`]) needs to act as it, or to reach it.
-    pub fn identity(&self) -> (alliance_protocol::SecretKey, Vec<u8>, libp2p::Multiaddr, libp2p::PeerId) {
+    pub fn identity(
+        &self,
+    ) -> (
+        alliance_protocol::SecretKey,
+        Vec<u8>,
+        libp2p::Multiaddr,
+        libp2p::PeerId,
+    ) {
         let config = alliance_node::Config::load(&self.config()).unwrap();
         let key = alliance_node::keyfile::read(&config.node_key_path()).unwrap();
         let armored = fs::read_to_string(config.certificate_path()).unwrap_or_default();
-        let certificate = alliance_protocol::armor::decode(
-            alliance_protocol::armor::CERTIFICATE_LABEL,
-            &armored,
-        )
-        .unwrap_or_default();
+        let certificate =
+            alliance_protocol::armor::decode(alliance_protocol::armor::CERTIFICATE_LABEL, &armored)
+                .unwrap_or_default();
         let addr = config.network.listen[0].parse().unwrap();
         let peer = alliance_node::identity::peer_id(&key.public()).unwrap();
         (key, certificate, addr, peer)

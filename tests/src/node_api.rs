@@ -38,10 +38,16 @@ pub async fn session_of(node: &NodeProcess, username: &str) -> (String, String) 
 
 /// Publishes (or revises) `local_id` at its owner, named `name_zh`, through the API.
 pub async fn publish(node: &NodeProcess, local_id: &str, name_zh: &str) {
-    let (cookie, csrf) = admin(node).await;
     let mut record = sample_record(&node.name, local_id, name_zh);
     record.opening_hours = "每天 全天".into();
-    let input = alliance_web::instrument_input::InstrumentInput::from_record(&record);
+    publish_record(node, &record).await;
+}
+
+/// Publishes (or revises) `record` at its owner `node`, through the API.
+pub async fn publish_record(node: &NodeProcess, record: &alliance_protocol::InstrumentRecord) {
+    let (cookie, csrf) = admin(node).await;
+    let local_id = &record.local_id;
+    let input = alliance_web::instrument_input::InstrumentInput::from_record(record);
     let answer = reqwest::Client::new()
         .put(format!("{}api/v1/own/instruments/{local_id}", node.url))
         .header(reqwest::header::COOKIE, cookie)
@@ -107,7 +113,6 @@ pub async fn converge(nodes: &[&NodeProcess], expected: &[(String, String)], wit
         panic!("not converged within {within:?}:\n{seen}");
     }
 }
-
 
 /// Records walk-in session `n` (one minute, `n` × 2 minutes after 50 minutes ago) of one
 /// of `node`'s own staff on its XPS-1, through the API: the owner issues its receipt.
@@ -300,4 +305,3 @@ pub async fn retried<T>(what: &str, mut action: impl FnMut() -> Result<T, String
     .await;
     done.unwrap_or_else(|_| panic!("{what}: still refused: {last}"))
 }
-

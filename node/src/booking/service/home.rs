@@ -141,6 +141,7 @@ impl Bookings {
                 .map_err(|e| BookError::BadAnswer(e.to_string()));
         }
         let owner_key = self.node_key_of(owner)?;
+        let _gate = self.inner.gates.enter(owner).await;
         let mut sent = self.inner.net.send_mail(owner, sealed.clone()).await;
         // An owner answers each member's requests a few at a time (its fair share): a
         // `busy` answer means wait a moment and ask again, which a user waiting on the

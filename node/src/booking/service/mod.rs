@@ -15,6 +15,7 @@ mod fair_share;
 mod follow_up;
 mod home;
 mod owner;
+mod owner_gates;
 mod statistics;
 
 use std::sync::Arc;
@@ -136,6 +137,8 @@ struct Inner {
     answers: answer_counts::AnswerCounts,
     /// Each home's share of this owner's attention.
     fair: fair_share::FairShare,
+    /// This home's requests in flight to each owner.
+    gates: owner_gates::OwnerGates,
 }
 
 /// The node's booking service. Cheap to clone.
@@ -195,6 +198,7 @@ impl Bookings {
                     usize::try_from(config.concurrent_requests_per_home).unwrap_or(usize::MAX),
                     config.requests_per_home_per_minute,
                 ),
+                gates: owner_gates::OwnerGates::default(),
             }),
         })
     }
