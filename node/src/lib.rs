@@ -31,6 +31,7 @@ pub mod catalogue;
 pub(crate) mod compliance;
 pub(crate) mod config;
 pub mod control;
+pub mod crash_hook;
 pub mod demo;
 pub mod evaluation;
 #[doc(hidden)]

@@ -210,7 +210,7 @@ pub fn alliance_binary() -> PathBuf {
     let binary = profile_dir.join("alliance");
     assert!(
         binary.exists(),
-        "{} is missing: run `cargo build -p alliance-node --bin alliance` first",
+        "{} is missing: run `cargo build --workspace` first (a workspace build has the crash hooks)",
         binary.display()
     );
     binary
@@ -244,6 +244,12 @@ impl NodeProcess {
 
     /// Starts `alliance run` in its host; its output goes to `node.log` in the data dir.
     pub fn start(&mut self, hosts: &Hosts) {
+        self.start_with_env(hosts, &[]);
+    }
+
+    /// [`NodeProcess::start`] with `env` set (say, `ALLIANCE_CRASH_AT`, which makes a
+    /// test build of the node abort at that crash hook).
+    pub fn start_with_env(&mut self, hosts: &Hosts, env: &[(&str, &str)]) {
         assert!(self.child.is_none(), "{} is running", self.name);
         let log = fs::OpenOptions::new()
             .create(true)
@@ -256,6 +262,7 @@ impl NodeProcess {
             .arg("--config")
             .arg(self.config())
             .env("RUST_LOG", "info")
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
             .stderr(log)
@@ -270,6 +277,26 @@ impl NodeProcess {
             let _ = child.kill();
             let _ = child.wait();
         }
+    }
+
+    /// Waits until the process ended by itself (a crash hook), or panics with its log.
+    pub async fn wait_exit(&mut self) {
+        let ended = tokio::time::timeout(crate::DEADLINE, async {
+            let mut ticks = tokio::time::interval(Duration::from_millis(100));
+            loop {
+                ticks.tick().await;
+                if let Some(child) = self.child.as_mut()
+                    && child.try_wait().ok().flatten().is_some()
+                {
+                    return;
+                }
+            }
+        })
+        .await;
+        if ended.is_err() {
+            panic!("{} did not stop:\n{}", self.name, self.log());
+        }
+        self.child = None;
     }
 
     /// Waits until its web API answers, or panics with its log.

@@ -13,6 +13,7 @@ mod demo;
 mod fuzz_corpus;
 mod hostile_peers;
 mod hosts;
+mod hosts_crash;
 mod hosts_load;
 mod mail;
 mod mesh;

@@ -114,6 +114,7 @@ impl Bookings {
                     updated_at: request.sent_at,
                 })
                 .await?;
+            crate::crash_hook::crash_hook("request_stored");
         }
         let answer = self
             .send_request(&owner, &request, sealed, Attempt::First)

@@ -194,7 +194,9 @@ impl ReceiptBook {
             );
         }
         batch.append(with);
+        crate::crash_hook::crash_hook("receipt_issuing");
         self.store.commit(batch).await?;
+        crate::crash_hook::crash_hook("receipt_issued");
         Ok(signed)
     }
 
@@ -260,6 +262,7 @@ impl ReceiptBook {
             Err(e) => return Err(e),
         }
         self.store.commit(batch).await?;
+        crate::crash_hook::crash_hook("own_confirmation_written");
         Ok(())
     }
 
