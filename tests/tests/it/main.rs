@@ -14,6 +14,7 @@ mod fuzz_corpus;
 mod hostile_peers;
 mod hosts;
 mod hosts_crash;
+mod hosts_fork;
 mod hosts_load;
 mod mail;
 mod mesh;
