@@ -340,6 +340,21 @@ impl NodeProcess {
         (key, certificate, addr, peer)
     }
 
+    /// Resident memory (KiB) and open files of its process, if it runs.
+    pub fn footprint(&self) -> Option<(u64, usize)> {
+        let pid = self.child.as_ref()?.id();
+        let status = fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+        let rss = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))?
+            .split_whitespace()
+            .next()?
+            .parse()
+            .ok()?;
+        let files = fs::read_dir(format!("/proc/{pid}/fd")).ok()?.count();
+        Some((rss, files))
+    }
+
     /// Its log so far.
     pub fn log(&self) -> String {
         fs::read_to_string(self.data_dir.join("node.log")).unwrap_or_default()

@@ -12,8 +12,15 @@ use crate::{
     hosts::{Hosts, NodeProcess, alliance_binary, run},
 };
 
-/// Member institutions, in host order after the province.
+/// Member institutions, in host order after the province; past these, `inst09`, ….
 pub const MEMBERS: [&str; 8] = ["dlut", "neu", "imr", "sut", "lnu", "dlmu", "syu", "lnpu"];
+
+/// The id of the `n`th member institution (from 0).
+pub fn member_id(n: usize) -> String {
+    MEMBERS
+        .get(n)
+        .map_or_else(|| format!("inst{:02}", n + 1), |id| (*id).to_owned())
+}
 
 /// A province (host 0) and members (hosts 1…), set up and running; spare institutions
 /// (the hosts after) are set up but neither certified nor started.
@@ -110,7 +117,7 @@ impl Alliance {
     }
 
     /// A province, `members` members started and answering, and `spares` set up only
-    /// (members and spares together at most [`MEMBERS`]).
+    /// (named by [`member_id`]).
     pub async fn start_with(members: usize, spares: usize) -> Alliance {
         Self::start_tweaked(members, spares, |_| {}).await
     }
@@ -121,7 +128,6 @@ impl Alliance {
         spares: usize,
         tweak: impl Fn(&mut alliance_node::Config),
     ) -> Alliance {
-        assert!(members + spares <= MEMBERS.len());
         let hosts = Hosts::new(members + spares + 1);
         let dir = tempfile::tempdir().unwrap();
         let (province_dir, out) = init(
@@ -139,7 +145,8 @@ impl Alliance {
         let province_config = province_dir.join(alliance_node::init::CONFIG_FILE);
         let mut nodes = Vec::new();
         let mut keys = Vec::new();
-        for (n, id) in MEMBERS.iter().take(members + spares).enumerate() {
+        for n in 0..members + spares {
+            let id = &member_id(n);
             let (data_dir, out) = init(
                 &hosts,
                 n + 1,

@@ -4,7 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::time::Duration;
+use std::{collections::BTreeMap, time::Duration};
 
 use crate::{DEADLINE, PASSWORD, hosts::NodeProcess, sample_record};
 
@@ -117,9 +117,18 @@ pub async fn converge(nodes: &[&NodeProcess], expected: &[(String, String)], wit
 /// Records walk-in session `n` (one minute, `n` × 2 minutes after 50 minutes ago) of one
 /// of `node`'s own staff on its XPS-1, through the API: the owner issues its receipt.
 pub async fn walk_in(node: &NodeProcess, n: i64) {
+    let start = chrono::Utc::now() + chrono::Duration::minutes(-50 + 2 * n);
+    if let Err(e) = walk_in_at(node, start).await {
+        panic!("walk-in at {}: {e}", node.name);
+    }
+}
+
+/// Records a one-minute walk-in session from `start` of one of `node`'s own staff on its
+/// XPS-1, through the API: `Err` with the node's answer if it refused.
+pub async fn walk_in_at(node: &NodeProcess, start: chrono::DateTime<chrono::Utc>) -> Result<(), String> {
     let (cookie, csrf) = admin(node).await;
     let minute = |offset: i64| {
-        (chrono::Utc::now() + chrono::Duration::minutes(offset))
+        (start + chrono::Duration::minutes(offset))
             .with_timezone(&chrono_tz::Asia::Shanghai)
             .format("%Y-%m-%dT%H:%M")
             .to_string()
@@ -136,8 +145,8 @@ pub async fn walk_in(node: &NodeProcess, n: i64) {
             "tier": "own_institution",
             "mode": "staff_run",
             "facts": {
-                "start": minute(-50 + 2 * n),
-                "end": minute(-49 + 2 * n),
+                "start": minute(0),
+                "end": minute(1),
                 "preparation_minutes": 0,
                 "test_minutes": 1,
                 "post_processing_minutes": 0,
@@ -147,13 +156,16 @@ pub async fn walk_in(node: &NodeProcess, n: i64) {
         }))
         .send()
         .await
-        .unwrap();
-    assert!(
-        answer.status().is_success(),
-        "{}: {}",
-        answer.status(),
-        answer.text().await.unwrap_or_default()
-    );
+        .map_err(|e| e.to_string())?;
+    if answer.status().is_success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{}: {}",
+            answer.status(),
+            answer.text().await.unwrap_or_default()
+        ))
+    }
 }
 
 /// `staff` at `node` confirms and rates every receipt waiting for it.
@@ -304,4 +316,104 @@ pub async fn retried<T>(what: &str, mut action: impl FnMut() -> Result<T, String
     })
     .await;
     done.unwrap_or_else(|_| panic!("{what}: still refused: {last}"))
+}
+
+/// A signed-in user at a node: its cookie and CSRF token.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub cookie: String,
+    pub csrf: String,
+}
+
+/// Every booking `node`'s users made, as `(owner, booking id) → state`, from each user's
+/// own list.
+pub async fn homes_view(
+    client: &reqwest::Client,
+    node: &NodeProcess,
+    sessions: &[Session],
+) -> BTreeMap<(String, String), String> {
+    let mut seen = BTreeMap::new();
+    for session in sessions {
+        let list: serde_json::Value = client
+            .get(format!("{}api/v1/bookings", node.url))
+            .header(reqwest::header::COOKIE, &session.cookie)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        for booking in list.as_array().unwrap() {
+            let owner = booking["instrument_id"].as_str().unwrap();
+            let owner = owner.split('/').next().unwrap().to_owned();
+            seen.insert(
+                (owner, booking["booking_id"].as_str().unwrap().to_owned()),
+                booking["status"].as_str().unwrap().to_owned(),
+            );
+        }
+    }
+    seen
+}
+
+/// Every booking of `node`'s instruments: `(home, booking id) → (state, start, end)`.
+pub async fn owners_view(
+    client: &reqwest::Client,
+    node: &NodeProcess,
+) -> BTreeMap<(String, String), (String, i64, i64)> {
+    let (cookie, _) = admin(node).await;
+    let list: serde_json::Value = client
+        .get(format!("{}api/v1/manage/bookings", node.url))
+        .header(reqwest::header::COOKIE, cookie)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|b| {
+            (
+                (
+                    b["home"].as_str().unwrap().to_owned(),
+                    b["booking_id"].as_str().unwrap().to_owned(),
+                ),
+                (
+                    b["status"].as_str().unwrap().to_owned(),
+                    b["start"].as_i64().unwrap(),
+                    b["end"].as_i64().unwrap(),
+                ),
+            )
+        })
+        .collect()
+}
+
+/// Where homes and owners disagree: each booking a home shows that its owner shows in
+/// another state or not at all, and each the owner shows that the home does not.
+pub fn disagreements(
+    homes: &BTreeMap<String, BTreeMap<(String, String), String>>,
+    owners: &BTreeMap<String, BTreeMap<(String, String), (String, i64, i64)>>,
+) -> Vec<String> {
+    let mut found = Vec::new();
+    for (home, bookings) in homes {
+        for ((owner, id), state) in bookings {
+            let at_owner = owners[owner].get(&(home.clone(), id.clone()));
+            if at_owner.map(|(s, _, _)| s) != Some(state) {
+                found.push(format!(
+                    "{home} shows {owner}/{id} {state}, {owner} {at_owner:?}"
+                ));
+            }
+        }
+    }
+    for (owner, bookings) in owners {
+        for ((home, id), (state, _, _)) in bookings {
+            if !homes[home].contains_key(&(owner.clone(), id.clone())) {
+                found.push(format!(
+                    "{owner} holds {home}/{id} {state}; {home} forgot it"
+                ));
+            }
+        }
+    }
+    found
 }

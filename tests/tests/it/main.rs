@@ -24,4 +24,5 @@ mod receipts;
 mod restart;
 mod sign_in;
 mod sign_in_load;
+mod soak;
 mod web_api;
