@@ -125,7 +125,10 @@ pub async fn walk_in(node: &NodeProcess, n: i64) {
 
 /// Records a one-minute walk-in session from `start` of one of `node`'s own staff on its
 /// XPS-1, through the API: `Err` with the node's answer if it refused.
-pub async fn walk_in_at(node: &NodeProcess, start: chrono::DateTime<chrono::Utc>) -> Result<(), String> {
+pub async fn walk_in_at(
+    node: &NodeProcess,
+    start: chrono::DateTime<chrono::Utc>,
+) -> Result<(), String> {
     let (cookie, csrf) = admin(node).await;
     let minute = |offset: i64| {
         (start + chrono::Duration::minutes(offset))

@@ -677,3 +677,62 @@ async fn an_outside_user_books_only_at_the_price_category_an_administrator_set()
     .unwrap();
     assert_eq!(request.user.tier, UserTier::Enterprise);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retry_answered_busy_never_makes_the_home_forget_what_the_owner_confirmed() {
+    trace();
+    let dir = tempfile::tempdir().unwrap();
+    let province = start_province(dir.path(), "lnsti").await;
+    // The owner answers each home two requests a minute.
+    let mut config = certified_member(dir.path(), &province, "dlut", bootstrap_of(&province)).await;
+    config.booking.requests_per_home_per_minute = 2;
+    let owner = alliance_node::Node::start(config).await.unwrap();
+    let neu = start_member(dir.path(), &province, "neu").await;
+    owner_instrument(&owner).await;
+    wait_connected(&neu, "dlut").await;
+    let base = day_after_tomorrow() + 8 * 3600;
+    for (n, id) in ["lost-answer", "second"].iter().enumerate() {
+        let answer = neu
+            .bookings()
+            .book(
+                &researcher(n),
+                &ask(base + n as i64 * 3600, 1),
+                (*id).into(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(answer.outcome, Outcome::Confirmed);
+    }
+    // The owner's answer to the first is lost on the way back: the home holds it as
+    // requested and asks again, and the owner, past its share for the minute, says busy.
+    let home = neu.bookings().home().clone();
+    let mut lost = home.get("lost-answer").unwrap().unwrap();
+    lost.state = BookingState::Requested;
+    lost.version = 0;
+    home.requested(&lost).await.unwrap();
+    // The home keeps it through every busy answer until the owner's word arrives.
+    let mut changes = home.changes();
+    let settled = tokio::time::timeout(std::time::Duration::from_secs(90), async {
+        loop {
+            let held = home.get("lost-answer").unwrap();
+            assert!(
+                held.is_some(),
+                "the home forgot a booking the owner confirmed"
+            );
+            if held.is_some_and(|b| b.state == BookingState::Confirmed) {
+                return;
+            }
+            let _ =
+                tokio::time::timeout(std::time::Duration::from_secs(1), changes.changed()).await;
+        }
+    })
+    .await;
+    assert!(settled.is_ok(), "the owner's answer never came back");
+    let at_owner = owner
+        .bookings()
+        .ledger()
+        .booking(&"neu".parse().unwrap(), "lost-answer")
+        .unwrap()
+        .unwrap();
+    assert_eq!(at_owner.state, BookingState::Confirmed);
+}

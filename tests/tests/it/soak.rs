@@ -232,7 +232,10 @@ async fn soak(plan: Plan) {
             let mut homes = BTreeMap::new();
             let mut owners = BTreeMap::new();
             for (n, node) in members.iter().enumerate() {
-                homes.insert(node.name.clone(), homes_view(&client, node, &sessions[n]).await);
+                homes.insert(
+                    node.name.clone(),
+                    homes_view(&client, node, &sessions[n]).await,
+                );
                 owners.insert(node.name.clone(), owners_view(&client, node).await);
             }
             last = disagreements(&homes, &owners);
