@@ -21,13 +21,24 @@ pub enum AdmissionError {
     Certificate(#[from] CertificateError),
     #[error("certificate is for {certified}, not for the connected peer")]
     NotThisPeer { certified: String },
+    /// Every certificate the province issues is in the roster it signs, which every
+    /// member holds: one that is not could only have been handed out in secret.
+    #[error(
+        "certificate {serial} is not in the roster held (version {version}), where the province publishes every certificate it issues"
+    )]
+    NotListed { serial: u64, version: u64 },
 }
 
 /// What a roster offer changed.
 #[derive(Debug, PartialEq, Eq)]
 pub enum RosterOutcome {
-    /// A newer roster was installed; these connected peers are now revoked.
-    Installed { version: u64, revoked: Vec<PeerId> },
+    /// A newer roster was installed; these connected peers are now revoked, and these
+    /// are not in it (admitted before this node held any roster).
+    Installed {
+        version: u64,
+        revoked: Vec<PeerId>,
+        unlisted: Vec<PeerId>,
+    },
     /// The offer was not newer than the held roster.
     NotNewer,
 }
@@ -121,6 +132,16 @@ impl Membership {
                 certified: certified.to_string(),
             });
         }
+        // A node that holds no roster yet (just set up) admits on the root's signature
+        // alone, to fetch one; peers not in it are cut off once it arrives.
+        if let Some(roster) = &self.roster
+            && !listed(roster.roster(), cert.certificate())
+        {
+            return Err(AdmissionError::NotListed {
+                serial: cert.certificate().serial,
+                version: roster.roster().version,
+            });
+        }
         Ok(cert.certificate().clone())
     }
 
@@ -201,7 +222,13 @@ impl Membership {
             .filter(|(_, cert)| signed.roster().is_revoked(cert.serial))
             .map(|(peer, _)| *peer)
             .collect();
-        for peer in &revoked {
+        let unlisted: Vec<PeerId> = self
+            .verified
+            .iter()
+            .filter(|(peer, cert)| !revoked.contains(peer) && !listed(signed.roster(), cert))
+            .map(|(peer, _)| *peer)
+            .collect();
+        for peer in revoked.iter().chain(&unlisted) {
             self.verified.remove(peer);
         }
         if signed.roster().is_revoked(self.own().serial) {
@@ -211,8 +238,20 @@ impl Membership {
             );
         }
         self.roster = Some(signed);
-        Ok(RosterOutcome::Installed { version, revoked })
+        Ok(RosterOutcome::Installed {
+            version,
+            revoked,
+            unlisted,
+        })
     }
+}
+
+/// Whether `roster` lists `cert` (same serial, same key).
+fn listed(roster: &alliance_protocol::Roster, cert: &MembershipCertificate) -> bool {
+    roster.certificates.iter().any(|c| {
+        let c = c.certificate();
+        c.serial == cert.serial && c.node_public_key == cert.node_public_key
+    })
 }
 
 #[cfg(test)]
@@ -263,6 +302,60 @@ mod tests {
     }
 
     #[test]
+    fn a_certificate_missing_from_the_roster_held_is_refused_and_cut_off_when_one_arrives() {
+        let (root, me, them, secret) = (
+            SecretKey::generate(),
+            SecretKey::generate(),
+            SecretKey::generate(),
+            SecretKey::generate(),
+        );
+        let listed = cert(&root, &them, 2);
+        // Signed by the root, never put in a roster: handed out in secret.
+        let unlisted = cert(&root, &secret, 3);
+        let roster = Roster {
+            version: 1,
+            issued_at: UnixTime::now(),
+            certificates: vec![cert(&root, &me, 1), listed.clone()],
+            revoked_serials: BTreeSet::new(),
+        }
+        .sign(&root);
+        let hello = |c: &SignedCertificate| Hello {
+            certificate: c.encode(),
+            roster_version: 0,
+            head: Vec::new(),
+        };
+        let state = Membership::new(root.public(), cert(&root, &me, 1), Some(roster.clone()));
+        assert!(
+            state
+                .check(&peer(&them), &hello(&listed), UnixTime::now())
+                .is_ok()
+        );
+        assert!(matches!(
+            state.check(&peer(&secret), &hello(&unlisted), UnixTime::now()),
+            Err(AdmissionError::NotListed {
+                serial: 3,
+                version: 1
+            })
+        ));
+        // A node set up a moment ago holds no roster: it admits on the root's signature
+        // to fetch one, and cuts off whoever the roster does not list.
+        let mut fresh = Membership::new(root.public(), cert(&root, &me, 1), None);
+        let admitted = fresh
+            .check(&peer(&secret), &hello(&unlisted), UnixTime::now())
+            .unwrap();
+        fresh.admit(peer(&secret), admitted);
+        assert_eq!(
+            fresh.offer_roster(&roster.encode()).unwrap(),
+            RosterOutcome::Installed {
+                version: 1,
+                revoked: vec![],
+                unlisted: vec![peer(&secret)],
+            }
+        );
+        assert!(fresh.verified(&peer(&secret)).is_none());
+    }
+
+    #[test]
     fn a_newer_roster_revokes_connected_peers_and_older_ones_are_ignored() {
         let (root, me, them) = (
             SecretKey::generate(),
@@ -286,7 +379,8 @@ mod tests {
             state.offer_roster(&roster(2, [2].into())).unwrap(),
             RosterOutcome::Installed {
                 version: 2,
-                revoked: vec![peer(&them)]
+                revoked: vec![peer(&them)],
+                unlisted: vec![],
             }
         );
         assert!(!state.is_member(&peer(&them), UnixTime::now()));

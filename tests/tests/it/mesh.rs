@@ -249,3 +249,91 @@ async fn a_certificate_of_ones_own_institution_for_another_key_raises_an_alarm_t
     dlut.shutdown().await;
     province.shutdown().await;
 }
+
+/// The province's root signs a certificate for dlut with another key and hands it out in
+/// secret, without the roster that would show it to every member: members refuse it,
+/// whatever roster version its holder claims.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_certificate_the_province_never_published_is_refused() {
+    trace();
+    let dir = tempfile::tempdir().unwrap();
+    let province = start_province(dir.path(), "lnsti").await;
+    let member = start_member(dir.path(), &province, "neu").await;
+    wait_state(&member, "member joined", |s| s.members.len() == 1).await;
+    let impostor_key = SecretKey::generate();
+    let (secret, _unpublished) = province
+        .province()
+        .unwrap()
+        .issue(alliance_node::province::IssueRequest {
+            institution_id: "dlut".parse().unwrap(),
+            name_zh: "大连理工大学".into(),
+            name_en: "Dalian University of Technology".into(),
+            region: "辽宁省".into(),
+            node_public_key: impostor_key.public(),
+            role: Role::Member,
+            valid_days: 30,
+            member_since: None,
+        })
+        .await
+        .unwrap();
+    let target: Multiaddr = bootstrap_of(&member)[0].parse().unwrap();
+    let member_peer = member.peer_id();
+    let mut events = member.net().events();
+    // Claiming the roster it holds is older, then that it is newer (asked for it, it has
+    // none to show): refused both times.
+    for claimed in [0, 99] {
+        let mut swarm = tcp_swarm(
+            identity::keypair(&impostor_key),
+            Duration::from_secs(60),
+            |key| Behaviour::new(key, "impostor/1".into()).unwrap(),
+        );
+        swarm.dial(target.clone()).unwrap();
+        let impostor_peer = *swarm.local_peer_id();
+        let hello = Hello {
+            certificate: secret.encode(),
+            roster_version: claimed,
+            head: Vec::new(),
+        };
+        let driven = tokio::spawn(async move {
+            loop {
+                match swarm.select_next_some().await {
+                    SwarmEvent::ConnectionEstablished { peer_id, .. } if peer_id == member_peer => {
+                        swarm
+                            .behaviour_mut()
+                            .rpc
+                            .send_request(&peer_id, Request::Hello(hello.clone()));
+                    }
+                    SwarmEvent::Behaviour(
+                        alliance_node::net::behaviour::BehaviourEvent::Rpc(
+                            libp2p::request_response::Event::Message {
+                                message:
+                                    libp2p::request_response::Message::Request { channel, .. },
+                                ..
+                            },
+                        ),
+                    ) => {
+                        // "Your roster?" — it has none that lists it.
+                        let _ = swarm.behaviour_mut().rpc.send_response(
+                            channel,
+                            alliance_protocol::rpc::Response::Roster(None),
+                        );
+                    }
+                    _ => {}
+                }
+            }
+        });
+        let refused = wait_event(&mut events, "the impostor is refused", |e| {
+            matches!(e, NetEvent::PeerRefused { peer, .. } if *peer == impostor_peer)
+        })
+        .await;
+        driven.abort();
+        let NetEvent::PeerRefused { reason, .. } = refused else {
+            unreachable!()
+        };
+        assert!(reason.contains("roster"), "claimed {claimed}: {reason}");
+        let state = member.net().state();
+        assert!(state.members.iter().all(|m| m.peer_id != impostor_peer));
+    }
+    member.shutdown().await;
+    province.shutdown().await;
+}

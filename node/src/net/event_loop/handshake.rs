@@ -9,7 +9,7 @@ use libp2p::PeerId;
 
 use super::{EventLoop, NetError, ROSTER_KEY};
 use crate::{
-    membership::RosterOutcome,
+    membership::{AdmissionError, RosterOutcome},
     net::{NetEvent, topics},
     store::{Batch, Space},
 };
@@ -25,6 +25,7 @@ impl EventLoop {
     /// Disconnects a peer whose refusal was already logged and announced.
     pub(super) fn cut_off(&mut self, peer: PeerId) {
         self.pending.remove(&peer);
+        self.admit_after_roster.remove(&peer);
         self.refusing.remove(&peer);
         self.membership.remove(&peer);
         self.swarm.behaviour_mut().kad.remove_peer(&peer);
@@ -32,14 +33,29 @@ impl EventLoop {
         self.publish_state();
     }
 
-    pub(super) fn admit(&mut self, peer: PeerId, hello: &Hello) -> Result<(), String> {
+    /// Checks a peer's hello and admits it; `Ok(false)`: its certificate is not in the
+    /// roster held but the peer holds a newer one, which is asked for first (the hello is
+    /// checked again when it arrives, see [`EventLoop::admit_after_roster`]).
+    pub(super) fn admit(&mut self, peer: PeerId, hello: &Hello) -> Result<bool, String> {
         if self.membership.verified(&peer).is_some() {
-            return Ok(());
+            return Ok(true);
         }
-        let cert = self
-            .membership
-            .check(&peer, hello, UnixTime::now())
-            .map_err(|e| e.to_string())?;
+        let cert = match self.membership.check(&peer, hello, UnixTime::now()) {
+            Ok(cert) => cert,
+            Err(AdmissionError::NotListed { .. })
+                if hello.roster_version > self.membership.roster_version()
+                    && !self.admit_after_roster.contains_key(&peer) =>
+            {
+                tracing::debug!(%peer, "certificate not in our roster; asking for the peer's newer one");
+                self.admit_after_roster.insert(peer, hello.clone());
+                self.swarm
+                    .behaviour_mut()
+                    .rpc
+                    .send_request(&peer, Request::Roster);
+                return Ok(false);
+            }
+            Err(e) => return Err(e.to_string()),
+        };
         tracing::info!(%peer, institution = %cert.institution_id, role = %cert.role, "member verified");
         let institution = cert.institution_id.clone();
         self.pending.remove(&peer);
@@ -64,7 +80,23 @@ impl EventLoop {
         } else {
             self.start_sync(peer);
         }
-        Ok(())
+        Ok(true)
+    }
+
+    /// The roster a peer was asked for while its hello waited has arrived (or the peer
+    /// answered without one): its hello is checked again, and refused if still unlisted.
+    pub(super) fn admit_after_roster(&mut self, peer: PeerId) {
+        let Some(hello) = self.admit_after_roster.remove(&peer) else {
+            return;
+        };
+        match self.admit(peer, &hello) {
+            Ok(true) => {}
+            Ok(false) | Err(_) => {
+                self.admit_after_roster.remove(&peer);
+                let reason = "its certificate is not in the roster it showed".to_owned();
+                self.refuse(peer, reason);
+            }
+        }
     }
 
     /// Our side of the handshake, with the newest head this node published.
@@ -97,7 +129,12 @@ impl EventLoop {
             .membership
             .offer_roster(&bytes)
             .map_err(|e| NetError::Roster(e.to_string()))?;
-        let RosterOutcome::Installed { version, revoked } = outcome else {
+        let RosterOutcome::Installed {
+            version,
+            revoked,
+            unlisted,
+        } = outcome
+        else {
             return Ok(false);
         };
         let mut batch = Batch::new();
@@ -110,6 +147,9 @@ impl EventLoop {
             self.swarm.behaviour_mut().blocked.block_peer(peer);
             self.swarm.behaviour_mut().gossipsub.blacklist_peer(&peer);
             self.refuse(peer, "membership revoked by the roster".into());
+        }
+        for peer in unlisted {
+            self.refuse(peer, "certificate not in the roster".into());
         }
         // Forward only what we originated; gossip re-propagates what we validated.
         if from.is_none()

@@ -215,6 +215,7 @@ pub(super) async fn start(
         sync_requests: HashMap::new(),
         sync_after_roster: HashSet::new(),
         witnessed_head: Vec::new(),
+        admit_after_roster: HashMap::new(),
         mail: inbound.mail,
         mail_requests: HashMap::new(),
         log_requests: inbound.log,
@@ -263,6 +264,8 @@ struct EventLoop {
     /// The newest tree head this node published (the province's own, or one a member
     /// verified): shown in every hello, so a node that joins later cross-checks it.
     witnessed_head: Vec<u8>,
+    /// Hellos waiting for the newer roster asked of their sender (it may list them).
+    admit_after_roster: HashMap<PeerId, alliance_protocol::rpc::Hello>,
     /// Where mail from members goes (the mail service).
     mail: mpsc::Sender<super::InboundMail>,
     /// Mail of ours waiting for the recipient's answer.
@@ -500,6 +503,7 @@ impl EventLoop {
                 self.identify_addrs.remove(&peer_id);
                 self.syncs.remove(&peer_id);
                 self.sync_after_roster.remove(&peer_id);
+                self.admit_after_roster.remove(&peer_id);
                 self.sync_requests.retain(|_, peer| *peer != peer_id);
                 if self.membership.remove(&peer_id).is_some() {
                     tracing::info!(peer = %peer_id, "member disconnected");

@@ -81,6 +81,14 @@ impl EventLoop {
                             self.refuse(peer, reason);
                         }
                     }
+                    Response::Roster(roster) if self.admit_after_roster.contains_key(&peer) => {
+                        if let Some(bytes) = roster
+                            && let Err(e) = self.offer_roster(bytes, Some(peer)).await
+                        {
+                            tracing::warn!(%peer, error = %e, "peer sent a bad roster");
+                        }
+                        self.admit_after_roster(peer);
+                    }
                     Response::Roster(roster) => {
                         if let Some(bytes) = roster
                             && let Err(e) = self.offer_roster(bytes, Some(peer)).await
@@ -133,7 +141,7 @@ impl EventLoop {
     pub(super) fn answer(&mut self, peer: PeerId, request: Request) -> Response {
         match request {
             Request::Hello(hello) => match self.admit(peer, &hello) {
-                Ok(()) => Response::Hello(self.hello()),
+                Ok(_) => Response::Hello(self.hello()),
                 Err(reason) => {
                     tracing::warn!(%peer, %reason, "hello refused");
                     self.emit(NetEvent::PeerRefused {
