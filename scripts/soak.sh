@@ -24,4 +24,4 @@ cp "$(dirname "$test_binary")/../alliance" "$aside/alliance"
 out="target/soak-$(date -u +%Y%m%dT%H%M%SZ).txt"
 echo "soak: $(nproc) cores, $(grep MemTotal /proc/meminfo | awk '{print int($2/1048576)}') GiB, $(uname -r)" | tee "$out"
 "$aside/deps/it" soak::soak_for_half_an_hour --exact --ignored --nocapture 2>&1 \
-  | grep --line-buffered '^soak\|panicked\|test result' | tee -a "$out"
+  | grep --line-buffered -A40 '^soak\|panicked\|test result' | tee -a "$out"

@@ -355,6 +355,27 @@ impl NodeProcess {
         Some((rss, files))
     }
 
+    /// Whether its process is still running, and the warnings and errors of its log: what
+    /// a failed request to it is explained by.
+    pub fn log_tail(&self) -> String {
+        let log = self.log();
+        let lines: Vec<&str> = log
+            .lines()
+            .filter(|l| l.contains("WARN") || l.contains("ERROR") || l.contains("panick"))
+            .collect();
+        let from = lines.len().saturating_sub(30);
+        format!(
+            "{} is {}; its last warnings and errors:\n{}",
+            self.name,
+            if self.child.is_some() {
+                "started"
+            } else {
+                "stopped"
+            },
+            lines[from..].join("\n")
+        )
+    }
+
     /// Its log so far.
     pub fn log(&self) -> String {
         fs::read_to_string(self.data_dir.join("node.log")).unwrap_or_default()

@@ -22,7 +22,7 @@ pub async fn session_of(node: &NodeProcess, username: &str) -> (String, String) 
         .json(&serde_json::json!({ "username": username, "password": PASSWORD }))
         .send()
         .await
-        .unwrap();
+        .unwrap_or_else(|e| panic!("signing in at {}: {e}\n{}", node.name, node.log_tail()));
     let cookie = answer
         .headers()
         .get_all(reqwest::header::SET_COOKIE)

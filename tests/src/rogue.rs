@@ -1,7 +1,7 @@
 //! A hand-driven peer for tests of hostile behaviour: a raw libp2p swarm that shows a
 //! certificate, then publishes and asks whatever the test orders. Its gossipsub numbers
 //! messages by author and sequence, as any client may, so it can publish the same bytes
-//! again and again; it answers sync requests with an empty page.
+//! again and again; it answers sync requests with an empty page, or the one it is given.
 
 use std::{
     sync::{
@@ -48,6 +48,7 @@ enum Order {
         request: Request,
         reply: oneshot::Sender<Option<Response>>,
     },
+    ServeSync(SyncResponse),
 }
 
 /// The running rogue.
@@ -66,6 +67,17 @@ impl Rogue {
         hello: Hello,
         targets: Vec<(Multiaddr, PeerId)>,
         topics: Vec<gossipsub::IdentTopic>,
+    ) -> Rogue {
+        Self::start_serving(key, hello, targets, topics, SyncResponse::default()).await
+    }
+
+    /// [`Rogue::start`], answering every sync request with `page` from the first.
+    pub async fn start_serving(
+        key: &SecretKey,
+        hello: Hello,
+        targets: Vec<(Multiaddr, PeerId)>,
+        topics: Vec<gossipsub::IdentTopic>,
+        page: SyncResponse,
     ) -> Rogue {
         let gossip_config = gossipsub::ConfigBuilder::default()
             .validation_mode(gossipsub::ValidationMode::Strict)
@@ -100,7 +112,9 @@ impl Rogue {
         let peer_id = *swarm.local_peer_id();
         let (orders, orders_rx) = mpsc::channel(1024);
         let (ready_tx, ready) = oneshot::channel();
-        let task = tokio::spawn(drive(swarm, hello, targets, topics, orders_rx, ready_tx));
+        let task = tokio::spawn(drive(
+            swarm, hello, targets, topics, page, orders_rx, ready_tx,
+        ));
         tokio::time::timeout(DEADLINE, ready)
             .await
             .expect("the nodes never admitted the rogue")
@@ -136,6 +150,11 @@ impl Rogue {
         rx.await.ok().flatten()
     }
 
+    /// Answers every sync request from now on with `page`.
+    pub async fn serve_sync(&self, page: SyncResponse) {
+        let _ = self.orders.send(Order::ServeSync(page)).await;
+    }
+
     /// Stops the rogue.
     pub fn stop(self) {
         self.task.abort();
@@ -147,6 +166,7 @@ async fn drive(
     hello: Hello,
     targets: Vec<(Multiaddr, PeerId)>,
     topics: Vec<gossipsub::IdentTopic>,
+    mut sync_page: SyncResponse,
     mut orders: mpsc::Receiver<Order>,
     ready: oneshot::Sender<()>,
 ) {
@@ -172,11 +192,7 @@ async fn drive(
                         request_response::Message::Request { request, channel, .. } => {
                             let answer = match request {
                                 Request::Hello(_) => Response::Hello(hello.clone()),
-                                Request::Sync(_) => Response::Sync(SyncResponse {
-                                    entries: vec![],
-                                    next: None,
-                                    checkpoints: vec![],
-                                }),
+                                Request::Sync(_) => Response::Sync(sync_page.clone()),
                                 Request::Roster => Response::Roster(None),
                                 _ => Response::error("bad_request", "not here"),
                             };
@@ -213,6 +229,7 @@ async fn drive(
                     let id = swarm.behaviour_mut().rpc.send_request(&to, request);
                     asks.insert(id, reply);
                 }
+                Some(Order::ServeSync(page)) => sync_page = page,
                 None => return,
             },
         }

@@ -317,3 +317,123 @@ async fn a_revoked_members_records_disappear_from_search() {
         node.shutdown().await;
     }
 }
+
+/// A certified member hands a new node an old version of one of dlut's records, with
+/// dlut's genuine checkpoint and everything else: the new node's watermark stays where
+/// it was, so its next sync, with an honest peer, brings the newest version.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_withholding_a_newer_version_cannot_make_a_new_node_skip_it() {
+    use alliance_protocol::rpc::{Hello, Request, Response, SyncRequest};
+    trace();
+    let dir = tempfile::tempdir().unwrap();
+    let province = start_province(dir.path(), "lnsti").await;
+    let dlut = start_member(dir.path(), &province, "dlut").await;
+    let neu = start_member(dir.path(), &province, "neu").await;
+    let origin: alliance_protocol::InstitutionId = "dlut".parse().unwrap();
+    save(&dlut, "XPS-1", "能谱仪").await;
+    let old_version = dlut.catalogue().signed_records(&origin).unwrap().remove(0);
+    save(&dlut, "XPS-1", "X射线光电子能谱仪").await;
+    save(&dlut, "NMR-1", "核磁共振波谱仪").await;
+    let newest = catalogue_of(&dlut);
+    wait_catalogue(&neu, "neu holds dlut's newest", |_| {
+        catalogue_of(&neu) == newest
+    })
+    .await;
+
+    // The rogue takes an honest page from neu and swaps XPS-1 back to its old version.
+    let rogue_key = alliance_protocol::SecretKey::generate();
+    let (cert, roster) = rogue::certify(&province, &rogue_key, &[&dlut, &neu]).await;
+    let hello = Hello {
+        certificate: cert.encode(),
+        roster_version: 0,
+        head: Vec::new(),
+    };
+    let neu_addr: libp2p::Multiaddr = bootstrap_of(&neu)[0].parse().unwrap();
+    let asker = rogue::Rogue::start(
+        &rogue_key,
+        hello.clone(),
+        vec![(neu_addr.clone(), neu.peer_id())],
+        vec![],
+    )
+    .await;
+    // Once neu relays dlut's checkpoint of everything it did (dlut signs one whenever
+    // it serves a page and has moved since).
+    let dlut_revision = dlut.catalogue().own_revision();
+    let mut page = None;
+    for _ in 0..100 {
+        let request = Request::Sync(SyncRequest {
+            have: vec![],
+            after: None,
+            limit: 1_000,
+        });
+        let Some(Response::Sync(answer)) = asker.ask(neu.peer_id(), request).await else {
+            panic!("neu served no page");
+        };
+        let newest_checkpoint = answer.checkpoints.iter().any(|c| {
+            alliance_protocol::checkpoint::UnverifiedCheckpoint::decode_stored(c)
+                .is_ok_and(|c| c.origin == origin && c.revision == dlut_revision)
+        });
+        if newest_checkpoint {
+            page = Some(answer);
+            break;
+        }
+        neu.net().sync_now().await.unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let mut page = page.expect("neu never relayed dlut's newest checkpoint");
+    asker.stop();
+    let newest_bytes = dlut.catalogue().signed_records(&origin).unwrap();
+    let xps = newest_bytes
+        .iter()
+        .find(|b| {
+            alliance_protocol::UnverifiedEntry::decode_stored(b)
+                .is_ok_and(|e| e.slot() == "i/XPS-1")
+        })
+        .unwrap()
+        .clone();
+    let swapped = page.entries.iter().position(|e| *e == xps).unwrap();
+    page.entries[swapped] = old_version;
+    assert!(
+        !page.checkpoints.is_empty(),
+        "the page carries dlut's checkpoint"
+    );
+
+    // A new node whose first peer is the rogue.
+    let config = certified_member(dir.path(), &province, "imr", vec![]).await;
+    let fresh = alliance_node::Node::start(config).await.unwrap();
+    // It holds a roster (as from its setup), so it knows whose signatures to take.
+    fresh.net().offer_roster(roster.encode()).await.unwrap();
+    let mut events = fresh.net().events();
+    let fresh_addr: libp2p::Multiaddr = bootstrap_of(&fresh)[0].parse().unwrap();
+    let rogue = rogue::Rogue::start_serving(
+        &rogue_key,
+        hello,
+        vec![(fresh_addr, fresh.peer_id())],
+        vec![],
+        page,
+    )
+    .await;
+    wait_event(&mut events, "the sync with the rogue", |e| {
+        matches!(e, alliance_node::net::NetEvent::CatalogueSynced { peer, .. } if *peer == rogue.peer_id)
+    })
+    .await;
+    let taken = catalogue_of(&fresh);
+    assert_eq!(
+        taken.len(),
+        newest.len(),
+        "the rogue's page was taken: {taken:?}"
+    );
+    assert_ne!(taken, newest, "the rogue's old version was taken");
+
+    // One sync with an honest peer brings the newest version.
+    fresh.net().dial(neu_addr).await.unwrap();
+    wait_event(&mut events, "the sync with neu", |e| {
+        matches!(e, alliance_node::net::NetEvent::CatalogueSynced { peer, .. } if *peer == neu.peer_id())
+    })
+    .await;
+    assert_eq!(catalogue_of(&fresh), newest);
+    rogue.stop();
+    for node in [fresh, neu, dlut, province] {
+        node.shutdown().await;
+    }
+}

@@ -303,28 +303,27 @@ async fn a_certificate_the_province_never_published_is_refused() {
                             .rpc
                             .send_request(&peer_id, Request::Hello(hello.clone()));
                     }
-                    SwarmEvent::Behaviour(
-                        alliance_node::net::behaviour::BehaviourEvent::Rpc(
-                            libp2p::request_response::Event::Message {
-                                message:
-                                    libp2p::request_response::Message::Request { channel, .. },
-                                ..
-                            },
-                        ),
-                    ) => {
+                    SwarmEvent::Behaviour(alliance_node::net::behaviour::BehaviourEvent::Rpc(
+                        libp2p::request_response::Event::Message {
+                            message: libp2p::request_response::Message::Request { channel, .. },
+                            ..
+                        },
+                    )) => {
                         // "Your roster?" — it has none that lists it.
-                        let _ = swarm.behaviour_mut().rpc.send_response(
-                            channel,
-                            alliance_protocol::rpc::Response::Roster(None),
-                        );
+                        let _ = swarm
+                            .behaviour_mut()
+                            .rpc
+                            .send_response(channel, alliance_protocol::rpc::Response::Roster(None));
                     }
                     _ => {}
                 }
             }
         });
-        let refused = wait_event(&mut events, "the impostor is refused", |e| {
-            matches!(e, NetEvent::PeerRefused { peer, .. } if *peer == impostor_peer)
-        })
+        let refused = wait_event(
+            &mut events,
+            "the impostor is refused",
+            |e| matches!(e, NetEvent::PeerRefused { peer, .. } if *peer == impostor_peer),
+        )
         .await;
         driven.abort();
         let NetEvent::PeerRefused { reason, .. } = refused else {
