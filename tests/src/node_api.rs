@@ -173,6 +173,17 @@ pub async fn walk_in_at(
 
 /// `staff` at `node` confirms and rates every receipt waiting for it.
 pub async fn confirm_all(node: &NodeProcess) {
+    for answer in rate_waiting_receipts(node).await {
+        let status = answer.unwrap_or_else(|e| panic!("confirm at {}: {e}", node.name));
+        assert!(status.is_success(), "confirm: {status}");
+    }
+}
+
+/// `staff` at `node` rates every receipt waiting for it 5 stars: each answer's status,
+/// or why none came (the node may die first, when a test wants it to).
+pub async fn rate_waiting_receipts(
+    node: &NodeProcess,
+) -> Vec<Result<reqwest::StatusCode, reqwest::Error>> {
     let (cookie, csrf) = session_of(node, "staff").await;
     let client = reqwest::Client::new();
     let mine: serde_json::Value = client
@@ -189,6 +200,7 @@ pub async fn confirm_all(node: &NodeProcess) {
         .or_else(|| mine["items"].as_array())
         .cloned()
         .unwrap_or_default();
+    let mut answers = Vec::new();
     for item in items {
         if !item["confirmed_at"].is_null() {
             continue;
@@ -205,10 +217,10 @@ pub async fn confirm_all(node: &NodeProcess) {
             .header("X-CSRF-Token", &csrf)
             .json(&serde_json::json!({ "rating": 5, "comment": "" }))
             .send()
-            .await
-            .unwrap();
-        assert!(answer.status().is_success(), "confirm: {}", answer.status());
+            .await;
+        answers.push(answer.map(|a| a.status()));
     }
+    answers
 }
 
 /// How many of `node`'s receipts it holds a verified proof of inclusion for.
@@ -419,4 +431,68 @@ pub fn disagreements(
         }
     }
     found
+}
+
+/// Waits until every home in `members` shows each booking its owners hold in the owner's
+/// state (`sessions[n]`: the users of member `n`), or panics with the differences; returns
+/// what the owners hold.
+pub async fn homes_agree_with_owners(
+    client: &reqwest::Client,
+    members: &[NodeProcess],
+    sessions: &[Vec<Session>],
+    within: Duration,
+) -> BTreeMap<String, BTreeMap<(String, String), (String, i64, i64)>> {
+    let mut last = Vec::new();
+    let settled = tokio::time::timeout(within, async {
+        let mut ticks = tokio::time::interval(Duration::from_secs(2));
+        loop {
+            ticks.tick().await;
+            let mut homes = BTreeMap::new();
+            let mut owners = BTreeMap::new();
+            for (n, node) in members.iter().enumerate() {
+                homes.insert(
+                    node.name.clone(),
+                    homes_view(client, node, &sessions[n]).await,
+                );
+                owners.insert(node.name.clone(), owners_view(client, node).await);
+            }
+            last = disagreements(&homes, &owners);
+            if last.is_empty() {
+                return owners;
+            }
+        }
+    })
+    .await;
+    settled.unwrap_or_else(|_| {
+        panic!(
+            "homes and owners still disagree on {}:\n{}",
+            last.len(),
+            last.iter().take(20).cloned().collect::<Vec<_>>().join("\n")
+        )
+    })
+}
+
+/// Panics if an owner gave a slot twice; returns how many bookings keep a slot.
+pub fn assert_no_slot_given_twice(
+    owners: &BTreeMap<String, BTreeMap<(String, String), (String, i64, i64)>>,
+) -> usize {
+    let mut kept = 0;
+    for (owner, bookings) in owners {
+        let mut taken: Vec<(i64, i64, &String)> = bookings
+            .iter()
+            .filter(|(_, (state, _, _))| matches!(state.as_str(), "held" | "confirmed" | "in_use"))
+            .map(|((_, id), (_, start, end))| (*start, *end, id))
+            .collect();
+        taken.sort();
+        kept += taken.len();
+        for pair in taken.windows(2) {
+            assert!(
+                pair[0].1 <= pair[1].0,
+                "{owner} gave overlapping slots to {} and {}",
+                pair[0].2,
+                pair[1].2
+            );
+        }
+    }
+    kept
 }

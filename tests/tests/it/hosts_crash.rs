@@ -200,37 +200,6 @@ async fn restart_after(alliance: &mut Alliance, member: usize, hook: &str) {
     node.wait_ready().await;
 }
 
-/// `staff` at `node` rates every receipt waiting for it 5 stars (the node may die
-/// before it answers).
-async fn rate_own_receipts(node: &NodeProcess) {
-    let (cookie, csrf) = session_of(node, "staff").await;
-    let client = reqwest::Client::new();
-    let mine: serde_json::Value = client
-        .get(format!("{}api/v1/receipts", node.url))
-        .header(reqwest::header::COOKIE, &cookie)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    for item in mine.as_array().unwrap() {
-        let receipt = &item["receipt"];
-        let _ = client
-            .post(format!(
-                "{}api/v1/receipts/{}/{}/confirm",
-                node.url,
-                receipt["owner"].as_str().unwrap(),
-                receipt["receipt_id"].as_str().unwrap()
-            ))
-            .header(reqwest::header::COOKIE, &cookie)
-            .header("X-CSRF-Token", &csrf)
-            .json(&serde_json::json!({ "rating": 5, "comment": "" }))
-            .send()
-            .await;
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_member_killed_at_each_crash_hook_agrees_with_its_peer_after_restart() {
     trace();
@@ -330,7 +299,7 @@ async fn a_member_killed_at_each_crash_hook_agrees_with_its_peer_after_restart()
     // is there after restart.
     walk_in(&alliance.members[0], 0).await;
     arm(&mut alliance, 0, "own_confirmation_written").await;
-    rate_own_receipts(&alliance.members[0]).await;
+    rate_waiting_receipts(&alliance.members[0]).await;
     restart_after(&mut alliance, 0, "own_confirmation_written").await;
     let owner = &alliance.members[0];
     let (cookie, _) = session_of(owner, "staff").await;

@@ -234,52 +234,8 @@ async fn a_thousand_bookings_at_once_over_lossy_links_give_no_slot_twice_and_hom
     for host in 0..=members.len() {
         alliance.hosts.heal_loss(host);
     }
-    let mut last = Vec::new();
-    let settled = tokio::time::timeout(DEADLINE * 6, async {
-        let mut ticks = tokio::time::interval(Duration::from_secs(2));
-        loop {
-            ticks.tick().await;
-            let mut homes = BTreeMap::new();
-            let mut owners = BTreeMap::new();
-            for (n, node) in members.iter().enumerate() {
-                homes.insert(
-                    node.name.clone(),
-                    homes_view(&client, node, &sessions[n]).await,
-                );
-                owners.insert(node.name.clone(), owners_view(&client, node).await);
-            }
-            last = disagreements(&homes, &owners);
-            if last.is_empty() {
-                return owners;
-            }
-        }
-    })
-    .await;
-    let owners = settled.unwrap_or_else(|_| {
-        panic!(
-            "homes and owners still disagree on {}:\n{}",
-            last.len(),
-            last.iter().take(20).cloned().collect::<Vec<_>>().join("\n")
-        )
-    });
-    let mut confirmed = 0;
-    for (owner, bookings) in &owners {
-        let mut taken: Vec<(i64, i64, &String)> = bookings
-            .iter()
-            .filter(|(_, (state, _, _))| matches!(state.as_str(), "held" | "confirmed" | "in_use"))
-            .map(|((_, id), (_, start, end))| (*start, *end, id))
-            .collect();
-        taken.sort();
-        confirmed += taken.len();
-        for pair in taken.windows(2) {
-            assert!(
-                pair[0].1 <= pair[1].0,
-                "{owner} gave overlapping slots to {} and {}",
-                pair[0].2,
-                pair[1].2
-            );
-        }
-    }
+    let owners = homes_agree_with_owners(&client, members, &sessions, DEADLINE * 6).await;
+    let confirmed = assert_no_slot_given_twice(&owners);
     eprintln!("{confirmed} bookings keep their slot");
     assert!(confirmed > 0, "no booking was confirmed");
 }

@@ -224,48 +224,8 @@ async fn soak(plan: Plan) {
         (total, total),
         "receipts in the log, distinct ones, issued"
     );
-    let mut last = Vec::new();
-    let settled = tokio::time::timeout(DEADLINE * 6, async {
-        let mut ticks = tokio::time::interval(Duration::from_secs(5));
-        loop {
-            ticks.tick().await;
-            let mut homes = BTreeMap::new();
-            let mut owners = BTreeMap::new();
-            for (n, node) in members.iter().enumerate() {
-                homes.insert(
-                    node.name.clone(),
-                    homes_view(&client, node, &sessions[n]).await,
-                );
-                owners.insert(node.name.clone(), owners_view(&client, node).await);
-            }
-            last = disagreements(&homes, &owners);
-            if last.is_empty() {
-                return owners;
-            }
-        }
-    })
-    .await;
-    let owners = settled.unwrap_or_else(|_| {
-        panic!(
-            "homes and owners still disagree on {}:\n{}",
-            last.len(),
-            last.iter().take(20).cloned().collect::<Vec<_>>().join("\n")
-        )
-    });
-    let mut kept = 0;
-    for (owner, held) in &owners {
-        let mut taken: Vec<(i64, i64)> = held
-            .values()
-            .filter(|(state, _, _)| matches!(state.as_str(), "held" | "confirmed" | "in_use"))
-            .map(|(_, start, end)| (*start, *end))
-            .collect();
-        taken.sort_unstable();
-        kept += taken.len();
-        assert!(
-            taken.windows(2).all(|w| w[0].1 <= w[1].0),
-            "{owner} gave a slot twice"
-        );
-    }
+    let owners = homes_agree_with_owners(&client, members, &sessions, DEADLINE * 6).await;
+    let kept = assert_no_slot_given_twice(&owners);
 
     // The report: what docs/BENCHMARKS.md records.
     let requested: usize = answers.values().sum();
