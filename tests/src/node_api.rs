@@ -408,7 +408,7 @@ pub async fn owners_view(
 /// another state or not at all, and each the owner shows that the home does not.
 pub fn disagreements(
     homes: &BTreeMap<String, BTreeMap<(String, String), String>>,
-    owners: &BTreeMap<String, BTreeMap<(String, String), (String, i64, i64)>>,
+    owners: &OwnersView,
 ) -> Vec<String> {
     let mut found = Vec::new();
     for (home, bookings) in homes {
@@ -433,6 +433,9 @@ pub fn disagreements(
     found
 }
 
+/// What each owner holds: owner → (home, booking id) → (state, start, end).
+pub type OwnersView = BTreeMap<String, BTreeMap<(String, String), (String, i64, i64)>>;
+
 /// Waits until every home in `members` shows each booking its owners hold in the owner's
 /// state (`sessions[n]`: the users of member `n`), or panics with the differences; returns
 /// what the owners hold.
@@ -441,7 +444,7 @@ pub async fn homes_agree_with_owners(
     members: &[NodeProcess],
     sessions: &[Vec<Session>],
     within: Duration,
-) -> BTreeMap<String, BTreeMap<(String, String), (String, i64, i64)>> {
+) -> OwnersView {
     let mut last = Vec::new();
     let settled = tokio::time::timeout(within, async {
         let mut ticks = tokio::time::interval(Duration::from_secs(2));
@@ -473,9 +476,7 @@ pub async fn homes_agree_with_owners(
 }
 
 /// Panics if an owner gave a slot twice; returns how many bookings keep a slot.
-pub fn assert_no_slot_given_twice(
-    owners: &BTreeMap<String, BTreeMap<(String, String), (String, i64, i64)>>,
-) -> usize {
+pub fn assert_no_slot_given_twice(owners: &OwnersView) -> usize {
     let mut kept = 0;
     for (owner, bookings) in owners {
         let mut taken: Vec<(i64, i64, &String)> = bookings

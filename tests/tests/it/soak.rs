@@ -162,7 +162,7 @@ async fn soak(plan: Plan) {
         while let Some(done) = bookings.try_join_next() {
             *answers.entry(done.unwrap_or_default()).or_default() += 1;
         }
-        if tick % 5 == 0 {
+        if tick.is_multiple_of(5) {
             // A minute's use that ended as this minute began, after the member's last.
             let n = (tick / 5) % plan.members;
             let now = Utc::now();
@@ -178,7 +178,7 @@ async fn soak(plan: Plan) {
                 }
             }
         }
-        if tick % 15 == 0 {
+        if tick.is_multiple_of(15) {
             let n = (tick / 15) % plan.members;
             let edition = format!(" 第{tick}版");
             publish_record(&members[n], &instrument(&names[n], &edition)).await;
@@ -230,24 +230,24 @@ async fn soak(plan: Plan) {
     // The report: what docs/BENCHMARKS.md records.
     let requested: usize = answers.values().sum();
     let secs = ran.as_secs_f64();
-    println!(
+    eprintln!(
         "soak: {} members, {:.0} s, {partitions} partitions",
         plan.members, secs
     );
-    println!(
+    eprintln!(
         "soak: {requested} booking requests ({:.2}/s), {kept} keep a slot, answers {answers:?}",
         requested as f64 / secs
     );
-    println!(
+    eprintln!(
         "soak: {total} receipts logged ({:.2}/s), {refused_receipts} walk-ins refused, 0 lost, 0 overlaps",
         total as f64 / secs
     );
-    println!("soak: node, RSS KiB start → end, open files start → end");
+    eprintln!("soak: node, RSS KiB start → end, open files start → end");
     for ((name, rss0, files0), (_, rss1, files1)) in at_start.iter().zip(&at_end) {
-        println!("soak: {name} {rss0} → {rss1}, {files0} → {files1}");
+        eprintln!("soak: {name} {rss0} → {rss1}, {files0} → {files1}");
     }
     let sum = |f: &[(String, u64, usize)]| f.iter().map(|(_, r, _)| r).sum::<u64>();
-    println!(
+    eprintln!(
         "soak: all nodes RSS {} MiB → {} MiB",
         sum(&at_start) / 1024,
         sum(&at_end) / 1024

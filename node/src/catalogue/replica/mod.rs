@@ -5,7 +5,7 @@
 //! - the **watermark**: every change of that origin up to this revision is held (or was
 //!   superseded by a newer entry held for the same slot). It only moves when that is
 //!   certain — a contiguous revision arrived, or what is held matches a checkpoint the
-//!   origin signed ([`checkpoints`]); never on a peer's word. Sync requests send
+//!   origin signed (`replica/checkpoints.rs`); never on a peer's word. Sync requests send
 //!   watermarks, so a gap left by a lost gossip message is always fetched again.
 //! - the **highest revision seen**, which may run ahead of the watermark; for this node's
 //!   own institution it is the revision counter, restored from peers after a restore from
