@@ -19,14 +19,11 @@ pub fn crash_hook(name: &str) {
 #[inline(always)]
 pub fn crash_hook(_name: &str) {}
 
-/// Every hook, for the tests that kill a node at each.
-pub const HOOKS: [&str; 4] = [
-    // A booking's completion and its receipt are written; nothing else happened yet.
-    "receipt_issued",
-    // A booking's completion is about to be written with its receipt.
-    "receipt_issuing",
-    // The node's own user's confirmation and rating are written.
-    "own_confirmation_written",
-    // A home wrote a user's booking request and has not sent it.
-    "request_stored",
-];
+/// A booking's completion is about to be written with its receipt.
+pub const RECEIPT_ISSUING: &str = "receipt_issuing";
+/// A booking's completion and its receipt are written; nothing else happened yet.
+pub const RECEIPT_ISSUED: &str = "receipt_issued";
+/// The node's own user's confirmation and rating are written.
+pub const OWN_CONFIRMATION_WRITTEN: &str = "own_confirmation_written";
+/// A home wrote a user's booking request and has not sent it.
+pub const REQUEST_STORED: &str = "request_stored";

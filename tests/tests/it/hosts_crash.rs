@@ -6,6 +6,9 @@
 
 use std::time::Duration;
 
+use alliance_node::crash_hook::{
+    OWN_CONFIRMATION_WRITTEN, RECEIPT_ISSUED, RECEIPT_ISSUING, REQUEST_STORED,
+};
 use alliance_tests::{
     DEADLINE, hosts::NodeProcess, multihost::Alliance, node_api::*, sample_record, trace,
 };
@@ -252,25 +255,25 @@ async fn a_member_killed_at_each_crash_hook_agrees_with_its_peer_after_restart()
     .await;
 
     // Killed as the completion and its receipt are about to be written: neither is.
-    arm(&mut alliance, 0, "receipt_issuing").await;
+    arm(&mut alliance, 0, RECEIPT_ISSUING).await;
     complete(&alliance.members[0], &home_name, "crash-0", starts[0]).await;
-    restart_after(&mut alliance, 0, "receipt_issuing").await;
+    restart_after(&mut alliance, 0, RECEIPT_ISSUING).await;
     let (owner, home) = (&alliance.members[0], &alliance.members[1]);
     assert_eq!(settled(owner, home, "crash-0").await, "confirmed");
     complete(owner, &home_name, "crash-0", starts[0]).await;
     assert_eq!(settled(owner, home, "crash-0").await, "completed");
 
     // Killed once both are written, before the home was told: it hears after restart.
-    arm(&mut alliance, 0, "receipt_issued").await;
+    arm(&mut alliance, 0, RECEIPT_ISSUED).await;
     complete(&alliance.members[0], &home_name, "crash-1", starts[1]).await;
-    restart_after(&mut alliance, 0, "receipt_issued").await;
+    restart_after(&mut alliance, 0, RECEIPT_ISSUED).await;
     let (owner, home) = (&alliance.members[0], &alliance.members[1]);
     assert_eq!(settled(owner, home, "crash-1").await, "completed");
 
     // The home killed between storing a request and sending it: after restart it asks
     // again, and both sides show the owner's answer.
     let later = next_minute + chrono::Duration::hours(2);
-    arm(&mut alliance, 1, "request_stored").await;
+    arm(&mut alliance, 1, REQUEST_STORED).await;
     until(
         "the restarted home meets the owner",
         DEADLINE * 2,
@@ -291,16 +294,16 @@ async fn a_member_killed_at_each_crash_hook_agrees_with_its_peer_after_restart()
         .await,
         "no answer"
     );
-    restart_after(&mut alliance, 1, "request_stored").await;
+    restart_after(&mut alliance, 1, REQUEST_STORED).await;
     let (owner, home) = (&alliance.members[0], &alliance.members[1]);
     assert_eq!(settled(owner, home, "crash-2").await, "confirmed");
 
     // The owner's own user rates a receipt and the node dies right after: the rating
     // is there after restart.
     walk_in(&alliance.members[0], 0).await;
-    arm(&mut alliance, 0, "own_confirmation_written").await;
+    arm(&mut alliance, 0, OWN_CONFIRMATION_WRITTEN).await;
     rate_waiting_receipts(&alliance.members[0]).await;
-    restart_after(&mut alliance, 0, "own_confirmation_written").await;
+    restart_after(&mut alliance, 0, OWN_CONFIRMATION_WRITTEN).await;
     let owner = &alliance.members[0];
     let (cookie, _) = session_of(owner, "staff").await;
     let mine: serde_json::Value = client

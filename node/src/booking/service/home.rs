@@ -114,7 +114,7 @@ impl Bookings {
                     updated_at: request.sent_at,
                 })
                 .await?;
-            crate::crash_hook::crash_hook("request_stored");
+            crate::crash_hook::crash_hook(crate::crash_hook::REQUEST_STORED);
         }
         let answer = self
             .send_request(&owner, &request, sealed, Attempt::First)

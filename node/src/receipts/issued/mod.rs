@@ -194,9 +194,9 @@ impl ReceiptBook {
             );
         }
         batch.append(with);
-        crate::crash_hook::crash_hook("receipt_issuing");
+        crate::crash_hook::crash_hook(crate::crash_hook::RECEIPT_ISSUING);
         self.store.commit(batch).await?;
-        crate::crash_hook::crash_hook("receipt_issued");
+        crate::crash_hook::crash_hook(crate::crash_hook::RECEIPT_ISSUED);
         Ok(signed)
     }
 
@@ -262,7 +262,7 @@ impl ReceiptBook {
             Err(e) => return Err(e),
         }
         self.store.commit(batch).await?;
-        crate::crash_hook::crash_hook("own_confirmation_written");
+        crate::crash_hook::crash_hook(crate::crash_hook::OWN_CONFIRMATION_WRITTEN);
         Ok(())
     }
 
