@@ -438,10 +438,7 @@ impl Replica {
             .map(|h| (&h.origin, h.revision))
             .collect();
         let limit = (request.limit as usize).clamp(1, MAX_PAGE_ENTRIES);
-        let (origins, checkpoints) = {
-            let versions = self.versions();
-            (versions.highest.clone(), versions.checkpoints.clone())
-        };
+        let origins = self.versions().highest.clone();
         let mut response = SyncResponse::default();
         let mut bytes = 0;
         for (origin, highest) in origins {
@@ -491,7 +488,7 @@ impl Replica {
                     return Ok(response);
                 }
             }
-            if let Some(held) = checkpoints.get(&origin) {
+            if let Some(held) = self.versions().checkpoints.get(&origin) {
                 response.checkpoints.push(held.bytes.clone());
             }
             if response.entries.len() >= limit || bytes >= MAX_PAGE_BYTES {
