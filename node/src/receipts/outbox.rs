@@ -216,15 +216,17 @@ impl ReceiptOutbox {
         Ok(proven)
     }
 
-    /// The province signed a head of `size` entries at `reset_at`, fewer than it had
-    /// proven to hold before (restored from a backup): every submission proven, under a
-    /// head signed before then, at a place at or beyond `size` is lost from it, and goes
-    /// back into the outbox to be submitted again. (Proofs from the log as it is now,
-    /// signed later, stay.) Returns how many did.
-    pub async fn resubmit_from(
+    /// The province showed, in a head signed at `shown_at`, a log that contradicts the
+    /// one it had proven these submissions in (restored from a backup, say): every
+    /// submission proven under a head signed until then goes back into the outbox to
+    /// be submitted again. Where it diverged is unknown — other members' resubmissions
+    /// may have grown the new log past the old size — so all of them go; the province
+    /// gives those it still holds their place back. Heads are signed to the second, so
+    /// one signed in the same second as `shown_at` may be of either log: it goes too.
+    /// (Proofs from the log as it is now, signed later, stay.) Returns how many went.
+    pub async fn resubmit_proven_until(
         &self,
-        size: u64,
-        reset_at: UnixTime,
+        shown_at: UnixTime,
         now: UnixTime,
     ) -> Result<usize, StoreError> {
         let mut batch = Batch::new();
@@ -233,10 +235,7 @@ impl ReceiptOutbox {
             .store
             .scan_prefix_json::<Proven>(Space::ReceiptProofs, b"")?
         {
-            if proven.index < size
-                || proven.head.timestamp >= reset_at
-                || proven.submission.is_empty()
-            {
+            if proven.head.timestamp > shown_at || proven.submission.is_empty() {
                 continue;
             }
             let pending = Pending {
@@ -245,7 +244,7 @@ impl ReceiptOutbox {
                 attempts: 0,
                 next_attempt: now,
                 last_error: Some(format!(
-                    "the province's log was reset to {size} entries, below this receipt's place {}: submitted again",
+                    "the province showed a log that contradicts the one that held this receipt at place {}: submitted again",
                     proven.index
                 )),
             };
@@ -359,7 +358,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn receipts_proven_beyond_a_reset_log_go_back_into_the_outbox_once() {
+    async fn receipts_proven_in_a_contradicted_log_go_back_into_the_outbox_once() {
         let dir = tempfile::tempdir().unwrap();
         let province = SecretKey::generate();
         let now = UnixTime(1_800_000_000);
@@ -380,38 +379,42 @@ mod tests {
             (outbox.waiting().unwrap(), outbox.proven().unwrap()),
             (0, 3)
         );
-        // The province comes back with one entry: the two beyond it are submitted again,
-        // with their exact bytes; the first keeps its proof.
-        let reset_at = UnixTime(now.0 + 60);
         // A head signed before the proofs says nothing of them.
-        assert_eq!(outbox.resubmit_from(1, now, now).await.unwrap(), 0);
-        assert_eq!(outbox.resubmit_from(1, reset_at, now).await.unwrap(), 2);
+        let earlier = UnixTime(now.0 - 1);
+        assert_eq!(outbox.resubmit_proven_until(earlier, now).await.unwrap(), 0);
+        // A contradicting head signed later, of whatever size: all three go again, with
+        // their exact bytes (the province gives back the places it still holds).
+        let shown_at = UnixTime(now.0 + 60);
+        assert_eq!(
+            outbox.resubmit_proven_until(shown_at, now).await.unwrap(),
+            3
+        );
         assert_eq!(
             (outbox.waiting().unwrap(), outbox.proven().unwrap()),
-            (2, 1)
+            (3, 0)
         );
         let due = outbox.due(now).unwrap();
-        assert_eq!(
-            due,
-            [
-                (keys[1].clone(), b"submission r1".to_vec()),
-                (keys[2].clone(), b"submission r2".to_vec())
-            ]
-        );
-        assert!(outbox.proof(&keys[0]).unwrap().is_some());
-        // Seeing the same reset again sends nothing twice, nor does a proof from the log
-        // as it is now.
-        assert_eq!(outbox.resubmit_from(1, reset_at, now).await.unwrap(), 0);
+        let expected: Vec<(Vec<u8>, Vec<u8>)> = keys
+            .iter()
+            .enumerate()
+            .map(|(n, k)| (k.clone(), format!("submission r{n}").into_bytes()))
+            .collect();
+        assert_eq!(due, expected);
+        // Proven again in the log as it is now: seeing the same contradiction again
+        // sends nothing twice.
         let mut now_log = MerkleLog::new();
-        now_log.push(b"submission r0");
-        let index = now_log.push(b"submission r1");
-        let later = now_log.head(UnixTime(reset_at.0 + 5)).seal(&province);
-        let proof = now_log.prove_inclusion(index).unwrap();
-        outbox
-            .included(&keys[1], index, &later, &proof)
-            .await
-            .unwrap();
-        assert_eq!(outbox.resubmit_from(1, reset_at, now).await.unwrap(), 0);
+        for n in 0..keys.len() {
+            now_log.push(format!("submission r{n}").as_bytes());
+        }
+        let later = now_log.head(UnixTime(shown_at.0 + 5)).seal(&province);
+        for (n, k) in keys.iter().enumerate() {
+            let proof = now_log.prove_inclusion(n as u64).unwrap();
+            outbox.included(k, n as u64, &later, &proof).await.unwrap();
+        }
+        assert_eq!(
+            outbox.resubmit_proven_until(shown_at, now).await.unwrap(),
+            0
+        );
     }
 
     #[tokio::test]

@@ -29,6 +29,11 @@ pub struct Alarm {
     /// their places (a head smaller than one it had verified).
     #[serde(default)]
     pub resubmitted: u64,
+    /// Set once this node submitted again its receipts proven under heads signed until
+    /// then: once per alarm, since every later head of the contradicting log raises the
+    /// same alarm again.
+    #[serde(default)]
+    pub resubmitted_until: Option<UnixTime>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -138,7 +143,9 @@ impl LogWatch {
                 Ok(Observed::Known)
             }
             Err(_) => {
-                let resubmitted = self.alarm()?.map_or(0, |a| a.resubmitted);
+                let (resubmitted, resubmitted_until) = self
+                    .alarm()?
+                    .map_or((0, None), |a| (a.resubmitted, a.resubmitted_until));
                 let alarm = Alarm {
                     seen,
                     seen_signed: latest.signed,
@@ -146,6 +153,7 @@ impl LogWatch {
                     shown_signed: hex::encode(signed),
                     detected_at: UnixTime::now(),
                     resubmitted,
+                    resubmitted_until,
                 };
                 tracing::error!(
                     seen_size = seen.size,
@@ -160,12 +168,14 @@ impl LogWatch {
         }
     }
 
-    /// Counts receipts submitted again into the alarm raised.
-    pub async fn count_resubmitted(&self, count: u64) -> Result<(), StoreError> {
+    /// Records in the alarm raised that `count` receipts proven under heads signed
+    /// until `until` were submitted again.
+    pub async fn resubmitted(&self, until: UnixTime, count: u64) -> Result<(), StoreError> {
         let Some(mut alarm) = self.alarm()? else {
             return Ok(());
         };
         alarm.resubmitted = alarm.resubmitted.saturating_add(count);
+        alarm.resubmitted_until = Some(until);
         let mut batch = Batch::new();
         batch.put_json(Space::LogWatch, ALARM.to_vec(), &alarm)?;
         self.store.commit(batch).await
@@ -236,8 +246,19 @@ mod tests {
             .await
             .unwrap();
         assert!(matches!(reset, Observed::Alarm(_)));
-        watch.count_resubmitted(3).await.unwrap();
-        assert_eq!(watch.alarm().unwrap().unwrap().resubmitted, 3);
+        watch.resubmitted(UnixTime(t.0 + 120), 3).await.unwrap();
+        // The same contradiction shown again keeps what was done for it.
+        let again = watch
+            .observe(&empty.head(UnixTime(t.0 + 180)).seal(&province), &[])
+            .await
+            .unwrap();
+        let Observed::Alarm(again) = again else {
+            panic!("no alarm: {again:?}")
+        };
+        assert_eq!(
+            (again.resubmitted, again.resubmitted_until),
+            (3, Some(UnixTime(t.0 + 120)))
+        );
     }
 
     #[tokio::test]

@@ -163,13 +163,43 @@ async fn a_province_restored_from_a_backup_reuses_no_serial_and_its_revocations_
     }
 
     // The province is restored from the backup, which knows serials 1 to 5 and the
-    // first four receipts only.
+    // first four receipts only. One member is away meanwhile: the first, whose second
+    // receipt is early in the log the others go on to grow.
+    alliance.members[0].kill();
     alliance.province.kill();
     alliance.province.restore(&backup);
     alliance.province.start(&alliance.hosts);
     alliance.province.wait_ready().await;
-    // The members see the log went back, raise the alarm, and submit what it lost
-    // again: every receipt issued is in the log exactly once.
+    // The members there see the log went back, raise the alarm, and submit what it lost
+    // again; then each logs a third receipt, so the log grows past the size the absent
+    // member verified (eight entries at most) with entries it never saw.
+    let province = &alliance.province;
+    until(
+        "the others' receipts are logged again, once",
+        DEADLINE * 3,
+        || async {
+            let mut ids = logged(province).await;
+            let count = ids.len();
+            ids.sort();
+            ids.dedup();
+            count == 7 && ids.len() == 7
+        },
+    )
+    .await;
+    for node in &alliance.members[1..] {
+        walk_in(node, 2).await;
+        confirm_all(node).await;
+    }
+    until(
+        "the others' third receipts are logged",
+        DEADLINE * 2,
+        || async { logged(province).await.len() == 10 },
+    )
+    .await;
+    // Back, the absent member finds a larger log that contradicts the one it verified:
+    // its receipt lost with the restore is submitted again too.
+    alliance.members[0].start(&alliance.hosts);
+    alliance.members[0].wait_ready().await;
     let province = &alliance.province;
     until(
         "every receipt is logged again, once",
@@ -179,7 +209,7 @@ async fn a_province_restored_from_a_backup_reuses_no_serial_and_its_revocations_
             let count = ids.len();
             ids.sort();
             ids.dedup();
-            count == 8 && ids.len() == 8
+            count == 11 && ids.len() == 11
         },
     )
     .await;
@@ -194,8 +224,9 @@ async fn a_province_restored_from_a_backup_reuses_no_serial_and_its_revocations_
             .json()
             .await
             .unwrap();
+        // Both of its receipts went again (the province gave the first its place back).
         assert_eq!(
-            status["log"]["alarm"]["resubmitted"], 1,
+            status["log"]["alarm"]["resubmitted"], 2,
             "{}: {status}",
             node.name
         );

@@ -256,6 +256,7 @@ impl ReceiptLog {
                 receipt_id,
                 instrument,
                 span,
+                late,
             } = match checked {
                 Ok(checked) => checked,
                 Err(refusal) => {
@@ -277,6 +278,9 @@ impl ReceiptLog {
                 Some(_) => placed.push(Err(Refusal::Conflicting {
                     institution: owner,
                     receipt_id,
+                })),
+                None if late => placed.push(Err(Refusal::TooLate {
+                    days: rules.late_window_seconds / 86_400,
                 })),
                 None => {
                     let in_call = uses_of_call.get(&instrument).and_then(|uses| {
@@ -383,6 +387,9 @@ struct Checked {
     instrument: String,
     /// The time of use, `[start, end)`.
     span: (i64, i64),
+    /// Past [`LogRules::late_window_seconds`] after its use: refused unless the log
+    /// already holds it (a replay, say after a restore, still gets its place back).
+    late: bool,
 }
 
 /// Everything but duplicates and overlaps.
@@ -430,11 +437,6 @@ fn check(
             allowance: rules.effective_allowance_minutes,
         });
     }
-    if now.0 > receipt.end.0.saturating_add(rules.late_window_seconds) {
-        return Err(Refusal::TooLate {
-            days: rules.late_window_seconds / 86_400,
-        });
-    }
     if let Some(confirmation) = &submission.confirmation {
         let home_key =
             ReceiptConfirmation::claimed_signer(confirmation).map_err(Refusal::Unreadable)?;
@@ -455,6 +457,7 @@ fn check(
     Ok(Checked {
         instrument: receipt.instrument_id(),
         span: (receipt.start.0, receipt.end.0),
+        late: now.0 > receipt.end.0.saturating_add(rules.late_window_seconds),
         owner: receipt.institution_id,
         receipt_id: receipt.receipt_id,
     })

@@ -178,11 +178,30 @@ async fn a_replay_gets_its_place_and_is_not_logged_twice_but_other_contents_are_
         assert!(included.already);
     }
     assert_eq!(log.len().await, 1);
+    // Long past the late window (a member resubmitting after a restore): still its place.
+    let much_later = UnixTime(NOW.0 + 400 * DAY);
+    let replayed = log
+        .submit(std::slice::from_ref(&first), &w.eras, &w.owners, much_later)
+        .await
+        .unwrap();
+    let replayed = replayed[0].as_ref().unwrap();
+    assert_eq!((replayed.index, replayed.already), (0, true));
+    // Submitted twice at once, by two connections: logged once.
+    let second = confirmed(&w, 2);
+    let (a, b) = tokio::join!(
+        log.submit(std::slice::from_ref(&second), &w.eras, &w.owners, NOW),
+        log.submit(std::slice::from_ref(&second), &w.eras, &w.owners, NOW),
+    );
+    let (a, b) = (a.unwrap(), b.unwrap());
+    let (a, b) = (a[0].as_ref().unwrap(), b[0].as_ref().unwrap());
+    assert_eq!((a.index, b.index), (1, 1));
+    assert!(a.already != b.already, "exactly one of the two appended it");
+    assert_eq!(log.len().await, 2);
     // The same receipt id with other contents (here: single-signed) is refused.
     let other = single(&receipt(1, "dlut", "XPS-1", 1), &w.dlut);
     let answer = log.submit(&[other], &w.eras, &w.owners, NOW).await.unwrap();
     assert_eq!(answer[0].as_ref().unwrap_err().code(), "conflicting");
-    assert_eq!(log.len().await, 1);
+    assert_eq!(log.len().await, 2);
 }
 
 #[tokio::test]

@@ -103,9 +103,13 @@ impl Receipts {
         Ok(observed)
     }
 
-    /// After a head was checked: a log smaller than one verified was reset (a province
-    /// restored from a backup), so this node's receipts proven beyond its end are
-    /// submitted again — the alarm stays, counting them.
+    /// After a head was checked: a log that contradicts the one verified (a province
+    /// restored from a backup, or showing another history) may lack receipts it had
+    /// proven, so this node submits again those proven under heads signed until the
+    /// contradicting one — once per alarm; the alarm stays, counting them. Whether the
+    /// new log is smaller or has already grown past the old size (other members
+    /// resubmitting first), where it diverged is unknown; the province gives those it
+    /// still holds their place back.
     async fn after(&self, observed: &Observed, signed: &[u8]) -> Result<(), ReceiptError> {
         if let Observed::Advanced(_) = observed
             && let Err(e) = self.inner.net.publish_tree_head(signed.to_vec()).await
@@ -114,25 +118,22 @@ impl Receipts {
             tracing::debug!(error = %e, "verified head not published");
         }
         if let Observed::Alarm(alarm) = observed
-            && alarm.shown.size < alarm.seen.size
+            && alarm.resubmitted_until.is_none()
         {
+            let until = alarm.shown.timestamp;
             let again = self
                 .inner
                 .outbox
-                .resubmit_from(
-                    alarm.shown.size,
-                    alarm.shown.timestamp,
-                    alliance_protocol::UnixTime::now(),
-                )
+                .resubmit_proven_until(until, alliance_protocol::UnixTime::now())
                 .await?;
             if again > 0 {
                 tracing::warn!(
                     count = again,
                     size = alarm.shown.size,
-                    "the province's log was reset below receipts it had proven: submitting them again"
+                    "the province showed a log that contradicts the one it had proven receipts in: submitting them again"
                 );
-                self.inner.watch.count_resubmitted(again as u64).await?;
             }
+            self.inner.watch.resubmitted(until, again as u64).await?;
         }
         if *observed != Observed::Known {
             self.changed();
