@@ -15,6 +15,20 @@ pub async fn admin(node: &NodeProcess) -> (String, String) {
     session_of(node, "admin").await
 }
 
+/// `GET` of one of `node`'s JSON answers under a session's `Cookie` header: `None` if
+/// the node did not answer with JSON (it may be down, when a scenario wants it so).
+pub async fn get_json(node: &NodeProcess, path: &str, cookie: &str) -> Option<serde_json::Value> {
+    reqwest::Client::new()
+        .get(format!("{}{path}", node.url))
+        .header(reqwest::header::COOKIE, cookie)
+        .send()
+        .await
+        .ok()?
+        .json()
+        .await
+        .ok()
+}
+
 /// `username`'s session at `node`: its `Cookie` header and CSRF token.
 pub async fn session_of(node: &NodeProcess, username: &str) -> (String, String) {
     let answer = reqwest::Client::new()
@@ -186,15 +200,9 @@ pub async fn rate_waiting_receipts(
 ) -> Vec<Result<reqwest::StatusCode, reqwest::Error>> {
     let (cookie, csrf) = session_of(node, "staff").await;
     let client = reqwest::Client::new();
-    let mine: serde_json::Value = client
-        .get(format!("{}api/v1/receipts", node.url))
-        .header(reqwest::header::COOKIE, &cookie)
-        .send()
+    let mine = get_json(node, "api/v1/receipts", &cookie)
         .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .expect("the user's receipts");
     let items = mine
         .as_array()
         .or_else(|| mine["items"].as_array())
@@ -226,15 +234,9 @@ pub async fn rate_waiting_receipts(
 /// How many of `node`'s receipts it holds a verified proof of inclusion for.
 pub async fn proven(node: &NodeProcess) -> u64 {
     let (cookie, _) = admin(node).await;
-    let view: serde_json::Value = reqwest::Client::new()
-        .get(format!("{}api/v1/manage/receipts", node.url))
-        .header(reqwest::header::COOKIE, cookie)
-        .send()
+    let view = get_json(node, "api/v1/manage/receipts", &cookie)
         .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .expect("the issued receipts");
     view["log"]["proven"].as_u64().unwrap_or(0)
 }
 
@@ -343,21 +345,14 @@ pub struct Session {
 /// Every booking `node`'s users made, as `(owner, booking id) → state`, from each user's
 /// own list.
 pub async fn homes_view(
-    client: &reqwest::Client,
     node: &NodeProcess,
     sessions: &[Session],
 ) -> BTreeMap<(String, String), String> {
     let mut seen = BTreeMap::new();
     for session in sessions {
-        let list: serde_json::Value = client
-            .get(format!("{}api/v1/bookings", node.url))
-            .header(reqwest::header::COOKIE, &session.cookie)
-            .send()
+        let list = get_json(node, "api/v1/bookings", &session.cookie)
             .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+            .expect("a user's bookings");
         for booking in list.as_array().unwrap() {
             let owner = booking["instrument_id"].as_str().unwrap();
             let owner = owner.split('/').next().unwrap().to_owned();
@@ -371,20 +366,11 @@ pub async fn homes_view(
 }
 
 /// Every booking of `node`'s instruments: `(home, booking id) → (state, start, end)`.
-pub async fn owners_view(
-    client: &reqwest::Client,
-    node: &NodeProcess,
-) -> BTreeMap<(String, String), (String, i64, i64)> {
+pub async fn owners_view(node: &NodeProcess) -> BTreeMap<(String, String), (String, i64, i64)> {
     let (cookie, _) = admin(node).await;
-    let list: serde_json::Value = client
-        .get(format!("{}api/v1/manage/bookings", node.url))
-        .header(reqwest::header::COOKIE, cookie)
-        .send()
+    let list = get_json(node, "api/v1/manage/bookings", &cookie)
         .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .expect("the owner's bookings");
     list.as_array()
         .unwrap()
         .iter()
@@ -440,7 +426,6 @@ pub type OwnersView = BTreeMap<String, BTreeMap<(String, String), (String, i64, 
 /// state (`sessions[n]`: the users of member `n`), or panics with the differences; returns
 /// what the owners hold.
 pub async fn homes_agree_with_owners(
-    client: &reqwest::Client,
     members: &[NodeProcess],
     sessions: &[Vec<Session>],
     within: Duration,
@@ -453,11 +438,8 @@ pub async fn homes_agree_with_owners(
             let mut homes = BTreeMap::new();
             let mut owners = BTreeMap::new();
             for (n, node) in members.iter().enumerate() {
-                homes.insert(
-                    node.name.clone(),
-                    homes_view(client, node, &sessions[n]).await,
-                );
-                owners.insert(node.name.clone(), owners_view(client, node).await);
+                homes.insert(node.name.clone(), homes_view(node, &sessions[n]).await);
+                owners.insert(node.name.clone(), owners_view(node).await);
             }
             last = disagreements(&homes, &owners);
             if last.is_empty() {

@@ -133,7 +133,8 @@ pub struct LogAlarmView {
     pub seen_size: u64,
     pub shown_size: u64,
     pub detected_at: i64,
-    /// Receipts submitted again because the province's log was reset below their places.
+    /// Receipts submitted again because the province showed a log contradicting the one
+    /// that held them.
     pub resubmitted: u64,
 }
 

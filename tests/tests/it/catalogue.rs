@@ -357,10 +357,12 @@ async fn a_peer_withholding_a_newer_version_cannot_make_a_new_node_skip_it() {
     )
     .await;
     // Once neu relays dlut's checkpoint of everything it did (dlut signs one whenever
-    // it serves a page and has moved since).
+    // it serves a page and has moved since): a sync of neu's with dlut brings it (a few
+    // rounds, for a sync that was already running when the last edit landed).
     let dlut_revision = dlut.catalogue().own_revision();
+    let mut neu_events = neu.net().events();
     let mut page = None;
-    for _ in 0..100 {
+    for _ in 0..5 {
         let request = Request::Sync(SyncRequest {
             have: vec![],
             after: None,
@@ -378,7 +380,10 @@ async fn a_peer_withholding_a_newer_version_cannot_make_a_new_node_skip_it() {
             break;
         }
         neu.net().sync_now().await.unwrap();
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        wait_event(&mut neu_events, "neu's sync with dlut", |e| {
+            matches!(e, alliance_node::net::NetEvent::CatalogueSynced { peer, .. } if *peer == dlut.peer_id())
+        })
+        .await;
     }
     let mut page = page.expect("neu never relayed dlut's newest checkpoint");
     asker.stop();

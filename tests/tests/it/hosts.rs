@@ -215,15 +215,9 @@ async fn a_province_restored_from_a_backup_reuses_no_serial_and_its_revocations_
     .await;
     for node in &alliance.members {
         let (cookie, _) = admin(node).await;
-        let status: serde_json::Value = client
-            .get(format!("{}api/v1/manage/receipts", node.url))
-            .header(reqwest::header::COOKIE, cookie)
-            .send()
+        let status = get_json(node, "api/v1/manage/receipts", &cookie)
             .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+            .expect("the issued receipts");
         // Both of its receipts went again (the province gave the first its place back).
         assert_eq!(
             status["log"]["alarm"]["resubmitted"], 2,

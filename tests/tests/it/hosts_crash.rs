@@ -121,15 +121,7 @@ async fn state_of(node: &NodeProcess, id: &str, as_owner: bool) -> Option<String
     } else {
         ("api/v1/bookings", session_of(node, "user0").await.0)
     };
-    let list: serde_json::Value = reqwest::Client::new()
-        .get(format!("{}{path}", node.url))
-        .header(reqwest::header::COOKIE, cookie)
-        .send()
-        .await
-        .ok()?
-        .json()
-        .await
-        .ok()?;
+    let list = get_json(node, path, &cookie).await?;
     list.as_array()?
         .iter()
         .find(|b| b["booking_id"] == id)
@@ -140,15 +132,9 @@ async fn state_of(node: &NodeProcess, id: &str, as_owner: bool) -> Option<String
 /// Whether `user0` at `home` holds the receipt of booking `id`.
 async fn home_has_receipt(home: &NodeProcess, id: &str) -> bool {
     let (cookie, _) = session_of(home, "user0").await;
-    let Ok(answer) = reqwest::Client::new()
-        .get(format!("{}api/v1/receipts", home.url))
-        .header(reqwest::header::COOKIE, cookie)
-        .send()
+    let list = get_json(home, "api/v1/receipts", &cookie)
         .await
-    else {
-        return false;
-    };
-    let list: serde_json::Value = answer.json().await.unwrap_or_default();
+        .unwrap_or_default();
     list.as_array()
         .is_some_and(|l| l.iter().any(|r| r["receipt"]["booking_id"] == id))
 }
@@ -306,15 +292,9 @@ async fn a_member_killed_at_each_crash_hook_agrees_with_its_peer_after_restart()
     restart_after(&mut alliance, 0, OWN_CONFIRMATION_WRITTEN).await;
     let owner = &alliance.members[0];
     let (cookie, _) = session_of(owner, "staff").await;
-    let mine: serde_json::Value = client
-        .get(format!("{}api/v1/receipts", owner.url))
-        .header(reqwest::header::COOKIE, cookie)
-        .send()
+    let mine = get_json(owner, "api/v1/receipts", &cookie)
         .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .expect("the staff's receipts");
     let ratings: Vec<&serde_json::Value> = mine
         .as_array()
         .unwrap()

@@ -15,16 +15,9 @@ use alliance_tests::{DEADLINE, hosts::NodeProcess, multihost::Alliance, node_api
 /// Whether `node`'s log watch raised the alarm.
 async fn alarmed(node: &NodeProcess) -> bool {
     let (cookie, _) = admin(node).await;
-    let Ok(answer) = reqwest::Client::new()
-        .get(format!("{}api/v1/manage/receipts", node.url))
-        .header(reqwest::header::COOKIE, cookie)
-        .send()
+    get_json(node, "api/v1/manage/receipts", &cookie)
         .await
-    else {
-        return false;
-    };
-    let view: serde_json::Value = answer.json().await.unwrap_or_default();
-    !view["log"]["alarm"].is_null()
+        .is_some_and(|view| !view["log"]["alarm"].is_null())
 }
 
 /// One more receipt of each of `nodes`, logged (`n` says which walk-in).

@@ -234,7 +234,7 @@ async fn a_thousand_bookings_at_once_over_lossy_links_give_no_slot_twice_and_hom
     for host in 0..=members.len() {
         alliance.hosts.heal_loss(host);
     }
-    let owners = homes_agree_with_owners(&client, members, &sessions, DEADLINE * 6).await;
+    let owners = homes_agree_with_owners(members, &sessions, DEADLINE * 6).await;
     let confirmed = assert_no_slot_given_twice(&owners);
     eprintln!("{confirmed} bookings keep their slot");
     assert!(confirmed > 0, "no booking was confirmed");

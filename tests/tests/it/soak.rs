@@ -224,7 +224,7 @@ async fn soak(plan: Plan) {
         (total, total),
         "receipts in the log, distinct ones, issued"
     );
-    let owners = homes_agree_with_owners(&client, members, &sessions, DEADLINE * 6).await;
+    let owners = homes_agree_with_owners(members, &sessions, DEADLINE * 6).await;
     let kept = assert_no_slot_given_twice(&owners);
 
     // The report: what docs/BENCHMARKS.md records.
