@@ -90,16 +90,39 @@ pub enum RejectionKind {
 }
 
 fn from_record_error(e: RecordError) -> Rejection {
-    match e {
-        RecordError::TooLarge(_) => Rejection::Oversized(e.to_string()),
-        RecordError::Envelope(alliance_protocol::EnvelopeError::TooLarge(_)) => {
-            Rejection::Oversized(e.to_string())
+    let envelope = match &e {
+        RecordError::Envelope(inner) => Some(inner),
+        _ => None,
+    };
+    opening_refusal(
+        envelope,
+        matches!(e, RecordError::TooLarge(_)),
+        e.to_string(),
+    )
+}
+
+fn from_checkpoint_error(e: CheckpointError) -> Rejection {
+    let envelope = match &e {
+        CheckpointError::Envelope(inner) => Some(inner),
+        _ => None,
+    };
+    opening_refusal(
+        envelope,
+        matches!(e, CheckpointError::TooLarge(_)),
+        e.to_string(),
+    )
+}
+
+/// Why signed bytes that would not open are refused: too large (the body's own limit,
+/// `too_large`, or the envelope's), badly signed, or otherwise malformed.
+fn opening_refusal(envelope: Option<&EnvelopeError>, too_large: bool, why: String) -> Rejection {
+    match envelope {
+        _ if too_large => Rejection::Oversized(why),
+        Some(EnvelopeError::TooLarge(_)) => Rejection::Oversized(why),
+        Some(EnvelopeError::Signature(_) | EnvelopeError::WrongSigner { .. }) => {
+            Rejection::BadSignature(why)
         }
-        RecordError::Envelope(
-            alliance_protocol::EnvelopeError::Signature(_)
-            | alliance_protocol::EnvelopeError::WrongSigner { .. },
-        ) => Rejection::BadSignature(e.to_string()),
-        other => Rejection::Malformed(other.to_string()),
+        _ => Rejection::Malformed(why),
     }
 }
 
@@ -133,20 +156,13 @@ pub fn admit(bytes: &[u8], directory: &KeyDirectory) -> Result<Entry, Rejection>
 /// Checks a checkpoint the same way: a current member's key, its signature, and that
 /// the signer is the checkpoint's origin.
 pub fn admit_checkpoint(bytes: &[u8], directory: &KeyDirectory) -> Result<Checkpoint, Rejection> {
-    let refused = |e: CheckpointError| match e {
-        CheckpointError::TooLarge(_) | CheckpointError::Envelope(EnvelopeError::TooLarge(_)) => {
-            Rejection::Oversized(e.to_string())
-        }
-        CheckpointError::Envelope(
-            EnvelopeError::Signature(_) | EnvelopeError::WrongSigner { .. },
-        ) => Rejection::BadSignature(e.to_string()),
-        other => Rejection::Malformed(other.to_string()),
-    };
-    let unverified = UnverifiedCheckpoint::decode(bytes).map_err(refused)?;
+    let unverified = UnverifiedCheckpoint::decode(bytes).map_err(from_checkpoint_error)?;
     let cert = directory
         .by_key(&unverified.signer_bytes())
         .ok_or(Rejection::NotMember)?;
-    let checkpoint = unverified.verify(&cert.node_public_key).map_err(refused)?;
+    let checkpoint = unverified
+        .verify(&cert.node_public_key)
+        .map_err(from_checkpoint_error)?;
     if checkpoint.origin != cert.institution_id {
         return Err(Rejection::WrongOwner(format!(
             "{} signed a checkpoint of {}",
