@@ -17,14 +17,24 @@ use crate::{
     validate::{FieldError, Problem},
 };
 
-/// Lengths are offered in steps of this many minutes…
-pub(crate) const STEP_MINUTES: u32 = 30;
-/// …up to this many.
-pub(crate) const MAX_MINUTES: u32 = 8 * 60;
+/// The longest booking any owner may allow (its own rules may allow less).
+pub(crate) const MAX_MINUTES: u32 = alliance_protocol::booking::rule_limits::MAX_DURATION_MINUTES;
 
-/// The lengths the form offers, shortest first.
+/// The lengths the form offers, shortest first. The home does not hold the owner's rules
+/// (its grid is 1 minute to a day, its longest booking up to 31 days), so the form offers
+/// the lengths grids commonly allow — short slots, half hours up to a working day, whole
+/// days up to a week — and the owner refuses one off its grid, naming its rule. The API
+/// takes any whole number of minutes up to [`MAX_MINUTES`].
 pub(crate) fn lengths() -> impl Iterator<Item = u32> {
-    (1..=MAX_MINUTES / STEP_MINUTES).map(|i| i * STEP_MINUTES)
+    let short = [10, 15, 20];
+    let half_hours = (1..=16).map(|i| i * 30);
+    let longer = [10 * 60, 12 * 60];
+    let days = (1..=7).map(|d| d * 24 * 60);
+    short
+        .into_iter()
+        .chain(half_hours)
+        .chain(longer)
+        .chain(days)
 }
 
 /// A fresh booking id: the page puts one in every form so sending it twice books once.
@@ -58,7 +68,9 @@ pub(crate) struct BookingForm {
     pub instrument_id: String,
     /// Start, `YYYY-MM-DDTHH:MM` in Asia/Shanghai.
     pub start: String,
-    /// Length in minutes.
+    /// Length in whole minutes, 1 to 44,640 (31 days); the owner's rules may allow less,
+    /// on its grid.
+    #[schema(minimum = 1, maximum = 44_640)]
     pub minutes: u32,
     pub mode: ServiceMode,
     #[serde(default)]
@@ -175,8 +187,7 @@ fn check(form: &BookingForm, modes: &[ServiceMode]) -> (Vec<FieldError>, Option<
     if start.is_none() {
         errors.push(FieldError::new("start", Problem::DateTime));
     }
-    if form.minutes == 0 || !form.minutes.is_multiple_of(STEP_MINUTES) || form.minutes > MAX_MINUTES
-    {
+    if form.minutes == 0 || form.minutes > MAX_MINUTES {
         errors.push(FieldError::new("minutes", Problem::BookingLength));
     }
     if !offered(modes).contains(&form.mode) {
@@ -237,7 +248,7 @@ mod tests {
     fn every_problem_is_reported_at_once() {
         let bad = BookingInput {
             start: "tomorrow".into(),
-            minutes: "45".into(),
+            minutes: "0".into(),
             samples: "many".into(),
             ..input()
         };
@@ -267,10 +278,30 @@ mod tests {
     }
 
     #[test]
-    fn lengths_go_in_half_hours_up_to_eight_hours() {
+    fn the_form_offers_short_slots_half_hours_and_days_within_the_longest_booking() {
         let all: Vec<u32> = lengths().collect();
-        assert_eq!(all.first(), Some(&30));
-        assert_eq!(all.last(), Some(&480));
-        assert_eq!(all.len(), 16);
+        assert!(all.windows(2).all(|w| w[0] < w[1]), "{all:?}");
+        for common in [15, 30, 90, 480, 24 * 60, 7 * 24 * 60] {
+            assert!(all.contains(&common), "{common} not offered");
+        }
+        assert!(all.iter().all(|m| (1..=MAX_MINUTES).contains(m)));
+    }
+
+    #[test]
+    fn any_whole_number_of_minutes_up_to_the_longest_booking_is_taken() {
+        let modes = [ServiceMode::StaffRun];
+        for (minutes, taken) in [
+            (0, false),
+            (1, true),
+            (15, true),
+            (44_640, true),
+            (44_641, false),
+        ] {
+            let asked = BookingInput {
+                minutes: minutes.to_string(),
+                ..input()
+            };
+            assert_eq!(asked.to_form(&modes).is_ok(), taken, "{minutes} minutes");
+        }
     }
 }

@@ -90,7 +90,7 @@ impl FieldError {
             Problem::Category => "not a category of the classification".to_owned(),
             Problem::FeeName => "a fee item needs a name".to_owned(),
             Problem::DateTime => "a date and time written YYYY-MM-DDTHH:MM".to_owned(),
-            Problem::BookingLength => "30-minute steps up to 8 hours".to_owned(),
+            Problem::BookingLength => "whole minutes, 1 to 44,640 (31 days)".to_owned(),
             Problem::PageTooDeep => format!(
                 "page × per_page may be at most {MAX_RESULT_WINDOW}; narrow the search instead"
             ),

@@ -24,6 +24,7 @@ pub(crate) static EN: BookingStrings = BookingStrings {
     submit: "Book",
     submitting: "Sending the booking to the owning institution…",
     pick_hour: "Book this hour",
+    unit_days: "day(s)",
     unit_hours: "h",
     unit_minutes: "min",
 
@@ -145,7 +146,7 @@ pub(crate) static EN: BookingStrings = BookingStrings {
     training_recorded: "The training was recorded.",
 
     err_start: "Enter the start in Beijing time, e.g. 2026-11-27 09:00.",
-    err_minutes: "The length must be in 30-minute steps, at most 8 hours.",
+    err_minutes: "The length must be a whole number of minutes, at most 31 days; the instrument's rules may allow less.",
     err_note_required: "Give a reason to reject or cancel a booking.",
     err_too_late: "It is too late to cancel; please contact the person in charge.",
     err_whole_number: "Enter a whole number, 0 or more.",

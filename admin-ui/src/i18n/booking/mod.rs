@@ -36,6 +36,7 @@ pub(crate) struct BookingStrings {
     pub submitting: &'static str,
     pub pick_hour: &'static str,
     /// Units of a length: `1 小时 30 分钟`, `1 h 30 min`.
+    pub unit_days: &'static str,
     pub unit_hours: &'static str,
     pub unit_minutes: &'static str,
 
@@ -217,6 +218,10 @@ impl BookingStrings {
 
     /// A length of time: `1 小时 30 分钟`, `2 h`, `30 min`.
     pub(crate) fn length(&self, minutes: u32) -> String {
+        const DAY: u32 = 24 * 60;
+        if minutes >= DAY && minutes.is_multiple_of(DAY) {
+            return format!("{} {}", minutes / DAY, self.unit_days);
+        }
         let (h, m) = (minutes / 60, minutes % 60);
         match (h, m) {
             (0, m) => format!("{m} {}", self.unit_minutes),
@@ -235,5 +240,7 @@ mod tests {
         assert_eq!(ZH.length(90), "1 小时 30 分钟");
         assert_eq!(EN.length(120), "2 h");
         assert_eq!(EN.length(30), "30 min");
+        assert_eq!(ZH.length(3 * 24 * 60), "3 天");
+        assert_eq!(EN.length(25 * 60), "25 h");
     }
 }

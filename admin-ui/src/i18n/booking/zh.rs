@@ -24,6 +24,7 @@ pub(crate) static ZH: BookingStrings = BookingStrings {
     submit: "提交预约",
     submitting: "正在向仪器所属单位提交预约…",
     pick_hour: "预约此时段",
+    unit_days: "天",
     unit_hours: "小时",
     unit_minutes: "分钟",
 
@@ -145,7 +146,7 @@ pub(crate) static ZH: BookingStrings = BookingStrings {
     training_recorded: "培训认证已记录。",
 
     err_start: "请填写开始时间（北京时间），如 2026-11-27 09:00。",
-    err_minutes: "时长须为 30 分钟的整数倍，最长 8 小时。",
+    err_minutes: "时长须为整数分钟，最长 31 天；仪器的预约规则可能更严。",
     err_note_required: "驳回或取消预约时请填写原因。",
     err_too_late: "已超过可取消的时间，请直接联系仪器负责人。",
     err_whole_number: "请填写 0 或正整数。",
