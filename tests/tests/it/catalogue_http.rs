@@ -384,3 +384,54 @@ async fn every_search_filter_and_pages_work_over_the_api() {
         node.shutdown().await;
     }
 }
+
+/// An institution whose entries fill every slot a member has (10,000 instruments and
+/// their digests: 20,000 slots, here filled with records handed back by its peers) is
+/// told so through the API when it adds one more, with the limit; nothing is stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_instrument_past_a_members_share_is_refused_naming_the_limit() {
+    use alliance_protocol::{Entry, EntryBody, limits::MAX_SLOTS_PER_MEMBER};
+    trace();
+    let dir = tempfile::tempdir().unwrap();
+    let province = start_province(dir.path(), "lnsti").await;
+    let dlut = start_member(dir.path(), &province, "dlut").await;
+    let key = alliance_node::keyfile::read(&dlut.config().node_key_path()).unwrap();
+    let full: Vec<Entry> = (1..=MAX_SLOTS_PER_MEMBER as u64)
+        .map(|n| {
+            let mut record = sample_record("dlut", &format!("X{n}"), "能谱仪");
+            record.revision = n;
+            Entry {
+                bytes: record.seal(&key),
+                body: EntryBody::Instrument(Box::new(record)),
+            }
+        })
+        .collect();
+    let stored = dlut.catalogue().receive(full).await.unwrap();
+    assert_eq!(stored, MAX_SLOTS_PER_MEMBER);
+
+    let base = dlut.url();
+    let (client, csrf) = sign_in(&base, "admin").await;
+    let put = |local_id: &str, name: &str| {
+        let record = sample_record("dlut", local_id, name);
+        let input = alliance_web::instrument_input::InstrumentInput::from_record(&record);
+        client
+            .put(format!("{base}api/v1/own/instruments/{local_id}"))
+            .header("X-CSRF-Token", &csrf)
+            .json(&input)
+            .send()
+    };
+    let refused = put("ONE-TOO-MANY", "能谱仪").await.unwrap();
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["error"]["field"], "local_id", "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("10000")),
+        "{body}"
+    );
+    assert!(
+        !dlut.catalogue().has_instrument("dlut/ONE-TOO-MANY"),
+        "nothing of it is stored"
+    );
+}
