@@ -73,8 +73,9 @@ pub fn write_new(path: &Path, key: &SecretKey) -> Result<(), KeyFileError> {
     Ok(())
 }
 
-/// Reads a key file, refusing one that group or others may read.
-pub fn read(path: &Path) -> Result<SecretKey, KeyFileError> {
+/// Reads a secret text file (a password, an HMAC secret) without its surrounding white
+/// space, refusing one that group or others may read.
+pub fn read_private(path: &Path) -> Result<String, KeyFileError> {
     let io = |source| KeyFileError::Io {
         path: path.to_owned(),
         source,
@@ -86,7 +87,12 @@ pub fn read(path: &Path) -> Result<SecretKey, KeyFileError> {
             mode,
         });
     }
-    let text = fs::read_to_string(path).map_err(io)?;
+    Ok(fs::read_to_string(path).map_err(io)?.trim().to_owned())
+}
+
+/// Reads a key file, refusing one that group or others may read.
+pub fn read(path: &Path) -> Result<SecretKey, KeyFileError> {
+    let text = read_private(path)?;
     let not_a_key = |reason: String| KeyFileError::NotAKey {
         path: path.to_owned(),
         reason,

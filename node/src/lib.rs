@@ -47,6 +47,7 @@ pub mod metrics;
 pub mod monitoring;
 pub mod net;
 pub(crate) mod node;
+pub mod notify;
 pub(crate) mod private_dir;
 pub mod province;
 pub mod receipts;

@@ -25,6 +25,7 @@ use crate::{
     metrics::{self, MetricSources, Metrics},
     monitoring::Monitoring,
     net::{self, NetClient, NetConfig, NetError, ROSTER_KEY},
+    notify::{Delivery, Notices, Preferences, Smtp, Webhook},
     province::{
         ProvinceAuthority,
         publication::Publication,
@@ -96,6 +97,7 @@ pub struct NodeHandle {
     province: Option<ProvinceRole>,
     receipts: Receipts,
     monitoring: Monitoring,
+    notices: Notices,
     cancel: CancellationToken,
     supervisor: Supervisor,
     tasks: Vec<JoinHandle<()>>,
@@ -225,6 +227,7 @@ impl Node {
             catalogue.clone(),
             config.booking.retry_interval,
         );
+        let notices = Notices::new(store.clone(), config.notify.enabled());
         let receipts = Receipts::open(
             store.clone(),
             certificate.clone(),
@@ -232,6 +235,7 @@ impl Node {
             config.alliance.root_public_key,
             net.clone(),
             mail.clone(),
+            notices.clone(),
             &config.receipts,
         );
         let monitoring = Monitoring::open(
@@ -250,6 +254,7 @@ impl Node {
             net.clone(),
             mail.clone(),
             receipts.clone(),
+            notices.clone(),
             &config.booking,
             supervisor.short_tasks(),
         )?;
@@ -269,6 +274,10 @@ impl Node {
             monitoring.clone().run_heartbeats(cancel.clone()),
         ));
         tasks.push(supervisor.spawn("session purge", accounts.clone().run_purge(cancel.clone())));
+        if config.notify.enabled() {
+            let delivery = notice_delivery(&config, notices.clone(), &store, accounts.clone())?;
+            tasks.push(supervisor.spawn("notices", delivery.run(cancel.clone())));
+        }
         tasks.push(supervisor.spawn(
             "digest refresh",
             refresh_digests(catalogue.clone(), cancel.clone()),
@@ -295,6 +304,7 @@ impl Node {
             publication: province.as_ref().map(|p| p.publication.clone()),
             certificate: certificate.clone(),
             health: Health::new(store.clone(), supervisor.clone()),
+            notice_prefs: Preferences::new(store.clone()),
         };
         let (http_addr, http) = serve_http(
             &config,
@@ -327,6 +337,7 @@ impl Node {
             supervisor,
             receipts,
             monitoring,
+            notices,
             tasks,
         })
     }
@@ -546,6 +557,11 @@ impl NodeHandle {
         &self.accounts
     }
 
+    /// Notices waiting to go out by e-mail and webhook.
+    pub fn notices(&self) -> &Notices {
+        &self.notices
+    }
+
     /// Booking: the owner's ledger and requests to other owners.
     pub fn bookings(&self) -> &Bookings {
         &self.bookings
@@ -618,4 +634,40 @@ impl NodeHandle {
         self.supervisor.finish_short_tasks().await;
         tracing::info!(institution = %self.config.node.institution_id, "node stopped");
     }
+}
+
+/// The delivery of notices over the channels `[notify]` configures, with their secrets
+/// read from their files.
+fn notice_delivery(
+    config: &Config,
+    notices: Notices,
+    store: &Store,
+    accounts: Accounts,
+) -> Result<Delivery, StartError> {
+    let notify = &config.notify;
+    let secret = |file: &Option<std::path::PathBuf>| {
+        file.as_ref()
+            .map(|f| keyfile::read_private(&config.node.data_dir.join(f)))
+            .transpose()
+    };
+    let password = secret(&notify.smtp_password_file)?;
+    let webhook_secret = secret(&notify.webhook_secret_file)?;
+    let bad = |e: crate::notify::ChannelError| StartError::Config(e.to_string());
+    let site = notify
+        .site_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}/", config.http.listen));
+    Ok(Delivery {
+        notices,
+        prefs: Preferences::new(store.clone()),
+        accounts,
+        smtp: Smtp::from_config(notify, password).map_err(bad)?,
+        webhook: Webhook::from_config(notify, webhook_secret.map(String::into_bytes))
+            .map_err(bad)?,
+        site: if site.ends_with('/') {
+            site
+        } else {
+            format!("{site}/")
+        },
+    })
 }

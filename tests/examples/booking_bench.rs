@@ -137,7 +137,6 @@ fn researcher(home: &str, n: usize) -> HomeUser {
     HomeUser {
         user_id: format!("{home}-r{n}"),
         display_name: format!("研究员{n}"),
-        email: String::new(),
         tier: UserTier::AllianceMember,
     }
 }

@@ -23,7 +23,6 @@ pub fn researcher(n: usize) -> HomeUser {
     HomeUser {
         user_id: format!("r{n}"),
         display_name: format!("研究员{n}"),
-        email: String::new(),
         tier: UserTier::AllianceMember,
     }
 }

@@ -8,6 +8,7 @@ pub mod browser;
 pub mod fixtures;
 pub mod hosts;
 pub mod http;
+pub mod mail_catcher;
 pub mod multihost;
 pub mod node_api;
 pub mod rogue;

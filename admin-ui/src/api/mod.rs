@@ -11,6 +11,7 @@ mod bookings;
 mod error;
 pub(crate) mod instruments;
 mod monitoring;
+mod notices;
 pub(crate) mod openapi;
 mod publications;
 mod receipts;
@@ -48,6 +49,8 @@ pub(crate) fn routes<B: Backend>() -> (Router<AppState<B>>, utoipa::openapi::Ope
         .routes(documented!(B, session::logout))
         .routes(documented!(session::me))
         .routes(documented!(B, session::change_password))
+        .routes(documented!(B, notices::notice_prefs))
+        .routes(documented!(B, notices::set_notice_prefs))
         .routes(documented!(B, accounts::register))
         .routes(documented!(B, accounts::list))
         .routes(documented!(B, accounts::create))

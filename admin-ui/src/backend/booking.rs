@@ -78,7 +78,6 @@ pub struct ManagedBooking {
     pub instrument_name_zh: String,
     pub instrument_name_en: String,
     pub user_name: String,
-    pub user_email: String,
     pub tier: UserTier,
     pub start: i64,
     pub end: i64,

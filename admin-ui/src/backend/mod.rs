@@ -4,6 +4,7 @@
 mod booking;
 mod catalogue;
 mod monitoring;
+mod notices;
 mod price_category;
 mod publications;
 mod receipts;
@@ -16,6 +17,7 @@ use serde::{Deserialize, Serialize};
 pub use booking::*;
 pub use catalogue::*;
 pub use monitoring::*;
+pub use notices::*;
 pub use price_category::*;
 pub use publications::*;
 pub use receipts::*;
@@ -317,6 +319,16 @@ pub trait Backend:
         &self,
         username: &str,
         new: &str,
+    ) -> impl Future<Output = Result<(), AccountError>> + Send;
+    /// Which notices an account receives, and in which language.
+    fn notice_prefs(
+        &self,
+        username: &str,
+    ) -> impl Future<Output = Result<NoticePrefs, AccountError>> + Send;
+    fn set_notice_prefs(
+        &self,
+        username: &str,
+        prefs: NoticePrefs,
     ) -> impl Future<Output = Result<(), AccountError>> + Send;
 }
 

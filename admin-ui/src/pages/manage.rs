@@ -61,7 +61,6 @@ struct Item {
     status_class: &'static str,
     hold_until: String,
     user: String,
-    email: String,
     home: String,
     tier: &'static str,
     mode: &'static str,
@@ -111,7 +110,6 @@ fn item(ctx: &Ctx, b: &ManagedBooking) -> Item {
             .map(|u| time::format_unix(u, ctx.lang))
             .unwrap_or_default(),
         user: b.user_name.clone(),
-        email: b.user_email.clone(),
         home: pick(ctx.lang, &b.home_name_zh, &b.home_name_en),
         tier: labels::tier(ctx.t.cat, b.tier),
         mode: labels::mode(ctx.t.cat, b.mode),

@@ -257,6 +257,11 @@ impl Accounts {
         self.store.commit(batch).await.map_err(internal)
     }
 
+    /// The account named `username`, if there is one.
+    pub fn get(&self, username: &str) -> Result<Option<Account>, AccountError> {
+        Ok(self.load(username)?.map(|s| s.account))
+    }
+
     /// All accounts, pending first, then by username.
     pub fn list(&self) -> Result<Vec<Account>, AccountError> {
         let mut accounts: Vec<Account> = self.all()?.into_iter().map(|s| s.account).collect();

@@ -79,6 +79,9 @@ enum Persist {
 #[derive(Debug, Clone)]
 pub struct HomeLedger {
     store: Store,
+    /// Where a user hears of the owner's changes to their booking, and the catalogue
+    /// naming its instrument (none: nobody is told, as in a tool reading the store).
+    notify: Option<(crate::notify::Notices, crate::catalogue::Catalogue)>,
     /// Bumped after every change, for pages and tests that wait on one.
     changes: std::sync::Arc<tokio::sync::watch::Sender<u64>>,
 }
@@ -87,8 +90,20 @@ impl HomeLedger {
     pub fn new(store: Store) -> HomeLedger {
         HomeLedger {
             store,
+            notify: None,
             changes: std::sync::Arc::new(tokio::sync::watch::Sender::new(0)),
         }
+    }
+
+    /// Tells users of the owner's changes through `notices`, naming instruments from
+    /// `catalogue`.
+    pub fn telling(
+        mut self,
+        notices: crate::notify::Notices,
+        catalogue: crate::catalogue::Catalogue,
+    ) -> HomeLedger {
+        self.notify = Some((notices, catalogue));
+        self
     }
 
     /// A receiver bumped after every change to a booking held here.
@@ -153,7 +168,8 @@ impl HomeLedger {
         booking.updated_at = answer.answered_at;
         // Not fsynced: if a crash loses it, the booking is back to requested and the
         // owner, asked again, gives the same signed answer.
-        self.save_and_notify(&booking, Persist::Unsynced).await?;
+        self.save_and_notify(&booking, Persist::Unsynced, None)
+            .await?;
         Ok(Some(booking))
     }
 
@@ -181,16 +197,69 @@ impl HomeLedger {
         if state != BookingState::Held {
             booking.hold_until = None;
         }
-        self.save_and_notify(&booking, Persist::Synced).await?;
+        // The user hears of what the owner decided, not of what they did themselves
+        // (their own cancel) nor of the use going its way (in use, completed: the
+        // receipt that follows has its own notice).
+        let by_user = update.by == format!("{}@{}", booking.user_id, update.home_institution);
+        let told = matches!(
+            state,
+            BookingState::Confirmed
+                | BookingState::Rejected
+                | BookingState::Cancelled
+                | BookingState::NoShow
+        ) && !by_user;
+        let notice = if told {
+            self.decision_notice(&booking)
+        } else {
+            None
+        };
+        self.save_and_notify(&booking, Persist::Synced, notice.as_ref())
+            .await?;
+        if let (Some(_), Some((notices, _))) = (&notice, &self.notify) {
+            notices.wake();
+        }
         Ok(Some(booking))
+    }
+
+    /// What the user hears of the owner's change to their booking.
+    fn decision_notice(&self, booking: &HomeBooking) -> Option<crate::notify::Notice> {
+        let (_, catalogue) = self.notify.as_ref()?;
+        let instrument_id = booking.instrument_id();
+        let (name_zh, name_en) = catalogue
+            .instrument_unfiltered(&instrument_id)
+            .map(|v| (v.record.name_zh.clone(), v.record.name_en.clone()))
+            .unwrap_or_default();
+        Some(crate::notify::Notice::new(
+            format!(
+                "booking/{}/{}/v{}",
+                booking.owner, booking.booking_id, booking.version
+            ),
+            crate::notify::NoticeKind::BookingDecision,
+            crate::notify::Recipients::User(booking.user_id.clone()),
+            crate::notify::Facts {
+                instrument_id,
+                instrument_name: name_zh,
+                instrument_name_en: name_en,
+                booking_id: booking.booking_id.clone(),
+                state: Some(booking.state),
+                start: Some(booking.start),
+                end: Some(booking.end),
+                note: booking.note.clone(),
+                ..Default::default()
+            },
+        ))
     }
 
     async fn save_and_notify(
         &self,
         booking: &HomeBooking,
         persist: Persist,
+        notice: Option<&crate::notify::Notice>,
     ) -> Result<(), StoreError> {
         let mut batch = Batch::new();
+        if let (Some(notice), Some((notices, _))) = (notice, &self.notify) {
+            notices.put(&mut batch, notice)?;
+        }
         batch.put_json(
             Space::HomeBookings,
             booking.booking_id.as_bytes().to_vec(),

@@ -111,7 +111,6 @@ mod tests {
             end: UnixTime(NOV + 90_000),
             user_id: "u".into(),
             user_name: String::new(),
-            user_email: String::new(),
             tier: UserTier::AllianceMember,
             mode: ServiceMode::StaffRun,
             samples: 1,

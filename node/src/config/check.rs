@@ -83,6 +83,7 @@ impl Config {
             ));
         }
         self.sign_in.check()?;
+        self.notify.check()?;
         self.check_network_limits()
     }
 

@@ -59,6 +59,9 @@ pub struct Config {
     /// Remote monitoring of instruments.
     #[serde(default)]
     pub monitoring: MonitoringSection,
+    /// E-mail and webhook notices to this node's people.
+    #[serde(default)]
+    pub notify: crate::notify::NotifySection,
     /// Only on the province's node: the root key that signs certificates and rosters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub province: Option<ProvinceSection>,

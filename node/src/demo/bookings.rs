@@ -100,13 +100,11 @@ async fn seed_pair(home: &Member, owner: &Member, h: usize) -> usize {
     let researcher = HomeUser {
         user_id: format!("{}-researcher", home.id),
         display_name: format!("{}科研人员", home.name_zh),
-        email: String::new(),
         tier: UserTier::OwnInstitution,
     };
     let firm = HomeUser {
         user_id: format!("{}-firm", home.id),
         display_name: format!("{}企业用户", home.name_zh),
-        email: String::new(),
         tier: UserTier::Enterprise,
     };
     // Homes book on different days, so that they do not ask for the same slots.

@@ -76,6 +76,8 @@ pub struct ReceivedReceipts {
     /// Held from reading a receipt's answer to committing the new one: two answers to
     /// one receipt never both pass the check.
     answering: std::sync::Arc<tokio::sync::Mutex<()>>,
+    /// Where a user hears of a receipt waiting for them (none in tests that do not ask).
+    notices: Option<crate::notify::Notices>,
 }
 
 impl ReceivedReceipts {
@@ -85,6 +87,20 @@ impl ReceivedReceipts {
             key,
             own,
             answering: std::sync::Arc::default(),
+            notices: None,
+        }
+    }
+
+    /// Tells each user of a receipt waiting for them through `notices`.
+    pub fn with_notices(mut self, notices: crate::notify::Notices) -> Self {
+        self.notices = Some(notices);
+        self
+    }
+
+    /// Wakes the notices' delivery after a batch from [`Self::receive_in`] is committed.
+    pub fn wake_notices(&self) {
+        if let Some(notices) = &self.notices {
+            notices.wake();
         }
     }
 
@@ -115,6 +131,7 @@ impl ReceivedReceipts {
         let mut batch = Batch::new();
         self.receive_in(&mut batch, &receipt, signed, now)?;
         self.store.commit(batch).await?;
+        self.wake_notices();
         Ok(receipt)
     }
 
@@ -148,6 +165,20 @@ impl ReceivedReceipts {
                 answer: None,
             },
         )?;
+        if let Some(notices) = &self.notices {
+            let notice = crate::notify::Notice::new(
+                format!("receipt/{}/{}", receipt.institution_id, receipt.receipt_id),
+                crate::notify::NoticeKind::ReceiptToConfirm,
+                crate::notify::Recipients::User(receipt.user_id.clone()),
+                crate::notify::Facts {
+                    instrument_id: receipt.instrument_id(),
+                    start: Some(receipt.start),
+                    end: Some(receipt.end),
+                    ..Default::default()
+                },
+            );
+            notices.put(batch, &notice)?;
+        }
         Ok(())
     }
 

@@ -167,6 +167,11 @@ spaces! {
     PublishedStatements => "published_statements",
     /// The evidence items of those statements, keyed `period \0 index (u64 BE)`.
     PublishedEvidence => "published_evidence",
+    /// Notices of events for this node's people waiting to go out by e-mail and webhook,
+    /// keyed `due (u64 BE) \0 event id` (JSON); see `notify`.
+    Notices => "notices",
+    /// Each account's choice of notices and their language, by username (JSON).
+    NoticePrefs => "notice_prefs",
     /// Scratch space for benchmarks and tests.
     Bench => "bench",
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use alliance_protocol::{MembershipCertificate, UnixTime};
 use alliance_web::backend::{
     Account, AccountError, AccountState, ActionFailure, Backend, ConnectedMember, NewAccount,
-    NodeStatus, PriceCategory, Registration, Session,
+    NodeStatus, NoticePrefs, PriceCategory, Registration, Session,
 };
 
 use crate::{
@@ -40,6 +40,7 @@ pub(crate) struct WebParts {
     pub publication: Option<Publication>,
     pub certificate: MembershipCertificate,
     pub health: Health,
+    pub notice_prefs: crate::notify::Preferences,
 }
 
 /// What the web layer may ask of this node.
@@ -55,6 +56,7 @@ pub(crate) struct WebBackend {
     publication: Option<Publication>,
     certificate: MembershipCertificate,
     health: Health,
+    notice_prefs: crate::notify::Preferences,
     /// Recent searches by free time.
     search_cache: Arc<search_cache::SearchCache>,
     started_at: UnixTime,
@@ -84,6 +86,7 @@ impl WebBackend {
             publication,
             certificate,
             health,
+            notice_prefs,
         } = parts;
         WebBackend {
             net,
@@ -96,6 +99,7 @@ impl WebBackend {
             publication,
             certificate,
             health,
+            notice_prefs,
             search_cache: Arc::default(),
             started_at: UnixTime::now(),
         }
@@ -204,5 +208,22 @@ impl Backend for WebBackend {
 
     async fn reset_password(&self, username: &str, new: &str) -> Result<(), AccountError> {
         self.accounts.reset_password(username, new).await
+    }
+
+    async fn notice_prefs(&self, username: &str) -> Result<NoticePrefs, AccountError> {
+        self.notice_prefs
+            .get(username)
+            .map_err(|e| AccountError::Internal(e.to_string()))
+    }
+
+    async fn set_notice_prefs(
+        &self,
+        username: &str,
+        prefs: NoticePrefs,
+    ) -> Result<(), AccountError> {
+        self.notice_prefs
+            .set(username, &prefs)
+            .await
+            .map_err(|e| AccountError::Internal(e.to_string()))
     }
 }

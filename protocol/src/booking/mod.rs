@@ -51,6 +51,8 @@ pub struct BookingUser {
     pub display_name: String,
     pub home_institution: InstitutionId,
     pub tier: UserTier,
+    /// Left empty by this version: a user's address stays at their home node, which
+    /// sends them their notices (owners never learn it).
     pub email: String,
 }
 

@@ -19,6 +19,7 @@ mod hosts_load;
 mod mail;
 mod mesh;
 mod monitoring;
+mod notices;
 mod receipt_crash;
 mod receipts;
 mod restart;

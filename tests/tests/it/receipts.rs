@@ -56,7 +56,6 @@ async fn a_completed_booking_is_confirmed_by_the_home_and_proven_in_the_province
     let user = HomeUser {
         user_id: "wang".into(),
         display_name: "王小明".into(),
-        email: String::new(),
         tier: UserTier::AllianceMember,
     };
     let ask = BookingAsk {
@@ -853,8 +852,10 @@ async fn a_member_flooding_the_log_with_reads_gets_busy_while_others_still_log()
     })
     .await;
 
-    // Two hundred proofs asked for at once: the province answers its share and says
-    // busy to the rest.
+    // Two hundred proofs asked for at once, again and again: the province answers its
+    // share and says busy to the rest. (How many reach it within one second depends on
+    // the machine's load, as the connection carries only so many streams at once: the
+    // waves go on until a second holds more than the share, within a deadline.)
     let net = flooder.net().clone();
     let ask = move || {
         let net = net.clone();
@@ -869,16 +870,22 @@ async fn a_member_flooding_the_log_with_reads_gets_busy_while_others_still_log()
             .await
         }
     };
-    let answers = futures::future::join_all((0..200).map(|_| ask())).await;
-    let busy = answers
-        .iter()
-        .filter(|a| matches!(a, Ok(Response::Error(e)) if e.code == "busy"))
-        .count();
-    let proven = answers
-        .iter()
-        .filter(|a| matches!(a, Ok(Response::LogConsistency(_))))
-        .count();
-    assert!(busy > 0 && proven > 0, "busy {busy}, proven {proven}");
+    let (mut busy, mut proven) = (0, 0);
+    let waves = tokio::time::timeout(Duration::from_secs(30), async {
+        while busy == 0 || proven == 0 {
+            let answers = futures::future::join_all((0..200).map(|_| ask())).await;
+            busy += answers
+                .iter()
+                .filter(|a| matches!(a, Ok(Response::Error(e)) if e.code == "busy"))
+                .count();
+            proven += answers
+                .iter()
+                .filter(|a| matches!(a, Ok(Response::LogConsistency(_))))
+                .count();
+        }
+    })
+    .await;
+    assert!(waves.is_ok(), "busy {busy}, proven {proven}");
 
     // Kept up while another member's receipt goes to the log: it is logged within 10 s.
     let flooding = tokio::spawn(async move {

@@ -30,7 +30,6 @@ const ALTERNATIVES: usize = 3;
 pub(crate) struct Stored {
     pub username: String,
     pub user_name: String,
-    pub user_email: String,
     pub tier: UserTier,
     pub purpose: String,
     pub booking: MyBooking,
@@ -153,7 +152,6 @@ fn managed(s: &Stored) -> ManagedBooking {
         instrument_name_zh: b.instrument_name_zh.clone(),
         instrument_name_en: b.instrument_name_en.clone(),
         user_name: s.user_name.clone(),
-        user_email: s.user_email.clone(),
         tier: s.tier,
         start: b.start,
         end: b.end,
@@ -320,7 +318,6 @@ impl BookingBackend for MemoryBackend {
         let stored = Stored {
             username: account.username.clone(),
             user_name: name_of(account),
-            user_email: account.email.clone(),
             tier,
             purpose: ask.purpose.clone(),
             booking: booking.clone(),

@@ -49,6 +49,8 @@ struct Inner {
     notifications: Vec<(String, alliance_web::backend::NotificationView)>,
     /// username → calendar feed token.
     feed_tokens: HashMap<String, String>,
+    /// username → their choice of notices.
+    notice_prefs: HashMap<String, alliance_web::backend::NoticePrefs>,
     owner_offline: bool,
     /// Booking rules set by managers, by local id.
     rules: HashMap<String, alliance_protocol::booking::BookingRules>,
@@ -334,6 +336,29 @@ impl Backend for MemoryBackend {
             .ok_or(AccountError::NotFound)?;
         *password = new.to_owned();
         inner.sessions.retain(|_, s| s.account.username != username);
+        Ok(())
+    }
+
+    async fn notice_prefs(
+        &self,
+        username: &str,
+    ) -> Result<alliance_web::backend::NoticePrefs, AccountError> {
+        self.check_failure()?;
+        Ok(self
+            .lock()
+            .notice_prefs
+            .get(username)
+            .cloned()
+            .unwrap_or_default())
+    }
+
+    async fn set_notice_prefs(
+        &self,
+        username: &str,
+        prefs: alliance_web::backend::NoticePrefs,
+    ) -> Result<(), AccountError> {
+        self.check_failure()?;
+        self.lock().notice_prefs.insert(username.to_owned(), prefs);
         Ok(())
     }
 }

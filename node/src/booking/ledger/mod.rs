@@ -91,6 +91,8 @@ pub struct RequestContext<'a> {
 pub struct Answered {
     pub answer: BookingAnswer,
     pub signed: Vec<u8>,
+    /// Whether this call made the answer (not a repeat of a request answered before).
+    pub fresh: bool,
 }
 
 /// What a user's cancel did.
@@ -358,7 +360,10 @@ impl Ledger {
             Reservation::Queued(answered, durable) => {
                 drop(calendar);
                 in_flight::settled(durable).await?;
-                return Ok(answered);
+                return Ok(Answered {
+                    fresh: false,
+                    ..answered
+                });
             }
             Reservation::Reused => return Err(LedgerError::IdReused(request.booking_id.clone())),
         };
@@ -376,6 +381,7 @@ impl Ledger {
             return Ok(Answered {
                 answer,
                 signed: existing.answer,
+                fresh: false,
             });
         }
         let cancelled_first = store.get(Space::BookingCancels, &key)?.is_some();
@@ -449,7 +455,11 @@ impl Ledger {
                 .insert((until.0, key.clone()), request.local_id.clone());
         }
         drop(calendar);
-        let answered = Answered { answer, signed };
+        let answered = Answered {
+            answer,
+            signed,
+            fresh: true,
+        };
         reserved.queued(
             answered.clone(),
             durable.clone(),

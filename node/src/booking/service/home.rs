@@ -67,7 +67,8 @@ impl Bookings {
                 display_name: user.display_name.clone(),
                 home_institution: own.clone(),
                 tier,
-                email: user.email.clone(),
+                // A user's address stays at their home: notices go from here.
+                email: String::new(),
             },
             mode: ask.mode,
             samples: ask.samples,

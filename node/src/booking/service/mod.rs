@@ -71,7 +71,6 @@ pub enum BookError {
 pub struct HomeUser {
     pub user_id: String,
     pub display_name: String,
-    pub email: String,
     /// The user's own category; a user of the owning institution is priced as its own.
     pub tier: UserTier,
 }
@@ -137,6 +136,8 @@ struct Inner {
     answers: answer_counts::AnswerCounts,
     /// Each home's share of this owner's attention.
     fair: fair_share::FairShare,
+    /// Where managers hear of requests waiting for them.
+    notices: crate::notify::Notices,
     /// This home's requests in flight to each owner.
     gates: owner_gates::OwnerGates,
 }
@@ -166,6 +167,7 @@ impl Bookings {
         net: NetClient,
         mail: Mail,
         receipts: Receipts,
+        notices: crate::notify::Notices,
         config: &crate::config::BookingSection,
         tasks: tokio_util::task::TaskTracker,
     ) -> Result<Bookings, StoreError> {
@@ -182,7 +184,8 @@ impl Bookings {
         }));
         Ok(Bookings {
             inner: Arc::new(Inner {
-                home: HomeLedger::new(store.clone()),
+                home: HomeLedger::new(store.clone()).telling(notices.clone(), catalogue.clone()),
+                notices,
                 retry_interval,
                 own,
                 key,

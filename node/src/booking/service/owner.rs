@@ -65,6 +65,9 @@ impl Bookings {
         };
         let answered = self.inner.ledger.request(request, &context).await?;
         self.inner.answers.answered(&answered.answer.outcome);
+        if answered.fresh && matches!(answered.answer.outcome, Outcome::Held { .. }) {
+            self.tell_managers(request, record).await;
+        }
         if matches!(
             answered.answer.outcome,
             Outcome::Held { .. } | Outcome::Confirmed
@@ -72,6 +75,40 @@ impl Bookings {
             self.show_in_calendars(&request.local_id);
         }
         Ok(answered.signed)
+    }
+
+    /// Queues the notice of a request waiting for a manager. (After the ledger's commit:
+    /// a crash in between loses the notice, never the request, which the booking pages
+    /// list.)
+    async fn tell_managers(
+        &self,
+        request: &BookingRequest,
+        record: &alliance_protocol::InstrumentRecord,
+    ) {
+        let notice = crate::notify::Notice::new(
+            format!(
+                "request/{}/{}",
+                request.user.home_institution, request.booking_id
+            ),
+            crate::notify::NoticeKind::BookingRequest,
+            crate::notify::Recipients::Managers,
+            crate::notify::Facts {
+                instrument_id: request.instrument_id(),
+                instrument_name: record.name_zh.clone(),
+                instrument_name_en: record.name_en.clone(),
+                booking_id: request.booking_id.clone(),
+                start: Some(request.start),
+                end: Some(request.end),
+                about_user: format!(
+                    "{}（{}）",
+                    request.user.display_name, request.user.home_institution
+                ),
+                ..Default::default()
+            },
+        );
+        if let Err(e) = self.inner.notices.send(&notice).await {
+            tracing::error!(error = %e, "cannot queue the managers' notice of a request");
+        }
     }
 
     /// A manager's decision about a booking of one of this institution's instruments.

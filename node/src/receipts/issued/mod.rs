@@ -197,6 +197,7 @@ impl ReceiptBook {
         crate::crash_hook::crash_hook(crate::crash_hook::RECEIPT_ISSUING);
         self.store.commit(batch).await?;
         crate::crash_hook::crash_hook(crate::crash_hook::RECEIPT_ISSUED);
+        self.home.wake_notices();
         Ok(signed)
     }
 

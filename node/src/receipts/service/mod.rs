@@ -113,6 +113,7 @@ pub struct IssuedView {
 impl Receipts {
     /// The receipts of the node `own` (signing with `key`), checking tree heads against
     /// the province's `root` key.
+    #[allow(clippy::too_many_arguments)] // each part it works with, wired once in Node::start
     pub fn open(
         store: Store,
         own: MembershipCertificate,
@@ -120,12 +121,14 @@ impl Receipts {
         root: PublicKey,
         net: NetClient,
         mail: Mail,
+        notices: crate::notify::Notices,
         config: &crate::config::ReceiptsSection,
     ) -> Receipts {
         let (grace, log_check_interval) = (config.confirmation_grace, config.log_check_interval);
         let outbox = ReceiptOutbox::new(store.clone(), root);
         let received =
-            ReceivedReceipts::new(store.clone(), key.clone(), own.institution_id.clone());
+            ReceivedReceipts::new(store.clone(), key.clone(), own.institution_id.clone())
+                .with_notices(notices);
         let book = ReceiptBook::new(
             store.clone(),
             key.clone(),

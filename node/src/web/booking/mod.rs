@@ -152,7 +152,6 @@ impl WebBackend {
             instrument_name_zh: name_zh,
             instrument_name_en: name_en,
             user_name: b.user_name.clone(),
-            user_email: b.user_email.clone(),
             tier: b.tier,
             start: b.start.0,
             end: b.end.0,
@@ -204,7 +203,6 @@ impl BookingBackend for WebBackend {
         let user = HomeUser {
             user_id: account.username.clone(),
             display_name: account.display_name.clone(),
-            email: account.email.clone(),
             tier,
         };
         let answer = self

@@ -1,0 +1,166 @@
+//! What a notice says, in Chinese or English. Times are Beijing time.
+
+use alliance_protocol::{UnixTime, booking::BookingState};
+
+use super::{
+    notice::{Facts, NoticeKind},
+    prefs::Language,
+};
+
+/// A notice's subject line and plain-text body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Text {
+    pub subject: String,
+    pub body: String,
+}
+
+fn beijing(at: UnixTime) -> String {
+    chrono::DateTime::from_timestamp(at.0, 0)
+        .map(|t| {
+            t.with_timezone(&chrono_tz::Asia::Shanghai)
+                .format("%Y-%m-%d %H:%M")
+                .to_string()
+        })
+        .unwrap_or_default()
+}
+
+fn when(facts: &Facts) -> String {
+    match (facts.start, facts.end) {
+        (Some(start), Some(end)) => format!("{} – {}", beijing(start), beijing(end)),
+        (Some(start), None) => beijing(start),
+        _ => String::new(),
+    }
+}
+
+fn state(state: Option<BookingState>, language: Language) -> &'static str {
+    use BookingState::*;
+    match (state, language) {
+        (Some(Requested), Language::Zh) => "已提交",
+        (Some(Held), Language::Zh) => "待审批",
+        (Some(Confirmed), Language::Zh) => "已确认",
+        (Some(Rejected), Language::Zh) => "未获批准",
+        (Some(Cancelled), Language::Zh) => "已取消",
+        (Some(NoShow), Language::Zh) => "记为未到场",
+        (Some(InUse), Language::Zh) => "使用中",
+        (Some(Completed), Language::Zh) => "已完成",
+        (Some(Requested), Language::En) => "sent",
+        (Some(Held), Language::En) => "waiting for approval",
+        (Some(Confirmed), Language::En) => "confirmed",
+        (Some(Rejected), Language::En) => "not approved",
+        (Some(Cancelled), Language::En) => "cancelled",
+        (Some(NoShow), Language::En) => "marked a no-show",
+        (Some(InUse), Language::En) => "in use",
+        (Some(Completed), Language::En) => "completed",
+        (None, Language::Zh) => "已更新",
+        (None, Language::En) => "updated",
+    }
+}
+
+/// The text of a notice of `kind` about `facts`, for a page at `site` (the node's URL).
+pub(super) fn render(kind: NoticeKind, facts: &Facts, language: Language, site: &str) -> Text {
+    let name = match language {
+        Language::En if !facts.instrument_name_en.is_empty() => &facts.instrument_name_en,
+        _ => &facts.instrument_name,
+    };
+    let instrument = if name.is_empty() {
+        facts.instrument_id.clone()
+    } else {
+        format!("{name}（{}）", facts.instrument_id)
+    };
+    let when = when(facts);
+    let note = if facts.note.is_empty() {
+        String::new()
+    } else {
+        match language {
+            Language::Zh => format!("\n备注：{}", facts.note),
+            Language::En => format!("\nNote: {}", facts.note),
+        }
+    };
+    let (subject, body) = match (kind, language) {
+        (NoticeKind::BookingRequest, Language::Zh) => (
+            format!("预约待审批：{instrument}"),
+            format!(
+                "{} 申请预约 {instrument}，时间 {when}，等待您审批。\n请登录处理：{site}manage/bookings{note}",
+                facts.about_user
+            ),
+        ),
+        (NoticeKind::BookingRequest, Language::En) => (
+            format!("Booking waiting for approval: {instrument}"),
+            format!(
+                "{} asks to book {instrument} for {when} (Beijing time); it waits for your decision.\nDecide at {site}manage/bookings{note}",
+                facts.about_user
+            ),
+        ),
+        (NoticeKind::BookingDecision, Language::Zh) => (
+            format!("您的预约{}：{instrument}", state(facts.state, language)),
+            format!(
+                "您预约的 {instrument}（{when}）{}。\n详情：{site}bookings{note}",
+                state(facts.state, language)
+            ),
+        ),
+        (NoticeKind::BookingDecision, Language::En) => (
+            format!(
+                "Your booking is {}: {instrument}",
+                state(facts.state, language)
+            ),
+            format!(
+                "Your booking of {instrument} for {when} (Beijing time) is {}.\nDetails: {site}bookings{note}",
+                state(facts.state, language)
+            ),
+        ),
+        (NoticeKind::ReceiptToConfirm, Language::Zh) => (
+            format!("请确认使用凭证：{instrument}"),
+            format!(
+                "您使用 {instrument}（{when}）的凭证已签发，请确认并评价。\n前往：{site}receipts{note}"
+            ),
+        ),
+        (NoticeKind::ReceiptToConfirm, Language::En) => (
+            format!("Please confirm your receipt: {instrument}"),
+            format!(
+                "The receipt of your use of {instrument} for {when} (Beijing time) is issued; please confirm and rate it.\nGo to {site}receipts{note}"
+            ),
+        ),
+    };
+    Text { subject, body }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_decision_reads_in_beijing_time_in_either_language() {
+        let facts = Facts {
+            instrument_id: "dlut/XPS-1".into(),
+            instrument_name: "X射线光电子能谱仪".into(),
+            state: Some(BookingState::Confirmed),
+            // 2026-12-01 01:00 UTC is 09:00 in Beijing.
+            start: Some(UnixTime(1_796_086_800)),
+            end: Some(UnixTime(1_796_090_400)),
+            ..Facts::default()
+        };
+        let zh = render(
+            NoticeKind::BookingDecision,
+            &facts,
+            Language::Zh,
+            "http://n/",
+        );
+        assert_eq!(
+            zh.subject,
+            "您的预约已确认：X射线光电子能谱仪（dlut/XPS-1）"
+        );
+        assert!(
+            zh.body.contains("2026-12-01 09:00 – 2026-12-01 10:00"),
+            "{}",
+            zh.body
+        );
+        let en = render(
+            NoticeKind::BookingDecision,
+            &facts,
+            Language::En,
+            "http://n/",
+        );
+        assert!(en.subject.starts_with("Your booking is confirmed"));
+        assert!(en.body.contains("http://n/bookings"));
+    }
+}
