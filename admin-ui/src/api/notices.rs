@@ -46,7 +46,7 @@ pub(super) async fn notice_prefs<B: Backend>(
     request_body = NoticePrefs,
     responses(
         (status = 204, description = "Stored."),
-        (status = 400, description = "`invalid`: an unknown kind or language.", body = ErrorBody),
+        (status = 422, description = "`bad_request`: an unknown kind or language.", body = ErrorBody),
     )
 )]
 pub(super) async fn set_notice_prefs<B: Backend>(

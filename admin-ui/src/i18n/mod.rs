@@ -275,6 +275,15 @@ pub(crate) struct Strings {
     pub new_password_again: &'static str,
     pub change_password_submit: &'static str,
     pub notice_password_changed: &'static str,
+    pub notices_title: &'static str,
+    pub notices_intro: &'static str,
+    pub notices_no_email: &'static str,
+    pub notice_booking_request: &'static str,
+    pub notice_booking_decision: &'static str,
+    pub notice_receipt_to_confirm: &'static str,
+    pub notices_language: &'static str,
+    pub notices_submit: &'static str,
+    pub notice_notices_saved: &'static str,
 
     // Form errors.
     pub form_has_errors: &'static str,
@@ -309,6 +318,15 @@ pub(crate) struct Strings {
 }
 
 impl Strings {
+    /// The label of a kind of notice on the settings form.
+    pub(crate) fn notice_kind(&self, kind: crate::backend::NoticeKind) -> &'static str {
+        match kind {
+            crate::backend::NoticeKind::BookingRequest => self.notice_booking_request,
+            crate::backend::NoticeKind::BookingDecision => self.notice_booking_decision,
+            crate::backend::NoticeKind::ReceiptToConfirm => self.notice_receipt_to_confirm,
+        }
+    }
+
     /// The name of an account role.
     pub(crate) fn role_name(&self, role: AccountRole) -> &'static str {
         match role {

@@ -1,4 +1,5 @@
-//! `/me`: the signed-in user's own account, and changing its password.
+//! `/me`: the signed-in user's own account, changing its password, and the notices it
+//! receives.
 
 use askama::Template;
 use axum::{
@@ -12,7 +13,7 @@ use super::{Ctx, ErrorKind, FormErrors, Layout, PageForm, Refusal};
 use crate::{
     AppState,
     actions::{self, ActionError},
-    backend::{Backend, Session},
+    backend::{Backend, NoticeKind, NoticeLanguage, NoticePrefs, Session},
     client::ClientAddr,
     i18n::Strings,
     render::Page,
@@ -44,6 +45,10 @@ struct MePage {
     phone: String,
     created_at: String,
     expires_at: String,
+    /// Each kind of notice: its code, label and whether it is on.
+    notice_kinds: Vec<(&'static str, &'static str, bool)>,
+    /// `zh` or `en`.
+    notice_language: &'static str,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -70,7 +75,7 @@ struct View {
     errors: Vec<FieldError>,
 }
 
-fn render(ctx: &Ctx, session: &Session, view: View) -> Response {
+fn render(ctx: &Ctx, session: &Session, prefs: &NoticePrefs, view: View) -> Response {
     let account = &session.account;
     let errors = FormErrors::new(ctx.t, view.errors);
     let page = MePage {
@@ -90,21 +95,94 @@ fn render(ctx: &Ctx, session: &Session, view: View) -> Response {
         phone: account.phone.clone(),
         created_at: time::format_unix(account.created_at, ctx.lang),
         expires_at: time::format_unix(session.expires_at, ctx.lang),
+        notice_kinds: NoticeKind::ALL
+            .iter()
+            .map(|&kind| (kind.code(), ctx.t.notice_kind(kind), prefs.wants(kind)))
+            .collect(),
+        notice_language: match prefs.language {
+            NoticeLanguage::Zh => "zh",
+            NoticeLanguage::En => "en",
+        },
     };
     Page::with_status(view.status, page).into_response()
 }
 
+/// The account's notice choices, for the page.
+async fn prefs_of<B: Backend>(
+    state: &AppState<B>,
+    ctx: &Ctx,
+    session: &Session,
+) -> Result<NoticePrefs, Refusal> {
+    state
+        .backend
+        .notice_prefs(&session.account.username)
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "notice preferences unavailable");
+            ctx.refuse(ErrorKind::Internal)
+        })
+}
+
 /// `GET /me`.
-pub(super) async fn page(ctx: Ctx, Query(query): Query<NoticeQuery>) -> Result<Response, Refusal> {
+pub(super) async fn page<B: Backend>(
+    State(state): State<AppState<B>>,
+    ctx: Ctx,
+    Query(query): Query<NoticeQuery>,
+) -> Result<Response, Refusal> {
     let session = ctx.signed_in()?;
-    let notice = (query.notice == "password").then_some(ctx.t.notice_password_changed);
+    let notice = match query.notice.as_str() {
+        "password" => Some(ctx.t.notice_password_changed),
+        "notifications" => Some(ctx.t.notice_notices_saved),
+        _ => None,
+    };
     let view = View {
         status: StatusCode::OK,
         notice,
         refusal: None,
         errors: Vec::new(),
     };
-    Ok(render(&ctx, session, view))
+    let prefs = prefs_of(&state, &ctx, session).await?;
+    Ok(render(&ctx, session, &prefs, view))
+}
+
+/// `POST /me/notifications`: the kinds ticked (`kind`, repeated) stay on, the others go
+/// off; `language` is `zh` or `en`.
+pub(super) async fn save_notices<B: Backend>(
+    State(state): State<AppState<B>>,
+    ctx: Ctx,
+    PageForm(pairs): PageForm<Vec<(String, String)>>,
+) -> Result<Response, Refusal> {
+    let session = ctx.signed_in()?;
+    let csrf = pairs
+        .iter()
+        .find(|(k, _)| k == "csrf")
+        .map_or("", |(_, v)| v.as_str());
+    ctx.check_csrf(session, csrf)?;
+    let ticked: Vec<&str> = pairs
+        .iter()
+        .filter(|(k, _)| k == "kind")
+        .map(|(_, v)| v.as_str())
+        .collect();
+    let language = match pairs.iter().find(|(k, _)| k == "language") {
+        Some((_, v)) if v == "en" => NoticeLanguage::En,
+        _ => NoticeLanguage::Zh,
+    };
+    let prefs = NoticePrefs {
+        language,
+        off: NoticeKind::ALL
+            .into_iter()
+            .filter(|kind| !ticked.contains(&kind.code()))
+            .collect(),
+    };
+    state
+        .backend
+        .set_notice_prefs(&session.account.username, prefs)
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "notice preferences not stored");
+            ctx.refuse(ErrorKind::Internal)
+        })?;
+    Ok(Redirect::to("/me?notice=notifications").into_response())
 }
 
 /// `POST /me/password`: changes the password (the current one is checked within the
@@ -118,6 +196,7 @@ pub(super) async fn change_password<B: Backend>(
 ) -> Result<Response, Refusal> {
     let session = ctx.signed_in()?;
     ctx.check_csrf(session, &form.csrf)?;
+    let prefs = prefs_of(&state, &ctx, session).await?;
     let t = ctx.t;
     let refused = |status, errors, refusal| View {
         status,
@@ -131,7 +210,7 @@ pub(super) async fn change_password<B: Backend>(
             Problem::PasswordMismatch,
         )];
         let view = refused(StatusCode::UNPROCESSABLE_ENTITY, errors, None);
-        return Ok(render(&ctx, session, view));
+        return Ok(render(&ctx, session, &prefs, view));
     }
     let changed = actions::change_password(
         &state.backend,
@@ -166,7 +245,7 @@ pub(super) async fn change_password<B: Backend>(
             return Err(ctx.refuse(ErrorKind::Internal));
         }
     };
-    let mut response = render(&ctx, session, view);
+    let mut response = render(&ctx, session, &prefs, view);
     if let Some(wait) = retry_after {
         response
             .headers_mut()

@@ -66,8 +66,9 @@ pub(crate) fn routes<B: Backend>() -> Router<AppState<B>> {
             "/register",
             get(register::form::<B>).post(register::submit::<B>),
         )
-        .route("/me", get(me::page))
+        .route("/me", get(me::page::<B>))
         .route("/me/password", post(me::change_password::<B>))
+        .route("/me/notifications", post(me::save_notices::<B>))
         .route("/instruments", get(instruments::search::<B>))
         .route(
             "/instruments/{institution}/{local_id}",

@@ -363,6 +363,87 @@ async fn the_me_page_changes_the_password() {
 }
 
 #[tokio::test]
+async fn the_me_page_keeps_ones_choice_of_notices_and_the_api_reads_it() {
+    let backend = MemoryBackend::seeded();
+    let app = app(&backend);
+    let cookie = page_login(&app, "li").await;
+    let page = get(&app, "/me", &cookie).await;
+    assert!(
+        page.body.contains("action=\"/me/notifications\""),
+        "{}",
+        page.body
+    );
+    // Every kind is on by default.
+    assert_eq!(page.body.matches("name=\"kind\"").count(), 3);
+    assert_eq!(page.body.matches(" checked>").count(), 3);
+    let csrf = session_csrf(&app, &cookie).await;
+    // Without the session's token nothing changes.
+    let forged = form(
+        &app,
+        "/me/notifications",
+        &cookie,
+        &[("csrf", "forged"), ("language", "en")],
+    )
+    .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    // Receipts only, in English.
+    let saved = form(
+        &app,
+        "/me/notifications",
+        &cookie,
+        &[
+            ("csrf", csrf.as_str()),
+            ("kind", "receipt_to_confirm"),
+            ("language", "en"),
+        ],
+    )
+    .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER);
+    assert_eq!(saved.location(), Some("/me?notice=notifications"));
+    let after = get(&app, "/me?notice=notifications", &cookie).await;
+    assert!(after.body.contains("通知设置已保存"));
+    assert_eq!(after.body.matches(" checked>").count(), 1);
+    assert!(after.body.contains("<option value=\"en\" selected>"));
+    let api = json(
+        &app,
+        Method::GET,
+        "/api/v1/me/notifications",
+        &cookie,
+        None,
+        json!(null),
+    )
+    .await;
+    assert_eq!(api.status, StatusCode::OK);
+    assert_eq!(
+        api.json(),
+        json!({ "language": "en", "off": ["booking_request", "booking_decision"] })
+    );
+    // The API changes it back; an unknown kind is refused.
+    let bad = json(
+        &app,
+        Method::PUT,
+        "/api/v1/me/notifications",
+        &cookie,
+        Some(&csrf),
+        json!({ "language": "zh", "off": ["everything"] }),
+    )
+    .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let put = json(
+        &app,
+        Method::PUT,
+        "/api/v1/me/notifications",
+        &cookie,
+        Some(&csrf),
+        json!({ "language": "zh", "off": [] }),
+    )
+    .await;
+    assert_eq!(put.status, StatusCode::NO_CONTENT);
+    let page = get(&app, "/me", &cookie).await;
+    assert_eq!(page.body.matches(" checked>").count(), 3);
+}
+
+#[tokio::test]
 async fn admins_reset_passwords_within_their_role() {
     let backend = MemoryBackend::seeded();
     let app = app(&backend);
