@@ -34,7 +34,7 @@
 //! | `POST, DELETE /api/v1/session` | anyone / signed in | sign in (`{csrf_token, account, expires_at}`; `429 too_many_attempts` with `Retry-After` while locked out, even for the right password), sign out |
 //! | `GET /api/v1/me` | signed in | own [`Account`](backend::Account) |
 //! | `POST /api/v1/me/password` | signed in | `{"current_password", "new_password"}` → `204`; ends every other session of the account |
-//! | `GET, PUT /api/v1/me/notifications` | signed in | which notices (e-mail, webhook) one receives: `{"language": "zh" or "en", "off": [kinds]}`, kinds `booking_request`, `booking_decision`, `receipt_to_confirm`; `PUT` → `204` |
+//! | `GET, PUT /api/v1/me/notifications` | signed in | which notices (e-mail, webhook) one receives: `{"language": "zh" or "en", "off": [kinds]}`, kinds `booking_request`, `hold_lapsing`, `booking_decision`, `booking_tomorrow`, `receipt_to_confirm`; `PUT` → `204` |
 //! | `POST /api/v1/register` | anyone | register; `202` with `{"status": "pending", "username"}`, the same whether or not the name was free (a taken name stores nothing); `429 rate_limited` past the registrations allowed per address, `503 registrations_closed` while the pending queue is full |
 //! | `GET, POST /api/v1/accounts` | admins | list, create |
 //! | `POST /api/v1/accounts/{username}/state` | admins | `{"state": "active"}` etc.; approving an outside user adds `"price_category"` (`outside_academic`, `enterprise` with `"credit_code"`, `individual`) |

@@ -277,6 +277,14 @@ impl Node {
         if config.notify.enabled() {
             let delivery = notice_delivery(&config, notices.clone(), &store, accounts.clone())?;
             tasks.push(supervisor.spawn("notices", delivery.run(cancel.clone())));
+            tasks.push(
+                supervisor.spawn(
+                    "reminders",
+                    bookings
+                        .clone()
+                        .remind(config.notify.reminder_interval, cancel.clone()),
+                ),
+            );
         }
         tasks.push(supervisor.spawn(
             "digest refresh",

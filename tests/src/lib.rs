@@ -12,6 +12,7 @@ pub mod mail_catcher;
 pub mod multihost;
 pub mod node_api;
 pub mod rogue;
+pub mod webhook_catcher;
 
 use std::{path::Path, time::Duration};
 

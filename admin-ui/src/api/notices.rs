@@ -37,7 +37,8 @@ pub(super) async fn notice_prefs<B: Backend>(
 }
 
 /// `PUT /api/v1/me/notifications` with the kinds to turn off (`booking_request`,
-/// `booking_decision`, `receipt_to_confirm`) and the language (`zh` or `en`): `204`.
+/// `hold_lapsing`, `booking_decision`, `booking_tomorrow`, `receipt_to_confirm`) and the
+/// language (`zh` or `en`): `204`.
 #[utoipa::path(
     put,
     path = "/api/v1/me/notifications",
@@ -46,7 +47,7 @@ pub(super) async fn notice_prefs<B: Backend>(
     request_body = NoticePrefs,
     responses(
         (status = 204, description = "Stored."),
-        (status = 422, description = "`bad_request`: an unknown kind or language.", body = ErrorBody),
+        (status = 422, description = "`bad_request`: an unknown kind or language, or a kind listed twice.", body = ErrorBody),
     )
 )]
 pub(super) async fn set_notice_prefs<B: Backend>(

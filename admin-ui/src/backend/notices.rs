@@ -27,13 +27,19 @@ pub enum NoticeKind {
     BookingDecision,
     /// To the user: a receipt of their use waits for confirmation and a rating.
     ReceiptToConfirm,
+    /// To the owner's managers: a held request lapses within hours unless decided.
+    HoldLapsing,
+    /// To the user: their confirmed booking starts within a day.
+    BookingTomorrow,
 }
 
 impl NoticeKind {
     /// Every kind, in the order the settings list them.
-    pub const ALL: [NoticeKind; 3] = [
+    pub const ALL: [NoticeKind; 5] = [
         NoticeKind::BookingRequest,
+        NoticeKind::HoldLapsing,
         NoticeKind::BookingDecision,
+        NoticeKind::BookingTomorrow,
         NoticeKind::ReceiptToConfirm,
     ];
 
@@ -43,6 +49,8 @@ impl NoticeKind {
             NoticeKind::BookingRequest => "booking_request",
             NoticeKind::BookingDecision => "booking_decision",
             NoticeKind::ReceiptToConfirm => "receipt_to_confirm",
+            NoticeKind::HoldLapsing => "hold_lapsing",
+            NoticeKind::BookingTomorrow => "booking_tomorrow",
         }
     }
 }
@@ -61,10 +69,26 @@ pub enum NoticeLanguage {
 pub struct NoticePrefs {
     #[serde(default)]
     pub language: NoticeLanguage,
-    /// The kinds turned off.
-    #[serde(default)]
-    #[schema(max_items = 3)]
+    /// The kinds turned off, each once.
+    #[serde(default, deserialize_with = "each_once")]
+    #[schema(max_items = 5)]
     pub off: BTreeSet<NoticeKind>,
+}
+
+/// A list of kinds that names none twice (the schema says its items are unique; a
+/// client repeating one has made a mistake worth hearing of).
+fn each_once<'de, D>(deserializer: D) -> Result<BTreeSet<NoticeKind>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    let listed = Vec::<NoticeKind>::deserialize(deserializer)?;
+    let count = listed.len();
+    let kinds: BTreeSet<NoticeKind> = listed.into_iter().collect();
+    if kinds.len() == count {
+        Ok(kinds)
+    } else {
+        Err(serde::de::Error::custom("a kind is listed twice"))
+    }
 }
 
 impl NoticePrefs {

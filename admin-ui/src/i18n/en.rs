@@ -133,6 +133,8 @@ pub(super) static STRINGS: Strings = Strings {
     notice_booking_request: "A booking request waits for my approval (instrument managers)",
     notice_booking_decision: "My booking is confirmed, not approved, cancelled or marked a no-show",
     notice_receipt_to_confirm: "A receipt waits for my confirmation and rating",
+    notice_hold_lapsing: "A booking waiting for approval is about to lapse (instrument managers)",
+    notice_booking_tomorrow: "My booking starts within a day (reminder)",
     notices_language: "Language of notifications",
     notices_submit: "Save notification settings",
     notice_notices_saved: "Notification settings saved.",

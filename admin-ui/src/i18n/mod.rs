@@ -281,6 +281,8 @@ pub(crate) struct Strings {
     pub notice_booking_request: &'static str,
     pub notice_booking_decision: &'static str,
     pub notice_receipt_to_confirm: &'static str,
+    pub notice_hold_lapsing: &'static str,
+    pub notice_booking_tomorrow: &'static str,
     pub notices_language: &'static str,
     pub notices_submit: &'static str,
     pub notice_notices_saved: &'static str,
@@ -324,6 +326,8 @@ impl Strings {
             crate::backend::NoticeKind::BookingRequest => self.notice_booking_request,
             crate::backend::NoticeKind::BookingDecision => self.notice_booking_decision,
             crate::backend::NoticeKind::ReceiptToConfirm => self.notice_receipt_to_confirm,
+            crate::backend::NoticeKind::HoldLapsing => self.notice_hold_lapsing,
+            crate::backend::NoticeKind::BookingTomorrow => self.notice_booking_tomorrow,
         }
     }
 

@@ -133,6 +133,8 @@ pub(super) static STRINGS: Strings = Strings {
     notice_booking_request: "有预约申请等待我审批（仪器管理员）",
     notice_booking_decision: "我的预约被确认、未获批准、取消或记为未到场",
     notice_receipt_to_confirm: "有使用凭证等待我确认和评价",
+    notice_hold_lapsing: "待审批的预约即将自动失效（仪器管理员）",
+    notice_booking_tomorrow: "我的预约将在一天内开始（提醒）",
     notices_language: "通知语言",
     notices_submit: "保存通知设置",
     notice_notices_saved: "通知设置已保存。",

@@ -374,8 +374,8 @@ async fn the_me_page_keeps_ones_choice_of_notices_and_the_api_reads_it() {
         page.body
     );
     // Every kind is on by default.
-    assert_eq!(page.body.matches("name=\"kind\"").count(), 3);
-    assert_eq!(page.body.matches(" checked>").count(), 3);
+    assert_eq!(page.body.matches("name=\"kind\"").count(), 5);
+    assert_eq!(page.body.matches(" checked>").count(), 5);
     let csrf = session_csrf(&app, &cookie).await;
     // Without the session's token nothing changes.
     let forged = form(
@@ -416,19 +416,27 @@ async fn the_me_page_keeps_ones_choice_of_notices_and_the_api_reads_it() {
     assert_eq!(api.status, StatusCode::OK);
     assert_eq!(
         api.json(),
-        json!({ "language": "en", "off": ["booking_request", "booking_decision"] })
+        json!({
+            "language": "en",
+            "off": ["booking_request", "booking_decision", "hold_lapsing", "booking_tomorrow"]
+        })
     );
-    // The API changes it back; an unknown kind is refused.
-    let bad = json(
-        &app,
-        Method::PUT,
-        "/api/v1/me/notifications",
-        &cookie,
-        Some(&csrf),
-        json!({ "language": "zh", "off": ["everything"] }),
-    )
-    .await;
-    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // The API changes it back; an unknown kind, or one listed twice, is refused.
+    for off in [
+        json!(["everything"]),
+        json!(["hold_lapsing", "hold_lapsing"]),
+    ] {
+        let bad = json(
+            &app,
+            Method::PUT,
+            "/api/v1/me/notifications",
+            &cookie,
+            Some(&csrf),
+            json!({ "language": "zh", "off": off }),
+        )
+        .await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{off}");
+    }
     let put = json(
         &app,
         Method::PUT,
@@ -440,7 +448,7 @@ async fn the_me_page_keeps_ones_choice_of_notices_and_the_api_reads_it() {
     .await;
     assert_eq!(put.status, StatusCode::NO_CONTENT);
     let page = get(&app, "/me", &cookie).await;
-    assert_eq!(page.body.matches(" checked>").count(), 3);
+    assert_eq!(page.body.matches(" checked>").count(), 5);
 }
 
 #[tokio::test]

@@ -1,14 +1,18 @@
 //! The `[notify]` config section: where e-mail and webhook notices go.
 
-use std::path::PathBuf;
+use std::{path::PathBuf, time::Duration};
 
 use serde::{Deserialize, Serialize};
 
 /// E-mail (SMTP) and a webhook for notices to this node's people. Both are off unless
 /// configured; with neither, no notice is queued.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NotifySection {
+    /// How often the node looks for reminders to send (a hold about to lapse, a booking
+    /// starting within a day): 1 s to 1 h.
+    #[serde(default = "default_reminder_interval", with = "humantime_serde")]
+    pub reminder_interval: Duration,
     /// The SMTP server, as a URL: `smtps://host:465` (TLS), `smtp://host:587?tls=required`
     /// (STARTTLS), or `smtp://host:25` (plain, for a relay on the same host or network).
     /// No credentials in the URL: see `smtp_username` and `smtp_password_file`.
@@ -35,6 +39,25 @@ pub struct NotifySection {
     pub webhook_secret_file: Option<PathBuf>,
 }
 
+impl Default for NotifySection {
+    fn default() -> Self {
+        NotifySection {
+            reminder_interval: default_reminder_interval(),
+            smtp_url: None,
+            smtp_username: None,
+            smtp_password_file: None,
+            from: None,
+            site_url: None,
+            webhook_url: None,
+            webhook_secret_file: None,
+        }
+    }
+}
+
+fn default_reminder_interval() -> Duration {
+    Duration::from_secs(600)
+}
+
 impl NotifySection {
     /// Whether any channel is configured.
     pub fn enabled(&self) -> bool {
@@ -43,6 +66,9 @@ impl NotifySection {
 
     /// Checks the section whole, naming the field at fault.
     pub fn check(&self) -> Result<(), String> {
+        if !(Duration::from_secs(1)..=Duration::from_secs(3600)).contains(&self.reminder_interval) {
+            return Err("notify.reminder_interval must be between 1s and 1h".into());
+        }
         if let Some(url) = &self.smtp_url {
             let parsed =
                 url::Url::parse(url).map_err(|e| format!("notify.smtp_url is not a URL: {e}"))?;
@@ -139,6 +165,13 @@ mod tests {
                     ..NotifySection::default()
                 },
                 "notify.webhook_url",
+            ),
+            (
+                NotifySection {
+                    reminder_interval: Duration::ZERO,
+                    ..smtp("smtp://127.0.0.1:25")
+                },
+                "notify.reminder_interval",
             ),
             (
                 NotifySection {

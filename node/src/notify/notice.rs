@@ -31,6 +31,9 @@ pub struct Facts {
     pub start: Option<UnixTime>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end: Option<UnixTime>,
+    /// When a hold lapses unless decided.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deadline: Option<UnixTime>,
     /// The user the notice is about (for managers: who asked), as their home shows them.
     #[serde(default)]
     pub about_user: String,

@@ -57,6 +57,56 @@ impl Notices {
         Ok(())
     }
 
+    /// Adds `notice` to `batch` unless its event was told of before (reminders, found
+    /// again by every scan until the event passes); true if it was added.
+    pub fn put_once(&self, batch: &mut Batch, notice: &Notice) -> Result<bool, StoreError> {
+        if !self.enabled
+            || self
+                .store
+                .get(Space::NoticeMarks, notice.event_id.as_bytes())?
+                .is_some()
+        {
+            return Ok(false);
+        }
+        let at = u64::try_from(notice.at.0.max(0)).unwrap_or(0);
+        batch.put(
+            Space::NoticeMarks,
+            notice.event_id.as_bytes().to_vec(),
+            at.to_be_bytes().to_vec(),
+        );
+        self.put(batch, notice)?;
+        Ok(true)
+    }
+
+    /// Forgets the marks of events told of before `before` (their events are long past).
+    pub async fn forget_marks_before(&self, before: UnixTime) -> Result<usize, StoreError> {
+        let mut batch = Batch::new();
+        for (key, value) in self.store.scan_prefix(Space::NoticeMarks, b"")? {
+            let at = value
+                .get(..8)
+                .and_then(|b| <[u8; 8]>::try_from(b).ok())
+                .map_or(0, u64::from_be_bytes);
+            if i64::try_from(at).unwrap_or(i64::MAX) < before.0 {
+                batch.delete(Space::NoticeMarks, key);
+            }
+        }
+        let forgotten = batch.len();
+        if forgotten > 0 {
+            self.store.commit(batch).await?;
+        }
+        Ok(forgotten)
+    }
+
+    /// Commits `batch` and wakes the delivery.
+    pub async fn commit(&self, batch: Batch) -> Result<(), StoreError> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        self.store.commit(batch).await?;
+        self.wake();
+        Ok(())
+    }
+
     /// Queues `notice` on its own and wakes the delivery.
     pub async fn send(&self, notice: &Notice) -> Result<(), StoreError> {
         if !self.enabled {

@@ -108,6 +108,34 @@ pub(super) fn render(kind: NoticeKind, facts: &Facts, language: Language, site: 
                 state(facts.state, language)
             ),
         ),
+        (NoticeKind::HoldLapsing, Language::Zh) => (
+            format!("待审批预约即将失效：{instrument}"),
+            format!(
+                "{} 对 {instrument}（{when}）的预约申请仍待审批，将于 {} 自动失效。\n请尽快处理：{site}manage/bookings",
+                facts.about_user,
+                facts.deadline.map(beijing).unwrap_or_default()
+            ),
+        ),
+        (NoticeKind::HoldLapsing, Language::En) => (
+            format!("Booking about to lapse: {instrument}"),
+            format!(
+                "{} asked to book {instrument} for {when} (Beijing time); unless decided, the request lapses at {}.\nDecide at {site}manage/bookings",
+                facts.about_user,
+                facts.deadline.map(beijing).unwrap_or_default()
+            ),
+        ),
+        (NoticeKind::BookingTomorrow, Language::Zh) => (
+            format!("预约提醒：{instrument}"),
+            format!(
+                "您预约的 {instrument} 将于 {when} 使用，请按时到场；如需取消，请在取消期限前操作。\n详情：{site}bookings"
+            ),
+        ),
+        (NoticeKind::BookingTomorrow, Language::En) => (
+            format!("Reminder: {instrument}"),
+            format!(
+                "Your booking of {instrument} is for {when} (Beijing time). Please be on time; to cancel, do so before the cancellation deadline.\nDetails: {site}bookings"
+            ),
+        ),
         (NoticeKind::ReceiptToConfirm, Language::Zh) => (
             format!("请确认使用凭证：{instrument}"),
             format!(

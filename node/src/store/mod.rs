@@ -172,6 +172,9 @@ spaces! {
     Notices => "notices",
     /// Each account's choice of notices and their language, by username (JSON).
     NoticePrefs => "notice_prefs",
+    /// Events already told of by a reminder (a hold lapsing, a booking tomorrow), by
+    /// event id, valued when (u64 BE): each is told once.
+    NoticeMarks => "notice_marks",
     /// Scratch space for benchmarks and tests.
     Bench => "bench",
 }

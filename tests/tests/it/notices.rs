@@ -245,3 +245,139 @@ async fn each_event_mails_the_right_person_once_from_their_own_node_and_survives
         assert!(!message.raw.contains(USER), "{}", message.raw);
     }
 }
+
+/// The home's webhook (an SMS gateway, say) gets each notice as signed JSON; one it
+/// refuses is sent again until taken, once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_webhook_gets_each_notice_signed_and_once_after_refusing_it() {
+    use alliance_tests::webhook_catcher::WebhookCatcher;
+    trace();
+    let dir = tempfile::tempdir().unwrap();
+    let hook = WebhookCatcher::start().await;
+    hook.answer_with(503);
+    let secret = "短信网关的共享密钥 7f3a";
+    let province = start_province(dir.path(), "lnsti").await;
+    let owner = start_member(dir.path(), &province, "dlut").await;
+    let url = hook.url.clone();
+    let neu = start_member_with(dir.path(), &province, "neu", move |config| {
+        use std::os::unix::fs::PermissionsExt;
+        let file = config.node.data_dir.join("webhook-secret");
+        std::fs::write(&file, format!("{secret}\n")).unwrap();
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+        config.notify.webhook_url = Some(url);
+        config.notify.webhook_secret_file = Some("webhook-secret".into());
+    })
+    .await;
+    owner_instrument(&owner).await;
+    wait_connected(&neu, "dlut").await;
+    person(&neu, "firm7", AccountRole::ExternalUser, USER).await;
+
+    hold(&neu, "w-1", 9).await;
+    decide(&owner, "w-1", ManagerDecision::Approve, "").await;
+    wait_home_state(&neu, "w-1", BookingState::Confirmed).await;
+    assert_eq!(neu.notices().waiting().unwrap(), 1);
+    assert!(hook.hooks().is_empty(), "refused, so not taken");
+    hook.answer_with(204);
+    until("the gateway takes the notice", DEADLINE * 3, || async {
+        !hook.hooks().is_empty()
+    })
+    .await;
+    until("the queue empties", DEADLINE, || async {
+        neu.notices().waiting().unwrap() == 0
+    })
+    .await;
+    let hooks = hook.hooks();
+    assert_eq!(hooks.len(), 1);
+    let taken = &hooks[0];
+    assert_eq!(
+        taken.signature,
+        alliance_node::notify::signature(secret.as_bytes(), &taken.body).unwrap()
+    );
+    let body: serde_json::Value = serde_json::from_slice(&taken.body).unwrap();
+    assert_eq!(body["event"], "booking_decision");
+    assert_eq!(body["username"], "firm7");
+    assert_eq!(body["email"], USER);
+    assert!(
+        body["subject"].as_str().unwrap().contains("已确认"),
+        "{body}"
+    );
+}
+
+/// Reminders: the managers hear of a held request about to lapse, the user of a booking
+/// starting within a day — each once, however often the node looks.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lapsing_hold_and_a_booking_tomorrow_are_each_reminded_once() {
+    trace();
+    let dir = tempfile::tempdir().unwrap();
+    let owner_mail = MailCatcher::start(&dir.path().join("dlut-mail"));
+    let home_mail = MailCatcher::start(&dir.path().join("neu-mail"));
+    let often = |catcher: &MailCatcher| {
+        let mail = with_mail(catcher);
+        move |config: &mut alliance_node::Config| {
+            mail(config);
+            config.notify.reminder_interval = std::time::Duration::from_secs(1);
+        }
+    };
+    let province = start_province(dir.path(), "lnsti").await;
+    let owner = start_member_with(dir.path(), &province, "dlut", often(&owner_mail)).await;
+    let neu = start_member_with(dir.path(), &province, "neu", often(&home_mail)).await;
+    owner_instrument(&owner).await;
+    // Holds last an hour here: less than the twelve hours' warning.
+    let rules = alliance_protocol::booking::BookingRules {
+        hold_hours: 1,
+        ..Default::default()
+    };
+    owner.bookings().set_rules("XPS-1", &rules).await.unwrap();
+    wait_connected(&neu, "dlut").await;
+    person(&owner, "mgr", AccountRole::InstrumentManager, MANAGER).await;
+    person(&neu, "firm7", AccountRole::ExternalUser, USER).await;
+
+    // Two hours from the next half hour: within a day.
+    let now = alliance_protocol::UnixTime::now().0;
+    let start = now - now.rem_euclid(1800) + 1800 + 2 * 3600;
+    let answer = neu
+        .bookings()
+        .book(&firm7(), &xps_ask(start, 1), "soon-1".into())
+        .await
+        .unwrap();
+    assert!(
+        matches!(
+            answer.outcome,
+            alliance_protocol::booking::Outcome::Held { .. }
+        ),
+        "{answer:?}"
+    );
+    let to_owner = caught(&owner_mail, "the request and the lapsing hold", 2).await;
+    let subjects: Vec<&str> = to_owner.iter().map(|m| m.subject.as_str()).collect();
+    assert!(
+        subjects.iter().any(|s| s.starts_with("预约待审批")),
+        "{subjects:?}"
+    );
+    assert!(
+        subjects.iter().any(|s| s.starts_with("待审批预约即将失效")),
+        "{subjects:?}"
+    );
+
+    decide(&owner, "soon-1", ManagerDecision::Approve, "").await;
+    let to_user = caught(&home_mail, "the decision and the reminder", 2).await;
+    let subjects: Vec<&str> = to_user.iter().map(|m| m.subject.as_str()).collect();
+    assert!(
+        subjects.iter().any(|s| s.contains("已确认")),
+        "{subjects:?}"
+    );
+    assert!(
+        subjects.iter().any(|s| s.starts_with("预约提醒")),
+        "{subjects:?}"
+    );
+
+    // Looking again finds nothing new to tell, and nothing more was sent.
+    let now = alliance_protocol::UnixTime::now();
+    assert_eq!(owner.bookings().remind_now(now).await.unwrap(), 0);
+    assert_eq!(neu.bookings().remind_now(now).await.unwrap(), 0);
+    until("both queues empty", DEADLINE, || async {
+        owner.notices().waiting().unwrap() == 0 && neu.notices().waiting().unwrap() == 0
+    })
+    .await;
+    assert_eq!(owner_mail.messages().len(), 2);
+    assert_eq!(home_mail.messages().len(), 2);
+}

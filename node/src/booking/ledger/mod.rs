@@ -324,6 +324,27 @@ impl Ledger {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
+    /// The bookings still held whose hold lapses by `before`, soonest first.
+    pub fn lapsing_holds(&self, before: UnixTime) -> Result<Vec<Booking>, StoreError> {
+        let keys: Vec<Vec<u8>> = self
+            .holds()
+            .range(..(before.0.saturating_add(1), Vec::new()))
+            .map(|((_, key), _)| key.clone())
+            .collect();
+        let mut held = Vec::new();
+        for key in keys {
+            if let Some(booking) = self
+                .inner
+                .store
+                .get_json::<Booking>(Space::Bookings, &key)?
+                && booking.state == BookingState::Held
+            {
+                held.push(booking);
+            }
+        }
+        Ok(held)
+    }
+
     /// How many cancels of bookings not (yet) requested are remembered for `home`.
     pub fn remembered_cancels(&self, home: &InstitutionId) -> usize {
         self.inner.remembered.count(home)

@@ -16,6 +16,7 @@ mod follow_up;
 mod home;
 mod owner;
 mod owner_gates;
+mod reminders;
 mod statistics;
 
 use std::sync::Arc;
