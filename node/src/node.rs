@@ -274,18 +274,6 @@ impl Node {
             monitoring.clone().run_heartbeats(cancel.clone()),
         ));
         tasks.push(supervisor.spawn("session purge", accounts.clone().run_purge(cancel.clone())));
-        if config.notify.enabled() {
-            let delivery = notice_delivery(&config, notices.clone(), &store, accounts.clone())?;
-            tasks.push(supervisor.spawn("notices", delivery.run(cancel.clone())));
-            tasks.push(
-                supervisor.spawn(
-                    "reminders",
-                    bookings
-                        .clone()
-                        .remind(config.notify.reminder_interval, cancel.clone()),
-                ),
-            );
-        }
         tasks.push(supervisor.spawn(
             "digest refresh",
             refresh_digests(catalogue.clone(), cancel.clone()),
@@ -324,6 +312,24 @@ impl Node {
         )
         .await?;
         tasks.push(http);
+        if config.notify.enabled() {
+            let delivery = notice_delivery(
+                &config,
+                notices.clone(),
+                &store,
+                accounts.clone(),
+                http_addr,
+            )?;
+            tasks.push(supervisor.spawn("notices", delivery.run(cancel.clone())));
+            tasks.push(
+                supervisor.spawn(
+                    "reminders",
+                    bookings
+                        .clone()
+                        .remind(config.notify.reminder_interval, cancel.clone()),
+                ),
+            );
+        }
         tracing::info!(
             institution = %config.node.institution_id,
             role = %config.node.role,
@@ -645,12 +651,14 @@ impl NodeHandle {
 }
 
 /// The delivery of notices over the channels `[notify]` configures, with their secrets
-/// read from their files.
+/// read from their files; links point at `notify.site_url`, or the address the web UI
+/// listens on.
 fn notice_delivery(
     config: &Config,
     notices: Notices,
     store: &Store,
     accounts: Accounts,
+    http_addr: SocketAddr,
 ) -> Result<Delivery, StartError> {
     let notify = &config.notify;
     let secret = |file: &Option<std::path::PathBuf>| {
@@ -664,7 +672,7 @@ fn notice_delivery(
     let site = notify
         .site_url
         .clone()
-        .unwrap_or_else(|| format!("http://{}/", config.http.listen));
+        .unwrap_or_else(|| format!("http://{http_addr}/"));
     Ok(Delivery {
         notices,
         prefs: Preferences::new(store.clone()),

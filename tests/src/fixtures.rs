@@ -105,3 +105,21 @@ pub async fn account(
         .await
         .unwrap();
 }
+
+/// Waits until `node`'s copy of `booking_id` is in `state`.
+pub async fn wait_home_state(
+    node: &NodeHandle,
+    booking_id: &str,
+    state: alliance_protocol::booking::BookingState,
+) {
+    let home = node.bookings().home().clone();
+    let mut changes = home.changes();
+    let reached = async {
+        while home.get(booking_id).unwrap().map(|b| b.state) != Some(state) {
+            changes.changed().await.unwrap();
+        }
+    };
+    tokio::time::timeout(crate::DEADLINE, reached)
+        .await
+        .unwrap_or_else(|_| panic!("{booking_id} never reached {state:?}"));
+}

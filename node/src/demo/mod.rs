@@ -7,7 +7,9 @@
 //! over the network (`demo/bookings.rs`), some confirmed, some awaiting approval, and a
 //! year of sessions is recorded with their receipts (`demo/history.rs`), so the
 //! province's log and published results have a year to show. Simulated agents report
-//! most instruments' states every 20 seconds (`demo/agents.rs`).
+//! most instruments' states every 20 seconds (`demo/agents.rs`). The nodes' e-mail
+//! notices go to the demo's own mail server, whose page shows them
+//! (`demo/mail_catcher.rs`); every demo account has an address there.
 //!
 //! The data dir is kept: running the demo again with the same `--data-dir` restarts the
 //! same alliance with its keys, accounts, roster and catalogue.
@@ -15,6 +17,7 @@
 mod agents;
 mod bookings;
 mod history;
+mod mail_catcher;
 mod publish;
 mod seed;
 
@@ -117,6 +120,18 @@ pub struct Demo {
     pub data_dir: PathBuf,
     pub nodes: Vec<NodeHandle>,
     pub logins: Vec<DemoLogin>,
+    /// Where the mail the demo sent is shown.
+    pub mail_page: String,
+    /// Stops the demo's mail server.
+    stop_mail: tokio_util::sync::CancellationToken,
+}
+
+/// Sends the node's notices to the demo's mail server (every start: the server's port
+/// is new each time).
+fn with_demo_mail(mut config: Config, mail: &mail_catcher::MailCatcher) -> Config {
+    config.notify.smtp_url = Some(mail.smtp_url.clone());
+    config.notify.from = Some("辽宁省大型科研仪器开放共享联盟 <noreply@alliance.demo>".into());
+    config
 }
 
 fn options(
@@ -191,6 +206,13 @@ async fn config_for(
 
 /// Starts the demo alliance in `data_dir`.
 pub async fn start(data_dir: &Path) -> Result<Demo, DemoError> {
+    let stop_mail = tokio_util::sync::CancellationToken::new();
+    let mail = mail_catcher::start(stop_mail.clone())
+        .await
+        .map_err(|source| DemoError::Io {
+            path: PathBuf::from("127.0.0.1"),
+            source,
+        })?;
     let mut nodes = Vec::new();
     let mut logins = Vec::new();
     // Members set up by this run, whose users get a few bookings to start with.
@@ -210,7 +232,7 @@ pub async fn start(data_dir: &Path) -> Result<Demo, DemoError> {
         province.late_receipt_window = std::time::Duration::from_secs(400 * 86_400);
     }
     let root = config.alliance.root_public_key;
-    let province = Node::start(config).await?;
+    let province = Node::start(with_demo_mail(config, &mail)).await?;
     logins.push(DemoLogin {
         institution: province_inst.id,
         username: "admin".into(),
@@ -257,7 +279,7 @@ pub async fn start(data_dir: &Path) -> Result<Demo, DemoError> {
                 tracing::warn!(error = %e, "roster not published");
             }
         }
-        let node = Node::start(config).await?;
+        let node = Node::start(with_demo_mail(config, &mail)).await?;
         if fresh {
             for record in seed::instruments_of(inst.id)? {
                 node.catalogue().save_record(record).await?;
@@ -298,7 +320,7 @@ pub async fn start(data_dir: &Path) -> Result<Demo, DemoError> {
                         } else {
                             inst.name_zh.into()
                         },
-                        email: String::new(),
+                        email: format!("{username}@{}.alliance.demo", inst.id),
                         phone: String::new(),
                     })
                     .await
@@ -338,6 +360,8 @@ pub async fn start(data_dir: &Path) -> Result<Demo, DemoError> {
         data_dir: data_dir.to_owned(),
         nodes,
         logins,
+        mail_page: mail.page_url,
+        stop_mail,
     })
 }
 
@@ -414,6 +438,10 @@ impl Demo {
             ));
         }
         out.push_str(&format!(
+            "\nMail the demo sent (notices to its accounts):\n         Mail: {}\n",
+            self.mail_page
+        ));
+        out.push_str(&format!(
             "\nData: {}\nPress Ctrl-C to stop.\n",
             self.data_dir.display()
         ));
@@ -425,5 +453,6 @@ impl Demo {
         for node in self.nodes.into_iter().rev() {
             node.shutdown().await;
         }
+        self.stop_mail.cancel();
     }
 }

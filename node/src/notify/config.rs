@@ -27,7 +27,7 @@ pub struct NotifySection {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub from: Option<String>,
     /// The node's web address as its users reach it (behind a reverse proxy, say), for
-    /// the links in notices; `http://<http.listen>/` when not set.
+    /// the links in notices; the address the web UI listens on when not set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub site_url: Option<String>,
     /// A URL that receives each notice as JSON (for SMS or WeChat gateways), signed with

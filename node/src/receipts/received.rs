@@ -76,8 +76,9 @@ pub struct ReceivedReceipts {
     /// Held from reading a receipt's answer to committing the new one: two answers to
     /// one receipt never both pass the check.
     answering: std::sync::Arc<tokio::sync::Mutex<()>>,
-    /// Where a user hears of a receipt waiting for them (none in tests that do not ask).
-    notices: Option<crate::notify::Notices>,
+    /// Where a user hears of a receipt waiting for them (none in tests that do not ask),
+    /// while it can still be confirmed: this long after it was issued.
+    notices: Option<(crate::notify::Notices, std::time::Duration)>,
 }
 
 impl ReceivedReceipts {
@@ -91,15 +92,21 @@ impl ReceivedReceipts {
         }
     }
 
-    /// Tells each user of a receipt waiting for them through `notices`.
-    pub fn with_notices(mut self, notices: crate::notify::Notices) -> Self {
-        self.notices = Some(notices);
+    /// Tells each user of a receipt waiting for them through `notices`, if it arrives
+    /// within `grace` of being issued (after, it can no longer be confirmed: a receipt of
+    /// long ago, as the demo's history, is kept without a word).
+    pub fn with_notices(
+        mut self,
+        notices: crate::notify::Notices,
+        grace: std::time::Duration,
+    ) -> Self {
+        self.notices = Some((notices, grace));
         self
     }
 
     /// Wakes the notices' delivery after a batch from [`Self::receive_in`] is committed.
     pub fn wake_notices(&self) {
-        if let Some(notices) = &self.notices {
+        if let Some((notices, _)) = &self.notices {
             notices.wake();
         }
     }
@@ -165,7 +172,15 @@ impl ReceivedReceipts {
                 answer: None,
             },
         )?;
-        if let Some(notices) = &self.notices {
+        let answerable_until = |grace: &std::time::Duration| {
+            receipt
+                .issued_at
+                .0
+                .saturating_add(i64::try_from(grace.as_secs()).unwrap_or(i64::MAX))
+        };
+        if let Some((notices, grace)) = &self.notices
+            && now.0 < answerable_until(grace)
+        {
             let notice = crate::notify::Notice::new(
                 format!("receipt/{}/{}", receipt.institution_id, receipt.receipt_id),
                 crate::notify::NoticeKind::ReceiptToConfirm,

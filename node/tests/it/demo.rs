@@ -1,5 +1,6 @@
-//! The demo binary: four nodes come up, find each other, and stop cleanly on Ctrl-C;
-//! without `RUST_LOG` it logs only the alliance's own events.
+//! The demo binary: four nodes come up, find each other, mail their notices to the
+//! demo's own mail page, and stop cleanly on Ctrl-C; without `RUST_LOG` it logs only the
+//! alliance's own events.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -37,8 +38,9 @@ async fn demo_starts_four_connected_nodes_and_exits_cleanly_on_sigint() {
     });
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let mut urls = Vec::new();
+    let mut mail_page = None;
     let started = Instant::now();
-    while urls.len() < 4 {
+    while urls.len() < 4 || mail_page.is_none() {
         let line = tokio::time::timeout(DEADLINE, lines.next_line())
             .await
             .expect("demo printed no UI addresses in time")
@@ -47,6 +49,10 @@ async fn demo_starts_four_connected_nodes_and_exits_cleanly_on_sigint() {
         if let Some(url) = line.trim().strip_prefix("UI: ") {
             assert!(url.starts_with("http://127.0.0.1:"), "{url}");
             urls.push(url.trim_end_matches('/').to_owned());
+        }
+        if let Some(url) = line.trim().strip_prefix("Mail: ") {
+            assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+            mail_page = Some(url.to_owned());
         }
     }
     // Quiet by default: only the alliance's own events at INFO, no library chatter.
@@ -85,6 +91,25 @@ async fn demo_starts_four_connected_nodes_and_exits_cleanly_on_sigint() {
             // Polling another process's HTTP API: there is no event to wait on.
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
+    }
+
+    // The requests the demo's users make that wait for approval are mailed to the
+    // owners' managers, and the demo's mail page shows them.
+    let mail_page = mail_page.unwrap();
+    loop {
+        assert!(
+            started.elapsed() < DEADLINE * 2,
+            "the demo's mail page never showed a manager's notice"
+        );
+        let page = match client.get(&mail_page).send().await {
+            Ok(r) => r.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        if page.contains("预约待审批") && page.contains("-manager@") {
+            break;
+        }
+        // Another process's page: there is no event to wait on.
+        tokio::time::sleep(Duration::from_millis(500)).await;
     }
 
     let pid = i32::try_from(child.id().unwrap()).unwrap();

@@ -179,20 +179,6 @@ fn firm(n: usize) -> HomeUser {
     }
 }
 
-/// Waits until `node`'s copy of `booking_id` is in `state`.
-async fn wait_home_state(node: &NodeHandle, booking_id: &str, state: BookingState) {
-    let home = node.bookings().home().clone();
-    let mut changes = home.changes();
-    let reached = async {
-        while home.get(booking_id).unwrap().map(|b| b.state) != Some(state) {
-            changes.changed().await.unwrap();
-        }
-    };
-    tokio::time::timeout(std::time::Duration::from_secs(20), reached)
-        .await
-        .unwrap_or_else(|_| panic!("{booking_id} never reached {state:?}"));
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_decision_made_while_the_home_node_is_down_reaches_it_after_it_restarts() {
     trace();

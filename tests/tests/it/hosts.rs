@@ -76,6 +76,15 @@ async fn after_a_partition_heals_every_catalogue_converges() {
     converge(&everyone, &expected, DEADLINE * 4).await;
 }
 
+/// Whether the province's log holds `count` receipts, each once.
+async fn logged_once(province: &NodeProcess, count: usize) -> bool {
+    let mut ids = logged(province).await;
+    let logged = ids.len();
+    ids.sort();
+    ids.dedup();
+    logged == count && ids.len() == count
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_province_restored_from_a_backup_reuses_no_serial_and_its_revocations_reach_everyone() {
     trace();
@@ -177,13 +186,7 @@ async fn a_province_restored_from_a_backup_reuses_no_serial_and_its_revocations_
     until(
         "the others' receipts are logged again, once",
         DEADLINE * 3,
-        || async {
-            let mut ids = logged(province).await;
-            let count = ids.len();
-            ids.sort();
-            ids.dedup();
-            count == 7 && ids.len() == 7
-        },
+        || logged_once(province, 7),
     )
     .await;
     for node in &alliance.members[1..] {
@@ -201,17 +204,9 @@ async fn a_province_restored_from_a_backup_reuses_no_serial_and_its_revocations_
     alliance.members[0].start(&alliance.hosts);
     alliance.members[0].wait_ready().await;
     let province = &alliance.province;
-    until(
-        "every receipt is logged again, once",
-        DEADLINE * 3,
-        || async {
-            let mut ids = logged(province).await;
-            let count = ids.len();
-            ids.sort();
-            ids.dedup();
-            count == 11 && ids.len() == 11
-        },
-    )
+    until("every receipt is logged again, once", DEADLINE * 3, || {
+        logged_once(province, 11)
+    })
     .await;
     for node in &alliance.members {
         let (cookie, _) = admin(node).await;

@@ -51,25 +51,23 @@ fn firm7() -> HomeUser {
     }
 }
 
+/// Each of `starts` begins the subject of one of `messages`.
+fn assert_subjects(messages: &[Caught], starts: &[&str]) {
+    let subjects: Vec<&str> = messages.iter().map(|m| m.subject.as_str()).collect();
+    for start in starts {
+        assert!(
+            subjects.iter().any(|s| s.starts_with(start)),
+            "{start}: {subjects:?}"
+        );
+    }
+}
+
 async fn caught(catcher: &MailCatcher, what: &str, count: usize) -> Vec<Caught> {
     until(what, DEADLINE * 3, || async {
         catcher.messages().len() >= count
     })
     .await;
     catcher.messages()
-}
-
-async fn wait_home_state(node: &NodeHandle, booking_id: &str, state: BookingState) {
-    let home = node.bookings().home().clone();
-    let mut changes = home.changes();
-    let reached = async {
-        while home.get(booking_id).unwrap().map(|b| b.state) != Some(state) {
-            changes.changed().await.unwrap();
-        }
-    };
-    tokio::time::timeout(DEADLINE, reached)
-        .await
-        .unwrap_or_else(|_| panic!("{booking_id} never reached {state:?}"));
 }
 
 async fn hold(home: &NodeHandle, booking_id: &str, hour: i64) {
@@ -348,27 +346,11 @@ async fn a_lapsing_hold_and_a_booking_tomorrow_are_each_reminded_once() {
         "{answer:?}"
     );
     let to_owner = caught(&owner_mail, "the request and the lapsing hold", 2).await;
-    let subjects: Vec<&str> = to_owner.iter().map(|m| m.subject.as_str()).collect();
-    assert!(
-        subjects.iter().any(|s| s.starts_with("预约待审批")),
-        "{subjects:?}"
-    );
-    assert!(
-        subjects.iter().any(|s| s.starts_with("待审批预约即将失效")),
-        "{subjects:?}"
-    );
+    assert_subjects(&to_owner, &["预约待审批", "待审批预约即将失效"]);
 
     decide(&owner, "soon-1", ManagerDecision::Approve, "").await;
     let to_user = caught(&home_mail, "the decision and the reminder", 2).await;
-    let subjects: Vec<&str> = to_user.iter().map(|m| m.subject.as_str()).collect();
-    assert!(
-        subjects.iter().any(|s| s.contains("已确认")),
-        "{subjects:?}"
-    );
-    assert!(
-        subjects.iter().any(|s| s.starts_with("预约提醒")),
-        "{subjects:?}"
-    );
+    assert_subjects(&to_user, &["您的预约已确认", "预约提醒"]);
 
     // Looking again finds nothing new to tell, and nothing more was sent.
     let now = alliance_protocol::UnixTime::now();

@@ -128,7 +128,7 @@ impl Receipts {
         let outbox = ReceiptOutbox::new(store.clone(), root);
         let received =
             ReceivedReceipts::new(store.clone(), key.clone(), own.institution_id.clone())
-                .with_notices(notices);
+                .with_notices(notices, grace);
         let book = ReceiptBook::new(
             store.clone(),
             key.clone(),
