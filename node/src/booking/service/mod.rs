@@ -14,6 +14,7 @@ mod completion;
 mod fair_share;
 mod follow_up;
 mod home;
+mod notice_budget;
 mod owner;
 mod owner_gates;
 mod reminders;
@@ -139,6 +140,8 @@ struct Inner {
     fair: fair_share::FairShare,
     /// Where managers hear of requests waiting for them.
     notices: crate::notify::Notices,
+    /// How many of those notices each home's requests may cause.
+    notice_budget: notice_budget::NoticeBudget,
     /// This home's requests in flight to each owner.
     gates: owner_gates::OwnerGates,
 }
@@ -187,6 +190,7 @@ impl Bookings {
             inner: Arc::new(Inner {
                 home: HomeLedger::new(store.clone()).telling(notices.clone(), catalogue.clone()),
                 notices,
+                notice_budget: notice_budget::NoticeBudget::default(),
                 retry_interval,
                 own,
                 key,

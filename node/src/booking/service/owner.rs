@@ -65,7 +65,13 @@ impl Bookings {
         };
         let answered = self.inner.ledger.request(request, &context).await?;
         self.inner.answers.answered(&answered.answer.outcome);
-        if answered.fresh && matches!(answered.answer.outcome, Outcome::Held { .. }) {
+        if answered.fresh
+            && matches!(answered.answer.outcome, Outcome::Held { .. })
+            && self
+                .inner
+                .notice_budget
+                .allow(&request.user.home_institution, now)
+        {
             self.tell_managers(request, record).await;
         }
         if matches!(
