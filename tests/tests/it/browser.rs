@@ -112,6 +112,41 @@ async fn pages_fit_a_phone_screen() {
         fits_the_screen(c).await,
         "the account table scrolls sideways on a phone"
     );
+    // One's notices, chosen on a phone: decisions off, in English.
+    c.goto(&format!("{}me", province.url())).await.unwrap();
+    assert!(fits_the_screen(c).await, "/me scrolls sideways on a phone");
+    c.find(Locator::Css("input[name=kind][value=booking_decision]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.find(Locator::Css("#notice-language option[value=en]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    submit(c, "/me/notifications").await;
+    assert!(body_text(c).await.contains("通知设置已保存"));
+    let decision = c
+        .find(Locator::Css("input[name=kind][value=booking_decision]"))
+        .await
+        .unwrap();
+    assert!(!decision.is_selected().await.unwrap(), "still ticked");
+    let receipts = c
+        .find(Locator::Css("input[name=kind][value=receipt_to_confirm]"))
+        .await
+        .unwrap();
+    assert!(
+        receipts.is_selected().await.unwrap(),
+        "untouched kinds stay on"
+    );
+    let english = c
+        .find(Locator::Css("#notice-language option[value=en]"))
+        .await
+        .unwrap();
+    assert!(english.is_selected().await.unwrap());
     browser.close().await;
     province.shutdown().await;
 }
