@@ -173,6 +173,32 @@ impl HomeLedger {
         Ok(Some(booking))
     }
 
+    /// [`Self::answered`] for an answer that came late (the request was sent again
+    /// after the user had left the page): the user is told of it, as of a decision.
+    pub async fn answered_late(
+        &self,
+        answer: &BookingAnswer,
+    ) -> Result<Option<HomeBooking>, StoreError> {
+        let Some(before) = self.get(&answer.booking_id)? else {
+            return Ok(None);
+        };
+        let Some(booking) = self.answered(answer).await? else {
+            return Ok(None);
+        };
+        if before.version == 0
+            && booking.version == 1
+            && matches!(
+                booking.state,
+                BookingState::Confirmed | BookingState::Rejected | BookingState::Held
+            )
+            && let (Some(notice), Some((notices, _))) =
+                (self.decision_notice(&booking), &self.notify)
+        {
+            notices.send(&notice).await?;
+        }
+        Ok(Some(booking))
+    }
+
     /// Applies an owner's update if it is newer than what is held; returns the booking
     /// if it changed.
     pub async fn updated(&self, update: &BookingUpdate) -> Result<Option<HomeBooking>, StoreError> {

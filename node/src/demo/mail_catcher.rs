@@ -17,9 +17,11 @@ use tokio_util::sync::CancellationToken;
 
 /// Messages kept, newest first.
 const KEPT: usize = 500;
-/// The longest line and message taken (the demo's notices are a few kilobytes).
+/// The longest line and message taken (the demo's notices are a few kilobytes), and the
+/// most recipients of one message.
 const MAX_LINE: usize = 4 * 1024;
 const MAX_MESSAGE: usize = 256 * 1024;
+const MAX_RECIPIENTS: usize = 100;
 
 /// One message as caught.
 #[derive(Debug, Clone)]
@@ -103,26 +105,36 @@ async fn session(stream: TcpStream, inbox: &Inbox) -> std::io::Result<()> {
                 to.clear();
                 b"250 OK\r\n"
             }
+            "RCPT" if to.len() >= MAX_RECIPIENTS => b"452 too many recipients\r\n",
             "RCPT" => {
+                // `RCPT TO:<address> [parameters]`
                 let address = line
-                    .split_once(':')
-                    .map(|(_, a)| a.trim().trim_start_matches('<').trim_end_matches('>'))
+                    .split_once('<')
+                    .and_then(|(_, rest)| rest.split_once('>'))
+                    .map(|(address, _)| address.trim())
                     .unwrap_or_default();
                 to.push(address.to_owned());
                 b"250 OK\r\n"
             }
             "DATA" => {
                 write.write_all(b"354 go ahead\r\n").await?;
-                let raw = read_data(&mut lines).await?;
-                keep(
-                    inbox,
-                    Caught {
-                        to: std::mem::take(&mut to),
-                        at: chrono::Utc::now(),
-                        raw,
-                    },
-                );
-                b"250 OK\r\n"
+                match read_data(&mut lines).await? {
+                    Some(raw) => {
+                        keep(
+                            inbox,
+                            Caught {
+                                to: std::mem::take(&mut to),
+                                at: chrono::Utc::now(),
+                                raw,
+                            },
+                        );
+                        b"250 OK\r\n"
+                    }
+                    None => {
+                        to.clear();
+                        b"552 message too large\r\n"
+                    }
+                }
             }
             "RSET" => {
                 to.clear();
@@ -157,20 +169,23 @@ async fn read_line(
     ))
 }
 
-/// The message after `DATA`, up to the line holding one dot, dots unstuffed.
+/// The message after `DATA`, up to the line holding one dot, dots unstuffed; `None` if
+/// it was larger than [`MAX_MESSAGE`] (read to its end, not kept).
 async fn read_data(
     lines: &mut BufReader<tokio::net::tcp::OwnedReadHalf>,
-) -> std::io::Result<Vec<u8>> {
+) -> std::io::Result<Option<Vec<u8>>> {
     let mut raw = Vec::new();
+    let mut too_large = false;
     loop {
         let Some(line) = read_line(lines).await? else {
             return Err(std::io::ErrorKind::UnexpectedEof.into());
         };
         if line == "." {
-            return Ok(raw);
+            return Ok((!too_large).then_some(raw));
         }
         let line = line.strip_prefix('.').unwrap_or(&line);
-        if raw.len() + line.len() < MAX_MESSAGE {
+        too_large |= raw.len() + line.len() >= MAX_MESSAGE;
+        if !too_large {
             raw.extend_from_slice(line.as_bytes());
             raw.extend_from_slice(b"\r\n");
         }

@@ -19,12 +19,24 @@ const TIMEOUT: Duration = Duration::from_secs(20);
 pub enum ChannelError {
     #[error("{0}")]
     Config(String),
-    #[error("the address {0:?} is not an e-mail address")]
-    Address(String),
+    /// Not an address (checked here, before any server is asked).
+    #[error("the account's e-mail address is not an address")]
+    Address,
     #[error("the SMTP server: {0}")]
     Smtp(String),
     #[error("the webhook: {0}")]
     Webhook(String),
+    /// The server or gateway refused it for good (an SMTP 5xx, an HTTP 4xx other than
+    /// 408 and 429): asking again would be refused again.
+    #[error("refused for good: {0}")]
+    Refused(String),
+}
+
+impl ChannelError {
+    /// Whether trying again cannot help.
+    pub fn is_final(&self) -> bool {
+        matches!(self, ChannelError::Address | ChannelError::Refused(_))
+    }
 }
 
 /// E-mail through the configured server.
@@ -68,11 +80,11 @@ impl Smtp {
         }))
     }
 
-    /// Sends `text` to `to`.
+    /// Sends `text` to `to`, within [`TIMEOUT`] for the whole exchange (lettre's own
+    /// timeout bounds the connection only: a server that accepts and never answers must
+    /// not hold every other notice up).
     pub(super) async fn send(&self, to: &str, text: &Text) -> Result<(), ChannelError> {
-        let to: Mailbox = to
-            .parse()
-            .map_err(|_| ChannelError::Address(to.to_owned()))?;
+        let to: Mailbox = to.parse().map_err(|_| ChannelError::Address)?;
         let message = Message::builder()
             .from(self.from.clone())
             .to(to)
@@ -80,20 +92,28 @@ impl Smtp {
             .header(ContentType::TEXT_PLAIN)
             .body(text.body.clone())
             .map_err(|e| ChannelError::Smtp(e.to_string()))?;
-        self.transport
-            .send(message)
-            .await
-            .map(drop)
-            .map_err(|e| ChannelError::Smtp(e.to_string()))
+        match tokio::time::timeout(TIMEOUT, self.transport.send(message)).await {
+            Err(_) => Err(ChannelError::Smtp("no answer in time".into())),
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(e)) if e.is_permanent() => Err(ChannelError::Refused(e.to_string())),
+            Ok(Err(e)) => Err(ChannelError::Smtp(e.to_string())),
+        }
     }
 }
 
 /// The webhook: each notice POSTed as JSON.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Webhook {
     url: String,
     secret: Vec<u8>,
     client: reqwest::Client,
+}
+
+impl std::fmt::Debug for Webhook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Neither the secret nor the URL (gateways often carry a token in it).
+        f.debug_struct("Webhook").finish_non_exhaustive()
+    }
 }
 
 /// The header carrying `sha256=<hex of HMAC-SHA256(secret, body)>`.
@@ -107,6 +127,11 @@ impl Webhook {
         let (Some(url), Some(secret)) = (&config.webhook_url, secret) else {
             return Ok(None);
         };
+        if secret.is_empty() {
+            return Err(ChannelError::Config(
+                "notify.webhook_secret_file is empty".into(),
+            ));
+        }
         let client = reqwest::Client::builder()
             .timeout(TIMEOUT)
             .redirect(reqwest::redirect::Policy::none())
@@ -130,14 +155,20 @@ impl Webhook {
             .body(bytes)
             .send()
             .await
-            .map_err(|e| ChannelError::Webhook(e.to_string()))?;
-        if answer.status().is_success() {
+            // Without the URL: it may carry the gateway's token.
+            .map_err(|e| ChannelError::Webhook(e.without_url().to_string()))?;
+        let status = answer.status();
+        if status.is_success() {
             Ok(())
-        } else {
-            Err(ChannelError::Webhook(format!(
-                "answered {}",
-                answer.status()
+        } else if status.is_client_error()
+            && status != reqwest::StatusCode::REQUEST_TIMEOUT
+            && status != reqwest::StatusCode::TOO_MANY_REQUESTS
+        {
+            Err(ChannelError::Refused(format!(
+                "the webhook answered {status}"
             )))
+        } else {
+            Err(ChannelError::Webhook(format!("answered {status}")))
         }
     }
 }
@@ -158,6 +189,28 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use super::*;
+
+    #[tokio::test]
+    async fn an_https_gateway_is_reached_over_tls_and_a_refusal_is_retried() {
+        let config = NotifySection {
+            // Nothing listens there: the connection is refused, after TLS was set up
+            // for it (a client without TLS would refuse the scheme itself).
+            webhook_url: Some("https://127.0.0.1:9/hook?key=token-in-url".into()),
+            webhook_secret_file: Some("secret".into()),
+            ..NotifySection::default()
+        };
+        let webhook = Webhook::from_config(&config, Some(b"s".to_vec()))
+            .unwrap()
+            .unwrap();
+        let error = webhook.send(&serde_json::json!({})).await.unwrap_err();
+        assert!(!error.is_final(), "{error}");
+        let text = error.to_string();
+        assert!(!text.contains("scheme"), "{text}");
+        assert!(!text.contains("token-in-url"), "the URL was logged: {text}");
+        assert!(!format!("{webhook:?}").contains("token-in-url"));
+        let empty = Webhook::from_config(&config, Some(Vec::new()));
+        assert!(empty.is_err(), "an empty secret is refused");
+    }
 
     #[test]
     fn the_webhook_signature_is_rfc_4231_hmac_sha256() {

@@ -23,6 +23,8 @@ use crate::accounts::Accounts;
 const MAX_BACKOFF: Duration = Duration::from_secs(600);
 /// The longest the task sleeps without looking at the queue.
 const IDLE: Duration = Duration::from_secs(30);
+/// Seconds after which an undelivered notice is given up (a week).
+const GIVE_UP_AFTER: i64 = 7 * 24 * 3600;
 
 /// What delivery works with.
 #[derive(Debug, Clone)]
@@ -47,7 +49,11 @@ impl Delivery {
     /// Delivers until `cancel`.
     pub async fn run(self, cancel: CancellationToken) {
         loop {
-            let wait = match self.round().await {
+            let round = tokio::select! {
+                () = cancel.cancelled() => return,
+                round = self.round() => round,
+            };
+            let wait = match round {
                 Ok(Some(next)) => {
                     let secs = next.0.saturating_sub(UnixTime::now().0).max(0);
                     Duration::from_secs(u64::try_from(secs).unwrap_or(0)).min(IDLE)
@@ -132,9 +138,9 @@ impl Delivery {
         {
             match smtp.send(account.email.trim(), &text).await {
                 Ok(()) => notice.email_sent = true,
-                Err(super::channels::ChannelError::Address(a)) => {
-                    // No retry makes a bad address good: the person fixes it.
-                    tracing::warn!(user = %username, address = %a, "a notice has no valid address");
+                Err(e) if e.is_final() => {
+                    // No retry makes a refused address good: the person fixes it.
+                    tracing::warn!(user = %username, event = %notice.event_id, error = %e, "an e-mail notice was given up");
                     notice.email_sent = true;
                 }
                 Err(e) => failed = Some(e.to_string()),
@@ -145,6 +151,10 @@ impl Delivery {
         {
             match webhook.send(&webhook_body(&notice, &account, &text)).await {
                 Ok(()) => notice.webhook_sent = true,
+                Err(e) if e.is_final() => {
+                    tracing::warn!(user = %username, event = %notice.event_id, error = %e, "a webhook notice was given up");
+                    notice.webhook_sent = true;
+                }
                 Err(e) => failed = Some(e.to_string()),
             }
         }
@@ -155,6 +165,11 @@ impl Delivery {
     }
 
     fn later(&self, mut notice: Notice, error: String) -> Vec<(UnixTime, Notice)> {
+        // A notice still undelivered after a week tells of the past: given up.
+        if UnixTime::now().0.saturating_sub(notice.at.0) > GIVE_UP_AFTER {
+            tracing::error!(event = %notice.event_id, %error, attempts = notice.attempts, "a notice undelivered for a week was given up");
+            return Vec::new();
+        }
         tracing::warn!(event = %notice.event_id, %error, attempts = notice.attempts, "a notice will be tried again");
         let wait = backoff(notice.attempts);
         notice.attempts = notice.attempts.saturating_add(1);

@@ -143,8 +143,11 @@ impl LogWatch {
                 Ok(Observed::Known)
             }
             Err(_) => {
+                // What was resubmitted holds for this contradiction of `seen`; one of a
+                // head verified later (a second restore) starts afresh.
                 let (resubmitted, resubmitted_until) = self
                     .alarm()?
+                    .filter(|a| a.seen == seen)
                     .map_or((0, None), |a| (a.resubmitted, a.resubmitted_until));
                 let alarm = Alarm {
                     seen,
@@ -181,6 +184,16 @@ impl LogWatch {
         self.store.commit(batch).await
     }
 
+    /// Follows the log the province now shows, from the head that contradicted the one
+    /// verified (signed later than it): its next heads are checked against this one, so a
+    /// later rollback raises the alarm afresh. The alarm and its evidence stay.
+    pub async fn follow(&self, signed: &[u8]) -> Result<(), WatchError> {
+        let shown = TreeHead::open(signed, &self.province).map_err(WatchError::BadHead)?;
+        self.keep_latest(shown, signed).await?;
+        self.saw(&shown);
+        Ok(())
+    }
+
     async fn keep_latest(&self, head: TreeHead, signed: &[u8]) -> Result<(), StoreError> {
         let mut batch = Batch::new();
         batch.put_json(
@@ -209,6 +222,43 @@ mod tests {
             log.push(e.as_bytes());
         }
         log
+    }
+
+    #[tokio::test]
+    async fn a_followed_rollback_is_watched_afresh_and_a_second_one_starts_a_new_count() {
+        let dir = tempfile::tempdir().unwrap();
+        let province = SecretKey::generate();
+        let watch = LogWatch::new(Store::open(dir.path()).unwrap(), province.public());
+        let t = UnixTime(1_800_000_000);
+        let full = log(&["a", "b", "c", "d"]);
+        watch
+            .observe(&full.head(t).seal(&province), &[])
+            .await
+            .unwrap();
+        // Restored to two entries: the alarm, resubmission noted, the new log followed.
+        let restored = log(&["a", "b"]);
+        let reset = restored.head(UnixTime(t.0 + 60)).seal(&province);
+        assert!(matches!(
+            watch.observe(&reset, &[]).await.unwrap(),
+            Observed::Alarm(_)
+        ));
+        watch.resubmitted(UnixTime(t.0 + 60), 2).await.unwrap();
+        watch.follow(&reset).await.unwrap();
+        // The restored log grows honestly: consistent with the head followed.
+        let grown = log(&["a", "b", "x"]);
+        let proof = grown.prove_consistency(2).unwrap();
+        let next = watch
+            .observe(&grown.head(UnixTime(t.0 + 120)).seal(&province), &proof)
+            .await
+            .unwrap();
+        assert!(matches!(next, Observed::Advanced(h) if h.size == 3));
+        // A second restore is a new contradiction: its resubmission is still to do.
+        let again = log(&["a"]).head(UnixTime(t.0 + 180)).seal(&province);
+        let Observed::Alarm(alarm) = watch.observe(&again, &[]).await.unwrap() else {
+            panic!("the second rollback raised no alarm")
+        };
+        assert_eq!(alarm.seen.size, 3);
+        assert_eq!((alarm.resubmitted, alarm.resubmitted_until), (0, None));
     }
 
     #[tokio::test]

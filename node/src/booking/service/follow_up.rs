@@ -73,7 +73,7 @@ impl Bookings {
                 .await
             {
                 Ok(answer) => {
-                    self.inner.home.answered(&answer).await?;
+                    self.inner.home.answered_late(&answer).await?;
                 }
                 Err(e) => {
                     tracing::debug!(booking = booking.booking_id, error = %e, "still unanswered");

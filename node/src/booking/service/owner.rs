@@ -65,12 +65,12 @@ impl Bookings {
         };
         let answered = self.inner.ledger.request(request, &context).await?;
         self.inner.answers.answered(&answered.answer.outcome);
+        // Another member's requests may cause only so many mails an hour; this
+        // institution's own users' are all told.
+        let home = &request.user.home_institution;
         if answered.fresh
             && matches!(answered.answer.outcome, Outcome::Held { .. })
-            && self
-                .inner
-                .notice_budget
-                .allow(&request.user.home_institution, now)
+            && (*home == self.inner.own.institution_id || self.inner.notice_budget.allow(home, now))
         {
             self.tell_managers(request, record).await;
         }

@@ -48,6 +48,10 @@ impl Bookings {
         let mut queued = 0;
         let warn_until = UnixTime(now.0.saturating_add(secs(HOLD_WARNING)));
         for held in self.inner.ledger.lapsing_holds(warn_until)? {
+            // Already lapsing (the hold task is about to lapse it): nothing to warn of.
+            if held.hold_until.is_some_and(|until| until.0 <= now.0) {
+                continue;
+            }
             let instrument_id = format!("{}/{}", self.inner.own.institution_id, held.local_id);
             let (name_zh, name_en) = self.names(&instrument_id);
             let notice = Notice::new(

@@ -120,7 +120,9 @@ impl Receipts {
         if let Observed::Alarm(alarm) = observed
             && alarm.resubmitted_until.is_none()
         {
-            let until = alarm.shown.timestamp;
+            // A stale head of the old log (gossiped late, say) may be what raised the
+            // alarm: everything proven until the later of the two heads goes.
+            let until = alarm.shown.timestamp.max(alarm.seen.timestamp);
             let again = self
                 .inner
                 .outbox
@@ -134,6 +136,13 @@ impl Receipts {
                 );
             }
             self.inner.watch.resubmitted(until, again as u64).await?;
+            // A log rolled back (smaller, signed later: a restore) is the province's log
+            // from now on: follow it, so that a later rollback is caught and its receipts
+            // resubmitted too. (A log of another history, not smaller, is not followed:
+            // a province showing two histories would have members flip between them.)
+            if alarm.shown.size < alarm.seen.size && alarm.shown.timestamp > alarm.seen.timestamp {
+                self.inner.watch.follow(signed).await?;
+            }
         }
         if *observed != Observed::Known {
             self.changed();
