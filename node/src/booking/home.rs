@@ -251,10 +251,7 @@ impl HomeLedger {
     fn decision_notice(&self, booking: &HomeBooking) -> Option<crate::notify::Notice> {
         let (_, catalogue) = self.notify.as_ref()?;
         let instrument_id = booking.instrument_id();
-        let (name_zh, name_en) = catalogue
-            .instrument_unfiltered(&instrument_id)
-            .map(|v| (v.record.name_zh.clone(), v.record.name_en.clone()))
-            .unwrap_or_default();
+        let (name_zh, name_en) = catalogue.names_of(&instrument_id);
         Some(crate::notify::Notice::new(
             format!(
                 "booking/{}/{}/v{}",

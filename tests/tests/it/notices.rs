@@ -70,8 +70,13 @@ async fn caught(catcher: &MailCatcher, what: &str, count: usize) -> Vec<Caught> 
     catcher.messages()
 }
 
+/// `firm7` asks for an hour of XPS-1 at `hour` o'clock the day after tomorrow, which
+/// waits for approval.
 async fn hold(home: &NodeHandle, booking_id: &str, hour: i64) {
-    let start = midnight_in(2) + hour * 3600;
+    hold_at(home, booking_id, midnight_in(2) + hour * 3600).await;
+}
+
+async fn hold_at(home: &NodeHandle, booking_id: &str, start: i64) {
     let answer = home
         .bookings()
         .book(&firm7(), &xps_ask(start, 1), booking_id.into())
@@ -332,19 +337,7 @@ async fn a_lapsing_hold_and_a_booking_tomorrow_are_each_reminded_once() {
 
     // Two hours from the next half hour: within a day.
     let now = alliance_protocol::UnixTime::now().0;
-    let start = now - now.rem_euclid(1800) + 1800 + 2 * 3600;
-    let answer = neu
-        .bookings()
-        .book(&firm7(), &xps_ask(start, 1), "soon-1".into())
-        .await
-        .unwrap();
-    assert!(
-        matches!(
-            answer.outcome,
-            alliance_protocol::booking::Outcome::Held { .. }
-        ),
-        "{answer:?}"
-    );
+    hold_at(&neu, "soon-1", now - now.rem_euclid(1800) + 1800 + 2 * 3600).await;
     let to_owner = caught(&owner_mail, "the request and the lapsing hold", 2).await;
     assert_subjects(&to_owner, &["预约待审批", "待审批预约即将失效"]);
 

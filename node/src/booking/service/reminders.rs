@@ -53,7 +53,7 @@ impl Bookings {
                 continue;
             }
             let instrument_id = format!("{}/{}", self.inner.own.institution_id, held.local_id);
-            let (name_zh, name_en) = self.names(&instrument_id);
+            let (name_zh, name_en) = self.inner.catalogue.names_of(&instrument_id);
             let notice = Notice::new(
                 format!("hold/{}/{}/v{}", held.home, held.booking_id, held.version),
                 NoticeKind::HoldLapsing,
@@ -81,7 +81,7 @@ impl Bookings {
                 continue;
             }
             let instrument_id = booking.instrument_id();
-            let (name_zh, name_en) = self.names(&instrument_id);
+            let (name_zh, name_en) = self.inner.catalogue.names_of(&instrument_id);
             let notice = Notice::new(
                 // A booking moved to another time is reminded of again.
                 format!(
@@ -107,14 +107,5 @@ impl Bookings {
             .forget_marks_before(UnixTime(now.0.saturating_sub(secs(MARKS_KEPT))))
             .await?;
         Ok(queued)
-    }
-
-    /// An instrument's names in Chinese and English, if the catalogue holds it.
-    fn names(&self, instrument_id: &str) -> (String, String) {
-        self.inner
-            .catalogue
-            .instrument_unfiltered(instrument_id)
-            .map(|v| (v.record.name_zh.clone(), v.record.name_en.clone()))
-            .unwrap_or_default()
     }
 }

@@ -46,6 +46,14 @@ impl Catalogue {
         Some(self.view_of(record, review, availability))
     }
 
+    /// An instrument's names in Chinese and English (empty if this node does not hold it),
+    /// for the words of a notice.
+    pub fn names_of(&self, id: &str) -> (String, String) {
+        self.stored_record(id)
+            .map(|r| (r.name_zh, r.name_en))
+            .unwrap_or_default()
+    }
+
     pub(super) fn view_of(
         &self,
         record: InstrumentRecord,
