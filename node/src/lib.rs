@@ -13,6 +13,7 @@
 //! - [`catalogue`]: the replicated instrument catalogue and its search.
 //! - `mail`: node-to-node messages — the durable outbox, delivery, dispatch to the
 //!   capability that owns each kind, dead letters.
+//! - [`board`]: the board of needs and offers (demand and supply matching).
 //! - [`booking`]: booking rules, the owner's calendar authority, calendar feeds.
 //! - [`monitoring`]: remote instrument monitoring — agent tokens and states on a member,
 //!   the live board and uptime at the province (R6).
@@ -26,6 +27,7 @@
 //! - `fuzzing`: the properties the import fuzz targets check (testing support).
 
 pub mod accounts;
+pub mod board;
 pub mod booking;
 pub mod catalogue;
 pub(crate) mod compliance;

@@ -12,6 +12,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::{
     accounts::Accounts,
+    board::Board,
     booking::service::Bookings,
     catalogue::{self, Catalogue, CatalogueError, CatalogueOptions},
     config::Config,
@@ -98,6 +99,7 @@ pub struct NodeHandle {
     receipts: Receipts,
     monitoring: Monitoring,
     notices: Notices,
+    board: Board,
     cancel: CancellationToken,
     supervisor: Supervisor,
     tasks: Vec<JoinHandle<()>>,
@@ -259,6 +261,7 @@ impl Node {
             supervisor.short_tasks(),
         )?;
         let accounts = Accounts::new(store.clone()).with_limits(&config.sign_in);
+        let board = Board::new(catalogue.clone(), store.clone(), notices.clone());
 
         // Their work, watched by the supervisor.
         let mut tasks = vec![supervisor.watch("network", network.task)];
@@ -274,6 +277,7 @@ impl Node {
             monitoring.clone().run_heartbeats(cancel.clone()),
         ));
         tasks.push(supervisor.spawn("session purge", accounts.clone().run_purge(cancel.clone())));
+        tasks.push(supervisor.spawn("board news", board.start(cancel.clone())));
         tasks.push(supervisor.spawn(
             "digest refresh",
             refresh_digests(catalogue.clone(), cancel.clone()),
@@ -301,6 +305,7 @@ impl Node {
             certificate: certificate.clone(),
             health: Health::new(store.clone(), supervisor.clone()),
             notice_prefs: Preferences::new(store.clone()),
+            board: board.clone(),
         };
         let (http_addr, http) = serve_http(
             &config,
@@ -352,6 +357,7 @@ impl Node {
             receipts,
             monitoring,
             notices,
+            board,
             tasks,
         })
     }
@@ -569,6 +575,11 @@ impl NodeHandle {
     /// This node's accounts.
     pub fn accounts(&self) -> &Accounts {
         &self.accounts
+    }
+
+    /// The board of needs and offers.
+    pub fn board(&self) -> &Board {
+        &self.board
     }
 
     /// Notices waiting to go out by e-mail and webhook.

@@ -5,7 +5,12 @@
 // Testing support: a constant that does not parse is a bug in this file.
 #![allow(clippy::unwrap_used)]
 
-use crate::{FeeComponents, UnixTime, UserTier, receipt::UsageReceipt};
+use crate::{
+    FeeComponents, UnixTime, UserTier,
+    board::{Need, NeedState, Offer},
+    receipt::UsageReceipt,
+    record::ServiceMode,
+};
 
 /// A valid receipt: dlut's XPS-1, used by a researcher of neu for two hours (10 + 100 +
 /// 10 minutes, two samples), issued right after.
@@ -31,5 +36,49 @@ pub fn receipt() -> UsageReceipt {
             labour_fen: 4_000,
         },
         issued_at: UnixTime(1_796_102_000),
+    }
+}
+
+/// An open need of a firm registered at dlut: six powder samples for XRD.
+pub fn need() -> Need {
+    Need {
+        home: "dlut".parse().unwrap(),
+        local_id: "n_0001".into(),
+        revision: 4,
+        title: "锂电池正极材料的XRD物相分析".into(),
+        description: "三元材料，需要精修晶胞参数".into(),
+        categories: vec!["0303".into()],
+        modes: vec![ServiceMode::StaffRun],
+        keywords: vec!["XRD".into(), "物相".into()],
+        sample_kind: "粉末".into(),
+        sample_count: 6,
+        deadline: "2027-01-15".into(),
+        budget_min_fen: 0,
+        budget_max_fen: 300_000,
+        results_public: false,
+        tier: UserTier::Enterprise,
+        posted_at: UnixTime(1_796_000_000),
+        state: NeedState::Open,
+    }
+}
+
+/// neu's offer for [`need`]: its XRD-01, by the fee schedule.
+pub fn offer() -> Offer {
+    Offer {
+        institution_id: "neu".parse().unwrap(),
+        revision: 9,
+        need_home: "dlut".parse().unwrap(),
+        need_id: "n_0001".into(),
+        instrument_local_id: "XRD-01".into(),
+        mode: ServiceMode::StaffRun,
+        service_item: "粉末衍射".into(),
+        price_fen: 120_000,
+        quoted: false,
+        price_reason: String::new(),
+        earliest_date: "2026-12-10".into(),
+        turnaround_days: 5,
+        conditions: "样品需干燥".into(),
+        offered_at: UnixTime(1_796_000_600),
+        withdrawn: false,
     }
 }

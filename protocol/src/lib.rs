@@ -41,6 +41,7 @@
 pub mod announce;
 pub mod armor;
 pub mod availability;
+pub mod board;
 pub mod booking;
 pub mod certificate;
 pub mod checkpoint;
@@ -76,6 +77,7 @@ mod proto {
 
 pub use announce::{AnnounceError, NodeAnnouncement};
 pub use availability::{AvailabilityDigest, HourState};
+pub use board::{Need, NeedState, Offer};
 pub use certificate::{CertificateError, MembershipCertificate, Role, SignedCertificate};
 pub use entry::{Entry, EntryBody, UnverifiedEntry};
 pub use envelope::{Domain, EnvelopeError, SignedEnvelope};

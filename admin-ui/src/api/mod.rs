@@ -7,6 +7,7 @@
 //! so it needs no CSRF token.
 
 mod accounts;
+mod board;
 mod bookings;
 mod error;
 pub(crate) mod instruments;
@@ -99,6 +100,14 @@ pub(crate) fn routes<B: Backend>() -> (Router<AppState<B>>, utoipa::openapi::Ope
         .routes(documented!(B, results::subsidy))
         .routes(documented!(B, results::compliance))
         .routes(documented!(B, monitoring::board))
+        .routes(documented!(B, board::list))
+        .routes(documented!(B, board::mine))
+        .routes(documented!(B, board::post))
+        .routes(documented!(B, board::detail))
+        .routes(documented!(B, board::withdraw))
+        .routes(documented!(B, board::accept))
+        .routes(documented!(B, board::offer))
+        .routes(documented!(B, board::withdraw_offer))
         .route_layer(middleware::from_fn(require_csrf))
         // Authorized by an instrument's bearer token, not by a cookie: nothing to forge, so
         // merged after the CSRF layer, which covers only the routes above.

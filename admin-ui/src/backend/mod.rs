@@ -1,6 +1,7 @@
 //! The narrow handle the web layer needs from a node. The node implements [`Backend`];
 //! this crate never touches the swarm or the store directly.
 
+mod board;
 mod booking;
 mod catalogue;
 mod monitoring;
@@ -14,6 +15,7 @@ use std::future::Future;
 
 use serde::{Deserialize, Serialize};
 
+pub use board::*;
 pub use booking::*;
 pub use catalogue::*;
 pub use monitoring::*;
@@ -252,6 +254,7 @@ pub struct ImpostorView {
 /// Everything the web layer asks of the node.
 pub trait Backend:
     CatalogueBackend
+    + BoardBackend
     + BookingBackend
     + ReceiptBackend
     + ResultsBackend

@@ -31,16 +31,25 @@ pub enum NoticeKind {
     HoldLapsing,
     /// To the user: their confirmed booking starts within a day.
     BookingTomorrow,
+    /// To an institution's managers: a need its instruments could do was posted.
+    NeedMatched,
+    /// To the user: an institution offered to do their need.
+    OfferReceived,
+    /// To the offering institution's managers: the user accepted their offer.
+    OfferAccepted,
 }
 
 impl NoticeKind {
     /// Every kind, in the order the settings list them.
-    pub const ALL: [NoticeKind; 5] = [
+    pub const ALL: [NoticeKind; 8] = [
         NoticeKind::BookingRequest,
         NoticeKind::HoldLapsing,
         NoticeKind::BookingDecision,
         NoticeKind::BookingTomorrow,
         NoticeKind::ReceiptToConfirm,
+        NoticeKind::NeedMatched,
+        NoticeKind::OfferReceived,
+        NoticeKind::OfferAccepted,
     ];
 
     /// The kind's name in the API, forms and the webhook's JSON.
@@ -51,6 +60,9 @@ impl NoticeKind {
             NoticeKind::ReceiptToConfirm => "receipt_to_confirm",
             NoticeKind::HoldLapsing => "hold_lapsing",
             NoticeKind::BookingTomorrow => "booking_tomorrow",
+            NoticeKind::NeedMatched => "need_matched",
+            NoticeKind::OfferReceived => "offer_received",
+            NoticeKind::OfferAccepted => "offer_accepted",
         }
     }
 }
@@ -71,7 +83,7 @@ pub struct NoticePrefs {
     pub language: NoticeLanguage,
     /// The kinds turned off, each once.
     #[serde(default, deserialize_with = "each_once")]
-    #[schema(max_items = 5)]
+    #[schema(max_items = 8)]
     pub off: BTreeSet<NoticeKind>,
 }
 

@@ -283,6 +283,9 @@ pub(crate) struct Strings {
     pub notice_receipt_to_confirm: &'static str,
     pub notice_hold_lapsing: &'static str,
     pub notice_booking_tomorrow: &'static str,
+    pub notice_need_matched: &'static str,
+    pub notice_offer_received: &'static str,
+    pub notice_offer_accepted: &'static str,
     pub notices_language: &'static str,
     pub notices_submit: &'static str,
     pub notice_notices_saved: &'static str,
@@ -328,6 +331,9 @@ impl Strings {
             crate::backend::NoticeKind::ReceiptToConfirm => self.notice_receipt_to_confirm,
             crate::backend::NoticeKind::HoldLapsing => self.notice_hold_lapsing,
             crate::backend::NoticeKind::BookingTomorrow => self.notice_booking_tomorrow,
+            crate::backend::NoticeKind::NeedMatched => self.notice_need_matched,
+            crate::backend::NoticeKind::OfferReceived => self.notice_offer_received,
+            crate::backend::NoticeKind::OfferAccepted => self.notice_offer_accepted,
         }
     }
 

@@ -9,7 +9,7 @@ use crate::common::{
     MemoryBackend, PASSWORD, Reply, anonymous_form, api_login, app, form, get, json, page_login,
     send, session_csrf,
 };
-use alliance_web::{SignInOptions, WebOptions, router};
+use alliance_web::{SignInOptions, WebOptions, backend::NoticeKind, router};
 use axum::{
     body::Body,
     extract::ConnectInfo,
@@ -374,8 +374,14 @@ async fn the_me_page_keeps_ones_choice_of_notices_and_the_api_reads_it() {
         page.body
     );
     // Every kind is on by default.
-    assert_eq!(page.body.matches("name=\"kind\"").count(), 5);
-    assert_eq!(page.body.matches(" checked>").count(), 5);
+    assert_eq!(
+        page.body.matches("name=\"kind\"").count(),
+        NoticeKind::ALL.len()
+    );
+    assert_eq!(
+        page.body.matches(" checked>").count(),
+        NoticeKind::ALL.len()
+    );
     let csrf = session_csrf(&app, &cookie).await;
     // Without the session's token nothing changes.
     let forged = form(
@@ -418,7 +424,10 @@ async fn the_me_page_keeps_ones_choice_of_notices_and_the_api_reads_it() {
         api.json(),
         json!({
             "language": "en",
-            "off": ["booking_request", "booking_decision", "hold_lapsing", "booking_tomorrow"]
+            "off": [
+                "booking_request", "booking_decision", "hold_lapsing", "booking_tomorrow",
+                "need_matched", "offer_received", "offer_accepted"
+            ]
         })
     );
     // The API changes it back; an unknown kind, or one listed twice, is refused.
@@ -448,7 +457,7 @@ async fn the_me_page_keeps_ones_choice_of_notices_and_the_api_reads_it() {
     .await;
     assert_eq!(put.status, StatusCode::NO_CONTENT);
     let page = get(&app, "/me", &cookie).await;
-    assert_eq!(page.body.matches(" checked>").count(), 5);
+    assert_eq!(page.body.matches(" checked>").count(), NoticeKind::ALL.len());
 }
 
 #[tokio::test]

@@ -1,5 +1,5 @@
 //! Per-origin quotas on catalogue entries taken from gossip: at most so many records
-//! (reviews count as records) and so many availability digests of one institution per
+//! (reviews, needs and offers count as records) and so many availability digests of one institution per
 //! sliding hour. Gossip is pushed at every node by whoever publishes; past its quota an
 //! origin's entries are refused there, and arrive later, if they are genuine, through
 //! anti-entropy, which each node pulls at its own pace, a page at a time.
@@ -20,7 +20,7 @@ use alliance_protocol::{EntryBody, InstitutionId};
 /// Entries per origin and sliding hour taken from gossip.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct GossipQuotas {
-    /// Instrument records and reviews.
+    /// Instrument records and reviews, and the board's needs and offers.
     pub records_per_hour: u32,
     /// Availability digests.
     pub digests_per_hour: u32,
@@ -46,7 +46,10 @@ impl QuotaKind {
     /// The quota an entry counts against.
     pub fn of(body: &EntryBody) -> QuotaKind {
         match body {
-            EntryBody::Instrument(_) | EntryBody::Review(_) => QuotaKind::Records,
+            EntryBody::Instrument(_)
+            | EntryBody::Review(_)
+            | EntryBody::Need(_)
+            | EntryBody::Offer(_) => QuotaKind::Records,
             EntryBody::Availability(_) => QuotaKind::Digests,
         }
     }

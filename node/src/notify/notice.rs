@@ -39,6 +39,20 @@ pub struct Facts {
     pub about_user: String,
     #[serde(default)]
     pub note: String,
+    /// A need of the board, `home/local_id`, and its title.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub need_id: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub need_title: String,
+    /// The need's deadline, `YYYY-MM-DD`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub need_deadline: String,
+    /// The institution the notice is about (the one that offered), in Chinese and
+    /// English.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub institution_name: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub institution_name_en: String,
 }
 
 /// One notice, as queued.

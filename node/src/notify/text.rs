@@ -148,8 +148,57 @@ pub(super) fn render(kind: NoticeKind, facts: &Facts, language: Language, site: 
                 "The receipt of your use of {instrument} for {when} (Beijing time) is issued; please confirm and rate it.\nGo to {site}receipts{note}"
             ),
         ),
+        (NoticeKind::NeedMatched, Language::Zh) => (
+            format!("新需求与本机构仪器匹配：{}", facts.need_title),
+            format!(
+                "联盟中有用户发布需求「{}」，截止 {}，本机构的 {instrument} 可能满足。\n查看并报价：{site}needs/{}",
+                facts.need_title, facts.need_deadline, facts.need_id
+            ),
+        ),
+        (NoticeKind::NeedMatched, Language::En) => (
+            format!("A need our instruments could do: {}", facts.need_title),
+            format!(
+                "A user of the alliance needs \"{}\" by {}; our {instrument} could do it.\nSee it and make an offer: {site}needs/{}",
+                facts.need_title, facts.need_deadline, facts.need_id
+            ),
+        ),
+        (NoticeKind::OfferReceived, Language::Zh) => (
+            format!("您的需求收到报价：{}", facts.need_title),
+            format!(
+                "{} 对您的需求「{}」提出了报价（{instrument}）。\n比较并接受：{site}needs/{}",
+                facts.institution_name, facts.need_title, facts.need_id
+            ),
+        ),
+        (NoticeKind::OfferReceived, Language::En) => (
+            format!("An offer for your need: {}", facts.need_title),
+            format!(
+                "{} offered to do your need \"{}\" ({instrument}).\nCompare and accept: {site}needs/{}",
+                english_or(&facts.institution_name_en, &facts.institution_name),
+                facts.need_title,
+                facts.need_id
+            ),
+        ),
+        (NoticeKind::OfferAccepted, Language::Zh) => (
+            format!("我方报价已被接受：{}", facts.need_title),
+            format!(
+                "用户接受了本机构对需求「{}」的报价（{instrument}）。\n详情：{site}needs/{}",
+                facts.need_title, facts.need_id
+            ),
+        ),
+        (NoticeKind::OfferAccepted, Language::En) => (
+            format!("Our offer was accepted: {}", facts.need_title),
+            format!(
+                "The user accepted our offer for the need \"{}\" ({instrument}).\nDetails: {site}needs/{}",
+                facts.need_title, facts.need_id
+            ),
+        ),
     };
     Text { subject, body }
+}
+
+/// The English name when there is one, else the Chinese.
+fn english_or<'a>(en: &'a str, zh: &'a str) -> &'a str {
+    if en.is_empty() { zh } else { en }
 }
 
 #[cfg(test)]

@@ -116,9 +116,9 @@ spaces! {
     /// No-shows and late cancels per user at this owner, keyed `home \0 user \0 when (u64
     /// BE) booking id`, valued the kind.
     BookingStrikes => "booking_strikes",
-    /// When this node first stored each instrument's record, keyed like `Entries`
-    /// (`origin \0 i/local id`), valued Unix seconds (u64 BE): on the province, the
-    /// instrument's networked date.
+    /// When this node first stored each instrument's record, need and offer, keyed like
+    /// `Entries` (`origin \0 slot`), valued Unix seconds (u64 BE): on the province, the
+    /// instrument's networked date, and the times members take to answer needs.
     FirstSeen => "first_seen",
     /// The logged receipts' times of use per instrument, which may not overlap (see
     /// `store::intervals`).
@@ -175,6 +175,9 @@ spaces! {
     /// Events already told of by a reminder (a hold lapsing, a booking tomorrow), by
     /// event id, valued when (u64 BE): each is told once.
     NoticeMarks => "notice_marks",
+    /// Who posted each need of this home (`a \0 local id` → username) and each
+    /// person's needs (`u \0 username \0 local id`): the signed need names no one.
+    NeedAuthors => "need_authors",
     /// Scratch space for benchmarks and tests.
     Bench => "bench",
 }

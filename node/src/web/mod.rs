@@ -17,6 +17,7 @@ use crate::{
     receipts::Receipts,
 };
 
+mod board;
 mod booking;
 mod catalogue;
 mod import;
@@ -41,6 +42,7 @@ pub(crate) struct WebParts {
     pub certificate: MembershipCertificate,
     pub health: Health,
     pub notice_prefs: crate::notify::Preferences,
+    pub board: crate::board::Board,
 }
 
 /// What the web layer may ask of this node.
@@ -57,6 +59,7 @@ pub(crate) struct WebBackend {
     certificate: MembershipCertificate,
     health: Health,
     notice_prefs: crate::notify::Preferences,
+    board: crate::board::Board,
     /// Recent searches by free time.
     search_cache: Arc<search_cache::SearchCache>,
     started_at: UnixTime,
@@ -87,6 +90,7 @@ impl WebBackend {
             certificate,
             health,
             notice_prefs,
+            board,
         } = parts;
         WebBackend {
             net,
@@ -100,6 +104,7 @@ impl WebBackend {
             certificate,
             health,
             notice_prefs,
+            board,
             search_cache: Arc::default(),
             started_at: UnixTime::now(),
         }

@@ -1,5 +1,5 @@
 //! Catalogue entries: everything the catalogue replicates — instrument records, province
-//! reviews and availability digests. Each is signed by its **origin** (the institution
+//! reviews, availability digests, and the board's needs and offers. Each is signed by its **origin** (the institution
 //! that alone may write it) and carries the origin's revision, so every node can take an
 //! entry from any peer and check it alone, and anti-entropy can ask "what do you hold
 //! above revision r of origin o?".
@@ -13,6 +13,7 @@ use prost::Message;
 
 use crate::{
     availability::AvailabilityDigest,
+    board::{Need, Offer},
     envelope::{Domain, EnvelopeError, SignedEnvelope},
     ids::InstitutionId,
     keys::PublicKey,
@@ -28,6 +29,8 @@ pub enum EntryBody {
     Instrument(Box<InstrumentRecord>),
     Review(ReviewAttestation),
     Availability(AvailabilityDigest),
+    Need(Box<Need>),
+    Offer(Box<Offer>),
 }
 
 /// A decoded entry whose signature has not been checked yet.
@@ -51,6 +54,8 @@ impl EntryBody {
             EntryBody::Instrument(r) => &r.institution_id,
             EntryBody::Review(r) => &r.province_id,
             EntryBody::Availability(d) => &d.institution_id,
+            EntryBody::Need(n) => &n.home,
+            EntryBody::Offer(o) => &o.institution_id,
         }
     }
 
@@ -60,6 +65,8 @@ impl EntryBody {
             EntryBody::Instrument(r) => r.revision,
             EntryBody::Review(r) => r.revision,
             EntryBody::Availability(d) => d.revision,
+            EntryBody::Need(n) => n.revision,
+            EntryBody::Offer(o) => o.revision,
         }
     }
 
@@ -70,15 +77,20 @@ impl EntryBody {
             EntryBody::Instrument(r) => format!("i/{}", r.local_id),
             EntryBody::Availability(d) => format!("a/{}", d.local_id),
             EntryBody::Review(r) => format!("r/{}/{}", r.institution_id, r.local_id),
+            EntryBody::Need(n) => format!("n/{}", n.local_id),
+            EntryBody::Offer(o) => format!("o/{}/{}", o.need_home, o.need_id),
         }
     }
 
-    /// The instrument the entry is about, as `institution/local_id`.
-    pub fn instrument_id(&self) -> String {
+    /// What the entry is about across the alliance: the instrument, as
+    /// `institution/local_id`, or for the board the need, as `home/local_id`.
+    pub fn subject(&self) -> String {
         match self {
             EntryBody::Instrument(r) => r.id(),
             EntryBody::Review(r) => r.instrument_id(),
             EntryBody::Availability(d) => d.instrument_id(),
+            EntryBody::Need(n) => n.id(),
+            EntryBody::Offer(o) => o.need(),
         }
     }
 }
@@ -91,15 +103,21 @@ impl UnverifiedEntry {
             return Err(RecordError::TooLarge(bytes.len()));
         }
         let envelope = SignedEnvelope::decode(bytes)?;
-        let domain = [Domain::INSTRUMENT, Domain::REVIEW, Domain::AVAILABILITY]
-            .into_iter()
-            .find(|d| d.0 == envelope.domain())
-            .ok_or_else(|| {
-                RecordError::Envelope(EnvelopeError::WrongDomain {
-                    expected: "a catalogue entry".into(),
-                    found: envelope.domain().to_owned(),
-                })
-            })?;
+        let domain = [
+            Domain::INSTRUMENT,
+            Domain::REVIEW,
+            Domain::AVAILABILITY,
+            Domain::NEED,
+            Domain::OFFER,
+        ]
+        .into_iter()
+        .find(|d| d.0 == envelope.domain())
+        .ok_or_else(|| {
+            RecordError::Envelope(EnvelopeError::WrongDomain {
+                expected: "a catalogue entry".into(),
+                found: envelope.domain().to_owned(),
+            })
+        })?;
         Ok(UnverifiedEntry { envelope, domain })
     }
 
@@ -130,6 +148,18 @@ impl UnverifiedEntry {
                     .map_err(malformed)?
                     .try_into()?,
             )
+        } else if self.domain == Domain::NEED {
+            EntryBody::Need(Box::new(
+                proto::NeedRecord::decode(payload)
+                    .map_err(malformed)?
+                    .try_into()?,
+            ))
+        } else if self.domain == Domain::OFFER {
+            EntryBody::Offer(Box::new(
+                proto::OfferRecord::decode(payload)
+                    .map_err(malformed)?
+                    .try_into()?,
+            ))
         } else {
             EntryBody::Availability(
                 proto::AvailabilityDigest::decode(payload)

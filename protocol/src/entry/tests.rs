@@ -24,7 +24,7 @@ fn an_instrument_record_opens_with_its_signer_and_names_its_slot() {
     assert_eq!(entry.body.origin().as_str(), "dlut");
     assert_eq!(entry.body.revision(), 12);
     assert_eq!(entry.body.slot(), "i/LCMS-2019-003");
-    assert_eq!(entry.body.instrument_id(), "dlut/LCMS-2019-003");
+    assert_eq!(entry.body.subject(), "dlut/LCMS-2019-003");
 }
 
 #[test]
@@ -59,7 +59,7 @@ fn reviews_round_trip_with_the_province_as_origin() {
     let entry = open(&review.seal(&province), &province.public()).unwrap();
     assert_eq!(entry.body.origin().as_str(), "lnsti");
     assert_eq!(entry.body.slot(), "r/dlut/LCMS-2019-003");
-    assert_eq!(entry.body.instrument_id(), "dlut/LCMS-2019-003");
+    assert_eq!(entry.body.subject(), "dlut/LCMS-2019-003");
     assert_eq!(entry.body, EntryBody::Review(review));
 }
 

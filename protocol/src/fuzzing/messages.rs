@@ -70,6 +70,8 @@ fn entry(domain: Domain, payload: &[u8]) {
         EntryBody::Instrument(record) => record.seal(&KEY),
         EntryBody::Review(review) => review.seal(&KEY),
         EntryBody::Availability(digest) => digest.seal(&KEY),
+        EntryBody::Need(need) => need.seal(&KEY),
+        EntryBody::Offer(offer) => offer.seal(&KEY),
     };
     let again = UnverifiedEntry::decode(&resealed)
         .and_then(|e| e.verify(&PUBLIC))

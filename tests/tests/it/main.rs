@@ -2,6 +2,7 @@
 //! subject, all in one test binary so the node is linked once, not once per subject.
 
 mod attacks;
+mod board;
 mod booking;
 mod browser;
 mod browser_booking;

@@ -3,6 +3,7 @@
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+mod board;
 pub(crate) mod booking;
 mod catalogue;
 pub(crate) mod monitoring;
@@ -71,6 +72,7 @@ struct Inner {
     monitoring: monitoring::Monitoring,
     /// Publications users registered, and a refusal a test set.
     publications: publications::Publications,
+    board: board::Board,
     /// What `health_problems` answers.
     health_problems: Vec<String>,
 }

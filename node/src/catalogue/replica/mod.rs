@@ -21,6 +21,7 @@ use std::{
 
 use alliance_protocol::{
     AvailabilityDigest, Entry, EntryBody, InstitutionId, InstrumentRecord, UnverifiedEntry,
+    board::{MAX_NEEDS_PER_MEMBER, MAX_OFFERS_PER_MEMBER},
     limits::MAX_SLOTS_PER_MEMBER,
     rpc::{OriginRevision, SyncRequest, SyncResponse},
 };
@@ -34,8 +35,8 @@ pub enum Applied {
     Fresh { replaced: Option<u64> },
     /// The slot already holds this revision or a newer one.
     Stale { held: u64 },
-    /// A new slot of an origin that already fills as many as it may
-    /// ([`MAX_SLOTS_PER_MEMBER`]): not stored. The origin's watermark stops below it, so
+    /// A new slot of an origin that already fills as many of its class as it may
+    /// ([`SlotClass::cap`]): not stored. The origin's watermark stops below it, so
     /// only that origin's own entries are asked for again.
     Full,
 }
@@ -46,8 +47,8 @@ struct Versions {
     held: BTreeMap<Vec<u8>, u64>,
     watermarks: BTreeMap<InstitutionId, u64>,
     highest: BTreeMap<InstitutionId, u64>,
-    /// Slots held per origin.
-    slots: HashMap<InstitutionId, usize>,
+    /// Slots held per origin and class.
+    slots: HashMap<(InstitutionId, SlotClass), usize>,
     /// The newest checkpoint held per origin.
     checkpoints: BTreeMap<InstitutionId, checkpoints::HeldCheckpoint>,
 }
@@ -86,6 +87,45 @@ const INSTRUMENT_SLOT: &str = "i/";
 /// Slots of availability digests start with this.
 const AVAILABILITY_SLOT: &str = "a/";
 
+/// What a slot counts against: the catalogue proper, the needs a home posted, or the
+/// offers an institution made — each with its own cap, so that a member filling one
+/// never crowds out the others.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SlotClass {
+    Catalogue,
+    Needs,
+    Offers,
+}
+
+impl SlotClass {
+    /// The class of a slot (see [`EntryBody::slot`]).
+    pub fn of(slot: &[u8]) -> SlotClass {
+        if slot.starts_with(b"n/") {
+            SlotClass::Needs
+        } else if slot.starts_with(b"o/") {
+            SlotClass::Offers
+        } else {
+            SlotClass::Catalogue
+        }
+    }
+
+    /// The most slots of this class one capped origin fills.
+    pub fn cap(self) -> usize {
+        match self {
+            SlotClass::Catalogue => MAX_SLOTS_PER_MEMBER,
+            SlotClass::Needs => MAX_NEEDS_PER_MEMBER,
+            SlotClass::Offers => MAX_OFFERS_PER_MEMBER,
+        }
+    }
+}
+
+/// The slot part of an `origin \0 slot` key.
+fn slot_of(key: &[u8]) -> &[u8] {
+    key.iter()
+        .position(|b| *b == 0)
+        .map_or(&[][..], |at| &key[at + 1..])
+}
+
 /// Decodes stored (already verified) bytes that should hold an instrument record.
 fn instrument_of(bytes: &[u8]) -> Option<InstrumentRecord> {
     match UnverifiedEntry::decode_stored(bytes) {
@@ -121,7 +161,8 @@ impl Replica {
                 .and_then(|o| std::str::from_utf8(o).ok())
                 .and_then(|o| o.parse::<InstitutionId>().ok())
                 .ok_or_else(|| corrupt("entry key"))?;
-            *versions.slots.entry(origin.clone()).or_default() += 1;
+            let class = SlotClass::of(slot_of(&key));
+            *versions.slots.entry((origin.clone(), class)).or_default() += 1;
             let highest = versions.highest.entry(origin).or_default();
             *highest = (*highest).max(revision);
             versions.held.insert(key, revision);
@@ -183,6 +224,20 @@ impl Replica {
         Ok(self
             .store
             .get(Space::FirstSeen, &key)?
+            .and_then(|v| be_u64(&v))
+            .map(|t| alliance_protocol::UnixTime(t as i64)))
+    }
+
+    /// When this node first stored `slot` of `origin`, for the slots it times
+    /// (instruments, needs and offers).
+    pub fn first_seen_slot(
+        &self,
+        origin: &InstitutionId,
+        slot: &str,
+    ) -> Result<Option<alliance_protocol::UnixTime>, StoreError> {
+        Ok(self
+            .store
+            .get(Space::FirstSeen, &entry_key(origin, slot))?
             .and_then(|v| be_u64(&v))
             .map(|t| alliance_protocol::UnixTime(t as i64)))
     }
@@ -293,9 +348,13 @@ impl Replica {
         Ok((outcome.first() != Some(&Applied::Full)).then_some(entry))
     }
 
-    /// Slots held of `origin`.
-    pub fn slots(&self, origin: &InstitutionId) -> usize {
-        self.versions().slots.get(origin).copied().unwrap_or(0)
+    /// Slots of `class` held of `origin`.
+    pub fn slots(&self, origin: &InstitutionId, class: SlotClass) -> usize {
+        self.versions()
+            .slots
+            .get(&(origin.clone(), class))
+            .copied()
+            .unwrap_or(0)
     }
 
     async fn apply_locked(
@@ -309,7 +368,7 @@ impl Replica {
         let mut pending: HashMap<Vec<u8>, u64> = HashMap::new();
         let mut new_revisions: BTreeMap<InstitutionId, BTreeSet<u64>> = BTreeMap::new();
         let mut freed: Vec<(InstitutionId, u64)> = Vec::new();
-        let mut new_slots: HashMap<InstitutionId, usize> = HashMap::new();
+        let mut new_slots: HashMap<(InstitutionId, SlotClass), usize> = HashMap::new();
         {
             let versions = self.versions();
             for entry in &entries {
@@ -328,16 +387,19 @@ impl Replica {
                 }
                 if held.is_none() {
                     // The first sighting of an instrument is kept for good (a record
-                    // deleted and put back is not put on the network anew).
-                    if key.starts_with(&entry_key(origin, INSTRUMENT_SLOT))
-                        && self.store.get(Space::FirstSeen, &key)?.is_none()
-                    {
+                    // deleted and put back is not put on the network anew); so is a
+                    // need's and an offer's (how fast members answer is timed by it).
+                    let timed = key.starts_with(&entry_key(origin, INSTRUMENT_SLOT))
+                        || SlotClass::of(slot_of(&key)) != SlotClass::Catalogue;
+                    if timed && self.store.get(Space::FirstSeen, &key)?.is_none() {
                         let now = alliance_protocol::UnixTime::now().0.max(0) as u64;
                         batch.put(Space::FirstSeen, key.clone(), now.to_be_bytes().to_vec());
                     }
-                    let added = new_slots.entry(origin.clone()).or_default();
-                    let filled = versions.slots.get(origin).copied().unwrap_or(0) + *added;
-                    if filled >= MAX_SLOTS_PER_MEMBER && capped(origin) {
+                    let class = SlotClass::of(slot_of(&key));
+                    let counted = (origin.clone(), class);
+                    let held_slots = versions.slots.get(&counted).copied().unwrap_or(0);
+                    let added = new_slots.entry(counted).or_default();
+                    if held_slots + *added >= class.cap() && capped(origin) {
                         outcomes.push(Applied::Full);
                         continue;
                     }
@@ -378,8 +440,8 @@ impl Replica {
             *highest = (*highest).max(top);
         }
         versions.watermarks.extend(marks);
-        for (origin, added) in new_slots {
-            *versions.slots.entry(origin).or_default() += added;
+        for (counted, added) in new_slots {
+            *versions.slots.entry(counted).or_default() += added;
         }
         Ok(outcomes)
     }

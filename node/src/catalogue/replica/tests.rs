@@ -89,7 +89,10 @@ async fn a_capped_origin_fills_no_more_slots_than_a_member_may_but_updates_them(
     {
         let replica = open(dir.path());
         replica.apply(full, capped).await.unwrap();
-        assert_eq!(replica.slots(&id("evil")), MAX_SLOTS_PER_MEMBER);
+        assert_eq!(
+            replica.slots(&id("evil"), SlotClass::Catalogue),
+            MAX_SLOTS_PER_MEMBER
+        );
         let more = replica
             .apply(
                 vec![
@@ -120,7 +123,10 @@ async fn a_capped_origin_fills_no_more_slots_than_a_member_may_but_updates_them(
     }
     // The count is rebuilt from the store.
     let reopened = open(dir.path());
-    assert_eq!(reopened.slots(&id("evil")), MAX_SLOTS_PER_MEMBER);
+    assert_eq!(
+        reopened.slots(&id("evil"), SlotClass::Catalogue),
+        MAX_SLOTS_PER_MEMBER
+    );
     let again = reopened
         .apply(vec![entry(&key, "evil", "ONE-TOO-MANY", last + 3)], capped)
         .await
@@ -351,4 +357,49 @@ async fn an_instruments_first_sighting_is_kept_through_later_revisions() {
     let replica = open(dir.path());
     assert_eq!(replica.first_seen(&id("dlut"), "A").unwrap(), Some(first));
     assert_eq!(replica.first_seen(&id("dlut"), "B").unwrap(), None);
+}
+
+#[tokio::test]
+async fn needs_and_offers_have_caps_of_their_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let replica = open(dir.path());
+    let key = SecretKey::generate();
+    let full: Vec<Entry> = (1..=MAX_SLOTS_PER_MEMBER as u64)
+        .map(|n| entry(&key, "dlut", &format!("E{n}"), n))
+        .collect();
+    replica.apply(full, |_| true).await.unwrap();
+    let revision = MAX_SLOTS_PER_MEMBER as u64;
+    let need = |n: u64| {
+        let need = alliance_protocol::Need {
+            local_id: format!("n_{n}"),
+            revision: revision + n,
+            ..alliance_protocol::fixtures::need()
+        };
+        Entry {
+            bytes: need.seal(&key),
+            body: EntryBody::Need(Box::new(need)),
+        }
+    };
+    // A catalogue at its cap still takes the home's needs...
+    let outcome = replica.apply(vec![need(1)], |_| true).await.unwrap();
+    assert_eq!(outcome, vec![Applied::Fresh { replaced: None }]);
+    assert_eq!(replica.slots(&id("dlut"), SlotClass::Needs), 1);
+    // ...up to their own cap.
+    let many: Vec<Entry> = (2..=MAX_NEEDS_PER_MEMBER as u64 + 1).map(need).collect();
+    let outcome = replica.apply(many, |_| true).await.unwrap();
+    assert_eq!(outcome.last(), Some(&Applied::Full));
+    assert_eq!(
+        replica.slots(&id("dlut"), SlotClass::Needs),
+        MAX_NEEDS_PER_MEMBER
+    );
+    drop(replica);
+    let reopened = open(dir.path());
+    assert_eq!(
+        reopened.slots(&id("dlut"), SlotClass::Needs),
+        MAX_NEEDS_PER_MEMBER
+    );
+    assert_eq!(
+        reopened.slots(&id("dlut"), SlotClass::Catalogue),
+        MAX_SLOTS_PER_MEMBER
+    );
 }

@@ -22,7 +22,7 @@ use alliance_protocol::{
     limits::MAX_INSTRUMENTS_PER_INSTITUTION,
     rpc::{OriginRevision, SyncRequest, SyncResponse},
 };
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{broadcast, mpsc, watch};
 
 use super::{
     admission::{KeyDirectory, RejectionKind},
@@ -34,7 +34,10 @@ use super::{
     stats::{CatalogueStats, Counters},
     summary::{RecordSummary, ReviewStatus, VOLUNTARY_BELOW_FEN, restricted, review_status},
 };
-use crate::store::{Store, StoreError};
+use crate::{
+    board::BoardView,
+    store::{Store, StoreError},
+};
 
 mod own;
 mod peers;
@@ -145,6 +148,11 @@ struct Inner {
     content: std::sync::atomic::AtomicU64,
     /// The owner's busy spans for this institution's digests (the booking service).
     busy: RwLock<Option<Arc<dyn BusySource>>>,
+    /// The board's needs and offers, as held.
+    board: BoardView,
+    /// Needs and offers just stored (from peers or this node), for whoever tells people
+    /// of them; nothing is sent while the replica loads at start.
+    board_news: broadcast::Sender<EntryBody>,
 }
 
 impl std::fmt::Debug for Inner {
@@ -174,6 +182,10 @@ pub struct CatalogueOptions {
 
 /// Gossip queue of own entries; the network task drains it.
 pub const OUTGOING_QUEUE: usize = 1024;
+
+/// Needs and offers waiting for the board's listener; one that lags past this many
+/// misses some (and logs it).
+const BOARD_NEWS: usize = 1024;
 
 impl Catalogue {
     /// Loads the replica from `store` and builds the view and the index. Own entries to
@@ -208,6 +220,8 @@ impl Catalogue {
                 generation: watch::Sender::new(0),
                 content: std::sync::atomic::AtomicU64::new(0),
                 busy: RwLock::new(None),
+                board: BoardView::default(),
+                board_news: broadcast::Sender::new(BOARD_NEWS),
                 replica,
             }),
         };
@@ -300,6 +314,30 @@ impl Catalogue {
     /// The highest revision this institution has issued, as far as this node knows.
     pub fn own_revision(&self) -> u64 {
         self.inner.replica.highest(&self.inner.own.institution_id)
+    }
+
+    /// The key this node signs its institution's entries with.
+    pub(crate) fn signing_key(&self) -> SecretKey {
+        self.inner.key.clone()
+    }
+
+    /// The board's needs and offers.
+    pub fn board(&self) -> &BoardView {
+        &self.inner.board
+    }
+
+    /// Needs and offers as they are stored from now on.
+    pub fn board_news(&self) -> broadcast::Receiver<EntryBody> {
+        self.inner.board_news.subscribe()
+    }
+
+    /// Hands fresh needs and offers to whoever listens (no one: nothing to do).
+    fn tell_board<'a>(&self, bodies: impl Iterator<Item = &'a EntryBody>) {
+        for body in bodies {
+            if matches!(body, EntryBody::Need(_) | EntryBody::Offer(_)) {
+                let _ = self.inner.board_news.send(body.clone());
+            }
+        }
     }
 
     /// Number of records (not tombstones) held, visible or not.

@@ -146,6 +146,34 @@ impl Catalogue {
         Ok(record)
     }
 
+    /// Signs, stores and gossips one of this institution's needs or offers, made by
+    /// `make` with the next revision. `None` when the institution already holds as many
+    /// of that kind as a member may (see [`crate::catalogue::replica::SlotClass`]).
+    pub async fn save_board_entry(
+        &self,
+        make: impl FnOnce(u64) -> Entry,
+    ) -> Result<Option<Entry>, CatalogueError> {
+        self.wait_confirmed().await;
+        let origin = self.inner.own.institution_id.clone();
+        let Some(entry) = self
+            .inner
+            .replica
+            .apply_own(
+                &origin,
+                capped(&self.directory(), &origin),
+                self.revision_floor(),
+                make,
+            )
+            .await?
+        else {
+            return Ok(None);
+        };
+        self.absorb(std::iter::once(&entry.body))?;
+        self.tell_board(std::iter::once(&entry.body));
+        self.gossip(entry.bytes.clone());
+        Ok(Some(entry))
+    }
+
     /// Signs and publishes the availability digest of one of this institution's records.
     pub(super) async fn publish_digest(
         &self,

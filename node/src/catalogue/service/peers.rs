@@ -96,6 +96,8 @@ impl Catalogue {
                             view.digests.insert(digest.instrument_id(), free);
                         }
                     }
+                    EntryBody::Need(need) => self.inner.board.put_need(need),
+                    EntryBody::Offer(offer) => self.inner.board.put_offer(offer),
                 }
             }
         }
@@ -130,6 +132,7 @@ impl Catalogue {
         // Nothing new changes nothing a page or a cached search shows.
         if !fresh.is_empty() {
             self.absorb(fresh.iter().copied())?;
+            self.tell_board(fresh.iter().copied());
         }
         Ok(fresh.len())
     }

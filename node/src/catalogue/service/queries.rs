@@ -33,6 +33,28 @@ impl Catalogue {
             .flatten()
     }
 
+    /// Whether instrument `id` has a free hour on a day from `from` to `to` (inclusive,
+    /// `YYYY-MM-DD`), by its owner's latest digest.
+    pub fn free_between(&self, id: &str, from: &str, to: &str) -> bool {
+        self.view()
+            .digests
+            .get(id)
+            .is_some_and(|d| d.any_between(from, to))
+    }
+
+    /// When this node first held `slot` of `origin` (instruments, needs and offers).
+    pub fn first_seen_slot(
+        &self,
+        origin: &InstitutionId,
+        slot: &str,
+    ) -> Option<alliance_protocol::UnixTime> {
+        self.inner
+            .replica
+            .first_seen_slot(origin, slot)
+            .ok()
+            .flatten()
+    }
+
     /// Everything known about an instrument, whoever may see it (for its owner's admin
     /// pages and the province's review).
     pub fn instrument_unfiltered(&self, id: &str) -> Option<InstrumentView> {

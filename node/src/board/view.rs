@@ -1,0 +1,276 @@
+//! The board as this node holds it, in memory: every need and every offer of the
+//! alliance, newest version of each, rebuilt from the catalogue's replica at start and
+//! kept up as entries arrive. Bounded by the replica's caps (needs and offers per
+//! member).
+
+use std::{
+    collections::{BTreeMap, HashMap},
+    sync::{Arc, RwLock, RwLockReadGuard},
+};
+
+use alliance_protocol::{InstitutionId, Need, NeedState, Offer};
+
+/// What a list of needs is filtered by.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NeedFilter {
+    /// Only needs still taking offers.
+    pub open_only: bool,
+    /// Only needs naming this category or one below it (a top-level code matches its
+    /// subcategories).
+    pub category: Option<String>,
+    /// Words that must all appear in the title, description, sample kind or keywords
+    /// (case is ignored).
+    pub words: Vec<String>,
+    /// Only needs posted at this home.
+    pub home: Option<InstitutionId>,
+}
+
+impl NeedFilter {
+    fn admits(&self, need: &Need) -> bool {
+        if self.open_only && !need.is_open() {
+            return false;
+        }
+        if let Some(home) = &self.home
+            && &need.home != home
+        {
+            return false;
+        }
+        if let Some(category) = &self.category
+            && !need
+                .categories
+                .iter()
+                .any(|c| c.starts_with(category.as_str()) || category.starts_with(c.as_str()))
+        {
+            return false;
+        }
+        if self.words.is_empty() {
+            return true;
+        }
+        let text = format!(
+            "{} {} {} {}",
+            need.title,
+            need.description,
+            need.sample_kind,
+            need.keywords.join(" ")
+        )
+        .to_lowercase();
+        self.words.iter().all(|w| text.contains(&w.to_lowercase()))
+    }
+}
+
+/// One page of needs, newest first.
+#[derive(Debug, Clone, Default)]
+pub struct NeedPage {
+    pub total: usize,
+    pub items: Vec<Arc<Need>>,
+}
+
+#[derive(Debug, Default)]
+struct Held {
+    needs: HashMap<String, Arc<Need>>,
+    /// Needs by (posted at, id), for pages newest first.
+    by_time: BTreeMap<(i64, String), ()>,
+    /// Offers per need id, by offering institution.
+    offers: HashMap<String, BTreeMap<InstitutionId, Arc<Offer>>>,
+}
+
+/// The board in memory. Cheap to clone.
+#[derive(Debug, Clone, Default)]
+pub struct BoardView {
+    held: Arc<RwLock<Held>>,
+}
+
+impl BoardView {
+    fn read(&self) -> RwLockReadGuard<'_, Held> {
+        // Updates are single inserts: a poisoned lock is still consistent.
+        self.held
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Takes a need's newest version (older ones are never passed: the replica only
+    /// hands on what is fresh).
+    pub fn put_need(&self, need: &Need) {
+        let mut held = self
+            .held
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let id = need.id();
+        if held
+            .needs
+            .get(&id)
+            .is_some_and(|old| old.revision >= need.revision)
+        {
+            return;
+        }
+        held.by_time.insert((need.posted_at.0, id.clone()), ());
+        if let Some(old) = held.needs.insert(id.clone(), Arc::new(need.clone()))
+            && old.posted_at != need.posted_at
+        {
+            held.by_time.remove(&(old.posted_at.0, id));
+        }
+    }
+
+    /// Takes an offer's newest version.
+    pub fn put_offer(&self, offer: &Offer) {
+        let mut held = self
+            .held
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let per_need = held.offers.entry(offer.need()).or_default();
+        if per_need
+            .get(&offer.institution_id)
+            .is_some_and(|old| old.revision >= offer.revision)
+        {
+            return;
+        }
+        per_need.insert(offer.institution_id.clone(), Arc::new(offer.clone()));
+    }
+
+    /// A need by its alliance-wide id.
+    pub fn need(&self, id: &str) -> Option<Arc<Need>> {
+        self.read().needs.get(id).cloned()
+    }
+
+    /// The offers made for a need (withdrawn ones included), by institution.
+    pub fn offers_for(&self, need_id: &str) -> Vec<Arc<Offer>> {
+        self.read()
+            .offers
+            .get(need_id)
+            .map(|o| o.values().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// One institution's offer for a need.
+    pub fn offer(&self, need_id: &str, institution: &InstitutionId) -> Option<Arc<Offer>> {
+        self.read()
+            .offers
+            .get(need_id)
+            .and_then(|o| o.get(institution).cloned())
+    }
+
+    /// A page of the needs `filter` admits, newest first; `hidden` homes (no longer
+    /// members) left out.
+    pub fn needs(
+        &self,
+        filter: &NeedFilter,
+        hidden: &dyn Fn(&InstitutionId) -> bool,
+        offset: usize,
+        limit: usize,
+    ) -> NeedPage {
+        let held = self.read();
+        let mut page = NeedPage::default();
+        for ((_, id), ()) in held.by_time.iter().rev() {
+            let Some(need) = held.needs.get(id) else {
+                continue;
+            };
+            if hidden(&need.home) || !filter.admits(need) {
+                continue;
+            }
+            if page.total >= offset && page.items.len() < limit {
+                page.items.push(need.clone());
+            }
+            page.total += 1;
+        }
+        page
+    }
+
+    /// Every offer `institution` made (withdrawn ones included), newest first.
+    pub fn offers_by(&self, institution: &InstitutionId) -> Vec<Arc<Offer>> {
+        let held = self.read();
+        let mut offers: Vec<Arc<Offer>> = held
+            .offers
+            .values()
+            .filter_map(|o| o.get(institution).cloned())
+            .collect();
+        offers.sort_by_key(|o| std::cmp::Reverse(o.offered_at));
+        offers
+    }
+
+    /// Whether `offer` was made while its need still took offers, as far as this node
+    /// knows: an offer signed after the need closed is shown as late, never accepted.
+    pub fn in_time(&self, offer: &Offer) -> bool {
+        match self.need(&offer.need()).map(|n| n.state.clone()) {
+            Some(NeedState::Withdrawn { at } | NeedState::Accepted { at, .. }) => {
+                offer.offered_at <= at
+            }
+            _ => true,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use alliance_protocol::{UnixTime, fixtures};
+
+    use super::*;
+
+    #[test]
+    fn pages_are_newest_first_and_filters_hold() {
+        let view = BoardView::default();
+        for n in 0..5 {
+            view.put_need(&Need {
+                local_id: format!("n_{n}"),
+                posted_at: UnixTime(1_000 + n),
+                keywords: vec![if n % 2 == 0 { "XRD" } else { "NMR" }.into()],
+                ..fixtures::need()
+            });
+        }
+        let all = view.needs(&NeedFilter::default(), &|_| false, 0, 2);
+        assert_eq!(all.total, 5);
+        let ids: Vec<&str> = all.items.iter().map(|n| n.local_id.as_str()).collect();
+        assert_eq!(ids, ["n_4", "n_3"]);
+        // Case is ignored; every fixture's title says XRD, two of them name NMR.
+        let nmr = NeedFilter {
+            words: vec!["nmr".into()],
+            ..NeedFilter::default()
+        };
+        assert_eq!(view.needs(&nmr, &|_| false, 0, 10).total, 2);
+        let hidden = view.needs(&NeedFilter::default(), &|h| h.as_str() == "dlut", 0, 10);
+        assert_eq!(hidden.total, 0);
+        // A newer version replaces, an older one does not.
+        let mut closed = Need {
+            local_id: "n_4".into(),
+            posted_at: UnixTime(1_004),
+            revision: 10,
+            ..fixtures::need()
+        };
+        closed.state = NeedState::Withdrawn {
+            at: UnixTime(2_000),
+        };
+        view.put_need(&closed);
+        view.put_need(&Need {
+            local_id: "n_4".into(),
+            posted_at: UnixTime(1_004),
+            revision: 9,
+            ..fixtures::need()
+        });
+        let open = NeedFilter {
+            open_only: true,
+            ..NeedFilter::default()
+        };
+        assert_eq!(view.needs(&open, &|_| false, 0, 10).total, 4);
+    }
+
+    #[test]
+    fn an_offer_signed_after_its_need_closed_is_late() {
+        let view = BoardView::default();
+        let mut need = fixtures::need();
+        need.state = NeedState::Withdrawn {
+            at: UnixTime(2_000),
+        };
+        view.put_need(&need);
+        let late = Offer {
+            offered_at: UnixTime(2_001),
+            ..fixtures::offer()
+        };
+        assert!(!view.in_time(&late));
+        let early = Offer {
+            offered_at: UnixTime(1_999),
+            ..fixtures::offer()
+        };
+        assert!(view.in_time(&early));
+        view.put_offer(&early);
+        assert_eq!(view.offers_for("dlut/n_0001").len(), 1);
+    }
+}

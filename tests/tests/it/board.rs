@@ -1,0 +1,299 @@
+//! The board across real nodes: a need posted at one member reaches every member within
+//! a second, the owning institution's managers are told, an offer from another member
+//! reaches the person who posted it, who accepts it; a closed need takes no offer. Each
+//! notice is mailed once, through a real SMTP server, from the right node.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::{Duration, Instant};
+
+use alliance_node::{
+    NodeHandle,
+    board::{BoardError, NeedDraft, OfferDraft},
+};
+use alliance_protocol::{FeeComponents, FeeItem, FeeUnit, NeedState, ServiceMode, UserTier};
+use alliance_tests::{
+    mail_catcher::{Caught, MailCatcher},
+    node_api::until,
+    *,
+};
+use alliance_web::backend::{AccountRole, NewAccount};
+
+const MANAGER: &str = "mgr@dlut.example.cn";
+const FIRM: &str = "firm7@neu.example.cn";
+
+fn with_mail(catcher: &MailCatcher) -> impl FnOnce(&mut alliance_node::Config) + use<> {
+    let url = catcher.url();
+    move |config| {
+        config.notify.smtp_url = Some(url);
+        config.notify.from = Some("仪器共享联盟 <noreply@alliance.example.cn>".into());
+    }
+}
+
+async fn person(node: &NodeHandle, username: &str, role: AccountRole, email: &str) {
+    node.accounts()
+        .create(NewAccount {
+            username: username.into(),
+            password: PASSWORD.into(),
+            display_name: format!("{username} 的名字"),
+            role,
+            organization: "大连华信新材料有限公司".into(),
+            email: email.into(),
+            phone: String::new(),
+        })
+        .await
+        .unwrap();
+}
+
+/// dlut's XPS-1, mass spectrometry (0102), staff-run, 260 yuan a sample for a firm.
+async fn xps_with_fees(owner: &NodeHandle) {
+    let mut record = sample_record("dlut", "XPS-1", "X射线光电子能谱仪");
+    record.opening_hours = "每天 全天".into();
+    record.service_modes = vec![ServiceMode::StaffRun];
+    let fee = |labour_fen| FeeComponents {
+        materials_fen: 3_000,
+        operating_fen: 3_000,
+        labour_fen,
+    };
+    record.fees = vec![FeeItem {
+        item_zh: "样品测试".into(),
+        item_en: "Sample test".into(),
+        unit: FeeUnit::Sample,
+        own_institution: fee(5_000),
+        alliance_member: fee(8_000),
+        outside_academic: fee(12_000),
+        enterprise: fee(20_000),
+    }];
+    owner.catalogue().save_record(record).await.unwrap();
+}
+
+fn draft(deadline_days: i64) -> NeedDraft {
+    let deadline = chrono::Utc::now()
+        .with_timezone(&chrono_tz::Asia::Shanghai)
+        .date_naive()
+        + chrono::Days::new(deadline_days as u64);
+    NeedDraft {
+        title: "涂层表面元素价态分析".into(),
+        description: "不锈钢表面镀层，需测定Cr、Ni价态".into(),
+        categories: vec!["0102".into()],
+        modes: vec![ServiceMode::StaffRun],
+        keywords: vec!["XPS".into()],
+        sample_kind: "金属片 1×1 cm".into(),
+        sample_count: 3,
+        deadline: deadline.format("%Y-%m-%d").to_string(),
+        budget_min_fen: 0,
+        budget_max_fen: 200_000,
+        results_public: false,
+    }
+}
+
+fn offer_for(need_id: &str) -> OfferDraft {
+    OfferDraft {
+        need_id: need_id.into(),
+        instrument_local_id: "XPS-1".into(),
+        mode: Some(ServiceMode::StaffRun),
+        service_item: String::new(),
+        quoted: None,
+        earliest_date: draft(1).deadline,
+        turnaround_days: 5,
+        conditions: "样品请真空包装".into(),
+    }
+}
+
+async fn caught(catcher: &MailCatcher, what: &str, count: usize) -> Vec<Caught> {
+    until(what, DEADLINE * 3, || async {
+        catcher.messages().len() >= count
+    })
+    .await;
+    catcher.messages()
+}
+
+/// Waits until `node` holds need `id` in a state `ok` accepts, and says how long it took.
+async fn holds_need(node: &NodeHandle, id: &str, ok: impl Fn(&NeedState) -> bool) -> Duration {
+    let started = Instant::now();
+    let label = format!("{} holds {id}", node.config().node.institution_id);
+    wait_catalogue(node, &label, |c| {
+        c.board().need(id).is_some_and(|n| ok(&n.state))
+    })
+    .await;
+    started.elapsed()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_need_reaches_every_member_is_offered_for_and_accepted_with_a_mail_at_each_step() {
+    trace();
+    let dir = tempfile::tempdir().unwrap();
+    let owner_mail = MailCatcher::start(&dir.path().join("dlut-mail"));
+    let home_mail = MailCatcher::start(&dir.path().join("neu-mail"));
+    let province = start_province(dir.path(), "lnsti").await;
+    let owner = start_member_with(dir.path(), &province, "dlut", with_mail(&owner_mail)).await;
+    let home = start_member_with(dir.path(), &province, "neu", with_mail(&home_mail)).await;
+    let third = start_member(dir.path(), &province, "lnu").await;
+    xps_with_fees(&owner).await;
+    for node in [&home, &third] {
+        wait_catalogue(node, "XPS-1 arrives", |c| {
+            c.instrument("dlut/XPS-1").is_some()
+        })
+        .await;
+    }
+    person(&owner, "mgr", AccountRole::InstrumentManager, MANAGER).await;
+    person(&home, "firm7", AccountRole::ExternalUser, FIRM).await;
+
+    // Posted at neu: every member holds it within a second.
+    let need = home
+        .board()
+        .post("firm7", UserTier::Enterprise, draft(30))
+        .await
+        .unwrap();
+    let id = need.id();
+    for node in [&owner, &third, &province] {
+        let took = holds_need(node, &id, |s| *s == NeedState::Open).await;
+        assert!(took < Duration::from_secs(1), "{id} took {took:?}");
+    }
+    // The owner of a matching instrument is told; the need names no one.
+    let to_owner = caught(&owner_mail, "the owner's managers hear of the need", 1).await;
+    assert_eq!(to_owner[0].to, [MANAGER]);
+    assert!(
+        to_owner[0].subject.contains("涂层表面元素价态分析"),
+        "{:?}",
+        to_owner[0]
+    );
+    assert!(
+        to_owner[0].body.contains("X射线光电子能谱仪"),
+        "{}",
+        to_owner[0].body
+    );
+    assert!(
+        to_owner[0].body.contains(&format!("needs/{id}")),
+        "{}",
+        to_owner[0].body
+    );
+    let held = owner.catalogue().board().need(&id).unwrap();
+    assert!(
+        !format!("{held:?}").contains("firm7"),
+        "the need names its poster"
+    );
+
+    // dlut offers by its fee schedule: three samples at a firm's price.
+    let offer = owner.board().offer(offer_for(&id)).await.unwrap();
+    assert_eq!(offer.price_fen, 3 * 26_000);
+    assert!(!offer.quoted);
+    until("neu holds the offer", DEADLINE, || async {
+        home.catalogue()
+            .board()
+            .offer(&id, &"dlut".parse().unwrap())
+            .is_some()
+    })
+    .await;
+    let to_firm = caught(&home_mail, "the firm hears of the offer", 1).await;
+    assert_eq!(to_firm[0].to, [FIRM]);
+    assert!(
+        to_firm[0].subject.starts_with("您的需求收到报价"),
+        "{:?}",
+        to_firm[0]
+    );
+
+    // Only the person who posted it accepts it.
+    let local = need.local_id.clone();
+    let dlut = "dlut".parse().unwrap();
+    assert!(matches!(
+        home.board().accept("someone-else", &local, &dlut).await,
+        Err(BoardError::NotYours)
+    ));
+    let (accepted, _) = home.board().accept("firm7", &local, &dlut).await.unwrap();
+    assert!(
+        matches!(accepted.state, NeedState::Accepted { ref institution, .. } if *institution == dlut)
+    );
+    holds_need(&owner, &id, |s| matches!(s, NeedState::Accepted { .. })).await;
+    let to_owner = caught(&owner_mail, "the owner hears its offer was accepted", 2).await;
+    assert!(
+        to_owner[1].subject.starts_with("我方报价已被接受"),
+        "{:?}",
+        to_owner[1]
+    );
+
+    // Closed: no more offers, no second acceptance, no withdrawal.
+    assert!(matches!(
+        owner.board().offer(offer_for(&id)).await,
+        Err(BoardError::Closed("accepted"))
+    ));
+    assert!(matches!(
+        home.board().withdraw("firm7", &local).await,
+        Err(BoardError::Closed("accepted"))
+    ));
+
+    // Each event was mailed once, to its own person, from its own node.
+    until("every notice is sent", DEADLINE, || async {
+        owner.notices().waiting().unwrap() + home.notices().waiting().unwrap() == 0
+    })
+    .await;
+    assert_eq!(
+        owner_mail.messages().len(),
+        2,
+        "{:?}",
+        owner_mail.messages()
+    );
+    assert_eq!(home_mail.messages().len(), 1, "{:?}", home_mail.messages());
+    assert!(owner_mail.messages().iter().all(|m| m.to == [MANAGER]));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_withdrawn_need_takes_no_offer_and_an_unknown_instrument_is_refused() {
+    trace();
+    let dir = tempfile::tempdir().unwrap();
+    let province = start_province(dir.path(), "lnsti").await;
+    let owner = start_member(dir.path(), &province, "dlut").await;
+    let home = start_member(dir.path(), &province, "neu").await;
+    xps_with_fees(&owner).await;
+    let need = home
+        .board()
+        .post("firm7", UserTier::Enterprise, draft(10))
+        .await
+        .unwrap();
+    let id = need.id();
+    holds_need(&owner, &id, |s| *s == NeedState::Open).await;
+    let mut unknown = offer_for(&id);
+    unknown.instrument_local_id = "NMR-9".into();
+    assert!(matches!(
+        owner.board().offer(unknown).await,
+        Err(BoardError::Invalid {
+            field: "instrument_local_id",
+            ..
+        })
+    ));
+    let mut self_operated = offer_for(&id);
+    self_operated.mode = Some(ServiceMode::SelfOperated);
+    assert!(matches!(
+        owner.board().offer(self_operated).await,
+        Err(BoardError::Invalid { field: "mode", .. })
+    ));
+    let mut bad_date = offer_for(&id);
+    bad_date.earliest_date = "soon".into();
+    assert!(matches!(
+        owner.board().offer(bad_date).await,
+        Err(BoardError::Invalid {
+            field: "earliest_date",
+            ..
+        })
+    ));
+
+    home.board()
+        .withdraw("firm7", &need.local_id)
+        .await
+        .unwrap();
+    holds_need(&owner, &id, |s| matches!(s, NeedState::Withdrawn { .. })).await;
+    assert!(matches!(
+        owner.board().offer(offer_for(&id)).await,
+        Err(BoardError::Closed("withdrawn"))
+    ));
+    // A deadline already past is refused at the home.
+    let mut late = draft(0);
+    late.deadline = "2020-01-01".into();
+    assert!(matches!(
+        home.board().post("firm7", UserTier::Enterprise, late).await,
+        Err(BoardError::Invalid {
+            field: "deadline",
+            ..
+        })
+    ));
+}
