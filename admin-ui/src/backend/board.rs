@@ -147,6 +147,7 @@ pub struct NeedDetail {
 /// What a list of needs is filtered by.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, utoipa::IntoParams)]
 #[serde(default)]
+#[into_params(parameter_in = Query)]
 pub struct BoardQuery {
     /// Words that must all appear.
     pub q: String,

@@ -12,6 +12,7 @@ pub(super) static STRINGS: Strings = Strings {
     results: &super::results::EN,
     monitoring: &super::monitoring::EN,
     publications: &super::publications::EN,
+    board: &super::board::EN,
     product_name: "Liaoning Instrument Sharing Alliance",
     skip_to_content: "Skip to main content",
     nav_label: "Main navigation",

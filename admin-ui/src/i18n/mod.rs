@@ -6,6 +6,7 @@
 //! cookie; otherwise the cookie; otherwise Chinese.
 
 pub(crate) mod api_docs;
+pub(crate) mod board;
 pub(crate) mod booking;
 pub(crate) mod catalogue;
 mod en;
@@ -143,6 +144,8 @@ pub(crate) struct Strings {
     pub monitoring: &'static monitoring::MonitoringStrings,
     /// Publications users register as having used alliance instruments (R13).
     pub publications: &'static publications::PublicationStrings,
+    /// The board of needs and offers (R3, R19).
+    pub board: &'static board::BoardStrings,
     // Layout.
     pub product_name: &'static str,
     pub skip_to_content: &'static str,

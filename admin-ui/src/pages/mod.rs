@@ -27,6 +27,7 @@ mod login;
 mod manage;
 mod me;
 mod monitoring;
+mod needs;
 mod overview;
 mod own;
 mod publications;
@@ -126,6 +127,15 @@ pub(crate) fn routes<B: Backend>() -> Router<AppState<B>> {
         )
         .route("/feeds/{file}", get(feeds::user::<B>))
         .route("/feeds/instruments/{file}", get(feeds::instrument::<B>))
+        .route("/needs", get(needs::list::<B>).post(needs::post::<B>))
+        .route("/needs/{home}/{id}", get(needs::detail::<B>))
+        .route("/needs/{home}/{id}/withdraw", post(needs::withdraw::<B>))
+        .route("/needs/{home}/{id}/accept", post(needs::accept::<B>))
+        .route("/needs/{home}/{id}/offer", post(needs::offer::<B>))
+        .route(
+            "/needs/{home}/{id}/offer/withdraw",
+            post(needs::withdraw_offer::<B>),
+        )
         .route("/guide", get(guide::page::<B>))
         .route("/api/docs", get(api_docs::page::<B>))
         .route(

@@ -8,6 +8,7 @@ mod common;
 mod headers;
 mod i18n;
 mod monitoring;
+mod needs;
 mod openapi;
 mod pages;
 mod publications;

@@ -457,7 +457,10 @@ async fn the_me_page_keeps_ones_choice_of_notices_and_the_api_reads_it() {
     .await;
     assert_eq!(put.status, StatusCode::NO_CONTENT);
     let page = get(&app, "/me", &cookie).await;
-    assert_eq!(page.body.matches(" checked>").count(), NoticeKind::ALL.len());
+    assert_eq!(
+        page.body.matches(" checked>").count(),
+        NoticeKind::ALL.len()
+    );
 }
 
 #[tokio::test]

@@ -55,6 +55,17 @@ impl BoardBackend for MemoryBackend {
             .filter(|(_, n)| query.state == "all" || n.state == "open")
             .map(|(user, n)| NeedView {
                 mine: viewer.is_some_and(|a| &a.username == user),
+                // A visitor does not see who posted.
+                home: if viewer.is_some() {
+                    n.home.clone()
+                } else {
+                    String::new()
+                },
+                home_name: if viewer.is_some() {
+                    n.home_name.clone()
+                } else {
+                    String::new()
+                },
                 ..n.clone()
             })
             .collect();
@@ -108,9 +119,8 @@ impl BoardBackend for MemoryBackend {
         form: NeedForm,
     ) -> Result<NeedView, ActionFailure> {
         let mut inner = self.lock();
-        inner.issued += 1;
         let need = NeedView {
-            need_id: format!("dlut/n_{}", inner.issued),
+            need_id: format!("dlut/n_{}", inner.board.needs.len() + 1),
             home: "dlut".into(),
             home_name: "大连理工大学".into(),
             title: form.title,
