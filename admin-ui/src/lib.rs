@@ -48,6 +48,10 @@
 //! | `GET, POST /manage/trainings` | instrument managers, institution admins | training certifications recorded here; record one |
 //! | `GET /receipts`, `POST /receipts/{owner}/{receipt_id}/confirm` | signed in | my usage receipts, unconfirmed first; confirm one with a rating (1–5 stars) and a comment |
 //! | `GET /publications`, `POST /publications` | signed in | my publications (papers, patents, reports that used alliance instruments: DOI as a link, the instruments, whether the province has it); register one (answer: back to the page with a notice; bad input is `422` and nothing is registered) |
+//! | `GET /needs`, `POST /needs` | anyone; posting signed in | the board of needs (a visitor sees no one's institution; `?q=`, `?state=all`, `?offset=`), my needs, post one (answer: back with a notice) |
+//! | `GET /needs/{home}/{id}` | anyone | a need; for the person who posted it, every offer side by side with a button to accept one; for managers, their offer and the form; instruments proposed |
+//! | `POST /needs/{home}/{id}/withdraw`, `/accept` | the person who posted it | take it back; accept an institution's offer (`institution`) |
+//! | `POST /needs/{home}/{id}/offer`, `/offer/withdraw` | instrument managers, institution admins | make or revise this institution's offer (by the fee schedule, or `quoted_price` in yuan with `price_reason`); take it back |
 //! | `GET /manage/receipts` | instrument managers, institution admins | the province's log as this node checked it; the receipts issued here, their confirmation and submission; the mail this node gave up (dead letters), 20 a page (`?dead=` skips the newest) |
 //! | `GET, POST /manage/bookings/{home}/{booking_id}/complete` | instrument managers, institution admins | record what happened in a booked use (prefilled from the booking); issues its receipt |
 //! | `GET, POST /manage/sessions/new` | instrument managers, institution admins | record a walk-in or internal session without a booking; issues its receipt |
@@ -62,6 +66,8 @@
 //! | `GET /api/v1/receipts` | signed in | my receipts ([`MyReceipt`](backend::MyReceipt)), newest use first |
 //! | `POST /api/v1/receipts/{owner}/{receipt_id}/confirm` | signed in | `{"rating": 1–5, "comment"}` → the confirmed [`MyReceipt`](backend::MyReceipt) |
 //! | `GET, POST /api/v1/publications` | signed in | my publications ([`PublicationView`](backend::PublicationView)), newest first; register one ([`PublicationForm`](backend::PublicationForm) → `201` with the [`PublicationView`](backend::PublicationView); a paper's DOI may be a `https://doi.org/` link and is kept bare, in lowercase) |
+//! | `GET /api/v1/needs`, `POST /api/v1/needs`, `GET /api/v1/needs/mine` | anyone; posting signed in | a page of needs ([`NeedPageView`](backend::NeedPageView)); post one ([`NeedForm`](backend::NeedForm) → `201` with the [`NeedView`](backend::NeedView)); mine |
+//! | `GET /api/v1/needs/{home}/{local_id}` and `POST …/withdraw`, `…/accept`, `…/offer`, `…/offer/withdraw` | as the pages | [`NeedDetail`](backend::NeedDetail); the actions, `need_closed` (`409`) once a need is withdrawn or accepted |
 //! | `GET /api/v1/manage/dead-letters?offset=&limit=` | instrument managers, institution admins | [`DeadLetterPage`](backend::DeadLetterPage): the mail this node gave up, newest first (`limit` 1–100, default 50) |
 //! | `GET /api/v1/manage/receipts` | instrument managers, institution admins | `{"log": LogWatchView, "issued": [IssuedReceipt]}` ([`LogWatchView`](backend::LogWatchView), [`IssuedReceipt`](backend::IssuedReceipt)) |
 //! | `POST /api/v1/manage/bookings/{home}/{booking_id}/complete` | instrument managers, institution admins | the facts of the session (times as `YYYY-MM-DDTHH:MM`, Beijing) → the completed [`ManagedBooking`](backend::ManagedBooking) |
