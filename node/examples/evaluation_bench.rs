@@ -68,6 +68,7 @@ fn main() -> anyhow::Result<()> {
                         labour_fen: 5_000,
                     },
                     issued_at: UnixTime(start + 7_200),
+                    report_sha256: None,
                 },
                 (n % 3 != 0).then_some(4 + (n % 2) as u8),
             )

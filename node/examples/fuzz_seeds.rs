@@ -330,6 +330,7 @@ fn main() -> anyhow::Result<()> {
             labour_fen: 8_000,
         },
         issued_at: at(1_796_102_000),
+        report_sha256: None,
     };
     let sealed_receipt = receipt.seal(&key);
     seeds.payload("receipt", 0, &sealed_receipt)?;

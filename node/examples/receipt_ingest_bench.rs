@@ -99,6 +99,7 @@ async fn main() -> anyhow::Result<()> {
                     labour_fen: 6_000,
                 },
                 issued_at: UnixTime(start + 7_200),
+                report_sha256: None,
             };
             let sealed = receipt.seal(owner_key);
             let confirmation = ReceiptConfirmation {

@@ -133,6 +133,7 @@ fn main() -> anyhow::Result<()> {
                     labour_fen: 5_000,
                 },
                 issued_at: UnixTime(start + 3_000),
+                report_sha256: None,
             };
             let sealed = receipt.seal(&keys[owner]);
             let rating = (n % 3 != 0).then_some(4 + (n % 2) as u8);

@@ -14,6 +14,7 @@
 //! - `mail`: node-to-node messages — the durable outbox, delivery, dispatch to the
 //!   capability that owns each kind, dead letters.
 //! - [`board`]: the board of needs and offers (demand and supply matching).
+//! - [`orders`]: entrusted testing — orders, their steps, reports.
 //! - [`booking`]: booking rules, the owner's calendar authority, calendar feeds.
 //! - [`monitoring`]: remote instrument monitoring — agent tokens and states on a member,
 //!   the live board and uptime at the province (R6).
@@ -50,6 +51,7 @@ pub mod monitoring;
 pub mod net;
 pub(crate) mod node;
 pub mod notify;
+pub mod orders;
 pub(crate) mod private_dir;
 pub mod province;
 pub mod receipts;

@@ -27,6 +27,7 @@ use crate::{
     monitoring::Monitoring,
     net::{self, NetClient, NetConfig, NetError, ROSTER_KEY},
     notify::{Delivery, Notices, Preferences, Smtp, Webhook},
+    orders::Orders,
     province::{
         ProvinceAuthority,
         publication::Publication,
@@ -100,6 +101,7 @@ pub struct NodeHandle {
     monitoring: Monitoring,
     notices: Notices,
     board: Board,
+    orders: Orders,
     cancel: CancellationToken,
     supervisor: Supervisor,
     tasks: Vec<JoinHandle<()>>,
@@ -251,7 +253,7 @@ impl Node {
         let bookings = Bookings::open(
             store.clone(),
             certificate.clone(),
-            key,
+            key.clone(),
             catalogue.clone(),
             net.clone(),
             mail.clone(),
@@ -262,12 +264,22 @@ impl Node {
         )?;
         let accounts = Accounts::new(store.clone()).with_limits(&config.sign_in);
         let board = Board::new(catalogue.clone(), store.clone(), notices.clone());
+        let orders = Orders::new(
+            certificate.clone(),
+            key,
+            store.clone(),
+            mail.clone(),
+            net.clone(),
+            bookings.clone(),
+            notices.clone(),
+        );
 
         // Their work, watched by the supervisor.
         let mut tasks = vec![supervisor.watch("network", network.task)];
         let handlers = mail::Handlers::new(vec![
             Arc::new(bookings.clone()) as Arc<dyn mail::Handler>,
             Arc::new(receipts.clone()),
+            Arc::new(orders.clone()),
         ]);
         tasks.extend(mail.start(handlers, mail_rx, &supervisor, &cancel));
         tasks.extend(bookings.start(&supervisor, &cancel));
@@ -306,6 +318,7 @@ impl Node {
             health: Health::new(store.clone(), supervisor.clone()),
             notice_prefs: Preferences::new(store.clone()),
             board: board.clone(),
+            orders: orders.clone(),
         };
         let (http_addr, http) = serve_http(
             &config,
@@ -358,6 +371,7 @@ impl Node {
             monitoring,
             notices,
             board,
+            orders,
             tasks,
         })
     }
@@ -580,6 +594,11 @@ impl NodeHandle {
     /// The board of needs and offers.
     pub fn board(&self) -> &Board {
         &self.board
+    }
+
+    /// Entrusted-testing orders.
+    pub fn orders(&self) -> &Orders {
+        &self.orders
     }
 
     /// Notices waiting to go out by e-mail and webhook.

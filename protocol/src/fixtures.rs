@@ -36,6 +36,7 @@ pub fn receipt() -> UsageReceipt {
             labour_fen: 4_000,
         },
         issued_at: UnixTime(1_796_102_000),
+        report_sha256: None,
     }
 }
 

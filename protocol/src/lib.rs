@@ -57,6 +57,7 @@ pub mod keys;
 pub mod limits;
 pub mod mail;
 pub mod money;
+pub mod order;
 pub mod publication;
 pub mod quote;
 pub mod receipt;

@@ -14,6 +14,7 @@ pub(crate) mod instruments;
 mod monitoring;
 mod notices;
 pub(crate) mod openapi;
+mod orders;
 mod publications;
 mod receipts;
 mod results;
@@ -108,6 +109,8 @@ pub(crate) fn routes<B: Backend>() -> (Router<AppState<B>>, utoipa::openapi::Ope
         .routes(documented!(B, board::accept))
         .routes(documented!(B, board::offer))
         .routes(documented!(B, board::withdraw_offer))
+        .routes(documented!(B, orders::mine))
+        .routes(documented!(B, orders::report))
         .route_layer(middleware::from_fn(require_csrf))
         // Authorized by an instrument's bearer token, not by a cookie: nothing to forge, so
         // merged after the CSRF layer, which covers only the routes above.

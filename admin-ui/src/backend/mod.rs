@@ -6,6 +6,7 @@ mod booking;
 mod catalogue;
 mod monitoring;
 mod notices;
+mod orders;
 mod price_category;
 mod publications;
 mod receipts;
@@ -20,6 +21,7 @@ pub use booking::*;
 pub use catalogue::*;
 pub use monitoring::*;
 pub use notices::*;
+pub use orders::*;
 pub use price_category::*;
 pub use publications::*;
 pub use receipts::*;
@@ -255,6 +257,7 @@ pub struct ImpostorView {
 pub trait Backend:
     CatalogueBackend
     + BoardBackend
+    + OrderBackend
     + BookingBackend
     + ReceiptBackend
     + ResultsBackend

@@ -37,11 +37,14 @@ pub enum NoticeKind {
     OfferReceived,
     /// To the offering institution's managers: the user accepted their offer.
     OfferAccepted,
+    /// To the user: their entrusted-testing order moved (samples received, testing,
+    /// report issued, closed, refused).
+    OrderState,
 }
 
 impl NoticeKind {
     /// Every kind, in the order the settings list them.
-    pub const ALL: [NoticeKind; 8] = [
+    pub const ALL: [NoticeKind; 9] = [
         NoticeKind::BookingRequest,
         NoticeKind::HoldLapsing,
         NoticeKind::BookingDecision,
@@ -50,6 +53,7 @@ impl NoticeKind {
         NoticeKind::NeedMatched,
         NoticeKind::OfferReceived,
         NoticeKind::OfferAccepted,
+        NoticeKind::OrderState,
     ];
 
     /// The kind's name in the API, forms and the webhook's JSON.
@@ -63,6 +67,7 @@ impl NoticeKind {
             NoticeKind::NeedMatched => "need_matched",
             NoticeKind::OfferReceived => "offer_received",
             NoticeKind::OfferAccepted => "offer_accepted",
+            NoticeKind::OrderState => "order_state",
         }
     }
 }
@@ -83,7 +88,7 @@ pub struct NoticePrefs {
     pub language: NoticeLanguage,
     /// The kinds turned off, each once.
     #[serde(default, deserialize_with = "each_once")]
-    #[schema(max_items = 8)]
+    #[schema(max_items = 9)]
     pub off: BTreeSet<NoticeKind>,
 }
 

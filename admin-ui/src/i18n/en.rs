@@ -139,6 +139,7 @@ pub(super) static STRINGS: Strings = Strings {
     notice_need_matched: "A new need our instruments could do (managers)",
     notice_offer_received: "An offer for my need",
     notice_offer_accepted: "Our offer was accepted (managers)",
+    notice_order_state: "My testing order moved",
     notices_language: "Language of notifications",
     notices_submit: "Save notification settings",
     notice_notices_saved: "Notification settings saved.",

@@ -289,6 +289,7 @@ pub(crate) struct Strings {
     pub notice_need_matched: &'static str,
     pub notice_offer_received: &'static str,
     pub notice_offer_accepted: &'static str,
+    pub notice_order_state: &'static str,
     pub notices_language: &'static str,
     pub notices_submit: &'static str,
     pub notice_notices_saved: &'static str,
@@ -337,6 +338,7 @@ impl Strings {
             crate::backend::NoticeKind::NeedMatched => self.notice_need_matched,
             crate::backend::NoticeKind::OfferReceived => self.notice_offer_received,
             crate::backend::NoticeKind::OfferAccepted => self.notice_offer_accepted,
+            crate::backend::NoticeKind::OrderState => self.notice_order_state,
         }
     }
 

@@ -139,6 +139,7 @@ pub(super) static STRINGS: Strings = Strings {
     notice_need_matched: "本机构仪器能做的新需求（管理员）",
     notice_offer_received: "我的需求收到报价",
     notice_offer_accepted: "我方报价被接受（管理员）",
+    notice_order_state: "我的委托检测订单有进展",
     notices_language: "通知语言",
     notices_submit: "保存通知设置",
     notice_notices_saved: "通知设置已保存。",

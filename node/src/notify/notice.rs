@@ -53,6 +53,9 @@ pub struct Facts {
     pub institution_name: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub institution_name_en: String,
+    /// An entrusted-testing order's new state.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_state: Option<alliance_protocol::order::OrderState>,
 }
 
 /// One notice, as queued.

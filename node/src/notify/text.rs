@@ -192,8 +192,52 @@ pub(super) fn render(kind: NoticeKind, facts: &Facts, language: Language, site: 
                 facts.need_title, facts.need_id
             ),
         ),
+        (NoticeKind::OrderState, language) => {
+            let state = order_state(facts.order_state, language);
+            match language {
+                Language::Zh => (
+                    format!("委托检测{state}：{}", facts.need_title),
+                    format!(
+                        "您的委托检测「{}」（{instrument}）{state}。\n详情：{site}orders{note}",
+                        facts.need_title
+                    ),
+                ),
+                Language::En => (
+                    format!("Testing order {state}: {}", facts.need_title),
+                    format!(
+                        "Your testing order \"{}\" ({instrument}): {state}.\nDetails: {site}orders{note}",
+                        facts.need_title
+                    ),
+                ),
+            }
+        }
     };
     Text { subject, body }
+}
+
+fn order_state(
+    state: Option<alliance_protocol::order::OrderState>,
+    language: Language,
+) -> &'static str {
+    use alliance_protocol::order::OrderState::*;
+    match (state, language) {
+        (Some(Ordered), Language::Zh) => "已下单",
+        (Some(SamplesReceived), Language::Zh) => "样品已接收",
+        (Some(Testing), Language::Zh) => "检测中",
+        (Some(ReportIssued), Language::Zh) => "报告已出具",
+        (Some(Closed), Language::Zh) => "已完成",
+        (Some(Refused), Language::Zh) => "被拒绝",
+        (Some(Cancelled), Language::Zh) => "已取消",
+        (Some(Ordered), Language::En) => "ordered",
+        (Some(SamplesReceived), Language::En) => "samples received",
+        (Some(Testing), Language::En) => "in testing",
+        (Some(ReportIssued), Language::En) => "report issued",
+        (Some(Closed), Language::En) => "closed",
+        (Some(Refused), Language::En) => "refused",
+        (Some(Cancelled), Language::En) => "cancelled",
+        (None, Language::Zh) => "已更新",
+        (None, Language::En) => "updated",
+    }
 }
 
 /// The English name when there is one, else the Chinese.

@@ -178,6 +178,11 @@ spaces! {
     /// Who posted each need of this home (`a \0 local id` → username) and each
     /// person's needs (`u \0 username \0 local id`): the signed need names no one.
     NeedAuthors => "need_authors",
+    /// Entrusted-testing orders (JSON): at the owner keyed `o \0 home \0 order id`, at
+    /// the user's home `h \0 order id`.
+    Orders => "orders",
+    /// Their reports' bytes, same keys.
+    Reports => "reports",
     /// Scratch space for benchmarks and tests.
     Bench => "bench",
 }

@@ -1,7 +1,11 @@
 //! The board side of the web backend: needs and offers as pages and the API show them,
 //! with who may see what (see [`alliance_web::backend::BoardBackend`]).
 
-use alliance_protocol::{InstitutionId, Need, NeedState, Offer, record::ServiceMode};
+use alliance_protocol::{
+    InstitutionId, Need, NeedState, Offer,
+    order::{OrderContact, OrderPlaced, SampleLine},
+    record::ServiceMode,
+};
 use alliance_web::backend::{
     Account, AccountRole, ActionFailure, BoardBackend, BoardQuery, NeedDetail, NeedForm,
     NeedPageView, NeedView, OfferForm, OfferView, ProposalView,
@@ -148,6 +152,74 @@ impl WebBackend {
             late: !self.board.view().in_time(offer),
             accepted,
         }
+    }
+
+    /// For a staff-run offer, the entrusted-testing order placed with the offering
+    /// institution, with whom to contact: before the need is marked accepted, and under
+    /// the need's id, so a retry after a crash places the same order again.
+    async fn place_order(
+        &self,
+        account: &Account,
+        need_id: &str,
+        institution: &InstitutionId,
+    ) -> Result<(), ActionFailure> {
+        let need = self
+            .board
+            .view()
+            .need(need_id)
+            .ok_or(ActionFailure::NotFound)?;
+        // Only the person who posted the need orders for it (the acceptance checks the
+        // same, after).
+        let author = self
+            .board
+            .author(&need.local_id)
+            .map_err(|e| ActionFailure::Internal(e.to_string()))?;
+        if need.home != self.certificate.institution_id
+            || author.as_deref() != Some(account.username.as_str())
+        {
+            return Err(ActionFailure::Forbidden);
+        }
+        let Some(offer) = self.board.view().offer(need_id, institution) else {
+            return Err(ActionFailure::NotFound);
+        };
+        if offer.mode != ServiceMode::StaffRun || !need.is_open() || offer.withdrawn {
+            // Self-operated use is booked by the user; a closed need or a withdrawn
+            // offer is refused by the acceptance itself.
+            return Ok(());
+        }
+        let placed = OrderPlaced {
+            order_id: need.local_id.clone(),
+            home: need.home.clone(),
+            owner: institution.clone(),
+            offer_revision: offer.revision,
+            instrument_local_id: offer.instrument_local_id.clone(),
+            service_item: offer.service_item.clone(),
+            price_fen: offer.price_fen,
+            samples: vec![SampleLine {
+                label: if need.sample_kind.is_empty() {
+                    "样品".into()
+                } else {
+                    need.sample_kind.clone()
+                },
+                count: need.sample_count,
+                note: String::new(),
+            }],
+            contact: OrderContact {
+                user_id: account.username.clone(),
+                name: account.display_name.clone(),
+                organization: account.organization.clone(),
+                email: account.email.clone(),
+                phone: account.phone.clone(),
+            },
+            tier: need.tier_at(institution),
+            placed_at: alliance_protocol::UnixTime::now(),
+            title: need.title.clone(),
+        };
+        self.orders
+            .place(placed)
+            .await
+            .map_err(|e| ActionFailure::Internal(e.to_string()))?;
+        Ok(())
     }
 
     fn current(&self, id: &InstitutionId) -> bool {
@@ -312,6 +384,7 @@ impl BoardBackend for WebBackend {
         let local = own_local_id(need_id, &self.certificate.institution_id)?;
         let institution: InstitutionId =
             institution.parse().map_err(|_| ActionFailure::NotFound)?;
+        self.place_order(account, need_id, &institution).await?;
         let (need, _offer) = self
             .board
             .accept(&account.username, local, &institution)

@@ -22,6 +22,7 @@ mod booking;
 mod catalogue;
 mod import;
 mod monitoring;
+mod orders;
 mod publications;
 mod receipts;
 mod results;
@@ -43,6 +44,7 @@ pub(crate) struct WebParts {
     pub health: Health,
     pub notice_prefs: crate::notify::Preferences,
     pub board: crate::board::Board,
+    pub orders: crate::orders::Orders,
 }
 
 /// What the web layer may ask of this node.
@@ -60,6 +62,7 @@ pub(crate) struct WebBackend {
     health: Health,
     notice_prefs: crate::notify::Preferences,
     board: crate::board::Board,
+    orders: crate::orders::Orders,
     /// Recent searches by free time.
     search_cache: Arc<search_cache::SearchCache>,
     started_at: UnixTime,
@@ -91,6 +94,7 @@ impl WebBackend {
             health,
             notice_prefs,
             board,
+            orders,
         } = parts;
         WebBackend {
             net,
@@ -105,6 +109,7 @@ impl WebBackend {
             health,
             notice_prefs,
             board,
+            orders,
             search_cache: Arc::default(),
             started_at: UnixTime::now(),
         }

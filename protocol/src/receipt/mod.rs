@@ -72,9 +72,19 @@ pub struct UsageReceipt {
     pub samples: u32,
     pub fees: FeeComponents,
     pub issued_at: UnixTime,
+    /// SHA-256 of the report of an entrusted test (送样检测), `None` for other uses.
+    pub report_sha256: Option<[u8; 32]>,
 }
 
 impl UsageReceipt {
+    /// Whether `report` is the report this receipt vouches for (false when it names
+    /// none).
+    pub fn report_matches(&self, report: &[u8]) -> bool {
+        use sha2::Digest;
+        self.report_sha256
+            .is_some_and(|hash| hash == <[u8; 32]>::from(sha2::Sha256::digest(report)))
+    }
+
     /// Effective machine time (有效机时), in minutes.
     pub fn effective_minutes(&self) -> u64 {
         u64::from(self.preparation_minutes)
@@ -123,6 +133,7 @@ impl UsageReceipt {
             samples: self.samples,
             fees: fee_to_proto(&self.fees),
             issued_at: self.issued_at.0,
+            report_sha256: self.report_sha256.map(Vec::from).unwrap_or_default(),
         }
     }
 
@@ -201,6 +212,13 @@ fn read_receipt(payload: &[u8]) -> Result<UsageReceipt, ReceiptError> {
         samples: raw.samples,
         fees: fee_from_proto(raw.fees)?,
         issued_at: UnixTime(raw.issued_at),
+        report_sha256: match raw.report_sha256.len() {
+            0 => None,
+            _ => Some(
+                <[u8; 32]>::try_from(raw.report_sha256.as_slice())
+                    .map_err(|_| field("report_sha256", "32 bytes, or none"))?,
+            ),
+        },
     })
 }
 

@@ -24,6 +24,7 @@ fn receipt() -> UsageReceipt {
             labour_fen: 8_000,
         },
         issued_at: UnixTime(1_796_102_000),
+        report_sha256: None,
     }
 }
 

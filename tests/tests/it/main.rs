@@ -21,6 +21,7 @@ mod mail;
 mod mesh;
 mod monitoring;
 mod notices;
+mod orders;
 mod receipt_crash;
 mod receipts;
 mod restart;

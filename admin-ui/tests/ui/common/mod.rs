@@ -7,6 +7,7 @@ mod board;
 pub(crate) mod booking;
 mod catalogue;
 pub(crate) mod monitoring;
+mod orders;
 pub(crate) mod publications;
 pub(crate) mod receipts;
 pub(crate) mod results;

@@ -130,6 +130,60 @@ impl Bookings {
         walk_in: WalkIn,
         issued_at: UnixTime,
     ) -> Result<Vec<u8>, BookError> {
+        self.check_walk_in(&walk_in)?;
+        let mut id = [0u8; 16];
+        rand::fill(&mut id);
+        let receipt =
+            self.walk_in_receipt(format!("w_{}", hex::encode(id)), &walk_in, issued_at)?;
+        self.inner
+            .receipts
+            .issue(receipt)
+            .await
+            .map_err(|e| BookError::Invalid(e.to_string()))
+    }
+
+    /// Issues the receipt of an entrusted test (送样检测) whose report has SHA-256
+    /// `report_sha256`, under `receipt_id`; the receipt carries the hash, so the report
+    /// can later be proven genuine.
+    pub async fn record_entrusted(
+        &self,
+        receipt_id: String,
+        walk_in: WalkIn,
+        report_sha256: [u8; 32],
+    ) -> Result<Vec<u8>, BookError> {
+        self.check_walk_in(&walk_in)?;
+        let mut receipt = self.walk_in_receipt(receipt_id, &walk_in, UnixTime::now())?;
+        receipt.report_sha256 = Some(report_sha256);
+        self.inner
+            .receipts
+            .issue(receipt)
+            .await
+            .map_err(|e| BookError::Invalid(e.to_string()))
+    }
+
+    fn walk_in_receipt(
+        &self,
+        receipt_id: String,
+        walk_in: &WalkIn,
+        issued_at: UnixTime,
+    ) -> Result<UsageReceipt, BookError> {
+        self.receipt(
+            (receipt_id, String::new()),
+            &walk_in.local_id,
+            (
+                &walk_in.user_id,
+                &walk_in.user_name,
+                &walk_in.home,
+                walk_in.tier,
+            ),
+            (walk_in.mode, walk_in.service_item.as_str()),
+            &walk_in.facts,
+            issued_at,
+        )
+    }
+
+    /// Whether a use without a booking may be recorded for this user and home.
+    fn check_walk_in(&self, walk_in: &WalkIn) -> Result<(), BookError> {
         // The user's home confirms the receipt, so it must be a member that can: this
         // institution, or another in the roster (an outside user registered at a member
         // node has that member as home). An invented home would confirm nothing.
@@ -156,26 +210,7 @@ impl Bookings {
                     .into(),
             ));
         }
-        let mut id = [0u8; 16];
-        rand::fill(&mut id);
-        let receipt = self.receipt(
-            (format!("w_{}", hex::encode(id)), String::new()),
-            &walk_in.local_id,
-            (
-                &walk_in.user_id,
-                &walk_in.user_name,
-                &walk_in.home,
-                walk_in.tier,
-            ),
-            (walk_in.mode, walk_in.service_item.as_str()),
-            &walk_in.facts,
-            issued_at,
-        )?;
-        self.inner
-            .receipts
-            .issue(receipt)
-            .await
-            .map_err(|e| BookError::Invalid(e.to_string()))
+        Ok(())
     }
 
     fn receipt(
@@ -230,6 +265,7 @@ impl Bookings {
             samples: facts.samples,
             fees,
             issued_at,
+            report_sha256: None,
         };
         receipt
             .validate()

@@ -68,6 +68,7 @@ fn use_of(
                 labour_fen: 0,
             },
             issued_at: UnixTime(at + 3_600),
+            report_sha256: None,
         },
         countersign: rating.map_or(Countersign::Missing, |rating| Countersign::Confirmed {
             rating,

@@ -1,0 +1,62 @@
+//! The entrusted-testing side of [`Backend`](super::Backend): the orders a user placed
+//! from this node, followed step by step, and their reports, downloaded through this
+//! node (which checked each against the SHA-256 its owner signed).
+
+use std::future::Future;
+
+use serde::Serialize;
+
+use super::{Account, ActionFailure};
+
+/// One step of an order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct OrderStepView {
+    pub state: String,
+    pub note: String,
+    /// Unix seconds.
+    pub at: i64,
+}
+
+/// An order as its user sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct OrderView {
+    /// The order's id at this home (the need's).
+    pub order_id: String,
+    pub owner: String,
+    pub owner_name: String,
+    /// `institution/local_id`.
+    pub instrument_id: String,
+    pub title: String,
+    /// `ordered`, `samples_received`, `testing`, `report_issued`, `closed`, `refused` or
+    /// `cancelled`.
+    pub state: String,
+    pub steps: Vec<OrderStepView>,
+    pub price_fen: i64,
+    pub samples: u32,
+    /// With a report: its name, SHA-256 (hex) and the receipt that names the same hash.
+    pub report_name: Option<String>,
+    pub report_sha256: Option<String>,
+    pub receipt_id: Option<String>,
+    /// Unix seconds.
+    pub placed_at: i64,
+}
+
+/// A report's file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportFile {
+    pub name: String,
+    pub media_type: String,
+    pub bytes: Vec<u8>,
+}
+
+/// Order operations for the signed-in user.
+pub trait OrderBackend: Clone + Send + Sync + 'static {
+    /// The user's orders, newest first.
+    fn my_orders(&self, account: &Account) -> impl Future<Output = Vec<OrderView>> + Send;
+    /// The report of one of the user's orders.
+    fn order_report(
+        &self,
+        account: &Account,
+        order_id: &str,
+    ) -> impl Future<Output = Result<ReportFile, ActionFailure>> + Send;
+}

@@ -1,0 +1,305 @@
+//! Entrusted testing across real nodes: a researcher's need, an offer from another
+//! member, accepted through the home's API, becomes an order at the owner; the order
+//! goes through every state, in order only; the report is size- and type-checked, its
+//! SHA-256 is in the signed usage receipt the home receives, the home downloads it from
+//! the owner and a changed copy does not verify.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use alliance_node::{NodeHandle, board::OfferDraft, orders::OrderError};
+use alliance_protocol::{
+    FeeComponents, FeeItem, FeeUnit, InstitutionId, ServiceMode, UnixTime,
+    order::{MAX_REPORT_BYTES, OrderState},
+};
+use alliance_tests::{http, node_api::until, *};
+use alliance_web::backend::{AccountRole, NewAccount};
+use serde_json::{Value, json};
+
+async fn person(node: &NodeHandle, username: &str, role: AccountRole) {
+    node.accounts()
+        .create(NewAccount {
+            username: username.into(),
+            password: PASSWORD.into(),
+            display_name: format!("{username} 的名字"),
+            role,
+            organization: "东北大学材料学院".into(),
+            email: format!("{username}@example.cn"),
+            phone: "024-0000000".into(),
+        })
+        .await
+        .unwrap();
+}
+
+async fn xps(owner: &NodeHandle) {
+    let mut record = sample_record("dlut", "XPS-1", "X射线光电子能谱仪");
+    record.opening_hours = "每天 全天".into();
+    record.service_modes = vec![ServiceMode::StaffRun];
+    let fee = FeeComponents {
+        materials_fen: 1_000,
+        operating_fen: 1_000,
+        labour_fen: 8_000,
+    };
+    record.fees = vec![FeeItem {
+        item_zh: "样品测试".into(),
+        item_en: "Sample test".into(),
+        unit: FeeUnit::Sample,
+        own_institution: fee,
+        alliance_member: fee,
+        outside_academic: fee,
+        enterprise: fee,
+    }];
+    owner.catalogue().save_record(record).await.unwrap();
+}
+
+fn in_days(days: u64) -> String {
+    (chrono::Utc::now()
+        .with_timezone(&chrono_tz::Asia::Shanghai)
+        .date_naive()
+        + chrono::Days::new(days))
+    .format("%Y-%m-%d")
+    .to_string()
+}
+
+/// `POST path` with `body` as the signed-in client, with its CSRF token.
+async fn post(
+    client: &reqwest::Client,
+    node: &NodeHandle,
+    csrf: &str,
+    path: &str,
+    body: Value,
+) -> (u16, Value) {
+    let answer = client
+        .post(format!("{}{path}", node.url()))
+        .header("X-CSRF-Token", csrf)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = answer.status().as_u16();
+    (status, answer.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_need_becomes_an_order_that_ends_with_a_report_its_receipt_vouches_for() {
+    trace();
+    let dir = tempfile::tempdir().unwrap();
+    let province = start_province(dir.path(), "lnsti").await;
+    let owner = start_member(dir.path(), &province, "dlut").await;
+    let home = start_member(dir.path(), &province, "neu").await;
+    xps(&owner).await;
+    wait_catalogue(&home, "XPS-1 arrives", |c| {
+        c.instrument("dlut/XPS-1").is_some()
+    })
+    .await;
+    person(&home, "res1", AccountRole::Researcher).await;
+
+    // The researcher posts a need through the home's API.
+    let client = http::client();
+    let session: Value = http::sign_in(&client, &home, "res1", PASSWORD)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let csrf = session["csrf_token"].as_str().unwrap().to_owned();
+    let (status, need) = post(
+        &client,
+        &home,
+        &csrf,
+        "api/v1/needs",
+        json!({
+            "title": "涂层价态分析", "modes": ["staff_run"], "keywords": ["XPS"],
+            "sample_kind": "镀层钢片", "sample_count": 3, "deadline": in_days(20)
+        }),
+    )
+    .await;
+    assert_eq!(status, 201, "{need}");
+    let need_id = need["need_id"].as_str().unwrap().to_owned();
+    let local = need_id.split_once('/').unwrap().1.to_owned();
+    wait_catalogue(&owner, "the need reaches dlut", |c| {
+        c.board().need(&need_id).is_some()
+    })
+    .await;
+    owner
+        .board()
+        .offer(OfferDraft {
+            need_id: need_id.clone(),
+            instrument_local_id: "XPS-1".into(),
+            mode: Some(ServiceMode::StaffRun),
+            service_item: String::new(),
+            quoted: None,
+            earliest_date: in_days(1),
+            turnaround_days: 5,
+            conditions: String::new(),
+        })
+        .await
+        .unwrap();
+    wait_catalogue(&home, "the offer reaches neu", |c| {
+        c.board()
+            .offer(&need_id, &"dlut".parse().unwrap())
+            .is_some()
+    })
+    .await;
+
+    // Accepting through the API places the order with dlut, with whom to contact.
+    let (status, accepted) = post(
+        &client,
+        &home,
+        &csrf,
+        &format!("api/v1/needs/{need_id}/accept"),
+        json!({ "institution": "dlut" }),
+    )
+    .await;
+    assert_eq!(status, 200, "{accepted}");
+    assert_eq!(accepted["state"], "accepted");
+    let neu: InstitutionId = "neu".parse().unwrap();
+    until("dlut holds the order", DEADLINE, || async {
+        owner
+            .orders()
+            .managed_order(&neu, &local)
+            .unwrap()
+            .is_some()
+    })
+    .await;
+    let order = owner.orders().managed_order(&neu, &local).unwrap().unwrap();
+    assert_eq!(order.state, OrderState::Ordered);
+    assert_eq!(order.placed.contact.email, "res1@example.cn");
+    assert_eq!(order.placed.sample_count(), 3);
+    assert_eq!(order.placed.price_fen, 3 * 10_000);
+
+    // Out of order: refused, nothing changes.
+    let orders = owner.orders();
+    assert!(matches!(
+        orders.advance(&neu, &local, OrderState::Testing, "").await,
+        Err(OrderError::OutOfOrder { .. })
+    ));
+    let now = UnixTime::now().0;
+    let window = (UnixTime(now - 3_600), UnixTime(now - 600));
+    assert!(matches!(
+        orders
+            .issue_report(&neu, &local, "r.pdf", b"%PDF-1.7".to_vec(), window)
+            .await,
+        Err(OrderError::OutOfOrder { .. })
+    ));
+    assert!(matches!(
+        orders.advance(&neu, &local, OrderState::Refused, " ").await,
+        Err(OrderError::Invalid { field: "note", .. })
+    ));
+    orders
+        .advance(
+            &neu,
+            &local,
+            OrderState::SamplesReceived,
+            "收到 3 片，包装完好",
+        )
+        .await
+        .unwrap();
+    orders
+        .advance(&neu, &local, OrderState::Testing, "")
+        .await
+        .unwrap();
+    until("the home follows the order", DEADLINE, || async {
+        home.orders()
+            .home_order(&local)
+            .unwrap()
+            .is_some_and(|o| o.state == OrderState::Testing)
+    })
+    .await;
+    let followed = home.orders().home_order(&local).unwrap().unwrap();
+    assert!(
+        followed
+            .steps
+            .iter()
+            .any(|s| s.note == "收到 3 片，包装完好")
+    );
+
+    // The report: too large, or not a report, is refused.
+    let big = vec![b'a'; MAX_REPORT_BYTES + 1];
+    assert!(matches!(
+        orders
+            .issue_report(&neu, &local, "big.txt", big, window)
+            .await,
+        Err(OrderError::Invalid {
+            field: "report",
+            ..
+        })
+    ));
+    assert!(matches!(
+        orders
+            .issue_report(
+                &neu,
+                &local,
+                "r.pdf",
+                b"MZ\x90\x00\x03\x00\xff\xfe".to_vec(),
+                window
+            )
+            .await,
+        Err(OrderError::Invalid {
+            field: "report",
+            ..
+        })
+    ));
+    let pdf = b"%PDF-1.7\n% XPS report: Cr(III) 62%, Cr(VI) 38%\n%%EOF\n".to_vec();
+    orders
+        .issue_report(&neu, &local, "XPS-report.pdf", pdf.clone(), window)
+        .await
+        .unwrap();
+
+    // The home holds it, fetched from the owner and checked; the receipt vouches for it.
+    until("the home holds the report", DEADLINE, || async {
+        home.orders()
+            .home_order(&local)
+            .unwrap()
+            .is_some_and(|o| o.report_held)
+    })
+    .await;
+    let (name, media_type, downloaded) = home.orders().report(&local).await.unwrap();
+    assert_eq!(
+        (name.as_str(), media_type.as_str()),
+        ("XPS-report.pdf", "application/pdf")
+    );
+    assert_eq!(downloaded, pdf);
+    until("the receipt reaches the home", DEADLINE, || async {
+        !home.receipts().of_user("res1").unwrap().is_empty()
+    })
+    .await;
+    let receipt = home.receipts().of_user("res1").unwrap().remove(0).receipt;
+    assert!(receipt.report_matches(&downloaded));
+    let mut changed = downloaded.clone();
+    changed[20] ^= 1;
+    assert!(
+        !receipt.report_matches(&changed),
+        "a changed report verifies"
+    );
+    assert_eq!(receipt.samples, 3);
+
+    // The report over the API: the user's orders and the file.
+    let mine: Value = client
+        .get(format!("{}api/v1/orders", home.url()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(mine[0]["state"], "report_issued", "{mine}");
+    let file = client
+        .get(format!("{}api/v1/orders/{local}/report", home.url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(file.status(), 200);
+    assert_eq!(file.headers()["content-type"], "application/pdf");
+    assert_eq!(file.bytes().await.unwrap().to_vec(), pdf);
+
+    // Closed, and nothing after.
+    orders
+        .advance(&neu, &local, OrderState::Closed, "")
+        .await
+        .unwrap();
+    assert!(matches!(
+        orders
+            .advance(&neu, &local, OrderState::Refused, "太晚了")
+            .await,
+        Err(OrderError::OutOfOrder { .. })
+    ));
+}
