@@ -111,6 +111,13 @@ pub(crate) fn routes<B: Backend>() -> (Router<AppState<B>>, utoipa::openapi::Ope
         .routes(documented!(B, board::withdraw_offer))
         .routes(documented!(B, orders::mine))
         .routes(documented!(B, orders::report))
+        .routes(documented!(B, orders::managed))
+        .routes(documented!(B, orders::step))
+        .routes(
+            documented!(B, orders::upload_report).layer(axum::extract::DefaultBodyLimit::max(
+                alliance_protocol::order::MAX_REPORT_BYTES + 64 * 1024,
+            )),
+        )
         .route_layer(middleware::from_fn(require_csrf))
         // Authorized by an instrument's bearer token, not by a cookie: nothing to forge, so
         // merged after the CSRF layer, which covers only the routes above.

@@ -8,11 +8,15 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
-use super::{ApiError, ApiPath, ApiUser, error::ErrorBody};
+use serde::Deserialize;
+
+use super::{ApiError, ApiJson, ApiPath, ApiQuery, ApiUser, error::ErrorBody};
 use crate::{
     AppState,
-    backend::{Backend, OrderView},
+    backend::{Backend, ManagedOrderView, OrderStepForm, OrderView, ReportFile},
     links::encode_component,
+    time,
+    validate::{FieldError, Problem},
 };
 
 /// `GET /api/v1/orders`: the signed-in person's orders, newest first.
@@ -67,4 +71,110 @@ pub(super) async fn report<B: Backend>(
         file.bytes,
     )
         .into_response())
+}
+
+/// `GET /api/v1/manage/orders`: the orders placed with this institution (managers).
+#[utoipa::path(
+    get,
+    path = "/api/v1/manage/orders",
+    tag = "orders",
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "The orders, newest first, with whom to contact.", body = Vec<ManagedOrderView>),
+        (status = 403, description = "`forbidden`: not an instrument manager.", body = ErrorBody),
+    )
+)]
+pub(super) async fn managed<B: Backend>(
+    State(state): State<AppState<B>>,
+    ApiUser(session): ApiUser,
+) -> Result<Json<Vec<ManagedOrderView>>, ApiError> {
+    Ok(Json(state.backend.managed_orders(&session.account).await?))
+}
+
+/// `POST /api/v1/manage/orders/{home}/{order_id}/state`: one step of an order.
+#[utoipa::path(
+    post,
+    path = "/api/v1/manage/orders/{home}/{order_id}/state",
+    tag = "orders",
+    security(("session" = [], "csrf" = [])),
+    params(("home" = String, Path), ("order_id" = String, Path)),
+    request_body = OrderStepForm,
+    responses(
+        (status = 200, description = "The order after the step; its home is told.", body = ManagedOrderView),
+        (status = 400, description = "`invalid`: an unknown state, or a refusal without its reason.", body = ErrorBody),
+        (status = 403, description = "`forbidden`: not an instrument manager.", body = ErrorBody),
+        (status = 404, description = "`not_found`.", body = ErrorBody),
+        (status = 409, description = "`out_of_order`: not the next step.", body = ErrorBody),
+    )
+)]
+pub(super) async fn step<B: Backend>(
+    State(state): State<AppState<B>>,
+    ApiUser(session): ApiUser,
+    ApiPath((home, order_id)): ApiPath<(String, String)>,
+    ApiJson(form): ApiJson<OrderStepForm>,
+) -> Result<Json<ManagedOrderView>, ApiError> {
+    Ok(Json(
+        state
+            .backend
+            .advance_order(&session.account, &home, &order_id, form)
+            .await?,
+    ))
+}
+
+/// Query of a report upload.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(super) struct ReportQuery {
+    /// The report's file name.
+    file_name: String,
+    /// When the measurement began and ended on the instrument, `YYYY-MM-DDTHH:MM`
+    /// (Beijing).
+    start: String,
+    end: String,
+}
+
+/// `POST /api/v1/manage/orders/{home}/{order_id}/report?file_name=&start=&end=` with the
+/// file as the body: issues the report of an order in testing.
+#[utoipa::path(
+    post,
+    path = "/api/v1/manage/orders/{home}/{order_id}/report",
+    tag = "orders",
+    security(("session" = [], "csrf" = [])),
+    params(("home" = String, Path), ("order_id" = String, Path), ReportQuery),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    responses(
+        (status = 200, description = "The order with its report; the receipt carries the report's SHA-256.", body = ManagedOrderView),
+        (status = 400, description = "`invalid`: times, size or type of the file.", body = ErrorBody),
+        (status = 403, description = "`forbidden`: not an instrument manager.", body = ErrorBody),
+        (status = 404, description = "`not_found`.", body = ErrorBody),
+        (status = 409, description = "`out_of_order`: the order is not in testing.", body = ErrorBody),
+    )
+)]
+pub(super) async fn upload_report<B: Backend>(
+    State(state): State<AppState<B>>,
+    ApiUser(session): ApiUser,
+    ApiPath((home, order_id)): ApiPath<(String, String)>,
+    ApiQuery(query): ApiQuery<ReportQuery>,
+    body: axum::body::Bytes,
+) -> Result<Json<ManagedOrderView>, ApiError> {
+    let (Some(start), Some(end)) = (
+        time::parse_local_input(&query.start),
+        time::parse_local_input(&query.end),
+    ) else {
+        return Err(ApiError::Invalid(vec![FieldError::new(
+            "start",
+            Problem::Other("a time written YYYY-MM-DDTHH:MM (Beijing)".into()),
+        )]));
+    };
+    let file = ReportFile {
+        name: query.file_name,
+        media_type: String::new(),
+        bytes: body.to_vec(),
+    };
+    Ok(Json(
+        state
+            .backend
+            .issue_report(&session.account, &home, &order_id, file, (start, end))
+            .await?,
+    ))
 }

@@ -41,6 +41,32 @@ pub struct OrderView {
     pub placed_at: i64,
 }
 
+/// An order placed with this institution, as its managers see it: with whom to deal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct ManagedOrderView {
+    pub order: OrderView,
+    /// The user's home institution.
+    pub home: String,
+    pub home_name: String,
+    pub contact_name: String,
+    pub organization: String,
+    pub email: String,
+    pub phone: String,
+    /// The sample manifest, a line each: label × count (note).
+    pub samples: Vec<String>,
+}
+
+/// A step a manager takes.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize, utoipa::ToSchema)]
+pub struct OrderStepForm {
+    /// `samples_received`, `testing`, `closed` or `refused` (a report is issued with its
+    /// file).
+    pub state: String,
+    /// Intake notes, or a refusal's reason (required then).
+    #[serde(default)]
+    pub note: String,
+}
+
 /// A report's file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReportFile {
@@ -59,4 +85,27 @@ pub trait OrderBackend: Clone + Send + Sync + 'static {
         account: &Account,
         order_id: &str,
     ) -> impl Future<Output = Result<ReportFile, ActionFailure>> + Send;
+    /// The orders placed with this institution, newest first (managers).
+    fn managed_orders(
+        &self,
+        account: &Account,
+    ) -> impl Future<Output = Result<Vec<ManagedOrderView>, ActionFailure>> + Send;
+    /// A manager moves an order one step.
+    fn advance_order(
+        &self,
+        account: &Account,
+        home: &str,
+        order_id: &str,
+        step: OrderStepForm,
+    ) -> impl Future<Output = Result<ManagedOrderView, ActionFailure>> + Send;
+    /// A manager issues an order's report: the file, and the measurement's time on the
+    /// instrument (Unix seconds).
+    fn issue_report(
+        &self,
+        account: &Account,
+        home: &str,
+        order_id: &str,
+        file: ReportFile,
+        measured: (i64, i64),
+    ) -> impl Future<Output = Result<ManagedOrderView, ActionFailure>> + Send;
 }

@@ -1,12 +1,44 @@
 //! The orders side of the web backend: a user's entrusted-testing orders placed from
 //! this node, and their reports.
 
+use alliance_protocol::{InstitutionId, UnixTime, order::OrderState};
 use alliance_web::backend::{
-    Account, ActionFailure, OrderBackend, OrderStepView, OrderView, ReportFile,
+    Account, ActionFailure, ManagedOrderView, OrderBackend, OrderStepForm, OrderStepView,
+    OrderView, ReportFile,
 };
 
-use super::WebBackend;
+use super::{WebBackend, booking::invalid, may_manage};
 use crate::orders::{Order, OrderError};
+
+fn failure(e: OrderError) -> ActionFailure {
+    match e {
+        OrderError::NotFound(_) | OrderError::NoReport => ActionFailure::NotFound,
+        OrderError::OutOfOrder { .. } => ActionFailure::Refused {
+            code: "out_of_order".into(),
+            message: e.to_string(),
+        },
+        OrderError::Invalid { field, message } => invalid(field, &message),
+        OrderError::Unreachable(_) => ActionFailure::Unreachable,
+        OrderError::Tampered => ActionFailure::Refused {
+            code: "report_tampered".into(),
+            message: e.to_string(),
+        },
+        OrderError::Store(e) => ActionFailure::Internal(e.to_string()),
+    }
+}
+
+fn parse_state(name: &str) -> Result<OrderState, ActionFailure> {
+    match name {
+        "samples_received" => Ok(OrderState::SamplesReceived),
+        "testing" => Ok(OrderState::Testing),
+        "closed" => Ok(OrderState::Closed),
+        "refused" => Ok(OrderState::Refused),
+        _ => Err(invalid(
+            "state",
+            "samples_received, testing, closed or refused",
+        )),
+    }
+}
 
 impl WebBackend {
     fn order_view(&self, order: &Order) -> OrderView {
@@ -40,6 +72,51 @@ impl WebBackend {
             receipt_id: order.report.as_ref().map(|r| r.receipt_id.clone()),
             placed_at: placed.placed_at.0,
         }
+    }
+}
+
+impl WebBackend {
+    fn managed_view(&self, order: &Order) -> ManagedOrderView {
+        let placed = &order.placed;
+        ManagedOrderView {
+            order: self.order_view(order),
+            home: placed.home.to_string(),
+            home_name: self
+                .catalogue
+                .key_directory()
+                .institutions()
+                .get(&placed.home)
+                .map_or_else(|| placed.home.to_string(), |c| c.name_zh.clone()),
+            contact_name: placed.contact.name.clone(),
+            organization: placed.contact.organization.clone(),
+            email: placed.contact.email.clone(),
+            phone: placed.contact.phone.clone(),
+            samples: placed
+                .samples
+                .iter()
+                .map(|s| {
+                    if s.note.is_empty() {
+                        format!("{} × {}", s.label, s.count)
+                    } else {
+                        format!("{} × {}（{}）", s.label, s.count, s.note)
+                    }
+                })
+                .collect(),
+        }
+    }
+
+    fn managed_order(
+        &self,
+        home: &str,
+        order_id: &str,
+    ) -> Result<(InstitutionId, Order), ActionFailure> {
+        let home: InstitutionId = home.parse().map_err(|_| ActionFailure::NotFound)?;
+        let order = self
+            .orders
+            .managed_order(&home, order_id)
+            .map_err(|e| ActionFailure::Internal(e.to_string()))?
+            .ok_or(ActionFailure::NotFound)?;
+        Ok((home, order))
     }
 }
 
@@ -78,5 +155,63 @@ impl OrderBackend for WebBackend {
             }),
             Err(e) => Err(ActionFailure::Internal(e.to_string())),
         }
+    }
+
+    async fn managed_orders(
+        &self,
+        account: &Account,
+    ) -> Result<Vec<ManagedOrderView>, ActionFailure> {
+        may_manage(account)?;
+        Ok(self
+            .orders
+            .managed()
+            .map_err(|e| ActionFailure::Internal(e.to_string()))?
+            .iter()
+            .map(|o| self.managed_view(o))
+            .collect())
+    }
+
+    async fn advance_order(
+        &self,
+        account: &Account,
+        home: &str,
+        order_id: &str,
+        step: OrderStepForm,
+    ) -> Result<ManagedOrderView, ActionFailure> {
+        may_manage(account)?;
+        let next = parse_state(&step.state)?;
+        let (home, _) = self.managed_order(home, order_id)?;
+        let order = self
+            .orders
+            .advance(&home, order_id, next, step.note.trim())
+            .await
+            .map_err(failure)?;
+        tracing::info!(by = %account.username, order = order_id, %home, state = next.as_str(), "order step");
+        Ok(self.managed_view(&order))
+    }
+
+    async fn issue_report(
+        &self,
+        account: &Account,
+        home: &str,
+        order_id: &str,
+        file: ReportFile,
+        (start, end): (i64, i64),
+    ) -> Result<ManagedOrderView, ActionFailure> {
+        may_manage(account)?;
+        let (home, _) = self.managed_order(home, order_id)?;
+        let order = self
+            .orders
+            .issue_report(
+                &home,
+                order_id,
+                &file.name,
+                file.bytes,
+                (UnixTime(start), UnixTime(end)),
+            )
+            .await
+            .map_err(failure)?;
+        tracing::info!(by = %account.username, order = order_id, %home, "report issued");
+        Ok(self.managed_view(&order))
     }
 }

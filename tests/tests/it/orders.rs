@@ -184,15 +184,42 @@ async fn a_need_becomes_an_order_that_ends_with_a_report_its_receipt_vouches_for
         orders.advance(&neu, &local, OrderState::Refused, " ").await,
         Err(OrderError::Invalid { field: "note", .. })
     ));
-    orders
-        .advance(
-            &neu,
-            &local,
-            OrderState::SamplesReceived,
-            "收到 3 片，包装完好",
-        )
+    // The owner's manager records the intake through the API, and sees whom to contact.
+    person(&owner, "mgr", AccountRole::InstrumentManager).await;
+    let manager = http::client();
+    let session: Value = http::sign_in(&manager, &owner, "mgr", PASSWORD)
+        .await
+        .json()
         .await
         .unwrap();
+    let mgr_csrf = session["csrf_token"].as_str().unwrap().to_owned();
+    let listed: Value = manager
+        .get(format!("{}api/v1/manage/orders", owner.url()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed[0]["email"], "res1@example.cn", "{listed}");
+    let (status, stepped) = post(
+        &manager,
+        &owner,
+        &mgr_csrf,
+        &format!("api/v1/manage/orders/neu/{local}/state"),
+        json!({ "state": "samples_received", "note": "收到 3 片，包装完好" }),
+    )
+    .await;
+    assert_eq!(status, 200, "{stepped}");
+    let (status, _) = post(
+        &manager,
+        &owner,
+        &mgr_csrf,
+        &format!("api/v1/manage/orders/neu/{local}/state"),
+        json!({ "state": "closed" }),
+    )
+    .await;
+    assert_eq!(status, 409, "a step skipped is out of order");
     orders
         .advance(&neu, &local, OrderState::Testing, "")
         .await
@@ -239,10 +266,26 @@ async fn a_need_becomes_an_order_that_ends_with_a_report_its_receipt_vouches_for
         })
     ));
     let pdf = b"%PDF-1.7\n% XPS report: Cr(III) 62%, Cr(VI) 38%\n%%EOF\n".to_vec();
-    orders
-        .issue_report(&neu, &local, "XPS-report.pdf", pdf.clone(), window)
+    let beijing = |t: i64| {
+        chrono::DateTime::from_timestamp(t, 0)
+            .unwrap()
+            .with_timezone(&chrono_tz::Asia::Shanghai)
+            .format("%Y-%m-%dT%H:%M")
+            .to_string()
+    };
+    let uploaded = manager
+        .post(format!(
+            "{}api/v1/manage/orders/neu/{local}/report?file_name=XPS-report.pdf&start={}&end={}",
+            owner.url(),
+            beijing(window.0.0),
+            beijing(window.1.0)
+        ))
+        .header("X-CSRF-Token", &mgr_csrf)
+        .body(pdf.clone())
+        .send()
         .await
         .unwrap();
+    assert_eq!(uploaded.status(), 200, "{:?}", uploaded.text().await);
 
     // The home holds it, fetched from the owner and checked; the receipt vouches for it.
     until("the home holds the report", DEADLINE, || async {
