@@ -52,6 +52,8 @@
 //! | `GET /needs/{home}/{id}` | anyone | a need; for the person who posted it, every offer side by side with a button to accept one; for managers, their offer and the form; instruments proposed |
 //! | `POST /needs/{home}/{id}/withdraw`, `/accept` | the person who posted it | take it back; accept an institution's offer (`institution`) |
 //! | `POST /needs/{home}/{id}/offer`, `/offer/withdraw` | instrument managers, institution admins | make or revise this institution's offer (by the fee schedule, or `quoted_price` in yuan with `price_reason`); take it back |
+//! | `GET /orders`, `GET /orders/{id}/report` | signed in | my entrusted-testing orders with each step, the report to download (through this node, checked against the SHA-256 its owner signed) |
+//! | `GET /manage/orders`, `POST /manage/orders/{home}/{id}/state`, `POST /manage/orders/{home}/{id}/report` | instrument managers, institution admins | the orders placed with this institution with whom to contact; the next step (intake notes, testing, closed, refused with a reason); the report (multipart: `csrf`, `start`, `end`, `file`) |
 //! | `GET /manage/receipts` | instrument managers, institution admins | the province's log as this node checked it; the receipts issued here, their confirmation and submission; the mail this node gave up (dead letters), 20 a page (`?dead=` skips the newest) |
 //! | `GET, POST /manage/bookings/{home}/{booking_id}/complete` | instrument managers, institution admins | record what happened in a booked use (prefilled from the booking); issues its receipt |
 //! | `GET, POST /manage/sessions/new` | instrument managers, institution admins | record a walk-in or internal session without a booking; issues its receipt |

@@ -28,6 +28,7 @@ mod manage;
 mod me;
 mod monitoring;
 mod needs;
+mod orders;
 mod overview;
 mod own;
 mod publications;
@@ -127,6 +128,16 @@ pub(crate) fn routes<B: Backend>() -> Router<AppState<B>> {
         )
         .route("/feeds/{file}", get(feeds::user::<B>))
         .route("/feeds/instruments/{file}", get(feeds::instrument::<B>))
+        .route("/orders", get(orders::mine::<B>))
+        .route("/orders/{id}/report", get(orders::report::<B>))
+        .route("/manage/orders", get(orders::manage::<B>))
+        .route("/manage/orders/{home}/{id}/state", post(orders::step::<B>))
+        .route(
+            "/manage/orders/{home}/{id}/report",
+            post(orders::upload::<B>).layer(axum::extract::DefaultBodyLimit::max(
+                alliance_protocol::order::MAX_REPORT_BYTES + 64 * 1024,
+            )),
+        )
         .route("/needs", get(needs::list::<B>).post(needs::post::<B>))
         .route("/needs/{home}/{id}", get(needs::detail::<B>))
         .route("/needs/{home}/{id}/withdraw", post(needs::withdraw::<B>))
