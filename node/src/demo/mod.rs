@@ -15,6 +15,7 @@
 //! same alliance with its keys, accounts, roster and catalogue.
 
 mod agents;
+mod board;
 mod bookings;
 mod history;
 mod mail_catcher;
@@ -218,6 +219,7 @@ pub async fn start(data_dir: &Path) -> Result<Demo, DemoError> {
     // Members set up by this run, whose users get a few bookings to start with.
     let mut fresh_members = Vec::new();
     let mut history_members = Vec::new();
+    let mut board_members = Vec::new();
     let province_inst = &INSTITUTIONS[0];
     let (mut config, _) = config_for(
         province_inst,
@@ -290,6 +292,19 @@ pub async fn start(data_dir: &Path) -> Result<Demo, DemoError> {
                 bookings: node.bookings().clone(),
                 catalogue: node.catalogue().clone(),
             });
+            board_members.push(board::Member {
+                id: inst.id,
+                catalogue: node.catalogue().clone(),
+                board: node.board().clone(),
+                orders: node.orders().clone(),
+                firm: alliance_protocol::order::OrderContact {
+                    user_id: format!("{}-firm", inst.id),
+                    name: format!("{}企业用户", inst.name_zh),
+                    organization: "大连华信新材料有限公司".into(),
+                    email: format!("{}-firm@{}.alliance.demo", inst.id, inst.id),
+                    phone: String::new(),
+                },
+            });
             history_members.push(history::Member {
                 own: node.certificate().institution_id.clone(),
                 bookings: node.bookings().clone(),
@@ -349,6 +364,7 @@ pub async fn start(data_dir: &Path) -> Result<Demo, DemoError> {
     }
     if !fresh_members.is_empty() {
         tokio::spawn(bookings::seed(fresh_members));
+        tokio::spawn(board::seed(board_members));
         tokio::spawn(seed_history(
             province.catalogue().clone(),
             province.publication().cloned(),

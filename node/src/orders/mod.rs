@@ -19,8 +19,10 @@ pub mod report;
 use std::sync::Arc;
 
 use alliance_protocol::{
-    InstitutionId, MembershipCertificate, SecretKey, UnixTime,
-    order::{OrderPlaced, OrderState, OrderUpdate, ReportFetch, ReportRef},
+    InstitutionId, MembershipCertificate, Need, Offer, SecretKey, UnixTime,
+    order::{
+        OrderContact, OrderPlaced, OrderState, OrderUpdate, ReportFetch, ReportRef, SampleLine,
+    },
     receipt::{SessionFacts, WalkIn},
     record::ServiceMode,
 };
@@ -179,6 +181,41 @@ impl Orders {
     }
 
     // The user's home.
+
+    /// Places the order that accepting `offer` for `need` makes, for the person
+    /// `contact` (who posted the need): one manifest line of the need's samples, the
+    /// offer's price, the user's tier as the owner sees them. Under the need's id, so
+    /// placing it again is a retry.
+    pub async fn place_for(
+        &self,
+        need: &Need,
+        offer: &Offer,
+        contact: OrderContact,
+    ) -> Result<Order, OrderError> {
+        self.place(OrderPlaced {
+            order_id: need.local_id.clone(),
+            home: need.home.clone(),
+            owner: offer.institution_id.clone(),
+            offer_revision: offer.revision,
+            instrument_local_id: offer.instrument_local_id.clone(),
+            service_item: offer.service_item.clone(),
+            price_fen: offer.price_fen,
+            samples: vec![SampleLine {
+                label: if need.sample_kind.is_empty() {
+                    "样品".into()
+                } else {
+                    need.sample_kind.clone()
+                },
+                count: need.sample_count,
+                note: String::new(),
+            }],
+            contact,
+            tier: need.tier_at(&offer.institution_id),
+            placed_at: UnixTime::now(),
+            title: need.title.clone(),
+        })
+        .await
+    }
 
     /// Places `placed` with its owner (a retry of the same order changes nothing): kept
     /// here and sent in one commit.

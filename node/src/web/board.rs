@@ -2,9 +2,7 @@
 //! with who may see what (see [`alliance_web::backend::BoardBackend`]).
 
 use alliance_protocol::{
-    InstitutionId, Need, NeedState, Offer,
-    order::{OrderContact, OrderPlaced, SampleLine},
-    record::ServiceMode,
+    InstitutionId, Need, NeedState, Offer, order::OrderContact, record::ServiceMode,
 };
 use alliance_web::backend::{
     Account, AccountRole, ActionFailure, BoardBackend, BoardQuery, NeedDetail, NeedForm,
@@ -187,36 +185,15 @@ impl WebBackend {
             // offer is refused by the acceptance itself.
             return Ok(());
         }
-        let placed = OrderPlaced {
-            order_id: need.local_id.clone(),
-            home: need.home.clone(),
-            owner: institution.clone(),
-            offer_revision: offer.revision,
-            instrument_local_id: offer.instrument_local_id.clone(),
-            service_item: offer.service_item.clone(),
-            price_fen: offer.price_fen,
-            samples: vec![SampleLine {
-                label: if need.sample_kind.is_empty() {
-                    "样品".into()
-                } else {
-                    need.sample_kind.clone()
-                },
-                count: need.sample_count,
-                note: String::new(),
-            }],
-            contact: OrderContact {
-                user_id: account.username.clone(),
-                name: account.display_name.clone(),
-                organization: account.organization.clone(),
-                email: account.email.clone(),
-                phone: account.phone.clone(),
-            },
-            tier: need.tier_at(institution),
-            placed_at: alliance_protocol::UnixTime::now(),
-            title: need.title.clone(),
+        let contact = OrderContact {
+            user_id: account.username.clone(),
+            name: account.display_name.clone(),
+            organization: account.organization.clone(),
+            email: account.email.clone(),
+            phone: account.phone.clone(),
         };
         self.orders
-            .place(placed)
+            .place_for(&need, &offer, contact)
             .await
             .map_err(|e| ActionFailure::Internal(e.to_string()))?;
         Ok(())

@@ -2,6 +2,7 @@
 //! instruments, accounts and, on first start, bookings made over the network.
 
 use alliance_node::{booking::state::BookingState, demo};
+use alliance_protocol::order::OrderState;
 use std::time::Duration;
 
 use alliance_tests::{DEADLINE, trace};
@@ -71,6 +72,31 @@ async fn the_demo_starts_with_bookings_across_institutions_some_awaiting_approva
             .count();
         assert_eq!(held, 2, "held at {own}");
     }
+
+    // The board: every member holds each firm's need and the one waiting for offers;
+    // the first firm's order is in testing, the second's closed with its report, which
+    // its home holds and its receipt vouches for.
+    alliance_tests::node_api::until("the demo's board", DEADLINE * 4, || async {
+        members.iter().all(|n| {
+            n.catalogue()
+                .board()
+                .needs(&Default::default(), &|_| false, 0, 10)
+                .total
+                == 4
+        }) && members[0]
+            .orders()
+            .orders_of("dlut-firm")
+            .unwrap()
+            .iter()
+            .any(|o| o.state == OrderState::Testing)
+            && members[1]
+                .orders()
+                .orders_of(&format!("{}-firm", members[1].config().node.institution_id))
+                .unwrap()
+                .iter()
+                .any(|o| o.state == OrderState::Closed && o.report_held)
+    })
+    .await;
     demo.shutdown().await;
 }
 

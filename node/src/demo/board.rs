@@ -1,0 +1,255 @@
+//! The board the demo starts with, made over the network like any other: each member's
+//! firm posts a need that the next member's instruments can do, and that member offers by
+//! its fee schedule. The first need's offer is accepted and its order is in testing; the
+//! second's went all the way to a closed order with its report; the rest stay open with
+//! their offers, and one more need waits for its first offer. So the needs board, the
+//! offers, "my orders" and the managers' orders page have something to show, and the
+//! demo's mail page the messages each step sent.
+
+use std::time::Duration;
+
+use alliance_protocol::{
+    FeeUnit, InstitutionId, InstrumentRecord, InstrumentStatus, Need, ServiceMode, UnixTime,
+    UserTier,
+    order::{OrderContact, OrderState},
+};
+
+use crate::{
+    board::{Board, NeedDraft, OfferDraft},
+    catalogue::Catalogue,
+    orders::Orders,
+};
+
+/// How long to wait for an entry or an order to reach another node.
+const REACH: Duration = Duration::from_secs(60);
+
+/// A member as the seeding sees it.
+#[derive(Debug, Clone)]
+pub(super) struct Member {
+    pub id: &'static str,
+    pub catalogue: Catalogue,
+    pub board: Board,
+    pub orders: Orders,
+    /// Its firm's account, as the order names it.
+    pub firm: OrderContact,
+}
+
+/// Days from today, `YYYY-MM-DD` in Beijing.
+fn in_days(days: u64) -> String {
+    (chrono::Utc::now()
+        .with_timezone(&chrono_tz::Asia::Shanghai)
+        .date_naive()
+        + chrono::Days::new(days))
+    .format("%Y-%m-%d")
+    .to_string()
+}
+
+/// An instrument of `owner` a firm's samples can be sent to, priced by the sample.
+fn testable(owner: &Member) -> Option<InstrumentRecord> {
+    let id: InstitutionId = owner.id.parse().ok()?;
+    owner
+        .catalogue
+        .institution_views(&id)
+        .into_iter()
+        .map(|v| (*v.record).clone())
+        .find(|r| {
+            r.status == InstrumentStatus::InService
+                && r.service_modes.contains(&ServiceMode::StaffRun)
+                && r.sharing_scope.admits(UserTier::Enterprise)
+                && r.fees.iter().any(|f| f.unit == FeeUnit::Sample)
+        })
+}
+
+/// Waits until `check` holds for `catalogue`, as it changes; false after [`REACH`].
+async fn reached(catalogue: &Catalogue, check: impl Fn(&Catalogue) -> bool) -> bool {
+    let mut changes = catalogue.changes();
+    tokio::time::timeout(REACH, async {
+        while !check(catalogue) {
+            if changes.changed().await.is_err() {
+                return false;
+            }
+        }
+        true
+    })
+    .await
+    .unwrap_or(false)
+}
+
+/// Posts, offers, accepts and runs orders; logs what it did. Runs in the background.
+pub(super) async fn seed(members: Vec<Member>) {
+    let count = members.len();
+    let mut needs = 0;
+    for (i, home) in members.iter().enumerate() {
+        let owner = &members[(i + 1) % count];
+        match seed_pair(home, owner, i).await {
+            Ok(()) => needs += 1,
+            Err(why) => tracing::warn!(
+                home = home.id,
+                owner = owner.id,
+                why,
+                "a demo need was not seeded"
+            ),
+        }
+    }
+    if let Some(first) = members.first() {
+        let draft = NeedDraft {
+            title: "高分子薄膜热稳定性测试".into(),
+            description: "聚酰亚胺薄膜，需要 TGA 与 DSC 数据".into(),
+            modes: vec![ServiceMode::StaffRun],
+            keywords: vec!["热分析".into(), "TGA".into()],
+            sample_kind: "薄膜".into(),
+            sample_count: 4,
+            deadline: in_days(30),
+            budget_max_fen: 300_000,
+            ..NeedDraft::default()
+        };
+        if first
+            .board
+            .post(&first.firm.user_id, UserTier::Enterprise, draft)
+            .await
+            .is_ok()
+        {
+            needs += 1;
+        }
+    }
+    tracing::info!(needs, "demo needs posted");
+}
+
+async fn seed_pair(home: &Member, owner: &Member, n: usize) -> Result<(), String> {
+    let record = testable(owner).ok_or("no instrument for entrusted testing")?;
+    let draft = NeedDraft {
+        title: format!("{}委托检测", record.name_zh),
+        description: format!(
+            "我公司需要对一批样品进行检测，希望使用{}，请报价并说明周期。",
+            record.name_zh
+        ),
+        categories: vec![record.classification_code.clone()],
+        modes: vec![ServiceMode::StaffRun],
+        keywords: vec![record.name_zh.clone()],
+        sample_kind: "样品".into(),
+        sample_count: 3 + n as u32,
+        deadline: in_days(21),
+        budget_min_fen: 0,
+        budget_max_fen: 500_000,
+        results_public: n.is_multiple_of(2),
+    };
+    let need = home
+        .board
+        .post(&home.firm.user_id, UserTier::Enterprise, draft)
+        .await
+        .map_err(|e| e.to_string())?;
+    let id = need.id();
+    if !reached(&owner.catalogue, |c| c.board().need(&id).is_some()).await {
+        return Err("the need did not reach the owner".into());
+    }
+    let item = record
+        .fees
+        .iter()
+        .find(|f| f.unit == FeeUnit::Sample)
+        .map(|f| f.item_zh.clone())
+        .unwrap_or_default();
+    owner
+        .board
+        .offer(OfferDraft {
+            need_id: id.clone(),
+            instrument_local_id: record.local_id.clone(),
+            mode: Some(ServiceMode::StaffRun),
+            service_item: item,
+            quoted: None,
+            earliest_date: in_days(2),
+            turnaround_days: 5 + n as u32,
+            conditions: "样品请干燥密封寄送，注明编号".into(),
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+    let owner_id: InstitutionId = owner.id.parse().map_err(|_| "owner id")?;
+    if n > 1 {
+        return Ok(());
+    }
+    if !reached(&home.catalogue, |c| {
+        c.board().offer(&id, &owner_id).is_some()
+    })
+    .await
+    {
+        return Err("the offer did not reach the home".into());
+    }
+    accept_and_run(home, owner, &need, &owner_id, n == 1).await
+}
+
+/// The firm accepts; the owner records the intake and starts testing, and with `finish`
+/// issues the report and closes the order.
+async fn accept_and_run(
+    home: &Member,
+    owner: &Member,
+    need: &Need,
+    owner_id: &InstitutionId,
+    finish: bool,
+) -> Result<(), String> {
+    let offer = home
+        .catalogue
+        .board()
+        .offer(&need.id(), owner_id)
+        .ok_or("no offer")?;
+    home.orders
+        .place_for(need, &offer, home.firm.clone())
+        .await
+        .map_err(|e| e.to_string())?;
+    home.board
+        .accept(&home.firm.user_id, &need.local_id, owner_id)
+        .await
+        .map_err(|e| e.to_string())?;
+    let home_id = need.home.clone();
+    let arrived = tokio::time::timeout(REACH, async {
+        loop {
+            if matches!(
+                owner.orders.managed_order(&home_id, &need.local_id),
+                Ok(Some(_))
+            ) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    })
+    .await;
+    if arrived.is_err() {
+        return Err("the order did not reach the owner".into());
+    }
+    let step = |state, note: &'static str| {
+        let orders = owner.orders.clone();
+        let home_id = home_id.clone();
+        let local = need.local_id.clone();
+        async move {
+            orders
+                .advance(&home_id, &local, state, note)
+                .await
+                .map(drop)
+                .map_err(|e| e.to_string())
+        }
+    };
+    step(
+        OrderState::SamplesReceived,
+        "样品已收到，包装完好，编号与清单一致",
+    )
+    .await?;
+    step(OrderState::Testing, "").await?;
+    if !finish {
+        return Ok(());
+    }
+    let now = UnixTime::now().0;
+    let report = format!(
+        "%PDF-1.4\n% 检测报告 {}\n% 样品 {} 件，结果见附表\n%%EOF\n",
+        need.title, need.sample_count
+    );
+    owner
+        .orders
+        .issue_report(
+            &home_id,
+            &need.local_id,
+            "检测报告.pdf",
+            report.into_bytes(),
+            (UnixTime(now - 50 * 60), UnixTime(now - 20 * 60)),
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    step(OrderState::Closed, "费用已结清").await
+}
