@@ -10,7 +10,7 @@ use crate::{
     auth::Visitor,
     backend::{
         AcceptForm, Backend, BoardQuery, NeedDetail, NeedForm, NeedPageView, NeedView, OfferForm,
-        OfferView,
+        OfferView, ResponseView,
     },
 };
 
@@ -223,4 +223,16 @@ pub(super) async fn withdraw_offer<B: Backend>(
             .withdraw_offer(&session.account, &need_id(&home, &local_id))
             .await?,
     ))
+}
+
+/// `GET /api/v1/needs/stats`: how each institution answers needs — offers made and
+/// accepted, and the median hours from a need to its offer (public).
+#[utoipa::path(
+    get,
+    path = "/api/v1/needs/stats",
+    tag = "board",
+    responses((status = 200, description = "Per institution, by id.", body = Vec<ResponseView>))
+)]
+pub(super) async fn stats<B: Backend>(State(state): State<AppState<B>>) -> Json<Vec<ResponseView>> {
+    Json(state.backend.response_stats().await)
 }

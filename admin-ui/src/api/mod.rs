@@ -103,6 +103,7 @@ pub(crate) fn routes<B: Backend>() -> (Router<AppState<B>>, utoipa::openapi::Ope
         .routes(documented!(B, monitoring::board))
         .routes(documented!(B, board::list))
         .routes(documented!(B, board::mine))
+        .routes(documented!(B, board::stats))
         .routes(documented!(B, board::post))
         .routes(documented!(B, board::detail))
         .routes(documented!(B, board::withdraw))

@@ -168,6 +168,20 @@ pub struct NeedPageView {
     pub items: Vec<NeedView>,
 }
 
+/// How one institution answers needs.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct ResponseView {
+    pub institution_id: String,
+    pub institution_name: String,
+    /// Offers made (not withdrawn), on needs of other institutions' users.
+    pub offers: u32,
+    pub accepted: u32,
+    /// Accepted per offer made.
+    pub acceptance_rate: Option<f64>,
+    /// Median hours from a need to this institution's offer, as this node saw them.
+    pub median_hours_to_offer: Option<f64>,
+}
+
 /// Board operations; `viewer` is the signed-in account, if any.
 pub trait BoardBackend: Clone + Send + Sync + 'static {
     /// A page of needs, newest first.
@@ -210,6 +224,8 @@ pub trait BoardBackend: Clone + Send + Sync + 'static {
         need_id: &str,
         form: OfferForm,
     ) -> impl Future<Output = Result<OfferView, ActionFailure>> + Send;
+    /// How each institution answers needs, by institution id.
+    fn response_stats(&self) -> impl Future<Output = Vec<ResponseView>> + Send;
     /// Takes back this institution's offer (a manager's).
     fn withdraw_offer(
         &self,

@@ -125,6 +125,16 @@ struct NeedsPage {
     today: String,
     prev: Option<String>,
     next: Option<String>,
+    responses: Vec<ResponseItem>,
+}
+
+/// One institution's answers, ready to show.
+struct ResponseItem {
+    name: String,
+    offers: u32,
+    accepted: u32,
+    rate: String,
+    hours: String,
 }
 
 /// The list's query, and a notice after a redirect.
@@ -191,6 +201,23 @@ async fn render<B: Backend>(
     };
     let status = error.as_ref().map_or(StatusCode::OK, |(s, _)| *s);
     let form = typed.form;
+    let responses = state
+        .backend
+        .response_stats()
+        .await
+        .into_iter()
+        .map(|r| ResponseItem {
+            name: r.institution_name,
+            offers: r.offers,
+            accepted: r.accepted,
+            rate: r
+                .acceptance_rate
+                .map_or_else(|| "—".into(), |v| format!("{:.0}%", v * 100.0)),
+            hours: r
+                .median_hours_to_offer
+                .map_or_else(|| "—".into(), |h| format!("{h:.1}")),
+        })
+        .collect();
     let page = NeedsPage {
         layout: ctx.layout("needs"),
         t,
@@ -214,6 +241,7 @@ async fn render<B: Backend>(
         budget_max: typed.budget_max,
         form,
         today: time::today().format("%Y-%m-%d").to_string(),
+        responses,
     };
     Page::with_status(status, page).into_response()
 }

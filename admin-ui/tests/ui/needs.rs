@@ -90,6 +90,10 @@ async fn a_need_is_posted_offered_for_compared_and_accepted() {
     assert_eq!(accepted.status, StatusCode::SEE_OTHER);
     let after = get(&app, "/needs/dlut/n_1?notice=accepted", &li).await;
     assert!(after.body.contains("已接受报价"), "{}", after.body);
+    // The board shows how institutions answer.
+    let board = get(&app, "/needs?state=all", "").await;
+    assert!(board.body.contains("id=\"responses\""), "{}", board.body);
+    assert!(board.body.contains("100%"), "{}", board.body);
 
     // Closed: a second offer is refused with the reason, nothing changes.
     let late = form(

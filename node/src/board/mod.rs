@@ -5,12 +5,14 @@
 //! - [`view`]: the board as held in memory, for pages.
 //! - [`matching`]: which instruments could do what a need asks.
 //! - `news`: what is told to whom when a need or an offer arrives.
+//! - [`stats`]: how fast and how well each institution answers needs.
 //!
 //! Who posted a need stays at the home (`Space::NeedAuthors`): the signed need names no
 //! one, so the public board and other members see what is wanted, not who wants it.
 
 pub mod matching;
 mod news;
+pub mod stats;
 pub mod view;
 
 use std::sync::Arc;

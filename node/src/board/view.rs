@@ -175,6 +175,11 @@ impl BoardView {
         page
     }
 
+    /// Every need held.
+    pub fn all_needs(&self) -> Vec<Arc<Need>> {
+        self.read().needs.values().cloned().collect()
+    }
+
     /// Every offer `institution` made (withdrawn ones included), newest first.
     pub fn offers_by(&self, institution: &InstitutionId) -> Vec<Arc<Offer>> {
         let held = self.read();

@@ -6,7 +6,7 @@ use alliance_protocol::{
 };
 use alliance_web::backend::{
     Account, AccountRole, ActionFailure, BoardBackend, BoardQuery, NeedDetail, NeedForm,
-    NeedPageView, NeedView, OfferForm, OfferView, ProposalView,
+    NeedPageView, NeedView, OfferForm, OfferView, ProposalView, ResponseView,
 };
 
 use super::{WebBackend, booking::invalid, may_manage};
@@ -417,5 +417,19 @@ impl BoardBackend for WebBackend {
             .need(need_id)
             .ok_or(ActionFailure::NotFound)?;
         Ok(self.offer_view(&offer, &need))
+    }
+
+    async fn response_stats(&self) -> Vec<ResponseView> {
+        crate::board::stats::response_stats(self.board.view(), &self.catalogue)
+            .into_iter()
+            .map(|(id, stats)| ResponseView {
+                institution_name: self.institution_name(&id),
+                institution_id: id.to_string(),
+                offers: stats.offers,
+                accepted: stats.accepted,
+                acceptance_rate: stats.acceptance_rate(),
+                median_hours_to_offer: stats.median_hours,
+            })
+            .collect()
     }
 }

@@ -212,6 +212,23 @@ async fn a_need_reaches_every_member_is_offered_for_and_accepted_with_a_mail_at_
         to_owner[1]
     );
 
+    // How institutions answer, as the province saw it: dlut offered once, accepted once,
+    // timed by the province's own sightings.
+    until("the province holds the offer", DEADLINE, || async {
+        province.catalogue().board().offer(&id, &dlut).is_some()
+    })
+    .await;
+    let stats = alliance_node::board::stats::response_stats(
+        province.catalogue().board(),
+        province.catalogue(),
+    );
+    let answered = &stats[&dlut];
+    assert_eq!((answered.offers, answered.accepted), (1, 1));
+    assert!(
+        answered.median_hours.is_some_and(|h| h < 1.0),
+        "{answered:?}"
+    );
+
     // Closed: no more offers, no second acceptance, no withdrawal.
     assert!(matches!(
         owner.board().offer(offer_for(&id)).await,

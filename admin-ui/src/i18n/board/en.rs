@@ -118,4 +118,9 @@ pub(crate) static EN: BoardStrings = BoardStrings {
     issue_report_button: "Issue the report",
     step_notice: "The order is updated; the user is told.",
     bad_time: "Enter a time",
+    responses_title: "How institutions answer",
+    r_offers: "Offers",
+    r_accepted: "Accepted",
+    r_rate: "Acceptance rate",
+    r_hours: "Median hours to offer",
 };

@@ -125,4 +125,9 @@ pub(crate) struct BoardStrings {
     pub issue_report_button: &'static str,
     pub step_notice: &'static str,
     pub bad_time: &'static str,
+    pub responses_title: &'static str,
+    pub r_offers: &'static str,
+    pub r_accepted: &'static str,
+    pub r_rate: &'static str,
+    pub r_hours: &'static str,
 }

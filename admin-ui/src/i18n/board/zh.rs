@@ -118,4 +118,9 @@ pub(crate) static ZH: BoardStrings = BoardStrings {
     issue_report_button: "出具报告",
     step_notice: "订单已更新，已通知用户。",
     bad_time: "请填写时间",
+    responses_title: "各单位响应情况",
+    r_offers: "报价数",
+    r_accepted: "被接受",
+    r_rate: "接受率",
+    r_hours: "报价用时中位数（小时）",
 };

@@ -4,7 +4,7 @@
 
 use alliance_web::backend::{
     Account, ActionFailure, BoardBackend, BoardQuery, NeedDetail, NeedForm, NeedPageView, NeedView,
-    OfferForm, OfferView,
+    OfferForm, OfferView, ResponseView,
 };
 
 use super::MemoryBackend;
@@ -248,5 +248,23 @@ impl BoardBackend for MemoryBackend {
             .ok_or(ActionFailure::NotFound)?;
         offer.1.withdrawn = true;
         Ok(offer.1.clone())
+    }
+
+    async fn response_stats(&self) -> Vec<ResponseView> {
+        let inner = self.lock();
+        let offers = inner.board.offers.iter().filter(|(_, o)| !o.withdrawn);
+        let made = offers.clone().count() as u32;
+        if made == 0 {
+            return Vec::new();
+        }
+        let accepted = offers.filter(|(_, o)| o.accepted).count() as u32;
+        vec![ResponseView {
+            institution_id: "neu".into(),
+            institution_name: "东北大学".into(),
+            offers: made,
+            accepted,
+            acceptance_rate: Some(f64::from(accepted) / f64::from(made)),
+            median_hours_to_offer: None,
+        }]
     }
 }
