@@ -123,3 +123,58 @@ pub async fn wait_home_state(
         .await
         .unwrap_or_else(|_| panic!("{booking_id} never reached {state:?}"));
 }
+
+/// An active account of `node`, with the shared test password.
+pub async fn person(
+    node: &NodeHandle,
+    username: &str,
+    role: alliance_web::backend::AccountRole,
+    email: &str,
+) {
+    node.accounts()
+        .create(alliance_web::backend::NewAccount {
+            username: username.into(),
+            password: crate::PASSWORD.into(),
+            display_name: format!("{username} 的名字"),
+            role,
+            organization: "大连华信新材料有限公司".into(),
+            email: email.into(),
+            phone: "0411-0000000".into(),
+        })
+        .await
+        .unwrap();
+}
+
+/// The day `days` from today in Beijing, `YYYY-MM-DD`.
+pub fn in_days(days: u64) -> String {
+    (chrono::Utc::now()
+        .with_timezone(&chrono_tz::Asia::Shanghai)
+        .date_naive()
+        + chrono::Days::new(days))
+    .format("%Y-%m-%d")
+    .to_string()
+}
+
+/// `dlut/XPS-1` for staff-run testing, open around the clock, priced by the sample: 30
+/// yuan of materials and 30 of running costs, and this labour per tier (own institution,
+/// alliance member, outside academic, firm), in fen.
+pub async fn xps_by_sample(owner: &NodeHandle, labour_fen: [i64; 4]) {
+    let mut record = sample_record("dlut", "XPS-1", "X射线光电子能谱仪");
+    record.opening_hours = "每天 全天".into();
+    record.service_modes = vec![ServiceMode::StaffRun];
+    let fee = |labour_fen| alliance_protocol::FeeComponents {
+        materials_fen: 3_000,
+        operating_fen: 3_000,
+        labour_fen,
+    };
+    record.fees = vec![alliance_protocol::FeeItem {
+        item_zh: "样品测试".into(),
+        item_en: "Sample test".into(),
+        unit: alliance_protocol::FeeUnit::Sample,
+        own_institution: fee(labour_fen[0]),
+        alliance_member: fee(labour_fen[1]),
+        outside_academic: fee(labour_fen[2]),
+        enterprise: fee(labour_fen[3]),
+    }];
+    owner.catalogue().save_record(record).await.unwrap();
+}

@@ -11,13 +11,14 @@ use alliance_node::{
     NodeHandle,
     board::{BoardError, NeedDraft, OfferDraft},
 };
-use alliance_protocol::{FeeComponents, FeeItem, FeeUnit, NeedState, ServiceMode, UserTier};
+use alliance_protocol::{NeedState, ServiceMode, UserTier};
 use alliance_tests::{
+    fixtures::{in_days, person, xps_by_sample},
     mail_catcher::{Caught, MailCatcher},
     node_api::until,
     *,
 };
-use alliance_web::backend::{AccountRole, NewAccount};
+use alliance_web::backend::AccountRole;
 
 const MANAGER: &str = "mgr@dlut.example.cn";
 const FIRM: &str = "firm7@neu.example.cn";
@@ -30,48 +31,7 @@ fn with_mail(catcher: &MailCatcher) -> impl FnOnce(&mut alliance_node::Config) +
     }
 }
 
-async fn person(node: &NodeHandle, username: &str, role: AccountRole, email: &str) {
-    node.accounts()
-        .create(NewAccount {
-            username: username.into(),
-            password: PASSWORD.into(),
-            display_name: format!("{username} 的名字"),
-            role,
-            organization: "大连华信新材料有限公司".into(),
-            email: email.into(),
-            phone: String::new(),
-        })
-        .await
-        .unwrap();
-}
-
-/// dlut's XPS-1, mass spectrometry (0102), staff-run, 260 yuan a sample for a firm.
-async fn xps_with_fees(owner: &NodeHandle) {
-    let mut record = sample_record("dlut", "XPS-1", "X射线光电子能谱仪");
-    record.opening_hours = "每天 全天".into();
-    record.service_modes = vec![ServiceMode::StaffRun];
-    let fee = |labour_fen| FeeComponents {
-        materials_fen: 3_000,
-        operating_fen: 3_000,
-        labour_fen,
-    };
-    record.fees = vec![FeeItem {
-        item_zh: "样品测试".into(),
-        item_en: "Sample test".into(),
-        unit: FeeUnit::Sample,
-        own_institution: fee(5_000),
-        alliance_member: fee(8_000),
-        outside_academic: fee(12_000),
-        enterprise: fee(20_000),
-    }];
-    owner.catalogue().save_record(record).await.unwrap();
-}
-
 fn draft(deadline_days: i64) -> NeedDraft {
-    let deadline = chrono::Utc::now()
-        .with_timezone(&chrono_tz::Asia::Shanghai)
-        .date_naive()
-        + chrono::Days::new(deadline_days as u64);
     NeedDraft {
         title: "涂层表面元素价态分析".into(),
         description: "不锈钢表面镀层，需测定Cr、Ni价态".into(),
@@ -80,7 +40,7 @@ fn draft(deadline_days: i64) -> NeedDraft {
         keywords: vec!["XPS".into()],
         sample_kind: "金属片 1×1 cm".into(),
         sample_count: 3,
-        deadline: deadline.format("%Y-%m-%d").to_string(),
+        deadline: in_days(deadline_days as u64),
         budget_min_fen: 0,
         budget_max_fen: 200_000,
         results_public: false,
@@ -129,7 +89,7 @@ async fn a_need_reaches_every_member_is_offered_for_and_accepted_with_a_mail_at_
     let owner = start_member_with(dir.path(), &province, "dlut", with_mail(&owner_mail)).await;
     let home = start_member_with(dir.path(), &province, "neu", with_mail(&home_mail)).await;
     let third = start_member(dir.path(), &province, "lnu").await;
-    xps_with_fees(&owner).await;
+    xps_by_sample(&owner, [5_000, 8_000, 12_000, 20_000]).await;
     for node in [&home, &third] {
         wait_catalogue(node, "XPS-1 arrives", |c| {
             c.instrument("dlut/XPS-1").is_some()
@@ -261,7 +221,7 @@ async fn a_withdrawn_need_takes_no_offer_and_an_unknown_instrument_is_refused() 
     let province = start_province(dir.path(), "lnsti").await;
     let owner = start_member(dir.path(), &province, "dlut").await;
     let home = start_member(dir.path(), &province, "neu").await;
-    xps_with_fees(&owner).await;
+    xps_by_sample(&owner, [5_000, 8_000, 12_000, 20_000]).await;
     let need = home
         .board()
         .post("firm7", UserTier::Enterprise, draft(10))

@@ -6,37 +6,13 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use alliance_node::NodeHandle;
-use alliance_protocol::{FeeComponents, FeeItem, FeeUnit, ServiceMode};
 use alliance_tests::{
     browser::{Browser, body_text, click_and_wait, fill, sign_in},
+    fixtures::{in_days, person, xps_by_sample},
     *,
 };
-use alliance_web::backend::{AccountRole, AccountState, NewAccount, PriceCategory};
+use alliance_web::backend::{AccountRole, AccountState, PriceCategory};
 use fantoccini::Locator;
-
-async fn person(node: &NodeHandle, username: &str, role: AccountRole) {
-    node.accounts()
-        .create(NewAccount {
-            username: username.into(),
-            password: PASSWORD.into(),
-            display_name: format!("{username} 的名字"),
-            role,
-            organization: "大连华信新材料有限公司".into(),
-            email: format!("{username}@example.cn"),
-            phone: "0411-0000000".into(),
-        })
-        .await
-        .unwrap();
-}
-
-fn in_days(days: u64) -> String {
-    (chrono::Utc::now()
-        .with_timezone(&chrono_tz::Asia::Shanghai)
-        .date_naive()
-        + chrono::Days::new(days))
-    .format("%Y-%m-%d")
-    .to_string()
-}
 
 /// `YYYY-MM-DDTHH:MM` in Beijing, `minutes_ago` before now.
 fn beijing_ago(minutes_ago: i64) -> String {
@@ -53,29 +29,18 @@ async fn a_firm_posts_a_need_accepts_an_offer_and_downloads_the_report() {
     let province = start_province(dir.path(), "lnsti").await;
     let owner = start_member(dir.path(), &province, "dlut").await;
     let home = start_member(dir.path(), &province, "neu").await;
-    let mut record = sample_record("dlut", "XPS-1", "X射线光电子能谱仪");
-    record.opening_hours = "每天 全天".into();
-    record.service_modes = vec![ServiceMode::StaffRun];
-    let fee = FeeComponents {
-        materials_fen: 2_000,
-        operating_fen: 2_000,
-        labour_fen: 16_000,
-    };
-    record.fees = vec![FeeItem {
-        item_zh: "样品测试".into(),
-        item_en: "Sample test".into(),
-        unit: FeeUnit::Sample,
-        own_institution: fee,
-        alliance_member: fee,
-        outside_academic: fee,
-        enterprise: fee,
-    }];
-    owner.catalogue().save_record(record).await.unwrap();
+    xps_by_sample(&owner, [14_000; 4]).await;
     wait_catalogue(&home, "XPS-1 arrives", |c| {
         c.instrument("dlut/XPS-1").is_some()
     })
     .await;
-    person(&home, "firm-wang", AccountRole::ExternalUser).await;
+    person(
+        &home,
+        "firm-wang",
+        AccountRole::ExternalUser,
+        "firm-wang@example.cn",
+    )
+    .await;
     home.accounts()
         .set_price_category(
             "firm-wang",
@@ -89,7 +54,13 @@ async fn a_firm_posts_a_need_accepts_an_offer_and_downloads_the_report() {
         .set_state("firm-wang", AccountState::Active)
         .await
         .unwrap();
-    person(&owner, "mgr", AccountRole::InstrumentManager).await;
+    person(
+        &owner,
+        "mgr",
+        AccountRole::InstrumentManager,
+        "mgr@example.cn",
+    )
+    .await;
 
     let browser = Browser::start(false).await;
     let c = &browser.client;

@@ -15,7 +15,7 @@ use alliance_tests::{
     node_api::until,
     *,
 };
-use alliance_web::backend::{AccountRole, NewAccount};
+use alliance_web::backend::AccountRole;
 
 const MANAGER: &str = "mgr@dlut.example.cn";
 const USER: &str = "firm7@neu.example.cn";
@@ -26,21 +26,6 @@ fn with_mail(catcher: &MailCatcher) -> impl FnOnce(&mut alliance_node::Config) +
         config.notify.smtp_url = Some(url);
         config.notify.from = Some("仪器共享联盟 <noreply@alliance.example.cn>".into());
     }
-}
-
-async fn person(node: &NodeHandle, username: &str, role: AccountRole, email: &str) {
-    node.accounts()
-        .create(NewAccount {
-            username: username.into(),
-            password: PASSWORD.into(),
-            display_name: format!("{username} 的名字"),
-            role,
-            organization: "大连华信新材料有限公司".into(),
-            email: email.into(),
-            phone: String::new(),
-        })
-        .await
-        .unwrap();
 }
 
 fn firm7() -> HomeUser {

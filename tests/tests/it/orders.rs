@@ -8,57 +8,17 @@
 
 use alliance_node::{NodeHandle, board::OfferDraft, orders::OrderError};
 use alliance_protocol::{
-    FeeComponents, FeeItem, FeeUnit, InstitutionId, ServiceMode, UnixTime,
+    InstitutionId, ServiceMode, UnixTime,
     order::{MAX_REPORT_BYTES, OrderState},
 };
-use alliance_tests::{http, node_api::until, *};
-use alliance_web::backend::{AccountRole, NewAccount};
+use alliance_tests::{
+    fixtures::{in_days, person, xps_by_sample},
+    http,
+    node_api::until,
+    *,
+};
+use alliance_web::backend::AccountRole;
 use serde_json::{Value, json};
-
-async fn person(node: &NodeHandle, username: &str, role: AccountRole) {
-    node.accounts()
-        .create(NewAccount {
-            username: username.into(),
-            password: PASSWORD.into(),
-            display_name: format!("{username} 的名字"),
-            role,
-            organization: "东北大学材料学院".into(),
-            email: format!("{username}@example.cn"),
-            phone: "024-0000000".into(),
-        })
-        .await
-        .unwrap();
-}
-
-async fn xps(owner: &NodeHandle) {
-    let mut record = sample_record("dlut", "XPS-1", "X射线光电子能谱仪");
-    record.opening_hours = "每天 全天".into();
-    record.service_modes = vec![ServiceMode::StaffRun];
-    let fee = FeeComponents {
-        materials_fen: 1_000,
-        operating_fen: 1_000,
-        labour_fen: 8_000,
-    };
-    record.fees = vec![FeeItem {
-        item_zh: "样品测试".into(),
-        item_en: "Sample test".into(),
-        unit: FeeUnit::Sample,
-        own_institution: fee,
-        alliance_member: fee,
-        outside_academic: fee,
-        enterprise: fee,
-    }];
-    owner.catalogue().save_record(record).await.unwrap();
-}
-
-fn in_days(days: u64) -> String {
-    (chrono::Utc::now()
-        .with_timezone(&chrono_tz::Asia::Shanghai)
-        .date_naive()
-        + chrono::Days::new(days))
-    .format("%Y-%m-%d")
-    .to_string()
-}
 
 /// `POST path` with `body` as the signed-in client, with its CSRF token.
 async fn post(
@@ -86,12 +46,12 @@ async fn a_need_becomes_an_order_that_ends_with_a_report_its_receipt_vouches_for
     let province = start_province(dir.path(), "lnsti").await;
     let owner = start_member(dir.path(), &province, "dlut").await;
     let home = start_member(dir.path(), &province, "neu").await;
-    xps(&owner).await;
+    xps_by_sample(&owner, [4_000; 4]).await;
     wait_catalogue(&home, "XPS-1 arrives", |c| {
         c.instrument("dlut/XPS-1").is_some()
     })
     .await;
-    person(&home, "res1", AccountRole::Researcher).await;
+    person(&home, "res1", AccountRole::Researcher, "res1@example.cn").await;
 
     // The researcher posts a need through the home's API.
     let client = http::client();
@@ -185,7 +145,13 @@ async fn a_need_becomes_an_order_that_ends_with_a_report_its_receipt_vouches_for
         Err(OrderError::Invalid { field: "note", .. })
     ));
     // The owner's manager records the intake through the API, and sees whom to contact.
-    person(&owner, "mgr", AccountRole::InstrumentManager).await;
+    person(
+        &owner,
+        "mgr",
+        AccountRole::InstrumentManager,
+        "mgr@example.cn",
+    )
+    .await;
     let manager = http::client();
     let session: Value = http::sign_in(&manager, &owner, "mgr", PASSWORD)
         .await
