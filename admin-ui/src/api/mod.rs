@@ -112,6 +112,7 @@ pub(crate) fn routes<B: Backend>() -> (Router<AppState<B>>, utoipa::openapi::Ope
         .routes(documented!(B, board::withdraw_offer))
         .routes(documented!(B, orders::mine))
         .routes(documented!(B, orders::report))
+        .routes(documented!(B, orders::cancel))
         .routes(documented!(B, orders::managed))
         .routes(documented!(B, orders::step))
         .routes(

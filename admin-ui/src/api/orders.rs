@@ -13,7 +13,7 @@ use serde::Deserialize;
 use super::{ApiError, ApiJson, ApiPath, ApiQuery, ApiUser, error::ErrorBody};
 use crate::{
     AppState,
-    backend::{Backend, ManagedOrderView, OrderStepForm, OrderView, ReportFile},
+    backend::{Backend, CancelForm, ManagedOrderView, OrderStepForm, OrderView, ReportFile},
     links::encode_component,
     time,
     validate::{FieldError, Problem},
@@ -177,4 +177,34 @@ pub(super) async fn upload_report<B: Backend>(
             .issue_report(&session.account, &home, &order_id, file, (start, end))
             .await?,
     ))
+}
+
+/// `POST /api/v1/orders/{order_id}/cancel`: the user takes back an order before the
+/// samples arrive; its owner is asked at once, and its update follows.
+#[utoipa::path(
+    post,
+    path = "/api/v1/orders/{order_id}/cancel",
+    tag = "orders",
+    security(("session" = [], "csrf" = [])),
+    params(("order_id" = String, Path, description = "The order's id at this home.")),
+    request_body = CancelForm,
+    responses(
+        (status = 204, description = "The owner took the cancellation."),
+        (status = 400, description = "`invalid`: no reason given.", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such order of the person's.", body = ErrorBody),
+        (status = 409, description = "`out_of_order`: the samples are already in.", body = ErrorBody),
+        (status = 503, description = "`unreachable`: the owner's node could not be reached; nothing was done.", body = ErrorBody),
+    )
+)]
+pub(super) async fn cancel<B: Backend>(
+    State(state): State<AppState<B>>,
+    ApiUser(session): ApiUser,
+    ApiPath(order_id): ApiPath<String>,
+    ApiJson(form): ApiJson<CancelForm>,
+) -> Result<axum::http::StatusCode, ApiError> {
+    state
+        .backend
+        .cancel_order(&session.account, &order_id, &form.reason)
+        .await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
 }

@@ -67,6 +67,12 @@ pub struct OrderStepForm {
     pub note: String,
 }
 
+/// Why an order is taken back.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize, utoipa::ToSchema)]
+pub struct CancelForm {
+    pub reason: String,
+}
+
 /// A report's file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReportFile {
@@ -85,6 +91,14 @@ pub trait OrderBackend: Clone + Send + Sync + 'static {
         account: &Account,
         order_id: &str,
     ) -> impl Future<Output = Result<ReportFile, ActionFailure>> + Send;
+    /// The user takes back an order of theirs before the samples arrive, with a reason
+    /// (the owner is asked at once; `Refused` once the samples are in).
+    fn cancel_order(
+        &self,
+        account: &Account,
+        order_id: &str,
+        reason: &str,
+    ) -> impl Future<Output = Result<(), ActionFailure>> + Send;
     /// The orders placed with this institution, newest first (managers).
     fn managed_orders(
         &self,

@@ -130,6 +130,7 @@ pub(crate) fn routes<B: Backend>() -> Router<AppState<B>> {
         .route("/feeds/instruments/{file}", get(feeds::instrument::<B>))
         .route("/orders", get(orders::mine::<B>))
         .route("/orders/{id}/report", get(orders::report::<B>))
+        .route("/orders/{id}/cancel", post(orders::cancel::<B>))
         .route("/manage/orders", get(orders::manage::<B>))
         .route("/manage/orders/{home}/{id}/state", post(orders::step::<B>))
         .route(

@@ -93,6 +93,8 @@ fn order_item(ctx: &Ctx, o: &OrderView) -> OrderItem {
 struct OrdersPage {
     layout: Layout,
     t: &'static Strings,
+    csrf: String,
+    error: Option<String>,
     items: Vec<OrderItem>,
 }
 
@@ -112,9 +114,50 @@ pub(super) async fn mine<B: Backend>(
     Ok(Page::ok(OrdersPage {
         layout: ctx.layout("orders"),
         t: ctx.t,
+        csrf: session.csrf_token.clone(),
+        error: None,
         items,
     })
     .into_response())
+}
+
+/// `POST /orders/{id}/cancel` (`csrf`, `reason`).
+pub(super) async fn cancel<B: Backend>(
+    State(state): State<AppState<B>>,
+    ctx: Ctx,
+    Path(order_id): Path<String>,
+    PageForm(input): PageForm<StepInput>,
+) -> Result<Response, Refusal> {
+    let session = ctx.signed_in()?;
+    ctx.check_csrf(session, &input.csrf)?;
+    match state
+        .backend
+        .cancel_order(&session.account, &order_id, &input.note)
+        .await
+    {
+        Ok(()) => Ok(Redirect::to("/orders").into_response()),
+        Err(failure) => {
+            let (status, message) = failure_message(&ctx, failure, "order")?;
+            let items = state
+                .backend
+                .my_orders(&session.account)
+                .await
+                .iter()
+                .map(|o| order_item(&ctx, o))
+                .collect();
+            Ok(Page::with_status(
+                status,
+                OrdersPage {
+                    layout: ctx.layout("orders"),
+                    t: ctx.t,
+                    csrf: session.csrf_token.clone(),
+                    error: Some(message),
+                    items,
+                },
+            )
+            .into_response())
+        }
+    }
 }
 
 /// `GET /orders/{id}/report`: the report's file.

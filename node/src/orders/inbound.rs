@@ -4,7 +4,7 @@
 
 use alliance_protocol::{
     Domain, MembershipCertificate,
-    order::{OrderPlaced, OrderUpdate, ReportFetch},
+    order::{OrderCancel, OrderPlaced, OrderState, OrderUpdate, ReportFetch},
 };
 use futures::future::BoxFuture;
 
@@ -66,13 +66,36 @@ impl Orders {
                 self.report_for(&fetch.home, &fetch.order_id)
                     .map_err(refusal)
             }
+            k if k == Domain::ORDER_CANCEL.0 => {
+                let cancel =
+                    OrderCancel::open(bytes, &from.node_public_key).map_err(|e| bad(&e))?;
+                if cancel.home != from.institution_id {
+                    return Err(Refusal::NotYours(
+                        "only the user's home cancels an order".into(),
+                    ));
+                }
+                self.advance(
+                    &cancel.home,
+                    &cancel.order_id,
+                    OrderState::Cancelled,
+                    &cancel.reason,
+                )
+                .await
+                .map_err(refusal)?;
+                Ok(Vec::new())
+            }
             other => Err(Refusal::BadRequest(format!("{other} is not order mail"))),
         }
     }
 }
 
 /// The kinds of mail [`Orders`] owns.
-const ORDER_MAIL: &[Domain] = &[Domain::ORDER, Domain::ORDER_UPDATE, Domain::REPORT_FETCH];
+const ORDER_MAIL: &[Domain] = &[
+    Domain::ORDER,
+    Domain::ORDER_UPDATE,
+    Domain::REPORT_FETCH,
+    Domain::ORDER_CANCEL,
+];
 
 impl mail::Handler for Orders {
     fn kinds(&self) -> &'static [Domain] {

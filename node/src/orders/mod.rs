@@ -21,7 +21,8 @@ use std::sync::Arc;
 use alliance_protocol::{
     InstitutionId, MembershipCertificate, Need, Offer, SecretKey, UnixTime,
     order::{
-        OrderContact, OrderPlaced, OrderState, OrderUpdate, ReportFetch, ReportRef, SampleLine,
+        OrderCancel, OrderContact, OrderPlaced, OrderState, OrderUpdate, ReportFetch, ReportRef,
+        SampleLine,
     },
     receipt::{SessionFacts, WalkIn},
     record::ServiceMode,
@@ -261,6 +262,54 @@ impl Orders {
     /// An order placed from here.
     pub fn home_order(&self, order_id: &str) -> Result<Option<Order>, StoreError> {
         self.read(&home_key(order_id))
+    }
+
+    /// `user_id` takes back their order before the samples arrive: asked of the owner at
+    /// once (it alone knows whether the samples are in); its update follows by mail.
+    pub async fn cancel(
+        &self,
+        user_id: &str,
+        order_id: &str,
+        reason: &str,
+    ) -> Result<(), OrderError> {
+        let order = self
+            .read(&home_key(order_id))?
+            .filter(|o| o.placed.contact.user_id == user_id)
+            .ok_or_else(|| OrderError::NotFound(order_id.to_owned()))?;
+        if !order.state.may_become(OrderState::Cancelled) {
+            return Err(OrderError::OutOfOrder {
+                from: order.state.as_str(),
+                to: OrderState::Cancelled.as_str(),
+            });
+        }
+        if reason.trim().is_empty() {
+            return Err(invalid("reason", "a cancellation gives its reason"));
+        }
+        let cancel = OrderCancel {
+            order_id: order_id.to_owned(),
+            home: self.own().clone(),
+            reason: reason.trim().to_owned(),
+        };
+        match self
+            .inner
+            .net
+            .send_mail(&order.placed.owner, cancel.seal(&self.inner.key))
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(crate::net::NetError::Refused(refusal)) => Err(OrderError::OutOfOrder {
+                from: "received by the owner",
+                to: OrderState::Cancelled.as_str(),
+            })
+            .inspect_err(|_| {
+                tracing::info!(
+                    order = order_id,
+                    reason = refusal.reason(),
+                    "the owner refused a cancellation"
+                )
+            }),
+            Err(e) => Err(OrderError::Unreachable(e.to_string())),
+        }
     }
 
     /// An update from the owner: kept if newer, and the user told.

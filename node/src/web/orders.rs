@@ -157,6 +157,20 @@ impl OrderBackend for WebBackend {
         }
     }
 
+    async fn cancel_order(
+        &self,
+        account: &Account,
+        order_id: &str,
+        reason: &str,
+    ) -> Result<(), ActionFailure> {
+        self.orders
+            .cancel(&account.username, order_id, reason)
+            .await
+            .map_err(failure)?;
+        tracing::info!(user = %account.username, order = order_id, "order cancelled");
+        Ok(())
+    }
+
     async fn managed_orders(
         &self,
         account: &Account,

@@ -22,6 +22,8 @@ impl Domain {
     pub const ORDER_UPDATE: Domain = Domain("alliance/order-update/v1");
     /// "Send me the report of this order", from the home to the owner.
     pub const REPORT_FETCH: Domain = Domain("alliance/report-fetch/v1");
+    /// The user takes an order back, from the home to the owner.
+    pub const ORDER_CANCEL: Domain = Domain("alliance/order-cancel/v1");
 }
 
 /// Most lines of a sample manifest.
@@ -169,6 +171,38 @@ pub struct OrderUpdate {
 pub struct ReportFetch {
     pub order_id: String,
     pub home: InstitutionId,
+}
+
+/// The user takes an order back (before the samples arrive), with a reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderCancel {
+    pub order_id: String,
+    pub home: InstitutionId,
+    pub reason: String,
+}
+
+impl OrderCancel {
+    pub fn seal(&self, home: &SecretKey) -> Vec<u8> {
+        let raw = proto::OrderCancel {
+            order_id: self.order_id.clone(),
+            home_institution: self.home.to_string(),
+            reason: self.reason.clone(),
+        };
+        SignedEnvelope::seal(home, Domain::ORDER_CANCEL, raw.encode_to_vec()).encode()
+    }
+
+    pub fn open(bytes: &[u8], home: &PublicKey) -> Result<OrderCancel, RecordError> {
+        let raw = proto::OrderCancel::decode(opened(bytes, Domain::ORDER_CANCEL, home)?.as_slice())
+            .map_err(malformed)?;
+        if raw.reason.trim().is_empty() {
+            return Err(field("reason", "a cancellation gives its reason"));
+        }
+        Ok(OrderCancel {
+            order_id: check_local_id(raw.order_id)?,
+            home: InstitutionId::try_from(raw.home_institution)?,
+            reason: long("reason", raw.reason)?,
+        })
+    }
 }
 
 fn malformed(e: prost::DecodeError) -> RecordError {

@@ -312,3 +312,136 @@ async fn a_need_becomes_an_order_that_ends_with_a_report_its_receipt_vouches_for
         Err(OrderError::OutOfOrder { .. })
     ));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_order_is_cancelled_before_the_samples_arrive_and_not_after() {
+    trace();
+    let dir = tempfile::tempdir().unwrap();
+    let province = start_province(dir.path(), "lnsti").await;
+    let owner = start_member(dir.path(), &province, "dlut").await;
+    let home = start_member(dir.path(), &province, "neu").await;
+    xps_by_sample(&owner, [4_000; 4]).await;
+    wait_catalogue(&home, "XPS-1 arrives", |c| {
+        c.instrument("dlut/XPS-1").is_some()
+    })
+    .await;
+    let dlut: InstitutionId = "dlut".parse().unwrap();
+    let neu: InstitutionId = "neu".parse().unwrap();
+    // Two needs of res1, each offered for by dlut and accepted: two orders.
+    let mut locals = Vec::new();
+    for title in ["第一批", "第二批"] {
+        let need = home
+            .board()
+            .post(
+                "res1",
+                alliance_protocol::UserTier::OwnInstitution,
+                alliance_node::board::NeedDraft {
+                    title: title.into(),
+                    modes: vec![ServiceMode::StaffRun],
+                    keywords: vec!["XPS".into()],
+                    sample_count: 1,
+                    deadline: in_days(10),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        let id = need.id();
+        wait_catalogue(&owner, "the need reaches dlut", |c| {
+            c.board().need(&id).is_some()
+        })
+        .await;
+        owner
+            .board()
+            .offer(OfferDraft {
+                need_id: id.clone(),
+                instrument_local_id: "XPS-1".into(),
+                mode: Some(ServiceMode::StaffRun),
+                service_item: String::new(),
+                quoted: None,
+                earliest_date: in_days(1),
+                turnaround_days: 3,
+                conditions: String::new(),
+            })
+            .await
+            .unwrap();
+        wait_catalogue(&home, "the offer reaches neu", |c| {
+            c.board().offer(&id, &dlut).is_some()
+        })
+        .await;
+        let offer = home.catalogue().board().offer(&id, &dlut).unwrap();
+        let contact = alliance_protocol::order::OrderContact {
+            user_id: "res1".into(),
+            ..Default::default()
+        };
+        home.orders()
+            .place_for(&need, &offer, contact)
+            .await
+            .unwrap();
+        until("dlut holds the order", DEADLINE, || async {
+            owner
+                .orders()
+                .managed_order(&neu, &need.local_id)
+                .unwrap()
+                .is_some()
+        })
+        .await;
+        locals.push(need.local_id);
+    }
+    let (first, second) = (&locals[0], &locals[1]);
+
+    // Only its user cancels, with a reason; the owner takes it and the home follows.
+    assert!(matches!(
+        home.orders()
+            .cancel("someone-else", first, "不需要了")
+            .await,
+        Err(OrderError::NotFound(_))
+    ));
+    assert!(matches!(
+        home.orders().cancel("res1", first, " ").await,
+        Err(OrderError::Invalid {
+            field: "reason",
+            ..
+        })
+    ));
+    home.orders()
+        .cancel("res1", first, "样品已送往他处")
+        .await
+        .unwrap();
+    let cancelled = owner.orders().managed_order(&neu, first).unwrap().unwrap();
+    assert_eq!(cancelled.state, OrderState::Cancelled);
+    until("the home follows the cancellation", DEADLINE, || async {
+        home.orders()
+            .home_order(first)
+            .unwrap()
+            .is_some_and(|o| o.state == OrderState::Cancelled)
+    })
+    .await;
+
+    // Once the samples are in, the cancellation is refused, and nothing changes.
+    owner
+        .orders()
+        .advance(&neu, second, OrderState::SamplesReceived, "已收样")
+        .await
+        .unwrap();
+    until("the home hears of the intake", DEADLINE, || async {
+        home.orders()
+            .home_order(second)
+            .unwrap()
+            .is_some_and(|o| o.state == OrderState::SamplesReceived)
+    })
+    .await;
+    assert!(matches!(
+        home.orders().cancel("res1", second, "太慢了").await,
+        Err(OrderError::OutOfOrder { .. })
+    ));
+    assert_eq!(
+        owner
+            .orders()
+            .managed_order(&neu, second)
+            .unwrap()
+            .unwrap()
+            .state,
+        OrderState::SamplesReceived
+    );
+}

@@ -123,4 +123,6 @@ pub(crate) static EN: BoardStrings = BoardStrings {
     r_accepted: "Accepted",
     r_rate: "Acceptance rate",
     r_hours: "Median hours to offer",
+    f_cancel_reason: "Why you cancel",
+    cancel_order_button: "Cancel the order (before sending samples)",
 };

@@ -130,4 +130,6 @@ pub(crate) struct BoardStrings {
     pub r_accepted: &'static str,
     pub r_rate: &'static str,
     pub r_hours: &'static str,
+    pub f_cancel_reason: &'static str,
+    pub cancel_order_button: &'static str,
 }

@@ -123,4 +123,6 @@ pub(crate) static ZH: BoardStrings = BoardStrings {
     r_accepted: "被接受",
     r_rate: "接受率",
     r_hours: "报价用时中位数（小时）",
+    f_cancel_reason: "取消原因",
+    cancel_order_button: "取消订单（样品寄出前）",
 };

@@ -20,6 +20,15 @@ impl OrderBackend for MemoryBackend {
         Err(ActionFailure::NotFound)
     }
 
+    async fn cancel_order(
+        &self,
+        _account: &Account,
+        _order_id: &str,
+        _reason: &str,
+    ) -> Result<(), ActionFailure> {
+        Err(ActionFailure::NotFound)
+    }
+
     async fn managed_orders(
         &self,
         _account: &Account,
