@@ -17,17 +17,22 @@ use alliance_protocol::{
 use crate::{
     board::{Board, NeedDraft, OfferDraft},
     catalogue::Catalogue,
+    net::NetClient,
     orders::Orders,
 };
 
 /// How long to wait for an entry or an order to reach another node.
-const REACH: Duration = Duration::from_secs(60);
+const REACH: Duration = Duration::from_secs(180);
+/// How long to wait for gossip before pulling by anti-entropy instead (gossip sent while
+/// the nodes were still meeting is lost; the pull gets it).
+const NUDGE: Duration = Duration::from_secs(3);
 
 /// A member as the seeding sees it.
 #[derive(Debug, Clone)]
 pub(super) struct Member {
     pub id: &'static str,
     pub catalogue: Catalogue,
+    pub net: NetClient,
     pub board: Board,
     pub orders: Orders,
     /// Its firm's account, as the order names it.
@@ -60,13 +65,21 @@ fn testable(owner: &Member) -> Option<InstrumentRecord> {
         })
 }
 
-/// Waits until `check` holds for `catalogue`, as it changes; false after [`REACH`].
-async fn reached(catalogue: &Catalogue, check: impl Fn(&Catalogue) -> bool) -> bool {
+/// Waits until `check` holds for `member`'s catalogue, as it changes, pulling from its
+/// peers whenever nothing came for a while; false after [`REACH`].
+async fn reached(member: &Member, check: impl Fn(&Catalogue) -> bool) -> bool {
+    let catalogue = &member.catalogue;
     let mut changes = catalogue.changes();
     tokio::time::timeout(REACH, async {
         while !check(catalogue) {
-            if changes.changed().await.is_err() {
-                return false;
+            match tokio::time::timeout(NUDGE, changes.changed()).await {
+                Ok(Ok(())) => {}
+                Ok(Err(_)) => return false,
+                Err(_) => {
+                    if let Err(e) = member.net.sync_now().await {
+                        tracing::debug!(error = %e, "no sync for the demo board");
+                    }
+                }
             }
         }
         true
@@ -117,6 +130,10 @@ pub(super) async fn seed(members: Vec<Member>) {
 
 async fn seed_pair(home: &Member, owner: &Member, n: usize) -> Result<(), String> {
     let record = testable(owner).ok_or("no instrument for entrusted testing")?;
+    // The two have met once the home holds the owner's instrument.
+    if !reached(home, |c| c.instrument_unfiltered(&record.id()).is_some()).await {
+        return Err("the home never held the owner's instrument".into());
+    }
     let draft = NeedDraft {
         title: format!("{}委托检测", record.name_zh),
         description: format!(
@@ -139,7 +156,7 @@ async fn seed_pair(home: &Member, owner: &Member, n: usize) -> Result<(), String
         .await
         .map_err(|e| e.to_string())?;
     let id = need.id();
-    if !reached(&owner.catalogue, |c| c.board().need(&id).is_some()).await {
+    if !reached(owner, |c| c.board().need(&id).is_some()).await {
         return Err("the need did not reach the owner".into());
     }
     let item = record
@@ -166,11 +183,7 @@ async fn seed_pair(home: &Member, owner: &Member, n: usize) -> Result<(), String
     if n > 1 {
         return Ok(());
     }
-    if !reached(&home.catalogue, |c| {
-        c.board().offer(&id, &owner_id).is_some()
-    })
-    .await
-    {
+    if !reached(home, |c| c.board().offer(&id, &owner_id).is_some()).await {
         return Err("the offer did not reach the home".into());
     }
     accept_and_run(home, owner, &need, &owner_id, n == 1).await

@@ -295,6 +295,7 @@ pub async fn start(data_dir: &Path) -> Result<Demo, DemoError> {
             board_members.push(board::Member {
                 id: inst.id,
                 catalogue: node.catalogue().clone(),
+                net: node.net().clone(),
                 board: node.board().clone(),
                 orders: node.orders().clone(),
                 firm: alliance_protocol::order::OrderContact {

@@ -364,8 +364,17 @@ impl Orders {
             let orders = self.clone();
             let order_id = order.placed.order_id.clone();
             tokio::spawn(async move {
-                if let Err(e) = orders.report(&order_id).await {
-                    tracing::warn!(order = order_id, error = %e, "the report could not be fetched yet");
+                // A few tries, further apart each time; after that, when the user asks.
+                let mut wait = std::time::Duration::from_secs(2);
+                for _ in 0..5 {
+                    match orders.report(&order_id).await {
+                        Ok(_) | Err(OrderError::Tampered | OrderError::NotFound(_)) => return,
+                        Err(e) => {
+                            tracing::warn!(order = order_id, error = %e, "the report could not be fetched yet");
+                        }
+                    }
+                    tokio::time::sleep(wait).await;
+                    wait *= 2;
                 }
             });
         }
