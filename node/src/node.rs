@@ -272,6 +272,7 @@ impl Node {
             net.clone(),
             bookings.clone(),
             notices.clone(),
+            board.view().clone(),
         );
 
         // Their work, watched by the supervisor.

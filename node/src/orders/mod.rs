@@ -11,9 +11,11 @@
 //!
 //! - `inbound.rs`: the mail kinds (orders at the owner, updates at the home, report
 //!   fetches at the owner).
+//! - `intake.rs`: the owner takes an order only as its own offer made it.
 //! - `report.rs`: what a report may be (size, and a type read from its bytes).
 
 mod inbound;
+mod intake;
 pub mod report;
 
 use std::sync::Arc;
@@ -31,6 +33,7 @@ use serde::{Deserialize, Serialize};
 use sha2::Digest;
 
 use crate::{
+    board::view::BoardView,
     booking::service::Bookings,
     mail::{Mail, outbox},
     net::NetClient,
@@ -118,6 +121,7 @@ struct Inner {
     net: NetClient,
     bookings: Bookings,
     notices: Notices,
+    board: BoardView,
 }
 
 impl std::fmt::Debug for Orders {
@@ -135,6 +139,7 @@ impl Orders {
         net: NetClient,
         bookings: Bookings,
         notices: Notices,
+        board: BoardView,
     ) -> Orders {
         Orders {
             inner: Arc::new(Inner {
@@ -145,6 +150,7 @@ impl Orders {
                 net,
                 bookings,
                 notices,
+                board,
             }),
         }
     }
@@ -422,6 +428,10 @@ impl Orders {
         let key = owner_key(&placed.home, &placed.order_id);
         if self.read(&key)?.is_some() {
             return Ok(());
+        }
+        if let Some(why) = intake::mismatch(&self.inner.board, self.own(), &placed) {
+            tracing::warn!(order = placed.order_id, home = %placed.home, why, "an order refused");
+            return Err(invalid("offer", why));
         }
         let order = Order {
             state: OrderState::Ordered,

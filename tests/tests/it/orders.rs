@@ -12,7 +12,7 @@ use alliance_protocol::{
     order::{MAX_REPORT_BYTES, OrderState},
 };
 use alliance_tests::{
-    fixtures::{in_days, person, xps_by_sample},
+    fixtures::{in_days, node_key, person, xps_by_sample},
     http,
     node_api::until,
     *,
@@ -374,6 +374,9 @@ async fn an_order_is_cancelled_before_the_samples_arrive_and_not_after() {
             user_id: "res1".into(),
             ..Default::default()
         };
+        if locals.is_empty() {
+            a_greedy_home_cannot_order_other_than_offered(&home, &owner, &need, &offer).await;
+        }
         home.orders()
             .place_for(&need, &offer, contact)
             .await
@@ -443,5 +446,66 @@ async fn an_order_is_cancelled_before_the_samples_arrive_and_not_after() {
             .unwrap()
             .state,
         OrderState::SamplesReceived
+    );
+}
+
+/// A home signs orders the owner's offer does not stand behind — at a price of its
+/// choosing, on another instrument, for more samples, under a revision never made —
+/// and sends them straight to the owner: each is refused and none is kept.
+async fn a_greedy_home_cannot_order_other_than_offered(
+    home: &NodeHandle,
+    owner: &NodeHandle,
+    need: &alliance_protocol::Need,
+    offer: &alliance_protocol::Offer,
+) {
+    let genuine = alliance_protocol::order::OrderPlaced {
+        order_id: need.local_id.clone(),
+        home: need.home.clone(),
+        owner: offer.institution_id.clone(),
+        offer_revision: offer.revision,
+        instrument_local_id: offer.instrument_local_id.clone(),
+        service_item: offer.service_item.clone(),
+        price_fen: offer.price_fen,
+        samples: vec![alliance_protocol::order::SampleLine {
+            label: "样品".into(),
+            count: need.sample_count,
+            note: String::new(),
+        }],
+        contact: Default::default(),
+        tier: need.tier_at(&offer.institution_id),
+        placed_at: UnixTime::now(),
+        title: need.title.clone(),
+    };
+    let forgeries: [(&str, fn(&mut alliance_protocol::order::OrderPlaced)); 4] = [
+        ("price 0", |p| p.price_fen = 0),
+        ("another instrument", |p| {
+            p.instrument_local_id = "XPS-2".into()
+        }),
+        ("more samples", |p| p.samples[0].count += 5),
+        ("a later revision", |p| p.offer_revision += 1),
+    ];
+    for (what, forge) in forgeries {
+        let mut placed = genuine.clone();
+        forge(&mut placed);
+        let answer = home
+            .net()
+            .send_mail(&offer.institution_id, placed.seal(&node_key(home)))
+            .await;
+        assert!(
+            matches!(
+                &answer,
+                Err(alliance_node::net::NetError::Refused(
+                    alliance_node::net::Refusal::BadRequest(_)
+                ))
+            ),
+            "{what}: {answer:?}"
+        );
+    }
+    assert!(
+        owner
+            .orders()
+            .managed_order(&need.home, &need.local_id)
+            .unwrap()
+            .is_none()
     );
 }
