@@ -564,7 +564,10 @@ impl Orders {
         let sha256: [u8; 32] = sha2::Sha256::digest(&bytes).into();
         let minutes = u32::try_from((end.0 - start.0).max(0) / 60).unwrap_or(u32::MAX);
         let placed = &order.placed;
-        let receipt_id = format!("t_{}", &hex::encode(sha256)[..24]);
+        // One report per order: its receipt is named by the order, and issued in the
+        // same commit as the step and the update, so no crash leaves one without the
+        // other.
+        let receipt_id = format!("t_{}", &hex::encode(sha2::Sha256::digest(&key))[..24]);
         let walk_in = WalkIn {
             local_id: placed.instrument_local_id.clone(),
             user_id: placed.contact.user_id.clone(),
@@ -583,28 +586,24 @@ impl Orders {
                 note: String::new(),
             },
         };
-        // The report is kept before the receipt is issued: a crash in between leaves
-        // the file, and the order still in testing to issue again.
-        let mut batch = Batch::new();
-        batch.put(Space::Reports, key.clone(), bytes.clone());
-        self.inner.store.commit(batch).await?;
-        self.inner
-            .bookings
-            .record_entrusted(receipt_id.clone(), walk_in, sha256)
-            .await
-            .map_err(|e| invalid("facts", e.to_string()))?;
+        let agreed_fen = placed.price_fen;
         order.report = Some(ReportRef {
             name: name.to_owned(),
             media_type: media_type.to_owned(),
             size: bytes.len() as u64,
             sha256,
-            receipt_id,
+            receipt_id: receipt_id.clone(),
         });
         Self::step(&mut order, OrderState::ReportIssued, "")?;
         let mut batch = Batch::new();
+        batch.put(Space::Reports, key.clone(), bytes);
         Self::put(&mut batch, key, &order)?;
         self.enqueue_update(&mut batch, &order, String::new());
-        self.inner.store.commit(batch).await?;
+        self.inner
+            .bookings
+            .record_entrusted(receipt_id, walk_in, (sha256, agreed_fen), batch)
+            .await
+            .map_err(|e| invalid("facts", e.to_string()))?;
         self.inner.mail.poke();
         tracing::info!(order = order_id, %home, "report issued");
         Ok(order)

@@ -143,20 +143,25 @@ impl Bookings {
     }
 
     /// Issues the receipt of an entrusted test (送样检测) whose report has SHA-256
-    /// `report_sha256`, under `receipt_id`; the receipt carries the hash, so the report
-    /// can later be proven genuine.
+    /// `report_sha256`, under `receipt_id`, committing `with` in the same batch; the
+    /// receipt carries the hash, so the report can later be proven genuine. It charges
+    /// `agreed_fen`, the price of the offer the user accepted: where that was quoted
+    /// rather than the schedule's, the schedule's components are scaled to it, so the
+    /// receipt still says what part is materials, operating and labour.
     pub async fn record_entrusted(
         &self,
         receipt_id: String,
         walk_in: WalkIn,
-        report_sha256: [u8; 32],
+        (report_sha256, agreed_fen): ([u8; 32], i64),
+        with: crate::store::Batch,
     ) -> Result<Vec<u8>, BookError> {
         self.check_walk_in(&walk_in)?;
         let mut receipt = self.walk_in_receipt(receipt_id, &walk_in, UnixTime::now())?;
         receipt.report_sha256 = Some(report_sha256);
+        receipt.fees = scaled_to(receipt.fees, agreed_fen);
         self.inner
             .receipts
-            .issue(receipt)
+            .issue_with(receipt, with)
             .await
             .map_err(|e| BookError::Invalid(e.to_string()))
     }
@@ -274,6 +279,33 @@ impl Bookings {
     }
 }
 
+/// `fees` scaled to total `agreed_fen` (materials and operating in proportion, labour
+/// taking the rounding); all as labour where the schedule charged nothing.
+fn scaled_to(fees: FeeComponents, agreed_fen: i64) -> FeeComponents {
+    let total = fees.total_fen();
+    if total == agreed_fen || agreed_fen < 0 {
+        return fees;
+    }
+    if total <= 0 {
+        return FeeComponents {
+            materials_fen: 0,
+            operating_fen: 0,
+            labour_fen: agreed_fen,
+        };
+    }
+    let part = |fen: i64| {
+        i64::try_from(i128::from(fen) * i128::from(agreed_fen) / i128::from(total))
+            .unwrap_or(agreed_fen)
+    };
+    let materials_fen = part(fees.materials_fen);
+    let operating_fen = part(fees.operating_fen);
+    FeeComponents {
+        materials_fen,
+        operating_fen,
+        labour_fen: agreed_fen - materials_fen - operating_fen,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -297,6 +329,26 @@ mod tests {
             Err(BookError::Invalid(message)) => message,
             other => panic!("not refused: {other:?}"),
         }
+    }
+
+    #[test]
+    fn a_quoted_price_scales_the_schedules_components_to_it() {
+        let fees = FeeComponents {
+            materials_fen: 1_000,
+            operating_fen: 2_000,
+            labour_fen: 1_000,
+        };
+        assert_eq!(scaled_to(fees, 4_000), fees);
+        let halved = scaled_to(fees, 2_001);
+        assert_eq!(halved.total_fen(), 2_001);
+        assert_eq!((halved.materials_fen, halved.operating_fen), (500, 1_000));
+        let free = FeeComponents {
+            materials_fen: 0,
+            operating_fen: 0,
+            labour_fen: 0,
+        };
+        assert_eq!(scaled_to(free, 900).labour_fen, 900);
+        assert_eq!(scaled_to(fees, 0).total_fen(), 0);
     }
 
     #[test]
