@@ -53,7 +53,7 @@ pub fn need() -> Need {
         keywords: vec!["XRD".into(), "物相".into()],
         sample_kind: "粉末".into(),
         sample_count: 6,
-        deadline: "2027-01-15".into(),
+        deadline: "2099-12-31".into(),
         budget_min_fen: 0,
         budget_max_fen: 300_000,
         results_public: false,

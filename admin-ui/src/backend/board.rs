@@ -84,7 +84,7 @@ pub struct NeedView {
     pub results_public: bool,
     /// Unix seconds.
     pub posted_at: i64,
-    /// `open`, `withdrawn` or `accepted`.
+    /// `open`, `expired` (open, but past its deadline), `withdrawn` or `accepted`.
     pub state: String,
     /// With `accepted`: the institution whose offer was accepted.
     pub accepted_institution: String,

@@ -60,6 +60,7 @@ fn item(t: &'static Strings, ctx: &Ctx, n: &NeedView) -> Item {
         state: match n.state.as_str() {
             "open" => b.state_open,
             "withdrawn" => b.state_withdrawn,
+            "expired" => b.state_expired,
             _ => b.state_accepted,
         },
         open: n.state == "open",

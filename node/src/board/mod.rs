@@ -114,6 +114,8 @@ struct Inner {
     catalogue: Catalogue,
     store: Store,
     notices: Notices,
+    /// The response figures and the board generation they were worked out at.
+    stats: std::sync::Mutex<Option<(u64, Arc<stats::AllStats>)>>,
 }
 
 /// Keys of `Space::NeedAuthors`: who posted a need, and each person's needs.
@@ -141,8 +143,29 @@ impl Board {
                 catalogue,
                 store,
                 notices,
+                stats: std::sync::Mutex::default(),
             }),
         }
+    }
+
+    /// How each institution answers needs ([`stats::response_stats`]), worked out again
+    /// only when the board has changed: the figures are public, and a page of them must
+    /// not cost a walk of the whole board each time it is asked for.
+    pub fn response_stats(&self) -> Arc<stats::AllStats> {
+        let generation = self.view().generation();
+        let mut cached = self
+            .inner
+            .stats
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((at, stats)) = cached.as_ref()
+            && *at == generation
+        {
+            return stats.clone();
+        }
+        let stats = Arc::new(stats::response_stats(self.view(), &self.inner.catalogue));
+        *cached = Some((generation, stats.clone()));
+        stats
     }
 
     /// The board as held.

@@ -40,11 +40,11 @@ fn median(mut values: Vec<f64>) -> Option<f64> {
     })
 }
 
+/// Every offering institution's answers.
+pub type AllStats = BTreeMap<InstitutionId, ResponseStats>;
+
 /// Every offering institution's answers, as this node saw them.
-pub fn response_stats(
-    view: &BoardView,
-    catalogue: &Catalogue,
-) -> BTreeMap<InstitutionId, ResponseStats> {
+pub fn response_stats(view: &BoardView, catalogue: &Catalogue) -> AllStats {
     let mut hours: BTreeMap<InstitutionId, Vec<f64>> = BTreeMap::new();
     let mut stats: BTreeMap<InstitutionId, ResponseStats> = BTreeMap::new();
     for need in view.all_needs() {

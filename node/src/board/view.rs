@@ -13,7 +13,7 @@ use alliance_protocol::{InstitutionId, Need, NeedState, Offer};
 /// What a list of needs is filtered by.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct NeedFilter {
-    /// Only needs still taking offers.
+    /// Only needs still taking offers (open, and not past their deadline).
     pub open_only: bool,
     /// Only needs naming this category or one below it (a top-level code matches its
     /// subcategories).
@@ -26,8 +26,8 @@ pub struct NeedFilter {
 }
 
 impl NeedFilter {
-    fn admits(&self, need: &Need) -> bool {
-        if self.open_only && !need.is_open() {
+    fn admits(&self, need: &Need, today: &str) -> bool {
+        if self.open_only && (!need.is_open() || need.deadline.as_str() < today) {
             return false;
         }
         if let Some(home) = &self.home
@@ -72,6 +72,9 @@ struct Held {
     by_time: BTreeMap<(i64, String), ()>,
     /// Offers per need id, by offering institution.
     offers: HashMap<String, BTreeMap<InstitutionId, Arc<Offer>>>,
+    /// Counts the versions taken: what is derived from the board is fresh while it
+    /// stays the same.
+    generation: u64,
 }
 
 /// The board in memory. Cheap to clone.
@@ -103,6 +106,7 @@ impl BoardView {
         {
             return;
         }
+        held.generation += 1;
         held.by_time.insert((need.posted_at.0, id.clone()), ());
         if let Some(old) = held.needs.insert(id.clone(), Arc::new(need.clone()))
             && old.posted_at != need.posted_at
@@ -125,6 +129,12 @@ impl BoardView {
             return;
         }
         per_need.insert(offer.institution_id.clone(), Arc::new(offer.clone()));
+        held.generation += 1;
+    }
+
+    /// Changes with every version taken.
+    pub fn generation(&self) -> u64 {
+        self.read().generation
     }
 
     /// A need by its alliance-wide id.
@@ -158,13 +168,14 @@ impl BoardView {
         offset: usize,
         limit: usize,
     ) -> NeedPage {
+        let today = super::today();
         let held = self.read();
         let mut page = NeedPage::default();
         for ((_, id), ()) in held.by_time.iter().rev() {
             let Some(need) = held.needs.get(id) else {
                 continue;
             };
-            if hidden(&need.home) || !filter.admits(need) {
+            if hidden(&need.home) || !filter.admits(need, &today) {
                 continue;
             }
             if page.total >= offset && page.items.len() < limit {
@@ -255,6 +266,19 @@ mod tests {
             ..NeedFilter::default()
         };
         assert_eq!(view.needs(&open, &|_| false, 0, 10).total, 4);
+        // Past its deadline, a need takes no offer: it is not listed as open.
+        let generation = view.generation();
+        view.put_need(&Need {
+            local_id: "n_old".into(),
+            deadline: "2020-01-01".into(),
+            ..fixtures::need()
+        });
+        assert_eq!(view.generation(), generation + 1);
+        assert_eq!(view.needs(&open, &|_| false, 0, 10).total, 4);
+        assert_eq!(
+            view.needs(&NeedFilter::default(), &|_| false, 0, 10).total,
+            6
+        );
     }
 
     #[test]

@@ -81,6 +81,7 @@ impl WebBackend {
                     == Some(a.username.as_str())
         });
         let (state, accepted_institution) = match &need.state {
+            NeedState::Open if need.deadline < crate::board::today() => ("expired", String::new()),
             NeedState::Open => ("open", String::new()),
             NeedState::Withdrawn { .. } => ("withdrawn", String::new()),
             NeedState::Accepted { institution, .. } => ("accepted", institution.to_string()),
@@ -420,10 +421,11 @@ impl BoardBackend for WebBackend {
     }
 
     async fn response_stats(&self) -> Vec<ResponseView> {
-        crate::board::stats::response_stats(self.board.view(), &self.catalogue)
-            .into_iter()
+        self.board
+            .response_stats()
+            .iter()
             .map(|(id, stats)| ResponseView {
-                institution_name: self.institution_name(&id),
+                institution_name: self.institution_name(id),
                 institution_id: id.to_string(),
                 offers: stats.offers,
                 accepted: stats.accepted,

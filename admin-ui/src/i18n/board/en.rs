@@ -38,6 +38,7 @@ pub(crate) static EN: BoardStrings = BoardStrings {
     offered_notice: "The offer is made.",
     offer_withdrawn_notice: "The offer is withdrawn.",
     state_open: "Taking offers",
+    state_expired: "Past its deadline",
     state_withdrawn: "Withdrawn",
     state_accepted: "Offer accepted",
     deadline: "Deadline",

@@ -45,6 +45,7 @@ pub(crate) struct BoardStrings {
     pub offered_notice: &'static str,
     pub offer_withdrawn_notice: &'static str,
     pub state_open: &'static str,
+    pub state_expired: &'static str,
     pub state_withdrawn: &'static str,
     pub state_accepted: &'static str,
     pub deadline: &'static str,

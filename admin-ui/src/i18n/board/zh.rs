@@ -38,6 +38,7 @@ pub(crate) static ZH: BoardStrings = BoardStrings {
     offered_notice: "报价已提交。",
     offer_withdrawn_notice: "报价已撤回。",
     state_open: "征集报价中",
+    state_expired: "已过截止日期",
     state_withdrawn: "已撤回",
     state_accepted: "已接受报价",
     deadline: "截止",
