@@ -265,8 +265,7 @@ impl Node {
         let accounts = Accounts::new(store.clone()).with_limits(&config.sign_in);
         let board = Board::new(catalogue.clone(), store.clone(), notices.clone());
         let orders = Orders::new(
-            certificate.clone(),
-            key,
+            (certificate.clone(), key),
             store.clone(),
             mail.clone(),
             net.clone(),

@@ -131,9 +131,9 @@ impl std::fmt::Debug for Orders {
 }
 
 impl Orders {
+    /// `signer`: this institution's certificate and node key.
     pub fn new(
-        own: MembershipCertificate,
-        key: SecretKey,
+        (own, key): (MembershipCertificate, SecretKey),
         store: Store,
         mail: Mail,
         net: NetClient,
