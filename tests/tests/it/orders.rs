@@ -476,7 +476,8 @@ async fn a_greedy_home_cannot_order_other_than_offered(
         placed_at: UnixTime::now(),
         title: need.title.clone(),
     };
-    let forgeries: [(&str, fn(&mut alliance_protocol::order::OrderPlaced)); 4] = [
+    type Forge = fn(&mut alliance_protocol::order::OrderPlaced);
+    let forgeries: [(&str, Forge); 4] = [
         ("price 0", |p| p.price_fen = 0),
         ("another instrument", |p| {
             p.instrument_local_id = "XPS-2".into()
