@@ -40,6 +40,7 @@ pub mod evaluation;
 #[doc(hidden)]
 pub mod fuzzing;
 pub(crate) mod health;
+pub mod help;
 pub(crate) mod http_server;
 pub mod identity;
 pub mod init;

@@ -19,6 +19,7 @@ use crate::{
     control,
     evaluation::config::EvaluationConfig,
     health::Health,
+    help::HelpDesk,
     http_server,
     keyfile::{self, KeyFileError},
     mail::{self, Mail},
@@ -102,6 +103,7 @@ pub struct NodeHandle {
     notices: Notices,
     board: Board,
     orders: Orders,
+    help: HelpDesk,
     cancel: CancellationToken,
     supervisor: Supervisor,
     tasks: Vec<JoinHandle<()>>,
@@ -264,6 +266,7 @@ impl Node {
         )?;
         let accounts = Accounts::new(store.clone()).with_limits(&config.sign_in);
         let board = Board::new(catalogue.clone(), store.clone(), notices.clone());
+        let help = HelpDesk::new(store.clone(), board.clone(), notices.clone());
         let orders = Orders::new(
             (certificate.clone(), key),
             store.clone(),
@@ -319,6 +322,7 @@ impl Node {
             notice_prefs: Preferences::new(store.clone()),
             board: board.clone(),
             orders: orders.clone(),
+            help: help.clone(),
         };
         let (http_addr, http) = serve_http(
             &config,
@@ -372,6 +376,7 @@ impl Node {
             notices,
             board,
             orders,
+            help,
             tasks,
         })
     }
@@ -599,6 +604,11 @@ impl NodeHandle {
     /// Entrusted-testing orders.
     pub fn orders(&self) -> &Orders {
         &self.orders
+    }
+
+    /// The help desk: firms' requests and the service experts who answer them.
+    pub fn help(&self) -> &HelpDesk {
+        &self.help
     }
 
     /// Notices waiting to go out by e-mail and webhook.

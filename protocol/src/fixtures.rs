@@ -57,6 +57,7 @@ pub fn need() -> Need {
         budget_min_fen: 0,
         budget_max_fen: 300_000,
         results_public: false,
+        referred_to: None,
         tier: UserTier::Enterprise,
         posted_at: UnixTime(1_796_000_000),
         state: NeedState::Open,

@@ -30,3 +30,54 @@ pub async fn sign_in(
 pub async fn get_json(client: &reqwest::Client, url: &str) -> serde_json::Value {
     client.get(url).send().await.unwrap().json().await.unwrap()
 }
+
+/// A person signed in at a node, with their session cookie and CSRF token.
+#[derive(Debug)]
+pub struct Signed {
+    client: reqwest::Client,
+    base: String,
+    csrf: String,
+}
+
+impl Signed {
+    /// Signs `user` in at `node` with the test password.
+    pub async fn as_user(node: &NodeHandle, user: &str) -> Signed {
+        let client = client();
+        let session: serde_json::Value = sign_in(&client, node, user, crate::PASSWORD)
+            .await
+            .json()
+            .await
+            .unwrap();
+        Signed {
+            client,
+            base: node.url(),
+            csrf: session["csrf_token"].as_str().unwrap().to_owned(),
+        }
+    }
+
+    /// `GET path`: the status and the JSON answer (null if none).
+    pub async fn get(&self, path: &str) -> (u16, serde_json::Value) {
+        let answer = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap();
+        let status = answer.status().as_u16();
+        (status, answer.json().await.unwrap_or_default())
+    }
+
+    /// `POST path` with `body` and the CSRF token: the status and the JSON answer.
+    pub async fn post(&self, path: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
+        let answer = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("X-CSRF-Token", &self.csrf)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = answer.status().as_u16();
+        (status, answer.json().await.unwrap_or_default())
+    }
+}

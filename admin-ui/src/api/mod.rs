@@ -10,6 +10,7 @@ mod accounts;
 mod board;
 mod bookings;
 mod error;
+mod help;
 pub(crate) mod instruments;
 mod monitoring;
 mod notices;
@@ -110,6 +111,16 @@ pub(crate) fn routes<B: Backend>() -> (Router<AppState<B>>, utoipa::openapi::Ope
         .routes(documented!(B, board::accept))
         .routes(documented!(B, board::offer))
         .routes(documented!(B, board::withdraw_offer))
+        .routes(documented!(B, help::mine))
+        .routes(documented!(B, help::ask))
+        .routes(documented!(B, help::queue))
+        .routes(documented!(B, help::fields))
+        .routes(documented!(B, help::set_fields))
+        .routes(documented!(B, help::detail))
+        .routes(documented!(B, help::take))
+        .routes(documented!(B, help::write))
+        .routes(documented!(B, help::post_need))
+        .routes(documented!(B, help::close))
         .routes(documented!(B, orders::mine))
         .routes(documented!(B, orders::report))
         .routes(documented!(B, orders::cancel))

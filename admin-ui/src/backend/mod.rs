@@ -4,6 +4,7 @@
 mod board;
 mod booking;
 mod catalogue;
+mod help;
 mod monitoring;
 mod notices;
 mod orders;
@@ -19,6 +20,7 @@ use serde::{Deserialize, Serialize};
 pub use board::*;
 pub use booking::*;
 pub use catalogue::*;
+pub use help::*;
 pub use monitoring::*;
 pub use notices::*;
 pub use orders::*;
@@ -41,6 +43,9 @@ pub enum AccountRole {
     InstitutionAdmin,
     /// The province's administrator (on the province node).
     ProvinceAdmin,
+    /// A service expert (R18): answers firms' requests for help and posts needs for
+    /// them.
+    ServiceExpert,
 }
 
 impl AccountRole {
@@ -55,12 +60,13 @@ impl AccountRole {
     }
 
     /// Every role, in display order.
-    pub const ALL: [AccountRole; 5] = [
+    pub const ALL: [AccountRole; 6] = [
         AccountRole::Researcher,
         AccountRole::ExternalUser,
         AccountRole::InstrumentManager,
         AccountRole::InstitutionAdmin,
         AccountRole::ProvinceAdmin,
+        AccountRole::ServiceExpert,
     ];
 
     /// Stable snake_case name, as in JSON and on the command line.
@@ -71,6 +77,7 @@ impl AccountRole {
             AccountRole::InstrumentManager => "instrument_manager",
             AccountRole::InstitutionAdmin => "institution_admin",
             AccountRole::ProvinceAdmin => "province_admin",
+            AccountRole::ServiceExpert => "service_expert",
         }
     }
 
@@ -258,6 +265,7 @@ pub trait Backend:
     CatalogueBackend
     + BoardBackend
     + OrderBackend
+    + HelpBackend
     + BookingBackend
     + ReceiptBackend
     + ResultsBackend

@@ -40,11 +40,16 @@ pub enum NoticeKind {
     /// To the user: their entrusted-testing order moved (samples received, testing,
     /// report issued, closed, refused).
     OrderState,
+    /// To an institution's managers: a service expert referred a need to them.
+    NeedReferred,
+    /// To the person who asked for help: a service expert took their request, wrote to
+    /// them or posted a need for them.
+    HelpUpdate,
 }
 
 impl NoticeKind {
     /// Every kind, in the order the settings list them.
-    pub const ALL: [NoticeKind; 9] = [
+    pub const ALL: [NoticeKind; 11] = [
         NoticeKind::BookingRequest,
         NoticeKind::HoldLapsing,
         NoticeKind::BookingDecision,
@@ -54,6 +59,8 @@ impl NoticeKind {
         NoticeKind::OfferReceived,
         NoticeKind::OfferAccepted,
         NoticeKind::OrderState,
+        NoticeKind::NeedReferred,
+        NoticeKind::HelpUpdate,
     ];
 
     /// The kind's name in the API, forms and the webhook's JSON.
@@ -68,6 +75,8 @@ impl NoticeKind {
             NoticeKind::OfferReceived => "offer_received",
             NoticeKind::OfferAccepted => "offer_accepted",
             NoticeKind::OrderState => "order_state",
+            NoticeKind::NeedReferred => "need_referred",
+            NoticeKind::HelpUpdate => "help_update",
         }
     }
 }

@@ -11,6 +11,7 @@ pub(crate) mod booking;
 pub(crate) mod catalogue;
 mod en;
 pub(crate) mod guide;
+pub(crate) mod help;
 pub(crate) mod monitoring;
 pub(crate) mod publications;
 pub(crate) mod receipts;
@@ -146,6 +147,8 @@ pub(crate) struct Strings {
     pub publications: &'static publications::PublicationStrings,
     /// The board of needs and offers (R3, R19).
     pub board: &'static board::BoardStrings,
+    /// The help desk (R18).
+    pub help: &'static help::HelpStrings,
     // Layout.
     pub product_name: &'static str,
     pub skip_to_content: &'static str,
@@ -203,6 +206,7 @@ pub(crate) struct Strings {
     pub role_instrument_manager: &'static str,
     pub role_institution_admin: &'static str,
     pub role_province_admin: &'static str,
+    pub role_service_expert: &'static str,
     pub state_active: &'static str,
     pub state_pending: &'static str,
     pub state_disabled: &'static str,
@@ -289,6 +293,8 @@ pub(crate) struct Strings {
     pub notice_need_matched: &'static str,
     pub notice_offer_received: &'static str,
     pub notice_offer_accepted: &'static str,
+    pub notice_need_referred: &'static str,
+    pub notice_help_update: &'static str,
     pub notice_order_state: &'static str,
     pub notices_language: &'static str,
     pub notices_submit: &'static str,
@@ -338,6 +344,8 @@ impl Strings {
             crate::backend::NoticeKind::NeedMatched => self.notice_need_matched,
             crate::backend::NoticeKind::OfferReceived => self.notice_offer_received,
             crate::backend::NoticeKind::OfferAccepted => self.notice_offer_accepted,
+            crate::backend::NoticeKind::NeedReferred => self.notice_need_referred,
+            crate::backend::NoticeKind::HelpUpdate => self.notice_help_update,
             crate::backend::NoticeKind::OrderState => self.notice_order_state,
         }
     }
@@ -350,6 +358,7 @@ impl Strings {
             AccountRole::InstrumentManager => self.role_instrument_manager,
             AccountRole::InstitutionAdmin => self.role_institution_admin,
             AccountRole::ProvinceAdmin => self.role_province_admin,
+            AccountRole::ServiceExpert => self.role_service_expert,
         }
     }
 

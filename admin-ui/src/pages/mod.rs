@@ -19,6 +19,7 @@ mod compliance;
 mod ctx;
 mod feeds;
 mod guide;
+mod help;
 mod import;
 mod instruments;
 mod issued;
@@ -128,6 +129,9 @@ pub(crate) fn routes<B: Backend>() -> Router<AppState<B>> {
         )
         .route("/feeds/{file}", get(feeds::user::<B>))
         .route("/feeds/instruments/{file}", get(feeds::instrument::<B>))
+        .route("/help", get(help::page::<B>).post(help::ask::<B>))
+        .route("/help/fields", post(help::set_fields::<B>))
+        .route("/help/{id}/{action}", post(help::act::<B>))
         .route("/orders", get(orders::mine::<B>))
         .route("/orders/{id}/report", get(orders::report::<B>))
         .route("/orders/{id}/cancel", post(orders::cancel::<B>))

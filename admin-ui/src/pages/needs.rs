@@ -264,7 +264,7 @@ pub(super) async fn list<B: Backend>(
     render(&state, &ctx, &list, typed, None).await
 }
 
-fn value<'a>(pairs: &'a [(String, String)], key: &str) -> &'a str {
+pub(super) fn value<'a>(pairs: &'a [(String, String)], key: &str) -> &'a str {
     pairs
         .iter()
         .find(|(k, _)| k == key)
@@ -272,7 +272,7 @@ fn value<'a>(pairs: &'a [(String, String)], key: &str) -> &'a str {
 }
 
 /// Words separated by commas (either width) or spaces.
-fn words(text: &str) -> Vec<String> {
+pub(super) fn words(text: &str) -> Vec<String> {
     text.split(|c: char| c == ',' || c == '，' || c == '、' || c.is_whitespace())
         .filter(|w| !w.is_empty())
         .map(str::to_owned)

@@ -426,7 +426,8 @@ async fn the_me_page_keeps_ones_choice_of_notices_and_the_api_reads_it() {
             "language": "en",
             "off": [
                 "booking_request", "booking_decision", "hold_lapsing", "booking_tomorrow",
-                "need_matched", "offer_received", "offer_accepted", "order_state"
+                "need_matched", "offer_received", "offer_accepted", "order_state",
+                "need_referred", "help_update"
             ]
         })
     );

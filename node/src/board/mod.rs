@@ -84,6 +84,8 @@ pub struct NeedDraft {
     pub budget_min_fen: i64,
     pub budget_max_fen: i64,
     pub results_public: bool,
+    /// A member a service expert refers the need to (see [`crate::help`]).
+    pub referred_to: Option<InstitutionId>,
 }
 
 /// An offer as a manager typed it.
@@ -168,6 +170,11 @@ impl Board {
         stats
     }
 
+    /// Whether `code` is a category of the classification.
+    pub fn knows_category(&self, code: &str) -> bool {
+        self.inner.catalogue.classification().get(code).is_some()
+    }
+
     /// The board as held.
     pub fn view(&self) -> &BoardView {
         self.inner.catalogue.board()
@@ -218,6 +225,14 @@ impl Board {
         }
         if draft.deadline < today() {
             return Err(invalid("deadline", "a day from today on"));
+        }
+        if let Some(to) = &draft.referred_to
+            && !self.inner.catalogue.key_directory().is_current(to)
+        {
+            return Err(invalid(
+                "referred_to",
+                format!("{to} is not a member of the alliance"),
+            ));
         }
         Ok(())
     }
@@ -273,6 +288,7 @@ impl Board {
             tier,
             posted_at: UnixTime::now(),
             state: NeedState::Open,
+            referred_to: draft.referred_to,
         };
         self.sign_need(need).await
     }

@@ -1,6 +1,7 @@
 //! What is told to whom when a need or an offer is stored here (from a peer or from
 //! this node):
-//! - a need open and new here that this institution's instruments could do: its managers;
+//! - a need open and new here that this institution's instruments could do, or that a
+//!   service expert referred to this institution: its managers;
 //! - an offer for a need of this home: the person who posted it, once per institution;
 //! - a need that accepted this institution's offer: its managers.
 //!
@@ -67,6 +68,17 @@ impl Board {
     async fn need_arrived(&self, need: &Need) -> Result<(), StoreError> {
         let own = &self.inner.own;
         match &need.state {
+            NeedState::Open
+                if need.deadline >= today() && need.referred_to.as_ref() == Some(own) =>
+            {
+                self.queue(Notice::new(
+                    format!("need-referred/{}", need.id()),
+                    NoticeKind::NeedReferred,
+                    Recipients::Managers,
+                    self.need_facts(need),
+                ))
+                .await
+            }
             NeedState::Open if need.deadline >= today() => {
                 let proposals =
                     matching::propose(&self.inner.catalogue, need, Some(own), &today(), NAMED);

@@ -149,6 +149,7 @@ async fn seed_pair(home: &Member, owner: &Member, n: usize) -> Result<(), String
         budget_min_fen: 0,
         budget_max_fen: 500_000,
         results_public: n.is_multiple_of(2),
+        referred_to: None,
     };
     let need = home
         .board

@@ -192,6 +192,31 @@ pub(super) fn render(kind: NoticeKind, facts: &Facts, language: Language, site: 
                 facts.need_title, facts.need_id
             ),
         ),
+        (NoticeKind::NeedReferred, Language::Zh) => (
+            format!("服务专家向本机构推荐了一项需求：{}", facts.need_title),
+            format!(
+                "联盟服务专家将需求「{}」（截止 {}）推荐给本机构。\n查看并报价：{site}needs/{}",
+                facts.need_title, facts.need_deadline, facts.need_id
+            ),
+        ),
+        (NoticeKind::NeedReferred, Language::En) => (
+            format!(
+                "A service expert referred a need to us: {}",
+                facts.need_title
+            ),
+            format!(
+                "A service expert of the alliance referred the need \"{}\" (by {}) to us.\nSee it and make an offer: {site}needs/{}",
+                facts.need_title, facts.need_deadline, facts.need_id
+            ),
+        ),
+        (NoticeKind::HelpUpdate, Language::Zh) => (
+            "您的咨询有新进展".to_owned(),
+            format!("{}\n详情：{site}help", facts.note),
+        ),
+        (NoticeKind::HelpUpdate, Language::En) => (
+            "News on your request for help".to_owned(),
+            format!("{}\nDetails: {site}help", facts.note),
+        ),
         (NoticeKind::OrderState, language) => {
             let state = order_state(facts.order_state, language);
             match language {

@@ -183,6 +183,9 @@ spaces! {
     Orders => "orders",
     /// Their reports' bytes, same keys.
     Reports => "reports",
+    /// The help desk (R18): requests for help (`r \0 id`, JSON), each asker's
+    /// (`u \0 username \0 id`), service experts' fields (`x \0 username`).
+    Help => "help",
     /// Scratch space for benchmarks and tests.
     Bench => "bench",
 }

@@ -32,7 +32,7 @@ fn parse_mode(name: &str) -> Option<ServiceMode> {
     }
 }
 
-fn refusal(e: BoardError) -> ActionFailure {
+pub(super) fn refusal(e: BoardError) -> ActionFailure {
     match e {
         BoardError::Invalid { field, message } => invalid(field, &message),
         BoardError::NoNeed(_) | BoardError::NoOffer(_) => ActionFailure::NotFound,
@@ -293,43 +293,8 @@ impl BoardBackend for WebBackend {
         account: &Account,
         form: NeedForm,
     ) -> Result<NeedView, ActionFailure> {
-        let tier = account.price_tier().ok_or_else(|| ActionFailure::Refused {
-            code: "price_category_missing".into(),
-            message: "an administrator has not yet set this account's price category; \
-                      ask your institution's administrator"
-                .into(),
-        })?;
-        let mut modes = Vec::new();
-        for name in &form.modes {
-            let mode =
-                parse_mode(name).ok_or_else(|| invalid("modes", "staff_run or self_operated"))?;
-            if !modes.contains(&mode) {
-                modes.push(mode);
-            }
-        }
-        let draft = NeedDraft {
-            title: form.title.trim().to_owned(),
-            description: form.description.trim().to_owned(),
-            categories: form
-                .categories
-                .iter()
-                .map(|c| c.trim().to_owned())
-                .filter(|c| !c.is_empty())
-                .collect(),
-            modes,
-            keywords: form
-                .keywords
-                .iter()
-                .map(|k| k.trim().to_owned())
-                .filter(|k| !k.is_empty())
-                .collect(),
-            sample_kind: form.sample_kind.trim().to_owned(),
-            sample_count: form.sample_count,
-            deadline: form.deadline.trim().to_owned(),
-            budget_min_fen: form.budget_min_fen,
-            budget_max_fen: form.budget_max_fen,
-            results_public: form.results_public,
-        };
+        let tier = price_tier(account)?;
+        let draft = draft_of(&form, None)?;
         let need = self
             .board
             .post(&account.username, tier, draft)
@@ -434,4 +399,51 @@ impl BoardBackend for WebBackend {
             })
             .collect()
     }
+}
+
+/// What `account`'s needs are priced at; refused while an administrator has not set an
+/// outside user's category.
+pub(crate) fn price_tier(account: &Account) -> Result<alliance_protocol::UserTier, ActionFailure> {
+    account.price_tier().ok_or_else(|| ActionFailure::Refused {
+        code: "price_category_missing".into(),
+        message: "an administrator has not yet set this account's price category; \
+                  ask your institution's administrator"
+            .into(),
+    })
+}
+
+/// The need `form` describes, referred to `referred_to` if a service expert names one.
+pub(crate) fn draft_of(
+    form: &NeedForm,
+    referred_to: Option<InstitutionId>,
+) -> Result<NeedDraft, ActionFailure> {
+    let mut modes = Vec::new();
+    for name in &form.modes {
+        let mode =
+            parse_mode(name).ok_or_else(|| invalid("modes", "staff_run or self_operated"))?;
+        if !modes.contains(&mode) {
+            modes.push(mode);
+        }
+    }
+    let trimmed = |items: &[String]| -> Vec<String> {
+        items
+            .iter()
+            .map(|c| c.trim().to_owned())
+            .filter(|c| !c.is_empty())
+            .collect()
+    };
+    Ok(NeedDraft {
+        title: form.title.trim().to_owned(),
+        description: form.description.trim().to_owned(),
+        categories: trimmed(&form.categories),
+        modes,
+        keywords: trimmed(&form.keywords),
+        sample_kind: form.sample_kind.trim().to_owned(),
+        sample_count: form.sample_count,
+        deadline: form.deadline.trim().to_owned(),
+        budget_min_fen: form.budget_min_fen,
+        budget_max_fen: form.budget_max_fen,
+        results_public: form.results_public,
+        referred_to,
+    })
 }

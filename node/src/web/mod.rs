@@ -20,6 +20,7 @@ use crate::{
 mod board;
 mod booking;
 mod catalogue;
+mod help;
 mod import;
 mod monitoring;
 mod orders;
@@ -45,6 +46,7 @@ pub(crate) struct WebParts {
     pub notice_prefs: crate::notify::Preferences,
     pub board: crate::board::Board,
     pub orders: crate::orders::Orders,
+    pub help: crate::help::HelpDesk,
 }
 
 /// What the web layer may ask of this node.
@@ -63,6 +65,7 @@ pub(crate) struct WebBackend {
     notice_prefs: crate::notify::Preferences,
     board: crate::board::Board,
     orders: crate::orders::Orders,
+    help: crate::help::HelpDesk,
     /// Recent searches by free time.
     search_cache: Arc<search_cache::SearchCache>,
     started_at: UnixTime,
@@ -95,6 +98,7 @@ impl WebBackend {
             notice_prefs,
             board,
             orders,
+            help,
         } = parts;
         WebBackend {
             net,
@@ -110,6 +114,7 @@ impl WebBackend {
             notice_prefs,
             board,
             orders,
+            help,
             search_cache: Arc::default(),
             started_at: UnixTime::now(),
         }

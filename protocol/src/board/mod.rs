@@ -80,6 +80,9 @@ pub struct Need {
     pub tier: UserTier,
     pub posted_at: UnixTime,
     pub state: NeedState,
+    /// The institution a service expert referred the need to (its managers are told at
+    /// once; any member may still offer).
+    pub referred_to: Option<InstitutionId>,
 }
 
 impl Need {
@@ -274,6 +277,11 @@ impl From<&Need> for proto::NeedRecord {
             accepted_institution,
             accepted_revision,
             closed_at,
+            referred_to: n
+                .referred_to
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default(),
         }
     }
 }
@@ -322,6 +330,11 @@ impl TryFrom<proto::NeedRecord> for Need {
             tier: UserTier::parse(&raw.tier).ok_or_else(|| field("tier", "unknown tier"))?,
             posted_at: UnixTime(raw.posted_at),
             state,
+            referred_to: if raw.referred_to.is_empty() {
+                None
+            } else {
+                Some(InstitutionId::try_from(raw.referred_to)?)
+            },
         }
         .check()
     }

@@ -42,6 +42,7 @@ fn draft(deadline_days: i64) -> NeedDraft {
         budget_min_fen: 0,
         budget_max_fen: 200_000,
         results_public: false,
+        referred_to: None,
     }
 }
 

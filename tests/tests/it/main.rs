@@ -13,6 +13,7 @@ mod catalogue_rejects;
 mod configs;
 mod demo;
 mod fuzz_corpus;
+mod help;
 mod hostile_peers;
 mod hosts;
 mod hosts_crash;
