@@ -17,6 +17,7 @@ use alliance_protocol::{
 use crate::{
     board::{Board, NeedDraft, OfferDraft},
     catalogue::Catalogue,
+    help::{Actor, HelpDesk},
     net::NetClient,
     orders::Orders,
 };
@@ -35,6 +36,7 @@ pub(super) struct Member {
     pub net: NetClient,
     pub board: Board,
     pub orders: Orders,
+    pub help: HelpDesk,
     /// Its firm's account, as the order names it.
     pub firm: OrderContact,
 }
@@ -126,6 +128,51 @@ pub(super) async fn seed(members: Vec<Member>) {
         }
     }
     tracing::info!(needs, "demo needs posted");
+    for (i, member) in members.iter().enumerate() {
+        if let Err(e) = seed_help(member, i == 0).await {
+            tracing::warn!(member = member.id, error = %e, "a demo request for help was not seeded");
+        }
+    }
+}
+
+/// A firm's request for help in plain words; at the first member, taken by its service
+/// expert, who has written back.
+async fn seed_help(member: &Member, answered: bool) -> Result<(), crate::help::HelpError> {
+    let firm = Actor {
+        username: &member.firm.user_id,
+        name: &member.firm.name,
+        expert: false,
+    };
+    let request = member
+        .help
+        .ask(
+            firm,
+            "我们是做锂电池正极材料的小企业，想知道一批粉末里有没有杂相、颗粒大概多大，\
+             不知道该找哪种仪器、哪家单位。",
+            "",
+        )
+        .await?;
+    if !answered {
+        return Ok(());
+    }
+    let expert_name = format!("{}服务专家", member.firm.name.trim_end_matches("企业用户"));
+    let expert_username = format!("{}-expert", member.id);
+    let expert = Actor {
+        username: &expert_username,
+        name: &expert_name,
+        expert: true,
+    };
+    member.help.take(expert, &request.id).await?;
+    member
+        .help
+        .write(
+            expert,
+            &request.id,
+            "杂相可用X射线衍射（XRD）物相分析，颗粒大小可用激光粒度仪或扫描电镜。\
+             请告诉我们样品数量和希望的完成日期，我们替您发布需求。",
+        )
+        .await?;
+    Ok(())
 }
 
 async fn seed_pair(home: &Member, owner: &Member, n: usize) -> Result<(), String> {

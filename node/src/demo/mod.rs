@@ -183,6 +183,11 @@ fn demo_accounts(inst: &DemoInstitution) -> Vec<(String, AccountRole, String)> {
                 AccountRole::ExternalUser,
                 "企业用户".into(),
             ),
+            (
+                format!("{}-expert", inst.id),
+                AccountRole::ServiceExpert,
+                "服务专家".into(),
+            ),
         ],
     }
 }
@@ -298,6 +303,7 @@ pub async fn start(data_dir: &Path) -> Result<Demo, DemoError> {
                 net: node.net().clone(),
                 board: node.board().clone(),
                 orders: node.orders().clone(),
+                help: node.help().clone(),
                 firm: alliance_protocol::order::OrderContact {
                     user_id: format!("{}-firm", inst.id),
                     name: format!("{}企业用户", inst.name_zh),

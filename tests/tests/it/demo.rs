@@ -99,6 +99,21 @@ async fn the_demo_starts_with_bookings_across_institutions_some_awaiting_approva
                 .any(|o| o.state == OrderState::Closed && o.report_held)
     })
     .await;
+    // The help desk: each member's firm has asked in plain words; at the first, its
+    // service expert took the request and wrote back.
+    alliance_tests::node_api::until("the demo's help desk", DEADLINE * 2, || async {
+        members.iter().enumerate().all(|(i, n)| {
+            let firm = format!("{}-firm", n.config().node.institution_id);
+            n.help().of_asker(&firm).unwrap().first().is_some_and(|r| {
+                if i == 0 {
+                    r.state == alliance_node::help::HelpState::Taken && r.steps.len() == 3
+                } else {
+                    r.state == alliance_node::help::HelpState::Open
+                }
+            })
+        })
+    })
+    .await;
     demo.shutdown().await;
 }
 
