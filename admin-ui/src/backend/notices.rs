@@ -97,7 +97,7 @@ pub struct NoticePrefs {
     pub language: NoticeLanguage,
     /// The kinds turned off, each once.
     #[serde(default, deserialize_with = "each_once")]
-    #[schema(max_items = 9)]
+    #[schema(max_items = 11)]
     pub off: BTreeSet<NoticeKind>,
 }
 
@@ -120,5 +120,23 @@ where
 impl NoticePrefs {
     pub fn wants(&self, kind: NoticeKind) -> bool {
         !self.off.contains(&kind)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn the_schema_lets_every_kind_be_turned_off_once() {
+        let schema =
+            serde_json::to_value(<NoticePrefs as utoipa::PartialSchema>::schema()).unwrap();
+        assert_eq!(
+            schema["properties"]["off"]["maxItems"],
+            NoticeKind::ALL.len(),
+            "the schema's bound of `off` must follow NoticeKind::ALL"
+        );
     }
 }
