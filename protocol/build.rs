@@ -10,6 +10,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "proto/alliance/v1/catalogue.proto",
         "proto/alliance/v1/board.proto",
         "proto/alliance/v1/order.proto",
+        "proto/alliance/v1/event.proto",
         "proto/alliance/v1/booking.proto",
         "proto/alliance/v1/transparency.proto",
         "proto/alliance/v1/receipt.proto",

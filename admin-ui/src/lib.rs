@@ -147,6 +147,7 @@ mod booking_input;
 mod client;
 mod cookies;
 mod downloads;
+mod event_input;
 mod expensive;
 mod i18n;
 pub mod instrument_input;

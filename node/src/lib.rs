@@ -37,6 +37,7 @@ pub mod control;
 pub mod crash_hook;
 pub mod demo;
 pub mod evaluation;
+pub mod events;
 #[doc(hidden)]
 pub mod fuzzing;
 pub(crate) mod health;

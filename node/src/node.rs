@@ -18,6 +18,7 @@ use crate::{
     config::Config,
     control,
     evaluation::config::EvaluationConfig,
+    events::Events,
     health::Health,
     help::HelpDesk,
     http_server,
@@ -104,6 +105,7 @@ pub struct NodeHandle {
     board: Board,
     orders: Orders,
     help: HelpDesk,
+    events: Events,
     cancel: CancellationToken,
     supervisor: Supervisor,
     tasks: Vec<JoinHandle<()>>,
@@ -267,6 +269,12 @@ impl Node {
         let accounts = Accounts::new(store.clone()).with_limits(&config.sign_in);
         let board = Board::new(catalogue.clone(), store.clone(), notices.clone());
         let help = HelpDesk::new(store.clone(), board.clone(), notices.clone());
+        let events = Events::new(
+            (certificate.clone(), key.clone()),
+            catalogue.clone(),
+            store.clone(),
+            net.clone(),
+        );
         let orders = Orders::new(
             (certificate.clone(), key),
             store.clone(),
@@ -283,6 +291,7 @@ impl Node {
             Arc::new(bookings.clone()) as Arc<dyn mail::Handler>,
             Arc::new(receipts.clone()),
             Arc::new(orders.clone()),
+            Arc::new(events.clone()),
         ]);
         tasks.extend(mail.start(handlers, mail_rx, &supervisor, &cancel));
         tasks.extend(bookings.start(&supervisor, &cancel));
@@ -323,6 +332,7 @@ impl Node {
             board: board.clone(),
             orders: orders.clone(),
             help: help.clone(),
+            events: events.clone(),
         };
         let (http_addr, http) = serve_http(
             &config,
@@ -377,6 +387,7 @@ impl Node {
             board,
             orders,
             help,
+            events,
             tasks,
         })
     }
@@ -604,6 +615,11 @@ impl NodeHandle {
     /// Entrusted-testing orders.
     pub fn orders(&self) -> &Orders {
         &self.orders
+    }
+
+    /// Matching events: announced, registered for.
+    pub fn events(&self) -> &Events {
+        &self.events
     }
 
     /// The help desk: firms' requests and the service experts who answer them.

@@ -8,6 +8,7 @@
 use crate::{
     FeeComponents, UnixTime, UserTier,
     board::{Need, NeedState, Offer},
+    event::Event,
     receipt::UsageReceipt,
     record::ServiceMode,
 };
@@ -82,5 +83,24 @@ pub fn offer() -> Offer {
         conditions: "样品需干燥".into(),
         offered_at: UnixTime(1_796_000_600),
         withdrawn: false,
+    }
+}
+
+/// The province's XRD matching event: a day in Shenyang, with a link to join online.
+pub fn event() -> Event {
+    Event {
+        organiser: "lnsti".parse().unwrap(),
+        local_id: "ev_2027_xrd".into(),
+        revision: 3,
+        title: "X射线衍射分析供需对接会".into(),
+        description: "面向新材料企业，介绍联盟XRD设备与检测服务".into(),
+        field: "0303".into(),
+        starts_at: UnixTime(1_796_086_800),
+        ends_at: UnixTime(1_796_115_600),
+        place: "沈阳市和平区文化路3号巷11号".into(),
+        link: "https://meeting.example.cn/xrd".into(),
+        capacity: 120,
+        announced_at: UnixTime(1_796_000_000),
+        cancelled: None,
     }
 }

@@ -47,6 +47,7 @@ pub mod certificate;
 pub mod checkpoint;
 pub mod entry;
 pub mod envelope;
+pub mod event;
 #[cfg(any(test, feature = "fixtures"))]
 pub mod fixtures;
 #[doc(hidden)]

@@ -69,9 +69,24 @@ impl Signed {
 
     /// `POST path` with `body` and the CSRF token: the status and the JSON answer.
     pub async fn post(&self, path: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
+        self.send(reqwest::Method::POST, path, body).await
+    }
+
+    /// `DELETE path` with the CSRF token: the status and the JSON answer.
+    pub async fn delete(&self, path: &str) -> (u16, serde_json::Value) {
+        self.send(reqwest::Method::DELETE, path, serde_json::Value::Null)
+            .await
+    }
+
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: serde_json::Value,
+    ) -> (u16, serde_json::Value) {
         let answer = self
             .client
-            .post(format!("{}{path}", self.base))
+            .request(method, format!("{}{path}", self.base))
             .header("X-CSRF-Token", &self.csrf)
             .json(&body)
             .send()
@@ -80,4 +95,11 @@ impl Signed {
         let status = answer.status().as_u16();
         (status, answer.json().await.unwrap_or_default())
     }
+}
+
+/// `GET url` with `client`'s session: the status and the JSON answer (null if none).
+pub async fn get_json_status(client: &reqwest::Client, url: &str) -> (u16, serde_json::Value) {
+    let answer = client.get(url).send().await.unwrap();
+    let status = answer.status().as_u16();
+    (status, answer.json().await.unwrap_or_default())
 }

@@ -10,6 +10,7 @@ mod accounts;
 mod board;
 mod bookings;
 mod error;
+mod events;
 mod help;
 pub(crate) mod instruments;
 mod monitoring;
@@ -111,6 +112,12 @@ pub(crate) fn routes<B: Backend>() -> (Router<AppState<B>>, utoipa::openapi::Ope
         .routes(documented!(B, board::accept))
         .routes(documented!(B, board::offer))
         .routes(documented!(B, board::withdraw_offer))
+        .routes(documented!(B, events::list))
+        .routes(documented!(B, events::announce))
+        .routes(documented!(B, events::detail))
+        .routes(documented!(B, events::cancel))
+        .routes(documented!(B, events::register))
+        .routes(documented!(B, events::unregister))
         .routes(documented!(B, help::mine))
         .routes(documented!(B, help::ask))
         .routes(documented!(B, help::queue))

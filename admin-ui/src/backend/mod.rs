@@ -4,6 +4,7 @@
 mod board;
 mod booking;
 mod catalogue;
+mod events;
 mod help;
 mod monitoring;
 mod notices;
@@ -20,6 +21,7 @@ use serde::{Deserialize, Serialize};
 pub use board::*;
 pub use booking::*;
 pub use catalogue::*;
+pub use events::*;
 pub use help::*;
 pub use monitoring::*;
 pub use notices::*;
@@ -266,6 +268,7 @@ pub trait Backend:
     + BoardBackend
     + OrderBackend
     + HelpBackend
+    + EventBackend
     + BookingBackend
     + ReceiptBackend
     + ResultsBackend

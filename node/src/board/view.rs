@@ -8,7 +8,7 @@ use std::{
     sync::{Arc, RwLock, RwLockReadGuard},
 };
 
-use alliance_protocol::{InstitutionId, Need, NeedState, Offer};
+use alliance_protocol::{InstitutionId, Need, NeedState, Offer, event::Event};
 
 /// What a list of needs is filtered by.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -72,6 +72,8 @@ struct Held {
     by_time: BTreeMap<(i64, String), ()>,
     /// Offers per need id, by offering institution.
     offers: HashMap<String, BTreeMap<InstitutionId, Arc<Offer>>>,
+    /// Matching events by id, newest version of each.
+    events: HashMap<String, Arc<Event>>,
     /// Counts the versions taken: what is derived from the board is fresh while it
     /// stays the same.
     generation: u64,
@@ -130,6 +132,36 @@ impl BoardView {
         }
         per_need.insert(offer.institution_id.clone(), Arc::new(offer.clone()));
         held.generation += 1;
+    }
+
+    /// Takes an event's newest version.
+    pub fn put_event(&self, event: &Event) {
+        let mut held = self
+            .held
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let id = event.id();
+        if held
+            .events
+            .get(&id)
+            .is_some_and(|old| old.revision >= event.revision)
+        {
+            return;
+        }
+        held.events.insert(id, Arc::new(event.clone()));
+        held.generation += 1;
+    }
+
+    /// An event by its alliance-wide id.
+    pub fn event(&self, id: &str) -> Option<Arc<Event>> {
+        self.read().events.get(id).cloned()
+    }
+
+    /// Every event held, soonest first.
+    pub fn events(&self) -> Vec<Arc<Event>> {
+        let mut events: Vec<Arc<Event>> = self.read().events.values().cloned().collect();
+        events.sort_by_key(|e| (e.starts_at, e.id()));
+        events
     }
 
     /// Changes with every version taken.

@@ -49,7 +49,8 @@ impl QuotaKind {
             EntryBody::Instrument(_)
             | EntryBody::Review(_)
             | EntryBody::Need(_)
-            | EntryBody::Offer(_) => QuotaKind::Records,
+            | EntryBody::Offer(_)
+            | EntryBody::Event(_) => QuotaKind::Records,
             EntryBody::Availability(_) => QuotaKind::Digests,
         }
     }

@@ -186,6 +186,10 @@ spaces! {
     /// The help desk (R18): requests for help (`r \0 id`, JSON), each asker's
     /// (`u \0 username \0 id`), service experts' fields (`x \0 username`).
     Help => "help",
+    /// Matching events: at the organiser, registrations (`r \0 event \0 home \0
+    /// registrant`, JSON); at a registrant's home, who registered (`m \0 event id \0
+    /// username`).
+    Events => "events",
     /// Scratch space for benchmarks and tests.
     Bench => "bench",
 }

@@ -63,7 +63,7 @@ fn own_local_id<'a>(need_id: &'a str, own: &InstitutionId) -> Result<&'a str, Ac
 }
 
 impl WebBackend {
-    fn institution_name(&self, id: &InstitutionId) -> String {
+    pub(super) fn institution_name(&self, id: &InstitutionId) -> String {
         if id == &self.certificate.institution_id {
             return self.certificate.name_zh.clone();
         }
@@ -74,7 +74,7 @@ impl WebBackend {
             .map_or_else(|| id.to_string(), |c| c.name_zh.clone())
     }
 
-    fn need_view(&self, need: &Need, viewer: Option<&Account>) -> NeedView {
+    pub(super) fn need_view(&self, need: &Need, viewer: Option<&Account>) -> NeedView {
         let mine = viewer.is_some_and(|a| {
             need.home == self.certificate.institution_id
                 && self.board.author(&need.local_id).ok().flatten().as_deref()

@@ -20,6 +20,7 @@ use crate::{
 mod board;
 mod booking;
 mod catalogue;
+mod events;
 mod help;
 mod import;
 mod monitoring;
@@ -47,6 +48,7 @@ pub(crate) struct WebParts {
     pub board: crate::board::Board,
     pub orders: crate::orders::Orders,
     pub help: crate::help::HelpDesk,
+    pub events: crate::events::Events,
 }
 
 /// What the web layer may ask of this node.
@@ -66,6 +68,7 @@ pub(crate) struct WebBackend {
     board: crate::board::Board,
     orders: crate::orders::Orders,
     help: crate::help::HelpDesk,
+    events: crate::events::Events,
     /// Recent searches by free time.
     search_cache: Arc<search_cache::SearchCache>,
     started_at: UnixTime,
@@ -99,6 +102,7 @@ impl WebBackend {
             board,
             orders,
             help,
+            events,
         } = parts;
         WebBackend {
             net,
@@ -115,6 +119,7 @@ impl WebBackend {
             board,
             orders,
             help,
+            events,
             search_cache: Arc::default(),
             started_at: UnixTime::now(),
         }

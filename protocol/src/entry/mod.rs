@@ -1,5 +1,5 @@
 //! Catalogue entries: everything the catalogue replicates — instrument records, province
-//! reviews, availability digests, and the board's needs and offers. Each is signed by its **origin** (the institution
+//! reviews, availability digests, the board's needs and offers, and matching events. Each is signed by its **origin** (the institution
 //! that alone may write it) and carries the origin's revision, so every node can take an
 //! entry from any peer and check it alone, and anti-entropy can ask "what do you hold
 //! above revision r of origin o?".
@@ -31,6 +31,7 @@ pub enum EntryBody {
     Availability(AvailabilityDigest),
     Need(Box<Need>),
     Offer(Box<Offer>),
+    Event(Box<crate::event::Event>),
 }
 
 /// A decoded entry whose signature has not been checked yet.
@@ -56,6 +57,7 @@ impl EntryBody {
             EntryBody::Availability(d) => &d.institution_id,
             EntryBody::Need(n) => &n.home,
             EntryBody::Offer(o) => &o.institution_id,
+            EntryBody::Event(e) => &e.organiser,
         }
     }
 
@@ -67,6 +69,7 @@ impl EntryBody {
             EntryBody::Availability(d) => d.revision,
             EntryBody::Need(n) => n.revision,
             EntryBody::Offer(o) => o.revision,
+            EntryBody::Event(e) => e.revision,
         }
     }
 
@@ -79,6 +82,7 @@ impl EntryBody {
             EntryBody::Review(r) => format!("r/{}/{}", r.institution_id, r.local_id),
             EntryBody::Need(n) => format!("n/{}", n.local_id),
             EntryBody::Offer(o) => format!("o/{}/{}", o.need_home, o.need_id),
+            EntryBody::Event(e) => format!("e/{}", e.local_id),
         }
     }
 
@@ -91,6 +95,7 @@ impl EntryBody {
             EntryBody::Availability(d) => d.instrument_id(),
             EntryBody::Need(n) => n.id(),
             EntryBody::Offer(o) => o.need(),
+            EntryBody::Event(e) => e.id(),
         }
     }
 }
@@ -109,6 +114,7 @@ impl UnverifiedEntry {
             Domain::AVAILABILITY,
             Domain::NEED,
             Domain::OFFER,
+            Domain::EVENT,
         ]
         .into_iter()
         .find(|d| d.0 == envelope.domain())
@@ -151,6 +157,12 @@ impl UnverifiedEntry {
         } else if self.domain == Domain::NEED {
             EntryBody::Need(Box::new(
                 proto::NeedRecord::decode(payload)
+                    .map_err(malformed)?
+                    .try_into()?,
+            ))
+        } else if self.domain == Domain::EVENT {
+            EntryBody::Event(Box::new(
+                proto::EventRecord::decode(payload)
                     .map_err(malformed)?
                     .try_into()?,
             ))

@@ -72,6 +72,7 @@ fn entry(domain: Domain, payload: &[u8]) {
         EntryBody::Availability(digest) => digest.seal(&KEY),
         EntryBody::Need(need) => need.seal(&KEY),
         EntryBody::Offer(offer) => offer.seal(&KEY),
+        EntryBody::Event(event) => event.seal(&KEY),
     };
     let again = UnverifiedEntry::decode(&resealed)
         .and_then(|e| e.verify(&PUBLIC))

@@ -12,6 +12,7 @@ mod catalogue_http;
 mod catalogue_rejects;
 mod configs;
 mod demo;
+mod events;
 mod fuzz_corpus;
 mod help;
 mod hostile_peers;

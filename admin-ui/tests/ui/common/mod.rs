@@ -6,6 +6,7 @@
 mod board;
 pub(crate) mod booking;
 mod catalogue;
+mod events;
 mod help;
 pub(crate) mod monitoring;
 mod orders;

@@ -95,6 +95,7 @@ pub enum SlotClass {
     Catalogue,
     Needs,
     Offers,
+    Events,
 }
 
 impl SlotClass {
@@ -104,6 +105,8 @@ impl SlotClass {
             SlotClass::Needs
         } else if slot.starts_with(b"o/") {
             SlotClass::Offers
+        } else if slot.starts_with(b"e/") {
+            SlotClass::Events
         } else {
             SlotClass::Catalogue
         }
@@ -115,6 +118,7 @@ impl SlotClass {
             SlotClass::Catalogue => MAX_SLOTS_PER_MEMBER,
             SlotClass::Needs => MAX_NEEDS_PER_MEMBER,
             SlotClass::Offers => MAX_OFFERS_PER_MEMBER,
+            SlotClass::Events => alliance_protocol::event::MAX_EVENTS_PER_MEMBER,
         }
     }
 }

@@ -98,6 +98,7 @@ impl Catalogue {
                     }
                     EntryBody::Need(need) => self.inner.board.put_need(need),
                     EntryBody::Offer(offer) => self.inner.board.put_offer(offer),
+                    EntryBody::Event(event) => self.inner.board.put_event(event),
                 }
             }
         }
