@@ -14,6 +14,7 @@ pub(super) static STRINGS: Strings = Strings {
     publications: &super::publications::EN,
     board: &super::board::EN,
     help: &super::help::EN,
+    events: &super::events::EN,
     product_name: "Liaoning Instrument Sharing Alliance",
     skip_to_content: "Skip to main content",
     nav_label: "Main navigation",

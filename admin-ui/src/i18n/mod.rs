@@ -10,6 +10,7 @@ pub(crate) mod board;
 pub(crate) mod booking;
 pub(crate) mod catalogue;
 mod en;
+pub(crate) mod events;
 pub(crate) mod guide;
 pub(crate) mod help;
 pub(crate) mod monitoring;
@@ -147,6 +148,8 @@ pub(crate) struct Strings {
     pub publications: &'static publications::PublicationStrings,
     /// The board of needs and offers (R3, R19).
     pub board: &'static board::BoardStrings,
+    /// Matching events (R17).
+    pub events: &'static events::EventStrings,
     /// The help desk (R18).
     pub help: &'static help::HelpStrings,
     // Layout.

@@ -14,6 +14,7 @@ pub(super) static STRINGS: Strings = Strings {
     publications: &super::publications::ZH,
     board: &super::board::ZH,
     help: &super::help::ZH,
+    events: &super::events::ZH,
     product_name: "辽宁省大型科研仪器开放共享联盟",
     skip_to_content: "跳到主要内容",
     nav_label: "主导航",

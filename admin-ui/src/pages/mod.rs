@@ -17,6 +17,7 @@ mod bookings;
 mod complete;
 mod compliance;
 mod ctx;
+mod events;
 mod feeds;
 mod guide;
 mod help;
@@ -129,6 +130,12 @@ pub(crate) fn routes<B: Backend>() -> Router<AppState<B>> {
         )
         .route("/feeds/{file}", get(feeds::user::<B>))
         .route("/feeds/instruments/{file}", get(feeds::instrument::<B>))
+        .route(
+            "/events",
+            get(events::list::<B>).post(events::announce::<B>),
+        )
+        .route("/events/{organiser}/{id}", get(events::detail::<B>))
+        .route("/events/{organiser}/{id}/{action}", post(events::act::<B>))
         .route("/help", get(help::page::<B>).post(help::ask::<B>))
         .route("/help/fields", post(help::set_fields::<B>))
         .route("/help/{id}/{action}", post(help::act::<B>))

@@ -27,26 +27,26 @@ use crate::{
 use alliance_protocol::money::{format_yuan, parse_yuan};
 
 /// A need, every value ready to show.
-struct Item {
-    href: String,
-    title: String,
-    home_name: String,
-    state: &'static str,
-    open: bool,
-    deadline: String,
-    samples: String,
-    budget: String,
-    modes: String,
-    keywords: String,
-    categories: String,
-    posted_at: String,
-    offers: usize,
-    mine: bool,
-    description: String,
-    results_public: bool,
+pub(super) struct Item {
+    pub(super) href: String,
+    pub(super) title: String,
+    pub(super) home_name: String,
+    pub(super) state: &'static str,
+    pub(super) open: bool,
+    pub(super) deadline: String,
+    pub(super) samples: String,
+    pub(super) budget: String,
+    pub(super) modes: String,
+    pub(super) keywords: String,
+    pub(super) categories: String,
+    pub(super) posted_at: String,
+    pub(super) offers: usize,
+    pub(super) mine: bool,
+    pub(super) description: String,
+    pub(super) results_public: bool,
 }
 
-fn item(t: &'static Strings, ctx: &Ctx, n: &NeedView) -> Item {
+pub(super) fn item(t: &'static Strings, ctx: &Ctx, n: &NeedView) -> Item {
     let b = t.board;
     let (home, local) = n.need_id.split_once('/').unwrap_or((&n.need_id, ""));
     Item {

@@ -147,11 +147,24 @@ async fn an_event_lists_its_fields_needs_and_offers_and_takes_registrations_up_t
 
     // The firm registers at its home; the one place is taken, dlut's researcher is
     // turned away; the organiser keeps the firm's name and organisation, no address.
+    // Through the pages: the list and the event's page show it, in Chinese by default;
+    // the firm registers with the page's form.
     let firm = Signed::as_user(&home, "firm1").await;
+    let (status, list) = firm.page("events").await;
+    assert_eq!(status, 200);
+    assert!(list.contains("表面分析供需对接会"), "{list}");
+    let (status, html) = firm.page(&format!("events/{id}")).await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains("镀层元素价态") && html.contains("报名参加"),
+        "{html}"
+    );
+    let (status, html) = firm.submit(&format!("events/{id}/register"), &[]).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("已报名"), "{html}");
     let path = format!("api/v1/events/{id}/registration");
-    let (status, registered) = firm.post(&path, json!({})).await;
-    assert_eq!(status, 200, "{registered}");
-    assert_eq!(registered["registered"], true);
+    let (_, seen) = firm.get(&format!("api/v1/events/{id}")).await;
+    assert_eq!(seen["event"]["registered"], true);
     let staff = Signed::as_user(&owner, "res2").await;
     let (status, full) = staff.post(&path, json!({})).await;
     assert_eq!(status, 409, "{full}");
@@ -161,6 +174,11 @@ async fn an_event_lists_its_fields_needs_and_offers_and_takes_registrations_up_t
     assert_eq!(listed["kind"], "firm");
     assert_eq!(listed["organization"], "大连华信新材料有限公司");
     assert!(!at_organiser.to_string().contains("firm1@example.cn"));
+    let (_, html) = admin.page(&format!("events/{id}")).await;
+    assert!(
+        html.contains("报名名单") && html.contains("大连华信新材料有限公司"),
+        "{html}"
+    );
     // Others see no list.
     let (_, at_member) = staff.get(&format!("api/v1/events/{id}")).await;
     assert_eq!(at_member["registrations"], json!([]));

@@ -79,13 +79,24 @@ async fn an_expert_takes_a_firms_plain_request_and_posts_its_need_referred_to_a_
     let firm = Signed::as_user(&home, "firm1").await;
     let (status, _) = firm.post("api/v1/help", json!({ "text": "测一下" })).await;
     assert_eq!(status, 400);
-    let (status, asked) = firm
-        .post(
-            "api/v1/help",
-            json!({ "text": "我们的不锈钢零件镀了一层铬，客户说颜色不对，想知道镀层里铬是几价的。" }),
+    // Asked through the page's form; the page then lists it, waiting for an expert.
+    let (status, html) = firm
+        .submit(
+            "help",
+            &[(
+                "text",
+                "我们的不锈钢零件镀了一层铬，客户说颜色不对，想知道镀层里铬是几价的。",
+            )],
         )
         .await;
-    assert_eq!(status, 201, "{asked}");
+    assert_eq!(status, 200);
+    assert!(
+        html.contains("等待受理") && html.contains("镀了一层铬"),
+        "{html}"
+    );
+    let (_, mine) = firm.get("api/v1/help").await;
+    assert_eq!(mine["total"], 1);
+    let asked = &mine["items"][0];
     let id = asked["id"].as_str().unwrap().to_owned();
     assert_eq!(asked["state"], "open");
 
@@ -110,6 +121,11 @@ async fn an_expert_takes_a_firms_plain_request_and_posts_its_need_referred_to_a_
 
     // An expert takes it; a second expert then may not take it, write or post on it.
     let expert = Signed::as_user(&home, "exp1").await;
+    let (_, html) = expert.page("help").await;
+    assert!(
+        html.contains("待处理的咨询") && html.contains("受理"),
+        "{html}"
+    );
     let (status, queue) = expert.get("api/v1/help/queue").await;
     assert_eq!(status, 200);
     assert_eq!(queue["total"], 1);
