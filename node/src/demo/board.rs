@@ -11,12 +11,14 @@ use std::time::Duration;
 use alliance_protocol::{
     FeeUnit, InstitutionId, InstrumentRecord, InstrumentStatus, Need, ServiceMode, UnixTime,
     UserTier,
+    event::RegistrantKind,
     order::{OrderContact, OrderState},
 };
 
 use crate::{
     board::{Board, NeedDraft, OfferDraft},
     catalogue::Catalogue,
+    events::{EventDraft, Events, Registrant},
     help::{Actor, HelpDesk},
     net::NetClient,
     orders::Orders,
@@ -37,6 +39,7 @@ pub(super) struct Member {
     pub board: Board,
     pub orders: Orders,
     pub help: HelpDesk,
+    pub events: Events,
     /// Its firm's account, as the order names it.
     pub firm: OrderContact,
 }
@@ -91,7 +94,7 @@ async fn reached(member: &Member, check: impl Fn(&Catalogue) -> bool) -> bool {
 }
 
 /// Posts, offers, accepts and runs orders; logs what it did. Runs in the background.
-pub(super) async fn seed(members: Vec<Member>) {
+pub(super) async fn seed(members: Vec<Member>, province: Events) {
     let count = members.len();
     let mut needs = 0;
     for (i, home) in members.iter().enumerate() {
@@ -128,11 +131,70 @@ pub(super) async fn seed(members: Vec<Member>) {
         }
     }
     tracing::info!(needs, "demo needs posted");
+    if let Err(e) = seed_event(&members, &province).await {
+        tracing::warn!(error = %e, "the demo's matching event was not seeded");
+    }
     for (i, member) in members.iter().enumerate() {
         if let Err(e) = seed_help(member, i == 0).await {
             tracing::warn!(member = member.id, error = %e, "a demo request for help was not seeded");
         }
     }
+}
+
+/// The province's matching event in the field of the first firm's need, ten days from
+/// now; the next member's firm has registered.
+async fn seed_event(members: &[Member], province: &Events) -> Result<(), String> {
+    let field = members
+        .first()
+        .and_then(|m| m.board.needs_of(&m.firm.user_id).ok())
+        .and_then(|needs| needs.iter().find_map(|n| n.categories.first().cloned()))
+        .and_then(|code| code.get(..2).map(str::to_owned))
+        .ok_or("no need to hold an event about")?;
+    let day = chrono::Utc::now()
+        .with_timezone(&chrono_tz::Asia::Shanghai)
+        .date_naive()
+        + chrono::Days::new(10);
+    let at = |hour: u32| {
+        day.and_hms_opt(hour, 0, 0)
+            .and_then(|t| t.and_local_timezone(chrono_tz::Asia::Shanghai).single())
+            .map_or(UnixTime::now(), |t| UnixTime(t.timestamp()))
+    };
+    let event = province
+        .announce(EventDraft {
+            title: "辽宁省大型科研仪器开放共享供需对接会".into(),
+            description: "联盟成员单位介绍仪器与检测服务，企业现场提出检测需求，专家一对一对接。"
+                .into(),
+            field,
+            starts_at: at(9),
+            ends_at: at(17),
+            place: "沈阳市和平区文化路3号巷11号 省科技厅报告厅".into(),
+            link: "https://meeting.alliance.demo/duijiehui".into(),
+            capacity: 200,
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+    let Some(member) = members.get(1) else {
+        return Ok(());
+    };
+    // The member must hold the event before its firm can register.
+    let id = event.id();
+    if !reached(member, |c| c.board().event(&id).is_some()).await {
+        return Err("the member never held the event".into());
+    }
+    member
+        .events
+        .register(
+            Registrant {
+                user_id: member.firm.user_id.clone(),
+                name: member.firm.name.clone(),
+                organization: member.firm.organization.clone(),
+                kind: RegistrantKind::Firm,
+            },
+            &id,
+            false,
+        )
+        .await
+        .map_err(|e| e.to_string())
 }
 
 /// A firm's request for help in plain words; at the first member, taken by its service

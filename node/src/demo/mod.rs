@@ -304,6 +304,7 @@ pub async fn start(data_dir: &Path) -> Result<Demo, DemoError> {
                 board: node.board().clone(),
                 orders: node.orders().clone(),
                 help: node.help().clone(),
+                events: node.events().clone(),
                 firm: alliance_protocol::order::OrderContact {
                     user_id: format!("{}-firm", inst.id),
                     name: format!("{}企业用户", inst.name_zh),
@@ -371,7 +372,7 @@ pub async fn start(data_dir: &Path) -> Result<Demo, DemoError> {
     }
     if !fresh_members.is_empty() {
         tokio::spawn(bookings::seed(fresh_members));
-        tokio::spawn(board::seed(board_members));
+        tokio::spawn(board::seed(board_members, province.events().clone()));
         tokio::spawn(seed_history(
             province.catalogue().clone(),
             province.publication().cloned(),

@@ -99,6 +99,24 @@ async fn the_demo_starts_with_bookings_across_institutions_some_awaiting_approva
                 .any(|o| o.state == OrderState::Closed && o.report_held)
     })
     .await;
+    // The province's matching event: every member holds it, and the second member's
+    // firm has registered with the province.
+    let province = &demo.nodes[0];
+    alliance_tests::node_api::until("the demo's event", DEADLINE * 4, || async {
+        let Some(event) = province.events().all().first().cloned() else {
+            return false;
+        };
+        members
+            .iter()
+            .all(|n| n.catalogue().board().event(&event.id()).is_some())
+            && province
+                .events()
+                .registrations(&event.local_id)
+                .unwrap()
+                .len()
+                == 1
+    })
+    .await;
     // The help desk: each member's firm has asked in plain words; at the first, its
     // service expert took the request and wrote back.
     alliance_tests::node_api::until("the demo's help desk", DEADLINE * 2, || async {
