@@ -570,10 +570,27 @@ pub(super) async fn accept<B: Backend>(
     let session = ctx.signed_in()?;
     ctx.check_csrf(session, value(&pairs, "csrf"))?;
     let id = format!("{home}/{local}");
+    let institution = value(&pairs, "institution");
     let outcome = state
         .backend
-        .accept_offer(&session.account, &id, value(&pairs, "institution"))
+        .accept_offer(&session.account, &id, institution)
         .await;
+    // Self-operated use is booked by the user: on to the offered instrument's booking
+    // form, from the offer's earliest day, under the owner's rules like any booking.
+    if outcome.is_ok()
+        && let Some(detail) = state.backend.need(Some(&session.account), &id).await
+        && let Some(offer) = detail
+            .offers
+            .iter()
+            .find(|o| o.accepted && o.institution_id == institution && o.mode == "self_operated")
+    {
+        return Ok(Redirect::to(&format!(
+            "/instruments/{}?start={}T09:00#book",
+            encode_component(&offer.instrument_id),
+            encode_component(&offer.earliest_date)
+        ))
+        .into_response());
+    }
     after(&state, &ctx, &id, outcome, "accepted", blank_offer()).await
 }
 

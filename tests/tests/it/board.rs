@@ -12,6 +12,7 @@ use alliance_node::{
 use alliance_protocol::{NeedState, ServiceMode, UserTier};
 use alliance_tests::{
     fixtures::{in_days, person, xps_by_sample},
+    http::Signed,
     mail_catcher::{Caught, MailCatcher},
     node_api::until,
     *,
@@ -269,4 +270,77 @@ async fn a_withdrawn_need_takes_no_offer_and_an_unknown_instrument_is_refused() 
             ..
         })
     ));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn accepting_a_self_operated_offer_leads_to_booking_the_offered_instrument() {
+    trace();
+    let dir = tempfile::tempdir().unwrap();
+    let province = start_province(dir.path(), "lnsti").await;
+    let owner = start_member(dir.path(), &province, "dlut").await;
+    let home = start_member(dir.path(), &province, "neu").await;
+    let mut record = sample_record("dlut", "SEM-1", "扫描电子显微镜");
+    record.service_modes = vec![ServiceMode::SelfOperated];
+    record.opening_hours = "每天 全天".into();
+    owner.catalogue().save_record(record).await.unwrap();
+    person(
+        &home,
+        "res1",
+        AccountRole::Researcher,
+        "res1@neu.example.cn",
+    )
+    .await;
+    let need = home
+        .board()
+        .post(
+            "res1",
+            UserTier::OwnInstitution,
+            NeedDraft {
+                title: "断口形貌观察".into(),
+                modes: vec![ServiceMode::SelfOperated],
+                keywords: vec!["SEM".into()],
+                sample_count: 1,
+                deadline: in_days(20),
+                ..NeedDraft::default()
+            },
+        )
+        .await
+        .unwrap();
+    let id = need.id();
+    holds_need(&owner, &id, |s| *s == NeedState::Open).await;
+    owner
+        .board()
+        .offer(OfferDraft {
+            need_id: id.clone(),
+            instrument_local_id: "SEM-1".into(),
+            mode: Some(ServiceMode::SelfOperated),
+            service_item: "自主上机".into(),
+            quoted: Some((50_000, "机时按4小时计".into())),
+            earliest_date: in_days(2),
+            turnaround_days: 1,
+            ..OfferDraft::default()
+        })
+        .await
+        .unwrap();
+    until("neu holds the offer", DEADLINE, || async {
+        home.catalogue()
+            .board()
+            .offer(&id, &"dlut".parse().unwrap())
+            .is_some()
+    })
+    .await;
+
+    // Accepting on the need's page leads to the instrument's booking form, from the
+    // offer's earliest day; no entrusted-testing order is placed.
+    let researcher = Signed::as_user(&home, "res1").await;
+    let (status, html) = researcher
+        .submit(&format!("needs/{id}/accept"), &[("institution", "dlut")])
+        .await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains("扫描电子显微镜") && html.contains(&format!("{}T09:00", in_days(2))),
+        "{html}"
+    );
+    assert!(home.orders().orders_of("res1").unwrap().is_empty());
+    holds_need(&owner, &id, |s| matches!(s, NeedState::Accepted { .. })).await;
 }
