@@ -41,6 +41,7 @@ pub mod events;
 #[doc(hidden)]
 pub mod fuzzing;
 pub(crate) mod health;
+pub mod files;
 pub mod help;
 pub(crate) mod http_server;
 pub mod identity;

@@ -1,44 +1,20 @@
 //! What a report may be: at most [`MAX_REPORT_BYTES`], and a PDF, a ZIP-based file
 //! (spreadsheets, archives of data files) or plain UTF-8 text (CSV, TXT, JSON) — the type
-//! read from the bytes themselves, never from the name or the browser's word.
+//! read from the bytes themselves (see [`crate::files`]).
 
 use alliance_protocol::order::MAX_REPORT_BYTES;
 
+use crate::files::{self, Kind};
+
 /// The media type of an acceptable report, or why it is refused.
 pub fn check(name: &str, bytes: &[u8]) -> Result<&'static str, String> {
-    if bytes.is_empty() {
-        return Err("the file is empty".into());
-    }
-    if bytes.len() > MAX_REPORT_BYTES {
-        return Err(format!(
-            "the file is {} bytes; a report may be at most {MAX_REPORT_BYTES}",
-            bytes.len()
-        ));
-    }
-    if name.trim().is_empty() || name.len() > 200 || name.contains(['/', '\\', '\0']) {
-        return Err("a file name of 1 to 200 bytes, without slashes".into());
-    }
-    if bytes.starts_with(b"%PDF-") {
-        return Ok("application/pdf");
-    }
-    if bytes.starts_with(b"PK\x03\x04") {
-        let lower = name.to_lowercase();
-        return Ok(if lower.ends_with(".xlsx") {
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-        } else {
-            "application/zip"
-        });
-    }
-    if let Ok(text) = std::str::from_utf8(bytes)
-        && !text.contains('\0')
-    {
-        return Ok(if name.to_lowercase().ends_with(".csv") {
-            "text/csv; charset=utf-8"
-        } else {
-            "text/plain; charset=utf-8"
-        });
-    }
-    Err("a report is a PDF, a ZIP-based file (e.g. XLSX) or UTF-8 text (CSV, TXT)".into())
+    files::check(
+        name,
+        bytes,
+        MAX_REPORT_BYTES,
+        &[Kind::Pdf, Kind::Zip, Kind::Text],
+        "a report",
+    )
 }
 
 #[cfg(test)]
