@@ -34,3 +34,23 @@ pub(crate) fn download(file: Download) -> Response {
     )
         .into_response()
 }
+
+/// A file someone uploaded (a report, a need's attachment), as an attachment: its
+/// checked media type, its name encoded, and never sniffed by the browser.
+pub(crate) fn uploaded(file: crate::backend::ReportFile) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, file.media_type),
+            (
+                header::CONTENT_DISPOSITION,
+                format!(
+                    "attachment; filename*=UTF-8''{}",
+                    crate::links::encode_component(&file.name)
+                ),
+            ),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
+        ],
+        file.bytes,
+    )
+        .into_response()
+}

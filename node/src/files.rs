@@ -100,7 +100,13 @@ mod tests {
             Ok("image/jpeg")
         );
         assert_eq!(
-            check("x.png", b"\x89PNG\r\n\x1a\nrest", 100, &[Kind::Png], "an image"),
+            check(
+                "x.png",
+                b"\x89PNG\r\n\x1a\nrest",
+                100,
+                &[Kind::Png],
+                "an image"
+            ),
             Ok("image/png")
         );
         // A PDF where only photos are allowed, a photo named like a PDF where only PDFs.

@@ -38,10 +38,10 @@ pub mod crash_hook;
 pub mod demo;
 pub mod evaluation;
 pub mod events;
+pub mod files;
 #[doc(hidden)]
 pub mod fuzzing;
 pub(crate) mod health;
-pub mod files;
 pub mod help;
 pub(crate) mod http_server;
 pub mod identity;

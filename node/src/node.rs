@@ -267,7 +267,12 @@ impl Node {
             supervisor.short_tasks(),
         )?;
         let accounts = Accounts::new(store.clone()).with_limits(&config.sign_in);
-        let board = Board::new(catalogue.clone(), store.clone(), notices.clone());
+        let board = Board::new(
+            catalogue.clone(),
+            store.clone(),
+            notices.clone(),
+            net.clone(),
+        );
         let help = HelpDesk::new(store.clone(), board.clone(), notices.clone());
         let events = Events::new(
             (certificate.clone(), key.clone()),
@@ -292,6 +297,7 @@ impl Node {
             Arc::new(receipts.clone()),
             Arc::new(orders.clone()),
             Arc::new(events.clone()),
+            Arc::new(board.clone()),
         ]);
         tasks.extend(mail.start(handlers, mail_rx, &supervisor, &cancel));
         tasks.extend(bookings.start(&supervisor, &cancel));

@@ -59,6 +59,7 @@ pub fn need() -> Need {
         budget_max_fen: 300_000,
         results_public: false,
         referred_to: None,
+        attachments: Vec::new(),
         tier: UserTier::Enterprise,
         posted_at: UnixTime(1_796_000_000),
         state: NeedState::Open,

@@ -79,7 +79,7 @@ mod proto {
 
 pub use announce::{AnnounceError, NodeAnnouncement};
 pub use availability::{AvailabilityDigest, HourState};
-pub use board::{Need, NeedState, Offer};
+pub use board::{Need, NeedAttachment, NeedState, Offer};
 pub use certificate::{CertificateError, MembershipCertificate, Role, SignedCertificate};
 pub use entry::{Entry, EntryBody, UnverifiedEntry};
 pub use envelope::{Domain, EnvelopeError, SignedEnvelope};

@@ -78,6 +78,40 @@ impl Signed {
             .await
     }
 
+    /// `POST path` with raw `bytes` as the body and the CSRF token: the status and the
+    /// JSON answer.
+    pub async fn post_bytes(&self, path: &str, bytes: Vec<u8>) -> (u16, serde_json::Value) {
+        let answer = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("X-CSRF-Token", &self.csrf)
+            .header("Content-Type", "application/octet-stream")
+            .body(bytes)
+            .send()
+            .await
+            .unwrap();
+        let status = answer.status().as_u16();
+        (status, answer.json().await.unwrap_or_default())
+    }
+
+    /// `GET path` as raw bytes: the status, the content type and the bytes.
+    pub async fn get_bytes(&self, path: &str) -> (u16, String, Vec<u8>) {
+        let answer = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap();
+        let status = answer.status().as_u16();
+        let media = answer
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        (status, media, answer.bytes().await.unwrap().to_vec())
+    }
+
     /// `GET path` as a page: the status and the HTML.
     pub async fn page(&self, path: &str) -> (u16, String) {
         let answer = self

@@ -10,7 +10,7 @@ use crate::{
     auth::Visitor,
     backend::{
         AcceptForm, Backend, BoardQuery, NeedDetail, NeedForm, NeedPageView, NeedView, OfferForm,
-        OfferView, ResponseView,
+        OfferView, ReportFile, ResponseView,
     },
 };
 
@@ -235,4 +235,77 @@ pub(super) async fn withdraw_offer<B: Backend>(
 )]
 pub(super) async fn stats<B: Backend>(State(state): State<AppState<B>>) -> Json<Vec<ResponseView>> {
     Json(state.backend.response_stats().await)
+}
+
+/// Query of an attachment upload.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(super) struct AttachmentQuery {
+    /// The file's name.
+    file_name: String,
+}
+
+/// `POST /api/v1/needs/{home}/{local_id}/attachments?file_name=` with the file as the
+/// body: the person who posted the open need attaches a sample photo or a method.
+#[utoipa::path(
+    post,
+    path = "/api/v1/needs/{home}/{local_id}/attachments",
+    tag = "board",
+    security(("session" = [], "csrf" = [])),
+    params(("home" = String, Path), ("local_id" = String, Path), AttachmentQuery),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "A JPEG or PNG photo, a PDF or UTF-8 text, at most 2 MiB."),
+    responses(
+        (status = 200, description = "The need, signed again naming the file's SHA-256.", body = NeedView),
+        (status = 400, description = "`invalid`: empty, too large, or of a refused type.", body = ErrorBody),
+        (status = 403, description = "`forbidden`: not the person who posted it.", body = ErrorBody),
+        (status = 404, description = "`not_found`.", body = ErrorBody),
+        (status = 409, description = "`full` (3 files already) or `need_closed`.", body = ErrorBody),
+    )
+)]
+pub(super) async fn attach<B: Backend>(
+    State(state): State<AppState<B>>,
+    ApiUser(session): ApiUser,
+    ApiPath((home, local_id)): ApiPath<(String, String)>,
+    ApiQuery(query): ApiQuery<AttachmentQuery>,
+    body: axum::body::Bytes,
+) -> Result<Json<NeedView>, ApiError> {
+    let file = ReportFile {
+        name: query.file_name,
+        media_type: String::new(),
+        bytes: body.to_vec(),
+    };
+    Ok(Json(
+        state
+            .backend
+            .attach_to_need(&session.account, &need_id(&home, &local_id), file)
+            .await?,
+    ))
+}
+
+/// `GET /api/v1/needs/{home}/{local_id}/attachments/{index}`: an attached file, for
+/// people signed in at a member's node (fetched through the need's home, checked
+/// against the SHA-256 signed in the need).
+#[utoipa::path(
+    get,
+    path = "/api/v1/needs/{home}/{local_id}/attachments/{index}",
+    tag = "board",
+    security(("session" = [])),
+    params(("home" = String, Path), ("local_id" = String, Path), ("index" = usize, Path)),
+    responses(
+        (status = 200, description = "The file.", content_type = "application/octet-stream"),
+        (status = 404, description = "`not_found`.", body = ErrorBody),
+        (status = 409, description = "`file_tampered`: the home sent other bytes than it signed.", body = ErrorBody),
+        (status = 503, description = "`unreachable`: the need's home could not be reached.", body = ErrorBody),
+    )
+)]
+pub(super) async fn attachment<B: Backend>(
+    State(state): State<AppState<B>>,
+    ApiUser(session): ApiUser,
+    ApiPath((home, local_id, index)): ApiPath<(String, String, usize)>,
+) -> Result<axum::response::Response, ApiError> {
+    let file = state
+        .backend
+        .need_attachment(&session.account, &need_id(&home, &local_id), index)
+        .await?;
+    Ok(crate::downloads::uploaded(file))
 }

@@ -112,6 +112,12 @@ pub(crate) fn routes<B: Backend>() -> (Router<AppState<B>>, utoipa::openapi::Ope
         .routes(documented!(B, board::accept))
         .routes(documented!(B, board::offer))
         .routes(documented!(B, board::withdraw_offer))
+        .routes(documented!(B, board::attachment))
+        .routes(
+            documented!(B, board::attach).layer(axum::extract::DefaultBodyLimit::max(
+                alliance_protocol::board::MAX_NEED_FILE_BYTES + 64 * 1024,
+            )),
+        )
         .routes(documented!(B, events::list))
         .routes(documented!(B, events::announce))
         .routes(documented!(B, events::detail))

@@ -1,12 +1,7 @@
 //! Entrusted-testing orders through the API: the user's orders, and a report's file
 //! through the home (checked against the SHA-256 its owner signed into the receipt).
 
-use axum::{
-    Json,
-    extract::State,
-    http::header,
-    response::{IntoResponse, Response},
-};
+use axum::{Json, extract::State, response::Response};
 
 use serde::Deserialize;
 
@@ -14,7 +9,6 @@ use super::{ApiError, ApiJson, ApiPath, ApiQuery, ApiUser, error::ErrorBody};
 use crate::{
     AppState,
     backend::{Backend, CancelForm, ManagedOrderView, OrderStepForm, OrderView, ReportFile},
-    links::encode_component,
     time,
     validate::{FieldError, Problem},
 };
@@ -56,21 +50,7 @@ pub(super) async fn report<B: Backend>(
         .backend
         .order_report(&session.account, &order_id)
         .await?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, file.media_type),
-            (
-                header::CONTENT_DISPOSITION,
-                format!(
-                    "attachment; filename*=UTF-8''{}",
-                    encode_component(&file.name)
-                ),
-            ),
-            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
-        ],
-        file.bytes,
-    )
-        .into_response())
+    Ok(crate::downloads::uploaded(file))
 }
 
 /// `GET /api/v1/manage/orders`: the orders placed with this institution (managers).

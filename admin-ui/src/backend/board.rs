@@ -92,6 +92,18 @@ pub struct NeedView {
     pub offers: usize,
     /// Whether the signed-in person posted it.
     pub mine: bool,
+    /// Files attached (a sample photo, a method); members' people download them.
+    pub attachments: Vec<AttachmentView>,
+}
+
+/// A file attached to a need.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct AttachmentView {
+    pub name: String,
+    pub media_type: String,
+    pub size: u64,
+    /// Hex, as signed in the need.
+    pub sha256: String,
 }
 
 /// An offer as shown.
@@ -226,6 +238,20 @@ pub trait BoardBackend: Clone + Send + Sync + 'static {
     ) -> impl Future<Output = Result<OfferView, ActionFailure>> + Send;
     /// How each institution answers needs, by institution id.
     fn response_stats(&self) -> impl Future<Output = Vec<ResponseView>> + Send;
+    /// Attaches a file to a need of `account`'s (at most 3; a photo, PDF or text).
+    fn attach_to_need(
+        &self,
+        account: &Account,
+        need_id: &str,
+        file: super::ReportFile,
+    ) -> impl Future<Output = Result<NeedView, ActionFailure>> + Send;
+    /// A need's attachment, for a signed-in person (fetched through the need's home).
+    fn need_attachment(
+        &self,
+        account: &Account,
+        need_id: &str,
+        index: usize,
+    ) -> impl Future<Output = Result<super::ReportFile, ActionFailure>> + Send;
     /// Takes back this institution's offer (a manager's).
     fn withdraw_offer(
         &self,

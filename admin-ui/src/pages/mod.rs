@@ -136,6 +136,16 @@ pub(crate) fn routes<B: Backend>() -> Router<AppState<B>> {
         )
         .route("/events/{organiser}/{id}", get(events::detail::<B>))
         .route("/events/{organiser}/{id}/{action}", post(events::act::<B>))
+        .route(
+            "/needs/{home}/{id}/attachments",
+            post(needs::attach::<B>).layer(axum::extract::DefaultBodyLimit::max(
+                alliance_protocol::board::MAX_NEED_FILE_BYTES + 64 * 1024,
+            )),
+        )
+        .route(
+            "/needs/{home}/{id}/attachments/{index}",
+            get(needs::attachment::<B>),
+        )
         .route("/help", get(help::page::<B>).post(help::ask::<B>))
         .route("/help/fields", post(help::set_fields::<B>))
         .route("/help/{id}/{action}", post(help::act::<B>))

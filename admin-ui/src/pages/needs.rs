@@ -44,6 +44,8 @@ pub(super) struct Item {
     pub(super) mine: bool,
     pub(super) description: String,
     pub(super) results_public: bool,
+    /// Files attached: name, download link, size.
+    pub(super) attachments: Vec<(String, String, String)>,
 }
 
 pub(super) fn item(t: &'static Strings, ctx: &Ctx, n: &NeedView) -> Item {
@@ -84,6 +86,22 @@ pub(super) fn item(t: &'static Strings, ctx: &Ctx, n: &NeedView) -> Item {
         mine: n.mine,
         description: n.description.clone(),
         results_public: n.results_public,
+        attachments: n
+            .attachments
+            .iter()
+            .enumerate()
+            .map(|(i, a)| {
+                (
+                    a.name.clone(),
+                    format!(
+                        "/needs/{}/{}/attachments/{i}",
+                        encode_component(home),
+                        encode_component(local)
+                    ),
+                    format!("{:.1} KiB", a.size as f64 / 1024.0),
+                )
+            })
+            .collect(),
     }
 }
 
@@ -446,6 +464,7 @@ fn render_need(
         notice: match notice {
             "withdrawn" => Some(b.withdrawn_notice),
             "accepted" => Some(b.accepted_notice),
+            "attached" => Some(b.attached_notice),
             "offered" => Some(b.offered_notice),
             "offer_withdrawn" => Some(b.offer_withdrawn_notice),
             _ => None,
@@ -653,4 +672,51 @@ pub(super) async fn withdraw_offer<B: Backend>(
     let id = format!("{home}/{local}");
     let outcome = state.backend.withdraw_offer(&session.account, &id).await;
     after(&state, &ctx, &id, outcome, "offer_withdrawn", blank_offer()).await
+}
+
+/// `POST /needs/{home}/{id}/attachments` (multipart: `csrf`, `file`): the person who
+/// posted the need attaches a file.
+pub(super) async fn attach<B: Backend>(
+    State(state): State<AppState<B>>,
+    ctx: Ctx,
+    Path((home, local)): Path<(String, String)>,
+    mut multipart: axum::extract::Multipart,
+) -> Result<Response, Refusal> {
+    let session = ctx.signed_in()?;
+    let upload = super::toolkit::Upload::read(&mut multipart)
+        .await
+        .ok_or_else(|| ctx.refuse(ErrorKind::BadRequest))?;
+    ctx.check_csrf(session, upload.value("csrf"))?;
+    let (name, bytes) = upload.file.unwrap_or_default();
+    let id = format!("{home}/{local}");
+    let file = crate::backend::ReportFile {
+        name,
+        media_type: String::new(),
+        bytes,
+    };
+    let outcome = state
+        .backend
+        .attach_to_need(&session.account, &id, file)
+        .await;
+    after(&state, &ctx, &id, outcome, "attached", blank_offer()).await
+}
+
+/// `GET /needs/{home}/{id}/attachments/{index}`: an attached file (signed in).
+pub(super) async fn attachment<B: Backend>(
+    State(state): State<AppState<B>>,
+    ctx: Ctx,
+    Path((home, local, index)): Path<(String, String, usize)>,
+) -> Result<Response, Refusal> {
+    let session = ctx.signed_in()?;
+    match state
+        .backend
+        .need_attachment(&session.account, &format!("{home}/{local}"), index)
+        .await
+    {
+        Ok(file) => Ok(crate::downloads::uploaded(file)),
+        Err(failure) => {
+            let (status, message) = failure_message(&ctx, failure, "attachment")?;
+            Ok((status, message).into_response())
+        }
+    }
 }

@@ -8,7 +8,7 @@
 use askama::Template;
 use axum::{
     extract::{Multipart, Path, Query, State},
-    http::{StatusCode, header},
+    http::StatusCode,
     response::{IntoResponse, Redirect, Response},
 };
 use serde::Deserialize;
@@ -172,21 +172,7 @@ pub(super) async fn report<B: Backend>(
         .order_report(&session.account, &order_id)
         .await
     {
-        Ok(file) => Ok((
-            [
-                (header::CONTENT_TYPE, file.media_type),
-                (
-                    header::CONTENT_DISPOSITION,
-                    format!(
-                        "attachment; filename*=UTF-8''{}",
-                        encode_component(&file.name)
-                    ),
-                ),
-                (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
-            ],
-            file.bytes,
-        )
-            .into_response()),
+        Ok(file) => Ok(crate::downloads::uploaded(file)),
         Err(failure) => {
             let (status, message) = failure_message(&ctx, failure, "report")?;
             Ok((status, message).into_response())
@@ -323,35 +309,11 @@ pub(super) async fn upload<B: Backend>(
     mut multipart: Multipart,
 ) -> Result<Response, Refusal> {
     let session = ctx.signed_in()?;
-    let mut fields: Vec<(String, String)> = Vec::new();
-    let mut file: Option<(String, Vec<u8>)> = None;
-    loop {
-        match multipart.next_field().await {
-            Ok(Some(field)) => {
-                let name = field.name().unwrap_or_default().to_owned();
-                let file_name = field.file_name().unwrap_or_default().to_owned();
-                let Ok(bytes) = field.bytes().await else {
-                    return Err(ctx.refuse(ErrorKind::BadRequest));
-                };
-                if name == "file" {
-                    file = Some((file_name, bytes.to_vec()));
-                } else {
-                    fields.push((name, String::from_utf8_lossy(&bytes).into_owned()));
-                }
-            }
-            Ok(None) => break,
-            Err(e) => {
-                tracing::debug!(error = %e, "unreadable upload");
-                return Err(ctx.refuse(ErrorKind::BadRequest));
-            }
-        }
-    }
-    let value = |key: &str| {
-        fields
-            .iter()
-            .find(|(k, _)| k == key)
-            .map_or("", |(_, v)| v.as_str())
-    };
+    let upload = super::toolkit::Upload::read(&mut multipart)
+        .await
+        .ok_or_else(|| ctx.refuse(ErrorKind::BadRequest))?;
+    let value = |key: &str| upload.value(key);
+    let file = upload.file.clone();
     ctx.check_csrf(session, value("csrf"))?;
     let b = ctx.t.board;
     let (Some(start), Some(end)) = (

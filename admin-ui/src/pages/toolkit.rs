@@ -215,3 +215,47 @@ mod tests {
         assert_eq!(switch_href(&Uri::from_static("/"), Lang::Zh), "/?lang=zh");
     }
 }
+
+/// A multipart form with one file: its other fields, and the file (name and bytes).
+#[derive(Debug, Default)]
+pub(crate) struct Upload {
+    pub fields: Vec<(String, String)>,
+    pub file: Option<(String, Vec<u8>)>,
+}
+
+impl Upload {
+    /// Reads a multipart form whose file is in the field `file`; `None` if it is
+    /// unreadable (the body limit of the route bounds its size).
+    pub(crate) async fn read(multipart: &mut axum::extract::Multipart) -> Option<Upload> {
+        let mut upload = Upload::default();
+        loop {
+            match multipart.next_field().await {
+                Ok(Some(field)) => {
+                    let name = field.name().unwrap_or_default().to_owned();
+                    let file_name = field.file_name().unwrap_or_default().to_owned();
+                    let bytes = field.bytes().await.ok()?;
+                    if name == "file" {
+                        upload.file = Some((file_name, bytes.to_vec()));
+                    } else {
+                        upload
+                            .fields
+                            .push((name, String::from_utf8_lossy(&bytes).into_owned()));
+                    }
+                }
+                Ok(None) => return Some(upload),
+                Err(e) => {
+                    tracing::debug!(error = %e, "unreadable upload");
+                    return None;
+                }
+            }
+        }
+    }
+
+    /// A field's value, or "".
+    pub(crate) fn value(&self, key: &str) -> &str {
+        self.fields
+            .iter()
+            .find(|(k, _)| k == key)
+            .map_or("", |(_, v)| v.as_str())
+    }
+}

@@ -6,10 +6,12 @@
 //! - [`matching`]: which instruments could do what a need asks.
 //! - `news`: what is told to whom when a need or an offer arrives.
 //! - [`stats`]: how fast and how well each institution answers needs.
+//! - `files`: the files attached to needs, kept at the home and fetched through it.
 //!
 //! Who posted a need stays at the home (`Space::NeedAuthors`): the signed need names no
 //! one, so the public board and other members see what is wanted, not who wants it.
 
+mod files;
 pub mod matching;
 mod news;
 pub mod stats;
@@ -57,6 +59,10 @@ pub enum BoardError {
     OfferWithdrawn,
     #[error("{0}")]
     Full(String),
+    #[error("the need's home could not be reached: {0}")]
+    Unreachable(String),
+    #[error("the file sent does not match the SHA-256 its home signed")]
+    Tampered,
     #[error(transparent)]
     Catalogue(#[from] CatalogueError),
     #[error(transparent)]
@@ -116,6 +122,7 @@ struct Inner {
     catalogue: Catalogue,
     store: Store,
     notices: Notices,
+    net: crate::net::NetClient,
     /// The response figures and the board generation they were worked out at.
     stats: std::sync::Mutex<Option<(u64, Arc<stats::AllStats>)>>,
 }
@@ -138,13 +145,19 @@ pub(crate) fn today() -> String {
 }
 
 impl Board {
-    pub fn new(catalogue: Catalogue, store: Store, notices: Notices) -> Board {
+    pub fn new(
+        catalogue: Catalogue,
+        store: Store,
+        notices: Notices,
+        net: crate::net::NetClient,
+    ) -> Board {
         Board {
             inner: Arc::new(Inner {
                 own: catalogue.own_institution().clone(),
                 catalogue,
                 store,
                 notices,
+                net,
                 stats: std::sync::Mutex::default(),
             }),
         }
@@ -289,6 +302,7 @@ impl Board {
             posted_at: UnixTime::now(),
             state: NeedState::Open,
             referred_to: draft.referred_to,
+            attachments: Vec::new(),
         };
         self.sign_need(need).await
     }

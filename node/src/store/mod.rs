@@ -190,6 +190,9 @@ spaces! {
     /// registrant`, JSON); at a registrant's home, who registered (`m \0 event id \0
     /// username`).
     Events => "events",
+    /// Files attached to needs (`home \0 need \0 index` → bytes): at the home the
+    /// originals, elsewhere copies fetched through it and checked by their SHA-256.
+    NeedFiles => "need_files",
     /// Scratch space for benchmarks and tests.
     Bench => "bench",
 }

@@ -5,8 +5,8 @@ use alliance_protocol::{
     InstitutionId, Need, NeedState, Offer, order::OrderContact, record::ServiceMode,
 };
 use alliance_web::backend::{
-    Account, AccountRole, ActionFailure, BoardBackend, BoardQuery, NeedDetail, NeedForm,
-    NeedPageView, NeedView, OfferForm, OfferView, ProposalView, ResponseView,
+    Account, AccountRole, ActionFailure, AttachmentView, BoardBackend, BoardQuery, NeedDetail,
+    NeedForm, NeedPageView, NeedView, OfferForm, OfferView, ProposalView, ReportFile, ResponseView,
 };
 
 use super::{WebBackend, booking::invalid, may_manage};
@@ -48,6 +48,11 @@ pub(super) fn refusal(e: BoardError) -> ActionFailure {
         BoardError::Full(message) => ActionFailure::Refused {
             code: "full".into(),
             message,
+        },
+        BoardError::Unreachable(_) => ActionFailure::Unreachable,
+        BoardError::Tampered => ActionFailure::Refused {
+            code: "file_tampered".into(),
+            message: e.to_string(),
         },
         BoardError::Catalogue(e) => ActionFailure::Internal(e.to_string()),
         BoardError::Store(e) => ActionFailure::Internal(e.to_string()),
@@ -113,6 +118,16 @@ impl WebBackend {
             posted_at: need.posted_at.0,
             state: state.to_owned(),
             accepted_institution,
+            attachments: need
+                .attachments
+                .iter()
+                .map(|a| AttachmentView {
+                    name: a.name.clone(),
+                    media_type: a.media_type.clone(),
+                    size: a.size,
+                    sha256: hex::encode(a.sha256),
+                })
+                .collect(),
             offers: self
                 .board
                 .view()
@@ -383,6 +398,39 @@ impl BoardBackend for WebBackend {
             .need(need_id)
             .ok_or(ActionFailure::NotFound)?;
         Ok(self.offer_view(&offer, &need))
+    }
+
+    async fn attach_to_need(
+        &self,
+        account: &Account,
+        need_id: &str,
+        file: ReportFile,
+    ) -> Result<NeedView, ActionFailure> {
+        let local = own_local_id(need_id, &self.certificate.institution_id)?;
+        let need = self
+            .board
+            .attach(&account.username, local, &file.name, file.bytes)
+            .await
+            .map_err(refusal)?;
+        Ok(self.need_view(&need, Some(account)))
+    }
+
+    async fn need_attachment(
+        &self,
+        _account: &Account,
+        need_id: &str,
+        index: usize,
+    ) -> Result<ReportFile, ActionFailure> {
+        let (name, media_type, bytes) = self
+            .board
+            .attachment(need_id, index)
+            .await
+            .map_err(refusal)?;
+        Ok(ReportFile {
+            name,
+            media_type,
+            bytes,
+        })
     }
 
     async fn response_stats(&self) -> Vec<ResponseView> {

@@ -22,6 +22,8 @@ impl Domain {
     pub const NEED: Domain = Domain("alliance/need/v1");
     /// An offer, signed by the institution that makes it.
     pub const OFFER: Domain = Domain("alliance/offer/v1");
+    /// "Send me this attachment of a need", from a member's node to the need's home.
+    pub const NEED_FILE_FETCH: Domain = Domain("alliance/need-file-fetch/v1");
 }
 
 /// Most classification codes a need names.
@@ -30,6 +32,10 @@ pub const MAX_NEED_CATEGORIES: usize = 5;
 pub const MAX_NEED_KEYWORDS: usize = 10;
 /// Longest keyword, in bytes.
 pub const MAX_KEYWORD_BYTES: usize = 64;
+/// Most files attached to a need.
+pub const MAX_NEED_ATTACHMENTS: usize = 3;
+/// Largest file attached to a need, in bytes.
+pub const MAX_NEED_FILE_BYTES: usize = 2 * 1024 * 1024;
 /// Most samples a need counts.
 pub const MAX_SAMPLES: u32 = 10_000;
 /// Longest turnaround an offer promises, in working days.
@@ -83,6 +89,50 @@ pub struct Need {
     /// The institution a service expert referred the need to (its managers are told at
     /// once; any member may still offer).
     pub referred_to: Option<InstitutionId>,
+    /// Files the user attached, kept at the home.
+    pub attachments: Vec<NeedAttachment>,
+}
+
+/// A file attached to a need: kept at the home, fetched through it by members, checked
+/// against the SHA-256 signed in the need.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NeedAttachment {
+    pub name: String,
+    pub media_type: String,
+    pub size: u64,
+    pub sha256: [u8; 32],
+}
+
+/// "Send me attachment `index` of need `need_id`", from a member's node to the home.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NeedFileFetch {
+    pub need_home: InstitutionId,
+    pub need_id: String,
+    pub index: u32,
+}
+
+impl NeedFileFetch {
+    /// Signs with the asking node's key.
+    pub fn seal(&self, asker: &SecretKey) -> Vec<u8> {
+        let raw = proto::NeedFileFetch {
+            need_institution: self.need_home.to_string(),
+            need_id: self.need_id.clone(),
+            index: self.index,
+        };
+        SignedEnvelope::seal(asker, Domain::NEED_FILE_FETCH, raw.encode_to_vec()).encode()
+    }
+
+    /// Opens a fetch `asker` signed.
+    pub fn open(bytes: &[u8], asker: &crate::keys::PublicKey) -> Result<Self, RecordError> {
+        let envelope = SignedEnvelope::decode(bytes)?;
+        let raw = proto::NeedFileFetch::decode(envelope.open_from(Domain::NEED_FILE_FETCH, asker)?)
+            .map_err(|e| RecordError::Malformed(e.to_string()))?;
+        Ok(NeedFileFetch {
+            need_home: InstitutionId::try_from(raw.need_institution)?,
+            need_id: check_local_id(raw.need_id)?,
+            index: raw.index,
+        })
+    }
 }
 
 impl Need {
@@ -151,6 +201,24 @@ impl Need {
             return Err(field(
                 "modes",
                 "staff-run testing, self-operated use, or both",
+            ));
+        }
+        if self.attachments.len() > MAX_NEED_ATTACHMENTS {
+            return Err(field(
+                "attachments",
+                format!("at most {MAX_NEED_ATTACHMENTS} files"),
+            ));
+        }
+        if self.attachments.iter().any(|a| {
+            a.name.trim().is_empty()
+                || a.name.len() > 200
+                || a.media_type.is_empty()
+                || a.size == 0
+                || a.size > MAX_NEED_FILE_BYTES as u64
+        }) {
+            return Err(field(
+                "attachments",
+                format!("each named, typed, 1 to {MAX_NEED_FILE_BYTES} bytes"),
             ));
         }
         if !(1..=MAX_SAMPLES).contains(&self.sample_count) {
@@ -282,6 +350,16 @@ impl From<&Need> for proto::NeedRecord {
                 .as_ref()
                 .map(ToString::to_string)
                 .unwrap_or_default(),
+            attachments: n
+                .attachments
+                .iter()
+                .map(|a| proto::NeedAttachment {
+                    name: a.name.clone(),
+                    media_type: a.media_type.clone(),
+                    size: a.size,
+                    sha256: a.sha256.to_vec(),
+                })
+                .collect(),
         }
     }
 }
@@ -335,6 +413,21 @@ impl TryFrom<proto::NeedRecord> for Need {
             } else {
                 Some(InstitutionId::try_from(raw.referred_to)?)
             },
+            attachments: raw
+                .attachments
+                .into_iter()
+                .map(|a| {
+                    Ok(NeedAttachment {
+                        sha256: a
+                            .sha256
+                            .try_into()
+                            .map_err(|_| field("attachments", "a SHA-256 of 32 bytes"))?,
+                        name: short("attachments", a.name)?,
+                        media_type: short("attachments", a.media_type)?,
+                        size: a.size,
+                    })
+                })
+                .collect::<Result<_, RecordError>>()?,
         }
         .check()
     }

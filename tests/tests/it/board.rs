@@ -344,3 +344,79 @@ async fn accepting_a_self_operated_offer_leads_to_booking_the_offered_instrument
     assert!(home.orders().orders_of("res1").unwrap().is_empty());
     holds_need(&owner, &id, |s| matches!(s, NeedState::Accepted { .. })).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_attached_to_a_need_is_fetched_by_members_through_its_home() {
+    trace();
+    let dir = tempfile::tempdir().unwrap();
+    let province = start_province(dir.path(), "lnsti").await;
+    let owner = start_member(dir.path(), &province, "dlut").await;
+    let home = start_member(dir.path(), &province, "neu").await;
+    person(&home, "firm7", AccountRole::ExternalUser, FIRM).await;
+    person(&owner, "mgr", AccountRole::InstrumentManager, MANAGER).await;
+    let need = home
+        .board()
+        .post("firm7", UserTier::Enterprise, draft(30))
+        .await
+        .unwrap();
+    let id = need.id();
+    let firm = Signed::as_user(&home, "firm7").await;
+    let attach = format!("api/v1/needs/{id}/attachments?file_name=%E6%A0%B7%E5%93%81.jpg");
+
+    // Refused: a type read from the bytes that is not allowed, a file over 2 MiB.
+    let (status, _) = firm
+        .post_bytes(&attach, b"MZ\x90\x00\x03\x00".to_vec())
+        .await;
+    assert_eq!(status, 400);
+    let big = vec![b'a'; alliance_protocol::board::MAX_NEED_FILE_BYTES + 1];
+    assert_eq!(firm.post_bytes(&attach, big).await.0, 400);
+    // Only its poster attaches.
+    let manager = Signed::as_user(&owner, "mgr").await;
+    assert_eq!(
+        manager
+            .post_bytes(&attach, b"\xFF\xD8\xFF\xE0photo".to_vec())
+            .await
+            .0,
+        404
+    );
+
+    // A photo: kept at neu, its SHA-256 signed into the need every member holds.
+    let photo = b"\xFF\xD8\xFF\xE0 a sample photo".to_vec();
+    let (status, view) = firm.post_bytes(&attach, photo.clone()).await;
+    assert_eq!(status, 200, "{view}");
+    assert_eq!(view["attachments"][0]["media_type"], "image/jpeg");
+    until("dlut holds the need with its file", DEADLINE, || async {
+        owner
+            .catalogue()
+            .board()
+            .need(&id)
+            .is_some_and(|n| n.attachments.len() == 1)
+    })
+    .await;
+
+    // dlut's manager downloads it at dlut, which fetched it from neu and checked it.
+    let (status, media, bytes) = manager
+        .get_bytes(&format!("api/v1/needs/{id}/attachments/0"))
+        .await;
+    assert_eq!((status, media.as_str()), (200, "image/jpeg"));
+    assert_eq!(bytes, photo);
+    // A visitor who is not signed in gets nothing; a file that does not exist, 404.
+    let (status, _) = alliance_tests::http::get_json_status(
+        &alliance_tests::http::client(),
+        &format!("{}api/v1/needs/{id}/attachments/0", owner.url()),
+    )
+    .await;
+    assert_eq!(status, 401);
+    assert_eq!(
+        manager
+            .get_bytes(&format!("api/v1/needs/{id}/attachments/1"))
+            .await
+            .0,
+        404
+    );
+    // At most three.
+    for _ in 0..2 {
+        assert_eq!(firm.post_bytes(&attach, photo.clone()).await.0, 200);
+    }
+    assert_eq!(firm.post_bytes(&attach, photo).await.0, 409);
+}

@@ -4,7 +4,7 @@
 
 use alliance_web::backend::{
     Account, ActionFailure, BoardBackend, BoardQuery, NeedDetail, NeedForm, NeedPageView, NeedView,
-    OfferForm, OfferView, ResponseView,
+    OfferForm, OfferView, ReportFile, ResponseView,
 };
 
 use super::MemoryBackend;
@@ -139,6 +139,7 @@ impl BoardBackend for MemoryBackend {
             accepted_institution: String::new(),
             offers: 0,
             mine: true,
+            attachments: Vec::new(),
         };
         inner
             .board
@@ -229,6 +230,24 @@ impl BoardBackend for MemoryBackend {
             .offers
             .push((need_id.to_owned(), offer.clone()));
         Ok(offer)
+    }
+
+    async fn attach_to_need(
+        &self,
+        _account: &Account,
+        _need_id: &str,
+        _file: ReportFile,
+    ) -> Result<NeedView, ActionFailure> {
+        Err(ActionFailure::NotFound)
+    }
+
+    async fn need_attachment(
+        &self,
+        _account: &Account,
+        _need_id: &str,
+        _index: usize,
+    ) -> Result<ReportFile, ActionFailure> {
+        Err(ActionFailure::NotFound)
     }
 
     async fn withdraw_offer(
