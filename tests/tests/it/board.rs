@@ -251,6 +251,23 @@ async fn a_withdrawn_need_takes_no_offer_and_an_unknown_instrument_is_refused() 
         })
     ));
 
+    // An offer taken back reaches the home as withdrawn, and cannot be accepted.
+    owner.board().offer(offer_for(&id)).await.unwrap();
+    let withdrawn = owner.board().withdraw_offer(&id).await.unwrap();
+    assert!(withdrawn.withdrawn);
+    let dlut = "dlut".parse().unwrap();
+    until("neu holds the offer withdrawn", DEADLINE, || async {
+        home.catalogue()
+            .board()
+            .offer(&id, &dlut)
+            .is_some_and(|o| o.withdrawn)
+    })
+    .await;
+    assert!(matches!(
+        home.board().accept("firm7", &need.local_id, &dlut).await,
+        Err(BoardError::OfferWithdrawn)
+    ));
+
     home.board()
         .withdraw("firm7", &need.local_id)
         .await
@@ -270,6 +287,30 @@ async fn a_withdrawn_need_takes_no_offer_and_an_unknown_instrument_is_refused() 
             ..
         })
     ));
+    // One person keeps at most 20 needs open; withdrawing one makes room.
+    let mut open = Vec::new();
+    for _ in 0..alliance_node::board::MAX_OPEN_NEEDS_PER_USER {
+        open.push(
+            home.board()
+                .post("firm8", UserTier::Enterprise, draft(10))
+                .await
+                .unwrap(),
+        );
+    }
+    assert!(matches!(
+        home.board()
+            .post("firm8", UserTier::Enterprise, draft(10))
+            .await,
+        Err(BoardError::Full(_))
+    ));
+    home.board()
+        .withdraw("firm8", &open[0].local_id)
+        .await
+        .unwrap();
+    home.board()
+        .post("firm8", UserTier::Enterprise, draft(10))
+        .await
+        .unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
