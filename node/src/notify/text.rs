@@ -309,4 +309,36 @@ mod tests {
         assert!(en.subject.starts_with("Your booking is confirmed"));
         assert!(en.body.contains("http://n/bookings"));
     }
+
+    #[test]
+    fn an_order_step_names_its_state_and_note_in_either_language() {
+        let facts = Facts {
+            instrument_id: "dlut/XPS-1".into(),
+            instrument_name: "X射线光电子能谱仪".into(),
+            need_title: "涂层价态分析".into(),
+            note: "样品三片已收到，外观完好".into(),
+            order_state: Some(alliance_protocol::order::OrderState::SamplesReceived),
+            ..Facts::default()
+        };
+        let zh = render(NoticeKind::OrderState, &facts, Language::Zh, "http://n/");
+        assert_eq!(zh.subject, "委托检测样品已接收：涂层价态分析");
+        assert!(zh.body.contains("样品三片已收到"), "{}", zh.body);
+        assert!(zh.body.contains("http://n/orders"), "{}", zh.body);
+        let en = render(NoticeKind::OrderState, &facts, Language::En, "http://n/");
+        assert_eq!(en.subject, "Testing order samples received: 涂层价态分析");
+        let referred = render(
+            NoticeKind::NeedReferred,
+            &Facts {
+                need_id: "neu/n_1".into(),
+                ..facts
+            },
+            Language::Zh,
+            "http://n/",
+        );
+        assert!(
+            referred.body.contains("http://n/needs/neu/n_1"),
+            "{}",
+            referred.body
+        );
+    }
 }
