@@ -17,6 +17,8 @@
 //!   `--updates` times; for each update, the time until every other node holds it.
 //!   With `--flood-every-ms N`, a further certified member floods every node meanwhile
 //!   (new records of its own past its quota and padded roster replays, alternating).
+//!   With `--needs`, the member posts a need each time instead (the board's entries
+//!   travel the same way): the time until every other node holds it.
 
 #![allow(clippy::print_stdout, clippy::unwrap_used, clippy::expect_used)]
 
@@ -74,6 +76,9 @@ struct Args {
     /// Updates timed in the propagation run.
     #[arg(long, default_value_t = 200)]
     updates: usize,
+    /// In the propagation run, post needs instead of updating a record.
+    #[arg(long)]
+    needs: bool,
     /// In the propagation run, one more certified member floods gossip on every node,
     /// a message every this many milliseconds, from just before the first update to
     /// the last.
@@ -515,37 +520,69 @@ async fn propagation(dir: &Path, args: &Args) -> anyhow::Result<()> {
         Some(every) => Some(Flood::start(&province, &all, Duration::from_millis(every)).await),
         None => None,
     };
+    // A person keeps at most 20 needs open: ten posters take turns.
+    if args.needs && args.updates > 10 * alliance_node::board::MAX_OPEN_NEEDS_PER_USER {
+        anyhow::bail!("--needs posts at most 200");
+    }
     let mut times = Vec::new();
     for u in 0..args.updates {
-        let mut record = sample_record("m01", "PROP", &format!("更新 {u}"));
-        record.opening_hours = String::new();
         let started = Instant::now();
-        let saved = publisher.catalogue().save_record(record).await?;
-        for node in all.iter().skip(1) {
-            let catalogue = node.catalogue().clone();
-            let mut changes = catalogue.changes();
-            tokio::time::timeout(Duration::from_secs(30), async {
-                while catalogue
+        // What every other node must come to hold: the record's revision, or the need.
+        let arrived: Box<dyn Fn(&NodeHandle) -> bool> = if args.needs {
+            let need = publisher
+                .board()
+                .post(
+                    &format!("user{}", u % 10),
+                    alliance_protocol::UserTier::Enterprise,
+                    alliance_node::board::NeedDraft {
+                        title: format!("检测需求 {u}"),
+                        modes: vec![alliance_protocol::ServiceMode::StaffRun],
+                        keywords: vec!["XRD".into()],
+                        sample_count: 3,
+                        deadline: "2099-12-31".into(),
+                        ..Default::default()
+                    },
+                )
+                .await?;
+            let id = need.id();
+            Box::new(move |node: &NodeHandle| node.catalogue().board().need(&id).is_some())
+        } else {
+            let mut record = sample_record("m01", "PROP", &format!("更新 {u}"));
+            record.opening_hours = String::new();
+            let saved = publisher.catalogue().save_record(record).await?;
+            Box::new(move |node: &NodeHandle| {
+                node.catalogue()
                     .instrument("m01/PROP")
-                    .is_none_or(|v| v.record.revision < saved.revision)
-                {
+                    .is_some_and(|v| v.record.revision >= saved.revision)
+            })
+        };
+        for node in all.iter().skip(1) {
+            let mut changes = node.catalogue().changes();
+            tokio::time::timeout(Duration::from_secs(30), async {
+                while !arrived(node) {
                     changes.changed().await.unwrap();
                 }
             })
             .await
-            .context("an update did not arrive")?;
+            .context("an entry did not arrive")?;
         }
         times.push(started.elapsed());
     }
     times.sort();
     println!(
-        "propagation to all {} other nodes: p50 {}  p99 {}  max {} ({} updates)",
+        "propagation of {} to all {} other nodes: p50 {}  p99 {}  max {} ({} of them)",
+        if args.needs {
+            "needs"
+        } else {
+            "record updates"
+        },
         args.nodes - 1,
         ms(percentile(&times, 0.5)),
         ms(percentile(&times, 0.99)),
         ms(*times.last().unwrap()),
         times.len()
     );
+
     if let Some(flood) = flood {
         report_flood(&flood, &all).await?;
         flood.stop();
