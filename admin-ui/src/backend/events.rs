@@ -102,9 +102,10 @@ pub struct EventDetail {
     pub event: EventView,
     /// Open needs in its field, newest first (at most 100).
     pub needs: Vec<NeedView>,
+    /// For people signed in at a member's node (a visitor sees each need's count).
     pub offers: Vec<EventOfferView>,
-    /// Registrations: their number for everyone, the list for the organiser's
-    /// administrators.
+    /// Registrations: their number at the organiser's node, and the list (the first
+    /// 1,000, in the order taken) for its administrators.
     pub registration_count: Option<usize>,
     pub registrations: Vec<RegistrationView>,
 }

@@ -174,9 +174,22 @@ pub(super) async fn announce<B: Backend>(
         ends_at: value(&pairs, "ends_at").to_owned(),
         place: value(&pairs, "place").to_owned(),
         link: value(&pairs, "link").to_owned(),
-        capacity: value(&pairs, "capacity").trim().parse().unwrap_or(0),
+        capacity: 0,
     };
     let list = ListQuery::default();
+    let form = match value(&pairs, "capacity").trim() {
+        "" => form,
+        typed => match typed.parse() {
+            Ok(capacity) => EventForm { capacity, ..form },
+            Err(_) => {
+                let error = (
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    format!("{}: {}", ctx.t.events.f_capacity, ctx.t.board.bad_number),
+                );
+                return Ok(render_list(&state, &ctx, &list, form, Some(error)).await);
+            }
+        },
+    };
     let event = match event_input::read(form.clone()) {
         Ok(event) => event,
         Err((field, problem)) => {

@@ -36,6 +36,7 @@ impl Board {
         name: &str,
         bytes: Vec<u8>,
     ) -> Result<alliance_protocol::Need, BoardError> {
+        let _writing = self.inner.need_writes.lock().await;
         let mut need = self.own_open_need(username, local_id)?;
         if need.attachments.len() >= MAX_NEED_ATTACHMENTS {
             return Err(BoardError::Full(format!(
@@ -102,11 +103,20 @@ impl Board {
             .send_mail(&need.home, fetch.seal(&self.inner.catalogue.signing_key()))
             .await
             .map_err(|e| BoardError::Unreachable(e.to_string()))?;
-        if !matches(&bytes) {
+        // The hash vouches for the bytes; the type served is read from them again, not
+        // taken from the home's word.
+        let read_type = files::check(
+            &attached.name,
+            &bytes,
+            MAX_NEED_FILE_BYTES,
+            &[Kind::Jpeg, Kind::Png, Kind::Pdf, Kind::Text],
+            "an attachment",
+        );
+        if !matches(&bytes) || read_type != Ok(attached.media_type.as_str()) {
             tracing::warn!(
                 need = need_id,
                 index,
-                "an attachment did not match its signed SHA-256"
+                "an attachment did not match what its home signed"
             );
             return Err(BoardError::Tampered);
         }

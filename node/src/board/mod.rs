@@ -123,6 +123,9 @@ struct Inner {
     store: Store,
     notices: Notices,
     net: crate::net::NetClient,
+    /// Held across each read-check-sign of one of this home's needs (withdraw, accept,
+    /// attach), so one change never signs over another made meanwhile.
+    need_writes: tokio::sync::Mutex<()>,
     /// The response figures and the board generation they were worked out at.
     stats: std::sync::Mutex<Option<(u64, Arc<stats::AllStats>)>>,
 }
@@ -158,6 +161,7 @@ impl Board {
                 store,
                 notices,
                 net,
+                need_writes: tokio::sync::Mutex::new(()),
                 stats: std::sync::Mutex::default(),
             }),
         }
@@ -168,18 +172,21 @@ impl Board {
     /// not cost a walk of the whole board each time it is asked for.
     pub fn response_stats(&self) -> Arc<stats::AllStats> {
         let generation = self.view().generation();
-        let mut cached = self
-            .inner
-            .stats
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some((at, stats)) = cached.as_ref()
+        let cached = || {
+            self.inner
+                .stats
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+        };
+        if let Some((at, stats)) = cached().as_ref()
             && *at == generation
         {
             return stats.clone();
         }
+        // Worked out without the lock held: two requests at once may both work it out,
+        // neither waits on the other.
         let stats = Arc::new(stats::response_stats(self.view(), &self.inner.catalogue));
-        *cached = Some((generation, stats.clone()));
+        *cached() = Some((generation, stats.clone()));
         stats
     }
 
@@ -349,6 +356,7 @@ impl Board {
 
     /// `username` takes back their need: it takes no more offers.
     pub async fn withdraw(&self, username: &str, local_id: &str) -> Result<Need, BoardError> {
+        let _writing = self.inner.need_writes.lock().await;
         let mut need = self.own_open_need(username, local_id)?;
         need.state = NeedState::Withdrawn {
             at: UnixTime::now(),
@@ -364,6 +372,7 @@ impl Board {
         local_id: &str,
         institution: &InstitutionId,
     ) -> Result<(Need, Arc<Offer>), BoardError> {
+        let _writing = self.inner.need_writes.lock().await;
         let mut need = self.own_open_need(username, local_id)?;
         let offer = self
             .view()

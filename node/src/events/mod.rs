@@ -24,6 +24,11 @@ use crate::{
     store::{Batch, Space, Store, StoreError},
 };
 
+/// Most registrations an event takes, whatever its capacity says (0: "no limit").
+pub const MAX_REGISTRATIONS: usize = 10_000;
+/// Most registrations of one home for one event.
+pub const MAX_REGISTRATIONS_PER_HOME: usize = 200;
+
 /// An event as an organiser's administrator typed it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EventDraft {
@@ -266,7 +271,9 @@ impl Events {
                 .await
             {
                 Ok(_) => {}
-                Err(NetError::Refused(refusal)) if refusal.reason().contains("full") => {
+                Err(NetError::Refused(refusal))
+                    if refusal.reason() == EventError::Full.to_string() =>
+                {
                     return Err(EventError::Full);
                 }
                 Err(NetError::Refused(refusal)) => {
@@ -295,8 +302,8 @@ impl Events {
             .is_some())
     }
 
-    /// The registrations for an event of this institution (withdrawn ones left out), in
-    /// the order taken.
+    /// The registrations for an event of this institution, in the order taken (at most
+    /// [`MAX_REGISTRATIONS`]).
     pub fn registrations(&self, local_id: &str) -> Result<Vec<Kept>, StoreError> {
         let mut kept: Vec<Kept> = self
             .inner
@@ -304,7 +311,6 @@ impl Events {
             .scan_prefix(Space::Events, format!("r\0{local_id}\0").as_bytes())?
             .into_iter()
             .filter_map(|(_, v)| serde_json::from_slice::<Kept>(&v).ok())
-            .filter(|k| !k.registration.withdrawn)
             .collect();
         kept.sort_by_key(|k| k.received_at);
         Ok(kept)
@@ -327,15 +333,33 @@ impl Events {
             &registration.home,
             &registration.registrant_id,
         );
-        let held = self.inner.store.get(Space::Events, &key)?.is_some_and(|v| {
-            serde_json::from_slice::<Kept>(&v).is_ok_and(|k| !k.registration.withdrawn)
-        });
-        if !registration.withdrawn
-            && !held
-            && event.capacity > 0
-            && self.registrations(&event.local_id)?.len() >= event.capacity as usize
-        {
+        let mut batch = Batch::new();
+        if registration.withdrawn {
+            // Taken back: nothing is kept, the place is free.
+            batch.delete(Space::Events, key);
+            self.inner.store.commit(batch).await?;
+            return Ok(());
+        }
+        if self.inner.store.get(Space::Events, &key)?.is_some() {
+            return Ok(());
+        }
+        let taken = self.registrations(&event.local_id)?;
+        let limit = match event.capacity {
+            0 => MAX_REGISTRATIONS,
+            capacity => (capacity as usize).min(MAX_REGISTRATIONS),
+        };
+        if taken.len() >= limit {
             return Err(EventError::Full);
+        }
+        // A home vouches for its own people; no one home takes more than its share.
+        let from_home = taken
+            .iter()
+            .filter(|k| k.registration.home == registration.home)
+            .count();
+        if from_home >= MAX_REGISTRATIONS_PER_HOME {
+            return Err(EventError::TooMany(format!(
+                "at most {MAX_REGISTRATIONS_PER_HOME} people of one institution per event"
+            )));
         }
         let kept = Kept {
             registration,
@@ -343,7 +367,6 @@ impl Events {
         };
         let json = serde_json::to_vec(&kept)
             .map_err(|e| StoreError::Engine(format!("a registration cannot be written: {e}")))?;
-        let mut batch = Batch::new();
         batch.put(Space::Events, key, json);
         self.inner.store.commit(batch).await?;
         Ok(())

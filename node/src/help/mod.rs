@@ -23,6 +23,8 @@ use crate::{
 
 /// Requests one person may have open at a time.
 pub const MAX_OPEN_PER_ASKER: usize = 5;
+/// Requests one person may ask in a day (asking and closing in a loop grows little).
+pub const MAX_PER_ASKER_PER_DAY: usize = 10;
 /// Longest request or message, in characters.
 pub const MAX_TEXT_CHARS: usize = 4_000;
 /// Shortest request, in characters: enough to say what is wanted.
@@ -227,14 +229,20 @@ impl HelpDesk {
             return Err(invalid("field", format!("unknown category {field:?}")));
         }
         let _writing = self.inner.writes.lock().await;
-        let open = self
-            .of_asker(asker.username)?
+        let asked = self.of_asker(asker.username)?;
+        let open = asked
             .iter()
             .filter(|r| r.state != HelpState::Closed)
             .count();
         if open >= MAX_OPEN_PER_ASKER {
             return Err(HelpError::Full(format!(
                 "at most {MAX_OPEN_PER_ASKER} requests open at a time"
+            )));
+        }
+        let day_ago = UnixTime::now().0 - 86_400;
+        if asked.iter().filter(|r| r.created_at.0 > day_ago).count() >= MAX_PER_ASKER_PER_DAY {
+            return Err(HelpError::Full(format!(
+                "at most {MAX_PER_ASKER_PER_DAY} requests a day"
             )));
         }
         let mut id = [0u8; 8];
@@ -308,10 +316,11 @@ impl HelpDesk {
     ) -> Result<HelpRequest, HelpError> {
         let text = checked_text("text", text, 1)?;
         self.change(id, |request| {
-            let by_expert = request
-                .expert
-                .as_ref()
-                .is_some_and(|(e, _)| e == actor.username);
+            let by_expert = actor.expert
+                && request
+                    .expert
+                    .as_ref()
+                    .is_some_and(|(e, _)| e == actor.username);
             if !by_expert && request.asker != actor.username {
                 return Err(HelpError::NotYours(
                     "only the asker and the expert who took the request write on it",
@@ -388,10 +397,11 @@ impl HelpDesk {
             ));
         }
         self.change(id, |request| {
-            let by_expert = request
-                .expert
-                .as_ref()
-                .is_some_and(|(e, _)| e == actor.username);
+            let by_expert = actor.expert
+                && request
+                    .expert
+                    .as_ref()
+                    .is_some_and(|(e, _)| e == actor.username);
             if !by_expert && request.asker != actor.username {
                 return Err(HelpError::NotYours(
                     "only the asker and the expert who took the request close it",

@@ -3,7 +3,7 @@
 //! time for the same need, and that instrument, mode, service item and price are the
 //! ones it signed — a home cannot order at a price or on an instrument it chose.
 
-use alliance_protocol::{InstitutionId, order::OrderPlaced, record::ServiceMode};
+use alliance_protocol::{InstitutionId, Need, NeedState, order::OrderPlaced, record::ServiceMode};
 
 use crate::board::view::BoardView;
 
@@ -45,6 +45,10 @@ pub(super) fn mismatch(
             "the offer came after the need closed",
         ),
         (
+            need.as_deref().is_some_and(|n| closed_for(n, own)),
+            "the need was withdrawn, or accepted for another institution",
+        ),
+        (
             need.as_ref()
                 .is_some_and(|n| placed.sample_count() > n.sample_count),
             "more samples than the need asked for",
@@ -54,4 +58,16 @@ pub(super) fn mismatch(
         .into_iter()
         .find(|(failed, _)| *failed)
         .map(|(_, why)| why.to_owned())
+}
+
+/// Whether `need`, as held here, rules out an order with `own`: withdrawn, or accepted
+/// for another institution. (The home places the order before it signs the acceptance,
+/// so an order may arrive while the need still shows open; the owner checks again
+/// before the samples are taken in.)
+pub(super) fn closed_for(need: &Need, own: &InstitutionId) -> bool {
+    match &need.state {
+        NeedState::Open => false,
+        NeedState::Withdrawn { .. } => true,
+        NeedState::Accepted { institution, .. } => institution != own,
+    }
 }

@@ -529,6 +529,18 @@ impl Orders {
         let mut order = self
             .read(&key)?
             .ok_or_else(|| OrderError::NotFound(order_id.to_owned()))?;
+        if next == OrderState::SamplesReceived
+            && self
+                .inner
+                .board
+                .need(&format!("{home}/{order_id}"))
+                .is_some_and(|n| intake::closed_for(&n, self.own()))
+        {
+            return Err(invalid(
+                "state",
+                "the need was withdrawn or accepted for another institution: refuse the order",
+            ));
+        }
         Self::step(&mut order, next, note)?;
         let mut batch = Batch::new();
         Self::put(&mut batch, key, &order)?;

@@ -17,6 +17,8 @@ use crate::{
 
 /// Most needs an event's page lists.
 const NEEDS_LISTED: usize = 100;
+/// Most registrations an event's page lists (the count says how many in all).
+const MAX_LISTED: usize = 1_000;
 
 fn failure(e: EventError) -> ActionFailure {
     match e {
@@ -126,10 +128,15 @@ impl EventBackend for WebBackend {
             .view()
             .needs(&filter, &hidden, 0, NEEDS_LISTED)
             .items;
+        // Which institutions offered (never at what price) is for people signed in at a
+        // member's node, as on the need's own page; a visitor sees how many.
         let mut offers = Vec::new();
-        for need in &needs {
+        for need in needs.iter().filter(|_| viewer.is_some()) {
             for offer in self.board.view().offers_for(&need.id()) {
-                if offer.withdrawn || !self.board.view().in_time(&offer) {
+                if offer.withdrawn
+                    || !self.board.view().in_time(&offer)
+                    || hidden(&offer.institution_id)
+                {
                     continue;
                 }
                 let (name, _) = self.catalogue.names_of(&offer.instrument_id());
@@ -153,6 +160,7 @@ impl EventBackend for WebBackend {
         };
         let registrations = if view.organised_here {
             kept.iter()
+                .take(MAX_LISTED)
                 .map(|k| RegistrationView {
                     name: k.registration.name.clone(),
                     organization: k.registration.organization.clone(),

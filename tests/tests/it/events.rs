@@ -131,7 +131,8 @@ async fn an_event_lists_its_fields_needs_and_offers_and_takes_registrations_up_t
     })
     .await;
 
-    // The event's page, for a visitor at neu: the need and the offer, no price.
+    // The event's page: for a visitor the need and how many offered; for someone signed
+    // in at a member's node, who offered with which instrument — never at what price.
     let (status, page) = alliance_tests::http::get_json_status(
         &alliance_tests::http::client(),
         &format!("{}api/v1/events/{id}", home.url()),
@@ -139,6 +140,9 @@ async fn an_event_lists_its_fields_needs_and_offers_and_takes_registrations_up_t
     .await;
     assert_eq!(status, 200, "{page}");
     assert_eq!(page["needs"][0]["need_id"], need_id.as_str());
+    assert_eq!(page["needs"][0]["offers"], 1);
+    assert_eq!(page["offers"], json!([]));
+    let (_, page) = researcher.get(&format!("api/v1/events/{id}")).await;
     assert_eq!(page["offers"][0]["institution_id"], "dlut");
     assert_eq!(page["offers"][0]["instrument_id"], "dlut/XPS-1");
     assert!(!page.to_string().contains("price"), "{page}");

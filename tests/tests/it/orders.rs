@@ -329,7 +329,7 @@ async fn an_order_is_cancelled_before_the_samples_arrive_and_not_after() {
     let neu: InstitutionId = "neu".parse().unwrap();
     // Two needs of res1, each offered for by dlut and accepted: two orders.
     let mut locals = Vec::new();
-    for title in ["第一批", "第二批"] {
+    for title in ["第一批", "第二批", "第三批"] {
         let need = home
             .board()
             .post(
@@ -447,6 +447,27 @@ async fn an_order_is_cancelled_before_the_samples_arrive_and_not_after() {
             .state,
         OrderState::SamplesReceived
     );
+
+    // A need withdrawn after its order arrived: the owner takes no samples for it.
+    let third = &locals[2];
+    home.board().withdraw("res1", third).await.unwrap();
+    let third_id = format!("neu/{third}");
+    wait_catalogue(&owner, "dlut holds the need withdrawn", |c| {
+        c.board().need(&third_id).is_some_and(|n| !n.is_open())
+    })
+    .await;
+    assert!(matches!(
+        owner
+            .orders()
+            .advance(&neu, third, OrderState::SamplesReceived, "已收样")
+            .await,
+        Err(OrderError::Invalid { field: "state", .. })
+    ));
+    owner
+        .orders()
+        .advance(&neu, third, OrderState::Refused, "需求已撤回")
+        .await
+        .unwrap();
 }
 
 /// A home signs orders the owner's offer does not stand behind — at a price of its
