@@ -59,8 +59,12 @@ pub(super) fn refusal(e: BoardError) -> ActionFailure {
     }
 }
 
-/// The local id of a need of this home, from its alliance-wide id.
-fn own_local_id<'a>(need_id: &'a str, own: &InstitutionId) -> Result<&'a str, ActionFailure> {
+/// The local id of this institution's need or event, from its alliance-wide id
+/// (`institution/local_id`); not found if it is another's.
+pub(super) fn own_local_id<'a>(
+    need_id: &'a str,
+    own: &InstitutionId,
+) -> Result<&'a str, ActionFailure> {
     match need_id.split_once('/') {
         Some((home, local)) if home == own.as_str() => Ok(local),
         _ => Err(ActionFailure::NotFound),

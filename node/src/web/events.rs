@@ -9,7 +9,7 @@ use alliance_web::backend::{
     EventQuery, EventView, NewEvent, RegistrationView,
 };
 
-use super::{WebBackend, booking::invalid};
+use super::{WebBackend, board::own_local_id, booking::invalid};
 use crate::{
     board::NeedFilter,
     events::{EventDraft, EventError, Registrant},
@@ -39,14 +39,6 @@ fn failure(e: EventError) -> ActionFailure {
         EventError::Unreachable(_) => ActionFailure::Unreachable,
         EventError::Catalogue(e) => ActionFailure::Internal(e.to_string()),
         EventError::Store(e) => ActionFailure::Internal(e.to_string()),
-    }
-}
-
-/// The local id of an event this institution organises, from its alliance-wide id.
-fn own_local_id<'a>(event_id: &'a str, own: &InstitutionId) -> Result<&'a str, ActionFailure> {
-    match event_id.split_once('/') {
-        Some((organiser, local)) if organiser == own.as_str() => Ok(local),
-        _ => Err(ActionFailure::NotFound),
     }
 }
 

@@ -58,14 +58,6 @@ impl Event {
         format!("{}/{}", self.organiser, self.local_id)
     }
 
-    /// Whether a need's categories fall in the event's field (a top-level code takes its
-    /// subcategories, and a need naming a top-level code is in each of its fields).
-    pub fn covers(&self, categories: &[String]) -> bool {
-        categories
-            .iter()
-            .any(|c| c.starts_with(self.field.as_str()) || self.field.starts_with(c.as_str()))
-    }
-
     /// Signs with the organiser's node key; returns the encoded envelope.
     pub fn seal(&self, organiser: &SecretKey) -> Vec<u8> {
         SignedEnvelope::seal(

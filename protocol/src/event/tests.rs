@@ -53,18 +53,6 @@ fn an_event_peers_would_refuse_is_refused_on_reading() {
 }
 
 #[test]
-fn a_field_covers_its_subcategories_and_a_need_naming_its_parent() {
-    let e = Event {
-        field: "0303".into(),
-        ..event()
-    };
-    assert!(e.covers(&["030301".into()]));
-    assert!(e.covers(&["03".into()]));
-    assert!(!e.covers(&["0102".into()]));
-    assert!(!e.covers(&[]));
-}
-
-#[test]
 fn a_registration_is_read_only_with_the_homes_key() {
     let key = crate::SecretKey::generate();
     let registration = EventRegistration {
