@@ -16,13 +16,11 @@ use super::{
     Ctx, Layout, PageForm, Refusal,
     bookings::failure_message,
     encode_component,
-    needs::{value, words},
+    needs::{need_form, value, words},
 };
 use crate::{
     AppState,
-    backend::{
-        AccountRole, Backend, HelpNeedForm, HelpQuery, HelpView, InstitutionOption, NeedForm,
-    },
+    backend::{AccountRole, Backend, HelpNeedForm, HelpQuery, HelpView, InstitutionOption},
     i18n::{Strings, help::HelpStrings},
     render::Page,
     time,
@@ -297,21 +295,7 @@ pub(super) async fn act<B: Backend>(
         "close" => backend.close_help(account, &id, text).await,
         "need" => {
             let form = HelpNeedForm {
-                need: NeedForm {
-                    title: value(&pairs, "title").to_owned(),
-                    description: value(&pairs, "description").to_owned(),
-                    categories: words(value(&pairs, "categories")),
-                    modes: pairs
-                        .iter()
-                        .filter(|(k, _)| k == "modes")
-                        .map(|(_, v)| v.clone())
-                        .collect(),
-                    keywords: words(value(&pairs, "keywords")),
-                    sample_kind: value(&pairs, "sample_kind").to_owned(),
-                    sample_count: value(&pairs, "sample_count").trim().parse().unwrap_or(0),
-                    deadline: value(&pairs, "deadline").to_owned(),
-                    ..NeedForm::default()
-                },
+                need: need_form(&pairs),
                 referred_to: value(&pairs, "referred_to").to_owned(),
             };
             backend.post_help_need(account, &id, form).await

@@ -297,6 +297,27 @@ pub(super) fn words(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// The need a page's form describes (the budget is read apart: it may be mistyped).
+pub(super) fn need_form(pairs: &[(String, String)]) -> NeedForm {
+    NeedForm {
+        title: value(pairs, "title").to_owned(),
+        description: value(pairs, "description").to_owned(),
+        categories: words(value(pairs, "categories")),
+        modes: pairs
+            .iter()
+            .filter(|(k, _)| k == "modes")
+            .map(|(_, v)| v.clone())
+            .collect(),
+        keywords: words(value(pairs, "keywords")),
+        sample_kind: value(pairs, "sample_kind").to_owned(),
+        sample_count: value(pairs, "sample_count").trim().parse().unwrap_or(0),
+        deadline: value(pairs, "deadline").to_owned(),
+        budget_min_fen: 0,
+        budget_max_fen: 0,
+        results_public: value(pairs, "results_public") == "on",
+    }
+}
+
 fn yuan(text: &str) -> Result<i64, ()> {
     if text.trim().is_empty() {
         return Ok(0);
@@ -315,23 +336,7 @@ pub(super) async fn post<B: Backend>(
     let t = ctx.t.board;
     let budget_min = value(&pairs, "budget_min").to_owned();
     let budget_max = value(&pairs, "budget_max").to_owned();
-    let form = NeedForm {
-        title: value(&pairs, "title").to_owned(),
-        description: value(&pairs, "description").to_owned(),
-        categories: words(value(&pairs, "categories")),
-        modes: pairs
-            .iter()
-            .filter(|(k, _)| k == "modes")
-            .map(|(_, v)| v.clone())
-            .collect(),
-        keywords: words(value(&pairs, "keywords")),
-        sample_kind: value(&pairs, "sample_kind").to_owned(),
-        sample_count: value(&pairs, "sample_count").trim().parse().unwrap_or(0),
-        deadline: value(&pairs, "deadline").to_owned(),
-        budget_min_fen: 0,
-        budget_max_fen: 0,
-        results_public: value(&pairs, "results_public") == "on",
-    };
+    let form = need_form(&pairs);
     let list = ListQuery::default();
     let typed = |form: NeedForm| Typed {
         form,

@@ -155,7 +155,7 @@ pub enum HelpError {
     NotFound(String),
     /// Outside the actor's role: not an expert, or another expert's request.
     #[error("{0}")]
-    NotYours(&'static str),
+    NotYours(String),
     #[error("the request is closed")]
     Closed,
     #[error("{0}")]
@@ -171,6 +171,25 @@ fn invalid(field: &'static str, message: impl Into<String>) -> HelpError {
         field,
         message: message.into(),
     }
+}
+
+/// Whether `actor` acts on `request` as the expert who took it (true) or as its asker
+/// (false); refused for anyone else, and on a closed request.
+fn party(request: &HelpRequest, actor: Actor<'_>, what: &str) -> Result<bool, HelpError> {
+    let by_expert = actor.expert
+        && request
+            .expert
+            .as_ref()
+            .is_some_and(|(e, _)| e == actor.username);
+    if !by_expert && request.asker != actor.username {
+        return Err(HelpError::NotYours(format!(
+            "only the asker and the expert who took the request {what}"
+        )));
+    }
+    if request.state == HelpState::Closed {
+        return Err(HelpError::Closed);
+    }
+    Ok(by_expert)
 }
 
 fn checked_text(field: &'static str, text: &str, min: usize) -> Result<String, HelpError> {
@@ -289,13 +308,15 @@ impl HelpDesk {
     /// An expert takes an open request.
     pub async fn take(&self, expert: Actor<'_>, id: &str) -> Result<HelpRequest, HelpError> {
         if !expert.expert {
-            return Err(HelpError::NotYours("only a service expert takes a request"));
+            return Err(HelpError::NotYours(
+                "only a service expert takes a request".into(),
+            ));
         }
         self.change(id, |request| {
             match request.state {
                 HelpState::Closed => return Err(HelpError::Closed),
                 HelpState::Taken => {
-                    return Err(HelpError::NotYours("another expert has taken it"));
+                    return Err(HelpError::NotYours("another expert has taken it".into()));
                 }
                 HelpState::Open => {}
             }
@@ -316,19 +337,7 @@ impl HelpDesk {
     ) -> Result<HelpRequest, HelpError> {
         let text = checked_text("text", text, 1)?;
         self.change(id, |request| {
-            let by_expert = actor.expert
-                && request
-                    .expert
-                    .as_ref()
-                    .is_some_and(|(e, _)| e == actor.username);
-            if !by_expert && request.asker != actor.username {
-                return Err(HelpError::NotYours(
-                    "only the asker and the expert who took the request write on it",
-                ));
-            }
-            if request.state == HelpState::Closed {
-                return Err(HelpError::Closed);
-            }
+            let by_expert = party(request, actor, "write on it")?;
             request.step(StepKind::Message, actor.name, &text)?;
             // The asker is told of the expert's messages; the expert reads the queue.
             Ok(if by_expert {
@@ -397,19 +406,7 @@ impl HelpDesk {
             ));
         }
         self.change(id, |request| {
-            let by_expert = actor.expert
-                && request
-                    .expert
-                    .as_ref()
-                    .is_some_and(|(e, _)| e == actor.username);
-            if !by_expert && request.asker != actor.username {
-                return Err(HelpError::NotYours(
-                    "only the asker and the expert who took the request close it",
-                ));
-            }
-            if request.state == HelpState::Closed {
-                return Err(HelpError::Closed);
-            }
+            let by_expert = party(request, actor, "close it")?;
             if by_expert && reason.is_empty() {
                 return Err(invalid("reason", "an expert closing a request says why"));
             }
@@ -435,7 +432,7 @@ impl HelpDesk {
                 .is_none_or(|(e, _)| e != expert.username)
         {
             return Err(HelpError::NotYours(
-                "only the service expert who took the request acts on it",
+                "only the service expert who took the request acts on it".into(),
             ));
         }
         if request.state == HelpState::Closed {
@@ -492,7 +489,9 @@ impl HelpDesk {
         fields: Vec<String>,
     ) -> Result<Vec<String>, HelpError> {
         if !expert.expert {
-            return Err(HelpError::NotYours("only a service expert names fields"));
+            return Err(HelpError::NotYours(
+                "only a service expert names fields".into(),
+            ));
         }
         let mut kept: Vec<String> = Vec::new();
         for field in fields.iter().map(|f| f.trim()).filter(|f| !f.is_empty()) {
