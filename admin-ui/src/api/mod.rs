@@ -136,6 +136,12 @@ pub(crate) fn routes<B: Backend>() -> (Router<AppState<B>>, utoipa::openapi::Ope
         .routes(documented!(B, help::close))
         .routes(documented!(B, orders::mine))
         .routes(documented!(B, orders::report))
+        .routes(documented!(B, orders::photo))
+        .routes(
+            documented!(B, orders::upload_photo).layer(axum::extract::DefaultBodyLimit::max(
+                alliance_protocol::board::MAX_NEED_FILE_BYTES + 64 * 1024,
+            )),
+        )
         .routes(documented!(B, orders::cancel))
         .routes(documented!(B, orders::managed))
         .routes(documented!(B, orders::step))

@@ -188,3 +188,73 @@ pub(super) async fn cancel<B: Backend>(
         .await?;
     Ok(axum::http::StatusCode::NO_CONTENT)
 }
+
+/// `GET /api/v1/orders/{order_id}/photos/{n}`: intake photo `n` (from 1).
+#[utoipa::path(
+    get,
+    path = "/api/v1/orders/{order_id}/photos/{n}",
+    tag = "orders",
+    security(("session" = [])),
+    params(("order_id" = String, Path), ("n" = u32, Path, description = "The photo's number, from 1.")),
+    responses(
+        (status = 200, description = "The photo (JPEG or PNG), checked against the SHA-256 its owner signed.", content_type = "application/octet-stream"),
+        (status = 404, description = "`not_found`.", body = ErrorBody),
+        (status = 503, description = "`unreachable`: the owner's node could not be reached.", body = ErrorBody),
+    )
+)]
+pub(super) async fn photo<B: Backend>(
+    State(state): State<AppState<B>>,
+    ApiUser(session): ApiUser,
+    ApiPath((order_id, n)): ApiPath<(String, u32)>,
+) -> Result<Response, ApiError> {
+    let file = state
+        .backend
+        .order_photo(&session.account, &order_id, n)
+        .await?;
+    Ok(crate::downloads::uploaded(file))
+}
+
+/// Query of a photo upload.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(super) struct PhotoQuery {
+    /// The photo's file name.
+    file_name: String,
+}
+
+/// `POST /api/v1/manage/orders/{home}/{order_id}/photos?file_name=` with the photo as
+/// the body: a photo of the samples taken in (managers; at most 3).
+#[utoipa::path(
+    post,
+    path = "/api/v1/manage/orders/{home}/{order_id}/photos",
+    tag = "orders",
+    security(("session" = [], "csrf" = [])),
+    params(("home" = String, Path), ("order_id" = String, Path), PhotoQuery),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "A JPEG or PNG photo, at most 2 MiB."),
+    responses(
+        (status = 200, description = "The order with the photo; its home is told.", body = ManagedOrderView),
+        (status = 400, description = "`invalid`: not a JPEG or PNG, too large, or a fourth photo.", body = ErrorBody),
+        (status = 403, description = "`forbidden`: not an instrument manager.", body = ErrorBody),
+        (status = 404, description = "`not_found`.", body = ErrorBody),
+        (status = 409, description = "`out_of_order`: the samples are not in.", body = ErrorBody),
+    )
+)]
+pub(super) async fn upload_photo<B: Backend>(
+    State(state): State<AppState<B>>,
+    ApiUser(session): ApiUser,
+    ApiPath((home, order_id)): ApiPath<(String, String)>,
+    ApiQuery(query): ApiQuery<PhotoQuery>,
+    body: axum::body::Bytes,
+) -> Result<Json<ManagedOrderView>, ApiError> {
+    let file = ReportFile {
+        name: query.file_name,
+        media_type: String::new(),
+        bytes: body.to_vec(),
+    };
+    Ok(Json(
+        state
+            .backend
+            .add_intake_photo(&session.account, &home, &order_id, file)
+            .await?,
+    ))
+}

@@ -39,6 +39,8 @@ pub struct OrderView {
     pub receipt_id: Option<String>,
     /// Unix seconds.
     pub placed_at: i64,
+    /// Names of the photos of the samples taken in (photo n is the n-th, from 1).
+    pub photos: Vec<String>,
 }
 
 /// An order placed with this institution, as its managers see it: with whom to deal.
@@ -111,6 +113,21 @@ pub trait OrderBackend: Clone + Send + Sync + 'static {
         home: &str,
         order_id: &str,
         step: OrderStepForm,
+    ) -> impl Future<Output = Result<ManagedOrderView, ActionFailure>> + Send;
+    /// Intake photo `n` (from 1) of one of the user's orders, through their home.
+    fn order_photo(
+        &self,
+        account: &Account,
+        order_id: &str,
+        n: u32,
+    ) -> impl Future<Output = Result<ReportFile, ActionFailure>> + Send;
+    /// A manager adds a photo of the samples taken in (JPEG or PNG, at most 3).
+    fn add_intake_photo(
+        &self,
+        account: &Account,
+        home: &str,
+        order_id: &str,
+        file: ReportFile,
     ) -> impl Future<Output = Result<ManagedOrderView, ActionFailure>> + Send;
     /// A manager issues an order's report: the file, and the measurement's time on the
     /// instrument (Unix seconds).

@@ -152,6 +152,13 @@ pub(crate) fn routes<B: Backend>() -> Router<AppState<B>> {
         .route("/orders", get(orders::mine::<B>))
         .route("/orders/{id}/report", get(orders::report::<B>))
         .route("/orders/{id}/cancel", post(orders::cancel::<B>))
+        .route("/orders/{id}/photos/{n}", get(orders::photo::<B>))
+        .route(
+            "/manage/orders/{home}/{id}/photos",
+            post(orders::add_photo::<B>).layer(axum::extract::DefaultBodyLimit::max(
+                alliance_protocol::board::MAX_NEED_FILE_BYTES + 64 * 1024,
+            )),
+        )
         .route("/manage/orders", get(orders::manage::<B>))
         .route("/manage/orders/{home}/{id}/state", post(orders::step::<B>))
         .route(

@@ -47,6 +47,8 @@ struct OrderItem {
     report_sha256: String,
     receipt_id: String,
     report_href: String,
+    /// Photos of the samples taken in: name and link.
+    photos: Vec<(String, String)>,
 }
 
 fn state_label(b: &BoardStrings, state: &str) -> &'static str {
@@ -85,6 +87,17 @@ fn order_item(ctx: &Ctx, o: &OrderView) -> OrderItem {
         report_sha256: o.report_sha256.clone().unwrap_or_default(),
         receipt_id: o.receipt_id.clone().unwrap_or_default(),
         report_href: format!("/orders/{}/report", encode_component(&o.order_id)),
+        photos: o
+            .photos
+            .iter()
+            .enumerate()
+            .map(|(i, name)| {
+                (
+                    name.clone(),
+                    format!("/orders/{}/photos/{}", encode_component(&o.order_id), i + 1),
+                )
+            })
+            .collect(),
     }
 }
 
@@ -340,6 +353,58 @@ pub(super) async fn upload<B: Backend>(
         Ok(_) => Ok(Redirect::to("/manage/orders?notice=step").into_response()),
         Err(failure) => {
             let error = failure_message(&ctx, failure, "report")?;
+            render_manage(&state, &ctx, "", Some(error)).await
+        }
+    }
+}
+
+/// `GET /orders/{id}/photos/{n}`: an intake photo, through this node.
+pub(super) async fn photo<B: Backend>(
+    State(state): State<AppState<B>>,
+    ctx: Ctx,
+    Path((order_id, n)): Path<(String, u32)>,
+) -> Result<Response, Refusal> {
+    let session = ctx.signed_in()?;
+    match state
+        .backend
+        .order_photo(&session.account, &order_id, n)
+        .await
+    {
+        Ok(file) => Ok(crate::downloads::uploaded(file)),
+        Err(failure) => {
+            let (status, message) = failure_message(&ctx, failure, "photo")?;
+            Ok((status, message).into_response())
+        }
+    }
+}
+
+/// `POST /manage/orders/{home}/{id}/photos` (multipart: `csrf`, `file`): a photo of the
+/// samples taken in.
+pub(super) async fn add_photo<B: Backend>(
+    State(state): State<AppState<B>>,
+    ctx: Ctx,
+    Path((home, order_id)): Path<(String, String)>,
+    mut multipart: Multipart,
+) -> Result<Response, Refusal> {
+    let session = ctx.signed_in()?;
+    let upload = super::toolkit::Upload::read(&mut multipart)
+        .await
+        .ok_or_else(|| ctx.refuse(ErrorKind::BadRequest))?;
+    ctx.check_csrf(session, upload.value("csrf"))?;
+    let (name, bytes) = upload.file.unwrap_or_default();
+    let file = ReportFile {
+        name,
+        media_type: String::new(),
+        bytes,
+    };
+    match state
+        .backend
+        .add_intake_photo(&session.account, &home, &order_id, file)
+        .await
+    {
+        Ok(_) => Ok(Redirect::to("/manage/orders?notice=step").into_response()),
+        Err(failure) => {
+            let error = failure_message(&ctx, failure, "photo")?;
             render_manage(&state, &ctx, "", Some(error)).await
         }
     }

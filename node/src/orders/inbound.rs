@@ -63,7 +63,7 @@ impl Orders {
                         "only the user's home fetches a report".into(),
                     ));
                 }
-                self.report_for(&fetch.home, &fetch.order_id)
+                self.file_for(&fetch.home, &fetch.order_id, fetch.photo)
                     .map_err(refusal)
             }
             k if k == Domain::ORDER_CANCEL.0 => {

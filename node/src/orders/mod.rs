@@ -12,11 +12,15 @@
 //! - `inbound.rs`: the mail kinds (orders at the owner, updates at the home, report
 //!   fetches at the owner).
 //! - `intake.rs`: the owner takes an order only as its own offer made it.
+//! - `photos.rs`: photos of the samples taken in, kept by the owner, fetched by the home.
 //! - `report.rs`: what a report may be (size, and a type read from its bytes).
 
 mod inbound;
 mod intake;
+mod photos;
 pub mod report;
+
+pub use photos::Photo;
 
 use std::sync::Arc;
 
@@ -61,6 +65,9 @@ pub struct Order {
     /// At the home: the report's bytes are held here, checked against its SHA-256.
     #[serde(default)]
     pub report_held: bool,
+    /// Photos of the samples taken in.
+    #[serde(default)]
+    pub photos: Vec<Photo>,
 }
 
 /// Why an order operation was refused.
@@ -95,11 +102,11 @@ fn invalid(field: &'static str, message: impl Into<String>) -> OrderError {
     }
 }
 
-fn owner_key(home: &InstitutionId, order_id: &str) -> Vec<u8> {
+pub(super) fn owner_key(home: &InstitutionId, order_id: &str) -> Vec<u8> {
     format!("o\0{home}\0{order_id}").into_bytes()
 }
 
-fn home_key(order_id: &str) -> Vec<u8> {
+pub(super) fn home_key(order_id: &str) -> Vec<u8> {
     format!("h\0{order_id}").into_bytes()
 }
 
@@ -241,6 +248,7 @@ impl Orders {
             }],
             report: None,
             report_held: false,
+            photos: Vec::new(),
             placed,
         };
         let mut batch = Batch::new();
@@ -343,6 +351,9 @@ impl Orders {
         if update.report.is_some() {
             order.report = update.report.clone();
         }
+        if !update.photos.is_empty() {
+            order.photos = update.photos.iter().map(Photo::from_protocol).collect();
+        }
         let mut batch = Batch::new();
         Self::put(&mut batch, key, &order)?;
         let notice = Notice::new(
@@ -398,9 +409,27 @@ impl Orders {
         if let Some(bytes) = self.inner.store.get(Space::Reports, &key)? {
             return Ok((report.name, report.media_type, bytes));
         }
+        let bytes = self.fetch_checked(&order, 0, report.sha256).await?;
+        order.report_held = true;
+        let mut batch = Batch::new();
+        batch.put(Space::Reports, key.clone(), bytes.clone());
+        Self::put(&mut batch, key, &order)?;
+        self.inner.store.commit(batch).await?;
+        Ok((report.name, report.media_type, bytes))
+    }
+
+    /// File `photo` of an order placed from here (0: the report; n: intake photo n),
+    /// fetched from its owner and checked against the SHA-256 it signed.
+    async fn fetch_checked(
+        &self,
+        order: &Order,
+        photo: u32,
+        sha256: [u8; 32],
+    ) -> Result<Vec<u8>, OrderError> {
         let fetch = ReportFetch {
-            order_id: order_id.to_owned(),
+            order_id: order.placed.order_id.clone(),
             home: self.own().clone(),
+            photo,
         };
         let bytes = self
             .inner
@@ -408,16 +437,11 @@ impl Orders {
             .send_mail(&order.placed.owner, fetch.seal(&self.inner.key))
             .await
             .map_err(|e| OrderError::Unreachable(e.to_string()))?;
-        if <[u8; 32]>::from(sha2::Sha256::digest(&bytes)) != report.sha256 {
-            tracing::warn!(order = order_id, owner = %order.placed.owner, "a report did not match its signed SHA-256");
+        if <[u8; 32]>::from(sha2::Sha256::digest(&bytes)) != sha256 {
+            tracing::warn!(order = order.placed.order_id, owner = %order.placed.owner, photo, "a file did not match its signed SHA-256");
             return Err(OrderError::Tampered);
         }
-        order.report_held = true;
-        let mut batch = Batch::new();
-        batch.put(Space::Reports, key.clone(), bytes.clone());
-        Self::put(&mut batch, key, &order)?;
-        self.inner.store.commit(batch).await?;
-        Ok((report.name, report.media_type, bytes))
+        Ok(bytes)
     }
 
     // The owner.
@@ -443,6 +467,7 @@ impl Orders {
             }],
             report: None,
             report_held: false,
+            photos: Vec::new(),
             placed,
         };
         let mut batch = Batch::new();
@@ -464,6 +489,7 @@ impl Orders {
             note,
             at: UnixTime::now(),
             report: order.report.clone(),
+            photos: order.photos.iter().map(Photo::to_protocol).collect(),
         };
         outbox::enqueue(
             batch,
@@ -619,21 +645,5 @@ impl Orders {
         self.inner.mail.poke();
         tracing::info!(order = order_id, %home, "report issued");
         Ok(order)
-    }
-
-    /// The report's bytes of an order placed with this institution by `home`, once
-    /// issued.
-    fn report_for(&self, home: &InstitutionId, order_id: &str) -> Result<Vec<u8>, OrderError> {
-        let key = owner_key(home, order_id);
-        let order = self
-            .read(&key)?
-            .ok_or_else(|| OrderError::NotFound(order_id.to_owned()))?;
-        if order.report.is_none() {
-            return Err(OrderError::NoReport);
-        }
-        self.inner
-            .store
-            .get(Space::Reports, &key)?
-            .ok_or(OrderError::NoReport)
     }
 }

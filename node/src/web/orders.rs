@@ -71,6 +71,7 @@ impl WebBackend {
             report_sha256: order.report.as_ref().map(|r| hex::encode(r.sha256)),
             receipt_id: order.report.as_ref().map(|r| r.receipt_id.clone()),
             placed_at: placed.placed_at.0,
+            photos: order.photos.iter().map(|p| p.name.clone()).collect(),
         }
     }
 }
@@ -141,20 +142,39 @@ impl OrderBackend for WebBackend {
             .map_err(|e| ActionFailure::Internal(e.to_string()))?
             .filter(|o| o.placed.contact.user_id == account.username)
             .ok_or(ActionFailure::NotFound)?;
-        match self.orders.report(&order.placed.order_id).await {
-            Ok((name, media_type, bytes)) => Ok(ReportFile {
-                name,
-                media_type,
-                bytes,
-            }),
-            Err(OrderError::NoReport | OrderError::NotFound(_)) => Err(ActionFailure::NotFound),
-            Err(OrderError::Unreachable(_)) => Err(ActionFailure::Unreachable),
-            Err(OrderError::Tampered) => Err(ActionFailure::Refused {
-                code: "report_tampered".into(),
-                message: OrderError::Tampered.to_string(),
-            }),
-            Err(e) => Err(ActionFailure::Internal(e.to_string())),
-        }
+        served(self.orders.report(&order.placed.order_id).await)
+    }
+
+    async fn order_photo(
+        &self,
+        account: &Account,
+        order_id: &str,
+        n: u32,
+    ) -> Result<ReportFile, ActionFailure> {
+        let order = self
+            .orders
+            .home_order(order_id)
+            .map_err(|e| ActionFailure::Internal(e.to_string()))?
+            .filter(|o| o.placed.contact.user_id == account.username)
+            .ok_or(ActionFailure::NotFound)?;
+        served(self.orders.photo(&order.placed.order_id, n).await)
+    }
+
+    async fn add_intake_photo(
+        &self,
+        account: &Account,
+        home: &str,
+        order_id: &str,
+        file: ReportFile,
+    ) -> Result<ManagedOrderView, ActionFailure> {
+        may_manage(account)?;
+        let (home, _) = self.managed_order(home, order_id)?;
+        let order = self
+            .orders
+            .add_intake_photo(&home, order_id, &file.name, file.bytes)
+            .await
+            .map_err(failure)?;
+        Ok(self.managed_view(&order))
     }
 
     async fn cancel_order(
@@ -227,5 +247,25 @@ impl OrderBackend for WebBackend {
             .map_err(failure)?;
         tracing::info!(by = %account.username, order = order_id, %home, "report issued");
         Ok(self.managed_view(&order))
+    }
+}
+
+/// A file of an order as served to its user, or why not.
+fn served(
+    file: Result<(String, String, Vec<u8>), OrderError>,
+) -> Result<ReportFile, ActionFailure> {
+    match file {
+        Ok((name, media_type, bytes)) => Ok(ReportFile {
+            name,
+            media_type,
+            bytes,
+        }),
+        Err(OrderError::NoReport | OrderError::NotFound(_)) => Err(ActionFailure::NotFound),
+        Err(OrderError::Unreachable(_)) => Err(ActionFailure::Unreachable),
+        Err(OrderError::Tampered) => Err(ActionFailure::Refused {
+            code: "report_tampered".into(),
+            message: OrderError::Tampered.to_string(),
+        }),
+        Err(e) => Err(ActionFailure::Internal(e.to_string())),
     }
 }

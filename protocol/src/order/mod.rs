@@ -28,6 +28,8 @@ impl Domain {
 
 /// Most lines of a sample manifest.
 pub const MAX_SAMPLE_LINES: usize = 50;
+/// Most photos of the samples at intake.
+pub const MAX_INTAKE_PHOTOS: usize = 3;
 /// Largest report, in bytes: it travels in one answer between nodes.
 pub const MAX_REPORT_BYTES: usize = 6 * 1024 * 1024;
 
@@ -164,13 +166,17 @@ pub struct OrderUpdate {
     pub note: String,
     pub at: UnixTime,
     pub report: Option<ReportRef>,
+    /// Photos of the samples at intake (name, type, size, SHA-256).
+    pub photos: Vec<crate::board::NeedAttachment>,
 }
 
-/// The home asks for an order's report.
+/// The home asks for an order's report, or one of its intake photos.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReportFetch {
     pub order_id: String,
     pub home: InstitutionId,
+    /// 0: the report; n: intake photo n (from 1).
+    pub photo: u32,
 }
 
 /// The user takes an order back (before the samples arrive), with a reason.
@@ -319,6 +325,16 @@ impl OrderUpdate {
             report_size: report.map_or(0, |r| r.size),
             report_sha256: report.map(|r| r.sha256.to_vec()).unwrap_or_default(),
             receipt_id: report.map(|r| r.receipt_id.clone()).unwrap_or_default(),
+            photos: self
+                .photos
+                .iter()
+                .map(|p| proto::IntakePhoto {
+                    name: p.name.clone(),
+                    media_type: p.media_type.clone(),
+                    size: p.size,
+                    sha256: p.sha256.to_vec(),
+                })
+                .collect(),
         };
         SignedEnvelope::seal(owner, Domain::ORDER_UPDATE, raw.encode_to_vec()).encode()
     }
@@ -344,6 +360,22 @@ impl OrderUpdate {
         if matches!(state, OrderState::ReportIssued) && report.is_none() {
             return Err(field("report_sha256", "an issued report names its SHA-256"));
         }
+        if raw.photos.len() > MAX_INTAKE_PHOTOS {
+            return Err(field("photos", format!("at most {MAX_INTAKE_PHOTOS}")));
+        }
+        let photos = raw
+            .photos
+            .into_iter()
+            .map(|p| {
+                Ok(crate::board::NeedAttachment {
+                    sha256: <[u8; 32]>::try_from(p.sha256.as_slice())
+                        .map_err(|_| field("photos", "a SHA-256 of 32 bytes"))?,
+                    name: short("photos", p.name)?,
+                    media_type: short("photos", p.media_type)?,
+                    size: p.size,
+                })
+            })
+            .collect::<Result<_, RecordError>>()?;
         Ok(OrderUpdate {
             order_id: check_local_id(raw.order_id)?,
             home: InstitutionId::try_from(raw.home_institution)?,
@@ -353,6 +385,7 @@ impl OrderUpdate {
             note: long("note", raw.note)?,
             at: UnixTime(raw.at),
             report,
+            photos,
         })
     }
 }
@@ -362,6 +395,7 @@ impl ReportFetch {
         let raw = proto::ReportFetch {
             order_id: self.order_id.clone(),
             home_institution: self.home.to_string(),
+            photo: self.photo,
         };
         SignedEnvelope::seal(home, Domain::REPORT_FETCH, raw.encode_to_vec()).encode()
     }
@@ -372,6 +406,7 @@ impl ReportFetch {
         Ok(ReportFetch {
             order_id: check_local_id(raw.order_id)?,
             home: InstitutionId::try_from(raw.home_institution)?,
+            photo: raw.photo,
         })
     }
 }

@@ -51,6 +51,12 @@ fn an_order_and_its_updates_open_with_their_signers_only() {
             sha256: [7; 32],
             receipt_id: "r-1".into(),
         }),
+        photos: vec![crate::board::NeedAttachment {
+            name: "收样.jpg".into(),
+            media_type: "image/jpeg".into(),
+            size: 5_000,
+            sha256: [9; 32],
+        }],
     };
     let sealed = update.seal(&owner);
     assert_eq!(OrderUpdate::open(&sealed, &owner.public()).unwrap(), update);

@@ -186,6 +186,36 @@ async fn a_need_becomes_an_order_that_ends_with_a_report_its_receipt_vouches_for
     )
     .await;
     assert_eq!(status, 409, "a step skipped is out of order");
+
+    // A photo of the samples taken in: a JPEG passes, anything else is refused; the home
+    // hears of it and the user downloads it through the home, checked by its SHA-256.
+    let photo = b"\xFF\xD8\xFF\xE0 three coated plates".to_vec();
+    assert!(matches!(
+        orders
+            .add_intake_photo(&neu, &local, "样品.pdf", b"%PDF-1.7".to_vec())
+            .await,
+        Err(OrderError::Invalid { field: "photo", .. })
+    ));
+    orders
+        .add_intake_photo(&neu, &local, "收样.jpg", photo.clone())
+        .await
+        .unwrap();
+    until("the home holds the photo's SHA-256", DEADLINE, || async {
+        home.orders()
+            .home_order(&local)
+            .unwrap()
+            .is_some_and(|o| o.photos.len() == 1)
+    })
+    .await;
+    let got = client
+        .get(format!("{}api/v1/orders/{local}/photos/1", home.url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.status().as_u16(), 200);
+    assert_eq!(got.headers()["content-type"], "image/jpeg");
+    assert_eq!(got.bytes().await.unwrap().to_vec(), photo);
+
     orders
         .advance(&neu, &local, OrderState::Testing, "")
         .await

@@ -8,6 +8,25 @@ use alliance_web::backend::{
 use super::MemoryBackend;
 
 impl OrderBackend for MemoryBackend {
+    async fn order_photo(
+        &self,
+        _account: &Account,
+        _order_id: &str,
+        _n: u32,
+    ) -> Result<ReportFile, ActionFailure> {
+        Err(ActionFailure::NotFound)
+    }
+
+    async fn add_intake_photo(
+        &self,
+        _account: &Account,
+        _home: &str,
+        _order_id: &str,
+        _file: ReportFile,
+    ) -> Result<ManagedOrderView, ActionFailure> {
+        Err(ActionFailure::NotFound)
+    }
+
     async fn my_orders(&self, _account: &Account) -> Vec<OrderView> {
         Vec::new()
     }
