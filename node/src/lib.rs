@@ -14,7 +14,10 @@
 //! - `mail`: node-to-node messages — the durable outbox, delivery, dispatch to the
 //!   capability that owns each kind, dead letters.
 //! - [`board`]: the board of needs and offers (demand and supply matching).
-//! - [`orders`]: entrusted testing — orders, their steps, reports.
+//! - [`orders`]: entrusted testing — orders, their steps, intake photos, reports.
+//! - [`help`]: the help desk — firms' plain requests and the service experts (R18).
+//! - [`events`]: supply–demand matching events and their registrations (R17).
+//! - [`files`]: what an uploaded file may be (size, name, type from its bytes).
 //! - [`booking`]: booking rules, the owner's calendar authority, calendar feeds.
 //! - [`monitoring`]: remote instrument monitoring — agent tokens and states on a member,
 //!   the live board and uptime at the province (R6).
