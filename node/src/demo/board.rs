@@ -131,13 +131,14 @@ pub(super) async fn seed(members: Vec<Member>, province: Events) {
         }
     }
     tracing::info!(needs, "demo needs posted");
-    if let Err(e) = seed_event(&members, &province).await {
-        tracing::warn!(error = %e, "the demo's matching event was not seeded");
-    }
+    // The help desk first: it is each node's own, and the event waits for gossip.
     for (i, member) in members.iter().enumerate() {
         if let Err(e) = seed_help(member, i == 0).await {
             tracing::warn!(member = member.id, error = %e, "a demo request for help was not seeded");
         }
+    }
+    if let Err(e) = seed_event(&members, &province).await {
+        tracing::warn!(error = %e, "the demo's matching event was not seeded");
     }
 }
 

@@ -129,6 +129,9 @@ struct Inner {
     bookings: Bookings,
     notices: Notices,
     board: BoardView,
+    /// Held across each read-modify-write of an order at the home (an update kept, the
+    /// report marked held), so neither writes over the other.
+    home_writes: tokio::sync::Mutex<()>,
 }
 
 impl std::fmt::Debug for Orders {
@@ -158,6 +161,7 @@ impl Orders {
                 bookings,
                 notices,
                 board,
+                home_writes: tokio::sync::Mutex::new(()),
             }),
         }
     }
@@ -329,6 +333,7 @@ impl Orders {
     /// An update from the owner: kept if newer, and the user told.
     async fn updated(&self, update: OrderUpdate) -> Result<(), OrderError> {
         let key = home_key(&update.order_id);
+        let writing = self.inner.home_writes.lock().await;
         let mut order = self
             .read(&key)?
             .ok_or_else(|| OrderError::NotFound(update.order_id.clone()))?;
@@ -374,6 +379,7 @@ impl Orders {
         );
         self.inner.notices.put(&mut batch, &notice)?;
         self.inner.store.commit(batch).await?;
+        drop(writing);
         self.inner.notices.wake();
         if order.report.is_some() && !order.report_held {
             // Fetched now so the user downloads it from here even if the owner is away
@@ -381,9 +387,10 @@ impl Orders {
             let orders = self.clone();
             let order_id = order.placed.order_id.clone();
             tokio::spawn(async move {
-                // A few tries, further apart each time; after that, when the user asks.
+                // Tries further apart each time, up to a minute (about ten minutes in
+                // all); after that, when the user asks.
                 let mut wait = std::time::Duration::from_secs(2);
-                for _ in 0..5 {
+                for _ in 0..14 {
                     match orders.report(&order_id).await {
                         Ok(_) | Err(OrderError::Tampered | OrderError::NotFound(_)) => return,
                         Err(e) => {
@@ -391,7 +398,7 @@ impl Orders {
                         }
                     }
                     tokio::time::sleep(wait).await;
-                    wait *= 2;
+                    wait = (wait * 2).min(std::time::Duration::from_secs(60));
                 }
             });
         }
@@ -410,6 +417,12 @@ impl Orders {
             return Ok((report.name, report.media_type, bytes));
         }
         let bytes = self.fetch_checked(&order, 0, report.sha256).await?;
+        // Marked on the order as it is now: an update kept while the file was on its
+        // way (e.g. "closed") must not be written over with the copy read before.
+        let _writing = self.inner.home_writes.lock().await;
+        if let Some(now) = self.read(&key)? {
+            order = now;
+        }
         order.report_held = true;
         let mut batch = Batch::new();
         batch.put(Space::Reports, key.clone(), bytes.clone());

@@ -78,31 +78,42 @@ async fn the_demo_starts_with_bookings_across_institutions_some_awaiting_approva
     // its home holds and its receipt vouches for.
     // (Gossip sent while the nodes were still meeting is pulled by anti-entropy: slower
     // on a loaded machine.)
-    alliance_tests::node_api::until("the demo's board", DEADLINE * 8, || async {
+    alliance_tests::node_api::until("the demo's needs on every member", DEADLINE * 8, || async {
         members.iter().all(|n| {
             n.catalogue()
                 .board()
                 .needs(&Default::default(), &|_| false, 0, 10)
                 .total
                 == 4
-        }) && members[0]
+        })
+    })
+    .await;
+    alliance_tests::node_api::until("the demo's order in testing", DEADLINE * 4, || async {
+        members[0]
             .orders()
             .orders_of("dlut-firm")
             .unwrap()
             .iter()
             .any(|o| o.state == OrderState::Testing)
-            && members[1]
+    })
+    .await;
+    alliance_tests::node_api::until(
+        "the demo's order closed with its report",
+        DEADLINE * 4,
+        || async {
+            members[1]
                 .orders()
                 .orders_of(&format!("{}-firm", members[1].config().node.institution_id))
                 .unwrap()
                 .iter()
                 .any(|o| o.state == OrderState::Closed && o.report_held)
-    })
+        },
+    )
     .await;
     // The province's matching event: every member holds it, and the second member's
     // firm has registered with the province.
     let province = &demo.nodes[0];
-    alliance_tests::node_api::until("the demo's event", DEADLINE * 4, || async {
+    alliance_tests::node_api::until("the demo's event", DEADLINE * 8, || async {
         let Some(event) = province.events().all().first().cloned() else {
             return false;
         };
@@ -119,7 +130,7 @@ async fn the_demo_starts_with_bookings_across_institutions_some_awaiting_approva
     .await;
     // The help desk: each member's firm has asked in plain words; at the first, its
     // service expert took the request and wrote back.
-    alliance_tests::node_api::until("the demo's help desk", DEADLINE * 2, || async {
+    alliance_tests::node_api::until("the demo's help desk", DEADLINE * 4, || async {
         members.iter().enumerate().all(|(i, n)| {
             let firm = format!("{}-firm", n.config().node.institution_id);
             n.help().of_asker(&firm).unwrap().first().is_some_and(|r| {
