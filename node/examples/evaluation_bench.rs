@@ -83,6 +83,8 @@ fn main() -> anyhow::Result<()> {
         responses: 1,
         requests: 40,
         rejections: 3,
+        offers: 4,
+        offers_accepted: 1,
         reporting_required: true,
         reported_on_time: true,
     };

@@ -22,10 +22,17 @@ pub struct ResultRow {
     pub average_rating: Option<f64>,
     pub monitoring_uptime: Option<f64>,
     pub publications: u32,
-    /// Mean hours from a booking request to the owner's decision.
+    /// Mean hours from a booking request to the owner's decision, or from a need to
+    /// its offer.
     pub response_hours: Option<f64>,
     /// Share of answered requests the owner refused, 0–1.
     pub rejection_rate: Option<f64>,
+    /// Offers made on other homes' needs in the period, and those the user accepted
+    /// (absent from statements made before offers were counted).
+    #[serde(default)]
+    pub offers: u32,
+    #[serde(default)]
+    pub offers_accepted: u32,
     /// Share of instruments due to be reported that were reported on time, 0–1.
     pub reporting_on_time: Option<f64>,
     /// Out of 100.
@@ -43,7 +50,7 @@ pub struct ResultRow {
 
 impl ResultRow {
     /// The columns of the results' CSV download, in Chinese for spreadsheets.
-    pub const CSV_HEADERS: [&'static str; 23] = [
+    pub const CSV_HEADERS: [&'static str; 25] = [
         "单位代码",
         "单位名称",
         "仪器编号",
@@ -61,6 +68,8 @@ impl ResultRow {
         "成果数",
         "平均响应时间(小时)",
         "拒绝率",
+        "需求报价数",
+        "报价被接受数",
         "按时上报率",
         "综合得分",
         "评价等级",
@@ -70,7 +79,7 @@ impl ResultRow {
     ];
 
     /// The JSON keys of the row's fields, in the order of [`ResultRow::CSV_HEADERS`].
-    pub const FIELDS: [&'static str; 23] = [
+    pub const FIELDS: [&'static str; 25] = [
         "institution",
         "institution_name",
         "instrument",
@@ -88,6 +97,8 @@ impl ResultRow {
         "publications",
         "response_hours",
         "rejection_rate",
+        "offers",
+        "offers_accepted",
         "reporting_on_time",
         "score",
         "grade",
@@ -107,7 +118,7 @@ impl ResultRow {
     /// The row's cells under [`ResultRow::CSV_HEADERS`], as written (an empty cell for a
     /// figure without data; money to the fen). Text cells are as given: a writer must
     /// still keep them from running as spreadsheet formulas.
-    pub fn csv_cells(&self) -> [String; 23] {
+    pub fn csv_cells(&self) -> [String; 25] {
         let opt = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
         [
             self.institution.clone(),
@@ -127,6 +138,8 @@ impl ResultRow {
             self.publications.to_string(),
             opt(self.response_hours),
             opt(self.rejection_rate),
+            self.offers.to_string(),
+            self.offers_accepted.to_string(),
             opt(self.reporting_on_time),
             self.score.to_string(),
             self.grade.clone(),
@@ -233,6 +246,8 @@ mod tests {
             monitoring_uptime: None,
             publications: 0,
             response_hours: None,
+            offers: 0,
+            offers_accepted: 0,
             rejection_rate: None,
             reporting_on_time: None,
             score,

@@ -178,3 +178,20 @@ pub async fn xps_by_sample(owner: &NodeHandle, labour_fen: [i64; 4]) {
     }];
     owner.catalogue().save_record(record).await.unwrap();
 }
+
+/// `alliance verify-results` as a library: fetch from the province, check, recompute.
+pub async fn verify_results(province: &NodeHandle, period: &str) -> alliance_node::verify::Report {
+    let root = province.config().alliance.root_public_key;
+    let base = province.url().trim_end_matches('/').to_owned();
+    let fetched = alliance_node::verify::fetch(&base, period, Some(root), &|_| {})
+        .await
+        .unwrap();
+    alliance_node::verify::check(
+        &fetched.root,
+        &fetched.signed_statement,
+        &fetched.figures,
+        &fetched.evidence,
+        &fetched.entries,
+    )
+    .unwrap()
+}

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use alliance_protocol::{InstitutionId, NeedState};
 
 use super::view::BoardView;
-use crate::catalogue::Catalogue;
+use crate::{catalogue::Catalogue, evaluation::answers::Answer};
 
 /// One institution's answers.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -43,33 +43,55 @@ fn median(mut values: Vec<f64>) -> Option<f64> {
 /// Every offering institution's answers.
 pub type AllStats = BTreeMap<InstitutionId, ResponseStats>;
 
+/// Every offer not withdrawn, with this node's first sightings of it and its need
+/// (offers on the offering institution's own home included: [`Answer::counts_in`]
+/// leaves them out).
+pub fn answers(view: &BoardView, catalogue: &Catalogue) -> Vec<Answer> {
+    let mut answers = Vec::new();
+    for need in view.all_needs() {
+        let Some(need_seen) =
+            catalogue.first_seen_slot(&need.home, &format!("n/{}", need.local_id))
+        else {
+            continue;
+        };
+        for offer in view.offers_for(&need.id()) {
+            if offer.withdrawn {
+                continue;
+            }
+            let Some(offer_seen) = catalogue.first_seen_slot(
+                &offer.institution_id,
+                &format!("o/{}/{}", need.home, need.local_id),
+            ) else {
+                continue;
+            };
+            answers.push(Answer {
+                need: need.id(),
+                institution: offer.institution_id.clone(),
+                instrument: offer.instrument_id(),
+                need_seen: need_seen.0,
+                offer_seen: offer_seen.0,
+                accepted: matches!(&need.state, NeedState::Accepted { institution, .. } if *institution == offer.institution_id),
+            });
+        }
+    }
+    answers
+}
+
 /// Every offering institution's answers, as this node saw them.
 pub fn response_stats(view: &BoardView, catalogue: &Catalogue) -> AllStats {
     let mut hours: BTreeMap<InstitutionId, Vec<f64>> = BTreeMap::new();
     let mut stats: BTreeMap<InstitutionId, ResponseStats> = BTreeMap::new();
-    for need in view.all_needs() {
-        let need_seen = catalogue.first_seen_slot(&need.home, &format!("n/{}", need.local_id));
-        for offer in view.offers_for(&need.id()) {
-            if offer.withdrawn || offer.institution_id == need.home {
-                continue;
-            }
-            let entry = stats.entry(offer.institution_id.clone()).or_default();
-            entry.offers += 1;
-            if matches!(&need.state, NeedState::Accepted { institution, .. } if *institution == offer.institution_id)
-            {
-                entry.accepted += 1;
-            }
-            let offer_seen = catalogue.first_seen_slot(
-                &offer.institution_id,
-                &format!("o/{}/{}", need.home, need.local_id),
-            );
-            if let (Some(need_seen), Some(offer_seen)) = (need_seen, offer_seen) {
-                hours
-                    .entry(offer.institution_id.clone())
-                    .or_default()
-                    .push((offer_seen.0 - need_seen.0).max(0) as f64 / 3_600.0);
-            }
+    for answer in answers(view, catalogue) {
+        if answer.to_own_home() {
+            continue;
         }
+        let entry = stats.entry(answer.institution.clone()).or_default();
+        entry.offers += 1;
+        entry.accepted += u32::from(answer.accepted);
+        hours
+            .entry(answer.institution)
+            .or_default()
+            .push((answer.offer_seen - answer.need_seen).max(0) as f64 / 3_600.0);
     }
     for (institution, values) in hours {
         if let Some(entry) = stats.get_mut(&institution) {

@@ -125,6 +125,25 @@ pub struct Demo {
     pub mail_page: String,
     /// Stops the demo's mail server.
     stop_mail: tokio_util::sync::CancellationToken,
+    /// How far the seeding of the year of history has got.
+    history: tokio::sync::watch::Receiver<HistoryStage>,
+}
+
+/// How far the demo's year of history has got on a first start (a restart finds it
+/// done).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HistoryStage {
+    /// Until the province holds every member's instruments.
+    Waiting,
+    /// Managers record the year's sessions; receipts go to the log.
+    Recording,
+    /// Users' homes confirm or dispute other members' receipts.
+    Confirming,
+    /// The province publishes the last ended quarter; a paper registered after it.
+    Publishing,
+    Done,
+    /// The story stopped short, and why.
+    Failed(String),
 }
 
 /// Sends the node's notices to the demo's mail server (every start: the server's port
@@ -370,6 +389,11 @@ pub async fn start(data_dir: &Path) -> Result<Demo, DemoError> {
         }
         nodes.push(node);
     }
+    let (history_stage, history) = tokio::sync::watch::channel(if fresh_members.is_empty() {
+        HistoryStage::Done
+    } else {
+        HistoryStage::Waiting
+    });
     if !fresh_members.is_empty() {
         tokio::spawn(bookings::seed(fresh_members));
         tokio::spawn(board::seed(board_members, province.events().clone()));
@@ -377,6 +401,7 @@ pub async fn start(data_dir: &Path) -> Result<Demo, DemoError> {
             province.catalogue().clone(),
             province.publication().cloned(),
             history_members,
+            history_stage,
         ));
     }
     nodes.insert(0, province);
@@ -386,6 +411,7 @@ pub async fn start(data_dir: &Path) -> Result<Demo, DemoError> {
         logins,
         mail_page: mail.page_url,
         stop_mail,
+        history,
     })
 }
 
@@ -395,6 +421,7 @@ async fn seed_history(
     province: crate::catalogue::Catalogue,
     publication: Option<crate::province::publication::Publication>,
     members: Vec<history::Member>,
+    stage: tokio::sync::watch::Sender<HistoryStage>,
 ) {
     let expected: usize = members
         .iter()
@@ -418,6 +445,7 @@ async fn seed_history(
     if synced.is_err() {
         tracing::warn!("the province has not seen every demo instrument; seeding history anyway");
     }
+    stage.send_replace(HistoryStage::Recording);
     let ids: Vec<String> = members.iter().map(|m| m.own.to_string()).collect();
     let mut issued = 0;
     for member in &members {
@@ -429,12 +457,18 @@ async fn seed_history(
         issued += history::seed_member(member, &others).await;
     }
     tracing::info!(receipts = issued, "demo history recorded");
-    for member in &members {
-        history::confirm_from_others(member).await;
-    }
-    if let Some(publication) = publication {
-        publish::publish_then_correct(publication, &members).await;
-    }
+    stage.send_replace(HistoryStage::Confirming);
+    futures::future::join_all(members.iter().map(history::confirm_from_others)).await;
+    let Some(publication) = publication else {
+        stage.send_replace(HistoryStage::Done);
+        return;
+    };
+    stage.send_replace(HistoryStage::Publishing);
+    let outcome = publish::publish_then_correct(publication, &members).await;
+    stage.send_replace(match outcome {
+        Ok(()) => HistoryStage::Done,
+        Err(why) => HistoryStage::Failed(why),
+    });
 }
 
 impl Demo {
@@ -473,6 +507,11 @@ impl Demo {
     }
 
     /// Stops every node.
+    /// Follows the seeding of the year of history.
+    pub fn history(&self) -> tokio::sync::watch::Receiver<HistoryStage> {
+        self.history.clone()
+    }
+
     pub async fn shutdown(self) {
         for node in self.nodes.into_iter().rev() {
             node.shutdown().await;

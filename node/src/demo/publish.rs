@@ -35,8 +35,11 @@ fn today() -> NaiveDate {
 }
 
 /// Waits for the log to settle, publishes the last ended quarter, then registers a paper
-/// from it at the home of a user who used an instrument in it.
-pub(super) async fn publish_then_correct(publication: Publication, members: &[Member]) {
+/// from it at the home of a user who used an instrument in it; says why if it could not.
+pub(super) async fn publish_then_correct(
+    publication: Publication,
+    members: &[Member],
+) -> Result<(), String> {
     let started = tokio::time::Instant::now();
     let mut size = publication.log().tree_head().await.size;
     let mut still_since = tokio::time::Instant::now();
@@ -58,18 +61,17 @@ pub(super) async fn publish_then_correct(publication: Publication, members: &[Me
         ),
         Err(e) => {
             tracing::warn!(period = %label, error = %e, "demo results not published");
-            return;
+            return Err(format!("{label} not published: {e}"));
         }
     }
-    let Ok((period, _)) = Period::parse(&label, today()) else {
-        return;
-    };
+    let (period, _) = Period::parse(&label, today()).map_err(|e| e.to_string())?;
     for home in members {
         if register_paper(home, &period).await {
-            return;
+            return Ok(());
         }
     }
     tracing::warn!("no confirmed use in the published quarter to cite");
+    Err(format!("no confirmed use in {label} to cite"))
 }
 
 /// Registers a paper of the home's researcher citing an instrument of another member

@@ -53,12 +53,16 @@ pub struct InstrumentFacts {
     pub publications: u32,
     /// Share of the period its monitoring saw it up, if monitored.
     pub uptime: Option<f64>,
-    /// Hours from booking requests to the owner's decisions, summed, and how many.
+    /// Hours from booking requests to the owner's decisions and from needs to its
+    /// offers, summed, and how many.
     pub response_hours_sum: f64,
     pub responses: u32,
     /// Booking requests answered, and those refused.
     pub requests: u32,
     pub rejections: u32,
+    /// Offers made on other homes' needs, and those the user accepted.
+    pub offers: u32,
+    pub offers_accepted: u32,
     /// Whether reporting was required of it, and met (R7).
     pub reporting_required: bool,
     pub reported_on_time: bool,
@@ -83,6 +87,8 @@ pub struct Metrics {
     pub responses: u32,
     pub requests: u32,
     pub rejections: u32,
+    pub offers: u32,
+    pub offers_accepted: u32,
     pub uptime_sum: f64,
     pub monitored: u32,
     pub publications: u32,
@@ -113,6 +119,8 @@ impl Metrics {
             responses: facts.responses,
             requests: facts.requests,
             rejections: facts.rejections,
+            offers: facts.offers,
+            offers_accepted: facts.offers_accepted,
             uptime_sum: facts.uptime.unwrap_or(0.0),
             monitored: u32::from(facts.uptime.is_some()),
             publications: facts.publications,
@@ -173,6 +181,8 @@ impl Metrics {
         self.ratings += other.ratings;
         self.response_hours_sum += other.response_hours_sum;
         self.responses += other.responses;
+        self.offers += other.offers;
+        self.offers_accepted += other.offers_accepted;
         self.requests += other.requests;
         self.rejections += other.rejections;
         self.uptime_sum += other.uptime_sum;

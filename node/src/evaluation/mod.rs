@@ -7,7 +7,9 @@
 //! - [`period`]: a year or a quarter by name, in Asia/Shanghai time.
 //! - [`scoring`]: scores per indicator and group, the total and the grade.
 //! - [`awards`]: subsidies shared by score (R15) and the sanctions list (R16).
+//! - [`answers`]: how institutions answered needs, for the response indicator.
 
+pub mod answers;
 pub mod awards;
 pub mod config;
 pub mod metrics;

@@ -21,7 +21,9 @@ use super::{
 use crate::{
     catalogue::Catalogue,
     compliance::reporting::{Standing, standing},
-    evaluation::{config::EvaluationConfig, metrics::Period, period::BadPeriod},
+    evaluation::{
+        answers::answer_figures, config::EvaluationConfig, metrics::Period, period::BadPeriod,
+    },
     monitoring::board::MonitorBoard,
     receipts::{
         publications::Publications,
@@ -76,6 +78,7 @@ pub fn province_facts(board: MonitorBoard, statistics: ServiceStats) -> OtherFac
             responses: bookings.responses,
             requests: bookings.requests,
             rejections: bookings.rejections,
+            ..OtherFacts::default()
         }
     })
 }
@@ -332,7 +335,11 @@ impl Publication {
             let records = records_of(&catalogue);
             let names = names_of(&catalogue);
             let publications = publications(&period);
-            let facts = |id: &str| other(id, &period);
+            let answered = answer_figures(
+                &crate::board::stats::answers(catalogue.board(), &catalogue),
+                &period,
+            );
+            let facts = |id: &str| other(id, &period).with_answers(answered.get(id));
             let mut results = compute(&ResultsInput {
                 config: &config,
                 period,

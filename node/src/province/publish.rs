@@ -254,7 +254,8 @@ impl Publication {
 
     /// Everything the results of `period` are computed from besides the log, as
     /// evidence: certificates, the catalogue's records with their first sightings,
-    /// uptime, names, and what members signed (statistics, publications).
+    /// uptime, names, offers on needs, and what members signed (statistics,
+    /// publications).
     fn gather(&self, period: &Period) -> Result<Vec<Vec<u8>>, PublicationError> {
         let mut items = Vec::new();
         for issued in self.inner.authority.issued().map_err(engine)? {
@@ -293,6 +294,12 @@ impl Publication {
                 name_zh,
             });
         }
+        items.extend(
+            crate::board::stats::answers(catalogue.board(), catalogue)
+                .into_iter()
+                .filter(|answer| answer.counts_in(period))
+                .map(EvidenceItem::Answer),
+        );
         items.extend((self.evidence_source())(period)?);
         Ok(items.iter().map(EvidenceItem::to_bytes).collect())
     }

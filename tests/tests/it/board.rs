@@ -11,7 +11,7 @@ use alliance_node::{
 };
 use alliance_protocol::{NeedState, ServiceMode, UserTier};
 use alliance_tests::{
-    fixtures::{in_days, person, xps_by_sample},
+    fixtures::{self, in_days, person, xps_by_sample},
     http::Signed,
     mail_catcher::{Caught, MailCatcher},
     node_api::until,
@@ -185,6 +185,32 @@ async fn a_need_reaches_every_member_is_offered_for_and_accepted_with_a_mail_at_
         answered.median_hours.is_some_and(|h| h < 1.0),
         "{answered:?}"
     );
+    // The province counts the answer towards dlut's response indicator, and states it
+    // as its own word in the evidence, from which anyone recomputes the same figures.
+    let root = province.config().alliance.root_public_key;
+    let base = province.url().trim_end_matches('/').to_owned();
+    let fetched = alliance_node::verify::fetch(&base, "", Some(root), &|_| {})
+        .await
+        .unwrap();
+    let figures: alliance_protocol::statement::StatedFigures =
+        serde_json::from_str(&fetched.figures).unwrap();
+    let xps = figures
+        .rows
+        .iter()
+        .find(|r| r.institution == "dlut" && r.instrument.ends_with("XPS-1"))
+        .expect("a row of dlut's XPS");
+    assert_eq!((xps.offers, xps.offers_accepted), (1, 1), "{xps:?}");
+    assert!(xps.response_hours.is_some_and(|h| h < 1.0), "{xps:?}");
+    let answers = fetched
+        .evidence
+        .iter()
+        .filter(|item| {
+            serde_json::from_slice::<serde_json::Value>(item).unwrap()["kind"] == "answer"
+        })
+        .count();
+    assert_eq!(answers, 1);
+    let report = fixtures::verify_results(&province, "").await;
+    assert!(report.agrees(), "{:?}", report.differences);
 
     // Closed: no more offers, no second acceptance, no withdrawal.
     assert!(matches!(

@@ -1,7 +1,10 @@
 //! The demo alliance: `alliance demo` sets up a province and three members with
 //! instruments, accounts and, on first start, bookings made over the network.
 
-use alliance_node::{booking::state::BookingState, demo};
+use alliance_node::{
+    booking::state::BookingState,
+    demo::{self, HistoryStage},
+};
 use alliance_protocol::order::OrderState;
 use std::time::Duration;
 
@@ -271,8 +274,17 @@ async fn the_demo_shows_a_year_of_use_the_provinces_results_and_live_monitoring(
 
     // The province published the last quarter that ended; a paper registered after
     // that shows as a correction beside the frozen figures.
+    let mut history = demo.history();
+    let told = tokio::time::timeout(
+        DEADLINE * 20,
+        history.wait_for(|stage| matches!(stage, HistoryStage::Done | HistoryStage::Failed(_))),
+    )
+    .await;
+    let stage = demo.history().borrow().clone();
+    assert!(told.is_ok(), "the demo's history stopped at {stage:?}");
+    assert_eq!(stage, HistoryStage::Done);
     let http = reqwest::Client::new();
-    let corrected = tokio::time::timeout(DEADLINE * 20, async {
+    let corrected = tokio::time::timeout(DEADLINE * 4, async {
         let mut ticks = tokio::time::interval(Duration::from_secs(1));
         loop {
             ticks.tick().await;

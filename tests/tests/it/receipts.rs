@@ -674,23 +674,6 @@ async fn publish(province: &NodeHandle, period: &str) -> reqwest::Response {
         .unwrap()
 }
 
-/// `alliance verify-results` as a library: fetch from the province, check, recompute.
-async fn verify(province: &NodeHandle, period: &str) -> alliance_node::verify::Report {
-    let root = province.config().alliance.root_public_key;
-    let base = province.url().trim_end_matches('/').to_owned();
-    let fetched = alliance_node::verify::fetch(&base, period, Some(root), &|_| {})
-        .await
-        .unwrap();
-    alliance_node::verify::check(
-        &fetched.root,
-        &fetched.signed_statement,
-        &fetched.figures,
-        &fetched.evidence,
-        &fetched.entries,
-    )
-    .unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn published_results_are_frozen_corrected_in_the_open_and_recomputed_by_anyone() {
     use chrono::Datelike;
@@ -708,7 +691,7 @@ async fn published_results_are_frozen_corrected_in_the_open_and_recomputed_by_an
     .await;
 
     // This year, not published: a provisional statement anyone recomputes alike.
-    let report = verify(&province, "").await;
+    let report = verify_results(&province, "").await;
     assert!(report.agrees(), "{:?}", report.differences);
     assert!(!report.statement.published);
     assert_eq!(report.entries, 3);
@@ -730,7 +713,7 @@ async fn published_results_are_frozen_corrected_in_the_open_and_recomputed_by_an
     );
     let again = publish(&province, &last_year).await;
     assert_eq!(again.status(), reqwest::StatusCode::CONFLICT);
-    let report = verify(&province, &last_year).await;
+    let report = verify_results(&province, &last_year).await;
     assert!(report.agrees(), "{:?}", report.differences);
     assert!(report.statement.published);
     let http = reqwest::Client::new();
@@ -771,7 +754,7 @@ async fn published_results_are_frozen_corrected_in_the_open_and_recomputed_by_an
         "{corrections:?}"
     );
     // The published statement still verifies, unchanged.
-    let after = verify(&province, &last_year).await;
+    let after = verify_results(&province, &last_year).await;
     assert!(after.agrees());
     assert_eq!(after.statement, report.statement);
     // A member's node publishes nothing.

@@ -65,6 +65,8 @@ fn row(
         publications: 2,
         response_hours: Some(3.5),
         rejection_rate: Some(0.05),
+        offers: 0,
+        offers_accepted: 0,
         reporting_on_time: Some(1.0),
         score,
         grade: grade.to_owned(),

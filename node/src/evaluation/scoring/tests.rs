@@ -148,6 +148,8 @@ fn fixture() -> Metrics {
         responses: 3,
         requests: 10,
         rejections: 1,
+        offers: 2,
+        offers_accepted: 1,
         reporting_required: true,
         reported_on_time: true,
     };

@@ -8,7 +8,10 @@
 //!   signed them.
 //! - The province's own word, covered by the statement's signature: the first sighting of
 //!   each record (its networked date), monitoring uptime over the period as the
-//!   province's board measured it from members' heartbeats, and institution names.
+//!   province's board measured it from members' heartbeats, institution names, and
+//!   each offer on a need it first stored in the period with its first sightings of
+//!   both (the response indicator counts them; an offering member can check them
+//!   against its own).
 //!
 //! [`open`] checks every signature and reads the items into [`Inputs`]; the province
 //! computes a statement's figures through it, and so does anyone verifying them.
@@ -29,7 +32,10 @@ pub use entries::verify_entry;
 
 use super::results::OtherFacts;
 use crate::{
-    evaluation::metrics::Period,
+    evaluation::{
+        answers::{Answer, answer_figures},
+        metrics::Period,
+    },
     receipts::{publications::published_in, statistics::figures_of},
 };
 
@@ -55,6 +61,9 @@ pub enum EvidenceItem {
     Statistics { signed: String },
     /// A publication registered by a member, signed by the author's home node (hex).
     Publication { signed: String },
+    /// An offer on a need as the province saw it (its own word, like first sightings):
+    /// not the signed entries, whose prices and texts are not the public's.
+    Answer(Answer),
 }
 
 impl EvidenceItem {
@@ -150,6 +159,7 @@ pub fn open(items: &[Vec<u8>], root: &PublicKey, period: &Period) -> Result<Inpu
     let mut first_seen = HashMap::new();
     let mut uptime = HashMap::new();
     let mut reports = Vec::new();
+    let mut answers = Vec::new();
     for (index, item) in parsed.into_iter().enumerate() {
         let refused = |problem: String| EvidenceError { index, problem };
         match item {
@@ -195,8 +205,10 @@ pub fn open(items: &[Vec<u8>], root: &PublicKey, period: &Period) -> Result<Inpu
                     inputs.publications.push(publication);
                 }
             }
+            EvidenceItem::Answer(answer) => answers.push(answer),
         }
     }
+    let answered = answer_figures(&answers, period);
     for record in &mut inputs.records {
         let id = record.id();
         record.networked_date = first_seen
@@ -209,16 +221,17 @@ pub fn open(items: &[Vec<u8>], root: &PublicKey, period: &Period) -> Result<Inpu
         let figures = report
             .map(|r| figures_of(r, &record.local_id, period))
             .unwrap_or_default();
-        inputs.facts.insert(
-            id.clone(),
-            OtherFacts {
-                uptime: uptime.get(&id).copied(),
-                response_hours_sum: figures.response_seconds as f64 / 3_600.0,
-                responses: figures.responses,
-                requests: figures.requests,
-                rejections: figures.rejections,
-            },
-        );
+        let facts = OtherFacts {
+            uptime: uptime.get(&id).copied(),
+            response_hours_sum: figures.response_seconds as f64 / 3_600.0,
+            responses: figures.responses,
+            requests: figures.requests,
+            rejections: figures.rejections,
+            ..OtherFacts::default()
+        };
+        inputs
+            .facts
+            .insert(id.clone(), facts.with_answers(answered.get(&id)));
     }
     Ok(inputs)
 }

@@ -80,6 +80,16 @@ fn members_signed_evidence_reads_into_the_inputs_of_the_results() {
             name_zh: "大连理工大学".into(),
         }
         .to_bytes(),
+        // Offered on neu's need four hours after the province first held it.
+        EvidenceItem::Answer(Answer {
+            need: "neu/n1".into(),
+            institution: "dlut".parse().unwrap(),
+            instrument: "dlut/XPS-1".into(),
+            need_seen: 1_797_000_000,
+            offer_seen: 1_797_014_400,
+            accepted: true,
+        })
+        .to_bytes(),
     ];
     let inputs = open(&items, &root.public(), &q4()).unwrap();
     assert_eq!(inputs.records.len(), 1);
@@ -89,7 +99,9 @@ fn members_signed_evidence_reads_into_the_inputs_of_the_results() {
     );
     let facts = &inputs.facts["dlut/XPS-1"];
     assert_eq!((facts.requests, facts.rejections), (10, 2));
-    assert_eq!(facts.response_hours_sum, 10.0);
+    // Ten booking responses over 10 hours, and the offer's 4 hours.
+    assert_eq!((facts.responses, facts.response_hours_sum), (11, 14.0));
+    assert_eq!((facts.offers, facts.offers_accepted), (1, 1));
     assert_eq!(facts.uptime, None);
     assert_eq!(
         inputs.names[&"dlut".parse::<InstitutionId>().unwrap()],

@@ -35,6 +35,8 @@ fn row(
         publications: metrics.publications,
         response_hours: ratio(Metric::ResponseHours).map(|v| round(v, 2)),
         rejection_rate: ratio(Metric::RejectionRate),
+        offers: metrics.offers,
+        offers_accepted: metrics.offers_accepted,
         reporting_on_time: ratio(Metric::ReportingOnTime),
         score: round(evaluation.total, 2),
         grade: evaluation.grade.zh().to_owned(),

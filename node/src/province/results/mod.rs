@@ -23,6 +23,7 @@ pub use logged::{LoggedUse, read_log};
 use crate::{
     compliance::reporting::{Standing, standing},
     evaluation::{
+        answers::AnswerFigures,
         awards::{Evaluated, SanctionReason, sanctions},
         config::EvaluationConfig,
         metrics::{Countersign, InstrumentFacts, Metrics, Period, Use},
@@ -38,6 +39,21 @@ pub struct OtherFacts {
     pub responses: u32,
     pub requests: u32,
     pub rejections: u32,
+    pub offers: u32,
+    pub offers_accepted: u32,
+}
+
+impl OtherFacts {
+    /// These facts with the instrument's answers to needs added to its responses.
+    pub fn with_answers(mut self, answers: Option<&AnswerFigures>) -> OtherFacts {
+        if let Some(a) = answers {
+            self.response_hours_sum += a.response_hours_sum;
+            self.responses += a.responses;
+            self.offers += a.offers;
+            self.offers_accepted += a.accepted;
+        }
+        self
+    }
 }
 
 /// What the results are computed from.
@@ -224,6 +240,8 @@ pub fn compute(input: &ResultsInput<'_>) -> Results {
             responses: other.responses,
             requests: other.requests,
             rejections: other.rejections,
+            offers: other.offers,
+            offers_accepted: other.offers_accepted,
             reporting_required: due_in_period,
             reported_on_time: due_in_period && matches!(compliance, Standing::OnTime { .. }),
         };
