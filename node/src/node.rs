@@ -287,7 +287,7 @@ impl Node {
             net.clone(),
             bookings.clone(),
             notices.clone(),
-            board.view().clone(),
+            board.clone(),
         );
 
         // Their work, watched by the supervisor.

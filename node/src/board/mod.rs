@@ -364,6 +364,29 @@ impl Board {
         self.sign_need(need).await
     }
 
+    /// Opens this home's need `local_id` again, if it is accepted for `institution`, whose
+    /// order for it ended refused (or never reached it): the user may take another offer.
+    /// Changes nothing otherwise, so it may run again after a crash.
+    pub async fn reopen_after_refusal(
+        &self,
+        local_id: &str,
+        institution: &InstitutionId,
+    ) -> Result<(), BoardError> {
+        let _writing = self.inner.need_writes.lock().await;
+        let id = format!("{}/{local_id}", self.inner.own);
+        let Some(need) = self.view().need(&id) else {
+            return Ok(());
+        };
+        if !matches!(&need.state, NeedState::Accepted { institution: i, .. } if i == institution) {
+            return Ok(());
+        }
+        let mut need = (*need).clone();
+        need.state = NeedState::Open;
+        self.sign_need(need).await?;
+        tracing::info!(need = id, %institution, "need open again after its order was refused");
+        Ok(())
+    }
+
     /// `username` accepts `institution`'s offer for their need: the need is closed to
     /// every other offer, and the offering institution is told.
     pub async fn accept(

@@ -109,6 +109,11 @@ impl Mail {
             Err(NetError::Refused(refusal)) => {
                 // A refusal for good is an answer too; keeping the message would send
                 // it forever.
+                if let Some(handler) = handlers.owner_of(&kind) {
+                    handler
+                        .refused(&pending.to, &kind, &pending.message, refusal.reason())
+                        .await?;
+                }
                 self.bury(pending, refusal.code(), refusal.reason()).await?;
             }
             Err(_) => failed.push(pending.to.clone()),

@@ -64,6 +64,20 @@ pub trait Handler: Send + Sync {
         let _ = (to, kind, answer);
         Box::pin(async { Ok(()) })
     }
+
+    /// The recipient refused a message of one of its kinds for good (`reason`, its
+    /// words): the message becomes a dead letter once this returns, so a crash before
+    /// then sends it again and this runs again (it must be idempotent).
+    fn refused<'a>(
+        &'a self,
+        to: &'a InstitutionId,
+        kind: &'a str,
+        message: &'a [u8],
+        reason: &'a str,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        let _ = (to, kind, message, reason);
+        Box::pin(async { Ok(()) })
+    }
 }
 
 /// The handlers of a node, by the kinds they own. Cheap to clone.

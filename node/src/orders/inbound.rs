@@ -3,13 +3,13 @@
 //! users' orders and fetches their reports; only the owner updates an order.
 
 use alliance_protocol::{
-    Domain, MembershipCertificate,
+    Domain, InstitutionId, MembershipCertificate,
     order::{OrderCancel, OrderPlaced, OrderState, OrderUpdate, ReportFetch},
 };
 use futures::future::BoxFuture;
 
 use super::{OrderError, Orders};
-use crate::{mail, net::Refusal};
+use crate::{mail, net::Refusal, store::StoreError};
 
 fn refusal(e: OrderError) -> Refusal {
     match e {
@@ -109,5 +109,31 @@ impl mail::Handler for Orders {
         message: &'a [u8],
     ) -> BoxFuture<'a, Result<Vec<u8>, Refusal>> {
         Box::pin(self.on_message(from, kind, message))
+    }
+
+    fn refused<'a>(
+        &'a self,
+        _to: &'a InstitutionId,
+        kind: &'a str,
+        message: &'a [u8],
+        reason: &'a str,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move {
+            if kind != Domain::ORDER.0 {
+                return Ok(());
+            }
+            // Our own order, as we signed it.
+            let Ok(placed) = OrderPlaced::open(message, &self.inner.own.node_public_key) else {
+                return Ok(());
+            };
+            match self.never_taken(&placed, reason).await {
+                Ok(()) => Ok(()),
+                Err(OrderError::Store(e)) => Err(e),
+                Err(e) => {
+                    tracing::error!(error = %e, "a refused order could not be marked");
+                    Ok(())
+                }
+            }
+        })
     }
 }

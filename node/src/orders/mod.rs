@@ -37,7 +37,7 @@ use serde::{Deserialize, Serialize};
 use sha2::Digest;
 
 use crate::{
-    board::view::BoardView,
+    board::Board,
     booking::service::Bookings,
     mail::{Mail, outbox},
     net::NetClient,
@@ -128,7 +128,7 @@ struct Inner {
     net: NetClient,
     bookings: Bookings,
     notices: Notices,
-    board: BoardView,
+    board: Board,
     /// Held across each read-modify-write of an order at the home (an update kept, the
     /// report marked held), so neither writes over the other.
     home_writes: tokio::sync::Mutex<()>,
@@ -149,7 +149,7 @@ impl Orders {
         net: NetClient,
         bookings: Bookings,
         notices: Notices,
-        board: BoardView,
+        board: Board,
     ) -> Orders {
         Orders {
             inner: Arc::new(Inner {
@@ -239,8 +239,19 @@ impl Orders {
     /// here and sent in one commit.
     pub async fn place(&self, placed: OrderPlaced) -> Result<Order, OrderError> {
         let key = home_key(&placed.order_id);
+        let _writing = self.inner.home_writes.lock().await;
         if let Some(held) = self.read(&key)? {
-            return Ok(held);
+            if held.state != OrderState::Refused {
+                return Ok(held);
+            }
+            // The need was opened again: a new order replaces the refused one, but not
+            // with the institution that took the order and then refused it.
+            if held.version > 0 && held.placed.owner == placed.owner {
+                return Err(invalid(
+                    "offer",
+                    format!("{} refused this order", held.placed.owner),
+                ));
+            }
         }
         let order = Order {
             state: OrderState::Ordered,
@@ -257,9 +268,16 @@ impl Orders {
         };
         let mut batch = Batch::new();
         Self::put(&mut batch, key, &order)?;
+        // Named by when it was placed: an order placed again after a refusal is a
+        // message of its own, not the dead letter the first became.
+        let sequence = u64::try_from(order.placed.placed_at.0).unwrap_or_default();
         outbox::enqueue(
             &mut batch,
-            outbox::key(&order.placed.owner, &thread(&order.placed.order_id), 0),
+            outbox::key(
+                &order.placed.owner,
+                &thread(&order.placed.order_id),
+                sequence,
+            ),
             order.placed.seal(&self.inner.key),
         );
         self.inner.store.commit(batch).await?;
@@ -352,6 +370,9 @@ impl Orders {
                 at: update.at,
             });
         }
+        if update.state == OrderState::Refused {
+            self.reopen(&order).await?;
+        }
         order.state = update.state;
         if update.report.is_some() {
             order.report = update.report.clone();
@@ -361,22 +382,7 @@ impl Orders {
         }
         let mut batch = Batch::new();
         Self::put(&mut batch, key, &order)?;
-        let notice = Notice::new(
-            format!("order/{}/{}", order.placed.order_id, update.version),
-            NoticeKind::OrderState,
-            Recipients::User(order.placed.contact.user_id.clone()),
-            Facts {
-                instrument_id: format!(
-                    "{}/{}",
-                    order.placed.owner, order.placed.instrument_local_id
-                ),
-                need_id: format!("{}/{}", order.placed.home, order.placed.order_id),
-                need_title: order.placed.title.clone(),
-                note: update.note.clone(),
-                order_state: Some(update.state),
-                ..Facts::default()
-            },
-        );
+        let notice = state_notice(&order, &update.version.to_string(), &update.note);
         self.inner.notices.put(&mut batch, &notice)?;
         self.inner.store.commit(batch).await?;
         drop(writing);
@@ -403,6 +409,58 @@ impl Orders {
             });
         }
         Ok(())
+    }
+
+    /// The owner refused `placed` for good when it arrived (its offer changed in the
+    /// moment it was accepted, say): the order ends refused with the owner's words, the
+    /// user is told, and the need is open again for another offer.
+    async fn never_taken(&self, placed: &OrderPlaced, reason: &str) -> Result<(), OrderError> {
+        let key = home_key(&placed.order_id);
+        let _writing = self.inner.home_writes.lock().await;
+        let Some(mut order) = self.read(&key)? else {
+            return Ok(());
+        };
+        let same = order.placed.owner == placed.owner && order.placed.placed_at == placed.placed_at;
+        if !same || order.state != OrderState::Ordered || order.version > 0 {
+            return Ok(());
+        }
+        self.reopen(&order).await?;
+        let note = format!("对方未接受此订单 (the owner did not take this order): {reason}");
+        order.state = OrderState::Refused;
+        order.steps.push(Step {
+            state: OrderState::Refused,
+            note: note.clone(),
+            at: UnixTime::now(),
+        });
+        let mut batch = Batch::new();
+        Self::put(&mut batch, key, &order)?;
+        let tag = format!("not-taken-{}", placed.placed_at.0);
+        self.inner
+            .notices
+            .put(&mut batch, &state_notice(&order, &tag, &note))?;
+        self.inner.store.commit(batch).await?;
+        self.inner.notices.wake();
+        tracing::info!(order = placed.order_id, owner = %placed.owner, reason, "order not taken by its owner");
+        Ok(())
+    }
+
+    /// After the user's acceptance is signed: if the order was already refused (the
+    /// refusal came back before the acceptance was signed), the need opens again.
+    pub async fn reopen_if_refused(&self, order_id: &str) -> Result<(), OrderError> {
+        match self.read(&home_key(order_id))? {
+            Some(order) if order.state == OrderState::Refused => self.reopen(&order).await,
+            _ => Ok(()),
+        }
+    }
+
+    /// Opens the order's need again for other offers (the order ended refused).
+    async fn reopen(&self, order: &Order) -> Result<(), OrderError> {
+        self.inner
+            .board
+            .reopen_after_refusal(&order.placed.order_id, &order.placed.owner)
+            .await
+            // Not the sender's fault: the message is tried again.
+            .map_err(|e| OrderError::Store(StoreError::Engine(e.to_string())))
     }
 
     /// The report of an order placed from here, fetched from its owner the first time
@@ -466,7 +524,7 @@ impl Orders {
         if self.read(&key)?.is_some() {
             return Ok(());
         }
-        if let Some(why) = intake::mismatch(&self.inner.board, self.own(), &placed) {
+        if let Some(why) = intake::mismatch(self.inner.board.view(), self.own(), &placed) {
             tracing::warn!(order = placed.order_id, home = %placed.home, why, "an order refused");
             return Err(invalid("offer", why));
         }
@@ -572,6 +630,7 @@ impl Orders {
             && self
                 .inner
                 .board
+                .view()
                 .need(&format!("{home}/{order_id}"))
                 .is_some_and(|n| intake::closed_for(&n, self.own()))
         {
@@ -659,4 +718,25 @@ impl Orders {
         tracing::info!(order = order_id, %home, "report issued");
         Ok(order)
     }
+}
+
+/// The user's notice of an order's new state (`tag` tells one notice of the order from
+/// another).
+fn state_notice(order: &Order, tag: &str, note: &str) -> Notice {
+    Notice::new(
+        format!("order/{}/{tag}", order.placed.order_id),
+        NoticeKind::OrderState,
+        Recipients::User(order.placed.contact.user_id.clone()),
+        Facts {
+            instrument_id: format!(
+                "{}/{}",
+                order.placed.owner, order.placed.instrument_local_id
+            ),
+            need_id: format!("{}/{}", order.placed.home, order.placed.order_id),
+            need_title: order.placed.title.clone(),
+            note: note.to_owned(),
+            order_state: Some(order.state),
+            ..Facts::default()
+        },
+    )
 }

@@ -215,7 +215,7 @@ impl WebBackend {
         self.orders
             .place_for(&need, &offer, contact)
             .await
-            .map_err(|e| ActionFailure::Internal(e.to_string()))?;
+            .map_err(super::orders::failure)?;
         Ok(())
     }
 
@@ -353,6 +353,14 @@ impl BoardBackend for WebBackend {
             .await
             .map_err(refusal)?;
         tracing::info!(user = %account.username, need = need.id(), %institution, "offer accepted");
+        if let Err(e) = self.orders.reopen_if_refused(local).await {
+            tracing::warn!(error = %e, need = need.id(), "a refused order's need stays accepted for now");
+        }
+        let need = self
+            .board
+            .view()
+            .need(&need.id())
+            .map_or(need, |n| (*n).clone());
         Ok(self.need_view(&need, Some(account)))
     }
 

@@ -10,7 +10,7 @@ use alliance_web::backend::{
 use super::{WebBackend, booking::invalid, may_manage};
 use crate::orders::{Order, OrderError};
 
-fn failure(e: OrderError) -> ActionFailure {
+pub(super) fn failure(e: OrderError) -> ActionFailure {
     match e {
         OrderError::NotFound(_) | OrderError::NoReport => ActionFailure::NotFound,
         OrderError::OutOfOrder { .. } => ActionFailure::Refused {

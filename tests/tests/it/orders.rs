@@ -500,6 +500,179 @@ async fn an_order_is_cancelled_before_the_samples_arrive_and_not_after() {
         .unwrap();
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_order_its_owner_refuses_opens_the_need_again_for_another_offer() {
+    trace();
+    let dir = tempfile::tempdir().unwrap();
+    let province = start_province(dir.path(), "lnsti").await;
+    let owner = start_member(dir.path(), &province, "dlut").await;
+    let home = start_member(dir.path(), &province, "neu").await;
+    xps_by_sample(&owner, [4_000; 4]).await;
+    wait_catalogue(&home, "XPS-1 arrives", |c| {
+        c.instrument("dlut/XPS-1").is_some()
+    })
+    .await;
+    person(&home, "res1", AccountRole::Researcher, "res1@example.cn").await;
+    let client = http::client();
+    let session: Value = http::sign_in(&client, &home, "res1", PASSWORD)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let csrf = session["csrf_token"].as_str().unwrap().to_owned();
+    let (status, need) = post(
+        &client,
+        &home,
+        &csrf,
+        "api/v1/needs",
+        json!({
+            "title": "薄膜成分分析", "modes": ["staff_run"], "keywords": ["XPS"],
+            "sample_count": 2, "deadline": in_days(20)
+        }),
+    )
+    .await;
+    assert_eq!(status, 201, "{need}");
+    let need_id = need["need_id"].as_str().unwrap().to_owned();
+    let local = need_id.split_once('/').unwrap().1.to_owned();
+    let (dlut, neu): (InstitutionId, InstitutionId) =
+        ("dlut".parse().unwrap(), "neu".parse().unwrap());
+    wait_catalogue(&owner, "the need reaches dlut", |c| {
+        c.board().need(&need_id).is_some()
+    })
+    .await;
+    let draft = OfferDraft {
+        need_id: need_id.clone(),
+        instrument_local_id: "XPS-1".into(),
+        mode: Some(ServiceMode::StaffRun),
+        service_item: String::new(),
+        quoted: None,
+        earliest_date: in_days(1),
+        turnaround_days: 5,
+        conditions: String::new(),
+    };
+    owner.board().offer(draft.clone()).await.unwrap();
+    wait_catalogue(&home, "the offer reaches neu", |c| {
+        c.board().offer(&need_id, &dlut).is_some()
+    })
+    .await;
+
+    // dlut revises its offer in the moment the user accepts the one they saw: the home
+    // places the order as the user's page does, with the offer it held.
+    let seen = home.catalogue().board().offer(&need_id, &dlut).unwrap();
+    let need = home.catalogue().board().need(&need_id).unwrap();
+    owner
+        .board()
+        .offer(OfferDraft {
+            quoted: Some((45_000, "需加急处理".into())),
+            service_item: "加急XPS测试".into(),
+            ..draft
+        })
+        .await
+        .unwrap();
+    let contact = alliance_protocol::order::OrderContact {
+        user_id: "res1".into(),
+        ..Default::default()
+    };
+    home.orders()
+        .place_for(&need, &seen, contact)
+        .await
+        .unwrap();
+    home.board().accept("res1", &local, &dlut).await.unwrap();
+    home.orders().reopen_if_refused(&local).await.unwrap();
+
+    // dlut refuses it for good: the home marks the order refused with dlut's words and
+    // the need takes offers again (not a dead letter that leaves the order "ordered").
+    until("the home marks the order refused", DEADLINE, || async {
+        home.orders()
+            .home_order(&local)
+            .unwrap()
+            .is_some_and(|o| o.state == OrderState::Refused)
+    })
+    .await;
+    let refused = home.orders().home_order(&local).unwrap().unwrap();
+    assert!(
+        refused.steps.last().unwrap().note.contains("not the one offered"),
+        "{:?}",
+        refused.steps
+    );
+    until("the need is open again at neu", DEADLINE, || async {
+        home.catalogue()
+            .board()
+            .need(&need_id)
+            .is_some_and(|n| n.is_open())
+    })
+    .await;
+    assert!(
+        owner
+            .orders()
+            .managed_order(&neu, &local)
+            .unwrap()
+            .is_none()
+    );
+
+    // The user accepts the revised offer through the API: dlut takes that order.
+    wait_catalogue(&home, "the revision reaches neu", |c| {
+        c.board().offer(&need_id, &dlut).is_some_and(|o| o.quoted)
+    })
+    .await;
+    let (status, accepted) = post(
+        &client,
+        &home,
+        &csrf,
+        &format!("api/v1/needs/{need_id}/accept"),
+        json!({ "institution": "dlut" }),
+    )
+    .await;
+    assert_eq!(status, 200, "{accepted}");
+    assert_eq!(accepted["state"], "accepted");
+    until("dlut takes the order", DEADLINE, || async {
+        owner
+            .orders()
+            .managed_order(&neu, &local)
+            .unwrap()
+            .is_some()
+    })
+    .await;
+    let taken = owner.orders().managed_order(&neu, &local).unwrap().unwrap();
+    assert_eq!(taken.placed.price_fen, 45_000);
+    until("the home hears dlut took it", DEADLINE, || async {
+        home.orders()
+            .home_order(&local)
+            .unwrap()
+            .is_some_and(|o| o.state == OrderState::Ordered && o.version > 0)
+    })
+    .await;
+
+    // dlut refuses it after all: the need opens again, and dlut may not take it again.
+    owner
+        .orders()
+        .advance(&neu, &local, OrderState::Refused, "仪器故障，暂停服务")
+        .await
+        .unwrap();
+    until(
+        "the need is open again after dlut's refusal",
+        DEADLINE,
+        || async {
+            home.catalogue()
+                .board()
+                .need(&need_id)
+                .is_some_and(|n| n.is_open())
+        },
+    )
+    .await;
+    let (status, again) = post(
+        &client,
+        &home,
+        &csrf,
+        &format!("api/v1/needs/{need_id}/accept"),
+        json!({ "institution": "dlut" }),
+    )
+    .await;
+    assert!((400..500).contains(&status), "{status} {again}");
+    assert!(again.to_string().contains("refused"), "{again}");
+    assert!(home.catalogue().board().need(&need_id).unwrap().is_open());
+}
+
 /// A home signs orders the owner's offer does not stand behind — at a price of its
 /// choosing, on another instrument, for more samples, under a revision never made —
 /// and sends them straight to the owner: each is refused and none is kept.
