@@ -131,8 +131,12 @@ struct HelpPage {
 pub(super) struct HelpPageQuery {
     #[serde(default)]
     notice: String,
+    /// Where the experts' queue starts.
     #[serde(default)]
     offset: usize,
+    /// Where the list of one's own requests starts.
+    #[serde(default)]
+    mine: usize,
 }
 
 async fn render<B: Backend>(
@@ -149,10 +153,11 @@ async fn render<B: Backend>(
         offset: query.offset,
         limit: 20,
     };
-    let mine = state
-        .backend
-        .my_help_requests(account, &HelpQuery::default())
-        .await;
+    let mine_page = HelpQuery {
+        offset: query.mine,
+        limit: 20,
+    };
+    let mine = state.backend.my_help_requests(account, &mine_page).await;
     let (queue, queue_total, fields, institutions) = if expert {
         let queue = state
             .backend
@@ -177,13 +182,15 @@ async fn render<B: Backend>(
     let h = ctx.t.help;
     let status = error.as_ref().map_or(StatusCode::OK, |(s, _)| *s);
     let next = query.offset + page.limit();
+    let mine_next = query.mine + mine_page.limit();
     let mut lists = vec![RequestList {
         id: "my-requests",
         heading: h.mine_heading,
         empty: h.mine_empty,
         total: mine.total,
         items: mine.items.iter().map(|r| item(ctx, r)).collect(),
-        next: None,
+        next: (mine_next < mine.total)
+            .then(|| format!("/help?mine={mine_next}&offset={}", query.offset)),
     }];
     if expert {
         lists.push(RequestList {
@@ -192,7 +199,7 @@ async fn render<B: Backend>(
             empty: h.queue_empty,
             total: queue_total,
             items: queue.iter().map(|r| item(ctx, r)).collect(),
-            next: (next < queue_total).then(|| format!("/help?offset={next}")),
+            next: (next < queue_total).then(|| format!("/help?offset={next}&mine={}", query.mine)),
         });
     }
     Ok(Page::with_status(

@@ -19,12 +19,24 @@ use crate::{
     store::{Batch, Space},
 };
 
+/// Copies of other homes' files kept at once: they can be fetched again, so beyond this
+/// the copies of needs no longer open go first, then the first in key order.
+pub(crate) const MAX_KEPT_COPIES: usize = 300;
+
 fn file_key(home: &str, local_id: &str, index: usize) -> Vec<u8> {
     format!("{home}\0{local_id}\0{index}").into_bytes()
 }
 
 /// A file as served: its name, media type and bytes.
 pub(crate) type NeedFile = (String, String, Vec<u8>);
+
+/// Which of `copies` to delete so that one more fits under `cap`: those `still_open`
+/// says no to first, then the first in key order.
+fn to_evict(copies: Vec<Vec<u8>>, still_open: impl Fn(&[u8]) -> bool, cap: usize) -> Vec<Vec<u8>> {
+    let excess = (copies.len() + 1).saturating_sub(cap);
+    let (closed, open): (Vec<_>, Vec<_>) = copies.into_iter().partition(|k| !still_open(k));
+    closed.into_iter().chain(open).take(excess).collect()
+}
 
 impl Board {
     /// `username` attaches a file to their open need: kept here, its SHA-256 signed into
@@ -121,9 +133,41 @@ impl Board {
             return Err(BoardError::Tampered);
         }
         let mut batch = Batch::new();
+        self.make_room(&mut batch)?;
         batch.put(Space::NeedFiles, key, bytes.clone());
         self.inner.store.commit(batch).await?;
         Ok((attached.name.clone(), attached.media_type.clone(), bytes))
+    }
+
+    /// Deletes copies of other homes' files, in `batch`, until one more fits under
+    /// [`MAX_KEPT_COPIES`]: those of needs no longer open first.
+    fn make_room(&self, batch: &mut Batch) -> Result<(), BoardError> {
+        let own = format!("{}\0", self.inner.own);
+        let copies: Vec<Vec<u8>> = self
+            .inner
+            .store
+            .keys_with_prefix(Space::NeedFiles, b"")?
+            .into_iter()
+            .filter(|key| !key.starts_with(own.as_bytes()))
+            .collect();
+        if copies.len() < MAX_KEPT_COPIES {
+            return Ok(());
+        }
+        let today = super::today();
+        let still_open = |key: &[u8]| {
+            let text = String::from_utf8_lossy(key);
+            let mut parts = text.split('\0');
+            let (Some(home), Some(local_id)) = (parts.next(), parts.next()) else {
+                return false;
+            };
+            self.view()
+                .need(&format!("{home}/{local_id}"))
+                .is_some_and(|n| n.is_open() && n.deadline >= today)
+        };
+        for key in to_evict(copies, still_open, MAX_KEPT_COPIES) {
+            batch.delete(Space::NeedFiles, key);
+        }
+        Ok(())
     }
 
     async fn on_file_fetch(
@@ -170,5 +214,25 @@ impl mail::Handler for Board {
         message: &'a [u8],
     ) -> BoxFuture<'a, Result<Vec<u8>, Refusal>> {
         Box::pin(self.on_file_fetch(from, message))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn copies_of_closed_needs_go_first_and_only_as_many_as_needed() {
+        let copies: Vec<Vec<u8>> = (0..5)
+            .map(|n| file_key("dlut", &format!("n{n}"), 0))
+            .collect();
+        let closed = file_key("dlut", "n3", 0);
+        let open = |key: &[u8]| key != closed.as_slice();
+        assert!(to_evict(copies.clone(), open, 6).is_empty());
+        assert_eq!(to_evict(copies.clone(), open, 5), vec![closed.clone()]);
+        assert_eq!(
+            to_evict(copies.clone(), open, 4),
+            vec![closed, copies[0].clone()]
+        );
     }
 }

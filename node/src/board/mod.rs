@@ -264,6 +264,39 @@ impl Board {
         tier: UserTier,
         draft: NeedDraft,
     ) -> Result<Need, BoardError> {
+        let mut id = [0u8; 8];
+        rand::fill(&mut id);
+        self.post_as(username, tier, draft, format!("n_{}", hex::encode(id)))
+            .await
+    }
+
+    /// Posts the need under `local_id`, or gives back the one this home already signed
+    /// under it for `username`: a step that posts a need and then records it can be
+    /// taken again after a crash between the two without a second need.
+    pub async fn post_once(
+        &self,
+        username: &str,
+        tier: UserTier,
+        draft: NeedDraft,
+        local_id: String,
+    ) -> Result<Need, BoardError> {
+        if let Some(held) = self.view().need(&format!("{}/{local_id}", self.inner.own)) {
+            return if self.author(&local_id)?.as_deref() == Some(username) {
+                Ok((*held).clone())
+            } else {
+                Err(BoardError::NotYours)
+            };
+        }
+        self.post_as(username, tier, draft, local_id).await
+    }
+
+    async fn post_as(
+        &self,
+        username: &str,
+        tier: UserTier,
+        draft: NeedDraft,
+        local_id: String,
+    ) -> Result<Need, BoardError> {
         self.check_draft(&draft)?;
         let open = self
             .needs_of(username)?
@@ -275,9 +308,6 @@ impl Board {
                 "at most {MAX_OPEN_NEEDS_PER_USER} needs open at a time: withdraw one first"
             )));
         }
-        let mut id = [0u8; 8];
-        rand::fill(&mut id);
-        let local_id = format!("n_{}", hex::encode(id));
         // Whose it is goes in first: a crash before the need is signed leaves a name
         // pointing at nothing, never a need no one may withdraw.
         let mut batch = Batch::new();

@@ -74,6 +74,8 @@ struct Held {
     offers: HashMap<String, BTreeMap<InstitutionId, Arc<Offer>>>,
     /// Matching events by id, newest version of each.
     events: HashMap<String, Arc<Event>>,
+    /// The same by (start, id): listed soonest first without a sort.
+    events_by_start: BTreeMap<(i64, String), Arc<Event>>,
     /// Counts the versions taken: what is derived from the board is fresh while it
     /// stays the same.
     generation: u64,
@@ -148,7 +150,11 @@ impl BoardView {
         {
             return;
         }
-        held.events.insert(id, Arc::new(event.clone()));
+        let event = Arc::new(event.clone());
+        if let Some(old) = held.events.insert(id.clone(), event.clone()) {
+            held.events_by_start.remove(&(old.starts_at.0, id.clone()));
+        }
+        held.events_by_start.insert((event.starts_at.0, id), event);
         held.generation += 1;
     }
 
@@ -159,9 +165,27 @@ impl BoardView {
 
     /// Every event held, soonest first.
     pub fn events(&self) -> Vec<Arc<Event>> {
-        let mut events: Vec<Arc<Event>> = self.read().events.values().cloned().collect();
-        events.sort_by_key(|e| (e.starts_at, e.id()));
-        events
+        self.read().events_by_start.values().cloned().collect()
+    }
+
+    /// How many events `keep` keeps, and `limit` of them after `offset`, soonest first
+    /// (only those are copied out).
+    pub fn events_page(
+        &self,
+        keep: impl Fn(&Event) -> bool,
+        offset: usize,
+        limit: usize,
+    ) -> (usize, Vec<Arc<Event>>) {
+        let held = self.read();
+        let mut total = 0;
+        let mut page = Vec::new();
+        for event in held.events_by_start.values().filter(|e| keep(e)) {
+            if total >= offset && page.len() < limit {
+                page.push(event.clone());
+            }
+            total += 1;
+        }
+        (total, page)
     }
 
     /// Changes with every version taken.
@@ -333,5 +357,36 @@ mod tests {
         assert!(view.in_time(&early));
         view.put_offer(&early);
         assert_eq!(view.offers_for("dlut/n_0001").len(), 1);
+    }
+
+    #[test]
+    fn events_page_soonest_first_and_a_moved_event_moves() {
+        let view = BoardView::default();
+        for (n, start) in [(0, 300), (1, 100), (2, 200)] {
+            view.put_event(&alliance_protocol::event::Event {
+                local_id: format!("e{n}"),
+                revision: 1,
+                starts_at: UnixTime(start),
+                ..fixtures::event()
+            });
+        }
+        let ids = |events: Vec<Arc<alliance_protocol::event::Event>>| {
+            events
+                .iter()
+                .map(|e| e.local_id.clone())
+                .collect::<Vec<_>>()
+        };
+        let (total, page) = view.events_page(|_| true, 1, 5);
+        assert_eq!((total, ids(page)), (3, vec!["e2".into(), "e0".into()]));
+        // A new version that starts earliest lists first, once.
+        view.put_event(&alliance_protocol::event::Event {
+            local_id: "e0".into(),
+            revision: 2,
+            starts_at: UnixTime(50),
+            ..fixtures::event()
+        });
+        assert_eq!(ids(view.events()), ["e0", "e1", "e2"]);
+        let (total, page) = view.events_page(|e| e.starts_at.0 > 60, 0, 1);
+        assert_eq!((total, ids(page)), (2, vec!["e1".into()]));
     }
 }

@@ -154,6 +154,19 @@ impl Events {
         self.inner.catalogue.board().events()
     }
 
+    /// A page of the events `keep` keeps, soonest first, and how many it keeps.
+    pub fn page(
+        &self,
+        keep: impl Fn(&Event) -> bool,
+        offset: usize,
+        limit: usize,
+    ) -> (usize, Vec<Arc<Event>>) {
+        self.inner
+            .catalogue
+            .board()
+            .events_page(keep, offset, limit)
+    }
+
     /// Announces an event of this institution.
     pub async fn announce(&self, draft: EventDraft) -> Result<Event, EventError> {
         if self
@@ -343,19 +356,22 @@ impl Events {
         if self.inner.store.get(Space::Events, &key)?.is_some() {
             return Ok(());
         }
-        let taken = self.registrations(&event.local_id)?;
+        // Counted by their keys alone: no registration is read to take another.
+        let store = &self.inner.store;
+        let taken =
+            store.count_prefix(Space::Events, format!("r\0{}\0", event.local_id).as_bytes())?;
         let limit = match event.capacity {
             0 => MAX_REGISTRATIONS,
             capacity => (capacity as usize).min(MAX_REGISTRATIONS),
         };
-        if taken.len() >= limit {
+        if taken >= limit {
             return Err(EventError::Full);
         }
         // A home vouches for its own people; no one home takes more than its share.
-        let from_home = taken
-            .iter()
-            .filter(|k| k.registration.home == registration.home)
-            .count();
+        let from_home = store.count_prefix(
+            Space::Events,
+            format!("r\0{}\0{}\0", event.local_id, registration.home).as_bytes(),
+        )?;
         if from_home >= MAX_REGISTRATIONS_PER_HOME {
             return Err(EventError::TooMany(format!(
                 "at most {MAX_REGISTRATIONS_PER_HOME} people of one institution per event"

@@ -225,6 +225,9 @@ struct Inner {
 
 impl HelpDesk {
     pub fn new(store: Store, board: Board, notices: Notices) -> HelpDesk {
+        if let Err(e) = store::index_queue(&store) {
+            tracing::error!(error = %e, "the help desk's queue could not be indexed");
+        }
         HelpDesk {
             inner: Arc::new(Inner {
                 store,
@@ -290,9 +293,14 @@ impl HelpDesk {
         store::of_asker(&self.inner.store, username)
     }
 
-    /// Every request, newest first: the experts' queue.
-    pub fn all(&self) -> Result<Vec<HelpRequest>, StoreError> {
-        store::all(&self.inner.store)
+    /// The experts' queue, newest first: how many requests there are, and `limit` of
+    /// them after `offset`.
+    pub fn queue(
+        &self,
+        offset: usize,
+        limit: usize,
+    ) -> Result<(usize, Vec<HelpRequest>), StoreError> {
+        store::queue_page(&self.inner.store, offset, limit)
     }
 
     /// A request, for its asker or an expert.
@@ -361,7 +369,13 @@ impl HelpDesk {
         let _writing = self.inner.writes.lock().await;
         let request = self.taken_by(expert, id)?;
         let referred_to = draft.referred_to.clone();
-        let need = self.inner.board.post(&request.asker, tier, draft).await?;
+        // Named by the request: posting again after a crash before the step below was
+        // kept gives back the same need.
+        let need = self
+            .inner
+            .board
+            .post_once(&request.asker, tier, draft, format!("n_{}", request.id))
+            .await?;
         let mut request = request;
         request.push(HelpStep {
             kind: StepKind::NeedPosted,

@@ -379,6 +379,19 @@ impl Store {
             .collect()
     }
 
+    /// The keys of `space` that start with `prefix`, in key order, without their values
+    /// (for spaces of large values).
+    pub fn keys_with_prefix(
+        &self,
+        space: Space,
+        prefix: &[u8],
+    ) -> Result<Vec<Vec<u8>>, StoreError> {
+        self.keyspace(space)?
+            .prefix(prefix)
+            .map(|guard| guard.key().map(|k| k.to_vec()).map_err(StoreError::engine))
+            .collect()
+    }
+
     /// How many keys of `space` start with `prefix`, without copying their values (for
     /// gauges read on every metrics scrape).
     pub fn count_prefix(&self, space: Space, prefix: &[u8]) -> Result<usize, StoreError> {

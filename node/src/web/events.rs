@@ -85,21 +85,15 @@ impl WebBackend {
 impl EventBackend for WebBackend {
     async fn events(&self, viewer: Option<&Account>, query: &EventQuery) -> EventPageView {
         let now = UnixTime::now();
-        let events: Vec<_> = self
-            .events
-            .all()
-            .into_iter()
-            .filter(|e| query.all || e.ends_at > now)
-            .collect();
+        let (total, events) = self.events.page(
+            |e| query.all || e.ends_at > now,
+            query.offset,
+            query.limit(),
+        );
         EventPageView {
-            total: events.len(),
+            total,
             offset: query.offset,
-            items: events
-                .iter()
-                .skip(query.offset)
-                .take(query.limit())
-                .map(|e| self.event_view(e, viewer))
-                .collect(),
+            items: events.iter().map(|e| self.event_view(e, viewer)).collect(),
         }
     }
 

@@ -110,11 +110,15 @@ impl HelpBackend for WebBackend {
         if account.role != AccountRole::ServiceExpert {
             return Err(ActionFailure::Forbidden);
         }
-        let requests = self
+        let (total, requests) = self
             .help
-            .all()
+            .queue(query.offset, query.limit())
             .map_err(|e| ActionFailure::Internal(e.to_string()))?;
-        Ok(page(requests, account, query))
+        Ok(HelpPageView {
+            total,
+            offset: query.offset,
+            items: requests.iter().map(|r| view(r, account)).collect(),
+        })
     }
 
     async fn help_request(&self, account: &Account, id: &str) -> Result<HelpView, ActionFailure> {

@@ -284,7 +284,8 @@ async fn the_demo_shows_a_year_of_use_the_provinces_results_and_live_monitoring(
     assert!(told.is_ok(), "the demo's history stopped at {stage:?}");
     assert_eq!(stage, HistoryStage::Done);
     let http = reqwest::Client::new();
-    let corrected = tokio::time::timeout(DEADLINE * 4, async {
+    let last_view = std::sync::Mutex::new(serde_json::Value::Null);
+    let corrected = tokio::time::timeout(DEADLINE * 10, async {
         let mut ticks = tokio::time::interval(Duration::from_secs(1));
         loop {
             ticks.tick().await;
@@ -306,10 +307,38 @@ async fn the_demo_shows_a_year_of_use_the_provinces_results_and_live_monitoring(
             {
                 return corrections;
             }
+            *last_view.lock().unwrap() = view;
         }
     })
     .await;
-    assert!(corrected.is_ok(), "no correction after publication");
+    if corrected.is_err() {
+        // Where the paper got to: each member's waiting mail, and whether the province
+        // took each researcher's papers.
+        let members: Vec<String> = members
+            .iter()
+            .map(|m| {
+                let own = m.config().node.institution_id.to_string();
+                let papers = m
+                    .receipts()
+                    .publications()
+                    .of_user(&format!("{own}-researcher"))
+                    .unwrap_or_default();
+                format!(
+                    "{own}: mail waiting {:?}, dead letters {:?}, papers (taken by the province) {:?}",
+                    m.mail().depth(),
+                    m.mail().dead_letter_count(),
+                    papers.iter().map(|(_, taken)| *taken).collect::<Vec<_>>()
+                )
+            })
+            .collect();
+        let view = last_view.lock().unwrap().clone();
+        panic!(
+            "no correction after publication\n{}\nlast results: published_at {} corrections {}",
+            members.join("\n"),
+            view["published_at"],
+            view["corrections"]
+        );
+    }
     demo.shutdown().await;
 }
 

@@ -247,3 +247,71 @@ async fn an_event_lists_its_fields_needs_and_offers_and_takes_registrations_up_t
     .await;
     assert_eq!(researcher.post(&path, json!({})).await.0, 409);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_member_takes_no_more_than_its_share_of_an_events_places() {
+    trace();
+    let dir = tempfile::tempdir().unwrap();
+    let province = start_province(dir.path(), "lnsti").await;
+    let owner = start_member(dir.path(), &province, "dlut").await;
+    let home = start_member(dir.path(), &province, "neu").await;
+    let starts = UnixTime::now().0 + 3 * 86_400;
+    let event = province
+        .events()
+        .announce(alliance_node::events::EventDraft {
+            title: "分析测试供需对接会".into(),
+            description: String::new(),
+            field: "01".into(),
+            starts_at: UnixTime(starts),
+            ends_at: UnixTime(starts + 8 * 3_600),
+            place: "沈阳".into(),
+            link: String::new(),
+            capacity: 0,
+        })
+        .await
+        .unwrap();
+    let lnsti: alliance_protocol::InstitutionId = "lnsti".parse().unwrap();
+    let registration = |home: &str, who: usize| EventRegistration {
+        organiser: lnsti.clone(),
+        event_id: event.local_id.clone(),
+        home: home.parse().unwrap(),
+        registrant_id: format!("person{who}"),
+        name: format!("参会者{who}"),
+        organization: home.into(),
+        kind: RegistrantKind::Member,
+        registered_at: UnixTime::now(),
+        withdrawn: false,
+    };
+    // dlut signs registrations for 200 of its people: taken; the 201st is refused.
+    let key = node_key(&owner);
+    for who in 0..alliance_node::events::MAX_REGISTRATIONS_PER_HOME {
+        owner
+            .net()
+            .send_mail(&lnsti, registration("dlut", who).seal(&key))
+            .await
+            .unwrap();
+    }
+    let refused = owner
+        .net()
+        .send_mail(&lnsti, registration("dlut", 1_000).seal(&key))
+        .await;
+    assert!(
+        matches!(
+            &refused,
+            Err(alliance_node::net::NetError::Refused(
+                alliance_node::net::Refusal::BadRequest(why)
+            )) if why.contains("at most")
+        ),
+        "{refused:?}"
+    );
+    // Another member's people still find places.
+    home.net()
+        .send_mail(&lnsti, registration("neu", 0).seal(&node_key(&home)))
+        .await
+        .unwrap();
+    let kept = province.events().registrations(&event.local_id).unwrap();
+    assert_eq!(
+        kept.len(),
+        alliance_node::events::MAX_REGISTRATIONS_PER_HOME + 1
+    );
+}

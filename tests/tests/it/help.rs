@@ -216,6 +216,25 @@ async fn an_expert_takes_a_firms_plain_request_and_posts_its_need_referred_to_a_
     );
     let (_, mine) = firm.get("api/v1/needs/mine").await;
     assert_eq!(mine[0]["need_id"], need_id.as_str());
+    // The need is named by the request: posting it again, as after a crash before the
+    // step was kept, gives back that need, not a second one.
+    let again = home
+        .board()
+        .post_once(
+            "firm1",
+            alliance_protocol::UserTier::OutsideAcademic,
+            alliance_node::board::NeedDraft {
+                title: "再发一次".into(),
+                deadline: in_days(20),
+                ..Default::default()
+            },
+            format!("n_{id}"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(again.id(), need_id);
+    let (_, mine) = firm.get("api/v1/needs/mine").await;
+    assert_eq!(mine.as_array().map(Vec::len), Some(1), "{mine}");
     // Closed: nothing more is written on it.
     let (status, _) = firm
         .post(
@@ -259,4 +278,74 @@ async fn an_expert_takes_a_firms_plain_request_and_posts_its_need_referred_to_a_
     assert!(to_firm.iter().all(|m| m.to == ["firm1@example.cn"]));
     assert!(to_firm.iter().any(|m| m.body.contains("X射线光电子能谱")));
     assert!(to_firm.iter().any(|m| m.body.contains("镀铬层铬价态分析")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_experts_queue_and_ones_own_requests_come_in_pages_newest_first() {
+    trace();
+    let dir = tempfile::tempdir().unwrap();
+    let province = start_province(dir.path(), "lnsti").await;
+    let home = start_member(dir.path(), &province, "neu").await;
+    for firm in ["firm1", "firm2"] {
+        person(
+            &home,
+            firm,
+            AccountRole::ExternalUser,
+            &format!("{firm}@example.cn"),
+        )
+        .await;
+    }
+    person(
+        &home,
+        "exp1",
+        AccountRole::ServiceExpert,
+        "exp1@neu.example.cn",
+    )
+    .await;
+    for firm in ["firm1", "firm2"] {
+        let asker = Signed::as_user(&home, firm).await;
+        for n in 0..5 {
+            let text = format!("{firm} 的第 {n} 个问题：想测一下涂层的成分和厚度。");
+            let (status, body) = asker.post("api/v1/help", json!({ "text": text })).await;
+            assert_eq!(status, 201, "{body}");
+        }
+    }
+
+    let expert = Signed::as_user(&home, "exp1").await;
+    let mut seen = Vec::new();
+    for offset in [0, 4, 8] {
+        let (status, page) = expert
+            .get(&format!("api/v1/help/queue?offset={offset}&limit=4"))
+            .await;
+        assert_eq!(status, 200, "{page}");
+        assert_eq!(page["total"], 10);
+        for item in page["items"].as_array().unwrap() {
+            seen.push((
+                item["created_at"].as_i64().unwrap(),
+                item["id"].as_str().unwrap().to_owned(),
+            ));
+        }
+    }
+    assert_eq!(seen.len(), 10);
+    assert!(seen.windows(2).all(|w| w[0].0 >= w[1].0), "{seen:?}");
+    let distinct: std::collections::BTreeSet<_> = seen.iter().map(|(_, id)| id).collect();
+    assert_eq!(distinct.len(), 10);
+
+    // One's own, two at a time: all five, each once, only one's own.
+    let firm = Signed::as_user(&home, "firm1").await;
+    let mut mine = std::collections::BTreeSet::new();
+    for offset in [0, 2, 4] {
+        let (_, page) = firm
+            .get(&format!("api/v1/help?offset={offset}&limit=2"))
+            .await;
+        assert_eq!(page["total"], 5);
+        for item in page["items"].as_array().unwrap() {
+            assert!(
+                item["text"].as_str().unwrap().starts_with("firm1"),
+                "{item}"
+            );
+            mine.insert(item["id"].as_str().unwrap().to_owned());
+        }
+    }
+    assert_eq!(mine.len(), 5);
 }

@@ -92,8 +92,9 @@ async fn book(home: &NodeProcess, instrument: &str, id: &str, start: DateTime<Ut
 /// The owner's manager completes booking `id` of `home` (a minute from `start`).
 async fn complete(owner: &NodeProcess, home: &str, id: &str, start: DateTime<Utc>) {
     let (cookie, csrf) = admin(owner).await;
-    // The node may die before it answers: that is the point.
-    let _ = reqwest::Client::new()
+    // The node may die before it answers: that is the point. An answer that refuses
+    // says why it did not.
+    let answer = reqwest::Client::new()
         .post(format!(
             "{}api/v1/manage/bookings/{home}/{id}/complete",
             owner.url
@@ -111,6 +112,15 @@ async fn complete(owner: &NodeProcess, home: &str, id: &str, start: DateTime<Utc
         }))
         .send()
         .await;
+    if let Ok(answer) = answer
+        && !answer.status().is_success()
+    {
+        let status = answer.status();
+        panic!(
+            "completing {id} was refused: {status} {}",
+            answer.text().await.unwrap_or_default()
+        );
+    }
 }
 
 /// The state `node` shows for booking `id`: at its owner's desk if `as_owner`, else in

@@ -591,7 +591,12 @@ async fn an_order_its_owner_refuses_opens_the_need_again_for_another_offer() {
     .await;
     let refused = home.orders().home_order(&local).unwrap().unwrap();
     assert!(
-        refused.steps.last().unwrap().note.contains("not the one offered"),
+        refused
+            .steps
+            .last()
+            .unwrap()
+            .note
+            .contains("not the one offered"),
         "{:?}",
         refused.steps
     );
