@@ -1,6 +1,7 @@
 //! The search query string, shared by `GET /api/v1/instruments` and the search page:
 //! `q`, `category`, `institution`, `city`, `min_wan` / `max_wan` (original value in
-//! 10,000 RMB), `mode`, `tier`, `free_from` / `free_to` (`YYYY-MM-DD`), `page` and
+//! 10,000 RMB), `mode`, `tier`, `free_from` / `free_to` (`YYYY-MM-DD`), `retired` (`1`:
+//! also instruments retired for good, hidden otherwise), `page` and
 //! `per_page` (1 to 100; `page × per_page` at most [`MAX_RESULT_WINDOW`]). Empty
 //! parameters are ignored, so a form can send every field.
 
@@ -39,6 +40,8 @@ pub(crate) struct SearchQuery {
     pub free_from: String,
     /// With `free_from`: the last day (`YYYY-MM-DD`).
     pub free_to: String,
+    /// `1`: also instruments retired for good (hidden otherwise).
+    pub retired: String,
     /// 1-based.
     pub page: String,
     pub per_page: String,
@@ -130,6 +133,7 @@ impl SearchQuery {
             mode: mode.flatten(),
             tier: tier.flatten(),
             free_between,
+            include_retired: matches!(self.retired.trim(), "1" | "true" | "on"),
             page: page.unwrap_or(1),
             per_page: per_page.unwrap_or(DEFAULT_PER_PAGE),
         })
@@ -178,6 +182,15 @@ mod tests {
         assert_eq!(params.page, 1);
         assert_eq!(params.per_page, DEFAULT_PER_PAGE);
         assert!(params.q.is_empty() && params.category.is_none());
+        assert!(
+            !params.include_retired,
+            "retired instruments are hidden by default"
+        );
+        let with_retired = SearchQuery {
+            retired: "1".into(),
+            ..SearchQuery::default()
+        };
+        assert!(with_retired.params().unwrap().include_retired);
     }
 
     #[test]

@@ -22,6 +22,8 @@ pub struct SearchParams {
     pub tier: Option<UserTier>,
     /// A free hour on some day in this range (`YYYY-MM-DD`, inclusive).
     pub free_between: Option<(String, String)>,
+    /// Also instruments retired for good (报废), which are hidden unless asked for.
+    pub include_retired: bool,
     /// 1-based.
     pub page: usize,
     pub per_page: usize,

@@ -17,6 +17,7 @@ pub(crate) mod monitoring;
 pub(crate) mod publications;
 pub(crate) mod receipts;
 pub(crate) mod results;
+pub(crate) mod work;
 mod zh;
 
 use std::convert::Infallible;
@@ -152,6 +153,8 @@ pub(crate) struct Strings {
     pub events: &'static events::EventStrings,
     /// The help desk (R18).
     pub help: &'static help::HelpStrings,
+    /// The work page after sign-in.
+    pub work: &'static work::WorkStrings,
     // Layout.
     pub product_name: &'static str,
     pub skip_to_content: &'static str,

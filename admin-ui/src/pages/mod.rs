@@ -45,6 +45,7 @@ mod status;
 mod subsidy;
 mod toolkit;
 mod trainings;
+mod work;
 
 pub(crate) use crate::links::encode_component;
 pub(crate) use ctx::{Ctx, ErrorKind, Layout};
@@ -63,7 +64,8 @@ use crate::{AppState, backend::Backend};
 /// The page routes.
 pub(crate) fn routes<B: Backend>() -> Router<AppState<B>> {
     Router::new()
-        .route("/", get(status::page::<B>))
+        .route("/", get(work::page::<B>))
+        .route("/status", get(status::page::<B>))
         .route("/login", get(login::form::<B>).post(login::submit::<B>))
         .route("/logout", post(login::logout::<B>))
         .route(

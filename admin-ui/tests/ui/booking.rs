@@ -842,3 +842,44 @@ async fn the_api_lets_a_manager_set_rules_and_record_training() {
     let list = get(&app, "/api/v1/manage/trainings", &cookie).await.json();
     assert_eq!(list[0]["user_id"], "wang");
 }
+
+#[tokio::test]
+async fn each_role_lands_on_its_work_and_node_status_leaves_the_menu() {
+    let (_, app) = setup().await;
+    let acme = page_login(&app, "acme").await;
+    let (reply, _) = book(&app, &acme, "2030-12-04T10:00", "120").await;
+    assert_eq!(reply.status, StatusCode::OK);
+
+    // The firm lands on its coming booking.
+    let work = get(&app, "/", &acme).await;
+    assert_eq!(work.status, StatusCode::OK);
+    assert!(work.body.contains("<h1>我的工作台</h1>"), "{}", work.body);
+    let upcoming = &work.body[work.body.find("id=\"upcoming\"").unwrap()..];
+    assert!(upcoming.contains("data-count=\"1\""), "{upcoming}");
+    assert!(upcoming.contains("液相色谱-质谱联用仪"), "{upcoming}");
+    assert!(!work.body.contains("id=\"to-approve\""), "not a manager's");
+
+    // The manager lands on the request waiting for them.
+    let manager = page_login(&app, "manager").await;
+    let work = get(&app, "/", &manager).await;
+    let waiting = &work.body[work.body.find("id=\"to-approve\"").unwrap()..];
+    assert!(waiting.contains("data-count=\"1\""), "{waiting}");
+    assert!(waiting.contains("液相色谱-质谱联用仪"), "{waiting}");
+    assert!(waiting.contains("href=\"/manage/bookings\""));
+
+    // The institution's admin sees its catalogue and the registration to approve.
+    let admin = page_login(&app, "admin").await;
+    let work = get(&app, "/", &admin).await;
+    assert!(work.body.contains("待审核的注册账户"), "{}", work.body);
+    assert!(work.body.contains("href=\"/admin/instruments\""));
+
+    // Node status is in the footer, not the menu, and still there for visitors.
+    let nav =
+        &work.body[work.body.find("id=\"site-nav\"").unwrap()..work.body.find("</nav>").unwrap()];
+    assert!(!nav.contains("节点状态"), "{nav}");
+    assert!(work.body.contains("<a href=\"/status\">节点状态</a>"));
+    let status = get(&app, "/status", &admin).await;
+    assert!(status.body.contains("大连理工大学"));
+    let anonymous = get(&app, "/", "").await;
+    assert!(!anonymous.body.contains("我的工作台"));
+}

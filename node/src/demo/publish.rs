@@ -1,17 +1,22 @@
 //! The demo province publishes the last quarter that has ended once the year of history
-//! is in its log; then a researcher registers a paper from that quarter, which reaches
-//! the province after publication and shows as a correction beside the frozen figures.
+//! is in its log; then a researcher registers a paper from that quarter, citing a use the
+//! province's log holds confirmed, which reaches the province after publication and
+//! shows as a correction beside the frozen figures.
 
 use std::time::Duration;
 
 use alliance_protocol::{
     UnixTime,
     publication::{Publication as Paper, PublicationKind},
+    receipt::UsageReceipt,
 };
 use chrono::{Datelike, NaiveDate};
 
 use super::history::Member;
-use crate::{evaluation::metrics::Period, province::publication::Publication};
+use crate::{
+    evaluation::metrics::{Countersign, Period},
+    province::{publication::Publication, results::read_log},
+};
 
 /// The log counts as complete once it has not grown for this long.
 const SETTLED: Duration = Duration::from_secs(10);
@@ -65,8 +70,26 @@ pub(super) async fn publish_then_correct(
         }
     }
     let (period, _) = Period::parse(&label, today()).map_err(|e| e.to_string())?;
+    // A paper counts for an instrument only from a user whose use of it the province
+    // holds confirmed: cite such a use, as the province's log has it.
+    let log = publication.log().clone();
+    let size = publication.log().tree_head().await.size;
+    let uses = tokio::task::spawn_blocking(move || read_log(&log, 0, size))
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())?;
     for home in members {
-        if register_paper(home, &period).await {
+        let user = format!("{}-researcher", home.own);
+        let Some(used) = uses.iter().find(|u| {
+            matches!(u.countersign, Countersign::Confirmed { .. })
+                && u.receipt.home_institution == home.own
+                && u.receipt.user_id == user
+                && period.from <= u.receipt.start
+                && u.receipt.start < period.to
+        }) else {
+            continue;
+        };
+        if register_paper(home, &used.receipt).await {
             return Ok(());
         }
     }
@@ -74,35 +97,22 @@ pub(super) async fn publish_then_correct(
     Err(format!("no confirmed use in {label} to cite"))
 }
 
-/// Registers a paper of the home's researcher citing an instrument of another member
-/// they used, by a receipt they confirmed, in `period`.
-async fn register_paper(home: &Member, period: &Period) -> bool {
-    let user = format!("{}-researcher", home.own);
-    let Ok(received) = home.receipts.of_user(&user) else {
-        return false;
-    };
-    let Some(used) = received.into_iter().find(|r| {
-        r.answer
-            .as_ref()
-            .is_some_and(|a| a.dispute.is_none() && a.rating > 0)
-            && period.from <= r.receipt.start
-            && r.receipt.start < period.to
-    }) else {
-        return false;
-    };
-    let day = chrono::DateTime::from_timestamp(used.receipt.end.0, 0)
+/// Registers a paper of the home's researcher citing `used`, another member's
+/// instrument they used.
+async fn register_paper(home: &Member, used: &UsageReceipt) -> bool {
+    let day = chrono::DateTime::from_timestamp(used.end.0, 0)
         .map(|t| t.with_timezone(&chrono_tz::Asia::Shanghai).date_naive())
         .unwrap_or_else(today);
     let paper = Paper {
-        publication_id: format!("demo-late-{}", used.receipt.receipt_id),
+        publication_id: format!("demo-late-{}", used.receipt_id),
         home_institution: home.own.clone(),
-        user_id: user,
+        user_id: used.user_id.clone(),
         kind: PublicationKind::Paper,
         title: "大型仪器共享条件下的材料表征方法研究".into(),
         authors: "王小明, 李华".into(),
-        identifier: format!("10.1000/demo.{}", used.receipt.receipt_id),
+        identifier: format!("10.1000/demo.{}", used.receipt_id),
         acknowledgement: "本工作使用了联盟共享仪器。".into(),
-        instruments: vec![used.receipt.instrument_id()],
+        instruments: vec![used.instrument_id()],
         published_on: day.format("%Y-%m-%d").to_string(),
         registered_at: UnixTime::now(),
     };

@@ -181,6 +181,7 @@ impl CatalogueBackend for WebBackend {
                 max_value_fen: params.max_value_fen,
                 mode: params.mode,
                 tier: params.tier,
+                include_retired: params.include_retired,
                 ..IndexQuery::default()
             },
             free_between: params.free_between,

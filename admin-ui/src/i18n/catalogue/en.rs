@@ -23,6 +23,7 @@ pub(crate) static EN: CatalogueStrings = CatalogueStrings {
     filter_free: "Free time between",
     filter_from: "From",
     filter_to: "to",
+    filter_retired: "Include retired instruments",
     any: "Any",
     reset: "Clear",
     results_prefix: "Found",

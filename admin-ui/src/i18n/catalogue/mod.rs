@@ -29,6 +29,7 @@ pub(crate) struct CatalogueStrings {
     pub filter_free: &'static str,
     pub filter_from: &'static str,
     pub filter_to: &'static str,
+    pub filter_retired: &'static str,
     pub any: &'static str,
     pub reset: &'static str,
     pub results_prefix: &'static str,

@@ -23,6 +23,7 @@ pub(crate) static ZH: CatalogueStrings = CatalogueStrings {
     filter_free: "有空闲机时的日期",
     filter_from: "从",
     filter_to: "至",
+    filter_retired: "含已报废仪器",
     any: "不限",
     reset: "清除条件",
     results_prefix: "共找到",

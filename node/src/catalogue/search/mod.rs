@@ -9,6 +9,7 @@
 //! name ranks higher than one found in the description. Filters are exact terms and a
 //! range on the original value.
 
+mod synonyms;
 mod tokenizer;
 
 use std::{ops::Bound, sync::Mutex};
@@ -23,6 +24,7 @@ use tantivy::{
     },
 };
 
+pub use synonyms::{Synonyms, SynonymsError};
 pub use tokenizer::{CjkTokenizer, query_terms};
 
 /// Why the index failed.
@@ -44,6 +46,8 @@ struct Fields {
     city: Field,
     mode: Field,
     tier: Field,
+    /// `retired` for instruments taken out of service for good (报废), else absent.
+    status: Field,
     visible: Field,
     value: Field,
     names: Field,
@@ -69,6 +73,8 @@ pub struct IndexQuery {
     pub viewer: Option<InstitutionId>,
     /// Institutions whose records must not appear (no longer members).
     pub hidden: Vec<InstitutionId>,
+    /// Also instruments retired for good (hidden unless asked for).
+    pub include_retired: bool,
 }
 
 /// What the index knows of a record beyond its fields.
@@ -89,6 +95,8 @@ pub struct SearchIndex {
     fields: Fields,
     /// Changes were made since the last commit.
     dirty: std::sync::atomic::AtomicBool,
+    /// Short names people search by, and the full ones records are named by.
+    synonyms: Synonyms,
 }
 
 impl std::fmt::Debug for SearchIndex {
@@ -136,6 +144,7 @@ impl SearchIndex {
             city: schema.add_text_field("city", STRING),
             mode: schema.add_text_field("mode", STRING),
             tier: schema.add_text_field("tier", STRING),
+            status: schema.add_text_field("status", STRING),
             visible: schema.add_text_field("visible", STRING),
             value: schema.add_i64_field("value", tantivy::schema::INDEXED | tantivy::schema::FAST),
             names: schema.add_text_field("names", text.clone()),
@@ -166,6 +175,7 @@ impl SearchIndex {
             reader,
             fields,
             dirty: std::sync::atomic::AtomicBool::new(false),
+            synonyms: Synonyms::builtin(),
         })
     }
 
@@ -231,6 +241,9 @@ impl SearchIndex {
             None => "all".to_owned(),
         };
         doc.add_text(f.visible, &visible);
+        if record.status == alliance_protocol::InstrumentStatus::Retired {
+            doc.add_text(f.status, "retired");
+        }
         doc.add_i64(f.value, record.original_value_fen);
         doc.add_text(f.names, &record.name_zh);
         doc.add_text(f.names, &record.name_en);
@@ -280,28 +293,54 @@ impl SearchIndex {
         ))
     }
 
+    /// A term of the query: found in any field, ranked higher in a name.
+    fn text_term(&self, term: &str) -> Box<dyn Query> {
+        let f = self.fields;
+        let in_names: Box<dyn Query> = Box::new(BoostQuery::new(
+            Box::new(TermQuery::new(
+                Term::from_field_text(f.names, term),
+                IndexRecordOption::WithFreqs,
+            )),
+            3.0,
+        ));
+        let anywhere: Box<dyn Query> = Box::new(TermQuery::new(
+            Term::from_field_text(f.all, term),
+            IndexRecordOption::WithFreqs,
+        ));
+        Box::new(BooleanQuery::new(vec![
+            (Occur::Should, in_names),
+            (Occur::Should, anywhere),
+        ]))
+    }
+
+    /// Every term of `text` must match.
+    fn all_terms(&self, text: &str) -> Vec<(Occur, Box<dyn Query>)> {
+        query_terms(text)
+            .iter()
+            .map(|term| (Occur::Must, self.text_term(term)))
+            .collect()
+    }
+
     fn build(&self, q: &IndexQuery) -> Box<dyn Query> {
         let f = self.fields;
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        for term in query_terms(&q.text) {
-            let in_names: Box<dyn Query> = Box::new(BoostQuery::new(
-                Box::new(TermQuery::new(
-                    Term::from_field_text(f.names, &term),
-                    IndexRecordOption::WithFreqs,
-                )),
-                3.0,
-            ));
-            let anywhere: Box<dyn Query> = Box::new(TermQuery::new(
-                Term::from_field_text(f.all, &term),
-                IndexRecordOption::WithFreqs,
-            ));
-            clauses.push((
-                Occur::Must,
-                Box::new(BooleanQuery::new(vec![
-                    (Occur::Should, in_names),
-                    (Occur::Should, anywhere),
-                ])),
-            ));
+        // Phrases with synonyms match any of them; the rest of the text as written.
+        let (rest, phrases) = self.synonyms.expand(&q.text);
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = self.all_terms(&rest);
+        for alternatives in phrases {
+            let any: Vec<(Occur, Box<dyn Query>)> = alternatives
+                .iter()
+                .map(|alternative| self.all_terms(alternative))
+                .filter(|terms| !terms.is_empty())
+                .map(|terms| {
+                    (
+                        Occur::Should,
+                        Box::new(BooleanQuery::new(terms)) as Box<dyn Query>,
+                    )
+                })
+                .collect();
+            if !any.is_empty() {
+                clauses.push((Occur::Must, Box::new(BooleanQuery::new(any))));
+            }
         }
         if clauses.is_empty() {
             clauses.push((Occur::Must, Box::new(AllQuery)));
@@ -319,6 +358,9 @@ impl SearchIndex {
         filter(f.city, q.city.as_deref());
         filter(f.mode, q.mode.map(mode_term));
         filter(f.tier, q.tier.map(UserTier::as_str));
+        if !q.include_retired {
+            clauses.push((Occur::MustNot, self.term(f.status, "retired")));
+        }
         let mut visible = vec![(Occur::Should, self.term(f.visible, "all"))];
         if let Some(viewer) = &q.viewer {
             visible.push((

@@ -275,7 +275,10 @@ fn replacing_and_deleting_update_the_index() {
     renamed.revision = 2;
     index.upsert(&renamed, &extras("0104")).unwrap();
     index.commit().unwrap();
-    assert_eq!(ids(&index, text("质谱")), ["dlut/LCMS"]);
+    assert!(
+        ids(&index, text("等离子体")).is_empty(),
+        "the old name is gone"
+    );
     assert_eq!(ids(&index, text("原子吸收")), ["neu/ICPMS"]);
     index
         .upsert(&renamed.tombstone(3), &IndexExtras::default())
@@ -283,4 +286,116 @@ fn replacing_and_deleting_update_the_index() {
     index.commit().unwrap();
     assert!(ids(&index, text("原子吸收")).is_empty());
     assert_eq!(index.len(), 4);
+}
+
+#[test]
+fn short_names_and_abbreviations_find_instruments_named_in_full() {
+    let index = SearchIndex::new().unwrap();
+    let named = [
+        (
+            "SEM",
+            "场发射扫描电子显微镜",
+            "Field emission scanning electron microscope",
+        ),
+        (
+            "TEM",
+            "双球差校正透射电子显微镜",
+            "Aberration-corrected transmission electron microscope",
+        ),
+        (
+            "LCMS",
+            "超高效液相色谱-三重四极杆质谱联用仪",
+            "UPLC–triple quadrupole mass spectrometer",
+        ),
+        (
+            "GCMS",
+            "气相色谱-质谱联用仪",
+            "Gas chromatograph–mass spectrometer",
+        ),
+        (
+            "ICPMS",
+            "电感耦合等离子体质谱仪",
+            "Inductively coupled plasma mass spectrometer",
+        ),
+        (
+            "NMR",
+            "600 MHz 超导核磁共振波谱仪",
+            "600 MHz superconducting NMR spectrometer",
+        ),
+        (
+            "SEMI",
+            "半导体参数分析仪",
+            "Semiconductor parameter analyser",
+        ),
+    ];
+    for (id, zh, en) in named {
+        index
+            .upsert(&record("dlut", id, zh, en, "大连市", 100), &extras("0101"))
+            .unwrap();
+    }
+    index.commit().unwrap();
+    let found = |q: &str| ids(&index, text(q));
+    assert_eq!(found("电镜"), ["dlut/SEM", "dlut/TEM"]);
+    assert_eq!(found("扫描电镜"), ["dlut/SEM"]);
+    assert_eq!(found("透射电镜"), ["dlut/TEM"]);
+    assert_eq!(found("SEM"), ["dlut/SEM"], "not the semiconductor analyser");
+    assert_eq!(found("tem"), ["dlut/TEM"]);
+    assert_eq!(found("液质"), ["dlut/LCMS"]);
+    assert_eq!(found("气质联用"), ["dlut/GCMS"]);
+    assert_eq!(found("LC-MS"), ["dlut/LCMS"]);
+    assert_eq!(found("mass spec"), ["dlut/GCMS", "dlut/ICPMS", "dlut/LCMS"]);
+    assert_eq!(found("NMR"), ["dlut/NMR"]);
+    assert_eq!(found("核磁"), ["dlut/NMR"]);
+    // The rest of the query still narrows: a field-emission electron microscope.
+    assert_eq!(found("场发射 电镜"), ["dlut/SEM"]);
+}
+
+#[test]
+fn every_term_of_the_synonyms_file_finds_its_groups_instrument() {
+    let synonyms = Synonyms::builtin();
+    let index = SearchIndex::new().unwrap();
+    let terms: Vec<(String, String)> = synonyms
+        .terms()
+        .map(|(term, alternatives)| {
+            // The instrument named by the group's longest Chinese name, as records are.
+            let name = alternatives
+                .iter()
+                .filter(|a| !a.is_ascii())
+                .max_by_key(|a| a.chars().count())
+                .unwrap_or(&alternatives[0])
+                .clone();
+            (term.to_owned(), name)
+        })
+        .collect();
+    assert!(terms.len() > 40, "{}", terms.len());
+    for (n, (_, name)) in terms.iter().enumerate() {
+        index
+            .upsert(
+                &record("dlut", &format!("t{n}"), name, "", "大连市", 100),
+                &extras("0101"),
+            )
+            .unwrap();
+    }
+    index.commit().unwrap();
+    for (n, (term, name)) in terms.iter().enumerate() {
+        assert!(
+            ids(&index, text(term)).contains(&format!("dlut/t{n}")),
+            "{term:?} does not find {name:?}"
+        );
+    }
+}
+
+#[test]
+fn retired_instruments_are_hidden_unless_asked_for() {
+    let index = index();
+    let mut retired = record("neu", "OLD-SEM", "扫描电子显微镜", "SEM", "沈阳市", 90);
+    retired.status = alliance_protocol::InstrumentStatus::Retired;
+    index.upsert(&retired, &extras("0101")).unwrap();
+    index.commit().unwrap();
+    assert!(ids(&index, text("扫描电镜")).is_empty());
+    let with_retired = IndexQuery {
+        include_retired: true,
+        ..text("扫描电镜")
+    };
+    assert_eq!(ids(&index, with_retired), ["neu/OLD-SEM"]);
 }
