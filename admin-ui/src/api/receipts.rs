@@ -11,8 +11,8 @@ use super::{ApiError, ApiJson, ApiPath, ApiQuery, ApiUser, error::ErrorBody};
 use crate::{
     AppState, auth,
     backend::{
-        Backend, DeadLetterPage, IssuedReceipt, LogWatchView, ManagedBooking, MyReceipt,
-        ReceiptView, Session,
+        Backend, DeadLetterPage, IssuedReceipt, IssuedStanding, LogWatchView, ManagedBooking,
+        MyReceipt, ReceiptView, Session,
     },
     i18n::{Lang, Strings},
     receipt_input,
@@ -153,16 +153,40 @@ pub(super) async fn dispute<B: Backend>(
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(super) struct IssuedAnswer {
     log: LogWatchView,
+    /// How many receipts of the standing asked for (all, if none) were issued here.
+    total: usize,
+    offset: usize,
+    /// A page of them, newest first.
     issued: Vec<IssuedReceipt>,
+    /// How many there are of each standing.
+    counts: std::collections::BTreeMap<&'static str, usize>,
 }
 
-/// `GET /api/v1/manage/receipts`: the province's log as this node checked it, and the
-/// receipts issued here, newest first.
+/// Query of `GET /api/v1/manage/receipts`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(super) struct IssuedQuery {
+    /// Only receipts of this standing: `awaiting_confirmation`, `confirmed`,
+    /// `single_signed` or `disputed` (all if absent).
+    #[serde(default)]
+    standing: Option<String>,
+    /// How many of the newest to skip (default 0).
+    #[serde(default)]
+    offset: usize,
+    /// How many to give, 1 to 100 (default 50).
+    #[serde(default = "fifty")]
+    #[param(minimum = 1, maximum = 100)]
+    limit: usize,
+}
+
+/// `GET /api/v1/manage/receipts?standing=&offset=&limit=`: the province's log as this
+/// node checked it, and a page of the receipts issued here, newest first.
 #[utoipa::path(
     get,
     path = "/api/v1/manage/receipts",
     tag = "manage",
     security(("session" = [])),
+    params(IssuedQuery),
     responses(
         (status = 200, description = "The province's log as this node checked it, and the receipts issued here.", body = IssuedAnswer),
         (status = 403, description = "`forbidden`: not an instrument manager or institution admin.", body = ErrorBody),
@@ -171,10 +195,42 @@ pub(super) struct IssuedAnswer {
 pub(super) async fn issued<B: Backend>(
     State(state): State<AppState<B>>,
     ApiUser(session): ApiUser,
+    ApiQuery(query): ApiQuery<IssuedQuery>,
 ) -> Result<Json<IssuedAnswer>, ApiError> {
     require_manager(&session)?;
-    let (log, issued) = tokio::join!(state.backend.log_watch(), state.backend.issued_receipts());
-    Ok(Json(IssuedAnswer { log, issued }))
+    let standing = match query.standing.as_deref().filter(|s| !s.is_empty()) {
+        None => None,
+        Some(name) => Some(IssuedStanding::parse(name).ok_or_else(|| {
+            ApiError::Invalid(vec![FieldError::new(
+                "standing",
+                Problem::Other(
+                    "awaiting_confirmation, confirmed, single_signed or disputed".into(),
+                ),
+            )])
+        })?),
+    };
+    if !(1..=MAX_DEAD_LETTERS_PER_PAGE).contains(&query.limit) {
+        return Err(ApiError::Invalid(vec![FieldError::new(
+            "limit",
+            Problem::Other("1 to 100".into()),
+        )]));
+    }
+    let (log, page) = tokio::join!(
+        state.backend.log_watch(),
+        state
+            .backend
+            .issued_receipts_page(standing, query.offset, query.limit)
+    );
+    Ok(Json(IssuedAnswer {
+        log,
+        total: page.total,
+        offset: page.offset,
+        issued: page.items,
+        counts: IssuedStanding::ALL
+            .into_iter()
+            .map(|s| (s.as_str(), page.counts[s.index()]))
+            .collect(),
+    }))
 }
 
 /// Query of `GET /api/v1/manage/dead-letters`.

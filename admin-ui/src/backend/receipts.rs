@@ -81,6 +81,42 @@ pub struct MyReceipt {
     pub dispute: Option<String>,
 }
 
+/// A page of the receipts this institution issued.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct IssuedReceiptPage {
+    /// How many there are of the standing asked for.
+    pub total: usize,
+    pub offset: usize,
+    pub items: Vec<IssuedReceipt>,
+    /// How many there are of each standing: awaiting, confirmed, single-signed, disputed.
+    pub counts: [usize; 4],
+}
+
+impl IssuedReceiptPage {
+    /// The page of `all` (newest first) that `standing`, `offset` and `limit` ask for.
+    pub fn of(
+        all: Vec<IssuedReceipt>,
+        standing: Option<IssuedStanding>,
+        offset: usize,
+        limit: usize,
+    ) -> IssuedReceiptPage {
+        let mut counts = [0; 4];
+        for r in &all {
+            counts[r.standing.index()] += 1;
+        }
+        let kept: Vec<IssuedReceipt> = all
+            .into_iter()
+            .filter(|r| standing.is_none_or(|s| r.standing == s))
+            .collect();
+        IssuedReceiptPage {
+            total: kept.len(),
+            offset,
+            items: kept.into_iter().skip(offset).take(limit).collect(),
+            counts,
+        }
+    }
+}
+
 /// Where a receipt this institution issued stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -93,6 +129,41 @@ pub enum IssuedStanding {
     SingleSigned,
     /// Disputed by the user's home; submitted with the dispute (counts for nothing).
     Disputed,
+}
+
+impl IssuedStanding {
+    /// Every standing, in the order of [`IssuedReceiptPage::counts`].
+    pub const ALL: [IssuedStanding; 4] = [
+        IssuedStanding::AwaitingConfirmation,
+        IssuedStanding::Confirmed,
+        IssuedStanding::SingleSigned,
+        IssuedStanding::Disputed,
+    ];
+
+    /// Its place in [`IssuedStanding::ALL`].
+    pub fn index(self) -> usize {
+        match self {
+            IssuedStanding::AwaitingConfirmation => 0,
+            IssuedStanding::Confirmed => 1,
+            IssuedStanding::SingleSigned => 2,
+            IssuedStanding::Disputed => 3,
+        }
+    }
+
+    /// Its name in queries and JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IssuedStanding::AwaitingConfirmation => "awaiting_confirmation",
+            IssuedStanding::Confirmed => "confirmed",
+            IssuedStanding::SingleSigned => "single_signed",
+            IssuedStanding::Disputed => "disputed",
+        }
+    }
+
+    /// The standing named `name`, if any.
+    pub fn parse(name: &str) -> Option<IssuedStanding> {
+        IssuedStanding::ALL.into_iter().find(|s| s.as_str() == name)
+    }
 }
 
 /// A receipt this institution issued, and its way to the province's log.
@@ -179,6 +250,20 @@ pub trait ReceiptBackend: Clone + Send + Sync + 'static {
     ) -> impl Future<Output = Result<MyReceipt, ActionFailure>> + Send;
     /// Receipts this institution issued, newest first.
     fn issued_receipts(&self) -> impl Future<Output = Vec<IssuedReceipt>> + Send;
+    /// A page of them: those of `standing` (all if none), `limit` after `offset`, with
+    /// how many there are of each standing. (A node may answer from an index; this one
+    /// pages the whole list.)
+    fn issued_receipts_page(
+        &self,
+        standing: Option<IssuedStanding>,
+        offset: usize,
+        limit: usize,
+    ) -> impl Future<Output = IssuedReceiptPage> + Send {
+        async move {
+            let all = self.issued_receipts().await;
+            IssuedReceiptPage::of(all, standing, offset, limit)
+        }
+    }
     /// The province's log as this node checked it.
     fn log_watch(&self) -> impl Future<Output = LogWatchView> + Send;
     /// Only the alarm, for the banner on every page: a node answers it cheaply.

@@ -74,6 +74,17 @@ struct Row {
     log_index: Option<u64>,
 }
 
+/// Receipts listed per page.
+const RECEIPTS_PER_PAGE: usize = 50;
+
+/// A filter by standing, with its count.
+struct Tab {
+    label: &'static str,
+    count: usize,
+    href: String,
+    current: bool,
+}
+
 #[derive(Template)]
 #[template(path = "manage_receipts.html")]
 struct IssuedPage {
@@ -82,6 +93,12 @@ struct IssuedPage {
     notice: Option<&'static str>,
     log: LogBox,
     rows: Vec<Row>,
+    /// Receipts of the standing shown, and where this page starts.
+    total: usize,
+    first: usize,
+    tabs: Vec<Tab>,
+    newer: Option<String>,
+    older: Option<String>,
     dead: DeadBox,
 }
 
@@ -115,13 +132,52 @@ fn row(ctx: &Ctx, r: &IssuedReceipt) -> Row {
     }
 }
 
-/// `?notice=` after a redirect; `?dead=` skips that many of the newest dead letters.
+/// `?notice=` after a redirect; `?dead=` skips that many of the newest dead letters;
+/// `?standing=` shows receipts of one standing, `?offset=` from that one.
 #[derive(Debug, Default, Deserialize)]
 pub(super) struct NoticeQuery {
     #[serde(default)]
     notice: String,
     #[serde(default)]
     dead: usize,
+    #[serde(default)]
+    standing: String,
+    #[serde(default)]
+    offset: usize,
+}
+
+fn receipts_href(standing: Option<IssuedStanding>, offset: usize) -> String {
+    let mut href = String::from("/manage/receipts?");
+    if let Some(s) = standing {
+        href.push_str(&format!("standing={}&", s.as_str()));
+    }
+    href.push_str(&format!("offset={offset}#issued"));
+    href
+}
+
+/// The filters by standing, the first being all.
+fn tabs(ctx: &Ctx, shown: Option<IssuedStanding>, counts: [usize; 4]) -> Vec<Tab> {
+    let t = ctx.t.receipts;
+    let mut tabs = vec![Tab {
+        label: t.standing_all,
+        count: counts.iter().sum(),
+        href: receipts_href(None, 0),
+        current: shown.is_none(),
+    }];
+    for standing in IssuedStanding::ALL {
+        tabs.push(Tab {
+            label: match standing {
+                IssuedStanding::AwaitingConfirmation => t.standing_awaiting,
+                IssuedStanding::Confirmed => t.standing_confirmed,
+                IssuedStanding::SingleSigned => t.standing_single,
+                IssuedStanding::Disputed => t.standing_disputed,
+            },
+            count: counts[standing.index()],
+            href: receipts_href(Some(standing), 0),
+            current: shown == Some(standing),
+        });
+    }
+    tabs
 }
 
 fn dead_box(ctx: &Ctx, page: Option<DeadLetterPage>) -> DeadBox {
@@ -160,9 +216,12 @@ pub(super) async fn page<B: Backend>(
     Query(notice): Query<NoticeQuery>,
 ) -> Result<Response, Refusal> {
     ctx.with_any_role(&BOOKING_MANAGERS)?;
+    let standing = IssuedStanding::parse(&notice.standing);
     let (log, issued, dead) = tokio::join!(
         state.backend.log_watch(),
-        state.backend.issued_receipts(),
+        state
+            .backend
+            .issued_receipts_page(standing, notice.offset, RECEIPTS_PER_PAGE),
         state.backend.dead_letters(notice.dead, DEAD_PER_PAGE)
     );
     if let Err(e) = &dead {
@@ -188,7 +247,14 @@ pub(super) async fn page<B: Backend>(
         t: ctx.t,
         notice: (notice.notice == "recorded").then_some(ctx.t.receipts.session_recorded),
         log,
-        rows: issued.iter().map(|r| row(&ctx, r)).collect(),
+        rows: issued.items.iter().map(|r| row(&ctx, r)).collect(),
+        total: issued.total,
+        first: issued.offset + 1,
+        tabs: tabs(&ctx, standing, issued.counts),
+        newer: (issued.offset > 0)
+            .then(|| receipts_href(standing, issued.offset.saturating_sub(RECEIPTS_PER_PAGE))),
+        older: (issued.offset + issued.items.len() < issued.total)
+            .then(|| receipts_href(standing, issued.offset + issued.items.len())),
         dead: dead_box(&ctx, dead.ok()),
     };
     Ok(Page::ok(page).into_response())

@@ -119,6 +119,10 @@ pub(crate) fn routes<B: Backend>() -> Router<AppState<B>> {
         )
         .route("/receipts", get(receipts::page::<B>))
         .route(
+            "/receipts/confirm-selected",
+            post(receipts::confirm_selected::<B>),
+        )
+        .route(
             "/receipts/{owner}/{receipt_id}/confirm",
             post(receipts::confirm::<B>),
         )

@@ -16,6 +16,8 @@ use crate::{
 pub(super) struct ReceiptItem {
     pub receipt_id: String,
     pub owner: String,
+    /// The owner's institution id.
+    pub owner_id: String,
     pub instrument: String,
     pub instrument_href: String,
     /// Empty for a session without a booking.
@@ -45,6 +47,7 @@ pub(super) fn item(ctx: &Ctx, r: &ReceiptView) -> ReceiptItem {
     ReceiptItem {
         receipt_id: r.receipt_id.clone(),
         owner: pick(ctx.lang, &r.owner_name_zh, &r.owner_name_en),
+        owner_id: r.owner.clone(),
         instrument: pick(ctx.lang, &r.instrument_name_zh, &r.instrument_name_en),
         instrument_href: format!("/instruments/{}", r.instrument_id),
         booking_id: r.booking_id.clone(),

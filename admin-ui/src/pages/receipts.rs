@@ -1,7 +1,8 @@
 //! `/receipts` ("my usage receipts"): the receipts owners issued for the signed-in user's
 //! uses, those still to confirm first, each with a form to confirm it and rate the service
 //! (1–5 stars, an optional comment) or dispute it (a reason); the answered ones with the
-//! answer given.
+//! answer given. Both lists come a page at a time; the receipts to confirm can be ticked
+//! and confirmed with one rating at once.
 
 use alliance_protocol::receipt::Verdict;
 use askama::Template;
@@ -28,6 +29,10 @@ use crate::{
 
 /// Fields the answer forms show an error beside.
 const SHOWN: [&str; 3] = ["rating", "comment", "reason"];
+/// Receipts per page of each list.
+const PER_PAGE: usize = 20;
+/// Receipts confirmed at once, at most (a page's worth and more).
+const MAX_SELECTED: usize = 100;
 
 /// One choice of the rating.
 struct Choice {
@@ -61,7 +66,7 @@ struct ReceiptsPage {
     layout: Layout,
     t: &'static Strings,
     csrf: String,
-    notice: Option<&'static str>,
+    notice: Option<String>,
     error: Option<String>,
     /// Whether a confirm form is shown again with problems.
     form_errors: bool,
@@ -69,6 +74,57 @@ struct ReceiptsPage {
     stray: Vec<String>,
     unconfirmed: Vec<Mine>,
     confirmed: Vec<Mine>,
+    /// How many there are of each, and the links to the pages beside.
+    unconfirmed_total: usize,
+    confirmed_total: usize,
+    pending_pages: Pager,
+    done_pages: Pager,
+    /// The rating choices of the form confirming the ticked receipts.
+    bulk_choices: Vec<Choice>,
+}
+
+/// Links to the pages before and after one of a list.
+struct Pager {
+    newer: Option<String>,
+    older: Option<String>,
+}
+
+/// Where each list starts.
+#[derive(Debug, Clone, Copy, Default)]
+struct Offsets {
+    pending: usize,
+    done: usize,
+}
+
+fn pager(offsets: Offsets, total: usize, pending: bool) -> Pager {
+    let at = if pending {
+        offsets.pending
+    } else {
+        offsets.done
+    };
+    let href = |to: usize| {
+        let (p, d) = if pending {
+            (to, offsets.done)
+        } else {
+            (offsets.pending, to)
+        };
+        let anchor = if pending { "unconfirmed" } else { "confirmed" };
+        format!("/receipts?pending={p}&done={d}#{anchor}")
+    };
+    Pager {
+        newer: (at > 0).then(|| href(at.saturating_sub(PER_PAGE))),
+        older: (at + PER_PAGE < total).then(|| href(at + PER_PAGE)),
+    }
+}
+
+fn choices(ctx: &Ctx, chosen: u32) -> Vec<Choice> {
+    (1..=5)
+        .map(|value| Choice {
+            value,
+            stars: receipt_view::rating(ctx, value),
+            checked: u32::from(value) == chosen,
+        })
+        .collect()
 }
 
 /// A confirm form shown again.
@@ -98,13 +154,7 @@ fn mine(ctx: &Ctx, r: &MyReceipt, retry: Option<&Retry>) -> Mine {
             .confirmed_at
             .map(|at| time::format_unix(at, ctx.lang))
             .unwrap_or_default(),
-        choices: (1..=5)
-            .map(|value| Choice {
-                value,
-                stars: receipt_view::rating(ctx, value),
-                checked: u32::from(value) == chosen,
-            })
-            .collect(),
+        choices: choices(ctx, chosen),
         typed_comment: retry.map(|r| r.form.comment.clone()).unwrap_or_default(),
         typed_reason: retry.map(|r| r.form.reason.clone()).unwrap_or_default(),
         dispute_open: retry.is_some_and(|r| {
@@ -118,8 +168,9 @@ async fn render<B: Backend>(
     state: &AppState<B>,
     ctx: &Ctx,
     session: &Session,
-    notice: Option<&'static str>,
+    notice: Option<String>,
     retry: Option<Retry>,
+    mut offsets: Offsets,
 ) -> Response {
     let receipts = state.backend.my_receipts(&session.account).await;
     let retried = |r: &MyReceipt| {
@@ -127,17 +178,29 @@ async fn render<B: Backend>(
             retry.owner == r.receipt.owner && retry.receipt_id == r.receipt.receipt_id
         })
     };
-    let (mut unconfirmed, mut confirmed) = (Vec::new(), Vec::new());
+    let (pending, answered): (Vec<&MyReceipt>, Vec<&MyReceipt>) =
+        receipts.iter().partition(|r| r.confirmed_at.is_none());
+    // A form shown again is on the page shown.
+    if let Some(at) = pending.iter().position(|r| retried(r).is_some()) {
+        offsets.pending = at - at % PER_PAGE;
+    }
     let mut shown = false;
-    for r in &receipts {
-        if r.confirmed_at.is_none() {
+    let unconfirmed: Vec<Mine> = pending
+        .iter()
+        .skip(offsets.pending)
+        .take(PER_PAGE)
+        .map(|r| {
             let again = retried(r);
             shown |= again.is_some();
-            unconfirmed.push(mine(ctx, r, again));
-        } else {
-            confirmed.push(mine(ctx, r, None));
-        }
-    }
+            mine(ctx, r, again)
+        })
+        .collect();
+    let confirmed: Vec<Mine> = answered
+        .iter()
+        .skip(offsets.done)
+        .take(PER_PAGE)
+        .map(|r| mine(ctx, r, None))
+        .collect();
     let (mut status, mut error, mut stray) = (StatusCode::OK, None, Vec::new());
     let mut form_errors = false;
     if let Some(retry) = retry {
@@ -159,30 +222,108 @@ async fn render<B: Backend>(
         stray,
         unconfirmed,
         confirmed,
+        unconfirmed_total: pending.len(),
+        confirmed_total: answered.len(),
+        pending_pages: pager(offsets, pending.len(), true),
+        done_pages: pager(offsets, answered.len(), false),
+        bulk_choices: choices(ctx, 0),
     };
     Page::with_status(status, page).into_response()
 }
 
-/// `?notice=` after a redirect.
+/// `?notice=` after a redirect (`n`: how many were confirmed at once); `?pending=` and
+/// `?done=`: where each list starts.
 #[derive(Debug, Default, Deserialize)]
 pub(super) struct NoticeQuery {
     #[serde(default)]
     notice: String,
+    #[serde(default)]
+    n: usize,
+    #[serde(default)]
+    pending: usize,
+    #[serde(default)]
+    done: usize,
 }
 
 /// `GET /receipts`.
 pub(super) async fn page<B: Backend>(
     State(state): State<AppState<B>>,
     ctx: Ctx,
-    Query(notice): Query<NoticeQuery>,
+    Query(query): Query<NoticeQuery>,
 ) -> Result<Response, Refusal> {
     let session = ctx.signed_in()?;
-    let notice = match notice.notice.as_str() {
-        "confirmed" => Some(ctx.t.receipts.confirmed_notice),
-        "disputed" => Some(ctx.t.receipts.disputed_notice),
+    let t = ctx.t.receipts;
+    let notice = match query.notice.as_str() {
+        "confirmed" => Some(t.confirmed_notice.to_owned()),
+        "disputed" => Some(t.disputed_notice.to_owned()),
+        "confirmed_many" => Some(format!(
+            "{}{}{}",
+            t.bulk_done_prefix, query.n, t.bulk_done_suffix
+        )),
         _ => None,
     };
-    Ok(render(&state, &ctx, session, notice, None).await)
+    let offsets = Offsets {
+        pending: query.pending,
+        done: query.done,
+    };
+    Ok(render(&state, &ctx, session, notice, None, offsets).await)
+}
+
+/// `POST /receipts/confirm-selected`: the ticked receipts (`selected`, `owner/receipt id`,
+/// repeated), each confirmed with the one rating and comment given.
+pub(super) async fn confirm_selected<B: Backend>(
+    State(state): State<AppState<B>>,
+    ctx: Ctx,
+    PageForm(pairs): PageForm<Vec<(String, String)>>,
+) -> Result<Response, Refusal> {
+    let session = ctx.signed_in()?;
+    let value = |name: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or_default()
+    };
+    ctx.check_csrf(session, value("csrf"))?;
+    let selected: Vec<(&str, &str)> = pairs
+        .iter()
+        .filter(|(k, _)| k == "selected")
+        .filter_map(|(_, v)| v.split_once('/'))
+        .collect();
+    let rating = rating_of(value("rating"));
+    let comment = value("comment").trim();
+    let mut errors = check_confirmation(rating, comment, ctx.t);
+    if selected.is_empty() || selected.len() > MAX_SELECTED {
+        errors.push(FieldError::new(
+            "selected",
+            crate::validate::Problem::Other(ctx.t.receipts.bulk_none.to_owned()),
+        ));
+    }
+    let verdict = confirmation(rating, comment, &errors);
+    let Some(verdict) = verdict else {
+        // Shown above the lists, as problems of no one receipt's form.
+        let retry = Retry {
+            owner: String::new(),
+            receipt_id: String::new(),
+            form: ConfirmForm::default(),
+            errors,
+            error: None,
+        };
+        return Ok(render(&state, &ctx, session, None, Some(retry), Offsets::default()).await);
+    };
+    let mut done = 0;
+    for (owner, receipt_id) in selected {
+        // One already answered (in another tab, say) is simply left as it is.
+        if state
+            .backend
+            .confirm_receipt(&session.account, owner, receipt_id, verdict.clone())
+            .await
+            .is_ok()
+        {
+            done += 1;
+        }
+    }
+    Ok(Redirect::to(&format!("/receipts?notice=confirmed_many&n={done}")).into_response())
 }
 
 /// The confirm or dispute form of one receipt.
@@ -195,6 +336,17 @@ pub(super) struct ConfirmForm {
     comment: String,
     /// Why the user disputes the receipt (the dispute form).
     reason: String,
+}
+
+/// The confirmation a sound form gives (none while `errors` has problems).
+fn confirmation(rating: u32, comment: &str, errors: &[FieldError]) -> Option<Verdict> {
+    u8::try_from(rating)
+        .ok()
+        .filter(|_| errors.is_empty())
+        .map(|rating| Verdict::Confirmed {
+            rating,
+            comment: comment.to_owned(),
+        })
 }
 
 /// The rating typed, `0` when none or not a number.
@@ -214,13 +366,7 @@ pub(super) async fn confirm<B: Backend>(
     let rating = rating_of(&form.rating);
     let comment = form.comment.trim();
     let errors = check_confirmation(rating, comment, ctx.t);
-    let verdict = u8::try_from(rating)
-        .ok()
-        .filter(|_| errors.is_empty())
-        .map(|rating| Verdict::Confirmed {
-            rating,
-            comment: comment.to_owned(),
-        });
+    let verdict = confirmation(rating, comment, &errors);
     answer(
         &state,
         &ctx,
@@ -296,5 +442,5 @@ async fn answer<B: Backend>(
         errors,
         error,
     };
-    Ok(render(state, ctx, session, None, Some(retry)).await)
+    Ok(render(state, ctx, session, None, Some(retry), Offsets::default()).await)
 }

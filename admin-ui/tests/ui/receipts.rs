@@ -1052,3 +1052,130 @@ async fn managers_see_the_mail_their_node_gave_up_a_page_at_a_time() {
         StatusCode::FORBIDDEN
     );
 }
+
+#[tokio::test]
+async fn a_long_history_of_issued_receipts_comes_in_light_pages_filtered_by_standing() {
+    let (backend, app) = setup().await;
+    completed(&app).await;
+    backend.issue_copies(2_999);
+    let manager = page_login(&app, "manager").await;
+
+    // 3,000 receipts: the page holds 50 of them, and says how many there are.
+    let page = get(&app, MANAGE_RECEIPTS, &manager).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.len() < 200_000, "{} bytes", page.body.len());
+    assert_eq!(page.body.matches("<tr data-receipt=").count(), 50);
+    assert!(page.body.contains("data-total=\"3000\""));
+    // Filters by standing, each with its count; the next page follows.
+    assert!(page.body.contains("standing=confirmed&#38;offset=0#issued"));
+    assert!(
+        page.body
+            .contains("已确认 <span class=\"count\">1000</span>"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("offset=50#issued\" rel=\"next\""));
+    let confirmed = get(
+        &app,
+        "/manage/receipts?standing=confirmed&offset=950",
+        &manager,
+    )
+    .await;
+    assert_eq!(confirmed.body.matches("<tr data-receipt=").count(), 50);
+    assert!(confirmed.body.contains("data-total=\"1000\""));
+    assert!(!confirmed.body.contains("rel=\"next\""), "the last page");
+
+    // The API pages the same way, and refuses a standing it does not know.
+    let api = get(
+        &app,
+        "/api/v1/manage/receipts?standing=awaiting_confirmation&offset=0&limit=100",
+        &manager,
+    )
+    .await
+    .json();
+    assert_eq!(api["total"], 2_000);
+    assert_eq!(api["issued"].as_array().unwrap().len(), 100);
+    assert_eq!(api["counts"]["confirmed"], 1_000);
+    let bad = get(&app, "/api/v1/manage/receipts?standing=lost", &manager).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn a_user_pages_through_receipts_and_confirms_several_at_once() {
+    let (backend, app) = setup().await;
+    completed(&app).await;
+    let first = backend.user_receipts("li")[0].receipt.clone();
+    for n in 0..44 {
+        let mut copy = first.clone();
+        copy.receipt_id = format!("c{n:02}");
+        backend.receive_receipt("li", copy);
+    }
+    let li = page_login(&app, "li").await;
+
+    // 45 to confirm: twenty on a page, the rest a link away.
+    let page = get(&app, "/receipts", &li).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let pending = &page.body[page.body.find("id=\"unconfirmed\"").unwrap()..];
+    assert!(pending.contains("data-total=\"45\""));
+    let listed = |body: &str| {
+        body.matches("<li class=\"result card\" data-receipt=")
+            .count()
+    };
+    assert_eq!(listed(&page.body), 20);
+    assert!(
+        page.body
+            .contains("pending=20&#38;done=0#unconfirmed\" rel=\"next\"")
+    );
+    let last = get(&app, "/receipts?pending=40", &li).await;
+    assert_eq!(listed(&last.body), 5);
+
+    // Three ticked and confirmed with one rating.
+    let csrf = session_csrf(&app, &li).await;
+    let picked = ["dlut/c01", "dlut/c02", "dlut/c03"];
+    let mut fields = vec![("csrf", csrf.as_str()), ("rating", "4"), ("comment", "")];
+    fields.extend(picked.iter().map(|p| ("selected", *p)));
+    let reply = form(&app, "/receipts/confirm-selected", &li, &fields).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    let after = get(&app, reply.location().unwrap(), &li).await;
+    assert!(after.body.contains("已确认 3 条使用记录"), "{}", after.body);
+    let pending = &after.body[after.body.find("id=\"unconfirmed\"").unwrap()..];
+    assert!(pending.contains("data-total=\"42\""));
+    let rated: Vec<_> = backend
+        .user_receipts("li")
+        .into_iter()
+        .filter(|r| r.rating == Some(4))
+        .map(|r| r.receipt.receipt_id)
+        .collect();
+    assert_eq!(rated, ["c01", "c02", "c03"]);
+
+    // Nothing ticked, or no rating: said so, nothing confirmed.
+    let none = form(
+        &app,
+        "/receipts/confirm-selected",
+        &li,
+        &[("csrf", csrf.as_str()), ("rating", "5")],
+    )
+    .await;
+    assert_eq!(none.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        none.body.contains("请至少勾选一条使用记录"),
+        "{}",
+        none.body
+    );
+    let unrated = form(
+        &app,
+        "/receipts/confirm-selected",
+        &li,
+        &[("csrf", csrf.as_str()), ("selected", "dlut/c04")],
+    )
+    .await;
+    assert_eq!(unrated.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        backend
+            .user_receipts("li")
+            .iter()
+            .filter(|r| r.rating.is_some())
+            .count(),
+        3
+    );
+}

@@ -84,8 +84,10 @@ pub(super) async fn publish_then_correct(
             matches!(u.countersign, Countersign::Confirmed { .. })
                 && u.receipt.home_institution == home.own
                 && u.receipt.user_id == user
+                // Wholly in the quarter: the paper is dated by the use's end, and a
+                // session run overnight into the next quarter would date it there.
                 && period.from <= u.receipt.start
-                && u.receipt.start < period.to
+                && u.receipt.end < period.to
         }) else {
             continue;
         };

@@ -41,6 +41,10 @@ fn every_config_file_parses() {
                 alliance_node::evaluation::config::EvaluationConfig::parse(&text)
                     .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
             }
+            Some("synonyms.toml") => {
+                alliance_node::catalogue::search::Synonyms::parse(&text)
+                    .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            }
             _ => panic!("{} has no parse test: add it here", path.display()),
         }
         checked += 1;

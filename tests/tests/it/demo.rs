@@ -333,13 +333,88 @@ async fn the_demo_shows_a_year_of_use_the_provinces_results_and_live_monitoring(
             .collect();
         let view = last_view.lock().unwrap().clone();
         panic!(
-            "no correction after publication\n{}\nlast results: published_at {} corrections {}",
+            "no correction after publication\n{}\nlast results: published_at {} corrections {}\n{}",
             members.join("\n"),
             view["published_at"],
-            view["corrections"]
+            view["corrections"],
+            at_the_province(province).await
         );
     }
     demo.shutdown().await;
+}
+
+/// What the province holds of the demo's late paper: the paper, the use it cites as the
+/// log has it, and the cited instrument's publications as stated and as live.
+#[allow(clippy::unwrap_used)]
+async fn at_the_province(province: &alliance_node::NodeHandle) -> String {
+    use alliance_node::evaluation::metrics::Period;
+    let publication = province.publication().unwrap();
+    let today = chrono::Utc::now()
+        .with_timezone(&chrono_tz::Asia::Shanghai)
+        .date_naive();
+    let (period, label) = Period::parse(&last_ended_quarter(), today).unwrap();
+    let papers: Vec<_> = province
+        .receipts()
+        .publications()
+        .in_period(&period)
+        .unwrap()
+        .into_iter()
+        .filter(|p| p.publication_id.starts_with("demo-late-"))
+        .collect();
+    let mut out = format!("late papers in {label} at the province: {}\n", papers.len());
+    let log = publication.log().clone();
+    let size = log.tree_head().await.size;
+    let uses = alliance_node::province::results::read_log(&log, 0, size).unwrap();
+    let frozen = publication.results(&label, today).await.unwrap();
+    let stated = frozen
+        .statement
+        .as_ref()
+        .map(|s| s.figures().rows)
+        .unwrap_or_default();
+    let judged = frozen
+        .statement
+        .as_ref()
+        .and_then(|s| alliance_node::province::statement::judged_on(&s.statement))
+        .unwrap_or(today);
+    let live = publication.live_results(&label, judged).await.unwrap();
+    let live_rows = alliance_node::province::results::rows(&live.results);
+    for paper in papers {
+        let receipt_id = paper.publication_id.trim_start_matches("demo-late-");
+        let cited: Vec<String> = uses
+            .iter()
+            .filter(|u| u.receipt.receipt_id == receipt_id)
+            .map(|u| {
+                format!(
+                    "#{} {:?} user {} home {}",
+                    u.index, u.countersign, u.receipt.user_id, u.receipt.home_institution
+                )
+            })
+            .collect();
+        let figure = |rows: &[alliance_protocol::results::ResultRow]| {
+            rows.iter()
+                .filter(|r| {
+                    paper
+                        .instruments
+                        .iter()
+                        .any(|i| i.ends_with(&format!("/{}", r.instrument)) || *i == r.instrument)
+                })
+                .map(|r| r.publications)
+                .collect::<Vec<_>>()
+        };
+        out.push_str(&format!(
+            "{} by {}/{} on {} for {:?}: cited use {:?}; publications stated {:?} live {:?} (live log size {})\n",
+            paper.publication_id,
+            paper.home_institution,
+            paper.user_id,
+            paper.published_on,
+            paper.instruments,
+            cited,
+            figure(&stated),
+            figure(&live_rows),
+            live.results.log_size,
+        ));
+    }
+    out
 }
 
 /// The quarter before today's (Asia/Shanghai).

@@ -160,6 +160,22 @@ impl MemoryBackend {
         self.lock().trust_warnings = warnings;
     }
 
+    /// Copies of the first issued receipt under new ids, every third confirmed: a long
+    /// history.
+    pub(crate) fn issue_copies(&self, n: usize) {
+        let mut inner = self.lock();
+        let first = inner.issued_receipts[0].clone();
+        for i in 0..n {
+            let mut copy = first.clone();
+            copy.receipt.receipt_id = format!("h{i}");
+            if i % 3 == 0 {
+                copy.standing = IssuedStanding::Confirmed;
+                copy.rating = Some(5);
+            }
+            inner.issued_receipts.push(copy);
+        }
+    }
+
     /// Changes an issued receipt, as the outbox and the log would.
     pub(crate) fn edit_issued(&self, receipt_id: &str, edit: impl FnOnce(&mut IssuedReceipt)) {
         let mut inner = self.lock();
