@@ -181,8 +181,8 @@ async fn render<B: Backend>(
     };
     let h = ctx.t.help;
     let status = error.as_ref().map_or(StatusCode::OK, |(s, _)| *s);
-    let next = query.offset + page.limit();
-    let mine_next = query.mine + mine_page.limit();
+    let next = query.offset.saturating_add(page.limit());
+    let mine_next = query.mine.saturating_add(mine_page.limit());
     let mut lists = vec![RequestList {
         id: "my-requests",
         heading: h.mine_heading,

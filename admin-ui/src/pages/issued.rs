@@ -249,11 +249,11 @@ pub(super) async fn page<B: Backend>(
         log,
         rows: issued.items.iter().map(|r| row(&ctx, r)).collect(),
         total: issued.total,
-        first: issued.offset + 1,
+        first: issued.offset.saturating_add(1),
         tabs: tabs(&ctx, standing, issued.counts),
         newer: (issued.offset > 0)
             .then(|| receipts_href(standing, issued.offset.saturating_sub(RECEIPTS_PER_PAGE))),
-        older: (issued.offset + issued.items.len() < issued.total)
+        older: (issued.offset.saturating_add(issued.items.len()) < issued.total)
             .then(|| receipts_href(standing, issued.offset + issued.items.len())),
         dead: dead_box(&ctx, dead.ok()),
     };

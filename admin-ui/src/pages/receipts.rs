@@ -113,7 +113,7 @@ fn pager(offsets: Offsets, total: usize, pending: bool) -> Pager {
     };
     Pager {
         newer: (at > 0).then(|| href(at.saturating_sub(PER_PAGE))),
-        older: (at + PER_PAGE < total).then(|| href(at + PER_PAGE)),
+        older: (at.saturating_add(PER_PAGE) < total).then(|| href(at + PER_PAGE)),
     }
 }
 

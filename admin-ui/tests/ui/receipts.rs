@@ -1084,6 +1084,13 @@ async fn a_long_history_of_issued_receipts_comes_in_light_pages_filtered_by_stan
     assert_eq!(confirmed.body.matches("<tr data-receipt=").count(), 50);
     assert!(confirmed.body.contains("data-total=\"1000\""));
     assert!(!confirmed.body.contains("rel=\"next\""), "the last page");
+    let far = get(
+        &app,
+        &format!("/manage/receipts?offset={}", usize::MAX),
+        &manager,
+    )
+    .await;
+    assert_eq!(far.status, StatusCode::OK);
 
     // The API pages the same way, and refuses a standing it does not know.
     let api = get(
@@ -1128,6 +1135,15 @@ async fn a_user_pages_through_receipts_and_confirms_several_at_once() {
     );
     let last = get(&app, "/receipts?pending=40", &li).await;
     assert_eq!(listed(&last.body), 5);
+    // An offset from outside, however large, is an empty page, not a failure.
+    let far = get(
+        &app,
+        &format!("/receipts?pending={}&done={}", usize::MAX, usize::MAX),
+        &li,
+    )
+    .await;
+    assert_eq!(far.status, StatusCode::OK);
+    assert_eq!(listed(&far.body), 0);
 
     // Three ticked and confirmed with one rating.
     let csrf = session_csrf(&app, &li).await;

@@ -348,4 +348,9 @@ async fn the_experts_queue_and_ones_own_requests_come_in_pages_newest_first() {
         }
     }
     assert_eq!(mine.len(), 5);
+    // Offsets from outside, however large, give empty pages, not failures.
+    let (status, _) = expert
+        .page(&format!("help?offset={}&mine={}", usize::MAX, usize::MAX))
+        .await;
+    assert_eq!(status, 200);
 }
