@@ -56,6 +56,11 @@ struct WorkPage {
     to_approve_total: usize,
 }
 
+/// Whether an order (by its state's API name) still has steps to come.
+fn in_progress(state: &str) -> bool {
+    !matches!(state, "closed" | "refused" | "cancelled")
+}
+
 fn pick<'a>(ctx: &Ctx, zh: &'a str, en: &'a str) -> &'a str {
     match ctx.lang {
         crate::i18n::Lang::En if !en.is_empty() => en,
@@ -106,7 +111,7 @@ async fn own_work<B: Backend>(
         .my_orders(account)
         .await
         .iter()
-        .filter(|o| !matches!(o.state.as_str(), "closed" | "refused" | "cancelled"))
+        .filter(|o| in_progress(&o.state))
         .count();
     let tallies = vec![
         Tally {
@@ -144,7 +149,7 @@ async fn role_work<B: Backend>(backend: &B, ctx: &Ctx, account: &Account) -> Vec
             label: w.orders_to_act,
             count: orders
                 .iter()
-                .filter(|o| !matches!(o.order.state.as_str(), "closed" | "refused" | "cancelled"))
+                .filter(|o| in_progress(&o.order.state))
                 .count(),
             href: "/manage/orders",
         });
