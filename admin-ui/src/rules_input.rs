@@ -67,6 +67,9 @@ pub(crate) struct RulesInput {
     pub fairness: Vec<(&'static str, String)>,
     /// [`UserTier::as_str`] of the ticked tiers.
     pub approval_tiers: Vec<String>,
+    /// The "open on public holidays" box: `None` when the form did not show it (the
+    /// stored choice stays), else whether it was ticked.
+    pub open_on_holidays: Option<bool>,
     /// [`blackout_key`]s of the existing blackouts ticked for removal.
     pub remove: Vec<String>,
     /// The "add a blackout" row: `datetime-local` values in Beijing time. A row left empty
@@ -101,6 +104,7 @@ impl RulesInput {
                 .iter()
                 .map(|t| t.as_str().to_owned())
                 .collect(),
+            open_on_holidays: Some(rules.open_on_holidays),
             remove: Vec::new(),
             new_kind: BlackoutKind::Maintenance.as_str().to_owned(),
             ..RulesInput::default()
@@ -133,6 +137,11 @@ impl RulesInput {
                     }
                 }
                 "approval_tier" => input.approval_tiers.push(value),
+                // A box sends nothing when unticked: the form says it showed one.
+                "holidays_shown" => {
+                    input.open_on_holidays.get_or_insert(false);
+                }
+                "open_on_holidays" => input.open_on_holidays = Some(true),
                 "remove_blackout" => input.remove.push(value),
                 "blackout_start" => input.new_start = value,
                 "blackout_end" => input.new_end = value,
@@ -222,6 +231,7 @@ impl RulesInput {
             cancel_deadline_hours,
             hold_hours,
             blackouts,
+            open_on_holidays: self.open_on_holidays.unwrap_or(current.open_on_holidays),
             ..fair
         })
     }

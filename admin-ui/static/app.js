@@ -49,19 +49,86 @@
     status.textContent = message;
   });
 
-  // A free hour of the calendar fills in the booking form's start; without this script its
-  // link reloads the page with the start filled in.
+  // The calendar picks a span: a free hour sets the booking form's start (an hour long); a
+  // later free hour of the same day, with only free hours between, sets its end. Without
+  // this script a free hour's link reloads the page with the start filled in.
+  var spanStart = null;
+  var lengthText = function (status, minutes) {
+    var h = Math.floor(minutes / 60);
+    var m = minutes % 60;
+    var parts = [];
+    if (h) { parts.push(h + ' ' + status.getAttribute('data-hours')); }
+    if (m || !h) { parts.push(m + ' ' + status.getAttribute('data-minutes')); }
+    return parts.join(' ');
+  };
+  var setLength = function (status, minutes) {
+    var select = document.getElementById('minutes');
+    if (!select) { return; }
+    var value = String(minutes);
+    var found = Array.prototype.some.call(select.options, function (o) { return o.value === value; });
+    if (!found) {
+      var option = document.createElement('option');
+      option.value = value;
+      option.textContent = lengthText(status, minutes);
+      select.appendChild(option);
+    }
+    select.value = value;
+  };
+  var hourOf = function (value) { return value.slice(0, 13); };
+  var freeHoursBetween = function (table, from, to) {
+    var links = table.querySelectorAll('a[data-start]');
+    return Array.prototype.filter.call(links, function (a) {
+      var hour = hourOf(a.getAttribute('data-start'));
+      return hour >= from && hour <= to;
+    });
+  };
   document.addEventListener('click', function (event) {
     var link = event.target.closest && event.target.closest('a[data-start]');
     var input = document.getElementById('start');
-    if (!link || !input) {
+    var status = document.getElementById('picked-span');
+    if (!link || !input || !status) {
       return;
     }
     event.preventDefault();
-    input.value = link.getAttribute('data-start');
-    var form = document.getElementById('booking-form') || input;
-    form.scrollIntoView({ block: 'start' });
-    input.focus({ preventScroll: true });
+    var table = link.closest('table');
+    Array.prototype.forEach.call(document.querySelectorAll('.slot.picked'), function (c) {
+      c.classList.remove('picked');
+    });
+    var start = link.getAttribute('data-start');
+    var end = link.getAttribute('data-end');
+    var max = parseInt(status.getAttribute('data-max-minutes'), 10) || 0;
+    var tooLong = false;
+    var show = function (from, to) {
+      status.hidden = false;
+      status.textContent = status.getAttribute('data-prefix') + from.replace('T', ' ') + ' – ' + to.slice(11);
+    };
+    if (spanStart && spanStart.table === table && start.slice(0, 10) === spanStart.start.slice(0, 10) && start > spanStart.start) {
+      var from = hourOf(spanStart.start);
+      var to = hourOf(start);
+      var cells = freeHoursBetween(table, from, to);
+      var hours = (Date.parse(to + ':00') - Date.parse(from + ':00')) / 3600000 + 1;
+      var minutes = Math.round((Date.parse(end) - Date.parse(spanStart.start)) / 60000);
+      if (cells.length === hours && (!max || minutes <= max)) {
+        cells.forEach(function (a) { a.parentNode.classList.add('picked'); });
+        input.value = spanStart.start;
+        setLength(status, minutes);
+        show(spanStart.start, end);
+        spanStart = null;
+        var form = document.getElementById('booking-form') || input;
+        form.scrollIntoView({ block: 'start' });
+        input.focus({ preventScroll: true });
+        return;
+      }
+      tooLong = max > 0 && minutes > max;
+    }
+    spanStart = { start: start, table: table };
+    link.parentNode.classList.add('picked');
+    input.value = start;
+    setLength(status, Math.round((Date.parse(end) - Date.parse(start)) / 60000));
+    show(start, end);
+    if (tooLong) {
+      status.textContent = status.getAttribute('data-too-long') + ' ' + status.textContent;
+    }
   });
 
   // The publication form: another instrument input, up to the list's data-max; without

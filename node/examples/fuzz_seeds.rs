@@ -144,6 +144,10 @@ fn main() -> anyhow::Result<()> {
         revision: 5,
         first_day: "2026-11-30".into(),
         hours,
+        window: Some(alliance_protocol::BookingWindow::from(
+            &alliance_protocol::booking::BookingRules::default(),
+        )),
+        holiday_days: 1 << 3,
     };
     seeds.payload("entry-availability", 0, &digest.seal(&key))?;
 

@@ -57,6 +57,7 @@ pub mod monitoring;
 pub mod net;
 pub(crate) mod node;
 pub mod notify;
+pub(crate) mod official_calendar;
 pub mod orders;
 pub(crate) mod private_dir;
 pub mod province;

@@ -57,6 +57,78 @@ pub struct AvailabilityDigest {
     pub first_day: String,
     /// [`DIGEST_HOURS`] states, from 00:00 of `first_day`.
     pub hours: Vec<HourState>,
+    /// The owner's limits on a booking; `None` from an owner that does not say.
+    pub window: Option<BookingWindow>,
+    /// Bit `d` set: day `d` from `first_day` is a holiday the instrument keeps closed.
+    pub holiday_days: u64,
+}
+
+/// The public part of an instrument's booking rules, carried in its digest so every
+/// node's calendar can show which hours a request could not take (the owner still
+/// decides each request).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BookingWindow {
+    /// Slots start and end on multiples of this, from midnight in Shanghai (1 to 1440).
+    pub granularity_minutes: u32,
+    /// A slot starts at least this long after the request.
+    pub min_lead_minutes: u32,
+    /// How far ahead a slot may start, in days.
+    pub horizon_days: u32,
+    /// The longest booking, in minutes.
+    pub max_duration_minutes: u32,
+}
+
+impl From<&crate::booking::BookingRules> for BookingWindow {
+    fn from(rules: &crate::booking::BookingRules) -> Self {
+        BookingWindow {
+            granularity_minutes: rules.granularity_minutes,
+            min_lead_minutes: rules.min_lead_minutes,
+            horizon_days: rules.horizon_days,
+            max_duration_minutes: rules.max_duration_minutes,
+        }
+    }
+}
+
+impl TryFrom<proto::BookingWindow> for BookingWindow {
+    type Error = RecordError;
+
+    /// Within the bounds a manager's rules keep.
+    fn try_from(raw: proto::BookingWindow) -> Result<Self, Self::Error> {
+        use crate::booking::rule_limits as limits;
+        let within = |name: &'static str, value: u32, range: std::ops::RangeInclusive<u32>| {
+            if range.contains(&value) {
+                Ok(value)
+            } else {
+                Err(field(
+                    name,
+                    format!("{value} is outside {}..={}", range.start(), range.end()),
+                ))
+            }
+        };
+        Ok(BookingWindow {
+            granularity_minutes: within(
+                "window.granularity_minutes",
+                raw.granularity_minutes,
+                1..=limits::MAX_GRANULARITY_MINUTES,
+            )?,
+            min_lead_minutes: within(
+                "window.min_lead_minutes",
+                raw.min_lead_minutes,
+                0..=limits::MAX_LEAD_MINUTES,
+            )?,
+            horizon_days: within(
+                "window.horizon_days",
+                raw.horizon_days,
+                1..=limits::MAX_DAYS,
+            )?,
+            max_duration_minutes: within(
+                "window.max_duration_minutes",
+                raw.max_duration_minutes,
+                0..=limits::MAX_DURATION_MINUTES,
+            )?,
+        })
+    }
 }
 
 impl AvailabilityDigest {
@@ -97,6 +169,13 @@ impl From<&AvailabilityDigest> for proto::AvailabilityDigest {
             revision: d.revision,
             first_day: d.first_day.clone(),
             hours: packed,
+            window: d.window.map(|w| proto::BookingWindow {
+                granularity_minutes: w.granularity_minutes,
+                min_lead_minutes: w.min_lead_minutes,
+                horizon_days: w.horizon_days,
+                max_duration_minutes: w.max_duration_minutes,
+            }),
+            holiday_days: d.holiday_days,
         }
     }
 }
@@ -123,6 +202,8 @@ impl TryFrom<proto::AvailabilityDigest> for AvailabilityDigest {
             revision: raw.revision,
             first_day: date("first_day", raw.first_day)?,
             hours,
+            window: raw.window.map(BookingWindow::try_from).transpose()?,
+            holiday_days: raw.holiday_days,
         })
     }
 }

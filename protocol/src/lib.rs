@@ -78,7 +78,7 @@ mod proto {
 }
 
 pub use announce::{AnnounceError, NodeAnnouncement};
-pub use availability::{AvailabilityDigest, HourState};
+pub use availability::{AvailabilityDigest, BookingWindow, HourState};
 pub use board::{Need, NeedAttachment, NeedState, Offer};
 pub use certificate::{CertificateError, MembershipCertificate, Role, SignedCertificate};
 pub use entry::{Entry, EntryBody, UnverifiedEntry};

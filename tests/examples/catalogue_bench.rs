@@ -285,6 +285,8 @@ async fn synthetic_province(dir: &Path, args: &Args) -> anyhow::Result<NodeHandl
                     revision: record.revision - 1,
                     first_day: monday.clone(),
                     hours: alliance_node::catalogue::digest::hours(&record),
+                    window: None,
+                    holiday_days: 0,
                 };
                 batch.push(Entry {
                     bytes: digest.seal(key),

@@ -151,6 +151,13 @@ pub trait BookingBackend: Clone + Send + Sync + 'static {
     ) -> impl Future<Output = Result<BookingRules, ActionFailure>> + Send;
     /// The training certifications recorded for this institution's instruments.
     fn trainings(&self) -> impl Future<Output = Vec<Training>> + Send;
+    /// Whether this node knows `account` to be trained on the instrument now (owners tell
+    /// homes; the owner still checks every self-operated request).
+    fn is_trained(
+        &self,
+        account: &Account,
+        instrument_id: &str,
+    ) -> impl Future<Output = bool> + Send;
     /// Records one (managers; the caller checks the role).
     fn record_training(
         &self,

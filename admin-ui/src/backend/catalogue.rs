@@ -4,7 +4,8 @@
 use std::future::Future;
 
 use alliance_protocol::{
-    HourState, InstrumentRecord, ReviewAttestation, ReviewVerdict, ServiceMode, UserTier,
+    BookingWindow, HourState, InstrumentRecord, ReviewAttestation, ReviewVerdict, ServiceMode,
+    UserTier,
 };
 use serde::Serialize;
 
@@ -83,6 +84,8 @@ pub struct AvailabilityDay {
     pub date: String,
     /// 24 hour states from 00:00.
     pub hours: Vec<HourState>,
+    /// A holiday the instrument keeps closed (a public holiday or the owner's own).
+    pub holiday: bool,
 }
 
 /// Everything about one instrument.
@@ -98,6 +101,8 @@ pub struct InstrumentDetail {
     pub review: Option<ReviewAttestation>,
     /// The owner's free/busy digest, day by day.
     pub availability: Vec<AvailabilityDay>,
+    /// What a booking may be, as the owner publishes it with the digest.
+    pub window: Option<BookingWindow>,
 }
 
 /// A category for filters and grouping.

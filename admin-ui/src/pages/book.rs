@@ -12,7 +12,7 @@ use axum::{
 
 use super::{
     Ctx, ErrorKind, Layout, PageForm, Refusal,
-    instruments::{Fact, detail_page, pick},
+    instruments::{Fact, detail_page, pick, viewer},
     labels,
 };
 use crate::{
@@ -242,7 +242,10 @@ pub(super) async fn submit<B: Backend>(
     };
     let (form, asked) = match input.to_form(&detail.record.service_modes) {
         Ok(read) => read,
-        Err(errors) => return Ok(detail_page(&ctx, &detail, 0, &input, errors)),
+        Err(errors) => {
+            let ask = viewer(&state, &ctx, &detail, None, None).await;
+            return Ok(detail_page(&ctx, &detail, ask, &input, errors));
+        }
     };
     let csrf = session.csrf_token.as_str();
     let booked = state
@@ -255,7 +258,8 @@ pub(super) async fn submit<B: Backend>(
             // Nothing was booked: a new id keeps the owner from repeating its answer.
             input.booking_id.clear();
             let error = FieldError::new(&field, Problem::Other(message));
-            Ok(detail_page(&ctx, &detail, 0, &input, vec![error]))
+            let ask = viewer(&state, &ctx, &detail, None, None).await;
+            Ok(detail_page(&ctx, &detail, ask, &input, vec![error]))
         }
         Err(ActionFailure::Unreachable) => Ok(failure_page(
             &ctx,

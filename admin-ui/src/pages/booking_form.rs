@@ -1,7 +1,7 @@
 //! The booking box of an instrument page: the form for a signed-in user, a sign-in link for
 //! a visitor, or why the instrument takes no bookings.
 
-use alliance_protocol::{FeeUnit, InstrumentStatus};
+use alliance_protocol::{FeeUnit, InstrumentStatus, ServiceMode};
 
 use super::{Ctx, FormErrors, instruments::Choice, labels};
 use crate::{
@@ -31,6 +31,8 @@ pub(crate) struct BookingBox {
     /// Not signed in: the sign-in link, coming back here.
     pub sign_in_href: Option<String>,
     pub form: Option<BookingFormView>,
+    /// Self-operated use is offered but not to this user (no training known here).
+    pub untrained: bool,
 }
 
 /// The form as the template fills it.
@@ -61,14 +63,25 @@ fn choice(value: String, label: String, current: &str) -> Choice {
 pub(crate) fn booking_box(
     ctx: &Ctx,
     d: &InstrumentDetail,
+    trained: bool,
     input: &BookingInput,
     errors: Vec<FieldError>,
 ) -> BookingBox {
-    let modes = booking_input::offered(&d.record.service_modes);
+    let offered = booking_input::offered(&d.record.service_modes);
+    // Self-operated use only for those trained on it (the owner checks it again).
+    let signed_in = ctx.session.is_some();
+    let modes: Vec<ServiceMode> = offered
+        .iter()
+        .copied()
+        .filter(|m| trained || !signed_in || *m != ServiceMode::SelfOperated)
+        .collect();
+    let untrained = offered.len() != modes.len();
     let closed = if d.record.status == InstrumentStatus::Retired {
         Some(ctx.t.book.retired)
-    } else if modes.is_empty() {
+    } else if offered.is_empty() {
         Some(ctx.t.book.no_modes)
+    } else if modes.is_empty() {
+        Some(ctx.t.book.training_first)
     } else {
         None
     };
@@ -77,6 +90,7 @@ pub(crate) fn booking_box(
         closed,
         sign_in_href: None,
         form: None,
+        untrained,
     };
     if part.closed.is_some() {
         return part;
@@ -105,7 +119,8 @@ pub(crate) fn booking_box(
             input.booking_id.clone()
         },
         start: input.start.clone(),
-        lengths: booking_input::lengths()
+        lengths: lengths(d)
+            .into_iter()
             .map(|m| choice(m.to_string(), ctx.t.book.length(m), minutes))
             .collect(),
         modes: modes
@@ -119,6 +134,23 @@ pub(crate) fn booking_box(
         errors,
     });
     part
+}
+
+/// The lengths to offer: those on the owner's grid up to its longest booking (with the
+/// grid itself and the longest), or the common ones when the owner does not say.
+fn lengths(d: &InstrumentDetail) -> Vec<u32> {
+    let Some(w) = d.window else {
+        return booking_input::lengths().collect();
+    };
+    let grid = w.granularity_minutes.max(1);
+    let mut fit: Vec<u32> = booking_input::lengths()
+        .filter(|m| m.is_multiple_of(grid) && *m <= w.max_duration_minutes)
+        .chain([grid, w.max_duration_minutes - w.max_duration_minutes % grid])
+        .filter(|m| *m > 0)
+        .collect();
+    fit.sort_unstable();
+    fit.dedup();
+    fit
 }
 
 /// The service items to choose between: every fee item priced by the hour or the sample,

@@ -13,6 +13,7 @@ use serde::Deserialize;
 use super::{
     Ctx, ErrorKind, FormErrors, Layout,
     booking_form::{BookingBox, booking_box},
+    calendar::{Calendar, CalendarAsk, calendar},
     labels,
 };
 use crate::{
@@ -234,26 +235,6 @@ pub(crate) struct Fact {
     pub value: String,
 }
 
-/// One week of the calendar.
-pub(crate) struct Week {
-    pub days: Vec<String>,
-    pub rows: Vec<HourRow>,
-}
-
-pub(crate) struct HourRow {
-    pub label: String,
-    pub cells: Vec<HourCell>,
-}
-
-pub(crate) struct HourCell {
-    pub class: &'static str,
-    pub title: String,
-    /// For a free hour when the booking form is shown: the form's start, and a link that
-    /// fills it in without JavaScript.
-    pub start: String,
-    pub book_href: Option<String>,
-}
-
 #[derive(Template)]
 #[template(path = "instrument.html")]
 struct DetailPage {
@@ -271,11 +252,7 @@ struct DetailPage {
     review_comment: String,
     reviewed_at: String,
     reviewer: String,
-    week: Option<Week>,
-    week_index: usize,
-    weeks: usize,
-    prev_week: Option<String>,
-    next_week: Option<String>,
+    calendar: Option<Calendar>,
     booking: BookingBox,
 }
 
@@ -310,81 +287,60 @@ fn fact(label: &'static str, value: &str) -> Fact {
     }
 }
 
-/// The hours shown: from the earliest to the latest hour that is ever open, or office
-/// hours if nothing is.
-fn shown_hours(d: &InstrumentDetail) -> std::ops::Range<usize> {
-    let open: Vec<usize> = (0..24)
-        .filter(|h| {
-            d.availability.iter().any(|day| {
-                day.hours
-                    .get(*h)
-                    .is_some_and(|s| *s != alliance_protocol::HourState::Closed)
-            })
-        })
-        .collect();
-    match (open.first(), open.last()) {
-        (Some(first), Some(last)) => *first..last + 1,
-        _ => 8..18,
-    }
-}
-
-/// Week `index` of the calendar; free hours link to the booking form when `bookable`.
-fn week(ctx: &Ctx, d: &InstrumentDetail, index: usize, bookable: bool) -> Option<Week> {
-    let days = d
-        .availability
-        .get(index * 7..(index * 7 + 7).min(d.availability.len()))?;
-    if days.is_empty() {
-        return None;
-    }
-    let names: Vec<&str> = ctx.t.cat.weekdays.split(' ').collect();
-    let rows = shown_hours(d)
-        .map(|h| HourRow {
-            label: format!("{h:02}:00"),
-            cells: days
-                .iter()
-                .map(|day| {
-                    let state = day
-                        .hours
-                        .get(h)
-                        .copied()
-                        .unwrap_or(alliance_protocol::HourState::Closed);
-                    let start = format!("{}T{h:02}:00", day.date);
-                    let free = bookable && state == alliance_protocol::HourState::Free;
-                    HourCell {
-                        class: labels::hour_class(state),
-                        title: format!("{} {h:02}:00 {}", day.date, labels::hour(ctx.t.cat, state)),
-                        book_href: free.then(|| {
-                            format!(
-                                "/instruments/{}?week={index}&start={start}#book",
-                                d.summary.id
-                            )
-                        }),
-                        start,
-                    }
-                })
-                .collect(),
-        })
-        .collect();
-    Some(Week {
-        days: days
-            .iter()
-            .enumerate()
-            .map(|(i, day)| {
-                let short = day.date.get(5..).unwrap_or(&day.date);
-                format!("{} {short}", names.get(i).copied().unwrap_or(""))
-            })
-            .collect(),
-        rows,
-    })
-}
-
-/// `?week=` of the detail page, and `?start=` when a free hour was picked.
+/// `?week=` or `?day=` of the detail page, and `?start=` when a free hour was picked.
 #[derive(Debug, Default, Deserialize)]
 pub(super) struct WeekQuery {
     #[serde(default)]
-    week: usize,
+    week: Option<usize>,
+    #[serde(default)]
+    day: Option<usize>,
     #[serde(default)]
     start: String,
+}
+
+/// What the page knows of the person looking, for the calendar and the form.
+pub(crate) struct Viewer {
+    pub calendar: CalendarAsk,
+    /// Trained on the instrument (self-operated use is offered only then).
+    pub trained: bool,
+}
+
+/// The viewer of `d`: the calendar at `week` or `day` with the signed-in user's own active
+/// bookings of it marked, and whether this node knows them trained on it.
+pub(crate) async fn viewer<B: Backend>(
+    state: &AppState<B>,
+    ctx: &Ctx,
+    d: &InstrumentDetail,
+    week: Option<usize>,
+    day: Option<usize>,
+) -> Viewer {
+    let (mine, trained) = match ctx.session.as_ref() {
+        Some(session) => (
+            state
+                .backend
+                .my_bookings(&session.account)
+                .await
+                .into_iter()
+                .filter(|b| b.instrument_id == d.summary.id && b.status.occupies_slot())
+                .map(|b| (b.start, b.end))
+                .collect(),
+            state
+                .backend
+                .is_trained(&session.account, &d.summary.id)
+                .await,
+        ),
+        None => (Vec::new(), false),
+    };
+    Viewer {
+        calendar: CalendarAsk {
+            week,
+            day,
+            mine,
+            now: chrono::Utc::now().timestamp(),
+            bookable: false,
+        },
+        trained,
+    }
 }
 
 /// The instrument page; its booking form keeps `input` and shows `errors` (then the page is
@@ -392,7 +348,7 @@ pub(super) struct WeekQuery {
 pub(crate) fn detail_page(
     ctx: &Ctx,
     d: &InstrumentDetail,
-    week_index: usize,
+    viewer: Viewer,
     input: &BookingInput,
     errors: Vec<FieldError>,
 ) -> Response {
@@ -401,7 +357,8 @@ pub(crate) fn detail_page(
     } else {
         axum::http::StatusCode::UNPROCESSABLE_ENTITY
     };
-    let booking = booking_box(ctx, d, input, errors);
+    let booking = booking_box(ctx, d, viewer.trained, input, errors);
+    let mut ask = viewer.calendar;
     let c = ctx.t.cat;
     let r = &d.record;
     let location = [&r.location.campus, &r.location.building, &r.location.room]
@@ -466,9 +423,7 @@ pub(crate) fn detail_page(
         fact(c.f_phone, &r.contact.phone),
         fact(c.f_email, &r.contact.email),
     ];
-    let weeks = d.availability.len().div_ceil(7);
-    let week_index = week_index.min(weeks.saturating_sub(1));
-    let href = |w: usize| format!("/instruments/{}?week={w}#availability", d.summary.id);
+    ask.bookable = booking.form.is_some();
     let page = DetailPage {
         layout: ctx.layout("search"),
         t: ctx.t,
@@ -508,11 +463,7 @@ pub(crate) fn detail_page(
             .as_ref()
             .map(|r| time::format_unix(r.reviewed_at.0, ctx.lang))
             .unwrap_or_default(),
-        week: week(ctx, d, week_index, booking.form.is_some()),
-        week_index,
-        weeks,
-        prev_week: (week_index > 0).then(|| href(week_index - 1)),
-        next_week: (week_index + 1 < weeks).then(|| href(week_index + 1)),
+        calendar: calendar(ctx, d, &ask),
         booking,
     };
     Page::with_status(status, page).into_response()
@@ -535,7 +486,8 @@ pub(super) async fn detail<B: Backend>(
                 start: week.start,
                 ..BookingInput::default()
             };
-            detail_page(&ctx, &d, week.week, &input, Vec::new())
+            let viewer = viewer(&state, &ctx, &d, week.week, week.day).await;
+            detail_page(&ctx, &d, viewer, &input, Vec::new())
         }
         None => ctx.error(ErrorKind::NotFound),
     }

@@ -1,7 +1,7 @@
 //! Catalogue values in the visitor's language, and money as people read it.
 
 use alliance_protocol::{
-    FeeUnit, HourState, InstrumentStatus, ServiceMode, SharingScope, UserTier, money::format_yuan,
+    FeeUnit, InstrumentStatus, ServiceMode, SharingScope, UserTier, money::format_yuan,
 };
 
 use crate::{backend::ReviewState, i18n::catalogue::CatalogueStrings};
@@ -83,25 +83,6 @@ pub(crate) fn review_class(state: ReviewState) -> &'static str {
         ReviewState::AwaitingApproval => "pending",
         ReviewState::Approved => "active",
         ReviewState::NeedsCorrection => "disabled",
-    }
-}
-
-pub(crate) fn hour(t: &CatalogueStrings, state: HourState) -> &'static str {
-    match state {
-        HourState::Free => t.avail_free,
-        HourState::Booked => t.avail_booked,
-        HourState::Maintenance => t.avail_maintenance,
-        HourState::Closed => t.avail_closed,
-    }
-}
-
-/// The CSS modifier of an hour cell.
-pub(crate) fn hour_class(state: HourState) -> &'static str {
-    match state {
-        HourState::Free => "free",
-        HourState::Booked => "booked",
-        HourState::Maintenance => "maintenance",
-        HourState::Closed => "closed",
     }
 }
 

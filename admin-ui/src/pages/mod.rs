@@ -14,6 +14,7 @@ mod board;
 mod book;
 mod booking_form;
 mod bookings;
+mod calendar;
 mod complete;
 mod compliance;
 mod ctx;

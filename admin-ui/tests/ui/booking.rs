@@ -162,7 +162,7 @@ async fn the_booking_form_appears_only_when_signed_in() {
     assert!(!page.body.contains("<option value=\"510\""));
     // A free hour links to the form with its start; the link works without script.
     assert!(page.body.contains(
-        "href=\"/instruments/dlut/LCMS-1?week=0&#38;start=2030-12-02T09:00#book\" data-start=\"2030-12-02T09:00\""
+        "href=\"/instruments/dlut/LCMS-1?day=0&#38;start=2030-12-02T09:00#book\" data-start=\"2030-12-02T09:00\""
     ));
     let picked = get(
         &app,
@@ -882,4 +882,73 @@ async fn each_role_lands_on_its_work_and_node_status_leaves_the_menu() {
     assert!(status.body.contains("大连理工大学"));
     let anonymous = get(&app, "/", "").await;
     assert!(!anonymous.body.contains("我的工作台"));
+}
+
+#[tokio::test]
+async fn self_operated_use_is_offered_only_to_those_trained() {
+    let (backend, app) = setup().await;
+    let both = InstrumentInput {
+        local_id: "SEM-1".into(),
+        name_zh: "扫描电子显微镜".into(),
+        original_value: "2500000".into(),
+        classification_code: "0102".into(),
+        status: "in_service".into(),
+        sharing_scope: "open_to_society".into(),
+        service_modes: vec!["self_operated".into(), "staff_run".into()],
+        fees: vec![fee(
+            "机时",
+            "hour",
+            ["100", "200", "50"],
+            ["100", "400", "100"],
+        )],
+        ..InstrumentInput::default()
+    };
+    let only_self = InstrumentInput {
+        local_id: "AFM-1".into(),
+        name_zh: "原子力显微镜".into(),
+        service_modes: vec!["self_operated".into()],
+        ..both.clone()
+    };
+    for input in [both, only_self] {
+        let record = input.to_record(&"dlut".parse().unwrap()).unwrap();
+        backend.save_instrument(record).await.unwrap();
+    }
+    let li = page_login(&app, "li").await;
+
+    // Not trained: staff-run only, and why; an instrument only self-operated takes none.
+    let page = get(&app, "/instruments/dlut/SEM-1", &li).await;
+    assert!(page.body.contains("value=\"staff_run\""));
+    assert!(
+        !page.body.contains("value=\"self_operated\""),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("id=\"untrained-hint\""));
+    let page = get(&app, "/instruments/dlut/AFM-1", &li).await;
+    assert!(!page.body.contains("id=\"booking-form\""));
+    assert!(page.body.contains("须先参加培训并取得上机资格"));
+
+    // Trained on the SEM (by its manager): both modes, no hint; still none on the AFM.
+    let manager = page_login(&app, "manager").await;
+    let csrf = session_csrf(&app, &manager).await;
+    let trained = form(
+        &app,
+        "/manage/trainings",
+        &manager,
+        &[
+            ("csrf", csrf.as_str()),
+            ("local_id", "SEM-1"),
+            ("home", "dlut"),
+            ("user_id", "li"),
+            ("trained_on", "2020-01-01"),
+            ("valid_until", "2099-12-31"),
+        ],
+    )
+    .await;
+    assert_eq!(trained.status, StatusCode::SEE_OTHER, "{}", trained.body);
+    let page = get(&app, "/instruments/dlut/SEM-1", &li).await;
+    assert!(page.body.contains("value=\"self_operated\""));
+    assert!(!page.body.contains("id=\"untrained-hint\""));
+    let page = get(&app, "/instruments/dlut/AFM-1", &li).await;
+    assert!(!page.body.contains("id=\"booking-form\""));
 }

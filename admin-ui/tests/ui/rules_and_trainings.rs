@@ -78,6 +78,8 @@ fn rules_form(csrf: &str) -> Vec<(&str, &str)> {
         ("blackout_end", "2030-12-02T12:00"),
         ("blackout_kind", "maintenance"),
         ("blackout_reason", "更换离子源"),
+        ("holidays_shown", "1"),
+        ("open_on_holidays", "1"),
     ]
 }
 
@@ -122,6 +124,11 @@ async fn a_manager_sees_the_rules_form_with_the_current_values() {
     assert!(!ticked(&page, "own_institution") && !ticked(&page, "alliance_member"));
     assert!(page.body.contains("企业用户"));
     assert!(page.body.contains("暂无停用时段"));
+    assert!(page.body.contains("法定节假日照常开放预约"));
+    assert!(
+        page.body.contains("id=\"open_on_holidays\">"),
+        "closed on holidays by default"
+    );
     assert!(page.hidden("csrf").is_some());
 
     let english = get(&app, &format!("{RULES}?lang=en"), &manager).await;
@@ -155,6 +162,7 @@ async fn a_manager_changes_the_rules_and_removes_a_blackout() {
         stored.approval_tiers,
         [UserTier::AllianceMember, UserTier::Enterprise]
     );
+    assert!(stored.open_on_holidays);
     assert_eq!(stored.blackouts.len(), 1);
     let b = &stored.blackouts[0];
     assert_eq!((b.start.0, b.end.0), BLACKOUT, "read as Beijing time");
@@ -168,6 +176,7 @@ async fn a_manager_changes_the_rules_and_removes_a_blackout() {
     assert!(page.body.contains("预约规则已保存"));
     assert!(has_value(&page, "min_lead_minutes", "120"));
     assert!(ticked(&page, "alliance_member") && !ticked(&page, "outside_academic"));
+    assert!(page.body.contains("id=\"open_on_holidays\" checked>"));
     let list = &page.body[page.body.find("id=\"blackouts\"").unwrap()..];
     assert!(list.contains("2030-12-02 08:00–12:00 (北京时间)"));
     assert!(list.contains("维护") && list.contains("更换离子源"));
@@ -182,11 +191,13 @@ async fn a_manager_changes_the_rules_and_removes_a_blackout() {
         ("hold_hours", "24"),
         ("remove_blackout", key.as_str()),
         ("blackout_kind", "maintenance"),
+        ("holidays_shown", "1"),
     ];
     let removed = form(&app, RULES, &manager, &remove).await;
     assert_eq!(removed.status, StatusCode::SEE_OTHER, "{}", removed.body);
     let stored = rules(&backend).await;
     assert!(stored.blackouts.is_empty());
+    assert!(!stored.open_on_holidays, "the box shown and left unticked");
     assert!(
         stored.approval_tiers.is_empty(),
         "no box ticked, no approval"

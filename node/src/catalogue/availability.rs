@@ -57,6 +57,8 @@ mod tests {
             revision: 1,
             first_day: "2026-11-23".into(),
             hours,
+            window: None,
+            holiday_days: 0,
         };
         let free = FreeDays::of(&digest).unwrap();
         assert!(free.any_between("2026-12-02", "2026-12-02"));

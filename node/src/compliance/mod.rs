@@ -2,9 +2,8 @@
 //! network within 30 working days of its installation acceptance, counted on mainland
 //! China's official calendar of holidays and make-up working days.
 //!
-//! - [`workdays`]: that calendar, and counting on it; a date it does not cover is an
-//!   error, never a guess.
+//! - [`crate::official_calendar`]: that calendar, and counting on it; a date it does not
+//!   cover is an error, never a guess.
 //! - [`reporting`]: each instrument's standing against the rule.
 
 pub(crate) mod reporting;
-pub(crate) mod workdays;

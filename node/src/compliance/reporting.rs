@@ -5,7 +5,7 @@
 use alliance_protocol::InstrumentRecord;
 use chrono::NaiveDate;
 
-use super::workdays::{BeyondCalendar, add_working_days, working_days_between};
+use crate::official_calendar::{BeyondCalendar, add_working_days, working_days_between};
 
 /// The value from which reporting is required: 300,000 RMB (the national rule is 500,000).
 pub(crate) const REQUIRED_FROM_FEN: i64 = 30_000_000;

@@ -105,6 +105,9 @@ spaces! {
     DeadLetters => "dead_letters",
     /// This node's users' bookings at other institutions (and its own), by booking id.
     HomeBookings => "home_bookings",
+    /// Trainings of this node's users that owners told it of, keyed
+    /// `user id \0 owner \0 local id` (JSON).
+    HomeTrainings => "home_trainings",
     /// Notifications of booking changes, keyed `user id \0 time \0 booking id`.
     Inbox => "inbox",
     /// Private calendar feed tokens: `user:<name>` → token and `token:<token>` → name.

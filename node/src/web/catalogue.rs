@@ -56,6 +56,7 @@ fn days(view: &InstrumentView) -> Vec<AvailabilityDay> {
                 .format("%Y-%m-%d")
                 .to_string(),
             hours: hours.to_vec(),
+            holiday: i < 64 && digest.holiday_days & (1 << i) != 0,
         })
         .collect()
 }
@@ -130,6 +131,7 @@ impl WebBackend {
             record: (*view.record).clone(),
             review: view.review.clone(),
             availability: days(view),
+            window: view.availability.as_ref().and_then(|d| d.window),
         }
     }
 

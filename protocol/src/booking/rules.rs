@@ -90,6 +90,9 @@ pub struct BookingRules {
     pub strikes_before_approval: u32,
     #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 730))]
     pub strike_period_days: u32,
+    /// Whether the instrument takes bookings on official public holidays (法定节假日);
+    /// closed on them unless opened here.
+    pub open_on_holidays: bool,
 }
 
 /// Bounds a manager's rules must keep (the API's schema states the same).
@@ -139,6 +142,7 @@ impl Default for BookingRules {
             late_cancel_hours: 48,
             strikes_before_approval: 3,
             strike_period_days: 90,
+            open_on_holidays: false,
         }
     }
 }

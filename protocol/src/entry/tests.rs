@@ -78,6 +78,13 @@ fn availability_hours_survive_packing() {
         revision: 40,
         first_day: "2026-11-23".into(),
         hours: (0..DIGEST_HOURS).map(|i| states[(i * 7) % 4]).collect(),
+        window: Some(crate::BookingWindow {
+            granularity_minutes: 30,
+            min_lead_minutes: 60,
+            horizon_days: 90,
+            max_duration_minutes: 480,
+        }),
+        holiday_days: 0b1010,
     };
     let bytes = digest.seal(&owner);
     let entry = open(&bytes, &owner.public()).unwrap();
@@ -89,6 +96,22 @@ fn availability_hours_survive_packing() {
     assert_eq!(opened.state(0, 1), Some(HourState::Maintenance));
     assert_eq!(opened.state(56, 0), None);
     assert_eq!(entry.body.slot(), "a/XRD-01");
+
+    // A window no manager could set is refused, named.
+    let odd = crate::AvailabilityDigest {
+        window: Some(crate::BookingWindow {
+            granularity_minutes: 0,
+            ..digest.window.unwrap()
+        }),
+        ..digest
+    };
+    assert!(matches!(
+        open(&odd.seal(&owner), &owner.public()),
+        Err(RecordError::Field {
+            field: "window.granularity_minutes",
+            ..
+        })
+    ));
 }
 
 #[test]

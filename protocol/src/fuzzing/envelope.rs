@@ -20,7 +20,7 @@ use crate::{
     limits::MAX_ENVELOPE_BYTES,
 };
 
-const DOMAINS: [Domain; 16] = [
+const DOMAINS: [Domain; 17] = [
     Domain::ANNOUNCE,
     Domain::STATUS_HEARTBEAT,
     Domain::SERVICE_STATISTICS,
@@ -37,6 +37,7 @@ const DOMAINS: [Domain; 16] = [
     Domain::REVIEW,
     Domain::CERTIFICATE,
     Domain::ROSTER,
+    Domain::TRAINING,
 ];
 
 static KEY: LazyLock<SecretKey> =

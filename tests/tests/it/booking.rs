@@ -333,6 +333,14 @@ async fn self_operated_use_needs_the_training_the_owner_recorded() {
         "{answer:?}"
     );
 
+    let dlut: alliance_protocol::InstitutionId = "dlut".parse().unwrap();
+    let known_at_home = |user: &str| {
+        neu.bookings()
+            .home_knows_trained(user, &dlut, "SEM-1", UnixTime::now())
+            .unwrap()
+    };
+    assert!(!known_at_home("r9"));
+    let mut sent = owner.mail().deliveries();
     owner
         .bookings()
         .record_training(&Training {
@@ -345,6 +353,15 @@ async fn self_operated_use_needs_the_training_the_owner_recorded() {
         })
         .await
         .unwrap();
+    // The owner tells the home (signed mail), so the home's pages offer self-operated use.
+    tokio::time::timeout(DEADLINE, async {
+        while !known_at_home("r9") {
+            sent.changed().await.unwrap();
+        }
+    })
+    .await
+    .expect("the home never heard of the training");
+    assert!(!known_at_home("r8"));
     assert_eq!(
         book(researcher(9), "self-2").await.outcome,
         Outcome::Confirmed

@@ -6,6 +6,7 @@ mod board;
 mod booking;
 mod browser;
 mod browser_booking;
+mod browser_calendar;
 mod browser_needs;
 mod catalogue;
 mod catalogue_http;

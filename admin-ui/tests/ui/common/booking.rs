@@ -25,6 +25,22 @@ const HOLD_SECONDS: i64 = 48 * 3600;
 /// Alternatives offered after a conflict.
 const ALTERNATIVES: usize = 3;
 
+/// A calendar of two weeks from last Monday (Shanghai), every hour free but on the
+/// holiday, with the owner's window — to test what the page makes of time passing.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct LiveCalendar {
+    pub window: alliance_protocol::BookingWindow,
+    /// The day (0 = last Monday) kept closed for a holiday.
+    pub holiday: usize,
+}
+
+/// Last Monday in Shanghai: the first day of a [`LiveCalendar`].
+pub(crate) fn last_monday() -> NaiveDate {
+    use chrono::Datelike;
+    let today = chrono::Utc::now().with_timezone(&Shanghai).date_naive();
+    today - chrono::Duration::days(i64::from(today.weekday().num_days_from_monday()) + 7)
+}
+
 /// A booking as the memory backend keeps it.
 #[derive(Debug, Clone)]
 pub(crate) struct Stored {
@@ -175,18 +191,33 @@ impl MemoryBackend {
         self.lock().owner_offline = true;
     }
 
-    /// The week of hours an instrument page shows: 08:00–18:00 free on weekdays, closed
-    /// otherwise, booked where an active booking lies.
+    /// Shows instrument pages a [`LiveCalendar`] instead of the fixed week.
+    pub(crate) fn live_calendar(&self, calendar: LiveCalendar) {
+        self.lock().live_calendar = Some(calendar);
+    }
+
+    /// The owner's window the instrument pages show (only with a live calendar).
+    pub(crate) fn window(&self) -> Option<alliance_protocol::BookingWindow> {
+        self.lock().live_calendar.map(|c| c.window)
+    }
+
+    /// The days of hours an instrument page shows: the live calendar if set, else the
+    /// fixed week — 08:00–18:00 free on weekdays, closed otherwise — booked where an
+    /// active booking lies.
     pub(crate) fn availability(&self, instrument_id: &str) -> Vec<AvailabilityDay> {
-        let Ok(first) = NaiveDate::parse_from_str(WEEK_START, "%Y-%m-%d") else {
+        let live = self.lock().live_calendar;
+        let Ok(fixed) = NaiveDate::parse_from_str(WEEK_START, "%Y-%m-%d") else {
             return Vec::new();
         };
+        let first = if live.is_some() { last_monday() } else { fixed };
+        let days = if live.is_some() { 14 } else { 7 };
         let bookings = self.bookings();
         first
             .iter_days()
-            .take(7)
+            .take(days)
             .enumerate()
             .map(|(i, day)| {
+                let holiday = live.is_some_and(|c| c.holiday == i);
                 let date = day.format("%Y-%m-%d").to_string();
                 let hours = (0..24)
                     .map(|h| {
@@ -199,6 +230,12 @@ impl MemoryBackend {
                         });
                         if booked {
                             HourState::Booked
+                        } else if live.is_some() {
+                            if holiday {
+                                HourState::Closed
+                            } else {
+                                HourState::Free
+                            }
                         } else if i < 5 && (8..18).contains(&h) {
                             HourState::Free
                         } else {
@@ -206,7 +243,11 @@ impl MemoryBackend {
                         }
                     })
                     .collect();
-                AvailabilityDay { date, hours }
+                AvailabilityDay {
+                    date,
+                    hours,
+                    holiday,
+                }
             })
             .collect()
     }
@@ -500,6 +541,17 @@ impl BookingBackend for MemoryBackend {
 
     async fn trainings(&self) -> Vec<Training> {
         self.lock().trainings.clone()
+    }
+
+    async fn is_trained(&self, account: &Account, instrument_id: &str) -> bool {
+        let now = alliance_protocol::UnixTime::now();
+        self.lock().trainings.iter().any(|t| {
+            t.user_id == account.username
+                && t.home.as_str() == HOME
+                && instrument_id == format!("{HOME}/{}", t.local_id)
+                && t.trained_at <= now
+                && now <= t.valid_until
+        })
     }
 
     async fn record_training(

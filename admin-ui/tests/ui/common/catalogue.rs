@@ -37,6 +37,7 @@ fn detail(r: &InstrumentRecord) -> InstrumentDetail {
         record: r.clone(),
         review: None,
         availability: Vec::new(),
+        window: None,
     }
 }
 
@@ -76,6 +77,7 @@ impl CatalogueBackend for MemoryBackend {
     async fn instrument(&self, id: &str) -> Option<InstrumentDetail> {
         let mut found = self.records().iter().find(|r| r.id() == id).map(detail)?;
         found.availability = self.availability(id);
+        found.window = self.window();
         Some(found)
     }
 

@@ -78,6 +78,8 @@ struct Inner {
     board: board::Board,
     /// What `health_problems` answers.
     health_problems: Vec<String>,
+    /// A calendar around today instead of the fixed week (see `live_calendar`).
+    live_calendar: Option<booking::LiveCalendar>,
 }
 
 /// Accounts and sessions in a `Mutex<HashMap>`. No field validation: the web layer's own

@@ -54,6 +54,18 @@ fn shanghai(t: UnixTime) -> Option<DateTime<chrono_tz::Tz>> {
     DateTime::<Utc>::from_timestamp(t.0, 0).map(|t| t.with_timezone(&Shanghai))
 }
 
+/// The first public holiday (Shanghai dates) the slot touches, if any. The slot is at
+/// most 31 days long by then; days beyond the official calendar's years count as
+/// ordinary (the owner's holiday blackouts cover them).
+fn public_holiday_within(slot: &Slot) -> Option<chrono::NaiveDate> {
+    let first = shanghai(slot.start)?.date_naive();
+    let last = shanghai(UnixTime(slot.end.0.saturating_sub(1)))?.date_naive();
+    first
+        .iter_days()
+        .take_while(|d| *d <= last)
+        .find(|d| crate::official_calendar::is_public_holiday(*d).unwrap_or(false))
+}
+
 /// Shown to people: `2026-12-01 08:30` in Shanghai time.
 fn local(t: UnixTime) -> String {
     shanghai(t).map_or_else(
@@ -150,6 +162,14 @@ impl RulesCheck for BookingRules {
         }
         if !within_opening_hours(&p.slot, facts.open) {
             return Err(refuse("outside_opening_hours", "所选时段不在开放机时内"));
+        }
+        if !self.open_on_holidays
+            && let Some(day) = public_holiday_within(&p.slot)
+        {
+            return Err(refuse(
+                "public_holiday",
+                format!("{day} 为法定节假日，该仪器节假日不开放预约"),
+            ));
         }
         if let Some(b) = self
             .blackouts

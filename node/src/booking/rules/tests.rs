@@ -304,3 +304,49 @@ fn requests_beyond_the_horizon_are_refused() {
         assert_eq!(odd.validate().unwrap_err().code, "horizon_days");
     }
 }
+
+#[test]
+fn public_holidays_are_closed_unless_the_owner_opens_them() {
+    // Thursday 1 October 2026 (National Day) 09:00–10:00 Shanghai, asked a week before.
+    let holiday = 1_790_816_400;
+    let ask = Proposal {
+        now: UnixTime(holiday - 7 * 86_400),
+        ..proposal(UnixTime(holiday), UnixTime(holiday + 3600))
+    };
+    let open = schedule::parse("每天 全天");
+    let facts = InstrumentFacts {
+        status: InstrumentStatus::InService,
+        scope: SharingScope::OpenToSociety,
+        modes: MODES,
+        open: &open,
+    };
+    let refusal = BookingRules::default().check(&facts, &ask).unwrap_err();
+    assert_eq!(refusal.code, "public_holiday");
+    assert!(refusal.reason.contains("2026-10-01"), "{}", refusal.reason);
+    // A slot from the day before into the holiday touches it too.
+    let across = Proposal {
+        slot: slot(UnixTime(holiday - 86_400), UnixTime(holiday + 3600)),
+        ..ask
+    };
+    let long = BookingRules {
+        max_duration_minutes: 44_640,
+        granularity_minutes: 60,
+        ..BookingRules::default()
+    };
+    assert_eq!(
+        long.check(&facts, &across).unwrap_err().code,
+        "public_holiday"
+    );
+    let opened = BookingRules {
+        open_on_holidays: true,
+        ..BookingRules::default()
+    };
+    assert!(opened.check(&facts, &ask).is_ok());
+    // The make-up Saturday 10 October is an ordinary day.
+    let make_up = holiday + 9 * 86_400;
+    let saturday = Proposal {
+        slot: slot(UnixTime(make_up), UnixTime(make_up + 3600)),
+        ..ask
+    };
+    assert!(BookingRules::default().check(&facts, &saturday).is_ok());
+}

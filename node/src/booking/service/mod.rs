@@ -19,11 +19,13 @@ mod owner;
 mod owner_gates;
 mod reminders;
 mod statistics;
+mod trainings;
 
 use std::sync::Arc;
 
 use alliance_protocol::{
-    Domain, HourState, InstitutionId, MembershipCertificate, SecretKey, UnixTime, UserTier,
+    BookingWindow, Domain, HourState, InstitutionId, MembershipCertificate, SecretKey, UnixTime,
+    UserTier,
     booking::{BookingCancel, BookingRequest, BookingUpdate},
 };
 use futures::future::BoxFuture;
@@ -39,7 +41,7 @@ use super::{
 use crate::{
     catalogue::{
         Catalogue,
-        digest::{BusySource, BusySpan},
+        digest::{BusySource, BusySpan, OwnerCalendar},
     },
     mail::{self, Mail},
     net::{NetClient, Refusal},
@@ -77,10 +79,6 @@ pub struct HomeUser {
     pub tier: UserTier,
 }
 
-fn training_key(local_id: &str, home: &InstitutionId, user_id: &str) -> Vec<u8> {
-    format!("{local_id}\0{home}\0{user_id}").into_bytes()
-}
-
 /// The owner's busy spans for the catalogue's digests: slots taken and blackouts.
 #[derive(Debug)]
 struct BusyTimes {
@@ -89,7 +87,7 @@ struct BusyTimes {
 }
 
 impl BusySource for BusyTimes {
-    fn busy(&self, local_id: &str) -> Vec<BusySpan> {
+    fn calendar(&self, local_id: &str) -> OwnerCalendar {
         let taken = self.ledger.taken_spans(local_id).unwrap_or_else(|e| {
             tracing::error!(local_id, error = %e, "cannot read the slots taken");
             Vec::new()
@@ -100,7 +98,7 @@ impl BusySource for BusyTimes {
             .ok()
             .flatten()
             .unwrap_or_default();
-        taken
+        let busy = taken
             .into_iter()
             .map(|(start, end)| BusySpan {
                 start,
@@ -115,7 +113,12 @@ impl BusySource for BusyTimes {
                     BlackoutKind::Holiday => HourState::Closed,
                 },
             }))
-            .collect()
+            .collect();
+        OwnerCalendar {
+            busy,
+            window: Some(BookingWindow::from(&rules)),
+            open_on_holidays: rules.open_on_holidays,
+        }
     }
 }
 
@@ -223,6 +226,14 @@ impl Bookings {
         supervisor: &crate::supervisor::Supervisor,
         cancel: &tokio_util::sync::CancellationToken,
     ) -> Vec<tokio::task::JoinHandle<()>> {
+        let bookings = self.clone();
+        supervisor.short_tasks().spawn(async move {
+            match bookings.tell_homes_of_past_trainings().await {
+                Ok(0) => {}
+                Ok(told) => tracing::info!(told, "homes told of trainings recorded before"),
+                Err(e) => tracing::warn!(error = %e, "homes not told of past trainings"),
+            }
+        });
         vec![
             supervisor.spawn("hold expiry", self.clone().expire_holds(cancel.clone())),
             supervisor.spawn("booking follow-up", self.clone().follow_up(cancel.clone())),
@@ -283,6 +294,7 @@ impl Bookings {
             }
             k if k == Domain::BOOKING_UPDATE.0 => return self.home_update(from, bytes).await,
             k if k == Domain::BOOKING_STATUS.0 => return self.owner_status(from, bytes),
+            k if k == Domain::TRAINING.0 => return self.home_training(from, bytes).await,
             other => return Err(Refusal::BadRequest(format!("{other} is not booking mail"))),
         }
         let request = BookingRequest::open(bytes, &from.node_public_key)
@@ -358,49 +370,6 @@ impl Bookings {
         Ok(())
     }
 
-    /// Records that a user was trained on one of this institution's instruments.
-    pub async fn record_training(&self, training: &Training) -> Result<(), BookError> {
-        if training.valid_until <= training.trained_at {
-            return Err(BookError::Invalid(
-                "valid_until: must be after the training".into(),
-            ));
-        }
-        let mut batch = Batch::new();
-        batch.put_json(
-            Space::Trainings,
-            training_key(&training.local_id, &training.home, &training.user_id),
-            training,
-        )?;
-        self.inner.store.commit(batch).await?;
-        Ok(())
-    }
-
-    /// Every training certification recorded here, by instrument and user.
-    pub fn trainings(&self) -> Result<Vec<Training>, StoreError> {
-        Ok(self
-            .inner
-            .store
-            .scan_prefix_json::<Training>(Space::Trainings, b"")?
-            .into_iter()
-            .map(|(_, t)| t)
-            .collect())
-    }
-
-    /// Whether a user holds a training certification for the instrument valid at `at`.
-    pub fn is_trained(
-        &self,
-        local_id: &str,
-        home: &InstitutionId,
-        user_id: &str,
-        at: UnixTime,
-    ) -> Result<bool, StoreError> {
-        let training: Option<Training> = self
-            .inner
-            .store
-            .get_json(Space::Trainings, &training_key(local_id, home, user_id))?;
-        Ok(training.is_some_and(|t| t.trained_at <= at && at <= t.valid_until))
-    }
-
     fn node_key_of(
         &self,
         institution: &InstitutionId,
@@ -441,6 +410,7 @@ const BOOKING_MAIL: &[Domain] = &[
     Domain::BOOKING_CANCEL,
     Domain::BOOKING_UPDATE,
     Domain::BOOKING_STATUS,
+    Domain::TRAINING,
 ];
 
 impl mail::Handler for Bookings {

@@ -2,6 +2,7 @@
 //! availability digests, deletions, and (at the province) reviews of members' records.
 
 use super::*;
+use crate::catalogue::digest::DigestDays;
 
 impl Catalogue {
     /// Checks a record of this institution before it is signed.
@@ -182,12 +183,15 @@ impl Catalogue {
     ) -> Result<(), CatalogueError> {
         let key = self.inner.key.clone();
         let origin = self.inner.own.institution_id.clone();
+        let days = self.digest_days(record, monday);
         let mut digest = AvailabilityDigest {
             institution_id: origin.clone(),
             local_id: record.local_id.clone(),
             revision: 0,
             first_day: monday.format("%Y-%m-%d").to_string(),
-            hours: self.digest_hours(record, monday),
+            hours: days.hours,
+            window: days.window,
+            holiday_days: days.holiday_days,
         };
         let entry = self
             .inner
@@ -211,21 +215,37 @@ impl Catalogue {
         Ok(())
     }
 
-    /// The hours of a digest of `record` from `monday`, with the owner's busy spans.
-    pub(super) fn digest_hours(
+    /// What a digest of `record` from `monday` says, under the owner's calendar.
+    pub(super) fn digest_days(
         &self,
         record: &InstrumentRecord,
         monday: chrono::NaiveDate,
-    ) -> Vec<alliance_protocol::HourState> {
-        let busy = self
+    ) -> DigestDays {
+        let calendar = self
             .inner
             .busy
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .as_ref()
-            .map(|source| source.busy(&record.local_id))
+            .map(|source| source.calendar(&record.local_id))
             .unwrap_or_default();
-        crate::catalogue::digest::hours_with(record, monday, &busy)
+        crate::catalogue::digest::digest_days(record, monday, &calendar)
+    }
+
+    /// Whether `digest` starts on `monday` and says what a new one of `record` would.
+    fn digest_current(
+        &self,
+        digest: &AvailabilityDigest,
+        record: &InstrumentRecord,
+        monday: chrono::NaiveDate,
+    ) -> bool {
+        let first_day = monday.format("%Y-%m-%d").to_string();
+        digest.first_day == first_day && {
+            let days = self.digest_days(record, monday);
+            digest.hours == days.hours
+                && digest.holiday_days == days.holiday_days
+                && digest.window == days.window
+        }
     }
 
     /// Takes busy spans (bookings, blackouts) for this institution's digests from `source`.
@@ -245,12 +265,10 @@ impl Catalogue {
             return Ok(false);
         };
         let monday = crate::catalogue::digest::this_monday(chrono::Utc::now());
-        let first_day = monday.format("%Y-%m-%d").to_string();
-        let hours = self.digest_hours(&view.record, monday);
         let unchanged = view
             .availability
             .as_ref()
-            .is_some_and(|d| d.first_day == first_day && d.hours == hours);
+            .is_some_and(|d| self.digest_current(d, &view.record, monday));
         if unchanged {
             return Ok(false);
         }
@@ -266,15 +284,14 @@ impl Catalogue {
     ) -> Result<usize, CatalogueError> {
         self.wait_confirmed().await;
         let monday = crate::catalogue::digest::this_monday(now);
-        let first_day = monday.format("%Y-%m-%d").to_string();
         let own = self.inner.own.institution_id.clone();
         let stale: Vec<Arc<InstrumentRecord>> = self
             .institution_views(&own)
             .into_iter()
             .filter(|v| {
-                v.availability.as_ref().is_none_or(|d| {
-                    d.first_day != first_day || d.hours != self.digest_hours(&v.record, monday)
-                })
+                v.availability
+                    .as_ref()
+                    .is_none_or(|d| !self.digest_current(d, &v.record, monday))
             })
             .map(|v| v.record)
             .collect();

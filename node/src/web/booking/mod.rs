@@ -337,6 +337,10 @@ impl BookingBackend for WebBackend {
         self.all_trainings()
     }
 
+    async fn is_trained(&self, account: &Account, instrument_id: &str) -> bool {
+        self.knows_trained(account, instrument_id)
+    }
+
     async fn record_training(
         &self,
         account: &Account,

@@ -36,6 +36,26 @@ impl WebBackend {
         self.bookings.trainings().unwrap_or_default()
     }
 
+    pub(super) fn knows_trained(&self, account: &Account, instrument_id: &str) -> bool {
+        let Some((owner, local_id)) = instrument_id.split_once('/') else {
+            return false;
+        };
+        let Ok(owner) = owner.parse() else {
+            return false;
+        };
+        self.bookings
+            .home_knows_trained(
+                &account.username,
+                &owner,
+                local_id,
+                alliance_protocol::UnixTime::now(),
+            )
+            .unwrap_or_else(|e| {
+                tracing::error!(error = %e, "cannot read the trainings known here");
+                false
+            })
+    }
+
     pub(super) async fn record_training_of(
         &self,
         account: &Account,

@@ -2,8 +2,9 @@
 //! weekend days made working days (调休) — from the `chinese_holiday` crate, which
 //! carries each year's State Council notice. A date outside the years it carries is
 //! reported as such: whether it is a working day is not known, and nothing is guessed.
+//! Compliance counts working days on it; instruments close on its public holidays.
 
-use chinese_holiday::{Ymd, chinese_holiday};
+use chinese_holiday::{DayKind, Ymd, chinese_holiday};
 use chrono::{Datelike, NaiveDate};
 
 /// The first and last dates the calendar covers (the crate's own bounds; the last moves
@@ -30,8 +31,8 @@ fn known_until() -> NaiveDate {
     bound(KNOWN_UNTIL)
 }
 
-/// Whether `date` is a working day.
-pub(crate) fn is_working_day(date: NaiveDate) -> Result<bool, BeyondCalendar> {
+/// What the official calendar says of `date`.
+fn day_kind(date: NaiveDate) -> Result<DayKind, BeyondCalendar> {
     let (from, until) = (bound(KNOWN_FROM), bound(KNOWN_UNTIL));
     if date < from || date > until {
         return Err(BeyondCalendar { date, from, until });
@@ -42,7 +43,19 @@ pub(crate) fn is_working_day(date: NaiveDate) -> Result<bool, BeyondCalendar> {
         u8::try_from(date.month()).unwrap_or_default(),
         u8::try_from(date.day()).unwrap_or_default(),
     );
-    Ok(chinese_holiday(ymd).is_workday())
+    Ok(chinese_holiday(ymd))
+}
+
+/// Whether `date` is a working day.
+pub(crate) fn is_working_day(date: NaiveDate) -> Result<bool, BeyondCalendar> {
+    Ok(day_kind(date)?.is_workday())
+}
+
+/// Whether `date` is a public holiday (法定节假日 and the days joined to it), not an
+/// ordinary weekend.
+pub(crate) fn is_public_holiday(date: NaiveDate) -> Result<bool, BeyondCalendar> {
+    let kind = day_kind(date)?;
+    Ok(!kind.is_workday() && kind != DayKind::NormalHoliday)
 }
 
 /// The `n`th working day after `start` (`start` itself not counted).
@@ -127,6 +140,32 @@ mod tests {
             working_days_between(day(2026, 10, 12), day(2026, 9, 18)).unwrap(),
             0
         );
+    }
+
+    #[test]
+    fn public_holidays_are_not_ordinary_weekends() {
+        assert!(is_public_holiday(day(2026, 10, 1)).unwrap(), "National Day");
+        assert!(
+            is_public_holiday(day(2026, 10, 4)).unwrap(),
+            "a Sunday joined to it"
+        );
+        assert!(
+            is_public_holiday(day(2026, 2, 17)).unwrap(),
+            "Spring Festival"
+        );
+        assert!(
+            !is_public_holiday(day(2026, 10, 10)).unwrap(),
+            "make-up Saturday"
+        );
+        assert!(
+            !is_public_holiday(day(2026, 11, 28)).unwrap(),
+            "ordinary Saturday"
+        );
+        assert!(
+            !is_public_holiday(day(2026, 11, 30)).unwrap(),
+            "ordinary Monday"
+        );
+        assert!(is_public_holiday(day(2027, 1, 1)).is_err());
     }
 
     #[test]
