@@ -77,6 +77,8 @@ pub struct ManagedBooking {
     pub local_id: String,
     pub instrument_name_zh: String,
     pub instrument_name_en: String,
+    /// The home's id for the user.
+    pub user_id: String,
     pub user_name: String,
     pub tier: UserTier,
     pub start: i64,

@@ -69,6 +69,8 @@ pub struct ResultsView {
     pub grade_thresholds: (f64, f64, f64),
     /// The subsidy rule, in Chinese.
     pub subsidy_rule: String,
+    /// The lowest score the subsidy rule shares the budget from (its grade's threshold).
+    pub subsidy_min_score: f64,
     /// When the province published the period (unix seconds): the figures above are then
     /// frozen as its signed statement states them.
     pub published_at: Option<i64>,

@@ -143,9 +143,24 @@ fn tallies(t: &Strings, board: &BoardView) -> Vec<Tally> {
             class: "",
         });
     }
+    // Silent: those heard of once and not for too long, and those never heard of (they
+    // have no row, only their alert) — as many as the alerts that say so.
+    let silent: std::collections::HashSet<&str> = board
+        .rows
+        .iter()
+        .filter(|r| r.silent)
+        .map(|r| r.instrument_id.as_str())
+        .chain(
+            board
+                .alerts
+                .iter()
+                .filter(|a| a.kind == "silent")
+                .map(|a| a.instrument_id.as_str()),
+        )
+        .collect();
     list.push(Tally {
         label: m.stat_silent.to_owned(),
-        count: board.rows.iter().filter(|r| r.silent).count(),
+        count: silent.len(),
         class: "",
     });
     list

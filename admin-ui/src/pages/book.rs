@@ -164,7 +164,13 @@ fn answer(
     };
     page.alert = alert;
     page.headline = headline.to_owned();
-    page.reason = b.note.clone();
+    page.reason = match (
+        ctx.lang,
+        o.code.as_deref().and_then(labels::refusal_in_english),
+    ) {
+        (crate::i18n::Lang::En, Some(english)) => english.to_owned(),
+        _ => b.note.clone(),
+    };
     page.hold_until = b
         .hold_until
         .filter(|_| b.status == BookingState::Held)

@@ -119,6 +119,33 @@ pub(crate) fn wan(fen: i64) -> String {
     group(&format_yuan(hundredths))
 }
 
+/// An owner's refusal in English, by its code, for English pages (owners word their
+/// reasons in Chinese, with the precise times and limits; the code says which rule).
+/// `None` for a code not known here: the owner's words are shown as they are.
+pub(crate) fn refusal_in_english(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "not_in_service" => "The instrument is not in service at present.",
+        "not_shared" => "The instrument is not open to users of your category.",
+        "mode_not_offered" => "The instrument does not offer the chosen service mode.",
+        "training_required" => "Self-operated use needs the instrument's training first.",
+        "too_long" => "Longer than the longest booking the instrument allows.",
+        "not_aligned" => "The start and end must fall on the instrument's slot grid.",
+        "too_soon" => "Too soon: the instrument must be booked further ahead.",
+        "beyond_horizon" => "Too far ahead: beyond the instrument's booking horizon.",
+        "outside_opening_hours" => "Outside the instrument's opening hours.",
+        "public_holiday" => "The instrument is closed on public holidays.",
+        "blackout" => "The instrument is closed then (maintenance or a holiday).",
+        "user_quota" => "You already hold as many bookings of this instrument as one user may.",
+        "home_quota" => "Your institution already holds as many bookings as it may.",
+        "home_holds" => "Your institution has as many requests waiting for approval as it may.",
+        "service_item_required" => "Choose which service you need.",
+        "unknown_service_item" => "The instrument does not offer that service.",
+        "cancelled" => "The booking was cancelled before it was answered.",
+        "conflict" => "The slot is taken.",
+        _ => return None,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -38,6 +38,16 @@ struct Allocation {
     amount: String,
 }
 
+/// An institution short of the rule, when nothing is allocated: how far it is.
+struct Closest {
+    name: String,
+    score: String,
+    grade: String,
+    grade_class: &'static str,
+    /// Points to the rule's lowest score.
+    gap: String,
+}
+
 /// What was computed.
 struct Outcome {
     period: String,
@@ -45,6 +55,34 @@ struct Outcome {
     rule: String,
     rows: Vec<Allocation>,
     total: String,
+    /// When nothing is allocated: the lowest score that qualifies, and the institutions
+    /// nearest to it (best first), so the page says why and who is closest.
+    min_score: String,
+    closest: Vec<Closest>,
+}
+
+/// How many institutions the explanation of an empty allocation names.
+const CLOSEST: usize = 5;
+
+/// The institutions nearest to `min_score` in `view`, best first.
+fn closest(t: &Strings, view: &crate::backend::ResultsView) -> Vec<Closest> {
+    let mut institutions: Vec<_> = view
+        .rows
+        .iter()
+        .filter(|r| r.instrument.is_empty())
+        .collect();
+    institutions.sort_by(|a, b| b.score.total_cmp(&a.score));
+    institutions
+        .into_iter()
+        .take(CLOSEST)
+        .map(|r| Closest {
+            name: r.institution_name.clone(),
+            score: format!("{:.2}", r.score),
+            grade: t.results.grade(&r.grade).to_owned(),
+            grade_class: grade_class(&r.grade),
+            gap: format!("{:.2}", (view.subsidy_min_score - r.score).max(0.0)),
+        })
+        .collect()
 }
 
 #[derive(Template)]
@@ -103,7 +141,14 @@ pub(super) async fn page<B: Backend>(
                 match view.and_then(|view| allocations.map(|a| (view, a))) {
                     Ok((view, allocations)) => {
                         let total: i64 = allocations.iter().map(|a| a.amount_fen).sum();
+                        let closest = if allocations.is_empty() {
+                            closest(t, &view)
+                        } else {
+                            Vec::new()
+                        };
                         outcome = Some(Outcome {
+                            min_score: format!("{:.0}", view.subsidy_min_score),
+                            closest,
                             period: view.period,
                             budget: labels::yuan(fen),
                             rule: view.subsidy_rule,

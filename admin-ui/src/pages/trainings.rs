@@ -28,7 +28,14 @@ use crate::{
 };
 
 /// Fields the form shows an error beside.
-const SHOWN: [&str; 5] = ["local_id", "home", "user_id", "trained_on", "valid_until"];
+const SHOWN: [&str; 6] = [
+    "local_id",
+    "person",
+    "home",
+    "user_id",
+    "trained_on",
+    "valid_until",
+];
 
 /// Shanghai keeps no daylight saving time, so every day is this long.
 const DAY_SECONDS: i64 = 24 * 3600;
@@ -54,6 +61,11 @@ struct TrainingsPage {
     error: Option<String>,
     rows: Vec<Row>,
     instruments: Vec<Choice>,
+    /// People to pick: this institution's active accounts and everyone who asked for one
+    /// of its instruments.
+    people: Vec<Choice>,
+    /// Whether the typed fields are open (a person not on the list was being entered).
+    typed: bool,
     /// Each instrument's rules page: (name, local id, href).
     rules_links: Vec<(String, String, String)>,
     form: TrainingForm,
@@ -68,6 +80,9 @@ pub(super) struct TrainingForm {
     csrf: String,
     /// One of this institution's instruments.
     local_id: String,
+    /// The person picked from the list: `home/user id`. When set, it stands for `home`
+    /// and `user_id` (typed only for someone not on the list).
+    person: String,
     home: String,
     user_id: String,
     /// `YYYY-MM-DD`, a day in Beijing.
@@ -86,14 +101,16 @@ impl TrainingForm {
         if !own.contains(&local_id) {
             errors.push(field("local_id", Problem::Choice));
         }
-        let home = self.home.trim();
+        let (home, user_id) = match self.person.trim().split_once('/') {
+            Some((home, user_id)) => (home, user_id),
+            None => (self.home.trim(), self.user_id.trim()),
+        };
         let home_id = home.parse::<InstitutionId>().ok();
         if home.is_empty() {
             errors.push(field("home", Problem::Required));
         } else if home_id.is_none() {
             errors.push(field("home", Problem::Other(t.book.err_home.to_owned())));
         }
-        let user_id = self.user_id.trim();
         if user_id.is_empty() {
             errors.push(field("user_id", Problem::Required));
         } else if user_id.len() > MAX_SHORT_TEXT {
@@ -174,9 +191,50 @@ async fn own_instruments<B: Backend>(state: &AppState<B>, ctx: &Ctx) -> Vec<Own>
     list
 }
 
+/// The people a manager may record a training for, by name: this institution's active
+/// accounts, then everyone who asked for one of its instruments (the name they gave
+/// last), each once.
+async fn people<B: Backend>(state: &AppState<B>, ctx: &Ctx, picked: &str) -> Vec<Choice> {
+    let (status, accounts, bookings) = tokio::join!(
+        state.backend.status(),
+        state.backend.accounts(),
+        state.backend.managed_bookings()
+    );
+    let own = status.institution_id;
+    let mut seen = std::collections::HashSet::new();
+    let mut people = Vec::new();
+    let mut add = |home: &str, user_id: &str, name: &str, home_name: &str| {
+        let value = format!("{home}/{user_id}");
+        if seen.insert(value.clone()) {
+            people.push(Choice {
+                selected: value == picked,
+                label: format!("{name}（{user_id}）· {home_name}"),
+                value,
+            });
+        }
+    };
+    let own_name = pick(ctx.lang, &status.name_zh, &status.name_en);
+    for a in accounts
+        .unwrap_or_default()
+        .iter()
+        .filter(|a| a.state == crate::backend::AccountState::Active)
+    {
+        add(&own, &a.username, &a.display_name, &own_name);
+    }
+    for b in bookings.iter().rev() {
+        let home_name = pick(ctx.lang, &b.home_name_zh, &b.home_name_en);
+        add(&b.home, &b.user_id, &b.user_name, &home_name);
+    }
+    people
+}
+
 async fn render<B: Backend>(state: &AppState<B>, ctx: &Ctx, csrf: &str, view: View) -> Response {
     let t = ctx.t;
-    let (own, trainings) = tokio::join!(own_instruments(state, ctx), state.backend.trainings());
+    let (own, trainings, people) = tokio::join!(
+        own_instruments(state, ctx),
+        state.backend.trainings(),
+        people(state, ctx, view.form.person.trim())
+    );
     let by_id: HashMap<&str, &Own> = own.iter().map(|o| (o.local_id.as_str(), o)).collect();
     let rows = trainings
         .iter()
@@ -228,6 +286,9 @@ async fn render<B: Backend>(state: &AppState<B>, ctx: &Ctx, csrf: &str, view: Vi
         error: view.error.map(|(_, message)| message),
         rows,
         instruments,
+        people,
+        typed: view.form.person.trim().is_empty()
+            && !(view.form.home.is_empty() && view.form.user_id.is_empty()),
         rules_links,
         form: view.form,
         other_errors: errors.other(&SHOWN),

@@ -927,6 +927,31 @@ async fn self_operated_use_is_offered_only_to_those_trained() {
     let page = get(&app, "/instruments/dlut/AFM-1", &li).await;
     assert!(!page.body.contains("id=\"booking-form\""));
     assert!(page.body.contains("须先参加培训并取得上机资格"));
+    // Asked anyway (an old form), the owner refuses; an English page says why in English.
+    let csrf = session_csrf(&app, &li).await;
+    let refused = form(
+        &app,
+        "/bookings?lang=en",
+        &li,
+        &[
+            ("csrf", csrf.as_str()),
+            ("instrument_id", "dlut/SEM-1"),
+            ("start", "2030-12-02T09:00"),
+            ("minutes", "60"),
+            ("mode", "self_operated"),
+            ("purpose", "形貌观察"),
+        ],
+    )
+    .await;
+    assert!(
+        refused
+            .body
+            .contains("Self-operated use needs the instrument&#39;s training first."),
+        "{}",
+        refused.body
+    );
+    assert!(!refused.body.contains("自主上机须先"), "{}", refused.body);
+    assert!(refused.body.contains("Refused") || refused.body.contains("not booked"));
 
     // Trained on the SEM (by its manager): both modes, no hint; still none on the AFM.
     let manager = page_login(&app, "manager").await;

@@ -446,6 +446,14 @@ async fn the_province_board_shows_alerts_first_then_every_instrument() {
     assert!(body.contains("超过 10 分钟未上报"));
     assert!(body.contains("href=\"/province/monitoring\" aria-current=\"page\""));
 
+    // The silent counter agrees with the silent alerts: the one never heard of counts.
+    let tallies = &body[body.find("id=\"board-tallies\"").unwrap()..];
+    assert!(
+        tallies
+            .contains("<span class=\"stat-value\">2</span><span class=\"stat-label\">失联</span>"),
+        "{tallies}"
+    );
+
     // Alerts come first: the silent ones, then the fault.
     let alerts = body.find("id=\"board-alerts\"").unwrap();
     let rows = body.find("id=\"board-rows\"").unwrap();

@@ -324,6 +324,36 @@ async fn the_subsidy_allocation_is_shown_and_adds_up_to_the_budget() {
     assert!(!body.contains("data-institution=\"lnu\""));
     // The form keeps what was typed.
     assert!(body.contains("value=\"1,000,000.50\""));
+    assert!(!body.contains("id=\"subsidy-why\""));
+}
+
+#[tokio::test]
+async fn an_allocation_of_nothing_says_why_and_who_is_closest() {
+    let (backend, app) = province();
+    backend.edit_province(|p| p.subsidy_min_score = 95.0);
+    let prov = page_login(&app, "prov").await;
+    let page = get(
+        &app,
+        &format!("{SUBSIDY}?period=2026&budget={BUDGET}"),
+        &prov,
+    )
+    .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let body = &page.body;
+    assert!(body.contains("本期间没有达到分配条件的单位"));
+    assert!(body.contains("综合得分须达到 95 分"), "{body}");
+    // Best first, each with the points it lacks.
+    let table = &body[body.find("id=\"closest-table\"").unwrap()..];
+    let (neu, dlut, lnu) = (
+        table.find("东北大学").unwrap(),
+        table.find("大连理工大学").unwrap(),
+        table.find("辽宁大学").unwrap(),
+    );
+    assert!(neu < dlut && dlut < lnu);
+    assert!(table.contains(">2.75<"), "neu: 95 − 92.25");
+    assert!(table.contains(">8.50<"), "dlut: 95 − 86.5");
+    assert!(table.contains(">40.00<"), "lnu: 95 − 55");
+    assert!(body.contains("href=\"/results?period=2026\""));
 }
 
 #[tokio::test]

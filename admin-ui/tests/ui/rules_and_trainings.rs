@@ -305,6 +305,39 @@ async fn a_manager_records_a_training() {
     ] {
         assert!(list.contains(shown), "{shown}");
     }
+    // People are picked from a list: active accounts here (not the pending or disabled).
+    assert!(
+        page.body
+            .contains("<option value=\"dlut/li\">li 的名字（li）· 大连理工大学</option>"),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("value=\"dlut/gone\""));
+    assert!(!page.body.contains("value=\"dlut/firm\""));
+    let picked = [
+        ("csrf", csrf.as_str()),
+        ("local_id", "LCMS-1"),
+        ("person", "dlut/li"),
+        ("trained_on", "2030-12-02"),
+        ("valid_until", "2031-12-01"),
+    ];
+    let recorded = form(&app, TRAININGS, &manager, &picked).await;
+    assert_eq!(recorded.status, StatusCode::SEE_OTHER, "{}", recorded.body);
+    let stored = backend.trainings().await;
+    assert_eq!(
+        (stored[1].home.as_str(), stored[1].user_id.as_str()),
+        ("dlut", "li")
+    );
+    let nobody = [
+        ("csrf", csrf.as_str()),
+        ("local_id", "LCMS-1"),
+        ("trained_on", "2030-12-02"),
+        ("valid_until", "2031-12-01"),
+    ];
+    let refused = form(&app, TRAININGS, &manager, &nobody).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(backend.trainings().await.len(), 2);
+
     let english = get(&app, &format!("{TRAININGS}?lang=en"), &manager).await;
     assert!(english.body.contains("Training certifications"));
     assert!(!english.body.contains("培训认证"), "mixes languages");

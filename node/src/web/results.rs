@@ -16,7 +16,10 @@ use chrono_tz::Asia::Shanghai;
 use super::WebBackend;
 use crate::{
     compliance::reporting::Standing,
-    evaluation::awards::{allocate, subsidy_rule_zh},
+    evaluation::{
+        awards::{allocate, subsidy_rule_zh},
+        scoring::Grade,
+    },
     province::{
         publication::{PublicationError, Published},
         results::{rows, to_csv},
@@ -246,6 +249,12 @@ impl ResultsBackend for WebBackend {
                 config.grades.pass,
             ),
             subsidy_rule: subsidy_rule_zh(&config.subsidy),
+            subsidy_min_score: match config.subsidy.min_grade {
+                Grade::Excellent => config.grades.excellent,
+                Grade::Good => config.grades.good,
+                Grade::Pass => config.grades.pass,
+                Grade::Poor => 0.0,
+            },
         })
     }
 

@@ -167,6 +167,7 @@ fn managed(s: &Stored) -> ManagedBooking {
             .map_or(b.instrument_id.clone(), |(_, l)| l.to_owned()),
         instrument_name_zh: b.instrument_name_zh.clone(),
         instrument_name_en: b.instrument_name_en.clone(),
+        user_id: s.username.clone(),
         user_name: s.user_name.clone(),
         tier: s.tier,
         start: b.start,
@@ -341,6 +342,17 @@ impl BookingBackend for MemoryBackend {
             quote_fen: quote.total.total_fen(),
             note: String::new(),
         };
+        if ask.mode == alliance_protocol::ServiceMode::SelfOperated
+            && !self.is_trained(account, &booking.instrument_id).await
+        {
+            booking.note = "自主上机须先参加该仪器的培训并取得上机资格".into();
+            return Ok(BookingOutcome {
+                booking,
+                quote: Some(quote),
+                alternatives: Vec::new(),
+                code: Some("training_required".into()),
+            });
+        }
         if !self.is_free(&booking.instrument_id, start, start + length) {
             booking.note = "该时段已被预约".into();
             return Ok(BookingOutcome {

@@ -33,6 +33,8 @@ pub(crate) struct Province {
     pub compliance: Vec<ComplianceRow>,
     /// How many subsidy allocations were computed.
     pub allocations_computed: usize,
+    /// The lowest score the subsidy rule shares the budget from.
+    pub subsidy_min_score: f64,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -217,6 +219,7 @@ impl Province {
                 ),
             ],
             allocations_computed: 0,
+            subsidy_min_score: 75.0,
         }
     }
 }
@@ -411,6 +414,7 @@ impl ResultsBackend for MemoryBackend {
             groups: groups(),
             grade_thresholds: (90.0, 75.0, 60.0),
             subsidy_rule: SUBSIDY_RULE.to_owned(),
+            subsidy_min_score: province.subsidy_min_score,
             published_at: None,
             corrections: Vec::new(),
         })
@@ -437,7 +441,9 @@ impl ResultsBackend for MemoryBackend {
         let qualifying: Vec<&ResultRow> = view
             .rows
             .iter()
-            .filter(|r| r.instrument.is_empty() && r.grade != "较差" && r.score > 0.0)
+            .filter(|r| {
+                r.instrument.is_empty() && r.score >= view.subsidy_min_score && r.score > 0.0
+            })
             .collect();
         let total: f64 = qualifying.iter().map(|r| r.score).sum();
         if qualifying.is_empty() || budget_fen <= 0 {

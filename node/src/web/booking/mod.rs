@@ -151,6 +151,7 @@ impl WebBackend {
             local_id: b.local_id.clone(),
             instrument_name_zh: name_zh,
             instrument_name_en: name_en,
+            user_id: b.user_id.clone(),
             user_name: b.user_name.clone(),
             tier: b.tier,
             start: b.start.0,
