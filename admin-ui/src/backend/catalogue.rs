@@ -265,6 +265,9 @@ pub trait CatalogueBackend: Clone + Send + Sync + 'static {
     ) -> impl Future<Output = Result<Download, CatalogueFailure>> + Send;
     /// Records waiting for the province's review (province node).
     fn review_queue(&self) -> impl Future<Output = Vec<InstrumentDetail>> + Send;
+    /// A record as the province last approved it, as JSON (province node; `None` when
+    /// never approved here, or approved before approved versions were kept).
+    fn approved_record(&self, id: &str) -> impl Future<Output = Option<serde_json::Value>> + Send;
     /// The province's verdict on the current version of a record (province node).
     fn review_instrument(
         &self,

@@ -37,6 +37,7 @@ mod own;
 mod publications;
 mod receipt_view;
 mod receipts;
+mod record_diff;
 mod register;
 mod results;
 mod reviews;
@@ -206,6 +207,10 @@ pub(crate) fn routes<B: Backend>() -> Router<AppState<B>> {
         .route(
             "/province/reviews",
             get(reviews::page::<B>).post(reviews::submit::<B>),
+        )
+        .route(
+            "/province/reviews/approve-selected",
+            post(reviews::approve_selected::<B>),
         )
         .route("/results", get(results::page::<B>))
         .route("/results/publish", post(results::publish::<B>))

@@ -341,3 +341,99 @@ async fn the_province_reviews_and_a_correction_needs_a_comment() {
         )]
     );
 }
+
+#[tokio::test]
+async fn the_review_queue_pages_shows_what_changed_and_approves_the_ticked_at_once() {
+    use alliance_web::{backend::CatalogueBackend, instrument_input::InstrumentInput};
+    let backend =
+        MemoryBackend::seeded().with("province", AccountRole::ProvinceAdmin, AccountState::Active);
+    let app = app(&backend);
+    let input = |i: usize, model: &str| InstrumentInput {
+        local_id: format!("X-{i:02}"),
+        name_zh: format!("仪器{i:02}"),
+        model: model.into(),
+        original_value: "3680000".into(),
+        classification_code: "0102".into(),
+        status: "in_service".into(),
+        sharing_scope: "open_to_society".into(),
+        service_modes: vec!["staff_run".into()],
+        ..InstrumentInput::default()
+    };
+    for i in 0..25 {
+        let record = input(i, "SU8010")
+            .to_record(&"dlut".parse().unwrap())
+            .unwrap();
+        backend.save_instrument(record).await.unwrap();
+    }
+    let province = page_login(&app, "province").await;
+    let csrf = session_csrf(&app, &province).await;
+    let first = get(&app, "/province/reviews", &province).await;
+    assert_eq!(first.status, StatusCode::OK);
+    assert_eq!(first.body.matches("class=\"result card\"").count(), 20);
+    assert!(first.body.contains("<span>1 / 2</span>"));
+    assert!(first.body.contains("首次提交审核"), "none approved yet");
+    let second = get(&app, "/province/reviews?page=2", &province).await;
+    assert_eq!(second.body.matches("class=\"result card\"").count(), 5);
+    // A page past the end is the last page.
+    let beyond = get(&app, "/province/reviews?page=99999999999", &province).await;
+    assert!(beyond.body.contains("<span>2 / 2</span>"));
+
+    // Three ticked, approved at once; back on the same page, told how many.
+    let ticked = [
+        ("csrf", csrf.as_str()),
+        ("page", "1"),
+        ("selected", "dlut/X-00"),
+        ("selected", "dlut/X-01"),
+        ("selected", "dlut/X-02"),
+    ];
+    let done = form(
+        &app,
+        "/province/reviews/approve-selected",
+        &province,
+        &ticked,
+    )
+    .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    let back = get(&app, done.location().unwrap(), &province).await;
+    assert!(back.body.contains("已批准 3 条记录。"), "{}", back.body);
+    let approved: Vec<_> = backend
+        .reviews()
+        .into_iter()
+        .filter(|(_, v, _)| *v == ReviewVerdict::Approved)
+        .map(|(id, _, _)| id)
+        .collect();
+    assert_eq!(approved, ["dlut/X-00", "dlut/X-01", "dlut/X-02"]);
+    // None ticked, or a forged token: nothing approved.
+    let none = [("csrf", csrf.as_str()), ("page", "1")];
+    let refused = form(&app, "/province/reviews/approve-selected", &province, &none).await;
+    assert!(refused.body.contains("请勾选要批准的记录"));
+    let forged = [("csrf", "0000"), ("selected", "dlut/X-03")];
+    let refused = form(
+        &app,
+        "/province/reviews/approve-selected",
+        &province,
+        &forged,
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert_eq!(backend.reviews().len(), 3);
+
+    // X-01 changes its model: the queue shows the field, before and after; X-00 unchanged.
+    let changed = input(1, "SU8020")
+        .to_record(&"dlut".parse().unwrap())
+        .unwrap();
+    backend.save_instrument(changed).await.unwrap();
+    let page = get(&app, "/province/reviews", &province).await;
+    let card = |id: &str| {
+        let start = page.body.find(&format!("data-id=\"{id}\"")).unwrap();
+        let end = page.body[start..].find("</li>").unwrap() + start;
+        page.body[start..end].to_owned()
+    };
+    let x01 = card("dlut/X-01");
+    assert!(x01.contains(">型号<"), "{x01}");
+    assert!(
+        x01.contains("<del>SU8010</del>") && x01.contains("<ins>SU8020</ins>"),
+        "{x01}"
+    );
+    assert!(card("dlut/X-00").contains("与上次批准的版本相比没有变化"));
+}

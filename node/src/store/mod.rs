@@ -108,6 +108,9 @@ spaces! {
     /// Trainings of this node's users that owners told it of, keyed
     /// `user id \0 owner \0 local id` (JSON).
     HomeTrainings => "home_trainings",
+    /// At the province: each record as it last approved it (JSON), keyed by instrument
+    /// id, so the review queue shows what changed since.
+    ApprovedRecords => "approved_records",
     /// Notifications of booking changes, keyed `user id \0 time \0 booking id`.
     Inbox => "inbox",
     /// Private calendar feed tokens: `user:<name>` → token and `token:<token>` → name.

@@ -368,6 +368,10 @@ impl CatalogueBackend for WebBackend {
             .collect()
     }
 
+    async fn approved_record(&self, id: &str) -> Option<serde_json::Value> {
+        self.catalogue.approved_record(id)
+    }
+
     async fn review_instrument(
         &self,
         id: &str,

@@ -218,6 +218,11 @@ async fn an_imported_spreadsheet_is_found_on_another_node_after_review() {
         .await
         .unwrap();
     assert_eq!(approved.status(), StatusCode::NO_CONTENT);
+    // The province keeps the version it approved (the review queue's diff base); not the
+    // ones it only asked to correct.
+    let kept = province.catalogue().approved_record("dlut/G4").unwrap();
+    assert_eq!(kept["local_id"], "G4");
+    assert!(province.catalogue().approved_record("dlut/G1").is_none());
     wait_catalogue(&neu, "approval reaches neu", |c| c.records().len() == 4).await;
     let found = search(&neu, "q=%E8%B4%A8%E8%B0%B1").await;
     assert_eq!(found["total"], 4);

@@ -47,6 +47,8 @@ struct Inner {
     fail: bool,
     records: HashMap<String, alliance_protocol::InstrumentRecord>,
     reviews: Vec<(String, alliance_protocol::ReviewVerdict, String)>,
+    /// Records as last approved, by id (JSON).
+    approved: HashMap<String, serde_json::Value>,
     imports: usize,
     bookings: Vec<booking::Stored>,
     /// (username, notification), oldest first.

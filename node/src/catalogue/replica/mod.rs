@@ -154,6 +154,11 @@ fn corrupt(what: &str) -> StoreError {
 }
 
 impl Replica {
+    /// The store the replica keeps its entries in.
+    pub(crate) fn store(&self) -> &Store {
+        &self.store
+    }
+
     /// Opens the replica over `store`, loading the version vector.
     pub fn open(store: Store) -> Result<Replica, StoreError> {
         let mut versions = Versions::default();

@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::catalogue::digest::DigestDays;
+use crate::store::Space;
 
 impl Catalogue {
     /// Checks a record of this institution before it is signed.
@@ -355,7 +356,31 @@ impl Catalogue {
             .ok_or_else(full)?;
         self.absorb(std::iter::once(&entry.body))?;
         self.gossip(entry.bytes);
+        if verdict == alliance_protocol::ReviewVerdict::Approved {
+            // Kept after the verdict: a crash between loses only the next diff's base.
+            self.keep_approved(&found.record).await?;
+        }
         Ok(review)
+    }
+
+    /// Keeps `record` as the province approved it.
+    async fn keep_approved(&self, record: &InstrumentRecord) -> Result<(), CatalogueError> {
+        let mut batch = crate::store::Batch::new();
+        batch.put_json(Space::ApprovedRecords, record.id().into_bytes(), record)?;
+        self.inner.replica.store().commit(batch).await?;
+        Ok(())
+    }
+
+    /// The record as the province last approved it (JSON), if it kept it.
+    pub fn approved_record(&self, instrument_id: &str) -> Option<serde_json::Value> {
+        self.inner
+            .replica
+            .store()
+            .get_json(Space::ApprovedRecords, instrument_id.as_bytes())
+            .unwrap_or_else(|e| {
+                tracing::error!(instrument_id, error = %e, "cannot read an approved record");
+                None
+            })
     }
 
     /// Records the province has not reviewed in their current version, voluntary ones
