@@ -49,6 +49,28 @@
     status.textContent = message;
   });
 
+  // Menu badges: how much work waits behind each item, asked once per page; without this
+  // script the work page (/) shows the same counts.
+  var nav = document.getElementById('site-nav');
+  var badgesUrl = nav && nav.getAttribute('data-badges');
+  if (badgesUrl && window.fetch) {
+    fetch(badgesUrl, { credentials: 'same-origin', headers: { Accept: 'application/json' } })
+      .then(function (r) { return r.ok ? r.json() : {}; })
+      .then(function (counts) {
+        Object.keys(counts).forEach(function (key) {
+          var n = counts[key];
+          var link = nav.querySelector('a[data-badge="' + key + '"]');
+          if (!link || !n) { return; }
+          var badge = document.createElement('span');
+          badge.className = 'nav-badge';
+          badge.textContent = n > 99 ? '99+' : String(n);
+          badge.setAttribute('aria-label', n + ' ' + nav.getAttribute('data-badge-label'));
+          link.appendChild(badge);
+        });
+      })
+      .catch(function () {});
+  }
+
   // The calendar picks a span: a free hour sets the booking form's start (an hour long); a
   // later free hour of the same day, with only free hours between, sets its end. Without
   // this script a free hour's link reloads the page with the start filled in.

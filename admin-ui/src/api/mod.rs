@@ -7,6 +7,7 @@
 //! so it needs no CSRF token.
 
 mod accounts;
+mod badges;
 mod board;
 mod bookings;
 mod error;
@@ -53,6 +54,7 @@ pub(crate) fn routes<B: Backend>() -> (Router<AppState<B>>, utoipa::openapi::Ope
         .routes(documented!(B, session::logout))
         .routes(documented!(session::me))
         .routes(documented!(B, session::change_password))
+        .routes(documented!(B, badges::badges))
         .routes(documented!(B, notices::notice_prefs))
         .routes(documented!(B, notices::set_notice_prefs))
         .routes(documented!(B, accounts::register))

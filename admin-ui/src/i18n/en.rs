@@ -19,6 +19,7 @@ pub(super) static STRINGS: Strings = Strings {
     product_name: "Liaoning Instrument Sharing Alliance",
     skip_to_content: "Skip to main content",
     nav_label: "Main navigation",
+    badge_waiting: "waiting",
     menu: "Menu",
     nav_status: "Node status",
     nav_accounts: "Accounts",

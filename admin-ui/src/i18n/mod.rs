@@ -159,6 +159,8 @@ pub(crate) struct Strings {
     pub product_name: &'static str,
     pub skip_to_content: &'static str,
     pub nav_label: &'static str,
+    /// After a menu item's count of work waiting: `待处理`.
+    pub badge_waiting: &'static str,
     pub menu: &'static str,
     pub nav_status: &'static str,
     pub nav_accounts: &'static str,

@@ -19,6 +19,7 @@ pub(super) static STRINGS: Strings = Strings {
     product_name: "辽宁省大型科研仪器开放共享联盟",
     skip_to_content: "跳到主要内容",
     nav_label: "主导航",
+    badge_waiting: "项待处理",
     menu: "菜单",
     nav_status: "节点状态",
     nav_accounts: "账户管理",

@@ -367,7 +367,22 @@ async fn the_review_queue_pages_shows_what_changed_and_approves_the_ticked_at_on
     }
     let province = page_login(&app, "province").await;
     let csrf = session_csrf(&app, &province).await;
+    // The menu's badge: the whole queue waiting, for the province only.
+    let badges = get(&app, "/api/v1/me/badges", &province).await;
+    assert_eq!(badges.status, StatusCode::OK, "{}", badges.body);
+    let counts: serde_json::Value = serde_json::from_str(&badges.body).unwrap();
+    assert_eq!(counts["reviews"], 25);
+    let li = page_login(&app, "li").await;
+    let counts: serde_json::Value =
+        serde_json::from_str(&get(&app, "/api/v1/me/badges", &li).await.body).unwrap();
+    assert_eq!(counts["reviews"], 0);
+    assert_eq!(
+        get(&app, "/api/v1/me/badges", "").await.status,
+        StatusCode::UNAUTHORIZED
+    );
     let first = get(&app, "/province/reviews", &province).await;
+    assert!(first.body.contains("data-badges=\"/api/v1/me/badges\""));
+    assert!(first.body.contains("data-badge=\"reviews\""));
     assert_eq!(first.status, StatusCode::OK);
     assert_eq!(first.body.matches("class=\"result card\"").count(), 20);
     assert!(first.body.contains("<span>1 / 2</span>"));

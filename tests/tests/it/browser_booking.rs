@@ -120,6 +120,14 @@ async fn a_researcher_books_another_institutions_instrument_and_sees_it_approved
     // At dlut, the manager sees the request with its purpose and approves it.
     submit(c, "/logout").await;
     sign_in(c, &dlut_url, "li-gong", PASSWORD).await;
+    // The menu says one request waits for a decision.
+    let badge = c
+        .wait()
+        .at_most(DEADLINE)
+        .for_element(Locator::Css("a[data-badge=manage_bookings] .nav-badge"))
+        .await
+        .expect("the menu shows the request waiting");
+    assert_eq!(badge.text().await.unwrap(), "1");
     c.goto(&format!("{dlut_url}manage/bookings")).await.unwrap();
     assert!(body_text(c).await.contains("催化剂表面元素价态分析"));
     click_and_wait(c, "button[name=decision][value=approve]").await;
