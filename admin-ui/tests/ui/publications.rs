@@ -338,7 +338,7 @@ async fn publications_are_reached_from_the_navigation_and_the_receipts_page() {
     let page = get(&app, PAGE, &li).await;
     assert!(
         page.body.contains(
-            "<li><a href=\"/receipts\">使用凭证</a></li>\n        <li><a href=\"/publications\" aria-current=\"page\">成果登记</a></li>"
+            "<li><a href=\"/receipts\" data-badge=\"receipts\">使用凭证</a></li>\n        <li><a href=\"/publications\" aria-current=\"page\">成果登记</a></li>"
         ),
         "{}",
         page.body

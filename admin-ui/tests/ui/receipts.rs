@@ -796,7 +796,7 @@ async fn receipts_are_reached_from_the_navigation_and_the_managers_page() {
     let page = get(&app, "/receipts", &li).await;
     assert!(
         page.body
-            .contains("href=\"/receipts\" aria-current=\"page\">使用凭证<")
+            .contains("href=\"/receipts\" data-badge=\"receipts\" aria-current=\"page\">使用凭证<")
     );
     assert!(page.body.contains("还没有使用凭证"));
     let bookings = get(&app, "/bookings", &li).await;
