@@ -66,6 +66,18 @@ pub struct InstrumentSummary {
     pub status: alliance_protocol::InstrumentStatus,
     pub sharing_scope: alliance_protocol::SharingScope,
     pub review_state: ReviewState,
+    /// The cheapest service for an alliance member, and its unit (`None`: no fees).
+    pub price_from: Option<PriceFrom>,
+    /// The first day a request could still take a free hour (`YYYY-MM-DD`, Shanghai).
+    pub next_free_day: Option<String>,
+}
+
+/// The lowest price of an instrument's services for one user category.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct PriceFrom {
+    pub tier: UserTier,
+    pub fen: i64,
+    pub unit: alliance_protocol::FeeUnit,
 }
 
 /// One page of search results.

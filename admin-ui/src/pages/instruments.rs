@@ -64,6 +64,29 @@ pub(crate) struct Card {
     pub value_wan: String,
     pub modes: String,
     pub status: &'static str,
+    /// `350.00 元/小时起（联盟成员）`; empty without fees.
+    pub price_from: String,
+    /// The first day with an hour a request could take, as people read it; empty if none.
+    pub next_free: String,
+    /// Straight to the calendar at that day (empty when nothing is free).
+    pub book_href: String,
+}
+
+/// `12月9日 周三` (`Wed 9 Dec`) of a `YYYY-MM-DD` day; the year is the coming weeks'.
+fn short_day(ctx: &Ctx, date: &str) -> String {
+    use chrono::Datelike;
+    let names: Vec<&str> = ctx.t.cat.weekdays.split(' ').collect();
+    let Ok(d) = chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d") else {
+        return date.to_owned();
+    };
+    let weekday = names
+        .get(d.weekday().num_days_from_monday() as usize)
+        .copied()
+        .unwrap_or("");
+    match ctx.lang {
+        Lang::Zh => format!("{}月{}日 周{weekday}", d.month(), d.day()),
+        Lang::En => format!("{weekday} {} {}", d.day(), d.format("%b")),
+    }
 }
 
 pub(crate) fn card(ctx: &Ctx, s: &InstrumentSummary) -> Card {
@@ -92,6 +115,24 @@ pub(crate) fn card(ctx: &Ctx, s: &InstrumentSummary) -> Card {
         value_wan: labels::wan(s.original_value_fen),
         modes: labels::modes(ctx.t.cat, &s.service_modes),
         status: labels::status(ctx.t.cat, s.status),
+        price_from: s.price_from.map_or_else(String::new, |p| {
+            ctx.t
+                .cat
+                .price_from
+                .replace("{price}", &labels::yuan(p.fen))
+                .replace("{unit}", labels::unit(ctx.t.cat, p.unit))
+                .replace("{tier}", labels::tier_short(ctx.t.cat, p.tier))
+        }),
+        next_free: s
+            .next_free_day
+            .as_deref()
+            .map(|d| short_day(ctx, d))
+            .unwrap_or_default(),
+        book_href: if s.next_free_day.is_some() {
+            format!("/instruments/{}#availability", s.id)
+        } else {
+            String::new()
+        },
     }
 }
 

@@ -977,3 +977,27 @@ async fn self_operated_use_is_offered_only_to_those_trained() {
     let page = get(&app, "/instruments/dlut/AFM-1", &li).await;
     assert!(!page.body.contains("id=\"booking-form\""));
 }
+
+#[tokio::test]
+async fn a_search_result_shows_the_price_from_the_next_free_day_and_a_book_button() {
+    let (_, app) = setup().await;
+    let page = get(&app, "/instruments?q=%E6%B6%B2%E7%9B%B8", "").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let card = &page.body[page.body.find("class=\"result card\"").unwrap()..];
+    let card = &card[..card.find("</li>").unwrap()];
+    // The cheapest service for a member: 20 yuan a sample (the hour is 350).
+    assert!(card.contains("20.00 元/样品起"), "{card}");
+    // The shown week starts on Monday 2 December 2030 with free hours.
+    assert!(card.contains("最近可约： 12月2日 周一"), "{card}");
+    assert!(
+        card.contains("href=\"/instruments/dlut/LCMS-1#availability\">预约"),
+        "{card}"
+    );
+    let english = get(&app, "/instruments?q=%E6%B6%B2%E7%9B%B8&lang=en", "").await;
+    assert!(
+        english.body.contains("From 20.00 RMB per sample"),
+        "{}",
+        english.body
+    );
+    assert!(english.body.contains("Mon 2 Dec"));
+}

@@ -3,11 +3,11 @@
 
 use std::collections::BTreeMap;
 
-use alliance_protocol::{InstitutionId, InstrumentRecord, ReviewVerdict};
+use alliance_protocol::{InstitutionId, InstrumentRecord, ReviewVerdict, UserTier};
 use alliance_web::backend::{
     AvailabilityDay, CatalogueBackend, CatalogueFailure, CategoryOption, Download, Facets,
     ImportSummary, InstitutionOption, InstrumentDetail, InstrumentPage, InstrumentSummary,
-    Overview, ReviewState, SearchParams, SheetFormat, Tally,
+    Overview, PriceFrom, ReviewState, SearchParams, SheetFormat, Tally,
 };
 use alliance_web::validate::MAX_RESULT_WINDOW;
 use chrono::{Duration, NaiveDate};
@@ -118,6 +118,19 @@ impl WebBackend {
             status: r.status,
             sharing_scope: r.sharing_scope,
             review_state: review_state(view.status),
+            price_from: r
+                .fees
+                .iter()
+                .map(|f| (f.price(UserTier::AllianceMember).total_fen(), f.unit))
+                .min_by_key(|(fen, _)| *fen)
+                .map(|(fen, unit)| PriceFrom {
+                    tier: UserTier::AllianceMember,
+                    fen,
+                    unit,
+                }),
+            next_free_day: view.availability.as_ref().and_then(|d| {
+                crate::catalogue::availability::next_free_day(d, alliance_protocol::UnixTime::now())
+            }),
         }
     }
 

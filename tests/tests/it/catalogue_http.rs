@@ -226,6 +226,12 @@ async fn an_imported_spreadsheet_is_found_on_another_node_after_review() {
     wait_catalogue(&neu, "approval reaches neu", |c| c.records().len() == 4).await;
     let found = search(&neu, "q=%E8%B4%A8%E8%B0%B1").await;
     assert_eq!(found["total"], 4);
+    // Each result says what it costs a member at least, and when it is next free.
+    for item in found["items"].as_array().unwrap() {
+        assert_eq!(item["price_from"]["tier"], "alliance_member", "{item:#}");
+        assert!(item["price_from"]["fen"].as_i64().unwrap() > 0, "{item:#}");
+        assert!(item.get("next_free_day").is_some(), "{item:#}");
+    }
     let detail: Value = reqwest::get(format!("{}api/v1/instruments/dlut/G4", neu.url()))
         .await
         .unwrap()

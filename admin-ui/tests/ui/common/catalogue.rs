@@ -2,11 +2,11 @@
 //! substring "search" and a recorded review. Real search and signing are tested in the
 //! node; these tests exercise the web layer's routes, roles, forms and errors.
 
-use alliance_protocol::{InstrumentRecord, ReviewVerdict};
+use alliance_protocol::{InstrumentRecord, ReviewVerdict, UserTier};
 use alliance_web::backend::{
     CatalogueBackend, CatalogueFailure, CategoryOption, Download, Facets, ImportRow, ImportSummary,
-    InstitutionOption, InstrumentDetail, InstrumentPage, InstrumentSummary, Overview, ReviewState,
-    SearchParams, SheetFormat,
+    InstitutionOption, InstrumentDetail, InstrumentPage, InstrumentSummary, Overview, PriceFrom,
+    ReviewState, SearchParams, SheetFormat,
 };
 
 use super::MemoryBackend;
@@ -33,6 +33,17 @@ fn detail(r: &InstrumentRecord) -> InstrumentDetail {
             status: r.status,
             sharing_scope: r.sharing_scope,
             review_state: ReviewState::Unreviewed,
+            price_from: r
+                .fees
+                .iter()
+                .map(|f| (f.price(UserTier::AllianceMember).total_fen(), f.unit))
+                .min_by_key(|(fen, _)| *fen)
+                .map(|(fen, unit)| PriceFrom {
+                    tier: UserTier::AllianceMember,
+                    fen,
+                    unit,
+                }),
+            next_free_day: None,
         },
         record: r.clone(),
         review: None,
@@ -64,7 +75,16 @@ impl CatalogueBackend for MemoryBackend {
             .records()
             .iter()
             .filter(|r| r.name_zh.contains(&params.q) || r.name_en.contains(&params.q))
-            .map(|r| detail(r).summary)
+            .map(|r| {
+                let mut summary = detail(r).summary;
+                // The first day of the shown week with a free hour.
+                summary.next_free_day = self
+                    .availability(&summary.id)
+                    .into_iter()
+                    .find(|d| d.hours.contains(&alliance_protocol::HourState::Free))
+                    .map(|d| d.date);
+                summary
+            })
             .collect();
         Ok(InstrumentPage {
             total: items.len(),
