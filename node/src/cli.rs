@@ -306,6 +306,28 @@ pub(crate) async fn run(cli: Cli) -> Result<()> {
             };
             let running = demo::start(&data_dir).await?;
             say(&running.banner());
+            // The year of history fills in behind the running nodes: say how far it is.
+            let mut history = running.history();
+            tokio::spawn(async move {
+                loop {
+                    let stage = history.borrow_and_update().clone();
+                    let line = match &stage {
+                        demo::HistoryStage::Waiting => "history: waiting for the catalogue…",
+                        demo::HistoryStage::Recording => "history: recording a year of use…",
+                        demo::HistoryStage::Confirming => "history: users confirming receipts…",
+                        demo::HistoryStage::Publishing => "history: publishing the last quarter…",
+                        demo::HistoryStage::Done => "history: ready",
+                        demo::HistoryStage::Failed(why) => {
+                            say(&format!("history: stopped short: {why}"));
+                            return;
+                        }
+                    };
+                    say(line);
+                    if stage == demo::HistoryStage::Done || history.changed().await.is_err() {
+                        return;
+                    }
+                }
+            });
             wait_for_signal().await;
             say("stopping…");
             running.shutdown().await;

@@ -59,6 +59,7 @@ pub(crate) struct Card {
     pub other_name: String,
     pub model: String,
     pub institution: String,
+    pub institution_href: String,
     pub city: String,
     pub category: String,
     pub value_wan: String,
@@ -110,6 +111,10 @@ pub(crate) fn card(ctx: &Ctx, s: &InstrumentSummary) -> Card {
             .collect::<Vec<_>>()
             .join(" "),
         institution: pick(ctx.lang, &s.institution_name_zh, &s.institution_name_en),
+        institution_href: format!(
+            "/institutions/{}",
+            super::encode_component(&s.institution_id)
+        ),
         city: s.city.clone(),
         category: pick(ctx.lang, &s.category_name_zh, &s.category_name_en),
         value_wan: labels::wan(s.original_value_fen),

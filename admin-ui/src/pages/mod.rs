@@ -23,6 +23,7 @@ mod feeds;
 mod guide;
 mod help;
 mod import;
+mod institution;
 mod instruments;
 mod issued;
 mod labels;
@@ -82,6 +83,7 @@ pub(crate) fn routes<B: Backend>() -> Router<AppState<B>> {
             "/instruments/{institution}/{local_id}",
             get(instruments::detail::<B>),
         )
+        .route("/institutions/{id}", get(institution::page::<B>))
         .route("/overview", get(overview::page::<B>))
         .route(
             "/bookings",

@@ -40,7 +40,12 @@ fn rows(ctx: &Ctx, tallies: &[Tally], filter: &str) -> Vec<Row> {
         .iter()
         .map(|t| Row {
             name: pick(ctx.lang, &t.name_zh, &t.name_en),
-            href: format!("/instruments?{filter}={}", super::encode_component(&t.key)),
+            // A member has its own page; categories and cities lead to the search.
+            href: if filter == "institution" {
+                format!("/institutions/{}", super::encode_component(&t.key))
+            } else {
+                format!("/instruments?{filter}={}", super::encode_component(&t.key))
+            },
             count: t.instruments,
             value_wan: labels::wan(t.value_fen),
         })

@@ -452,3 +452,63 @@ async fn the_review_queue_pages_shows_what_changed_and_approves_the_ticked_at_on
     );
     assert!(card("dlut/X-00").contains("与上次批准的版本相比没有变化"));
 }
+
+#[tokio::test]
+async fn a_member_institution_has_its_page_with_instruments_and_contacts() {
+    use alliance_web::{backend::CatalogueBackend, instrument_input::InstrumentInput};
+    let backend = MemoryBackend::seeded();
+    let app = app(&backend);
+    for (id, name, contact) in [
+        ("X-1", "扫描电子显微镜", "王工"),
+        ("X-2", "透射电子显微镜", "王工"),
+    ] {
+        let input = InstrumentInput {
+            local_id: id.into(),
+            name_zh: name.into(),
+            original_value: "3680000".into(),
+            classification_code: "0102".into(),
+            status: "in_service".into(),
+            sharing_scope: "open_to_society".into(),
+            service_modes: vec!["staff_run".into()],
+            contact_name: contact.into(),
+            phone: "0411-84708888".into(),
+            ..InstrumentInput::default()
+        };
+        let record = input.to_record(&"dlut".parse().unwrap()).unwrap();
+        backend.save_instrument(record).await.unwrap();
+    }
+    let page = get(&app, "/institutions/dlut", "").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(
+        page.body
+            .contains("data-institution=\"dlut\">大连理工大学</h1>")
+    );
+    assert!(page.body.contains("id=\"institution-instruments\">2<"));
+    assert!(page.body.contains("扫描电子显微镜") && page.body.contains("透射电子显微镜"));
+    // One contact for both, with a number to call.
+    let contacts = &page.body[page.body.find("id=\"institution-contacts\"").unwrap()..];
+    assert_eq!(
+        contacts.matches("<strong>王工</strong>").count(),
+        1,
+        "{contacts}"
+    );
+    assert!(contacts.contains("href=\"tel:0411-84708888\""));
+    assert!(contacts.contains("扫描电子显微镜、透射电子显微镜"));
+    assert_eq!(
+        get(&app, "/institutions/nope", "").await.status,
+        StatusCode::NOT_FOUND
+    );
+    // Search cards lead to it.
+    let search = get(&app, "/instruments?q=%E7%94%B5%E5%AD%90", "").await;
+    assert!(
+        search
+            .body
+            .contains("href=\"/institutions/dlut\">大连理工大学</a>")
+    );
+    let english = get(&app, "/institutions/dlut?lang=en", "").await;
+    assert!(
+        english
+            .body
+            .contains(">Dalian University of Technology</h1>")
+    );
+}

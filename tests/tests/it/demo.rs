@@ -340,6 +340,104 @@ async fn the_demo_shows_a_year_of_use_the_provinces_results_and_live_monitoring(
             at_the_province(province).await
         );
     }
+
+    // After a year of history every page of every role fits a phone (390 px): wide tables
+    // scroll inside their frame, never the page.
+    let browser = alliance_tests::browser::Browser::start(true).await;
+    let c = &browser.client;
+    let (dlut, neu) = (members[0].url(), members[1].url());
+    let instrument = members[0]
+        .catalogue()
+        .institution_views(&"dlut".parse().unwrap())
+        .first()
+        .map(|v| v.record.id())
+        .unwrap();
+    let mut too_wide = Vec::new();
+    let mut walk = async |base: &str, who: Option<&str>, pages: &[&str]| {
+        if let Some(user) = who {
+            alliance_tests::browser::sign_in(c, base, user, demo::DEMO_PASSWORD).await;
+        }
+        for page in pages {
+            c.goto(&format!("{base}{page}")).await.unwrap();
+            if !alliance_tests::browser::fits_the_screen(c).await {
+                too_wide.push(format!("{} {base}{page}", who.unwrap_or("visitor")));
+            }
+        }
+        // Signed out by forgetting the session (the menu's button is folded on a phone).
+        c.delete_all_cookies().await.unwrap();
+    };
+    let detail = format!("instruments/{instrument}");
+    walk(
+        &dlut,
+        None,
+        &[
+            "",
+            "instruments",
+            &detail,
+            "overview",
+            "needs",
+            "events",
+            "results",
+            "guide",
+            "status",
+        ],
+    )
+    .await;
+    walk(
+        &neu,
+        Some("neu-researcher"),
+        &[
+            "",
+            "bookings",
+            "receipts",
+            "publications",
+            "orders",
+            "help",
+            "me",
+            &detail,
+        ],
+    )
+    .await;
+    walk(
+        &dlut,
+        Some("dlut-manager"),
+        &[
+            "",
+            "manage/bookings",
+            "manage/receipts",
+            "manage/orders",
+            "manage/trainings",
+            "manage/monitoring",
+        ],
+    )
+    .await;
+    walk(
+        &dlut,
+        Some("admin"),
+        &[
+            "admin/instruments",
+            "admin/instruments/new",
+            "admin/accounts",
+        ],
+    )
+    .await;
+    walk(
+        &province.url(),
+        Some("admin"),
+        &[
+            "",
+            "province/reviews",
+            "province/compliance",
+            "province/monitoring",
+            "results",
+        ],
+    )
+    .await;
+    assert!(
+        too_wide.is_empty(),
+        "pages wider than a phone: {too_wide:#?}"
+    );
+    browser.close().await;
     demo.shutdown().await;
 }
 
