@@ -71,17 +71,31 @@ struct BookingsPage {
     csrf: String,
     notice: Option<&'static str>,
     error: Option<String>,
+    /// This page of the bookings, latest start first.
     rows: Vec<Row>,
+    total: usize,
+    prev_href: Option<String>,
+    next_href: Option<String>,
     feed_url: String,
     webcal_url: String,
+    /// The newest notifications, at most [`INBOX_SHOWN`].
     inbox: Vec<Notice>,
+    inbox_total: usize,
 }
+
+/// Bookings on one page.
+const PER_PAGE: usize = 20;
+/// Notifications shown, newest first.
+const INBOX_SHOWN: usize = 20;
 
 /// `?notice=` after a redirect.
 #[derive(Debug, Default, Deserialize)]
 pub(super) struct NoticeQuery {
     #[serde(default)]
     notice: String,
+    /// Where the page of bookings starts.
+    #[serde(default)]
+    offset: usize,
 }
 
 fn row(ctx: &Ctx, b: &MyBooking) -> Row {
@@ -138,6 +152,7 @@ async fn render<B: Backend>(
     session: &Session,
     notice: Option<&'static str>,
     error: Option<(StatusCode, String)>,
+    offset: usize,
 ) -> Response {
     let account = &session.account;
     let (bookings, notifications, token) = tokio::join!(
@@ -146,8 +161,12 @@ async fn render<B: Backend>(
         state.backend.feed_token(account),
     );
     let (feed_url, webcal_url) = feed_urls(headers, state.options.secure_cookies, &token);
-    let inbox = notifications
-        .iter()
+    let inbox_total = notifications.len();
+    let mut newest: Vec<_> = notifications.iter().collect();
+    newest.sort_by_key(|n| std::cmp::Reverse(n.at));
+    let inbox = newest
+        .into_iter()
+        .take(INBOX_SHOWN)
         .map(|n| Notice {
             at: time::format_unix(n.at, ctx.lang),
             instrument: bookings
@@ -170,10 +189,23 @@ async fn render<B: Backend>(
         csrf: session.csrf_token.clone(),
         notice,
         error,
-        rows: bookings.iter().map(|b| row(ctx, b)).collect(),
+        rows: bookings
+            .iter()
+            .skip(offset)
+            .take(PER_PAGE)
+            .map(|b| row(ctx, b))
+            .collect(),
+        total: bookings.len(),
+        prev_href: (offset > 0 && !bookings.is_empty()).then(|| {
+            let back = offset.min(bookings.len()).saturating_sub(PER_PAGE);
+            format!("/bookings?offset={back}#my-list")
+        }),
+        next_href: (offset.saturating_add(PER_PAGE) < bookings.len())
+            .then(|| format!("/bookings?offset={}#my-list", offset + PER_PAGE)),
         feed_url,
         webcal_url,
         inbox,
+        inbox_total,
     };
     Page::with_status(status, page).into_response()
 }
@@ -186,8 +218,9 @@ pub(super) async fn page<B: Backend>(
     Query(notice): Query<NoticeQuery>,
 ) -> Result<Response, Refusal> {
     let session = ctx.signed_in()?;
+    let offset = notice.offset;
     let notice = (notice.notice == "cancelled").then_some(ctx.t.book.cancelled);
-    Ok(render(&state, &ctx, &headers, session, notice, None).await)
+    Ok(render(&state, &ctx, &headers, session, notice, None, offset).await)
 }
 
 /// The cancel form of one booking.
@@ -217,7 +250,7 @@ pub(super) async fn cancel<B: Backend>(
         Ok(_) => return Ok(Redirect::to("/bookings?notice=cancelled").into_response()),
         Err(failure) => failure_message(&ctx, failure, "cancel")?,
     };
-    Ok(render(&state, &ctx, &headers, session, None, Some(error)).await)
+    Ok(render(&state, &ctx, &headers, session, None, Some(error), 0).await)
 }
 
 /// What a failed booking operation shows on its page (a status and a message), or the

@@ -87,7 +87,77 @@ struct ManagePage {
 struct Section {
     id: &'static str,
     title: &'static str,
+    /// This page's part of the section.
     items: Vec<Item>,
+    /// All of the section, on every page.
+    total: usize,
+    prev_href: Option<String>,
+    next_href: Option<String>,
+}
+
+/// Bookings shown at once in each section.
+const PER_PAGE: usize = 20;
+
+/// Where each section's page starts (`?held=&active=&closed=`).
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(default)]
+pub(super) struct Offsets {
+    held: usize,
+    active: usize,
+    closed: usize,
+}
+
+impl Offsets {
+    fn with(self, section: &str, offset: usize) -> String {
+        let mut o = self;
+        match section {
+            "held" => o.held = offset,
+            "active" => o.active = offset,
+            _ => o.closed = offset,
+        }
+        format!(
+            "/manage/bookings?held={}&active={}&closed={}#section-{section}",
+            o.held, o.active, o.closed
+        )
+    }
+
+    fn of(self, section: &str) -> usize {
+        match section {
+            "held" => self.held,
+            "active" => self.active,
+            _ => self.closed,
+        }
+    }
+}
+
+/// One section at `offsets`: its page of `all` and links to the pages beside.
+fn section(
+    id: &'static str,
+    title: &'static str,
+    mut all: Vec<(i64, Item)>,
+    newest_first: bool,
+    offsets: Offsets,
+) -> Section {
+    all.sort_by_key(|(at, _)| *at);
+    if newest_first {
+        all.reverse();
+    }
+    let total = all.len();
+    let from = offsets.of(id).min(total);
+    let items: Vec<Item> = all
+        .into_iter()
+        .skip(from)
+        .take(PER_PAGE)
+        .map(|(_, it)| it)
+        .collect();
+    Section {
+        id,
+        title,
+        prev_href: (from > 0).then(|| offsets.with(id, from.saturating_sub(PER_PAGE))),
+        next_href: (from + items.len() < total).then(|| offsets.with(id, from + PER_PAGE)),
+        items,
+        total,
+    }
 }
 
 fn item(ctx: &Ctx, b: &ManagedBooking) -> Item {
@@ -158,16 +228,18 @@ async fn render<B: Backend>(
     csrf: &str,
     notice: Option<&'static str>,
     error: Option<(StatusCode, String)>,
+    offsets: Offsets,
 ) -> Response {
     let (bookings, node) = tokio::join!(state.backend.managed_bookings(), state.backend.status());
     let (mut held, mut active, mut closed) = (Vec::new(), Vec::new(), Vec::new());
     for b in bookings {
         let mut it = item(ctx, &b);
         it.instrument_href = format!("/instruments/{}/{}", node.institution_id, b.local_id);
+        // Waiting and coming ones soonest first; ended ones latest first.
         match b.status {
-            BookingState::Requested | BookingState::Held => held.push(it),
-            BookingState::Confirmed | BookingState::InUse => active.push(it),
-            _ => closed.push(it),
+            BookingState::Requested | BookingState::Held => held.push((b.start, it)),
+            BookingState::Confirmed | BookingState::InUse => active.push((b.start, it)),
+            _ => closed.push((b.end, it)),
         }
     }
     let (status, error) = match error {
@@ -181,21 +253,9 @@ async fn render<B: Backend>(
         notice,
         error,
         sections: vec![
-            Section {
-                id: "held",
-                title: ctx.t.book.manage_held,
-                items: held,
-            },
-            Section {
-                id: "active",
-                title: ctx.t.book.manage_active,
-                items: active,
-            },
-            Section {
-                id: "closed",
-                title: ctx.t.book.manage_closed,
-                items: closed,
-            },
+            section("held", ctx.t.book.manage_held, held, false, offsets),
+            section("active", ctx.t.book.manage_active, active, false, offsets),
+            section("closed", ctx.t.book.manage_closed, closed, true, offsets),
         ],
     };
     Page::with_status(status, page).into_response()
@@ -213,6 +273,7 @@ pub(super) async fn page<B: Backend>(
     State(state): State<AppState<B>>,
     ctx: Ctx,
     Query(notice): Query<NoticeQuery>,
+    Query(offsets): Query<Offsets>,
 ) -> Result<Response, Refusal> {
     let session = ctx.with_any_role(&BOOKING_MANAGERS)?;
     let notice = match notice.notice.as_str() {
@@ -220,7 +281,7 @@ pub(super) async fn page<B: Backend>(
         "completed" => Some(ctx.t.receipts.completed),
         _ => None,
     };
-    Ok(render(&state, &ctx, &session.csrf_token, notice, None).await)
+    Ok(render(&state, &ctx, &session.csrf_token, notice, None, offsets).await)
 }
 
 /// A decision form.
@@ -257,7 +318,7 @@ pub(super) async fn decide<B: Backend>(
             StatusCode::UNPROCESSABLE_ENTITY,
             t.err_note_required.to_owned(),
         );
-        return Ok(render(&state, &ctx, csrf, None, Some(error)).await);
+        return Ok(render(&state, &ctx, csrf, None, Some(error), Offsets::default()).await);
     }
     let error = match state
         .backend
@@ -267,5 +328,5 @@ pub(super) async fn decide<B: Backend>(
         Ok(_) => return Ok(Redirect::to("/manage/bookings?notice=decided").into_response()),
         Err(failure) => super::bookings::failure_message(&ctx, failure, "decision")?,
     };
-    Ok(render(&state, &ctx, csrf, None, Some(error)).await)
+    Ok(render(&state, &ctx, csrf, None, Some(error), Offsets::default()).await)
 }

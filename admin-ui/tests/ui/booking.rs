@@ -1001,3 +1001,61 @@ async fn a_search_result_shows_the_price_from_the_next_free_day_and_a_book_butto
     );
     assert!(english.body.contains("Mon 2 Dec"));
 }
+
+#[tokio::test]
+async fn the_managers_lists_come_in_pages_soonest_first() {
+    let (_, app) = setup().await;
+    let li = page_login(&app, "li").await;
+    // 25 confirmed bookings, made in no particular order of time.
+    for i in (0..25).rev() {
+        let start = format!("2030-12-{:02}T{:02}:00", 2 + i / 10, 8 + i % 10);
+        let (reply, _) = book(&app, &li, &start, "60").await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    }
+    // The user's own list pages too, latest first.
+    let mine = get(&app, "/bookings", &li).await;
+    assert!(mine.body.contains("<span class=\"count\">25</span>"));
+    let table = &mine.body[mine.body.find("id=\"my-bookings\"").unwrap()..];
+    let table = &table[..table.find("</table>").unwrap()];
+    assert_eq!(table.matches("<tr data-booking").count(), 20, "{table}");
+    assert!(mine.body.contains("href=\"/bookings?offset=20#my-list\""));
+    let rest = get(&app, "/bookings?offset=20", &li).await;
+    assert!(
+        rest.body.contains("2030-12-02 08:00"),
+        "the earliest is last"
+    );
+    assert!(rest.body.contains("href=\"/bookings?offset=0#my-list\""));
+
+    let manager = page_login(&app, "manager").await;
+    let page = get(&app, "/manage/bookings", &manager).await;
+    let active = &page.body[page.body.find("id=\"section-active\"").unwrap()..];
+    assert!(
+        active.contains("<span class=\"count\">25</span>"),
+        "{active}"
+    );
+    let list = &active[..active.find("</section>").unwrap()];
+    assert_eq!(list.matches("class=\"result card\"").count(), 20);
+    // Soonest first: 2 December 08:00 leads.
+    let first = list.find("2030-12-02 08:00").unwrap();
+    let later = list.find("2030-12-03 08:00").unwrap();
+    assert!(first < later);
+    assert!(
+        !list.contains("2030-12-04 12:00"),
+        "the 25th is on the next page"
+    );
+    let next = "/manage/bookings?held=0&#38;active=20&#38;closed=0#section-active";
+    assert!(active.contains(next), "{active}");
+    let second = get(&app, "/manage/bookings?held=0&active=20&closed=0", &manager).await;
+    let active = &second.body[second.body.find("id=\"section-active\"").unwrap()..];
+    let list = &active[..active.find("</section>").unwrap()];
+    assert_eq!(list.matches("class=\"result card\"").count(), 5);
+    assert!(list.contains("2030-12-04 12:00"));
+    // An offset past the end is an empty page, not an error.
+    let beyond = get(
+        &app,
+        "/manage/bookings?active=18446744073709551615",
+        &manager,
+    )
+    .await;
+    assert_eq!(beyond.status, StatusCode::OK);
+}
