@@ -144,6 +144,7 @@ mod assets;
 mod auth;
 pub mod backend;
 mod booking_input;
+mod charts;
 mod client;
 mod cookies;
 mod downloads;

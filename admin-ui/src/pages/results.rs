@@ -19,6 +19,7 @@ use super::{
 use crate::{
     AppState,
     backend::{AccountRole, Backend, DisputePage, Download, ResultsFailure, ResultsView},
+    charts,
     downloads::download,
     i18n::Strings,
     render::Page,
@@ -144,6 +145,9 @@ struct Shown {
     good: String,
     pass: String,
     institutions: Vec<Institution>,
+    /// Each institution's score as a bar over the grade bands (SVG), and the same in words.
+    score_chart: String,
+    score_chart_text: String,
     sanctions: Vec<Sanction>,
 }
 
@@ -345,6 +349,21 @@ fn shown(ctx: &Ctx, view: &ResultsView, disputes: Disputes) -> Shown {
         good: plain(good),
         pass: plain(pass),
         institutions: institutions(t, &view.rows),
+        score_chart: score_chart(t, view),
+        score_chart_text: view
+            .rows
+            .iter()
+            .filter(|r| r.instrument.is_empty())
+            .map(|r| {
+                format!(
+                    "{} {:.2}（{}）",
+                    r.institution_name,
+                    r.score,
+                    t.results.grade(&r.grade)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("；"),
         sanctions: view
             .sanctions
             .iter()
@@ -355,6 +374,35 @@ fn shown(ctx: &Ctx, view: &ResultsView, disputes: Disputes) -> Shown {
             })
             .collect(),
     }
+}
+
+/// Each institution's score (best first) over lines at the grades' lowest scores.
+fn score_chart(t: &Strings, view: &ResultsView) -> String {
+    let mut rows: Vec<_> = view
+        .rows
+        .iter()
+        .filter(|r| r.instrument.is_empty())
+        .collect();
+    rows.sort_by(|a, b| b.score.total_cmp(&a.score));
+    let bars: Vec<charts::Bar> = rows
+        .iter()
+        .map(|r| charts::Bar {
+            label: r.institution_name.clone(),
+            value: r.score,
+            shown: format!("{:.2}", r.score),
+        })
+        .collect();
+    let (excellent, good, pass) = view.grade_thresholds;
+    let marks = [
+        (pass, t.results.grade("合格")),
+        (good, t.results.grade("良好")),
+        (excellent, t.results.grade("优秀")),
+    ]
+    .map(|(at, grade)| charts::Mark {
+        at,
+        label: format!("{grade} {}", plain(at)),
+    });
+    charts::bars(&bars, Some(100.0), &marks)
 }
 
 fn correction(t: &Strings, c: &FigureDifference) -> Correction {

@@ -683,3 +683,32 @@ async fn only_a_province_admin_is_offered_publishing_and_the_form_checks_its_tok
         early.body
     );
 }
+
+#[tokio::test]
+async fn the_score_chart_agrees_with_the_table() {
+    let (_, app) = province();
+    let page = get(&app, "/results?period=2026", "").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let body = &page.body;
+    let chart_at = body
+        .find("id=\"score-chart\"")
+        .expect("a chart of the scores");
+    let chart = &body[chart_at..body[chart_at..].find("</figure>").unwrap() + chart_at];
+    assert!(chart.contains("<svg"), "drawn on the server");
+    assert!(chart.contains("role=\"img\""));
+    // Every institution of the table is a bar labelled with its score as the table has it,
+    // and the grade lines are named.
+    for (id, score) in [("neu", "92.25"), ("dlut", "86.50"), ("lnu", "55.00")] {
+        let row = &body[body.find(&format!("data-institution=\"{id}\"")).unwrap()..];
+        assert!(
+            row[..row.find("</tr>").unwrap()].contains(score),
+            "{id} table"
+        );
+        assert!(chart.contains(&format!("\n{score}\n")), "{id} bar: {chart}");
+    }
+    for line in ["合格 60", "良好 75", "优秀 90"] {
+        assert!(chart.contains(line), "{line}");
+    }
+    // The text alternative says the same.
+    assert!(chart.contains("东北大学 92.25（优秀）"), "{chart}");
+}

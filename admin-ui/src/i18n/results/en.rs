@@ -87,6 +87,7 @@ pub(crate) static EN: ResultsStrings = ResultsStrings {
     rule_label: "Rule",
     allocations_title: "Allocation",
     allocations_empty: "No institution qualifies in this period; nothing is allocated.",
+    score_chart_title: "Each institution's score against the grade lines (figures in the table below)",
     allocations_why: "The rule shares the budget among institutions scoring at least {score}. Below, how far each is; the budget can go to a later period, or the rule can be changed and the allocation run again.",
     closest_title: "Institutions closest to qualifying",
     col_gap: "Points short",

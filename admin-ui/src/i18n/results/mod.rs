@@ -102,6 +102,7 @@ pub(crate) struct ResultsStrings {
     pub rule_label: &'static str,
     pub allocations_title: &'static str,
     pub allocations_empty: &'static str,
+    pub score_chart_title: &'static str,
     pub allocations_why: &'static str,
     pub closest_title: &'static str,
     pub col_gap: &'static str,

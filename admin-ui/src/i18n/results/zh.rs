@@ -87,6 +87,7 @@ pub(crate) static ZH: ResultsStrings = ResultsStrings {
     rule_label: "分配规则",
     allocations_title: "分配结果",
     allocations_empty: "本期间没有达到分配条件的单位，预算未分配。",
+    score_chart_title: "各单位综合得分与等级分界（分数见下表）",
     allocations_why: "按分配规则，综合得分须达到 {score} 分。各单位的得分与差距如下；预算可在下一期间分配，或调整规则后重新计算。",
     closest_title: "最接近分配条件的单位",
     col_gap: "距分配条件（分）",
