@@ -277,18 +277,10 @@ pub(super) async fn confirm_selected<B: Backend>(
     PageForm(pairs): PageForm<Vec<(String, String)>>,
 ) -> Result<Response, Refusal> {
     let session = ctx.signed_in()?;
-    let value = |name: &str| {
-        pairs
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-            .unwrap_or_default()
-    };
+    let value = |name: &str| super::toolkit::form_value(&pairs, name);
     ctx.check_csrf(session, value("csrf"))?;
-    let selected: Vec<(&str, &str)> = pairs
-        .iter()
-        .filter(|(k, _)| k == "selected")
-        .filter_map(|(_, v)| v.split_once('/'))
+    let selected: Vec<(&str, &str)> = super::toolkit::form_values(&pairs, "selected")
+        .filter_map(|v| v.split_once('/'))
         .collect();
     let rating = rating_of(value("rating"));
     let comment = value("comment").trim();

@@ -190,20 +190,10 @@ pub(super) async fn approve_selected<B: Backend>(
     PageForm(pairs): PageForm<Vec<(String, String)>>,
 ) -> Result<Response, Refusal> {
     let session = ctx.with_role(AccountRole::ProvinceAdmin)?;
-    let value = |name: &str| {
-        pairs
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-            .unwrap_or_default()
-    };
+    let value = |name: &str| super::toolkit::form_value(&pairs, name);
     ctx.check_csrf(session, value("csrf"))?;
     let page = value("page").parse::<usize>().unwrap_or(1);
-    let selected: Vec<&str> = pairs
-        .iter()
-        .filter(|(k, _)| k == "selected")
-        .map(|(_, v)| v.as_str())
-        .collect();
+    let selected: Vec<&str> = super::toolkit::form_values(&pairs, "selected").collect();
     if selected.is_empty() || selected.len() > MAX_SELECTED {
         let error = Some(ctx.t.cat.select_some.to_owned());
         return Ok(render(&state, &ctx, &session.csrf_token, None, error, page).await);

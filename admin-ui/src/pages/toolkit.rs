@@ -70,6 +70,27 @@ where
     }
 }
 
+/// The first value of `name` in a form read as pairs (forms whose checkboxes repeat a
+/// name); empty when absent.
+pub(crate) fn form_value<'a>(pairs: &'a [(String, String)], name: &str) -> &'a str {
+    pairs
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+        .unwrap_or_default()
+}
+
+/// Every value of `name` in a form read as pairs (the ticked boxes).
+pub(crate) fn form_values<'a>(
+    pairs: &'a [(String, String)],
+    name: &'a str,
+) -> impl Iterator<Item = &'a str> {
+    pairs
+        .iter()
+        .filter(move |(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
 /// Renders a page holding an anonymous form (sign-in, registration): `page` gets the
 /// double-submit token of the `csrf` cookie, or a new one, which is then set as the cookie.
 pub(crate) fn with_anonymous_token(

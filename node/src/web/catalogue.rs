@@ -119,10 +119,7 @@ impl WebBackend {
             sharing_scope: r.sharing_scope,
             review_state: review_state(view.status),
             price_from: r
-                .fees
-                .iter()
-                .map(|f| (f.price(UserTier::AllianceMember).total_fen(), f.unit))
-                .min_by_key(|(fen, _)| *fen)
+                .cheapest(UserTier::AllianceMember)
                 .map(|(fen, unit)| PriceFrom {
                     tier: UserTier::AllianceMember,
                     fen,

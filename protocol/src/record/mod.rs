@@ -276,6 +276,15 @@ impl InstrumentRecord {
         format!("{}/{}", self.institution_id, self.local_id)
     }
 
+    /// Its cheapest service for `tier`: the total price in fen and its unit; `None`
+    /// without fees.
+    pub fn cheapest(&self, tier: UserTier) -> Option<(i64, FeeUnit)> {
+        self.fees
+            .iter()
+            .map(|f| (f.price(tier).total_fen(), f.unit))
+            .min_by_key(|(fen, _)| *fen)
+    }
+
     /// Signs the record with the owner's node key; returns the encoded envelope.
     pub fn seal(&self, owner: &SecretKey) -> Vec<u8> {
         SignedEnvelope::seal(

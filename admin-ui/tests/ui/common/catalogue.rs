@@ -34,10 +34,7 @@ fn detail(r: &InstrumentRecord) -> InstrumentDetail {
             sharing_scope: r.sharing_scope,
             review_state: ReviewState::Unreviewed,
             price_from: r
-                .fees
-                .iter()
-                .map(|f| (f.price(UserTier::AllianceMember).total_fen(), f.unit))
-                .min_by_key(|(fen, _)| *fen)
+                .cheapest(UserTier::AllianceMember)
                 .map(|(fen, unit)| PriceFrom {
                     tier: UserTier::AllianceMember,
                     fen,
