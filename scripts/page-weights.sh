@@ -60,8 +60,8 @@ measure() {
   printf '| %s | `%s` | %s | %d | %.0f |\n' "$role" "$path" "$code" "$bytes" "$median"
 }
 
-# An instrument of dlut's, for its page.
-INSTRUMENT=$(curl -sf "${DLUT}api/v1/instruments?institution=dlut&per_page=1" |
+# An instrument of dlut's that every node shows (reviewed), for its page.
+INSTRUMENT=$(curl -sf "${NEU}api/v1/instruments?institution=dlut&per_page=1" |
   python3 -c 'import json, sys; print(json.load(sys.stdin)["items"][0]["id"])')
 LOCAL_ID=${INSTRUMENT#*/}
 YEAR=$(date +%Y)
@@ -69,7 +69,8 @@ YEAR=$(date +%Y)
 echo "| Role | Page | Status | Bytes | Server time (ms) |"
 echo "|---|---|---|---|---|"
 for path in / /instruments "/instruments?q=%E8%B4%A8%E8%B0%B1" "/instruments/$INSTRUMENT" \
-  /overview /needs /events /results /guide /status /login /register /api/docs; do
+  "/instruments/$INSTRUMENT?week=1" /institutions/dlut /overview /needs /events /results \
+  /guide /status /login /register /api/docs; do
   measure visitor "$DLUT" "$path"
 done
 
