@@ -5,10 +5,11 @@
 
 use askama::Template;
 use axum::{
-    extract::State,
+    extract::{Query, State},
     http::StatusCode,
     response::{IntoResponse, Response},
 };
+use serde::Deserialize;
 
 use super::{Ctx, ErrorKind, Layout, Refusal, encode_component, monitoring::state_class};
 use crate::{
@@ -21,6 +22,27 @@ use crate::{
 
 /// Seconds between the page's own reloads.
 const REFRESH_SECONDS: u32 = 30;
+/// Instruments on one page of the table.
+const ROWS_PER_PAGE: usize = 50;
+/// Alerts listed; the rest are reached through the counters' filters.
+const ALERTS_SHOWN: usize = 50;
+
+/// `?state=` (a state, or `silent`) and `?offset=` of the instruments' table.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(super) struct BoardQuery {
+    state: String,
+    offset: usize,
+}
+
+/// Whether `row` is one the filter `state` asks for (empty: every row).
+fn wanted(state: &str, row: &BoardRowView) -> bool {
+    match state {
+        "" => true,
+        "silent" => row.silent,
+        other => row.state == other,
+    }
+}
 
 struct Alert {
     id: String,
@@ -51,6 +73,8 @@ struct Tally {
     label: String,
     count: usize,
     class: &'static str,
+    /// The table filtered to these (or the alerts).
+    href: String,
 }
 
 #[derive(Template)]
@@ -65,7 +89,19 @@ struct BoardPage {
     as_of: String,
     tallies: Vec<Tally>,
     alerts: Vec<Alert>,
+    /// All alerts, of which `alerts` are the first.
+    alerts_total: usize,
+    /// This page of the table, and how many rows the filter has in all.
     rows: Vec<Row>,
+    rows_total: usize,
+    /// The filter's name, when one is applied.
+    filter: String,
+    prev_href: Option<String>,
+    next_href: Option<String>,
+}
+
+fn filtered(state: &str, offset: usize) -> String {
+    format!("/province/monitoring?state={state}&offset={offset}#rows-title")
 }
 
 /// The instrument page of an `institution/local_id`, if the id has that shape.
@@ -125,6 +161,7 @@ fn tallies(t: &Strings, board: &BoardView) -> Vec<Tally> {
             label: m.stat_monitored.to_owned(),
             count: board.rows.len(),
             class: "",
+            href: filtered("", 0),
         },
         Tally {
             label: m.stat_alerts.to_owned(),
@@ -134,6 +171,7 @@ fn tallies(t: &Strings, board: &BoardView) -> Vec<Tally> {
             } else {
                 "alerting"
             },
+            href: "#board-alerts".into(),
         },
     ];
     for code in ["running", "idle", "maintenance", "fault"] {
@@ -141,6 +179,7 @@ fn tallies(t: &Strings, board: &BoardView) -> Vec<Tally> {
             label: m.state(code).to_owned(),
             count: board.rows.iter().filter(|r| r.state == code).count(),
             class: "",
+            href: filtered(code, 0),
         });
     }
     // Silent: those heard of once and not for too long, and those never heard of (they
@@ -162,6 +201,7 @@ fn tallies(t: &Strings, board: &BoardView) -> Vec<Tally> {
         label: m.stat_silent.to_owned(),
         count: silent.len(),
         class: "",
+        href: filtered("silent", 0),
     });
     list
 }
@@ -170,6 +210,7 @@ fn tallies(t: &Strings, board: &BoardView) -> Vec<Tally> {
 pub(super) async fn page<B: Backend>(
     State(state): State<AppState<B>>,
     ctx: Ctx,
+    Query(query): Query<BoardQuery>,
 ) -> Result<Response, Refusal> {
     ctx.with_role(AccountRole::ProvinceAdmin)?;
     let t = ctx.t;
@@ -194,8 +235,14 @@ pub(super) async fn page<B: Backend>(
             ),
             as_of: time::format_unix(board.now, ctx.lang),
             tallies: tallies(t, board),
-            alerts: board.alerts.iter().map(|a| alert(&ctx, a)).collect(),
-            rows: board.rows.iter().map(|r| row(&ctx, board.now, r)).collect(),
+            alerts: board
+                .alerts
+                .iter()
+                .take(ALERTS_SHOWN)
+                .map(|a| alert(&ctx, a))
+                .collect(),
+            alerts_total: board.alerts.len(),
+            ..rows_page(&ctx, board, &query, t)
         },
         None => BoardPage {
             layout: ctx.layout("monitoring"),
@@ -206,8 +253,50 @@ pub(super) async fn page<B: Backend>(
             as_of: String::new(),
             tallies: Vec::new(),
             alerts: Vec::new(),
+            alerts_total: 0,
             rows: Vec::new(),
+            rows_total: 0,
+            filter: String::new(),
+            prev_href: None,
+            next_href: None,
         },
     };
     Ok(Page::with_status(status, page).into_response())
+}
+
+/// The table's page the query asks for, as the rest of a page (alerts and counters are
+/// filled by the caller).
+fn rows_page(ctx: &Ctx, board: &BoardView, query: &BoardQuery, t: &'static Strings) -> BoardPage {
+    let state = match query.state.as_str() {
+        known @ ("running" | "idle" | "maintenance" | "fault" | "silent") => known,
+        _ => "",
+    };
+    let matching: Vec<&BoardRowView> = board.rows.iter().filter(|r| wanted(state, r)).collect();
+    let total = matching.len();
+    let from = query.offset.min(total);
+    BoardPage {
+        layout: ctx.layout("monitoring"),
+        t,
+        not_here: false,
+        refresh: REFRESH_SECONDS,
+        intro: String::new(),
+        as_of: String::new(),
+        tallies: Vec::new(),
+        alerts: Vec::new(),
+        alerts_total: 0,
+        rows: matching
+            .iter()
+            .skip(from)
+            .take(ROWS_PER_PAGE)
+            .map(|r| row(ctx, board.now, r))
+            .collect(),
+        rows_total: total,
+        filter: match state {
+            "" => String::new(),
+            "silent" => t.monitoring.stat_silent.to_owned(),
+            code => t.monitoring.state(code).to_owned(),
+        },
+        prev_href: (from > 0).then(|| filtered(state, from.saturating_sub(ROWS_PER_PAGE))),
+        next_href: (from + ROWS_PER_PAGE < total).then(|| filtered(state, from + ROWS_PER_PAGE)),
+    }
 }

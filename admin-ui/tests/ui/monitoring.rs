@@ -586,3 +586,53 @@ async fn monitoring_is_reached_from_the_managers_page_and_the_province_navigatio
     assert!(!status.body.contains("/province/monitoring"));
     assert!(!status.body.contains("/manage/monitoring"));
 }
+
+#[tokio::test]
+async fn the_boards_table_filters_by_state_and_pages() {
+    let (backend, app) = setup().await;
+    let now = chrono::Utc::now().timestamp();
+    let mut board = sample_board(now);
+    // 120 more instruments idle, to page through.
+    let template = board.rows[0].clone();
+    for i in 0..120 {
+        board.rows.push(alliance_web::backend::BoardRowView {
+            instrument_id: format!("dlut/IDLE-{i:03}"),
+            state: "idle".into(),
+            ..template.clone()
+        });
+    }
+    backend.set_board(board);
+    let prov = page_login(&app, "prov").await;
+    let page = get(&app, BOARD, &prov).await;
+    let table = &page.body[page.body.find("id=\"rows-title\"").unwrap()..];
+    assert!(
+        table.contains("<span class=\"count\">123</span>"),
+        "{table}"
+    );
+    assert_eq!(table.matches("<tr data-instrument=").count(), 50);
+    // Each counter filters the table.
+    assert!(
+        page.body
+            .contains("href=\"/province/monitoring?state=fault&#38;offset=0#rows-title\"")
+    );
+    let faulty = get(&app, "/province/monitoring?state=fault", &prov).await;
+    let table = &faulty.body[faulty.body.find("id=\"rows-title\"").unwrap()..];
+    assert!(table.contains("<span class=\"count\">1</span>"), "{table}");
+    assert!(table.contains("data-instrument=\"lnu/NMR-1\""));
+    assert_eq!(table.matches("<tr data-instrument=").count(), 1);
+    // Idle ones: 121 (the XRD and the 120), in three pages.
+    let last = get(&app, "/province/monitoring?state=idle&offset=100", &prov).await;
+    let table = &last.body[last.body.find("id=\"rows-title\"").unwrap()..];
+    assert!(table.contains("<span class=\"count\">121</span>"));
+    assert_eq!(table.matches("<tr data-instrument=").count(), 21);
+    assert!(table.contains("rel=\"prev\""));
+    assert!(!table.contains("rel=\"next\""));
+    // An unknown state is no filter; a huge offset an empty page.
+    let odd = get(
+        &app,
+        "/province/monitoring?state=%3Cx%3E&offset=18446744073709551615",
+        &prov,
+    )
+    .await;
+    assert_eq!(odd.status, StatusCode::OK);
+}

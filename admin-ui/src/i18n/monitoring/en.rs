@@ -53,6 +53,7 @@ pub(crate) static EN: MonitoringStrings = MonitoringStrings {
     stat_monitored: "Monitored instruments",
     stat_alerts: "Alerts",
     stat_silent: "Silent",
+    alerts_more: "{n} more alerts: the silent and faulty counters above list those instruments.",
     alerts_title: "Alerts",
     alerts_none: "No alerts: every instrument open for booking reports on time and none is faulty.",
     alert_silent: "Silent",

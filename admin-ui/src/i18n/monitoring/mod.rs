@@ -70,6 +70,7 @@ pub(crate) struct MonitoringStrings {
     pub stat_monitored: &'static str,
     pub stat_alerts: &'static str,
     pub stat_silent: &'static str,
+    pub alerts_more: &'static str,
     pub alerts_title: &'static str,
     pub alerts_none: &'static str,
     pub alert_silent: &'static str,

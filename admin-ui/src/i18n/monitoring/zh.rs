@@ -53,6 +53,7 @@ pub(crate) static ZH: MonitoringStrings = MonitoringStrings {
     stat_monitored: "监测中的仪器",
     stat_alerts: "告警",
     stat_silent: "失联",
+    alerts_more: "另有 {n} 条告警；点上方的“失联”或“故障”计数查看对应仪器。",
     alerts_title: "告警",
     alerts_none: "目前没有告警：开放预约的仪器都在按时上报，没有故障。",
     alert_silent: "失联",
