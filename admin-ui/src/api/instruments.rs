@@ -327,23 +327,60 @@ pub(super) async fn template<B: Backend>(
     Ok(download(state.backend.import_template(format).await?))
 }
 
-/// `GET /api/v1/reviews`: records waiting for the province.
+/// Query of `GET /api/v1/reviews`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(super) struct QueueQuery {
+    /// How many of the queue to skip (default 0).
+    #[serde(default)]
+    offset: usize,
+    /// How many to give, 1 to 100 (default 100).
+    #[serde(default = "hundred")]
+    #[param(minimum = 1, maximum = 100)]
+    limit: usize,
+}
+
+fn hundred() -> usize {
+    100
+}
+
+/// `GET /api/v1/reviews?offset=&limit=`: records waiting for the province, voluntary ones
+/// first, a page at a time (`X-Total-Count` says how many wait in all).
 #[utoipa::path(
     get,
     path = "/api/v1/reviews",
     tag = "province",
     security(("session" = [])),
+    params(QueueQuery),
     responses(
-        (status = 200, description = "Records waiting for the province's review.", body = Vec<InstrumentDetail>),
+        (status = 200, description = "A page of the records waiting for the province's review; the `X-Total-Count` header counts them all.", body = Vec<InstrumentDetail>),
         (status = 403, description = "`forbidden`: not a province admin.", body = ErrorBody),
     )
 )]
 pub(super) async fn review_queue<B: Backend>(
     State(state): State<AppState<B>>,
     ApiUser(session): ApiUser,
-) -> Result<Json<Vec<InstrumentDetail>>, ApiError> {
+    ApiQuery(query): ApiQuery<QueueQuery>,
+) -> Result<Response, ApiError> {
     require(&session, AccountRole::ProvinceAdmin)?;
-    Ok(Json(state.backend.review_queue().await))
+    if !(1..=100).contains(&query.limit) {
+        return Err(ApiError::Invalid(vec![FieldError::new(
+            "limit",
+            Problem::Other("1 to 100".into()),
+        )]));
+    }
+    let queue = state.backend.review_queue().await;
+    let total = queue.len();
+    let page: Vec<InstrumentDetail> = queue
+        .into_iter()
+        .skip(query.offset)
+        .take(query.limit)
+        .collect();
+    let mut response = Json(page).into_response();
+    response
+        .headers_mut()
+        .insert("x-total-count", axum::http::HeaderValue::from(total));
+    Ok(response)
 }
 
 /// `POST /api/v1/reviews`.

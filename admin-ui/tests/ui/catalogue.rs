@@ -380,6 +380,17 @@ async fn the_review_queue_pages_shows_what_changed_and_approves_the_ticked_at_on
         get(&app, "/api/v1/me/badges", "").await.status,
         StatusCode::UNAUTHORIZED
     );
+    // The API pages the queue too, saying how many wait in all.
+    let api = get(&app, "/api/v1/reviews?offset=20&limit=10", &province).await;
+    assert_eq!(api.status, StatusCode::OK, "{}", api.body);
+    assert_eq!(api.json().as_array().unwrap().len(), 5);
+    assert_eq!(api.headers["x-total-count"], "25");
+    let default = get(&app, "/api/v1/reviews", &province).await;
+    assert_eq!(default.json().as_array().unwrap().len(), 25);
+    for bad in ["limit=0", "limit=101", "offset=-1"] {
+        let reply = get(&app, &format!("/api/v1/reviews?{bad}"), &province).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{bad}");
+    }
     let first = get(&app, "/province/reviews", &province).await;
     assert!(first.body.contains("data-badges=\"/api/v1/me/badges\""));
     assert!(first.body.contains("data-badge=\"reviews\""));
