@@ -339,23 +339,52 @@ async fn self_operated_use_needs_the_training_the_owner_recorded() {
             .home_knows_trained(user, &dlut, "SEM-1", UnixTime::now())
             .unwrap()
     };
-    assert!(!known_at_home("r9"));
+    let training = |user_id: &str| Training {
+        local_id: "SEM-1".into(),
+        home: "neu".parse().unwrap(),
+        user_id: user_id.into(),
+        trained_at: UnixTime(start - 30 * 86_400),
+        valid_until: UnixTime(start + 365 * 86_400),
+        recorded_by: "manager@dlut".into(),
+    };
     let mut sent = owner.mail().deliveries();
+    let dead_before = owner.mail().dead_letter_count().unwrap();
+    // r9 has no account at neu (the fixtures' researchers are vouched for, not signed
+    // up): the owner records the training and checks it; the home refuses to keep it.
     owner
         .bookings()
-        .record_training(&Training {
-            local_id: "SEM-1".into(),
-            home: "neu".parse().unwrap(),
-            user_id: "r9".into(),
-            trained_at: UnixTime(start - 30 * 86_400),
-            valid_until: UnixTime(start + 365 * 86_400),
-            recorded_by: "manager@dlut".into(),
+        .record_training(&training("r9"))
+        .await
+        .unwrap();
+    tokio::time::timeout(DEADLINE, async {
+        while owner.mail().dead_letter_count().unwrap() == dead_before {
+            sent.changed().await.unwrap();
+        }
+    })
+    .await
+    .expect("the home never refused the training of someone it does not know");
+    assert!(!known_at_home("r9"));
+    // wang has an account at neu: the owner tells the home (signed mail), so the home's
+    // pages offer self-operated use.
+    neu.accounts()
+        .create(alliance_web::backend::NewAccount {
+            username: "wang".into(),
+            password: PASSWORD.into(),
+            display_name: "王研究员".into(),
+            role: alliance_web::backend::AccountRole::Researcher,
+            organization: "neu".into(),
+            email: String::new(),
+            phone: String::new(),
         })
         .await
         .unwrap();
-    // The owner tells the home (signed mail), so the home's pages offer self-operated use.
+    owner
+        .bookings()
+        .record_training(&training("wang"))
+        .await
+        .unwrap();
     tokio::time::timeout(DEADLINE, async {
-        while !known_at_home("r9") {
+        while !known_at_home("wang") {
             sent.changed().await.unwrap();
         }
     })

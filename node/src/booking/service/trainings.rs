@@ -128,8 +128,20 @@ impl Bookings {
                 training.home
             )));
         }
-        let key = home_key(&training.user_id, &from.institution_id, &training.local_id);
         let store = &self.inner.store;
+        // Kept only for people who have an account here: another member cannot fill this
+        // node's store with trainings of made-up users.
+        let known = store
+            .get(Space::Accounts, training.user_id.as_bytes())
+            .map_err(|e| Refusal::Internal(e.to_string()))?
+            .is_some();
+        if !known {
+            return Err(Refusal::NotYourUser(format!(
+                "{} has no account here",
+                training.user_id
+            )));
+        }
+        let key = home_key(&training.user_id, &from.institution_id, &training.local_id);
         let held: Option<Training> = store
             .get_json(Space::HomeTrainings, &key)
             .map_err(|e| Refusal::Internal(e.to_string()))?;
