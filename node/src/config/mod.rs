@@ -263,6 +263,11 @@ pub struct BookingSection {
     /// Booking requests one home institution may send a minute; more are answered `busy`.
     #[serde(default = "default_requests_per_minute")]
     pub requests_per_home_per_minute: u32,
+    /// Whether this institution's instruments close on mainland China's public holidays
+    /// (unless an instrument's rules open them). Off only for a node the official
+    /// calendar does not apply to.
+    #[serde(default = "default_true")]
+    pub close_on_public_holidays: bool,
 }
 
 impl Default for BookingSection {
@@ -272,8 +277,13 @@ impl Default for BookingSection {
             remembered_cancels_per_home: default_remembered_cancels(),
             concurrent_requests_per_home: default_concurrent_per_home(),
             requests_per_home_per_minute: default_requests_per_minute(),
+            close_on_public_holidays: true,
         }
     }
+}
+
+fn default_true() -> bool {
+    true
 }
 
 fn default_concurrent_per_home() -> u32 {

@@ -84,6 +84,8 @@ pub struct HomeUser {
 struct BusyTimes {
     store: Store,
     ledger: Ledger,
+    /// Whether public holidays close instruments (the node's configuration).
+    holidays_close: bool,
 }
 
 impl BusySource for BusyTimes {
@@ -117,7 +119,7 @@ impl BusySource for BusyTimes {
         OwnerCalendar {
             busy,
             window: Some(BookingWindow::from(&rules)),
-            open_on_holidays: rules.open_on_holidays,
+            open_on_holidays: rules.open_on_holidays || !self.holidays_close,
         }
     }
 }
@@ -147,6 +149,8 @@ struct Inner {
     notice_budget: notice_budget::NoticeBudget,
     /// This home's requests in flight to each owner.
     gates: owner_gates::OwnerGates,
+    /// Whether public holidays close this institution's instruments.
+    holidays_close: bool,
 }
 
 /// The node's booking service. Cheap to clone.
@@ -188,6 +192,7 @@ impl Bookings {
         catalogue.set_busy_source(Arc::new(BusyTimes {
             store: store.clone(),
             ledger: ledger.clone(),
+            holidays_close: config.close_on_public_holidays,
         }));
         Ok(Bookings {
             inner: Arc::new(Inner {
@@ -210,6 +215,7 @@ impl Bookings {
                     config.requests_per_home_per_minute,
                 ),
                 gates: owner_gates::OwnerGates::default(),
+                holidays_close: config.close_on_public_holidays,
             }),
         })
     }
