@@ -78,12 +78,9 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
 
-    #[test]
-    fn finds_free_hours_only_inside_the_range() {
-        let mut hours = vec![HourState::Closed; DIGEST_HOURS];
-        // Day 9 (Wednesday of the second week), 10:00 is free.
-        hours[9 * 24 + 10] = HourState::Free;
-        let digest = AvailabilityDigest {
+    /// A digest of `hours` from Monday 2026-11-23, without a window.
+    fn from_monday_23rd(hours: Vec<HourState>) -> AvailabilityDigest {
+        AvailabilityDigest {
             institution_id: "dlut".parse().unwrap(),
             local_id: "X".into(),
             revision: 1,
@@ -91,8 +88,15 @@ mod tests {
             hours,
             window: None,
             holiday_days: 0,
-        };
-        let free = FreeDays::of(&digest).unwrap();
+        }
+    }
+
+    #[test]
+    fn finds_free_hours_only_inside_the_range() {
+        let mut hours = vec![HourState::Closed; DIGEST_HOURS];
+        // Day 9 (Wednesday of the second week), 10:00 is free.
+        hours[9 * 24 + 10] = HourState::Free;
+        let free = FreeDays::of(&from_monday_23rd(hours)).unwrap();
         assert!(free.any_between("2026-12-02", "2026-12-02"));
         assert!(free.any_between("2026-11-01", "2026-12-31"));
         assert!(!free.any_between("2026-11-23", "2026-12-01"));
@@ -106,15 +110,7 @@ mod tests {
         // Monday 2026-11-23 10:00 and Thursday 26th 09:00 are free.
         hours[10] = HourState::Free;
         hours[3 * 24 + 9] = HourState::Free;
-        let mut digest = AvailabilityDigest {
-            institution_id: "dlut".parse().unwrap(),
-            local_id: "X".into(),
-            revision: 1,
-            first_day: "2026-11-23".into(),
-            hours,
-            window: None,
-            holiday_days: 0,
-        };
+        let mut digest = from_monday_23rd(hours);
         // Monday 2026-11-23 00:00 in Shanghai.
         let monday = 1_795_363_200;
         let at = |h: i64| UnixTime(monday + h * 3600);

@@ -139,11 +139,9 @@ impl Catalogue {
         self.absorb(std::iter::once(&entry.body))?;
         self.gossip(entry.bytes);
         if !record.deleted {
-            self.publish_digest(
-                &record,
-                crate::catalogue::digest::this_monday(chrono::Utc::now()),
-            )
-            .await?;
+            let monday = crate::catalogue::digest::this_monday(chrono::Utc::now());
+            let days = self.digest_days(&record, monday);
+            self.publish_digest(&record, monday, days).await?;
         }
         Ok(record)
     }
@@ -176,15 +174,16 @@ impl Catalogue {
         Ok(Some(entry))
     }
 
-    /// Signs and publishes the availability digest of one of this institution's records.
+    /// Signs and publishes the availability digest of one of this institution's records,
+    /// saying `days` from `monday`.
     pub(super) async fn publish_digest(
         &self,
         record: &InstrumentRecord,
         monday: chrono::NaiveDate,
+        days: DigestDays,
     ) -> Result<(), CatalogueError> {
         let key = self.inner.key.clone();
         let origin = self.inner.own.institution_id.clone();
-        let days = self.digest_days(record, monday);
         let mut digest = AvailabilityDigest {
             institution_id: origin.clone(),
             local_id: record.local_id.clone(),
@@ -233,20 +232,23 @@ impl Catalogue {
         crate::catalogue::digest::digest_days(record, monday, &calendar)
     }
 
-    /// Whether `digest` starts on `monday` and says what a new one of `record` would.
-    fn digest_current(
+    /// The days a digest of `record` from `monday` would say, unless `held` (its digest
+    /// now) already says them: `None` then.
+    fn digest_due(
         &self,
-        digest: &AvailabilityDigest,
+        held: Option<&AvailabilityDigest>,
         record: &InstrumentRecord,
         monday: chrono::NaiveDate,
-    ) -> bool {
+    ) -> Option<DigestDays> {
+        let days = self.digest_days(record, monday);
         let first_day = monday.format("%Y-%m-%d").to_string();
-        digest.first_day == first_day && {
-            let days = self.digest_days(record, monday);
-            digest.hours == days.hours
-                && digest.holiday_days == days.holiday_days
-                && digest.window == days.window
-        }
+        let current = held.is_some_and(|d| {
+            d.first_day == first_day
+                && d.hours == days.hours
+                && d.holiday_days == days.holiday_days
+                && d.window == days.window
+        });
+        (!current).then_some(days)
     }
 
     /// Takes busy spans (bookings, blackouts) for this institution's digests from `source`.
@@ -266,14 +268,10 @@ impl Catalogue {
             return Ok(false);
         };
         let monday = crate::catalogue::digest::this_monday(chrono::Utc::now());
-        let unchanged = view
-            .availability
-            .as_ref()
-            .is_some_and(|d| self.digest_current(d, &view.record, monday));
-        if unchanged {
+        let Some(days) = self.digest_due(view.availability.as_ref(), &view.record, monday) else {
             return Ok(false);
-        }
-        self.publish_digest(&view.record, monday).await?;
+        };
+        self.publish_digest(&view.record, monday, days).await?;
         Ok(true)
     }
 
@@ -286,20 +284,19 @@ impl Catalogue {
         self.wait_confirmed().await;
         let monday = crate::catalogue::digest::this_monday(now);
         let own = self.inner.own.institution_id.clone();
-        let stale: Vec<Arc<InstrumentRecord>> = self
+        let stale: Vec<(Arc<InstrumentRecord>, DigestDays)> = self
             .institution_views(&own)
             .into_iter()
-            .filter(|v| {
-                v.availability
-                    .as_ref()
-                    .is_none_or(|d| !self.digest_current(d, &v.record, monday))
+            .filter_map(|v| {
+                let days = self.digest_due(v.availability.as_ref(), &v.record, monday)?;
+                Some((v.record, days))
             })
-            .map(|v| v.record)
             .collect();
-        for record in &stale {
-            self.publish_digest(record, monday).await?;
+        let count = stale.len();
+        for (record, days) in stale {
+            self.publish_digest(&record, monday, days).await?;
         }
-        Ok(stale.len())
+        Ok(count)
     }
 
     /// Signs and publishes the province's review of the current version of an instrument
