@@ -59,6 +59,7 @@ pub(crate) mod node;
 pub mod notify;
 pub(crate) mod official_calendar;
 pub mod orders;
+pub mod photos;
 pub(crate) mod private_dir;
 pub mod province;
 pub mod receipts;

@@ -13,6 +13,7 @@ use tokio_util::sync::CancellationToken;
 use crate::{
     accounts::Accounts,
     board::Board,
+    photos::Photos,
     booking::service::Bookings,
     catalogue::{self, Catalogue, CatalogueError, CatalogueOptions},
     config::Config,
@@ -106,6 +107,7 @@ pub struct NodeHandle {
     orders: Orders,
     help: HelpDesk,
     events: Events,
+    photos: Photos,
     cancel: CancellationToken,
     supervisor: Supervisor,
     tasks: Vec<JoinHandle<()>>,
@@ -290,6 +292,8 @@ impl Node {
             board.clone(),
         );
 
+        let photos = Photos::new(catalogue.clone(), store.clone(), net.clone());
+
         // Their work, watched by the supervisor.
         let mut tasks = vec![supervisor.watch("network", network.task)];
         let handlers = mail::Handlers::new(vec![
@@ -298,6 +302,7 @@ impl Node {
             Arc::new(orders.clone()),
             Arc::new(events.clone()),
             Arc::new(board.clone()),
+            Arc::new(photos.clone()),
         ]);
         tasks.extend(mail.start(handlers, mail_rx, &supervisor, &cancel));
         tasks.extend(bookings.start(&supervisor, &cancel));
@@ -339,6 +344,7 @@ impl Node {
             orders: orders.clone(),
             help: help.clone(),
             events: events.clone(),
+            photos: photos.clone(),
         };
         let (http_addr, http) = serve_http(
             &config,
@@ -394,6 +400,7 @@ impl Node {
             orders,
             help,
             events,
+            photos,
             tasks,
         })
     }
@@ -621,6 +628,11 @@ impl NodeHandle {
     /// Entrusted-testing orders.
     pub fn orders(&self) -> &Orders {
         &self.orders
+    }
+
+    /// Photos of instruments.
+    pub fn photos(&self) -> &Photos {
+        &self.photos
     }
 
     /// Matching events: announced, registered for.

@@ -86,7 +86,7 @@ pub use envelope::{Domain, EnvelopeError, SignedEnvelope};
 pub use ids::{IdError, InstitutionId};
 pub use keys::{KeyError, PublicKey, SecretKey};
 pub use record::{
-    FeeComponents, FeeItem, FeeUnit, InstrumentRecord, InstrumentStatus, RecordError, ServiceMode,
+    FeeComponents, FeeItem, FeeUnit, InstrumentPhoto, InstrumentRecord, InstrumentStatus, RecordError, ServiceMode,
     SharingScope, UserTier,
 };
 pub use review::{ReviewAttestation, ReviewVerdict};

@@ -173,6 +173,7 @@ fn vectors() -> BTreeMap<&'static str, BTreeMap<&'static str, String>> {
         certification: "CNAS".into(),
         status: InstrumentStatus::InService,
         sharing_scope: SharingScope::OpenToSociety,
+        photos: Vec::new(),
     };
     all.insert(
         "instrument_record",

@@ -41,6 +41,10 @@ impl From<CatalogueFailure> for ApiError {
             },
             CatalogueFailure::NotFound => ApiError::NotFound,
             CatalogueFailure::Forbidden => ApiError::Forbidden,
+            CatalogueFailure::Unavailable(message) => ApiError::BadRequest {
+                status: StatusCode::SERVICE_UNAVAILABLE,
+                message,
+            },
             CatalogueFailure::Internal(detail) => {
                 tracing::error!(%detail, "catalogue operation failed");
                 ApiError::Internal

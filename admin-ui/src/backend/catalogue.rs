@@ -70,6 +70,8 @@ pub struct InstrumentSummary {
     pub price_from: Option<PriceFrom>,
     /// The first day a request could still take a free hour (`YYYY-MM-DD`, Shanghai).
     pub next_free_day: Option<String>,
+    /// The SHA-256 (hex) of its first photo's thumbnail, for result cards.
+    pub thumbnail: Option<String>,
 }
 
 /// The lowest price of an instrument's services for one user category.
@@ -223,6 +225,9 @@ pub enum CatalogueFailure {
     NotFound,
     #[error("not allowed")]
     Forbidden,
+    /// What was asked is held elsewhere and no member could give it now.
+    #[error("{0}")]
+    Unavailable(String),
     #[error("internal error")]
     Internal(String),
 }
@@ -253,6 +258,26 @@ pub trait CatalogueBackend: Clone + Send + Sync + 'static {
         &self,
         record: InstrumentRecord,
     ) -> impl Future<Output = Result<InstrumentRecord, CatalogueFailure>> + Send;
+    /// Adds a photo (JPEG or PNG, as uploaded) to one of this institution's records:
+    /// resized, and named in a new signed version of the record.
+    fn add_instrument_photo(
+        &self,
+        local_id: &str,
+        bytes: Vec<u8>,
+    ) -> impl Future<Output = Result<(), CatalogueFailure>> + Send;
+    /// Takes photo `sha256` (hex) off one of this institution's records.
+    fn remove_instrument_photo(
+        &self,
+        local_id: &str,
+        sha256: &str,
+    ) -> impl Future<Output = Result<(), CatalogueFailure>> + Send;
+    /// The JPEG bytes of a photo or thumbnail (`sha256`, hex) of instrument `id`, if the
+    /// instrument is visible here and its record names it.
+    fn instrument_photo(
+        &self,
+        id: &str,
+        sha256: &str,
+    ) -> impl Future<Output = Result<Vec<u8>, CatalogueFailure>> + Send;
     /// Deletes one of this institution's records.
     fn delete_instrument(
         &self,

@@ -71,6 +71,8 @@ pub(crate) struct Card {
     pub next_free: String,
     /// Straight to the calendar at that day (empty when nothing is free).
     pub book_href: String,
+    /// The first photo's thumbnail (empty without photos).
+    pub thumb_src: String,
 }
 
 /// `12月9日 周三` (`Wed 9 Dec`) of a `YYYY-MM-DD` day; the year is the coming weeks'.
@@ -138,6 +140,11 @@ pub(crate) fn card(ctx: &Ctx, s: &InstrumentSummary) -> Card {
         } else {
             String::new()
         },
+        thumb_src: s
+            .thumbnail
+            .as_deref()
+            .map(|sha| super::photos::src(&s.id, sha))
+            .unwrap_or_default(),
     }
 }
 
@@ -300,6 +307,7 @@ struct DetailPage {
     reviewer: String,
     calendar: Option<Calendar>,
     booking: BookingBox,
+    photos: Vec<super::photos::PhotoView>,
 }
 
 pub(crate) fn fee_rows(ctx: &Ctx, d: &InstrumentDetail) -> Vec<FeeRow> {
@@ -470,9 +478,11 @@ pub(crate) fn detail_page(
         fact(c.f_email, &r.contact.email),
     ];
     ask.bookable = booking.form.is_some();
+    let name = pick(ctx.lang, &d.summary.name_zh, &d.summary.name_en);
     let page = DetailPage {
         layout: ctx.layout("search"),
         t: ctx.t,
+        photos: super::photos::views(ctx, &d.record, &name),
         card: card(ctx, &d.summary),
         id: d.summary.id.clone(),
         basic: basic

@@ -35,6 +35,7 @@ mod needs;
 mod orders;
 mod overview;
 mod own;
+mod photos;
 mod publications;
 mod receipt_view;
 mod receipts;
@@ -79,6 +80,10 @@ pub(crate) fn routes<B: Backend>() -> Router<AppState<B>> {
         .route("/me/password", post(me::change_password::<B>))
         .route("/me/notifications", post(me::save_notices::<B>))
         .route("/instruments", get(instruments::search::<B>))
+        .route(
+            "/photos/{institution}/{local_id}/{sha256}",
+            get(photos::serve::<B>),
+        )
         .route(
             "/instruments/{institution}/{local_id}",
             get(instruments::detail::<B>),
@@ -224,6 +229,16 @@ pub(crate) fn routes<B: Backend>() -> Router<AppState<B>> {
         .route("/admin/instruments/export", get(own::export::<B>))
         .route("/admin/instruments/{local_id}", post(own::update::<B>))
         .route("/admin/instruments/{local_id}/edit", get(own::edit::<B>))
+        .route(
+            "/admin/instruments/{local_id}/photos",
+            post(photos::add::<B>).layer(axum::extract::DefaultBodyLimit::max(
+                crate::uploads::MAX_UPLOAD_BYTES + 64 * 1024,
+            )),
+        )
+        .route(
+            "/admin/instruments/{local_id}/photos/{sha256}/delete",
+            post(photos::remove::<B>),
+        )
         .route(
             "/admin/instruments/{local_id}/delete",
             post(own::delete::<B>),

@@ -157,6 +157,18 @@ struct FormPage {
     part_names: [&'static str; 3],
     errors: FormErrors,
     other_errors: Vec<String>,
+    notice: Option<String>,
+    photos: Vec<super::photos::PhotoView>,
+    photo_action: String,
+    photo_error: Option<String>,
+    can_add_photo: bool,
+}
+
+/// What the edit page says above its parts after a photo was added or removed.
+#[derive(Debug, Default)]
+pub(super) struct Messages {
+    pub notice: Option<String>,
+    pub photo_error: Option<String>,
 }
 
 /// Fields the form shows an error beside.
@@ -192,9 +204,19 @@ async fn form_page<B: Backend>(
     input: InstrumentInput,
     is_new: bool,
     errors: Vec<FieldError>,
+    messages: Messages,
 ) -> Response {
     let c = ctx.t.cat;
     let facets = state.backend.facets().await;
+    let photos = match is_new {
+        true => Vec::new(),
+        false => state
+            .backend
+            .own_instrument(&input.local_id)
+            .await
+            .map(|d| super::photos::views(ctx, &d.record, &d.record.name_zh))
+            .unwrap_or_default(),
+    };
     let choice = |value: String, label: &str, current: &str| Choice {
         selected: value == current,
         value,
@@ -292,9 +314,17 @@ async fn form_page<B: Backend>(
         part_names,
         other_errors: form_errors.other(&SHOWN),
         errors: form_errors,
+        notice: messages.notice,
+        can_add_photo: photos.len() < alliance_protocol::record::MAX_PHOTOS,
+        photos,
+        photo_action: format!(
+            "/admin/instruments/{}/photos",
+            encode_component(&input.local_id)
+        ),
+        photo_error: messages.photo_error,
         input,
     };
-    let status = if page.errors.is_empty() {
+    let status = if page.errors.is_empty() && page.photo_error.is_none() {
         axum::http::StatusCode::OK
     } else {
         axum::http::StatusCode::UNPROCESSABLE_ENTITY
@@ -318,7 +348,7 @@ pub(super) async fn new<B: Backend>(
         }],
         ..InstrumentInput::default()
     };
-    Ok(form_page(&state, &ctx, &session.csrf_token, input, true, Vec::new()).await)
+    Ok(form_page(&state, &ctx, &session.csrf_token, input, true, Vec::new(), Messages::default()).await)
 }
 
 /// `GET /admin/instruments/{local_id}/edit`.
@@ -326,13 +356,34 @@ pub(super) async fn edit<B: Backend>(
     State(state): State<AppState<B>>,
     ctx: Ctx,
     Path(local_id): Path<String>,
+    Query(notice): Query<Notice>,
 ) -> Result<Response, Refusal> {
     let session = ctx.with_role(AccountRole::InstitutionAdmin)?;
-    let Some(detail) = state.backend.own_instrument(&local_id).await else {
+    let notice = match notice.notice.as_str() {
+        "photo_added" => Some(ctx.t.cat.photo_added.to_owned()),
+        "photo_removed" => Some(ctx.t.cat.photo_removed.to_owned()),
+        _ => None,
+    };
+    let messages = Messages {
+        notice,
+        photo_error: None,
+    };
+    edit_page(&state, &ctx, &session.csrf_token, &local_id, messages).await
+}
+
+/// The edit form of one of this institution's records, as held now.
+pub(super) async fn edit_page<B: Backend>(
+    state: &AppState<B>,
+    ctx: &Ctx,
+    csrf: &str,
+    local_id: &str,
+    messages: Messages,
+) -> Result<Response, Refusal> {
+    let Some(detail) = state.backend.own_instrument(local_id).await else {
         return Err(ctx.refuse(ErrorKind::NotFound));
     };
     let input = InstrumentInput::from_record(&detail.record);
-    Ok(form_page(&state, &ctx, &session.csrf_token, input, false, Vec::new()).await)
+    Ok(form_page(state, ctx, csrf, input, false, Vec::new(), messages).await)
 }
 
 fn field_of(failure: CatalogueFailure) -> Result<FieldError, CatalogueFailure> {
@@ -377,7 +428,7 @@ async fn save<B: Backend>(
     let record = match input.to_record(&institution) {
         Ok(record) => record,
         Err(errors) => {
-            return Ok(form_page(state, ctx, &session.csrf_token, input, is_new, errors).await);
+            return Ok(form_page(state, ctx, &session.csrf_token, input, is_new, errors, Messages::default()).await);
         }
     };
     if is_new
@@ -391,13 +442,22 @@ async fn save<B: Backend>(
             "local_id",
             Problem::Other(ctx.t.cat.err_local_id_taken.into()),
         );
-        return Ok(form_page(state, ctx, &session.csrf_token, input, is_new, vec![taken]).await);
+        return Ok(form_page(state, ctx, &session.csrf_token, input, is_new, vec![taken], Messages::default()).await);
     }
     match state.backend.save_instrument(record).await {
         Ok(_) => Ok(Redirect::to("/admin/instruments?notice=saved").into_response()),
         Err(failure) => match field_of(failure) {
             Ok(error) => {
-                Ok(form_page(state, ctx, &session.csrf_token, input, is_new, vec![error]).await)
+                Ok(form_page(
+                    state,
+                    ctx,
+                    &session.csrf_token,
+                    input,
+                    is_new,
+                    vec![error],
+                    Messages::default(),
+                )
+                .await)
             }
             Err(other) => {
                 tracing::error!(error = %other, "saving an instrument failed");
@@ -430,7 +490,7 @@ pub(super) async fn update<B: Backend>(
 #[derive(Debug, Deserialize)]
 pub(super) struct CsrfForm {
     #[serde(default)]
-    csrf: String,
+    pub(super) csrf: String,
 }
 
 /// `POST /admin/instruments/{local_id}/delete`.

@@ -11,7 +11,7 @@ use axum::{
     http::{Method, StatusCode, header},
 };
 
-fn instrument_form<'a>(
+pub(crate) fn instrument_form<'a>(
     csrf: &'a str,
     local_id: &'a str,
     category: &'a str,

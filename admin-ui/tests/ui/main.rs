@@ -11,6 +11,7 @@ mod monitoring;
 mod needs;
 mod openapi;
 mod pages;
+mod photos;
 mod publications;
 mod receipts;
 mod results;

@@ -34,6 +34,8 @@ pub struct RecordSummary {
     pub sharing_scope: SharingScope,
     pub classification_code: String,
     pub city: String,
+    /// The SHA-256 of its photos and their thumbnails (which copies to keep).
+    pub photo_hashes: Vec<[u8; 32]>,
 }
 
 impl RecordSummary {
@@ -46,6 +48,11 @@ impl RecordSummary {
             sharing_scope: record.sharing_scope,
             classification_code: record.classification_code.clone(),
             city: record.location.city.clone(),
+            photo_hashes: record
+                .photos
+                .iter()
+                .flat_map(|p| [p.sha256, p.thumb_sha256])
+                .collect(),
         }
     }
 }

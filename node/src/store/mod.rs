@@ -199,6 +199,9 @@ spaces! {
     /// Files attached to needs (`home \0 need \0 index` → bytes): at the home the
     /// originals, elsewhere copies fetched through it and checked by their SHA-256.
     NeedFiles => "need_files",
+    /// Instrument photos and thumbnails by SHA-256: this institution's own (`o` +
+    /// digest) and copies of other members' fetched and checked (`c` + digest).
+    Photos => "photos",
     /// Scratch space for benchmarks and tests.
     Bench => "bench",
 }

@@ -1,6 +1,7 @@
 //! The catalogue side of the web backend: maps the catalogue's views to the web layer's
 //! types and the web layer's requests to catalogue calls.
 
+use crate::photos::PhotoError;
 use std::collections::BTreeMap;
 
 use alliance_protocol::{InstitutionId, InstrumentRecord, ReviewVerdict, UserTier};
@@ -26,6 +27,25 @@ impl From<CatalogueError> for CatalogueFailure {
             },
             CatalogueError::NotFound(_) => CatalogueFailure::NotFound,
             other => CatalogueFailure::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<PhotoError> for CatalogueFailure {
+    fn from(e: PhotoError) -> Self {
+        match e {
+            PhotoError::Invalid(message) => CatalogueFailure::Invalid {
+                field: "photo".into(),
+                message,
+            },
+            PhotoError::Full => CatalogueFailure::Invalid {
+                field: "photo".into(),
+                message: e.to_string(),
+            },
+            PhotoError::NoInstrument | PhotoError::NoPhoto => CatalogueFailure::NotFound,
+            PhotoError::Unreachable => CatalogueFailure::Unavailable(e.to_string()),
+            PhotoError::Catalogue(e) => e.into(),
+            PhotoError::Store(e) => CatalogueFailure::Internal(e.to_string()),
         }
     }
 }
@@ -128,6 +148,7 @@ impl WebBackend {
             next_free_day: view.availability.as_ref().and_then(|d| {
                 crate::catalogue::availability::next_free_day(d, alliance_protocol::UnixTime::now())
             }),
+            thumbnail: r.photos.first().map(|p| p.thumb_hex()),
         }
     }
 
@@ -346,6 +367,36 @@ impl CatalogueBackend for WebBackend {
         record: InstrumentRecord,
     ) -> Result<InstrumentRecord, CatalogueFailure> {
         Ok(self.catalogue.save_record(record).await?)
+    }
+
+    async fn add_instrument_photo(
+        &self,
+        local_id: &str,
+        bytes: Vec<u8>,
+    ) -> Result<(), CatalogueFailure> {
+        self.photos.add(local_id, bytes).await?;
+        Ok(())
+    }
+
+    async fn remove_instrument_photo(
+        &self,
+        local_id: &str,
+        sha256: &str,
+    ) -> Result<(), CatalogueFailure> {
+        self.photos.remove(local_id, sha256).await?;
+        Ok(())
+    }
+
+    async fn instrument_photo(&self, id: &str, sha256: &str) -> Result<Vec<u8>, CatalogueFailure> {
+        let sha = hex::decode(sha256)
+            .ok()
+            .and_then(|b| <[u8; 32]>::try_from(b).ok())
+            .ok_or(CatalogueFailure::NotFound)?;
+        let view = self
+            .catalogue
+            .instrument(id)
+            .ok_or(CatalogueFailure::NotFound)?;
+        Ok(self.photos.bytes(&view.record, &sha).await?)
     }
 
     async fn delete_instrument(&self, local_id: &str) -> Result<(), CatalogueFailure> {

@@ -23,6 +23,8 @@ fn change(current: Option<&InstrumentRecord>, new: &InstrumentRecord) -> &'stati
         Some(current) => {
             let mut same = new.clone();
             same.revision = current.revision;
+            // A spreadsheet does not carry photos; saving keeps them.
+            same.photos.clone_from(&current.photos);
             if &same == current {
                 "unchanged"
             } else {

@@ -49,6 +49,7 @@ pub(crate) struct WebParts {
     pub orders: crate::orders::Orders,
     pub help: crate::help::HelpDesk,
     pub events: crate::events::Events,
+    pub photos: crate::photos::Photos,
 }
 
 /// What the web layer may ask of this node.
@@ -69,6 +70,7 @@ pub(crate) struct WebBackend {
     orders: crate::orders::Orders,
     help: crate::help::HelpDesk,
     events: crate::events::Events,
+    photos: crate::photos::Photos,
     /// Recent searches by free time.
     search_cache: Arc<search_cache::SearchCache>,
     started_at: UnixTime,
@@ -103,6 +105,7 @@ impl WebBackend {
             orders,
             help,
             events,
+            photos,
         } = parts;
         WebBackend {
             net,
@@ -120,6 +123,7 @@ impl WebBackend {
             orders,
             help,
             events,
+            photos,
             search_cache: Arc::default(),
             started_at: UnixTime::now(),
         }

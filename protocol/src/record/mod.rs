@@ -26,6 +26,12 @@ pub const MAX_FEE_ITEMS: usize = 32;
 
 pub use proto::{FeeUnit, InstrumentStatus, ServiceMode, SharingScope};
 
+mod photo;
+pub use photo::{
+    InstrumentPhoto, MAX_PHOTO_BYTES, MAX_PHOTO_SIDE, MAX_PHOTOS, MAX_THUMB_BYTES, PhotoFetch,
+    THUMB_SIDE,
+};
+
 /// Why a record was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RecordError {
@@ -195,6 +201,8 @@ pub struct InstrumentRecord {
     pub certification: String,
     pub status: InstrumentStatus,
     pub sharing_scope: SharingScope,
+    /// Photos, in the owner's order (their bytes are fetched by hash).
+    pub photos: Vec<InstrumentPhoto>,
 }
 
 /// Whether `date` is empty or a real calendar date written `YYYY-MM-DD`.
@@ -256,6 +264,7 @@ impl InstrumentRecord {
             certification: String::new(),
             status: InstrumentStatus::InService,
             sharing_scope: SharingScope::OpenToSociety,
+            photos: Vec::new(),
         }
     }
 
@@ -390,6 +399,7 @@ impl From<&InstrumentRecord> for proto::InstrumentRecord {
             certification: r.certification.clone(),
             status: r.status as i32,
             sharing_scope: r.sharing_scope as i32,
+            photos: r.photos.iter().map(photo::photo_to_proto).collect(),
         }
     }
 }
@@ -549,6 +559,7 @@ impl TryFrom<proto::InstrumentRecord> for InstrumentRecord {
             certification: long("certification", raw.certification)?,
             status,
             sharing_scope,
+            photos: photo::photos_from_proto(raw.photos)?,
         })
     }
 }

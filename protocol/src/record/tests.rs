@@ -57,6 +57,14 @@ pub(crate) fn sample() -> InstrumentRecord {
         certification: "CMA".into(),
         status: InstrumentStatus::InService,
         sharing_scope: SharingScope::OpenToSociety,
+        photos: vec![InstrumentPhoto {
+            sha256: [7; 32],
+            size: 180_000,
+            width: 1600,
+            height: 1200,
+            thumb_sha256: [8; 32],
+            thumb_size: 14_000,
+        }],
     }
 }
 
@@ -105,6 +113,30 @@ fn bad_fields_are_refused_with_their_name() {
         &|r| r.service_modes.push(ServiceMode::Unspecified),
         "service_modes",
     );
+    check(&|r| r.photos.push(r.photos[0]), "photos");
+    check(&|r| r.photos[0].width = MAX_PHOTO_SIDE + 1, "photos");
+    check(&|r| r.photos[0].size = MAX_PHOTO_BYTES + 1, "photos");
+    check(&|r| r.photos[0].thumb_size = 0, "photos");
+    check(
+        &|r| {
+            r.photos = (0..=MAX_PHOTOS as u8)
+                .map(|n| InstrumentPhoto {
+                    sha256: [n; 32],
+                    ..r.photos[0]
+                })
+                .collect()
+        },
+        "photos",
+    );
+}
+
+#[test]
+fn a_photo_fetch_is_signed_by_the_asker() {
+    let asker = SecretKey::generate();
+    let fetch = PhotoFetch { sha256: [3; 32] };
+    let sealed = fetch.seal(&asker);
+    assert_eq!(PhotoFetch::open(&sealed, &asker.public()).unwrap(), fetch);
+    assert!(PhotoFetch::open(&sealed, &SecretKey::generate().public()).is_err());
 }
 
 #[test]

@@ -41,6 +41,7 @@ fn detail(r: &InstrumentRecord) -> InstrumentDetail {
                     unit,
                 }),
             next_free_day: None,
+            thumbnail: r.photos.first().map(|p| p.thumb_hex()),
         },
         record: r.clone(),
         review: None,
@@ -148,10 +149,90 @@ impl CatalogueBackend for MemoryBackend {
         let mut inner = self.lock();
         inner.issued += 1;
         record.revision = inner.issued;
+        // As the node does: forms do not carry photos, saving keeps them.
+        record.photos = inner
+            .records
+            .get(&record.local_id)
+            .map(|held| held.photos.clone())
+            .unwrap_or_default();
         inner
             .records
             .insert(record.local_id.clone(), record.clone());
         Ok(record)
+    }
+
+    /// Keeps the upload as it is (resizing is the node's, tested there) under its hash,
+    /// and a thumbnail under another.
+    async fn add_instrument_photo(
+        &self,
+        local_id: &str,
+        bytes: Vec<u8>,
+    ) -> Result<(), CatalogueFailure> {
+        use sha2::Digest;
+        let invalid = |message: &str| CatalogueFailure::Invalid {
+            field: "photo".into(),
+            message: message.into(),
+        };
+        if !bytes.starts_with(&[0xFF, 0xD8, 0xFF]) && !bytes.starts_with(b"\x89PNG") {
+            return Err(invalid("a photo is a JPEG or PNG file"));
+        }
+        let mut inner = self.lock();
+        let record = inner
+            .records
+            .get(local_id)
+            .cloned()
+            .ok_or(CatalogueFailure::NotFound)?;
+        if record.photos.len() >= alliance_protocol::record::MAX_PHOTOS {
+            return Err(invalid("an instrument has at most 4 photos"));
+        }
+        let sha256: [u8; 32] = sha2::Sha256::digest(&bytes).into();
+        let thumb_sha256: [u8; 32] = sha2::Sha256::digest(sha256).into();
+        let photo = alliance_protocol::InstrumentPhoto {
+            sha256,
+            size: bytes.len() as u32,
+            width: 4,
+            height: 3,
+            thumb_sha256,
+            thumb_size: bytes.len() as u32,
+        };
+        inner.photos.insert(photo.hex(), bytes.clone());
+        inner.photos.insert(photo.thumb_hex(), bytes);
+        let mut record = record;
+        record.photos.push(photo);
+        inner.records.insert(local_id.to_owned(), record);
+        Ok(())
+    }
+
+    async fn remove_instrument_photo(
+        &self,
+        local_id: &str,
+        sha256: &str,
+    ) -> Result<(), CatalogueFailure> {
+        let mut inner = self.lock();
+        let record = inner
+            .records
+            .get_mut(local_id)
+            .ok_or(CatalogueFailure::NotFound)?;
+        let before = record.photos.len();
+        record.photos.retain(|p| p.hex() != sha256);
+        if record.photos.len() == before {
+            return Err(CatalogueFailure::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn instrument_photo(&self, id: &str, sha256: &str) -> Result<Vec<u8>, CatalogueFailure> {
+        let inner = self.lock();
+        let (_, local_id) = id.split_once('/').ok_or(CatalogueFailure::NotFound)?;
+        let named = inner.records.get(local_id).is_some_and(|r| {
+            r.photos
+                .iter()
+                .any(|p| p.hex() == sha256 || p.thumb_hex() == sha256)
+        });
+        match inner.photos.get(sha256) {
+            Some(bytes) if named => Ok(bytes.clone()),
+            _ => Err(CatalogueFailure::NotFound),
+        }
     }
 
     async fn delete_instrument(&self, local_id: &str) -> Result<(), CatalogueFailure> {

@@ -46,6 +46,8 @@ struct Inner {
     issued: u64,
     fail: bool,
     records: HashMap<String, alliance_protocol::InstrumentRecord>,
+    /// Photo and thumbnail bytes by SHA-256 (hex).
+    photos: HashMap<String, Vec<u8>>,
     reviews: Vec<(String, alliance_protocol::ReviewVerdict, String)>,
     /// Records as last approved, by id (JSON).
     approved: HashMap<String, serde_json::Value>,

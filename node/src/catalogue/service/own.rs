@@ -100,8 +100,26 @@ impl Catalogue {
     }
 
     /// Signs and stores a new version of one of this institution's records (its revision
-    /// is set here), and queues it for gossip. Returns the record as stored.
+    /// is set here), and queues it for gossip. Returns the record as stored. The photos
+    /// of the version held are kept whatever `record` says: forms and spreadsheets do
+    /// not carry them, [`crate::photos::Photos`] changes them
+    /// ([`Catalogue::save_record_with_photos`]).
     pub async fn save_record(
+        &self,
+        mut record: InstrumentRecord,
+    ) -> Result<InstrumentRecord, CatalogueError> {
+        record.photos = match record.deleted {
+            true => Vec::new(),
+            false => self
+                .stored_record(&record.id())
+                .map(|held| held.photos)
+                .unwrap_or_default(),
+        };
+        self.save_record_with_photos(record).await
+    }
+
+    /// [`Catalogue::save_record`] with the photos `record` names.
+    pub(crate) async fn save_record_with_photos(
         &self,
         mut record: InstrumentRecord,
     ) -> Result<InstrumentRecord, CatalogueError> {

@@ -15,6 +15,15 @@ impl Catalogue {
         visible.then(|| self.instrument_unfiltered(id)).flatten()
     }
 
+    /// The SHA-256 of every photo and thumbnail the records held here name.
+    pub fn photo_hashes(&self) -> std::collections::HashSet<[u8; 32]> {
+        self.view()
+            .records
+            .values()
+            .flat_map(|r| r.photo_hashes.iter().copied())
+            .collect()
+    }
+
     /// Whether a record of instrument `id` (`institution/local_id`) is held, visible or
     /// not; a lookup in memory.
     pub fn has_instrument(&self, id: &str) -> bool {
