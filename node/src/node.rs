@@ -13,7 +13,6 @@ use tokio_util::sync::CancellationToken;
 use crate::{
     accounts::Accounts,
     board::Board,
-    photos::Photos,
     booking::service::Bookings,
     catalogue::{self, Catalogue, CatalogueError, CatalogueOptions},
     config::Config,
@@ -31,6 +30,7 @@ use crate::{
     net::{self, NetClient, NetConfig, NetError, ROSTER_KEY},
     notify::{Delivery, Notices, Preferences, Smtp, Webhook},
     orders::Orders,
+    photos::Photos,
     province::{
         ProvinceAuthority,
         publication::Publication,

@@ -86,8 +86,8 @@ pub use envelope::{Domain, EnvelopeError, SignedEnvelope};
 pub use ids::{IdError, InstitutionId};
 pub use keys::{KeyError, PublicKey, SecretKey};
 pub use record::{
-    FeeComponents, FeeItem, FeeUnit, InstrumentPhoto, InstrumentRecord, InstrumentStatus, RecordError, ServiceMode,
-    SharingScope, UserTier,
+    FeeComponents, FeeItem, FeeUnit, InstrumentPhoto, InstrumentRecord, InstrumentStatus,
+    RecordError, ServiceMode, SharingScope, UserTier,
 };
 pub use review::{ReviewAttestation, ReviewVerdict};
 pub use roster::{Roster, RosterError, SignedRoster};

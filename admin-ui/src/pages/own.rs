@@ -348,7 +348,16 @@ pub(super) async fn new<B: Backend>(
         }],
         ..InstrumentInput::default()
     };
-    Ok(form_page(&state, &ctx, &session.csrf_token, input, true, Vec::new(), Messages::default()).await)
+    Ok(form_page(
+        &state,
+        &ctx,
+        &session.csrf_token,
+        input,
+        true,
+        Vec::new(),
+        Messages::default(),
+    )
+    .await)
 }
 
 /// `GET /admin/instruments/{local_id}/edit`.
@@ -428,7 +437,16 @@ async fn save<B: Backend>(
     let record = match input.to_record(&institution) {
         Ok(record) => record,
         Err(errors) => {
-            return Ok(form_page(state, ctx, &session.csrf_token, input, is_new, errors, Messages::default()).await);
+            return Ok(form_page(
+                state,
+                ctx,
+                &session.csrf_token,
+                input,
+                is_new,
+                errors,
+                Messages::default(),
+            )
+            .await);
         }
     };
     if is_new
@@ -442,23 +460,30 @@ async fn save<B: Backend>(
             "local_id",
             Problem::Other(ctx.t.cat.err_local_id_taken.into()),
         );
-        return Ok(form_page(state, ctx, &session.csrf_token, input, is_new, vec![taken], Messages::default()).await);
+        return Ok(form_page(
+            state,
+            ctx,
+            &session.csrf_token,
+            input,
+            is_new,
+            vec![taken],
+            Messages::default(),
+        )
+        .await);
     }
     match state.backend.save_instrument(record).await {
         Ok(_) => Ok(Redirect::to("/admin/instruments?notice=saved").into_response()),
         Err(failure) => match field_of(failure) {
-            Ok(error) => {
-                Ok(form_page(
-                    state,
-                    ctx,
-                    &session.csrf_token,
-                    input,
-                    is_new,
-                    vec![error],
-                    Messages::default(),
-                )
-                .await)
-            }
+            Ok(error) => Ok(form_page(
+                state,
+                ctx,
+                &session.csrf_token,
+                input,
+                is_new,
+                vec![error],
+                Messages::default(),
+            )
+            .await),
             Err(other) => {
                 tracing::error!(error = %other, "saving an instrument failed");
                 Err(ctx.refuse(ErrorKind::Internal))

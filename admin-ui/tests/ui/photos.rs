@@ -103,7 +103,9 @@ async fn an_admin_adds_a_photo_that_the_page_the_cards_and_the_photo_route_show(
     let id = backend.records()[0].id();
     let detail = get(&app, &format!("/instruments/{id}"), "").await;
     assert!(
-        detail.body.contains(&format!("/photos/{id}/{}", photo.hex()))
+        detail
+            .body
+            .contains(&format!("/photos/{id}/{}", photo.hex()))
             && detail.body.contains("液相色谱-质谱联用仪 照片 1"),
         "{}",
         detail.body

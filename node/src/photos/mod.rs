@@ -172,11 +172,7 @@ impl Photos {
         batch.put(Space::Photos, own_key(&photo.thumb_sha256), prepared.thumb);
         self.inner.store.commit(batch).await?;
         record.photos.push(photo);
-        let saved = self
-            .inner
-            .catalogue
-            .save_record_with_photos(record)
-            .await?;
+        let saved = self.inner.catalogue.save_record_with_photos(record).await?;
         self.forget_unnamed_own().await?;
         Ok(saved)
     }
@@ -190,11 +186,7 @@ impl Photos {
         if record.photos.len() == before {
             return Err(PhotoError::NoPhoto);
         }
-        let saved = self
-            .inner
-            .catalogue
-            .save_record_with_photos(record)
-            .await?;
+        let saved = self.inner.catalogue.save_record_with_photos(record).await?;
         self.forget_unnamed_own().await?;
         Ok(saved)
     }
@@ -282,11 +274,9 @@ impl Photos {
             .filter(|id| *id != owner && **id != own);
         let ask = PhotoFetch { sha256: *sha }.seal(&self.inner.catalogue.signing_key());
         for member in std::iter::once(owner).chain(others).take(MAX_ASKED) {
-            let answer = tokio::time::timeout(
-                ASK_TIMEOUT,
-                self.inner.net.send_mail(member, ask.clone()),
-            )
-            .await;
+            let answer =
+                tokio::time::timeout(ASK_TIMEOUT, self.inner.net.send_mail(member, ask.clone()))
+                    .await;
             match answer {
                 Ok(Ok(bytes))
                     if bytes.len() <= max as usize
@@ -328,7 +318,11 @@ impl Photos {
         Ok(())
     }
 
-    async fn on_fetch(&self, from: &MembershipCertificate, bytes: &[u8]) -> Result<Vec<u8>, Refusal> {
+    async fn on_fetch(
+        &self,
+        from: &MembershipCertificate,
+        bytes: &[u8],
+    ) -> Result<Vec<u8>, Refusal> {
         let fetch = PhotoFetch::open(bytes, &from.node_public_key)
             .map_err(|e| Refusal::BadRequest(e.to_string()))?;
         for key in [own_key(&fetch.sha256), copy_key(&fetch.sha256)] {

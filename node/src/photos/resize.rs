@@ -132,7 +132,11 @@ mod tests {
         for &byte in bytes {
             crc ^= u32::from(byte);
             for _ in 0..8 {
-                crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+                crc = if crc & 1 == 1 {
+                    (crc >> 1) ^ 0xEDB8_8320
+                } else {
+                    crc >> 1
+                };
             }
         }
         !crc
@@ -152,7 +156,9 @@ mod tests {
     fn a_small_photo_is_not_enlarged_and_transparency_becomes_white() {
         let prepared = prepare(&png(200, 100, true)).unwrap();
         assert_eq!((prepared.width, prepared.height), (200, 100));
-        let photo = image::load_from_memory(&prepared.photo).unwrap().into_rgb8();
+        let photo = image::load_from_memory(&prepared.photo)
+            .unwrap()
+            .into_rgb8();
         let [r, g, b] = photo.get_pixel(10, 50).0;
         assert!(r > 240 && g > 240 && b > 240, "{r} {g} {b}");
     }

@@ -90,7 +90,9 @@ pub(super) fn photos_from_proto(
         {
             return Err(field(
                 "photos",
-                format!("a photo is 1 to {MAX_PHOTO_BYTES} bytes, its thumbnail 1 to {MAX_THUMB_BYTES}"),
+                format!(
+                    "a photo is 1 to {MAX_PHOTO_BYTES} bytes, its thumbnail 1 to {MAX_THUMB_BYTES}"
+                ),
             ));
         }
         if !(1..=MAX_PHOTO_SIDE).contains(&photo.width)

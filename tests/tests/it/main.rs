@@ -26,6 +26,7 @@ mod mesh;
 mod monitoring;
 mod notices;
 mod orders;
+mod photos;
 mod receipt_crash;
 mod receipts;
 mod restart;
