@@ -148,6 +148,11 @@ struct Shown {
     /// Each institution's score as a bar over the grade bands (SVG), and the same in words.
     score_chart: String,
     score_chart_text: String,
+    /// The instruments used most, and shared most, as bars (SVG), and the same in words.
+    utilisation_chart: String,
+    utilisation_chart_text: String,
+    sharing_chart: String,
+    sharing_chart_text: String,
     sanctions: Vec<Sanction>,
 }
 
@@ -350,6 +355,10 @@ fn shown(ctx: &Ctx, view: &ResultsView, disputes: Disputes) -> Shown {
         pass: plain(pass),
         institutions: institutions(t, &view.rows),
         score_chart: score_chart(t, view),
+        utilisation_chart: instrument_chart(view, |r| r.utilisation).0,
+        utilisation_chart_text: instrument_chart(view, |r| r.utilisation).1,
+        sharing_chart: instrument_chart(view, |r| r.sharing_rate).0,
+        sharing_chart_text: instrument_chart(view, |r| r.sharing_rate).1,
         score_chart_text: view
             .rows
             .iter()
@@ -403,6 +412,43 @@ fn score_chart(t: &Strings, view: &ResultsView) -> String {
         label: format!("{grade} {}", plain(at)),
     });
     charts::bars(&bars, Some(100.0), &marks)
+}
+
+/// The instruments with the highest `figure` (a ratio, 0–1), best first, as bars in
+/// percent (the first [`charts::MAX_BARS`]) and the same in words.
+fn instrument_chart(
+    view: &ResultsView,
+    figure: impl Fn(&ResultRow) -> Option<f64>,
+) -> (String, String) {
+    let mut rows: Vec<(f64, &ResultRow)> = view
+        .rows
+        .iter()
+        .filter(|r| !r.instrument.is_empty())
+        .filter_map(|r| figure(r).map(|v| (v, r)))
+        .collect();
+    rows.sort_by(|a, b| b.0.total_cmp(&a.0));
+    rows.truncate(charts::MAX_BARS);
+    let bars: Vec<charts::Bar> = rows
+        .iter()
+        .map(|(v, r)| charts::Bar {
+            label: format!("{} {}", r.institution, r.instrument_name),
+            value: v * 100.0,
+            shown: percent(Some(*v)),
+        })
+        .collect();
+    let text = rows
+        .iter()
+        .map(|(v, r)| {
+            format!(
+                "{} {} {}",
+                r.institution_name,
+                r.instrument_name,
+                percent(Some(*v))
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("；");
+    (charts::bars(&bars, Some(100.0), &[]), text)
 }
 
 fn correction(t: &Strings, c: &FigureDifference) -> Correction {

@@ -712,3 +712,47 @@ async fn the_score_chart_agrees_with_the_table() {
     // The text alternative says the same.
     assert!(chart.contains("东北大学 92.25（优秀）"), "{chart}");
 }
+
+#[tokio::test]
+async fn the_instrument_charts_agree_with_the_instruments_table() {
+    let (_, app) = province();
+    let body = get(&app, "/results?period=2026", "").await.body;
+    let figure = |id: &str| {
+        let at = body
+            .find(&format!("id=\"{id}\""))
+            .unwrap_or_else(|| panic!("no {id}"));
+        body[at..at + body[at..].find("</figure>").unwrap()].to_owned()
+    };
+    let utilisation = figure("utilisation-chart");
+    let sharing = figure("sharing-chart");
+    // Each instrument's bar carries the figure its row in the table shows, most used first.
+    for (instrument, used, shared) in [
+        ("neu/XRD-2", "89.3%", "56.0%"),
+        ("dlut/LCMS-1", "85.7%", "33.3%"),
+        ("dlut/TEM-01", "64.3%", "25.6%"),
+    ] {
+        let row = &body[body.find(&format!("/instruments/{instrument}\"")).unwrap()..];
+        let row = &row[..row.find("</tr>").unwrap()];
+        assert!(
+            row.contains(used) && row.contains(shared),
+            "{instrument}: {row}"
+        );
+        assert!(
+            utilisation.contains(&format!("\n{used}\n")),
+            "{instrument}: {utilisation}"
+        );
+        assert!(
+            sharing.contains(&format!("\n{shared}\n")),
+            "{instrument}: {sharing}"
+        );
+    }
+    let order = |chart: &str, names: [&str; 3]| {
+        let at: Vec<usize> = names.iter().map(|n| chart.rfind(n).unwrap()).collect();
+        at.windows(2).all(|w| w[0] < w[1])
+    };
+    assert!(order(&utilisation, ["89.3%", "85.7%", "64.3%"]));
+    assert!(
+        utilisation.contains("东北大学 X射线衍射仪 89.3%"),
+        "{utilisation}"
+    );
+}
