@@ -85,7 +85,7 @@ for path in / /bookings /receipts /orders; do
 done
 
 JAR=$(sign_in "$DLUT" dlut-manager manager)
-for path in / /manage/bookings /manage/receipts /manage/orders /manage/trainings \
+for path in / /manage/bookings /manage/receipts /manage/usage /manage/orders /manage/trainings \
   /manage/monitoring "/manage/instruments/$LOCAL_ID/rules" /manage/sessions/new; do
   measure manager "$DLUT" "$path" "$JAR"
 done

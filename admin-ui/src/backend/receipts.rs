@@ -81,6 +81,28 @@ pub struct MyReceipt {
     pub dispute: Option<String>,
 }
 
+/// What one instrument's receipts of one month add up to, as its owner issued them
+/// (disputed receipts count for nothing). A month is the one (Asia/Shanghai) the use
+/// started in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct MonthlyUsage {
+    /// `YYYY-MM`.
+    pub month: String,
+    pub local_id: String,
+    pub instrument_name_zh: String,
+    pub instrument_name_en: String,
+    pub receipts: u32,
+    /// Effective machine time (有效机时).
+    pub effective_minutes: u64,
+    /// Of which for users from outside the institution.
+    pub external_minutes: u64,
+    pub samples: u64,
+    /// Fees charged, in fen.
+    pub revenue_fen: i64,
+    /// Of which charged to users from outside the institution.
+    pub external_revenue_fen: i64,
+}
+
 /// A page of the receipts this institution issued.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct IssuedReceiptPage {
@@ -264,6 +286,13 @@ pub trait ReceiptBackend: Clone + Send + Sync + 'static {
             IssuedReceiptPage::of(all, standing, offset, limit)
         }
     }
+    /// What this institution's receipts add up to per month and instrument, for the
+    /// months `from` to `to` (`YYYY-MM`, inclusive), by month then instrument.
+    fn monthly_usage(
+        &self,
+        from: &str,
+        to: &str,
+    ) -> impl Future<Output = Result<Vec<MonthlyUsage>, ActionFailure>> + Send;
     /// The province's log as this node checked it.
     fn log_watch(&self) -> impl Future<Output = LogWatchView> + Send;
     /// Only the alarm, for the banner on every page: a node answers it cheaply.

@@ -49,6 +49,7 @@ mod status;
 mod subsidy;
 mod toolkit;
 mod trainings;
+mod usage;
 mod work;
 
 pub(crate) use crate::links::encode_component;
@@ -117,6 +118,7 @@ pub(crate) fn routes<B: Backend>() -> Router<AppState<B>> {
             get(sessions::form::<B>).post(sessions::submit::<B>),
         )
         .route("/manage/receipts", get(issued::page::<B>))
+        .route("/manage/usage", get(usage::page::<B>))
         .route("/manage/monitoring", get(monitoring::page::<B>))
         .route(
             "/manage/monitoring/{local_id}/token",

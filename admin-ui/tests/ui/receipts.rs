@@ -1195,3 +1195,66 @@ async fn a_user_pages_through_receipts_and_confirms_several_at_once() {
         3
     );
 }
+
+#[tokio::test]
+async fn managers_see_their_hours_and_revenue_by_month_and_instrument() {
+    let (backend, app) = setup().await;
+    let manager = page_login(&app, "manager").await;
+    let page = get(&app, NEW_SESSION, &manager).await;
+    let csrf = page.hidden("csrf").unwrap();
+    let recorded = form(&app, NEW_SESSION, &manager, &walk_in(&csrf)).await;
+    assert_eq!(recorded.status, StatusCode::SEE_OTHER, "{}", recorded.body);
+    let fen = backend.issued()[0].receipt.fees.total_fen();
+    let revenue = format!("{}.{:02}", fen / 100, fen % 100);
+
+    // The session of 2 December 2030: 105 minutes, 1.8 hours.
+    let usage = get(&app, "/manage/usage?month=2030-12", &manager).await;
+    assert_eq!(usage.status, StatusCode::OK, "{}", usage.body);
+    let months = &usage.body[usage.body.find("id=\"months-table\"").unwrap()..];
+    let december = &months[months.find("<th scope=\"row\">2030-12</th>").unwrap()..];
+    let december = &december[..december.find("</tr>").unwrap()];
+    assert!(
+        december.contains(">1.8<") && december.contains(&format!(">{revenue}<")),
+        "{december}"
+    );
+    // Twelve months, the empty ones too, and charts of both with their words.
+    assert_eq!(months.matches("<th scope=\"row\">20").count(), 12);
+    for chart in ["hours-chart", "revenue-chart", "instrument-chart"] {
+        let at = usage.body.find(&format!("id=\"{chart}\"")).unwrap();
+        let figure = &usage.body[at..at + usage.body[at..].find("</figure>").unwrap()];
+        assert!(
+            figure.contains("<svg") && figure.contains("role=\"img\""),
+            "{chart}"
+        );
+    }
+    assert!(
+        usage.body.contains("2030-12 1.8"),
+        "the hours chart in words"
+    );
+    let instruments = &usage.body[usage.body.find("id=\"instruments-table\"").unwrap()..];
+    assert!(
+        instruments.contains("/instruments/dlut/LCMS-1") && instruments.contains(">1.8<"),
+        "{instruments}"
+    );
+    // One instrument only; another month says it had none.
+    let one = get(
+        &app,
+        "/manage/usage?month=2030-12&instrument=LCMS-1",
+        &manager,
+    )
+    .await;
+    assert!(one.body.contains("<option value=\"LCMS-1\" selected>"));
+    let before = get(&app, "/manage/usage?month=2030-11", &manager).await;
+    assert!(
+        before.body.contains("这个月没有开出的使用凭证"),
+        "{}",
+        before.body
+    );
+
+    // A bad month is refused; a researcher may not look.
+    let bad = get(&app, "/manage/usage?month=2030-13", &manager).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    let researcher = page_login(&app, "li").await;
+    let refused = get(&app, "/manage/usage", &researcher).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+}

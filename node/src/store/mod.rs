@@ -131,6 +131,9 @@ spaces! {
     LogUses => "log_uses",
     /// The same for the receipts this node issued as an owner.
     IssuedUses => "issued_uses",
+    /// What the receipts this node issued add up to per month and instrument
+    /// (`YYYY-MM \0 local_id`, JSON; `receipts::issued::MonthFigures`).
+    IssuedMonths => "issued_months",
     /// Receipts this node issued as an owner, by receipt id, with their confirmation
     /// state (JSON).
     IssuedReceipts => "issued_receipts",

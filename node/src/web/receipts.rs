@@ -8,7 +8,8 @@ use alliance_protocol::{
 };
 use alliance_web::backend::{
     Account, ActionFailure, DeadLetterPage, DeadLetterView, IssuedReceipt, IssuedStanding,
-    LogAlarmView, LogWatchView, ManagedBooking, MyReceipt, ReceiptBackend, ReceiptView,
+    LogAlarmView, LogWatchView, ManagedBooking, MonthlyUsage, MyReceipt, ReceiptBackend,
+    ReceiptView,
 };
 
 use super::{
@@ -302,6 +303,38 @@ impl ReceiptBackend for WebBackend {
             offset,
             letters,
         })
+    }
+
+    async fn monthly_usage(
+        &self,
+        from: &str,
+        to: &str,
+    ) -> Result<Vec<MonthlyUsage>, ActionFailure> {
+        let own = &self.certificate.institution_id;
+        let rows = self
+            .receipts
+            .monthly(from, to)
+            .await
+            .map_err(|e| ActionFailure::Internal(e.to_string()))?;
+        Ok(rows
+            .into_iter()
+            .map(|(month, local_id, f)| {
+                let (instrument_name_zh, instrument_name_en) =
+                    self.catalogue.names_of(&format!("{own}/{local_id}"));
+                MonthlyUsage {
+                    month,
+                    local_id,
+                    instrument_name_zh,
+                    instrument_name_en,
+                    receipts: f.receipts,
+                    effective_minutes: f.effective_minutes,
+                    external_minutes: f.external_minutes,
+                    samples: f.samples,
+                    revenue_fen: f.revenue_fen,
+                    external_revenue_fen: f.external_revenue_fen,
+                }
+            })
+            .collect())
     }
 
     async fn log_watch(&self) -> LogWatchView {

@@ -405,6 +405,7 @@ async fn the_demo_shows_a_year_of_use_the_provinces_results_and_live_monitoring(
             "",
             "manage/bookings",
             "manage/receipts",
+            "manage/usage",
             "manage/orders",
             "manage/trainings",
             "manage/monitoring",

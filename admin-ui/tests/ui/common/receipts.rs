@@ -9,7 +9,8 @@ use alliance_protocol::receipt::{SessionFacts, Verdict, WalkIn};
 use alliance_protocol::{FeeComponents, FeeUnit, InstrumentRecord, ServiceMode, UserTier};
 use alliance_web::backend::{
     Account, ActionFailure, BookingBackend, DeadLetterPage, DeadLetterView, IssuedReceipt,
-    IssuedStanding, LogWatchView, ManagedBooking, MyReceipt, ReceiptBackend, ReceiptView,
+    IssuedStanding, LogWatchView, ManagedBooking, MonthlyUsage, MyReceipt, ReceiptBackend,
+    ReceiptView,
 };
 
 use super::{MemoryBackend, booking::HOME};
@@ -389,6 +390,57 @@ impl ReceiptBackend for MemoryBackend {
 
     async fn issued_receipts(&self) -> Vec<IssuedReceipt> {
         self.issued().into_iter().rev().collect()
+    }
+
+    /// Sums the receipts issued here by the month (Shanghai) each use started, as the
+    /// node does from its index; disputed ones count for nothing.
+    async fn monthly_usage(
+        &self,
+        from: &str,
+        to: &str,
+    ) -> Result<Vec<MonthlyUsage>, ActionFailure> {
+        let mut rows: std::collections::BTreeMap<(String, String), MonthlyUsage> =
+            Default::default();
+        for issued in self.issued() {
+            if issued.standing == IssuedStanding::Disputed {
+                continue;
+            }
+            let r = &issued.receipt;
+            let month = chrono::DateTime::from_timestamp(r.start, 0)
+                .unwrap()
+                .with_timezone(&chrono_tz::Asia::Shanghai)
+                .format("%Y-%m")
+                .to_string();
+            if month.as_str() < from || month.as_str() > to {
+                continue;
+            }
+            let local_id = r.instrument_id.split_once('/').unwrap().1.to_owned();
+            let row = rows
+                .entry((month.clone(), local_id.clone()))
+                .or_insert_with(|| MonthlyUsage {
+                    month,
+                    local_id,
+                    instrument_name_zh: r.instrument_name_zh.clone(),
+                    instrument_name_en: r.instrument_name_en.clone(),
+                    receipts: 0,
+                    effective_minutes: 0,
+                    external_minutes: 0,
+                    samples: 0,
+                    revenue_fen: 0,
+                    external_revenue_fen: 0,
+                });
+            let minutes =
+                u64::from(r.preparation_minutes + r.test_minutes + r.post_processing_minutes);
+            row.receipts += 1;
+            row.effective_minutes += minutes;
+            row.samples += u64::from(r.samples);
+            row.revenue_fen += r.fees.total_fen();
+            if r.external {
+                row.external_minutes += minutes;
+                row.external_revenue_fen += r.fees.total_fen();
+            }
+        }
+        Ok(rows.into_values().collect())
     }
 
     async fn log_watch(&self) -> LogWatchView {

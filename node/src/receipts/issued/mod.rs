@@ -7,6 +7,8 @@
 //! submission in the outbox, in the same write; a receipt still unconfirmed when its
 //! grace period ends goes in single-signed, and says so. Either way it is submitted once.
 
+mod months;
+
 use std::time::Duration;
 
 use alliance_protocol::{
@@ -23,6 +25,8 @@ use crate::{
     mail::outbox as messages,
     store::{Batch, Space, Store, StoreError, intervals},
 };
+
+pub use months::{MonthFigures, month_of};
 
 /// Where an issued receipt stands.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -86,13 +90,15 @@ pub struct ReceiptBook {
     allowance_minutes: u32,
     /// Held from reading a receipt's standing to committing its change, so that issuing,
     /// a confirmation and the end of the grace period never interleave. Holds whether
-    /// the issued uses are indexed by instrument and time (receipts issued by an older
-    /// version are indexed at the first issue after start).
+    /// the issued receipts are indexed (uses by instrument and time, figures by month):
+    /// receipts issued by an older version are indexed at the first use after start.
     lock: std::sync::Arc<tokio::sync::Mutex<bool>>,
 }
 
 /// Meta key set once the issued receipts' uses are indexed.
 const USES_INDEXED: &[u8] = b"issued_uses_indexed";
+/// Meta key set once the issued receipts' figures are kept by month.
+const MONTHS_INDEXED: &[u8] = b"issued_months_indexed";
 
 impl ReceiptBook {
     pub fn new(
@@ -152,10 +158,7 @@ impl ReceiptBook {
         if receipt.exceeds_wall_time(self.allowance_minutes) {
             return Err(IssueError::ExceedsWallTime(self.allowance_minutes));
         }
-        if !*indexed {
-            self.index_uses().await?;
-            *indexed = true;
-        }
+        self.index(&mut indexed).await?;
         let instrument = receipt.local_id.clone();
         let span = (receipt.start.0, receipt.end.0);
         if let Some(other) =
@@ -184,6 +187,7 @@ impl ReceiptBook {
             &r.receipt_id,
             span,
         );
+        months::count_in(&self.store, &mut batch, r, 1)?;
         if self.home.is_home_of(r) {
             self.home.receive_in(&mut batch, r, &signed, now)?;
         } else {
@@ -201,27 +205,59 @@ impl ReceiptBook {
         Ok(signed)
     }
 
-    /// Indexes the uses of receipts issued before uses were indexed (once).
-    async fn index_uses(&self) -> Result<(), StoreError> {
-        if self.store.get(Space::Meta, USES_INDEXED)?.is_some() {
+    /// Indexes receipts issued before their uses or monthly figures were indexed, once
+    /// per start (`indexed` is the lock's flag).
+    async fn index(&self, indexed: &mut bool) -> Result<(), StoreError> {
+        if *indexed {
             return Ok(());
         }
-        let mut batch = Batch::new();
-        for (_, issued) in self
-            .store
-            .scan_prefix_json::<Issued>(Space::IssuedReceipts, b"")?
-        {
-            let r = &issued.receipt;
-            intervals::put(
-                &mut batch,
-                Space::IssuedUses,
-                &r.local_id,
-                &r.receipt_id,
-                (r.start.0, r.end.0),
-            );
+        let uses_done = self.store.get(Space::Meta, USES_INDEXED)?.is_some();
+        let months_done = self.store.get(Space::Meta, MONTHS_INDEXED)?.is_some();
+        if !uses_done || !months_done {
+            let all: Vec<Issued> = self
+                .store
+                .scan_prefix_json::<Issued>(Space::IssuedReceipts, b"")?
+                .into_iter()
+                .map(|(_, i)| i)
+                .collect();
+            let mut batch = Batch::new();
+            if !uses_done {
+                for r in all.iter().map(|i| &i.receipt) {
+                    intervals::put(
+                        &mut batch,
+                        Space::IssuedUses,
+                        &r.local_id,
+                        &r.receipt_id,
+                        (r.start.0, r.end.0),
+                    );
+                }
+                batch.put(Space::Meta, USES_INDEXED.to_vec(), Vec::new());
+            }
+            if !months_done {
+                let counted = all
+                    .iter()
+                    .filter(|i| !matches!(i.standing, Standing::Disputed { .. }))
+                    .map(|i| &i.receipt);
+                months::rebuild_in(&self.store, &mut batch, counted)?;
+                batch.put(Space::Meta, MONTHS_INDEXED.to_vec(), Vec::new());
+            }
+            self.store.commit(batch).await?;
         }
-        batch.put(Space::Meta, USES_INDEXED.to_vec(), Vec::new());
-        self.store.commit(batch).await
+        *indexed = true;
+        Ok(())
+    }
+
+    /// What the receipts issued for uses that started in the months `from` to `to`
+    /// (`YYYY-MM`, inclusive) add up to: (month, instrument, figures), by month then
+    /// instrument. Disputed receipts count for nothing.
+    pub async fn monthly(
+        &self,
+        from: &str,
+        to: &str,
+    ) -> Result<Vec<(String, String, MonthFigures)>, StoreError> {
+        let mut indexed = self.lock.lock().await;
+        self.index(&mut indexed).await?;
+        months::between(&self.store, from, to)
     }
 
     /// The user's confirmation or dispute, from their home (whose node key is `home`): checked, then
@@ -232,7 +268,8 @@ impl ReceiptBook {
         home: &PublicKey,
         now: UnixTime,
     ) -> Result<Verdict, IssueError> {
-        let _standing = self.lock.lock().await;
+        let mut indexed = self.lock.lock().await;
+        self.index(&mut indexed).await?;
         let mut batch = Batch::new();
         let verdict = self.confirmed_in(&mut batch, confirmation, home, now)?;
         self.store.commit(batch).await?;
@@ -251,7 +288,8 @@ impl ReceiptBook {
         verdict: Verdict,
         now: UnixTime,
     ) -> Result<(), IssueError> {
-        let _standing = self.lock.lock().await;
+        let mut indexed = self.lock.lock().await;
+        self.index(&mut indexed).await?;
         let _answering = self.home.answering().await;
         let mut batch = Batch::new();
         let own = self.home.own().clone();
@@ -287,9 +325,13 @@ impl ReceiptBook {
             .map_err(IssueError::BadConfirmation)?;
         issued.standing = match &read.verdict {
             Verdict::Confirmed { rating, .. } => Standing::Confirmed { rating: *rating },
-            Verdict::Disputed { reason } => Standing::Disputed {
-                reason: reason.clone(),
-            },
+            Verdict::Disputed { reason } => {
+                // A disputed receipt counts for nothing, in the month's figures too.
+                months::count_in(&self.store, batch, &issued.receipt, -1)?;
+                Standing::Disputed {
+                    reason: reason.clone(),
+                }
+            }
         };
         let submission = ReceiptSubmission {
             receipt: signed,

@@ -253,3 +253,72 @@ async fn an_own_users_answer_and_the_receipts_standing_land_together_once() {
         ReceiptConfirmation::open(&submission.confirmation.unwrap(), &owner.public()).unwrap();
     assert_eq!(confirmation.verdict.rating(), Some(taken));
 }
+
+#[tokio::test]
+async fn the_months_figures_follow_issues_and_disputes_and_are_rebuilt_for_older_receipts() {
+    let dir = tempfile::tempdir().unwrap();
+    let (owner, home) = (SecretKey::generate(), SecretKey::generate());
+    let month = month_of(UnixTime(T));
+    let figures = |book: &ReceiptBook| {
+        let book = book.clone();
+        let month = month.clone();
+        async move { book.monthly(&month, &month).await.unwrap() }
+    };
+    {
+        let (book, _) = book(dir.path(), &owner);
+        let external = receipt("r1");
+        let signed = book.issue(external.clone(), UnixTime(T)).await.unwrap();
+        let own = UsageReceipt {
+            start: UnixTime(T),
+            end: UnixTime(T + 7_200),
+            tier: alliance_protocol::UserTier::OwnInstitution,
+            home_institution: "dlut".parse().unwrap(),
+            ..receipt("r2")
+        };
+        book.issue(own, UnixTime(T)).await.unwrap();
+        let rows = figures(&book).await;
+        assert_eq!(rows.len(), 1);
+        let (m, instrument, f) = &rows[0];
+        assert_eq!((m.as_str(), instrument.as_str()), (month.as_str(), "XPS-1"));
+        assert_eq!(
+            (f.receipts, f.effective_minutes, f.external_minutes),
+            (2, 240, 120)
+        );
+        assert_eq!((f.revenue_fen, f.external_revenue_fen), (21_000, 10_500));
+        // Other months hold nothing.
+        assert!(book.monthly("2026-01", "2026-12").await.unwrap().is_empty());
+
+        // The user's home disputes the external one: it counts for nothing.
+        let mut disputed = confirmation(&signed, &external, 1);
+        disputed.verdict = Verdict::Disputed {
+            reason: "不是我".into(),
+        };
+        book.confirmed(&disputed.seal(&home), &home.public(), UnixTime(T))
+            .await
+            .unwrap();
+        let f = &figures(&book).await[0].2;
+        assert_eq!(
+            (f.receipts, f.effective_minutes, f.external_minutes),
+            (1, 120, 0)
+        );
+        assert_eq!((f.revenue_fen, f.external_revenue_fen), (10_500, 0));
+
+        // As an older version left it: receipts, but no figures by month and no mark.
+        let mut batch = Batch::new();
+        for key in book
+            .store
+            .keys_with_prefix(Space::IssuedMonths, b"")
+            .unwrap()
+        {
+            batch.delete(Space::IssuedMonths, key);
+        }
+        batch.delete(Space::Meta, MONTHS_INDEXED.to_vec());
+        book.store.commit(batch).await.unwrap();
+    }
+    let (book, _) = book(dir.path(), &owner);
+    let f = &figures(&book).await[0].2;
+    assert_eq!(
+        (f.receipts, f.effective_minutes, f.revenue_fen),
+        (1, 120, 10_500)
+    );
+}

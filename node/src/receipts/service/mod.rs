@@ -250,6 +250,16 @@ impl Receipts {
         Ok(views)
     }
 
+    /// What the receipts issued here add up to per month and instrument, for the months
+    /// `from` to `to` (`YYYY-MM`, inclusive).
+    pub async fn monthly(
+        &self,
+        from: &str,
+        to: &str,
+    ) -> Result<Vec<(String, String, super::issued::MonthFigures)>, StoreError> {
+        self.inner.book.monthly(from, to).await
+    }
+
     /// One issued receipt.
     pub fn issued_receipt(&self, receipt_id: &str) -> Result<Option<Issued>, StoreError> {
         self.inner.book.get(receipt_id)
