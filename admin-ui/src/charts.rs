@@ -97,6 +97,101 @@ pub(crate) fn bars(bars: &[Bar], scale_to: Option<f64>, marks: &[Mark]) -> Strin
     }
 }
 
+/// One column of a stacked chart: its parts in the order of the series.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Column {
+    pub label: String,
+    pub parts: Vec<f64>,
+}
+
+/// Colours of the series of a stacked chart, in order (beyond them, the last repeats).
+const SERIES: [RGBColor; 5] = [
+    RGBColor(21, 128, 61),
+    RGBColor(11, 79, 138),
+    RGBColor(202, 138, 4),
+    RGBColor(185, 28, 28),
+    RGBColor(120, 120, 120),
+];
+
+/// Columns of stacked parts (e.g. instruments by state, hour by hour) with a legend
+/// naming each series, as an SVG document; empty when there is nothing to draw. Every
+/// fourth column is labelled under the axis.
+pub(crate) fn stacked(columns: &[Column], series: &[&str]) -> String {
+    if columns.is_empty() {
+        return String::new();
+    }
+    let tallest = columns
+        .iter()
+        .map(|c| c.parts.iter().sum::<f64>())
+        .fold(0.0_f64, f64::max)
+        .max(1.0);
+    let count = columns.len();
+    let mut svg = String::new();
+    let drawn = (|| -> Result<(), Box<dyn std::error::Error>> {
+        let root = SVGBackend::with_string(&mut svg, (WIDTH, 300)).into_drawing_area();
+        let mut chart = ChartBuilder::on(&root)
+            .margin(8)
+            .x_label_area_size(24)
+            .y_label_area_size(36)
+            .build_cartesian_2d(0.0..count as f64, 0.0..tallest * 1.25)?;
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .x_labels(0)
+            .y_labels(5)
+            .y_label_formatter(&|y| format!("{y:.0}"))
+            .label_style(("sans-serif", 11))
+            .draw()?;
+        let label_style = ("sans-serif", 11).into_text_style(&root);
+        for (i, column) in columns.iter().enumerate().step_by(4) {
+            let (x, y) = chart.backend_coord(&(i as f64 + 0.5, 0.0));
+            root.draw_text(&column.label, &label_style, (x.saturating_sub(14), y + 6))?;
+        }
+        for (i, column) in columns.iter().enumerate() {
+            let mut bottom = 0.0;
+            for (part, value) in column.parts.iter().enumerate() {
+                if *value <= 0.0 {
+                    continue;
+                }
+                let colour = SERIES[part.min(SERIES.len() - 1)];
+                let x = i as f64;
+                chart.draw_series(std::iter::once(Rectangle::new(
+                    [(x + 0.1, bottom), (x + 0.9, bottom + value)],
+                    colour.filled(),
+                )))?;
+                bottom += value;
+            }
+        }
+        for (part, name) in series.iter().enumerate() {
+            let colour = SERIES[part.min(SERIES.len() - 1)];
+            chart
+                .draw_series(std::iter::once(Rectangle::new(
+                    [(0.0, 0.0), (0.0, 0.0)],
+                    colour.filled(),
+                )))?
+                .label(*name)
+                .legend(move |(x, y)| {
+                    Rectangle::new([(x, y - 5), (x + 10, y + 5)], colour.filled())
+                });
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperLeft)
+            .label_font(("sans-serif", 12))
+            .background_style(WHITE.mix(0.8))
+            .draw()?;
+        root.present()?;
+        Ok(())
+    })();
+    match drawn {
+        Ok(()) => svg,
+        Err(e) => {
+            tracing::warn!(error = %e, "a chart could not be drawn");
+            String::new()
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -130,5 +225,22 @@ mod tests {
         assert!(!svg.contains("style="), "{svg}");
         assert!(!svg.contains("<script"), "{svg}");
         assert!(bars(&[], None, &[]).is_empty());
+    }
+
+    #[test]
+    fn stacked_columns_name_their_series_and_their_columns() {
+        let columns: Vec<Column> = (0..8)
+            .map(|h| Column {
+                label: format!("{h:02}:00"),
+                parts: vec![f64::from(h), 1.0, 0.0, 2.0, 3.0],
+            })
+            .collect();
+        let svg = stacked(&columns, &["运行", "空闲", "维护", "故障", "失联<"]);
+        assert!(svg.starts_with("<svg"), "{svg}");
+        for text in ["运行", "失联&lt;", "00:00", "04:00"] {
+            assert!(svg.contains(text), "{text}: {svg}");
+        }
+        assert!(!svg.contains("style="), "{svg}");
+        assert!(stacked(&[], &["运行"]).is_empty());
     }
 }

@@ -325,6 +325,14 @@ impl Node {
                 inbox: log_rx,
             };
             tasks.extend(role.start(&supervisor, &catalogue, inputs, cancel.clone()));
+            tasks.push(supervisor.spawn(
+                "monitoring samples",
+                crate::monitoring::run_samples(
+                    monitoring.clone(),
+                    catalogue.clone(),
+                    cancel.clone(),
+                ),
+            ));
         }
 
         // The pages, the API, the control API and the metrics.

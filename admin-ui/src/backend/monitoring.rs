@@ -24,6 +24,19 @@ pub struct AgentStateView {
     pub has_token: bool,
 }
 
+/// The board's counts at one moment: each monitored instrument once, silent when not
+/// heard of lately (or never, if open for booking), else by its last reported state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct StateCountsView {
+    /// Unix seconds.
+    pub at: i64,
+    pub running: u32,
+    pub idle: u32,
+    pub maintenance: u32,
+    pub fault: u32,
+    pub silent: u32,
+}
+
 /// An instrument on the province's board.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct BoardRowView {
@@ -60,6 +73,8 @@ pub struct AlertView {
 pub struct BoardView {
     pub rows: Vec<BoardRowView>,
     pub alerts: Vec<AlertView>,
+    /// The board's counts over the last day, oldest first (taken every 15 minutes).
+    pub history: Vec<StateCountsView>,
     pub silent_after_seconds: u64,
     /// Unix seconds, when the board was read.
     pub now: i64,

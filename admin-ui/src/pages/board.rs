@@ -14,7 +14,10 @@ use serde::Deserialize;
 use super::{Ctx, ErrorKind, Layout, Refusal, encode_component, monitoring::state_class};
 use crate::{
     AppState,
-    backend::{AccountRole, AlertView, Backend, BoardRowView, BoardView, ResultsFailure},
+    backend::{
+        AccountRole, AlertView, Backend, BoardRowView, BoardView, ResultsFailure, StateCountsView,
+    },
+    charts,
     i18n::Strings,
     render::Page,
     time,
@@ -77,6 +80,70 @@ struct Tally {
     href: String,
 }
 
+/// The board's counts in one hour of the last day (the last taken in it).
+struct HourRow {
+    hour: String,
+    counts: [u32; 5],
+}
+
+/// The board's states over the last day: a chart, the same in words, and its table.
+struct DayView {
+    chart: String,
+    text: String,
+    rows: Vec<HourRow>,
+}
+
+/// The last counts of each Shanghai hour of `history` (oldest first).
+fn day_view(t: &'static Strings, history: &[StateCountsView]) -> DayView {
+    let mut rows: Vec<HourRow> = Vec::new();
+    for s in history {
+        let hour = chrono::DateTime::from_timestamp(s.at, 0)
+            .map(|t| {
+                t.with_timezone(&chrono_tz::Asia::Shanghai)
+                    .format("%H:00")
+                    .to_string()
+            })
+            .unwrap_or_default();
+        let counts = [s.running, s.idle, s.maintenance, s.fault, s.silent];
+        match rows.last_mut() {
+            Some(last) if last.hour == hour => last.counts = counts,
+            _ => rows.push(HourRow { hour, counts }),
+        }
+    }
+    let m = &t.monitoring;
+    let names = [
+        m.state("running"),
+        m.state("idle"),
+        m.state("maintenance"),
+        m.state("fault"),
+        m.stat_silent,
+    ];
+    let columns: Vec<charts::Column> = rows
+        .iter()
+        .map(|r| charts::Column {
+            label: r.hour.clone(),
+            parts: r.counts.iter().map(|c| f64::from(*c)).collect(),
+        })
+        .collect();
+    let text = rows
+        .iter()
+        .map(|r| {
+            let parts: Vec<String> = names
+                .iter()
+                .zip(r.counts)
+                .map(|(name, count)| format!("{name} {count}"))
+                .collect();
+            format!("{} {}", r.hour, parts.join(" "))
+        })
+        .collect::<Vec<_>>()
+        .join("；");
+    DayView {
+        chart: charts::stacked(&columns, &names),
+        text,
+        rows: rows.into_iter().rev().collect(),
+    }
+}
+
 #[derive(Template)]
 #[template(path = "board.html")]
 struct BoardPage {
@@ -98,6 +165,8 @@ struct BoardPage {
     filter: String,
     prev_href: Option<String>,
     next_href: Option<String>,
+    /// The states over the last day, when counts were taken.
+    day: Option<DayView>,
 }
 
 fn filtered(state: &str, offset: usize) -> String {
@@ -242,6 +311,7 @@ pub(super) async fn page<B: Backend>(
                 .map(|a| alert(&ctx, a))
                 .collect(),
             alerts_total: board.alerts.len(),
+            day: (!board.history.is_empty()).then(|| day_view(t, &board.history)),
             ..rows_page(&ctx, board, &query, t)
         },
         None => BoardPage {
@@ -259,6 +329,7 @@ pub(super) async fn page<B: Backend>(
             filter: String::new(),
             prev_href: None,
             next_href: None,
+            day: None,
         },
     };
     Ok(Page::with_status(status, page).into_response())
@@ -298,5 +369,6 @@ fn rows_page(ctx: &Ctx, board: &BoardView, query: &BoardQuery, t: &'static Strin
         },
         prev_href: (from > 0).then(|| filtered(state, from.saturating_sub(ROWS_PER_PAGE))),
         next_href: (from + ROWS_PER_PAGE < total).then(|| filtered(state, from + ROWS_PER_PAGE)),
+        day: None,
     }
 }

@@ -636,3 +636,32 @@ async fn the_boards_table_filters_by_state_and_pages() {
     .await;
     assert_eq!(odd.status, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn the_board_shows_its_states_over_the_day_as_a_chart_beside_its_table() {
+    let (backend, app) = setup().await;
+    let now = chrono::Utc::now().timestamp();
+    backend.set_board(sample_board(now));
+    let prov = page_login(&app, "prov").await;
+    let body = get(&app, BOARD, &prov).await.body;
+    let day = &body[body.find("id=\"board-day\"").unwrap()..];
+    let day = &day[..day.find("</section>").unwrap()];
+    let chart = &day[day.find("id=\"day-chart\"").unwrap()..];
+    assert!(chart.contains("<svg") && chart.contains("role=\"img\""));
+    // Every state is named in the legend.
+    for state in ["运行中", "空闲", "维护中", "故障", "失联"] {
+        assert!(chart.contains(&format!("\n{state}\n")), "{state}: {chart}");
+    }
+    // The table: one row an hour, newest first, each with that hour's last counts — the
+    // newest shows the NMR's fault, as the alerts do.
+    let table = &day[day.find("id=\"day-table\"").unwrap()..];
+    let rows: Vec<&str> = table.split("<tr><th scope=\"row\">").skip(1).collect();
+    assert!((24..=25).contains(&rows.len()), "{}", rows.len());
+    let newest = rows[0];
+    assert!(
+        newest.contains("<td class=\"money\">1</td><td class=\"money\">0</td><td class=\"money\">1</td><td class=\"money\">2</td>"),
+        "idle 1, maintenance 0, fault 1, silent 2: {newest}"
+    );
+    // The same in words for those who cannot see the chart.
+    assert!(day.contains("故障 1 失联 2"), "{day}");
+}

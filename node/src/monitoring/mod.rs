@@ -24,7 +24,49 @@ use alliance_protocol::{
     heartbeat::{HeartbeatError, MAX_HEARTBEAT_INSTRUMENTS, MAX_NOTE_CHARS},
 };
 
-use crate::store::StoreError;
+use crate::{catalogue::Catalogue, store::StoreError};
+
+/// The instruments open for booking (`institution/local_id`): in service and shared
+/// beyond their own institution, of current members. The board raises alerts for these.
+pub fn open_for_booking(catalogue: &Catalogue) -> Vec<String> {
+    use alliance_protocol::{InstrumentStatus, SharingScope};
+    let directory = catalogue.key_directory();
+    directory
+        .institutions()
+        .keys()
+        .flat_map(|id| catalogue.institution_views(id))
+        .filter(|v| {
+            v.record.status == InstrumentStatus::InService
+                && v.record.sharing_scope != SharingScope::Internal
+        })
+        .map(|v| v.record.id())
+        .collect()
+}
+
+/// On the province: counts the board every [`board::SAMPLE_EVERY`] (at once at start),
+/// for its states over the day.
+pub async fn run_samples(
+    monitoring: Monitoring,
+    catalogue: Catalogue,
+    cancel: tokio_util::sync::CancellationToken,
+) {
+    let Some(board) = monitoring.board().cloned() else {
+        return;
+    };
+    loop {
+        let open = open_for_booking(&catalogue);
+        if let Err(e) = board
+            .sample(UnixTime::now(), monitoring.silent_after(), &open)
+            .await
+        {
+            tracing::warn!(error = %e, "the monitoring board could not be counted");
+        }
+        tokio::select! {
+            () = cancel.cancelled() => return,
+            () = tokio::time::sleep(board::SAMPLE_EVERY) => {}
+        }
+    }
+}
 
 /// Why a monitoring operation was refused.
 #[derive(Debug, thiserror::Error)]

@@ -1,10 +1,10 @@
 //! The monitoring side of the web backend: agents' reports (checked against the
 //! instrument's token), managers' tokens and states, and the province's board.
 
-use alliance_protocol::{InstrumentStatus, SharingScope, UnixTime, heartbeat::InstrumentState};
+use alliance_protocol::{UnixTime, heartbeat::InstrumentState};
 use alliance_web::backend::{
     Account, ActionFailure, AgentFailure, AgentStateView, AlertView, BoardRowView, BoardView,
-    MonitoringBackend, ResultsFailure,
+    MonitoringBackend, ResultsFailure, StateCountsView,
 };
 
 use super::{WebBackend, booking::invalid, may_manage};
@@ -128,18 +128,7 @@ impl MonitoringBackend for WebBackend {
         let now = UnixTime::now();
         let silent_after = self.monitoring.silent_after();
         let internal = |e: MonitoringError| ResultsFailure::Internal(e.to_string());
-        // Open for booking: in service and shared beyond its own institution.
-        let directory = self.catalogue.key_directory();
-        let open: Vec<String> = directory
-            .institutions()
-            .keys()
-            .flat_map(|id| self.catalogue.institution_views(id))
-            .filter(|v| {
-                v.record.status == InstrumentStatus::InService
-                    && v.record.sharing_scope != SharingScope::Internal
-            })
-            .map(|v| format!("{}/{}", v.record.institution_id, v.record.local_id))
-            .collect();
+        let open = crate::monitoring::open_for_booking(&self.catalogue);
         let rows = board
             .live(now, silent_after)
             .map_err(internal)?
@@ -181,9 +170,23 @@ impl MonitoringBackend for WebBackend {
                 }
             })
             .collect();
+        let history = board
+            .samples(UnixTime(now.0 - 86_400), now)
+            .map_err(internal)?
+            .into_iter()
+            .map(|s| StateCountsView {
+                at: s.at.0,
+                running: s.running,
+                idle: s.idle,
+                maintenance: s.maintenance,
+                fault: s.fault,
+                silent: s.silent,
+            })
+            .collect();
         Ok(BoardView {
             rows,
             alerts,
+            history,
             silent_after_seconds: silent_after.as_secs(),
             now: now.0,
         })

@@ -11,7 +11,7 @@ use alliance_node::{
     monitoring::{AgentRefusal, board::AlertKind},
 };
 use alliance_protocol::{UnixTime, heartbeat::InstrumentState};
-use alliance_tests::*;
+use alliance_tests::{node_api::until, *};
 
 /// Publishes dlut's record of `local_id` and waits until the province holds it: the
 /// province keeps reports only of instruments its catalogue knows.
@@ -120,6 +120,15 @@ async fn an_agents_report_reaches_the_province_board_and_silence_is_flagged() {
             .unwrap()
             .iter()
             .any(|a| matches!(a.kind, AlertKind::Fault { .. }))
+    })
+    .await;
+
+    // The province counted its board at start, for the states over the day.
+    until("the province counted its board", DEADLINE, || async {
+        !board
+            .samples(UnixTime(0), UnixTime::now())
+            .unwrap()
+            .is_empty()
     })
     .await;
 

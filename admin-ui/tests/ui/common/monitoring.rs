@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use alliance_web::backend::{
     Account, ActionFailure, AgentFailure, AgentStateView, AlertView, BoardRowView, BoardView,
-    MonitoringBackend, ResultsFailure,
+    MonitoringBackend, ResultsFailure, StateCountsView,
 };
 
 use super::MemoryBackend;
@@ -95,6 +95,22 @@ pub(crate) fn sample_board(now: i64) -> BoardView {
         since,
     };
     BoardView {
+        // The last day, every 15 minutes: 2 running by day (09:00–18:00 Beijing time),
+        // 1 idle, the NMR faulty for its last 15 minutes, 2 silent.
+        history: (1..=96)
+            .map(|i| {
+                let at = now - 86_400 + i * 900;
+                let hour = (at + 8 * 3_600).rem_euclid(86_400) / 3_600;
+                StateCountsView {
+                    at,
+                    running: if (9..18).contains(&hour) { 2 } else { 0 },
+                    idle: 1,
+                    maintenance: 0,
+                    fault: u32::from(i == 96),
+                    silent: 2,
+                }
+            })
+            .collect(),
         rows: vec![
             row(
                 "dlut/LCMS-1",

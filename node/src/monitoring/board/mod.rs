@@ -27,6 +27,9 @@ use serde::{Deserialize, Serialize};
 use super::MonitoringError;
 use crate::store::{Batch, Space, Store};
 
+mod samples;
+pub use samples::{KEEP, SAMPLE_EVERY, StateSample};
+
 /// How far ahead of the province's clock a heartbeat's `sent_at` may be. Further, and a
 /// member's clock fault would make the board refuse its correct heartbeats as replays.
 pub const MAX_CLOCK_SKEW: Duration = Duration::from_secs(300);

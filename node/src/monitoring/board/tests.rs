@@ -255,3 +255,59 @@ async fn an_instrument_seen_at_every_cap_interval_for_a_day_is_up_all_day() {
     assert_fraction(board.uptime("dlut/XPS-1", day(2), day(2)).unwrap(), 1.0);
     assert_fraction(board.uptime("dlut/XPS-1", day(2), day(3)).unwrap(), 0.5);
 }
+
+#[tokio::test]
+async fn the_counts_over_the_day_take_each_instrument_once_and_forget_old_days() {
+    let dir = tempfile::tempdir().unwrap();
+    let board = board(&dir);
+    let t = D0 + 9 * 3_600;
+    beat(&board, t, "XPS-1", InstrumentState::Running, t).await;
+    beat(&board, t + 1, "SEM-2", InstrumentState::Fault, t + 1).await;
+    beat(&board, t + 2, "NMR-3", InstrumentState::Idle, t + 2).await;
+    let open = vec![
+        "dlut/XPS-1".to_owned(),
+        "dlut/SEM-2".to_owned(),
+        "dlut/NEVER".to_owned(),
+        "dlut/NEVER".to_owned(),
+    ];
+    let first = board
+        .sample(UnixTime(t + 60), 10 * MINUTE, &open)
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            first.running,
+            first.idle,
+            first.fault,
+            first.maintenance,
+            first.silent
+        ),
+        (1, 1, 1, 0, 1),
+        "the one never heard of is silent, once"
+    );
+    // An hour later nothing was heard: the three are silent, not in their old states.
+    let later = board
+        .sample(UnixTime(t + 3_600), 10 * MINUTE, &open)
+        .await
+        .unwrap();
+    assert_eq!((later.running, later.fault, later.silent), (0, 0, 4));
+    assert_eq!(
+        board.samples(UnixTime(t), UnixTime(t + 3_600)).unwrap(),
+        vec![first, later]
+    );
+    // A sample nine days on forgets those older than the days kept.
+    let far = t + 9 * DAY;
+    board
+        .sample(UnixTime(far), 10 * MINUTE, &open)
+        .await
+        .unwrap();
+    assert!(
+        board
+            .samples(UnixTime(t), UnixTime(t + DAY))
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(board.samples(UnixTime(t), UnixTime(far)).unwrap().len(), 1);
+    // The board's own records are untouched.
+    assert_eq!(board.live(UnixTime(far), 10 * MINUTE).unwrap().len(), 3);
+}
