@@ -353,6 +353,7 @@ impl Node {
             help: help.clone(),
             events: events.clone(),
             photos: photos.clone(),
+            import_history: crate::catalogue::import::history::ImportHistory::new(store.clone()),
         };
         let (http_addr, http) = serve_http(
             &config,

@@ -269,7 +269,12 @@ pub(super) async fn own_import<B: Backend>(
     require(&session, AccountRole::InstitutionAdmin)?;
     let summary = state
         .backend
-        .import_instruments(&query.file_name, body.to_vec(), query.dry_run)
+        .import_instruments(
+            &session.account.username,
+            &query.file_name,
+            body.to_vec(),
+            query.dry_run,
+        )
         .await?;
     Ok(Json(summary))
 }

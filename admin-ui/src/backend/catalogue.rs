@@ -198,6 +198,28 @@ pub struct ImportSummary {
     pub imported: usize,
 }
 
+/// One import of a spreadsheet, as the history lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct ImportRecordView {
+    /// Unix seconds.
+    pub at: i64,
+    /// Who imported it.
+    pub by: String,
+    pub file_name: String,
+    pub good: usize,
+    pub bad: usize,
+    /// Records written (new or changed).
+    pub imported: usize,
+}
+
+/// A page of the import history, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct ImportHistoryPage {
+    pub total: usize,
+    pub offset: usize,
+    pub items: Vec<ImportRecordView>,
+}
+
 /// A file to download.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Download {
@@ -283,13 +305,21 @@ pub trait CatalogueBackend: Clone + Send + Sync + 'static {
         &self,
         local_id: &str,
     ) -> impl Future<Output = Result<(), CatalogueFailure>> + Send;
-    /// Checks a spreadsheet and, unless `dry_run`, imports its good rows.
+    /// Checks a spreadsheet and, unless `dry_run`, imports its good rows (and keeps the
+    /// import, by `by`, in the history).
     fn import_instruments(
         &self,
+        by: &str,
         file_name: &str,
         bytes: Vec<u8>,
         dry_run: bool,
     ) -> impl Future<Output = Result<ImportSummary, CatalogueFailure>> + Send;
+    /// `limit` imports of the history after the newest `offset`, and how many there are.
+    fn import_history(
+        &self,
+        offset: usize,
+        limit: usize,
+    ) -> impl Future<Output = Result<ImportHistoryPage, CatalogueFailure>> + Send;
     /// This institution's catalogue in the import template's layout.
     fn export_instruments(
         &self,

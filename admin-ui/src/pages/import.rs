@@ -35,6 +35,35 @@ struct ImportPage {
     error: Option<String>,
     /// The preview of a checked file.
     result: Option<Preview>,
+    /// The imports so far, a page of them (on the form as first shown).
+    history: Option<History>,
+}
+
+/// Imports before, newest first.
+struct History {
+    total: usize,
+    rows: Vec<HistoryRow>,
+    newer: Option<String>,
+    older: Option<String>,
+}
+
+struct HistoryRow {
+    at: String,
+    by: String,
+    file_name: String,
+    good: usize,
+    bad: usize,
+    imported: usize,
+}
+
+/// Imports listed a page.
+const HISTORY_PER_PAGE: usize = 20;
+
+/// `?offset=` of the history.
+#[derive(Debug, Default, Deserialize)]
+pub(super) struct HistoryQuery {
+    #[serde(default)]
+    offset: usize,
 }
 
 struct Preview {
@@ -61,15 +90,52 @@ fn page(ctx: &Ctx, csrf: &str, error: Option<String>, result: Option<Preview>) -
             csrf: csrf.to_owned(),
             error,
             result,
+            history: None,
         },
     )
     .into_response()
 }
 
-/// `GET /admin/instruments/import`.
-pub(super) async fn form(ctx: Ctx) -> Result<Response, Refusal> {
+/// `GET /admin/instruments/import?offset=`: the form, and the imports so far.
+pub(super) async fn form<B: Backend>(
+    State(state): State<AppState<B>>,
+    ctx: Ctx,
+    Query(query): Query<HistoryQuery>,
+) -> Result<Response, Refusal> {
     let session = ctx.with_role(AccountRole::InstitutionAdmin)?;
-    Ok(page(&ctx, &session.csrf_token, None, None))
+    let history = state
+        .backend
+        .import_history(query.offset, HISTORY_PER_PAGE)
+        .await
+        .map_err(|_| ctx.refuse(ErrorKind::Internal))?;
+    let href = |offset: usize| format!("/admin/instruments/import?offset={offset}#history");
+    let shown_to = history.offset.saturating_add(history.items.len());
+    let history = History {
+        total: history.total,
+        newer: (history.offset > 0).then(|| href(history.offset.saturating_sub(HISTORY_PER_PAGE))),
+        older: (shown_to < history.total).then(|| href(shown_to)),
+        rows: history
+            .items
+            .into_iter()
+            .map(|r| HistoryRow {
+                at: crate::time::format_unix(r.at, ctx.lang),
+                by: r.by,
+                file_name: r.file_name,
+                good: r.good,
+                bad: r.bad,
+                imported: r.imported,
+            })
+            .collect(),
+    };
+    Ok(Page::ok(ImportPage {
+        layout: ctx.layout("own"),
+        t: ctx.t,
+        csrf: session.csrf_token.clone(),
+        error: None,
+        result: None,
+        history: Some(history),
+    })
+    .into_response())
 }
 
 fn preview(ctx: &Ctx, file_name: &str, token: String, summary: &ImportSummary) -> Preview {
@@ -162,7 +228,7 @@ pub(super) async fn check<B: Backend>(
     };
     match state
         .backend
-        .import_instruments(&file_name, bytes.clone(), true)
+        .import_instruments(&session.account.username, &file_name, bytes.clone(), true)
         .await
     {
         Ok(summary) => {
@@ -212,7 +278,12 @@ pub(super) async fn confirm<B: Backend>(
     };
     match state
         .backend
-        .import_instruments(&upload.file_name, upload.bytes, false)
+        .import_instruments(
+            &session.account.username,
+            &upload.file_name,
+            upload.bytes,
+            false,
+        )
         .await
     {
         Ok(summary) => Ok(Redirect::to(&format!(

@@ -202,11 +202,9 @@ pub(crate) fn routes<B: Backend>() -> Router<AppState<B>> {
         .route("/admin/instruments/new", get(own::new::<B>))
         .route(
             "/admin/instruments/import",
-            get(import::form)
-                .post(import::check::<B>)
-                .layer(axum::extract::DefaultBodyLimit::max(
-                    crate::uploads::MAX_UPLOAD_BYTES + 64 * 1024,
-                )),
+            get(import::form::<B>).post(import::check::<B>).layer(
+                axum::extract::DefaultBodyLimit::max(crate::uploads::MAX_UPLOAD_BYTES + 64 * 1024),
+            ),
         )
         .route(
             "/admin/instruments/import/confirm",

@@ -269,6 +269,18 @@ async fn an_import_is_previewed_then_confirmed_once_by_its_uploader() {
     )
     .await;
     assert!(again.body.contains("已过期"), "a token imports once");
+    // The import is in the history (the check before it is not), with who and what.
+    let history = get(&app, "/admin/instruments/import", &cookie).await;
+    let rows = &history.body[history.body.find("id=\"history-rows\"").unwrap()..];
+    assert_eq!(
+        rows.matches("<tr>").count(),
+        2,
+        "the heading and one import: {rows}"
+    );
+    assert!(
+        rows.contains("list.csv") && rows.contains("<code>admin</code>"),
+        "{rows}"
+    );
 
     let (content_type, body) = multipart(&csrf, "photo.jpg", "xx");
     let refused = send(

@@ -205,6 +205,9 @@ spaces! {
     /// Instrument photos and thumbnails by SHA-256: this institution's own (`o` +
     /// digest) and copies of other members' fetched and checked (`c` + digest).
     Photos => "photos",
+    /// Spreadsheets imported into the catalogue, newest first (`catalogue::import::
+    /// history`).
+    ImportLog => "import_log",
     /// Scratch space for benchmarks and tests.
     Bench => "bench",
 }

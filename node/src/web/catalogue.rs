@@ -1,14 +1,16 @@
 //! The catalogue side of the web backend: maps the catalogue's views to the web layer's
 //! types and the web layer's requests to catalogue calls.
 
+use crate::catalogue::import::history::ImportRecord;
 use crate::photos::PhotoError;
 use std::collections::BTreeMap;
 
 use alliance_protocol::{InstitutionId, InstrumentRecord, ReviewVerdict, UserTier};
 use alliance_web::backend::{
     AvailabilityDay, CatalogueBackend, CatalogueFailure, CategoryOption, Download, Facets,
-    ImportSummary, InstitutionOption, InstrumentDetail, InstrumentPage, InstrumentSummary,
-    Overview, PriceFrom, ReviewState, SearchParams, SheetFormat, Tally,
+    ImportHistoryPage, ImportRecordView, ImportSummary, InstitutionOption, InstrumentDetail,
+    InstrumentPage, InstrumentSummary, Overview, PriceFrom, ReviewState, SearchParams, SheetFormat,
+    Tally,
 };
 use alliance_web::validate::MAX_RESULT_WINDOW;
 use chrono::{Duration, NaiveDate};
@@ -405,11 +407,54 @@ impl CatalogueBackend for WebBackend {
 
     async fn import_instruments(
         &self,
+        by: &str,
         file_name: &str,
         bytes: Vec<u8>,
         dry_run: bool,
     ) -> Result<ImportSummary, CatalogueFailure> {
-        super::import::import(self, file_name, bytes, dry_run).await
+        let summary = super::import::import(self, file_name, bytes, dry_run).await?;
+        if !dry_run {
+            // After the records: a crash in between loses the line, never a record.
+            let record = ImportRecord {
+                at: alliance_protocol::UnixTime::now(),
+                by: by.to_owned(),
+                file_name: file_name.to_owned(),
+                good: summary.good,
+                bad: summary.bad,
+                imported: summary.imported,
+            };
+            self.import_history
+                .record(&record)
+                .await
+                .map_err(|e| CatalogueFailure::Internal(e.to_string()))?;
+        }
+        Ok(summary)
+    }
+
+    async fn import_history(
+        &self,
+        offset: usize,
+        limit: usize,
+    ) -> Result<ImportHistoryPage, CatalogueFailure> {
+        let (total, records) = self
+            .import_history
+            .page(offset, limit)
+            .map_err(|e| CatalogueFailure::Internal(e.to_string()))?;
+        Ok(ImportHistoryPage {
+            total,
+            offset,
+            items: records
+                .into_iter()
+                .map(|r| ImportRecordView {
+                    at: r.at.0,
+                    by: r.by,
+                    file_name: r.file_name,
+                    good: r.good,
+                    bad: r.bad,
+                    imported: r.imported,
+                })
+                .collect(),
+        })
     }
 
     async fn export_instruments(&self, format: SheetFormat) -> Result<Download, CatalogueFailure> {

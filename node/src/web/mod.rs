@@ -50,6 +50,7 @@ pub(crate) struct WebParts {
     pub help: crate::help::HelpDesk,
     pub events: crate::events::Events,
     pub photos: crate::photos::Photos,
+    pub import_history: crate::catalogue::import::history::ImportHistory,
 }
 
 /// What the web layer may ask of this node.
@@ -71,6 +72,7 @@ pub(crate) struct WebBackend {
     help: crate::help::HelpDesk,
     events: crate::events::Events,
     photos: crate::photos::Photos,
+    import_history: crate::catalogue::import::history::ImportHistory,
     /// Recent searches by free time.
     search_cache: Arc<search_cache::SearchCache>,
     started_at: UnixTime,
@@ -106,6 +108,7 @@ impl WebBackend {
             help,
             events,
             photos,
+            import_history,
         } = parts;
         WebBackend {
             net,
@@ -124,6 +127,7 @@ impl WebBackend {
             help,
             events,
             photos,
+            import_history,
             search_cache: Arc::default(),
             started_at: UnixTime::now(),
         }

@@ -173,6 +173,23 @@ async fn an_imported_spreadsheet_is_found_on_another_node_after_review() {
         "re-importing the same file changes nothing"
     );
     assert_eq!(dlut.catalogue().own_revision(), revision);
+    // Both imports are in the history, newest first; the dry run is not.
+    let history = admin
+        .get(format!("{base}admin/instruments/import"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let table = &history[history.find("id=\"history-rows\"").unwrap()..];
+    assert_eq!(table.matches("instruments.csv").count(), 2, "{table}");
+    let newest = &table[table.find("<tbody>").unwrap()..];
+    let newest = &newest[..newest.find("</tr>").unwrap()];
+    assert!(
+        newest.contains(">0</td>"),
+        "the re-import wrote nothing: {newest}"
+    );
 
     // A wrong sheet layout is refused as a whole.
     let mut wrong = headers.clone();

@@ -4,9 +4,9 @@
 
 use alliance_protocol::{InstrumentRecord, ReviewVerdict, UserTier};
 use alliance_web::backend::{
-    CatalogueBackend, CatalogueFailure, CategoryOption, Download, Facets, ImportRow, ImportSummary,
-    InstitutionOption, InstrumentDetail, InstrumentPage, InstrumentSummary, Overview, PriceFrom,
-    ReviewState, SearchParams, SheetFormat,
+    CatalogueBackend, CatalogueFailure, CategoryOption, Download, Facets, ImportHistoryPage,
+    ImportRecordView, ImportRow, ImportSummary, InstitutionOption, InstrumentDetail,
+    InstrumentPage, InstrumentSummary, Overview, PriceFrom, ReviewState, SearchParams, SheetFormat,
 };
 
 use super::MemoryBackend;
@@ -243,8 +243,28 @@ impl CatalogueBackend for MemoryBackend {
             .ok_or(CatalogueFailure::NotFound)
     }
 
+    async fn import_history(
+        &self,
+        offset: usize,
+        limit: usize,
+    ) -> Result<ImportHistoryPage, CatalogueFailure> {
+        let inner = self.lock();
+        Ok(ImportHistoryPage {
+            total: inner.import_history.len(),
+            offset,
+            items: inner
+                .import_history
+                .iter()
+                .skip(offset)
+                .take(limit)
+                .cloned()
+                .collect(),
+        })
+    }
+
     async fn import_instruments(
         &self,
+        by: &str,
         file_name: &str,
         bytes: Vec<u8>,
         dry_run: bool,
@@ -265,7 +285,19 @@ impl CatalogueBackend for MemoryBackend {
             .collect::<Vec<_>>();
         let good = rows.len();
         if !dry_run {
-            self.lock().imports += 1;
+            let mut inner = self.lock();
+            inner.imports += 1;
+            inner.import_history.insert(
+                0,
+                ImportRecordView {
+                    at: 1_922_403_600,
+                    by: by.to_owned(),
+                    file_name: file_name.to_owned(),
+                    good,
+                    bad: 0,
+                    imported: good,
+                },
+            );
         }
         Ok(ImportSummary {
             dry_run,

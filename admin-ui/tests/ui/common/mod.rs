@@ -52,6 +52,8 @@ struct Inner {
     /// Records as last approved, by id (JSON).
     approved: HashMap<String, serde_json::Value>,
     imports: usize,
+    /// Imports done, newest first.
+    import_history: Vec<alliance_web::backend::ImportRecordView>,
     bookings: Vec<booking::Stored>,
     /// (username, notification), oldest first.
     notifications: Vec<(String, alliance_web::backend::NotificationView)>,

@@ -22,6 +22,7 @@ mod dates;
 mod error;
 mod export;
 mod fields;
+pub mod history;
 mod labels;
 mod money;
 mod report;
