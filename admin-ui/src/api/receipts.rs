@@ -11,8 +11,8 @@ use super::{ApiError, ApiJson, ApiPath, ApiQuery, ApiUser, error::ErrorBody};
 use crate::{
     AppState, auth,
     backend::{
-        Backend, DeadLetterPage, IssuedReceipt, IssuedStanding, LogWatchView, ManagedBooking,
-        MyReceipt, ReceiptView, Session,
+        Backend, DeadLetterPage, IssuedFilter, IssuedReceipt, IssuedStanding, LogWatchView,
+        ManagedBooking, MyReceipt, ReceiptView, Session,
     },
     i18n::{Lang, Strings},
     receipt_input,
@@ -177,9 +177,29 @@ pub(super) struct IssuedQuery {
     #[serde(default = "fifty")]
     #[param(minimum = 1, maximum = 100)]
     limit: usize,
+    /// Only receipts issued from this day on (`YYYY-MM-DD`, Beijing time).
+    #[serde(default)]
+    from: Option<String>,
+    /// Only receipts issued up to this day, inclusive.
+    #[serde(default)]
+    to: Option<String>,
 }
 
-/// `GET /api/v1/manage/receipts?standing=&offset=&limit=`: the province's log as this
+/// A day of a filter (`YYYY-MM-DD`, Beijing time) as Unix seconds of its first moment,
+/// or the field's error.
+fn filter_day(field: &str, day: Option<&str>) -> Result<Option<i64>, ApiError> {
+    match day.map(str::trim).filter(|d| !d.is_empty()) {
+        None => Ok(None),
+        Some(d) => crate::time::parse_date_input(d).map(Some).ok_or_else(|| {
+            ApiError::Invalid(vec![FieldError::new(
+                field,
+                Problem::Other("a date written YYYY-MM-DD".into()),
+            )])
+        }),
+    }
+}
+
+/// `GET /api/v1/manage/receipts?standing=&from=&to=&offset=&limit=`: the province's log as this
 /// node checked it, and a page of the receipts issued here, newest first.
 #[utoipa::path(
     get,
@@ -215,11 +235,17 @@ pub(super) async fn issued<B: Backend>(
             Problem::Other("1 to 100".into()),
         )]));
     }
+    let filter = IssuedFilter {
+        standing,
+        from: filter_day("from", query.from.as_deref())?,
+        // Through the end of that day.
+        to: filter_day("to", query.to.as_deref())?.map(|t| t + 86_399),
+    };
     let (log, page) = tokio::join!(
         state.backend.log_watch(),
         state
             .backend
-            .issued_receipts_page(standing, query.offset, query.limit)
+            .issued_receipts_page(filter, query.offset, query.limit)
     );
     Ok(Json(IssuedAnswer {
         log,

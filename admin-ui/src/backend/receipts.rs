@@ -114,21 +114,38 @@ pub struct IssuedReceiptPage {
     pub counts: [usize; 4],
 }
 
+/// Which issued receipts a page lists: of one standing (all if `None`), issued from
+/// `from` to `to` (Unix seconds, inclusive; either open).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct IssuedFilter {
+    pub standing: Option<IssuedStanding>,
+    pub from: Option<i64>,
+    pub to: Option<i64>,
+}
+
 impl IssuedReceiptPage {
-    /// The page of `all` (newest first) that `standing`, `offset` and `limit` ask for.
+    /// The page of `all` (newest first) that `filter`, `offset` and `limit` ask for; the
+    /// counts are of the filter's span.
     pub fn of(
         all: Vec<IssuedReceipt>,
-        standing: Option<IssuedStanding>,
+        filter: IssuedFilter,
         offset: usize,
         limit: usize,
     ) -> IssuedReceiptPage {
+        let in_span: Vec<IssuedReceipt> = all
+            .into_iter()
+            .filter(|r| {
+                filter.from.is_none_or(|f| r.receipt.issued_at >= f)
+                    && filter.to.is_none_or(|t| r.receipt.issued_at <= t)
+            })
+            .collect();
         let mut counts = [0; 4];
-        for r in &all {
+        for r in &in_span {
             counts[r.standing.index()] += 1;
         }
-        let kept: Vec<IssuedReceipt> = all
+        let kept: Vec<IssuedReceipt> = in_span
             .into_iter()
-            .filter(|r| standing.is_none_or(|s| r.standing == s))
+            .filter(|r| filter.standing.is_none_or(|s| r.standing == s))
             .collect();
         IssuedReceiptPage {
             total: kept.len(),
@@ -272,18 +289,18 @@ pub trait ReceiptBackend: Clone + Send + Sync + 'static {
     ) -> impl Future<Output = Result<MyReceipt, ActionFailure>> + Send;
     /// Receipts this institution issued, newest first.
     fn issued_receipts(&self) -> impl Future<Output = Vec<IssuedReceipt>> + Send;
-    /// A page of them: those of `standing` (all if none), `limit` after `offset`, with
-    /// how many there are of each standing. (A node may answer from an index; this one
+    /// A page of them: those `filter` asks for, `limit` after `offset`, with how many
+    /// there are of each standing in its span. (A node answers from an index; this one
     /// pages the whole list.)
     fn issued_receipts_page(
         &self,
-        standing: Option<IssuedStanding>,
+        filter: IssuedFilter,
         offset: usize,
         limit: usize,
     ) -> impl Future<Output = IssuedReceiptPage> + Send {
         async move {
             let all = self.issued_receipts().await;
-            IssuedReceiptPage::of(all, standing, offset, limit)
+            IssuedReceiptPage::of(all, filter, offset, limit)
         }
     }
     /// What this institution's receipts add up to per month and instrument, for the

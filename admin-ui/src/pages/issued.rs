@@ -11,13 +11,13 @@ use axum::{
 use serde::Deserialize;
 
 use super::{
-    Ctx, Layout, Refusal,
+    Ctx, ErrorKind, Layout, Refusal,
     receipt_view::{self, ReceiptItem, Stars},
 };
 use crate::{
     AppState,
     auth::BOOKING_MANAGERS,
-    backend::{Backend, DeadLetterPage, IssuedReceipt, IssuedStanding},
+    backend::{Backend, DeadLetterPage, IssuedFilter, IssuedReceipt, IssuedStanding},
     i18n::Strings,
     render::Page,
     time,
@@ -99,6 +99,10 @@ struct IssuedPage {
     tabs: Vec<Tab>,
     newer: Option<String>,
     older: Option<String>,
+    /// The filters as applied, for the date form.
+    standing: &'static str,
+    from: String,
+    to: String,
     dead: DeadBox,
 }
 
@@ -144,10 +148,57 @@ pub(super) struct NoticeQuery {
     standing: String,
     #[serde(default)]
     offset: usize,
+    /// Issued from this day (`YYYY-MM-DD`, Beijing time), inclusive.
+    #[serde(default)]
+    from: String,
+    /// Issued up to this day, inclusive.
+    #[serde(default)]
+    to: String,
 }
 
-fn receipts_href(standing: Option<IssuedStanding>, offset: usize) -> String {
-    let mut href = String::from("/manage/receipts?");
+/// The days of the date filter as typed (kept in every link) and as Unix seconds.
+#[derive(Debug, Clone, Default)]
+struct Dates {
+    from: String,
+    to: String,
+}
+
+impl Dates {
+    /// The dates of the query: each empty, or a real day (else `None`: a bad filter).
+    fn of(query: &NoticeQuery) -> Option<Dates> {
+        let day = |text: &str| {
+            let text = text.trim();
+            (text.is_empty() || time::parse_date_input(text).is_some()).then(|| text.to_owned())
+        };
+        Some(Dates {
+            from: day(&query.from)?,
+            to: day(&query.to)?,
+        })
+    }
+
+    fn filter(&self, standing: Option<IssuedStanding>) -> IssuedFilter {
+        IssuedFilter {
+            standing,
+            from: time::parse_date_input(&self.from),
+            // Through the end of that day.
+            to: time::parse_date_input(&self.to).map(|t| t + 86_399),
+        }
+    }
+
+    fn query(&self) -> String {
+        let mut q = String::new();
+        if !self.from.is_empty() {
+            q.push_str(&format!("from={}&", self.from));
+        }
+        if !self.to.is_empty() {
+            q.push_str(&format!("to={}&", self.to));
+        }
+        q
+    }
+}
+
+fn receipts_href(dates: &Dates, standing: Option<IssuedStanding>, offset: usize) -> String {
+    let mut href = format!("/manage/receipts?{}", dates.query());
     if let Some(s) = standing {
         href.push_str(&format!("standing={}&", s.as_str()));
     }
@@ -156,12 +207,12 @@ fn receipts_href(standing: Option<IssuedStanding>, offset: usize) -> String {
 }
 
 /// The filters by standing, the first being all.
-fn tabs(ctx: &Ctx, shown: Option<IssuedStanding>, counts: [usize; 4]) -> Vec<Tab> {
+fn tabs(ctx: &Ctx, dates: &Dates, shown: Option<IssuedStanding>, counts: [usize; 4]) -> Vec<Tab> {
     let t = ctx.t.receipts;
     let mut tabs = vec![Tab {
         label: t.standing_all,
         count: counts.iter().sum(),
-        href: receipts_href(None, 0),
+        href: receipts_href(dates, None, 0),
         current: shown.is_none(),
     }];
     for standing in IssuedStanding::ALL {
@@ -173,7 +224,7 @@ fn tabs(ctx: &Ctx, shown: Option<IssuedStanding>, counts: [usize; 4]) -> Vec<Tab
                 IssuedStanding::Disputed => t.standing_disputed,
             },
             count: counts[standing.index()],
-            href: receipts_href(Some(standing), 0),
+            href: receipts_href(dates, Some(standing), 0),
             current: shown == Some(standing),
         });
     }
@@ -217,11 +268,14 @@ pub(super) async fn page<B: Backend>(
 ) -> Result<Response, Refusal> {
     ctx.with_any_role(&BOOKING_MANAGERS)?;
     let standing = IssuedStanding::parse(&notice.standing);
+    let dates = Dates::of(&notice).ok_or_else(|| ctx.refuse(ErrorKind::BadRequest))?;
     let (log, issued, dead) = tokio::join!(
         state.backend.log_watch(),
-        state
-            .backend
-            .issued_receipts_page(standing, notice.offset, RECEIPTS_PER_PAGE),
+        state.backend.issued_receipts_page(
+            dates.filter(standing),
+            notice.offset,
+            RECEIPTS_PER_PAGE
+        ),
         state.backend.dead_letters(notice.dead, DEAD_PER_PAGE)
     );
     if let Err(e) = &dead {
@@ -250,11 +304,19 @@ pub(super) async fn page<B: Backend>(
         rows: issued.items.iter().map(|r| row(&ctx, r)).collect(),
         total: issued.total,
         first: issued.offset.saturating_add(1),
-        tabs: tabs(&ctx, standing, issued.counts),
-        newer: (issued.offset > 0)
-            .then(|| receipts_href(standing, issued.offset.saturating_sub(RECEIPTS_PER_PAGE))),
+        tabs: tabs(&ctx, &dates, standing, issued.counts),
+        newer: (issued.offset > 0).then(|| {
+            receipts_href(
+                &dates,
+                standing,
+                issued.offset.saturating_sub(RECEIPTS_PER_PAGE),
+            )
+        }),
         older: (issued.offset.saturating_add(issued.items.len()) < issued.total)
-            .then(|| receipts_href(standing, issued.offset + issued.items.len())),
+            .then(|| receipts_href(&dates, standing, issued.offset + issued.items.len())),
+        standing: standing.map(|s| s.as_str()).unwrap_or_default(),
+        from: dates.from.clone(),
+        to: dates.to.clone(),
         dead: dead_box(&ctx, dead.ok()),
     };
     Ok(Page::ok(page).into_response())

@@ -1258,3 +1258,59 @@ async fn managers_see_their_hours_and_revenue_by_month_and_instrument() {
     let refused = get(&app, "/manage/usage", &researcher).await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn issued_receipts_filter_by_the_day_they_were_issued() {
+    let (backend, app) = setup().await;
+    completed(&app).await;
+    backend.issue_copies(4);
+    let manager = page_login(&app, "manager").await;
+    let today = chrono::Utc::now()
+        .with_timezone(&chrono_tz::Asia::Shanghai)
+        .date_naive();
+    let yesterday = today.pred_opt().unwrap();
+    let page = get(
+        &app,
+        &format!("{MANAGE_RECEIPTS}?from={today}&to={today}"),
+        &manager,
+    )
+    .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("data-total=\"5\""), "issued today");
+    // The filter stays in the standing tabs and the form.
+    assert!(
+        page.body.contains(&format!(
+            "from={today}&#38;to={today}&#38;standing=confirmed"
+        )),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body
+            .contains(&format!("name=\"from\" value=\"{today}\""))
+    );
+    let before = get(&app, &format!("{MANAGE_RECEIPTS}?to={yesterday}"), &manager).await;
+    assert!(
+        before.body.contains("data-total=\"0\""),
+        "none issued before today"
+    );
+    let bad = get(
+        &app,
+        &format!("{MANAGE_RECEIPTS}?from=2030-02-30"),
+        &manager,
+    )
+    .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    // The API filters the same way and names a bad date.
+    let api = get(
+        &app,
+        &format!("/api/v1/manage/receipts?to={yesterday}"),
+        &manager,
+    )
+    .await
+    .json();
+    assert_eq!(api["total"], 0);
+    let bad = get(&app, "/api/v1/manage/receipts?from=tomorrow", &manager).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(bad.body.contains("from"), "{}", bad.body);
+}

@@ -22,4 +22,4 @@ mod service;
 pub mod statistics;
 pub mod watch;
 
-pub use service::{ReceiptError as ReceiptsError, Receipts};
+pub use service::{IssuedView, ReceiptError as ReceiptsError, Receipts};

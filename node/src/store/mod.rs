@@ -134,6 +134,9 @@ spaces! {
     /// What the receipts this node issued add up to per month and instrument
     /// (`YYYY-MM \0 local_id`, JSON; `receipts::issued::MonthFigures`).
     IssuedMonths => "issued_months",
+    /// The same receipts by standing and time of issue, newest first (`group \0
+    /// inverted time, receipt id`; `receipts::issued::by_time`).
+    IssuedByTime => "issued_by_time",
     /// Receipts this node issued as an owner, by receipt id, with their confirmation
     /// state (JSON).
     IssuedReceipts => "issued_receipts",
@@ -433,6 +436,32 @@ impl Store {
                 let (key, value) = guard.into_inner().map_err(StoreError::engine)?;
                 Ok((key.to_vec(), value.to_vec()))
             })
+            .collect()
+    }
+
+    /// How many keys of `space` lie in `start <= key < end`, without copying values.
+    pub fn count_range(&self, space: Space, start: &[u8], end: &[u8]) -> Result<usize, StoreError> {
+        let mut count = 0;
+        for guard in self.keyspace(space)?.range(start.to_vec()..end.to_vec()) {
+            guard.key().map_err(StoreError::engine)?;
+            count += 1;
+        }
+        Ok(count)
+    }
+
+    /// At most `limit` keys of `space` with `start <= key < end`, in key order, without
+    /// their values.
+    pub fn keys_in_range(
+        &self,
+        space: Space,
+        start: &[u8],
+        end: &[u8],
+        limit: usize,
+    ) -> Result<Vec<Vec<u8>>, StoreError> {
+        self.keyspace(space)?
+            .range(start.to_vec()..end.to_vec())
+            .take(limit)
+            .map(|guard| guard.key().map(|k| k.to_vec()).map_err(StoreError::engine))
             .collect()
     }
 

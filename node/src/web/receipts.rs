@@ -7,9 +7,9 @@ use alliance_protocol::{
     receipt::{UsageReceipt, Verdict},
 };
 use alliance_web::backend::{
-    Account, ActionFailure, DeadLetterPage, DeadLetterView, IssuedReceipt, IssuedStanding,
-    LogAlarmView, LogWatchView, ManagedBooking, MonthlyUsage, MyReceipt, ReceiptBackend,
-    ReceiptView,
+    Account, ActionFailure, DeadLetterPage, DeadLetterView, IssuedFilter, IssuedReceipt,
+    IssuedReceiptPage, IssuedStanding, LogAlarmView, LogWatchView, ManagedBooking, MonthlyUsage,
+    MyReceipt, ReceiptBackend, ReceiptView,
 };
 
 use super::{
@@ -140,6 +140,33 @@ impl WebBackend {
     }
 }
 
+impl WebBackend {
+    fn issued_view(&self, view: crate::receipts::IssuedView) -> IssuedReceipt {
+        let (standing, awaiting_until, rating, dispute) = match view.issued.standing {
+            Standing::AwaitingConfirmation { until } => (
+                IssuedStanding::AwaitingConfirmation,
+                Some(until.0),
+                None,
+                None,
+            ),
+            Standing::Confirmed { rating } => (IssuedStanding::Confirmed, None, Some(rating), None),
+            Standing::SingleSigned => (IssuedStanding::SingleSigned, None, None, None),
+            Standing::Disputed { reason } => (IssuedStanding::Disputed, None, None, Some(reason)),
+        };
+        IssuedReceipt {
+            receipt: self.receipt_view(&view.issued.receipt),
+            standing,
+            awaiting_until,
+            rating,
+            dispute,
+            in_outbox: view.pending.is_some(),
+            attempts: view.pending.as_ref().map_or(0, |p| p.attempts),
+            last_error: view.pending.and_then(|p| p.last_error),
+            log_index: view.logged_at,
+        }
+    }
+}
+
 impl ReceiptBackend for WebBackend {
     async fn complete_booking(
         &self,
@@ -232,35 +259,41 @@ impl ReceiptBackend for WebBackend {
             .issued()
             .unwrap_or_default()
             .into_iter()
-            .map(|view| {
-                let (standing, awaiting_until, rating, dispute) = match view.issued.standing {
-                    Standing::AwaitingConfirmation { until } => (
-                        IssuedStanding::AwaitingConfirmation,
-                        Some(until.0),
-                        None,
-                        None,
-                    ),
-                    Standing::Confirmed { rating } => {
-                        (IssuedStanding::Confirmed, None, Some(rating), None)
-                    }
-                    Standing::SingleSigned => (IssuedStanding::SingleSigned, None, None, None),
-                    Standing::Disputed { reason } => {
-                        (IssuedStanding::Disputed, None, None, Some(reason))
-                    }
-                };
-                IssuedReceipt {
-                    receipt: self.receipt_view(&view.issued.receipt),
-                    standing,
-                    awaiting_until,
-                    rating,
-                    dispute,
-                    in_outbox: view.pending.is_some(),
-                    attempts: view.pending.as_ref().map_or(0, |p| p.attempts),
-                    last_error: view.pending.and_then(|p| p.last_error),
-                    log_index: view.logged_at,
-                }
-            })
+            .map(|view| self.issued_view(view))
             .collect()
+    }
+
+    async fn issued_receipts_page(
+        &self,
+        filter: IssuedFilter,
+        offset: usize,
+        limit: usize,
+    ) -> IssuedReceiptPage {
+        let span = (
+            filter.from.map(alliance_protocol::UnixTime),
+            filter.to.map(alliance_protocol::UnixTime),
+        );
+        match self
+            .receipts
+            .issued_page(
+                filter.standing.map(IssuedStanding::index),
+                span,
+                offset,
+                limit,
+            )
+            .await
+        {
+            Ok((total, views, counts)) => IssuedReceiptPage {
+                total,
+                offset,
+                items: views.into_iter().map(|v| self.issued_view(v)).collect(),
+                counts,
+            },
+            Err(e) => {
+                tracing::error!(error = %e, "the issued receipts could not be read");
+                IssuedReceiptPage::default()
+            }
+        }
     }
 
     async fn log_alarm(&self) -> Option<LogAlarmView> {

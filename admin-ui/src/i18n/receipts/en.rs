@@ -49,6 +49,8 @@ pub(crate) static EN: ReceiptStrings = ReceiptStrings {
     manage_title: "Usage receipts and the province's log",
     manage_intro: "Receipts this institution issued: once the user confirms (or the time to confirm runs out, single-signed) they go to the province's platform, and this node verifies the log's proof that it holds them.",
     manage_link: "Usage receipts",
+    issued_from: "Issued from",
+    issued_to: "to",
     usage_title: "Machine hours and revenue",
     usage_link: "Hours and revenue",
     usage_note: "What the usage receipts issued here add up to, by the month (Beijing time) each use started: effective machine hours, samples and fees; receipts a user disputed count for nothing.",

@@ -64,6 +64,8 @@ pub(crate) struct ReceiptStrings {
     pub manage_title: &'static str,
     pub manage_intro: &'static str,
     pub manage_link: &'static str,
+    pub issued_from: &'static str,
+    pub issued_to: &'static str,
     pub usage_title: &'static str,
     pub usage_link: &'static str,
     pub usage_note: &'static str,

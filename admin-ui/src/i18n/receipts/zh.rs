@@ -49,6 +49,8 @@ pub(crate) static ZH: ReceiptStrings = ReceiptStrings {
     manage_title: "使用凭证与省级日志",
     manage_intro: "本单位签发的使用凭证：用户确认（或确认期满后单签）后报送省级平台，本节点核验省级日志的收录证明。",
     manage_link: "使用凭证",
+    issued_from: "签发日期从",
+    issued_to: "至",
     usage_title: "机时与收入",
     usage_link: "机时与收入",
     usage_note: "按使用开始的月份（北京时间）统计本单位开出的使用凭证：有效机时、样品数与收费；用户提出异议的凭证不计。",

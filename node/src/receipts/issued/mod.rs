@@ -7,6 +7,7 @@
 //! submission in the outbox, in the same write; a receipt still unconfirmed when its
 //! grace period ends goes in single-signed, and says so. Either way it is submitted once.
 
+mod by_time;
 mod months;
 
 use std::time::Duration;
@@ -99,6 +100,19 @@ pub struct ReceiptBook {
 const USES_INDEXED: &[u8] = b"issued_uses_indexed";
 /// Meta key set once the issued receipts' figures are kept by month.
 const MONTHS_INDEXED: &[u8] = b"issued_months_indexed";
+/// Meta key set once the issued receipts are filed by standing and time.
+const BY_TIME_INDEXED: &[u8] = b"issued_by_time_indexed";
+
+/// A page of issued receipts, newest first, of one standing or all, issued in a span.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssuedPage {
+    /// How many there are of the standing and span asked for.
+    pub total: usize,
+    pub items: Vec<Issued>,
+    /// How many there are in the span of each standing: awaiting, confirmed,
+    /// single-signed, disputed.
+    pub counts: [usize; 4],
+}
 
 impl ReceiptBook {
     pub fn new(
@@ -188,6 +202,7 @@ impl ReceiptBook {
             span,
         );
         months::count_in(&self.store, &mut batch, r, 1)?;
+        by_time::put(&mut batch, r.issued_at, &r.receipt_id, &issued.standing);
         if self.home.is_home_of(r) {
             self.home.receive_in(&mut batch, r, &signed, now)?;
         } else {
@@ -213,7 +228,8 @@ impl ReceiptBook {
         }
         let uses_done = self.store.get(Space::Meta, USES_INDEXED)?.is_some();
         let months_done = self.store.get(Space::Meta, MONTHS_INDEXED)?.is_some();
-        if !uses_done || !months_done {
+        let by_time_done = self.store.get(Space::Meta, BY_TIME_INDEXED)?.is_some();
+        if !uses_done || !months_done || !by_time_done {
             let all: Vec<Issued> = self
                 .store
                 .scan_prefix_json::<Issued>(Space::IssuedReceipts, b"")?
@@ -241,6 +257,20 @@ impl ReceiptBook {
                 months::rebuild_in(&self.store, &mut batch, counted)?;
                 batch.put(Space::Meta, MONTHS_INDEXED.to_vec(), Vec::new());
             }
+            if !by_time_done {
+                for key in self.store.keys_with_prefix(Space::IssuedByTime, b"")? {
+                    batch.delete(Space::IssuedByTime, key);
+                }
+                for i in &all {
+                    by_time::put(
+                        &mut batch,
+                        i.receipt.issued_at,
+                        &i.receipt.receipt_id,
+                        &i.standing,
+                    );
+                }
+                batch.put(Space::Meta, BY_TIME_INDEXED.to_vec(), Vec::new());
+            }
             self.store.commit(batch).await?;
         }
         *indexed = true;
@@ -258,6 +288,44 @@ impl ReceiptBook {
         let mut indexed = self.lock.lock().await;
         self.index(&mut indexed).await?;
         months::between(&self.store, from, to)
+    }
+
+    /// `limit` receipts of `standing` (all if `None`) issued from `from` to `to`
+    /// (inclusive, either open), newest first, after skipping `offset`; with how many
+    /// there are of each standing in that span. Reads the index, not every receipt.
+    pub async fn page(
+        &self,
+        standing: Option<usize>,
+        span: (Option<UnixTime>, Option<UnixTime>),
+        offset: usize,
+        limit: usize,
+    ) -> Result<IssuedPage, StoreError> {
+        let mut indexed = self.lock.lock().await;
+        self.index(&mut indexed).await?;
+        drop(indexed);
+        let mut counts = [0; 4];
+        for (count, group) in counts.iter_mut().zip(by_time::STANDINGS) {
+            *count = by_time::count(&self.store, group, span.0, span.1)?;
+        }
+        let group = match standing {
+            Some(i) => by_time::STANDINGS.get(i).copied().unwrap_or(by_time::ALL),
+            None => by_time::ALL,
+        };
+        let total = match standing {
+            Some(i) => counts.get(i).copied().unwrap_or(0),
+            None => counts.iter().sum(),
+        };
+        let mut items = Vec::new();
+        for id in by_time::page(&self.store, group, span, offset, limit)? {
+            if let Some(issued) = self.get(&id)? {
+                items.push(issued);
+            }
+        }
+        Ok(IssuedPage {
+            total,
+            items,
+            counts,
+        })
     }
 
     /// The user's confirmation or dispute, from their home (whose node key is `home`): checked, then
@@ -333,6 +401,13 @@ impl ReceiptBook {
                 }
             }
         };
+        by_time::moved(
+            batch,
+            issued.receipt.issued_at,
+            &issued.receipt.receipt_id,
+            &Standing::AwaitingConfirmation { until: now },
+            &issued.standing,
+        );
         let submission = ReceiptSubmission {
             receipt: signed,
             confirmation: Some(confirmation.to_vec()),
@@ -384,25 +459,23 @@ impl ReceiptBook {
             let signed =
                 hex::decode(&issued.signed).map_err(|e| IssueError::Corrupt(e.to_string()))?;
             issued.standing = Standing::SingleSigned;
+            let mut batch = Batch::new();
+            by_time::moved(
+                &mut batch,
+                issued.receipt.issued_at,
+                &issued.receipt.receipt_id,
+                &Standing::AwaitingConfirmation { until },
+                &issued.standing,
+            );
             let submission = ReceiptSubmission {
                 receipt: signed,
                 confirmation: None,
             };
-            self.store_and_queue(&issued, &submission, now).await?;
+            self.store_and_queue_in(&mut batch, &issued, &submission, now)?;
+            self.store.commit(batch).await?;
             lapsed += 1;
         }
         Ok(lapsed)
-    }
-
-    async fn store_and_queue(
-        &self,
-        issued: &Issued,
-        submission: &ReceiptSubmission,
-        now: UnixTime,
-    ) -> Result<(), StoreError> {
-        let mut batch = Batch::new();
-        self.store_and_queue_in(&mut batch, issued, submission, now)?;
-        self.store.commit(batch).await
     }
 
     fn store_and_queue_in(

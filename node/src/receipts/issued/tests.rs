@@ -322,3 +322,80 @@ async fn the_months_figures_follow_issues_and_disputes_and_are_rebuilt_for_older
         (1, 120, 10_500)
     );
 }
+
+#[tokio::test]
+async fn receipts_page_newest_first_by_standing_and_dates_from_the_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let (owner, home) = (SecretKey::generate(), SecretKey::generate());
+    let hour = 3_600;
+    {
+        let (book, _) = book(dir.path(), &owner);
+        // Ten uses an hour apart, each issued at its end.
+        for n in 0..10 {
+            let r = UsageReceipt {
+                start: UnixTime(T + n * hour),
+                end: UnixTime(T + n * hour + 1_800),
+                preparation_minutes: 0,
+                test_minutes: 30,
+                post_processing_minutes: 0,
+                issued_at: UnixTime(T + n * hour + 1_800),
+                ..receipt(&format!("r{n}"))
+            };
+            let signed = book.issue(r.clone(), r.issued_at).await.unwrap();
+            if n % 2 == 0 {
+                let ok = confirmation(&signed, &r, 5).seal(&home);
+                book.confirmed(&ok, &home.public(), r.issued_at)
+                    .await
+                    .unwrap();
+            }
+        }
+        let all = book.page(None, (None, None), 0, 4).await.unwrap();
+        assert_eq!((all.total, all.counts), (10, [5, 5, 0, 0]));
+        let ids: Vec<&str> = all
+            .items
+            .iter()
+            .map(|i| i.receipt.receipt_id.as_str())
+            .collect();
+        assert_eq!(ids, ["r9", "r8", "r7", "r6"]);
+        let confirmed = book.page(Some(1), (None, None), 2, 10).await.unwrap();
+        let ids: Vec<&str> = confirmed
+            .items
+            .iter()
+            .map(|i| i.receipt.receipt_id.as_str())
+            .collect();
+        assert_eq!((confirmed.total, ids), (5, vec!["r4", "r2", "r0"]));
+        // Issued from the third use's end to the sixth's, inclusive.
+        let span = (
+            Some(UnixTime(T + 2 * hour + 1_800)),
+            Some(UnixTime(T + 5 * hour + 1_800)),
+        );
+        let between = book.page(None, span, 0, 10).await.unwrap();
+        let ids: Vec<&str> = between
+            .items
+            .iter()
+            .map(|i| i.receipt.receipt_id.as_str())
+            .collect();
+        assert_eq!((between.total, between.counts), (4, [2, 2, 0, 0]));
+        assert_eq!(ids, ["r5", "r4", "r3", "r2"]);
+        // The grace period ends: the awaiting ones move to single-signed.
+        book.lapse(UnixTime(T + 30 * 86_400)).await.unwrap();
+        let after = book.page(Some(2), (None, None), 0, 10).await.unwrap();
+        assert_eq!((after.total, after.counts), (5, [0, 5, 5, 0]));
+
+        // As an older version left it: receipts but no index and no mark.
+        let mut batch = Batch::new();
+        for key in book
+            .store
+            .keys_with_prefix(Space::IssuedByTime, b"")
+            .unwrap()
+        {
+            batch.delete(Space::IssuedByTime, key);
+        }
+        batch.delete(Space::Meta, BY_TIME_INDEXED.to_vec());
+        book.store.commit(batch).await.unwrap();
+    }
+    let (book, _) = book(dir.path(), &owner);
+    let rebuilt = book.page(None, (None, None), 0, 1).await.unwrap();
+    assert_eq!((rebuilt.total, rebuilt.counts), (10, [0, 5, 5, 0]));
+    assert_eq!(rebuilt.items[0].receipt.receipt_id, "r9");
+}

@@ -235,19 +235,44 @@ impl Receipts {
 
     /// Receipts this node issued, with where each stands.
     pub fn issued(&self) -> Result<Vec<IssuedView>, ReceiptError> {
-        let mut views = Vec::new();
-        for issued in self.inner.book.all()? {
-            let key = super::outbox::key(
-                issued.receipt.institution_id.as_str(),
-                &issued.receipt.receipt_id,
-            );
-            views.push(IssuedView {
-                pending: self.inner.outbox.pending(&key)?,
-                logged_at: self.inner.outbox.proof(&key)?.map(|p| p.index),
-                issued,
-            });
-        }
-        Ok(views)
+        self.inner
+            .book
+            .all()?
+            .into_iter()
+            .map(|issued| self.view_of(issued))
+            .collect()
+    }
+
+    fn view_of(&self, issued: Issued) -> Result<IssuedView, ReceiptError> {
+        let key = super::outbox::key(
+            issued.receipt.institution_id.as_str(),
+            &issued.receipt.receipt_id,
+        );
+        Ok(IssuedView {
+            pending: self.inner.outbox.pending(&key)?,
+            logged_at: self.inner.outbox.proof(&key)?.map(|p| p.index),
+            issued,
+        })
+    }
+
+    /// A page of the receipts issued here, from the index: `limit` of `standing` (its
+    /// place in awaiting, confirmed, single-signed, disputed; all if `None`) issued from
+    /// `from` to `to`, newest first, after skipping `offset`; with how many there are of
+    /// the standing asked for and of each standing in the span.
+    pub async fn issued_page(
+        &self,
+        standing: Option<usize>,
+        span: (Option<UnixTime>, Option<UnixTime>),
+        offset: usize,
+        limit: usize,
+    ) -> Result<(usize, Vec<IssuedView>, [usize; 4]), ReceiptError> {
+        let page = self.inner.book.page(standing, span, offset, limit).await?;
+        let views = page
+            .items
+            .into_iter()
+            .map(|issued| self.view_of(issued))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok((page.total, views, page.counts))
     }
 
     /// What the receipts issued here add up to per month and instrument, for the months
