@@ -200,14 +200,22 @@ pub async fn rate_waiting_receipts(
 ) -> Vec<Result<reqwest::StatusCode, reqwest::Error>> {
     let (cookie, csrf) = session_of(node, "staff").await;
     let client = reqwest::Client::new();
-    let mine = get_json(node, "api/v1/receipts", &cookie)
+    // The receipts come a page at a time (100 at most).
+    let mut items = Vec::new();
+    loop {
+        let page = get_json(
+            node,
+            &format!("api/v1/receipts?limit=100&offset={}", items.len()),
+            &cookie,
+        )
         .await
         .expect("the user's receipts");
-    let items = mine
-        .as_array()
-        .or_else(|| mine["items"].as_array())
-        .cloned()
-        .unwrap_or_default();
+        let page = page.as_array().cloned().unwrap_or_default();
+        if page.is_empty() {
+            break;
+        }
+        items.extend(page);
+    }
     let mut answers = Vec::new();
     for item in items {
         if !item["confirmed_at"].is_null() {

@@ -32,19 +32,56 @@ fn require_manager(session: &Session) -> Result<(), ApiError> {
     }
 }
 
-/// `GET /api/v1/receipts`: the user's receipts from every owner, newest use first.
+/// Query of `GET /api/v1/receipts`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(super) struct MineQuery {
+    /// How many of the newest to skip (default 0).
+    #[serde(default)]
+    offset: usize,
+    /// How many to give, 1 to 100 (default 50).
+    #[serde(default = "fifty")]
+    #[param(minimum = 1, maximum = 100)]
+    limit: usize,
+}
+
+/// `GET /api/v1/receipts?offset=&limit=`: the user's receipts from every owner, newest
+/// use first, a page at a time (`X-Total-Count` says how many there are).
 #[utoipa::path(
     get,
     path = "/api/v1/receipts",
     tag = "receipts",
     security(("session" = [])),
-    responses((status = 200, description = "The user's receipts from every owner, newest use first.", body = Vec<MyReceipt>))
+    params(MineQuery),
+    responses(
+        (status = 200, description = "A page of the user's receipts from every owner, newest use first; the `X-Total-Count` header counts them all.", body = Vec<MyReceipt>),
+        (status = 400, description = "`invalid`: a limit outside 1 to 100.", body = ErrorBody),
+    )
 )]
 pub(super) async fn mine<B: Backend>(
     State(state): State<AppState<B>>,
     ApiUser(session): ApiUser,
-) -> Json<Vec<MyReceipt>> {
-    Json(state.backend.my_receipts(&session.account).await)
+    ApiQuery(query): ApiQuery<MineQuery>,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
+    if !(1..=100).contains(&query.limit) {
+        return Err(ApiError::Invalid(vec![FieldError::new(
+            "limit",
+            Problem::Other("1 to 100".into()),
+        )]));
+    }
+    let all = state.backend.my_receipts(&session.account).await;
+    let total = all.len();
+    let page: Vec<MyReceipt> = all
+        .into_iter()
+        .skip(query.offset)
+        .take(query.limit)
+        .collect();
+    let mut response = Json(page).into_response();
+    response
+        .headers_mut()
+        .insert("x-total-count", axum::http::HeaderValue::from(total));
+    Ok(response)
 }
 
 /// Body of a confirmation.

@@ -1135,6 +1135,13 @@ async fn a_user_pages_through_receipts_and_confirms_several_at_once() {
     );
     let last = get(&app, "/receipts?pending=40", &li).await;
     assert_eq!(listed(&last.body), 5);
+    // The API pages them too, and says how many there are.
+    let api = get(&app, "/api/v1/receipts?offset=40&limit=20", &li).await;
+    assert_eq!(api.status, StatusCode::OK);
+    assert_eq!(api.headers["x-total-count"], "45");
+    assert_eq!(api.json().as_array().unwrap().len(), 5);
+    let too_many = get(&app, "/api/v1/receipts?limit=1000", &li).await;
+    assert_eq!(too_many.status, StatusCode::BAD_REQUEST);
     // An offset from outside, however large, is an empty page, not a failure.
     let far = get(
         &app,
