@@ -1,5 +1,5 @@
 //! Photos of instruments. An institution admin uploads a photo of one of the
-//! institution's instruments; it is [resized](resize) to a published JPEG and a
+//! institution's instruments; it is resized (`resize.rs`) to a published JPEG and a
 //! thumbnail, both kept here by SHA-256, and both hashes are signed into a new version
 //! of the record, which goes through the province's review like any change. Other
 //! nodes fetch the bytes when someone looks (`alliance/photo-fetch/v1`): from the owner

@@ -102,8 +102,7 @@ impl Catalogue {
     /// Signs and stores a new version of one of this institution's records (its revision
     /// is set here), and queues it for gossip. Returns the record as stored. The photos
     /// of the version held are kept whatever `record` says: forms and spreadsheets do
-    /// not carry them, [`crate::photos::Photos`] changes them
-    /// ([`Catalogue::save_record_with_photos`]).
+    /// not carry them, [`crate::photos::Photos`] changes them (`save_record_with_photos`).
     pub async fn save_record(
         &self,
         mut record: InstrumentRecord,
