@@ -79,6 +79,22 @@ pub struct HomeUser {
     pub tier: UserTier,
 }
 
+/// An instrument's booking rules as this node applies them: as its manager set them,
+/// and open on public holidays when the node's configuration says holidays do not close
+/// instruments (`booking.close_on_public_holidays = false`). The digests and the owner's
+/// check both read them here, so the two never disagree.
+fn rules_in_force(
+    store: &Store,
+    local_id: &str,
+    holidays_close: bool,
+) -> Result<BookingRules, StoreError> {
+    let mut rules: BookingRules = store
+        .get_json(Space::BookingRules, local_id.as_bytes())?
+        .unwrap_or_default();
+    rules.open_on_holidays |= !holidays_close;
+    Ok(rules)
+}
+
 /// The owner's busy spans for the catalogue's digests: slots taken and blackouts.
 #[derive(Debug)]
 struct BusyTimes {
@@ -94,12 +110,11 @@ impl BusySource for BusyTimes {
             tracing::error!(local_id, error = %e, "cannot read the slots taken");
             Vec::new()
         });
-        let rules: BookingRules = self
-            .store
-            .get_json(Space::BookingRules, local_id.as_bytes())
-            .ok()
-            .flatten()
-            .unwrap_or_default();
+        let rules =
+            rules_in_force(&self.store, local_id, self.holidays_close).unwrap_or_else(|e| {
+                tracing::error!(local_id, error = %e, "cannot read the booking rules");
+                BookingRules::default()
+            });
         let busy = taken
             .into_iter()
             .map(|(start, end)| BusySpan {
@@ -119,7 +134,7 @@ impl BusySource for BusyTimes {
         OwnerCalendar {
             busy,
             window: Some(BookingWindow::from(&rules)),
-            open_on_holidays: rules.open_on_holidays || !self.holidays_close,
+            open_on_holidays: rules.open_on_holidays,
         }
     }
 }
@@ -453,5 +468,47 @@ impl mail::Handler for Bookings {
                 }
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[tokio::test]
+    async fn a_node_whose_holidays_do_not_close_opens_them_whatever_the_rules_say() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let closed = BookingRules {
+            open_on_holidays: false,
+            ..BookingRules::default()
+        };
+        let mut batch = crate::store::Batch::new();
+        batch
+            .put_json(Space::BookingRules, b"SEM-1".to_vec(), &closed)
+            .unwrap();
+        store.commit(batch).await.unwrap();
+        assert!(
+            !rules_in_force(&store, "SEM-1", true)
+                .unwrap()
+                .open_on_holidays
+        );
+        assert!(
+            rules_in_force(&store, "SEM-1", false)
+                .unwrap()
+                .open_on_holidays
+        );
+        // An instrument without rules of its own follows the same configuration.
+        assert!(
+            rules_in_force(&store, "XRD-2", false)
+                .unwrap()
+                .open_on_holidays
+        );
+        assert!(
+            !rules_in_force(&store, "XRD-2", true)
+                .unwrap()
+                .open_on_holidays
+        );
     }
 }

@@ -36,8 +36,11 @@ impl Bookings {
             .instrument_unfiltered(&request.instrument_id())
             .ok_or_else(|| BookError::UnknownInstrument(request.instrument_id()))?;
         let record = &view.record;
-        let mut rules = self.rules(&request.local_id)?;
-        rules.open_on_holidays |= !self.inner.holidays_close;
+        let rules = super::rules_in_force(
+            &self.inner.store,
+            &request.local_id,
+            self.inner.holidays_close,
+        )?;
         let open = schedule::parse(&record.opening_hours);
         let trained = self.is_trained(
             &request.local_id,
