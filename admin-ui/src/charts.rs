@@ -88,6 +88,11 @@ pub(crate) fn bars(bars: &[Bar], scale_to: Option<f64>, marks: &[Mark]) -> Strin
         root.present()?;
         Ok(())
     })();
+    drawn_or_empty(drawn, svg)
+}
+
+/// The SVG drawn, or nothing if drawing failed (the table beside it still says it all).
+fn drawn_or_empty(drawn: Result<(), Box<dyn std::error::Error>>, svg: String) -> String {
     match drawn {
         Ok(()) => svg,
         Err(e) => {
@@ -183,13 +188,7 @@ pub(crate) fn stacked(columns: &[Column], series: &[&str]) -> String {
         root.present()?;
         Ok(())
     })();
-    match drawn {
-        Ok(()) => svg,
-        Err(e) => {
-            tracing::warn!(error = %e, "a chart could not be drawn");
-            String::new()
-        }
-    }
+    drawn_or_empty(drawn, svg)
 }
 
 #[cfg(test)]

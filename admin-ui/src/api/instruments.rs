@@ -372,24 +372,8 @@ pub(super) async fn review_queue<B: Backend>(
     ApiQuery(query): ApiQuery<QueueQuery>,
 ) -> Result<Response, ApiError> {
     require(&session, AccountRole::ProvinceAdmin)?;
-    if !(1..=100).contains(&query.limit) {
-        return Err(ApiError::Invalid(vec![FieldError::new(
-            "limit",
-            Problem::Other("1 to 100".into()),
-        )]));
-    }
     let queue = state.backend.review_queue().await;
-    let total = queue.len();
-    let page: Vec<InstrumentDetail> = queue
-        .into_iter()
-        .skip(query.offset)
-        .take(query.limit)
-        .collect();
-    let mut response = Json(page).into_response();
-    response
-        .headers_mut()
-        .insert("x-total-count", axum::http::HeaderValue::from(total));
-    Ok(response)
+    super::paging::page_of(queue, query.offset, query.limit)
 }
 
 /// `POST /api/v1/reviews`.

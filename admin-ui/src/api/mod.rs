@@ -18,6 +18,7 @@ mod monitoring;
 mod notices;
 pub(crate) mod openapi;
 mod orders;
+mod paging;
 mod publications;
 mod receipts;
 mod results;

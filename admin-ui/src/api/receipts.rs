@@ -63,25 +63,8 @@ pub(super) async fn mine<B: Backend>(
     ApiUser(session): ApiUser,
     ApiQuery(query): ApiQuery<MineQuery>,
 ) -> Result<axum::response::Response, ApiError> {
-    use axum::response::IntoResponse;
-    if !(1..=100).contains(&query.limit) {
-        return Err(ApiError::Invalid(vec![FieldError::new(
-            "limit",
-            Problem::Other("1 to 100".into()),
-        )]));
-    }
     let all = state.backend.my_receipts(&session.account).await;
-    let total = all.len();
-    let page: Vec<MyReceipt> = all
-        .into_iter()
-        .skip(query.offset)
-        .take(query.limit)
-        .collect();
-    let mut response = Json(page).into_response();
-    response
-        .headers_mut()
-        .insert("x-total-count", axum::http::HeaderValue::from(total));
-    Ok(response)
+    super::paging::page_of(all, query.offset, query.limit)
 }
 
 /// Body of a confirmation.
