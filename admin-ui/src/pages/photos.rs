@@ -20,10 +20,21 @@ pub(crate) struct PhotoView {
     pub src: String,
     pub thumb_src: String,
     pub alt: String,
-    pub width: u32,
-    pub height: u32,
+    /// The thumbnail's size (320 pixels on its long side).
+    pub thumb_width: u32,
+    pub thumb_height: u32,
     /// Where its admin removes it.
     pub remove_action: String,
+}
+
+/// One side of a thumbnail of a photo whose sides are `side` and `other`.
+fn thumb_side(side: u32, other: u32) -> u32 {
+    let long = side.max(other).max(1);
+    let thumb = alliance_protocol::record::THUMB_SIDE;
+    if long <= thumb {
+        return side;
+    }
+    (u64::from(side) * u64::from(thumb) / u64::from(long)).max(1) as u32
 }
 
 /// Where the photo or thumbnail `sha256` (hex) of instrument `id` is served.
@@ -47,8 +58,8 @@ pub(crate) fn views(ctx: &Ctx, record: &InstrumentRecord, name: &str) -> Vec<Pho
                 .photo_of
                 .replace("{name}", name)
                 .replace("{n}", &(i + 1).to_string()),
-            width: p.width,
-            height: p.height,
+            thumb_width: thumb_side(p.width, p.height),
+            thumb_height: thumb_side(p.height, p.width),
             remove_action: format!(
                 "/admin/instruments/{}/photos/{}/delete",
                 encode_component(&record.local_id),

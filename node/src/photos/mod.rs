@@ -36,7 +36,11 @@ const MAX_KEPT_COPIES: usize = 600;
 /// Members asked for a photo, the owner first, before giving up.
 const MAX_ASKED: usize = 4;
 /// How long one member may take to answer.
-const ASK_TIMEOUT: Duration = Duration::from_secs(10);
+const ASK_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a fetch may take in all, whoever is asked.
+const FETCH_DEADLINE: Duration = Duration::from_secs(12);
+/// Photos fetched from other members at once; more wait their turn.
+const MAX_FETCHES: usize = 4;
 /// After no member could give a photo, how long before it is asked for again (a page
 /// of thumbnails must not set off a round of requests on every view).
 const RETRY_AFTER: Duration = Duration::from_secs(60);
@@ -76,8 +80,10 @@ struct Inner {
     catalogue: Catalogue,
     store: Store,
     net: NetClient,
-    /// One change of a record's photos at a time (each reads, then signs the record).
-    writes: tokio::sync::Mutex<()>,
+    /// One fetch per photo at a time: those asking for the same one wait for it.
+    fetching: Mutex<HashMap<[u8; 32], Arc<tokio::sync::Mutex<()>>>>,
+    /// Fetches from other members at once, all photos together.
+    fetches: tokio::sync::Semaphore,
     /// Photos no member could give lately, and when that was.
     missing: Mutex<HashMap<[u8; 32], Instant>>,
 }
@@ -114,19 +120,11 @@ impl Photos {
                 catalogue,
                 store,
                 net,
-                writes: tokio::sync::Mutex::new(()),
+                fetching: Mutex::new(HashMap::new()),
+                fetches: tokio::sync::Semaphore::new(MAX_FETCHES),
                 missing: Mutex::new(HashMap::new()),
             }),
         }
-    }
-
-    fn own_record(&self, local_id: &str) -> Result<InstrumentRecord, PhotoError> {
-        let id = format!("{}/{local_id}", self.inner.catalogue.own_institution());
-        self.inner
-            .catalogue
-            .instrument_unfiltered(&id)
-            .map(|view| (*view.record).clone())
-            .ok_or(PhotoError::NoInstrument)
     }
 
     /// Adds a photo to one of this institution's instruments: resized, kept, and named
@@ -142,12 +140,17 @@ impl Photos {
                 MAX_UPLOAD_BYTES / (1024 * 1024)
             )));
         }
-        let _writing = self.inner.writes.lock().await;
-        let mut record = self.own_record(local_id)?;
-        if record.photos.len() >= MAX_PHOTOS {
+        let id = format!("{}/{local_id}", self.inner.catalogue.own_institution());
+        let held = self
+            .inner
+            .catalogue
+            .instrument_unfiltered(&id)
+            .ok_or(PhotoError::NoInstrument)?;
+        if held.record.photos.len() >= MAX_PHOTOS {
             return Err(PhotoError::Full);
         }
-        // Decoding and scaling a camera's photo is a second of CPU: off the async workers.
+        // Decoding and scaling a camera's photo is a second of CPU: off the async workers,
+        // and before the record is locked for the change.
         let prepared = tokio::task::spawn_blocking(move || resize::prepare(&upload))
             .await
             .map_err(|e| PhotoError::Invalid(e.to_string()))?
@@ -160,48 +163,61 @@ impl Photos {
             thumb_sha256: sha256(&prepared.thumb),
             thumb_size: prepared.thumb.len() as u32,
         };
-        if record.photos.iter().any(|p| p.sha256 == photo.sha256) {
-            return Err(PhotoError::Invalid(
-                "this photo is already one of the instrument's".into(),
-            ));
-        }
         // The bytes are kept before the record names them: a crash in between leaves
         // bytes nothing names, which the next change of photos forgets.
         let mut batch = Batch::new();
         batch.put(Space::Photos, own_key(&photo.sha256), prepared.photo);
         batch.put(Space::Photos, own_key(&photo.thumb_sha256), prepared.thumb);
         self.inner.store.commit(batch).await?;
-        record.photos.push(photo);
-        let saved = self.inner.catalogue.save_record_with_photos(record).await?;
+        let saved = self
+            .inner
+            .catalogue
+            .update_photos(local_id, |photos| {
+                if photos.len() >= MAX_PHOTOS {
+                    return Err(PhotoError::Full);
+                }
+                if photos.iter().any(|p| p.sha256 == photo.sha256) {
+                    return Err(PhotoError::Invalid(
+                        "this photo is already one of the instrument's".into(),
+                    ));
+                }
+                photos.push(photo);
+                Ok(())
+            })
+            .await;
         self.forget_unnamed_own().await?;
-        Ok(saved)
+        saved
     }
 
     /// Takes photo `sha` (hex) off one of this institution's instruments.
     pub async fn remove(&self, local_id: &str, sha: &str) -> Result<InstrumentRecord, PhotoError> {
-        let _writing = self.inner.writes.lock().await;
-        let mut record = self.own_record(local_id)?;
-        let before = record.photos.len();
-        record.photos.retain(|p| p.hex() != sha);
-        if record.photos.len() == before {
-            return Err(PhotoError::NoPhoto);
-        }
-        let saved = self.inner.catalogue.save_record_with_photos(record).await?;
+        let saved = self
+            .inner
+            .catalogue
+            .update_photos(local_id, |photos| {
+                let before = photos.len();
+                photos.retain(|p| p.hex() != sha);
+                if photos.len() == before {
+                    return Err(PhotoError::NoPhoto);
+                }
+                Ok(())
+            })
+            .await?;
         self.forget_unnamed_own().await?;
         Ok(saved)
     }
 
     /// Forgets this institution's photo bytes that none of its records names (removed,
-    /// deleted with their instrument, or kept by an upload a crash cut short).
-    async fn forget_unnamed_own(&self) -> Result<(), PhotoError> {
+    /// deleted with their instrument, or kept by an upload a crash cut short). What is
+    /// named is read from memory, so a failing read can never make it forget them all.
+    pub async fn forget_unnamed_own(&self) -> Result<(), PhotoError> {
         let own = self.inner.catalogue.own_institution().clone();
         let named: HashSet<Vec<u8>> = self
             .inner
             .catalogue
-            .institution_views(&own)
+            .photo_hashes(Some(&own))
             .iter()
-            .flat_map(|v| v.record.photos.clone())
-            .flat_map(|p| [own_key(&p.sha256), own_key(&p.thumb_sha256)])
+            .map(own_key)
             .collect();
         let mut batch = Batch::new();
         for key in self.inner.store.keys_with_prefix(Space::Photos, b"o")? {
@@ -235,10 +251,41 @@ impl Photos {
         if record.institution_id == own {
             return Err(PhotoError::NoPhoto);
         }
+        // Those asking for the same photo wait for the first fetch, then find its copy.
+        let one = self.fetch_lock(sha);
+        let result = {
+            let _this_photo = one.lock().await;
+            self.fetch_and_keep(&record.institution_id, sha, max).await
+        };
+        drop(one);
+        self.forget_fetch_lock(sha);
+        result
+    }
+
+    /// Under the photo's lock: its copy if a fetch before this one kept it, else a
+    /// fetch from the members (unless none could give it lately), kept if it came.
+    async fn fetch_and_keep(
+        &self,
+        owner: &InstitutionId,
+        sha: &[u8; 32],
+        max: u32,
+    ) -> Result<Vec<u8>, PhotoError> {
+        if let Some(bytes) = self.inner.store.get(Space::Photos, &copy_key(sha))?
+            && &sha256(&bytes) == sha
+        {
+            return Ok(bytes);
+        }
         if self.missed_lately(sha) {
             return Err(PhotoError::Unreachable);
         }
-        let Some(bytes) = self.fetch(&record.institution_id, sha, max).await else {
+        let fetched = match self.inner.fetches.acquire().await {
+            Ok(_turn) => tokio::time::timeout(FETCH_DEADLINE, self.fetch(owner, sha, max))
+                .await
+                .ok()
+                .flatten(),
+            Err(_) => None,
+        };
+        let Some(bytes) = fetched else {
             self.lock_missing().insert(*sha, Instant::now());
             return Err(PhotoError::Unreachable);
         };
@@ -257,6 +304,27 @@ impl Photos {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
+    fn fetch_lock(&self, sha: &[u8; 32]) -> Arc<tokio::sync::Mutex<()>> {
+        let mut fetching = self
+            .inner
+            .fetching
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        fetching.entry(*sha).or_default().clone()
+    }
+
+    /// Drops the photo's lock once no one else holds or waits for it.
+    fn forget_fetch_lock(&self, sha: &[u8; 32]) {
+        let mut fetching = self
+            .inner
+            .fetching
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if fetching.get(sha).is_some_and(|l| Arc::strong_count(l) == 1) {
+            fetching.remove(sha);
+        }
+    }
+
     fn missed_lately(&self, sha: &[u8; 32]) -> bool {
         let mut missing = self.lock_missing();
         missing.retain(|_, at| at.elapsed() < RETRY_AFTER);
@@ -268,10 +336,13 @@ impl Photos {
     async fn fetch(&self, owner: &InstitutionId, sha: &[u8; 32], max: u32) -> Option<Vec<u8>> {
         let own = self.inner.catalogue.own_institution().clone();
         let directory = self.inner.catalogue.key_directory();
-        let others = directory
+        // The others in a random order: the same few members are not asked every time.
+        let mut others: Vec<&InstitutionId> = directory
             .institutions()
             .keys()
-            .filter(|id| *id != owner && **id != own);
+            .filter(|id| *id != owner && **id != own)
+            .collect();
+        rand::seq::SliceRandom::shuffle(others.as_mut_slice(), &mut rand::rng());
         let ask = PhotoFetch { sha256: *sha }.seal(&self.inner.catalogue.signing_key());
         for member in std::iter::once(owner).chain(others).take(MAX_ASKED) {
             let answer =
@@ -306,7 +377,7 @@ impl Photos {
         let named: HashSet<Vec<u8>> = self
             .inner
             .catalogue
-            .photo_hashes()
+            .photo_hashes(None)
             .iter()
             .map(copy_key)
             .collect();

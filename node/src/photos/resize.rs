@@ -9,13 +9,16 @@ use std::io::Cursor;
 use alliance_protocol::record::{MAX_PHOTO_BYTES, MAX_PHOTO_SIDE, MAX_THUMB_BYTES, THUMB_SIDE};
 use image::{
     DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits, RgbImage,
-    codecs::jpeg::JpegEncoder, imageops::FilterType,
+    codecs::jpeg::JpegEncoder, imageops,
 };
 
-/// Largest side of an upload, in pixels (a 60-megapixel camera is below it).
+/// Largest side of an upload, in pixels.
 const MAX_UPLOAD_SIDE: u32 = 12_000;
-/// Most memory a decoded upload may take.
-const MAX_DECODED_BYTES: u64 = 400 * 1024 * 1024;
+/// Most pixels of an upload (a 50-megapixel camera's photo): with the decoded image and
+/// its RGB copy, what one upload may hold in memory stays in the hundreds of MB.
+const MAX_PIXELS: u64 = 50_000_000;
+/// Most memory the decoder may take.
+const MAX_DECODED_BYTES: u64 = 256 * 1024 * 1024;
 
 /// A photo ready to publish.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,15 +49,20 @@ pub(crate) fn prepare(upload: &[u8]) -> Result<Prepared, String> {
         image::ImageError::Limits(_) => too_large(),
         other => unreadable(other),
     })?;
-    if decoder.total_bytes() > MAX_DECODED_BYTES {
+    let (width, height) = decoder.dimensions();
+    if u64::from(width) * u64::from(height) > MAX_PIXELS
+        || decoder.total_bytes() > MAX_DECODED_BYTES
+    {
         return Err(too_large());
     }
     let orientation = decoder.orientation().map_err(unreadable)?;
-    let mut image = DynamicImage::from_decoder(decoder).map_err(unreadable)?;
-    image.apply_orientation(orientation);
-    let flat = flatten(image);
-    let photo = fit(&flat, MAX_PHOTO_SIDE);
-    let thumb = fit(&photo, THUMB_SIDE);
+    let image = DynamicImage::from_decoder(decoder).map_err(unreadable)?;
+    // Scaled first, then turned: the turn works on the small image.
+    let photo = fit(flatten(image), MAX_PHOTO_SIDE);
+    let mut upright = DynamicImage::ImageRgb8(photo);
+    upright.apply_orientation(orientation);
+    let photo = upright.into_rgb8();
+    let thumb = fit(photo.clone(), THUMB_SIDE);
     let (width, height) = photo.dimensions();
     Ok(Prepared {
         photo: encode_within(&photo, MAX_PHOTO_BYTES)?,
@@ -65,7 +73,10 @@ pub(crate) fn prepare(upload: &[u8]) -> Result<Prepared, String> {
 }
 
 fn too_large() -> String {
-    format!("a photo may be at most {MAX_UPLOAD_SIDE} pixels a side")
+    format!(
+        "a photo may be at most {} megapixels and {MAX_UPLOAD_SIDE} pixels a side",
+        MAX_PIXELS / 1_000_000
+    )
 }
 
 /// RGB on a white ground: JPEG has no transparency.
@@ -84,14 +95,16 @@ fn flatten(image: DynamicImage) -> RgbImage {
     })
 }
 
-/// `image` scaled down (never up) to at most `side` pixels a side.
-fn fit(image: &RgbImage, side: u32) -> RgbImage {
-    if image.width() <= side && image.height() <= side {
-        return image.clone();
+/// `image` scaled down (never up) to at most `side` pixels a side, keeping its shape.
+/// Area averaging in integers: no floating-point copy of a large image.
+fn fit(image: RgbImage, side: u32) -> RgbImage {
+    let (w, h) = image.dimensions();
+    if w <= side && h <= side {
+        return image;
     }
-    DynamicImage::ImageRgb8(image.clone())
-        .resize(side, side, FilterType::CatmullRom)
-        .into_rgb8()
+    let scale = f64::from(side) / f64::from(w.max(h));
+    let scaled = |n: u32| ((f64::from(n) * scale).round() as u32).clamp(1, side);
+    imageops::thumbnail(&image, scaled(w), scaled(h))
 }
 
 /// JPEG at the best of a few qualities that fits in `max` bytes.
@@ -175,6 +188,13 @@ mod tests {
         huge[29..33].copy_from_slice(&crc.to_be_bytes());
         let refused = prepare(&huge).unwrap_err();
         assert!(refused.contains("pixels"), "{refused}");
+        // Within the side, beyond the pixels: 10,000 × 6,000.
+        huge[16..20].copy_from_slice(&10_000u32.to_be_bytes());
+        huge[20..24].copy_from_slice(&6_000u32.to_be_bytes());
+        let crc = crc32(&huge[12..29]);
+        huge[29..33].copy_from_slice(&crc.to_be_bytes());
+        let refused = prepare(&huge).unwrap_err();
+        assert!(refused.contains("megapixels"), "{refused}");
         // A truncated JPEG.
         assert!(prepare(&[0xFF, 0xD8, 0xFF, 0xE0, 0, 16, b'J']).is_err());
     }

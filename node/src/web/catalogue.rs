@@ -402,7 +402,12 @@ impl CatalogueBackend for WebBackend {
     }
 
     async fn delete_instrument(&self, local_id: &str) -> Result<(), CatalogueFailure> {
-        Ok(self.catalogue.delete_record(local_id).await?)
+        self.catalogue.delete_record(local_id).await?;
+        // Its photos' bytes go with it (a failure leaves them for the next sweep).
+        if let Err(e) = self.photos.forget_unnamed_own().await {
+            tracing::warn!(error = %e, "the photos of a deleted instrument stay for now");
+        }
+        Ok(())
     }
 
     async fn import_instruments(

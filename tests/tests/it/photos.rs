@@ -29,6 +29,16 @@ fn camera_photo() -> Vec<u8> {
     bytes
 }
 
+/// A small photo (400 × 300).
+fn small_photo() -> Vec<u8> {
+    let image = image::RgbImage::from_fn(400, 300, |x, y| image::Rgb([x as u8, y as u8, 128]));
+    let mut bytes = Vec::new();
+    image::DynamicImage::ImageRgb8(image)
+        .write_to(&mut Cursor::new(&mut bytes), image::ImageFormat::Png)
+        .unwrap();
+    bytes
+}
+
 /// An anonymous GET: status, content type and body.
 async fn fetch(url: &str) -> (u16, String, Vec<u8>) {
     let reply = http::client().get(url).send().await.unwrap();
@@ -117,6 +127,26 @@ async fn a_photo_uploaded_at_the_owner_reaches_other_members_even_once_it_is_gon
     browser.close().await;
     let thumb_url = format!("{}photos/{id}/{}", lnu.url(), photo.thumb_hex());
     let photo_url = format!("{}photos/{id}/{}", lnu.url(), photo.hex());
+
+    // A form saved while a photo is added: the record keeps both, whichever signs first.
+    dlut.catalogue()
+        .save_record(sample_record("dlut", "TEM-2", "透射电子显微镜"))
+        .await
+        .unwrap();
+    let mut edited = sample_record("dlut", "TEM-2", "透射电子显微镜");
+    edited.model = "JEM-F200".into();
+    let (saved, added) = tokio::join!(
+        dlut.catalogue().save_record(edited),
+        dlut.photos().add("TEM-2", small_photo()),
+    );
+    saved.unwrap();
+    added.unwrap();
+    let held = dlut.catalogue().instrument("dlut/TEM-2").unwrap().record;
+    assert_eq!((held.model.as_str(), held.photos.len()), ("JEM-F200", 1));
+    // Deleted, it stays deleted: a photo added after does not bring it back.
+    dlut.catalogue().delete_record("TEM-2").await.unwrap();
+    assert!(dlut.photos().add("TEM-2", small_photo()).await.is_err());
+    assert!(dlut.catalogue().instrument("dlut/TEM-2").is_none());
 
     // dlut goes away: lnu gets the thumbnail from neu, which holds a copy, and checks it.
     dlut.shutdown().await;

@@ -141,6 +141,10 @@ struct Inner {
     revision_wait: Duration,
     /// The least revision of the next own entry (see `jump_revisions`).
     revision_floor: std::sync::atomic::AtomicU64,
+    /// One change of this institution's records at a time: a form, an import, a
+    /// deletion and a photo each read the record held and sign the next version, so two
+    /// at once could undo each other (or bring a deleted instrument back).
+    own_writes: tokio::sync::Mutex<()>,
     /// Bumped after every change to the view and to the counters, for whoever waits on one.
     generation: watch::Sender<u64>,
     /// Bumped only when what the catalogue holds or shows changes: what caches of answers
@@ -217,6 +221,7 @@ impl Catalogue {
                 confirmed: watch::Sender::new(!options.confirm_revision),
                 revision_wait: options.revision_wait,
                 revision_floor: std::sync::atomic::AtomicU64::new(0),
+                own_writes: tokio::sync::Mutex::new(()),
                 generation: watch::Sender::new(0),
                 content: std::sync::atomic::AtomicU64::new(0),
                 busy: RwLock::new(None),

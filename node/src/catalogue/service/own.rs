@@ -102,11 +102,12 @@ impl Catalogue {
     /// Signs and stores a new version of one of this institution's records (its revision
     /// is set here), and queues it for gossip. Returns the record as stored. The photos
     /// of the version held are kept whatever `record` says: forms and spreadsheets do
-    /// not carry them, [`crate::photos::Photos`] changes them (`save_record_with_photos`).
+    /// not carry them, [`crate::photos::Photos`] changes them (`update_photos`).
     pub async fn save_record(
         &self,
         mut record: InstrumentRecord,
     ) -> Result<InstrumentRecord, CatalogueError> {
+        let _writing = self.inner.own_writes.lock().await;
         record.photos = match record.deleted {
             true => Vec::new(),
             false => self
@@ -114,11 +115,32 @@ impl Catalogue {
                 .map(|held| held.photos)
                 .unwrap_or_default(),
         };
-        self.save_record_with_photos(record).await
+        self.save_held_record(record).await
     }
 
-    /// [`Catalogue::save_record`] with the photos `record` names.
-    pub(crate) async fn save_record_with_photos(
+    /// Changes the photos of one of this institution's instruments as `change` says, on
+    /// the version held when no other change of its records runs, and signs the result.
+    /// [`CatalogueError::NotFound`] if the instrument is not held (or was deleted).
+    pub(crate) async fn update_photos<E: From<CatalogueError>>(
+        &self,
+        local_id: &str,
+        change: impl FnOnce(&mut Vec<alliance_protocol::InstrumentPhoto>) -> Result<(), E>,
+    ) -> Result<InstrumentRecord, E> {
+        let _writing = self.inner.own_writes.lock().await;
+        let id = format!("{}/{local_id}", self.inner.own.institution_id);
+        let mut record = self
+            .view()
+            .records
+            .contains_key(&id)
+            .then(|| self.stored_record(&id))
+            .flatten()
+            .ok_or(CatalogueError::NotFound(id))?;
+        change(&mut record.photos)?;
+        Ok(self.save_held_record(record).await?)
+    }
+
+    /// Signs and stores `record` as given; the caller holds `own_writes`.
+    async fn save_held_record(
         &self,
         mut record: InstrumentRecord,
     ) -> Result<InstrumentRecord, CatalogueError> {

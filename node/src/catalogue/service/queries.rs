@@ -15,11 +15,13 @@ impl Catalogue {
         visible.then(|| self.instrument_unfiltered(id)).flatten()
     }
 
-    /// The SHA-256 of every photo and thumbnail the records held here name.
-    pub fn photo_hashes(&self) -> std::collections::HashSet<[u8; 32]> {
+    /// The SHA-256 of every photo and thumbnail the records held here name (of one
+    /// institution's records when `of` is given). Read from memory: it cannot fail.
+    pub fn photo_hashes(&self, of: Option<&InstitutionId>) -> std::collections::HashSet<[u8; 32]> {
         self.view()
             .records
             .values()
+            .filter(|r| of.is_none_or(|i| &r.institution_id == i))
             .flat_map(|r| r.photo_hashes.iter().copied())
             .collect()
     }
