@@ -37,7 +37,18 @@ pub(super) struct PeriodQuery {
     /// The first disputed receipt listed.
     #[serde(default)]
     disputes_from: u64,
+    /// Only this institution, with its instruments a page at a time.
+    #[serde(default)]
+    institution: String,
+    /// The first of its instruments listed.
+    #[serde(default)]
+    offset: usize,
 }
+
+/// Instruments listed under each institution on the whole page; the rest are a link away.
+const INSTRUMENTS_FOLDED: usize = 20;
+/// Instruments per page of one institution's list.
+const INSTRUMENTS_PER_PAGE: usize = 50;
 
 /// Disputed receipts listed per page.
 const DISPUTES_PER_PAGE: usize = 50;
@@ -103,6 +114,14 @@ pub(super) struct Figures {
 struct Institution {
     figures: Figures,
     instruments: Vec<Figures>,
+    /// How many instruments it has in all.
+    total_instruments: usize,
+    /// Its instruments a page at a time (when more than are listed here).
+    more_href: Option<String>,
+    prev_href: Option<String>,
+    next_href: Option<String>,
+    /// Shown alone: its instruments unfolded.
+    open: bool,
 }
 
 struct Group {
@@ -145,6 +164,8 @@ struct Shown {
     good: String,
     pass: String,
     institutions: Vec<Institution>,
+    /// Back to every institution, when one is shown alone.
+    whole_href: Option<String>,
     /// Each institution's score as a bar over the grade bands (SVG), and the same in words.
     score_chart: String,
     score_chart_text: String,
@@ -264,7 +285,15 @@ fn figures(t: &Strings, r: &ResultRow) -> Figures {
 }
 
 /// Each institution's own row with the rows of its instruments, in the published order.
-fn institutions(t: &Strings, rows: &[ResultRow]) -> Vec<Institution> {
+/// The institutions of `rows`: on the whole page each with its first instruments; when
+/// `only` names one, that one alone with a page of its instruments from `offset`.
+fn institutions(
+    t: &Strings,
+    rows: &[ResultRow],
+    period: &str,
+    only: &str,
+    offset: usize,
+) -> Vec<Institution> {
     let mut list: Vec<(String, Option<Figures>, Vec<Figures>)> = Vec::new();
     for r in rows {
         let at = match list.iter().position(|(id, _, _)| *id == r.institution) {
@@ -281,11 +310,44 @@ fn institutions(t: &Strings, rows: &[ResultRow]) -> Vec<Institution> {
             entry.2.push(figures(t, r));
         }
     }
+    let href = |id: &str, offset: usize| {
+        format!(
+            "/results?period={period}&institution={}&offset={offset}#institutions",
+            encode_component(id)
+        )
+    };
     list.into_iter()
-        .filter_map(|(_, own, instruments)| {
-            own.map(|figures| Institution {
-                figures,
-                instruments,
+        .filter(|(id, _, _)| only.is_empty() || id == only)
+        .filter_map(|(id, own, instruments)| {
+            let total = instruments.len();
+            let figures = own?;
+            Some(if only.is_empty() {
+                Institution {
+                    figures,
+                    more_href: (total > INSTRUMENTS_FOLDED).then(|| href(&id, 0)),
+                    instruments: instruments.into_iter().take(INSTRUMENTS_FOLDED).collect(),
+                    total_instruments: total,
+                    prev_href: None,
+                    next_href: None,
+                    open: false,
+                }
+            } else {
+                let from = offset.min(total);
+                Institution {
+                    figures,
+                    more_href: None,
+                    prev_href: (from > 0)
+                        .then(|| href(&id, from.saturating_sub(INSTRUMENTS_PER_PAGE))),
+                    next_href: (from + INSTRUMENTS_PER_PAGE < total)
+                        .then(|| href(&id, from + INSTRUMENTS_PER_PAGE)),
+                    instruments: instruments
+                        .into_iter()
+                        .skip(from)
+                        .take(INSTRUMENTS_PER_PAGE)
+                        .collect(),
+                    total_instruments: total,
+                    open: true,
+                }
             })
         })
         .collect()
@@ -321,7 +383,7 @@ fn disputes(view: &ResultsView, from: u64, page: &DisputePage) -> Disputes {
     }
 }
 
-fn shown(ctx: &Ctx, view: &ResultsView, disputes: Disputes) -> Shown {
+fn shown(ctx: &Ctx, view: &ResultsView, disputes: Disputes, query: &PeriodQuery) -> Shown {
     let t = ctx.t;
     let period = encode_component(&view.period);
     let (excellent, good, pass) = view.grade_thresholds;
@@ -353,7 +415,15 @@ fn shown(ctx: &Ctx, view: &ResultsView, disputes: Disputes) -> Shown {
         excellent: plain(excellent),
         good: plain(good),
         pass: plain(pass),
-        institutions: institutions(t, &view.rows),
+        institutions: institutions(
+            t,
+            &view.rows,
+            &period,
+            query.institution.trim(),
+            query.offset,
+        ),
+        whole_href: (!query.institution.trim().is_empty())
+            .then(|| format!("/results?period={period}#institutions")),
         score_chart: score_chart(t, view),
         utilisation_chart: instrument_chart(view, |r| r.utilisation).0,
         utilisation_chart_text: instrument_chart(view, |r| r.utilisation).1,
@@ -510,7 +580,7 @@ pub(super) async fn page<B: Backend>(
                 StatusCode::OK,
                 None,
                 false,
-                Some(shown(&ctx, &view, listed)),
+                Some(shown(&ctx, &view, listed, &query)),
             )
         }
         Err(ResultsFailure::NotHere) => (StatusCode::OK, None, true, None),
@@ -612,7 +682,7 @@ pub(super) async fn publish<B: Backend>(
                 next: None,
             };
             let listed = disputes(&view, 0, &none);
-            Some(shown(&ctx, &view, listed))
+            Some(shown(&ctx, &view, listed, &PeriodQuery::default()))
         }
         Err(_) => None,
     };

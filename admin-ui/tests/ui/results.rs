@@ -756,3 +756,65 @@ async fn the_instrument_charts_agree_with_the_instruments_table() {
         "{utilisation}"
     );
 }
+
+#[tokio::test]
+async fn an_institutions_instruments_are_folded_to_twenty_and_paged_on_their_own() {
+    let (backend, app) = province();
+    // dlut with 73 instruments (copies of its LC-MS row).
+    backend.edit_province(|p| {
+        let lcms = p
+            .rows
+            .iter()
+            .find(|r| r.instrument == "dlut/LCMS-1")
+            .cloned()
+            .unwrap();
+        let at = p
+            .rows
+            .iter()
+            .position(|r| r.instrument == "dlut/LCMS-1")
+            .unwrap();
+        for n in 0..71 {
+            let mut copy = lcms.clone();
+            copy.instrument = format!("dlut/X-{n:02}");
+            p.rows.insert(at + 1 + n, copy);
+        }
+    });
+    let whole = get(&app, "/results?period=2026", "").await.body;
+    let dlut = &whole[whole.find("data-institution=\"dlut\"").unwrap()..];
+    let dlut = &dlut[..dlut.find("data-institution=\"lnu\"").unwrap()];
+    assert_eq!(dlut.matches("<tr data-instrument=").count(), 20);
+    assert!(
+        dlut.contains("<span class=\"count\">73</span>"),
+        "the count is all of them"
+    );
+    assert!(
+        dlut.contains("institution=dlut&#38;offset=0#institutions"),
+        "{dlut}"
+    );
+
+    // On its own: 50 a page, the next a link away, the other institutions left out.
+    let alone = get(&app, "/results?period=2026&institution=dlut&offset=0", "").await;
+    assert_eq!(alone.status, StatusCode::OK);
+    let body = &alone.body;
+    assert_eq!(body.matches("<tr data-instrument=").count(), 50);
+    assert!(!body.contains("data-institution=\"neu\""));
+    assert!(
+        body.contains("offset=50#institutions\" rel=\"next\""),
+        "{body}"
+    );
+    let last = get(&app, "/results?period=2026&institution=dlut&offset=50", "").await;
+    assert_eq!(last.body.matches("<tr data-instrument=").count(), 23);
+    assert!(last.body.contains("rel=\"prev\""));
+    // An offset from outside, however large, is an empty page.
+    let far = get(
+        &app,
+        &format!(
+            "/results?period=2026&institution=dlut&offset={}",
+            usize::MAX
+        ),
+        "",
+    )
+    .await;
+    assert_eq!(far.status, StatusCode::OK);
+    assert_eq!(far.body.matches("<tr data-instrument=").count(), 0);
+}

@@ -90,6 +90,8 @@ pub(crate) static EN: ResultsStrings = ResultsStrings {
     instruments_chart_title: "Utilisation and sharing per instrument",
     utilisation_chart_title: "The most used instruments (up to 30; every instrument's figures are in the table above, under its institution)",
     sharing_chart_title: "The most shared instruments — external hours as a share of effective hours (up to 30)",
+    all_instruments: "All its instruments",
+    all_institutions: "Every institution",
     score_chart_title: "Each institution's score against the grade lines (figures in the table below)",
     allocations_why: "The rule shares the budget among institutions scoring at least {score}. Below, how far each is; the budget can go to a later period, or the rule can be changed and the allocation run again.",
     closest_title: "Institutions closest to qualifying",

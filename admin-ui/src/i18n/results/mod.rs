@@ -103,6 +103,8 @@ pub(crate) struct ResultsStrings {
     pub allocations_title: &'static str,
     pub allocations_empty: &'static str,
     pub score_chart_title: &'static str,
+    pub all_instruments: &'static str,
+    pub all_institutions: &'static str,
     pub instruments_chart_title: &'static str,
     pub utilisation_chart_title: &'static str,
     pub sharing_chart_title: &'static str,

@@ -90,6 +90,8 @@ pub(crate) static ZH: ResultsStrings = ResultsStrings {
     instruments_chart_title: "仪器利用率与共享率",
     utilisation_chart_title: "利用率最高的仪器（至多 30 台；每台仪器的数字见上表各单位的仪器）",
     sharing_chart_title: "共享率（对外服务机时占有效机时的比例）最高的仪器（至多 30 台）",
+    all_instruments: "本单位全部仪器",
+    all_institutions: "全部单位",
     score_chart_title: "各单位综合得分与等级分界（分数见下表）",
     allocations_why: "按分配规则，综合得分须达到 {score} 分。各单位的得分与差距如下；预算可在下一期间分配，或调整规则后重新计算。",
     closest_title: "最接近分配条件的单位",
