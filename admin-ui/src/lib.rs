@@ -42,7 +42,7 @@
 //! | `GET /guide` | anyone | guide for outside users: register, find, book, fees, contacts |
 //! | `GET /instruments/{institution}/{local_id}` | anyone | an instrument; the booking form when signed in (`?start=` prefills it) |
 //! | `GET /photos/{institution}/{local_id}/{sha256}` | whoever may see the instrument | a photo or thumbnail its signed record names, `image/jpeg`, cached for good; fetched from the owner or another member if not held here (`503` with `Retry-After` when none could give it) |
-//! | `POST /admin/instruments/{local_id}/photos`, `POST /admin/instruments/{local_id}/photos/{sha256}/delete` | institution admins | add a photo (multipart: `csrf`, `file`; JPEG or PNG up to 10 MB, at most 4; a wrong file is `422` beside the field) or remove one; answer: back to the edit page |
+//! | `POST /admin/instruments/{local_id}/photos`, `POST /admin/instruments/{local_id}/photos/{sha256}/delete` | institution admins | add a photo (multipart: `csrf`, `file`; JPEG or PNG up to 10 MB, at most 4; a wrong file is `422` beside the field) or remove one; answer: back to the edit page (API: `POST /api/v1/own/instruments/{local_id}/photos` with the photo as the body, `DELETE …/photos/{sha256}`) |
 //! | `GET /bookings`, `POST /bookings` | signed in | my bookings, notifications, calendar feed; book (answer page) |
 //! | `POST /bookings/{booking_id}/cancel` | signed in | cancel one of my bookings |
 //! | `GET /manage/bookings`, `POST /manage/bookings/{home}/{booking_id}` | instrument managers, institution admins | decide on this institution's bookings |

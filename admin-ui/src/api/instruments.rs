@@ -279,6 +279,70 @@ pub(super) async fn own_import<B: Backend>(
     Ok(Json(summary))
 }
 
+/// `POST /api/v1/own/instruments/{local_id}/photos` with the photo as the body.
+#[utoipa::path(
+    post,
+    path = "/api/v1/own/instruments/{local_id}/photos",
+    tag = "own",
+    security(("session" = [], "csrf" = [])),
+    params(("local_id" = String, Path, description = "The instrument's id within this institution.")),
+    request_body(description = "A JPEG or PNG photo of at most 10 MB, as it is; it is published resized, without its camera data.", content(("image/jpeg"), ("image/png"), ("application/octet-stream"))),
+    responses(
+        (status = 200, description = "The record with the photo, signed anew (it goes to the province's review).", body = Object),
+        (status = 400, description = "`invalid`: not a JPEG or PNG, too large, or the instrument has 4 photos already.", body = ErrorBody),
+        (status = 403, description = "`forbidden`: not an institution admin; or `csrf`, `cross_origin`.", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such instrument of this institution.", body = ErrorBody),
+        (status = 413, description = "`bad_request`: the body is too large.", body = ErrorBody),
+    )
+)]
+pub(super) async fn own_photo_add<B: Backend>(
+    State(state): State<AppState<B>>,
+    ApiUser(session): ApiUser,
+    ApiPath(local_id): ApiPath<String>,
+    body: Bytes,
+) -> Result<Json<InstrumentDetail>, ApiError> {
+    require(&session, AccountRole::InstitutionAdmin)?;
+    state
+        .backend
+        .add_instrument_photo(&local_id, body.to_vec())
+        .await?;
+    let detail = state
+        .backend
+        .own_instrument(&local_id)
+        .await
+        .ok_or(ApiError::NotFound)?;
+    Ok(Json(detail))
+}
+
+/// `DELETE /api/v1/own/instruments/{local_id}/photos/{sha256}`: `204`.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/own/instruments/{local_id}/photos/{sha256}",
+    tag = "own",
+    security(("session" = [], "csrf" = [])),
+    params(
+        ("local_id" = String, Path, description = "The instrument's id within this institution."),
+        ("sha256" = String, Path, description = "The photo's SHA-256, hex, as the record names it."),
+    ),
+    responses(
+        (status = 204, description = "Removed: the record is signed anew without it."),
+        (status = 403, description = "`forbidden`: not an institution admin; or `csrf`, `cross_origin`.", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such instrument, or no such photo of it.", body = ErrorBody),
+    )
+)]
+pub(super) async fn own_photo_remove<B: Backend>(
+    State(state): State<AppState<B>>,
+    ApiUser(session): ApiUser,
+    ApiPath((local_id, sha256)): ApiPath<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    require(&session, AccountRole::InstitutionAdmin)?;
+    state
+        .backend
+        .remove_instrument_photo(&local_id, &sha256)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// Query of a download.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]

@@ -76,6 +76,10 @@ pub(crate) fn routes<B: Backend>() -> (Router<AppState<B>>, utoipa::openapi::Ope
         .routes(documented!(B, instruments::own_export))
         .routes(documented!(B, instruments::own_put))
         .routes(documented!(B, instruments::own_delete))
+        .routes(documented!(B, instruments::own_photo_add).layer(
+            axum::extract::DefaultBodyLimit::max(crate::uploads::MAX_UPLOAD_BYTES + 64 * 1024),
+        ))
+        .routes(documented!(B, instruments::own_photo_remove))
         .routes(documented!(B, instruments::review_queue))
         .routes(documented!(B, instruments::review))
         .routes(documented!(B, bookings::list))

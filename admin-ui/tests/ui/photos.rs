@@ -145,3 +145,74 @@ async fn an_admin_adds_a_photo_that_the_page_the_cards_and_the_photo_route_show(
     let gone = get(&app, &format!("/photos/{id}/{}", photo.hex()), "").await;
     assert_eq!(gone.status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn photos_through_the_api() {
+    let backend = MemoryBackend::seeded();
+    let app = app(&backend);
+    let admin = page_login(&app, "admin").await;
+    let csrf = session_csrf(&app, &admin).await;
+    form(
+        &app,
+        "/admin/instruments",
+        &admin,
+        &instrument_form(&csrf, "LCMS-1", "0102"),
+    )
+    .await;
+    let (cookie, api_csrf) = crate::common::api_login(&app, "admin").await;
+    let post = |bytes: &'static [u8], cookie: String, csrf: String| {
+        let app = app.clone();
+        async move {
+            send(
+                &app,
+                request(
+                    Method::POST,
+                    "/api/v1/own/instruments/LCMS-1/photos",
+                    &cookie,
+                )
+                .header(header::CONTENT_TYPE, "image/jpeg")
+                .header("x-csrf-token", csrf)
+                .body(Body::from(bytes))
+                .unwrap(),
+            )
+            .await
+        }
+    };
+    let added = post(JPEG, cookie.clone(), api_csrf.clone()).await;
+    assert_eq!(added.status, StatusCode::OK, "{}", added.body);
+    let sha = added.json()["record"]["photos"][0]["sha256"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(sha, backend.records()[0].photos[0].hex());
+    // A PDF is the field's error; without the CSRF token nothing happens.
+    let pdf = post(b"%PDF-1.7", cookie.clone(), api_csrf.clone()).await;
+    assert_eq!(pdf.status, StatusCode::BAD_REQUEST, "{}", pdf.body);
+    assert_eq!(
+        post(JPEG, cookie.clone(), String::new()).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let (li, li_csrf) = crate::common::api_login(&app, "li").await;
+    assert_eq!(post(JPEG, li, li_csrf).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(backend.records()[0].photos.len(), 1);
+
+    let delete = |uri: String| {
+        let app = app.clone();
+        let (cookie, csrf) = (cookie.clone(), api_csrf.clone());
+        async move {
+            send(
+                &app,
+                request(Method::DELETE, &uri, &cookie)
+                    .header("x-csrf-token", csrf)
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await
+        }
+    };
+    let gone = delete(format!("/api/v1/own/instruments/LCMS-1/photos/{sha}")).await;
+    assert_eq!(gone.status, StatusCode::NO_CONTENT, "{}", gone.body);
+    assert!(backend.records()[0].photos.is_empty());
+    let again = delete(format!("/api/v1/own/instruments/LCMS-1/photos/{sha}")).await;
+    assert_eq!(again.status, StatusCode::NOT_FOUND);
+}
