@@ -63,10 +63,10 @@
 //! | `POST /manage/monitoring/{local_id}/token`, `POST /manage/monitoring/{local_id}/revoke` | instrument managers, institution admins | issue (or replace) an instrument's agent token — shown once, on the answer page, with the command that starts the agent — or revoke it |
 //! | `GET /feeds/{token}.ics` | holder of the token | the user's bookings as `text/calendar` |
 //! | `GET /feeds/instruments/{local_id}.ics` | anyone | an instrument's bookings as `text/calendar` |
-//! | `GET, POST /api/v1/bookings` | signed in | my bookings; book (instrument, start `YYYY-MM-DDTHH:MM` Beijing, minutes, mode, `service_item` where the instrument offers several → [`BookingOutcome`](backend::BookingOutcome)) |
+//! | `GET, POST /api/v1/bookings` | signed in | my bookings (`?from=&to=&offset=&limit=`, `X-Total-Count`); book (instrument, start `YYYY-MM-DDTHH:MM` Beijing, minutes, mode, `service_item` where the instrument offers several → [`BookingOutcome`](backend::BookingOutcome)) |
 //! | `POST /api/v1/bookings/{booking_id}/cancel` | signed in | `{"reason"}` → the cancelled booking |
 //! | `GET /api/v1/notifications` | signed in | newest first |
-//! | `GET /api/v1/manage/bookings`, `POST /api/v1/manage/bookings/{home}/{booking_id}` | instrument managers, institution admins | list; `{"decision", "note"}` |
+//! | `GET /api/v1/manage/bookings`, `POST /api/v1/manage/bookings/{home}/{booking_id}` | instrument managers, institution admins | list (`?section=waiting\|active\|closed&from=&to=&offset=&limit=`, `X-Total-Count`); `{"decision", "note"}` |
 //! | `GET /api/v1/receipts` | signed in | my receipts ([`MyReceipt`](backend::MyReceipt)), newest use first |
 //! | `POST /api/v1/receipts/{owner}/{receipt_id}/confirm` | signed in | `{"rating": 1–5, "comment"}` → the confirmed [`MyReceipt`](backend::MyReceipt) |
 //! | `GET, POST /api/v1/publications` | signed in | my publications ([`PublicationView`](backend::PublicationView)), newest first; register one ([`PublicationForm`](backend::PublicationForm) → `201` with the [`PublicationView`](backend::PublicationView); a paper's DOI may be a `https://doi.org/` link and is kept bare, in lowercase) |

@@ -2,7 +2,6 @@
 //! confirm, booking requests to decide, records to review, registrations to approve. The
 //! page's script asks once per page; without it the work page (`/`) shows the same counts.
 
-use alliance_protocol::booking::BookingState;
 use axum::{Json, extract::State};
 use serde::Serialize;
 
@@ -10,7 +9,7 @@ use super::{ApiError, ApiUser};
 use crate::{
     AppState,
     auth::decides_bookings,
-    backend::{AccountRole, AccountState, Backend},
+    backend::{AccountRole, AccountState, Backend, ManagedSection, StartSpan},
 };
 
 /// Work waiting for the signed-in account, by the menu item that leads to it.
@@ -53,11 +52,9 @@ pub(super) async fn badges<B: Backend>(
     };
     if decides_bookings(account.role) {
         badges.manage_bookings = backend
-            .managed_bookings()
+            .managed_page(ManagedSection::Waiting, StartSpan::default(), 0, 0)
             .await
-            .iter()
-            .filter(|b| b.status == BookingState::Held)
-            .count();
+            .total;
     }
     if account.role == AccountRole::ProvinceAdmin {
         badges.reviews = backend.review_queue().await.len();

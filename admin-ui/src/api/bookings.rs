@@ -7,12 +7,16 @@ use alliance_protocol::booking::{BookingRules, Training};
 use axum::{Json, extract::State};
 use serde::Deserialize;
 
-use super::{ApiError, ApiJson, ApiPath, ApiUser, error::ErrorBody};
+use super::{
+    ApiError, ApiJson, ApiPath, ApiUser,
+    error::ErrorBody,
+    paging::{PageQuery, check_limit, paged, start_span},
+};
 use crate::{
     AppState, auth,
     backend::{
-        ActionFailure, Backend, BookingOutcome, ManagedBooking, MyBooking, NotificationView,
-        Session,
+        ActionFailure, Backend, BookingOutcome, ManagedBooking, ManagedSection, MyBooking,
+        NotificationView, Session,
     },
     booking_input,
     validate::{FieldError, Problem},
@@ -78,19 +82,54 @@ pub(super) async fn book<B: Backend>(
     Ok(Json(outcome))
 }
 
-/// `GET /api/v1/bookings`: the user's bookings, newest start first.
+/// Query of a list of bookings.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(super) struct BookingsQuery {
+    /// How many to skip (default 0).
+    #[serde(default)]
+    offset: usize,
+    /// How many to give, 1 to 100 (default 50).
+    #[serde(default = "fifty")]
+    #[param(minimum = 1, maximum = 100)]
+    limit: usize,
+    /// Only bookings starting from this day on (`YYYY-MM-DD`, Beijing time).
+    #[serde(default)]
+    from: Option<String>,
+    /// Only bookings starting up to this day, inclusive.
+    #[serde(default)]
+    to: Option<String>,
+}
+
+fn fifty() -> usize {
+    50
+}
+
+/// `GET /api/v1/bookings?from=&to=&offset=&limit=`: the user's bookings, newest start
+/// first, a page at a time (`X-Total-Count` says how many there are).
 #[utoipa::path(
     get,
     path = "/api/v1/bookings",
     tag = "bookings",
     security(("session" = [])),
-    responses((status = 200, description = "The user's bookings, newest start first.", body = Vec<MyBooking>))
+    params(BookingsQuery),
+    responses(
+        (status = 200, description = "A page of the user's bookings, newest start first; `X-Total-Count` says how many.", body = Vec<MyBooking>),
+        (status = 400, description = "`invalid`: a limit outside 1 to 100 or a day that is not one.", body = ErrorBody),
+    )
 )]
 pub(super) async fn list<B: Backend>(
     State(state): State<AppState<B>>,
     ApiUser(session): ApiUser,
-) -> Json<Vec<MyBooking>> {
-    Json(state.backend.my_bookings(&session.account).await)
+    axum::extract::Query(query): axum::extract::Query<BookingsQuery>,
+) -> Result<axum::response::Response, ApiError> {
+    check_limit(query.limit)?;
+    let span = start_span(query.from.as_deref(), query.to.as_deref())?;
+    let page = state
+        .backend
+        .my_bookings_page(&session.account, span, query.offset, query.limit)
+        .await;
+    Ok(paged(&page.items, page.total))
 }
 
 /// Body of a cancellation.
@@ -128,38 +167,93 @@ pub(super) async fn cancel<B: Backend>(
     Ok(Json(cancelled))
 }
 
-/// `GET /api/v1/notifications`: newest first.
+/// `GET /api/v1/notifications?offset=&limit=`: newest first, a page at a time
+/// (`X-Total-Count` says how many there are).
 #[utoipa::path(
     get,
     path = "/api/v1/notifications",
     tag = "bookings",
     security(("session" = [])),
-    responses((status = 200, description = "The user's notifications, newest first.", body = Vec<NotificationView>))
+    params(PageQuery),
+    responses(
+        (status = 200, description = "A page of the user's notifications, newest first; `X-Total-Count` says how many.", body = Vec<NotificationView>),
+        (status = 400, description = "`invalid`: a limit outside 1 to 100.", body = ErrorBody),
+    )
 )]
 pub(super) async fn notifications<B: Backend>(
     State(state): State<AppState<B>>,
     ApiUser(session): ApiUser,
-) -> Json<Vec<NotificationView>> {
-    Json(state.backend.notifications(&session.account).await)
+    axum::extract::Query(query): axum::extract::Query<PageQuery>,
+) -> Result<axum::response::Response, ApiError> {
+    check_limit(query.limit)?;
+    let page = state
+        .backend
+        .notifications_page(&session.account, query.offset, query.limit)
+        .await;
+    Ok(paged(&page.items, page.total))
 }
 
-/// `GET /api/v1/manage/bookings`: this institution's bookings, held ones first.
+/// Query of the managers' list.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(super) struct ManagedQuery {
+    /// Only bookings of this section: `waiting` (for a decision), `active` (confirmed or
+    /// in use) or `closed`; all three, in that order, if absent.
+    #[serde(default)]
+    section: Option<ManagedSection>,
+    /// How many to skip (default 0), across the sections asked for.
+    #[serde(default)]
+    offset: usize,
+    /// How many to give, 1 to 100 (default 50).
+    #[serde(default = "fifty")]
+    #[param(minimum = 1, maximum = 100)]
+    limit: usize,
+    /// Only bookings starting from this day on (`YYYY-MM-DD`, Beijing time).
+    #[serde(default)]
+    from: Option<String>,
+    /// Only bookings starting up to this day, inclusive.
+    #[serde(default)]
+    to: Option<String>,
+}
+
+/// `GET /api/v1/manage/bookings?section=&from=&to=&offset=&limit=`: this institution's
+/// bookings — waiting ones first (soonest start first), then active ones (the same),
+/// then closed ones (latest start first) — a page at a time (`X-Total-Count`).
 #[utoipa::path(
     get,
     path = "/api/v1/manage/bookings",
     tag = "manage",
     security(("session" = [])),
+    params(ManagedQuery),
     responses(
-        (status = 200, description = "This institution's bookings, held ones first.", body = Vec<ManagedBooking>),
+        (status = 200, description = "A page of this institution's bookings; `X-Total-Count` says how many.", body = Vec<ManagedBooking>),
         (status = 403, description = "`forbidden`: not an instrument manager or institution admin.", body = ErrorBody),
+        (status = 400, description = "`invalid`: a limit outside 1 to 100 or a day that is not one.", body = ErrorBody),
     )
 )]
 pub(super) async fn managed<B: Backend>(
     State(state): State<AppState<B>>,
     ApiUser(session): ApiUser,
-) -> Result<Json<Vec<ManagedBooking>>, ApiError> {
+    axum::extract::Query(query): axum::extract::Query<ManagedQuery>,
+) -> Result<axum::response::Response, ApiError> {
     require_manager(&session)?;
-    Ok(Json(state.backend.managed_bookings().await))
+    let page = query;
+    check_limit(page.limit)?;
+    let span = start_span(page.from.as_deref(), page.to.as_deref())?;
+    let sections = match page.section {
+        Some(one) => vec![one],
+        None => ManagedSection::ALL.to_vec(),
+    };
+    // The sections one after another: the offset runs through them in order.
+    let (mut skip, mut items, mut total) = (page.offset, Vec::new(), 0);
+    for section in sections {
+        let room = page.limit - items.len();
+        let part = state.backend.managed_page(section, span, skip, room).await;
+        total += part.total;
+        skip = skip.saturating_sub(part.total);
+        items.extend(part.items);
+    }
+    Ok(paged(&items, total))
 }
 
 /// Body of a decision.

@@ -205,20 +205,6 @@ pub(super) struct IssuedQuery {
     to: Option<String>,
 }
 
-/// A day of a filter (`YYYY-MM-DD`, Beijing time) as Unix seconds of its first moment,
-/// or the field's error.
-fn filter_day(field: &str, day: Option<&str>) -> Result<Option<i64>, ApiError> {
-    match day.map(str::trim).filter(|d| !d.is_empty()) {
-        None => Ok(None),
-        Some(d) => crate::time::parse_date_input(d).map(Some).ok_or_else(|| {
-            ApiError::Invalid(vec![FieldError::new(
-                field,
-                Problem::Other("a date written YYYY-MM-DD".into()),
-            )])
-        }),
-    }
-}
-
 /// `GET /api/v1/manage/receipts?standing=&from=&to=&offset=&limit=`: the province's log as this
 /// node checked it, and a page of the receipts issued here, newest first.
 #[utoipa::path(
@@ -257,9 +243,9 @@ pub(super) async fn issued<B: Backend>(
     }
     let filter = IssuedFilter {
         standing,
-        from: filter_day("from", query.from.as_deref())?,
+        from: super::paging::filter_day("from", query.from.as_deref())?,
         // Through the end of that day.
-        to: filter_day("to", query.to.as_deref())?.map(|t| t + 86_399),
+        to: super::paging::filter_day("to", query.to.as_deref())?.map(|t| t + 86_399),
     };
     let (log, page) = tokio::join!(
         state.backend.log_watch(),

@@ -92,6 +92,66 @@ pub struct ManagedBooking {
     pub history: Vec<(i64, String, BookingState, String)>,
 }
 
+/// Where a booking of this institution's instruments stands for its managers: each is
+/// a list of its own on the managers' page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ManagedSection {
+    /// Waiting for a manager's decision, soonest start first.
+    Waiting,
+    /// Confirmed or in use, soonest start first.
+    Active,
+    /// Over (completed, cancelled, rejected, not shown), latest start first.
+    Closed,
+}
+
+impl ManagedSection {
+    pub const ALL: [ManagedSection; 3] = [
+        ManagedSection::Waiting,
+        ManagedSection::Active,
+        ManagedSection::Closed,
+    ];
+
+    /// The section of a booking in `status`.
+    pub fn of(status: BookingState) -> ManagedSection {
+        match status {
+            BookingState::Requested | BookingState::Held => ManagedSection::Waiting,
+            BookingState::Confirmed | BookingState::InUse => ManagedSection::Active,
+            _ => ManagedSection::Closed,
+        }
+    }
+}
+
+/// Bookings whose use starts from `from` to `to` (Unix seconds, inclusive; either open).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct StartSpan {
+    pub from: Option<i64>,
+    pub to: Option<i64>,
+}
+
+impl StartSpan {
+    pub fn holds(&self, start: i64) -> bool {
+        self.from.is_none_or(|f| start >= f) && self.to.is_none_or(|t| start <= t)
+    }
+}
+
+/// One page of a list of bookings, and how many the whole list holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BookingPage<T> {
+    pub total: usize,
+    pub items: Vec<T>,
+}
+
+impl<T> BookingPage<T> {
+    /// The page of `all` (already in the list's order) that `offset` and `limit` ask for.
+    pub fn of(all: Vec<T>, offset: usize, limit: usize) -> BookingPage<T> {
+        BookingPage {
+            total: all.len(),
+            items: all.into_iter().skip(offset).take(limit).collect(),
+        }
+    }
+}
+
 /// A change a user is told about.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct NotificationView {
@@ -112,8 +172,37 @@ pub trait BookingBackend: Clone + Send + Sync + 'static {
         ask: BookingAsk,
         booking_id: String,
     ) -> impl Future<Output = Result<BookingOutcome, ActionFailure>> + Send;
-    /// The user's bookings, newest start first.
+    /// The user's bookings, newest start first: the whole list (pages use
+    /// [`BookingBackend::my_bookings_page`]).
     fn my_bookings(&self, account: &Account) -> impl Future<Output = Vec<MyBooking>> + Send;
+    /// A page of the user's bookings starting within `span`, newest start first. (A node
+    /// answers from an index; this one pages the whole list.)
+    fn my_bookings_page(
+        &self,
+        account: &Account,
+        span: StartSpan,
+        offset: usize,
+        limit: usize,
+    ) -> impl Future<Output = BookingPage<MyBooking>> + Send {
+        async move {
+            let mut all = self.my_bookings(account).await;
+            all.retain(|b| span.holds(b.start));
+            BookingPage::of(all, offset, limit)
+        }
+    }
+    /// One of the user's bookings.
+    fn my_booking(
+        &self,
+        account: &Account,
+        booking_id: &str,
+    ) -> impl Future<Output = Option<MyBooking>> + Send {
+        async move {
+            self.my_bookings(account)
+                .await
+                .into_iter()
+                .find(|b| b.booking_id == booking_id)
+        }
+    }
     /// Cancels one of the user's bookings.
     fn cancel_booking(
         &self,
@@ -121,13 +210,59 @@ pub trait BookingBackend: Clone + Send + Sync + 'static {
         booking_id: &str,
         reason: &str,
     ) -> impl Future<Output = Result<MyBooking, ActionFailure>> + Send;
-    /// The user's notifications, newest first.
+    /// The user's notifications, newest first: the whole list (pages use
+    /// [`BookingBackend::notifications_page`]).
     fn notifications(
         &self,
         account: &Account,
     ) -> impl Future<Output = Vec<NotificationView>> + Send;
-    /// Bookings of this institution's instruments: held ones first, then by start.
+    /// `limit` of the user's notifications, newest first, after skipping the `offset`
+    /// newest; with how many there are. (A node reads only those; this one pages the
+    /// whole list.)
+    fn notifications_page(
+        &self,
+        account: &Account,
+        offset: usize,
+        limit: usize,
+    ) -> impl Future<Output = BookingPage<NotificationView>> + Send {
+        async move { BookingPage::of(self.notifications(account).await, offset, limit) }
+    }
+    /// Bookings of this institution's instruments: held ones first, then by start; the
+    /// whole list (pages use [`BookingBackend::managed_page`]).
     fn managed_bookings(&self) -> impl Future<Output = Vec<ManagedBooking>> + Send;
+    /// A page of one section of them, bookings starting within `span`, in the section's
+    /// order (see [`ManagedSection`]). (A node answers from an index; this one pages the
+    /// whole list.)
+    fn managed_page(
+        &self,
+        section: ManagedSection,
+        span: StartSpan,
+        offset: usize,
+        limit: usize,
+    ) -> impl Future<Output = BookingPage<ManagedBooking>> + Send {
+        async move {
+            let mut all = self.managed_bookings().await;
+            all.retain(|b| ManagedSection::of(b.status) == section && span.holds(b.start));
+            match section {
+                ManagedSection::Closed => all.sort_by_key(|b| std::cmp::Reverse(b.start)),
+                _ => all.sort_by_key(|b| b.start),
+            }
+            BookingPage::of(all, offset, limit)
+        }
+    }
+    /// One booking of this institution's instruments, by its home and id.
+    fn managed_booking(
+        &self,
+        home: &str,
+        booking_id: &str,
+    ) -> impl Future<Output = Option<ManagedBooking>> + Send {
+        async move {
+            self.managed_bookings()
+                .await
+                .into_iter()
+                .find(|b| b.home == home && b.booking_id == booking_id)
+        }
+    }
     /// A manager's decision on one of them.
     fn decide_booking(
         &self,

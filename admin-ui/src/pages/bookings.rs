@@ -12,11 +12,12 @@ use axum::{
 use serde::Deserialize;
 
 use super::{
-    Ctx, ErrorKind, Layout, PageForm, Refusal, encode_component, instruments::pick, labels,
+    Ctx, ErrorKind, Layout, PageForm, Refusal, day_filter::DayFilter, encode_component,
+    instruments::pick, labels,
 };
 use crate::{
     AppState,
-    backend::{ActionFailure, Backend, MyBooking, Session},
+    backend::{ActionFailure, Backend, MyBooking, Session, StartSpan},
     i18n::Strings,
     render::Page,
     time,
@@ -76,6 +77,9 @@ struct BookingsPage {
     total: usize,
     prev_href: Option<String>,
     next_href: Option<String>,
+    /// The day filter as typed.
+    from: String,
+    to: String,
     feed_url: String,
     webcal_url: String,
     /// The newest notifications, at most [`INBOX_SHOWN`].
@@ -96,6 +100,12 @@ pub(super) struct NoticeQuery {
     /// Where the page of bookings starts.
     #[serde(default)]
     offset: usize,
+    /// Bookings starting from this day (`YYYY-MM-DD`, Beijing time), inclusive.
+    #[serde(default)]
+    from: String,
+    /// … up to this day, inclusive.
+    #[serde(default)]
+    to: String,
 }
 
 fn row(ctx: &Ctx, b: &MyBooking) -> Row {
@@ -152,56 +162,53 @@ async fn render<B: Backend>(
     session: &Session,
     notice: Option<&'static str>,
     error: Option<(StatusCode, String)>,
-    offset: usize,
+    (offset, dates): (usize, DayFilter),
 ) -> Response {
     let account = &session.account;
+    let (from, to) = dates.bounds();
     let (bookings, notifications, token) = tokio::join!(
-        state.backend.my_bookings(account),
-        state.backend.notifications(account),
+        state
+            .backend
+            .my_bookings_page(account, StartSpan { from, to }, offset, PER_PAGE),
+        state.backend.notifications_page(account, 0, INBOX_SHOWN),
         state.backend.feed_token(account),
     );
     let (feed_url, webcal_url) = feed_urls(headers, state.options.secure_cookies, &token);
-    let inbox_total = notifications.len();
-    let mut newest: Vec<_> = notifications.iter().collect();
-    newest.sort_by_key(|n| std::cmp::Reverse(n.at));
-    let inbox = newest
-        .into_iter()
-        .take(INBOX_SHOWN)
-        .map(|n| Notice {
+    let inbox_total = notifications.total;
+    let mut inbox = Vec::new();
+    for n in &notifications.items {
+        let instrument = match state.backend.my_booking(account, &n.booking_id).await {
+            Some(b) => pick(ctx.lang, &b.instrument_name_zh, &b.instrument_name_en),
+            None => n.instrument_id.clone(),
+        };
+        inbox.push(Notice {
             at: time::format_unix(n.at, ctx.lang),
-            instrument: bookings
-                .iter()
-                .find(|b| b.booking_id == n.booking_id)
-                .map(|b| pick(ctx.lang, &b.instrument_name_zh, &b.instrument_name_en))
-                .unwrap_or_else(|| n.instrument_id.clone()),
+            instrument,
             status: ctx.t.book.status(n.status),
             status_class: status_class(n.status),
             note: n.note.clone(),
-        })
-        .collect();
+        });
+    }
     let (status, error) = match error {
         Some((status, message)) => (status, Some(message)),
         None => (StatusCode::OK, None),
     };
+    let total = bookings.total;
+    let href = |at: usize| format!("/bookings?{}offset={at}#my-list", dates.query());
     let page = BookingsPage {
         layout: ctx.layout("bookings"),
         t: ctx.t,
         csrf: session.csrf_token.clone(),
         notice,
         error,
-        rows: bookings
-            .iter()
-            .skip(offset)
-            .take(PER_PAGE)
-            .map(|b| row(ctx, b))
-            .collect(),
-        total: bookings.len(),
-        prev_href: (offset > 0 && !bookings.is_empty()).then(|| {
-            let back = offset.min(bookings.len()).saturating_sub(PER_PAGE);
-            format!("/bookings?offset={back}#my-list")
-        }),
-        next_href: (offset.saturating_add(PER_PAGE) < bookings.len())
-            .then(|| format!("/bookings?offset={}#my-list", offset + PER_PAGE)),
+        rows: bookings.items.iter().map(|b| row(ctx, b)).collect(),
+        total,
+        prev_href: (offset > 0 && total > 0)
+            .then(|| href(offset.min(total).saturating_sub(PER_PAGE))),
+        next_href: (offset.saturating_add(PER_PAGE) < total)
+            .then(|| href(offset.saturating_add(PER_PAGE))),
+        from: dates.from.clone(),
+        to: dates.to.clone(),
         feed_url,
         webcal_url,
         inbox,
@@ -218,9 +225,11 @@ pub(super) async fn page<B: Backend>(
     Query(notice): Query<NoticeQuery>,
 ) -> Result<Response, Refusal> {
     let session = ctx.signed_in()?;
-    let offset = notice.offset;
+    let dates = DayFilter::parse(&notice.from, &notice.to)
+        .ok_or_else(|| ctx.refuse(ErrorKind::BadRequest))?;
+    let shown = (notice.offset, dates);
     let notice = (notice.notice == "cancelled").then_some(ctx.t.book.cancelled);
-    Ok(render(&state, &ctx, &headers, session, notice, None, offset).await)
+    Ok(render(&state, &ctx, &headers, session, notice, None, shown).await)
 }
 
 /// The cancel form of one booking.
@@ -250,7 +259,8 @@ pub(super) async fn cancel<B: Backend>(
         Ok(_) => return Ok(Redirect::to("/bookings?notice=cancelled").into_response()),
         Err(failure) => failure_message(&ctx, failure, "cancel")?,
     };
-    Ok(render(&state, &ctx, &headers, session, None, Some(error), 0).await)
+    let shown = (0, DayFilter::default());
+    Ok(render(&state, &ctx, &headers, session, None, Some(error), shown).await)
 }
 
 /// What a failed booking operation shows on its page (a status and a message), or the

@@ -72,10 +72,8 @@ async fn find<B: Backend>(
 ) -> Result<ManagedBooking, Refusal> {
     state
         .backend
-        .managed_bookings()
+        .managed_booking(home, booking_id)
         .await
-        .into_iter()
-        .find(|b| b.home == home && b.booking_id == booking_id)
         .ok_or_else(|| ctx.refuse(ErrorKind::NotFound))
 }
 

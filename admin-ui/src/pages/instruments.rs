@@ -18,7 +18,7 @@ use super::{
 };
 use crate::{
     AppState,
-    backend::{Backend, Facets, InstrumentDetail, InstrumentSummary},
+    backend::{Backend, Facets, InstrumentDetail, InstrumentSummary, StartSpan},
     booking_input::BookingInput,
     i18n::{Lang, Strings},
     render::Page,
@@ -359,6 +359,20 @@ pub(crate) struct Viewer {
     pub trained: bool,
 }
 
+/// A user's bookings read to mark their own on a calendar, latest start first.
+const OWN_READ: usize = 500;
+
+/// The bookings a calendar can show: from the week before (the current week, and a
+/// booking running into it) on; the user's coming ones are few.
+fn shown_weeks() -> StartSpan {
+    let now = chrono::Utc::now().timestamp();
+    let back = 7 * 86_400 + alliance_protocol::booking::MAX_BOOKING_SECONDS;
+    StartSpan {
+        from: Some(now.saturating_sub(back)),
+        to: None,
+    }
+}
+
 /// The viewer of `d`: the calendar at `week` or `day` with the signed-in user's own active
 /// bookings of it marked, and whether this node knows them trained on it.
 pub(crate) async fn viewer<B: Backend>(
@@ -372,8 +386,9 @@ pub(crate) async fn viewer<B: Backend>(
         Some(session) => (
             state
                 .backend
-                .my_bookings(&session.account)
+                .my_bookings_page(&session.account, shown_weeks(), 0, OWN_READ)
                 .await
+                .items
                 .into_iter()
                 .filter(|b| b.instrument_id == d.summary.id && b.status.occupies_slot())
                 .map(|b| (b.start, b.end))

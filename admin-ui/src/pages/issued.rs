@@ -12,6 +12,7 @@ use serde::Deserialize;
 
 use super::{
     Ctx, ErrorKind, Layout, Refusal,
+    day_filter::DayFilter,
     receipt_view::{self, ReceiptItem, Stars},
 };
 use crate::{
@@ -156,48 +157,12 @@ pub(super) struct NoticeQuery {
     to: String,
 }
 
-/// The days of the date filter as typed (kept in every link) and as Unix seconds.
-#[derive(Debug, Clone, Default)]
-struct Dates {
-    from: String,
-    to: String,
+fn issued_filter(dates: &DayFilter, standing: Option<IssuedStanding>) -> IssuedFilter {
+    let (from, to) = dates.bounds();
+    IssuedFilter { standing, from, to }
 }
 
-impl Dates {
-    /// The dates of the query: each empty, or a real day (else `None`: a bad filter).
-    fn of(query: &NoticeQuery) -> Option<Dates> {
-        let day = |text: &str| {
-            let text = text.trim();
-            (text.is_empty() || time::parse_date_input(text).is_some()).then(|| text.to_owned())
-        };
-        Some(Dates {
-            from: day(&query.from)?,
-            to: day(&query.to)?,
-        })
-    }
-
-    fn filter(&self, standing: Option<IssuedStanding>) -> IssuedFilter {
-        IssuedFilter {
-            standing,
-            from: time::parse_date_input(&self.from),
-            // Through the end of that day.
-            to: time::parse_date_input(&self.to).map(|t| t + 86_399),
-        }
-    }
-
-    fn query(&self) -> String {
-        let mut q = String::new();
-        if !self.from.is_empty() {
-            q.push_str(&format!("from={}&", self.from));
-        }
-        if !self.to.is_empty() {
-            q.push_str(&format!("to={}&", self.to));
-        }
-        q
-    }
-}
-
-fn receipts_href(dates: &Dates, standing: Option<IssuedStanding>, offset: usize) -> String {
+fn receipts_href(dates: &DayFilter, standing: Option<IssuedStanding>, offset: usize) -> String {
     let mut href = format!("/manage/receipts?{}", dates.query());
     if let Some(s) = standing {
         href.push_str(&format!("standing={}&", s.as_str()));
@@ -207,7 +172,12 @@ fn receipts_href(dates: &Dates, standing: Option<IssuedStanding>, offset: usize)
 }
 
 /// The filters by standing, the first being all.
-fn tabs(ctx: &Ctx, dates: &Dates, shown: Option<IssuedStanding>, counts: [usize; 4]) -> Vec<Tab> {
+fn tabs(
+    ctx: &Ctx,
+    dates: &DayFilter,
+    shown: Option<IssuedStanding>,
+    counts: [usize; 4],
+) -> Vec<Tab> {
     let t = ctx.t.receipts;
     let mut tabs = vec![Tab {
         label: t.standing_all,
@@ -268,11 +238,12 @@ pub(super) async fn page<B: Backend>(
 ) -> Result<Response, Refusal> {
     ctx.with_any_role(&BOOKING_MANAGERS)?;
     let standing = IssuedStanding::parse(&notice.standing);
-    let dates = Dates::of(&notice).ok_or_else(|| ctx.refuse(ErrorKind::BadRequest))?;
+    let dates = DayFilter::parse(&notice.from, &notice.to)
+        .ok_or_else(|| ctx.refuse(ErrorKind::BadRequest))?;
     let (log, issued, dead) = tokio::join!(
         state.backend.log_watch(),
         state.backend.issued_receipts_page(
-            dates.filter(standing),
+            issued_filter(&dates, standing),
             notice.offset,
             RECEIPTS_PER_PAGE
         ),

@@ -13,13 +13,13 @@ use axum::{
 use serde::Deserialize;
 
 use super::{
-    Ctx, ErrorKind, Layout, PageForm, Refusal, bookings::status_class, encode_component,
-    instruments::pick, labels,
+    Ctx, ErrorKind, Layout, PageForm, Refusal, bookings::status_class, day_filter::DayFilter,
+    encode_component, instruments::pick, labels,
 };
 use crate::{
     AppState,
     auth::BOOKING_MANAGERS,
-    backend::{Backend, ManagedBooking},
+    backend::{Backend, ManagedBooking, ManagedSection, StartSpan},
     booking_input::needs_note,
     i18n::Strings,
     instrument_input::snake,
@@ -80,6 +80,9 @@ struct ManagePage {
     csrf: String,
     notice: Option<&'static str>,
     error: Option<String>,
+    /// The day filter as typed.
+    from: String,
+    to: String,
     sections: Vec<Section>,
 }
 
@@ -108,7 +111,7 @@ pub(super) struct Offsets {
 }
 
 impl Offsets {
-    fn with(self, section: &str, offset: usize) -> String {
+    fn with(self, dates: &DayFilter, section: &str, offset: usize) -> String {
         let mut o = self;
         match section {
             "held" => o.held = offset,
@@ -116,8 +119,11 @@ impl Offsets {
             _ => o.closed = offset,
         }
         format!(
-            "/manage/bookings?held={}&active={}&closed={}#section-{section}",
-            o.held, o.active, o.closed
+            "/manage/bookings?{}held={}&active={}&closed={}#section-{section}",
+            dates.query(),
+            o.held,
+            o.active,
+            o.closed
         )
     }
 
@@ -130,33 +136,56 @@ impl Offsets {
     }
 }
 
-/// One section at `offsets`: its page of `all` and links to the pages beside.
-fn section(
-    id: &'static str,
-    title: &'static str,
-    mut all: Vec<(i64, Item)>,
-    newest_first: bool,
+/// What the lists show: the page of each section, and the days their bookings start.
+#[derive(Debug, Clone, Default)]
+struct Shown {
     offsets: Offsets,
+    dates: DayFilter,
+}
+
+/// `?from=&to=`: bookings starting on those days (Beijing time, inclusive).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(super) struct DatesQuery {
+    from: String,
+    to: String,
+}
+
+/// One section, its page as `shown` asks, with links to the pages beside.
+async fn section<B: Backend>(
+    state: &AppState<B>,
+    ctx: &Ctx,
+    (id, title, of): (&'static str, &'static str, ManagedSection),
+    shown: &Shown,
+    node: &str,
 ) -> Section {
-    all.sort_by_key(|(at, _)| *at);
-    if newest_first {
-        all.reverse();
-    }
-    let total = all.len();
-    let from = offsets.of(id).min(total);
-    let items: Vec<Item> = all
-        .into_iter()
-        .skip(from)
-        .take(PER_PAGE)
-        .map(|(_, it)| it)
+    let (from, to) = shown.dates.bounds();
+    let offset = shown.offsets.of(id);
+    let page = state
+        .backend
+        .managed_page(of, StartSpan { from, to }, offset, PER_PAGE)
+        .await;
+    let items: Vec<Item> = page
+        .items
+        .iter()
+        .map(|b| {
+            let mut it = item(ctx, b);
+            it.instrument_href = format!("/instruments/{node}/{}", b.local_id);
+            it
+        })
         .collect();
+    let (offsets, dates) = (shown.offsets, &shown.dates);
     Section {
         id,
         title,
-        prev_href: (from > 0).then(|| offsets.with(id, from.saturating_sub(PER_PAGE))),
-        next_href: (from + items.len() < total).then(|| offsets.with(id, from + PER_PAGE)),
+        prev_href: (offset > 0 && page.total > 0).then(|| {
+            let back = offset.min(page.total).saturating_sub(PER_PAGE);
+            offsets.with(dates, id, back)
+        }),
+        next_href: (offset.saturating_add(items.len()) < page.total)
+            .then(|| offsets.with(dates, id, offset.saturating_add(PER_PAGE))),
         items,
-        total,
+        total: page.total,
     }
 }
 
@@ -228,20 +257,33 @@ async fn render<B: Backend>(
     csrf: &str,
     notice: Option<&'static str>,
     error: Option<(StatusCode, String)>,
-    offsets: Offsets,
+    shown: Shown,
 ) -> Response {
-    let (bookings, node) = tokio::join!(state.backend.managed_bookings(), state.backend.status());
-    let (mut held, mut active, mut closed) = (Vec::new(), Vec::new(), Vec::new());
-    for b in bookings {
-        let mut it = item(ctx, &b);
-        it.instrument_href = format!("/instruments/{}/{}", node.institution_id, b.local_id);
-        // Waiting and coming ones soonest first; ended ones latest first.
-        match b.status {
-            BookingState::Requested | BookingState::Held => held.push((b.start, it)),
-            BookingState::Confirmed | BookingState::InUse => active.push((b.start, it)),
-            _ => closed.push((b.end, it)),
-        }
-    }
+    let node = state.backend.status().await.institution_id;
+    let t = ctx.t.book;
+    let (held, active, closed) = tokio::join!(
+        section(
+            state,
+            ctx,
+            ("held", t.manage_held, ManagedSection::Waiting),
+            &shown,
+            &node
+        ),
+        section(
+            state,
+            ctx,
+            ("active", t.manage_active, ManagedSection::Active),
+            &shown,
+            &node
+        ),
+        section(
+            state,
+            ctx,
+            ("closed", t.manage_closed, ManagedSection::Closed),
+            &shown,
+            &node
+        ),
+    );
     let (status, error) = match error {
         Some((status, message)) => (status, Some(message)),
         None => (StatusCode::OK, None),
@@ -252,11 +294,9 @@ async fn render<B: Backend>(
         csrf: csrf.to_owned(),
         notice,
         error,
-        sections: vec![
-            section("held", ctx.t.book.manage_held, held, false, offsets),
-            section("active", ctx.t.book.manage_active, active, false, offsets),
-            section("closed", ctx.t.book.manage_closed, closed, true, offsets),
-        ],
+        from: shown.dates.from.clone(),
+        to: shown.dates.to.clone(),
+        sections: vec![held, active, closed],
     };
     Page::with_status(status, page).into_response()
 }
@@ -274,14 +314,18 @@ pub(super) async fn page<B: Backend>(
     ctx: Ctx,
     Query(notice): Query<NoticeQuery>,
     Query(offsets): Query<Offsets>,
+    Query(dates): Query<DatesQuery>,
 ) -> Result<Response, Refusal> {
     let session = ctx.with_any_role(&BOOKING_MANAGERS)?;
+    let dates = DayFilter::parse(&dates.from, &dates.to)
+        .ok_or_else(|| ctx.refuse(ErrorKind::BadRequest))?;
     let notice = match notice.notice.as_str() {
         "decided" => Some(ctx.t.book.decided),
         "completed" => Some(ctx.t.receipts.completed),
         _ => None,
     };
-    Ok(render(&state, &ctx, &session.csrf_token, notice, None, offsets).await)
+    let shown = Shown { offsets, dates };
+    Ok(render(&state, &ctx, &session.csrf_token, notice, None, shown).await)
 }
 
 /// A decision form.
@@ -318,7 +362,7 @@ pub(super) async fn decide<B: Backend>(
             StatusCode::UNPROCESSABLE_ENTITY,
             t.err_note_required.to_owned(),
         );
-        return Ok(render(&state, &ctx, csrf, None, Some(error), Offsets::default()).await);
+        return Ok(render(&state, &ctx, csrf, None, Some(error), Shown::default()).await);
     }
     let error = match state
         .backend
@@ -328,5 +372,5 @@ pub(super) async fn decide<B: Backend>(
         Ok(_) => return Ok(Redirect::to("/manage/bookings?notice=decided").into_response()),
         Err(failure) => super::bookings::failure_message(&ctx, failure, "decision")?,
     };
-    Ok(render(&state, &ctx, csrf, None, Some(error), Offsets::default()).await)
+    Ok(render(&state, &ctx, csrf, None, Some(error), Shown::default()).await)
 }

@@ -18,6 +18,7 @@ mod calendar;
 mod complete;
 mod compliance;
 mod ctx;
+mod day_filter;
 mod events;
 mod feeds;
 mod guide;

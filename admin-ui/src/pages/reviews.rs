@@ -12,14 +12,14 @@ use axum::{
 use serde::Deserialize;
 
 use super::{
-    Ctx, ErrorKind, Layout, PageForm, Refusal,
+    Ctx, ErrorKind, Layout, PageForm, Refusal, encode_component,
     instruments::pick,
     labels,
     record_diff::{Change, changes},
 };
 use crate::{
     AppState,
-    backend::{AccountRole, Backend, CatalogueFailure, ReviewState},
+    backend::{AccountRole, Backend, CatalogueFailure, InstrumentDetail, ReviewState},
     i18n::Strings,
     render::Page,
 };
@@ -54,15 +54,21 @@ struct ReviewsPage {
     notice: Option<String>,
     error: Option<String>,
     items: Vec<Item>,
-    /// All records waiting, on every page.
+    /// The records the filter admits, on every page.
     total: usize,
+    /// All records waiting.
+    waiting: usize,
+    institutions: Vec<Choice>,
+    /// The filter as chosen.
+    institution: String,
+    kind: String,
     page: usize,
     pages: usize,
     prev_href: Option<String>,
     next_href: Option<String>,
 }
 
-/// `?notice=` after a redirect, and `?page=` (from 1).
+/// `?notice=` after a redirect, `?page=` (from 1), and the filter.
 #[derive(Debug, Default, Deserialize)]
 pub(super) struct Notice {
     #[serde(default)]
@@ -71,6 +77,55 @@ pub(super) struct Notice {
     approved: usize,
     #[serde(default)]
     page: usize,
+    #[serde(default)]
+    institution: String,
+    #[serde(default)]
+    kind: String,
+}
+
+/// Which waiting records the queue shows: of one institution (`institution`, its id)
+/// and of one kind (`kind`: `new` — never reviewed, `resubmitted` — reviewed before);
+/// each empty for all. Kept in the page's links and forms.
+#[derive(Debug, Clone, Default)]
+pub(super) struct QueueFilter {
+    institution: String,
+    kind: String,
+}
+
+impl QueueFilter {
+    fn of(institution: &str, kind: &str) -> QueueFilter {
+        QueueFilter {
+            institution: institution.trim().to_owned(),
+            kind: kind.trim().to_owned(),
+        }
+    }
+
+    fn admits(&self, d: &InstrumentDetail) -> bool {
+        let kind = match self.kind.as_str() {
+            "new" => d.review.is_none(),
+            "resubmitted" => d.review.is_some(),
+            _ => true,
+        };
+        kind && (self.institution.is_empty() || d.summary.institution_id == self.institution)
+    }
+
+    /// `institution=…&kind=…&` for a link, each only if set.
+    fn query(&self) -> String {
+        let mut q = String::new();
+        for (name, value) in [("institution", &self.institution), ("kind", &self.kind)] {
+            if !value.is_empty() {
+                q.push_str(&format!("{name}={}&", encode_component(value)));
+            }
+        }
+        q
+    }
+}
+
+/// An institution with records waiting, for the filter.
+struct Choice {
+    id: String,
+    name: String,
+    count: usize,
 }
 
 async fn render<B: Backend>(
@@ -79,10 +134,25 @@ async fn render<B: Backend>(
     csrf: &str,
     notice: Option<String>,
     error: Option<String>,
-    page: usize,
+    (page, filter): (usize, &QueueFilter),
 ) -> Response {
     let c = ctx.t.cat;
-    let queue = state.backend.review_queue().await;
+    let all = state.backend.review_queue().await;
+    let mut institutions: Vec<Choice> = Vec::new();
+    for d in &all {
+        let s = &d.summary;
+        match institutions.iter_mut().find(|c| c.id == s.institution_id) {
+            Some(choice) => choice.count += 1,
+            None => institutions.push(Choice {
+                id: s.institution_id.clone(),
+                name: pick(ctx.lang, &s.institution_name_zh, &s.institution_name_en),
+                count: 1,
+            }),
+        }
+    }
+    institutions.sort_by(|a, b| a.id.cmp(&b.id));
+    let waiting = all.len();
+    let queue: Vec<InstrumentDetail> = all.into_iter().filter(|d| filter.admits(d)).collect();
     let total = queue.len();
     let pages = total.div_ceil(PER_PAGE).max(1);
     let page = page.clamp(1, pages);
@@ -125,7 +195,7 @@ async fn render<B: Backend>(
     } else {
         axum::http::StatusCode::OK
     };
-    let href = |p: usize| format!("/province/reviews?page={p}");
+    let href = |p: usize| format!("/province/reviews?{}page={p}", filter.query());
     Page::with_status(
         status,
         ReviewsPage {
@@ -136,6 +206,10 @@ async fn render<B: Backend>(
             error,
             items,
             total,
+            waiting,
+            institutions,
+            institution: filter.institution.clone(),
+            kind: filter.kind.clone(),
             page,
             pages,
             prev_href: (page > 1).then(|| href(page - 1)),
@@ -168,7 +242,10 @@ pub(super) async fn page<B: Backend>(
         &session.csrf_token,
         message,
         None,
-        notice.page,
+        (
+            notice.page,
+            &QueueFilter::of(&notice.institution, &notice.kind),
+        ),
     )
     .await)
 }
@@ -193,10 +270,12 @@ pub(super) async fn approve_selected<B: Backend>(
     let value = |name: &str| super::toolkit::form_value(&pairs, name);
     ctx.check_csrf(session, value("csrf"))?;
     let page = value("page").parse::<usize>().unwrap_or(1);
+    let filter = QueueFilter::of(value("institution"), value("kind"));
     let selected: Vec<&str> = super::toolkit::form_values(&pairs, "selected").collect();
     if selected.is_empty() || selected.len() > MAX_SELECTED {
         let error = Some(ctx.t.cat.select_some.to_owned());
-        return Ok(render(&state, &ctx, &session.csrf_token, None, error, page).await);
+        let at = (page, &filter);
+        return Ok(render(&state, &ctx, &session.csrf_token, None, error, at).await);
     }
     let reviewer = reviewer_of(session);
     let mut approved = 0;
@@ -216,7 +295,8 @@ pub(super) async fn approve_selected<B: Backend>(
         }
     }
     Ok(Redirect::to(&format!(
-        "/province/reviews?notice=approved&approved={approved}&page={page}"
+        "/province/reviews?notice=approved&approved={approved}&{}page={page}",
+        filter.query()
     ))
     .into_response())
 }
@@ -231,9 +311,13 @@ pub(super) struct VerdictForm {
     verdict: String,
     #[serde(default)]
     comment: String,
-    /// The page of the queue it was sent from, to come back to.
+    /// The page of the queue it was sent from, to come back to, and its filter.
     #[serde(default)]
     page: usize,
+    #[serde(default)]
+    institution: String,
+    #[serde(default)]
+    kind: String,
 }
 
 /// `POST /province/reviews`.
@@ -250,19 +334,22 @@ pub(super) async fn submit<B: Backend>(
         _ => return Err(ctx.refuse(ErrorKind::BadRequest)),
     };
     let reviewer = reviewer_of(session);
+    let filter = QueueFilter::of(&form.institution, &form.kind);
     match state
         .backend
         .review_instrument(&form.id, verdict, form.comment, reviewer)
         .await
     {
         Ok(()) => Ok(Redirect::to(&format!(
-            "/province/reviews?notice=reviewed&page={}",
+            "/province/reviews?notice=reviewed&{}page={}",
+            filter.query(),
             form.page.max(1)
         ))
         .into_response()),
         Err(CatalogueFailure::Invalid { .. }) => {
             let error = Some(ctx.t.cat.review_comment_label.to_owned());
-            Ok(render(&state, &ctx, &session.csrf_token, None, error, form.page).await)
+            let at = (form.page, &filter);
+            Ok(render(&state, &ctx, &session.csrf_token, None, error, at).await)
         }
         Err(CatalogueFailure::NotFound) => Err(ctx.refuse(ErrorKind::NotFound)),
         Err(e) => {

@@ -20,7 +20,7 @@ use super::{
 use crate::{
     AppState,
     auth::BOOKING_MANAGERS,
-    backend::Backend,
+    backend::{Backend, ManagedBooking, ManagedSection, StartSpan},
     i18n::Strings,
     render::Page,
     time,
@@ -191,6 +191,28 @@ async fn own_instruments<B: Backend>(state: &AppState<B>, ctx: &Ctx) -> Vec<Own>
     list
 }
 
+/// Bookings read for the people who booked, per section.
+const BOOKERS_READ: usize = 500;
+
+/// The latest bookings of this institution's instruments, latest first: the waiting and
+/// coming ones, then those ended most recently (not the whole history).
+async fn recent_bookers<B: Backend>(state: &AppState<B>) -> Vec<ManagedBooking> {
+    let mut latest = Vec::new();
+    for section in [
+        ManagedSection::Waiting,
+        ManagedSection::Active,
+        ManagedSection::Closed,
+    ] {
+        let page = state
+            .backend
+            .managed_page(section, StartSpan::default(), 0, BOOKERS_READ)
+            .await;
+        latest.extend(page.items);
+    }
+    latest.sort_by_key(|b| std::cmp::Reverse(b.start));
+    latest
+}
+
 /// The people a manager may record a training for, by name: this institution's active
 /// accounts, then everyone who asked for one of its instruments (the name they gave
 /// last), each once.
@@ -198,7 +220,7 @@ async fn people<B: Backend>(state: &AppState<B>, ctx: &Ctx, picked: &str) -> Vec
     let (status, accounts, bookings) = tokio::join!(
         state.backend.status(),
         state.backend.accounts(),
-        state.backend.managed_bookings()
+        recent_bookers(state)
     );
     let own = status.institution_id;
     let mut seen = std::collections::HashSet::new();
@@ -221,7 +243,7 @@ async fn people<B: Backend>(state: &AppState<B>, ctx: &Ctx, picked: &str) -> Vec
     {
         add(&own, &a.username, &a.display_name, &own_name);
     }
-    for b in bookings.iter().rev() {
+    for b in &bookings {
         let home_name = pick(ctx.lang, &b.home_name_zh, &b.home_name_en);
         add(&b.home, &b.user_id, &b.user_name, &home_name);
     }

@@ -16,7 +16,10 @@ use chrono::Utc;
 use super::{Ctx, Layout};
 use crate::{
     AppState,
-    backend::{Account, AccountRole, AccountState, Backend, HelpQuery, ReviewState},
+    backend::{
+        Account, AccountRole, AccountState, Backend, BookingPage, HelpQuery, ManagedSection,
+        ReviewState, StartSpan,
+    },
     i18n::Strings,
     render::Page,
     time,
@@ -26,6 +29,8 @@ use crate::{
 const UPCOMING_SHOWN: usize = 5;
 /// Requests to decide listed before "decide".
 const TO_APPROVE_SHOWN: usize = 10;
+/// A user's bookings read for the coming ones, latest start first.
+const COMING_READ: usize = 200;
 
 /// One line of a list on the work page.
 struct Line {
@@ -76,9 +81,16 @@ async fn own_work<B: Backend>(
 ) -> (Vec<Line>, usize, Vec<Tally>) {
     let w = ctx.t.work;
     let now = Utc::now().timestamp();
+    // Only a booking that started less than the longest booking ago can still be coming
+    // or running; a user's coming bookings are few (the owners' quotas see to that).
+    let since = StartSpan {
+        from: Some(now.saturating_sub(alliance_protocol::booking::MAX_BOOKING_SECONDS)),
+        to: None,
+    };
     let mut coming: Vec<_> = backend
-        .my_bookings(account)
+        .my_bookings_page(account, since, 0, COMING_READ)
         .await
+        .items
         .into_iter()
         .filter(|b| {
             b.end > now
@@ -226,20 +238,21 @@ pub(super) async fn page<B: Backend>(State(state): State<AppState<B>>, ctx: Ctx)
     let (upcoming, upcoming_total, mut tallies) = own_work(backend, &ctx, account).await;
     tallies.extend(role_work(backend, &ctx, account).await);
     let manages = crate::auth::decides_bookings(account.role);
-    let mut waiting = if manages {
+    let waiting = if manages {
         backend
-            .managed_bookings()
+            .managed_page(
+                ManagedSection::Waiting,
+                StartSpan::default(),
+                0,
+                TO_APPROVE_SHOWN,
+            )
             .await
-            .into_iter()
-            .filter(|b| b.status == BookingState::Held)
-            .collect()
     } else {
-        Vec::new()
+        BookingPage::of(Vec::new(), 0, 0)
     };
-    waiting.sort_by_key(|b| b.start);
     let to_approve = waiting
+        .items
         .iter()
-        .take(TO_APPROVE_SHOWN)
         .map(|b| Line {
             title: format!(
                 "{} · {}",
@@ -258,7 +271,7 @@ pub(super) async fn page<B: Backend>(State(state): State<AppState<B>>, ctx: Ctx)
         tallies,
         manages,
         to_approve,
-        to_approve_total: waiting.len(),
+        to_approve_total: waiting.total,
     })
     .into_response()
 }

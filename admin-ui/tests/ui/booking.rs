@@ -657,6 +657,12 @@ async fn the_api_books_lists_cancels_and_notifies() {
     assert_eq!(notifications[0]["status"], "cancelled");
     assert_eq!(notifications[0]["note"], "改期");
     assert_eq!(notifications[1]["status"], "confirmed");
+    // A page at a time, newest first, with how many in all.
+    let older = get(&app, "/api/v1/notifications?offset=1&limit=1", &cookie).await;
+    assert_eq!(older.headers["x-total-count"], "2");
+    assert_eq!(older.json()[0]["status"], "confirmed");
+    let too_many = get(&app, "/api/v1/notifications?limit=101", &cookie).await;
+    assert_eq!(too_many.status, StatusCode::BAD_REQUEST);
     assert_eq!(
         get(&app, "/api/v1/bookings", "").await.status,
         StatusCode::UNAUTHORIZED
@@ -1058,4 +1064,65 @@ async fn the_managers_lists_come_in_pages_soonest_first() {
     )
     .await;
     assert_eq!(beyond.status, StatusCode::OK);
+
+    // Filtered by the day the use starts, both days inclusive; the pages keep the filter.
+    let third_day = get(&app, "/bookings?from=2030-12-03&to=2030-12-03", &li).await;
+    assert!(third_day.body.contains("<span class=\"count\">10</span>"));
+    assert!(
+        third_day.body.contains("value=\"2030-12-03\""),
+        "the form keeps the days"
+    );
+    let spanned = get(
+        &app,
+        "/manage/bookings?from=2030-12-02&to=2030-12-04",
+        &manager,
+    )
+    .await;
+    let filtered = "/manage/bookings?from=2030-12-02&#38;to=2030-12-04&#38;held=0&#38;active=20&#38;closed=0#section-active";
+    assert!(spanned.body.contains(filtered), "{}", spanned.body);
+    let last_day = get(&app, "/manage/bookings?from=2030-12-04", &manager).await;
+    let active = &last_day.body[last_day.body.find("id=\"section-active\"").unwrap()..];
+    assert!(
+        active.contains("<span class=\"count\">5</span>"),
+        "{active}"
+    );
+    for bad in ["/manage/bookings?from=tomorrow", "/bookings?to=2030-02-30"] {
+        let who = if bad.starts_with("/manage") {
+            &manager
+        } else {
+            &li
+        };
+        assert_eq!(
+            get(&app, bad, who).await.status,
+            StatusCode::BAD_REQUEST,
+            "{bad}"
+        );
+    }
+
+    // The API pages the same lists, with how many in X-Total-Count.
+    let (li_api, _) = api_login(&app, "li").await;
+    let five = get(&app, "/api/v1/bookings?limit=5", &li_api).await;
+    assert_eq!(five.headers["x-total-count"], "25");
+    assert_eq!(five.json().as_array().unwrap().len(), 5);
+    let last = get(&app, "/api/v1/bookings?from=2030-12-04", &li_api).await;
+    assert_eq!(last.headers["x-total-count"], "5");
+    let (manager_api, _) = api_login(&app, "manager").await;
+    let rest = get(
+        &app,
+        "/api/v1/manage/bookings?section=active&offset=20",
+        &manager_api,
+    )
+    .await;
+    assert_eq!(rest.headers["x-total-count"], "25");
+    assert_eq!(rest.json().as_array().unwrap().len(), 5);
+    for bad in [
+        "/api/v1/manage/bookings?limit=0",
+        "/api/v1/manage/bookings?from=someday",
+    ] {
+        let reply = get(&app, bad, &manager_api).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{bad}");
+        assert_eq!(reply.json()["error"]["code"], "invalid");
+    }
+    let bad_section = get(&app, "/api/v1/manage/bookings?section=lost", &manager_api).await;
+    assert_eq!(bad_section.status, StatusCode::BAD_REQUEST);
 }

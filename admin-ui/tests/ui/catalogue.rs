@@ -474,6 +474,59 @@ async fn the_review_queue_pages_shows_what_changed_and_approves_the_ticked_at_on
         "{x01}"
     );
     assert!(card("dlut/X-00").contains("与上次批准的版本相比没有变化"));
+
+    // Filtered by kind and institution; the pages and the forms keep the filter.
+    let cards = |body: &str| body.matches("class=\"result card\"").count();
+    let again = get(&app, "/province/reviews?kind=resubmitted", &province).await;
+    assert_eq!(cards(&again.body), 3, "the three reviewed before");
+    assert!(again.body.contains("data-id=\"dlut/X-01\""));
+    assert!(
+        again
+            .body
+            .contains("<option value=\"resubmitted\" selected>")
+    );
+    assert!(again.body.contains("name=\"kind\" value=\"resubmitted\""));
+    let new = get(
+        &app,
+        "/province/reviews?kind=new&institution=dlut",
+        &province,
+    )
+    .await;
+    assert_eq!(cards(&new.body), 20);
+    assert!(
+        new.body
+            .contains("href=\"/province/reviews?institution=dlut&#38;kind=new&#38;page=2\""),
+        "{}",
+        new.body
+    );
+    let rest = get(
+        &app,
+        "/province/reviews?kind=new&institution=dlut&page=2",
+        &province,
+    )
+    .await;
+    assert_eq!(cards(&rest.body), 2, "22 never reviewed wait in all");
+    let elsewhere = get(&app, "/province/reviews?institution=neu", &province).await;
+    assert_eq!(cards(&elsewhere.body), 0);
+    assert!(elsewhere.body.contains("没有待审核的仪器。"));
+    // A verdict given from a filtered page comes back to it.
+    let ticked = [
+        ("csrf", csrf.as_str()),
+        ("page", "1"),
+        ("kind", "resubmitted"),
+        ("selected", "dlut/X-01"),
+    ];
+    let done = form(
+        &app,
+        "/province/reviews/approve-selected",
+        &province,
+        &ticked,
+    )
+    .await;
+    assert_eq!(
+        done.location(),
+        Some("/province/reviews?notice=approved&approved=1&kind=resubmitted&page=1")
+    );
 }
 
 #[tokio::test]

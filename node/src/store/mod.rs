@@ -24,6 +24,7 @@ mod error;
 pub mod intervals;
 #[cfg(test)]
 mod tests;
+pub mod time_index;
 
 use std::{
     path::Path,
@@ -91,6 +92,9 @@ spaces! {
     Checkpoints => "checkpoints",
     /// Bookings of this node's instruments, keyed `home \0 booking id`, valued JSON.
     Bookings => "bookings",
+    /// The same bookings by section (waiting, active, closed) and start, for managers'
+    /// lists (`booking::ledger::sections`).
+    BookingsBySection => "bookings_by_section",
     /// Slots those bookings take, keyed `local id \0 start`, valued `end ‖ booking key`.
     BookingSlots => "booking_slots",
     /// Cancels that arrived before their request, by booking key.
@@ -105,6 +109,10 @@ spaces! {
     DeadLetters => "dead_letters",
     /// This node's users' bookings at other institutions (and its own), by booking id.
     HomeBookings => "home_bookings",
+    /// The same by user and start, newest first, for a user's list (`booking::home`).
+    HomeBookingsByUser => "home_bookings_by_user",
+    /// The same, those not over, by state and start (`booking::home`).
+    HomeBookingsByState => "home_bookings_by_state",
     /// Trainings of this node's users that owners told it of, keyed
     /// `user id \0 owner \0 local id` (JSON).
     HomeTrainings => "home_trainings",
@@ -462,6 +470,27 @@ impl Store {
             .range(start.to_vec()..end.to_vec())
             .take(limit)
             .map(|guard| guard.key().map(|k| k.to_vec()).map_err(StoreError::engine))
+            .collect()
+    }
+
+    /// At most `limit` pairs of `space` that start with `prefix`, last key first, after
+    /// skipping the `offset` last.
+    pub fn scan_prefix_back(
+        &self,
+        space: Space,
+        prefix: &[u8],
+        offset: usize,
+        limit: usize,
+    ) -> Result<Vec<KeyValue>, StoreError> {
+        self.keyspace(space)?
+            .prefix(prefix)
+            .rev()
+            .skip(offset)
+            .take(limit)
+            .map(|guard| {
+                let (key, value) = guard.into_inner().map_err(StoreError::engine)?;
+                Ok((key.to_vec(), value.to_vec()))
+            })
             .collect()
     }
 

@@ -295,7 +295,8 @@ async fn a_home_restored_from_a_backup_takes_the_owners_word_when_they_reconnect
     neu.shutdown().await;
     {
         let store = alliance_node::store::Store::open(&config.store_path()).unwrap();
-        alliance_node::booking::home::HomeLedger::new(store)
+        alliance_node::booking::home::HomeLedger::open(store)
+            .unwrap()
             .requested(&held)
             .await
             .unwrap();

@@ -111,6 +111,12 @@ pub(crate) struct BookingStrings {
     pub manage_held: &'static str,
     pub manage_active: &'static str,
     pub manage_closed: &'static str,
+    /// The day filter of a list of bookings: their use starts from … to … (inclusive).
+    pub starts_from: &'static str,
+    pub starts_to: &'static str,
+    pub filter_show: &'static str,
+    /// A link that clears the day filter.
+    pub filter_clear: &'static str,
     pub manage_empty: &'static str,
     pub f_user: &'static str,
     pub f_home: &'static str,

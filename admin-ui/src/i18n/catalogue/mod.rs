@@ -229,6 +229,13 @@ pub(crate) struct CatalogueStrings {
     pub change_unchanged: &'static str,
     pub reviews_title: &'static str,
     pub reviews_intro: &'static str,
+    /// The review queue's filter: by institution, by kind (never reviewed, or reviewed
+    /// before and sent again).
+    pub queue_institution: &'static str,
+    pub queue_kind: &'static str,
+    pub queue_all: &'static str,
+    pub queue_new: &'static str,
+    pub queue_resubmitted: &'static str,
     pub reviews_empty: &'static str,
     pub approve: &'static str,
     pub request_correction: &'static str,

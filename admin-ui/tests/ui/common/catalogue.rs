@@ -2,6 +2,7 @@
 //! substring "search" and a recorded review. Real search and signing are tested in the
 //! node; these tests exercise the web layer's routes, roles, forms and errors.
 
+use alliance_protocol::ReviewAttestation;
 use alliance_protocol::{InstrumentRecord, ReviewVerdict, UserTier};
 use alliance_web::backend::{
     CatalogueBackend, CatalogueFailure, CategoryOption, Download, Facets, ImportHistoryPage,
@@ -321,7 +322,24 @@ impl CatalogueBackend for MemoryBackend {
     }
 
     async fn review_queue(&self) -> Vec<InstrumentDetail> {
-        self.own_instruments().await
+        // Each with the province's latest review of it, as a node gives it.
+        let reviews = self.reviews();
+        let mut queue = self.own_instruments().await;
+        for d in &mut queue {
+            let latest = reviews.iter().rev().find(|(id, _, _)| *id == d.summary.id);
+            d.review = latest.map(|(_, verdict, comment)| ReviewAttestation {
+                province_id: "province".parse().unwrap(),
+                revision: 1,
+                institution_id: d.summary.institution_id.parse().unwrap(),
+                local_id: d.summary.local_id.clone(),
+                record_revision: d.summary.revision,
+                verdict: *verdict,
+                comment: comment.clone(),
+                reviewer: "province".into(),
+                reviewed_at: alliance_protocol::UnixTime(0),
+            });
+        }
+        queue
     }
 
     async fn review_instrument(

@@ -183,6 +183,7 @@ impl Ledger {
     ) -> Result<Batch, StoreError> {
         let mut batch = Batch::new();
         batch.put_json(Space::Bookings, key.to_vec(), booking)?;
+        super::sections::file(&mut batch, key, booking);
         if let Some(strike) = strike {
             batch.put(
                 Space::BookingStrikes,

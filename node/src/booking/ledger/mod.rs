@@ -34,6 +34,9 @@ mod changes;
 mod in_flight;
 mod reads;
 mod remembered;
+mod sections;
+
+pub use sections::Section;
 
 use alternatives::nearest_free;
 
@@ -255,6 +258,7 @@ impl Ledger {
         cancels_per_home: usize,
     ) -> Result<Ledger, StoreError> {
         let remembered = Remembered::load(&store, cancels_per_home)?;
+        sections::index_once(&store)?;
         let mut calendars: HashMap<String, Calendar> = HashMap::new();
         let mut holds = BTreeMap::new();
         for (slot, value) in store.scan_prefix(Space::BookingSlots, b"")? {
@@ -444,6 +448,7 @@ impl Ledger {
         booking.answer = signed.clone();
         let mut batch = Batch::new();
         batch.put_json(Space::Bookings, key.clone(), &booking)?;
+        sections::file(&mut batch, &key, &booking);
         if cancelled_first {
             self.inner
                 .remembered

@@ -835,3 +835,99 @@ async fn a_completion_and_its_receipt_land_together_or_not_at_all() {
         assert_eq!(cancel.is_ok(), complete.is_err(), "{id}: exactly one wins");
     }
 }
+
+/// The ids of one section's bookings within `span`, in its order.
+fn section_ids(
+    ledger: &Ledger,
+    section: Section,
+    span: crate::store::time_index::Span,
+) -> Vec<String> {
+    let ids: Vec<String> = ledger
+        .section_page(section, span, 0, 100)
+        .unwrap()
+        .into_iter()
+        .map(|b| b.booking_id)
+        .collect();
+    assert_eq!(ledger.section_count(section, span).unwrap(), ids.len());
+    ids
+}
+
+#[tokio::test]
+async fn bookings_move_between_the_managers_sections_as_they_change_and_refusals_are_not_listed() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = Fixture::new();
+    let all = (None, None);
+    {
+        let (ledger, _) = open_ledger(dir.path());
+        let ask = |id: &str, from: i64, tier| request(id, at(from), at(from + 1), tier);
+        for r in [
+            ask("firm", 9, UserTier::Enterprise),
+            ask("m1", 11, UserTier::AllianceMember),
+            ask("m2", 13, UserTier::AllianceMember),
+            // Clashes with m1: refused at once, an attempt and not a booking.
+            ask("clash", 11, UserTier::AllianceMember),
+        ] {
+            ledger.request(&r, &fixture.context()).await.unwrap();
+        }
+        assert_eq!(section_ids(&ledger, Section::Waiting, all), ["firm"]);
+        assert_eq!(section_ids(&ledger, Section::Active, all), ["m1", "m2"]);
+        assert!(section_ids(&ledger, Section::Closed, all).is_empty());
+
+        let decide = |id: &'static str, d| {
+            let ledger = ledger.clone();
+            async move {
+                ledger
+                    .decide(&neu(), id, d, "manager@dlut", "", fixture.now)
+                    .await
+                    .unwrap()
+            }
+        };
+        decide("firm", ManagerDecision::Approve).await;
+        decide("m1", ManagerDecision::NoShow).await;
+        ledger
+            .cancel(
+                &neu(),
+                "m2",
+                "XPS-1",
+                &fixture.rules,
+                "user-m2@neu",
+                fixture.now,
+            )
+            .await
+            .unwrap();
+        assert!(section_ids(&ledger, Section::Waiting, all).is_empty());
+        assert_eq!(section_ids(&ledger, Section::Active, all), ["firm"]);
+        // Ended ones latest start first.
+        assert_eq!(section_ids(&ledger, Section::Closed, all), ["m2", "m1"]);
+        // A span of days: those starting in it.
+        let from_noon = (Some(at(12)), None);
+        assert_eq!(section_ids(&ledger, Section::Closed, from_noon), ["m2"]);
+        let before_ten = (None, Some(at(10)));
+        assert_eq!(section_ids(&ledger, Section::Active, before_ten), ["firm"]);
+        assert!(section_ids(&ledger, Section::Closed, before_ten).is_empty());
+        // Paging skips within the section.
+        let second: Vec<String> = ledger
+            .section_page(Section::Closed, all, 1, 10)
+            .unwrap()
+            .into_iter()
+            .map(|b| b.booking_id)
+            .collect();
+        assert_eq!(second, ["m1"]);
+    }
+    // Bookings kept before the index existed are filed when the ledger opens.
+    {
+        let store = Store::open(dir.path()).unwrap();
+        let mut batch = Batch::new();
+        for key in store
+            .keys_with_prefix(Space::BookingsBySection, b"")
+            .unwrap()
+        {
+            batch.delete(Space::BookingsBySection, key);
+        }
+        batch.delete(Space::Meta, b"bookings_by_section_indexed".to_vec());
+        store.commit(batch).await.unwrap();
+    }
+    let (ledger, _) = open_ledger(dir.path());
+    assert_eq!(section_ids(&ledger, Section::Active, all), ["firm"]);
+    assert_eq!(section_ids(&ledger, Section::Closed, all), ["m2", "m1"]);
+}

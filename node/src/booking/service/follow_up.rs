@@ -4,7 +4,7 @@
 
 use alliance_protocol::{InstitutionId, UnixTime, booking::BookingRequest};
 
-use super::{BookError, Bookings};
+use super::{BookError, Bookings, READ_PER_ROUND};
 use crate::booking::state::BookingState;
 
 impl Bookings {
@@ -53,7 +53,11 @@ impl Bookings {
         // an owner counting each home's requests a minute saw it twice.
         let wait = self.inner.retry_interval.as_secs().saturating_add(1);
         let recent = UnixTime::now().0 - wait.cast_signed();
-        for booking in self.inner.home.all()? {
+        let unanswered =
+            self.inner
+                .home
+                .in_state(BookingState::Requested, (None, None), READ_PER_ROUND)?;
+        for booking in unanswered {
             if booking.state != BookingState::Requested
                 || booking.updated_at.0 > recent
                 || !connected.contains(&booking.owner)

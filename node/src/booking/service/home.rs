@@ -9,7 +9,7 @@ use alliance_protocol::{
     },
 };
 
-use super::{BookError, BookingAsk, Bookings, HomeUser};
+use super::{BookError, BookingAsk, Bookings, HomeUser, READ_PER_ROUND};
 use crate::{
     booking::{home::HomeBooking, state::BookingState},
     mail::outbox,
@@ -280,7 +280,7 @@ impl Bookings {
         let open: Vec<String> = self
             .inner
             .home
-            .all()?
+            .not_over(READ_PER_ROUND)?
             .into_iter()
             .filter(|b| &b.owner == owner && !b.state.is_final())
             .map(|b| b.booking_id)

@@ -49,6 +49,11 @@ use crate::{
     store::{Batch, Space, Store, StoreError},
 };
 
+/// The home's bookings one round of follow-up reads at most of one state (asking owners
+/// again, reminding users, catching up after a reconnect): far more than are ever open
+/// at once; any beyond wait for the next round.
+const READ_PER_ROUND: usize = 10_000;
+
 /// What can go wrong when booking.
 #[derive(Debug, thiserror::Error)]
 pub enum BookError {
@@ -211,7 +216,7 @@ impl Bookings {
         }));
         Ok(Bookings {
             inner: Arc::new(Inner {
-                home: HomeLedger::new(store.clone()).telling(notices.clone(), catalogue.clone()),
+                home: HomeLedger::open(store.clone())?.telling(notices.clone(), catalogue.clone()),
                 notices,
                 notice_budget: notice_budget::NoticeBudget::default(),
                 retry_interval,

@@ -7,7 +7,7 @@ use std::time::Duration;
 use alliance_protocol::UnixTime;
 use tokio_util::sync::CancellationToken;
 
-use super::Bookings;
+use super::{Bookings, READ_PER_ROUND};
 use crate::{
     booking::state::BookingState,
     notify::{Facts, Notice, NoticeKind, Recipients},
@@ -73,7 +73,15 @@ impl Bookings {
             queued += usize::from(notices.put_once(&mut batch, &notice)?);
         }
         let soon = now.0.saturating_add(secs(AHEAD));
-        for booking in self.inner.home.all()? {
+        let coming = (
+            Some(UnixTime(now.0.saturating_add(1))),
+            Some(UnixTime(soon)),
+        );
+        let confirmed =
+            self.inner
+                .home
+                .in_state(BookingState::Confirmed, coming, READ_PER_ROUND)?;
+        for booking in confirmed {
             if booking.state != BookingState::Confirmed
                 || booking.start.0 <= now.0
                 || booking.start.0 > soon

@@ -6,7 +6,10 @@
 use alliance_protocol::UnixTime;
 
 use super::Standing;
-use crate::store::{Batch, Space, Store, StoreError};
+use crate::store::{
+    Batch, Space, Store, StoreError,
+    time_index::{Order, Span, TimeIndex},
+};
 
 /// The standings as the index names them, in the order of the page's counts.
 pub(super) const STANDINGS: [u8; 4] = [b'w', b'c', b's', b'd'];
@@ -23,26 +26,16 @@ pub(super) fn code(standing: &Standing) -> u8 {
     }
 }
 
-/// Newer first: the time counted down.
-fn time_part(at: UnixTime) -> [u8; 8] {
-    (u64::MAX - at.0.max(0) as u64).to_be_bytes()
-}
-
-fn key(group: u8, issued_at: UnixTime, receipt_id: &str) -> Vec<u8> {
-    let mut key = vec![group, 0];
-    key.extend_from_slice(&time_part(issued_at));
-    key.extend_from_slice(receipt_id.as_bytes());
-    key
-}
+/// The index, newest first.
+const INDEX: TimeIndex = TimeIndex {
+    space: Space::IssuedByTime,
+    order: Order::NewestFirst,
+};
 
 /// Files a newly issued receipt, in `batch`.
 pub(super) fn put(batch: &mut Batch, issued_at: UnixTime, receipt_id: &str, standing: &Standing) {
     for group in [ALL, code(standing)] {
-        batch.put(
-            Space::IssuedByTime,
-            key(group, issued_at, receipt_id),
-            Vec::new(),
-        );
+        INDEX.put(batch, &[group], issued_at, receipt_id.as_bytes());
     }
 }
 
@@ -55,34 +48,9 @@ pub(super) fn moved(
     to: &Standing,
 ) {
     if code(from) != code(to) {
-        batch.delete(Space::IssuedByTime, key(code(from), issued_at, receipt_id));
-        batch.put(
-            Space::IssuedByTime,
-            key(code(to), issued_at, receipt_id),
-            Vec::new(),
-        );
+        INDEX.delete(batch, &[code(from)], issued_at, receipt_id.as_bytes());
+        INDEX.put(batch, &[code(to)], issued_at, receipt_id.as_bytes());
     }
-}
-
-/// The bounds of `group`'s keys issued from `from` to `to` (inclusive, either open).
-fn range(group: u8, from: Option<UnixTime>, to: Option<UnixTime>) -> (Vec<u8>, Vec<u8>) {
-    let start = match to {
-        Some(to) => {
-            let mut k = vec![group, 0];
-            k.extend_from_slice(&time_part(to));
-            k
-        }
-        None => vec![group, 0],
-    };
-    let end = match from.and_then(|f| f.0.checked_sub(1)) {
-        Some(before) => {
-            let mut k = vec![group, 0];
-            k.extend_from_slice(&time_part(UnixTime(before)));
-            k
-        }
-        None => vec![group, 1],
-    };
-    (start, end)
 }
 
 /// How many receipts of `group` were issued from `from` to `to`.
@@ -92,8 +60,7 @@ pub(super) fn count(
     from: Option<UnixTime>,
     to: Option<UnixTime>,
 ) -> Result<usize, StoreError> {
-    let (start, end) = range(group, from, to);
-    store.count_range(Space::IssuedByTime, &start, &end)
+    INDEX.count(store, &[group], (from, to))
 }
 
 /// The ids of `limit` receipts of `group` issued from `from` to `to`, newest first,
@@ -101,23 +68,13 @@ pub(super) fn count(
 pub(super) fn page(
     store: &Store,
     group: u8,
-    (from, to): (Option<UnixTime>, Option<UnixTime>),
+    span: Span,
     offset: usize,
     limit: usize,
 ) -> Result<Vec<String>, StoreError> {
-    let (start, end) = range(group, from, to);
-    Ok(store
-        .keys_in_range(
-            Space::IssuedByTime,
-            &start,
-            &end,
-            offset.saturating_add(limit),
-        )?
+    Ok(INDEX
+        .page(store, &[group], span, offset, limit)?
         .into_iter()
-        .skip(offset)
-        .filter_map(|k| {
-            k.get(10..)
-                .map(|id| String::from_utf8_lossy(id).into_owned())
-        })
+        .map(|id| String::from_utf8_lossy(&id).into_owned())
         .collect())
 }

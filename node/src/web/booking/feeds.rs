@@ -13,6 +13,11 @@ use crate::{
     web::WebBackend,
 };
 
+/// How far back a user's calendar feed reaches, in days.
+const FEED_DAYS_BACK: i64 = 183;
+/// Most bookings one user's feed holds.
+const FEED_MAX: usize = 1_000;
+
 impl WebBackend {
     pub(super) async fn feed_token_of(&self, account: &Account) -> String {
         let store = self.bookings.store();
@@ -36,6 +41,8 @@ impl WebBackend {
         token
     }
 
+    /// A user's feed: their bookings starting this many days back on, at most
+    /// [`FEED_MAX`] of them (latest start first).
     pub(super) async fn user_feed_of(&self, token: &str) -> Option<String> {
         let store = self.bookings.store();
         let username = store
@@ -44,13 +51,19 @@ impl WebBackend {
             .flatten()
             .map(|u| String::from_utf8_lossy(&u).into_owned())?;
         let own = &self.certificate.institution_id;
+        // The user's bookings starting from half a year back: what a calendar shows.
+        let since = alliance_protocol::UnixTime::now().0 - FEED_DAYS_BACK * 86_400;
         let events: Vec<FeedEvent> = self
             .bookings
             .home()
-            .all()
+            .page_of(
+                &username,
+                (Some(alliance_protocol::UnixTime(since)), None),
+                0,
+                FEED_MAX,
+            )
             .ok()?
             .iter()
-            .filter(|b| b.user_id == username && !b.refused_at_once())
             .map(|b| {
                 let (name_zh, _, inst_zh, _) = self.names_of(&b.instrument_id(), &b.owner);
                 self.feed_event(

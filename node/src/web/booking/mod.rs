@@ -12,16 +12,33 @@ use alliance_protocol::{
     quote::{Quantity, Quote},
 };
 use alliance_web::backend::{
-    Account, AccountRole, ActionFailure, BookingBackend, BookingOutcome, ManagedBooking, MyBooking,
-    NotificationView, QuoteLineView, QuoteView,
+    Account, AccountRole, ActionFailure, BookingBackend, BookingOutcome, BookingPage,
+    ManagedBooking, ManagedSection, MyBooking, NotificationView, QuoteLineView, QuoteView,
+    StartSpan,
 };
 
 use super::WebBackend;
 use crate::booking::{
     home::HomeBooking,
+    ledger::Section,
     service::{BookError, BookingAsk, HomeUser},
     state::{Booking, BookingState},
 };
+
+fn ledger_section(section: ManagedSection) -> Section {
+    match section {
+        ManagedSection::Waiting => Section::Waiting,
+        ManagedSection::Active => Section::Active,
+        ManagedSection::Closed => Section::Closed,
+    }
+}
+
+fn time_span(span: StartSpan) -> crate::store::time_index::Span {
+    (
+        span.from.map(alliance_protocol::UnixTime),
+        span.to.map(alliance_protocol::UnixTime),
+    )
+}
 
 pub(super) fn failure(e: BookError) -> ActionFailure {
     match e {
@@ -113,7 +130,7 @@ impl WebBackend {
         (name_zh, name_en, inst_zh, inst_en)
     }
 
-    fn my_booking(&self, b: &HomeBooking) -> MyBooking {
+    fn mine(&self, b: &HomeBooking) -> MyBooking {
         let (name_zh, name_en, inst_zh, inst_en) = self.names_of(&b.instrument_id(), &b.owner);
         MyBooking {
             booking_id: b.booking_id.clone(),
@@ -217,21 +234,45 @@ impl BookingBackend for WebBackend {
             .get(&booking_id)
             .map_err(|e| ActionFailure::Internal(e.to_string()))?
             .ok_or(ActionFailure::NotFound)?;
-        Ok(self.outcome(&answer, self.my_booking(&booking)))
+        Ok(self.outcome(&answer, self.mine(&booking)))
     }
 
     async fn my_bookings(&self, account: &Account) -> Vec<MyBooking> {
-        let mut mine: Vec<MyBooking> = self
-            .bookings
+        self.bookings
             .home()
-            .all()
+            .page_of(&account.username, (None, None), 0, usize::MAX)
             .unwrap_or_default()
             .iter()
-            .filter(|b| b.user_id == account.username && !b.refused_at_once())
-            .map(|b| self.my_booking(b))
-            .collect();
-        mine.sort_by_key(|b| std::cmp::Reverse(b.start));
-        mine
+            .map(|b| self.mine(b))
+            .collect()
+    }
+
+    async fn my_bookings_page(
+        &self,
+        account: &Account,
+        span: StartSpan,
+        offset: usize,
+        limit: usize,
+    ) -> BookingPage<MyBooking> {
+        let home = self.bookings.home();
+        let span = time_span(span);
+        let read = home.count_of(&account.username, span).and_then(|total| {
+            let items = home.page_of(&account.username, span, offset, limit)?;
+            Ok(BookingPage {
+                total,
+                items: items.iter().map(|b| self.mine(b)).collect(),
+            })
+        });
+        read.unwrap_or_else(|e| {
+            tracing::error!(error = %e, "the user's bookings could not be read");
+            BookingPage::of(Vec::new(), 0, 0)
+        })
+    }
+
+    async fn my_booking(&self, account: &Account, booking_id: &str) -> Option<MyBooking> {
+        let booking = self.bookings.home().get(booking_id).ok().flatten()?;
+        (booking.user_id == account.username && !booking.refused_at_once())
+            .then(|| self.mine(&booking))
     }
 
     async fn cancel_booking(
@@ -245,23 +286,42 @@ impl BookingBackend for WebBackend {
             .cancel(&account.username, booking_id, reason)
             .await
             .map_err(failure)?;
-        Ok(self.my_booking(&booking))
+        Ok(self.mine(&booking))
     }
 
     async fn notifications(&self, account: &Account) -> Vec<NotificationView> {
-        self.bookings
+        self.notifications_page(account, 0, usize::MAX).await.items
+    }
+
+    async fn notifications_page(
+        &self,
+        account: &Account,
+        offset: usize,
+        limit: usize,
+    ) -> BookingPage<NotificationView> {
+        match self
+            .bookings
             .home()
-            .notifications(&account.username)
-            .unwrap_or_default()
-            .into_iter()
-            .map(|n| NotificationView {
-                at: n.at.0,
-                booking_id: n.booking_id,
-                instrument_id: n.instrument_id,
-                status: n.state,
-                note: n.note,
-            })
-            .collect()
+            .notifications_page(&account.username, offset, limit)
+        {
+            Ok((total, page)) => BookingPage {
+                total,
+                items: page
+                    .into_iter()
+                    .map(|n| NotificationView {
+                        at: n.at.0,
+                        booking_id: n.booking_id,
+                        instrument_id: n.instrument_id,
+                        status: n.state,
+                        note: n.note,
+                    })
+                    .collect(),
+            },
+            Err(e) => {
+                tracing::error!(error = %e, "the user's notifications could not be read");
+                BookingPage::of(Vec::new(), 0, 0)
+            }
+        }
     }
 
     async fn managed_bookings(&self) -> Vec<ManagedBooking> {
@@ -276,6 +336,39 @@ impl BookingBackend for WebBackend {
             .collect();
         all.sort_by_key(|b| (b.status != BookingState::Held, -b.start));
         all
+    }
+
+    async fn managed_page(
+        &self,
+        section: ManagedSection,
+        span: StartSpan,
+        offset: usize,
+        limit: usize,
+    ) -> BookingPage<ManagedBooking> {
+        let ledger = self.bookings.ledger();
+        let (section, span) = (ledger_section(section), time_span(span));
+        let read = ledger.section_count(section, span).and_then(|total| {
+            let items = ledger.section_page(section, span, offset, limit)?;
+            Ok(BookingPage {
+                total,
+                items: items.iter().map(|b| self.managed(b)).collect(),
+            })
+        });
+        read.unwrap_or_else(|e| {
+            tracing::error!(error = %e, "the managed bookings could not be read");
+            BookingPage::of(Vec::new(), 0, 0)
+        })
+    }
+
+    async fn managed_booking(&self, home: &str, booking_id: &str) -> Option<ManagedBooking> {
+        let home: InstitutionId = home.parse().ok()?;
+        let booking = self
+            .bookings
+            .ledger()
+            .booking(&home, booking_id)
+            .ok()
+            .flatten()?;
+        (!booking.refused_at_once()).then(|| self.managed(&booking))
     }
 
     async fn decide_booking(

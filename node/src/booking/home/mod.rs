@@ -8,7 +8,24 @@ use alliance_protocol::{
 };
 
 use super::state::{BookingState, base64_bytes};
+
+mod by_state;
+mod by_user;
+#[cfg(test)]
+mod tests;
 use crate::store::{Batch, Space, Store, StoreError};
+
+/// Writes `booking` and files it under its user, in `batch`.
+fn put(batch: &mut Batch, booking: &HomeBooking) -> Result<(), StoreError> {
+    batch.put_json(
+        Space::HomeBookings,
+        booking.booking_id.as_bytes().to_vec(),
+        booking,
+    )?;
+    by_user::file(batch, booking);
+    by_state::file(batch, booking);
+    Ok(())
+}
 
 /// A booking of one of this node's users, as this node knows it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -87,12 +104,15 @@ pub struct HomeLedger {
 }
 
 impl HomeLedger {
-    pub fn new(store: Store) -> HomeLedger {
-        HomeLedger {
+    /// The ledger kept in `store` (filing, once, bookings kept before the users' index).
+    pub fn open(store: Store) -> Result<HomeLedger, StoreError> {
+        by_user::index_once(&store)?;
+        by_state::index_once(&store)?;
+        Ok(HomeLedger {
             store,
             notify: None,
             changes: std::sync::Arc::new(tokio::sync::watch::Sender::new(0)),
-        }
+        })
     }
 
     /// Tells users of the owner's changes through `notices`, naming instruments from
@@ -119,25 +139,23 @@ impl HomeLedger {
     /// Records a request before it is sent, so a lost answer is asked for again.
     pub async fn requested(&self, booking: &HomeBooking) -> Result<(), StoreError> {
         let mut batch = Batch::new();
-        batch.put_json(
-            Space::HomeBookings,
-            booking.booking_id.as_bytes().to_vec(),
-            booking,
-        )?;
+        put(&mut batch, booking)?;
         self.store.commit(batch).await
     }
 
     /// Forgets a request the owner never answered (none of its nodes was reachable, or it
     /// refused the message); a booking the owner has answered stays.
     pub async fn forget_unanswered(&self, booking_id: &str) -> Result<(), StoreError> {
-        let unanswered = self
+        let Some(booking) = self
             .get(booking_id)?
-            .is_some_and(|b| b.version == 0 && b.state == BookingState::Requested);
-        if !unanswered {
+            .filter(|b| b.version == 0 && b.state == BookingState::Requested)
+        else {
             return Ok(());
-        }
+        };
         let mut batch = Batch::new();
         batch.delete(Space::HomeBookings, booking_id.as_bytes().to_vec());
+        by_user::unfile(&mut batch, &booking);
+        by_state::unfile(&mut batch, &booking);
         self.store.commit(batch).await
     }
 
@@ -283,11 +301,7 @@ impl HomeLedger {
         if let (Some(notice), Some((notices, _))) = (notice, &self.notify) {
             notices.put(&mut batch, notice)?;
         }
-        batch.put_json(
-            Space::HomeBookings,
-            booking.booking_id.as_bytes().to_vec(),
-            booking,
-        )?;
+        put(&mut batch, booking)?;
         batch.put_json(
             Space::Inbox,
             inbox_key(&booking.user_id, booking.updated_at, &booking.booking_id),
@@ -317,16 +331,30 @@ impl HomeLedger {
             .collect())
     }
 
+    /// `limit` of a user's notifications, newest first, after skipping the `offset`
+    /// newest; and how many they have.
+    pub fn notifications_page(
+        &self,
+        user_id: &str,
+        offset: usize,
+        limit: usize,
+    ) -> Result<(usize, Vec<Notification>), StoreError> {
+        let prefix = format!("{user_id}\0").into_bytes();
+        let total = self.store.count_prefix(Space::Inbox, &prefix)?;
+        let page = self
+            .store
+            .scan_prefix_back(Space::Inbox, &prefix, offset, limit)?
+            .into_iter()
+            .map(|(_, value)| {
+                serde_json::from_slice(&value)
+                    .map_err(|e| StoreError::Engine(format!("a malformed notification: {e}")))
+            })
+            .collect::<Result<_, _>>()?;
+        Ok((total, page))
+    }
+
     /// A user's notifications, newest first.
     pub fn notifications(&self, user_id: &str) -> Result<Vec<Notification>, StoreError> {
-        let prefix = format!("{user_id}\0").into_bytes();
-        let mut all: Vec<Notification> = self
-            .store
-            .scan_prefix_json(Space::Inbox, &prefix)?
-            .into_iter()
-            .map(|(_, n)| n)
-            .collect();
-        all.reverse();
-        Ok(all)
+        Ok(self.notifications_page(user_id, 0, usize::MAX)?.1)
     }
 }
