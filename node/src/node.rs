@@ -247,7 +247,7 @@ impl Node {
             mail.clone(),
             notices.clone(),
             &config.receipts,
-        );
+        )?;
         let monitoring = Monitoring::open(
             store.clone(),
             certificate.institution_id.clone(),

@@ -9,7 +9,7 @@ use super::{ApiError, ApiUser};
 use crate::{
     AppState,
     auth::decides_bookings,
-    backend::{AccountRole, AccountState, Backend, ManagedSection, StartSpan},
+    backend::{AccountRole, AccountState, Backend, ManagedSection, MyReceiptList, StartSpan},
 };
 
 /// Work waiting for the signed-in account, by the menu item that leads to it.
@@ -43,11 +43,9 @@ pub(super) async fn badges<B: Backend>(
     let backend = &state.backend;
     let mut badges = Badges {
         receipts: backend
-            .my_receipts(account)
+            .my_receipts_page(account, MyReceiptList::ToConfirm, 0, 0)
             .await
-            .iter()
-            .filter(|r| r.confirmed_at.is_none())
-            .count(),
+            .total,
         ..Badges::default()
     };
     if decides_bookings(account.role) {

@@ -12,7 +12,7 @@ use crate::{
     AppState, auth,
     backend::{
         Backend, DeadLetterPage, IssuedFilter, IssuedReceipt, IssuedStanding, LogWatchView,
-        ManagedBooking, MyReceipt, ReceiptView, Session,
+        ManagedBooking, MyReceipt, MyReceiptList, ReceiptView, Session,
     },
     i18n::{Lang, Strings},
     receipt_input,
@@ -63,8 +63,17 @@ pub(super) async fn mine<B: Backend>(
     ApiUser(session): ApiUser,
     ApiQuery(query): ApiQuery<MineQuery>,
 ) -> Result<axum::response::Response, ApiError> {
-    let all = state.backend.my_receipts(&session.account).await;
-    super::paging::page_of(all, query.offset, query.limit)
+    super::paging::check_limit(query.limit)?;
+    let page = state
+        .backend
+        .my_receipts_page(
+            &session.account,
+            MyReceiptList::All,
+            query.offset,
+            query.limit,
+        )
+        .await;
+    Ok(super::paging::paged(&page.items, page.total))
 }
 
 /// Body of a confirmation.

@@ -11,7 +11,7 @@ use alliance_protocol::{
 };
 use serde::Serialize;
 
-use super::{Account, ActionFailure};
+use super::{Account, ActionFailure, ListPage};
 
 /// One fee line of a quote.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -135,23 +135,6 @@ impl StartSpan {
     }
 }
 
-/// One page of a list of bookings, and how many the whole list holds.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BookingPage<T> {
-    pub total: usize,
-    pub items: Vec<T>,
-}
-
-impl<T> BookingPage<T> {
-    /// The page of `all` (already in the list's order) that `offset` and `limit` ask for.
-    pub fn of(all: Vec<T>, offset: usize, limit: usize) -> BookingPage<T> {
-        BookingPage {
-            total: all.len(),
-            items: all.into_iter().skip(offset).take(limit).collect(),
-        }
-    }
-}
-
 /// A change a user is told about.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct NotificationView {
@@ -183,11 +166,11 @@ pub trait BookingBackend: Clone + Send + Sync + 'static {
         span: StartSpan,
         offset: usize,
         limit: usize,
-    ) -> impl Future<Output = BookingPage<MyBooking>> + Send {
+    ) -> impl Future<Output = ListPage<MyBooking>> + Send {
         async move {
             let mut all = self.my_bookings(account).await;
             all.retain(|b| span.holds(b.start));
-            BookingPage::of(all, offset, limit)
+            ListPage::of(all, offset, limit)
         }
     }
     /// One of the user's bookings.
@@ -224,8 +207,8 @@ pub trait BookingBackend: Clone + Send + Sync + 'static {
         account: &Account,
         offset: usize,
         limit: usize,
-    ) -> impl Future<Output = BookingPage<NotificationView>> + Send {
-        async move { BookingPage::of(self.notifications(account).await, offset, limit) }
+    ) -> impl Future<Output = ListPage<NotificationView>> + Send {
+        async move { ListPage::of(self.notifications(account).await, offset, limit) }
     }
     /// Bookings of this institution's instruments: held ones first, then by start; the
     /// whole list (pages use [`BookingBackend::managed_page`]).
@@ -239,7 +222,7 @@ pub trait BookingBackend: Clone + Send + Sync + 'static {
         span: StartSpan,
         offset: usize,
         limit: usize,
-    ) -> impl Future<Output = BookingPage<ManagedBooking>> + Send {
+    ) -> impl Future<Output = ListPage<ManagedBooking>> + Send {
         async move {
             let mut all = self.managed_bookings().await;
             all.retain(|b| ManagedSection::of(b.status) == section && span.holds(b.start));
@@ -247,7 +230,7 @@ pub trait BookingBackend: Clone + Send + Sync + 'static {
                 ManagedSection::Closed => all.sort_by_key(|b| std::cmp::Reverse(b.start)),
                 _ => all.sort_by_key(|b| b.start),
             }
-            BookingPage::of(all, offset, limit)
+            ListPage::of(all, offset, limit)
         }
     }
     /// One booking of this institution's instruments, by its home and id.

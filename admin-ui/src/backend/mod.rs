@@ -31,6 +31,23 @@ pub use publications::*;
 pub use receipts::*;
 pub use results::*;
 
+/// One page of a long list, and how many the whole list holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListPage<T> {
+    pub total: usize,
+    pub items: Vec<T>,
+}
+
+impl<T> ListPage<T> {
+    /// The page of `all` (already in the list's order) that `offset` and `limit` ask for.
+    pub fn of(all: Vec<T>, offset: usize, limit: usize) -> ListPage<T> {
+        ListPage {
+            total: all.len(),
+            items: all.into_iter().skip(offset).take(limit).collect(),
+        }
+    }
+}
+
 /// A user's role at their home node. Checked on every page and API call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]

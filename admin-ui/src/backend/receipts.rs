@@ -11,7 +11,7 @@ use alliance_protocol::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::{Account, ActionFailure, ManagedBooking};
+use super::{Account, ActionFailure, ListPage, ManagedBooking};
 
 /// A message this node gave up delivering: refused for good by its recipient, or
 /// addressed to an institution that is no longer a member.
@@ -79,6 +79,26 @@ pub struct MyReceipt {
     pub confirmed_at: Option<i64>,
     /// The reason, if the user disputed the receipt instead (it then counts for nothing).
     pub dispute: Option<String>,
+}
+
+/// Which of the user's receipts a list holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MyReceiptList {
+    All,
+    /// Waiting for the user's answer.
+    ToConfirm,
+    /// Confirmed and rated, or disputed.
+    Answered,
+}
+
+impl MyReceiptList {
+    pub fn holds(self, r: &MyReceipt) -> bool {
+        match self {
+            MyReceiptList::All => true,
+            MyReceiptList::ToConfirm => r.confirmed_at.is_none(),
+            MyReceiptList::Answered => r.confirmed_at.is_some(),
+        }
+    }
 }
 
 /// What one instrument's receipts of one month add up to, as its owner issued them
@@ -276,8 +296,24 @@ pub trait ReceiptBackend: Clone + Send + Sync + 'static {
         account: &Account,
         session: WalkIn,
     ) -> impl Future<Output = Result<ReceiptView, ActionFailure>> + Send;
-    /// The signed-in user's receipts from every owner, newest use first.
+    /// The signed-in user's receipts from every owner, newest use first: the whole list
+    /// (pages use [`ReceiptBackend::my_receipts_page`]).
     fn my_receipts(&self, account: &Account) -> impl Future<Output = Vec<MyReceipt>> + Send;
+    /// A page of one of the user's lists of receipts, newest use first. (A node answers
+    /// from an index; this one pages the whole list.)
+    fn my_receipts_page(
+        &self,
+        account: &Account,
+        list: MyReceiptList,
+        offset: usize,
+        limit: usize,
+    ) -> impl Future<Output = ListPage<MyReceipt>> + Send {
+        async move {
+            let mut all = self.my_receipts(account).await;
+            all.retain(|r| list.holds(r));
+            ListPage::of(all, offset, limit)
+        }
+    }
     /// The user confirms one and rates the service (1–5, a comment), or disputes it
     /// with a reason; either answer is final.
     fn confirm_receipt(

@@ -19,7 +19,7 @@ use super::{
 };
 use crate::{
     AppState,
-    backend::{Backend, PublicationForm, PublicationView, SearchParams, Session},
+    backend::{Backend, MyReceiptList, PublicationForm, PublicationView, SearchParams, Session},
     i18n::Strings,
     publication_input::{self, FIELDS, KINDS},
     render::Page,
@@ -128,6 +128,9 @@ fn item(ctx: &Ctx, p: &PublicationView) -> Item {
     }
 }
 
+/// The user's latest receipts whose instruments are suggested.
+const RECEIPTS_SUGGESTED_FROM: usize = 100;
+
 /// What the instrument inputs suggest: the instruments of the user's receipts first, then
 /// the first page of the catalogue; as `institution/local_id` and name.
 async fn suggestions<B: Backend>(state: &AppState<B>, ctx: &Ctx, session: &Session) -> Vec<Choice> {
@@ -141,7 +144,16 @@ async fn suggestions<B: Backend>(state: &AppState<B>, ctx: &Ctx, session: &Sessi
             });
         }
     };
-    for r in state.backend.my_receipts(&session.account).await {
+    let latest = state
+        .backend
+        .my_receipts_page(
+            &session.account,
+            MyReceiptList::All,
+            0,
+            RECEIPTS_SUGGESTED_FROM,
+        )
+        .await;
+    for r in latest.items {
         let r = r.receipt;
         let name = pick(ctx.lang, &r.instrument_name_zh, &r.instrument_name_en);
         add(

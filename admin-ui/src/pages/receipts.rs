@@ -19,7 +19,7 @@ use super::{
 };
 use crate::{
     AppState,
-    backend::{Backend, MyReceipt, Session},
+    backend::{Backend, MyReceipt, MyReceiptList, Session},
     i18n::Strings,
     receipt_input::{check_confirmation, check_dispute},
     render::Page,
@@ -95,6 +95,10 @@ struct Offsets {
     pending: usize,
     done: usize,
 }
+
+/// Receipts waiting for an answer searched for the one a form shown again is about
+/// (beyond, its problems show above the lists).
+const RETRY_SEARCHED: usize = 1_000;
 
 fn pager(offsets: Offsets, total: usize, pending: bool) -> Pager {
     let at = if pending {
@@ -172,35 +176,44 @@ async fn render<B: Backend>(
     retry: Option<Retry>,
     mut offsets: Offsets,
 ) -> Response {
-    let receipts = state.backend.my_receipts(&session.account).await;
+    let account = &session.account;
     let retried = |r: &MyReceipt| {
         retry.as_ref().filter(|retry| {
             retry.owner == r.receipt.owner && retry.receipt_id == r.receipt.receipt_id
         })
     };
-    let (pending, answered): (Vec<&MyReceipt>, Vec<&MyReceipt>) =
-        receipts.iter().partition(|r| r.confirmed_at.is_none());
-    // A form shown again is on the page shown.
-    if let Some(at) = pending.iter().position(|r| retried(r).is_some()) {
-        offsets.pending = at - at % PER_PAGE;
+    // A form shown again is on the page shown: the page that holds its receipt.
+    if retry.is_some() {
+        let waiting = state
+            .backend
+            .my_receipts_page(account, MyReceiptList::ToConfirm, 0, RETRY_SEARCHED)
+            .await;
+        if let Some(at) = waiting.items.iter().position(|r| retried(r).is_some()) {
+            offsets.pending = at - at % PER_PAGE;
+        }
     }
+    let (pending, answered) = tokio::join!(
+        state.backend.my_receipts_page(
+            account,
+            MyReceiptList::ToConfirm,
+            offsets.pending,
+            PER_PAGE
+        ),
+        state
+            .backend
+            .my_receipts_page(account, MyReceiptList::Answered, offsets.done, PER_PAGE),
+    );
     let mut shown = false;
     let unconfirmed: Vec<Mine> = pending
+        .items
         .iter()
-        .skip(offsets.pending)
-        .take(PER_PAGE)
         .map(|r| {
             let again = retried(r);
             shown |= again.is_some();
             mine(ctx, r, again)
         })
         .collect();
-    let confirmed: Vec<Mine> = answered
-        .iter()
-        .skip(offsets.done)
-        .take(PER_PAGE)
-        .map(|r| mine(ctx, r, None))
-        .collect();
+    let confirmed: Vec<Mine> = answered.items.iter().map(|r| mine(ctx, r, None)).collect();
     let (mut status, mut error, mut stray) = (StatusCode::OK, None, Vec::new());
     let mut form_errors = false;
     if let Some(retry) = retry {
@@ -222,10 +235,10 @@ async fn render<B: Backend>(
         stray,
         unconfirmed,
         confirmed,
-        unconfirmed_total: pending.len(),
-        confirmed_total: answered.len(),
-        pending_pages: pager(offsets, pending.len(), true),
-        done_pages: pager(offsets, answered.len(), false),
+        unconfirmed_total: pending.total,
+        confirmed_total: answered.total,
+        pending_pages: pager(offsets, pending.total, true),
+        done_pages: pager(offsets, answered.total, false),
         bulk_choices: choices(ctx, 0),
     };
     Page::with_status(status, page).into_response()

@@ -17,8 +17,8 @@ use super::{Ctx, Layout};
 use crate::{
     AppState,
     backend::{
-        Account, AccountRole, AccountState, Backend, BookingPage, HelpQuery, ManagedSection,
-        ReviewState, StartSpan,
+        Account, AccountRole, AccountState, Backend, HelpQuery, ListPage, ManagedSection,
+        MyReceiptList, ReviewState, StartSpan,
     },
     i18n::Strings,
     render::Page,
@@ -111,11 +111,9 @@ async fn own_work<B: Backend>(
         })
         .collect();
     let to_confirm = backend
-        .my_receipts(account)
+        .my_receipts_page(account, MyReceiptList::ToConfirm, 0, 0)
         .await
-        .iter()
-        .filter(|r| r.confirmed_at.is_none())
-        .count();
+        .total;
     let needs = backend.my_needs(account).await;
     let open: Vec<_> = needs.iter().filter(|n| n.state == "open").collect();
     let offers: usize = open.iter().map(|n| n.offers).sum();
@@ -248,7 +246,7 @@ pub(super) async fn page<B: Backend>(State(state): State<AppState<B>>, ctx: Ctx)
             )
             .await
     } else {
-        BookingPage::of(Vec::new(), 0, 0)
+        ListPage::of(Vec::new(), 0, 0)
     };
     let to_approve = waiting
         .items

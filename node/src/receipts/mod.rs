@@ -18,6 +18,7 @@ pub mod issued;
 pub mod outbox;
 pub mod publications;
 pub mod received;
+mod received_by_user;
 mod service;
 pub mod statistics;
 pub mod watch;

@@ -10,6 +10,7 @@ use alliance_protocol::{
 };
 use serde::{Deserialize, Serialize};
 
+pub use super::received_by_user::ReceivedList;
 use crate::{
     mail::outbox as messages,
     store::{Batch, Space, Store, StoreError},
@@ -92,6 +93,24 @@ impl ReceivedReceipts {
         }
     }
 
+    /// [`Self::new`], filing once the receipts kept before the users' index existed.
+    pub fn open(store: Store, key: SecretKey, own: InstitutionId) -> Result<Self, StoreError> {
+        super::received_by_user::index_once(&store)?;
+        Ok(Self::new(store, key, own))
+    }
+
+    /// How many receipts `user_id`'s `list` holds, and `limit` of them, latest use
+    /// first, after skipping `offset` (from the index, not every receipt).
+    pub fn page_of(
+        &self,
+        user_id: &str,
+        list: ReceivedList,
+        offset: usize,
+        limit: usize,
+    ) -> Result<(usize, Vec<Received>), StoreError> {
+        super::received_by_user::page(&self.store, user_id, list, offset, limit)
+    }
+
     /// Tells each user of a receipt waiting for them through `notices`, if it arrives
     /// within `grace` of being issued (after, it can no longer be confirmed: a receipt of
     /// long ago, as the demo's history, is kept without a word).
@@ -162,16 +181,14 @@ impl ReceivedReceipts {
         if self.store.get(Space::ReceivedReceipts, &k)?.is_some() {
             return Ok(());
         }
-        batch.put_json(
-            Space::ReceivedReceipts,
-            k,
-            &Received {
-                receipt: receipt.clone(),
-                signed: hex::encode(signed),
-                received_at: now,
-                answer: None,
-            },
-        )?;
+        let received = Received {
+            receipt: receipt.clone(),
+            signed: hex::encode(signed),
+            received_at: now,
+            answer: None,
+        };
+        super::received_by_user::file(batch, &k, &received);
+        batch.put_json(Space::ReceivedReceipts, k, &received)?;
         let answerable_until = |grace: &std::time::Duration| {
             receipt
                 .issued_at
@@ -298,6 +315,7 @@ impl ReceivedReceipts {
                 dispute: Some(reason),
             },
         });
+        super::received_by_user::file(batch, &k, &received);
         batch.put_json(Space::ReceivedReceipts, k, &received)?;
         if owner != &self.own {
             messages::enqueue(
@@ -336,6 +354,78 @@ mod tests {
             rating,
             comment: comment.into(),
         }
+    }
+
+    #[tokio::test]
+    async fn each_users_receipts_page_latest_first_and_move_to_answered() {
+        let dir = tempfile::tempdir().unwrap();
+        let owner = SecretKey::generate();
+        let dlut: InstitutionId = "dlut".parse().unwrap();
+        let now = UnixTime(1_796_200_000);
+        let ids = |page: (usize, Vec<Received>)| -> (usize, Vec<String>) {
+            let ids = page.1.into_iter().map(|r| r.receipt.receipt_id).collect();
+            (page.0, ids)
+        };
+        {
+            let received = ReceivedReceipts::open(
+                Store::open(dir.path()).unwrap(),
+                SecretKey::generate(),
+                "neu".parse().unwrap(),
+            )
+            .unwrap();
+            for (id, user, day) in [
+                ("r-1", "wang", 1),
+                ("r-2", "wang", 2),
+                ("r-3", "wang", 3),
+                ("x-1", "li", 2),
+            ] {
+                let mut r = receipt("neu");
+                r.receipt_id = id.into();
+                r.user_id = user.into();
+                // Used hours before it was issued, a later one each day number.
+                r.start = UnixTime(r.issued_at.0 - (10 - day) * 3_600);
+                r.end = UnixTime(r.start.0 + 1_800);
+                received
+                    .receive(&r.seal(&owner), &owner.public(), now)
+                    .await
+                    .unwrap();
+            }
+            received
+                .confirm("wang", &dlut, "r-2", rate(5, ""), now)
+                .await
+                .unwrap();
+            let page =
+                |list, offset, limit| ids(received.page_of("wang", list, offset, limit).unwrap());
+            assert_eq!(
+                page(ReceivedList::All, 0, 10),
+                (3, vec!["r-3".into(), "r-2".into(), "r-1".into()])
+            );
+            assert_eq!(
+                page(ReceivedList::Waiting, 0, 10),
+                (2, vec!["r-3".into(), "r-1".into()])
+            );
+            assert_eq!(page(ReceivedList::Answered, 0, 10), (1, vec!["r-2".into()]));
+            assert_eq!(page(ReceivedList::Waiting, 1, 10), (2, vec!["r-1".into()]));
+            assert_eq!(page(ReceivedList::Waiting, 0, 0).0, 2, "a count alone");
+            assert_eq!(
+                ids(received.page_of("li", ReceivedList::All, 0, 10).unwrap()).0,
+                1
+            );
+        }
+        // Receipts kept before the index existed are filed when the node starts.
+        let store = Store::open(dir.path()).unwrap();
+        let mut batch = Batch::new();
+        for key in store.keys_with_prefix(Space::ReceivedByUser, b"").unwrap() {
+            batch.delete(Space::ReceivedByUser, key);
+        }
+        batch.delete(Space::Meta, b"received_by_user_indexed".to_vec());
+        store.commit(batch).await.unwrap();
+        let received =
+            ReceivedReceipts::open(store, SecretKey::generate(), "neu".parse().unwrap()).unwrap();
+        let waiting = received
+            .page_of("wang", ReceivedList::Waiting, 0, 10)
+            .unwrap();
+        assert_eq!(ids(waiting), (2, vec!["r-3".into(), "r-1".into()]));
     }
 
     #[tokio::test]

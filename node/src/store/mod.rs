@@ -159,6 +159,9 @@ spaces! {
     /// Receipts of this node's users, from owners, to confirm and rate, keyed
     /// `user id \0 owner \0 receipt id` (JSON).
     ReceivedReceipts => "received_receipts",
+    /// The same by user and start of the use, latest first: all, waiting for the user's
+    /// answer, answered (`receipts::received_by_user`).
+    ReceivedByUser => "received_by_user",
     /// SHA-256 of each instrument's monitoring agent token, by local id.
     AgentTokens => "agent_tokens",
     /// The latest state each of this node's instrument agents reported, by local id (JSON).

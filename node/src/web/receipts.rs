@@ -8,8 +8,8 @@ use alliance_protocol::{
 };
 use alliance_web::backend::{
     Account, ActionFailure, DeadLetterPage, DeadLetterView, IssuedFilter, IssuedReceipt,
-    IssuedReceiptPage, IssuedStanding, LogAlarmView, LogWatchView, ManagedBooking, MonthlyUsage,
-    MyReceipt, ReceiptBackend, ReceiptView,
+    IssuedReceiptPage, IssuedStanding, ListPage, LogAlarmView, LogWatchView, ManagedBooking,
+    MonthlyUsage, MyReceipt, MyReceiptList, ReceiptBackend, ReceiptView,
 };
 
 use super::{
@@ -208,6 +208,34 @@ impl ReceiptBackend for WebBackend {
             .iter()
             .map(|r| self.my_receipt(r))
             .collect()
+    }
+
+    async fn my_receipts_page(
+        &self,
+        account: &Account,
+        list: MyReceiptList,
+        offset: usize,
+        limit: usize,
+    ) -> ListPage<MyReceipt> {
+        use crate::receipts::received::ReceivedList;
+        let list = match list {
+            MyReceiptList::All => ReceivedList::All,
+            MyReceiptList::ToConfirm => ReceivedList::Waiting,
+            MyReceiptList::Answered => ReceivedList::Answered,
+        };
+        match self
+            .receipts
+            .page_of_user(&account.username, list, offset, limit)
+        {
+            Ok((total, items)) => ListPage {
+                total,
+                items: items.iter().map(|r| self.my_receipt(r)).collect(),
+            },
+            Err(e) => {
+                tracing::error!(error = %e, "the user's receipts could not be read");
+                ListPage::of(Vec::new(), 0, 0)
+            }
+        }
     }
 
     async fn confirm_receipt(

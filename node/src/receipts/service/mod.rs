@@ -123,11 +123,11 @@ impl Receipts {
         mail: Mail,
         notices: crate::notify::Notices,
         config: &crate::config::ReceiptsSection,
-    ) -> Receipts {
+    ) -> Result<Receipts, StoreError> {
         let (grace, log_check_interval) = (config.confirmation_grace, config.log_check_interval);
         let outbox = ReceiptOutbox::new(store.clone(), root);
         let received =
-            ReceivedReceipts::new(store.clone(), key.clone(), own.institution_id.clone())
+            ReceivedReceipts::open(store.clone(), key.clone(), own.institution_id.clone())?
                 .with_notices(notices, grace);
         let book = ReceiptBook::new(
             store.clone(),
@@ -139,7 +139,7 @@ impl Receipts {
         );
         let publications =
             Publications::new(store.clone(), key.clone(), own.institution_id.clone(), root);
-        Receipts {
+        Ok(Receipts {
             inner: Arc::new(Inner {
                 publications,
                 statistics: ServiceStats::new(store.clone()),
@@ -158,7 +158,7 @@ impl Receipts {
             }),
             submit: Arc::new(Notify::new()),
             mail,
-        }
+        })
     }
 
     /// Starts receipts' background work: submission to the province and the log check.
@@ -288,6 +288,18 @@ impl Receipts {
     /// One issued receipt.
     pub fn issued_receipt(&self, receipt_id: &str) -> Result<Option<Issued>, StoreError> {
         self.inner.book.get(receipt_id)
+    }
+
+    /// How many receipts `user_id`'s `list` holds, and `limit` of them, latest use
+    /// first, after skipping `offset`.
+    pub fn page_of_user(
+        &self,
+        user_id: &str,
+        list: crate::receipts::received::ReceivedList,
+        offset: usize,
+        limit: usize,
+    ) -> Result<(usize, Vec<Received>), StoreError> {
+        self.inner.received.page_of(user_id, list, offset, limit)
     }
 
     /// A user's receipts from owners, newest use first.

@@ -12,9 +12,8 @@ use alliance_protocol::{
     quote::{Quantity, Quote},
 };
 use alliance_web::backend::{
-    Account, AccountRole, ActionFailure, BookingBackend, BookingOutcome, BookingPage,
-    ManagedBooking, ManagedSection, MyBooking, NotificationView, QuoteLineView, QuoteView,
-    StartSpan,
+    Account, AccountRole, ActionFailure, BookingBackend, BookingOutcome, ListPage, ManagedBooking,
+    ManagedSection, MyBooking, NotificationView, QuoteLineView, QuoteView, StartSpan,
 };
 
 use super::WebBackend;
@@ -253,19 +252,19 @@ impl BookingBackend for WebBackend {
         span: StartSpan,
         offset: usize,
         limit: usize,
-    ) -> BookingPage<MyBooking> {
+    ) -> ListPage<MyBooking> {
         let home = self.bookings.home();
         let span = time_span(span);
         let read = home.count_of(&account.username, span).and_then(|total| {
             let items = home.page_of(&account.username, span, offset, limit)?;
-            Ok(BookingPage {
+            Ok(ListPage {
                 total,
                 items: items.iter().map(|b| self.mine(b)).collect(),
             })
         });
         read.unwrap_or_else(|e| {
             tracing::error!(error = %e, "the user's bookings could not be read");
-            BookingPage::of(Vec::new(), 0, 0)
+            ListPage::of(Vec::new(), 0, 0)
         })
     }
 
@@ -298,13 +297,13 @@ impl BookingBackend for WebBackend {
         account: &Account,
         offset: usize,
         limit: usize,
-    ) -> BookingPage<NotificationView> {
+    ) -> ListPage<NotificationView> {
         match self
             .bookings
             .home()
             .notifications_page(&account.username, offset, limit)
         {
-            Ok((total, page)) => BookingPage {
+            Ok((total, page)) => ListPage {
                 total,
                 items: page
                     .into_iter()
@@ -319,7 +318,7 @@ impl BookingBackend for WebBackend {
             },
             Err(e) => {
                 tracing::error!(error = %e, "the user's notifications could not be read");
-                BookingPage::of(Vec::new(), 0, 0)
+                ListPage::of(Vec::new(), 0, 0)
             }
         }
     }
@@ -344,19 +343,19 @@ impl BookingBackend for WebBackend {
         span: StartSpan,
         offset: usize,
         limit: usize,
-    ) -> BookingPage<ManagedBooking> {
+    ) -> ListPage<ManagedBooking> {
         let ledger = self.bookings.ledger();
         let (section, span) = (ledger_section(section), time_span(span));
         let read = ledger.section_count(section, span).and_then(|total| {
             let items = ledger.section_page(section, span, offset, limit)?;
-            Ok(BookingPage {
+            Ok(ListPage {
                 total,
                 items: items.iter().map(|b| self.managed(b)).collect(),
             })
         });
         read.unwrap_or_else(|e| {
             tracing::error!(error = %e, "the managed bookings could not be read");
-            BookingPage::of(Vec::new(), 0, 0)
+            ListPage::of(Vec::new(), 0, 0)
         })
     }
 
