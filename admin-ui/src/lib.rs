@@ -65,9 +65,9 @@
 //! | `GET /feeds/instruments/{local_id}.ics` | anyone | an instrument's bookings as `text/calendar` |
 //! | `GET, POST /api/v1/bookings` | signed in | my bookings (`?from=&to=&offset=&limit=`, `X-Total-Count`); book (instrument, start `YYYY-MM-DDTHH:MM` Beijing, minutes, mode, `service_item` where the instrument offers several → [`BookingOutcome`](backend::BookingOutcome)) |
 //! | `POST /api/v1/bookings/{booking_id}/cancel` | signed in | `{"reason"}` → the cancelled booking |
-//! | `GET /api/v1/notifications` | signed in | newest first |
+//! | `GET /api/v1/notifications` | signed in | newest first (`?offset=&limit=`, `X-Total-Count`) |
 //! | `GET /api/v1/manage/bookings`, `POST /api/v1/manage/bookings/{home}/{booking_id}` | instrument managers, institution admins | list (`?section=waiting\|active\|closed&from=&to=&offset=&limit=`, `X-Total-Count`); `{"decision", "note"}` |
-//! | `GET /api/v1/receipts` | signed in | my receipts ([`MyReceipt`](backend::MyReceipt)), newest use first |
+//! | `GET /api/v1/receipts` | signed in | my receipts ([`MyReceipt`](backend::MyReceipt)), newest use first (`?offset=&limit=`, `X-Total-Count`) |
 //! | `POST /api/v1/receipts/{owner}/{receipt_id}/confirm` | signed in | `{"rating": 1–5, "comment"}` → the confirmed [`MyReceipt`](backend::MyReceipt) |
 //! | `GET, POST /api/v1/publications` | signed in | my publications ([`PublicationView`](backend::PublicationView)), newest first; register one ([`PublicationForm`](backend::PublicationForm) → `201` with the [`PublicationView`](backend::PublicationView); a paper's DOI may be a `https://doi.org/` link and is kept bare, in lowercase) |
 //! | `GET /api/v1/needs`, `POST /api/v1/needs`, `GET /api/v1/needs/mine` | anyone; posting signed in | a page of needs ([`NeedPageView`](backend::NeedPageView)); post one ([`NeedForm`](backend::NeedForm) → `201` with the [`NeedView`](backend::NeedView)); mine |

@@ -8,7 +8,7 @@ use axum::{Json, extract::State};
 use serde::Deserialize;
 
 use super::{
-    ApiError, ApiJson, ApiPath, ApiUser,
+    ApiError, ApiJson, ApiPath, ApiQuery, ApiUser,
     error::ErrorBody,
     paging::{PageQuery, check_limit, paged, start_span},
 };
@@ -121,7 +121,7 @@ fn fifty() -> usize {
 pub(super) async fn list<B: Backend>(
     State(state): State<AppState<B>>,
     ApiUser(session): ApiUser,
-    axum::extract::Query(query): axum::extract::Query<BookingsQuery>,
+    ApiQuery(query): ApiQuery<BookingsQuery>,
 ) -> Result<axum::response::Response, ApiError> {
     check_limit(query.limit)?;
     let span = start_span(query.from.as_deref(), query.to.as_deref())?;
@@ -183,7 +183,7 @@ pub(super) async fn cancel<B: Backend>(
 pub(super) async fn notifications<B: Backend>(
     State(state): State<AppState<B>>,
     ApiUser(session): ApiUser,
-    axum::extract::Query(query): axum::extract::Query<PageQuery>,
+    ApiQuery(query): ApiQuery<PageQuery>,
 ) -> Result<axum::response::Response, ApiError> {
     check_limit(query.limit)?;
     let page = state
@@ -200,6 +200,7 @@ pub(super) struct ManagedQuery {
     /// Only bookings of this section: `waiting` (for a decision), `active` (confirmed or
     /// in use) or `closed`; all three, in that order, if absent.
     #[serde(default)]
+    #[param(inline)]
     section: Option<ManagedSection>,
     /// How many to skip (default 0), across the sections asked for.
     #[serde(default)]
@@ -234,7 +235,7 @@ pub(super) struct ManagedQuery {
 pub(super) async fn managed<B: Backend>(
     State(state): State<AppState<B>>,
     ApiUser(session): ApiUser,
-    axum::extract::Query(query): axum::extract::Query<ManagedQuery>,
+    ApiQuery(query): ApiQuery<ManagedQuery>,
 ) -> Result<axum::response::Response, ApiError> {
     require_manager(&session)?;
     let page = query;
@@ -247,7 +248,7 @@ pub(super) async fn managed<B: Backend>(
     // The sections one after another: the offset runs through them in order.
     let (mut skip, mut items, mut total) = (page.offset, Vec::new(), 0);
     for section in sections {
-        let room = page.limit - items.len();
+        let room = page.limit.saturating_sub(items.len());
         let part = state.backend.managed_page(section, span, skip, room).await;
         total += part.total;
         skip = skip.saturating_sub(part.total);

@@ -173,6 +173,25 @@ pub trait BookingBackend: Clone + Send + Sync + 'static {
             ListPage::of(all, offset, limit)
         }
     }
+    /// The `limit` of the user's bookings starting within `span` that start soonest,
+    /// soonest first (the end of the newest-first list).
+    fn my_soonest_bookings(
+        &self,
+        account: &Account,
+        span: StartSpan,
+        limit: usize,
+    ) -> impl Future<Output = Vec<MyBooking>> + Send {
+        async move {
+            let total = self.my_bookings_page(account, span, 0, 0).await.total;
+            let from = total.saturating_sub(limit);
+            let mut soonest = self
+                .my_bookings_page(account, span, from, limit)
+                .await
+                .items;
+            soonest.reverse();
+            soonest
+        }
+    }
     /// One of the user's bookings.
     fn my_booking(
         &self,

@@ -1,6 +1,7 @@
 //! A list's filter by day: from and to (Beijing time, both inclusive, either empty), as
 //! typed in the list's form and kept in its links.
 
+use super::encode_component;
 use crate::time;
 
 /// The days as typed, each empty or a real day.
@@ -37,10 +38,10 @@ impl DayFilter {
     pub(super) fn query(&self) -> String {
         let mut q = String::new();
         if !self.from.is_empty() {
-            q.push_str(&format!("from={}&", self.from));
+            q.push_str(&format!("from={}&", encode_component(&self.from)));
         }
         if !self.to.is_empty() {
-            q.push_str(&format!("to={}&", self.to));
+            q.push_str(&format!("to={}&", encode_component(&self.to)));
         }
         q
     }

@@ -359,7 +359,7 @@ pub(crate) struct Viewer {
     pub trained: bool,
 }
 
-/// A user's bookings read to mark their own on a calendar, latest start first.
+/// A user's bookings read to mark their own on a calendar, soonest start first.
 const OWN_READ: usize = 500;
 
 /// The bookings a calendar can show: from the week before (the current week, and a
@@ -386,9 +386,8 @@ pub(crate) async fn viewer<B: Backend>(
         Some(session) => (
             state
                 .backend
-                .my_bookings_page(&session.account, shown_weeks(), 0, OWN_READ)
+                .my_soonest_bookings(&session.account, shown_weeks(), OWN_READ)
                 .await
-                .items
                 .into_iter()
                 .filter(|b| b.instrument_id == d.summary.id && b.status.occupies_slot())
                 .map(|b| (b.start, b.end))

@@ -29,7 +29,7 @@ use crate::{
 const UPCOMING_SHOWN: usize = 5;
 /// Requests to decide listed before "decide".
 const TO_APPROVE_SHOWN: usize = 10;
-/// A user's bookings read for the coming ones, latest start first.
+/// A user's bookings read for the coming ones, soonest start first.
 const COMING_READ: usize = 200;
 
 /// One line of a list on the work page.
@@ -88,9 +88,8 @@ async fn own_work<B: Backend>(
         to: None,
     };
     let mut coming: Vec<_> = backend
-        .my_bookings_page(account, since, 0, COMING_READ)
+        .my_soonest_bookings(account, since, COMING_READ)
         .await
-        .items
         .into_iter()
         .filter(|b| {
             b.end > now

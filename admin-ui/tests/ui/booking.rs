@@ -1126,3 +1126,27 @@ async fn the_managers_lists_come_in_pages_soonest_first() {
     let bad_section = get(&app, "/api/v1/manage/bookings?section=lost", &manager_api).await;
     assert_eq!(bad_section.status, StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test]
+async fn the_work_page_shows_the_soonest_coming_bookings_however_many_there_are() {
+    let (_, app) = setup().await;
+    let li = page_login(&app, "li").await;
+    // More than the page reads of a user's bookings (200), made latest first.
+    for i in (0..205).rev() {
+        let start = format!("2030-12-{:02}T{:02}:00", 2 + i / 10, 8 + i % 10);
+        let (reply, _) = book(&app, &li, &start, "60").await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    }
+    let work = get(&app, "/", &li).await;
+    let upcoming = &work.body[work.body.find("id=\"upcoming\"").unwrap()..];
+    let upcoming = &upcoming[..upcoming.find("</section>").unwrap()];
+    let first = upcoming
+        .find("2030-12-02 08:00")
+        .expect("the soonest is shown");
+    let second = upcoming.find("2030-12-02 09:00").expect("then the next");
+    assert!(first < second, "{upcoming}");
+    assert!(
+        !upcoming.contains("2030-12-22"),
+        "the latest are not the ones shown"
+    );
+}

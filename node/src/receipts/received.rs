@@ -48,6 +48,8 @@ pub enum ReceivedError {
     Invalid(ReceiptError),
     #[error("the receipt is for a user of {0}, not of this node")]
     NotOurUser(InstitutionId),
+    #[error("the receipt's user id names no user")]
+    NoSuchUser,
     #[error("no receipt {0} for this user")]
     Unknown(String),
     #[error("receipt {0} is already confirmed")]
@@ -172,6 +174,10 @@ impl ReceivedReceipts {
     ) -> Result<(), ReceivedError> {
         if receipt.home_institution != self.own {
             return Err(ReceivedError::NotOurUser(receipt.home_institution.clone()));
+        }
+        // The user's id is a key's part, ended by a 0 byte: one holding it names nobody.
+        if receipt.user_id.contains('\0') {
+            return Err(ReceivedError::NoSuchUser);
         }
         let k = key(
             &receipt.user_id,
@@ -390,6 +396,15 @@ mod tests {
                     .await
                     .unwrap();
             }
+            // A user id holding the keys' separator names nobody: refused, nothing kept.
+            let mut odd = receipt("neu");
+            odd.user_id = "wang\0li".into();
+            assert!(matches!(
+                received
+                    .receive(&odd.seal(&owner), &owner.public(), now)
+                    .await,
+                Err(ReceivedError::NoSuchUser)
+            ));
             received
                 .confirm("wang", &dlut, "r-2", rate(5, ""), now)
                 .await

@@ -460,22 +460,6 @@ impl Store {
         Ok(count)
     }
 
-    /// At most `limit` keys of `space` with `start <= key < end`, in key order, without
-    /// their values.
-    pub fn keys_in_range(
-        &self,
-        space: Space,
-        start: &[u8],
-        end: &[u8],
-        limit: usize,
-    ) -> Result<Vec<Vec<u8>>, StoreError> {
-        self.keyspace(space)?
-            .range(start.to_vec()..end.to_vec())
-            .take(limit)
-            .map(|guard| guard.key().map(|k| k.to_vec()).map_err(StoreError::engine))
-            .collect()
-    }
-
     /// At most `limit` pairs of `space` that start with `prefix`, last key first, after
     /// skipping the `offset` last.
     pub fn scan_prefix_back(
@@ -494,6 +478,30 @@ impl Store {
                 let (key, value) = guard.into_inner().map_err(StoreError::engine)?;
                 Ok((key.to_vec(), value.to_vec()))
             })
+            .collect()
+    }
+
+    /// At most `limit` keys of `space` with `start <= key < end`, in key order, after
+    /// skipping the first `offset` (walked past, not copied), without their values.
+    pub fn keys_in_range_after(
+        &self,
+        space: Space,
+        start: &[u8],
+        end: &[u8],
+        offset: usize,
+        limit: usize,
+    ) -> Result<Vec<Vec<u8>>, StoreError> {
+        let mut keys = self.keyspace(space)?.range(start.to_vec()..end.to_vec());
+        for _ in 0..offset {
+            match keys.next() {
+                Some(guard) => {
+                    guard.key().map_err(StoreError::engine)?;
+                }
+                None => return Ok(Vec::new()),
+            }
+        }
+        keys.take(limit)
+            .map(|guard| guard.key().map(|k| k.to_vec()).map_err(StoreError::engine))
             .collect()
     }
 

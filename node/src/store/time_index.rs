@@ -81,9 +81,11 @@ impl TimeIndex {
             Some(t) => self.at(group, t.0),
             None => Self::prefix(group),
         };
-        let end = match past {
-            Some(t) if t >= 0 => self.at(group, t),
-            // Nothing lies past the span's open end, or before 1970.
+        let end = match (self.order, past) {
+            (_, Some(t)) if t >= 0 => self.at(group, t),
+            // A span ending before 1970 holds nothing (all is filed at 1970 or later).
+            (Order::OldestFirst, Some(_)) => Self::prefix(group),
+            // Nothing lies past an open end, or (newest first) before 1970.
             _ => end_of_group(),
         };
         (start, end)
@@ -114,9 +116,8 @@ impl TimeIndex {
         }
         let skip = group.len() + 1 + 8;
         Ok(store
-            .keys_in_range(self.space, &start, &end, offset.saturating_add(limit))?
+            .keys_in_range_after(self.space, &start, &end, offset, limit)?
             .into_iter()
-            .skip(offset)
             .filter_map(|k| k.get(skip..).map(<[u8]>::to_vec))
             .collect())
     }
@@ -183,6 +184,10 @@ mod tests {
             ["o2"],
             "the offset skips within the span"
         );
+        // A span ending before 1970 lists nothing in either order.
+        let before_1970 = (None, Some(UnixTime(-28_801)));
+        assert_eq!(oldest.count(&store, b"o", before_1970).unwrap(), 0);
+        assert_eq!(newest.count(&store, b"n", before_1970).unwrap(), 0);
         // A span that ends before it starts lists nothing.
         let empty = (Some(UnixTime(300)), Some(UnixTime(100)));
         assert_eq!(newest.count(&store, b"n", empty).unwrap(), 0);

@@ -139,6 +139,12 @@ impl HomeLedger {
     /// Records a request before it is sent, so a lost answer is asked for again.
     pub async fn requested(&self, booking: &HomeBooking) -> Result<(), StoreError> {
         let mut batch = Batch::new();
+        // A record under this id kept before (a restored backup, or a request that
+        // raced it) leaves no key of its own behind in the indexes.
+        if let Some(before) = self.get(&booking.booking_id)? {
+            by_user::unfile(&mut batch, &before);
+            by_state::unfile(&mut batch, &before);
+        }
         put(&mut batch, booking)?;
         self.store.commit(batch).await
     }
