@@ -43,7 +43,13 @@ pub(super) async fn badges<B: Backend>(
     let backend = &state.backend;
     let mut badges = Badges {
         receipts: backend
-            .my_receipts_page(account, MyReceiptList::ToConfirm, 0, 0)
+            .my_receipts_page(
+                account,
+                MyReceiptList::ToConfirm,
+                StartSpan::default(),
+                0,
+                0,
+            )
             .await
             .total,
         ..Badges::default()

@@ -43,10 +43,16 @@ pub(super) struct MineQuery {
     #[serde(default = "fifty")]
     #[param(minimum = 1, maximum = 100)]
     limit: usize,
+    /// Only receipts of uses starting from this day on (`YYYY-MM-DD`, Beijing time).
+    #[serde(default)]
+    from: Option<String>,
+    /// Only receipts of uses starting up to this day, inclusive.
+    #[serde(default)]
+    to: Option<String>,
 }
 
-/// `GET /api/v1/receipts?offset=&limit=`: the user's receipts from every owner, newest
-/// use first, a page at a time (`X-Total-Count` says how many there are).
+/// `GET /api/v1/receipts?from=&to=&offset=&limit=`: the user's receipts from every
+/// owner, newest use first, a page at a time (`X-Total-Count` says how many there are).
 #[utoipa::path(
     get,
     path = "/api/v1/receipts",
@@ -55,7 +61,7 @@ pub(super) struct MineQuery {
     params(MineQuery),
     responses(
         (status = 200, description = "A page of the user's receipts from every owner, newest use first; the `X-Total-Count` header counts them all.", body = Vec<MyReceipt>),
-        (status = 400, description = "`invalid`: a limit outside 1 to 100.", body = ErrorBody),
+        (status = 400, description = "`invalid`: a limit outside 1 to 100, or a day that is not one.", body = ErrorBody),
     )
 )]
 pub(super) async fn mine<B: Backend>(
@@ -64,11 +70,13 @@ pub(super) async fn mine<B: Backend>(
     ApiQuery(query): ApiQuery<MineQuery>,
 ) -> Result<axum::response::Response, ApiError> {
     super::paging::check_limit(query.limit)?;
+    let span = super::paging::start_span(query.from.as_deref(), query.to.as_deref())?;
     let page = state
         .backend
         .my_receipts_page(
             &session.account,
             MyReceiptList::All,
+            span,
             query.offset,
             query.limit,
         )

@@ -11,7 +11,7 @@ use alliance_protocol::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::{Account, ActionFailure, ListPage, ManagedBooking};
+use super::{Account, ActionFailure, ListPage, ManagedBooking, StartSpan};
 
 /// A message this node gave up delivering: refused for good by its recipient, or
 /// addressed to an institution that is no longer a member.
@@ -299,18 +299,20 @@ pub trait ReceiptBackend: Clone + Send + Sync + 'static {
     /// The signed-in user's receipts from every owner, newest use first: the whole list
     /// (pages use [`ReceiptBackend::my_receipts_page`]).
     fn my_receipts(&self, account: &Account) -> impl Future<Output = Vec<MyReceipt>> + Send;
-    /// A page of one of the user's lists of receipts, newest use first. (A node answers
-    /// from an index; this one pages the whole list.)
+    /// A page of one of the user's lists of receipts, those of uses starting within
+    /// `span`, newest use first. (A node answers from an index; this one pages the whole
+    /// list.)
     fn my_receipts_page(
         &self,
         account: &Account,
         list: MyReceiptList,
+        span: StartSpan,
         offset: usize,
         limit: usize,
     ) -> impl Future<Output = ListPage<MyReceipt>> + Send {
         async move {
             let mut all = self.my_receipts(account).await;
-            all.retain(|r| list.holds(r));
+            all.retain(|r| list.holds(r) && span.holds(r.receipt.start));
             ListPage::of(all, offset, limit)
         }
     }

@@ -19,7 +19,9 @@ use super::{
 };
 use crate::{
     AppState,
-    backend::{Backend, MyReceiptList, PublicationForm, PublicationView, SearchParams, Session},
+    backend::{
+        Backend, MyReceiptList, PublicationForm, PublicationView, SearchParams, Session, StartSpan,
+    },
     i18n::Strings,
     publication_input::{self, FIELDS, KINDS},
     render::Page,
@@ -149,6 +151,7 @@ async fn suggestions<B: Backend>(state: &AppState<B>, ctx: &Ctx, session: &Sessi
         .my_receipts_page(
             &session.account,
             MyReceiptList::All,
+            StartSpan::default(),
             0,
             RECEIPTS_SUGGESTED_FROM,
         )

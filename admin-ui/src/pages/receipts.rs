@@ -14,12 +14,13 @@ use axum::{
 use serde::Deserialize;
 
 use super::{
-    Ctx, FormErrors, Layout, PageForm, Refusal,
+    Ctx, ErrorKind, FormErrors, Layout, PageForm, Refusal,
+    day_filter::DayFilter,
     receipt_view::{self, ReceiptItem, Stars},
 };
 use crate::{
     AppState,
-    backend::{Backend, MyReceipt, MyReceiptList, Session},
+    backend::{Backend, MyReceipt, MyReceiptList, Session, StartSpan},
     i18n::Strings,
     receipt_input::{check_confirmation, check_dispute},
     render::Page,
@@ -79,6 +80,9 @@ struct ReceiptsPage {
     confirmed_total: usize,
     pending_pages: Pager,
     done_pages: Pager,
+    /// The day filter as typed.
+    from: String,
+    to: String,
     /// The rating choices of the form confirming the ticked receipts.
     bulk_choices: Vec<Choice>,
 }
@@ -96,11 +100,19 @@ struct Offsets {
     done: usize,
 }
 
+/// Where each list starts, and the days the uses listed start on.
+#[derive(Debug, Clone, Default)]
+struct Shown {
+    offsets: Offsets,
+    dates: DayFilter,
+}
+
 /// Receipts waiting for an answer searched for the one a form shown again is about
 /// (beyond, its problems show above the lists).
 const RETRY_SEARCHED: usize = 1_000;
 
-fn pager(offsets: Offsets, total: usize, pending: bool) -> Pager {
+fn pager(shown: &Shown, total: usize, pending: bool) -> Pager {
+    let offsets = shown.offsets;
     let at = if pending {
         offsets.pending
     } else {
@@ -113,7 +125,10 @@ fn pager(offsets: Offsets, total: usize, pending: bool) -> Pager {
             (offsets.pending, to)
         };
         let anchor = if pending { "unconfirmed" } else { "confirmed" };
-        format!("/receipts?pending={p}&done={d}#{anchor}")
+        format!(
+            "/receipts?{}pending={p}&done={d}#{anchor}",
+            shown.dates.query()
+        )
     };
     Pager {
         newer: (at > 0).then(|| href(at.saturating_sub(PER_PAGE))),
@@ -174,9 +189,11 @@ async fn render<B: Backend>(
     session: &Session,
     notice: Option<String>,
     retry: Option<Retry>,
-    mut offsets: Offsets,
+    mut shown: Shown,
 ) -> Response {
     let account = &session.account;
+    let (from, to) = shown.dates.bounds();
+    let span = StartSpan { from, to };
     let retried = |r: &MyReceipt| {
         retry.as_ref().filter(|retry| {
             retry.owner == r.receipt.owner && retry.receipt_id == r.receipt.receipt_id
@@ -186,30 +203,35 @@ async fn render<B: Backend>(
     if retry.is_some() {
         let waiting = state
             .backend
-            .my_receipts_page(account, MyReceiptList::ToConfirm, 0, RETRY_SEARCHED)
+            .my_receipts_page(account, MyReceiptList::ToConfirm, span, 0, RETRY_SEARCHED)
             .await;
         if let Some(at) = waiting.items.iter().position(|r| retried(r).is_some()) {
-            offsets.pending = at - at % PER_PAGE;
+            shown.offsets.pending = at - at % PER_PAGE;
         }
     }
     let (pending, answered) = tokio::join!(
         state.backend.my_receipts_page(
             account,
             MyReceiptList::ToConfirm,
-            offsets.pending,
+            span,
+            shown.offsets.pending,
             PER_PAGE
         ),
-        state
-            .backend
-            .my_receipts_page(account, MyReceiptList::Answered, offsets.done, PER_PAGE),
+        state.backend.my_receipts_page(
+            account,
+            MyReceiptList::Answered,
+            span,
+            shown.offsets.done,
+            PER_PAGE
+        ),
     );
-    let mut shown = false;
+    let mut retry_shown = false;
     let unconfirmed: Vec<Mine> = pending
         .items
         .iter()
         .map(|r| {
             let again = retried(r);
-            shown |= again.is_some();
+            retry_shown |= again.is_some();
             mine(ctx, r, again)
         })
         .collect();
@@ -221,7 +243,7 @@ async fn render<B: Backend>(
         form_errors = !errors.is_empty();
         status = errors.status(retry.error.as_ref().map(|(status, _)| *status));
         error = retry.error.map(|(_, message)| message);
-        if !shown {
+        if !retry_shown {
             stray = errors.other(&[]);
         }
     }
@@ -237,8 +259,10 @@ async fn render<B: Backend>(
         confirmed,
         unconfirmed_total: pending.total,
         confirmed_total: answered.total,
-        pending_pages: pager(offsets, pending.total, true),
-        done_pages: pager(offsets, answered.total, false),
+        pending_pages: pager(&shown, pending.total, true),
+        done_pages: pager(&shown, answered.total, false),
+        from: shown.dates.from.clone(),
+        to: shown.dates.to.clone(),
         bulk_choices: choices(ctx, 0),
     };
     Page::with_status(status, page).into_response()
@@ -256,6 +280,12 @@ pub(super) struct NoticeQuery {
     pending: usize,
     #[serde(default)]
     done: usize,
+    /// Receipts of uses starting from this day (`YYYY-MM-DD`, Beijing time), inclusive.
+    #[serde(default)]
+    from: String,
+    /// … up to this day, inclusive.
+    #[serde(default)]
+    to: String,
 }
 
 /// `GET /receipts`.
@@ -275,11 +305,21 @@ pub(super) async fn page<B: Backend>(
         )),
         _ => None,
     };
+    let dates = DayFilter::parse(&query.from, &query.to)
+        .ok_or_else(|| ctx.refuse(ErrorKind::BadRequest))?;
     let offsets = Offsets {
         pending: query.pending,
         done: query.done,
     };
-    Ok(render(&state, &ctx, session, notice, None, offsets).await)
+    Ok(render(
+        &state,
+        &ctx,
+        session,
+        notice,
+        None,
+        Shown { offsets, dates },
+    )
+    .await)
 }
 
 /// `POST /receipts/confirm-selected`: the ticked receipts (`selected`, `owner/receipt id`,
@@ -314,7 +354,7 @@ pub(super) async fn confirm_selected<B: Backend>(
             errors,
             error: None,
         };
-        return Ok(render(&state, &ctx, session, None, Some(retry), Offsets::default()).await);
+        return Ok(render(&state, &ctx, session, None, Some(retry), Shown::default()).await);
     };
     let mut done = 0;
     for (owner, receipt_id) in selected {
@@ -447,5 +487,5 @@ async fn answer<B: Backend>(
         errors,
         error,
     };
-    Ok(render(state, ctx, session, None, Some(retry), Offsets::default()).await)
+    Ok(render(state, ctx, session, None, Some(retry), Shown::default()).await)
 }

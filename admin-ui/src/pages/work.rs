@@ -110,7 +110,13 @@ async fn own_work<B: Backend>(
         })
         .collect();
     let to_confirm = backend
-        .my_receipts_page(account, MyReceiptList::ToConfirm, 0, 0)
+        .my_receipts_page(
+            account,
+            MyReceiptList::ToConfirm,
+            StartSpan::default(),
+            0,
+            0,
+        )
         .await
         .total;
     let needs = backend.my_needs(account).await;

@@ -1112,12 +1112,41 @@ async fn a_user_pages_through_receipts_and_confirms_several_at_once() {
     let (backend, app) = setup().await;
     completed(&app).await;
     let first = backend.user_receipts("li")[0].receipt.clone();
+    // Ten of them of a use thirty days later.
+    let later = 30 * 86_400;
     for n in 0..44 {
         let mut copy = first.clone();
         copy.receipt_id = format!("c{n:02}");
+        if n >= 34 {
+            copy.start += later;
+            copy.end += later;
+        }
         backend.receive_receipt("li", copy);
     }
     let li = page_login(&app, "li").await;
+    // Filtered by the day the use started, both lists; the pages keep the filter.
+    let day = chrono::DateTime::from_timestamp(first.start + later, 0)
+        .unwrap()
+        .with_timezone(&chrono_tz::Asia::Shanghai)
+        .format("%Y-%m-%d")
+        .to_string();
+    let filtered = get(&app, &format!("/receipts?from={day}"), &li).await;
+    assert_eq!(filtered.status, StatusCode::OK);
+    assert!(
+        filtered.body.contains("data-total=\"10\""),
+        "{}",
+        filtered.body
+    );
+    assert!(filtered.body.contains(&format!("value=\"{day}\"")));
+    let before = get(&app, &format!("/receipts?to={day}"), &li).await;
+    assert!(
+        before.body.contains("data-total=\"45\""),
+        "the day itself counts"
+    );
+    let api = get(&app, &format!("/api/v1/receipts?from={day}"), &li).await;
+    assert_eq!(api.headers["x-total-count"], "10");
+    let bad = get(&app, "/receipts?from=someday", &li).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
 
     // 45 to confirm: twenty on a page, the rest a link away.
     let page = get(&app, "/receipts", &li).await;

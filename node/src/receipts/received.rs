@@ -101,12 +101,13 @@ impl ReceivedReceipts {
         Ok(Self::new(store, key, own))
     }
 
-    /// How many receipts `user_id`'s `list` holds, and `limit` of them, latest use
-    /// first, after skipping `offset` (from the index, not every receipt).
+    /// How many receipts `user_id`'s `list` holds of uses starting within `span`, and
+    /// `limit` of them, latest use first, after skipping `offset` (from the index, not
+    /// every receipt).
     pub fn page_of(
         &self,
         user_id: &str,
-        list: ReceivedList,
+        list: (ReceivedList, crate::store::time_index::Span),
         offset: usize,
         limit: usize,
     ) -> Result<(usize, Vec<Received>), StoreError> {
@@ -409,8 +410,11 @@ mod tests {
                 .confirm("wang", &dlut, "r-2", rate(5, ""), now)
                 .await
                 .unwrap();
-            let page =
-                |list, offset, limit| ids(received.page_of("wang", list, offset, limit).unwrap());
+            let page = |list, offset, limit| {
+                ids(received
+                    .page_of("wang", (list, (None, None)), offset, limit)
+                    .unwrap())
+            };
             assert_eq!(
                 page(ReceivedList::All, 0, 10),
                 (3, vec!["r-3".into(), "r-2".into(), "r-1".into()])
@@ -422,8 +426,21 @@ mod tests {
             assert_eq!(page(ReceivedList::Answered, 0, 10), (1, vec!["r-2".into()]));
             assert_eq!(page(ReceivedList::Waiting, 1, 10), (2, vec!["r-1".into()]));
             assert_eq!(page(ReceivedList::Waiting, 0, 0).0, 2, "a count alone");
+            // Of uses starting within a span.
+            let r3 = received
+                .page_of("wang", (ReceivedList::All, (None, None)), 0, 1)
+                .unwrap();
+            let r3_start = r3.1[0].receipt.start;
+            let from_r3 = (Some(r3_start), None);
+            let (total, found) = received
+                .page_of("wang", (ReceivedList::Waiting, from_r3), 0, 10)
+                .unwrap();
+            assert_eq!((total, found[0].receipt.receipt_id.as_str()), (1, "r-3"));
             assert_eq!(
-                ids(received.page_of("li", ReceivedList::All, 0, 10).unwrap()).0,
+                ids(received
+                    .page_of("li", (ReceivedList::All, (None, None)), 0, 10)
+                    .unwrap())
+                .0,
                 1
             );
         }
@@ -438,7 +455,7 @@ mod tests {
         let received =
             ReceivedReceipts::open(store, SecretKey::generate(), "neu".parse().unwrap()).unwrap();
         let waiting = received
-            .page_of("wang", ReceivedList::Waiting, 0, 10)
+            .page_of("wang", (ReceivedList::Waiting, (None, None)), 0, 10)
             .unwrap();
         assert_eq!(ids(waiting), (2, vec!["r-3".into(), "r-1".into()]));
     }

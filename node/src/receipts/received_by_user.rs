@@ -11,7 +11,7 @@ use alliance_protocol::UnixTime;
 use super::received::Received;
 use crate::store::{
     Batch, Space, Store, StoreError,
-    time_index::{Order, TimeIndex},
+    time_index::{Order, Span, TimeIndex},
 };
 
 /// Set once every receipt kept before the index is filed.
@@ -74,20 +74,19 @@ pub(super) fn index_once(store: &Store) -> Result<(), StoreError> {
     store.commit_blocking(batch)
 }
 
-/// How many receipts `user_id`'s `list` holds, and `limit` of them, latest use first,
-/// after skipping `offset`.
+/// How many receipts `user_id`'s `list` holds of uses starting within `span`, and
+/// `limit` of them, latest use first, after skipping `offset`.
 pub(super) fn page(
     store: &Store,
     user_id: &str,
-    list: ReceivedList,
+    (list, span): (ReceivedList, Span),
     offset: usize,
     limit: usize,
 ) -> Result<(usize, Vec<Received>), StoreError> {
     let group = list.group(user_id);
-    let all = (None, None);
-    let total = INDEX.count(store, &group, all)?;
+    let total = INDEX.count(store, &group, span)?;
     let mut items = Vec::new();
-    for key in INDEX.page(store, &group, all, offset, limit)? {
+    for key in INDEX.page(store, &group, span, offset, limit)? {
         if let Some(received) = store.get_json(Space::ReceivedReceipts, &key)? {
             items.push(received);
         }

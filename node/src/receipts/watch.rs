@@ -142,6 +142,16 @@ impl LogWatch {
                 self.saw(&shown);
                 Ok(Observed::Known)
             }
+            Err(_)
+                if self
+                    .alarm()?
+                    .is_some_and(|before| shown.timestamp < before.shown.timestamp) =>
+            {
+                // Signed before the head of the alarm already raised: a head of a history
+                // already reported (a member that was away relays what it had verified),
+                // not a new contradiction — nothing is submitted again for it.
+                Ok(Observed::Known)
+            }
             Err(_) => {
                 // What was resubmitted holds for this contradiction of `seen`; one of a
                 // head verified later (a second restore) starts afresh.
@@ -252,6 +262,13 @@ mod tests {
             .await
             .unwrap();
         assert!(matches!(next, Observed::Advanced(h) if h.size == 3));
+        // A head of the old history, relayed late by a member that was away: already
+        // reported, not a new contradiction (nothing is submitted again for it).
+        let old = log(&["a", "b", "c"])
+            .head(UnixTime(t.0 - 30))
+            .seal(&province);
+        assert_eq!(watch.observe(&old, &[]).await.unwrap(), Observed::Known);
+        assert_eq!(watch.alarm().unwrap().unwrap().resubmitted, 2);
         // A second restore is a new contradiction: its resubmission is still to do.
         let again = log(&["a"]).head(UnixTime(t.0 + 180)).seal(&province);
         let Observed::Alarm(alarm) = watch.observe(&again, &[]).await.unwrap() else {

@@ -9,7 +9,7 @@ use alliance_protocol::{
 use alliance_web::backend::{
     Account, ActionFailure, DeadLetterPage, DeadLetterView, IssuedFilter, IssuedReceipt,
     IssuedReceiptPage, IssuedStanding, ListPage, LogAlarmView, LogWatchView, ManagedBooking,
-    MonthlyUsage, MyReceipt, MyReceiptList, ReceiptBackend, ReceiptView,
+    MonthlyUsage, MyReceipt, MyReceiptList, ReceiptBackend, ReceiptView, StartSpan,
 };
 
 use super::{
@@ -214,6 +214,7 @@ impl ReceiptBackend for WebBackend {
         &self,
         account: &Account,
         list: MyReceiptList,
+        span: StartSpan,
         offset: usize,
         limit: usize,
     ) -> ListPage<MyReceipt> {
@@ -223,9 +224,13 @@ impl ReceiptBackend for WebBackend {
             MyReceiptList::ToConfirm => ReceivedList::Waiting,
             MyReceiptList::Answered => ReceivedList::Answered,
         };
+        let span = (
+            span.from.map(alliance_protocol::UnixTime),
+            span.to.map(alliance_protocol::UnixTime),
+        );
         match self
             .receipts
-            .page_of_user(&account.username, list, offset, limit)
+            .page_of_user(&account.username, (list, span), offset, limit)
         {
             Ok((total, items)) => ListPage {
                 total,

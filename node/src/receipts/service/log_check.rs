@@ -118,6 +118,16 @@ impl Receipts {
             tracing::debug!(error = %e, "verified head not published");
         }
         if let Observed::Alarm(alarm) = observed
+            && let Ok(evidence) = hex::decode(&alarm.seen_signed)
+            && let Err(e) = self.inner.net.publish_tree_head(evidence).await
+        {
+            // The head this node verified, which the province's log now contradicts, is
+            // the others' evidence too: members connected all along (through a partition
+            // shorter than a connection's timeout) hear it without a new handshake. The
+            // same bytes again within a minute are dropped as a duplicate.
+            tracing::debug!(error = %e, "the contradicted head not published");
+        }
+        if let Observed::Alarm(alarm) = observed
             && alarm.resubmitted_until.is_none()
         {
             // A stale head of the old log (gossiped late, say) may be what raised the

@@ -290,12 +290,15 @@ impl Receipts {
         self.inner.book.get(receipt_id)
     }
 
-    /// How many receipts `user_id`'s `list` holds, and `limit` of them, latest use
-    /// first, after skipping `offset`.
+    /// How many receipts `user_id`'s `list` holds of uses starting within a span, and
+    /// `limit` of them, latest use first, after skipping `offset`.
     pub fn page_of_user(
         &self,
         user_id: &str,
-        list: crate::receipts::received::ReceivedList,
+        list: (
+            crate::receipts::received::ReceivedList,
+            crate::store::time_index::Span,
+        ),
         offset: usize,
         limit: usize,
     ) -> Result<(usize, Vec<Received>), StoreError> {
